@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// The compiled entry point; `npm install` builds dist/ through the root `prepare` script.
+import { main } from '../dist/cmd/main.js';
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (typeof code === 'number') process.exitCode = code;
+  },
+  (err) => {
+    console.error(`vigil: ${err instanceof Error ? err.message : String(err)}`);
+    process.exitCode = 1;
+  },
+);

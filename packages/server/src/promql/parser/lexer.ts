@@ -1,0 +1,935 @@
+/**
+ * The PromQL lexer. It follows Prometheus' `lex.go` state machine (statements, inside braces, inside
+ * brackets) so that the same inputs produce the same tokens and the same error messages, but works on
+ * char codes without a regex per token, since rules and dashboards parse a lot of expressions.
+ */
+
+import { goQuote, goQuoteRune, goUnicodeVerb } from './quote.js';
+
+/** Token kinds. Operators, aggregators and keywords occupy contiguous ranges (see the `is*` helpers). */
+export const TokenType = {
+  EOF: 0,
+  ERROR: 1,
+  COMMENT: 2,
+  IDENTIFIER: 3,
+  METRIC_IDENTIFIER: 4,
+  NUMBER: 5,
+  DURATION: 6,
+  STRING: 7,
+  LEFT_PAREN: 8,
+  RIGHT_PAREN: 9,
+  LEFT_BRACE: 10,
+  RIGHT_BRACE: 11,
+  LEFT_BRACKET: 12,
+  RIGHT_BRACKET: 13,
+  COMMA: 14,
+  EQL: 15,
+  COLON: 16,
+  // Operators.
+  ADD: 20,
+  SUB: 21,
+  MUL: 22,
+  DIV: 23,
+  MOD: 24,
+  POW: 25,
+  EQLC: 26,
+  NEQ: 27,
+  LTE: 28,
+  LSS: 29,
+  GTE: 30,
+  GTR: 31,
+  EQL_REGEX: 32,
+  NEQ_REGEX: 33,
+  AT: 34,
+  LAND: 35,
+  LOR: 36,
+  LUNLESS: 37,
+  ATAN2: 38,
+  // Aggregators.
+  AVG: 40,
+  BOTTOMK: 41,
+  COUNT: 42,
+  COUNT_VALUES: 43,
+  GROUP: 44,
+  MAX: 45,
+  MIN: 46,
+  QUANTILE: 47,
+  STDDEV: 48,
+  STDVAR: 49,
+  SUM: 50,
+  TOPK: 51,
+  LIMITK: 52,
+  LIMIT_RATIO: 53,
+  // Keywords.
+  BOOL: 60,
+  BY: 61,
+  GROUP_LEFT: 62,
+  GROUP_RIGHT: 63,
+  IGNORING: 64,
+  OFFSET: 65,
+  ON: 66,
+  WITHOUT: 67,
+} as const;
+/** One of the {@link TokenType} values. */
+export type TokenType = (typeof TokenType)[keyof typeof TokenType];
+
+/** One lexed token. For `ERROR` tokens `text` is the error message and `start` the error position. */
+export interface Token {
+  readonly type: TokenType;
+  /** Offset of the first character. */
+  readonly start: number;
+  /** Offset just past the last character. */
+  readonly end: number;
+  /** The source text of the token (the message for `ERROR`). */
+  readonly text: string;
+}
+
+/** True for arithmetic, comparison and set operators, `atan2` and `@`. */
+export function isOperator(t: TokenType): boolean {
+  return t >= TokenType.ADD && t <= TokenType.ATAN2;
+}
+
+/** True for aggregation operators (`sum`, `topk`, …). */
+export function isAggregator(t: TokenType): boolean {
+  return t >= TokenType.AVG && t <= TokenType.LIMIT_RATIO;
+}
+
+/** True for the keywords `bool by group_left group_right ignoring offset on without`. */
+export function isKeyword(t: TokenType): boolean {
+  return t >= TokenType.BOOL && t <= TokenType.WITHOUT;
+}
+
+/** Words with a meaning of their own, matched case-insensitively as Prometheus does. */
+const KEYWORDS: ReadonlyMap<string, TokenType> = new Map<string, TokenType>([
+  ['and', TokenType.LAND],
+  ['or', TokenType.LOR],
+  ['unless', TokenType.LUNLESS],
+  ['atan2', TokenType.ATAN2],
+  ['sum', TokenType.SUM],
+  ['avg', TokenType.AVG],
+  ['count', TokenType.COUNT],
+  ['min', TokenType.MIN],
+  ['max', TokenType.MAX],
+  ['group', TokenType.GROUP],
+  ['stddev', TokenType.STDDEV],
+  ['stdvar', TokenType.STDVAR],
+  ['topk', TokenType.TOPK],
+  ['bottomk', TokenType.BOTTOMK],
+  ['count_values', TokenType.COUNT_VALUES],
+  ['quantile', TokenType.QUANTILE],
+  ['limitk', TokenType.LIMITK],
+  ['limit_ratio', TokenType.LIMIT_RATIO],
+  ['offset', TokenType.OFFSET],
+  ['by', TokenType.BY],
+  ['without', TokenType.WITHOUT],
+  ['on', TokenType.ON],
+  ['ignoring', TokenType.IGNORING],
+  ['group_left', TokenType.GROUP_LEFT],
+  ['group_right', TokenType.GROUP_RIGHT],
+  ['bool', TokenType.BOOL],
+  // Special numbers are words, but lex as numbers.
+  ['inf', TokenType.NUMBER],
+  ['nan', TokenType.NUMBER],
+]);
+
+/** Token types whose Prometheus description is the quoted source text (`"("`, `"="`, …). */
+const PUNCTUATION: ReadonlySet<TokenType> = new Set<TokenType>([
+  TokenType.LEFT_PAREN,
+  TokenType.RIGHT_PAREN,
+  TokenType.LEFT_BRACE,
+  TokenType.RIGHT_BRACE,
+  TokenType.LEFT_BRACKET,
+  TokenType.RIGHT_BRACKET,
+  TokenType.COMMA,
+  TokenType.EQL,
+  TokenType.COLON,
+]);
+
+/**
+ * Describes a token the way Prometheus' parser error messages do: `end of input`, `<op:+>`,
+ * `<aggr:sum>`, `<by>`, `identifier "foo"`, `number "1"`, `"("`.
+ */
+export function describeToken(tok: Token): string {
+  const t = tok.type;
+  if (t === TokenType.EOF) return 'end of input';
+  if (t === TokenType.ERROR) return tok.text;
+  if (isOperator(t)) return `<op:${tok.text}>`;
+  if (isAggregator(t)) return `<aggr:${tok.text}>`;
+  if (isKeyword(t)) return `<${tok.text}>`;
+  if (PUNCTUATION.has(t)) return goQuote(tok.text);
+  let kind: string;
+  switch (t) {
+    case TokenType.IDENTIFIER:
+      return `identifier ${goQuote(tok.text)}`;
+    case TokenType.METRIC_IDENTIFIER:
+      return `metric identifier ${goQuote(tok.text)}`;
+    case TokenType.STRING:
+      kind = 'string';
+      break;
+    case TokenType.NUMBER:
+      kind = 'number';
+      break;
+    case TokenType.DURATION:
+      kind = 'duration';
+      break;
+    default:
+      kind = 'comment';
+  }
+  // Go's `%.10q...` for long values: the first ten characters, quoted, then an ellipsis.
+  const chars = Array.from(tok.text);
+  const shown = chars.length > 10 ? goQuote(chars.slice(0, 10).join('')) + '...' : goQuote(tok.text);
+  return `${kind} ${shown}`;
+}
+
+/** Options for {@link lex}. */
+export interface LexOptions {
+  /** Emit `COMMENT` tokens instead of skipping them (default false). */
+  readonly comments?: boolean;
+}
+
+// Char codes used below.
+const C_TAB = 0x09;
+const C_LF = 0x0a;
+const C_CR = 0x0d;
+const C_SPACE = 0x20;
+const C_BANG = 0x21;
+const C_DQUOTE = 0x22;
+const C_HASH = 0x23;
+const C_PERCENT = 0x25;
+const C_SQUOTE = 0x27;
+const C_LPAREN = 0x28;
+const C_RPAREN = 0x29;
+const C_STAR = 0x2a;
+const C_PLUS = 0x2b;
+const C_COMMA = 0x2c;
+const C_MINUS = 0x2d;
+const C_DOT = 0x2e;
+const C_SLASH = 0x2f;
+const C_0 = 0x30;
+const C_7 = 0x37;
+const C_9 = 0x39;
+const C_COLON = 0x3a;
+const C_LT = 0x3c;
+const C_EQ = 0x3d;
+const C_GT = 0x3e;
+const C_AT = 0x40;
+const C_LBRACKET = 0x5b;
+const C_BACKSLASH = 0x5c;
+const C_RBRACKET = 0x5d;
+const C_CARET = 0x5e;
+const C_UNDERSCORE = 0x5f;
+const C_BACKTICK = 0x60;
+const C_LBRACE = 0x7b;
+const C_RBRACE = 0x7d;
+const C_TILDE = 0x7e;
+const EOF_CODE = -1;
+
+function isSpace(c: number): boolean {
+  return c === C_SPACE || c === C_TAB || c === C_LF || c === C_CR;
+}
+function isDigit(c: number): boolean {
+  return c >= C_0 && c <= C_9;
+}
+function isHexDigit(c: number): boolean {
+  return (c >= C_0 && c <= C_9) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+}
+function isAlpha(c: number): boolean {
+  return c === C_UNDERSCORE || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
+}
+function isAlphaNumeric(c: number): boolean {
+  return isAlpha(c) || isDigit(c);
+}
+function isExponent(c: number): boolean {
+  return c === 0x65 || c === 0x45;
+}
+/** Duration unit letters accepted after a number (`smhdwy`); bad combinations are caught later. */
+function isUnitChar(c: number, allowYear: boolean): boolean {
+  return c === 0x73 || c === 0x6d || c === 0x68 || c === 0x64 || c === 0x77 || (allowYear && c === 0x79);
+}
+function digitVal(c: number): number {
+  if (c >= C_0 && c <= C_9) return c - C_0;
+  if (c >= 0x61 && c <= 0x66) return c - 0x61 + 10;
+  if (c >= 0x41 && c <= 0x46) return c - 0x41 + 10;
+  return 16;
+}
+
+/** Signals a lexing error; caught inside {@link Lexer.run} and turned into an `ERROR` token. */
+class LexFailure {
+  constructor(
+    readonly message: string,
+    readonly pos: number,
+  ) {}
+}
+
+/** The three states of Prometheus' lexer that matter for expressions. */
+const State = { STATEMENTS: 0, BRACES: 1, BRACKETS: 2 } as const;
+type State = (typeof State)[keyof typeof State];
+
+class Lexer {
+  private pos = 0;
+  private start = 0;
+  private state: State = State.STATEMENTS;
+  private parenDepth = 0;
+  private gotColon = false;
+  private gotDuration = false;
+  readonly tokens: Token[] = [];
+
+  constructor(
+    private readonly input: string,
+    private readonly keepComments: boolean,
+  ) {}
+
+  private cc(i: number): number {
+    return i < this.input.length ? this.input.charCodeAt(i) : EOF_CODE;
+  }
+
+  /** The full code point at `i`, for error messages about non-ASCII characters. */
+  private cp(i: number): number {
+    return i < this.input.length ? this.input.codePointAt(i)! : EOF_CODE;
+  }
+
+  private emit(type: TokenType): void {
+    this.tokens.push({ type, start: this.start, end: this.pos, text: this.input.slice(this.start, this.pos) });
+    this.start = this.pos;
+  }
+
+  private fail(message: string): never {
+    throw new LexFailure(message, this.start);
+  }
+
+  run(): Token[] {
+    try {
+      for (;;) {
+        if (this.step()) break;
+      }
+    } catch (err) {
+      if (!(err instanceof LexFailure)) throw err;
+      this.tokens.push({ type: TokenType.ERROR, start: err.pos, end: this.input.length, text: err.message });
+    }
+    return this.tokens;
+  }
+
+  /** Lexes one token (or skips blanks); returns true at the end of input. */
+  private step(): boolean {
+    switch (this.state) {
+      case State.BRACES:
+        return this.lexInsideBraces();
+      case State.BRACKETS:
+        return this.lexInsideBrackets();
+      default:
+        return this.lexStatement();
+    }
+  }
+
+  private skipSpaces(): void {
+    while (isSpace(this.cc(this.pos))) this.pos++;
+    this.start = this.pos;
+  }
+
+  private lexComment(): void {
+    this.pos++;
+    for (;;) {
+      const c = this.cc(this.pos);
+      if (c === EOF_CODE || c === C_LF || c === C_CR) break;
+      this.pos++;
+    }
+    if (this.keepComments) this.emit(TokenType.COMMENT);
+    else this.start = this.pos;
+  }
+
+  private lexStatement(): boolean {
+    const c = this.cc(this.pos);
+    if (c === C_HASH) {
+      this.lexComment();
+      return false;
+    }
+    if (c === EOF_CODE) {
+      if (this.parenDepth !== 0) this.fail('unclosed left parenthesis');
+      this.emit(TokenType.EOF);
+      return true;
+    }
+    if (isSpace(c)) {
+      this.skipSpaces();
+      return false;
+    }
+    this.pos++;
+    switch (c) {
+      case C_COMMA:
+        this.emit(TokenType.COMMA);
+        return false;
+      case C_STAR:
+        this.emit(TokenType.MUL);
+        return false;
+      case C_SLASH:
+        this.emit(TokenType.DIV);
+        return false;
+      case C_PERCENT:
+        this.emit(TokenType.MOD);
+        return false;
+      case C_PLUS:
+        this.emit(TokenType.ADD);
+        return false;
+      case C_MINUS:
+        this.emit(TokenType.SUB);
+        return false;
+      case C_CARET:
+        this.emit(TokenType.POW);
+        return false;
+      case C_AT:
+        this.emit(TokenType.AT);
+        return false;
+      case C_EQ: {
+        const n = this.cc(this.pos);
+        if (n === C_EQ) {
+          this.pos++;
+          this.emit(TokenType.EQLC);
+        } else if (n === C_TILDE) {
+          this.fail(`unexpected character after '=': ${goQuoteRune(n)}`);
+        } else {
+          this.emit(TokenType.EQL);
+        }
+        return false;
+      }
+      case C_BANG: {
+        const n = this.cp(this.pos);
+        if (n !== C_EQ) this.fail(`unexpected character after '!': ${goQuoteRune(n)}`);
+        this.pos++;
+        this.emit(TokenType.NEQ);
+        return false;
+      }
+      case C_LT:
+      case C_GT: {
+        const withEq = this.cc(this.pos) === C_EQ;
+        if (withEq) this.pos++;
+        if (c === C_LT) this.emit(withEq ? TokenType.LTE : TokenType.LSS);
+        else this.emit(withEq ? TokenType.GTE : TokenType.GTR);
+        return false;
+      }
+      case C_DQUOTE:
+      case C_SQUOTE:
+        this.lexString(c);
+        return false;
+      case C_BACKTICK:
+        this.lexRawString();
+        return false;
+      case C_LPAREN:
+        this.emit(TokenType.LEFT_PAREN);
+        this.parenDepth++;
+        return false;
+      case C_RPAREN:
+        this.emit(TokenType.RIGHT_PAREN);
+        this.parenDepth--;
+        // Prometheus reports this after emitting the parenthesis, so at the position after it.
+        if (this.parenDepth < 0) this.fail("unexpected right parenthesis ')'");
+        return false;
+      case C_LBRACE:
+        this.emit(TokenType.LEFT_BRACE);
+        this.state = State.BRACES;
+        return false;
+      case C_LBRACKET:
+        this.gotColon = false;
+        this.gotDuration = false;
+        this.emit(TokenType.LEFT_BRACKET);
+        this.skipSpaces();
+        this.state = State.BRACKETS;
+        return false;
+      case C_RBRACKET:
+        this.fail("unexpected right bracket ']'");
+    }
+    if (isDigit(c) || (c === C_DOT && isDigit(this.cc(this.pos)))) {
+      this.pos--;
+      this.lexNumberOrDuration();
+      return false;
+    }
+    if (isAlpha(c) || c === C_COLON) {
+      this.lexKeywordOrIdentifier();
+      return false;
+    }
+    this.pos--;
+    this.fail(`unexpected character: ${goQuoteRune(this.cp(this.pos))}`);
+  }
+
+  private lexInsideBraces(): boolean {
+    const c = this.cc(this.pos);
+    if (c === C_HASH) {
+      this.lexComment();
+      return false;
+    }
+    if (c === EOF_CODE) this.fail('unexpected end of input inside braces');
+    if (isSpace(c)) {
+      this.skipSpaces();
+      return false;
+    }
+    if (isAlpha(c)) {
+      // Inside braces keywords are plain label names and colons are not allowed.
+      this.pos++;
+      while (isAlphaNumeric(this.cc(this.pos))) this.pos++;
+      this.emit(TokenType.IDENTIFIER);
+      return false;
+    }
+    this.pos++;
+    switch (c) {
+      case C_COMMA:
+        this.emit(TokenType.COMMA);
+        return false;
+      case C_DQUOTE:
+      case C_SQUOTE:
+        this.lexString(c);
+        return false;
+      case C_BACKTICK:
+        this.lexRawString();
+        return false;
+      case C_EQ:
+        if (this.cc(this.pos) === C_TILDE) {
+          this.pos++;
+          this.emit(TokenType.EQL_REGEX);
+        } else {
+          this.emit(TokenType.EQL);
+        }
+        return false;
+      case C_BANG: {
+        const n = this.cp(this.pos);
+        this.pos++;
+        if (n === C_TILDE) this.emit(TokenType.NEQ_REGEX);
+        else if (n === C_EQ) this.emit(TokenType.NEQ);
+        else this.fail(`unexpected character after '!' inside braces: ${goQuoteRune(n)}`);
+        return false;
+      }
+      case C_LBRACE:
+        this.fail("unexpected left brace '{'");
+        break;
+      case C_RBRACE:
+        this.emit(TokenType.RIGHT_BRACE);
+        this.state = State.STATEMENTS;
+        return false;
+    }
+    this.pos--;
+    this.fail(`unexpected character inside braces: ${goQuoteRune(this.cp(this.pos))}`);
+  }
+
+  /**
+   * Inside `[...]`: numbers and durations, `:`, `]`, and the tokens of Prometheus' experimental
+   * duration expressions (which the parser then rejects with a clear message).
+   */
+  private lexInsideBrackets(): boolean {
+    const c = this.cc(this.pos);
+    if (c === EOF_CODE) this.fail('unexpected end of input in duration expression');
+    if (isSpace(c)) {
+      this.skipSpaces();
+      return false;
+    }
+    if (isDigit(c) || (c === C_DOT && isDigit(this.cc(this.pos + 1)))) {
+      this.gotDuration = true;
+      this.lexNumberOrDuration();
+      return false;
+    }
+    this.pos++;
+    switch (c) {
+      case C_RBRACKET:
+        this.emit(TokenType.RIGHT_BRACKET);
+        this.state = State.STATEMENTS;
+        return false;
+      case C_COLON:
+        this.emit(TokenType.COLON);
+        if (!this.gotDuration) this.fail('unexpected colon before duration in duration expression');
+        if (this.gotColon) this.fail('unexpected repeated colon in duration expression');
+        this.gotColon = true;
+        return false;
+      case C_LPAREN:
+        this.emit(TokenType.LEFT_PAREN);
+        this.parenDepth++;
+        return false;
+      case C_RPAREN:
+        this.emit(TokenType.RIGHT_PAREN);
+        this.parenDepth--;
+        if (this.parenDepth < 0) this.fail("unexpected right parenthesis ')'");
+        return false;
+      case C_PLUS:
+        this.emit(TokenType.ADD);
+        return false;
+      case C_MINUS:
+        this.emit(TokenType.SUB);
+        return false;
+      case C_STAR:
+        this.emit(TokenType.MUL);
+        return false;
+      case C_SLASH:
+        this.emit(TokenType.DIV);
+        return false;
+      case C_PERCENT:
+        this.emit(TokenType.MOD);
+        return false;
+      case C_CARET:
+        this.emit(TokenType.POW);
+        return false;
+      case C_COMMA:
+        this.emit(TokenType.COMMA);
+        return false;
+    }
+    if (isAlpha(c)) {
+      // Only the duration-expression words step(), min() and max() may appear here.
+      while (isAlpha(this.cc(this.pos))) this.pos++;
+      const word = this.input.slice(this.start, this.pos).toLowerCase();
+      if (word === 'step' || word === 'min' || word === 'max' || word === 'range') {
+        this.emit(TokenType.IDENTIFIER);
+        return false;
+      }
+      this.pos = this.start + 1;
+    }
+    this.pos--;
+    this.fail(`unexpected character in duration expression: ${goQuoteRune(this.cp(this.pos))}`);
+  }
+
+  private lexKeywordOrIdentifier(): void {
+    let hasColon = false;
+    for (;;) {
+      const c = this.cc(this.pos);
+      if (isAlphaNumeric(c)) this.pos++;
+      else if (c === C_COLON) {
+        hasColon = true;
+        this.pos++;
+      } else break;
+    }
+    if (hasColon) {
+      this.emit(TokenType.METRIC_IDENTIFIER);
+      return;
+    }
+    const word = this.input.slice(this.start, this.pos);
+    const kw = KEYWORDS.get(word) ?? KEYWORDS.get(word.toLowerCase());
+    this.emit(kw ?? TokenType.IDENTIFIER);
+  }
+
+  private lexNumberOrDuration(): void {
+    if (this.scanNumber()) {
+      this.emit(TokenType.NUMBER);
+      return;
+    }
+    // Not a plain number: a duration needs a unit next, then optionally more number/unit pairs.
+    if (this.acceptRemainingDuration()) {
+      this.emit(TokenType.DURATION);
+      return;
+    }
+    this.fail(`bad number or duration syntax: ${goQuote(this.input.slice(this.start, this.pos))}`);
+  }
+
+  private acceptRemainingDuration(): boolean {
+    if (!isUnitChar(this.cc(this.pos), true)) return false;
+    this.pos++;
+    // Support for ms; bad units like "hs" are reported by parseDuration.
+    if (this.cc(this.pos) === 0x73) this.pos++;
+    while (isDigit(this.cc(this.pos))) {
+      while (isDigit(this.cc(this.pos))) this.pos++;
+      // Years must come first, so "y" is no longer accepted here.
+      if (!isUnitChar(this.cc(this.pos), false)) return false;
+      this.pos++;
+      if (this.cc(this.pos) === 0x73) this.pos++;
+    }
+    const next = this.cc(this.pos);
+    if (isAlphaNumeric(next)) {
+      // Prometheus consumed the offending character before failing; keep it in the message.
+      this.pos++;
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Scans a number (decimal, hex, octal, float, with `_` separators) exactly as Prometheus' lexer
+   * does, including its quirks, so that the same inputs are accepted and rejected. The token is not
+   * necessarily a valid number; the parser reports that.
+   */
+  private scanNumber(): boolean {
+    const initial = this.pos;
+    let hex = false;
+    if (this.cc(this.pos) === C_0) {
+      this.pos++;
+      const x = this.cc(this.pos);
+      if (x === 0x78 || x === 0x58) {
+        this.pos++;
+        if (this.cc(this.pos) === C_UNDERSCORE) this.pos++;
+        hex = true;
+      }
+    }
+    const digit = hex ? isHexDigit : isDigit;
+    if (this.cc(this.pos) === C_DOT) this.pos++;
+    if (digit(this.cc(this.pos))) this.pos++;
+    let dotSeen = false;
+    let expSeen = false;
+    for (;;) {
+      const c = this.cc(this.pos);
+      const isExp = isExponent(c);
+      if (!(digit(c) || c === C_DOT || c === C_UNDERSCORE || isExp)) break;
+      if (c === C_DOT) {
+        this.pos++;
+        if (dotSeen) return false;
+        dotSeen = true;
+        const n = this.cc(this.pos);
+        if (n === C_UNDERSCORE || n === C_DOT) {
+          this.pos++;
+          return false;
+        }
+        // Fractional hexadecimal literals are not allowed.
+        if (hex) return false;
+        continue;
+      }
+      if (isExp) {
+        this.pos++;
+        if (expSeen) return false;
+        expSeen = true;
+        const sign = this.cc(this.pos);
+        if (sign === C_PLUS || sign === C_MINUS) this.pos++;
+        const n = this.cc(this.pos);
+        if (n === C_DOT || n === C_UNDERSCORE || isExponent(n)) {
+          this.pos++;
+          return false;
+        }
+        if (n === EOF_CODE) return false;
+        continue;
+      }
+      if (c === C_UNDERSCORE) {
+        this.pos++;
+        const n = this.cc(this.pos);
+        if (n === C_DOT || n === C_UNDERSCORE || isExponent(n)) {
+          this.pos++;
+          return false;
+        }
+        if (n === EOF_CODE) return false;
+        continue;
+      }
+      while (digit(this.cc(this.pos))) this.pos++;
+    }
+    if (this.pos === initial) return false;
+    return !isAlphaNumeric(this.cc(this.pos));
+  }
+
+  /** Scans a `"…"` or `'…'` string, validating escapes like Go's scanner. The opening quote is consumed. */
+  private lexString(quote: number): void {
+    for (;;) {
+      const c = this.cc(this.pos);
+      this.pos++;
+      if (c === C_BACKSLASH) {
+        this.lexEscape(quote);
+        continue;
+      }
+      if (c === EOF_CODE || c === C_LF) this.fail('unterminated quoted string');
+      if (c === quote) break;
+    }
+    this.emit(TokenType.STRING);
+  }
+
+  private lexEscape(quote: number): void {
+    let ch = this.cp(this.pos);
+    this.pos += ch > 0xffff ? 2 : 1;
+    let n: number;
+    let base: number;
+    let max: number;
+    switch (ch) {
+      case 0x61: // a
+      case 0x62: // b
+      case 0x66: // f
+      case 0x6e: // n
+      case 0x72: // r
+      case 0x74: // t
+      case 0x76: // v
+      case C_BACKSLASH:
+        return;
+      case 0x78: // x
+        n = 2;
+        base = 16;
+        max = 255;
+        ch = this.nextRune();
+        break;
+      case 0x75: // u
+        n = 4;
+        base = 16;
+        max = 0x10ffff;
+        ch = this.nextRune();
+        break;
+      case 0x55: // U
+        n = 8;
+        base = 16;
+        max = 0x10ffff;
+        ch = this.nextRune();
+        break;
+      case EOF_CODE:
+        this.fail('escape sequence not terminated');
+        break;
+      default:
+        if (ch === quote) return;
+        if (ch >= C_0 && ch <= C_7) {
+          n = 3;
+          base = 8;
+          max = 255;
+          break;
+        }
+        this.fail(`unknown escape sequence ${goUnicodeVerb(ch)}`);
+    }
+    let x = 0;
+    while (n > 0) {
+      const d = digitVal(ch);
+      if (d >= base) {
+        if (ch === EOF_CODE) this.fail('escape sequence not terminated');
+        this.fail(`illegal character ${goUnicodeVerb(ch)} in escape sequence`);
+      }
+      x = x * base + d;
+      n--;
+      if (n > 0) ch = this.nextRune();
+    }
+    if (x > max || (x >= 0xd800 && x < 0xe000)) this.fail('escape sequence is an invalid Unicode code point');
+  }
+
+  private nextRune(): number {
+    const ch = this.cp(this.pos);
+    if (ch !== EOF_CODE) this.pos += ch > 0xffff ? 2 : 1;
+    return ch;
+  }
+
+  private lexRawString(): void {
+    for (;;) {
+      const c = this.cc(this.pos);
+      this.pos++;
+      if (c === EOF_CODE) this.fail('unterminated raw string');
+      if (c === C_BACKTICK) break;
+    }
+    this.emit(TokenType.STRING);
+  }
+}
+
+/**
+ * Lexes a whole PromQL expression. The result always ends with an `EOF` token, or with an `ERROR`
+ * token at the first lexing error (its `start` is where Prometheus reports the error).
+ */
+export function lex(input: string, options: LexOptions = {}): Token[] {
+  return new Lexer(input, options.comments === true).run();
+}
+
+/**
+ * Decodes the value of a `STRING` token (`"…"`, `'…'` or `` `…` ``) with Go's escaping rules. Byte
+ * escapes (`\xNN`, `\NNN`) form UTF-8 byte sequences; bytes that are not valid UTF-8 are kept as
+ * `U+DC00 + byte` (see `quote.ts`). The token must come from {@link lex}, which validated it.
+ */
+export function unquoteString(raw: string): string {
+  const quote = raw.charCodeAt(0);
+  const body = raw.slice(1, -1);
+  if (quote === C_BACKTICK || !body.includes('\\')) return body;
+  let out = '';
+  let bytes: number[] = [];
+  const flushBytes = (): void => {
+    if (bytes.length > 0) {
+      out += decodeUtf8Lossless(bytes);
+      bytes = [];
+    }
+  };
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    if (c !== C_BACKSLASH) {
+      flushBytes();
+      out += body[i];
+      continue;
+    }
+    const e = body.charCodeAt(++i);
+    switch (e) {
+      case 0x61:
+        flushBytes();
+        out += '\x07';
+        continue;
+      case 0x62:
+        flushBytes();
+        out += '\b';
+        continue;
+      case 0x66:
+        flushBytes();
+        out += '\f';
+        continue;
+      case 0x6e:
+        flushBytes();
+        out += '\n';
+        continue;
+      case 0x72:
+        flushBytes();
+        out += '\r';
+        continue;
+      case 0x74:
+        flushBytes();
+        out += '\t';
+        continue;
+      case 0x76:
+        flushBytes();
+        out += '\v';
+        continue;
+      case 0x78: // \xNN: one byte
+        bytes.push(parseInt(body.slice(i + 1, i + 3), 16));
+        i += 2;
+        continue;
+      case 0x75: // \uNNNN
+        flushBytes();
+        out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 5), 16));
+        i += 4;
+        continue;
+      case 0x55: // \UNNNNNNNN
+        flushBytes();
+        out += String.fromCodePoint(parseInt(body.slice(i + 1, i + 9), 16));
+        i += 8;
+        continue;
+    }
+    if (e >= C_0 && e <= C_7) {
+      // \NNN: one byte in octal.
+      bytes.push(parseInt(body.slice(i, i + 3), 8));
+      i += 2;
+      continue;
+    }
+    // \\, \" or \'.
+    flushBytes();
+    out += body[i];
+  }
+  flushBytes();
+  return out;
+}
+
+/** Decodes UTF-8 bytes; each byte of an invalid sequence becomes `U+DC00 + byte`. */
+function decodeUtf8Lossless(bytes: readonly number[]): string {
+  let out = '';
+  let i = 0;
+  while (i < bytes.length) {
+    const b0 = bytes[i]!;
+    let need = 0;
+    let cp = 0;
+    let min = 0;
+    if (b0 < 0x80) {
+      out += String.fromCharCode(b0);
+      i++;
+      continue;
+    } else if (b0 >= 0xc2 && b0 <= 0xdf) {
+      need = 1;
+      cp = b0 & 0x1f;
+      min = 0x80;
+    } else if (b0 >= 0xe0 && b0 <= 0xef) {
+      need = 2;
+      cp = b0 & 0x0f;
+      min = 0x800;
+    } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+      need = 3;
+      cp = b0 & 0x07;
+      min = 0x10000;
+    }
+    let ok = need > 0 && i + need < bytes.length;
+    if (ok) {
+      for (let k = 1; k <= need; k++) {
+        const b = bytes[i + k];
+        if (b === undefined || (b & 0xc0) !== 0x80) {
+          ok = false;
+          break;
+        }
+        cp = (cp << 6) | (b & 0x3f);
+      }
+    }
+    if (ok && cp >= min && cp <= 0x10ffff && !(cp >= 0xd800 && cp <= 0xdfff)) {
+      out += String.fromCodePoint(cp);
+      i += need + 1;
+    } else {
+      out += String.fromCharCode(0xdc00 + b0);
+      i++;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,113 @@
+/**
+ * Bit-level writer and reader over byte arrays, most significant bit first. Values wider than 32
+ * bits are written as two halves by the caller, because JavaScript bit operators work on 32 bits.
+ */
+
+/** Appends bits to a growable byte buffer. */
+export class BitWriter {
+  /** The bytes written so far (may be longer than used; see {@link byteLength}). */
+  bytes: Uint8Array;
+  /** Number of bits written. */
+  bitLength = 0;
+
+  constructor(initialBytes = 32) {
+    this.bytes = new Uint8Array(initialBytes);
+  }
+
+  /** Bytes in use, counting a partly filled last byte. */
+  get byteLength(): number {
+    return (this.bitLength + 7) >>> 3;
+  }
+
+  private ensure(extraBits: number): void {
+    const need = (this.bitLength + extraBits + 7) >>> 3;
+    if (need <= this.bytes.length) return;
+    // Grow by half again rather than double: a head chunk holds about 120 samples, so most stop small.
+    const grown = new Uint8Array(Math.max(need, this.bytes.length + (this.bytes.length >>> 1) + 8));
+    grown.set(this.bytes.subarray(0, this.byteLength));
+    this.bytes = grown;
+  }
+
+  /** Writes the low `n` bits of `value` (0 ≤ n ≤ 32). */
+  writeBits(value: number, n: number): void {
+    if (n === 0) return;
+    this.ensure(n);
+    const bytes = this.bytes;
+    let pos = this.bitLength;
+    let remaining = n;
+    while (remaining > 0) {
+      const byteIndex = pos >>> 3;
+      const free = 8 - (pos & 7);
+      const take = remaining < free ? remaining : free;
+      // The next `take` bits of value, from its top end.
+      const chunk = (value >>> (remaining - take)) & ((1 << take) - 1);
+      bytes[byteIndex] = bytes[byteIndex]! | (chunk << (free - take));
+      pos += take;
+      remaining -= take;
+    }
+    this.bitLength = pos;
+  }
+
+  /** Writes one bit. */
+  writeBit(bit: number): void {
+    this.ensure(1);
+    if (bit) {
+      const i = this.bitLength >>> 3;
+      this.bytes[i] = this.bytes[i]! | (0x80 >>> (this.bitLength & 7));
+    }
+    this.bitLength++;
+  }
+
+  /** A copy of exactly the bytes in use. */
+  finish(): Uint8Array {
+    return this.bytes.slice(0, this.byteLength);
+  }
+}
+
+/** Reads bits written by {@link BitWriter}. */
+export class BitReader {
+  private readonly bytes: Uint8Array;
+  private pos: number;
+  private readonly end: number;
+
+  /** Reads `bytes` from bit `startBit` up to bit `endBit`. */
+  constructor(bytes: Uint8Array, startBit = 0, endBit = bytes.length * 8) {
+    this.bytes = bytes;
+    this.pos = startBit;
+    this.end = endBit;
+  }
+
+  /** Bits left to read. */
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  /** Reads `n` bits (0 ≤ n ≤ 32) as an unsigned number. */
+  readBits(n: number): number {
+    if (this.pos + n > this.end) throw new RangeError('read past the end of a chunk');
+    const bytes = this.bytes;
+    let pos = this.pos;
+    let out = 0;
+    let remaining = n;
+    while (remaining > 0) {
+      const byteIndex = pos >>> 3;
+      const avail = 8 - (pos & 7);
+      const take = remaining < avail ? remaining : avail;
+      const chunk = (bytes[byteIndex]! >>> (avail - take)) & ((1 << take) - 1);
+      // Multiply instead of shifting so that 32-bit reads stay unsigned.
+      out = out * (1 << take) + chunk;
+      pos += take;
+      remaining -= take;
+    }
+    this.pos = pos;
+    return out;
+  }
+
+  /** Reads one bit. */
+  readBit(): number {
+    if (this.pos >= this.end) throw new RangeError('read past the end of a chunk');
+    const bit = (this.bytes[this.pos >>> 3]! >>> (7 - (this.pos & 7))) & 1;
+    this.pos++;
+    return bit;
+  }
+}

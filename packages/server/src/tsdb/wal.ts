@@ -1,0 +1,303 @@
+/**
+ * The write-ahead log. Every committed batch is written here before the write is acknowledged, so
+ * that a killed process loses nothing it confirmed: the bytes are in the kernel once `writeSync`
+ * returns. Records are framed as [type u8][length u32][crc32 u32][payload] in numbered segment files;
+ * a checkpoint file condenses old segments when the head is cut into blocks.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Labels } from '../model/labels.js';
+import { ByteReader, ByteWriter } from '../util/bytes.js';
+import { crc32 } from '../util/crc32.js';
+
+/** Record kinds. */
+export const RecordType = { series: 1, samples: 2 } as const;
+const HEADER = 9;
+const SEGMENT_NAME = /^\d{8}$/;
+const CHECKPOINT_NAME = /^checkpoint\.(\d{8})$/;
+
+/** Receives the contents of the log in order on replay. */
+export interface WalReplayHandler {
+  series(ref: number, labels: Labels): void;
+  sample(ref: number, t: number, v: number): void;
+}
+
+/** What a replay found. */
+export interface WalReplayStats {
+  records: number;
+  samples: number;
+  series: number;
+  /** Human-readable descriptions of the torn or corrupt tails that were cut off. */
+  repairs: string[];
+}
+
+/** Options for {@link Wal}. */
+export interface WalOptions {
+  /** Start a new segment once the current one exceeds this many bytes. */
+  segmentBytes?: number;
+  /** Told about repairs. */
+  warn?: (msg: string) => void;
+}
+
+/** Encodes record payloads into a reusable buffer. */
+export class WalRecordWriter {
+  readonly w = new ByteWriter(1 << 16);
+  private start = -1;
+
+  /** Starts a record of `type`; write its payload into {@link w}, then call {@link end}. */
+  begin(type: number): void {
+    this.start = this.w.length;
+    this.w.reserve(HEADER);
+    this.w.buf[this.start] = type;
+    this.w.length += HEADER;
+  }
+
+  /** Finishes the record opened by {@link begin}: fills in its length and checksum. */
+  end(): void {
+    const { buf } = this.w;
+    const payloadStart = this.start + HEADER;
+    const len = this.w.length - payloadStart;
+    if (len === 0) {
+      this.w.length = this.start; // an empty record is not worth a frame
+      return;
+    }
+    buf.writeUInt32LE(len, this.start + 1);
+    buf.writeUInt32LE(crc32(buf.subarray(payloadStart, this.w.length)), this.start + 5);
+  }
+
+  /** Appends a series record's entry. */
+  series(ref: number, labels: Labels): void {
+    const w = this.w;
+    w.uvarint(ref);
+    w.uvarint(labels.length);
+    for (const l of labels) {
+      w.str(l.name);
+      w.str(l.value);
+    }
+  }
+
+  /** Appends a samples record's entry. */
+  sample(ref: number, t: number, v: number): void {
+    const w = this.w;
+    w.reserve(20);
+    w.buf.writeUInt32LE(ref, w.length);
+    w.buf.writeDoubleLE(t, w.length + 4);
+    w.buf.writeDoubleLE(v, w.length + 12);
+    w.length += 20;
+  }
+}
+
+function segmentName(i: number): string {
+  return String(i).padStart(8, '0');
+}
+
+/** A write-ahead log in a directory. */
+export class Wal {
+  readonly dir: string;
+  private readonly segmentBytes: number;
+  private readonly warn: (msg: string) => void;
+  private fd = -1;
+  private segment = 0;
+  private segmentSize = 0;
+  /** Total bytes written to segments since open, for self-monitoring. */
+  bytesWritten = 0;
+
+  constructor(dir: string, opts: WalOptions = {}) {
+    this.dir = dir;
+    this.segmentBytes = opts.segmentBytes ?? 128 * 1024 * 1024;
+    this.warn = opts.warn ?? ((msg) => console.warn(msg));
+    fs.mkdirSync(dir, { recursive: true });
+  }
+
+  private listSegments(): number[] {
+    return fs
+      .readdirSync(this.dir)
+      .filter((f) => SEGMENT_NAME.test(f))
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  private latestCheckpoint(): { index: number; file: string } | undefined {
+    let best: { index: number; file: string } | undefined;
+    for (const f of fs.readdirSync(this.dir)) {
+      const m = CHECKPOINT_NAME.exec(f);
+      if (m && (!best || Number(m[1]) > best.index)) best = { index: Number(m[1]), file: path.join(this.dir, f) };
+    }
+    return best;
+  }
+
+  /**
+   * Reads the checkpoint and every segment, handing records to `h`. A torn or corrupt tail is cut off
+   * (with later segments) and reported as a warning; replay never refuses to start. Opens a fresh
+   * segment for writing afterwards.
+   */
+  replay(h: WalReplayHandler): WalReplayStats {
+    const stats: WalReplayStats = { records: 0, samples: 0, series: 0, repairs: [] };
+    const cp = this.latestCheckpoint();
+    if (cp) {
+      const problem = this.readFile(cp.file, h, stats);
+      if (problem) {
+        const msg = `WAL checkpoint ${cp.file} is damaged (${problem.reason}); its records after byte ${problem.offset} are lost`;
+        stats.repairs.push(msg);
+        this.warn(msg);
+      }
+    }
+    const segments = this.listSegments().filter((s) => !cp || s > cp.index);
+    for (let i = 0; i < segments.length; i++) {
+      const file = path.join(this.dir, segmentName(segments[i]!));
+      const problem = this.readFile(file, h, stats);
+      if (problem) {
+        fs.truncateSync(file, problem.offset);
+        const dropped = segments.slice(i + 1);
+        for (const s of dropped) fs.rmSync(path.join(this.dir, segmentName(s)), { force: true });
+        const msg =
+          `WAL segment ${file}: ${problem.reason} at byte ${problem.offset}; cut the log there` +
+          (dropped.length ? ` and removed ${dropped.length} later segment(s)` : '');
+        stats.repairs.push(msg);
+        this.warn(msg);
+        break;
+      }
+    }
+    const last = this.listSegments().at(-1);
+    this.openSegment(last === undefined ? (cp ? cp.index + 1 : 0) : last + 1);
+    return stats;
+  }
+
+  /** Reads one file's records; returns where and why it stopped early, if it did. */
+  private readFile(file: string, h: WalReplayHandler, stats: WalReplayStats): { offset: number; reason: string } | undefined {
+    const buf = fs.readFileSync(file);
+    let off = 0;
+    while (off < buf.length) {
+      if (off + HEADER > buf.length) return { offset: off, reason: 'torn record header' };
+      const type = buf[off]!;
+      const len = buf.readUInt32LE(off + 1);
+      const sum = buf.readUInt32LE(off + 5);
+      const start = off + HEADER;
+      if (type !== RecordType.series && type !== RecordType.samples) return { offset: off, reason: `unknown record type ${type}` };
+      if (start + len > buf.length) return { offset: off, reason: 'torn record' };
+      if (crc32(buf.subarray(start, start + len)) !== sum) return { offset: off, reason: 'checksum mismatch' };
+      try {
+        decodeRecord(type, new ByteReader(buf, start, start + len), h, stats);
+      } catch (err) {
+        return { offset: off, reason: `undecodable record: ${(err as Error).message}` };
+      }
+      stats.records++;
+      off = start + len;
+    }
+    return undefined;
+  }
+
+  private openSegment(index: number): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.segment = index;
+    this.fd = fs.openSync(path.join(this.dir, segmentName(index)), 'a');
+    this.segmentSize = fs.fstatSync(this.fd).size;
+  }
+
+  /** Writes framed records to the current segment; returns once the kernel has the bytes. */
+  write(records: Uint8Array): void {
+    if (this.fd < 0) throw new Error('WAL is closed');
+    if (records.length === 0) return;
+    if (this.segmentSize > 0 && this.segmentSize + records.length > this.segmentBytes) {
+      fs.fsyncSync(this.fd);
+      this.openSegment(this.segment + 1);
+    }
+    let off = 0;
+    while (off < records.length) off += fs.writeSync(this.fd, records, off, records.length - off);
+    this.segmentSize += records.length;
+    this.bytesWritten += records.length;
+  }
+
+  /** Bytes in all WAL files. */
+  size(): number {
+    let total = 0;
+    for (const f of fs.readdirSync(this.dir)) total += fs.statSync(path.join(this.dir, f)).size;
+    return total;
+  }
+
+  /**
+   * Condenses all segments but a fresh one into a checkpoint holding the series that `keepSeries`
+   * accepts and the samples at or after `minT`, then deletes what the checkpoint replaces.
+   */
+  truncate(minT: number, keepSeries: (ref: number) => boolean): void {
+    const cp = this.latestCheckpoint();
+    const old = this.listSegments();
+    this.openSegment(this.segment + 1);
+    const rw = new WalRecordWriter();
+    const seriesBatch: Array<[number, Labels]> = [];
+    const flushSeries = (): void => {
+      rw.begin(RecordType.series);
+      for (const [ref, labels] of seriesBatch) rw.series(ref, labels);
+      rw.end();
+      seriesBatch.length = 0;
+    };
+    let samplesOpen = false;
+    const collector: WalReplayHandler = {
+      series(ref, labels) {
+        if (!keepSeries(ref)) return;
+        seriesBatch.push([ref, labels]);
+        if (seriesBatch.length >= 1000) flushSeries();
+      },
+      sample(ref, t, v) {
+        if (t < minT || !keepSeries(ref)) return;
+        if (!samplesOpen) {
+          rw.begin(RecordType.samples);
+          samplesOpen = true;
+        }
+        rw.sample(ref, t, v);
+        if (rw.w.length > 1 << 20) {
+          rw.end();
+          samplesOpen = false;
+        }
+      },
+    };
+    // Series records must precede samples that refer to them, so samples are held until after.
+    const stats: WalReplayStats = { records: 0, samples: 0, series: 0, repairs: [] };
+    const sources = [...(cp ? [cp.file] : []), ...old.filter((s) => s < this.segment).map((s) => path.join(this.dir, segmentName(s)))];
+    const seriesOnly: WalReplayHandler = { series: collector.series, sample: () => {} };
+    for (const f of sources) this.readFile(f, seriesOnly, stats);
+    flushSeries();
+    const samplesOnly: WalReplayHandler = { series: () => {}, sample: collector.sample };
+    for (const f of sources) this.readFile(f, samplesOnly, stats);
+    if (samplesOpen) rw.end();
+
+    const index = this.segment - 1;
+    const target = path.join(this.dir, `checkpoint.${segmentName(index)}`);
+    const tmp = `${target}.tmp`;
+    const fd = fs.openSync(tmp, 'w');
+    fs.writeSync(fd, rw.w.view());
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(tmp, target);
+    for (const f of sources) if (f !== target) fs.rmSync(f, { force: true });
+  }
+
+  /** Flushes to disk and closes the current segment. Idempotent. */
+  close(): void {
+    if (this.fd < 0) return;
+    fs.fsyncSync(this.fd);
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+function decodeRecord(type: number, r: ByteReader, h: WalReplayHandler, stats: WalReplayStats): void {
+  if (type === RecordType.series) {
+    while (!r.done) {
+      const ref = r.uvarint();
+      const n = r.uvarint();
+      const labels: Array<{ name: string; value: string }> = [];
+      for (let i = 0; i < n; i++) labels.push({ name: r.str(), value: r.str() });
+      h.series(ref, labels);
+      stats.series++;
+    }
+    return;
+  }
+  while (!r.done) {
+    const ref = r.u32();
+    const t = r.f64();
+    const v = r.f64();
+    h.sample(ref, t, v);
+    stats.samples++;
+  }
+}
