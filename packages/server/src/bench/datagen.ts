@@ -7,7 +7,7 @@
  * Requests are arranged the way Prometheus' own remote_write sends them: many series per request,
  * one (the newest) sample of each.
  */
-import snappy from 'snappy';
+import { compressSync } from 'snappy';
 import type { Label, Labels } from '../model/labels.js';
 import { WriteRequestEncoder } from '../ingest/remotewrite/proto.js';
 
@@ -82,7 +82,10 @@ interface MetricDef {
   readonly name: string;
   readonly job: Job;
   readonly kind: Kind;
-  /** Metric-specific labels (0–2; every series also gets `region`), with their value pools. */
+  /**
+   * Metric-specific labels (0–3), with their value pools. Every series also gets `region`, and most
+   * an `env`: 1–5 labels besides `__name__`, `instance` and `job`, about 6 in all.
+   */
   readonly labels: ReadonlyArray<readonly [string, readonly string[]]>;
   /** Typical magnitude: counter increase per step, or gauge level. */
   readonly scale: number;
@@ -217,6 +220,8 @@ function makeSeries(count: number, rnd: () => number): SeriesDef[] {
       { name: 'job', value: job },
       { name: 'region', value: region },
     ];
+    // Two targets in three carry an `env` target label, as relabelling often adds one.
+    if (target % 3 !== 0) pairs.push({ name: 'env', value: target % 3 === 1 ? 'prod' : 'staging' });
     for (const [name, values] of metric.labels) pairs.push({ name, value: pick(rnd, values) });
     pairs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     let key = '';
@@ -347,7 +352,7 @@ export function generateDataset(opts: DataOptions): Dataset {
         enc.addSeries(defs[i]!.labels, ts, vs);
       }
       const raw = enc.finish();
-      const body = snappy.compressSync(raw);
+      const body = compressSync(raw);
       rawBytes += raw.length;
       compressedBytes += body.length;
       groupRequests[g]!.push(body);

@@ -191,12 +191,10 @@ export class XorIterator implements SampleIterator {
       this.hi = r.readBits(32);
       this.lo = r.readBits(32);
     } else {
-      let dod: number;
-      if (r.readBit() === 0) dod = 0;
-      else if (r.readBit() === 0) dod = readSigned(r, 14);
-      else if (r.readBit() === 0) dod = readSigned(r, 17);
-      else if (r.readBit() === 0) dod = readSigned(r, 20);
-      else dod = readInt64(r);
+      // The prefix is up to four 1-bits ended by a 0; their count selects the width.
+      let ones = 0;
+      while (ones < 4 && r.readBit() === 1) ones++;
+      const dod = ones === 0 ? 0 : ones === 1 ? readSigned(r, 14) : ones === 2 ? readSigned(r, 17) : ones === 3 ? readSigned(r, 20) : readInt64(r);
       this.delta += dod;
       this.curT += this.delta;
       this.readValue();

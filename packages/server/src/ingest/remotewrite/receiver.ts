@@ -1,0 +1,151 @@
+/**
+ * The remote_write 1.0 receiver: snappy-compressed protobuf WriteRequests appended to storage in
+ * one batch each, so a bad request writes nothing. Series already seen are found by their raw label
+ * bytes, before any string is decoded.
+ */
+import snappy from 'snappy';
+import type { Labels } from '../../model/labels.js';
+import { StorageError } from '../../storage/errors.js';
+import type { Appendable, Appender } from '../../storage/interface.js';
+import type { MetadataStore } from '../metadata.js';
+import { decodeLabels, decodeWriteRequest, ProtoError, type WriteRequestSink } from './proto.js';
+
+/** Why a write was refused. `bad_request` is the client's fault; `overloaded` asks it to retry. */
+export class RemoteWriteError extends Error {
+  constructor(
+    readonly kind: 'bad_request' | 'overloaded',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RemoteWriteError';
+  }
+}
+
+/** Options for {@link RemoteWriteReceiver}. */
+export interface RemoteWriteOptions {
+  /** Largest accepted decompressed request, in bytes. */
+  maxDecodedBytes?: number;
+  metadata?: MetadataStore;
+}
+
+/** Totals for self-monitoring. */
+export interface RemoteWriteStats {
+  requests: number;
+  samples: number;
+  rejected: number;
+  histogramsDropped: number;
+  exemplarsDropped: number;
+}
+
+interface SeriesEntry {
+  ref: number;
+  labels: Labels;
+}
+
+/** Reads the uncompressed length that prefixes a snappy block. */
+function snappyDecodedLength(buf: Buffer): number {
+  let x = 0;
+  let mul = 1;
+  for (let i = 0; i < 5 && i < buf.length; i++) {
+    const b = buf[i]!;
+    x += (b & 0x7f) * mul;
+    if (b < 0x80) return x;
+    mul *= 128;
+  }
+  throw new RemoteWriteError('bad_request', 'snappy: corrupt input (bad length header)');
+}
+
+/** Decodes and appends remote_write requests. */
+export class RemoteWriteReceiver {
+  private readonly maxDecoded: number;
+  private readonly metadata: MetadataStore | undefined;
+  /** Raw label bytes (as a latin1 string) → series; cleared when it grows past a bound. */
+  private readonly known = new Map<string, SeriesEntry>();
+  readonly stats: RemoteWriteStats = { requests: 0, samples: 0, rejected: 0, histogramsDropped: 0, exemplarsDropped: 0 };
+
+  constructor(
+    private readonly storage: Appendable,
+    opts: RemoteWriteOptions = {},
+  ) {
+    this.maxDecoded = opts.maxDecodedBytes ?? 64 * 1024 * 1024;
+    this.metadata = opts.metadata;
+  }
+
+  /** Decompresses and stores one request body; throws {@link RemoteWriteError}. */
+  write(body: Buffer, contentEncoding: string | undefined): { samples: number } {
+    this.stats.requests++;
+    if (contentEncoding && contentEncoding !== 'snappy') {
+      this.stats.rejected++;
+      throw new RemoteWriteError('bad_request', `unsupported Content-Encoding ${JSON.stringify(contentEncoding)}; remote_write 1.0 uses snappy`);
+    }
+    const decodedLen = snappyDecodedLength(body);
+    if (decodedLen > this.maxDecoded) {
+      this.stats.rejected++;
+      throw new RemoteWriteError('bad_request', `decompressed request of ${decodedLen} bytes exceeds the limit of ${this.maxDecoded} bytes`);
+    }
+    let raw: Buffer;
+    try {
+      raw = snappy.uncompressSync(body, { asBuffer: true }) as Buffer;
+    } catch (err) {
+      this.stats.rejected++;
+      throw new RemoteWriteError('bad_request', `snappy: corrupt input: ${(err as Error).message}`);
+    }
+    const app = this.storage.appender();
+    try {
+      const n = this.appendAll(raw, app);
+      app.commit();
+      this.stats.samples += n;
+      return { samples: n };
+    } catch (err) {
+      app.rollback();
+      this.stats.rejected++;
+      if (err instanceof ProtoError) throw new RemoteWriteError('bad_request', `invalid protobuf WriteRequest: ${err.message}`);
+      if (err instanceof StorageError) {
+        if (err.code === 'overloaded' || err.code === 'closed') throw new RemoteWriteError('overloaded', err.message);
+        throw new RemoteWriteError('bad_request', err.message);
+      }
+      throw err;
+    }
+  }
+
+  private appendAll(raw: Buffer, app: Appender): number {
+    const known = this.known;
+    const batch: SeriesEntry[] = [];
+    // New series are remembered only once the whole request decoded and appended cleanly.
+    const fresh: Array<[string, SeriesEntry]> = [];
+    let samples = 0;
+    const metadata = this.metadata;
+    const stats = this.stats;
+    const sink: WriteRequestSink = {
+      series(buf, start, end, labels) {
+        let entry: SeriesEntry | undefined;
+        if (labels === undefined) {
+          const key = buf.toString('latin1', start, end);
+          entry = known.get(key);
+          if (entry === undefined) {
+            entry = { ref: 0, labels: decodeLabels(buf, start, end) };
+            fresh.push([key, entry]);
+          }
+        } else entry = { ref: 0, labels };
+        batch.push(entry);
+        return batch.length - 1;
+      },
+      sample(handle, t, v) {
+        const e = batch[handle]!;
+        e.ref = app.append(e.ref, e.labels, t, v);
+        samples++;
+      },
+      metadata(family, type, help, unit) {
+        metadata?.set(family, { type, help, unit });
+      },
+      unsupported(what, count) {
+        if (what === 'histograms') stats.histogramsDropped += count;
+        else stats.exemplarsDropped += count;
+      },
+    };
+    decodeWriteRequest(raw, sink);
+    if (known.size + fresh.length > 4_000_000) known.clear();
+    for (const [key, entry] of fresh) known.set(key, entry);
+    return samples;
+  }
+}

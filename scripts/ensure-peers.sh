@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the real peers that the compatibility tests run against (Debian's prometheus and
+# victoria-metrics), when they are missing. Needs root, as on CI; says what to do otherwise.
+set -euo pipefail
+missing=()
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v vmagent >/dev/null 2>&1 || missing+=(victoria-metrics)
+command -v victoria-metrics >/dev/null 2>&1 || missing+=(victoria-metrics)
+[ ${#missing[@]} -eq 0 ] && exit 0
+pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+if [ "$(id -u)" != "0" ]; then
+  echo "ensure-peers: missing $pkgs; install them with: sudo apt-get install $pkgs" >&2
+  exit 1
+fi
+echo "ensure-peers: installing $pkgs" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+# Debian's packages may start their services; the tests start their own instances.
+for svc in prometheus victoria-metrics vmagent; do
+  pkill -x "$svc" 2>/dev/null || true
+done

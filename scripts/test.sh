@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The one test command (npm test): installs what the tests need, builds, lints, and runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] || npm install --no-audit --no-fund
+bash scripts/ensure-peers.sh
+npm run --silent build
+npx eslint --max-warnings 0 .
+# Test files are compiled next to their modules; run every one of them.
+mapfile -t files < <(find packages/*/dist -name '*.test.js' | sort)
+node --test --test-concurrency=2 "${files[@]}"
