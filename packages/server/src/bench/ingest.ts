@@ -25,7 +25,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultEndMs, generateDataset, type Dataset } from './datagen.js';
-import { PEERS, PEER_IDS, VIGIL_BIN, killAllSync, logTail, startServer, stopServer, storedCounts, type PeerId } from './peers.js';
+import { PEERS, PEER_IDS, VIGIL_BIN, httpCall, killAllSync, logTail, startServer, stopServer, storedCounts, type PeerId } from './peers.js';
 import { clkTck, cpuSeconds, memStat } from './procstat.js';
 import { formatRatios, formatTable, ratios, writeJson, type ServerResult } from './report.js';
 import { sendDataset } from './sender.js';
@@ -103,10 +103,15 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOpt
 function versionOf(cmd: string, args: string[]): string | null {
   try {
     const out = execFileSync(cmd, args, { encoding: 'utf8', timeout: 10_000, stdio: ['ignore', 'pipe', 'pipe'] });
-    return out.trim().split('\n')[0] ?? null;
+    return out.trim().split('\n')[0] || null;
   } catch {
     return null;
   }
+}
+
+function dpkgVersion(pkg: string): string | null {
+  const v = versionOf('dpkg-query', ['-W', '-f=${Version}', pkg]);
+  return v ? `${pkg} ${v} (Debian package)` : null;
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -125,8 +130,19 @@ function vigilVersion(): string | null {
 const VERSIONS: Readonly<Record<PeerId, () => string | null>> = {
   vigil: vigilVersion,
   prometheus: () => versionOf('prometheus', ['--version']),
-  vm: () => versionOf('victoria-metrics', ['-version']),
+  // Debian's build prints an empty -version (and reports "" on /metrics); the package knows.
+  vm: () => versionOf('victoria-metrics', ['-version']) ?? dpkgVersion('victoria-metrics'),
 };
+
+/** The version a server reports on /metrics (`vm_app_version`, `*_build_info`), or null. */
+async function versionFromMetrics(baseUrl: string): Promise<string | null> {
+  try {
+    const r = await httpCall('GET', `${baseUrl}/metrics`, 5000);
+    return /(?:vm_app_version|_build_info)\{[^}]*\bversion="([^"]+)"/.exec(r.body)?.[1] ?? null;
+  } catch {
+    return null;
+  }
+}
 
 function errText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -163,7 +179,7 @@ async function runOne(id: PeerId, data: Dataset, opts: BenchOptions, workDir: st
     storedSeries: null,
     storedSamples: null,
   };
-  log(`\n== ${def.title}${result.version ? ` (${result.version})` : ''}`);
+  log(`\n== ${def.title}`);
   const t0 = performance.now();
   let h;
   try {
@@ -175,7 +191,9 @@ async function runOne(id: PeerId, data: Dataset, opts: BenchOptions, workDir: st
   }
   try {
     result.startupSeconds = (performance.now() - t0) / 1000;
-    log(`   ready in ${result.startupSeconds.toFixed(1)} s at ${h.baseUrl} (pid ${h.pid}); sending…`);
+    // Debian's victoria-metrics prints an empty -version; its /metrics knows.
+    if (!result.version) result.version = await versionFromMetrics(h.baseUrl);
+    log(`   ${result.version ?? 'version unknown'}; ready in ${result.startupSeconds.toFixed(1)} s at ${h.baseUrl} (pid ${h.pid}); sending…`);
 
     // CPU is read right before and after sending, so startup and flush work stay out of it.
     const cpu0 = cpuSeconds(h.pid);

@@ -373,8 +373,8 @@ export async function storedCounts(
   let series: number | undefined = 0;
   let samples: number | undefined = 0;
   for (const name of metricNames) {
-    const s = series === undefined ? undefined : await q(`count(last_over_time(${name}[${window}]))`);
-    const n = samples === undefined ? undefined : await q(`sum(count_over_time(${name}[${window}]))`);
+    const s: number | undefined = series === undefined ? undefined : await q(`count(last_over_time(${name}[${window}]))`);
+    const n: number | undefined = samples === undefined ? undefined : await q(`sum(count_over_time(${name}[${window}]))`);
     series = s === undefined || series === undefined ? undefined : series + s;
     samples = n === undefined || samples === undefined ? undefined : samples + n;
     if (series === undefined && samples === undefined) break;

@@ -170,11 +170,12 @@ export class DB implements Storage {
       }));
       const meta = writeBlock(this.blocksDir, series, { minTime: start, maxTime: end }, { level: 1 }, this.now());
       this.addBlock(new Block(path.join(this.blocksDir, meta.ulid)));
-      this.wal.truncate(end, (ref) => h.series(ref) !== undefined);
       this.log.info('head compacted into a block', { block: meta.ulid, minTime: start, maxTime: end, series: meta.stats.numSeries, samples: meta.stats.numSamples });
       cut++;
       this.compactions++;
     }
+    // One checkpoint after all cuts: it rereads the whole log, so once is enough.
+    if (cut > 0) this.wal.truncate(h.minValidTime, (ref) => h.series(ref) !== undefined);
     return cut;
   }
 

@@ -300,6 +300,12 @@ class Lexer {
     throw new LexFailure(message, this.start);
   }
 
+  /** Fails after a token was emitted; as in Prometheus the error takes that token's place. */
+  private failReplacingLast(message: string): never {
+    this.tokens.pop();
+    this.fail(message);
+  }
+
   run(): Token[] {
     try {
       for (;;) {
@@ -422,8 +428,9 @@ class Lexer {
       case C_RPAREN:
         this.emit(TokenType.RIGHT_PAREN);
         this.parenDepth--;
-        // Prometheus reports this after emitting the parenthesis, so at the position after it.
-        if (this.parenDepth < 0) this.fail("unexpected right parenthesis ')'");
+        // Prometheus reports this after emitting the parenthesis (so at the position after it), and
+        // the error replaces the parenthesis token.
+        if (this.parenDepth < 0) this.failReplacingLast("unexpected right parenthesis ')'");
         return false;
       case C_LBRACE:
         this.emit(TokenType.LEFT_BRACE);
@@ -534,8 +541,8 @@ class Lexer {
         return false;
       case C_COLON:
         this.emit(TokenType.COLON);
-        if (!this.gotDuration) this.fail('unexpected colon before duration in duration expression');
-        if (this.gotColon) this.fail('unexpected repeated colon in duration expression');
+        if (!this.gotDuration) this.failReplacingLast('unexpected colon before duration in duration expression');
+        if (this.gotColon) this.failReplacingLast('unexpected repeated colon in duration expression');
         this.gotColon = true;
         return false;
       case C_LPAREN:
@@ -545,7 +552,7 @@ class Lexer {
       case C_RPAREN:
         this.emit(TokenType.RIGHT_PAREN);
         this.parenDepth--;
-        if (this.parenDepth < 0) this.fail("unexpected right parenthesis ')'");
+        if (this.parenDepth < 0) this.failReplacingLast("unexpected right parenthesis ')'");
         return false;
       case C_PLUS:
         this.emit(TokenType.ADD);
@@ -584,7 +591,8 @@ class Lexer {
   }
 
   private lexKeywordOrIdentifier(): void {
-    let hasColon = false;
+    // The first character (a letter, `_` or `:`) is already consumed.
+    let hasColon = this.cc(this.start) === C_COLON;
     for (;;) {
       const c = this.cc(this.pos);
       if (isAlphaNumeric(c)) this.pos++;
