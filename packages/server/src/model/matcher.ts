@@ -1,4 +1,5 @@
 /** Label matchers (`=`, `!=`, `=~`, `!~`) as used by selectors and the storage seam. */
+import { translateRe2 } from './re2.js';
 
 /** The four matcher operators, as written in PromQL. */
 export const MATCH_TYPES = ['=', '!=', '=~', '!~'] as const;
@@ -51,19 +52,12 @@ export class MatcherError extends Error {
 }
 
 /**
- * Compiles an RE2-style pattern into an anchored JavaScript RegExp. A leading `(?i)` or `(?s)` flag
- * group, common in Prometheus configurations, becomes the equivalent RegExp flag.
+ * Compiles an RE2 pattern, as Prometheus accepts it, into an anchored JavaScript RegExp.
  */
 export function compileAnchoredRegex(pattern: string): RegExp {
-  let flags = 's';
-  let body = pattern;
-  const m = /^\(\?([is]+)\)/.exec(body);
-  if (m) {
-    if (m[1]!.includes('i')) flags += 'i';
-    body = body.slice(m[0].length);
-  }
+  const { source, flags } = translateRe2(pattern);
   try {
-    return new RegExp(`^(?:${body})$`, flags);
+    return new RegExp(`^(?:${source})$`, flags);
   } catch (err) {
     throw new MatcherError(`invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
   }

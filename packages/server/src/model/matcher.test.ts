@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Matcher, MatcherError } from './matcher.js';
+
+const cases: Array<[string, string, boolean]> = [
+  ['foo', 'foo', true],
+  ['foo', 'foobar', false],
+  ['fo+|ba.', 'bar', true],
+  ['.*', 'line\nbreak', true],
+  ['(?i)prod', 'PrOd', true],
+  ['(?i:PRO).*', 'production', true],
+  ['(?i:PRO)d', 'proD', false],
+  ['x(?i)abc', 'xABC', true],
+  ['X(?i)abc', 'xABC', false],
+  ['[a-c]+(?i:[x-z])', 'abZ', true],
+  ['(?P<n>a+)b', 'aab', true],
+  ['\\Q1.5\\E', '1.5', true],
+  ['\\Q1.5\\E', '105', false],
+  ['a\\.b', 'a.b', true],
+  ['(?s).', '\n', true],
+];
+
+for (const [re, value, want] of cases) {
+  test(`=~ ${JSON.stringify(re)} on ${JSON.stringify(value)} is ${want}`, () => {
+    assert.equal(new Matcher('=~', 'l', re).matches(value), want);
+    assert.equal(new Matcher('!~', 'l', re).matches(value), !want);
+  });
+}
+
+test('an invalid regex is a MatcherError naming the pattern', () => {
+  assert.throws(() => new Matcher('=~', 'l', 'a('), (e: unknown) => e instanceof MatcherError && /"a\("/.test(e.message));
+});
+
+test('equality matchers and empty values', () => {
+  assert.ok(new Matcher('=', 'l', '').matchesEmpty());
+  assert.ok(!new Matcher('!=', 'l', '').matchesEmpty());
+  assert.equal(new Matcher('!=', 'l', 'x').toString(), 'l!="x"');
+});
