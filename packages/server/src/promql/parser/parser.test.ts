@@ -665,9 +665,6 @@ describe('parseDuration / formatDuration', () => {
   }
 });
 
-/** RE2 inline flag groups such as `(?i:...)` or `(?i)` inside a pattern. */
-const INLINE_FLAGS_RE = /\(\?[a-z]+[:)]/;
-
 describe('conformance scripts: every core eval expression parses', () => {
   const dir = findPromqlTestDir();
   if (dir === undefined) {
@@ -677,7 +674,6 @@ describe('conformance scripts: every core eval expression parses', () => {
   for (const file of coreScripts(dir)) {
     const exprs = readScriptExprs(dir, file);
     describe(file, () => {
-      const known: { line: number; expr: string; reason: string }[] = [];
       it(`parses and round-trips its ${exprs.length} expressions`, () => {
         const failures: string[] = [];
         for (const s of exprs) {
@@ -687,12 +683,6 @@ describe('conformance scripts: every core eval expression parses', () => {
           } catch (err) {
             if (!(err instanceof ParseError)) throw err;
             if (s.mayFail) continue;
-            // JavaScript's RegExp on Node 20 lacks RE2's inline flag groups such as (?i:...); that is
-            // the matcher's limitation, tracked below, not the parser's.
-            if (err.reason.startsWith('invalid regular expression') && INLINE_FLAGS_RE.test(s.expr)) {
-              known.push({ line: s.line, expr: s.expr, reason: err.reason });
-              continue;
-            }
             failures.push(`${file}:${s.line}: ${s.expr}\n    ${err.message}`);
             continue;
           }
@@ -709,11 +699,6 @@ describe('conformance scripts: every core eval expression parses', () => {
         }
         assert.deepEqual(failures, []);
       });
-      if (exprs.some((s) => INLINE_FLAGS_RE.test(s.expr))) {
-        it('regexes with RE2 inline flags (matcher limitation)', { todo: 'model/matcher.ts: Node 20 RegExp has no (?i:...) groups' }, () => {
-          assert.deepEqual(known, []);
-        });
-      }
     });
   }
 });
