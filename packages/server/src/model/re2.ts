@@ -54,7 +54,7 @@ export function translateRe2(pattern: string): { source: string; flags: string }
       const flagGroup = /^\(\?([imsU-]*)(:|\))/.exec(pattern.slice(i));
       if (flagGroup && flagGroup[1] !== undefined && flagGroup[1].length > 0) {
         const [on, off = ''] = flagGroup[1].split('-');
-        const newFold = on!.includes('i') ? true : off.includes('i') ? false : fold;
+        const newFold: boolean = on!.includes('i') ? true : off.includes('i') ? false : fold;
         if (flagGroup[2] === ')') {
           // `(?i)` changes the rest of the enclosing group; it opens no group of its own.
           stack.pop();

@@ -18,7 +18,7 @@ import { XorIterator } from './chunkenc/xor.js';
 import { sortLimit } from './head.js';
 import { PostingsIndex } from './postings.js';
 
-const INDEX_MAGIC = Buffer.from('VIGILIX1');
+const INDEX_MAGIC = Buffer.from('VIGILIX2');
 
 /** The contents of `meta.json`. */
 export interface BlockMeta {
@@ -111,9 +111,12 @@ export function writeBlock(
         body.uvarint(sym(l.value));
       }
       body.uvarint(s.chunks.length);
+      // Chunk bounds as deltas: from the previous chunk's end, and from the chunk's own start.
+      let prevMaxt = range.minTime;
       for (const c of s.chunks) {
-        body.f64(c.mint);
-        body.f64(c.maxt);
+        body.svarint(c.mint - prevMaxt);
+        body.uvarint(c.maxt - c.mint);
+        prevMaxt = c.maxt;
         body.uvarint(offset);
         body.uvarint(c.bytes.length);
         pending.push(Buffer.from(c.bytes.buffer, c.bytes.byteOffset, c.bytes.length));
@@ -214,7 +217,13 @@ export class Block {
       for (let j = 0; j < nl; j++) ls.push({ name: s(), value: s() });
       const nc = r.uvarint();
       const cs: StoredChunk[] = [];
-      for (let j = 0; j < nc; j++) cs.push({ mint: r.f64(), maxt: r.f64(), offset: r.uvarint(), length: r.uvarint() });
+      let prevMaxt = this.meta.minTime;
+      for (let j = 0; j < nc; j++) {
+        const mint = prevMaxt + r.svarint();
+        const maxt = mint + r.uvarint();
+        cs.push({ mint, maxt, offset: r.uvarint(), length: r.uvarint() });
+        prevMaxt = maxt;
+      }
       this.labels.push(ls);
       this.chunks.push(cs);
     }

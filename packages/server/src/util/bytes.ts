@@ -50,6 +50,11 @@ export class ByteWriter {
     this.buf[this.length++] = x;
   }
 
+  /** Signed integer as a zigzag varint, for values within ±2^52. */
+  svarint(x: number): void {
+    this.uvarint(x < 0 ? -2 * x - 1 : 2 * x);
+  }
+
   /** A length-prefixed UTF-8 string. */
   str(s: string): void {
     const n = Buffer.byteLength(s);
@@ -116,6 +121,11 @@ export class ByteReader {
       mul *= 128;
     }
     throw new RangeError('varint too long');
+  }
+
+  svarint(): number {
+    const z = this.uvarint();
+    return z % 2 === 1 ? -(z + 1) / 2 : z / 2;
   }
 
   str(): string {
