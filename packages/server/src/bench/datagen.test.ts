@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { uncompressSync } from 'snappy';
+import { SnappyDecoder } from '../util/snappy.js';
 import { decodeLabels, decodeWriteRequest } from '../ingest/remotewrite/proto.js';
 import { labelsKey, type Labels } from '../model/labels.js';
 import { defaultEndMs, generateDataset, mulberry32, type DataOptions, type Dataset } from './datagen.js';
@@ -17,7 +17,7 @@ interface Decoded {
 
 /** Decodes one request body back into series labels and their (single) samples. */
 function decode(body: Buffer): Decoded {
-  const raw = uncompressSync(body, { asBuffer: true });
+  const raw = new SnappyDecoder().decode(body);
   assert.ok(Buffer.isBuffer(raw));
   const out: Decoded = { labels: [], ts: [], vs: [] };
   decodeWriteRequest(raw, {

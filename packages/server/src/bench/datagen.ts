@@ -7,7 +7,7 @@
  * Requests are arranged the way Prometheus' own remote_write sends them: many series per request,
  * one (the newest) sample of each.
  */
-import { compressSync } from 'snappy';
+import { snappyEncode } from '../util/snappy.js';
 import type { Label, Labels } from '../model/labels.js';
 import { WriteRequestEncoder } from '../ingest/remotewrite/proto.js';
 
@@ -352,7 +352,7 @@ export function generateDataset(opts: DataOptions): Dataset {
         enc.addSeries(defs[i]!.labels, ts, vs);
       }
       const raw = enc.finish();
-      const body = compressSync(raw);
+      const body = snappyEncode(raw);
       rawBytes += raw.length;
       compressedBytes += body.length;
       groupRequests[g]!.push(body);

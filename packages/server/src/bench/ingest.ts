@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { defaultEndMs, generateDataset, type Dataset } from './datagen.js';
 import { PEERS, PEER_IDS, VIGIL_BIN, httpCall, killAllSync, logTail, startServer, stopServer, storedCounts, type PeerId } from './peers.js';
-import { clkTck, cpuSeconds, memStat } from './procstat.js';
+import { clkTck, cpuSeconds, hostBusyCpuSeconds, memStat } from './procstat.js';
 import { formatRatios, formatTable, ratios, writeJson, type ServerResult } from './report.js';
 import { sendDataset } from './sender.js';
 
@@ -167,6 +167,8 @@ async function runOne(id: PeerId, data: Dataset, opts: BenchOptions, workDir: st
     sendSeconds: null,
     samplesPerSecond: null,
     cpuSendSeconds: null,
+    clientCpuSendSeconds: null,
+    otherCpuSendSeconds: null,
     cpuSecondsPerMillionSamples: null,
     cpuMicrosPerSample: null,
     cpuFlushSeconds: null,
@@ -197,8 +199,14 @@ async function runOne(id: PeerId, data: Dataset, opts: BenchOptions, workDir: st
 
     // CPU is read right before and after sending, so startup and flush work stay out of it.
     const cpu0 = cpuSeconds(h.pid);
+    const client0 = process.cpuUsage();
+    const host0 = hostBusyCpuSeconds();
     const send = await sendDataset(data, { url: h.baseUrl + def.writePath, senders: opts.senders, deadlineMs: opts.sendTimeoutMs });
     const cpu1 = cpuSeconds(h.pid);
+    const client = process.cpuUsage(client0);
+    const hostBusy = hostBusyCpuSeconds() - host0;
+    result.clientCpuSendSeconds = (client.user + client.system) / 1e6;
+    result.otherCpuSendSeconds = Math.max(0, hostBusy - result.clientCpuSendSeconds - (cpu1 - cpu0));
     result.ackedSamples = send.okSamples;
     result.okRequests = send.okRequests;
     result.failedRequests = send.failedRequests;
@@ -218,6 +226,9 @@ async function runOne(id: PeerId, data: Dataset, opts: BenchOptions, workDir: st
         ` (${send.status4xx} × 4xx, ${send.failedRequests} failed, ${send.retries} retries${send.timedOut ? ', TIMED OUT' : ''})`,
     );
     for (const m of send.errorSamples) log(`     ! ${m}`);
+    if (result.otherCpuSendSeconds > 0.1 * result.sendSeconds * os.cpus().length) {
+      log(`   ! other processes used ${result.otherCpuSendSeconds.toFixed(1)} CPU-s during the send phase; figures are noisy`);
+    }
 
     log('   flushing to disk…');
     const f0 = performance.now();

@@ -120,3 +120,21 @@ export function memStat(pid: number): MemStat | undefined {
   }
   return found ? { peakRssBytes: peak, rssBytes: rss } : undefined;
 }
+
+/**
+ * CPU seconds the whole machine has spent busy (all cores, from the first line of /proc/stat:
+ * user+nice+system+irq+softirq+steal). Its delta over the send phase, minus the server's and the
+ * client's, is what other processes took: a benchmark on a shared machine is only as good as that
+ * figure is small.
+ */
+export function hostBusyCpuSeconds(): number {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already inside user).
+    const busy = (f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0);
+    return busy / clkTck();
+  } catch {
+    return 0;
+  }
+}

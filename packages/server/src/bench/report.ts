@@ -29,6 +29,13 @@ export interface ServerResult {
   readonly samplesPerSecond: number | null;
   /** Server CPU (user+system) during the send phase. */
   readonly cpuSendSeconds: number | null;
+  /**
+   * CPU of the benchmark process itself while sending. On a small machine client and server share
+   * the cores, so a server's throughput is capped by what the client leaves it; this shows how much.
+   */
+  readonly clientCpuSendSeconds: number | null;
+  /** CPU used by every other process on the machine during the send phase (noise; should be ~0). */
+  readonly otherCpuSendSeconds: number | null;
   readonly cpuSecondsPerMillionSamples: number | null;
   readonly cpuMicrosPerSample: number | null;
   /** Server CPU during the flush/compaction step, reported apart so it does not blur ingest cost. */
@@ -89,8 +96,10 @@ export function formatTable(results: readonly ServerResult[]): string {
     ['send wall time (s)', (r) => fmt(r.sendSeconds, 2)],
     ['throughput (samples/s)', (r) => fmtCount(r.samplesPerSecond)],
     ['server CPU during send (s)', (r) => fmt(r.cpuSendSeconds, 2)],
-    ['CPU-s per million samples', (r) => fmt(r.cpuSecondsPerMillionSamples, 3)],
-    ['CPU-µs per sample', (r) => fmt(r.cpuMicrosPerSample, 3)],
+    // CPU-seconds per million samples and CPU-µs per sample are the same number; one row says both.
+    ['CPU-s/M samples (= µs/sample)', (r) => fmt(r.cpuSecondsPerMillionSamples, 3)],
+    ['bench client CPU during send (s)', (r) => fmt(r.clientCpuSendSeconds, 2)],
+    ['other host CPU during send (s)', (r) => fmt(r.otherCpuSendSeconds, 2)],
     ['flush/compact wall (s)', (r) => fmt(r.flushSeconds, 2)],
     ['flush/compact CPU (s)', (r) => fmt(r.cpuFlushSeconds, 2)],
     ['peak RSS (MiB)', (r) => fmtMiB(r.peakRssBytes)],

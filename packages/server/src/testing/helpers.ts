@@ -4,7 +4,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import snappy from 'snappy';
+import { snappyEncode } from '../util/snappy.js';
 import { defaultConfig, type VigilConfig } from '../config/config.js';
 import { VigilServer } from '../cmd/server.js';
 import { WriteRequestEncoder } from '../ingest/remotewrite/proto.js';
@@ -69,7 +69,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 export function writeBody(series: Array<{ labels: Labels; samples: Array<[number, number]> }>): Buffer {
   const enc = new WriteRequestEncoder();
   for (const s of series) enc.addSeries(s.labels, s.samples.map((x) => x[0]), s.samples.map((x) => x[1]));
-  return snappy.compressSync(enc.finish());
+  return snappyEncode(enc.finish());
 }
 
 /** POSTs a remote_write body. */

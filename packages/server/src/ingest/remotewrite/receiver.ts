@@ -3,10 +3,10 @@
  * one batch each, so a bad request writes nothing. Series already seen are found by their raw label
  * bytes, before any string is decoded.
  */
-import snappy from 'snappy';
 import type { Labels } from '../../model/labels.js';
 import { StorageError } from '../../storage/errors.js';
 import type { Appendable, Appender } from '../../storage/interface.js';
+import { SnappyDecoder, SnappyError } from '../../util/snappy.js';
 import type { MetadataStore } from '../metadata.js';
 import { decodeLabels, decodeWriteRequest, ProtoError, type WriteRequestSink } from './proto.js';
 
@@ -42,25 +42,13 @@ interface SeriesEntry {
   labels: Labels;
 }
 
-/** Reads the uncompressed length that prefixes a snappy block. */
-function snappyDecodedLength(buf: Buffer): number {
-  let x = 0;
-  let mul = 1;
-  for (let i = 0; i < 5 && i < buf.length; i++) {
-    const b = buf[i]!;
-    x += (b & 0x7f) * mul;
-    if (b < 0x80) return x;
-    mul *= 128;
-  }
-  throw new RemoteWriteError('bad_request', 'snappy: corrupt input (bad length header)');
-}
-
 /** Decodes and appends remote_write requests. */
 export class RemoteWriteReceiver {
   private readonly maxDecoded: number;
   private readonly metadata: MetadataStore | undefined;
   /** Raw label bytes (as a latin1 string) → series; cleared when it grows past a bound. */
   private readonly known = new Map<string, SeriesEntry>();
+  private readonly snappy = new SnappyDecoder();
   readonly stats: RemoteWriteStats = { requests: 0, samples: 0, rejected: 0, histogramsDropped: 0, exemplarsDropped: 0 };
 
   constructor(
@@ -78,17 +66,14 @@ export class RemoteWriteReceiver {
       this.stats.rejected++;
       throw new RemoteWriteError('bad_request', `unsupported Content-Encoding ${JSON.stringify(contentEncoding)}; remote_write 1.0 uses snappy`);
     }
-    const decodedLen = snappyDecodedLength(body);
-    if (decodedLen > this.maxDecoded) {
-      this.stats.rejected++;
-      throw new RemoteWriteError('bad_request', `decompressed request of ${decodedLen} bytes exceeds the limit of ${this.maxDecoded} bytes`);
-    }
     let raw: Buffer;
     try {
-      raw = snappy.uncompressSync(body, { asBuffer: true }) as Buffer;
+      // The decoded bytes live in a buffer reused by the next request; this one is done with them first.
+      raw = this.snappy.decode(body, this.maxDecoded);
     } catch (err) {
       this.stats.rejected++;
-      throw new RemoteWriteError('bad_request', `snappy: corrupt input: ${(err as Error).message}`);
+      if (err instanceof SnappyError) throw new RemoteWriteError('bad_request', `snappy: ${err.message}`);
+      throw err;
     }
     const app = this.storage.appender();
     try {

@@ -1,0 +1,156 @@
+/**
+ * Quantiles: the `quantile` aggregation / `quantile_over_time`, and `histogram_quantile` over
+ * classic `le` buckets, following Prometheus' `promql/quantile.go`.
+ */
+
+/** φ-quantile of `values` (sorted in place) with linear interpolation; Prometheus' `quantile`. */
+export function quantile(q: number, values: number[]): number {
+  if (values.length === 0 || Number.isNaN(q)) return NaN;
+  if (q < 0) return -Infinity;
+  if (q > 1) return Infinity;
+  // NaN sorts first, as Go's sort.Float64s does: it acts as the smallest value.
+  values.sort((a, b) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : Number.isNaN(b) ? 1 : a - b));
+  const n = values.length;
+  const rank = q * (n - 1);
+  const lower = Math.max(0, Math.floor(rank));
+  const upper = Math.min(n - 1, lower + 1);
+  const weight = rank - Math.floor(rank);
+  return values[lower]! * (1 - weight) + values[upper]! * weight;
+}
+
+/** One classic histogram bucket. */
+export interface Bucket {
+  upperBound: number;
+  count: number;
+}
+
+/** The result of {@link bucketQuantile} with the fix-ups that were applied. */
+export interface BucketQuantileResult {
+  value: number;
+  forcedMonotonic: boolean;
+  fixedPrecision: boolean;
+}
+
+const SMALL_DELTA_TOLERANCE = 1e-12;
+
+function almostEqual(a: number, b: number, epsilon: number): boolean {
+  if (a === b) return true;
+  const absSum = Math.abs(a) + Math.abs(b);
+  const diff = Math.abs(a - b);
+  if (a === 0 || b === 0 || absSum < 2.2250738585072014e-308) return diff < epsilon * 2.2250738585072014e-308;
+  return diff / Math.min(absSum, Number.MAX_VALUE) < epsilon;
+}
+
+/**
+ * Quantile of a classic histogram. Buckets are sorted, equal bounds merged, and counts forced to
+ * be monotonic (scrapes are not atomic, so a higher bucket can briefly be lower).
+ */
+export function bucketQuantile(q: number, input: Bucket[]): BucketQuantileResult {
+  const res = (value: number, forcedMonotonic = false, fixedPrecision = false): BucketQuantileResult => ({
+    value,
+    forcedMonotonic,
+    fixedPrecision,
+  });
+  if (Number.isNaN(q)) return res(NaN);
+  if (q < 0) return res(-Infinity);
+  if (q > 1) return res(Infinity);
+  input.sort((a, b) => a.upperBound - b.upperBound);
+  if (input.length === 0 || input[input.length - 1]!.upperBound !== Infinity) return res(NaN);
+  // Coalesce buckets with the same upper bound.
+  const buckets: Bucket[] = [];
+  for (const b of input) {
+    const last = buckets[buckets.length - 1];
+    if (last !== undefined && last.upperBound === b.upperBound) last.count += b.count;
+    else buckets.push({ upperBound: b.upperBound, count: b.count });
+  }
+  let forcedMonotonic = false;
+  let fixedPrecision = false;
+  let prev = buckets[0]!.count;
+  for (let i = 1; i < buckets.length; i++) {
+    const curr = buckets[i]!.count;
+    if (curr === prev) continue;
+    if (almostEqual(prev, curr, SMALL_DELTA_TOLERANCE)) {
+      buckets[i]!.count = prev;
+      fixedPrecision = true;
+      continue;
+    }
+    if (curr < prev) {
+      buckets[i]!.count = prev;
+      forcedMonotonic = true;
+      continue;
+    }
+    prev = curr;
+  }
+  if (buckets.length < 2) return res(NaN, forcedMonotonic, fixedPrecision);
+  const observations = buckets[buckets.length - 1]!.count;
+  if (observations === 0 || Number.isNaN(observations)) return res(NaN, forcedMonotonic, fixedPrecision);
+  let rank = q * observations;
+  // First bucket (excluding +Inf) whose cumulative count reaches the rank.
+  let b = 0;
+  while (b < buckets.length - 1 && !(buckets[b]!.count >= rank)) b++;
+  if (b === buckets.length - 1) return res(buckets[buckets.length - 2]!.upperBound, forcedMonotonic, fixedPrecision);
+  if (b === 0 && buckets[0]!.upperBound <= 0) return res(buckets[0]!.upperBound, forcedMonotonic, fixedPrecision);
+  let bucketStart = 0;
+  const bucketEnd = buckets[b]!.upperBound;
+  let count = buckets[b]!.count;
+  if (b > 0) {
+    bucketStart = buckets[b - 1]!.upperBound;
+    count -= buckets[b - 1]!.count;
+    rank -= buckets[b - 1]!.count;
+  }
+  return res(bucketStart + (bucketEnd - bucketStart) * (rank / count), forcedMonotonic, fixedPrecision);
+}
+
+/**
+ * Estimated fraction of observations between `lower` and `upper` in a classic histogram,
+ * interpolating linearly inside buckets (the first bucket starts at 0 when its bound is positive).
+ */
+export function bucketFraction(lower: number, upper: number, input: Bucket[]): number {
+  input.sort((a, b) => a.upperBound - b.upperBound);
+  if (input.length === 0 || input[input.length - 1]!.upperBound !== Infinity) return NaN;
+  const buckets: Bucket[] = [];
+  for (const b of input) {
+    const last = buckets[buckets.length - 1];
+    if (last !== undefined && last.upperBound === b.upperBound) last.count += b.count;
+    else buckets.push({ upperBound: b.upperBound, count: b.count });
+  }
+  const count = buckets[buckets.length - 1]!.count;
+  if (count === 0 || Number.isNaN(lower) || Number.isNaN(upper)) return NaN;
+  if (lower >= upper) return 0;
+  let rank = 0;
+  let lowerRank = 0;
+  let upperRank = 0;
+  let lowerSet = false;
+  let upperSet = false;
+  for (let i = 0; i < buckets.length; i++) {
+    const b = buckets[i]!;
+    let lowerBound = i > 0 ? buckets[i - 1]!.upperBound : -Infinity;
+    if (i === 0 && b.upperBound > 0) lowerBound = 0;
+    const upperBound = b.upperBound;
+    // A bucket of infinite width cannot be interpolated: its observations count as below `v`.
+    const interpolate = (v: number): number =>
+      lowerBound === -Infinity ? b.count : rank + ((b.count - rank) * (v - lowerBound)) / (upperBound - lowerBound);
+    if (!lowerSet && lowerBound >= lower) {
+      lowerRank = rank;
+      lowerSet = true;
+    }
+    if (!upperSet && lowerBound >= upper) {
+      upperRank = rank;
+      upperSet = true;
+    }
+    if (lowerSet && upperSet) break;
+    if (!lowerSet && lowerBound < lower && upperBound > lower) {
+      lowerRank = interpolate(lower);
+      lowerSet = true;
+    }
+    if (!upperSet && lowerBound < upper && upperBound > upper) {
+      upperRank = interpolate(upper);
+      upperSet = true;
+    }
+    if (lowerSet && upperSet) break;
+    rank = b.count;
+  }
+  if (!lowerSet || lowerRank > count) lowerRank = count;
+  if (!upperSet || upperRank > count) upperRank = count;
+  return (upperRank - lowerRank) / count;
+}

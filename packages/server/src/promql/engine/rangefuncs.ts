@@ -1,0 +1,289 @@
+/**
+ * Functions over range vectors (`rate`, `*_over_time`, …), after Prometheus' `promql/functions.go`.
+ * Each receives the samples of one series inside the window `(rangeStart, rangeEnd]` as the index
+ * range `[lo, hi)` of parallel arrays, and returns a value or undefined for "no output".
+ */
+import { kahanSumInc } from './internal.js';
+import { quantile } from './quantile.js';
+
+/** The window and scalar parameters a range function sees at one step. */
+export interface RangeEnv {
+  /** Exclusive start of the window, ms. */
+  rangeStart: number;
+  /** Inclusive end of the window, ms. */
+  rangeEnd: number;
+  /** The range of the selector, ms. */
+  range: number;
+  /** The evaluation time (after `@`), ms, used by `predict_linear`. */
+  ts: number;
+  /** Scalar arguments other than the range vector, at this step. */
+  params: number[];
+  /** Warnings raised while computing (e.g. out-of-range quantile). */
+  warn: (msg: string) => void;
+}
+
+/** A range function. */
+export type RangeFunc = (ts: number[], vs: number[], lo: number, hi: number, env: RangeEnv) => number | undefined;
+
+function extrapolatedRate(ts: number[], vs: number[], lo: number, hi: number, env: RangeEnv, isCounter: boolean, isRate: boolean): number | undefined {
+  if (hi - lo < 2) return undefined;
+  const firstT = ts[lo]!;
+  const lastT = ts[hi - 1]!;
+  const firstV = vs[lo]!;
+  let result = vs[hi - 1]! - firstV;
+  if (isCounter) {
+    let prev = firstV;
+    for (let i = lo + 1; i < hi; i++) {
+      const cur = vs[i]!;
+      if (cur < prev) result += prev;
+      prev = cur;
+    }
+  }
+  let durationToStart = (firstT - env.rangeStart) / 1000;
+  let durationToEnd = (env.rangeEnd - lastT) / 1000;
+  const sampledInterval = (lastT - firstT) / 1000;
+  const averageDurationBetweenSamples = sampledInterval / (hi - lo - 1);
+  // Extrapolate to the window edges only when the samples plausibly continue there.
+  const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
+  if (durationToStart >= extrapolationThreshold) durationToStart = averageDurationBetweenSamples / 2;
+  if (isCounter && result > 0 && firstV >= 0) {
+    // A counter cannot go below zero: do not extrapolate past the point where it would be zero.
+    const durationToZero = sampledInterval * (firstV / result);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  }
+  if (durationToEnd >= extrapolationThreshold) durationToEnd = averageDurationBetweenSamples / 2;
+  let factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
+  if (isRate) factor /= env.range / 1000;
+  return result * factor;
+}
+
+function instantValue(ts: number[], vs: number[], lo: number, hi: number, isRate: boolean): number | undefined {
+  if (hi - lo < 2) return undefined;
+  const lastV = vs[hi - 1]!;
+  const prevV = vs[hi - 2]!;
+  let result: number;
+  if (isRate && lastV < prevV) result = lastV; // counter reset
+  else result = lastV - prevV;
+  const sampledInterval = ts[hi - 1]! - ts[hi - 2]!;
+  if (sampledInterval === 0) return undefined;
+  if (isRate) result /= sampledInterval / 1000;
+  return result;
+}
+
+/** Least-squares fit with Kahan sums; returns [slope, intercept] at `interceptTime`. */
+function linearRegression(ts: number[], vs: number[], lo: number, hi: number, interceptTime: number): [number, number] {
+  let n = 0;
+  let sumX = 0, cX = 0, sumY = 0, cY = 0, sumXY = 0, cXY = 0, sumX2 = 0, cX2 = 0;
+  const initY = vs[lo]!;
+  let constY = true;
+  for (let i = lo; i < hi; i++) {
+    const y = vs[i]!;
+    if (constY && i > lo && y !== initY) constY = false;
+    n += 1;
+    const x = (ts[i]! - interceptTime) / 1e3;
+    [sumX, cX] = kahanSumInc(x, sumX, cX);
+    [sumY, cY] = kahanSumInc(y, sumY, cY);
+    [sumXY, cXY] = kahanSumInc(x * y, sumXY, cXY);
+    [sumX2, cX2] = kahanSumInc(x * x, sumX2, cX2);
+  }
+  if (constY) {
+    if (!Number.isFinite(initY) && !Number.isNaN(initY)) return [NaN, NaN];
+    return [0, initY];
+  }
+  sumX += cX;
+  sumY += cY;
+  sumXY += cXY;
+  sumX2 += cX2;
+  const covXY = sumXY - (sumX * sumY) / n;
+  const varX = sumX2 - (sumX * sumX) / n;
+  const slope = covXY / varX;
+  const intercept = sumY / n - (slope * sumX) / n;
+  return [slope, intercept];
+}
+
+export function sumOverTime(vs: number[], lo: number, hi: number): number {
+  let sum = 0;
+  let c = 0;
+  for (let i = lo; i < hi; i++) [sum, c] = kahanSumInc(vs[i]!, sum, c);
+  return sum + c;
+}
+
+export function avgOverTime(vs: number[], lo: number, hi: number): number {
+  let sum = 0, c = 0, mean = 0, count = 0;
+  let incremental = false;
+  for (let i = lo; i < hi; i++) {
+    const f = vs[i]!;
+    count++;
+    if (!incremental) {
+      const [ns, nc] = kahanSumInc(f, sum, c);
+      if (count === 1 || Number.isFinite(ns) || Number.isNaN(ns)) {
+        sum = ns;
+        c = nc;
+        continue;
+      }
+      // The sum overflowed: switch to an incremental mean, which stays finite.
+      incremental = true;
+      mean = sum / (count - 1);
+      c = c / (count - 1);
+    }
+    const q = (count - 1) / count;
+    [mean, c] = kahanSumInc(f / count, q * mean, q * c);
+  }
+  if (incremental) return mean + c;
+  return sum / count + c / count;
+}
+
+/** Population variance with Welford's method and Kahan-compensated running sums. */
+export function variance(vs: number[], lo: number, hi: number): number {
+  let count = 0, mean = 0, cMean = 0, aux = 0, cAux = 0;
+  for (let i = lo; i < hi; i++) {
+    const f = vs[i]!;
+    count++;
+    const delta = f - (mean + cMean);
+    [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
+    [aux, cAux] = kahanSumInc(delta * (f - (mean + cMean)), aux, cAux);
+  }
+  return (aux + cAux) / count;
+}
+
+export function extremum(vs: number[], lo: number, hi: number, max: boolean): number {
+  let m = vs[lo]!;
+  for (let i = lo + 1; i < hi; i++) {
+    const cur = vs[i]!;
+    if (max ? cur > m || Number.isNaN(m) : cur < m || Number.isNaN(m)) m = cur;
+  }
+  return m;
+}
+
+function tsOfExtremum(ts: number[], vs: number[], lo: number, hi: number, max: boolean): number {
+  let m = vs[lo]!;
+  let at = ts[lo]!;
+  for (let i = lo + 1; i < hi; i++) {
+    const cur = vs[i]!;
+    // Ties go to the latest sample, as in Prometheus.
+    if (max ? cur >= m || Number.isNaN(m) : cur <= m || Number.isNaN(m)) {
+      m = cur;
+      at = ts[i]!;
+    }
+  }
+  return at / 1000;
+}
+
+function checkQuantile(q: number, env: RangeEnv): void {
+  if (Number.isNaN(q) || q < 0 || q > 1) env.warn(`PromQL warning: quantile value should be between 0 and 1, got ${q}`);
+}
+
+function holtWinters(vs: number[], lo: number, hi: number, env: RangeEnv): number | undefined {
+  const sf = env.params[0]!;
+  const tf = env.params[1]!;
+  if (!(sf > 0 && sf < 1)) throw new RangeFuncError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf}`);
+  if (!(tf > 0 && tf < 1)) throw new RangeFuncError(`invalid trend factor. Expected: 0 < tf < 1, got: ${tf}`);
+  const l = hi - lo;
+  if (l < 2) return undefined;
+  let s1 = vs[lo]!;
+  let b = vs[lo + 1]! - vs[lo]!;
+  let s0 = 0;
+  for (let i = 1; i < l; i++) {
+    let x: number;
+    let y: number;
+    if (i === 1) {
+      x = sf * vs[lo + i]!;
+      y = (1 - sf) * (s1 + b);
+    } else {
+      b = tf * (s1 - s0) + (1 - tf) * b;
+      x = sf * vs[lo + i]!;
+      y = (1 - sf) * (s1 + b);
+    }
+    s0 = s1;
+    s1 = x + y;
+  }
+  return s1;
+}
+
+/** A function-argument error raised from inside a range function. */
+export class RangeFuncError extends Error {}
+
+/** Range functions by name. `absent_over_time` is handled by the evaluator. */
+export const RANGE_FUNCS: ReadonlyMap<string, RangeFunc> = new Map<string, RangeFunc>([
+  ['rate', (ts, vs, lo, hi, env) => extrapolatedRate(ts, vs, lo, hi, env, true, true)],
+  ['increase', (ts, vs, lo, hi, env) => extrapolatedRate(ts, vs, lo, hi, env, true, false)],
+  ['delta', (ts, vs, lo, hi, env) => extrapolatedRate(ts, vs, lo, hi, env, false, false)],
+  ['irate', (ts, vs, lo, hi) => instantValue(ts, vs, lo, hi, true)],
+  ['idelta', (ts, vs, lo, hi) => instantValue(ts, vs, lo, hi, false)],
+  [
+    'deriv',
+    (ts, vs, lo, hi) => {
+      if (hi - lo < 2) return undefined;
+      // Intercept at the first sample's time avoids precision loss from large timestamps.
+      return linearRegression(ts, vs, lo, hi, ts[lo]!)[0];
+    },
+  ],
+  [
+    'predict_linear',
+    (ts, vs, lo, hi, env) => {
+      if (hi - lo < 2) return undefined;
+      const [slope, intercept] = linearRegression(ts, vs, lo, hi, env.ts);
+      return slope * env.params[0]! + intercept;
+    },
+  ],
+  [
+    'resets',
+    (_ts, vs, lo, hi) => {
+      if (hi - lo < 1) return undefined;
+      let n = 0;
+      for (let i = lo + 1; i < hi; i++) if (vs[i]! < vs[i - 1]!) n++;
+      return n;
+    },
+  ],
+  [
+    'changes',
+    (_ts, vs, lo, hi) => {
+      if (hi - lo < 1) return undefined;
+      let n = 0;
+      for (let i = lo + 1; i < hi; i++) {
+        const cur = vs[i]!;
+        const prev = vs[i - 1]!;
+        if (!(cur === prev || (Number.isNaN(cur) && Number.isNaN(prev)))) n++;
+      }
+      return n;
+    },
+  ],
+  ['sum_over_time', (_ts, vs, lo, hi) => (hi > lo ? sumOverTime(vs, lo, hi) : undefined)],
+  ['avg_over_time', (_ts, vs, lo, hi) => (hi > lo ? avgOverTime(vs, lo, hi) : undefined)],
+  ['count_over_time', (_ts, _vs, lo, hi) => (hi > lo ? hi - lo : undefined)],
+  ['min_over_time', (_ts, vs, lo, hi) => (hi > lo ? extremum(vs, lo, hi, false) : undefined)],
+  ['max_over_time', (_ts, vs, lo, hi) => (hi > lo ? extremum(vs, lo, hi, true) : undefined)],
+  ['last_over_time', (_ts, vs, lo, hi) => (hi > lo ? vs[hi - 1] : undefined)],
+  ['first_over_time', (_ts, vs, lo, hi) => (hi > lo ? vs[lo] : undefined)],
+  ['ts_of_last_over_time', (ts, _vs, lo, hi) => (hi > lo ? ts[hi - 1]! / 1000 : undefined)],
+  ['ts_of_first_over_time', (ts, _vs, lo, hi) => (hi > lo ? ts[lo]! / 1000 : undefined)],
+  ['ts_of_max_over_time', (ts, vs, lo, hi) => (hi > lo ? tsOfExtremum(ts, vs, lo, hi, true) : undefined)],
+  ['ts_of_min_over_time', (ts, vs, lo, hi) => (hi > lo ? tsOfExtremum(ts, vs, lo, hi, false) : undefined)],
+  ['present_over_time', (_ts, _vs, lo, hi) => (hi > lo ? 1 : undefined)],
+  ['stdvar_over_time', (_ts, vs, lo, hi) => (hi > lo ? variance(vs, lo, hi) : undefined)],
+  ['stddev_over_time', (_ts, vs, lo, hi) => (hi > lo ? Math.sqrt(variance(vs, lo, hi)) : undefined)],
+  [
+    'quantile_over_time',
+    (_ts, vs, lo, hi, env) => {
+      if (hi <= lo) return undefined;
+      const q = env.params[0]!;
+      checkQuantile(q, env);
+      return quantile(q, vs.slice(lo, hi));
+    },
+  ],
+  [
+    'mad_over_time',
+    (_ts, vs, lo, hi) => {
+      if (hi <= lo) return undefined;
+      const values = vs.slice(lo, hi);
+      // A NaN sample makes the deviation NaN rather than being sorted away.
+      if (values.some((v) => Number.isNaN(v))) return NaN;
+      const median = quantile(0.5, values);
+      return quantile(0.5, values.map((v) => Math.abs(v - median)));
+    },
+  ],
+  ['double_exponential_smoothing', (_ts, vs, lo, hi, env) => holtWinters(vs, lo, hi, env)],
+]);
+
+/** Range functions that keep the metric name (they return a sample value unchanged). */
+export const KEEPS_NAME: ReadonlySet<string> = new Set(['last_over_time', 'first_over_time']);

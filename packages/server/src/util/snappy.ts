@@ -1,0 +1,159 @@
+/**
+ * Snappy block format (the framing-free one remote_write uses), in TypeScript. Decoding writes into
+ * a caller-owned, reusable buffer: a native binding allocates a fresh buffer per call outside the
+ * JavaScript heap, which the garbage collector does not see, and the process grows by gigabytes.
+ */
+
+/** Malformed snappy input. */
+export class SnappyError extends Error {
+  readonly code = 'bad_snappy' as const;
+}
+
+/** Reads the uncompressed length from a block's header; throws {@link SnappyError} if malformed. */
+export function snappyDecodedLength(src: Uint8Array): { length: number; headerBytes: number } {
+  let x = 0;
+  let mul = 1;
+  for (let i = 0; i < 5; i++) {
+    if (i >= src.length) break;
+    const b = src[i]!;
+    x += (b & 0x7f) * mul;
+    if (b < 0x80) {
+      if (x > 0xffffffff) break;
+      return { length: x, headerBytes: i + 1 };
+    }
+    mul *= 128;
+  }
+  throw new SnappyError('corrupt input: bad length header');
+}
+
+/** A decoder that reuses one output buffer; the result is valid until the next call. */
+export class SnappyDecoder {
+  private out: Buffer = Buffer.allocUnsafe(1 << 16);
+
+  /** Decompresses `src`, refusing outputs larger than `maxLength`. */
+  decode(src: Buffer, maxLength = Infinity): Buffer {
+    const { length, headerBytes } = snappyDecodedLength(src);
+    if (length > maxLength) throw new SnappyError(`decompressed length ${length} exceeds the limit of ${maxLength} bytes`);
+    if (this.out.length < length) this.out = Buffer.allocUnsafe(Math.max(length, this.out.length * 2));
+    const out = this.out;
+    let s = headerBytes;
+    let d = 0;
+    const end = src.length;
+    while (s < end) {
+      const tag = src[s++]!;
+      const kind = tag & 3;
+      if (kind === 0) {
+        let len = tag >>> 2;
+        if (len >= 60) {
+          const extra = len - 59;
+          if (s + extra > end) throw new SnappyError('corrupt input: truncated literal length');
+          len = 0;
+          for (let i = 0; i < extra; i++) len += src[s + i]! * 2 ** (8 * i);
+          s += extra;
+        }
+        len += 1;
+        if (s + len > end || d + len > length) throw new SnappyError('corrupt input: literal runs past the end');
+        src.copy(out, d, s, s + len);
+        s += len;
+        d += len;
+        continue;
+      }
+      let len: number;
+      let offset: number;
+      if (kind === 1) {
+        if (s >= end) throw new SnappyError('corrupt input: truncated copy');
+        len = 4 + ((tag >>> 2) & 7);
+        offset = ((tag & 0xe0) << 3) | src[s++]!;
+      } else if (kind === 2) {
+        if (s + 2 > end) throw new SnappyError('corrupt input: truncated copy');
+        len = (tag >>> 2) + 1;
+        offset = src[s]! | (src[s + 1]! << 8);
+        s += 2;
+      } else {
+        if (s + 4 > end) throw new SnappyError('corrupt input: truncated copy');
+        len = (tag >>> 2) + 1;
+        offset = src.readUInt32LE(s);
+        s += 4;
+      }
+      if (offset === 0 || offset > d || d + len > length) throw new SnappyError('corrupt input: copy out of range');
+      if (offset >= len) out.copy(out, d, d - offset, d - offset + len);
+      else for (let i = 0; i < len; i++) out[d + i] = out[d - offset + i]!;
+      d += len;
+    }
+    if (d !== length) throw new SnappyError(`corrupt input: decoded ${d} bytes, header said ${length}`);
+    return out.subarray(0, length);
+  }
+}
+
+const HASH_BITS = 14;
+
+function emitLiteral(dst: Buffer, d: number, src: Uint8Array, from: number, to: number): number {
+  const len = to - from;
+  if (len === 0) return d;
+  const n = len - 1;
+  if (n < 60) dst[d++] = n << 2;
+  else if (n < 0x100) {
+    dst[d++] = 60 << 2;
+    dst[d++] = n;
+  } else if (n < 0x10000) {
+    dst[d++] = 61 << 2;
+    dst[d++] = n & 0xff;
+    dst[d++] = n >>> 8;
+  } else {
+    dst[d++] = 63 << 2;
+    dst.writeUInt32LE(n, d);
+    d += 4;
+  }
+  dst.set(src.subarray(from, to), d);
+  d += len;
+  return d;
+}
+
+function emitCopy(dst: Buffer, d: number, offset: number, len: number): number {
+  // Copies of up to 64 bytes with a 2-byte offset; blocks are 64 KiB, so offsets always fit.
+  while (len > 0) {
+    const n = Math.min(len, 64);
+    // Never leave a remainder under 4: split 65..67 as 60 + the rest.
+    const take = len > 64 && len - n < 4 ? 60 : n;
+    dst[d++] = ((take - 1) << 2) | 2;
+    dst[d++] = offset & 0xff;
+    dst[d++] = offset >>> 8;
+    len -= take;
+  }
+  return d;
+}
+
+/** Compresses `src` into a snappy block (greedy matching over 64 KiB blocks, as the reference does). */
+export function snappyEncode(src: Uint8Array): Buffer {
+  const dst = Buffer.allocUnsafe(32 + src.length + Math.ceil(src.length / 6));
+  let d = 0;
+  let x = src.length;
+  while (x >= 0x80) {
+    dst[d++] = (x & 0x7f) | 0x80;
+    x = Math.floor(x / 128);
+  }
+  dst[d++] = x;
+  const table = new Int32Array(1 << HASH_BITS);
+  for (let blockStart = 0; blockStart < src.length; blockStart += 65536) {
+    const blockEnd = Math.min(blockStart + 65536, src.length);
+    table.fill(-1);
+    let lit = blockStart;
+    let i = blockStart;
+    while (i + 4 <= blockEnd) {
+      const word = src[i]! | (src[i + 1]! << 8) | (src[i + 2]! << 16) | (src[i + 3]! << 24);
+      const h = Math.imul(word, 0x1e35a7bd) >>> (32 - HASH_BITS);
+      const cand = table[h]!;
+      table[h] = i;
+      if (cand >= blockStart && src[cand] === src[i] && src[cand + 1] === src[i + 1] && src[cand + 2] === src[i + 2] && src[cand + 3] === src[i + 3]) {
+        let len = 4;
+        while (i + len < blockEnd && src[cand + len] === src[i + len]) len++;
+        d = emitLiteral(dst, d, src, lit, i);
+        d = emitCopy(dst, d, i - cand, len);
+        i += len;
+        lit = i;
+      } else i++;
+    }
+    d = emitLiteral(dst, d, src, lit, blockEnd);
+  }
+  return dst.subarray(0, d);
+}
