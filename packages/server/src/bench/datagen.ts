@@ -9,7 +9,7 @@
  */
 import { snappyEncode } from '../util/snappy.js';
 import type { Label, Labels } from '../model/labels.js';
-import { WriteRequestEncoder } from '../ingest/remotewrite/proto.js';
+import { WriteRequestEncoder, encodeLabels } from '../ingest/remotewrite/proto.js';
 
 /** Shape of the generated data. */
 export interface DataOptions {
@@ -330,6 +330,8 @@ export function generateDataset(opts: DataOptions): Dataset {
   const nGroups = Math.ceil(opts.series / opts.seriesPerRequest);
   const groupRequests: Buffer[][] = Array.from({ length: nGroups }, () => []);
   const enc = new WriteRequestEncoder();
+  // Label bytes are encoded once per series, as a real sender caches them.
+  const encoded = defs.map((d) => encodeLabels(d.labels));
   const ts = [0];
   const vs = [0];
   let rawBytes = 0;
@@ -349,7 +351,7 @@ export function generateDataset(opts: DataOptions): Dataset {
         vs[0] = model.next(i, step);
         if (t < minTimeMs) minTimeMs = t;
         if (t > maxTimeMs) maxTimeMs = t;
-        enc.addSeries(defs[i]!.labels, ts, vs);
+        enc.addSeries(encoded[i]!, ts, vs);
       }
       const raw = enc.finish();
       const body = snappyEncode(raw);

@@ -275,19 +275,42 @@ function varintSize(x: number): number {
   return n;
 }
 
+/** A label set already encoded as the Label fields of a TimeSeries, for senders that repeat series. */
+export class EncodedLabels {
+  constructor(readonly bytes: Buffer) {}
+}
+
+/** Encodes a sorted label set once, so a sender can reuse it in every request. */
+export function encodeLabels(labels: Labels): EncodedLabels {
+  const parts: Buffer[] = [];
+  for (const l of labels) {
+    const n = Buffer.from(l.name);
+    const v = Buffer.from(l.value);
+    const inner = 1 + varintSize(n.length) + n.length + 1 + varintSize(v.length) + v.length;
+    const b = Buffer.allocUnsafe(1 + varintSize(inner) + inner);
+    let p = 0;
+    b[p++] = 0x0a;
+    p = putVarint(b, p, inner);
+    b[p++] = 0x0a;
+    p = putVarint(b, p, n.length);
+    p += n.copy(b, p);
+    b[p++] = 0x12;
+    p = putVarint(b, p, v.length);
+    p += v.copy(b, p);
+    parts.push(b);
+  }
+  return new EncodedLabels(Buffer.concat(parts));
+}
+
 /** Builds a WriteRequest message in one buffer. */
 export class WriteRequestEncoder {
   private parts: Buffer[] = [];
   private size = 0;
 
   /** Adds a TimeSeries with its samples; labels must already be sorted. */
-  addSeries(labels: Labels, ts: ArrayLike<number>, vs: ArrayLike<number>): void {
-    const encodedLabels = labels.map((l) => [Buffer.from(l.name), Buffer.from(l.value)] as const);
-    let body = 0;
-    for (const [n, v] of encodedLabels) {
-      const inner = 1 + varintSize(n.length) + n.length + 1 + varintSize(v.length) + v.length;
-      body += 1 + varintSize(inner) + inner;
-    }
+  addSeries(labels: Labels | EncodedLabels, ts: ArrayLike<number>, vs: ArrayLike<number>): void {
+    const lb = labels instanceof EncodedLabels ? labels.bytes : encodeLabels(labels).bytes;
+    let body = lb.length;
     for (let i = 0; i < ts.length; i++) {
       const inner = 9 + 1 + varintSize(ts[i]!);
       body += 1 + varintSize(inner) + inner;
@@ -296,17 +319,7 @@ export class WriteRequestEncoder {
     let p = 0;
     buf[p++] = 0x0a;
     p = putVarint(buf, p, body);
-    for (const [n, v] of encodedLabels) {
-      const inner = 1 + varintSize(n.length) + n.length + 1 + varintSize(v.length) + v.length;
-      buf[p++] = 0x0a;
-      p = putVarint(buf, p, inner);
-      buf[p++] = 0x0a;
-      p = putVarint(buf, p, n.length);
-      p += n.copy(buf, p);
-      buf[p++] = 0x12;
-      p = putVarint(buf, p, v.length);
-      p += v.copy(buf, p);
-    }
+    p += lb.copy(buf, p);
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i]!;
       buf[p++] = 0x12;

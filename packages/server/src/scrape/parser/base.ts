@@ -9,8 +9,12 @@ import { errorAt, ExpositionError, quoteBytes } from './errors.js';
 import { unescapeLabelValue } from './escape.js';
 import { isCreatedName, isSeriesOfFamily } from './family.js';
 import { formatOpenMetricsFloat, parseFloatString } from './float.js';
-import { T, tokenName, type LexerBase, type Token } from './tokens.js';
+import { T as T_, tokenName, type LexerBase, type Token } from './tokens.js';
 import type { EntryKind, Exemplar, ExpositionFormat, ExpositionParser, MetricType } from './types.js';
+
+// Module-local aliases: some loaders (tsx, bundlers) turn imported bindings into getters, which
+// would cost a call per token on the hot path.
+const T = T_;
 
 /** Offset flags of a decoded string: it contains a backslash escape / a non-ASCII byte. */
 const ESC = 1;
@@ -56,6 +60,7 @@ export abstract class TextParserBase implements ExpositionParser {
   /** The most recent `# TYPE`, which Prometheus applies to the samples that follow. */
   protected curType: MetricType = 'unknown';
   protected curTypeFamily = '';
+  private readonly normalized = new Map<string, string>();
 
   constructor(lx: LexerBase) {
     this.lx = lx;
@@ -203,7 +208,7 @@ export abstract class TextParserBase implements ExpositionParser {
       const flags = off[k + 4]!;
       const name = this.str(off[k]!, off[k + 1]!, flags & 3);
       let value = this.str(off[k + 2]!, off[k + 3]!, flags >> 2);
-      if (name === normalize) value = normalizeFloat(value);
+      if (name === normalize) value = this.normalizeFloat(value);
       out.push({ name, value });
     }
     return this.sortUnique(out);
@@ -260,6 +265,18 @@ export abstract class TextParserBase implements ExpositionParser {
     return this.b.toString('utf8', this.textStart, this.textEnd);
   }
 
+  /** `le="1"` → `le="1.0"`, as Prometheus 3 normalises classic histogram and summary label values. */
+  private normalizeFloat(v: string): string {
+    // Bucket bounds repeat on every histogram of a body, so the float formatting is cached.
+    let out = this.normalized.get(v);
+    if (out === undefined) {
+      const f = parseFloatString(v);
+      out = f === undefined ? v : formatOpenMetricsFloat(f);
+      if (this.normalized.size < NORMALIZED_CACHE_LIMIT) this.normalized.set(v, out);
+    }
+    return out;
+  }
+
   /** Records the metadata family name token, without quotes. */
   protected setMetaName(): void {
     const lx = this.lx;
@@ -276,8 +293,5 @@ export abstract class TextParserBase implements ExpositionParser {
   }
 }
 
-/** `le="1"` → `le="1.0"`, as Prometheus 3 normalises classic histogram and summary label values. */
-function normalizeFloat(v: string): string {
-  const f = parseFloatString(v);
-  return f === undefined ? v : formatOpenMetricsFloat(f);
-}
+/** Distinct `le`/`quantile` values remembered per body; a target has a few dozen at most. */
+const NORMALIZED_CACHE_LIMIT = 1024;

@@ -2,7 +2,14 @@
  * The lexer of OpenMetrics 1.0 text, after Prometheus 3's `openmetricslex.l`: exactly one space
  * between fields, no blank lines, no free-form comments, `# EOF` last, exemplars after ` # `.
  */
-import { CL, CLASS, LexerBase, S, T, type Token } from './tokens.js';
+import { CL as CL_, CLASS as CLASS_, LexerBase, S as S_, T as T_, type Token } from './tokens.js';
+
+// Module-local aliases: some loaders (tsx, bundlers) turn imported bindings into getters, which
+// would cost a call per token on the hot path.
+const CL = CL_;
+const CLASS = CLASS_;
+const S = S_;
+const T = T_;
 
 const NAME_FIRST = CL.M;
 const NAME_REST = CL.M | CL.D;

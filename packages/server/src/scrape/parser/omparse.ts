@@ -10,8 +10,12 @@ import { quoteBytes } from './errors.js';
 import { unescapeLabelValue } from './escape.js';
 import { floatError, parseFloatBytes } from './float.js';
 import { OpenMetricsLexer } from './omlex.js';
-import { T, tokenName, type Token } from './tokens.js';
+import { T as T_, tokenName, type Token } from './tokens.js';
 import type { EntryKind, MetricType } from './types.js';
+
+// Module-local aliases: some loaders (tsx, bundlers) turn imported bindings into getters, which
+// would cost a call per token on the hot path.
+const T = T_;
 
 const TYPES: Readonly<Record<string, MetricType>> = {
   counter: 'counter',

@@ -4,7 +4,14 @@
  * may be quoted UTF-8 strings (`{"my.metric", "a.b"="x"}`), and a NUL at the start of a line
  * ends the input.
  */
-import { CL, CLASS, LexerBase, S, T, type Token } from './tokens.js';
+import { CL as CL_, CLASS as CLASS_, LexerBase, S as S_, T as T_, type Token } from './tokens.js';
+
+// Module-local aliases: some loaders (tsx, bundlers) turn imported bindings into getters, which
+// would cost a call per token on the hot path.
+const CL = CL_;
+const CLASS = CLASS_;
+const S = S_;
+const T = T_;
 
 const NAME_FIRST = CL.M;
 const NAME_REST = CL.M | CL.D;
