@@ -24,7 +24,7 @@ export function registerWriteApi(router: Router, receiver: RemoteWriteReceiver, 
     try {
       const body = await req.body(maxBody);
       const enc = req.headers['content-encoding'];
-      receiver.write(body, typeof enc === 'string' ? enc.toLowerCase() : undefined);
+      await receiver.write(body, typeof enc === 'string' ? enc.toLowerCase() : undefined);
       return { kind: 'raw', status: 204, body: '' };
     } catch (err) {
       if (err instanceof RemoteWriteError) {

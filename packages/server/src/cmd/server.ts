@@ -15,11 +15,14 @@ import { MetadataStore } from '../ingest/metadata.js';
 import { RemoteWriteReceiver } from '../ingest/remotewrite/receiver.js';
 import { DB } from '../tsdb/db.js';
 import { createLogger, type Logger } from '../util/log.js';
+import { registerProcessMetrics, SelfRegistry } from '../selfmon/registry.js';
+import { registerStorageMetrics } from '../selfmon/storage.js';
 
 /** A running Vigil: storage, ingest and the HTTP API. */
 export class VigilServer {
   readonly db: DB;
   readonly log: Logger;
+  private readonly receiver: RemoteWriteReceiver;
   private readonly http: http.Server;
   private ready = false;
   private stopping: Promise<void> | undefined;
@@ -37,12 +40,16 @@ export class VigilServer {
       ...(opts.now ? { now: opts.now } : {}),
     });
     const metadata = new MetadataStore();
-    const receiver = new RemoteWriteReceiver(this.db, { metadata });
+    const receiver = (this.receiver = new RemoteWriteReceiver(this.db, { metadata }));
     const router = new Router(this.log.child({ component: 'http' }));
     registerAdminApi(router, this.db, () => this.ready);
     registerWriteApi(router, receiver, { maxBodyBytes: config.remoteWrite.maxBodyBytes });
     registerSeriesApi(router, this.db);
     registerMetadataApi(router, metadata);
+    const selfMetrics = new SelfRegistry();
+    registerProcessMetrics(selfMetrics, Date.now());
+    registerStorageMetrics(selfMetrics, this.db, receiver);
+    router.on('GET', '/metrics', () => ({ kind: 'raw', status: 200, body: selfMetrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }));
     this.http = http.createServer({ keepAliveTimeout: 65_000 }, router.listener);
     this.http.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
@@ -79,6 +86,7 @@ export class VigilServer {
       const timer = setTimeout(() => this.http.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
+      await this.receiver.close();
       await this.db.stop();
       this.log.info('Vigil stopped');
     })();

@@ -159,9 +159,10 @@ export class DB implements Storage {
     let cut = 0;
     const h = this.head;
     while (h.maxt >= h.mint && (all || h.maxt - h.mint > this.blockRange * 1.5)) {
-      const start = Math.floor(h.mint / this.blockRange) * this.blockRange;
-      let end = start + this.blockRange;
-      if (all && end > h.maxt + 1) end = h.maxt + 1;
+      // A flush writes the whole head as one block, as Prometheus' snapshot does; routine cuts
+      // take one aligned window at a time.
+      const start = all ? h.mint : Math.floor(h.mint / this.blockRange) * this.blockRange;
+      const end = all ? h.maxt + 1 : start + this.blockRange;
       const taken = h.truncateBefore(end);
       taken.sort((a, b) => compareLabels(a.series.labels, b.series.labels));
       const series: BlockSeries[] = taken.map(({ series: s, chunks }) => ({

@@ -43,9 +43,12 @@ export interface WalOptions {
 export class WalRecordWriter {
   readonly w = new ByteWriter(1 << 16);
   private start = -1;
+  /** First timestamp of the open samples record (NaN until its first sample). */
+  private base = NaN;
 
   /** Starts a record of `type`; write its payload into {@link w}, then call {@link end}. */
   begin(type: number): void {
+    this.base = NaN;
     this.start = this.w.length;
     this.w.reserve(HEADER);
     this.w.buf[this.start] = type;
@@ -76,14 +79,19 @@ export class WalRecordWriter {
     }
   }
 
-  /** Appends a samples record's entry. */
+  /**
+   * Appends a samples record's entry: the record's first timestamp is written once as a base, then
+   * each sample as a varint ref, a zigzag varint offset from the base and the raw float64 value.
+   */
   sample(ref: number, t: number, v: number): void {
     const w = this.w;
-    w.reserve(20);
-    w.buf.writeUInt32LE(ref, w.length);
-    w.buf.writeDoubleLE(t, w.length + 4);
-    w.buf.writeDoubleLE(v, w.length + 12);
-    w.length += 20;
+    if (this.base !== this.base) {
+      this.base = t;
+      w.f64(t);
+    }
+    w.uvarint(ref);
+    w.svarint(t - this.base);
+    w.f64(v);
   }
 }
 
@@ -163,28 +171,55 @@ export class Wal {
     return stats;
   }
 
-  /** Reads one file's records; returns where and why it stopped early, if it did. */
+  /**
+   * Reads one file's records through a bounded buffer (a segment can be 128 MiB); returns where and
+   * why it stopped early, if it did.
+   */
   private readFile(file: string, h: WalReplayHandler, stats: WalReplayStats): { offset: number; reason: string } | undefined {
-    const buf = fs.readFileSync(file);
-    let off = 0;
-    while (off < buf.length) {
-      if (off + HEADER > buf.length) return { offset: off, reason: 'torn record header' };
-      const type = buf[off]!;
-      const len = buf.readUInt32LE(off + 1);
-      const sum = buf.readUInt32LE(off + 5);
-      const start = off + HEADER;
-      if (type !== RecordType.series && type !== RecordType.samples) return { offset: off, reason: `unknown record type ${type}` };
-      if (start + len > buf.length) return { offset: off, reason: 'torn record' };
-      if (crc32(buf.subarray(start, start + len)) !== sum) return { offset: off, reason: 'checksum mismatch' };
-      try {
-        decodeRecord(type, new ByteReader(buf, start, start + len), h, stats);
-      } catch (err) {
-        return { offset: off, reason: `undecodable record: ${(err as Error).message}` };
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      let buf = Buffer.allocUnsafe(Math.min(size, 4 << 20));
+      let bufStart = 0; // file offset of buf[0]
+      let bufLen = 0;
+      const fill = (off: number, need: number): boolean => {
+        // Ensure buf holds [off, off + need); false if the file ends first.
+        if (off + need > size) return false;
+        if (off >= bufStart && off + need <= bufStart + bufLen) return true;
+        if (need > buf.length) buf = Buffer.allocUnsafe(need);
+        bufStart = off;
+        bufLen = 0;
+        const want = Math.min(buf.length, size - off);
+        while (bufLen < want) {
+          const n = fs.readSync(fd, buf, bufLen, want - bufLen, off + bufLen);
+          if (n === 0) break;
+          bufLen += n;
+        }
+        return bufLen >= need;
+      };
+      let off = 0;
+      while (off < size) {
+        if (!fill(off, HEADER)) return { offset: off, reason: 'torn record header' };
+        const at = off - bufStart;
+        const type = buf[at]!;
+        const len = buf.readUInt32LE(at + 1);
+        const sum = buf.readUInt32LE(at + 5);
+        if (type !== RecordType.series && type !== RecordType.samples) return { offset: off, reason: `unknown record type ${type}` };
+        if (!fill(off, HEADER + len)) return { offset: off, reason: 'torn record' };
+        const start = off - bufStart + HEADER;
+        if (crc32(buf.subarray(start, start + len)) !== sum) return { offset: off, reason: 'checksum mismatch' };
+        try {
+          decodeRecord(type, new ByteReader(buf, start, start + len), h, stats);
+        } catch (err) {
+          return { offset: off, reason: `undecodable record: ${(err as Error).message}` };
+        }
+        stats.records++;
+        off += HEADER + len;
       }
-      stats.records++;
-      off = start + len;
+      return undefined;
+    } finally {
+      fs.closeSync(fd);
     }
-    return undefined;
   }
 
   private openSegment(index: number): void {
@@ -293,9 +328,10 @@ function decodeRecord(type: number, r: ByteReader, h: WalReplayHandler, stats: W
     }
     return;
   }
+  const base = r.f64();
   while (!r.done) {
-    const ref = r.u32();
-    const t = r.f64();
+    const ref = r.uvarint();
+    const t = base + r.svarint();
     const v = r.f64();
     h.sample(ref, t, v);
     stats.samples++;

@@ -28,61 +28,77 @@ export function snappyDecodedLength(src: Uint8Array): { length: number; headerBy
 
 /** A decoder that reuses one output buffer; the result is valid until the next call. */
 export class SnappyDecoder {
-  private out: Buffer = Buffer.allocUnsafe(1 << 16);
+  private scratch = new ArrayBuffer(1 << 16);
 
-  /** Decompresses `src`, refusing outputs larger than `maxLength`. */
-  decode(src: Buffer, maxLength = Infinity): Buffer {
-    const { length, headerBytes } = snappyDecodedLength(src);
-    if (length > maxLength) throw new SnappyError(`decompressed length ${length} exceeds the limit of ${maxLength} bytes`);
-    if (this.out.length < length) this.out = Buffer.allocUnsafe(Math.max(length, this.out.length * 2));
-    const out = this.out;
-    let s = headerBytes;
-    let d = 0;
-    const end = src.length;
-    while (s < end) {
-      const tag = src[s++]!;
-      const kind = tag & 3;
-      if (kind === 0) {
-        let len = tag >>> 2;
-        if (len >= 60) {
-          const extra = len - 59;
-          if (s + extra > end) throw new SnappyError('corrupt input: truncated literal length');
-          len = 0;
-          for (let i = 0; i < extra; i++) len += src[s + i]! * 2 ** (8 * i);
-          s += extra;
-        }
-        len += 1;
-        if (s + len > end || d + len > length) throw new SnappyError('corrupt input: literal runs past the end');
-        src.copy(out, d, s, s + len);
-        s += len;
-        d += len;
-        continue;
-      }
-      let len: number;
-      let offset: number;
-      if (kind === 1) {
-        if (s >= end) throw new SnappyError('corrupt input: truncated copy');
-        len = 4 + ((tag >>> 2) & 7);
-        offset = ((tag & 0xe0) << 3) | src[s++]!;
-      } else if (kind === 2) {
-        if (s + 2 > end) throw new SnappyError('corrupt input: truncated copy');
-        len = (tag >>> 2) + 1;
-        offset = src[s]! | (src[s + 1]! << 8);
-        s += 2;
-      } else {
-        if (s + 4 > end) throw new SnappyError('corrupt input: truncated copy');
-        len = (tag >>> 2) + 1;
-        offset = src.readUInt32LE(s);
-        s += 4;
-      }
-      if (offset === 0 || offset > d || d + len > length) throw new SnappyError('corrupt input: copy out of range');
-      if (offset >= len) out.copy(out, d, d - offset, d - offset + len);
-      else for (let i = 0; i < len; i++) out[d + i] = out[d - offset + i]!;
-      d += len;
-    }
-    if (d !== length) throw new SnappyError(`corrupt input: decoded ${d} bytes, header said ${length}`);
-    return out.subarray(0, length);
+  /** Decompresses `input`, refusing outputs larger than `maxLength`. */
+  decode(input: Buffer, maxLength = Infinity): Buffer {
+    const out = decodeSnappyInto(input, this.scratch, maxLength);
+    this.scratch = out.buffer as ArrayBuffer;
+    return out;
   }
+}
+
+/**
+ * Decompresses `input` into `into` when it is large enough, else into a new buffer; returns a view
+ * of the decoded bytes. Throws {@link SnappyError} for malformed input or an output over `maxLength`.
+ */
+export function decodeSnappyInto(input: Buffer, into: ArrayBuffer | undefined, maxLength = Infinity): Buffer {
+  const { length, headerBytes } = snappyDecodedLength(input);
+  if (length > maxLength) throw new SnappyError(`decompressed length ${length} exceeds the limit of ${maxLength} bytes`);
+  const target = into && into.byteLength >= length ? into : new ArrayBuffer(Math.max(length, (into?.byteLength ?? 0) * 2, 1 << 16));
+  // Plain Uint8Array views: element access on them stays on V8's fastest path.
+  const out = new Uint8Array(target);
+  const src = new Uint8Array(input.buffer, input.byteOffset, input.length);
+  let s = headerBytes;
+  let d = 0;
+  const end = src.length;
+  while (s < end) {
+    const tag = src[s++]!;
+    const kind = tag & 3;
+    if (kind === 0) {
+      let len = tag >>> 2;
+      if (len >= 60) {
+        const extra = len - 59;
+        if (s + extra > end) throw new SnappyError('corrupt input: truncated literal length');
+        len = 0;
+        for (let i = 0; i < extra; i++) len += src[s + i]! * 2 ** (8 * i);
+        s += extra;
+      }
+      len += 1;
+      if (s + len > end || d + len > length) throw new SnappyError('corrupt input: literal runs past the end');
+      // Short runs are cheaper byte by byte than through a native copy call.
+      if (len <= 32) for (let i = 0; i < len; i++) out[d + i] = src[s + i]!;
+      else out.set(src.subarray(s, s + len), d);
+      s += len;
+      d += len;
+      continue;
+    }
+    let len: number;
+    let offset: number;
+    if (kind === 1) {
+      if (s >= end) throw new SnappyError('corrupt input: truncated copy');
+      len = 4 + ((tag >>> 2) & 7);
+      offset = ((tag & 0xe0) << 3) | src[s++]!;
+    } else if (kind === 2) {
+      if (s + 2 > end) throw new SnappyError('corrupt input: truncated copy');
+      len = (tag >>> 2) + 1;
+      offset = src[s]! | (src[s + 1]! << 8);
+      s += 2;
+    } else {
+      if (s + 4 > end) throw new SnappyError('corrupt input: truncated copy');
+      len = (tag >>> 2) + 1;
+      offset = (src[s]! | (src[s + 1]! << 8) | (src[s + 2]! << 16)) + src[s + 3]! * 0x1000000;
+      s += 4;
+    }
+    if (offset === 0 || offset > d || d + len > length) throw new SnappyError('corrupt input: copy out of range');
+    if (len <= 32 || offset < len) {
+      const from = d - offset;
+      for (let i = 0; i < len; i++) out[d + i] = out[from + i]!;
+    } else out.copyWithin(d, d - offset, d - offset + len);
+    d += len;
+  }
+  if (d !== length) throw new SnappyError(`corrupt input: decoded ${d} bytes, header said ${length}`);
+  return Buffer.from(target, 0, length);
 }
 
 const HASH_BITS = 14;

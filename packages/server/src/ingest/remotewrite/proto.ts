@@ -214,19 +214,34 @@ function collectLabels(buf: Buffer, start: number, end: number): Labels {
   return out;
 }
 
+/** Reads a varint at `pos` known to end before `end`; returns the value, leaving the end in `varintEnd`. */
+let varintEnd = 0;
+function varintAt(buf: Buffer, pos: number, end: number): number {
+  let x = 0;
+  let mul = 1;
+  for (let i = 0; i < 10 && pos < end; i++) {
+    const b = buf[pos++]!;
+    x += (b & 0x7f) * mul;
+    if (b < 0x80) {
+      varintEnd = pos;
+      return x >= 2 ** 63 ? x - 2 ** 64 : x;
+    }
+    mul *= 128;
+  }
+  throw new ProtoError('truncated varint');
+}
+
 function decodeSample(buf: Buffer, start: number, end: number, handle: number, sink: WriteRequestSink): void {
-  let v = 0;
-  let t = 0;
   // The common encoding is exactly [0x09 f64][0x10 varint]; take it without a general loop.
-  if (buf[start] === 0x09 && start + 10 <= end && buf[start + 9] === 0x10) {
-    v = buf.readDoubleLE(start + 1);
-    const r = new Reader(buf, start + 10, end);
-    t = r.varint();
-    if (r.pos === end) {
-      sink.sample(handle, t, v);
+  if (buf[start] === 0x09 && start + 10 < end && buf[start + 9] === 0x10) {
+    const t = varintAt(buf, start + 10, end);
+    if (varintEnd === end) {
+      sink.sample(handle, t, buf.readDoubleLE(start + 1));
       return;
     }
   }
+  let v = 0;
+  let t = 0;
   const r = new Reader(buf, start, end);
   while (r.pos < end) {
     const tag = r.varint();

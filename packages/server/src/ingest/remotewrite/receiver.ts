@@ -6,8 +6,10 @@
 import type { Labels } from '../../model/labels.js';
 import { StorageError } from '../../storage/errors.js';
 import type { Appendable, Appender } from '../../storage/interface.js';
-import { SnappyDecoder, SnappyError } from '../../util/snappy.js';
+import { SnappyError } from '../../util/snappy.js';
+import { DecompressPool } from './decompress_pool.js';
 import type { MetadataStore } from '../metadata.js';
+import { hashBytes, RawSeriesCache } from './series_cache.js';
 import { decodeLabels, decodeWriteRequest, ProtoError, type WriteRequestSink } from './proto.js';
 
 /** Why a write was refused. `bad_request` is the client's fault; `overloaded` asks it to retry. */
@@ -39,16 +41,16 @@ export interface RemoteWriteStats {
 
 interface SeriesEntry {
   ref: number;
-  labels: Labels;
+  readonly labels: Labels;
 }
 
 /** Decodes and appends remote_write requests. */
 export class RemoteWriteReceiver {
   private readonly maxDecoded: number;
   private readonly metadata: MetadataStore | undefined;
-  /** Raw label bytes (as a latin1 string) → series; cleared when it grows past a bound. */
-  private readonly known = new Map<string, SeriesEntry>();
-  private readonly snappy = new SnappyDecoder();
+  /** Series by their raw label bytes. */
+  private readonly known = new RawSeriesCache();
+  private readonly snappy = new DecompressPool();
   readonly stats: RemoteWriteStats = { requests: 0, samples: 0, rejected: 0, histogramsDropped: 0, exemplarsDropped: 0 };
 
   constructor(
@@ -60,7 +62,7 @@ export class RemoteWriteReceiver {
   }
 
   /** Decompresses and stores one request body; throws {@link RemoteWriteError}. */
-  write(body: Buffer, contentEncoding: string | undefined): { samples: number } {
+  async write(body: Buffer, contentEncoding: string | undefined): Promise<{ samples: number }> {
     this.stats.requests++;
     if (contentEncoding && contentEncoding !== 'snappy') {
       this.stats.rejected++;
@@ -68,13 +70,13 @@ export class RemoteWriteReceiver {
     }
     let raw: Buffer;
     try {
-      // The decoded bytes live in a buffer reused by the next request; this one is done with them first.
-      raw = this.snappy.decode(body, this.maxDecoded);
+      raw = await this.snappy.decode(body, this.maxDecoded);
     } catch (err) {
       this.stats.rejected++;
       if (err instanceof SnappyError) throw new RemoteWriteError('bad_request', `snappy: ${err.message}`);
       throw err;
     }
+    // From here to commit nothing awaits, so the batch sees no other request's writes in between.
     const app = this.storage.appender();
     try {
       const n = this.appendAll(raw, app);
@@ -90,14 +92,22 @@ export class RemoteWriteReceiver {
         throw new RemoteWriteError('bad_request', err.message);
       }
       throw err;
+    } finally {
+      this.snappy.release(raw);
     }
+  }
+
+  /** Stops the decompression worker. Idempotent. */
+  close(): Promise<void> {
+    return this.snappy.close();
   }
 
   private appendAll(raw: Buffer, app: Appender): number {
     const known = this.known;
+    // Per request: the series in order of appearance; new ones are cached only once the whole
+    // request decoded and appended cleanly.
     const batch: SeriesEntry[] = [];
-    // New series are remembered only once the whole request decoded and appended cleanly.
-    const fresh: Array<[string, SeriesEntry]> = [];
+    const fresh: Array<{ start: number; end: number; hash: number; entry: SeriesEntry }> = [];
     let samples = 0;
     const metadata = this.metadata;
     const stats = this.stats;
@@ -105,11 +115,11 @@ export class RemoteWriteReceiver {
       series(buf, start, end, labels) {
         let entry: SeriesEntry | undefined;
         if (labels === undefined) {
-          const key = buf.toString('latin1', start, end);
-          entry = known.get(key);
+          const hash = hashBytes(buf, start, end);
+          entry = known.get(buf, start, end, hash);
           if (entry === undefined) {
             entry = { ref: 0, labels: decodeLabels(buf, start, end) };
-            fresh.push([key, entry]);
+            fresh.push({ start, end, hash, entry });
           }
         } else entry = { ref: 0, labels };
         batch.push(entry);
@@ -129,8 +139,7 @@ export class RemoteWriteReceiver {
       },
     };
     decodeWriteRequest(raw, sink);
-    if (known.size + fresh.length > 4_000_000) known.clear();
-    for (const [key, entry] of fresh) known.set(key, entry);
+    for (const f of fresh) known.add(raw, f.start, f.end, f.hash, f.entry.labels, f.entry.ref);
     return samples;
   }
 }
