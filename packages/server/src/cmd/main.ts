@@ -79,7 +79,14 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { createLogger } = await import('../util/log.js');
-  const server = new VigilServer(config, { logger: createLogger({ level: (level ?? 'info') as 'info' }) });
+  const flags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) if (typeof v === 'string') flags[k] = v;
+  const server = new VigilServer(config, {
+    logger: createLogger({ level: (level ?? 'info') as 'info' }),
+    flags,
+    version: version(),
+    ...(values.config ? { configYaml: readFileSync(values.config, 'utf8') } : {}),
+  });
   await server.start();
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string): void => {

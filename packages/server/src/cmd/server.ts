@@ -10,6 +10,10 @@ import { Router } from '../api/http.js';
 import { registerMetadataApi } from '../api/metadata.js';
 import { registerSeriesApi } from '../api/series.js';
 import { registerWriteApi } from '../api/write.js';
+import { registerQueryApi } from '../api/query.js';
+import { registerStatusApi } from '../api/status.js';
+import { Engine } from '../promql/engine/engine.js';
+import { stringify } from 'yaml';
 import { parseListen, type VigilConfig } from '../config/config.js';
 import { MetadataStore } from '../ingest/metadata.js';
 import { RemoteWriteReceiver } from '../ingest/remotewrite/receiver.js';
@@ -23,13 +27,15 @@ export class VigilServer {
   readonly db: DB;
   readonly log: Logger;
   private readonly receiver: RemoteWriteReceiver;
+  /** The PromQL engine; rules and the API share it. */
+  readonly engine: Engine;
   private readonly http: http.Server;
   private ready = false;
   private stopping: Promise<void> | undefined;
 
   constructor(
     readonly config: VigilConfig,
-    opts: { logger?: Logger; now?: () => number } = {},
+    opts: { logger?: Logger; now?: () => number; configYaml?: string; flags?: Record<string, string>; version?: string } = {},
   ) {
     this.log = opts.logger ?? createLogger();
     this.db = new DB({
@@ -46,6 +52,16 @@ export class VigilServer {
     registerWriteApi(router, receiver, { maxBodyBytes: config.remoteWrite.maxBodyBytes });
     registerSeriesApi(router, this.db);
     registerMetadataApi(router, metadata);
+    const now = opts.now ?? Date.now;
+    this.engine = new Engine({ now });
+    registerQueryApi(router, this.engine, this.db, now);
+    registerStatusApi(router, this.db, {
+      version: opts.version ?? '0.0.0',
+      startedAt: now(),
+      configYaml: () => opts.configYaml ?? stringify(config),
+      flags: opts.flags ?? {},
+      retention: `${Math.round(config.storage.retentionMs / 86_400_000)}d`,
+    });
     const selfMetrics = new SelfRegistry();
     registerProcessMetrics(selfMetrics, Date.now());
     registerStorageMetrics(selfMetrics, this.db, receiver);
