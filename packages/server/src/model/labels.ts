@@ -49,9 +49,31 @@ export function getLabel(labels: Labels, name: string): string {
  * cannot occur in valid UTF-8 text, so no two different sets share a key.
  */
 export function labelsKey(labels: Labels): string {
-  let key = '';
-  for (const l of labels) key += l.name + '\xff' + l.value + '\xfe';
-  return key;
+  // join() builds one flat string; `+=` would leave a tree of string pieces alive behind a map key.
+  const parts = new Array<string>(labels.length * 4);
+  let i = 0;
+  for (const l of labels) {
+    parts[i++] = l.name;
+    parts[i++] = '\xff';
+    parts[i++] = l.value;
+    parts[i++] = '\xfe';
+  }
+  return parts.join('');
+}
+
+const interned = new Map<string, string>();
+const MAX_INTERNED = 200_000;
+
+/**
+ * Returns a shared copy of `s`, so that the thousands of series carrying `job="node"` hold one
+ * string rather than thousands. Bounded: past the limit the pool starts over.
+ */
+export function intern(s: string): string {
+  const got = interned.get(s);
+  if (got !== undefined) return got;
+  if (interned.size >= MAX_INTERNED) interned.clear();
+  interned.set(s, s);
+  return s;
 }
 
 /** Orders label sets the way Prometheus does: pairwise by name, then value, then length. */

@@ -11,6 +11,7 @@ import type { Appendable, Appender, Querier, Queryable, SelectHints, SeriesRef, 
 import { ArraySeriesSet, ChunkSeries, type ChunkMeta } from './chunk_series.js';
 import { XorEncoder, XorIterator } from './chunkenc/xor.js';
 import { PostingsIndex } from './postings.js';
+import { ChunkArena, type ArenaSlice } from './chunk_arena.js';
 import { RecordType, WalRecordWriter, type Wal } from './wal.js';
 
 /** Two hours, Prometheus' block length, in milliseconds. */
@@ -26,13 +27,19 @@ export interface HeadOptions {
   wal?: Wal;
 }
 
-/** A full chunk, immutable. */
+/** A full chunk, immutable, its bytes packed in a {@link ChunkArena} page. */
 export class ClosedChunk implements ChunkMeta {
   constructor(
     readonly mint: number,
     readonly maxt: number,
-    readonly bytes: Uint8Array,
+    private readonly slice: ArenaSlice,
   ) {}
+
+  /** The chunk's bytes (a view into its arena page). */
+  get bytes(): Uint8Array {
+    const { page, offset, length } = this.slice;
+    return page.subarray(offset, offset + length);
+  }
 
   iterator(): XorIterator {
     return new XorIterator(this.bytes);
@@ -107,6 +114,7 @@ export class Head implements Appendable, Queryable {
   private readonly byRef = new Map<number, MemSeries>();
   private readonly byKey = new Map<string, MemSeries>();
   private readonly postings = new PostingsIndex();
+  private readonly arena = new ChunkArena();
   private lastRef = 0;
   /** Samples older than this are rejected: they belong to data already cut into blocks. */
   minValidTime = -Infinity;
@@ -175,8 +183,12 @@ export class Head implements Appendable, Queryable {
     }
     let a = s.active;
     if (a === undefined || a.count >= this.samplesPerChunk || t >= s.activeEnd) {
-      if (a !== undefined) s.closed.push(new ClosedChunk(a.mint, a.maxt, a.finish()));
-      a = s.active = new XorEncoder();
+      let hint = 48;
+      if (a !== undefined) {
+        s.closed.push(this.close(a));
+        hint = a.byteLength + 16;
+      }
+      a = s.active = new XorEncoder(hint);
       s.activeEnd = (Math.floor(t / this.chunkRange) + 1) * this.chunkRange;
     }
     a.append(t, v);
@@ -185,6 +197,11 @@ export class Head implements Appendable, Queryable {
     if (t < this.mint) this.mint = t;
     if (t > this.maxt) this.maxt = t;
     this.samplesAppended++;
+  }
+
+  /** Moves a full chunk's bytes into the arena. */
+  private close(a: XorEncoder): ClosedChunk {
+    return new ClosedChunk(a.mint, a.maxt, this.arena.store(a.bytesView(), a.byteLength));
   }
 
   appender(): Appender {
@@ -219,7 +236,7 @@ export class Head implements Appendable, Queryable {
     for (const s of this.byRef.values()) {
       const a = s.active;
       if (a && a.count > 0 && a.maxt < t) {
-        s.closed.push(new ClosedChunk(a.mint, a.maxt, a.finish()));
+        s.closed.push(this.close(a));
         s.active = undefined;
       }
       let n = 0;

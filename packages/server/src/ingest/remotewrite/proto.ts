@@ -4,7 +4,7 @@
  * so the receiver can find a known series by them before decoding any string, and samples are read
  * without making an object per sample.
  */
-import type { Label, Labels } from '../../model/labels.js';
+import { intern, type Label, type Labels } from '../../model/labels.js';
 
 /** A malformed protobuf message. */
 export class ProtoError extends Error {
@@ -124,10 +124,10 @@ function decodeLabel(buf: Buffer, start: number, end: number): Label {
     const tag = r.varint();
     if (tag === 0x0a) {
       const s = r.bytes();
-      name = utf8(buf, s, r.pos);
+      name = intern(utf8(buf, s, r.pos));
     } else if (tag === 0x12) {
       const s = r.bytes();
-      value = utf8(buf, s, r.pos);
+      value = intern(utf8(buf, s, r.pos));
     } else r.skip(tag & 7);
   }
   return { name, value };

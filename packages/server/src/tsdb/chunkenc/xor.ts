@@ -25,7 +25,7 @@ function fits(dod: number, bits: number): boolean {
 
 /** Encodes samples into a chunk; appends must be in increasing time order (the head checks). */
 export class XorEncoder {
-  private readonly w = new BitWriter(48);
+  private readonly w: BitWriter;
   /** Samples in the chunk. */
   count = 0;
   /** Timestamp of the first sample. */
@@ -38,7 +38,9 @@ export class XorEncoder {
   private leading = -1;
   private trailing = 0;
 
-  constructor() {
+  /** `sizeHint`: expected bytes, so a chunk like its predecessor is not reallocated as it grows. */
+  constructor(sizeHint = 48) {
+    this.w = new BitWriter(sizeHint);
     this.w.writeBits(0, CHUNK_HEADER_BYTES * 8);
   }
 
@@ -118,6 +120,11 @@ export class XorEncoder {
   finish(): Uint8Array {
     this.bytesView();
     return this.w.finish();
+  }
+
+  /** Bytes in use by the chunk, header included. */
+  get byteLength(): number {
+    return this.w.byteLength;
   }
 
   /** An iterator over the samples appended so far; later appends are not seen by it. */
