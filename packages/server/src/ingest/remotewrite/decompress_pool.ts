@@ -77,7 +77,7 @@ export class DecompressPool {
 
   /** Returns a decoded buffer's memory for reuse. */
   release(decoded: Buffer): void {
-    if (decoded.byteOffset === 0 && this.freeOuts.length < 16) this.freeOuts.push(decoded.buffer as ArrayBuffer);
+    if (decoded.byteOffset === 0 && this.freeOuts.length < 4) this.freeOuts.push(decoded.buffer as ArrayBuffer);
   }
 
   /** Stops the worker. Idempotent. */
