@@ -14,11 +14,11 @@ import type { Querier, SelectHints, SeriesSet } from '../storage/interface.js';
 import { ByteReader, ByteWriter } from '../util/bytes.js';
 import { crc32 } from '../util/crc32.js';
 import { ArraySeriesSet, ChunkSeries, type ChunkMeta } from './chunk_series.js';
-import { XorIterator } from './chunkenc/xor.js';
+import { blockChunkIterator, blockChunkSampleCount } from './chunkenc/blockchunk.js';
 import { sortLimit } from './head.js';
 import { PostingsIndex } from './postings.js';
 
-const INDEX_MAGIC = Buffer.from('VIGILIX2');
+const INDEX_MAGIC = Buffer.from('VIGILIX3');
 
 /** The contents of `meta.json`. */
 export interface BlockMeta {
@@ -31,7 +31,7 @@ export interface BlockMeta {
   version: 1;
 }
 
-/** A chunk to write: its bounds, sample count and encoded bytes. */
+/** A chunk to write: its bounds, sample count and bytes in block encoding (see chunkenc/blockchunk). */
 export interface ChunkData {
   mint: number;
   maxt: number;
@@ -264,7 +264,7 @@ export class Block {
         labels: this.labels[i]!,
         chunks: this.chunks[i]!.map((c) => {
           const bytes = this.readChunk(c);
-          return { mint: c.mint, maxt: c.maxt, count: (bytes[0]! << 8) | bytes[1]!, bytes };
+          return { mint: c.mint, maxt: c.maxt, count: blockChunkSampleCount(bytes), bytes };
         }),
       };
     }
@@ -288,7 +288,7 @@ export class Block {
     const out: ChunkMeta[] = [];
     for (const c of this.chunks[id]!) {
       if (c.maxt < mint || c.mint > maxt) continue;
-      out.push({ mint: c.mint, maxt: c.maxt, iterator: () => new XorIterator(this.readChunk(c)) });
+      out.push({ mint: c.mint, maxt: c.maxt, iterator: () => blockChunkIterator(this.readChunk(c)) });
     }
     return out;
   }

@@ -11,6 +11,7 @@ import { MergeQuerier } from '../storage/merge.js';
 import { nopLogger, type Logger } from '../util/log.js';
 import { Block, writeBlock, type BlockSeries } from './block.js';
 import { chunkSampleCount } from './chunkenc/xor.js';
+import { toBlockChunk } from './chunkenc/blockchunk.js';
 import { DEFAULT_CHUNK_RANGE, Head, type HeadStats } from './head.js';
 import { Wal, type WalReplayStats } from './wal.js';
 
@@ -167,7 +168,7 @@ export class DB implements Storage {
       taken.sort((a, b) => compareLabels(a.series.labels, b.series.labels));
       const series: BlockSeries[] = taken.map(({ series: s, chunks }) => ({
         labels: s.labels,
-        chunks: chunks.map((c) => ({ mint: c.mint, maxt: c.maxt, count: chunkSampleCount(c.bytes), bytes: c.bytes })),
+        chunks: chunks.map((c) => ({ mint: c.mint, maxt: c.maxt, count: chunkSampleCount(c.bytes), bytes: toBlockChunk(c.bytes) })),
       }));
       const meta = writeBlock(this.blocksDir, series, { minTime: start, maxTime: end }, { level: 1 }, this.now());
       this.addBlock(new Block(path.join(this.blocksDir, meta.ulid)));

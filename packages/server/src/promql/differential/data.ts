@@ -183,9 +183,10 @@ export function generateSeries(seed = 42): DiffSeries[] {
   }
   // Ordinary NaN and infinities among finite values (not staleness markers: these are real values).
   for (const t of DB) {
-    const base = gauge(10, 2, 0.01);
-    add('dt_special', t, { kind: 'nan' }, base.map((v, s) => (s % 7 === 3 ? NaN : v)));
-    add('dt_special', t, { kind: 'inf' }, base.map((v, s) => (s % 11 === 5 ? Infinity : s % 13 === 6 ? -Infinity : v)));
+    // The steps are chosen so that instant queries (queries.ts) meet each special value.
+    add('dt_special', t, { kind: 'nan' }, gauge(10, 2, 0.01).map((v, s) => (s % 7 === 0 ? NaN : v)));
+    add('dt_special', t, { kind: 'inf' }, gauge(10, 2, 0.01).map((v, s) => (s % 11 === 8 ? Infinity : s % 13 === 4 ? -Infinity : v)));
+    add('dt_special', t, { kind: 'plain' }, gauge(10, 2, 0.01));
   }
   return out;
 }

@@ -117,11 +117,13 @@ test('Vigil answers generated PromQL queries as Prometheus does', { timeout: 180
   const unexpected = [...failedExprs.values()].filter((o) => !(o.c.expr.expr in VIGIL_BUGS));
   const fixed = Object.keys(VIGIL_BUGS).filter((e) => !failedExprs.has(e));
   const errors = outcomes.filter((o) => o.p.answer.status !== 'success').length;
+  // An empty answer on both sides compares equal but checks little; the count keeps that visible.
+  const empty = outcomes.filter((o) => o.p.answer.status === 'success' && Array.isArray(o.p.answer.result) && o.p.answer.result.length === 0).length;
 
   console.log(
     `differential: ${outcomes.length} queries (${cases.filter((c) => c.kind === 'instant').length} instant, ` +
       `${cases.filter((c) => c.kind === 'range').length} range) over ${exprs.length - known.size} expressions compared with Prometheus ${prom!.version} ` +
-      `in ${seconds.toFixed(1)} s; ${errors} are errors on both sides; ${known.size} expressions excluded as known 2.x/3.x differences; ` +
+      `in ${seconds.toFixed(1)} s; ${errors} are errors and ${empty} empty results on both sides; ${known.size} expressions excluded as known 2.x/3.x differences; ` +
       `${failedExprs.size - unexpected.length} known Vigil bugs reproduced; ${unexpected.length} unexpected mismatches`,
   );
   const report = unexpected.slice(0, 15).map((o) =>

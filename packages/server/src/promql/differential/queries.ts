@@ -96,6 +96,14 @@ export function generateExprs(): QueryExpr[] {
     'dt_memory_bytes @ start()',
     'dt_batch_running @ end()',
     'dt_temperature_celsius offset 10m @ 1700002407',
+    'dt_queue_length{__name__="dt_queue_length"}',
+    'dt_queue_length{job=~""}',
+    'dt_queue_length{nonexistent=""}',
+    'dt_queue_length{nonexistent!=""}',
+    '{job=~"api|db", __name__=~"dt_mem.*"}',
+    'dt_queue_length{instance=~"(?i)API-.*"}',
+    'dt_queue_length{instance!~"api-[01]:8080|db.+"}',
+    'dt_queue_length * 1e-300 * 1e-20',
   ]) add(s);
   // Raw range selectors (instant queries only; a range query of a matrix is an error on both).
   for (const s of ['dt_queue_length[1m]', 'dt_batch_running[5m]', 'dt_special[2m]', 'dt_build_info{instance="api-2:8080"}[5m]', 'dt_batch_processed_total[3m] offset 1m']) add(s);
@@ -186,6 +194,16 @@ export function generateExprs(): QueryExpr[] {
   add('absent(dt_queue_length)');
   add('absent(sum(dt_does_not_exist))');
   add('absent(rate(dt_batch_processed_total{instance="worker-1:9000"}[1m]))');
+  add('absent(dt_nope{job="a",job="b",instance=~"x"})');
+  add('count(dt_nope) or vector(0)');
+  add('sum(dt_nope)');
+  add('label_join(dt_queue_length, "named", "-", "__name__", "job")');
+  add('label_replace(dt_queue_length, "short", "${host}", "instance", "(?P<host>[a-z]+)-.*")');
+  add('label_replace(dt_queue_length, "x", "$1$2", "instance", "(api)-(.)")');
+  for (const f of ['hour', 'day_of_week', 'round', 'timestamp']) add(`${f}(dt_special)`);
+  add('resets(dt_special[5m])');
+  add('predict_linear(dt_special[5m], 60)');
+  add('-dt_special');
 
   // ---- histograms ----
   for (const q of ['0.5', '0.9', '0.99', '0', '1', '1.5', '-1']) add(`histogram_quantile(${q}, sum by (le) (rate(dt_request_duration_seconds_bucket[5m])))`);
@@ -213,10 +231,17 @@ export function generateExprs(): QueryExpr[] {
   add('count_values by (job) ("v", dt_queue_length)');
   add('count_values("code", dt_build_info)');
   add('count_values without (instance) ("bucket", round(dt_temperature_celsius / 10))');
+  // The label values are float formatting (Go's 'f', -1): decimals, large and tiny magnitudes, specials.
+  add('count_values("v", dt_temperature_celsius)');
+  add('count_values("v", rate(dt_http_requests_total[5m]))');
+  add('count_values("v", dt_memory_bytes * 1e20)');
+  add('count_values("v", dt_queue_length * 1e-9)');
+  add('count_values("v", dt_special)');
   for (const [op, k] of [['topk', '3'], ['bottomk', '2'], ['topk', '1'], ['bottomk', '100'], ['topk', '0']] as const) {
     add(`${op}(${k}, dt_temperature_celsius)`);
     add(`${op} by (job) (${k}, dt_memory_bytes)`);
-    add(`${op}(${k}, rate(dt_http_requests_total[5m])) without (method, instance)`);
+    // Inputs without ties at the cut-off: which of two equal values topk keeps is not defined.
+    add(`${op}(${k}, rate(dt_cpu_seconds_total[5m])) without (mode, instance)`);
   }
   add('topk(2, dt_special)');
   add('bottomk(2, dt_special)');
@@ -252,6 +277,10 @@ export function generateExprs(): QueryExpr[] {
   add('dt_temperature_celsius{sensor="inlet"} - ignoring(sensor) dt_temperature_celsius{sensor="outlet"}');
   add('dt_temperature_celsius / dt_queue_length');
   add('dt_special * 2');
+  // atan2 keeps the metric name in 2.42 (see known-differences.ts); these nameless operands compare its values.
+  add('(dt_queue_length * 1) atan2 10');
+  add('3 atan2 (dt_temperature_celsius * 1)');
+  add('rate(dt_cpu_seconds_total{mode="user"}[5m]) atan2 ignoring(mode) rate(dt_cpu_seconds_total{mode="system"}[5m])');
   add('dt_special / on(job, instance) group_left dt_queue_length');
   for (const op of ['==', '!=', '>', '<', '>=', '<=']) {
     add(`dt_queue_length ${op} 5`);
@@ -299,7 +328,8 @@ export function generateExprs(): QueryExpr[] {
   add('stddev_over_time(avg(dt_queue_length)[10m:20s])');
   add('changes(max(dt_queue_length)[10m:30s])');
   add('deriv(sum(rate(dt_cpu_seconds_total[5m]))[10m:30s])');
-  add('max_over_time(max_over_time(dt_queue_length[2m:20s])[10m:1m])');
+  // The inner range is not a multiple of the outer step, so inner windows never start on a point.
+  add('max_over_time(max_over_time(dt_queue_length[150s:20s])[10m:1m])');
   add('absent_over_time(dt_batch_running{instance="worker-0:9000"}[10m:1m])');
 
   // ---- literals and errors (both servers must refuse the same way) ----

@@ -5,22 +5,16 @@
  */
 import type { SampleIterator } from '../../storage/interface.js';
 import { BitReader, BitWriter } from './bitstream.js';
+import { readDod, readInt64, writeDod, writeInt64 } from './varbits.js';
 
 /** Bytes of the sample-count header in front of the bit stream. */
 export const CHUNK_HEADER_BYTES = 2;
-const TWO_32 = 4294967296;
 
 const f64 = new Float64Array(1);
 const words = new Uint32Array(f64.buffer); // little-endian: [0] low word, [1] high word
 
 function ctz32(x: number): number {
   return 31 - Math.clz32(x & -x);
-}
-
-/** Whether a signed delta-of-delta fits in `bits` bits. */
-function fits(dod: number, bits: number): boolean {
-  const half = 2 ** (bits - 1);
-  return dod >= -half + 1 && dod <= half;
 }
 
 /** Encodes samples into a chunk; appends must be in increasing time order (the head checks). */
@@ -57,16 +51,8 @@ export class XorEncoder {
       this.mint = t;
     } else {
       const delta = t - this.maxt;
-      const dod = delta - this.prevDelta;
+      writeDod(w, delta - this.prevDelta);
       this.prevDelta = delta;
-      if (dod === 0) w.writeBit(0);
-      else if (fits(dod, 14)) writeSigned(w, 0b10, 2, dod, 14);
-      else if (fits(dod, 17)) writeSigned(w, 0b110, 3, dod, 17);
-      else if (fits(dod, 20)) writeSigned(w, 0b1110, 4, dod, 20);
-      else {
-        w.writeBits(0b1111, 4);
-        writeInt64(w, dod);
-      }
       this.appendValue(hi, lo);
     }
     this.prevHi = hi;
@@ -133,22 +119,6 @@ export class XorEncoder {
   }
 }
 
-function writeInt64(w: BitWriter, x: number): void {
-  const hi = Math.floor(x / TWO_32);
-  w.writeBits(hi | 0, 32);
-  w.writeBits((x - hi * TWO_32) >>> 0, 32);
-}
-
-function readInt64(r: BitReader): number {
-  const hi = r.readBits(32) | 0;
-  return hi * TWO_32 + r.readBits(32);
-}
-
-function writeSigned(w: BitWriter, prefix: number, prefixBits: number, x: number, bits: number): void {
-  w.writeBits(prefix, prefixBits);
-  w.writeBits(x < 0 ? x + 2 ** bits : x, bits);
-}
-
 /** Writes `n` bits of the 64-bit value (hi, lo) after shifting it right by `shift`. */
 function writeShifted(w: BitWriter, hi: number, lo: number, shift: number, n: number): void {
   if (shift >= 32) {
@@ -198,11 +168,7 @@ export class XorIterator implements SampleIterator {
       this.hi = r.readBits(32);
       this.lo = r.readBits(32);
     } else {
-      // The prefix is up to four 1-bits ended by a 0; their count selects the width.
-      let ones = 0;
-      while (ones < 4 && r.readBit() === 1) ones++;
-      const dod = ones === 0 ? 0 : ones === 1 ? readSigned(r, 14) : ones === 2 ? readSigned(r, 17) : ones === 3 ? readSigned(r, 20) : readInt64(r);
-      this.delta += dod;
+      this.delta += readDod(r);
       this.curT += this.delta;
       this.readValue();
     }
@@ -257,9 +223,4 @@ export class XorIterator implements SampleIterator {
   v(): number {
     return this.curV;
   }
-}
-
-function readSigned(r: BitReader, bits: number): number {
-  const x = r.readBits(bits);
-  return x >= 2 ** (bits - 1) ? x - 2 ** bits : x;
 }

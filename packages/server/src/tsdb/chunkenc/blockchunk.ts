@@ -1,0 +1,47 @@
+/**
+ * Chunks as stored in blocks: one byte naming the encoding, then the encoded chunk. Head chunks are
+ * XOR (cheap to append to); when they are written into a block each is re-encoded as a decimal
+ * chunk if that is smaller.
+ */
+import type { SampleIterator } from '../../storage/interface.js';
+import { DecimalIterator, encodeDecimal } from './decimal.js';
+import { XorIterator, chunkSampleCount } from './xor.js';
+
+/** Block chunk encodings. */
+export const BlockChunkEncoding = { xor: 0, decimal: 1 } as const;
+
+/** Converts a head (XOR) chunk into the smallest block chunk. */
+export function toBlockChunk(xor: Uint8Array): Uint8Array {
+  const n = chunkSampleCount(xor);
+  const ts = new Float64Array(n);
+  const vs = new Float64Array(n);
+  const it = new XorIterator(xor);
+  for (let i = 0; it.next(); i++) {
+    ts[i] = it.t();
+    vs[i] = it.v();
+  }
+  const dec = encodeDecimal(ts, vs, n);
+  const body = dec && dec.length < xor.length ? dec : xor;
+  const out = new Uint8Array(body.length + 1);
+  out[0] = body === xor ? BlockChunkEncoding.xor : BlockChunkEncoding.decimal;
+  out.set(body, 1);
+  return out;
+}
+
+/** Iterates a block chunk of either encoding; throws on an unknown encoding byte. */
+export function blockChunkIterator(bytes: Uint8Array): SampleIterator {
+  const body = bytes.subarray(1);
+  switch (bytes[0]) {
+    case BlockChunkEncoding.xor:
+      return new XorIterator(body);
+    case BlockChunkEncoding.decimal:
+      return new DecimalIterator(body);
+    default:
+      throw new Error(`unknown chunk encoding ${bytes[0]}`);
+  }
+}
+
+/** Samples in a block chunk (both encodings start with a 2-byte count). */
+export function blockChunkSampleCount(bytes: Uint8Array): number {
+  return (bytes[1]! << 8) | bytes[2]!;
+}
