@@ -85,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
     logger: createLogger({ level: (level ?? 'info') as 'info' }),
     flags,
     version: version(),
-    ...(values.config ? { configYaml: readFileSync(values.config, 'utf8') } : {}),
+    ...(values.config ? { configFile: values.config } : {}),
   });
   await server.start();
   await new Promise<void>((resolve) => {
@@ -97,6 +97,13 @@ export async function main(argv: string[]): Promise<number> {
       process.once(signal, () => process.exit(1));
       server.stop().then(resolve, resolve);
     };
+    process.on('SIGHUP', () => {
+      try {
+        server.reload();
+      } catch (err) {
+        server.log.error('configuration reload failed; keeping the running one', { err });
+      }
+    });
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));
   });

@@ -2,6 +2,7 @@
  * The wiring: the one place that builds the concrete storage, ingest and API objects and connects
  * them. Tests start a whole server in-process through {@link VigilServer}.
  */
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +21,12 @@ import { RemoteWriteReceiver } from '../ingest/remotewrite/receiver.js';
 import { DB } from '../tsdb/db.js';
 import { createLogger, type Logger } from '../util/log.js';
 import { registerProcessMetrics, SelfRegistry } from '../selfmon/registry.js';
+import { registerTargetsApi } from '../api/targets.js';
+import { loadConfig } from '../config/config.js';
+import { parseScrapeConfigs, type ScrapeConfig } from '../scrape/config.js';
+import { ScrapeManager } from '../scrape/manager.js';
+import { ApiError } from '../api/errors.js';
+import { json } from '../api/http.js';
 import { registerStorageMetrics } from '../selfmon/storage.js';
 
 /** A running Vigil: storage, ingest and the HTTP API. */
@@ -29,14 +36,21 @@ export class VigilServer {
   private readonly receiver: RemoteWriteReceiver;
   /** The PromQL engine; rules and the API share it. */
   readonly engine: Engine;
+  readonly scrape: ScrapeManager;
   private readonly http: http.Server;
   private ready = false;
+  private config: VigilConfig;
+  private readonly configFile: string | undefined;
+  private configYaml: string | undefined;
   private stopping: Promise<void> | undefined;
 
   constructor(
-    readonly config: VigilConfig,
-    opts: { logger?: Logger; now?: () => number; configYaml?: string; flags?: Record<string, string>; version?: string } = {},
+    config: VigilConfig,
+    opts: { logger?: Logger; now?: () => number; configFile?: string; configYaml?: string; flags?: Record<string, string>; version?: string } = {},
   ) {
+    this.config = config;
+    this.configFile = opts.configFile;
+    this.configYaml = opts.configYaml ?? (opts.configFile ? fs.readFileSync(opts.configFile, 'utf8') : undefined);
     this.log = opts.logger ?? createLogger();
     this.db = new DB({
       dir: path.resolve(config.storage.path),
@@ -58,13 +72,24 @@ export class VigilServer {
     registerStatusApi(router, this.db, {
       version: opts.version ?? '0.0.0',
       startedAt: now(),
-      configYaml: () => opts.configYaml ?? stringify(config),
+      configYaml: () => this.configYaml ?? stringify(this.config),
       flags: opts.flags ?? {},
       retention: `${Math.round(config.storage.retentionMs / 86_400_000)}d`,
     });
     const selfMetrics = new SelfRegistry();
     registerProcessMetrics(selfMetrics, Date.now());
     registerStorageMetrics(selfMetrics, this.db, receiver);
+    this.scrape = new ScrapeManager(this.db, { logger: this.log.child({ component: 'scrape' }), metadata, ...(opts.now ? { now: opts.now } : {}) });
+    registerTargetsApi(router, this.scrape);
+    this.scrape.register(selfMetrics);
+    router.on(['POST', 'PUT'], '/-/reload', () => {
+      try {
+        this.reload();
+      } catch (err) {
+        throw new ApiError('internal', `failed to reload config: ${(err as Error).message}`);
+      }
+      return json(null);
+    });
     router.on('GET', '/metrics', () => ({ kind: 'raw', status: 200, body: selfMetrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }));
     this.http = http.createServer({ keepAliveTimeout: 65_000 }, router.listener);
     this.http.on('clientError', (_err, socket) => {
@@ -83,8 +108,36 @@ export class VigilServer {
         resolve();
       });
     });
+    this.scrape.applyConfig(this.scrapeConfigs(this.config));
+    await this.scrape.start();
     this.ready = true;
     this.log.info('Vigil is listening', { address: `http://${this.address()}`, data: this.db.dir });
+  }
+
+  /** The configured scrape jobs, plus Vigil scraping itself unless turned off or already listed. */
+  private scrapeConfigs(cfg: VigilConfig): ScrapeConfig[] {
+    const jobs = [...cfg.scrapeConfigs];
+    if (cfg.selfScrape && !jobs.some((j) => j.jobName === 'vigil')) {
+      const addr = this.address().replace(/^0\.0\.0\.0:|^\[::\]:/, '127.0.0.1:');
+      jobs.push(...parseScrapeConfigs([{ job_name: 'vigil', scrape_interval: '15s', static_configs: [{ targets: [addr] }] }], cfg.global, process.cwd()));
+    }
+    return jobs;
+  }
+
+  /**
+   * Rereads the configuration file and applies what can change at run time (scrape jobs). A bad
+   * file throws and leaves the running configuration as it was.
+   */
+  reload(): void {
+    if (!this.configFile) {
+      this.scrape.applyConfig(this.scrapeConfigs(this.config));
+      return;
+    }
+    const next = loadConfig(this.configFile);
+    this.scrape.applyConfig(this.scrapeConfigs(next));
+    this.config = { ...next, listen: this.config.listen, storage: this.config.storage };
+    this.configYaml = fs.readFileSync(this.configFile, 'utf8');
+    this.log.info('configuration reloaded', { file: this.configFile });
   }
 
   /** The bound `host:port`. */
@@ -102,6 +155,7 @@ export class VigilServer {
       const timer = setTimeout(() => this.http.closeAllConnections(), graceMs);
       await closed;
       clearTimeout(timer);
+      await this.scrape.stop();
       await this.receiver.close();
       await this.db.stop();
       this.log.info('Vigil stopped');

@@ -4,7 +4,9 @@
  */
 import * as fs from 'node:fs';
 import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import * as path from 'node:path';
 import { parseDuration } from '../promql/parser/index.js';
+import { DEFAULT_GLOBAL, parseGlobalConfig, parseScrapeConfigs, ScrapeConfigError, type GlobalConfig, type ScrapeConfig } from '../scrape/config.js';
 
 /** The validated configuration, with defaults filled in. */
 export interface VigilConfig {
@@ -22,6 +24,12 @@ export interface VigilConfig {
     /** Largest accepted compressed request body. */
     maxBodyBytes: number;
   };
+  /** `global:` defaults, as in prometheus.yml. */
+  global: GlobalConfig;
+  /** `scrape_configs:`, as in prometheus.yml. */
+  scrapeConfigs: ScrapeConfig[];
+  /** Whether Vigil adds a job that scrapes its own /metrics (unless one is named `vigil`). */
+  selfScrape: boolean;
 }
 
 /** The default address: loopback, on a port none of Prometheus, Alertmanager, Grafana, Loki or node-exporter use. */
@@ -33,6 +41,9 @@ export function defaultConfig(): VigilConfig {
     listen: DEFAULT_LISTEN,
     storage: { path: 'data', retentionMs: 15 * 24 * 3600_000, retentionBytes: 0 },
     remoteWrite: { maxBodyBytes: 32 * 1024 * 1024 },
+    global: DEFAULT_GLOBAL,
+    scrapeConfigs: [],
+    selfScrape: true,
   };
 }
 
@@ -118,7 +129,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   const c = new Checker(doc, lines, file);
   const cfg = defaultConfig();
   if (doc.contents !== null && !isMap(doc.contents)) c.fail([], 'the configuration must be a mapping');
-  const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver']);
+  const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape']);
   if (root['listen'] !== undefined) {
     cfg.listen = c.str(['listen'], root['listen']);
     c.parsed(['listen'], cfg.listen, parseListen);
@@ -129,6 +140,15 @@ export function parseConfig(text: string, file: string): VigilConfig {
   if (st['retention_size'] !== undefined) cfg.storage.retentionBytes = c.parsed(['storage', 'retention_size'], st['retention_size'], parseByteSize);
   const rw = c.keys(['remote_write_receiver'], root['remote_write_receiver'], ['max_body_size']);
   if (rw['max_body_size'] !== undefined) cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);
+  const selfScrape = root['self_scrape'];
+  if (selfScrape !== undefined) cfg.selfScrape = typeof selfScrape === 'boolean' ? selfScrape : c.fail(['self_scrape'], 'expected true or false');
+  try {
+    cfg.global = parseGlobalConfig(root['global']);
+    cfg.scrapeConfigs = parseScrapeConfigs(root['scrape_configs'], cfg.global, path.dirname(path.resolve(file)));
+  } catch (err) {
+    if (err instanceof ScrapeConfigError) c.fail([...err.path], err.detail);
+    throw err;
+  }
   return cfg;
 }
 
