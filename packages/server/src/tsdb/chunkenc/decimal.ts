@@ -6,7 +6,7 @@
  * Decoding gives back exactly the same float64 values (k is only used where division by 10^k
  * reproduces every value bit for bit); other chunks stay XOR-encoded.
  */
-import type { SampleIterator } from '../../storage/interface.js';
+import { ForwardChunkIterator } from './iterator.js';
 import { BitReader, BitWriter } from './bitstream.js';
 import { readDod, readInt64, readWide, writeDod, writeInt64, writeWide } from './varbits.js';
 
@@ -86,18 +86,17 @@ export function encodeDecimal(ts: ArrayLike<number>, vs: ArrayLike<number>, n: n
 }
 
 /** Iterates a decimal chunk. */
-export class DecimalIterator implements SampleIterator {
+export class DecimalIterator extends ForwardChunkIterator {
   private readonly r: BitReader;
   private readonly total: number;
   private readonly scale: number;
   private readonly width: number;
-  private read = 0;
-  private curT = 0;
   private curInt = 0;
   private delta = 0;
   private minDelta = 0;
 
   constructor(bytes: Uint8Array) {
+    super();
     this.total = (bytes[0]! << 8) | bytes[1]!;
     this.scale = 10 ** bytes[2]!;
     this.width = bytes[3]!;
@@ -118,16 +117,6 @@ export class DecimalIterator implements SampleIterator {
     }
     this.read++;
     return true;
-  }
-
-  seek(t: number): boolean {
-    if (this.read > 0 && this.curT >= t) return true;
-    while (this.next()) if (this.curT >= t) return true;
-    return false;
-  }
-
-  t(): number {
-    return this.curT;
   }
 
   v(): number {

@@ -3,7 +3,7 @@
  * Layout: a 2-byte big-endian sample count, then the bit stream. Typical scrape data costs about
  * 1–2 bytes per sample.
  */
-import type { SampleIterator } from '../../storage/interface.js';
+import { ForwardChunkIterator } from './iterator.js';
 import { BitReader, BitWriter } from './bitstream.js';
 import { readDod, readInt64, writeDod, writeInt64 } from './varbits.js';
 
@@ -142,11 +142,9 @@ export function chunkSampleCount(chunk: Uint8Array): number {
 }
 
 /** Iterates the samples of a chunk. */
-export class XorIterator implements SampleIterator {
+export class XorIterator extends ForwardChunkIterator {
   private readonly r: BitReader;
   private readonly total: number;
-  private read = 0;
-  private curT = 0;
   private curV = 0;
   private delta = 0;
   private hi = 0;
@@ -156,6 +154,7 @@ export class XorIterator implements SampleIterator {
 
   /** Iterates `count` samples of `bytes`, reading no further than `endBit` (default: whole chunk). */
   constructor(bytes: Uint8Array, count = chunkSampleCount(bytes), endBit = bytes.length * 8) {
+    super();
     this.r = new BitReader(bytes, CHUNK_HEADER_BYTES * 8, endBit);
     this.total = count;
   }
@@ -208,16 +207,6 @@ export class XorIterator implements SampleIterator {
     }
     this.hi = (this.hi ^ hi) >>> 0;
     this.lo = (this.lo ^ lo) >>> 0;
-  }
-
-  seek(t: number): boolean {
-    if (this.read > 0 && this.curT >= t) return true;
-    while (this.next()) if (this.curT >= t) return true;
-    return false;
-  }
-
-  t(): number {
-    return this.curT;
   }
 
   v(): number {
