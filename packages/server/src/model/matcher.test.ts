@@ -18,6 +18,9 @@ const cases: Array<[string, string, boolean]> = [
   ['\\Q1.5\\E', '105', false],
   ['a\\.b', 'a.b', true],
   ['(?s).', '\n', true],
+  ['(?i)API-.*', 'api-0:8080', true],
+  ['(?i)a.c', 'AxC', true],
+  ['(?i)\\Q1.5\\E', '105', false],
 ];
 
 for (const [re, value, want] of cases) {

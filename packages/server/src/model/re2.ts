@@ -5,10 +5,12 @@
  * spelled out as `[aA]` classes, because Node 20's RegExp has no inline modifiers.
  */
 
+/** The other case of a letter, or '' for characters without one (digits, punctuation, `.`). */
 function otherCase(ch: string): string {
   const lo = ch.toLowerCase();
   const up = ch.toUpperCase();
-  return ch === lo ? (up.length === 1 ? up : '') : lo.length === 1 ? lo : '';
+  const other = ch === lo ? up : lo;
+  return other.length === 1 && other !== ch ? other : '';
 }
 
 function escapeLiteral(s: string): string {
@@ -29,7 +31,7 @@ export function translateRe2(pattern: string): { source: string; flags: string }
       if (next === 'Q') {
         const end = pattern.indexOf('\\E', i + 2);
         const lit = pattern.slice(i + 2, end < 0 ? n : end);
-        out += fold ? [...lit].map((ch) => foldChar(ch)).join('') : escapeLiteral(lit);
+        out += fold ? [...lit].map((ch) => (otherCase(ch) ? foldChar(ch) : escapeLiteral(ch))).join('') : escapeLiteral(lit);
         i = end < 0 ? n : end + 2;
         continue;
       }

@@ -68,7 +68,12 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 /** Encodes series into a snappy-compressed WriteRequest body. */
 export function writeBody(series: Array<{ labels: Labels; samples: Array<[number, number]> }>): Buffer {
   const enc = new WriteRequestEncoder();
-  for (const s of series) enc.addSeries(s.labels, s.samples.map((x) => x[0]), s.samples.map((x) => x[1]));
+  for (const s of series) {
+    // A Float64Array keeps NaN payloads (the staleness marker); a plain array may not.
+    const vs = new Float64Array(s.samples.length);
+    s.samples.forEach((x, i) => (vs[i] = x[1]));
+    enc.addSeries(s.labels, s.samples.map((x) => x[0]), vs);
+  }
   return snappyEncode(enc.finish());
 }
 

@@ -5,10 +5,6 @@
  * so an entry is removed as soon as the bug is fixed.
  */
 export const VIGIL_BUGS: Readonly<Record<string, string>> = {
-  'dt_queue_length{instance=~"(?i)API-.*"}':
-    'model/re2.ts: under (?i) every character goes through foldChar, and otherCase() returns the character ' +
-    'itself for non-letters, so `.` `*` `-` become the classes [..] [**] [--] (literals): (?i)API-.* matches ' +
-    'nothing. (?i:API)-.* works. Prometheus 3 matches api-0:8080 etc. (fix: otherCase returns "" when both cases are equal)',
   'hour(dt_special)':
     'date functions on NaN/±Inf: Vigil returns NaN; Prometheus (2.42 and 3.x alike, dateWrapper) converts with ' +
     'int64(v), which on amd64 gives MinInt64, so hour(-Inf) = 15. Prometheus\'s answer is Go-on-amd64 behaviour, ' +

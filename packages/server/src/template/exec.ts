@@ -1,0 +1,350 @@
+/**
+ * Executes a parsed template against data, with Go text/template semantics: truthiness of zero
+ * values, lazy `and`/`or`, the comparison builtins' type rules, `missingkey=zero` for maps (as
+ * Prometheus configures it), and errors located like Go's (`template: NAME:LINE:COL: executing
+ * "NAME" at <node>: …`).
+ */
+import { formatV, sprint, sprintf, sprintln, goTypeName, type TValue } from './gofmt.js';
+import { formatArg, type Arg, type Command, type Node, type Pipeline, type Template } from './parse.js';
+
+/** A function callable from a template. Throwing an Error reports `error calling NAME: message`. */
+export interface TemplateFunc {
+  readonly minArgs: number;
+  /** Infinity for variadic functions. */
+  readonly maxArgs: number;
+  readonly call: (args: TValue[]) => TValue;
+}
+
+/** A template that failed while executing; the message is formatted as Go's. */
+export class TemplateExecError extends Error {
+  readonly code = 'template_exec' as const;
+  override readonly name = 'TemplateExecError';
+}
+
+class BreakSignal {}
+class ContinueSignal {}
+
+/** Go's truth: the zero value of a type is false. */
+export function isTrue(v: TValue): boolean {
+  if (v === null || v === undefined) return false;
+  if (typeof v === 'string') return v !== '';
+  if (typeof v === 'number') return v !== 0;
+  if (typeof v === 'bigint') return v !== 0n;
+  if (typeof v === 'boolean') return v;
+  if (Array.isArray(v)) return v.length > 0;
+  if (v instanceof Map) return v.size > 0;
+  return true;
+}
+
+type Kind = 'bool' | 'int' | 'float' | 'string' | 'nil' | 'other';
+
+function basicKind(v: TValue): Kind {
+  if (v === null || v === undefined) return 'nil';
+  if (typeof v === 'boolean') return 'bool';
+  if (typeof v === 'bigint') return 'int';
+  if (typeof v === 'number') return 'float';
+  if (typeof v === 'string') return 'string';
+  return 'other';
+}
+
+function eqOne(a: TValue, b: TValue): boolean {
+  const ka = basicKind(a);
+  const kb = basicKind(b);
+  if (ka === 'other' || kb === 'other') throw new Error('invalid type for comparison');
+  if (ka !== kb) {
+    if (ka === 'nil' || kb === 'nil') return false;
+    throw new Error('incompatible types for comparison');
+  }
+  return a === b;
+}
+
+function lessThan(a: TValue, b: TValue): boolean {
+  const ka = basicKind(a);
+  const kb = basicKind(b);
+  if (ka === 'bool' || ka === 'other' || ka === 'nil' || kb === 'bool' || kb === 'other' || kb === 'nil') throw new Error('invalid type for comparison');
+  if (ka !== kb) throw new Error('incompatible types for comparison');
+  return (a as number | bigint | string) < (b as number | bigint | string);
+}
+
+function lenOf(v: TValue): bigint {
+  if (typeof v === 'string') return BigInt(Buffer.byteLength(v, 'utf8'));
+  if (Array.isArray(v)) return BigInt(v.length);
+  if (v instanceof Map) return BigInt(v.size);
+  throw new Error(`len of type ${goTypeName(v)}`);
+}
+
+function indexOf(v: TValue, keys: TValue[]): TValue {
+  let cur = v;
+  for (const k of keys) {
+    if (cur instanceof Map) {
+      if (typeof k !== 'string') throw new Error(`value has type ${goTypeName(k)}; should be string`);
+      cur = cur.get(k) ?? '';
+    } else if (Array.isArray(cur) || typeof cur === 'string') {
+      if (typeof k !== 'bigint') throw new Error(`cannot index slice/array with type ${goTypeName(k)}`);
+      if (k < 0n || k >= BigInt(cur.length)) throw new Error(`index out of range: ${k}`);
+      cur = Array.isArray(cur) ? cur[Number(k)] : BigInt(Buffer.from(cur, 'utf8')[Number(k)]!);
+    } else if (cur === null || cur === undefined) {
+      throw new Error('index of untyped nil');
+    } else throw new Error(`can't index item of type ${goTypeName(cur)}`);
+  }
+  return cur;
+}
+
+function comparisonFunc(name: string): TemplateFunc {
+  const call = (args: TValue[]): TValue => {
+    const [a, ...rest] = args;
+    switch (name) {
+      case 'eq':
+        return rest.some((b) => eqOne(a, b));
+      case 'ne':
+        return !eqOne(a, rest[0]);
+      case 'lt':
+        return lessThan(a, rest[0]);
+      case 'le':
+        return lessThan(a, rest[0]) || eqOne(a, rest[0]);
+      case 'gt':
+        return !lessThan(a, rest[0]) && !eqOne(a, rest[0]);
+      default:
+        return !lessThan(a, rest[0]);
+    }
+  };
+  return { minArgs: name === 'eq' ? 2 : 2, maxArgs: name === 'eq' ? Infinity : 2, call };
+}
+
+function htmlEscape(s: string): string {
+  return s.replace(/[&'<>"\0]/g, (c) => ({ '&': '&amp;', "'": '&#39;', '<': '&lt;', '>': '&gt;', '"': '&#34;', '\0': '\uFFFD' })[c]!);
+}
+
+/** Go's builtin template functions (`and`/`or` are handled lazily by the executor). */
+export const BUILTINS: ReadonlyMap<string, TemplateFunc> = new Map<string, TemplateFunc>([
+  ['not', { minArgs: 1, maxArgs: 1, call: (a) => !isTrue(a[0]) }],
+  ['len', { minArgs: 1, maxArgs: 1, call: (a) => lenOf(a[0]) }],
+  ['index', { minArgs: 1, maxArgs: Infinity, call: (a) => indexOf(a[0], a.slice(1)) }],
+  ['print', { minArgs: 0, maxArgs: Infinity, call: (a) => sprint(a) }],
+  ['println', { minArgs: 0, maxArgs: Infinity, call: (a) => sprintln(a) }],
+  [
+    'printf',
+    {
+      minArgs: 1,
+      maxArgs: Infinity,
+      call: (a) => {
+        if (typeof a[0] !== 'string') throw new Error(`wrong type for value; expected string; got ${goTypeName(a[0])}`);
+        return sprintf(a[0], a.slice(1));
+      },
+    },
+  ],
+  ['html', { minArgs: 0, maxArgs: Infinity, call: (a) => htmlEscape(sprint(a)) }],
+  ['urlquery', { minArgs: 0, maxArgs: Infinity, call: (a) => encodeURIComponent(sprint(a)).replace(/%20/g, '+') }],
+  ['eq', comparisonFunc('eq')],
+  ['ne', comparisonFunc('ne')],
+  ['lt', comparisonFunc('lt')],
+  ['le', comparisonFunc('le')],
+  ['gt', comparisonFunc('gt')],
+  ['ge', comparisonFunc('ge')],
+]);
+
+type ControlNode = Extract<Node, { pipe: Pipeline; list: Node[] }>;
+
+interface Var {
+  name: string;
+  value: TValue;
+}
+
+/** Runs one parsed template. */
+export class Executor {
+  private readonly vars: Var[];
+  private out = '';
+
+  constructor(
+    private readonly tmpl: Template,
+    private readonly funcs: ReadonlyMap<string, TemplateFunc>,
+    data: TValue,
+  ) {
+    this.vars = [{ name: '$', value: data }];
+  }
+
+  /** Executes the template and returns the text. Throws {@link TemplateExecError}. */
+  run(): string {
+    this.walkList(this.tmpl.root, this.vars[0]!.value);
+    return this.out;
+  }
+
+  private fail(pos: number, context: string, msg: string): never {
+    const before = this.tmpl.text.slice(0, pos);
+    const line = before.split('\n').length;
+    const col = Buffer.byteLength(before.slice(before.lastIndexOf('\n') + 1), 'utf8');
+    const ctx = context.length > 20 ? context.slice(0, 20) + '...' : context;
+    throw new TemplateExecError(`template: ${this.tmpl.name}:${line}:${col}: executing "${this.tmpl.name}" at <${ctx}>: ${msg}`);
+  }
+
+  private walkList(nodes: Node[], dot: TValue): void {
+    for (const n of nodes) this.walk(n, dot);
+  }
+
+  private walk(n: Node, dot: TValue): void {
+    switch (n.kind) {
+      case 'text':
+        this.out += n.text;
+        return;
+      case 'action': {
+        const v = this.evalPipeline(dot, n.pipe);
+        if (n.pipe.decl.length === 0) this.out += formatV(v);
+        return;
+      }
+      case 'if':
+      case 'with': {
+        const mark = this.vars.length;
+        const v = this.evalPipeline(dot, n.pipe);
+        if (isTrue(v)) this.walkList(n.list, n.kind === 'with' ? v : dot);
+        else if (n.elseList) this.walkList(n.elseList, dot);
+        this.vars.length = mark;
+        return;
+      }
+      case 'range':
+        return this.walkRange(n, dot);
+      case 'break':
+        throw new BreakSignal();
+      case 'continue':
+        throw new ContinueSignal();
+    }
+  }
+
+  private walkRange(n: ControlNode, dot: TValue): void {
+    const mark = this.vars.length;
+    const pipe = n.pipe;
+    // The declaration belongs to each iteration, not to the ranged value.
+    const v = this.evalPipeline(dot, { ...pipe, decl: [] });
+    const items: [TValue, TValue][] = [];
+    if (Array.isArray(v)) v.forEach((e, i) => items.push([BigInt(i), e]));
+    else if (v instanceof Map) for (const k of [...v.keys()].sort()) items.push([k, v.get(k)]);
+    else if (typeof v === 'bigint') for (let i = 0n; i < v; i++) items.push([i, i]);
+    else if (v !== null && v !== undefined) this.fail(pipe.pos, formatPipeShort(pipe), `range can't iterate over ${formatV(v)}`);
+    if (items.length === 0) {
+      if (n.elseList) this.walkList(n.elseList, dot);
+      this.vars.length = mark;
+      return;
+    }
+    for (const [k, e] of items) {
+      const m = this.vars.length;
+      if (pipe.decl.length === 1) this.setVar(pipe.decl[0]!, e, pipe.isAssign);
+      else if (pipe.decl.length === 2) {
+        this.setVar(pipe.decl[0]!, k, pipe.isAssign);
+        this.setVar(pipe.decl[1]!, e, pipe.isAssign);
+      }
+      try {
+        this.walkList(n.list, e);
+      } catch (err) {
+        if (err instanceof BreakSignal) {
+          this.vars.length = m;
+          break;
+        }
+        if (!(err instanceof ContinueSignal)) throw err;
+      }
+      this.vars.length = m;
+    }
+    this.vars.length = mark;
+  }
+
+  private setVar(name: string, value: TValue, assign: boolean): void {
+    if (assign) {
+      for (let i = this.vars.length - 1; i >= 0; i--) {
+        if (this.vars[i]!.name === name) {
+          this.vars[i]!.value = value;
+          return;
+        }
+      }
+    }
+    this.vars.push({ name, value });
+  }
+
+  private getVar(name: string, pos: number): TValue {
+    for (let i = this.vars.length - 1; i >= 0; i--) if (this.vars[i]!.name === name) return this.vars[i]!.value;
+    return this.fail(pos, name, `undefined variable: ${name}`);
+  }
+
+  private evalPipeline(dot: TValue, pipe: Pipeline): TValue {
+    let value: TValue;
+    let has = false;
+    for (const cmd of pipe.cmds) {
+      value = this.evalCommand(dot, cmd, has ? [value] : []);
+      has = true;
+    }
+    for (const d of pipe.decl) this.setVar(d, value, pipe.isAssign);
+    return value;
+  }
+
+  private evalCommand(dot: TValue, cmd: Command, final: TValue[]): TValue {
+    const first = cmd.args[0]!;
+    if (first.kind === 'ident') return this.call(dot, first, cmd.args.slice(1), final);
+    if (cmd.args.length > 1 || final.length > 0) {
+      if (first.kind === 'field' || first.kind === 'var') this.fail(first.pos, formatArg(first), `can't give argument to non-function ${formatArg(first)}`);
+      this.fail(first.pos, formatArg(first), `can't give argument to non-function ${formatArg(first)}`);
+    }
+    return this.evalArg(dot, first);
+  }
+
+  private evalArg(dot: TValue, a: Arg): TValue {
+    switch (a.kind) {
+      case 'dot':
+        return dot;
+      case 'field':
+        return this.fields(dot, a.fields, a);
+      case 'var':
+        return this.fields(this.getVar(a.name, a.pos), a.fields, a);
+      case 'pipe':
+        return this.fields(this.evalPipeline(dot, a.pipe), a.fields, a);
+      case 'string':
+      case 'number':
+      case 'bool':
+        return a.value;
+      case 'nil':
+        return this.fail(a.pos, 'nil', 'nil is not a command');
+      case 'ident':
+        return this.call(dot, a, [], []);
+    }
+  }
+
+  private fields(v: TValue, names: readonly string[], at: Arg): TValue {
+    let cur = v;
+    for (const f of names) {
+      if (cur instanceof Map) cur = cur.has(f) ? cur.get(f) : '';
+      else if (cur === null || cur === undefined) this.fail(at.pos, formatArg(at), `nil pointer evaluating interface {}.${f}`);
+      else if (typeof cur === 'object' && !Array.isArray(cur) && Object.prototype.hasOwnProperty.call(cur, f)) cur = cur[f];
+      else this.fail(at.pos, formatArg(at), `can't evaluate field ${f} in type ${goTypeName(cur)}`);
+    }
+    return cur;
+  }
+
+  private call(dot: TValue, fn: Extract<Arg, { kind: 'ident' }>, args: Arg[], final: TValue[]): TValue {
+    const name = fn.name;
+    const context = [fn, ...args].map(formatArg).join(' ');
+    if (name === 'and' || name === 'or') {
+      // Lazy, as in Go 1.18+: stop at the first falsy (and) or truthy (or) operand.
+      const total = args.length + final.length;
+      if (total < 1) this.fail(fn.pos, context, `wrong number of args for ${name}: want at least 1 got 0`);
+      let v: TValue;
+      for (let i = 0; i < total; i++) {
+        v = i < args.length ? this.evalArg(dot, args[i]!) : final[i - args.length];
+        if (isTrue(v) !== (name === 'and')) return v;
+      }
+      return v;
+    }
+    const def = this.funcs.get(name) ?? BUILTINS.get(name);
+    if (def === undefined) this.fail(fn.pos, context, `function "${name}" not defined`);
+    const values = args.map((a) => this.evalArg(dot, a)).concat(final);
+    if (values.length < def.minArgs || values.length > def.maxArgs) {
+      const want = def.maxArgs === Infinity ? `at least ${def.minArgs}` : String(def.minArgs);
+      this.fail(fn.pos, context, `wrong number of args for ${name}: want ${want} got ${values.length}`);
+    }
+    try {
+      return def.call(values);
+    } catch (err) {
+      if (err instanceof TemplateExecError) throw err;
+      return this.fail(fn.pos, context, `error calling ${name}: ${(err as Error).message}`);
+    }
+  }
+}
+
+function formatPipeShort(p: Pipeline): string {
+  return p.cmds.map((c) => c.args.map(formatArg).join(' ')).join(' | ');
+}
