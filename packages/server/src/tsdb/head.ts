@@ -11,7 +11,7 @@ import type { Appendable, Appender, Querier, Queryable, SelectHints, SeriesRef, 
 import { ArraySeriesSet, ChunkSeries, type ChunkMeta } from './chunk_series.js';
 import { XorEncoder, XorIterator } from './chunkenc/xor.js';
 import { PostingsIndex } from './postings.js';
-import { ChunkArena, type ArenaSlice } from './chunk_arena.js';
+import { ChunkArena } from './chunk_arena.js';
 import { RecordType, WalRecordWriter, type Wal } from './wal.js';
 
 /** Two hours, Prometheus' block length, in milliseconds. */
@@ -32,13 +32,14 @@ export class ClosedChunk implements ChunkMeta {
   constructor(
     readonly mint: number,
     readonly maxt: number,
-    private readonly slice: ArenaSlice,
+    private readonly page: Uint8Array,
+    private readonly offset: number,
+    private readonly length: number,
   ) {}
 
   /** The chunk's bytes (a view into its arena page). */
   get bytes(): Uint8Array {
-    const { page, offset, length } = this.slice;
-    return page.subarray(offset, offset + length);
+    return this.page.subarray(this.offset, this.offset + this.length);
   }
 
   iterator(): XorIterator {
@@ -201,8 +202,12 @@ export class Head implements Appendable, Queryable {
 
   /** Moves a full chunk's bytes into the arena. */
   private close(a: XorEncoder): ClosedChunk {
-    return new ClosedChunk(a.mint, a.maxt, this.arena.store(a.bytesView(), a.byteLength));
+    const { page, offset, length } = this.arena.store(a.bytesView(), a.byteLength);
+    return new ClosedChunk(a.mint, a.maxt, page, offset, length);
   }
+
+  /** Sample buffers of finished appenders, reused so a steady stream of batches makes no garbage. */
+  readonly spareBuffers: Array<{ ts: Float64Array; vs: Float64Array }> = [];
 
   appender(): Appender {
     return new HeadAppender(this, this.wal);
@@ -276,8 +281,10 @@ export class Head implements Appendable, Queryable {
   }
 }
 
+const NO_SAMPLES = new Float64Array(0);
+
 function grow(a: Float64Array): Float64Array {
-  const b = new Float64Array(a.length * 2);
+  const b = new Float64Array(Math.max(256, a.length * 2));
   b.set(a);
   return b;
 }
@@ -288,14 +295,17 @@ class HeadAppender implements Appender {
   private readonly wal: Wal | undefined;
   private readonly id = nextBatchId++;
   private series: MemSeries[] = [];
-  private ts: Float64Array = new Float64Array(256);
+  private ts: Float64Array;
   // A Float64Array keeps NaN payloads (the staleness marker) that a plain array may normalise.
-  private vs: Float64Array = new Float64Array(256);
+  private vs: Float64Array;
   private n = 0;
 
   constructor(head: Head, wal: Wal | undefined) {
     this.head = head;
     this.wal = wal;
+    const spare = head.spareBuffers.pop();
+    this.ts = spare?.ts ?? new Float64Array(256);
+    this.vs = spare?.vs ?? new Float64Array(256);
   }
 
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
@@ -369,6 +379,10 @@ class HeadAppender implements Appender {
     for (let i = 0; i < this.n; i++) this.series[i]!.batch = 0;
     this.series = [];
     this.n = 0;
+    // Hand the buffers back; an appender used again after commit starts with fresh ones.
+    if (this.ts.length > 0 && this.head.spareBuffers.length < 16) this.head.spareBuffers.push({ ts: this.ts, vs: this.vs });
+    this.ts = NO_SAMPLES;
+    this.vs = NO_SAMPLES;
   }
 }
 

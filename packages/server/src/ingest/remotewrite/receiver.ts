@@ -51,6 +51,7 @@ export class RemoteWriteReceiver {
   /** Series by their raw label bytes. */
   private readonly known = new RawSeriesCache();
   private readonly snappy = new DecompressPool();
+  private readonly sink: BatchSink;
   readonly stats: RemoteWriteStats = { requests: 0, samples: 0, rejected: 0, histogramsDropped: 0, exemplarsDropped: 0 };
 
   constructor(
@@ -59,6 +60,7 @@ export class RemoteWriteReceiver {
   ) {
     this.maxDecoded = opts.maxDecodedBytes ?? 64 * 1024 * 1024;
     this.metadata = opts.metadata;
+    this.sink = new BatchSink(this.known, this.stats, this.metadata);
   }
 
   /** Decompresses and stores one request body; throws {@link RemoteWriteError}. */
@@ -103,43 +105,74 @@ export class RemoteWriteReceiver {
   }
 
   private appendAll(raw: Buffer, app: Appender): number {
-    const known = this.known;
-    // Per request: the series in order of appearance; new ones are cached only once the whole
-    // request decoded and appended cleanly.
-    const batch: SeriesEntry[] = [];
-    const fresh: Array<{ start: number; end: number; hash: number; entry: SeriesEntry }> = [];
-    let samples = 0;
-    const metadata = this.metadata;
-    const stats = this.stats;
-    const sink: WriteRequestSink = {
-      series(buf, start, end, labels) {
-        let entry: SeriesEntry | undefined;
-        if (labels === undefined) {
-          const hash = hashBytes(buf, start, end);
-          entry = known.get(buf, start, end, hash);
-          if (entry === undefined) {
-            entry = { ref: 0, labels: decodeLabels(buf, start, end) };
-            fresh.push({ start, end, hash, entry });
-          }
-        } else entry = { ref: 0, labels };
-        batch.push(entry);
-        return batch.length - 1;
-      },
-      sample(handle, t, v) {
-        const e = batch[handle]!;
-        e.ref = app.append(e.ref, e.labels, t, v);
-        samples++;
-      },
-      metadata(family, type, help, unit) {
-        metadata?.set(family, { type, help, unit });
-      },
-      unsupported(what, count) {
-        if (what === 'histograms') stats.histogramsDropped += count;
-        else stats.exemplarsDropped += count;
-      },
-    };
-    decodeWriteRequest(raw, sink);
-    for (const f of fresh) known.add(raw, f.start, f.end, f.hash, f.entry.labels, f.entry.ref);
-    return samples;
+    const sink = this.sink;
+    sink.begin(app);
+    try {
+      decodeWriteRequest(raw, sink);
+      // New series are cached only once the whole request decoded and appended cleanly.
+      for (const f of sink.fresh) this.known.add(raw, f.start, f.end, f.hash, f.entry.labels, f.entry.ref);
+      return sink.samples;
+    } finally {
+      sink.end();
+    }
+  }
+
+}
+
+/**
+ * Receives one decoded request and appends it. One instance serves every request (each is decoded
+ * and appended without an await in between), so a steady stream of requests allocates no sink.
+ */
+class BatchSink implements WriteRequestSink {
+  /** The series of the current request in order of appearance; sample handles index it. */
+  batch: SeriesEntry[] = [];
+  fresh: Array<{ start: number; end: number; hash: number; entry: SeriesEntry }> = [];
+  samples = 0;
+  private app: Appender | undefined;
+
+  constructor(
+    private readonly known: RawSeriesCache,
+    private readonly stats: RemoteWriteStats,
+    private readonly metadataStore: MetadataStore | undefined,
+  ) {}
+
+  begin(app: Appender): void {
+    this.app = app;
+    this.samples = 0;
+  }
+
+  end(): void {
+    this.app = undefined;
+    this.batch.length = 0;
+    this.fresh.length = 0;
+  }
+
+  series(buf: Buffer, start: number, end: number, labels: Labels | undefined): number {
+    let entry: SeriesEntry | undefined;
+    if (labels === undefined) {
+      const hash = hashBytes(buf, start, end);
+      entry = this.known.get(buf, start, end, hash);
+      if (entry === undefined) {
+        entry = { ref: 0, labels: decodeLabels(buf, start, end) };
+        this.fresh.push({ start, end, hash, entry });
+      }
+    } else entry = { ref: 0, labels };
+    this.batch.push(entry);
+    return this.batch.length - 1;
+  }
+
+  sample(handle: number, t: number, v: number): void {
+    const e = this.batch[handle]!;
+    e.ref = this.app!.append(e.ref, e.labels, t, v);
+    this.samples++;
+  }
+
+  metadata(family: string, type: string, help: string, unit: string): void {
+    this.metadataStore?.set(family, { type, help, unit });
+  }
+
+  unsupported(what: 'histograms' | 'exemplars', count: number): void {
+    if (what === 'histograms') this.stats.histogramsDropped += count;
+    else this.stats.exemplarsDropped += count;
   }
 }

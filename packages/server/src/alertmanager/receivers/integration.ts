@@ -1,0 +1,57 @@
+/** What a receiver integration is to the pipeline, and the HTTP helper they share. */
+import type { TemplateData } from '../template.js';
+
+/** A notification channel of a receiver (one `*_configs` entry). */
+export interface Integration {
+  /** `webhook`, `slack`, `email`, `pagerduty`, `discord`, `msteams`. */
+  readonly type: string;
+  readonly sendResolved: boolean;
+  /** Sends a notification; throws {@link NotifyError}. */
+  notify(d: TemplateData, signal: AbortSignal): Promise<void>;
+  /** Passes an acknowledgement on, for integrations that understand one (PagerDuty). */
+  acknowledge?(d: TemplateData, signal: AbortSignal): Promise<void>;
+}
+
+/** A failed send; `retry` says whether trying again may help. */
+export class NotifyError extends Error {
+  readonly code = 'notify_failed' as const;
+  constructor(
+    message: string,
+    readonly retry: boolean,
+  ) {
+    super(message);
+    this.name = 'NotifyError';
+  }
+}
+
+/**
+ * POSTs JSON. 5xx and 429 answers and network errors are retryable; other non-2xx answers are
+ * not, since sending the same body again will fail the same way.
+ */
+export async function postJson(url: string, body: unknown, timeoutMs: number, signal: AbortSignal, headers: Record<string, string> = {}): Promise<string> {
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'Vigil-Alertmanager/0.1', ...headers },
+      body: JSON.stringify(body),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+    });
+  } catch (err) {
+    throw new NotifyError(`POST ${redact(url)}: ${(err as Error).message}`, true);
+  }
+  const text = await res.text().catch(() => '');
+  if (res.ok) return text;
+  const retry = res.status >= 500 || res.status === 429;
+  throw new NotifyError(`POST ${redact(url)}: unexpected status code ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, retry);
+}
+
+/** Strips the path of secret-bearing URLs (Slack, Discord, Teams keep their token in it). */
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    return /hooks\.slack\.com|discord(app)?\.com|webhook\.office\.com/.test(u.hostname) ? `${u.origin}/<redacted>` : `${u.origin}${u.pathname}`;
+  } catch {
+    return '<invalid url>';
+  }
+}
