@@ -1,0 +1,4 @@
+/** The demo shop (being written). */
+import { SDK_VERSION } from '@vigil/sdk';
+
+export const shopSdkVersion = SDK_VERSION;

@@ -1,0 +1,2 @@
+/** Vigil's instrumentation SDK (being written). */
+export const SDK_VERSION = '0.1.0';
