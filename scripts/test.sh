@@ -7,5 +7,5 @@ bash scripts/ensure-peers.sh
 npm run --silent build
 npx eslint --max-warnings 0 .
 # Test files are compiled next to their modules; run every one of them.
-mapfile -t files < <(find packages/*/dist -name '*.test.js' | sort)
+mapfile -t files < <(find packages/*/dist examples/*/dist -name '*.test.js' 2>/dev/null | sort)
 node --test --test-concurrency=2 "${files[@]}"
