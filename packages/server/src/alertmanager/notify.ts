@@ -45,7 +45,7 @@ export function needsUpdate(entry: NflogEntry | undefined, firing: Set<string>, 
     const loggedResolved = new Set(entry.resolved);
     for (const fp of resolved) if (!loggedResolved.has(fp)) return 'changed';
   }
-  return entry.timestamp <= now - repeatMs ? 'repeat' : false;
+  return entry.timestamp < now - repeatMs ? 'repeat' : false;
 }
 
 interface BuiltReceiver {

@@ -1,0 +1,114 @@
+/**
+ * The HTTP adapters: a wrapper for node:http request listeners, Express middleware and a Fastify
+ * plugin. Each one builds the request context (request id echoed back, trace context, user),
+ * runs the rest of the request inside it, and hands the raw request to {@link HttpMetrics}.
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { contextFromHeaders, runWithContext, type RequestContext } from '../context.js';
+import type { HttpMetrics } from './metrics.js';
+import { compileRoutes } from './routes.js';
+
+/** Options shared by every adapter. */
+export interface MiddlewareOptions {
+  /** The user of a request, e.g. from a verified session; becomes `user_id` in its log lines. */
+  readonly userId?: (req: IncomingMessage) => string | undefined;
+  /** The header carrying and echoing the request id (default `x-request-id`). */
+  readonly requestIdHeader?: string;
+}
+
+/** Options of the node:http wrapper. */
+export interface NodeMiddlewareOptions extends MiddlewareOptions {
+  /**
+   * The server's route templates (`/products/:id`, `/static/*`): a request's route label is the
+   * first that matches, else `unmatched`. Handlers may also set `currentContext().route` themselves.
+   */
+  readonly routes?: readonly string[];
+}
+
+function enter(req: IncomingMessage, res: ServerResponse, opts: MiddlewareOptions, header: string): RequestContext {
+  const ctx = contextFromHeaders(req.headers[header], req.headers['traceparent'], opts.userId?.(req));
+  res.setHeader(header, ctx.requestId);
+  return ctx;
+}
+
+/** Wraps a node:http request listener. */
+export function nodeMiddleware(metrics: HttpMetrics, handler: RequestListener, opts: NodeMiddlewareOptions = {}): RequestListener {
+  const header = (opts.requestIdHeader ?? 'x-request-id').toLowerCase();
+  const match = compileRoutes(opts.routes ?? []);
+  const resolve = (req: IncomingMessage): string | undefined => match(req.url ?? '/');
+  return (req, res) => {
+    const ctx = enter(req, res, opts, header);
+    metrics.begin(req, res, ctx, resolve);
+    runWithContext(ctx, () => handler(req, res));
+  };
+}
+
+/** The Express middleware signature, without depending on Express' types. */
+export type ExpressMiddleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+interface ExpressRequestLike {
+  route?: { path?: unknown };
+  baseUrl?: string;
+}
+
+function expressRoute(req: IncomingMessage): string | undefined {
+  const r = (req as IncomingMessage & ExpressRequestLike).route;
+  if (!r || r.path === undefined) return undefined;
+  const p = Array.isArray(r.path) ? r.path.map(String).join('|') : String(r.path);
+  return ((req as IncomingMessage & ExpressRequestLike).baseUrl ?? '') + p;
+}
+
+/** Express middleware: `app.use(vigil.expressMiddleware())` before the routes. */
+export function expressMiddleware(metrics: HttpMetrics, opts: MiddlewareOptions = {}): ExpressMiddleware {
+  const header = (opts.requestIdHeader ?? 'x-request-id').toLowerCase();
+  return (req, res, next) => {
+    const ctx = enter(req, res, opts, header);
+    metrics.begin(req, res, ctx, expressRoute);
+    runWithContext(ctx, () => next());
+  };
+}
+
+/** The parts of a Fastify request the plugin reads. */
+export interface FastifyRequestLike {
+  readonly raw: IncomingMessage;
+  readonly routeOptions?: { readonly url?: string | undefined };
+}
+/** The parts of a Fastify reply the plugin reads. */
+export interface FastifyReplyLike {
+  readonly raw: ServerResponse;
+}
+/** A Fastify hook in callback style. */
+export type FastifyHook = (request: FastifyRequestLike, reply: FastifyReplyLike, done: () => void) => void;
+/** The parts of a Fastify instance the plugin uses. */
+export interface FastifyInstanceLike {
+  addHook(name: 'onRequest' | 'preValidation' | 'preHandler', hook: FastifyHook): unknown;
+}
+/** A Fastify plugin: `await app.register(vigil.fastifyPlugin)`. Applies to the whole instance. */
+export type FastifyPlugin = ((instance: FastifyInstanceLike, opts: unknown, done: (err?: Error) => void) => void) & { [k: symbol]: unknown };
+
+/** A Fastify plugin with hooks on every route of the instance it is registered on. */
+export function fastifyPlugin(metrics: HttpMetrics, opts: MiddlewareOptions = {}): FastifyPlugin {
+  const header = (opts.requestIdHeader ?? 'x-request-id').toLowerCase();
+  const contexts = new WeakMap<IncomingMessage, RequestContext>();
+  const reenter: FastifyHook = (request, _reply, done) => {
+    const ctx = contexts.get(request.raw);
+    if (ctx) runWithContext(ctx, done);
+    else done();
+  };
+  const plugin = ((instance: FastifyInstanceLike, _opts: unknown, done: (err?: Error) => void) => {
+    instance.addHook('onRequest', (request, reply, next) => {
+      const ctx = enter(request.raw, reply.raw, opts, header);
+      contexts.set(request.raw, ctx);
+      metrics.begin(request.raw, reply.raw, ctx, () => request.routeOptions?.url);
+      runWithContext(ctx, next);
+    });
+    // Body parsing leaves the request's async context; enter it again before validation and the handler.
+    instance.addHook('preValidation', reenter);
+    instance.addHook('preHandler', reenter);
+    done();
+  }) as FastifyPlugin;
+  // fastify-plugin's marker: hooks apply to the parent instance, not an encapsulated child.
+  plugin[Symbol.for('skip-override')] = true;
+  plugin[Symbol.for('fastify.display-name')] = 'vigil';
+  return plugin;
+}
