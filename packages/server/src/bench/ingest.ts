@@ -323,7 +323,7 @@ async function main(): Promise<number> {
   }
   for (const r of results) if (r.error) log(`\n${r.title}: ${r.error.split('\n')[0]}`);
 
-  const file = writeJson(REPO_ROOT, startedAt, {
+  const file = writeJson(REPO_ROOT, 'ingest', startedAt, {
     benchmark: 'ingest/remote_write',
     startedAt: startedAt.toISOString(),
     host: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memBytes: os.totalmem(), kernel: os.release(), node: process.version, clkTck: clkTck() },

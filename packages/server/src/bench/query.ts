@@ -24,7 +24,8 @@ import { defaultEndMs, generateDataset, type Dataset } from './datagen.js';
 import { PEERS, PEER_IDS, httpCall, killAllSync, logTail, startServer, stopServer, type PeerId, type ServerHandle } from './peers.js';
 import { memStat } from './procstat.js';
 import { HISTOGRAM_FAMILY, withHistogram } from './query_histogram.js';
-import { formatQueryTable, queryRatios, writeQueryJson, type QueryResult, type ServerQueryResult } from './query_report.js';
+import { formatQueryTable, queryRatios, type QueryResult, type ServerQueryResult } from './query_report.js';
+import { writeJson } from './report.js';
 import { sendDataset } from './sender.js';
 
 const STEP_MS = 15_000;
@@ -242,7 +243,7 @@ async function main(): Promise<number> {
 
   console.log('\n' + formatQueryTable(results));
   const ratios = queryRatios(results);
-  const file = writeQueryJson(REPO_ROOT, startedAt, {
+  const file = writeJson(REPO_ROOT, 'query', startedAt, {
     benchmark: 'query',
     startedAt: startedAt.toISOString(),
     host: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memBytes: os.totalmem(), node: process.version },

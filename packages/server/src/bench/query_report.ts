@@ -1,9 +1,7 @@
 /**
  * The query benchmark's results: per-server latencies, a side-by-side table with Vigil's ratios,
- * and the JSON record in `.bench/`.
+ * (the JSON record is written by report.ts' writeJson).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
 import type { PeerId } from './peers.js';
 
 /** Latency of one query on one server; figures are null when it failed (`error` says why). */
@@ -95,11 +93,3 @@ export function formatQueryTable(results: readonly ServerQueryResult[]): string 
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '', ...notes].join('\n');
 }
 
-/** Writes `value` as `<root>/.bench/query-<timestamp>.json`; returns the path. */
-export function writeQueryJson(root: string, startedAt: Date, value: unknown): string {
-  const dir = path.join(root, '.bench');
-  mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `query-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
-  return file;
-}

@@ -131,12 +131,12 @@ export function formatRatios(rs: readonly Ratios[], titles: Readonly<Record<stri
   return out.join('\n');
 }
 
-/** Writes `value` as `<root>/.bench/ingest-<timestamp>.json`; returns the path. */
-export function writeJson(root: string, startedAt: Date, value: unknown): string {
+/** Writes `value` as `<root>/.bench/<name>-<timestamp>.json`; returns the path. */
+export function writeJson(root: string, name: string, startedAt: Date, value: unknown): string {
   const dir = path.join(root, '.bench');
   mkdirSync(dir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
-  const file = path.join(dir, `ingest-${stamp}.json`);
+  const file = path.join(dir, `${name}-${stamp}.json`);
   writeFileSync(file, JSON.stringify(value, null, 2) + '\n');
   return file;
 }
