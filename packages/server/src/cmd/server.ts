@@ -20,7 +20,7 @@ import { MetadataStore } from '../ingest/metadata.js';
 import { RemoteWriteReceiver } from '../ingest/remotewrite/receiver.js';
 import { DB } from '../tsdb/db.js';
 import { createLogger, type Logger } from '../util/log.js';
-import { registerProcessMetrics, SelfRegistry } from '../selfmon/registry.js';
+import { registerProcessMetrics, SelfHistogram, SelfRegistry } from '../selfmon/registry.js';
 import { registerTargetsApi } from '../api/targets.js';
 import { loadConfig } from '../config/config.js';
 import { parseScrapeConfigs, type ScrapeConfig } from '../scrape/config.js';
@@ -79,6 +79,10 @@ export class VigilServer {
     const selfMetrics = new SelfRegistry();
     registerProcessMetrics(selfMetrics, Date.now());
     registerStorageMetrics(selfMetrics, this.db, receiver);
+    const httpLatency = new SelfHistogram(selfMetrics, 'vigil_http_request_duration_seconds', 'HTTP request latency by route.', 'handler', [
+      0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30,
+    ]);
+    router.onRequestDone = (route, seconds) => httpLatency.observe(route, seconds);
     this.scrape = new ScrapeManager(this.db, { logger: this.log.child({ component: 'scrape' }), metadata, ...(opts.now ? { now: opts.now } : {}) });
     registerTargetsApi(router, this.scrape);
     this.scrape.register(selfMetrics);

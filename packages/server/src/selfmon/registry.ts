@@ -4,10 +4,11 @@
  */
 
 /** The metric types the text format knows. */
-export type SelfMetricType = 'counter' | 'gauge';
+export type SelfMetricType = 'counter' | 'gauge' | 'histogram';
 
-/** One sample: label pairs and a value. */
+/** One sample: label pairs and a value; `name` overrides the family name (histogram parts). */
 export interface SelfSample {
+  name?: string;
   labels?: Readonly<Record<string, string>>;
   value: number;
 }
@@ -50,8 +51,45 @@ export class SelfRegistry {
       for (const s of samples) {
         const entries = Object.entries(s.labels ?? {});
         const lbl = entries.length ? `{${entries.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}` : '';
-        out += `${f.name}${lbl} ${formatValue(s.value)}\n`;
+        out += `${s.name ?? f.name}${lbl} ${formatValue(s.value)}\n`;
       }
+    }
+    return out;
+  }
+}
+
+/**
+ * A histogram with one label, kept as cumulative bucket counts per label value, so an observation
+ * is a few array increments.
+ */
+export class SelfHistogram {
+  private readonly series = new Map<string, { counts: Float64Array; sum: number; count: number }>();
+
+  constructor(
+    reg: SelfRegistry,
+    name: string,
+    help: string,
+    private readonly label: string,
+    private readonly buckets: readonly number[],
+  ) {
+    reg.register(name, 'histogram', help, () => this.samples(name));
+  }
+
+  observe(labelValue: string, v: number): void {
+    let s = this.series.get(labelValue);
+    if (!s) this.series.set(labelValue, (s = { counts: new Float64Array(this.buckets.length), sum: 0, count: 0 }));
+    for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) s.counts[i]!++;
+    s.sum += v;
+    s.count++;
+  }
+
+  private samples(name: string): SelfSample[] {
+    const out: SelfSample[] = [];
+    for (const [lv, s] of this.series) {
+      this.buckets.forEach((le, i) => out.push({ name: `${name}_bucket`, labels: { [this.label]: lv, le: String(le) }, value: s.counts[i]! }));
+      out.push({ name: `${name}_bucket`, labels: { [this.label]: lv, le: '+Inf' }, value: s.count });
+      out.push({ name: `${name}_sum`, labels: { [this.label]: lv }, value: s.sum });
+      out.push({ name: `${name}_count`, labels: { [this.label]: lv }, value: s.count });
     }
     return out;
   }
