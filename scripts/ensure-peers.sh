@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real peers that the compatibility tests run against (Debian's prometheus,
-# victoria-metrics and prometheus-node-exporter), when they are missing. Needs root, as on CI; says what to do otherwise.
+# victoria-metrics, prometheus-node-exporter and prometheus-alertmanager), when they are missing. Needs root, as on CI; says what to do otherwise.
 set -euo pipefail
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
@@ -8,6 +8,7 @@ command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v vmagent >/dev/null 2>&1 || missing+=(victoria-metrics)
 command -v victoria-metrics >/dev/null 2>&1 || missing+=(victoria-metrics)
 command -v prometheus-node-exporter >/dev/null 2>&1 || missing+=(prometheus-node-exporter)
+command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 [ ${#missing[@]} -eq 0 ] && exit 0
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" != "0" ]; then
@@ -20,6 +21,6 @@ apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
 # Debian's packages may start their services; the tests start their own instances.
-for svc in prometheus victoria-metrics vmagent prometheus-node-exporter; do
+for svc in prometheus victoria-metrics vmagent prometheus-node-exporter prometheus-alertmanager; do
   pkill -x "$svc" 2>/dev/null || true
 done

@@ -57,7 +57,7 @@ interface BuiltReceiver {
 export class Pipeline {
   private receivers = new Map<string, BuiltReceiver>();
   private cfg: AlertmanagerConfig | undefined;
-  private readonly abort = new AbortController();
+  private abort = new AbortController();
 
   constructor(private readonly d: PipelineDeps) {}
 
@@ -65,6 +65,11 @@ export class Pipeline {
   configure(cfg: AlertmanagerConfig): void {
     this.cfg = cfg;
     this.receivers = new Map(cfg.receivers.map((r) => [r.name, { name: r.name, integrations: r.integrations.map((c) => createIntegration(c, () => this.d.clock.now())) }]));
+  }
+
+  /** Allows sending again after {@link Pipeline.stop}. */
+  resume(): void {
+    if (this.abort.signal.aborted) this.abort = new AbortController();
   }
 
   /** Aborts in-flight sends and retries. */

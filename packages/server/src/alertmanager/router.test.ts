@@ -7,7 +7,7 @@ import { FakeClock } from './clock.js';
 import { parseAlertmanagerConfig } from './config.js';
 import { AlertRouter } from './router.js';
 import { startCatcher, summary, type Catcher } from './testutil.js';
-import type { PostableAlert } from './types.js';
+import { formatGoTime, type PostableAlert } from './types.js';
 
 let hook: Catcher;
 before(async () => {
@@ -234,7 +234,7 @@ test('merge: re-sent alerts keep the earliest start and take the newest annotati
   await clock.advance(30_000);
   assert.equal(hook.requests.length, 1);
   const alert = (hook.requests[0]!.body['alerts'] as Array<{ startsAt: string; annotations: Record<string, string> }>)[0]!;
-  assert.equal(alert.startsAt, new Date(t0 - 10_000).toISOString());
+  assert.equal(alert.startsAt, formatGoTime(t0 - 10_000));
   router.stop();
 });
 

@@ -108,6 +108,7 @@ export class AlertRouter {
   /** Starts routing (idempotent): alerts kept from the last run go back into their groups. */
   start(): void {
     if (this.dispatcher) return;
+    this.pipeline.resume();
     this.dispatcher = new Dispatcher(this.cfg, this.clock, this.pipeline.flush);
     for (const a of this.store.list()) this.dispatcher.process(a);
     this.scheduleMaintenance();

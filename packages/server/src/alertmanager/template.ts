@@ -4,7 +4,7 @@
  * where to look. User texts may use simple `{{ .Field.name }}` references; anything richer falls
  * back to the default (Vigil does not run Go templates).
  */
-import { formatTime, type Alert, type LabelSet } from './types.js';
+import { formatGoTime, type Alert, type LabelSet } from './types.js';
 
 /** One alert as integrations see it. */
 export interface TemplateAlert {
@@ -52,9 +52,9 @@ export function templateData(opts: { receiver: string; groupKey: string; groupLa
       status: resolved ? 'resolved' : 'firing',
       labels: a.labels,
       annotations: a.annotations,
-      startsAt: formatTime(a.startsAt),
+      startsAt: formatGoTime(a.startsAt),
       // Alertmanager shows Go's zero time as the end of a firing alert.
-      endsAt: resolved ? formatTime(a.endsAt) : formatTime(0),
+      endsAt: resolved ? formatGoTime(a.endsAt) : formatGoTime(0),
       generatorURL: a.generatorURL,
       fingerprint: a.fingerprint,
       startsAtMs: a.startsAt,

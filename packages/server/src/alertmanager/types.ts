@@ -162,3 +162,9 @@ export function parseTime(s: string | undefined): number {
 export function formatTime(t: number): string {
   return t === 0 ? '0001-01-01T00:00:00.000Z' : new Date(t).toISOString();
 }
+
+/** Go's RFC 3339 with trailing zeros of the fraction dropped, as Go's JSON prints `time.Time` (webhook payloads). */
+export function formatGoTime(t: number): string {
+  if (t === 0) return '0001-01-01T00:00:00Z';
+  return new Date(t).toISOString().replace(/\.?0*Z$/, 'Z');
+}

@@ -219,7 +219,7 @@ test('Prometheus 2.42 and vmalert send their alerts to Vigil', { timeout: 90_000
   const promCfg = path.join(tmp.dir, 'prometheus.yml');
   const host = api.replace('http://', '');
   fs.writeFileSync(promCfg, `global:\n  evaluation_interval: 1s\nrule_files: [${rules}]\nalerting:\n  alertmanagers:\n    - api_version: v2\n      static_configs:\n        - targets: ['${host}']\n`);
-  startChild(prom, [`--config.file=${promCfg}`, `--storage.tsdb.path=${path.join(tmp.dir, 'prom')}`, `--web.listen-address=127.0.0.1:${promPort}`]);
+  startChild(prom, [`--config.file=${promCfg}`, `--storage.tsdb.path=${path.join(tmp.dir, 'prom')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--rules.alert.resend-delay=1s']);
   await waitFor('Prometheus alert in Vigil', async () => ((await getJson<GAlert[]>('/api/v2/alerts?filter=alertname%3DPromAlways')).body.length === 1 ? true : undefined), 45_000, 250);
   const got = (await getJson<Array<GAlert & { generatorURL: string }>>('/api/v2/alerts?filter=alertname%3DPromAlways')).body[0]!;
   assert.match(got.generatorURL, /graph\?g0\.expr=vector/);

@@ -25,6 +25,8 @@ import { registerTargetsApi } from '../api/targets.js';
 import { loadConfig } from '../config/config.js';
 import { parseScrapeConfigs, type ScrapeConfig } from '../scrape/config.js';
 import { ScrapeManager } from '../scrape/manager.js';
+import { AlertRouter } from '../alertmanager/router.js';
+import { registerAlertmanagerApi } from '../api/alertmanager.js';
 import { ApiError } from '../api/errors.js';
 import { json } from '../api/http.js';
 import { registerStorageMetrics } from '../selfmon/storage.js';
@@ -37,6 +39,8 @@ export class VigilServer {
   /** The PromQL engine; rules and the API share it. */
   readonly engine: Engine;
   readonly scrape: ScrapeManager;
+  /** Alert routing and notification (Alertmanager semantics); rules notify it in-process. */
+  readonly alerts: AlertRouter;
   private readonly http: http.Server;
   private ready = false;
   private config: VigilConfig;
@@ -85,6 +89,15 @@ export class VigilServer {
     router.onRequestDone = (route, seconds) => httpLatency.observe(route, seconds);
     this.scrape = new ScrapeManager(this.db, { logger: this.log.child({ component: 'scrape' }), metadata, ...(opts.now ? { now: opts.now } : {}) });
     registerTargetsApi(router, this.scrape);
+    for (const w of config.alertmanager.warnings) this.log.warn(w);
+    this.alerts = new AlertRouter({
+      dataDir: path.join(path.resolve(config.storage.path), 'alertmanager'),
+      config: config.alertmanager,
+      logger: this.log.child({ component: 'alertmanager' }),
+      externalURL: `http://${config.listen}`,
+    });
+    registerAlertmanagerApi(router, this.alerts, opts.version);
+    this.alerts.register(selfMetrics);
     this.scrape.register(selfMetrics);
     router.on(['POST', 'PUT'], '/-/reload', () => {
       try {
@@ -113,6 +126,7 @@ export class VigilServer {
       });
     });
     this.scrape.applyConfig(this.scrapeConfigs(this.config));
+    await this.alerts.start();
     await this.scrape.start();
     this.ready = true;
     this.log.info('Vigil is listening', { address: `http://${this.address()}`, data: this.db.dir });
@@ -139,6 +153,7 @@ export class VigilServer {
     }
     const next = loadConfig(this.configFile);
     this.scrape.applyConfig(this.scrapeConfigs(next));
+    this.alerts.applyConfig(next.alertmanager);
     this.config = { ...next, listen: this.config.listen, storage: this.config.storage };
     this.configYaml = fs.readFileSync(this.configFile, 'utf8');
     this.log.info('configuration reloaded', { file: this.configFile });
@@ -160,6 +175,7 @@ export class VigilServer {
       await closed;
       clearTimeout(timer);
       await this.scrape.stop();
+      await this.alerts.stop();
       await this.receiver.close();
       await this.db.stop();
       this.log.info('Vigil stopped');

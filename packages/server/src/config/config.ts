@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import * as path from 'node:path';
 import { parseDuration } from '../promql/parser/index.js';
+import { defaultAlertmanagerConfig, loadAlertmanagerConfig, parseAlertmanagerConfigIn, type AlertmanagerConfig } from '../alertmanager/config.js';
 import { DEFAULT_GLOBAL, parseGlobalConfig, parseScrapeConfigs, ScrapeConfigError, type GlobalConfig, type ScrapeConfig } from '../scrape/config.js';
 
 /** The validated configuration, with defaults filled in. */
@@ -30,6 +31,8 @@ export interface VigilConfig {
   scrapeConfigs: ScrapeConfig[];
   /** Whether Vigil adds a job that scrapes its own /metrics (unless one is named `vigil`). */
   selfScrape: boolean;
+  /** Alert routing, in Alertmanager's format (`alertmanager_config` inline or `alertmanager_config_file`). */
+  alertmanager: AlertmanagerConfig;
 }
 
 /** The default address: loopback, on a port none of Prometheus, Alertmanager, Grafana, Loki or node-exporter use. */
@@ -44,6 +47,7 @@ export function defaultConfig(): VigilConfig {
     global: DEFAULT_GLOBAL,
     scrapeConfigs: [],
     selfScrape: true,
+    alertmanager: defaultAlertmanagerConfig(),
   };
 }
 
@@ -129,7 +133,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   const c = new Checker(doc, lines, file);
   const cfg = defaultConfig();
   if (doc.contents !== null && !isMap(doc.contents)) c.fail([], 'the configuration must be a mapping');
-  const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape']);
+  const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape', 'alertmanager_config', 'alertmanager_config_file']);
   if (root['listen'] !== undefined) {
     cfg.listen = c.str(['listen'], root['listen']);
     c.parsed(['listen'], cfg.listen, parseListen);
@@ -142,6 +146,13 @@ export function parseConfig(text: string, file: string): VigilConfig {
   if (rw['max_body_size'] !== undefined) cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);
   const selfScrape = root['self_scrape'];
   if (selfScrape !== undefined) cfg.selfScrape = typeof selfScrape === 'boolean' ? selfScrape : c.fail(['self_scrape'], 'expected true or false');
+  if (root['alertmanager_config'] !== undefined && root['alertmanager_config_file'] !== undefined) {
+    c.fail(['alertmanager_config_file'], 'give alertmanager_config or alertmanager_config_file, not both');
+  }
+  // Alertmanager configuration errors (AlertmanagerConfigError) name their file, line and field too.
+  if (root['alertmanager_config'] !== undefined) cfg.alertmanager = parseAlertmanagerConfigIn(doc, lines, file, ['alertmanager_config']);
+  const amFile = root['alertmanager_config_file'];
+  if (amFile !== undefined) cfg.alertmanager = loadAlertmanagerConfig(path.resolve(path.dirname(file), c.str(['alertmanager_config_file'], amFile)));
   try {
     cfg.global = parseGlobalConfig(root['global']);
     cfg.scrapeConfigs = parseScrapeConfigs(root['scrape_configs'], cfg.global, path.dirname(path.resolve(file)));
