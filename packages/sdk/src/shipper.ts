@@ -184,7 +184,10 @@ export class LokiShipper {
     while (this.buffer.length > 0) {
       let n = 0;
       let bytes = 0;
-      while (n < this.buffer.length && n < this.o.batchSize && bytes < this.o.batchBytes) bytes += (this.buffer[n] as Entry).line.length, n++;
+      while (n < this.buffer.length && n < this.o.batchSize && bytes < this.o.batchBytes) {
+        bytes += (this.buffer[n] as Entry).line.length;
+        n++;
+      }
       const batch = this.buffer.splice(0, n);
       this.bufferedBytes -= bytes;
       this.inFlightLines = batch.length;

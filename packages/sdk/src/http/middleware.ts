@@ -31,7 +31,11 @@ function enter(req: IncomingMessage, res: ServerResponse, opts: MiddlewareOption
   return ctx;
 }
 
-/** Wraps a node:http request listener. */
+/**
+ * Wraps a node:http request listener. The request context follows the handler through `await`
+ * (including `for await` over the body); callbacks of raw `req.on('data')` listeners run outside
+ * it, as with any EventEmitter, unless bound with `AsyncLocalStorage.bind`.
+ */
 export function nodeMiddleware(metrics: HttpMetrics, handler: RequestListener, opts: NodeMiddlewareOptions = {}): RequestListener {
   const header = (opts.requestIdHeader ?? 'x-request-id').toLowerCase();
   const match = compileRoutes(opts.routes ?? []);
