@@ -9,8 +9,8 @@ import { isStaleNaN } from '../../model/value.js';
 import { type Expr, exprType, documentedType, parseExpr, ParseError, type VectorSelector, children } from '../parser/index.js';
 import { EngineError } from './errors.js';
 import { type EvalContext, Evaluator, resolveAt } from './evaluator.js';
-import { dropMetricName, type EvalSeries, type EvalValue } from './internal.js';
-import type { Matrix, Value } from './value.js';
+import { dropMetricName, type EvalSeries, type EvalValue, FloatArena, type Floats } from './internal.js';
+import type { Matrix, Point, Value } from './value.js';
 
 /** Engine-wide options. */
 export interface EngineOptions {
@@ -186,29 +186,50 @@ function selectorRanges(expr: Expr, start: number, end: number, lookback: number
   return out;
 }
 
+/** Scratch buffers a series' samples are decoded into before being copied out at their exact size. */
+let scratchT = new Float64Array(1024);
+let scratchV = new Float64Array(1024);
+
 function selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: number) => void, warn: (w: string) => void): EvalSeries[] {
   const set = querier.select({ start: r.mint, end: r.maxt }, r.node.matchers);
   const out: EvalSeries[] = [];
+  const arena = new FloatArena();
+  const maxt = r.maxt;
+  const isRange = r.isRange;
   while (set.next()) {
     const series = set.at();
     const it = series.iterator();
-    const ts: number[] = [];
-    const vs: number[] = [];
+    let n = 0;
     if (it.seek(r.mint)) {
       do {
         const t = it.t();
-        if (t > r.maxt) break;
+        if (t > maxt) break;
         const v = it.v();
         // Range selectors ignore staleness markers; instant selectors need them to end a series.
-        if (r.isRange && isStaleNaN(v)) continue;
-        ts.push(t);
-        vs.push(v);
+        if (isRange && isStaleNaN(v)) continue;
+        if (n === scratchT.length) {
+          const t2 = new Float64Array(n * 2);
+          t2.set(scratchT);
+          scratchT = t2;
+          const v2 = new Float64Array(n * 2);
+          v2.set(scratchV);
+          scratchV = v2;
+        }
+        scratchT[n] = t;
+        scratchV[n] = v;
+        n++;
       } while (it.next());
     }
-    addSamples(ts.length);
-    out.push({ metric: series.labels, ts, vs, dropName: false });
+    addSamples(n);
+    out.push({ metric: series.labels, ts: arena.copy(scratchT, n), vs: arena.copy(scratchV, n), dropName: false });
   }
   for (const w of set.warnings()) warn(w);
+  return out;
+}
+
+function toPoints(ts: Floats, vs: Floats): Point[] {
+  const out = new Array<Point>(ts.length);
+  for (let i = 0; i < ts.length; i++) out[i] = { t: ts[i]!, v: vs[i]! };
   return out;
 }
 
@@ -225,16 +246,17 @@ function toValue(v: EvalValue, start: number, interval: number): Value {
     case 'matrix': {
       // Drop deferred names, then merge series that now share a label set (they may come from
       // different steps); two points at one time is a collision.
-      const merged = new Map<string, { metric: Labels; ts: number[]; vs: number[] }>();
+      const merged = new Map<string, { metric: Labels; ts: Floats; vs: Floats }>();
       for (const s of v.series) {
         const metric = s.dropName ? dropMetricName(s.metric) : s.metric;
         const k = labelsKey(metric);
         const prev = merged.get(k);
         if (prev === undefined) {
-          merged.set(k, { metric, ts: [...s.ts], vs: [...s.vs] });
+          // Shared, not copied: nothing below writes into a series' arrays, only replaces them.
+          merged.set(k, { metric, ts: s.ts, vs: s.vs });
           continue;
         }
-        const pts = prev.ts.map((t, i) => ({ t, v: prev.vs[i]! }));
+        const pts = Array.from(prev.ts, (t, i) => ({ t, v: prev.vs[i]! }));
         const have = new Set(prev.ts);
         s.ts.forEach((t, i) => {
           if (have.has(t)) throw new EngineError('execution', 'vector cannot contain metrics with the same labelset');
@@ -250,7 +272,7 @@ function toValue(v: EvalValue, start: number, interval: number): Value {
       }
       const m: Matrix = {
         type: 'matrix',
-        series: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, points: s.ts.map((t, i) => ({ t, v: s.vs[i]! })) })),
+        series: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, points: toPoints(s.ts, s.vs) })),
       };
       if (isRange) m.series.sort((a, b) => compareLabels(a.metric, b.metric));
       return m;

@@ -7,7 +7,7 @@ import { type Labels, labelsKey, METRIC_NAME, sortLabels, type Label } from '../
 import { isStaleNaN } from '../../model/value.js';
 import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorMatching, VectorSelector } from '../parser/index.js';
 import { exprType, isSetOp } from '../parser/index.js';
-import { aggregateStep, Grouper } from './aggregate.js';
+import { aggregateSeries, aggregateStep, Grouper, SERIES_AGG_OPS } from './aggregate.js';
 import { scalarOp, setOp, vectorOp, vectorScalarOp } from './binop.js';
 import {
   applyDate,
@@ -22,7 +22,7 @@ import {
   sortByLabels,
   sortByValue,
 } from './functions.js';
-import { type EvalSeries, type EvalValue, execError, type StepSample } from './internal.js';
+import { type EvalSeries, type EvalValue, execError, FloatArena, type SeriesBuilder, type StepSample } from './internal.js';
 import { KEEPS_NAME, RANGE_FUNCS, type RangeEnv, RangeFuncError } from './rangefuncs.js';
 
 /** Query-wide state shared by the evaluators of a query and its subqueries. */
@@ -120,6 +120,11 @@ export class Evaluator {
         const grouper = new Grouper(expr);
         const param = expr.param === undefined ? undefined : this.eval(expr.param);
         const input = this.eval(expr.expr);
+        if (input.type === 'vector' && SERIES_AGG_OPS.has(expr.op) && (param === undefined || param.type === 'scalar')) {
+          const r = aggregateSeries(expr, grouper, input.series, param?.vs, this, () => this.ctx.check(), (m) => this.ctx.warn(m));
+          this.ctx.addSamples(r.total);
+          return { type: 'vector', series: r.series };
+        }
         return this.rangeEval(param === undefined ? [input] : [input, param], (args) =>
           aggregateStep(expr, grouper, args[0] as StepSample[], args[1] as number | string | undefined, (m) => this.ctx.warn(m)),
         );
@@ -132,7 +137,7 @@ export class Evaluator {
   /** Applies a per-step function to the step values of the inputs, collecting output series. */
   private rangeEval(inputs: EvalValue[], fn: (args: StepArg[], ts: number, i: number) => StepSample[]): EvalValue {
     const cursors = inputs.map((inp) => (inp.type === 'vector' ? new Array<number>(inp.series.length).fill(0) : []));
-    const out = new Map<string, EvalSeries>();
+    const out = new Map<string, SeriesBuilder>();
     const extra: EvalSeries[] = [];
     let total = 0;
     for (let i = 0; i < this.n; i++) {
@@ -188,27 +193,35 @@ export class Evaluator {
     const data = this.ctx.selected.get(node) ?? [];
     const at = this.at(node.at);
     const lookback = this.ctx.lookbackDelta;
+    const offset = node.offset;
+    const n = this.n;
+    const outT = new Float64Array(n);
+    const outV = new Float64Array(n);
+    const arena = new FloatArena();
     const out: EvalSeries[] = [];
     let total = 0;
     for (const s of data) {
-      const ts: number[] = [];
-      const vs: number[] = [];
+      const sts = s.ts;
+      const svs = s.vs;
+      const len = sts.length;
+      let m = 0;
       let j = 0;
-      for (let i = 0; i < this.n; i++) {
-        const stepT = this.ts(i);
-        const ref = (at ?? stepT) - node.offset;
-        while (j < s.ts.length && s.ts[j]! <= ref) j++;
-        if (at !== undefined && j > 0 && s.ts[j - 1]! > ref) j = 0;
+      for (let i = 0; i < n; i++) {
+        const stepT = this.start + i * this.interval;
+        const ref = (at ?? stepT) - offset;
+        while (j < len && sts[j]! <= ref) j++;
+        if (at !== undefined && j > 0 && sts[j - 1]! > ref) j = 0;
         if (j === 0) continue;
-        const t = s.ts[j - 1]!;
-        const v = s.vs[j - 1]!;
+        const t = sts[j - 1]!;
+        const v = svs[j - 1]!;
         // Left-open lookback window (ref - lookback, ref]; a staleness marker ends the series.
         if (t <= ref - lookback || isStaleNaN(v)) continue;
-        ts.push(stepT);
-        vs.push(sampleTime ? t / 1000 : v);
+        outT[m] = stepT;
+        outV[m] = sampleTime ? t / 1000 : v;
+        m++;
       }
-      total += ts.length;
-      if (ts.length > 0) out.push({ metric: s.metric, ts, vs, dropName: sampleTime });
+      total += m;
+      if (m > 0) out.push({ metric: s.metric, ts: arena.copy(outT, m), vs: arena.copy(outV, m), dropName: sampleTime });
     }
     this.ctx.addSamples(total);
     return out;
@@ -475,34 +488,54 @@ export class Evaluator {
     const src = this.rangeSource(node.args[matrixIdx]!);
     const out: EvalSeries[] = [];
     const keep = KEEPS_NAME.has(name);
-    let cur: EvalSeries | undefined;
-    let curSrc: EvalSeries | undefined;
     let total = 0;
-    const env: RangeEnv = { rangeStart: 0, rangeEnd: 0, range: src.range, ts: 0, params: [], warn: (m) => this.ctx.warn(m) };
+    const n = this.n;
+    const env: RangeEnv = { rangeStart: 0, rangeEnd: 0, range: src.range, ts: 0, params: params.map(() => 0), warn: (m) => this.ctx.warn(m) };
+    const outT = new Float64Array(n);
+    const outV = new Float64Array(n);
+    const arena = new FloatArena();
+    const at = src.at;
+    const offset = src.offset;
+    const range = src.range;
     try {
-      this.windows(src, (s, lo, hi, i, ref) => {
-        if (curSrc !== s) {
-          curSrc = s;
-          cur = { metric: s.metric, ts: [], vs: [], dropName: s.dropName || !keep };
-          out.push(cur);
+      for (const s of src.series) {
+        const ts = s.ts;
+        const len = ts.length;
+        let lo = 0;
+        let hi = 0;
+        let m = 0;
+        for (let i = 0; i < n; i++) {
+          const stepT = this.start + i * this.interval;
+          const ref = (at ?? stepT) - offset;
+          const from = ref - range;
+          if (at !== undefined) {
+            lo = 0;
+            hi = 0;
+          }
+          while (lo < len && ts[lo]! <= from) lo++;
+          if (hi < lo) hi = lo;
+          while (hi < len && ts[hi]! <= ref) hi++;
+          total += hi - lo;
+          env.rangeStart = from;
+          env.rangeEnd = ref;
+          env.ts = stepT;
+          for (let k = 0; k < params.length; k++) env.params[k] = params[k]![i]!;
+          const v = fn(ts, s.vs, lo, hi, env);
+          if (v !== undefined) {
+            outT[m] = stepT;
+            outV[m] = v;
+            m++;
+          }
         }
-        total += hi - lo;
-        env.rangeStart = ref - src.range;
-        env.rangeEnd = ref;
-        env.ts = this.ts(i);
-        env.params = params.map((p) => p[i]!);
-        const v = fn(s.ts, s.vs, lo, hi, env);
-        if (v !== undefined) {
-          cur!.ts.push(this.ts(i));
-          cur!.vs.push(v);
-        }
-      });
+        if (m > 0) out.push({ metric: s.metric, ts: arena.copy(outT, m), vs: arena.copy(outV, m), dropName: s.dropName || !keep });
+        this.ctx.check();
+      }
     } catch (err) {
       if (err instanceof RangeFuncError) execError(err.message);
       throw err;
     }
     this.ctx.addSamples(total);
-    return { type: 'vector', series: out.filter((s) => s.ts.length > 0) };
+    return { type: 'vector', series: out };
   }
 
   private absent(node: Call): EvalValue {

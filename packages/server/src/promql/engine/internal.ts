@@ -19,9 +19,49 @@ export interface StepSample {
  */
 export interface EvalSeries {
   metric: Labels;
+  ts: Floats;
+  vs: Floats;
+  dropName: boolean;
+}
+
+/** An {@link EvalSeries} being built point by point. */
+export interface SeriesBuilder extends EvalSeries {
   ts: number[];
   vs: number[];
-  dropName: boolean;
+}
+
+/** Numbers of a series: a typed array when filled in one go (selected samples), else an array. */
+export type Floats = number[] | Float64Array;
+
+/**
+ * Hands out exact-size copies of scratch buffers. Short ones become plain arrays (cheapest to
+ * make); longer ones are views into large shared blocks, so a query allocates a few big buffers
+ * outside the JS heap instead of one per series, and the garbage collector never copies them.
+ */
+export class FloatArena {
+  private block = new Float64Array(0);
+  private used = 0;
+
+  constructor(private readonly blockSize = 1 << 16) {}
+
+  /** A copy of `src[0, n)`. */
+  copy(src: Float64Array, n: number): Floats {
+    if (n <= 16) {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) out.push(src[i]!);
+      return out;
+    }
+    if (n > this.block.length - this.used) {
+      if (n > this.blockSize >> 3) return src.slice(0, n);
+      this.block = new Float64Array(this.blockSize);
+      this.used = 0;
+    }
+    const at = this.used;
+    const block = this.block;
+    for (let i = 0; i < n; i++) block[at + i] = src[i]!;
+    this.used = at + n;
+    return block.subarray(at, at + n);
+  }
 }
 
 /** The value of a node evaluated over all steps. */

@@ -3,7 +3,7 @@
  * Each receives the samples of one series inside the window `(rangeStart, rangeEnd]` as the index
  * range `[lo, hi)` of parallel arrays, and returns a value or undefined for "no output".
  */
-import { kahanSumInc } from './internal.js';
+import { type Floats, kahanSumInc } from './internal.js';
 import { quantile } from './quantile.js';
 
 /** The window and scalar parameters a range function sees at one step. */
@@ -23,9 +23,9 @@ export interface RangeEnv {
 }
 
 /** A range function. */
-export type RangeFunc = (ts: number[], vs: number[], lo: number, hi: number, env: RangeEnv) => number | undefined;
+export type RangeFunc = (ts: Floats, vs: Floats, lo: number, hi: number, env: RangeEnv) => number | undefined;
 
-function extrapolatedRate(ts: number[], vs: number[], lo: number, hi: number, env: RangeEnv, isCounter: boolean, isRate: boolean): number | undefined {
+function extrapolatedRate(ts: Floats, vs: Floats, lo: number, hi: number, env: RangeEnv, isCounter: boolean, isRate: boolean): number | undefined {
   if (hi - lo < 2) return undefined;
   const firstT = ts[lo]!;
   const lastT = ts[hi - 1]!;
@@ -57,7 +57,7 @@ function extrapolatedRate(ts: number[], vs: number[], lo: number, hi: number, en
   return result * factor;
 }
 
-function instantValue(ts: number[], vs: number[], lo: number, hi: number, isRate: boolean): number | undefined {
+function instantValue(ts: Floats, vs: Floats, lo: number, hi: number, isRate: boolean): number | undefined {
   if (hi - lo < 2) return undefined;
   const lastV = vs[hi - 1]!;
   const prevV = vs[hi - 2]!;
@@ -71,7 +71,7 @@ function instantValue(ts: number[], vs: number[], lo: number, hi: number, isRate
 }
 
 /** Least-squares fit with Kahan sums; returns [slope, intercept] at `interceptTime`. */
-function linearRegression(ts: number[], vs: number[], lo: number, hi: number, interceptTime: number): [number, number] {
+function linearRegression(ts: Floats, vs: Floats, lo: number, hi: number, interceptTime: number): [number, number] {
   let n = 0;
   let sumX = 0, cX = 0, sumY = 0, cY = 0, sumXY = 0, cXY = 0, sumX2 = 0, cX2 = 0;
   const initY = vs[lo]!;
@@ -101,21 +101,34 @@ function linearRegression(ts: number[], vs: number[], lo: number, hi: number, in
   return [slope, intercept];
 }
 
-export function sumOverTime(vs: number[], lo: number, hi: number): number {
+/** Kahan–Babuška sum of `vs[lo, hi)`; {@link kahanSumInc} inlined, as this runs per window. */
+export function sumOverTime(vs: Floats, lo: number, hi: number): number {
   let sum = 0;
   let c = 0;
-  for (let i = lo; i < hi; i++) [sum, c] = kahanSumInc(vs[i]!, sum, c);
+  for (let i = lo; i < hi; i++) {
+    const inc = vs[i]!;
+    const t = sum + inc;
+    if (t === Infinity || t === -Infinity) c = 0;
+    else if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
+    else c += inc - t + sum;
+    sum = t;
+  }
   return sum + c;
 }
 
-export function avgOverTime(vs: number[], lo: number, hi: number): number {
+/** Mean of `vs[lo, hi)` as Prometheus computes it, {@link kahanSumInc} inlined. */
+export function avgOverTime(vs: Floats, lo: number, hi: number): number {
   let sum = 0, c = 0, mean = 0, count = 0;
   let incremental = false;
   for (let i = lo; i < hi; i++) {
     const f = vs[i]!;
     count++;
     if (!incremental) {
-      const [ns, nc] = kahanSumInc(f, sum, c);
+      const ns = sum + f;
+      let nc = c;
+      if (ns === Infinity || ns === -Infinity) nc = 0;
+      else if (Math.abs(sum) >= Math.abs(f)) nc += sum - ns + f;
+      else nc += f - ns + sum;
       if (count === 1 || Number.isFinite(ns) || Number.isNaN(ns)) {
         sum = ns;
         c = nc;
@@ -127,14 +140,22 @@ export function avgOverTime(vs: number[], lo: number, hi: number): number {
       c = c / (count - 1);
     }
     const q = (count - 1) / count;
-    [mean, c] = kahanSumInc(f / count, q * mean, q * c);
+    const inc = f / count;
+    const s0 = q * mean;
+    let c0 = q * c;
+    const t = s0 + inc;
+    if (t === Infinity || t === -Infinity) c0 = 0;
+    else if (Math.abs(s0) >= Math.abs(inc)) c0 += s0 - t + inc;
+    else c0 += inc - t + s0;
+    mean = t;
+    c = c0;
   }
   if (incremental) return mean + c;
   return sum / count + c / count;
 }
 
 /** Population variance with Welford's method and Kahan-compensated running sums. */
-export function variance(vs: number[], lo: number, hi: number): number {
+export function variance(vs: ArrayLike<number>, lo: number, hi: number): number {
   let count = 0, mean = 0, cMean = 0, aux = 0, cAux = 0;
   for (let i = lo; i < hi; i++) {
     const f = vs[i]!;
@@ -146,7 +167,7 @@ export function variance(vs: number[], lo: number, hi: number): number {
   return (aux + cAux) / count;
 }
 
-export function extremum(vs: number[], lo: number, hi: number, max: boolean): number {
+export function extremum(vs: ArrayLike<number>, lo: number, hi: number, max: boolean): number {
   let m = vs[lo]!;
   for (let i = lo + 1; i < hi; i++) {
     const cur = vs[i]!;
@@ -155,7 +176,7 @@ export function extremum(vs: number[], lo: number, hi: number, max: boolean): nu
   return m;
 }
 
-function tsOfExtremum(ts: number[], vs: number[], lo: number, hi: number, max: boolean): number {
+function tsOfExtremum(ts: Floats, vs: Floats, lo: number, hi: number, max: boolean): number {
   let m = vs[lo]!;
   let at = ts[lo]!;
   for (let i = lo + 1; i < hi; i++) {
@@ -173,7 +194,7 @@ function checkQuantile(q: number, env: RangeEnv): void {
   if (Number.isNaN(q) || q < 0 || q > 1) env.warn(`PromQL warning: quantile value should be between 0 and 1, got ${q}`);
 }
 
-function holtWinters(vs: number[], lo: number, hi: number, env: RangeEnv): number | undefined {
+function holtWinters(vs: Floats, lo: number, hi: number, env: RangeEnv): number | undefined {
   const sf = env.params[0]!;
   const tf = env.params[1]!;
   if (!(sf > 0 && sf < 1)) throw new RangeFuncError(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${sf}`);
@@ -198,6 +219,13 @@ function holtWinters(vs: number[], lo: number, hi: number, env: RangeEnv): numbe
     s1 = x + y;
   }
   return s1;
+}
+
+/** A plain array copy of `vs[lo, hi)`. */
+function toArray(vs: Floats, lo: number, hi: number): number[] {
+  const out: number[] = [];
+  for (let i = lo; i < hi; i++) out.push(vs[i]!);
+  return out;
 }
 
 /** A function-argument error raised from inside a range function. */
@@ -268,14 +296,14 @@ export const RANGE_FUNCS: ReadonlyMap<string, RangeFunc> = new Map<string, Range
       if (hi <= lo) return undefined;
       const q = env.params[0]!;
       checkQuantile(q, env);
-      return quantile(q, vs.slice(lo, hi));
+      return quantile(q, toArray(vs, lo, hi));
     },
   ],
   [
     'mad_over_time',
     (_ts, vs, lo, hi) => {
       if (hi <= lo) return undefined;
-      const values = vs.slice(lo, hi);
+      const values = toArray(vs, lo, hi);
       // A NaN sample makes the deviation NaN rather than being sorted away.
       if (values.some((v) => Number.isNaN(v))) return NaN;
       const median = quantile(0.5, values);
