@@ -84,23 +84,25 @@ export class BitReader {
 
   /** Reads `n` bits (0 ≤ n ≤ 32) as an unsigned number. */
   readBits(n: number): number {
-    if (this.pos + n > this.end) throw new RangeError('read past the end of a chunk');
-    const bytes = this.bytes;
-    let pos = this.pos;
-    let out = 0;
-    let remaining = n;
-    while (remaining > 0) {
-      const byteIndex = pos >>> 3;
-      const avail = 8 - (pos & 7);
-      const take = remaining < avail ? remaining : avail;
-      const chunk = (bytes[byteIndex]! >>> (avail - take)) & ((1 << take) - 1);
-      // Multiply instead of shifting so that 32-bit reads stay unsigned.
-      out = out * (1 << take) + chunk;
-      pos += take;
-      remaining -= take;
+    if (n > 25) {
+      // A 32-bit window starting anywhere within a byte holds at least 25 bits; take the rest next.
+      const hi = this.readBits(n - 16);
+      return hi * 65536 + this.readBits(16);
     }
-    this.pos = pos;
-    return out;
+    if (n === 0) return 0;
+    const pos = this.pos;
+    if (pos + n > this.end) throw new RangeError('read past the end of a chunk');
+    const bytes = this.bytes;
+    const i = pos >>> 3;
+    let w: number;
+    if (i + 3 < bytes.length) w = (bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!;
+    else {
+      // Near the end of the array: missing bytes read as zero (they lie beyond `end` anyway).
+      w = 0;
+      for (let k = 0; k < 4; k++) w = (w << 8) | (i + k < bytes.length ? bytes[i + k]! : 0);
+    }
+    this.pos = pos + n;
+    return (w << (pos & 7)) >>> (32 - n);
   }
 
   /** Reads one bit. */
