@@ -3,13 +3,16 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { ConfigError, defaultConfig, loadConfig, parseListen, type VigilConfig } from '../config/config.js';
 import { VigilServer } from './server.js';
+import { rulesCommand } from './rulescli.js';
 
 const HELP = `Usage: vigil <command> [options]
 
 Vigil collects metrics and logs, answers PromQL, evaluates alert rules and routes alerts.
 
 Commands:
-  start           Run the server.
+  start                         Run the server.
+  check rules FILE...           Check Prometheus rule files (syntax, PromQL, templates, duplicates).
+  test rules [--run RE] FILE... Run rule unit tests in promtool's format.
 
 Options for start:
   --config FILE   YAML configuration file (see README.md).
@@ -29,6 +32,9 @@ function version(): string {
 
 /** Runs the command line; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  // `check rules` and `test rules` have flags of their own (promtool's).
+  const rulesExit = await rulesCommand(argv);
+  if (rulesExit !== undefined) return rulesExit;
   let parsed;
   try {
     parsed = parseArgs({
@@ -98,11 +104,7 @@ export async function main(argv: string[]): Promise<number> {
       server.stop().then(resolve, resolve);
     };
     process.on('SIGHUP', () => {
-      try {
-        server.reload();
-      } catch (err) {
-        server.log.error('configuration reload failed; keeping the running one', { err });
-      }
+      server.reload().catch((err: unknown) => server.log.error('configuration reload failed; keeping the running one', { err }));
     });
     process.once('SIGINT', () => shutdown('SIGINT'));
     process.once('SIGTERM', () => shutdown('SIGTERM'));

@@ -25,7 +25,11 @@ import { registerTargetsApi } from '../api/targets.js';
 import { loadConfig } from '../config/config.js';
 import { parseScrapeConfigs, type ScrapeConfig } from '../scrape/config.js';
 import { ScrapeManager } from '../scrape/manager.js';
-import { AlertRouter } from '../alertmanager/router.js';
+import { AlertRouter, AlertValidationError } from '../alertmanager/router.js';
+import { RuleManager } from '../rules/manager.js';
+import { registerRulesApi } from '../api/rules.js';
+import { registerRuleMetrics } from '../rules/metrics.js';
+import { labelsToRecord } from '../model/labels.js';
 import { registerAlertmanagerApi } from '../api/alertmanager.js';
 import { ApiError } from '../api/errors.js';
 import { json } from '../api/http.js';
@@ -41,6 +45,8 @@ export class VigilServer {
   readonly scrape: ScrapeManager;
   /** Alert routing and notification (Alertmanager semantics); rules notify it in-process. */
   readonly alerts: AlertRouter;
+  /** Recording and alerting rules. */
+  readonly rules: RuleManager;
   private readonly http: http.Server;
   private ready = false;
   private config: VigilConfig;
@@ -98,10 +104,32 @@ export class VigilServer {
     });
     registerAlertmanagerApi(router, this.alerts, opts.version);
     this.alerts.register(selfMetrics);
+    const engine = this.engine;
+    const db = this.db;
+    this.rules = new RuleManager({
+      // Synchronous, so the `query` template function works too.
+      queryFn: (expr, t) => engine.instantQuery(db, expr, t).result,
+      notifyFn: (alerts) => {
+        try {
+          this.alerts.receive(alerts);
+        } catch (err) {
+          if (err instanceof AlertValidationError) this.log.warn('rule alerts rejected by the router', { err });
+          else throw err;
+        }
+      },
+      appendable: db,
+      evaluationIntervalMs: config.global.evaluationIntervalMs,
+      externalLabels: labelsToRecord(config.global.externalLabels),
+      externalURL: `http://${config.listen}`,
+      logger: this.log.child({ component: 'rules' }),
+      baseDir: config.baseDir,
+    });
+    registerRulesApi(router, this.rules);
+    registerRuleMetrics(selfMetrics, this.rules);
     this.scrape.register(selfMetrics);
-    router.on(['POST', 'PUT'], '/-/reload', () => {
+    router.on(['POST', 'PUT'], '/-/reload', async () => {
       try {
-        this.reload();
+        await this.reload();
       } catch (err) {
         throw new ApiError('internal', `failed to reload config: ${(err as Error).message}`);
       }
@@ -127,6 +155,8 @@ export class VigilServer {
     });
     this.scrape.applyConfig(this.scrapeConfigs(this.config));
     await this.alerts.start();
+    await this.rules.applyFiles(this.config.ruleFiles);
+    this.rules.start();
     await this.scrape.start();
     this.ready = true;
     this.log.info('Vigil is listening', { address: `http://${this.address()}`, data: this.db.dir });
@@ -146,12 +176,15 @@ export class VigilServer {
    * Rereads the configuration file and applies what can change at run time (scrape jobs). A bad
    * file throws and leaves the running configuration as it was.
    */
-  reload(): void {
+  async reload(): Promise<void> {
     if (!this.configFile) {
       this.scrape.applyConfig(this.scrapeConfigs(this.config));
+      await this.rules.applyFiles(this.config.ruleFiles);
       return;
     }
     const next = loadConfig(this.configFile);
+    // Rules first: a bad rule file refuses the whole reload before anything changed.
+    await this.rules.applyFiles(next.ruleFiles);
     this.scrape.applyConfig(this.scrapeConfigs(next));
     this.alerts.applyConfig(next.alertmanager);
     this.config = { ...next, listen: this.config.listen, storage: this.config.storage };
@@ -175,6 +208,7 @@ export class VigilServer {
       await closed;
       clearTimeout(timer);
       await this.scrape.stop();
+      await this.rules.stop();
       await this.alerts.stop();
       await this.receiver.close();
       await this.db.stop();

@@ -33,6 +33,10 @@ export interface VigilConfig {
   selfScrape: boolean;
   /** Alert routing, in Alertmanager's format (`alertmanager_config` inline or `alertmanager_config_file`). */
   alertmanager: AlertmanagerConfig;
+  /** `rule_files:` globs, relative to the configuration file, as in prometheus.yml. */
+  ruleFiles: string[];
+  /** Directory of the configuration file (where relative paths start); the working directory without one. */
+  baseDir: string;
 }
 
 /** The default address: loopback, on a port none of Prometheus, Alertmanager, Grafana, Loki or node-exporter use. */
@@ -48,6 +52,8 @@ export function defaultConfig(): VigilConfig {
     scrapeConfigs: [],
     selfScrape: true,
     alertmanager: defaultAlertmanagerConfig(),
+    ruleFiles: [],
+    baseDir: process.cwd(),
   };
 }
 
@@ -133,7 +139,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   const c = new Checker(doc, lines, file);
   const cfg = defaultConfig();
   if (doc.contents !== null && !isMap(doc.contents)) c.fail([], 'the configuration must be a mapping');
-  const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape', 'alertmanager_config', 'alertmanager_config_file']);
+  const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape', 'alertmanager_config', 'alertmanager_config_file', 'rule_files']);
   if (root['listen'] !== undefined) {
     cfg.listen = c.str(['listen'], root['listen']);
     c.parsed(['listen'], cfg.listen, parseListen);
@@ -144,6 +150,12 @@ export function parseConfig(text: string, file: string): VigilConfig {
   if (st['retention_size'] !== undefined) cfg.storage.retentionBytes = c.parsed(['storage', 'retention_size'], st['retention_size'], parseByteSize);
   const rw = c.keys(['remote_write_receiver'], root['remote_write_receiver'], ['max_body_size']);
   if (rw['max_body_size'] !== undefined) cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);
+  cfg.baseDir = path.dirname(path.resolve(file));
+  const ruleFiles = root['rule_files'];
+  if (ruleFiles !== undefined && ruleFiles !== null) {
+    if (!Array.isArray(ruleFiles)) c.fail(['rule_files'], 'expected a list of file names or globs');
+    cfg.ruleFiles = (ruleFiles as unknown[]).map((f, i) => c.str(['rule_files', i], f));
+  }
   const selfScrape = root['self_scrape'];
   if (selfScrape !== undefined) cfg.selfScrape = typeof selfScrape === 'boolean' ? selfScrape : c.fail(['self_scrape'], 'expected true or false');
   if (root['alertmanager_config'] !== undefined && root['alertmanager_config_file'] !== undefined) {

@@ -4,7 +4,7 @@
  * `ALERTS` / `ALERTS_FOR_STATE` series, the resend schedule and the `for` state restore.
  */
 import { type Label, type Labels, labelsKey, labelsToRecord, METRIC_NAME, sortLabels } from '../model/labels.js';
-import { expandAlertTemplate, toQuerySamples, type QuerySample } from '../template/index.js';
+import { expandAlertTemplate, prometheusFuncs, toQuerySamples, type QuerySample } from '../template/index.js';
 import { resultToVector, type AlertState, type NotifiedAlert, type QueryFn, type RuleHealth, type RuleQueryResult, type RuleSample } from './types.js';
 
 /** How long a resolved alert is kept (and re-sent) after it resolves. */
@@ -107,16 +107,19 @@ export class AlertingRule {
       return toQuerySamples(resultToVector(r as RuleQueryResult).map((s) => ({ labels: labelsToRecord(s.metric), value: s.v })));
     };
     const fresh = new Map<string, Alert>();
+    const funcs = prometheusFuncs({ externalURL: this.opts.externalURL, query: templateQuery });
+    const name = `__alert_${this.name}`;
+    const ruleLabels = Object.entries(this.labels);
+    const ruleAnnotations = Object.entries(this.annotations);
     for (const smpl of vector) {
       const data = { labels: labelsToRecord(smpl.metric), externalLabels: this.opts.externalLabels, externalURL: this.opts.externalURL, value: smpl.v };
-      const expand = (text: string): string =>
-        expandAlertTemplate(text, { name: `__alert_${this.name}`, data, query: templateQuery }, this.opts.onTemplateError);
+      const expand = (text: string): string => expandAlertTemplate(text, { name, data, funcs }, this.opts.onTemplateError);
       const lb = new Map<string, string>();
       for (const l of smpl.metric) if (l.name !== METRIC_NAME) lb.set(l.name, l.value);
-      for (const [k, v] of Object.entries(this.labels)) lb.set(k, expand(v));
+      for (const [k, v] of ruleLabels) lb.set(k, expand(v));
       lb.set('alertname', this.name);
       const annotations: Record<string, string> = {};
-      for (const [k, v] of Object.entries(this.annotations)) annotations[k] = expand(v);
+      for (const [k, v] of ruleAnnotations) annotations[k] = expand(v);
       const labels = sortLabels([...lb].filter(([, v]) => v !== '').map(([name, value]) => ({ name, value })));
       const h = labelsKey(labels);
       if (fresh.has(h)) throw new Error('vector contains metrics with the same labelset after applying alert labels');

@@ -95,7 +95,8 @@ export class Group {
     const offsetNs = groupHash(this.file, this.name) % intervalNs;
     const adj = BigInt(Math.round(startMs)) * 1_000_000n - offsetNs;
     const base = adj - (((adj % intervalNs) + intervalNs) % intervalNs);
-    return Number((base + offsetNs) / 1_000_000n);
+    // Round up to whole ms so the evaluation never precedes its slot.
+    return Number((base + offsetNs + 999_999n) / 1_000_000n);
   }
 
   /** True when `other` has the same definition (Prometheus' `Group.Equals`). */

@@ -38,6 +38,63 @@ function expSuffix(exp: number): string {
   return `e${exp < 0 ? '-' : '+'}${a < 10 ? '0' : ''}${a}`;
 }
 
+
+/** The exact decimal expansion of a finite positive double: digits and the decimal point position. */
+function exactDecimal(v: number): { digits: string; point: number } {
+  const buf = new DataView(new ArrayBuffer(8));
+  buf.setFloat64(0, v);
+  const hi = buf.getUint32(0);
+  const lo = buf.getUint32(4);
+  const bexp = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let e: number;
+  if (bexp === 0) e = -1074;
+  else {
+    mant |= 1n << 52n;
+    e = bexp - 1075;
+  }
+  if (e >= 0) {
+    const d = (mant << BigInt(e)).toString();
+    return { digits: d, point: d.length };
+  }
+  const d = (mant * 5n ** BigInt(-e)).toString();
+  return { digits: d, point: d.length + e };
+}
+
+/**
+ * Rounds a finite non-zero |v| to `n` significant digits (n >= 1) the way Go does: on the exact
+ * decimal value, halfway cases to even. Returns the digits (length n) and the decimal exponent.
+ */
+function roundSig(v: number, n: number): { digits: string; exp: number } {
+  // JavaScript rounds correctly too, half up; only near a halfway case can the two differ, so the
+  // exact (BigInt) path is taken only there.
+  const a = Math.abs(v);
+  if (n <= 98) {
+    const [wide, wexp] = a.toExponential(n + 1).split('e') as [string, string];
+    const tail = wide.replace('.', '').slice(n);
+    if (tail !== '50' && tail !== '49' && tail !== '51') {
+      const [m, e] = a.toExponential(n - 1).split('e') as [string, string];
+      void wexp;
+      return { digits: m.replace('.', ''), exp: Number(e) };
+    }
+  }
+  const { digits, point } = exactDecimal(a);
+  const lead = digits.search(/[1-9]/);
+  const ds = digits.slice(lead);
+  let pt = point - lead;
+  if (ds.length <= n) return { digits: ds.padEnd(n, '0'), exp: pt - 1 };
+  let head = BigInt(ds.slice(0, n));
+  const rest = ds.slice(n);
+  const up = rest[0]! > '5' || (rest[0] === '5' && (/[1-9]/.test(rest.slice(1)) || head % 2n === 1n));
+  if (up) head += 1n;
+  let hs = head.toString();
+  if (hs.length > n) {
+    hs = hs.slice(0, n);
+    pt++;
+  }
+  return { digits: hs, exp: pt - 1 };
+}
+
 /** strconv.FormatFloat(v, 'e', prec, 64); prec -1 means shortest. */
 export function formatE(v: number, prec: number): string {
   if (!Number.isFinite(v)) return nonFinite(v);
@@ -49,9 +106,9 @@ export function formatE(v: number, prec: number): string {
     mant = d.digits.length > 1 ? `${d.digits[0]}.${d.digits.slice(1)}` : d.digits;
     exp = d.exp;
   } else {
-    const [m, e] = Math.abs(v).toExponential(Math.min(prec, 100)).split('e') as [string, string];
-    mant = m;
-    exp = Number(e);
+    const r = roundSig(v, prec + 1);
+    mant = prec > 0 ? `${r.digits[0]}.${r.digits.slice(1)}` : r.digits;
+    exp = r.exp;
   }
   return (v < 0 ? '-' : '') + mant + expSuffix(exp);
 }
@@ -68,11 +125,24 @@ export function formatF(v: number, prec: number): string {
     else s = '0.' + '0'.repeat(-exp - 1) + digits;
     return (v < 0 ? '-' : '') + s;
   }
-  if (Math.abs(v) < 1e21 && prec <= 100) {
-    const s = v.toFixed(prec);
-    return Object.is(v, -0) || (v < 0 && !s.startsWith('-')) ? '-' + s : s;
+  const sign = v < 0 || Object.is(v, -0) ? '-' : '';
+  if (v === 0) return sign + (prec > 0 ? '0.' + '0'.repeat(prec) : '0');
+  const { point } = exactDecimal(Math.abs(v));
+  const n = point + prec;
+  let int: string;
+  if (n <= 0) {
+    // Only the first significant digit can round up to one unit in the last place.
+    const { digits } = exactDecimal(Math.abs(v));
+    const ds = digits.slice(digits.search(/[1-9]/));
+    const up = n === 0 && (ds[0]! > '5' || (ds[0] === '5' && /[1-9]/.test(ds.slice(1))));
+    int = up ? '1' : '0';
+  } else {
+    const r = roundSig(v, n);
+    int = r.exp + 1 > point ? r.digits + '0' : r.digits;
   }
-  return formatF(v, -1) + (prec > 0 ? '.' + '0'.repeat(prec) : '');
+  int = int.padStart(prec + 1, '0');
+  const whole = int.slice(0, int.length - prec);
+  return sign + (prec > 0 ? `${whole}.${int.slice(int.length - prec)}` : whole);
 }
 
 /** strconv.FormatFloat(v, 'g', prec, 64); prec -1 means shortest (what %v and Print use). */
@@ -83,10 +153,9 @@ export function formatG(v: number, prec: number): string {
   let exp: number;
   if (prec < 0) ({ digits, exp } = shortestDigits(v));
   else {
-    const p = prec === 0 ? 1 : prec;
-    const [m, e] = Math.abs(v).toExponential(p - 1).split('e') as [string, string];
-    digits = m.replace('.', '').replace(/0+$/, '') || '0';
-    exp = Number(e);
+    const r = roundSig(v, prec === 0 ? 1 : prec);
+    digits = r.digits.replace(/0+$/, '') || '0';
+    exp = r.exp;
   }
   // Go: exponent form when exp < -4 or exp >= precision, with precision 6 for the shortest form.
   let eprec = prec < 0 ? 6 : prec === 0 ? 1 : prec;

@@ -72,6 +72,8 @@ export interface AlertExpandOptions {
   readonly data: AlertTemplateData;
   /** Answers the `query` function at the evaluation time; absent: `query` reports an error. */
   readonly query?: TemplateQueryFn;
+  /** Prebuilt functions (from {@link prometheusFuncs}), so a rule builds them once per evaluation. */
+  readonly funcs?: ReadonlyMap<string, TemplateFunc>;
 }
 
 /**
@@ -87,7 +89,7 @@ export function expandAlertTemplate(text: string, opts: AlertExpandOptions, onEr
     ExternalURL: opts.data.externalURL,
     Value: opts.data.value,
   };
-  const funcs = prometheusFuncs({ externalURL: opts.data.externalURL, ...(opts.query ? { query: opts.query } : {}) });
+  const funcs = opts.funcs ?? prometheusFuncs({ externalURL: opts.data.externalURL, ...(opts.query ? { query: opts.query } : {}) });
   try {
     return expandTemplate(opts.name, ALERT_TEMPLATE_DEFS + text, data, funcs);
   } catch (err) {

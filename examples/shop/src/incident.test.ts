@@ -1,0 +1,88 @@
+// The demo scenario end to end: Vigil scrapes the shop, evaluates the shop's own rule file, and when
+// the database pool runs dry the DatabasePoolExhausted alert fires, naming the pool, with links to
+// the dashboard and runbook, and reaches the routed receiver; /health says 200 all along.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { captureLogs } from '@vigil/sdk';
+import { startShop, POOL_NAME } from './main.js';
+import { startTraffic } from './traffic.js';
+import { tempDir, waitFor } from '../../../packages/server/dist/testing/helpers.js';
+import { loadConfig } from '../../../packages/server/dist/config/config.js';
+import { VigilServer } from '../../../packages/server/dist/cmd/server.js';
+import { nopLogger } from '../../../packages/server/dist/util/log.js';
+
+interface Notification {
+  status: string;
+  alerts: Array<{ status: string; labels: Record<string, string>; annotations: Record<string, string> }>;
+}
+
+test('pool exhaustion fires the routed alert within a minute, with pool, dashboard and runbook', { timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir('vigil-incident-');
+  const received: Notification[] = [];
+  const hook = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      received.push(JSON.parse(body) as Notification);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`;
+  const shop = await startShop({ port: 0, acquireTimeoutMs: 300, gateway: { timeoutMs: 1000, faultLatencyMs: [1500, 2500] }, vigil: { logDestination: captureLogs() } });
+  const traffic = startTraffic({ url: shop.url, sessionsPerSecond: 30, thinkMs: [5, 30], addToCartRate: 1, checkoutRate: 1, timeoutMs: 5000 });
+  const rules = fileURLToPath(new URL('../rules/shop.rules.yml', import.meta.url));
+  const file = path.join(dir, 'vigil.yml');
+  fs.writeFileSync(
+    file,
+    `listen: 127.0.0.1:0
+storage: { path: ${dir}/data }
+self_scrape: false
+global: { scrape_interval: 1s, evaluation_interval: 1s }
+scrape_configs:
+  - job_name: shop
+    static_configs: [{ targets: ['${shop.url.replace('http://', '')}'] }]
+rule_files: ['${rules}']
+alertmanager_config:
+  route: { receiver: oncall, group_by: [alertname, service], group_wait: 0s, group_interval: 5s }
+  receivers: [{ name: oncall, webhook_configs: [{ url: '${hookUrl}' }] }]
+`,
+  );
+  const vigil = new VigilServer(loadConfig(file), { logger: nopLogger, configFile: file });
+  await vigil.start();
+  try {
+    await new Promise((r) => setTimeout(r, 3000));
+    const faultAt = Date.now();
+    shop.setFault(true);
+    const note = await waitFor(
+      'the DatabasePoolExhausted notification',
+      async () => received.find((n) => n.alerts.some((a) => a.labels['alertname'] === 'DatabasePoolExhausted' && a.status === 'firing')),
+      90_000,
+      250,
+    );
+    const firedAfterS = (Date.now() - faultAt) / 1000;
+    assert.ok(firedAfterS < 60, `fired ${firedAfterS.toFixed(1)} s after the fault`);
+    const alert = note.alerts.find((a) => a.labels['alertname'] === 'DatabasePoolExhausted')!;
+    assert.equal(alert.labels['pool'], POOL_NAME);
+    assert.equal(alert.labels['severity'], 'critical');
+    assert.match(alert.annotations['summary']!, new RegExp(`Database pool ${POOL_NAME} of shop`));
+    assert.match(alert.annotations['description']!, /20 of 20 connections/);
+    assert.match(alert.annotations['dashboard_url']!, /^http:\/\/.*database_connections_active/);
+    assert.match(alert.annotations['runbook_url']!, /runbook#database-pool-exhaustion/);
+    assert.equal((await fetch(`${shop.url}/health`)).status, 200, 'the health check still says healthy');
+    const api = (await (await fetch(`http://${vigil.address()}/api/v1/alerts`)).json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } };
+    assert.ok(api.data.alerts.some((a) => a.labels['alertname'] === 'DatabasePoolExhausted' && a.state === 'firing'));
+    console.log(`# DatabasePoolExhausted reached the receiver ${firedAfterS.toFixed(1)} s after the fault`);
+  } finally {
+    await traffic.stop(3000);
+    await shop.close();
+    await vigil.stop();
+    hook.close();
+    cleanup();
+  }
+});
