@@ -20,8 +20,16 @@ test('the fault exhausts the pool: 20/20, callers waiting, errors climbing, /hea
   const shop = await startShop({ ...FAST, vigil: { logDestination: logs, defaultMetrics: false } });
   const traffic = startTraffic({ url: shop.url, sessionsPerSecond: 30, thinkMs: [5, 30], addToCartRate: 1, checkoutRate: 1, timeoutMs: 5000 });
   try {
-    await sleep(1500);
-    let text = await (await fetch(`${shop.url}/metrics`)).text();
+    // Wait for the first successful payment rather than a fixed time: a loaded machine is slower.
+    let text = await waitFor(
+      'a successful payment',
+      async () => {
+        const t = await (await fetch(`${shop.url}/metrics`)).text();
+        return (seriesValue(t, 'business_payment_total{status="success",service="shop",environment="demo"}') ?? 0) > 0 ? t : undefined;
+      },
+      15_000,
+      100,
+    );
     assert.ok((seriesValue(text, `database_connections_active${POOL}`) ?? 99) < 20, 'pool not exhausted before the fault');
     assert.equal(seriesValue(text, `database_connections_max${POOL}`), 20);
     const errorsBefore = errorsTotal(text);
