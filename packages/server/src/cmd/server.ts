@@ -30,10 +30,14 @@ import { RuleManager } from '../rules/manager.js';
 import { registerRulesApi } from '../api/rules.js';
 import { registerRuleMetrics } from '../rules/metrics.js';
 import { labelsToRecord } from '../model/labels.js';
+import { LogStore } from '../logstore/index.js';
+import { registerLogIngest } from '../ingest/logs/routes.js';
+import { registerLokiApi } from '../api/loki.js';
 import { registerAlertmanagerApi } from '../api/alertmanager.js';
 import { ApiError } from '../api/errors.js';
 import { json } from '../api/http.js';
 import { registerStorageMetrics } from '../selfmon/storage.js';
+import { registerLogMetrics } from '../selfmon/logs.js';
 
 /** A running Vigil: storage, ingest and the HTTP API. */
 export class VigilServer {
@@ -47,6 +51,9 @@ export class VigilServer {
   readonly alerts: AlertRouter;
   /** Recording and alerting rules. */
   readonly rules: RuleManager;
+  /** The log store behind the Loki API. */
+  readonly logs: LogStore;
+  private logTick: NodeJS.Timeout | undefined;
   private readonly http: http.Server;
   private ready = false;
   private config: VigilConfig;
@@ -125,6 +132,15 @@ export class VigilServer {
       baseDir: config.baseDir,
     });
     registerRulesApi(router, this.rules);
+    this.logs = new LogStore({
+      dir: path.join(path.resolve(config.storage.path), 'logs'),
+      retentionMs: config.storage.retentionMs,
+      retentionBytes: config.storage.retentionBytes,
+      log: this.log.child({ component: 'logs' }),
+    });
+    const logIngest = registerLogIngest(router, this.logs);
+    const loki = registerLokiApi(router, this.logs);
+    registerLogMetrics(selfMetrics, this.logs, logIngest);
     registerRuleMetrics(selfMetrics, this.rules);
     this.scrape.register(selfMetrics);
     router.on(['POST', 'PUT'], '/-/reload', async () => {
@@ -137,6 +153,10 @@ export class VigilServer {
     });
     router.on('GET', '/metrics', () => ({ kind: 'raw', status: 200, body: selfMetrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }));
     this.http = http.createServer({ keepAliveTimeout: 65_000 }, router.listener);
+    // Live tail (/loki/api/v1/tail) is a WebSocket; anything else asking to upgrade is refused.
+    this.http.on('upgrade', (req, socket, head) => {
+      if (!loki.upgrade(req, socket, head)) socket.destroy();
+    });
     this.http.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
     });
@@ -145,6 +165,10 @@ export class VigilServer {
   /** Opens storage (replaying the WAL), then listens. */
   async start(): Promise<void> {
     await this.db.start();
+    for (const repair of this.logs.open()) this.log.warn(repair);
+    // Seals old in-memory log chunks and applies retention.
+    this.logTick = setInterval(() => this.logs.tick(), 10_000);
+    this.logTick.unref();
     const { host, port } = parseListen(this.config.listen);
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
@@ -211,6 +235,8 @@ export class VigilServer {
       await this.rules.stop();
       await this.alerts.stop();
       await this.receiver.close();
+      if (this.logTick) clearInterval(this.logTick);
+      this.logs.close();
       await this.db.stop();
       this.log.info('Vigil stopped');
     })();

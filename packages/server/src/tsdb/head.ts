@@ -184,12 +184,12 @@ export class Head implements Appendable, Queryable {
     }
     let a = s.active;
     if (a === undefined || a.count >= this.samplesPerChunk || t >= s.activeEnd) {
-      let hint = 48;
       if (a !== undefined) {
         s.closed.push(this.close(a));
-        hint = a.byteLength + 16;
-      }
-      a = s.active = new XorEncoder(hint);
+        // The bytes now live in the arena. Queries run to completion between appends, so no
+        // iterator still reads the encoder's buffer, and it can take the next chunk.
+        a.reset();
+      } else a = s.active = new XorEncoder();
       s.activeEnd = (Math.floor(t / this.chunkRange) + 1) * this.chunkRange;
     }
     a.append(t, v);
@@ -207,7 +207,7 @@ export class Head implements Appendable, Queryable {
   }
 
   /** Sample buffers of finished appenders, reused so a steady stream of batches makes no garbage. */
-  readonly spareBuffers: Array<{ ts: Float64Array; vs: Float64Array }> = [];
+  readonly spareBuffers: Array<{ ts: Float64Array; vs: Float64Array; series: MemSeries[] }> = [];
 
   appender(): Appender {
     return new HeadAppender(this, this.wal);
@@ -306,6 +306,7 @@ class HeadAppender implements Appender {
     const spare = head.spareBuffers.pop();
     this.ts = spare?.ts ?? new Float64Array(256);
     this.vs = spare?.vs ?? new Float64Array(256);
+    this.series = spare?.series ?? [];
   }
 
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
@@ -377,10 +378,11 @@ class HeadAppender implements Appender {
 
   private reset(): void {
     for (let i = 0; i < this.n; i++) this.series[i]!.batch = 0;
-    this.series = [];
+    this.series.length = 0;
     this.n = 0;
     // Hand the buffers back; an appender used again after commit starts with fresh ones.
-    if (this.ts.length > 0 && this.head.spareBuffers.length < 16) this.head.spareBuffers.push({ ts: this.ts, vs: this.vs });
+    if (this.ts.length > 0 && this.head.spareBuffers.length < 16) this.head.spareBuffers.push({ ts: this.ts, vs: this.vs, series: this.series });
+    this.series = [];
     this.ts = NO_SAMPLES;
     this.vs = NO_SAMPLES;
   }

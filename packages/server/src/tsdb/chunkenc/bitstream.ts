@@ -14,6 +14,12 @@ export class BitWriter {
     this.bytes = new Uint8Array(initialBytes);
   }
 
+  /** Empties the writer for reuse, keeping its memory (bits are OR-ed in, so used bytes are zeroed). */
+  reset(): void {
+    this.bytes.fill(0, 0, this.byteLength);
+    this.bitLength = 0;
+  }
+
   /** Bytes in use, counting a partly filled last byte. */
   get byteLength(): number {
     return (this.bitLength + 7) >>> 3;

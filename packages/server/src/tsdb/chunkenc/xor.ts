@@ -38,6 +38,23 @@ export class XorEncoder {
     this.w.writeBits(0, CHUNK_HEADER_BYTES * 8);
   }
 
+  /**
+   * Starts a new, empty chunk in the same memory. Only for a chunk whose bytes were copied out and
+   * that no iterator still reads: iterators of a live chunk share its buffer.
+   */
+  reset(): void {
+    this.w.reset();
+    this.w.writeBits(0, CHUNK_HEADER_BYTES * 8);
+    this.count = 0;
+    this.mint = 0;
+    this.maxt = 0;
+    this.prevDelta = 0;
+    this.prevHi = 0;
+    this.prevLo = 0;
+    this.leading = -1;
+    this.trailing = 0;
+  }
+
   /** Adds one sample. */
   append(t: number, v: number): void {
     f64[0] = v;

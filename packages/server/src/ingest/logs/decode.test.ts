@@ -1,0 +1,59 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decodeJsonl } from './jsonl.js';
+import { DEFAULT_LOG_LIMITS, LimitError, RateLimiter } from './limits.js';
+import { decodeLokiJson, decodeLokiProto, encodeLokiProto } from './loki_push.js';
+import { decodeOtlpLogsJson } from './otlp.js';
+
+test('Loki protobuf round trip with structured metadata and exact ns timestamps', () => {
+  const t = 1_700_000_000_123_456_789n;
+  const [s] = decodeLokiProto(encodeLokiProto([{ labels: '{b="2", a="1"}', entries: [{ t, line: 'x', meta: [{ name: 'trace_id', value: 't1' }] }] }]), DEFAULT_LOG_LIMITS);
+  assert.deepEqual(s!.labels, [
+    { name: 'a', value: '1' },
+    { name: 'b', value: '2' },
+  ]);
+  assert.equal(s!.entries[0]!.t, t);
+  assert.deepEqual(s!.entries[0]!.meta, [{ name: 'trace_id', value: 't1' }]);
+});
+
+test('Loki JSON errors are 400 with a reason', () => {
+  assert.throws(() => decodeLokiJson('{"streams":[{"stream":{"1bad":"x"},"values":[]}]}', DEFAULT_LOG_LIMITS), (e: unknown) => e instanceof LimitError && e.status === 400 && /invalid label name/.test(e.message));
+  assert.throws(() => decodeLokiJson('{"streams":[{"stream":{"a":"x"},"values":[["nope","l"]]}]}', DEFAULT_LOG_LIMITS), /invalid timestamp/);
+});
+
+test('OTLP JSON: service.name becomes service_name, attributes and ids become metadata', () => {
+  const body = {
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shop' } }, { key: 'host.name', value: { stringValue: 'h1' } }] },
+        scopeLogs: [{ logRecords: [{ timeUnixNano: '1700000000000000001', severityText: 'ERROR', body: { stringValue: 'boom' }, traceId: 'abcd', attributes: [{ key: 'http.status', value: { intValue: '500' } }] }] }],
+      },
+    ],
+  };
+  const [s] = decodeOtlpLogsJson(JSON.stringify(body), DEFAULT_LOG_LIMITS);
+  assert.deepEqual(s!.labels, [{ name: 'service_name', value: 'shop' }]);
+  const e = s!.entries[0]!;
+  assert.equal(e.line, 'boom');
+  assert.equal(e.t, 1700000000000000001n);
+  const meta = Object.fromEntries((e.meta ?? []).map((l) => [l.name, l.value]));
+  assert.deepEqual(meta, { host_name: 'h1', http_status: '500', severity_text: 'ERROR', trace_id: 'abcd' });
+});
+
+test('JSON lines: configurable fields, pino numeric levels, timestamps', () => {
+  const out = decodeJsonl('{"time":1700000000000,"level":50,"svc":"a","message":"m1"}\n{"time":"2023-11-14T22:13:20.5Z","level":30,"svc":"a","message":"m2"}\n', { streamFields: ['svc', 'level'], msgField: 'message' }, DEFAULT_LOG_LIMITS);
+  assert.equal(out.length, 2);
+  const err = out.find((s) => s.labels.some((l) => l.value === 'error'))!;
+  assert.equal(err.entries[0]!.line, 'm1');
+  assert.equal(err.entries[0]!.t, 1_700_000_000_000_000_000n);
+  const info = out.find((s) => s.labels.some((l) => l.value === 'info'))!;
+  assert.equal(info.entries[0]!.t, 1_700_000_000_500_000_000n);
+});
+
+test('rate limiter refuses past the burst with a retry hint, refills over time', () => {
+  let now = 0;
+  const r = new RateLimiter({ ...DEFAULT_LOG_LIMITS, rateBytesPerSec: 100, burstBytes: 200 }, () => now);
+  r.take('t', 150);
+  assert.throws(() => r.take('t', 150), (e: unknown) => e instanceof LimitError && e.status === 429 && e.retryAfterSec === 1);
+  now += 1000;
+  r.take('t', 150);
+});

@@ -1,0 +1,146 @@
+/**
+ * The log ingest endpoints: `POST /loki/api/v1/push` (JSON or protobuf+snappy, optionally gzip),
+ * `POST /v1/logs` (OTLP JSON) and `POST /api/v1/logs/jsonl`. Limits are checked before anything is
+ * written; lines the store refuses (too old) are reported with a 400 while the rest are kept, as
+ * Loki does. Loki's push answers 204.
+ */
+import { gunzipSync, inflateSync } from 'node:zlib';
+import type { ApiRequest, ApiResult, Router } from '../../api/http.js';
+import { ApiError } from '../../api/errors.js';
+import type { LogStore } from '../../logstore/store.js';
+import type { PushStream } from '../../logstore/types.js';
+import { SnappyDecoder } from '../../util/snappy.js';
+import { decodeJsonl } from './jsonl.js';
+import { DEFAULT_LOG_LIMITS, LimitError, RateLimiter, type LogLimits } from './limits.js';
+import { decodeLokiJson, decodeLokiProto } from './loki_push.js';
+import { decodeOtlpLogsJson } from './otlp.js';
+
+/** Options of {@link registerLogIngest}. */
+export interface LogIngestOptions {
+  readonly limits?: Partial<LogLimits>;
+  readonly now?: () => number;
+}
+
+/** Ingest counters, for self metrics. */
+export interface LogIngestStats {
+  requests: number;
+  lines: number;
+  bytes: number;
+  refused: Record<string, number>;
+}
+
+function text(status: number, body: string, headers?: Record<string, string>): ApiResult {
+  return headers ? { kind: 'raw', status, body, contentType: 'text/plain; charset=utf-8', headers } : { kind: 'raw', status, body, contentType: 'text/plain; charset=utf-8' };
+}
+
+/** Registers the ingest routes; returns live counters. */
+export function registerLogIngest(router: Router, store: LogStore, opts: LogIngestOptions = {}): LogIngestStats {
+  const limits: LogLimits = { ...DEFAULT_LOG_LIMITS, ...opts.limits };
+  const rate = new RateLimiter(limits, opts.now);
+  const snappy = new SnappyDecoder();
+  const stats: LogIngestStats = { requests: 0, lines: 0, bytes: 0, refused: {} };
+
+  const readBody = async (req: ApiRequest): Promise<Buffer> => {
+    let body: Buffer;
+    try {
+      body = await req.body(limits.maxRequestBytes);
+    } catch (err) {
+      if (err instanceof ApiError && err.type === 'too_large') throw new LimitError(413, err.message);
+      throw err;
+    }
+    const enc = String(req.headers['content-encoding'] ?? '').toLowerCase();
+    try {
+      if (enc === 'gzip') body = gunzipSync(body, { maxOutputLength: limits.maxRequestBytes });
+      else if (enc === 'deflate') body = inflateSync(body, { maxOutputLength: limits.maxRequestBytes });
+      else if (enc === 'snappy') body = Buffer.from(snappy.decode(body, limits.maxRequestBytes));
+      else if (enc && enc !== 'identity') throw new LimitError(415, `unsupported Content-Encoding ${enc}`);
+    } catch (err) {
+      if (err instanceof LimitError) throw err;
+      throw new LimitError(400, `cannot decompress the ${enc} body: ${(err as Error).message}`);
+    }
+    return body;
+  };
+
+  const handle = (decode: (req: ApiRequest, body: Buffer) => PushStream[], ok: () => ApiResult) => async (req: ApiRequest): Promise<ApiResult> => {
+    stats.requests++;
+    try {
+      const body = await readBody(req);
+      const streams = decode(req, body);
+      let bytes = 0;
+      for (const s of streams) for (const e of s.entries) bytes += e.line.length;
+      rate.take(String(req.headers['x-scope-orgid'] ?? 'fake'), bytes);
+      const res = store.push(streams);
+      stats.lines += res.accepted;
+      stats.bytes += res.acceptedBytes;
+      if (res.rejected.length) {
+        stats.refused['out_of_order'] = (stats.refused['out_of_order'] ?? 0) + res.rejected.length;
+        const shown = res.rejected.slice(0, 10).map((r) => `entry for stream '${JSON.stringify(Object.fromEntries(r.labels.map((l) => [l.name, l.value])))}' has timestamp ${r.t} ignored, reason: '${r.reason}'`);
+        return text(400, `${shown.join('\n')}${res.rejected.length > 10 ? `\n(and ${res.rejected.length - 10} more)` : ''}\ntotal ignored: ${res.rejected.length} out of ${res.accepted + res.rejected.length}`);
+      }
+      return ok();
+    } catch (err) {
+      if (err instanceof LimitError) {
+        const reason = err.status === 429 ? 'rate_limited' : err.status === 413 ? 'too_large' : 'invalid';
+        stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
+        return text(err.status, err.message + '\n', err.status === 429 ? { 'retry-after': String(err.retryAfterSec) } : undefined);
+      }
+      throw err;
+    }
+  };
+
+  const noContent = (): ApiResult => ({ kind: 'raw', status: 204, body: '' });
+  router.on(
+    'POST',
+    '/loki/api/v1/push',
+    handle((req, body) => {
+      const ct = String(req.headers['content-type'] ?? 'application/x-protobuf');
+      if (ct.startsWith('application/json')) return decodeLokiJson(body.toString('utf8'), limits);
+      // Protobuf bodies are snappy-compressed unless a Content-Encoding said otherwise.
+      const enc = String(req.headers['content-encoding'] ?? '');
+      let raw = body;
+      if (!enc) {
+        try {
+          raw = Buffer.from(snappy.decode(body, limits.maxRequestBytes));
+        } catch (err) {
+          throw new LimitError(400, `cannot decode snappy body: ${(err as Error).message}`);
+        }
+      }
+      return decodeLokiProto(raw, limits);
+    }, noContent),
+  );
+  router.on(
+    'POST',
+    '/v1/logs',
+    handle((req, body) => {
+      const ct = String(req.headers['content-type'] ?? '');
+      if (!ct.startsWith('application/json')) throw new LimitError(415, 'only the OTLP JSON encoding (Content-Type: application/json) is supported for logs');
+      return decodeOtlpLogsJson(body.toString('utf8'), limits);
+    }, () => ({ kind: 'raw', status: 200, body: '{}', contentType: 'application/json' })),
+  );
+  router.on(
+    'POST',
+    '/api/v1/logs/jsonl',
+    handle((req, body) => {
+      const q = req.query;
+      const list = (k: string): string[] | undefined => (q.get(k) ? q.get(k)!.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+      const sf = list('stream_fields');
+      const staticLabels = list('labels')?.map((p) => {
+        const i = p.indexOf('=');
+        return { name: p.slice(0, i), value: p.slice(i + 1) };
+      });
+      return decodeJsonl(
+        body.toString('utf8'),
+        {
+          ...(q.get('time_field') ? { timeField: q.get('time_field')! } : {}),
+          ...(q.get('level_field') ? { levelField: q.get('level_field')! } : {}),
+          ...(q.get('msg_field') ? { msgField: q.get('msg_field')! } : {}),
+          ...(sf ? { streamFields: sf } : {}),
+          ...(staticLabels ? { staticLabels } : {}),
+        },
+        limits,
+        (opts.now ?? Date.now)(),
+      );
+    }, noContent),
+  );
+  return stats;
+}

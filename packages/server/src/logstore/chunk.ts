@@ -1,0 +1,171 @@
+/**
+ * Chunk encoding. A sealed chunk holds a stream's lines in time order:
+ *
+ *   uvarint count | i64 first t | (count-1) uvarint t deltas | count uvarint line lengths
+ *   | uvarint metaCount, then per entry with metadata: uvarint index, uvarint pairs, strings
+ *   | the lines joined by '\n'
+ *
+ * and is compressed whole. Lines are contiguous at the end so a substring filter runs as one
+ * `Buffer.indexOf` over the decompressed bytes, decoding only the lines that match.
+ */
+import * as zlib from 'node:zlib';
+import type { Labels } from '../model/labels.js';
+import { ByteReader, ByteWriter } from '../util/bytes.js';
+import type { LogEntry } from './types.js';
+
+/** Compression codecs for sealed chunks. */
+export const CODECS = ['deflate', 'brotli', 'none'] as const;
+/** One of {@link CODECS}. */
+export type Codec = (typeof CODECS)[number];
+
+const CODEC_ID: Record<Codec, number> = { none: 0, deflate: 1, brotli: 2 };
+
+/** Encodes sorted entries into the raw (uncompressed) chunk layout. */
+export function encodeChunk(ts: readonly bigint[], lines: readonly string[], metas: readonly (Labels | undefined)[], w = new ByteWriter(1 << 16)): Buffer {
+  w.reset();
+  const n = ts.length;
+  w.uvarint(n);
+  w.reserve(8);
+  w.buf.writeBigInt64LE(ts[0] ?? 0n, w.length);
+  w.length += 8;
+  for (let i = 1; i < n; i++) w.uvarint(Number(ts[i]! - ts[i - 1]!));
+  for (let i = 0; i < n; i++) w.uvarint(Buffer.byteLength(lines[i]!));
+  let metaCount = 0;
+  for (const m of metas) if (m && m.length) metaCount++;
+  w.uvarint(metaCount);
+  for (let i = 0; i < n; i++) {
+    const m = metas[i];
+    if (!m || !m.length) continue;
+    w.uvarint(i);
+    w.uvarint(m.length);
+    for (const l of m) {
+      w.str(l.name);
+      w.str(l.value);
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    if (i > 0) w.u8(10);
+    const s = lines[i]!;
+    w.reserve(s.length * 3);
+    w.length += w.buf.write(s, w.length, 'utf8');
+  }
+  return Buffer.from(w.view());
+}
+
+/** Compresses raw chunk bytes; the first byte names the codec. */
+export function compressChunk(raw: Buffer, codec: Codec, level: number): Buffer {
+  let body: Buffer;
+  switch (codec) {
+    case 'none':
+      body = raw;
+      break;
+    case 'deflate':
+      body = zlib.deflateRawSync(raw, { level });
+      break;
+    case 'brotli':
+      body = zlib.brotliCompressSync(raw, {
+        params: { [zlib.constants.BROTLI_PARAM_QUALITY]: level, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length, [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT },
+      });
+      break;
+  }
+  const out = Buffer.allocUnsafe(body.length + 1);
+  out[0] = CODEC_ID[codec];
+  body.copy(out, 1);
+  return out;
+}
+
+/** Reverses {@link compressChunk}. */
+export function decompressChunk(data: Buffer): Buffer {
+  const body = data.subarray(1);
+  switch (data[0]) {
+    case 0:
+      return body;
+    case 1:
+      return zlib.inflateRawSync(body);
+    case 2:
+      return zlib.brotliDecompressSync(body);
+    default:
+      throw new Error(`unknown chunk codec ${data[0]}`);
+  }
+}
+
+/** A decoded chunk: timestamps and line offsets, lines decoded on demand. */
+export class DecodedChunk {
+  readonly ts: BigInt64Array;
+  /** Line i is blob[starts[i], starts[i] + lens[i]). */
+  readonly starts: Int32Array;
+  readonly lens: Int32Array;
+  readonly metas: Map<number, Labels>;
+  readonly blob: Buffer;
+
+  constructor(raw: Buffer) {
+    const r = new ByteReader(raw);
+    const n = r.uvarint();
+    this.ts = new BigInt64Array(n);
+    if (n > 0) {
+      let t = raw.readBigInt64LE(r.pos);
+      r.pos += 8;
+      this.ts[0] = t;
+      for (let i = 1; i < n; i++) {
+        t += BigInt(r.uvarint());
+        this.ts[i] = t;
+      }
+    } else r.pos += 8;
+    this.lens = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.lens[i] = r.uvarint();
+    this.metas = new Map();
+    const metaCount = r.uvarint();
+    for (let j = 0; j < metaCount; j++) {
+      const idx = r.uvarint();
+      const pairs = r.uvarint();
+      const m: { name: string; value: string }[] = [];
+      for (let k = 0; k < pairs; k++) m.push({ name: r.str(), value: r.str() });
+      this.metas.set(idx, m);
+    }
+    this.blob = raw.subarray(r.pos);
+    this.starts = new Int32Array(n);
+    let off = 0;
+    for (let i = 0; i < n; i++) {
+      this.starts[i] = off;
+      off += this.lens[i]! + 1;
+    }
+  }
+
+  get length(): number {
+    return this.ts.length;
+  }
+
+  line(i: number): string {
+    const s = this.starts[i]!;
+    return this.blob.toString('utf8', s, s + this.lens[i]!);
+  }
+
+  entry(i: number): LogEntry {
+    const meta = this.metas.get(i);
+    return meta ? { t: this.ts[i]!, line: this.line(i), meta } : { t: this.ts[i]!, line: this.line(i) };
+  }
+
+  /** Index of the line containing blob offset `off` (binary search). */
+  lineAt(off: number): number {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.starts[mid]! <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** First index with t >= `t`. */
+  lowerBound(t: bigint): number {
+    let lo = 0;
+    let hi = this.ts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.ts[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}

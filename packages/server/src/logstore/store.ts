@@ -1,0 +1,752 @@
+/**
+ * The embedded log store. A stream is a label set; its lines go, in time order, into an in-memory
+ * head that is sealed into a compressed chunk (with a token bloom filter) once it holds
+ * `chunkTargetBytes`. Every accepted push is written to the WAL before it is acknowledged, so it
+ * survives kill -9. When the WAL segment fills, all heads are sealed, the chunk files synced, and the
+ * covered segments deleted behind a checkpoint marker.
+ *
+ * Layout under `dir`: `streams` (framed stream records), `wal/NNNNNNNN` (entries), `wal/checkpoint`
+ * (last segment whose lines are all in chunks), `chunks/NNNNNNNN.dat` (compressed chunks) and
+ * `chunks/NNNNNNNN.idx` (their metadata and bloom filters, read at start instead of the data).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { labelsKey, type Labels } from '../model/labels.js';
+import type { Matcher } from '../model/matcher.js';
+import { ByteReader, ByteWriter } from '../util/bytes.js';
+import { nopLogger, type Logger } from '../util/log.js';
+import { Bloom, bloomOfLines, tokenHash } from './bloom.js';
+import { compressChunk, decompressChunk, DecodedChunk, encodeChunk, type Codec } from './chunk.js';
+import { FRAME_HEADER, frame, readFramesRepair, writeAll, writeFrameHeader } from './framing.js';
+import type { Direction, LineFilterHint, LogEntry, PushResult, PushStream, RejectedEntry, StoreStats, StreamInfo } from './types.js';
+
+const REC_STREAM = 1;
+const REC_ENTRIES = 2;
+const REC_CHUNK = 3;
+const NS_PER_MS = 1_000_000n;
+
+/** Options of {@link LogStore}. */
+export interface LogStoreOptions {
+  /** The log store's directory (for example `<data>/logs`). */
+  readonly dir: string;
+  /** Chunk compression (default brotli, quality `level` 5; deflate level 6 when `deflate`). */
+  readonly codec?: Codec;
+  readonly level?: number;
+  /** Seal a head once it holds this many line bytes (default 1 MiB). */
+  readonly chunkTargetBytes?: number;
+  /** Seal a head whose first line arrived this long ago, on {@link LogStore.tick} (default 1 h). */
+  readonly maxChunkAgeMs?: number;
+  /** Accept lines up to this far behind the newest line of their stream (default 1 h). */
+  readonly outOfOrderWindowMs?: number;
+  /** Drop chunks whose newest line is older than this (0: keep forever). */
+  readonly retentionMs?: number;
+  /** Drop the oldest chunk files while the store exceeds this many bytes (0: no limit). */
+  readonly retentionBytes?: number;
+  /** Seal every head and start a new WAL segment past this size (default 64 MiB). */
+  readonly walSegmentBytes?: number;
+  /** Start a new chunk file past this size (default 256 MiB). */
+  readonly chunkFileBytes?: number;
+  /** fsync the WAL on every push (default false: written to the kernel, which survives kill -9). */
+  readonly fsync?: boolean;
+  /** Bytes of decoded chunks kept in memory (default 256 MiB). */
+  readonly chunkCacheBytes?: number;
+  /** Most streams (0: no limit). */
+  readonly maxStreams?: number;
+  /** The clock (ms), for tests. */
+  readonly now?: () => number;
+  readonly log?: Logger;
+}
+
+interface ChunkMeta {
+  readonly file: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly minT: bigint;
+  readonly maxT: bigint;
+  readonly count: number;
+  readonly rawBytes: number;
+  readonly bloom: Bloom;
+}
+
+class StreamState implements StreamInfo {
+  readonly chunks: ChunkMeta[] = [];
+  headTs: bigint[] = [];
+  headLines: string[] = [];
+  headMetas: (Labels | undefined)[] = [];
+  headBytes = 0;
+  headSince = 0;
+  minT = BigInt(Number.MAX_SAFE_INTEGER) * NS_PER_MS;
+  maxT = -1n;
+  /** A line older than a sealed chunk's end arrived: chunks overlap and reads must sort. */
+  overlap = false;
+  constructor(
+    readonly id: number,
+    readonly labels: Labels,
+    readonly key: string,
+  ) {}
+}
+
+/** Listener for newly accepted lines (live tail). */
+export type TailListener = (stream: StreamInfo, entries: readonly LogEntry[]) => void;
+
+function fileName(i: number, ext = ''): string {
+  return String(i).padStart(8, '0') + ext;
+}
+
+/** The log store. Create, then {@link open} before use; {@link close} when done. */
+export class LogStore {
+  readonly dir: string;
+  private readonly o: Required<Omit<LogStoreOptions, 'log' | 'now' | 'dir'>>;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private readonly streams: StreamState[] = [];
+  private readonly byKey = new Map<string, StreamState>();
+  private readonly postings = new Map<string, Map<string, number[]>>();
+  private readonly listeners = new Set<TailListener>();
+  private readonly cache = new Map<ChunkMeta, DecodedChunk>();
+  private cacheBytes = 0;
+  private readonly fileLive = new Map<number, number>();
+  private streamsFd = -1;
+  private walFd = -1;
+  private walSegment = 0;
+  private walSize = 0;
+  private datFd = -1;
+  private idxFd = -1;
+  private chunkFile = 0;
+  private chunkFileSize = 0;
+  private readonly w = new ByteWriter(1 << 20);
+  private readonly cw = new ByteWriter(1 << 20);
+  /** Counters for self-monitoring. */
+  readonly counters = { linesIn: 0, bytesIn: 0, rejected: 0, chunksSealed: 0, chunksSkippedByBloom: 0, chunksRead: 0 };
+
+  constructor(opts: LogStoreOptions) {
+    this.dir = opts.dir;
+    const codec = opts.codec ?? 'brotli';
+    this.o = {
+      codec,
+      level: opts.level ?? (codec === 'brotli' ? 5 : 6),
+      chunkTargetBytes: opts.chunkTargetBytes ?? 1 << 20,
+      maxChunkAgeMs: opts.maxChunkAgeMs ?? 3_600_000,
+      outOfOrderWindowMs: opts.outOfOrderWindowMs ?? 3_600_000,
+      retentionMs: opts.retentionMs ?? 0,
+      retentionBytes: opts.retentionBytes ?? 0,
+      walSegmentBytes: opts.walSegmentBytes ?? 64 << 20,
+      chunkFileBytes: opts.chunkFileBytes ?? 256 << 20,
+      fsync: opts.fsync ?? false,
+      chunkCacheBytes: opts.chunkCacheBytes ?? 256 << 20,
+      maxStreams: opts.maxStreams ?? 0,
+    };
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? nopLogger;
+  }
+
+  private get walDir(): string {
+    return path.join(this.dir, 'wal');
+  }
+  private get chunkDir(): string {
+    return path.join(this.dir, 'chunks');
+  }
+
+  /** Loads streams and chunk indexes and replays the WAL into the heads. Returns repairs made. */
+  open(): string[] {
+    const repairs: string[] = [];
+    fs.mkdirSync(this.walDir, { recursive: true });
+    fs.mkdirSync(this.chunkDir, { recursive: true });
+    const streamsFile = path.join(this.dir, 'streams');
+    const r1 = readFramesRepair(streamsFile, (type, buf, start, end) => {
+      if (type !== REC_STREAM) return;
+      const r = new ByteReader(buf, start, end);
+      const id = r.uvarint();
+      const n = r.uvarint();
+      const labels: { name: string; value: string }[] = [];
+      for (let i = 0; i < n; i++) labels.push({ name: r.str(), value: r.str() });
+      this.addStream(id, labels);
+    });
+    if (r1) repairs.push(r1);
+    this.streamsFd = fs.openSync(streamsFile, 'a');
+
+    const idxFiles = fs.readdirSync(this.chunkDir).filter((f) => /^\d{8}\.idx$/.test(f)).map((f) => Number(f.slice(0, 8))).sort((a, b) => a - b);
+    for (const fi of idxFiles) {
+      const datSize = fs.existsSync(path.join(this.chunkDir, fileName(fi, '.dat'))) ? fs.statSync(path.join(this.chunkDir, fileName(fi, '.dat'))).size : 0;
+      const r = readFramesRepair(path.join(this.chunkDir, fileName(fi, '.idx')), (type, buf, start, end) => {
+        if (type !== REC_CHUNK) return;
+        const rd = new ByteReader(buf, start, end);
+        const streamId = rd.uvarint();
+        const offset = rd.uvarint();
+        const length = rd.uvarint();
+        const minT = buf.readBigInt64LE(rd.pos);
+        const maxT = buf.readBigInt64LE(rd.pos + 8);
+        rd.pos += 16;
+        const count = rd.uvarint();
+        const rawBytes = rd.uvarint();
+        const k = rd.uvarint();
+        const words = rd.uvarint();
+        const bits = new Uint32Array(words);
+        for (let i = 0; i < words; i++) bits[i] = rd.u32();
+        const s = this.streams[streamId];
+        if (!s || offset + length > datSize) return; // data never made it to disk: the WAL still has it
+        this.attachChunk(s, { file: fi, offset, length, minT, maxT, count, rawBytes, bloom: new Bloom(bits, k) });
+      });
+      if (r) repairs.push(r);
+      this.chunkFile = fi;
+    }
+    for (const s of this.streams) if (s) s.chunks.sort((a, b) => (a.minT < b.minT ? -1 : a.minT > b.minT ? 1 : 0));
+
+    const cpFile = path.join(this.walDir, 'checkpoint');
+    const checkpoint = fs.existsSync(cpFile) ? Number(fs.readFileSync(cpFile, 'utf8').trim()) : -1;
+    const segs = fs.readdirSync(this.walDir).filter((f) => /^\d{8}$/.test(f)).map(Number).sort((a, b) => a - b);
+    for (const seg of segs) {
+      if (seg <= checkpoint) {
+        fs.rmSync(path.join(this.walDir, fileName(seg)), { force: true });
+        continue;
+      }
+      const r = readFramesRepair(path.join(this.walDir, fileName(seg)), (type, buf, start, end) => {
+        if (type === REC_ENTRIES) this.replayEntries(buf, start, end);
+      });
+      if (r) repairs.push(r);
+      this.walSegment = seg;
+    }
+    this.openWalSegment(Math.max(this.walSegment + 1, checkpoint + 1));
+    this.openChunkFile(this.chunkFile + (idxFiles.length ? 1 : 0));
+    for (const r of repairs) this.log.warn('log store repaired a damaged file', { repair: r });
+    return repairs;
+  }
+
+  private openWalSegment(i: number): void {
+    if (this.walFd >= 0) fs.closeSync(this.walFd);
+    this.walSegment = i;
+    this.walFd = fs.openSync(path.join(this.walDir, fileName(i)), 'a');
+    this.walSize = fs.fstatSync(this.walFd).size;
+  }
+
+  private openChunkFile(i: number): void {
+    if (this.datFd >= 0) {
+      fs.fsyncSync(this.datFd);
+      fs.closeSync(this.datFd);
+      fs.fsyncSync(this.idxFd);
+      fs.closeSync(this.idxFd);
+    }
+    this.chunkFile = i;
+    this.datFd = fs.openSync(path.join(this.chunkDir, fileName(i, '.dat')), 'a+');
+    this.idxFd = fs.openSync(path.join(this.chunkDir, fileName(i, '.idx')), 'a');
+    this.chunkFileSize = fs.fstatSync(this.datFd).size;
+  }
+
+  private addStream(id: number, labels: Labels): StreamState {
+    const key = labelsKey(labels);
+    const s = new StreamState(id, labels, key);
+    this.streams[id] = s;
+    this.byKey.set(key, s);
+    for (const l of labels) {
+      let byValue = this.postings.get(l.name);
+      if (!byValue) this.postings.set(l.name, (byValue = new Map()));
+      let ids = byValue.get(l.value);
+      if (!ids) byValue.set(l.value, (ids = []));
+      ids.push(id);
+    }
+    return s;
+  }
+
+  private attachChunk(s: StreamState, c: ChunkMeta): void {
+    s.chunks.push(c);
+    if (c.minT < s.minT) s.minT = c.minT;
+    if (c.maxT > s.maxT) s.maxT = c.maxT;
+    this.fileLive.set(c.file, (this.fileLive.get(c.file) ?? 0) + 1);
+  }
+
+  private replayEntries(buf: Buffer, start: number, end: number): void {
+    const r = new ByteReader(buf, start, end);
+    while (r.pos < end) {
+      const id = r.uvarint();
+      const t = buf.readBigInt64LE(r.pos);
+      r.pos += 8;
+      const line = r.str();
+      const nm = r.uvarint();
+      let meta: { name: string; value: string }[] | undefined;
+      if (nm > 0) {
+        meta = [];
+        for (let i = 0; i < nm; i++) meta.push({ name: r.str(), value: r.str() });
+      }
+      const s = this.streams[id];
+      if (s) this.applyEntry(s, t, line, meta);
+    }
+  }
+
+  /** Registers a listener for accepted lines; returns the unsubscribe function. */
+  subscribe(fn: TailListener): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /**
+   * Appends lines. Label sets must be valid and sorted (the ingest layer checks them). Lines too far
+   * behind their stream, or beyond retention, are refused and reported; the rest are durable when
+   * this returns.
+   */
+  push(batch: readonly PushStream[]): PushResult {
+    const rejected: RejectedEntry[] = [];
+    const accepted: { s: StreamState; entries: LogEntry[] }[] = [];
+    const w = this.w;
+    w.reset();
+    w.reserve(FRAME_HEADER);
+    w.length = FRAME_HEADER;
+    const nowNs = BigInt(Math.floor(this.now())) * NS_PER_MS;
+    const windowNs = BigInt(this.o.outOfOrderWindowMs) * NS_PER_MS;
+    const retentionFloor = this.o.retentionMs > 0 ? nowNs - BigInt(this.o.retentionMs) * NS_PER_MS : -1n;
+    let count = 0;
+    let bytes = 0;
+    for (const ps of batch) {
+      if (ps.entries.length === 0) continue;
+      let s = this.byKey.get(labelsKey(ps.labels));
+      if (!s) {
+        if (this.o.maxStreams > 0 && this.byKey.size >= this.o.maxStreams) {
+          for (const e of ps.entries) rejected.push({ labels: ps.labels, t: e.t, reason: `stream limit of ${this.o.maxStreams} streams reached` });
+          continue;
+        }
+        s = this.createStream(ps.labels);
+      }
+      const ok: LogEntry[] = [];
+      let maxT = s.maxT;
+      for (const e of ps.entries) {
+        if (maxT >= 0n && e.t < maxT - windowNs) {
+          rejected.push({ labels: ps.labels, t: e.t, reason: `entry too far behind, oldest acceptable timestamp is ${maxT - windowNs}` });
+          continue;
+        }
+        if (e.t < retentionFloor) {
+          rejected.push({ labels: ps.labels, t: e.t, reason: 'entry older than the retention period' });
+          continue;
+        }
+        if (e.t > maxT) maxT = e.t;
+        ok.push(e);
+        w.uvarint(s.id);
+        w.reserve(8);
+        w.buf.writeBigInt64LE(e.t, w.length);
+        w.length += 8;
+        w.str(e.line);
+        const m = e.meta;
+        w.uvarint(m ? m.length : 0);
+        if (m)
+          for (const l of m) {
+            w.str(l.name);
+            w.str(l.value);
+          }
+        bytes += e.line.length;
+      }
+      count += ok.length;
+      if (ok.length) accepted.push({ s, entries: ok });
+    }
+    if (count > 0) {
+      writeFrameHeader(w.buf, 0, REC_ENTRIES, w.length - FRAME_HEADER);
+      writeAll(this.walFd, w.view());
+      if (this.o.fsync) fs.fsyncSync(this.walFd);
+      this.walSize += w.length;
+    }
+    for (const { s, entries } of accepted) {
+      for (const e of entries) {
+        this.applyEntry(s, e.t, e.line, e.meta);
+        if (s.headBytes >= this.o.chunkTargetBytes) this.seal(s);
+      }
+    }
+    this.counters.linesIn += count;
+    this.counters.bytesIn += bytes;
+    this.counters.rejected += rejected.length;
+    if (this.listeners.size) for (const { s, entries } of accepted) for (const l of this.listeners) l(s, entries);
+    if (this.walSize >= this.o.walSegmentBytes) this.checkpoint();
+    return { accepted: count, acceptedBytes: bytes, rejected };
+  }
+
+  private createStream(labels: Labels): StreamState {
+    const s = this.addStream(this.streams.length, labels);
+    const w = new ByteWriter(256);
+    w.uvarint(s.id);
+    w.uvarint(labels.length);
+    for (const l of labels) {
+      w.str(l.name);
+      w.str(l.value);
+    }
+    writeAll(this.streamsFd, frame(REC_STREAM, w.view()));
+    if (this.o.fsync) fs.fsyncSync(this.streamsFd);
+    return s;
+  }
+
+  private applyEntry(s: StreamState, t: bigint, line: string, meta: Labels | undefined): void {
+    const ts = s.headTs;
+    const n = ts.length;
+    if (n === 0) s.headSince = this.now();
+    if (n === 0 || t >= ts[n - 1]!) {
+      // Loki drops an exact duplicate (same timestamp and line) of the newest line.
+      if (n > 0 && t === ts[n - 1] && s.headLines[n - 1] === line) return;
+      ts.push(t);
+      s.headLines.push(line);
+      s.headMetas.push(meta);
+    } else {
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (ts[mid]! <= t) lo = mid + 1;
+        else hi = mid;
+      }
+      ts.splice(lo, 0, t);
+      s.headLines.splice(lo, 0, line);
+      s.headMetas.splice(lo, 0, meta);
+    }
+    const last = s.chunks.at(-1);
+    if (last && t < last.maxT) s.overlap = true;
+    s.headBytes += line.length + 1;
+    if (t < s.minT) s.minT = t;
+    if (t > s.maxT) s.maxT = t;
+  }
+
+  /** Seals a stream's head into a chunk file record. */
+  private seal(s: StreamState): void {
+    const n = s.headTs.length;
+    if (n === 0) return;
+    const raw = encodeChunk(s.headTs, s.headLines, s.headMetas, this.cw);
+    const bloom = bloomOfLines(s.headLines);
+    const data = compressChunk(raw, this.o.codec, this.o.level);
+    if (this.chunkFileSize > 0 && this.chunkFileSize + data.length > this.o.chunkFileBytes) this.openChunkFile(this.chunkFile + 1);
+    const offset = this.chunkFileSize;
+    writeAll(this.datFd, data);
+    this.chunkFileSize += data.length;
+    const meta: ChunkMeta = { file: this.chunkFile, offset, length: data.length, minT: s.headTs[0]!, maxT: s.headTs[n - 1]!, count: n, rawBytes: raw.length, bloom };
+    const w = new ByteWriter(64 + bloom.bits.length * 4);
+    w.uvarint(s.id);
+    w.uvarint(offset);
+    w.uvarint(data.length);
+    w.reserve(16);
+    w.buf.writeBigInt64LE(meta.minT, w.length);
+    w.buf.writeBigInt64LE(meta.maxT, w.length + 8);
+    w.length += 16;
+    w.uvarint(n);
+    w.uvarint(raw.length);
+    w.uvarint(bloom.k);
+    w.uvarint(bloom.bits.length);
+    for (const x of bloom.bits) w.u32(x);
+    writeAll(this.idxFd, frame(REC_CHUNK, w.view()));
+    // Keep the chunk list sorted by start; an out-of-order head may start before the last chunk.
+    let i = s.chunks.length;
+    while (i > 0 && s.chunks[i - 1]!.minT > meta.minT) i--;
+    s.chunks.splice(i, 0, meta);
+    this.fileLive.set(meta.file, (this.fileLive.get(meta.file) ?? 0) + 1);
+    s.headTs = [];
+    s.headLines = [];
+    s.headMetas = [];
+    s.headBytes = 0;
+    this.counters.chunksSealed++;
+  }
+
+  /**
+   * Seals every head, syncs the chunk files and drops the WAL segments they cover. Called when a
+   * WAL segment fills and on close.
+   */
+  checkpoint(): void {
+    const covered = this.walSegment;
+    for (const s of this.streams) if (s) this.seal(s);
+    fs.fsyncSync(this.datFd);
+    fs.fsyncSync(this.idxFd);
+    const cp = path.join(this.walDir, 'checkpoint');
+    fs.writeFileSync(cp + '.tmp', String(covered));
+    const fd = fs.openSync(cp + '.tmp', 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fs.renameSync(cp + '.tmp', cp);
+    this.openWalSegment(covered + 1);
+    for (const f of fs.readdirSync(this.walDir)) if (/^\d{8}$/.test(f) && Number(f) <= covered) fs.rmSync(path.join(this.walDir, f), { force: true });
+  }
+
+  /** Periodic work: seal heads older than `maxChunkAgeMs`, apply retention. Call every ~10 s. */
+  tick(): void {
+    const now = this.now();
+    for (const s of this.streams) if (s && s.headTs.length && now - s.headSince >= this.o.maxChunkAgeMs) this.seal(s);
+    this.enforceRetention();
+  }
+
+  /** Drops chunks past the retention time, then the oldest chunk files past the size limit. */
+  enforceRetention(): void {
+    const dropFiles = new Set<number>();
+    if (this.o.retentionMs > 0) {
+      const floor = BigInt(Math.floor(this.now() - this.o.retentionMs)) * NS_PER_MS;
+      for (const s of this.streams) {
+        if (!s) continue;
+        const keep = s.chunks.filter((c) => c.maxT >= floor);
+        for (const c of s.chunks) if (c.maxT < floor) this.unref(c, dropFiles);
+        s.chunks.length = 0;
+        s.chunks.push(...keep);
+      }
+    }
+    if (this.o.retentionBytes > 0) {
+      let size = this.diskBytes();
+      const files = [...this.fileLive.keys()].filter((f) => f !== this.chunkFile).sort((a, b) => a - b);
+      for (const f of files) {
+        if (size <= this.o.retentionBytes) break;
+        size -= this.fileSize(f);
+        dropFiles.add(f);
+      }
+      if (dropFiles.size)
+        for (const s of this.streams) {
+          if (!s) continue;
+          const keep = s.chunks.filter((c) => !dropFiles.has(c.file));
+          s.chunks.length = 0;
+          s.chunks.push(...keep);
+        }
+    }
+    for (const f of dropFiles) {
+      if (f === this.chunkFile) continue;
+      this.fileLive.delete(f);
+      for (const [c] of this.cache) if (c.file === f) this.evict(c);
+      fs.rmSync(path.join(this.chunkDir, fileName(f, '.dat')), { force: true });
+      fs.rmSync(path.join(this.chunkDir, fileName(f, '.idx')), { force: true });
+    }
+  }
+
+  private unref(c: ChunkMeta, dropFiles: Set<number>): void {
+    const live = (this.fileLive.get(c.file) ?? 1) - 1;
+    this.fileLive.set(c.file, live);
+    if (live <= 0) dropFiles.add(c.file);
+  }
+
+  private fileSize(f: number): number {
+    let n = 0;
+    for (const ext of ['.dat', '.idx']) {
+      try {
+        n += fs.statSync(path.join(this.chunkDir, fileName(f, ext))).size;
+      } catch {
+        // already gone
+      }
+    }
+    return n;
+  }
+
+  /** Bytes on disk: chunk files, WAL and stream index. */
+  diskBytes(): number {
+    let n = 0;
+    for (const d of [this.chunkDir, this.walDir]) for (const f of fs.readdirSync(d)) n += fs.statSync(path.join(d, f)).size;
+    try {
+      n += fs.statSync(path.join(this.dir, 'streams')).size;
+    } catch {
+      // no streams yet
+    }
+    return n;
+  }
+
+  /** Streams whose labels match all matchers and whose lines may overlap [start, end). */
+  selectStreams(matchers: readonly Matcher[], start?: bigint, end?: bigint): StreamInfo[] {
+    let candidates: Iterable<number> | undefined;
+    let best = Infinity;
+    for (const m of matchers) {
+      if (m.type !== '=' || m.value === '') continue;
+      const ids = this.postings.get(m.name)?.get(m.value) ?? [];
+      if (ids.length < best) {
+        best = ids.length;
+        candidates = ids;
+      }
+    }
+    const out: StreamInfo[] = [];
+    const consider = (s: StreamState | undefined): void => {
+      if (!s) return;
+      if (start !== undefined && s.maxT < start) return;
+      if (end !== undefined && s.minT >= end) return;
+      for (const m of matchers) {
+        let v = '';
+        for (const l of s.labels) if (l.name === m.name) v = l.value;
+        if (!m.matches(v)) return;
+      }
+      out.push(s);
+    };
+    if (candidates) for (const id of candidates) consider(this.streams[id]);
+    else for (const s of this.streams) consider(s);
+    return out;
+  }
+
+  /** Sorted label names over all streams (or those in the time range). */
+  labelNames(start?: bigint, end?: bigint): string[] {
+    if (start === undefined) return [...this.postings.keys()].sort();
+    const names = new Set<string>();
+    for (const s of this.selectStreams([], start, end)) for (const l of s.labels) names.add(l.name);
+    return [...names].sort();
+  }
+
+  /** Sorted values of label `name` over streams matching `matchers` in the range. */
+  labelValues(name: string, matchers: readonly Matcher[] = [], start?: bigint, end?: bigint): string[] {
+    if (!matchers.length && start === undefined) return [...(this.postings.get(name)?.keys() ?? [])].sort();
+    const vals = new Set<string>();
+    for (const s of this.selectStreams(matchers, start, end)) for (const l of s.labels) if (l.name === name) vals.add(l.value);
+    return [...vals].sort();
+  }
+
+  private load(c: ChunkMeta): DecodedChunk {
+    const hit = this.cache.get(c);
+    if (hit) {
+      this.cache.delete(c);
+      this.cache.set(c, hit);
+      return hit;
+    }
+    const buf = Buffer.allocUnsafe(c.length);
+    const fd = c.file === this.chunkFile ? this.datFd : fs.openSync(path.join(this.chunkDir, fileName(c.file, '.dat')), 'r');
+    try {
+      let got = 0;
+      while (got < c.length) {
+        const n = fs.readSync(fd, buf, got, c.length - got, c.offset + got);
+        if (n === 0) throw new Error(`chunk file ${fileName(c.file, '.dat')} is shorter than its index says`);
+        got += n;
+      }
+    } finally {
+      if (fd !== this.datFd) fs.closeSync(fd);
+    }
+    this.counters.chunksRead++;
+    const d = new DecodedChunk(decompressChunk(buf));
+    this.cache.set(c, d);
+    this.cacheBytes += c.rawBytes;
+    while (this.cacheBytes > this.o.chunkCacheBytes && this.cache.size > 1) {
+      const first = this.cache.keys().next().value as ChunkMeta;
+      this.evict(first);
+    }
+    return d;
+  }
+
+  private evict(c: ChunkMeta): void {
+    if (this.cache.delete(c)) this.cacheBytes -= c.rawBytes;
+  }
+
+  /**
+   * The lines of one stream in [start, end) in `direction`, skipping chunks whose bloom filter
+   * rules out `hint.tokens` and lines without `hint.needle`. A pull iterator: stop early freely.
+   */
+  *entries(stream: StreamInfo, start: bigint, end: bigint, direction: Direction = 'forward', hint?: LineFilterHint): Generator<LogEntry> {
+    const s = this.streams[stream.id];
+    if (!s) return;
+    if (s.overlap) {
+      // Rare (late lines older than a sealed chunk): merge by sorting everything in range.
+      const all = [...this.entriesOrdered(s, start, end, 'forward', hint)].sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
+      if (direction === 'backward') all.reverse();
+      yield* all;
+      return;
+    }
+    yield* this.entriesOrdered(s, start, end, direction, hint);
+  }
+
+  private *entriesOrdered(s: StreamState, start: bigint, end: bigint, direction: Direction, hint?: LineFilterHint): Generator<LogEntry> {
+    const hashes = hint?.tokens?.map(tokenHash) ?? [];
+    const needle = hint?.needle ? Buffer.from(hint.needle) : undefined;
+    const chunks = s.chunks.filter((c) => c.maxT >= start && c.minT < end);
+    const fromChunk = function* (this: LogStore, c: ChunkMeta): Generator<LogEntry> {
+      if (hashes.length && !c.bloom.hasAll(hashes)) {
+        this.counters.chunksSkippedByBloom++;
+        return;
+      }
+      const d = this.load(c);
+      const lo = d.lowerBound(start);
+      const hi = d.lowerBound(end);
+      if (direction === 'forward') {
+        if (needle) {
+          // One indexOf over the decompressed lines; only matching lines are decoded.
+          let pos = d.starts[lo] ?? d.blob.length;
+          const stop = hi < d.length ? d.starts[hi]! : d.blob.length;
+          while (pos < stop) {
+            const at = d.blob.indexOf(needle, pos);
+            if (at < 0 || at >= stop) break;
+            const i = d.lineAt(at);
+            yield d.entry(i);
+            pos = d.starts[i]! + d.lens[i]! + 1;
+          }
+        } else for (let i = lo; i < hi; i++) yield d.entry(i);
+      } else {
+        for (let i = hi - 1; i >= lo; i--) {
+          if (needle) {
+            const st = d.starts[i]!;
+            if (d.blob.subarray(st, st + d.lens[i]!).indexOf(needle) < 0) continue;
+          }
+          yield d.entry(i);
+        }
+      }
+    };
+    const needleStr = hint?.needle;
+    const fromHead = function* (): Generator<LogEntry> {
+      const ts = s.headTs;
+      const n = ts.length;
+      if (direction === 'forward') {
+        for (let i = 0; i < n; i++) {
+          const t = ts[i]!;
+          if (t < start || t >= end) continue;
+          if (needleStr && !s.headLines[i]!.includes(needleStr)) continue;
+          const meta = s.headMetas[i];
+          yield meta ? { t, line: s.headLines[i]!, meta } : { t, line: s.headLines[i]! };
+        }
+      } else {
+        for (let i = n - 1; i >= 0; i--) {
+          const t = ts[i]!;
+          if (t < start || t >= end) continue;
+          if (needleStr && !s.headLines[i]!.includes(needleStr)) continue;
+          const meta = s.headMetas[i];
+          yield meta ? { t, line: s.headLines[i]!, meta } : { t, line: s.headLines[i]! };
+        }
+      }
+    };
+    if (direction === 'forward') {
+      for (const c of chunks) yield* fromChunk.call(this, c);
+      yield* fromHead();
+    } else {
+      yield* fromHead();
+      for (let i = chunks.length - 1; i >= 0; i--) yield* fromChunk.call(this, chunks[i]!);
+    }
+  }
+
+  /**
+   * Convenience pull API: up to `limit` lines per the direction across all matching streams,
+   * grouped by stream, each stream's lines in `direction` order.
+   */
+  query(q: { matchers: readonly Matcher[]; start: bigint; end: bigint; direction?: Direction; limit?: number; filter?: LineFilterHint & { test?: (line: string) => boolean } }): { stream: StreamInfo; entries: LogEntry[] }[] {
+    const direction = q.direction ?? 'backward';
+    const limit = q.limit ?? 100;
+    const all: { s: StreamInfo; e: LogEntry }[] = [];
+    for (const s of this.selectStreams(q.matchers, q.start, q.end)) {
+      let n = 0;
+      for (const e of this.entries(s, q.start, q.end, direction, q.filter)) {
+        if (q.filter?.test && !q.filter.test(e.line)) continue;
+        all.push({ s, e });
+        if (++n >= limit) break;
+      }
+    }
+    all.sort((a, b) => (a.e.t < b.e.t ? -1 : a.e.t > b.e.t ? 1 : 0) * (direction === 'forward' ? 1 : -1));
+    const out = new Map<number, { stream: StreamInfo; entries: LogEntry[] }>();
+    for (const { s, e } of all.slice(0, limit)) {
+      let g = out.get(s.id);
+      if (!g) out.set(s.id, (g = { stream: s, entries: [] }));
+      g.entries.push(e);
+    }
+    return [...out.values()];
+  }
+
+  /** Store statistics (for `/index/stats` and self metrics). */
+  stats(matchers?: readonly Matcher[], start?: bigint, end?: bigint): StoreStats {
+    const st: StoreStats = { streams: 0, chunks: 0, entries: 0, bytes: 0, diskBytes: 0 };
+    const streams = matchers ? this.selectStreams(matchers, start, end) : this.streams.filter(Boolean);
+    for (const si of streams) {
+      const s = this.streams[si.id]!;
+      st.streams++;
+      for (const c of s.chunks) {
+        if (start !== undefined && (c.maxT < start || (end !== undefined && c.minT >= end))) continue;
+        st.chunks++;
+        st.entries += c.count;
+        st.bytes += c.rawBytes;
+      }
+      if (s.headTs.length) {
+        st.chunks++;
+        st.entries += s.headTs.length;
+        st.bytes += s.headBytes;
+      }
+    }
+    st.diskBytes = this.diskBytes();
+    return st;
+  }
+
+  /** Seals all heads, syncs and closes the files. Idempotent. */
+  close(): void {
+    if (this.walFd < 0) return;
+    this.checkpoint();
+    for (const fd of [this.walFd, this.datFd, this.idxFd, this.streamsFd]) fs.closeSync(fd);
+    this.walFd = this.datFd = this.idxFd = this.streamsFd = -1;
+    this.listeners.clear();
+  }
+}
