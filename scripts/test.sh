@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-peers.sh
 npm run --silent build
 npx eslint --max-warnings 0 .
+# tsc -b does not type-check the UI, which esbuild bundles; check it here.
+npx tsc -p packages/ui --noEmit
 # Test files are compiled next to their modules; run every one of them.
 mapfile -t files < <(find packages/*/dist examples/*/dist -name '*.test.js' 2>/dev/null | sort)
 node --test --test-concurrency=2 "${files[@]}"

@@ -33,6 +33,7 @@ import { labelsToRecord } from '../model/labels.js';
 import { LogStore } from '../logstore/index.js';
 import { registerLogIngest } from '../ingest/logs/routes.js';
 import { registerLokiApi } from '../api/loki.js';
+import { registerUiRoutes } from '../api/ui.js';
 import { registerAlertmanagerApi } from '../api/alertmanager.js';
 import { ApiError } from '../api/errors.js';
 import { json } from '../api/http.js';
@@ -151,6 +152,7 @@ export class VigilServer {
       }
       return json(null);
     });
+    registerUiRoutes(router);
     router.on('GET', '/metrics', () => ({ kind: 'raw', status: 200, body: selfMetrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }));
     this.http = http.createServer({ keepAliveTimeout: 65_000 }, router.listener);
     // Live tail (/loki/api/v1/tail) is a WebSocket; anything else asking to upgrade is refused.

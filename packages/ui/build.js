@@ -1,0 +1,93 @@
+// Builds the UI into dist/: one hashed JS bundle and one hashed CSS file (esbuild), precompressed
+// .gz twins the server can send as they are, and an index.html that names them. The browser tests
+// are copied to dist/test/ (and the pure modules bundled for them) so the root runner finds them.
+// Fails when the bundle exceeds the size budget, so growth is a decision rather than an accident.
+import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.join(here, 'dist');
+/** Budget for all JS + CSS, minified and gzipped. */
+const BUDGET_GZIP_BYTES = 100 * 1024;
+
+fs.rmSync(dist, { recursive: true, force: true });
+fs.mkdirSync(path.join(dist, 'test'), { recursive: true });
+
+const result = await esbuild.build({
+  // Metafile paths are relative to this directory, whatever the caller's working directory.
+  absWorkingDir: here,
+  entryPoints: [path.join(here, 'src/main.tsx')],
+  bundle: true,
+  minify: true,
+  sourcemap: 'linked',
+  format: 'esm',
+  target: ['es2022', 'chrome110', 'firefox110', 'safari16'],
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  outdir: path.join(dist, 'assets'),
+  entryNames: '[name]-[hash]',
+  assetNames: '[name]-[hash]',
+  loader: { '.svg': 'dataurl' },
+  metafile: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+
+let js = '';
+let css = '';
+let total = 0;
+const rows = [];
+for (const [file, out] of Object.entries(result.metafile.outputs)) {
+  if (file.endsWith('.map')) continue;
+  const abs = path.join(here, file);
+  const raw = fs.readFileSync(abs);
+  const gz = zlib.gzipSync(raw, { level: 9 });
+  fs.writeFileSync(abs + '.gz', gz);
+  total += gz.length;
+  rows.push(`${path.relative(dist, abs)}  ${(out.bytes / 1024).toFixed(1)} KB min, ${(gz.length / 1024).toFixed(1)} KB gzip`);
+  if (file.endsWith('.js')) js = path.relative(dist, abs);
+  if (file.endsWith('.css')) css = path.relative(dist, abs);
+}
+
+// Relative asset URLs would break under deep SPA routes, so index.html names them from /ui/.
+const html = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Vigil</title>
+<link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='6' fill='%232f81f7'/%3E%3C/svg%3E">
+<script>try{var t=localStorage.getItem('vigil.theme');if(t)document.documentElement.dataset.theme=t}catch(e){}</script>
+${css ? `<link rel="stylesheet" href="/ui/${css}">` : ''}
+<script type="module" src="/ui/${js}"></script>
+</head>
+<body>
+<div id="app"><noscript>Vigil's UI needs JavaScript.</noscript></div>
+</body>
+</html>
+`;
+fs.writeFileSync(path.join(dist, 'index.html'), html);
+
+// The pure modules, bundled for Node, so unit tests can import them without a TypeScript step.
+await esbuild.build({
+  entryPoints: [path.join(here, 'src/lib/index.ts')],
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  outfile: path.join(dist, 'test', 'lib.js'),
+  logLevel: 'warning',
+});
+for (const f of fs.readdirSync(path.join(here, 'test'))) {
+  if (f.endsWith('.js')) fs.copyFileSync(path.join(here, 'test', f), path.join(dist, 'test', f));
+}
+
+for (const r of rows) console.log(`  ${r}`);
+console.log(`UI bundle: ${(total / 1024).toFixed(1)} KB min+gzip (budget ${BUDGET_GZIP_BYTES / 1024} KB)`);
+fs.writeFileSync(path.join(dist, 'bundle-size.json'), JSON.stringify({ gzipBytes: total, budgetBytes: BUDGET_GZIP_BYTES }) + '\n');
+if (total > BUDGET_GZIP_BYTES) {
+  console.error(`UI bundle is over budget by ${((total - BUDGET_GZIP_BYTES) / 1024).toFixed(1)} KB`);
+  process.exit(1);
+}

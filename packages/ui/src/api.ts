@@ -1,0 +1,143 @@
+/**
+ * The backend, same origin: Prometheus' API (`/api/v1`), Alertmanager's (`/api/v2`) and Vigil's
+ * extras. Every call returns data or throws {@link ApiFailure} carrying the server's message, which
+ * pages show as they are: the server's words are the most precise hint at what to fix.
+ */
+import type { MatrixSeries } from './lib/series.js';
+
+/** A failed call: HTTP status (0 for a network error) and the server's message. */
+export class ApiFailure extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly errorType = '',
+  ) {
+    super(message);
+  }
+}
+
+interface Envelope {
+  status?: string;
+  data?: unknown;
+  error?: string;
+  errorType?: string;
+  warnings?: string[];
+}
+
+async function request(path: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(path, init);
+  } catch (err) {
+    throw new ApiFailure(0, `cannot reach Vigil (${(err as Error).message}); is the server running?`);
+  }
+}
+
+/** GETs (or POSTs a form to) a Prometheus-envelope endpoint and returns `data`. */
+export async function promGet<T>(path: string, params?: Record<string, string | string[]>, signal?: AbortSignal): Promise<T> {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params ?? {})) for (const x of Array.isArray(v) ? v : [v]) q.append(k, x);
+  const s = q.toString();
+  // Long queries go as a form POST so they never hit URL length limits.
+  const res =
+    s.length > 1500
+      ? await request(path, { method: 'POST', body: q, headers: { 'content-type': 'application/x-www-form-urlencoded' }, ...(signal ? { signal } : {}) })
+      : await request(s ? `${path}?${s}` : path, signal ? { signal } : {});
+  let body: Envelope;
+  try {
+    body = (await res.json()) as Envelope;
+  } catch {
+    throw new ApiFailure(res.status, res.status === 404 ? `${path} is not available on this server` : `${path} answered ${res.status} without JSON`);
+  }
+  if (!res.ok || body.status !== 'success') {
+    if (res.status === 404 && (body.error ?? '').startsWith('no such endpoint')) throw new ApiFailure(404, `${path} is not available on this server`, 'not_found');
+    throw new ApiFailure(res.status, body.error ?? `HTTP ${res.status}`, body.errorType ?? '');
+  }
+  return body.data as T;
+}
+
+/** Calls a plain-JSON endpoint (Alertmanager v2); `body` is sent as JSON. */
+export async function jsonCall<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await request(path, body === undefined ? { method } : { method, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const text = await res.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    /* a plain-text error body is reported as it is below */
+  }
+  if (!res.ok) {
+    const msg = typeof parsed === 'object' && parsed !== null && 'error' in parsed ? String((parsed as { error: unknown }).error) : text || `HTTP ${res.status}`;
+    throw new ApiFailure(res.status, msg);
+  }
+  // Vigil's extras use the Prometheus envelope; Alertmanager's API returns the data bare.
+  if (typeof parsed === 'object' && parsed !== null && (parsed as Envelope).status === 'success' && 'data' in parsed) return (parsed as Envelope).data as T;
+  return parsed as T;
+}
+
+/** An instant-vector sample. */
+export interface VectorSample {
+  readonly metric: Record<string, string>;
+  readonly value: readonly [number, string];
+}
+
+/** A query result. */
+export type QueryResult =
+  | { readonly resultType: 'vector'; readonly result: VectorSample[] }
+  | { readonly resultType: 'matrix'; readonly result: MatrixSeries[] }
+  | { readonly resultType: 'scalar' | 'string'; readonly result: readonly [number, string] };
+
+/** Instant query. */
+export function query(expr: string, time?: number, signal?: AbortSignal): Promise<QueryResult> {
+  return promGet<QueryResult>('/api/v1/query', time === undefined ? { query: expr } : { query: expr, time: String(time / 1000) }, signal);
+}
+
+/** Range query; times in ms, step in ms. */
+export async function queryRange(expr: string, start: number, end: number, step: number, signal?: AbortSignal): Promise<MatrixSeries[]> {
+  const r = await promGet<QueryResult>('/api/v1/query_range', { query: expr, start: String(start / 1000), end: String(end / 1000), step: String(step / 1000) }, signal);
+  return r.resultType === 'matrix' ? r.result : [];
+}
+
+/** Label values, optionally restricted to series matching `match`. */
+export function labelValues(label: string, match?: string): Promise<string[]> {
+  return promGet<string[]>(`/api/v1/label/${encodeURIComponent(label)}/values`, match ? { 'match[]': match } : {});
+}
+
+/** A firing alert as Alertmanager's API v2 returns it. */
+export interface AmAlert {
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly startsAt: string;
+  readonly endsAt: string;
+  readonly updatedAt?: string;
+  readonly generatorURL?: string;
+  readonly fingerprint: string;
+  readonly status: { readonly state: string; readonly silencedBy: string[]; readonly inhibitedBy: string[] };
+  readonly receivers: Array<{ readonly name: string }>;
+}
+
+/** A group of alerts as routed. */
+export interface AmGroup {
+  readonly labels: Record<string, string>;
+  readonly receiver: { readonly name: string };
+  readonly alerts: AmAlert[];
+}
+
+/** A silence. */
+export interface Silence {
+  readonly id: string;
+  readonly matchers: Array<{ name: string; value: string; isRegex: boolean; isEqual?: boolean }>;
+  readonly startsAt: string;
+  readonly endsAt: string;
+  readonly createdBy: string;
+  readonly comment: string;
+  readonly status: { readonly state: string };
+}
+
+/** Active alerts from Alertmanager's API (an empty list if it is not there). */
+export async function activeAlerts(): Promise<AmAlert[]> {
+  try {
+    return await jsonCall<AmAlert[]>('GET', '/api/v2/alerts?active=true&silenced=false&inhibited=false');
+  } catch {
+    return [];
+  }
+}

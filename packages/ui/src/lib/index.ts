@@ -1,0 +1,7 @@
+/** The UI's pure modules, bundled on their own for Node unit tests. */
+export * from './promql.js';
+export * from './time.js';
+export * from './format.js';
+export * from './series.js';
+export * from './dashboard.js';
+export * from './overview.js';

@@ -1,0 +1,148 @@
+/** The overview's model: which rows exist, which signals they show, and how each is judged. */
+
+/** A card's colour. */
+export type Level = 'ok' | 'warning' | 'critical' | 'unknown';
+
+/** A signal of the overview, with its PromQL per row and the thresholds that colour it. */
+export interface Signal {
+  readonly id: 'latency' | 'rps' | 'errors' | 'cpu' | 'memory' | 'eventloop' | 'pool' | 'up';
+  readonly title: string;
+  readonly unit: string;
+  /** The query for all rows at once: `{{by}}` is the grouping label (`service` or `job`). */
+  readonly expr: (by: 'service' | 'job') => string;
+  /** The query for one row, for the click-through to Explore. */
+  readonly detail: (sel: string) => string;
+  readonly warn?: number;
+  readonly crit?: number;
+  /** True when low values are bad (up). */
+  readonly lowIsBad?: boolean;
+  /** Alert names or labels that point at this card. */
+  readonly alertPattern?: RegExp;
+}
+
+const dur = 'http_server_request_duration_seconds';
+// 1m windows: the demo scrapes every 5 s, and a short window makes an incident visible fast.
+const w = '[1m]';
+
+/** The signals, in card order. */
+export const SIGNALS: readonly Signal[] = [
+  {
+    id: 'latency',
+    title: 'Latency p95',
+    unit: 's',
+    expr: (by) => `histogram_quantile(0.95, sum by (${by}, le) (rate(${dur}_bucket${w})))`,
+    detail: (sel) => `histogram_quantile(0.95, sum by (le, route) (rate(${dur}_bucket{${sel}}${w})))`,
+    warn: 0.5,
+    crit: 1,
+    alertPattern: /latency|slow/i,
+  },
+  {
+    id: 'rps',
+    title: 'Requests/s',
+    unit: 'reqps',
+    expr: (by) => `sum by (${by}) (rate(${dur}_count${w}))`,
+    detail: (sel) => `sum by (route, status_code) (rate(${dur}_count{${sel}}${w}))`,
+  },
+  {
+    id: 'errors',
+    title: 'Errors',
+    unit: 'percent',
+    // `or 0 * total`: with no 5xx series at all the ratio is 0 %, not absent.
+    expr: (by) => `100 * (sum by (${by}) (rate(${dur}_count{status_code=~"5.."}${w})) or 0 * sum by (${by}) (rate(${dur}_count${w}))) / sum by (${by}) (rate(${dur}_count${w}))`,
+    detail: (sel) => `100 * (sum by (route) (rate(${dur}_count{${sel},status_code=~"5.."}${w})) or 0 * sum by (route) (rate(${dur}_count{${sel}}${w}))) / sum by (route) (rate(${dur}_count{${sel}}${w}))`,
+    warn: 1,
+    crit: 5,
+    alertPattern: /error|fail|success/i,
+  },
+  {
+    id: 'cpu',
+    title: 'CPU',
+    unit: 'percentunit',
+    expr: (by) => `sum by (${by}) (rate(process_cpu_seconds_total${w}))`,
+    detail: (sel) => `rate(process_cpu_seconds_total{${sel}}${w})`,
+    warn: 0.8,
+    crit: 0.95,
+    alertPattern: /cpu/i,
+  },
+  {
+    id: 'memory',
+    title: 'Memory (RSS)',
+    unit: 'bytes',
+    expr: (by) => `sum by (${by}) (process_resident_memory_bytes)`,
+    detail: (sel) => `process_resident_memory_bytes{${sel}}`,
+    warn: 1.5 * 2 ** 30,
+    crit: 3 * 2 ** 30,
+    alertPattern: /memory|oom/i,
+  },
+  {
+    id: 'eventloop',
+    title: 'Event loop lag p99',
+    unit: 's',
+    expr: (by) => `max by (${by}) (nodejs_eventloop_lag_p99_seconds)`,
+    detail: (sel) => `nodejs_eventloop_lag_p99_seconds{${sel}}`,
+    warn: 0.1,
+    crit: 0.5,
+    alertPattern: /event.?loop|lag/i,
+  },
+  {
+    id: 'pool',
+    title: 'DB pool use',
+    unit: 'percentunit',
+    expr: (by) => `max by (${by}) (database_connections_active / database_connections_max)`,
+    detail: (sel) => `database_connections_active{${sel}} / database_connections_max{${sel}}`,
+    warn: 0.7,
+    crit: 0.9,
+    alertPattern: /pool|connection/i,
+  },
+  {
+    id: 'up',
+    title: 'Targets up',
+    unit: 'percentunit',
+    expr: (by) => `avg by (${by}) (up)`,
+    detail: (sel) => `up{${sel}}`,
+    warn: 1,
+    crit: 0.5,
+    lowIsBad: true,
+    alertPattern: /down|unreachable|^up$/i,
+  },
+];
+
+/** Colours a value by a signal's thresholds. */
+export function levelOf(v: number | undefined, s: Pick<Signal, 'warn' | 'crit' | 'lowIsBad'>): Level {
+  if (v === undefined || Number.isNaN(v)) return 'unknown';
+  if (s.lowIsBad) {
+    if (s.crit !== undefined && v < s.crit) return 'critical';
+    if (s.warn !== undefined && v < s.warn) return 'warning';
+    return 'ok';
+  }
+  if (s.crit !== undefined && v >= s.crit) return 'critical';
+  if (s.warn !== undefined && v >= s.warn) return 'warning';
+  return 'ok';
+}
+
+/** The worse of two levels. */
+export function worst(a: Level, b: Level): Level {
+  const rank: Record<Level, number> = { unknown: 0, ok: 1, warning: 2, critical: 3 };
+  return rank[b] > rank[a] ? b : a;
+}
+
+/** Minimal view of a firing alert. */
+export interface AlertLike {
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** The level an alert gives: severities critical/page/high are critical, the rest warning. */
+export function alertLevel(a: AlertLike): Level {
+  return /^(critical|page|high|error|p1)$/i.test(a.labels['severity'] ?? '') ? 'critical' : 'warning';
+}
+
+/** Whether an alert concerns a row (its `service` or `job` label names the row). */
+export function alertForRow(a: AlertLike, row: string): boolean {
+  return a.labels['service'] === row || (a.labels['service'] === undefined && a.labels['job'] === row);
+}
+
+/** The signal an alert points at, by its name and labels; undefined when it concerns the row as a whole. */
+export function signalOfAlert(a: AlertLike): Signal['id'] | undefined {
+  const text = `${a.labels['alertname'] ?? ''} ${a.labels['pool'] !== undefined ? 'pool' : ''}`;
+  return SIGNALS.find((s) => s.alertPattern?.test(text))?.id;
+}

@@ -1,0 +1,271 @@
+/**
+ * Logs over the Loki API: a LogQL search with a histogram of matching lines, field facets, lines
+ * that expand to their fields and to their context, live tail (polling, so it works through any
+ * proxy), and one click from a `request_id` or `trace_id` to every line of that request.
+ */
+import { useMemo, useState } from 'preact/hooks';
+import { ApiFailure, promGet } from '../api.js';
+import { Chart } from '../components/Chart.js';
+import { QueryEditor } from '../components/QueryEditor.js';
+import { Empty, ErrorBox, Loading } from '../components/States.js';
+import { TimePicker } from '../components/TimePicker.js';
+import { useAsync } from '../hooks.js';
+import { align, type MatrixSeries } from '../lib/series.js';
+import { autoStep, formatDuration, rangeFromParams, rangeToParams, resolveRange } from '../lib/time.js';
+import { href, onLinkClick, setParams, useLocation } from '../router.js';
+
+interface StreamResult {
+  readonly stream: Record<string, string>;
+  readonly values: Array<[string, string, Record<string, string>?]>;
+}
+
+interface Line {
+  readonly ns: string;
+  readonly stream: Record<string, string>;
+  readonly line: string;
+}
+
+interface Facets {
+  readonly lines: number;
+  readonly facets: Array<{ field: string; distinct: number; values: Array<{ value: string; count: number }> }>;
+}
+
+/** Fields that name a request or trace: clicking their value shows the whole request. */
+const ID_FIELDS = ['request_id', 'requestId', 'trace_id', 'traceId', 'reqId'];
+
+/** A line's fields: JSON objects flattened one level, else logfmt pairs. */
+export function lineFields(line: string): Array<[string, string]> {
+  const t = line.trim();
+  if (t.startsWith('{')) {
+    try {
+      const o = JSON.parse(t) as Record<string, unknown>;
+      return Object.entries(o).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]);
+    } catch {
+      /* not JSON after all: try logfmt */
+    }
+  }
+  return [...t.matchAll(/([a-zA-Z_][\w.]*)=("(?:[^"\\]|\\.)*"|\S+)/g)].map((m) => [m[1]!, m[2]!.replace(/^"|"$/g, '')]);
+}
+
+function nsToDate(ns: string): Date {
+  return new Date(Number(BigInt(ns) / 1_000_000n));
+}
+
+function fmtTime(ns: string): string {
+  const d = nsToDate(ns);
+  return `${d.toLocaleTimeString(undefined, { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`;
+}
+
+function selectorOf(stream: Record<string, string>): string {
+  return `{${Object.entries(stream)
+    .map(([k, v]) => `${k}="${v.replace(/["\\]/g, (c) => `\\${c}`)}"`)
+    .join(', ')}}`;
+}
+
+function LineRow({ l, open, onToggle }: { l: Line; open: boolean; onToggle: () => void }): preact.JSX.Element {
+  const fields = useMemo(() => (open ? lineFields(l.line) : []), [open, l.line]);
+  const level = (l.stream['level'] ?? /"level":"?(\w+)/.exec(l.line)?.[1] ?? '').toLowerCase();
+  const ctx = useAsync(
+    async () =>
+      open
+        ? promGet<{ before: Array<[string, string]>; at: Array<[string, string]>; after: Array<[string, string]> }>('/loki/api/v1/context', { stream: selectorOf(l.stream), ts: l.ns, before: '5', after: '5' })
+        : undefined,
+    [open, l.ns],
+  );
+  return (
+    <li class={`logline lvl-${level}${open ? ' open' : ''}`}>
+      <button class="logline-head" aria-expanded={open} onClick={onToggle}>
+        <time>{fmtTime(l.ns)}</time> <span class="chip">{l.stream['service'] ?? l.stream['job'] ?? ''}</span> <span class="mono">{l.line}</span>
+      </button>
+      {open ? (
+        <div class="logline-body">
+          <table class="data fields">
+            <tbody>
+              {[...Object.entries(l.stream).map(([k, v]) => [k, v, 'label'] as const), ...fields.map(([k, v]) => [k, v, 'field'] as const)].map(([k, v, kind]) => (
+                <tr>
+                  <td class="muted">
+                    {k}
+                    {kind === 'label' ? ' (label)' : ''}
+                  </td>
+                  <td class="mono">
+                    {ID_FIELDS.includes(k) ? (
+                      <a href={href(`/logs?${new URLSearchParams({ id: v }).toString()}`)} onClick={onLinkClick} data-request-id={v} title="All lines of this request, across services">
+                        {v}
+                      </a>
+                    ) : (
+                      v
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+          {ctx.data ? (
+            <div class="context">
+              <div class="muted small">Context in {selectorOf(l.stream)}</div>
+              <ol class="mono small">
+                {ctx.data.before.map(([, line]) => (
+                  <li class="muted">{line}</li>
+                ))}
+                {ctx.data.at.map(([, line]) => (
+                  <li>
+                    <strong>{line}</strong>
+                  </li>
+                ))}
+                {ctx.data.after.map(([, line]) => (
+                  <li class="muted">{line}</li>
+                ))}
+              </ol>
+            </div>
+          ) : ctx.error ? (
+            <ErrorBox error={ctx.error} />
+          ) : null}
+        </div>
+      ) : null}
+    </li>
+  );
+}
+
+function RequestView({ id }: { id: string }): preact.JSX.Element {
+  const st = useAsync(() => promGet<{ lines: Array<{ stream: Record<string, string>; ts: string; line: string }> }>('/loki/api/v1/correlate', { id, since: '24h' }), [id]);
+  const [open, setOpen] = useState<string>();
+  return (
+    <div>
+      <div class="page-head">
+        <h1>Request {id}</h1>
+        <a href={href('/logs')} onClick={onLinkClick}>
+          back to search
+        </a>
+      </div>
+      {st.error ? <ErrorBox error={st.error} /> : !st.data ? <Loading what="Finding the request's lines" /> : null}
+      {st.data && st.data.lines.length === 0 ? <Empty title="No lines carry this id in the last 24 hours">Ids are matched as whole values of request_id or trace_id fields.</Empty> : null}
+      <ul class="loglines" data-testid="request-lines">
+        {(st.data?.lines ?? []).map((x) => {
+          const l = { ns: x.ts, stream: x.stream, line: x.line };
+          const key = `${x.ts}${x.line}`;
+          return <LineRow l={l} open={open === key} onToggle={() => setOpen(open === key ? undefined : key)} />;
+        })}
+      </ul>
+    </div>
+  );
+}
+
+/** The logs page. */
+export function Logs(): preact.JSX.Element {
+  const { params } = useLocation();
+  const id = params.get('id');
+  const q = params.get('query') ?? '';
+  const range = rangeFromParams(params);
+  const live = params.get('live') === '1';
+  const [draft, setDraft] = useState(q);
+  const [open, setOpen] = useState<string>();
+  const rangeKey = range.kind === 'relative' ? range.range : `${range.from}-${range.to}`;
+  const available = useAsync(async () => (await fetch('/loki/api/v1/labels')).status !== 404, []);
+  const streams = useAsync(() => promGet<string[]>('/loki/api/v1/label/service/values'), []);
+  const st = useAsync(
+    async (signal) => {
+      if (!q) return undefined;
+      const { start, end } = resolveRange(range, Date.now());
+      const step = autoStep(end - start, 80);
+      const p = { start: `${start}000000`, end: `${end}000000` };
+      const [lines, hist, facets] = await Promise.all([
+        promGet<{ resultType: string; result: StreamResult[] }>('/loki/api/v1/query_range', { query: q, ...p, limit: '200', direction: 'backward' }, signal),
+        promGet<{ resultType: string; result: MatrixSeries[] }>('/loki/api/v1/query_range', { query: `sum(count_over_time(${q} [${formatDuration(step)}]))`, ...p, step: String(step / 1000) }, signal).catch(() => undefined),
+        promGet<Facets>('/loki/api/v1/facets', { query: q, ...p, top: '5', limit: '1000' }, signal).catch(() => undefined),
+      ]);
+      if (lines.resultType !== 'streams') throw new ApiFailure(400, 'this is a metric query: the logs page shows log queries; use Explore for metrics');
+      const flat: Line[] = lines.result.flatMap((s) => s.values.map(([ns, line]) => ({ ns, stream: s.stream, line })));
+      flat.sort((a, b) => (BigInt(b.ns) > BigInt(a.ns) ? 1 : -1));
+      return { lines: flat.slice(0, 200), hist: hist?.resultType === 'matrix' ? hist.result : [], facets };
+    },
+    [q, rangeKey],
+    live ? 2000 : 0,
+  );
+  const aligned = useMemo(() => align(st.data?.hist ?? []), [st.data]);
+  if (id) return <RequestView id={id} />;
+  if (available.data === false) {
+    return (
+      <Empty title="The logs API is not available on this server">
+        This page searches logs through <code>/loki/api/v1/query_range</code>, which this Vigil does not serve yet.
+      </Empty>
+    );
+  }
+  const run = (): void => setParams((p) => p.set('query', draft.trim()), false);
+  const addFilter = (field: string, value: string, isLabel: boolean): void => {
+    const v = value.replace(/["\\]/g, (c) => `\\${c}`);
+    const next = isLabel ? q.replace(/\}/, `, ${field}="${v}"}`) : `${q} | json | ${field}="${v}"`;
+    setDraft(next);
+    setParams((p) => p.set('query', next), false);
+  };
+  const error = st.error instanceof Error ? st.error.message : undefined;
+  return (
+    <div class="logs">
+      <div class="page-head">
+        <h1>Logs</h1>
+      </div>
+      <div class="query-row">
+        <QueryEditor value={draft} onInput={setDraft} onRun={run} error={error} lang="logql" placeholder='A LogQL query, e.g. {service="shop"} |= "error"' />
+        <button class="primary" onClick={run}>
+          Search
+        </button>
+      </div>
+      <div class="toolbar">
+        <TimePicker range={range} onRange={(r) => setParams((p) => rangeToParams(r, p))} />
+        <label>
+          <input type="checkbox" checked={live} onChange={(e) => setParams((p) => (e.currentTarget.checked ? (p.set('live', '1'), rangeToParams({ kind: 'relative', range: '5m' }, p)) : p.delete('live')))} /> Live tail
+        </label>
+        {st.loading ? <span class="muted">loading…</span> : null}
+      </div>
+      {!q ? (
+        <Empty title="Search logs with LogQL">
+          Pick a stream:{' '}
+          {(streams.data ?? []).map((s) => (
+            <button class="link" onClick={() => setParams((p) => p.set('query', `{service="${s}"}`), false)}>
+              {`{service="${s}"}`}
+            </button>
+          ))}
+          {streams.data?.length === 0 ? 'no streams yet: ship logs with the SDK’s loki option, promtail or any Loki client to /loki/api/v1/push.' : null}
+        </Empty>
+      ) : error ? null : !st.data ? (
+        <Loading what="Searching" />
+      ) : (
+        <div class="logs-body">
+          <aside class="facets" aria-label="Fields">
+            {(st.data.facets?.facets ?? [])
+              .filter((f) => f.distinct > 1 && f.distinct < 50 && !['time', 'msg', 'request_id', 'trace_id', 'span_id'].includes(f.field))
+              .map((f) => (
+                <details open={f.distinct <= 6}>
+                  <summary>
+                    {f.field} <span class="muted">({f.distinct})</span>
+                  </summary>
+                  <ul>
+                    {f.values.map((v) => (
+                      <li>
+                        <button class="link" onClick={() => addFilter(f.field, v.value, ['service', 'level', 'environment', 'job'].includes(f.field))}>
+                          {v.value}
+                        </button>{' '}
+                        <span class="muted">{v.count}</span>
+                      </li>
+                    ))}
+                  </ul>
+                </details>
+              ))}
+          </aside>
+          <div class="logs-main">
+            {aligned[0].length > 0 ? <Chart data={aligned} names={['lines']} height={110} /> : null}
+            <div class="muted small" data-testid="log-count">
+              {st.data.lines.length} lines shown{st.data.lines.length === 200 ? ' (the newest 200)' : ''}
+            </div>
+            {st.data.lines.length === 0 ? <Empty title="No lines match in this range">Widen the range, or loosen the filters.</Empty> : null}
+            <ul class="loglines">
+              {st.data.lines.map((l) => {
+                const key = `${l.ns}${l.line}`;
+                return <LineRow l={l} open={open === key} onToggle={() => setOpen(open === key ? undefined : key)} />;
+              })}
+            </ul>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
