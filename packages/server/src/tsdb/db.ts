@@ -166,10 +166,13 @@ export class DB implements Storage {
       const end = all ? h.maxt + 1 : start + this.blockRange;
       const taken = h.truncateBefore(end);
       taken.sort((a, b) => compareLabels(a.series.labels, b.series.labels));
-      const series: BlockSeries[] = taken.map(({ series: s, chunks }) => ({
-        labels: s.labels,
-        chunks: chunks.map((c) => ({ mint: c.mint, maxt: c.maxt, count: chunkSampleCount(c.bytes), bytes: toBlockChunk(c.bytes) })),
-      }));
+      // Re-encoded one series at a time as the block is written, so a flush of the whole head never
+      // holds a second copy of it in memory.
+      const series = (function* (): IterableIterator<BlockSeries> {
+        for (const { series: s, chunks } of taken) {
+          yield { labels: s.labels, chunks: chunks.map((c) => ({ mint: c.mint, maxt: c.maxt, count: chunkSampleCount(c.bytes), bytes: toBlockChunk(c.bytes) })) };
+        }
+      })();
       const meta = writeBlock(this.blocksDir, series, { minTime: start, maxTime: end }, { level: 1 }, this.now());
       this.addBlock(new Block(path.join(this.blocksDir, meta.ulid)));
       this.log.info('head compacted into a block', { block: meta.ulid, minTime: start, maxTime: end, series: meta.stats.numSeries, samples: meta.stats.numSamples });

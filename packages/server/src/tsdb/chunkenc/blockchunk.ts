@@ -10,11 +10,17 @@ import { XorIterator, chunkSampleCount } from './xor.js';
 /** Block chunk encodings. */
 export const BlockChunkEncoding = { xor: 0, decimal: 1 } as const;
 
+// Decoded samples of the chunk being converted; reused, since chunks are converted one at a time.
+let ts = new Float64Array(128);
+let vs = new Float64Array(128);
+
 /** Converts a head (XOR) chunk into the smallest block chunk. */
 export function toBlockChunk(xor: Uint8Array): Uint8Array {
   const n = chunkSampleCount(xor);
-  const ts = new Float64Array(n);
-  const vs = new Float64Array(n);
+  if (ts.length < n) {
+    ts = new Float64Array(n);
+    vs = new Float64Array(n);
+  }
   const it = new XorIterator(xor);
   for (let i = 0; it.next(); i++) {
     ts[i] = it.t();
