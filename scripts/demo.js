@@ -9,8 +9,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const listen = process.env.VIGIL_LISTEN ?? '127.0.0.1:9466';
 const children = [];
 
-function run(name, args) {
-  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+function run(name, args, env = {}) {
+  const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const prefix = (stream, out) => {
     let rest = '';
     stream.on('data', (d) => {
@@ -42,4 +42,5 @@ process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
 run('vigil', ['packages/server/bin/vigil.js', 'start', '--config', 'examples/shop/vigil.yml', '--data', 'data', '--listen', listen]);
-run('shop', ['examples/shop/dist/demo.js', '--vigil', `http://${listen}`, ...process.argv.slice(2)]);
+// The shop ships its logs to Vigil, so alerts can link to the log lines of the failing requests.
+run('shop', ['examples/shop/dist/demo.js', '--vigil', `http://${listen}`, ...process.argv.slice(2)], { SHOP_LOKI_URL: `http://${listen}` });

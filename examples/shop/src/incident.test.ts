@@ -74,6 +74,7 @@ alertmanager_config:
     assert.match(alert.annotations['description']!, /20 of 20 connections/);
     assert.match(alert.annotations['dashboard_url']!, /^http:\/\/.*database_connections_active/);
     assert.match(alert.annotations['runbook_url']!, /runbook#database-pool-exhaustion/);
+    assert.match(decodeURIComponent(alert.annotations['logs_url']!), /\/ui\/logs\?query=\{service="shop"\} \|= "database pool exhausted"/);
     assert.equal((await fetch(`${shop.url}/health`)).status, 200, 'the health check still says healthy');
     const api = (await (await fetch(`http://${vigil.address()}/api/v1/alerts`)).json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } };
     assert.ok(api.data.alerts.some((a) => a.labels['alertname'] === 'DatabasePoolExhausted' && a.state === 'firing'));
