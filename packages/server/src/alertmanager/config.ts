@@ -4,6 +4,7 @@
  * It can be read from its own file or from a mapping inside Vigil's configuration.
  */
 import * as fs from 'node:fs';
+import { readTextFile } from '../util/files.js';
 import { isNode, LineCounter, parseDocument, stringify, type Document } from 'yaml';
 import { parseDuration } from '../promql/parser/index.js';
 import { Matcher } from '../model/matcher.js';
@@ -534,13 +535,7 @@ export function parseAlertmanagerConfig(text: string, file: string): Alertmanage
 
 /** Reads and validates an `alertmanager.yml` file. */
 export function loadAlertmanagerConfig(file: string): AlertmanagerConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new AlertmanagerConfigError(file, 0, '', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return parseAlertmanagerConfig(text, file);
+  return parseAlertmanagerConfig(readTextFile(file, (detail) => new AlertmanagerConfigError(file, 0, '', detail)), file);
 }
 
 /** The smallest valid configuration: one receiver with no integrations. */

@@ -2,7 +2,7 @@
  * The YAML configuration of `vigil start`, validated on load. An error names the file, the line and
  * the field, so a mistake is found without reading the code.
  */
-import * as fs from 'node:fs';
+import { readTextFile } from '../util/files.js';
 import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import * as path from 'node:path';
 import { parseDuration } from '../promql/parser/index.js';
@@ -177,11 +177,5 @@ export function parseConfig(text: string, file: string): VigilConfig {
 
 /** Reads and validates a configuration file. */
 export function loadConfig(file: string): VigilConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, 0, '', `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
-  return parseConfig(text, file);
+  return parseConfig(readTextFile(file, (detail) => new ConfigError(file, 0, '', detail)), file);
 }
