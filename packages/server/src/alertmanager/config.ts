@@ -9,21 +9,13 @@ import { isNode, LineCounter, parseDocument, stringify, type Document } from 'ya
 import { parseDuration } from '../promql/parser/index.js';
 import { Matcher } from '../model/matcher.js';
 import { isValidLabelName } from '../model/labels.js';
+import { ConfigError } from '../config/errors.js';
 import { formatMatchers, parseMatcher } from './types.js';
 import { parseTimeInterval, type TimeInterval } from './timeinterval.js';
 
-/** A configuration mistake, with where it is (same message shape as Vigil's own ConfigError). */
-export class AlertmanagerConfigError extends Error {
-  readonly code = 'bad_config' as const;
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly field: string,
-    detail: string,
-  ) {
-    super(`${file}:${line}: ${field ? `${field}: ` : ''}${detail}`);
-    this.name = 'AlertmanagerConfigError';
-  }
+/** A mistake in the Alertmanager configuration: a {@link ConfigError} that says which loader found it. */
+export class AlertmanagerConfigError extends ConfigError {
+  override readonly name = 'AlertmanagerConfigError';
 }
 
 /** `global:` with Alertmanager's defaults. */

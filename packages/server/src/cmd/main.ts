@@ -76,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
       config.listen = values.listen;
     }
   } catch (err) {
-    process.stderr.write(`vigil: ${err instanceof ConfigError || (err as { code?: string }).code === 'bad_config' ? 'configuration error: ' : ''}${(err as Error).message}\n`);
+    process.stderr.write(`vigil: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
     return 2;
   }
   const level = values['log-level'];

@@ -3,6 +3,7 @@
  * the field, so a mistake is found without reading the code.
  */
 import { readTextFile } from '../util/files.js';
+import { ConfigError } from './errors.js';
 import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import * as path from 'node:path';
 import { parseDuration } from '../promql/parser/index.js';
@@ -57,19 +58,7 @@ export function defaultConfig(): VigilConfig {
   };
 }
 
-/** A configuration mistake, with where it is. */
-export class ConfigError extends Error {
-  readonly code = 'bad_config' as const;
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly field: string,
-    detail: string,
-  ) {
-    super(`${file}:${line}: ${field ? `${field}: ` : ''}${detail}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './errors.js';
 
 const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4, PB: 1024 ** 5 };
 

@@ -1,0 +1,15 @@
+/** The error every configuration loader throws: it says the file, the line and the field. */
+
+/** A configuration mistake, with where it is. */
+export class ConfigError extends Error {
+  readonly code = 'bad_config' as const;
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly field: string,
+    detail: string,
+  ) {
+    super(`${file}:${line}: ${field ? `${field}: ` : ''}${detail}`);
+    this.name = 'ConfigError';
+  }
+}
