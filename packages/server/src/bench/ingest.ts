@@ -18,6 +18,7 @@
  *   --seed N               BENCH_SEED                PRNG seed (1)
  *   --send-timeout S       BENCH_SEND_TIMEOUT        cap on one server's send phase, seconds (240)
  */
+import { positiveInt } from './cli.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -48,13 +49,6 @@ interface BenchOptions {
 
 const USAGE = `usage: npm run bench -- [--series N] [--samples N] [--senders N] [--series-per-request N]
                        [--only vigil,prometheus,vm] [--quick] [--seed N] [--send-timeout S]`;
-
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
 
 /** Flags win over environment variables, which win over the (quick or full) defaults. */
 function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): BenchOptions {

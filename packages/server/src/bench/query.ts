@@ -15,6 +15,7 @@
  *   --quick      BENCH_QUICK=1  smoke run: 1000 series, 5 reps
  *   --seed N     BENCH_SEED     PRNG seed (1)
  */
+import { positiveInt } from './cli.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,13 +66,6 @@ interface Options {
   readonly only: readonly PeerId[];
   readonly seed: number;
   readonly quick: boolean;
-}
-
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
 }
 
 function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options {

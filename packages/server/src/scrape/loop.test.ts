@@ -7,7 +7,8 @@ import { compileRelabel } from '../relabel/relabel.js';
 import type { Appendable } from '../storage/interface.js';
 import { Head } from '../tsdb/head.js';
 import type { ScrapeConfig } from './config.js';
-import { ScrapeLoop, scrapeOffset, type LoopSettings } from './loop.js';
+import { ScrapeLoop, scrapeOffset } from './loop.js';
+import { settingsOf } from './manager.js';
 import { populateTarget, type Target } from './target.js';
 import { fakeClock, scrapeConfig, serve, stored } from './testutil.js';
 import { httpTransport, type ScrapeTransport } from './transport.js';
@@ -38,16 +39,7 @@ function loopFor(host: string, raw: Record<string, unknown>, store: Appendable, 
   const cfg = scrapeConfig({ scrape_interval: '15s', static_configs: [{ targets: [host] }], ...raw });
   const r = populateTarget(cfg.staticConfigs[0]!.labels, cfg.staticConfigs[0]!.targets[0]!, { ...cfg, relabel: compileRelabel(cfg.relabelConfigs) });
   assert.ok('target' in r);
-  const settings: LoopSettings = {
-    honorLabels: cfg.honorLabels,
-    honorTimestamps: cfg.honorTimestamps,
-    sampleLimit: cfg.sampleLimit,
-    labelLimit: cfg.labelLimit,
-    labelNameLengthLimit: cfg.labelNameLengthLimit,
-    labelValueLengthLimit: cfg.labelValueLengthLimit,
-    bodySizeLimit: cfg.bodySizeLimit,
-    metricRelabel: compileRelabel(cfg.metricRelabelConfigs),
-  };
+  const settings = settingsOf(cfg);
   const transport = httpTransport(cfg);
   closers.push(() => transport.close());
   const loop = new ScrapeLoop({ target: r.target as Target, settings, appendable: store, transport, now });

@@ -43,7 +43,8 @@ export interface PoolDroppedTarget extends DroppedTarget {
   readonly scrapePool: string;
 }
 
-function settingsOf(cfg: ScrapeConfig): LoopSettings {
+/** The per-loop settings a scrape config implies. */
+export function settingsOf(cfg: ScrapeConfig): LoopSettings {
   return {
     honorLabels: cfg.honorLabels,
     honorTimestamps: cfg.honorTimestamps,
