@@ -57,9 +57,9 @@ function ruleJson(r: Group['rules'][number], excludeAlerts: boolean): Record<str
   return { ...common, type: 'recording' };
 }
 
-/** Registers the rules and alerts endpoints. */
-export function registerRulesApi(router: Router, source: RulesSource): void {
-  router.on(['GET', 'POST'], '/api/v1/rules', (req) => {
+/** Registers the rules and alerts endpoints, under `prefix` (Loki's ruler serves them under `/prometheus`). */
+export function registerRulesApi(router: Router, source: RulesSource, prefix = ''): void {
+  router.on(['GET', 'POST'], `${prefix}/api/v1/rules`, (req) => {
     const q = req.query;
     const type = q.get('type') ?? '';
     if (type !== '' && type !== 'alert' && type !== 'record') throw new ApiError('bad_data', `invalid query parameter type='${type}'`);
@@ -92,7 +92,7 @@ export function registerRulesApi(router: Router, source: RulesSource): void {
     return json({ groups });
   });
 
-  router.on(['GET', 'POST'], '/api/v1/alerts', () => {
+  router.on(['GET', 'POST'], `${prefix}/api/v1/alerts`, () => {
     const alerts = source.groups().flatMap((g) => g.rules.filter((r): r is AlertingRule => r instanceof AlertingRule).flatMap((r) => r.activeAlerts().map(alertJson)));
     return json({ alerts });
   });

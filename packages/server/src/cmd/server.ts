@@ -26,7 +26,9 @@ import { loadConfig } from '../config/config.js';
 import { parseScrapeConfigs, type ScrapeConfig } from '../scrape/config.js';
 import { ScrapeManager } from '../scrape/manager.js';
 import { AlertRouter, AlertValidationError } from '../alertmanager/router.js';
-import { RuleManager } from '../rules/manager.js';
+import { RuleManager, type RuleManagerOptions } from '../rules/manager.js';
+import type { RuleGroupDef } from '../rules/file.js';
+import { logqlLanguage, logqlQueryFn } from '../logql/rules.js';
 import { registerRulesApi } from '../api/rules.js';
 import { registerRuleMetrics } from '../rules/metrics.js';
 import { labelsToRecord } from '../model/labels.js';
@@ -50,8 +52,10 @@ export class VigilServer {
   readonly scrape: ScrapeManager;
   /** Alert routing and notification (Alertmanager semantics); rules notify it in-process. */
   readonly alerts: AlertRouter;
-  /** Recording and alerting rules. */
+  /** Recording and alerting rules (PromQL). */
   readonly rules: RuleManager;
+  /** Log rules: LogQL metric queries, recorded into the TSDB or alerting like any rule. */
+  readonly logRules: RuleManager;
   /** The log store behind the Loki API. */
   readonly logs: LogStore;
   private logTick: NodeJS.Timeout | undefined;
@@ -112,11 +116,19 @@ export class VigilServer {
     });
     registerAlertmanagerApi(router, this.alerts, opts.version);
     this.alerts.register(selfMetrics);
+    this.logs = new LogStore({
+      dir: path.join(path.resolve(config.storage.path), 'logs'),
+      retentionMs: config.storage.retentionMs,
+      retentionBytes: config.storage.retentionBytes,
+      log: this.log.child({ component: 'logs' }),
+    });
+    const logIngest = registerLogIngest(router, this.logs);
+    const loki = registerLokiApi(router, this.logs);
+    registerLogMetrics(selfMetrics, this.logs, logIngest);
     const engine = this.engine;
     const db = this.db;
-    this.rules = new RuleManager({
-      // Synchronous, so the `query` template function works too.
-      queryFn: (expr, t) => engine.instantQuery(db, expr, t).result,
+    // Both rule managers write into the TSDB and notify the router in-process.
+    const ruleOptions: Omit<RuleManagerOptions, 'queryFn'> = {
       notifyFn: (alerts) => {
         try {
           this.alerts.receive(alerts);
@@ -129,20 +141,19 @@ export class VigilServer {
       evaluationIntervalMs: config.global.evaluationIntervalMs,
       externalLabels: labelsToRecord(config.global.externalLabels),
       externalURL: `http://${config.listen}`,
-      logger: this.log.child({ component: 'rules' }),
       baseDir: config.baseDir,
+    };
+    this.rules = new RuleManager({
+      ...ruleOptions,
+      // Synchronous, so the `query` template function works too.
+      queryFn: (expr, t) => engine.instantQuery(db, expr, t).result,
+      logger: this.log.child({ component: 'rules' }),
     });
-    registerRulesApi(router, this.rules);
-    this.logs = new LogStore({
-      dir: path.join(path.resolve(config.storage.path), 'logs'),
-      retentionMs: config.storage.retentionMs,
-      retentionBytes: config.storage.retentionBytes,
-      log: this.log.child({ component: 'logs' }),
-    });
-    const logIngest = registerLogIngest(router, this.logs);
-    const loki = registerLokiApi(router, this.logs);
-    registerLogMetrics(selfMetrics, this.logs, logIngest);
-    registerRuleMetrics(selfMetrics, this.rules);
+    this.logRules = new RuleManager({ ...ruleOptions, queryFn: logqlQueryFn(loki.engine), language: logqlLanguage, logger: this.log.child({ component: 'log-rules' }) });
+    // /api/v1/rules lists both kinds; Loki's ruler paths list the log rules, as Grafana's Loki data source expects.
+    registerRulesApi(router, { groups: () => [...this.rules.groups(), ...this.logRules.groups()] });
+    registerRulesApi(router, this.logRules, '/prometheus');
+    registerRuleMetrics(selfMetrics, [this.rules, this.logRules]);
     this.scrape.register(selfMetrics);
     router.on(['POST', 'PUT'], '/-/reload', async () => {
       try {
@@ -181,8 +192,9 @@ export class VigilServer {
     });
     this.scrape.applyConfig(this.scrapeConfigs(this.config));
     await this.alerts.start();
-    await this.rules.applyFiles(this.config.ruleFiles);
+    await this.applyRules(this.config);
     this.rules.start();
+    this.logRules.start();
     await this.scrape.start();
     this.ready = true;
     this.log.info('Vigil is listening', { address: `http://${this.address()}`, data: this.db.dir });
@@ -205,17 +217,26 @@ export class VigilServer {
   async reload(): Promise<void> {
     if (!this.configFile) {
       this.scrape.applyConfig(this.scrapeConfigs(this.config));
-      await this.rules.applyFiles(this.config.ruleFiles);
+      await this.applyRules(this.config);
       return;
     }
     const next = loadConfig(this.configFile);
     // Rules first: a bad rule file refuses the whole reload before anything changed.
-    await this.rules.applyFiles(next.ruleFiles);
+    await this.applyRules(next);
     this.scrape.applyConfig(this.scrapeConfigs(next));
     this.alerts.applyConfig(next.alertmanager);
     this.config = { ...next, listen: this.config.listen, storage: this.config.storage };
     this.configYaml = fs.readFileSync(this.configFile, 'utf8');
     this.log.info('configuration reloaded', { file: this.configFile });
+  }
+
+  /** Loads every rule file of `cfg` and applies them only when all are valid (else throws RuleLoadError). */
+  private async applyRules(cfg: VigilConfig): Promise<void> {
+    const defs: [RuleManager, RuleGroupDef[]][] = [
+      [this.rules, this.rules.loadFiles(cfg.ruleFiles)],
+      [this.logRules, this.logRules.loadFiles(cfg.logRuleFiles)],
+    ];
+    for (const [m, d] of defs) await m.applyGroups(d);
   }
 
   /** The bound `host:port`. */
@@ -235,6 +256,7 @@ export class VigilServer {
       clearTimeout(timer);
       await this.scrape.stop();
       await this.rules.stop();
+      await this.logRules.stop();
       await this.alerts.stop();
       await this.receiver.close();
       if (this.logTick) clearInterval(this.logTick);

@@ -36,6 +36,8 @@ export interface VigilConfig {
   alertmanager: AlertmanagerConfig;
   /** `rule_files:` globs, relative to the configuration file, as in prometheus.yml. */
   ruleFiles: string[];
+  /** `log_rule_files:` globs of rule files whose expressions are LogQL metric queries (log alerts, as Loki's ruler runs them). */
+  logRuleFiles: string[];
   /** Directory of the configuration file (where relative paths start); the working directory without one. */
   baseDir: string;
 }
@@ -54,6 +56,7 @@ export function defaultConfig(): VigilConfig {
     selfScrape: true,
     alertmanager: defaultAlertmanagerConfig(),
     ruleFiles: [],
+    logRuleFiles: [],
     baseDir: process.cwd(),
   };
 }
@@ -128,7 +131,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   const c = new Checker(doc, lines, file);
   const cfg = defaultConfig();
   if (doc.contents !== null && !isMap(doc.contents)) c.fail([], 'the configuration must be a mapping');
-  const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape', 'alertmanager_config', 'alertmanager_config_file', 'rule_files']);
+  const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape', 'alertmanager_config', 'alertmanager_config_file', 'rule_files', 'log_rule_files']);
   if (root['listen'] !== undefined) {
     cfg.listen = c.str(['listen'], root['listen']);
     c.parsed(['listen'], cfg.listen, parseListen);
@@ -140,11 +143,14 @@ export function parseConfig(text: string, file: string): VigilConfig {
   const rw = c.keys(['remote_write_receiver'], root['remote_write_receiver'], ['max_body_size']);
   if (rw['max_body_size'] !== undefined) cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);
   cfg.baseDir = path.dirname(path.resolve(file));
-  const ruleFiles = root['rule_files'];
-  if (ruleFiles !== undefined && ruleFiles !== null) {
-    if (!Array.isArray(ruleFiles)) c.fail(['rule_files'], 'expected a list of file names or globs');
-    cfg.ruleFiles = (ruleFiles as unknown[]).map((f, i) => c.str(['rule_files', i], f));
-  }
+  const globList = (key: string): string[] => {
+    const v = root[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) c.fail([key], 'expected a list of file names or globs');
+    return (v as unknown[]).map((f, i) => c.str([key, i], f));
+  };
+  cfg.ruleFiles = globList('rule_files');
+  cfg.logRuleFiles = globList('log_rule_files');
   const selfScrape = root['self_scrape'];
   if (selfScrape !== undefined) cfg.selfScrape = typeof selfScrape === 'boolean' ? selfScrape : c.fail(['self_scrape'], 'expected true or false');
   if (root['alertmanager_config'] !== undefined && root['alertmanager_config_file'] !== undefined) {

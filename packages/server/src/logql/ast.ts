@@ -36,6 +36,8 @@ export interface LogExpr {
   readonly kind: 'log';
   readonly matchers: readonly Matcher[];
   readonly stages: readonly Stage[];
+  /** The query text of the selector and the stages before any `unwrap`: the lines it selects, as a log query. */
+  readonly source?: string;
 }
 
 /** `by (…)` or `without (…)`. */

@@ -2,4 +2,4 @@
 export { parseLogql, parseStreamSelector, LogqlParseError } from './parser.js';
 export { LogqlEngine, LogqlExecError, type LogqlValue, type StreamsValue, type ResultStream, type LogqlStats } from './engine.js';
 export { Pipeline, parseLogfmt } from './pipeline.js';
-export { logqlQueryFn, logAlertLink } from './rules.js';
+export { logqlQueryFn, logAlertLink, logqlLanguage } from './rules.js';

@@ -7,7 +7,7 @@ import { labelsFrom, labelsToRecord } from '../model/labels.js';
 import { LogStore } from '../logstore/store.js';
 import { LogqlEngine } from './engine.js';
 import { parseLogql } from './parser.js';
-import { logqlQueryFn } from './rules.js';
+import { logAlertLink, logqlLanguage, logqlQueryFn } from './rules.js';
 
 const T0 = 1_700_000_000_000n * 1_000_000n;
 const S = 1_000_000_000n;
@@ -80,4 +80,18 @@ test('parse errors look like Loki', () => {
   assert.throws(() => parseLogql('sum_over_time({app="x"}[1m])'), /parse error at line 1, col 1: invalid aggregation sum_over_time without unwrap/);
   assert.throws(() => parseLogql('{app=~".*"}'), /at least one regexp or equality matcher/);
   assert.throws(() => parseLogql('rate({app="x"} [5x])'), /parse error at line 1, col/);
+});
+
+test('log rules: only metric queries, and each alert links to the lines behind it', () => {
+  assert.throws(() => logqlLanguage.canonical('{app="x"} |= "error"'), /a log rule needs a LogQL metric query/);
+  assert.throws(() => logqlLanguage.canonical('up == 0'), /parse error/);
+  assert.equal(logqlLanguage.canonical('  sum(rate({app="x"}[1m])) > 1 '), 'sum(rate({app="x"}[1m])) > 1');
+  const params = (u: string | undefined): Record<string, string> => Object.fromEntries(new URL(u!).searchParams);
+  const at = Date.parse('2026-11-22T03:00:00Z');
+  // The unwrap and what follows it are not part of the lines; the labels narrow them down.
+  const p = params(logAlertLink('http://vigil:9466/', 'max by (path) (max_over_time({app="api"} | json | unwrap latency_ms | __error__="" [5m] offset 1m)) > 0.5 or vector(0)', labelsFrom({ path: '/p "1"' }), at - 60_000, at));
+  assert.deepEqual(p, { query: '{app="api"} | json | path="/p \\"1\\""', from: '2026-11-22T02:53:00.000Z', to: '2026-11-22T02:59:01.000Z' });
+  assert.equal(parseLogql(p['query']!).kind, 'log', 'the link is a valid log query');
+  // In a binary expression the first range aggregation's lines are the ones linked.
+  assert.equal(params(logqlLanguage.generatorURL('http://h', 'sum(rate({a="1"} |~ "x[0-9]" [1m])) / sum(rate({a="2"}[1m]))'))['query'], '{a="1"} |~ "x[0-9]"');
 });

@@ -214,8 +214,10 @@ class Parser {
   }
 
   logExpr(): LogExpr {
+    const start = this.peek().pos;
     const matchers = this.selector();
     const stages: Stage[] = [];
+    let linesEnd: number | undefined;
     for (;;) {
       const t = this.peek();
       if (t.kind !== 'op') break;
@@ -225,9 +227,12 @@ class Parser {
       }
       if (t.text !== '|') break;
       this.next();
-      stages.push(this.stage());
+      const stage = this.stage();
+      if (stage.kind === 'unwrap') linesEnd ??= t.pos;
+      stages.push(stage);
     }
-    return { kind: 'log', matchers, stages };
+    const end = linesEnd ?? (this.peek().kind === 'eof' ? this.input.length : this.peek().pos);
+    return { kind: 'log', matchers, stages, source: this.input.slice(start, end).trim() };
   }
 
   private lineFilter(): Stage {

@@ -5,7 +5,7 @@
  */
 import { type Label, type Labels, labelsKey, labelsToRecord, METRIC_NAME, sortLabels } from '../model/labels.js';
 import { expandAlertTemplate, prometheusFuncs, toQuerySamples, type QuerySample } from '../template/index.js';
-import { resultToVector, type AlertState, type NotifiedAlert, type QueryFn, type RuleHealth, type RuleQueryResult, type RuleSample } from './types.js';
+import { resultToVector, type AlertState, type NotifiedAlert, type QueryFn, type RuleHealth, type RuleLanguage, type RuleQueryResult, type RuleSample } from './types.js';
 
 /** How long a resolved alert is kept (and re-sent) after it resolves. */
 export const RESOLVED_RETENTION_MS = 15 * 60_000;
@@ -28,6 +28,8 @@ export interface Alert {
 export interface AlertingRuleOptions {
   readonly name: string;
   readonly expr: string;
+  /** The expression's language: where alerts link to, and annotations it adds. */
+  readonly language: RuleLanguage;
   readonly holdMs: number;
   readonly keepFiringForMs: number;
   /** Rule labels (group labels already merged in), values may be templates. */
@@ -107,6 +109,8 @@ export class AlertingRule {
       return toQuerySamples(resultToVector(r as RuleQueryResult).map((s) => ({ labels: labelsToRecord(s.metric), value: s.v })));
     };
     const fresh = new Map<string, Alert>();
+    /** The query result's labels of each alert, for the language's annotations. */
+    const resultLabels = new Map<string, Labels>();
     const funcs = prometheusFuncs({ externalURL: this.opts.externalURL, query: templateQuery });
     const name = `__alert_${this.name}`;
     const ruleLabels = Object.entries(this.labels);
@@ -123,6 +127,7 @@ export class AlertingRule {
       const labels = sortLabels([...lb].filter(([, v]) => v !== '').map(([name, value]) => ({ name, value })));
       const h = labelsKey(labels);
       if (fresh.has(h)) throw new Error('vector contains metrics with the same labelset after applying alert labels');
+      resultLabels.set(h, smpl.metric);
       fresh.set(h, { state: 'pending', labels, annotations, value: smpl.v, activeAt: ts, firedAt: 0, resolvedAt: 0, lastSentAt: 0, validUntil: 0, keepFiringSince: 0 });
     }
     for (const [h, a] of fresh) {
@@ -130,9 +135,14 @@ export class AlertingRule {
       if (cur !== undefined && cur.state !== 'inactive') {
         cur.value = a.value;
         cur.annotations = a.annotations;
-        continue;
+      } else this.active.set(h, a);
+    }
+    const extra = this.opts.language.alertAnnotations;
+    if (extra !== undefined) {
+      for (const [h, metric] of resultLabels) {
+        const a = this.active.get(h)!;
+        a.annotations = { ...extra(this.opts.externalURL, this.expr, metric, a.activeAt, evalT), ...a.annotations };
       }
-      this.active.set(h, a);
     }
     const out: RuleSample[] = [];
     let numActive = 0;
@@ -238,6 +248,11 @@ export class AlertingRule {
     this.restored = true;
   }
 
+  /** Where this rule's alerts link to (Alertmanager's generatorURL). */
+  generatorURL(externalURL: string): string {
+    return this.opts.language.generatorURL(externalURL, this.expr);
+  }
+
   /** For logs and errors. */
   toString(): string {
     return `alert: ${this.name} expr: ${this.expr}`;
@@ -245,8 +260,7 @@ export class AlertingRule {
 }
 
 /** Converts alerts to what Alertmanager receives, as Prometheus' `sendAlerts` does. */
-export function toNotified(alerts: readonly Alert[], expr: string, externalURL: string, externalLabels: Readonly<Record<string, string>>): NotifiedAlert[] {
-  const generatorURL = externalURL.replace(/\/$/, '') + '/graph?g0.expr=' + encodeURIComponent(expr).replace(/%20/g, '+') + '&g0.tab=1';
+export function toNotified(alerts: readonly Alert[], generatorURL: string, externalLabels: Readonly<Record<string, string>>): NotifiedAlert[] {
   return alerts.map((a) => {
     const labels = labelsToRecord(a.labels);
     // The notifier adds external labels the alert does not already carry.

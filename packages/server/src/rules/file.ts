@@ -6,8 +6,10 @@
 import * as fs from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Document } from 'yaml';
 import { isValidLabelName, isValidMetricName, labelsFrom, compareLabels, type Labels } from '../model/labels.js';
-import { parseDuration, parseExpr, ParseError, type Expr } from '../promql/parser/index.js';
+import { parseDuration } from '../promql/parser/index.js';
 import { checkAlertTemplate } from '../template/index.js';
+import { promqlLanguage } from './language.js';
+import type { RuleLanguage } from './types.js';
 
 /** One validated rule. */
 export interface RuleDef {
@@ -15,7 +17,8 @@ export interface RuleDef {
   /** The `record` or `alert` name. */
   readonly name: string;
   readonly expr: string;
-  readonly parsed: Expr;
+  /** The expression in its language's canonical form: what runs and what the API shows. */
+  readonly query: string;
   /** `for`, ms (alerting only). */
   readonly forMs: number;
   /** `keep_firing_for`, ms (alerting only). */
@@ -64,6 +67,7 @@ class FileParser {
   constructor(
     private readonly file: string,
     private readonly lines: LineCounter,
+    private readonly language: RuleLanguage,
   ) {}
 
   pos(node: unknown): { line: number; col: number } {
@@ -180,14 +184,13 @@ class FileParser {
     if (record === '' || alert === '') this.err(at, `${where}one of 'record' or 'alert' must be set`);
     const exprNode = get('expr');
     const expr = this.str(exprNode) ?? '';
-    let parsed: Expr | undefined;
+    let query: string | undefined;
     if (expr === '') this.err(exprNode ?? node, `${where}field 'expr' must be set in rule`);
     else {
       try {
-        parsed = parseExpr(expr);
+        query = this.language.canonical(expr);
       } catch (e) {
-        if (!(e instanceof ParseError)) throw e;
-        this.err(exprNode, `${where}could not parse expression: ${e.message}`);
+        this.err(exprNode, `${where}could not parse expression: ${(e as Error).message}`);
       }
     }
     const labels = this.stringMap(get('labels'), `${where}labels`);
@@ -223,8 +226,8 @@ class FileParser {
         }
       }
     }
-    if (this.errors.length > before || parsed === undefined) return undefined;
-    return { kind: record !== undefined ? 'recording' : 'alerting', name, expr, parsed, forMs, keepFiringForMs, labels, annotations, line: this.pos(node).line };
+    if (this.errors.length > before || query === undefined) return undefined;
+    return { kind: record !== undefined ? 'recording' : 'alerting', name, expr, query, forMs, keepFiringForMs, labels, annotations, line: this.pos(node).line };
   }
 }
 
@@ -235,11 +238,14 @@ export interface ParsedRuleFile {
   readonly errors: RuleFileError[];
 }
 
-/** Parses and validates rule file text; `file` names it in errors. Never throws for bad input. */
-export function parseRuleFile(text: string, file: string): ParsedRuleFile {
+/**
+ * Parses and validates rule file text whose expressions are in `language` (PromQL unless told);
+ * `file` names it in errors. Never throws for bad input.
+ */
+export function parseRuleFile(text: string, file: string, language: RuleLanguage = promqlLanguage): ParsedRuleFile {
   const lines = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const p = new FileParser(file, lines);
+  const p = new FileParser(file, lines, language);
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = lines.linePos(e.pos[0]);
@@ -271,7 +277,7 @@ export function parseRuleFile(text: string, file: string): ParsedRuleFile {
 }
 
 /** Reads and parses a rule file; a read failure is reported as an error of the file. */
-export function loadRuleFile(file: string): ParsedRuleFile {
+export function loadRuleFile(file: string, language: RuleLanguage = promqlLanguage): ParsedRuleFile {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -279,7 +285,7 @@ export function loadRuleFile(file: string): ParsedRuleFile {
     const e = err as NodeJS.ErrnoException;
     return { file, groups: [], errors: [new RuleFileError(file, 0, 0, `open ${file}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}`)] };
   }
-  return parseRuleFile(text, file);
+  return parseRuleFile(text, file, language);
 }
 
 /** A rule that appears more than once (same name and labels), for the lint warning. */

@@ -151,7 +151,7 @@ export class Group {
           const due = rule.alertsToSend(ts, this.ctx.resendDelayMs, this.intervalMs);
           if (due.length > 0) {
             try {
-              await notifyFn(toNotified(due, rule.expr, this.ctx.externalURL, this.ctx.externalLabels));
+              await notifyFn(toNotified(due, rule.generatorURL(this.ctx.externalURL), this.ctx.externalLabels));
             } catch (err) {
               logger.warn('sending alerts failed', { group: this.name, rule: rule.name, err: (err as Error).message });
             }

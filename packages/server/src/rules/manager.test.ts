@@ -161,7 +161,7 @@ test('self-metrics are registered per group', async () => {
   const m = manager(new Head(), sched);
   await m.applyGroups(parseRuleFile('groups:\n  - name: g\n    rules:\n      - record: r\n        expr: "1"\n', 'f.yml').groups);
   const reg = new SelfRegistry();
-  registerRuleMetrics(reg, m);
+  registerRuleMetrics(reg, [m]);
   m.start();
   await sched.advanceTo(T0 + 3 * M);
   const text = reg.render();

@@ -3,19 +3,22 @@
  * loop per group, and on reload replaces changed groups while carrying over the alert state of
  * rules that stay (matched by name and labels), leaving unchanged groups running untouched.
  */
-import { formatExpr } from '../promql/parser/index.js';
 import type { Appendable } from '../storage/interface.js';
 import { nopLogger, type Logger } from '../util/log.js';
 import { AlertingRule } from './alerting.js';
 import { loadRuleFile, type RuleGroupDef, type RuleFileError } from './file.js';
 import { globFiles } from './glob.js';
 import { Group, type GroupContext, type Rule } from './group.js';
+import { promqlLanguage } from './language.js';
 import { RecordingRule } from './recording.js';
-import { realScheduler, type NotifyFn, type QueryFn, type Scheduler } from './types.js';
+import { realScheduler, type NotifyFn, type QueryFn, type RuleLanguage, type Scheduler } from './types.js';
 
 /** Options of the rule manager. */
 export interface RuleManagerOptions {
+  /** Evaluates expressions in `language`. */
   readonly queryFn: QueryFn;
+  /** The language of the rule files' expressions; default PromQL. */
+  readonly language?: RuleLanguage;
   readonly notifyFn: NotifyFn;
   /** Where recording rules and ALERTS series are written. */
   readonly appendable: Appendable;
@@ -48,14 +51,14 @@ export class RuleLoadError extends Error {
 }
 
 /** Builds rules from a validated group; group labels are overridden by rule labels. */
-export function buildRules(g: RuleGroupDef, opts: { externalLabels: Readonly<Record<string, string>>; externalURL: string; restored: boolean; logger: Logger }): Rule[] {
+export function buildRules(g: RuleGroupDef, opts: { externalLabels: Readonly<Record<string, string>>; externalURL: string; restored: boolean; logger: Logger; language?: RuleLanguage }): Rule[] {
   return g.rules.map((r) => {
     const labels = { ...g.labels, ...r.labels };
-    const expr = formatExpr(r.parsed);
-    if (r.kind === 'recording') return new RecordingRule(r.name, expr, labels);
+    if (r.kind === 'recording') return new RecordingRule(r.name, r.query, labels);
     return new AlertingRule({
       name: r.name,
-      expr,
+      expr: r.query,
+      language: opts.language ?? promqlLanguage,
       holdMs: r.forMs,
       keepFiringForMs: r.keepFiringForMs,
       labels,
@@ -77,8 +80,10 @@ export class RuleManager {
   private restored = false;
   private started = false;
   private readonly baseDir: string;
+  readonly language: RuleLanguage;
 
   constructor(opts: RuleManagerOptions) {
+    this.language = opts.language ?? promqlLanguage;
     this.evalIntervalMs = opts.evaluationIntervalMs ?? 60_000;
     this.queryOffsetMs = opts.queryOffsetMs ?? 0;
     this.baseDir = opts.baseDir ?? '.';
@@ -118,7 +123,7 @@ export class RuleManager {
             intervalMs: g.intervalMs ?? this.evalIntervalMs,
             queryOffsetMs: g.queryOffsetMs ?? this.queryOffsetMs,
             limit: g.limit,
-            rules: buildRules(g, { externalLabels: this.ctx.externalLabels, externalURL: this.ctx.externalURL, restored: this.restored, logger: this.ctx.logger }),
+            rules: buildRules(g, { externalLabels: this.ctx.externalLabels, externalURL: this.ctx.externalURL, restored: this.restored, logger: this.ctx.logger, language: this.language }),
             shouldRestore,
           },
           this.ctx,
@@ -133,16 +138,24 @@ export class RuleManager {
    * is invalid.
    */
   async applyFiles(globs: readonly string[]): Promise<void> {
+    await this.applyGroups(this.loadFiles(globs));
+  }
+
+  /**
+   * Reads and validates the files matching `globs` without applying them, so a caller running
+   * several managers can refuse a reload before any of them changed. Throws {@link RuleLoadError}.
+   */
+  loadFiles(globs: readonly string[]): RuleGroupDef[] {
     const files = [...new Set(globs.flatMap((g) => globFiles(g, this.baseDir)))];
     const defs: RuleGroupDef[] = [];
     const errors: RuleFileError[] = [];
     for (const f of files) {
-      const parsed = loadRuleFile(f);
+      const parsed = loadRuleFile(f, this.language);
       errors.push(...parsed.errors);
       defs.push(...parsed.groups);
     }
     if (errors.length > 0) throw new RuleLoadError(errors);
-    await this.applyGroups(defs);
+    return defs;
   }
 
   /** Like {@link applyFiles} for already-parsed groups (tests, generated rules). */

@@ -2,10 +2,10 @@
 import type { SelfRegistry, SelfSample } from '../selfmon/registry.js';
 import type { RuleManager } from './manager.js';
 
-/** Registers `prometheus_rule_group_*` and `prometheus_rule_evaluation_failures_total` for `m`. */
-export function registerRuleMetrics(reg: SelfRegistry, m: RuleManager): void {
+/** Registers `prometheus_rule_group_*` and `prometheus_rule_evaluation_failures_total` for the groups of `managers`. */
+export function registerRuleMetrics(reg: SelfRegistry, managers: readonly RuleManager[]): void {
   const per = (f: (g: ReturnType<RuleManager['groups']>[number]) => number) => (): SelfSample[] =>
-    m.groups().map((g) => ({ labels: { rule_group: g.key }, value: f(g) }));
+    managers.flatMap((m) => m.groups()).map((g) => ({ labels: { rule_group: g.key }, value: f(g) }));
   reg.register('prometheus_rule_group_last_duration_seconds', 'gauge', 'The duration of the last rule group evaluation.', per((g) => g.evaluationMs / 1000));
   reg.register('prometheus_rule_group_last_evaluation_timestamp_seconds', 'gauge', 'The timestamp of the last rule group evaluation in seconds.', per((g) => g.lastEvaluation / 1000));
   reg.register('prometheus_rule_group_interval_seconds', 'gauge', 'The interval of a rule group.', per((g) => g.intervalMs / 1000));

@@ -18,6 +18,24 @@ export type RuleQueryResult =
  */
 export type QueryFn = (expr: string, tMs: number) => RuleQueryResult | Promise<RuleQueryResult>;
 
+/**
+ * The expression language of a rule file: PromQL for Prometheus rule files, LogQL for log rules
+ * (as Loki's ruler runs them). The rule engine itself never looks inside an expression.
+ */
+export interface RuleLanguage {
+  /** Names the language in errors and the API. */
+  readonly name: string;
+  /** The canonical text of a valid rule expression (what runs and is shown); throws an Error saying what is wrong otherwise. */
+  canonical(expr: string): string;
+  /** Where an alert's generatorURL points: the expression in the UI. */
+  generatorURL(externalURL: string, expr: string): string;
+  /**
+   * Annotations the language adds to each alert (the rule's own annotations win), such as a link
+   * to the log lines behind a log alert. `activeAt` and `t` are ms; `labels` are the query result's.
+   */
+  alertAnnotations?(externalURL: string, expr: string, labels: Labels, activeAt: number, t: number): Record<string, string>;
+}
+
 /** An alert as Prometheus sends it to Alertmanager (`POST /api/v2/alerts`). */
 export interface NotifiedAlert {
   readonly labels: Record<string, string>;
