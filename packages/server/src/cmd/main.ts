@@ -12,6 +12,7 @@ Vigil collects metrics and logs, answers PromQL, evaluates alert rules and route
 Commands:
   start                         Run the server.
   check rules FILE...           Check Prometheus rule files (syntax, PromQL, templates, duplicates).
+  check rules --logql FILE...   Check log rule files (log_rule_files: LogQL metric queries).
   test rules [--run RE] FILE... Run rule unit tests in promtool's format.
 
 Options for start:

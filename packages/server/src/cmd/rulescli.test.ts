@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { captureOutput, ownTestdata, promtoolTestdata } from '../rules/testutil.js';
+import { captureOutput, ownTestdata, promtoolTestdata, repoRoot } from '../rules/testutil.js';
 import { checkRules, rulesCommand, testRules } from './rulescli.js';
 
 test('rulesCommand parses check/test rules and --run', async () => {
@@ -25,4 +25,14 @@ test('own rule tests pass; several files fail if one fails', async () => {
   assert.equal(await testRules([join(ownTestdata(), 'nope.yml')], {}, captureOutput()), 1);
   assert.equal(await testRules([], { run: ['('] }, captureOutput()), 1);
   assert.equal(await checkRules([], captureOutput()), 0);
+});
+
+test('check rules --logql checks log rule files: the demo shop passes, a PromQL file fails with file and line', async () => {
+  const shopLogRules = join(repoRoot(), 'examples', 'shop', 'rules', 'shop.logrules.yml');
+  const ok = captureOutput();
+  assert.equal(await rulesCommand(['check', 'rules', '--logql', shopLogRules], ok), 0);
+  assert.match(ok.stdout, /SUCCESS: 2 rules found/);
+  const bad = captureOutput();
+  assert.equal(await rulesCommand(['check', 'rules', '--logql', join(repoRoot(), 'examples', 'shop', 'rules', 'shop.rules.yml')], bad), 1);
+  assert.match(bad.stderr, /shop\.rules\.yml: 7:15: group "shop", rule 1, "HighErrorRate": could not parse expression: parse error at line 1/);
 });

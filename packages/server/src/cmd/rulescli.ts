@@ -3,7 +3,10 @@
  * and `test rules`, with the same output shape and exit codes (0 ok, 1 errors or failed tests).
  * Lint findings (duplicate rules) are reported but, as in promtool, do not fail the check.
  */
+import { logqlLanguage } from '../logql/rules.js';
 import { findDuplicateRules, loadRuleFile } from '../rules/file.js';
+import { promqlLanguage } from '../rules/language.js';
+import type { RuleLanguage } from '../rules/types.js';
 import { processOutput, runTestFile, type CliOutput } from '../rules/unittest.js';
 
 export { processOutput, type CliOutput } from '../rules/unittest.js';
@@ -13,12 +16,12 @@ export const EXIT_OK = 0;
 /** Errors in files or failed tests. */
 export const EXIT_FAILURE = 1;
 
-/** Checks rule files like `promtool check rules`; resolves to the exit code. */
-export async function checkRules(files: readonly string[], out: CliOutput = processOutput): Promise<number> {
+/** Checks rule files like `promtool check rules` (log rule files with `language` LogQL); resolves to the exit code. */
+export async function checkRules(files: readonly string[], out: CliOutput = processOutput, language: RuleLanguage = promqlLanguage): Promise<number> {
   let failed = false;
   for (const f of files) {
     out.out(`Checking ${f}\n`);
-    const parsed = loadRuleFile(f);
+    const parsed = loadRuleFile(f, language);
     if (parsed.errors.length > 0) {
       out.err('  FAILED:\n');
       for (const e of parsed.errors) out.err(e.message + '\n');
@@ -75,6 +78,7 @@ export async function rulesCommand(argv: readonly string[], out: CliOutput = pro
   if ((verb !== 'check' && verb !== 'test') || noun !== 'rules') return undefined;
   const files: string[] = [];
   const run: string[] = [];
+  let language = promqlLanguage;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
     if (verb === 'test' && a === '--run') {
@@ -85,11 +89,12 @@ export async function rulesCommand(argv: readonly string[], out: CliOutput = pro
       }
       run.push(v);
     } else if (verb === 'test' && a.startsWith('--run=')) run.push(a.slice(6));
+    else if (verb === 'check' && a === '--logql') language = logqlLanguage;
     else files.push(a);
   }
   if (files.length === 0) {
     out.err(`vigil: ${verb} rules needs at least one file\n`);
     return 2;
   }
-  return verb === 'check' ? checkRules(files, out) : testRules(files, { run }, out);
+  return verb === 'check' ? checkRules(files, out, language) : testRules(files, { run }, out);
 }
