@@ -170,8 +170,31 @@ export class LogqlEngine {
     const byKey = new Map<string, { labels: Labels; ts: number[]; vs: number[]; sorted: boolean }>();
     const unwrap = p.unwrapAt >= 0;
     const byBytes = e.fn === 'bytes_over_time' || e.fn === 'bytes_rate';
+    const needles = countOnlyNeedles(e);
     for (const s of this.store.selectStreams(e.log.matchers, start, end)) {
       const streamKey = labelsKey(s.labels);
+      if (needles) {
+        // Only line filters and a function of the line count: the store counts in its columns.
+        const { times, bytes } = this.store.matchTimes(s, start, end, needles, hint.tokens);
+        if (stats) {
+          stats.linesScanned += times.length;
+          stats.bytesScanned += bytes;
+        }
+        if (!times.length) continue;
+        const labels = e.grouping ? groupLabels(s.labels, e.grouping) : s.labels;
+        const key = labels === s.labels ? streamKey : labelsKey(labels);
+        let ser = byKey.get(key);
+        if (!ser) {
+          if (byKey.size >= this.maxSeries) throw new LogqlExecError(`maximum of series (${this.maxSeries}) reached for a single query`);
+          byKey.set(key, (ser = { labels, ts: [], vs: [], sorted: true }));
+        }
+        for (const t of times) {
+          if (ser.ts.length && t < ser.ts[ser.ts.length - 1]!) ser.sorted = false;
+          ser.ts.push(t);
+          ser.vs.push(1);
+        }
+        continue;
+      }
       for (const ent of this.store.entries(s, start, end, 'forward', hint)) {
         if (stats) {
           stats.linesScanned++;
@@ -230,6 +253,20 @@ export class LogqlEngine {
     }
     return out;
   }
+}
+
+/**
+ * The needles of a range aggregation whose value is a function of the line count alone over a
+ * pipeline of `|= "text"` filters only, or undefined when the lines themselves are needed.
+ */
+function countOnlyNeedles(e: Extract<MetricExpr, { kind: 'range' }>): string[] | undefined {
+  if (e.fn !== 'count_over_time' && e.fn !== 'rate' && e.fn !== 'absent_over_time') return undefined;
+  const needles: string[] = [];
+  for (const st of e.log.stages) {
+    if (st.kind !== 'lineFilter' || st.op !== '|=' || st.values.length !== 1) return undefined;
+    needles.push(st.values[0]!);
+  }
+  return needles;
 }
 
 function rangeFn(fn: string, vs: number[], ts: number[], lo: number, hi: number, rangeSec: number, param: number | undefined): number {

@@ -8,17 +8,13 @@
  * and is compressed whole. Lines are contiguous at the end so a substring filter runs as one
  * `Buffer.indexOf` over the decompressed bytes, decoding only the lines that match.
  */
-import * as zlib from 'node:zlib';
 import type { Labels } from '../model/labels.js';
 import { ByteReader, ByteWriter } from '../util/bytes.js';
+import { compressBody, decompressBody, CODEC_ID, type Codec } from './codec.js';
+import { COLUMNAR_FLAG, ColumnarChunk, type ChunkView } from './columnar.js';
 import type { LogEntry } from './types.js';
 
-/** Compression codecs for sealed chunks. */
-export const CODECS = ['deflate', 'brotli', 'none'] as const;
-/** One of {@link CODECS}. */
-export type Codec = (typeof CODECS)[number];
-
-const CODEC_ID: Record<Codec, number> = { none: 0, deflate: 1, brotli: 2 };
+export { CODECS, type Codec } from './codec.js';
 
 /** Encodes sorted entries into the raw (uncompressed) chunk layout. */
 export function encodeChunk(ts: readonly bigint[], lines: readonly string[], metas: readonly (Labels | undefined)[], w = new ByteWriter(1 << 16)): Buffer {
@@ -54,20 +50,7 @@ export function encodeChunk(ts: readonly bigint[], lines: readonly string[], met
 
 /** Compresses raw chunk bytes; the first byte names the codec. */
 export function compressChunk(raw: Buffer, codec: Codec, level: number): Buffer {
-  let body: Buffer;
-  switch (codec) {
-    case 'none':
-      body = raw;
-      break;
-    case 'deflate':
-      body = zlib.deflateRawSync(raw, { level });
-      break;
-    case 'brotli':
-      body = zlib.brotliCompressSync(raw, {
-        params: { [zlib.constants.BROTLI_PARAM_QUALITY]: level, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: raw.length, [zlib.constants.BROTLI_PARAM_MODE]: zlib.constants.BROTLI_MODE_TEXT },
-      });
-      break;
-  }
+  const body = compressBody(raw, codec, level);
   const out = Buffer.allocUnsafe(body.length + 1);
   out[0] = CODEC_ID[codec];
   body.copy(out, 1);
@@ -76,21 +59,16 @@ export function compressChunk(raw: Buffer, codec: Codec, level: number): Buffer 
 
 /** Reverses {@link compressChunk}. */
 export function decompressChunk(data: Buffer): Buffer {
-  const body = data.subarray(1);
-  switch (data[0]) {
-    case 0:
-      return body;
-    case 1:
-      return zlib.inflateRawSync(body);
-    case 2:
-      return zlib.brotliDecompressSync(body);
-    default:
-      throw new Error(`unknown chunk codec ${data[0]}`);
-  }
+  return decompressBody(data.subarray(1), data[0]!);
+}
+
+/** Opens a sealed chunk of either layout (row layout from older versions, or columnar). */
+export function openChunk(data: Buffer): ChunkView {
+  return (data[0]! & COLUMNAR_FLAG) !== 0 ? new ColumnarChunk(data) : new DecodedChunk(decompressChunk(data));
 }
 
 /** A decoded chunk: timestamps and line offsets, lines decoded on demand. */
-export class DecodedChunk {
+export class DecodedChunk implements ChunkView {
   readonly ts: BigInt64Array;
   /** Line i is blob[starts[i], starts[i] + lens[i]). */
   readonly starts: Int32Array;
@@ -143,6 +121,27 @@ export class DecodedChunk {
   entry(i: number): LogEntry {
     const meta = this.metas.get(i);
     return meta ? { t: this.ts[i]!, line: this.line(i), meta } : { t: this.ts[i]!, line: this.line(i) };
+  }
+
+  t(i: number): bigint {
+    return this.ts[i]!;
+  }
+
+  timeMs(i: number): number {
+    return Number(this.ts[i]! / 1000n) / 1000;
+  }
+
+  lineBytes(i: number): number {
+    return this.lens[i]!;
+  }
+
+  match(needles: readonly Buffer[], lo: number, hi: number): Int32Array {
+    const out: number[] = [];
+    for (let i = lo; i < hi; i++) {
+      const line = this.blob.subarray(this.starts[i]!, this.starts[i]! + this.lens[i]!);
+      if (needles.every((n) => line.indexOf(n) >= 0)) out.push(i);
+    }
+    return Int32Array.from(out);
   }
 
   /** Index of the line containing blob offset `off` (binary search). */

@@ -15,8 +15,10 @@ import { labelsKey, type Labels } from '../model/labels.js';
 import type { Matcher } from '../model/matcher.js';
 import { ByteReader, ByteWriter } from '../util/bytes.js';
 import { nopLogger, type Logger } from '../util/log.js';
-import { Bloom, bloomOfLines, tokenHash } from './bloom.js';
-import { compressChunk, decompressChunk, DecodedChunk, encodeChunk, type Codec } from './chunk.js';
+import { Bloom, tokenHash } from './bloom.js';
+import { openChunk } from './chunk.js';
+import type { Codec } from './codec.js';
+import { ColumnarEncoder, type ChunkView } from './columnar.js';
 import { FRAME_HEADER, frame, readFramesRepair, writeAll, writeFrameHeader } from './framing.js';
 import type { Direction, LineFilterHint, LogEntry, PushResult, PushStream, RejectedEntry, StoreStats, StreamInfo } from './types.js';
 
@@ -103,7 +105,7 @@ export class LogStore {
   private readonly byKey = new Map<string, StreamState>();
   private readonly postings = new Map<string, Map<string, number[]>>();
   private readonly listeners = new Set<TailListener>();
-  private readonly cache = new Map<ChunkMeta, DecodedChunk>();
+  private readonly cache = new Map<ChunkMeta, ChunkView>();
   private cacheBytes = 0;
   private readonly fileLive = new Map<number, number>();
   private streamsFd = -1;
@@ -115,7 +117,7 @@ export class LogStore {
   private chunkFile = 0;
   private chunkFileSize = 0;
   private readonly w = new ByteWriter(1 << 20);
-  private readonly cw = new ByteWriter(1 << 20);
+  private readonly enc = new ColumnarEncoder();
   /** Counters for self-monitoring. */
   readonly counters = { linesIn: 0, bytesIn: 0, rejected: 0, chunksSealed: 0, chunksSkippedByBloom: 0, chunksRead: 0 };
 
@@ -402,14 +404,12 @@ export class LogStore {
   private seal(s: StreamState): void {
     const n = s.headTs.length;
     if (n === 0) return;
-    const raw = encodeChunk(s.headTs, s.headLines, s.headMetas, this.cw);
-    const bloom = bloomOfLines(s.headLines);
-    const data = compressChunk(raw, this.o.codec, this.o.level);
+    const { data, rawBytes, bloom } = this.enc.encode(s.headTs, s.headLines, s.headMetas, this.o.codec, this.o.level);
     if (this.chunkFileSize > 0 && this.chunkFileSize + data.length > this.o.chunkFileBytes) this.openChunkFile(this.chunkFile + 1);
     const offset = this.chunkFileSize;
     writeAll(this.datFd, data);
     this.chunkFileSize += data.length;
-    const meta: ChunkMeta = { file: this.chunkFile, offset, length: data.length, minT: s.headTs[0]!, maxT: s.headTs[n - 1]!, count: n, rawBytes: raw.length, bloom };
+    const meta: ChunkMeta = { file: this.chunkFile, offset, length: data.length, minT: s.headTs[0]!, maxT: s.headTs[n - 1]!, count: n, rawBytes, bloom };
     const w = new ByteWriter(64 + bloom.bits.length * 4);
     w.uvarint(s.id);
     w.uvarint(offset);
@@ -419,7 +419,7 @@ export class LogStore {
     w.buf.writeBigInt64LE(meta.maxT, w.length + 8);
     w.length += 16;
     w.uvarint(n);
-    w.uvarint(raw.length);
+    w.uvarint(rawBytes);
     w.uvarint(bloom.k);
     w.uvarint(bloom.bits.length);
     for (const x of bloom.bits) w.u32(x);
@@ -575,7 +575,7 @@ export class LogStore {
     return [...vals].sort();
   }
 
-  private load(c: ChunkMeta): DecodedChunk {
+  private load(c: ChunkMeta): ChunkView {
     const hit = this.cache.get(c);
     if (hit) {
       this.cache.delete(c);
@@ -595,7 +595,7 @@ export class LogStore {
       if (fd !== this.datFd) fs.closeSync(fd);
     }
     this.counters.chunksRead++;
-    const d = new DecodedChunk(decompressChunk(buf));
+    const d = openChunk(buf);
     this.cache.set(c, d);
     this.cacheBytes += c.rawBytes;
     while (this.cacheBytes > this.o.chunkCacheBytes && this.cache.size > 1) {
@@ -628,7 +628,7 @@ export class LogStore {
 
   private *entriesOrdered(s: StreamState, start: bigint, end: bigint, direction: Direction, hint?: LineFilterHint): Generator<LogEntry> {
     const hashes = hint?.tokens?.map(tokenHash) ?? [];
-    const needle = hint?.needle ? Buffer.from(hint.needle) : undefined;
+    const needles = hint?.needle ? [Buffer.from(hint.needle)] : [];
     const chunks = s.chunks.filter((c) => c.maxT >= start && c.minT < end);
     const fromChunk = function* (this: LogStore, c: ChunkMeta): Generator<LogEntry> {
       if (hashes.length && !c.bloom.hasAll(hashes)) {
@@ -638,28 +638,13 @@ export class LogStore {
       const d = this.load(c);
       const lo = d.lowerBound(start);
       const hi = d.lowerBound(end);
-      if (direction === 'forward') {
-        if (needle) {
-          // One indexOf over the decompressed lines; only matching lines are decoded.
-          let pos = d.starts[lo] ?? d.blob.length;
-          const stop = hi < d.length ? d.starts[hi]! : d.blob.length;
-          while (pos < stop) {
-            const at = d.blob.indexOf(needle, pos);
-            if (at < 0 || at >= stop) break;
-            const i = d.lineAt(at);
-            yield d.entry(i);
-            pos = d.starts[i]! + d.lens[i]! + 1;
-          }
-        } else for (let i = lo; i < hi; i++) yield d.entry(i);
-      } else {
-        for (let i = hi - 1; i >= lo; i--) {
-          if (needle) {
-            const st = d.starts[i]!;
-            if (d.blob.subarray(st, st + d.lens[i]!).indexOf(needle) < 0) continue;
-          }
-          yield d.entry(i);
-        }
-      }
+      if (needles.length) {
+        // Only the matching lines are rebuilt.
+        const hits = d.match(needles, lo, hi);
+        if (direction === 'forward') for (const i of hits) yield d.entry(i);
+        else for (let j = hits.length - 1; j >= 0; j--) yield d.entry(hits[j]!);
+      } else if (direction === 'forward') for (let i = lo; i < hi; i++) yield d.entry(i);
+      else for (let i = hi - 1; i >= lo; i--) yield d.entry(i);
     };
     const needleStr = hint?.needle;
     const fromHead = function* (): Generator<LogEntry> {
@@ -690,6 +675,51 @@ export class LogStore {
       yield* fromHead();
       for (let i = chunks.length - 1; i >= 0; i--) yield* fromChunk.call(this, chunks[i]!);
     }
+  }
+
+  /**
+   * For metric queries that only count lines: the times (ms, as `Number(t / 1000n) / 1000`) of the
+   * lines of `stream` in [start, end) that contain every needle, in time order, and their total
+   * UTF-8 bytes. No line is rebuilt: sealed chunks answer from their columns.
+   */
+  matchTimes(stream: StreamInfo, start: bigint, end: bigint, needles: readonly string[], tokens: readonly string[] = []): { times: number[]; bytes: number } {
+    const times: number[] = [];
+    let bytes = 0;
+    const s = this.streams[stream.id];
+    if (!s) return { times, bytes };
+    const hashes = tokens.map(tokenHash);
+    const nb = needles.map((x) => Buffer.from(x));
+    for (const c of s.chunks) {
+      if (c.maxT < start || c.minT >= end) continue;
+      if (hashes.length && !c.bloom.hasAll(hashes)) {
+        this.counters.chunksSkippedByBloom++;
+        continue;
+      }
+      const d = this.load(c);
+      const lo = d.lowerBound(start);
+      const hi = d.lowerBound(end);
+      if (nb.length) {
+        for (const i of d.match(nb, lo, hi)) {
+          times.push(d.timeMs(i));
+          bytes += d.lineBytes(i);
+        }
+      } else
+        for (let i = lo; i < hi; i++) {
+          times.push(d.timeMs(i));
+          bytes += d.lineBytes(i);
+        }
+    }
+    const ts = s.headTs;
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
+      if (t < start || t >= end) continue;
+      const line = s.headLines[i]!;
+      if (!needles.every((x) => line.includes(x))) continue;
+      times.push(Number(t / 1000n) / 1000);
+      bytes += Buffer.byteLength(line);
+    }
+    if (s.overlap) times.sort((a, b) => a - b);
+    return { times, bytes };
   }
 
   /**

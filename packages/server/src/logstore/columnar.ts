@@ -1,0 +1,890 @@
+/**
+ * Columnar chunk layout for JSON log lines. A line that is a flat-or-nested JSON object is split,
+ * as text, into its *shape* (the literal text between top-level values: braces, keys, colons,
+ * commas, whitespace) and its top-level values' raw text (string contents without their quotes,
+ * numbers, literals, nested objects and arrays as written). Lines of one shape share columns, one
+ * per value slot; every other line goes to the "plain" shape (no literals, the whole line as its
+ * one value). Reconstruction concatenates literals and raw values, so it is byte-exact whatever the
+ * JSON looks like (escapes, unicode, duplicate keys, 1.50 vs 1.5, whitespace).
+ *
+ *   u8 0x40|codec | uvarint headerRawLen | uvarint headerCompLen | header | column sections
+ *   header: uvarint n | i64 first t | (n-1) uvarint t deltas | metadata (as the row layout)
+ *           | uvarint shapes, per shape: uvarint slots k, k+1 literals (uvarint len, bytes),
+ *             k uvarint column ids | (if shapes > 1) n uvarint shape ids
+ *           | uvarint columns, per column: u8 kind, uvarint count, uvarint rawLen, uvarint
+ *             compLen, 32 bytes: bitmap of the bytes occurring in its values
+ *   column (raw kind):  count uvarint lengths | the values joined by '\n'
+ *   column (dict kind): uvarint d | d × (uvarint len, bytes) | count u8 value ids
+ *
+ * Each section is compressed on its own, so a reader decompresses only the columns it needs. A
+ * substring needle without the bytes that border a shape's values (`"` `:` `,` `}` for compact
+ * JSON) cannot cross a value boundary, so it is searched in each column's values (once per
+ * distinct value of a dictionary column; not at all in a column whose byte bitmap lacks one of the
+ * needle's bytes) and in the shape's literals; lines are rebuilt only for the matches. Other
+ * needles rebuild the shape's lines and search them.
+ */
+import type { Labels } from '../model/labels.js';
+import { ByteReader, ByteWriter } from '../util/bytes.js';
+import { Bloom, forEachTokenHash } from './bloom.js';
+import { compressBody, decompressBody, CODEC_ID, type Codec } from './codec.js';
+import type { LogEntry } from './types.js';
+
+/** First-byte flag of a columnar chunk (the low bits hold the codec id). */
+export const COLUMNAR_FLAG = 0x40;
+/** Most top-level values per line for the columnar layout. */
+const MAX_SLOTS = 64;
+/** Most shapes per chunk; lines of further shapes use the plain shape. */
+const MAX_SHAPES = 64;
+/** Most distinct values of a dictionary column. */
+const MAX_DICT = 256;
+const DICT_SLOTS = 1024;
+const KIND_RAW = 0;
+const KIND_DICT = 1;
+
+function isWs(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Index after the closing quote of a JSON string whose contents start at `i`, or -1. */
+function skipString(b: Uint8Array, i: number, end: number): number {
+  while (i < end) {
+    const c = b[i]!;
+    if (c === 0x22) return i + 1;
+    if (c === 0x5c) i += 2;
+    else if (c < 0x20) return -1;
+    else i++;
+  }
+  return -1;
+}
+
+/** Index after the object or array starting at `i`, or -1. */
+function skipNested(b: Uint8Array, i: number, end: number): number {
+  let depth = 0;
+  while (i < end) {
+    const c = b[i]!;
+    if (c === 0x22) {
+      i = skipString(b, i + 1, end);
+      if (i < 0) return -1;
+      continue;
+    }
+    if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      if (--depth === 0) return i + 1;
+    }
+    i++;
+  }
+  return -1;
+}
+
+/**
+ * Splits the JSON object in `b[a, end)` into top-level value ranges (`vs[j]`, `ve[j]`): string
+ * contents, scalars, nested objects and arrays. Returns the number of values, or -1 when the line
+ * is not a JSON object this splitter handles (the line then uses the plain layout).
+ */
+export function splitJsonObject(b: Uint8Array, a: number, end: number, vs: Int32Array, ve: Int32Array): number {
+  let i = a;
+  while (i < end && isWs(b[i]!)) i++;
+  if (i >= end || b[i] !== 0x7b) return -1;
+  i++;
+  while (i < end && isWs(b[i]!)) i++;
+  if (i < end && b[i] === 0x7d) {
+    i++;
+    while (i < end && isWs(b[i]!)) i++;
+    return i === end ? 0 : -1;
+  }
+  let k = 0;
+  for (;;) {
+    while (i < end && isWs(b[i]!)) i++;
+    if (i >= end || b[i] !== 0x22) return -1;
+    i = skipString(b, i + 1, end);
+    if (i < 0) return -1;
+    while (i < end && isWs(b[i]!)) i++;
+    if (i >= end || b[i] !== 0x3a) return -1;
+    i++;
+    while (i < end && isWs(b[i]!)) i++;
+    if (i >= end || k === MAX_SLOTS) return -1;
+    const c = b[i]!;
+    if (c === 0x22) {
+      const e = skipString(b, i + 1, end);
+      if (e < 0) return -1;
+      vs[k] = i + 1;
+      ve[k] = e - 1;
+      i = e;
+    } else if (c === 0x7b || c === 0x5b) {
+      const e = skipNested(b, i, end);
+      if (e < 0) return -1;
+      vs[k] = i;
+      ve[k] = e;
+      i = e;
+    } else {
+      const s = i;
+      while (i < end) {
+        const d = b[i]!;
+        if (d === 0x2c || d === 0x7d || isWs(d)) break;
+        if (d === 0x22 || d === 0x7b || d === 0x5b || d === 0x5d || d === 0x3a || d < 0x20) return -1;
+        i++;
+      }
+      if (i === s) return -1;
+      vs[k] = s;
+      ve[k] = i;
+    }
+    k++;
+    while (i < end && isWs(b[i]!)) i++;
+    if (i >= end) return -1;
+    if (b[i] === 0x2c) {
+      i++;
+      continue;
+    }
+    if (b[i] !== 0x7d) return -1;
+    i++;
+    while (i < end && isWs(b[i]!)) i++;
+    return i === end ? k : -1;
+  }
+}
+
+/** A column being built: values (lengths + '\n'-joined bytes) and, while few, a dictionary. */
+class ColumnBuilder {
+  readonly lens = new ByteWriter(1 << 12);
+  readonly blob = new ByteWriter(1 << 15);
+  readonly bitmap = new Uint32Array(8);
+  count = 0;
+  dictOk = true;
+  private readonly slots = new Int16Array(DICT_SLOTS).fill(-1);
+  readonly dHash = new Int32Array(MAX_DICT);
+  readonly dStart = new Int32Array(MAX_DICT);
+  readonly dLen = new Int32Array(MAX_DICT);
+  dN = 0;
+  ids = new Uint8Array(1024);
+
+  append(src: Uint8Array, s: number, e: number): void {
+    const len = e - s;
+    this.lens.uvarint(len);
+    const blob = this.blob;
+    blob.reserve(len + 1);
+    const out = blob.buf;
+    if (this.count > 0) out[blob.length++] = 10;
+    const start = blob.length;
+    let h = 0x811c9dc5;
+    const bm = this.bitmap;
+    for (let i = s; i < e; i++) {
+      const c = src[i]!;
+      out[blob.length++] = c;
+      h = Math.imul(h ^ c, 0x01000193);
+      bm[c >>> 5]! |= 1 << (c & 31);
+    }
+    if (this.dictOk) this.dictAdd(h, start, len);
+    this.count++;
+  }
+
+  private dictAdd(h: number, start: number, len: number): void {
+    const buf = this.blob.buf;
+    let slot = h & (DICT_SLOTS - 1);
+    let id = -1;
+    for (;;) {
+      const d = this.slots[slot]!;
+      if (d < 0) break;
+      if (this.dHash[d] === h && this.dLen[d] === len) {
+        const ds = this.dStart[d]!;
+        let eq = true;
+        for (let i = 0; i < len; i++)
+          if (buf[ds + i] !== buf[start + i]) {
+            eq = false;
+            break;
+          }
+        if (eq) {
+          id = d;
+          break;
+        }
+      }
+      slot = (slot + 1) & (DICT_SLOTS - 1);
+    }
+    if (id < 0) {
+      if (this.dN === MAX_DICT) {
+        this.dictOk = false;
+        return;
+      }
+      id = this.dN++;
+      this.slots[slot] = id;
+      this.dHash[id] = h;
+      this.dStart[id] = start;
+      this.dLen[id] = len;
+    }
+    if (this.count >= this.ids.length) {
+      const grown = new Uint8Array(this.ids.length * 2);
+      grown.set(this.ids);
+      this.ids = grown;
+    }
+    this.ids[this.count] = id;
+  }
+
+  /** Dictionary when there are few distinct values, each repeated. */
+  get isDict(): boolean {
+    return this.dictOk && this.dN * 4 <= this.count;
+  }
+
+  /** The uncompressed section. */
+  section(w: ByteWriter): Buffer {
+    w.reset();
+    if (this.isDict) {
+      w.uvarint(this.dN);
+      for (let d = 0; d < this.dN; d++) {
+        w.uvarint(this.dLen[d]!);
+        w.bytes(this.blob.buf.subarray(this.dStart[d]!, this.dStart[d]! + this.dLen[d]!));
+      }
+      w.bytes(this.ids.subarray(0, this.count));
+    } else {
+      w.bytes(this.lens.view());
+      w.bytes(this.blob.view());
+    }
+    return w.view();
+  }
+
+  /** Adds the token hashes of the values to `set`. */
+  tokens(set: HashSet): void {
+    let ascii = true;
+    for (let i = 4; i < 8; i++) if (this.bitmap[i] !== 0) ascii = false;
+    const add = (h: number): void => set.add(h);
+    if (this.isDict) {
+      for (let d = 0; d < this.dN; d++) {
+        const s = this.dStart[d]!;
+        if (ascii) tokenHashesAscii(this.blob.buf, s, s + this.dLen[d]!, set);
+        else forEachTokenHash(this.blob.buf.toString('utf8', s, s + this.dLen[d]!), add);
+      }
+    } else if (ascii) tokenHashesAscii(this.blob.buf, 0, this.blob.length, set);
+    else forEachTokenHash(this.blob.buf.toString('utf8', 0, this.blob.length), add);
+  }
+}
+
+/** An open-addressing set of 32-bit hashes. */
+export class HashSet {
+  private table = new Int32Array(1 << 12);
+  private mask = (1 << 12) - 1;
+  private hasZero = false;
+  size = 0;
+
+  add(h: number): void {
+    h |= 0;
+    if (h === 0) {
+      if (!this.hasZero) {
+        this.hasZero = true;
+        this.size++;
+      }
+      return;
+    }
+    let i = (Math.imul(h, 0x9e3779b1) >>> 16) & this.mask;
+    const t = this.table;
+    for (;;) {
+      const x = t[i]!;
+      if (x === h) return;
+      if (x === 0) break;
+      i = (i + 1) & this.mask;
+    }
+    t[i] = h;
+    if (++this.size * 2 > t.length) this.grow();
+  }
+
+  private grow(): void {
+    const old = this.table;
+    this.table = new Int32Array(old.length * 2);
+    this.mask = this.table.length - 1;
+    this.size = this.hasZero ? 1 : 0;
+    for (const h of old) if (h !== 0) this.add(h);
+  }
+
+  forEach(fn: (h: number) => void): void {
+    if (this.hasZero) fn(0);
+    for (const h of this.table) if (h !== 0) fn(h >>> 0);
+  }
+}
+
+/** Token hashes of ASCII bytes, equal to {@link forEachTokenHash} over the same text. */
+function tokenHashesAscii(b: Uint8Array, s: number, e: number, set: HashSet): void {
+  let h = 0x811c9dc5;
+  let len = 0;
+  for (let i = s; i < e; i++) {
+    const c = b[i]!;
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) {
+      h = Math.imul(h ^ c, 0x01000193);
+      len++;
+    } else {
+      if (len >= 2) set.add(h);
+      h = 0x811c9dc5;
+      len = 0;
+    }
+  }
+  if (len >= 2) set.add(h);
+}
+
+interface ShapeBuilder {
+  readonly hash: number;
+  readonly lits: Buffer[];
+  readonly cols: ColumnBuilder[];
+}
+
+/** A sealed chunk: its bytes, the line bytes it holds and its token bloom filter. */
+export interface EncodedChunk {
+  readonly data: Buffer;
+  readonly rawBytes: number;
+  readonly bloom: Bloom;
+}
+
+/** Encodes heads into columnar chunks; keeps its scratch buffers between chunks. */
+export class ColumnarEncoder {
+  private lineBuf = Buffer.allocUnsafe(1 << 21);
+  private readonly vs = new Int32Array(MAX_SLOTS);
+  private readonly ve = new Int32Array(MAX_SLOTS);
+  private readonly hw = new ByteWriter(1 << 16);
+  private readonly sw = new ByteWriter(1 << 16);
+
+  /**
+   * Encodes sorted entries. `ts` holds the timestamps (ns); `lines` and `metas` are parallel.
+   * The bloom filter holds the tokens of every line (as {@link forEachTokenHash} finds them).
+   */
+  encode(ts: ArrayLike<bigint>, lines: readonly string[], metas: readonly (Labels | undefined)[], codec: Codec, level: number): EncodedChunk {
+    const n = lines.length;
+    let cap = 0;
+    for (let i = 0; i < n; i++) cap += lines[i]!.length * 3;
+    if (this.lineBuf.length < cap) this.lineBuf = Buffer.allocUnsafe(Math.max(cap, this.lineBuf.length * 2));
+    const buf = this.lineBuf;
+    const { vs, ve } = this;
+    const shapes: ShapeBuilder[] = [];
+    const byHash = new Map<number, ShapeBuilder[]>();
+    let plain: ShapeBuilder | undefined;
+    let plainId = -1;
+    const shapeOf = new Uint8Array(n);
+    let pos = 0;
+    for (let li = 0; li < n; li++) {
+      const a = pos;
+      pos += buf.write(lines[li]!, pos);
+      const b = pos;
+      const k = splitJsonObject(buf, a, b, vs, ve);
+      let sh: ShapeBuilder | undefined;
+      let sid = -1;
+      if (k >= 0) {
+        // Hash the literals (and their lengths) without making strings.
+        let h = 0x811c9dc5;
+        for (let j = 0; j <= k; j++) {
+          const s = j === 0 ? a : ve[j - 1]!;
+          const e = j === k ? b : vs[j]!;
+          for (let i = s; i < e; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+          h = Math.imul(h ^ (e - s) ^ 0x100, 0x01000193);
+        }
+        const cands = byHash.get(h);
+        if (cands)
+          for (const c of cands) {
+            if (c.cols.length !== k) continue;
+            let eq = true;
+            for (let j = 0; j <= k && eq; j++) {
+              const s = j === 0 ? a : ve[j - 1]!;
+              const e = j === k ? b : vs[j]!;
+              const lit = c.lits[j]!;
+              if (lit.length !== e - s) eq = false;
+              else
+                for (let i = 0; i < lit.length; i++)
+                  if (lit[i] !== buf[s + i]) {
+                    eq = false;
+                    break;
+                  }
+            }
+            if (eq) {
+              sh = c;
+              break;
+            }
+          }
+        if (!sh && shapes.length < MAX_SHAPES - 1) {
+          const lits: Buffer[] = [];
+          for (let j = 0; j <= k; j++) lits.push(Buffer.from(buf.subarray(j === 0 ? a : ve[j - 1]!, j === k ? b : vs[j]!)));
+          const cols: ColumnBuilder[] = [];
+          for (let j = 0; j < k; j++) cols.push(new ColumnBuilder());
+          sh = { hash: h, lits, cols };
+          shapes.push(sh);
+          if (cands) cands.push(sh);
+          else byHash.set(h, [sh]);
+        }
+        if (sh) {
+          sid = shapes.indexOf(sh);
+          for (let j = 0; j < k; j++) sh.cols[j]!.append(buf, vs[j]!, ve[j]!);
+        }
+      }
+      if (!sh) {
+        if (!plain) {
+          plain = { hash: 0, lits: [Buffer.alloc(0), Buffer.alloc(0)], cols: [new ColumnBuilder()] };
+          plainId = shapes.length;
+          shapes.push(plain);
+        }
+        sid = plainId;
+        plain.cols[0]!.append(buf, a, b);
+      }
+      shapeOf[li] = sid;
+    }
+    const rawBytes = pos + Math.max(0, n - 1);
+
+    // Header.
+    const w = this.hw;
+    w.reset();
+    w.uvarint(n);
+    w.reserve(8);
+    w.buf.writeBigInt64LE(n ? ts[0]! : 0n, w.length);
+    w.length += 8;
+    for (let i = 1; i < n; i++) w.uvarint(Number(ts[i]! - ts[i - 1]!));
+    let metaCount = 0;
+    for (const m of metas) if (m && m.length) metaCount++;
+    w.uvarint(metaCount);
+    for (let i = 0; i < n; i++) {
+      const m = metas[i];
+      if (!m || !m.length) continue;
+      w.uvarint(i);
+      w.uvarint(m.length);
+      for (const l of m) {
+        w.str(l.name);
+        w.str(l.value);
+      }
+    }
+    w.uvarint(shapes.length);
+    const allCols: ColumnBuilder[] = [];
+    for (const sh of shapes) {
+      w.uvarint(sh.cols.length);
+      for (const lit of sh.lits) {
+        w.uvarint(lit.length);
+        w.bytes(lit);
+      }
+      for (const c of sh.cols) {
+        w.uvarint(allCols.length);
+        allCols.push(c);
+      }
+    }
+    if (shapes.length > 1) for (let i = 0; i < n; i++) w.uvarint(shapeOf[i]!);
+    w.uvarint(allCols.length);
+    const sections: Buffer[] = [];
+    const tokens = new HashSet();
+    for (const c of allCols) {
+      const raw = c.section(this.sw);
+      const comp = compressBody(raw, codec, level);
+      sections.push(comp);
+      w.u8(c.isDict ? KIND_DICT : KIND_RAW);
+      w.uvarint(c.count);
+      w.uvarint(raw.length);
+      w.uvarint(comp.length);
+      for (const x of c.bitmap) w.u32(x);
+      c.tokens(tokens);
+    }
+    for (const sh of shapes) for (const lit of sh.lits) if (lit.length) forEachTokenHash(lit.toString('utf8'), (h) => tokens.add(h));
+    const header = compressBody(w.view(), codec, level);
+    const pre = new ByteWriter(32);
+    pre.u8(COLUMNAR_FLAG | CODEC_ID[codec]);
+    pre.uvarint(w.length);
+    pre.uvarint(header.length);
+    const data = Buffer.concat([pre.view(), header, ...sections]);
+    const bloom = Bloom.forCount(tokens.size);
+    tokens.forEach((h) => bloom.add(h));
+    return { data, rawBytes, bloom };
+  }
+}
+
+/** Common reading interface of the row and columnar chunk layouts. */
+export interface ChunkView {
+  readonly length: number;
+  /** Timestamp of line `i` (ns). */
+  t(i: number): bigint;
+  /** `Number(t(i) / 1000n) / 1000`: milliseconds with microsecond precision. */
+  timeMs(i: number): number;
+  /** First index with t >= `t`. */
+  lowerBound(t: bigint): number;
+  line(i: number): string;
+  entry(i: number): LogEntry;
+  /** UTF-8 bytes of line `i`. */
+  lineBytes(i: number): number;
+  /** Ascending indices in [lo, hi) of the lines containing every needle (UTF-8 bytes). */
+  match(needles: readonly Buffer[], lo: number, hi: number): Int32Array;
+}
+
+const TWO53 = 2 ** 53;
+
+/** Timestamps of a chunk as offsets from the first (exact when the chunk spans < 2^53 ns). */
+export class TimeColumn {
+  private readonly t0: bigint;
+  private readonly off: Float64Array | undefined;
+  private readonly big: BigInt64Array | undefined;
+  private readonly q0: number;
+  private readonly r0: number;
+
+  constructor(r: ByteReader, n: number) {
+    const t0 = n ? r.buf.readBigInt64LE(r.pos) : 0n;
+    r.pos += 8;
+    this.t0 = t0;
+    const off = new Float64Array(n);
+    let x = 0;
+    let exact = true;
+    for (let i = 1; i < n; i++) {
+      x += r.uvarint();
+      off[i] = x;
+      if (x >= TWO53) exact = false;
+    }
+    if (exact && t0 >= 0n) {
+      this.off = off;
+      this.big = undefined;
+    } else {
+      // Rare: rebuild with BigInt from the varints.
+      const big = new BigInt64Array(n);
+      let t = t0;
+      big[0] = t0;
+      for (let i = 1; i < n; i++) {
+        t += BigInt(off[i]! - off[i - 1]!);
+        big[i] = t;
+      }
+      this.off = undefined;
+      this.big = big;
+    }
+    this.q0 = Number(t0 / 1000n);
+    this.r0 = Number(t0 % 1000n);
+  }
+
+  t(i: number): bigint {
+    return this.off ? this.t0 + BigInt(this.off[i]!) : this.big![i]!;
+  }
+
+  timeMs(i: number): number {
+    if (!this.off) return Number(this.big![i]! / 1000n) / 1000;
+    return (this.q0 + Math.floor((this.r0 + this.off[i]!) / 1000)) / 1000;
+  }
+
+  lowerBound(t: bigint): number {
+    const off = this.off;
+    const n = off ? off.length : this.big!.length;
+    let lo = 0;
+    let hi = n;
+    if (off) {
+      const d = t - this.t0;
+      if (d <= 0n) return 0;
+      if (d >= BigInt(TWO53)) return n;
+      const x = Number(d);
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (off[mid]! < x) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    }
+    const big = this.big!;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (big[mid]! < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+export function readMetas(r: ByteReader): Map<number, Labels> {
+  const metas = new Map<number, Labels>();
+  const metaCount = r.uvarint();
+  for (let j = 0; j < metaCount; j++) {
+    const idx = r.uvarint();
+    const pairs = r.uvarint();
+    const m: { name: string; value: string }[] = [];
+    for (let k = 0; k < pairs; k++) m.push({ name: r.str(), value: r.str() });
+    metas.set(idx, m);
+  }
+  return metas;
+}
+
+interface ShapeReader {
+  readonly lits: Buffer[];
+  readonly litBytes: number;
+  readonly cols: number[];
+  /** Bytes next to a value slot on the literal side: a needle holding one may cross a boundary. */
+  readonly border: Uint8Array;
+  /** A value slot has an empty literal between it and the next: needles must rebuild lines. */
+  readonly unsafe: boolean;
+  lines: Int32Array;
+}
+
+interface ColumnInfo {
+  readonly kind: number;
+  readonly count: number;
+  readonly rawLen: number;
+  readonly off: number;
+  readonly compLen: number;
+  readonly bitmap: Uint32Array;
+}
+
+interface RawColumn {
+  readonly kind: 0;
+  readonly blob: Buffer;
+  readonly starts: Int32Array;
+  readonly lens: Int32Array;
+}
+interface DictColumn {
+  readonly kind: 1;
+  readonly values: Buffer[];
+  readonly ids: Uint8Array;
+}
+type Column = RawColumn | DictColumn;
+
+const EMPTY = new Int32Array(0);
+
+/** Reads a columnar chunk; columns are decompressed on first use. */
+export class ColumnarChunk implements ChunkView {
+  readonly length: number;
+  readonly metas: Map<number, Labels>;
+  private readonly times: TimeColumn;
+  private readonly codec: number;
+  private readonly data: Buffer;
+  private readonly shapes: ShapeReader[] = [];
+  private readonly shapeOf: Uint8Array;
+  private readonly rowOf: Int32Array;
+  private readonly infos: ColumnInfo[] = [];
+  private readonly cols: (Column | undefined)[] = [];
+  private scratch = Buffer.allocUnsafe(1024);
+  /** Bytes held decompressed (for the cache's accounting). */
+  memBytes: number;
+
+  constructor(data: Buffer) {
+    this.data = data;
+    this.codec = data[0]! & 0x3f;
+    const pre = new ByteReader(data, 1);
+    const headerRaw = pre.uvarint();
+    const headerComp = pre.uvarint();
+    const header = decompressBody(data.subarray(pre.pos, pre.pos + headerComp), this.codec, headerRaw);
+    let off = pre.pos + headerComp;
+    const r = new ByteReader(header);
+    const n = r.uvarint();
+    this.length = n;
+    this.times = new TimeColumn(r, n);
+    this.metas = readMetas(r);
+    const shapeCount = r.uvarint();
+    for (let s = 0; s < shapeCount; s++) {
+      const k = r.uvarint();
+      const lits: Buffer[] = [];
+      let litBytes = 0;
+      for (let j = 0; j <= k; j++) {
+        const len = r.uvarint();
+        lits.push(r.bytes(len));
+        litBytes += len;
+      }
+      const cols: number[] = [];
+      for (let j = 0; j < k; j++) cols.push(r.uvarint());
+      const border = new Set<number>();
+      let unsafe = false;
+      for (let j = 0; j < k; j++) {
+        const before = lits[j]!;
+        const after = lits[j + 1]!;
+        if (before.length) border.add(before[before.length - 1]!);
+        else if (j > 0) unsafe = true;
+        if (after.length) border.add(after[0]!);
+        else if (j + 1 < k) unsafe = true;
+      }
+      this.shapes.push({ lits, litBytes, cols, border: Uint8Array.from(border), unsafe, lines: EMPTY });
+    }
+    this.shapeOf = new Uint8Array(n);
+    if (shapeCount > 1) for (let i = 0; i < n; i++) this.shapeOf[i] = r.uvarint();
+    const colCount = r.uvarint();
+    for (let c = 0; c < colCount; c++) {
+      const kind = r.u8();
+      const count = r.uvarint();
+      const rawLen = r.uvarint();
+      const compLen = r.uvarint();
+      const bitmap = new Uint32Array(8);
+      for (let i = 0; i < 8; i++) bitmap[i] = r.u32();
+      this.infos.push({ kind, count, rawLen, off, compLen, bitmap });
+      this.cols.push(undefined);
+      off += compLen;
+    }
+    // Rows of each shape, and each line's row within its shape.
+    const counts = new Int32Array(shapeCount);
+    this.rowOf = new Int32Array(n);
+    for (let i = 0; i < n; i++) this.rowOf[i] = counts[this.shapeOf[i]!]!++;
+    for (let s = 0; s < shapeCount; s++) this.shapes[s]!.lines = new Int32Array(counts[s]!);
+    for (let i = 0; i < n; i++) this.shapes[this.shapeOf[i]!]!.lines[this.rowOf[i]!] = i;
+    this.memBytes = data.length + header.length + n * 21;
+  }
+
+  t(i: number): bigint {
+    return this.times.t(i);
+  }
+  timeMs(i: number): number {
+    return this.times.timeMs(i);
+  }
+  lowerBound(t: bigint): number {
+    return this.times.lowerBound(t);
+  }
+
+  private column(c: number): Column {
+    const have = this.cols[c];
+    if (have) return have;
+    const info = this.infos[c]!;
+    const raw = decompressBody(this.data.subarray(info.off, info.off + info.compLen), this.codec, info.rawLen);
+    const r = new ByteReader(raw);
+    let col: Column;
+    if (info.kind === KIND_DICT) {
+      const d = r.uvarint();
+      const values: Buffer[] = [];
+      for (let i = 0; i < d; i++) values.push(r.bytes(r.uvarint()));
+      col = { kind: 1, values, ids: raw.subarray(r.pos, r.pos + info.count) };
+    } else {
+      const n = info.count;
+      const lens = new Int32Array(n);
+      const starts = new Int32Array(n);
+      for (let i = 0; i < n; i++) lens[i] = r.uvarint();
+      let p = 0;
+      for (let i = 0; i < n; i++) {
+        starts[i] = p;
+        p += lens[i]! + 1;
+      }
+      col = { kind: 0, blob: raw.subarray(r.pos), starts, lens };
+    }
+    this.cols[c] = col;
+    this.memBytes += raw.length;
+    return col;
+  }
+
+  /** Writes line `i` into the scratch buffer; returns its length. */
+  private build(i: number): number {
+    const sh = this.shapes[this.shapeOf[i]!]!;
+    const row = this.rowOf[i]!;
+    let len = sh.litBytes;
+    const k = sh.cols.length;
+    const parts: Buffer[] = [];
+    const starts: number[] = [];
+    const lens: number[] = [];
+    for (let j = 0; j < k; j++) {
+      const col = this.column(sh.cols[j]!);
+      if (col.kind === 1) {
+        const v = col.values[col.ids[row]!]!;
+        parts.push(v);
+        starts.push(0);
+        lens.push(v.length);
+        len += v.length;
+      } else {
+        parts.push(col.blob);
+        starts.push(col.starts[row]!);
+        lens.push(col.lens[row]!);
+        len += col.lens[row]!;
+      }
+    }
+    if (this.scratch.length < len) this.scratch = Buffer.allocUnsafe(Math.max(len, this.scratch.length * 2));
+    const out = this.scratch;
+    let p = 0;
+    for (let j = 0; j <= k; j++) {
+      const lit = sh.lits[j]!;
+      for (let x = 0; x < lit.length; x++) out[p++] = lit[x]!;
+      if (j < k) {
+        const src = parts[j]!;
+        const s = starts[j]!;
+        const e = s + lens[j]!;
+        if (e - s > 32) p += src.copy(out, p, s, e);
+        else for (let x = s; x < e; x++) out[p++] = src[x]!;
+      }
+    }
+    return p;
+  }
+
+  line(i: number): string {
+    const len = this.build(i);
+    return this.scratch.toString('utf8', 0, len);
+  }
+
+  lineBytes(i: number): number {
+    const sh = this.shapes[this.shapeOf[i]!]!;
+    const row = this.rowOf[i]!;
+    let len = sh.litBytes;
+    for (const c of sh.cols) {
+      const col = this.column(c);
+      len += col.kind === 1 ? col.values[col.ids[row]!]!.length : col.lens[row]!;
+    }
+    return len;
+  }
+
+  entry(i: number): LogEntry {
+    const meta = this.metas.get(i);
+    const t = this.times.t(i);
+    return meta ? { t, line: this.line(i), meta } : { t, line: this.line(i) };
+  }
+
+  match(needles: readonly Buffer[], lo: number, hi: number): Int32Array {
+    if (lo >= hi) return EMPTY;
+    let mark: Uint8Array | undefined;
+    for (const needle of needles) {
+      const m = new Uint8Array(this.length);
+      this.matchOne(needle, lo, hi, m);
+      if (mark) for (let i = lo; i < hi; i++) mark[i]! &= m[i]!;
+      else mark = m;
+    }
+    if (!mark) {
+      const all = new Int32Array(hi - lo);
+      for (let i = lo; i < hi; i++) all[i - lo] = i;
+      return all;
+    }
+    let count = 0;
+    for (let i = lo; i < hi; i++) count += mark[i]!;
+    const out = new Int32Array(count);
+    let j = 0;
+    for (let i = lo; i < hi; i++) if (mark[i]) out[j++] = i;
+    return out;
+  }
+
+  private matchOne(needle: Buffer, lo: number, hi: number, mark: Uint8Array): void {
+    const hasNewline = needle.includes(10);
+    for (const sh of this.shapes) {
+      const lines = sh.lines;
+      if (!lines.length || lines[lines.length - 1]! < lo || lines[0]! >= hi) continue;
+      let inLit = false;
+      for (const lit of sh.lits) if (lit.indexOf(needle) >= 0) inLit = true;
+      if (inLit) {
+        for (const i of lines) mark[i] = 1;
+        continue;
+      }
+      let crosses = hasNewline || sh.unsafe;
+      for (const b of sh.border) if (needle.includes(b)) crosses = true;
+      if (crosses) {
+        for (const i of lines) {
+          if (i < lo || i >= hi) continue;
+          const len = this.build(i);
+          if (this.scratch.subarray(0, len).indexOf(needle) >= 0) mark[i] = 1;
+        }
+        continue;
+      }
+      for (const c of sh.cols) {
+        if (!covers(this.infos[c]!.bitmap, needle)) continue;
+        const col = this.column(c);
+        if (col.kind === 1) {
+          const hit = new Uint8Array(col.values.length);
+          let any = false;
+          for (let d = 0; d < col.values.length; d++)
+            if (col.values[d]!.indexOf(needle) >= 0) {
+              hit[d] = 1;
+              any = true;
+            }
+          if (!any) continue;
+          const ids = col.ids;
+          for (let r = 0; r < ids.length; r++) if (hit[ids[r]!]) mark[lines[r]!] = 1;
+        } else {
+          const { blob, starts, lens } = col;
+          let pos = 0;
+          for (;;) {
+            const at = blob.indexOf(needle, pos);
+            if (at < 0) break;
+            let a = 0;
+            let b = starts.length - 1;
+            while (a < b) {
+              const mid = (a + b + 1) >>> 1;
+              if (starts[mid]! <= at) a = mid;
+              else b = mid - 1;
+            }
+            mark[lines[a]!] = 1;
+            pos = starts[a]! + lens[a]! + 1;
+          }
+        }
+      }
+    }
+  }
+}
+
+/** True when every byte of `needle` occurs somewhere in the column (its bitmap). */
+function covers(bitmap: Uint32Array, needle: Buffer): boolean {
+  for (let i = 0; i < needle.length; i++) {
+    const c = needle[i]!;
+    if ((bitmap[c >>> 5]! & (1 << (c & 31))) === 0) return false;
+  }
+  return true;
+}
