@@ -92,7 +92,10 @@ function AlertItem({ a, ack, onChange, onSilence }: { a: AmAlert; ack: Ack | und
   const start = Date.parse(a.startsAt);
   const lvl = alertLevel(a);
   const svc = a.labels['service'] ?? a.labels['job'] ?? '';
-  const logsFrom = new Date(start - 5 * 60_000).toISOString();
+  // A log alert's own link (its query's lines, narrowed by its labels) beats the service's whole log.
+  const logsLink =
+    a.annotations['logs_url'] ??
+    (svc ? href(`/logs?${new URLSearchParams({ query: `{service="${svc}"}`, from: new Date(start - 5 * 60_000).toISOString(), to: new Date(start + 15 * 60_000).toISOString() }).toString()}`) : undefined);
   const silenced = a.status.silencedBy.length > 0;
   return (
     <li class={`alert level-${lvl}`} data-fingerprint={a.fingerprint} data-alertname={a.labels['alertname']}>
@@ -126,8 +129,8 @@ function AlertItem({ a, ack, onChange, onSilence }: { a: AmAlert; ack: Ack | und
         <a href={exploreHref(alertExpr(a), '3h')} onClick={onLinkClick}>
           Graph
         </a>
-        {svc ? (
-          <a href={href(`/logs?${new URLSearchParams({ query: `{service="${svc}"}`, from: logsFrom, to: new Date(start + 15 * 60_000).toISOString() }).toString()}`)} onClick={onLinkClick}>
+        {logsLink ? (
+          <a href={logsLink} onClick={onLinkClick}>
             Logs
           </a>
         ) : null}
