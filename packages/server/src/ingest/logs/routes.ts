@@ -1,8 +1,9 @@
 /**
  * The log ingest endpoints: `POST /loki/api/v1/push` (JSON or protobuf+snappy, optionally gzip),
- * `POST /v1/logs` (OTLP JSON) and `POST /api/v1/logs/jsonl`. Limits are checked before anything is
- * written; lines the store refuses (too old) are reported with a 400 while the rest are kept, as
- * Loki does. Loki's push answers 204.
+ * `POST /v1/logs` (OTLP/HTTP, JSON or protobuf, optionally gzip) and `POST /api/v1/logs/jsonl`.
+ * Limits are checked before anything is written; lines the store refuses (too old) are reported
+ * with a 400 while the rest are kept, as Loki does (OTLP: a 200 with partial_success, as the OTLP
+ * spec says). Loki's push answers 204.
  */
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type { ApiRequest, ApiResult, Router } from '../../api/http.js';
@@ -13,7 +14,8 @@ import { SnappyDecoder } from '../../util/snappy.js';
 import { decodeJsonl } from './jsonl.js';
 import { DEFAULT_LOG_LIMITS, LimitError, RateLimiter, type LogLimits } from './limits.js';
 import { decodeLokiJson, decodeLokiProto } from './loki_push.js';
-import { decodeOtlpLogsJson } from './otlp.js';
+import { decodeOtlpLogsJson, decodeOtlpLogsProto } from './otlp.js';
+import { encodeExportLogsServiceResponse, encodeRpcStatus } from './otlp_proto.js';
 
 /** Options of {@link registerLogIngest}. */
 export interface LogIngestOptions {
@@ -28,6 +30,44 @@ export interface LogIngestStats {
   bytes: number;
   refused: Record<string, number>;
 }
+
+/** How a push route answers; a route without `partial` or `fail` answers as Loki does. */
+interface Reply {
+  ok(): ApiResult;
+  /** Some lines were refused by the store, the rest kept. */
+  partial?(rejected: number, message: string): ApiResult;
+  fail?(status: number, message: string, headers?: Record<string, string>): ApiResult;
+}
+
+type OtlpEncoding = 'json' | 'protobuf';
+
+/** The OTLP encoding a request's Content-Type names; anything else is a 415. */
+function otlpEncoding(req: ApiRequest): OtlpEncoding {
+  const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  if (ct === 'application/json') return 'json';
+  if (ct === 'application/x-protobuf' || ct === 'application/protobuf') return 'protobuf';
+  throw new LimitError(415, `unsupported Content-Type ${JSON.stringify(ct)} for OTLP logs: want application/x-protobuf or application/json`);
+}
+
+/** google.rpc.Code for an HTTP status (OTLP/HTTP clients go by the HTTP status; the code is informative). */
+function rpcCode(status: number): number {
+  if (status === 400 || status === 415) return 3; // INVALID_ARGUMENT
+  if (status === 413 || status === 429) return 8; // RESOURCE_EXHAUSTED
+  return 2; // UNKNOWN
+}
+
+const OTLP_REPLIES: Record<OtlpEncoding, Reply> = {
+  json: {
+    ok: () => ({ kind: 'raw', status: 200, body: '{}', contentType: 'application/json' }),
+    partial: (rejected, message) => ({ kind: 'raw', status: 200, body: JSON.stringify({ partialSuccess: { rejectedLogRecords: String(rejected), errorMessage: message } }), contentType: 'application/json' }),
+    fail: (status, message, headers) => ({ kind: 'raw', status, body: JSON.stringify({ code: rpcCode(status), message }), contentType: 'application/json', ...(headers ? { headers } : {}) }),
+  },
+  protobuf: {
+    ok: () => ({ kind: 'raw', status: 200, body: encodeExportLogsServiceResponse(), contentType: 'application/x-protobuf' }),
+    partial: (rejected, message) => ({ kind: 'raw', status: 200, body: encodeExportLogsServiceResponse({ rejectedLogRecords: rejected, errorMessage: message }), contentType: 'application/x-protobuf' }),
+    fail: (status, message, headers) => ({ kind: 'raw', status, body: encodeRpcStatus(rpcCode(status), message), contentType: 'application/x-protobuf', ...(headers ? { headers } : {}) }),
+  },
+};
 
 function text(status: number, body: string, headers?: Record<string, string>): ApiResult {
   return headers ? { kind: 'raw', status, body, contentType: 'text/plain; charset=utf-8', headers } : { kind: 'raw', status, body, contentType: 'text/plain; charset=utf-8' };
@@ -61,9 +101,16 @@ export function registerLogIngest(router: Router, store: LogStore, opts: LogInge
     return body;
   };
 
-  const handle = (decode: (req: ApiRequest, body: Buffer) => PushStream[], ok: () => ApiResult) => async (req: ApiRequest): Promise<ApiResult> => {
+  /**
+   * A push handler: `decode` turns the body into streams (throwing {@link LimitError}s), `reply`
+   * says how the route answers; Loki's plain-text refusals unless it says otherwise. The reply is
+   * chosen from the request before the body is read, so a wrong Content-Type is a 415 at once.
+   */
+  const handle = (decode: (req: ApiRequest, body: Buffer) => PushStream[], reply: (req: ApiRequest) => Reply) => async (req: ApiRequest): Promise<ApiResult> => {
     stats.requests++;
+    let answer: Reply | undefined;
     try {
+      answer = reply(req);
       const body = await readBody(req);
       const streams = decode(req, body);
       let bytes = 0;
@@ -75,20 +122,22 @@ export function registerLogIngest(router: Router, store: LogStore, opts: LogInge
       if (res.rejected.length) {
         stats.refused['out_of_order'] = (stats.refused['out_of_order'] ?? 0) + res.rejected.length;
         const shown = res.rejected.slice(0, 10).map((r) => `entry for stream '${JSON.stringify(Object.fromEntries(r.labels.map((l) => [l.name, l.value])))}' has timestamp ${r.t} ignored, reason: '${r.reason}'`);
-        return text(400, `${shown.join('\n')}${res.rejected.length > 10 ? `\n(and ${res.rejected.length - 10} more)` : ''}\ntotal ignored: ${res.rejected.length} out of ${res.accepted + res.rejected.length}`);
+        const message = `${shown.join('\n')}${res.rejected.length > 10 ? `\n(and ${res.rejected.length - 10} more)` : ''}\ntotal ignored: ${res.rejected.length} out of ${res.accepted + res.rejected.length}`;
+        return answer.partial ? answer.partial(res.rejected.length, message) : text(400, message);
       }
-      return ok();
+      return answer.ok();
     } catch (err) {
       if (err instanceof LimitError) {
         const reason = err.status === 429 ? 'rate_limited' : err.status === 413 ? 'too_large' : 'invalid';
         stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
-        return text(err.status, err.message + '\n', err.status === 429 ? { 'retry-after': String(err.retryAfterSec) } : undefined);
+        const headers = err.status === 429 ? { 'retry-after': String(err.retryAfterSec) } : undefined;
+        return answer?.fail ? answer.fail(err.status, err.message, headers) : text(err.status, err.message + '\n', headers);
       }
       throw err;
     }
   };
 
-  const noContent = (): ApiResult => ({ kind: 'raw', status: 204, body: '' });
+  const noContent = (): Reply => ({ ok: () => ({ kind: 'raw', status: 204, body: '' }) });
   router.on(
     'POST',
     '/loki/api/v1/push',
@@ -108,14 +157,16 @@ export function registerLogIngest(router: Router, store: LogStore, opts: LogInge
       return decodeLokiProto(raw, limits);
     }, noContent),
   );
+  // OTLP/HTTP: JSON or binary protobuf by Content-Type (gzip by Content-Encoding, in readBody). The
+  // reply is in the request's encoding: an ExportLogsServiceResponse (with partial_success when the
+  // store refused some records), or for a failure a google.rpc.Status.
   router.on(
     'POST',
     '/v1/logs',
-    handle((req, body) => {
-      const ct = String(req.headers['content-type'] ?? '');
-      if (!ct.startsWith('application/json')) throw new LimitError(415, 'only the OTLP JSON encoding (Content-Type: application/json) is supported for logs');
-      return decodeOtlpLogsJson(body.toString('utf8'), limits);
-    }, () => ({ kind: 'raw', status: 200, body: '{}', contentType: 'application/json' })),
+    handle(
+      (req, body) => (otlpEncoding(req) === 'protobuf' ? decodeOtlpLogsProto(body, limits, opts.now) : decodeOtlpLogsJson(body.toString('utf8'), limits, opts.now)),
+      (req) => OTLP_REPLIES[otlpEncoding(req)],
+    ),
   );
   router.on(
     'POST',
