@@ -148,6 +148,28 @@ test('a series that disappears gets a staleness marker; one that returns resumes
   await loop.stop(true); // idempotent
 });
 
+test('series that change order, length or place between scrapes keep their own samples', async () => {
+  const t = await target();
+  const head = new Head();
+  const clock = fakeClock(T0);
+  const { loop } = loopFor(t.host, {}, head, clock.now);
+  // The loop first checks the series at the same position as last time; every mismatch must fall back.
+  const bodies = ['a 1\nb{x="1"} 1\nc 1\n', 'b{x="1"} 2\na 2\nc 2\n', 'a 3\nnew 3\nb{x="1"} 3\nc 3\n', 'a 4\nb{x="11"} 4\nb{x="1"} 4\n', 'c 5\na 5\n'];
+  for (const [i, body] of bodies.entries()) {
+    t.state.body = body;
+    if (i > 0) clock.advance(15_000);
+    await loop.scrapeOnce();
+    assert.equal(loop.health, 'up', loop.lastError);
+  }
+  const at = (k: number): number => T0 + k * 15_000;
+  assert.deepEqual(stored(head, 'a')[0]!.samples, [[at(0), 1], [at(1), 2], [at(2), 3], [at(3), 4], [at(4), 5]]);
+  assert.deepEqual(stored(head, 'c')[0]!.samples, [[at(0), 1], [at(1), 2], [at(2), 3], [at(3), 'stale'], [at(4), 5]]);
+  assert.deepEqual(stored(head, 'new')[0]!.samples, [[at(2), 3], [at(3), 'stale']]);
+  const bs = stored(head, 'b');
+  assert.deepEqual(bs.find((s) => s.labels['x'] === '1')!.samples, [[at(0), 1], [at(1), 2], [at(2), 3], [at(3), 4], [at(4), 'stale']]);
+  assert.deepEqual(bs.find((s) => s.labels['x'] === '11')!.samples, [[at(3), 4], [at(4), 'stale']]);
+});
+
 test('basic auth and bearer credentials are sent; a wrong password is a 401', async () => {
   const basic = await target({ check: (req) => req.headers.authorization === `Basic ${Buffer.from('u:p').toString('base64')}` });
   basic.state.body = 'ok 1\n';

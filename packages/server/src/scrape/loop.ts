@@ -78,6 +78,10 @@ interface CacheEntry {
   labels: Labels | undefined;
   /** Scrape iteration in which the series was last seen. */
   lastIter: number;
+  /** Where the series' key was last seen: a body and the offsets of the key in it. */
+  keyBody: Buffer;
+  keyStart: number;
+  keyEnd: number;
 }
 
 interface StaleSeries {
@@ -126,6 +130,12 @@ export class ScrapeLoop {
   private readonly offsetMs: number;
   private readonly builder = new LabelsBuilder();
   private readonly cache = new Map<string, CacheEntry>();
+  /**
+   * The cache entries in the order the last body listed them. Targets list their series in the
+   * same order every time, so the entry at the same position is checked first, by comparing bytes,
+   * before the map is consulted with a key string.
+   */
+  private order: CacheEntry[] = [];
   private readonly reportLabels: Labels[];
   private readonly reportRefs: SeriesRef[] = [0, 0, 0, 0, 0];
   private iter = 0;
@@ -277,7 +287,7 @@ export class ScrapeLoop {
     let limitErr: ScrapeError | undefined;
     try {
       const p = createParser(body, formatForContentType(contentType).format);
-      limitErr = this.appendSamples(p, app, ts, iter, counts, seen, md);
+      limitErr = this.appendSamples(body, p, app, ts, iter, counts, seen, md);
       if (limitErr) throw limitErr;
       this.writeStaleness(app, ts, iter, seen);
       this.appendReport(app, ts, durationMs, 1, counts.scraped, counts.added, counts.seriesAdded);
@@ -305,6 +315,7 @@ export class ScrapeLoop {
 
   /** The sample loop. Returns a limit error to fail the scrape with, after counting everything. */
   private appendSamples(
+    body: Buffer,
     p: ExpositionParser,
     app: Appender,
     ts: number,
@@ -315,6 +326,8 @@ export class ScrapeLoop {
   ): ScrapeError | undefined {
     const { honorTimestamps, sampleLimit } = this.settings;
     let limitErr: ScrapeError | undefined;
+    const prevOrder = this.order;
+    const order: CacheEntry[] = (this.order = []);
     for (;;) {
       const kind = p.next();
       if (kind === 'eof') break;
@@ -322,14 +335,21 @@ export class ScrapeLoop {
         recordMetadata(p, kind, md);
         continue;
       }
-      counts.scraped++;
-      const key = p.seriesKey();
-      let e = this.cache.get(key);
-      if (e === undefined) {
-        e = { ref: 0, labels: this.sampleLabels(p.labels()), lastIter: 0 };
-        this.cache.set(key, e);
-        if (e.labels) counts.seriesAdded++;
+      let e = prevOrder[counts.scraped];
+      if (e === undefined || !p.seriesKeyEquals(e.keyBody, e.keyStart, e.keyEnd)) {
+        const key = p.seriesKey();
+        e = this.cache.get(key);
+        if (e === undefined) {
+          e = { ref: 0, labels: this.sampleLabels(p.labels()), lastIter: 0, keyBody: body, keyStart: 0, keyEnd: 0 };
+          this.cache.set(key, e);
+          if (e.labels) counts.seriesAdded++;
+        }
       }
+      e.keyBody = body;
+      e.keyStart = p.seriesKeyStart();
+      e.keyEnd = p.seriesKeyEnd();
+      order.push(e);
+      counts.scraped++;
       const labels = e.labels;
       if (labels === undefined) continue;
       counts.added++;

@@ -195,6 +195,18 @@ export abstract class TextParserBase implements ExpositionParser {
     return this.b.toString('latin1', this.seriesStart, this.seriesEnd);
   }
 
+  seriesKeyEquals(buf: Buffer, start: number, end: number): boolean {
+    return end - start === this.seriesEnd - this.seriesStart && this.b.compare(buf, start, end, this.seriesStart, this.seriesEnd) === 0;
+  }
+
+  seriesKeyStart(): number {
+    return this.seriesStart;
+  }
+
+  seriesKeyEnd(): number {
+    return this.seriesEnd;
+  }
+
   metricName(): string {
     return this.str(this.nameStart, this.nameEnd, this.nameFlags);
   }

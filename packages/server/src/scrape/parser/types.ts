@@ -43,6 +43,15 @@ export interface ExpositionParser {
 
   /** Series: the raw bytes of `name{labels}` as a latin1 string, stable across scrapes for the same series. */
   seriesKey(): string;
+  /**
+   * Series: whether the current series' key equals `buf[start:end]`, compared as bytes. Lets a
+   * loop that expects the series of the previous scrape, in the same order, confirm it without
+   * building a key string at all.
+   */
+  seriesKeyEquals(buf: Buffer, start: number, end: number): boolean;
+  /** Series: the offsets of the current series' key in the body, `[start, end)`. */
+  seriesKeyStart(): number;
+  seriesKeyEnd(): number;
   /** Series: the metric name (unescaped, UTF-8). */
   metricName(): string;
   /** Series: the full label set including `__name__`, sorted. Throws `ExpositionError` on duplicate names. */
