@@ -8,7 +8,8 @@
  * JSON looks like (escapes, unicode, duplicate keys, 1.50 vs 1.5, whitespace).
  *
  *   u8 0x40|codec | uvarint headerRawLen | uvarint headerCompLen | header | column sections
- *   header: uvarint n | i64 first t | (n-1) uvarint t deltas | n uvarint line lengths | metadata (as the row layout)
+ *   header: uvarint n | u8 0, i64 first t, (n-1) uvarint t deltas (or u8 1, n i64 when the
+ *           chunk spans 2^53 ns or more) | n uvarint line lengths | metadata (as the row layout)
  *           | uvarint shapes, per shape: uvarint slots k, k+1 literals (uvarint len, bytes),
  *             k uvarint column ids | (if shapes > 1) n uvarint shape ids
  *           | uvarint columns, per column: u8 kind, uvarint count, uvarint rawLen, uvarint
@@ -524,10 +525,20 @@ export class ColumnarEncoder {
     const w = this.hw;
     w.reset();
     w.uvarint(n);
-    w.reserve(8);
-    w.buf.writeBigInt64LE(n ? ts[0]! : 0n, w.length);
-    w.length += 8;
-    for (let i = 1; i < n; i++) w.uvarint(Number(ts[i]! - ts[i - 1]!));
+    // Deltas from the first timestamp when the chunk spans less than 2^53 ns, else every one whole.
+    const exact = n === 0 || ts[n - 1]! - ts[0]! < TWO53N;
+    w.u8(exact ? 0 : 1);
+    if (exact) {
+      w.reserve(8);
+      w.buf.writeBigInt64LE(n ? ts[0]! : 0n, w.length);
+      w.length += 8;
+      for (let i = 1; i < n; i++) w.uvarint(Number(ts[i]! - ts[i - 1]!));
+    } else
+      for (let i = 0; i < n; i++) {
+        w.reserve(8);
+        w.buf.writeBigInt64LE(ts[i]!, w.length);
+        w.length += 8;
+      }
     for (let i = 0; i < n; i++) w.uvarint(lineLens[i]!);
     let metaCount = 0;
     for (const m of metas) if (m && m.length) metaCount++;
@@ -600,6 +611,7 @@ export interface ChunkView {
 }
 
 const TWO53 = 2 ** 53;
+const TWO53N = 1n << 53n;
 
 /** Timestamps of a chunk as offsets from the first (exact when the chunk spans < 2^53 ns). */
 export class TimeColumn {
@@ -610,34 +622,38 @@ export class TimeColumn {
   private readonly r0: number;
 
   constructor(r: ByteReader, n: number) {
-    const t0 = n ? r.buf.readBigInt64LE(r.pos) : 0n;
-    r.pos += 8;
-    this.t0 = t0;
-    const off = new Float64Array(n);
-    let x = 0;
-    let exact = true;
-    for (let i = 1; i < n; i++) {
-      x += r.uvarint();
-      off[i] = x;
-      if (x >= TWO53) exact = false;
-    }
-    if (exact && t0 >= 0n) {
-      this.off = off;
-      this.big = undefined;
-    } else {
-      // Rare: rebuild with BigInt from the varints.
+    const mode = r.u8();
+    if (mode === 1) {
       const big = new BigInt64Array(n);
-      let t = t0;
-      big[0] = t0;
-      for (let i = 1; i < n; i++) {
-        t += BigInt(off[i]! - off[i - 1]!);
-        big[i] = t;
+      for (let i = 0; i < n; i++) {
+        big[i] = r.buf.readBigInt64LE(r.pos);
+        r.pos += 8;
       }
+      this.t0 = big[0] ?? 0n;
       this.off = undefined;
       this.big = big;
+    } else {
+      const t0 = r.buf.readBigInt64LE(r.pos);
+      r.pos += 8;
+      this.t0 = t0;
+      const off = new Float64Array(n);
+      let x = 0;
+      for (let i = 1; i < n; i++) {
+        x += r.uvarint();
+        off[i] = x;
+      }
+      if (t0 >= 0n) {
+        this.off = off;
+        this.big = undefined;
+      } else {
+        const big = new BigInt64Array(n);
+        for (let i = 0; i < n; i++) big[i] = t0 + BigInt(off[i]!);
+        this.off = undefined;
+        this.big = big;
+      }
     }
-    this.q0 = Number(t0 / 1000n);
-    this.r0 = Number(t0 % 1000n);
+    this.q0 = Number(this.t0 / 1000n);
+    this.r0 = Number(this.t0 % 1000n);
   }
 
   t(i: number): bigint {

@@ -25,6 +25,8 @@ import type { Direction, LineFilterHint, LogEntry, PushResult, PushStream, Rejec
 const REC_STREAM = 1;
 const REC_ENTRIES = 2;
 const REC_CHUNK = 3;
+/** A chunk that replaces others (compaction): REC_CHUNK's payload, then the replaced chunks. */
+const REC_CHUNK_MERGED = 4;
 const NS_PER_MS = 1_000_000n;
 
 /** Options of {@link LogStore}. */
@@ -168,10 +170,11 @@ export class LogStore {
     this.streamsFd = fs.openSync(streamsFile, 'a');
 
     const idxFiles = fs.readdirSync(this.chunkDir).filter((f) => /^\d{8}\.idx$/.test(f)).map((f) => Number(f.slice(0, 8))).sort((a, b) => a - b);
+    const replaced = new Set<string>();
     for (const fi of idxFiles) {
       const datSize = fs.existsSync(path.join(this.chunkDir, fileName(fi, '.dat'))) ? fs.statSync(path.join(this.chunkDir, fileName(fi, '.dat'))).size : 0;
       const r = readFramesRepair(path.join(this.chunkDir, fileName(fi, '.idx')), (type, buf, start, end) => {
-        if (type !== REC_CHUNK) return;
+        if (type !== REC_CHUNK && type !== REC_CHUNK_MERGED) return;
         const rd = new ByteReader(buf, start, end);
         const streamId = rd.uvarint();
         const offset = rd.uvarint();
@@ -186,12 +189,26 @@ export class LogStore {
         const bits = new Uint32Array(words);
         for (let i = 0; i < words; i++) bits[i] = rd.u32();
         const s = this.streams[streamId];
-        if (!s || offset + length > datSize) return; // data never made it to disk: the WAL still has it
+        if (!s || offset + length > datSize) return; // data never made it to disk: the WAL or the replaced chunks still have it
+        if (type === REC_CHUNK_MERGED) {
+          const n = rd.uvarint();
+          for (let i = 0; i < n; i++) replaced.add(`${rd.uvarint()}:${rd.uvarint()}`);
+        }
         this.attachChunk(s, { file: fi, offset, length, minT, maxT, count, rawBytes, bloom: new Bloom(bits, k) });
       });
       if (r) repairs.push(r);
       this.chunkFile = fi;
     }
+    if (replaced.size)
+      for (const s of this.streams) {
+        if (!s) continue;
+        const keep = s.chunks.filter((c) => !replaced.has(`${c.file}:${c.offset}`));
+        for (const c of s.chunks) if (replaced.has(`${c.file}:${c.offset}`)) this.fileLive.set(c.file, this.fileLive.get(c.file)! - 1);
+        s.chunks.length = 0;
+        s.chunks.push(...keep);
+      }
+    // Files left without live chunks (compacted away before a crash) go.
+    for (const fi of idxFiles) if ((this.fileLive.get(fi) ?? 0) <= 0 && replaced.size) this.removeChunkFile(fi);
     for (const s of this.streams) if (s) s.chunks.sort((a, b) => (a.minT < b.minT ? -1 : a.minT > b.minT ? 1 : 0));
 
     const cpFile = path.join(this.walDir, 'checkpoint');
@@ -404,13 +421,31 @@ export class LogStore {
   private seal(s: StreamState): void {
     const n = s.headTs.length;
     if (n === 0) return;
-    const { data, rawBytes, bloom } = this.enc.encode(s.headTs, s.headLines, s.headMetas, this.o.codec, this.o.level);
+    const meta = this.writeChunk(s, s.headTs, s.headLines, s.headMetas);
+    // Keep the chunk list sorted by start; an out-of-order head may start before the last chunk.
+    let i = s.chunks.length;
+    while (i > 0 && s.chunks[i - 1]!.minT > meta.minT) i--;
+    s.chunks.splice(i, 0, meta);
+    s.headTs = [];
+    s.headLines = [];
+    s.headMetas = [];
+    s.headBytes = 0;
+    this.counters.chunksSealed++;
+  }
+
+  /**
+   * Encodes sorted entries into a chunk, appends it to the chunk file and its record to the index
+   * (a merged record naming `replaces` when compacting). The caller places the returned meta.
+   */
+  private writeChunk(s: StreamState, ts: readonly bigint[], lines: readonly string[], metas: readonly (Labels | undefined)[], replaces?: readonly ChunkMeta[]): ChunkMeta {
+    const n = ts.length;
+    const { data, rawBytes, bloom } = this.enc.encode(ts, lines, metas, this.o.codec, this.o.level);
     if (this.chunkFileSize > 0 && this.chunkFileSize + data.length > this.o.chunkFileBytes) this.openChunkFile(this.chunkFile + 1);
     const offset = this.chunkFileSize;
     writeAll(this.datFd, data);
     this.chunkFileSize += data.length;
-    const meta: ChunkMeta = { file: this.chunkFile, offset, length: data.length, minT: s.headTs[0]!, maxT: s.headTs[n - 1]!, count: n, rawBytes, bloom };
-    const w = new ByteWriter(64 + bloom.bits.length * 4);
+    const meta: ChunkMeta = { file: this.chunkFile, offset, length: data.length, minT: ts[0]!, maxT: ts[n - 1]!, count: n, rawBytes, bloom };
+    const w = new ByteWriter(64 + bloom.bits.length * 4 + (replaces?.length ?? 0) * 8);
     w.uvarint(s.id);
     w.uvarint(offset);
     w.uvarint(data.length);
@@ -423,17 +458,75 @@ export class LogStore {
     w.uvarint(bloom.k);
     w.uvarint(bloom.bits.length);
     for (const x of bloom.bits) w.u32(x);
-    writeAll(this.idxFd, frame(REC_CHUNK, w.view()));
-    // Keep the chunk list sorted by start; an out-of-order head may start before the last chunk.
-    let i = s.chunks.length;
-    while (i > 0 && s.chunks[i - 1]!.minT > meta.minT) i--;
-    s.chunks.splice(i, 0, meta);
+    if (replaces) {
+      // The data must be durable before a record that makes the replaced chunks obsolete.
+      fs.fsyncSync(this.datFd);
+      w.uvarint(replaces.length);
+      for (const c of replaces) {
+        w.uvarint(c.file);
+        w.uvarint(c.offset);
+      }
+    }
+    writeAll(this.idxFd, frame(replaces ? REC_CHUNK_MERGED : REC_CHUNK, w.view()));
+    if (replaces) fs.fsyncSync(this.idxFd);
     this.fileLive.set(meta.file, (this.fileLive.get(meta.file) ?? 0) + 1);
-    s.headTs = [];
-    s.headLines = [];
-    s.headMetas = [];
-    s.headBytes = 0;
-    this.counters.chunksSealed++;
+    return meta;
+  }
+
+  /**
+   * Compaction: merges each stream's runs of adjacent small chunks (each under a quarter of
+   * `chunkTargetBytes`, together at most `chunkTargetBytes`) into one chunk. The merged chunk and
+   * its index record (naming the chunks it replaces) are written and synced first; a restart
+   * ignores replaced chunks, so a crash at any point loses nothing and duplicates nothing. Chunk
+   * files left without live chunks are deleted. Returns the number of chunks merged away.
+   */
+  compact(): number {
+    const small = this.o.chunkTargetBytes / 4;
+    const dropFiles = new Set<number>();
+    let merged = 0;
+    for (const s of this.streams) {
+      if (!s || s.overlap || s.chunks.length < 2) continue;
+      let i = 0;
+      while (i < s.chunks.length) {
+        let j = i;
+        let bytes = 0;
+        while (j < s.chunks.length && s.chunks[j]!.rawBytes < small && bytes + s.chunks[j]!.rawBytes <= this.o.chunkTargetBytes) bytes += s.chunks[j++]!.rawBytes;
+        if (j - i < 2) {
+          i = Math.max(j, i + 1);
+          continue;
+        }
+        const run = s.chunks.slice(i, j);
+        const ts: bigint[] = [];
+        const lines: string[] = [];
+        const metas: (Labels | undefined)[] = [];
+        for (const c of run) {
+          const d = this.load(c);
+          for (let x = 0; x < d.length; x++) {
+            const e = d.entry(x);
+            ts.push(e.t);
+            lines.push(e.line);
+            metas.push(e.meta);
+          }
+        }
+        const meta = this.writeChunk(s, ts, lines, metas, run);
+        s.chunks.splice(i, run.length, meta);
+        for (const c of run) {
+          this.evict(c);
+          this.unref(c, dropFiles);
+        }
+        merged += run.length - 1;
+        i++;
+      }
+    }
+    for (const f of dropFiles) if (f !== this.chunkFile) this.removeChunkFile(f);
+    return merged;
+  }
+
+  private removeChunkFile(f: number): void {
+    this.fileLive.delete(f);
+    for (const [c] of this.cache) if (c.file === f) this.evict(c);
+    fs.rmSync(path.join(this.chunkDir, fileName(f, '.dat')), { force: true });
+    fs.rmSync(path.join(this.chunkDir, fileName(f, '.idx')), { force: true });
   }
 
   /**
@@ -455,11 +548,12 @@ export class LogStore {
     for (const f of fs.readdirSync(this.walDir)) if (/^\d{8}$/.test(f) && Number(f) <= covered) fs.rmSync(path.join(this.walDir, f), { force: true });
   }
 
-  /** Periodic work: seal heads older than `maxChunkAgeMs`, apply retention. Call every ~10 s. */
+  /** Periodic work: seal heads older than `maxChunkAgeMs`, apply retention, compact small chunks. Call every ~10 s. */
   tick(): void {
     const now = this.now();
     for (const s of this.streams) if (s && s.headTs.length && now - s.headSince >= this.o.maxChunkAgeMs) this.seal(s);
     this.enforceRetention();
+    this.compact();
   }
 
   /** Drops chunks past the retention time, then the oldest chunk files past the size limit. */
@@ -491,13 +585,7 @@ export class LogStore {
           s.chunks.push(...keep);
         }
     }
-    for (const f of dropFiles) {
-      if (f === this.chunkFile) continue;
-      this.fileLive.delete(f);
-      for (const [c] of this.cache) if (c.file === f) this.evict(c);
-      fs.rmSync(path.join(this.chunkDir, fileName(f, '.dat')), { force: true });
-      fs.rmSync(path.join(this.chunkDir, fileName(f, '.idx')), { force: true });
-    }
+    for (const f of dropFiles) if (f !== this.chunkFile) this.removeChunkFile(f);
   }
 
   private unref(c: ChunkMeta, dropFiles: Set<number>): void {
