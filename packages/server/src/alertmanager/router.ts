@@ -97,7 +97,7 @@ export class AlertRouter {
   }
 
   private makeInhibitor(): Inhibitor {
-    return new Inhibitor(this.cfg.inhibitRules, () => this.store.list(), () => this.clock.now());
+    return new Inhibitor(this.cfg.inhibitRules, () => this.store.list(), () => this.clock.now(), () => this.store.version);
   }
 
   /** The configuration in force. */

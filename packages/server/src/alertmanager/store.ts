@@ -28,6 +28,8 @@ export class AlertStore {
   private readonly alerts = new Map<string, Alert>();
   private readonly listeners: Array<(a: Alert, prev: Alert | undefined) => void> = [];
   private dirty = false;
+  /** Counts changes to the alert set, so readers can cache what they derive from it. */
+  version = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -54,6 +56,7 @@ export class AlertStore {
       if (prev && prev.endsAt >= a.startsAt) a = mergeAlerts(prev, a, now);
       this.alerts.set(a.fingerprint, a);
       this.dirty = true;
+      this.version++;
       out.push(a);
       for (const l of this.listeners) l(a, prev);
     }
@@ -80,7 +83,10 @@ export class AlertStore {
         removed.push(fp);
       }
     }
-    if (removed.length) this.dirty = true;
+    if (removed.length) {
+      this.dirty = true;
+      this.version++;
+    }
     return removed;
   }
 
