@@ -10,8 +10,11 @@ import { parseDuration } from '../promql/parser/index.js';
 import { Matcher } from '../model/matcher.js';
 import { isValidLabelName } from '../model/labels.js';
 import { ConfigError } from '../config/errors.js';
+import * as path from 'node:path';
 import { formatMatchers, parseMatcher } from './types.js';
 import { parseTimeInterval, type TimeInterval } from './timeinterval.js';
+import { loadNotificationTemplates, NotificationTemplates, TemplateFileError } from './receivers/templates.js';
+import { TemplateParseError } from '../template/index.js';
 
 /** A mistake in the Alertmanager configuration: a {@link ConfigError} that says which loader found it. */
 export class AlertmanagerConfigError extends ConfigError {
@@ -67,15 +70,30 @@ export interface WebhookConfig extends IntegrationBase {
   /** 0: no limit. */
   maxAlerts: number;
 }
-/** `slack_configs` entry. */
+/** A Slack attachment field; title and value are templates. */
+export interface SlackField {
+  title: string;
+  value: string;
+  /** Unset: the config's `short_fields`. */
+  short: boolean | undefined;
+}
+/** `slack_configs` entry. Text fields are templates; empty ones render Vigil's named defaults. */
 export interface SlackConfig extends IntegrationBase {
   type: 'slack';
   apiUrl: string;
   channel: string;
   username: string;
   title: string;
+  titleLink: string;
+  pretext: string;
   text: string;
+  fallback: string;
+  color: string;
+  footer: string;
   iconEmoji: string;
+  iconUrl: string;
+  fields: SlackField[];
+  shortFields: boolean;
 }
 /** `email_configs` entry. */
 export interface EmailConfig extends IntegrationBase {
@@ -91,14 +109,20 @@ export interface EmailConfig extends IntegrationBase {
   headers: Record<string, string>;
   /** Custom subject; empty uses the default template. */
   subject: string;
+  /** HTML and plain-text bodies (templates); empty uses the defaults. */
+  html: string;
+  text: string;
 }
 /** `pagerduty_configs` entry (Events API v2). */
 export interface PagerdutyConfig extends IntegrationBase {
   type: 'pagerduty';
   routingKey: string;
   url: string;
+  /** Templates; empty client and client_url render the defaults. */
   client: string;
   clientUrl: string;
+  /** Empty: the rendered client. */
+  source: string;
   severity: string;
   description: string;
   details: Record<string, string>;
@@ -118,6 +142,7 @@ export interface MsteamsConfig extends IntegrationBase {
   type: 'msteams';
   webhookUrl: string;
   title: string;
+  summary: string;
   text: string;
 }
 /** Any integration. */
@@ -143,8 +168,10 @@ export interface AlertmanagerConfig {
   receivers: Receiver[];
   inhibitRules: InhibitRule[];
   timeIntervals: Map<string, TimeInterval[]>;
-  /** Template file globs; read by the notifier's template loader. */
+  /** Template file globs, relative to the configuration file's directory. */
   templates: string[];
+  /** Vigil's default notification templates with the template files loaded over them. */
+  notificationTemplates: NotificationTemplates;
   /** The text it was parsed from (served by /api/v2/status). */
   original: string;
   /** Accepted but unsupported fields, e.g. integrations Vigil does not implement. */
@@ -174,12 +201,34 @@ class Checker {
     private readonly base: Path,
   ) {}
 
-  fail(path: Path, detail: string): never {
+  /** Template texts seen (receiver fields), checked once the template files are loaded. */
+  readonly templateFields: Array<{ path: Path; text: string }> = [];
+
+  /** The line of the node at `path`, or of its nearest parent that exists. */
+  line(path: Path): number {
     const full = [...this.base, ...path];
     let node = this.doc.getIn(full, true);
     for (let p = full; !isNode(node) && p.length > 0; p = p.slice(0, -1)) node = this.doc.getIn(p.slice(0, -1), true);
     const offset = isNode(node) && node.range ? node.range[0] : 0;
-    throw new AlertmanagerConfigError(this.file, this.lines.linePos(offset).line, path.join('.'), detail);
+    return this.lines.linePos(offset).line;
+  }
+
+  fail(path: Path, detail: string): never {
+    throw new AlertmanagerConfigError(this.file, this.line(path), path.join('.'), detail);
+  }
+
+  /** A string that is a notification template. */
+  tmpl(path: Path, v: unknown, dflt = ''): string {
+    const s = this.str(path, v, dflt);
+    if (s.includes('{{')) this.templateFields.push({ path, text: s });
+    return s;
+  }
+
+  /** A map of notification templates (PagerDuty details, email headers). */
+  tmplMap(path: Path, v: unknown): Record<string, string> {
+    const out = this.strMap(path, v);
+    for (const [k, x] of Object.entries(out)) if (x.includes('{{')) this.templateFields.push({ path: [...path, k], text: x });
+    return out;
   }
 
   map(path: Path, v: unknown, allowed: readonly string[]): Rec {
@@ -387,16 +436,27 @@ function parseIntegration(c: Checker, kind: string, path: Path, v: unknown, g: A
       if (r['api_url_file'] !== undefined) apiUrl = readSecret(c, at('api_url_file'), r['api_url_file']);
       apiUrl ||= g.slackApiUrl;
       if (!apiUrl) c.fail(path, 'no global Slack API URL set either inline or in a file');
+      const t = (k: string): string => c.tmpl(at(k), r[k]);
+      const fields = c.list(at('fields'), r['fields']).map((f, i) => {
+        const fp: Path = [...path, 'fields', i];
+        const fr = c.map(fp, f, ['title', 'value', 'short']);
+        const title = c.tmpl([...fp, 'title'], fr['title']);
+        const value = c.tmpl([...fp, 'value'], fr['value']);
+        if (!title) c.fail(fp, 'missing title in Slack field configuration');
+        if (!value) c.fail(fp, 'missing value in Slack field configuration');
+        return { title, value, short: fr['short'] === undefined ? undefined : c.bool([...fp, 'short'], fr['short'], false) };
+      });
       return {
-        type: 'slack', apiUrl, channel: c.str(at('channel'), r['channel']), username: c.str(at('username'), r['username']), title: c.str(at('title'), r['title']),
-        text: c.str(at('text'), r['text']), iconEmoji: c.str(at('icon_emoji'), r['icon_emoji']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], false), timeoutMs: 10_000,
+        type: 'slack', apiUrl, channel: t('channel'), username: t('username'), title: t('title'), titleLink: t('title_link'), pretext: t('pretext'), text: t('text'),
+        fallback: t('fallback'), color: t('color'), footer: t('footer'), iconEmoji: t('icon_emoji'), iconUrl: t('icon_url'), fields, shortFields: c.bool(at('short_fields'), r['short_fields'], false),
+        sendResolved: c.bool(at('send_resolved'), r['send_resolved'], false), timeoutMs: 10_000,
       };
     }
     case 'email_configs': {
       const r = c.map(path, v, [...common, 'to', 'from', 'hello', 'smarthost', 'auth_username', 'auth_password', 'auth_password_file', 'auth_secret', 'auth_identity', 'headers', 'html', 'text', 'require_tls', 'tls_config']);
       const to = c.str(at('to'), r['to']);
       if (!to) c.fail(path, 'missing to address in email config');
-      const headers = c.strMap(at('headers'), r['headers']);
+      const headers = c.tmplMap(at('headers'), r['headers']);
       const from = c.str(at('from'), r['from']) || g.smtpFrom;
       if (!from) c.fail(path, 'no global SMTP from set');
       const smarthost = c.str(at('smarthost'), r['smarthost']) || g.smtpSmarthost;
@@ -408,7 +468,7 @@ function parseIntegration(c: Checker, kind: string, path: Path, v: unknown, g: A
         authUsername: c.str(at('auth_username'), r['auth_username']) || g.smtpAuthUsername,
         authPassword: r['auth_password_file'] !== undefined ? readSecret(c, at('auth_password_file'), r['auth_password_file']) : c.str(at('auth_password'), r['auth_password']) || g.smtpAuthPassword,
         authIdentity: c.str(at('auth_identity'), r['auth_identity']) || g.smtpAuthIdentity, requireTls: c.bool(at('require_tls'), r['require_tls'], g.smtpRequireTls),
-        headers, subject, sendResolved: c.bool(at('send_resolved'), r['send_resolved'], false), timeoutMs: 30_000,
+        headers, subject, html: c.tmpl(at('html'), r['html']), text: c.tmpl(at('text'), r['text']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], false), timeoutMs: 30_000,
       };
     }
     case 'pagerduty_configs': {
@@ -418,21 +478,21 @@ function parseIntegration(c: Checker, kind: string, path: Path, v: unknown, g: A
       if (!key && (r['service_key'] !== undefined || r['service_key_file'] !== undefined)) c.fail(at('service_key'), 'service_key (Events API v1) is not supported by Vigil; use routing_key (Events API v2)');
       if (!key) c.fail(path, 'missing service or routing key in PagerDuty config');
       return {
-        type: 'pagerduty', routingKey: key, url: c.url(at('url'), r['url'], '') || g.pagerdutyUrl, client: c.str(at('client'), r['client'], 'Vigil'), clientUrl: c.str(at('client_url'), r['client_url']),
-        severity: c.str(at('severity'), r['severity']), description: c.str(at('description'), r['description']), details: c.strMap(at('details'), r['details']),
-        component: c.str(at('component'), r['component']), group: c.str(at('group'), r['group']), class: c.str(at('class'), r['class']),
+        type: 'pagerduty', routingKey: key, url: c.url(at('url'), r['url'], '') || g.pagerdutyUrl, client: c.tmpl(at('client'), r['client']), clientUrl: c.tmpl(at('client_url'), r['client_url']),
+        source: c.tmpl(at('source'), r['source']), severity: c.tmpl(at('severity'), r['severity']), description: c.tmpl(at('description'), r['description']), details: c.tmplMap(at('details'), r['details']),
+        component: c.tmpl(at('component'), r['component']), group: c.tmpl(at('group'), r['group']), class: c.tmpl(at('class'), r['class']),
         sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000,
       };
     }
     case 'discord_configs': {
       const r = c.map(path, v, [...common, 'webhook_url', 'webhook_url_file', 'title', 'message']);
       const webhookUrl = r['webhook_url_file'] !== undefined ? readSecret(c, at('webhook_url_file'), r['webhook_url_file']) : c.url(at('webhook_url'), r['webhook_url'], 'one of webhook_url or webhook_url_file must be configured');
-      return { type: 'discord', webhookUrl, title: c.str(at('title'), r['title']), message: c.str(at('message'), r['message']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000 };
+      return { type: 'discord', webhookUrl, title: c.tmpl(at('title'), r['title']), message: c.tmpl(at('message'), r['message']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000 };
     }
     default: {
       const r = c.map(path, v, [...common, 'webhook_url', 'webhook_url_file', 'title', 'summary', 'text']);
       const webhookUrl = r['webhook_url_file'] !== undefined ? readSecret(c, at('webhook_url_file'), r['webhook_url_file']) : c.url(at('webhook_url'), r['webhook_url'], 'one of webhook_url or webhook_url_file must be configured');
-      return { type: 'msteams', webhookUrl, title: c.str(at('title'), r['title']), text: c.str(at('text'), r['text']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000 };
+      return { type: 'msteams', webhookUrl, title: c.tmpl(at('title'), r['title']), summary: c.tmpl(at('summary'), r['summary']), text: c.tmpl(at('text'), r['text']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000 };
     }
   }
 }
@@ -508,8 +568,37 @@ export function parseAlertmanagerConfigIn(doc: Document, lines: LineCounter, fil
     };
   });
   const templates = c.list(['templates'], root['templates']).map((x, i) => c.str(['templates', i], x));
+  const notificationTemplates = loadTemplates(c, templates, file, warnings);
   const original = base.length ? stringify(root) : doc.toString();
-  return { global, route, receivers, inhibitRules, timeIntervals, templates, original, warnings };
+  return { global, route, receivers, inhibitRules, timeIntervals, templates, notificationTemplates, original, warnings };
+}
+
+/**
+ * Loads the template files (globs relative to the configuration file's directory, as Alertmanager
+ * resolves them) and checks the receivers' template fields against them. Syntax errors are
+ * configuration errors naming the file and line; calls of templates nobody defines are warnings,
+ * since Alertmanager finds those only when a notification renders.
+ */
+function loadTemplates(c: Checker, globs: string[], file: string, warnings: string[]): NotificationTemplates {
+  let tmpl: NotificationTemplates;
+  try {
+    tmpl = loadNotificationTemplates(globs, path.dirname(file), (i, err) => c.fail(['templates', i], err.message));
+  } catch (err) {
+    if (err instanceof TemplateFileError) throw new AlertmanagerConfigError(err.file, err.line, '', err.detail);
+    throw err;
+  }
+  warnings.push(...tmpl.missingInFiles());
+  for (const f of c.templateFields) {
+    let missing: string[];
+    try {
+      missing = tmpl.checkText(f.text);
+    } catch (err) {
+      if (err instanceof TemplateParseError) c.fail(f.path, `template: ${err.reason}${err.line > 1 ? ` (line ${err.line} of the text)` : ''}`);
+      throw err;
+    }
+    for (const name of missing) warnings.push(`${file}:${c.line(f.path)}: ${f.path.join('.')}: template: no such template ${JSON.stringify(name)}`);
+  }
+  return tmpl;
 }
 
 /** Parses and validates `alertmanager.yml` text; `file` names it in errors. */

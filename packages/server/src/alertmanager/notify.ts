@@ -11,7 +11,7 @@ import type { AggrGroup } from './dispatch.js';
 import type { History } from './history.js';
 import type { Inhibitor } from './inhibit.js';
 import type { NflogEntry, NotificationLog } from './nflog.js';
-import { createIntegration, NotifyError, type Integration } from './receivers/index.js';
+import { createIntegration, NotifyError, type Integration, type RenderFailure } from './receivers/index.js';
 import type { Silences } from './silence.js';
 import type { Stats } from './stats.js';
 import { templateData, type TemplateData } from './template.js';
@@ -64,7 +64,16 @@ export class Pipeline {
   /** Builds the integrations of a configuration. */
   configure(cfg: AlertmanagerConfig): void {
     this.cfg = cfg;
-    this.receivers = new Map(cfg.receivers.map((r) => [r.name, { name: r.name, integrations: r.integrations.map((c) => createIntegration(c, () => this.d.clock.now())) }]));
+    const extra = { templates: cfg.notificationTemplates, onRenderFailure: (f: RenderFailure) => this.renderFailed(f) };
+    this.receivers = new Map(cfg.receivers.map((r) => [r.name, { name: r.name, integrations: r.integrations.map((c) => createIntegration(c, () => this.d.clock.now(), extra)) }]));
+  }
+
+  /** A field that failed to render went out with its default text: say so in the log and the history. */
+  private renderFailed(f: RenderFailure): void {
+    const d = f.data;
+    const error = `template for ${f.integration} ${f.field} failed, sent the default instead: ${f.message}`;
+    this.d.log.warn('notification template failed', { receiver: d.receiver, integration: f.integration, field: f.field, err: f.message });
+    this.d.history.add({ time: this.d.clock.now(), type: 'notification', groupKey: d.groupKey, receiver: d.receiver, integration: f.integration, ok: false, attempt: 0, status: d.status, alerts: d.alerts.length, error });
   }
 
   /** Allows sending again after {@link Pipeline.stop}. */

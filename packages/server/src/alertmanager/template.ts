@@ -1,9 +1,10 @@
 /**
- * Notification content: the data every integration renders (Alertmanager's template data) and the
- * default texts, written to be read at 3 a.m.: what is broken, where, how bad, since when, and
- * where to look. User texts may use simple `{{ .Field.name }}` references; anything richer falls
- * back to the default (Vigil does not run Go templates).
+ * Notification data: what every integration renders. {@link TemplateData} is the JavaScript view
+ * (the webhook payload is built from it); {@link goData} is the same data as Alertmanager's
+ * notification templates see it (`.Receiver`, `.Alerts.Firing`, `.CommonLabels.SortedPairs`,
+ * `.StartsAt.Format …`). Rendering through templates is in `receivers/templates.ts`.
  */
+import { alertList, GO_ZERO_TIME_MS, goTime, kv, withGoType, type GoType, type TStruct } from '../template/index.js';
 import { formatGoTime, type Alert, type LabelSet } from './types.js';
 
 /** One alert as integrations see it. */
@@ -44,9 +45,37 @@ function common(sets: LabelSet[]): Record<string, string> {
   return out;
 }
 
-/** Builds the template data for a group's alerts at `now`. */
+/** Go's model.LabelSet.Before: fewer labels first, then by the first differing name or value. */
+function labelsBefore(a: LabelSet, b: LabelSet): number {
+  const na = Object.keys(a);
+  const nb = Object.keys(b);
+  if (na.length !== nb.length) return na.length - nb.length;
+  for (const n of [...new Set([...na, ...nb])].sort()) {
+    const x = a[n];
+    const y = b[n];
+    if (x === undefined) return -1;
+    if (y === undefined) return 1;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+/** Alertmanager's order of a group's alerts (types.AlertSlice): by job, then instance, then labels. */
+export function compareAlerts(a: Alert, b: Alert): number {
+  for (const k of ['job', 'instance']) {
+    const x = a.labels[k];
+    const y = b.labels[k];
+    if (x === undefined && y === undefined) continue;
+    if (x === undefined) return 1;
+    if (y === undefined) return -1;
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return labelsBefore(a.labels, b.labels);
+}
+
+/** Builds the template data for a group's alerts at `now`, in Alertmanager's alert order. */
 export function templateData(opts: { receiver: string; groupKey: string; groupLabels: LabelSet; externalURL: string; alerts: readonly Alert[]; now: number; ackedBy?: (a: Alert) => string | undefined }): TemplateData {
-  const alerts = opts.alerts.map((a): TemplateAlert => {
+  const alerts = [...opts.alerts].sort(compareAlerts).map((a): TemplateAlert => {
     const resolved = a.endsAt <= opts.now;
     const t: TemplateAlert = {
       status: resolved ? 'resolved' : 'firing',
@@ -78,90 +107,66 @@ export function templateData(opts: { receiver: string; groupKey: string; groupLa
   };
 }
 
-/** "12m", "3h4m", "2d5h": how long ago, roughly. */
-export function ago(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m`;
-  const h = Math.floor(m / 60);
-  if (h < 48) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
-  return `${Math.floor(h / 24)}d${h % 24 ? `${h % 24}h` : ''}`;
+/** Go's regexp.QuoteMeta: Alertmanager passes the receiver name through it (`.Receiver` of `team.a` is `team\.a`). */
+export function quoteMeta(s: string): string {
+  return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
 
-function utc(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-}
+/** Vigil's additions to Alertmanager's Alert, as methods so that printing an alert stays as Alertmanager prints it. */
+const ALERT_TYPE: GoType = {
+  name: 'template.Alert',
+  methods: new Map([['AcknowledgedBy', { minArgs: 0, maxArgs: 0, call: (a) => alertExtras.get(a as TStruct) ?? '' }]]),
+};
+const alertExtras = new WeakMap<TStruct, string>();
 
-/** `[FIRING:2] HighErrorRate payment (critical)`: status, count, group labels, then the other common labels. */
-export function defaultTitle(d: TemplateData): string {
-  const firing = d.alerts.filter((a) => a.status === 'firing').length;
-  const head = d.status === 'firing' ? `[FIRING:${firing}]` : '[RESOLVED]';
-  const groupVals = Object.keys(d.groupLabels)
-    .sort()
-    .map((k) => d.groupLabels[k]);
-  const extra = Object.keys(d.commonLabels)
-    .filter((k) => !(k in d.groupLabels))
-    .sort()
-    .map((k) => d.commonLabels[k]);
-  const name = groupVals.length ? groupVals.join(' ') : (d.commonLabels['alertname'] ?? 'alerts');
-  return `${head} ${name}${extra.length ? ` (${extra.join(' ')})` : ''}`;
-}
+/** Vigil's additions to Alertmanager's Data: `.GroupKey` and `.TruncatedAlerts`. */
+const DATA_TYPE: GoType = {
+  name: '*template.Data',
+  methods: new Map([
+    ['GroupKey', { minArgs: 0, maxArgs: 0, call: (d) => dataExtras.get(d as TStruct)?.groupKey ?? '' }],
+    ['TruncatedAlerts', { minArgs: 0, maxArgs: 0, call: (d) => BigInt(dataExtras.get(d as TStruct)?.truncatedAlerts ?? 0) }],
+  ]),
+};
+const dataExtras = new WeakMap<TStruct, TemplateData>();
 
-/** A short summary line for one alert: its summary annotation, else its alertname and labels. */
-export function alertSummary(a: TemplateAlert): string {
-  return a.annotations['summary'] ?? a.annotations['message'] ?? a.annotations['description'] ?? `${a.labels['alertname'] ?? 'alert'} ${labelsLine(a.labels, ['alertname'])}`;
-}
-
-function labelsLine(l: LabelSet, skip: string[] = []): string {
-  return Object.keys(l)
-    .filter((k) => !skip.includes(k))
-    .sort()
-    .map((k) => `${k}=${l[k]}`)
-    .join(' ');
-}
-
-/** The plain-text body: one block per alert, firing first. */
-export function defaultText(d: TemplateData): string {
-  const lines: string[] = [];
-  const sorted = [...d.alerts].sort((a, b) => (a.status === b.status ? a.startsAtMs - b.startsAtMs : a.status === 'firing' ? -1 : 1));
-  for (const a of sorted) {
-    const sev = a.labels['severity'] ? ` [${a.labels['severity']}]` : '';
-    lines.push(`${a.status === 'firing' ? '🔥 FIRING' : '✅ RESOLVED'}${sev}: ${alertSummary(a)}`);
-    if (a.annotations['description'] && a.annotations['description'] !== alertSummary(a)) lines.push(`  ${a.annotations['description']}`);
-    lines.push(
-      a.status === 'firing'
-        ? `  since ${utc(a.startsAtMs)} (${ago(d.now - a.startsAtMs)} ago)`
-        : `  from ${utc(a.startsAtMs)} to ${utc(a.endsAtMs)} (lasted ${ago(a.endsAtMs - a.startsAtMs)})`,
-    );
-    if (a.acknowledgedBy) lines.push(`  acknowledged by ${a.acknowledgedBy}`);
-    lines.push(`  labels: ${labelsLine(a.labels)}`);
-    if (a.annotations['runbook_url']) lines.push(`  runbook: ${a.annotations['runbook_url']}`);
-    if (a.generatorURL) lines.push(`  source: ${a.generatorURL}`);
-  }
-  if (d.truncatedAlerts > 0) lines.push(`…and ${d.truncatedAlerts} more`);
-  return lines.join('\n');
-}
+const goDataCache = new WeakMap<TemplateData, TStruct>();
 
 /**
- * Renders a user text with `{{ .Status }}`, `{{ .Receiver }}`, `{{ .ExternalURL }}` and
- * `{{ .GroupLabels.x }}` / `{{ .CommonLabels.x }}` / `{{ .CommonAnnotations.x }}`; returns undefined
- * when the text uses anything else, so the caller can fall back to its default.
+ * The data as notification templates see it: Alertmanager's `template.Data`, fields in its order
+ * (so `{{ . }}` prints alike), label sets as KV, times as time.Time. Built once per notification.
  */
-export function renderSimple(text: string, d: TemplateData): string | undefined {
-  if (!text) return undefined;
-  let unsupported = false;
-  const out = text.replace(/\{\{-?\s*(.*?)\s*-?\}\}/g, (_m, expr: string) => {
-    const e = /^\.(Status|Receiver|ExternalURL)$|^\.(GroupLabels|CommonLabels|CommonAnnotations)\.([a-zA-Z_][a-zA-Z0-9_]*)$/.exec(expr);
-    if (!e) {
-      unsupported = true;
-      return '';
-    }
-    if (e[1] === 'Status') return d.status;
-    if (e[1] === 'Receiver') return d.receiver;
-    if (e[1] === 'ExternalURL') return d.externalURL;
-    const set = e[2] === 'GroupLabels' ? d.groupLabels : e[2] === 'CommonLabels' ? d.commonLabels : d.commonAnnotations;
-    return set[e[3]!] ?? '';
+export function goData(d: TemplateData): TStruct {
+  let g = goDataCache.get(d);
+  if (g !== undefined) return g;
+  const alerts = d.alerts.map((a) => {
+    const s = withGoType(
+      {
+        Status: a.status,
+        Labels: kv(a.labels),
+        Annotations: kv(a.annotations),
+        StartsAt: goTime(a.startsAtMs),
+        EndsAt: goTime(a.status === 'resolved' ? a.endsAtMs : GO_ZERO_TIME_MS),
+        GeneratorURL: a.generatorURL,
+        Fingerprint: a.fingerprint,
+      },
+      ALERT_TYPE,
+    );
+    if (a.acknowledgedBy !== undefined) alertExtras.set(s, a.acknowledgedBy);
+    return s;
   });
-  return unsupported ? undefined : out;
+  g = withGoType(
+    {
+      Receiver: quoteMeta(d.receiver),
+      Status: d.status,
+      Alerts: alertList(alerts),
+      GroupLabels: kv(d.groupLabels),
+      CommonLabels: kv(d.commonLabels),
+      CommonAnnotations: kv(d.commonAnnotations),
+      ExternalURL: d.externalURL,
+    },
+    DATA_TYPE,
+  );
+  dataExtras.set(g, d);
+  goDataCache.set(d, g);
+  return g;
 }

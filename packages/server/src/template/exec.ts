@@ -1,11 +1,13 @@
 /**
  * Executes a parsed template against data, with Go text/template semantics: truthiness of zero
  * values, lazy `and`/`or`, the comparison builtins' type rules, `missingkey=zero` for maps (as
- * Prometheus configures it), and errors located like Go's (`template: NAME:LINE:COL: executing
- * "NAME" at <node>: …`).
+ * Prometheus and Alertmanager configure it), methods of named Go types (`.Labels.SortedPairs`,
+ * `.StartsAt.Format "…"`), `{{template}}` calls into a template set, and errors located like Go's
+ * (`template: FILE:LINE:COL: executing "NAME" at <node>: …`).
  */
-import { formatV, sprint, sprintf, sprintln, goTypeName, type TValue } from './gofmt.js';
-import { formatArg, type Arg, type Command, type Node, type Pipeline, type Template } from './parse.js';
+import { formatV, goQuoteString, sprint, sprintf, sprintln, goTypeName, type TValue } from './gofmt.js';
+import { basicOf, goTypeOf } from './gotype.js';
+import { formatArg, formatPipe, type Arg, type Command, type Node, type Pipeline, type Template } from './parse.js';
 
 /** A function callable from a template. Throwing an Error reports `error calling NAME: message`. */
 export interface TemplateFunc {
@@ -26,6 +28,7 @@ class ContinueSignal {}
 
 /** Go's truth: the zero value of a type is false. */
 export function isTrue(v: TValue): boolean {
+  v = basicOf(v);
   if (v === null || v === undefined) return false;
   if (typeof v === 'string') return v !== '';
   if (typeof v === 'number') return v !== 0;
@@ -48,6 +51,9 @@ function basicKind(v: TValue): Kind {
 }
 
 function eqOne(a: TValue, b: TValue): boolean {
+  // Go compares by kind: a template.HTML equals a string, a Duration an int.
+  a = basicOf(a);
+  b = basicOf(b);
   const ka = basicKind(a);
   const kb = basicKind(b);
   if (ka === 'other' || kb === 'other') throw new Error('invalid type for comparison');
@@ -59,6 +65,8 @@ function eqOne(a: TValue, b: TValue): boolean {
 }
 
 function lessThan(a: TValue, b: TValue): boolean {
+  a = basicOf(a);
+  b = basicOf(b);
   const ka = basicKind(a);
   const kb = basicKind(b);
   if (ka === 'bool' || ka === 'other' || ka === 'nil' || kb === 'bool' || kb === 'other' || kb === 'nil') throw new Error('invalid type for comparison');
@@ -67,6 +75,7 @@ function lessThan(a: TValue, b: TValue): boolean {
 }
 
 function lenOf(v: TValue): bigint {
+  v = basicOf(v);
   if (typeof v === 'string') return BigInt(Buffer.byteLength(v, 'utf8'));
   if (Array.isArray(v)) return BigInt(v.length);
   if (v instanceof Map) return BigInt(v.size);
@@ -115,6 +124,11 @@ function htmlEscape(s: string): string {
   return s.replace(/[&'<>"\0]/g, (c) => ({ '&': '&amp;', "'": '&#39;', '<': '&lt;', '>': '&gt;', '"': '&#34;', '\0': '\uFFFD' })[c]!);
 }
 
+/** html/template's escaper for text and attribute values (it also escapes `+`). */
+export function htmlEscapeStrict(s: string): string {
+  return htmlEscape(s).replace(/\+/g, '&#43;');
+}
+
 /** Go's builtin template functions (`and`/`or` are handled lazily by the executor). */
 export const BUILTINS: ReadonlyMap<string, TemplateFunc> = new Map<string, TemplateFunc>([
   ['not', { minArgs: 1, maxArgs: 1, call: (a) => !isTrue(a[0]) }],
@@ -144,23 +158,47 @@ export const BUILTINS: ReadonlyMap<string, TemplateFunc> = new Map<string, Templ
 ]);
 
 type ControlNode = Extract<Node, { pipe: Pipeline; list: Node[] }>;
+type TemplateNode = Extract<Node, { kind: 'template' }>;
 
 interface Var {
   name: string;
   value: TValue;
 }
 
+/** Go's limit on nested template calls is 100000; a JavaScript stack holds far fewer frames. */
+export const MAX_TEMPLATE_DEPTH = 1000;
+
+/** How a template runs. */
+export interface ExecOptions {
+  /** Finds `{{template "name"}}` targets; without it, the templates parsed with the executed one. */
+  readonly lookup?: (name: string) => Template | undefined;
+  /**
+   * HTML output, like html/template in text context: every action's value is HTML-escaped unless
+   * it is {@link ExecOptions.isSafe} (what `safeHtml` returns). Template calls are not re-escaped:
+   * their own actions were.
+   */
+  readonly html?: boolean;
+  readonly isSafe?: (v: TValue) => boolean;
+}
+
 /** Runs one parsed template. */
 export class Executor {
-  private readonly vars: Var[];
+  private vars: Var[];
   private out = '';
+  /** The template being executed: calls change it, errors name it. */
+  private tmpl: Template;
+  private depth = 0;
+  private readonly lookup: (name: string) => Template | undefined;
 
   constructor(
-    private readonly tmpl: Template,
+    root: Template,
     private readonly funcs: ReadonlyMap<string, TemplateFunc>,
     data: TValue,
+    private readonly opts: ExecOptions = {},
   ) {
+    this.tmpl = root;
     this.vars = [{ name: '$', value: data }];
+    this.lookup = opts.lookup ?? ((name) => root.associated?.get(name));
   }
 
   /** Executes the template and returns the text. Throws {@link TemplateExecError}. */
@@ -174,7 +212,7 @@ export class Executor {
     const line = before.split('\n').length;
     const col = Buffer.byteLength(before.slice(before.lastIndexOf('\n') + 1), 'utf8');
     const ctx = context.length > 20 ? context.slice(0, 20) + '...' : context;
-    throw new TemplateExecError(`template: ${this.tmpl.name}:${line}:${col}: executing "${this.tmpl.name}" at <${ctx}>: ${msg}`);
+    throw new TemplateExecError(`template: ${this.tmpl.parseName}:${line}:${col}: executing "${this.tmpl.name}" at <${ctx}>: ${msg}`);
   }
 
   private walkList(nodes: Node[], dot: TValue): void {
@@ -188,7 +226,7 @@ export class Executor {
         return;
       case 'action': {
         const v = this.evalPipeline(dot, n.pipe);
-        if (n.pipe.decl.length === 0) this.out += formatV(v);
+        if (n.pipe.decl.length === 0) this.print(v);
         return;
       }
       case 'if':
@@ -206,6 +244,34 @@ export class Executor {
         throw new BreakSignal();
       case 'continue':
         throw new ContinueSignal();
+      case 'template':
+        return this.walkTemplate(n, dot);
+    }
+  }
+
+  private print(v: TValue): void {
+    // An absent value (a template called without data) prints as Go's invalid reflect.Value does.
+    const s = v === undefined ? '<no value>' : formatV(v);
+    this.out += this.opts.html && !this.opts.isSafe?.(v) ? htmlEscapeStrict(s) : s;
+  }
+
+  private walkTemplate(n: TemplateNode, dot: TValue): void {
+    const context = `{{template ${goQuoteString(n.name)}${n.pipe ? ' ' + formatPipe(n.pipe) : ''}}}`;
+    const t = this.lookup(n.name);
+    if (t === undefined) this.fail(n.pos, context, `template ${goQuoteString(n.name)} not defined`);
+    if (this.depth >= MAX_TEMPLATE_DEPTH) this.fail(n.pos, context, `exceeded maximum template depth (${MAX_TEMPLATE_DEPTH})`);
+    // Variables declared by the pipeline stay in the caller's scope; the callee sees only `$`.
+    const value = n.pipe ? this.evalPipeline(dot, n.pipe) : undefined;
+    const saved = { tmpl: this.tmpl, vars: this.vars };
+    this.tmpl = t;
+    this.vars = [{ name: '$', value }];
+    this.depth++;
+    try {
+      this.walkList(t.root, value);
+    } finally {
+      this.tmpl = saved.tmpl;
+      this.vars = saved.vars;
+      this.depth--;
     }
   }
 
@@ -275,11 +341,23 @@ export class Executor {
 
   private evalCommand(dot: TValue, cmd: Command, final: TValue[]): TValue {
     const first = cmd.args[0]!;
-    if (first.kind === 'ident') return this.call(dot, first, cmd.args.slice(1), final);
-    if (cmd.args.length > 1 || final.length > 0) {
-      if (first.kind === 'field' || first.kind === 'var') this.fail(first.pos, formatArg(first), `can't give argument to non-function ${formatArg(first)}`);
-      this.fail(first.pos, formatArg(first), `can't give argument to non-function ${formatArg(first)}`);
+    const rest = cmd.args.slice(1);
+    switch (first.kind) {
+      case 'ident':
+        return this.call(dot, first, rest, final);
+      // The last element of a field chain may be a method; it takes the command's arguments.
+      case 'field':
+        return this.fields(dot, dot, first.fields, first, rest, final);
+      case 'var':
+        if (first.fields.length > 0) return this.fields(dot, this.getVar(first.name, first.pos), first.fields, first, rest, final);
+        break;
+      case 'pipe':
+        if (first.fields.length > 0) return this.fields(dot, this.evalPipeline(dot, first.pipe), first.fields, first, rest, final);
+        break;
+      default:
+        break;
     }
+    if (rest.length > 0 || final.length > 0) this.fail(first.pos, formatArg(first), `can't give argument to non-function ${formatArg(first)}`);
     return this.evalArg(dot, first);
   }
 
@@ -288,11 +366,11 @@ export class Executor {
       case 'dot':
         return dot;
       case 'field':
-        return this.fields(dot, a.fields, a);
+        return this.fields(dot, dot, a.fields, a, [], []);
       case 'var':
-        return this.fields(this.getVar(a.name, a.pos), a.fields, a);
+        return this.fields(dot, this.getVar(a.name, a.pos), a.fields, a, [], []);
       case 'pipe':
-        return this.fields(this.evalPipeline(dot, a.pipe), a.fields, a);
+        return this.fields(dot, this.evalPipeline(dot, a.pipe), a.fields, a, [], []);
       case 'string':
       case 'number':
       case 'bool':
@@ -304,14 +382,39 @@ export class Executor {
     }
   }
 
-  private fields(v: TValue, names: readonly string[], at: Arg): TValue {
+  /**
+   * Walks a field chain like Go's evalFieldChain: at each step a method of the value's Go type
+   * wins over a map key or struct field; only the last step may take arguments.
+   */
+  private fields(dot: TValue, v: TValue, names: readonly string[], at: Arg, args: Arg[], final: TValue[]): TValue {
     let cur = v;
-    for (const f of names) {
-      if (cur instanceof Map) cur = cur.has(f) ? cur.get(f) : '';
-      else if (cur === null || cur === undefined) this.fail(at.pos, formatArg(at), `nil pointer evaluating interface {}.${f}`);
-      else if (typeof cur === 'object' && !Array.isArray(cur) && Object.prototype.hasOwnProperty.call(cur, f)) cur = cur[f];
-      else this.fail(at.pos, formatArg(at), `can't evaluate field ${f} in type ${goTypeName(cur)}`);
-    }
+    names.forEach((f, i) => {
+      const last = i === names.length - 1;
+      const hasArgs = last && (args.length > 0 || final.length > 0);
+      const method = goTypeOf(cur)?.methods?.get(f);
+      if (method) {
+        const values = last ? args.map((a) => this.evalArg(dot, a)).concat(final) : [];
+        if (values.length < method.minArgs || values.length > method.maxArgs) {
+          const want = method.maxArgs === Infinity ? `at least ${method.minArgs}` : String(method.minArgs);
+          this.fail(at.pos, formatArg(at), `wrong number of args for ${f}: want ${want} got ${values.length}`);
+        }
+        try {
+          cur = method.call(cur, values);
+        } catch (err) {
+          if (err instanceof TemplateExecError) throw err;
+          this.fail(at.pos, formatArg(at), `error calling ${f}: ${(err as Error).message}`);
+        }
+        return;
+      }
+      if (cur instanceof Map) {
+        if (hasArgs) this.fail(at.pos, formatArg(at), `${f} is not a method but has arguments`);
+        cur = cur.has(f) ? cur.get(f) : '';
+      } else if (cur === null || cur === undefined) this.fail(at.pos, formatArg(at), `nil pointer evaluating interface {}.${f}`);
+      else if (typeof cur === 'object' && !Array.isArray(cur) && Object.prototype.hasOwnProperty.call(cur, f)) {
+        if (hasArgs) this.fail(at.pos, formatArg(at), `${f} has arguments but cannot be invoked as function`);
+        cur = cur[f];
+      } else this.fail(at.pos, formatArg(at), `can't evaluate field ${f} in type ${goTypeName(cur)}`);
+    });
     return cur;
   }
 

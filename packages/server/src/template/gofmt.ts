@@ -7,6 +7,8 @@
  * plain object (printed as `{field …}`).
  */
 
+import { goTypeOf } from './gotype.js';
+
 /** A value inside the template engine. */
 export type TValue = string | number | bigint | boolean | null | undefined | TValue[] | Map<string, TValue> | TStruct;
 
@@ -18,6 +20,8 @@ export interface TStruct {
 /** The Go type name of a value, as fmt prints it in `%!verb(type=value)`. */
 export function goTypeName(v: TValue): string {
   if (v === null || v === undefined) return '<nil>';
+  const named = goTypeOf(v);
+  if (named) return named.name;
   if (typeof v === 'string') return 'string';
   if (typeof v === 'number') return 'float64';
   if (typeof v === 'bigint') return 'int';
@@ -192,6 +196,9 @@ export function goQuoteString(s: string): string {
 /** fmt's %v of any value: what `{{ x }}` and `print` write. */
 export function formatV(v: TValue): string {
   if (v === null || v === undefined) return '<nil>';
+  const named = goTypeOf(v);
+  if (named?.string) return named.string(v);
+  if (named?.basic) return formatV(named.basic(v));
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return formatG(v, -1);
   if (typeof v === 'bigint' || typeof v === 'boolean') return String(v);
@@ -252,6 +259,10 @@ function signed(s: string, spec: Spec): string {
 }
 
 function formatOne(verb: string, v: TValue, spec: Spec): string {
+  // fmt calls String() for the string verbs only; other verbs see the underlying value.
+  const named = goTypeOf(v);
+  if (named?.string && 'vsqxX'.includes(verb)) v = named.string(v);
+  else if (named?.basic) v = named.basic(v);
   switch (verb) {
     case 'v':
       if (typeof v === 'number') return pad(signed(formatG(v, spec.prec ?? -1), spec), spec, true);

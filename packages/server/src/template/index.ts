@@ -9,9 +9,13 @@ import { prometheusFuncs, type QuerySample, type TemplateQueryFn } from './funcs
 import type { TValue } from './gofmt.js';
 import { parseTemplate, TemplateParseError, type Template } from './parse.js';
 
-export { TemplateExecError, BUILTINS, isTrue, type TemplateFunc } from './exec.js';
-export { TemplateParseError, parseTemplate, type Template } from './parse.js';
+export { TemplateExecError, BUILTINS, isTrue, MAX_TEMPLATE_DEPTH, type TemplateFunc, type ExecOptions } from './exec.js';
+export { TemplateParseError, parseTemplate, parseTemplates, isEmptyTree, type Template } from './parse.js';
 export { formatV, formatG, sprintf, sprint, type TValue, type TStruct } from './gofmt.js';
+export { goTypeOf, withGoType, type GoType, type GoMethod } from './gotype.js';
+export { TemplateSet, type SetExecOptions, type MissingTemplate } from './set.js';
+export { goTime, goDuration, formatDuration, loadLocation, GO_ZERO_TIME_MS, TIME_TYPE, DURATION_TYPE } from './gotime.js';
+export { alertmanagerFuncs, alertList, kv, isSafeHtml, titleCase, shortDuration, KV_TYPE, PAIRS_TYPE, ALERTS_TYPE, HTML_TYPE } from './alertmanager.js';
 export { humanize, humanize1024, humanizeDuration, prometheusFuncs, type QuerySample, type TemplateQueryFn } from './funcs.js';
 
 /** The definitions Prometheus prepends to every alert template (one line, so line numbers hold). */

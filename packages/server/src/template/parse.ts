@@ -1,10 +1,12 @@
 /**
- * A parser for the subset of Go's text/template that Prometheus alert templates use: text and
- * `{{ }}` actions with trim markers, comments, pipelines with variable declarations, `if`/`else
- * if`/`else`/`end`, `range` (with `else`, `break`, `continue`), `with`, and parenthesised
- * pipelines. Positions are byte offsets into the source so errors read like Go's
- * (`template: NAME:LINE: …`).
+ * A parser for Go's text/template: text and `{{ }}` actions with trim markers, comments,
+ * pipelines with variable declarations, `if`/`else if`/`else`/`end`, `range` (with `else`,
+ * `break`, `continue`), `with`, parenthesised pipelines, and the template-set actions `define`,
+ * `template` and `block`. One source parses into a set of trees, as Go's `parse.Parse` does: the
+ * top-level text under the source's name plus one tree per `define`/`block`. Positions are byte
+ * offsets into the source so errors read like Go's (`template: NAME:LINE: …`).
  */
+import { goQuoteString } from './gofmt.js';
 
 /** A template that cannot be parsed; the message is formatted as Go's text/template does. */
 export class TemplateParseError extends Error {
@@ -50,13 +52,24 @@ export type Node =
   | { kind: 'text'; text: string }
   | { kind: 'action'; pos: number; pipe: Pipeline }
   | { kind: 'if' | 'with' | 'range'; pos: number; pipe: Pipeline; list: Node[]; elseList: Node[] | undefined }
-  | { kind: 'break' | 'continue'; pos: number };
+  | { kind: 'break' | 'continue'; pos: number }
+  | { kind: 'template'; pos: number; name: string; pipe: Pipeline | undefined };
 
 /** A parsed template: its name, source (for positions) and tree. */
 export interface Template {
   readonly name: string;
+  /** The name of the source it was parsed from (a file's base name); errors are located by it. */
+  readonly parseName: string;
+  /** The whole source, which node positions index. */
   readonly text: string;
   readonly root: Node[];
+  /** Every tree parsed from the same source (itself included), for `{{template}}` without a set. */
+  readonly associated?: ReadonlyMap<string, Template>;
+}
+
+/** Go's parse.IsEmptyTree: only whitespace text (and comments). Such a tree never replaces a defined one. */
+export function isEmptyTree(root: readonly Node[]): boolean {
+  return root.every((n) => n.kind === 'text' && n.text.trim() === '');
 }
 
 type TokKind =
@@ -273,17 +286,77 @@ function parseNumber(text: string): number | bigint | undefined {
 class Parser {
   private i = 0;
   private readonly toks: Tok[];
-  private readonly vars: string[] = ['$'];
+  /** Variables in scope; each define and block body starts afresh with `$` (Go's trees do). */
+  private vars: string[] = ['$'];
+  /** The trees parsed so far; every template shares this map as its `associated`. */
+  readonly trees = new Map<string, Template>();
 
   constructor(
-    private readonly name: string,
+    private readonly parseName: string,
     private readonly src: string,
   ) {
-    this.toks = lex(name, src);
+    this.toks = lex(parseName, src);
   }
 
   private fail(pos: number, msg: string): never {
-    throw new TemplateParseError(this.name, this.src.slice(0, pos).split('\n').length, msg);
+    throw new TemplateParseError(this.parseName, this.src.slice(0, pos).split('\n').length, msg);
+  }
+
+  /** Adds a tree as Go's Tree.add does: an empty tree never replaces a defined one, two non-empty ones clash. */
+  private add(name: string, root: Node[], pos: number): void {
+    const prev = this.trees.get(name);
+    if (prev && !isEmptyTree(prev.root)) {
+      if (!isEmptyTree(root)) this.fail(pos, `template: multiple definition of template ${goQuoteString(name)}`);
+      return;
+    }
+    this.trees.set(name, { name, parseName: this.parseName, text: this.src, root, associated: this.trees });
+  }
+
+  private withFreshVars<T>(f: () => T): T {
+    const saved = this.vars;
+    this.vars = ['$'];
+    try {
+      return f();
+    } finally {
+      this.vars = saved;
+    }
+  }
+
+  /** The quoted name of a define, template or block clause. */
+  private templateName(t: Tok, ctx: string): string {
+    if (t.kind !== 'string' && t.kind !== 'rawstring') this.fail(t.pos, `unexpected ${describe(t)} in ${ctx}`);
+    return unquote(t.val);
+  }
+
+  /** `{{define "name"}}…{{end}}`, after the keyword. */
+  private definition(): void {
+    const t = this.nextNonSpace();
+    const name = this.templateName(t, 'define clause');
+    this.expectRight('define clause');
+    const body = this.withFreshVars(() => this.list(false));
+    if (body.end !== 'end') this.fail(t.pos, 'unexpected {{else}} in define clause');
+    this.add(name, body.nodes, t.pos);
+  }
+
+  /** `{{template "name" pipeline}}`, or `{{block "name" pipeline}}…{{end}}` (a define plus a call), after the keyword. */
+  private templateCall(block: boolean): Node {
+    const ctx = block ? 'block clause' : 'template clause';
+    const t = this.nextNonSpace();
+    const name = this.templateName(t, ctx);
+    let pipe: Pipeline | undefined;
+    if (this.peekNonSpace().kind === 'right') {
+      this.next();
+      if (block) this.fail(t.pos, `missing value for ${ctx}`);
+    } else {
+      pipe = this.pipeline(ctx, 'right');
+      if (pipe.cmds.length === 0) this.fail(t.pos, `missing value for ${ctx}`);
+    }
+    if (block) {
+      const body = this.withFreshVars(() => this.list(false));
+      if (body.end !== 'end') this.fail(t.pos, 'unexpected {{else}} in block clause');
+      this.add(name, body.nodes, t.pos);
+    }
+    return { kind: 'template', pos: t.pos, name, pipe };
   }
 
   private peek(): Tok {
@@ -304,10 +377,12 @@ class Parser {
     return this.next();
   }
 
-  parse(): Node[] {
+  /** Parses the whole source; the top-level text becomes template `name`. */
+  parse(name: string): Map<string, Template> {
     const { nodes, end } = this.list(true);
     if (end !== 'eof') this.fail(this.peek().pos, `unexpected {{${end}}}`);
-    return nodes;
+    this.add(name, nodes, 0);
+    return this.trees;
   }
 
   /** Parses nodes until `{{end}}`, `{{else}}` or the end of input; returns which one stopped it. */
@@ -345,8 +420,17 @@ class Parser {
             this.expectRight(k.val);
             nodes.push({ kind: k.val, pos: k.pos });
             continue;
+          case 'define':
+            // Only at the top level of a source, as in Go.
+            if (!top) this.fail(k.pos, 'unexpected <define> in command');
+            this.definition();
+            continue;
+          case 'template':
+          case 'block':
+            nodes.push(this.templateCall(k.val === 'block'));
+            continue;
           default:
-            this.fail(k.pos, `{{${k.val}}} is not supported in alert templates`);
+            this.fail(k.pos, `unexpected <${k.val}> in command`);
         }
       }
       const pipe = this.pipeline('command', 'right');
@@ -496,11 +580,26 @@ class Parser {
 }
 
 /**
- * Parses a template. `knownVars` lists variables defined before the text (Prometheus prepends
- * `$labels`, `$value`, … definitions, which this parser sees as ordinary text).
+ * Parses a source into its trees: the top-level text as `name`, plus every `define` and `block`.
+ * `parseName` (default `name`) locates errors, as Go's ParseName does for files.
+ */
+export function parseTemplates(name: string, text: string, parseName = name): Map<string, Template> {
+  return new Parser(parseName, text).parse(name);
+}
+
+/**
+ * Parses a template (its defines go into {@link Template.associated}). Prometheus prepends
+ * `$labels`, `$value`, … definitions, which this parser sees as ordinary text.
  */
 export function parseTemplate(name: string, text: string): Template {
-  return { name, text, root: new Parser(name, text).parse() };
+  return parseTemplates(name, text).get(name)!;
+}
+
+/** A token as Go's parser prints it in errors: keywords in angle brackets, the rest quoted. */
+function describe(t: Tok): string {
+  if (t.kind === 'eof') return 'EOF';
+  if (t.kind === 'keyword') return `<${t.val}>`;
+  return goQuoteString(t.val.length > 10 ? t.val.slice(0, 10) + '...' : t.val);
 }
 
 /** Prints an operand the way Go's parse nodes print, for error context. */

@@ -1,12 +1,14 @@
 /**
  * Chat integrations: Slack incoming webhooks (attachment coloured by state and severity), Discord
- * webhooks (embed) and Microsoft Teams incoming webhooks (MessageCard).
+ * webhooks (embed) and Microsoft Teams incoming webhooks (MessageCard). Every text field Alertmanager
+ * templates is rendered through the notification templates.
  */
 import type { DiscordConfig, MsteamsConfig, SlackConfig } from '../config.js';
-import { defaultText, defaultTitle, renderSimple, type TemplateData } from '../template.js';
-import { postJson, type Integration } from './integration.js';
+import type { TemplateData } from '../template.js';
+import { fieldRenderer, postJson, type Integration, type IntegrationDeps, type RenderField } from './integration.js';
+import { callTemplate } from './templates.js';
 
-/** Colour by state, then by the highest severity among firing alerts. */
+/** Colour by state, then by the highest severity among firing alerts (Discord and Teams; Slack's is the `slack.default.color` template). */
 export function severityColor(d: TemplateData): { slack: string; hex: string } {
   if (d.status === 'resolved') return { slack: 'good', hex: '2EB886' };
   const sev = new Set(d.alerts.filter((a) => a.status === 'firing').map((a) => (a.labels['severity'] ?? '').toLowerCase()));
@@ -15,58 +17,93 @@ export function severityColor(d: TemplateData): { slack: string; hex: string } {
   return { slack: '#439FE0', hex: '439FE0' };
 }
 
-function title(custom: string, d: TemplateData): string {
-  return renderSimple(custom, d) ?? defaultTitle(d);
-}
-
-function body(custom: string, d: TemplateData): string {
-  return renderSimple(custom, d) ?? defaultText(d);
+/** Cuts a text to `max` characters (runes), as Alertmanager truncates titles. */
+function truncate(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : chars.slice(0, max - 1).join('') + '…';
 }
 
 /** The Slack message body. */
-export function slackPayload(c: SlackConfig, d: TemplateData): Record<string, unknown> {
-  const t = title(c.title, d);
-  const msg: Record<string, unknown> = {
-    attachments: [{ title: t, title_link: d.externalURL || undefined, text: body(c.text, d), fallback: t, color: severityColor(d).slack, footer: 'Vigil', mrkdwn_in: ['fallback', 'pretext', 'text'] }],
+export function slackPayload(c: SlackConfig, render: RenderField): Record<string, unknown> {
+  const field = (name: string, text: string, dflt: string): string => render(name, text, dflt ? callTemplate(`slack.default.${dflt}`) : '');
+  const title = truncate(field('title', c.title, 'title'), 1024);
+  const att: Record<string, unknown> = {
+    title,
+    title_link: field('title_link', c.titleLink, 'titlelink') || undefined,
+    pretext: field('pretext', c.pretext, 'pretext') || undefined,
+    text: field('text', c.text, 'text'),
+    // A configured title also heads the fallback (what notifications show) unless one is configured.
+    fallback: field('fallback', c.fallback || c.title, 'fallback'),
+    color: field('color', c.color, 'color') || undefined,
+    footer: field('footer', c.footer, 'footer'),
+    mrkdwn_in: ['fallback', 'pretext', 'text'],
   };
-  if (c.channel) msg['channel'] = c.channel;
-  if (c.username) msg['username'] = c.username;
-  if (c.iconEmoji) msg['icon_emoji'] = c.iconEmoji;
+  if (c.fields.length > 0) {
+    att['fields'] = c.fields.map((f, i) => ({ title: render(`fields.${i}.title`, f.title, ''), value: render(`fields.${i}.value`, f.value, ''), short: f.short ?? c.shortFields }));
+  }
+  const msg: Record<string, unknown> = { attachments: [att] };
+  const opt: Array<[string, string, string, string]> = [
+    ['channel', 'channel', c.channel, ''],
+    ['username', 'username', c.username, 'username'],
+    ['icon_emoji', 'icon_emoji', c.iconEmoji, 'iconemoji'],
+    ['icon_url', 'icon_url', c.iconUrl, 'iconurl'],
+  ];
+  for (const [key, name, text, dflt] of opt) {
+    const v = field(name, text, dflt);
+    if (v) msg[key] = v;
+  }
   return msg;
 }
 
 /** Creates a Slack integration. */
-export function slackIntegration(c: SlackConfig): Integration {
+export function slackIntegration(c: SlackConfig, deps: IntegrationDeps): Integration {
   return {
     type: 'slack',
     sendResolved: c.sendResolved,
     async notify(d, signal) {
-      await postJson(c.apiUrl, slackPayload(c, d), c.timeoutMs, signal);
+      await postJson(c.apiUrl, slackPayload(c, fieldRenderer(deps, 'slack', d)), c.timeoutMs, signal);
     },
   };
 }
 
-/** Creates a Discord integration (embed limits: title 256, description 4096). */
-export function discordIntegration(c: DiscordConfig): Integration {
+/** The Discord body: one embed (limits: title 256, description 4096). */
+export function discordPayload(c: DiscordConfig, d: TemplateData, render: RenderField): Record<string, unknown> {
+  const embed = {
+    title: truncate(render('title', c.title, callTemplate('discord.default.title')), 256),
+    description: truncate(render('message', c.message, callTemplate('discord.default.message')), 4096),
+    color: parseInt(severityColor(d).hex, 16),
+  };
+  return { embeds: [embed] };
+}
+
+/** Creates a Discord integration. */
+export function discordIntegration(c: DiscordConfig, deps: IntegrationDeps): Integration {
   return {
     type: 'discord',
     sendResolved: c.sendResolved,
     async notify(d, signal) {
-      const embed = { title: title(c.title, d).slice(0, 256), description: body(c.message, d).slice(0, 4096), color: parseInt(severityColor(d).hex, 16) };
-      await postJson(c.webhookUrl, { embeds: [embed] }, c.timeoutMs, signal);
+      await postJson(c.webhookUrl, discordPayload(c, d, fieldRenderer(deps, 'discord', d)), c.timeoutMs, signal);
     },
   };
 }
 
+/** The Teams MessageCard. */
+export function msteamsPayload(c: MsteamsConfig, d: TemplateData, render: RenderField): Record<string, unknown> {
+  const title = render('title', c.title, callTemplate('msteams.default.title'));
+  // A configured title also serves as the summary (the notification preview) unless one is configured.
+  const summary = render('summary', c.summary || c.title, callTemplate('msteams.default.summary'));
+  // Teams' markdown needs a blank line for a line break.
+  const text = render('text', c.text, callTemplate('msteams.default.text')).replace(/\n/g, '\n\n');
+  return { '@type': 'MessageCard', '@context': 'http://schema.org/extensions', themeColor: severityColor(d).hex, title, summary, text };
+}
+
 /** Creates a Microsoft Teams integration. */
-export function msteamsIntegration(c: MsteamsConfig): Integration {
+export function msteamsIntegration(c: MsteamsConfig, deps: IntegrationDeps): Integration {
   return {
     type: 'msteams',
     sendResolved: c.sendResolved,
     async notify(d, signal) {
-      const t = title(c.title, d);
-      const card = { '@type': 'MessageCard', '@context': 'http://schema.org/extensions', themeColor: severityColor(d).hex, title: t, summary: t, text: body(c.text, d).replace(/\n/g, '\n\n') };
-      await postJson(c.webhookUrl, card, c.timeoutMs, signal);
+      await postJson(c.webhookUrl, msteamsPayload(c, d, fieldRenderer(deps, 'msteams', d)), c.timeoutMs, signal);
     },
   };
 }

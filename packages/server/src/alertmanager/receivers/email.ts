@@ -1,9 +1,9 @@
-/** The email integration: a plain-text and HTML message over SMTP. */
+/** The email integration: a plain-text and HTML message over SMTP, subject, headers and bodies rendered through the templates. */
 import { randomUUID } from 'node:crypto';
 import type { EmailConfig } from '../config.js';
-import { defaultText, defaultTitle, renderSimple, type TemplateData } from '../template.js';
-import type { Integration } from './integration.js';
+import { fieldRenderer, type Integration, type IntegrationDeps, type RenderField } from './integration.js';
 import { sendMail } from './smtp.js';
+import { callTemplate } from './templates.js';
 
 /** RFC 2047 encoded word for non-ASCII header values. */
 function headerValue(v: string): string {
@@ -14,14 +14,13 @@ function b64(s: string): string {
   return Buffer.from(s).toString('base64').replace(/.{76}/g, '$&\r\n');
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 /** The full message (headers and MIME body). */
-export function emailMessage(c: EmailConfig, d: TemplateData, now: number): string {
-  const subject = renderSimple(c.subject, d) ?? defaultTitle(d);
-  const text = defaultText(d);
+export function emailMessage(c: EmailConfig, now: number, render: RenderField): string {
+  // Header values become one line: a template's stray newline must not start a new header.
+  const oneLine = (s: string): string => s.replace(/\r?\n/g, ' ');
+  const subject = oneLine(render('subject', c.subject, callTemplate('email.default.subject')));
+  const text = render('text', c.text, callTemplate('email.default.text'));
+  const html = render('html', c.html, callTemplate('email.default.html'), { html: true });
   const boundary = `vigil-${randomUUID()}`;
   const headers: Record<string, string> = {
     From: c.from,
@@ -34,10 +33,8 @@ export function emailMessage(c: EmailConfig, d: TemplateData, now: number): stri
   };
   for (const [k, v] of Object.entries(c.headers)) {
     const canon = Object.keys(headers).find((h) => h.toLowerCase() === k.toLowerCase()) ?? k;
-    if (canon !== 'Subject') headers[canon] = renderSimple(v, d) ?? v;
+    if (canon !== 'Subject') headers[canon] = oneLine(render(`headers.${k}`, v, ''));
   }
-  const color = d.status === 'firing' ? '#D00000' : '#2EB886';
-  const html = `<html><body><h2 style="color:${color}">${escapeHtml(subject)}</h2><pre style="font-size:14px">${escapeHtml(text)}</pre>${d.externalURL ? `<p><a href="${escapeHtml(d.externalURL)}">Open Vigil</a></p>` : ''}</body></html>`;
   return [
     ...Object.entries(headers).map(([k, v]) => `${k}: ${headerValue(v)}`),
     '',
@@ -57,13 +54,13 @@ export function emailMessage(c: EmailConfig, d: TemplateData, now: number): stri
 }
 
 /** Creates an email integration. */
-export function emailIntegration(c: EmailConfig, now: () => number): Integration {
+export function emailIntegration(c: EmailConfig, deps: IntegrationDeps): Integration {
   return {
     type: 'email',
     sendResolved: c.sendResolved,
     async notify(d, signal) {
       const opts = { smarthost: c.smarthost, hello: c.hello, requireTls: c.requireTls, username: c.authUsername, password: c.authPassword, identity: c.authIdentity, timeoutMs: c.timeoutMs };
-      await sendMail(opts, c.from, c.to, emailMessage(c, d, now()), signal);
+      await sendMail(opts, c.from, c.to, emailMessage(c, deps.now(), fieldRenderer(deps, 'email', d)), signal);
     },
   };
 }

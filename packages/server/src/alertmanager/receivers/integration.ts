@@ -1,5 +1,24 @@
-/** What a receiver integration is to the pipeline, and the HTTP helper they share. */
+/** What a receiver integration is to the pipeline, and the helpers they share: rendering fields and POSTing JSON. */
 import type { TemplateData } from '../template.js';
+import { NotificationTemplates, type RenderFailureSink } from './templates.js';
+
+/** What integrations are built with. */
+export interface IntegrationDeps {
+  readonly now: () => number;
+  /** The configuration's template set; default: Vigil's built-in templates only. */
+  readonly templates?: NotificationTemplates;
+  /** Hears fields that failed to render (they were sent with their default text). */
+  readonly onRenderFailure?: RenderFailureSink;
+}
+
+/** Renders one field of a notification: the configured text, else `fallback` (see NotificationTemplates.render). */
+export type RenderField = (field: string, text: string, fallback: string, opts?: { html?: boolean }) => string;
+
+/** A field renderer for one notification of one integration. */
+export function fieldRenderer(deps: IntegrationDeps, integration: string, d: TemplateData): RenderField {
+  const tmpl = deps.templates ?? NotificationTemplates.builtin;
+  return (field, text, fallback, opts) => tmpl.render(d, { integration, field, text, fallback, ...(opts?.html ? { html: true } : {}) }, deps.onRenderFailure);
+}
 
 /** A notification channel of a receiver (one `*_configs` entry). */
 export interface Integration {
