@@ -19,7 +19,9 @@ export function hasGlobMeta(pattern: string): boolean {
   return /[*?[\\]/.test(pattern);
 }
 
-const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/-]/g;
+/** Characters to escape in a RegExp (`u` mode), outside and inside a class. */
+const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/]/g;
+const CLASS_SPECIAL = /[\]\\^-]/g;
 
 /** Translates one path element's pattern to an anchored RegExp; throws {@link GlobPatternError}. */
 function elementRegex(pattern: string): RegExp {
@@ -43,13 +45,13 @@ function elementRegex(pattern: string): RegExp {
         let lo = pattern[j]!;
         if (lo === '\\') lo = pattern[++j] ?? '';
         if (lo === '') throw new GlobPatternError();
-        let part = lo.replace(REGEX_SPECIAL, '\\$&');
+        let part = lo.replace(CLASS_SPECIAL, '\\$&');
         if (pattern[j + 1] === '-' && pattern[j + 2] !== undefined && pattern[j + 2] !== ']') {
           let hi = pattern[j + 2]!;
           j += 2;
           if (hi === '\\') hi = pattern[++j] ?? '';
           if (hi === '' || hi < lo) throw new GlobPatternError();
-          part += '-' + hi.replace(REGEX_SPECIAL, '\\$&');
+          part += '-' + hi.replace(CLASS_SPECIAL, '\\$&');
         }
         cls += part;
         ranges++;

@@ -71,14 +71,28 @@ function zoneAt(zone: string, ms: number): { offset: number; abbr: string } {
   return { offset, abbr: zoneAbbr(iana, ms, offset) };
 }
 
+/** Locales whose CLDR data carries the abbreviations tzdata uses (EST, CET, IST, AEDT, SAST, JST…). */
+const ABBR_LOCALES = ['en-US', 'en-GB', 'en-AU', 'en-IN', 'en-ZA', 'ja-JP'];
+const abbrCache = new Map<string, string>();
+
 function zoneAbbr(iana: string, ms: number, offset: number): string {
-  // en-US knows the North American abbreviations, en-GB the European and a few others.
-  for (const locale of ['en-US', 'en-GB']) {
+  const key = `${iana}|${offset}`;
+  let abbr = abbrCache.get(key);
+  if (abbr !== undefined) return abbr;
+  for (const locale of ABBR_LOCALES) {
     const name = new Intl.DateTimeFormat(locale, { timeZone: iana, timeZoneName: 'short' }).formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? '';
-    if (name !== '' && !/^(GMT|UTC)[+-−]/.test(name)) return name;
+    if (/^[A-Z]{2,5}$/.test(name)) {
+      abbr = name;
+      break;
+    }
   }
-  const m = Math.abs(offset) / 60;
-  return `${offset < 0 ? '-' : '+'}${pad(Math.floor(m / 60), 2)}${m % 60 ? pad(m % 60, 2) : ''}`;
+  if (abbr === undefined) {
+    // tzdata's numeric form for zones without a letter abbreviation.
+    const m = Math.abs(offset) / 60;
+    abbr = `${offset < 0 ? '-' : '+'}${pad(Math.floor(m / 60), 2)}${m % 60 ? pad(m % 60, 2) : ''}`;
+  }
+  abbrCache.set(key, abbr);
+  return abbr;
 }
 
 function mod(a: number, b: number): number {
