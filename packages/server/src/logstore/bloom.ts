@@ -69,10 +69,22 @@ export class Bloom {
   readonly k: number;
   private readonly m: number;
 
+  private readonly inv: number;
+
   constructor(bits: Uint32Array, k: number) {
     this.bits = bits;
     this.k = k;
     this.m = bits.length * 32;
+    this.inv = 1 / this.m;
+  }
+
+  /** `x % m` for a uint32 `x`, without a floating-point modulo (the same result). */
+  private bit(x: number): number {
+    const m = this.m;
+    let r = x - Math.floor(x * this.inv) * m;
+    if (r < 0) r += m;
+    else if (r >= m) r -= m;
+    return r;
   }
 
   /** A filter sized for `n` distinct tokens at about 1-2% false positives. */
@@ -84,7 +96,7 @@ export class Bloom {
   add(h: number): void {
     const h2 = mix(h);
     for (let i = 0; i < this.k; i++) {
-      const bit = ((h + Math.imul(i, h2)) >>> 0) % this.m;
+      const bit = this.bit((h + Math.imul(i, h2)) >>> 0);
       this.bits[bit >>> 5]! |= 1 << (bit & 31);
     }
   }
@@ -92,7 +104,7 @@ export class Bloom {
   has(h: number): boolean {
     const h2 = mix(h);
     for (let i = 0; i < this.k; i++) {
-      const bit = ((h + Math.imul(i, h2)) >>> 0) % this.m;
+      const bit = this.bit((h + Math.imul(i, h2)) >>> 0);
       if ((this.bits[bit >>> 5]! & (1 << (bit & 31))) === 0) return false;
     }
     return true;

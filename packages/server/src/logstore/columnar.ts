@@ -16,8 +16,12 @@
  *             compLen, 32 bytes: bitmap of the bytes occurring in its values
  *   column (raw kind):  count uvarint lengths | the values joined by '\n'
  *   column (dict kind): uvarint d | d × (uvarint len, bytes) | count u8 value ids
+ *   column (hex kind):  uvarint prefix len, prefix | uvarint b | count × b bytes (the hex digits)
+ *   column (decimal kind): uvarint prefix len, prefix | u8 scale | u8 width | width byte planes of
+ *                       count bytes (value × 10^scale, little-endian)
  *
- * Each section is compressed on its own, so a reader decompresses only the columns it needs. A
+ * Each section is compressed on its own (or stored as is when that is no bigger: compLen =
+ * rawLen), so a reader decompresses only the columns it needs. A
  * substring needle without the bytes that border a shape's values (`"` `:` `,` `}` for compact
  * JSON) cannot cross a value boundary, so it is searched in each column's values (once per
  * distinct value of a dictionary column; not at all in a column whose byte bitmap lacks one of the
@@ -41,6 +45,15 @@ const MAX_DICT = 256;
 const DICT_SLOTS = 1024;
 const KIND_RAW = 0;
 const KIND_DICT = 1;
+/** Canonical decimals with a shared prefix and scale (`u-123`, `4.50`): binary integers. */
+const KIND_DEC = 2;
+/** Fixed-length lowercase hex with a shared prefix (`req-9f86d081884c`): binary bytes. */
+const KIND_HEX = 3;
+const HEX_VAL = new Int8Array(256).fill(-1);
+for (let c = 0; c < 10; c++) HEX_VAL[48 + c] = c;
+for (let c = 0; c < 6; c++) HEX_VAL[97 + c] = 10 + c;
+const HEX_DIGITS = Buffer.from('0123456789abcdef');
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
 
 function isWs(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
@@ -215,10 +228,37 @@ class ColumnBuilder {
   readonly dLen = new Int32Array(MAX_DICT);
   dN = 0;
   ids = new Uint8Array(1024);
+  /** Value lengths (the blob holds the values joined by '\n'). */
+  lenArr = new Int32Array(1024);
+  /** The section kind {@link section} chose. */
+  kind = KIND_RAW;
+  /** Blob bytes before this offset are tokenized by {@link finish}; later ones were on append. */
+  private tokFrom = -1;
+
+  constructor(private set: HashSet) {}
+
+  /** Empties the builder for the next chunk, keeping its memory. */
+  reset(set: HashSet): void {
+    this.set = set;
+    this.lens.reset();
+    this.blob.reset();
+    this.seen.fill(0);
+    this.count = 0;
+    this.dictOk = true;
+    this.slots.fill(-1);
+    this.dN = 0;
+    this.tokFrom = -1;
+  }
 
   append(src: Uint8Array, s: number, e: number): void {
     const len = e - s;
     this.lens.uvarint(len);
+    if (this.count >= this.lenArr.length) {
+      const grown = new Int32Array(this.lenArr.length * 2);
+      grown.set(this.lenArr);
+      this.lenArr = grown;
+    }
+    this.lenArr[this.count] = len;
     const blob = this.blob;
     blob.reserve(len + 1);
     const out = blob.buf;
@@ -234,12 +274,27 @@ class ColumnBuilder {
       }
       blob.length = o;
       this.dictAdd(h, start, len);
-    } else if (len > 24) {
-      out.set(src.subarray(s, e), start);
-      blob.length = start + len;
     } else {
+      // Known to be a raw column: copy, note the bytes and hash the tokens in one pass.
+      const seen = this.seen;
+      const set = this.set;
       let o = start;
-      for (let i = s; i < e; i++) out[o++] = src[i]!;
+      let h = 0x811c9dc5;
+      let tl = 0;
+      for (let i = s; i < e; i++) {
+        const c = src[i]!;
+        out[o++] = c;
+        seen[c] = 1;
+        if (ALNUM[c] === 1) {
+          h = Math.imul(h ^ c, 0x01000193);
+          tl++;
+        } else {
+          if (tl >= 2) set.add(h);
+          h = 0x811c9dc5;
+          tl = 0;
+        }
+      }
+      if (tl >= 2) set.add(h);
       blob.length = o;
     }
     this.count++;
@@ -269,7 +324,9 @@ class ColumnBuilder {
     }
     if (id < 0) {
       if (this.dN === MAX_DICT) {
+        // Values from here on are tokenized as they are appended.
         this.dictOk = false;
+        this.tokFrom = start + len;
         return;
       }
       id = this.dN++;
@@ -295,18 +352,149 @@ class ColumnBuilder {
   section(w: ByteWriter): Buffer {
     w.reset();
     if (this.isDict) {
+      this.kind = KIND_DICT;
       w.uvarint(this.dN);
       for (let d = 0; d < this.dN; d++) {
         w.uvarint(this.dLen[d]!);
         w.bytes(this.blob.buf.subarray(this.dStart[d]!, this.dStart[d]! + this.dLen[d]!));
       }
       w.bytes(this.ids.subarray(0, this.count));
-    } else {
-      w.bytes(this.lens.view());
-      w.bytes(this.blob.view());
+      return w.view();
     }
+    if (this.count >= 16) {
+      if (this.hexSection(w)) {
+        this.kind = KIND_HEX;
+        return w.view();
+      }
+      w.reset();
+      if (this.decSection(w)) {
+        this.kind = KIND_DEC;
+        return w.view();
+      }
+      w.reset();
+    }
+    this.kind = KIND_RAW;
+    w.bytes(this.lens.view());
+    w.bytes(this.blob.view());
     return w.view();
   }
+
+  /** Writes the hex layout: prefix, byte length, then each value's bytes. False if it does not fit. */
+  private hexSection(w: ByteWriter): boolean {
+    const b = this.blob.buf;
+    const lens = this.lenArr;
+    const n = this.count;
+    const len0 = lens[0]!;
+    // The prefix: what all values share, cut back to a non-hex byte.
+    let p = len0;
+    let at = 0;
+    for (let i = 0; i < n && p > 0; i++) {
+      if (lens[i] !== len0) return false;
+      let j = 0;
+      while (j < p && b[at + j] === b[j]) j++;
+      p = j;
+      at += len0 + 1;
+    }
+    while (p > 0 && HEX_VAL[b[p - 1]!]! >= 0) p--;
+    const hexLen = len0 - p;
+    if (hexLen < 2 || hexLen > 64 || hexLen % 2 !== 0) return false;
+    const bytes = hexLen / 2;
+    w.uvarint(p);
+    w.bytes(b.subarray(0, p));
+    w.uvarint(bytes);
+    w.reserve(n * bytes);
+    const out = w.buf;
+    let o = w.length;
+    at = 0;
+    for (let i = 0; i < n; i++) {
+      let q = at + p;
+      for (let k = 0; k < bytes; k++) {
+        const hi = HEX_VAL[b[q]!]!;
+        const lo = HEX_VAL[b[q + 1]!]!;
+        if ((hi | lo) < 0) return false;
+        out[o++] = (hi << 4) | lo;
+        q += 2;
+      }
+      at += len0 + 1;
+    }
+    w.length = o;
+    return true;
+  }
+
+  /**
+   * Writes the decimal layout: prefix, scale, width, then the integers (value × 10^scale) as
+   * little-endian byte planes. Only canonical text fits (no leading zeros, the same number of
+   * decimals everywhere), so formatting the integer gives back the bytes. False if it does not fit.
+   */
+  private decSection(w: ByteWriter): boolean {
+    const b = this.blob.buf;
+    const lens = this.lenArr;
+    const n = this.count;
+    let p = 0;
+    const len0 = lens[0]!;
+    while (p < len0 && (b[p]! < 48 || b[p]! > 57)) p++;
+    if (p === len0) return false;
+    // The scale: digits after a '.' in the first value.
+    let scale = 0;
+    for (let j = p; j < len0; j++)
+      if (b[j] === 0x2e) {
+        scale = len0 - j - 1;
+        break;
+      }
+    const vals = this.vals.length >= n ? this.vals : (this.vals = new Float64Array(n * 2));
+    let max = 0;
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const e = at + lens[i]!;
+      let q = at;
+      for (let j = 0; j < p; j++) if (b[q++] !== b[j]) return false;
+      if (q >= e) return false;
+      const first = b[q]!;
+      if (first < 48 || first > 57) return false;
+      let v = 0;
+      let digits = 0;
+      while (q < e && b[q]! >= 48 && b[q]! <= 57) {
+        v = v * 10 + (b[q++]! - 48);
+        digits++;
+      }
+      if (first === 48 && digits > 1) return false;
+      if (scale > 0) {
+        if (q >= e || b[q] !== 0x2e) return false;
+        q++;
+        for (let k = 0; k < scale; k++) {
+          const c = b[q++];
+          if (c === undefined || q > e || c < 48 || c > 57) return false;
+          v = v * 10 + (c - 48);
+        }
+        digits += scale;
+      }
+      if (q !== e || digits > 15) return false;
+      vals[i] = v;
+      if (v > max) max = v;
+      at = e + 1;
+    }
+    let width = 1;
+    while (max >= 2 ** (8 * width)) width++;
+    w.uvarint(p);
+    w.bytes(b.subarray(0, p));
+    w.u8(scale);
+    w.u8(width);
+    w.reserve(n * width);
+    const out = w.buf;
+    const o = w.length;
+    for (let i = 0; i < n; i++) {
+      let v = vals[i]!;
+      for (let k = 0; k < width; k++) {
+        const byte = v % 256;
+        out[o + k * n + i] = byte;
+        v = (v - byte) / 256;
+      }
+    }
+    w.length = o + n * width;
+    return true;
+  }
+
+  private vals = new Float64Array(0);
 
   /**
    * Adds the token hashes of the values to `set` and returns the bitmap of the bytes occurring in
@@ -329,7 +517,12 @@ class ColumnBuilder {
         if (ascii) tokenHashesAscii(buf, s, s + this.dLen[d]!, set, seen);
         else forEachTokenHash(buf.toString('utf8', s, s + this.dLen[d]!), add);
       }
-    } else if (!tokenHashesAscii(buf, 0, this.blob.length, set, seen)) forEachTokenHash(buf.toString('utf8', 0, this.blob.length), add);
+    } else {
+      const upTo = this.tokFrom < 0 ? this.blob.length : this.tokFrom;
+      let ascii = tokenHashesAscii(buf, 0, upTo, set, seen);
+      for (let c = 128; c < 256; c++) if (seen[c]) ascii = false;
+      if (!ascii) forEachTokenHash(buf.toString('utf8', 0, this.blob.length), add);
+    }
     const bm = new Uint32Array(8);
     for (let c = 0; c < 256; c++) if (seen[c]) bm[c >>> 5]! |= 1 << (c & 31);
     return bm;
@@ -342,6 +535,13 @@ export class HashSet {
   private mask = (1 << 12) - 1;
   private hasZero = false;
   size = 0;
+
+  /** Empties the set, keeping its memory. */
+  clear(): void {
+    this.table.fill(0);
+    this.hasZero = false;
+    this.size = 0;
+  }
 
   add(h: number): void {
     h |= 0;
@@ -423,6 +623,9 @@ export class ColumnarEncoder {
   private readonly ve = new Int32Array(MAX_SLOTS);
   private readonly hw = new ByteWriter(1 << 16);
   private readonly sw = new ByteWriter(1 << 16);
+  private readonly tokens = new HashSet();
+  /** Column builders reused from chunk to chunk. */
+  private readonly pool: ColumnBuilder[] = [];
 
   /**
    * Encodes sorted entries. `ts` holds the timestamps (ns); `lines` and `metas` are parallel.
@@ -435,6 +638,16 @@ export class ColumnarEncoder {
     if (this.lineBuf.length < cap) this.lineBuf = Buffer.allocUnsafe(Math.max(cap, this.lineBuf.length * 2));
     const buf = this.lineBuf;
     const { vs, ve } = this;
+    const tokens = this.tokens;
+    tokens.clear();
+    let pooled = 0;
+    const builder = (): ColumnBuilder => {
+      let b = this.pool[pooled];
+      if (b) b.reset(tokens);
+      else this.pool.push((b = new ColumnBuilder(tokens)));
+      pooled++;
+      return b;
+    };
     const shapes: ShapeBuilder[] = [];
     const byHash = new Map<number, ShapeBuilder[]>();
     let plain: ShapeBuilder | undefined;
@@ -495,7 +708,7 @@ export class ColumnarEncoder {
           const lits: Buffer[] = [];
           for (let j = 0; j <= k; j++) lits.push(Buffer.from(buf.subarray(j === 0 ? a : ve[j - 1]!, j === k ? b : vs[j]!)));
           const cols: ColumnBuilder[] = [];
-          for (let j = 0; j < k; j++) cols.push(new ColumnBuilder());
+          for (let j = 0; j < k; j++) cols.push(builder());
           sh = { hash: h, lits, cols };
           shapes.push(sh);
           if (cands) cands.push(sh);
@@ -510,7 +723,7 @@ export class ColumnarEncoder {
       }
       if (!sh) {
         if (!plain) {
-          plain = { hash: 0, lits: [Buffer.alloc(0), Buffer.alloc(0)], cols: [new ColumnBuilder()] };
+          plain = { hash: 0, lits: [Buffer.alloc(0), Buffer.alloc(0)], cols: [builder()] };
           plainId = shapes.length;
           shapes.push(plain);
         }
@@ -569,12 +782,13 @@ export class ColumnarEncoder {
     if (shapes.length > 1) for (let i = 0; i < n; i++) w.uvarint(shapeOf[i]!);
     w.uvarint(allCols.length);
     const sections: Buffer[] = [];
-    const tokens = new HashSet();
     for (const c of allCols) {
       const raw = c.section(this.sw);
-      const comp = compressBody(raw, codec, level);
+      let comp = compressBody(raw, codec, level);
+      // Incompressible (binary ids, numbers): stored as is, and read without decompressing.
+      if (comp.length >= raw.length) comp = Buffer.from(raw);
       sections.push(comp);
-      w.u8(c.isDict ? KIND_DICT : KIND_RAW);
+      w.u8(c.kind);
       w.uvarint(c.count);
       w.uvarint(raw.length);
       w.uvarint(comp.length);
@@ -833,7 +1047,8 @@ export class ColumnarChunk implements ChunkView {
     const have = this.cols[c];
     if (have) return have;
     const info = this.infos[c]!;
-    const raw = decompressBody(this.data.subarray(info.off, info.off + info.compLen), this.codec, info.rawLen);
+    const body = this.data.subarray(info.off, info.off + info.compLen);
+    const raw = info.compLen === info.rawLen ? body : decompressBody(body, this.codec, info.rawLen);
     const r = new ByteReader(raw);
     let col: Column;
     if (info.kind === KIND_DICT) {
@@ -841,7 +1056,8 @@ export class ColumnarChunk implements ChunkView {
       const values: Buffer[] = [];
       for (let i = 0; i < d; i++) values.push(r.bytes(r.uvarint()));
       col = { kind: 1, values, ids: raw.subarray(r.pos, r.pos + info.count) };
-    } else {
+    } else if (info.kind === KIND_HEX || info.kind === KIND_DEC) col = info.kind === KIND_HEX ? hexColumn(r, info.count) : decColumn(r, info.count);
+    else {
       const n = info.count;
       const lens = new Int32Array(n);
       const starts = new Int32Array(n);
@@ -991,6 +1207,70 @@ export class ColumnarChunk implements ChunkView {
       }
     }
   }
+}
+
+/** Rebuilds the text of a hex column. */
+function hexColumn(r: ByteReader, n: number): RawColumn {
+  const prefix = r.bytes(r.uvarint());
+  const bytes = r.uvarint();
+  const src = r.bytes(n * bytes);
+  const len = prefix.length + bytes * 2;
+  const blob = Buffer.allocUnsafe(Math.max(0, n * (len + 1) - 1));
+  const starts = new Int32Array(n);
+  const lens = new Int32Array(n).fill(len);
+  let o = 0;
+  let q = 0;
+  for (let i = 0; i < n; i++) {
+    if (i > 0) blob[o++] = 10;
+    starts[i] = o;
+    for (let k = 0; k < prefix.length; k++) blob[o++] = prefix[k]!;
+    for (let k = 0; k < bytes; k++) {
+      const x = src[q++]!;
+      blob[o++] = HEX_DIGITS[x >>> 4]!;
+      blob[o++] = HEX_DIGITS[x & 15]!;
+    }
+  }
+  return { kind: 0, blob, starts, lens };
+}
+
+/** Rebuilds the text of a decimal column. */
+function decColumn(r: ByteReader, n: number): RawColumn {
+  const prefix = r.bytes(r.uvarint());
+  const scale = r.u8();
+  const width = r.u8();
+  const src = r.bytes(n * width);
+  const div = POW10[scale]!;
+  const blob = Buffer.allocUnsafe(n * (prefix.length + 18));
+  const starts = new Int32Array(n);
+  const lens = new Int32Array(n);
+  const digits = new Uint8Array(16);
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    let v = 0;
+    for (let k = width - 1; k >= 0; k--) v = v * 256 + src[k * n + i]!;
+    if (i > 0) blob[o++] = 10;
+    const s = o;
+    starts[i] = o;
+    for (let k = 0; k < prefix.length; k++) blob[o++] = prefix[k]!;
+    let int = Math.floor(v / div);
+    let frac = v - int * div;
+    let d = 0;
+    do {
+      digits[d++] = 48 + (int % 10);
+      int = Math.floor(int / 10);
+    } while (int > 0);
+    while (d > 0) blob[o++] = digits[--d]!;
+    if (scale > 0) {
+      blob[o++] = 0x2e;
+      for (let k = scale - 1; k >= 0; k--) {
+        blob[o + k] = 48 + (frac % 10);
+        frac = Math.floor(frac / 10);
+      }
+      o += scale;
+    }
+    lens[i] = o - s;
+  }
+  return { kind: 0, blob: blob.subarray(0, o), starts, lens };
 }
 
 /** True when every byte of `needle` occurs somewhere in the column (its bitmap). */

@@ -33,7 +33,7 @@ const NS_PER_MS = 1_000_000n;
 export interface LogStoreOptions {
   /** The log store's directory (for example `<data>/logs`). */
   readonly dir: string;
-  /** Chunk compression (default brotli, quality `level` 4; deflate level 6 when `deflate`). */
+  /** Chunk compression (default brotli, quality `level` 2; deflate level 6 when `deflate`). */
   readonly codec?: Codec;
   readonly level?: number;
   /** Seal a head once it holds this many line bytes (default 1 MiB). */
@@ -128,7 +128,7 @@ export class LogStore {
     const codec = opts.codec ?? 'brotli';
     this.o = {
       codec,
-      level: opts.level ?? (codec === 'brotli' ? 4 : 6),
+      level: opts.level ?? (codec === 'brotli' ? 2 : 6),
       chunkTargetBytes: opts.chunkTargetBytes ?? 1 << 20,
       maxChunkAgeMs: opts.maxChunkAgeMs ?? 3_600_000,
       outOfOrderWindowMs: opts.outOfOrderWindowMs ?? 3_600_000,
