@@ -113,7 +113,7 @@ test('a field that fails to render goes out with its default, logged and recorde
   // slack.default.text failed: Vigil's built-in one.
   assert.equal(att['title'], '[FIRING:1] Slow (cart warning)');
   assert.equal(att['fallback'], '[FIRING:1] Slow (cart warning)');
-  assert.match(att['text']!, /^🔥 FIRING \[warning\]: checkout slow\n  since 2024-03-05 10:00:00 UTC \(10s ago\)/);
+  assert.match(att['text']!, /^🔥 FIRING \[warning\]: checkout slow\n {2}since 2024-03-05 10:00:00 UTC \(10s ago\)/);
   assert.equal(att['pretext'], 'cart needs you');
   const failures = am.history.query({ type: 'notification' }).filter((e) => !e.ok);
   assert.deepEqual(failures.map((f) => f.error!.split(' failed')[0]).sort(), ['template for slack fallback', 'template for slack text', 'template for slack title'], JSON.stringify(failures));
