@@ -1,6 +1,7 @@
 /**
  * Differential test: the same alert sequence sent to Debian's prometheus-alertmanager and to Vigil,
- * with both webhooks caught and compared field by field (external URL aside).
+ * with both webhooks caught and compared field by field (external URL aside); and the same template
+ * file rendered by both into Slack messages, compared title and text.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +14,7 @@ import { Router } from '../api/http.js';
 import { registerAlertmanagerApi } from '../api/alertmanager.js';
 import { freePort, peerBinary, tempDir, waitFor } from '../testing/helpers.js';
 import { nopLogger } from '../util/log.js';
-import { parseAlertmanagerConfig } from './config.js';
+import { loadAlertmanagerConfig } from './config.js';
 import { AlertRouter } from './router.js';
 import { startCatcher, type Catcher } from './testutil.js';
 
@@ -27,12 +28,17 @@ let tmp: ReturnType<typeof tempDir>;
 
 const cfg = (recv: string): string => `global:
   resolve_timeout: 1h
+templates: ['notify.tmpl']
 route:
   receiver: hook
   group_by: [alertname]
   group_wait: 1s
   group_interval: 2s
   repeat_interval: 1h
+  routes:
+    - matchers: [team="tmpl"]
+      receiver: tmpl.slack
+      group_by: [alertname, team]
 inhibit_rules:
   - source_matchers: [severity="critical"]
     target_matchers: [severity="warning"]
@@ -42,6 +48,38 @@ receivers:
     webhook_configs:
       - url: ${hook.url}/${recv}
         send_resolved: true
+  - name: tmpl.slack
+    slack_configs:
+      - api_url: ${hook.url}/${recv}-slack
+        send_resolved: true
+        text: '{{ template "my.text" . }}'
+        pretext: '{{ .CommonLabels }}|{{ .CommonLabels.SortedPairs }}|{{ template "__alertmanager" . }}'
+`;
+
+/**
+ * One template file for both: it overrides a default Alertmanager has (slack.default.title), calls
+ * Alertmanager's own helper templates, and uses the data model and the functions prometheus-alertmanager
+ * 0.25 has (trimSpace, since, date, tz and humanizeDuration came later).
+ */
+const TEMPLATES = `{{ define "slack.default.title" }}[{{ .Status | toUpper }}{{ if eq .Status "firing" }}:{{ .Alerts.Firing | len }}{{ end }}] {{ .GroupLabels.SortedPairs.Values | join " " }} {{ title (index .CommonLabels "service") }}{{ end }}
+
+{{ define "my.alert" -}}
+{{ .Status | toUpper }} {{ .Labels.alertname }} {{ .Labels.instance | toUpper }} [{{ .Annotations.summary }}] {{ .StartsAt.Format "2006-01-02T15:04:05.000Z07:00" }} {{ .StartsAt }} / {{ .EndsAt }} {{ .GeneratorURL }} {{ .Fingerprint }}
+{{- end }}
+
+{{ define "my.text" -}}
+{{ template "__subject" . }}
+receiver={{ .Receiver }} status={{ .Status }} alerts={{ len .Alerts }}
+{{ range .Alerts.Firing }}{{ template "my.alert" . }}
+{{ end -}}
+{{ range .Alerts.Resolved }}{{ template "my.alert" . }} ended {{ .EndsAt.Format "Mon Jan _2 15:04:05.000 MST 2006" }}
+{{ end -}}
+common: {{ range .CommonLabels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}
+names={{ .CommonLabels.Names | join "," }} group={{ join "," .GroupLabels.Values }} rest={{ (.CommonLabels.Remove .GroupLabels.Names).Names }}
+annotations: {{ range $k, $v := .CommonAnnotations }}{{ $k }}={{ $v }};{{ else }}none{{ end }}
+{{ if match "^pay" (index .CommonLabels "service") }}payment path{{ else }}other{{ end }} {{ reReplaceAll "(.+)-(.+)" "$2/$1" "web-1" }} {{ safeHtml "<b>&" }} {{ stringSlice "a" "b" }} {{ toLower "ÀBC" }} {{ title "hELLO wORLD-foo_bar" }} {{ printf "%05.1f|%q|%v" 3.14159 "q" true }}
+{{ with .Alerts.Firing }}{{ template "__text_alert_list" . }}{{ else }}all clear{{ end }}
+{{- end }}
 `;
 
 before(async () => {
@@ -49,10 +87,14 @@ before(async () => {
   tmp = tempDir('vigil-amcompat-');
   const file = path.join(tmp.dir, 'am.yml');
   fs.writeFileSync(file, cfg('real'));
+  fs.writeFileSync(path.join(tmp.dir, 'notify.tmpl'), TEMPLATES);
+  // Vigil reads its own copy, next to the same template file.
+  const vigilFile = path.join(tmp.dir, 'vigil-am.yml');
+  fs.writeFileSync(vigilFile, cfg('vigil'));
   const port = await freePort();
   real = spawn(peerBinary('prometheus-alertmanager', 'prometheus-alertmanager'), [`--config.file=${file}`, `--storage.path=${path.join(tmp.dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], { stdio: 'ignore' });
   realUrl = `http://127.0.0.1:${port}`;
-  vigil = new AlertRouter({ config: parseAlertmanagerConfig(cfg('vigil'), 'am.yml') });
+  vigil = new AlertRouter({ config: loadAlertmanagerConfig(vigilFile) });
   vigil.start();
   const router = new Router(nopLogger);
   registerAlertmanagerApi(router, vigil);
@@ -120,4 +162,44 @@ test('same notifications, alert listings and fingerprints as prometheus-alertman
   assert.deepEqual(byKey(v3, v4), byKey(r3, r4));
   await new Promise((r) => setTimeout(r, 3000));
   assert.equal(hook.requests.filter((r) => r.path === '/vigil').length, hook.requests.filter((r) => r.path === '/real').length);
+});
+
+test('the same template file renders the same Slack title and text in both, firing, partly resolved and resolved', { timeout: 60_000 }, async () => {
+  const t0 = new Date(Math.floor(Date.now() / 1000) * 1000 - 90_123).toISOString();
+  const alert = (instance: string, endsAt?: string): Record<string, unknown> => ({
+    labels: { alertname: 'TmplPool', team: 'tmpl', service: 'payments', severity: 'critical', instance },
+    annotations: { summary: '  pool  full ', runbook: 'http://runbooks/pool' },
+    startsAt: t0,
+    generatorURL: 'http://prom/graph?g0.expr=pool',
+    ...(endsAt ? { endsAt } : {}),
+  });
+  const slack = async (recv: string, n: number): Promise<Record<string, string>> =>
+    waitFor(`${recv} slack message ${n}`, async () => {
+      const got = hook.requests.filter((r) => r.path === `/${recv}-slack`);
+      return got.length >= n ? (got[n - 1]!.body['attachments'] as Array<Record<string, string>>)[0] : undefined;
+    }, 15_000, 50);
+  const same = async (n: number, what: string): Promise<{ real: Record<string, string>; vigil: Record<string, string> }> => {
+    const [real, vigil] = [await slack('real', n), await slack('vigil', n)];
+    assert.equal(vigil['title'], real['title'], `${what}: title`);
+    assert.equal(vigil['text'], real['text'], `${what}: text`);
+    return { real, vigil };
+  };
+  await post([alert('web-2'), alert('web-1')]);
+  const firing = await same(1, 'firing');
+  assert.equal(firing.real['title'], '[FIRING:2] TmplPool tmpl Payments');
+  assert.match(firing.real['text']!, /^\[FIRING:2\] TmplPool tmpl \(payments critical\)\nreceiver=tmpl\\.slack status=firing alerts=2\nFIRING TmplPool WEB-1 \[ {2}pool {2}full \]/);
+  assert.match(firing.real['text']!, / 0001-01-01 00:00:00 \+0000 UTC http:\/\/prom\/graph\?g0\.expr=pool [0-9a-f]{16}\n/);
+  assert.match(firing.real['text']!, /\npayment path 1\/web <b>& \[a b\] àbc Hello World-Foo_bar 003\.1\|"q"\|true\nLabels:\n - alertname = TmplPool\n/);
+  // Where Vigil deliberately differs: label sets print as Alertmanager ≥ 0.26 prints them (0.25 had no
+  // String method and printed Go maps), and Vigil calls itself Vigil.
+  const labels = 'alertname=TmplPool, service=payments, severity=critical, team=tmpl';
+  assert.equal(firing.vigil['pretext'], `${labels}|${labels}|Vigil`);
+  assert.equal(firing.real['pretext'], 'map[alertname:TmplPool service:payments severity:critical team:tmpl]|[{alertname TmplPool} {service payments} {severity critical} {team tmpl}]|Alertmanager');
+  await post([alert('web-1', new Date().toISOString()), alert('web-2')]);
+  const partly = await same(2, 'partly resolved');
+  assert.match(partly.real['text']!, /alerts=2\nFIRING TmplPool WEB-2 .*\nRESOLVED TmplPool WEB-1 .* ended \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{3} UTC \d{4}\n/);
+  await post([alert('web-2', new Date().toISOString())]);
+  const resolved = await same(3, 'resolved');
+  assert.match(resolved.real['title']!, /^\[RESOLVED\] TmplPool tmpl Payments$/);
+  assert.match(resolved.real['text']!, /\nall clear$/);
 });
