@@ -8,6 +8,7 @@ import * as path from 'node:path';
 
 /** A pattern Go's filepath.Match rejects. */
 export class GlobPatternError extends Error {
+  readonly code = 'bad_glob' as const;
   constructor() {
     super('syntax error in pattern');
     this.name = 'GlobPatternError';

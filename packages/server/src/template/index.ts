@@ -1,4 +1,7 @@
 /**
+ * Go text/template for Vigil: template sets with define/template/block ({@link TemplateSet}, used
+ * by notification templates with Alertmanager's functions and types), and alert templates.
+ *
  * Alert templates: Go text/template with Prometheus' functions. {@link expandAlertTemplate} does
  * what Prometheus' alerting rule does for each label and annotation: prepend the `$labels`,
  * `$externalLabels`, `$externalURL` and `$value` definitions, expand, and on error return the

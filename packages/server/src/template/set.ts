@@ -125,7 +125,7 @@ export class TemplateSet {
 
   private run(t: Template, lookup: (name: string) => Template | undefined, data: TValue, opts: SetExecOptions): string {
     let funcs = this.funcs;
-    if (opts.funcs) funcs = new Map([...this.funcs, ...opts.funcs]);
+    if (opts.funcs) funcs = this.funcs.size === 0 ? opts.funcs : new Map([...this.funcs, ...opts.funcs]);
     const exec: ExecOptions = { lookup, ...(opts.html ? { html: true } : {}), ...(opts.isSafe ? { isSafe: opts.isSafe } : {}) };
     try {
       return new Executor(t, funcs, data, exec).run();

@@ -39,6 +39,7 @@ export interface FieldSpec {
 
 /** A mistake in a template file: which file (as the user wrote it) and line. */
 export class TemplateFileError extends Error {
+  readonly code = 'bad_template_file' as const;
   constructor(
     readonly file: string,
     readonly line: number,
@@ -142,6 +143,7 @@ export class NotificationTemplates {
 
 /** Why a `templates:` entry could not be loaded: a bad pattern or a missing literal path. */
 export class TemplateGlobError extends Error {
+  readonly code = 'bad_template_glob' as const;
   constructor(message: string) {
     super(message);
     this.name = 'TemplateGlobError';
