@@ -43,7 +43,7 @@ const TRICKY = [
 function encodeDecode(lines: readonly string[], metas: readonly (Labels | undefined)[] = [], codec: Codec = 'brotli'): ColumnarChunk {
   const ts = lines.map((_, i) => T0 + BigInt(i) * 1_000_000n + BigInt(i % 7));
   const enc = new ColumnarEncoder();
-  const r = enc.encode(ts, lines, metas.length ? metas : lines.map(() => undefined), codec, 4);
+  const r = enc.encodeLines(ts, lines, metas.length ? metas : lines.map(() => undefined), codec, 4);
   const d = openChunk(r.data);
   assert.ok(d instanceof ColumnarChunk);
   return d;
@@ -94,7 +94,7 @@ test('the bloom filter holds every token of every line', () => {
   const lines = [...TRICKY];
   for (let i = 0; i < 500; i++) lines.push(`{"request_id":"req-${(i * 2654435761 >>> 0).toString(16)}","user":"u-${i}","msg":"ok ${i % 3}"}`);
   const enc = new ColumnarEncoder();
-  const r = enc.encode(
+  const r = enc.encodeLines(
     lines.map((_, i) => T0 + BigInt(i)),
     lines,
     lines.map(() => undefined),
@@ -107,7 +107,7 @@ test('the bloom filter holds every token of every line', () => {
 test('timestamps spanning more than 2^53 ns, and before 1970, stay exact', () => {
   const ts = [-5_000_000_123n, -1n, 0n, 1n, T0, T0 + (1n << 60n)];
   const lines = ts.map((t) => `{"t":"${t}"}`);
-  const r = new ColumnarEncoder().encode(ts, lines, [], 'none', 0);
+  const r = new ColumnarEncoder().encodeLines(ts, lines, [], 'none', 0);
   const d = openChunk(r.data);
   for (let i = 0; i < ts.length; i++) {
     assert.equal(d.t(i), ts[i]);

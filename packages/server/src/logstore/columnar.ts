@@ -216,8 +216,11 @@ function splitAlong(lits: readonly Buffer[], b: Uint8Array, a: number, end: numb
 
 /** A column being built: values (lengths + '\n'-joined bytes) and, while few, a dictionary. */
 class ColumnBuilder {
-  readonly lens = new ByteWriter(1 << 12);
-  readonly blob = new ByteWriter(1 << 15);
+  blob = new ByteWriter(1 << 15);
+  private alt = new ByteWriter(1 << 15);
+  private prevStart = 0;
+  private prevLen = -1;
+  private prevId = 0;
   /** seen[b] = 1 when byte b occurs in a value. */
   readonly seen = new Uint8Array(256);
   count = 0;
@@ -240,8 +243,8 @@ class ColumnBuilder {
   /** Empties the builder for the next chunk, keeping its memory. */
   reset(set: HashSet): void {
     this.set = set;
-    this.lens.reset();
     this.blob.reset();
+    this.prevLen = -1;
     this.seen.fill(0);
     this.count = 0;
     this.dictOk = true;
@@ -252,95 +255,126 @@ class ColumnBuilder {
 
   append(src: Uint8Array, s: number, e: number): void {
     const len = e - s;
-    this.lens.uvarint(len);
-    if (this.count >= this.lenArr.length) {
+    const n = this.count;
+    if (n >= this.lenArr.length) {
       const grown = new Int32Array(this.lenArr.length * 2);
       grown.set(this.lenArr);
       this.lenArr = grown;
+      const ids = new Uint8Array(this.ids.length * 2);
+      ids.set(this.ids);
+      this.ids = ids;
     }
-    this.lenArr[this.count] = len;
-    const blob = this.blob;
-    blob.reserve(len + 1);
-    const out = blob.buf;
-    if (this.count > 0) out[blob.length++] = 10;
-    const start = blob.length;
+    this.lenArr[n] = len;
     if (this.dictOk) {
-      let h = 0x811c9dc5;
-      let o = start;
-      for (let i = s; i < e; i++) {
-        const c = src[i]!;
-        out[o++] = c;
-        h = Math.imul(h ^ c, 0x01000193);
-      }
-      blob.length = o;
-      this.dictAdd(h, start, len);
-    } else {
-      // Known to be a raw column: copy, note the bytes and hash the tokens in one pass.
-      const seen = this.seen;
-      const set = this.set;
-      let o = start;
-      let h = 0x811c9dc5;
-      let tl = 0;
-      for (let i = s; i < e; i++) {
-        const c = src[i]!;
-        out[o++] = c;
-        seen[c] = 1;
-        if (ALNUM[c] === 1) {
-          h = Math.imul(h ^ c, 0x01000193);
-          tl++;
-        } else {
-          if (tl >= 2) set.add(h);
-          h = 0x811c9dc5;
-          tl = 0;
-        }
-      }
-      if (tl >= 2) set.add(h);
-      blob.length = o;
-    }
-    this.count++;
-  }
-
-  private dictAdd(h: number, start: number, len: number): void {
-    const buf = this.blob.buf;
-    let slot = h & (DICT_SLOTS - 1);
-    let id = -1;
-    for (;;) {
-      const d = this.slots[slot]!;
-      if (d < 0) break;
-      if (this.dHash[d] === h && this.dLen[d] === len) {
-        const ds = this.dStart[d]!;
+      // Dictionary mode: the blob holds each distinct value once; ids say which.
+      const buf = this.blob.buf;
+      if (len === this.prevLen) {
+        const ps = this.prevStart;
         let eq = true;
         for (let i = 0; i < len; i++)
-          if (buf[ds + i] !== buf[start + i]) {
+          if (buf[ps + i] !== src[s + i]) {
             eq = false;
             break;
           }
         if (eq) {
-          id = d;
-          break;
+          this.ids[n] = this.prevId;
+          this.count++;
+          return;
         }
       }
-      slot = (slot + 1) & (DICT_SLOTS - 1);
-    }
-    if (id < 0) {
-      if (this.dN === MAX_DICT) {
-        // Values from here on are tokenized as they are appended.
-        this.dictOk = false;
-        this.tokFrom = start + len;
+      let h = 0x811c9dc5;
+      for (let i = s; i < e; i++) h = Math.imul(h ^ src[i]!, 0x01000193);
+      let slot = h & (DICT_SLOTS - 1);
+      for (;;) {
+        const d = this.slots[slot]!;
+        if (d < 0) break;
+        if (this.dHash[d] === h && this.dLen[d] === len) {
+          const ds = this.dStart[d]!;
+          let eq = true;
+          for (let i = 0; i < len; i++)
+            if (buf[ds + i] !== src[s + i]) {
+              eq = false;
+              break;
+            }
+          if (eq) {
+            this.ids[n] = this.prevId = d;
+            this.prevStart = ds;
+            this.prevLen = len;
+            this.count++;
+            return;
+          }
+        }
+        slot = (slot + 1) & (DICT_SLOTS - 1);
+      }
+      if (this.dN < MAX_DICT) {
+        const id = this.dN++;
+        const blob = this.blob;
+        blob.reserve(len);
+        const start = blob.length;
+        blob.buf.set(src.subarray(s, e), start);
+        blob.length = start + len;
+        this.slots[slot] = id;
+        this.dHash[id] = h;
+        this.dStart[id] = start;
+        this.dLen[id] = len;
+        this.ids[n] = this.prevId = id;
+        this.prevStart = start;
+        this.prevLen = len;
+        this.count++;
         return;
       }
-      id = this.dN++;
-      this.slots[slot] = id;
-      this.dHash[id] = h;
-      this.dStart[id] = start;
-      this.dLen[id] = len;
+      // Too many distinct values: from now on a raw column.
+      this.materialize();
     }
-    if (this.count >= this.ids.length) {
-      const grown = new Uint8Array(this.ids.length * 2);
-      grown.set(this.ids);
-      this.ids = grown;
+    const blob = this.blob;
+    blob.reserve(len + 1);
+    const out = blob.buf;
+    if (n > 0) out[blob.length++] = 10;
+    // Copy, note the bytes and hash the tokens in one pass.
+    const seen = this.seen;
+    const set = this.set;
+    let o = blob.length;
+    let h = 0x811c9dc5;
+    let tl = 0;
+    for (let i = s; i < e; i++) {
+      const c = src[i]!;
+      out[o++] = c;
+      seen[c] = 1;
+      if (ALNUM[c] === 1) {
+        h = Math.imul(h ^ c, 0x01000193);
+        tl++;
+      } else {
+        if (tl >= 2) set.add(h);
+        h = 0x811c9dc5;
+        tl = 0;
+      }
     }
-    this.ids[this.count] = id;
+    if (tl >= 2) set.add(h);
+    blob.length = o;
+    this.count++;
+  }
+
+  /**
+   * Leaves dictionary mode: rewrites the blob as every value joined by '\n' (those values are
+   * tokenized by {@link finish}; later ones as they are appended).
+   */
+  private materialize(): void {
+    if (!this.dictOk) return;
+    const alt = this.alt;
+    alt.reset();
+    const src = this.blob.buf;
+    for (let r = 0; r < this.count; r++) {
+      const d = this.ids[r]!;
+      const len = this.dLen[d]!;
+      alt.reserve(len + 1);
+      if (r > 0) alt.buf[alt.length++] = 10;
+      alt.buf.set(src.subarray(this.dStart[d]!, this.dStart[d]! + len), alt.length);
+      alt.length += len;
+    }
+    this.alt = this.blob;
+    this.blob = alt;
+    this.dictOk = false;
+    this.tokFrom = alt.length;
   }
 
   /** Dictionary when there are few distinct values, each repeated. */
@@ -361,6 +395,7 @@ class ColumnBuilder {
       w.bytes(this.ids.subarray(0, this.count));
       return w.view();
     }
+    this.materialize();
     if (this.count >= 16) {
       if (this.hexSection(w)) {
         this.kind = KIND_HEX;
@@ -374,7 +409,7 @@ class ColumnBuilder {
       w.reset();
     }
     this.kind = KIND_RAW;
-    w.bytes(this.lens.view());
+    for (let i = 0; i < this.count; i++) w.uvarint(this.lenArr[i]!);
     w.bytes(this.blob.view());
     return w.view();
   }
@@ -609,6 +644,17 @@ interface ShapeBuilder {
   readonly cols: ColumnBuilder[];
 }
 
+/** Lines to encode: line i is `buf[offs[i], offs[i + 1])` with timestamp `ts[i]`. */
+export interface LineBatch {
+  readonly n: number;
+  readonly ts: ArrayLike<bigint>;
+  readonly buf: Buffer;
+  readonly offs: Int32Array;
+  /** The order to store them in (time order), when not 0..n-1. */
+  readonly order?: Int32Array | undefined;
+  readonly metas?: ArrayLike<Labels | undefined> | undefined;
+}
+
 /** A sealed chunk: its bytes, the line bytes it holds and its token bloom filter. */
 export interface EncodedChunk {
   readonly data: Buffer;
@@ -628,15 +674,28 @@ export class ColumnarEncoder {
   private readonly pool: ColumnBuilder[] = [];
 
   /**
-   * Encodes sorted entries. `ts` holds the timestamps (ns); `lines` and `metas` are parallel.
-   * The bloom filter holds the tokens of every line (as {@link forEachTokenHash} finds them).
+   * Encodes lines given as strings, in time order (compaction, tests). See {@link encode}.
    */
-  encode(ts: ArrayLike<bigint>, lines: readonly string[], metas: readonly (Labels | undefined)[], codec: Codec, level: number): EncodedChunk {
+  encodeLines(ts: ArrayLike<bigint>, lines: readonly string[], metas: readonly (Labels | undefined)[], codec: Codec, level: number): EncodedChunk {
     const n = lines.length;
     let cap = 0;
     for (let i = 0; i < n; i++) cap += lines[i]!.length * 3;
     if (this.lineBuf.length < cap) this.lineBuf = Buffer.allocUnsafe(Math.max(cap, this.lineBuf.length * 2));
-    const buf = this.lineBuf;
+    const offs = new Int32Array(n + 1);
+    let pos = 0;
+    for (let i = 0; i < n; i++) {
+      pos += this.lineBuf.write(lines[i]!, pos);
+      offs[i + 1] = pos;
+    }
+    return this.encode({ n, ts, buf: this.lineBuf, offs, metas }, codec, level);
+  }
+
+  /**
+   * Encodes a batch of lines into a chunk, visiting them in `order` (time order). The bloom
+   * filter holds the tokens of every line (as {@link forEachTokenHash} finds them).
+   */
+  encode(batch: LineBatch, codec: Codec, level: number): EncodedChunk {
+    const { n, buf, offs, order } = batch;
     const { vs, ve } = this;
     const tokens = this.tokens;
     tokens.clear();
@@ -658,9 +717,10 @@ export class ColumnarEncoder {
     let lastId = -1;
     let pos = 0;
     for (let li = 0; li < n; li++) {
-      const a = pos;
-      pos += buf.write(lines[li]!, pos);
-      const b = pos;
+      const src = order ? order[li]! : li;
+      const a = offs[src]!;
+      const b = offs[src + 1]!;
+      pos += b - a;
       lineLens[li] = b - a;
       let sh: ShapeBuilder | undefined;
       let sid = -1;
@@ -738,6 +798,8 @@ export class ColumnarEncoder {
     const w = this.hw;
     w.reset();
     w.uvarint(n);
+    const ts = order ? Array.from(order, (i) => batch.ts[i]!) : batch.ts;
+    const metas = batch.metas ? (order ? Array.from(order, (i) => batch.metas![i]) : batch.metas) : [];
     // Deltas from the first timestamp when the chunk spans less than 2^53 ns, else every one whole.
     const exact = n === 0 || ts[n - 1]! - ts[0]! < TWO53N;
     w.u8(exact ? 0 : 1);
@@ -754,7 +816,7 @@ export class ColumnarEncoder {
       }
     for (let i = 0; i < n; i++) w.uvarint(lineLens[i]!);
     let metaCount = 0;
-    for (const m of metas) if (m && m.length) metaCount++;
+    for (let i = 0; i < metas.length; i++) if (metas[i]?.length) metaCount++;
     w.uvarint(metaCount);
     for (let i = 0; i < n; i++) {
       const m = metas[i];

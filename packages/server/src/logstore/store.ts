@@ -18,7 +18,8 @@ import { nopLogger, type Logger } from '../util/log.js';
 import { Bloom, tokenHash } from './bloom.js';
 import { openChunk } from './chunk.js';
 import type { Codec } from './codec.js';
-import { ColumnarEncoder, type ChunkView } from './columnar.js';
+import { ColumnarEncoder, type ChunkView, type EncodedChunk } from './columnar.js';
+import { Head } from './head.js';
 import { FRAME_HEADER, frame, readFramesRepair, writeAll, writeFrameHeader } from './framing.js';
 import type { Direction, LineFilterHint, LogEntry, PushResult, PushStream, RejectedEntry, StoreStats, StreamInfo } from './types.js';
 
@@ -74,11 +75,7 @@ interface ChunkMeta {
 
 class StreamState implements StreamInfo {
   readonly chunks: ChunkMeta[] = [];
-  headTs: bigint[] = [];
-  headLines: string[] = [];
-  headMetas: (Labels | undefined)[] = [];
-  headBytes = 0;
-  headSince = 0;
+  readonly head = new Head();
   minT = BigInt(Number.MAX_SAFE_INTEGER) * NS_PER_MS;
   maxT = -1n;
   /** A line older than a sealed chunk's end arrived: chunks overlap and reads must sort. */
@@ -120,6 +117,8 @@ export class LogStore {
   private chunkFileSize = 0;
   private readonly w = new ByteWriter(1 << 20);
   private readonly enc = new ColumnarEncoder();
+  /** Where each accepted line's bytes are in the WAL record being written. */
+  private pos = new Int32Array(2048);
   /** Counters for self-monitoring. */
   readonly counters = { linesIn: 0, bytesIn: 0, rejected: 0, chunksSealed: 0, chunksSkippedByBloom: 0, chunksRead: 0 };
 
@@ -279,7 +278,10 @@ export class LogStore {
       const id = r.uvarint();
       const t = buf.readBigInt64LE(r.pos);
       r.pos += 8;
-      const line = r.str();
+      const len = r.uvarint();
+      const a = r.pos;
+      if (a + len > end) throw new RangeError('unexpected end of record');
+      r.pos += len;
       const nm = r.uvarint();
       let meta: { name: string; value: string }[] | undefined;
       if (nm > 0) {
@@ -287,7 +289,7 @@ export class LogStore {
         for (let i = 0; i < nm; i++) meta.push({ name: r.str(), value: r.str() });
       }
       const s = this.streams[id];
-      if (s) this.applyEntry(s, t, line, meta);
+      if (s) this.applyEntry(s, t, buf, a, a + len, meta);
     }
   }
 
@@ -314,6 +316,7 @@ export class LogStore {
     const retentionFloor = this.o.retentionMs > 0 ? nowNs - BigInt(this.o.retentionMs) * NS_PER_MS : -1n;
     let count = 0;
     let bytes = 0;
+    let np = 0;
     for (const ps of batch) {
       if (ps.entries.length === 0) continue;
       let s = this.byKey.get(labelsKey(ps.labels));
@@ -341,7 +344,29 @@ export class LogStore {
         w.reserve(8);
         w.buf.writeBigInt64LE(e.t, w.length);
         w.length += 8;
-        w.str(e.line);
+        const line = e.line;
+        let at: number;
+        if (line.length < 1 << 19) {
+          // Encode once, then fill in the length as a 3-byte (padded) varint before it.
+          w.reserve(3 + line.length * 3);
+          at = w.length + 3;
+          const len = w.buf.write(line, at);
+          w.buf[at - 3] = (len & 0x7f) | 0x80;
+          w.buf[at - 2] = ((len >>> 7) & 0x7f) | 0x80;
+          w.buf[at - 1] = len >>> 14;
+          w.length = at + len;
+        } else {
+          w.str(line);
+          at = w.length - Buffer.byteLength(line);
+        }
+        if (2 * np + 2 > this.pos.length) {
+          const grown = new Int32Array(this.pos.length * 2);
+          grown.set(this.pos);
+          this.pos = grown;
+        }
+        this.pos[2 * np] = at;
+        this.pos[2 * np + 1] = w.length;
+        np++;
         const m = e.meta;
         w.uvarint(m ? m.length : 0);
         if (m)
@@ -360,10 +385,13 @@ export class LogStore {
       if (this.o.fsync) fs.fsyncSync(this.walFd);
       this.walSize += w.length;
     }
+    // The heads copy the lines' bytes from the WAL record.
+    let k = 0;
     for (const { s, entries } of accepted) {
       for (const e of entries) {
-        this.applyEntry(s, e.t, e.line, e.meta);
-        if (s.headBytes >= this.o.chunkTargetBytes) this.seal(s);
+        this.applyEntry(s, e.t, w.buf, this.pos[k]!, this.pos[k + 1]!, e.meta);
+        k += 2;
+        if (s.head.bytes >= this.o.chunkTargetBytes) this.seal(s, true);
       }
     }
     this.counters.linesIn += count;
@@ -388,48 +416,30 @@ export class LogStore {
     return s;
   }
 
-  private applyEntry(s: StreamState, t: bigint, line: string, meta: Labels | undefined): void {
-    const ts = s.headTs;
-    const n = ts.length;
-    if (n === 0) s.headSince = this.now();
-    if (n === 0 || t >= ts[n - 1]!) {
-      // Loki drops an exact duplicate (same timestamp and line) of the newest line.
-      if (n > 0 && t === ts[n - 1] && s.headLines[n - 1] === line) return;
-      ts.push(t);
-      s.headLines.push(line);
-      s.headMetas.push(meta);
-    } else {
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (ts[mid]! <= t) lo = mid + 1;
-        else hi = mid;
-      }
-      ts.splice(lo, 0, t);
-      s.headLines.splice(lo, 0, line);
-      s.headMetas.splice(lo, 0, meta);
-    }
+  private applyEntry(s: StreamState, t: bigint, src: Buffer, a: number, b: number, meta: Labels | undefined): void {
+    const h = s.head;
+    if (h.n === 0) h.since = this.now();
+    if (!h.add(t, src, a, b, meta)) return;
     const last = s.chunks.at(-1);
     if (last && t < last.maxT) s.overlap = true;
-    s.headBytes += line.length + 1;
     if (t < s.minT) s.minT = t;
     if (t > s.maxT) s.maxT = t;
   }
 
-  /** Seals a stream's head into a chunk file record. */
-  private seal(s: StreamState): void {
-    const n = s.headTs.length;
-    if (n === 0) return;
-    const meta = this.writeChunk(s, s.headTs, s.headLines, s.headMetas);
+  /** Seals a stream's head into a chunk file record (`full`: sealed for its size). */
+  private seal(s: StreamState, full = false): void {
+    const h = s.head;
+    if (h.n === 0) return;
+    const snap = h.snapshot();
+    const enc = this.enc.encode(snap, this.o.codec, this.o.level);
+    const first = snap.order ? snap.order[0]! : 0;
+    const lastIdx = snap.order ? snap.order[snap.n - 1]! : snap.n - 1;
+    const meta = this.writeChunk(s, enc, snap.ts[first]!, snap.ts[lastIdx]!, snap.n);
     // Keep the chunk list sorted by start; an out-of-order head may start before the last chunk.
     let i = s.chunks.length;
     while (i > 0 && s.chunks[i - 1]!.minT > meta.minT) i--;
     s.chunks.splice(i, 0, meta);
-    s.headTs = [];
-    s.headLines = [];
-    s.headMetas = [];
-    s.headBytes = 0;
+    h.clear(full);
     this.counters.chunksSealed++;
   }
 
@@ -437,14 +447,13 @@ export class LogStore {
    * Encodes sorted entries into a chunk, appends it to the chunk file and its record to the index
    * (a merged record naming `replaces` when compacting). The caller places the returned meta.
    */
-  private writeChunk(s: StreamState, ts: readonly bigint[], lines: readonly string[], metas: readonly (Labels | undefined)[], replaces?: readonly ChunkMeta[]): ChunkMeta {
-    const n = ts.length;
-    const { data, rawBytes, bloom } = this.enc.encode(ts, lines, metas, this.o.codec, this.o.level);
+  private writeChunk(s: StreamState, enc: EncodedChunk, minT: bigint, maxT: bigint, n: number, replaces?: readonly ChunkMeta[]): ChunkMeta {
+    const { data, rawBytes, bloom } = enc;
     if (this.chunkFileSize > 0 && this.chunkFileSize + data.length > this.o.chunkFileBytes) this.openChunkFile(this.chunkFile + 1);
     const offset = this.chunkFileSize;
     writeAll(this.datFd, data);
     this.chunkFileSize += data.length;
-    const meta: ChunkMeta = { file: this.chunkFile, offset, length: data.length, minT: ts[0]!, maxT: ts[n - 1]!, count: n, rawBytes, bloom };
+    const meta: ChunkMeta = { file: this.chunkFile, offset, length: data.length, minT, maxT, count: n, rawBytes, bloom };
     const w = new ByteWriter(64 + bloom.bits.length * 4 + (replaces?.length ?? 0) * 8);
     w.uvarint(s.id);
     w.uvarint(offset);
@@ -508,7 +517,8 @@ export class LogStore {
             metas.push(e.meta);
           }
         }
-        const meta = this.writeChunk(s, ts, lines, metas, run);
+        const enc = this.enc.encodeLines(ts, lines, metas, this.o.codec, this.o.level);
+        const meta = this.writeChunk(s, enc, ts[0]!, ts[ts.length - 1]!, ts.length, run);
         s.chunks.splice(i, run.length, meta);
         for (const c of run) {
           this.evict(c);
@@ -551,7 +561,7 @@ export class LogStore {
   /** Periodic work: seal heads older than `maxChunkAgeMs`, apply retention, compact small chunks. Call every ~10 s. */
   tick(): void {
     const now = this.now();
-    for (const s of this.streams) if (s && s.headTs.length && now - s.headSince >= this.o.maxChunkAgeMs) this.seal(s);
+    for (const s of this.streams) if (s && s.head.n && now - s.head.since >= this.o.maxChunkAgeMs) this.seal(s);
     this.enforceRetention();
     this.compact();
   }
@@ -734,26 +744,21 @@ export class LogStore {
       } else if (direction === 'forward') for (let i = lo; i < hi; i++) yield d.entry(i);
       else for (let i = hi - 1; i >= lo; i--) yield d.entry(i);
     };
-    const needleStr = hint?.needle;
+    const needleB = needles[0];
     const fromHead = function* (): Generator<LogEntry> {
-      const ts = s.headTs;
-      const n = ts.length;
-      if (direction === 'forward') {
-        for (let i = 0; i < n; i++) {
-          const t = ts[i]!;
-          if (t < start || t >= end) continue;
-          if (needleStr && !s.headLines[i]!.includes(needleStr)) continue;
-          const meta = s.headMetas[i];
-          yield meta ? { t, line: s.headLines[i]!, meta } : { t, line: s.headLines[i]! };
-        }
-      } else {
-        for (let i = n - 1; i >= 0; i--) {
-          const t = ts[i]!;
-          if (t < start || t >= end) continue;
-          if (needleStr && !s.headLines[i]!.includes(needleStr)) continue;
-          const meta = s.headMetas[i];
-          yield meta ? { t, line: s.headLines[i]!, meta } : { t, line: s.headLines[i]! };
-        }
+      const h = s.head.snapshot();
+      const n = h.n;
+      for (let k = 0; k < n; k++) {
+        const j = direction === 'forward' ? k : n - 1 - k;
+        const i = h.order ? h.order[j]! : j;
+        const t = h.ts[i]!;
+        if (t < start || t >= end) continue;
+        const a = h.offs[i]!;
+        const b = h.offs[i + 1]!;
+        if (needleB && h.buf.subarray(a, b).indexOf(needleB) < 0) continue;
+        const line = h.buf.toString('utf8', a, b);
+        const meta = h.metas?.[i];
+        yield meta ? { t, line, meta } : { t, line };
       }
     };
     if (direction === 'forward') {
@@ -797,14 +802,15 @@ export class LogStore {
           bytes += d.lineBytes(i);
         }
     }
-    const ts = s.headTs;
-    for (let i = 0; i < ts.length; i++) {
-      const t = ts[i]!;
+    const h = s.head.snapshot();
+    for (let k = 0; k < h.n; k++) {
+      const i = h.order ? h.order[k]! : k;
+      const t = h.ts[i]!;
       if (t < start || t >= end) continue;
-      const line = s.headLines[i]!;
-      if (!needles.every((x) => line.includes(x))) continue;
+      const line = h.buf.subarray(h.offs[i]!, h.offs[i + 1]!);
+      if (!nb.every((x) => line.indexOf(x) >= 0)) continue;
       times.push(Number(t / 1000n) / 1000);
-      bytes += Buffer.byteLength(line);
+      bytes += line.length;
     }
     if (s.overlap) times.sort((a, b) => a - b);
     return { times, bytes };
@@ -849,10 +855,10 @@ export class LogStore {
         st.entries += c.count;
         st.bytes += c.rawBytes;
       }
-      if (s.headTs.length) {
+      if (s.head.n) {
         st.chunks++;
-        st.entries += s.headTs.length;
-        st.bytes += s.headBytes;
+        st.entries += s.head.n;
+        st.bytes += s.head.bytes;
       }
     }
     st.diskBytes = this.diskBytes();
