@@ -8,8 +8,10 @@
  * `__alertmanager`, `__alertmanagerURL` and `__description` exist because Alertmanager users'
  * templates call them; `__subject` and `__text_alert_list` print what Alertmanager's do.
  */
+/** The name the defaults are parsed under (it locates errors in them). */
 export const DEFAULT_TEMPLATES_NAME = 'vigil-defaults.tmpl';
 
+/** The default templates' source. */
 export const DEFAULT_TEMPLATES = `
 {{- /* Label values in name order, space separated. */ -}}
 {{ define "__vigil_values" }}{{ $sep := "" }}{{ range . }}{{ $sep }}{{ . }}{{ $sep = " " }}{{ end }}{{ end }}
