@@ -421,15 +421,8 @@ class ColumnBuilder {
     const n = this.count;
     const len0 = lens[0]!;
     // The prefix: what all values share, cut back to a non-hex byte.
-    let p = len0;
-    let at = 0;
-    for (let i = 0; i < n && p > 0; i++) {
-      if (lens[i] !== len0) return false;
-      let j = 0;
-      while (j < p && b[at + j] === b[j]) j++;
-      p = j;
-      at += len0 + 1;
-    }
+    let p = sharedPrefix(b, lens, n, len0);
+    if (p < 0) return false;
     while (p > 0 && HEX_VAL[b[p - 1]!]! >= 0) p--;
     const hexLen = len0 - p;
     if (hexLen < 2 || hexLen > 64 || hexLen % 2 !== 0) return false;
@@ -438,20 +431,8 @@ class ColumnBuilder {
     w.bytes(b.subarray(0, p));
     w.uvarint(bytes);
     w.reserve(n * bytes);
-    const out = w.buf;
-    let o = w.length;
-    at = 0;
-    for (let i = 0; i < n; i++) {
-      let q = at + p;
-      for (let k = 0; k < bytes; k++) {
-        const hi = HEX_VAL[b[q]!]!;
-        const lo = HEX_VAL[b[q + 1]!]!;
-        if ((hi | lo) < 0) return false;
-        out[o++] = (hi << 4) | lo;
-        q += 2;
-      }
-      at += len0 + 1;
-    }
+    const o = hexPack(b, n, p, len0, bytes, w.buf, w.length);
+    if (o < 0) return false;
     w.length = o;
     return true;
   }
@@ -562,6 +543,41 @@ class ColumnBuilder {
     for (let c = 0; c < 256; c++) if (seen[c]) bm[c >>> 5]! |= 1 << (c & 31);
     return bm;
   }
+}
+
+/** Bytes every value shares at its start, or -1 when the values are not all `len` bytes long. */
+function sharedPrefix(b: Uint8Array, lens: Int32Array, n: number, len: number): number {
+  let p = len;
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    if (lens[i] !== len) return -1;
+    let j = 0;
+    while (j < p && b[at + j] === b[j]) j++;
+    p = j;
+    at += len + 1;
+  }
+  return p;
+}
+
+/**
+ * Packs `n` values of `len` bytes (`p` prefix bytes, then hex digits) from the '\n'-joined `b`
+ * into `out` at `o`; returns the end, or -1 at a byte that is not a lowercase hex digit. (Its own
+ * function, so the optimiser's feedback for this loop is not shared with the prefix scan.)
+ */
+function hexPack(b: Uint8Array, n: number, p: number, len: number, bytes: number, out: Uint8Array, o: number): number {
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    let q = at + p;
+    for (let k = 0; k < bytes; k++) {
+      const hi = HEX_VAL[b[q]!]!;
+      const lo = HEX_VAL[b[q + 1]!]!;
+      if ((hi | lo) < 0) return -1;
+      out[o++] = (hi << 4) | lo;
+      q += 2;
+    }
+    at += len + 1;
+  }
+  return o;
 }
 
 /** An open-addressing set of 32-bit hashes. */
