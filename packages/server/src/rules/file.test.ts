@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { findDuplicateRules, parseRuleFile } from './file.js';
-import { globFiles, segmentRegex } from './glob.js';
+import { globFiles } from '../util/glob.js';
 import { groupHash, xxhash64 } from './hash.js';
 
 function errors(yaml: string): string[] {
@@ -76,10 +79,12 @@ test('xxhash64 and the group hash', () => {
   assert.notEqual(groupHash('f.yml', 'g'), groupHash('f.yml', 'h'));
 });
 
-test('glob patterns like filepath.Glob', () => {
-  assert.ok(segmentRegex('*.yml').test('a.yml'));
-  assert.ok(!segmentRegex('*.yml').test('a.yaml'));
-  assert.ok(segmentRegex('r[0-9]?.y*').test('r1x.yml'));
+test('rule_files patterns like filepath.Glob, relative to the configuration file', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-glob-'));
+  for (const f of ['a.yml', 'a.yaml', 'r1x.yml', 'r2.yml']) fs.writeFileSync(path.join(dir, f), '');
+  assert.deepEqual(globFiles('*.yml', dir), ['a.yml', 'r1x.yml', 'r2.yml'].map((f) => path.join(dir, f)));
+  assert.deepEqual(globFiles('r[0-9]?.y*', dir), [path.join(dir, 'r1x.yml')]);
   assert.deepEqual(globFiles('/nonexistent/dir/*.yml'), []);
   assert.deepEqual(globFiles('plain.yml', '/base'), ['/base/plain.yml']);
+  fs.rmSync(dir, { recursive: true });
 });

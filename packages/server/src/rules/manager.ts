@@ -7,7 +7,7 @@ import type { Appendable } from '../storage/interface.js';
 import { nopLogger, type Logger } from '../util/log.js';
 import { AlertingRule } from './alerting.js';
 import { loadRuleFile, type RuleGroupDef, type RuleFileError } from './file.js';
-import { globFiles } from './glob.js';
+import { globFiles } from '../util/glob.js';
 import { Group, type GroupContext, type Rule } from './group.js';
 import { promqlLanguage } from './language.js';
 import { RecordingRule } from './recording.js';

@@ -15,7 +15,7 @@ import { Head } from '../tsdb/head.js';
 import { nopLogger } from '../util/log.js';
 import { AlertingRule } from './alerting.js';
 import { loadRuleFile, type RuleGroupDef } from './file.js';
-import { globFiles } from './glob.js';
+import { globFiles } from '../util/glob.js';
 import { Group, type GroupContext } from './group.js';
 import { buildRules } from './manager.js';
 import { expandHistogramValues, formatHistogram, histogramKey, parseHistogram, type HistLiteral } from './testhist.js';

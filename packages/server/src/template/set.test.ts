@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempDir } from '../testing/helpers.js';
-import { glob } from './glob.js';
+import { glob } from '../util/glob.js';
 import { expandAlertTemplate, MAX_TEMPLATE_DEPTH, parseTemplates, TemplateExecError, TemplateParseError, TemplateSet, withGoType, type GoType, type TValue } from './index.js';
 
 function set(...files: Array<[string, string]>): TemplateSet {

@@ -8,7 +8,7 @@
 import * as path from 'node:path';
 import { readTextFile } from '../../util/files.js';
 import { alertmanagerFuncs, isSafeHtml, TemplateParseError, TemplateSet, type Template, type TemplateFunc } from '../../template/index.js';
-import { glob, GlobPatternError, hasGlobMeta } from '../../template/glob.js';
+import { glob, GlobPatternError, hasGlobMeta } from '../../util/glob.js';
 import { goData, type TemplateData } from '../template.js';
 import { DEFAULT_TEMPLATES, DEFAULT_TEMPLATES_NAME } from './defaults.js';
 

@@ -1,5 +1,6 @@
 /**
- * Go's filepath.Glob, for template file lists written for Alertmanager: `*` and `?` never match a
+ * Go's filepath.Glob, for the file lists of configurations written for Prometheus and Alertmanager
+ * (rule_files, templates): `*` and `?` never match a
  * `/`, `[a-z]`/`[^…]` classes, `\` escapes, no `**`; directory entries in byte order; unreadable
  * directories are skipped silently. Only a malformed pattern is an error.
  */
@@ -100,4 +101,13 @@ export function glob(pattern: string): string[] {
   if (!hasGlobMeta(dir)) return listDir(dir, file);
   if (dir === pattern) throw new GlobPatternError();
   return glob(dir).flatMap((d) => listDir(d, file));
+}
+
+/**
+ * The files of a configured pattern, resolved against `baseDir` (the configuration file's
+ * directory). A plain path is returned as is, so a missing file is reported by whoever reads it.
+ */
+export function globFiles(pattern: string, baseDir = '.'): string[] {
+  const abs = path.resolve(baseDir, pattern);
+  return hasGlobMeta(pattern) ? glob(abs) : [abs];
 }
