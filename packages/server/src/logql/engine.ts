@@ -167,7 +167,7 @@ export class LogqlEngine {
     const last = steps[steps.length - 1]! - e.offsetMs;
     const start = BigInt(Math.floor(first - e.rangeMs)) * NS_PER_MS;
     const end = BigInt(Math.floor(last)) * NS_PER_MS + 1n;
-    const byKey = new Map<string, { labels: Labels; ts: number[]; vs: number[]; sorted: boolean }>();
+    const byKey = new Map<string, { labels: Labels; ts: number[]; vs: number[]; sorted: boolean; ones: boolean }>();
     const unwrap = p.unwrapAt >= 0;
     const byBytes = e.fn === 'bytes_over_time' || e.fn === 'bytes_rate';
     const needles = countOnlyNeedles(e);
@@ -175,7 +175,7 @@ export class LogqlEngine {
       const streamKey = labelsKey(s.labels);
       if (needles) {
         // Only line filters and a function of the line count: the store counts in its columns.
-        const { times, bytes } = this.store.matchTimes(s, start, end, needles, hint.tokens);
+        const { times, bytes } = this.store.matchTimes(s, start, end, needles, hint.tokens, stats !== undefined);
         if (stats) {
           stats.linesScanned += times.length;
           stats.bytesScanned += bytes;
@@ -186,12 +186,13 @@ export class LogqlEngine {
         let ser = byKey.get(key);
         if (!ser) {
           if (byKey.size >= this.maxSeries) throw new LogqlExecError(`maximum of series (${this.maxSeries}) reached for a single query`);
-          byKey.set(key, (ser = { labels, ts: [], vs: [], sorted: true }));
+          // Every value is 1: no value array. The store's times are sorted: adopt them.
+          byKey.set(key, { labels, ts: times, vs: [], sorted: true, ones: true });
+          continue;
         }
         for (const t of times) {
           if (ser.ts.length && t < ser.ts[ser.ts.length - 1]!) ser.sorted = false;
           ser.ts.push(t);
-          ser.vs.push(1);
         }
         continue;
       }
@@ -208,7 +209,7 @@ export class LogqlEngine {
         let ser = byKey.get(key);
         if (!ser) {
           if (byKey.size >= this.maxSeries) throw new LogqlExecError(`maximum of series (${this.maxSeries}) reached for a single query`);
-          byKey.set(key, (ser = { labels, ts: [], vs: [], sorted: true }));
+          byKey.set(key, (ser = { labels, ts: [], vs: [], sorted: true, ones: false }));
         }
         const t = Number(ent.t / 1000n) / 1000;
         if (ser.ts.length && t < ser.ts[ser.ts.length - 1]!) ser.sorted = false;
@@ -235,7 +236,7 @@ export class LogqlEngine {
       if (!ser.sorted) {
         const idx = ser.ts.map((_, i) => i).sort((a, b) => ser.ts[a]! - ser.ts[b]!);
         ser.ts = idx.map((i) => ser.ts[i]!);
-        ser.vs = idx.map((i) => ser.vs[i]!);
+        if (!ser.ones) ser.vs = idx.map((i) => ser.vs[i]!);
       }
       const vals = new Float64Array(n).fill(NaN);
       let lo = 0;
@@ -247,7 +248,7 @@ export class LogqlEngine {
         if (hi < lo) hi = lo;
         while (hi < ser.ts.length && ser.ts[hi]! <= tEnd) hi++;
         if (hi <= lo) continue;
-        vals[i] = rangeFn(e.fn, ser.vs, ser.ts, lo, hi, rangeSec, e.param);
+        vals[i] = rangeFn(e.fn, ser.vs, ser.ts, lo, hi, rangeSec, e.param, ser.ones);
       }
       out.push({ labels: ser.labels, vals });
     }
@@ -269,8 +270,10 @@ function countOnlyNeedles(e: Extract<MetricExpr, { kind: 'range' }>): string[] |
   return needles;
 }
 
-function rangeFn(fn: string, vs: number[], ts: number[], lo: number, hi: number, rangeSec: number, param: number | undefined): number {
+function rangeFn(fn: string, vs: number[], ts: number[], lo: number, hi: number, rangeSec: number, param: number | undefined, ones = false): number {
   const count = hi - lo;
+  // `ones`: every value is 1 (count-only queries keep no value array).
+  if (ones) return fn === 'count_over_time' ? count : fn === 'rate' ? count / rangeSec : NaN;
   let sum = 0;
   for (let i = lo; i < hi; i++) sum += vs[i]!;
   switch (fn) {

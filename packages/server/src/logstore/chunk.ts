@@ -113,6 +113,10 @@ export class DecodedChunk implements ChunkView {
     return this.ts.length;
   }
 
+  get memBytes(): number {
+    return this.blob.length + this.ts.length * 24;
+  }
+
   line(i: number): string {
     const s = this.starts[i]!;
     return this.blob.toString('utf8', s, s + this.lens[i]!);

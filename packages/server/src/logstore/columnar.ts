@@ -9,11 +9,12 @@
  *
  *   u8 0x40|codec | uvarint headerRawLen | uvarint headerCompLen | header | column sections
  *   header: uvarint n | u8 0, i64 first t, (n-1) uvarint t deltas (or u8 1, n i64 when the
- *           chunk spans 2^53 ns or more) | n uvarint line lengths | metadata (as the row layout)
+ *           chunk spans 2^53 ns or more) | metadata (as the row layout)
  *           | uvarint shapes, per shape: uvarint slots k, k+1 literals (uvarint len, bytes),
  *             k uvarint column ids | (if shapes > 1) n uvarint shape ids
  *           | uvarint columns, per column: u8 kind, uvarint count, uvarint rawLen, uvarint
- *             compLen, 32 bytes: bitmap of the bytes occurring in its values
+ *             compLen, 32 bytes: bitmap of the bytes occurring in its values | n uvarint line
+ *           lengths
  *   column (raw kind):  count uvarint lengths | the values joined by '\n'
  *   column (dict kind): uvarint d | d × (uvarint len, bytes) | count u8 value ids
  *   column (hex kind):  uvarint prefix len, prefix | uvarint b | count × b bytes (the hex digits)
@@ -830,7 +831,6 @@ export class ColumnarEncoder {
         w.buf.writeBigInt64LE(ts[i]!, w.length);
         w.length += 8;
       }
-    for (let i = 0; i < n; i++) w.uvarint(lineLens[i]!);
     let metaCount = 0;
     for (let i = 0; i < metas.length; i++) if (metas[i]?.length) metaCount++;
     w.uvarint(metaCount);
@@ -872,6 +872,7 @@ export class ColumnarEncoder {
       w.uvarint(comp.length);
       for (const x of c.finish(tokens)) w.u32(x);
     }
+    for (let i = 0; i < n; i++) w.uvarint(lineLens[i]!);
     for (const sh of shapes) for (const lit of sh.lits) if (lit.length) forEachTokenHash(lit.toString('utf8'), (h) => tokens.add(h));
     const header = compressBody(w.view(), codec, level);
     const pre = new ByteWriter(32);
@@ -888,6 +889,8 @@ export class ColumnarEncoder {
 /** Common reading interface of the row and columnar chunk layouts. */
 export interface ChunkView {
   readonly length: number;
+  /** Memory the decoded chunk may hold (for the cache's accounting). */
+  readonly memBytes: number;
   /** Timestamp of line `i` (ns). */
   t(i: number): bigint;
   /** `Number(t(i) / 1000n) / 1000`: milliseconds with microsecond precision. */
@@ -1037,17 +1040,20 @@ export class ColumnarChunk implements ChunkView {
   readonly length: number;
   readonly metas: Map<number, Labels>;
   private readonly times: TimeColumn;
-  private readonly lens: Int32Array;
+  /** Line lengths, read from the header's end on first use. */
+  private lens: Int32Array | undefined;
+  private readonly header: Buffer;
+  private readonly lensAt: number;
   private readonly codec: number;
   private readonly data: Buffer;
   private readonly shapes: ShapeReader[] = [];
   private readonly shapeOf: Uint8Array;
-  private readonly rowOf: Int32Array;
+  private readonly rowOf: Int32Array | undefined;
   private readonly infos: ColumnInfo[] = [];
   private readonly cols: (Column | undefined)[] = [];
   private scratch = Buffer.allocUnsafe(1024);
-  /** Bytes held decompressed (for the cache's accounting). */
-  memBytes: number;
+  /** Memory this chunk may hold once every column is decoded (for the cache's accounting). */
+  readonly memBytes: number;
 
   constructor(data: Buffer) {
     this.data = data;
@@ -1061,8 +1067,6 @@ export class ColumnarChunk implements ChunkView {
     const n = r.uvarint();
     this.length = n;
     this.times = new TimeColumn(r, n);
-    this.lens = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.lens[i] = r.uvarint();
     this.metas = readMetas(r);
     const shapeCount = r.uvarint();
     for (let s = 0; s < shapeCount; s++) {
@@ -1102,13 +1106,24 @@ export class ColumnarChunk implements ChunkView {
       this.cols.push(undefined);
       off += compLen;
     }
-    // Rows of each shape, and each line's row within its shape.
-    const counts = new Int32Array(shapeCount);
-    this.rowOf = new Int32Array(n);
-    for (let i = 0; i < n; i++) this.rowOf[i] = counts[this.shapeOf[i]!]!++;
-    for (let s = 0; s < shapeCount; s++) this.shapes[s]!.lines = new Int32Array(counts[s]!);
-    for (let i = 0; i < n; i++) this.shapes[this.shapeOf[i]!]!.lines[this.rowOf[i]!] = i;
-    this.memBytes = data.length + header.length + n * 21;
+    this.header = header;
+    this.lensAt = r.pos;
+    if (shapeCount === 1) {
+      // One shape: line i is row i.
+      this.rowOf = undefined;
+      this.shapes[0]!.lines = Int32Array.from({ length: n }, (_, i) => i);
+    } else {
+      // Rows of each shape, and each line's row within its shape.
+      const counts = new Int32Array(shapeCount);
+      const rowOf = new Int32Array(n);
+      for (let i = 0; i < n; i++) rowOf[i] = counts[this.shapeOf[i]!]!++;
+      for (let s = 0; s < shapeCount; s++) this.shapes[s]!.lines = new Int32Array(counts[s]!);
+      for (let i = 0; i < n; i++) this.shapes[this.shapeOf[i]!]!.lines[rowOf[i]!] = i;
+      this.rowOf = rowOf;
+    }
+    let mem = data.length + header.length + n * 25;
+    for (const c of this.infos) mem += c.rawLen + c.count * (c.kind === KIND_RAW || c.kind === KIND_DICT ? 8 : 32);
+    this.memBytes = mem;
   }
 
   t(i: number): bigint {
@@ -1148,14 +1163,13 @@ export class ColumnarChunk implements ChunkView {
       col = { kind: 0, blob: raw.subarray(r.pos), starts, lens };
     }
     this.cols[c] = col;
-    this.memBytes += raw.length;
     return col;
   }
 
   /** Writes line `i` into the scratch buffer; returns its length. */
   private build(i: number): number {
     const sh = this.shapes[this.shapeOf[i]!]!;
-    const row = this.rowOf[i]!;
+    const row = this.rowOf ? this.rowOf[i]! : i;
     let len = sh.litBytes;
     const k = sh.cols.length;
     const parts: Buffer[] = [];
@@ -1199,6 +1213,12 @@ export class ColumnarChunk implements ChunkView {
   }
 
   lineBytes(i: number): number {
+    if (!this.lens) {
+      const r = new ByteReader(this.header, this.lensAt);
+      const lens = new Int32Array(this.length);
+      for (let j = 0; j < lens.length; j++) lens[j] = r.uvarint();
+      this.lens = lens;
+    }
     return this.lens[i]!;
   }
 
@@ -1293,15 +1313,20 @@ function hexColumn(r: ByteReader, n: number): RawColumn {
   const bytes = r.uvarint();
   const src = r.bytes(n * bytes);
   const len = prefix.length + bytes * 2;
-  const blob = Buffer.allocUnsafe(Math.max(0, n * (len + 1) - 1));
+  const stride = len + 1;
+  // Every value has the same layout: lay down prefix and separators with one native fill.
+  const template = Buffer.alloc(stride, 10);
+  prefix.copy(template, 0);
+  const blob = Buffer.allocUnsafe(Math.max(0, n * stride - 1));
+  if (n > 0) blob.fill(template);
   const starts = new Int32Array(n);
   const lens = new Int32Array(n).fill(len);
-  let o = 0;
+  const p = prefix.length;
   let q = 0;
   for (let i = 0; i < n; i++) {
-    if (i > 0) blob[o++] = 10;
-    starts[i] = o;
-    for (let k = 0; k < prefix.length; k++) blob[o++] = prefix[k]!;
+    const s = i * stride;
+    starts[i] = s;
+    let o = s + p;
     for (let k = 0; k < bytes; k++) {
       const x = src[q++]!;
       blob[o++] = HEX_DIGITS[x >>> 4]!;

@@ -695,7 +695,7 @@ export class LogStore {
     this.counters.chunksRead++;
     const d = openChunk(buf);
     this.cache.set(c, d);
-    this.cacheBytes += c.rawBytes;
+    this.cacheBytes += d.memBytes;
     while (this.cacheBytes > this.o.chunkCacheBytes && this.cache.size > 1) {
       const first = this.cache.keys().next().value as ChunkMeta;
       this.evict(first);
@@ -704,7 +704,8 @@ export class LogStore {
   }
 
   private evict(c: ChunkMeta): void {
-    if (this.cache.delete(c)) this.cacheBytes -= c.rawBytes;
+    const d = this.cache.get(c);
+    if (d && this.cache.delete(c)) this.cacheBytes -= d.memBytes;
   }
 
   /**
@@ -772,10 +773,10 @@ export class LogStore {
 
   /**
    * For metric queries that only count lines: the times (ms, as `Number(t / 1000n) / 1000`) of the
-   * lines of `stream` in [start, end) that contain every needle, in time order, and their total
-   * UTF-8 bytes. No line is rebuilt: sealed chunks answer from their columns.
+   * lines of `stream` in [start, end) that contain every needle, in time order, and (`withBytes`)
+   * their total UTF-8 bytes. No line is rebuilt: sealed chunks answer from their columns.
    */
-  matchTimes(stream: StreamInfo, start: bigint, end: bigint, needles: readonly string[], tokens: readonly string[] = []): { times: number[]; bytes: number } {
+  matchTimes(stream: StreamInfo, start: bigint, end: bigint, needles: readonly string[], tokens: readonly string[] = [], withBytes = true): { times: number[]; bytes: number } {
     const times: number[] = [];
     let bytes = 0;
     const s = this.streams[stream.id];
@@ -792,15 +793,13 @@ export class LogStore {
       const lo = d.lowerBound(start);
       const hi = d.lowerBound(end);
       if (nb.length) {
-        for (const i of d.match(nb, lo, hi)) {
-          times.push(d.timeMs(i));
-          bytes += d.lineBytes(i);
-        }
-      } else
-        for (let i = lo; i < hi; i++) {
-          times.push(d.timeMs(i));
-          bytes += d.lineBytes(i);
-        }
+        const hits = d.match(nb, lo, hi);
+        for (let j = 0; j < hits.length; j++) times.push(d.timeMs(hits[j]!));
+        if (withBytes) for (let j = 0; j < hits.length; j++) bytes += d.lineBytes(hits[j]!);
+      } else {
+        for (let i = lo; i < hi; i++) times.push(d.timeMs(i));
+        if (withBytes) for (let i = lo; i < hi; i++) bytes += d.lineBytes(i);
+      }
     }
     const h = s.head.snapshot();
     for (let k = 0; k < h.n; k++) {
