@@ -183,7 +183,7 @@ export class LogqlEngine {
         if (!times.length) continue;
         const labels = e.grouping ? groupLabels(s.labels, e.grouping) : s.labels;
         const key = labels === s.labels ? streamKey : labelsKey(labels);
-        let ser = byKey.get(key);
+        const ser = byKey.get(key);
         if (!ser) {
           if (byKey.size >= this.maxSeries) throw new LogqlExecError(`maximum of series (${this.maxSeries}) reached for a single query`);
           // Every value is 1: no value array. The store's times are sorted: adopt them.
