@@ -5,9 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { captureLogs } from '@vigil/sdk';
 import { startShop, POOL_NAME } from './main.js';
@@ -16,6 +14,7 @@ import { freePort, tempDir, waitFor } from '../../../packages/server/dist/testin
 import { loadConfig } from '../../../packages/server/dist/config/config.js';
 import { VigilServer } from '../../../packages/server/dist/cmd/server.js';
 import { nopLogger } from '../../../packages/server/dist/util/log.js';
+import { startCatcher } from '../../../packages/server/dist/alertmanager/testutil.js';
 
 interface Notification {
   status: string;
@@ -24,17 +23,8 @@ interface Notification {
 
 test('pool exhaustion fires the routed alert within a minute, with pool, dashboard and runbook', { timeout: 120_000 }, async () => {
   const { dir, cleanup } = tempDir('vigil-incident-');
-  const received: Notification[] = [];
-  const hook = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      received.push(JSON.parse(body) as Notification);
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/`;
+  const hook = await startCatcher();
+  const received = (): Notification[] => hook.requests.map((r) => r.body as unknown as Notification);
   // Vigil's port is chosen first so the shop can ship its logs there from the start.
   const vigilAddr = `127.0.0.1:${await freePort()}`;
   const shop = await startShop({
@@ -60,7 +50,7 @@ rule_files: ['${rules}']
 log_rule_files: ['${logRules}']
 alertmanager_config:
   route: { receiver: oncall, group_by: [alertname, service], group_wait: 0s, group_interval: 5s }
-  receivers: [{ name: oncall, webhook_configs: [{ url: '${hookUrl}' }] }]
+  receivers: [{ name: oncall, webhook_configs: [{ url: '${hook.url}/' }] }]
 `,
   );
   const vigil = new VigilServer(loadConfig(file), { logger: nopLogger, configFile: file });
@@ -71,7 +61,7 @@ alertmanager_config:
     shop.setFault(true);
     const note = await waitFor(
       'the DatabasePoolExhausted notification',
-      async () => received.find((n) => n.alerts.some((a) => a.labels['alertname'] === 'DatabasePoolExhausted' && a.status === 'firing')),
+      async () => received().find((n) => n.alerts.some((a) => a.labels['alertname'] === 'DatabasePoolExhausted' && a.status === 'firing')),
       90_000,
       250,
     );
@@ -93,7 +83,7 @@ alertmanager_config:
     // The log rule over the shipped lines fires as well; its logs_url lists the failing requests.
     const logNote = await waitFor(
       'the PoolExhaustionLogged notification',
-      async () => received.find((n) => n.alerts.some((a) => a.labels['alertname'] === 'PoolExhaustionLogged' && a.status === 'firing')),
+      async () => received().find((n) => n.alerts.some((a) => a.labels['alertname'] === 'PoolExhaustionLogged' && a.status === 'firing')),
       60_000,
       250,
     );
@@ -111,7 +101,7 @@ alertmanager_config:
     await traffic.stop(3000);
     await shop.close();
     await vigil.stop();
-    hook.close();
+    await hook.close();
     cleanup();
   }
 });

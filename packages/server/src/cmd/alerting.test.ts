@@ -4,28 +4,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { promisify } from 'node:util';
 import { loadConfig } from '../config/config.js';
 import { VigilServer } from './server.js';
 import { peerBinary, tempDir, waitFor } from '../testing/helpers.js';
 import { nopLogger } from '../util/log.js';
+import { startCatcher } from '../alertmanager/testutil.js';
 
 test('alerts posted to Vigil reach the webhook of the configured route; amtool sees them', { timeout: 60_000 }, async () => {
   const { dir, cleanup } = tempDir();
-  const received: Array<{ status: string; alerts: Array<{ labels: Record<string, string> }> }> = [];
-  const hook = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      received.push(JSON.parse(body) as (typeof received)[number]);
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+  const hook = await startCatcher();
+  const received = (): Array<{ status: string; alerts: Array<{ labels: Record<string, string> }> }> => hook.requests.map((r) => r.body as never);
   const file = path.join(dir, 'vigil.yml');
   fs.writeFileSync(
     file,
@@ -42,7 +32,7 @@ alertmanager_config:
   receivers:
     - name: pager
       webhook_configs:
-        - url: ${hookUrl}
+        - url: ${hook.url}/hook
 `,
   );
   const server = new VigilServer(loadConfig(file), { logger: nopLogger, configFile: file });
@@ -56,7 +46,7 @@ alertmanager_config:
       body: JSON.stringify([{ labels: { alertname: 'DatabasePoolExhausted', pool: 'payments', severity: 'critical' }, annotations: { summary: 'pool at 20/20' }, startsAt: now, generatorURL: `${url}/graph` }]),
     });
     assert.equal(post.status, 200);
-    const msg = await waitFor('the webhook notification', async () => received[0], 10_000, 50);
+    const msg = await waitFor('the webhook notification', async () => received()[0], 10_000, 50);
     assert.equal(msg.status, 'firing');
     assert.equal(msg.alerts[0]!.labels['pool'], 'payments');
     const amtool = peerBinary('amtool', 'prometheus-alertmanager');
@@ -65,7 +55,7 @@ alertmanager_config:
     assert.deepEqual(alerts.map((a) => a.labels['alertname']), ['DatabasePoolExhausted']);
   } finally {
     await server.stop();
-    hook.close();
+    await hook.close();
     cleanup();
   }
 });

@@ -4,13 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
 import * as path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../config/config.js';
 import { VigilServer } from './server.js';
 import { getJson, tempDir, waitFor } from '../testing/helpers.js';
 import { nopLogger } from '../util/log.js';
+import { startCatcher } from '../alertmanager/testutil.js';
 
 interface Notification {
   status: string;
@@ -37,17 +36,8 @@ function line(level: string, msg: string, requestId: string): string {
 
 test('LogQL rules alert through the router with a link to the failing lines, and record series', { timeout: 60_000 }, async () => {
   const { dir, cleanup } = tempDir();
-  const received: Notification[] = [];
-  const hook = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
-    req.on('end', () => {
-      received.push(JSON.parse(body) as Notification);
-      res.end();
-    });
-  });
-  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-  const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
+  const hook = await startCatcher();
+  const received = (): Notification[] => hook.requests.map((r) => r.body as unknown as Notification);
   fs.writeFileSync(path.join(dir, 'shop.logrules.yml'), LOG_RULES);
   const file = path.join(dir, 'vigil.yml');
   fs.writeFileSync(
@@ -66,7 +56,7 @@ alertmanager_config:
   receivers:
     - name: oncall
       webhook_configs:
-        - url: ${hookUrl}
+        - url: ${hook.url}/hook
 `,
   );
   const server = new VigilServer(loadConfig(file), { logger: nopLogger, configFile: file });
@@ -89,7 +79,7 @@ alertmanager_config:
     });
     assert.equal(push.status, 204);
 
-    const msg = await waitFor('the log alert notification', async () => received.find((n) => n.status === 'firing'), 15_000, 50);
+    const msg = await waitFor('the log alert notification', async () => received().find((n) => n.status === 'firing'), 15_000, 50);
     assert.equal(msg.alerts.length, 1);
     const alert = msg.alerts[0]!;
     assert.deepEqual(alert.labels, { alertname: 'PoolExhaustedInLogs', service: 'payments', severity: 'high' });
@@ -139,7 +129,7 @@ alertmanager_config:
     assert.deepEqual(names(await getJson(`${url}/api/v1/rules`)), ['PoolExhaustedInLogs', 'service:log_errors:count1m'], 'the running rules are kept');
   } finally {
     await server.stop();
-    hook.close();
+    await hook.close();
     cleanup();
   }
 });
