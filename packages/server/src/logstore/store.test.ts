@@ -148,3 +148,34 @@ test('compaction is crash-safe: a merged chunk whose index record is torn leaves
   assert.deepEqual(got[0]!.entries.map((e) => e.line), [0, 1, 2, 3, 4].map((i) => `line ${i}`));
   again.close();
 });
+
+test('matchTimes (count-only queries) equals filtering the returned lines, over chunks, head and late lines', () => {
+  const dir = tmp();
+  const store = new LogStore({ dir, chunkTargetBytes: 8 * 1024, now: () => Number(T0 / 1_000_000n) });
+  store.open();
+  const l = labelsFrom({ app: 'm' });
+  let seed = 5;
+  const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const msgs = ['request completed', 'quest', 'pool exhausted after 5000ms', 'a"b', 'x,y'];
+  for (let b = 0; b < 40; b++) {
+    const entries = [];
+    for (let i = 0; i < 50; i++) {
+      const late = rnd() < 0.05 ? -BigInt(Math.floor(rnd() * 1e9)) : 0n;
+      const t = T0 + BigInt(b * 50 + i) * 1_000_000n + late;
+      entries.push({ t, line: rnd() < 0.9 ? JSON.stringify({ msg: msgs[Math.floor(rnd() * msgs.length)], id: Math.floor(rnd() * 1e6).toString(16), n: Math.floor(rnd() * 100) }) : `plain ${b} ${i}` });
+    }
+    store.push([{ labels: l, entries }]);
+  }
+  const [s] = store.selectStreams([new Matcher('=', 'app', 'm')]);
+  for (const needles of [['quest comple'], ['quest'], ['"msg":"a'], ['a\\"b'], ['e', '1'], [''], ['plain 3'], ['nothing here']]) {
+    for (const [start, end] of [
+      [0n, 1n << 62n],
+      [T0 + 500_000_000n, T0 + 1_500_000_000n],
+    ] as const) {
+      const want = [...store.entries(s!, start, end, 'forward')].filter((e) => needles.every((n) => e.line.includes(n))).map((e) => Number(e.t / 1000n) / 1000);
+      const got = store.matchTimes(s!, start, end, needles);
+      assert.deepEqual(got.times, want.sort((a, b) => a - b), needles.join('|'));
+    }
+  }
+  store.close();
+});
