@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { isValidLabelName, labelsFrom, type Labels } from '../model/labels.js';
 import { parseDuration } from '../promql/parser/index.js';
 import { parseRelabelConfigs, RelabelConfigError, type RelabelConfig } from '../relabel/relabel.js';
+import { HTTP_CLIENT_FIELDS, parseHttpClientConfig, type ConfigReader, type HttpClientConfig } from '../httpclient/config.js';
 
 /** A path into the configuration document: mapping keys and list indexes. */
 export type ConfigPath = ReadonlyArray<string | number>;
@@ -75,33 +76,10 @@ export interface FileSdConfig {
   readonly refreshIntervalMs: number;
 }
 
-/** `basic_auth`. */
-export interface BasicAuth {
-  readonly username: string;
-  readonly password?: string;
-  /** Absolute path, read on every scrape so rotated secrets are picked up. */
-  readonly passwordFile?: string;
-}
+export type { Authorization, BasicAuth, TlsConfig } from '../httpclient/config.js';
 
-/** `authorization` (and the legacy `bearer_token` / `bearer_token_file`). */
-export interface Authorization {
-  /** The scheme, `Bearer` by default. */
-  readonly type: string;
-  readonly credentials?: string;
-  readonly credentialsFile?: string;
-}
-
-/** `tls_config`. File paths are absolute. */
-export interface TlsConfig {
-  readonly caFile?: string;
-  readonly certFile?: string;
-  readonly keyFile?: string;
-  readonly serverName?: string;
-  readonly insecureSkipVerify: boolean;
-}
-
-/** One validated `scrape_configs` entry with every default filled in. */
-export interface ScrapeConfig {
+/** One validated `scrape_configs` entry with every default filled in; the HTTP client settings are Prometheus' HTTP client config. */
+export interface ScrapeConfig extends HttpClientConfig {
   readonly jobName: string;
   readonly scrapeIntervalMs: number;
   readonly scrapeTimeoutMs: number;
@@ -111,10 +89,6 @@ export interface ScrapeConfig {
   readonly honorLabels: boolean;
   readonly honorTimestamps: boolean;
   readonly enableCompression: boolean;
-  readonly followRedirects: boolean;
-  readonly basicAuth?: BasicAuth;
-  readonly authorization?: Authorization;
-  readonly tlsConfig: TlsConfig;
   /** 0: no limit. */
   readonly sampleLimit: number;
   readonly labelLimit: number;
@@ -155,13 +129,7 @@ const SCRAPE_FIELDS = [
   'honor_timestamps',
   'track_timestamps_staleness',
   'enable_compression',
-  'follow_redirects',
-  'enable_http2',
-  'basic_auth',
-  'authorization',
-  'bearer_token',
-  'bearer_token_file',
-  'tls_config',
+  ...HTTP_CLIENT_FIELDS,
   'sample_limit',
   'label_limit',
   'label_name_length_limit',
@@ -372,19 +340,8 @@ function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: str
   const flag = (k: string, dflt: boolean): boolean => (has(c, k) ? bool(at(k), c[k]) : dflt);
   const limit = (k: string, dflt: number): number => (has(c, k) ? uint(at(k), c[k]) : dflt);
 
-  const basicAuth = has(c, 'basic_auth') ? parseBasicAuth(at('basic_auth'), c['basic_auth'], resolve) : undefined;
-  let authorization = has(c, 'authorization') ? parseAuthorization(at('authorization'), c['authorization'], resolve) : undefined;
-  if (has(c, 'bearer_token') || has(c, 'bearer_token_file')) {
-    const k = has(c, 'bearer_token') ? 'bearer_token' : 'bearer_token_file';
-    if (authorization) fail(at(k), 'at most one of bearer_token, bearer_token_file & authorization must be configured');
-    if (has(c, 'bearer_token') && has(c, 'bearer_token_file')) fail(at('bearer_token_file'), 'at most one of bearer_token & bearer_token_file must be configured');
-    authorization = has(c, 'bearer_token')
-      ? { type: 'Bearer', credentials: str(at('bearer_token'), c['bearer_token']) }
-      : { type: 'Bearer', credentialsFile: resolve(str(at('bearer_token_file'), c['bearer_token_file'])) };
-  }
-  if (basicAuth && authorization) fail(at('authorization'), 'at most one of basic_auth, oauth2, bearer_token & bearer_token_file & authorization must be configured');
-
-  const tlsConfig = parseTls(at('tls_config'), c['tls_config'], resolve);
+  const reader: ConfigReader = { fail, mapping: (q, v, allowed) => mapping([...q], v, allowed), string: (q, v) => str([...q], v), boolean: (q, v) => bool([...q], v), resolve };
+  const httpClient = parseHttpClientConfig(reader, p, c);
 
   const staticConfigs = list(at('static_configs'), c['static_configs']).map((sc, j) => parseStaticConfig([...at('static_configs'), j], sc, String(j)));
   const fileSdConfigs = list(at('file_sd_configs'), c['file_sd_configs']).map((f, j): FileSdConfig => {
@@ -411,8 +368,7 @@ function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: str
     honorLabels: flag('honor_labels', false),
     honorTimestamps: flag('honor_timestamps', true),
     enableCompression: flag('enable_compression', true),
-    followRedirects: flag('follow_redirects', true),
-    tlsConfig,
+    ...httpClient,
     sampleLimit: limit('sample_limit', global.sampleLimit),
     labelLimit: limit('label_limit', global.labelLimit),
     labelNameLengthLimit: limit('label_name_length_limit', global.labelNameLengthLimit),
@@ -422,50 +378,10 @@ function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: str
     fileSdConfigs,
     relabelConfigs: relabelList(at('relabel_configs'), c['relabel_configs']),
     metricRelabelConfigs: relabelList(at('metric_relabel_configs'), c['metric_relabel_configs']),
-    ...(basicAuth ? { basicAuth } : {}),
-    ...(authorization ? { authorization } : {}),
   };
-  // Validate the remaining boolean knobs even though they change nothing here.
+  // Validate the remaining boolean knob even though it changes nothing here.
   flag('track_timestamps_staleness', false);
-  flag('enable_http2', true);
   return cfg;
-}
-
-function parseBasicAuth(p: Path, raw: unknown, resolve: (f: string) => string): BasicAuth {
-  const b = mapping(p, raw, ['username', 'password', 'password_file', 'username_file']);
-  if (has(b, 'username_file')) fail([...p, 'username_file'], 'username_file is not supported by Vigil; use username');
-  if (has(b, 'password') && has(b, 'password_file')) fail([...p, 'password_file'], 'at most one of basic_auth password & password_file must be configured');
-  const username = has(b, 'username') ? str([...p, 'username'], b['username']) : '';
-  if (has(b, 'password_file')) return { username, passwordFile: resolve(str([...p, 'password_file'], b['password_file'])) };
-  return { username, password: has(b, 'password') ? str([...p, 'password'], b['password']) : '' };
-}
-
-function parseAuthorization(p: Path, raw: unknown, resolve: (f: string) => string): Authorization {
-  const a = mapping(p, raw, ['type', 'credentials', 'credentials_file']);
-  const type = has(a, 'type') ? str([...p, 'type'], a['type']).trim() || 'Bearer' : 'Bearer';
-  if (type.toLowerCase() === 'basic') fail([...p, 'type'], 'authorization type cannot be set to "basic", use "basic_auth" instead');
-  if (has(a, 'credentials') && has(a, 'credentials_file')) fail([...p, 'credentials_file'], 'at most one of authorization credentials & credentials_file must be configured');
-  if (has(a, 'credentials_file')) return { type, credentialsFile: resolve(str([...p, 'credentials_file'], a['credentials_file'])) };
-  return has(a, 'credentials') ? { type, credentials: str([...p, 'credentials'], a['credentials']) } : { type };
-}
-
-function parseTls(p: Path, raw: unknown, resolve: (f: string) => string): TlsConfig {
-  const t = mapping(p, raw, ['ca_file', 'cert_file', 'key_file', 'server_name', 'insecure_skip_verify', 'min_version', 'max_version', 'ca', 'cert', 'key']);
-  for (const inline of ['ca', 'cert', 'key']) if (has(t, inline)) fail([...p, inline], `inline ${inline} is not supported by Vigil; use ${inline}_file`);
-  const file = (k: string): string | undefined => (has(t, k) ? resolve(str([...p, k], t[k])) : undefined);
-  const caFile = file('ca_file');
-  const certFile = file('cert_file');
-  const keyFile = file('key_file');
-  if ((certFile === undefined) !== (keyFile === undefined)) {
-    fail([...p, certFile === undefined ? 'key_file' : 'cert_file'], 'exactly one of key or key_file and cert or cert_file must be configured when a client certificate is used');
-  }
-  return {
-    insecureSkipVerify: has(t, 'insecure_skip_verify') ? bool([...p, 'insecure_skip_verify'], t['insecure_skip_verify']) : false,
-    ...(caFile !== undefined ? { caFile } : {}),
-    ...(certFile !== undefined ? { certFile } : {}),
-    ...(keyFile !== undefined ? { keyFile } : {}),
-    ...(has(t, 'server_name') ? { serverName: str([...p, 'server_name'], t['server_name']) } : {}),
-  };
 }
 
 /**

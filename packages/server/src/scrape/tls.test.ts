@@ -2,7 +2,6 @@
 // (the scrape fails with a certificate error), insecure_skip_verify, and server_name.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as path from 'node:path';
@@ -10,21 +9,12 @@ import type { AddressInfo } from 'node:net';
 import { httpTransport } from './transport.js';
 import { parseGlobalConfig, parseScrapeConfigs } from './config.js';
 import { tempDir } from '../testing/helpers.js';
+import { makeCerts } from '../httpclient/testutil.js';
 
 let dir: string;
 let cleanup: () => void;
 let server: https.Server;
 let port = 0;
-
-/** A self-signed CA and a server certificate for `localhost`/127.0.0.1 signed by it, made with openssl. */
-function makeCerts(d: string): void {
-  const run = (...args: string[]): void => void execFileSync('openssl', args, { cwd: d, stdio: 'ignore' });
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=vigil-test-ca', '-keyout', 'ca.key', '-out', 'ca.crt');
-  run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost', '-keyout', 'server.key', '-out', 'server.csr');
-  fs.writeFileSync(path.join(d, 'ext.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  run('x509', '-req', '-in', 'server.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '1', '-extfile', 'ext.cnf', '-out', 'server.crt');
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=other-ca', '-keyout', 'other.key', '-out', 'other.crt');
-}
 
 before(async () => {
   ({ dir, cleanup } = tempDir('vigil-tls-'));
