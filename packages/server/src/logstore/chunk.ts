@@ -135,6 +135,11 @@ export class DecodedChunk implements ChunkView {
     return Number(this.ts[i]! / 1000n) / 1000;
   }
 
+  pushTimesMs(idx: Int32Array | undefined, lo: number, hi: number, out: number[]): void {
+    if (idx) for (const i of idx) out.push(this.timeMs(i));
+    else for (let i = lo; i < hi; i++) out.push(this.timeMs(i));
+  }
+
   lineBytes(i: number): number {
     return this.lens[i]!;
   }

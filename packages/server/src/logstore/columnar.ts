@@ -8,8 +8,8 @@
  * JSON looks like (escapes, unicode, duplicate keys, 1.50 vs 1.5, whitespace).
  *
  *   u8 0x40|codec | uvarint headerRawLen | uvarint headerCompLen | header | column sections
- *   header: uvarint n | u8 0, i64 first t, (n-1) uvarint t deltas (or u8 1, n i64 when the
- *           chunk spans 2^53 ns or more) | metadata (as the row layout)
+ *   header: uvarint n | u8 2, i64 first t, u8 width w, w byte planes of the n-1 t deltas (or
+ *           u8 1, n i64 when the chunk spans 2^53 ns or more) | metadata (as the row layout)
  *           | uvarint shapes, per shape: uvarint slots k, k+1 literals (uvarint len, bytes),
  *             k uvarint column ids | (if shapes > 1) n uvarint shape ids
  *           | uvarint columns, per column: u8 kind, uvarint count, uvarint rawLen, uvarint
@@ -819,12 +819,36 @@ export class ColumnarEncoder {
     const metas = batch.metas ? (order ? Array.from(order, (i) => batch.metas![i]) : batch.metas) : [];
     // Deltas from the first timestamp when the chunk spans less than 2^53 ns, else every one whole.
     const exact = n === 0 || ts[n - 1]! - ts[0]! < TWO53N;
-    w.u8(exact ? 0 : 1);
+    w.u8(exact ? 2 : 1);
     if (exact) {
-      w.reserve(8);
+      // Deltas as little-endian byte planes: fixed width decodes without branches and the
+      // planes of regular deltas compress to almost nothing.
+      w.reserve(9);
       w.buf.writeBigInt64LE(n ? ts[0]! : 0n, w.length);
       w.length += 8;
-      for (let i = 1; i < n; i++) w.uvarint(Number(ts[i]! - ts[i - 1]!));
+      const deltas = new Float64Array(Math.max(0, n - 1));
+      let max = 0;
+      for (let i = 1; i < n; i++) {
+        const d = Number(ts[i]! - ts[i - 1]!);
+        deltas[i - 1] = d;
+        if (d > max) max = d;
+      }
+      let width = 1;
+      while (max >= 2 ** (8 * width)) width++;
+      w.u8(width);
+      w.reserve(width * deltas.length);
+      const out = w.buf;
+      const o = w.length;
+      const m = deltas.length;
+      for (let i = 0; i < m; i++) {
+        let d = deltas[i]!;
+        for (let k = 0; k < width; k++) {
+          const byte = d % 256;
+          out[o + k * m + i] = byte;
+          d = (d - byte) / 256;
+        }
+      }
+      w.length = o + width * m;
     } else
       for (let i = 0; i < n; i++) {
         w.reserve(8);
@@ -895,6 +919,8 @@ export interface ChunkView {
   t(i: number): bigint;
   /** `Number(t(i) / 1000n) / 1000`: milliseconds with microsecond precision. */
   timeMs(i: number): number;
+  /** Appends {@link timeMs} of lines `idx` (or of lo..hi-1 without `idx`) to `out`. */
+  pushTimesMs(idx: Int32Array | undefined, lo: number, hi: number, out: number[]): void;
   /** First index with t >= `t`. */
   lowerBound(t: bigint): number;
   line(i: number): string;
@@ -918,7 +944,41 @@ export class TimeColumn {
 
   constructor(r: ByteReader, n: number) {
     const mode = r.u8();
-    if (mode === 1) {
+    if (mode === 2) {
+      const t0 = r.buf.readBigInt64LE(r.pos);
+      r.pos += 8;
+      const width = r.u8();
+      const m = Math.max(0, n - 1);
+      const b = r.bytes(width * m);
+      const off = new Float64Array(n);
+      let x = 0;
+      if (width <= 4) {
+        for (let i = 0; i < m; i++) {
+          let d = b[i]!;
+          if (width > 1) d |= b[m + i]! << 8;
+          if (width > 2) d |= b[2 * m + i]! << 16;
+          if (width > 3) d += b[3 * m + i]! * 16777216;
+          x += d;
+          off[i + 1] = x;
+        }
+      } else
+        for (let i = 0; i < m; i++) {
+          let d = 0;
+          for (let k = width - 1; k >= 0; k--) d = d * 256 + b[k * m + i]!;
+          x += d;
+          off[i + 1] = x;
+        }
+      this.t0 = t0;
+      if (t0 >= 0n) {
+        this.off = off;
+        this.big = undefined;
+      } else {
+        const big = new BigInt64Array(n);
+        for (let i = 0; i < n; i++) big[i] = t0 + BigInt(off[i]!);
+        this.off = undefined;
+        this.big = big;
+      }
+    } else if (mode === 1) {
       const big = new BigInt64Array(n);
       for (let i = 0; i < n; i++) {
         big[i] = r.buf.readBigInt64LE(r.pos);
@@ -932,11 +992,25 @@ export class TimeColumn {
       r.pos += 8;
       this.t0 = t0;
       const off = new Float64Array(n);
+      // Varints decoded inline (this runs for every chunk a query opens).
+      const b = r.buf;
+      let p = r.pos;
+      const end = r.end;
       let x = 0;
       for (let i = 1; i < n; i++) {
-        x += r.uvarint();
+        let v = 0;
+        let mul = 1;
+        for (;;) {
+          if (p >= end) throw new RangeError('unexpected end of record');
+          const c = b[p++]!;
+          v += (c & 0x7f) * mul;
+          if (c < 0x80) break;
+          mul *= 128;
+        }
+        x += v;
         off[i] = x;
       }
+      r.pos = p;
       if (t0 >= 0n) {
         this.off = off;
         this.big = undefined;
@@ -958,6 +1032,20 @@ export class TimeColumn {
   timeMs(i: number): number {
     if (!this.off) return Number(this.big![i]! / 1000n) / 1000;
     return (this.q0 + Math.floor((this.r0 + this.off[i]!) / 1000)) / 1000;
+  }
+
+  /** Appends {@link timeMs} of lines `idx` (or lo..hi-1) to `out`. */
+  pushTimesMs(idx: Int32Array | undefined, lo: number, hi: number, out: number[]): void {
+    const off = this.off;
+    if (!off) {
+      if (idx) for (let j = 0; j < idx.length; j++) out.push(this.timeMs(idx[j]!));
+      else for (let i = lo; i < hi; i++) out.push(this.timeMs(i));
+      return;
+    }
+    const q0 = this.q0;
+    const r0 = this.r0;
+    if (idx) for (let j = 0; j < idx.length; j++) out.push((q0 + Math.floor((r0 + off[idx[j]!]!) / 1000)) / 1000);
+    else for (let i = lo; i < hi; i++) out.push((q0 + Math.floor((r0 + off[i]!) / 1000)) / 1000);
   }
 
   lowerBound(t: bigint): number {
@@ -1111,7 +1199,9 @@ export class ColumnarChunk implements ChunkView {
     if (shapeCount === 1) {
       // One shape: line i is row i.
       this.rowOf = undefined;
-      this.shapes[0]!.lines = Int32Array.from({ length: n }, (_, i) => i);
+      const lines = new Int32Array(n);
+      for (let i = 0; i < n; i++) lines[i] = i;
+      this.shapes[0]!.lines = lines;
     } else {
       // Rows of each shape, and each line's row within its shape.
       const counts = new Int32Array(shapeCount);
@@ -1131,6 +1221,9 @@ export class ColumnarChunk implements ChunkView {
   }
   timeMs(i: number): number {
     return this.times.timeMs(i);
+  }
+  pushTimesMs(idx: Int32Array | undefined, lo: number, hi: number, out: number[]): void {
+    this.times.pushTimesMs(idx, lo, hi, out);
   }
   lowerBound(t: bigint): number {
     return this.times.lowerBound(t);

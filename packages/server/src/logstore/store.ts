@@ -794,10 +794,10 @@ export class LogStore {
       const hi = d.lowerBound(end);
       if (nb.length) {
         const hits = d.match(nb, lo, hi);
-        for (let j = 0; j < hits.length; j++) times.push(d.timeMs(hits[j]!));
+        d.pushTimesMs(hits, lo, hi, times);
         if (withBytes) for (let j = 0; j < hits.length; j++) bytes += d.lineBytes(hits[j]!);
       } else {
-        for (let i = lo; i < hi; i++) times.push(d.timeMs(i));
+        d.pushTimesMs(undefined, lo, hi, times);
         if (withBytes) for (let i = lo; i < hi; i++) bytes += d.lineBytes(i);
       }
     }
