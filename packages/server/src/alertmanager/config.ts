@@ -15,6 +15,7 @@ import { formatMatchers, parseMatcher } from './types.js';
 import { parseTimeInterval, type TimeInterval } from './timeinterval.js';
 import { loadNotificationTemplates, NotificationTemplates, TemplateFileError } from './receivers/templates.js';
 import { TemplateParseError } from '../template/index.js';
+import { DEFAULT_HTTP_CLIENT_CONFIG, HTTP_CLIENT_FIELDS, httpClientFiles, parseHttpClientConfig, type ConfigReader, type HttpClientConfig } from '../httpclient/config.js';
 
 /** A mistake in the Alertmanager configuration: a {@link ConfigError} that says which loader found it. */
 export class AlertmanagerConfigError extends ConfigError {
@@ -33,6 +34,8 @@ export interface AmGlobal {
   smtpRequireTls: boolean;
   slackApiUrl: string;
   pagerdutyUrl: string;
+  /** `http_config`: what HTTP integrations without their own `http_config` use. */
+  httpConfig: HttpClientConfig;
 }
 
 /** A node of the routing tree, with inherited values resolved. */
@@ -63,8 +66,16 @@ export interface IntegrationBase {
   timeoutMs: number;
 }
 
+/**
+ * An integration that sends over HTTP. Its `http_config` replaces the global one as a whole, as in
+ * Alertmanager (`config.go`: `if wh.HTTPConfig == nil { wh.HTTPConfig = c.Global.HTTPConfig }`).
+ */
+export interface HttpIntegrationBase extends IntegrationBase {
+  httpConfig: HttpClientConfig;
+}
+
 /** `webhook_configs` entry. */
-export interface WebhookConfig extends IntegrationBase {
+export interface WebhookConfig extends HttpIntegrationBase {
   type: 'webhook';
   url: string;
   /** 0: no limit. */
@@ -78,7 +89,7 @@ export interface SlackField {
   short: boolean | undefined;
 }
 /** `slack_configs` entry. Text fields are templates; empty ones render Vigil's named defaults. */
-export interface SlackConfig extends IntegrationBase {
+export interface SlackConfig extends HttpIntegrationBase {
   type: 'slack';
   apiUrl: string;
   channel: string;
@@ -114,7 +125,7 @@ export interface EmailConfig extends IntegrationBase {
   text: string;
 }
 /** `pagerduty_configs` entry (Events API v2). */
-export interface PagerdutyConfig extends IntegrationBase {
+export interface PagerdutyConfig extends HttpIntegrationBase {
   type: 'pagerduty';
   routingKey: string;
   url: string;
@@ -131,14 +142,14 @@ export interface PagerdutyConfig extends IntegrationBase {
   class: string;
 }
 /** `discord_configs` entry. */
-export interface DiscordConfig extends IntegrationBase {
+export interface DiscordConfig extends HttpIntegrationBase {
   type: 'discord';
   webhookUrl: string;
   title: string;
   message: string;
 }
 /** `msteams_configs` entry (incoming webhook MessageCard). */
-export interface MsteamsConfig extends IntegrationBase {
+export interface MsteamsConfig extends HttpIntegrationBase {
   type: 'msteams';
   webhookUrl: string;
   title: string;
@@ -199,10 +210,32 @@ class Checker {
     private readonly lines: LineCounter,
     private readonly file: string,
     private readonly base: Path,
-  ) {}
+  ) {
+    this.dir = path.dirname(file);
+  }
+
+  /** The configuration file's directory, against which relative file paths resolve (as Alertmanager does). */
+  private readonly dir: string;
 
   /** Template texts seen (receiver fields), checked once the template files are loaded. */
   readonly templateFields: Array<{ path: Path; text: string }> = [];
+
+  /** Accepted but unsupported or suspicious settings, logged when the configuration is applied. */
+  readonly warnings: string[] = [];
+
+  /** Adds a warning naming the file, line and field. */
+  warn(path: Path, detail: string): void {
+    this.warnings.push(`${this.file}:${this.line(path)}: ${path.join('.')}: ${detail}`);
+  }
+
+  /** This checker as the shared HTTP client config parser reads values. */
+  readonly reader: ConfigReader = {
+    fail: (p, detail) => this.fail([...p], detail),
+    mapping: (p, v, allowed) => this.map([...p], v, allowed),
+    string: (p, v) => this.str([...p], v),
+    boolean: (p, v) => this.bool([...p], v, false),
+    resolve: (f) => path.resolve(this.dir, f),
+  };
 
   /** The line of the node at `path`, or of its nearest parent that exists. */
   line(path: Path): number {
@@ -334,7 +367,26 @@ const DEFAULT_GLOBAL: AmGlobal = {
   smtpRequireTls: true,
   slackApiUrl: '',
   pagerdutyUrl: 'https://events.pagerduty.com/v2/enqueue',
+  httpConfig: DEFAULT_HTTP_CLIENT_CONFIG,
 };
+
+/**
+ * An `http_config` mapping. What Vigil does not apply is an error (oauth2, http_headers) or a
+ * warning (enable_http2: true); secret and TLS files are read when sending, so a missing one is a
+ * warning here and a failed (retried) send later, not a rejected configuration.
+ */
+function parseHttpConfig(c: Checker, p: Path, v: unknown): HttpClientConfig {
+  const rec = c.map(p, v, HTTP_CLIENT_FIELDS);
+  const cfg = parseHttpClientConfig(c.reader, p, rec);
+  if (rec['enable_http2'] === true) c.warn([...p, 'enable_http2'], 'enable_http2 is ignored: Vigil sends notifications over HTTP/1.1');
+  for (const f of httpClientFiles(cfg)) if (!fs.existsSync(f.file)) c.warn(p, `${f.what} ${f.file} does not exist: notifications will fail until it does`);
+  return cfg;
+}
+
+/** An integration's own `http_config`, else the global one (a null `http_config:` counts as none, as in Go's YAML). */
+function integrationHttpConfig(c: Checker, p: Path, r: Rec, g: AmGlobal): HttpClientConfig {
+  return r[HTTP_CONFIG] === undefined || r[HTTP_CONFIG] === null ? g.httpConfig : parseHttpConfig(c, [...p, HTTP_CONFIG], r[HTTP_CONFIG]);
+}
 
 function parseGlobal(c: Checker, v: unknown): AmGlobal {
   const g = c.map(['global'], v, GLOBAL_KEYS);
@@ -354,6 +406,7 @@ function parseGlobal(c: Checker, v: unknown): AmGlobal {
     smtpRequireTls: c.bool(p('smtp_require_tls'), g['smtp_require_tls'], true),
     slackApiUrl: slack,
     pagerdutyUrl: c.url(p('pagerduty_url'), g['pagerduty_url'], '') || DEFAULT_GLOBAL.pagerdutyUrl,
+    httpConfig: g[HTTP_CONFIG] === undefined || g[HTTP_CONFIG] === null ? DEFAULT_GLOBAL.httpConfig : parseHttpConfig(c, p(HTTP_CONFIG), g[HTTP_CONFIG]),
   };
 }
 
@@ -424,11 +477,12 @@ function parseRoute(c: Checker, path: Path, v: unknown, parent: Inherited | unde
 function parseIntegration(c: Checker, kind: string, path: Path, v: unknown, g: AmGlobal): IntegrationConfig {
   const at = (k: string): Path => [...path, k];
   const common = ['send_resolved', HTTP_CONFIG];
+  const http = (r: Rec): { httpConfig: HttpClientConfig } => ({ httpConfig: integrationHttpConfig(c, path, r, g) });
   switch (kind) {
     case 'webhook_configs': {
       const r = c.map(path, v, [...common, 'url', 'url_file', 'max_alerts', 'timeout']);
       const url = r['url_file'] !== undefined ? readSecret(c, at('url_file'), r['url_file']) : c.url(at('url'), r['url'], 'one of url or url_file must be configured');
-      return { type: 'webhook', url, maxAlerts: c.int(at('max_alerts'), r['max_alerts'], 0), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: c.duration(at('timeout'), r['timeout'], 10_000) };
+      return { type: 'webhook', url, maxAlerts: c.int(at('max_alerts'), r['max_alerts'], 0), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: c.duration(at('timeout'), r['timeout'], 10_000), ...http(r) };
     }
     case 'slack_configs': {
       const r = c.map(path, v, [...common, 'api_url', 'api_url_file', 'channel', 'username', 'color', 'title', 'title_link', 'pretext', 'text', 'fields', 'short_fields', 'footer', 'fallback', 'callback_id', 'icon_emoji', 'icon_url', 'image_url', 'thumb_url', 'link_names', 'mrkdwn_in', 'actions']);
@@ -449,11 +503,12 @@ function parseIntegration(c: Checker, kind: string, path: Path, v: unknown, g: A
       return {
         type: 'slack', apiUrl, channel: t('channel'), username: t('username'), title: t('title'), titleLink: t('title_link'), pretext: t('pretext'), text: t('text'),
         fallback: t('fallback'), color: t('color'), footer: t('footer'), iconEmoji: t('icon_emoji'), iconUrl: t('icon_url'), fields, shortFields: c.bool(at('short_fields'), r['short_fields'], false),
-        sendResolved: c.bool(at('send_resolved'), r['send_resolved'], false), timeoutMs: 10_000,
+        sendResolved: c.bool(at('send_resolved'), r['send_resolved'], false), timeoutMs: 10_000, ...http(r),
       };
     }
     case 'email_configs': {
-      const r = c.map(path, v, [...common, 'to', 'from', 'hello', 'smarthost', 'auth_username', 'auth_password', 'auth_password_file', 'auth_secret', 'auth_identity', 'headers', 'html', 'text', 'require_tls', 'tls_config']);
+      // Alertmanager's email_configs have no http_config (SMTP has its own tls_config).
+      const r = c.map(path, v, ['send_resolved', 'to', 'from', 'hello', 'smarthost', 'auth_username', 'auth_password', 'auth_password_file', 'auth_secret', 'auth_identity', 'headers', 'html', 'text', 'require_tls', 'tls_config']);
       const to = c.str(at('to'), r['to']);
       if (!to) c.fail(path, 'missing to address in email config');
       const headers = c.tmplMap(at('headers'), r['headers']);
@@ -481,18 +536,18 @@ function parseIntegration(c: Checker, kind: string, path: Path, v: unknown, g: A
         type: 'pagerduty', routingKey: key, url: c.url(at('url'), r['url'], '') || g.pagerdutyUrl, client: c.tmpl(at('client'), r['client']), clientUrl: c.tmpl(at('client_url'), r['client_url']),
         source: c.tmpl(at('source'), r['source']), severity: c.tmpl(at('severity'), r['severity']), description: c.tmpl(at('description'), r['description']), details: c.tmplMap(at('details'), r['details']),
         component: c.tmpl(at('component'), r['component']), group: c.tmpl(at('group'), r['group']), class: c.tmpl(at('class'), r['class']),
-        sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000,
+        sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000, ...http(r),
       };
     }
     case 'discord_configs': {
       const r = c.map(path, v, [...common, 'webhook_url', 'webhook_url_file', 'title', 'message']);
       const webhookUrl = r['webhook_url_file'] !== undefined ? readSecret(c, at('webhook_url_file'), r['webhook_url_file']) : c.url(at('webhook_url'), r['webhook_url'], 'one of webhook_url or webhook_url_file must be configured');
-      return { type: 'discord', webhookUrl, title: c.tmpl(at('title'), r['title']), message: c.tmpl(at('message'), r['message']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000 };
+      return { type: 'discord', webhookUrl, title: c.tmpl(at('title'), r['title']), message: c.tmpl(at('message'), r['message']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000, ...http(r) };
     }
     default: {
       const r = c.map(path, v, [...common, 'webhook_url', 'webhook_url_file', 'title', 'summary', 'text']);
       const webhookUrl = r['webhook_url_file'] !== undefined ? readSecret(c, at('webhook_url_file'), r['webhook_url_file']) : c.url(at('webhook_url'), r['webhook_url'], 'one of webhook_url or webhook_url_file must be configured');
-      return { type: 'msteams', webhookUrl, title: c.tmpl(at('title'), r['title']), summary: c.tmpl(at('summary'), r['summary']), text: c.tmpl(at('text'), r['text']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000 };
+      return { type: 'msteams', webhookUrl, title: c.tmpl(at('title'), r['title']), summary: c.tmpl(at('summary'), r['summary']), text: c.tmpl(at('text'), r['text']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000, ...http(r) };
     }
   }
 }
@@ -514,7 +569,7 @@ export function parseAlertmanagerConfigIn(doc: Document, lines: LineCounter, fil
   const node = base.length ? doc.getIn(base, true) : doc.contents;
   const root = c.map([], isNode(node) ? node.toJS(doc) : node, ['global', 'route', 'receivers', 'inhibit_rules', 'time_intervals', 'mute_time_intervals', 'templates']);
   const global = parseGlobal(c, root['global']);
-  const warnings: string[] = [];
+  const warnings = c.warnings;
   const receivers = c.list(['receivers'], root['receivers']).map((rv, i): Receiver => {
     const path: Path = ['receivers', i];
     const r = c.map(path, rv, ['name', ...SUPPORTED, ...UNSUPPORTED]);

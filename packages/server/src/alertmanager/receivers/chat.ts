@@ -5,7 +5,7 @@
  */
 import type { DiscordConfig, MsteamsConfig, SlackConfig } from '../config.js';
 import type { TemplateData } from '../template.js';
-import { fieldRenderer, postJson, type Integration, type IntegrationDeps, type RenderField } from './integration.js';
+import { fieldRenderer, httpClientFor, postJson, type Integration, type IntegrationDeps, type RenderField } from './integration.js';
 import { callTemplate } from './templates.js';
 
 /** Colour by state, then by the highest severity among firing alerts (Discord and Teams; Slack's is the `slack.default.color` template). */
@@ -57,11 +57,12 @@ export function slackPayload(c: SlackConfig, render: RenderField): Record<string
 
 /** Creates a Slack integration. */
 export function slackIntegration(c: SlackConfig, deps: IntegrationDeps): Integration {
+  const client = httpClientFor(c.httpConfig);
   return {
     type: 'slack',
     sendResolved: c.sendResolved,
     async notify(d, signal) {
-      await postJson(c.apiUrl, slackPayload(c, fieldRenderer(deps, 'slack', d)), c.timeoutMs, signal);
+      await postJson(client, c.apiUrl, slackPayload(c, fieldRenderer(deps, 'slack', d)), c.timeoutMs, signal);
     },
   };
 }
@@ -78,11 +79,12 @@ export function discordPayload(c: DiscordConfig, d: TemplateData, render: Render
 
 /** Creates a Discord integration. */
 export function discordIntegration(c: DiscordConfig, deps: IntegrationDeps): Integration {
+  const client = httpClientFor(c.httpConfig);
   return {
     type: 'discord',
     sendResolved: c.sendResolved,
     async notify(d, signal) {
-      await postJson(c.webhookUrl, discordPayload(c, d, fieldRenderer(deps, 'discord', d)), c.timeoutMs, signal);
+      await postJson(client, c.webhookUrl, discordPayload(c, d, fieldRenderer(deps, 'discord', d)), c.timeoutMs, signal);
     },
   };
 }
@@ -99,11 +101,12 @@ export function msteamsPayload(c: MsteamsConfig, d: TemplateData, render: Render
 
 /** Creates a Microsoft Teams integration. */
 export function msteamsIntegration(c: MsteamsConfig, deps: IntegrationDeps): Integration {
+  const client = httpClientFor(c.httpConfig);
   return {
     type: 'msteams',
     sendResolved: c.sendResolved,
     async notify(d, signal) {
-      await postJson(c.webhookUrl, msteamsPayload(c, d, fieldRenderer(deps, 'msteams', d)), c.timeoutMs, signal);
+      await postJson(client, c.webhookUrl, msteamsPayload(c, d, fieldRenderer(deps, 'msteams', d)), c.timeoutMs, signal);
     },
   };
 }

@@ -1,5 +1,7 @@
-/** What a receiver integration is to the pipeline, and the helpers they share: rendering fields and POSTing JSON. */
+/** What a receiver integration is to the pipeline, and the helpers they share: rendering fields and POSTing JSON with the integration's `http_config`. */
 import type { TemplateData } from '../template.js';
+import { HttpClient, HttpRequestError, type HttpResponse } from '../../httpclient/client.js';
+import type { HttpClientConfig } from '../../httpclient/config.js';
 import { NotificationTemplates, type RenderFailureSink } from './templates.js';
 
 /** What integrations are built with. */
@@ -44,23 +46,40 @@ export class NotifyError extends Error {
 }
 
 /**
- * POSTs JSON. 5xx and 429 answers and network errors are retryable; other non-2xx answers are
- * not, since sending the same body again will fail the same way.
+ * The HTTP client of an integration's `http_config`. Integrations sharing one configuration object
+ * (all those inheriting the global `http_config`) share a client and its pooled connections.
  */
-export async function postJson(url: string, body: unknown, timeoutMs: number, signal: AbortSignal, headers: Record<string, string> = {}): Promise<string> {
-  let res: Response;
+const clients = new WeakMap<HttpClientConfig, HttpClient>();
+
+/** The client for `cfg`; idle connections close after 90 s, as with Go's default transport. */
+export function httpClientFor(cfg: HttpClientConfig): HttpClient {
+  let c = clients.get(cfg);
+  if (!c) {
+    c = new HttpClient(cfg, { idleTimeoutMs: 90_000 });
+    clients.set(cfg, c);
+  }
+  return c;
+}
+
+/**
+ * POSTs JSON with the integration's HTTP client (authentication, TLS, proxy of its `http_config`).
+ * 5xx and 429 answers and network, TLS and secret-file errors are retryable; other non-2xx answers
+ * are not, since sending the same body again will fail the same way.
+ */
+export async function postJson(client: HttpClient, url: string, body: unknown, timeoutMs: number, signal: AbortSignal, headers: Record<string, string> = {}): Promise<string> {
+  let res: HttpResponse;
   try {
-    res = await fetch(url, {
-      method: 'POST',
+    res = await client.request('POST', url, {
       headers: { 'content-type': 'application/json', 'user-agent': 'Vigil-Alertmanager/0.1', ...headers },
       body: JSON.stringify(body),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
+      signal,
+      timeoutMs,
     });
   } catch (err) {
-    throw new NotifyError(`POST ${redact(url)}: ${(err as Error).message}`, true);
+    throw new NotifyError(`POST ${redact(url)}: ${err instanceof HttpRequestError ? err.detail : (err as Error).message}`, true);
   }
-  const text = await res.text().catch(() => '');
-  if (res.ok) return text;
+  const text = res.body.toString('utf8');
+  if (res.status >= 200 && res.status < 300) return text;
   const retry = res.status >= 500 || res.status === 429;
   throw new NotifyError(`POST ${redact(url)}: unexpected status code ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, retry);
 }

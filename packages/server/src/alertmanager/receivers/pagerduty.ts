@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { PagerdutyConfig } from '../config.js';
 import type { TemplateData } from '../template.js';
-import { fieldRenderer, postJson, type Integration, type IntegrationDeps, type RenderField } from './integration.js';
+import { fieldRenderer, httpClientFor, postJson, type Integration, type IntegrationDeps, type RenderField } from './integration.js';
 import { callTemplate } from './templates.js';
 
 /** The dedup key of a group, as Alertmanager computes it (SHA-256 of the group key, hex). */
@@ -51,8 +51,9 @@ export function pagerdutyEvent(c: PagerdutyConfig, d: TemplateData, action: 'tri
 
 /** Creates a PagerDuty integration. */
 export function pagerdutyIntegration(c: PagerdutyConfig, deps: IntegrationDeps): Integration {
+  const client = httpClientFor(c.httpConfig);
   const send = (d: TemplateData, action: 'trigger' | 'resolve' | 'acknowledge', signal: AbortSignal): Promise<string> =>
-    postJson(c.url, pagerdutyEvent(c, d, action, fieldRenderer(deps, 'pagerduty', d)), c.timeoutMs, signal);
+    postJson(client, c.url, pagerdutyEvent(c, d, action, fieldRenderer(deps, 'pagerduty', d)), c.timeoutMs, signal);
   return {
     type: 'pagerduty',
     sendResolved: c.sendResolved,

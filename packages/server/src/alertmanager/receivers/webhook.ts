@@ -1,7 +1,7 @@
 /** The webhook integration: Alertmanager's version-4 JSON payload. */
 import type { WebhookConfig } from '../config.js';
 import type { TemplateData } from '../template.js';
-import { postJson, type Integration } from './integration.js';
+import { httpClientFor, postJson, type Integration } from './integration.js';
 
 /** The version-4 webhook body. */
 export function webhookPayload(d: TemplateData, maxAlerts: number): Record<string, unknown> {
@@ -22,11 +22,12 @@ export function webhookPayload(d: TemplateData, maxAlerts: number): Record<strin
 
 /** Creates a webhook integration. */
 export function webhookIntegration(c: WebhookConfig): Integration {
+  const client = httpClientFor(c.httpConfig);
   return {
     type: 'webhook',
     sendResolved: c.sendResolved,
     async notify(d, signal) {
-      await postJson(c.url, webhookPayload(d, c.maxAlerts), c.timeoutMs, signal);
+      await postJson(client, c.url, webhookPayload(d, c.maxAlerts), c.timeoutMs, signal);
     },
   };
 }
