@@ -31,7 +31,7 @@ test('pool exhaustion fires the routed alert within a minute, with pool, dashboa
     port: 0,
     acquireTimeoutMs: 300,
     gateway: { timeoutMs: 1000, faultLatencyMs: [1500, 2500] },
-    vigil: { logDestination: captureLogs(), loki: { url: `http://${vigilAddr}`, flushIntervalMs: 200 } },
+    vigil: { logDestination: captureLogs(), loki: { url: `http://${vigilAddr}`, flushIntervalMs: 1000 } },
   });
   const traffic = startTraffic({ url: shop.url, sessionsPerSecond: 30, thinkMs: [5, 30], addToCartRate: 1, checkoutRate: 1, timeoutMs: 5000 });
   const rules = fileURLToPath(new URL('../rules/shop.rules.yml', import.meta.url));
