@@ -42,9 +42,9 @@ async function listen(srv: http.Server, scheme: string): Promise<TestServer> {
   };
 }
 
-/** An HTTPS server with the certificate {@link makeCerts} wrote into `dir`. */
-export function serveHttps(dir: string, handler: http.RequestListener): Promise<TestServer> {
-  const srv = https.createServer({ key: fs.readFileSync(path.join(dir, 'server.key')), cert: fs.readFileSync(path.join(dir, 'server.crt')) }, handler);
+/** An HTTPS server with the certificate {@link makeCerts} wrote into `dir`; `opts` adds server options (e.g. TLS versions). */
+export function serveHttps(dir: string, handler: http.RequestListener, opts: https.ServerOptions = {}): Promise<TestServer> {
+  const srv = https.createServer({ ...opts, key: fs.readFileSync(path.join(dir, 'server.key')), cert: fs.readFileSync(path.join(dir, 'server.crt')) }, handler);
   return listen(srv, 'https');
 }
 
