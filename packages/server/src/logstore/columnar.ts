@@ -585,6 +585,8 @@ function hexPack(b: Uint8Array, n: number, p: number, len: number, bytes: number
 export class HashSet {
   private table = new Int32Array(1 << 12);
   private mask = (1 << 12) - 1;
+  /** 32 - log2(table size): the multiplicative hash's top bits index the table. */
+  private shift = 20;
   private hasZero = false;
   size = 0;
 
@@ -604,7 +606,7 @@ export class HashSet {
       }
       return;
     }
-    let i = (Math.imul(h, 0x9e3779b1) >>> 16) & this.mask;
+    let i = Math.imul(h, 0x9e3779b1) >>> this.shift;
     const t = this.table;
     for (;;) {
       const x = t[i]!;
@@ -620,6 +622,7 @@ export class HashSet {
     const old = this.table;
     this.table = new Int32Array(old.length * 2);
     this.mask = this.table.length - 1;
+    this.shift--;
     this.size = this.hasZero ? 1 : 0;
     for (const h of old) if (h !== 0) this.add(h);
   }
@@ -627,6 +630,13 @@ export class HashSet {
   forEach(fn: (h: number) => void): void {
     if (this.hasZero) fn(0);
     for (const h of this.table) if (h !== 0) fn(h >>> 0);
+  }
+
+  /** Adds every hash to `bloom`. */
+  addTo(bloom: Bloom): void {
+    if (this.hasZero) bloom.add(0);
+    const t = this.table;
+    for (let i = 0; i < t.length; i++) if (t[i] !== 0) bloom.add(t[i]! >>> 0);
   }
 }
 
@@ -905,7 +915,7 @@ export class ColumnarEncoder {
     pre.uvarint(header.length);
     const data = Buffer.concat([pre.view(), header, ...sections]);
     const bloom = Bloom.forCount(tokens.size);
-    tokens.forEach((h) => bloom.add(h));
+    tokens.addTo(bloom);
     return { data, rawBytes, bloom };
   }
 }

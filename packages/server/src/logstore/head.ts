@@ -28,7 +28,7 @@ export class Head {
    * Appends a line (`src[a, b)`, UTF-8). Returns false, keeping nothing, for an exact duplicate
    * (same timestamp and bytes) of the newest line, as Loki drops those.
    */
-  add(t: bigint, src: Uint8Array, a: number, b: number, meta: Labels | undefined): boolean {
+  add(t: bigint, src: Buffer, a: number, b: number, meta: Labels | undefined): boolean {
     const n = this.n;
     const len = b - a;
     if (this.newest >= 0) {
@@ -61,7 +61,7 @@ export class Head {
       this.buf.copy(grown, 0, 0, at);
       this.buf = grown;
     }
-    if (len > 32) this.buf.set(src.subarray(a, b), at);
+    if (len > 32) src.copy(this.buf, at, a, b);
     else for (let i = 0; i < len; i++) this.buf[at + i] = src[a + i]!;
     this.offs[n + 1] = at + len;
     this.ts[n] = t;

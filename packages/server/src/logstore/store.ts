@@ -37,7 +37,7 @@ export interface LogStoreOptions {
   /** Chunk compression (default brotli, quality `level` 2; deflate level 6 when `deflate`). */
   readonly codec?: Codec;
   readonly level?: number;
-  /** Seal a head once it holds this many line bytes (default 1 MiB). */
+  /** Seal a head once it holds this many line bytes (default 2 MiB). */
   readonly chunkTargetBytes?: number;
   /** Seal a head whose first line arrived this long ago, on {@link LogStore.tick} (default 1 h). */
   readonly maxChunkAgeMs?: number;
@@ -128,7 +128,7 @@ export class LogStore {
     this.o = {
       codec,
       level: opts.level ?? (codec === 'brotli' ? 2 : 6),
-      chunkTargetBytes: opts.chunkTargetBytes ?? 1 << 20,
+      chunkTargetBytes: opts.chunkTargetBytes ?? 2 << 20,
       maxChunkAgeMs: opts.maxChunkAgeMs ?? 3_600_000,
       outOfOrderWindowMs: opts.outOfOrderWindowMs ?? 3_600_000,
       retentionMs: opts.retentionMs ?? 0,
