@@ -61,7 +61,7 @@ export class Head {
       this.buf.copy(grown, 0, 0, at);
       this.buf = grown;
     }
-    if (len > 32) src.copy(this.buf, at, a, b);
+    if (len > 32) this.buf.set(new Uint8Array(src.buffer, src.byteOffset + a, len), at);
     else for (let i = 0; i < len; i++) this.buf[at + i] = src[a + i]!;
     this.offs[n + 1] = at + len;
     this.ts[n] = t;

@@ -29,6 +29,10 @@ const REC_CHUNK = 3;
 /** A chunk that replaces others (compaction): REC_CHUNK's payload, then the replaced chunks. */
 const REC_CHUNK_MERGED = 4;
 const NS_PER_MS = 1_000_000n;
+/** Scratch for writing a timestamp's 8 little-endian bytes. */
+const T64 = new BigInt64Array(1);
+const T8 = new Uint8Array(T64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** Options of {@link LogStore}. */
 export interface LogStoreOptions {
@@ -342,7 +346,13 @@ export class LogStore {
         ok.push(e);
         w.uvarint(s.id);
         w.reserve(8);
-        w.buf.writeBigInt64LE(e.t, w.length);
+        // Through a BigInt64Array: Buffer.writeBigInt64LE does BigInt arithmetic per call.
+        if (LITTLE_ENDIAN) {
+          T64[0] = e.t;
+          const tb = w.buf;
+          const o = w.length;
+          for (let x = 0; x < 8; x++) tb[o + x] = T8[x]!;
+        } else w.buf.writeBigInt64LE(e.t, w.length);
         w.length += 8;
         const line = e.line;
         let at: number;
