@@ -1,5 +1,7 @@
 /**
- * Chunk encoding. A sealed chunk holds a stream's lines in time order:
+ * Chunk encoding. New chunks use the columnar layout ({@link ./columnar.ts}); this module keeps
+ * the row layout of earlier versions, which is still read, and opens either. A row-layout chunk
+ * holds a stream's lines in time order:
  *
  *   uvarint count | i64 first t | (count-1) uvarint t deltas | count uvarint line lengths
  *   | uvarint metaCount, then per entry with metadata: uvarint index, uvarint pairs, strings

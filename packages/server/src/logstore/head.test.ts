@@ -95,3 +95,19 @@ test('the store returns, seals and replays out-of-order lines like the reference
   again.close();
   store.close();
 });
+
+test('sealed heads keep exact timestamps around zero and across 32-bit boundaries', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-head-'));
+  const store = new LogStore({ dir, outOfOrderWindowMs: 1e12, now: () => 0 });
+  store.open();
+  // (The store refuses lines before -1 ns without retention: its floor is -1.)
+  const ts = [-1n, 0n, 1n, 123_456_789n, 4_294_967_295n, 4_294_967_296n, 9_123_456_789n];
+  // Pushed out of order, so the head is sealed through its sorted view.
+  const shuffled = [ts[3]!, ts[0]!, ts[6]!, ts[1]!, ts[5]!, ts[2]!, ts[4]!];
+  store.push([{ labels: labelsFrom({ app: 'z' }), entries: shuffled.map((t) => ({ t, line: `{"t":"${t}"}` })) }]);
+  store.checkpoint();
+  const got = store.query({ matchers: [new Matcher('=', 'app', 'z')], start: -(1n << 62n), end: 1n << 62n, direction: 'forward', limit: 100 });
+  assert.deepEqual(got[0]!.entries.map((e) => e.t), ts);
+  assert.deepEqual(got[0]!.entries.map((e) => e.line), ts.map((t) => `{"t":"${t}"}`));
+  store.close();
+});
