@@ -175,14 +175,18 @@ export function splitJsonObject(b: Uint8Array, a: number, end: number, vs: Int32
  * line does not have that shape. Faster than {@link splitJsonObject}: literal bytes are compared,
  * not parsed. Any split that matches every literal rebuilds the line exactly.
  */
-function splitAlong(lits: readonly Buffer[], b: Uint8Array, a: number, end: number, vs: Int32Array, ve: Int32Array): number {
+function splitAlong(lits: readonly Buffer[], words: readonly Int32Array[], dv: DataView, b: Uint8Array, a: number, end: number, vs: Int32Array, ve: Int32Array): number {
   const k = lits.length - 1;
   let p = a;
   for (let j = 0; ; j++) {
     const lit = lits[j]!;
     const len = lit.length;
     if (p + len > end) return -1;
-    for (let x = 0; x < len; x++) if (b[p + x] !== lit[x]) return -1;
+    // Four bytes at a time, then the rest.
+    const w = words[j]!;
+    const nw = w.length;
+    for (let x = 0; x < nw; x++) if (dv.getInt32(p + 4 * x, true) !== w[x]) return -1;
+    for (let x = nw * 4; x < len; x++) if (b[p + x] !== lit[x]) return -1;
     p += len;
     if (j === k) return p === end ? k : -1;
     if (len > 0 && lit[len - 1] === 0x22) {
@@ -669,7 +673,15 @@ function tokenHashesAscii(b: Uint8Array, s: number, e: number, set: HashSet, see
 interface ShapeBuilder {
   readonly hash: number;
   readonly lits: Buffer[];
+  /** Each literal's bytes as little-endian 32-bit words (the tail that does not fill one is left out). */
+  readonly words: Int32Array[];
   readonly cols: ColumnBuilder[];
+}
+
+function wordsOf(lit: Buffer): Int32Array {
+  const w = new Int32Array(lit.length >>> 2);
+  for (let i = 0; i < w.length; i++) w[i] = lit.readInt32LE(4 * i);
+  return w;
 }
 
 /** Lines to encode: line i is `buf[offs[i], offs[i + 1])` with timestamp `ts[i]`. */
@@ -724,6 +736,7 @@ export class ColumnarEncoder {
    */
   encode(batch: LineBatch, codec: Codec, level: number): EncodedChunk {
     const { n, buf, offs, order } = batch;
+    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const { vs, ve } = this;
     const tokens = this.tokens;
     tokens.clear();
@@ -752,7 +765,7 @@ export class ColumnarEncoder {
       lineLens[li] = b - a;
       let sh: ShapeBuilder | undefined;
       let sid = -1;
-      if (last && splitAlong(last.lits, buf, a, b, vs, ve) >= 0) {
+      if (last && splitAlong(last.lits, last.words, dv, buf, a, b, vs, ve) >= 0) {
         sh = last;
         sid = lastId;
         const cols = sh.cols;
@@ -797,7 +810,7 @@ export class ColumnarEncoder {
           for (let j = 0; j <= k; j++) lits.push(Buffer.from(buf.subarray(j === 0 ? a : ve[j - 1]!, j === k ? b : vs[j]!)));
           const cols: ColumnBuilder[] = [];
           for (let j = 0; j < k; j++) cols.push(builder());
-          sh = { hash: h, lits, cols };
+          sh = { hash: h, lits, words: lits.map(wordsOf), cols };
           shapes.push(sh);
           if (cands) cands.push(sh);
           else byHash.set(h, [sh]);
@@ -811,7 +824,7 @@ export class ColumnarEncoder {
       }
       if (!sh) {
         if (!plain) {
-          plain = { hash: 0, lits: [Buffer.alloc(0), Buffer.alloc(0)], cols: [builder()] };
+          plain = { hash: 0, lits: [Buffer.alloc(0), Buffer.alloc(0)], words: [], cols: [builder()] };
           plainId = shapes.length;
           shapes.push(plain);
         }
