@@ -632,11 +632,6 @@ export class HashSet {
     for (const h of old) if (h !== 0) this.add(h);
   }
 
-  forEach(fn: (h: number) => void): void {
-    if (this.hasZero) fn(0);
-    for (const h of this.table) if (h !== 0) fn(h >>> 0);
-  }
-
   /** Adds every hash to `bloom`. */
   addTo(bloom: Bloom): void {
     if (this.hasZero) bloom.add(0);
@@ -1113,7 +1108,8 @@ export class TimeColumn {
   }
 }
 
-export function readMetas(r: ByteReader): Map<number, Labels> {
+/** Reads the structured-metadata section (line index → labels). */
+function readMetas(r: ByteReader): Map<number, Labels> {
   const metas = new Map<number, Labels>();
   const metaCount = r.uvarint();
   for (let j = 0; j < metaCount; j++) {

@@ -1,13 +1,16 @@
 /**
- * The embedded log store. A stream is a label set; its lines go, in time order, into an in-memory
- * head that is sealed into a compressed chunk (with a token bloom filter) once it holds
- * `chunkTargetBytes`. Every accepted push is written to the WAL before it is acknowledged, so it
- * survives kill -9. When the WAL segment fills, all heads are sealed, the chunk files synced, and the
- * covered segments deleted behind a checkpoint marker.
+ * The embedded log store. A stream is a label set; its lines go into an in-memory head (UTF-8
+ * bytes copied from the WAL record, see head.ts) that is sealed into a compressed chunk (columnar
+ * for JSON lines, see columnar.ts, with a token bloom filter) once it holds `chunkTargetBytes`.
+ * Every accepted push is written to the WAL before it is acknowledged, so it survives kill -9.
+ * When the WAL segment fills, all heads are sealed, the chunk files synced, and the covered
+ * segments deleted behind a checkpoint marker. Compaction ({@link LogStore.compact}, from
+ * {@link LogStore.tick}) merges a stream's adjacent small chunks.
  *
  * Layout under `dir`: `streams` (framed stream records), `wal/NNNNNNNN` (entries), `wal/checkpoint`
  * (last segment whose lines are all in chunks), `chunks/NNNNNNNN.dat` (compressed chunks) and
- * `chunks/NNNNNNNN.idx` (their metadata and bloom filters, read at start instead of the data).
+ * `chunks/NNNNNNNN.idx` (their metadata and bloom filters, read at start instead of the data; a
+ * merged chunk's record also names the chunks it replaces).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
