@@ -14,6 +14,7 @@ import type { Labels } from '../model/labels.js';
 import { ByteReader, ByteWriter } from '../util/bytes.js';
 import { compressBody, decompressBody, CODEC_ID, type Codec } from './codec.js';
 import { COLUMNAR_FLAG, ColumnarChunk, type ChunkView } from './columnar.js';
+import { readMetas, writeMetas } from './metas.js';
 import type { LogEntry } from './types.js';
 
 export { CODECS, type Codec } from './codec.js';
@@ -28,19 +29,7 @@ export function encodeChunk(ts: readonly bigint[], lines: readonly string[], met
   w.length += 8;
   for (let i = 1; i < n; i++) w.uvarint(Number(ts[i]! - ts[i - 1]!));
   for (let i = 0; i < n; i++) w.uvarint(Buffer.byteLength(lines[i]!));
-  let metaCount = 0;
-  for (const m of metas) if (m && m.length) metaCount++;
-  w.uvarint(metaCount);
-  for (let i = 0; i < n; i++) {
-    const m = metas[i];
-    if (!m || !m.length) continue;
-    w.uvarint(i);
-    w.uvarint(m.length);
-    for (const l of m) {
-      w.str(l.name);
-      w.str(l.value);
-    }
-  }
+  writeMetas(w, metas);
   for (let i = 0; i < n; i++) {
     if (i > 0) w.u8(10);
     const s = lines[i]!;
@@ -93,15 +82,7 @@ export class DecodedChunk implements ChunkView {
     } else r.pos += 8;
     this.lens = new Int32Array(n);
     for (let i = 0; i < n; i++) this.lens[i] = r.uvarint();
-    this.metas = new Map();
-    const metaCount = r.uvarint();
-    for (let j = 0; j < metaCount; j++) {
-      const idx = r.uvarint();
-      const pairs = r.uvarint();
-      const m: { name: string; value: string }[] = [];
-      for (let k = 0; k < pairs; k++) m.push({ name: r.str(), value: r.str() });
-      this.metas.set(idx, m);
-    }
+    this.metas = readMetas(r);
     this.blob = raw.subarray(r.pos);
     this.starts = new Int32Array(n);
     let off = 0;

@@ -33,6 +33,7 @@ import type { Labels } from '../model/labels.js';
 import { ByteReader, ByteWriter } from '../util/bytes.js';
 import { Bloom, forEachTokenHash } from './bloom.js';
 import { compressBody, decompressBody, CODEC_ID, type Codec } from './codec.js';
+import { readMetas, writeMetas } from './metas.js';
 import type { LogEntry } from './types.js';
 
 /** First-byte flag of a columnar chunk (the low bits hold the codec id). */
@@ -501,18 +502,7 @@ class ColumnBuilder {
     w.bytes(b.subarray(0, p));
     w.u8(scale);
     w.u8(width);
-    w.reserve(n * width);
-    const out = w.buf;
-    const o = w.length;
-    for (let i = 0; i < n; i++) {
-      let v = vals[i]!;
-      for (let k = 0; k < width; k++) {
-        const byte = v % 256;
-        out[o + k * n + i] = byte;
-        v = (v - byte) / 256;
-      }
-    }
-    w.length = o + n * width;
+    writeBytePlanes(w, vals, n, width);
     return true;
   }
 
@@ -869,38 +859,14 @@ export class ColumnarEncoder {
       let width = 1;
       while (max >= 2 ** (8 * width)) width++;
       w.u8(width);
-      w.reserve(width * deltas.length);
-      const out = w.buf;
-      const o = w.length;
-      const m = deltas.length;
-      for (let i = 0; i < m; i++) {
-        let d = deltas[i]!;
-        for (let k = 0; k < width; k++) {
-          const byte = d % 256;
-          out[o + k * m + i] = byte;
-          d = (d - byte) / 256;
-        }
-      }
-      w.length = o + width * m;
+      writeBytePlanes(w, deltas, deltas.length, width);
     } else
       for (let i = 0; i < n; i++) {
         w.reserve(8);
         w.buf.writeBigInt64LE(ts[i]!, w.length);
         w.length += 8;
       }
-    let metaCount = 0;
-    for (let i = 0; i < metas.length; i++) if (metas[i]?.length) metaCount++;
-    w.uvarint(metaCount);
-    for (let i = 0; i < n; i++) {
-      const m = metas[i];
-      if (!m || !m.length) continue;
-      w.uvarint(i);
-      w.uvarint(m.length);
-      for (const l of m) {
-        w.str(l.name);
-        w.str(l.value);
-      }
-    }
+    writeMetas(w, metas);
     w.uvarint(shapes.length);
     const allCols: ColumnBuilder[] = [];
     for (const sh of shapes) {
@@ -1108,18 +1074,24 @@ export class TimeColumn {
   }
 }
 
-/** Reads the structured-metadata section (line index → labels). */
-function readMetas(r: ByteReader): Map<number, Labels> {
-  const metas = new Map<number, Labels>();
-  const metaCount = r.uvarint();
-  for (let j = 0; j < metaCount; j++) {
-    const idx = r.uvarint();
-    const pairs = r.uvarint();
-    const m: { name: string; value: string }[] = [];
-    for (let k = 0; k < pairs; k++) m.push({ name: r.str(), value: r.str() });
-    metas.set(idx, m);
+
+/**
+ * Writes `n` non-negative integers of `width` bytes as byte planes: all lowest bytes first, then
+ * the next ones, so similar values leave long runs for the compressor.
+ */
+function writeBytePlanes(w: ByteWriter, values: ArrayLike<number>, n: number, width: number): void {
+  w.reserve(n * width);
+  const out = w.buf;
+  const o = w.length;
+  for (let i = 0; i < n; i++) {
+    let v = values[i]!;
+    for (let k = 0; k < width; k++) {
+      const byte = v % 256;
+      out[o + k * n + i] = byte;
+      v = (v - byte) / 256;
+    }
   }
-  return metas;
+  w.length = o + n * width;
 }
 
 interface ShapeReader {
