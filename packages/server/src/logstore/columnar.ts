@@ -62,6 +62,18 @@ function isWs(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
 
+/** The end of a bare value (a number, true, false or null) starting at `i`; -1 when it is malformed or empty. */
+function bareEnd(b: Uint8Array, i: number, end: number): number {
+  const s = i;
+  while (i < end) {
+    const d = b[i]!;
+    if (d === 0x2c || d === 0x7d || isWs(d)) break;
+    if (d === 0x22 || d === 0x7b || d === 0x5b || d === 0x5d || d === 0x3a || d < 0x20) return -1;
+    i++;
+  }
+  return i === s ? -1 : i;
+}
+
 /** Index after the closing quote of a JSON string whose contents start at `i`, or -1. */
 function skipString(b: Uint8Array, i: number, end: number): number {
   while (i < end) {
@@ -146,16 +158,11 @@ export function splitJsonObject(b: Uint8Array, a: number, end: number, vs: Int32
       ve[k] = e;
       i = e;
     } else {
-      const s = i;
-      while (i < end) {
-        const d = b[i]!;
-        if (d === 0x2c || d === 0x7d || isWs(d)) break;
-        if (d === 0x22 || d === 0x7b || d === 0x5b || d === 0x5d || d === 0x3a || d < 0x20) return -1;
-        i++;
-      }
-      if (i === s) return -1;
-      vs[k] = s;
-      ve[k] = i;
+      const e = bareEnd(b, i, end);
+      if (e < 0) return -1;
+      vs[k] = i;
+      ve[k] = e;
+      i = e;
     }
     k++;
     while (i < end && isWs(b[i]!)) i++;
@@ -208,16 +215,11 @@ function splitAlong(lits: readonly Buffer[], words: readonly Int32Array[], dv: D
       p = e;
       continue;
     }
-    const s = p;
-    while (p < end) {
-      const d = b[p]!;
-      if (d === 0x2c || d === 0x7d || isWs(d)) break;
-      if (d === 0x22 || d === 0x7b || d === 0x5b || d === 0x5d || d === 0x3a || d < 0x20) return -1;
-      p++;
-    }
-    if (p === s) return -1;
-    vs[j] = s;
-    ve[j] = p;
+    const e = bareEnd(b, p, end);
+    if (e < 0) return -1;
+    vs[j] = p;
+    ve[j] = e;
+    p = e;
   }
 }
 
