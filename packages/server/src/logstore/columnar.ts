@@ -935,6 +935,17 @@ export interface ChunkView {
 const TWO53 = 2 ** 53;
 const TWO53N = 1n << 53n;
 
+/**
+ * Offsets from a non-negative first timestamp are kept as they are; before the epoch, where the
+ * fast paths assume non-negative times, the absolute timestamps are kept instead.
+ */
+function offsetsOrAbsolute(t0: bigint, off: Float64Array): { off: Float64Array | undefined; big: BigInt64Array | undefined } {
+  if (t0 >= 0n) return { off, big: undefined };
+  const big = new BigInt64Array(off.length);
+  for (let i = 0; i < off.length; i++) big[i] = t0 + BigInt(off[i]!);
+  return { off: undefined, big };
+}
+
 /** Timestamps of a chunk as offsets from the first (exact when the chunk spans < 2^53 ns). */
 export class TimeColumn {
   private readonly t0: bigint;
@@ -970,15 +981,7 @@ export class TimeColumn {
           off[i + 1] = x;
         }
       this.t0 = t0;
-      if (t0 >= 0n) {
-        this.off = off;
-        this.big = undefined;
-      } else {
-        const big = new BigInt64Array(n);
-        for (let i = 0; i < n; i++) big[i] = t0 + BigInt(off[i]!);
-        this.off = undefined;
-        this.big = big;
-      }
+      ({ off: this.off, big: this.big } = offsetsOrAbsolute(t0, off));
     } else if (mode === 1) {
       const big = new BigInt64Array(n);
       for (let i = 0; i < n; i++) {
@@ -1012,15 +1015,7 @@ export class TimeColumn {
         off[i] = x;
       }
       r.pos = p;
-      if (t0 >= 0n) {
-        this.off = off;
-        this.big = undefined;
-      } else {
-        const big = new BigInt64Array(n);
-        for (let i = 0; i < n; i++) big[i] = t0 + BigInt(off[i]!);
-        this.off = undefined;
-        this.big = big;
-      }
+      ({ off: this.off, big: this.big } = offsetsOrAbsolute(t0, off));
     }
     this.q0 = Number(this.t0 / 1000n);
     this.r0 = Number(this.t0 % 1000n);
