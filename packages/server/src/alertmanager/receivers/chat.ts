@@ -5,6 +5,7 @@
  */
 import type { DiscordConfig, MsteamsConfig, SlackConfig } from '../config.js';
 import type { TemplateData } from '../template.js';
+import type { HttpClientConfig } from '../../httpclient/config.js';
 import { fieldRenderer, httpClientFor, postJson, type Integration, type IntegrationDeps, type RenderField } from './integration.js';
 import { callTemplate } from './templates.js';
 
@@ -55,16 +56,28 @@ export function slackPayload(c: SlackConfig, render: RenderField): Record<string
   return msg;
 }
 
-/** Creates a Slack integration. */
-export function slackIntegration(c: SlackConfig, deps: IntegrationDeps): Integration {
+/** What every chat integration is configured with. */
+interface ChatConfig {
+  readonly httpConfig: HttpClientConfig;
+  readonly sendResolved: boolean;
+  readonly timeoutMs: number;
+}
+
+/** A chat integration: one JSON POST of `payload` to `url`, its fields rendered for `type`. */
+function chatIntegration(type: string, c: ChatConfig, url: string, deps: IntegrationDeps, payload: (d: TemplateData, render: RenderField) => unknown): Integration {
   const client = httpClientFor(c.httpConfig);
   return {
-    type: 'slack',
+    type,
     sendResolved: c.sendResolved,
     async notify(d, signal) {
-      await postJson(client, c.apiUrl, slackPayload(c, fieldRenderer(deps, 'slack', d)), c.timeoutMs, signal);
+      await postJson(client, url, payload(d, fieldRenderer(deps, type, d)), c.timeoutMs, signal);
     },
   };
+}
+
+/** Creates a Slack integration. */
+export function slackIntegration(c: SlackConfig, deps: IntegrationDeps): Integration {
+  return chatIntegration('slack', c, c.apiUrl, deps, (_d, render) => slackPayload(c, render));
 }
 
 /** The Discord body: one embed (limits: title 256, description 4096). */
@@ -79,14 +92,7 @@ export function discordPayload(c: DiscordConfig, d: TemplateData, render: Render
 
 /** Creates a Discord integration. */
 export function discordIntegration(c: DiscordConfig, deps: IntegrationDeps): Integration {
-  const client = httpClientFor(c.httpConfig);
-  return {
-    type: 'discord',
-    sendResolved: c.sendResolved,
-    async notify(d, signal) {
-      await postJson(client, c.webhookUrl, discordPayload(c, d, fieldRenderer(deps, 'discord', d)), c.timeoutMs, signal);
-    },
-  };
+  return chatIntegration('discord', c, c.webhookUrl, deps, (d, render) => discordPayload(c, d, render));
 }
 
 /** The Teams MessageCard. */
@@ -101,12 +107,5 @@ export function msteamsPayload(c: MsteamsConfig, d: TemplateData, render: Render
 
 /** Creates a Microsoft Teams integration. */
 export function msteamsIntegration(c: MsteamsConfig, deps: IntegrationDeps): Integration {
-  const client = httpClientFor(c.httpConfig);
-  return {
-    type: 'msteams',
-    sendResolved: c.sendResolved,
-    async notify(d, signal) {
-      await postJson(client, c.webhookUrl, msteamsPayload(c, d, fieldRenderer(deps, 'msteams', d)), c.timeoutMs, signal);
-    },
-  };
+  return chatIntegration('msteams', c, c.webhookUrl, deps, (d, render) => msteamsPayload(c, d, render));
 }
