@@ -5,11 +5,13 @@ export const STORAGE_ERROR_CODES = [
   'out_of_order',
   'duplicate_sample',
   'too_old',
+  'too_new',
   'invalid_series',
   'invalid_argument',
   'closed',
   'overloaded',
   'corruption',
+  'disk_full',
 ] as const;
 /** One of {@link STORAGE_ERROR_CODES}. */
 export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];
@@ -22,4 +24,22 @@ export class StorageError extends Error {
     this.name = 'StorageError';
     this.code = code;
   }
+}
+
+/** Error codes from the file system that mean "no room to write": the disk or a quota is full. */
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/** True for a file-system error that means the disk (or a quota) is full. */
+export function isNoSpace(err: unknown): boolean {
+  return NO_SPACE.has((err as NodeJS.ErrnoException | undefined)?.code ?? '');
+}
+
+/**
+ * Wraps a failed durable write as a StorageError: `disk_full` when the disk is full, else `closed`
+ * (the store cannot take writes until the condition clears). The message names what failed.
+ */
+export function writeFailure(what: string, err: unknown): StorageError {
+  const e = err as NodeJS.ErrnoException;
+  if (isNoSpace(err)) return new StorageError('disk_full', `${what}: no space left on device (${e.code}); writes are refused until space is freed`);
+  return new StorageError('closed', `${what}: ${e.code ?? e.message}; writes are refused until the write succeeds again`);
 }
