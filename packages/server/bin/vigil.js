@@ -8,6 +8,7 @@ main(process.argv.slice(2)).then(
   },
   (err) => {
     console.error(`vigil: ${err instanceof Error ? err.message : String(err)}`);
-    process.exitCode = 1;
+    // A failed start has closed its files; end now rather than wait on stray timers or workers.
+    process.exit(1);
   },
 );

@@ -28,8 +28,9 @@ export function registerWriteApi(router: Router, receiver: RemoteWriteReceiver, 
       return { kind: 'raw', status: 204, body: '' };
     } catch (err) {
       if (err instanceof RemoteWriteError) {
-        // Senders retry 5xx and drop 4xx, so only overload is reported as 5xx.
+        // Senders retry 5xx and drop 4xx, so only conditions that pass (overload, a full disk) are 5xx.
         if (err.kind === 'overloaded') return { kind: 'raw', status: 503, body: err.message + '\n', contentType: 'text/plain', headers: { 'retry-after': '1' } };
+        if (err.kind === 'disk_full') return { kind: 'raw', status: 507, body: err.message + '\n', contentType: 'text/plain', headers: { 'retry-after': '10' } };
         return text(400, err.message + '\n');
       }
       if (err instanceof ApiError) return text(err.status, err.message + '\n');

@@ -41,6 +41,7 @@ import { ApiError } from '../api/errors.js';
 import { json } from '../api/http.js';
 import { registerStorageMetrics } from '../selfmon/storage.js';
 import { registerLogMetrics } from '../selfmon/logs.js';
+import { lockDir, type DirLock } from '../util/dirlock.js';
 
 /** A running Vigil: storage, ingest and the HTTP API. */
 export class VigilServer {
@@ -65,6 +66,7 @@ export class VigilServer {
   private readonly configFile: string | undefined;
   private configYaml: string | undefined;
   private stopping: Promise<void> | undefined;
+  private dirLock: DirLock | undefined;
 
   constructor(
     config: VigilConfig,
@@ -84,7 +86,7 @@ export class VigilServer {
     const metadata = new MetadataStore();
     const receiver = (this.receiver = new RemoteWriteReceiver(this.db, { metadata }));
     const router = new Router(this.log.child({ component: 'http' }));
-    registerAdminApi(router, this.db, () => this.ready);
+    registerAdminApi(router, this.db, { started: () => this.ready, writeProblems: () => this.writeProblems() });
     registerWriteApi(router, receiver, { maxBodyBytes: config.remoteWrite.maxBodyBytes });
     registerSeriesApi(router, this.db);
     registerMetadataApi(router, metadata);
@@ -175,8 +177,22 @@ export class VigilServer {
     });
   }
 
-  /** Opens storage (replaying the WAL), then listens. */
+  /**
+   * Locks the data directory, opens storage (replaying the WAL), then listens. A start that fails
+   * (directory in use, port taken, unreadable storage) closes whatever it opened, releases the lock
+   * and throws, so nothing keeps the data files open.
+   */
   async start(): Promise<void> {
+    this.dirLock = lockDir(path.resolve(this.config.storage.path));
+    try {
+      await this.startLocked();
+    } catch (err) {
+      await this.closeAll().catch((closeErr: unknown) => this.log.error('cleanup after a failed start failed', { err: closeErr }));
+      throw err;
+    }
+  }
+
+  private async startLocked(): Promise<void> {
     await this.db.start();
     for (const repair of this.logs.open()) this.log.warn(repair);
     // Seals old in-memory log chunks and applies retention.
@@ -198,6 +214,14 @@ export class VigilServer {
     await this.scrape.start();
     this.ready = true;
     this.log.info('Vigil is listening', { address: `http://${this.address()}`, data: this.db.dir });
+  }
+
+  /** Why a store is refusing writes (full disk, I/O error), prefixed with the store; empty when none. */
+  writeProblems(): string[] {
+    const out: string[] = [];
+    const metrics = this.db.writeProblem();
+    if (metrics) out.push(`metrics storage: ${metrics}`);
+    return out;
   }
 
   /** The configured scrape jobs, plus Vigil scraping itself unless turned off or already listed. */
@@ -249,21 +273,31 @@ export class VigilServer {
   stop(graceMs = 5000): Promise<void> {
     this.stopping ??= (async () => {
       this.ready = false;
-      const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
-      this.http.closeIdleConnections();
-      const timer = setTimeout(() => this.http.closeAllConnections(), graceMs);
-      await closed;
-      clearTimeout(timer);
-      await this.scrape.stop();
-      await this.rules.stop();
-      await this.logRules.stop();
-      await this.alerts.stop();
-      await this.receiver.close();
-      if (this.logTick) clearInterval(this.logTick);
-      this.logs.close();
-      await this.db.stop();
+      if (this.http.listening) {
+        const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+        this.http.closeIdleConnections();
+        const timer = setTimeout(() => this.http.closeAllConnections(), graceMs);
+        await closed;
+        clearTimeout(timer);
+      }
+      await this.closeAll();
       this.log.info('Vigil stopped');
     })();
     return this.stopping;
+  }
+
+  /** Stops every component and closes storage, then releases the data directory. */
+  private async closeAll(): Promise<void> {
+    if (!this.dirLock) return;
+    await this.scrape.stop();
+    await this.rules.stop();
+    await this.logRules.stop();
+    await this.alerts.stop();
+    await this.receiver.close();
+    if (this.logTick) clearInterval(this.logTick);
+    this.logs.close();
+    await this.db.stop();
+    this.dirLock.release();
+    this.dirLock = undefined;
   }
 }

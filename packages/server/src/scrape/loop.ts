@@ -97,7 +97,7 @@ export interface LoopState {
 
 const REPORT_NAMES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'] as const;
 const EXPORTED_PREFIX = 'exported_';
-const STORAGE_SKIPPABLE = new Set(['out_of_order', 'duplicate_sample', 'too_old']);
+const STORAGE_SKIPPABLE = new Set(['out_of_order', 'duplicate_sample', 'too_old', 'too_new']);
 /** Cache entries unseen for this many scrapes are forgotten, bounding memory under series churn. */
 const CACHE_TTL_SCRAPES = 10;
 

@@ -30,6 +30,8 @@ export interface DBOptions {
   logger?: Logger;
   /** The clock, so tests can drive time. */
   now?: () => number;
+  /** Refuse samples stamped more than this many ms ahead of the clock (default: an hour). */
+  maxFutureMs?: number;
 }
 
 /** Counters for self-monitoring. */
@@ -70,7 +72,7 @@ export class DB implements Storage {
     this.now = opts.now ?? Date.now;
     this.blocksDir = path.join(this.dir, 'blocks');
     this.wal = new Wal(path.join(this.dir, 'wal'), { warn: (msg) => this.log.warn(msg) });
-    this.head = new Head({ chunkRange: this.blockRange, wal: this.wal });
+    this.head = new Head({ chunkRange: this.blockRange, wal: this.wal, now: this.now, ...(opts.maxFutureMs !== undefined ? { maxFutureMs: opts.maxFutureMs } : {}) });
   }
 
   /** Opens blocks, replays the WAL and starts periodic maintenance. Idempotent. */
@@ -262,6 +264,11 @@ export class DB implements Storage {
       fs.rmSync(b.dir, { recursive: true, force: true });
       this.log.info('block deleted by retention', { block: b.meta.ulid, minTime: b.minTime, maxTime: b.maxTime });
     }
+  }
+
+  /** Why writes are being refused (disk full, I/O error), or undefined while they succeed. */
+  writeProblem(): string | undefined {
+    return this.wal.writeProblem();
   }
 
   stats(): DBStats {

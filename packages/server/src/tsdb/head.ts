@@ -25,7 +25,17 @@ export interface HeadOptions {
   samplesPerChunk?: number;
   /** Where committed batches are logged before they become visible. */
   wal?: Wal;
+  /** Refuse samples stamped more than this many ms ahead of the clock (default: an hour). */
+  maxFutureMs?: number;
+  /** The clock, for the future bound. */
+  now?: () => number;
 }
+
+/**
+ * How far ahead of the clock a sample may be stamped by default: half a block, so clock skew
+ * between hosts is absorbed while a sample from a broken clock cannot stretch the head.
+ */
+export const DEFAULT_MAX_FUTURE_MS = DEFAULT_CHUNK_RANGE / 2;
 
 /** A full chunk, immutable, its bytes packed in a {@link ChunkArena} page. */
 export class ClosedChunk implements ChunkMeta {
@@ -124,11 +134,20 @@ export class Head implements Appendable, Queryable {
   maxt = -Infinity;
   samplesAppended = 0;
   samplesOutOfOrder = 0;
+  readonly maxFutureMs: number;
+  readonly now: () => number;
 
   constructor(opts: HeadOptions = {}) {
     this.chunkRange = opts.chunkRange ?? DEFAULT_CHUNK_RANGE;
     this.samplesPerChunk = opts.samplesPerChunk ?? 120;
     this.wal = opts.wal;
+    this.maxFutureMs = opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** The newest timestamp an append may carry now. */
+  maxValidTime(): number {
+    return this.now() + this.maxFutureMs;
   }
 
   /** Number of series in the head. */
@@ -283,6 +302,11 @@ export class Head implements Appendable, Queryable {
 
 const NO_SAMPLES = new Float64Array(0);
 
+/** A timestamp for a message; past the range a Date can show (±275,000 years) it stays a number. */
+function isoTime(t: number): string {
+  return Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : `${t} ms`;
+}
+
 function grow(a: Float64Array): Float64Array {
   const b = new Float64Array(Math.max(256, a.length * 2));
   b.set(a);
@@ -299,10 +323,13 @@ class HeadAppender implements Appender {
   // A Float64Array keeps NaN payloads (the staleness marker) that a plain array may normalise.
   private vs: Float64Array;
   private n = 0;
+  /** The future bound, read from the clock once per batch. */
+  private readonly maxT: number;
 
   constructor(head: Head, wal: Wal | undefined) {
     this.head = head;
     this.wal = wal;
+    this.maxT = head.maxValidTime();
     const spare = head.spareBuffers.pop();
     this.ts = spare?.ts ?? new Float64Array(256);
     this.vs = spare?.vs ?? new Float64Array(256);
@@ -317,7 +344,13 @@ class HeadAppender implements Appender {
     if (t < head.minValidTime) {
       throw new StorageError(
         'too_old',
-        `out of bounds: sample at ${new Date(t).toISOString()} for ${formatLabels(s.labels)} is older than the head (${new Date(head.minValidTime).toISOString()})`,
+        `out of bounds: sample at ${isoTime(t)} for ${formatLabels(s.labels)} is older than the head (${isoTime(head.minValidTime)})`,
+      );
+    }
+    if (t > this.maxT) {
+      throw new StorageError(
+        'too_new',
+        `out of bounds: sample at ${isoTime(t)} for ${formatLabels(s.labels)} is more than ${head.maxFutureMs / 1000}s ahead of the server's clock (${isoTime(this.maxT - head.maxFutureMs)})`,
       );
     }
     if (s.batch !== this.id) {
@@ -328,11 +361,11 @@ class HeadAppender implements Appender {
     if (t <= s.batchT) {
       if (t === s.batchT) {
         if (sameValue(v, s.batchV)) return s.ref; // a resend of what we have: not an error
-        throw new StorageError('duplicate_sample', `duplicate sample for timestamp ${new Date(t).toISOString()} with a different value for ${formatLabels(s.labels)}`);
+        throw new StorageError('duplicate_sample', `duplicate sample for timestamp ${isoTime(t)} with a different value for ${formatLabels(s.labels)}`);
       }
       throw new StorageError(
         'out_of_order',
-        `out of order sample: ${new Date(t).toISOString()} is before the latest sample ${new Date(s.batchT).toISOString()} of ${formatLabels(s.labels)}`,
+        `out of order sample: ${isoTime(t)} is before the latest sample ${isoTime(s.batchT)} of ${formatLabels(s.labels)}`,
       );
     }
     s.batchT = t;
@@ -355,18 +388,29 @@ class HeadAppender implements Appender {
       const rw = walWriter;
       rw.w.reset();
       rw.begin(RecordType.series);
+      let fresh = 0;
       for (let i = 0; i < n; i++) {
         const s = series[i]!;
         if (!s.logged) {
           rw.series(s.ref, s.labels);
+          // Marked before the write so a series repeated in the batch is logged once; unmarked
+          // again below if the write fails, so the next batch logs it.
           s.logged = true;
+          freshSeries[fresh++] = s;
         }
       }
       rw.end();
       rw.begin(RecordType.samples);
       for (let i = 0; i < n; i++) rw.sample(series[i]!.ref, ts[i]!, vs[i]!);
       rw.end();
-      wal.write(rw.w.view());
+      try {
+        wal.write(rw.w.view());
+      } catch (err) {
+        for (let i = 0; i < fresh; i++) freshSeries[i]!.logged = false;
+        throw err;
+      } finally {
+        freshSeries.length = 0;
+      }
     }
     for (let i = 0; i < n; i++) head.appendChecked(series[i]!, ts[i]!, vs[i]!);
     this.reset();
@@ -390,6 +434,8 @@ class HeadAppender implements Appender {
 
 /** One record writer serves every appender: commits run to completion one at a time. */
 const walWriter = new WalRecordWriter();
+/** The series a commit logs for the first time (scratch, shared for the same reason). */
+const freshSeries: MemSeries[] = [];
 
 /** Reads the head over a time range. */
 class HeadQuerier implements Querier {

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type { Labels } from '../model/labels.js';
 import { ByteReader, ByteWriter } from '../util/bytes.js';
 import { crc32 } from '../util/crc32.js';
+import { writeFailure } from '../storage/errors.js';
 
 /** Record kinds. */
 export const RecordType = { series: 1, samples: 2 } as const;
@@ -20,6 +21,16 @@ const CHECKPOINT_NAME = /^checkpoint\.(\d{8})$/;
 export interface WalReplayHandler {
   series(ref: number, labels: Labels): void;
   sample(ref: number, t: number, v: number): void;
+}
+
+/** A damaged span of a WAL file found on reading. */
+interface WalDamage {
+  offset: number;
+  reason: string;
+  /** Bytes passed over up to the next intact record. */
+  skipped: number;
+  /** No intact record follows: the damage runs to the end of the file. */
+  atEnd: boolean;
 }
 
 /** What a replay found. */
@@ -37,6 +48,8 @@ export interface WalOptions {
   segmentBytes?: number;
   /** Told about repairs. */
   warn?: (msg: string) => void;
+  /** The write call, replaceable so tests can make the disk fail (ENOSPC part-way through a write). */
+  writeSync?: (fd: number, data: Uint8Array, offset: number, length: number) => number;
 }
 
 /** Encodes record payloads into a reusable buffer. */
@@ -109,11 +122,17 @@ export class Wal {
   private segmentSize = 0;
   /** Total bytes written to segments since open, for self-monitoring. */
   bytesWritten = 0;
+  private readonly writeSync: (fd: number, data: Uint8Array, offset: number, length: number) => number;
+  /** Why the last write failed, until a write succeeds again. */
+  private failure: string | undefined;
+  /** The current segment could not be cut back after a failed write: the next write starts a new one. */
+  private segmentSpoiled = false;
 
   constructor(dir: string, opts: WalOptions = {}) {
     this.dir = dir;
     this.segmentBytes = opts.segmentBytes ?? 128 * 1024 * 1024;
     this.warn = opts.warn ?? ((msg) => console.warn(msg));
+    this.writeSync = opts.writeSync ?? fs.writeSync;
     fs.mkdirSync(dir, { recursive: true });
   }
 
@@ -135,35 +154,30 @@ export class Wal {
   }
 
   /**
-   * Reads the checkpoint and every segment, handing records to `h`. A torn or corrupt tail is cut off
-   * (with later segments) and reported as a warning; replay never refuses to start. Opens a fresh
-   * segment for writing afterwards.
+   * Reads the checkpoint and every segment, handing records to `h`. A damaged record is skipped and
+   * reading resumes at the next intact record, so one bad spot never takes the records after it
+   * (acknowledged writes) with it; a torn tail of the last segment is cut off. Every repair is
+   * reported as a warning; replay never refuses to start. Opens a fresh segment for writing afterwards.
    */
   replay(h: WalReplayHandler): WalReplayStats {
     const stats: WalReplayStats = { records: 0, samples: 0, series: 0, repairs: [] };
     const cp = this.latestCheckpoint();
-    if (cp) {
-      const problem = this.readFile(cp.file, h, stats);
-      if (problem) {
-        const msg = `WAL checkpoint ${cp.file} is damaged (${problem.reason}); its records after byte ${problem.offset} are lost`;
-        stats.repairs.push(msg);
-        this.warn(msg);
-      }
-    }
+    const report = (msg: string): void => {
+      stats.repairs.push(msg);
+      this.warn(msg);
+    };
+    if (cp) for (const p of this.readFile(cp.file, h, stats)) report(`WAL checkpoint ${cp.file}: ${p.reason} at byte ${p.offset}; ${p.skipped} bytes skipped`);
     const segments = this.listSegments().filter((s) => !cp || s > cp.index);
     for (let i = 0; i < segments.length; i++) {
       const file = path.join(this.dir, segmentName(segments[i]!));
-      const problem = this.readFile(file, h, stats);
-      if (problem) {
-        fs.truncateSync(file, problem.offset);
-        const dropped = segments.slice(i + 1);
-        for (const s of dropped) fs.rmSync(path.join(this.dir, segmentName(s)), { force: true });
-        const msg =
-          `WAL segment ${file}: ${problem.reason} at byte ${problem.offset}; cut the log there` +
-          (dropped.length ? ` and removed ${dropped.length} later segment(s)` : '');
-        stats.repairs.push(msg);
-        this.warn(msg);
-        break;
+      const problems = this.readFile(file, h, stats);
+      const last = problems.at(-1);
+      for (const p of problems) {
+        if (p === last && p.atEnd) {
+          // Nothing intact follows: a write that never completed (and was never acknowledged).
+          fs.truncateSync(file, p.offset);
+          report(`WAL segment ${file}: ${p.reason} at byte ${p.offset}; cut the unfinished tail there`);
+        } else report(`WAL segment ${file}: ${p.reason} at byte ${p.offset}; skipped ${p.skipped} bytes to the next intact record`);
       }
     }
     const last = this.listSegments().at(-1);
@@ -172,10 +186,12 @@ export class Wal {
   }
 
   /**
-   * Reads one file's records through a bounded buffer (a segment can be 128 MiB); returns where and
-   * why it stopped early, if it did.
+   * Reads one file's records through a bounded buffer (a segment can be 128 MiB). At a damaged
+   * record it searches forward for the next offset where an intact record starts (known type,
+   * length within the file, matching CRC) and goes on from there. Returns the damaged spans.
    */
-  private readFile(file: string, h: WalReplayHandler, stats: WalReplayStats): { offset: number; reason: string } | undefined {
+  private readFile(file: string, h: WalReplayHandler, stats: WalReplayStats): WalDamage[] {
+    const damage: WalDamage[] = [];
     const fd = fs.openSync(file, 'r');
     try {
       const size = fs.fstatSync(fd).size;
@@ -197,50 +213,96 @@ export class Wal {
         }
         return bufLen >= need;
       };
-      let off = 0;
-      while (off < size) {
-        if (!fill(off, HEADER)) return { offset: off, reason: 'torn record header' };
+      /** Why the record at `off` is not intact, or undefined when it is (its bytes are then in buf). */
+      const check = (off: number): string | undefined => {
+        if (!fill(off, HEADER)) return 'torn record header';
         const at = off - bufStart;
         const type = buf[at]!;
         const len = buf.readUInt32LE(at + 1);
-        const sum = buf.readUInt32LE(at + 5);
-        if (type !== RecordType.series && type !== RecordType.samples) return { offset: off, reason: `unknown record type ${type}` };
-        if (!fill(off, HEADER + len)) return { offset: off, reason: 'torn record' };
+        if (type !== RecordType.series && type !== RecordType.samples) return `unknown record type ${type}`;
+        if (!fill(off, HEADER + len)) return 'torn record';
         const start = off - bufStart + HEADER;
-        if (crc32(buf.subarray(start, start + len)) !== sum) return { offset: off, reason: 'checksum mismatch' };
-        try {
-          decodeRecord(type, new ByteReader(buf, start, start + len), h, stats);
-        } catch (err) {
-          return { offset: off, reason: `undecodable record: ${(err as Error).message}` };
+        if (crc32(buf.subarray(start, start + len)) !== buf.readUInt32LE(start - 4)) return 'checksum mismatch';
+        return undefined;
+      };
+      let off = 0;
+      while (off < size) {
+        let reason = check(off);
+        if (reason === undefined) {
+          const at = off - bufStart;
+          const len = buf.readUInt32LE(at + 1);
+          try {
+            decodeRecord(buf[at]!, new ByteReader(buf, at + HEADER, at + HEADER + len), h, stats);
+            stats.records++;
+            off += HEADER + len;
+            continue;
+          } catch (err) {
+            reason = `undecodable record: ${(err as Error).message}`;
+          }
         }
-        stats.records++;
-        off += HEADER + len;
+        let next = off + 1;
+        while (next < size && check(next) !== undefined) next++;
+        damage.push({ offset: off, reason, skipped: next - off, atEnd: next >= size });
+        off = next;
       }
-      return undefined;
+      return damage;
     } finally {
       fs.closeSync(fd);
     }
   }
 
   private openSegment(index: number): void {
+    // Open the next file before closing the current one: if the open fails, the WAL keeps a
+    // usable segment.
+    const fd = fs.openSync(path.join(this.dir, segmentName(index)), 'a');
     if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = fd;
     this.segment = index;
-    this.fd = fs.openSync(path.join(this.dir, segmentName(index)), 'a');
     this.segmentSize = fs.fstatSync(this.fd).size;
   }
 
-  /** Writes framed records to the current segment; returns once the kernel has the bytes. */
+  /**
+   * Writes framed records to the current segment; returns once the kernel has the bytes. A write
+   * that fails part-way (disk full, I/O error) is cut back off the segment before this throws, so
+   * no later record is ever appended behind a torn one; if it cannot be cut back, the next write
+   * starts a new segment. Throws a StorageError ('disk_full' or 'closed').
+   */
   write(records: Uint8Array): void {
     if (this.fd < 0) throw new Error('WAL is closed');
     if (records.length === 0) return;
-    if (this.segmentSize > 0 && this.segmentSize + records.length > this.segmentBytes) {
-      fs.fsyncSync(this.fd);
-      this.openSegment(this.segment + 1);
+    try {
+      if (this.segmentSpoiled || (this.segmentSize > 0 && this.segmentSize + records.length > this.segmentBytes)) {
+        if (!this.segmentSpoiled) fs.fsyncSync(this.fd);
+        this.openSegment(this.segment + 1);
+        this.segmentSpoiled = false;
+      }
+      let off = 0;
+      while (off < records.length) off += this.writeSync(this.fd, records, off, records.length - off);
+    } catch (err) {
+      this.failed(err);
     }
-    let off = 0;
-    while (off < records.length) off += fs.writeSync(this.fd, records, off, records.length - off);
     this.segmentSize += records.length;
     this.bytesWritten += records.length;
+    this.failure = undefined;
+  }
+
+  /** Undoes a partial write, remembers why it failed and throws the error to refuse the batch. */
+  private failed(err: unknown): never {
+    const e = writeFailure('WAL write failed', err);
+    this.failure = e.message;
+    if (this.fd >= 0) {
+      try {
+        fs.ftruncateSync(this.fd, this.segmentSize);
+      } catch {
+        this.segmentSpoiled = true;
+      }
+    }
+    throw e;
+  }
+
+  /** Why writes are failing (disk full, I/O error), or undefined while they succeed. */
+  writeProblem(): string | undefined {
+    return this.failure;
   }
 
   /** Bytes in all WAL files. */

@@ -15,7 +15,7 @@ import { decodeLabels, decodeWriteRequest, ProtoError, type WriteRequestSink } f
 /** Why a write was refused. `bad_request` is the client's fault; `overloaded` asks it to retry. */
 export class RemoteWriteError extends Error {
   constructor(
-    readonly kind: 'bad_request' | 'overloaded',
+    readonly kind: 'bad_request' | 'overloaded' | 'disk_full',
     message: string,
   ) {
     super(message);
@@ -91,6 +91,7 @@ export class RemoteWriteReceiver {
       if (err instanceof ProtoError) throw new RemoteWriteError('bad_request', `invalid protobuf WriteRequest: ${err.message}`);
       if (err instanceof StorageError) {
         if (err.code === 'overloaded' || err.code === 'closed') throw new RemoteWriteError('overloaded', err.message);
+        if (err.code === 'disk_full') throw new RemoteWriteError('disk_full', err.message);
         throw new RemoteWriteError('bad_request', err.message);
       }
       throw err;
