@@ -2,30 +2,13 @@
 // restart every acknowledged sample must be there. Also checks the CLI's clean shutdown on SIGTERM.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import { labelsFrom } from '../model/labels.js';
 import { Matcher } from '../model/matcher.js';
 import { DB } from '../tsdb/db.js';
-import { freePort, getJson, postWrite, tempDir, waitFor, writeBody } from '../testing/helpers.js';
+import { exited, freePort, getJson, postWrite, spawnVigil, tempDir, VIGIL_BIN, waitFor, writeBody } from '../testing/helpers.js';
 
-const BIN = fileURLToPath(new URL('../../bin/vigil.js', import.meta.url));
-
-async function spawnVigil(dir: string, port: number): Promise<{ proc: ChildProcess; url: string; stderr: () => string }> {
-  const proc = spawn(process.execPath, [BIN, 'start', '--data', dir, '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const url = `http://127.0.0.1:${port}`;
-  await waitFor('vigil to become ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), 20_000, 100);
-  return { proc, url, stderr: () => err };
-}
-
-function exited(proc: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  return new Promise((resolve) => {
-    if (proc.exitCode !== null || proc.signalCode !== null) resolve({ code: proc.exitCode, signal: proc.signalCode });
-    else proc.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-}
+const BIN = VIGIL_BIN;
 
 test('kill -9 loses no acknowledged sample; the WAL is replayed on restart', { timeout: 120_000 }, async () => {
   const { dir, cleanup } = tempDir();

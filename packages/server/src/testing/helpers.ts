@@ -3,7 +3,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { snappyEncode } from '../util/snappy.js';
 import { defaultConfig, type VigilConfig } from '../config/config.js';
 import { VigilServer } from '../cmd/server.js';
@@ -100,4 +101,40 @@ export function peerBinary(name: string, debianPackage: string): string {
   } catch {
     throw new Error(`${name} is not installed: apt-get install ${debianPackage} (npm test installs it)`);
   }
+}
+
+/** The `vigil` command line script. */
+export const VIGIL_BIN = fileURLToPath(new URL('../../bin/vigil.js', import.meta.url));
+
+/** A `vigil start` child process, with its stderr collected. */
+export interface VigilProcess {
+  proc: ChildProcess;
+  url: string;
+  stderr: () => string;
+}
+
+/** Runs `vigil start` on `dir` and `port` (plus `args`) and waits until it is ready. */
+export async function spawnVigil(dir: string, port: number, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<VigilProcess> {
+  const proc = spawn(process.execPath, [VIGIL_BIN, 'start', '--data', dir, '--listen', `127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(
+    'vigil to become ready',
+    async () => {
+      if (proc.exitCode !== null) throw new Error(`vigil exited with ${proc.exitCode}: ${err}`);
+      return (await fetch(`${url}/-/ready`)).status === 200 ? true : undefined;
+    },
+    20_000,
+    100,
+  );
+  return { proc, url, stderr: () => err };
+}
+
+/** Resolves with how a child process ended (at once if it already has). */
+export function exited(proc: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) resolve({ code: proc.exitCode, signal: proc.signalCode });
+    else proc.once('exit', (code, signal) => resolve({ code, signal }));
+  });
 }
