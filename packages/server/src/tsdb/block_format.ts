@@ -110,7 +110,7 @@ export const DELETING_SUFFIX = '.deleting';
 export function removeBlockDir(dir: string): void {
   const aside = dir + DELETING_SUFFIX;
   fs.renameSync(dir, aside);
-  crashPoint('removeBlock:renamed');
+  crashPoint('removeBlock.renamed');
   fs.rmSync(aside, { recursive: true, force: true });
 }
 

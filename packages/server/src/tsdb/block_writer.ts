@@ -42,10 +42,10 @@ export function writeBlock(
   try {
     fs.mkdirSync(tmp, { recursive: true });
     const meta = writeBlockFiles(tmp, ulid, series, range, compaction);
-    crashPoint('writeBlock:beforeRename');
+    crashPoint('writeBlock.beforeRename');
     fs.renameSync(tmp, path.join(parent, ulid));
     fsyncDir(parent);
-    crashPoint('writeBlock:afterRename');
+    crashPoint('writeBlock.afterRename');
     return meta;
   } catch (err) {
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -126,7 +126,7 @@ function writeBlockFiles(
   } finally {
     fs.closeSync(chunksFd);
   }
-  crashPoint('writeBlock:chunksWritten');
+  crashPoint('writeBlock.chunksWritten');
 
   const idx = new ByteWriter(body.length + 1024);
   idx.bytes(INDEX_MAGIC_V4);
@@ -149,7 +149,7 @@ function writeBlockFiles(
   }
   idx.u32(crc32(idx.view()));
   writeFileDurably(path.join(tmp, 'index'), idx.view());
-  crashPoint('writeBlock:indexWritten');
+  crashPoint('writeBlock.indexWritten');
   const meta: BlockMeta = {
     ulid,
     minTime: range.minTime,

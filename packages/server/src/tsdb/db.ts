@@ -261,7 +261,7 @@ export class DB implements Storage {
         })();
         const meta = writeBlock(this.blocksDir, series, { minTime: start, maxTime: end }, { level: 1 }, this.now());
         const block = this.openWritten(meta.ulid);
-        crashPoint('compactHead:blockWritten');
+        crashPoint('compactHead.blockWritten');
         h.truncateBefore(end);
         this.addBlock(block);
         this.log.info('head compacted into a block', { block: meta.ulid, minTime: start, maxTime: end, series: meta.stats.numSeries, samples: meta.stats.numSamples });
@@ -271,7 +271,7 @@ export class DB implements Storage {
     } finally {
       // One checkpoint after all cuts (it rereads the whole log), also when a later cut failed.
       if (cut > 0) {
-        crashPoint('compactHead:beforeWalTruncate');
+        crashPoint('compactHead.beforeWalTruncate');
         this.wal.truncate(h.minValidTime, (ref) => h.series(ref) !== undefined);
       }
     }
@@ -347,13 +347,13 @@ export class DB implements Storage {
     const merged = this.openWritten(meta.ulid);
     // From here the merged block holds everything; a kill before the sources are gone is finished
     // at the next start, which deletes blocks whose sources a higher level holds.
-    crashPoint('mergeBlocks:inPlace');
+    crashPoint('mergeBlocks.inPlace');
     this.blocks = this.blocks.filter((b) => !group.includes(b));
     this.addBlock(merged);
     for (const b of group) {
       b.close();
       removeBlockDir(b.dir);
-      crashPoint('mergeBlocks:sourceDeleted');
+      crashPoint('mergeBlocks.sourceDeleted');
     }
     this.compactions++;
     this.log.info('blocks compacted', { block: meta.ulid, sources: group.length, minTime, maxTime });
@@ -393,7 +393,7 @@ export class DB implements Storage {
       b.close();
       this.blocks = this.blocks.filter((x) => x !== b);
       this.log.info('block deleted by retention', { block: b.ulid, minTime: b.minTime, maxTime: b.maxTime });
-      crashPoint('retention:blockDeleted');
+      crashPoint('retention.blockDeleted');
     }
   }
 

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import type { Labels } from '../model/labels.js';
 import { ByteReader, ByteWriter } from '../util/bytes.js';
 import { crc32 } from '../util/crc32.js';
+import { crashPoint } from '../util/crashpoint.js';
 
 /** Record kinds. */
 export const RecordType = { series: 1, samples: 2 } as const;
@@ -258,6 +259,7 @@ export class Wal {
     const cp = this.latestCheckpoint();
     const old = this.listSegments();
     this.openSegment(this.segment + 1);
+    crashPoint('walTruncate.segmentOpened');
     const rw = new WalRecordWriter();
     const seriesBatch: Array<[number, Labels]> = [];
     const flushSeries = (): void => {
@@ -303,7 +305,9 @@ export class Wal {
     fs.writeSync(fd, rw.w.view());
     fs.fsyncSync(fd);
     fs.closeSync(fd);
+    crashPoint('walTruncate.checkpointWritten');
     fs.renameSync(tmp, target);
+    crashPoint('walTruncate.checkpointRenamed');
     for (const f of sources) if (f !== target) fs.rmSync(f, { force: true });
   }
 
