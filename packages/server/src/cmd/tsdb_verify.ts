@@ -15,6 +15,8 @@ const WAL_HEADER = 9;
 const WAL_RECORD_TYPES = new Set([1, 2]);
 const SEGMENT = /^\d{8}$/;
 const CHECKPOINT = /^checkpoint\.\d{8}$/;
+/** Records hold one commit (or 1 MiB of a checkpoint); a longer claimed length is a damaged header. */
+const MAX_SANE_RECORD = 64 << 20;
 
 interface Tally {
   problems: number;
@@ -84,15 +86,16 @@ function verifyWal(walDir: string, tally: Tally, problem: (l: string) => void, p
     const buf = fs.readFileSync(path.join(walDir, f));
     let off = 0;
     while (off < buf.length) {
-      const torn = off + WAL_HEADER > buf.length || off + WAL_HEADER + buf.readUInt32LE(off + 1) > buf.length;
-      if (!torn && !WAL_RECORD_TYPES.has(buf[off]!)) {
+      if (off + WAL_HEADER <= buf.length && !WAL_RECORD_TYPES.has(buf[off]!)) {
         problem(`wal/${f}: unknown record type ${buf[off]} at byte ${off}; replay stops there`);
         break;
       }
-      if (torn) {
-        // A kill mid-write tears the last record of the newest segment; anywhere else it is damage.
-        if (f === lastSegment) print(`note wal/${f}: torn record at byte ${off} (an interrupted write); cut off at the next start`);
-        else problem(`wal/${f}: torn record at byte ${off}; replay stops there`);
+      const claimed = off + WAL_HEADER <= buf.length ? buf.readUInt32LE(off + 1) : 0;
+      if (off + WAL_HEADER > buf.length || off + WAL_HEADER + claimed > buf.length) {
+        // A kill mid-write tears the last record of the newest segment. A length far beyond any
+        // record the log writes is a damaged header instead; so is a torn record anywhere else.
+        if (f === lastSegment && claimed <= MAX_SANE_RECORD) print(`note wal/${f}: torn record at byte ${off} (an interrupted write); cut off at the next start`);
+        else problem(`wal/${f}: torn or damaged record at byte ${off} (length ${claimed}, ${buf.length - off} bytes left); replay stops there`);
         break;
       }
       const len = buf.readUInt32LE(off + 1);
