@@ -30,6 +30,8 @@ export function registerSeriesApi(router: Router, store: Queryable): void {
     const q = store.querier(start, end);
     try {
       const seen = new Map<string, Labels>();
+      // Storage problems met on the way (a damaged chunk in a block) answer as warnings, not errors.
+      const warnings = new Set<string>();
       for (const matchers of sets) {
         // One more than the limit tells whether the result was cut.
         const ss = q.select({ start, end, seriesOnly: true, ...(limit ? { limit: limit + 1 } : {}) }, matchers);
@@ -37,9 +39,11 @@ export function registerSeriesApi(router: Router, store: Queryable): void {
           const s = ss.at();
           seen.set(labelsKey(s.labels), s.labels);
         }
+        for (const w of ss.warnings()) warnings.add(w);
       }
       const out = [...seen.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([, l]) => labelsToRecord(l));
-      return json(out, truncated(out, limit));
+      const all = [...warnings, ...(truncated(out, limit) ?? [])];
+      return json(out, all.length ? all : undefined);
     } finally {
       q.close();
     }

@@ -1,207 +1,81 @@
 /**
- * Immutable on-disk blocks: one directory per time range holding `meta.json`, a `chunks` file of
- * concatenated XOR chunks and an `index` file (symbol table, series with their chunk references,
- * postings per label pair, and a CRC-32). Blocks are written to a temporary directory and renamed
- * into place, so a crash never leaves half a block.
+ * Opened blocks: one directory per time range holding `meta.json`, a `chunks` file of concatenated
+ * block chunks and an `index` (see block_writer.ts). The index is held in memory; chunks are read
+ * from disk on demand and checked against their CRC-32C on every read, so a damaged chunk is
+ * reported by name and skipped instead of being decoded into garbage or failing the whole query.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { compareLabels, type Label, type Labels } from '../model/labels.js';
+import { formatLabels, type Label, type Labels } from '../model/labels.js';
 import type { Matcher } from '../model/matcher.js';
 import { StorageError } from '../storage/errors.js';
-import type { Querier, SelectHints, SeriesSet } from '../storage/interface.js';
-import { ByteReader, ByteWriter } from '../util/bytes.js';
+import type { Querier, SampleIterator, SelectHints, SeriesSet } from '../storage/interface.js';
+import { ByteReader } from '../util/bytes.js';
 import { crc32 } from '../util/crc32.js';
-import { ArraySeriesSet, ChunkSeries, type ChunkMeta } from './chunk_series.js';
+import { crc32c } from '../util/crc32c.js';
+import { ArraySeriesSet, ChunkSeries, EMPTY_ITERATOR, type ChunkMeta } from './chunk_series.js';
 import { blockChunkIterator, blockChunkSampleCount } from './chunkenc/blockchunk.js';
+import { INDEX_MAGIC_V3, INDEX_MAGIC_V4, parseMeta, type BlockMeta, type BlockSeries } from './block_format.js';
 import { sortLimit } from './head.js';
 import { PostingsIndex } from './postings.js';
 
-const INDEX_MAGIC = Buffer.from('VIGILIX3');
+export { newUlid, type BlockMeta, type BlockSeries, type ChunkData } from './block_format.js';
+export { writeBlock } from './block_writer.js';
 
-/** The contents of `meta.json`. */
-export interface BlockMeta {
-  ulid: string;
-  /** Inclusive lower and exclusive upper time bound, in ms. */
-  minTime: number;
-  maxTime: number;
-  stats: { numSamples: number; numSeries: number; numChunks: number };
-  compaction: { level: number; sources: string[] };
-  version: 1;
-}
-
-/** A chunk to write: its bounds, sample count and bytes in block encoding (see chunkenc/blockchunk). */
-export interface ChunkData {
-  mint: number;
-  maxt: number;
-  count: number;
-  bytes: Uint8Array;
-}
-
-/** One series to write; series must be given sorted by labels. */
-export interface BlockSeries {
-  labels: Labels;
-  chunks: ChunkData[];
-}
-
-const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
-
-/** A ULID: 48 bits of milliseconds and 80 random bits, so block names sort by creation time. */
-export function newUlid(now = Date.now()): string {
-  let t = now;
-  let time = '';
-  for (let i = 0; i < 10; i++) {
-    time = CROCKFORD[t % 32]! + time;
-    t = Math.floor(t / 32);
-  }
-  let rand = '';
-  for (const b of randomBytes(16)) rand += CROCKFORD[b % 32];
-  return time + rand;
-}
-
-/** Writes a block under `parent`; returns its meta. */
-export function writeBlock(
-  parent: string,
-  series: Iterable<BlockSeries>,
-  range: { minTime: number; maxTime: number },
-  compaction: { level: number; sources?: string[] },
-  now = Date.now(),
-): BlockMeta {
-  const ulid = newUlid(now);
-  const tmp = path.join(parent, `${ulid}.tmp`);
-  fs.mkdirSync(tmp, { recursive: true });
-  const chunksFd = fs.openSync(path.join(tmp, 'chunks'), 'w');
-  const symbols = new Map<string, number>();
-  const symbolList: string[] = [];
-  const sym = (s: string): number => {
-    let id = symbols.get(s);
-    if (id === undefined) {
-      id = symbolList.length;
-      symbols.set(s, id);
-      symbolList.push(s);
-    }
-    return id;
-  };
-  const body = new ByteWriter(1 << 16);
-  const postings = new PostingsIndex();
-  let offset = 0;
-  let numSeries = 0;
-  let numChunks = 0;
-  let numSamples = 0;
-  let prev: Labels | undefined;
-  const pending: Buffer[] = [];
-  let pendingBytes = 0;
-  const flushChunks = (): void => {
-    if (pendingBytes === 0) return;
-    fs.writeSync(chunksFd, Buffer.concat(pending, pendingBytes));
-    pending.length = 0;
-    pendingBytes = 0;
-  };
-  try {
-    for (const s of series) {
-      if (s.chunks.length === 0) continue;
-      if (prev && compareLabels(prev, s.labels) >= 0) throw new Error('block series must be written in label order');
-      prev = s.labels;
-      const id = numSeries++;
-      postings.add(id, s.labels);
-      body.uvarint(s.labels.length);
-      for (const l of s.labels) {
-        body.uvarint(sym(l.name));
-        body.uvarint(sym(l.value));
-      }
-      body.uvarint(s.chunks.length);
-      // Chunk bounds as deltas: from the previous chunk's end, and from the chunk's own start.
-      let prevMaxt = range.minTime;
-      for (const c of s.chunks) {
-        body.svarint(c.mint - prevMaxt);
-        body.uvarint(c.maxt - c.mint);
-        prevMaxt = c.maxt;
-        body.uvarint(offset);
-        body.uvarint(c.bytes.length);
-        pending.push(Buffer.from(c.bytes.buffer, c.bytes.byteOffset, c.bytes.length));
-        pendingBytes += c.bytes.length;
-        offset += c.bytes.length;
-        numChunks++;
-        numSamples += c.count;
-      }
-      if (pendingBytes > 1 << 20) flushChunks();
-    }
-    flushChunks();
-    fs.fsyncSync(chunksFd);
-  } finally {
-    fs.closeSync(chunksFd);
-  }
-
-  const idx = new ByteWriter(body.length + 1024);
-  idx.bytes(INDEX_MAGIC);
-  idx.uvarint(symbolList.length);
-  for (const s of symbolList) idx.str(s);
-  idx.uvarint(numSeries);
-  idx.bytes(body.view());
-  const pairs: Array<[number, number, number[]]> = [];
-  for (const [name, values] of postings.entries()) for (const [value, ids] of values) pairs.push([sym(name), sym(value), ids]);
-  idx.uvarint(pairs.length);
-  for (const [n, v, ids] of pairs) {
-    idx.uvarint(n);
-    idx.uvarint(v);
-    idx.uvarint(ids.length);
-    let last = 0;
-    for (const id of ids) {
-      idx.uvarint(id - last);
-      last = id;
-    }
-  }
-  idx.u32(crc32(idx.view()));
-  fs.writeFileSync(path.join(tmp, 'index'), idx.view());
-  const meta: BlockMeta = {
-    ulid,
-    minTime: range.minTime,
-    maxTime: range.maxTime,
-    stats: { numSamples, numSeries, numChunks },
-    compaction: { level: compaction.level, sources: compaction.sources ?? [ulid] },
-    version: 1,
-  };
-  fs.writeFileSync(path.join(tmp, 'meta.json'), JSON.stringify(meta, null, 2));
-  fs.renameSync(tmp, path.join(parent, ulid));
-  return meta;
-}
-
-interface StoredChunk {
+/** Where a chunk lives in the `chunks` file, with its checksum (undefined in layout-3 blocks). */
+export interface StoredChunk {
   mint: number;
   maxt: number;
   offset: number;
   length: number;
+  crc: number | undefined;
+}
+
+/** Options for {@link Block}. */
+export interface BlockOptions {
+  /** Told once about each chunk found damaged (for the corrupt-chunk counter). */
+  onCorruptChunk?: (message: string) => void;
 }
 
 /** An opened block: the index in memory, chunks read from disk on demand. */
 export class Block {
   readonly dir: string;
   readonly meta: BlockMeta;
+  /** Index layout: 3 (no chunk checksums) or 4. */
+  readonly version: 3 | 4;
   private readonly labels: Labels[] = [];
   private readonly chunks: StoredChunk[][] = [];
   private readonly postings = new PostingsIndex();
   private fd: number;
+  private readonly onCorruptChunk: ((message: string) => void) | undefined;
+  /** Damaged chunks found so far, by series id and chunk offset, with what was wrong. */
+  private readonly corrupt = new Map<number, Map<number, string>>();
   /** Bytes the block takes on disk. */
   readonly sizeBytes: number;
 
   /** Opens the block in `dir`; throws a StorageError('corruption') if its files do not check out. */
-  constructor(dir: string) {
+  constructor(dir: string, opts: BlockOptions = {}) {
     this.dir = dir;
+    this.onCorruptChunk = opts.onCorruptChunk;
     try {
-      this.meta = JSON.parse(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8')) as BlockMeta;
+      this.meta = parseMeta(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'), path.basename(dir));
       const buf = fs.readFileSync(path.join(dir, 'index'));
-      if (buf.length < INDEX_MAGIC.length + 4 || !buf.subarray(0, INDEX_MAGIC.length).equals(INDEX_MAGIC)) throw new Error('bad index magic');
+      const magic = buf.subarray(0, INDEX_MAGIC_V4.length);
+      if (buf.length < INDEX_MAGIC_V4.length + 4) throw new Error('index too short');
+      if (magic.equals(INDEX_MAGIC_V4)) this.version = 4;
+      else if (magic.equals(INDEX_MAGIC_V3)) this.version = 3;
+      else throw new Error('bad index magic');
       if (crc32(buf.subarray(0, buf.length - 4)) !== buf.readUInt32LE(buf.length - 4)) throw new Error('index checksum mismatch');
-      this.load(new ByteReader(buf, INDEX_MAGIC.length, buf.length - 4));
+      const chunksSize = fs.statSync(path.join(dir, 'chunks')).size;
+      this.load(new ByteReader(buf, INDEX_MAGIC_V4.length, buf.length - 4), chunksSize);
       this.fd = fs.openSync(path.join(dir, 'chunks'), 'r');
       this.sizeBytes = ['meta.json', 'index', 'chunks'].reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
     } catch (err) {
-      throw new StorageError('corruption', `block ${dir}: ${(err as Error).message}`);
+      throw new StorageError('corruption', `block ${path.basename(dir)}: ${(err as Error).message}`);
     }
   }
 
-  private load(r: ByteReader): void {
+  private load(r: ByteReader, chunksSize: number): void {
     const symbols: string[] = [];
     const nsym = r.uvarint();
     for (let i = 0; i < nsym; i++) symbols.push(r.str());
@@ -210,6 +84,7 @@ export class Block {
       if (v === undefined) throw new Error('symbol out of range');
       return v;
     };
+    const withCrc = this.version === 4;
     const nseries = r.uvarint();
     for (let i = 0; i < nseries; i++) {
       const nl = r.uvarint();
@@ -221,7 +96,12 @@ export class Block {
       for (let j = 0; j < nc; j++) {
         const mint = prevMaxt + r.svarint();
         const maxt = mint + r.uvarint();
-        cs.push({ mint, maxt, offset: r.uvarint(), length: r.uvarint() });
+        const offset = r.uvarint();
+        const length = r.uvarint();
+        const crc = withCrc ? r.u32() : undefined;
+        // The index checksum vouches for these numbers; a short chunks file does not match them.
+        if (offset + length > chunksSize) throw new Error(`chunk at ${offset} (+${length}) lies past the end of the chunks file (${chunksSize} bytes)`);
+        cs.push({ mint, maxt, offset, length, crc });
         prevMaxt = maxt;
       }
       this.labels.push(ls);
@@ -249,25 +129,100 @@ export class Block {
     return this.meta.maxTime;
   }
 
-  /** Reads one chunk's bytes. */
-  readChunk(c: StoredChunk): Uint8Array {
+  /** The block's name. */
+  get ulid(): string {
+    return this.meta.ulid;
+  }
+
+  /** Number of series in the block. */
+  get numSeries(): number {
+    return this.labels.length;
+  }
+
+  /** True once a damaged chunk has been found; such a block is no longer merged (its data would be lost). */
+  get damaged(): boolean {
+    return this.corrupt.size > 0;
+  }
+
+  /** Names a chunk for a report: block, series and offset. */
+  describeChunk(id: number, c: StoredChunk): string {
+    return `block ${this.meta.ulid}, series ${formatLabels(this.labels[id]!)}, chunk at offset ${c.offset}`;
+  }
+
+  /**
+   * Reads one chunk's bytes of series `id` and checks its CRC-32C; throws a StorageError
+   * ('corruption') naming the block, series and offset.
+   */
+  readChunk(id: number, c: StoredChunk): Uint8Array {
     const buf = Buffer.allocUnsafe(c.length);
-    const n = fs.readSync(this.fd, buf, 0, c.length, c.offset);
-    if (n !== c.length) throw new StorageError('corruption', `block ${this.dir}: short read of chunk at ${c.offset}`);
+    const n = c.length === 0 ? 0 : fs.readSync(this.fd, buf, 0, c.length, c.offset);
+    if (n !== c.length) throw new StorageError('corruption', `corrupt chunk: ${this.describeChunk(id, c)}: short read`);
+    if (c.crc !== undefined && crc32c(buf) !== c.crc) throw new StorageError('corruption', `corrupt chunk: ${this.describeChunk(id, c)}: checksum mismatch`);
     return buf;
   }
 
-  /** Every series with its chunks, in label order (for compaction). */
+  /** Records a damaged chunk once (logged by the caller's hook and counted); returns the message. */
+  private noteCorrupt(id: number, c: StoredChunk, err: unknown): string {
+    const e = err as Error;
+    const msg = e instanceof StorageError ? e.message : `corrupt chunk: ${this.describeChunk(id, c)}: ${e.message}`;
+    let bySeries = this.corrupt.get(id);
+    if (!bySeries) this.corrupt.set(id, (bySeries = new Map()));
+    if (!bySeries.has(c.offset)) {
+      bySeries.set(c.offset, msg);
+      this.onCorruptChunk?.(msg);
+    }
+    return msg;
+  }
+
+  /**
+   * Every series with its chunks, in label order (for compaction). A damaged chunk throws: merging
+   * must not turn a readable-in-part block into a smaller one that silently lacks data.
+   */
   *allSeries(): IterableIterator<BlockSeries> {
     for (let i = 0; i < this.labels.length; i++) {
       yield {
         labels: this.labels[i]!,
         chunks: this.chunks[i]!.map((c) => {
-          const bytes = this.readChunk(c);
+          let bytes: Uint8Array;
+          try {
+            bytes = this.readChunk(i, c);
+          } catch (err) {
+            this.noteCorrupt(i, c, err);
+            throw err;
+          }
           return { mint: c.mint, maxt: c.maxt, count: blockChunkSampleCount(bytes), bytes };
         }),
       };
     }
+  }
+
+  /**
+   * Checks every chunk (checksum, and that it decodes to its stated sample count within its time
+   * bounds) without touching the damage record; calls `problem` for each bad one. Returns the
+   * number of chunks checked.
+   */
+  verifyChunks(problem: (message: string) => void): number {
+    let n = 0;
+    for (let i = 0; i < this.labels.length; i++) {
+      for (const c of this.chunks[i]!) {
+        n++;
+        try {
+          const bytes = this.readChunk(i, c);
+          const want = blockChunkSampleCount(bytes);
+          const it = blockChunkIterator(bytes);
+          let got = 0;
+          while (it.next()) {
+            if (it.t() < c.mint || it.t() > c.maxt) throw new Error(`sample at ${it.t()} outside the chunk's bounds`);
+            got++;
+          }
+          if (got !== want) throw new Error(`decoded ${got} samples, header says ${want}`);
+        } catch (err) {
+          const e = err as Error;
+          problem(e instanceof StorageError ? e.message : `corrupt chunk: ${this.describeChunk(i, c)}: ${e.message}`);
+        }
+      }
+    }
+    return n;
   }
 
   querier(mint: number, maxt: number): Querier {
@@ -284,11 +239,41 @@ export class Block {
     return this.labels[id]!;
   }
 
-  chunkMetas(id: number, mint: number, maxt: number): ChunkMeta[] {
+  /** Known damage in series `id` over [mint, maxt], so even a labels-only select can warn about it. */
+  knownDamage(id: number, mint: number, maxt: number, out: string[]): void {
+    const bySeries = this.corrupt.get(id);
+    if (!bySeries) return;
+    for (const c of this.chunks[id]!) {
+      const msg = c.maxt >= mint && c.mint <= maxt ? bySeries.get(c.offset) : undefined;
+      if (msg !== undefined && !out.includes(msg)) out.push(msg);
+    }
+  }
+
+  /**
+   * The chunks of series `id` over [mint, maxt]. A chunk that fails its checksum or its decoding
+   * yields no (further) samples and adds its message to `warnings`, so the query answers the rest.
+   */
+  chunkMetas(id: number, mint: number, maxt: number, warnings: string[]): ChunkMeta[] {
     const out: ChunkMeta[] = [];
     for (const c of this.chunks[id]!) {
       if (c.maxt < mint || c.mint > maxt) continue;
-      out.push({ mint: c.mint, maxt: c.maxt, iterator: () => blockChunkIterator(this.readChunk(c)) });
+      const onError = (err: unknown): void => {
+        const msg = this.noteCorrupt(id, c, err);
+        if (!warnings.includes(msg)) warnings.push(msg);
+      };
+      out.push({
+        mint: c.mint,
+        maxt: c.maxt,
+        iterator: (): SampleIterator => {
+          try {
+            return blockChunkIterator(this.readChunk(id, c));
+          } catch (err) {
+            onError(err);
+            return EMPTY_ITERATOR;
+          }
+        },
+        onError,
+      });
     }
     return out;
   }
@@ -313,7 +298,13 @@ class BlockQuerier implements Querier {
     // Ids follow label order, so the result is sorted already.
     let ids = b.matching(matchers, mint, maxt);
     if (hints.limit && ids.length > hints.limit) ids = ids.slice(0, hints.limit);
-    return new ArraySeriesSet(ids.map((id) => new ChunkSeries(b.seriesLabels(id), b.chunkMetas(id, mint, maxt), mint, maxt)));
+    // Filled as damage is met while the series are read; the set hands out this same array.
+    const warnings: string[] = [];
+    if (b.damaged) for (const id of ids) b.knownDamage(id, mint, maxt, warnings);
+    return new ArraySeriesSet(
+      ids.map((id) => new ChunkSeries(b.seriesLabels(id), b.chunkMetas(id, mint, maxt, warnings), mint, maxt)),
+      warnings,
+    );
   }
 
   labelValues(name: string, matchers: readonly Matcher[], limit?: number): string[] {

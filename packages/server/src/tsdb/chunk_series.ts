@@ -7,7 +7,20 @@ export interface ChunkMeta {
   readonly mint: number;
   readonly maxt: number;
   iterator(): SampleIterator;
+  /**
+   * Called when decoding the chunk fails part-way (damaged bytes); the rest of the chunk is then
+   * skipped. Without it the error propagates (head chunks cannot be damaged on disk).
+   */
+  onError?(err: unknown): void;
 }
+
+/** An iterator with no samples (what a damaged chunk yields). */
+export const EMPTY_ITERATOR: SampleIterator = {
+  next: () => false,
+  seek: () => false,
+  t: () => NaN,
+  v: () => NaN,
+};
 
 /** Iterates consecutive, time-ordered chunks, yielding only samples within [mint, maxt]. */
 export class ChunksIterator implements SampleIterator {
@@ -40,15 +53,22 @@ export class ChunksIterator implements SampleIterator {
     for (;;) {
       if (this.cur === undefined && !this.nextChunk()) return false;
       const it = this.cur!;
-      while (it.next()) {
-        const t = it.t();
-        if (t < this.mint) continue;
-        if (t > this.maxt) {
-          this.idx = this.chunks.length;
-          this.cur = undefined;
-          return false;
+      // A try block costs nothing in optimised code until something throws.
+      try {
+        while (it.next()) {
+          const t = it.t();
+          if (t < this.mint) continue;
+          if (t > this.maxt) {
+            this.idx = this.chunks.length;
+            this.cur = undefined;
+            return false;
+          }
+          return true;
         }
-        return true;
+      } catch (err) {
+        const onError = this.chunks[this.idx]?.onError;
+        if (!onError) throw err;
+        onError(err);
       }
       this.cur = undefined;
     }

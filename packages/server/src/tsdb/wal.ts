@@ -10,6 +10,7 @@ import type { Labels } from '../model/labels.js';
 import { ByteReader, ByteWriter } from '../util/bytes.js';
 import { crc32 } from '../util/crc32.js';
 import { writeFailure } from '../storage/errors.js';
+import { crashPoint } from '../util/crashpoint.js';
 
 /** Record kinds. */
 export const RecordType = { series: 1, samples: 2 } as const;
@@ -320,6 +321,7 @@ export class Wal {
     const cp = this.latestCheckpoint();
     const old = this.listSegments();
     this.openSegment(this.segment + 1);
+    crashPoint('walTruncate.segmentOpened');
     const rw = new WalRecordWriter();
     const seriesBatch: Array<[number, Labels]> = [];
     const flushSeries = (): void => {
@@ -365,7 +367,9 @@ export class Wal {
     fs.writeSync(fd, rw.w.view());
     fs.fsyncSync(fd);
     fs.closeSync(fd);
+    crashPoint('walTruncate.checkpointWritten');
     fs.renameSync(tmp, target);
+    crashPoint('walTruncate.checkpointRenamed');
     for (const f of sources) if (f !== target) fs.rmSync(f, { force: true });
   }
 
