@@ -40,7 +40,7 @@ export function verifyLogs(dir: string, print: (line: string) => void): number {
     if (type !== REC_STREAM && type !== REC_STREAM_MARK) throw new Error(`unknown record type ${type}`);
     const r = new ByteReader(buf, start, end);
     r.uvarint();
-    if (type === REC_STREAM) for (let n = r.uvarint(), i = 0; i < n; i++) (r.str(), r.str());
+    if (type === REC_STREAM) skipPairs(r);
     else for (let i = 0; i < 3; i++) r.uvarint();
     if (r.pos !== end) throw new Error('trailing bytes in record');
   });
@@ -91,7 +91,15 @@ function walRecord(type: number, buf: Buffer, start: number, end: number): void 
     r.uvarint();
     r.pos += 8;
     r.bytes(r.uvarint());
-    for (let n = r.uvarint(), i = 0; i < n; i++) (r.str(), r.str());
+    skipPairs(r);
   }
   if (r.pos !== end) throw new Error('unexpected end of record');
+}
+
+/** Reads a count and that many name/value string pairs (labels, structured metadata). */
+function skipPairs(r: ByteReader): void {
+  for (let n = r.uvarint(), i = 0; i < n; i++) {
+    r.str();
+    r.str();
+  }
 }
