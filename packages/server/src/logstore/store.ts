@@ -11,26 +11,52 @@
  * (last segment whose lines are all in chunks), `chunks/NNNNNNNN.dat` (compressed chunks) and
  * `chunks/NNNNNNNN.idx` (their metadata and bloom filters, read at start instead of the data; a
  * merged chunk's record also names the chunks it replaces).
+ *
+ * Nothing acknowledged is lost or duplicated across kill -9: each chunk's index record carries its
+ * stream's WAL high-water mark and replay skips entries at or before it (see chunkindex.ts), so a
+ * head sealed before the checkpoint marker moved is not replayed twice. A write that fails part-way
+ * is cut back (writes.ts) and the push refused before any line reaches a head; a chunk that fails
+ * its CRC-32C is skipped by queries and reported ({@link LogStore.corruptChunks}).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { labelsKey, type Labels } from '../model/labels.js';
 import type { Matcher } from '../model/matcher.js';
 import { ByteReader, ByteWriter } from '../util/bytes.js';
+import { crashPoint } from '../util/crashpoint.js';
+import { crc32c } from '../util/crc32c.js';
 import { nopLogger, type Logger } from '../util/log.js';
-import { Bloom, tokenHash } from './bloom.js';
+import { StorageError, writeFailure } from '../storage/errors.js';
+import { tokenHash, type Bloom } from './bloom.js';
 import { openChunk } from './chunk.js';
+import { CHUNK_MAGIC, checkChunk, decodeChunkRecord, encodeChunkRecord, isChunkRecord, maxMark, type WalMark } from './chunkindex.js';
 import type { Codec } from './codec.js';
 import { ColumnarEncoder, type ChunkView, type EncodedChunk } from './columnar.js';
 import { Head } from './head.js';
-import { FRAME_HEADER, frame, readFramesRepair, writeAll, writeFrameHeader } from './framing.js';
+import { FRAME_HEADER, frame, readFramesRepair, writeFrameHeader } from './framing.js';
+import { appendAll, nodeIo, syncFd, type LogIo } from './writes.js';
 import type { Direction, LineFilterHint, LogEntry, PushResult, PushStream, RejectedEntry, StoreStats, StreamInfo } from './types.js';
 
-const REC_STREAM = 1;
-const REC_ENTRIES = 2;
-const REC_CHUNK = 3;
-/** A chunk that replaces others (compaction): REC_CHUNK's payload, then the replaced chunks. */
-const REC_CHUNK_MERGED = 4;
+export const REC_STREAM = 1;
+export const REC_ENTRIES = 2;
+/** Streams file: a stream's WAL mark, written when retention drops chunks that carried it (so replay cannot resurrect their lines). */
+export const REC_STREAM_MARK = 7;
+/** Crash points (see util/crashpoint.ts), named for the kill -9 tests. */
+export const CRASH_POINTS = [
+  'logs.wal.after-write',
+  'logs.stream.after-write',
+  'logs.seal.after-dat',
+  'logs.seal.after-idx',
+  'logs.checkpoint.before-marker',
+  'logs.checkpoint.after-marker',
+  'logs.compact.after-dat',
+  'logs.compact.after-idx',
+  'logs.compact.before-remove',
+  'logs.retention.after-mark',
+  'logs.retention.after-remove',
+] as const;
+const SEAL_POINTS = { afterDat: 'logs.seal.after-dat', afterIdx: 'logs.seal.after-idx' } as const;
+const COMPACT_POINTS = { afterDat: 'logs.compact.after-dat', afterIdx: 'logs.compact.after-idx' } as const;
 const NS_PER_MS = 1_000_000n;
 /** Scratch for writing a timestamp's 8 little-endian bytes. */
 const T64 = new BigInt64Array(1);
@@ -64,12 +90,27 @@ export interface LogStoreOptions {
   readonly chunkCacheBytes?: number;
   /** Most streams (0: no limit). */
   readonly maxStreams?: number;
+  /** Refuse lines stamped more than this far ahead of the clock (default 10 min, Loki's creation grace period). */
+  readonly maxFutureMs?: number;
   /** The clock (ms), for tests. */
   readonly now?: () => number;
   readonly log?: Logger;
+  /** The write call (default node:fs); tests replace it to fail a write part-way, as a full disk does. */
+  readonly io?: LogIo;
+}
+
+/** A chunk that failed its checksum or did not decode; queries skip it. */
+export interface CorruptChunk {
+  /** `chunks/NNNNNNNN.dat`. */
+  readonly file: string;
+  readonly offset: number;
+  readonly length: number;
+  readonly labels: Labels;
+  readonly reason: string;
 }
 
 interface ChunkMeta {
+  readonly streamId: number;
   readonly file: number;
   readonly offset: number;
   readonly length: number;
@@ -78,6 +119,10 @@ interface ChunkMeta {
   readonly count: number;
   readonly rawBytes: number;
   readonly bloom: Bloom;
+  /** CRC-32C of the bytes in the .dat file (undefined for chunks written before checksums). */
+  readonly crc: number | undefined;
+  /** WAL high-water mark of the lines it holds (undefined for old chunks). */
+  readonly mark: WalMark | undefined;
 }
 
 class StreamState implements StreamInfo {
@@ -87,6 +132,12 @@ class StreamState implements StreamInfo {
   maxT = -1n;
   /** A line older than a sealed chunk's end arrived: chunks overlap and reads must sort. */
   overlap = false;
+  /** Entries at or before this WAL position are in chunks (or were dropped by retention): replay skips them. */
+  mark: WalMark | undefined;
+  /** WAL position of the newest entry applied to the head (segment -1: none); a seal's mark. */
+  headSeg = -1;
+  headOff = 0;
+  headIdx = 0;
   constructor(
     readonly id: number,
     readonly labels: Labels,
@@ -101,10 +152,26 @@ function fileName(i: number, ext = ''): string {
   return String(i).padStart(8, '0') + ext;
 }
 
+/** The checkpoint marker's text: the segment and the CRC-32C of its digits (a flipped digit must not delete live segments). */
+export function formatCheckpoint(seg: number): string {
+  const n = String(seg);
+  return `${n} ${crc32c(Buffer.from(n)).toString(16)}\n`;
+}
+
+/** The segment a marker names, or undefined when it is damaged. Old markers hold just the number. */
+export function parseCheckpoint(text: string): number | undefined {
+  const parts = text.trim().split(' ');
+  if (!/^\d+$/.test(parts[0] ?? '')) return undefined;
+  if (parts.length === 1) return Number(parts[0]);
+  if (parts.length !== 2 || crc32c(Buffer.from(parts[0]!)).toString(16) !== parts[1]) return undefined;
+  return Number(parts[0]);
+}
+
 /** The log store. Create, then {@link open} before use; {@link close} when done. */
 export class LogStore {
   readonly dir: string;
-  private readonly o: Required<Omit<LogStoreOptions, 'log' | 'now' | 'dir'>>;
+  private readonly o: Required<Omit<LogStoreOptions, 'log' | 'now' | 'dir' | 'io'>>;
+  private readonly io: LogIo;
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly streams: StreamState[] = [];
@@ -115,6 +182,9 @@ export class LogStore {
   private cacheBytes = 0;
   private readonly fileLive = new Map<number, number>();
   private streamsFd = -1;
+  private streamsSize = 0;
+  /** Ids are never reused, even of streams whose record was lost: chunks and WAL entries may still name them. */
+  private nextStreamId = 0;
   private walFd = -1;
   private walSegment = 0;
   private walSize = 0;
@@ -122,12 +192,18 @@ export class LogStore {
   private idxFd = -1;
   private chunkFile = 0;
   private chunkFileSize = 0;
+  private idxSize = 0;
+  /** WAL position of the record being applied (the heads' marks). */
+  private recSeg = 0;
+  private recOff = 0;
+  private problem: string | undefined;
+  private readonly corrupt = new Map<ChunkMeta, CorruptChunk>();
   private readonly w = new ByteWriter(1 << 20);
   private readonly enc = new ColumnarEncoder();
   /** Where each accepted line's bytes are in the WAL record being written. */
   private pos = new Int32Array(2048);
   /** Counters for self-monitoring. */
-  readonly counters = { linesIn: 0, bytesIn: 0, rejected: 0, chunksSealed: 0, chunksSkippedByBloom: 0, chunksRead: 0 };
+  readonly counters = { linesIn: 0, bytesIn: 0, rejected: 0, chunksSealed: 0, chunksSkippedByBloom: 0, chunksRead: 0, chunksCorrupt: 0, writeFailures: 0 };
 
   constructor(opts: LogStoreOptions) {
     this.dir = opts.dir;
@@ -145,9 +221,30 @@ export class LogStore {
       fsync: opts.fsync ?? false,
       chunkCacheBytes: opts.chunkCacheBytes ?? 256 << 20,
       maxStreams: opts.maxStreams ?? 0,
+      maxFutureMs: opts.maxFutureMs ?? 600_000,
     };
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? nopLogger;
+    this.io = opts.io ?? nodeIo;
+  }
+
+  /** Why the last write failed (for the readiness endpoint), or undefined when it succeeded. */
+  writeProblem(): string | undefined {
+    return this.problem;
+  }
+
+  /** Chunks found damaged so far (queries answer without them). */
+  corruptChunks(): CorruptChunk[] {
+    return [...this.corrupt.values()];
+  }
+
+  /** Records a failed write and returns the error to refuse the push with. */
+  private fail(what: string, err: unknown): StorageError {
+    const e = err instanceof StorageError ? err : writeFailure(what, err);
+    this.problem = e.message;
+    this.counters.writeFailures++;
+    this.log.error('log store write failed', { what, err: e.message });
+    return e;
   }
 
   private get walDir(): string {
@@ -162,47 +259,44 @@ export class LogStore {
     const repairs: string[] = [];
     fs.mkdirSync(this.walDir, { recursive: true });
     fs.mkdirSync(this.chunkDir, { recursive: true });
+    let maxId = -1;
     const streamsFile = path.join(this.dir, 'streams');
-    const r1 = readFramesRepair(streamsFile, (type, buf, start, end) => {
-      if (type !== REC_STREAM) return;
-      const r = new ByteReader(buf, start, end);
-      const id = r.uvarint();
-      const n = r.uvarint();
-      const labels: { name: string; value: string }[] = [];
-      for (let i = 0; i < n; i++) labels.push({ name: r.str(), value: r.str() });
-      this.addStream(id, labels);
-    });
-    if (r1) repairs.push(r1);
+    const droppedMarks = new Map<number, WalMark>();
+    repairs.push(
+      ...readFramesRepair(streamsFile, (type, buf, start, end) => {
+        const r = new ByteReader(buf, start, end);
+        const id = r.uvarint();
+        if (type === REC_STREAM_MARK) {
+          droppedMarks.set(id, maxMark(droppedMarks.get(id), { seg: r.uvarint(), off: r.uvarint(), idx: r.uvarint() })!);
+        } else if (type === REC_STREAM) {
+          const n = r.uvarint();
+          const labels: { name: string; value: string }[] = [];
+          for (let i = 0; i < n; i++) labels.push({ name: r.str(), value: r.str() });
+          this.addStream(id, labels);
+        } else throw new Error(`unknown record type ${type}`);
+        if (id > maxId) maxId = id;
+      }),
+    );
     this.streamsFd = fs.openSync(streamsFile, 'a');
+    this.streamsSize = fs.fstatSync(this.streamsFd).size;
 
     const idxFiles = fs.readdirSync(this.chunkDir).filter((f) => /^\d{8}\.idx$/.test(f)).map((f) => Number(f.slice(0, 8))).sort((a, b) => a - b);
     const replaced = new Set<string>();
     for (const fi of idxFiles) {
-      const datSize = fs.existsSync(path.join(this.chunkDir, fileName(fi, '.dat'))) ? fs.statSync(path.join(this.chunkDir, fileName(fi, '.dat'))).size : 0;
+      const datFile = path.join(this.chunkDir, fileName(fi, '.dat'));
+      const datSize = fs.existsSync(datFile) ? fs.statSync(datFile).size : 0;
       const r = readFramesRepair(path.join(this.chunkDir, fileName(fi, '.idx')), (type, buf, start, end) => {
-        if (type !== REC_CHUNK && type !== REC_CHUNK_MERGED) return;
-        const rd = new ByteReader(buf, start, end);
-        const streamId = rd.uvarint();
-        const offset = rd.uvarint();
-        const length = rd.uvarint();
-        const minT = buf.readBigInt64LE(rd.pos);
-        const maxT = buf.readBigInt64LE(rd.pos + 8);
-        rd.pos += 16;
-        const count = rd.uvarint();
-        const rawBytes = rd.uvarint();
-        const k = rd.uvarint();
-        const words = rd.uvarint();
-        const bits = new Uint32Array(words);
-        for (let i = 0; i < words; i++) bits[i] = rd.u32();
-        const s = this.streams[streamId];
-        if (!s || offset + length > datSize) return; // data never made it to disk: the WAL or the replaced chunks still have it
-        if (type === REC_CHUNK_MERGED) {
-          const n = rd.uvarint();
-          for (let i = 0; i < n; i++) replaced.add(`${rd.uvarint()}:${rd.uvarint()}`);
-        }
-        this.attachChunk(s, { file: fi, offset, length, minT, maxT, count, rawBytes, bloom: new Bloom(bits, k) });
+        if (!isChunkRecord(type)) throw new Error(`unknown record type ${type}`);
+        const rec = decodeChunkRecord(type, buf, start, end);
+        if (rec.streamId > maxId) maxId = rec.streamId;
+        const s = this.streams[rec.streamId];
+        if (!s || rec.offset + rec.length > datSize) return; // data never made it to disk: the WAL or the replaced chunks still have it
+        for (const c of rec.replaces ?? []) replaced.add(`${c.file}:${c.offset}`);
+        s.mark = maxMark(s.mark, rec.mark);
+        const { offset, length, minT, maxT, count, rawBytes, bloom, crc, mark } = rec;
+        this.attachChunk(s, { streamId: s.id, file: fi, offset, length, minT, maxT, count, rawBytes, bloom, crc, mark });
       });
-      if (r) repairs.push(r);
+      repairs.push(...r);
       this.chunkFile = fi;
     }
     if (replaced.size)
@@ -216,45 +310,79 @@ export class LogStore {
     // Files left without live chunks (compacted away before a crash) go.
     for (const fi of idxFiles) if ((this.fileLive.get(fi) ?? 0) <= 0 && replaced.size) this.removeChunkFile(fi);
     for (const s of this.streams) if (s) s.chunks.sort((a, b) => (a.minT < b.minT ? -1 : a.minT > b.minT ? 1 : 0));
+    for (const [id, m] of droppedMarks) {
+      const s = this.streams[id];
+      if (s) s.mark = maxMark(s.mark, m);
+    }
 
-    const cpFile = path.join(this.walDir, 'checkpoint');
-    const checkpoint = fs.existsSync(cpFile) ? Number(fs.readFileSync(cpFile, 'utf8').trim()) : -1;
+    const { checkpoint, repair } = this.readCheckpoint();
+    if (repair) repairs.push(repair);
     const segs = fs.readdirSync(this.walDir).filter((f) => /^\d{8}$/.test(f)).map(Number).sort((a, b) => a - b);
+    let lastSeg = checkpoint;
     for (const seg of segs) {
+      lastSeg = Math.max(lastSeg, seg);
       if (seg <= checkpoint) {
         fs.rmSync(path.join(this.walDir, fileName(seg)), { force: true });
         continue;
       }
-      const r = readFramesRepair(path.join(this.walDir, fileName(seg)), (type, buf, start, end) => {
-        if (type === REC_ENTRIES) this.replayEntries(buf, start, end);
+      const r = readFramesRepair(path.join(this.walDir, fileName(seg)), (type, buf, start, end, frameOff) => {
+        if (type !== REC_ENTRIES) throw new Error(`unknown record type ${type}`);
+        const id = this.replayEntries(buf, start, end, seg, frameOff);
+        if (id > maxId) maxId = id;
       });
-      if (r) repairs.push(r);
-      this.walSegment = seg;
+      repairs.push(...r);
     }
-    this.openWalSegment(Math.max(this.walSegment + 1, checkpoint + 1));
+    this.nextStreamId = Math.max(maxId + 1, this.streams.length);
+    // A new segment after every position any mark names, even if the checkpoint marker was lost:
+    // entries at a reused position would be skipped as already sealed.
+    for (const s of this.streams) if (s?.mark && s.mark.seg > lastSeg) lastSeg = s.mark.seg;
+    this.openWalSegment(lastSeg + 1);
     this.openChunkFile(this.chunkFile + (idxFiles.length ? 1 : 0));
     for (const r of repairs) this.log.warn('log store repaired a damaged file', { repair: r });
     return repairs;
   }
 
+  /** The checkpoint marker: "N crc" (or "N" from older versions); -1 and a repair note when damaged. */
+  private readCheckpoint(): { checkpoint: number; repair?: string } {
+    const cpFile = path.join(this.walDir, 'checkpoint');
+    if (!fs.existsSync(cpFile)) return { checkpoint: -1 };
+    const parsed = parseCheckpoint(fs.readFileSync(cpFile, 'utf8'));
+    if (parsed !== undefined) return { checkpoint: parsed };
+    // Every segment still present is replayed; the chunks' marks keep sealed lines from coming back twice.
+    return { checkpoint: -1, repair: `${cpFile}: damaged checkpoint marker; replaying every WAL segment present` };
+  }
+
   private openWalSegment(i: number): void {
+    const fd = fs.openSync(path.join(this.walDir, fileName(i)), 'a');
     if (this.walFd >= 0) fs.closeSync(this.walFd);
     this.walSegment = i;
-    this.walFd = fs.openSync(path.join(this.walDir, fileName(i)), 'a');
+    this.walFd = fd;
     this.walSize = fs.fstatSync(this.walFd).size;
   }
 
+  /** Starts chunk file `i`; the previous one is synced and closed (it is left as is if this fails). */
   private openChunkFile(i: number): void {
+    const dat = fs.openSync(path.join(this.chunkDir, fileName(i, '.dat')), 'a+');
+    let idx: number;
+    try {
+      idx = fs.openSync(path.join(this.chunkDir, fileName(i, '.idx')), 'a');
+      if (this.datFd >= 0) {
+        syncFd(this.datFd);
+        syncFd(this.idxFd);
+      }
+    } catch (err) {
+      fs.closeSync(dat);
+      throw err;
+    }
     if (this.datFd >= 0) {
-      fs.fsyncSync(this.datFd);
       fs.closeSync(this.datFd);
-      fs.fsyncSync(this.idxFd);
       fs.closeSync(this.idxFd);
     }
     this.chunkFile = i;
-    this.datFd = fs.openSync(path.join(this.chunkDir, fileName(i, '.dat')), 'a+');
-    this.idxFd = fs.openSync(path.join(this.chunkDir, fileName(i, '.idx')), 'a');
-    this.chunkFileSize = fs.fstatSync(this.datFd).size;
+    this.datFd = dat;
+    this.idxFd = idx;
+    this.chunkFileSize = fs.fstatSync(dat).size;
+    this.idxSize = fs.fstatSync(idx).size;
   }
 
   private addStream(id: number, labels: Labels): StreamState {
@@ -279,10 +407,20 @@ export class LogStore {
     this.fileLive.set(c.file, (this.fileLive.get(c.file) ?? 0) + 1);
   }
 
-  private replayEntries(buf: Buffer, start: number, end: number): void {
+  /**
+   * Applies a WAL record's entries to the heads, skipping those a chunk already holds (at or before
+   * their stream's mark) and those older than retention. Returns the highest stream id named.
+   */
+  private replayEntries(buf: Buffer, start: number, end: number, seg: number, frameOff: number): number {
     const r = new ByteReader(buf, start, end);
-    while (r.pos < end) {
+    const floor = this.o.retentionMs > 0 ? BigInt(Math.floor(this.now() - this.o.retentionMs)) * NS_PER_MS : -1n;
+    this.recSeg = seg;
+    this.recOff = frameOff;
+    let maxId = -1;
+    for (let k = 0; r.pos < end; k++) {
       const id = r.uvarint();
+      if (id > maxId) maxId = id;
+      if (r.pos + 8 > end) throw new RangeError('unexpected end of record');
       const t = buf.readBigInt64LE(r.pos);
       r.pos += 8;
       const len = r.uvarint();
@@ -296,8 +434,12 @@ export class LogStore {
         for (let i = 0; i < nm; i++) meta.push({ name: r.str(), value: r.str() });
       }
       const s = this.streams[id];
-      if (s) this.applyEntry(s, t, buf, a, a + len, meta);
+      if (!s || t < floor) continue;
+      const m = s.mark;
+      if (m && (seg < m.seg || (seg === m.seg && (frameOff < m.off || (frameOff === m.off && k <= m.idx))))) continue;
+      this.applyEntry(s, t, buf, a, a + len, meta, k);
     }
+    return maxId;
   }
 
   /** Registers a listener for accepted lines; returns the unsubscribe function. */
@@ -308,8 +450,9 @@ export class LogStore {
 
   /**
    * Appends lines. Label sets must be valid and sorted (the ingest layer checks them). Lines too far
-   * behind their stream, or beyond retention, are refused and reported; the rest are durable when
-   * this returns.
+   * behind their stream, too far ahead of the clock, or beyond retention, are refused and
+   * reported; the rest are durable when this returns. A failed write throws a StorageError
+   * (`disk_full` or `closed`) and applies nothing; the next push tries again.
    */
   push(batch: readonly PushStream[]): PushResult {
     const rejected: RejectedEntry[] = [];
@@ -320,6 +463,7 @@ export class LogStore {
     w.length = FRAME_HEADER;
     const nowNs = BigInt(Math.floor(this.now())) * NS_PER_MS;
     const windowNs = BigInt(this.o.outOfOrderWindowMs) * NS_PER_MS;
+    const futureNs = nowNs + BigInt(this.o.maxFutureMs) * NS_PER_MS;
     const retentionFloor = this.o.retentionMs > 0 ? nowNs - BigInt(this.o.retentionMs) * NS_PER_MS : -1n;
     let count = 0;
     let bytes = 0;
@@ -337,6 +481,11 @@ export class LogStore {
       const ok: LogEntry[] = [];
       let maxT = s.maxT;
       for (const e of ps.entries) {
+        // Before the window check: a line from a wrong clock must not become the stream's newest and refuse current lines.
+        if (e.t > futureNs) {
+          rejected.push({ labels: ps.labels, t: e.t, reason: `entry too far in the future, newest acceptable timestamp is ${futureNs}` });
+          continue;
+        }
         if (maxT >= 0n && e.t < maxT - windowNs) {
           rejected.push({ labels: ps.labels, t: e.t, reason: `entry too far behind, oldest acceptable timestamp is ${maxT - windowNs}` });
           continue;
@@ -394,17 +543,28 @@ export class LogStore {
     }
     if (count > 0) {
       writeFrameHeader(w.buf, 0, REC_ENTRIES, w.length - FRAME_HEADER);
-      writeAll(this.walFd, w.view());
-      if (this.o.fsync) fs.fsyncSync(this.walFd);
+      try {
+        appendAll(this.io, this.walFd, w.buf, this.walSize, w.length);
+        if (this.o.fsync) syncFd(this.walFd);
+      } catch (err) {
+        // Cut back already (appendAll); nothing reached a head, so refusing the whole push is exact.
+        throw this.fail('log WAL write', err);
+      }
+      this.problem = undefined;
+      this.recSeg = this.walSegment;
+      this.recOff = this.walSize;
       this.walSize += w.length;
+      crashPoint('logs.wal.after-write');
     }
     // The heads copy the lines' bytes from the WAL record.
     let k = 0;
+    // After a failed seal the lines stay in the head (and WAL); the next push retries, not every line of this one.
+    let sealing = true;
     for (const { s, entries } of accepted) {
       for (const e of entries) {
-        this.applyEntry(s, e.t, w.buf, this.pos[k]!, this.pos[k + 1]!, e.meta);
+        this.applyEntry(s, e.t, w.buf, this.pos[k]!, this.pos[k + 1]!, e.meta, k >>> 1);
         k += 2;
-        if (s.head.bytes >= this.o.chunkTargetBytes) this.seal(s, true);
+        if (sealing && s.head.bytes >= this.o.chunkTargetBytes) sealing = this.seal(s, true);
       }
     }
     this.counters.linesIn += count;
@@ -415,21 +575,38 @@ export class LogStore {
     return { accepted: count, acceptedBytes: bytes, rejected };
   }
 
+  /** Writes the stream's record, then registers it (a failed write leaves no stream behind). */
   private createStream(labels: Labels): StreamState {
-    const s = this.addStream(this.streams.length, labels);
+    const id = this.nextStreamId;
     const w = new ByteWriter(256);
-    w.uvarint(s.id);
+    w.uvarint(id);
     w.uvarint(labels.length);
     for (const l of labels) {
       w.str(l.name);
       w.str(l.value);
     }
-    writeAll(this.streamsFd, frame(REC_STREAM, w.view()));
-    if (this.o.fsync) fs.fsyncSync(this.streamsFd);
-    return s;
+    this.appendStreams(frame(REC_STREAM, w.view()), 'log stream index write');
+    this.nextStreamId++;
+    crashPoint('logs.stream.after-write');
+    return this.addStream(id, labels);
   }
 
-  private applyEntry(s: StreamState, t: bigint, src: Buffer, a: number, b: number, meta: Labels | undefined): void {
+  /** Appends records to the streams file, or throws the write failure (the file cut back). */
+  private appendStreams(data: Buffer, what: string): void {
+    try {
+      appendAll(this.io, this.streamsFd, data, this.streamsSize);
+      if (this.o.fsync) syncFd(this.streamsFd);
+    } catch (err) {
+      throw this.fail(what, err);
+    }
+    this.streamsSize += data.length;
+  }
+
+  /** Adds a line to the head; `idx` is its entry index in the WAL record at recSeg/recOff. */
+  private applyEntry(s: StreamState, t: bigint, src: Buffer, a: number, b: number, meta: Labels | undefined, idx: number): void {
+    s.headSeg = this.recSeg;
+    s.headOff = this.recOff;
+    s.headIdx = idx;
     const h = s.head;
     if (h.n === 0) h.since = this.now();
     if (!h.add(t, src, a, b, meta)) return;
@@ -439,58 +616,71 @@ export class LogStore {
     if (t > s.maxT) s.maxT = t;
   }
 
-  /** Seals a stream's head into a chunk file record (`full`: sealed for its size). */
-  private seal(s: StreamState, full = false): void {
+  /**
+   * Seals a stream's head into a chunk file record (`full`: sealed for its size). Returns false when
+   * the write failed: the files are cut back and the lines stay in the head (and the WAL) for a retry.
+   */
+  private seal(s: StreamState, full = false): boolean {
     const h = s.head;
-    if (h.n === 0) return;
+    if (h.n === 0) return true;
     const snap = h.snapshot();
     const enc = this.enc.encode(snap, this.o.codec, this.o.level);
     const first = snap.order ? snap.order[0]! : 0;
     const lastIdx = snap.order ? snap.order[snap.n - 1]! : snap.n - 1;
-    const meta = this.writeChunk(s, enc, snap.ts[first]!, snap.ts[lastIdx]!, snap.n);
+    const mark = s.headSeg >= 0 ? { seg: s.headSeg, off: s.headOff, idx: s.headIdx } : undefined;
+    let meta: ChunkMeta;
+    try {
+      meta = this.writeChunk(s, enc, snap.ts[first]!, snap.ts[lastIdx]!, snap.n, mark, SEAL_POINTS);
+    } catch (err) {
+      this.fail('log chunk write', err);
+      return false;
+    }
+    s.mark = maxMark(s.mark, mark);
     // Keep the chunk list sorted by start; an out-of-order head may start before the last chunk.
     let i = s.chunks.length;
     while (i > 0 && s.chunks[i - 1]!.minT > meta.minT) i--;
     s.chunks.splice(i, 0, meta);
     h.clear(full);
     this.counters.chunksSealed++;
+    return true;
   }
 
   /**
    * Encodes sorted entries into a chunk, appends it to the chunk file and its record to the index
-   * (a merged record naming `replaces` when compacting). The caller places the returned meta.
+   * (a merged record naming `replaces` when compacting). The caller places the returned meta. On a
+   * failed write both files are cut back to where they were and the error is thrown.
    */
-  private writeChunk(s: StreamState, enc: EncodedChunk, minT: bigint, maxT: bigint, n: number, replaces?: readonly ChunkMeta[]): ChunkMeta {
+  private writeChunk(s: StreamState, enc: EncodedChunk, minT: bigint, maxT: bigint, n: number, mark: WalMark | undefined, points: { readonly afterDat: string; readonly afterIdx: string }, replaces?: readonly ChunkMeta[]): ChunkMeta {
     const { data, rawBytes, bloom } = enc;
-    if (this.chunkFileSize > 0 && this.chunkFileSize + data.length > this.o.chunkFileBytes) this.openChunkFile(this.chunkFile + 1);
+    const length = CHUNK_MAGIC.length + data.length;
+    if (this.chunkFileSize > 0 && this.chunkFileSize + length > this.o.chunkFileBytes) this.openChunkFile(this.chunkFile + 1);
     const offset = this.chunkFileSize;
-    writeAll(this.datFd, data);
-    this.chunkFileSize += data.length;
-    const meta: ChunkMeta = { file: this.chunkFile, offset, length: data.length, minT, maxT, count: n, rawBytes, bloom };
-    const w = new ByteWriter(64 + bloom.bits.length * 4 + (replaces?.length ?? 0) * 8);
-    w.uvarint(s.id);
-    w.uvarint(offset);
-    w.uvarint(data.length);
-    w.reserve(16);
-    w.buf.writeBigInt64LE(meta.minT, w.length);
-    w.buf.writeBigInt64LE(meta.maxT, w.length + 8);
-    w.length += 16;
-    w.uvarint(n);
-    w.uvarint(rawBytes);
-    w.uvarint(bloom.k);
-    w.uvarint(bloom.bits.length);
-    for (const x of bloom.bits) w.u32(x);
-    if (replaces) {
+    const crc = crc32c(data, crc32c(CHUNK_MAGIC));
+    // Both appends cut back to `offset` on failure.
+    appendAll(this.io, this.datFd, CHUNK_MAGIC, offset);
+    appendAll(this.io, this.datFd, data, offset);
+    crashPoint(points.afterDat);
+    const meta: ChunkMeta = { streamId: s.id, file: this.chunkFile, offset, length, minT, maxT, count: n, rawBytes, bloom, crc, mark };
+    const w = new ByteWriter(80 + bloom.bits.length * 4 + (replaces?.length ?? 0) * 8);
+    const type = encodeChunkRecord(w, { ...meta, streamId: s.id, replaces });
+    const rec = frame(type, w.view());
+    try {
       // The data must be durable before a record that makes the replaced chunks obsolete.
-      fs.fsyncSync(this.datFd);
-      w.uvarint(replaces.length);
-      for (const c of replaces) {
-        w.uvarint(c.file);
-        w.uvarint(c.offset);
+      if (replaces) syncFd(this.datFd);
+      appendAll(this.io, this.idxFd, rec, this.idxSize);
+      if (replaces) syncFd(this.idxFd);
+    } catch (err) {
+      try {
+        fs.ftruncateSync(this.datFd, offset);
+        fs.ftruncateSync(this.idxFd, this.idxSize);
+      } catch {
+        // A record beyond the data is ignored at start; orphan data bytes are never referenced.
       }
+      throw err;
     }
-    writeAll(this.idxFd, frame(replaces ? REC_CHUNK_MERGED : REC_CHUNK, w.view()));
-    if (replaces) fs.fsyncSync(this.idxFd);
+    this.chunkFileSize = offset + length;
+    this.idxSize += rec.length;
+    crashPoint(points.afterIdx);
     this.fileLive.set(meta.file, (this.fileLive.get(meta.file) ?? 0) + 1);
     return meta;
   }
@@ -521,8 +711,15 @@ export class LogStore {
         const ts: bigint[] = [];
         const lines: string[] = [];
         const metas: (Labels | undefined)[] = [];
-        for (const c of run) {
-          const d = this.load(c);
+        const views = run.map((c) => this.load(c));
+        if (views.some((d) => d === undefined)) {
+          // A damaged chunk stays as it is (reported); merging would drop it silently.
+          i = j;
+          continue;
+        }
+        let mark: WalMark | undefined;
+        for (const c of run) mark = maxMark(mark, c.mark);
+        for (const d of views as ChunkView[]) {
           for (let x = 0; x < d.length; x++) {
             const e = d.entry(x);
             ts.push(e.t);
@@ -531,7 +728,15 @@ export class LogStore {
           }
         }
         const enc = this.enc.encodeLines(ts, lines, metas, this.o.codec, this.o.level);
-        const meta = this.writeChunk(s, enc, ts[0]!, ts[ts.length - 1]!, ts.length, run);
+        let meta: ChunkMeta;
+        try {
+          meta = this.writeChunk(s, enc, ts[0]!, ts[ts.length - 1]!, ts.length, mark, COMPACT_POINTS, run);
+        } catch (err) {
+          // The originals stay; compaction tries again on a later tick.
+          this.fail('log compaction write', err);
+          this.dropFiles(dropFiles);
+          return merged;
+        }
         s.chunks.splice(i, run.length, meta);
         for (const c of run) {
           this.evict(c);
@@ -541,74 +746,131 @@ export class LogStore {
         i++;
       }
     }
-    for (const f of dropFiles) if (f !== this.chunkFile) this.removeChunkFile(f);
+    crashPoint('logs.compact.before-remove');
+    this.dropFiles(dropFiles);
     return merged;
+  }
+
+  private dropFiles(files: Set<number>): void {
+    for (const f of files) if (f !== this.chunkFile) this.removeChunkFile(f);
   }
 
   private removeChunkFile(f: number): void {
     this.fileLive.delete(f);
     for (const [c] of this.cache) if (c.file === f) this.evict(c);
+    for (const [c] of this.corrupt) if (c.file === f) this.corrupt.delete(c);
     fs.rmSync(path.join(this.chunkDir, fileName(f, '.dat')), { force: true });
     fs.rmSync(path.join(this.chunkDir, fileName(f, '.idx')), { force: true });
   }
 
   /**
    * Seals every head, syncs the chunk files and drops the WAL segments they cover. Called when a
-   * WAL segment fills and on close.
+   * WAL segment fills and on close. Returns false when a write failed: then no marker is written
+   * and no segment deleted (the heads still hold the lines), but a new segment is started so the
+   * next attempt waits for another segment's worth of lines. A later checkpoint covers them all.
    */
-  checkpoint(): void {
+  checkpoint(): boolean {
     const covered = this.walSegment;
-    for (const s of this.streams) if (s) this.seal(s);
-    fs.fsyncSync(this.datFd);
-    fs.fsyncSync(this.idxFd);
-    const cp = path.join(this.walDir, 'checkpoint');
-    fs.writeFileSync(cp + '.tmp', String(covered));
-    const fd = fs.openSync(cp + '.tmp', 'r');
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fs.renameSync(cp + '.tmp', cp);
-    this.openWalSegment(covered + 1);
-    for (const f of fs.readdirSync(this.walDir)) if (/^\d{8}$/.test(f) && Number(f) <= covered) fs.rmSync(path.join(this.walDir, f), { force: true });
+    let ok = true;
+    for (const s of this.streams) if (s && ok) ok = this.seal(s);
+    if (ok) {
+      try {
+        syncFd(this.datFd);
+        syncFd(this.idxFd);
+        crashPoint('logs.checkpoint.before-marker');
+        const cp = path.join(this.walDir, 'checkpoint');
+        fs.writeFileSync(cp + '.tmp', formatCheckpoint(covered));
+        const fd = fs.openSync(cp + '.tmp', 'r');
+        fs.fsyncSync(fd);
+        fs.closeSync(fd);
+        fs.renameSync(cp + '.tmp', cp);
+      } catch (err) {
+        this.fail('log checkpoint', err);
+        ok = false;
+      }
+    }
+    if (ok) crashPoint('logs.checkpoint.after-marker');
+    try {
+      this.openWalSegment(covered + 1);
+    } catch (err) {
+      this.fail('log WAL segment creation', err);
+      return false;
+    }
+    if (ok) for (const f of fs.readdirSync(this.walDir)) if (/^\d{8}$/.test(f) && Number(f) <= covered) fs.rmSync(path.join(this.walDir, f), { force: true });
+    return ok;
   }
 
   /** Periodic work: seal heads older than `maxChunkAgeMs`, apply retention, compact small chunks. Call every ~10 s. */
   tick(): void {
     const now = this.now();
-    for (const s of this.streams) if (s && s.head.n && now - s.head.since >= this.o.maxChunkAgeMs) this.seal(s);
+    let ok = true;
+    for (const s of this.streams) if (ok && s && s.head.n && now - s.head.since >= this.o.maxChunkAgeMs) ok = this.seal(s);
     this.enforceRetention();
     this.compact();
   }
 
-  /** Drops chunks past the retention time, then the oldest chunk files past the size limit. */
+  /**
+   * Drops chunks past the retention time, then the oldest chunk files past the size limit. The
+   * dropped chunks' WAL marks go to the streams file first: their lines may still be in the WAL,
+   * and replay must not bring them back.
+   */
   enforceRetention(): void {
-    const dropFiles = new Set<number>();
+    const drop = new Set<ChunkMeta>();
     if (this.o.retentionMs > 0) {
       const floor = BigInt(Math.floor(this.now() - this.o.retentionMs)) * NS_PER_MS;
-      for (const s of this.streams) {
-        if (!s) continue;
-        const keep = s.chunks.filter((c) => c.maxT >= floor);
-        for (const c of s.chunks) if (c.maxT < floor) this.unref(c, dropFiles);
-        s.chunks.length = 0;
-        s.chunks.push(...keep);
-      }
+      for (const s of this.streams) if (s) for (const c of s.chunks) if (c.maxT < floor) drop.add(c);
     }
     if (this.o.retentionBytes > 0) {
       let size = this.diskBytes();
-      const files = [...this.fileLive.keys()].filter((f) => f !== this.chunkFile).sort((a, b) => a - b);
-      for (const f of files) {
+      const files = new Set<number>();
+      for (const f of [...this.fileLive.keys()].filter((f) => f !== this.chunkFile).sort((a, b) => a - b)) {
         if (size <= this.o.retentionBytes) break;
         size -= this.fileSize(f);
-        dropFiles.add(f);
+        files.add(f);
       }
-      if (dropFiles.size)
-        for (const s of this.streams) {
-          if (!s) continue;
-          const keep = s.chunks.filter((c) => !dropFiles.has(c.file));
-          s.chunks.length = 0;
-          s.chunks.push(...keep);
-        }
+      if (files.size) for (const s of this.streams) if (s) for (const c of s.chunks) if (files.has(c.file)) drop.add(c);
     }
-    for (const f of dropFiles) if (f !== this.chunkFile) this.removeChunkFile(f);
+    if (!drop.size) return;
+    const w = new ByteWriter(256);
+    const marks: Buffer[] = [];
+    for (const s of this.streams) {
+      if (!s) continue;
+      let m: WalMark | undefined;
+      for (const c of s.chunks) if (drop.has(c)) m = maxMark(m, c.mark);
+      if (!m) continue;
+      w.reset();
+      w.uvarint(s.id);
+      w.uvarint(m.seg);
+      w.uvarint(m.off);
+      w.uvarint(m.idx);
+      marks.push(frame(REC_STREAM_MARK, w.view()));
+    }
+    if (marks.length) {
+      try {
+        this.appendStreams(Buffer.concat(marks), 'log retention mark write');
+      } catch {
+        return; // nothing dropped; the next tick tries again
+      }
+    }
+    crashPoint('logs.retention.after-mark');
+    const dropFiles = new Set<number>();
+    for (const s of this.streams) {
+      if (!s) continue;
+      const keep: ChunkMeta[] = [];
+      for (const c of s.chunks) {
+        if (!drop.has(c)) {
+          keep.push(c);
+          continue;
+        }
+        this.evict(c);
+        this.corrupt.delete(c);
+        this.unref(c, dropFiles);
+      }
+      s.chunks.length = 0;
+      s.chunks.push(...keep);
+    }
+    this.dropFiles(dropFiles);
+    crashPoint('logs.retention.after-remove');
   }
 
   private unref(c: ChunkMeta, dropFiles: Set<number>): void {
@@ -686,13 +948,35 @@ export class LogStore {
     return [...vals].sort();
   }
 
-  private load(c: ChunkMeta): ChunkView {
+  /** A chunk's decoded view, or undefined when it is damaged (reported once, then skipped). */
+  private load(c: ChunkMeta): ChunkView | undefined {
     const hit = this.cache.get(c);
     if (hit) {
       this.cache.delete(c);
       this.cache.set(c, hit);
       return hit;
     }
+    if (this.corrupt.has(c)) return undefined;
+    let d: ChunkView;
+    try {
+      const body = checkChunk(c, this.readChunk(c));
+      if (typeof body === 'string') throw new Error(body);
+      d = openChunk(body);
+    } catch (err) {
+      this.markCorrupt(c, (err as Error).message);
+      return undefined;
+    }
+    this.counters.chunksRead++;
+    this.cache.set(c, d);
+    this.cacheBytes += d.memBytes;
+    while (this.cacheBytes > this.o.chunkCacheBytes && this.cache.size > 1) {
+      const first = this.cache.keys().next().value as ChunkMeta;
+      this.evict(first);
+    }
+    return d;
+  }
+
+  private readChunk(c: ChunkMeta): Buffer {
     const buf = Buffer.allocUnsafe(c.length);
     const fd = c.file === this.chunkFile ? this.datFd : fs.openSync(path.join(this.chunkDir, fileName(c.file, '.dat')), 'r');
     try {
@@ -705,15 +989,15 @@ export class LogStore {
     } finally {
       if (fd !== this.datFd) fs.closeSync(fd);
     }
-    this.counters.chunksRead++;
-    const d = openChunk(buf);
-    this.cache.set(c, d);
-    this.cacheBytes += d.memBytes;
-    while (this.cacheBytes > this.o.chunkCacheBytes && this.cache.size > 1) {
-      const first = this.cache.keys().next().value as ChunkMeta;
-      this.evict(first);
-    }
-    return d;
+    return buf;
+  }
+
+  private markCorrupt(c: ChunkMeta, reason: string): void {
+    const s = this.streams[c.streamId]!;
+    const info: CorruptChunk = { file: path.join('chunks', fileName(c.file, '.dat')), offset: c.offset, length: c.length, labels: s.labels, reason };
+    this.corrupt.set(c, info);
+    this.counters.chunksCorrupt++;
+    this.log.error('log chunk is damaged; queries skip it', { file: info.file, offset: c.offset, stream: s.key, reason });
   }
 
   private evict(c: ChunkMeta): void {
@@ -748,6 +1032,7 @@ export class LogStore {
         return;
       }
       const d = this.load(c);
+      if (!d) return;
       const lo = d.lowerBound(start);
       const hi = d.lowerBound(end);
       if (needles.length) {
@@ -803,6 +1088,7 @@ export class LogStore {
         continue;
       }
       const d = this.load(c);
+      if (!d) continue;
       const lo = d.lowerBound(start);
       const hi = d.lowerBound(end);
       if (nb.length) {
@@ -880,6 +1166,7 @@ export class LogStore {
   /** Seals all heads, syncs and closes the files. Idempotent. */
   close(): void {
     if (this.walFd < 0) return;
+    // A failed checkpoint leaves the lines in the WAL for the next start.
     this.checkpoint();
     for (const fd of [this.walFd, this.datFd, this.idxFd, this.streamsFd]) fs.closeSync(fd);
     this.walFd = this.datFd = this.idxFd = this.streamsFd = -1;

@@ -3,12 +3,15 @@
  * `POST /v1/logs` (OTLP/HTTP, JSON or protobuf, optionally gzip) and `POST /api/v1/logs/jsonl`.
  * Limits are checked before anything is written; lines the store refuses (too old) are reported
  * with a 400 while the rest are kept, as Loki does (OTLP: a 200 with partial_success, as the OTLP
- * spec says). Loki's push answers 204.
+ * spec says). Loki's push answers 204. A store that cannot write refuses the whole push: 507 when
+ * the disk is full (retrying soon does not help), 503 with Retry-After otherwise; nothing of a
+ * refused push was kept, so the client's retry duplicates nothing.
  */
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type { ApiRequest, ApiResult, Router } from '../../api/http.js';
 import { ApiError } from '../../api/errors.js';
 import type { LogStore } from '../../logstore/store.js';
+import { StorageError } from '../../storage/errors.js';
 import type { PushStream } from '../../logstore/types.js';
 import { SnappyDecoder } from '../../util/snappy.js';
 import { decodeJsonl } from './jsonl.js';
@@ -52,7 +55,8 @@ function otlpEncoding(req: ApiRequest): OtlpEncoding {
 /** google.rpc.Code for an HTTP status (OTLP/HTTP clients go by the HTTP status; the code is informative). */
 function rpcCode(status: number): number {
   if (status === 400 || status === 415) return 3; // INVALID_ARGUMENT
-  if (status === 413 || status === 429) return 8; // RESOURCE_EXHAUSTED
+  if (status === 413 || status === 429 || status === 507) return 8; // RESOURCE_EXHAUSTED
+  if (status === 503) return 14; // UNAVAILABLE
   return 2; // UNKNOWN
 }
 
@@ -68,6 +72,17 @@ const OTLP_REPLIES: Record<OtlpEncoding, Reply> = {
     fail: (status, message, headers) => ({ kind: 'raw', status, body: encodeRpcStatus(rpcCode(status), message), contentType: 'application/x-protobuf', ...(headers ? { headers } : {}) }),
   },
 };
+
+/** Seconds a client should wait before retrying a push the store could not write. */
+const WRITE_RETRY_AFTER_SEC = 5;
+
+/** HTTP status and headers for a store write failure (undefined: not one, let it through). */
+export function storageFailure(err: unknown): { status: number; headers?: Record<string, string> } | undefined {
+  if (!(err instanceof StorageError)) return undefined;
+  if (err.code === 'disk_full') return { status: 507 };
+  if (err.code === 'closed') return { status: 503, headers: { 'retry-after': String(WRITE_RETRY_AFTER_SEC) } };
+  return undefined;
+}
 
 function text(status: number, body: string, headers?: Record<string, string>): ApiResult {
   return headers ? { kind: 'raw', status, body, contentType: 'text/plain; charset=utf-8', headers } : { kind: 'raw', status, body, contentType: 'text/plain; charset=utf-8' };
@@ -120,7 +135,10 @@ export function registerLogIngest(router: Router, store: LogStore, opts: LogInge
       stats.lines += res.accepted;
       stats.bytes += res.acceptedBytes;
       if (res.rejected.length) {
-        stats.refused['out_of_order'] = (stats.refused['out_of_order'] ?? 0) + res.rejected.length;
+        for (const r of res.rejected) {
+          const reason = r.reason.startsWith('entry too far in the future') ? 'too_new' : 'out_of_order';
+          stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
+        }
         const shown = res.rejected.slice(0, 10).map((r) => `entry for stream '${JSON.stringify(Object.fromEntries(r.labels.map((l) => [l.name, l.value])))}' has timestamp ${r.t} ignored, reason: '${r.reason}'`);
         const message = `${shown.join('\n')}${res.rejected.length > 10 ? `\n(and ${res.rejected.length - 10} more)` : ''}\ntotal ignored: ${res.rejected.length} out of ${res.accepted + res.rejected.length}`;
         return answer.partial ? answer.partial(res.rejected.length, message) : text(400, message);
@@ -132,6 +150,13 @@ export function registerLogIngest(router: Router, store: LogStore, opts: LogInge
         stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
         const headers = err.status === 429 ? { 'retry-after': String(err.retryAfterSec) } : undefined;
         return answer?.fail ? answer.fail(err.status, err.message, headers) : text(err.status, err.message + '\n', headers);
+      }
+      const sf = storageFailure(err);
+      if (sf) {
+        const reason = sf.status === 507 ? 'disk_full' : 'unavailable';
+        stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
+        const message = (err as Error).message;
+        return answer?.fail ? answer.fail(sf.status, message, sf.headers) : text(sf.status, message + '\n', sf.headers);
       }
       throw err;
     }
