@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { labelsFrom } from '../model/labels.js';
 import { Matcher } from '../model/matcher.js';
 import { DB } from '../tsdb/db.js';
+import { LogStore } from '../logstore/index.js';
 import { exited, freePort, getJson, postWrite, spawnVigil, startServer, tempDir, VIGIL_BIN, writeBody } from '../testing/helpers.js';
 
 /** A small tmpfs mounted for the test, or undefined where this user may not mount one. */
@@ -35,6 +36,24 @@ function fillDisk(dir: string, leaveBytes: number): string {
   }
   fs.closeSync(fd);
   return filler;
+}
+
+/** Pushes `n` lines to the Loki API, stamped `t` ms plus their index in ns; returns the HTTP status and body. */
+async function pushLines(url: string, stream: Record<string, string>, tMs: number, n: number, tag: string): Promise<{ status: number; text: string }> {
+  const values = Array.from({ length: n }, (_, i) => [String(BigInt(tMs) * 1_000_000n + BigInt(i)), `level=info msg="payment accepted" tag=${tag} i=${i}`]);
+  const r = await fetch(`${url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ streams: [{ stream, values }] }) });
+  return { status: r.status, text: await r.text() };
+}
+
+/** Counts the stored lines of all streams, straight from the data directory. */
+function storedLines(dir: string): number {
+  const store = new LogStore({ dir: path.join(dir, 'logs') });
+  store.open();
+  try {
+    return store.stats().entries;
+  } finally {
+    store.close();
+  }
 }
 
 /** Counts the stored samples of metric `name` per series, straight from the data directory. */
@@ -68,7 +87,22 @@ test('a full disk refuses writes with 507 and says so in /-/ready; reads go on; 
     const T0 = Date.now() - 600_000;
     let step = 0;
     let acked = 0;
+    let ackedLines = 0;
+    let logStep = 0;
     const statuses = new Map<number, number>();
+    const logStatuses = new Map<number, number>();
+    const pushOnce = async (): Promise<number> => {
+      const r = await pushLines(vigil.url, { service: 'payments', job: 'disk' }, T0 + logStep, 25, `s${logStep}`);
+      logStatuses.set(r.status, (logStatuses.get(r.status) ?? 0) + 1);
+      if (r.status === 204) {
+        ackedLines += 25;
+        logStep++;
+      } else {
+        assert.equal(r.status, 507, `a refused push is a 507, got ${r.status}: ${r.text}`);
+        assert.match(r.text, /no space left on device/);
+      }
+      return r.status;
+    };
     const writeOnce = async (): Promise<number> => {
       const series = Array.from({ length: 40 }, (_, i) => ({ labels: labelsFrom({ __name__: 'full_disk', i: String(i) }), samples: [[T0 + step, step] as [number, number]] }));
       const r = await postWrite(vigil.url, writeBody(series));
@@ -80,20 +114,33 @@ test('a full disk refuses writes with 507 and says so in /-/ready; reads go on; 
       if (r.status === 507) assert.match(r.text, /no space left on device/);
       return r.status;
     };
-    for (let i = 0; i < 50; i++) await writeOnce();
+    for (let i = 0; i < 50; i++) {
+      await writeOnce();
+      await pushOnce();
+    }
     const filler = fillDisk(mnt, 64 * 1024);
     let refused = 0;
-    for (let i = 0; i < 5000 && refused < 20; i++) if ((await writeOnce()) === 507) refused++;
-    assert.equal(refused, 20, 'writes are refused once the disk is full');
+    let refusedLogs = 0;
+    for (let i = 0; i < 5000 && (refused < 20 || refusedLogs < 20); i++) {
+      if ((await writeOnce()) === 507) refused++;
+      if ((await pushOnce()) === 507) refusedLogs++;
+    }
+    assert.ok(refused >= 20 && refusedLogs >= 20, 'writes and pushes are refused once the disk is full');
     const ready = await fetch(`${vigil.url}/-/ready`);
     assert.equal(ready.status, 503);
-    assert.match(await ready.text(), /metrics storage: WAL write failed: no space left on device/);
+    const readyText = await ready.text();
+    assert.match(readyText, /metrics storage: WAL write failed: no space left on device/);
+    assert.match(readyText, /log storage: .*no space left on device/);
     const q = await getJson(`${vigil.url}/api/v1/query?query=count(full_disk)`);
     assert.equal(q.status, 200, 'reads keep working while the disk is full');
     fs.rmSync(filler);
     let resumed = 0;
-    for (let i = 0; i < 200 && resumed < 30; i++) if ((await writeOnce()) === 204) resumed++;
-    assert.equal(resumed, 30, 'ingest resumes by itself when space returns');
+    let resumedLogs = 0;
+    for (let i = 0; i < 200 && (resumed < 30 || resumedLogs < 30); i++) {
+      if ((await writeOnce()) === 204) resumed++;
+      if ((await pushOnce()) === 204) resumedLogs++;
+    }
+    assert.ok(resumed >= 30 && resumedLogs >= 30, 'ingest resumes by itself when space returns');
     assert.equal((await fetch(`${vigil.url}/-/ready`)).status, 200);
     // A crash right after, then a graceful restart: every acknowledged sample must be there, once.
     vigil.proc.kill('SIGKILL');
@@ -102,8 +149,16 @@ test('a full disk refuses writes with 507 and says so in /-/ready; reads go on; 
     vigil.proc.kill('SIGTERM');
     assert.equal((await exited(vigil.proc)).code, 0, vigil.stderr());
     const present = await storedSamples(data, 'full_disk');
-    t.diagnostic(`acknowledged ${acked} samples, present ${present}; responses ${JSON.stringify(Object.fromEntries(statuses))}`);
+    t.diagnostic(`metrics: acknowledged ${acked} samples, present ${present}; responses ${JSON.stringify(Object.fromEntries(statuses))}`);
     assert.equal(present, acked);
+    const presentLines = storedLines(data);
+    t.diagnostic(`logs: acknowledged ${ackedLines} lines, present ${presentLines}; responses ${JSON.stringify(Object.fromEntries(logStatuses))}`);
+    assert.equal(presentLines, ackedLines);
+    // The checks agree that nothing at rest is damaged.
+    for (const signal of ['tsdb', 'logs']) {
+      const out = execFileSync(process.execPath, [VIGIL_BIN, signal, 'verify', data], { encoding: 'utf8' });
+      assert.match(out, /\b0 problems|no problems|clean/i, `${signal} verify: ${out}`);
+    }
   } finally {
     execFileSync('umount', ['-l', mnt]);
     cleanup();
@@ -175,6 +230,14 @@ test('a sample ten years ahead is refused; no block is deleted and current write
     assert.equal(srv.server.db.listBlocks().length, blocks, 'no block deleted');
     const r = await getJson(`${srv.url}/api/v1/query?query=count_over_time(clocked[3h])&time=${now / 1000}`);
     assert.deepEqual((r.body.data as { result: Array<{ value: [number, string] }> }).result.map((x) => x.value[1]), ['15']);
+    // The same for a log line: refused with a reason, and the stream keeps taking current lines.
+    assert.equal((await pushLines(srv.url, { service: 'clocked' }, now - 1000, 3, 'before')).status, 204);
+    const futureLine = await pushLines(srv.url, { service: 'clocked' }, now + 10 * 365 * 86_400_000, 1, 'future');
+    assert.equal(futureLine.status, 400);
+    assert.match(futureLine.text, /too far in the future|ahead/);
+    assert.equal((await pushLines(srv.url, { service: 'clocked' }, now, 3, 'after')).status, 204);
+    const lines = await getJson(`${srv.url}/loki/api/v1/query?query=${encodeURIComponent('count_over_time({service="clocked"}[5m])')}&time=${now / 1000 + 1}`);
+    assert.deepEqual((lines.body.data as { result: Array<{ value: [number, string] }> }).result.map((x) => x.value[1]), ['6']);
   } finally {
     await srv.stop();
   }

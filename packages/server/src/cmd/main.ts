@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, defaultConfig, loadConfig, parseListen, type VigilConfig } from '../config/config.js';
 import { VigilServer } from './server.js';
 import { rulesCommand } from './rulescli.js';
+import { verifyCommand } from './verifycli.js';
 
 const HELP = `Usage: vigil <command> [options]
 
@@ -14,6 +15,8 @@ Commands:
   check rules FILE...           Check Prometheus rule files (syntax, PromQL, templates, duplicates).
   check rules --logql FILE...   Check log rule files (log_rule_files: LogQL metric queries).
   test rules [--run RE] FILE... Run rule unit tests in promtool's format.
+  tsdb verify DIR               Check a data directory's metrics (blocks, chunk checksums, WAL) without changing it.
+  logs verify DIR               Check a data directory's logs (chunks, checksums, WAL, indexes) without changing it.
 
 Options for start:
   --config FILE   YAML configuration file (see README.md).
@@ -36,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
   // `check rules` and `test rules` have flags of their own (promtool's).
   const rulesExit = await rulesCommand(argv);
   if (rulesExit !== undefined) return rulesExit;
+  const verifyExit = verifyCommand(argv);
+  if (verifyExit !== undefined) return verifyExit;
   let parsed;
   try {
     parsed = parseArgs({

@@ -221,6 +221,8 @@ export class VigilServer {
     const out: string[] = [];
     const metrics = this.db.writeProblem();
     if (metrics) out.push(`metrics storage: ${metrics}`);
+    const logs = this.logs.writeProblem();
+    if (logs) out.push(`log storage: ${logs}`);
     return out;
   }
 
