@@ -78,7 +78,7 @@ function loadIntoHead(data: Dataset, head: Head): void {
 }
 
 async function benchVigil(data: Dataset, rulesYaml: string): Promise<{ totalMs: number; maxGroupMs: number; alerts: number }> {
-  const head = new Head();
+  const head = new Head({ maxFutureMs: Infinity });
   const t0 = performance.now();
   loadIntoHead(data, head);
   process.stdout.write(`vigil: loaded ${data.totalSamples} samples in ${Math.round(performance.now() - t0)} ms\n`);

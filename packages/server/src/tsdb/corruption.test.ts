@@ -175,7 +175,7 @@ for (const [file, what] of [
 }
 
 for (const kind of ['segment', 'checkpoint'] as const) {
-  test(`flipped bits in a WAL ${kind}: verify names the file and offset, the start cuts the damage and answers the rest`, async () => {
+  test(`flipped bits in a WAL ${kind}: verify names the file and offset, the start skips the damage and answers the rest`, async () => {
     const { dir } = await buildDir();
     try {
       const walDir = path.join(dir, 'wal');
@@ -199,7 +199,8 @@ for (const kind of ['segment', 'checkpoint'] as const) {
           const good = await get(rangeQuery('good'));
           assert.equal(good.status, 200);
           const n = points(good.body);
-          assert.ok(n >= 2 * HOUR / STEP && n < 4 * HOUR / STEP, `the block and the log before the damage answer (${n} points)`);
+          // Replay skips only the damaged record and goes on with the intact ones after it.
+          assert.ok(n >= 2 * HOUR / STEP && n <= 4 * HOUR / STEP + 1, `the block and the intact log records answer (${n} points)`);
         });
       } finally {
         await db.stop();
