@@ -17,7 +17,7 @@ import { verifyLogs } from '../cmd/logs_verify.js';
 import { BUSY_LINES, CHILD_BATCH_MS, CHILD_RETENTION_MS, childLine } from './crashchild.js';
 import { CRASH_POINTS, LogStore } from './store.js';
 
-const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'crashchild.js');
+const CHILD = fileURLToPath(new URL('./crashchild.js', import.meta.url));
 
 /** Runs the child until it kills itself at `at`; returns the last acknowledged batch (-1: none). */
 async function runChild(dir: string, at: string): Promise<number> {

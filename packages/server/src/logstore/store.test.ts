@@ -65,7 +65,7 @@ test('out-of-order window and retention', () => {
 
 test('an acknowledged push survives kill -9', async () => {
   const dir = tmp();
-  const child = path.join(path.dirname(fileURLToPath(import.meta.url)), 'testchild.js');
+  const child = fileURLToPath(new URL('./testchild.js', import.meta.url));
   const p = spawn(process.execPath, [child, dir], { stdio: ['ignore', 'pipe', 'inherit'] });
   let acked = 0;
   await new Promise<void>((resolve) => {
