@@ -9,5 +9,5 @@ npx eslint --max-warnings 0 .
 # tsc -b does not type-check the UI, which esbuild bundles; check it here.
 npx tsc -p packages/ui --noEmit
 # Test files are compiled next to their modules; run every one of them.
-mapfile -t files < <(find packages/*/dist examples/*/dist -name '*.test.js' 2>/dev/null | sort)
+mapfile -t files < <(find packages/server/dist-test packages/sdk/dist packages/ui/dist examples/*/dist -name '*.test.js' 2>/dev/null | sort)
 node --test --test-concurrency=2 "${files[@]}"

@@ -10,11 +10,11 @@ import { fileURLToPath } from 'node:url';
 import { captureLogs } from '@vigil/sdk';
 import { startShop, POOL_NAME } from './main.js';
 import { startTraffic } from './traffic.js';
-import { freePort, tempDir, waitFor } from '../../../packages/server/dist/testing/helpers.js';
-import { loadConfig } from '../../../packages/server/dist/config/config.js';
-import { VigilServer } from '../../../packages/server/dist/cmd/server.js';
-import { nopLogger } from '../../../packages/server/dist/util/log.js';
-import { startCatcher } from '../../../packages/server/dist/alertmanager/testutil.js';
+import { freePort, tempDir, waitFor } from '../../../packages/server/dist-test/testkit/helpers.js';
+import { loadConfig } from '../../../packages/server/dist-test/server/config/config.js';
+import { VigilServer } from '../../../packages/server/dist-test/server/cmd/server.js';
+import { nopLogger } from '../../../packages/server/dist-test/core/util/log.js';
+import { startCatcher } from '../../../packages/server/dist-test/testkit/alertmanager.js';
 
 interface Notification {
   status: string;

@@ -6,8 +6,8 @@ import { captureLogs, seriesLines, seriesValue } from '@vigil/sdk';
 import { startShop, POOL_NAME, parseShopArgs, type ShopOptions } from './main.js';
 import { startTraffic } from './traffic.js';
 import { parseDemoArgs } from './demo.js';
-import { startServer, waitFor } from '../../../packages/server/dist/testing/helpers.js';
-import { parseScrapeConfigs } from '../../../packages/server/dist/scrape/config.js';
+import { startServer, waitFor } from '../../../packages/server/dist-test/testkit/helpers.js';
+import { parseScrapeConfigs } from '../../../packages/server/dist-test/metrics/scrape/config.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // Faster timings than the demo's, same shape: the gateway's fault latency exceeds its timeout.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The compiled entry point; `npm install` builds dist/ through the root `prepare` script.
-import { main } from '../dist/cmd/main.js';
+import { main } from '../dist/server/cmd/main.js';
 
 main(process.argv.slice(2)).then(
   (code) => {

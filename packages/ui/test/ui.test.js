@@ -18,11 +18,11 @@ const artifacts = path.join(uiRoot, 'test-artifacts');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 const { chromium } = await import('playwright-core');
-const { startServer, freePort, tempDir } = await import(path.join(repo, 'packages/server/dist/testing/helpers.js'));
-const { parseConfig } = await import(path.join(repo, 'packages/server/dist/config/config.js'));
-const { Router } = await import(path.join(repo, 'packages/server/dist/api/http.js'));
-const { registerUiRoutes } = await import(path.join(repo, 'packages/server/dist/api/ui.js'));
-const { nopLogger } = await import(path.join(repo, 'packages/server/dist/util/log.js'));
+const { startServer, freePort, tempDir } = await import(path.join(repo, 'packages/server/dist-test/testkit/helpers.js'));
+const { parseConfig } = await import(path.join(repo, 'packages/server/dist-test/server/config/config.js'));
+const { Router } = await import(path.join(repo, 'packages/server/dist-test/server/api/http.js'));
+const { registerUiRoutes } = await import(path.join(repo, 'packages/server/dist-test/server/api/ui.js'));
+const { nopLogger } = await import(path.join(repo, 'packages/server/dist-test/core/util/log.js'));
 const { startShop } = await import(path.join(repo, 'examples/shop/dist/main.js'));
 const { startTraffic } = await import(path.join(repo, 'examples/shop/dist/traffic.js'));
 
@@ -65,9 +65,9 @@ async function logFallback(vigilUrl) {
   const probe = await fetch(`${vigilUrl}/loki/api/v1/labels`).catch(() => undefined);
   if (probe && probe.status !== 404) return undefined;
   try {
-    const { LogStore } = await import(path.join(repo, 'packages/server/dist/logstore/store.js'));
-    const { registerLokiApi } = await import(path.join(repo, 'packages/server/dist/api/loki.js'));
-    const { registerLogIngest } = await import(path.join(repo, 'packages/server/dist/ingest/logs/routes.js'));
+    const { LogStore } = await import(path.join(repo, 'packages/server/dist-test/logs/store/store.js'));
+    const { registerLokiApi } = await import(path.join(repo, 'packages/server/dist-test/server/api/loki.js'));
+    const { registerLogIngest } = await import(path.join(repo, 'packages/server/dist-test/server/api/log_ingest.js'));
     const dir = tempDir('vigil-ui-logs-');
     const store = new LogStore({ dir: dir.dir });
     store.open();

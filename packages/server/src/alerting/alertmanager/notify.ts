@@ -1,0 +1,196 @@
+/**
+ * The notification pipeline a group flush runs through, stage by stage as in Alertmanager:
+ * time intervals → inhibition → silences → per integration: dedup against the notification log →
+ * send with retries and exponential backoff → log. Plus Vigil's acknowledgements, which stop
+ * repeats, and the history and statistics of every attempt.
+ */
+import type { AckStore } from './ack.js';
+import type { Clock } from './clock.js';
+import type { AlertmanagerConfig, Route } from './config.js';
+import type { AggrGroup } from './dispatch.js';
+import type { History } from './history.js';
+import type { Inhibitor } from './inhibit.js';
+import type { NflogEntry, NotificationLog } from './nflog.js';
+import { createIntegration, NotifyError, type Integration, type RenderFailure } from './receivers/index.js';
+import type { Silences } from './silence.js';
+import type { Stats } from './stats.js';
+import { templateData, type TemplateData } from './template.js';
+import { anyContains } from './timeinterval.js';
+import { isResolved, type Alert } from './types.js';
+import type { Logger } from '../../core/util/log.js';
+
+/** What the pipeline works with. */
+export interface PipelineDeps {
+  clock: Clock;
+  silences: Silences;
+  inhibitor: () => Inhibitor;
+  nflog: NotificationLog;
+  acks: AckStore;
+  history: History;
+  stats: Stats;
+  log: Logger;
+  externalURL: string;
+  /** Backoff before the first retry; grows by 1.5 per attempt up to 60 s. */
+  initialBackoffMs?: number;
+}
+
+/** Alertmanager's dedup decision (`DedupStage.needsUpdate`). */
+export function needsUpdate(entry: NflogEntry | undefined, firing: Set<string>, resolved: Set<string>, sendResolved: boolean, repeatMs: number, now: number): 'new' | 'changed' | 'repeat' | false {
+  if (!entry) return firing.size > 0 ? 'new' : false;
+  const logged = new Set(entry.firing);
+  for (const fp of firing) if (!logged.has(fp)) return 'changed';
+  // Every alert resolved: notify (whatever send_resolved says) so the log forgets the firing ones.
+  if (firing.size === 0) return entry.firing.length > 0 ? 'changed' : false;
+  if (sendResolved) {
+    const loggedResolved = new Set(entry.resolved);
+    for (const fp of resolved) if (!loggedResolved.has(fp)) return 'changed';
+  }
+  return entry.timestamp < now - repeatMs ? 'repeat' : false;
+}
+
+interface BuiltReceiver {
+  name: string;
+  integrations: Integration[];
+}
+
+/** Runs group flushes. */
+export class Pipeline {
+  private receivers = new Map<string, BuiltReceiver>();
+  private cfg: AlertmanagerConfig | undefined;
+  private abort = new AbortController();
+
+  constructor(private readonly d: PipelineDeps) {}
+
+  /** Builds the integrations of a configuration. */
+  configure(cfg: AlertmanagerConfig): void {
+    this.cfg = cfg;
+    const extra = { templates: cfg.notificationTemplates, onRenderFailure: (f: RenderFailure) => this.renderFailed(f) };
+    this.receivers = new Map(cfg.receivers.map((r) => [r.name, { name: r.name, integrations: r.integrations.map((c) => createIntegration(c, () => this.d.clock.now(), extra)) }]));
+  }
+
+  /** A field that failed to render went out with its default text: say so in the log and the history. */
+  private renderFailed(f: RenderFailure): void {
+    const d = f.data;
+    const error = `template for ${f.integration} ${f.field} failed, sent the default instead: ${f.message}`;
+    this.d.log.warn('notification template failed', { receiver: d.receiver, integration: f.integration, field: f.field, err: f.message });
+    this.d.history.add({ time: this.d.clock.now(), type: 'notification', groupKey: d.groupKey, receiver: d.receiver, integration: f.integration, ok: false, attempt: 0, status: d.status, alerts: d.alerts.length, error });
+  }
+
+  /** Allows sending again after {@link Pipeline.stop}. */
+  resume(): void {
+    if (this.abort.signal.aborted) this.abort = new AbortController();
+  }
+
+  /** Aborts in-flight sends and retries. */
+  stop(): void {
+    this.abort.abort(new Error('alert router stopped'));
+  }
+
+  /** Why an alert is muted right now (empty lists: it is not). */
+  muteStatus(a: Alert): { silencedBy: string[]; inhibitedBy: string[] } {
+    return { silencedBy: this.d.silences.mutedBy(a.labels), inhibitedBy: this.d.inhibitor().inhibitedBy(a.labels, a.fingerprint) };
+  }
+
+  /** True when the route's time intervals mute it at `now`. */
+  timeMuted(route: Route, now: number): boolean {
+    const ti = this.cfg?.timeIntervals;
+    if (!ti) return false;
+    if (route.activeTimeIntervals.length > 0 && !route.activeTimeIntervals.some((n) => anyContains(ti.get(n) ?? [], now))) return true;
+    return route.muteTimeIntervals.some((n) => anyContains(ti.get(n) ?? [], now));
+  }
+
+  private data(group: AggrGroup, alerts: readonly Alert[]): TemplateData {
+    return templateData({
+      receiver: group.route.receiver,
+      groupKey: group.key,
+      groupLabels: group.labels,
+      externalURL: this.d.externalURL,
+      alerts,
+      now: this.d.clock.now(),
+      ackedBy: (a) => this.d.acks.active(a)?.by,
+    });
+  }
+
+  /** Flushes a group: true when every integration delivered (or had nothing to deliver). */
+  readonly flush = async (group: AggrGroup, alerts: Alert[]): Promise<boolean> => {
+    const now = this.d.clock.now();
+    if (this.timeMuted(group.route, now)) return true;
+    const visible = alerts.filter((a) => {
+      const m = this.muteStatus(a);
+      return m.silencedBy.length === 0 && m.inhibitedBy.length === 0;
+    });
+    const recv = this.receivers.get(group.route.receiver);
+    if (!recv) return true;
+    const results = await Promise.all(recv.integrations.map((integ, i) => this.notifyIntegration(group, recv.name, integ, i, visible)));
+    return results.every(Boolean);
+  };
+
+  private async notifyIntegration(group: AggrGroup, receiver: string, integ: Integration, index: number, alerts: Alert[]): Promise<boolean> {
+    const now = this.d.clock.now();
+    const firing = new Set<string>();
+    const resolved = new Set<string>();
+    for (const a of alerts) (isResolved(a, now) ? resolved : firing).add(a.fingerprint);
+    const logKey = `${receiver}/${integ.type}/${index}`;
+    const entry = this.d.nflog.get(logKey, group.key);
+    const why = needsUpdate(entry, firing, resolved, integ.sendResolved, group.route.repeatIntervalMs, now);
+    if (!why) return true;
+    // Acknowledged alerts are not repeated; anything new or changed still goes out.
+    if (why === 'repeat' && alerts.filter((a) => firing.has(a.fingerprint)).every((a) => this.d.acks.active(a))) return true;
+    const toSend = integ.sendResolved ? alerts : alerts.filter((a) => firing.has(a.fingerprint));
+    const retention = 2 * group.route.repeatIntervalMs;
+    if (toSend.length === 0) {
+      this.d.nflog.log(logKey, group.key, [...firing], [...resolved], retention);
+      return true;
+    }
+    const data = this.data(group, toSend);
+    const ok = await this.sendWithRetry(group, receiver, integ, (signal) => integ.notify(data, signal), data.status, toSend.length);
+    if (ok) this.d.nflog.log(logKey, group.key, [...firing], [...resolved], retention);
+    return ok;
+  }
+
+  private async sendWithRetry(group: AggrGroup, receiver: string, integ: Integration, send: (s: AbortSignal) => Promise<void>, status: string, count: number): Promise<boolean> {
+    const clock = this.d.clock;
+    // Give up when the next flush is due, as Alertmanager bounds a flush by group_interval.
+    const deadline = clock.now() + group.route.groupIntervalMs;
+    let backoff = this.d.initialBackoffMs ?? 500;
+    for (let attempt = 1; ; attempt++) {
+      if (this.abort.signal.aborted) return false;
+      let error: NotifyError | undefined;
+      try {
+        await send(this.abort.signal);
+      } catch (err) {
+        error = err instanceof NotifyError ? err : new NotifyError((err as Error).message, true);
+      }
+      const ok = error === undefined;
+      this.d.stats.attempt(receiver, integ.type, ok);
+      const ev: Parameters<History['add']>[0] = { time: clock.now(), type: 'notification', groupKey: group.key, receiver, integration: integ.type, ok, attempt, status, alerts: count };
+      if (error) ev.error = error.message;
+      this.d.history.add(ev);
+      if (ok) return true;
+      this.d.log.warn('notify attempt failed', { receiver, integration: integ.type, attempt, err: error!.message, retry: error!.retry });
+      if (!error!.retry || clock.now() + backoff >= deadline) return false;
+      try {
+        await clock.sleep(backoff, this.abort.signal);
+      } catch {
+        return false;
+      }
+      backoff = Math.min(backoff * 1.5, 60_000);
+    }
+  }
+
+  /** Tells integrations that understand acknowledgements (PagerDuty) that the group was acknowledged. */
+  async acknowledge(group: AggrGroup): Promise<void> {
+    const recv = this.receivers.get(group.route.receiver);
+    if (!recv) return;
+    const alerts = [...group.alerts.values()];
+    const data = this.data(group, alerts);
+    await Promise.all(
+      recv.integrations.map(async (integ, i) => {
+        const ack = integ.acknowledge?.bind(integ);
+        // Only an incident that was opened can be acknowledged.
+        if (!ack || !this.d.nflog.get(`${recv.name}/${integ.type}/${i}`, group.key)?.firing.length) return;
+        await this.sendWithRetry(group, recv.name, integ, (s) => ack(data, s), 'acknowledged', alerts.length);
+      }),
+    );
+  }
+}

@@ -1,0 +1,223 @@
+/**
+ * Silences: matchers plus a time window, persisted to the data directory. A silence is pending
+ * before it starts, active while it lasts and expired after; expired silences are kept for a
+ * retention period so they stay visible, as in Alertmanager.
+ */
+import { randomUUID } from 'node:crypto';
+import { Matcher, MatcherError } from '../../core/model/matcher.js';
+import { isValidLabelName } from '../../core/model/labels.js';
+import type { Clock } from './clock.js';
+import { readJson, writeJson } from './persist.js';
+import { formatTime, matchesAll, parseTime, type LabelSet } from './types.js';
+
+/** Silence states. */
+export type SilenceState = 'pending' | 'active' | 'expired';
+
+/** A matcher in the API's JSON shape. */
+export interface ApiMatcher {
+  name: string;
+  value: string;
+  isRegex: boolean;
+  isEqual?: boolean;
+}
+
+/** A stored silence. */
+export interface Silence {
+  id: string;
+  matchers: ApiMatcher[];
+  startsAt: number;
+  endsAt: number;
+  updatedAt: number;
+  createdBy: string;
+  comment: string;
+}
+
+/** A rejected silence (maps to HTTP 400). */
+export class SilenceError extends Error {
+  readonly code = 'bad_silence' as const;
+}
+
+/** A silence id that does not exist (maps to HTTP 404). */
+export class SilenceNotFoundError extends Error {
+  readonly code = 'not_found' as const;
+}
+
+/** The state of `s` at `now`. */
+export function silenceState(s: Silence, now: number): SilenceState {
+  if (s.endsAt <= now) return 'expired';
+  if (s.startsAt > now) return 'pending';
+  return 'active';
+}
+
+/** Compiles API matchers. */
+export function compileMatchers(ms: readonly ApiMatcher[]): Matcher[] {
+  return ms.map((m) => new Matcher(m.isRegex ? (m.isEqual === false ? '!~' : '=~') : m.isEqual === false ? '!=' : '=', m.name, m.value));
+}
+
+/** Silences in the API's JSON shape. */
+export function silenceToApi(s: Silence, now: number): Record<string, unknown> {
+  return {
+    id: s.id,
+    matchers: s.matchers.map((m) => ({ name: m.name, value: m.value, isRegex: m.isRegex, isEqual: m.isEqual !== false })),
+    startsAt: formatTime(s.startsAt),
+    endsAt: formatTime(s.endsAt),
+    updatedAt: formatTime(s.updatedAt),
+    createdBy: s.createdBy,
+    comment: s.comment,
+    status: { state: silenceState(s, now) },
+  };
+}
+
+/** What clients post to create or update a silence. */
+export interface PostableSilence {
+  id?: string;
+  matchers: ApiMatcher[];
+  startsAt: string;
+  endsAt: string;
+  createdBy: string;
+  comment: string;
+}
+
+/** The silence store. */
+export class Silences {
+  private readonly byId = new Map<string, { s: Silence; compiled: Matcher[] }>();
+  private readonly file: string | undefined;
+
+  /**
+   * @param dir directory for `silences.json`; undefined keeps silences in memory only.
+   * @param retentionMs how long expired silences are kept (Alertmanager: 120h).
+   */
+  constructor(
+    private readonly clock: Clock,
+    dir: string | undefined,
+    private readonly retentionMs = 120 * 3600_000,
+    onError: (err: Error) => void = () => {},
+  ) {
+    this.file = dir === undefined ? undefined : `${dir}/silences.json`;
+    if (this.file === undefined) return;
+    const data = readJson(this.file, onError);
+    if (!Array.isArray(data)) return;
+    for (const s of data as Silence[]) {
+      try {
+        this.byId.set(s.id, { s, compiled: compileMatchers(s.matchers) });
+      } catch (err) {
+        onError(err as Error);
+      }
+    }
+  }
+
+  /** Validates and stores a silence; returns its id (a new one when the old cannot be updated in place). */
+  set(p: PostableSilence): string {
+    const now = this.clock.now();
+    let startsAt: number;
+    let endsAt: number;
+    try {
+      startsAt = parseTime(p.startsAt);
+      endsAt = parseTime(p.endsAt);
+    } catch (err) {
+      throw new SilenceError((err as Error).message);
+    }
+    if (!Array.isArray(p.matchers) || p.matchers.length === 0) throw new SilenceError('at least one matcher required');
+    let compiled: Matcher[];
+    try {
+      for (const m of p.matchers) if (!isValidLabelName(m.name)) throw new SilenceError(`invalid label name ${JSON.stringify(m.name)}`);
+      compiled = compileMatchers(p.matchers);
+    } catch (err) {
+      if (err instanceof MatcherError || err instanceof SilenceError) throw new SilenceError(`invalid silence: ${err.message}`);
+      throw err;
+    }
+    if (compiled.every((m) => m.matchesEmpty())) throw new SilenceError('at least one matcher must not match the empty string');
+    if (endsAt <= startsAt) throw new SilenceError('Failed to create silence: start time must be before end time');
+    if (endsAt < now) throw new SilenceError("Failed to create silence: end time can't be in the past");
+    if (startsAt < now) startsAt = now;
+    const matchers = p.matchers.map((m) => ({ name: m.name, value: m.value, isRegex: m.isRegex, isEqual: m.isEqual !== false }));
+    const next: Silence = { id: '', matchers, startsAt, endsAt, updatedAt: now, createdBy: String(p.createdBy ?? ''), comment: String(p.comment ?? '') };
+    if (p.id) {
+      const prev = this.byId.get(p.id);
+      if (!prev) throw new SilenceNotFoundError(`silence ${p.id} not found`);
+      if (canUpdate(prev.s, next, now)) {
+        // Keep the original start of an active silence: it has been muting since then.
+        const updated = { ...next, id: p.id, startsAt: silenceState(prev.s, now) === 'active' ? prev.s.startsAt : next.startsAt };
+        this.byId.set(p.id, { s: updated, compiled });
+        this.save();
+        return p.id;
+      }
+      if (silenceState(prev.s, now) !== 'expired') this.expireEntry(prev.s, now);
+    }
+    const id = randomUUID();
+    this.byId.set(id, { s: { ...next, id }, compiled });
+    this.save();
+    return id;
+  }
+
+  /** Expires a silence now; an already expired silence is an error, as in Alertmanager. */
+  expire(id: string): void {
+    const e = this.byId.get(id);
+    if (!e) throw new SilenceNotFoundError(`silence ${id} not found`);
+    const now = this.clock.now();
+    if (silenceState(e.s, now) === 'expired') throw new SilenceError(`silence ${id} already expired`);
+    this.expireEntry(e.s, now);
+    this.save();
+  }
+
+  private expireEntry(s: Silence, now: number): void {
+    const e = this.byId.get(s.id)!;
+    const pending = silenceState(s, now) === 'pending';
+    e.s = { ...s, endsAt: now, startsAt: pending ? now : s.startsAt, updatedAt: now };
+  }
+
+  /** One silence. */
+  get(id: string): Silence | undefined {
+    return this.byId.get(id)?.s;
+  }
+
+  /** All silences (after dropping those past retention). */
+  list(): Silence[] {
+    this.gc();
+    return [...this.byId.values()].map((e) => e.s);
+  }
+
+  /** Ids of active silences that match the label set. */
+  mutedBy(labels: LabelSet): string[] {
+    const now = this.clock.now();
+    const out: string[] = [];
+    for (const { s, compiled } of this.byId.values()) if (silenceState(s, now) === 'active' && matchesAll(compiled, labels)) out.push(s.id);
+    return out;
+  }
+
+  /** Counts by state, for metrics. */
+  counts(): Record<SilenceState, number> {
+    const now = this.clock.now();
+    const c: Record<SilenceState, number> = { pending: 0, active: 0, expired: 0 };
+    for (const { s } of this.byId.values()) c[silenceState(s, now)]++;
+    return c;
+  }
+
+  private gc(): void {
+    const cutoff = this.clock.now() - this.retentionMs;
+    let changed = false;
+    for (const [id, { s }] of this.byId) {
+      if (s.endsAt < cutoff) {
+        this.byId.delete(id);
+        changed = true;
+      }
+    }
+    if (changed) this.save();
+  }
+
+  private save(): void {
+    if (this.file) writeJson(this.file, [...this.byId.values()].map((e) => e.s));
+  }
+}
+
+function canUpdate(a: Silence, b: Silence, now: number): boolean {
+  if (JSON.stringify(a.matchers) !== JSON.stringify(b.matchers)) return false;
+  switch (silenceState(a, now)) {
+    case 'active':
+      return b.endsAt >= now;
+    case 'pending':
+      return b.startsAt >= now;
+    case 'expired':
+      return false;
+  }
+}

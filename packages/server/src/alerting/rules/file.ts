@@ -1,0 +1,307 @@
+/**
+ * Prometheus rule files (`rulefmt`): parsing and validation with errors that name the file, line and
+ * column, the group and the rule, worded like Prometheus so `vigil check rules` reads like
+ * `promtool check rules`. Also the duplicate-rule lint of `promtool check rules`.
+ */
+import * as fs from 'node:fs';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Document } from 'yaml';
+import { isValidLabelName, isValidMetricName, labelsFrom, compareLabels, type Labels } from '../../core/model/labels.js';
+import { parseDuration } from '../../metrics/promql/parser/index.js';
+import { checkAlertTemplate } from '../template/index.js';
+import { promqlLanguage } from './language.js';
+import type { RuleLanguage } from './types.js';
+
+/** One validated rule. */
+export interface RuleDef {
+  readonly kind: 'recording' | 'alerting';
+  /** The `record` or `alert` name. */
+  readonly name: string;
+  readonly expr: string;
+  /** The expression in its language's canonical form: what runs and what the API shows. */
+  readonly query: string;
+  /** `for`, ms (alerting only). */
+  readonly forMs: number;
+  /** `keep_firing_for`, ms (alerting only). */
+  readonly keepFiringForMs: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** 1-based line of the rule in its file. */
+  readonly line: number;
+}
+
+/** One validated group. */
+export interface RuleGroupDef {
+  readonly name: string;
+  readonly file: string;
+  /** `interval`, ms; undefined: the global evaluation interval. */
+  readonly intervalMs: number | undefined;
+  /** `query_offset`, ms; undefined: the global default. */
+  readonly queryOffsetMs: number | undefined;
+  /** `limit`: most alerts or series a rule may produce (0: none). */
+  readonly limit: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly rules: RuleDef[];
+  readonly line: number;
+}
+
+/** A problem in a rule file; the message is `file: line:col: detail` like Prometheus'. */
+export class RuleFileError extends Error {
+  readonly code = 'bad_rule_file' as const;
+  override readonly name = 'RuleFileError';
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly detail: string,
+  ) {
+    super(line > 0 ? `${file}: ${line}:${column}: ${detail}` : `${file}: ${detail}`);
+  }
+}
+
+const GROUP_FIELDS = ['name', 'interval', 'query_offset', 'limit', 'labels', 'rules'];
+const RULE_FIELDS = ['record', 'alert', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations'];
+
+class FileParser {
+  readonly errors: RuleFileError[] = [];
+
+  constructor(
+    private readonly file: string,
+    private readonly lines: LineCounter,
+    private readonly language: RuleLanguage,
+  ) {}
+
+  pos(node: unknown): { line: number; col: number } {
+    const n = node as YamlNode | undefined;
+    if (n && typeof n === 'object' && 'range' in n && n.range) {
+      const p = this.lines.linePos(n.range[0]);
+      return { line: p.line, col: p.col };
+    }
+    return { line: 0, col: 0 };
+  }
+
+  err(node: unknown, detail: string): void {
+    const p = this.pos(node);
+    this.errors.push(new RuleFileError(this.file, p.line, p.col, detail));
+  }
+
+  str(node: unknown): string | undefined {
+    if (isScalar(node) && node.value !== null && node.value !== undefined) return String(node.value);
+    return undefined;
+  }
+
+  /** A `map[string]string` field; reports non-string values and returns what it can. */
+  stringMap(node: unknown, where: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    if (node === undefined || node === null || (isScalar(node) && node.value === null)) return out;
+    if (!isMap(node)) {
+      this.err(node, `${where}: expected a mapping of strings`);
+      return out;
+    }
+    for (const pair of node.items) {
+      const k = this.str(pair.key);
+      const v = isScalar(pair.value) ? (pair.value.value === null ? '' : String(pair.value.value)) : undefined;
+      if (k === undefined || v === undefined) {
+        this.err(pair.key ?? node, `${where}: expected a mapping of strings`);
+        continue;
+      }
+      out[k] = v;
+    }
+    return out;
+  }
+
+  duration(node: unknown, what: string, prefix: string): number | undefined {
+    if (node === undefined) return undefined;
+    const s = this.str(node);
+    try {
+      if (s === undefined) throw new Error('expected a duration');
+      return parseDuration(s);
+    } catch (e) {
+      this.err(node, `${prefix}${what}: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  group(node: unknown, seen: Set<string>): RuleGroupDef | undefined {
+    if (!isMap(node)) {
+      this.err(node, 'a group must be a mapping');
+      return undefined;
+    }
+    const get = (k: string): unknown => node.get(k, true);
+    for (const pair of node.items) {
+      const k = this.str(pair.key) ?? '';
+      if (!GROUP_FIELDS.includes(k)) this.err(pair.key, `field ${k} not found in type rulefmt.RuleGroup`);
+    }
+    const name = this.str(get('name')) ?? '';
+    if (name === '') {
+      this.err(node, 'Groupname must not be empty');
+      return undefined;
+    }
+    if (seen.has(name)) this.err(get('name'), `groupname: "${name}" is repeated in the same file`);
+    seen.add(name);
+    const prefix = `group "${name}": `;
+    const intervalMs = this.duration(get('interval'), 'interval', prefix);
+    const queryOffsetMs = this.duration(get('query_offset'), 'query_offset', prefix);
+    let limit = 0;
+    const limNode = get('limit');
+    if (limNode !== undefined) {
+      const v = isScalar(limNode) ? limNode.value : undefined;
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) this.err(limNode, `${prefix}limit: expected a non-negative integer`);
+      else limit = v;
+    }
+    const labels = this.stringMap(get('labels'), `${prefix}labels`);
+    for (const k of Object.keys(labels)) if (!isValidLabelName(k)) this.err(get('labels'), `${prefix}invalid label name: ${k}`);
+    const rules: RuleDef[] = [];
+    const rulesNode = get('rules');
+    if (rulesNode !== undefined && !(isScalar(rulesNode) && rulesNode.value === null)) {
+      if (!isSeq(rulesNode)) this.err(rulesNode, `${prefix}rules: expected a list`);
+      else
+        rulesNode.items.forEach((r, i) => {
+          const rule = this.rule(r, name, i + 1);
+          if (rule) rules.push(rule);
+        });
+    }
+    return { name, file: this.file, intervalMs, queryOffsetMs, limit, labels, rules, line: this.pos(node).line };
+  }
+
+  rule(node: unknown, group: string, index: number): RuleDef | undefined {
+    if (!isMap(node)) {
+      this.err(node, `group "${group}", rule ${index}: a rule must be a mapping`);
+      return undefined;
+    }
+    const get = (k: string): unknown => node.get(k, true);
+    const record = this.str(get('record'));
+    const alert = this.str(get('alert'));
+    const name = record ?? alert ?? '';
+    const where = `group "${group}", rule ${index}, "${name}": `;
+    const before = this.errors.length;
+    for (const pair of node.items) {
+      const k = this.str(pair.key) ?? '';
+      if (!RULE_FIELDS.includes(k)) this.err(pair.key, `${where}field ${k} not found in type rulefmt.Rule`);
+    }
+    const at = get('record') ?? get('alert') ?? node;
+    if (record !== undefined && alert !== undefined) this.err(at, `${where}only one of 'record' and 'alert' must be set`);
+    if (record === undefined && alert === undefined) this.err(node, `${where}one of 'record' or 'alert' must be set`);
+    if (record === '' || alert === '') this.err(at, `${where}one of 'record' or 'alert' must be set`);
+    const exprNode = get('expr');
+    const expr = this.str(exprNode) ?? '';
+    let query: string | undefined;
+    if (expr === '') this.err(exprNode ?? node, `${where}field 'expr' must be set in rule`);
+    else {
+      try {
+        query = this.language.canonical(expr);
+      } catch (e) {
+        this.err(exprNode, `${where}could not parse expression: ${(e as Error).message}`);
+      }
+    }
+    const labels = this.stringMap(get('labels'), `${where}labels`);
+    const annotations = this.stringMap(get('annotations'), `${where}annotations`);
+    let forMs = 0;
+    let keepFiringForMs = 0;
+    if (record !== undefined) {
+      if (get('annotations') !== undefined) this.err(get('annotations'), `${where}invalid field 'annotations' in recording rule`);
+      if (get('for') !== undefined) this.err(get('for'), `${where}invalid field 'for' in recording rule`);
+      if (get('keep_firing_for') !== undefined) this.err(get('keep_firing_for'), `${where}invalid field 'keep_firing_for' in recording rule`);
+      if (record !== '' && !isValidMetricName(record)) this.err(get('record'), `${where}invalid recording rule name: ${record}`);
+    } else {
+      forMs = this.duration(get('for'), 'for', where) ?? 0;
+      keepFiringForMs = this.duration(get('keep_firing_for'), 'keep_firing_for', where) ?? 0;
+    }
+    for (const k of Object.keys(labels)) {
+      if (!isValidLabelName(k) || k === '__name__') this.err(get('labels'), `${where}invalid label name: ${k}`);
+    }
+    for (const k of Object.keys(annotations)) if (!isValidLabelName(k)) this.err(get('annotations'), `${where}invalid annotation name: ${k}`);
+    if (alert !== undefined && record === undefined) {
+      // Templates are checked by parsing them as the alert will (name `__alert_<alert>`).
+      for (const [kind, map, key] of [
+        ['label', labels, 'labels'],
+        ['annotation', annotations, 'annotations'],
+      ] as const) {
+        for (const [k, v] of Object.entries(map)) {
+          const msg = checkAlertTemplate(`__alert_${alert}`, v);
+          if (msg !== undefined) {
+            const mapNode = get(key);
+            const valNode = isMap(mapNode) ? mapNode.get(k, true) : mapNode;
+            this.err(valNode, `${where}${kind} ${JSON.stringify(k)}: ${msg}`);
+          }
+        }
+      }
+    }
+    if (this.errors.length > before || query === undefined) return undefined;
+    return { kind: record !== undefined ? 'recording' : 'alerting', name, expr, query, forMs, keepFiringForMs, labels, annotations, line: this.pos(node).line };
+  }
+}
+
+/** The result of parsing one rule file: the valid groups and every error found. */
+export interface ParsedRuleFile {
+  readonly file: string;
+  readonly groups: RuleGroupDef[];
+  readonly errors: RuleFileError[];
+}
+
+/**
+ * Parses and validates rule file text whose expressions are in `language` (PromQL unless told);
+ * `file` names it in errors. Never throws for bad input.
+ */
+export function parseRuleFile(text: string, file: string, language: RuleLanguage = promqlLanguage): ParsedRuleFile {
+  const lines = new LineCounter();
+  const doc: Document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const p = new FileParser(file, lines, language);
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const pos = lines.linePos(e.pos[0]);
+    return { file, groups: [], errors: [new RuleFileError(file, pos.line, pos.col, `invalid YAML: ${e.message.split('\n')[0]}`)] };
+  }
+  const groups: RuleGroupDef[] = [];
+  const root = doc.contents;
+  if (root === null || (isScalar(root) && root.value === null)) return { file, groups, errors: [] };
+  if (!isMap(root)) {
+    p.err(root, 'a rule file must be a mapping with a groups field');
+    return { file, groups, errors: p.errors };
+  }
+  for (const pair of root.items) {
+    const k = p.str(pair.key) ?? '';
+    if (k !== 'groups') p.err(pair.key, `field ${k} not found in type rulefmt.RuleGroups`);
+  }
+  const gs = root.get('groups', true);
+  if (gs !== undefined && !(isScalar(gs) && gs.value === null)) {
+    if (!isSeq(gs)) p.err(gs, 'groups: expected a list');
+    else {
+      const seen = new Set<string>();
+      for (const g of gs.items) {
+        const group = p.group(g, seen);
+        if (group) groups.push(group);
+      }
+    }
+  }
+  return { file, groups, errors: p.errors };
+}
+
+/** Reads and parses a rule file; a read failure is reported as an error of the file. */
+export function loadRuleFile(file: string, language: RuleLanguage = promqlLanguage): ParsedRuleFile {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return { file, groups: [], errors: [new RuleFileError(file, 0, 0, `open ${file}: ${e.code === 'ENOENT' ? 'no such file or directory' : e.message}`)] };
+  }
+  return parseRuleFile(text, file, language);
+}
+
+/** A rule that appears more than once (same name and labels), for the lint warning. */
+export interface DuplicateRule {
+  readonly metric: string;
+  readonly labels: Labels;
+}
+
+/** promtool's `checkDuplicates`: rules with the same name and labels, across all groups, each once. */
+export function findDuplicateRules(groups: readonly RuleGroupDef[]): DuplicateRule[] {
+  const all = groups.flatMap((g) => g.rules.map((r) => ({ metric: r.name, labels: labelsFrom(r.labels) })));
+  const cmp = (a: DuplicateRule, b: DuplicateRule): number => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : compareLabels(a.labels, b.labels));
+  all.sort(cmp);
+  const dups: DuplicateRule[] = [];
+  for (let i = 1; i < all.length; i++) {
+    if (cmp(all[i - 1]!, all[i]!) === 0 && (dups.length === 0 || cmp(all[i]!, dups[dups.length - 1]!) !== 0)) dups.push(all[i]!);
+  }
+  return dups;
+}

@@ -1,0 +1,169 @@
+/**
+ * Loki push request bodies: JSON (`{"streams":[{"stream":{…},"values":[["<ns>","line",{meta}]]}]}`)
+ * and protobuf (PushRequest → StreamAdapter{labels string, entries} → EntryAdapter{Timestamp,
+ * line, structuredMetadata}), decoded by hand in the style of the remote_write decoder.
+ */
+import type { Label } from '../../core/model/labels.js';
+import { parseStreamSelector } from '../logql/parser.js';
+import type { LogEntry, PushStream } from '../store/types.js';
+import { checkLabels, checkLine, LimitError, type LogLimits } from './limits.js';
+
+function parseNs(v: unknown): bigint {
+  if (typeof v === 'string' && /^\d{1,19}$/.test(v)) return BigInt(v);
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+  throw new LimitError(400, `invalid timestamp ${JSON.stringify(v)}: want a string of nanoseconds since the epoch`);
+}
+
+/** Decodes a Loki JSON push body. */
+export function decodeLokiJson(body: string, limits: LogLimits): PushStream[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch (err) {
+    throw new LimitError(400, `invalid JSON push body: ${(err as Error).message}`);
+  }
+  const streams = (doc as { streams?: unknown }).streams;
+  if (!Array.isArray(streams)) throw new LimitError(400, 'push body must be an object with a "streams" array');
+  const out: PushStream[] = [];
+  for (const s of streams as { stream?: Record<string, unknown>; values?: unknown[] }[]) {
+    const pairs: Label[] = Object.entries(s.stream ?? {}).map(([name, value]) => ({ name, value: String(value) }));
+    const labels = checkLabels(pairs, limits);
+    const entries: LogEntry[] = [];
+    for (const v of s.values ?? []) {
+      if (!Array.isArray(v) || v.length < 2 || typeof v[1] !== 'string') throw new LimitError(400, 'each value must be ["<ns timestamp>", "<line>"] with optional structured metadata');
+      checkLine(v[1], labels, limits);
+      const meta = v[2] && typeof v[2] === 'object' ? Object.entries(v[2] as Record<string, unknown>).map(([name, value]) => ({ name, value: String(value) })) : undefined;
+      entries.push(meta && meta.length ? { t: parseNs(v[0]), line: v[1], meta } : { t: parseNs(v[0]), line: v[1] });
+    }
+    out.push({ labels, entries });
+  }
+  return out;
+}
+
+class R {
+  constructor(
+    readonly buf: Buffer,
+    public pos: number,
+    readonly end: number,
+  ) {}
+  varint(): number {
+    let x = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) throw new LimitError(400, 'malformed protobuf: truncated varint');
+      const b = this.buf[this.pos++]!;
+      x += (b & 0x7f) * mul;
+      if (b < 0x80) return x;
+      mul *= 128;
+    }
+    throw new LimitError(400, 'malformed protobuf: varint too long');
+  }
+  sub(): R {
+    const len = this.varint();
+    if (this.pos + len > this.end) throw new LimitError(400, 'malformed protobuf: field runs past the end');
+    const r = new R(this.buf, this.pos, this.pos + len);
+    this.pos += len;
+    return r;
+  }
+  str(): string {
+    const r = this.sub();
+    return this.buf.toString('utf8', r.pos, r.end);
+  }
+  skip(wt: number): void {
+    if (wt === 0) this.varint();
+    else if (wt === 1) this.pos += 8;
+    else if (wt === 2) this.sub();
+    else if (wt === 5) this.pos += 4;
+    else throw new LimitError(400, `malformed protobuf: wire type ${wt}`);
+  }
+}
+
+/** Decodes a (decompressed) Loki protobuf PushRequest. */
+export function decodeLokiProto(buf: Buffer, limits: LogLimits): PushStream[] {
+  const out: PushStream[] = [];
+  const r = new R(buf, 0, buf.length);
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    if (tag >>> 3 !== 1 || (tag & 7) !== 2) {
+      r.skip(tag & 7);
+      continue;
+    }
+    const s = r.sub();
+    let labelText = '';
+    const entries: LogEntry[] = [];
+    while (s.pos < s.end) {
+      const t2 = s.varint();
+      const f = t2 >>> 3;
+      if (f === 1 && (t2 & 7) === 2) labelText = s.str();
+      else if (f === 2 && (t2 & 7) === 2) {
+        const e = s.sub();
+        let sec = 0;
+        let nanos = 0;
+        let line = '';
+        const meta: Label[] = [];
+        while (e.pos < e.end) {
+          const t3 = e.varint();
+          const f3 = t3 >>> 3;
+          if (f3 === 1 && (t3 & 7) === 2) {
+            const ts = e.sub();
+            while (ts.pos < ts.end) {
+              const t4 = ts.varint();
+              if (t4 >>> 3 === 1) sec = ts.varint();
+              else if (t4 >>> 3 === 2) nanos = ts.varint();
+              else ts.skip(t4 & 7);
+            }
+          } else if (f3 === 2 && (t3 & 7) === 2) line = e.str();
+          else if (f3 === 3 && (t3 & 7) === 2) {
+            const p = e.sub();
+            let name = '';
+            let value = '';
+            while (p.pos < p.end) {
+              const t5 = p.varint();
+              if (t5 >>> 3 === 1) name = p.str();
+              else if (t5 >>> 3 === 2) value = p.str();
+              else p.skip(t5 & 7);
+            }
+            meta.push({ name, value });
+          } else e.skip(t3 & 7);
+        }
+        const t = BigInt(sec) * 1_000_000_000n + BigInt(nanos);
+        entries.push(meta.length ? { t, line, meta } : { t, line });
+      } else s.skip(t2 & 7);
+    }
+    let pairs: Label[];
+    try {
+      pairs = parseStreamSelector(labelText).map((m) => ({ name: m.name, value: m.value }));
+    } catch (err) {
+      throw new LimitError(400, `invalid stream labels ${JSON.stringify(labelText)}: ${(err as Error).message}`);
+    }
+    const labels = checkLabels(pairs, limits);
+    for (const e of entries) checkLine(e.line, labels, limits);
+    out.push({ labels, entries });
+  }
+  return out;
+}
+
+/** Encodes a PushRequest (for tests and the benchmark's sender). */
+export function encodeLokiProto(streams: readonly { labels: string; entries: readonly { t: bigint; line: string; meta?: readonly Label[] }[] }[]): Buffer {
+  const parts: Buffer[] = [];
+  const varint = (x: number): Buffer => {
+    const b: number[] = [];
+    while (x >= 0x80) {
+      b.push((x % 128) | 0x80);
+      x = Math.floor(x / 128);
+    }
+    b.push(x);
+    return Buffer.from(b);
+  };
+  const field = (f: number, body: Buffer): Buffer => Buffer.concat([varint((f << 3) | 2), varint(body.length), body]);
+  const vfield = (f: number, x: number): Buffer => Buffer.concat([varint(f << 3), varint(x)]);
+  for (const s of streams) {
+    const es = s.entries.map((e) => {
+      const ts = Buffer.concat([vfield(1, Number(e.t / 1_000_000_000n)), vfield(2, Number(e.t % 1_000_000_000n))]);
+      const meta = (e.meta ?? []).map((m) => field(3, Buffer.concat([field(1, Buffer.from(m.name)), field(2, Buffer.from(m.value))])));
+      return field(2, Buffer.concat([field(1, ts), field(2, Buffer.from(e.line)), ...meta]));
+    });
+    parts.push(field(1, Buffer.concat([field(1, Buffer.from(s.labels)), ...es])));
+  }
+  return Buffer.concat(parts);
+}

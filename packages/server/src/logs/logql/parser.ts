@@ -1,0 +1,608 @@
+/**
+ * The LogQL parser: a hand-written lexer and recursive-descent parser with Loki's error form,
+ * `parse error at line 1, col 5: syntax error: unexpected …`.
+ */
+import { compileAnchoredRegex, Matcher, type MatchType } from '../../core/model/matcher.js';
+import { translateRe2 } from '../../core/model/re2.js';
+import { AGG_OPS, RANGE_FUNCS, type AggOp, type BinOp, type Expr, type Grouping, type LabelFilter, type LineFilterOp, type LogExpr, type MetricExpr, type PatternPart, type RangeFunc, type Stage, type TemplatePart } from './ast.js';
+import { parseBytes, parseGoDuration } from './units.js';
+
+/** A LogQL syntax or semantic error, with Loki's message form. */
+export class LogqlParseError extends Error {
+  readonly code = 'bad_data' as const;
+  constructor(
+    msg: string,
+    readonly line: number,
+    readonly col: number,
+  ) {
+    super(`parse error at line ${line}, col ${col}: ${msg}`);
+    this.name = 'LogqlParseError';
+  }
+}
+
+type TokKind = 'ident' | 'string' | 'number' | 'duration' | 'bytes' | 'op' | 'eof';
+interface Tok {
+  readonly kind: TokKind;
+  readonly text: string;
+  readonly value: string;
+  readonly pos: number;
+}
+
+const OPS = ['|=', '|~', '|>', '!=', '!~', '!>', '=~', '==', '>=', '<=', '{', '}', '(', ')', '[', ']', ',', '=', '|', '>', '<', '+', '-', '*', '/', '%', '^'];
+
+function unescape(body: string): string {
+  // Go string escapes; JSON.parse handles the common ones, with \' and \xNN handled first.
+  const s = body.replace(/\\x([0-9a-fA-F]{2})/g, (_m, h: string) => `\\u00${h}`).replace(/\\'/g, "'");
+  return JSON.parse(`"${s.replace(/(^|[^\\])((?:\\\\)*)"/g, '$1$2\\"')}"`) as string;
+}
+
+function lex(input: string, fail: (msg: string, pos: number) => never): Tok[] {
+  const out: Tok[] = [];
+  let i = 0;
+  while (i < input.length) {
+    const c = input[i]!;
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '#') {
+      while (i < input.length && input[i] !== '\n') i++;
+      continue;
+    }
+    const start = i;
+    if (c === '"') {
+      i++;
+      while (i < input.length && input[i] !== '"') i += input[i] === '\\' ? 2 : 1;
+      if (i >= input.length) fail('literal not terminated', start);
+      let value: string;
+      try {
+        value = unescape(input.slice(start + 1, i));
+      } catch {
+        fail('invalid string escape', start);
+      }
+      i++;
+      out.push({ kind: 'string', text: input.slice(start, i), value, pos: start });
+      continue;
+    }
+    if (c === '`') {
+      const end = input.indexOf('`', i + 1);
+      if (end < 0) fail('literal not terminated', start);
+      i = end + 1;
+      out.push({ kind: 'string', text: input.slice(start, i), value: input.slice(start + 1, end), pos: start });
+      continue;
+    }
+    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(input[i + 1] ?? ''))) {
+      const m = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?([a-zA-Zµ][a-zA-Z0-9µ.]*)?/.exec(input.slice(i))!;
+      i += m[0].length;
+      const text = m[0];
+      if (!m[1]) out.push({ kind: 'number', text, value: text, pos: start });
+      else if (parseGoDuration(text) !== undefined) out.push({ kind: 'duration', text, value: text, pos: start });
+      else if (parseBytes(text) !== undefined) out.push({ kind: 'bytes', text, value: text, pos: start });
+      else fail(`syntax error: unexpected IDENTIFIER ${text}`, start);
+      continue;
+    }
+    if (/[a-zA-Z_]/.test(c)) {
+      const m = /^[a-zA-Z_][a-zA-Z0-9_.]*/.exec(input.slice(i))!;
+      i += m[0].length;
+      out.push({ kind: 'ident', text: m[0], value: m[0], pos: start });
+      continue;
+    }
+    const op = OPS.find((o) => input.startsWith(o, i));
+    if (!op) fail(`syntax error: unexpected character ${JSON.stringify(c)}`, start);
+    i += op.length;
+    out.push({ kind: 'op', text: op, value: op, pos: start });
+  }
+  out.push({ kind: 'eof', text: '', value: '', pos: input.length });
+  return out;
+}
+
+const BIN_PREC: Record<string, number> = { or: 1, and: 2, unless: 2, '==': 3, '!=': 3, '>': 3, '>=': 3, '<': 3, '<=': 3, '+': 4, '-': 4, '*': 5, '/': 5, '%': 5, '^': 6 };
+
+/** Compiles a `pattern` expression (`<ip> - <_> "<method> <path>"`). */
+export function compilePattern(p: string): PatternPart[] {
+  const parts: PatternPart[] = [];
+  const re = /<([a-zA-Z_][a-zA-Z0-9_]*)>/g;
+  let last = 0;
+  for (let m = re.exec(p); m !== null; m = re.exec(p)) {
+    if (m.index > last) parts.push({ lit: p.slice(last, m.index) });
+    parts.push({ name: m[1]! });
+    last = m.index + m[0].length;
+  }
+  if (last < p.length) parts.push({ lit: p.slice(last) });
+  for (let i = 1; i < parts.length; i++) if ('name' in parts[i]! && 'name' in parts[i - 1]!) throw new Error('consecutive captures are not allowed');
+  if (!parts.some((x) => 'name' in x && x.name !== '_')) throw new Error('at least one named capture is required');
+  return parts;
+}
+
+/** Compiles a `{{ .name | fn }}` template subset. */
+export function compileTemplate(t: string): TemplatePart[] {
+  const parts: TemplatePart[] = [];
+  const re = /\{\{-?\s*(.*?)\s*-?\}\}/g;
+  let last = 0;
+  for (let m = re.exec(t); m !== null; m = re.exec(t)) {
+    if (m.index > last) parts.push({ text: t.slice(last, m.index) });
+    const pipe = m[1]!.split('|').map((x) => x.trim());
+    const head = pipe[0]!.split(/\s+/);
+    // Both `.x | ToUpper` and `ToUpper .x` forms.
+    let field: string;
+    const fns: string[] = [];
+    if (head.length === 2) {
+      fns.push(head[0]!);
+      field = head[1]!;
+    } else field = head[0]!;
+    if (field !== '__line__' && field !== '__timestamp__' && !field.startsWith('.')) throw new Error(`unsupported template action ${JSON.stringify(m[1])}`);
+    fns.push(...pipe.slice(1));
+    parts.push({ field: field.startsWith('.') ? field.slice(1) : field, fns });
+    last = m.index + m[0].length;
+  }
+  if (last < t.length) parts.push({ text: t.slice(last) });
+  return parts;
+}
+
+class Parser {
+  private i = 0;
+  private readonly toks: Tok[];
+
+  constructor(private readonly input: string) {
+    this.toks = lex(input, (msg, pos) => this.failAt(msg, pos));
+  }
+
+  failAt(msg: string, pos: number): never {
+    const before = this.input.slice(0, pos);
+    const line = before.split('\n').length;
+    const col = pos - before.lastIndexOf('\n');
+    throw new LogqlParseError(msg, line, col);
+  }
+
+  private peek(o = 0): Tok {
+    return this.toks[Math.min(this.i + o, this.toks.length - 1)]!;
+  }
+  private next(): Tok {
+    return this.toks[Math.min(this.i++, this.toks.length - 1)]!;
+  }
+  private unexpected(t = this.peek()): never {
+    const what = t.kind === 'eof' ? 'end of input' : t.kind === 'string' ? `STRING ${t.text}` : t.kind === 'ident' ? `IDENTIFIER ${t.text}` : t.kind === 'op' ? t.text : `${t.kind.toUpperCase()} ${t.text}`;
+    this.failAt(`syntax error: unexpected ${what}`, t.pos);
+  }
+  private isOp(text: string, o = 0): boolean {
+    const t = this.peek(o);
+    return t.kind === 'op' && t.text === text;
+  }
+  private isIdent(text: string, o = 0): boolean {
+    const t = this.peek(o);
+    return t.kind === 'ident' && t.text === text;
+  }
+  private expectOp(text: string): Tok {
+    if (!this.isOp(text)) this.unexpected();
+    return this.next();
+  }
+  private expect(kind: TokKind): Tok {
+    if (this.peek().kind !== kind) this.unexpected();
+    return this.next();
+  }
+
+  parse(): Expr {
+    const e = this.peek().kind === 'op' && this.isOp('{') ? this.logExpr() : this.metricExpr(0);
+    if (this.peek().kind !== 'eof') this.unexpected();
+    return e;
+  }
+
+  private guard<T>(pos: number, fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof LogqlParseError) throw err;
+      this.failAt((err as Error).message, pos);
+    }
+  }
+
+  private selector(): Matcher[] {
+    const open = this.expectOp('{');
+    const ms: Matcher[] = [];
+    while (!this.isOp('}')) {
+      const name = this.expect('ident');
+      const op = this.next();
+      if (op.kind !== 'op' || !['=', '!=', '=~', '!~'].includes(op.text)) this.unexpected(op);
+      const val = this.expect('string');
+      ms.push(this.guard(val.pos, () => new Matcher(op.text as MatchType, name.text, val.value)));
+      if (this.isOp(',')) this.next();
+      else if (!this.isOp('}')) this.unexpected();
+    }
+    this.next();
+    if (!ms.some((m) => !m.matchesEmpty())) this.failAt('queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will', open.pos);
+    return ms;
+  }
+
+  logExpr(): LogExpr {
+    const start = this.peek().pos;
+    const matchers = this.selector();
+    const stages: Stage[] = [];
+    let linesEnd: number | undefined;
+    for (;;) {
+      const t = this.peek();
+      if (t.kind !== 'op') break;
+      if (['|=', '!=', '|~', '!~', '|>', '!>'].includes(t.text)) {
+        stages.push(this.lineFilter());
+        continue;
+      }
+      if (t.text !== '|') break;
+      this.next();
+      const stage = this.stage();
+      if (stage.kind === 'unwrap') linesEnd ??= t.pos;
+      stages.push(stage);
+    }
+    const end = linesEnd ?? (this.peek().kind === 'eof' ? this.input.length : this.peek().pos);
+    return { kind: 'log', matchers, stages, source: this.input.slice(start, end).trim() };
+  }
+
+  private lineFilter(): Stage {
+    const op = this.next().text as LineFilterOp;
+    const values: string[] = [];
+    const first = this.expect('string');
+    values.push(first.value);
+    while (this.isIdent('or') && this.peek(1).kind === 'string') {
+      this.next();
+      values.push(this.next().value);
+    }
+    if (op === '|~' || op === '!~') {
+      const res = values.map((v) =>
+        this.guard(first.pos, () => {
+          const { source, flags } = translateRe2(v);
+          return new RegExp(source, flags);
+        }),
+      );
+      return { kind: 'lineFilter', op, values, res };
+    }
+    if (op === '|>' || op === '!>') {
+      const patterns = values.map((v) => this.guard(first.pos, () => compileLinePattern(v)));
+      return { kind: 'lineFilter', op, values, patterns };
+    }
+    return { kind: 'lineFilter', op, values };
+  }
+
+  private stage(): Stage {
+    const t = this.peek();
+    if (t.kind === 'ident') {
+      switch (t.text) {
+        case 'json': {
+          this.next();
+          const params: { label: string; path: (string | number)[] }[] = [];
+          while (this.peek().kind === 'ident' && this.isOp('=', 1)) {
+            const label = this.next().text;
+            this.next();
+            const p = this.expect('string');
+            params.push({ label, path: this.guard(p.pos, () => parseJsonPath(p.value)) });
+            if (!this.isOp(',')) break;
+            this.next();
+          }
+          return { kind: 'json', params };
+        }
+        case 'logfmt': {
+          this.next();
+          while (this.isOp('-') && this.peek(1).kind === 'ident') {
+            // --strict / --keep-empty flags are accepted and ignored.
+            this.next();
+            this.next();
+          }
+          const params: { label: string; key: string }[] = [];
+          while (this.peek().kind === 'ident' && (this.isOp('=', 1) || this.isOp(',', 1) || this.peek(1).kind === 'eof' || this.isOp('|', 1))) {
+            const label = this.next().text;
+            let key = label;
+            if (this.isOp('=')) {
+              this.next();
+              key = this.expect('string').value;
+            }
+            params.push({ label, key });
+            if (!this.isOp(',')) break;
+            this.next();
+          }
+          return { kind: 'logfmt', params };
+        }
+        case 'regexp': {
+          this.next();
+          const s = this.expect('string');
+          const re = this.guard(s.pos, () => {
+            const { source, flags } = translateRe2(s.value);
+            const r = new RegExp(source, flags);
+            if (!/\(\?<[a-zA-Z_]/.test(source)) throw new Error('at least one named capture must be supplied');
+            return r;
+          });
+          return { kind: 'regexp', re };
+        }
+        case 'pattern': {
+          this.next();
+          const s = this.expect('string');
+          return { kind: 'pattern', parts: this.guard(s.pos, () => compilePattern(s.value)) };
+        }
+        case 'unpack':
+          this.next();
+          return { kind: 'unpack' };
+        case 'decolorize':
+          this.next();
+          return { kind: 'decolorize' };
+        case 'line_format': {
+          this.next();
+          const s = this.expect('string');
+          return { kind: 'lineFormat', tmpl: this.guard(s.pos, () => compileTemplate(s.value)) };
+        }
+        case 'label_format': {
+          this.next();
+          const items: { dst: string; src?: string; tmpl?: TemplatePart[] }[] = [];
+          for (;;) {
+            const dst = this.expect('ident').text;
+            this.expectOp('=');
+            const v = this.next();
+            if (v.kind === 'ident') items.push({ dst, src: v.text });
+            else if (v.kind === 'string') items.push({ dst, tmpl: this.guard(v.pos, () => compileTemplate(v.value)) });
+            else this.unexpected(v);
+            if (!this.isOp(',')) break;
+            this.next();
+          }
+          return { kind: 'labelFormat', items };
+        }
+        case 'drop':
+        case 'keep': {
+          this.next();
+          const items: { name: string; matcher?: Matcher }[] = [];
+          for (;;) {
+            const name = this.expect('ident').text;
+            const op = this.peek();
+            if (op.kind === 'op' && ['=', '!=', '=~', '!~'].includes(op.text)) {
+              this.next();
+              const v = this.expect('string');
+              items.push({ name, matcher: this.guard(v.pos, () => new Matcher(op.text as MatchType, name, v.value)) });
+            } else items.push({ name });
+            if (!this.isOp(',')) break;
+            this.next();
+          }
+          return { kind: t.text, items };
+        }
+        case 'unwrap': {
+          this.next();
+          let conv: 'none' | 'duration' | 'bytes' = 'none';
+          let label: string;
+          const a = this.expect('ident').text;
+          if ((a === 'duration' || a === 'duration_seconds' || a === 'bytes') && this.isOp('(')) {
+            this.next();
+            label = this.expect('ident').text;
+            this.expectOp(')');
+            conv = a === 'bytes' ? 'bytes' : 'duration';
+          } else label = a;
+          return { kind: 'unwrap', label, conv };
+        }
+      }
+      return { kind: 'labelFilter', filter: this.labelFilterOr() };
+    }
+    if (t.kind === 'op' && t.text === '(') return { kind: 'labelFilter', filter: this.labelFilterOr() };
+    this.unexpected();
+  }
+
+  private labelFilterOr(): LabelFilter {
+    let left = this.labelFilterAnd();
+    while (this.isIdent('or')) {
+      this.next();
+      left = { kind: 'or', left, right: this.labelFilterAnd() };
+    }
+    return left;
+  }
+
+  private labelFilterAnd(): LabelFilter {
+    let left = this.labelFilterPrimary();
+    for (;;) {
+      if (this.isIdent('and') || this.isOp(',')) this.next();
+      else if (this.peek().kind === 'ident' && !this.isIdent('or') && this.peek(1).kind === 'op' && !this.isOp('(', 1)) {
+        // `| a="x" b="y"` (space-separated) is an implicit and.
+      } else break;
+      left = { kind: 'and', left, right: this.labelFilterPrimary() };
+    }
+    return left;
+  }
+
+  private labelFilterPrimary(): LabelFilter {
+    if (this.isOp('(')) {
+      this.next();
+      const f = this.labelFilterOr();
+      this.expectOp(')');
+      return f;
+    }
+    const name = this.expect('ident').text;
+    const op = this.next();
+    if (op.kind !== 'op') this.unexpected(op);
+    const v = this.next();
+    if (v.kind === 'string') {
+      if (!['=', '!=', '=~', '!~'].includes(op.text)) this.unexpected(v);
+      return { kind: 'match', matcher: this.guard(v.pos, () => new Matcher(op.text as MatchType, name, v.value)) };
+    }
+    const cmp = op.text === '=' ? '==' : op.text;
+    if (!['==', '!=', '>', '>=', '<', '<='].includes(cmp)) this.unexpected(op);
+    let sign = 1;
+    let vt = v;
+    if (v.kind === 'op' && v.text === '-') {
+      sign = -1;
+      vt = this.next();
+    }
+    let value: number;
+    let unit: 'number' | 'duration' | 'bytes';
+    if (vt.kind === 'number') [value, unit] = [Number(vt.text), 'number'];
+    else if (vt.kind === 'duration') [value, unit] = [parseGoDuration(vt.text)! / 1000, 'duration'];
+    else if (vt.kind === 'bytes') [value, unit] = [parseBytes(vt.text)!, 'bytes'];
+    else this.unexpected(vt);
+    return { kind: 'cmp', name, op: cmp as '==' | '!=' | '>' | '>=' | '<' | '<=', value: sign * value, unit };
+  }
+
+  private grouping(): Grouping | undefined {
+    if (!this.isIdent('by') && !this.isIdent('without')) return undefined;
+    const without = this.next().text === 'without';
+    this.expectOp('(');
+    const labels: string[] = [];
+    while (!this.isOp(')')) {
+      labels.push(this.expect('ident').text);
+      if (this.isOp(',')) this.next();
+      else if (!this.isOp(')')) this.unexpected();
+    }
+    this.next();
+    return { without, labels };
+  }
+
+  metricExpr(minPrec: number): MetricExpr {
+    let lhs = this.unary();
+    for (;;) {
+      const t = this.peek();
+      const op = t.kind === 'op' || (t.kind === 'ident' && ['and', 'or', 'unless'].includes(t.text)) ? t.text : '';
+      const prec = BIN_PREC[op];
+      if (prec === undefined || prec < minPrec) break;
+      this.next();
+      let bool = false;
+      if (this.isIdent('bool')) {
+        this.next();
+        bool = true;
+      }
+      let on: Grouping | undefined;
+      if (this.isIdent('on') || this.isIdent('ignoring')) {
+        const without = this.next().text === 'ignoring';
+        this.expectOp('(');
+        const labels: string[] = [];
+        while (!this.isOp(')')) {
+          labels.push(this.expect('ident').text);
+          if (this.isOp(',')) this.next();
+        }
+        this.next();
+        on = { without, labels };
+      }
+      const rhs = this.metricExpr(op === '^' ? prec : prec + 1);
+      lhs = on ? { kind: 'bin', op: op as BinOp, bool, on, lhs, rhs } : { kind: 'bin', op: op as BinOp, bool, lhs, rhs };
+    }
+    return lhs;
+  }
+
+  private unary(): MetricExpr {
+    const t = this.peek();
+    if (t.kind === 'op' && (t.text === '-' || t.text === '+')) {
+      this.next();
+      const e = this.unary();
+      if (t.text === '+') return e;
+      if (e.kind === 'num') return { kind: 'num', value: -e.value };
+      return { kind: 'bin', op: '*', bool: false, lhs: e, rhs: { kind: 'num', value: -1 } };
+    }
+    if (t.kind === 'number') {
+      this.next();
+      return { kind: 'num', value: Number(t.text) };
+    }
+    if (t.kind === 'op' && t.text === '(') {
+      this.next();
+      const e = this.metricExpr(0);
+      this.expectOp(')');
+      return e;
+    }
+    if (t.kind === 'ident') {
+      if (t.text === 'vector') {
+        this.next();
+        this.expectOp('(');
+        const n = this.expect('number');
+        this.expectOp(')');
+        return { kind: 'vector', value: Number(n.text) };
+      }
+      if ((RANGE_FUNCS as readonly string[]).includes(t.text)) return this.rangeAgg();
+      if ((AGG_OPS as readonly string[]).includes(t.text)) return this.vectorAgg();
+    }
+    if (t.kind === 'op' && t.text === '{') this.failAt('syntax error: unexpected {, a log query cannot be used here: wrap it in a range aggregation such as count_over_time({…}[1m])', t.pos);
+    this.unexpected();
+  }
+
+  private rangeAgg(): MetricExpr {
+    const fnTok = this.next();
+    const fn = fnTok.text as RangeFunc;
+    this.expectOp('(');
+    let param: number | undefined;
+    if (fn === 'quantile_over_time') {
+      param = Number(this.expect('number').text);
+      this.expectOp(',');
+    }
+    let log: LogExpr;
+    let parens = false;
+    if (this.isOp('(')) {
+      this.next();
+      parens = true;
+    }
+    log = this.logExpr();
+    if (parens) this.expectOp(')');
+    this.expectOp('[');
+    const d = this.expect('duration');
+    const rangeMs = parseGoDuration(d.text)!;
+    this.expectOp(']');
+    let offsetMs = 0;
+    if (this.isIdent('offset')) {
+      this.next();
+      offsetMs = parseGoDuration(this.expect('duration').text)!;
+    }
+    // Pipeline stages written after the range (`count_over_time({a="b"}[5m] | json)`) are not LogQL.
+    this.expectOp(')');
+    const grouping = this.grouping();
+    const unwrap = log.stages.some((s) => s.kind === 'unwrap');
+    const needsUnwrap = !['rate', 'count_over_time', 'bytes_rate', 'bytes_over_time', 'absent_over_time'].includes(fn);
+    if (needsUnwrap && !unwrap) this.failAt(`invalid aggregation ${fn} without unwrap`, fnTok.pos);
+    if (unwrap && !needsUnwrap && fn !== 'rate') this.failAt(`invalid aggregation ${fn} with unwrap`, fnTok.pos);
+    if (grouping && !needsUnwrap) this.failAt(`grouping not allowed for ${fn} aggregation`, fnTok.pos);
+    log = { ...log };
+    const node: MetricExpr = { kind: 'range', fn, rangeMs, offsetMs, log, ...(param !== undefined ? { param } : {}), ...(grouping ? { grouping } : {}) };
+    return node;
+  }
+
+  private vectorAgg(): MetricExpr {
+    const op = this.next().text as AggOp;
+    let grouping = this.grouping();
+    this.expectOp('(');
+    let param: number | undefined;
+    if (op === 'topk' || op === 'bottomk') {
+      param = Number(this.expect('number').text);
+      this.expectOp(',');
+    }
+    const expr = this.metricExpr(0);
+    this.expectOp(')');
+    grouping ??= this.grouping();
+    return { kind: 'agg', op, expr, ...(param !== undefined ? { param } : {}), ...(grouping ? { grouping } : {}) };
+  }
+}
+
+function compileLinePattern(p: string): PatternPart[] {
+  const re = /<([a-zA-Z_][a-zA-Z0-9_]*)>/g;
+  const parts: PatternPart[] = [];
+  let last = 0;
+  for (let m = re.exec(p); m !== null; m = re.exec(p)) {
+    if (m.index > last) parts.push({ lit: p.slice(last, m.index) });
+    parts.push({ name: '_' });
+    last = m.index + m[0].length;
+  }
+  if (last < p.length) parts.push({ lit: p.slice(last) });
+  return parts;
+}
+
+/** Parses a json stage path: `a.b[0]["c d"]`. */
+function parseJsonPath(p: string): (string | number)[] {
+  const out: (string | number)[] = [];
+  const re = /\s*(?:\.?([a-zA-Z_][a-zA-Z0-9_-]*)|\[\s*(\d+)\s*\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\])/y;
+  let i = 0;
+  while (i < p.length) {
+    re.lastIndex = i;
+    const m = re.exec(p);
+    if (!m) throw new Error(`invalid json path ${JSON.stringify(p)}`);
+    out.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : m[3]!));
+    i = re.lastIndex;
+  }
+  return out;
+}
+
+/** Parses a LogQL query. @throws {LogqlParseError} */
+export function parseLogql(input: string): Expr {
+  return new Parser(input).parse();
+}
+
+/** Parses a stream selector (`{a="b"}`), as in Loki's push protobuf labels field. */
+export function parseStreamSelector(input: string): Matcher[] {
+  const e = new Parser(input).parse();
+  if (e.kind !== 'log' || e.stages.length) throw new LogqlParseError('syntax error: expected a stream selector', 1, 1);
+  return [...e.matchers];
+}
+
+/** Anchored regex for label matchers, re-exported for evaluators. */
+export { compileAnchoredRegex };

@@ -1,0 +1,474 @@
+/**
+ * Aggregation operators at one evaluation step, after Prometheus' `aggregation`,
+ * `aggregationK` and `aggregationCountValues` in `promql/engine.go`.
+ */
+import { type Label, type Labels, labelsKey, METRIC_NAME, sortLabels } from '../../../core/model/labels.js';
+import type { AggregateExpr } from '../parser/index.js';
+import { formatValue } from './value.js';
+import { type EvalSeries, execError, type SeriesBuilder, keepLabels, removeLabels, type StepSample } from './internal.js';
+import { quantile } from './quantile.js';
+import { avgOverTime, extremum, sumOverTime, variance } from './rangefuncs.js';
+
+/** Computes the group of a series: its grouping labels and their key. */
+export class Grouper {
+  private readonly names: Set<string>;
+
+  constructor(private readonly node: AggregateExpr) {
+    this.names = new Set(node.grouping);
+    if (node.without) this.names.add(METRIC_NAME);
+  }
+
+  /** The group key and labels of a series. */
+  group(metric: Labels): [string, Labels] {
+    const labels = this.node.without ? removeLabels(metric, this.names) : keepLabels(metric, this.names);
+    return [labelsKey(labels), labels];
+  }
+}
+
+interface Group {
+  labels: Labels;
+  values: number[];
+  samples: StepSample[];
+  dropName: boolean;
+}
+
+function collect(grouper: Grouper, input: StepSample[]): Map<string, Group> {
+  const groups = new Map<string, Group>();
+  for (const s of input) {
+    const [k, labels] = grouper.group(s.metric);
+    let g = groups.get(k);
+    if (g === undefined) {
+      g = { labels, values: [], samples: [], dropName: false };
+      groups.set(k, g);
+    }
+    g.values.push(s.v);
+    g.samples.push(s);
+    g.dropName ||= s.dropName;
+  }
+  return groups;
+}
+
+/** Sorts for topk (descending) or bottomk (ascending); NaN always sorts last, so it loses. */
+function byValue(desc: boolean): (a: StepSample, b: StepSample) => number {
+  return (a, b) => {
+    const an = Number.isNaN(a.v);
+    const bn = Number.isNaN(b.v);
+    if (an || bn) return an === bn ? 0 : an ? 1 : -1;
+    return desc ? b.v - a.v : a.v - b.v;
+  };
+}
+
+/** A deterministic hash in [0, 1) of a label set, for `limit_ratio` sampling. */
+function ratioOffset(metric: Labels): number {
+  // FNV-1a (32 bit): stable across runs, so the same series are picked at every step.
+  let h = 0x811c9dc5;
+  const key = labelsKey(metric);
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h / 0x100000000;
+}
+
+/** Converts a `topk`/`limitk` parameter to an integer like Prometheus. */
+function kParam(p: number): number {
+  if (Number.isNaN(p)) execError('Parameter value is NaN');
+  if (p >= 2 ** 63) execError(`Scalar value ${formatValue(p)} overflows int64`);
+  if (p < -(2 ** 63)) execError(`Scalar value ${formatValue(p)} underflows int64`);
+  return Math.trunc(p);
+}
+
+/**
+ * Aggregates one step. `param` is the scalar parameter at this step (or the label name of
+ * `count_values`). Input samples flagged for name removal have lost their name already.
+ */
+export function aggregateStep(
+  node: AggregateExpr,
+  grouper: Grouper,
+  inputRaw: StepSample[],
+  param: number | string | undefined,
+  warn: (msg: string) => void,
+): StepSample[] {
+  // Delayed name removal: groups are formed on the labels as they are (a to-be-dropped name still
+  // partitions `by (__name__)`), and a group inherits the flag from any member, like Prometheus 3.
+  const input = inputRaw;
+  const out: StepSample[] = [];
+  switch (node.op) {
+    case 'topk':
+    case 'bottomk':
+    case 'limitk': {
+      const k = kParam(param as number);
+      if (k < 1) return out;
+      for (const g of collect(grouper, input).values()) {
+        const picked = node.op === 'limitk' ? g.samples.slice(0, k) : [...g.samples].sort(byValue(node.op === 'topk')).slice(0, k);
+        out.push(...picked);
+      }
+      return out;
+    }
+    case 'limit_ratio': {
+      let r = param as number;
+      if (Number.isNaN(r)) execError('Ratio value is NaN');
+      if (r > 1 || r < -1) {
+        const capped = r > 1 ? 1 : -1;
+        warn(`PromQL warning: ratio value should be between -1 and 1, got ${formatValue(r)}, capping to ${capped}`);
+        r = capped;
+      }
+      for (const s of input) {
+        const off = ratioOffset(s.metric);
+        if (r >= 0 ? off < r : off >= 1 + r) out.push(s);
+      }
+      return out;
+    }
+    case 'count_values': {
+      const name = param as string;
+      const counts = new Map<string, { labels: Labels; n: number }>();
+      for (const s of input) {
+        const [, gl] = grouper.group(s.metric);
+        const pairs: Label[] = gl.filter((l) => l.name !== name);
+        pairs.push({ name, value: formatValue(s.v) });
+        const labels = sortLabels(pairs);
+        const k = labelsKey(labels);
+        const c = counts.get(k);
+        if (c === undefined) counts.set(k, { labels, n: 1 });
+        else c.n++;
+      }
+      for (const c of counts.values()) out.push({ metric: c.labels, v: c.n, dropName: false });
+      return out;
+    }
+    default:
+      break;
+  }
+  if (node.op === 'quantile') {
+    const q = param as number;
+    if (Number.isNaN(q) || q < 0 || q > 1) warn(`PromQL warning: quantile value should be between 0 and 1, got ${formatValue(q)}`);
+  }
+  for (const g of collect(grouper, input).values()) {
+    const vs = g.values;
+    let v: number;
+    switch (node.op) {
+      case 'sum':
+        v = sumOverTime(vs, 0, vs.length);
+        break;
+      case 'avg':
+        v = avgOverTime(vs, 0, vs.length);
+        break;
+      case 'count':
+        v = vs.length;
+        break;
+      case 'group':
+        v = 1;
+        break;
+      case 'min':
+        v = extremum(vs, 0, vs.length, false);
+        break;
+      case 'max':
+        v = extremum(vs, 0, vs.length, true);
+        break;
+      case 'stdvar':
+        v = variance(vs, 0, vs.length);
+        break;
+      case 'stddev':
+        v = Math.sqrt(variance(vs, 0, vs.length));
+        break;
+      case 'quantile':
+        v = quantile(param as number, vs);
+        break;
+      default:
+        return execError(`unknown aggregation ${node.op}`);
+    }
+    out.push({ metric: g.labels, v, dropName: g.dropName });
+  }
+  return out;
+}
+
+/** Operators {@link aggregateSeries} evaluates; the rest go step by step through {@link aggregateStep}. */
+export const SERIES_AGG_OPS: ReadonlySet<string> = new Set(['sum', 'avg', 'count', 'group', 'min', 'max', 'stddev', 'stdvar', 'quantile', 'topk', 'bottomk', 'limitk']);
+
+/** The step grid of an evaluation: step `i` is at `start + i * interval`. */
+export interface StepGrid {
+  readonly n: number;
+  readonly start: number;
+  readonly interval: number;
+}
+
+/** Orders values for topk (desc) / bottomk; NaN always sorts last. Same order as {@link byValue}. */
+function cmpValue(a: number, b: number, desc: boolean): number {
+  const an = Number.isNaN(a);
+  const bn = Number.isNaN(b);
+  if (an || bn) return an === bn ? 0 : an ? 1 : -1;
+  return desc ? b - a : a - b;
+}
+
+/**
+ * Aggregates instant-vector series over all steps at once, with the same results (and the same
+ * output order) as {@link aggregateStep} applied step by step. Each series' group is worked out
+ * once, and every step reuses typed scratch buffers, so no object is made per sample or step.
+ * `param` holds the scalar parameter per step (topk, bottomk, limitk, quantile).
+ */
+export function aggregateSeries(
+  node: AggregateExpr,
+  grouper: Grouper,
+  input: readonly EvalSeries[],
+  param: Float64Array | undefined,
+  grid: StepGrid,
+  check: () => void,
+  warn: (msg: string) => void,
+): { series: EvalSeries[]; total: number } {
+  const op = node.op;
+  const S = input.length;
+  const gOf = new Int32Array(S);
+  const groupLabels: Labels[] = [];
+  const keyToGroup = new Map<string, number>();
+  for (let j = 0; j < S; j++) {
+    const [k, labels] = grouper.group(input[j]!.metric);
+    let g = keyToGroup.get(k);
+    if (g === undefined) {
+      g = groupLabels.length;
+      keyToGroup.set(k, g);
+      groupLabels.push(labels);
+    }
+    gOf[j] = g;
+  }
+  const G = groupLabels.length;
+  if (DENSE_OPS.has(op) && G * grid.n <= MAX_DENSE_CELLS) return aggregateDense(op, input, gOf, groupLabels, grid);
+  const cnt = new Int32Array(G);
+  const end = new Int32Array(G);
+  const drop = new Uint8Array(G);
+  const touched = new Int32Array(G);
+  const cursor = new Int32Array(S);
+  const presJ = new Int32Array(S);
+  const presV = new Float64Array(S);
+  const vals = new Float64Array(S);
+  const idxs = new Int32Array(S);
+  const isK = op === 'topk' || op === 'bottomk' || op === 'limitk';
+  const desc = op === 'topk';
+  const outG: Array<SeriesBuilder | undefined> = isK ? [] : new Array<SeriesBuilder | undefined>(G);
+  const outJ: Array<SeriesBuilder | undefined> = isK ? new Array<SeriesBuilder | undefined>(S) : [];
+  const out: EvalSeries[] = [];
+  const picked: number[] = [];
+  let total = 0;
+  const { n, start, interval } = grid;
+  for (let i = 0; i < n; i++) {
+    if ((i & 63) === 0) check();
+    const t = start + i * interval;
+    let k = 0;
+    let q = 0;
+    if (isK) {
+      k = kParam(param![i]!);
+      if (k < 1) continue;
+    } else if (op === 'quantile') {
+      q = param![i]!;
+      if (Number.isNaN(q) || q < 0 || q > 1) warn(`PromQL warning: quantile value should be between 0 and 1, got ${formatValue(q)}`);
+    }
+    let np = 0;
+    for (let j = 0; j < S; j++) {
+      const s = input[j]!;
+      const c = cursor[j]!;
+      if (c < s.ts.length && s.ts[c] === t) {
+        presJ[np] = j;
+        presV[np] = s.vs[c]!;
+        np++;
+        cursor[j] = c + 1;
+      }
+    }
+    if (np === 0) continue;
+    // Bucket the present samples by group, keeping series order inside a group (a counting sort);
+    // groups are taken in order of first appearance, as the step-wise path collects them.
+    let nt = 0;
+    for (let p = 0; p < np; p++) {
+      const j = presJ[p]!;
+      const g = gOf[j]!;
+      const c = cnt[g]!;
+      cnt[g] = c + 1;
+      if (c === 0) {
+        touched[nt++] = g;
+        drop[g] = 0;
+      }
+      if (input[j]!.dropName) drop[g] = 1;
+    }
+    let o = 0;
+    for (let x = 0; x < nt; x++) {
+      const g = touched[x]!;
+      end[g] = o;
+      o += cnt[g]!;
+    }
+    for (let p = 0; p < np; p++) {
+      const g = gOf[presJ[p]!]!;
+      const pos = end[g]!;
+      end[g] = pos + 1;
+      vals[pos] = presV[p]!;
+      idxs[pos] = presJ[p]!;
+    }
+    for (let x = 0; x < nt; x++) {
+      const g = touched[x]!;
+      const hi = end[g]!;
+      const lo = hi - cnt[g]!;
+      cnt[g] = 0;
+      if (isK) {
+        pickK(vals, lo, hi, k, op === 'limitk', desc, picked);
+        for (const pos of picked) {
+          const j = idxs[pos]!;
+          let es = outJ[j];
+          if (es === undefined) {
+            const src = input[j]!;
+            es = outJ[j] = { metric: src.metric, ts: [], vs: [], dropName: src.dropName };
+            out.push(es);
+          }
+          es.ts.push(t);
+          es.vs.push(vals[pos]!);
+        }
+        total += picked.length;
+        continue;
+      }
+      let v: number;
+      switch (op) {
+        case 'sum':
+          v = sumOverTime(vals, lo, hi);
+          break;
+        case 'avg':
+          v = avgOverTime(vals, lo, hi);
+          break;
+        case 'count':
+          v = hi - lo;
+          break;
+        case 'group':
+          v = 1;
+          break;
+        case 'min':
+          v = extremum(vals, lo, hi, false);
+          break;
+        case 'max':
+          v = extremum(vals, lo, hi, true);
+          break;
+        case 'stdvar':
+          v = variance(vals, lo, hi);
+          break;
+        case 'stddev':
+          v = Math.sqrt(variance(vals, lo, hi));
+          break;
+        case 'quantile':
+          v = quantile(q, Array.from(vals.subarray(lo, hi)));
+          break;
+        default:
+          return execError(`unknown aggregation ${op}`);
+      }
+      let es = outG[g];
+      if (es === undefined) {
+        es = outG[g] = { metric: groupLabels[g]!, ts: [], vs: [], dropName: drop[g] === 1 };
+        out.push(es);
+      }
+      es.ts.push(t);
+      es.vs.push(v);
+      total++;
+    }
+  }
+  return { series: out, total };
+}
+
+/**
+ * The samples (positions in `vals`) that topk/bottomk/limitk keep from one group's bucket
+ * `[lo, hi)`, in output order: a stable sort by value, cut to `k`.
+ */
+function pickK(vals: Float64Array, lo: number, hi: number, k: number, limit: boolean, desc: boolean, picked: number[]): void {
+  picked.length = 0;
+  const m = hi - lo;
+  if (limit) {
+    for (let p = lo; p < hi && p - lo < k; p++) picked.push(p);
+    return;
+  }
+  if (k >= m || k > 32) {
+    const pos: number[] = [];
+    for (let p = lo; p < hi; p++) pos.push(p);
+    pos.sort((a, b) => cmpValue(vals[a]!, vals[b]!, desc));
+    for (let x = 0; x < pos.length && x < k; x++) picked.push(pos[x]!);
+    return;
+  }
+  // Small k: insertion into a sorted buffer of positions; inserting after equals keeps it stable.
+  const buf: number[] = [];
+  for (let p = lo; p < hi; p++) {
+    const v = vals[p]!;
+    let at = buf.length;
+    while (at > 0 && cmpValue(v, vals[buf[at - 1]!]!, desc) < 0) at--;
+    if (at >= k) continue;
+    buf.splice(at, 0, p);
+    if (buf.length > k) buf.length = k;
+  }
+  for (const p of buf) picked.push(p);
+}
+
+/** Operators with a small running state, accumulated series by series into a (group × step) grid. */
+const DENSE_OPS: ReadonlySet<string> = new Set(['sum', 'count', 'group', 'min', 'max']);
+/** Largest (group × step) grid {@link aggregateDense} allocates; beyond it, steps go one by one. */
+const MAX_DENSE_CELLS = 1 << 20;
+
+/**
+ * sum, count, group, min and max, accumulated series by series into one cell per (group, step).
+ * Each cell sees its values in series order, exactly as the step-wise path adds them (so Kahan
+ * sums are bit-identical), and groups come out in the order the step-wise path creates them.
+ */
+function aggregateDense(op: string, input: readonly EvalSeries[], gOf: Int32Array, groupLabels: Labels[], grid: StepGrid): { series: EvalSeries[]; total: number } {
+  const { n, start, interval } = grid;
+  const G = groupLabels.length;
+  const cells = G * n;
+  const acc = new Float64Array(cells);
+  const comp = op === 'sum' ? new Float64Array(cells) : undefined;
+  const cnt = new Int32Array(cells);
+  const drop = new Uint8Array(cells);
+  const firstStep = new Int32Array(G).fill(n);
+  const firstJ = new Int32Array(G);
+  const isMax = op === 'max';
+  for (let j = 0; j < input.length; j++) {
+    const s = input[j]!;
+    const len = s.ts.length;
+    if (len === 0) continue;
+    const g = gOf[j]!;
+    const base = g * n;
+    const ts = s.ts;
+    const vs = s.vs;
+    const dn = s.dropName ? 1 : 0;
+    const fs = n === 1 ? 0 : Math.round((ts[0]! - start) / interval);
+    if (fs < firstStep[g]!) {
+      firstStep[g] = fs;
+      firstJ[g] = j;
+    }
+    for (let p = 0; p < len; p++) {
+      const cell = base + (n === 1 ? 0 : Math.round((ts[p]! - start) / interval));
+      const v = vs[p]!;
+      const c = cnt[cell]!;
+      cnt[cell] = c + 1;
+      if (dn === 1) drop[cell] = 1;
+      if (comp !== undefined) {
+        // Inline kahanSumInc(v, acc, comp), starting from a zero sum like sumOverTime.
+        const sum = acc[cell]!;
+        const t = sum + v;
+        if (t === Infinity || t === -Infinity) comp[cell] = 0;
+        else if (Math.abs(sum) >= Math.abs(v)) comp[cell] = comp[cell]! + (sum - t + v);
+        else comp[cell] = comp[cell]! + (v - t + sum);
+        acc[cell] = t;
+      } else if (op === 'min' || isMax) {
+        const m = acc[cell]!;
+        if (c === 0 || (isMax ? v > m || Number.isNaN(m) : v < m || Number.isNaN(m))) acc[cell] = v;
+      }
+    }
+  }
+  const order: number[] = [];
+  for (let g = 0; g < G; g++) if (firstStep[g]! < n) order.push(g);
+  order.sort((a, b) => firstStep[a]! - firstStep[b]! || firstJ[a]! - firstJ[b]!);
+  const out: EvalSeries[] = [];
+  let total = 0;
+  for (const g of order) {
+    const base = g * n;
+    const ts: number[] = [];
+    const vs: number[] = [];
+    for (let i = firstStep[g]!; i < n; i++) {
+      const cell = base + i;
+      const c = cnt[cell]!;
+      if (c === 0) continue;
+      ts.push(start + i * interval);
+      vs.push(op === 'count' ? c : op === 'group' ? 1 : comp !== undefined ? acc[cell]! + comp[cell]! : acc[cell]!);
+    }
+    total += ts.length;
+    out.push({ metric: groupLabels[g]!, ts, vs, dropName: drop[base + firstStep[g]!] === 1 });
+  }
+  return { series: out, total };
+}

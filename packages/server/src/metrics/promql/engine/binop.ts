@@ -1,0 +1,185 @@
+/**
+ * Binary operators over scalars and instant vectors, with vector matching, after Prometheus'
+ * `VectorBinop`, `VectorAnd/Or/Unless` and `VectorscalarBinop` in `promql/engine.go`.
+ */
+import { formatLabels, type Labels, labelsKey, METRIC_NAME } from '../../../core/model/labels.js';
+import type { BinaryOp, VectorMatching } from '../parser/index.js';
+import { isComparisonOp } from '../parser/index.js';
+import { execError, goPow, keepLabels, removeLabels, setLabel, type StepSample, subsetKey } from './internal.js';
+
+/** The value of `lhs op rhs` and whether a comparison keeps the element. */
+export function scalarOp(op: BinaryOp, lhs: number, rhs: number): [number, boolean] {
+  switch (op) {
+    case '+':
+      return [lhs + rhs, true];
+    case '-':
+      return [lhs - rhs, true];
+    case '*':
+      return [lhs * rhs, true];
+    case '/':
+      return [lhs / rhs, true];
+    case '^':
+      return [goPow(lhs, rhs), true];
+    case '%':
+      return [lhs % rhs, true];
+    case 'atan2':
+      return [Math.atan2(lhs, rhs), true];
+    case '==':
+      return [lhs, lhs === rhs];
+    case '!=':
+      return [lhs, lhs !== rhs];
+    case '>':
+      return [lhs, lhs > rhs];
+    case '<':
+      return [lhs, lhs < rhs];
+    case '>=':
+      return [lhs, lhs >= rhs];
+    case '<=':
+      return [lhs, lhs <= rhs];
+    default:
+      return execError(`operator ${JSON.stringify(op)} not allowed for scalar operations`);
+  }
+}
+
+/** True when the operator's result is no longer "the same metric" (arithmetic). */
+function dropsName(op: BinaryOp): boolean {
+  return !isComparisonOp(op) && op !== 'and' && op !== 'or' && op !== 'unless';
+}
+
+/** `vector op scalar` (or `scalar op vector` when `swap`). */
+export function vectorScalarOp(op: BinaryOp, vec: StepSample[], scalar: number, swap: boolean, returnBool: boolean): StepSample[] {
+  const out: StepSample[] = [];
+  for (const s of vec) {
+    let lv = s.v;
+    let rv = scalar;
+    if (swap) [lv, rv] = [rv, lv];
+    let [v, keep] = scalarOp(op, lv, rv);
+    // A comparison filter always returns the vector element's value, even when it is on the right.
+    if (isComparisonOp(op) && swap) v = rv;
+    if (returnBool) {
+      v = keep ? 1 : 0;
+      keep = true;
+    }
+    if (!keep) continue;
+    out.push({ metric: s.metric, v, dropName: s.dropName || returnBool || dropsName(op) });
+  }
+  return out;
+}
+
+function signer(matching: VectorMatching | undefined): (l: Labels) => string {
+  if (matching === undefined) return (l) => subsetKey(l, new Set(), false);
+  const names = new Set(matching.matchingLabels);
+  return (l) => subsetKey(l, names, matching.on);
+}
+
+/** `and` / `or` / `unless`. */
+export function setOp(op: 'and' | 'or' | 'unless', lhs: StepSample[], rhs: StepSample[], matching: VectorMatching | undefined): StepSample[] {
+  const sig = signer(matching);
+  switch (op) {
+    case 'and': {
+      if (lhs.length === 0 || rhs.length === 0) return [];
+      const right = new Set(rhs.map((s) => sig(s.metric)));
+      return lhs.filter((s) => right.has(sig(s.metric)));
+    }
+    case 'or': {
+      if (lhs.length === 0) return rhs;
+      if (rhs.length === 0) return lhs;
+      const left = new Set(lhs.map((s) => sig(s.metric)));
+      return [...lhs, ...rhs.filter((s) => !left.has(sig(s.metric)))];
+    }
+    case 'unless': {
+      if (lhs.length === 0 || rhs.length === 0) return lhs;
+      const right = new Set(rhs.map((s) => sig(s.metric)));
+      return lhs.filter((s) => !right.has(sig(s.metric)));
+    }
+  }
+}
+
+function resultMetric(lhs: Labels, rhs: Labels, matching: VectorMatching): Labels {
+  let out = lhs;
+  if (matching.card === 'one-to-one') {
+    const names = new Set(matching.matchingLabels);
+    out = matching.on ? keepLabels(out, names) : removeLabels(out, names);
+  }
+  // Labels listed in group_x(...) come from the "one" side.
+  for (const name of matching.include) {
+    let v = '';
+    for (const l of rhs) if (l.name === name) v = l.value;
+    out = setLabel(out, name, v);
+  }
+  return out;
+}
+
+/** Arithmetic and comparison between two instant vectors with one-to-one / many-to-one matching. */
+export function vectorOp(op: BinaryOp, lhsIn: StepSample[], rhsIn: StepSample[], matching: VectorMatching, returnBool: boolean): StepSample[] {
+  if (lhsIn.length === 0 || rhsIn.length === 0) return [];
+  const sig = signer(matching);
+  // group_right: iterate the right side as the "many" side.
+  const swapped = matching.card === 'one-to-many';
+  const lhs = swapped ? rhsIn : lhsIn;
+  const rhs = swapped ? lhsIn : rhsIn;
+  const rightSigs = new Map<string, StepSample>();
+  for (const rs of rhs) {
+    const k = sig(rs.metric);
+    const dup = rightSigs.get(k);
+    if (dup !== undefined) {
+      const side = swapped ? 'left' : 'right';
+      execError(
+        `found duplicate series for the match group ${formatGroup(rs.metric, matching)} on the ${side} hand-side of the operation: [${formatLabels(
+          rs.metric,
+        )}, ${formatLabels(dup.metric)}];many-to-many matching not allowed: matching labels must be unique on one side`,
+      );
+    }
+    rightSigs.set(k, rs);
+  }
+  if (matching.card === 'one-to-one') {
+    // Checked before filtering, so a comparison that would drop every match still fails.
+    const seenLeft = new Set<string>();
+    for (const ls of lhs) {
+      const k = sig(ls.metric);
+      if (!rightSigs.has(k)) continue;
+      if (seenLeft.has(k)) execError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+      seenLeft.add(k);
+    }
+  }
+  const matched = new Map<string, Set<string> | null>();
+  const out: StepSample[] = [];
+  for (const ls of lhs) {
+    const k = sig(ls.metric);
+    const rs = rightSigs.get(k);
+    if (rs === undefined) continue;
+    let lv = ls.v;
+    let rv = rs.v;
+    if (swapped) [lv, rv] = [rv, lv];
+    let [v, keep] = scalarOp(op, lv, rv);
+    if (returnBool) {
+      v = keep ? 1 : 0;
+      keep = true;
+    }
+    if (!keep) continue;
+    const metric = resultMetric(ls.metric, rs.metric, matching);
+    const seen = matched.get(k);
+    if (matching.card === 'one-to-one') {
+      if (seen !== undefined) execError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+      matched.set(k, null);
+    } else {
+      const mk = labelsKey(metric);
+      let set = seen ?? undefined;
+      if (set === undefined) {
+        set = new Set();
+        matched.set(k, set);
+      } else if (set.has(mk)) {
+        execError('multiple matches for labels: grouping labels must ensure unique matches');
+      }
+      set.add(mk);
+    }
+    const keepsName = metric.some((l) => l.name === METRIC_NAME);
+    out.push({ metric, v, dropName: keepsName && (ls.dropName || returnBool || dropsName(op)) });
+  }
+  return out;
+}
+
+function formatGroup(metric: Labels, matching: VectorMatching): string {
+  const names = new Set(matching.matchingLabels);
+  return formatLabels(matching.on ? keepLabels(metric, names) : removeLabels(removeLabels(metric, names), new Set([METRIC_NAME])));
+}

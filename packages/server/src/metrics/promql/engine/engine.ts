@@ -1,0 +1,281 @@
+/**
+ * The PromQL engine: parses (or takes) an expression, works out the time range each selector
+ * needs, opens one querier, selects every selector up front, then evaluates over all steps at
+ * once. After Prometheus' `promql/engine.go`.
+ */
+import { compareLabels, type Labels, labelsKey } from '../../../core/model/labels.js';
+import type { Queryable, Querier } from '../../storage/interface.js';
+import { isStaleNaN } from '../../../core/model/value.js';
+import { type Expr, exprType, documentedType, parseExpr, ParseError, type VectorSelector, children } from '../parser/index.js';
+import { EngineError } from './errors.js';
+import { type EvalContext, Evaluator, resolveAt } from './evaluator.js';
+import { dropMetricName, type EvalSeries, type EvalValue, FloatArena, type Floats } from './internal.js';
+import type { Matrix, Point, Value } from './value.js';
+
+/** Engine-wide options. */
+export interface EngineOptions {
+  /** How far back an instant selector looks for a sample, ms. Default 5m. */
+  readonly lookbackDelta?: number;
+  /** Most samples a query may hold in memory. Default 50 000 000. */
+  readonly maxSamples?: number;
+  /** Query timeout, ms. Default 120 000. */
+  readonly timeoutMs?: number;
+  /** Most points per series in a range query result (11 000, as Prometheus' API enforces). */
+  readonly maxPointsPerSeries?: number;
+  /** Step of subqueries written without one (`[30m:]`), ms. Default 1m. */
+  readonly defaultEvalIntervalMs?: number;
+  /** The clock for timeouts, so tests can drive time. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Per-query options. */
+export interface QueryOptions {
+  /** Overrides the engine's lookback delta for this query. */
+  readonly lookbackDelta?: number;
+  /** Cancels the query; checked between evaluation steps. */
+  readonly signal?: AbortSignal;
+}
+
+/** A query result with its non-fatal annotations. */
+export interface QueryResult {
+  readonly result: Value;
+  readonly warnings: string[];
+  readonly infos?: string[];
+}
+
+interface SelectorRange {
+  node: VectorSelector;
+  mint: number;
+  maxt: number;
+  isRange: boolean;
+}
+
+/** Evaluates PromQL queries against a {@link Queryable}. */
+export class Engine {
+  private readonly lookbackDelta: number;
+  private readonly maxSamples: number;
+  private readonly timeoutMs: number;
+  private readonly maxPointsPerSeries: number;
+  private readonly defaultEvalInterval: number;
+  private readonly now: () => number;
+
+  constructor(opts: EngineOptions = {}) {
+    this.lookbackDelta = opts.lookbackDelta ?? 5 * 60_000;
+    this.maxSamples = opts.maxSamples ?? 50_000_000;
+    this.timeoutMs = opts.timeoutMs ?? 120_000;
+    this.maxPointsPerSeries = opts.maxPointsPerSeries ?? 11_000;
+    this.defaultEvalInterval = opts.defaultEvalIntervalMs ?? 60_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Evaluates `expr` at one instant `tMs`. */
+  instantQuery(queryable: Queryable, expr: string | Expr, tMs: number, opts: QueryOptions = {}): QueryResult {
+    return this.exec(queryable, expr, tMs, tMs, 0, opts);
+  }
+
+  /** Evaluates `expr` at every step from `startMs` to `endMs`; the result is a matrix sorted by labels. */
+  rangeQuery(queryable: Queryable, expr: string | Expr, startMs: number, endMs: number, stepMs: number, opts: QueryOptions = {}): QueryResult {
+    if (!(stepMs > 0)) throw new EngineError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
+    if (endMs < startMs) throw new EngineError('bad_data', 'end timestamp must not be before start time');
+    if ((endMs - startMs) / stepMs + 1 > this.maxPointsPerSeries)
+      throw new EngineError('bad_data', `exceeded maximum resolution of ${this.maxPointsPerSeries} points per timeseries. Try decreasing the query resolution (?step=XX)`);
+    return this.exec(queryable, expr, startMs, endMs, stepMs, opts);
+  }
+
+  private exec(queryable: Queryable, input: string | Expr, start: number, end: number, interval: number, opts: QueryOptions): QueryResult {
+    let expr: Expr;
+    try {
+      expr = typeof input === 'string' ? parseExpr(input) : input;
+    } catch (err) {
+      if (err instanceof ParseError) throw new EngineError('bad_data', err.message);
+      throw err;
+    }
+    const type = exprType(expr);
+    const isRange = interval > 0;
+    if (isRange && type !== 'scalar' && type !== 'vector')
+      throw new EngineError('bad_data', `invalid expression type "${documentedType(type)}" for range query, must be Scalar or instant Vector`);
+
+    const warnings = new Set<string>();
+    const infos = new Set<string>();
+    const deadline = this.now() + this.timeoutMs;
+    const signal = opts.signal;
+    const now = this.now;
+    const lookbackDelta = opts.lookbackDelta ?? this.lookbackDelta;
+    let samples = 0;
+    const maxSamples = this.maxSamples;
+    const check = (): void => {
+      if (signal?.aborted === true) throw new EngineError('canceled', 'query was canceled');
+      if (now() > deadline) throw new EngineError('timeout', 'query timed out in query execution');
+    };
+    const addSamples = (n: number): void => {
+      samples += n;
+      if (samples > maxSamples) throw new EngineError('execution', 'query processing would load too many samples into memory in query execution');
+    };
+    check();
+
+    const ranges = selectorRanges(expr, start, end, lookbackDelta, this.defaultEvalInterval);
+    const selected = new Map<VectorSelector, EvalSeries[]>();
+    if (ranges.length > 0) {
+      const mint = Math.min(...ranges.map((r) => r.mint));
+      const maxt = Math.max(...ranges.map((r) => r.maxt));
+      const querier = queryable.querier(mint, maxt);
+      try {
+        for (const r of ranges) {
+          selected.set(r.node, selectSeries(querier, r, addSamples, (w) => warnings.add(w)));
+          check();
+        }
+      } finally {
+        querier.close();
+      }
+    }
+
+    const ctx: EvalContext = {
+      queryStart: start,
+      queryEnd: end,
+      isRangeQuery: isRange,
+      lookbackDelta,
+      defaultEvalInterval: this.defaultEvalInterval,
+      selected,
+      warn: (m) => warnings.add(m),
+      info: (m) => infos.add(m),
+      check,
+      addSamples,
+    };
+    let value: EvalValue;
+    try {
+      value = new Evaluator(ctx, start, end, interval).eval(expr);
+    } catch (err) {
+      if (err instanceof EngineError) throw err;
+      if (err instanceof RangeError) throw new EngineError('execution', err.message);
+      throw err;
+    }
+    const result = toValue(value, start, interval);
+    const out: { result: Value; warnings: string[]; infos?: string[] } = { result, warnings: [...warnings] };
+    if (infos.size > 0) out.infos = [...infos];
+    return out;
+  }
+}
+
+/** Works out the samples each selector needs, like Prometheus' `getTimeRangesForSelector`. */
+function selectorRanges(expr: Expr, start: number, end: number, lookback: number, defaultStep: number): SelectorRange[] {
+  const out: SelectorRange[] = [];
+  const walk = (e: Expr, s: number, en: number): void => {
+    switch (e.kind) {
+      case 'VectorSelector': {
+        const at = resolveAt(e.at, start, end);
+        out.push({ node: e, mint: (at ?? s) - e.offset - lookback, maxt: (at ?? en) - e.offset, isRange: false });
+        return;
+      }
+      case 'MatrixSelector': {
+        const vs = e.vectorSelector;
+        const at = resolveAt(vs.at, start, end);
+        out.push({ node: vs, mint: (at ?? s) - vs.offset - e.range, maxt: (at ?? en) - vs.offset, isRange: true });
+        return;
+      }
+      case 'SubqueryExpr': {
+        const at = resolveAt(e.at, start, end);
+        const step = e.step > 0 ? e.step : defaultStep;
+        walk(e.expr, (at ?? s) - e.offset - e.range - step, (at ?? en) - e.offset);
+        return;
+      }
+      default:
+        for (const c of children(e)) walk(c, s, en);
+    }
+  };
+  walk(expr, start, end);
+  return out;
+}
+
+/** Scratch buffers a series' samples are decoded into before being copied out at their exact size. */
+let scratchT = new Float64Array(1024);
+let scratchV = new Float64Array(1024);
+
+function selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: number) => void, warn: (w: string) => void): EvalSeries[] {
+  const set = querier.select({ start: r.mint, end: r.maxt }, r.node.matchers);
+  const out: EvalSeries[] = [];
+  const arena = new FloatArena();
+  const maxt = r.maxt;
+  const isRange = r.isRange;
+  while (set.next()) {
+    const series = set.at();
+    const it = series.iterator();
+    let n = 0;
+    if (it.seek(r.mint)) {
+      do {
+        const t = it.t();
+        if (t > maxt) break;
+        const v = it.v();
+        // Range selectors ignore staleness markers; instant selectors need them to end a series.
+        if (isRange && isStaleNaN(v)) continue;
+        if (n === scratchT.length) {
+          const t2 = new Float64Array(n * 2);
+          t2.set(scratchT);
+          scratchT = t2;
+          const v2 = new Float64Array(n * 2);
+          v2.set(scratchV);
+          scratchV = v2;
+        }
+        scratchT[n] = t;
+        scratchV[n] = v;
+        n++;
+      } while (it.next());
+    }
+    addSamples(n);
+    out.push({ metric: series.labels, ts: arena.copy(scratchT, n), vs: arena.copy(scratchV, n), dropName: false });
+  }
+  for (const w of set.warnings()) warn(w);
+  return out;
+}
+
+function toPoints(ts: Floats, vs: Floats): Point[] {
+  const out = new Array<Point>(ts.length);
+  for (let i = 0; i < ts.length; i++) out[i] = { t: ts[i]!, v: vs[i]! };
+  return out;
+}
+
+/** Converts the evaluated top-level value, dropping deferred metric names and checking collisions. */
+function toValue(v: EvalValue, start: number, interval: number): Value {
+  const isRange = interval > 0;
+  switch (v.type) {
+    case 'scalar':
+      if (!isRange) return { type: 'scalar', t: start, v: v.vs[0]! };
+      return { type: 'matrix', series: [{ metric: [], points: Array.from(v.vs, (x, i) => ({ t: start + i * interval, v: x })) }] };
+    case 'string':
+      return { type: 'string', t: start, v: v.v };
+    case 'vector':
+    case 'matrix': {
+      // Drop deferred names, then merge series that now share a label set (they may come from
+      // different steps); two points at one time is a collision.
+      const merged = new Map<string, { metric: Labels; ts: Floats; vs: Floats }>();
+      for (const s of v.series) {
+        const metric = s.dropName ? dropMetricName(s.metric) : s.metric;
+        const k = labelsKey(metric);
+        const prev = merged.get(k);
+        if (prev === undefined) {
+          // Shared, not copied: nothing below writes into a series' arrays, only replaces them.
+          merged.set(k, { metric, ts: s.ts, vs: s.vs });
+          continue;
+        }
+        const pts = Array.from(prev.ts, (t, i) => ({ t, v: prev.vs[i]! }));
+        const have = new Set(prev.ts);
+        s.ts.forEach((t, i) => {
+          if (have.has(t)) throw new EngineError('execution', 'vector cannot contain metrics with the same labelset');
+          pts.push({ t, v: s.vs[i]! });
+        });
+        pts.sort((a, b) => a.t - b.t);
+        prev.ts = pts.map((p) => p.t);
+        prev.vs = pts.map((p) => p.v);
+      }
+      const series = [...merged.values()];
+      if (v.type === 'vector' && !isRange) {
+        return { type: 'vector', samples: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, t: start, v: s.vs[0]! })) };
+      }
+      const m: Matrix = {
+        type: 'matrix',
+        series: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, points: toPoints(s.ts, s.vs) })),
+      };
+      if (isRange) m.series.sort((a, b) => compareLabels(a.metric, b.metric));
+      return m;
+    }
+  }
+}

@@ -1,0 +1,597 @@
+/**
+ * The evaluator: evaluates an AST over all steps of a query at once, one switch over node kinds,
+ * after Prometheus' `evaluator.eval` / `rangeEval`. Instant-vector nodes yield a series per output
+ * label set with one point per step; range functions slide a window over each input series.
+ */
+import { type Labels, labelsKey, METRIC_NAME, sortLabels, type Label } from '../../../core/model/labels.js';
+import { isStaleNaN } from '../../../core/model/value.js';
+import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorMatching, VectorSelector } from '../parser/index.js';
+import { exprType, isSetOp } from '../parser/index.js';
+import { aggregateSeries, aggregateStep, Grouper, SERIES_AGG_OPS } from './aggregate.js';
+import { scalarOp, setOp, vectorOp, vectorScalarOp } from './binop.js';
+import {
+  applyDate,
+  DATE_FUNCS,
+  histogramFraction,
+  histogramQuantile,
+  histogramQuantiles,
+  labelJoiner,
+  labelReplacer,
+  MATH_FUNCS,
+  roundTo,
+  sortByLabels,
+  sortByValue,
+} from './functions.js';
+import { type EvalSeries, type EvalValue, execError, FloatArena, type SeriesBuilder, type StepSample } from './internal.js';
+import { KEEPS_NAME, RANGE_FUNCS, type RangeEnv, RangeFuncError } from './rangefuncs.js';
+
+/** Query-wide state shared by the evaluators of a query and its subqueries. */
+export interface EvalContext {
+  readonly queryStart: number;
+  readonly queryEnd: number;
+  readonly isRangeQuery: boolean;
+  readonly lookbackDelta: number;
+  readonly defaultEvalInterval: number;
+  /** Raw samples of each selector, selected up front (stale markers dropped for range selectors). */
+  readonly selected: ReadonlyMap<VectorSelector, EvalSeries[]>;
+  warn(msg: string): void;
+  info(msg: string): void;
+  /** Throws when the query timed out or was canceled. */
+  check(): void;
+  /** Accounts for samples held in memory; throws past the limit. */
+  addSamples(n: number): void;
+}
+
+type StepArg = StepSample[] | number | string;
+
+const DEFAULT_MATCHING: VectorMatching = { card: 'one-to-one', on: false, matchingLabels: [], include: [] };
+const SET_MATCHING: VectorMatching = { card: 'many-to-many', on: false, matchingLabels: [], include: [] };
+
+/** Strips parentheses, which do not change a value. */
+export function unwrapParens(e: Expr): Expr {
+  while (e.kind === 'ParenExpr') e = e.expr;
+  return e;
+}
+
+/** Resolves an `@` modifier to milliseconds. */
+export function resolveAt(at: AtModifier | undefined, start: number, end: number): number | undefined {
+  if (at === undefined) return undefined;
+  if (at === 'start') return start;
+  if (at === 'end') return end;
+  return at;
+}
+
+/** Evaluates expressions over the steps `start, start+interval, …, end`. */
+export class Evaluator {
+  /** Number of steps. */
+  readonly n: number;
+
+  constructor(
+    private readonly ctx: EvalContext,
+    readonly start: number,
+    readonly end: number,
+    readonly interval: number,
+  ) {
+    this.n = interval > 0 ? Math.floor((end - start) / interval) + 1 : 1;
+  }
+
+  private ts(i: number): number {
+    return this.start + i * this.interval;
+  }
+
+  private at(at: AtModifier | undefined): number | undefined {
+    return resolveAt(at, this.ctx.queryStart, this.ctx.queryEnd);
+  }
+
+  private scalar(f: (ts: number, i: number) => number): EvalValue {
+    const vs = new Float64Array(this.n);
+    for (let i = 0; i < this.n; i++) vs[i] = f(this.ts(i), i);
+    return { type: 'scalar', vs };
+  }
+
+  /** Evaluates a node over all steps. */
+  eval(expr: Expr): EvalValue {
+    this.ctx.check();
+    switch (expr.kind) {
+      case 'NumberLiteral':
+        return this.scalar(() => expr.value);
+      case 'StringLiteral':
+        return { type: 'string', v: expr.value };
+      case 'ParenExpr':
+        return this.eval(expr.expr);
+      case 'UnaryExpr': {
+        const v = this.eval(expr.expr);
+        if (expr.op === '+') return v;
+        if (v.type === 'scalar') return { type: 'scalar', vs: v.vs.map((x) => -x) };
+        if (v.type !== 'vector') return execError('unary minus on a non-vector');
+        return {
+          type: 'vector',
+          series: v.series.map((s) => ({ metric: s.metric, ts: s.ts, vs: s.vs.map((x) => -x), dropName: true })),
+        };
+      }
+      case 'VectorSelector':
+        return { type: 'vector', series: this.vectorSelector(expr, false) };
+      case 'MatrixSelector':
+      case 'SubqueryExpr':
+        return { type: 'matrix', series: this.matrixAtSingleStep(expr) };
+      case 'BinaryExpr':
+        return this.binary(expr.op, expr.lhs, expr.rhs, expr.returnBool, expr.vectorMatching);
+      case 'AggregateExpr': {
+        const grouper = new Grouper(expr);
+        const param = expr.param === undefined ? undefined : this.eval(expr.param);
+        const input = this.eval(expr.expr);
+        if (input.type === 'vector' && SERIES_AGG_OPS.has(expr.op) && (param === undefined || param.type === 'scalar')) {
+          const r = aggregateSeries(expr, grouper, input.series, param?.vs, this, () => this.ctx.check(), (m) => this.ctx.warn(m));
+          this.ctx.addSamples(r.total);
+          return { type: 'vector', series: r.series };
+        }
+        return this.rangeEval(param === undefined ? [input] : [input, param], (args) =>
+          aggregateStep(expr, grouper, args[0] as StepSample[], args[1] as number | string | undefined, (m) => this.ctx.warn(m)),
+        );
+      }
+      case 'Call':
+        return this.call(expr);
+    }
+  }
+
+  /** Applies a per-step function to the step values of the inputs, collecting output series. */
+  private rangeEval(inputs: EvalValue[], fn: (args: StepArg[], ts: number, i: number) => StepSample[]): EvalValue {
+    const cursors = inputs.map((inp) => (inp.type === 'vector' ? new Array<number>(inp.series.length).fill(0) : []));
+    const out = new Map<string, SeriesBuilder>();
+    const extra: EvalSeries[] = [];
+    let total = 0;
+    for (let i = 0; i < this.n; i++) {
+      if ((i & 63) === 0) this.ctx.check();
+      const ts = this.ts(i);
+      const args: StepArg[] = inputs.map((inp, k) => {
+        switch (inp.type) {
+          case 'scalar':
+            return inp.vs[i]!;
+          case 'string':
+            return inp.v;
+          case 'vector': {
+            const cur = cursors[k]!;
+            const vec: StepSample[] = [];
+            for (let j = 0; j < inp.series.length; j++) {
+              const s = inp.series[j]!;
+              const c = cur[j]!;
+              if (c < s.ts.length && s.ts[c] === ts) {
+                vec.push({ metric: s.metric, v: s.vs[c]!, dropName: s.dropName });
+                cur[j] = c + 1;
+              }
+            }
+            return vec;
+          }
+          case 'matrix':
+            return execError('unexpected range vector argument');
+        }
+      });
+      const res = fn(args, ts, i);
+      total += res.length;
+      for (const s of res) {
+        const key = labelsKey(s.metric);
+        let es = out.get(key);
+        if (es === undefined) {
+          es = { metric: s.metric, ts: [], vs: [], dropName: s.dropName };
+          out.set(key, es);
+        } else if (es.ts[es.ts.length - 1] === ts) {
+          // Instant queries defer this check until names are dropped at the end, like Prometheus.
+          if (this.n > 1) execError('vector cannot contain metrics with the same labelset');
+          // Kept apart, so that the final check (after names are dropped) reports it.
+          extra.push({ metric: s.metric, ts: [ts], vs: [s.v], dropName: s.dropName });
+          continue;
+        }
+        es.ts.push(ts);
+        es.vs.push(s.v);
+      }
+    }
+    this.ctx.addSamples(total);
+    return { type: 'vector', series: [...out.values(), ...extra] };
+  }
+
+  private vectorSelector(node: VectorSelector, sampleTime: boolean): EvalSeries[] {
+    const data = this.ctx.selected.get(node) ?? [];
+    const at = this.at(node.at);
+    const lookback = this.ctx.lookbackDelta;
+    const offset = node.offset;
+    const n = this.n;
+    const outT = new Float64Array(n);
+    const outV = new Float64Array(n);
+    const arena = new FloatArena();
+    const out: EvalSeries[] = [];
+    let total = 0;
+    for (const s of data) {
+      const sts = s.ts;
+      const svs = s.vs;
+      const len = sts.length;
+      let m = 0;
+      let j = 0;
+      for (let i = 0; i < n; i++) {
+        const stepT = this.start + i * this.interval;
+        const ref = (at ?? stepT) - offset;
+        while (j < len && sts[j]! <= ref) j++;
+        if (at !== undefined && j > 0 && sts[j - 1]! > ref) j = 0;
+        if (j === 0) continue;
+        const t = sts[j - 1]!;
+        const v = svs[j - 1]!;
+        // Left-open lookback window (ref - lookback, ref]; a staleness marker ends the series.
+        if (t <= ref - lookback || isStaleNaN(v)) continue;
+        outT[m] = stepT;
+        outV[m] = sampleTime ? t / 1000 : v;
+        m++;
+      }
+      total += m;
+      if (m > 0) out.push({ metric: s.metric, ts: arena.copy(outT, m), vs: arena.copy(outV, m), dropName: sampleTime });
+    }
+    this.ctx.addSamples(total);
+    return out;
+  }
+
+  /** The series of a range-vector argument, with the window parameters. */
+  private rangeSource(node: Expr): { series: EvalSeries[]; offset: number; range: number; at: number | undefined } {
+    const e = unwrapParens(node);
+    if (e.kind === 'MatrixSelector') {
+      const vs = e.vectorSelector;
+      return { series: this.ctx.selected.get(vs) ?? [], offset: vs.offset, range: e.range, at: this.at(vs.at) };
+    }
+    if (e.kind === 'SubqueryExpr') return { series: this.subquery(e), offset: e.offset, range: e.range, at: this.at(e.at) };
+    return execError(`expected a range vector, got ${e.kind}`);
+  }
+
+  private subquery(node: SubqueryExpr): EvalSeries[] {
+    const at = this.at(node.at);
+    const step = node.step > 0 ? node.step : this.ctx.defaultEvalInterval;
+    const lowest = (at ?? this.start) - node.offset - node.range;
+    const innerEnd = (at ?? this.end) - node.offset;
+    // Inner steps are absolute multiples of the step, the first one after the window start.
+    const innerStart = Math.floor(lowest / step) * step + step;
+    if (innerStart > innerEnd) return [];
+    const inner = new Evaluator(this.ctx, innerStart, innerEnd, step).eval(node.expr);
+    if (inner.type === 'vector') return inner.series;
+    return execError('subquery is only allowed on instant vector');
+  }
+
+  /** Walks each series' windows `(ref - range, ref]` across all steps. */
+  private windows(
+    src: { series: EvalSeries[]; offset: number; range: number; at: number | undefined },
+    visit: (s: EvalSeries, lo: number, hi: number, i: number, ref: number) => void,
+  ): void {
+    for (const s of src.series) {
+      let lo = 0;
+      let hi = 0;
+      for (let i = 0; i < this.n; i++) {
+        const ref = (src.at ?? this.ts(i)) - src.offset;
+        const from = ref - src.range;
+        if (src.at !== undefined) {
+          lo = 0;
+          hi = 0;
+        }
+        while (lo < s.ts.length && s.ts[lo]! <= from) lo++;
+        if (hi < lo) hi = lo;
+        while (hi < s.ts.length && s.ts[hi]! <= ref) hi++;
+        visit(s, lo, hi, i, ref);
+      }
+      this.ctx.check();
+    }
+  }
+
+  private matrixAtSingleStep(node: MatrixSelector | SubqueryExpr): EvalSeries[] {
+    const src = this.rangeSource(node);
+    const out: EvalSeries[] = [];
+    this.windows(src, (s, lo, hi) => {
+      if (hi > lo) out.push({ metric: s.metric, ts: s.ts.slice(lo, hi), vs: s.vs.slice(lo, hi), dropName: s.dropName });
+    });
+    return out;
+  }
+
+  private binary(op: Parameters<typeof scalarOp>[0], lhsE: Expr, rhsE: Expr, returnBool: boolean, matching: VectorMatching | undefined): EvalValue {
+    const lt = exprType(lhsE);
+    const rt = exprType(rhsE);
+    const lhs = this.eval(lhsE);
+    const rhs = this.eval(rhsE);
+    if (lt === 'scalar' && rt === 'scalar' && lhs.type === 'scalar' && rhs.type === 'scalar') {
+      return this.scalar((_t, i) => {
+        const [v, keep] = scalarOp(op, lhs.vs[i]!, rhs.vs[i]!);
+        return returnBool ? (keep ? 1 : 0) : v;
+      });
+    }
+    return this.rangeEval([lhs, rhs], (args) => {
+      const l = args[0]!;
+      const r = args[1]!;
+      if (typeof l === 'string' || typeof r === 'string') return execError('string operand in binary expression');
+      if (typeof l === 'number') return vectorScalarOp(op, r as StepSample[], l, true, returnBool);
+      if (typeof r === 'number') return vectorScalarOp(op, l, r, false, returnBool);
+      if (isSetOp(op)) return setOp(op as 'and' | 'or' | 'unless', l, r, matching ?? SET_MATCHING);
+      return vectorOp(op, l, r, matching ?? DEFAULT_MATCHING, returnBool);
+    });
+  }
+
+  private call(node: Call): EvalValue {
+    const name = node.func.name;
+    const rf = RANGE_FUNCS.get(name);
+    if (rf !== undefined) return this.rangeFunction(node, rf);
+    switch (name) {
+      case 'time':
+        return this.scalar((ts) => ts / 1000);
+      case 'pi':
+        return this.scalar(() => Math.PI);
+      case 'start':
+        return this.scalar(() => this.ctx.queryStart / 1000);
+      case 'end':
+        return this.scalar(() => this.ctx.queryEnd / 1000);
+      case 'step':
+        return this.scalar(() => (this.ctx.isRangeQuery ? this.interval / 1000 : 0));
+      case 'range':
+        return this.scalar(() => (this.ctx.queryEnd - this.ctx.queryStart) / 1000);
+      case 'min_of':
+      case 'max_of': {
+        const a = this.eval(node.args[0]!);
+        const b = this.eval(node.args[1]!);
+        if (a.type !== 'scalar' || b.type !== 'scalar') return execError(`${name} expects scalars`);
+        return this.scalar((_t, i) => (name === 'min_of' ? Math.min : Math.max)(a.vs[i]!, b.vs[i]!));
+      }
+      case 'scalar': {
+        const v = this.eval(node.args[0]!);
+        const vs = new Float64Array(this.n).fill(NaN);
+        if (v.type !== 'vector') return execError('scalar() expects an instant vector');
+        const counts = new Int32Array(this.n);
+        const start = this.start;
+        for (const s of v.series)
+          for (let j = 0; j < s.ts.length; j++) {
+            const i = this.interval > 0 ? Math.round((s.ts[j]! - start) / this.interval) : 0;
+            counts[i]!++;
+            vs[i] = counts[i] === 1 ? s.vs[j]! : NaN;
+          }
+        return { type: 'scalar', vs };
+      }
+      case 'vector': {
+        const v = this.eval(node.args[0]!);
+        if (v.type !== 'scalar') return execError('vector() expects a scalar');
+        const ts: number[] = [];
+        for (let i = 0; i < this.n; i++) ts.push(this.ts(i));
+        return { type: 'vector', series: [{ metric: [], ts, vs: Array.from(v.vs), dropName: false }] };
+      }
+      case 'timestamp': {
+        const arg = unwrapParens(node.args[0]!);
+        if (arg.kind === 'VectorSelector') return { type: 'vector', series: this.vectorSelector(arg, true) };
+        const v = this.eval(arg);
+        if (v.type !== 'vector') return execError('timestamp() expects an instant vector');
+        return { type: 'vector', series: v.series.map((s) => ({ metric: s.metric, ts: s.ts, vs: s.ts.map((t) => t / 1000), dropName: true })) };
+      }
+      case 'absent':
+        return this.absent(node);
+      case 'absent_over_time':
+        return this.absentOverTime(node);
+      default:
+        return this.vectorFunction(node);
+    }
+  }
+
+  private vectorFunction(node: Call): EvalValue {
+    const name = node.func.name;
+    const args = node.args.map((a) => this.eval(a));
+    const math = MATH_FUNCS.get(name);
+    if (math !== undefined) return this.mapSamples(args, (s) => ({ metric: s.metric, v: math(s.v), dropName: true }));
+    const date = DATE_FUNCS.get(name);
+    if (date !== undefined) {
+      if (args.length === 0) {
+        return this.rangeEval([], (_a, ts) => [{ metric: [], v: applyDate(date, ts / 1000), dropName: false }]);
+      }
+      return this.mapSamples(args, (s) => ({ metric: s.metric, v: applyDate(date, s.v), dropName: true }));
+    }
+    switch (name) {
+      case 'round':
+        return this.rangeEval(args, (a) => {
+          const to = a.length > 1 ? (a[1] as number) : 1;
+          return (a[0] as StepSample[]).map((s) => ({ metric: s.metric, v: roundTo(s.v, to), dropName: true }));
+        });
+      case 'clamp':
+        return this.rangeEval(args, (a) => {
+          const min = a[1] as number;
+          const max = a[2] as number;
+          if (max < min) return [];
+          return (a[0] as StepSample[]).map((s) => ({ metric: s.metric, v: Math.max(min, Math.min(max, s.v)), dropName: true }));
+        });
+      case 'clamp_min':
+      case 'clamp_max':
+        return this.rangeEval(args, (a) => {
+          const b = a[1] as number;
+          const f = name === 'clamp_min' ? Math.max : Math.min;
+          return (a[0] as StepSample[]).map((s) => ({ metric: s.metric, v: f(b, s.v), dropName: true }));
+        });
+      case 'label_replace': {
+        const str = (k: number): string => (args[k]?.type === 'string' ? (args[k] as { v: string }).v : '');
+        const f = labelReplacer(str(1), str(2), str(3), str(4));
+        return this.rangeEvalChecked(args.slice(0, 1), (a) => (a[0] as StepSample[]).map(f));
+      }
+      case 'label_join': {
+        const strs = args.slice(1).map((a) => (a.type === 'string' ? a.v : ''));
+        const f = labelJoiner(strs[0]!, strs[1]!, strs.slice(2));
+        return this.rangeEvalChecked(args.slice(0, 1), (a) => (a[0] as StepSample[]).map(f));
+      }
+      case 'sort':
+      case 'sort_desc':
+      case 'sort_by_label':
+      case 'sort_by_label_desc': {
+        if (this.ctx.isRangeQuery) this.ctx.warn('PromQL warning: sort is ineffective for range queries since results are always ordered by labels');
+        const names = args.slice(1).map((a) => (a.type === 'string' ? a.v : ''));
+        return this.rangeEval(args.slice(0, 1), (a) => {
+          const vec = a[0] as StepSample[];
+          if (name === 'sort' || name === 'sort_desc') return sortByValue(vec, name === 'sort_desc');
+          return sortByLabels(vec, names, name === 'sort_by_label_desc');
+        });
+      }
+      case 'histogram_quantile':
+        return this.rangeEval([args[1]!, args[0]!], (a) =>
+          histogramQuantile(a[1] as number, a[0] as StepSample[], (m) => this.ctx.warn(m), (m) => this.ctx.info(m)),
+        );
+      case 'histogram_quantiles': {
+        const label = args[1]?.type === 'string' ? args[1].v : '';
+        return this.rangeEval([args[0]!, ...args.slice(2)], (a) =>
+          histogramQuantiles(a[0] as StepSample[], label, a.slice(1) as number[], (m) => this.ctx.warn(m), (m) => this.ctx.info(m)),
+        );
+      }
+      case 'histogram_fraction':
+        return this.rangeEval([args[2]!, args[0]!, args[1]!], (a) =>
+          histogramFraction(a[1] as number, a[2] as number, a[0] as StepSample[], (m) => this.ctx.warn(m)),
+        );
+      case 'histogram_count':
+      case 'histogram_sum':
+      case 'histogram_avg':
+      case 'histogram_stddev':
+      case 'histogram_stdvar':
+        // These apply only to native histogram samples, which this engine does not store.
+        return { type: 'vector', series: [] };
+      default:
+        return execError(`function ${JSON.stringify(name)} is not supported`);
+    }
+  }
+
+  /** Like rangeEval but also checks an instant query's output for duplicate label sets. */
+  private rangeEvalChecked(inputs: EvalValue[], fn: (args: StepArg[]) => StepSample[]): EvalValue {
+    return this.rangeEval(inputs, (a) => {
+      const res = fn(a);
+      if (this.n === 1) {
+        const seen = new Set<string>();
+        for (const s of res) {
+          const k = labelsKey(s.metric);
+          if (seen.has(k)) execError('vector cannot contain metrics with the same labelset');
+          seen.add(k);
+        }
+      }
+      return res;
+    });
+  }
+
+  private mapSamples(args: EvalValue[], f: (s: StepSample) => StepSample): EvalValue {
+    const v = args[0];
+    if (v?.type !== 'vector') return execError('expected an instant vector argument');
+    // Element-wise: no need to split into steps.
+    return {
+      type: 'vector',
+      series: v.series.map((s) => {
+        const r = f({ metric: s.metric, v: 0, dropName: s.dropName });
+        return { metric: r.metric, ts: s.ts, vs: s.vs.map((x) => f({ metric: s.metric, v: x, dropName: s.dropName }).v), dropName: r.dropName };
+      }),
+    };
+  }
+
+  private rangeFunction(node: Call, fn: (typeof RANGE_FUNCS extends ReadonlyMap<string, infer F> ? F : never)): EvalValue {
+    const name = node.func.name;
+    const matrixIdx = node.func.argTypes.indexOf('matrix');
+    const params: Float64Array[] = [];
+    node.args.forEach((a, k) => {
+      if (k === matrixIdx) return;
+      const v = this.eval(a);
+      if (v.type === 'scalar') params.push(v.vs);
+    });
+    const src = this.rangeSource(node.args[matrixIdx]!);
+    const out: EvalSeries[] = [];
+    const keep = KEEPS_NAME.has(name);
+    let total = 0;
+    const n = this.n;
+    const env: RangeEnv = { rangeStart: 0, rangeEnd: 0, range: src.range, ts: 0, params: params.map(() => 0), warn: (m) => this.ctx.warn(m) };
+    const outT = new Float64Array(n);
+    const outV = new Float64Array(n);
+    const arena = new FloatArena();
+    const at = src.at;
+    const offset = src.offset;
+    const range = src.range;
+    try {
+      for (const s of src.series) {
+        const ts = s.ts;
+        const len = ts.length;
+        let lo = 0;
+        let hi = 0;
+        let m = 0;
+        for (let i = 0; i < n; i++) {
+          const stepT = this.start + i * this.interval;
+          const ref = (at ?? stepT) - offset;
+          const from = ref - range;
+          if (at !== undefined) {
+            lo = 0;
+            hi = 0;
+          }
+          while (lo < len && ts[lo]! <= from) lo++;
+          if (hi < lo) hi = lo;
+          while (hi < len && ts[hi]! <= ref) hi++;
+          total += hi - lo;
+          env.rangeStart = from;
+          env.rangeEnd = ref;
+          env.ts = stepT;
+          for (let k = 0; k < params.length; k++) env.params[k] = params[k]![i]!;
+          const v = fn(ts, s.vs, lo, hi, env);
+          if (v !== undefined) {
+            outT[m] = stepT;
+            outV[m] = v;
+            m++;
+          }
+        }
+        if (m > 0) out.push({ metric: s.metric, ts: arena.copy(outT, m), vs: arena.copy(outV, m), dropName: s.dropName || !keep });
+        this.ctx.check();
+      }
+    } catch (err) {
+      if (err instanceof RangeFuncError) execError(err.message);
+      throw err;
+    }
+    this.ctx.addSamples(total);
+    return { type: 'vector', series: out };
+  }
+
+  private absent(node: Call): EvalValue {
+    const v = this.eval(node.args[0]!);
+    if (v.type !== 'vector') return execError('absent() expects an instant vector');
+    const labels = absentLabels(node.args[0]!);
+    const present = new Set<number>();
+    for (const s of v.series) for (const t of s.ts) present.add(t);
+    const ts: number[] = [];
+    const vs: number[] = [];
+    for (let i = 0; i < this.n; i++) {
+      const t = this.ts(i);
+      if (!present.has(t)) {
+        ts.push(t);
+        vs.push(1);
+      }
+    }
+    return { type: 'vector', series: ts.length > 0 ? [{ metric: labels, ts, vs, dropName: false }] : [] };
+  }
+
+  private absentOverTime(node: Call): EvalValue {
+    const src = this.rangeSource(node.args[0]!);
+    const present = new Uint8Array(this.n);
+    this.windows(src, (_s, lo, hi, i) => {
+      if (hi > lo) present[i] = 1;
+    });
+    const ts: number[] = [];
+    const vs: number[] = [];
+    for (let i = 0; i < this.n; i++) {
+      if (present[i] === 0) {
+        ts.push(this.ts(i));
+        vs.push(1);
+      }
+    }
+    const labels = absentLabels(node.args[0]!);
+    return { type: 'vector', series: ts.length > 0 ? [{ metric: labels, ts, vs, dropName: false }] : [] };
+  }
+}
+
+/** Labels of `absent(...)`'s output: the selector's equality matchers, as Prometheus derives them. */
+function absentLabels(arg: Expr): Labels {
+  let e = arg;
+  if (e.kind === 'MatrixSelector') e = e.vectorSelector;
+  if (e.kind !== 'VectorSelector') return [];
+  const set = new Map<string, string>();
+  const has = new Set<string>();
+  for (const m of e.matchers) {
+    if (m.name === METRIC_NAME) continue;
+    if (m.type === '=' && !has.has(m.name)) {
+      set.set(m.name, m.value);
+      has.add(m.name);
+    } else {
+      set.delete(m.name);
+    }
+  }
+  const pairs: Label[] = [];
+  for (const [name, value] of set) if (value !== '') pairs.push({ name, value });
+  return sortLabels(pairs);
+}

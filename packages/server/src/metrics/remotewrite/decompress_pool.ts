@@ -1,0 +1,89 @@
+/**
+ * Snappy decompression on a worker thread. Buffers travel between the threads by transfer, not
+ * copy, and are recycled, so a stream of requests makes no garbage; replies come back in order.
+ */
+import { Worker } from 'node:worker_threads';
+import { SnappyDecoder, SnappyError, snappyDecodedLength } from '../../core/util/snappy.js';
+import type { DecompressRequest, DecompressResponse } from './decompress_worker.js';
+
+interface Pending {
+  resolve: (b: Buffer) => void;
+  reject: (e: Error) => void;
+}
+
+/** Decodes snappy bodies off the main thread; falls back to decoding inline if the worker dies. */
+export class DecompressPool {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private readonly freeBodies: ArrayBuffer[] = [];
+  private readonly freeOuts: ArrayBuffer[] = [];
+  private readonly inline = new SnappyDecoder();
+
+  constructor() {
+    this.spawn();
+  }
+
+  private spawn(): void {
+    const w = new Worker(new URL('./decompress_worker.js', import.meta.url));
+    w.unref();
+    w.on('message', (res: DecompressResponse) => this.onReply(res));
+    w.on('error', (err) => this.failAll(err));
+    w.on('exit', () => {
+      if (this.worker === w) this.worker = undefined;
+      this.failAll(new Error('decompression worker exited'));
+    });
+    this.worker = w;
+  }
+
+  private onReply(res: DecompressResponse): void {
+    const p = this.pending.get(res.id);
+    this.pending.delete(res.id);
+    this.freeBodies.push(res.body);
+    if (!p) return;
+    if (res.error !== undefined) {
+      if (res.out) this.freeOuts.push(res.out);
+      p.reject(new SnappyError(res.error));
+      return;
+    }
+    p.resolve(Buffer.from(res.out!, 0, res.length));
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  /**
+   * Decompresses `body`. The result's memory is lent: hand it back with {@link release} when done.
+   * Throws {@link SnappyError} for malformed input or an output above `maxLength`.
+   */
+  decode(body: Buffer, maxLength: number): Promise<Buffer> {
+    const { length } = snappyDecodedLength(body);
+    if (length > maxLength) return Promise.reject(new SnappyError(`decompressed length ${length} exceeds the limit of ${maxLength} bytes`));
+    const w = this.worker;
+    if (!w) return Promise.resolve(Buffer.from(this.inline.decode(body, maxLength)));
+    let ab = this.freeBodies.pop();
+    if (!ab || ab.byteLength < body.length) ab = new ArrayBuffer(Math.max(body.length, 64 * 1024));
+    new Uint8Array(ab).set(body);
+    const out = this.freeOuts.pop();
+    const id = this.nextId++;
+    const req: DecompressRequest = { id, body: ab, bodyLength: body.length, out, maxLength };
+    return new Promise<Buffer>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.postMessage(req, out ? [ab, out] : [ab]);
+    });
+  }
+
+  /** Returns a decoded buffer's memory for reuse. */
+  release(decoded: Buffer): void {
+    if (decoded.byteOffset === 0 && this.freeOuts.length < 4) this.freeOuts.push(decoded.buffer as ArrayBuffer);
+  }
+
+  /** Stops the worker. Idempotent. */
+  async close(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) await w.terminate();
+  }
+}

@@ -1,0 +1,406 @@
+/**
+ * Prometheus remote_write 1.0 protobuf messages (WriteRequest, TimeSeries, Label, Sample,
+ * MetricMetadata), decoded by hand straight from the request buffer: label bytes are handed out raw
+ * so the receiver can find a known series by them before decoding any string, and samples are read
+ * without making an object per sample.
+ */
+import { intern, type Label, type Labels } from '../../core/model/labels.js';
+
+/** A malformed protobuf message. */
+export class ProtoError extends Error {
+  readonly code = 'bad_protobuf' as const;
+}
+
+/** Receives a decoded WriteRequest, one series at a time. */
+export interface WriteRequestSink {
+  /**
+   * A series begins. `buf[start, end)` holds its encoded Label fields, or `labels` is set when they
+   * were not contiguous. Returns a handle that is passed back with each of its samples.
+   */
+  series(buf: Buffer, start: number, end: number, labels: Labels | undefined): number;
+  sample(handle: number, t: number, v: number): void;
+  /** Metric metadata, when the sender includes it. */
+  metadata?(family: string, type: string, help: string, unit: string): void;
+  /** A TimeSeries carried native histograms or exemplars, which this receiver does not store. */
+  unsupported?(what: 'histograms' | 'exemplars', count: number): void;
+}
+
+const METRIC_TYPES = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset'] as const;
+const TWO_32 = 4294967296;
+
+/** Decoding cursor over one message; `pos` advances as fields are read. */
+class Reader {
+  pos: number;
+  constructor(
+    readonly buf: Buffer,
+    start: number,
+    readonly end: number,
+  ) {
+    this.pos = start;
+  }
+
+  varint(): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    let b = buf[pos++]!;
+    if (b < 0x80 && pos <= this.end) {
+      this.pos = pos;
+      return b;
+    }
+    let x = b & 0x7f;
+    let mul = 128;
+    for (let i = 1; i < 10; i++) {
+      if (pos >= this.end) throw new ProtoError('truncated varint');
+      b = buf[pos++]!;
+      if (i === 9 && b > 1) throw new ProtoError('varint overflows 64 bits');
+      x += (b & 0x7f) * mul;
+      if (b < 0x80) {
+        this.pos = pos;
+        // A 10-byte varint (or one that sets bit 63) is a negative int64 in two's complement.
+        return x >= 2 ** 63 ? x - 2 ** 64 : x;
+      }
+      mul *= 128;
+    }
+    throw new ProtoError('varint longer than 10 bytes');
+  }
+
+  /** Returns [start, end) of a length-delimited field's bytes. */
+  bytes(): number {
+    const len = this.varint();
+    const start = this.pos;
+    if (len > this.end - start) throw new ProtoError(`field length ${len} runs past the end of the message`);
+    this.pos = start + len;
+    return start;
+  }
+
+  skip(wireType: number): void {
+    switch (wireType) {
+      case 0:
+        this.varint();
+        return;
+      case 1:
+        this.need(8);
+        this.pos += 8;
+        return;
+      case 2:
+        this.bytes();
+        return;
+      case 5:
+        this.need(4);
+        this.pos += 4;
+        return;
+      default:
+        throw new ProtoError(`unsupported wire type ${wireType}`);
+    }
+  }
+
+  need(n: number): void {
+    if (this.pos + n > this.end) throw new ProtoError('truncated field');
+  }
+}
+
+function utf8(buf: Buffer, start: number, end: number): string {
+  return buf.toString('utf8', start, end);
+}
+
+/** Decodes the Label messages in `buf[start, end)` (as handed to {@link WriteRequestSink.series}). */
+export function decodeLabels(buf: Buffer, start: number, end: number): Labels {
+  const out: Label[] = [];
+  const r = new Reader(buf, start, end);
+  while (r.pos < end) {
+    const tag = r.varint();
+    if (tag !== 0x0a) throw new ProtoError(`unexpected field ${tag >>> 3} among labels`);
+    const ms = r.bytes();
+    out.push(decodeLabel(buf, ms, r.pos));
+  }
+  return out;
+}
+
+function decodeLabel(buf: Buffer, start: number, end: number): Label {
+  const r = new Reader(buf, start, end);
+  let name = '';
+  let value = '';
+  while (r.pos < end) {
+    const tag = r.varint();
+    if (tag === 0x0a) {
+      const s = r.bytes();
+      name = intern(utf8(buf, s, r.pos));
+    } else if (tag === 0x12) {
+      const s = r.bytes();
+      value = intern(utf8(buf, s, r.pos));
+    } else r.skip(tag & 7);
+  }
+  return { name, value };
+}
+
+// Sample field spans of the series being decoded, reused across series.
+let sampleSpans = new Int32Array(64);
+
+/** Decodes a WriteRequest, feeding `sink`. Throws {@link ProtoError} on malformed input. */
+export function decodeWriteRequest(buf: Buffer, sink: WriteRequestSink): void {
+  const r = new Reader(buf, 0, buf.length);
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    const field = tag >>> 3;
+    const wt = tag & 7;
+    if (field === 1 && wt === 2) {
+      const s = r.bytes();
+      decodeTimeSeries(buf, s, r.pos, sink);
+    } else if (field === 3 && wt === 2) {
+      const s = r.bytes();
+      decodeMetadata(buf, s, r.pos, sink);
+    } else if (field === 0) throw new ProtoError('invalid field number 0');
+    else r.skip(wt);
+  }
+}
+
+function decodeTimeSeries(buf: Buffer, start: number, end: number, sink: WriteRequestSink): void {
+  const r = new Reader(buf, start, end);
+  let labelsStart = -1;
+  let labelsEnd = -1;
+  let contiguous = true;
+  let nSpans = 0;
+  let histograms = 0;
+  let exemplars = 0;
+  while (r.pos < end) {
+    const fieldStart = r.pos;
+    const tag = r.varint();
+    if (tag === 0x0a) {
+      r.bytes();
+      if (labelsStart < 0) labelsStart = fieldStart;
+      else if (labelsEnd !== fieldStart) contiguous = false;
+      labelsEnd = r.pos;
+    } else if (tag === 0x12) {
+      const s = r.bytes();
+      if (nSpans * 2 + 2 > sampleSpans.length) {
+        const grown = new Int32Array(sampleSpans.length * 2);
+        grown.set(sampleSpans);
+        sampleSpans = grown;
+      }
+      sampleSpans[nSpans * 2] = s;
+      sampleSpans[nSpans * 2 + 1] = r.pos;
+      nSpans++;
+    } else {
+      if (tag === 0x1a) exemplars++;
+      else if (tag === 0x22) histograms++;
+      else if ((tag >>> 3) === 0) throw new ProtoError('invalid field number 0');
+      r.skip(tag & 7);
+    }
+  }
+  if (histograms) sink.unsupported?.('histograms', histograms);
+  if (exemplars) sink.unsupported?.('exemplars', exemplars);
+  if (nSpans === 0) return;
+  let labels: Labels | undefined;
+  if (labelsStart < 0) {
+    labelsStart = labelsEnd = start;
+    labels = [];
+  } else if (!contiguous) {
+    labels = collectLabels(buf, start, end);
+  }
+  const handle = sink.series(buf, labelsStart, labelsEnd, labels);
+  for (let i = 0; i < nSpans; i++) decodeSample(buf, sampleSpans[i * 2]!, sampleSpans[i * 2 + 1]!, handle, sink);
+}
+
+function collectLabels(buf: Buffer, start: number, end: number): Labels {
+  const out: Label[] = [];
+  const r = new Reader(buf, start, end);
+  while (r.pos < end) {
+    const tag = r.varint();
+    if (tag === 0x0a) {
+      const s = r.bytes();
+      out.push(decodeLabel(buf, s, r.pos));
+    } else r.skip(tag & 7);
+  }
+  return out;
+}
+
+/** Reads a varint at `pos` known to end before `end`; returns the value, leaving the end in `varintEnd`. */
+let varintEnd = 0;
+function varintAt(buf: Buffer, pos: number, end: number): number {
+  let x = 0;
+  let mul = 1;
+  for (let i = 0; i < 10 && pos < end; i++) {
+    const b = buf[pos++]!;
+    x += (b & 0x7f) * mul;
+    if (b < 0x80) {
+      varintEnd = pos;
+      return x >= 2 ** 63 ? x - 2 ** 64 : x;
+    }
+    mul *= 128;
+  }
+  throw new ProtoError('truncated varint');
+}
+
+function decodeSample(buf: Buffer, start: number, end: number, handle: number, sink: WriteRequestSink): void {
+  // The common encoding is exactly [0x09 f64][0x10 varint]; take it without a general loop.
+  if (buf[start] === 0x09 && start + 10 < end && buf[start + 9] === 0x10) {
+    const t = varintAt(buf, start + 10, end);
+    if (varintEnd === end) {
+      sink.sample(handle, t, buf.readDoubleLE(start + 1));
+      return;
+    }
+  }
+  let v = 0;
+  let t = 0;
+  const r = new Reader(buf, start, end);
+  while (r.pos < end) {
+    const tag = r.varint();
+    if (tag === 0x09) {
+      r.need(8);
+      v = buf.readDoubleLE(r.pos);
+      r.pos += 8;
+    } else if (tag === 0x10) t = r.varint();
+    else if ((tag >>> 3) === 0) throw new ProtoError('invalid field number 0');
+    else r.skip(tag & 7);
+  }
+  sink.sample(handle, t, v);
+}
+
+function decodeMetadata(buf: Buffer, start: number, end: number, sink: WriteRequestSink): void {
+  const r = new Reader(buf, start, end);
+  let type = 0;
+  let family = '';
+  let help = '';
+  let unit = '';
+  while (r.pos < end) {
+    const tag = r.varint();
+    const field = tag >>> 3;
+    if (field === 1 && (tag & 7) === 0) type = r.varint();
+    else if ((tag & 7) === 2 && (field === 2 || field === 4 || field === 5)) {
+      const s = r.bytes();
+      const str = utf8(buf, s, r.pos);
+      if (field === 2) family = str;
+      else if (field === 4) help = str;
+      else unit = str;
+    } else if (field === 0) throw new ProtoError('invalid field number 0');
+    else r.skip(tag & 7);
+  }
+  sink.metadata?.(family, METRIC_TYPES[type] ?? 'unknown', help, unit);
+}
+
+// ---- Encoding, for senders (the benchmark, tests and remote_write to another store) ----
+
+function varintSize(x: number): number {
+  if (x < 0) return 10;
+  let n = 1;
+  while (x >= 128) {
+    x = Math.floor(x / 128);
+    n++;
+  }
+  return n;
+}
+
+/** A label set already encoded as the Label fields of a TimeSeries, for senders that repeat series. */
+export class EncodedLabels {
+  constructor(readonly bytes: Buffer) {}
+}
+
+/** Encodes a sorted label set once, so a sender can reuse it in every request. */
+export function encodeLabels(labels: Labels): EncodedLabels {
+  const parts: Buffer[] = [];
+  for (const l of labels) {
+    const n = Buffer.from(l.name);
+    const v = Buffer.from(l.value);
+    const inner = 1 + varintSize(n.length) + n.length + 1 + varintSize(v.length) + v.length;
+    const b = Buffer.allocUnsafe(1 + varintSize(inner) + inner);
+    let p = 0;
+    b[p++] = 0x0a;
+    p = putVarint(b, p, inner);
+    b[p++] = 0x0a;
+    p = putVarint(b, p, n.length);
+    p += n.copy(b, p);
+    b[p++] = 0x12;
+    p = putVarint(b, p, v.length);
+    p += v.copy(b, p);
+    parts.push(b);
+  }
+  return new EncodedLabels(Buffer.concat(parts));
+}
+
+/** Builds a WriteRequest message in one buffer. */
+export class WriteRequestEncoder {
+  private parts: Buffer[] = [];
+  private size = 0;
+
+  /** Adds a TimeSeries with its samples; labels must already be sorted. */
+  addSeries(labels: Labels | EncodedLabels, ts: ArrayLike<number>, vs: ArrayLike<number>): void {
+    const lb = labels instanceof EncodedLabels ? labels.bytes : encodeLabels(labels).bytes;
+    let body = lb.length;
+    for (let i = 0; i < ts.length; i++) {
+      const inner = 9 + 1 + varintSize(ts[i]!);
+      body += 1 + varintSize(inner) + inner;
+    }
+    const buf = Buffer.allocUnsafe(1 + varintSize(body) + body);
+    let p = 0;
+    buf[p++] = 0x0a;
+    p = putVarint(buf, p, body);
+    p += lb.copy(buf, p);
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i]!;
+      buf[p++] = 0x12;
+      p = putVarint(buf, p, 9 + 1 + varintSize(t));
+      buf[p++] = 0x09;
+      buf.writeDoubleLE(vs[i]!, p);
+      p += 8;
+      buf[p++] = 0x10;
+      p = putVarint(buf, p, t);
+    }
+    this.parts.push(buf);
+    this.size += buf.length;
+  }
+
+  /** Adds a MetricMetadata entry. */
+  addMetadata(family: string, type: (typeof METRIC_TYPES)[number], help: string, unit = ''): void {
+    const strs: Array<[number, Buffer]> = [
+      [0x12, Buffer.from(family)],
+      [0x22, Buffer.from(help)],
+      [0x2a, Buffer.from(unit)],
+    ];
+    let body = 2;
+    for (const [, b] of strs) body += 1 + varintSize(b.length) + b.length;
+    const buf = Buffer.allocUnsafe(1 + varintSize(body) + body);
+    let p = 0;
+    buf[p++] = 0x1a;
+    p = putVarint(buf, p, body);
+    buf[p++] = 0x08;
+    buf[p++] = METRIC_TYPES.indexOf(type);
+    for (const [tag, b] of strs) {
+      buf[p++] = tag;
+      p = putVarint(buf, p, b.length);
+      p += b.copy(buf, p);
+    }
+    this.parts.push(buf);
+    this.size += buf.length;
+  }
+
+  /** The encoded message; the encoder is empty afterwards. */
+  finish(): Buffer {
+    const out = Buffer.concat(this.parts, this.size);
+    this.parts = [];
+    this.size = 0;
+    return out;
+  }
+}
+
+/** Writes a varint (int64 two's complement for negatives); returns the new position. */
+function putVarint(buf: Buffer, p: number, x: number): number {
+  if (x < 0) {
+    // Negative int64: the two's complement as a 64-bit unsigned, split into 32-bit words.
+    let hi = Math.floor(x / TWO_32);
+    let lo = x - hi * TWO_32;
+    hi = hi >>> 0;
+    for (let i = 0; i < 9; i++) {
+      buf[p++] = (lo & 0x7f) | 0x80;
+      lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
+      hi = hi >>> 7;
+    }
+    buf[p++] = lo & 1;
+    return p;
+  }
+  while (x >= 0x80) {
+    buf[p++] = (x % 128) | 0x80;
+    x = Math.floor(x / 128);
+  }
+  buf[p++] = x;
+  return p;
+}

@@ -1,0 +1,179 @@
+/**
+ * The remote_write 1.0 receiver: snappy-compressed protobuf WriteRequests appended to storage in
+ * one batch each, so a bad request writes nothing. Series already seen are found by their raw label
+ * bytes, before any string is decoded.
+ */
+import type { Labels } from '../../core/model/labels.js';
+import { StorageError } from '../../core/errors.js';
+import type { Appendable, Appender } from '../storage/interface.js';
+import { SnappyError } from '../../core/util/snappy.js';
+import { DecompressPool } from './decompress_pool.js';
+import type { MetadataStore } from '../metadata.js';
+import { hashBytes, RawSeriesCache } from './series_cache.js';
+import { decodeLabels, decodeWriteRequest, ProtoError, type WriteRequestSink } from './proto.js';
+
+/** Why a write was refused. `bad_request` is the client's fault; `overloaded` asks it to retry. */
+export class RemoteWriteError extends Error {
+  constructor(
+    readonly kind: 'bad_request' | 'overloaded' | 'disk_full',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RemoteWriteError';
+  }
+}
+
+/** Options for {@link RemoteWriteReceiver}. */
+export interface RemoteWriteOptions {
+  /** Largest accepted decompressed request, in bytes. */
+  maxDecodedBytes?: number;
+  metadata?: MetadataStore;
+}
+
+/** Totals for self-monitoring. */
+export interface RemoteWriteStats {
+  requests: number;
+  samples: number;
+  rejected: number;
+  histogramsDropped: number;
+  exemplarsDropped: number;
+}
+
+interface SeriesEntry {
+  ref: number;
+  readonly labels: Labels;
+}
+
+/** Decodes and appends remote_write requests. */
+export class RemoteWriteReceiver {
+  private readonly maxDecoded: number;
+  private readonly metadata: MetadataStore | undefined;
+  /** Series by their raw label bytes. */
+  private readonly known = new RawSeriesCache();
+  private readonly snappy = new DecompressPool();
+  private readonly sink: BatchSink;
+  readonly stats: RemoteWriteStats = { requests: 0, samples: 0, rejected: 0, histogramsDropped: 0, exemplarsDropped: 0 };
+
+  constructor(
+    private readonly storage: Appendable,
+    opts: RemoteWriteOptions = {},
+  ) {
+    this.maxDecoded = opts.maxDecodedBytes ?? 64 * 1024 * 1024;
+    this.metadata = opts.metadata;
+    this.sink = new BatchSink(this.known, this.stats, this.metadata);
+  }
+
+  /** Decompresses and stores one request body; throws {@link RemoteWriteError}. */
+  async write(body: Buffer, contentEncoding: string | undefined): Promise<{ samples: number }> {
+    this.stats.requests++;
+    if (contentEncoding && contentEncoding !== 'snappy') {
+      this.stats.rejected++;
+      throw new RemoteWriteError('bad_request', `unsupported Content-Encoding ${JSON.stringify(contentEncoding)}; remote_write 1.0 uses snappy`);
+    }
+    let raw: Buffer;
+    try {
+      raw = await this.snappy.decode(body, this.maxDecoded);
+    } catch (err) {
+      this.stats.rejected++;
+      if (err instanceof SnappyError) throw new RemoteWriteError('bad_request', `snappy: ${err.message}`);
+      throw err;
+    }
+    // From here to commit nothing awaits, so the batch sees no other request's writes in between.
+    const app = this.storage.appender();
+    try {
+      const n = this.appendAll(raw, app);
+      app.commit();
+      this.stats.samples += n;
+      return { samples: n };
+    } catch (err) {
+      app.rollback();
+      this.stats.rejected++;
+      if (err instanceof ProtoError) throw new RemoteWriteError('bad_request', `invalid protobuf WriteRequest: ${err.message}`);
+      if (err instanceof StorageError) {
+        if (err.code === 'overloaded' || err.code === 'closed') throw new RemoteWriteError('overloaded', err.message);
+        if (err.code === 'disk_full') throw new RemoteWriteError('disk_full', err.message);
+        throw new RemoteWriteError('bad_request', err.message);
+      }
+      throw err;
+    } finally {
+      this.snappy.release(raw);
+    }
+  }
+
+  /** Stops the decompression worker. Idempotent. */
+  close(): Promise<void> {
+    return this.snappy.close();
+  }
+
+  private appendAll(raw: Buffer, app: Appender): number {
+    const sink = this.sink;
+    sink.begin(app);
+    try {
+      decodeWriteRequest(raw, sink);
+      // New series are cached only once the whole request decoded and appended cleanly.
+      for (const f of sink.fresh) this.known.add(raw, f.start, f.end, f.hash, f.entry.labels, f.entry.ref);
+      return sink.samples;
+    } finally {
+      sink.end();
+    }
+  }
+
+}
+
+/**
+ * Receives one decoded request and appends it. One instance serves every request (each is decoded
+ * and appended without an await in between), so a steady stream of requests allocates no sink.
+ */
+class BatchSink implements WriteRequestSink {
+  /** The series of the current request in order of appearance; sample handles index it. */
+  batch: SeriesEntry[] = [];
+  fresh: Array<{ start: number; end: number; hash: number; entry: SeriesEntry }> = [];
+  samples = 0;
+  private app: Appender | undefined;
+
+  constructor(
+    private readonly known: RawSeriesCache,
+    private readonly stats: RemoteWriteStats,
+    private readonly metadataStore: MetadataStore | undefined,
+  ) {}
+
+  begin(app: Appender): void {
+    this.app = app;
+    this.samples = 0;
+  }
+
+  end(): void {
+    this.app = undefined;
+    this.batch.length = 0;
+    this.fresh.length = 0;
+  }
+
+  series(buf: Buffer, start: number, end: number, labels: Labels | undefined): number {
+    let entry: SeriesEntry | undefined;
+    if (labels === undefined) {
+      const hash = hashBytes(buf, start, end);
+      entry = this.known.get(buf, start, end, hash);
+      if (entry === undefined) {
+        entry = { ref: 0, labels: decodeLabels(buf, start, end) };
+        this.fresh.push({ start, end, hash, entry });
+      }
+    } else entry = { ref: 0, labels };
+    this.batch.push(entry);
+    return this.batch.length - 1;
+  }
+
+  sample(handle: number, t: number, v: number): void {
+    const e = this.batch[handle]!;
+    e.ref = this.app!.append(e.ref, e.labels, t, v);
+    this.samples++;
+  }
+
+  metadata(family: string, type: string, help: string, unit: string): void {
+    this.metadataStore?.set(family, { type, help, unit });
+  }
+
+  unsupported(what: 'histograms' | 'exemplars', count: number): void {
+    if (what === 'histograms') this.stats.histogramsDropped += count;
+    else this.stats.exemplarsDropped += count;
+  }
+}

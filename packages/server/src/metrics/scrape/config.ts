@@ -1,0 +1,404 @@
+/**
+ * `global:` and `scrape_configs:` as Prometheus reads them (`config/config.go`), so an existing
+ * `prometheus.yml` scrape section works unchanged. Input is the YAML-decoded value; errors carry
+ * the path of the offending field so the configuration loader can point at the file and line.
+ */
+import * as path from 'node:path';
+import { isValidLabelName, labelsFrom, type Labels } from '../../core/model/labels.js';
+import { parseDuration } from '../promql/parser/index.js';
+import { parseRelabelConfigs, RelabelConfigError, type RelabelConfig } from '../relabel/relabel.js';
+import { HTTP_CLIENT_FIELDS, parseHttpClientConfig, type ConfigReader, type HttpClientConfig } from '../../core/httpclient/config.js';
+
+/** A path into the configuration document: mapping keys and list indexes. */
+export type ConfigPath = ReadonlyArray<string | number>;
+
+/** A scrape configuration mistake; `path` names the field, e.g. `['scrape_configs', 2, 'scrape_timeout']`. */
+export class ScrapeConfigError extends Error {
+  readonly code = 'bad_scrape_config' as const;
+  constructor(
+    readonly path: ConfigPath,
+    readonly detail: string,
+  ) {
+    super(`${formatPath(path)}: ${detail}`);
+    this.name = 'ScrapeConfigError';
+  }
+}
+
+/** `['scrape_configs', 2, 'x']` → `scrape_configs[2].x`. */
+export function formatPath(p: ConfigPath): string {
+  let out = '';
+  for (const seg of p) out += typeof seg === 'number' ? `[${seg}]` : out === '' ? seg : `.${seg}`;
+  return out;
+}
+
+/** The validated `global:` section. */
+export interface GlobalConfig {
+  readonly scrapeIntervalMs: number;
+  readonly scrapeTimeoutMs: number;
+  readonly evaluationIntervalMs: number;
+  /** Added to series leaving Vigil (remote_write, alerts); sorted. */
+  readonly externalLabels: Labels;
+  /** Defaults for every scrape config (0: no limit), as Prometheus 2.45+ allows in `global:`. */
+  readonly bodySizeLimit: number;
+  readonly sampleLimit: number;
+  readonly labelLimit: number;
+  readonly labelNameLengthLimit: number;
+  readonly labelValueLengthLimit: number;
+}
+
+/** Prometheus' defaults for `global:`. */
+export const DEFAULT_GLOBAL: GlobalConfig = {
+  scrapeIntervalMs: 60_000,
+  scrapeTimeoutMs: 10_000,
+  evaluationIntervalMs: 60_000,
+  externalLabels: [],
+  bodySizeLimit: 0,
+  sampleLimit: 0,
+  labelLimit: 0,
+  labelNameLengthLimit: 0,
+  labelValueLengthLimit: 0,
+};
+
+/** A group of targets sharing labels, as in `static_configs` and file_sd files. */
+export interface TargetGroup {
+  /** Identifies the group within its provider (file name and index, or the static index). */
+  readonly source: string;
+  /** One label set per target, each with `__address__`. */
+  readonly targets: ReadonlyArray<Readonly<Record<string, string>>>;
+  /** Labels of every target in the group. */
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** One `file_sd_configs` entry. */
+export interface FileSdConfig {
+  /** Absolute paths; the last path element may contain `*`. */
+  readonly files: readonly string[];
+  readonly refreshIntervalMs: number;
+}
+
+export type { Authorization, BasicAuth, TlsConfig } from '../../core/httpclient/config.js';
+
+/** One validated `scrape_configs` entry with every default filled in; the HTTP client settings are Prometheus' HTTP client config. */
+export interface ScrapeConfig extends HttpClientConfig {
+  readonly jobName: string;
+  readonly scrapeIntervalMs: number;
+  readonly scrapeTimeoutMs: number;
+  readonly metricsPath: string;
+  readonly scheme: 'http' | 'https';
+  readonly params: Readonly<Record<string, readonly string[]>>;
+  readonly honorLabels: boolean;
+  readonly honorTimestamps: boolean;
+  readonly enableCompression: boolean;
+  /** 0: no limit. */
+  readonly sampleLimit: number;
+  readonly labelLimit: number;
+  readonly labelNameLengthLimit: number;
+  readonly labelValueLengthLimit: number;
+  /** Bytes of uncompressed body; 0: no limit. */
+  readonly bodySizeLimit: number;
+  readonly staticConfigs: readonly TargetGroup[];
+  readonly fileSdConfigs: readonly FileSdConfig[];
+  readonly relabelConfigs: readonly RelabelConfig[];
+  readonly metricRelabelConfigs: readonly RelabelConfig[];
+}
+
+const GLOBAL_FIELDS = [
+  'scrape_interval',
+  'scrape_timeout',
+  'evaluation_interval',
+  'external_labels',
+  'body_size_limit',
+  'sample_limit',
+  'label_limit',
+  'label_name_length_limit',
+  'label_value_length_limit',
+  // Accepted and ignored: Prometheus-only knobs an existing prometheus.yml may carry.
+  'query_log_file',
+  'rule_query_offset',
+  'scrape_protocols',
+] as const;
+
+const SCRAPE_FIELDS = [
+  'job_name',
+  'scrape_interval',
+  'scrape_timeout',
+  'metrics_path',
+  'scheme',
+  'params',
+  'honor_labels',
+  'honor_timestamps',
+  'track_timestamps_staleness',
+  'enable_compression',
+  ...HTTP_CLIENT_FIELDS,
+  'sample_limit',
+  'label_limit',
+  'label_name_length_limit',
+  'label_value_length_limit',
+  'body_size_limit',
+  'target_limit',
+  'static_configs',
+  'file_sd_configs',
+  'relabel_configs',
+  'metric_relabel_configs',
+  'scrape_protocols',
+] as const;
+
+/** Service discovery mechanisms Prometheus has and Vigil does not, named in a clear error. */
+const UNSUPPORTED_SD = /^[a-z0-9]+_sd_configs$/;
+
+type Path = Array<string | number>;
+
+function fail(p: ConfigPath, detail: string): never {
+  throw new ScrapeConfigError(p, detail);
+}
+
+function describe(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'a mapping';
+  return JSON.stringify(v) ?? typeof v;
+}
+
+function mapping(p: Path, v: unknown, allowed: readonly string[]): Record<string, unknown> {
+  if (v === null || v === undefined) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) fail(p, `expected a mapping, got ${describe(v)}`);
+  const rec = v as Record<string, unknown>;
+  for (const k of Object.keys(rec)) {
+    if (allowed.includes(k)) continue;
+    if (UNSUPPORTED_SD.test(k)) fail([...p, k], `${k} is not supported by Vigil; use static_configs or file_sd_configs`);
+    fail([...p, k], `field ${k} not found; expected one of ${allowed.join(', ')}`);
+  }
+  return rec;
+}
+
+function list(p: Path, v: unknown): unknown[] {
+  if (v === null || v === undefined) return [];
+  if (!Array.isArray(v)) fail(p, `expected a list, got ${describe(v)}`);
+  return v;
+}
+
+function has(rec: Record<string, unknown>, k: string): boolean {
+  return rec[k] !== undefined && rec[k] !== null;
+}
+
+function str(p: Path, v: unknown): string {
+  // YAML hands over numbers and booleans for unquoted scalars; Go's yaml reads their text.
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  fail(p, `expected a string, got ${describe(v)}`);
+}
+
+function bool(p: Path, v: unknown): boolean {
+  if (typeof v === 'boolean') return v;
+  fail(p, `expected true or false, got ${describe(v)}`);
+}
+
+function uint(p: Path, v: unknown): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : typeof v === 'bigint' ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) fail(p, `expected a non-negative integer, got ${describe(v)}`);
+  return n;
+}
+
+function duration(p: Path, v: unknown): number {
+  const s = str(p, v);
+  try {
+    return parseDuration(s);
+  } catch (err) {
+    fail(p, (err as Error).message);
+  }
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = {
+  B: 1,
+  KB: 1024,
+  KIB: 1024,
+  MB: 1024 ** 2,
+  MIB: 1024 ** 2,
+  GB: 1024 ** 3,
+  GIB: 1024 ** 3,
+  TB: 1024 ** 4,
+  TIB: 1024 ** 4,
+  PB: 1024 ** 5,
+  PIB: 1024 ** 5,
+};
+
+/**
+ * Parses a byte size like `10MB` or `512KiB`: binary multiples whichever spelling is used, as
+ * Prometheus' `units.Base2Bytes` does; a bare number is bytes.
+ */
+export function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(s.trim());
+  const unit = m ? (m[2] === '' ? 'B' : m[2]!.toUpperCase()) : '';
+  const mult = SIZE_UNITS[unit];
+  if (!m || mult === undefined) throw new Error(`invalid size ${JSON.stringify(s)}: expected a number with a unit B, KB, MB, GB, TB or PB`);
+  return Math.floor(Number(m[1]) * mult);
+}
+
+function size(p: Path, v: unknown): number {
+  if (typeof v === 'number') return uint(p, v);
+  try {
+    return parseSize(str(p, v));
+  } catch (err) {
+    fail(p, (err as Error).message);
+  }
+}
+
+function labelMap(p: Path, v: unknown): Record<string, string> {
+  if (v === null || v === undefined) return {};
+  if (typeof v !== 'object' || Array.isArray(v)) fail(p, `expected a mapping of label names to values, got ${describe(v)}`);
+  const out: Record<string, string> = {};
+  for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
+    if (!isValidLabelName(k)) fail([...p, k], `${JSON.stringify(k)} is not a valid label name`);
+    out[k] = val === null ? '' : str([...p, k], val);
+  }
+  return out;
+}
+
+function relabelList(p: Path, v: unknown): RelabelConfig[] {
+  try {
+    return parseRelabelConfigs(v, '');
+  } catch (err) {
+    if (err instanceof RelabelConfigError) {
+      // The relabel module reports `[1].regex`; turn that into path segments under `p`.
+      const segs: Path = [...p];
+      for (const m of err.field.matchAll(/\[(\d+)\]|\.?([^.[]+)/g)) segs.push(m[1] !== undefined ? Number(m[1]) : m[2]!);
+      fail(segs, err.message.slice(err.field.length + 2));
+    }
+    throw err;
+  }
+}
+
+/** Validates `global:`; missing fields get Prometheus' defaults. */
+export function parseGlobalConfig(raw: unknown): GlobalConfig {
+  const p: Path = ['global'];
+  const g = mapping(p, raw, GLOBAL_FIELDS);
+  const scrapeIntervalMs = has(g, 'scrape_interval') ? duration([...p, 'scrape_interval'], g['scrape_interval']) || DEFAULT_GLOBAL.scrapeIntervalMs : DEFAULT_GLOBAL.scrapeIntervalMs;
+  let scrapeTimeoutMs = has(g, 'scrape_timeout') ? duration([...p, 'scrape_timeout'], g['scrape_timeout']) : 0;
+  if (scrapeTimeoutMs > scrapeIntervalMs) fail([...p, 'scrape_timeout'], 'global scrape timeout greater than scrape interval');
+  if (scrapeTimeoutMs === 0) scrapeTimeoutMs = Math.min(DEFAULT_GLOBAL.scrapeTimeoutMs, scrapeIntervalMs);
+  const evaluationIntervalMs = has(g, 'evaluation_interval')
+    ? duration([...p, 'evaluation_interval'], g['evaluation_interval']) || DEFAULT_GLOBAL.evaluationIntervalMs
+    : DEFAULT_GLOBAL.evaluationIntervalMs;
+  const ext = labelMap([...p, 'external_labels'], g['external_labels']);
+  if (Object.hasOwn(ext, '__name__')) fail([...p, 'external_labels', '__name__'], '"__name__" is not a valid external label name');
+  for (const [k, v] of Object.entries(ext)) if (v === '') delete ext[k];
+  const limit = (k: string): number => (has(g, k) ? uint([...p, k], g[k]) : 0);
+  return {
+    scrapeIntervalMs,
+    scrapeTimeoutMs,
+    evaluationIntervalMs,
+    externalLabels: labelsFrom(ext),
+    bodySizeLimit: has(g, 'body_size_limit') ? size([...p, 'body_size_limit'], g['body_size_limit']) : 0,
+    sampleLimit: limit('sample_limit'),
+    labelLimit: limit('label_limit'),
+    labelNameLengthLimit: limit('label_name_length_limit'),
+    labelValueLengthLimit: limit('label_value_length_limit'),
+  };
+}
+
+/**
+ * Validates `scrape_configs:`. `global` supplies defaults; relative file paths (password files,
+ * TLS files, file_sd globs) are resolved against `fileDir`, the directory of the config file.
+ */
+export function parseScrapeConfigs(raw: unknown, global: GlobalConfig, fileDir: string): ScrapeConfig[] {
+  const entries = list(['scrape_configs'], raw);
+  const seen = new Map<string, number>();
+  return entries.map((entry, i) => {
+    const cfg = parseScrapeConfig(['scrape_configs', i], entry, global, fileDir);
+    const prev = seen.get(cfg.jobName);
+    if (prev !== undefined) fail(['scrape_configs', i, 'job_name'], `found multiple scrape configs with job name ${JSON.stringify(cfg.jobName)} (first at scrape_configs[${prev}])`);
+    seen.set(cfg.jobName, i);
+    return cfg;
+  });
+}
+
+// Prometheus' `patFileSDName`: a `*` may appear only in the last path element.
+const FILE_SD_NAME = /^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$/;
+
+function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: string): ScrapeConfig {
+  if (raw === null || raw === undefined) fail(p, 'empty scrape config');
+  const c = mapping(p, raw, SCRAPE_FIELDS);
+  const at = (k: string): Path => [...p, k];
+  const resolve = (f: string): string => path.resolve(dir, f);
+
+  if (!has(c, 'job_name') || str(at('job_name'), c['job_name']) === '') fail(at('job_name'), 'job_name is empty');
+  const jobName = str(at('job_name'), c['job_name']);
+
+  const scrapeIntervalMs = (has(c, 'scrape_interval') ? duration(at('scrape_interval'), c['scrape_interval']) : 0) || global.scrapeIntervalMs;
+  let scrapeTimeoutMs = has(c, 'scrape_timeout') ? duration(at('scrape_timeout'), c['scrape_timeout']) : 0;
+  if (scrapeTimeoutMs > scrapeIntervalMs) fail(at('scrape_timeout'), `scrape timeout greater than scrape interval for scrape config with job name ${JSON.stringify(jobName)}`);
+  if (scrapeTimeoutMs === 0) scrapeTimeoutMs = Math.min(global.scrapeTimeoutMs, scrapeIntervalMs);
+
+  const metricsPath = has(c, 'metrics_path') ? str(at('metrics_path'), c['metrics_path']) : '/metrics';
+  const scheme = has(c, 'scheme') ? str(at('scheme'), c['scheme']) : 'http';
+  if (scheme !== 'http' && scheme !== 'https') fail(at('scheme'), `unsupported scheme ${JSON.stringify(scheme)}`);
+
+  const params: Record<string, string[]> = {};
+  const rawParams = mapping(at('params'), c['params'], Object.keys((c['params'] as object | null) ?? {}));
+  for (const [k, v] of Object.entries(rawParams)) params[k] = list([...at('params'), k], v).map((x, j) => str([...at('params'), k, j], x));
+
+  const flag = (k: string, dflt: boolean): boolean => (has(c, k) ? bool(at(k), c[k]) : dflt);
+  const limit = (k: string, dflt: number): number => (has(c, k) ? uint(at(k), c[k]) : dflt);
+
+  const reader: ConfigReader = { fail, mapping: (q, v, allowed) => mapping([...q], v, allowed), string: (q, v) => str([...q], v), boolean: (q, v) => bool([...q], v), resolve };
+  const httpClient = parseHttpClientConfig(reader, p, c);
+
+  const staticConfigs = list(at('static_configs'), c['static_configs']).map((sc, j) => parseStaticConfig([...at('static_configs'), j], sc, String(j)));
+  const fileSdConfigs = list(at('file_sd_configs'), c['file_sd_configs']).map((f, j): FileSdConfig => {
+    const fp: Path = [...at('file_sd_configs'), j];
+    const fc = mapping(fp, f, ['files', 'refresh_interval']);
+    const files = list([...fp, 'files'], fc['files']).map((x, k) => {
+      const name = str([...fp, 'files', k], x);
+      if (!FILE_SD_NAME.test(name)) fail([...fp, 'files', k], `path name ${JSON.stringify(name)} is not valid for file discovery`);
+      return resolve(name);
+    });
+    if (files.length === 0) fail([...fp, 'files'], 'file service discovery config must contain at least one path name');
+    const refreshIntervalMs = has(fc, 'refresh_interval') ? duration([...fp, 'refresh_interval'], fc['refresh_interval']) : 5 * 60_000;
+    if (refreshIntervalMs <= 0) fail([...fp, 'refresh_interval'], 'refresh_interval must be greater than 0');
+    return { files, refreshIntervalMs };
+  });
+
+  const cfg: ScrapeConfig = {
+    jobName,
+    scrapeIntervalMs,
+    scrapeTimeoutMs,
+    metricsPath,
+    scheme,
+    params,
+    honorLabels: flag('honor_labels', false),
+    honorTimestamps: flag('honor_timestamps', true),
+    enableCompression: flag('enable_compression', true),
+    ...httpClient,
+    sampleLimit: limit('sample_limit', global.sampleLimit),
+    labelLimit: limit('label_limit', global.labelLimit),
+    labelNameLengthLimit: limit('label_name_length_limit', global.labelNameLengthLimit),
+    labelValueLengthLimit: limit('label_value_length_limit', global.labelValueLengthLimit),
+    bodySizeLimit: has(c, 'body_size_limit') ? size(at('body_size_limit'), c['body_size_limit']) : global.bodySizeLimit,
+    staticConfigs,
+    fileSdConfigs,
+    relabelConfigs: relabelList(at('relabel_configs'), c['relabel_configs']),
+    metricRelabelConfigs: relabelList(at('metric_relabel_configs'), c['metric_relabel_configs']),
+  };
+  // Validate the remaining boolean knob even though it changes nothing here.
+  flag('track_timestamps_staleness', false);
+  return cfg;
+}
+
+/**
+ * Validates one target group (`targets` + `labels`), from `static_configs` or a file_sd file.
+ * `source` identifies the group; errors name `p`.
+ */
+export function parseTargetGroup(p: ConfigPath, raw: unknown, source: string): TargetGroup {
+  const at: Path = [...p];
+  const g = mapping(at, raw, ['targets', 'labels']);
+  const targets = list([...at, 'targets'], g['targets']).map((t, k) => {
+    const addr = str([...at, 'targets', k], t);
+    if (addr === '') fail([...at, 'targets', k], 'empty target address');
+    return { __address__: addr };
+  });
+  return { source, targets, labels: labelMap([...at, 'labels'], g['labels']) };
+}
+
+function parseStaticConfig(p: Path, raw: unknown, source: string): TargetGroup {
+  return parseTargetGroup(p, raw, source);
+}

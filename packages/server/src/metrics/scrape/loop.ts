@@ -1,0 +1,532 @@
+/**
+ * One scrape loop per target, after Prometheus' `scrapeLoop`: fetch, parse, relabel, append the
+ * whole scrape in one appender batch and commit, or roll back on any failure so nothing is
+ * half-written. Series refs are cached by the raw series text, so a series seen before costs a map
+ * lookup and no label decoding. Series that disappear, and every series when the scrape fails or
+ * the target goes away, get a staleness marker.
+ */
+import { getLabel, validateLabels, type Label, type Labels } from '../../core/model/labels.js';
+import { STALE_NAN } from '../../core/model/value.js';
+import { LabelsBuilder } from '../relabel/builder.js';
+import { relabel, type CompiledRelabel } from '../relabel/relabel.js';
+import { MetadataStore, type MetricMetadata } from '../metadata.js';
+import { StorageError } from '../../core/errors.js';
+import type { Appendable, Appender, SeriesRef } from '../storage/interface.js';
+import { nopLogger, type Logger } from '../../core/util/log.js';
+import { createParser, formatForContentType, SCRAPE_ACCEPT_HEADER, type ExpositionParser } from './parser/index.js';
+import type { Target } from './target.js';
+import type { ScrapeTransport } from './transport.js';
+
+/** Target health as the targets API reports it. */
+export type TargetHealth = 'up' | 'down' | 'unknown';
+
+/** The per-pool settings a loop needs. */
+export interface LoopSettings {
+  readonly honorLabels: boolean;
+  readonly honorTimestamps: boolean;
+  readonly sampleLimit: number;
+  readonly labelLimit: number;
+  readonly labelNameLengthLimit: number;
+  readonly labelValueLengthLimit: number;
+  readonly bodySizeLimit: number;
+  readonly metricRelabel: readonly CompiledRelabel[];
+}
+
+/** Counters shared by the loops of a pool (and summed over pools for self-monitoring). */
+export class ScrapeStats {
+  scrapes = 0;
+  failed = 0;
+  exceededSampleLimit = 0;
+  exceededBodySizeLimit = 0;
+  samplesOutOfOrder = 0;
+  samplesDuplicate = 0;
+  samplesOutOfBounds = 0;
+  /** Scheduled scrapes skipped because the process fell more than an interval behind. */
+  missed = 0;
+}
+
+/** Options for {@link ScrapeLoop}. */
+export interface ScrapeLoopOptions {
+  readonly target: Target;
+  readonly settings: LoopSettings;
+  readonly appendable: Appendable;
+  readonly transport: ScrapeTransport;
+  /** Clock for sample timestamps, in ms. Default `Date.now`. */
+  readonly now?: () => number;
+  readonly logger?: Logger;
+  /** Also receives `# HELP/# TYPE/# UNIT` (for `/api/v1/metadata`). */
+  readonly sharedMetadata?: MetadataStore;
+  readonly stats?: ScrapeStats;
+  /** Mixed into the offset hash, so two Vigil replicas need not scrape in lockstep. */
+  readonly offsetSeed?: number;
+}
+
+/** A scrape that failed; `message` is what the targets API shows as `lastError`. */
+export class ScrapeError extends Error {
+  constructor(
+    readonly reason: 'http' | 'parse' | 'sample_limit' | 'label_limit' | 'invalid_series' | 'storage',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ScrapeError';
+  }
+}
+
+interface CacheEntry {
+  ref: SeriesRef;
+  /** Final labels; undefined when metric relabeling dropped the series. */
+  labels: Labels | undefined;
+  /** Scrape iteration in which the series was last seen. */
+  lastIter: number;
+  /** Where the series' key was last seen: a body and the offsets of the key in it. */
+  keyBody: Buffer;
+  keyStart: number;
+  keyEnd: number;
+}
+
+interface StaleSeries {
+  readonly ref: SeriesRef;
+  readonly labels: Labels;
+}
+
+/** State a loop can hand to its replacement on reload, so no staleness marker is written by mistake. */
+export interface LoopState {
+  readonly seen: readonly StaleSeries[];
+  readonly lastTs: number;
+}
+
+const REPORT_NAMES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'] as const;
+const EXPORTED_PREFIX = 'exported_';
+const STORAGE_SKIPPABLE = new Set(['out_of_order', 'duplicate_sample', 'too_old', 'too_new']);
+/** Cache entries unseen for this many scrapes are forgotten, bounding memory under series churn. */
+const CACHE_TTL_SCRAPES = 10;
+
+/**
+ * The Prometheus scrape offset: a stable point within the interval, derived from the target hash,
+ * so scrapes of many targets spread evenly and each target keeps its slot across restarts.
+ */
+export function scrapeOffset(hash: number, seed: number, intervalMs: number): number {
+  return ((hash ^ seed) >>> 0) % intervalMs;
+}
+
+/** One target's scrape loop. */
+export class ScrapeLoop {
+  readonly target: Target;
+  /** `# HELP/# TYPE/# UNIT` from this target's last scrapes. */
+  readonly metadata = new MetadataStore(10_000);
+  health: TargetHealth = 'unknown';
+  lastError = '';
+  /** Start of the last scrape in ms (0: never). */
+  lastScrape = 0;
+  lastScrapeDurationMs = 0;
+
+  private readonly settings: LoopSettings;
+  private readonly appendable: Appendable;
+  private readonly transport: ScrapeTransport;
+  private readonly now: () => number;
+  private readonly log: Logger;
+  private readonly sharedMetadata: MetadataStore | undefined;
+  private readonly stats: ScrapeStats;
+  private readonly offsetMs: number;
+  private readonly builder = new LabelsBuilder();
+  private readonly cache = new Map<string, CacheEntry>();
+  /**
+   * The cache entries in the order the last body listed them. Targets list their series in the
+   * same order every time, so the entry at the same position is checked first, by comparing bytes,
+   * before the map is consulted with a key string.
+   */
+  private order: CacheEntry[] = [];
+  private readonly reportLabels: Labels[];
+  private readonly reportRefs: SeriesRef[] = [0, 0, 0, 0, 0];
+  private iter = 0;
+  /** Series appended by the last successful scrape, for staleness. */
+  private prevSeen: CacheEntry[] = [];
+  /** Series written by a predecessor loop (reload) whose cache this loop does not share. */
+  private inherited: readonly StaleSeries[] = [];
+  private lastTs = -Infinity;
+  private running = false;
+  private timer: NodeJS.Timeout | undefined;
+  private nextAt = 0;
+  private inFlight: Promise<void> | undefined;
+  private abort: AbortController | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(opts: ScrapeLoopOptions) {
+    this.target = opts.target;
+    this.settings = opts.settings;
+    this.appendable = opts.appendable;
+    this.transport = opts.transport;
+    this.now = opts.now ?? Date.now;
+    this.log = (opts.logger ?? nopLogger).child({ target: opts.target.url });
+    this.sharedMetadata = opts.sharedMetadata;
+    this.stats = opts.stats ?? new ScrapeStats();
+    this.offsetMs = scrapeOffset(opts.target.hash, opts.offsetSeed ?? 0, opts.target.intervalMs);
+    this.reportLabels = REPORT_NAMES.map((n) => reportLabels(n, opts.target.labels));
+  }
+
+  /** Where in each interval this target is scraped, in ms after a multiple of the interval. */
+  get offset(): number {
+    return this.offsetMs;
+  }
+
+  /** Takes over the staleness state of the loop this one replaces (same target, new config). */
+  inherit(state: LoopState): void {
+    this.inherited = state.seen;
+    this.lastTs = state.lastTs;
+  }
+
+  /** The state to hand to a replacement loop. */
+  state(): LoopState {
+    const seen: StaleSeries[] = [...this.inherited];
+    for (const e of this.prevSeen) if (e.labels) seen.push({ ref: e.ref, labels: e.labels });
+    return { seen, lastTs: this.lastTs };
+  }
+
+  /** Starts scraping on the target's slot in the interval. Idempotent. */
+  start(): void {
+    if (this.running || this.stopping) return;
+    this.running = true;
+    const interval = this.target.intervalMs;
+    const now = Date.now();
+    // The next instant congruent to the offset modulo the interval, as Prometheus aligns scrapes.
+    this.nextAt = now - (now % interval) + this.offsetMs;
+    if (this.nextAt <= now) this.nextAt += interval;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (!this.running) return;
+    const interval = this.target.intervalMs;
+    const now = Date.now();
+    if (now - this.nextAt > interval) {
+      // The event loop fell behind by more than an interval: skip the slots, keep the phase.
+      const behind = Math.floor((now - this.nextAt) / interval);
+      this.stats.missed += behind;
+      this.nextAt += behind * interval;
+    }
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.nextAt += interval;
+      this.scrapeOnce()
+        .catch((err: unknown) => this.log.error('scrape loop error', { err }))
+        .finally(() => this.schedule());
+    }, Math.max(0, this.nextAt - now));
+    this.timer.unref();
+  }
+
+  /**
+   * Stops the loop: cancels a running scrape and, when `stale` (the target went away), writes
+   * staleness markers for every series of the last scrape. Idempotent; bounded by the scrape
+   * being aborted.
+   */
+  stop(stale = true): Promise<void> {
+    this.stopping ??= (async () => {
+      this.running = false;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.abort?.abort();
+      await this.inFlight;
+      if (stale) this.writeEndOfRunStaleness();
+    })();
+    return this.stopping;
+  }
+
+  /** Scrapes once now. Concurrent calls share the scrape in flight. */
+  scrapeOnce(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    this.inFlight ??= this.doScrape().finally(() => {
+      this.inFlight = undefined;
+    });
+    return this.inFlight;
+  }
+
+  private async doScrape(): Promise<void> {
+    const start = Math.round(this.now());
+    // Timestamps must increase even if a test clock or a clock step says otherwise.
+    const ts = start > this.lastTs ? start : this.lastTs + 1;
+    const abort = (this.abort = new AbortController());
+    const timer = setTimeout(() => abort.abort(), this.target.timeoutMs);
+    let body: Buffer;
+    let contentType: string | undefined;
+    this.stats.scrapes++;
+    try {
+      const res = await this.transport.fetch({
+        url: this.target.url,
+        headers: {
+          accept: SCRAPE_ACCEPT_HEADER,
+          'user-agent': 'Vigil/0.1',
+          'x-prometheus-scrape-timeout-seconds': String(this.target.timeoutMs / 1000),
+        },
+        signal: abort.signal,
+        bodySizeLimit: this.settings.bodySizeLimit,
+      });
+      if (res.status !== 200) throw new ScrapeError('http', `server returned HTTP status ${res.status} ${res.statusText}`.trimEnd());
+      body = res.body;
+      contentType = res.contentType;
+    } catch (err) {
+      clearTimeout(timer);
+      if ((err as { code?: string }).code === 'body_size_limit') this.stats.exceededBodySizeLimit++;
+      if (this.stopping) return; // stopped mid-scrape: not the target's fault
+      this.finish(ts, start, err as Error, 0, 0, 0);
+      return;
+    } finally {
+      this.abort = undefined;
+    }
+    clearTimeout(timer);
+    const durationMs = Math.max(0, this.now() - start);
+    this.appendScrape(body, contentType, ts, durationMs);
+  }
+
+  /** Parses and appends one body synchronously: one batch, committed whole or not at all. */
+  private appendScrape(body: Buffer, contentType: string | undefined, ts: number, durationMs: number): void {
+    const app = this.appendable.appender();
+    const iter = ++this.iter;
+    const counts = { scraped: 0, added: 0, seriesAdded: 0 };
+    const seen: CacheEntry[] = [];
+    const md = new Map<string, MetricMetadata>();
+    let limitErr: ScrapeError | undefined;
+    try {
+      const p = createParser(body, formatForContentType(contentType).format);
+      limitErr = this.appendSamples(body, p, app, ts, iter, counts, seen, md);
+      if (limitErr) throw limitErr;
+      this.writeStaleness(app, ts, iter, seen);
+      this.appendReport(app, ts, durationMs, 1, counts.scraped, counts.added, counts.seriesAdded);
+      app.commit();
+    } catch (err) {
+      app.rollback();
+      this.finish(ts, ts, err as Error, counts.scraped, counts.added, counts.seriesAdded, durationMs);
+      return;
+    }
+    this.prevSeen = seen;
+    this.inherited = [];
+    this.lastTs = ts;
+    this.health = 'up';
+    this.lastError = '';
+    this.lastScrape = ts;
+    this.lastScrapeDurationMs = durationMs;
+    for (const [family, m] of md) {
+      this.metadata.set(family, m);
+      this.sharedMetadata?.set(family, m);
+    }
+    if (iter % CACHE_TTL_SCRAPES === 0) {
+      for (const [k, e] of this.cache) if (iter - e.lastIter > CACHE_TTL_SCRAPES) this.cache.delete(k);
+    }
+  }
+
+  /** The sample loop. Returns a limit error to fail the scrape with, after counting everything. */
+  private appendSamples(
+    body: Buffer,
+    p: ExpositionParser,
+    app: Appender,
+    ts: number,
+    iter: number,
+    counts: { scraped: number; added: number; seriesAdded: number },
+    seen: CacheEntry[],
+    md: Map<string, MetricMetadata>,
+  ): ScrapeError | undefined {
+    const { honorTimestamps, sampleLimit } = this.settings;
+    let limitErr: ScrapeError | undefined;
+    const prevOrder = this.order;
+    const order: CacheEntry[] = (this.order = []);
+    for (;;) {
+      const kind = p.next();
+      if (kind === 'eof') break;
+      if (kind !== 'series') {
+        recordMetadata(p, kind, md);
+        continue;
+      }
+      let e = prevOrder[counts.scraped];
+      if (e === undefined || !p.seriesKeyEquals(e.keyBody, e.keyStart, e.keyEnd)) {
+        const key = p.seriesKey();
+        e = this.cache.get(key);
+        if (e === undefined) {
+          e = { ref: 0, labels: this.sampleLabels(p.labels()), lastIter: 0, keyBody: body, keyStart: 0, keyEnd: 0 };
+          this.cache.set(key, e);
+          if (e.labels) counts.seriesAdded++;
+        }
+      }
+      e.keyBody = body;
+      e.keyStart = p.seriesKeyStart();
+      e.keyEnd = p.seriesKeyEnd();
+      order.push(e);
+      counts.scraped++;
+      const labels = e.labels;
+      if (labels === undefined) continue;
+      counts.added++;
+      if (sampleLimit > 0 && counts.added > sampleLimit) {
+        // Keep counting so scrape_samples_post_metric_relabeling tells how far over the limit it was.
+        limitErr ??= new ScrapeError('sample_limit', `sample limit exceeded (limit: ${sampleLimit})`);
+        continue;
+      }
+      const pt = honorTimestamps ? p.timestamp() : undefined;
+      try {
+        e.ref = app.append(e.ref, labels, pt ?? ts, p.value());
+      } catch (err) {
+        if (!(err instanceof StorageError) || !STORAGE_SKIPPABLE.has(err.code)) throw err;
+        this.countSkipped(err.code);
+        continue;
+      }
+      // Series with their own timestamps get no staleness markers, as in Prometheus.
+      if (pt === undefined && e.lastIter !== iter) seen.push(e);
+      e.lastIter = iter;
+    }
+    if (limitErr) this.stats.exceededSampleLimit++;
+    return limitErr;
+  }
+
+  private countSkipped(code: string): void {
+    if (code === 'out_of_order') this.stats.samplesOutOfOrder++;
+    else if (code === 'duplicate_sample') this.stats.samplesDuplicate++;
+    else this.stats.samplesOutOfBounds++;
+  }
+
+  /** Target labels, honor_labels, metric_relabel_configs, then validity and limits. */
+  private sampleLabels(raw: Labels): Labels | undefined {
+    const b = this.builder;
+    b.reset(raw);
+    const tl = this.target.labels;
+    if (this.settings.honorLabels) {
+      for (const l of tl) if (getLabel(raw, l.name) === '') b.set(l.name, l.value);
+    } else {
+      const conflicts: Label[] = [];
+      for (const l of tl) {
+        const existing = getLabel(raw, l.name);
+        if (existing !== '') conflicts.push({ name: l.name, value: existing });
+        b.set(l.name, l.value);
+      }
+      conflicts.sort((a, c) => a.name.length - c.name.length);
+      for (const c of conflicts) {
+        let name = c.name;
+        for (;;) {
+          name = EXPORTED_PREFIX + name;
+          if (b.get(name) === '') {
+            b.set(name, c.value);
+            break;
+          }
+        }
+      }
+    }
+    let out: Labels | undefined = b.labels();
+    if (this.settings.metricRelabel.length > 0) out = relabel(out, this.settings.metricRelabel);
+    if (out === undefined || out.length === 0) return undefined;
+    const problem = validateLabels(out);
+    if (problem) throw new ScrapeError('invalid_series', `invalid metric name or label names: ${problem}`);
+    this.checkLabelLimits(out);
+    return out;
+  }
+
+  private checkLabelLimits(ls: Labels): void {
+    const { labelLimit, labelNameLengthLimit: nameMax, labelValueLengthLimit: valueMax } = this.settings;
+    const met = getLabel(ls, '__name__').slice(0, 50);
+    if (labelLimit > 0 && ls.length > labelLimit) {
+      throw new ScrapeError('label_limit', `label_limit exceeded (metric: ${met}, number of labels: ${ls.length}, limit: ${labelLimit})`);
+    }
+    if (nameMax === 0 && valueMax === 0) return;
+    for (const l of ls) {
+      if (nameMax > 0 && l.name.length > nameMax) {
+        throw new ScrapeError('label_limit', `label_name_length_limit exceeded (metric: ${met}, label name: ${l.name.slice(0, 50)}, length: ${l.name.length}, limit: ${nameMax})`);
+      }
+      if (valueMax > 0 && l.value.length > valueMax) {
+        throw new ScrapeError('label_limit', `label_value_length_limit exceeded (metric: ${met}, label name: ${l.name.slice(0, 50)}, value: ${JSON.stringify(l.value.slice(0, 50))}, length: ${l.value.length}, limit: ${valueMax})`);
+      }
+    }
+  }
+
+  /** Staleness markers for series of the previous scrape that this one did not have. */
+  private writeStaleness(app: Appender, ts: number, iter: number, seen: readonly CacheEntry[]): void {
+    for (const e of this.prevSeen) if (e.lastIter !== iter && e.labels) staleAppend(app, e.ref, e.labels, ts);
+    if (this.inherited.length > 0) {
+      const now = new Set<string>();
+      for (const e of seen) if (e.labels) now.add(seriesId(e.labels));
+      for (const s of this.inherited) if (!now.has(seriesId(s.labels))) staleAppend(app, s.ref, s.labels, ts);
+    }
+  }
+
+  private appendReport(app: Appender, ts: number, durationMs: number, up: number, scraped: number, added: number, seriesAdded: number): void {
+    const values = [up, durationMs / 1000, scraped, added, seriesAdded];
+    for (let k = 0; k < values.length; k++) {
+      try {
+        this.reportRefs[k] = app.append(this.reportRefs[k]!, this.reportLabels[k]!, ts, values[k]!);
+      } catch (err) {
+        if (!(err instanceof StorageError) || !STORAGE_SKIPPABLE.has(err.code)) throw err;
+      }
+    }
+  }
+
+  /** Records a failed scrape: stale markers for what the target had, `up` 0, health down. */
+  private finish(ts: number, start: number, err: Error, scraped: number, added: number, seriesAdded: number, durationMs = Math.max(0, this.now() - start)): void {
+    this.stats.failed++;
+    this.health = 'down';
+    this.lastError = err.message;
+    this.lastScrape = ts;
+    this.lastScrapeDurationMs = durationMs;
+    if (!(err instanceof ScrapeError) && (err as { code?: string }).code !== 'bad_exposition' && !err.message.startsWith('Get ') && (err as { code?: string }).code !== 'body_size_limit') {
+      this.log.warn('scrape failed', { err });
+    } else {
+      this.log.debug('scrape failed', { err: err.message });
+    }
+    const app = this.appendable.appender();
+    try {
+      for (const e of this.prevSeen) if (e.labels) staleAppend(app, e.ref, e.labels, ts);
+      for (const s of this.inherited) staleAppend(app, s.ref, s.labels, ts);
+      this.appendReport(app, ts, durationMs, 0, scraped, added, seriesAdded);
+      app.commit();
+    } catch (err2) {
+      app.rollback();
+      this.log.error('cannot record a failed scrape', { err: err2 });
+    }
+    this.prevSeen = [];
+    this.inherited = [];
+    this.lastTs = Math.max(this.lastTs, ts);
+  }
+
+  /** The target went away: every series it had, and its report series, end now. */
+  private writeEndOfRunStaleness(): void {
+    if (this.lastTs === -Infinity) return;
+    const now = Math.round(this.now());
+    const ts = now > this.lastTs ? now : this.lastTs + 1;
+    const app = this.appendable.appender();
+    try {
+      for (const e of this.prevSeen) if (e.labels) staleAppend(app, e.ref, e.labels, ts);
+      for (const s of this.inherited) staleAppend(app, s.ref, s.labels, ts);
+      for (let k = 0; k < this.reportLabels.length; k++) staleAppend(app, this.reportRefs[k]!, this.reportLabels[k]!, ts);
+      app.commit();
+    } catch (err) {
+      app.rollback();
+      this.log.error('cannot write staleness markers for a removed target', { err });
+    }
+    this.prevSeen = [];
+    this.inherited = [];
+  }
+}
+
+function staleAppend(app: Appender, ref: SeriesRef, labels: Labels, ts: number): void {
+  try {
+    app.append(ref, labels, ts, STALE_NAN);
+  } catch (err) {
+    // A series that already has a sample at or after ts (same labels scraped twice) needs no marker.
+    if (!(err instanceof StorageError)) throw err;
+  }
+}
+
+function seriesId(ls: Labels): string {
+  let s = '';
+  for (const l of ls) s += l.name + '\xff' + l.value + '\xfe';
+  return s;
+}
+
+function reportLabels(name: string, targetLabels: Labels): Labels {
+  // Prometheus' mutateReportSampleLabels: target labels win; nothing is exported.
+  const out: Label[] = targetLabels.filter((l) => l.name !== '__name__');
+  out.push({ name: '__name__', value: name });
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function recordMetadata(p: ExpositionParser, kind: 'help' | 'type' | 'unit', md: Map<string, MetricMetadata>): void {
+  const family = p.family();
+  let m = md.get(family);
+  if (!m) md.set(family, (m = { type: 'unknown', help: '', unit: '' }));
+  if (kind === 'help') m.help = p.help();
+  else if (kind === 'type') m.type = p.type();
+  else m.unit = p.unit();
+}

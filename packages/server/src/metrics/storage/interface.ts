@@ -1,0 +1,88 @@
+/**
+ * The storage seams, after Prometheus' storage interfaces. Ingest paths (scrape, remote_write,
+ * OTLP, recording rules) depend only on {@link Appendable}; queries depend only on {@link Queryable}.
+ */
+import type { Labels } from '../../core/model/labels.js';
+import type { Matcher } from '../../core/model/matcher.js';
+
+/** An opaque reference to a series, handed back by an appender so the next append can skip lookup. */
+export type SeriesRef = number;
+
+/** A batch of writes: nothing becomes visible or durable until {@link Appender.commit}. */
+export interface Appender {
+  /**
+   * Adds one sample. Pass `ref` 0 on first sight of a series; pass the returned ref next time, with
+   * the same labels. Throws a {@link StorageError} for a sample the store rejects (out of order,
+   * duplicate, too old, invalid labels); the rest of the batch stays usable.
+   */
+  append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef;
+  /** Makes the batch durable (written to the WAL) and visible. */
+  commit(): void;
+  /** Drops the batch. */
+  rollback(): void;
+}
+
+/** Something that can be written to. */
+export interface Appendable {
+  appender(): Appender;
+}
+
+/** Hints that let a store skip work; a store may ignore them. */
+export interface SelectHints {
+  /** Start of the time range, in milliseconds. */
+  readonly start: number;
+  /** End of the time range, in milliseconds. */
+  readonly end: number;
+  /** Only the label sets are wanted, not the samples. */
+  readonly seriesOnly?: boolean;
+  /** At most this many series (0 or absent: no limit). */
+  readonly limit?: number;
+}
+
+/**
+ * A pull iterator over the samples of one series in time order. `next()` advances and returns false
+ * at the end; `t()` and `v()` read the current sample, so no object is made per sample.
+ */
+export interface SampleIterator {
+  next(): boolean;
+  /** Advances to the first sample with timestamp >= t; returns false if there is none. */
+  seek(t: number): boolean;
+  t(): number;
+  v(): number;
+}
+
+/** One series in a query result. */
+export interface Series {
+  readonly labels: Labels;
+  iterator(): SampleIterator;
+}
+
+/** A pull iterator over series, sorted by labels. */
+export interface SeriesSet {
+  next(): boolean;
+  at(): Series;
+  /** Non-fatal problems met while selecting (for example a block that could not be read). */
+  warnings(): readonly string[];
+}
+
+/** A view of the store over [mint, maxt]; close it when done. */
+export interface Querier {
+  /** Series matching all matchers, sorted by labels. */
+  select(hints: SelectHints, matchers: readonly Matcher[]): SeriesSet;
+  /** Sorted distinct values of `name` over series matching `matchers` (all series when empty). */
+  labelValues(name: string, matchers: readonly Matcher[], limit?: number): string[];
+  /** Sorted label names over series matching `matchers` (all series when empty). */
+  labelNames(matchers: readonly Matcher[], limit?: number): string[];
+  close(): void;
+}
+
+/** Something that can be queried. */
+export interface Queryable {
+  querier(mint: number, maxt: number): Querier;
+}
+
+/** A store that is both written and read, with a lifecycle. */
+export interface Storage extends Appendable, Queryable {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}

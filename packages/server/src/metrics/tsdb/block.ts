@@ -1,0 +1,325 @@
+/**
+ * Opened blocks: one directory per time range holding `meta.json`, a `chunks` file of concatenated
+ * block chunks and an `index` (see block_writer.ts). The index is held in memory; chunks are read
+ * from disk on demand and checked against their CRC-32C on every read, so a damaged chunk is
+ * reported by name and skipped instead of being decoded into garbage or failing the whole query.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { formatLabels, type Label, type Labels } from '../../core/model/labels.js';
+import type { Matcher } from '../../core/model/matcher.js';
+import { StorageError } from '../../core/errors.js';
+import type { Querier, SampleIterator, SelectHints, SeriesSet } from '../storage/interface.js';
+import { ByteReader } from '../../core/util/bytes.js';
+import { crc32 } from '../../core/util/crc32.js';
+import { crc32c } from '../../core/util/crc32c.js';
+import { ArraySeriesSet, ChunkSeries, EMPTY_ITERATOR, type ChunkMeta } from './chunk_series.js';
+import { blockChunkIterator, blockChunkSampleCount } from './chunkenc/blockchunk.js';
+import { INDEX_MAGIC_V3, INDEX_MAGIC_V4, parseMeta, type BlockMeta, type BlockSeries } from './block_format.js';
+import { sortLimit } from './head.js';
+import { PostingsIndex } from './postings.js';
+
+export { newUlid, type BlockMeta, type BlockSeries, type ChunkData } from './block_format.js';
+export { writeBlock } from './block_writer.js';
+
+/** Where a chunk lives in the `chunks` file, with its checksum (undefined in layout-3 blocks). */
+export interface StoredChunk {
+  mint: number;
+  maxt: number;
+  offset: number;
+  length: number;
+  crc: number | undefined;
+}
+
+/** Options for {@link Block}. */
+export interface BlockOptions {
+  /** Told once about each chunk found damaged (for the corrupt-chunk counter). */
+  onCorruptChunk?: (message: string) => void;
+}
+
+/** An opened block: the index in memory, chunks read from disk on demand. */
+export class Block {
+  readonly dir: string;
+  readonly meta: BlockMeta;
+  /** Index layout: 3 (no chunk checksums) or 4. */
+  readonly version: 3 | 4;
+  private readonly labels: Labels[] = [];
+  private readonly chunks: StoredChunk[][] = [];
+  private readonly postings = new PostingsIndex();
+  private fd: number;
+  private readonly onCorruptChunk: ((message: string) => void) | undefined;
+  /** Damaged chunks found so far, by series id and chunk offset, with what was wrong. */
+  private readonly corrupt = new Map<number, Map<number, string>>();
+  /** Bytes the block takes on disk. */
+  readonly sizeBytes: number;
+
+  /** Opens the block in `dir`; throws a StorageError('corruption') if its files do not check out. */
+  constructor(dir: string, opts: BlockOptions = {}) {
+    this.dir = dir;
+    this.onCorruptChunk = opts.onCorruptChunk;
+    try {
+      this.meta = parseMeta(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'), path.basename(dir));
+      const buf = fs.readFileSync(path.join(dir, 'index'));
+      const magic = buf.subarray(0, INDEX_MAGIC_V4.length);
+      if (buf.length < INDEX_MAGIC_V4.length + 4) throw new Error('index too short');
+      if (magic.equals(INDEX_MAGIC_V4)) this.version = 4;
+      else if (magic.equals(INDEX_MAGIC_V3)) this.version = 3;
+      else throw new Error('bad index magic');
+      if (crc32(buf.subarray(0, buf.length - 4)) !== buf.readUInt32LE(buf.length - 4)) throw new Error('index checksum mismatch');
+      const chunksSize = fs.statSync(path.join(dir, 'chunks')).size;
+      this.load(new ByteReader(buf, INDEX_MAGIC_V4.length, buf.length - 4), chunksSize);
+      this.fd = fs.openSync(path.join(dir, 'chunks'), 'r');
+      this.sizeBytes = ['meta.json', 'index', 'chunks'].reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+    } catch (err) {
+      throw new StorageError('corruption', `block ${path.basename(dir)}: ${(err as Error).message}`);
+    }
+  }
+
+  private load(r: ByteReader, chunksSize: number): void {
+    const symbols: string[] = [];
+    const nsym = r.uvarint();
+    for (let i = 0; i < nsym; i++) symbols.push(r.str());
+    const s = (): string => {
+      const v = symbols[r.uvarint()];
+      if (v === undefined) throw new Error('symbol out of range');
+      return v;
+    };
+    const withCrc = this.version === 4;
+    const nseries = r.uvarint();
+    for (let i = 0; i < nseries; i++) {
+      const nl = r.uvarint();
+      const ls: Label[] = [];
+      for (let j = 0; j < nl; j++) ls.push({ name: s(), value: s() });
+      const nc = r.uvarint();
+      const cs: StoredChunk[] = [];
+      let prevMaxt = this.meta.minTime;
+      for (let j = 0; j < nc; j++) {
+        const mint = prevMaxt + r.svarint();
+        const maxt = mint + r.uvarint();
+        const offset = r.uvarint();
+        const length = r.uvarint();
+        const crc = withCrc ? r.u32() : undefined;
+        // The index checksum vouches for these numbers; a short chunks file does not match them.
+        if (offset + length > chunksSize) throw new Error(`chunk at ${offset} (+${length}) lies past the end of the chunks file (${chunksSize} bytes)`);
+        cs.push({ mint, maxt, offset, length, crc });
+        prevMaxt = maxt;
+      }
+      this.labels.push(ls);
+      this.chunks.push(cs);
+    }
+    const npairs = r.uvarint();
+    for (let i = 0; i < npairs; i++) {
+      const name = s();
+      const value = s();
+      const n = r.uvarint();
+      let id = 0;
+      for (let j = 0; j < n; j++) {
+        id += r.uvarint();
+        this.postings.addPair(name, value, id);
+      }
+    }
+    this.postings.all = Array.from({ length: nseries }, (_, i) => i);
+  }
+
+  get minTime(): number {
+    return this.meta.minTime;
+  }
+
+  get maxTime(): number {
+    return this.meta.maxTime;
+  }
+
+  /** The block's name. */
+  get ulid(): string {
+    return this.meta.ulid;
+  }
+
+  /** Number of series in the block. */
+  get numSeries(): number {
+    return this.labels.length;
+  }
+
+  /** True once a damaged chunk has been found; such a block is no longer merged (its data would be lost). */
+  get damaged(): boolean {
+    return this.corrupt.size > 0;
+  }
+
+  /** Names a chunk for a report: block, series and offset. */
+  describeChunk(id: number, c: StoredChunk): string {
+    return `block ${this.meta.ulid}, series ${formatLabels(this.labels[id]!)}, chunk at offset ${c.offset}`;
+  }
+
+  /**
+   * Reads one chunk's bytes of series `id` and checks its CRC-32C; throws a StorageError
+   * ('corruption') naming the block, series and offset.
+   */
+  readChunk(id: number, c: StoredChunk): Uint8Array {
+    const buf = Buffer.allocUnsafe(c.length);
+    const n = c.length === 0 ? 0 : fs.readSync(this.fd, buf, 0, c.length, c.offset);
+    if (n !== c.length) throw new StorageError('corruption', `corrupt chunk: ${this.describeChunk(id, c)}: short read`);
+    if (c.crc !== undefined && crc32c(buf) !== c.crc) throw new StorageError('corruption', `corrupt chunk: ${this.describeChunk(id, c)}: checksum mismatch`);
+    return buf;
+  }
+
+  /** Records a damaged chunk once (logged by the caller's hook and counted); returns the message. */
+  private noteCorrupt(id: number, c: StoredChunk, err: unknown): string {
+    const e = err as Error;
+    const msg = e instanceof StorageError ? e.message : `corrupt chunk: ${this.describeChunk(id, c)}: ${e.message}`;
+    let bySeries = this.corrupt.get(id);
+    if (!bySeries) this.corrupt.set(id, (bySeries = new Map()));
+    if (!bySeries.has(c.offset)) {
+      bySeries.set(c.offset, msg);
+      this.onCorruptChunk?.(msg);
+    }
+    return msg;
+  }
+
+  /**
+   * Every series with its chunks, in label order (for compaction). A damaged chunk throws: merging
+   * must not turn a readable-in-part block into a smaller one that silently lacks data.
+   */
+  *allSeries(): IterableIterator<BlockSeries> {
+    for (let i = 0; i < this.labels.length; i++) {
+      yield {
+        labels: this.labels[i]!,
+        chunks: this.chunks[i]!.map((c) => {
+          let bytes: Uint8Array;
+          try {
+            bytes = this.readChunk(i, c);
+          } catch (err) {
+            this.noteCorrupt(i, c, err);
+            throw err;
+          }
+          return { mint: c.mint, maxt: c.maxt, count: blockChunkSampleCount(bytes), bytes };
+        }),
+      };
+    }
+  }
+
+  /**
+   * Checks every chunk (checksum, and that it decodes to its stated sample count within its time
+   * bounds) without touching the damage record; calls `problem` for each bad one. Returns the
+   * number of chunks checked.
+   */
+  verifyChunks(problem: (message: string) => void): number {
+    let n = 0;
+    for (let i = 0; i < this.labels.length; i++) {
+      for (const c of this.chunks[i]!) {
+        n++;
+        try {
+          const bytes = this.readChunk(i, c);
+          const want = blockChunkSampleCount(bytes);
+          const it = blockChunkIterator(bytes);
+          let got = 0;
+          while (it.next()) {
+            if (it.t() < c.mint || it.t() > c.maxt) throw new Error(`sample at ${it.t()} outside the chunk's bounds`);
+            got++;
+          }
+          if (got !== want) throw new Error(`decoded ${got} samples, header says ${want}`);
+        } catch (err) {
+          const e = err as Error;
+          problem(e instanceof StorageError ? e.message : `corrupt chunk: ${this.describeChunk(i, c)}: ${e.message}`);
+        }
+      }
+    }
+    return n;
+  }
+
+  querier(mint: number, maxt: number): Querier {
+    return new BlockQuerier(this, mint, maxt);
+  }
+
+  /** Series ids matching `matchers` that have chunks overlapping [mint, maxt]. */
+  matching(matchers: readonly Matcher[], mint: number, maxt: number): number[] {
+    if (this.maxTime <= mint || this.minTime > maxt) return [];
+    return this.postings.select(matchers).filter((id) => this.chunks[id]!.some((c) => c.maxt >= mint && c.mint <= maxt));
+  }
+
+  seriesLabels(id: number): Labels {
+    return this.labels[id]!;
+  }
+
+  /** Known damage in series `id` over [mint, maxt], so even a labels-only select can warn about it. */
+  knownDamage(id: number, mint: number, maxt: number, out: string[]): void {
+    const bySeries = this.corrupt.get(id);
+    if (!bySeries) return;
+    for (const c of this.chunks[id]!) {
+      const msg = c.maxt >= mint && c.mint <= maxt ? bySeries.get(c.offset) : undefined;
+      if (msg !== undefined && !out.includes(msg)) out.push(msg);
+    }
+  }
+
+  /**
+   * The chunks of series `id` over [mint, maxt]. A chunk that fails its checksum or its decoding
+   * yields no (further) samples and adds its message to `warnings`, so the query answers the rest.
+   */
+  chunkMetas(id: number, mint: number, maxt: number, warnings: string[]): ChunkMeta[] {
+    const out: ChunkMeta[] = [];
+    for (const c of this.chunks[id]!) {
+      if (c.maxt < mint || c.mint > maxt) continue;
+      const onError = (err: unknown): void => {
+        const msg = this.noteCorrupt(id, c, err);
+        if (!warnings.includes(msg)) warnings.push(msg);
+      };
+      out.push({
+        mint: c.mint,
+        maxt: c.maxt,
+        iterator: (): SampleIterator => {
+          try {
+            return blockChunkIterator(this.readChunk(id, c));
+          } catch (err) {
+            onError(err);
+            return EMPTY_ITERATOR;
+          }
+        },
+        onError,
+      });
+    }
+    return out;
+  }
+
+  close(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+class BlockQuerier implements Querier {
+  constructor(
+    private readonly block: Block,
+    private readonly mint: number,
+    private readonly maxt: number,
+  ) {}
+
+  select(hints: SelectHints, matchers: readonly Matcher[]): SeriesSet {
+    const mint = Math.max(this.mint, hints.start);
+    const maxt = Math.min(this.maxt, hints.end);
+    const b = this.block;
+    // Ids follow label order, so the result is sorted already.
+    let ids = b.matching(matchers, mint, maxt);
+    if (hints.limit && ids.length > hints.limit) ids = ids.slice(0, hints.limit);
+    // Filled as damage is met while the series are read; the set hands out this same array.
+    const warnings: string[] = [];
+    if (b.damaged) for (const id of ids) b.knownDamage(id, mint, maxt, warnings);
+    return new ArraySeriesSet(
+      ids.map((id) => new ChunkSeries(b.seriesLabels(id), b.chunkMetas(id, mint, maxt, warnings), mint, maxt)),
+      warnings,
+    );
+  }
+
+  labelValues(name: string, matchers: readonly Matcher[], limit?: number): string[] {
+    const set = new Set<string>();
+    for (const id of this.block.matching(matchers, this.mint, this.maxt)) {
+      for (const l of this.block.seriesLabels(id)) if (l.name === name) set.add(l.value);
+    }
+    return sortLimit([...set], limit);
+  }
+
+  labelNames(matchers: readonly Matcher[], limit?: number): string[] {
+    const set = new Set<string>();
+    for (const id of this.block.matching(matchers, this.mint, this.maxt)) for (const l of this.block.seriesLabels(id)) set.add(l.name);
+    return sortLimit([...set], limit);
+  }
+
+  close(): void {}
+}

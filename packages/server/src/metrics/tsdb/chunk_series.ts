@@ -1,0 +1,138 @@
+/** Series assembled from chunks, shared by the head and blocks. */
+import type { Labels } from '../../core/model/labels.js';
+import type { SampleIterator, Series, SeriesSet } from '../storage/interface.js';
+
+/** A chunk that can be iterated, with its time bounds. */
+export interface ChunkMeta {
+  readonly mint: number;
+  readonly maxt: number;
+  iterator(): SampleIterator;
+  /**
+   * Called when decoding the chunk fails part-way (damaged bytes); the rest of the chunk is then
+   * skipped. Without it the error propagates (head chunks cannot be damaged on disk).
+   */
+  onError?(err: unknown): void;
+}
+
+/** An iterator with no samples (what a damaged chunk yields). */
+export const EMPTY_ITERATOR: SampleIterator = {
+  next: () => false,
+  seek: () => false,
+  t: () => NaN,
+  v: () => NaN,
+};
+
+/** Iterates consecutive, time-ordered chunks, yielding only samples within [mint, maxt]. */
+export class ChunksIterator implements SampleIterator {
+  private readonly chunks: readonly ChunkMeta[];
+  private readonly mint: number;
+  private readonly maxt: number;
+  private idx = -1;
+  private cur: SampleIterator | undefined;
+
+  constructor(chunks: readonly ChunkMeta[], mint: number, maxt: number) {
+    this.chunks = chunks;
+    this.mint = mint;
+    this.maxt = maxt;
+  }
+
+  private nextChunk(): boolean {
+    while (++this.idx < this.chunks.length) {
+      const c = this.chunks[this.idx]!;
+      if (c.maxt < this.mint) continue;
+      if (c.mint > this.maxt) break;
+      this.cur = c.iterator();
+      return true;
+    }
+    this.cur = undefined;
+    this.idx = this.chunks.length;
+    return false;
+  }
+
+  next(): boolean {
+    for (;;) {
+      if (this.cur === undefined && !this.nextChunk()) return false;
+      const it = this.cur!;
+      // A try block costs nothing in optimised code until something throws.
+      try {
+        while (it.next()) {
+          const t = it.t();
+          if (t < this.mint) continue;
+          if (t > this.maxt) {
+            this.idx = this.chunks.length;
+            this.cur = undefined;
+            return false;
+          }
+          return true;
+        }
+      } catch (err) {
+        const onError = this.chunks[this.idx]?.onError;
+        if (!onError) throw err;
+        onError(err);
+      }
+      this.cur = undefined;
+    }
+  }
+
+  seek(t: number): boolean {
+    if (this.cur !== undefined && this.cur.t() >= t && this.cur.t() >= this.mint) return true;
+    // Skip whole chunks that end before t.
+    while (this.idx + 1 < this.chunks.length && this.chunks[this.idx + 1]!.maxt < t) {
+      this.idx++;
+      this.cur = undefined;
+    }
+    while (this.next()) if (this.cur!.t() >= t) return true;
+    return false;
+  }
+
+  t(): number {
+    return this.cur!.t();
+  }
+
+  v(): number {
+    return this.cur!.v();
+  }
+}
+
+/** A series backed by chunks, limited to a time range. */
+export class ChunkSeries implements Series {
+  readonly labels: Labels;
+  private readonly chunks: readonly ChunkMeta[];
+  private readonly mint: number;
+  private readonly maxt: number;
+
+  constructor(labels: Labels, chunks: readonly ChunkMeta[], mint: number, maxt: number) {
+    this.labels = labels;
+    this.chunks = chunks;
+    this.mint = mint;
+    this.maxt = maxt;
+  }
+
+  iterator(): SampleIterator {
+    return new ChunksIterator(this.chunks, this.mint, this.maxt);
+  }
+}
+
+/** A series set over an array of series, already sorted. */
+export class ArraySeriesSet implements SeriesSet {
+  private readonly list: readonly Series[];
+  private readonly warns: readonly string[];
+  private i = -1;
+
+  constructor(list: readonly Series[], warnings: readonly string[] = []) {
+    this.list = list;
+    this.warns = warnings;
+  }
+
+  next(): boolean {
+    return ++this.i < this.list.length;
+  }
+
+  at(): Series {
+    return this.list[this.i]!;
+  }
+
+  warnings(): readonly string[] {
+    return this.warns;
+  }
+}

@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { XorEncoder, XorIterator } from './xor.js';
+import { STALE_NAN, isStaleNaN } from '../../../core/model/value.js';
+
+function roundTrip(samples: Array<[number, number]>): Array<[number, number]> {
+  const enc = new XorEncoder();
+  for (const [t, v] of samples) enc.append(t, v);
+  const out: Array<[number, number]> = [];
+  const it = new XorIterator(enc.finish());
+  while (it.next()) out.push([it.t(), it.v()]);
+  return out;
+}
+
+test('round-trips regular and irregular timestamps with varied values', () => {
+  const samples: Array<[number, number]> = [];
+  let t = 1_700_000_000_000;
+  let v = 0;
+  for (let i = 0; i < 500; i++) {
+    t += i % 7 === 0 ? 15_000 + (i % 13) * 997 : 15_000;
+    if (i === 200) t += 3_000_000_000; // a delta-of-delta that needs the 64-bit form
+    v = i % 11 === 0 ? v * -1.5 + 0.1 : v + (i % 3);
+    samples.push([t, v]);
+  }
+  assert.deepEqual(roundTrip(samples), samples);
+});
+
+test('keeps special values: NaN, ±Inf, -0, tiny and huge numbers, negative timestamps', () => {
+  const samples: Array<[number, number]> = [
+    [-5_000, 1],
+    [-1, -0],
+    [0, NaN],
+    [1, Infinity],
+    [2, -Infinity],
+    [3, Number.MIN_VALUE],
+    [4, Number.MAX_VALUE],
+    [5, 1e-300],
+    [6, 42],
+  ];
+  const got = roundTrip(samples);
+  assert.equal(got.length, samples.length);
+  got.forEach(([t, v], i) => {
+    assert.equal(t, samples[i]![0]);
+    assert.ok(Object.is(v, samples[i]![1]), `sample ${i}: ${v} vs ${samples[i]![1]}`);
+  });
+});
+
+test('keeps the staleness marker bit pattern', () => {
+  const got = roundTrip([
+    [1000, 5],
+    [2000, STALE_NAN],
+    [3000, NaN],
+  ]);
+  assert.ok(isStaleNaN(got[1]![1]));
+  assert.ok(!isStaleNaN(got[2]![1]));
+});
+
+test('an iterator on a live encoder sees only what was appended before it was made', () => {
+  const enc = new XorEncoder();
+  enc.append(1, 1);
+  enc.append(2, 2);
+  const it = enc.iterator();
+  enc.append(3, 3);
+  const ts: number[] = [];
+  while (it.next()) ts.push(it.t());
+  assert.deepEqual(ts, [1, 2]);
+});
+
+test('seek finds the first sample at or after t', () => {
+  const enc = new XorEncoder();
+  for (let i = 0; i < 10; i++) enc.append(i * 10, i);
+  const it = new XorIterator(enc.finish());
+  assert.ok(it.seek(35));
+  assert.equal(it.t(), 40);
+  assert.ok(it.seek(40));
+  assert.equal(it.t(), 40);
+  assert.ok(!it.seek(1000));
+});
+
+test('compresses a regular counter to about a byte per sample or less', () => {
+  const enc = new XorEncoder();
+  for (let i = 0; i < 120; i++) enc.append(1_700_000_000_000 + i * 15_000, 1000 + i * 3);
+  const bytes = enc.finish().length;
+  assert.ok(bytes / 120 < 2.5, `${bytes} bytes for 120 samples`);
+});

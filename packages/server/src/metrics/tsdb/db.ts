@@ -1,0 +1,451 @@
+/**
+ * The disk store: a head with its WAL in front of immutable blocks, with head compaction into
+ * blocks, merging of small blocks into larger ones, and retention by time and size. Layout under
+ * the data directory: `wal/` and `blocks/<ulid>/`.
+ *
+ * Every step that moves data writes the new copy completely (and renames it into place) before the
+ * old copy is dropped, so a failed write or a kill at any point leaves the data in at least one place;
+ * the start-up pass in {@link DB.start} removes what such an interruption leaves behind.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { compareLabels, type Labels } from '../../core/model/labels.js';
+import type { Appender, Querier, Storage } from '../storage/interface.js';
+import { MergeQuerier } from '../storage/merge.js';
+import { crashPoint } from '../../core/util/crashpoint.js';
+import { nopLogger, type Logger } from '../../core/util/log.js';
+import { Block, writeBlock, type BlockSeries } from './block.js';
+import { DELETING_SUFFIX, isBlockName, quarantineBlockDir, removeBlockDir } from './block_format.js';
+import { chunkSampleCount } from './chunkenc/xor.js';
+import { toBlockChunk } from './chunkenc/blockchunk.js';
+import { DEFAULT_CHUNK_RANGE, Head, type HeadStats } from './head.js';
+import { Wal, type WalReplayStats } from './wal.js';
+
+/** Options for {@link DB}. */
+export interface DBOptions {
+  /** The data directory. */
+  dir: string;
+  /** Delete blocks whose data all lies more than this many ms before the clock's now (0: keep). */
+  retentionMs?: number;
+  /** Delete the oldest blocks while blocks and WAL together exceed this many bytes (0: no limit). */
+  retentionBytes?: number;
+  /** Length of a head block in ms (2 h). */
+  blockRange?: number;
+  /** How often compaction and retention run, in ms. */
+  maintenanceIntervalMs?: number;
+  logger?: Logger;
+  /** The clock, so tests can drive time. */
+  now?: () => number;
+  /** Refuse samples stamped more than this many ms ahead of the clock (default: an hour). */
+  maxFutureMs?: number;
+}
+
+/** Counters for self-monitoring. */
+export interface DBStats {
+  head: HeadStats;
+  blocks: number;
+  blockBytes: number;
+  walBytes: number;
+  compactions: number;
+  walReplay: WalReplayStats | undefined;
+  /** Damaged chunks found by reads since start. */
+  corruptChunks: number;
+  /** Blocks moved aside at start because their meta.json or index failed their checks. */
+  quarantinedBlocks: number;
+}
+
+/** A head chunk to copy into a block. */
+interface HeadChunk {
+  mint: number;
+  maxt: number;
+  bytes: Uint8Array;
+}
+
+/** The embedded TSDB. */
+export class DB implements Storage {
+  readonly dir: string;
+  readonly head: Head;
+  private readonly wal: Wal;
+  private readonly blocksDir: string;
+  private blocks: Block[] = [];
+  private readonly blockRange: number;
+  private readonly retentionMs: number;
+  private readonly retentionBytes: number;
+  private readonly interval: number;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private started = false;
+  private compactions = 0;
+  private corruptChunks = 0;
+  private quarantined = 0;
+  private replayStats: WalReplayStats | undefined;
+
+  constructor(opts: DBOptions) {
+    this.dir = opts.dir;
+    this.blockRange = opts.blockRange ?? DEFAULT_CHUNK_RANGE;
+    this.retentionMs = opts.retentionMs ?? 15 * 24 * 3600 * 1000;
+    this.retentionBytes = opts.retentionBytes ?? 0;
+    this.interval = opts.maintenanceIntervalMs ?? 60_000;
+    this.log = opts.logger ?? nopLogger;
+    this.now = opts.now ?? Date.now;
+    this.blocksDir = path.join(this.dir, 'blocks');
+    this.wal = new Wal(path.join(this.dir, 'wal'), { warn: (msg) => this.log.warn(msg) });
+    this.head = new Head({ chunkRange: this.blockRange, wal: this.wal, now: this.now, ...(opts.maxFutureMs !== undefined ? { maxFutureMs: opts.maxFutureMs } : {}) });
+  }
+
+  /** Opens blocks, replays the WAL and starts periodic maintenance. Idempotent. */
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    fs.mkdirSync(this.blocksDir, { recursive: true });
+    this.openBlocks();
+    // Samples the blocks already hold are skipped on replay (a kill between writing a block and
+    // checkpointing the WAL leaves them in both).
+    if (this.blocks.length > 0) this.head.minValidTime = Math.max(...this.blocks.map((b) => b.maxTime));
+    const began = performance.now();
+    this.replayStats = this.wal.replay({
+      series: (ref, labels) => this.head.replaySeries(ref, labels),
+      sample: (ref, t, v) => this.head.replaySample(ref, t, v),
+    });
+    this.log.info('WAL replayed', {
+      series: this.replayStats.series,
+      samples: this.replayStats.samples,
+      repairs: this.replayStats.repairs.length,
+      ms: Math.round(performance.now() - began),
+    });
+    if (this.interval > 0) {
+      this.timer = setInterval(() => this.maintain(), this.interval);
+      this.timer.unref();
+    }
+  }
+
+  private newBlock(dir: string): Block {
+    return new Block(dir, {
+      onCorruptChunk: (msg) => {
+        this.corruptChunks++;
+        this.log.error('corrupt chunk; queries answer without it', { problem: msg });
+      },
+    });
+  }
+
+  /**
+   * Opens every block, finishing what an interrupted run left: `.tmp` (a write that never got
+   * renamed; its data is still in its sources) and `.deleting` directories are removed, blocks
+   * that fail their checks are quarantined, and source blocks of a merge that completed are deleted.
+   */
+  private openBlocks(): void {
+    const blocks: Block[] = [];
+    for (const name of fs.readdirSync(this.blocksDir)) {
+      const full = path.join(this.blocksDir, name);
+      if (name.endsWith('.tmp') || name.endsWith(DELETING_SUFFIX)) {
+        fs.rmSync(full, { recursive: true, force: true });
+        continue;
+      }
+      // Quarantined (`.corrupt`) and foreign entries are left alone: never opened, counted or merged.
+      if (!isBlockName(name) || !fs.statSync(full).isDirectory()) continue;
+      try {
+        blocks.push(this.newBlock(full));
+      } catch (err) {
+        this.quarantined++;
+        try {
+          const aside = quarantineBlockDir(full);
+          this.log.error('block failed its checks; quarantined', { block: name, movedTo: aside, reason: (err as Error).message });
+        } catch (renameErr) {
+          this.log.error('block failed its checks and could not be moved aside; skipped', { block: name, reason: (err as Error).message, err: renameErr });
+        }
+      }
+    }
+    this.blocks = this.dropMergedSources(blocks).sort((a, b) => a.minTime - b.minTime);
+  }
+
+  /** Deletes blocks whose sources a higher-level block holds (a kill came before they were deleted). */
+  private dropMergedSources(blocks: Block[]): Block[] {
+    const keep: Block[] = [];
+    for (const b of blocks) {
+      const covered = blocks.some(
+        (a) => a !== b && a.meta.compaction.level > b.meta.compaction.level && b.meta.compaction.sources.every((s) => a.meta.compaction.sources.includes(s)),
+      );
+      if (!covered) {
+        keep.push(b);
+        continue;
+      }
+      b.close();
+      removeBlockDir(b.dir);
+      this.log.info('deleted a block already merged into a larger one', { block: b.ulid });
+    }
+    return keep;
+  }
+
+  appender(): Appender {
+    return this.head.appender();
+  }
+
+  querier(mint: number, maxt: number): Querier {
+    const qs: Querier[] = [];
+    for (const b of this.blocks) if (b.maxTime > mint && b.minTime <= maxt) qs.push(b.querier(mint, maxt));
+    qs.push(this.head.querier(mint, maxt));
+    return new MergeQuerier(qs);
+  }
+
+  /** The blocks on disk, oldest first. */
+  listBlocks(): readonly Block[] {
+    return this.blocks;
+  }
+
+  /**
+   * Runs one round of compaction and retention; errors are logged, never thrown. Each step runs on
+   * its own, so a full disk that stops compaction does not also stop retention from freeing space.
+   */
+  maintain(): void {
+    const step = (what: string, fn: () => unknown): void => {
+      try {
+        fn();
+      } catch (err) {
+        this.log.error(`TSDB ${what} failed; retried at the next maintenance`, { err });
+      }
+    };
+    step('head compaction', () => this.compactHead(false));
+    step('block compaction', () => this.compactBlocks(false));
+    step('retention', () => this.applyRetention());
+  }
+
+  /**
+   * Cuts the whole head into blocks and merges them (for admin flush and benchmarks). Retention is
+   * left to maintenance: a flush saves data and must never be what deletes it.
+   */
+  flush(): void {
+    this.compactHead(true);
+    this.compactBlocks(true);
+  }
+
+  /** The head's chunks that end before `end`, per series in label order, without taking them out. */
+  private headChunksBefore(end: number): Array<{ labels: Labels; chunks: HeadChunk[] }> {
+    const out: Array<{ labels: Labels; chunks: HeadChunk[] }> = [];
+    for (const s of this.head.allSeries()) {
+      const chunks: HeadChunk[] = [];
+      for (const c of s.closed) if (c.maxt < end) chunks.push(c);
+      const a = s.active;
+      if (a && a.count > 0 && a.maxt < end) chunks.push({ mint: a.mint, maxt: a.maxt, bytes: a.bytesView().subarray(0, a.byteLength) });
+      if (chunks.length > 0) out.push({ labels: s.labels, chunks });
+    }
+    return out.sort((x, y) => compareLabels(x.labels, y.labels));
+  }
+
+  /**
+   * Cuts the oldest block-range window of the head into a block while the head spans more than
+   * 1.5 windows (or, with `all`, until the head is empty). The block is written from copies of the
+   * head's chunks; only once it is in place are they taken out of the head, and only then is the
+   * WAL checkpointed. A failed write leaves the head as it was and throws.
+   */
+  compactHead(all: boolean): number {
+    let cut = 0;
+    const h = this.head;
+    try {
+      while (h.maxt >= h.mint && (all || h.maxt - h.mint > this.blockRange * 1.5)) {
+        // A flush writes the whole head as one block, as Prometheus' snapshot does; routine cuts
+        // take one aligned window at a time.
+        const start = all ? h.mint : Math.floor(h.mint / this.blockRange) * this.blockRange;
+        const end = all ? h.maxt + 1 : start + this.blockRange;
+        const taken = this.headChunksBefore(end);
+        if (taken.length === 0) {
+          const before = h.mint;
+          h.truncateBefore(end);
+          if (h.mint === before) break; // nothing to cut and nothing moved: do not spin
+          continue;
+        }
+        // Re-encoded one series at a time as the block is written, so a flush of the whole head
+        // never holds a second copy of it in memory.
+        const series = (function* (): IterableIterator<BlockSeries> {
+          for (const { labels, chunks } of taken) {
+            yield { labels, chunks: chunks.map((c) => ({ mint: c.mint, maxt: c.maxt, count: chunkSampleCount(c.bytes), bytes: toBlockChunk(c.bytes) })) };
+          }
+        })();
+        const meta = writeBlock(this.blocksDir, series, { minTime: start, maxTime: end }, { level: 1 }, this.now());
+        const block = this.openWritten(meta.ulid);
+        crashPoint('compactHead.blockWritten');
+        h.truncateBefore(end);
+        this.addBlock(block);
+        this.log.info('head compacted into a block', { block: meta.ulid, minTime: start, maxTime: end, series: meta.stats.numSeries, samples: meta.stats.numSamples });
+        cut++;
+        this.compactions++;
+      }
+    } finally {
+      // One checkpoint after all cuts (it rereads the whole log), also when a later cut failed.
+      if (cut > 0) {
+        crashPoint('compactHead.beforeWalTruncate');
+        this.wal.truncate(h.minValidTime, (ref) => h.series(ref) !== undefined);
+      }
+    }
+    return cut;
+  }
+
+  /** Opens a block just written; if that fails, removes it again, since its sources still hold the data. */
+  private openWritten(ulid: string): Block {
+    const dir = path.join(this.blocksDir, ulid);
+    try {
+      return this.newBlock(dir);
+    } catch (err) {
+      removeBlockDir(dir);
+      throw err;
+    }
+  }
+
+  private addBlock(b: Block): void {
+    this.blocks.push(b);
+    this.blocks.sort((x, y) => x.minTime - y.minTime);
+  }
+
+  /** The ranges blocks are merged into: 3×, 9×, … the head block range, up to 31 days. */
+  private ranges(): number[] {
+    const out: number[] = [];
+    const cap = Math.min(31 * 24 * 3600 * 1000, this.retentionMs > 0 ? this.retentionMs / 10 : Infinity);
+    for (let r = this.blockRange * 3; r <= cap; r *= 3) out.push(r);
+    return out;
+  }
+
+  /**
+   * Merges blocks that fall in the same window of a larger range. Windows not yet over by the clock
+   * (or still partly in the head) are left alone unless `all` is set; so are blocks with damaged
+   * chunks, whose merge would drop what cannot be read.
+   */
+  compactBlocks(all: boolean): number {
+    let merged = 0;
+    // The clock, not the newest sample: one sample from the future must not close every window.
+    const done = Math.min(this.now(), this.head.mint);
+    for (const r of this.ranges()) {
+      const groups = new Map<number, Block[]>();
+      for (const b of this.blocks) {
+        if (b.damaged) continue;
+        const w = Math.floor(b.minTime / r);
+        if (Math.floor((b.maxTime - 1) / r) !== w) continue; // spans windows: already larger
+        const g = groups.get(w);
+        if (g) g.push(b);
+        else groups.set(w, [b]);
+      }
+      for (const [w, group] of groups) {
+        if (group.length < 2) continue;
+        if (!all && (w + 1) * r > done) continue;
+        try {
+          this.mergeBlocks(group);
+          merged++;
+        } catch (err) {
+          // The sources are untouched; a damaged chunk marks its block so it is not tried again.
+          this.log.error('merging blocks failed; sources kept', { blocks: group.map((b) => b.ulid), err });
+          if (all) throw err;
+        }
+      }
+    }
+    return merged;
+  }
+
+  private mergeBlocks(group: Block[]): void {
+    group.sort((a, b) => a.minTime - b.minTime);
+    const minTime = group[0]!.minTime;
+    const maxTime = Math.max(...group.map((b) => b.maxTime));
+    const level = Math.max(...group.map((b) => b.meta.compaction.level)) + 1;
+    const sources = group.flatMap((b) => b.meta.compaction.sources);
+    const meta = writeBlock(this.blocksDir, mergeSeries(group), { minTime, maxTime }, { level, sources }, this.now());
+    const merged = this.openWritten(meta.ulid);
+    // From here the merged block holds everything; a kill before the sources are gone is finished
+    // at the next start, which deletes blocks whose sources a higher level holds.
+    crashPoint('mergeBlocks.inPlace');
+    this.blocks = this.blocks.filter((b) => !group.includes(b));
+    this.addBlock(merged);
+    for (const b of group) {
+      b.close();
+      removeBlockDir(b.dir);
+      crashPoint('mergeBlocks.sourceDeleted');
+    }
+    this.compactions++;
+    this.log.info('blocks compacted', { block: meta.ulid, sources: group.length, minTime, maxTime });
+  }
+
+  /**
+   * Deletes blocks whose data all lies more than the retention before the clock's now, then the
+   * oldest ones while over the size limit. Anchored to the clock, a sample from the future can
+   * never age the rest of the data out.
+   */
+  applyRetention(): void {
+    const drop = new Set<Block>();
+    if (this.retentionMs > 0) {
+      const cutoff = this.now() - this.retentionMs;
+      for (const b of this.blocks) if (b.maxTime <= cutoff) drop.add(b);
+    }
+    if (this.retentionBytes > 0) {
+      let total = this.wal.size() + this.blocks.reduce((n, b) => n + b.sizeBytes, 0);
+      for (const b of this.blocks) {
+        if (total <= this.retentionBytes) break;
+        drop.add(b);
+        total -= b.sizeBytes;
+      }
+    }
+    // Oldest first, each gone from disk before the next: a kill in between leaves a consistent set.
+    for (const b of this.blocks.filter((x) => drop.has(x))) {
+      try {
+        removeBlockDir(b.dir);
+      } catch (err) {
+        // Not renamed aside: the block is whole and stays in use. Renamed but not removed: it is
+        // gone, and the next start removes the rest.
+        if (fs.existsSync(b.dir)) {
+          this.log.error('retention could not delete a block; kept', { block: b.ulid, err });
+          continue;
+        }
+      }
+      b.close();
+      this.blocks = this.blocks.filter((x) => x !== b);
+      this.log.info('block deleted by retention', { block: b.ulid, minTime: b.minTime, maxTime: b.maxTime });
+      crashPoint('retention.blockDeleted');
+    }
+  }
+
+  /** Why writes are being refused (disk full, I/O error), or undefined while they succeed. */
+  writeProblem(): string | undefined {
+    return this.wal.writeProblem();
+  }
+
+  stats(): DBStats {
+    return {
+      head: this.head.stats(),
+      blocks: this.blocks.length,
+      blockBytes: this.blocks.reduce((n, b) => n + b.sizeBytes, 0),
+      walBytes: this.wal.bytesWritten,
+      compactions: this.compactions,
+      walReplay: this.replayStats,
+      corruptChunks: this.corruptChunks,
+      quarantinedBlocks: this.quarantined,
+    };
+  }
+
+  /** Stops maintenance, closes the WAL and blocks. Idempotent. */
+  async stop(): Promise<void> {
+    if (!this.started) return;
+    this.started = false;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    this.wal.close();
+    for (const b of this.blocks) b.close();
+  }
+}
+
+/** Merges the series of time-ordered blocks by labels, concatenating their chunks. */
+function* mergeSeries(blocks: Block[]): IterableIterator<BlockSeries> {
+  const its = blocks.map((b) => b.allSeries());
+  const heads = its.map((it) => it.next());
+  for (;;) {
+    let min: BlockSeries | undefined;
+    for (const h of heads) if (!h.done && (!min || compareLabels(h.value.labels, min.labels) < 0)) min = h.value;
+    if (!min) return;
+    const labels = min.labels;
+    const chunks: BlockSeries['chunks'] = [];
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i]!;
+      if (!h.done && compareLabels(h.value.labels, labels) === 0) {
+        chunks.push(...h.value.chunks);
+        heads[i] = its[i]!.next();
+      }
+    }
+    chunks.sort((a, b) => a.mint - b.mint);
+    yield { labels, chunks };
+  }
+}

@@ -1,0 +1,505 @@
+/**
+ * The head: the in-memory part of the TSDB holding the most recent samples in XOR chunks, with a
+ * postings index. On its own (no WAL) it is the in-memory store; with a WAL and blocks it is the
+ * front of the disk store.
+ */
+import { compareLabels, formatLabels, labelsKey, validateLabels, type Labels } from '../../core/model/labels.js';
+import type { Matcher } from '../../core/model/matcher.js';
+import { isStaleNaN } from '../../core/model/value.js';
+import { StorageError } from '../../core/errors.js';
+import type { Appendable, Appender, Querier, Queryable, SelectHints, SeriesRef, SeriesSet } from '../storage/interface.js';
+import { ArraySeriesSet, ChunkSeries, type ChunkMeta } from './chunk_series.js';
+import { XorEncoder, XorIterator } from './chunkenc/xor.js';
+import { PostingsIndex } from './postings.js';
+import { ChunkArena } from './chunk_arena.js';
+import { RecordType, WalRecordWriter, type Wal } from './wal.js';
+
+/** Two hours, Prometheus' block length, in milliseconds. */
+export const DEFAULT_CHUNK_RANGE = 2 * 3600 * 1000;
+
+/** Options for {@link Head}. */
+export interface HeadOptions {
+  /** Length of a block in ms; chunks never cross a multiple of it. */
+  chunkRange?: number;
+  /** Samples per chunk before a new one is cut. */
+  samplesPerChunk?: number;
+  /** Where committed batches are logged before they become visible. */
+  wal?: Wal;
+  /** Refuse samples stamped more than this many ms ahead of the clock (default: an hour). */
+  maxFutureMs?: number;
+  /** The clock, for the future bound. */
+  now?: () => number;
+}
+
+/**
+ * How far ahead of the clock a sample may be stamped by default: half a block, so clock skew
+ * between hosts is absorbed while a sample from a broken clock cannot stretch the head.
+ */
+export const DEFAULT_MAX_FUTURE_MS = DEFAULT_CHUNK_RANGE / 2;
+
+/** A full chunk, immutable, its bytes packed in a {@link ChunkArena} page. */
+export class ClosedChunk implements ChunkMeta {
+  constructor(
+    readonly mint: number,
+    readonly maxt: number,
+    private readonly page: Uint8Array,
+    private readonly offset: number,
+    private readonly length: number,
+  ) {}
+
+  /** The chunk's bytes (a view into its arena page). */
+  get bytes(): Uint8Array {
+    return this.page.subarray(this.offset, this.offset + this.length);
+  }
+
+  iterator(): XorIterator {
+    return new XorIterator(this.bytes);
+  }
+}
+
+/** One series in the head. */
+export class MemSeries {
+  readonly ref: number;
+  readonly labels: Labels;
+  closed: ClosedChunk[] = [];
+  active: XorEncoder | undefined;
+  /** Exclusive upper time bound of the active chunk. */
+  activeEnd = 0;
+  /** Latest committed sample. */
+  lastT = -Infinity;
+  lastV = 0;
+  /** Per-appender view of the latest appended sample, so a batch checks order against itself. */
+  batch = 0;
+  batchT = -Infinity;
+  batchV = 0;
+  /** True once the WAL has a record of this series. */
+  logged = false;
+
+  constructor(ref: number, labels: Labels) {
+    this.ref = ref;
+    this.labels = labels;
+  }
+
+  /** Time bounds over all chunks, or undefined if the series has no samples. */
+  get mint(): number {
+    return this.closed[0]?.mint ?? this.active?.mint ?? Infinity;
+  }
+
+  /** The chunks overlapping [mint, maxt], the active one as a snapshot of what it holds now. */
+  chunksIn(mint: number, maxt: number): ChunkMeta[] {
+    const out: ChunkMeta[] = [];
+    for (const c of this.closed) if (c.maxt >= mint && c.mint <= maxt) out.push(c);
+    const a = this.active;
+    if (a && a.count > 0 && a.maxt >= mint && a.mint <= maxt) {
+      const bytes = a.bytesView();
+      const count = a.count;
+      const end = a.bitLength;
+      out.push({ mint: a.mint, maxt: a.maxt, iterator: () => new XorIterator(bytes, count, end) });
+    }
+    return out;
+  }
+}
+
+let nextBatchId = 1;
+
+function sameValue(a: number, b: number): boolean {
+  if (a === b) return true;
+  return a !== a && b !== b && isStaleNaN(a) === isStaleNaN(b);
+}
+
+/** Head statistics for self-monitoring and the TSDB status API. */
+export interface HeadStats {
+  series: number;
+  chunks: number;
+  samplesAppended: number;
+  samplesOutOfOrder: number;
+  mint: number;
+  maxt: number;
+}
+
+/** The in-memory head. Also a complete in-memory {@link Appendable} and {@link Queryable}. */
+export class Head implements Appendable, Queryable {
+  readonly chunkRange: number;
+  readonly samplesPerChunk: number;
+  private readonly wal: Wal | undefined;
+  private readonly byRef = new Map<number, MemSeries>();
+  private readonly byKey = new Map<string, MemSeries>();
+  private readonly postings = new PostingsIndex();
+  private readonly arena = new ChunkArena();
+  private lastRef = 0;
+  /** Samples older than this are rejected: they belong to data already cut into blocks. */
+  minValidTime = -Infinity;
+  /** Time bounds of the samples in the head (Infinity/-Infinity when empty). */
+  mint = Infinity;
+  maxt = -Infinity;
+  samplesAppended = 0;
+  samplesOutOfOrder = 0;
+  readonly maxFutureMs: number;
+  readonly now: () => number;
+
+  constructor(opts: HeadOptions = {}) {
+    this.chunkRange = opts.chunkRange ?? DEFAULT_CHUNK_RANGE;
+    this.samplesPerChunk = opts.samplesPerChunk ?? 120;
+    this.wal = opts.wal;
+    this.maxFutureMs = opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** The newest timestamp an append may carry now. */
+  maxValidTime(): number {
+    return this.now() + this.maxFutureMs;
+  }
+
+  /** Number of series in the head. */
+  get numSeries(): number {
+    return this.byRef.size;
+  }
+
+  /** Current statistics. */
+  stats(): HeadStats {
+    let chunks = 0;
+    for (const s of this.byRef.values()) chunks += s.closed.length + (s.active ? 1 : 0);
+    return {
+      series: this.byRef.size,
+      chunks,
+      samplesAppended: this.samplesAppended,
+      samplesOutOfOrder: this.samplesOutOfOrder,
+      mint: this.mint,
+      maxt: this.maxt,
+    };
+  }
+
+  /** The series with this ref, if it is still in the head. */
+  series(ref: number): MemSeries | undefined {
+    return this.byRef.get(ref);
+  }
+
+  /** All series, in ref order. */
+  allSeries(): IterableIterator<MemSeries> {
+    return this.byRef.values();
+  }
+
+  /** Finds or creates the series for `labels`; throws for labels that cannot be stored. */
+  getOrCreate(labels: Labels, ref?: number): MemSeries {
+    const key = labelsKey(labels);
+    const found = this.byKey.get(key);
+    if (found) return found;
+    const problem = validateLabels(labels);
+    if (problem) throw new StorageError('invalid_series', `${problem}: ${formatLabels(labels)}`);
+    const s = new MemSeries(ref ?? ++this.lastRef, labels);
+    if (s.ref > this.lastRef) this.lastRef = s.ref;
+    this.byRef.set(s.ref, s);
+    this.byKey.set(key, s);
+    this.postings.add(s.ref, labels);
+    return s;
+  }
+
+  /** Appends one sample that was already checked, cutting a new chunk when the current one is full. */
+  appendChecked(s: MemSeries, t: number, v: number): void {
+    if (t <= s.lastT) {
+      // Another appender committed a later sample between this one's append and commit.
+      this.samplesOutOfOrder++;
+      return;
+    }
+    let a = s.active;
+    if (a === undefined || a.count >= this.samplesPerChunk || t >= s.activeEnd) {
+      if (a !== undefined) {
+        s.closed.push(this.close(a));
+        // The bytes now live in the arena. Queries run to completion between appends, so no
+        // iterator still reads the encoder's buffer, and it can take the next chunk.
+        a.reset();
+      } else a = s.active = new XorEncoder();
+      s.activeEnd = (Math.floor(t / this.chunkRange) + 1) * this.chunkRange;
+    }
+    a.append(t, v);
+    s.lastT = t;
+    s.lastV = v;
+    if (t < this.mint) this.mint = t;
+    if (t > this.maxt) this.maxt = t;
+    this.samplesAppended++;
+  }
+
+  /** Moves a full chunk's bytes into the arena. */
+  private close(a: XorEncoder): ClosedChunk {
+    const { page, offset, length } = this.arena.store(a.bytesView(), a.byteLength);
+    return new ClosedChunk(a.mint, a.maxt, page, offset, length);
+  }
+
+  /** Sample buffers of finished appenders, reused so a steady stream of batches makes no garbage. */
+  readonly spareBuffers: Array<{ ts: Float64Array; vs: Float64Array; series: MemSeries[] }> = [];
+
+  appender(): Appender {
+    return new HeadAppender(this, this.wal);
+  }
+
+  querier(mint: number, maxt: number): Querier {
+    return new HeadQuerier(this, mint, maxt);
+  }
+
+  /** Series ids matching all matchers, in ref order. */
+  selectRefs(matchers: readonly Matcher[]): number[] {
+    return this.postings.select(matchers);
+  }
+
+  /** Label names and values straight from the index (no time filtering). */
+  indexNames(): IterableIterator<string> {
+    return this.postings.names();
+  }
+
+  indexValues(name: string): IterableIterator<string> {
+    return this.postings.values(name);
+  }
+
+  /**
+   * Takes out every chunk that ends before `t` (for writing into a block), drops series left empty
+   * and rejects samples before `t` from now on. Returns the chunks taken, per series.
+   */
+  truncateBefore(t: number): Array<{ series: MemSeries; chunks: ClosedChunk[] }> {
+    const taken: Array<{ series: MemSeries; chunks: ClosedChunk[] }> = [];
+    const removed = new Set<number>();
+    for (const s of this.byRef.values()) {
+      const a = s.active;
+      if (a && a.count > 0 && a.maxt < t) {
+        s.closed.push(this.close(a));
+        s.active = undefined;
+      }
+      let n = 0;
+      while (n < s.closed.length && s.closed[n]!.maxt < t) n++;
+      if (n > 0) {
+        taken.push({ series: s, chunks: s.closed.slice(0, n) });
+        s.closed = s.closed.slice(n);
+      }
+      if (s.closed.length === 0 && s.active === undefined) removed.add(s.ref);
+    }
+    for (const ref of removed) {
+      const s = this.byRef.get(ref)!;
+      this.byRef.delete(ref);
+      this.byKey.delete(labelsKey(s.labels));
+    }
+    this.postings.remove(removed);
+    this.minValidTime = Math.max(this.minValidTime, t);
+    let mint = Infinity;
+    for (const s of this.byRef.values()) mint = Math.min(mint, s.mint);
+    this.mint = mint;
+    if (this.byRef.size === 0) this.maxt = -Infinity;
+    return taken;
+  }
+
+  /** Loads a WAL record during replay, skipping what blocks already hold. */
+  replaySample(ref: number, t: number, v: number): void {
+    const s = this.byRef.get(ref);
+    if (!s || t < this.minValidTime) return;
+    this.appendChecked(s, t, v);
+  }
+
+  /** Restores a series with its original ref during replay. */
+  replaySeries(ref: number, labels: Labels): void {
+    const s = this.getOrCreate(labels, ref);
+    s.logged = true;
+    if (s.ref !== ref) this.byRef.set(ref, s); // the same labels logged twice under two refs
+  }
+}
+
+const NO_SAMPLES = new Float64Array(0);
+
+/** A timestamp for a message; past the range a Date can show (±275,000 years) it stays a number. */
+function isoTime(t: number): string {
+  return Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : `${t} ms`;
+}
+
+function grow(a: Float64Array): Float64Array {
+  const b = new Float64Array(Math.max(256, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+/** A batch of samples for the head; checks order on append, logs to the WAL and applies on commit. */
+class HeadAppender implements Appender {
+  private readonly head: Head;
+  private readonly wal: Wal | undefined;
+  private readonly id = nextBatchId++;
+  private series: MemSeries[] = [];
+  private ts: Float64Array;
+  // A Float64Array keeps NaN payloads (the staleness marker) that a plain array may normalise.
+  private vs: Float64Array;
+  private n = 0;
+  /** The future bound, read from the clock once per batch. */
+  private readonly maxT: number;
+
+  constructor(head: Head, wal: Wal | undefined) {
+    this.head = head;
+    this.wal = wal;
+    this.maxT = head.maxValidTime();
+    const spare = head.spareBuffers.pop();
+    this.ts = spare?.ts ?? new Float64Array(256);
+    this.vs = spare?.vs ?? new Float64Array(256);
+    this.series = spare?.series ?? [];
+  }
+
+  append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
+    const head = this.head;
+    let s = ref !== 0 ? head.series(ref) : undefined;
+    if (s === undefined) s = head.getOrCreate(labels);
+    if (!Number.isSafeInteger(t)) throw new StorageError('invalid_argument', `invalid timestamp ${t} for ${formatLabels(s.labels)}`);
+    if (t < head.minValidTime) {
+      throw new StorageError(
+        'too_old',
+        `out of bounds: sample at ${isoTime(t)} for ${formatLabels(s.labels)} is older than the head (${isoTime(head.minValidTime)})`,
+      );
+    }
+    if (t > this.maxT) {
+      throw new StorageError(
+        'too_new',
+        `out of bounds: sample at ${isoTime(t)} for ${formatLabels(s.labels)} is more than ${head.maxFutureMs / 1000}s ahead of the server's clock (${isoTime(this.maxT - head.maxFutureMs)})`,
+      );
+    }
+    if (s.batch !== this.id) {
+      s.batch = this.id;
+      s.batchT = s.lastT;
+      s.batchV = s.lastV;
+    }
+    if (t <= s.batchT) {
+      if (t === s.batchT) {
+        if (sameValue(v, s.batchV)) return s.ref; // a resend of what we have: not an error
+        throw new StorageError('duplicate_sample', `duplicate sample for timestamp ${isoTime(t)} with a different value for ${formatLabels(s.labels)}`);
+      }
+      throw new StorageError(
+        'out_of_order',
+        `out of order sample: ${isoTime(t)} is before the latest sample ${isoTime(s.batchT)} of ${formatLabels(s.labels)}`,
+      );
+    }
+    s.batchT = t;
+    s.batchV = v;
+    if (this.n === this.ts.length) {
+      this.ts = grow(this.ts);
+      this.vs = grow(this.vs);
+    }
+    this.series.push(s);
+    this.ts[this.n] = t;
+    this.vs[this.n] = v;
+    this.n++;
+    return s.ref;
+  }
+
+  commit(): void {
+    const { head, wal, n, series, ts, vs } = this;
+    if (n === 0) return this.reset();
+    if (wal) {
+      const rw = walWriter;
+      rw.w.reset();
+      rw.begin(RecordType.series);
+      let fresh = 0;
+      for (let i = 0; i < n; i++) {
+        const s = series[i]!;
+        if (!s.logged) {
+          rw.series(s.ref, s.labels);
+          // Marked before the write so a series repeated in the batch is logged once; unmarked
+          // again below if the write fails, so the next batch logs it.
+          s.logged = true;
+          freshSeries[fresh++] = s;
+        }
+      }
+      rw.end();
+      rw.begin(RecordType.samples);
+      for (let i = 0; i < n; i++) rw.sample(series[i]!.ref, ts[i]!, vs[i]!);
+      rw.end();
+      try {
+        wal.write(rw.w.view());
+      } catch (err) {
+        for (let i = 0; i < fresh; i++) freshSeries[i]!.logged = false;
+        throw err;
+      } finally {
+        freshSeries.length = 0;
+      }
+    }
+    for (let i = 0; i < n; i++) head.appendChecked(series[i]!, ts[i]!, vs[i]!);
+    this.reset();
+  }
+
+  rollback(): void {
+    this.reset();
+  }
+
+  private reset(): void {
+    for (let i = 0; i < this.n; i++) this.series[i]!.batch = 0;
+    this.series.length = 0;
+    this.n = 0;
+    // Hand the buffers back; an appender used again after commit starts with fresh ones.
+    if (this.ts.length > 0 && this.head.spareBuffers.length < 16) this.head.spareBuffers.push({ ts: this.ts, vs: this.vs, series: this.series });
+    this.series = [];
+    this.ts = NO_SAMPLES;
+    this.vs = NO_SAMPLES;
+  }
+}
+
+/** One record writer serves every appender: commits run to completion one at a time. */
+const walWriter = new WalRecordWriter();
+/** The series a commit logs for the first time (scratch, shared for the same reason). */
+const freshSeries: MemSeries[] = [];
+
+/** Reads the head over a time range. */
+class HeadQuerier implements Querier {
+  constructor(
+    private readonly head: Head,
+    private readonly mint: number,
+    private readonly maxt: number,
+  ) {}
+
+  private overlaps(): boolean {
+    return this.head.maxt >= this.mint && this.head.mint <= this.maxt;
+  }
+
+  private matching(matchers: readonly Matcher[]): MemSeries[] {
+    const out: MemSeries[] = [];
+    if (!this.overlaps()) return out;
+    for (const ref of this.head.selectRefs(matchers)) {
+      const s = this.head.series(ref);
+      if (s && s.chunksIn(this.mint, this.maxt).length > 0) out.push(s);
+    }
+    return out;
+  }
+
+  select(hints: SelectHints, matchers: readonly Matcher[]): SeriesSet {
+    const mint = Math.max(this.mint, hints.start);
+    const maxt = Math.min(this.maxt, hints.end);
+    const list: ChunkSeries[] = [];
+    for (const s of this.matching(matchers)) {
+      const chunks = s.chunksIn(mint, maxt);
+      if (chunks.length > 0) list.push(new ChunkSeries(s.labels, chunks, mint, maxt));
+    }
+    list.sort((a, b) => compareLabels(a.labels, b.labels));
+    if (hints.limit && list.length > hints.limit) list.length = hints.limit;
+    return new ArraySeriesSet(list);
+  }
+
+  labelValues(name: string, matchers: readonly Matcher[], limit?: number): string[] {
+    let values: string[];
+    if (matchers.length === 0) values = this.overlaps() ? [...this.head.indexValues(name)] : [];
+    else {
+      const set = new Set<string>();
+      for (const s of this.matching(matchers)) for (const l of s.labels) if (l.name === name) set.add(l.value);
+      values = [...set];
+    }
+    return sortLimit(values, limit);
+  }
+
+  labelNames(matchers: readonly Matcher[], limit?: number): string[] {
+    let names: string[];
+    if (matchers.length === 0) names = this.overlaps() ? [...this.head.indexNames()] : [];
+    else {
+      const set = new Set<string>();
+      for (const s of this.matching(matchers)) for (const l of s.labels) set.add(l.name);
+      names = [...set];
+    }
+    return sortLimit(names, limit);
+  }
+
+  close(): void {}
+}
+
+/** Sorts strings by code unit order and keeps at most `limit` of them. */
+export function sortLimit(values: string[], limit?: number): string[] {
+  values.sort();
+  if (limit && values.length > limit) values.length = limit;
+  return values;
+}

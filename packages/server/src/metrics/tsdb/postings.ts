@@ -1,0 +1,135 @@
+/**
+ * Postings: for each label name and value, the sorted ids of the series that carry it. Both the head
+ * and on-disk blocks resolve matchers through this one index type.
+ */
+import type { Labels } from '../../core/model/labels.js';
+import type { Matcher } from '../../core/model/matcher.js';
+
+/** Sorted series ids. */
+export type PostingsList = number[];
+
+/** An inverted index from label pairs to series ids; ids must be added in increasing order. */
+export class PostingsIndex {
+  private readonly byName = new Map<string, Map<string, PostingsList>>();
+  /** All ids, sorted. */
+  all: PostingsList = [];
+
+  /** Indexes a series; `id` must be larger than every id added before. */
+  add(id: number, labels: Labels): void {
+    this.all.push(id);
+    for (const l of labels) this.addPair(l.name, l.value, id);
+  }
+
+  /** Adds one posting (used when loading a stored index). */
+  addPair(name: string, value: string, id: number): void {
+    let values = this.byName.get(name);
+    if (!values) this.byName.set(name, (values = new Map()));
+    const list = values.get(value);
+    if (list) list.push(id);
+    else values.set(value, [id]);
+  }
+
+  /** Drops the given series ids everywhere. */
+  remove(ids: ReadonlySet<number>): void {
+    if (ids.size === 0) return;
+    this.all = this.all.filter((id) => !ids.has(id));
+    for (const [name, values] of this.byName) {
+      for (const [value, list] of values) {
+        const kept = list.filter((id) => !ids.has(id));
+        if (kept.length === 0) values.delete(value);
+        else if (kept.length !== list.length) values.set(value, kept);
+      }
+      if (values.size === 0) this.byName.delete(name);
+    }
+  }
+
+  /** Label names present in the index, unsorted. */
+  names(): IterableIterator<string> {
+    return this.byName.keys();
+  }
+
+  /** The values of `name`, unsorted. */
+  values(name: string): IterableIterator<string> {
+    return (this.byName.get(name) ?? new Map<string, PostingsList>()).keys();
+  }
+
+  /** Every label pair with its postings, for writing an index file. */
+  entries(): IterableIterator<[string, Map<string, PostingsList>]> {
+    return this.byName.entries();
+  }
+
+  /**
+   * Ids of the series matching every matcher. Matchers that reject the empty value narrow the set by
+   * intersection; those that accept it (`!=`, `!~`, `=~".*"`) subtract the series whose value fails.
+   */
+  select(matchers: readonly Matcher[]): PostingsList {
+    let result: PostingsList | undefined;
+    const subtract: PostingsList[] = [];
+    for (const m of matchers) {
+      const values = this.byName.get(m.name);
+      if (!m.matchesEmpty()) {
+        const lists: PostingsList[] = [];
+        if (values) {
+          if (m.type === '=') {
+            const l = values.get(m.value);
+            if (l) lists.push(l);
+          } else for (const [v, l] of values) if (m.matches(v)) lists.push(l);
+        }
+        const p = union(lists);
+        result = result === undefined ? p : intersect(result, p);
+        if (result.length === 0) return result;
+      } else if (values) {
+        const lists: PostingsList[] = [];
+        for (const [v, l] of values) if (!m.matches(v)) lists.push(l);
+        if (lists.length) subtract.push(union(lists));
+      }
+    }
+    result ??= this.all;
+    for (const s of subtract) result = difference(result, s);
+    return result;
+  }
+}
+
+/** Union of sorted lists. */
+export function union(lists: PostingsList[]): PostingsList {
+  if (lists.length === 0) return [];
+  if (lists.length === 1) return lists[0]!;
+  let total = 0;
+  for (const l of lists) total += l.length;
+  const all = new Float64Array(total);
+  let i = 0;
+  for (const l of lists) for (const id of l) all[i++] = id;
+  all.sort();
+  const out: number[] = [];
+  for (let j = 0; j < all.length; j++) if (j === 0 || all[j] !== all[j - 1]) out.push(all[j]!);
+  return out;
+}
+
+/** Intersection of two sorted lists. */
+export function intersect(a: PostingsList, b: PostingsList): PostingsList {
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x === y) {
+      out.push(x);
+      i++;
+      j++;
+    } else if (x < y) i++;
+    else j++;
+  }
+  return out;
+}
+
+/** Elements of sorted `a` that are not in sorted `b`. */
+export function difference(a: PostingsList, b: PostingsList): PostingsList {
+  const out: number[] = [];
+  let j = 0;
+  for (const x of a) {
+    while (j < b.length && b[j]! < x) j++;
+    if (j >= b.length || b[j] !== x) out.push(x);
+  }
+  return out;
+}

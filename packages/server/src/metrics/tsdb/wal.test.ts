@@ -1,0 +1,161 @@
+// The WAL under write failures: a disk that fills up part-way through a record must never leave a
+// torn record for later, acknowledged records to be appended behind, and damage in the middle of a
+// segment must not take the records after it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { labelsFrom } from '../../core/model/labels.js';
+import { StorageError } from '../../core/errors.js';
+import { Head } from './head.js';
+import { Wal } from './wal.js';
+
+function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-wal-'));
+}
+
+/** A write call that fails with ENOSPC (after writing `partial` bytes of the failing call) while `full()` says so. */
+function fillableDisk(): { writeSync: (fd: number, d: Uint8Array, o: number, l: number) => number; full: boolean; partial: number } {
+  const disk = {
+    full: false,
+    partial: 0,
+    writeSync(fd: number, data: Uint8Array, off: number, len: number): number {
+      if (!disk.full) return fs.writeSync(fd, data, off, len);
+      if (disk.partial > 0) {
+        // The kernel took some bytes, then the disk filled: the next call reports ENOSPC.
+        const n = Math.min(disk.partial, len);
+        disk.partial -= n;
+        return fs.writeSync(fd, data, off, n);
+      }
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    },
+  };
+  return disk;
+}
+
+function replayCount(dir: string): { samples: Map<number, number[]>; repairs: string[] } {
+  const wal = new Wal(dir, { warn: () => {} });
+  const samples = new Map<number, number[]>();
+  const stats = wal.replay({ series: () => {}, sample: (ref, t) => samples.set(ref, [...(samples.get(ref) ?? []), t]) });
+  wal.close();
+  return { samples, repairs: stats.repairs };
+}
+
+test('a write that fails part-way is cut back; later acknowledged writes all replay', () => {
+  const dir = tempDir();
+  try {
+    const disk = fillableDisk();
+    const head = new Head({ wal: new Wal(dir, { warn: () => {}, writeSync: disk.writeSync }), now: () => 0 });
+    const wal = (head as unknown as { wal: Wal }).wal;
+    wal.replay({ series: () => {}, sample: () => {} });
+    const acked: number[] = [];
+    let refused = 0;
+    for (let i = 0; i < 300; i++) {
+      // The disk fills at batch 100 (100 bytes of the record get through) and frees at batch 200.
+      if (i === 100) {
+        disk.full = true;
+        disk.partial = 100;
+      }
+      if (i === 200) disk.full = false;
+      const app = head.appender();
+      for (let s = 0; s < 20; s++) app.append(0, labelsFrom({ __name__: 'm', s: String(s) }), i * 1000, i);
+      try {
+        app.commit();
+        acked.push(i);
+      } catch (err) {
+        app.rollback();
+        assert.ok(err instanceof StorageError);
+        assert.equal(err.code, 'disk_full');
+        assert.match(err.message, /no space left on device/);
+        assert.match(wal.writeProblem() ?? '', /no space/);
+        refused++;
+      }
+    }
+    assert.equal(wal.writeProblem(), undefined, 'the condition clears with the first good write');
+    assert.equal(refused, 100);
+    wal.close();
+    const { samples, repairs } = replayCount(dir);
+    assert.deepEqual(repairs, [], 'nothing torn was left in the log');
+    assert.equal(samples.size, 20);
+    for (const ts of samples.values()) assert.deepEqual(ts, acked.map((i) => i * 1000));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a series first seen in a refused batch is logged again with the next batch', () => {
+  const dir = tempDir();
+  try {
+    const disk = fillableDisk();
+    const wal = new Wal(dir, { warn: () => {}, writeSync: disk.writeSync });
+    wal.replay({ series: () => {}, sample: () => {} });
+    const head = new Head({ wal, now: () => 0 });
+    disk.full = true;
+    const a = head.appender();
+    a.append(0, labelsFrom({ __name__: 'fresh' }), 1000, 1);
+    assert.throws(() => a.commit(), /no space/);
+    a.rollback();
+    disk.full = false;
+    const b = head.appender();
+    b.append(0, labelsFrom({ __name__: 'fresh' }), 2000, 2);
+    b.commit();
+    wal.close();
+    const replayed = new Head({ now: () => 0 });
+    new Wal(dir, { warn: () => {} }).replay({ series: (ref, l) => replayed.replaySeries(ref, l), sample: (ref, t, v) => replayed.replaySample(ref, t, v) });
+    assert.equal(replayed.numSeries, 1);
+    assert.equal(replayed.stats().samplesAppended, 1);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('damage in the middle of a segment skips only the damaged record', () => {
+  const dir = tempDir();
+  try {
+    const head = new Head({ wal: new Wal(dir, { warn: () => {} }), now: () => 0 });
+    const wal = (head as unknown as { wal: Wal }).wal;
+    wal.replay({ series: () => {}, sample: () => {} });
+    const offsets: number[] = [];
+    const seg = (): string => path.join(dir, fs.readdirSync(dir).filter((f) => /^\d{8}$/.test(f)).sort().at(-1)!);
+    for (let i = 0; i < 50; i++) {
+      offsets.push(fs.existsSync(seg()) ? fs.statSync(seg()).size : 0);
+      const app = head.appender();
+      app.append(0, labelsFrom({ __name__: 'm' }), i * 1000, i);
+      app.commit();
+    }
+    wal.close();
+    // Flip bits inside the record of batch 20 (its samples record follows the series record of batch 0 only).
+    const file = seg();
+    const buf = fs.readFileSync(file);
+    for (const bit of [3, 17, 29]) buf[offsets[20]! + 12 + (bit >> 3)]! ^= 1 << (bit & 7);
+    fs.writeFileSync(file, buf);
+    const { samples, repairs } = replayCount(dir);
+    assert.equal(repairs.length, 1);
+    assert.match(repairs[0]!, /checksum mismatch at byte \d+; skipped \d+ bytes to the next intact record/);
+    const ts = samples.get(1)!;
+    assert.equal(ts.length, 49);
+    assert.ok(!ts.includes(20_000));
+    assert.ok(ts.includes(49_000), 'records after the damage are kept');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('samples stamped too far ahead of the clock are refused; the head stays usable', () => {
+  const now = Date.UTC(2026, 11, 2);
+  const head = new Head({ now: () => now });
+  const tenYears = now + 10 * 365 * 86_400_000;
+  const a = head.appender();
+  assert.throws(
+    () => a.append(0, labelsFrom({ __name__: 'm' }), tenYears, 1),
+    (err: unknown) => err instanceof StorageError && err.code === 'too_new' && /is more than 3600s ahead of the server's clock/.test(err.message),
+  );
+  a.rollback();
+  const b = head.appender();
+  b.append(0, labelsFrom({ __name__: 'm' }), now + 3_600_000, 1); // the edge of the window is accepted
+  b.commit();
+  const c = head.appender();
+  assert.throws(() => c.append(0, labelsFrom({ __name__: 'm' }), 9e15, 1), /9000000000000000 ms/);
+  c.rollback();
+});

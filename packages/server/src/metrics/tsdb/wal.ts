@@ -1,0 +1,405 @@
+/**
+ * The write-ahead log. Every committed batch is written here before the write is acknowledged, so
+ * that a killed process loses nothing it confirmed: the bytes are in the kernel once `writeSync`
+ * returns. Records are framed as [type u8][length u32][crc32 u32][payload] in numbered segment files;
+ * a checkpoint file condenses old segments when the head is cut into blocks.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Labels } from '../../core/model/labels.js';
+import { ByteReader, ByteWriter } from '../../core/util/bytes.js';
+import { crc32 } from '../../core/util/crc32.js';
+import { writeFailure } from '../../core/errors.js';
+import { crashPoint } from '../../core/util/crashpoint.js';
+
+/** Record kinds. */
+export const RecordType = { series: 1, samples: 2 } as const;
+const HEADER = 9;
+const SEGMENT_NAME = /^\d{8}$/;
+const CHECKPOINT_NAME = /^checkpoint\.(\d{8})$/;
+
+/** Receives the contents of the log in order on replay. */
+export interface WalReplayHandler {
+  series(ref: number, labels: Labels): void;
+  sample(ref: number, t: number, v: number): void;
+}
+
+/** A damaged span of a WAL file found on reading. */
+interface WalDamage {
+  offset: number;
+  reason: string;
+  /** Bytes passed over up to the next intact record. */
+  skipped: number;
+  /** No intact record follows: the damage runs to the end of the file. */
+  atEnd: boolean;
+}
+
+/** What a replay found. */
+export interface WalReplayStats {
+  records: number;
+  samples: number;
+  series: number;
+  /** Human-readable descriptions of the torn or corrupt tails that were cut off. */
+  repairs: string[];
+}
+
+/** Options for {@link Wal}. */
+export interface WalOptions {
+  /** Start a new segment once the current one exceeds this many bytes. */
+  segmentBytes?: number;
+  /** Told about repairs. */
+  warn?: (msg: string) => void;
+  /** The write call, replaceable so tests can make the disk fail (ENOSPC part-way through a write). */
+  writeSync?: (fd: number, data: Uint8Array, offset: number, length: number) => number;
+}
+
+/** Encodes record payloads into a reusable buffer. */
+export class WalRecordWriter {
+  readonly w = new ByteWriter(1 << 16);
+  private start = -1;
+  /** First timestamp of the open samples record (NaN until its first sample). */
+  private base = NaN;
+
+  /** Starts a record of `type`; write its payload into {@link w}, then call {@link end}. */
+  begin(type: number): void {
+    this.base = NaN;
+    this.start = this.w.length;
+    this.w.reserve(HEADER);
+    this.w.buf[this.start] = type;
+    this.w.length += HEADER;
+  }
+
+  /** Finishes the record opened by {@link begin}: fills in its length and checksum. */
+  end(): void {
+    const { buf } = this.w;
+    const payloadStart = this.start + HEADER;
+    const len = this.w.length - payloadStart;
+    if (len === 0) {
+      this.w.length = this.start; // an empty record is not worth a frame
+      return;
+    }
+    buf.writeUInt32LE(len, this.start + 1);
+    buf.writeUInt32LE(crc32(buf.subarray(payloadStart, this.w.length)), this.start + 5);
+  }
+
+  /** Appends a series record's entry. */
+  series(ref: number, labels: Labels): void {
+    const w = this.w;
+    w.uvarint(ref);
+    w.uvarint(labels.length);
+    for (const l of labels) {
+      w.str(l.name);
+      w.str(l.value);
+    }
+  }
+
+  /**
+   * Appends a samples record's entry: the record's first timestamp is written once as a base, then
+   * each sample as a varint ref, a zigzag varint offset from the base and the raw float64 value.
+   */
+  sample(ref: number, t: number, v: number): void {
+    const w = this.w;
+    if (this.base !== this.base) {
+      this.base = t;
+      w.f64(t);
+    }
+    w.uvarint(ref);
+    w.svarint(t - this.base);
+    w.f64(v);
+  }
+}
+
+function segmentName(i: number): string {
+  return String(i).padStart(8, '0');
+}
+
+/** A write-ahead log in a directory. */
+export class Wal {
+  readonly dir: string;
+  private readonly segmentBytes: number;
+  private readonly warn: (msg: string) => void;
+  private fd = -1;
+  private segment = 0;
+  private segmentSize = 0;
+  /** Total bytes written to segments since open, for self-monitoring. */
+  bytesWritten = 0;
+  private readonly writeSync: (fd: number, data: Uint8Array, offset: number, length: number) => number;
+  /** Why the last write failed, until a write succeeds again. */
+  private failure: string | undefined;
+  /** The current segment could not be cut back after a failed write: the next write starts a new one. */
+  private segmentSpoiled = false;
+
+  constructor(dir: string, opts: WalOptions = {}) {
+    this.dir = dir;
+    this.segmentBytes = opts.segmentBytes ?? 128 * 1024 * 1024;
+    this.warn = opts.warn ?? ((msg) => console.warn(msg));
+    this.writeSync = opts.writeSync ?? fs.writeSync;
+    fs.mkdirSync(dir, { recursive: true });
+  }
+
+  private listSegments(): number[] {
+    return fs
+      .readdirSync(this.dir)
+      .filter((f) => SEGMENT_NAME.test(f))
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  private latestCheckpoint(): { index: number; file: string } | undefined {
+    let best: { index: number; file: string } | undefined;
+    for (const f of fs.readdirSync(this.dir)) {
+      const m = CHECKPOINT_NAME.exec(f);
+      if (m && (!best || Number(m[1]) > best.index)) best = { index: Number(m[1]), file: path.join(this.dir, f) };
+    }
+    return best;
+  }
+
+  /**
+   * Reads the checkpoint and every segment, handing records to `h`. A damaged record is skipped and
+   * reading resumes at the next intact record, so one bad spot never takes the records after it
+   * (acknowledged writes) with it; a torn tail of the last segment is cut off. Every repair is
+   * reported as a warning; replay never refuses to start. Opens a fresh segment for writing afterwards.
+   */
+  replay(h: WalReplayHandler): WalReplayStats {
+    const stats: WalReplayStats = { records: 0, samples: 0, series: 0, repairs: [] };
+    const cp = this.latestCheckpoint();
+    const report = (msg: string): void => {
+      stats.repairs.push(msg);
+      this.warn(msg);
+    };
+    if (cp) for (const p of this.readFile(cp.file, h, stats)) report(`WAL checkpoint ${cp.file}: ${p.reason} at byte ${p.offset}; ${p.skipped} bytes skipped`);
+    const segments = this.listSegments().filter((s) => !cp || s > cp.index);
+    for (let i = 0; i < segments.length; i++) {
+      const file = path.join(this.dir, segmentName(segments[i]!));
+      const problems = this.readFile(file, h, stats);
+      const last = problems.at(-1);
+      for (const p of problems) {
+        if (p === last && p.atEnd) {
+          // Nothing intact follows: a write that never completed (and was never acknowledged).
+          fs.truncateSync(file, p.offset);
+          report(`WAL segment ${file}: ${p.reason} at byte ${p.offset}; cut the unfinished tail there`);
+        } else report(`WAL segment ${file}: ${p.reason} at byte ${p.offset}; skipped ${p.skipped} bytes to the next intact record`);
+      }
+    }
+    const last = this.listSegments().at(-1);
+    this.openSegment(last === undefined ? (cp ? cp.index + 1 : 0) : last + 1);
+    return stats;
+  }
+
+  /**
+   * Reads one file's records through a bounded buffer (a segment can be 128 MiB). At a damaged
+   * record it searches forward for the next offset where an intact record starts (known type,
+   * length within the file, matching CRC) and goes on from there. Returns the damaged spans.
+   */
+  private readFile(file: string, h: WalReplayHandler, stats: WalReplayStats): WalDamage[] {
+    const damage: WalDamage[] = [];
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      let buf = Buffer.allocUnsafe(Math.min(size, 4 << 20));
+      let bufStart = 0; // file offset of buf[0]
+      let bufLen = 0;
+      const fill = (off: number, need: number): boolean => {
+        // Ensure buf holds [off, off + need); false if the file ends first.
+        if (off + need > size) return false;
+        if (off >= bufStart && off + need <= bufStart + bufLen) return true;
+        if (need > buf.length) buf = Buffer.allocUnsafe(need);
+        bufStart = off;
+        bufLen = 0;
+        const want = Math.min(buf.length, size - off);
+        while (bufLen < want) {
+          const n = fs.readSync(fd, buf, bufLen, want - bufLen, off + bufLen);
+          if (n === 0) break;
+          bufLen += n;
+        }
+        return bufLen >= need;
+      };
+      /** Why the record at `off` is not intact, or undefined when it is (its bytes are then in buf). */
+      const check = (off: number): string | undefined => {
+        if (!fill(off, HEADER)) return 'torn record header';
+        const at = off - bufStart;
+        const type = buf[at]!;
+        const len = buf.readUInt32LE(at + 1);
+        if (type !== RecordType.series && type !== RecordType.samples) return `unknown record type ${type}`;
+        if (!fill(off, HEADER + len)) return 'torn record';
+        const start = off - bufStart + HEADER;
+        if (crc32(buf.subarray(start, start + len)) !== buf.readUInt32LE(start - 4)) return 'checksum mismatch';
+        return undefined;
+      };
+      let off = 0;
+      while (off < size) {
+        let reason = check(off);
+        if (reason === undefined) {
+          const at = off - bufStart;
+          const len = buf.readUInt32LE(at + 1);
+          try {
+            decodeRecord(buf[at]!, new ByteReader(buf, at + HEADER, at + HEADER + len), h, stats);
+            stats.records++;
+            off += HEADER + len;
+            continue;
+          } catch (err) {
+            reason = `undecodable record: ${(err as Error).message}`;
+          }
+        }
+        let next = off + 1;
+        while (next < size && check(next) !== undefined) next++;
+        damage.push({ offset: off, reason, skipped: next - off, atEnd: next >= size });
+        off = next;
+      }
+      return damage;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private openSegment(index: number): void {
+    // Open the next file before closing the current one: if the open fails, the WAL keeps a
+    // usable segment.
+    const fd = fs.openSync(path.join(this.dir, segmentName(index)), 'a');
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = fd;
+    this.segment = index;
+    this.segmentSize = fs.fstatSync(this.fd).size;
+  }
+
+  /**
+   * Writes framed records to the current segment; returns once the kernel has the bytes. A write
+   * that fails part-way (disk full, I/O error) is cut back off the segment before this throws, so
+   * no later record is ever appended behind a torn one; if it cannot be cut back, the next write
+   * starts a new segment. Throws a StorageError ('disk_full' or 'closed').
+   */
+  write(records: Uint8Array): void {
+    if (this.fd < 0) throw new Error('WAL is closed');
+    if (records.length === 0) return;
+    try {
+      if (this.segmentSpoiled || (this.segmentSize > 0 && this.segmentSize + records.length > this.segmentBytes)) {
+        if (!this.segmentSpoiled) fs.fsyncSync(this.fd);
+        this.openSegment(this.segment + 1);
+        this.segmentSpoiled = false;
+      }
+      let off = 0;
+      while (off < records.length) off += this.writeSync(this.fd, records, off, records.length - off);
+    } catch (err) {
+      this.failed(err);
+    }
+    this.segmentSize += records.length;
+    this.bytesWritten += records.length;
+    this.failure = undefined;
+  }
+
+  /** Undoes a partial write, remembers why it failed and throws the error to refuse the batch. */
+  private failed(err: unknown): never {
+    const e = writeFailure('WAL write failed', err);
+    this.failure = e.message;
+    if (this.fd >= 0) {
+      try {
+        fs.ftruncateSync(this.fd, this.segmentSize);
+      } catch {
+        this.segmentSpoiled = true;
+      }
+    }
+    throw e;
+  }
+
+  /** Why writes are failing (disk full, I/O error), or undefined while they succeed. */
+  writeProblem(): string | undefined {
+    return this.failure;
+  }
+
+  /** Bytes in all WAL files. */
+  size(): number {
+    let total = 0;
+    for (const f of fs.readdirSync(this.dir)) total += fs.statSync(path.join(this.dir, f)).size;
+    return total;
+  }
+
+  /**
+   * Condenses all segments but a fresh one into a checkpoint holding the series that `keepSeries`
+   * accepts and the samples at or after `minT`, then deletes what the checkpoint replaces.
+   */
+  truncate(minT: number, keepSeries: (ref: number) => boolean): void {
+    const cp = this.latestCheckpoint();
+    const old = this.listSegments();
+    this.openSegment(this.segment + 1);
+    crashPoint('walTruncate.segmentOpened');
+    const rw = new WalRecordWriter();
+    const seriesBatch: Array<[number, Labels]> = [];
+    const flushSeries = (): void => {
+      rw.begin(RecordType.series);
+      for (const [ref, labels] of seriesBatch) rw.series(ref, labels);
+      rw.end();
+      seriesBatch.length = 0;
+    };
+    let samplesOpen = false;
+    const collector: WalReplayHandler = {
+      series(ref, labels) {
+        if (!keepSeries(ref)) return;
+        seriesBatch.push([ref, labels]);
+        if (seriesBatch.length >= 1000) flushSeries();
+      },
+      sample(ref, t, v) {
+        if (t < minT || !keepSeries(ref)) return;
+        if (!samplesOpen) {
+          rw.begin(RecordType.samples);
+          samplesOpen = true;
+        }
+        rw.sample(ref, t, v);
+        if (rw.w.length > 1 << 20) {
+          rw.end();
+          samplesOpen = false;
+        }
+      },
+    };
+    // Series records must precede samples that refer to them, so samples are held until after.
+    const stats: WalReplayStats = { records: 0, samples: 0, series: 0, repairs: [] };
+    const sources = [...(cp ? [cp.file] : []), ...old.filter((s) => s < this.segment).map((s) => path.join(this.dir, segmentName(s)))];
+    const seriesOnly: WalReplayHandler = { series: collector.series, sample: () => {} };
+    for (const f of sources) this.readFile(f, seriesOnly, stats);
+    flushSeries();
+    const samplesOnly: WalReplayHandler = { series: () => {}, sample: collector.sample };
+    for (const f of sources) this.readFile(f, samplesOnly, stats);
+    if (samplesOpen) rw.end();
+
+    const index = this.segment - 1;
+    const target = path.join(this.dir, `checkpoint.${segmentName(index)}`);
+    const tmp = `${target}.tmp`;
+    const fd = fs.openSync(tmp, 'w');
+    fs.writeSync(fd, rw.w.view());
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    crashPoint('walTruncate.checkpointWritten');
+    fs.renameSync(tmp, target);
+    crashPoint('walTruncate.checkpointRenamed');
+    for (const f of sources) if (f !== target) fs.rmSync(f, { force: true });
+  }
+
+  /** Flushes to disk and closes the current segment. Idempotent. */
+  close(): void {
+    if (this.fd < 0) return;
+    fs.fsyncSync(this.fd);
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+}
+
+function decodeRecord(type: number, r: ByteReader, h: WalReplayHandler, stats: WalReplayStats): void {
+  if (type === RecordType.series) {
+    while (!r.done) {
+      const ref = r.uvarint();
+      const n = r.uvarint();
+      const labels: Array<{ name: string; value: string }> = [];
+      for (let i = 0; i < n; i++) labels.push({ name: r.str(), value: r.str() });
+      h.series(ref, labels);
+      stats.series++;
+    }
+    return;
+  }
+  const base = r.f64();
+  while (!r.done) {
+    const ref = r.uvarint();
+    const t = base + r.svarint();
+    const v = r.f64();
+    h.sample(ref, t, v);
+    stats.samples++;
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * The PromQL query API: `/api/v1/query`, `/api/v1/query_range`, `/api/v1/format_query`,
+ * `/api/v1/parse_query` and `/api/v1/query_exemplars`, GET and form POST, as Grafana calls them.
+ */
+import { EngineError } from '../../metrics/promql/engine/errors.js';
+import type { Engine } from '../../metrics/promql/engine/engine.js';
+import { toApiJson } from '../../metrics/promql/engine/value.js';
+import { DurationError, formatExpr, ParseError, parseDuration, parseExpr } from '../../metrics/promql/parser/index.js';
+import type { Queryable } from '../../metrics/storage/interface.js';
+import { ApiError } from './errors.js';
+import { json, type ApiRequest, type Router } from './http.js';
+import { parseTime } from './params.js';
+
+/** Parses a duration given as a PromQL duration (`5m`) or float seconds (`30`, `0.5`). */
+export function parseDurationParam(s: string, param: string): number {
+  if (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s)) {
+    const sec = Number(s);
+    if (Number.isFinite(sec) && sec * 1000 <= Number.MAX_SAFE_INTEGER) return Math.round(sec * 1000);
+  }
+  try {
+    return parseDuration(s);
+  } catch (err) {
+    if (err instanceof DurationError) throw new ApiError('bad_data', `invalid parameter "${param}": cannot parse ${JSON.stringify(s)} to a valid duration`);
+    throw err;
+  }
+}
+
+function required(req: ApiRequest, name: string): string {
+  const v = req.query.get(name);
+  if (v === null || v === '') throw new ApiError('bad_data', `invalid parameter "${name}": parameter is required`);
+  return v;
+}
+
+function queryOptions(req: ApiRequest): { lookbackDelta?: number; signal: AbortSignal } {
+  const lb = req.query.get('lookback_delta');
+  return lb ? { lookbackDelta: parseDurationParam(lb, 'lookback_delta'), signal: req.signal } : { signal: req.signal };
+}
+
+/** Maps engine errors to the API's error types (the one place the mapping lives is errors.ts). */
+function engineCall<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (err instanceof EngineError) throw new ApiError(err.code, err.message);
+    if (err instanceof ParseError) throw new ApiError('bad_data', err.message);
+    throw err;
+  }
+}
+
+/** Registers the query endpoints. */
+export function registerQueryApi(router: Router, engine: Engine, store: Queryable, now: () => number = Date.now): void {
+  router.on(['GET', 'POST'], '/api/v1/query', (req) => {
+    const query = required(req, 'query');
+    const t = req.query.get('time');
+    const time = t ? parseTime(t, 'time') : now();
+    const res = engineCall(() => engine.instantQuery(store, query, time, queryOptions(req)));
+    return json(toApiJson(res.result), res.warnings);
+  });
+
+  router.on(['GET', 'POST'], '/api/v1/query_range', (req) => {
+    const query = required(req, 'query');
+    const start = parseTime(required(req, 'start'), 'start');
+    const end = parseTime(required(req, 'end'), 'end');
+    if (end < start) throw new ApiError('bad_data', 'invalid parameter "end": end timestamp must not be before start time');
+    const step = parseDurationParam(required(req, 'step'), 'step');
+    if (step <= 0) throw new ApiError('bad_data', 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer');
+    const res = engineCall(() => engine.rangeQuery(store, query, start, end, step, queryOptions(req)));
+    return json(toApiJson(res.result), res.warnings);
+  });
+
+  router.on(['GET', 'POST'], '/api/v1/format_query', (req) => {
+    const query = required(req, 'query');
+    return json(engineCall(() => formatExpr(parseExpr(query))));
+  });
+
+  router.on(['GET', 'POST'], '/api/v1/parse_query', (req) => {
+    const query = required(req, 'query');
+    return json(engineCall(() => parseExpr(query)));
+  });
+
+  // Exemplars are not stored yet; an empty answer is what Grafana expects then.
+  router.on(['GET', 'POST'], '/api/v1/query_exemplars', (req) => {
+    required(req, 'query');
+    return json([]);
+  });
+}

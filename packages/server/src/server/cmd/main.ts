@@ -1,0 +1,119 @@
+/** The `vigil` command line. */
+import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { ConfigError, defaultConfig, loadConfig, parseListen, type VigilConfig } from '../config/config.js';
+import { VigilServer } from './server.js';
+import { rulesCommand } from './rulescli.js';
+import { verifyCommand } from './verifycli.js';
+
+const HELP = `Usage: vigil <command> [options]
+
+Vigil collects metrics and logs, answers PromQL, evaluates alert rules and routes alerts.
+
+Commands:
+  start                         Run the server.
+  check rules FILE...           Check Prometheus rule files (syntax, PromQL, templates, duplicates).
+  check rules --logql FILE...   Check log rule files (log_rule_files: LogQL metric queries).
+  test rules [--run RE] FILE... Run rule unit tests in promtool's format.
+  tsdb verify DIR               Check a data directory's metrics (blocks, chunk checksums, WAL) without changing it.
+  logs verify DIR               Check a data directory's logs (chunks, checksums, WAL, indexes) without changing it.
+
+Options for start:
+  --config FILE   YAML configuration file (see README.md).
+  --data DIR      Data directory (default: ./data, or storage.path from the config).
+  --listen ADDR   HOST:PORT to listen on (default: 127.0.0.1:9466).
+  --log-level L   debug, info, warn or error (default: info).
+
+Global options:
+  -h, --help      Show this help.
+  -v, --version   Show the version.
+`;
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Runs the command line; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  // `check rules` and `test rules` have flags of their own (promtool's).
+  const rulesExit = await rulesCommand(argv);
+  if (rulesExit !== undefined) return rulesExit;
+  const verifyExit = verifyCommand(argv);
+  if (verifyExit !== undefined) return verifyExit;
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+        config: { type: 'string' },
+        data: { type: 'string' },
+        listen: { type: 'string' },
+        'log-level': { type: 'string' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`vigil: ${(err as Error).message}\n\n${HELP}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    process.stdout.write(`vigil ${version()} (node ${process.version})\n`);
+    return 0;
+  }
+  if (values.help || positionals.length === 0) {
+    process.stdout.write(HELP);
+    return values.help ? 0 : 2;
+  }
+  const command = positionals[0];
+  if (command !== 'start') {
+    process.stderr.write(`vigil: unknown command ${JSON.stringify(command)}\n\n${HELP}`);
+    return 2;
+  }
+  let config: VigilConfig;
+  try {
+    config = values.config ? loadConfig(values.config) : defaultConfig();
+    if (values.data) config.storage.path = values.data;
+    if (values.listen) {
+      parseListen(values.listen);
+      config.listen = values.listen;
+    }
+  } catch (err) {
+    process.stderr.write(`vigil: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
+    return 2;
+  }
+  const level = values['log-level'];
+  if (level && !['debug', 'info', 'warn', 'error'].includes(level)) {
+    process.stderr.write(`vigil: invalid --log-level ${JSON.stringify(level)}\n`);
+    return 2;
+  }
+  const { createLogger } = await import('../../core/util/log.js');
+  const flags: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) if (typeof v === 'string') flags[k] = v;
+  const server = new VigilServer(config, {
+    logger: createLogger({ level: (level ?? 'info') as 'info' }),
+    flags,
+    version: version(),
+    ...(values.config ? { configFile: values.config } : {}),
+  });
+  await server.start();
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string): void => {
+      server.log.info('shutting down', { signal });
+      // A second signal, or a stop that hangs, ends the process anyway.
+      const force = setTimeout(() => process.exit(1), 10_000);
+      force.unref();
+      process.once(signal, () => process.exit(1));
+      server.stop().then(resolve, resolve);
+    };
+    process.on('SIGHUP', () => {
+      server.reload().catch((err: unknown) => server.log.error('configuration reload failed; keeping the running one', { err }));
+    });
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+  });
+  return 0;
+}

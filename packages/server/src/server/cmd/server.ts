@@ -1,0 +1,305 @@
+/**
+ * The wiring: the one place that builds the concrete storage, ingest and API objects and connects
+ * them. Tests start a whole server in-process through {@link VigilServer}.
+ */
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { registerAdminApi } from '../api/admin.js';
+import { Router } from '../api/http.js';
+import { registerMetadataApi } from '../api/metadata.js';
+import { registerSeriesApi } from '../api/series.js';
+import { registerWriteApi } from '../api/write.js';
+import { registerQueryApi } from '../api/query.js';
+import { registerStatusApi } from '../api/status.js';
+import { Engine } from '../../metrics/promql/engine/engine.js';
+import { stringify } from 'yaml';
+import { parseListen, type VigilConfig } from '../config/config.js';
+import { MetadataStore } from '../../metrics/metadata.js';
+import { RemoteWriteReceiver } from '../../metrics/remotewrite/receiver.js';
+import { DB } from '../../metrics/tsdb/db.js';
+import { createLogger, type Logger } from '../../core/util/log.js';
+import { registerProcessMetrics, SelfHistogram, SelfRegistry } from '../../core/selfmon/registry.js';
+import { registerTargetsApi } from '../api/targets.js';
+import { loadConfig } from '../config/config.js';
+import { parseScrapeConfigs, type ScrapeConfig } from '../../metrics/scrape/config.js';
+import { ScrapeManager } from '../../metrics/scrape/manager.js';
+import { AlertRouter, AlertValidationError } from '../../alerting/alertmanager/router.js';
+import { RuleManager, type RuleManagerOptions } from '../../alerting/rules/manager.js';
+import type { RuleGroupDef } from '../../alerting/rules/file.js';
+import { logqlLanguage, logqlQueryFn } from '../../alerting/rules/logql.js';
+import { registerRulesApi } from '../api/rules.js';
+import { registerRuleMetrics } from '../../alerting/rules/metrics.js';
+import { labelsToRecord } from '../../core/model/labels.js';
+import { LogStore } from '../../logs/store/index.js';
+import { registerLogIngest } from '../api/log_ingest.js';
+import { registerLokiApi } from '../api/loki.js';
+import { registerUiRoutes } from '../api/ui.js';
+import { registerAlertmanagerApi } from '../api/alertmanager.js';
+import { ApiError } from '../api/errors.js';
+import { json } from '../api/http.js';
+import { registerStorageMetrics } from '../selfmon/storage.js';
+import { registerLogMetrics } from '../selfmon/logs.js';
+import { lockDir, type DirLock } from '../../core/util/dirlock.js';
+
+/** A running Vigil: storage, ingest and the HTTP API. */
+export class VigilServer {
+  readonly db: DB;
+  readonly log: Logger;
+  private readonly receiver: RemoteWriteReceiver;
+  /** The PromQL engine; rules and the API share it. */
+  readonly engine: Engine;
+  readonly scrape: ScrapeManager;
+  /** Alert routing and notification (Alertmanager semantics); rules notify it in-process. */
+  readonly alerts: AlertRouter;
+  /** Recording and alerting rules (PromQL). */
+  readonly rules: RuleManager;
+  /** Log rules: LogQL metric queries, recorded into the TSDB or alerting like any rule. */
+  readonly logRules: RuleManager;
+  /** The log store behind the Loki API. */
+  readonly logs: LogStore;
+  private logTick: NodeJS.Timeout | undefined;
+  private readonly http: http.Server;
+  private ready = false;
+  private config: VigilConfig;
+  private readonly configFile: string | undefined;
+  private configYaml: string | undefined;
+  private stopping: Promise<void> | undefined;
+  private dirLock: DirLock | undefined;
+
+  constructor(
+    config: VigilConfig,
+    opts: { logger?: Logger; now?: () => number; configFile?: string; configYaml?: string; flags?: Record<string, string>; version?: string } = {},
+  ) {
+    this.config = config;
+    this.configFile = opts.configFile;
+    this.configYaml = opts.configYaml ?? (opts.configFile ? fs.readFileSync(opts.configFile, 'utf8') : undefined);
+    this.log = opts.logger ?? createLogger();
+    this.db = new DB({
+      dir: path.resolve(config.storage.path),
+      retentionMs: config.storage.retentionMs,
+      retentionBytes: config.storage.retentionBytes,
+      logger: this.log.child({ component: 'tsdb' }),
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    const metadata = new MetadataStore();
+    const receiver = (this.receiver = new RemoteWriteReceiver(this.db, { metadata }));
+    const router = new Router(this.log.child({ component: 'http' }));
+    registerAdminApi(router, this.db, { started: () => this.ready, writeProblems: () => this.writeProblems() });
+    registerWriteApi(router, receiver, { maxBodyBytes: config.remoteWrite.maxBodyBytes });
+    registerSeriesApi(router, this.db);
+    registerMetadataApi(router, metadata);
+    const now = opts.now ?? Date.now;
+    this.engine = new Engine({ now });
+    registerQueryApi(router, this.engine, this.db, now);
+    registerStatusApi(router, this.db, {
+      version: opts.version ?? '0.0.0',
+      startedAt: now(),
+      configYaml: () => this.configYaml ?? stringify(this.config),
+      flags: opts.flags ?? {},
+      retention: `${Math.round(config.storage.retentionMs / 86_400_000)}d`,
+    });
+    const selfMetrics = new SelfRegistry();
+    registerProcessMetrics(selfMetrics, Date.now());
+    registerStorageMetrics(selfMetrics, this.db, receiver);
+    const httpLatency = new SelfHistogram(selfMetrics, 'vigil_http_request_duration_seconds', 'HTTP request latency by route.', 'handler', [
+      0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30,
+    ]);
+    router.onRequestDone = (route, seconds) => httpLatency.observe(route, seconds);
+    this.scrape = new ScrapeManager(this.db, { logger: this.log.child({ component: 'scrape' }), metadata, ...(opts.now ? { now: opts.now } : {}) });
+    registerTargetsApi(router, this.scrape);
+    for (const w of config.alertmanager.warnings) this.log.warn(w);
+    this.alerts = new AlertRouter({
+      dataDir: path.join(path.resolve(config.storage.path), 'alertmanager'),
+      config: config.alertmanager,
+      logger: this.log.child({ component: 'alertmanager' }),
+      externalURL: `http://${config.listen}`,
+    });
+    registerAlertmanagerApi(router, this.alerts, opts.version);
+    this.alerts.register(selfMetrics);
+    this.logs = new LogStore({
+      dir: path.join(path.resolve(config.storage.path), 'logs'),
+      retentionMs: config.storage.retentionMs,
+      retentionBytes: config.storage.retentionBytes,
+      log: this.log.child({ component: 'logs' }),
+    });
+    const logIngest = registerLogIngest(router, this.logs);
+    const loki = registerLokiApi(router, this.logs);
+    registerLogMetrics(selfMetrics, this.logs, logIngest);
+    const engine = this.engine;
+    const db = this.db;
+    // Both rule managers write into the TSDB and notify the router in-process.
+    const ruleOptions: Omit<RuleManagerOptions, 'queryFn'> = {
+      notifyFn: (alerts) => {
+        try {
+          this.alerts.receive(alerts);
+        } catch (err) {
+          if (err instanceof AlertValidationError) this.log.warn('rule alerts rejected by the router', { err });
+          else throw err;
+        }
+      },
+      appendable: db,
+      evaluationIntervalMs: config.global.evaluationIntervalMs,
+      externalLabels: labelsToRecord(config.global.externalLabels),
+      externalURL: `http://${config.listen}`,
+      baseDir: config.baseDir,
+    };
+    this.rules = new RuleManager({
+      ...ruleOptions,
+      // Synchronous, so the `query` template function works too.
+      queryFn: (expr, t) => engine.instantQuery(db, expr, t).result,
+      logger: this.log.child({ component: 'rules' }),
+    });
+    this.logRules = new RuleManager({ ...ruleOptions, queryFn: logqlQueryFn(loki.engine), language: logqlLanguage, logger: this.log.child({ component: 'log-rules' }) });
+    // /api/v1/rules lists both kinds; Loki's ruler paths list the log rules, as Grafana's Loki data source expects.
+    registerRulesApi(router, { groups: () => [...this.rules.groups(), ...this.logRules.groups()] });
+    registerRulesApi(router, this.logRules, '/prometheus');
+    registerRuleMetrics(selfMetrics, [this.rules, this.logRules]);
+    this.scrape.register(selfMetrics);
+    router.on(['POST', 'PUT'], '/-/reload', async () => {
+      try {
+        await this.reload();
+      } catch (err) {
+        throw new ApiError('internal', `failed to reload config: ${(err as Error).message}`);
+      }
+      return json(null);
+    });
+    registerUiRoutes(router);
+    router.on('GET', '/metrics', () => ({ kind: 'raw', status: 200, body: selfMetrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }));
+    this.http = http.createServer({ keepAliveTimeout: 65_000 }, router.listener);
+    // Live tail (/loki/api/v1/tail) is a WebSocket; anything else asking to upgrade is refused.
+    this.http.on('upgrade', (req, socket, head) => {
+      if (!loki.upgrade(req, socket, head)) socket.destroy();
+    });
+    this.http.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
+    });
+  }
+
+  /**
+   * Locks the data directory, opens storage (replaying the WAL), then listens. A start that fails
+   * (directory in use, port taken, unreadable storage) closes whatever it opened, releases the lock
+   * and throws, so nothing keeps the data files open.
+   */
+  async start(): Promise<void> {
+    this.dirLock = lockDir(path.resolve(this.config.storage.path));
+    try {
+      await this.startLocked();
+    } catch (err) {
+      await this.closeAll().catch((closeErr: unknown) => this.log.error('cleanup after a failed start failed', { err: closeErr }));
+      throw err;
+    }
+  }
+
+  private async startLocked(): Promise<void> {
+    await this.db.start();
+    for (const repair of this.logs.open()) this.log.warn(repair);
+    // Seals old in-memory log chunks and applies retention.
+    this.logTick = setInterval(() => this.logs.tick(), 10_000);
+    this.logTick.unref();
+    const { host, port } = parseListen(this.config.listen);
+    await new Promise<void>((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(port, host, () => {
+        this.http.off('error', reject);
+        resolve();
+      });
+    });
+    this.scrape.applyConfig(this.scrapeConfigs(this.config));
+    await this.alerts.start();
+    await this.applyRules(this.config);
+    this.rules.start();
+    this.logRules.start();
+    await this.scrape.start();
+    this.ready = true;
+    this.log.info('Vigil is listening', { address: `http://${this.address()}`, data: this.db.dir });
+  }
+
+  /** Why a store is refusing writes (full disk, I/O error), prefixed with the store; empty when none. */
+  writeProblems(): string[] {
+    const out: string[] = [];
+    const metrics = this.db.writeProblem();
+    if (metrics) out.push(`metrics storage: ${metrics}`);
+    const logs = this.logs.writeProblem();
+    if (logs) out.push(`log storage: ${logs}`);
+    return out;
+  }
+
+  /** The configured scrape jobs, plus Vigil scraping itself unless turned off or already listed. */
+  private scrapeConfigs(cfg: VigilConfig): ScrapeConfig[] {
+    const jobs = [...cfg.scrapeConfigs];
+    if (cfg.selfScrape && !jobs.some((j) => j.jobName === 'vigil')) {
+      const addr = this.address().replace(/^0\.0\.0\.0:|^\[::\]:/, '127.0.0.1:');
+      jobs.push(...parseScrapeConfigs([{ job_name: 'vigil', scrape_interval: '15s', static_configs: [{ targets: [addr] }] }], cfg.global, process.cwd()));
+    }
+    return jobs;
+  }
+
+  /**
+   * Rereads the configuration file and applies what can change at run time (scrape jobs). A bad
+   * file throws and leaves the running configuration as it was.
+   */
+  async reload(): Promise<void> {
+    if (!this.configFile) {
+      this.scrape.applyConfig(this.scrapeConfigs(this.config));
+      await this.applyRules(this.config);
+      return;
+    }
+    const next = loadConfig(this.configFile);
+    // Rules first: a bad rule file refuses the whole reload before anything changed.
+    await this.applyRules(next);
+    this.scrape.applyConfig(this.scrapeConfigs(next));
+    this.alerts.applyConfig(next.alertmanager);
+    this.config = { ...next, listen: this.config.listen, storage: this.config.storage };
+    this.configYaml = fs.readFileSync(this.configFile, 'utf8');
+    this.log.info('configuration reloaded', { file: this.configFile });
+  }
+
+  /** Loads every rule file of `cfg` and applies them only when all are valid (else throws RuleLoadError). */
+  private async applyRules(cfg: VigilConfig): Promise<void> {
+    const defs: [RuleManager, RuleGroupDef[]][] = [
+      [this.rules, this.rules.loadFiles(cfg.ruleFiles)],
+      [this.logRules, this.logRules.loadFiles(cfg.logRuleFiles)],
+    ];
+    for (const [m, d] of defs) await m.applyGroups(d);
+  }
+
+  /** The bound `host:port`. */
+  address(): string {
+    const a = this.http.address() as AddressInfo;
+    return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+  }
+
+  /** Stops accepting requests, lets in-flight ones finish (up to `graceMs`), then closes storage. Idempotent. */
+  stop(graceMs = 5000): Promise<void> {
+    this.stopping ??= (async () => {
+      this.ready = false;
+      if (this.http.listening) {
+        const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+        this.http.closeIdleConnections();
+        const timer = setTimeout(() => this.http.closeAllConnections(), graceMs);
+        await closed;
+        clearTimeout(timer);
+      }
+      await this.closeAll();
+      this.log.info('Vigil stopped');
+    })();
+    return this.stopping;
+  }
+
+  /** Stops every component and closes storage, then releases the data directory. */
+  private async closeAll(): Promise<void> {
+    if (!this.dirLock) return;
+    await this.scrape.stop();
+    await this.rules.stop();
+    await this.logRules.stop();
+    await this.alerts.stop();
+    await this.receiver.close();
+    if (this.logTick) clearInterval(this.logTick);
+    this.logs.close();
+    await this.db.stop();
+    this.dirLock.release();
+    this.dirLock = undefined;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * The YAML configuration of `vigil start`, validated on load. An error names the file, the line and
+ * the field, so a mistake is found without reading the code.
+ */
+import { readTextFile } from '../../core/util/files.js';
+import { ConfigError } from './errors.js';
+import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import * as path from 'node:path';
+import { parseDuration } from '../../metrics/promql/parser/index.js';
+import { defaultAlertmanagerConfig, loadAlertmanagerConfig, parseAlertmanagerConfigIn, type AlertmanagerConfig } from '../../alerting/alertmanager/config.js';
+import { DEFAULT_GLOBAL, parseGlobalConfig, parseScrapeConfigs, ScrapeConfigError, type GlobalConfig, type ScrapeConfig } from '../../metrics/scrape/config.js';
+
+/** The validated configuration, with defaults filled in. */
+export interface VigilConfig {
+  /** HOST:PORT to listen on. */
+  listen: string;
+  storage: {
+    /** Data directory. */
+    path: string;
+    /** Keep blocks this long, in ms (0: forever). */
+    retentionMs: number;
+    /** Keep at most this many bytes of blocks and WAL (0: no limit). */
+    retentionBytes: number;
+  };
+  remoteWrite: {
+    /** Largest accepted compressed request body. */
+    maxBodyBytes: number;
+  };
+  /** `global:` defaults, as in prometheus.yml. */
+  global: GlobalConfig;
+  /** `scrape_configs:`, as in prometheus.yml. */
+  scrapeConfigs: ScrapeConfig[];
+  /** Whether Vigil adds a job that scrapes its own /metrics (unless one is named `vigil`). */
+  selfScrape: boolean;
+  /** Alert routing, in Alertmanager's format (`alertmanager_config` inline or `alertmanager_config_file`). */
+  alertmanager: AlertmanagerConfig;
+  /** `rule_files:` globs, relative to the configuration file, as in prometheus.yml. */
+  ruleFiles: string[];
+  /** `log_rule_files:` globs of rule files whose expressions are LogQL metric queries (log alerts, as Loki's ruler runs them). */
+  logRuleFiles: string[];
+  /** Directory of the configuration file (where relative paths start); the working directory without one. */
+  baseDir: string;
+}
+
+/** The default address: loopback, on a port none of Prometheus, Alertmanager, Grafana, Loki or node-exporter use. */
+export const DEFAULT_LISTEN = '127.0.0.1:9466';
+
+/** Defaults for every field. */
+export function defaultConfig(): VigilConfig {
+  return {
+    listen: DEFAULT_LISTEN,
+    storage: { path: 'data', retentionMs: 15 * 24 * 3600_000, retentionBytes: 0 },
+    remoteWrite: { maxBodyBytes: 32 * 1024 * 1024 },
+    global: DEFAULT_GLOBAL,
+    scrapeConfigs: [],
+    selfScrape: true,
+    alertmanager: defaultAlertmanagerConfig(),
+    ruleFiles: [],
+    logRuleFiles: [],
+    baseDir: process.cwd(),
+  };
+}
+
+export { ConfigError } from './errors.js';
+
+const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4, PB: 1024 ** 5 };
+
+/** Parses a byte size such as `512MB` or `10GB` (binary multiples, as Prometheus does). */
+export function parseByteSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|PB)$/i.exec(s.trim());
+  if (!m) throw new Error(`invalid size ${JSON.stringify(s)}: expected a number with a unit B, KB, MB, GB, TB or PB`);
+  return Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!.toUpperCase()]!);
+}
+
+/** Checks a `host:port` listen address. */
+export function parseListen(s: string): { host: string; port: number } {
+  const m = /^(\[[^\]]+\]|[^:]*):(\d{1,5})$/.exec(s);
+  const port = m ? Number(m[2]) : NaN;
+  if (!m || port > 65535) throw new Error(`invalid listen address ${JSON.stringify(s)}: expected HOST:PORT`);
+  return { host: m[1]!.replace(/^\[|\]$/g, '') || '0.0.0.0', port };
+}
+
+type Path = Array<string | number>;
+
+class Checker {
+  constructor(
+    private readonly doc: Document,
+    private readonly lines: LineCounter,
+    private readonly file: string,
+  ) {}
+
+  fail(path: Path, detail: string): never {
+    let node = this.doc.getIn(path, true);
+    // Point at the key when the value is missing or a scalar without a range.
+    for (let p = path; !isNode(node) && p.length > 0; p = p.slice(0, -1)) node = this.doc.getIn(p.slice(0, -1), true);
+    const offset = isNode(node) && node.range ? node.range[0] : 0;
+    throw new ConfigError(this.file, this.lines.linePos(offset).line, path.join('.'), detail);
+  }
+
+  keys(path: Path, value: unknown, allowed: readonly string[]): Record<string, unknown> {
+    if (value === null || value === undefined) return {};
+    if (typeof value !== 'object' || Array.isArray(value)) this.fail(path, 'expected a mapping');
+    const rec = value as Record<string, unknown>;
+    for (const k of Object.keys(rec)) if (!allowed.includes(k)) this.fail([...path, k], `unknown field; expected one of ${allowed.join(', ')}`);
+    return rec;
+  }
+
+  str(path: Path, v: unknown): string {
+    if (typeof v !== 'string' || v === '') this.fail(path, 'expected a non-empty string');
+    return v;
+  }
+
+  parsed<T>(path: Path, v: unknown, parse: (s: string) => T): T {
+    const s = typeof v === 'number' ? String(v) : this.str(path, v);
+    try {
+      return parse(s);
+    } catch (err) {
+      this.fail(path, (err as Error).message);
+    }
+  }
+}
+
+/** Parses and validates configuration text; `file` is used in error messages. */
+export function parseConfig(text: string, file: string): VigilConfig {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    throw new ConfigError(file, lines.linePos(e.pos[0]).line, '', `invalid YAML: ${e.message.split('\n')[0]}`);
+  }
+  const c = new Checker(doc, lines, file);
+  const cfg = defaultConfig();
+  if (doc.contents !== null && !isMap(doc.contents)) c.fail([], 'the configuration must be a mapping');
+  const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape', 'alertmanager_config', 'alertmanager_config_file', 'rule_files', 'log_rule_files']);
+  if (root['listen'] !== undefined) {
+    cfg.listen = c.str(['listen'], root['listen']);
+    c.parsed(['listen'], cfg.listen, parseListen);
+  }
+  const st = c.keys(['storage'], root['storage'], ['path', 'retention', 'retention_size']);
+  if (st['path'] !== undefined) cfg.storage.path = c.str(['storage', 'path'], st['path']);
+  if (st['retention'] !== undefined) cfg.storage.retentionMs = c.parsed(['storage', 'retention'], st['retention'], parseDuration);
+  if (st['retention_size'] !== undefined) cfg.storage.retentionBytes = c.parsed(['storage', 'retention_size'], st['retention_size'], parseByteSize);
+  const rw = c.keys(['remote_write_receiver'], root['remote_write_receiver'], ['max_body_size']);
+  if (rw['max_body_size'] !== undefined) cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);
+  cfg.baseDir = path.dirname(path.resolve(file));
+  const globList = (key: string): string[] => {
+    const v = root[key];
+    if (v === undefined || v === null) return [];
+    if (!Array.isArray(v)) c.fail([key], 'expected a list of file names or globs');
+    return (v as unknown[]).map((f, i) => c.str([key, i], f));
+  };
+  cfg.ruleFiles = globList('rule_files');
+  cfg.logRuleFiles = globList('log_rule_files');
+  const selfScrape = root['self_scrape'];
+  if (selfScrape !== undefined) cfg.selfScrape = typeof selfScrape === 'boolean' ? selfScrape : c.fail(['self_scrape'], 'expected true or false');
+  if (root['alertmanager_config'] !== undefined && root['alertmanager_config_file'] !== undefined) {
+    c.fail(['alertmanager_config_file'], 'give alertmanager_config or alertmanager_config_file, not both');
+  }
+  // Alertmanager configuration errors (AlertmanagerConfigError) name their file, line and field too.
+  if (root['alertmanager_config'] !== undefined) cfg.alertmanager = parseAlertmanagerConfigIn(doc, lines, file, ['alertmanager_config']);
+  const amFile = root['alertmanager_config_file'];
+  if (amFile !== undefined) cfg.alertmanager = loadAlertmanagerConfig(path.resolve(path.dirname(file), c.str(['alertmanager_config_file'], amFile)));
+  try {
+    cfg.global = parseGlobalConfig(root['global']);
+    cfg.scrapeConfigs = parseScrapeConfigs(root['scrape_configs'], cfg.global, path.dirname(path.resolve(file)));
+  } catch (err) {
+    if (err instanceof ScrapeConfigError) c.fail([...err.path], err.detail);
+    throw err;
+  }
+  return cfg;
+}
+
+/** Reads and validates a configuration file. */
+export function loadConfig(file: string): VigilConfig {
+  return parseConfig(readTextFile(file, (detail) => new ConfigError(file, 0, '', detail)), file);
+}

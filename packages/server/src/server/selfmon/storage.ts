@@ -1,0 +1,21 @@
+/** Self-monitoring of storage and ingest: head, WAL, blocks, compactions and remote_write. */
+import type { RemoteWriteReceiver } from '../../metrics/remotewrite/receiver.js';
+import type { DB } from '../../metrics/tsdb/db.js';
+import type { SelfRegistry } from '../../core/selfmon/registry.js';
+
+/** Registers the TSDB and remote_write metrics. */
+export function registerStorageMetrics(reg: SelfRegistry, db: DB, rw: RemoteWriteReceiver): void {
+  reg.register('vigil_tsdb_head_series', 'gauge', 'Series in the head.', () => db.head.numSeries);
+  reg.register('vigil_tsdb_head_chunks', 'gauge', 'Chunks in the head.', () => db.stats().head.chunks);
+  reg.register('vigil_tsdb_head_samples_appended_total', 'counter', 'Samples appended to the head.', () => db.head.samplesAppended);
+  reg.register('vigil_tsdb_out_of_order_samples_total', 'counter', 'Samples dropped at commit for arriving out of order.', () => db.head.samplesOutOfOrder);
+  reg.register('vigil_tsdb_blocks_loaded', 'gauge', 'Blocks on disk.', () => db.listBlocks().length);
+  reg.register('vigil_tsdb_storage_blocks_bytes', 'gauge', 'Bytes of all blocks.', () => db.stats().blockBytes);
+  reg.register('vigil_tsdb_wal_written_bytes_total', 'counter', 'Bytes written to the WAL since start.', () => db.stats().walBytes);
+  reg.register('vigil_tsdb_corrupt_chunks_total', 'counter', 'Block chunks found damaged (checksum or decoding) by reads since start.', () => db.stats().corruptChunks);
+  reg.register('vigil_tsdb_quarantined_blocks_total', 'counter', 'Blocks moved aside at start for failing their checks.', () => db.stats().quarantinedBlocks);
+  reg.register('vigil_tsdb_compactions_total', 'counter', 'Head and block compactions since start.', () => db.stats().compactions);
+  reg.register('vigil_remote_write_requests_total', 'counter', 'remote_write requests received.', () => rw.stats.requests);
+  reg.register('vigil_remote_write_samples_total', 'counter', 'Samples accepted through remote_write.', () => rw.stats.samples);
+  reg.register('vigil_remote_write_rejected_requests_total', 'counter', 'remote_write requests refused.', () => rw.stats.rejected);
+}

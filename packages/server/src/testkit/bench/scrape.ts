@@ -1,0 +1,193 @@
+/**
+ * `npm run bench` (scrape part): what a scrape costs Vigil and Prometheus 2.42, and whether Vigil
+ * keeps up with 1,000 targets at a 15 s interval.
+ *
+ * Phase A: one target serving 10,000 series (exporter-like families, values changing every
+ * scrape) is scraped every second by Vigil, then by Prometheus, for the same wall time; the
+ * server's CPU over that window divided by its completed scrapes is the CPU per scrape.
+ * Phase B: 1,000 targets on 1,000 loopback ports, 100 series each, 15 s interval, for 75 s; a
+ * target that has fewer than 4 `up` samples in the last 60 s missed a scrape.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { VIGIL_BIN, httpCall, killAllSync, startServer, stopServer, type PeerDef, type ServerHandle } from './peers.js';
+import { cpuSeconds, memStat } from './procstat.js';
+import { writeJson } from './report.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Exposition text of `series` series in `families` families; `round` changes the values. */
+function exposition(series: number, round: number): string {
+  const families = Math.max(1, Math.floor(series / 100));
+  const lines: string[] = [];
+  for (let f = 0; f < families; f++) {
+    const name = `bench_family_${f}_total`;
+    lines.push(`# HELP ${name} A counter family of the scrape benchmark.`, `# TYPE ${name} counter`);
+    for (let i = 0; i < series / families; i++) {
+      lines.push(`${name}{device="dev${i % 10}",mode="m${Math.floor(i / 10)}",instance_id="${f}-${i}"} ${(f + 1) * 1000 + i * 7 + round * (i % 13)}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** A target server that rotates through pre-rendered bodies, so serving costs the bench little. */
+async function serveTargets(count: number, series: number): Promise<{ ports: number[]; close: () => Promise<void> }> {
+  const bodies = Array.from({ length: 8 }, (_, r) => Buffer.from(exposition(series, r)));
+  let n = 0;
+  const servers: http.Server[] = [];
+  for (let i = 0; i < count; i++) {
+    const srv = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(bodies[n++ % bodies.length]);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    servers.push(srv);
+  }
+  return {
+    ports: servers.map((s) => (s.address() as AddressInfo).port),
+    close: () => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined),
+  };
+}
+
+function scrapeYaml(ports: number[], intervalS: number): string {
+  const targets = ports.map((p) => `'127.0.0.1:${p}'`).join(', ');
+  return `scrape_configs:\n  - job_name: bench\n    scrape_interval: ${intervalS}s\n    scrape_timeout: ${Math.min(intervalS, 10)}s\n    static_configs:\n      - targets: [${targets}]\n`;
+}
+
+function scrapingPeer(id: 'vigil' | 'prometheus', yaml: string): PeerDef {
+  const unused = (): never => {
+    throw new Error('not used by the scrape benchmark');
+  };
+  return {
+    id,
+    title: id === 'vigil' ? 'Vigil' : 'Prometheus',
+    readyPath: '/-/ready',
+    writePath: '/api/v1/write',
+    flush: unused,
+    command: (dataDir, port, workDir) => {
+      const file = path.join(workDir, `${id}.yml`);
+      if (id === 'vigil') {
+        writeFileSync(file, `self_scrape: false\n${yaml}`);
+        return { cmd: process.execPath, args: [VIGIL_BIN, 'start', '--config', file, '--data', dataDir, '--listen', `127.0.0.1:${port}`] };
+      }
+      writeFileSync(file, yaml);
+      return { cmd: 'prometheus', args: [`--config.file=${file}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`] };
+    },
+  };
+}
+
+async function promql(h: ServerHandle, q: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> {
+  const r = await httpCall('GET', `${h.baseUrl}/api/v1/query?query=${encodeURIComponent(q)}`, 30_000);
+  if (r.status !== 200) throw new Error(`${h.id}: ${q}: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+  return (JSON.parse(r.body) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }).data.result;
+}
+
+interface PhaseA {
+  server: string;
+  scrapes: number;
+  cpuSeconds: number;
+  cpuMsPerScrape: number;
+  samplesPerScrape: number;
+  peakRssMiB: number;
+}
+
+async function phaseA(id: 'vigil' | 'prometheus', port: number, seconds: number, workDir: string): Promise<PhaseA> {
+  const h = await startServer(scrapingPeer(id, scrapeYaml([port], 1)), workDir, 30_000);
+  try {
+    await sleep(3000); // first scrapes, caches warm
+    const cpu0 = cpuSeconds(h.pid);
+    const t0 = Date.now();
+    await sleep(seconds * 1000);
+    const cpu = cpuSeconds(h.pid) - cpu0;
+    const windowS = Math.floor((Date.now() - t0) / 1000);
+    const [count] = await promql(h, `count_over_time(up{job="bench"}[${windowS}s])`);
+    const [samples] = await promql(h, 'scrape_samples_scraped{job="bench"}');
+    const scrapes = Number(count?.value[1] ?? 0);
+    return {
+      server: id,
+      scrapes,
+      cpuSeconds: cpu,
+      cpuMsPerScrape: scrapes > 0 ? (cpu * 1000) / scrapes : NaN,
+      samplesPerScrape: Number(samples?.value[1] ?? 0),
+      peakRssMiB: (memStat(h.pid)?.peakRssBytes ?? 0) / 1024 / 1024,
+    };
+  } finally {
+    await stopServer(h);
+  }
+}
+
+async function phaseB(ports: number[], workDir: string): Promise<{ targets: number; missed: number; cpuPercent: number; p99ScrapeMs: number; peakRssMiB: number }> {
+  const h = await startServer(scrapingPeer('vigil', scrapeYaml(ports, 15)), workDir, 60_000);
+  try {
+    const cpu0 = cpuSeconds(h.pid);
+    const t0 = Date.now();
+    await sleep(78_000);
+    const cpu = cpuSeconds(h.pid) - cpu0;
+    const counts = await promql(h, 'count_over_time(up{job="bench"}[60s])');
+    const missed = ports.length - counts.filter((c) => Number(c.value[1]) >= 4).length;
+    const [p99] = await promql(h, 'quantile(0.99, scrape_duration_seconds{job="bench"})');
+    return {
+      targets: ports.length,
+      missed,
+      cpuPercent: (100 * cpu) / ((Date.now() - t0) / 1000),
+      p99ScrapeMs: Number(p99?.value[1] ?? NaN) * 1000,
+      peakRssMiB: (memStat(h.pid)?.peakRssBytes ?? 0) / 1024 / 1024,
+    };
+  } finally {
+    await stopServer(h);
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, targets: { type: 'string' } } });
+  const seconds = Number(values.seconds ?? (values.quick ? 10 : 30));
+  const nTargets = Number(values.targets ?? (values.quick ? 100 : 1000));
+  const workDir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-scrape-'));
+  const startedAt = new Date();
+  try {
+    const big = await serveTargets(1, 10_000);
+    const a: PhaseA[] = [];
+    try {
+      for (const id of ['vigil', 'prometheus'] as const) {
+        console.log(`== phase A: ${id} scraping 10,000 series every second for ${seconds} s`);
+        a.push(await phaseA(id, big.ports[0]!, seconds, workDir));
+      }
+    } finally {
+      await big.close();
+    }
+    console.log('\nserver       scrapes  samples/scrape  CPU (s)  CPU ms/scrape  peak RSS (MiB)');
+    for (const r of a) {
+      console.log(`${r.server.padEnd(11)}  ${String(r.scrapes).padStart(7)}  ${String(r.samplesPerScrape).padStart(14)}  ${r.cpuSeconds.toFixed(2).padStart(7)}  ${r.cpuMsPerScrape.toFixed(1).padStart(13)}  ${r.peakRssMiB.toFixed(0).padStart(14)}`);
+    }
+    const ratio = a[0]!.cpuMsPerScrape / a[1]!.cpuMsPerScrape;
+    console.log(`Vigil vs Prometheus: CPU per 10,000-series scrape ${ratio.toFixed(2)}× (<1 better)\n`);
+
+    console.log(`== phase B: Vigil scraping ${nTargets} targets × 100 series at 15 s for 78 s`);
+    const many = await serveTargets(nTargets, 100);
+    let b;
+    try {
+      b = await phaseB(many.ports, workDir);
+    } finally {
+      await many.close();
+    }
+    console.log(`targets ${b.targets}, missed scrapes ${b.missed}, Vigil CPU ${b.cpuPercent.toFixed(1)}% of a core, p99 scrape ${b.p99ScrapeMs.toFixed(1)} ms, peak RSS ${b.peakRssMiB.toFixed(0)} MiB`);
+    const file = writeJson(REPO_ROOT, 'scrape', startedAt, { phaseA: a, cpuRatioVsPrometheus: ratio, phaseB: b });
+    console.log(`\nresults written to ${path.relative(process.cwd(), file)}`);
+  } finally {
+    killAllSync();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  killAllSync();
+  process.exitCode = 1;
+});

@@ -1,0 +1,57 @@
+/**
+ * The process the crash tests kill (see crash.test.ts): opens a DB with 10-minute blocks on the
+ * directory in argv[2], appends batches of samples with advancing timestamps and prints `ack <i>`
+ * once batch i is committed, running compaction (and, in `retention` mode, retention) as it goes.
+ * With VIGIL_CRASH_AT set it dies by SIGKILL at that point; without, it exits 0 after the last batch.
+ */
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { labelsFrom } from '../../core/model/labels.js';
+import { DB } from '../../metrics/tsdb/db.js';
+
+/** What the test and this child agree on. */
+export const CRASH_T0 = Date.UTC(2024, 0, 1);
+export const CRASH_STEP = 30_000;
+export const CRASH_SERIES = 4;
+export const CRASH_BLOCK_RANGE = 10 * 60_000;
+export const CRASH_RETENTION = 60 * 60_000;
+
+/** The value of series `s` in batch `i`, so the test can check every sample it finds. */
+export function crashValue(i: number, s: number): number {
+  return i * 10 + s;
+}
+
+async function main(): Promise<void> {
+  const [dir, mode = 'plain', batchesArg = '400'] = process.argv.slice(2);
+  if (!dir) throw new Error('usage: crash_child DIR [plain|retention] [batches]');
+  const batches = Number(batchesArg);
+  let now = CRASH_T0;
+  const db = new DB({ dir, blockRange: CRASH_BLOCK_RANGE, maintenanceIntervalMs: 0, retentionMs: mode === 'retention' ? CRASH_RETENTION : 0, now: () => now });
+  await db.start();
+  const refs = new Array<number>(CRASH_SERIES).fill(0);
+  for (let i = 0; i < batches; i++) {
+    const t = CRASH_T0 + i * CRASH_STEP;
+    const a = db.appender();
+    for (let s = 0; s < CRASH_SERIES; s++) refs[s] = a.append(refs[s]!, labelsFrom({ __name__: 'crash_test', s: String(s) }), t, crashValue(i, s));
+    a.commit();
+    // Written synchronously, so the ack is in the pipe before any later kill.
+    fs.writeSync(1, `ack ${i}\n`);
+    now = t;
+    // Steps called directly rather than through maintain(), so an error fails the child loudly.
+    if (i % 5 === 4) {
+      db.compactHead(false);
+      db.compactBlocks(false);
+      db.applyRetention();
+    }
+    if (i % 150 === 149) db.flush();
+  }
+  await db.stop();
+}
+
+// Only when run as a program: the test imports the constants above.
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(2);
+  });
+}

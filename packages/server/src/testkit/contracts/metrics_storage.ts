@@ -1,0 +1,192 @@
+/**
+ * The storage contract: one suite of tests that every Appendable + Queryable implementation must
+ * pass. Implementations call {@link storageContract} from their own test files.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { labelsFrom, labelsToRecord } from '../../core/model/labels.js';
+import { Matcher, type MatchType } from '../../core/model/matcher.js';
+import { STALE_NAN, isStaleNaN } from '../../core/model/value.js';
+import { StorageError } from '../../core/errors.js';
+import type { Appendable, Queryable } from '../../metrics/storage/interface.js';
+
+/** A store under test. `settle` runs after writes (e.g. to move data into blocks); `close` frees it. */
+export interface ContractSubject {
+  store: Appendable & Queryable;
+  settle?: () => void | Promise<void>;
+  close: () => void | Promise<void>;
+}
+
+type Sample = [number, number];
+
+async function readAll(store: Queryable, matchers: Matcher[], mint = -Infinity, maxt = Infinity): Promise<Array<{ labels: Record<string, string>; samples: Sample[] }>> {
+  const q = store.querier(mint, maxt);
+  const ss = q.select({ start: mint, end: maxt }, matchers);
+  const out: Array<{ labels: Record<string, string>; samples: Sample[] }> = [];
+  while (ss.next()) {
+    const s = ss.at();
+    const it = s.iterator();
+    const samples: Sample[] = [];
+    while (it.next()) samples.push([it.t(), it.v()]);
+    out.push({ labels: labelsToRecord(s.labels), samples });
+  }
+  q.close();
+  return out;
+}
+
+const m = (type: MatchType, name: string, value: string): Matcher => new Matcher(type, name, value);
+
+/** Registers the contract tests for a store made by `make`. */
+export function storageContract(name: string, make: () => Promise<ContractSubject>): void {
+  const withStore = (title: string, fn: (s: ContractSubject) => Promise<void>): void => {
+    test(`${name}: ${title}`, async () => {
+      const subject = await make();
+      try {
+        await fn(subject);
+      } finally {
+        await subject.close();
+      }
+    });
+  };
+
+  withStore('committed samples are read back in order; rolled back ones are not', async (s) => {
+    const a = s.store.appender();
+    const lbl = labelsFrom({ __name__: 'up', job: 'a' });
+    let ref = 0;
+    for (let i = 0; i < 300; i++) ref = a.append(ref, lbl, 1000 * i, i * 1.5);
+    a.commit();
+    const b = s.store.appender();
+    b.append(0, labelsFrom({ __name__: 'up', job: 'b' }), 1000, 1);
+    b.rollback();
+    await s.settle?.();
+    const got = await readAll(s.store, [m('=', '__name__', 'up')]);
+    assert.equal(got.length, 1);
+    assert.deepEqual(got[0]!.labels, { __name__: 'up', job: 'a' });
+    assert.equal(got[0]!.samples.length, 300);
+    assert.deepEqual(got[0]!.samples[299], [299_000, 448.5]);
+  });
+
+  withStore('rejects out-of-order and conflicting duplicate samples, accepts exact resends', async (s) => {
+    const lbl = labelsFrom({ __name__: 'x' });
+    const a = s.store.appender();
+    a.append(0, lbl, 2000, 1);
+    a.commit();
+    const b = s.store.appender();
+    assert.throws(() => b.append(0, lbl, 1000, 1), (e: unknown) => e instanceof StorageError && e.code === 'out_of_order');
+    assert.throws(() => b.append(0, lbl, 2000, 7), (e: unknown) => e instanceof StorageError && e.code === 'duplicate_sample');
+    b.append(0, lbl, 2000, 1);
+    b.append(0, lbl, 3000, 2);
+    assert.throws(() => b.append(0, lbl, 2500, 2), (e: unknown) => e instanceof StorageError && e.code === 'out_of_order');
+    b.commit();
+    await s.settle?.();
+    const got = await readAll(s.store, [m('=', '__name__', 'x')]);
+    assert.deepEqual(got[0]!.samples, [
+      [2000, 1],
+      [3000, 2],
+    ]);
+  });
+
+  withStore('rejects invalid label sets with a clear error', async (s) => {
+    const a = s.store.appender();
+    assert.throws(() => a.append(0, labelsFrom({ job: 'x' }), 1, 1), /no metric name/);
+    assert.throws(() => a.append(0, [{ name: '__name__', value: 'a' }, { name: '0bad', value: 'v' }], 1, 1), /invalid label name/);
+    assert.throws(() => a.append(0, [{ name: '__name__', value: 'a' }, { name: 'z', value: '1' }, { name: 'b', value: '2' }], 1, 1), /not sorted/);
+    a.rollback();
+  });
+
+  withStore('resolves all four matcher types, with empty-value semantics', async (s) => {
+    const a = s.store.appender();
+    const series = [
+      { __name__: 'm', env: 'prod', dc: 'eu' },
+      { __name__: 'm', env: 'dev', dc: 'us' },
+      { __name__: 'm', dc: 'us' },
+      { __name__: 'other', env: 'prod' },
+    ];
+    for (const r of series) a.append(0, labelsFrom(r), 1000, 1);
+    a.commit();
+    await s.settle?.();
+    const names = async (ms: Matcher[]): Promise<string[]> =>
+      (await readAll(s.store, ms)).map((x) => `${x.labels['__name__']}/${x.labels['env'] ?? '-'}/${x.labels['dc'] ?? '-'}`);
+    assert.deepEqual(await names([m('=', '__name__', 'm'), m('=', 'env', 'prod')]), ['m/prod/eu']);
+    assert.deepEqual(await names([m('=', '__name__', 'm'), m('!=', 'env', 'prod')]), ['m/-/us', 'm/dev/us']);
+    assert.deepEqual(await names([m('=', '__name__', 'm'), m('=', 'env', '')]), ['m/-/us']);
+    assert.deepEqual(await names([m('=~', 'env', 'pro.*')]), ['m/prod/eu', 'other/prod/-']);
+    assert.deepEqual(await names([m('=~', 'env', 'pro')]), [], 'regex is anchored');
+    assert.deepEqual(await names([m('=', '__name__', 'm'), m('!~', 'dc', 'u.')]), ['m/prod/eu']);
+    assert.deepEqual(await names([m('=~', '__name__', '.+'), m('=~', 'env', '')]), ['m/-/us']);
+  });
+
+  withStore('answers label names and values, filtered by matchers, with limits', async (s) => {
+    const a = s.store.appender();
+    a.append(0, labelsFrom({ __name__: 'a', job: 'x', zone: '1' }), 1000, 1);
+    a.append(0, labelsFrom({ __name__: 'b', job: 'y' }), 1000, 1);
+    a.commit();
+    await s.settle?.();
+    const q = s.store.querier(0, 10_000);
+    assert.deepEqual(q.labelNames([]), ['__name__', 'job', 'zone']);
+    assert.deepEqual(q.labelValues('job', []), ['x', 'y']);
+    assert.deepEqual(q.labelValues('job', [m('=', '__name__', 'b')]), ['y']);
+    assert.deepEqual(q.labelNames([m('=', '__name__', 'b')]), ['__name__', 'job']);
+    assert.deepEqual(q.labelValues('__name__', [], 1), ['a']);
+    q.close();
+  });
+
+  withStore('keeps staleness markers and special floats', async (s) => {
+    const lbl = labelsFrom({ __name__: 'g' });
+    const a = s.store.appender();
+    a.append(0, lbl, 1, 1);
+    a.append(0, lbl, 2, STALE_NAN);
+    a.append(0, lbl, 3, NaN);
+    a.append(0, lbl, 4, -Infinity);
+    a.commit();
+    await s.settle?.();
+    const [got] = await readAll(s.store, [m('=', '__name__', 'g')]);
+    const vals = got!.samples.map((x) => x[1]);
+    assert.ok(isStaleNaN(vals[1]!));
+    assert.ok(Number.isNaN(vals[2]!) && !isStaleNaN(vals[2]!));
+    assert.equal(vals[3], -Infinity);
+  });
+
+  withStore('limits results to the time range, sorted by labels, and seeks', async (s) => {
+    const a = s.store.appender();
+    for (const job of ['c', 'a', 'b']) for (let t = 0; t <= 100_000; t += 10_000) a.append(0, labelsFrom({ __name__: 'r', job }), t, t / 1000);
+    a.commit();
+    await s.settle?.();
+    const got = await readAll(s.store, [m('=', '__name__', 'r')], 25_000, 55_000);
+    assert.deepEqual(
+      got.map((g) => g.labels['job']),
+      ['a', 'b', 'c'],
+    );
+    assert.deepEqual(
+      got[0]!.samples.map((x) => x[0]),
+      [30_000, 40_000, 50_000],
+    );
+    const q = s.store.querier(0, 100_000);
+    const ss = q.select({ start: 0, end: 100_000, limit: 2 }, [m('=', '__name__', 'r')]);
+    let n = 0;
+    while (ss.next()) {
+      const it = ss.at().iterator();
+      assert.ok(it.seek(41_000));
+      assert.equal(it.t(), 50_000);
+      n++;
+    }
+    assert.equal(n, 2);
+    q.close();
+  });
+
+  withStore('holds many series over many chunks', async (s) => {
+    const a = s.store.appender();
+    const refs = new Array<number>(200).fill(0);
+    for (let t = 0; t < 1000; t++) {
+      for (let i = 0; i < 200; i++) refs[i] = a.append(refs[i]!, labelsFrom({ __name__: 'many', i: String(i) }), t * 15_000, t + i);
+    }
+    a.commit();
+    await s.settle?.();
+    const got = await readAll(s.store, [m('=', '__name__', 'many'), m('=~', 'i', '1.')]);
+    assert.equal(got.length, 10);
+    for (const g of got) {
+      assert.equal(g.samples.length, 1000);
+      assert.equal(g.samples[999]![1], 999 + Number(g.labels['i']));
+    }
+  });
+}
