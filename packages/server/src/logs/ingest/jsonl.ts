@@ -6,7 +6,7 @@
  * `msg_field` is set and present that field alone becomes the line. Otherwise the line is kept whole.
  */
 import type { Label } from '../../core/model/labels.js';
-import type { LogEntry, PushStream } from '../store/types.js';
+import type { LogEntry, PushStream } from '../storage/types.js';
 import { sanitizeLabelName } from '../logql/pipeline.js';
 import { checkLabels, checkLine, LimitError, type LogLimits } from './limits.js';
 

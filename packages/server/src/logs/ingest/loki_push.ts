@@ -5,7 +5,7 @@
  */
 import type { Label } from '../../core/model/labels.js';
 import { parseStreamSelector } from '../logql/parser.js';
-import type { LogEntry, PushStream } from '../store/types.js';
+import type { LogEntry, PushStream } from '../storage/types.js';
 import { checkLabels, checkLine, LimitError, type LogLimits } from './limits.js';
 
 function parseNs(v: unknown): bigint {

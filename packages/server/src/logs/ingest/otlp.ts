@@ -8,7 +8,7 @@
  * the body becomes the line.
  */
 import type { Label } from '../../core/model/labels.js';
-import type { LogEntry, PushStream } from '../store/types.js';
+import type { LogEntry, PushStream } from '../storage/types.js';
 import { sanitizeLabelName } from '../logql/pipeline.js';
 import { checkLabels, checkLine, LimitError, type LogLimits } from './limits.js';
 import { decodeExportLogsServiceRequest, MAX_ANYVALUE_DEPTH } from './otlp_proto.js';

@@ -5,8 +5,8 @@
  * Results use the PromQL engine's value types so `toApiJson` serialises them.
  */
 import { compareLabels, labelsKey, sortLabels, type Label, type Labels } from '../../core/model/labels.js';
-import type { LogStore } from '../store/store.js';
-import type { Direction, LogEntry } from '../store/types.js';
+import type { LogQueryable } from '../storage/interface.js';
+import type { Direction, LogEntry } from '../storage/types.js';
 import type { Matrix, Scalar, Vector } from '../../metrics/promql/engine/value.js';
 import type { BinOp, Expr, Grouping, LogExpr, MetricExpr } from './ast.js';
 import { parseLogql } from './parser.js';
@@ -68,11 +68,11 @@ export interface LogqlEngineOptions {
   readonly maxSeries?: number;
 }
 
-/** Evaluates LogQL over a {@link LogStore}. */
+/** Evaluates LogQL over a {@link LogQueryable}. */
 export class LogqlEngine {
   private readonly maxSeries: number;
   constructor(
-    private readonly store: LogStore,
+    private readonly store: LogQueryable,
     opts: LogqlEngineOptions = {},
   ) {
     this.maxSeries = opts.maxSeries ?? 10_000;

@@ -3,7 +3,7 @@
  * label set until a stage touches them, so plain filter queries make no label objects per line.
  */
 import { sortLabels, type Labels } from '../../core/model/labels.js';
-import type { LineFilterHint } from '../store/types.js';
+import type { LineFilterHint } from '../storage/types.js';
 import { safeTokens } from '../store/bloom.js';
 import type { LabelFilter, PatternPart, Stage, TemplatePart } from './ast.js';
 import { parseBytes, parseGoDuration } from './units.js';

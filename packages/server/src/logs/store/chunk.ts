@@ -15,7 +15,7 @@ import { ByteReader, ByteWriter } from '../../core/util/bytes.js';
 import { compressBody, decompressBody, CODEC_ID, type Codec } from './codec.js';
 import { COLUMNAR_FLAG, ColumnarChunk, type ChunkView } from './columnar.js';
 import { readMetas, writeMetas } from './metas.js';
-import type { LogEntry } from './types.js';
+import type { LogEntry } from '../storage/types.js';
 
 export { CODECS, type Codec } from './codec.js';
 

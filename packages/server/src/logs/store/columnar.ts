@@ -34,7 +34,7 @@ import { ByteReader, ByteWriter } from '../../core/util/bytes.js';
 import { Bloom, forEachTokenHash } from './bloom.js';
 import { compressBody, decompressBody, CODEC_ID, type Codec } from './codec.js';
 import { readMetas, writeMetas } from './metas.js';
-import type { LogEntry } from './types.js';
+import type { LogEntry } from '../storage/types.js';
 
 /** First-byte flag of a columnar chunk (the low bits hold the codec id). */
 export const COLUMNAR_FLAG = 0x40;

@@ -35,7 +35,8 @@ import { ColumnarEncoder, type ChunkView, type EncodedChunk } from './columnar.j
 import { Head } from './head.js';
 import { FRAME_HEADER, frame, readFramesRepair, writeFrameHeader } from './framing.js';
 import { appendAll, nodeIo, syncFd, type LogIo } from './writes.js';
-import type { Direction, LineFilterHint, LogEntry, PushResult, PushStream, RejectedEntry, StoreStats, StreamInfo } from './types.js';
+import type { Direction, LineFilterHint, LogEntry, PushResult, PushStream, RejectedEntry, StoreStats, StreamInfo } from '../storage/types.js';
+import type { LogStorage, TailListener } from '../storage/interface.js';
 
 export const REC_STREAM = 1;
 export const REC_ENTRIES = 2;
@@ -145,8 +146,7 @@ class StreamState implements StreamInfo {
   ) {}
 }
 
-/** Listener for newly accepted lines (live tail). */
-export type TailListener = (stream: StreamInfo, entries: readonly LogEntry[]) => void;
+export type { TailListener };
 
 function fileName(i: number, ext = ''): string {
   return String(i).padStart(8, '0') + ext;
@@ -168,7 +168,7 @@ export function parseCheckpoint(text: string): number | undefined {
 }
 
 /** The log store. Create, then {@link open} before use; {@link close} when done. */
-export class LogStore {
+export class LogStore implements LogStorage {
   readonly dir: string;
   private readonly o: Required<Omit<LogStoreOptions, 'log' | 'now' | 'dir' | 'io'>>;
   private readonly io: LogIo;

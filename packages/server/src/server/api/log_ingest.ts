@@ -10,9 +10,9 @@
 import { gunzipSync, inflateSync } from 'node:zlib';
 import type { ApiRequest, ApiResult, Router } from './http.js';
 import { ApiError } from './errors.js';
-import type { LogStore } from '../../logs/store/store.js';
+import type { LogAppendable } from '../../logs/storage/interface.js';
 import { StorageError } from '../../core/errors.js';
-import type { PushStream } from '../../logs/store/types.js';
+import type { PushStream } from '../../logs/storage/types.js';
 import { SnappyDecoder } from '../../core/util/snappy.js';
 import { decodeJsonl } from '../../logs/ingest/jsonl.js';
 import { DEFAULT_LOG_LIMITS, LimitError, RateLimiter, type LogLimits } from '../../logs/ingest/limits.js';
@@ -89,7 +89,7 @@ function text(status: number, body: string, headers?: Record<string, string>): A
 }
 
 /** Registers the ingest routes; returns live counters. */
-export function registerLogIngest(router: Router, store: LogStore, opts: LogIngestOptions = {}): LogIngestStats {
+export function registerLogIngest(router: Router, store: LogAppendable, opts: LogIngestOptions = {}): LogIngestStats {
   const limits: LogLimits = { ...DEFAULT_LOG_LIMITS, ...opts.limits };
   const rate = new RateLimiter(limits, opts.now);
   const snappy = new SnappyDecoder();

@@ -7,8 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { labelsToRecord, type Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
-import type { LogStore } from '../../logs/store/store.js';
-import type { Direction, LogEntry } from '../../logs/store/types.js';
+import type { LogQueryable } from '../../logs/storage/interface.js';
+import type { Direction, LogEntry } from '../../logs/storage/types.js';
 import { safeTokens } from '../../logs/store/bloom.js';
 import { LogqlEngine, LogqlExecError, type LogqlStats, type LogqlValue } from '../../logs/logql/engine.js';
 import { LogqlParseError, parseLogql, parseStreamSelector } from '../../logs/logql/parser.js';
@@ -80,7 +80,7 @@ export interface LokiApiOptions {
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
 /** Registers the Loki API routes; returns the engine and the WebSocket upgrade handler for `/loki/api/v1/tail`. */
-export function registerLokiApi(router: Router, store: LogStore, opts: LokiApiOptions = {}): { engine: LogqlEngine; upgrade: UpgradeHandler } {
+export function registerLokiApi(router: Router, store: LogQueryable, opts: LokiApiOptions = {}): { engine: LogqlEngine; upgrade: UpgradeHandler } {
   const engine = new LogqlEngine(store);
   const now = opts.now ?? Date.now;
   const maxLimit = opts.maxLimit ?? 5000;
