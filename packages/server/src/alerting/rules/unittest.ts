@@ -11,7 +11,7 @@ import { compareLabels, type Labels, METRIC_NAME, sortLabels } from '../../core/
 import { expandValues } from '../../metrics/promql/engine/conformance.js';
 import { Engine } from '../../metrics/promql/engine/engine.js';
 import { formatDuration, goQuote, parseDuration, parseExpr, parseSeriesSelector, type Expr } from '../../metrics/promql/parser/index.js';
-import { Head } from '../../metrics/tsdb/head.js';
+import type { Appendable, Queryable } from '../../metrics/storage/interface.js';
 import { nopLogger } from '../../core/util/log.js';
 import { AlertingRule } from './alerting.js';
 import { loadRuleFile, type RuleGroupDef } from './file.js';
@@ -258,10 +258,15 @@ function samplesString(ss: ParsedSample[]): string {
   return ss.length === 0 ? 'nil' : ss.map(sampleString).join(', ');
 }
 
+/**
+ * Makes an empty in-memory store for one test group. Test series are stamped from time 0 onwards,
+ * far from the wall clock, so the store must not bound timestamps by the clock.
+ */
+export type TestStoreFactory = () => Appendable & Queryable;
+
 /** Runs one test group; returns its error messages (empty: passed). */
-async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], evalInterval: number): Promise<string[]> {
-  // Test series are stamped from time 0 onwards, far from the wall clock: no future bound.
-  const head = new Head({ maxFutureMs: Infinity });
+async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], evalInterval: number, newStore: TestStoreFactory): Promise<string[]> {
+  const head = newStore();
   const hist: HistSeries[] = [];
   const pending: { labels: Labels; t: number; v: number }[] = [];
   const mint = tg.startMs;
@@ -449,7 +454,7 @@ function matchesRun(name: string, run: readonly RegExp[]): boolean {
 }
 
 /** Runs one unit-test file like `promtool test rules FILE`; returns whether it passed. */
-export async function runTestFile(filename: string, run: readonly RegExp[], out: CliOutput): Promise<boolean> {
+export async function runTestFile(filename: string, run: readonly RegExp[], out: CliOutput, newStore: TestStoreFactory): Promise<boolean> {
   out.out(`Unit Testing:  ${filename}\n`);
   let file: TestFile;
   try {
@@ -480,7 +485,7 @@ export async function runTestFile(filename: string, run: readonly RegExp[], out:
     if (tg.interval === 0) tg.interval = evalInterval;
     let ers: string[];
     try {
-      ers = await runGroup(tg, file, ruleFiles, evalInterval);
+      ers = await runGroup(tg, file, ruleFiles, evalInterval, newStore);
     } catch (err) {
       ers = [(err as Error).message];
     }
