@@ -1,4 +1,5 @@
-// Lint rules: typescript-eslint's recommended type-aware set over every package's sources.
+// Lint rules: typescript-eslint's recommended set over every package's sources, plus type-aware rules
+// that catch what types alone do not: a promise nobody awaits, a switch that misses a case.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -15,7 +16,29 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.ts', '**/*.tsx'],
+    languageOptions: {
+      parserOptions: {
+        // The test build's project covers tests and the test kit too.
+        project: ['./packages/server/tsconfig.test.json', './packages/sdk/tsconfig.json', './examples/shop/tsconfig.json', './packages/ui/tsconfig.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      // node:test's test() and friends return promises the runner itself awaits.
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite', 'before', 'after', 'beforeEach', 'afterEach'] }] },
+      ],
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+    },
+  },
+  {
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly' } },
+  },
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },
 );

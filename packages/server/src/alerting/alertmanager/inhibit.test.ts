@@ -9,7 +9,7 @@ function alert(labels: LabelSet, startsAt: number, endsAt: number): Alert {
   return { labels, annotations: {}, startsAt, endsAt, generatorURL: '', updatedAt: startsAt, timeout: false, fingerprint: fingerprint(labels) };
 }
 
-test('the inhibitor follows the alert set: new sources, sources that time out, sources garbage-collected', () => {
+test('the inhibitor follows the alert set: new sources, sources that time out, sources garbage-collected', async () => {
   const clock = new FakeClock(1_000_000);
   const store = new AlertStore(clock, undefined);
   const rules = [{ sourceMatchers: parseMatchers('{alertname="PoolExhausted"}'), targetMatchers: parseMatchers('{alertname="HighErrorRate"}'), equal: ['service'] }];
@@ -38,7 +38,7 @@ test('the inhibitor follows the alert set: new sources, sources that time out, s
   assert.equal(reads, 2, 'the alert set is read again only after it changed');
 
   // The source's end passes without any change to the store: the target is released all the same.
-  clock.advance(61_000);
+  await clock.advance(61_000);
   assert.deepEqual(inhibitor.inhibitedBy(target, fingerprint(target)), []);
   store.gc();
   assert.deepEqual(inhibitor.inhibitedBy(target, fingerprint(target)), []);

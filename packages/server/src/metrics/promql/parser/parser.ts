@@ -360,6 +360,9 @@ class Parser {
       case TokenType.METRIC_IDENTIFIER:
         this.next();
         return this.parseVectorSelector(t, t.start);
+      default:
+        // Aggregators and keywords used as metric names are recognised by set membership below.
+        break;
     }
     if (isAggregator(t.type)) {
       // `sum(...)`, `sum by ...` and `sum without ...` aggregate; a bare `sum` is a metric name.
