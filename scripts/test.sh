@@ -10,4 +10,6 @@ npx eslint --max-warnings 0 .
 npx tsc -p packages/ui --noEmit
 # Test files are compiled next to their modules; run every one of them.
 mapfile -t files < <(find packages/server/dist-test packages/sdk/dist packages/ui/dist examples/*/dist -name '*.test.js' 2>/dev/null | sort)
-node --test --test-concurrency=2 "${files[@]}"
+# Under c8, which prints a coverage summary of the code the tests ran (mapped back to the .ts sources).
+npx c8 --reporter=text-summary --exclude '**/*.test.*' --exclude '**/testkit/**' --exclude '**/node_modules/**' \
+  node --test --test-concurrency=2 "${files[@]}"
