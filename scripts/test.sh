@@ -11,5 +11,11 @@ npx tsc -p packages/ui --noEmit
 # Test files are compiled next to their modules; run every one of them.
 mapfile -t files < <(find packages/server/dist-test packages/sdk/dist packages/ui/dist examples/*/dist -name '*.test.js' 2>/dev/null | sort)
 # Under c8, which prints a coverage summary of the code the tests ran (mapped back to the .ts sources).
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
 npx c8 --reporter=text-summary --exclude '**/*.test.*' --exclude '**/testkit/**' --exclude '**/node_modules/**' \
-  node --test --test-concurrency=2 "${files[@]}"
+  node --test --test-concurrency=2 "${files[@]}" | tee "$log" || status=$?
+# The coverage table comes after the runner's totals; repeat them as the closing line.
+echo "tests: $(grep -E '^# pass ' "$log" | tail -1 | awk '{print $3}') passed, $(grep -E '^# fail ' "$log" | tail -1 | awk '{print $3}') failed"
+exit "$status"
