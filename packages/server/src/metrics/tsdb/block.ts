@@ -15,7 +15,7 @@ import { crc32 } from '../../core/util/crc32.js';
 import { crc32c } from '../../core/util/crc32c.js';
 import { ArraySeriesSet, ChunkSeries, EMPTY_ITERATOR, type ChunkMeta } from './chunk_series.js';
 import { blockChunkIterator, blockChunkSampleCount } from './chunkenc/blockchunk.js';
-import { INDEX_MAGIC_V3, INDEX_MAGIC_V4, parseMeta, type BlockMeta, type BlockSeries } from './block_format.js';
+import { CHUNKS_HEADER, INDEX_MAGIC_V3, INDEX_MAGIC_V4, INDEX_MAGIC_V5, parseMeta, type BlockMeta, type BlockSeries } from './block_format.js';
 import { sortLimit } from './head.js';
 import { PostingsIndex } from './postings.js';
 
@@ -42,7 +42,7 @@ export class Block {
   readonly dir: string;
   readonly meta: BlockMeta;
   /** Index layout: 3 (no chunk checksums) or 4. */
-  readonly version: 3 | 4;
+  readonly version: 3 | 4 | 5;
   private readonly labels: Labels[] = [];
   private readonly chunks: StoredChunk[][] = [];
   private readonly postings = new PostingsIndex();
@@ -62,17 +62,27 @@ export class Block {
       const buf = fs.readFileSync(path.join(dir, 'index'));
       const magic = buf.subarray(0, INDEX_MAGIC_V4.length);
       if (buf.length < INDEX_MAGIC_V4.length + 4) throw new Error('index too short');
-      if (magic.equals(INDEX_MAGIC_V4)) this.version = 4;
+      if (magic.equals(INDEX_MAGIC_V5)) this.version = 5;
+      else if (magic.equals(INDEX_MAGIC_V4)) this.version = 4;
       else if (magic.equals(INDEX_MAGIC_V3)) this.version = 3;
       else throw new Error('bad index magic');
       if (crc32(buf.subarray(0, buf.length - 4)) !== buf.readUInt32LE(buf.length - 4)) throw new Error('index checksum mismatch');
       const chunksSize = fs.statSync(path.join(dir, 'chunks')).size;
       this.load(new ByteReader(buf, INDEX_MAGIC_V4.length, buf.length - 4), chunksSize);
       this.fd = fs.openSync(path.join(dir, 'chunks'), 'r');
+      if (this.version >= 5) this.checkChunksHeader();
       this.sizeBytes = ['meta.json', 'index', 'chunks'].reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
     } catch (err) {
       throw new StorageError('corruption', `block ${path.basename(dir)}: ${(err as Error).message}`);
     }
+  }
+
+  /** A layout-5 chunks file must start with the magic and a chunk format version this code reads. */
+  private checkChunksHeader(): void {
+    const head = Buffer.alloc(CHUNKS_HEADER.length);
+    fs.readSync(this.fd, head, 0, head.length, 0);
+    if (!head.subarray(0, 4).equals(CHUNKS_HEADER.subarray(0, 4))) throw new Error('chunks file: bad magic');
+    if (head[4] !== CHUNKS_HEADER[4]) throw new Error(`chunks file: unknown chunk format version ${head[4]}`);
   }
 
   private load(r: ByteReader, chunksSize: number): void {
@@ -84,7 +94,7 @@ export class Block {
       if (v === undefined) throw new Error('symbol out of range');
       return v;
     };
-    const withCrc = this.version === 4;
+    const withCrc = this.version >= 4;
     const nseries = r.uvarint();
     for (let i = 0; i < nseries; i++) {
       const nl = r.uvarint();

@@ -11,8 +11,16 @@ import { crc32c } from '../../core/util/crc32c.js';
 
 /** Index layout 3: chunk entries without a checksum (still read, never written). */
 export const INDEX_MAGIC_V3 = Buffer.from('VIGILIX3');
-/** Index layout 4: every chunk entry carries the CRC-32C of the chunk's bytes. */
+/** Index layout 4: every chunk entry carries the CRC-32C of the chunk's bytes (still read, never written). */
 export const INDEX_MAGIC_V4 = Buffer.from('VIGILIX4');
+/** Index layout 5: as 4, and the chunks file starts with {@link CHUNKS_HEADER}. */
+export const INDEX_MAGIC_V5 = Buffer.from('VIGILIX5');
+/**
+ * The first bytes of a layout-5 chunks file: a magic number, the chunk format version and padding to
+ * 8 bytes (as Prometheus' chunk segment files start). Chunk offsets in the index count from the
+ * file's start, so the first chunk is at offset 8.
+ */
+export const CHUNKS_HEADER = Buffer.from([0x56, 0x43, 0x48, 0x4b, 0x01, 0x00, 0x00, 0x00]); // "VCHK", version 1
 
 /** The contents of `meta.json`. */
 export interface BlockMeta {

@@ -182,3 +182,35 @@ test('a block in the old index layout (VIGILIX3, no chunk checksums) opens, answ
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a block\'s chunks file starts with a magic and a format version; a damaged header quarantines the block', async () => {
+  const dir = tempDir();
+  try {
+    const db = new DB({ dir, maintenanceIntervalMs: 0, now: () => NOW });
+    await db.start();
+    const n = appendRange(db, 'framed', NOW - 3 * HOUR, NOW, 60_000);
+    db.flush();
+    const [block] = db.listBlocks();
+    assert.ok(block);
+    assert.equal(block.version, 5);
+    const chunks = path.join(block.dir, 'chunks');
+    assert.deepEqual([...fs.readFileSync(chunks).subarray(0, 8)], [0x56, 0x43, 0x48, 0x4b, 1, 0, 0, 0]);
+    assert.equal(count(db, 'framed'), n);
+    await db.stop();
+
+    // A chunk format this code does not know is refused at open, not misread.
+    const fd = fs.openSync(chunks, 'r+');
+    fs.writeSync(fd, Buffer.from([9]), 0, 1, 4);
+    fs.closeSync(fd);
+    const lines: string[] = [];
+    assert.equal(verifyTsdb(dir, (l) => lines.push(l)), 1);
+    assert.match(lines.join('\n'), /unknown chunk format version 9/);
+    const reopened = new DB({ dir, maintenanceIntervalMs: 0, now: () => NOW });
+    await reopened.start();
+    assert.equal(reopened.listBlocks().length, 0, 'the block was quarantined');
+    assert.ok(fs.readdirSync(path.join(dir, 'blocks')).some((f) => f.endsWith('.corrupt')));
+    await reopened.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -11,7 +11,7 @@ import { ByteWriter } from '../../core/util/bytes.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
 import { crc32 } from '../../core/util/crc32.js';
 import { crc32c } from '../../core/util/crc32c.js';
-import { fsyncDir, INDEX_MAGIC_V4, metaJson, newUlid, type BlockMeta, type BlockSeries } from './block_format.js';
+import { CHUNKS_HEADER, fsyncDir, INDEX_MAGIC_V5, metaJson, newUlid, type BlockMeta, type BlockSeries } from './block_format.js';
 import { PostingsIndex } from './postings.js';
 
 function writeFileDurably(file: string, data: Uint8Array | string): void {
@@ -74,13 +74,13 @@ function writeBlockFiles(
   };
   const body = new ByteWriter(1 << 16);
   const postings = new PostingsIndex();
-  let offset = 0;
+  let offset = CHUNKS_HEADER.length;
   let numSeries = 0;
   let numChunks = 0;
   let numSamples = 0;
   let prev: Labels | undefined;
-  const pending: Buffer[] = [];
-  let pendingBytes = 0;
+  const pending: Buffer[] = [CHUNKS_HEADER];
+  let pendingBytes = CHUNKS_HEADER.length;
   const flushChunks = (): void => {
     if (pendingBytes === 0) return;
     const buf = Buffer.concat(pending, pendingBytes);
@@ -129,7 +129,7 @@ function writeBlockFiles(
   crashPoint('writeBlock.chunksWritten');
 
   const idx = new ByteWriter(body.length + 1024);
-  idx.bytes(INDEX_MAGIC_V4);
+  idx.bytes(INDEX_MAGIC_V5);
   idx.uvarint(symbolList.length);
   for (const s of symbolList) idx.str(s);
   idx.uvarint(numSeries);
