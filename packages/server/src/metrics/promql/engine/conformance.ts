@@ -97,7 +97,10 @@ function parseNumber(s: string): number {
 /** Expands a values string: `1+2x3 _ stale 5x2`. Returns undefined entries for `_`. */
 export function expandValues(text: string): { values: (number | undefined)[]; histogram: boolean } {
   if (text.includes('{{')) return { values: [], histogram: true };
-  const out: (number | undefined)[] = [];
+  // A holey start keeps the array's elements tagged: V8 may canonicalise a NaN's payload (the
+  // staleness marker) when an all-number array stores its values as raw doubles.
+  const out: (number | undefined)[] = [undefined];
+  out.pop();
   for (const tok of text.trim().split(/\s+/)) {
     if (tok === '') continue;
     const m = /^(.+?)(?:([+-])([^x+-][^x]*))?x(\d+)$/.exec(tok);

@@ -46,13 +46,16 @@ test('keeps special values: NaN, ±Inf, -0, tiny and huge numbers, negative time
 });
 
 test('keeps the staleness marker bit pattern', () => {
-  const got = roundTrip([
-    [1000, 5],
-    [2000, STALE_NAN],
-    [3000, NaN],
-  ]);
-  assert.ok(isStaleNaN(got[1]![1]));
-  assert.ok(!isStaleNaN(got[2]![1]));
+  // Appended directly: a literal array of numbers may hold its values as raw doubles, and V8 may
+  // canonicalise a NaN's payload there (it does under coverage).
+  const enc = new XorEncoder();
+  enc.append(1000, 5);
+  enc.append(2000, STALE_NAN);
+  enc.append(3000, NaN);
+  const it = new XorIterator(enc.finish());
+  const stale: boolean[] = [];
+  while (it.next()) stale.push(isStaleNaN(it.v()));
+  assert.deepEqual(stale, [false, true, false]);
 });
 
 test('an iterator on a live encoder sees only what was appended before it was made', () => {
