@@ -23,7 +23,7 @@ export function promtoolTestdata(): string {
 
 /** This package's own rule test data (source tree, so it works from dist/ too). */
 export function ownTestdata(): string {
-  return join(repoRoot(), 'packages', 'server', 'src', 'rules', 'testdata');
+  return join(repoRoot(), 'packages', 'server', 'src', 'alerting', 'rules', 'testdata');
 }
 
 /** An output that keeps what is written. */

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { readTextFile } from '../../core/util/files.js';
 import { isNode, LineCounter, parseDocument, stringify, type Document } from 'yaml';
-import { parseDuration } from '../../metrics/promql/parser/index.js';
+import { parseDuration } from '../../core/time/duration.js';
 import { Matcher } from '../../core/model/matcher.js';
 import { isValidLabelName } from '../../core/model/labels.js';
 import { ConfigError } from '../../server/config/errors.js';

@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Document } from 'yaml';
 import { isValidLabelName, isValidMetricName, labelsFrom, compareLabels, type Labels } from '../../core/model/labels.js';
-import { parseDuration } from '../../metrics/promql/parser/index.js';
+import { parseDuration } from '../../core/time/duration.js';
 import { checkAlertTemplate } from '../template/index.js';
 import { promqlLanguage } from './language.js';
 import type { RuleLanguage } from './types.js';

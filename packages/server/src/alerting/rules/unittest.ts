@@ -10,7 +10,10 @@ import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { compareLabels, type Labels, METRIC_NAME, sortLabels } from '../../core/model/labels.js';
 import { expandValues } from '../../metrics/promql/engine/conformance.js';
 import { Engine } from '../../metrics/promql/engine/engine.js';
-import { formatDuration, goQuote, parseDuration, parseExpr, parseSeriesSelector, type Expr } from '../../metrics/promql/parser/index.js';
+import { formatDuration, parseDuration } from '../../core/time/duration.js';
+import { parseTimestamp, TimestampError } from '../../core/time/timestamp.js';
+import { goQuote } from '../../core/util/goquote.js';
+import { parseExpr, parseSeriesSelector, type Expr } from '../../metrics/promql/parser/index.js';
 import { Head } from '../../metrics/tsdb/head.js';
 import { nopLogger } from '../../core/util/log.js';
 import { AlertingRule } from './alerting.js';
@@ -109,12 +112,15 @@ interface TestFile {
   fuzzyCompare: boolean;
 }
 
+/** `start_timestamp`: Unix seconds or RFC 3339, as promtool takes it; absent means 0. */
 function parseStart(s: string | undefined): number {
   if (s === undefined || s === '') return 0;
-  if (/^-?\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) throw new FieldError(`cannot parse start_timestamp ${JSON.stringify(s)}`);
-  return t;
+  try {
+    return parseTimestamp(s);
+  } catch (err) {
+    if (err instanceof TimestampError) throw new FieldError(`cannot parse start_timestamp ${JSON.stringify(s)}`);
+    throw err;
+  }
 }
 
 function decodeTestFile(text: string): TestFile {

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { isValidLabelName, labelsFrom, type Labels } from '../../core/model/labels.js';
-import { parseDuration } from '../promql/parser/index.js';
+import { parseDuration } from '../../core/time/duration.js';
 import { parseRelabelConfigs, RelabelConfigError, type RelabelConfig } from '../relabel/relabel.js';
 import { HTTP_CLIENT_FIELDS, parseHttpClientConfig, type ConfigReader, type HttpClientConfig } from '../../core/httpclient/config.js';
 

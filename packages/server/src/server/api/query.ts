@@ -5,20 +5,17 @@
 import { EngineError } from '../../metrics/promql/engine/errors.js';
 import type { Engine } from '../../metrics/promql/engine/engine.js';
 import { toApiJson } from '../../metrics/promql/engine/value.js';
-import { DurationError, formatExpr, ParseError, parseDuration, parseExpr } from '../../metrics/promql/parser/index.js';
+import { DurationError, parseSecondsOrDuration } from '../../core/time/duration.js';
+import { formatExpr, ParseError, parseExpr } from '../../metrics/promql/parser/index.js';
 import type { Queryable } from '../../metrics/storage/interface.js';
 import { ApiError } from './errors.js';
 import { json, type ApiRequest, type Router } from './http.js';
 import { parseTime } from './params.js';
 
-/** Parses a duration given as a PromQL duration (`5m`) or float seconds (`30`, `0.5`). */
+/** Parses a duration parameter given as a PromQL duration (`5m`) or float seconds (`30`, `0.5`). */
 export function parseDurationParam(s: string, param: string): number {
-  if (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s)) {
-    const sec = Number(s);
-    if (Number.isFinite(sec) && sec * 1000 <= Number.MAX_SAFE_INTEGER) return Math.round(sec * 1000);
-  }
   try {
-    return parseDuration(s);
+    return parseSecondsOrDuration(s);
   } catch (err) {
     if (err instanceof DurationError) throw new ApiError('bad_data', `invalid parameter "${param}": cannot parse ${JSON.stringify(s)} to a valid duration`);
     throw err;
