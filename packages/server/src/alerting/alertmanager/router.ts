@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { AckStore, type Ack } from './ack.js';
-import { systemClock, type Clock, type Timer } from './clock.js';
+import { systemClock, type Clock, type Timer } from '../../core/time/clock.js';
 import { defaultAlertmanagerConfig, type AlertmanagerConfig } from './config.js';
 import { Dispatcher, matchRoutes, type AggrGroup } from './dispatch.js';
 import { History, type HistoryEvent } from './history.js';

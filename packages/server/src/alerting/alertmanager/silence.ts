@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Matcher, MatcherError } from '../../core/model/matcher.js';
 import { isValidLabelName } from '../../core/model/labels.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../core/time/clock.js';
 import { readJson, writeJson } from './persist.js';
 import { formatTime, matchesAll, parseTime, type LabelSet } from './types.js';
 

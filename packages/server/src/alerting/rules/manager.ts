@@ -11,7 +11,8 @@ import { globFiles } from '../../core/util/glob.js';
 import { Group, type GroupContext, type Rule } from './group.js';
 import { promqlLanguage } from './language.js';
 import { RecordingRule } from './recording.js';
-import { realScheduler, type NotifyFn, type QueryFn, type RuleLanguage, type Scheduler } from './types.js';
+import { systemClock, type Clock } from '../../core/time/clock.js';
+import type { NotifyFn, QueryFn, RuleLanguage } from './types.js';
 
 /** Options of the rule manager. */
 export interface RuleManagerOptions {
@@ -35,7 +36,8 @@ export interface RuleManagerOptions {
   readonly outageToleranceMs?: number;
   /** Minimum time left before an alert may fire after a restore; default 10m. */
   readonly forGracePeriodMs?: number;
-  readonly scheduler?: Scheduler;
+  /** Time and timers for evaluation ticks; tests pass a manual clock. Default: the system clock. */
+  readonly clock?: Clock;
   readonly logger?: Logger;
   /** Directory rule_files patterns are relative to (the config file's directory). */
   readonly baseDir?: string;
@@ -96,7 +98,7 @@ export class RuleManager {
       resendDelayMs: opts.resendDelayMs ?? 60_000,
       outageToleranceMs: opts.outageToleranceMs ?? 3600_000,
       gracePeriodMs: opts.forGracePeriodMs ?? 600_000,
-      scheduler: opts.scheduler ?? realScheduler,
+      clock: opts.clock ?? systemClock,
       logger: opts.logger ?? nopLogger,
     };
   }

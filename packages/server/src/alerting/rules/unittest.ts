@@ -22,7 +22,8 @@ import { globFiles } from '../../core/util/glob.js';
 import { Group, type GroupContext } from './group.js';
 import { buildRules } from './manager.js';
 import { expandHistogramValues, formatHistogram, histogramKey, parseHistogram, type HistLiteral } from './testhist.js';
-import { realScheduler, type RuleQueryResult } from './types.js';
+import type { RuleQueryResult } from './types.js';
+import { systemClock } from '../../core/time/clock.js';
 
 /** Where the runner writes: promtool prints progress to stdout and failures to stderr. */
 export interface CliOutput {
@@ -316,7 +317,7 @@ async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], eval
     resendDelayMs: 60_000,
     outageToleranceMs: 3600_000,
     gracePeriodMs: 600_000,
-    scheduler: realScheduler,
+    clock: systemClock,
     logger: nopLogger,
   };
   const order = new Map(file.groupEvalOrder.map((n, i) => [n, i]));
