@@ -18,9 +18,7 @@ import { TemplateParseError } from '../template/index.js';
 import { DEFAULT_HTTP_CLIENT_CONFIG, HTTP_CLIENT_FIELDS, httpClientFiles, parseHttpClientConfig, type ConfigReader, type HttpClientConfig } from '../../core/httpclient/config.js';
 
 /** A mistake in the Alertmanager configuration: a {@link ConfigError} that says which loader found it. */
-export class AlertmanagerConfigError extends ConfigError {
-  override readonly name = 'AlertmanagerConfigError';
-}
+export class AlertmanagerConfigError extends ConfigError {}
 
 /** `global:` with Alertmanager's defaults. */
 export interface AmGlobal {

@@ -13,6 +13,7 @@ import { promqlLanguage } from './language.js';
 import { RecordingRule } from './recording.js';
 import { systemClock, type Clock } from '../../core/time/clock.js';
 import type { NotifyFn, QueryFn, RuleLanguage } from './types.js';
+import { VigilError } from '../../core/errors.js';
 
 /** Options of the rule manager. */
 export interface RuleManagerOptions {
@@ -44,11 +45,10 @@ export interface RuleManagerOptions {
 }
 
 /** Rule files that could not be loaded; the running rules are kept. */
-export class RuleLoadError extends Error {
-  readonly code = 'bad_rules' as const;
-  override readonly name = 'RuleLoadError';
+export class RuleLoadError extends VigilError {
+  override readonly code = 'bad_rules' as const;
   constructor(readonly errors: readonly RuleFileError[]) {
-    super(errors.map((e) => e.message).join('\n'));
+    super('bad_rules', errors.map((e) => e.message).join('\n'));
   }
 }
 

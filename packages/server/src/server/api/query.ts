@@ -2,13 +2,12 @@
  * The PromQL query API: `/api/v1/query`, `/api/v1/query_range`, `/api/v1/format_query`,
  * `/api/v1/parse_query` and `/api/v1/query_exemplars`, GET and form POST, as Grafana calls them.
  */
-import { EngineError } from '../../metrics/promql/engine/errors.js';
 import type { Engine } from '../../metrics/promql/engine/engine.js';
 import { toApiJson } from '../../metrics/promql/engine/value.js';
 import { DurationError, parseSecondsOrDuration } from '../../core/time/duration.js';
-import { formatExpr, ParseError, parseExpr } from '../../metrics/promql/parser/index.js';
+import { formatExpr, parseExpr } from '../../metrics/promql/parser/index.js';
 import type { Queryable } from '../../metrics/storage/interface.js';
-import { ApiError } from './errors.js';
+import { ApiError, toApiError } from './errors.js';
 import { json, type ApiRequest, type Router } from './http.js';
 import { parseTime } from './params.js';
 
@@ -33,14 +32,12 @@ function queryOptions(req: ApiRequest): { lookbackDelta?: number; signal: AbortS
   return lb ? { lookbackDelta: parseDurationParam(lb, 'lookback_delta'), signal: req.signal } : { signal: req.signal };
 }
 
-/** Maps engine errors to the API's error types (the one place the mapping lives is errors.ts). */
+/** Runs an engine call, turning its errors into the API's error types (the mapping lives in errors.ts). */
 function engineCall<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof EngineError) throw new ApiError(err.code, err.message);
-    if (err instanceof ParseError) throw new ApiError('bad_data', err.message);
-    throw err;
+    throw toApiError(err) ?? err;
   }
 }
 
