@@ -1,4 +1,19 @@
-/** Typed storage errors; the API maps their codes to HTTP statuses in one place. */
+/**
+ * Vigil's error family. Every error Vigil raises on purpose is a {@link VigilError}: callers branch on
+ * its `code` (a stable string), never on the message, and each HTTP API maps codes to statuses in one
+ * place (server/api/errors.ts). Storage errors, the most shared ones, are defined here too.
+ */
+
+/** The base of Vigil's errors: a machine-readable `code` and a `name` that is the class's name. */
+export class VigilError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.code = code;
+    // The subclass's own name, so logs and stack traces say `DurationError: …`, not `Error: …`.
+    this.name = new.target.name;
+  }
+}
 
 /** The closed set of reasons a store rejects a write or a read. */
 export const STORAGE_ERROR_CODES = [
@@ -17,12 +32,10 @@ export const STORAGE_ERROR_CODES = [
 export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];
 
 /** A rejection by the store, with a code that says why. */
-export class StorageError extends Error {
-  readonly code: StorageErrorCode;
+export class StorageError extends VigilError {
+  declare readonly code: StorageErrorCode;
   constructor(code: StorageErrorCode, message: string) {
-    super(message);
-    this.name = 'StorageError';
-    this.code = code;
+    super(code, message);
   }
 }
 

@@ -52,9 +52,3 @@ export function stored(store: Queryable, nameRe: string, extra: Matcher[] = []):
 export function scrapeConfig(raw: Record<string, unknown>, global: Record<string, unknown> = {}): ScrapeConfig {
   return parseScrapeConfigs([{ job_name: 'test', ...raw }], parseGlobalConfig(global), process.cwd())[0]!;
 }
-
-/** A settable clock. */
-export function fakeClock(start = 1_700_000_000_000): { now: () => number; set: (t: number) => void; advance: (ms: number) => void } {
-  let t = start;
-  return { now: () => t, set: (v) => void (t = v), advance: (ms) => void (t += ms) };
-}

@@ -3,7 +3,7 @@
  * fingerprint and start time): when the alert resolves and fires again, the new occurrence is
  * unacknowledged. While acknowledged, repeat notifications stop; changes to the group still notify.
  */
-import type { Clock } from './clock.js';
+import type { Clock } from '../../core/time/clock.js';
 import { readJson, writeJson } from './persist.js';
 import type { Alert } from './types.js';
 

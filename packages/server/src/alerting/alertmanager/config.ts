@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { readTextFile } from '../../core/util/files.js';
 import { isNode, LineCounter, parseDocument, stringify, type Document } from 'yaml';
-import { parseDuration } from '../../metrics/promql/parser/index.js';
+import { parseDuration } from '../../core/time/duration.js';
 import { Matcher } from '../../core/model/matcher.js';
 import { isValidLabelName } from '../../core/model/labels.js';
 import { ConfigError } from '../../server/config/errors.js';
@@ -18,9 +18,7 @@ import { TemplateParseError } from '../template/index.js';
 import { DEFAULT_HTTP_CLIENT_CONFIG, HTTP_CLIENT_FIELDS, httpClientFiles, parseHttpClientConfig, type ConfigReader, type HttpClientConfig } from '../../core/httpclient/config.js';
 
 /** A mistake in the Alertmanager configuration: a {@link ConfigError} that says which loader found it. */
-export class AlertmanagerConfigError extends ConfigError {
-  override readonly name = 'AlertmanagerConfigError';
-}
+export class AlertmanagerConfigError extends ConfigError {}
 
 /** `global:` with Alertmanager's defaults. */
 export interface AmGlobal {

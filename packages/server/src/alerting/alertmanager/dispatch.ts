@@ -4,7 +4,7 @@
  * alert is already older than that), then flushes every group_interval; it disappears once a
  * successful flush leaves it with no alerts.
  */
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Timer } from '../../core/time/clock.js';
 import type { AlertmanagerConfig, Route } from './config.js';
 import { formatLabelSet, isResolved, matchesAll, pickLabels, type Alert, type LabelSet } from './types.js';
 

@@ -1,12 +1,12 @@
 // Receivers' http_config applied end to end: a webhook behind a local HTTPS server whose CA openssl
 // made, authentication from files, global http_config inheritance, proxies, and config errors that
-// name file and line. The router is driven by a FakeClock as in router.test.ts.
+// name file and line. The router is driven by a ManualClock as in router.test.ts.
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { IncomingHttpHeaders } from 'node:http';
-import { FakeClock } from './clock.js';
+import { ManualClock } from '../../core/time/manual_clock.js';
 import { AlertmanagerConfigError, parseAlertmanagerConfig, type AlertmanagerConfig } from './config.js';
 import { AlertRouter } from './router.js';
 import { startCatcher, type Catcher } from '../../testkit/alertmanager.js';
@@ -82,8 +82,8 @@ ${webhooks}`,
   );
 }
 
-function setup(cfg: AlertmanagerConfig): { clock: FakeClock; router: AlertRouter; send: (a: PostableAlert[]) => void } {
-  const clock = new FakeClock();
+function setup(cfg: AlertmanagerConfig): { clock: ManualClock; router: AlertRouter; send: (a: PostableAlert[]) => void } {
+  const clock = new ManualClock();
   const router = new AlertRouter({ clock, config: cfg, initialBackoffMs: 1000 });
   router.start();
   return { clock, router, send: (a) => router.receive(a) };

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeClock } from './clock.js';
+import { ManualClock } from '../../core/time/manual_clock.js';
 import { Inhibitor } from './inhibit.js';
 import { AlertStore } from './store.js';
 import { fingerprint, parseMatchers, type Alert, type LabelSet } from './types.js';
@@ -10,7 +10,7 @@ function alert(labels: LabelSet, startsAt: number, endsAt: number): Alert {
 }
 
 test('the inhibitor follows the alert set: new sources, sources that time out, sources garbage-collected', async () => {
-  const clock = new FakeClock(1_000_000);
+  const clock = new ManualClock(1_000_000);
   const store = new AlertStore(clock, undefined);
   const rules = [{ sourceMatchers: parseMatchers('{alertname="PoolExhausted"}'), targetMatchers: parseMatchers('{alertname="HighErrorRate"}'), equal: ['service'] }];
   let reads = 0;

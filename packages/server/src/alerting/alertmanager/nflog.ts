@@ -3,7 +3,7 @@
  * that a group is re-sent only when it changed or repeat_interval passed. Persisted after every
  * entry, so a restart neither repeats nor forgets a notification.
  */
-import type { Clock } from './clock.js';
+import type { Clock } from '../../core/time/clock.js';
 import { readJson, writeJson } from './persist.js';
 
 /** One log entry. */

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { tempDir } from '../../testkit/helpers.js';
 import { createLogger } from '../../core/util/log.js';
-import { FakeClock } from './clock.js';
+import { ManualClock } from '../../core/time/manual_clock.js';
 import { AlertmanagerConfigError, loadAlertmanagerConfig, parseAlertmanagerConfig } from './config.js';
 import { emailMessage } from './receivers/email.js';
 import { fieldRenderer } from './receivers/integration.js';
@@ -72,7 +72,7 @@ test('a user template file overrides slack.default.title and supplies the text; 
   const file = write({ 'templates/notify.tmpl': USER_TEMPLATES, 'am.yml': amConfig(`    slack_configs:\n      - api_url: ${hook.url}/slack\n        send_resolved: true\n        text: '{{ template "my.text" . }}'`) });
   const cfg = loadAlertmanagerConfig(file);
   assert.deepEqual(cfg.notificationTemplates.files, [path.join('templates', 'notify.tmpl')]);
-  const clock = new FakeClock(Date.parse('2024-03-05T10:00:00Z'));
+  const clock = new ManualClock(Date.parse('2024-03-05T10:00:00Z'));
   const am = new AlertRouter({ clock, config: cfg, externalURL: 'http://vigil.example' });
   am.start();
   const labels = (instance: string): Record<string, string> => ({ alertname: 'PoolExhausted', service: 'payment', severity: 'critical', instance });
@@ -103,7 +103,7 @@ test('a field that fails to render goes out with its default, logged and recorde
   const cfg = loadAlertmanagerConfig(file);
   assert.ok(cfg.warnings.some((w) => w === `${path.join('templates', 'broken.tmpl')}:3: template: no such template "nowhere"`), cfg.warnings.join('\n'));
   const lines: string[] = [];
-  const clock = new FakeClock(Date.parse('2024-03-05T10:00:00Z'));
+  const clock = new ManualClock(Date.parse('2024-03-05T10:00:00Z'));
   const am = new AlertRouter({ clock, config: cfg, logger: createLogger({ level: 'warn', write: (l) => lines.push(l) }) });
   am.start();
   am.receive([{ labels: { alertname: 'Slow', service: 'cart', severity: 'warning' }, annotations: { summary: 'checkout slow' } }]);
@@ -140,7 +140,7 @@ line2{{ end }}
     ),
   });
   const cfg = loadAlertmanagerConfig(file);
-  const clock = new FakeClock(Date.parse('2024-03-05T10:00:00Z'));
+  const clock = new ManualClock(Date.parse('2024-03-05T10:00:00Z'));
   const am = new AlertRouter({ clock, config: cfg, externalURL: 'http://vigil.example' });
   am.start();
   am.receive([{ labels: { alertname: 'Pool', service: 'payment', team: 'pay', instance: 'i1' }, annotations: { summary: 'a <b> & c' } }]);
@@ -169,7 +169,7 @@ line2{{ end }}
 
 test('a template reload picks up changed files', async () => {
   const file = write({ 'templates/t.tmpl': '{{ define "slack.default.title" }}v1{{ end }}', 'am.yml': amConfig(`    slack_configs:\n      - api_url: ${hook.url}/slack\n        send_resolved: true`) });
-  const clock = new FakeClock(Date.parse('2024-03-05T10:00:00Z'));
+  const clock = new ManualClock(Date.parse('2024-03-05T10:00:00Z'));
   const am = new AlertRouter({ clock, config: loadAlertmanagerConfig(file) });
   am.start();
   am.receive([{ labels: { alertname: 'A' } }]);

@@ -5,7 +5,7 @@
  * repeats, and the history and statistics of every attempt.
  */
 import type { AckStore } from './ack.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../core/time/clock.js';
 import type { AlertmanagerConfig, Route } from './config.js';
 import type { AggrGroup } from './dispatch.js';
 import type { History } from './history.js';

@@ -2,7 +2,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { FakeClock } from './clock.js';
+import { ManualClock } from '../../core/time/manual_clock.js';
 import { parseAlertmanagerConfig } from './config.js';
 import { AlertRouter } from './router.js';
 import { startCatcher, type Catcher } from '../../testkit/alertmanager.js';
@@ -74,7 +74,7 @@ beforeEach(() => {
   smtp.messages.length = 0;
 });
 
-function router(receivers: string, extra = ''): { clock: FakeClock; am: AlertRouter } {
+function router(receivers: string, extra = ''): { clock: ManualClock; am: AlertRouter } {
   const cfg = parseAlertmanagerConfig(
     `global:
   resolve_timeout: 1h
@@ -92,13 +92,13 @@ ${receivers}
 ${extra}`,
     'r.yml',
   );
-  const clock = new FakeClock();
+  const clock = new ManualClock();
   const am = new AlertRouter({ clock, config: cfg, externalURL: 'http://vigil.example:9466' });
   am.start();
   return { clock, am };
 }
 
-const resolveNow = (clock: FakeClock): string => new Date(clock.now()).toISOString();
+const resolveNow = (clock: ManualClock): string => new Date(clock.now()).toISOString();
 
 test('slack: attachment coloured by severity while firing and green when resolved', async () => {
   const { clock, am } = router(`    slack_configs:\n      - api_url: ${hook.url}/slack\n        channel: '#ops'\n        send_resolved: true`);
@@ -226,7 +226,7 @@ receivers:
 `,
     'seed.yml',
   );
-  const clock = new FakeClock();
+  const clock = new ManualClock();
   const am = new AlertRouter({ clock, config: cfg });
   am.start();
   const fire = (): void =>

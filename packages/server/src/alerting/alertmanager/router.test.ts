@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FakeClock } from './clock.js';
+import { ManualClock } from '../../core/time/manual_clock.js';
 import { parseAlertmanagerConfig } from './config.js';
 import { AlertRouter } from './router.js';
 import { startCatcher, summary, type Catcher } from '../../testkit/alertmanager.js';
@@ -39,7 +39,7 @@ ${extra}`,
   );
 }
 
-function setup(cfg = config(), dataDir?: string, clock = new FakeClock()): { clock: FakeClock; router: AlertRouter; send: (a: PostableAlert[]) => void } {
+function setup(cfg = config(), dataDir?: string, clock = new ManualClock()): { clock: ManualClock; router: AlertRouter; send: (a: PostableAlert[]) => void } {
   const router = new AlertRouter({ clock, config: cfg, initialBackoffMs: 1000, ...(dataDir ? { dataDir } : {}) });
   router.start();
   return { clock, router, send: (a) => router.receive(a) };
@@ -241,7 +241,7 @@ test('merge: re-sent alerts keep the earliest start and take the newest annotati
 test('cold start: a restart neither repeats a notification nor drops a pending one', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-am-'));
   try {
-    const clock = new FakeClock();
+    const clock = new ManualClock();
     const one = setup(config(), dir, clock);
     one.send([A('Down', 'a')]);
     await clock.advance(30_000);

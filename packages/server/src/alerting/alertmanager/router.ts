@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { AckStore, type Ack } from './ack.js';
-import { systemClock, type Clock, type Timer } from './clock.js';
+import { systemClock, type Clock, type Timer } from '../../core/time/clock.js';
 import { defaultAlertmanagerConfig, type AlertmanagerConfig } from './config.js';
 import { Dispatcher, matchRoutes, type AggrGroup } from './dispatch.js';
 import { History, type HistoryEvent } from './history.js';
@@ -18,6 +18,7 @@ import { AlertStore } from './store.js';
 import { fingerprint, isResolved, parseTime, validateAlertLabels, type Alert, type PostableAlert } from './types.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
 import type { SelfRegistry } from '../../core/selfmon/registry.js';
+import { VigilError } from '../../core/errors.js';
 
 /** Construction options. */
 export interface AlertRouterOptions {
@@ -41,8 +42,11 @@ export interface AlertStatus {
 }
 
 /** Some alerts were invalid; the valid ones were still taken. */
-export class AlertValidationError extends Error {
-  readonly code = 'bad_alert' as const;
+export class AlertValidationError extends VigilError {
+  override readonly code = 'bad_alert' as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super('bad_alert', message, options);
+  }
 }
 
 /** A target of an acknowledgement or resolve: an alert, or every firing alert of a group. */

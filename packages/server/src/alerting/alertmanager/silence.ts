@@ -6,9 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { Matcher, MatcherError } from '../../core/model/matcher.js';
 import { isValidLabelName } from '../../core/model/labels.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../core/time/clock.js';
 import { readJson, writeJson } from './persist.js';
 import { formatTime, matchesAll, parseTime, type LabelSet } from './types.js';
+import { VigilError } from '../../core/errors.js';
 
 /** Silence states. */
 export type SilenceState = 'pending' | 'active' | 'expired';
@@ -33,13 +34,27 @@ export interface Silence {
 }
 
 /** A rejected silence (maps to HTTP 400). */
-export class SilenceError extends Error {
-  readonly code = 'bad_silence' as const;
+export class SilenceError extends VigilError {
+  override readonly code = 'bad_silence' as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super('bad_silence', message, options);
+  }
 }
 
 /** A silence id that does not exist (maps to HTTP 404). */
-export class SilenceNotFoundError extends Error {
-  readonly code = 'not_found' as const;
+export class SilenceNotFoundError extends VigilError {
+  override readonly code = 'not_found' as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super('not_found', message, options);
+  }
+}
+
+/** Expiring a silence that has already expired (Alertmanager answers HTTP 500 for it). */
+export class SilenceExpiredError extends VigilError {
+  override readonly code = 'silence_expired' as const;
+  constructor(message: string) {
+    super('silence_expired', message);
+  }
 }
 
 /** The state of `s` at `now`. */
@@ -155,7 +170,7 @@ export class Silences {
     const e = this.byId.get(id);
     if (!e) throw new SilenceNotFoundError(`silence ${id} not found`);
     const now = this.clock.now();
-    if (silenceState(e.s, now) === 'expired') throw new SilenceError(`silence ${id} already expired`);
+    if (silenceState(e.s, now) === 'expired') throw new SilenceExpiredError(`silence ${id} already expired`);
     this.expireEntry(e.s, now);
     this.save();
   }

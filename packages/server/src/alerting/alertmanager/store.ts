@@ -3,7 +3,7 @@
  * them (earliest start, the newer alert's annotations, an explicit end beats a timeout), resolved
  * alerts dropped by garbage collection. Listeners hear about every change.
  */
-import type { Clock } from './clock.js';
+import type { Clock } from '../../core/time/clock.js';
 import { readJson, writeJson } from './persist.js';
 import { isResolved, type Alert } from './types.js';
 

@@ -11,7 +11,7 @@ import { parseRuleFile } from './file.js';
 import { Group, type GroupContext } from './group.js';
 import { buildRules } from './manager.js';
 import type { NotifiedAlert, RuleQueryResult } from './types.js';
-import { FakeScheduler } from '../../testkit/rules.js';
+import { ManualClock } from '../../core/time/manual_clock.js';
 
 const M = 60_000;
 
@@ -28,7 +28,7 @@ function setup(yaml: string, opts: { resendDelayMs?: number } = {}): { head: Hea
     resendDelayMs: opts.resendDelayMs ?? M,
     outageToleranceMs: 3600_000,
     gracePeriodMs: 600_000,
-    scheduler: new FakeScheduler(0),
+    clock: new ManualClock(0),
     logger: nopLogger,
   };
   const parsed = parseRuleFile(yaml, 'r.yml');

@@ -6,10 +6,11 @@
 import * as fs from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Document } from 'yaml';
 import { isValidLabelName, isValidMetricName, labelsFrom, compareLabels, type Labels } from '../../core/model/labels.js';
-import { parseDuration } from '../../metrics/promql/parser/index.js';
+import { parseDuration } from '../../core/time/duration.js';
 import { checkAlertTemplate } from '../template/index.js';
 import { promqlLanguage } from './language.js';
 import type { RuleLanguage } from './types.js';
+import { VigilError } from '../../core/errors.js';
 
 /** One validated rule. */
 export interface RuleDef {
@@ -45,16 +46,15 @@ export interface RuleGroupDef {
 }
 
 /** A problem in a rule file; the message is `file: line:col: detail` like Prometheus'. */
-export class RuleFileError extends Error {
-  readonly code = 'bad_rule_file' as const;
-  override readonly name = 'RuleFileError';
+export class RuleFileError extends VigilError {
+  override readonly code = 'bad_rule_file' as const;
   constructor(
     readonly file: string,
     readonly line: number,
     readonly column: number,
     readonly detail: string,
   ) {
-    super(line > 0 ? `${file}: ${line}:${column}: ${detail}` : `${file}: ${detail}`);
+    super('bad_rule_file', line > 0 ? `${file}: ${line}:${column}: ${detail}` : `${file}: ${detail}`);
   }
 }
 

@@ -11,7 +11,8 @@ import type { Logger } from '../../core/util/log.js';
 import { AlertingRule, toNotified } from './alerting.js';
 import { groupHash } from './hash.js';
 import type { RecordingRule } from './recording.js';
-import type { NotifyFn, QueryFn, Scheduler } from './types.js';
+import type { Clock, Timer } from '../../core/time/clock.js';
+import type { NotifyFn, QueryFn } from './types.js';
 
 /** Either kind of rule. */
 export type Rule = AlertingRule | RecordingRule;
@@ -26,7 +27,7 @@ export interface GroupContext {
   readonly resendDelayMs: number;
   readonly outageToleranceMs: number;
   readonly gracePeriodMs: number;
-  readonly scheduler: Scheduler;
+  readonly clock: Clock;
   readonly logger: Logger;
 }
 
@@ -64,7 +65,7 @@ export class Group {
   private seriesInPreviousEval: Map<string, Labels>[];
   private staleSeries: Labels[] = [];
   private shouldRestore: boolean;
-  private timer: unknown;
+  private timer: Timer | undefined;
   private running: Promise<void> | undefined;
   private stopped = true;
   private evalTs = 0;
@@ -219,22 +220,24 @@ export class Group {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    const { scheduler } = this.ctx;
-    this.evalTs = this.evalTimestamp(scheduler.now()) + this.intervalMs;
-    this.schedule(this.evalTs - scheduler.now(), true);
+    const { clock } = this.ctx;
+    this.evalTs = this.evalTimestamp(clock.now()) + this.intervalMs;
+    this.schedule(this.evalTs - clock.now(), true);
   }
 
   private schedule(delay: number, first: boolean): void {
     if (this.stopped) return;
-    this.timer = this.ctx.scheduler.setTimeout(() => {
+    this.timer = this.ctx.clock.setTimer(() => {
       this.timer = undefined;
       this.running = this.tick(first).finally(() => (this.running = undefined));
+      // Returned so that a manual clock waits for the evaluation before moving on.
+      return this.running;
     }, Math.max(0, delay));
   }
 
   private async tick(first: boolean): Promise<void> {
     if (this.stopped) return;
-    const now = this.ctx.scheduler.now();
+    const now = this.ctx.clock.now();
     if (!first) {
       // Ticks that passed while the previous evaluation ran are counted and skipped.
       const missed = Math.floor((now - this.evalTs) / this.intervalMs) - 1;
@@ -245,26 +248,26 @@ export class Group {
       await this.eval(this.evalTs);
       if (this.shouldRestore && !first) {
         this.shouldRestore = false;
-        await this.restoreForState(this.ctx.scheduler.now());
+        await this.restoreForState(this.ctx.clock.now());
       }
     } catch (err) {
       this.ctx.logger.error('rule group evaluation failed', { group: this.name, err: (err as Error).message });
     }
-    this.schedule(this.evalTs + this.intervalMs - this.ctx.scheduler.now(), false);
+    this.schedule(this.evalTs + this.intervalMs - this.ctx.clock.now(), false);
   }
 
   /** Stops evaluation and waits for a running one. With `markStale`, schedules staleness markers for its series. Idempotent. */
   async stop(markStale = false): Promise<void> {
     if (this.stopped && this.running === undefined) return;
     this.stopped = true;
-    if (this.timer !== undefined) this.ctx.scheduler.clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = undefined;
     await this.running;
     if (markStale) {
-      const at = this.ctx.scheduler.now();
+      const at = this.ctx.clock.now();
       const series = [...this.staleSeries, ...this.seriesInPreviousEval.flatMap((m) => [...m.values()])];
       // Wait two intervals so a renamed rule can write its series first, as Prometheus does.
-      if (series.length > 0) this.ctx.scheduler.setTimeout(() => this.writeStale(series, at), 2 * this.intervalMs);
+      if (series.length > 0) this.ctx.clock.setTimer(() => this.writeStale(series, at), 2 * this.intervalMs);
     }
   }
 }

@@ -9,18 +9,19 @@ import { Head } from '../../metrics/tsdb/head.js';
 import { AlertingRule } from './alerting.js';
 import { RuleLoadError, RuleManager } from './manager.js';
 import type { NotifiedAlert, RuleQueryResult } from './types.js';
-import { FakeScheduler, ownTestdata } from '../../testkit/rules.js';
+import { ManualClock } from '../../core/time/manual_clock.js';
+import { ownTestdata } from '../../testkit/rules.js';
 
 const M = 60_000;
 const T0 = 1_700_000_000_000;
 
-function manager(head: Head, sched: FakeScheduler, sent: NotifiedAlert[][] = [], dir = '.'): RuleManager {
+function manager(head: Head, sched: ManualClock, sent: NotifiedAlert[][] = [], dir = '.'): RuleManager {
   const engine = new Engine({ now: () => sched.now() });
   return new RuleManager({
     queryFn: (e, t): RuleQueryResult => engine.instantQuery(head, e, t).result,
     notifyFn: (a) => void sent.push(a),
     appendable: head,
-    scheduler: sched,
+    clock: sched,
     externalLabels: { cluster: 'demo' },
     externalURL: 'http://vigil.local:9466',
     baseDir: dir,
@@ -38,7 +39,7 @@ test('the demo shop rules fire on ingested data and reach notifyFn with rendered
     app.append(0, labelsFrom({ __name__: 'payments_total', status: 'failed' }), t, i * 1);
   }
   app.commit();
-  const sched = new FakeScheduler(T0);
+  const sched = new ManualClock(T0);
   const sent: NotifiedAlert[][] = [];
   const m = manager(head, sched, sent);
   await m.applyFiles([join(ownTestdata(), 'shop-rules.yml')]);
@@ -72,7 +73,7 @@ test('reload keeps alert state of unchanged rules, and a bad file keeps the runn
     app.commit();
     const file = (body: string): void => writeFileSync(join(dir, 'a.rules.yml'), body);
     file('groups:\n  - name: g\n    rules:\n      - alert: X\n        expr: x > 0\n        for: 10m\n');
-    const sched = new FakeScheduler(T0);
+    const sched = new ManualClock(T0);
     const m = manager(head, sched, [], dir);
     await m.applyFiles(['*.rules.yml']);
     m.start();
@@ -95,7 +96,7 @@ test('reload keeps alert state of unchanged rules, and a bad file keeps the runn
 
 test('missed iterations are counted when an evaluation overruns', async () => {
   const head = new Head();
-  const sched = new FakeScheduler(T0);
+  const sched = new ManualClock(T0);
   let calls = 0;
   const m = new RuleManager({
     queryFn: () => {
@@ -105,7 +106,7 @@ test('missed iterations are counted when an evaluation overruns', async () => {
     },
     notifyFn: () => {},
     appendable: head,
-    scheduler: sched,
+    clock: sched,
   });
   const parsed = (await import('./file.js')).parseRuleFile('groups:\n  - name: g\n    rules:\n      - record: r\n        expr: "1"\n', 'f.yml');
   await m.applyGroups(parsed.groups);
@@ -126,7 +127,7 @@ test('for state is restored after a restart, shifted by the downtime', async () 
   const dir = mkdtempSync(join(tmpdir(), 'vigil-restore-'));
   try {
     writeFileSync(join(dir, 'r.yml'), rules);
-    const s1 = new FakeScheduler(T0);
+    const s1 = new ManualClock(T0);
     const m1 = manager(head, s1, [], dir);
     await m1.applyFiles(['r.yml']);
     m1.start();
@@ -136,7 +137,7 @@ test('for state is restored after a restart, shifted by the downtime', async () 
     const downAt = m1.groups()[0]!.lastEvaluation;
     await m1.stop();
     // Down for 5 minutes, then a fresh manager over the same storage.
-    const s2 = new FakeScheduler(T0 + 20 * M);
+    const s2 = new ManualClock(T0 + 20 * M);
     const m2 = manager(head, s2, [], dir);
     await m2.applyFiles(['r.yml']);
     m2.start();
@@ -157,7 +158,7 @@ test('self-metrics are registered per group', async () => {
   const { SelfRegistry } = await import('../../core/selfmon/registry.js');
   const { registerRuleMetrics } = await import('./metrics.js');
   const { parseRuleFile } = await import('./file.js');
-  const sched = new FakeScheduler(T0);
+  const sched = new ManualClock(T0);
   const m = manager(new Head(), sched);
   await m.applyGroups(parseRuleFile('groups:\n  - name: g\n    rules:\n      - record: r\n        expr: "1"\n', 'f.yml').groups);
   const reg = new SelfRegistry();

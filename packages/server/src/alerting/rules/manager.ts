@@ -11,7 +11,9 @@ import { globFiles } from '../../core/util/glob.js';
 import { Group, type GroupContext, type Rule } from './group.js';
 import { promqlLanguage } from './language.js';
 import { RecordingRule } from './recording.js';
-import { realScheduler, type NotifyFn, type QueryFn, type RuleLanguage, type Scheduler } from './types.js';
+import { systemClock, type Clock } from '../../core/time/clock.js';
+import type { NotifyFn, QueryFn, RuleLanguage } from './types.js';
+import { VigilError } from '../../core/errors.js';
 
 /** Options of the rule manager. */
 export interface RuleManagerOptions {
@@ -35,18 +37,18 @@ export interface RuleManagerOptions {
   readonly outageToleranceMs?: number;
   /** Minimum time left before an alert may fire after a restore; default 10m. */
   readonly forGracePeriodMs?: number;
-  readonly scheduler?: Scheduler;
+  /** Time and timers for evaluation ticks; tests pass a manual clock. Default: the system clock. */
+  readonly clock?: Clock;
   readonly logger?: Logger;
   /** Directory rule_files patterns are relative to (the config file's directory). */
   readonly baseDir?: string;
 }
 
 /** Rule files that could not be loaded; the running rules are kept. */
-export class RuleLoadError extends Error {
-  readonly code = 'bad_rules' as const;
-  override readonly name = 'RuleLoadError';
+export class RuleLoadError extends VigilError {
+  override readonly code = 'bad_rules' as const;
   constructor(readonly errors: readonly RuleFileError[]) {
-    super(errors.map((e) => e.message).join('\n'));
+    super('bad_rules', errors.map((e) => e.message).join('\n'));
   }
 }
 
@@ -96,7 +98,7 @@ export class RuleManager {
       resendDelayMs: opts.resendDelayMs ?? 60_000,
       outageToleranceMs: opts.outageToleranceMs ?? 3600_000,
       gracePeriodMs: opts.forGracePeriodMs ?? 600_000,
-      scheduler: opts.scheduler ?? realScheduler,
+      clock: opts.clock ?? systemClock,
       logger: opts.logger ?? nopLogger,
     };
   }

@@ -63,24 +63,6 @@ export interface RuleSample {
   readonly v: number;
 }
 
-/** The clock and timers of the manager; tests pass a fake one. */
-export interface Scheduler {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-/** Real time. */
-export const realScheduler: Scheduler = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => {
-    const h = setTimeout(fn, ms);
-    h.unref?.();
-    return h;
-  },
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
-
 /** Turns a query result into a vector the way Prometheus' `EngineQueryFunc` does. */
 export function resultToVector(res: RuleQueryResult): { metric: Labels; v: number }[] {
   switch (res.type) {

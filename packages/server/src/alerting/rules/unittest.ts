@@ -10,7 +10,10 @@ import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
 import { compareLabels, type Labels, METRIC_NAME, sortLabels } from '../../core/model/labels.js';
 import { expandValues } from '../../metrics/promql/engine/conformance.js';
 import { Engine } from '../../metrics/promql/engine/engine.js';
-import { formatDuration, goQuote, parseDuration, parseExpr, parseSeriesSelector, type Expr } from '../../metrics/promql/parser/index.js';
+import { formatDuration, parseDuration } from '../../core/time/duration.js';
+import { parseTimestamp, TimestampError } from '../../core/time/timestamp.js';
+import { goQuote } from '../../core/util/goquote.js';
+import { parseExpr, parseSeriesSelector, type Expr } from '../../metrics/promql/parser/index.js';
 import type { Appendable, Queryable } from '../../metrics/storage/interface.js';
 import { nopLogger } from '../../core/util/log.js';
 import { AlertingRule } from './alerting.js';
@@ -19,7 +22,8 @@ import { globFiles } from '../../core/util/glob.js';
 import { Group, type GroupContext } from './group.js';
 import { buildRules } from './manager.js';
 import { expandHistogramValues, formatHistogram, histogramKey, parseHistogram, type HistLiteral } from './testhist.js';
-import { realScheduler, type RuleQueryResult } from './types.js';
+import type { RuleQueryResult } from './types.js';
+import { systemClock } from '../../core/time/clock.js';
 
 /** Where the runner writes: promtool prints progress to stdout and failures to stderr. */
 export interface CliOutput {
@@ -109,12 +113,15 @@ interface TestFile {
   fuzzyCompare: boolean;
 }
 
+/** `start_timestamp`: Unix seconds or RFC 3339, as promtool takes it; absent means 0. */
 function parseStart(s: string | undefined): number {
   if (s === undefined || s === '') return 0;
-  if (/^-?\d+(\.\d+)?$/.test(s)) return Math.round(Number(s) * 1000);
-  const t = Date.parse(s);
-  if (Number.isNaN(t)) throw new FieldError(`cannot parse start_timestamp ${JSON.stringify(s)}`);
-  return t;
+  try {
+    return parseTimestamp(s);
+  } catch (err) {
+    if (err instanceof TimestampError) throw new FieldError(`cannot parse start_timestamp ${JSON.stringify(s)}`);
+    throw err;
+  }
 }
 
 function decodeTestFile(text: string): TestFile {
@@ -315,7 +322,7 @@ async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], eval
     resendDelayMs: 60_000,
     outageToleranceMs: 3600_000,
     gracePeriodMs: 600_000,
-    scheduler: realScheduler,
+    clock: systemClock,
     logger: nopLogger,
   };
   const order = new Map(file.groupEvalOrder.map((n, i) => [n, i]));

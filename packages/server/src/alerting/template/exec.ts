@@ -8,6 +8,7 @@
 import { formatV, goQuoteString, sprint, sprintf, sprintln, goTypeName, type TValue } from './gofmt.js';
 import { basicOf, goTypeOf } from './gotype.js';
 import { formatArg, formatPipe, type Arg, type Command, type Node, type Pipeline, type Template } from './parse.js';
+import { VigilError } from '../../core/errors.js';
 
 /** A function callable from a template. Throwing an Error reports `error calling NAME: message`. */
 export interface TemplateFunc {
@@ -18,9 +19,11 @@ export interface TemplateFunc {
 }
 
 /** A template that failed while executing; the message is formatted as Go's. */
-export class TemplateExecError extends Error {
-  readonly code = 'template_exec' as const;
-  override readonly name = 'TemplateExecError';
+export class TemplateExecError extends VigilError {
+  override readonly code = 'template_exec' as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super('template_exec', message, options);
+  }
 }
 
 class BreakSignal {}

@@ -4,7 +4,7 @@
  * matches Prometheus byte for byte.
  */
 import { translateRe2 } from '../../core/model/re2.js';
-import { parseDuration } from '../../metrics/promql/parser/index.js';
+import { parseDuration } from '../../core/time/duration.js';
 import { formatG, goTypeName, sprintf, type TStruct, type TValue } from './gofmt.js';
 import type { TemplateFunc } from './exec.js';
 

@@ -7,17 +7,17 @@
  * offsets into the source so errors read like Go's (`template: NAME:LINE: …`).
  */
 import { goQuoteString } from './gofmt.js';
+import { VigilError } from '../../core/errors.js';
 
 /** A template that cannot be parsed; the message is formatted as Go's text/template does. */
-export class TemplateParseError extends Error {
-  readonly code = 'template_parse' as const;
-  override readonly name = 'TemplateParseError';
+export class TemplateParseError extends VigilError {
+  override readonly code = 'template_parse' as const;
   constructor(
     readonly templateName: string,
     readonly line: number,
     readonly reason: string,
   ) {
-    super(`template: ${templateName}:${line}: ${reason}`);
+    super('template_parse', `template: ${templateName}:${line}: ${reason}`);
   }
 }
 

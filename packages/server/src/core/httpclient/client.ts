@@ -13,6 +13,7 @@ import * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import type { Duplex } from 'node:stream';
 import type { HttpClientConfig } from './config.js';
+import { VigilError } from '../errors.js';
 
 /** Options of one request. */
 export interface RequestOptions {
@@ -44,25 +45,23 @@ export interface ClientOptions {
 }
 
 /** A failed request: `detail` without the method and URL, for callers that word (or redact) those themselves. */
-export class HttpRequestError extends Error {
-  readonly code = 'http_request_failed' as const;
+export class HttpRequestError extends VigilError {
+  override readonly code = 'http_request_failed' as const;
   constructor(
     readonly method: string,
     readonly url: string,
     readonly detail: string,
   ) {
     // Go's url.Error wording: `Get "http://host/path": dial tcp …`.
-    super(`${method.charAt(0)}${method.slice(1).toLowerCase()} ${JSON.stringify(url)}: ${detail}`);
-    this.name = 'HttpRequestError';
+    super('http_request_failed', `${method.charAt(0)}${method.slice(1).toLowerCase()} ${JSON.stringify(url)}: ${detail}`);
   }
 }
 
 /** The body was larger than the limit. */
-export class BodySizeLimitError extends Error {
-  readonly code = 'body_size_limit' as const;
+export class BodySizeLimitError extends VigilError {
+  override readonly code = 'body_size_limit' as const;
   constructor(limit: number) {
-    super(`body size limit exceeded (limit: ${limit} bytes)`);
-    this.name = 'BodySizeLimitError';
+    super('body_size_limit', `body size limit exceeded (limit: ${limit} bytes)`);
   }
 }
 

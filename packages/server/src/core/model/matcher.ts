@@ -1,5 +1,6 @@
 /** Label matchers (`=`, `!=`, `=~`, `!~`) as used by selectors and the storage seam. */
 import { translateRe2 } from './re2.js';
+import { VigilError } from '../errors.js';
 
 /** The four matcher operators, as written in PromQL. */
 export const MATCH_TYPES = ['=', '!=', '=~', '!~'] as const;
@@ -47,8 +48,11 @@ export class Matcher {
 }
 
 /** An invalid regular expression in a matcher. */
-export class MatcherError extends Error {
-  readonly code = 'bad_matcher' as const;
+export class MatcherError extends VigilError {
+  override readonly code = 'bad_matcher' as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super('bad_matcher', message, options);
+  }
 }
 
 /**

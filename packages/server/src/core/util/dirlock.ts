@@ -5,15 +5,16 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { VigilError } from '../errors.js';
 
 /** The directory is owned by another running process. */
-export class DirLockedError extends Error {
+export class DirLockedError extends VigilError {
+  override readonly code = 'dir_locked' as const;
   constructor(
     readonly dir: string,
     readonly pid: number,
   ) {
-    super(`data directory ${dir} is in use by process ${pid} (lock file ${path.join(dir, 'lock')}); stop it first, or use another --data directory`);
-    this.name = 'DirLockedError';
+    super('dir_locked', `data directory ${dir} is in use by process ${pid} (lock file ${path.join(dir, 'lock')}); stop it first, or use another --data directory`);
   }
 }
 

@@ -6,13 +6,13 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { VigilError } from '../errors.js';
 
 /** A pattern Go's filepath.Match rejects. */
-export class GlobPatternError extends Error {
-  readonly code = 'bad_glob' as const;
+export class GlobPatternError extends VigilError {
+  override readonly code = 'bad_glob' as const;
   constructor() {
-    super('syntax error in pattern');
-    this.name = 'GlobPatternError';
+    super('bad_glob', 'syntax error in pattern');
   }
 }
 

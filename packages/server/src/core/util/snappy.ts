@@ -4,9 +4,14 @@
  * JavaScript heap, which the garbage collector does not see, and the process grows by gigabytes.
  */
 
+import { VigilError } from '../errors.js';
+
 /** Malformed snappy input. */
-export class SnappyError extends Error {
-  readonly code = 'bad_snappy' as const;
+export class SnappyError extends VigilError {
+  override readonly code = 'bad_snappy' as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super('bad_snappy', message, options);
+  }
 }
 
 /** Reads the uncompressed length from a block's header; throws {@link SnappyError} if malformed. */

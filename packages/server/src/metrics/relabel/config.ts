@@ -5,6 +5,7 @@
  */
 import { isValidLabelName } from '../../core/model/labels.js';
 import { compileAnchoredRegex, MatcherError } from '../../core/model/matcher.js';
+import { VigilError } from '../../core/errors.js';
 
 /** The relabel actions, as written in YAML (case-insensitive there). */
 export const RELABEL_ACTIONS = [
@@ -46,14 +47,13 @@ export interface RelabelConfig {
 export const RELABEL_DEFAULTS = { separator: ';', regex: '(.*)', replacement: '$1', action: 'replace' } as const;
 
 /** A relabel configuration mistake; `field` is the path of the offending field. */
-export class RelabelConfigError extends Error {
-  readonly code = 'bad_relabel_config' as const;
+export class RelabelConfigError extends VigilError {
+  override readonly code = 'bad_relabel_config' as const;
   constructor(
     readonly field: string,
     detail: string,
   ) {
-    super(`${field}: ${detail}`);
-    this.name = 'RelabelConfigError';
+    super('bad_relabel_config', `${field}: ${detail}`);
   }
 }
 

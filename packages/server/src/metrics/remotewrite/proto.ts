@@ -5,10 +5,14 @@
  * without making an object per sample.
  */
 import { intern, type Label, type Labels } from '../../core/model/labels.js';
+import { VigilError } from '../../core/errors.js';
 
 /** A malformed protobuf message. */
-export class ProtoError extends Error {
-  readonly code = 'bad_protobuf' as const;
+export class ProtoError extends VigilError {
+  override readonly code = 'bad_protobuf' as const;
+  constructor(message: string, options?: ErrorOptions) {
+    super('bad_protobuf', message, options);
+  }
 }
 
 /** Receives a decoded WriteRequest, one series at a time. */

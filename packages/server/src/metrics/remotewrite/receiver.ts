@@ -4,7 +4,7 @@
  * bytes, before any string is decoded.
  */
 import type { Labels } from '../../core/model/labels.js';
-import { StorageError } from '../../core/errors.js';
+import { StorageError, VigilError } from '../../core/errors.js';
 import type { Appendable, Appender } from '../storage/interface.js';
 import { SnappyError } from '../../core/util/snappy.js';
 import { DecompressPool } from './decompress_pool.js';
@@ -12,14 +12,17 @@ import type { MetadataStore } from '../metadata.js';
 import { hashBytes, RawSeriesCache } from './series_cache.js';
 import { decodeLabels, decodeWriteRequest, ProtoError, type WriteRequestSink } from './proto.js';
 
+/**
+ * Why a write was refused: the request is bad (the sender must not retry), or the server cannot
+ * take it now (`overloaded`, `disk_full`: the sender retries).
+ */
+export type RemoteWriteErrorCode = 'bad_request' | 'overloaded' | 'disk_full';
+
 /** Why a write was refused. `bad_request` is the client's fault; `overloaded` asks it to retry. */
-export class RemoteWriteError extends Error {
-  constructor(
-    readonly kind: 'bad_request' | 'overloaded' | 'disk_full',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'RemoteWriteError';
+export class RemoteWriteError extends VigilError {
+  declare readonly code: RemoteWriteErrorCode;
+  constructor(code: RemoteWriteErrorCode, message: string) {
+    super(code, message);
   }
 }
 

@@ -5,22 +5,22 @@
  */
 import * as path from 'node:path';
 import { isValidLabelName, labelsFrom, type Labels } from '../../core/model/labels.js';
-import { parseDuration } from '../promql/parser/index.js';
+import { parseDuration } from '../../core/time/duration.js';
 import { parseRelabelConfigs, RelabelConfigError, type RelabelConfig } from '../relabel/relabel.js';
 import { HTTP_CLIENT_FIELDS, parseHttpClientConfig, type ConfigReader, type HttpClientConfig } from '../../core/httpclient/config.js';
+import { VigilError } from '../../core/errors.js';
 
 /** A path into the configuration document: mapping keys and list indexes. */
 export type ConfigPath = ReadonlyArray<string | number>;
 
 /** A scrape configuration mistake; `path` names the field, e.g. `['scrape_configs', 2, 'scrape_timeout']`. */
-export class ScrapeConfigError extends Error {
-  readonly code = 'bad_scrape_config' as const;
+export class ScrapeConfigError extends VigilError {
+  override readonly code = 'bad_scrape_config' as const;
   constructor(
     readonly path: ConfigPath,
     readonly detail: string,
   ) {
-    super(`${formatPath(path)}: ${detail}`);
-    this.name = 'ScrapeConfigError';
+    super('bad_scrape_config', `${formatPath(path)}: ${detail}`);
   }
 }
 

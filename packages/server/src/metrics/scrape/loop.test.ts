@@ -1,3 +1,4 @@
+import { ManualClock } from '../../core/time/manual_clock.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type * as http from 'node:http';
@@ -10,7 +11,7 @@ import type { ScrapeConfig } from './config.js';
 import { ScrapeLoop, scrapeOffset } from './loop.js';
 import { settingsOf } from './manager.js';
 import { populateTarget, type Target } from './target.js';
-import { fakeClock, scrapeConfig, serve, stored } from '../../testkit/scrape.js';
+import { scrapeConfig, serve, stored } from '../../testkit/scrape.js';
 import { httpTransport, type ScrapeTransport } from './transport.js';
 
 const closers: Array<() => Promise<void> | void> = [];
@@ -53,8 +54,8 @@ test('scrapes a text target: samples, target labels and the synthetic series in 
   const t = await target();
   t.state.body = '# HELP http_requests_total Requests.\n# TYPE http_requests_total counter\nhttp_requests_total{code="200"} 7\nhttp_requests_total{code="500"} 1\ntemp 21.5\n';
   const head = new Head();
-  const clock = fakeClock(T0);
-  const { loop } = loopFor(t.host, {}, head, clock.now);
+  const clock = new ManualClock(T0);
+  const { loop } = loopFor(t.host, {}, head, () => clock.now());
   await loop.scrapeOnce();
   assert.equal(loop.health, 'up', loop.lastError);
   assert.match(t.state.lastAccept, /openmetrics-text;version=1.0.0/);
@@ -66,7 +67,7 @@ test('scrapes a text target: samples, target labels and the synthetic series in 
   assert.deepEqual(report, { up: 1, scrape_duration_seconds: 0, scrape_samples_scraped: 3, scrape_samples_post_metric_relabeling: 3, scrape_series_added: 3 });
   assert.deepEqual(loop.metadata.get('http_requests_total'), { type: 'counter', help: 'Requests.', unit: '' });
   // A second scrape reuses cached refs: no series added.
-  clock.advance(15_000);
+  clock.jump(15_000);
   await loop.scrapeOnce();
   assert.deepEqual(stored(head, 'scrape_series_added')[0]!.samples, [[T0, 3], [T0 + 15_000, 0]]);
 });
@@ -75,7 +76,7 @@ test('scrapes an OpenMetrics target with gzip, honoring timestamps and units', a
   const t = await target({ contentType: 'application/openmetrics-text; version=1.0.0; charset=utf-8', gzip: true });
   t.state.body = '# TYPE job_seconds counter\n# UNIT job_seconds seconds\n# HELP job_seconds Work.\njob_seconds_total 3.5 1700000000.5\njob_seconds_created 1699999999\n# EOF\n';
   const head = new Head();
-  const { loop } = loopFor(t.host, {}, head, fakeClock(T0 + 10_000).now);
+  const { loop } = loopFor(t.host, {}, head, () => T0 + 10_000);
   await loop.scrapeOnce();
   assert.equal(loop.health, 'up', loop.lastError);
   assert.deepEqual(stored(head, 'job_seconds_total')[0]!.samples, [[1_700_000_000_500, 3.5]]);
@@ -86,11 +87,11 @@ test('a failing target is down with the HTTP status, up is 0, its series go stal
   const t = await target();
   t.state.body = 'a 1\n';
   const head = new Head();
-  const clock = fakeClock(T0);
-  const { loop } = loopFor(t.host, {}, head, clock.now);
+  const clock = new ManualClock(T0);
+  const { loop } = loopFor(t.host, {}, head, () => clock.now());
   await loop.scrapeOnce();
   t.state.status = 500;
-  clock.advance(15_000);
+  clock.jump(15_000);
   await loop.scrapeOnce();
   assert.equal(loop.health, 'down');
   assert.equal(loop.lastError, 'server returned HTTP status 500 Internal Server Error');
@@ -102,7 +103,7 @@ test('an unreachable target reports the connection error', async () => {
   const t = await target();
   await t.close();
   const head = new Head();
-  const { loop } = loopFor(t.host, {}, head, fakeClock(T0).now);
+  const { loop } = loopFor(t.host, {}, head, () => T0);
   await loop.scrapeOnce();
   assert.equal(loop.health, 'down');
   assert.match(loop.lastError, /^Get "http:\/\/127\.0\.0\.1:\d+\/metrics": .*ECONNREFUSED/);
@@ -112,11 +113,11 @@ test('a malformed body fails the scrape with line:column and writes nothing of i
   const t = await target();
   t.state.body = 'good 1\n';
   const head = new Head();
-  const clock = fakeClock(T0);
-  const { loop } = loopFor(t.host, {}, head, clock.now);
+  const clock = new ManualClock(T0);
+  const { loop } = loopFor(t.host, {}, head, () => clock.now());
   await loop.scrapeOnce();
   t.state.body = 'good 2\nnew_series 5\nbroken{a="1" 3\n';
-  clock.advance(15_000);
+  clock.jump(15_000);
   await loop.scrapeOnce();
   assert.equal(loop.health, 'down');
   assert.match(loop.lastError, /^3:\d+: /);
@@ -128,20 +129,20 @@ test('a malformed body fails the scrape with line:column and writes nothing of i
 test('a series that disappears gets a staleness marker; one that returns resumes', async () => {
   const t = await target();
   const head = new Head();
-  const clock = fakeClock(T0);
-  const { loop } = loopFor(t.host, {}, head, clock.now);
+  const clock = new ManualClock(T0);
+  const { loop } = loopFor(t.host, {}, head, () => clock.now());
   t.state.body = 'keep 1\ngone 1\n';
   await loop.scrapeOnce();
   t.state.body = 'keep 2\n';
-  clock.advance(15_000);
+  clock.jump(15_000);
   await loop.scrapeOnce();
   t.state.body = 'keep 3\ngone 3\n';
-  clock.advance(15_000);
+  clock.jump(15_000);
   await loop.scrapeOnce();
   assert.deepEqual(stored(head, 'gone')[0]!.samples, [[T0, 1], [T0 + 15_000, 'stale'], [T0 + 30_000, 3]]);
   assert.deepEqual(stored(head, 'keep')[0]!.samples, [[T0, 1], [T0 + 15_000, 2], [T0 + 30_000, 3]]);
   // Stopping because the target went away ends every series, the synthetic ones too.
-  clock.advance(1000);
+  clock.jump(1000);
   await loop.stop(true);
   assert.deepEqual(stored(head, 'keep')[0]!.samples.at(-1), [T0 + 31_000, 'stale']);
   assert.deepEqual(stored(head, 'up')[0]!.samples.at(-1), [T0 + 31_000, 'stale']);
@@ -151,13 +152,13 @@ test('a series that disappears gets a staleness marker; one that returns resumes
 test('series that change order, length or place between scrapes keep their own samples', async () => {
   const t = await target();
   const head = new Head();
-  const clock = fakeClock(T0);
-  const { loop } = loopFor(t.host, {}, head, clock.now);
+  const clock = new ManualClock(T0);
+  const { loop } = loopFor(t.host, {}, head, () => clock.now());
   // The loop first checks the series at the same position as last time; every mismatch must fall back.
   const bodies = ['a 1\nb{x="1"} 1\nc 1\n', 'b{x="1"} 2\na 2\nc 2\n', 'a 3\nnew 3\nb{x="1"} 3\nc 3\n', 'a 4\nb{x="11"} 4\nb{x="1"} 4\n', 'c 5\na 5\n'];
   for (const [i, body] of bodies.entries()) {
     t.state.body = body;
-    if (i > 0) clock.advance(15_000);
+    if (i > 0) clock.jump(15_000);
     await loop.scrapeOnce();
     assert.equal(loop.health, 'up', loop.lastError);
   }
@@ -174,15 +175,15 @@ test('basic auth and bearer credentials are sent; a wrong password is a 401', as
   const basic = await target({ check: (req) => req.headers.authorization === `Basic ${Buffer.from('u:p').toString('base64')}` });
   basic.state.body = 'ok 1\n';
   const head = new Head();
-  const good = loopFor(basic.host, { basic_auth: { username: 'u', password: 'p' } }, head, fakeClock(T0).now).loop;
+  const good = loopFor(basic.host, { basic_auth: { username: 'u', password: 'p' } }, head, () => T0).loop;
   await good.scrapeOnce();
   assert.equal(good.health, 'up', good.lastError);
-  const bad = loopFor(basic.host, { basic_auth: { username: 'u', password: 'x' } }, new Head(), fakeClock(T0).now).loop;
+  const bad = loopFor(basic.host, { basic_auth: { username: 'u', password: 'x' } }, new Head(), () => T0).loop;
   await bad.scrapeOnce();
   assert.equal(bad.lastError, 'server returned HTTP status 401 Unauthorized');
   const bearer = await target({ check: (req) => req.headers.authorization === 'Bearer s3cret' });
   bearer.state.body = 'ok 1\n';
-  const b = loopFor(bearer.host, { authorization: { credentials: 's3cret' } }, new Head(), fakeClock(T0).now).loop;
+  const b = loopFor(bearer.host, { authorization: { credentials: 's3cret' } }, new Head(), () => T0).loop;
   await b.scrapeOnce();
   assert.equal(b.health, 'up', b.lastError);
 });
@@ -191,7 +192,7 @@ test('sample_limit fails the whole scrape and reports how many samples there wer
   const t = await target();
   t.state.body = 'a 1\nb 1\nc 1\n';
   const head = new Head();
-  const { loop } = loopFor(t.host, { sample_limit: 2 }, head, fakeClock(T0).now);
+  const { loop } = loopFor(t.host, { sample_limit: 2 }, head, () => T0);
   await loop.scrapeOnce();
   assert.equal(loop.health, 'down');
   assert.match(loop.lastError, /sample limit exceeded/);
@@ -203,10 +204,10 @@ test('sample_limit fails the whole scrape and reports how many samples there wer
 test('label_limit and body_size_limit fail the scrape', async () => {
   const t = await target();
   t.state.body = 'm{a="1",b="2",c="3"} 1\n';
-  const l1 = loopFor(t.host, { label_limit: 3 }, new Head(), fakeClock(T0).now).loop;
+  const l1 = loopFor(t.host, { label_limit: 3 }, new Head(), () => T0).loop;
   await l1.scrapeOnce();
   assert.match(l1.lastError, /label_limit exceeded \(metric: m, number of labels: 6, limit: 3\)/);
-  const l2 = loopFor(t.host, { body_size_limit: '10B' }, new Head(), fakeClock(T0).now).loop;
+  const l2 = loopFor(t.host, { body_size_limit: '10B' }, new Head(), () => T0).loop;
   await l2.scrapeOnce();
   assert.match(l2.lastError, /body size limit exceeded/);
 });
@@ -215,13 +216,13 @@ test('honor_labels false exports conflicting labels; metric_relabel_configs drop
   const t = await target();
   t.state.body = 'm{job="inner",exported_job="x"} 1\ngo_gc 1\n';
   const head = new Head();
-  const { loop } = loopFor(t.host, { metric_relabel_configs: [{ source_labels: ['__name__'], regex: 'go_.*', action: 'drop' }] }, head, fakeClock(T0).now);
+  const { loop } = loopFor(t.host, { metric_relabel_configs: [{ source_labels: ['__name__'], regex: 'go_.*', action: 'drop' }] }, head, () => T0);
   await loop.scrapeOnce();
   assert.deepEqual(stored(head, 'm')[0]!.labels, { __name__: 'm', exported_exported_job: 'inner', exported_job: 'x', instance: t.host, job: 'test' });
   assert.deepEqual(stored(head, 'go_gc'), []);
   assert.deepEqual(stored(head, 'scrape_samples_post_metric_relabeling')[0]!.samples, [[T0, 1]]);
   const head2 = new Head();
-  const honor = loopFor(t.host, { honor_labels: true }, head2, fakeClock(T0).now).loop;
+  const honor = loopFor(t.host, { honor_labels: true }, head2, () => T0).loop;
   await honor.scrapeOnce();
   assert.deepEqual(stored(head2, 'm', [new Matcher('=', 'job', 'inner')]).length, 1);
 });

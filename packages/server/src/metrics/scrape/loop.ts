@@ -16,6 +16,7 @@ import { nopLogger, type Logger } from '../../core/util/log.js';
 import { createParser, formatForContentType, SCRAPE_ACCEPT_HEADER, type ExpositionParser } from './parser/index.js';
 import type { Target } from './target.js';
 import type { ScrapeTransport } from './transport.js';
+import { VigilError } from '../../core/errors.js';
 
 /** Target health as the targets API reports it. */
 export type TargetHealth = 'up' | 'down' | 'unknown';
@@ -62,13 +63,10 @@ export interface ScrapeLoopOptions {
 }
 
 /** A scrape that failed; `message` is what the targets API shows as `lastError`. */
-export class ScrapeError extends Error {
-  constructor(
-    readonly reason: 'http' | 'parse' | 'sample_limit' | 'label_limit' | 'invalid_series' | 'storage',
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ScrapeError';
+export class ScrapeError extends VigilError {
+  declare readonly code: 'http' | 'parse' | 'sample_limit' | 'label_limit' | 'invalid_series' | 'storage';
+  constructor(code: ScrapeError['code'], message: string) {
+    super(code, message);
   }
 }
 

@@ -1,3 +1,4 @@
+import { ManualClock } from '../../core/time/manual_clock.js';
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -9,7 +10,7 @@ import { freePort, tempDir } from '../../testkit/helpers.js';
 import { Head } from '../tsdb/head.js';
 import { DEFAULT_GLOBAL, parseScrapeConfigs } from './config.js';
 import { ScrapeManager } from './manager.js';
-import { fakeClock, serve, stored } from '../../testkit/scrape.js';
+import { serve, stored } from '../../testkit/scrape.js';
 
 const closers: Array<() => Promise<void> | void> = [];
 after(async () => {
@@ -28,9 +29,9 @@ test('reload keeps unchanged targets, ends removed ones with staleness markers a
   const a = await metricsServer(() => 'm 1\n');
   const b = await metricsServer(() => 'm 2\n');
   const head = new Head();
-  const clock = fakeClock(T0);
+  const clock = new ManualClock(T0);
   const metadata = new MetadataStore();
-  const m = new ScrapeManager(head, { now: clock.now, metadata });
+  const m = new ScrapeManager(head, { now: () => clock.now(), metadata });
   closers.push(() => m.stop());
   const cfgs = (targets: string[], extra: Record<string, unknown> = {}) =>
     parseScrapeConfigs([{ job_name: 'j', scrape_interval: '15s', static_configs: [{ targets }], ...extra }], DEFAULT_GLOBAL, '/');
@@ -39,7 +40,7 @@ test('reload keeps unchanged targets, ends removed ones with staleness markers a
   await m.scrapeNow();
   const loopA = m.activeTargets().find((t) => t.target.url.includes(a.host))!.loop;
 
-  clock.advance(15_000);
+  clock.jump(15_000);
   m.applyConfig(cfgs([a.host]));
   await m.settled();
   assert.equal(m.activeTargets().length, 1);
@@ -52,13 +53,13 @@ test('reload keeps unchanged targets, ends removed ones with staleness markers a
   await m.settled();
   const loopA2 = m.activeTargets()[0]!.loop;
   assert.notEqual(loopA2, loopA);
-  clock.advance(15_000);
+  clock.jump(15_000);
   await m.scrapeNow();
   const ma = stored(head, 'm').find((s) => s.labels['instance'] === a.host)!;
   assert.deepEqual(ma.samples, [[T0, 1], [T0 + 30_000, 1]], 'no staleness marker from the handover');
 
   // Removing the job ends its series too.
-  clock.advance(1000);
+  clock.jump(1000);
   m.applyConfig([]);
   await m.settled();
   assert.deepEqual(stored(head, 'm').find((s) => s.labels['instance'] === a.host)!.samples.at(-1), [T0 + 31_000, 'stale']);
@@ -72,7 +73,7 @@ test('file_sd targets appear and disappear through the manager; relabeling drops
   const file = path.join(dir, 'targets.json');
   fs.writeFileSync(file, JSON.stringify([{ targets: [a.host, 'skip.me:1'], labels: { team: 'x' } }]));
   const head = new Head();
-  const m = new ScrapeManager(head, { now: fakeClock(T0).now });
+  const m = new ScrapeManager(head, { now: () => T0 });
   closers.push(() => m.stop());
   m.applyConfig(
     parseScrapeConfigs(

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import { labelsFrom, labelsKey, type Label, type Labels } from '../../core/model/labels.js';
-import { formatDuration, parseDuration } from '../promql/parser/index.js';
+import { formatDuration, parseDuration } from '../../core/time/duration.js';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.js';
 import type { ScrapeConfig, TargetGroup } from './config.js';
 

@@ -9,7 +9,7 @@
  * - `GET  history?fingerprint=&type=&receiver=&since=&until=&limit=`
  * - `GET  stats` — alerts by severity and state, success rate per receiver, MTTA and MTTR
  */
-import { parseDuration } from '../../metrics/promql/parser/index.js';
+import { parseDuration } from '../../core/time/duration.js';
 import type { AlertRouter, AlertTarget } from '../../alerting/alertmanager/router.js';
 import { HISTORY_TYPES, type HistoryQuery, type HistoryType } from '../../alerting/alertmanager/history.js';
 import { formatTime, parseTime } from '../../alerting/alertmanager/types.js';

@@ -6,9 +6,10 @@
 import type { Matcher } from '../../core/model/matcher.js';
 import { compileAnchoredRegex } from '../../core/model/matcher.js';
 import type { AlertRouter } from '../../alerting/alertmanager/router.js';
-import { AlertValidationError } from '../../alerting/alertmanager/router.js';
-import { silenceState, silenceToApi, SilenceError, SilenceNotFoundError, type PostableSilence, type Silence } from '../../alerting/alertmanager/silence.js';
+import { silenceState, silenceToApi, SilenceNotFoundError, type PostableSilence, type Silence } from '../../alerting/alertmanager/silence.js';
 import { formatTime, matchesAll, parseMatchers, type Alert, type PostableAlert } from '../../alerting/alertmanager/types.js';
+import { VigilError } from '../../core/errors.js';
+import { alertmanagerStatus } from './errors.js';
 import type { ApiRequest, ApiResult, Router } from './http.js';
 
 /** A v2 response: JSON with Alertmanager's status codes. */
@@ -21,7 +22,13 @@ export function amError(status: number, message: string): ApiResult {
   return amJson(status, message);
 }
 
-class BadRequest extends Error {}
+/** A malformed request (query parameter or body); Alertmanager answers 400. */
+class BadRequest extends VigilError {
+  override readonly code = 'bad_data' as const;
+  constructor(message: string) {
+    super('bad_data', message);
+  }
+}
 
 function boolParam(q: URLSearchParams, name: string, dflt: boolean): boolean {
   const v = q.get(name);
@@ -100,9 +107,9 @@ function guard(fn: (req: ApiRequest) => ApiResult | Promise<ApiResult>): (req: A
     try {
       return await fn(req);
     } catch (err) {
-      if (err instanceof BadRequest || err instanceof SilenceError) return amError(400, err.message);
-      if (err instanceof SilenceNotFoundError) return amError(404, err.message);
-      throw err;
+      const status = alertmanagerStatus(err);
+      if (status === undefined) throw err;
+      return amError(status, (err as Error).message);
     }
   };
 }
@@ -131,12 +138,7 @@ export function registerAlertmanagerV2(router: Router, am: AlertRouter, version 
   router.on('POST', '/api/v2/alerts', guard(async (req) => {
     const body = await readJsonBody(req);
     if (!Array.isArray(body)) throw new BadRequest('body must be a list of alerts');
-    try {
-      am.receive(body as PostableAlert[]);
-    } catch (err) {
-      if (err instanceof AlertValidationError) throw new BadRequest(err.message);
-      throw err;
-    }
+    am.receive(body as PostableAlert[]);
     return { kind: 'raw', status: 200, body: '' };
   }));
 
@@ -173,17 +175,12 @@ export function registerAlertmanagerV2(router: Router, am: AlertRouter, version 
 
   router.on('GET', '/api/v2/silence/:id', guard((req) => {
     const s = am.silences.get(req.params['id']!);
-    return s ? amJson(200, silenceToApi(s, am.clock.now())) : amError(404, `silence ${req.params['id']} not found`);
+    if (!s) throw new SilenceNotFoundError(`silence ${req.params['id']} not found`);
+    return amJson(200, silenceToApi(s, am.clock.now()));
   }));
 
   router.on('DELETE', '/api/v2/silence/:id', guard((req) => {
-    try {
-      am.silences.expire(req.params['id']!);
-    } catch (err) {
-      // Alertmanager answers 500 for "already expired" and 404 for an unknown id.
-      if (err instanceof SilenceError) return amError(500, err.message);
-      throw err;
-    }
+    am.silences.expire(req.params['id']!);
     return { kind: 'raw', status: 200, body: '' };
   }));
 

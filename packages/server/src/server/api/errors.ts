@@ -1,7 +1,11 @@
 /**
- * API errors: a small closed set of types, mapped to HTTP statuses in this one place, as the
- * Prometheus HTTP API does.
+ * How Vigil's errors become HTTP answers, one table per API, so a status is decided in one place:
+ * the Prometheus API (its `errorType` envelope), the Alertmanager v2 API (amtool and Grafana read
+ * its statuses) and remote write (senders retry 5xx and drop 4xx).
  */
+
+import { VigilError } from '../../core/errors.js';
+import { RemoteWriteError, type RemoteWriteErrorCode } from '../../metrics/remotewrite/receiver.js';
 
 /** The error types of the Prometheus API envelope, plus a few of our own. */
 export const API_ERROR_TYPES = ['bad_data', 'execution', 'timeout', 'canceled', 'internal', 'unavailable', 'not_found', 'too_large', 'overloaded'] as const;
@@ -20,13 +24,16 @@ const STATUS: Record<ApiErrorType, number> = {
   not_found: 404,
 };
 
-/** An error to report to the client. */
-export class ApiError extends Error {
-  readonly type: ApiErrorType;
+/** An error to report to a client of the Prometheus API; `code` is the envelope's `errorType`. */
+export class ApiError extends VigilError {
+  declare readonly code: ApiErrorType;
   constructor(type: ApiErrorType, message: string) {
-    super(message);
-    this.name = 'ApiError';
-    this.type = type;
+    super(type, message);
+  }
+
+  /** The envelope's `errorType` (the same as `code`). */
+  get type(): ApiErrorType {
+    return this.code;
   }
 
   /** The HTTP status for this error's type. */
@@ -38,4 +45,58 @@ export class ApiError extends Error {
 /** The HTTP status for an error type. */
 export function statusOf(type: ApiErrorType): number {
   return STATUS[type];
+}
+
+/**
+ * Codes of errors raised below the API (PromQL parsing and evaluation, durations, timestamps) that
+ * the Prometheus API reports as the error type of the same name. Other codes (storage, say) are not
+ * the client's business and stay internal errors.
+ */
+const PROMETHEUS_API_PASSTHROUGH: ReadonlySet<string> = new Set<ApiErrorType>(['bad_data', 'execution', 'timeout', 'canceled']);
+
+/** The Prometheus API error for `err`, or undefined when it is not one the API reports as such. */
+export function toApiError(err: unknown): ApiError | undefined {
+  if (err instanceof ApiError) return err;
+  if (err instanceof VigilError && PROMETHEUS_API_PASSTHROUGH.has(err.code)) return new ApiError(err.code as ApiErrorType, err.message);
+  return undefined;
+}
+
+/**
+ * Alertmanager v2 statuses by error code: bad input is 400, an unknown silence 404, and expiring
+ * an expired silence 500, as Alertmanager answers (amtool prints these).
+ */
+const ALERTMANAGER_STATUS: Readonly<Record<string, number>> = {
+  bad_data: 400,
+  bad_silence: 400,
+  bad_alert: 400,
+  not_found: 404,
+  silence_expired: 500,
+};
+
+/** The Alertmanager API status for `err`, or undefined when it is not an error that API answers. */
+export function alertmanagerStatus(err: unknown): number | undefined {
+  return err instanceof VigilError ? ALERTMANAGER_STATUS[err.code] : undefined;
+}
+
+/** How the remote-write endpoint answers: a status, and for 5xx when to retry. */
+export interface RemoteWriteAnswer {
+  readonly status: number;
+  readonly retryAfterSec?: number;
+}
+
+/**
+ * Remote-write answers by refusal. Senders (Prometheus, vmagent) retry 5xx and drop 4xx, so only
+ * conditions that pass (overload, a full disk) are 5xx, with a hint of when to come back.
+ */
+const REMOTE_WRITE_ANSWERS: Readonly<Record<RemoteWriteErrorCode, RemoteWriteAnswer>> = {
+  bad_request: { status: 400 },
+  overloaded: { status: 503, retryAfterSec: 1 },
+  disk_full: { status: 507, retryAfterSec: 10 },
+};
+
+/** The remote-write answer for `err`, or undefined when it is not a refusal the endpoint reports. */
+export function remoteWriteAnswer(err: unknown): RemoteWriteAnswer | undefined {
+  if (err instanceof ApiError) return { status: err.status };
+  if (err instanceof RemoteWriteError) return REMOTE_WRITE_ANSWERS[err.code];
+  return undefined;
 }

@@ -1,5 +1,6 @@
 /** Parsing of the Prometheus API's common parameters: times, durations, limits, `match[]`. */
 import type { Matcher } from '../../core/model/matcher.js';
+import { parseTimestamp, TimestampError } from '../../core/time/timestamp.js';
 import { parseSeriesSelector } from '../../metrics/promql/parser/index.js';
 import { ApiError } from './errors.js';
 
@@ -7,20 +8,17 @@ import { ApiError } from './errors.js';
 export const MIN_TIME = -9_000_000_000_000_000 / 1000;
 export const MAX_TIME = 9_000_000_000_000_000 / 1000;
 
-/** Parses a time given as Unix seconds (with fraction) or RFC 3339; returns ms. */
+/** Parses a time parameter given as Unix seconds (with fraction) or RFC 3339; returns ms. */
 export function parseTime(s: string, param: string): number {
-  if (/^[+-]?\d+(\.\d+)?$/.test(s) || /^[+-]?\d*\.\d+$/.test(s)) {
-    const sec = Number(s);
-    if (Number.isFinite(sec)) return Math.round(sec * 1000);
+  try {
+    return parseTimestamp(s);
+  } catch (err) {
+    if (!(err instanceof TimestampError)) throw err;
+    // Prometheus' clients send Go's extreme times for "no bound"; they are beyond a JavaScript Date.
+    if (s === '-292273086-05-16T16:47:06Z' || s === '-9223372036854775808') return MIN_TIME;
+    if (s === '292277025-08-17T07:12:55.807999999Z' || s === '9223372036854775807') return MAX_TIME;
+    throw new ApiError('bad_data', `invalid parameter "${param}": ${err.message}`);
   }
-  if (/^\d{4}-\d{2}-\d{2}T/.test(s)) {
-    const ms = Date.parse(s);
-    if (!Number.isNaN(ms)) return ms;
-  }
-  // Prometheus' clients send these for "no bound".
-  if (s === '-292273086-05-16T16:47:06Z' || s === '-9223372036854775808') return MIN_TIME;
-  if (s === '292277025-08-17T07:12:55.807999999Z' || s === '9223372036854775807') return MAX_TIME;
-  throw new ApiError('bad_data', `invalid parameter "${param}": cannot parse ${JSON.stringify(s)} to a valid timestamp`);
 }
 
 /** Reads an optional time parameter. */

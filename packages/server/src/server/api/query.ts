@@ -2,23 +2,19 @@
  * The PromQL query API: `/api/v1/query`, `/api/v1/query_range`, `/api/v1/format_query`,
  * `/api/v1/parse_query` and `/api/v1/query_exemplars`, GET and form POST, as Grafana calls them.
  */
-import { EngineError } from '../../metrics/promql/engine/errors.js';
 import type { Engine } from '../../metrics/promql/engine/engine.js';
 import { toApiJson } from '../../metrics/promql/engine/value.js';
-import { DurationError, formatExpr, ParseError, parseDuration, parseExpr } from '../../metrics/promql/parser/index.js';
+import { DurationError, parseSecondsOrDuration } from '../../core/time/duration.js';
+import { formatExpr, parseExpr } from '../../metrics/promql/parser/index.js';
 import type { Queryable } from '../../metrics/storage/interface.js';
-import { ApiError } from './errors.js';
+import { ApiError, toApiError } from './errors.js';
 import { json, type ApiRequest, type Router } from './http.js';
 import { parseTime } from './params.js';
 
-/** Parses a duration given as a PromQL duration (`5m`) or float seconds (`30`, `0.5`). */
+/** Parses a duration parameter given as a PromQL duration (`5m`) or float seconds (`30`, `0.5`). */
 export function parseDurationParam(s: string, param: string): number {
-  if (/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(s)) {
-    const sec = Number(s);
-    if (Number.isFinite(sec) && sec * 1000 <= Number.MAX_SAFE_INTEGER) return Math.round(sec * 1000);
-  }
   try {
-    return parseDuration(s);
+    return parseSecondsOrDuration(s);
   } catch (err) {
     if (err instanceof DurationError) throw new ApiError('bad_data', `invalid parameter "${param}": cannot parse ${JSON.stringify(s)} to a valid duration`);
     throw err;
@@ -36,14 +32,12 @@ function queryOptions(req: ApiRequest): { lookbackDelta?: number; signal: AbortS
   return lb ? { lookbackDelta: parseDurationParam(lb, 'lookback_delta'), signal: req.signal } : { signal: req.signal };
 }
 
-/** Maps engine errors to the API's error types (the one place the mapping lives is errors.ts). */
+/** Runs an engine call, turning its errors into the API's error types (the mapping lives in errors.ts). */
 function engineCall<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof EngineError) throw new ApiError(err.code, err.message);
-    if (err instanceof ParseError) throw new ApiError('bad_data', err.message);
-    throw err;
+    throw toApiError(err) ?? err;
   }
 }
 

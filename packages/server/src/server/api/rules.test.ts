@@ -6,7 +6,7 @@ import { labelsFrom } from '../../core/model/labels.js';
 import { Engine } from '../../metrics/promql/engine/engine.js';
 import { parseRuleFile } from '../../alerting/rules/file.js';
 import { RuleManager } from '../../alerting/rules/manager.js';
-import { FakeScheduler } from '../../testkit/rules.js';
+import { ManualClock } from '../../core/time/manual_clock.js';
 import { Head } from '../../metrics/tsdb/head.js';
 import { nopLogger } from '../../core/util/log.js';
 import { Router } from './http.js';
@@ -22,9 +22,9 @@ before(async () => {
   const app = head.appender();
   for (let t = T0 - 120_000; t <= T0 + 600_000; t += 15_000) app.append(0, labelsFrom({ __name__: 'up', job: 'api' }), t, 0);
   app.commit();
-  const sched = new FakeScheduler(T0);
+  const sched = new ManualClock(T0);
   const engine = new Engine();
-  manager = new RuleManager({ queryFn: (e, t) => engine.instantQuery(head, e, t).result, notifyFn: () => {}, appendable: head, scheduler: sched });
+  manager = new RuleManager({ queryFn: (e, t) => engine.instantQuery(head, e, t).result, notifyFn: () => {}, appendable: head, clock: sched });
   const parsed = parseRuleFile(
     `groups:
   - name: alerts

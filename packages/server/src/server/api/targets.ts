@@ -4,7 +4,8 @@
  */
 import { labelsToRecord } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
-import { formatDuration, parseSeriesSelector } from '../../metrics/promql/parser/index.js';
+import { formatDuration } from '../../core/time/duration.js';
+import { parseSeriesSelector } from '../../metrics/promql/parser/index.js';
 import type { ScrapeManager } from '../../metrics/scrape/manager.js';
 import { globalUrl } from '../../metrics/scrape/target.js';
 import { ApiError } from './errors.js';

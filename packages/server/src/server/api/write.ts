@@ -1,7 +1,7 @@
 /** `POST /api/v1/write`: the remote_write receiver behind HTTP. */
 import { RemoteWriteError, type RemoteWriteReceiver } from '../../metrics/remotewrite/receiver.js';
-import { ApiError } from './errors.js';
-import { text, type Router } from './http.js';
+import { remoteWriteAnswer } from './errors.js';
+import { text, type ApiResult, type Router } from './http.js';
 
 /** Options for the write endpoint. */
 export interface WriteApiOptions {
@@ -17,9 +17,7 @@ export function registerWriteApi(router: Router, receiver: RemoteWriteReceiver, 
   const maxInflight = opts.maxInflight ?? 64;
   let inflight = 0;
   router.on('POST', '/api/v1/write', async (req) => {
-    if (inflight >= maxInflight) {
-      return { kind: 'raw', status: 503, body: 'too many concurrent writes; retry later\n', contentType: 'text/plain', headers: { 'retry-after': '1' } };
-    }
+    if (inflight >= maxInflight) return refusal(new RemoteWriteError('overloaded', 'too many concurrent writes; retry later'));
     inflight++;
     try {
       const body = await req.body(maxBody);
@@ -27,16 +25,18 @@ export function registerWriteApi(router: Router, receiver: RemoteWriteReceiver, 
       await receiver.write(body, typeof enc === 'string' ? enc.toLowerCase() : undefined);
       return { kind: 'raw', status: 204, body: '' };
     } catch (err) {
-      if (err instanceof RemoteWriteError) {
-        // Senders retry 5xx and drop 4xx, so only conditions that pass (overload, a full disk) are 5xx.
-        if (err.kind === 'overloaded') return { kind: 'raw', status: 503, body: err.message + '\n', contentType: 'text/plain', headers: { 'retry-after': '1' } };
-        if (err.kind === 'disk_full') return { kind: 'raw', status: 507, body: err.message + '\n', contentType: 'text/plain', headers: { 'retry-after': '10' } };
-        return text(400, err.message + '\n');
-      }
-      if (err instanceof ApiError) return text(err.status, err.message + '\n');
-      throw err;
+      return refusal(err);
     } finally {
       inflight--;
     }
   });
+}
+
+/** The plain-text answer to a refused write; statuses come from the remote-write table in errors.ts. */
+function refusal(err: unknown): ApiResult {
+  const answer = remoteWriteAnswer(err);
+  if (answer === undefined) throw err;
+  const body = (err as Error).message + '\n';
+  if (answer.retryAfterSec === undefined) return text(answer.status, body);
+  return { kind: 'raw', status: answer.status, body, contentType: 'text/plain', headers: { 'retry-after': String(answer.retryAfterSec) } };
 }

@@ -6,7 +6,7 @@ import { readTextFile } from '../../core/util/files.js';
 import { ConfigError } from './errors.js';
 import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import * as path from 'node:path';
-import { parseDuration } from '../../metrics/promql/parser/index.js';
+import { parseDuration } from '../../core/time/duration.js';
 import { defaultAlertmanagerConfig, loadAlertmanagerConfig, parseAlertmanagerConfigIn, type AlertmanagerConfig } from '../../alerting/alertmanager/config.js';
 import { DEFAULT_GLOBAL, parseGlobalConfig, parseScrapeConfigs, ScrapeConfigError, type GlobalConfig, type ScrapeConfig } from '../../metrics/scrape/config.js';
 

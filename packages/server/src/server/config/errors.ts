@@ -1,15 +1,16 @@
+import { VigilError } from '../../core/errors.js';
+
 /** The error every configuration loader throws: it says the file, the line and the field. */
 
 /** A configuration mistake, with where it is. */
-export class ConfigError extends Error {
-  readonly code = 'bad_config' as const;
+export class ConfigError extends VigilError {
+  override readonly code = 'bad_config' as const;
   constructor(
     readonly file: string,
     readonly line: number,
     readonly field: string,
     detail: string,
   ) {
-    super(`${file}:${line}: ${field ? `${field}: ` : ''}${detail}`);
-    this.name = 'ConfigError';
+    super('bad_config', `${file}:${line}: ${field ? `${field}: ` : ''}${detail}`);
   }
 }

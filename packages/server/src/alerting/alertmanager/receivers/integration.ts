@@ -3,6 +3,7 @@ import type { TemplateData } from '../template.js';
 import { HttpClient, HttpRequestError, type HttpResponse } from '../../../core/httpclient/client.js';
 import type { HttpClientConfig } from '../../../core/httpclient/config.js';
 import { NotificationTemplates, type RenderFailureSink } from './templates.js';
+import { VigilError } from '../../../core/errors.js';
 
 /** What integrations are built with. */
 export interface IntegrationDeps {
@@ -34,14 +35,13 @@ export interface Integration {
 }
 
 /** A failed send; `retry` says whether trying again may help. */
-export class NotifyError extends Error {
-  readonly code = 'notify_failed' as const;
+export class NotifyError extends VigilError {
+  override readonly code = 'notify_failed' as const;
   constructor(
     message: string,
     readonly retry: boolean,
   ) {
-    super(message);
-    this.name = 'NotifyError';
+    super('notify_failed', message);
   }
 }
 

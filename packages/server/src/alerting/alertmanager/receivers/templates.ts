@@ -11,6 +11,7 @@ import { alertmanagerFuncs, isSafeHtml, TemplateParseError, TemplateSet, type Te
 import { glob, GlobPatternError, hasGlobMeta } from '../../../core/util/glob.js';
 import { goData, type TemplateData } from '../template.js';
 import { DEFAULT_TEMPLATES, DEFAULT_TEMPLATES_NAME } from './defaults.js';
+import { VigilError } from '../../../core/errors.js';
 
 /** A template that failed while rendering a field. */
 export interface RenderFailure {
@@ -38,15 +39,14 @@ export interface FieldSpec {
 }
 
 /** A mistake in a template file: which file (as the user wrote it) and line. */
-export class TemplateFileError extends Error {
-  readonly code = 'bad_template_file' as const;
+export class TemplateFileError extends VigilError {
+  override readonly code = 'bad_template_file' as const;
   constructor(
     readonly file: string,
     readonly line: number,
     readonly detail: string,
   ) {
-    super(`${file}:${line}: ${detail}`);
-    this.name = 'TemplateFileError';
+    super('bad_template_file', `${file}:${line}: ${detail}`);
   }
 }
 
@@ -142,11 +142,10 @@ export class NotificationTemplates {
 }
 
 /** Why a `templates:` entry could not be loaded: a bad pattern or a missing literal path. */
-export class TemplateGlobError extends Error {
-  readonly code = 'bad_template_glob' as const;
+export class TemplateGlobError extends VigilError {
+  override readonly code = 'bad_template_glob' as const;
   constructor(message: string) {
-    super(message);
-    this.name = 'TemplateGlobError';
+    super('bad_template_glob', message);
   }
 }
 

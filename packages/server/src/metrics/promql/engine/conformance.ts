@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { compareLabels, formatLabels, getLabel, type Labels, labelsKey, sortLabels } from '../../../core/model/labels.js';
 import { STALE_NAN } from '../../../core/model/value.js';
 import { Head } from '../../tsdb/head.js';
-import { children, type Expr, parseDuration, parseExpr, parseSeriesSelector, unquoteString } from '../parser/index.js';
+import { parseDuration, parseSecondsOrDuration } from '../../../core/time/duration.js';
+import { children, type Expr, parseExpr, parseSeriesSelector, unquoteString } from '../parser/index.js';
 import { Engine } from './engine.js';
 import { EngineError } from './errors.js';
 import type { Value } from './value.js';
@@ -78,9 +79,9 @@ interface EvalCmd {
   histogram: boolean;
 }
 
+/** Times in test files are offsets from 0: float seconds (`10`) or a duration (`5m`). */
 function parseTime(s: string): number {
-  if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  return parseDuration(s);
+  return parseSecondsOrDuration(s);
 }
 
 /** Parses a float as the test framework does (Go's ParseFloat plus `Inf`/`NaN`). */

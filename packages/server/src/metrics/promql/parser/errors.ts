@@ -1,12 +1,12 @@
 /** The parse error type, shared by the parser and the type checker. */
 
 import type { PosRange } from './ast.js';
+import { VigilError } from '../../../core/errors.js';
 
 /** A query that cannot be parsed or does not type-check. Maps to HTTP 400 (`bad_data`). */
-export class ParseError extends Error {
+export class ParseError extends VigilError {
   /** The Prometheus API error type. */
-  readonly code = 'bad_data' as const;
-  override readonly name = 'ParseError';
+  override readonly code = 'bad_data' as const;
   /** The message without the position prefix, e.g. `unexpected end of input`. */
   readonly reason: string;
   /** Where in the query the problem is (character offsets). */
@@ -33,7 +33,7 @@ export class ParseError extends Error {
       column = position.start - lastBreak;
       where = `${line}:${column}`;
     }
-    super(`${where}: parse error: ${reason}`);
+    super('bad_data', `${where}: parse error: ${reason}`);
     this.reason = reason;
     this.position = position;
     this.line = line;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { describeToken, lex, TokenType, type Token } from './lexer.js';
-import { formatFloat, goQuote, goQuoteRune, isValidUtf8, unquoteString } from './quote.js';
+import { goQuote, goQuoteRune, isValidUtf8 } from '../../../core/util/goquote.js';
+import { formatFloat, unquoteString } from './quote.js';
 
 const NAMES = new Map<number, string>(Object.entries(TokenType).map(([k, v]) => [v, k]));
 

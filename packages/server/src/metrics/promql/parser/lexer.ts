@@ -4,7 +4,7 @@
  * char codes without a regex per token, since rules and dashboards parse a lot of expressions.
  */
 
-import { goQuote, goQuoteRune, goUnicodeVerb } from './quote.js';
+import { goQuote, goQuoteRune, goUnicodeVerb } from '../../../core/util/goquote.js';
 
 /** Token kinds. Operators, aggregators and keywords occupy contiguous ranges (see the `is*` helpers). */
 export const TokenType = {

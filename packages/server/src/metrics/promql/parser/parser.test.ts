@@ -13,7 +13,7 @@ import {
   type ValueType,
   type VectorSelector,
 } from './ast.js';
-import { formatDuration, parseDuration, ParseError, parseExpr, parseSeriesSelector } from './parser.js';
+import { ParseError, parseExpr, parseSeriesSelector } from './parser.js';
 import { formatExpr, formatMatcher } from './printer.js';
 import { coreScripts, findPromqlTestDir, normalize, readScriptExprs } from '../../../testkit/promql_parser.js';
 
@@ -622,46 +622,6 @@ describe('parseSeriesSelector', () => {
   ];
   for (const [input, message] of bad) {
     it(`rejects ${JSON.stringify(input)}`, () => assert.throws(() => parseSeriesSelector(input), { message }));
-  }
-});
-
-describe('parseDuration / formatDuration', () => {
-  const good: ReadonlyArray<readonly [string, number, string]> = [
-    ['0', 0, '0s'],
-    ['0s', 0, '0s'],
-    ['1ms', 1, '1ms'],
-    ['5m', 300000, '5m'],
-    ['1h30m', 5400000, '1h30m'],
-    ['90m', 5400000, '1h30m'],
-    ['1d', 86400000, '1d'],
-    ['1w', 604800000, '1w'],
-    ['8d', 691200000, '8d'],
-    ['14d', 1209600000, '2w'],
-    ['1y', 31536000000, '1y'],
-    ['1y1d', 31622400000, '366d'],
-    ['1m30s500ms', 90500, '1m30s500ms'],
-  ];
-  for (const [s, ms, canonical] of good) {
-    it(s, () => {
-      assert.equal(parseDuration(s), ms);
-      assert.equal(formatDuration(ms), canonical);
-    });
-  }
-  it('formats negative durations', () => assert.equal(formatDuration(-90000), '-1m30s'));
-
-  const bad: ReadonlyArray<readonly [string, string]> = [
-    ['', 'empty duration string'],
-    ['5', 'not a valid duration string: "5"'],
-    ['m', 'not a valid duration string: "m"'],
-    ['1.5m', 'unknown unit "." in duration "1.5m"'],
-    ['5m1h', 'not a valid duration string: "5m1h"'],
-    ['5m1m', 'not a valid duration string: "5m1m"'],
-    ['5y1hs', 'unknown unit "hs" in duration "5y1hs"'],
-    ['-5m', 'not a valid duration string: "-5m"'],
-    ['300000y', 'duration out of range'],
-  ];
-  for (const [s, message] of bad) {
-    it(`rejects ${JSON.stringify(s)}`, () => assert.throws(() => parseDuration(s), { name: 'DurationError', message }));
   }
 });
 

@@ -20,7 +20,7 @@ import type {
   VectorMatching,
   VectorSelector,
 } from './ast.js';
-import { DurationError, parseDuration } from './duration.js';
+import { DurationError, parseDuration } from '../../../core/time/duration.js';
 import { ParseError } from './errors.js';
 import { aggregateHasParam, aggregateIsExperimental, getFunction, type AggregateOp } from './functions.js';
 import {
@@ -32,10 +32,10 @@ import {
   TokenType,
   type Token,
 } from './lexer.js';
-import { formatGoFixed6, goQuote, isValidUtf8, unquoteString } from './quote.js';
+import { goQuote, isValidUtf8 } from '../../../core/util/goquote.js';
+import { formatGoFixed6, unquoteString } from './quote.js';
 import { typeCheck } from './typecheck.js';
 
-export { DurationError, formatDuration, parseDuration } from './duration.js';
 export { ParseError } from './errors.js';
 
 /** Parser options. */

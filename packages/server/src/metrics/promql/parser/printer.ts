@@ -5,9 +5,10 @@
 
 import type { Matcher } from '../../../core/model/matcher.js';
 import type { AtModifier, BinaryExpr, Expr, VectorSelector } from './ast.js';
-import { formatDuration } from './duration.js';
+import { formatDuration } from '../../../core/time/duration.js';
 import { aggregateHasParam } from './functions.js';
-import { formatFloat, goQuote } from './quote.js';
+import { goQuote } from '../../../core/util/goquote.js';
+import { formatFloat } from './quote.js';
 
 /** Formats an expression as canonical PromQL. */
 export function formatExpr(expr: Expr): string {

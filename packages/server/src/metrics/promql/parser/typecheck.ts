@@ -17,7 +17,7 @@ import {
   type VectorSelector,
 } from './ast.js';
 import { ParseError } from './errors.js';
-import { goQuote } from './quote.js';
+import { goQuote } from '../../../core/util/goquote.js';
 
 /**
  * Type-checks `expr` (parsed from `input`, used for error positions) and settles its vector

@@ -5,16 +5,17 @@
  * code points) from the start of the line. The message reads like Prometheus' own, prefixed with
  * the position, so a scrape-failure log points at the offending byte.
  */
-export class ExpositionError extends Error {
-  readonly code = 'bad_exposition' as const;
+
+import { VigilError } from '../../../core/errors.js';
+export class ExpositionError extends VigilError {
+  override readonly code = 'bad_exposition' as const;
   constructor(
     /** The Prometheus-style description without the position. */
     readonly detail: string,
     readonly line: number,
     readonly column: number,
   ) {
-    super(`${line}:${column}: ${detail}`);
-    this.name = 'ExpositionError';
+    super('bad_exposition', `${line}:${column}: ${detail}`);
   }
 }
 

@@ -1,52 +1,12 @@
 /**
- * Time for the alert pipeline: a clock with timers, so that group_wait, group_interval,
- * repeat_interval and retry backoff can be driven by tests instead of waited for.
+ * A {@link Clock} that moves only when told, for tests of code that waits (alert grouping, rule
+ * evaluation, retries): "30 seconds later" happens at once and in a fixed order. It lives beside
+ * the real clock so that every layer's tests use the same one.
  */
 
-/** A scheduled callback; `cancel()` is idempotent. */
-export interface Timer {
-  cancel(): void;
-}
+import { sleepOn, type Clock, type Timer } from './clock.js';
 
-/** Wall-clock time and timers. */
-export interface Clock {
-  /** Milliseconds since the epoch. */
-  now(): number;
-  /** Runs `fn` after `ms` milliseconds (a returned promise is awaited by fake clocks). */
-  setTimer(fn: () => void | Promise<void>, ms: number): Timer;
-  /** Resolves after `ms` milliseconds, or rejects when `signal` aborts. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
-}
-
-/** The real clock. Timers are unref'd so a forgotten one never keeps the process alive. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimer(fn, ms) {
-    const h = setTimeout(() => void fn(), Math.max(0, ms));
-    h.unref();
-    return { cancel: () => clearTimeout(h) };
-  },
-  sleep(ms, signal) {
-    return sleepOn(systemClock, ms, signal);
-  },
-};
-
-function sleepOn(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const onAbort = (): void => {
-      t.cancel();
-      reject(signal?.reason as Error);
-    };
-    const t = clock.setTimer(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-interface FakeTimer {
+interface ManualTimer {
   at: number;
   seq: number;
   fn: () => void | Promise<void>;
@@ -54,14 +14,14 @@ interface FakeTimer {
 }
 
 /**
- * A clock that moves only when told. {@link FakeClock.advance} fires due timers in time order and
- * waits for the work they start (including real network I/O) until it either finishes or blocks on
- * a timer beyond the target time, so a test sees the effects of "30 seconds later" at once.
+ * {@link ManualClock.advance} fires due timers in time order and waits for the work they start
+ * (including real network I/O) until it either finishes or blocks on a timer beyond the target
+ * time, so a test sees the effects of "30 seconds later" at once.
  */
-export class FakeClock implements Clock {
+export class ManualClock implements Clock {
   private t: number;
   private seq = 0;
-  private timers: FakeTimer[] = [];
+  private timers: ManualTimer[] = [];
   private readonly inflight = new Set<Promise<void>>();
   private wake: (() => void) | undefined;
 
@@ -74,7 +34,7 @@ export class FakeClock implements Clock {
   }
 
   setTimer(fn: () => void | Promise<void>, ms: number): Timer {
-    const timer: FakeTimer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
+    const timer: ManualTimer = { at: this.t + Math.max(0, ms), seq: this.seq++, fn, cancelled: false };
     this.timers.push(timer);
     this.wake?.();
     return { cancel: () => void (timer.cancelled = true) };
@@ -82,6 +42,14 @@ export class FakeClock implements Clock {
 
   sleep(ms: number, signal?: AbortSignal): Promise<void> {
     return sleepOn(this, ms, signal);
+  }
+
+  /**
+   * Moves time forward by `ms` without running timers: work that takes that long (a slow
+   * evaluation), or a test that only reads the time.
+   */
+  jump(ms: number): void {
+    this.t += ms;
   }
 
   /** Moves time forward by `ms`, running everything that falls due on the way. */
@@ -101,6 +69,11 @@ export class FakeClock implements Clock {
       if (this.inflight.size === 0 || !(await this.settle())) break;
     }
     this.t = target;
+  }
+
+  /** {@link advance} to the absolute time `t`. */
+  advanceTo(t: number): Promise<void> {
+    return this.advance(t - this.t);
   }
 
   /** Runs pending work until it ends or a timer is set, up to a short real-time idle limit; true on progress. */

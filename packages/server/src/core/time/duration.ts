@@ -1,15 +1,21 @@
 /**
- * Prometheus duration strings (`1h30m`, `5m`, `1ms`, `1y`): parsing and canonical printing, with the
- * rules and messages of `model.ParseDuration` / `model.Duration.String` from prometheus/common.
+ * The one duration syntax of Vigil: Prometheus' `model.Duration` (`1h30m`, `5m`, `500ms`, `1y`),
+ * parsed and printed with the rules and messages of prometheus/common, because PromQL, rule files,
+ * scrape and Alertmanager configuration and templates all take that syntax. The HTTP APIs also take
+ * plain float seconds ({@link parseSecondsOrDuration}), as Prometheus' and Loki's do.
  */
 
-import { goQuote } from './quote.js';
+import { VigilError } from '../errors.js';
+import { goQuote } from '../util/goquote.js';
 
 /** An invalid duration string. The message is the one Prometheus gives. */
-export class DurationError extends Error {
+export class DurationError extends VigilError {
   /** Maps to HTTP 400 at the API, like every input error. */
-  readonly code = 'bad_data' as const;
-  override readonly name = 'DurationError';
+  override readonly code = 'bad_data' as const;
+  constructor(message: string) {
+    super('bad_data', message);
+    this.name = 'DurationError';
+  }
 }
 
 const MS_PER_SECOND = 1000;
@@ -106,4 +112,22 @@ export function formatDuration(ms: number): string {
     }
   }
   return out;
+}
+
+/** Float seconds as the HTTP APIs accept them: optional sign, fraction and exponent (`30`, `0.5`, `1e3`). */
+const FLOAT_SECONDS_RE = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Parses a duration given either as float seconds (`30`, `0.5`) or as a Prometheus duration
+ * (`5m`), into milliseconds (seconds are rounded to whole milliseconds). This is what Prometheus'
+ * API does for `step`, `timeout` and `lookback_delta`.
+ * @throws {DurationError} when `s` is neither.
+ */
+export function parseSecondsOrDuration(s: string): number {
+  if (FLOAT_SECONDS_RE.test(s)) {
+    const sec = Number(s);
+    // Beyond 2^53 ms the value cannot be represented exactly; treat it as not a number of seconds.
+    if (Number.isFinite(sec) && sec * 1000 <= Number.MAX_SAFE_INTEGER) return Math.round(sec * 1000);
+  }
+  return parseDuration(s);
 }
