@@ -9,7 +9,7 @@ import { isNode, LineCounter, parseDocument, stringify, type Document } from 'ya
 import { parseDuration } from '../../core/time/duration.js';
 import { Matcher } from '../../core/model/matcher.js';
 import { isValidLabelName } from '../../core/model/labels.js';
-import { ConfigError } from '../../server/config/errors.js';
+import { ConfigError } from '../../core/config_error.js';
 import * as path from 'node:path';
 import { formatMatchers, parseMatcher } from './types.js';
 import { parseTimeInterval, type TimeInterval } from './timeinterval.js';

@@ -3,7 +3,7 @@
  * the field, so a mistake is found without reading the code.
  */
 import { readTextFile } from '../../core/util/files.js';
-import { ConfigError } from './errors.js';
+import { ConfigError } from '../../core/config_error.js';
 import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import * as path from 'node:path';
 import { parseDuration } from '../../core/time/duration.js';
@@ -61,7 +61,7 @@ export function defaultConfig(): VigilConfig {
   };
 }
 
-export { ConfigError } from './errors.js';
+export { ConfigError } from '../../core/config_error.js';
 
 const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4, PB: 1024 ** 5 };
 

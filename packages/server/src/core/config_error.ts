@@ -1,4 +1,4 @@
-import { VigilError } from '../../core/errors.js';
+import { VigilError } from './errors.js';
 
 /** The error every configuration loader throws: it says the file, the line and the field. */
 
