@@ -98,6 +98,8 @@ export interface LogStoreOptions {
   readonly log?: Logger;
   /** The write call (default node:fs); tests replace it to fail a write part-way, as a full disk does. */
   readonly io?: LogIo;
+  /** How often {@link LogStore.start} runs {@link LogStore.tick} (default 10 s; 0: never, the owner calls tick). */
+  readonly tickIntervalMs?: number;
 }
 
 /** A chunk that failed its checksum or did not decode; queries skip it. */
@@ -167,10 +169,14 @@ export function parseCheckpoint(text: string): number | undefined {
   return Number(parts[0]);
 }
 
-/** The log store. Create, then {@link open} before use; {@link close} when done. */
+/** The log store. The constructor touches nothing: {@link start} before use, {@link stop} when done. */
 export class LogStore implements LogStorage {
   readonly dir: string;
-  private readonly o: Required<Omit<LogStoreOptions, 'log' | 'now' | 'dir' | 'io'>>;
+  private readonly o: Required<Omit<LogStoreOptions, 'log' | 'now' | 'dir' | 'io' | 'tickIntervalMs'>>;
+  private readonly tickIntervalMs: number;
+  private ticker: NodeJS.Timeout | undefined;
+  /** Lifecycle: a store starts once and stops once (its in-memory state is not reset for a second start). */
+  private state: 'new' | 'running' | 'stopped' = 'new';
   private readonly io: LogIo;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -226,6 +232,7 @@ export class LogStore implements LogStorage {
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? nopLogger;
     this.io = opts.io ?? nodeIo;
+    this.tickIntervalMs = opts.tickIntervalMs ?? 10_000;
   }
 
   /** Why the last write failed (for the readiness endpoint), or undefined when it succeeded. */
@@ -254,8 +261,24 @@ export class LogStore implements LogStorage {
     return path.join(this.dir, 'chunks');
   }
 
-  /** Loads streams and chunk indexes and replays the WAL into the heads. Returns repairs made. */
-  open(): string[] {
+  /**
+   * Loads streams and chunk indexes, replays the WAL into the heads and starts the periodic
+   * {@link tick}. Returns the repairs made. Idempotent: a second call does nothing and returns [].
+   */
+  start(): string[] {
+    if (this.state === 'running') return [];
+    if (this.state === 'stopped') throw new Error('a stopped log store cannot start again; make a new one');
+    const repairs = this.loadFromDisk();
+    this.state = 'running';
+    if (this.tickIntervalMs > 0) {
+      this.ticker = setInterval(() => this.tick(), this.tickIntervalMs);
+      // Housekeeping must not keep a process alive that has nothing else to do.
+      this.ticker.unref();
+    }
+    return repairs;
+  }
+
+  private loadFromDisk(): string[] {
     const repairs: string[] = [];
     fs.mkdirSync(this.walDir, { recursive: true });
     fs.mkdirSync(this.chunkDir, { recursive: true });
@@ -1163,9 +1186,12 @@ export class LogStore implements LogStorage {
     return st;
   }
 
-  /** Seals all heads, syncs and closes the files. Idempotent. */
-  close(): void {
-    if (this.walFd < 0) return;
+  /** Stops the periodic tick, seals all heads, syncs and closes the files. Idempotent. */
+  stop(): void {
+    if (this.state !== 'running') return;
+    this.state = 'stopped';
+    clearInterval(this.ticker);
+    this.ticker = undefined;
     // A failed checkpoint leaves the lines in the WAL for the next start.
     this.checkpoint();
     for (const fd of [this.walFd, this.datFd, this.idxFd, this.streamsFd]) fs.closeSync(fd);
