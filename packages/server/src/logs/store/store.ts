@@ -22,28 +22,27 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
-import { ByteWriter } from '../../core/util/bytes.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
 import { StorageError, writeFailure } from '../../core/errors.js';
 import { ChunkCache } from './cache.js';
 import { ChunkFiles, type ChunkMeta, type CorruptChunk } from './chunkfiles.js';
 import { maxMark } from './chunkindex.js';
-import type { Codec } from './codec.js';
 import { ColumnarEncoder } from './columnar.js';
 import { compact } from './compaction.js';
-import { FRAME_HEADER, writeFrameHeader } from './framing.js';
+import { resolveOptions, type LogStoreOptions, type ResolvedLogStoreOptions } from './options.js';
 import { streamEntries, streamMatchTimes } from './reads.js';
 import { enforceRetention } from './retention.js';
 import { StreamRegistry, type StreamState } from './streams.js';
-import { forEachEntry, LogWal, REC_ENTRIES, writeEntryLine, writeEntryMeta } from './wal.js';
-import { nodeIo, type LogIo } from './writes.js';
+import { EntryRecordBuilder, forEachEntry, LogWal } from './wal.js';
+import { nodeIo } from './writes.js';
 import type { Direction, LineFilterHint, LogEntry, PushResult, PushStream, RejectedEntry, StoreStats, StreamInfo } from '../storage/types.js';
 import type { LogStorage, TailListener } from '../storage/interface.js';
+import { queryLines, type LineQuery } from '../storage/query.js';
 
 export { REC_STREAM, REC_STREAM_MARK } from './streams.js';
 export { REC_ENTRIES, formatCheckpoint, parseCheckpoint } from './wal.js';
-export type { CorruptChunk, TailListener };
+export type { CorruptChunk, LogStoreOptions, TailListener };
 
 /** Crash points (see util/crashpoint.ts), named for the kill -9 tests. */
 export const CRASH_POINTS = [
@@ -62,48 +61,10 @@ export const CRASH_POINTS = [
 const SEAL_POINTS = { afterDat: 'logs.seal.after-dat', afterIdx: 'logs.seal.after-idx' } as const;
 const NS_PER_MS = 1_000_000n;
 
-/** Options of {@link LogStore}. */
-export interface LogStoreOptions {
-  /** The log store's directory (for example `<data>/logs`). */
-  readonly dir: string;
-  /** Chunk compression (default brotli, quality `level` 2; deflate level 6 when `deflate`). */
-  readonly codec?: Codec;
-  readonly level?: number;
-  /** Seal a head once it holds this many line bytes (default 2 MiB). */
-  readonly chunkTargetBytes?: number;
-  /** Seal a head whose first line arrived this long ago, on {@link LogStore.tick} (default 1 h). */
-  readonly maxChunkAgeMs?: number;
-  /** Accept lines up to this far behind the newest line of their stream (default 1 h). */
-  readonly outOfOrderWindowMs?: number;
-  /** Drop chunks whose newest line is older than this (0: keep forever). */
-  readonly retentionMs?: number;
-  /** Drop the oldest chunk files while the store exceeds this many bytes (0: no limit). */
-  readonly retentionBytes?: number;
-  /** Seal every head and start a new WAL segment past this size (default 64 MiB). */
-  readonly walSegmentBytes?: number;
-  /** Start a new chunk file past this size (default 256 MiB). */
-  readonly chunkFileBytes?: number;
-  /** fsync the WAL on every push (default false: written to the kernel, which survives kill -9). */
-  readonly fsync?: boolean;
-  /** Bytes of decoded chunks kept in memory (default 256 MiB). */
-  readonly chunkCacheBytes?: number;
-  /** Most streams (0: no limit). */
-  readonly maxStreams?: number;
-  /** Refuse lines stamped more than this far ahead of the clock (default 10 min, Loki's creation grace period). */
-  readonly maxFutureMs?: number;
-  /** The clock (ms), for tests. */
-  readonly now?: () => number;
-  readonly log?: Logger;
-  /** The write call (default node:fs); tests replace it to fail a write part-way, as a full disk does. */
-  readonly io?: LogIo;
-  /** How often {@link LogStore.start} runs {@link LogStore.tick} (default 10 s; 0: never, the owner calls tick). */
-  readonly tickIntervalMs?: number;
-}
-
 /** The log store. The constructor touches nothing: {@link start} before use, {@link stop} when done. */
 export class LogStore implements LogStorage {
   readonly dir: string;
-  private readonly o: Required<Omit<LogStoreOptions, 'log' | 'now' | 'dir' | 'io'>>;
+  private readonly o: ResolvedLogStoreOptions;
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly streams: StreamRegistry;
@@ -117,32 +78,14 @@ export class LogStore implements LogStorage {
   private recSeg = 0;
   private recOff = 0;
   private problem: string | undefined;
-  private readonly w = new ByteWriter(1 << 20);
+  private readonly record = new EntryRecordBuilder();
   private readonly enc = new ColumnarEncoder();
-  /** Where each accepted line's bytes are in the WAL record being written. */
-  private pos = new Int32Array(2048);
   /** Counters for self-monitoring. */
   readonly counters = { linesIn: 0, bytesIn: 0, rejected: 0, chunksSealed: 0, chunksSkippedByBloom: 0, chunksRead: 0, chunksCorrupt: 0, writeFailures: 0 };
 
   constructor(opts: LogStoreOptions) {
     this.dir = opts.dir;
-    const codec = opts.codec ?? 'brotli';
-    this.o = {
-      codec,
-      level: opts.level ?? (codec === 'brotli' ? 2 : 6),
-      chunkTargetBytes: opts.chunkTargetBytes ?? 2 << 20,
-      maxChunkAgeMs: opts.maxChunkAgeMs ?? 3_600_000,
-      outOfOrderWindowMs: opts.outOfOrderWindowMs ?? 3_600_000,
-      retentionMs: opts.retentionMs ?? 0,
-      retentionBytes: opts.retentionBytes ?? 0,
-      walSegmentBytes: opts.walSegmentBytes ?? 64 << 20,
-      chunkFileBytes: opts.chunkFileBytes ?? 256 << 20,
-      fsync: opts.fsync ?? false,
-      chunkCacheBytes: opts.chunkCacheBytes ?? 256 << 20,
-      maxStreams: opts.maxStreams ?? 0,
-      maxFutureMs: opts.maxFutureMs ?? 600_000,
-      tickIntervalMs: opts.tickIntervalMs ?? 10_000,
-    };
+    this.o = resolveOptions(opts);
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? nopLogger;
     const io = opts.io ?? nodeIo;
@@ -240,17 +183,14 @@ export class LogStore implements LogStorage {
   push(batch: readonly PushStream[]): PushResult {
     const rejected: RejectedEntry[] = [];
     const accepted: { s: StreamState; entries: LogEntry[] }[] = [];
-    const w = this.w;
-    w.reset();
-    w.reserve(FRAME_HEADER);
-    w.length = FRAME_HEADER;
+    const rec = this.record;
+    rec.begin();
     const nowNs = BigInt(Math.floor(this.now())) * NS_PER_MS;
     const windowNs = BigInt(this.o.outOfOrderWindowMs) * NS_PER_MS;
     const futureNs = nowNs + BigInt(this.o.maxFutureMs) * NS_PER_MS;
     const retentionFloor = this.o.retentionMs > 0 ? nowNs - BigInt(this.o.retentionMs) * NS_PER_MS : -1n;
     let count = 0;
     let bytes = 0;
-    let np = 0;
     for (const ps of batch) {
       if (ps.entries.length === 0) continue;
       let s = this.streams.find(ps.labels);
@@ -283,26 +223,17 @@ export class LogStore implements LogStorage {
         }
         if (e.t > maxT) maxT = e.t;
         ok.push(e);
-        const at = writeEntryLine(w, s.id, e.t, e.line);
-        if (2 * np + 2 > this.pos.length) {
-          const grown = new Int32Array(this.pos.length * 2);
-          grown.set(this.pos);
-          this.pos = grown;
-        }
-        this.pos[2 * np] = at;
-        this.pos[2 * np + 1] = w.length;
-        np++;
-        writeEntryMeta(w, e.meta);
+        rec.add(s.id, e);
         bytes += e.line.length;
       }
       count += ok.length;
       if (ok.length) accepted.push({ s, entries: ok });
     }
     if (count > 0) {
-      writeFrameHeader(w.buf, 0, REC_ENTRIES, w.length - FRAME_HEADER);
+      const length = rec.finish();
       const recOff = this.wal.size;
       try {
-        this.wal.append(w.buf, w.length);
+        this.wal.append(rec.buf, length);
       } catch (err) {
         // Cut back already (appendAll); nothing reached a head, so refusing the whole push is exact.
         throw this.fail('log WAL write', err);
@@ -318,8 +249,8 @@ export class LogStore implements LogStorage {
     let sealing = true;
     for (const { s, entries } of accepted) {
       for (const e of entries) {
-        this.applyEntry(s, e.t, w.buf, this.pos[k]!, this.pos[k + 1]!, e.meta, k >>> 1);
-        k += 2;
+        this.applyEntry(s, e.t, rec.buf, rec.lineStart(k), rec.lineEnd(k), e.meta, k);
+        k++;
         if (sealing && s.head.bytes >= this.o.chunkTargetBytes) sealing = this.seal(s, true);
       }
     }
@@ -466,30 +397,9 @@ export class LogStore implements LogStorage {
     return streamMatchTimes(this.files, this.counters, s, start, end, needles, tokens, withBytes);
   }
 
-  /**
-   * Convenience pull API: up to `limit` lines per the direction across all matching streams,
-   * grouped by stream, each stream's lines in `direction` order.
-   */
-  query(q: { matchers: readonly Matcher[]; start: bigint; end: bigint; direction?: Direction; limit?: number; filter?: LineFilterHint & { test?: (line: string) => boolean } }): { stream: StreamInfo; entries: LogEntry[] }[] {
-    const direction = q.direction ?? 'backward';
-    const limit = q.limit ?? 100;
-    const all: { s: StreamInfo; e: LogEntry }[] = [];
-    for (const s of this.selectStreams(q.matchers, q.start, q.end)) {
-      let n = 0;
-      for (const e of this.entries(s, q.start, q.end, direction, q.filter)) {
-        if (q.filter?.test && !q.filter.test(e.line)) continue;
-        all.push({ s, e });
-        if (++n >= limit) break;
-      }
-    }
-    all.sort((a, b) => (a.e.t < b.e.t ? -1 : a.e.t > b.e.t ? 1 : 0) * (direction === 'forward' ? 1 : -1));
-    const out = new Map<number, { stream: StreamInfo; entries: LogEntry[] }>();
-    for (const { s, e } of all.slice(0, limit)) {
-      let g = out.get(s.id);
-      if (!g) out.set(s.id, (g = { stream: s, entries: [] }));
-      g.entries.push(e);
-    }
-    return [...out.values()];
+  /** Up to `limit` lines across the matching streams (storage/query.ts). */
+  query(q: LineQuery): { stream: StreamInfo; entries: LogEntry[] }[] {
+    return queryLines(this, q);
   }
 
   /** Store statistics (for `/index/stats` and self metrics). */

@@ -9,10 +9,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Labels } from '../../core/model/labels.js';
-import { ByteReader, type ByteWriter } from '../../core/util/bytes.js';
+import { ByteReader, ByteWriter } from '../../core/util/bytes.js';
 import { crc32c } from '../../core/util/crc32c.js';
+import type { LogEntry } from '../storage/types.js';
 import { fileName } from './chunkfiles.js';
-import { readFramesRepair } from './framing.js';
+import { FRAME_HEADER, readFramesRepair, writeFrameHeader } from './framing.js';
 import { appendAll, syncFd, type LogIo } from './writes.js';
 
 export const REC_ENTRIES = 2;
@@ -40,7 +41,7 @@ export function parseCheckpoint(text: string): number | undefined {
  * Writes one entry's stream id, time and line into a record being built; returns where the line's
  * UTF-8 bytes start (they end at `w.length`). {@link writeEntryMeta} must follow.
  */
-export function writeEntryLine(w: ByteWriter, streamId: number, t: bigint, line: string): number {
+function writeEntryLine(w: ByteWriter, streamId: number, t: bigint, line: string): number {
   w.uvarint(streamId);
   w.reserve(8);
   // Through a BigInt64Array: Buffer.writeBigInt64LE does BigInt arithmetic per call.
@@ -67,13 +68,66 @@ export function writeEntryLine(w: ByteWriter, streamId: number, t: bigint, line:
 }
 
 /** Writes one entry's structured metadata (after {@link writeEntryLine}). */
-export function writeEntryMeta(w: ByteWriter, meta: Labels | undefined): void {
+function writeEntryMeta(w: ByteWriter, meta: Labels | undefined): void {
   w.uvarint(meta ? meta.length : 0);
   if (meta)
     for (const l of meta) {
       w.str(l.name);
       w.str(l.value);
     }
+}
+
+/**
+ * The entry record of one push, built in place behind room for its frame header. It remembers
+ * where each line's UTF-8 bytes are, so the heads copy them from here instead of encoding again.
+ * One builder is reused for every push: nothing is allocated per line.
+ */
+export class EntryRecordBuilder {
+  private readonly w = new ByteWriter(1 << 20);
+  /** Line i's bytes are `buf[pos[2i], pos[2i + 1])`. */
+  private pos = new Int32Array(2048);
+  private n = 0;
+
+  /** The record's bytes (valid until the next {@link begin}). */
+  get buf(): Buffer {
+    return this.w.buf;
+  }
+
+  /** Starts a new record. */
+  begin(): void {
+    this.w.reset();
+    this.w.reserve(FRAME_HEADER);
+    this.w.length = FRAME_HEADER;
+    this.n = 0;
+  }
+
+  /** Appends an entry of stream `streamId`. */
+  add(streamId: number, e: LogEntry): void {
+    const at = writeEntryLine(this.w, streamId, e.t, e.line);
+    const i = this.n++;
+    if (2 * i + 2 > this.pos.length) {
+      const grown = new Int32Array(this.pos.length * 2);
+      grown.set(this.pos);
+      this.pos = grown;
+    }
+    this.pos[2 * i] = at;
+    this.pos[2 * i + 1] = this.w.length;
+    writeEntryMeta(this.w, e.meta);
+  }
+
+  lineStart(i: number): number {
+    return this.pos[2 * i]!;
+  }
+
+  lineEnd(i: number): number {
+    return this.pos[2 * i + 1]!;
+  }
+
+  /** Writes the frame header; returns the framed record's length (from `buf[0]`). */
+  finish(): number {
+    writeFrameHeader(this.w.buf, 0, REC_ENTRIES, this.w.length - FRAME_HEADER);
+    return this.w.length;
+  }
 }
 
 /** Called per entry of a replayed record: its index `k` in the record, its line at `buf[a, b)`. */
