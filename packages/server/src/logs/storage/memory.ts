@@ -1,16 +1,16 @@
 /**
- * An in-memory log store with the disk store's semantics (streams by label set, lines kept in time
- * order, the same refusals: too far behind the stream, too far ahead of the clock, past retention,
- * over the stream limit) and none of its machinery (no WAL, chunks or bloom filters). For tests,
- * rule unit tests and anything that wants real log storage without a directory. Nothing survives
- * the process; filter hints are ignored (they are hints: callers apply their own filter).
+ * An in-memory log store with the disk store's semantics: streams by label set, lines kept in time
+ * order, the same refusals (admission.ts: too far behind the stream, too far ahead of the clock,
+ * past retention, over the stream limit), and none of its machinery (no WAL, chunks or bloom
+ * filters). For tests, rule unit tests and anything that wants real log storage without a
+ * directory. Nothing survives the process; filter hints are ignored (they are hints: callers apply
+ * their own filter).
  */
 import { labelsKey, type Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
+import { admissionBounds, refusal, streamLimitReason } from './admission.js';
 import type { LogStorage, TailListener } from './interface.js';
 import type { Direction, LineFilterHint, LogEntry, PushResult, PushStream, RejectedEntry, StoreStats, StreamInfo } from './types.js';
-
-const NS_PER_MS = 1_000_000n;
 
 /** Options of {@link MemoryLogStore}; the defaults are the disk store's. */
 export interface MemoryLogStoreOptions {
@@ -65,15 +65,15 @@ export class MemoryLogStore implements LogStorage {
   private readonly streams: MemoryStream[] = [];
   private readonly byKey = new Map<string, MemoryStream>();
   private readonly listeners = new Set<TailListener>();
-  private readonly windowNs: bigint;
-  private readonly futureNs: bigint;
+  private readonly outOfOrderWindowMs: number;
+  private readonly maxFutureMs: number;
   private readonly retentionMs: number;
   private readonly maxStreams: number;
   private readonly now: () => number;
 
   constructor(opts: MemoryLogStoreOptions = {}) {
-    this.windowNs = BigInt(opts.outOfOrderWindowMs ?? 3_600_000) * NS_PER_MS;
-    this.futureNs = BigInt(opts.maxFutureMs ?? 600_000) * NS_PER_MS;
+    this.outOfOrderWindowMs = opts.outOfOrderWindowMs ?? 3_600_000;
+    this.maxFutureMs = opts.maxFutureMs ?? 600_000;
     this.retentionMs = opts.retentionMs ?? 0;
     this.maxStreams = opts.maxStreams ?? 0;
     this.now = opts.now ?? Date.now;
@@ -87,9 +87,7 @@ export class MemoryLogStore implements LogStorage {
   push(batch: readonly PushStream[]): PushResult {
     const rejected: RejectedEntry[] = [];
     const accepted: { s: MemoryStream; entries: LogEntry[] }[] = [];
-    const nowNs = BigInt(Math.floor(this.now())) * NS_PER_MS;
-    const newestAcceptable = nowNs + this.futureNs;
-    const retentionFloor = this.retentionMs > 0 ? nowNs - BigInt(this.retentionMs) * NS_PER_MS : -1n;
+    const bounds = admissionBounds(this.now(), this.outOfOrderWindowMs, this.maxFutureMs, this.retentionMs);
     let count = 0;
     let bytes = 0;
     for (const ps of batch) {
@@ -98,7 +96,8 @@ export class MemoryLogStore implements LogStorage {
       let s = this.byKey.get(key);
       if (!s) {
         if (this.maxStreams > 0 && this.byKey.size >= this.maxStreams) {
-          for (const e of ps.entries) rejected.push({ labels: ps.labels, t: e.t, reason: `stream limit of ${this.maxStreams} streams reached` });
+          const reason = streamLimitReason(this.maxStreams);
+          for (const e of ps.entries) rejected.push({ labels: ps.labels, t: e.t, reason });
           continue;
         }
         s = new MemoryStream(this.streams.length, ps.labels);
@@ -107,18 +106,9 @@ export class MemoryLogStore implements LogStorage {
       }
       const ok: LogEntry[] = [];
       for (const e of ps.entries) {
-        // The future check comes first, as in the disk store: a line from a wrong clock must not become the newest.
-        if (e.t > newestAcceptable) {
-          rejected.push({ labels: ps.labels, t: e.t, reason: `entry too far in the future, newest acceptable timestamp is ${newestAcceptable}` });
-          continue;
-        }
-        const maxT = s.maxT;
-        if (maxT >= 0n && e.t < maxT - this.windowNs) {
-          rejected.push({ labels: ps.labels, t: e.t, reason: `entry too far behind, oldest acceptable timestamp is ${maxT - this.windowNs}` });
-          continue;
-        }
-        if (e.t < retentionFloor) {
-          rejected.push({ labels: ps.labels, t: e.t, reason: 'entry older than the retention period' });
+        const reason = refusal(e.t, s.maxT, bounds);
+        if (reason !== undefined) {
+          rejected.push({ labels: ps.labels, t: e.t, reason });
           continue;
         }
         ok.push(e);

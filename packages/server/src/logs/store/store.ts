@@ -39,25 +39,13 @@ import { nodeIo } from './writes.js';
 import type { Direction, LineFilterHint, LogEntry, PushResult, PushStream, RejectedEntry, StoreStats, StreamInfo } from '../storage/types.js';
 import type { LogStorage, TailListener } from '../storage/interface.js';
 import { queryLines, type LineQuery } from '../storage/query.js';
+import { admissionBounds, refusal, streamLimitReason } from '../storage/admission.js';
 
 export { REC_STREAM, REC_STREAM_MARK } from './streams.js';
 export { REC_ENTRIES, formatCheckpoint, parseCheckpoint } from './wal.js';
 export type { CorruptChunk, LogStoreOptions, TailListener };
 
-/** Crash points (see util/crashpoint.ts), named for the kill -9 tests. */
-export const CRASH_POINTS = [
-  'logs.wal.after-write',
-  'logs.stream.after-write',
-  'logs.seal.after-dat',
-  'logs.seal.after-idx',
-  'logs.checkpoint.before-marker',
-  'logs.checkpoint.after-marker',
-  'logs.compact.after-dat',
-  'logs.compact.after-idx',
-  'logs.compact.before-remove',
-  'logs.retention.after-mark',
-  'logs.retention.after-remove',
-] as const;
+export { CRASH_POINTS } from './crashpoints.js';
 const SEAL_POINTS = { afterDat: 'logs.seal.after-dat', afterIdx: 'logs.seal.after-idx' } as const;
 const NS_PER_MS = 1_000_000n;
 
@@ -185,10 +173,7 @@ export class LogStore implements LogStorage {
     const accepted: { s: StreamState; entries: LogEntry[] }[] = [];
     const rec = this.record;
     rec.begin();
-    const nowNs = BigInt(Math.floor(this.now())) * NS_PER_MS;
-    const windowNs = BigInt(this.o.outOfOrderWindowMs) * NS_PER_MS;
-    const futureNs = nowNs + BigInt(this.o.maxFutureMs) * NS_PER_MS;
-    const retentionFloor = this.o.retentionMs > 0 ? nowNs - BigInt(this.o.retentionMs) * NS_PER_MS : -1n;
+    const bounds = admissionBounds(this.now(), this.o.outOfOrderWindowMs, this.o.maxFutureMs, this.o.retentionMs);
     let count = 0;
     let bytes = 0;
     for (const ps of batch) {
@@ -196,7 +181,8 @@ export class LogStore implements LogStorage {
       let s = this.streams.find(ps.labels);
       if (!s) {
         if (this.o.maxStreams > 0 && this.streams.count >= this.o.maxStreams) {
-          for (const e of ps.entries) rejected.push({ labels: ps.labels, t: e.t, reason: `stream limit of ${this.o.maxStreams} streams reached` });
+          const reason = streamLimitReason(this.o.maxStreams);
+          for (const e of ps.entries) rejected.push({ labels: ps.labels, t: e.t, reason });
           continue;
         }
         try {
@@ -208,17 +194,9 @@ export class LogStore implements LogStorage {
       const ok: LogEntry[] = [];
       let maxT = s.maxT;
       for (const e of ps.entries) {
-        // Before the window check: a line from a wrong clock must not become the stream's newest and refuse current lines.
-        if (e.t > futureNs) {
-          rejected.push({ labels: ps.labels, t: e.t, reason: `entry too far in the future, newest acceptable timestamp is ${futureNs}` });
-          continue;
-        }
-        if (maxT >= 0n && e.t < maxT - windowNs) {
-          rejected.push({ labels: ps.labels, t: e.t, reason: `entry too far behind, oldest acceptable timestamp is ${maxT - windowNs}` });
-          continue;
-        }
-        if (e.t < retentionFloor) {
-          rejected.push({ labels: ps.labels, t: e.t, reason: 'entry older than the retention period' });
+        const reason = refusal(e.t, maxT, bounds);
+        if (reason !== undefined) {
+          rejected.push({ labels: ps.labels, t: e.t, reason });
           continue;
         }
         if (e.t > maxT) maxT = e.t;
