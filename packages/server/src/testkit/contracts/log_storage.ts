@@ -15,6 +15,8 @@ export interface LogContractOptions {
   readonly now: () => number;
   readonly outOfOrderWindowMs: number;
   readonly maxFutureMs: number;
+  readonly retentionMs: number;
+  readonly maxStreams: number;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface LogContractSubject {
 const NOW_MS = 1_700_000_000_000;
 const T0 = BigInt(NOW_MS) * 1_000_000n - 3_600_000_000_000n;
 const SEC = 1_000_000_000n;
-const OPTIONS: LogContractOptions = { now: () => NOW_MS, outOfOrderWindowMs: 60_000, maxFutureMs: 600_000 };
+const OPTIONS: LogContractOptions = { now: () => NOW_MS, outOfOrderWindowMs: 60_000, maxFutureMs: 600_000, retentionMs: 2 * 3_600_000, maxStreams: 20 };
 
 const m = (type: MatchType, name: string, value: string): Matcher => new Matcher(type, name, value);
 const at = (sec: number): bigint => T0 + BigInt(sec) * SEC;
@@ -133,6 +135,26 @@ export function logStorageContract(name: string, make: (opts: LogContractOptions
     assert.deepEqual(
       read(s.store, only(s.store, { app: 'r' }), 0n, future + 1n).map((e) => e.line),
       ['within window', 'base'],
+    );
+  });
+
+  withStore('refuses lines past retention and new streams past the stream limit', async (s) => {
+    const old = s.store.push([{ labels: labelsFrom({ app: 'old' }), entries: [{ t: BigInt(NOW_MS - OPTIONS.retentionMs - 1000) * 1_000_000n, line: 'expired' }, { t: at(0), line: 'kept' }] }]);
+    assert.equal(old.accepted, 1);
+    assert.match(old.rejected[0]!.reason, /retention/);
+    for (let i = 1; i < OPTIONS.maxStreams; i++) assert.equal(s.store.push([{ labels: labelsFrom({ app: `s${i}` }), entries: [{ t: at(i), line: 'x' }] }]).accepted, 1);
+    const over = s.store.push([{ labels: labelsFrom({ app: 'one too many' }), entries: [{ t: at(0), line: 'a' }, { t: at(1), line: 'b' }] }]);
+    assert.equal(over.accepted, 0);
+    assert.equal(over.rejected.length, 2);
+    assert.match(over.rejected[0]!.reason, /stream limit/);
+    // Existing streams still take lines.
+    assert.equal(s.store.push([{ labels: labelsFrom({ app: 's1' }), entries: [{ t: at(2), line: 'y' }] }]).accepted, 1);
+    await s.settle?.();
+    assert.equal(s.store.stats().streams, OPTIONS.maxStreams);
+    assert.deepEqual(s.store.selectStreams([m('=', 'app', 'one too many')]), []);
+    assert.deepEqual(
+      read(s.store, only(s.store, { app: 'old' }), 0n, at(10)).map((e) => e.line),
+      ['kept'],
     );
   });
 
