@@ -34,12 +34,12 @@ const servers: http.Server[] = [];
 const stores: LogStore[] = [];
 after(() => {
   for (const s of servers) s.close();
-  for (const s of stores) s.close();
+  for (const s of stores) s.stop();
 });
 
 async function startVigil(): Promise<Vigil> {
   const store = new LogStore({ dir: fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-otlp-')) });
-  store.open();
+  store.start();
   const router = new Router(nopLogger);
   registerLogIngest(router, store);
   registerLokiApi(router, store);

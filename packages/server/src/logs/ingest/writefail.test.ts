@@ -25,7 +25,7 @@ const store = new LogStore({
     },
   },
 });
-store.open();
+store.start();
 const router = new Router(nopLogger);
 const stats = registerLogIngest(router, store);
 const server = http.createServer((req, res) => router.listener(req, res));
@@ -33,7 +33,7 @@ await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 after(() => {
   server.close();
-  store.close();
+  store.stop();
 });
 
 const nowNs = (): string => String(BigInt(Date.now()) * 1_000_000n);

@@ -14,7 +14,7 @@ const S = 1_000_000_000n;
 
 function setup(): LogqlEngine {
   const store = new LogStore({ dir: fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logql-')), chunkTargetBytes: 1024, now: () => Number(T0 / 1_000_000n) });
-  store.open();
+  store.start();
   const api = [];
   for (let i = 0; i < 60; i++)
     api.push({ t: T0 + BigInt(i + 1) * S, line: JSON.stringify({ level: i % 10 === 0 ? 'error' : 'info', latency_ms: i, status: i % 3 === 0 ? 500 : 200, request_id: `req-${i}`, took: `${i}ms` }) });

@@ -21,7 +21,7 @@ const NOW = Number(T0 / 1_000_000n);
 function buildStore(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logflip-'));
   const store = new LogStore({ dir, chunkTargetBytes: 2048, now: () => NOW });
-  store.open();
+  store.start();
   for (let b = 0; b < 30; b++) {
     for (const app of ['a', 'b', 'c'])
       store.push([{ labels: labelsFrom({ app }), entries: Array.from({ length: 10 }, (_, i) => ({ t: T0 + BigInt(b * 10 + i) * 1_000_000n, line: JSON.stringify({ app, b, i, msg: 'hello world' }) })) }]);
@@ -62,9 +62,9 @@ test('a clean store verifies clean and holds every line', () => {
   const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logflip-'));
   fs.cpSync(pristine, copy, { recursive: true });
   const store = new LogStore({ dir: copy });
-  assert.deepEqual(store.open(), []);
+  assert.deepEqual(store.start(), []);
   assert.equal(total(store), allLines);
-  store.close();
+  store.stop();
 });
 
 const chunkFiles = (dir: string, ext: string): string[] => fs.readdirSync(path.join(dir, 'chunks')).filter((f) => f.endsWith(ext) && fs.statSync(path.join(dir, 'chunks', f)).size > 0).map((f) => path.join('chunks', f));
@@ -89,7 +89,7 @@ for (const c of cases) {
     assert.ok(out.some((l) => l.startsWith(rel + ':')), `verify names ${rel}:\n${out.join('\n')}`);
     const logged: string[] = [];
     const store = new LogStore({ dir, log: createLogger({ level: 'warn', write: (l) => logged.push(l) }) });
-    const repairs = store.open();
+    const repairs = store.start();
     const n = total(store);
     assert.ok(n > 0 && n <= allLines, `${n} lines answered`);
     if (c.name === 'chunk data') {
@@ -105,6 +105,6 @@ for (const c of cases) {
       assert.ok(repairs.length > 0, 'open reports the repair');
       assert.ok(repairs.some((r) => r.includes(path.basename(rel))), repairs.join('\n'));
     }
-    store.close();
+    store.stop();
   });
 }

@@ -40,12 +40,12 @@ async function runChild(dir: string, at: string): Promise<number> {
 /** How often each line is present after reopening. */
 function presentLines(dir: string): Map<string, number> {
   const store = new LogStore({ dir });
-  store.open();
+  store.start();
   const seen = new Map<string, number>();
   for (const app of ['busy', 'quiet'])
     for (const g of store.query({ matchers: [new Matcher('=', 'app', app)], start: 0n, end: 1n << 62n, direction: 'forward', limit: 1e7 }))
       for (const e of g.entries) seen.set(e.line, (seen.get(e.line) ?? 0) + 1);
-  store.close();
+  store.stop();
   return seen;
 }
 

@@ -43,7 +43,7 @@ test('a WAL write that fails part-way is cut back and refused, and ingest resume
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logfull-'));
   const io = new FailingIo();
   const store = new LogStore({ dir, io, now: () => NOW });
-  store.open();
+  store.start();
   store.push(batch(0));
   const size = fs.statSync(walFile(dir)).size;
   io.target = /wal/;
@@ -61,17 +61,17 @@ test('a WAL write that fails part-way is cut back and refused, and ingest resume
   assert.equal(lines(store).length, 20);
   // As after kill -9: a second store on the directory sees exactly the acknowledged lines.
   const again = new LogStore({ dir });
-  assert.deepEqual(again.open(), []);
+  assert.deepEqual(again.start(), []);
   assert.deepEqual(lines(again), [...batch(0), ...batch(2)].flatMap((s) => s.entries.map((e) => e.line)));
-  again.close();
-  store.close();
+  again.stop();
+  store.stop();
 });
 
 test('a stream record that cannot be written refuses the push and leaves no stream', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logfull-'));
   const io = new FailingIo();
   const store = new LogStore({ dir, io, now: () => NOW });
-  store.open();
+  store.start();
   store.push(batch(0));
   io.target = /streams$/;
   io.budget = 5;
@@ -81,17 +81,17 @@ test('a stream record that cannot be written refuses the push and leaves no stre
   store.push(batch(1, 10, 'new'));
   assert.deepEqual(store.labelValues('app'), ['a', 'new']);
   const again = new LogStore({ dir });
-  assert.deepEqual(again.open(), []);
+  assert.deepEqual(again.start(), []);
   assert.equal(lines(again, 'new').length, 10);
-  again.close();
-  store.close();
+  again.stop();
+  store.stop();
 });
 
 test('a failed seal keeps the lines in the head and WAL, cuts the chunk files back and retries', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logfull-'));
   const io = new FailingIo();
   const store = new LogStore({ dir, io, chunkTargetBytes: 1024, walSegmentBytes: 1 << 20, now: () => NOW });
-  store.open();
+  store.start();
   const sizes = (): number[] => fs.readdirSync(path.join(dir, 'chunks')).sort().map((f) => fs.statSync(path.join(dir, 'chunks', f)).size);
   const want: string[] = [];
   for (const target of [/\.dat$/, /\.idx$/]) {
@@ -115,16 +115,16 @@ test('a failed seal keeps the lines in the head and WAL, cuts the chunk files ba
   assert.ok(store.counters.chunksSealed >= 1, 'the next push sealed');
   assert.deepEqual(lines(store), want);
   const again = new LogStore({ dir });
-  assert.deepEqual(again.open(), []);
+  assert.deepEqual(again.start(), []);
   assert.deepEqual(lines(again), want, 'nothing lost or doubled after a restart');
-  again.close();
-  store.close();
+  again.stop();
+  store.stop();
 });
 
 test('lines too far in the future are refused per entry and do not block current lines', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logfuture-'));
   const store = new LogStore({ dir, now: () => NOW });
-  store.open();
+  store.start();
   const l = labelsFrom({ app: 'a' });
   const tenYears = T0 + 10n * 365n * 86_400n * 1_000_000_000n;
   const r = store.push([{ labels: l, entries: [{ t: tenYears, line: 'from a broken clock' }, { t: T0 + 300_000_000_000n, line: 'five minutes ahead' }] }]);
@@ -136,13 +136,13 @@ test('lines too far in the future are refused per entry and do not block current
   const r2 = store.push([{ labels: l, entries: [{ t: T0 - 1_000_000_000n, line: 'now-ish' }] }]);
   assert.equal(r2.accepted, 1);
   assert.deepEqual(lines(store), ['now-ish', 'five minutes ahead']);
-  store.close();
+  store.stop();
 });
 
 test('retention-dropped chunks whose lines are still in the WAL do not come back on replay', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logretain-'));
   const store = new LogStore({ dir, chunkTargetBytes: 256, chunkFileBytes: 512, retentionBytes: 3000, walSegmentBytes: 1 << 20, now: () => NOW });
-  store.open();
+  store.start();
   // A stream that goes quiet: retention drops all of its chunks, so no newer chunk's mark covers them.
   for (let b = 0; b < 20; b++) store.push(batch(b, 4, 'old'));
   for (let b = 0; b < 20; b++) store.push(batch(b, 4));
@@ -151,8 +151,8 @@ test('retention-dropped chunks whose lines are still in the WAL do not come back
   assert.ok(kept.old.length < 80, `${kept.old.length} old lines kept`);
   // Not closed: the WAL still holds every line, as after kill -9.
   const again = new LogStore({ dir });
-  again.open();
+  again.start();
   assert.deepEqual({ old: lines(again, 'old'), a: lines(again) }, kept);
-  again.close();
-  store.close();
+  again.stop();
+  store.stop();
 });

@@ -71,7 +71,7 @@ test('the store returns, seals and replays out-of-order lines like the reference
   const adds = randomAdds(9, 4000);
   const opts = { dir, chunkTargetBytes: 16 * 1024, outOfOrderWindowMs: 3_600_000, now: () => 1_700_000_000_000 };
   const store = new LogStore(opts);
-  store.open();
+  store.start();
   const l = labelsFrom({ app: 'h' });
   for (let i = 0; i < adds.length; i += 100) store.push([{ labels: l, entries: adds.slice(i, i + 100).map((e, j) => (j % 7 ? e : { ...e, meta: [{ name: 'k', value: String(j) }] })) }]);
   const all = (s: LogStore): { t: bigint; line: string }[] =>
@@ -90,16 +90,16 @@ test('the store returns, seals and replays out-of-order lines like the reference
   assert.equal(found[0]!.entries.length, reference(adds).filter((e) => e.line.includes('late 1')).length);
   // Replay from the WAL (no close: as after kill -9).
   const again = new LogStore(opts);
-  again.open();
+  again.start();
   assert.deepEqual(uniq(norm(all(again))), want);
-  again.close();
-  store.close();
+  again.stop();
+  store.stop();
 });
 
 test('sealed heads keep exact timestamps around zero and across 32-bit boundaries', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-head-'));
   const store = new LogStore({ dir, outOfOrderWindowMs: 1e12, now: () => 0 });
-  store.open();
+  store.start();
   // (The store refuses lines before -1 ns without retention: its floor is -1.)
   const ts = [-1n, 0n, 1n, 123_456_789n, 4_294_967_295n, 4_294_967_296n, 9_123_456_789n];
   // Pushed out of order, so the head is sealed through its sorted view.
@@ -109,5 +109,5 @@ test('sealed heads keep exact timestamps around zero and across 32-bit boundarie
   const got = store.query({ matchers: [new Matcher('=', 'app', 'z')], start: -(1n << 62n), end: 1n << 62n, direction: 'forward', limit: 100 });
   assert.deepEqual(got[0]!.entries.map((e) => e.t), ts);
   assert.deepEqual(got[0]!.entries.map((e) => e.line), ts.map((t) => `{"t":"${t}"}`));
-  store.close();
+  store.stop();
 });

@@ -46,9 +46,9 @@ test('an old-format chunk and index record are read, queried and verified', () =
   const out: string[] = [];
   assert.equal(verifyLogs(dir, (l) => out.push(l)), 0, out.join('\n'));
   const store = new LogStore({ dir });
-  assert.deepEqual(store.open(), []);
+  assert.deepEqual(store.start(), []);
   const got = store.query({ matchers: [new Matcher('=', 'app', 'old')], start: 0n, end: 1n << 62n, direction: 'forward' });
   assert.deepEqual(got[0]!.entries.map((e) => e.line), lines);
   assert.deepEqual(store.corruptChunks(), []);
-  store.close();
+  store.stop();
 });

@@ -23,7 +23,7 @@ function fill(store: LogStore, n: number, app = 'api'): void {
 test('push, query forward/backward with limit, line needle, bloom skips chunks', () => {
   const dir = tmp();
   const store = new LogStore({ dir, chunkTargetBytes: 4096, now: () => Number(T0 / 1_000_000n) });
-  store.open();
+  store.start();
   fill(store, 5000);
   fill(store, 10, 'web');
   const fwd = store.query({ matchers: app('api'), start: T0, end: T0 + 10n ** 12n, direction: 'forward', limit: 3 });
@@ -36,19 +36,19 @@ test('push, query forward/backward with limit, line needle, bloom skips chunks',
   assert.ok(store.counters.chunksSkippedByBloom > 50, `bloom skipped ${store.counters.chunksSkippedByBloom}`);
   assert.ok(store.counters.chunksRead - before < 5);
   assert.deepEqual(store.labelValues('app'), ['api', 'web']);
-  store.close();
+  store.stop();
   // Reopen: everything is back from chunks.
   const again = new LogStore({ dir, chunkTargetBytes: 4096 });
-  again.open();
+  again.start();
   assert.equal(again.stats().entries, 5010);
-  again.close();
+  again.stop();
 });
 
 test('out-of-order window and retention', () => {
   const dir = tmp();
   let now = Number(T0 / 1_000_000n);
   const store = new LogStore({ dir, outOfOrderWindowMs: 60_000, retentionMs: 3_600_000, chunkTargetBytes: 100, chunkFileBytes: 200, now: () => now });
-  store.open();
+  store.start();
   const l = labelsFrom({ app: 'a' });
   store.push([{ labels: l, entries: [{ t: T0 + 120_000_000_000n, line: 'late base' }] }]);
   const r = store.push([{ labels: l, entries: [{ t: T0 + 100_000_000_000n, line: 'within window' }, { t: T0, line: 'too old' }] }]);
@@ -60,7 +60,7 @@ test('out-of-order window and retention', () => {
   now += 10 * 3_600_000;
   store.tick();
   assert.equal(store.query({ matchers: app('a'), start: 0n, end: T0 * 2n }).length, 0);
-  store.close();
+  store.stop();
 });
 
 test('an acknowledged push survives kill -9', async () => {
@@ -79,11 +79,11 @@ test('an acknowledged push survives kill -9', async () => {
   });
   await new Promise((r) => p.on('exit', r));
   const store = new LogStore({ dir });
-  store.open();
+  store.start();
   const all = store.query({ matchers: app('durable'), start: 0n, end: 1n << 62n, limit: 100000 });
   const n = all.reduce((a, s) => a + s.entries.length, 0);
   assert.ok(n >= acked * 100, `recovered ${n} lines, acknowledged ${acked * 100}`);
-  store.close();
+  store.stop();
 });
 
 test('compaction merges a stream\'s small chunks, survives reopen without duplicates and drops dead files', () => {
@@ -91,7 +91,7 @@ test('compaction merges a stream\'s small chunks, survives reopen without duplic
   let now = Number(T0 / 1_000_000n);
   const opts = { dir, chunkTargetBytes: 64 * 1024, chunkFileBytes: 2048, maxChunkAgeMs: 1000, now: () => now };
   const store = new LogStore(opts);
-  store.open();
+  store.start();
   const l = labelsFrom({ app: 'quiet' });
   const want: string[] = [];
   for (let i = 0; i < 40; i++) {
@@ -116,12 +116,12 @@ test('compaction merges a stream\'s small chunks, survives reopen without duplic
   assert.equal(found[0]!.entries.length, 3);
   // Simulate a crash: open a second store on the directory without closing the first.
   const again = new LogStore(opts);
-  again.open();
+  again.start();
   assert.deepEqual(all(again), want);
   assert.equal(again.stats([new Matcher('=', 'app', 'quiet')]).chunks, 1);
   assert.equal(again.stats([new Matcher('=', 'app', 'busy')]).entries, 40);
-  again.close();
-  store.close();
+  again.stop();
+  store.stop();
   const files = fs.readdirSync(path.join(dir, 'chunks'));
   assert.ok(files.length < 40, `${files.length} chunk files left`);
 });
@@ -129,30 +129,30 @@ test('compaction merges a stream\'s small chunks, survives reopen without duplic
 test('compaction is crash-safe: a merged chunk whose index record is torn leaves the originals', () => {
   const dir = tmp();
   const store = new LogStore({ dir, chunkTargetBytes: 64 * 1024 });
-  store.open();
+  store.start();
   const l = labelsFrom({ app: 'a' });
   for (let i = 0; i < 5; i++) {
     store.push([{ labels: l, entries: [{ t: T0 + BigInt(i), line: `line ${i}` }] }]);
     store.checkpoint();
   }
   store.compact();
-  store.close();
+  store.stop();
   // Tear the last index record (the merged chunk's) as a crash mid-write would.
   const idx = fs.readdirSync(path.join(dir, 'chunks')).filter((f) => f.endsWith('.idx')).sort().at(-1)!;
   const file = path.join(dir, 'chunks', idx);
   const size = fs.statSync(file).size;
   if (size > 0) fs.truncateSync(file, size - 3);
   const again = new LogStore({ dir, chunkTargetBytes: 64 * 1024 });
-  again.open();
+  again.start();
   const got = again.query({ matchers: app('a'), start: 0n, end: 1n << 62n, direction: 'forward', limit: 100 });
   assert.deepEqual(got[0]!.entries.map((e) => e.line), [0, 1, 2, 3, 4].map((i) => `line ${i}`));
-  again.close();
+  again.stop();
 });
 
 test('matchTimes (count-only queries) equals filtering the returned lines, over chunks, head and late lines', () => {
   const dir = tmp();
   const store = new LogStore({ dir, chunkTargetBytes: 8 * 1024, now: () => Number(T0 / 1_000_000n) });
-  store.open();
+  store.start();
   const l = labelsFrom({ app: 'm' });
   let seed = 5;
   const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
@@ -177,5 +177,5 @@ test('matchTimes (count-only queries) equals filtering the returned lines, over 
       assert.deepEqual(got.times, want.sort((a, b) => a - b), needles.join('|'));
     }
   }
-  store.close();
+  store.stop();
 });

@@ -24,7 +24,7 @@ import { snappyEncode } from '../../core/util/snappy.js';
 import { nopLogger } from '../../core/util/log.js';
 
 const store = new LogStore({ dir: fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-lokiapi-')) });
-store.open();
+store.start();
 const router = new Router(nopLogger);
 registerLogIngest(router, store, { limits: { maxLineBytes: 1000, rateBytesPerSec: 1_000_000, burstBytes: 2_000_000 } });
 const { upgrade } = registerLokiApi(router, store);
@@ -36,7 +36,7 @@ await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 after(() => {
   server.close();
-  store.close();
+  store.stop();
 });
 
 const nowNs = (): string => String(BigInt(Date.now()) * 1_000_000n);

@@ -48,11 +48,11 @@ async function pushLines(url: string, stream: Record<string, string>, tMs: numbe
 /** Counts the stored lines of all streams, straight from the data directory. */
 function storedLines(dir: string): number {
   const store = new LogStore({ dir: path.join(dir, 'logs') });
-  store.open();
+  store.start();
   try {
     return store.stats().entries;
   } finally {
-    store.close();
+    store.stop();
   }
 }
 

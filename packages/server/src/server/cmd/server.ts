@@ -59,7 +59,6 @@ export class VigilServer {
   readonly logRules: RuleManager;
   /** The log store behind the Loki API. */
   readonly logs: LogStore;
-  private logTick: NodeJS.Timeout | undefined;
   private readonly http: http.Server;
   private ready = false;
   private config: VigilConfig;
@@ -194,10 +193,8 @@ export class VigilServer {
 
   private async startLocked(): Promise<void> {
     await this.db.start();
-    for (const repair of this.logs.open()) this.log.warn(repair);
-    // Seals old in-memory log chunks and applies retention.
-    this.logTick = setInterval(() => this.logs.tick(), 10_000);
-    this.logTick.unref();
+    // Also starts the store's own periodic tick (sealing old heads, retention, compaction).
+    for (const repair of this.logs.start()) this.log.warn(repair);
     const { host, port } = parseListen(this.config.listen);
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
@@ -296,8 +293,7 @@ export class VigilServer {
     await this.logRules.stop();
     await this.alerts.stop();
     await this.receiver.close();
-    if (this.logTick) clearInterval(this.logTick);
-    this.logs.close();
+    this.logs.stop();
     await this.db.stop();
     this.dirLock.release();
     this.dirLock = undefined;

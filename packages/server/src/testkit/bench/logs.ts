@@ -38,8 +38,9 @@ const hex = (n: number): string => {
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logbench-'));
 const rawFile = path.join(dir, 'raw.log');
 const rawFd = fs.openSync(rawFile, 'w');
-const store = new LogStore({ dir: path.join(dir, 'store'), codec, chunkCacheBytes: 64 << 20 });
-store.open();
+// No timer tick: compaction at a random moment would blur the ingest and query timings.
+const store = new LogStore({ dir: path.join(dir, 'store'), codec, chunkCacheBytes: 64 << 20, tickIntervalMs: 0 });
+store.start();
 const t0ms = Date.now() - 3_600_000;
 let rawBytes = 0;
 let pushNs = 0n;
@@ -179,5 +180,5 @@ const report = {
   chunks_read: store.counters.chunksRead,
 };
 console.log(JSON.stringify(report, null, 2));
-store.close();
+store.stop();
 if (!args.keep) fs.rmSync(dir, { recursive: true, force: true });

@@ -22,13 +22,14 @@ export function childLine(stream: 'busy' | 'quiet', batch: number, i: number): s
 function main(dir: string): void {
   let batch = 0;
   const now = (): number => CHILD_T0_MS + batch * CHILD_BATCH_MS;
-  const store = new LogStore({ dir, chunkTargetBytes: 4096, walSegmentBytes: 24 * 1024, chunkFileBytes: 12 * 1024, maxChunkAgeMs: 1000, retentionMs: CHILD_RETENTION_MS, now });
-  store.open();
+  // No timer tick (tickIntervalMs 0): the loop below ticks every 5 batches, so crash points fall at repeatable places.
+  const store = new LogStore({ dir, chunkTargetBytes: 4096, walSegmentBytes: 24 * 1024, chunkFileBytes: 12 * 1024, maxChunkAgeMs: 1000, retentionMs: CHILD_RETENTION_MS, now, tickIntervalMs: 0 });
+  store.start();
   const busy = labelsFrom({ app: 'busy' });
   const quiet = labelsFrom({ app: 'quiet' });
   const step = (): void => {
     if (batch >= MAX_BATCHES) {
-      store.close();
+      store.stop();
       return;
     }
     const t = BigInt(now()) * 1_000_000n;

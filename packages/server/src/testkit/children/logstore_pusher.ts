@@ -3,7 +3,7 @@ import { labelsFrom } from '../../core/model/labels.js';
 import { LogStore } from '../../logs/store/store.js';
 
 const store = new LogStore({ dir: process.argv[2]!, chunkTargetBytes: 8192, walSegmentBytes: 64 * 1024 });
-store.open();
+store.start();
 let batch = 0;
 const step = (): void => {
   const entries = [];
