@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { labelsFrom, labelsToRecord } from '../../core/model/labels.js';
 import { LogStore } from '../store/store.js';
 import { LogqlEngine, LogqlExecError } from './engine.js';
+import { parseLogql } from './parser.js';
 
 const T0 = 1_700_000_000_000n * 1_000_000n;
 const S = 1_000_000_000n;
@@ -77,6 +78,11 @@ test('binary operators: matching, bool, set operators and NaN', () => {
   assert.deepEqual(vec(e, 'count_over_time({app="api"}[1m]) or count_over_time({app="web"}[1m])'), { '{"app":"api"}': 60, '{"app":"web"}': 30 });
   assert.deepEqual(vec(e, `${LEVEL} and on (level) (${LEVEL} > 10)`), { '{"level":"info"}': 54 });
   assert.deepEqual(vec(e, `${LEVEL} unless on (level) (${LEVEL} > 10)`), { '{"level":"error"}': 6 });
+  // group_left / group_right: many-to-one matching, copying the listed labels from the "one" side.
+  assert.deepEqual(vec(e, `${BY_LEVEL} / on (level) group_left ${LEVEL}`), { '{"app":"api","level":"error"}': 1, '{"app":"api","level":"info"}': 1 });
+  assert.deepEqual(vec(e, `${LEVEL} / on (level) group_right ${BY_LEVEL}`), { '{"app":"api","level":"error"}': 1, '{"app":"api","level":"info"}': 1 });
+  assert.deepEqual(vec(e, `${LEVEL} * on (level) group_left (app) ${BY_LEVEL}`), { '{"app":"api","level":"error"}': 36, '{"app":"api","level":"info"}': 2916 });
+  assert.throws(() => parseLogql(`${LEVEL} and on (level) group_left ${LEVEL}`), /no grouping allowed for "and" operation/);
   // 0/0 is a NaN sample, not a missing one.
   assert.ok(Number.isNaN(vec(e, 'sum(count_over_time({app="api"}[1m])) * 0 / 0')['{}']!));
   // A comparison of scalars needs no bool in LogQL.

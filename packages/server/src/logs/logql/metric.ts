@@ -8,7 +8,7 @@ import { isComparisonOp, isSetOp, scalarOp, setOp, vectorOp, vectorScalarOp, typ
 import type { EvalSeries, StepGrid, StepSample } from '../../core/eval/series.js';
 import { evalByStep, type StepArg } from '../../core/eval/stepwise.js';
 import type { LogQueryable } from '../storage/interface.js';
-import type { BinOp, Grouping, MetricExpr } from './ast.js';
+import type { BinOp, GroupModifier, Grouping, MetricExpr } from './ast.js';
 import { LogqlExecError, type LogqlStats } from './errors.js';
 import { rangeVector } from './rangefuncs.js';
 import { collectSamples } from './samples.js';
@@ -51,17 +51,13 @@ export function evalMetric(e: MetricExpr, grid: StepGrid, env: MetricEnv): Metri
       return { type: 'vector', series: aggregateSeries(spec, new Grouper(spec), inner.series, param, grid, NO_CHECK, NO_WARN).series };
     }
     case 'bin':
-      return binary(e.op, e.bool, e.on, evalMetric(e.lhs, grid, env), evalMetric(e.rhs, grid, env), grid);
+      return binary(e, evalMetric(e.lhs, grid, env), evalMetric(e.rhs, grid, env), grid);
   }
 }
 
-function matching(op: BinOp, on: Grouping | undefined): VectorMatching {
-  return {
-    card: isSetOp(op) ? 'many-to-many' : 'one-to-one',
-    on: on !== undefined && !on.without,
-    matchingLabels: on?.labels ?? [],
-    include: [],
-  };
+function matching(op: BinOp, on: Grouping | undefined, group: GroupModifier | undefined): VectorMatching {
+  const card = isSetOp(op) ? 'many-to-many' : group ? (group.side === 'left' ? 'many-to-one' : 'one-to-many') : 'one-to-one';
+  return { card, on: on !== undefined && !on.without, matchingLabels: on?.labels ?? [], include: group?.include ?? [] };
 }
 
 function vectorArg(x: StepArg | undefined): StepSample[] {
@@ -69,7 +65,8 @@ function vectorArg(x: StepArg | undefined): StepSample[] {
   return x;
 }
 
-function binary(op: BinOp, bool: boolean, on: Grouping | undefined, l: MetricValue, r: MetricValue, grid: StepGrid): MetricValue {
+function binary(e: Extract<MetricExpr, { kind: 'bin' }>, l: MetricValue, r: MetricValue, grid: StepGrid): MetricValue {
+  const { op, bool } = e;
   if (isSetOp(op) && (l.type !== 'vector' || r.type !== 'vector')) throw new LogqlExecError(`set operator "${op}" not allowed in binary scalar expression`);
   if (l.type === 'scalar' && r.type === 'scalar') {
     // Unlike PromQL, a comparison of two scalars needs no `bool`: it always yields 1 or 0.
@@ -79,7 +76,7 @@ function binary(op: BinOp, bool: boolean, on: Grouping | undefined, l: MetricVal
     });
     return { type: 'scalar', vs };
   }
-  const m = matching(op, on);
+  const m = matching(op, e.on, e.group);
   const perStep = (args: StepArg[]): StepSample[] => {
     const [a, b] = args;
     if (typeof a === 'number') return vectorScalarOp(op, vectorArg(b), a, true, bool);
