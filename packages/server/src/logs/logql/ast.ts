@@ -46,6 +46,12 @@ export interface Grouping {
   readonly labels: readonly string[];
 }
 
+/** `group_left(…)` / `group_right(…)`: many-to-one matching, copying `include` from the "one" side. */
+export interface GroupModifier {
+  readonly side: 'left' | 'right';
+  readonly include: readonly string[];
+}
+
 /** Range aggregation functions. */
 export const RANGE_FUNCS = [
   'rate',
@@ -79,7 +85,7 @@ export type BinOp = 'or' | 'and' | 'unless' | '==' | '!=' | '>' | '>=' | '<' | '
 export type MetricExpr =
   | { readonly kind: 'range'; readonly fn: RangeFunc; readonly rangeMs: number; readonly offsetMs: number; readonly log: LogExpr; readonly param?: number; readonly grouping?: Grouping }
   | { readonly kind: 'agg'; readonly op: AggOp; readonly param?: number; readonly grouping?: Grouping; readonly expr: MetricExpr }
-  | { readonly kind: 'bin'; readonly op: BinOp; readonly bool: boolean; readonly on?: Grouping; readonly lhs: MetricExpr; readonly rhs: MetricExpr }
+  | { readonly kind: 'bin'; readonly op: BinOp; readonly bool: boolean; readonly on?: Grouping; readonly group?: GroupModifier; readonly lhs: MetricExpr; readonly rhs: MetricExpr }
   | { readonly kind: 'num'; readonly value: number }
   | { readonly kind: 'vector'; readonly value: number };
 

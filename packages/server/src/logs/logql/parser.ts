@@ -4,7 +4,7 @@
  */
 import { compileAnchoredRegex, Matcher, type MatchType } from '../../core/model/matcher.js';
 import { translateRe2 } from '../../core/model/re2.js';
-import { AGG_OPS, RANGE_FUNCS, type AggOp, type BinOp, type Expr, type Grouping, type LabelFilter, type LineFilterOp, type LogExpr, type MetricExpr, type PatternPart, type RangeFunc, type Stage, type TemplatePart } from './ast.js';
+import { AGG_OPS, RANGE_FUNCS, type AggOp, type BinOp, type Expr, type GroupModifier, type Grouping, type LabelFilter, type LineFilterOp, type LogExpr, type MetricExpr, type PatternPart, type RangeFunc, type Stage, type TemplatePart } from './ast.js';
 import { parseBytes, parseGoDuration } from './units.js';
 
 /** A LogQL syntax or semantic error, with Loki's message form. */
@@ -469,10 +469,28 @@ class Parser {
         this.next();
         on = { without, labels };
       }
+      const group = on ? this.groupModifier(op) : undefined;
       const rhs = this.metricExpr(op === '^' ? prec : prec + 1);
-      lhs = on ? { kind: 'bin', op: op as BinOp, bool, on, lhs, rhs } : { kind: 'bin', op: op as BinOp, bool, lhs, rhs };
+      lhs = { kind: 'bin', op: op as BinOp, bool, lhs, rhs, ...(on ? { on } : {}), ...(group ? { group } : {}) };
     }
     return lhs;
+  }
+
+  /** `group_left` / `group_right`, with the labels to copy from the "one" side, after `on`/`ignoring`. */
+  private groupModifier(op: string): GroupModifier | undefined {
+    if (!this.isIdent('group_left') && !this.isIdent('group_right')) return undefined;
+    const t = this.next();
+    if (op === 'and' || op === 'or' || op === 'unless') this.failAt(`syntax error: no grouping allowed for "${op}" operation`, t.pos);
+    const include: string[] = [];
+    if (this.isOp('(')) {
+      this.next();
+      while (!this.isOp(')')) {
+        include.push(this.expect('ident').text);
+        if (this.isOp(',')) this.next();
+      }
+      this.next();
+    }
+    return { side: t.text === 'group_left' ? 'left' : 'right', include };
   }
 
   private unary(): MetricExpr {

@@ -35,6 +35,8 @@ import { labelsToRecord } from '../../core/model/labels.js';
 import { LogStore } from '../../logs/store/index.js';
 import { registerLogIngest } from '../api/log_ingest.js';
 import { registerLokiApi } from '../api/loki.js';
+import { LogqlEngine } from '../../logs/logql/engine.js';
+import { LogQueryService } from '../../logs/query/service.js';
 import { registerUiRoutes } from '../api/ui.js';
 import { registerAlertmanagerApi } from '../api/alertmanager.js';
 import { ApiError } from '../api/errors.js';
@@ -124,7 +126,9 @@ export class VigilServer {
       log: this.log.child({ component: 'logs' }),
     });
     const logIngest = registerLogIngest(router, this.logs);
-    const loki = registerLokiApi(router, this.logs);
+    // One LogQL engine serves the Loki API and the log rules.
+    const logql = new LogqlEngine(this.logs);
+    const loki = registerLokiApi(router, new LogQueryService(this.logs, logql));
     registerLogMetrics(selfMetrics, this.logs, logIngest);
     const engine = this.engine;
     const db = this.db;
@@ -150,7 +154,7 @@ export class VigilServer {
       queryFn: (expr, t) => engine.instantQuery(db, expr, t).result,
       logger: this.log.child({ component: 'rules' }),
     });
-    this.logRules = new RuleManager({ ...ruleOptions, queryFn: logqlQueryFn(loki.engine), language: logqlLanguage, logger: this.log.child({ component: 'log-rules' }) });
+    this.logRules = new RuleManager({ ...ruleOptions, queryFn: logqlQueryFn(logql), language: logqlLanguage, logger: this.log.child({ component: 'log-rules' }) });
     // /api/v1/rules lists both kinds; Loki's ruler paths list the log rules, as Grafana's Loki data source expects.
     registerRulesApi(router, { groups: () => [...this.rules.groups(), ...this.logRules.groups()] });
     registerRulesApi(router, this.logRules, '/prometheus');

@@ -9,7 +9,9 @@ import { isStaleNaN } from '../../../core/model/value.js';
 import { type Expr, exprType, documentedType, parseExpr, ParseError, type VectorSelector, children } from '../parser/index.js';
 import { EngineError } from './errors.js';
 import { type EvalContext, Evaluator, resolveAt } from './evaluator.js';
-import { dropMetricName, type EvalSeries, type EvalValue, FloatArena, type Floats } from './internal.js';
+import { EvalError } from '../../../core/eval/errors.js';
+import type { EvalSeries, Floats } from '../../../core/eval/series.js';
+import { dropMetricName, type EvalValue, FloatArena } from './internal.js';
 import type { Matrix, Point, Value } from './value.js';
 
 /** Engine-wide options. */
@@ -146,6 +148,8 @@ export class Engine {
       value = new Evaluator(ctx, start, end, interval).eval(expr);
     } catch (err) {
       if (err instanceof EngineError) throw err;
+      // The evaluation code shared with LogQL raises its own error type.
+      if (err instanceof EvalError) throw new EngineError('execution', err.message);
       if (err instanceof RangeError) throw new EngineError('execution', err.message);
       throw err;
     }

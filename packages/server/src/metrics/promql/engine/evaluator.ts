@@ -3,12 +3,16 @@
  * after Prometheus' `evaluator.eval` / `rangeEval`. Instant-vector nodes yield a series per output
  * label set with one point per step; range functions slide a window over each input series.
  */
-import { type Labels, labelsKey, METRIC_NAME, sortLabels, type Label } from '../../../core/model/labels.js';
+import { absentLabels as selectorAbsentLabels } from '../../../core/eval/absent.js';
+import { aggregateSeries, aggregateStep, Grouper, SERIES_AGG_OPS } from '../../../core/eval/aggregate.js';
+import { DEFAULT_MATCHING, isSetOp, scalarOp, SET_MATCHING, setOp, vectorOp, vectorScalarOp } from '../../../core/eval/binop.js';
+import type { EvalSeries, StepSample } from '../../../core/eval/series.js';
+import { evalByStep, type StepArg } from '../../../core/eval/stepwise.js';
+import { SlidingWindow } from '../../../core/eval/window.js';
+import { type Labels, labelsKey } from '../../../core/model/labels.js';
 import { isStaleNaN } from '../../../core/model/value.js';
 import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorMatching, VectorSelector } from '../parser/index.js';
-import { exprType, isSetOp } from '../parser/index.js';
-import { aggregateSeries, aggregateStep, Grouper, SERIES_AGG_OPS } from './aggregate.js';
-import { scalarOp, setOp, vectorOp, vectorScalarOp } from './binop.js';
+import { exprType } from '../parser/index.js';
 import {
   applyDate,
   DATE_FUNCS,
@@ -22,7 +26,7 @@ import {
   sortByLabels,
   sortByValue,
 } from './functions.js';
-import { type EvalSeries, type EvalValue, execError, FloatArena, type SeriesBuilder, type StepSample } from './internal.js';
+import { type EvalValue, execError, FloatArena } from './internal.js';
 import { KEEPS_NAME, RANGE_FUNCS, type RangeEnv, RangeFuncError } from './rangefuncs.js';
 
 /** Query-wide state shared by the evaluators of a query and its subqueries. */
@@ -41,11 +45,6 @@ export interface EvalContext {
   /** Accounts for samples held in memory; throws past the limit. */
   addSamples(n: number): void;
 }
-
-type StepArg = StepSample[] | number | string;
-
-const DEFAULT_MATCHING: VectorMatching = { card: 'one-to-one', on: false, matchingLabels: [], include: [] };
-const SET_MATCHING: VectorMatching = { card: 'many-to-many', on: false, matchingLabels: [], include: [] };
 
 /** Strips parentheses, which do not change a value. */
 export function unwrapParens(e: Expr): Expr {
@@ -136,57 +135,11 @@ export class Evaluator {
 
   /** Applies a per-step function to the step values of the inputs, collecting output series. */
   private rangeEval(inputs: EvalValue[], fn: (args: StepArg[], ts: number, i: number) => StepSample[]): EvalValue {
-    const cursors = inputs.map((inp) => (inp.type === 'vector' ? new Array<number>(inp.series.length).fill(0) : []));
-    const out = new Map<string, SeriesBuilder>();
-    const extra: EvalSeries[] = [];
-    let total = 0;
-    for (let i = 0; i < this.n; i++) {
-      if ((i & 63) === 0) this.ctx.check();
-      const ts = this.ts(i);
-      const args: StepArg[] = inputs.map((inp, k) => {
-        switch (inp.type) {
-          case 'scalar':
-            return inp.vs[i]!;
-          case 'string':
-            return inp.v;
-          case 'vector': {
-            const cur = cursors[k]!;
-            const vec: StepSample[] = [];
-            for (let j = 0; j < inp.series.length; j++) {
-              const s = inp.series[j]!;
-              const c = cur[j]!;
-              if (c < s.ts.length && s.ts[c] === ts) {
-                vec.push({ metric: s.metric, v: s.vs[c]!, dropName: s.dropName });
-                cur[j] = c + 1;
-              }
-            }
-            return vec;
-          }
-          case 'matrix':
-            return execError('unexpected range vector argument');
-        }
-      });
-      const res = fn(args, ts, i);
-      total += res.length;
-      for (const s of res) {
-        const key = labelsKey(s.metric);
-        let es = out.get(key);
-        if (es === undefined) {
-          es = { metric: s.metric, ts: [], vs: [], dropName: s.dropName };
-          out.set(key, es);
-        } else if (es.ts[es.ts.length - 1] === ts) {
-          // Instant queries defer this check until names are dropped at the end, like Prometheus.
-          if (this.n > 1) execError('vector cannot contain metrics with the same labelset');
-          // Kept apart, so that the final check (after names are dropped) reports it.
-          extra.push({ metric: s.metric, ts: [ts], vs: [s.v], dropName: s.dropName });
-          continue;
-        }
-        es.ts.push(ts);
-        es.vs.push(s.v);
-      }
-    }
-    this.ctx.addSamples(total);
-    return { type: 'vector', series: [...out.values(), ...extra] };
+    const operands = inputs.map((inp) => (inp.type === 'matrix' ? execError('unexpected range vector argument') : inp));
+    // Instant queries defer the duplicate check until names are dropped at the end, like Prometheus.
+    const r = evalByStep(operands, this, fn, { check: () => this.ctx.check(), deferDuplicateCheck: this.n === 1 });
+    this.ctx.addSamples(r.total);
+    return { type: 'vector', series: r.series };
   }
 
   private vectorSelector(node: VectorSelector, sampleTime: boolean): EvalSeries[] {
@@ -256,20 +209,15 @@ export class Evaluator {
     src: { series: EvalSeries[]; offset: number; range: number; at: number | undefined },
     visit: (s: EvalSeries, lo: number, hi: number, i: number, ref: number) => void,
   ): void {
+    const win = new SlidingWindow();
     for (const s of src.series) {
-      let lo = 0;
-      let hi = 0;
+      win.reset();
       for (let i = 0; i < this.n; i++) {
         const ref = (src.at ?? this.ts(i)) - src.offset;
-        const from = ref - src.range;
-        if (src.at !== undefined) {
-          lo = 0;
-          hi = 0;
-        }
-        while (lo < s.ts.length && s.ts[lo]! <= from) lo++;
-        if (hi < lo) hi = lo;
-        while (hi < s.ts.length && s.ts[hi]! <= ref) hi++;
-        visit(s, lo, hi, i, ref);
+        // An `@` pins every step's window to one place: start from the first sample each time.
+        if (src.at !== undefined) win.reset();
+        win.advance(s.ts, ref - src.range, ref);
+        visit(s, win.lo, win.hi, i, ref);
       }
       this.ctx.check();
     }
@@ -301,7 +249,7 @@ export class Evaluator {
       if (typeof l === 'string' || typeof r === 'string') return execError('string operand in binary expression');
       if (typeof l === 'number') return vectorScalarOp(op, r as StepSample[], l, true, returnBool);
       if (typeof r === 'number') return vectorScalarOp(op, l, r, false, returnBool);
-      if (isSetOp(op)) return setOp(op as 'and' | 'or' | 'unless', l, r, matching ?? SET_MATCHING);
+      if (isSetOp(op)) return setOp(op, l, r, matching ?? SET_MATCHING);
       return vectorOp(op, l, r, matching ?? DEFAULT_MATCHING, returnBool);
     });
   }
@@ -497,24 +445,20 @@ export class Evaluator {
     const at = src.at;
     const offset = src.offset;
     const range = src.range;
+    const win = new SlidingWindow();
     try {
       for (const s of src.series) {
         const ts = s.ts;
-        const len = ts.length;
-        let lo = 0;
-        let hi = 0;
         let m = 0;
+        win.reset();
         for (let i = 0; i < n; i++) {
           const stepT = this.start + i * this.interval;
           const ref = (at ?? stepT) - offset;
           const from = ref - range;
-          if (at !== undefined) {
-            lo = 0;
-            hi = 0;
-          }
-          while (lo < len && ts[lo]! <= from) lo++;
-          if (hi < lo) hi = lo;
-          while (hi < len && ts[hi]! <= ref) hi++;
+          if (at !== undefined) win.reset();
+          win.advance(ts, from, ref);
+          const lo = win.lo;
+          const hi = win.hi;
           total += hi - lo;
           env.rangeStart = from;
           env.rangeEnd = ref;
@@ -575,23 +519,10 @@ export class Evaluator {
   }
 }
 
-/** Labels of `absent(...)`'s output: the selector's equality matchers, as Prometheus derives them. */
+/** Labels of `absent(...)`'s output: those the selector's matchers pin down. */
 function absentLabels(arg: Expr): Labels {
   let e = arg;
   if (e.kind === 'MatrixSelector') e = e.vectorSelector;
   if (e.kind !== 'VectorSelector') return [];
-  const set = new Map<string, string>();
-  const has = new Set<string>();
-  for (const m of e.matchers) {
-    if (m.name === METRIC_NAME) continue;
-    if (m.type === '=' && !has.has(m.name)) {
-      set.set(m.name, m.value);
-      has.add(m.name);
-    } else {
-      set.delete(m.name);
-    }
-  }
-  const pairs: Label[] = [];
-  for (const [name, value] of set) if (value !== '') pairs.push({ name, value });
-  return sortLabels(pairs);
+  return selectorAbsentLabels(e.matchers);
 }

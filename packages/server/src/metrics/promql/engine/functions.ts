@@ -4,7 +4,9 @@
  */
 import { getLabel, type Labels, labelsKey, METRIC_NAME, compareLabels } from '../../../core/model/labels.js';
 import { compileAnchoredRegex } from '../../../core/model/matcher.js';
-import { execError, naturalCompare, setLabel, type StepSample } from './internal.js';
+import { setLabel } from '../../../core/eval/labels.js';
+import type { StepSample } from '../../../core/eval/series.js';
+import { execError, naturalCompare } from './internal.js';
 import { type Bucket, bucketFraction, bucketQuantile } from './quantile.js';
 import { formatValue } from './value.js';
 

@@ -1,22 +1,7 @@
 /**
  * Quantiles: the `quantile` aggregation / `quantile_over_time`, and `histogram_quantile` over
- * classic `le` buckets, following Prometheus' `promql/quantile.go`.
+ * classic `le` buckets, following Prometheus' `promql/quantile.go`. The plain `quantile` of a list of values is shared with LogQL (core/eval).
  */
-
-/** φ-quantile of `values` (sorted in place) with linear interpolation; Prometheus' `quantile`. */
-export function quantile(q: number, values: number[]): number {
-  if (values.length === 0 || Number.isNaN(q)) return NaN;
-  if (q < 0) return -Infinity;
-  if (q > 1) return Infinity;
-  // NaN sorts first, as Go's sort.Float64s does: it acts as the smallest value.
-  values.sort((a, b) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : Number.isNaN(b) ? 1 : a - b));
-  const n = values.length;
-  const rank = q * (n - 1);
-  const lower = Math.max(0, Math.floor(rank));
-  const upper = Math.min(n - 1, lower + 1);
-  const weight = rank - Math.floor(rank);
-  return values[lower]! * (1 - weight) + values[upper]! * weight;
-}
 
 /** One classic histogram bucket. */
 export interface Bucket {

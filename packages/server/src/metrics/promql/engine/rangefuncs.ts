@@ -2,9 +2,13 @@
  * Functions over range vectors (`rate`, `*_over_time`, …), after Prometheus' `promql/functions.go`.
  * Each receives the samples of one series inside the window `(rangeStart, rangeEnd]` as the index
  * range `[lo, hi)` of parallel arrays, and returns a value or undefined for "no output".
+ * The functions LogQL defines the same way (`sum_over_time`, …) come from core/eval/window.ts;
+ * `rate`/`increase`/`delta` stay here: PromQL extrapolates them to the window edges and
+ * corrects counter resets, LogQL's `rate` is a plain count (or sum) per second.
  */
-import { type Floats, kahanSumInc } from './internal.js';
-import { quantile } from './quantile.js';
+import { kahanSumInc, quantile } from '../../../core/eval/numeric.js';
+import type { Floats } from '../../../core/eval/series.js';
+import { WINDOW_FUNCS, windowValues } from '../../../core/eval/window.js';
 
 /** The window and scalar parameters a range function sees at one step. */
 export interface RangeEnv {
@@ -101,81 +105,6 @@ function linearRegression(ts: Floats, vs: Floats, lo: number, hi: number, interc
   return [slope, intercept];
 }
 
-/** Kahan–Babuška sum of `vs[lo, hi)`; {@link kahanSumInc} inlined, as this runs per window. */
-export function sumOverTime(vs: Floats, lo: number, hi: number): number {
-  let sum = 0;
-  let c = 0;
-  for (let i = lo; i < hi; i++) {
-    const inc = vs[i]!;
-    const t = sum + inc;
-    if (t === Infinity || t === -Infinity) c = 0;
-    else if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
-    else c += inc - t + sum;
-    sum = t;
-  }
-  return sum + c;
-}
-
-/** Mean of `vs[lo, hi)` as Prometheus computes it, {@link kahanSumInc} inlined. */
-export function avgOverTime(vs: Floats, lo: number, hi: number): number {
-  let sum = 0, c = 0, mean = 0, count = 0;
-  let incremental = false;
-  for (let i = lo; i < hi; i++) {
-    const f = vs[i]!;
-    count++;
-    if (!incremental) {
-      const ns = sum + f;
-      let nc = c;
-      if (ns === Infinity || ns === -Infinity) nc = 0;
-      else if (Math.abs(sum) >= Math.abs(f)) nc += sum - ns + f;
-      else nc += f - ns + sum;
-      if (count === 1 || Number.isFinite(ns) || Number.isNaN(ns)) {
-        sum = ns;
-        c = nc;
-        continue;
-      }
-      // The sum overflowed: switch to an incremental mean, which stays finite.
-      incremental = true;
-      mean = sum / (count - 1);
-      c = c / (count - 1);
-    }
-    const q = (count - 1) / count;
-    const inc = f / count;
-    const s0 = q * mean;
-    let c0 = q * c;
-    const t = s0 + inc;
-    if (t === Infinity || t === -Infinity) c0 = 0;
-    else if (Math.abs(s0) >= Math.abs(inc)) c0 += s0 - t + inc;
-    else c0 += inc - t + s0;
-    mean = t;
-    c = c0;
-  }
-  if (incremental) return mean + c;
-  return sum / count + c / count;
-}
-
-/** Population variance with Welford's method and Kahan-compensated running sums. */
-export function variance(vs: ArrayLike<number>, lo: number, hi: number): number {
-  let count = 0, mean = 0, cMean = 0, aux = 0, cAux = 0;
-  for (let i = lo; i < hi; i++) {
-    const f = vs[i]!;
-    count++;
-    const delta = f - (mean + cMean);
-    [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
-    [aux, cAux] = kahanSumInc(delta * (f - (mean + cMean)), aux, cAux);
-  }
-  return (aux + cAux) / count;
-}
-
-export function extremum(vs: ArrayLike<number>, lo: number, hi: number, max: boolean): number {
-  let m = vs[lo]!;
-  for (let i = lo + 1; i < hi; i++) {
-    const cur = vs[i]!;
-    if (max ? cur > m || Number.isNaN(m) : cur < m || Number.isNaN(m)) m = cur;
-  }
-  return m;
-}
-
 function tsOfExtremum(ts: Floats, vs: Floats, lo: number, hi: number, max: boolean): number {
   let m = vs[lo]!;
   let at = ts[lo]!;
@@ -219,13 +148,6 @@ function holtWinters(vs: Floats, lo: number, hi: number, env: RangeEnv): number 
     s1 = x + y;
   }
   return s1;
-}
-
-/** A plain array copy of `vs[lo, hi)`. */
-function toArray(vs: Floats, lo: number, hi: number): number[] {
-  const out: number[] = [];
-  for (let i = lo; i < hi; i++) out.push(vs[i]!);
-  return out;
 }
 
 /** A function-argument error raised from inside a range function. */
@@ -276,34 +198,16 @@ export const RANGE_FUNCS: ReadonlyMap<string, RangeFunc> = new Map<string, Range
       return n;
     },
   ],
-  ['sum_over_time', (_ts, vs, lo, hi) => (hi > lo ? sumOverTime(vs, lo, hi) : undefined)],
-  ['avg_over_time', (_ts, vs, lo, hi) => (hi > lo ? avgOverTime(vs, lo, hi) : undefined)],
-  ['count_over_time', (_ts, _vs, lo, hi) => (hi > lo ? hi - lo : undefined)],
-  ['min_over_time', (_ts, vs, lo, hi) => (hi > lo ? extremum(vs, lo, hi, false) : undefined)],
-  ['max_over_time', (_ts, vs, lo, hi) => (hi > lo ? extremum(vs, lo, hi, true) : undefined)],
-  ['last_over_time', (_ts, vs, lo, hi) => (hi > lo ? vs[hi - 1] : undefined)],
-  ['first_over_time', (_ts, vs, lo, hi) => (hi > lo ? vs[lo] : undefined)],
   ['ts_of_last_over_time', (ts, _vs, lo, hi) => (hi > lo ? ts[hi - 1]! / 1000 : undefined)],
   ['ts_of_first_over_time', (ts, _vs, lo, hi) => (hi > lo ? ts[lo]! / 1000 : undefined)],
   ['ts_of_max_over_time', (ts, vs, lo, hi) => (hi > lo ? tsOfExtremum(ts, vs, lo, hi, true) : undefined)],
   ['ts_of_min_over_time', (ts, vs, lo, hi) => (hi > lo ? tsOfExtremum(ts, vs, lo, hi, false) : undefined)],
   ['present_over_time', (_ts, _vs, lo, hi) => (hi > lo ? 1 : undefined)],
-  ['stdvar_over_time', (_ts, vs, lo, hi) => (hi > lo ? variance(vs, lo, hi) : undefined)],
-  ['stddev_over_time', (_ts, vs, lo, hi) => (hi > lo ? Math.sqrt(variance(vs, lo, hi)) : undefined)],
-  [
-    'quantile_over_time',
-    (_ts, vs, lo, hi, env) => {
-      if (hi <= lo) return undefined;
-      const q = env.params[0]!;
-      checkQuantile(q, env);
-      return quantile(q, toArray(vs, lo, hi));
-    },
-  ],
   [
     'mad_over_time',
     (_ts, vs, lo, hi) => {
       if (hi <= lo) return undefined;
-      const values = toArray(vs, lo, hi);
+      const values = windowValues(vs, lo, hi);
       // A NaN sample makes the deviation NaN rather than being sorted away.
       if (values.some((v) => Number.isNaN(v))) return NaN;
       const median = quantile(0.5, values);
@@ -311,6 +215,16 @@ export const RANGE_FUNCS: ReadonlyMap<string, RangeFunc> = new Map<string, Range
     },
   ],
   ['double_exponential_smoothing', (_ts, vs, lo, hi, env) => holtWinters(vs, lo, hi, env)],
+  // The window functions LogQL shares; an empty window has no output.
+  ...[...WINDOW_FUNCS].map(([name, fn]): [string, RangeFunc] => [
+    name,
+    (ts, vs, lo, hi, env) => {
+      if (hi <= lo) return undefined;
+      const param = env.params[0] ?? NaN;
+      if (name === 'quantile_over_time') checkQuantile(param, env);
+      return fn(ts, vs, lo, hi, param);
+    },
+  ]),
 ]);
 
 /** Range functions that keep the metric name (they return a sample value unchanged). */

@@ -2,52 +2,18 @@
  * Query results, shaped like Prometheus' `promql.Value` types, and their serialisation to the
  * Prometheus HTTP API JSON form.
  */
-import { type Labels, labelsToRecord } from '../../../core/model/labels.js';
-import { formatFloat } from '../parser/index.js';
+import { labelsToRecord } from '../../../core/model/labels.js';
+import { formatFloat } from '../../../core/eval/format.js';
+import type { Matrix, Scalar, Vector } from '../../../core/eval/value.js';
 
-/** A single number at a time (ms). */
-export interface Scalar {
-  readonly type: 'scalar';
-  readonly t: number;
-  readonly v: number;
-}
+// The numeric result types are shared with LogQL; `string` results are PromQL's only.
+export type { Matrix, MatrixSeries, Point, Sample, Scalar, Vector } from '../../../core/eval/value.js';
 
 /** A string at a time (ms). */
 export interface StringValue {
   readonly type: 'string';
   readonly t: number;
   readonly v: string;
-}
-
-/** One sample of an instant vector. */
-export interface Sample {
-  readonly metric: Labels;
-  readonly t: number;
-  readonly v: number;
-}
-
-/** An instant vector. Order is meaningful only after `sort*`/`topk`/`bottomk`. */
-export interface Vector {
-  readonly type: 'vector';
-  readonly samples: Sample[];
-}
-
-/** One point of a series. */
-export interface Point {
-  readonly t: number;
-  readonly v: number;
-}
-
-/** One series of a range vector. */
-export interface MatrixSeries {
-  readonly metric: Labels;
-  readonly points: Point[];
-}
-
-/** A range vector, sorted by labels when it is the result of a range query. */
-export interface Matrix {
-  readonly type: 'matrix';
-  readonly series: MatrixSeries[];
 }
 
 /** Any query result. */

@@ -1,20 +1,32 @@
 /**
- * Aggregation operators at one evaluation step, after Prometheus' `aggregation`,
- * `aggregationK` and `aggregationCountValues` in `promql/engine.go`.
+ * Vector aggregations (`sum by (…)`, `topk`, `quantile`, `count_values`, …) of both languages,
+ * after Prometheus' `aggregation`, `aggregationK` and `aggregationCountValues` in
+ * `promql/engine.go`: step by step ({@link aggregateStep}) or over all steps at once
+ * ({@link aggregateSeries}).
  */
-import { type Label, type Labels, labelsKey, METRIC_NAME, sortLabels } from '../../../core/model/labels.js';
-import type { AggregateExpr } from '../parser/index.js';
-import { formatValue } from './value.js';
-import { type EvalSeries, execError, type SeriesBuilder, keepLabels, removeLabels, type StepSample } from './internal.js';
-import { quantile } from './quantile.js';
-import { avgOverTime, extremum, sumOverTime, variance } from './rangefuncs.js';
+import { type Label, type Labels, labelsKey, METRIC_NAME, sortLabels } from '../model/labels.js';
+import { evalError } from './errors.js';
+import { formatFloat } from './format.js';
+import { keepLabels, removeLabels } from './labels.js';
+import { extremum, kahanMean, kahanSum, quantile, variance } from './numeric.js';
+import type { EvalSeries, SeriesBuilder, StepGrid, StepSample } from './series.js';
+
+/** What an aggregation needs of its syntax node: the operator and its `by` / `without` clause. */
+export interface AggregateSpec {
+  readonly op: string;
+  /** The `by` / `without` labels. */
+  readonly grouping: readonly string[];
+  /** True for `without`. */
+  readonly without: boolean;
+}
 
 /** Computes the group of a series: its grouping labels and their key. */
 export class Grouper {
   private readonly names: Set<string>;
 
-  constructor(private readonly node: AggregateExpr) {
+  constructor(private readonly node: AggregateSpec) {
     this.names = new Set(node.grouping);
+    // `without` always drops the metric name (log streams have none).
     if (node.without) this.names.add(METRIC_NAME);
   }
 
@@ -72,9 +84,9 @@ function ratioOffset(metric: Labels): number {
 
 /** Converts a `topk`/`limitk` parameter to an integer like Prometheus. */
 function kParam(p: number): number {
-  if (Number.isNaN(p)) execError('Parameter value is NaN');
-  if (p >= 2 ** 63) execError(`Scalar value ${formatValue(p)} overflows int64`);
-  if (p < -(2 ** 63)) execError(`Scalar value ${formatValue(p)} underflows int64`);
+  if (Number.isNaN(p)) evalError('Parameter value is NaN');
+  if (p >= 2 ** 63) evalError(`Scalar value ${formatFloat(p)} overflows int64`);
+  if (p < -(2 ** 63)) evalError(`Scalar value ${formatFloat(p)} underflows int64`);
   return Math.trunc(p);
 }
 
@@ -83,7 +95,7 @@ function kParam(p: number): number {
  * `count_values`). Input samples flagged for name removal have lost their name already.
  */
 export function aggregateStep(
-  node: AggregateExpr,
+  node: AggregateSpec,
   grouper: Grouper,
   inputRaw: StepSample[],
   param: number | string | undefined,
@@ -107,10 +119,10 @@ export function aggregateStep(
     }
     case 'limit_ratio': {
       let r = param as number;
-      if (Number.isNaN(r)) execError('Ratio value is NaN');
+      if (Number.isNaN(r)) evalError('Ratio value is NaN');
       if (r > 1 || r < -1) {
         const capped = r > 1 ? 1 : -1;
-        warn(`PromQL warning: ratio value should be between -1 and 1, got ${formatValue(r)}, capping to ${capped}`);
+        warn(`PromQL warning: ratio value should be between -1 and 1, got ${formatFloat(r)}, capping to ${capped}`);
         r = capped;
       }
       for (const s of input) {
@@ -125,7 +137,7 @@ export function aggregateStep(
       for (const s of input) {
         const [, gl] = grouper.group(s.metric);
         const pairs: Label[] = gl.filter((l) => l.name !== name);
-        pairs.push({ name, value: formatValue(s.v) });
+        pairs.push({ name, value: formatFloat(s.v) });
         const labels = sortLabels(pairs);
         const k = labelsKey(labels);
         const c = counts.get(k);
@@ -140,17 +152,17 @@ export function aggregateStep(
   }
   if (node.op === 'quantile') {
     const q = param as number;
-    if (Number.isNaN(q) || q < 0 || q > 1) warn(`PromQL warning: quantile value should be between 0 and 1, got ${formatValue(q)}`);
+    if (Number.isNaN(q) || q < 0 || q > 1) warn(`PromQL warning: quantile value should be between 0 and 1, got ${formatFloat(q)}`);
   }
   for (const g of collect(grouper, input).values()) {
     const vs = g.values;
     let v: number;
     switch (node.op) {
       case 'sum':
-        v = sumOverTime(vs, 0, vs.length);
+        v = kahanSum(vs, 0, vs.length);
         break;
       case 'avg':
-        v = avgOverTime(vs, 0, vs.length);
+        v = kahanMean(vs, 0, vs.length);
         break;
       case 'count':
         v = vs.length;
@@ -174,7 +186,7 @@ export function aggregateStep(
         v = quantile(param as number, vs);
         break;
       default:
-        return execError(`unknown aggregation ${node.op}`);
+        return evalError(`unknown aggregation ${node.op}`);
     }
     out.push({ metric: g.labels, v, dropName: g.dropName });
   }
@@ -183,13 +195,6 @@ export function aggregateStep(
 
 /** Operators {@link aggregateSeries} evaluates; the rest go step by step through {@link aggregateStep}. */
 export const SERIES_AGG_OPS: ReadonlySet<string> = new Set(['sum', 'avg', 'count', 'group', 'min', 'max', 'stddev', 'stdvar', 'quantile', 'topk', 'bottomk', 'limitk']);
-
-/** The step grid of an evaluation: step `i` is at `start + i * interval`. */
-export interface StepGrid {
-  readonly n: number;
-  readonly start: number;
-  readonly interval: number;
-}
 
 /** Orders values for topk (desc) / bottomk; NaN always sorts last. Same order as {@link byValue}. */
 function cmpValue(a: number, b: number, desc: boolean): number {
@@ -206,7 +211,7 @@ function cmpValue(a: number, b: number, desc: boolean): number {
  * `param` holds the scalar parameter per step (topk, bottomk, limitk, quantile).
  */
 export function aggregateSeries(
-  node: AggregateExpr,
+  node: AggregateSpec,
   grouper: Grouper,
   input: readonly EvalSeries[],
   param: Float64Array | undefined,
@@ -258,7 +263,7 @@ export function aggregateSeries(
       if (k < 1) continue;
     } else if (op === 'quantile') {
       q = param![i]!;
-      if (Number.isNaN(q) || q < 0 || q > 1) warn(`PromQL warning: quantile value should be between 0 and 1, got ${formatValue(q)}`);
+      if (Number.isNaN(q) || q < 0 || q > 1) warn(`PromQL warning: quantile value should be between 0 and 1, got ${formatFloat(q)}`);
     }
     let np = 0;
     for (let j = 0; j < S; j++) {
@@ -323,10 +328,10 @@ export function aggregateSeries(
       let v: number;
       switch (op) {
         case 'sum':
-          v = sumOverTime(vals, lo, hi);
+          v = kahanSum(vals, lo, hi);
           break;
         case 'avg':
-          v = avgOverTime(vals, lo, hi);
+          v = kahanMean(vals, lo, hi);
           break;
         case 'count':
           v = hi - lo;
@@ -350,7 +355,7 @@ export function aggregateSeries(
           v = quantile(q, Array.from(vals.subarray(lo, hi)));
           break;
         default:
-          return execError(`unknown aggregation ${op}`);
+          return evalError(`unknown aggregation ${op}`);
       }
       let es = outG[g];
       if (es === undefined) {
@@ -438,7 +443,7 @@ function aggregateDense(op: string, input: readonly EvalSeries[], gOf: Int32Arra
       cnt[cell] = c + 1;
       if (dn === 1) drop[cell] = 1;
       if (comp !== undefined) {
-        // Inline kahanSumInc(v, acc, comp), starting from a zero sum like sumOverTime.
+        // Inline kahanSumInc(v, acc, comp), starting from a zero sum like kahanSum.
         const sum = acc[cell]!;
         const t = sum + v;
         if (t === Infinity || t === -Infinity) comp[cell] = 0;

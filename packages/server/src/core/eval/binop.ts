@@ -1,11 +1,43 @@
 /**
- * Binary operators over scalars and instant vectors, with vector matching, after Prometheus'
- * `VectorBinop`, `VectorAnd/Or/Unless` and `VectorscalarBinop` in `promql/engine.go`.
+ * Binary operators over scalars and instant vectors of both languages, with vector matching
+ * (`on`/`ignoring`, `group_left`/`group_right`, `bool`), after Prometheus' `VectorBinop`,
+ * `VectorAnd/Or/Unless` and `VectorscalarBinop` in `promql/engine.go`.
  */
-import { formatLabels, type Labels, labelsKey, METRIC_NAME } from '../../../core/model/labels.js';
-import type { BinaryOp, VectorMatching } from '../parser/index.js';
-import { isComparisonOp } from '../parser/index.js';
-import { execError, goPow, keepLabels, removeLabels, setLabel, type StepSample, subsetKey } from './internal.js';
+import { formatLabels, type Labels, labelsKey, METRIC_NAME } from '../model/labels.js';
+import { evalError } from './errors.js';
+import { keepLabels, removeLabels, setLabel, subsetKey } from './labels.js';
+import { goPow } from './numeric.js';
+import type { StepSample } from './series.js';
+
+/** A binary operator of either language (`atan2` is PromQL's only). */
+export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '^' | '==' | '!=' | '>' | '<' | '>=' | '<=' | 'and' | 'or' | 'unless' | 'atan2';
+
+/** How series on the two sides of an operation between two vectors are matched. */
+export interface VectorMatching {
+  /** `many-to-one` for `group_left`, `one-to-many` for `group_right`, `many-to-many` for set operators. */
+  readonly card: 'one-to-one' | 'many-to-one' | 'one-to-many' | 'many-to-many';
+  /** True for `on(...)`, false for `ignoring(...)` or no clause. */
+  readonly on: boolean;
+  /** The labels of `on(...)` / `ignoring(...)`. */
+  readonly matchingLabels: readonly string[];
+  /** The extra labels of `group_left(...)` / `group_right(...)`. */
+  readonly include: readonly string[];
+}
+
+/** Matching of two vectors without `on`/`ignoring`/`group_x`: all labels, one to one. */
+export const DEFAULT_MATCHING: VectorMatching = { card: 'one-to-one', on: false, matchingLabels: [], include: [] };
+/** Matching of set operators without `on`/`ignoring`. */
+export const SET_MATCHING: VectorMatching = { card: 'many-to-many', on: false, matchingLabels: [], include: [] };
+
+/** True for `== != > < >= <=`. */
+export function isComparisonOp(op: BinaryOp): boolean {
+  return op === '==' || op === '!=' || op === '>' || op === '<' || op === '>=' || op === '<=';
+}
+
+/** True for `and or unless`. */
+export function isSetOp(op: BinaryOp): op is 'and' | 'or' | 'unless' {
+  return op === 'and' || op === 'or' || op === 'unless';
+}
 
 /** The value of `lhs op rhs` and whether a comparison keeps the element. */
 export function scalarOp(op: BinaryOp, lhs: number, rhs: number): [number, boolean] {
@@ -37,7 +69,7 @@ export function scalarOp(op: BinaryOp, lhs: number, rhs: number): [number, boole
     case '<=':
       return [lhs, lhs <= rhs];
     default:
-      return execError(`operator ${JSON.stringify(op)} not allowed for scalar operations`);
+      return evalError(`operator ${JSON.stringify(op)} not allowed for scalar operations`);
   }
 }
 
@@ -124,7 +156,7 @@ export function vectorOp(op: BinaryOp, lhsIn: StepSample[], rhsIn: StepSample[],
     const dup = rightSigs.get(k);
     if (dup !== undefined) {
       const side = swapped ? 'left' : 'right';
-      execError(
+      evalError(
         `found duplicate series for the match group ${formatGroup(rs.metric, matching)} on the ${side} hand-side of the operation: [${formatLabels(
           rs.metric,
         )}, ${formatLabels(dup.metric)}];many-to-many matching not allowed: matching labels must be unique on one side`,
@@ -138,7 +170,7 @@ export function vectorOp(op: BinaryOp, lhsIn: StepSample[], rhsIn: StepSample[],
     for (const ls of lhs) {
       const k = sig(ls.metric);
       if (!rightSigs.has(k)) continue;
-      if (seenLeft.has(k)) execError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+      if (seenLeft.has(k)) evalError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
       seenLeft.add(k);
     }
   }
@@ -160,7 +192,7 @@ export function vectorOp(op: BinaryOp, lhsIn: StepSample[], rhsIn: StepSample[],
     const metric = resultMetric(ls.metric, rs.metric, matching);
     const seen = matched.get(k);
     if (matching.card === 'one-to-one') {
-      if (seen !== undefined) execError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+      if (seen !== undefined) evalError('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
       matched.set(k, null);
     } else {
       const mk = labelsKey(metric);
@@ -169,7 +201,7 @@ export function vectorOp(op: BinaryOp, lhsIn: StepSample[], rhsIn: StepSample[],
         set = new Set();
         matched.set(k, set);
       } else if (set.has(mk)) {
-        execError('multiple matches for labels: grouping labels must ensure unique matches');
+        evalError('multiple matches for labels: grouping labels must ensure unique matches');
       }
       set.add(mk);
     }

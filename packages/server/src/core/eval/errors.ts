@@ -1,0 +1,13 @@
+/**
+ * The error the shared evaluation code raises for a query that cannot be evaluated (duplicate
+ * series in a match group, a NaN `topk` parameter, …). Each engine turns it into its own
+ * execution error at its entry point, so the API of each language keeps its error type.
+ */
+export class EvalError extends Error {
+  override readonly name = 'EvalError';
+}
+
+/** Throws an {@link EvalError}. */
+export function evalError(message: string): never {
+  throw new EvalError(message);
+}

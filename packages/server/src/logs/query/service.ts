@@ -1,0 +1,100 @@
+/**
+ * The log query service: what the Loki API offers beyond HTTP, over a {@link LogQueryable} and a
+ * LogQL engine built once by the wiring. The API parses parameters, calls this and shapes JSON.
+ */
+import type { Labels } from '../../core/model/labels.js';
+import type { Matcher } from '../../core/model/matcher.js';
+import type { Expr } from '../logql/ast.js';
+import type { LogqlEngine, LogqlStats, LogqlValue } from '../logql/engine.js';
+import { LogqlExecError } from '../logql/errors.js';
+import type { LogQueryable } from '../storage/interface.js';
+import type { Direction, StoreStats } from '../storage/types.js';
+import { lineContext, type LineContext } from './context.js';
+import { correlate, type CorrelatedLine, DEFAULT_ID_FIELDS } from './correlate.js';
+import { type Facet, facetsOf, type FacetOptions } from './facets.js';
+import { seriesOf } from './metadata.js';
+import { LogTail } from './tail.js';
+
+/** A query's value and the work it did. */
+export interface QueryOutcome {
+  readonly value: LogqlValue;
+  readonly stats: LogqlStats;
+  /** Wall time, seconds. */
+  readonly execSec: number;
+}
+
+/** The window and shape of a log query. */
+export interface LogWindow {
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly limit: number;
+  readonly direction: Direction;
+}
+
+/** Answers the Loki API's questions. Times are ns. */
+export class LogQueryService {
+  constructor(
+    readonly store: LogQueryable,
+    readonly engine: LogqlEngine,
+  ) {}
+
+  /** A range query: lines in [start, end) or a matrix with a point per `stepMs`. */
+  rangeQuery(query: string | Expr, w: LogWindow, stepMs: number): QueryOutcome {
+    return measured((stats) => this.engine.rangeQuery(query, w.start, w.end, stepMs, w.limit, w.direction, stats));
+  }
+
+  /** An instant query at `t`. */
+  instantQuery(query: string | Expr, t: bigint, limit: number, direction: Direction): QueryOutcome {
+    return measured((stats) => this.engine.instantQuery(query, t, limit, direction, stats));
+  }
+
+  /** Label names seen in [start, end). */
+  labelNames(start: bigint, end: bigint): string[] {
+    return this.store.labelNames(start, end);
+  }
+
+  /** Values of one label over the streams matching `matchers`. */
+  labelValues(name: string, matchers: readonly Matcher[], start: bigint, end: bigint): string[] {
+    return this.store.labelValues(name, matchers, start, end);
+  }
+
+  /** The streams matching any selector, each once. */
+  series(selectors: readonly (readonly Matcher[])[], start: bigint, end: bigint): Labels[] {
+    return seriesOf(this.store, selectors, start, end);
+  }
+
+  /** Stream, chunk, line and byte counts of the matching streams. */
+  indexStats(matchers: readonly Matcher[] | undefined, start: bigint, end: bigint): StoreStats {
+    return this.store.stats(matchers, start, end);
+  }
+
+  /** Top field values over the lines of a log query (a metric query is an execution error). */
+  facets(query: string, w: LogWindow, opts: FacetOptions = {}): { lines: number; facets: Facet[] } {
+    // The step does not matter for a log query; the engine only needs a positive one.
+    const v = this.engine.rangeQuery(query, w.start, w.end, 1000, w.limit, w.direction);
+    if (v.type !== 'streams') throw new LogqlExecError('facets need a log query');
+    return facetsOf(v, opts);
+  }
+
+  /** Lines around time `t` in the first stream matching `matchers`. */
+  context(matchers: readonly Matcher[], t: bigint, before: number, after: number): LineContext | undefined {
+    return lineContext(this.store, matchers, t, before, after);
+  }
+
+  /** Every line carrying `id` in one of `fields`, across streams, oldest first. */
+  correlate(id: string, start: bigint, end: bigint, fields: readonly string[] = DEFAULT_ID_FIELDS, limit = 1000): CorrelatedLine[] {
+    return correlate(this.store, id, start, end, fields, limit);
+  }
+
+  /** A live tail of a log query; throws on a query it cannot follow. */
+  tail(query: string): LogTail {
+    return new LogTail(this.store, this.engine, query);
+  }
+}
+
+function measured(run: (stats: LogqlStats) => LogqlValue): QueryOutcome {
+  const stats: LogqlStats = { linesScanned: 0, bytesScanned: 0 };
+  const t0 = performance.now();
+  const value = run(stats);
+  return { value, stats, execSec: (performance.now() - t0) / 1000 };
+}
