@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-peers.sh
 npm run --silent build
 npx eslint --max-warnings 0 .
+# The layers (core <- metrics | logs <- alerting <- server) and the dev-only test kit: see .dependency-cruiser.cjs.
+npx depcruise packages/server/src --config .dependency-cruiser.cjs
 # tsc -b does not type-check the UI, which esbuild bundles; check it here.
 npx tsc -p packages/ui --noEmit
 # Test files are compiled next to their modules; run every one of them.
