@@ -83,7 +83,7 @@ test('parses a full configuration with inheritance and legacy matchers', () => {
 const bad: Array<[string, string, RegExp]> = [
   ['route:\n  receiver: x\nreceivers:\n  - name: y\n', 'am.yml:2: route.receiver: undefined receiver "x" used in route', /./],
   ['route:\n  receiver: a\n  group_wait: 5q\nreceivers:\n  - name: a\n', 'am.yml:3: route.group_wait:', /unknown unit/],
-  ['route:\n  receiver: a\n  routes:\n    - matchers: ["a=~("]\n      receiver: a\nreceivers:\n  - name: a\n', 'am.yml:4: route.routes.0.matchers.0:', /invalid regular expression/],
+  ['route:\n  receiver: a\n  routes:\n    - matchers: ["a=~("]\n      receiver: a\nreceivers:\n  - name: a\n', 'am.yml:4: route.routes.0.matchers.0:', /error parsing regexp: missing closing \): `\(`/],
   ['route:\n  receiver: a\nreceivers:\n  - name: a\n    webhook_configs:\n      - url: http://x\n        bogus: 1\n', 'am.yml:7: receivers.0.webhook_configs.0.bogus:', /field bogus not found/],
   ['route:\n  receiver: a\nreceivers:\n  - name: a\n    slack_configs:\n      - channel: x\n', 'am.yml:6: receivers.0.slack_configs.0:', /no global Slack API URL/],
   ['route:\n  receiver: a\n  group_by: [a, "..."]\nreceivers:\n  - name: a\n', 'am.yml:3: route.group_by:', /wildcard/],

@@ -24,6 +24,7 @@ import { buildRules } from './manager.js';
 import { expandHistogramValues, formatHistogram, histogramKey, parseHistogram, type HistLiteral } from './testhist.js';
 import type { RuleQueryResult } from './types.js';
 import { systemClock } from '../../core/time/clock.js';
+import type { CompiledRegex } from '../../core/regex/re2.js';
 
 /** Where the runner writes: promtool prints progress to stdout and failures to stderr. */
 export interface CliOutput {
@@ -456,12 +457,12 @@ function queryHistograms(expr: string, t: number, hist: readonly HistSeries[]): 
   return out;
 }
 
-function matchesRun(name: string, run: readonly RegExp[]): boolean {
+function matchesRun(name: string, run: readonly CompiledRegex[]): boolean {
   return run.length === 0 || run.some((r) => r.test(name));
 }
 
 /** Runs one unit-test file like `promtool test rules FILE`; returns whether it passed. */
-export async function runTestFile(filename: string, run: readonly RegExp[], out: CliOutput, newStore: TestStoreFactory): Promise<boolean> {
+export async function runTestFile(filename: string, run: readonly CompiledRegex[], out: CliOutput, newStore: TestStoreFactory): Promise<boolean> {
   out.out(`Unit Testing:  ${filename}\n`);
   let file: TestFile;
   try {

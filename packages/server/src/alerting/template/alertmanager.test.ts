@@ -45,6 +45,14 @@ test('string functions: toUpper, toLower, title, trimSpace, join, match, reRepla
   assert.match(err('{{ match "(" "x" }}'), /error calling match/);
 });
 
+test('match and reReplaceAll run on RE2: nested quantifiers answer at once, lookahead is refused', () => {
+  const started = performance.now();
+  assert.equal(x(`{{ match "(a+)+$" "${'a'.repeat(64)}!" }} {{ reReplaceAll "(a+)+b" "x" "${'a'.repeat(64)}!" }}`), `false ${'a'.repeat(64)}!`);
+  assert.ok(performance.now() - started < 1000);
+  assert.match(err('{{ match "(?=a)" "a" }}'), /invalid or unsupported Perl syntax: `\(\?=`/);
+  assert.equal(x('{{ reReplaceAll "(?P<host>[a-z]+)-(\\\\d+)" "${host}#$2" "web-12 db-3" }}'), 'web#12 db#3');
+});
+
 test('time.Time prints and formats like Go; date, tz, since, humanizeDuration', () => {
   const d = { T: goTime(T), Z: goTime(GO_ZERO_TIME_MS), E: goTime(T + 5_025_000) };
   assert.equal(x('{{ .T }}|{{ .Z }}|{{ .Z.IsZero }}|{{ .T.IsZero }}', d), '2024-03-05 10:11:12.345 +0000 UTC|0001-01-01 00:00:00 +0000 UTC|true|false');

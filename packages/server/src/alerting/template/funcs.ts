@@ -3,7 +3,7 @@
  * humanizers, string and regexp helpers. Number formatting goes through Go's `%.4g` so the text
  * matches Prometheus byte for byte.
  */
-import { translateRe2 } from '../../core/model/re2.js';
+import { compileRegex, type CompiledRegex } from '../../core/regex/re2.js';
 import { parseDuration } from '../../core/time/duration.js';
 import { formatG, goTypeName, sprintf, type TStruct, type TValue } from './gofmt.js';
 import type { TemplateFunc } from './exec.js';
@@ -123,9 +123,9 @@ function goExpand(template: string, m: RegExpExecArray): string {
   });
 }
 
-function goRegex(pattern: string, flags = ''): RegExp {
-  const t = translateRe2(pattern);
-  return new RegExp(t.source, t.flags + flags);
+/** Go's `regexp.MustCompile`: unanchored, on RE2 so a template cannot stall the alert pipeline. */
+function goRegex(pattern: string): CompiledRegex {
+  return compileRegex(pattern, 'none');
 }
 
 function str(v: TValue): string {
@@ -198,16 +198,9 @@ export function prometheusFuncs(opts: { query?: TemplateQueryFn; externalURL: st
   m.set(
     'reReplaceAll',
     { minArgs: 3, maxArgs: 3, call: (a) => {
-      const re = goRegex(str(a[0]), 'g');
+      const re = goRegex(str(a[0]));
       const repl = str(a[1]);
-      return str(a[2]).replace(re, (...groups: unknown[]) => {
-        // Rebuild an exec-like array from replace()'s callback arguments.
-        const named = typeof groups[groups.length - 1] === 'object' ? (groups[groups.length - 1] as Record<string, string>) : undefined;
-        const end = named ? groups.length - 3 : groups.length - 2;
-        const arr = groups.slice(0, end).map((g) => (g === undefined ? '' : String(g))) as unknown as RegExpExecArray;
-        if (named) arr.groups = named;
-        return goExpand(repl, arr);
-      });
+      return re.replaceAll(str(a[2]), (m) => goExpand(repl, m));
     } },
   );
   m.set('match', f2((p, s) => goRegex(str(p)).test(str(s))));

@@ -30,8 +30,23 @@ for (const [re, value, want] of cases) {
   });
 }
 
-test('an invalid regex is a MatcherError naming the pattern', () => {
-  assert.throws(() => new Matcher('=~', 'l', 'a('), (e: unknown) => e instanceof MatcherError && /"a\("/.test(e.message));
+test('an invalid regex is a MatcherError in Go regexp wording, quoting the pattern', () => {
+  assert.throws(() => new Matcher('=~', 'l', 'a('), (e: unknown) => e instanceof MatcherError && e.message === 'error parsing regexp: missing closing ): `a(`');
+});
+
+test('lookaround and backreferences, which RE2 lacks, are refused', () => {
+  assert.throws(() => new Matcher('=~', 'l', '(?=a)a'), { message: 'error parsing regexp: invalid or unsupported Perl syntax: `(?=`' });
+  assert.throws(() => new Matcher('=~', 'l', '(a)\\1'), { message: 'error parsing regexp: invalid escape sequence: `\\1`' });
+});
+
+test('a pattern that closes the anchoring group early is refused, as Go parses the bare pattern', () => {
+  assert.throws(() => new Matcher('=~', 'l', 'a)|(b'), MatcherError);
+});
+
+test('a nested quantifier on a long non-matching value answers at once (linear time)', () => {
+  const started = performance.now();
+  assert.equal(new Matcher('=~', 'l', '(a+)+$').matches('a'.repeat(5000) + '!'), false);
+  assert.ok(performance.now() - started < 1000);
 });
 
 test('equality matchers and empty values', () => {

@@ -1,5 +1,5 @@
 /** Label matchers (`=`, `!=`, `=~`, `!~`) as used by selectors and the storage seam. */
-import { translateRe2 } from './re2.js';
+import { compileRegex, RegexSyntaxError, type CompiledRegex } from '../regex/re2.js';
 import { VigilError } from '../errors.js';
 
 /** The four matcher operators, as written in PromQL. */
@@ -12,9 +12,9 @@ export class Matcher {
   readonly type: MatchType;
   readonly name: string;
   readonly value: string;
-  private readonly re: RegExp | undefined;
+  private readonly re: CompiledRegex | undefined;
 
-  /** Compiles the matcher; throws {@link MatcherError} for an invalid regex. */
+  /** Compiles the matcher (on RE2, through the shared cache); throws {@link MatcherError} for an invalid regex. */
   constructor(type: MatchType, name: string, value: string) {
     this.type = type;
     this.name = name;
@@ -56,13 +56,14 @@ export class MatcherError extends VigilError {
 }
 
 /**
- * Compiles an RE2 pattern, as Prometheus accepts it, into an anchored JavaScript RegExp.
+ * Compiles a pattern anchored at both ends, as label matchers, relabel and `label_replace` use it.
+ * The error message is Go's (`error parsing regexp: …`), which Prometheus shows unchanged.
  */
-export function compileAnchoredRegex(pattern: string): RegExp {
-  const { source, flags } = translateRe2(pattern);
+export function compileAnchoredRegex(pattern: string): CompiledRegex {
   try {
-    return new RegExp(`^(?:${source})$`, flags);
+    return compileRegex(pattern, 'full');
   } catch (err) {
-    throw new MatcherError(`invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`);
+    if (err instanceof RegexSyntaxError) throw new MatcherError(err.message, { cause: err });
+    throw err;
   }
 }

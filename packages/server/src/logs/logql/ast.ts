@@ -1,5 +1,6 @@
 /** The LogQL syntax tree. */
 import type { Matcher } from '../../core/model/matcher.js';
+import type { CompiledRegex } from '../../core/regex/re2.js';
 
 /** A line filter operator (`|>`/`!>` are pattern filters). */
 export type LineFilterOp = '|=' | '!=' | '|~' | '!~' | '|>' | '!>';
@@ -18,10 +19,10 @@ export type PatternPart = { readonly lit: string } | { readonly name: string };
 
 /** One pipeline stage. */
 export type Stage =
-  | { readonly kind: 'lineFilter'; readonly op: LineFilterOp; readonly values: readonly string[]; readonly res?: readonly RegExp[]; readonly patterns?: readonly (readonly PatternPart[])[] }
+  | { readonly kind: 'lineFilter'; readonly op: LineFilterOp; readonly values: readonly string[]; readonly res?: readonly CompiledRegex[]; readonly patterns?: readonly (readonly PatternPart[])[] }
   | { readonly kind: 'json'; readonly params: readonly { readonly label: string; readonly path: readonly (string | number)[] }[] }
   | { readonly kind: 'logfmt'; readonly params: readonly { readonly label: string; readonly key: string }[] }
-  | { readonly kind: 'regexp'; readonly re: RegExp }
+  | { readonly kind: 'regexp'; readonly re: CompiledRegex }
   | { readonly kind: 'pattern'; readonly parts: readonly PatternPart[] }
   | { readonly kind: 'unpack' }
   | { readonly kind: 'decolorize' }

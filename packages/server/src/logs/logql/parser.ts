@@ -3,7 +3,7 @@
  * `parse error at line 1, col 5: syntax error: unexpected …`.
  */
 import { compileAnchoredRegex, Matcher, type MatchType } from '../../core/model/matcher.js';
-import { translateRe2 } from '../../core/model/re2.js';
+import { compileRegex } from '../../core/regex/re2.js';
 import { AGG_OPS, RANGE_FUNCS, type AggOp, type BinOp, type Expr, type GroupModifier, type Grouping, type LabelFilter, type LineFilterOp, type LogExpr, type MetricExpr, type PatternPart, type RangeFunc, type Stage, type TemplatePart } from './ast.js';
 import { parseBytes, parseGoDuration } from './units.js';
 
@@ -246,10 +246,8 @@ class Parser {
     }
     if (op === '|~' || op === '!~') {
       const res = values.map((v) =>
-        this.guard(first.pos, () => {
-          const { source, flags } = translateRe2(v);
-          return new RegExp(source, flags);
-        }),
+        // Unanchored, as Loki's line filters: `|~ "err"` keeps any line containing `err`.
+        this.guard(first.pos, () => compileRegex(v, 'none')),
       );
       return { kind: 'lineFilter', op, values, res };
     }
@@ -302,9 +300,8 @@ class Parser {
           this.next();
           const s = this.expect('string');
           const re = this.guard(s.pos, () => {
-            const { source, flags } = translateRe2(s.value);
-            const r = new RegExp(source, flags);
-            if (!/\(\?<[a-zA-Z_]/.test(source)) throw new Error('at least one named capture must be supplied');
+            const r = compileRegex(s.value, 'none');
+            if (r.groupNames().length === 0) throw new Error('at least one named capture must be supplied');
             return r;
           });
           return { kind: 'regexp', re };

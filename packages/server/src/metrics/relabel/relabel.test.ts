@@ -285,7 +285,7 @@ const invalid: Array<{ name: string; raw: unknown; field: string; msg: RegExp }>
   { name: 'hashmod with templated target', raw: [{ action: 'hashmod', modulus: 2, target_label: '$1' }], field: 'rc[0].target_label', msg: /invalid 'target_label' for hashmod/ },
   { name: 'negative modulus', raw: [{ action: 'hashmod', target_label: 'h', modulus: -1 }], field: 'rc[0].modulus', msg: /non-negative integer/ },
   { name: 'fractional modulus', raw: [{ action: 'hashmod', target_label: 'h', modulus: 1.5 }], field: 'rc[0].modulus', msg: /non-negative integer/ },
-  { name: 'bad regex', raw: [{ regex: 'a(', action: 'keep' }], field: 'rc[0].regex', msg: /invalid regular expression "a\("/ },
+  { name: 'bad regex', raw: [{ regex: 'a(', action: 'keep' }], field: 'rc[0].regex', msg: /error parsing regexp: missing closing \): `a\(`/ },
   { name: 'lowercase with replacement', raw: [{ action: 'lowercase', target_label: 'a', replacement: 'x' }], field: 'rc[0].replacement', msg: /'replacement' can not be set for lowercase action/ },
   { name: 'uppercase with invalid target', raw: [{ action: 'uppercase', target_label: 'a-b' }], field: 'rc[0].target_label', msg: /invalid 'target_label' for uppercase/ },
   { name: 'keepequal with regex', raw: [{ action: 'keepequal', target_label: 'a', regex: '(.*)' }], field: 'rc[0].regex', msg: /keepequal action requires only 'source_labels' and 'target_label'/ },

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { isValidLabelName, type Labels } from '../../core/model/labels.js';
 import { compileAnchoredRegex } from '../../core/model/matcher.js';
+import type { CompiledRegex } from '../../core/regex/re2.js';
 import { LabelsBuilder } from './builder.js';
 import { RELABEL_DEFAULTS, type RelabelAction, type RelabelConfig } from './config.js';
 import { expandTemplate, hasTemplateVar } from './expand.js';
@@ -26,7 +27,7 @@ export interface CompiledRelabel {
   readonly action: RelabelAction;
   readonly sourceLabels: readonly string[];
   readonly separator: string;
-  readonly regex: RegExp;
+  readonly regex: CompiledRegex;
   readonly targetLabel: string;
   readonly replacement: string;
   readonly modulus: bigint;

@@ -5,6 +5,7 @@
  */
 import type { Matcher } from '../../core/model/matcher.js';
 import { compileAnchoredRegex } from '../../core/model/matcher.js';
+import type { CompiledRegex } from '../../core/regex/re2.js';
 import type { AlertRouter } from '../../alerting/alertmanager/router.js';
 import { silenceState, silenceToApi, SilenceNotFoundError, type PostableSilence, type Silence } from '../../alerting/alertmanager/silence.js';
 import { formatTime, matchesAll, parseMatchers, type Alert, type PostableAlert } from '../../alerting/alertmanager/types.js';
@@ -46,7 +47,7 @@ function filterParam(q: URLSearchParams): Matcher[] {
   }
 }
 
-function receiverParam(q: URLSearchParams): RegExp | undefined {
+function receiverParam(q: URLSearchParams): CompiledRegex | undefined {
   const r = q.get('receiver');
   if (!r) return undefined;
   try {

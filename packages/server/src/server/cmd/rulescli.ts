@@ -9,6 +9,7 @@ import { promqlLanguage } from '../../alerting/rules/language.js';
 import type { RuleLanguage } from '../../alerting/rules/types.js';
 import { processOutput, runTestFile, type CliOutput } from '../../alerting/rules/unittest.js';
 import { Head } from '../../metrics/tsdb/head.js';
+import { compileRegex, type CompiledRegex } from '../../core/regex/re2.js';
 
 export { processOutput, type CliOutput } from '../../alerting/rules/unittest.js';
 
@@ -58,9 +59,10 @@ export interface TestRulesOptions {
 
 /** Runs rule unit-test files like `promtool test rules`; resolves to the exit code. */
 export async function testRules(files: readonly string[], opts: TestRulesOptions = {}, out: CliOutput = processOutput): Promise<number> {
-  let run: RegExp[];
+  let run: CompiledRegex[];
   try {
-    run = (opts.run ?? []).map((r) => new RegExp(r));
+    // promtool compiles --run with Go's regexp: unanchored RE2.
+    run = (opts.run ?? []).map((r) => compileRegex(r, 'none'));
   } catch (err) {
     out.err(`invalid --run pattern: ${(err as Error).message}\n`);
     return EXIT_FAILURE;

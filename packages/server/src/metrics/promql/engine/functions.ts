@@ -4,6 +4,7 @@
  */
 import { getLabel, type Labels, labelsKey, METRIC_NAME, compareLabels } from '../../../core/model/labels.js';
 import { compileAnchoredRegex } from '../../../core/model/matcher.js';
+import type { CompiledRegex } from '../../../core/regex/re2.js';
 import { setLabel } from '../../../core/eval/labels.js';
 import type { StepSample } from '../../../core/eval/series.js';
 import { execError, naturalCompare } from './internal.js';
@@ -87,7 +88,7 @@ function checkLabelName(fn: string, name: string): void {
 
 /** Compiles the arguments of `label_replace` once per query. */
 export function labelReplacer(dst: string, repl: string, src: string, regex: string): (s: StepSample) => StepSample {
-  let re: RegExp;
+  let re: CompiledRegex;
   try {
     re = compileAnchoredRegex(regex);
   } catch (err) {

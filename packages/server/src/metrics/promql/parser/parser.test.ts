@@ -576,7 +576,7 @@ describe('parser: errors', () => {
   it('reports invalid regular expressions at the matcher', () => {
     assert.throws(() => parseExpr('{__name__=~"("}'), (err: unknown) => {
       assert.ok(err instanceof ParseError);
-      assert.match(err.message, /^1:2: parse error: invalid regular expression "\("/);
+      assert.match(err.message, /^1:2: parse error: error parsing regexp: missing closing \): `\(`$/);
       return true;
     });
   });
