@@ -13,6 +13,8 @@ import { XorEncoder, XorIterator } from './chunkenc/xor.js';
 import { PostingsIndex } from './postings.js';
 import { ChunkArena } from './chunk_arena.js';
 import { RecordType, WalRecordWriter, type Wal } from './wal.js';
+import { checkNewSeries, metricName, NO_SERIES_LIMITS, SeriesLimitError, type SeriesLimits } from './series_limits.js';
+import { LimitRefusals } from '../../core/limits/refusals.js';
 
 /** Two hours, Prometheus' block length, in milliseconds. */
 export const DEFAULT_CHUNK_RANGE = 2 * 3600 * 1000;
@@ -29,6 +31,8 @@ export interface HeadOptions {
   maxFutureMs?: number;
   /** The clock, for the future bound. */
   now?: () => number;
+  /** Limits on new series (default: none). */
+  limits?: SeriesLimits;
 }
 
 /**
@@ -136,8 +140,13 @@ export class Head implements Appendable, Queryable {
   samplesOutOfOrder = 0;
   readonly maxFutureMs: number;
   readonly now: () => number;
+  /** Limits on new series; replay is exempt. Assignable so a running server can change them. */
+  limits: SeriesLimits;
+  /** New series refused, by limit. */
+  readonly limitRefusals = new LimitRefusals();
 
   constructor(opts: HeadOptions = {}) {
+    this.limits = opts.limits ?? NO_SERIES_LIMITS;
     this.chunkRange = opts.chunkRange ?? DEFAULT_CHUNK_RANGE;
     this.samplesPerChunk = opts.samplesPerChunk ?? 120;
     this.wal = opts.wal;
@@ -179,8 +188,34 @@ export class Head implements Appendable, Queryable {
     return this.byRef.values();
   }
 
-  /** Finds or creates the series for `labels`; throws for labels that cannot be stored. */
-  getOrCreate(labels: Labels, ref?: number): MemSeries {
+  /** Series with the given metric name. */
+  seriesOfMetric(name: string): number {
+    return this.postings.count('__name__', name);
+  }
+
+  /** The most series any one metric name has (the usage of max_global_series_per_metric). */
+  largestMetricSeries(): number {
+    return this.postings.largestValueCount('__name__');
+  }
+
+  /**
+   * Finds or creates the series for `labels`; throws for labels that cannot be stored, and for a new
+   * series past a limit (a {@link SeriesLimitError}).
+   */
+  getOrCreate(labels: Labels): MemSeries {
+    const found = this.byKey.get(labelsKey(labels));
+    if (found) return found;
+    try {
+      checkNewSeries(labels, this.limits, this.byRef.size, () => this.seriesOfMetric(metricName(labels)));
+    } catch (err) {
+      if (err instanceof SeriesLimitError) this.limitRefusals.add(err.limit);
+      throw err;
+    }
+    return this.create(labels);
+  }
+
+  /** Finds or creates a series without checking limits: for what the WAL already acknowledged. */
+  private create(labels: Labels, ref?: number): MemSeries {
     const key = labelsKey(labels);
     const found = this.byKey.get(key);
     if (found) return found;
@@ -294,7 +329,8 @@ export class Head implements Appendable, Queryable {
 
   /** Restores a series with its original ref during replay. */
   replaySeries(ref: number, labels: Labels): void {
-    const s = this.getOrCreate(labels, ref);
+    // Never limited: these series were acknowledged before the restart, whatever the limits are now.
+    const s = this.create(labels, ref);
     s.logged = true;
     if (s.ref !== ref) this.byRef.set(ref, s); // the same labels logged twice under two refs
   }

@@ -43,6 +43,18 @@ export class PostingsIndex {
     }
   }
 
+  /** How many series carry `name`=`value`. */
+  count(name: string, value: string): number {
+    return this.byName.get(name)?.get(value)?.length ?? 0;
+  }
+
+  /** The most series any one value of `name` has (0 when none). */
+  largestValueCount(name: string): number {
+    let most = 0;
+    for (const list of this.byName.get(name)?.values() ?? []) if (list.length > most) most = list.length;
+    return most;
+  }
+
   /** Label names present in the index, unsorted. */
   names(): IterableIterator<string> {
     return this.byName.keys();
