@@ -320,6 +320,19 @@ export class Head implements Appendable, Queryable {
     return taken;
   }
 
+  /**
+   * Takes back series a rolled-back batch created, unless they got samples meanwhile: a refused
+   * request must not leave empty series behind that count against max_global_series.
+   */
+  dropCreated(created: readonly MemSeries[]): void {
+    for (const s of created) {
+      if (s.closed.length > 0 || s.active !== undefined || s.logged || this.byRef.get(s.ref) !== s) continue;
+      this.byRef.delete(s.ref);
+      this.byKey.delete(labelsKey(s.labels));
+      this.postings.removeOne(s.ref, s.labels);
+    }
+  }
+
   /** Loads a WAL record during replay, skipping what blocks already hold. */
   replaySample(ref: number, t: number, v: number): void {
     const s = this.byRef.get(ref);
@@ -359,6 +372,8 @@ class HeadAppender implements Appender {
   // A Float64Array keeps NaN payloads (the staleness marker) that a plain array may normalise.
   private vs: Float64Array;
   private n = 0;
+  /** Series this batch created, taken back on rollback (usually empty: new series are rare). */
+  private readonly created: MemSeries[] = [];
   /** The future bound, read from the clock once per batch. */
   private readonly maxT: number;
 
@@ -375,7 +390,11 @@ class HeadAppender implements Appender {
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
     const head = this.head;
     let s = ref !== 0 ? head.series(ref) : undefined;
-    if (s === undefined) s = head.getOrCreate(labels);
+    if (s === undefined) {
+      const before = head.numSeries;
+      s = head.getOrCreate(labels);
+      if (head.numSeries > before) this.created.push(s);
+    }
     if (!Number.isSafeInteger(t)) throw new StorageError('invalid_argument', `invalid timestamp ${t} for ${formatLabels(s.labels)}`);
     if (t < head.minValidTime) {
       throw new StorageError(
@@ -419,7 +438,10 @@ class HeadAppender implements Appender {
 
   commit(): void {
     const { head, wal, n, series, ts, vs } = this;
-    if (n === 0) return this.reset();
+    if (n === 0) {
+      this.created.length = 0;
+      return this.reset();
+    }
     if (wal) {
       const rw = walWriter;
       rw.w.reset();
@@ -449,11 +471,16 @@ class HeadAppender implements Appender {
       }
     }
     for (let i = 0; i < n; i++) head.appendChecked(series[i]!, ts[i]!, vs[i]!);
+    this.created.length = 0;
     this.reset();
   }
 
   rollback(): void {
+    // Only series no other open batch has touched since (the last to append to them was this one).
+    const mine = this.created.filter((s) => s.batch === this.id || s.batch === 0);
     this.reset();
+    if (mine.length > 0) this.head.dropCreated(mine);
+    this.created.length = 0;
   }
 
   private reset(): void {
