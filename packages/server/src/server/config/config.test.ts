@@ -27,6 +27,11 @@ const cases: Array<[string, string, RegExp]> = [
   ['storage: [1, 2]\n', 'storage', /^c\.yml:1: storage: expected a mapping/],
   ['storage:\n  path: a\n  path: b\n', '', /^c\.yml:3: invalid YAML/],
   ['a: [\n', '', /^c\.yml:\d+: invalid YAML/],
+  ['limits:\n  max_series: 5\n', 'limits.max_series', /^c\.yml:2: limits\.max_series: unknown field; expected one of max_global_series,/],
+  ['limits:\n  max_global_series: -1\n', 'limits.max_global_series', /^c\.yml:2: .*a whole number >= 0/],
+  ['limits:\n  max_alerts: 1.5\n', 'limits.max_alerts', /a whole number/],
+  ['limits:\n  max_line_size: huge\n', 'limits.max_line_size', /invalid size/],
+  ['limits:\n  ingestion_rate: 5000000\n', 'limits.ingestion_burst_size', /at least ingestion_rate/],
 ];
 
 for (const [text, field, re] of cases) {
@@ -37,6 +42,20 @@ for (const [text, field, re] of cases) {
     );
   });
 }
+
+test('limits: production defaults, overridable one by one, sizes with units, MiB rates fractional', () => {
+  const d = parseConfig('', 'empty.yml').limits;
+  assert.equal(d.max_global_series, 1_000_000);
+  assert.equal(d.max_global_series_per_metric, 200_000);
+  assert.equal(d.max_streams, 100_000);
+  assert.equal(d.max_line_size, 256 * 1024);
+  const cfg = parseConfig('limits:\n  max_global_series: 0\n  max_line_size: 1MB\n  ingestion_rate_mb: 0.5\n  ingestion_burst_size_mb: 1\n  max_silences: 3\n', 'l.yml').limits;
+  assert.equal(cfg.max_global_series, 0, '0 turns a limit off');
+  assert.equal(cfg.max_line_size, 1024 * 1024);
+  assert.equal(cfg.ingestion_rate_mb, 0.5);
+  assert.equal(cfg.max_silences, 3);
+  assert.equal(cfg.max_alerts, d.max_alerts, 'the others keep their defaults');
+});
 
 test('byte sizes use binary multiples', () => {
   assert.equal(parseByteSize('512MB'), 512 * 1024 * 1024);
