@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, parseByteSize, parseConfig, DEFAULT_LISTEN } from './config.js';
+import { defaultLimits } from './limits.js';
 
 test('defaults listen on loopback on a port no peer uses', () => {
   const cfg = parseConfig('', 'empty.yml');
@@ -61,4 +64,12 @@ test('byte sizes use binary multiples', () => {
   assert.equal(parseByteSize('512MB'), 512 * 1024 * 1024);
   assert.equal(parseByteSize('1kb'), 1024);
   assert.throws(() => parseByteSize('12 parsecs'));
+});
+
+test("README's configuration example documents every limit with its default", () => {
+  const readme = fs.readFileSync(fileURLToPath(new URL('../../../../../README.md', import.meta.url)), 'utf8');
+  const example = readme.split('```yaml')[1]!.split('```')[0]!;
+  const limits = parseConfig(example, 'README.md').limits;
+  assert.deepEqual(limits, defaultLimits(), 'the example shows the defaults');
+  for (const name of Object.keys(defaultLimits())) assert.match(example, new RegExp(`^  ${name}: .*# `, 'm'), `${name} has a comment`);
 });
