@@ -265,6 +265,39 @@ describe('a restart over a head that holds more series than a lowered limit', ()
   });
 });
 
+describe('a restart over a log store that holds more streams than a lowered max_streams', () => {
+  test('loads every stream, keeps them queryable, and refuses only lines of new streams', async () => {
+    const { dir, cleanup } = tempDir();
+    const push = (url: string, apps: string[]): Promise<Response> =>
+      fetch(`${url}/loki/api/v1/push`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ streams: apps.map((app) => ({ stream: { app }, values: [[String(BigInt(Date.now()) * 1_000_000n), `line of ${app}`]] })) }),
+      });
+    try {
+      const first = await startServerIn(dir, (c) => (c.limits.max_streams = 0));
+      assert.equal((await push(first.url, ['s1', 's2', 's3'])).status, 204);
+      await first.server.stop();
+
+      const second = await startServerIn(dir, (c) => (c.limits.max_streams = 2));
+      try {
+        const r = await getJson(`${second.url}/loki/api/v1/query_range?limit=100&query=${encodeURIComponent('{app=~"s.*"}')}`);
+        const got = (r.body.data as { result: Array<{ values: string[][] }> }).result.flatMap((x) => x.values.map((v) => v[1])).sort();
+        assert.deepEqual(got, ['line of s1', 'line of s2', 'line of s3']);
+        assert.equal((await push(second.url, ['s1'])).status, 204);
+        const fresh = await push(second.url, ['s4']);
+        assert.equal(fresh.status, 400);
+        assert.match(await fresh.text(), /max_streams \(2 streams\)/);
+        assert.equal(await selfMetric(second, 'vigil_limit_usage', 'max_streams'), 3);
+      } finally {
+        await second.server.stop();
+      }
+    } finally {
+      cleanup();
+    }
+  });
+});
+
 /** A server on `dir`, kept when it stops (startServer's stop deletes its directory). */
 async function startServerIn(dir: string, patch: (c: VigilConfig) => void): Promise<Server> {
   const config = defaultConfig();
