@@ -192,13 +192,16 @@ test('a chart of 10,000 points draws in under 100 ms', { skip }, async () => {
   await shot('explore-10k');
 });
 
-test('status shows targets, TSDB cardinality and config', { skip }, async () => {
+test('status shows targets, TSDB cardinality, limits and config', { skip }, async () => {
   await page.goto(`${base}/ui/status`);
   await page.waitForSelector('[data-testid="targets"] td');
   assert.match(await page.textContent('[data-testid="targets"]'), /shop[\s\S]*up/);
   await page.waitForSelector('[data-testid="num-series"]');
   assert.ok(Number(await page.textContent('[data-testid="num-series"]')) > 50);
   await page.waitForSelector('pre.config');
+  // The limits table: every limit with its value, and the head's series against max_global_series.
+  await page.waitForSelector('[data-testid="limits"] td');
+  assert.match(await page.textContent('[data-testid="limits"]'), /max_global_series1000000\d+ \(\d+%\)0/);
   await shot('status');
 });
 

@@ -27,6 +27,7 @@ export const STORAGE_ERROR_CODES = [
   'overloaded',
   'corruption',
   'disk_full',
+  'limit_exceeded',
 ] as const;
 /** One of {@link STORAGE_ERROR_CODES}. */
 export type StorageErrorCode = (typeof STORAGE_ERROR_CODES)[number];

@@ -29,6 +29,43 @@ interface Tsdb {
   readonly seriesCountByLabelValuePair?: Array<{ name: string; value: number }>;
 }
 
+/** One configured limit, from /api/v1/status/limits. */
+interface Limit {
+  readonly limit: string;
+  readonly value: number;
+  readonly usage?: number;
+  readonly refused: number;
+}
+
+/** Limits with their usage; a row turns warning at 80% of a level limit, critical once it refuses. */
+function LimitsTable({ rows }: { rows: readonly Limit[] }): preact.JSX.Element {
+  return (
+    <table class="data" data-testid="limits">
+      <thead>
+        <tr>
+          <th>Limit</th>
+          <th class="num">Value</th>
+          <th class="num">Usage</th>
+          <th class="num">Refused</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => {
+          const share = r.usage !== undefined && r.value > 0 ? r.usage / r.value : 0;
+          return (
+            <tr>
+              <td class="mono">{r.limit}</td>
+              <td class="num">{r.value === 0 ? 'off' : r.value}</td>
+              <td class={`num${share >= 0.8 ? ' text-critical' : ''}`}>{r.usage === undefined ? '' : r.value > 0 ? `${r.usage} (${Math.round(share * 100)}%)` : r.usage}</td>
+              <td class={`num${r.refused > 0 ? ' text-critical' : ''}`}>{r.refused}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
 function Section({ title, id, children }: { title: string; id: string; children: preact.ComponentChildren }): preact.JSX.Element {
   return (
     <section class="panel" id={id} aria-labelledby={`${id}-h`}>
@@ -66,6 +103,7 @@ export function Status(): preact.JSX.Element {
   const rules = useAsync(() => promGet<{ groups: RuleGroup[] }>('/api/v1/rules'), [], 30_000);
   const tsdb = useAsync(() => promGet<Tsdb>('/api/v1/status/tsdb'), [], 30_000);
   const config = useAsync(() => promGet<{ yaml: string }>('/api/v1/status/config'), []);
+  const limits = useAsync(() => promGet<Limit[]>('/api/v1/status/limits'), [], 30_000);
   const build = useAsync(() => promGet<Record<string, string>>('/api/v1/status/buildinfo'), []);
   return (
     <div class="status">
@@ -177,6 +215,10 @@ export function Status(): preact.JSX.Element {
             </div>
           </>
         ) : null}
+      </Section>
+      <Section title="Limits" id="limits">
+        {limits.error ? <ErrorBox error={limits.error} /> : null}
+        {limits.data ? <LimitsTable rows={limits.data} /> : null}
       </Section>
       <Section title="Configuration" id="config">
         {config.error ? <ErrorBox error={config.error} /> : null}

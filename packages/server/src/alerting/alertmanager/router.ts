@@ -31,6 +31,8 @@ export interface AlertRouterOptions {
   config?: AlertmanagerConfig;
   /** First retry backoff (default 500 ms). */
   initialBackoffMs?: number;
+  /** Most alerts held (`max_alerts`) and silences active or pending (`max_silences`); 0: no limit. */
+  limits?: { maxAlerts: number; maxSilences: number };
 }
 
 /** An alert's status as the API reports it. */
@@ -46,6 +48,17 @@ export class AlertValidationError extends VigilError {
   override readonly code = 'bad_alert' as const;
   constructor(message: string, options?: ErrorOptions) {
     super('bad_alert', message, options);
+  }
+}
+
+/**
+ * New alerts refused because the store holds `max_alerts` alerts; the other alerts of the request
+ * were taken. Updates of alerts already held are never refused, so firing alerts can resolve.
+ */
+export class AlertLimitError extends VigilError {
+  override readonly code = 'alert_limit' as const;
+  constructor(message: string) {
+    super('alert_limit', message);
   }
 }
 
@@ -76,6 +89,10 @@ export class AlertRouter {
   private lastGc = 0;
   private readonly known = new Map<string, { firing: boolean; suppressed: boolean; startsAt: number }>();
   private readonly received = { firing: 0, resolved: 0, invalid: 0 };
+  /** Most alerts held (0: no limit). */
+  maxAlerts: number;
+  /** New alerts refused by {@link maxAlerts}. */
+  alertsRefused = 0;
   readonly startedAt: number;
 
   constructor(opts: AlertRouterOptions = {}) {
@@ -86,6 +103,8 @@ export class AlertRouter {
     const onError = (err: Error): void => this.log.warn('alertmanager state unreadable; starting without it', { err });
     this.store = new AlertStore(this.clock, file('alerts.json'), onError);
     this.silences = new Silences(this.clock, dir, undefined, onError);
+    this.silences.maxSilences = opts.limits?.maxSilences ?? 0;
+    this.maxAlerts = opts.limits?.maxAlerts ?? 0;
     this.nflog = new NotificationLog(this.clock, file('nflog.json'), onError);
     this.acks = new AckStore(this.clock, file('acks.json'), onError);
     this.history = new History(dir, undefined, undefined, onError);
@@ -169,6 +188,9 @@ export class AlertRouter {
     const now = this.clock.now();
     const ok: Alert[] = [];
     const errors: string[] = [];
+    let held = this.store.size;
+    let refused = 0;
+    const added = new Set<string>();
     for (const p of alerts) {
       const err = validateAlertLabels(p?.labels) ?? (p.annotations !== undefined && (typeof p.annotations !== 'object' || p.annotations === null) ? 'annotations must be an object' : undefined);
       if (err) {
@@ -195,6 +217,14 @@ export class AlertRouter {
       const fp = fingerprint(labels);
       // A re-send of an occurrence resolved by hand stays resolved.
       if (this.acks.resolvedByHand(fp, startsAt) && endsAt > now) continue;
+      if (this.store.get(fp) === undefined && !added.has(fp)) {
+        if (this.maxAlerts > 0 && held >= this.maxAlerts) {
+          refused++;
+          continue;
+        }
+        added.add(fp);
+        held++;
+      }
       const annotations: Record<string, string> = {};
       for (const [k, v] of Object.entries(p.annotations ?? {})) annotations[k] = String(v);
       ok.push({ labels, annotations, startsAt, endsAt, generatorURL: p.generatorURL ?? '', updatedAt: now, timeout, fingerprint: fp });
@@ -204,7 +234,17 @@ export class AlertRouter {
     this.received.invalid += errors.length;
     this.store.put(ok);
     this.sweep();
+    if (refused > 0) {
+      this.alertsRefused += refused;
+      const also = errors.length ? `; also invalid: ${errors.join('; ')}` : '';
+      throw new AlertLimitError(`alert limit max_alerts (${this.maxAlerts}) reached: ${refused} new alerts refused, the other ${ok.length} taken; updates of held alerts are still accepted${also}`);
+    }
     if (errors.length) throw new AlertValidationError(errors.join('; '));
+  }
+
+  /** Alerts held now (the usage of max_alerts). */
+  get alertCount(): number {
+    return this.store.size;
   }
 
   /** Records state changes (firing, resolved, suppressed) in the history. */

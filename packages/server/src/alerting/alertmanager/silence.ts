@@ -42,6 +42,14 @@ export class SilenceError extends VigilError {
 }
 
 /** A silence id that does not exist (maps to HTTP 404). */
+/** A new silence refused because `max_silences` silences are active or pending. */
+export class SilenceLimitError extends VigilError {
+  override readonly code = 'silence_limit' as const;
+  constructor(message: string) {
+    super('silence_limit', message);
+  }
+}
+
 export class SilenceNotFoundError extends VigilError {
   override readonly code = 'not_found' as const;
   constructor(message: string, options?: ErrorOptions) {
@@ -97,6 +105,13 @@ export interface PostableSilence {
 export class Silences {
   private readonly byId = new Map<string, { s: Silence; compiled: Matcher[] }>();
   private readonly file: string | undefined;
+  /**
+   * Most silences active or pending at once (`max_silences`, Alertmanager's
+   * `--silences.max-silences`); 0: no limit. Expired ones do not count: they go by themselves.
+   */
+  maxSilences = 0;
+  /** New silences refused by {@link maxSilences}. */
+  refused = 0;
 
   /**
    * @param dir directory for `silences.json`; undefined keeps silences in memory only.
@@ -157,12 +172,31 @@ export class Silences {
         this.save();
         return p.id;
       }
+      // Checked before the old one is expired, so a refused update leaves the old silence muting.
+      this.checkLimit(now, p.id);
       if (silenceState(prev.s, now) !== 'expired') this.expireEntry(prev.s, now);
     }
+    if (!p.id) this.checkLimit(now, undefined);
     const id = randomUUID();
     this.byId.set(id, { s: { ...next, id }, compiled });
     this.save();
     return id;
+  }
+
+  /** Silences active or pending: what {@link maxSilences} bounds. */
+  unexpired(now = this.clock.now()): number {
+    let n = 0;
+    for (const { s } of this.byId.values()) if (silenceState(s, now) !== 'expired') n++;
+    return n;
+  }
+
+  /** Throws when one more silence would pass the limit; `replaced` (just expired by an update) does not count. */
+  private checkLimit(now: number, replaced: string | undefined): void {
+    if (this.maxSilences <= 0) return;
+    const n = this.unexpired(now) - (replaced !== undefined && this.byId.has(replaced) && silenceState(this.byId.get(replaced)!.s, now) !== 'expired' ? 1 : 0);
+    if (n < this.maxSilences) return;
+    this.refused++;
+    throw new SilenceLimitError(`exceeded maximum number of silences: ${n} (limit max_silences: ${this.maxSilences}); expire silences or raise the limit`);
   }
 
   /** Expires a silence now; an already expired silence is an error, as in Alertmanager. */

@@ -63,6 +63,11 @@ export class AlertStore {
     return out;
   }
 
+  /** Alerts held, resolved ones not yet collected included. */
+  get size(): number {
+    return this.alerts.size;
+  }
+
   /** One alert by fingerprint. */
   get(fp: string): Alert | undefined {
     return this.alerts.get(fp);

@@ -1,4 +1,5 @@
 /** Ingest limits, checked before anything is written, with messages that say which limit and by how much. */
+import { TokenBucket } from '../../core/limits/token_bucket.js';
 import { isValidLabelName, sortLabels, type Label, type Labels } from '../../core/model/labels.js';
 
 /** Limits of the log ingest paths. */
@@ -28,12 +29,16 @@ export const DEFAULT_LOG_LIMITS: LogLimits = {
   burstBytes: 128 << 20,
 };
 
-/** A request the limits refuse: `status` 400, 413 or 429 (with `retryAfterSec`). */
+/**
+ * A request the limits refuse: `status` 400, 413 or 429 (with `retryAfterSec`); `limit` names the
+ * configured limit it ran into, when one did (for the refusal counters).
+ */
 export class LimitError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly retryAfterSec = 0,
+    readonly limit?: string,
   ) {
     super(message);
   }
@@ -42,11 +47,11 @@ export class LimitError extends Error {
 /** Validates and sorts a stream's labels. */
 export function checkLabels(pairs: Label[], limits: LogLimits): Labels {
   if (pairs.length === 0) throw new LimitError(400, 'error at least one label pair is required per stream');
-  if (pairs.length > limits.maxLabelNames) throw new LimitError(400, `stream '${fmt(pairs)}' has ${pairs.length} label names; limit ${limits.maxLabelNames}`);
+  if (pairs.length > limits.maxLabelNames) throw new LimitError(400, `stream '${fmt(pairs)}' has ${pairs.length} label names, more than max_label_names_per_series (${limits.maxLabelNames})`, 0, 'max_label_names_per_series');
   for (const l of pairs) {
     if (!isValidLabelName(l.name)) throw new LimitError(400, `invalid label name '${l.name}' in stream '${fmt(pairs)}'`);
-    if (l.name.length > limits.maxLabelNameLength) throw new LimitError(400, `label name too long: '${l.name}'`);
-    if (l.value.length > limits.maxLabelValueLength) throw new LimitError(400, `label value too long: ${l.value.length} characters for label '${l.name}' (limit ${limits.maxLabelValueLength})`);
+    if (l.name.length > limits.maxLabelNameLength) throw new LimitError(400, `label name too long: '${l.name}' (max_label_name_length ${limits.maxLabelNameLength})`, 0, 'max_label_name_length');
+    if (l.value.length > limits.maxLabelValueLength) throw new LimitError(400, `label value too long: ${l.value.length} characters for label '${l.name}' (max_label_value_length ${limits.maxLabelValueLength})`, 0, 'max_label_value_length');
   }
   const sorted = sortLabels(pairs);
   for (let i = 1; i < sorted.length; i++) if (sorted[i]!.name === sorted[i - 1]!.name) throw new LimitError(400, `duplicate label name '${sorted[i]!.name}' in stream '${fmt(pairs)}'`);
@@ -60,30 +65,38 @@ function fmt(pairs: readonly Label[]): string {
 /** Checks one line's size. */
 export function checkLine(line: string, labels: Labels, limits: LogLimits): void {
   if (line.length > limits.maxLineBytes || (line.length * 3 > limits.maxLineBytes && Buffer.byteLength(line) > limits.maxLineBytes))
-    throw new LimitError(400, `max entry size '${limits.maxLineBytes}' bytes exceeded for stream '${fmt(labels)}' while adding an entry with length '${Buffer.byteLength(line)}' bytes`);
+    throw new LimitError(
+      400,
+      `max entry size '${limits.maxLineBytes}' bytes (max_line_size) exceeded for stream '${fmt(labels)}' while adding an entry with length '${Buffer.byteLength(line)}' bytes`,
+      0,
+      'max_line_size',
+    );
 }
 
-/** A token bucket per tenant. */
+/** The ingestion rate limit (`ingestion_rate_mb`, `ingestion_burst_size_mb`): a token bucket of bytes per tenant. */
 export class RateLimiter {
-  private readonly buckets = new Map<string, { tokens: number; at: number }>();
+  private readonly buckets = new Map<string, TokenBucket>();
   constructor(
     private readonly limits: LogLimits,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Takes `bytes` for `tenant` or throws a 429 {@link LimitError}. */
+  /** Takes `bytes` for `tenant` or throws a {@link LimitError}: 429 to retry later, 400 for a push larger than the burst. */
   take(tenant: string, bytes: number): void {
     const { rateBytesPerSec: rate, burstBytes: burst } = this.limits;
     if (rate <= 0) return;
-    const now = this.now();
     let b = this.buckets.get(tenant);
-    if (!b) this.buckets.set(tenant, (b = { tokens: burst, at: now }));
-    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
-    b.at = now;
-    if (bytes > b.tokens) {
-      const wait = Math.max(1, Math.ceil((bytes - b.tokens) / rate));
-      throw new LimitError(429, `ingestion rate limit exceeded for tenant ${tenant} (limit: ${rate} bytes/sec) while attempting to ingest ${bytes} bytes; reduce log volume or retry later`, wait);
+    if (!b) this.buckets.set(tenant, (b = new TokenBucket(rate, burst, this.now)));
+    const wait = b.take(bytes);
+    if (wait === 0) return;
+    if (wait === Infinity) {
+      throw new LimitError(400, `push of ${bytes} bytes is larger than ingestion_burst_size_mb (${burst} bytes) for tenant ${tenant}; send smaller pushes or raise the limit`, 0, 'ingestion_burst_size_mb');
     }
-    b.tokens -= bytes;
+    throw new LimitError(
+      429,
+      `ingestion rate limit ingestion_rate_mb exceeded for tenant ${tenant} (limit: ${rate} bytes/sec) while attempting to ingest ${bytes} bytes; reduce log volume or retry later`,
+      wait,
+      'ingestion_rate_mb',
+    );
   }
 }

@@ -39,5 +39,5 @@ export function refusal(t: bigint, streamMaxT: bigint, b: AdmissionBounds): stri
 
 /** Why lines of a new stream are refused when the store holds its most streams. */
 export function streamLimitReason(maxStreams: number): string {
-  return `stream limit of ${maxStreams} streams reached`;
+  return `stream limit max_streams (${maxStreams} streams) reached: lines of new streams are refused, existing streams still accepted`;
 }

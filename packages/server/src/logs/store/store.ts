@@ -156,6 +156,11 @@ export class LogStore implements LogStorage {
     return repairs;
   }
 
+  /** Streams held (the usage of max_streams), without walking them as stats() does. */
+  get streamCount(): number {
+    return this.streams.count;
+  }
+
   /** Registers a listener for accepted lines; returns the unsubscribe function. */
   subscribe(fn: TailListener): () => void {
     this.listeners.add(fn);

@@ -10,18 +10,27 @@ import { SnappyError } from '../../core/util/snappy.js';
 import { DecompressPool } from './decompress_pool.js';
 import type { MetadataStore } from '../metadata.js';
 import { hashBytes, RawSeriesCache } from './series_cache.js';
+import { TokenBucket } from '../../core/limits/token_bucket.js';
+import { LimitRefusals } from '../../core/limits/refusals.js';
 import { decodeLabels, decodeWriteRequest, ProtoError, type WriteRequestSink } from './proto.js';
 
 /**
  * Why a write was refused: the request is bad (the sender must not retry), or the server cannot
  * take it now (`overloaded`, `disk_full`: the sender retries).
  */
-export type RemoteWriteErrorCode = 'bad_request' | 'overloaded' | 'disk_full';
+export type RemoteWriteErrorCode = 'bad_request' | 'overloaded' | 'disk_full' | 'rate_limited';
 
-/** Why a write was refused. `bad_request` is the client's fault; `overloaded` asks it to retry. */
+/**
+ * Why a write was refused. `bad_request` is the client's fault; `overloaded` asks it to retry;
+ * `rate_limited` asks it to come back after `retryAfterSec`.
+ */
 export class RemoteWriteError extends VigilError {
   declare readonly code: RemoteWriteErrorCode;
-  constructor(code: RemoteWriteErrorCode, message: string) {
+  constructor(
+    code: RemoteWriteErrorCode,
+    message: string,
+    readonly retryAfterSec?: number,
+  ) {
     super(code, message);
   }
 }
@@ -31,6 +40,12 @@ export interface RemoteWriteOptions {
   /** Largest accepted decompressed request, in bytes. */
   maxDecodedBytes?: number;
   metadata?: MetadataStore;
+  /** Samples a second accepted (Mimir's `ingestion_rate`); 0: unlimited (the default). */
+  ingestionRate?: number;
+  /** Samples a burst may bring at once (Mimir's `ingestion_burst_size`; default: the rate). */
+  ingestionBurstSize?: number;
+  /** The clock of the rate limit. */
+  now?: () => number;
 }
 
 /** Totals for self-monitoring. */
@@ -56,6 +71,10 @@ export class RemoteWriteReceiver {
   private readonly snappy = new DecompressPool();
   private readonly sink: BatchSink;
   readonly stats: RemoteWriteStats = { requests: 0, samples: 0, rejected: 0, histogramsDropped: 0, exemplarsDropped: 0 };
+  /** The samples-per-second limit, shared by all senders (one tenant). */
+  readonly rate: TokenBucket;
+  /** Requests refused by the rate limit. */
+  readonly limitRefusals = new LimitRefusals();
 
   constructor(
     private readonly storage: Appendable,
@@ -64,6 +83,8 @@ export class RemoteWriteReceiver {
     this.maxDecoded = opts.maxDecodedBytes ?? 64 * 1024 * 1024;
     this.metadata = opts.metadata;
     this.sink = new BatchSink(this.known, this.stats, this.metadata);
+    const rate = opts.ingestionRate ?? 0;
+    this.rate = new TokenBucket(rate, opts.ingestionBurstSize ?? rate, opts.now);
   }
 
   /** Decompresses and stores one request body; throws {@link RemoteWriteError}. */
@@ -85,12 +106,16 @@ export class RemoteWriteReceiver {
     const app = this.storage.appender();
     try {
       const n = this.appendAll(raw, app);
+      // Counted once decoded (the body does not say how many samples it holds) and before commit,
+      // so a refused request leaves no sample behind for the sender's retry to duplicate.
+      this.takeRate(n);
       app.commit();
       this.stats.samples += n;
       return { samples: n };
     } catch (err) {
       app.rollback();
       this.stats.rejected++;
+      if (err instanceof RemoteWriteError) throw err;
       if (err instanceof ProtoError) throw new RemoteWriteError('bad_request', `invalid protobuf WriteRequest: ${err.message}`);
       if (err instanceof StorageError) {
         if (err.code === 'overloaded' || err.code === 'closed') throw new RemoteWriteError('overloaded', err.message);
@@ -101,6 +126,24 @@ export class RemoteWriteReceiver {
     } finally {
       this.snappy.release(raw);
     }
+  }
+
+  /** Takes `samples` from the rate limit or throws: 429 to retry later, 400 when it can never fit. */
+  private takeRate(samples: number): void {
+    const wait = this.rate.take(samples);
+    if (wait === 0) return;
+    this.limitRefusals.add('ingestion_rate');
+    if (wait === Infinity) {
+      throw new RemoteWriteError(
+        'bad_request',
+        `request of ${samples} samples is larger than ingestion_burst_size (${this.rate.burst}); send smaller requests (queue_config.max_samples_per_send) or raise the limit`,
+      );
+    }
+    throw new RemoteWriteError(
+      'rate_limited',
+      `ingestion rate limit ingestion_rate (${this.rate.rate} samples/s, burst ${this.rate.burst}) exceeded while adding ${samples} samples; retry after ${wait}s`,
+      wait,
+    );
   }
 
   /** Stops the decompression worker. Idempotent. */

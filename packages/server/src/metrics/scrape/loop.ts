@@ -446,7 +446,8 @@ export class ScrapeLoop {
       try {
         this.reportRefs[k] = app.append(this.reportRefs[k]!, this.reportLabels[k]!, ts, values[k]!);
       } catch (err) {
-        if (!(err instanceof StorageError) || !STORAGE_SKIPPABLE.has(err.code)) throw err;
+        // A head at its series limit refuses a new target's `up`; the scrape's own outcome still stands.
+        if (!(err instanceof StorageError) || !(STORAGE_SKIPPABLE.has(err.code) || err.code === 'limit_exceeded')) throw err;
       }
     }
   }

@@ -19,6 +19,7 @@ import { DELETING_SUFFIX, isBlockName, quarantineBlockDir, removeBlockDir } from
 import { chunkSampleCount } from './chunkenc/xor.js';
 import { toBlockChunk } from './chunkenc/blockchunk.js';
 import { DEFAULT_CHUNK_RANGE, Head, type HeadStats } from './head.js';
+import type { SeriesLimits } from './series_limits.js';
 import { Wal, type WalReplayStats } from './wal.js';
 
 /** Options for {@link DB}. */
@@ -38,6 +39,8 @@ export interface DBOptions {
   now?: () => number;
   /** Refuse samples stamped more than this many ms ahead of the clock (default: an hour). */
   maxFutureMs?: number;
+  /** Limits on new series in the head (default: none); WAL replay is exempt. */
+  seriesLimits?: SeriesLimits;
 }
 
 /** Counters for self-monitoring. */
@@ -91,7 +94,10 @@ export class DB implements Storage {
     this.now = opts.now ?? Date.now;
     this.blocksDir = path.join(this.dir, 'blocks');
     this.wal = new Wal(path.join(this.dir, 'wal'), { warn: (msg) => this.log.warn(msg) });
-    this.head = new Head({ chunkRange: this.blockRange, wal: this.wal, now: this.now, ...(opts.maxFutureMs !== undefined ? { maxFutureMs: opts.maxFutureMs } : {}) });
+    this.head = new Head({
+      chunkRange: this.blockRange, wal: this.wal, now: this.now, ...(opts.maxFutureMs !== undefined ? { maxFutureMs: opts.maxFutureMs } : {}),
+      ...(opts.seriesLimits ? { limits: opts.seriesLimits } : {}),
+    });
   }
 
   /** Opens blocks, replays the WAL and starts periodic maintenance. Idempotent. */

@@ -13,6 +13,8 @@ import { XorEncoder, XorIterator } from './chunkenc/xor.js';
 import { PostingsIndex } from './postings.js';
 import { ChunkArena } from './chunk_arena.js';
 import { RecordType, WalRecordWriter, type Wal } from './wal.js';
+import { checkNewSeries, metricName, NO_SERIES_LIMITS, SeriesLimitError, type SeriesLimits } from './series_limits.js';
+import { LimitRefusals } from '../../core/limits/refusals.js';
 
 /** Two hours, Prometheus' block length, in milliseconds. */
 export const DEFAULT_CHUNK_RANGE = 2 * 3600 * 1000;
@@ -29,6 +31,8 @@ export interface HeadOptions {
   maxFutureMs?: number;
   /** The clock, for the future bound. */
   now?: () => number;
+  /** Limits on new series (default: none). */
+  limits?: SeriesLimits;
 }
 
 /**
@@ -136,8 +140,13 @@ export class Head implements Appendable, Queryable {
   samplesOutOfOrder = 0;
   readonly maxFutureMs: number;
   readonly now: () => number;
+  /** Limits on new series; replay is exempt. Assignable so a running server can change them. */
+  limits: SeriesLimits;
+  /** New series refused, by limit. */
+  readonly limitRefusals = new LimitRefusals();
 
   constructor(opts: HeadOptions = {}) {
+    this.limits = opts.limits ?? NO_SERIES_LIMITS;
     this.chunkRange = opts.chunkRange ?? DEFAULT_CHUNK_RANGE;
     this.samplesPerChunk = opts.samplesPerChunk ?? 120;
     this.wal = opts.wal;
@@ -179,8 +188,34 @@ export class Head implements Appendable, Queryable {
     return this.byRef.values();
   }
 
-  /** Finds or creates the series for `labels`; throws for labels that cannot be stored. */
-  getOrCreate(labels: Labels, ref?: number): MemSeries {
+  /** Series with the given metric name. */
+  seriesOfMetric(name: string): number {
+    return this.postings.count('__name__', name);
+  }
+
+  /** The most series any one metric name has (the usage of max_global_series_per_metric). */
+  largestMetricSeries(): number {
+    return this.postings.largestValueCount('__name__');
+  }
+
+  /**
+   * Finds or creates the series for `labels`; throws for labels that cannot be stored, and for a new
+   * series past a limit (a {@link SeriesLimitError}).
+   */
+  getOrCreate(labels: Labels): MemSeries {
+    const found = this.byKey.get(labelsKey(labels));
+    if (found) return found;
+    try {
+      checkNewSeries(labels, this.limits, this.byRef.size, () => this.seriesOfMetric(metricName(labels)));
+    } catch (err) {
+      if (err instanceof SeriesLimitError) this.limitRefusals.add(err.limit);
+      throw err;
+    }
+    return this.create(labels);
+  }
+
+  /** Finds or creates a series without checking limits: for what the WAL already acknowledged. */
+  private create(labels: Labels, ref?: number): MemSeries {
     const key = labelsKey(labels);
     const found = this.byKey.get(key);
     if (found) return found;
@@ -285,6 +320,19 @@ export class Head implements Appendable, Queryable {
     return taken;
   }
 
+  /**
+   * Takes back series a rolled-back batch created, unless they got samples meanwhile: a refused
+   * request must not leave empty series behind that count against max_global_series.
+   */
+  dropCreated(created: readonly MemSeries[]): void {
+    for (const s of created) {
+      if (s.closed.length > 0 || s.active !== undefined || s.logged || this.byRef.get(s.ref) !== s) continue;
+      this.byRef.delete(s.ref);
+      this.byKey.delete(labelsKey(s.labels));
+      this.postings.removeOne(s.ref, s.labels);
+    }
+  }
+
   /** Loads a WAL record during replay, skipping what blocks already hold. */
   replaySample(ref: number, t: number, v: number): void {
     const s = this.byRef.get(ref);
@@ -294,7 +342,8 @@ export class Head implements Appendable, Queryable {
 
   /** Restores a series with its original ref during replay. */
   replaySeries(ref: number, labels: Labels): void {
-    const s = this.getOrCreate(labels, ref);
+    // Never limited: these series were acknowledged before the restart, whatever the limits are now.
+    const s = this.create(labels, ref);
     s.logged = true;
     if (s.ref !== ref) this.byRef.set(ref, s); // the same labels logged twice under two refs
   }
@@ -323,6 +372,8 @@ class HeadAppender implements Appender {
   // A Float64Array keeps NaN payloads (the staleness marker) that a plain array may normalise.
   private vs: Float64Array;
   private n = 0;
+  /** Series this batch created, taken back on rollback (usually empty: new series are rare). */
+  private readonly created: MemSeries[] = [];
   /** The future bound, read from the clock once per batch. */
   private readonly maxT: number;
 
@@ -339,7 +390,11 @@ class HeadAppender implements Appender {
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
     const head = this.head;
     let s = ref !== 0 ? head.series(ref) : undefined;
-    if (s === undefined) s = head.getOrCreate(labels);
+    if (s === undefined) {
+      const before = head.numSeries;
+      s = head.getOrCreate(labels);
+      if (head.numSeries > before) this.created.push(s);
+    }
     if (!Number.isSafeInteger(t)) throw new StorageError('invalid_argument', `invalid timestamp ${t} for ${formatLabels(s.labels)}`);
     if (t < head.minValidTime) {
       throw new StorageError(
@@ -383,7 +438,10 @@ class HeadAppender implements Appender {
 
   commit(): void {
     const { head, wal, n, series, ts, vs } = this;
-    if (n === 0) return this.reset();
+    if (n === 0) {
+      this.created.length = 0;
+      return this.reset();
+    }
     if (wal) {
       const rw = walWriter;
       rw.w.reset();
@@ -413,11 +471,16 @@ class HeadAppender implements Appender {
       }
     }
     for (let i = 0; i < n; i++) head.appendChecked(series[i]!, ts[i]!, vs[i]!);
+    this.created.length = 0;
     this.reset();
   }
 
   rollback(): void {
+    // Only series no other open batch has touched since (the last to append to them was this one).
+    const mine = this.created.filter((s) => s.batch === this.id || s.batch === 0);
     this.reset();
+    if (mine.length > 0) this.head.dropCreated(mine);
+    this.created.length = 0;
   }
 
   private reset(): void {

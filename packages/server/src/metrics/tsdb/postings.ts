@@ -43,6 +43,34 @@ export class PostingsIndex {
     }
   }
 
+  /**
+   * Drops one series, cheaply when it is among the newest (its id at the ends of its lists): a
+   * rolled-back batch takes back the series it just created without walking the whole index.
+   */
+  removeOne(id: number, labels: Labels): void {
+    dropId(this.all, id);
+    for (const l of labels) {
+      const values = this.byName.get(l.name);
+      const list = values?.get(l.value);
+      if (!values || !list) continue;
+      dropId(list, id);
+      if (list.length === 0) values.delete(l.value);
+      if (values.size === 0) this.byName.delete(l.name);
+    }
+  }
+
+  /** How many series carry `name`=`value`. */
+  count(name: string, value: string): number {
+    return this.byName.get(name)?.get(value)?.length ?? 0;
+  }
+
+  /** The most series any one value of `name` has (0 when none). */
+  largestValueCount(name: string): number {
+    let most = 0;
+    for (const list of this.byName.get(name)?.values() ?? []) if (list.length > most) most = list.length;
+    return most;
+  }
+
   /** Label names present in the index, unsorted. */
   names(): IterableIterator<string> {
     return this.byName.keys();
@@ -132,4 +160,15 @@ export function difference(a: PostingsList, b: PostingsList): PostingsList {
     if (j >= b.length || b[j] !== x) out.push(x);
   }
   return out;
+}
+
+/** Removes `id` from a sorted list, searching from the end, where new ids are. */
+function dropId(list: PostingsList, id: number): void {
+  for (let i = list.length - 1; i >= 0; i--) {
+    if (list[i] === id) {
+      list.splice(i, 1);
+      return;
+    }
+    if (list[i]! < id) return;
+  }
 }

@@ -71,6 +71,10 @@ const ALERTMANAGER_STATUS: Readonly<Record<string, number>> = {
   bad_alert: 400,
   not_found: 404,
   silence_expired: 500,
+  // A full silence store is a bad request, as in Alertmanager; a full alert store passes as alerts
+  // resolve and are collected, so the sender is told to retry.
+  silence_limit: 400,
+  alert_limit: 429,
 };
 
 /** The Alertmanager API status for `err`, or undefined when it is not an error that API answers. */
@@ -92,11 +96,16 @@ const REMOTE_WRITE_ANSWERS: Readonly<Record<RemoteWriteErrorCode, RemoteWriteAns
   bad_request: { status: 400 },
   overloaded: { status: 503, retryAfterSec: 1 },
   disk_full: { status: 507, retryAfterSec: 10 },
+  rate_limited: { status: 429, retryAfterSec: 1 },
 };
 
 /** The remote-write answer for `err`, or undefined when it is not a refusal the endpoint reports. */
 export function remoteWriteAnswer(err: unknown): RemoteWriteAnswer | undefined {
   if (err instanceof ApiError) return { status: err.status };
-  if (err instanceof RemoteWriteError) return REMOTE_WRITE_ANSWERS[err.code];
+  if (err instanceof RemoteWriteError) {
+    const answer = REMOTE_WRITE_ANSWERS[err.code];
+    // A refusal that knows when it would pass (the rate limit) says so.
+    return err.retryAfterSec === undefined ? answer : { ...answer, retryAfterSec: err.retryAfterSec };
+  }
   return undefined;
 }

@@ -16,6 +16,8 @@ import type { PushStream } from '../../logs/storage/types.js';
 import { SnappyDecoder } from '../../core/util/snappy.js';
 import { decodeJsonl } from '../../logs/ingest/jsonl.js';
 import { DEFAULT_LOG_LIMITS, LimitError, RateLimiter, type LogLimits } from '../../logs/ingest/limits.js';
+import { LimitRefusals } from '../../core/limits/refusals.js';
+import { streamLimitReason } from '../../logs/storage/admission.js';
 import { decodeLokiJson, decodeLokiProto } from '../../logs/ingest/loki_push.js';
 import { decodeOtlpLogsJson, decodeOtlpLogsProto } from '../../logs/ingest/otlp.js';
 import { encodeExportLogsServiceResponse, encodeRpcStatus } from '../../logs/ingest/otlp_proto.js';
@@ -32,6 +34,8 @@ export interface LogIngestStats {
   lines: number;
   bytes: number;
   refused: Record<string, number>;
+  /** Refusals by the configured limit that made them (lines for max_streams, requests otherwise). */
+  limitRefusals: LimitRefusals;
 }
 
 /** How a push route answers; a route without `partial` or `fail` answers as Loki does. */
@@ -73,6 +77,9 @@ const OTLP_REPLIES: Record<OtlpEncoding, Reply> = {
   },
 };
 
+/** How a line refused by the store's max_streams starts (the rest of the reason varies with the limit). */
+const STREAM_LIMIT_PREFIX = streamLimitReason(0).slice(0, streamLimitReason(0).indexOf('('));
+
 /** Seconds a client should wait before retrying a push the store could not write. */
 const WRITE_RETRY_AFTER_SEC = 5;
 
@@ -93,7 +100,7 @@ export function registerLogIngest(router: Router, store: LogAppendable, opts: Lo
   const limits: LogLimits = { ...DEFAULT_LOG_LIMITS, ...opts.limits };
   const rate = new RateLimiter(limits, opts.now);
   const snappy = new SnappyDecoder();
-  const stats: LogIngestStats = { requests: 0, lines: 0, bytes: 0, refused: {} };
+  const stats: LogIngestStats = { requests: 0, lines: 0, bytes: 0, refused: {}, limitRefusals: new LimitRefusals() };
 
   const readBody = async (req: ApiRequest): Promise<Buffer> => {
     let body: Buffer;
@@ -136,7 +143,8 @@ export function registerLogIngest(router: Router, store: LogAppendable, opts: Lo
       stats.bytes += res.acceptedBytes;
       if (res.rejected.length) {
         for (const r of res.rejected) {
-          const reason = r.reason.startsWith('entry too far in the future') ? 'too_new' : 'out_of_order';
+          const reason = r.reason.startsWith('entry too far in the future') ? 'too_new' : r.reason.startsWith(STREAM_LIMIT_PREFIX) ? 'max_streams' : 'out_of_order';
+          if (reason === 'max_streams') stats.limitRefusals.add('max_streams');
           stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
         }
         const shown = res.rejected.slice(0, 10).map((r) => `entry for stream '${JSON.stringify(Object.fromEntries(r.labels.map((l) => [l.name, l.value])))}' has timestamp ${r.t} ignored, reason: '${r.reason}'`);
@@ -147,6 +155,7 @@ export function registerLogIngest(router: Router, store: LogAppendable, opts: Lo
     } catch (err) {
       if (err instanceof LimitError) {
         const reason = err.status === 429 ? 'rate_limited' : err.status === 413 ? 'too_large' : 'invalid';
+        if (err.limit) stats.limitRefusals.add(err.limit);
         stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
         const headers = err.status === 429 ? { 'retry-after': String(err.retryAfterSec) } : undefined;
         return answer?.fail ? answer.fail(err.status, err.message, headers) : text(err.status, err.message + '\n', headers);

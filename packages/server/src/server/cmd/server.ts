@@ -25,7 +25,7 @@ import { registerTargetsApi } from '../api/targets.js';
 import { loadConfig } from '../config/config.js';
 import { parseScrapeConfigs, type ScrapeConfig } from '../../metrics/scrape/config.js';
 import { ScrapeManager } from '../../metrics/scrape/manager.js';
-import { AlertRouter, AlertValidationError } from '../../alerting/alertmanager/router.js';
+import { AlertLimitError, AlertRouter, AlertValidationError } from '../../alerting/alertmanager/router.js';
 import { RuleManager, type RuleManagerOptions } from '../../alerting/rules/manager.js';
 import type { RuleGroupDef } from '../../alerting/rules/file.js';
 import { logqlLanguage, logqlQueryFn } from '../../alerting/rules/logql.js';
@@ -44,6 +44,9 @@ import { json } from '../api/http.js';
 import { registerStorageMetrics } from '../selfmon/storage.js';
 import { registerLogMetrics } from '../selfmon/logs.js';
 import { lockDir, type DirLock } from '../../core/util/dirlock.js';
+import { LimitsReport } from '../selfmon/limits.js';
+import { registerLimitsApi } from '../api/limits.js';
+import { limitReadings, logLimitsOf, seriesLimitsOf } from '../config/apply_limits.js';
 
 /** A running Vigil: storage, ingest and the HTTP API. */
 export class VigilServer {
@@ -83,9 +86,15 @@ export class VigilServer {
       retentionBytes: config.storage.retentionBytes,
       logger: this.log.child({ component: 'tsdb' }),
       ...(opts.now ? { now: opts.now } : {}),
+      seriesLimits: seriesLimitsOf(config.limits),
     });
     const metadata = new MetadataStore();
-    const receiver = (this.receiver = new RemoteWriteReceiver(this.db, { metadata }));
+    const receiver = (this.receiver = new RemoteWriteReceiver(this.db, {
+      metadata,
+      ingestionRate: config.limits.ingestion_rate,
+      ingestionBurstSize: config.limits.ingestion_burst_size,
+      ...(opts.now ? { now: opts.now } : {}),
+    }));
     const router = new Router(this.log.child({ component: 'http' }));
     registerAdminApi(router, this.db, { started: () => this.ready, writeProblems: () => this.writeProblems() });
     registerWriteApi(router, receiver, { maxBodyBytes: config.remoteWrite.maxBodyBytes });
@@ -116,6 +125,7 @@ export class VigilServer {
       config: config.alertmanager,
       logger: this.log.child({ component: 'alertmanager' }),
       externalURL: `http://${config.listen}`,
+      limits: { maxAlerts: config.limits.max_alerts, maxSilences: config.limits.max_silences },
     });
     registerAlertmanagerApi(router, this.alerts, opts.version);
     this.alerts.register(selfMetrics);
@@ -124,8 +134,20 @@ export class VigilServer {
       retentionMs: config.storage.retentionMs,
       retentionBytes: config.storage.retentionBytes,
       log: this.log.child({ component: 'logs' }),
+      maxStreams: config.limits.max_streams,
     });
-    const logIngest = registerLogIngest(router, this.logs);
+    const logIngest = registerLogIngest(router, this.logs, { limits: logLimitsOf(config.limits), ...(opts.now ? { now: opts.now } : {}) });
+    const limits = new LimitsReport(limitReadings(config.limits, this.db, receiver, this.logs, this.alerts), [
+      this.db.head.limitRefusals,
+      receiver.limitRefusals,
+      logIngest.limitRefusals,
+      () => [
+        ['max_alerts', this.alerts.alertsRefused],
+        ['max_silences', this.alerts.silences.refused],
+      ],
+    ]);
+    limits.register(selfMetrics);
+    registerLimitsApi(router, limits);
     // One LogQL engine serves the Loki API and the log rules.
     const logql = new LogqlEngine(this.logs);
     const loki = registerLokiApi(router, new LogQueryService(this.logs, logql));
@@ -138,7 +160,7 @@ export class VigilServer {
         try {
           this.alerts.receive(alerts);
         } catch (err) {
-          if (err instanceof AlertValidationError) this.log.warn('rule alerts rejected by the router', { err });
+          if (err instanceof AlertValidationError || err instanceof AlertLimitError) this.log.warn('rule alerts rejected by the router', { err });
           else throw err;
         }
       },

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { ConfigError, parseByteSize, parseConfig, DEFAULT_LISTEN } from './config.js';
+import { defaultLimits } from './limits.js';
 
 test('defaults listen on loopback on a port no peer uses', () => {
   const cfg = parseConfig('', 'empty.yml');
@@ -27,6 +30,11 @@ const cases: Array<[string, string, RegExp]> = [
   ['storage: [1, 2]\n', 'storage', /^c\.yml:1: storage: expected a mapping/],
   ['storage:\n  path: a\n  path: b\n', '', /^c\.yml:3: invalid YAML/],
   ['a: [\n', '', /^c\.yml:\d+: invalid YAML/],
+  ['limits:\n  max_series: 5\n', 'limits.max_series', /^c\.yml:2: limits\.max_series: unknown field; expected one of max_global_series,/],
+  ['limits:\n  max_global_series: -1\n', 'limits.max_global_series', /^c\.yml:2: .*a whole number >= 0/],
+  ['limits:\n  max_alerts: 1.5\n', 'limits.max_alerts', /a whole number/],
+  ['limits:\n  max_line_size: huge\n', 'limits.max_line_size', /invalid size/],
+  ['limits:\n  ingestion_rate: 5000000\n', 'limits.ingestion_burst_size', /at least ingestion_rate/],
 ];
 
 for (const [text, field, re] of cases) {
@@ -38,8 +46,30 @@ for (const [text, field, re] of cases) {
   });
 }
 
+test('limits: production defaults, overridable one by one, sizes with units, MiB rates fractional', () => {
+  const d = parseConfig('', 'empty.yml').limits;
+  assert.equal(d.max_global_series, 1_000_000);
+  assert.equal(d.max_global_series_per_metric, 200_000);
+  assert.equal(d.max_streams, 100_000);
+  assert.equal(d.max_line_size, 256 * 1024);
+  const cfg = parseConfig('limits:\n  max_global_series: 0\n  max_line_size: 1MB\n  ingestion_rate_mb: 0.5\n  ingestion_burst_size_mb: 1\n  max_silences: 3\n', 'l.yml').limits;
+  assert.equal(cfg.max_global_series, 0, '0 turns a limit off');
+  assert.equal(cfg.max_line_size, 1024 * 1024);
+  assert.equal(cfg.ingestion_rate_mb, 0.5);
+  assert.equal(cfg.max_silences, 3);
+  assert.equal(cfg.max_alerts, d.max_alerts, 'the others keep their defaults');
+});
+
 test('byte sizes use binary multiples', () => {
   assert.equal(parseByteSize('512MB'), 512 * 1024 * 1024);
   assert.equal(parseByteSize('1kb'), 1024);
   assert.throws(() => parseByteSize('12 parsecs'));
+});
+
+test("README's configuration example documents every limit with its default", () => {
+  const readme = fs.readFileSync(fileURLToPath(new URL('../../../../../README.md', import.meta.url)), 'utf8');
+  const example = readme.split('```yaml')[1]!.split('```')[0]!;
+  const limits = parseConfig(example, 'README.md').limits;
+  assert.deepEqual(limits, defaultLimits(), 'the example shows the defaults');
+  for (const name of Object.keys(defaultLimits())) assert.match(example, new RegExp(`^  ${name}: .*# `, 'm'), `${name} has a comment`);
 });

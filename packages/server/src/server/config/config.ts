@@ -8,6 +8,7 @@ import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import * as path from 'node:path';
 import { parseDuration } from '../../core/time/duration.js';
 import { defaultAlertmanagerConfig, loadAlertmanagerConfig, parseAlertmanagerConfigIn, type AlertmanagerConfig } from '../../alerting/alertmanager/config.js';
+import { defaultLimits, FRACTIONAL_LIMITS, SIZE_LIMITS, type LimitsConfig } from './limits.js';
 import { DEFAULT_GLOBAL, parseGlobalConfig, parseScrapeConfigs, ScrapeConfigError, type GlobalConfig, type ScrapeConfig } from '../../metrics/scrape/config.js';
 
 /** The validated configuration, with defaults filled in. */
@@ -40,6 +41,8 @@ export interface VigilConfig {
   logRuleFiles: string[];
   /** Directory of the configuration file (where relative paths start); the working directory without one. */
   baseDir: string;
+  /** `limits:`, by their configuration names (0: off). */
+  limits: LimitsConfig;
 }
 
 /** The default address: loopback, on a port none of Prometheus, Alertmanager, Grafana, Loki or node-exporter use. */
@@ -58,6 +61,7 @@ export function defaultConfig(): VigilConfig {
     ruleFiles: [],
     logRuleFiles: [],
     baseDir: process.cwd(),
+    limits: defaultLimits(),
   };
 }
 
@@ -131,7 +135,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   const c = new Checker(doc, lines, file);
   const cfg = defaultConfig();
   if (doc.contents !== null && !isMap(doc.contents)) c.fail([], 'the configuration must be a mapping');
-  const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape', 'alertmanager_config', 'alertmanager_config_file', 'rule_files', 'log_rule_files']);
+  const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape', 'alertmanager_config', 'alertmanager_config_file', 'rule_files', 'log_rule_files', 'limits']);
   if (root['listen'] !== undefined) {
     cfg.listen = c.str(['listen'], root['listen']);
     c.parsed(['listen'], cfg.listen, parseListen);
@@ -143,6 +147,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   const rw = c.keys(['remote_write_receiver'], root['remote_write_receiver'], ['max_body_size']);
   if (rw['max_body_size'] !== undefined) cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);
   cfg.baseDir = path.dirname(path.resolve(file));
+  parseLimits(c, root['limits'], cfg.limits);
   const globList = (key: string): string[] => {
     const v = root[key];
     if (v === undefined || v === null) return [];
@@ -168,6 +173,23 @@ export function parseConfig(text: string, file: string): VigilConfig {
     throw err;
   }
   return cfg;
+}
+
+/** Reads `limits:` into `out`: counts are whole numbers, sizes take a unit, MiB rates may be fractional. */
+function parseLimits(c: Checker, value: unknown, out: LimitsConfig): void {
+  const names = Object.keys(out) as Array<keyof LimitsConfig>;
+  const given = c.keys(['limits'], value, names);
+  for (const name of names) {
+    const v = given[name];
+    if (v === undefined) continue;
+    const at = ['limits', name];
+    if (SIZE_LIMITS.has(name) && typeof v === 'string') out[name] = c.parsed(at, v, parseByteSize);
+    else if (typeof v !== 'number' || v < 0 || !Number.isFinite(v) || (!FRACTIONAL_LIMITS.has(name) && !Number.isInteger(v))) {
+      c.fail(at, `expected ${FRACTIONAL_LIMITS.has(name) ? 'a number' : 'a whole number'} >= 0 (0: no limit)${SIZE_LIMITS.has(name) ? ' or a size such as 256KB' : ''}`);
+    } else out[name] = v;
+  }
+  if (out.ingestion_rate > 0 && out.ingestion_burst_size < out.ingestion_rate) c.fail(['limits', 'ingestion_burst_size'], 'must be at least ingestion_rate: a second of samples must fit');
+  if (out.ingestion_rate_mb > 0 && out.ingestion_burst_size_mb < out.ingestion_rate_mb) c.fail(['limits', 'ingestion_burst_size_mb'], 'must be at least ingestion_rate_mb');
 }
 
 /** Reads and validates a configuration file. */
