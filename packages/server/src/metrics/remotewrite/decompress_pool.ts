@@ -11,7 +11,10 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-/** Decodes snappy bodies off the main thread; falls back to decoding inline if the worker dies. */
+/**
+ * Decodes snappy bodies off the main thread once started; decodes inline before {@link start}, after
+ * {@link stop}, or if the worker dies.
+ */
 export class DecompressPool {
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -20,7 +23,12 @@ export class DecompressPool {
   private readonly freeOuts: ArrayBuffer[] = [];
   private readonly inline = new SnappyDecoder();
 
-  constructor() {
+  private started = false;
+
+  /** Starts the worker thread. Idempotent; until then (and after stop) bodies are decoded inline. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
     this.spawn();
   }
 
@@ -81,7 +89,8 @@ export class DecompressPool {
   }
 
   /** Stops the worker. Idempotent. */
-  async close(): Promise<void> {
+  async stop(): Promise<void> {
+    this.started = false;
     const w = this.worker;
     this.worker = undefined;
     if (w) await w.terminate();

@@ -146,9 +146,14 @@ export class RemoteWriteReceiver {
     );
   }
 
+  /** Starts the decompression worker thread. Idempotent; the constructor starts nothing. */
+  start(): void {
+    this.snappy.start();
+  }
+
   /** Stops the decompression worker. Idempotent. */
-  close(): Promise<void> {
-    return this.snappy.close();
+  stop(): Promise<void> {
+    return this.snappy.stop();
   }
 
   private appendAll(raw: Buffer, app: Appender): number {

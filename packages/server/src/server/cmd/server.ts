@@ -219,6 +219,7 @@ export class VigilServer {
 
   private async startLocked(): Promise<void> {
     await this.db.start();
+    this.receiver.start();
     // Also starts the store's own periodic tick (sealing old heads, retention, compaction).
     for (const repair of this.logs.start()) this.log.warn(repair);
     const { host, port } = parseListen(this.config.listen);
@@ -318,7 +319,7 @@ export class VigilServer {
     await this.rules.stop();
     await this.logRules.stop();
     await this.alerts.stop();
-    await this.receiver.close();
+    await this.receiver.stop();
     this.logs.stop();
     await this.db.stop();
     this.dirLock.release();
