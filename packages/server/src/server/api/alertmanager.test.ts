@@ -228,3 +228,9 @@ test('Prometheus 2.42 and vmalert send their alerts to Vigil', { timeout: 90_000
   await waitFor('vmalert alert in Vigil', async () => ((await getJson<GAlert[]>('/api/v2/alerts?filter=alertname%3DVmAlways')).body.length === 1 ? true : undefined), 45_000, 250);
   await waitFor('chat webhook for VmAlways', async () => (hook.requests.some((r) => r.path === '/chat' && JSON.stringify(r.body).includes('VmAlways')) ? true : undefined), 15_000, 100);
 });
+
+test('amtool does not warn that its version differs from the Alertmanager it talks to', async () => {
+  const r = await amtool('silence', 'query');
+  assert.equal(r.code, 0, r.err);
+  assert.doesNotMatch(r.err, /Warning: amtool version/);
+});

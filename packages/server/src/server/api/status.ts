@@ -12,7 +12,7 @@ import { limitParam } from './params.js';
 export interface StatusInfo {
   version: string;
   startedAt: number;
-  /** The configuration as YAML text. */
+  /** The effective configuration as YAML text, secrets hidden. */
   configYaml: () => string;
   /** Command-line flags as given, by name. */
   flags: Readonly<Record<string, string>>;

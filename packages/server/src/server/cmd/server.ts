@@ -2,7 +2,6 @@
  * The wiring: the one place that builds the concrete storage, ingest and API objects and connects
  * them. Tests start a whole server in-process through {@link VigilServer}.
  */
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +13,7 @@ import { registerWriteApi } from '../api/write.js';
 import { registerQueryApi } from '../api/query.js';
 import { registerStatusApi } from '../api/status.js';
 import { Engine } from '../../metrics/promql/engine/engine.js';
-import { stringify } from 'yaml';
+import { effectiveConfigYaml } from '../config/effective.js';
 import { parseListen, type VigilConfig } from '../config/config.js';
 import { MetadataStore } from '../../metrics/metadata.js';
 import { RemoteWriteReceiver } from '../../metrics/remotewrite/receiver.js';
@@ -65,17 +64,15 @@ export class VigilServer {
   private ready = false;
   private config: VigilConfig;
   private readonly configFile: string | undefined;
-  private configYaml: string | undefined;
   private stopping: Promise<void> | undefined;
   private dirLock: DirLock | undefined;
 
   constructor(
     config: VigilConfig,
-    opts: { logger?: Logger; now?: () => number; configFile?: string; configYaml?: string; flags?: Record<string, string>; version?: string } = {},
+    opts: { logger?: Logger; now?: () => number; configFile?: string; flags?: Record<string, string>; version?: string } = {},
   ) {
     this.config = config;
     this.configFile = opts.configFile;
-    this.configYaml = opts.configYaml ?? (opts.configFile ? fs.readFileSync(opts.configFile, 'utf8') : undefined);
     this.log = opts.logger ?? createLogger();
     this.db = new DB({
       dir: path.resolve(config.storage.path),
@@ -97,7 +94,7 @@ export class VigilServer {
     registerStatusApi(router, this.db, {
       version: opts.version ?? '0.0.0',
       startedAt: now(),
-      configYaml: () => this.configYaml ?? stringify(this.config),
+      configYaml: () => effectiveConfigYaml(this.config),
       flags: opts.flags ?? {},
       retention: `${Math.round(config.storage.retentionMs / 86_400_000)}d`,
     });
@@ -253,7 +250,6 @@ export class VigilServer {
     this.scrape.applyConfig(this.scrapeConfigs(next));
     this.alerts.applyConfig(next.alertmanager);
     this.config = { ...next, listen: this.config.listen, storage: this.config.storage };
-    this.configYaml = fs.readFileSync(this.configFile, 'utf8');
     this.log.info('configuration reloaded', { file: this.configFile });
   }
 

@@ -40,6 +40,8 @@ export interface VigilConfig {
   logRuleFiles: string[];
   /** Directory of the configuration file (where relative paths start); the working directory without one. */
   baseDir: string;
+  /** The file's top-level mapping as written (empty without a file): fields shown as given in the effective configuration. */
+  source: Record<string, unknown>;
 }
 
 /** The default address: loopback, on a port none of Prometheus, Alertmanager, Grafana, Loki or node-exporter use. */
@@ -58,6 +60,7 @@ export function defaultConfig(): VigilConfig {
     ruleFiles: [],
     logRuleFiles: [],
     baseDir: process.cwd(),
+    source: {},
   };
 }
 
@@ -132,6 +135,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   const cfg = defaultConfig();
   if (doc.contents !== null && !isMap(doc.contents)) c.fail([], 'the configuration must be a mapping');
   const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape', 'alertmanager_config', 'alertmanager_config_file', 'rule_files', 'log_rule_files']);
+  cfg.source = root;
   if (root['listen'] !== undefined) {
     cfg.listen = c.str(['listen'], root['listen']);
     c.parsed(['listen'], cfg.listen, parseListen);
