@@ -194,7 +194,10 @@ test('Vigil extras: acknowledge, resolve, history, stats and metrics', async () 
   assert.ok(stats.body.data.meanTimeToAcknowledgeSeconds >= 0);
   const reg = new SelfRegistry();
   am.register(reg);
-  assert.match(reg.render(), /alertmanager_notifications_total\{receiver="chat",integration="webhook"\} \d+/);
+  assert.match(reg.render(), /vigil_notifications_total\{receiver="chat",integration="webhook"\} \d+/);
+  // Alertmanager's own family: by integration only, every integration present before its first notification.
+  assert.match(reg.render(), /alertmanager_notifications_total\{integration="webhook"\} [1-9]/);
+  assert.match(reg.render(), /alertmanager_notifications_failed_total\{integration="pagerduty"\} 0/);
 });
 
 function startChild(bin: string, args: string[]): ChildProcess {

@@ -43,6 +43,7 @@ import { json } from '../api/http.js';
 import { registerStorageMetrics } from '../selfmon/storage.js';
 import { registerLogMetrics } from '../selfmon/logs.js';
 import { lockDir, type DirLock } from '../../core/util/dirlock.js';
+import { buildInfo, registerBuildInfo } from '../selfmon/build_info.js';
 
 /** A running Vigil: storage, ingest and the HTTP API. */
 export class VigilServer {
@@ -65,6 +66,8 @@ export class VigilServer {
   private config: VigilConfig;
   private readonly configFile: string | undefined;
   private stopping: Promise<void> | undefined;
+  /** Whether the last configuration load or reload worked, and when one last did (the first load counts, as in Prometheus). */
+  private lastReload: { successful: boolean; lastSuccessMs: number };
   private dirLock: DirLock | undefined;
 
   constructor(
@@ -91,20 +94,28 @@ export class VigilServer {
     const now = opts.now ?? Date.now;
     this.engine = new Engine({ now });
     registerQueryApi(router, this.engine, this.db, now);
+    const build = buildInfo(opts.version ?? '0.0.0');
+    this.lastReload = { successful: true, lastSuccessMs: now() };
     registerStatusApi(router, this.db, {
-      version: opts.version ?? '0.0.0',
+      build,
       startedAt: now(),
       configYaml: () => effectiveConfigYaml(this.config),
+      lastReload: () => this.lastReload,
       flags: opts.flags ?? {},
       retention: `${Math.round(config.storage.retentionMs / 86_400_000)}d`,
     });
     const selfMetrics = new SelfRegistry();
     registerProcessMetrics(selfMetrics, Date.now());
+    registerBuildInfo(selfMetrics, build);
+    // Prometheus' prometheus_config_last_reload_* under Vigil's prefix, for the usual "reload failed" alert.
+    selfMetrics.register('vigil_config_last_reload_successful', 'gauge', 'Whether the last configuration reload attempt was successful.', () => (this.lastReload.successful ? 1 : 0));
+    selfMetrics.register('vigil_config_last_reload_success_timestamp_seconds', 'gauge', 'Timestamp of the last successful configuration reload.', () => this.lastReload.lastSuccessMs / 1000);
     registerStorageMetrics(selfMetrics, this.db, receiver);
-    const httpLatency = new SelfHistogram(selfMetrics, 'vigil_http_request_duration_seconds', 'HTTP request latency by route.', 'handler', [
+    const httpLatency = new SelfHistogram(selfMetrics, 'vigil_http_request_duration_seconds', 'HTTP request latency by route and status code.', ['handler', 'code'], [
       0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30,
     ]);
-    router.onRequestDone = (route, seconds) => httpLatency.observe(route, seconds);
+    // The status is known once the response is sent (errors are written after the handler returns).
+    router.onRequestDone = (route, seconds, res) => res.once('close', () => httpLatency.observe([route, String(res.statusCode)], seconds));
     this.scrape = new ScrapeManager(this.db, { logger: this.log.child({ component: 'scrape' }), metadata, ...(opts.now ? { now: opts.now } : {}) });
     registerTargetsApi(router, this.scrape);
     for (const w of config.alertmanager.warnings) this.log.warn(w);
@@ -239,6 +250,16 @@ export class VigilServer {
    * file throws and leaves the running configuration as it was.
    */
   async reload(): Promise<void> {
+    try {
+      await this.reloadConfig();
+    } catch (err) {
+      this.lastReload = { ...this.lastReload, successful: false };
+      throw err;
+    }
+    this.lastReload = { successful: true, lastSuccessMs: Date.now() };
+  }
+
+  private async reloadConfig(): Promise<void> {
     if (!this.configFile) {
       this.scrape.applyConfig(this.scrapeConfigs(this.config));
       await this.applyRules(this.config);
