@@ -1,6 +1,7 @@
 /** The `vigil` command line. */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { ConfigError, defaultConfig, loadConfig, parseListen, type VigilConfig } from '../config/config.js';
 import { VigilServer } from './server.js';
 import { rulesCommand } from './rulescli.js';
@@ -20,7 +21,8 @@ Commands:
 
 Options for start:
   --config FILE   YAML configuration file (see README.md).
-  --data DIR      Data directory (default: ./data, or storage.path from the config).
+  --data DIR      Data directory, relative to the working directory (default: storage.path from the
+                  config, relative to the config file's directory; else ./data).
   --listen ADDR   HOST:PORT to listen on (default: 127.0.0.1:9466).
   --log-level L   debug, info, warn or error (default: info).
 
@@ -76,7 +78,8 @@ export async function main(argv: string[]): Promise<number> {
   let config: VigilConfig;
   try {
     config = values.config ? loadConfig(values.config) : defaultConfig();
-    if (values.data) config.storage.path = values.data;
+    // A command-line path is relative to where the command runs, as in any other tool.
+    if (values.data) config.storage.path = path.resolve(values.data);
     if (values.listen) {
       parseListen(values.listen);
       config.listen = values.listen;

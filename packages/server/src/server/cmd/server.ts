@@ -45,6 +45,11 @@ import { registerLogMetrics } from '../selfmon/logs.js';
 import { lockDir, type DirLock } from '../../core/util/dirlock.js';
 import { buildInfo, registerBuildInfo } from '../selfmon/build_info.js';
 
+/** Whether `host` (from `listen`) only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** A running Vigil: storage, ingest and the HTTP API. */
 export class VigilServer {
   readonly db: DB;
@@ -223,6 +228,10 @@ export class VigilServer {
     await this.scrape.start();
     this.ready = true;
     this.log.info('Vigil is listening', { address: `http://${this.address()}`, data: this.db.dir });
+    if (!isLoopback(host)) {
+      // Vigil has no authentication of its own: whoever reaches the port can write data, delete series and silence alerts.
+      this.log.warn('listening on a non-loopback address without authentication: anyone who can reach it can read and write data and silence alerts; bind 127.0.0.1 or put an authenticating proxy in front', { address: this.config.listen });
+    }
   }
 
   /** Why a store is refusing writes (full disk, I/O error), prefixed with the store; empty when none. */

@@ -43,3 +43,11 @@ test('byte sizes use binary multiples', () => {
   assert.equal(parseByteSize('1kb'), 1024);
   assert.throws(() => parseByteSize('12 parsecs'));
 });
+
+test('a relative storage.path resolves against the configuration file, an absolute one stays', () => {
+  assert.equal(parseConfig('storage:\n  path: data\n', '/etc/vigil/vigil.yml').storage.path, '/etc/vigil/data');
+  assert.equal(parseConfig('storage:\n  path: ../var/vigil\n', '/etc/vigil/vigil.yml').storage.path, '/etc/var/vigil');
+  assert.equal(parseConfig('storage:\n  path: /srv/vigil\n', '/etc/vigil/vigil.yml').storage.path, '/srv/vigil');
+  // Without the field, the default stays relative to the working directory, as --data is.
+  assert.equal(parseConfig('', '/etc/vigil/vigil.yml').storage.path, 'data');
+});

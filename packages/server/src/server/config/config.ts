@@ -15,7 +15,7 @@ export interface VigilConfig {
   /** HOST:PORT to listen on. */
   listen: string;
   storage: {
-    /** Data directory. */
+    /** Data directory. From a file, resolved against the file's directory; the default `data` is relative to the working directory. */
     path: string;
     /** Keep blocks this long, in ms (0: forever). */
     retentionMs: number;
@@ -140,13 +140,14 @@ export function parseConfig(text: string, file: string): VigilConfig {
     cfg.listen = c.str(['listen'], root['listen']);
     c.parsed(['listen'], cfg.listen, parseListen);
   }
+  cfg.baseDir = path.dirname(path.resolve(file));
   const st = c.keys(['storage'], root['storage'], ['path', 'retention', 'retention_size']);
-  if (st['path'] !== undefined) cfg.storage.path = c.str(['storage', 'path'], st['path']);
+  // Like every path in the file, relative to the file's directory, not to wherever Vigil was started.
+  if (st['path'] !== undefined) cfg.storage.path = path.resolve(cfg.baseDir, c.str(['storage', 'path'], st['path']));
   if (st['retention'] !== undefined) cfg.storage.retentionMs = c.parsed(['storage', 'retention'], st['retention'], parseDuration);
   if (st['retention_size'] !== undefined) cfg.storage.retentionBytes = c.parsed(['storage', 'retention_size'], st['retention_size'], parseByteSize);
   const rw = c.keys(['remote_write_receiver'], root['remote_write_receiver'], ['max_body_size']);
   if (rw['max_body_size'] !== undefined) cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);
-  cfg.baseDir = path.dirname(path.resolve(file));
   const globList = (key: string): string[] => {
     const v = root[key];
     if (v === undefined || v === null) return [];
