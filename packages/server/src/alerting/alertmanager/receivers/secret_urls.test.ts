@@ -28,3 +28,10 @@ test('a failed chat notification shows its URL as <secret>', async () => {
     assert.doesNotMatch(err.message, /TOKEN/, ic.type);
   }
 });
+
+test('a malformed secret URL is not quoted in the configuration error', () => {
+  for (const field of ['slack_configs: [{ api_url: "hooks.slack.com/services/T0/SLACK-TOKEN", channel: "#a" }]', 'discord_configs: [{ webhook_url: "discord.com/api/webhooks/1/DISCORD-TOKEN" }]']) {
+    const text = `route: { receiver: r }\nreceivers:\n  - name: r\n    ${field}\n`;
+    assert.throws(() => parseAlertmanagerConfig(text, 'am.yml'), (err: Error) => /unsupported URL <secret>/.test(err.message) && !/TOKEN/.test(err.message));
+  }
+});
