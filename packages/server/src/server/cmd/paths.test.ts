@@ -13,8 +13,8 @@ import { exited, freePort, tempDir, VIGIL_BIN, waitFor } from '../../testkit/hel
 import { isLoopback, VigilServer } from './server.js';
 
 /** Starts `vigil start ARGS` in `cwd`, waits until it is ready, stops it; resolves to the data directory it logged. */
-async function dataDirOf(cwd: string, port: number, args: string[]): Promise<string> {
-  const proc = spawn(process.execPath, [VIGIL_BIN, 'start', '--listen', `127.0.0.1:${port}`, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+async function dataDirOf(cwd: string, port: number, args: string[], listenFlag = '--listen'): Promise<string> {
+  const proc = spawn(process.execPath, [VIGIL_BIN, 'start', listenFlag, `127.0.0.1:${port}`, ...args], { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   try {
@@ -40,6 +40,15 @@ test('storage.path resolves against the config file directory; --data against th
   fs.writeFileSync(file, 'storage:\n  path: data\nself_scrape: false\n');
   assert.equal(await dataDirOf(elsewhere, await freePort(), ['--config', file]), path.join(confDir, 'data'));
   assert.equal(await dataDirOf(elsewhere, await freePort(), ['--config', file, '--data', 'mine']), path.join(elsewhere, 'mine'));
+});
+
+test("Prometheus' flag names work for vigil start", async (t) => {
+  const tmp = tempDir();
+  t.after(() => tmp.cleanup());
+  const file = path.join(tmp.dir, 'vigil.yml');
+  fs.writeFileSync(file, 'self_scrape: false\n');
+  const port = await freePort();
+  assert.equal(await dataDirOf(tmp.dir, port, [`--config.file=${file}`, '--storage.tsdb.path', 'tsdb'], '--web.listen-address'), path.join(tmp.dir, 'tsdb'));
 });
 
 test('a non-loopback listen address logs a warning; loopback does not', async (t) => {
