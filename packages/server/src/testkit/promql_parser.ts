@@ -3,9 +3,9 @@
  * of the PromQL conformance scripts (read in place from `../shared/promqltest`, never copied).
  */
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sharedData } from './shared_data.js';
 
 import type { Expr } from '../metrics/promql/parser/ast.js';
 import { formatMatcher } from '../metrics/promql/parser/printer.js';
@@ -76,18 +76,10 @@ export interface ScriptExpr {
   readonly mayFail: boolean;
 }
 
-/** The conformance script directory: `../shared/promqltest` next to the repository root (the dir holding `packages/`). */
+/** The conformance script directory (`../shared/promqltest`); undefined when missing (see {@link sharedData}). */
 export function findPromqlTestDir(): string | undefined {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'packages'))) {
-      const candidate = join(dir, '..', 'shared', 'promqltest');
-      return existsSync(candidate) ? candidate : undefined;
-    }
-    const parent = dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
+  const data = sharedData('promqltest');
+  return data.skip ? undefined : data.dir;
 }
 
 const EVAL_RE = /^\s*(eval(?:_fail|_warn|_info|_ordered)?)\s+(?:instant\s+at\s+\S+|range\s+from\s+\S+\s+to\s+\S+\s+step\s+\S+)\s+(.*)$/;

@@ -1,23 +1,13 @@
 /** Helpers for the rule tests: where the shared fixtures are, and an output that captures text. */
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot, sharedData, type SharedData } from './shared_data.js';
 import type { CliOutput } from '../alerting/rules/unittest.js';
 
-/** The repository root: the nearest ancestor of this file that holds `packages/`. */
-export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'packages'))) return dir;
-    const up = dirname(dir);
-    if (up === dir) throw new Error('repository root (a directory containing packages/) not found');
-    dir = up;
-  }
-}
+export { repoRoot };
 
-/** `../shared/promtool-testdata`, read in place. */
-export function promtoolTestdata(): string {
-  return join(repoRoot(), '..', 'shared', 'promtool-testdata');
+/** `../shared/promtool-testdata`, read in place; `skip` says why suites needing it do not run. */
+export function promtoolTestdata(): SharedData {
+  return sharedData('promtool-testdata');
 }
 
 /** This package's own rule test data (source tree, so it works from dist/ too). */

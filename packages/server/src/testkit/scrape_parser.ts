@@ -1,7 +1,4 @@
 /** Helpers for the parser tests: run a parser to the end and print what it saw, one line per entry. */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { formatLabels } from '../core/model/labels.js';
 import { ExpositionError } from '../metrics/scrape/parser/errors.js';
 import { createParser } from '../metrics/scrape/parser/index.js';
@@ -71,15 +68,4 @@ export function drain(body: Buffer, format: ExpositionFormat): number | Expositi
     if (err instanceof ExpositionError) return err;
     throw err;
   }
-}
-
-/** The shared test data directory (`../shared` next to the repository root), found from this file. */
-export function sharedDir(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!fs.existsSync(path.join(dir, 'packages'))) {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('repository root (the directory holding packages/) not found');
-    dir = up;
-  }
-  return path.join(dir, '..', 'shared');
 }

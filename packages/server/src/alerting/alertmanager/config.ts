@@ -10,6 +10,7 @@ import { parseDuration } from '../../core/time/duration.js';
 import { Matcher } from '../../core/model/matcher.js';
 import { isValidLabelName } from '../../core/model/labels.js';
 import { ConfigError } from '../../core/config_error.js';
+import { SECRET_PLACEHOLDER } from '../../core/config_secrets.js';
 import * as path from 'node:path';
 import { formatMatchers, parseMatcher } from './types.js';
 import { parseTimeInterval, type TimeInterval } from './timeinterval.js';
@@ -303,7 +304,8 @@ class Checker {
     }
   }
 
-  url(path: Path, v: unknown, required: string): string {
+  /** A URL field; `secret` ones (Alertmanager's SecretURL: Slack, Discord, Teams) are not quoted in errors, which reach logs. */
+  url(path: Path, v: unknown, required: string, secret = false): string {
     const s = this.str(path, v);
     if (s === '') {
       if (required) this.fail(path, required);
@@ -313,7 +315,7 @@ class Checker {
       const u = new URL(s);
       if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('scheme');
     } catch {
-      this.fail(path, `unsupported URL ${JSON.stringify(s)}: expected http or https`);
+      this.fail(path, `unsupported URL ${secret ? SECRET_PLACEHOLDER : JSON.stringify(s)}: expected http or https`);
     }
     return s;
   }
@@ -391,7 +393,7 @@ function parseGlobal(c: Checker, v: unknown): AmGlobal {
   const p = (k: string): Path => ['global', k];
   let password = c.str(p('smtp_auth_password'), g['smtp_auth_password']);
   if (g['smtp_auth_password_file'] !== undefined) password = readSecret(c, p('smtp_auth_password_file'), g['smtp_auth_password_file']);
-  let slack = c.url(p('slack_api_url'), g['slack_api_url'], '');
+  let slack = c.url(p('slack_api_url'), g['slack_api_url'], '', true);
   if (g['slack_api_url_file'] !== undefined) slack = readSecret(c, p('slack_api_url_file'), g['slack_api_url_file']);
   return {
     resolveTimeoutMs: c.duration(p('resolve_timeout'), g['resolve_timeout'], DEFAULT_GLOBAL.resolveTimeoutMs),
@@ -484,7 +486,7 @@ function parseIntegration(c: Checker, kind: string, path: Path, v: unknown, g: A
     }
     case 'slack_configs': {
       const r = c.map(path, v, [...common, 'api_url', 'api_url_file', 'channel', 'username', 'color', 'title', 'title_link', 'pretext', 'text', 'fields', 'short_fields', 'footer', 'fallback', 'callback_id', 'icon_emoji', 'icon_url', 'image_url', 'thumb_url', 'link_names', 'mrkdwn_in', 'actions']);
-      let apiUrl = c.url(at('api_url'), r['api_url'], '');
+      let apiUrl = c.url(at('api_url'), r['api_url'], '', true);
       if (r['api_url_file'] !== undefined) apiUrl = readSecret(c, at('api_url_file'), r['api_url_file']);
       apiUrl ||= g.slackApiUrl;
       if (!apiUrl) c.fail(path, 'no global Slack API URL set either inline or in a file');
@@ -539,12 +541,12 @@ function parseIntegration(c: Checker, kind: string, path: Path, v: unknown, g: A
     }
     case 'discord_configs': {
       const r = c.map(path, v, [...common, 'webhook_url', 'webhook_url_file', 'title', 'message']);
-      const webhookUrl = r['webhook_url_file'] !== undefined ? readSecret(c, at('webhook_url_file'), r['webhook_url_file']) : c.url(at('webhook_url'), r['webhook_url'], 'one of webhook_url or webhook_url_file must be configured');
+      const webhookUrl = r['webhook_url_file'] !== undefined ? readSecret(c, at('webhook_url_file'), r['webhook_url_file']) : c.url(at('webhook_url'), r['webhook_url'], 'one of webhook_url or webhook_url_file must be configured', true);
       return { type: 'discord', webhookUrl, title: c.tmpl(at('title'), r['title']), message: c.tmpl(at('message'), r['message']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000, ...http(r) };
     }
     default: {
       const r = c.map(path, v, [...common, 'webhook_url', 'webhook_url_file', 'title', 'summary', 'text']);
-      const webhookUrl = r['webhook_url_file'] !== undefined ? readSecret(c, at('webhook_url_file'), r['webhook_url_file']) : c.url(at('webhook_url'), r['webhook_url'], 'one of webhook_url or webhook_url_file must be configured');
+      const webhookUrl = r['webhook_url_file'] !== undefined ? readSecret(c, at('webhook_url_file'), r['webhook_url_file']) : c.url(at('webhook_url'), r['webhook_url'], 'one of webhook_url or webhook_url_file must be configured', true);
       return { type: 'msteams', webhookUrl, title: c.tmpl(at('title'), r['title']), summary: c.tmpl(at('summary'), r['summary']), text: c.tmpl(at('text'), r['text']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000, ...http(r) };
     }
   }

@@ -6,19 +6,22 @@
 import * as path from 'node:path';
 import { AckStore, type Ack } from './ack.js';
 import { systemClock, type Clock, type Timer } from '../../core/time/clock.js';
-import { defaultAlertmanagerConfig, type AlertmanagerConfig } from './config.js';
+import { defaultAlertmanagerConfig, type AlertmanagerConfig, type IntegrationConfig } from './config.js';
 import { Dispatcher, matchRoutes, type AggrGroup } from './dispatch.js';
 import { History, type HistoryEvent } from './history.js';
 import { Inhibitor } from './inhibit.js';
 import { NotificationLog } from './nflog.js';
 import { Pipeline } from './notify.js';
 import { Silences } from './silence.js';
-import { Stats } from './stats.js';
+import { Stats, type IntegrationStats } from './stats.js';
 import { AlertStore } from './store.js';
 import { fingerprint, isResolved, parseTime, validateAlertLabels, type Alert, type PostableAlert } from './types.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
-import type { SelfRegistry } from '../../core/selfmon/registry.js';
+import type { SelfRegistry, SelfSample } from '../../core/selfmon/registry.js';
 import { VigilError } from '../../core/errors.js';
+
+/** Every integration type Vigil can notify through (the `type` of {@link IntegrationConfig}). */
+const INTEGRATION_TYPES: readonly IntegrationConfig['type'][] = ['webhook', 'email', 'slack', 'pagerduty', 'discord', 'msteams'];
 
 /** Construction options. */
 export interface AlertRouterOptions {
@@ -370,6 +373,13 @@ export class AlertRouter {
   }
 
   /** Registers the router's metrics (Alertmanager's names where they exist, `vigil_alertmanager_*` for extras). */
+  /** A notification count summed over receivers, for each integration type Vigil has. */
+  private byIntegration(count: (s: IntegrationStats) => number): SelfSample[] {
+    const sums = new Map<string, number>(INTEGRATION_TYPES.map((t) => [t, 0]));
+    for (const s of this.stats.integrations()) sums.set(s.integration, (sums.get(s.integration) ?? 0) + count(s));
+    return [...sums].map(([integration, value]) => ({ labels: { integration }, value }));
+  }
+
   register(reg: SelfRegistry): void {
     reg.register('alertmanager_alerts', 'gauge', 'How many alerts by state.', () => {
       const c = { active: 0, suppressed: 0 };
@@ -381,8 +391,12 @@ export class AlertRouter {
       { labels: { status: 'resolved' }, value: this.received.resolved },
     ]);
     reg.register('alertmanager_alerts_invalid_total', 'counter', 'The total number of received alerts that were invalid.', () => this.received.invalid);
-    reg.register('alertmanager_notifications_total', 'counter', 'The total number of attempted notifications.', () => this.stats.integrations().map((s) => ({ labels: { receiver: s.receiver, integration: s.integration }, value: s.attempts })));
-    reg.register('alertmanager_notifications_failed_total', 'counter', 'The total number of failed notifications.', () => this.stats.integrations().map((s) => ({ labels: { receiver: s.receiver, integration: s.integration }, value: s.failed })));
+    // Vigil's own, per receiver; and Alertmanager's names, per integration only and every one present
+    // from the start (as Alertmanager does), so its dashboards and `rate()` alerts work unchanged.
+    reg.register('vigil_notifications_total', 'counter', 'Attempted notifications by receiver and integration.', () => this.stats.integrations().map((s) => ({ labels: { receiver: s.receiver, integration: s.integration }, value: s.attempts })));
+    reg.register('vigil_notifications_failed_total', 'counter', 'Failed notifications by receiver and integration.', () => this.stats.integrations().map((s) => ({ labels: { receiver: s.receiver, integration: s.integration }, value: s.failed })));
+    reg.register('alertmanager_notifications_total', 'counter', 'The total number of attempted notifications.', () => this.byIntegration((s) => s.attempts));
+    reg.register('alertmanager_notifications_failed_total', 'counter', 'The total number of failed notifications.', () => this.byIntegration((s) => s.failed));
     reg.register('alertmanager_silences', 'gauge', 'How many silences by state.', () => Object.entries(this.silences.counts()).map(([state, value]) => ({ labels: { state }, value })));
     reg.register('alertmanager_nflog_entries', 'gauge', 'Entries in the notification log.', () => this.nflog.size);
     reg.register('alertmanager_aggregation_groups', 'gauge', 'Number of active aggregation groups.', () => this.groups().length);

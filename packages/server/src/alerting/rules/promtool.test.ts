@@ -11,6 +11,7 @@ import { captureOutput, ownTestdata, promtoolTestdata } from '../../testkit/rule
 
 const hasPromtool = spawnSync('promtool', ['--version']).status === 0;
 const skip = hasPromtool ? false : 'promtool is not installed (scripts/ensure-peers.sh installs it)';
+const shared = promtoolTestdata();
 
 function promtool(args: string[], file: string): number {
   const r = spawnSync('promtool', [...args, basename(file)], { cwd: dirname(file), encoding: 'utf8', timeout: 120_000 });
@@ -46,8 +47,8 @@ async function vigil(file: string): Promise<number> {
 }
 
 for (const f of FIXTURES) {
-  test(`promtool and vigil agree on ${f}`, { skip }, async () => {
-    const file = join(promtoolTestdata(), f);
+  test(`promtool and vigil agree on ${f}`, { skip: skip || shared.skip }, async () => {
+    const file = join(shared.dir, f);
     assert.equal(await vigil(file), promtool(['test', 'rules'], file));
   });
 }
@@ -57,8 +58,8 @@ test('fixtures newer than the promtool peer are listed with a reason', () => {
 });
 
 for (const f of ['rules.yml', 'rules-bad.yml', 'bad-rules-syntax.yml', 'rules_duplicates.yml']) {
-  test(`promtool and vigil agree on check rules ${f}`, { skip }, async () => {
-    const file = join(promtoolTestdata(), f);
+  test(`promtool and vigil agree on check rules ${f}`, { skip: skip || shared.skip }, async () => {
+    const file = join(shared.dir, f);
     assert.equal(await checkRules([file], captureOutput()), promtool(['check', 'rules'], file));
   });
 }

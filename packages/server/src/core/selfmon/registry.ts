@@ -59,25 +59,28 @@ export class SelfRegistry {
 }
 
 /**
- * A histogram with one label, kept as cumulative bucket counts per label value, so an observation
- * is a few array increments.
+ * A histogram with fixed label names, kept as cumulative bucket counts per label-value tuple, so an
+ * observation is a few array increments.
  */
 export class SelfHistogram {
-  private readonly series = new Map<string, { counts: Float64Array; sum: number; count: number }>();
+  private readonly series = new Map<string, { values: readonly string[]; counts: Float64Array; sum: number; count: number }>();
 
   constructor(
     reg: SelfRegistry,
     name: string,
     help: string,
-    private readonly label: string,
+    private readonly labels: readonly string[],
     private readonly buckets: readonly number[],
   ) {
     reg.register(name, 'histogram', help, () => this.samples(name));
   }
 
-  observe(labelValue: string, v: number): void {
-    let s = this.series.get(labelValue);
-    if (!s) this.series.set(labelValue, (s = { counts: new Float64Array(this.buckets.length), sum: 0, count: 0 }));
+  /** Records `v` for the label values, given in the order of the label names. */
+  observe(labelValues: readonly string[], v: number): void {
+    // A separator no label value is expected to hold, so distinct tuples never share a key.
+    const key = labelValues.join('\u0000');
+    let s = this.series.get(key);
+    if (!s) this.series.set(key, (s = { values: [...labelValues], counts: new Float64Array(this.buckets.length), sum: 0, count: 0 }));
     for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) s.counts[i]!++;
     s.sum += v;
     s.count++;
@@ -85,11 +88,12 @@ export class SelfHistogram {
 
   private samples(name: string): SelfSample[] {
     const out: SelfSample[] = [];
-    for (const [lv, s] of this.series) {
-      this.buckets.forEach((le, i) => out.push({ name: `${name}_bucket`, labels: { [this.label]: lv, le: String(le) }, value: s.counts[i]! }));
-      out.push({ name: `${name}_bucket`, labels: { [this.label]: lv, le: '+Inf' }, value: s.count });
-      out.push({ name: `${name}_sum`, labels: { [this.label]: lv }, value: s.sum });
-      out.push({ name: `${name}_count`, labels: { [this.label]: lv }, value: s.count });
+    for (const s of this.series.values()) {
+      const labels = Object.fromEntries(this.labels.map((l, i) => [l, s.values[i] ?? '']));
+      this.buckets.forEach((le, i) => out.push({ name: `${name}_bucket`, labels: { ...labels, le: String(le) }, value: s.counts[i]! }));
+      out.push({ name: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: s.count });
+      out.push({ name: `${name}_sum`, labels, value: s.sum });
+      out.push({ name: `${name}_count`, labels, value: s.count });
     }
     return out;
   }

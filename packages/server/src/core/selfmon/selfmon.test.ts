@@ -18,8 +18,8 @@ test('/metrics exposes process, storage, ingest and HTTP metrics in valid text f
     assert.equal(value('vigil_tsdb_head_series'), 1);
     assert.equal(value('vigil_remote_write_samples_total'), 1);
     assert.ok((value('process_resident_memory_bytes') ?? 0) > 1e6);
-    assert.equal(value('vigil_http_request_duration_seconds_count{handler="/api/v1/write"}'), 1);
-    assert.ok([...names.keys()].some((k) => k.startsWith('vigil_http_request_duration_seconds_bucket{handler="/api/v1/write",le="0.001"}')));
+    assert.equal(value('vigil_http_request_duration_seconds_count{handler="/api/v1/write",code="204"}'), 1);
+    assert.ok([...names.keys()].some((k) => k.startsWith('vigil_http_request_duration_seconds_bucket{handler="/api/v1/write",code="204",le="0.001"}')));
   } finally {
     await srv.stop();
   }

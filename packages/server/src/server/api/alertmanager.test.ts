@@ -194,7 +194,10 @@ test('Vigil extras: acknowledge, resolve, history, stats and metrics', async () 
   assert.ok(stats.body.data.meanTimeToAcknowledgeSeconds >= 0);
   const reg = new SelfRegistry();
   am.register(reg);
-  assert.match(reg.render(), /alertmanager_notifications_total\{receiver="chat",integration="webhook"\} \d+/);
+  assert.match(reg.render(), /vigil_notifications_total\{receiver="chat",integration="webhook"\} \d+/);
+  // Alertmanager's own family: by integration only, every integration present before its first notification.
+  assert.match(reg.render(), /alertmanager_notifications_total\{integration="webhook"\} [1-9]/);
+  assert.match(reg.render(), /alertmanager_notifications_failed_total\{integration="pagerduty"\} 0/);
 });
 
 function startChild(bin: string, args: string[]): ChildProcess {
@@ -227,4 +230,10 @@ test('Prometheus 2.42 and vmalert send their alerts to Vigil', { timeout: 90_000
   startChild(vmalert, [`-rule=${vmRules}`, `-datasource.url=http://127.0.0.1:${promPort}`, `-notifier.url=${api}`, '-evaluationInterval=1s', `-httpListenAddr=127.0.0.1:${await freePort()}`]);
   await waitFor('vmalert alert in Vigil', async () => ((await getJson<GAlert[]>('/api/v2/alerts?filter=alertname%3DVmAlways')).body.length === 1 ? true : undefined), 45_000, 250);
   await waitFor('chat webhook for VmAlways', async () => (hook.requests.some((r) => r.path === '/chat' && JSON.stringify(r.body).includes('VmAlways')) ? true : undefined), 15_000, 100);
+});
+
+test('amtool does not warn that its version differs from the Alertmanager it talks to', async () => {
+  const r = await amtool('silence', 'query');
+  assert.equal(r.code, 0, r.err);
+  assert.doesNotMatch(r.err, /Warning: amtool version/);
 });

@@ -10,6 +10,7 @@ import type { AlertRouter } from '../../alerting/alertmanager/router.js';
 import { silenceState, silenceToApi, SilenceNotFoundError, type PostableSilence, type Silence } from '../../alerting/alertmanager/silence.js';
 import { formatTime, matchesAll, parseMatchers, type Alert, type PostableAlert } from '../../alerting/alertmanager/types.js';
 import { VigilError } from '../../core/errors.js';
+import { redactYaml } from '../../core/config_secrets.js';
 import { alertmanagerStatus } from './errors.js';
 import type { ApiRequest, ApiResult, Router } from './http.js';
 
@@ -129,6 +130,13 @@ function sortSilences(list: Silence[], now: number): Silence[] {
   });
 }
 
+/**
+ * The Alertmanager release whose API and configuration format Vigil follows (Debian's amtool, the
+ * peer the tests compare against). amtool warns when its major.minor differs from the version in
+ * /api/v2/status, so that is what the version field reports; Vigil's own version is in `revision`.
+ */
+export const ALERTMANAGER_COMPAT_VERSION = '0.25.0';
+
 /** Registers `/api/v2/...`. */
 export function registerAlertmanagerV2(router: Router, am: AlertRouter, version = '0.1.0'): void {
   router.on('GET', '/api/v2/alerts', guard((req) => {
@@ -188,8 +196,9 @@ export function registerAlertmanagerV2(router: Router, am: AlertRouter, version 
   router.on('GET', '/api/v2/status', () =>
     amJson(200, {
       cluster: { status: 'disabled', peers: [] },
-      versionInfo: { branch: 'vigil', buildDate: '', buildUser: 'vigil', goVersion: 'n/a', revision: 'vigil', version },
-      config: { original: am.config.original },
+      versionInfo: { branch: 'vigil', buildDate: '', buildUser: 'vigil', goVersion: `node ${process.version}`, revision: `vigil-${version}`, version: ALERTMANAGER_COMPAT_VERSION },
+      // What `amtool config show` prints: Alertmanager marshals its config with secrets as `<secret>`.
+      config: { original: redactYaml(am.config.original) },
       uptime: formatTime(am.startedAt),
     }),
   );

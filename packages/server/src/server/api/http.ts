@@ -54,8 +54,8 @@ const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 export class Router {
   private readonly routes: Route[] = [];
 
-  /** Told the route pattern and duration (seconds) of every request, for self-monitoring. */
-  onRequestDone: ((route: string, seconds: number) => void) | undefined;
+  /** Told the route pattern and duration (seconds) of every request, and its response (whose status is set once it closes), for self-monitoring. */
+  onRequestDone: ((route: string, seconds: number, res: ServerResponse) => void) | undefined;
 
   constructor(private readonly log: Logger) {}
 
@@ -146,7 +146,7 @@ export class Router {
       if (err instanceof ApiError) return sendError(res, err);
       throw err;
     } finally {
-      this.onRequestDone?.(route, (performance.now() - began) / 1000);
+      this.onRequestDone?.(route, (performance.now() - began) / 1000, res);
     }
     send(res, result);
   }

@@ -7,13 +7,16 @@ import { Matcher } from '../../core/model/matcher.js';
 import type { DB } from '../../metrics/tsdb/db.js';
 import { json, type Router } from './http.js';
 import { limitParam } from './params.js';
+import type { BuildInfo } from '../selfmon/build_info.js';
 
 /** What the status endpoints report about the running server. */
 export interface StatusInfo {
-  version: string;
+  build: BuildInfo;
   startedAt: number;
-  /** The configuration as YAML text. */
+  /** The effective configuration as YAML text, secrets hidden. */
   configYaml: () => string;
+  /** Whether the last configuration (re)load worked, and when one last did. */
+  lastReload: () => { successful: boolean; lastSuccessMs: number };
   /** Command-line flags as given, by name. */
   flags: Readonly<Record<string, string>>;
   retention: string;
@@ -30,13 +33,13 @@ export function registerStatusApi(router: Router, db: DB, info: StatusInfo): voi
   router.on('GET', '/api/v1/status/buildinfo', () =>
     json({
       version: PROMETHEUS_COMPAT_VERSION,
-      revision: 'vigil',
-      branch: 'main',
+      revision: info.build.revision,
+      branch: info.build.branch,
       buildUser: 'vigil',
       buildDate: '',
-      goVersion: `node ${process.version}`,
+      goVersion: `node ${info.build.nodeVersion}`,
       application: 'vigil',
-      vigilVersion: info.version,
+      vigilVersion: info.build.version,
     }),
   );
 
@@ -45,8 +48,8 @@ export function registerStatusApi(router: Router, db: DB, info: StatusInfo): voi
     return json({
       startTime: new Date(info.startedAt).toISOString(),
       CWD: process.cwd(),
-      reloadConfigSuccess: true,
-      lastConfigTime: new Date(info.startedAt).toISOString(),
+      reloadConfigSuccess: info.lastReload().successful,
+      lastConfigTime: new Date(info.lastReload().lastSuccessMs).toISOString(),
       corruptionCount: stats.walReplay?.repairs.length ?? 0,
       goroutineCount: 0,
       GOMAXPROCS: 1,

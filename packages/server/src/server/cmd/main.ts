@@ -1,10 +1,36 @@
 /** The `vigil` command line. */
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
 import { ConfigError, defaultConfig, loadConfig, parseListen, type VigilConfig } from '../config/config.js';
 import { VigilServer } from './server.js';
 import { rulesCommand } from './rulescli.js';
 import { verifyCommand } from './verifycli.js';
+import { CHECK_CONFIG_USAGE, checkConfigCommand } from './checkconfig.js';
+
+/** The options of `vigil start`; Prometheus' flag names are accepted too, so its service files carry over. */
+const START_OPTIONS = `  --config FILE   YAML configuration file (see README.md). Also --config.file.
+  --data DIR      Data directory, relative to the working directory (default: storage.path from the
+                  config, relative to the config file's directory; else ./data). Also --storage.tsdb.path.
+  --listen ADDR   HOST:PORT to listen on (default: 127.0.0.1:9466). Also --web.listen-address.
+  --log-level L   debug, info, warn or error (default: info). Also --log.level.
+`;
+
+/** The help of each subcommand, printed by `vigil COMMAND --help`. */
+const COMMAND_HELP: Readonly<Record<string, string>> = {
+  start: `Usage: vigil start [options]\n\nRuns the server: storage, ingest, queries, rules, alert routing and the web UI.\n\n${START_OPTIONS}`,
+  'check config': CHECK_CONFIG_USAGE,
+  'check rules': `Usage: vigil check rules [--logql] FILE...\n\nChecks rule files as promtool check rules does: syntax, expressions, templates, duplicate rules.\n  --logql   The files are log rule files (log_rule_files): expressions are LogQL metric queries.\n`,
+  'test rules': `Usage: vigil test rules [--run REGEX]... FILE...\n\nRuns rule unit tests in promtool's format.\n  --run REGEX   Only test groups whose name matches (repeatable).\n`,
+  'tsdb verify': `Usage: vigil tsdb verify DIR\n\nChecks a data directory's metrics (blocks, chunk checksums, WAL) without changing it. Exit code 1: damage found.\n`,
+  'logs verify': `Usage: vigil logs verify DIR\n\nChecks a data directory's logs (chunks, checksums, WAL, indexes) without changing it. Exit code 1: damage found.\n`,
+};
+
+/** The help of the subcommand `argv` names when it asks for help (`-h`/`--help`), else undefined. */
+function commandHelp(argv: readonly string[]): string | undefined {
+  if (!argv.some((a) => a === '--help' || a === '-h')) return undefined;
+  return COMMAND_HELP[argv.slice(0, 2).join(' ')] ?? COMMAND_HELP[argv[0] ?? ''];
+}
 
 const HELP = `Usage: vigil <command> [options]
 
@@ -12,6 +38,7 @@ Vigil collects metrics and logs, answers PromQL, evaluates alert rules and route
 
 Commands:
   start                         Run the server.
+  check config FILE...          Check a vigil.yml (and its rule files) or an alertmanager.yml.
   check rules FILE...           Check Prometheus rule files (syntax, PromQL, templates, duplicates).
   check rules --logql FILE...   Check log rule files (log_rule_files: LogQL metric queries).
   test rules [--run RE] FILE... Run rule unit tests in promtool's format.
@@ -19,15 +46,27 @@ Commands:
   logs verify DIR               Check a data directory's logs (chunks, checksums, WAL, indexes) without changing it.
 
 Options for start:
-  --config FILE   YAML configuration file (see README.md).
-  --data DIR      Data directory (default: ./data, or storage.path from the config).
-  --listen ADDR   HOST:PORT to listen on (default: 127.0.0.1:9466).
-  --log-level L   debug, info, warn or error (default: info).
-
+${START_OPTIONS}
 Global options:
-  -h, --help      Show this help.
+  -h, --help      Show this help (after a command: that command's help).
   -v, --version   Show the version.
 `;
+
+/** Folds Prometheus' flag names into Vigil's (Vigil's own name wins when both are given). */
+function withPrometheusAliases<T extends Record<string, string | boolean | undefined>>(v: T): T & { config?: string; data?: string; listen?: string; 'log-level'?: string } {
+  const out: Record<string, string | boolean | undefined> = { ...v };
+  const aliases: Array<[string, string]> = [
+    ['config.file', 'config'],
+    ['storage.tsdb.path', 'data'],
+    ['web.listen-address', 'listen'],
+    ['log.level', 'log-level'],
+  ];
+  for (const [prom, own] of aliases) {
+    if (out[own] === undefined && out[prom] !== undefined) out[own] = out[prom];
+    delete out[prom];
+  }
+  return out as T & { config?: string; data?: string; listen?: string; 'log-level'?: string };
+}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -36,6 +75,13 @@ function version(): string {
 
 /** Runs the command line; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  const help = commandHelp(argv);
+  if (help !== undefined) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const checkExit = await checkConfigCommand(argv);
+  if (checkExit !== undefined) return checkExit;
   // `check rules` and `test rules` have flags of their own (promtool's).
   const rulesExit = await rulesCommand(argv);
   if (rulesExit !== undefined) return rulesExit;
@@ -53,13 +99,19 @@ export async function main(argv: string[]): Promise<number> {
         data: { type: 'string' },
         listen: { type: 'string' },
         'log-level': { type: 'string' },
+        // Prometheus' names for the same flags.
+        'config.file': { type: 'string' },
+        'storage.tsdb.path': { type: 'string' },
+        'web.listen-address': { type: 'string' },
+        'log.level': { type: 'string' },
       },
     });
   } catch (err) {
     process.stderr.write(`vigil: ${(err as Error).message}\n\n${HELP}`);
     return 2;
   }
-  const { values, positionals } = parsed;
+  const { positionals } = parsed;
+  const values = withPrometheusAliases(parsed.values);
   if (values.version) {
     process.stdout.write(`vigil ${version()} (node ${process.version})\n`);
     return 0;
@@ -76,7 +128,8 @@ export async function main(argv: string[]): Promise<number> {
   let config: VigilConfig;
   try {
     config = values.config ? loadConfig(values.config) : defaultConfig();
-    if (values.data) config.storage.path = values.data;
+    // A command-line path is relative to where the command runs, as in any other tool.
+    if (values.data) config.storage.path = path.resolve(values.data);
     if (values.listen) {
       parseListen(values.listen);
       config.listen = values.listen;

@@ -2,7 +2,6 @@
  * The wiring: the one place that builds the concrete storage, ingest and API objects and connects
  * them. Tests start a whole server in-process through {@link VigilServer}.
  */
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +13,7 @@ import { registerWriteApi } from '../api/write.js';
 import { registerQueryApi } from '../api/query.js';
 import { registerStatusApi } from '../api/status.js';
 import { Engine } from '../../metrics/promql/engine/engine.js';
-import { stringify } from 'yaml';
+import { effectiveConfigYaml } from '../config/effective.js';
 import { parseListen, type VigilConfig } from '../config/config.js';
 import { MetadataStore } from '../../metrics/metadata.js';
 import { RemoteWriteReceiver } from '../../metrics/remotewrite/receiver.js';
@@ -47,6 +46,12 @@ import { lockDir, type DirLock } from '../../core/util/dirlock.js';
 import { LimitsReport } from '../selfmon/limits.js';
 import { registerLimitsApi } from '../api/limits.js';
 import { limitReadings, logLimitsOf, seriesLimitsOf } from '../config/apply_limits.js';
+import { buildInfo, registerBuildInfo } from '../selfmon/build_info.js';
+
+/** Whether `host` (from `listen`) only accepts connections from this machine. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
 
 /** A running Vigil: storage, ingest and the HTTP API. */
 export class VigilServer {
@@ -68,17 +73,17 @@ export class VigilServer {
   private ready = false;
   private config: VigilConfig;
   private readonly configFile: string | undefined;
-  private configYaml: string | undefined;
   private stopping: Promise<void> | undefined;
+  /** Whether the last configuration load or reload worked, and when one last did (the first load counts, as in Prometheus). */
+  private lastReload: { successful: boolean; lastSuccessMs: number };
   private dirLock: DirLock | undefined;
 
   constructor(
     config: VigilConfig,
-    opts: { logger?: Logger; now?: () => number; configFile?: string; configYaml?: string; flags?: Record<string, string>; version?: string } = {},
+    opts: { logger?: Logger; now?: () => number; configFile?: string; flags?: Record<string, string>; version?: string } = {},
   ) {
     this.config = config;
     this.configFile = opts.configFile;
-    this.configYaml = opts.configYaml ?? (opts.configFile ? fs.readFileSync(opts.configFile, 'utf8') : undefined);
     this.log = opts.logger ?? createLogger();
     this.db = new DB({
       dir: path.resolve(config.storage.path),
@@ -103,20 +108,28 @@ export class VigilServer {
     const now = opts.now ?? Date.now;
     this.engine = new Engine({ now });
     registerQueryApi(router, this.engine, this.db, now);
+    const build = buildInfo(opts.version ?? '0.0.0');
+    this.lastReload = { successful: true, lastSuccessMs: now() };
     registerStatusApi(router, this.db, {
-      version: opts.version ?? '0.0.0',
+      build,
       startedAt: now(),
-      configYaml: () => this.configYaml ?? stringify(this.config),
+      configYaml: () => effectiveConfigYaml(this.config),
+      lastReload: () => this.lastReload,
       flags: opts.flags ?? {},
       retention: `${Math.round(config.storage.retentionMs / 86_400_000)}d`,
     });
     const selfMetrics = new SelfRegistry();
     registerProcessMetrics(selfMetrics, Date.now());
+    registerBuildInfo(selfMetrics, build);
+    // Prometheus' prometheus_config_last_reload_* under Vigil's prefix, for the usual "reload failed" alert.
+    selfMetrics.register('vigil_config_last_reload_successful', 'gauge', 'Whether the last configuration reload attempt was successful.', () => (this.lastReload.successful ? 1 : 0));
+    selfMetrics.register('vigil_config_last_reload_success_timestamp_seconds', 'gauge', 'Timestamp of the last successful configuration reload.', () => this.lastReload.lastSuccessMs / 1000);
     registerStorageMetrics(selfMetrics, this.db, receiver);
-    const httpLatency = new SelfHistogram(selfMetrics, 'vigil_http_request_duration_seconds', 'HTTP request latency by route.', 'handler', [
+    const httpLatency = new SelfHistogram(selfMetrics, 'vigil_http_request_duration_seconds', 'HTTP request latency by route and status code.', ['handler', 'code'], [
       0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30,
     ]);
-    router.onRequestDone = (route, seconds) => httpLatency.observe(route, seconds);
+    // The status is known once the response is sent (errors are written after the handler returns).
+    router.onRequestDone = (route, seconds, res) => res.once('close', () => httpLatency.observe([route, String(res.statusCode)], seconds));
     this.scrape = new ScrapeManager(this.db, { logger: this.log.child({ component: 'scrape' }), metadata, ...(opts.now ? { now: opts.now } : {}) });
     registerTargetsApi(router, this.scrape);
     for (const w of config.alertmanager.warnings) this.log.warn(w);
@@ -238,6 +251,10 @@ export class VigilServer {
     await this.scrape.start();
     this.ready = true;
     this.log.info('Vigil is listening', { address: `http://${this.address()}`, data: this.db.dir });
+    if (!isLoopback(host)) {
+      // Vigil has no authentication of its own: whoever reaches the port can write data, delete series and silence alerts.
+      this.log.warn('listening on a non-loopback address without authentication: anyone who can reach it can read and write data and silence alerts; bind 127.0.0.1 or put an authenticating proxy in front', { address: this.config.listen });
+    }
   }
 
   /** Why a store is refusing writes (full disk, I/O error), prefixed with the store; empty when none. */
@@ -265,6 +282,16 @@ export class VigilServer {
    * file throws and leaves the running configuration as it was.
    */
   async reload(): Promise<void> {
+    try {
+      await this.reloadConfig();
+    } catch (err) {
+      this.lastReload = { ...this.lastReload, successful: false };
+      throw err;
+    }
+    this.lastReload = { successful: true, lastSuccessMs: Date.now() };
+  }
+
+  private async reloadConfig(): Promise<void> {
     if (!this.configFile) {
       this.scrape.applyConfig(this.scrapeConfigs(this.config));
       await this.applyRules(this.config);
@@ -276,7 +303,6 @@ export class VigilServer {
     this.scrape.applyConfig(this.scrapeConfigs(next));
     this.alerts.applyConfig(next.alertmanager);
     this.config = { ...next, listen: this.config.listen, storage: this.config.storage };
-    this.configYaml = fs.readFileSync(this.configFile, 'utf8');
     this.log.info('configuration reloaded', { file: this.configFile });
   }
 

@@ -73,3 +73,11 @@ test("README's configuration example documents every limit with its default", ()
   assert.deepEqual(limits, defaultLimits(), 'the example shows the defaults');
   for (const name of Object.keys(defaultLimits())) assert.match(example, new RegExp(`^  ${name}: .*# `, 'm'), `${name} has a comment`);
 });
+
+test('a relative storage.path resolves against the configuration file, an absolute one stays', () => {
+  assert.equal(parseConfig('storage:\n  path: data\n', '/etc/vigil/vigil.yml').storage.path, '/etc/vigil/data');
+  assert.equal(parseConfig('storage:\n  path: ../var/vigil\n', '/etc/vigil/vigil.yml').storage.path, '/etc/var/vigil');
+  assert.equal(parseConfig('storage:\n  path: /srv/vigil\n', '/etc/vigil/vigil.yml').storage.path, '/srv/vigil');
+  // Without the field, the default stays relative to the working directory, as --data is.
+  assert.equal(parseConfig('', '/etc/vigil/vigil.yml').storage.path, 'data');
+});

@@ -16,7 +16,7 @@ export interface VigilConfig {
   /** HOST:PORT to listen on. */
   listen: string;
   storage: {
-    /** Data directory. */
+    /** Data directory. From a file, resolved against the file's directory; the default `data` is relative to the working directory. */
     path: string;
     /** Keep blocks this long, in ms (0: forever). */
     retentionMs: number;
@@ -43,6 +43,8 @@ export interface VigilConfig {
   baseDir: string;
   /** `limits:`, by their configuration names (0: off). */
   limits: LimitsConfig;
+  /** The file's top-level mapping as written (empty without a file): fields shown as given in the effective configuration. */
+  source: Record<string, unknown>;
 }
 
 /** The default address: loopback, on a port none of Prometheus, Alertmanager, Grafana, Loki or node-exporter use. */
@@ -62,6 +64,7 @@ export function defaultConfig(): VigilConfig {
     logRuleFiles: [],
     baseDir: process.cwd(),
     limits: defaultLimits(),
+    source: {},
   };
 }
 
@@ -136,17 +139,19 @@ export function parseConfig(text: string, file: string): VigilConfig {
   const cfg = defaultConfig();
   if (doc.contents !== null && !isMap(doc.contents)) c.fail([], 'the configuration must be a mapping');
   const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape', 'alertmanager_config', 'alertmanager_config_file', 'rule_files', 'log_rule_files', 'limits']);
+  cfg.source = root;
   if (root['listen'] !== undefined) {
     cfg.listen = c.str(['listen'], root['listen']);
     c.parsed(['listen'], cfg.listen, parseListen);
   }
+  cfg.baseDir = path.dirname(path.resolve(file));
   const st = c.keys(['storage'], root['storage'], ['path', 'retention', 'retention_size']);
-  if (st['path'] !== undefined) cfg.storage.path = c.str(['storage', 'path'], st['path']);
+  // Like every path in the file, relative to the file's directory, not to wherever Vigil was started.
+  if (st['path'] !== undefined) cfg.storage.path = path.resolve(cfg.baseDir, c.str(['storage', 'path'], st['path']));
   if (st['retention'] !== undefined) cfg.storage.retentionMs = c.parsed(['storage', 'retention'], st['retention'], parseDuration);
   if (st['retention_size'] !== undefined) cfg.storage.retentionBytes = c.parsed(['storage', 'retention_size'], st['retention_size'], parseByteSize);
   const rw = c.keys(['remote_write_receiver'], root['remote_write_receiver'], ['max_body_size']);
   if (rw['max_body_size'] !== undefined) cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);
-  cfg.baseDir = path.dirname(path.resolve(file));
   parseLimits(c, root['limits'], cfg.limits);
   const globList = (key: string): string[] => {
     const v = root[key];

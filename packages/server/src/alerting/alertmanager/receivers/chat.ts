@@ -63,14 +63,14 @@ interface ChatConfig {
   readonly timeoutMs: number;
 }
 
-/** A chat integration: one JSON POST of `payload` to `url`, its fields rendered for `type`. */
+/** A chat integration: one JSON POST of `payload` to `url` (a secret: it carries the token), its fields rendered for `type`. */
 function chatIntegration(type: string, c: ChatConfig, url: string, deps: IntegrationDeps, payload: (d: TemplateData, render: RenderField) => unknown): Integration {
   const client = httpClientFor(c.httpConfig);
   return {
     type,
     sendResolved: c.sendResolved,
     async notify(d, signal) {
-      await postJson(client, url, payload(d, fieldRenderer(deps, type, d)), c.timeoutMs, signal);
+      await postJson(client, url, payload(d, fieldRenderer(deps, type, d)), c.timeoutMs, signal, { urlIsSecret: true });
     },
   };
 }

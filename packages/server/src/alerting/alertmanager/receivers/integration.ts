@@ -4,6 +4,7 @@ import { HttpClient, HttpRequestError, type HttpResponse } from '../../../core/h
 import type { HttpClientConfig } from '../../../core/httpclient/config.js';
 import { NotificationTemplates, type RenderFailureSink } from './templates.js';
 import { VigilError } from '../../../core/errors.js';
+import { SECRET_PLACEHOLDER } from '../../../core/config_secrets.js';
 
 /** What integrations are built with. */
 export interface IntegrationDeps {
@@ -66,25 +67,37 @@ export function httpClientFor(cfg: HttpClientConfig): HttpClient {
  * 5xx and 429 answers and network, TLS and secret-file errors are retryable; other non-2xx answers
  * are not, since sending the same body again will fail the same way.
  */
-export async function postJson(client: HttpClient, url: string, body: unknown, timeoutMs: number, signal: AbortSignal, headers: Record<string, string> = {}): Promise<string> {
+export async function postJson(
+  client: HttpClient,
+  url: string,
+  body: unknown,
+  timeoutMs: number,
+  signal: AbortSignal,
+  opts: { headers?: Record<string, string>; urlIsSecret?: boolean } = {},
+): Promise<string> {
+  const shown = opts.urlIsSecret ? SECRET_PLACEHOLDER : redact(url);
   let res: HttpResponse;
   try {
     res = await client.request('POST', url, {
-      headers: { 'content-type': 'application/json', 'user-agent': 'Vigil-Alertmanager/0.1', ...headers },
+      headers: { 'content-type': 'application/json', 'user-agent': 'Vigil-Alertmanager/0.1', ...opts.headers },
       body: JSON.stringify(body),
       signal,
       timeoutMs,
     });
   } catch (err) {
-    throw new NotifyError(`POST ${redact(url)}: ${err instanceof HttpRequestError ? err.detail : (err as Error).message}`, true);
+    throw new NotifyError(`POST ${shown}: ${err instanceof HttpRequestError ? err.detail : (err as Error).message}`, true);
   }
   const text = res.body.toString('utf8');
   if (res.status >= 200 && res.status < 300) return text;
   const retry = res.status >= 500 || res.status === 429;
-  throw new NotifyError(`POST ${redact(url)}: unexpected status code ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, retry);
+  throw new NotifyError(`POST ${shown}: unexpected status code ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`, retry);
 }
 
-/** Strips the path of secret-bearing URLs (Slack, Discord, Teams keep their token in it). */
+/**
+ * A URL that is not a secret in the configuration (PagerDuty's), without query and credentials.
+ * Secret ones (`SecretURL` in Alertmanager: webhook, Slack, Discord, Teams) are never shown; this
+ * also strips the path of known chat hosts in case one is configured through a plain field.
+ */
 function redact(url: string): string {
   try {
     const u = new URL(url);

@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CORE_FILES, expandValues, runConformanceFile } from './conformance.js';
 import { CONFORMANCE_EXCEPTIONS } from './conformance-exceptions.js';
+import { sharedData } from '../../../testkit/shared_data.js';
 
-describe('PromQL conformance (core files of ../shared/promqltest)', () => {
+const promqltest = sharedData('promqltest');
+
+describe('PromQL conformance (core files of ../shared/promqltest)', { skip: promqltest.skip }, () => {
   const seen = new Set<string>();
   for (const file of CORE_FILES) {
     it(file, () => {
-      const results = runConformanceFile(file);
+      const results = runConformanceFile(file, promqltest.dir);
       const unexpected: string[] = [];
       const nowPassing: string[] = [];
       let pass = 0;

@@ -1,0 +1,70 @@
+/**
+ * The effective configuration as `/api/v1/status/config` shows it: every field with the value in
+ * force (defaults filled, relative paths resolved), in vigil.yml's own shape and with secrets
+ * hidden, as Prometheus shows its loaded configuration rather than the file it read.
+ */
+import { parse, stringify } from 'yaml';
+import { redactSecrets } from '../../core/config_secrets.js';
+import { labelsToRecord } from '../../core/model/labels.js';
+import { formatDuration } from '../../core/time/duration.js';
+import type { VigilConfig } from './config.js';
+
+const BYTE_UNITS: ReadonlyArray<readonly [string, number]> = [
+  ['PB', 1024 ** 5],
+  ['TB', 1024 ** 4],
+  ['GB', 1024 ** 3],
+  ['MB', 1024 ** 2],
+  ['KB', 1024],
+];
+
+/** A byte count in the largest unit that divides it exactly (`32MB`), as `parseByteSize` reads it back. */
+export function formatByteSize(bytes: number): string {
+  for (const [unit, size] of BYTE_UNITS) if (bytes > 0 && bytes % size === 0) return `${bytes / size}${unit}`;
+  return `${bytes}B`;
+}
+
+/** The effective configuration as plain values, secrets included: only for {@link effectiveConfigYaml}. */
+function effectiveConfig(cfg: VigilConfig): Record<string, unknown> {
+  const g = cfg.global;
+  const rawJobs = Array.isArray(cfg.source['scrape_configs']) ? (cfg.source['scrape_configs'] as unknown[]) : [];
+  const out: Record<string, unknown> = {
+    listen: cfg.listen,
+    storage: { path: cfg.storage.path, retention: formatDuration(cfg.storage.retentionMs), retention_size: formatByteSize(cfg.storage.retentionBytes) },
+    remote_write_receiver: { max_body_size: formatByteSize(cfg.remoteWrite.maxBodyBytes) },
+    global: {
+      scrape_interval: formatDuration(g.scrapeIntervalMs),
+      scrape_timeout: formatDuration(g.scrapeTimeoutMs),
+      evaluation_interval: formatDuration(g.evaluationIntervalMs),
+      external_labels: labelsToRecord(g.externalLabels),
+      body_size_limit: formatByteSize(g.bodySizeLimit),
+      sample_limit: g.sampleLimit,
+      label_limit: g.labelLimit,
+      label_name_length_limit: g.labelNameLengthLimit,
+      label_value_length_limit: g.labelValueLengthLimit,
+    },
+    self_scrape: cfg.selfScrape,
+    rule_files: cfg.ruleFiles,
+    log_rule_files: cfg.logRuleFiles,
+    // The job's own fields as written, after the defaults it inherited (from `global:` or Prometheus').
+    scrape_configs: cfg.scrapeConfigs.map((j, i) => ({
+      job_name: j.jobName,
+      honor_labels: j.honorLabels,
+      honor_timestamps: j.honorTimestamps,
+      scrape_interval: formatDuration(j.scrapeIntervalMs),
+      scrape_timeout: formatDuration(j.scrapeTimeoutMs),
+      metrics_path: j.metricsPath,
+      scheme: j.scheme,
+      enable_compression: j.enableCompression,
+      ...(rawJobs[i] as Record<string, unknown> | undefined),
+    })),
+  };
+  const amFile = cfg.source['alertmanager_config_file'];
+  if (typeof amFile === 'string') out['alertmanager_config_file'] = amFile;
+  else out['alertmanager_config'] = parse(cfg.alertmanager.original) as unknown;
+  return out;
+}
+
+/** The effective configuration as YAML, every secret shown as `<secret>`. */
+export function effectiveConfigYaml(cfg: VigilConfig): string {
+  return stringify(redactSecrets(effectiveConfig(cfg)));
+}
