@@ -44,6 +44,9 @@ import { json } from '../api/http.js';
 import { registerStorageMetrics } from '../selfmon/storage.js';
 import { registerLogMetrics } from '../selfmon/logs.js';
 import { lockDir, type DirLock } from '../../core/util/dirlock.js';
+import { corsOriginRegex, WebPolicy } from '../api/web_policy.js';
+import { limitConnections } from '../api/connection_limit.js';
+import type { Duplex } from 'node:stream';
 
 /** A running Vigil: storage, ingest and the HTTP API. */
 export class VigilServer {
@@ -62,6 +65,10 @@ export class VigilServer {
   /** The log store behind the Loki API. */
   readonly logs: LogStore;
   private readonly http: http.Server;
+  /** Open HTTP connections (WebSockets included). */
+  readonly openConnections: () => number;
+  /** Open live-tail WebSockets. */
+  readonly tailClients: () => number;
   private ready = false;
   private config: VigilConfig;
   private readonly configFile: string | undefined;
@@ -86,7 +93,13 @@ export class VigilServer {
     });
     const metadata = new MetadataStore();
     const receiver = (this.receiver = new RemoteWriteReceiver(this.db, { metadata }));
-    const router = new Router(this.log.child({ component: 'http' }));
+    const policy = new WebPolicy({
+      listen: config.listen,
+      allowedHosts: config.web.allowedHosts,
+      ...(config.web.externalUrl ? { externalUrl: config.web.externalUrl } : {}),
+      ...(config.web.corsOrigin ? { corsOrigin: corsOriginRegex(config.web.corsOrigin) } : {}),
+    });
+    const router = new Router(this.log.child({ component: 'http' }), policy);
     registerAdminApi(router, this.db, { started: () => this.ready, writeProblems: () => this.writeProblems() });
     registerWriteApi(router, receiver, { maxBodyBytes: config.remoteWrite.maxBodyBytes });
     registerSeriesApi(router, this.db);
@@ -170,9 +183,19 @@ export class VigilServer {
     });
     registerUiRoutes(router);
     router.on('GET', '/metrics', () => ({ kind: 'raw', status: 200, body: selfMetrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }));
-    this.http = http.createServer({ keepAliveTimeout: 65_000 }, router.listener);
-    // Live tail (/loki/api/v1/tail) is a WebSocket; anything else asking to upgrade is refused.
-    this.http.on('upgrade', (req, socket, head) => {
+    // Deadlines are checked on this period; node's default (30 s) would let a slow client hold a
+    // socket well past the header timeout.
+    this.http = http.createServer({ connectionsCheckingInterval: 1000 }, router.listener);
+    this.openConnections = limitConnections(this.http, { maxConnections: config.web.maxConnections });
+    this.tailClients = loki.tailClients;
+    // Live tail (/loki/api/v1/tail) is a WebSocket; anything else asking to upgrade is refused. A
+    // browser always sends Origin on a WebSocket handshake, and no CORS protects the stream.
+    this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const refusal = policy.checkHost(req.headers) ?? policy.checkOrigin(req.headers);
+      if (refusal) {
+        socket.end(`HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${refusal.message}\n`);
+        return;
+      }
       if (!loki.upgrade(req, socket, head)) socket.destroy();
     });
     this.http.on('clientError', (_err, socket) => {
