@@ -119,6 +119,12 @@ export function acceptWebSocket(req: IncomingMessage, socket: Duplex, limits: Ws
   });
   socket.on('close', finish);
   socket.on('error', finish);
+  // The HTTP server's sockets allow half-open connections, so a client that went away (FIN
+  // without a close frame) would otherwise keep its tail, and 'close' would never come.
+  socket.on('end', () => {
+    socket.end();
+    finish();
+  });
   return {
     sendText: (s) => {
       if (closed || socket.destroyed) return;
