@@ -71,8 +71,13 @@ function frames(buf: Buffer): Array<{ op: number; payload: Buffer }> {
   while (off + 2 <= buf.length) {
     let len = buf[off + 1]! & 127;
     let h = 2;
-    if (len === 126) ((len = buf.readUInt16BE(off + 2)), (h = 4));
-    else if (len === 127) ((len = Number(buf.readBigUInt64BE(off + 2))), (h = 10));
+    if (len === 126) {
+      len = buf.readUInt16BE(off + 2);
+      h = 4;
+    } else if (len === 127) {
+      len = Number(buf.readBigUInt64BE(off + 2));
+      h = 10;
+    }
     if (off + h + len > buf.length) break;
     out.push({ op: buf[off]! & 15, payload: buf.subarray(off + h, off + h + len) });
     off += h + len;
