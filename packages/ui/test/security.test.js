@@ -1,4 +1,4 @@
-/* global document, fetch, window, WebSocket, Blob, atob, URL */
+/* global document, fetch, window, WebSocket, Blob, atob, URL, URLSearchParams */
 // Browser tests of issue 19 (items 5 and 6): a page served from another origin tries to steer Vigil
 // in Debian's Chromium (form POSTs, no-cors fetches, a cross-site WebSocket, DNS rebinding) and
 // every attempt fails, while the same actions from Vigil's own UI and from a Node client (no
