@@ -188,6 +188,9 @@ export class VigilServer {
     this.http = http.createServer({ connectionsCheckingInterval: 1000 }, router.listener);
     this.openConnections = limitConnections(this.http, { maxConnections: config.web.maxConnections });
     this.tailClients = loki.tailClients;
+    // Both are bounded (web.max_connections, 32 tails); a gauge near its bound says clients are being turned away.
+    selfMetrics.register('vigil_http_open_connections', 'gauge', 'Open HTTP connections, WebSockets included.', () => this.openConnections());
+    selfMetrics.register('vigil_loki_tail_clients', 'gauge', 'Open live-tail WebSockets.', () => this.tailClients());
     // Live tail (/loki/api/v1/tail) is a WebSocket; anything else asking to upgrade is refused. A
     // browser always sends Origin on a WebSocket handshake, and no CORS protects the stream.
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
