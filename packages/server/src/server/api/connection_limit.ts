@@ -1,9 +1,10 @@
 /**
  * Bounds on the HTTP server's connections, so idle or slow sockets cannot starve real clients:
  * at most `maxConnections` open (Prometheus' `--web.max-connections` default, 512), keep-alive
- * connections closed after a short idle time, and a deadline for a request's headers. When the
- * limit is reached, idle keep-alive connections are closed first to make room; only when every
- * connection is busy is the newcomer turned away.
+ * connections closed after an idle time, a deadline for a request's headers, and one for a
+ * connection that sends nothing. When the limit is reached, the oldest connection that never sent
+ * a request is closed to make room, else the idle keep-alive ones; only when every connection is
+ * busy is the newcomer turned away.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -39,9 +40,11 @@ export function limitConnections(server: Server, limits: ConnectionLimits = {}):
   };
   server.on('connection', (socket: Socket) => {
     if (open.size >= max) {
-      // Idle keep-alive sockets and ones that never sent a request cost a slot but serve nobody.
-      server.closeIdleConnections();
-      for (const s of open) if (!spoke.has(s)) s.destroy();
+      // Sockets that never sent a request, then idle keep-alive ones, cost a slot but serve nobody.
+      // The oldest silent one goes first: a real client that just connected is about to speak.
+      const oldestSilent = [...open].find((s) => !spoke.has(s));
+      if (oldestSilent) oldestSilent.destroy();
+      else server.closeIdleConnections();
       forgetDestroyed();
     }
     if (open.size >= max) {
