@@ -12,6 +12,8 @@ export const NO_CONTENT_TYPE = '';
 const FORM = 'application/x-www-form-urlencoded';
 const JSON_TYPE = 'application/json';
 const PROTOBUF = ['application/x-protobuf', 'application/protobuf'];
+/** For an endpoint that refuses other types itself, in its protocol's error format. */
+const CHECKED_BY_HANDLER: readonly string[] = [];
 
 /**
  * Route pattern → accepted Content-Types (the part before `;`). Missing Content-Type is accepted
@@ -25,7 +27,8 @@ const STATE_CHANGING: Readonly<Record<string, readonly string[]>> = {
   '/api/v1/write': [NO_CONTENT_TYPE, ...PROTOBUF],
   // promtail sends protobuf (the default when absent) or JSON.
   '/loki/api/v1/push': [NO_CONTENT_TYPE, ...PROTOBUF, JSON_TYPE],
-  '/v1/logs': [...PROTOBUF, JSON_TYPE],
+  // OTLP answers its own 415 (log_ingest.ts), as a google.rpc.Status in the client's encoding.
+  '/v1/logs': CHECKED_BY_HANDLER,
   // JSON lines: `fetch` with a string body and many shippers say text/plain.
   '/api/v1/logs/jsonl': [NO_CONTENT_TYPE, 'application/x-ndjson', 'application/jsonl', 'application/x-jsonlines', JSON_TYPE, 'text/plain'],
   // amtool, Grafana and Prometheus send application/json.
@@ -55,7 +58,7 @@ export function mediaType(headers: IncomingHttpHeaders): string {
 /** A 415 for a body type `route` does not take; undefined when it does (or the route is not in the table). */
 export function checkBodyType(route: string, headers: IncomingHttpHeaders): Refusal | undefined {
   const accepted = STATE_CHANGING[route];
-  if (!accepted) return undefined;
+  if (!accepted || accepted === CHECKED_BY_HANDLER) return undefined;
   const type = mediaType(headers);
   if (accepted.includes(type)) return undefined;
   const want = accepted.map((t) => (t === NO_CONTENT_TYPE ? 'none' : t)).join(', ');
