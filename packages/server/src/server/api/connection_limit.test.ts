@@ -87,3 +87,22 @@ test('a connection that sends nothing is closed after the silent timeout', async
     await new Promise((r) => server.close(r));
   }
 });
+
+test('a client that sends its headers too slowly is cut off after the header timeout', async () => {
+  // Node checks the deadline on connectionsCheckingInterval; the server sets it to 1 s.
+  const server = http.createServer({ connectionsCheckingInterval: 50 }, (_req, res) => res.end('ok'));
+  limitConnections(server, { headersTimeoutMs: 300 });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const s = await connect((server.address() as AddressInfo).port);
+    const began = Date.now();
+    s.write('GET / HTTP/1.1\r\nhost: 127.0.0.1\r\n'); // and never the blank line
+    let answer = '';
+    s.on('data', (d: Buffer) => (answer += d.toString()));
+    await new Promise((r) => s.once('close', r));
+    assert.ok(Date.now() - began < 3000, `closed after ${Date.now() - began} ms`);
+    assert.match(answer, /^HTTP\/1.1 408/);
+  } finally {
+    await new Promise((r) => server.close(r));
+  }
+});
