@@ -133,9 +133,9 @@ export class Router {
       throw err;
     }
     if (found === undefined) return sendError(res, new ApiError('not_found', `no such endpoint: ${url.pathname}`));
-    if (found === 'method') return sendError(res, new ApiError('bad_data', `method ${method} not allowed for ${url.pathname}`), 405);
-    // A CORS preflight: the headers above say whether it is allowed; the browser decides.
+    // A CORS preflight, for a path served under any method: the headers above say whether it is allowed.
     if (method === 'OPTIONS') return send(res, { kind: 'raw', status: 204, body: '' });
+    if (found === 'method') return sendError(res, new ApiError('bad_data', `method ${method} not allowed for ${url.pathname}`), 405);
     const route = '/' + found.route.parts.join('/');
     if (isStateChanging(method, route)) {
       const refusal = this.policy.checkOrigin(req.headers) ?? checkBodyType(route, req.headers);

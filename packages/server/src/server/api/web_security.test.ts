@@ -139,6 +139,9 @@ test('CORS is off by default and answers preflights only for web.cors_origin', a
   const allowed = await request('OPTIONS', '/api/v1/query', { origin: 'https://grafana.example.com', 'access-control-request-method': 'POST' });
   assert.equal(allowed.status, 204);
   assert.equal(allowed.headers['access-control-allow-origin'], 'https://grafana.example.com');
+  const writeOnly = await request('OPTIONS', '/api/v2/silence/abc', { origin: 'https://grafana.example.com', 'access-control-request-method': 'DELETE' });
+  assert.equal(writeOnly.status, 204);
+  assert.match(String(writeOnly.headers['access-control-allow-methods']), /DELETE/);
   const other = await request('GET', '/api/v1/query?query=1', { origin: 'http://attacker.example' });
   assert.equal(other.headers['access-control-allow-origin'], undefined);
   const def = await startServer();
