@@ -52,6 +52,10 @@ for (const [file, out] of Object.entries(result.metafile.outputs)) {
   if (file.endsWith('.css')) css = path.relative(dist, abs);
 }
 
+// The saved theme is applied before first paint by a classic (blocking) script. It is a file, not
+// inline, because the server's Content-Security-Policy allows no inline script.
+fs.writeFileSync(path.join(dist, 'theme.js'), "try{var t=localStorage.getItem('vigil.theme');if(t)document.documentElement.dataset.theme=t}catch(e){}\n");
+
 // Relative asset URLs would break under deep SPA routes, so index.html names them from /ui/.
 const html = `<!doctype html>
 <html lang="en">
@@ -60,7 +64,7 @@ const html = `<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Vigil</title>
 <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='6' fill='%232f81f7'/%3E%3C/svg%3E">
-<script>try{var t=localStorage.getItem('vigil.theme');if(t)document.documentElement.dataset.theme=t}catch(e){}</script>
+<script src="/ui/theme.js"></script>
 ${css ? `<link rel="stylesheet" href="/ui/${css}">` : ''}
 <script type="module" src="/ui/${js}"></script>
 </head>
@@ -69,6 +73,11 @@ ${css ? `<link rel="stylesheet" href="/ui/${css}">` : ''}
 </body>
 </html>
 `;
+// The CSP refuses inline script; fail the build rather than ship a page that would not run.
+if (/<script(?![^>]*\bsrc=)[^>]*>/i.test(html) || /\son[a-z]+=/i.test(html)) {
+  console.error('index.html has an inline script or event handler, which the Content-Security-Policy blocks');
+  process.exit(1);
+}
 fs.writeFileSync(path.join(dist, 'index.html'), html);
 
 // The pure modules, bundled for Node, so unit tests can import them without a TypeScript step.

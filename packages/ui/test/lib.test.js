@@ -93,3 +93,24 @@ test('Grafana dashboards import: panels, rows, variables, warnings', () => {
   assert.equal(lib.substitute('up{job=~"$job"}', { job: '$__all' }), 'up{job=~".+"}');
   assert.throws(() => lib.normalizeDashboard({ title: 'no panels' }), /panels/);
 });
+
+test('quoteLabelValue escapes quotes, backslashes and newlines so a label value cannot end the string', () => {
+  assert.equal(lib.quoteLabelValue('shop'), '"shop"');
+  assert.equal(lib.quoteLabelValue('a"} or vector(1) or x{y="'), '"a\\"} or vector(1) or x{y=\\""');
+  assert.equal(lib.quoteLabelValue('C:\\dir\nnext'), '"C:\\\\dir\\nnext"');
+  assert.equal(lib.labelMatcher('job', 'x"y'), 'job="x\\"y"');
+  // The escaped form tokenizes as one string, as the PromQL parser will read it.
+  const strings = lib.tokenize(`up{${lib.labelMatcher('job', 'a"} or up{b="')}}`).filter((t) => t.kind === 'string');
+  assert.equal(strings.length, 1);
+});
+
+test('safeHref keeps http(s) and relative links and drops javascript:, data: and other schemes', () => {
+  const base = 'http://127.0.0.1:9466/ui/alerts';
+  assert.equal(lib.safeHref('https://runbooks.example/x', base), 'https://runbooks.example/x');
+  assert.equal(lib.safeHref('/ui/logs?query=%7B%7D', base), '/ui/logs?query=%7B%7D');
+  assert.equal(lib.safeHref('logs?x=1', base), 'logs?x=1');
+  for (const bad of ['javascript:alert(1)', ' JavaScript:alert(1)', 'java\tscript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'vbscript:x', 'file:///etc/passwd', '']) {
+    assert.equal(lib.safeHref(bad, base), undefined, bad);
+  }
+  assert.equal(lib.safeHref(undefined, base), undefined);
+});

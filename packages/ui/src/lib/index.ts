@@ -5,3 +5,4 @@ export * from './format.js';
 export * from './series.js';
 export * from './dashboard.js';
 export * from './overview.js';
+export * from './escape.js';

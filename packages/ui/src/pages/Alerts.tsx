@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks';
 import { jsonCall, promGet, type AmAlert, type AmGroup, type Silence } from '../api.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { useAsync } from '../hooks.js';
+import { labelMatcher, safeHref } from '../lib/escape.js';
 import { alertLevel } from '../lib/overview.js';
 import { age } from '../lib/time.js';
 import { exploreHref, href, onLinkClick, setParams, useLocation } from '../router.js';
@@ -59,9 +60,9 @@ export function alertExpr(a: { labels: Record<string, string>; generatorURL?: st
   } catch {
     /* not a URL: fall through */
   }
-  if (a.labels['service']) return `sum by (status_code) (rate(http_server_request_duration_seconds_count{service="${a.labels['service']}"}[1m]))`;
-  if (a.labels['job']) return `up{job="${a.labels['job']}"}`;
-  return `ALERTS{alertname="${a.labels['alertname'] ?? ''}"}`;
+  if (a.labels['service']) return `sum by (status_code) (rate(http_server_request_duration_seconds_count{${labelMatcher('service', a.labels['service'])}}[1m]))`;
+  if (a.labels['job']) return `up{${labelMatcher('job', a.labels['job'])}}`;
+  return `ALERTS{${labelMatcher('alertname', a.labels['alertname'] ?? '')}}`;
 }
 
 function Labels({ labels, skip = [] }: { labels: Record<string, string>; skip?: string[] }): preact.JSX.Element {
@@ -94,8 +95,10 @@ function AlertItem({ a, ack, onChange, onSilence }: { a: AmAlert; ack: Ack | und
   const svc = a.labels['service'] ?? a.labels['job'] ?? '';
   // A log alert's own link (its query's lines, narrowed by its labels) beats the service's whole log.
   const logsLink =
-    a.annotations['logs_url'] ??
-    (svc ? href(`/logs?${new URLSearchParams({ query: `{service="${svc}"}`, from: new Date(start - 5 * 60_000).toISOString(), to: new Date(start + 15 * 60_000).toISOString() }).toString()}`) : undefined);
+    safeHref(a.annotations['logs_url'], window.location.href) ??
+    (svc ? href(`/logs?${new URLSearchParams({ query: `{${labelMatcher('service', svc)}}`, from: new Date(start - 5 * 60_000).toISOString(), to: new Date(start + 15 * 60_000).toISOString() }).toString()}`) : undefined);
+  const runbook = safeHref(a.annotations['runbook_url'], window.location.href);
+  const dashboard = safeHref(a.annotations['dashboard_url'], window.location.href);
   const silenced = a.status.silencedBy.length > 0;
   return (
     <li class={`alert level-${lvl}`} data-fingerprint={a.fingerprint} data-alertname={a.labels['alertname']}>
@@ -137,13 +140,13 @@ function AlertItem({ a, ack, onChange, onSilence }: { a: AmAlert; ack: Ack | und
         <a href={href(`/alerts?fp=${a.fingerprint}#history`)} onClick={onLinkClick}>
           History
         </a>
-        {a.annotations['runbook_url'] ? (
-          <a href={a.annotations['runbook_url']} target="_blank" rel="noopener">
+        {runbook ? (
+          <a href={runbook} target="_blank" rel="noopener noreferrer">
             Runbook ↗
           </a>
         ) : null}
-        {a.annotations['dashboard_url'] ? (
-          <a href={a.annotations['dashboard_url']} target="_blank" rel="noopener">
+        {dashboard ? (
+          <a href={dashboard} target="_blank" rel="noopener noreferrer">
             Dashboard ↗
           </a>
         ) : null}

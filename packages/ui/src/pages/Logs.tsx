@@ -11,6 +11,7 @@ import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { TimePicker } from '../components/TimePicker.js';
 import { useAsync } from '../hooks.js';
 import { align, type MatrixSeries } from '../lib/series.js';
+import { labelMatcher } from '../lib/escape.js';
 import { autoStep, formatDuration, rangeFromParams, rangeToParams, resolveRange } from '../lib/time.js';
 import { href, onLinkClick, setParams, useLocation } from '../router.js';
 
@@ -220,8 +221,8 @@ export function Logs(): preact.JSX.Element {
         <Empty title="Search logs with LogQL">
           Pick a stream:{' '}
           {(streams.data ?? []).map((s) => (
-            <button class="link" onClick={() => setParams((p) => p.set('query', `{service="${s}"}`), false)}>
-              {`{service="${s}"}`}
+            <button class="link" onClick={() => setParams((p) => p.set('query', `{${labelMatcher('service', s)}}`), false)}>
+              {`{${labelMatcher('service', s)}}`}
             </button>
           ))}
           {streams.data?.length === 0 ? 'no streams yet: ship logs with the SDK’s loki option, promtail or any Loki client to /loki/api/v1/push.' : null}

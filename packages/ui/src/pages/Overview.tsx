@@ -7,6 +7,7 @@ import { activeAlerts, labelValues, promGet, query, queryRange, type AmAlert } f
 import { Sparkline } from '../components/Chart.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { useAsync } from '../hooks.js';
+import { labelMatcher } from '../lib/escape.js';
 import { formatValue } from '../lib/format.js';
 import { SIGNALS, alertForRow, alertLevel, levelOf, signalOfAlert, worst, type Level, type Signal } from '../lib/overview.js';
 import { parseDuration } from '../lib/time.js';
@@ -94,7 +95,7 @@ async function loadBusiness(names: string[], signal: AbortSignal): Promise<Map<s
             // Events recorded without a value (page views) would show a meaningless 0.
             if (Number(s.value[1]) === 0 && !prevBy.get(svc)) continue;
             const money = /purchase|payment|revenue|order|sale/.test(m[1]!);
-            add(svc, { title: `${m[1]!.replace(/_/g, ' ')} ${money ? 'revenue' : 'value'}, 24h`, value: Number(s.value[1]), unit: money ? 'currencyUSD' : 'short', compare: prevBy.get(svc), expr: `sum(increase(${n}{service="${svc}"}[1h]))` });
+            add(svc, { title: `${m[1]!.replace(/_/g, ' ')} ${money ? 'revenue' : 'value'}, 24h`, value: Number(s.value[1]), unit: money ? 'currencyUSD' : 'short', compare: prevBy.get(svc), expr: `sum(increase(${n}{${labelMatcher('service', svc)}}[1h]))` });
           }
         }),
       );
@@ -106,7 +107,7 @@ async function loadBusiness(names: string[], signal: AbortSignal): Promise<Map<s
       jobs.push(
         query(expr, undefined, signal).then((r) => {
           if (r.resultType !== 'vector') return;
-          for (const s of r.result) add(s.metric['service'] ?? '', { title: `${e[1]!.replace(/_/g, ' ')} / min`, value: Number(s.value[1]), unit: 'short', expr: `sum by (status) (rate(${n}{service="${s.metric['service'] ?? ''}"}[5m])) * 60` });
+          for (const s of r.result) add(s.metric['service'] ?? '', { title: `${e[1]!.replace(/_/g, ' ')} / min`, value: Number(s.value[1]), unit: 'short', expr: `sum by (status) (rate(${n}{${labelMatcher('service', s.metric['service'] ?? '')}}[5m])) * 60` });
         }),
       );
     }
@@ -118,7 +119,7 @@ async function loadBusiness(names: string[], signal: AbortSignal): Promise<Map<s
         for (const s of r.result) {
           const { service = '', funnel = '', from = '', to = '' } = s.metric;
           if (from === to) continue;
-          add(service, { title: `${funnel}: ${from} → ${to}`, value: Number(s.value[1]), unit: 'percentunit', expr: `business_funnel_conversion_ratio{service="${service}",funnel="${funnel}",to="${to}"}` });
+          add(service, { title: `${funnel}: ${from} → ${to}`, value: Number(s.value[1]), unit: 'percentunit', expr: `business_funnel_conversion_ratio{${labelMatcher('service', service)},${labelMatcher('funnel', funnel)},${labelMatcher('to', to)}}` });
         }
       }),
     );
@@ -139,7 +140,7 @@ const SPARK_COLORS: Record<Level, string> = { ok: '#2f81f7', warning: '#c69026',
 
 function Card({ s, row, d, alertLvl }: { s: Signal; row: Row; d: SignalData | undefined; alertLvl: Level }): preact.JSX.Element {
   const lvl = worst(levelOf(d?.last, s), alertLvl);
-  const sel = `${row.kind}="${row.name}"`;
+  const sel = labelMatcher(row.kind, row.name);
   return (
     <a class={`card level-${lvl}`} href={exploreHref(s.detail(sel))} onClick={onLinkClick} data-signal={s.id} data-level={lvl} title={`Open ${s.title} of ${row.name} in Explore`}>
       <div class="card-title">{s.title}</div>
@@ -151,7 +152,7 @@ function Card({ s, row, d, alertLvl }: { s: Signal; row: Row; d: SignalData | un
 
 function LatencyDetail({ row }: { row: Row }): preact.JSX.Element | null {
   // p50/p95/p99 for one row, on demand (three quantiles for every row would triple the queries).
-  const sel = `${row.kind}="${row.name}"`;
+  const sel = labelMatcher(row.kind, row.name);
   const st = useAsync(
     (signal) =>
       Promise.all(

@@ -81,7 +81,7 @@ const bad: Array<[string, unknown, Array<string | number>, RegExp]> = [
   ['bad scheme', [{ job_name: 'a', scheme: 'ftp' }], ['scrape_configs', 0, 'scheme'], /unsupported scheme/],
   ['two auths', [{ job_name: 'a', basic_auth: { username: 'u' }, authorization: { credentials: 'x' } }], ['scrape_configs', 0, 'authorization'], /at most one/],
   ['basic as authorization', [{ job_name: 'a', authorization: { type: 'Basic' } }], ['scrape_configs', 0, 'authorization', 'type'], /basic_auth/],
-  ['bad relabel regex', [{ job_name: 'a', relabel_configs: [{ action: 'keep' }, { regex: 'a(' }] }], ['scrape_configs', 0, 'relabel_configs', 1, 'regex'], /regular expression/],
+  ['bad relabel regex', [{ job_name: 'a', relabel_configs: [{ action: 'keep' }, { regex: 'a(' }] }], ['scrape_configs', 0, 'relabel_configs', 1, 'regex'], /error parsing regexp: missing closing \)/],
   ['bad file_sd name', [{ job_name: 'a', file_sd_configs: [{ files: ['x.txt'] }] }], ['scrape_configs', 0, 'file_sd_configs', 0, 'files', 0], /not valid for file discovery/],
   ['bad target label name', [{ job_name: 'a', static_configs: [{ targets: ['h:1'], labels: { 'a-b': 'x' } }] }], ['scrape_configs', 0, 'static_configs', 0, 'labels', 'a-b'], /label name/],
   ['bad size', [{ job_name: 'a', body_size_limit: '10 parsecs' }], ['scrape_configs', 0, 'body_size_limit'], /invalid size/],

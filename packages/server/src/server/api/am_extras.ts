@@ -18,9 +18,11 @@ import { json, type ApiRequest, type Router } from './http.js';
 import { gettableAlert } from './am_v2.js';
 
 async function body(req: ApiRequest): Promise<Record<string, unknown>> {
+  // Read outside the try: a too-large body is a 413, not a JSON syntax error.
+  const raw = (await req.body(1024 * 1024)).toString('utf8');
   let v: unknown;
   try {
-    v = JSON.parse((await req.body(1024 * 1024)).toString('utf8') || '{}');
+    v = JSON.parse(raw || '{}');
   } catch (err) {
     throw new ApiError('bad_data', `invalid JSON body: ${(err as Error).message}`);
   }

@@ -46,6 +46,6 @@ test('remote write refusals: only passing conditions are 5xx, with a retry hint'
   assert.deepEqual(remoteWriteAnswer(new RemoteWriteError('bad_request', 'x')), { status: 400 });
   assert.deepEqual(remoteWriteAnswer(new RemoteWriteError('overloaded', 'x')), { status: 503, retryAfterSec: 1 });
   assert.deepEqual(remoteWriteAnswer(new RemoteWriteError('disk_full', 'x')), { status: 507, retryAfterSec: 10 });
-  assert.deepEqual(remoteWriteAnswer(new ApiError('too_large', 'x')), { status: 400 });
+  assert.deepEqual(remoteWriteAnswer(new ApiError('too_large', 'x')), { status: 413 });
   assert.equal(remoteWriteAnswer(new StorageError('overloaded', 'x')), undefined);
 });

@@ -14,7 +14,7 @@ export type ApiErrorType = (typeof API_ERROR_TYPES)[number];
 
 const STATUS: Record<ApiErrorType, number> = {
   bad_data: 400,
-  too_large: 400,
+  too_large: 413,
   execution: 422,
   timeout: 503,
   canceled: 503,

@@ -7,6 +7,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError } from './errors.js';
 import type { Logger } from '../../core/util/log.js';
+import { checkBodyType, isStateChanging, mediaType } from './body_types.js';
+import { SECURITY_HEADERS, WebPolicy, type Refusal } from './web_policy.js';
 
 /** What a handler sees of a request. */
 export interface ApiRequest {
@@ -48,7 +50,8 @@ interface Route {
   handler: Handler;
 }
 
-const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
+/** The cap on a body when a handler names none; larger ones get a 413. */
+export const DEFAULT_BODY_LIMIT = 16 * 1024 * 1024;
 
 /** Routes requests to handlers by method and path (`:name` segments capture, `*name` the rest). */
 export class Router {
@@ -57,7 +60,11 @@ export class Router {
   /** Told the route pattern and duration (seconds) of every request, and its response (whose status is set once it closes), for self-monitoring. */
   onRequestDone: ((route: string, seconds: number, res: ServerResponse) => void) | undefined;
 
-  constructor(private readonly log: Logger) {}
+  /** `policy` decides on Host and Origin; the default accepts local names and same-origin pages only. */
+  constructor(
+    private readonly log: Logger,
+    readonly policy: WebPolicy = new WebPolicy(),
+  ) {}
 
   /** Registers `handler` for the methods and path pattern. */
   on(methods: string | readonly string[], pattern: string, handler: Handler): this {
@@ -72,6 +79,7 @@ export class Router {
       const params: Record<string, string> = {};
       let ok = true;
       for (let i = 0; i < route.parts.length; i++) {
+        // decodeURIComponent throws URIError on bad percent-encoding; handle() answers 400 for it.
         const p = route.parts[i]!;
         if (p.startsWith('*')) {
           params[p.slice(1)] = segs.slice(i).map(decodeURIComponent).join('/');
@@ -110,11 +118,32 @@ export class Router {
   };
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    // Set before anything is written, so every answer (errors included) carries them.
+    for (const [k, v] of Object.entries({ ...SECURITY_HEADERS, ...this.policy.corsHeaders(req.headers) })) res.setHeader(k, v);
+    const hostRefusal = this.policy.checkHost(req.headers);
+    if (hostRefusal) return refuse(res, hostRefusal);
+    let url: URL;
+    let found: ReturnType<Router['match']>;
     const method = req.method ?? 'GET';
-    const found = this.match(method === 'HEAD' ? 'GET' : method, url.pathname);
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+      found = this.match(method === 'HEAD' || method === 'OPTIONS' ? 'GET' : method, url.pathname);
+    } catch (err) {
+      if (err instanceof URIError || err instanceof TypeError) return sendError(res, new ApiError('bad_data', `malformed request path: ${(err as Error).message}`));
+      throw err;
+    }
     if (found === undefined) return sendError(res, new ApiError('not_found', `no such endpoint: ${url.pathname}`));
+    // A CORS preflight, for a path served under any method: the headers above say whether it is allowed.
+    if (method === 'OPTIONS') return send(res, { kind: 'raw', status: 204, body: '' });
     if (found === 'method') return sendError(res, new ApiError('bad_data', `method ${method} not allowed for ${url.pathname}`), 405);
+    const route = '/' + found.route.parts.join('/');
+    if (isStateChanging(method, route)) {
+      const refusal = this.policy.checkOrigin(req.headers) ?? checkBodyType(route, req.headers);
+      if (refusal) {
+        req.resume(); // drain the refused body so a keep-alive connection stays usable
+        return refuse(res, refusal);
+      }
+    }
     const controller = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) controller.abort();
@@ -122,10 +151,14 @@ export class Router {
     let bodyPromise: Promise<Buffer> | undefined;
     const readBody = (limit = DEFAULT_BODY_LIMIT): Promise<Buffer> => (bodyPromise ??= readBodyLimited(req, limit));
     const query = new URLSearchParams(url.search);
-    const ctype = req.headers['content-type'] ?? '';
-    if (method === 'POST' && ctype.startsWith('application/x-www-form-urlencoded')) {
-      const form = new URLSearchParams((await readBody(DEFAULT_BODY_LIMIT)).toString('utf8'));
-      for (const [k, v] of form) query.append(k, v);
+    if (method === 'POST' && mediaType(req.headers) === 'application/x-www-form-urlencoded') {
+      try {
+        const form = new URLSearchParams((await readBody(DEFAULT_BODY_LIMIT)).toString('utf8'));
+        for (const [k, v] of form) query.append(k, v);
+      } catch (err) {
+        if (err instanceof ApiError) return sendError(res, err);
+        throw err;
+      }
     }
     const apiReq: ApiRequest = {
       method,
@@ -138,12 +171,13 @@ export class Router {
       signal: controller.signal,
     };
     const began = performance.now();
-    const route = '/' + found.route.parts.join('/');
     let result: ApiResult;
     try {
       result = await found.route.handler(apiReq);
     } catch (err) {
       if (err instanceof ApiError) return sendError(res, err);
+      // A parameter a handler decodes itself (a label name in the path, say): the client's mistake.
+      if (err instanceof URIError) return sendError(res, new ApiError('bad_data', `malformed parameter: ${err.message}`));
       throw err;
     } finally {
       this.onRequestDone?.(route, (performance.now() - began) / 1000, res);
@@ -175,6 +209,10 @@ function readBodyLimited(req: IncomingMessage, limit: number): Promise<Buffer> {
     req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size)));
     req.on('error', reject);
   });
+}
+
+function refuse(res: ServerResponse, refusal: Refusal): void {
+  sendError(res, new ApiError('bad_data', refusal.message), refusal.status);
 }
 
 /** Sends a result. */

@@ -16,7 +16,7 @@ import { type LogTail, TailQueryError, type TailLine } from '../../logs/query/ta
 import { toApiJson } from '../../metrics/promql/engine/value.js';
 import { ApiError } from './errors.js';
 import { json, type ApiRequest, type Router } from './http.js';
-import { acceptWebSocket } from './loki_ws.js';
+import { acceptWebSocket, type WsLimits } from './loki_ws.js';
 
 const NS = 1_000_000n;
 
@@ -24,7 +24,12 @@ const NS = 1_000_000n;
 export function parseLokiTime(v: string | null, dflt: bigint): bigint {
   if (v === null || v === '') return dflt;
   if (/^\d{16,19}$/.test(v)) return BigInt(v);
-  if (/^-?\d+(\.\d+)?$/.test(v)) return BigInt(Math.round(Number(v) * 1000)) * NS;
+  if (/^-?\d+(\.\d+)?$/.test(v)) {
+    const ms = Math.round(Number(v) * 1000);
+    // Hundreds of digits overflow to Infinity, which BigInt() would throw on (a 500, not a 400).
+    if (!Number.isSafeInteger(ms)) throw new ApiError('bad_data', `timestamp "${v}" is out of range`);
+    return BigInt(ms) * NS;
+  }
   const ms = Date.parse(v);
   if (Number.isNaN(ms)) throw new ApiError('bad_data', `cannot parse "${v}" as a timestamp`);
   return BigInt(ms) * NS;
@@ -72,22 +77,38 @@ function matchersOf(q: URLSearchParams): Matcher[][] {
 /** Options of {@link registerLokiApi}. */
 export interface LokiApiOptions {
   readonly now?: () => number;
-  /** Largest `limit` accepted (default 5000). */
+  /** Largest `limit` accepted (default 5000); live tail caps its backfill at it. */
   readonly maxLimit?: number;
+  /** Live-tail WebSockets open at once (default 32); more are refused with 429. */
+  readonly maxTailClients?: number;
+  /** Per-connection bounds of live tail (frame size, bytes queued for a slow client). */
+  readonly tailLimits?: WsLimits;
+}
+
+/** What the Loki API gives the server: the tail's upgrade handler and how many tails are open. */
+export interface LokiApi {
+  readonly upgrade: UpgradeHandler;
+  tailClients(): number;
+}
+
+function refuseHandshake(socket: Duplex, status: string, message: string): void {
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${message}\n`);
 }
 
 /** The upgrade handler for live tail: returns true when it took the request. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
 
 /** Registers the Loki API routes over `logs`; returns the WebSocket upgrade handler for `/loki/api/v1/tail`. */
-export function registerLokiApi(router: Router, logs: LogQueryService, opts: LokiApiOptions = {}): { upgrade: UpgradeHandler } {
+export function registerLokiApi(router: Router, logs: LogQueryService, opts: LokiApiOptions = {}): LokiApi {
   const now = opts.now ?? Date.now;
   const maxLimit = opts.maxLimit ?? 5000;
+  const maxTailClients = opts.maxTailClients ?? 32;
+  let tailClients = 0;
   const nowNs = (): bigint => BigInt(now()) * NS;
-  const limitOf = (q: URLSearchParams, d = 100): number => {
+  const limitOf = (q: URLSearchParams, d = 100, max = maxLimit): number => {
     const l = Number(q.get('limit') ?? d);
     if (!Number.isInteger(l) || l <= 0) throw new ApiError('bad_data', 'limit must be a positive integer');
-    if (l > maxLimit) throw new ApiError('bad_data', `max entries limit per query exceeded, limit > max_entries_limit (${l} > ${maxLimit})`);
+    if (l > max) throw new ApiError('bad_data', `max entries limit per query exceeded, limit > max_entries_limit (${l} > ${maxLimit})`);
     return l;
   };
   const range = (q: URLSearchParams): { start: bigint; end: bigint } => {
@@ -176,17 +197,27 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
   const upgrade: UpgradeHandler = (req, socket) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/loki/api/v1/tail') return false;
-    let tail: LogTail;
-    try {
-      tail = logs.tail(url.searchParams.get('query') ?? '');
-    } catch (err) {
-      if (!(err instanceof LogqlParseError || err instanceof TailQueryError)) throw err;
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${err.message}\n`);
+    if (tailClients >= maxTailClients) {
+      refuseHandshake(socket, '429 Too Many Requests', `too many live tails open (${maxTailClients}); close one and retry`);
       return true;
     }
-    const ws = acceptWebSocket(req, socket);
+    let tail: LogTail;
+    let limit: number;
+    let start: bigint;
+    try {
+      // Clamped rather than refused, so a client asking for more still gets a bounded backfill.
+      limit = Math.min(maxLimit, limitOf(new URLSearchParams({ limit: url.searchParams.get('limit') ?? '100' }), 100, Infinity));
+      start = parseLokiTime(url.searchParams.get('start'), nowNs() - 3_600_000n * NS);
+      tail = logs.tail(url.searchParams.get('query') ?? '');
+    } catch (err) {
+      if (!(err instanceof LogqlParseError || err instanceof TailQueryError || err instanceof ApiError)) throw err;
+      refuseHandshake(socket, '400 Bad Request', err.message);
+      return true;
+    }
+    const ws = acceptWebSocket(req, socket, opts.tailLimits);
     if (!ws) return true;
-    const limit = Number(url.searchParams.get('limit') ?? 100);
+    tailClients++;
+    ws.onClose(() => tailClients--);
     const send = (lines: TailLine[]): void => {
       if (!lines.length) return;
       const groups = new Map<string, { stream: Record<string, string>; values: [string, string][] }>();
@@ -199,12 +230,11 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
       ws.sendText(JSON.stringify({ streams: [...groups.values()], dropped_entries: null }));
     };
     // Backfill from `start` (default: the last hour), then follow.
-    const start = parseLokiTime(url.searchParams.get('start'), nowNs() - 3_600_000n * NS);
     send(tail.backfill(start, nowNs() + 1n, limit));
     ws.onClose(tail.follow(send));
     return true;
   };
-  return { upgrade };
+  return { upgrade, tailClients: () => tailClients };
 }
 
 /** Request type re-export for tests. */

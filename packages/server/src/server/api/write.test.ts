@@ -60,7 +60,7 @@ for (const [what, labels] of bad) {
   });
 }
 
-test('rejects bad snappy, bad protobuf and oversized bodies with 400', async () => {
+test('rejects bad snappy and bad protobuf with 400, oversized bodies with 413', async () => {
   const notSnappy = await postWrite(srv.url, Buffer.from('definitely not snappy data at all'));
   assert.equal(notSnappy.status, 400);
   assert.match(notSnappy.text, /snappy/);
@@ -68,7 +68,7 @@ test('rejects bad snappy, bad protobuf and oversized bodies with 400', async () 
   assert.equal(notProto.status, 400);
   assert.match(notProto.text, /protobuf/);
   const huge = await postWrite(srv.url, Buffer.alloc(2 * 1024 * 1024, 1));
-  assert.equal(huge.status, 400);
+  assert.equal(huge.status, 413);
   assert.match(huge.text, /limit/);
   // A small body that claims a huge decompressed size.
   const liar = await postWrite(srv.url, Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f, 0x00]));

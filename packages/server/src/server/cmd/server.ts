@@ -52,6 +52,9 @@ import { buildInfo, registerBuildInfo } from '../selfmon/build_info.js';
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
+import { corsOriginRegex, WebPolicy } from '../api/web_policy.js';
+import { limitConnections } from '../api/connection_limit.js';
+import type { Duplex } from 'node:stream';
 
 /** A running Vigil: storage, ingest and the HTTP API. */
 export class VigilServer {
@@ -70,6 +73,10 @@ export class VigilServer {
   /** The log store behind the Loki API. */
   readonly logs: LogStore;
   private readonly http: http.Server;
+  /** Open HTTP connections (WebSockets included). */
+  readonly openConnections: () => number;
+  /** Open live-tail WebSockets. */
+  readonly tailClients: () => number;
   private ready = false;
   private config: VigilConfig;
   private readonly configFile: string | undefined;
@@ -100,7 +107,13 @@ export class VigilServer {
       ingestionBurstSize: config.limits.ingestion_burst_size,
       ...(opts.now ? { now: opts.now } : {}),
     }));
-    const router = new Router(this.log.child({ component: 'http' }));
+    const policy = new WebPolicy({
+      listen: config.listen,
+      allowedHosts: config.web.allowedHosts,
+      ...(config.web.externalUrl ? { externalUrl: config.web.externalUrl } : {}),
+      ...(config.web.corsOrigin ? { corsOrigin: corsOriginRegex(config.web.corsOrigin) } : {}),
+    });
+    const router = new Router(this.log.child({ component: 'http' }), policy);
     registerAdminApi(router, this.db, { started: () => this.ready, writeProblems: () => this.writeProblems() });
     registerWriteApi(router, receiver, { maxBodyBytes: config.remoteWrite.maxBodyBytes });
     registerSeriesApi(router, this.db);
@@ -205,9 +218,22 @@ export class VigilServer {
     });
     registerUiRoutes(router);
     router.on('GET', '/metrics', () => ({ kind: 'raw', status: 200, body: selfMetrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }));
-    this.http = http.createServer({ keepAliveTimeout: 65_000 }, router.listener);
-    // Live tail (/loki/api/v1/tail) is a WebSocket; anything else asking to upgrade is refused.
-    this.http.on('upgrade', (req, socket, head) => {
+    // Deadlines are checked on this period; node's default (30 s) would let a slow client hold a
+    // socket well past the header timeout.
+    this.http = http.createServer({ connectionsCheckingInterval: 1000 }, router.listener);
+    this.openConnections = limitConnections(this.http, { maxConnections: config.web.maxConnections });
+    this.tailClients = loki.tailClients;
+    // Both are bounded (web.max_connections, 32 tails); a gauge near its bound says clients are being turned away.
+    selfMetrics.register('vigil_http_open_connections', 'gauge', 'Open HTTP connections, WebSockets included.', () => this.openConnections());
+    selfMetrics.register('vigil_loki_tail_clients', 'gauge', 'Open live-tail WebSockets.', () => this.tailClients());
+    // Live tail (/loki/api/v1/tail) is a WebSocket; anything else asking to upgrade is refused. A
+    // browser always sends Origin on a WebSocket handshake, and no CORS protects the stream.
+    this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const refusal = policy.checkHost(req.headers) ?? policy.checkOrigin(req.headers);
+      if (refusal) {
+        socket.end(`HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${refusal.message}\n`);
+        return;
+      }
       if (!loki.upgrade(req, socket, head)) socket.destroy();
     });
     this.http.on('clientError', (_err, socket) => {

@@ -81,3 +81,18 @@ test('a relative storage.path resolves against the configuration file, an absolu
   // Without the field, the default stays relative to the working directory, as --data is.
   assert.equal(parseConfig('', '/etc/vigil/vigil.yml').storage.path, 'data');
 });
+
+test('web: CORS origin, external URL, allowed hosts and the connection limit, with errors naming the field', () => {
+  assert.deepEqual(parseConfig('', 'empty.yml').web, { corsOrigin: undefined, externalUrl: undefined, allowedHosts: [], maxConnections: 512 });
+  const cfg = parseConfig("web:\n  cors_origin: 'https://g\\.example'\n  external_url: https://vigil.example\n  allowed_hosts: [a.example]\n  max_connections: 64\n", 'w.yml');
+  assert.deepEqual(cfg.web, { corsOrigin: 'https://g\\.example', externalUrl: 'https://vigil.example', allowedHosts: ['a.example'], maxConnections: 64 });
+  for (const [yaml, field] of [
+    ["web:\n  cors_origin: '('\n", 'web.cors_origin'],
+    ['web:\n  external_url: ftp://x\n', 'web.external_url'],
+    ['web:\n  max_connections: 0\n', 'web.max_connections'],
+    ['web:\n  allowed_hosts: a.example\n', 'web.allowed_hosts'],
+    ['web:\n  max_conns: 5\n', 'web.max_conns'],
+  ]) {
+    assert.throws(() => parseConfig(yaml!, 'w.yml'), (err: unknown) => err instanceof ConfigError && err.message.includes(field!), yaml);
+  }
+});

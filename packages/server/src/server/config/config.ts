@@ -45,6 +45,20 @@ export interface VigilConfig {
   limits: LimitsConfig;
   /** The file's top-level mapping as written (empty without a file): fields shown as given in the effective configuration. */
   source: Record<string, unknown>;
+  /** Who may reach Vigil from a browser, and connection bounds (`web:`). */
+  web: WebConfig;
+}
+
+/** `web:`: browser access and connection bounds, named after Prometheus' `--web.*` flags. */
+export interface WebConfig {
+  /** Regex (anchored) of origins allowed cross-origin access, as `--web.cors.origin`; unset: none. */
+  corsOrigin: string | undefined;
+  /** The URL users reach Vigil by, as `--web.external-url`; its host and origin are accepted. */
+  externalUrl: string | undefined;
+  /** More host names accepted in the Host header (DNS-rebinding protection). */
+  allowedHosts: string[];
+  /** Open connections at once, as `--web.max-connections`. */
+  maxConnections: number;
 }
 
 /** The default address: loopback, on a port none of Prometheus, Alertmanager, Grafana, Loki or node-exporter use. */
@@ -65,6 +79,7 @@ export function defaultConfig(): VigilConfig {
     baseDir: process.cwd(),
     limits: defaultLimits(),
     source: {},
+    web: { corsOrigin: undefined, externalUrl: undefined, allowedHosts: [], maxConnections: 512 },
   };
 }
 
@@ -127,6 +142,31 @@ class Checker {
   }
 }
 
+function parseWebConfig(c: Checker, value: unknown): WebConfig {
+  const web = defaultConfig().web;
+  const w = c.keys(['web'], value, ['cors_origin', 'external_url', 'allowed_hosts', 'max_connections']);
+  if (w['cors_origin'] !== undefined) {
+    web.corsOrigin = c.str(['web', 'cors_origin'], w['cors_origin']);
+    c.parsed(['web', 'cors_origin'], web.corsOrigin, (p) => new RegExp(p));
+  }
+  if (w['external_url'] !== undefined) {
+    web.externalUrl = c.str(['web', 'external_url'], w['external_url']);
+    c.parsed(['web', 'external_url'], web.externalUrl, (u) => {
+      if (!/^https?:$/.test(new URL(u).protocol)) throw new Error('expected an http or https URL');
+    });
+  }
+  if (w['allowed_hosts'] !== undefined) {
+    if (!Array.isArray(w['allowed_hosts'])) c.fail(['web', 'allowed_hosts'], 'expected a list of host names');
+    web.allowedHosts = (w['allowed_hosts'] as unknown[]).map((h, i) => c.str(['web', 'allowed_hosts', i], h));
+  }
+  if (w['max_connections'] !== undefined) {
+    const n = w['max_connections'];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) c.fail(['web', 'max_connections'], 'expected a positive integer');
+    web.maxConnections = n;
+  }
+  return web;
+}
+
 /** Parses and validates configuration text; `file` is used in error messages. */
 export function parseConfig(text: string, file: string): VigilConfig {
   const lines = new LineCounter();
@@ -138,7 +178,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   const c = new Checker(doc, lines, file);
   const cfg = defaultConfig();
   if (doc.contents !== null && !isMap(doc.contents)) c.fail([], 'the configuration must be a mapping');
-  const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape', 'alertmanager_config', 'alertmanager_config_file', 'rule_files', 'log_rule_files', 'limits']);
+  const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape', 'alertmanager_config', 'alertmanager_config_file', 'rule_files', 'log_rule_files', 'limits', 'web']);
   cfg.source = root;
   if (root['listen'] !== undefined) {
     cfg.listen = c.str(['listen'], root['listen']);
@@ -150,6 +190,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   if (st['path'] !== undefined) cfg.storage.path = path.resolve(cfg.baseDir, c.str(['storage', 'path'], st['path']));
   if (st['retention'] !== undefined) cfg.storage.retentionMs = c.parsed(['storage', 'retention'], st['retention'], parseDuration);
   if (st['retention_size'] !== undefined) cfg.storage.retentionBytes = c.parsed(['storage', 'retention_size'], st['retention_size'], parseByteSize);
+  cfg.web = parseWebConfig(c, root['web']);
   const rw = c.keys(['remote_write_receiver'], root['remote_write_receiver'], ['max_body_size']);
   if (rw['max_body_size'] !== undefined) cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);
   parseLimits(c, root['limits'], cfg.limits);
