@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm install --no-audit --no-fund
 bash scripts/ensure-peers.sh
 npm run --silent build
+# One code style (prettier, .prettierrc.json); `npm run format` fixes what this finds.
+npx prettier --check --log-level warn "**/*.{ts,tsx,js,mjs,cjs,css}"
 npx eslint --max-warnings 0 .
 # The layers (core <- metrics | logs <- alerting <- server) and the dev-only test kit: see .dependency-cruiser.cjs.
 npx depcruise packages/server/src --config .dependency-cruiser.cjs

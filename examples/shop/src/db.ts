@@ -56,7 +56,11 @@ export class SimPool {
       const timer = setTimeout(() => {
         const i = this.queue.indexOf(waiter);
         if (i !== -1) this.queue.splice(i, 1);
-        reject(new PoolTimeoutError(`timeout exceeded when trying to connect (${this.options.connectionTimeoutMillis} ms, pool ${this.totalCount}/${this.options.max} busy)`));
+        reject(
+          new PoolTimeoutError(
+            `timeout exceeded when trying to connect (${this.options.connectionTimeoutMillis} ms, pool ${this.totalCount}/${this.options.max} busy)`,
+          ),
+        );
       }, this.options.connectionTimeoutMillis);
       this.queue.push(waiter);
     });

@@ -76,7 +76,9 @@ alertmanager_config:
     assert.match(alert.annotations['runbook_url']!, /runbook#database-pool-exhaustion/);
     assert.match(decodeURIComponent(alert.annotations['logs_url']!), /\/ui\/logs\?query=\{service="shop"\} \|= "database pool exhausted"/);
     assert.equal((await fetch(`${shop.url}/health`)).status, 200, 'the health check still says healthy');
-    const api = (await (await fetch(`http://${vigil.address()}/api/v1/alerts`)).json()) as { data: { alerts: Array<{ labels: Record<string, string>; state: string }> } };
+    const api = (await (await fetch(`http://${vigil.address()}/api/v1/alerts`)).json()) as {
+      data: { alerts: Array<{ labels: Record<string, string>; state: string }> };
+    };
     assert.ok(api.data.alerts.some((a) => a.labels['alertname'] === 'DatabasePoolExhausted' && a.state === 'firing'));
     console.log(`# DatabasePoolExhausted reached the receiver ${firedAfterS.toFixed(1)} s after the fault`);
 
@@ -91,7 +93,12 @@ alertmanager_config:
     assert.equal(logAlert.labels['service'], 'shop');
     const link = new URL(logAlert.annotations['logs_url']!);
     assert.equal(link.searchParams.get('query'), '{service="shop"} |= "database pool exhausted"');
-    const q = new URLSearchParams({ query: link.searchParams.get('query')!, start: `${Date.parse(link.searchParams.get('from')!)}000000`, end: `${Date.parse(link.searchParams.get('to')!)}000000`, limit: '1000' });
+    const q = new URLSearchParams({
+      query: link.searchParams.get('query')!,
+      start: `${Date.parse(link.searchParams.get('from')!)}000000`,
+      end: `${Date.parse(link.searchParams.get('to')!)}000000`,
+      limit: '1000',
+    });
     const res = (await (await fetch(`http://${vigilAddr}/loki/api/v1/query_range?${q}`)).json()) as { data: { result: Array<{ values: [string, string][] }> } };
     const lines = res.data.result.flatMap((r) => r.values.map((v) => JSON.parse(v[1]) as { msg: string; request_id?: string }));
     assert.ok(lines.length > 10, `${lines.length} lines behind the log alert`);

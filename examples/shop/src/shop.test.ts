@@ -55,7 +55,10 @@ test('the fault exhausts the pool: 20/20, callers waiting, errors climbing, /hea
     text = await (await fetch(`${shop.url}/metrics`)).text();
     assert.ok(errorsTotal(text) > errorsBefore + 10, `errors climb: ${errorsBefore} → ${errorsTotal(text)}`);
     assert.ok((seriesValue(text, `database_connection_acquire_timeouts_total${POOL}`) ?? 0) > 0);
-    assert.ok(seriesLines(text, 'errors_total').some((l) => l.includes('type="POOL_TIMEOUT",severity="medium"')), seriesLines(text, 'errors_total').join('\n'));
+    assert.ok(
+      seriesLines(text, 'errors_total').some((l) => l.includes('type="POOL_TIMEOUT",severity="medium"')),
+      seriesLines(text, 'errors_total').join('\n'),
+    );
     assert.ok(seriesLines(text, 'http_server_request_duration_seconds_count').some((l) => l.includes('route="/checkout",status_code="503"')));
     const exhausted = logs.withMsg('database pool exhausted');
     assert.ok(exhausted.length > 0);
@@ -82,7 +85,11 @@ test('the alert rules evaluate as intended against a live Vigil scraping the sho
   const traffic = startTraffic({ url: shop.url, sessionsPerSecond: 30, thinkMs: [5, 30], addToCartRate: 1, checkoutRate: 1, timeoutMs: 5000 });
   const query = async (expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
     const res = await fetch(`${vigil.url}/api/v1/query?query=${encodeURIComponent(expr)}`);
-    const body = (await res.json()) as { status: string; data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> }; error?: string };
+    const body = (await res.json()) as {
+      status: string;
+      data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+      error?: string;
+    };
     assert.equal(body.status, 'success', `${expr}: ${body.error ?? ''}`);
     return body.data?.result ?? [];
   };
@@ -103,7 +110,7 @@ test('the alert rules evaluate as intended against a live Vigil scraping the sho
       30_000,
       500,
     );
-    const [errors, pool, payments] = fired as [typeof fired[0], typeof fired[0], typeof fired[0]];
+    const [errors, pool, payments] = fired as [(typeof fired)[0], (typeof fired)[0], (typeof fired)[0]];
     assert.deepEqual(errors[0]?.metric, { service: 'shop' });
     assert.ok(Number(errors[0]?.value[1]) > 0.05);
     assert.deepEqual(pool[0]?.metric, { service: 'shop', pool: POOL_NAME });

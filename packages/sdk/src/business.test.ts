@@ -25,7 +25,10 @@ test('business events count and sum values; funnels give conversion rates', asyn
   );
   const text = (await vigil.metrics()).body;
   assert.deepEqual(seriesLines(text, 'business_purchase_total'), ['business_purchase_total{method="card"} 2', 'business_purchase_total{method="paypal"} 1']);
-  assert.deepEqual(seriesLines(text, 'business_purchase_value_total'), ['business_purchase_value_total{method="card"} 42.5', 'business_purchase_value_total{method="paypal"} 7']);
+  assert.deepEqual(seriesLines(text, 'business_purchase_value_total'), [
+    'business_purchase_value_total{method="card"} 42.5',
+    'business_purchase_value_total{method="paypal"} 7',
+  ]);
   assert.deepEqual(seriesLines(text, 'business_page_view_total'), ['business_page_view_total 2']);
   assert.equal(seriesValue(text, 'business_funnel_steps_total{funnel="shop",step="add_to_cart"}'), 4);
   assert.deepEqual(seriesLines(text, 'business_funnel_conversion_ratio'), [

@@ -93,7 +93,11 @@ const REQUEST_ID_OK = /^[\w.:@/+=-]{1,128}$/;
  * Builds the context for an incoming request from its headers: `x-request-id` (kept when it is a
  * sane token of at most 128 characters, else replaced) and `traceparent`.
  */
-export function contextFromHeaders(requestIdHeader: string | string[] | undefined, traceparentHeader: string | string[] | undefined, userId?: string): RequestContext {
+export function contextFromHeaders(
+  requestIdHeader: string | string[] | undefined,
+  traceparentHeader: string | string[] | undefined,
+  userId?: string,
+): RequestContext {
   const rid = typeof requestIdHeader === 'string' && REQUEST_ID_OK.test(requestIdHeader) ? requestIdHeader : randomUUID();
   const tp = parseTraceparent(typeof traceparentHeader === 'string' ? traceparentHeader : undefined);
   return {

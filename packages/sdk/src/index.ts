@@ -19,6 +19,15 @@ export { PoolInstruments, type PoolStats, type PgLikePool, type GenericPool, typ
 export { CardinalityGuard, LabelSetCache } from './cardinality.js';
 export { HttpMetrics, OTEL_DURATION_BUCKETS, SIZE_BUCKETS, type HttpMetricsOptions } from './http/metrics.js';
 export { UNMATCHED_ROUTE, compileRoutes, type RouteMatcher } from './http/routes.js';
-export type { MiddlewareOptions, NodeMiddlewareOptions, ExpressMiddleware, FastifyPlugin, FastifyInstanceLike, FastifyRequestLike, FastifyReplyLike, FastifyHook } from './http/middleware.js';
+export type {
+  MiddlewareOptions,
+  NodeMiddlewareOptions,
+  ExpressMiddleware,
+  FastifyPlugin,
+  FastifyInstanceLike,
+  FastifyRequestLike,
+  FastifyReplyLike,
+  FastifyHook,
+} from './http/middleware.js';
 export { renderMetrics, renderOpenMetrics, metricsListener, PROMETHEUS_CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, type Exposition } from './exposition.js';
 export { captureLogs, listen, seriesLines, seriesValue, type LogCapture } from './testing.js';

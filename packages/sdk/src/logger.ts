@@ -11,8 +11,30 @@ import { currentContext } from './context.js';
  * call cheap (a set lookup per key; objects are copied only when a secret is found).
  */
 export const DEFAULT_REDACT_KEYS: readonly string[] = [
-  'password', 'passwd', 'pwd', 'secret', 'token', 'accesstoken', 'access_token', 'refreshtoken', 'refresh_token', 'apikey', 'api_key',
-  'authorization', 'cookie', 'set-cookie', 'cardnumber', 'card_number', 'pan', 'cvv', 'cvc', 'creditcard', 'credit_card', 'card', 'privatekey', 'private_key',
+  'password',
+  'passwd',
+  'pwd',
+  'secret',
+  'token',
+  'accesstoken',
+  'access_token',
+  'refreshtoken',
+  'refresh_token',
+  'apikey',
+  'api_key',
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'cardnumber',
+  'card_number',
+  'pan',
+  'cvv',
+  'cvc',
+  'creditcard',
+  'credit_card',
+  'card',
+  'privatekey',
+  'private_key',
 ];
 
 /** The censor written in place of a secret. */

@@ -88,7 +88,15 @@ test('generic acquire/release pools and gauge callbacks', async () => {
   assert.deepEqual(pool.stats(), { active: 2, waiting: 0, max: 2, idle: 0 });
   let queue = 7;
   vigil.gauge({ name: 'queue_depth', help: 'Jobs queued.', collect: () => queue });
-  vigil.gauge({ name: 'cache_entries', help: 'Entries by cache.', labelNames: ['cache'], collect: async () => [{ labels: { cache: 'a' }, value: 1 }, { labels: { cache: 'b' }, value: 2 }] });
+  vigil.gauge({
+    name: 'cache_entries',
+    help: 'Entries by cache.',
+    labelNames: ['cache'],
+    collect: async () => [
+      { labels: { cache: 'a' }, value: 1 },
+      { labels: { cache: 'b' }, value: 2 },
+    ],
+  });
   let text = (await vigil.metrics()).body;
   assert.equal(seriesValue(text, 'database_connections_active{pool="workers"}'), 2);
   assert.deepEqual(seriesLines(text, 'queue_depth'), ['queue_depth 7']);

@@ -48,8 +48,7 @@ export interface PoolOptions {
 /** Measures one acquire: call with the error if it failed. */
 export type AcquireTimer = (err?: unknown) => void;
 
-const defaultIsTimeout = (err: unknown): boolean =>
-  classifyError(err).severity === 'medium' || (err instanceof Error && /time(d)? ?out/i.test(err.message));
+const defaultIsTimeout = (err: unknown): boolean => classifyError(err).severity === 'medium' || (err instanceof Error && /time(d)? ?out/i.test(err.message));
 
 /** The pool metrics of one Vigil instance. */
 export class PoolInstruments {

@@ -38,7 +38,13 @@ const lines = (pushes: readonly Push[]) => pushes.flatMap((p) => p.streams.flatM
 test('logs are shipped as gzip JSON with few stream labels; request ids stay in the line', async () => {
   const loki = await fakeLoki();
   const local = captureLogs();
-  const vigil = createVigil({ service: 'ship', environment: 'dev', defaultMetrics: false, logDestination: local, loki: { url: loki.url, flushIntervalMs: 50, headers: { 'x-scope-orgid': 'tenant-1' } } });
+  const vigil = createVigil({
+    service: 'ship',
+    environment: 'dev',
+    defaultMetrics: false,
+    logDestination: local,
+    loki: { url: loki.url, flushIntervalMs: 50, headers: { 'x-scope-orgid': 'tenant-1' } },
+  });
   try {
     vigil.logger.info({ request_id: 'r-1' }, 'hello');
     vigil.logger.error(new Error('bad thing'), 'it failed');
@@ -49,13 +55,19 @@ test('logs are shipped as gzip JSON with few stream labels; request ids stay in 
     assert.equal(p.headers['content-encoding'], 'gzip');
     assert.equal(p.headers['content-type'], 'application/json');
     assert.equal(p.headers['x-scope-orgid'], 'tenant-1');
-    assert.deepEqual(p.streams.map((s) => s.stream), [
-      { service: 'ship', environment: 'dev', level: 'info' },
-      { service: 'ship', environment: 'dev', level: 'error' },
-    ]);
+    assert.deepEqual(
+      p.streams.map((s) => s.stream),
+      [
+        { service: 'ship', environment: 'dev', level: 'info' },
+        { service: 'ship', environment: 'dev', level: 'error' },
+      ],
+    );
     for (const s of p.streams) for (const [ts] of s.values) assert.match(ts, /^\d{19}$/);
     const shipped = lines(loki.pushes);
-    assert.deepEqual(shipped.map((l) => l['msg']), ['hello', 'it failed']);
+    assert.deepEqual(
+      shipped.map((l) => l['msg']),
+      ['hello', 'it failed'],
+    );
     assert.equal(shipped[0]?.['request_id'], 'r-1');
     const err = shipped[1]?.['err'] as Record<string, unknown>;
     assert.equal(err['message'], 'bad thing');
@@ -78,7 +90,10 @@ test('a failed push is retried with backoff and nothing is lost', async () => {
     await shipper.flush();
     assert.equal(loki.attempts(), 3);
     assert.ok(Date.now() - t0 >= 40, 'backed off between attempts');
-    assert.deepEqual(lines(loki.pushes).map((l) => l['msg']), ['line 0', 'line 1', 'line 2', 'line 3', 'line 4']);
+    assert.deepEqual(
+      lines(loki.pushes).map((l) => l['msg']),
+      ['line 0', 'line 1', 'line 2', 'line 3', 'line 4'],
+    );
     const text = await registry.metrics();
     assert.equal(seriesValue(text, 'vigil_log_push_retries_total'), 2);
     assert.equal(seriesValue(text, 'vigil_log_lines_shipped_total'), 5);
@@ -91,7 +106,11 @@ test('a failed push is retried with backoff and nothing is lost', async () => {
 test('the buffer is bounded: overflow and exhausted retries are dropped and counted, never blocking', async () => {
   const loki = await fakeLoki(1000, 500);
   const registry = new Registry();
-  const shipper = new LokiShipper({ url: loki.url, batchSize: 10, maxBufferedLines: 20, maxRetries: 1, minBackoffMs: 5, flushIntervalMs: 10 }, { service: 's' }, registry);
+  const shipper = new LokiShipper(
+    { url: loki.url, batchSize: 10, maxBufferedLines: 20, maxRetries: 1, minBackoffMs: 5, flushIntervalMs: 10 },
+    { service: 's' },
+    registry,
+  );
   try {
     const t0 = performance.now();
     for (let i = 0; i < 100; i++) shipper.write(`{"level":40,"msg":"w${i}"}`);
@@ -124,7 +143,10 @@ test('a 4xx push is not retried; shutdown flushes what is buffered and is idempo
   assert.equal(loki.pushes.length, 0, 'not shipped before the interval');
   await Promise.all([vigil.shutdown(), vigil.shutdown()]);
   await vigil.shutdown();
-  assert.deepEqual(lines(loki.pushes).map((l) => l['msg']), ['last words']);
+  assert.deepEqual(
+    lines(loki.pushes).map((l) => l['msg']),
+    ['last words'],
+  );
   await loki.close();
 });
 

@@ -101,7 +101,12 @@ export class LokiShipper {
       gzip: opts.gzip ?? true,
     };
     this.shipped = new Counter({ name: 'vigil_log_lines_shipped_total', help: 'Log lines accepted by the push endpoint.', registers: [registry] });
-    this.dropped = new Counter({ name: 'vigil_log_lines_dropped_total', help: 'Log lines not shipped, by reason.', labelNames: ['reason'], registers: [registry] });
+    this.dropped = new Counter({
+      name: 'vigil_log_lines_dropped_total',
+      help: 'Log lines not shipped, by reason.',
+      labelNames: ['reason'],
+      registers: [registry],
+    });
     this.retries = new Counter({ name: 'vigil_log_push_retries_total', help: 'Pushes retried after a failure.', registers: [registry] });
     const buffered: Gauge = new Gauge({
       name: 'vigil_log_buffered_lines',

@@ -10,11 +10,26 @@ class TimeoutError extends Error {
 
 test('track records latency and outcome, and errors by type and severity', async () => {
   const vigil = createVigil({ service: 't', defaultMetrics: false, serviceLabels: false, logDestination: captureLogs() });
-  assert.equal(vigil.track('sum', () => 1 + 1), 2);
+  assert.equal(
+    vigil.track('sum', () => 1 + 1),
+    2,
+  );
   assert.equal(await vigil.track('fetch', async () => 'ok'), 'ok');
-  await assert.rejects(vigil.track('fetch', async () => { throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }); }));
-  await assert.rejects(vigil.track('fetch', async () => { throw new TimeoutError('slow'); }));
-  assert.throws(() => vigil.track('parse', () => { throw new SyntaxError('bad'); }));
+  await assert.rejects(
+    vigil.track('fetch', async () => {
+      throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+    }),
+  );
+  await assert.rejects(
+    vigil.track('fetch', async () => {
+      throw new TimeoutError('slow');
+    }),
+  );
+  assert.throws(() =>
+    vigil.track('parse', () => {
+      throw new SyntaxError('bad');
+    }),
+  );
   const text = (await vigil.metrics()).body;
   assert.deepEqual(seriesLines(text, 'function_duration_seconds_count'), [
     'function_duration_seconds_count{function="sum",outcome="success"} 1',

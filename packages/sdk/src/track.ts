@@ -135,7 +135,10 @@ export class Tracker {
    */
   decorator(name?: string, opts: TrackOptions = {}) {
     const track = <T>(n: string, f: () => T): T => this.track(n, f, opts);
-    return function <This, A extends unknown[], R>(method: (this: This, ...args: A) => R, context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => R>) {
+    return function <This, A extends unknown[], R>(
+      method: (this: This, ...args: A) => R,
+      context: ClassMethodDecoratorContext<This, (this: This, ...args: A) => R>,
+    ) {
       let label = name;
       context.addInitializer(function (this: This) {
         if (label === undefined) {

@@ -12,7 +12,15 @@ import { CardinalityGuard } from './cardinality.js';
 import { currentContext, outgoingTraceparent, setUserId, type RequestContext } from './context.js';
 import { metricsListener, renderMetrics, type Exposition } from './exposition.js';
 import { HttpMetrics, type HttpMetricsOptions } from './http/metrics.js';
-import { expressMiddleware, fastifyPlugin, nodeMiddleware, type ExpressMiddleware, type FastifyPlugin, type MiddlewareOptions, type NodeMiddlewareOptions } from './http/middleware.js';
+import {
+  expressMiddleware,
+  fastifyPlugin,
+  nodeMiddleware,
+  type ExpressMiddleware,
+  type FastifyPlugin,
+  type MiddlewareOptions,
+  type NodeMiddlewareOptions,
+} from './http/middleware.js';
 import { createLogger, type RedactOption } from './logger.js';
 import { PoolInstruments } from './pool.js';
 import { LokiShipper, type LokiOptions } from './shipper.js';
@@ -51,7 +59,10 @@ export interface GaugeCallbackOptions<L extends string = string> {
   readonly name: string;
   readonly help: string;
   readonly labelNames?: readonly L[];
-  readonly collect: () => number | ReadonlyArray<{ readonly labels: Readonly<Record<L, string>>; readonly value: number }> | Promise<number | ReadonlyArray<{ readonly labels: Readonly<Record<L, string>>; readonly value: number }>>;
+  readonly collect: () =>
+    | number
+    | ReadonlyArray<{ readonly labels: Readonly<Record<L, string>>; readonly value: number }>
+    | Promise<number | ReadonlyArray<{ readonly labels: Readonly<Record<L, string>>; readonly value: number }>>;
 }
 
 /** Where a metrics server listens. */

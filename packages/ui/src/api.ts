@@ -49,7 +49,8 @@ export async function promGet<T>(path: string, params?: Record<string, string | 
     throw new ApiFailure(res.status, res.status === 404 ? `${path} is not available on this server` : `${path} answered ${res.status} without JSON`);
   }
   if (!res.ok || body.status !== 'success') {
-    if (res.status === 404 && (body.error ?? '').startsWith('no such endpoint')) throw new ApiFailure(404, `${path} is not available on this server`, 'not_found');
+    if (res.status === 404 && (body.error ?? '').startsWith('no such endpoint'))
+      throw new ApiFailure(404, `${path} is not available on this server`, 'not_found');
     throw new ApiFailure(res.status, body.error ?? `HTTP ${res.status}`, body.errorType ?? '');
   }
   return body.data as T;
@@ -66,7 +67,8 @@ export async function jsonCall<T>(method: string, path: string, body?: unknown):
     /* a plain-text error body is reported as it is below */
   }
   if (!res.ok) {
-    const msg = typeof parsed === 'object' && parsed !== null && 'error' in parsed ? String((parsed as { error: unknown }).error) : text || `HTTP ${res.status}`;
+    const msg =
+      typeof parsed === 'object' && parsed !== null && 'error' in parsed ? String((parsed as { error: unknown }).error) : text || `HTTP ${res.status}`;
     throw new ApiFailure(res.status, msg);
   }
   // Vigil's extras use the Prometheus envelope; Alertmanager's API returns the data bare.
@@ -93,7 +95,11 @@ export function query(expr: string, time?: number, signal?: AbortSignal): Promis
 
 /** Range query; times in ms, step in ms. */
 export async function queryRange(expr: string, start: number, end: number, step: number, signal?: AbortSignal): Promise<MatrixSeries[]> {
-  const r = await promGet<QueryResult>('/api/v1/query_range', { query: expr, start: String(start / 1000), end: String(end / 1000), step: String(step / 1000) }, signal);
+  const r = await promGet<QueryResult>(
+    '/api/v1/query_range',
+    { query: expr, start: String(start / 1000), end: String(end / 1000), step: String(step / 1000) },
+    signal,
+  );
   return r.resultType === 'matrix' ? r.result : [];
 }
 

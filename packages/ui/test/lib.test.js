@@ -10,10 +10,34 @@ test('tokenize classifies metrics, functions, labels, strings, durations and key
     .filter((t) => t.kind !== 'space')
     .map((t) => `${t.kind}:${t.text}`);
   assert.deepEqual(kinds, [
-    'keyword:sum', 'keyword:by', 'paren:(', 'label:route', 'paren:)', 'paren:(', 'function:rate', 'paren:(', 'metric:http_requests_total',
-    'paren:{', 'label:job', 'operator:=', 'string:"api"', 'paren:}', 'duration:[5m]', 'paren:)', 'paren:)', 'operator:>', 'number:0.5',
+    'keyword:sum',
+    'keyword:by',
+    'paren:(',
+    'label:route',
+    'paren:)',
+    'paren:(',
+    'function:rate',
+    'paren:(',
+    'metric:http_requests_total',
+    'paren:{',
+    'label:job',
+    'operator:=',
+    'string:"api"',
+    'paren:}',
+    'duration:[5m]',
+    'paren:)',
+    'paren:)',
+    'operator:>',
+    'number:0.5',
   ]);
-  assert.equal(lib.tokenize('a{b="x').map((t) => t.text).join(''), 'a{b="x', 'unterminated input is kept whole');
+  assert.equal(
+    lib
+      .tokenize('a{b="x')
+      .map((t) => t.text)
+      .join(''),
+    'a{b="x',
+    'unterminated input is kept whole',
+  );
 });
 
 test('completion context: metric, label, value', () => {
@@ -45,11 +69,31 @@ test('formatting by unit', () => {
 
 test('align and stack', () => {
   const a = lib.align([
-    { metric: { __name__: 'a' }, values: [[1, '1'], [2, '2']] },
-    { metric: { __name__: 'b', x: 'y' }, values: [[2, '5'], [3, '6']] },
+    {
+      metric: { __name__: 'a' },
+      values: [
+        [1, '1'],
+        [2, '2'],
+      ],
+    },
+    {
+      metric: { __name__: 'b', x: 'y' },
+      values: [
+        [2, '5'],
+        [3, '6'],
+      ],
+    },
   ]);
-  assert.deepEqual(a, [[1, 2, 3], [1, 2, null], [null, 5, 6]]);
-  assert.deepEqual(lib.stack(a), [[1, 2, 3], [1, 2, null], [null, 7, 6]]);
+  assert.deepEqual(a, [
+    [1, 2, 3],
+    [1, 2, null],
+    [null, 5, 6],
+  ]);
+  assert.deepEqual(lib.stack(a), [
+    [1, 2, 3],
+    [1, 2, null],
+    [null, 7, 6],
+  ]);
   assert.equal(lib.seriesName({ __name__: 'b', x: 'y' }), 'b{x="y"}');
   assert.equal(lib.legendName({ route: '/a' }, '{{ route }} p95'), '/a p95');
 });
@@ -75,9 +119,20 @@ test('Grafana dashboards import: panels, rows, variables, warnings', () => {
       uid: 'x',
       title: 'G',
       time: { from: 'now-6h' },
-      templating: { list: [{ name: 'job', type: 'query', query: { query: 'label_values(up, job)' }, includeAll: true }, { name: 'ds', type: 'datasource' }] },
+      templating: {
+        list: [
+          { name: 'job', type: 'query', query: { query: 'label_values(up, job)' }, includeAll: true },
+          { name: 'ds', type: 'datasource' },
+        ],
+      },
       panels: [
-        { type: 'graph', title: 'A', gridPos: { x: 0, y: 0, w: 12, h: 8 }, targets: [{ expr: 'rate(x{job="$job"}[$__rate_interval])', legendFormat: '{{instance}}' }], stack: true },
+        {
+          type: 'graph',
+          title: 'A',
+          gridPos: { x: 0, y: 0, w: 12, h: 8 },
+          targets: [{ expr: 'rate(x{job="$job"}[$__rate_interval])', legendFormat: '{{instance}}' }],
+          stack: true,
+        },
         { type: 'row', panels: [{ type: 'singlestat', title: 'B', targets: [{ expr: 'up' }] }] },
         { type: 'text', title: 'T' },
         { type: 'stat', title: 'L', targets: [{ refId: 'A', datasource: 'loki' }] },
@@ -86,7 +141,10 @@ test('Grafana dashboards import: panels, rows, variables, warnings', () => {
   });
   assert.equal(d.id, 'x');
   assert.equal(d.range, '6h');
-  assert.deepEqual(d.panels.map((p) => `${p.type}:${p.title}:${p.stacked}`), ['timeseries:A:true', 'stat:B:false']);
+  assert.deepEqual(
+    d.panels.map((p) => `${p.type}:${p.title}:${p.stacked}`),
+    ['timeseries:A:true', 'stat:B:false'],
+  );
   assert.deepEqual(d.variables, [{ name: 'job', label: 'job', metric: 'up', includeAll: true }]);
   assert.equal(d.warnings.length, 3);
   assert.equal(lib.substitute(d.panels[0].targets[0].expr, { job: 'api' }), 'rate(x{job="api"}[1m])');
@@ -109,7 +167,15 @@ test('safeHref keeps http(s) and relative links and drops javascript:, data: and
   assert.equal(lib.safeHref('https://runbooks.example/x', base), 'https://runbooks.example/x');
   assert.equal(lib.safeHref('/ui/logs?query=%7B%7D', base), '/ui/logs?query=%7B%7D');
   assert.equal(lib.safeHref('logs?x=1', base), 'logs?x=1');
-  for (const bad of ['javascript:alert(1)', ' JavaScript:alert(1)', 'java\tscript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'vbscript:x', 'file:///etc/passwd', '']) {
+  for (const bad of [
+    'javascript:alert(1)',
+    ' JavaScript:alert(1)',
+    'java\tscript:alert(1)',
+    'data:text/html,<script>alert(1)</script>',
+    'vbscript:x',
+    'file:///etc/passwd',
+    '',
+  ]) {
     assert.equal(lib.safeHref(bad, base), undefined, bad);
   }
   assert.equal(lib.safeHref(undefined, base), undefined);

@@ -32,12 +32,23 @@ before(async () => {
   if (skip) return;
   vigil = await startServer();
   // The attacker's site: any page on another origin (here, another port) will do.
-  attacker = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>attacker</title><p>nothing to see</p>'));
+  attacker = http.createServer((_req, res) =>
+    res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>attacker</title><p>nothing to see</p>'),
+  );
   await new Promise((r) => attacker.listen(0, '127.0.0.1', r));
   attackerUrl = `http://127.0.0.1:${attacker.address().port}`;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--host-resolver-rules=MAP ${REBOUND} 127.0.0.1`],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--host-resolver-rules=MAP ${REBOUND} 127.0.0.1`,
+    ],
   });
   context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
 });
@@ -72,7 +83,13 @@ async function alertActive(name) {
 }
 
 function silenceJson(who) {
-  return JSON.stringify({ matchers: [{ name: 'alertname', value: 'Victim', isRegex: false }], startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3600_000).toISOString(), createdBy: who, comment: 'x' });
+  return JSON.stringify({
+    matchers: [{ name: 'alertname', value: 'Victim', isRegex: false }],
+    startsAt: new Date().toISOString(),
+    endsAt: new Date(Date.now() + 3600_000).toISOString(),
+    createdBy: who,
+    comment: 'x',
+  });
 }
 
 const pushJson = (job, line) => JSON.stringify({ streams: [{ stream: { job }, values: [[String(Date.now() * 1e6), line]] }] });
@@ -100,7 +117,8 @@ async function formPost(page, action) {
 async function noCorsAttacks(page, target, tag, remoteWriteB64) {
   return page.evaluate(
     async ({ target, tag, remoteWriteB64, silence, push }) => {
-      const post = (p, body, type) => fetch(target + p, { method: 'POST', mode: 'no-cors', body: type ? new Blob([body], { type }) : body }).catch((e) => e.message);
+      const post = (p, body, type) =>
+        fetch(target + p, { method: 'POST', mode: 'no-cors', body: type ? new Blob([body], { type }) : body }).catch((e) => e.message);
       await post('/api/v2/silences', silence, 'text/plain');
       await post('/api/v2/alerts', JSON.stringify([{ labels: { alertname: `Injected${tag}` } }]), 'text/plain');
       await post('/api/v1/alertmanager/resolve', JSON.stringify({ fingerprint: window.victimFp, by: tag }), 'text/plain');
@@ -137,7 +155,11 @@ async function tailFrom(page, wsUrl) {
 test('a page on another origin cannot reload, flush, silence, resolve, inject alerts, push logs or samples, or tail logs', { skip }, async () => {
   const host = new URL(vigil.url).host;
   const victimFp = await injectVictim();
-  await fetch(`${vigil.url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: pushJson('secret', 'password=hunter2') });
+  await fetch(`${vigil.url}/loki/api/v1/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: pushJson('secret', 'password=hunter2'),
+  });
   const page = await context.newPage();
   await page.goto(attackerUrl);
   await page.evaluate((fp) => (window.victimFp = fp), victimFp);
@@ -204,7 +226,11 @@ test('the same actions from a Node client without Origin succeed', { skip }, asy
   const post = (p, body, headers = {}) => fetch(`${vigil.url}${p}`, { method: 'POST', headers, body }).then((r) => r.status);
   assert.equal(await post('/api/v2/silences', silenceJson('node'), { 'content-type': 'application/json' }), 200);
   assert.equal(await post('/loki/api/v1/push', pushJson('nodeclient', 'from-node'), { 'content-type': 'application/json' }), 204);
-  assert.equal(await post('/api/v1/logs/jsonl?stream_fields=job&msg_field=msg', JSON.stringify({ msg: 'node-jsonl', job: 'nodeclient' }) + '\n'), 204, 'fetch sends text/plain for a string');
+  assert.equal(
+    await post('/api/v1/logs/jsonl?stream_fields=job&msg_field=msg', JSON.stringify({ msg: 'node-jsonl', job: 'nodeclient' }) + '\n'),
+    204,
+    'fetch sends text/plain for a string',
+  );
   const write = writeBody([{ labels: labelsFrom({ __name__: 'node_sample', job: 'x' }), samples: [[Date.now(), 1]] }]);
   assert.equal(await post('/api/v1/write', write, { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' }), 204);
   assert.equal(await post('/-/reload'), 200);
@@ -222,7 +248,12 @@ test('the UI runs under its CSP without violations, and javascript: annotation l
     body: JSON.stringify([
       {
         labels: { alertname: 'Scripted', service: 'shop"} or vector(1) or {x="', severity: 'critical' },
-        annotations: { summary: 'annotation links from alert data', logs_url: 'javascript:window.__pwned=1', runbook_url: 'javascript:window.__pwned=2', dashboard_url: 'https://grafana.example/d/1' },
+        annotations: {
+          summary: 'annotation links from alert data',
+          logs_url: 'javascript:window.__pwned=1',
+          runbook_url: 'javascript:window.__pwned=2',
+          dashboard_url: 'https://grafana.example/d/1',
+        },
       },
     ]),
   });
@@ -243,7 +274,10 @@ test('the UI runs under its CSP without violations, and javascript: annotation l
   await alert.waitFor();
   const links = await alert.locator('a').evaluateAll((as) => as.map((a) => [a.textContent.trim(), a.getAttribute('href')]));
   for (const [, h] of links) assert.doesNotMatch(String(h), /^\s*javascript:/i, JSON.stringify(links));
-  assert.ok(links.some(([t, h]) => t.startsWith('Dashboard') && h === 'https://grafana.example/d/1'), 'the https dashboard link stays');
+  assert.ok(
+    links.some(([t, h]) => t.startsWith('Dashboard') && h === 'https://grafana.example/d/1'),
+    'the https dashboard link stays',
+  );
   assert.ok(!links.some(([t]) => t.startsWith('Runbook')), 'the javascript: runbook link is dropped');
   // The Logs link falls back to the service's logs, with the hostile label value escaped in the query.
   const logsHref = links.find(([t]) => t === 'Logs')?.[1];
@@ -262,7 +296,11 @@ test('the UI runs under its CSP without violations, and javascript: annotation l
 
 /** A firing alert the attacker will try to resolve; returns its fingerprint. */
 async function injectVictim() {
-  const r = await fetch(`${vigil.url}/api/v2/alerts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ labels: { alertname: 'Victim', severity: 'warning' } }]) });
+  const r = await fetch(`${vigil.url}/api/v2/alerts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify([{ labels: { alertname: 'Victim', severity: 'warning' } }]),
+  });
   assert.equal(r.status, 200);
   const list = await fetch(`${vigil.url}/api/v2/alerts`).then((x) => x.json());
   return list.find((a) => a.labels.alertname === 'Victim').fingerprint;

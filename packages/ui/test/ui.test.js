@@ -105,7 +105,9 @@ before(async () => {
   // Rates over 1m windows need a few scrapes first.
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    const r = await fetch(`${vigil.url}/api/v1/query?query=${encodeURIComponent('sum(rate(http_server_request_duration_seconds_count[1m]))')}`).then((x) => x.json());
+    const r = await fetch(`${vigil.url}/api/v1/query?query=${encodeURIComponent('sum(rate(http_server_request_duration_seconds_count[1m]))')}`).then((x) =>
+      x.json(),
+    );
     if (r.data?.result?.length && Number(r.data.result[0].value[1]) > 0) break;
     await sleep(500);
   }
@@ -160,7 +162,10 @@ test('a PromQL query typed in Explore draws a graph; errors show inline; autocom
   await ed.type('http_server_req');
   await page.waitForSelector('.completions li');
   const items = await page.locator('.completions li').allTextContents();
-  assert.ok(items.some((t) => t.startsWith('http_server_request_duration_seconds')), items.join(','));
+  assert.ok(
+    items.some((t) => t.startsWith('http_server_request_duration_seconds')),
+    items.join(','),
+  );
   await ed.fill('sum by (route) (rate(http_server_request_duration_seconds_count[1m]))');
   await ed.press('Escape');
   await ed.press('Enter');
@@ -182,7 +187,9 @@ test('a PromQL query typed in Explore draws a graph; errors show inline; autocom
 test('a chart of 10,000 points draws in under 100 ms', { skip }, async () => {
   const to = Date.now();
   const from = to - 9_999_000;
-  await page.goto(`${base}/ui/explore?${new URLSearchParams({ expr: 'sin(vector(time()) / 600)', from: new Date(from).toISOString(), to: new Date(to).toISOString(), step: '1s' })}`);
+  await page.goto(
+    `${base}/ui/explore?${new URLSearchParams({ expr: 'sin(vector(time()) / 600)', from: new Date(from).toISOString(), to: new Date(to).toISOString(), step: '1s' })}`,
+  );
   await page.waitForSelector('.chart[data-draw-ms]');
   const points = Number(await page.getAttribute('.chart', 'data-points'));
   const ms = Number(await page.getAttribute('.chart', 'data-draw-ms'));
@@ -238,7 +245,11 @@ test('dashboards: a Grafana dashboard JSON imports and renders', { skip }, async
   await page.goto(`${base}/ui/dashboards`);
   // The list renders after the provisioned dashboards load; wait for it rather than racing it.
   await page.waitForSelector('.dash-list a', { timeout: 10_000 });
-  await page.waitForFunction(() => [...document.querySelectorAll('.dash-list a')].some((a) => a.textContent?.includes('Imported from Grafana')), null, { timeout: 10_000 }).catch(() => {});
+  await page
+    .waitForFunction(() => [...document.querySelectorAll('.dash-list a')].some((a) => a.textContent?.includes('Imported from Grafana')), null, {
+      timeout: 10_000,
+    })
+    .catch(() => {});
   assert.ok((await page.locator('.dash-list a').allTextContents()).includes('Imported from Grafana'), 'kept in the browser');
 });
 

@@ -106,7 +106,11 @@ async function main(): Promise<void> {
   process.stdout.write(`\nmedian of ${rounds} runs of ${seconds} s, ${connections} connections, loopback:\n`);
   for (const v of VARIANTS) {
     rps[v] = median(runs[v]);
-    process.stdout.write(`${v.padEnd(12)} ${Math.round(rps[v] ?? 0).toString().padStart(8)} req/s\n`);
+    process.stdout.write(
+      `${v.padEnd(12)} ${Math.round(rps[v] ?? 0)
+        .toString()
+        .padStart(8)} req/s\n`,
+    );
   }
   const bare = rps.bare ?? 1;
   const vig = rps.vigil ?? 0;

@@ -57,7 +57,9 @@ test('node:http: golden signals by route template, request context in every line
       'http_server_request_duration_seconds_count{service="shop",method="GET",route="unmatched",status_code="404"} 1',
     ]);
     // OpenTelemetry's buckets, in seconds.
-    const buckets = seriesLines(text, 'http_server_request_duration_seconds_bucket').filter((l) => l.includes('/products/:id')).map((l) => /le="([^"]+)"/.exec(l)?.[1]);
+    const buckets = seriesLines(text, 'http_server_request_duration_seconds_bucket')
+      .filter((l) => l.includes('/products/:id'))
+      .map((l) => /le="([^"]+)"/.exec(l)?.[1]);
     assert.deepEqual(buckets, ['0.005', '0.01', '0.025', '0.05', '0.075', '0.1', '0.25', '0.5', '0.75', '1', '2.5', '5', '7.5', '10', '+Inf']);
     assert.equal(seriesValue(text, 'http_server_request_body_size_bytes_sum{service="shop",method="POST",route="/cart"}'), 13);
     assert.equal(seriesValue(text, 'http_server_response_body_size_bytes_sum{service="shop",method="GET",route="/products/:id",status_code="200"}'), 9);
@@ -171,7 +173,11 @@ test('Fastify: route templates from routeOptions, context survives body parsing'
     const r1 = await fetch(`${url}/items/5`, { headers: { 'x-request-id': 'fy-1' } });
     assert.equal(r1.headers.get('x-request-id'), 'fy-1');
     await r1.text();
-    const r2 = await fetch(`${url}/items`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'fy-2' }, body: JSON.stringify({ name: 'x', token: 'sekrit' }) });
+    const r2 = await fetch(`${url}/items`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-request-id': 'fy-2' },
+      body: JSON.stringify({ name: 'x', token: 'sekrit' }),
+    });
     assert.equal(r2.status, 200);
     await r2.text();
     const r3 = await fetch(`${url}/nowhere`);
@@ -230,7 +236,14 @@ test('metrics handler: Prometheus text by default, OpenMetrics when asked, on it
     assert.equal(prom.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
     const ptext = await prom.text();
     assert.ok(ptext.includes('business_purchase_total{method="card",service="m"} 1'), ptext);
-    for (const m of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_gc_duration_seconds', 'nodejs_active_handles_total']) {
+    for (const m of [
+      'process_cpu_user_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_gc_duration_seconds',
+      'nodejs_active_handles_total',
+    ]) {
       assert.ok(ptext.includes(`# TYPE ${m} `), `default metric ${m}`);
     }
     const om = await fetch(own.url, { headers: { accept: 'application/openmetrics-text; version=1.0.0' } });

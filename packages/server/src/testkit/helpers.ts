@@ -31,7 +31,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts an in-process server on a free port with an empty data directory. */
-export async function startServer(patch: (c: VigilConfig) => void = () => {}): Promise<{ server: VigilServer; url: string; dir: string; stop: () => Promise<void> }> {
+export async function startServer(
+  patch: (c: VigilConfig) => void = () => {},
+): Promise<{ server: VigilServer; url: string; dir: string; stop: () => Promise<void> }> {
   const { dir, cleanup } = tempDir();
   const config = defaultConfig();
   config.storage.path = dir;
@@ -73,7 +75,11 @@ export function writeBody(series: Array<{ labels: Labels; samples: Array<[number
     // A Float64Array keeps NaN payloads (the staleness marker); a plain array may not.
     const vs = new Float64Array(s.samples.length);
     s.samples.forEach((x, i) => (vs[i] = x[1]));
-    enc.addSeries(s.labels, s.samples.map((x) => x[0]), vs);
+    enc.addSeries(
+      s.labels,
+      s.samples.map((x) => x[0]),
+      vs,
+    );
   }
   return snappyEncode(enc.finish());
 }
@@ -89,7 +95,9 @@ export async function postWrite(url: string, body: Buffer, headers: Record<strin
 }
 
 /** GETs a JSON API path and returns the parsed envelope. */
-export async function getJson(url: string): Promise<{ status: number; body: { status: string; data?: unknown; error?: string; errorType?: string; warnings?: string[] } }> {
+export async function getJson(
+  url: string,
+): Promise<{ status: number; body: { status: string; data?: unknown; error?: string; errorType?: string; warnings?: string[] } }> {
   const res = await fetch(url);
   return { status: res.status, body: (await res.json()) as { status: string; data?: unknown } };
 }
@@ -115,7 +123,10 @@ export interface VigilProcess {
 
 /** Runs `vigil start` on `dir` and `port` (plus `args`) and waits until it is ready. */
 export async function spawnVigil(dir: string, port: number, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<VigilProcess> {
-  const proc = spawn(process.execPath, [VIGIL_BIN, 'start', '--data', dir, '--listen', `127.0.0.1:${port}`, ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+  const proc = spawn(process.execPath, [VIGIL_BIN, 'start', '--data', dir, '--listen', `127.0.0.1:${port}`, ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env,
+  });
   let err = '';
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const url = `http://127.0.0.1:${port}`;

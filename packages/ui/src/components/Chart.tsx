@@ -50,7 +50,14 @@ export function Chart({ data, names, unit = 'short', stacked = false, height = 3
         {},
         ...names.map((n, i) => {
           const color = PALETTE[i % PALETTE.length]!;
-          return { label: n, stroke: color, width: 1.5, value: (_u: uPlot, v: number | null) => formatValue(v, unit), ...(stacked ? { fill: `${color}40` } : {}), points: { show: false } };
+          return {
+            label: n,
+            stroke: color,
+            width: 1.5,
+            value: (_u: uPlot, v: number | null) => formatValue(v, unit),
+            ...(stacked ? { fill: `${color}40` } : {}),
+            points: { show: false },
+          };
         }),
       ],
       ...(stacked ? { bands: names.slice(1).map((_, i) => ({ series: [i + 2, i + 1] as [number, number] })) } : {}),
@@ -75,7 +82,19 @@ export function Chart({ data, names, unit = 'short', stacked = false, height = 3
 }
 
 /** A small line without axes, for cards. */
-export function Sparkline({ xs, ys, color = 'currentColor', width = 140, height = 34 }: { xs: number[]; ys: Array<number | null>; color?: string; width?: number; height?: number }): preact.JSX.Element {
+export function Sparkline({
+  xs,
+  ys,
+  color = 'currentColor',
+  width = 140,
+  height = 34,
+}: {
+  xs: number[];
+  ys: Array<number | null>;
+  color?: string;
+  width?: number;
+  height?: number;
+}): preact.JSX.Element {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;

@@ -35,7 +35,9 @@ async function candidates(ctx: CompletionContext, lang: 'promql' | 'logql'): Pro
     case 'label':
       return cached(`labels:${ctx.metric}`, () => promGet<string[]>('/api/v1/labels', ctx.metric ? { 'match[]': ctx.metric } : {}));
     case 'value':
-      return cached(`values:${ctx.metric}:${ctx.label}`, () => promGet<string[]>(`/api/v1/label/${encodeURIComponent(ctx.label)}/values`, ctx.metric ? { 'match[]': ctx.metric } : {}));
+      return cached(`values:${ctx.metric}:${ctx.label}`, () =>
+        promGet<string[]>(`/api/v1/label/${encodeURIComponent(ctx.label)}/values`, ctx.metric ? { 'match[]': ctx.metric } : {}),
+      );
     default:
       return [];
   }
@@ -54,7 +56,14 @@ export interface QueryEditorProps {
 }
 
 /** The PromQL input. */
-export function QueryEditor({ value, onInput, onRun, error, lang = 'promql', placeholder = 'Type a PromQL expression, e.g. rate(http_server_request_duration_seconds_count[1m])' }: QueryEditorProps): preact.JSX.Element {
+export function QueryEditor({
+  value,
+  onInput,
+  onRun,
+  error,
+  lang = 'promql',
+  placeholder = 'Type a PromQL expression, e.g. rate(http_server_request_duration_seconds_count[1m])',
+}: QueryEditorProps): preact.JSX.Element {
   const ta = useRef<HTMLTextAreaElement>(null);
   const [items, setItems] = useState<string[]>([]);
   const [active, setActive] = useState(0);
@@ -156,7 +165,11 @@ export function QueryEditor({ value, onInput, onRun, error, lang = 'promql', pla
         <ul class="completions" role="listbox">
           {items.map((it, i) => (
             <li role="option" aria-selected={i === active} class={i === active ? 'active' : ''} onMouseDown={(e) => (e.preventDefault(), accept(it))}>
-              <span class={`tok-${FUNCTIONS.includes(it) ? 'function' : KEYWORDS.includes(it) ? 'keyword' : ctx.kind === 'metric' ? 'metric' : ctx.kind === 'label' ? 'label' : 'string'}`}>{it}</span>
+              <span
+                class={`tok-${FUNCTIONS.includes(it) ? 'function' : KEYWORDS.includes(it) ? 'keyword' : ctx.kind === 'metric' ? 'metric' : ctx.kind === 'label' ? 'label' : 'string'}`}
+              >
+                {it}
+              </span>
             </li>
           ))}
         </ul>

@@ -24,5 +24,9 @@ export function Empty({ title, children }: { title: string; children?: Component
 
 /** A loading marker. */
 export function Loading({ what = 'Loading' }: { what?: string }): preact.JSX.Element {
-  return <div class="state loading" aria-busy="true">{what}…</div>;
+  return (
+    <div class="state loading" aria-busy="true">
+      {what}…
+    </div>
+  );
 }

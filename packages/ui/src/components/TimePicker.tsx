@@ -45,11 +45,21 @@ export function TimePicker({ range, onRange, refresh, onRefresh }: TimePickerPro
         <>
           <label>
             From{' '}
-            <input type="datetime-local" aria-label="From" value={toLocalInput(range.from)} onChange={(e) => onRange({ ...range, from: new Date(e.currentTarget.value).getTime() })} />
+            <input
+              type="datetime-local"
+              aria-label="From"
+              value={toLocalInput(range.from)}
+              onChange={(e) => onRange({ ...range, from: new Date(e.currentTarget.value).getTime() })}
+            />
           </label>
           <label>
             To{' '}
-            <input type="datetime-local" aria-label="To" value={toLocalInput(range.to)} onChange={(e) => onRange({ ...range, to: new Date(e.currentTarget.value).getTime() })} />
+            <input
+              type="datetime-local"
+              aria-label="To"
+              value={toLocalInput(range.to)}
+              onChange={(e) => onRange({ ...range, to: new Date(e.currentTarget.value).getTime() })}
+            />
           </label>
         </>
       ) : null}

@@ -67,7 +67,12 @@ const TYPE_MAP: Readonly<Record<string, PanelType>> = {
 
 /** A URL-safe id from a title. */
 export function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'dashboard';
+  return (
+    s
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || 'dashboard'
+  );
 }
 
 /** Parses `label_values(metric, label)` or `label_values(label)`. */
@@ -160,13 +165,16 @@ export function normalizeDashboard(input: unknown, fallbackId = ''): Dashboard {
 
 /** Replaces `$var`, `${var}` and `[[var]]` with values; `All` becomes a match-anything regex. */
 export function substitute(expr: string, values: Readonly<Record<string, string>>): string {
-  return expr.replace(/\$\{([a-zA-Z_][a-zA-Z0-9_]*)(?::[a-z]+)?\}|\[\[([a-zA-Z_][a-zA-Z0-9_]*)\]\]|\$([a-zA-Z_][a-zA-Z0-9_]*)/g, (m, a?: string, b?: string, c?: string) => {
-    const name = a ?? b ?? c ?? '';
-    // Grafana's interval macros: a fixed window that suits scrape intervals up to 15 s.
-    if (name === '__rate_interval' || name === '__interval') return '1m';
-    if (name.startsWith('__')) return m;
-    const v = values[name];
-    if (v === undefined) return m;
-    return v === '$__all' ? '.+' : v.replace(/[\\"]/g, (x) => `\\${x}`);
-  });
+  return expr.replace(
+    /\$\{([a-zA-Z_][a-zA-Z0-9_]*)(?::[a-z]+)?\}|\[\[([a-zA-Z_][a-zA-Z0-9_]*)\]\]|\$([a-zA-Z_][a-zA-Z0-9_]*)/g,
+    (m, a?: string, b?: string, c?: string) => {
+      const name = a ?? b ?? c ?? '';
+      // Grafana's interval macros: a fixed window that suits scrape intervals up to 15 s.
+      if (name === '__rate_interval' || name === '__interval') return '1m';
+      if (name.startsWith('__')) return m;
+      const v = values[name];
+      if (v === undefined) return m;
+      return v === '$__all' ? '.+' : v.replace(/[\\"]/g, (x) => `\\${x}`);
+    },
+  );
 }

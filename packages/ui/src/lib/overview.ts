@@ -48,8 +48,10 @@ export const SIGNALS: readonly Signal[] = [
     title: 'Errors',
     unit: 'percent',
     // `or 0 * total`: with no 5xx series at all the ratio is 0 %, not absent.
-    expr: (by) => `100 * (sum by (${by}) (rate(${dur}_count{status_code=~"5.."}${w})) or 0 * sum by (${by}) (rate(${dur}_count${w}))) / sum by (${by}) (rate(${dur}_count${w}))`,
-    detail: (sel) => `100 * (sum by (route) (rate(${dur}_count{${sel},status_code=~"5.."}${w})) or 0 * sum by (route) (rate(${dur}_count{${sel}}${w}))) / sum by (route) (rate(${dur}_count{${sel}}${w}))`,
+    expr: (by) =>
+      `100 * (sum by (${by}) (rate(${dur}_count{status_code=~"5.."}${w})) or 0 * sum by (${by}) (rate(${dur}_count${w}))) / sum by (${by}) (rate(${dur}_count${w}))`,
+    detail: (sel) =>
+      `100 * (sum by (route) (rate(${dur}_count{${sel},status_code=~"5.."}${w})) or 0 * sum by (route) (rate(${dur}_count{${sel}}${w}))) / sum by (route) (rate(${dur}_count{${sel}}${w}))`,
     warn: 1,
     crit: 5,
     alertPattern: /error|fail|success/i,

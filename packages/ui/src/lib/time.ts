@@ -15,7 +15,14 @@ export function formatDuration(ms: number): string {
   if (ms <= 0) return '0s';
   let out = '';
   let rest = Math.round(ms);
-  for (const [u, size] of [['w', 604_800_000], ['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
+  for (const [u, size] of [
+    ['w', 604_800_000],
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+    ['ms', 1],
+  ] as const) {
     const n = Math.floor(rest / size);
     if (n > 0) {
       out += `${n}${u}`;
@@ -65,7 +72,9 @@ function parseTime(v: string | null): number | undefined {
 /** A step that gives about `points` points over the range, rounded to a friendly duration, ≥ 1 s. */
 export function autoStep(rangeMs: number, points = 250): number {
   const raw = rangeMs / points;
-  const nice = [1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000];
+  const nice = [
+    1000, 2000, 5000, 10_000, 15_000, 30_000, 60_000, 120_000, 300_000, 600_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 43_200_000, 86_400_000,
+  ];
   return nice.find((n) => n >= raw) ?? 86_400_000;
 }
 

@@ -60,7 +60,8 @@ export function alertExpr(a: { labels: Record<string, string>; generatorURL?: st
   } catch {
     /* not a URL: fall through */
   }
-  if (a.labels['service']) return `sum by (status_code) (rate(http_server_request_duration_seconds_count{${labelMatcher('service', a.labels['service'])}}[1m]))`;
+  if (a.labels['service'])
+    return `sum by (status_code) (rate(http_server_request_duration_seconds_count{${labelMatcher('service', a.labels['service'])}}[1m]))`;
   if (a.labels['job']) return `up{${labelMatcher('job', a.labels['job'])}}`;
   return `ALERTS{${labelMatcher('alertname', a.labels['alertname'] ?? '')}}`;
 }
@@ -79,7 +80,17 @@ function Labels({ labels, skip = [] }: { labels: Record<string, string>; skip?: 
   );
 }
 
-function AlertItem({ a, ack, onChange, onSilence }: { a: AmAlert; ack: Ack | undefined; onChange: () => void; onSilence: (a: AmAlert) => void }): preact.JSX.Element {
+function AlertItem({
+  a,
+  ack,
+  onChange,
+  onSilence,
+}: {
+  a: AmAlert;
+  ack: Ack | undefined;
+  onChange: () => void;
+  onSilence: (a: AmAlert) => void;
+}): preact.JSX.Element {
   const [err, setErr] = useState<unknown>();
   const act = async (path: 'acknowledge' | 'resolve'): Promise<void> => {
     setErr(undefined);
@@ -96,7 +107,11 @@ function AlertItem({ a, ack, onChange, onSilence }: { a: AmAlert; ack: Ack | und
   // A log alert's own link (its query's lines, narrowed by its labels) beats the service's whole log.
   const logsLink =
     safeHref(a.annotations['logs_url'], window.location.href) ??
-    (svc ? href(`/logs?${new URLSearchParams({ query: `{${labelMatcher('service', svc)}}`, from: new Date(start - 5 * 60_000).toISOString(), to: new Date(start + 15 * 60_000).toISOString() }).toString()}`) : undefined);
+    (svc
+      ? href(
+          `/logs?${new URLSearchParams({ query: `{${labelMatcher('service', svc)}}`, from: new Date(start - 5 * 60_000).toISOString(), to: new Date(start + 15 * 60_000).toISOString() }).toString()}`,
+        )
+      : undefined);
   const runbook = safeHref(a.annotations['runbook_url'], window.location.href);
   const dashboard = safeHref(a.annotations['dashboard_url'], window.location.href);
   const silenced = a.status.silencedBy.length > 0;
@@ -187,7 +202,11 @@ function SilenceEditor({ initial, onDone }: { initial: Matcher[]; onDone: () => 
       {matchers.map((m, i) => (
         <div class="matcher">
           <input aria-label="Label name" value={m.name} onInput={(e) => set(i, { name: e.currentTarget.value })} />
-          <select aria-label="Operator" value={`${m.isEqual ? '=' : '!'}${m.isRegex ? '~' : '='}`} onChange={(e) => set(i, { isEqual: e.currentTarget.value.startsWith('='), isRegex: e.currentTarget.value.endsWith('~') })}>
+          <select
+            aria-label="Operator"
+            value={`${m.isEqual ? '=' : '!'}${m.isRegex ? '~' : '='}`}
+            onChange={(e) => set(i, { isEqual: e.currentTarget.value.startsWith('='), isRegex: e.currentTarget.value.endsWith('~') })}
+          >
             {['==', '!=', '=~', '!~'].map((o) => (
               <option value={o}>{o === '==' ? '=' : o}</option>
             ))}
@@ -234,7 +253,10 @@ export function Alerts(): preact.JSX.Element {
         jsonCall<Silence[]>('GET', '/api/v2/silences').catch(() => []),
         jsonCall<Stats>('GET', '/api/v1/alertmanager/stats').catch(() => undefined),
         // The rules' own view adds pending alerts; servers without rules answer 404.
-        promGet<{ alerts: PendingAlert[] }>('/api/v1/alerts').then((r) => r.alerts.filter((a) => a.state === 'pending'), () => [] as PendingAlert[]),
+        promGet<{ alerts: PendingAlert[] }>('/api/v1/alerts').then(
+          (r) => r.alerts.filter((a) => a.state === 'pending'),
+          () => [] as PendingAlert[],
+        ),
       ]);
       const ackBy = new Map(acks.filter((a) => a.acknowledgement).map((a) => [a.fingerprint, a.acknowledgement!]));
       return { groups, ackBy, silences, stats, pending };
@@ -281,7 +303,9 @@ export function Alerts(): preact.JSX.Element {
       ) : null}
       <h2>Firing</h2>
       {shown.length === 0 ? (
-        <Empty title="No alerts are firing">{filter ? 'Nothing matches the filter; clear it to see all alerts.' : 'Alerts from rules and from clients posting to /api/v2/alerts appear here.'}</Empty>
+        <Empty title="No alerts are firing">
+          {filter ? 'Nothing matches the filter; clear it to see all alerts.' : 'Alerts from rules and from clients posting to /api/v2/alerts appear here.'}
+        </Empty>
       ) : (
         shown.map((g) => (
           <section class="group panel">
@@ -300,11 +324,17 @@ export function Alerts(): preact.JSX.Element {
         <>
           <h2>Pending</h2>
           <ul class="alert-list">
-            {pending.filter((a) => match(a.labels)).map((a) => (
-              <li class="alert level-warning">
-                <span class="badge level-warning">pending</span> <strong>{a.labels['alertname']}</strong> <span class="muted">since {age(Date.parse(a.activeAt), Date.now())}, value {a.value}</span> <Labels labels={a.labels} skip={['alertname']} />
-              </li>
-            ))}
+            {pending
+              .filter((a) => match(a.labels))
+              .map((a) => (
+                <li class="alert level-warning">
+                  <span class="badge level-warning">pending</span> <strong>{a.labels['alertname']}</strong>{' '}
+                  <span class="muted">
+                    since {age(Date.parse(a.activeAt), Date.now())}, value {a.value}
+                  </span>{' '}
+                  <Labels labels={a.labels} skip={['alertname']} />
+                </li>
+              ))}
           </ul>
         </>
       ) : null}
@@ -369,7 +399,9 @@ export function Alerts(): preact.JSX.Element {
                 <td>{n.receiver}</td>
                 <td>{n.integration}</td>
                 <td class="num">{n.attempts ?? ''}</td>
-                <td class={`num ${n.successRate !== null && n.successRate < 0.95 ? 'text-critical' : ''}`}>{n.successRate === null ? '–' : `${(n.successRate * 100).toFixed(1)}%`}</td>
+                <td class={`num ${n.successRate !== null && n.successRate < 0.95 ? 'text-critical' : ''}`}>
+                  {n.successRate === null ? '–' : `${(n.successRate * 100).toFixed(1)}%`}
+                </td>
               </tr>
             ))}
           </tbody>

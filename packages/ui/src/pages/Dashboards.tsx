@@ -70,11 +70,19 @@ function PanelView({ p, vars, range, tick }: { p: Panel; vars: Record<string, st
       const { start, end } = resolveRange(range, Date.now());
       if (p.type === 'timeseries') {
         const step = autoStep(end - start);
-        const all = await Promise.all(p.targets.map((t, i) => queryRange(exprs[i]!, start, end, step, signal).then((ss) => ss.map((s) => ({ s, legend: t.legend })))));
+        const all = await Promise.all(
+          p.targets.map((t, i) => queryRange(exprs[i]!, start, end, step, signal).then((ss) => ss.map((s) => ({ s, legend: t.legend })))),
+        );
         return { kind: 'series' as const, series: all.flat() };
       }
       const all = await Promise.all(exprs.map((e) => query(e, undefined, signal)));
-      const rows = all.flatMap((r, i) => (r.resultType === 'vector' ? r.result.map((s) => ({ metric: s.metric, v: Number(s.value[1]), legend: p.targets[i]?.legend })) : r.resultType === 'scalar' ? [{ metric: {}, v: Number(r.result[1]), legend: p.targets[i]?.legend }] : []));
+      const rows = all.flatMap((r, i) =>
+        r.resultType === 'vector'
+          ? r.result.map((s) => ({ metric: s.metric, v: Number(s.value[1]), legend: p.targets[i]?.legend }))
+          : r.resultType === 'scalar'
+            ? [{ metric: {}, v: Number(r.result[1]), legend: p.targets[i]?.legend }]
+            : [],
+      );
       return { kind: 'rows' as const, rows };
     },
     [key],
@@ -86,7 +94,13 @@ function PanelView({ p, vars, range, tick }: { p: Panel; vars: Record<string, st
   let body: preact.JSX.Element;
   if (st.error) body = <ErrorBox error={st.error} />;
   else if (!data) body = <Loading />;
-  else if (data.kind === 'series') body = data.series.length === 0 || !aligned ? <div class="muted">No data in this range.</div> : <Chart data={aligned} names={names} unit={p.unit} stacked={p.stacked} height={Math.max(80, g.h * 30 - 70)} />;
+  else if (data.kind === 'series')
+    body =
+      data.series.length === 0 || !aligned ? (
+        <div class="muted">No data in this range.</div>
+      ) : (
+        <Chart data={aligned} names={names} unit={p.unit} stacked={p.stacked} height={Math.max(80, g.h * 30 - 70)} />
+      );
   else if (data.rows.length === 0) body = <div class="muted">No data.</div>;
   else if (p.type === 'table')
     body = (
@@ -128,7 +142,12 @@ function PanelView({ p, vars, range, tick }: { p: Panel; vars: Record<string, st
       </div>
     );
   return (
-    <div class="dash-panel panel" style={{ gridColumn: `${g.x + 1} / span ${g.w}`, gridRow: `${g.y + 1} / span ${g.h}` }} data-panel={p.title} data-type={p.type}>
+    <div
+      class="dash-panel panel"
+      style={{ gridColumn: `${g.x + 1} / span ${g.w}`, gridRow: `${g.y + 1} / span ${g.h}` }}
+      data-panel={p.title}
+      data-type={p.type}
+    >
       <div class="dash-panel-head">
         <h3>{p.title}</h3>
         <a href={exploreHref(exprs[0] ?? '')} onClick={onLinkClick} title="Open in Explore" aria-label={`Open ${p.title} in Explore`}>
@@ -140,7 +159,15 @@ function PanelView({ p, vars, range, tick }: { p: Panel; vars: Record<string, st
   );
 }
 
-function VariablePicker({ d, values, onChange }: { d: Dashboard; values: Record<string, string>; onChange: (n: string, v: string) => void }): preact.JSX.Element {
+function VariablePicker({
+  d,
+  values,
+  onChange,
+}: {
+  d: Dashboard;
+  values: Record<string, string>;
+  onChange: (n: string, v: string) => void;
+}): preact.JSX.Element {
   const opts = useAsync(() => Promise.all(d.variables.map((v) => labelValues(v.label, v.metric || undefined).catch(() => [] as string[]))), [d.id]);
   return (
     <>
@@ -169,7 +196,18 @@ function DashboardView({ d }: { d: Dashboard }): preact.JSX.Element {
   const vars: Record<string, string> = {};
   for (const v of d.variables) vars[v.name] = params.get(`var-${v.name}`) ?? (v.includeAll ? '$__all' : '');
   // Variables without a chosen value take the first label value, once known.
-  const firsts = useAsync(() => Promise.all(d.variables.map((v) => labelValues(v.label, v.metric || undefined).then((x) => x[0] ?? '', () => ''))), [d.id]);
+  const firsts = useAsync(
+    () =>
+      Promise.all(
+        d.variables.map((v) =>
+          labelValues(v.label, v.metric || undefined).then(
+            (x) => x[0] ?? '',
+            () => '',
+          ),
+        ),
+      ),
+    [d.id],
+  );
   d.variables.forEach((v, i) => {
     if (!vars[v.name] && firsts.data) vars[v.name] = firsts.data[i] ?? '';
   });
@@ -185,7 +223,12 @@ function DashboardView({ d }: { d: Dashboard }): preact.JSX.Element {
       </div>
       <div class="toolbar">
         <VariablePicker d={d} values={vars} onChange={(n, v) => setParams((p) => p.set(`var-${n}`, v))} />
-        <TimePicker range={range} onRange={(r) => setParams((p) => rangeToParams(r, p))} refresh={refresh} onRefresh={(r) => setParams((p) => p.set('refresh', r || 'off'))} />
+        <TimePicker
+          range={range}
+          onRange={(r) => setParams((p) => rangeToParams(r, p))}
+          refresh={refresh}
+          onRefresh={(r) => setParams((p) => p.set('refresh', r || 'off'))}
+        />
       </div>
       {d.warnings.length ? <div class="state warning">{d.warnings.join('; ')}</div> : null}
       {editing ? <Editor initial={d} /> : null}
@@ -207,13 +250,28 @@ function toGrafana(d: Dashboard): unknown {
     uid: d.id,
     title: d.title,
     time: { from: `now-${d.range}`, to: 'now' },
-    templating: { list: d.variables.map((v) => ({ name: v.name, type: 'query', query: v.metric ? `label_values(${v.metric}, ${v.label})` : `label_values(${v.label})`, includeAll: v.includeAll })) },
+    templating: {
+      list: d.variables.map((v) => ({
+        name: v.name,
+        type: 'query',
+        query: v.metric ? `label_values(${v.metric}, ${v.label})` : `label_values(${v.label})`,
+        includeAll: v.includeAll,
+      })),
+    },
     panels: d.panels.map((p) => ({
       title: p.title,
       type: p.type,
       gridPos: p.grid,
       targets: p.targets.map((t) => ({ expr: t.expr, ...(t.legend ? { legendFormat: t.legend } : {}) })),
-      fieldConfig: { defaults: { unit: p.unit, ...(p.stacked ? { custom: { stacking: { mode: 'normal' } } } : {}), ...(p.thresholds.length ? { thresholds: { steps: p.thresholds.map((t) => ({ value: Number.isFinite(t.value) ? t.value : null, color: t.color })) } } : {}) } },
+      fieldConfig: {
+        defaults: {
+          unit: p.unit,
+          ...(p.stacked ? { custom: { stacking: { mode: 'normal' } } } : {}),
+          ...(p.thresholds.length
+            ? { thresholds: { steps: p.thresholds.map((t) => ({ value: Number.isFinite(t.value) ? t.value : null, color: t.color })) } }
+            : {}),
+        },
+      },
     })),
   };
 }
@@ -236,7 +294,11 @@ function Editor({ initial }: { initial?: Dashboard }): preact.JSX.Element {
   };
   return (
     <div class="panel editor-panel">
-      <p class="muted">{initial ? 'Edit the dashboard JSON (Grafana’s format); saving keeps it in this browser.' : 'Paste a Grafana dashboard JSON (time series, stat, gauge and table panels with Prometheus targets).'}</p>
+      <p class="muted">
+        {initial
+          ? 'Edit the dashboard JSON (Grafana’s format); saving keeps it in this browser.'
+          : 'Paste a Grafana dashboard JSON (time series, stat, gauge and table panels with Prometheus targets).'}
+      </p>
       <textarea class="json" aria-label="Dashboard JSON" value={text} onInput={(e) => setText(e.currentTarget.value)} rows={16} />
       <div class="actions">
         <button class="primary" onClick={save}>

@@ -29,7 +29,8 @@ function Table({ result }: { result: QueryResult }): preact.JSX.Element {
       </table>
     );
   }
-  if (result.result.length === 0) return <Empty title="The query returned no series">Check the metric name and label matchers; the metric may not have been scraped in this range.</Empty>;
+  if (result.result.length === 0)
+    return <Empty title="The query returned no series">Check the metric name and label matchers; the metric may not have been scraped in this range.</Empty>;
   const rows =
     result.resultType === 'vector'
       ? result.result.map((s) => ({ m: s.metric, v: s.value[1] }))
@@ -103,7 +104,12 @@ export function Explore(): preact.JSX.Element {
       <div class="toolbar">
         <div class="tabs" role="tablist">
           {(['graph', 'table'] as const).map((v) => (
-            <button role="tab" aria-selected={view === v} class={view === v ? 'on' : ''} onClick={() => setParams((p) => (v === 'graph' ? p.delete('view') : p.set('view', v)))}>
+            <button
+              role="tab"
+              aria-selected={view === v}
+              class={view === v ? 'on' : ''}
+              onClick={() => setParams((p) => (v === 'graph' ? p.delete('view') : p.set('view', v)))}
+            >
               {v === 'graph' ? 'Graph' : 'Table'}
             </button>
           ))}
@@ -130,7 +136,12 @@ export function Explore(): preact.JSX.Element {
               />
             </label>
             <label>
-              <input type="checkbox" checked={stacked} onChange={(e) => setParams((p) => (e.currentTarget.checked ? p.set('stacked', '1') : p.delete('stacked')))} /> Stacked
+              <input
+                type="checkbox"
+                checked={stacked}
+                onChange={(e) => setParams((p) => (e.currentTarget.checked ? p.set('stacked', '1') : p.delete('stacked')))}
+              />{' '}
+              Stacked
             </label>
             <label>
               Legend{' '}
@@ -150,7 +161,8 @@ export function Explore(): preact.JSX.Element {
       </div>
       {!expr ? (
         <Empty title="Enter a PromQL expression">
-          Start typing a metric name for suggestions; Enter runs the query. Try <code>sum by (route) (rate(http_server_request_duration_seconds_count[1m]))</code>.
+          Start typing a metric name for suggestions; Enter runs the query. Try{' '}
+          <code>sum by (route) (rate(http_server_request_duration_seconds_count[1m]))</code>.
         </Empty>
       ) : error ? null : st.data === undefined ? (
         <Loading what="Running query" />
@@ -158,7 +170,9 @@ export function Explore(): preact.JSX.Element {
         <Table result={st.data.result} />
       ) : graph ? (
         series.length === 0 ? (
-          <Empty title="The query returned no series in this range">Widen the time range, or check the metric name and label matchers (autocomplete lists what exists).</Empty>
+          <Empty title="The query returned no series in this range">
+            Widen the time range, or check the metric name and label matchers (autocomplete lists what exists).
+          </Empty>
         ) : (
           <>
             <div class="muted small" data-testid="result-summary">
@@ -172,4 +186,3 @@ export function Explore(): preact.JSX.Element {
     </div>
   );
 }
-

@@ -69,7 +69,12 @@ function LineRow({ l, open, onToggle }: { l: Line; open: boolean; onToggle: () =
   const ctx = useAsync(
     async () =>
       open
-        ? promGet<{ before: Array<[string, string]>; at: Array<[string, string]>; after: Array<[string, string]> }>('/loki/api/v1/context', { stream: selectorOf(l.stream), ts: l.ns, before: '5', after: '5' })
+        ? promGet<{ before: Array<[string, string]>; at: Array<[string, string]>; after: Array<[string, string]> }>('/loki/api/v1/context', {
+            stream: selectorOf(l.stream),
+            ts: l.ns,
+            before: '5',
+            after: '5',
+          })
         : undefined,
     [open, l.ns],
   );
@@ -82,23 +87,30 @@ function LineRow({ l, open, onToggle }: { l: Line; open: boolean; onToggle: () =
         <div class="logline-body">
           <table class="data fields">
             <tbody>
-              {[...Object.entries(l.stream).map(([k, v]) => [k, v, 'label'] as const), ...fields.map(([k, v]) => [k, v, 'field'] as const)].map(([k, v, kind]) => (
-                <tr>
-                  <td class="muted">
-                    {k}
-                    {kind === 'label' ? ' (label)' : ''}
-                  </td>
-                  <td class="mono">
-                    {ID_FIELDS.includes(k) ? (
-                      <a href={href(`/logs?${new URLSearchParams({ id: v }).toString()}`)} onClick={onLinkClick} data-request-id={v} title="All lines of this request, across services">
-                        {v}
-                      </a>
-                    ) : (
-                      v
-                    )}
-                  </td>
-                </tr>
-              ))}
+              {[...Object.entries(l.stream).map(([k, v]) => [k, v, 'label'] as const), ...fields.map(([k, v]) => [k, v, 'field'] as const)].map(
+                ([k, v, kind]) => (
+                  <tr>
+                    <td class="muted">
+                      {k}
+                      {kind === 'label' ? ' (label)' : ''}
+                    </td>
+                    <td class="mono">
+                      {ID_FIELDS.includes(k) ? (
+                        <a
+                          href={href(`/logs?${new URLSearchParams({ id: v }).toString()}`)}
+                          onClick={onLinkClick}
+                          data-request-id={v}
+                          title="All lines of this request, across services"
+                        >
+                          {v}
+                        </a>
+                      ) : (
+                        v
+                      )}
+                    </td>
+                  </tr>
+                ),
+              )}
             </tbody>
           </table>
           {ctx.data ? (
@@ -128,7 +140,10 @@ function LineRow({ l, open, onToggle }: { l: Line; open: boolean; onToggle: () =
 }
 
 function RequestView({ id }: { id: string }): preact.JSX.Element {
-  const st = useAsync(() => promGet<{ lines: Array<{ stream: Record<string, string>; ts: string; line: string }> }>('/loki/api/v1/correlate', { id, since: '24h' }), [id]);
+  const st = useAsync(
+    () => promGet<{ lines: Array<{ stream: Record<string, string>; ts: string; line: string }> }>('/loki/api/v1/correlate', { id, since: '24h' }),
+    [id],
+  );
   const [open, setOpen] = useState<string>();
   return (
     <div>
@@ -139,7 +154,9 @@ function RequestView({ id }: { id: string }): preact.JSX.Element {
         </a>
       </div>
       {st.error ? <ErrorBox error={st.error} /> : !st.data ? <Loading what="Finding the request's lines" /> : null}
-      {st.data && st.data.lines.length === 0 ? <Empty title="No lines carry this id in the last 24 hours">Ids are matched as whole values of request_id or trace_id fields.</Empty> : null}
+      {st.data && st.data.lines.length === 0 ? (
+        <Empty title="No lines carry this id in the last 24 hours">Ids are matched as whole values of request_id or trace_id fields.</Empty>
+      ) : null}
       <ul class="loglines" data-testid="request-lines">
         {(st.data?.lines ?? []).map((x) => {
           const l = { ns: x.ts, stream: x.stream, line: x.line };
@@ -171,7 +188,11 @@ export function Logs(): preact.JSX.Element {
       const p = { start: `${start}000000`, end: `${end}000000` };
       const [lines, hist, facets] = await Promise.all([
         promGet<{ resultType: string; result: StreamResult[] }>('/loki/api/v1/query_range', { query: q, ...p, limit: '200', direction: 'backward' }, signal),
-        promGet<{ resultType: string; result: MatrixSeries[] }>('/loki/api/v1/query_range', { query: `sum(count_over_time(${q} [${formatDuration(step)}]))`, ...p, step: String(step / 1000) }, signal).catch(() => undefined),
+        promGet<{ resultType: string; result: MatrixSeries[] }>(
+          '/loki/api/v1/query_range',
+          { query: `sum(count_over_time(${q} [${formatDuration(step)}]))`, ...p, step: String(step / 1000) },
+          signal,
+        ).catch(() => undefined),
         promGet<Facets>('/loki/api/v1/facets', { query: q, ...p, top: '5', limit: '1000' }, signal).catch(() => undefined),
       ]);
       if (lines.resultType !== 'streams') throw new ApiFailure(400, 'this is a metric query: the logs page shows log queries; use Explore for metrics');
@@ -213,7 +234,14 @@ export function Logs(): preact.JSX.Element {
       <div class="toolbar">
         <TimePicker range={range} onRange={(r) => setParams((p) => rangeToParams(r, p))} />
         <label>
-          <input type="checkbox" checked={live} onChange={(e) => setParams((p) => (e.currentTarget.checked ? (p.set('live', '1'), rangeToParams({ kind: 'relative', range: '5m' }, p)) : p.delete('live')))} /> Live tail
+          <input
+            type="checkbox"
+            checked={live}
+            onChange={(e) =>
+              setParams((p) => (e.currentTarget.checked ? (p.set('live', '1'), rangeToParams({ kind: 'relative', range: '5m' }, p)) : p.delete('live')))
+            }
+          />{' '}
+          Live tail
         </label>
         {st.loading ? <span class="muted">loading…</span> : null}
       </div>

@@ -95,7 +95,13 @@ async function loadBusiness(names: string[], signal: AbortSignal): Promise<Map<s
             // Events recorded without a value (page views) would show a meaningless 0.
             if (Number(s.value[1]) === 0 && !prevBy.get(svc)) continue;
             const money = /purchase|payment|revenue|order|sale/.test(m[1]!);
-            add(svc, { title: `${m[1]!.replace(/_/g, ' ')} ${money ? 'revenue' : 'value'}, 24h`, value: Number(s.value[1]), unit: money ? 'currencyUSD' : 'short', compare: prevBy.get(svc), expr: `sum(increase(${n}{${labelMatcher('service', svc)}}[1h]))` });
+            add(svc, {
+              title: `${m[1]!.replace(/_/g, ' ')} ${money ? 'revenue' : 'value'}, 24h`,
+              value: Number(s.value[1]),
+              unit: money ? 'currencyUSD' : 'short',
+              compare: prevBy.get(svc),
+              expr: `sum(increase(${n}{${labelMatcher('service', svc)}}[1h]))`,
+            });
           }
         }),
       );
@@ -107,7 +113,13 @@ async function loadBusiness(names: string[], signal: AbortSignal): Promise<Map<s
       jobs.push(
         query(expr, undefined, signal).then((r) => {
           if (r.resultType !== 'vector') return;
-          for (const s of r.result) add(s.metric['service'] ?? '', { title: `${e[1]!.replace(/_/g, ' ')} / min`, value: Number(s.value[1]), unit: 'short', expr: `sum by (status) (rate(${n}{${labelMatcher('service', s.metric['service'] ?? '')}}[5m])) * 60` });
+          for (const s of r.result)
+            add(s.metric['service'] ?? '', {
+              title: `${e[1]!.replace(/_/g, ' ')} / min`,
+              value: Number(s.value[1]),
+              unit: 'short',
+              expr: `sum by (status) (rate(${n}{${labelMatcher('service', s.metric['service'] ?? '')}}[5m])) * 60`,
+            });
         }),
       );
     }
@@ -119,7 +131,12 @@ async function loadBusiness(names: string[], signal: AbortSignal): Promise<Map<s
         for (const s of r.result) {
           const { service = '', funnel = '', from = '', to = '' } = s.metric;
           if (from === to) continue;
-          add(service, { title: `${funnel}: ${from} → ${to}`, value: Number(s.value[1]), unit: 'percentunit', expr: `business_funnel_conversion_ratio{${labelMatcher('service', service)},${labelMatcher('funnel', funnel)},${labelMatcher('to', to)}}` });
+          add(service, {
+            title: `${funnel}: ${from} → ${to}`,
+            value: Number(s.value[1]),
+            unit: 'percentunit',
+            expr: `business_funnel_conversion_ratio{${labelMatcher('service', service)},${labelMatcher('funnel', funnel)},${labelMatcher('to', to)}}`,
+          });
         }
       }),
     );
@@ -131,7 +148,10 @@ async function loadBusiness(names: string[], signal: AbortSignal): Promise<Map<s
 
 async function loadOverview(rangeMs: number, signal: AbortSignal): Promise<OverviewData> {
   const [services, jobs, alerts] = await Promise.all([labelValues('service').catch(() => [] as string[]), labelValues('job'), activeAlerts()]);
-  const rows: Row[] = [...services.map((name) => ({ name, kind: 'service' as const })), ...jobs.filter((j) => !services.includes(j)).map((name) => ({ name, kind: 'job' as const }))];
+  const rows: Row[] = [
+    ...services.map((name) => ({ name, kind: 'service' as const })),
+    ...jobs.filter((j) => !services.includes(j)).map((name) => ({ name, kind: 'job' as const })),
+  ];
   return { rows, signals: await loadSignals(rows, rangeMs, signal), alerts };
 }
 
@@ -142,10 +162,21 @@ function Card({ s, row, d, alertLvl }: { s: Signal; row: Row; d: SignalData | un
   const lvl = worst(levelOf(d?.last, s), alertLvl);
   const sel = labelMatcher(row.kind, row.name);
   return (
-    <a class={`card level-${lvl}`} href={exploreHref(s.detail(sel))} onClick={onLinkClick} data-signal={s.id} data-level={lvl} title={`Open ${s.title} of ${row.name} in Explore`}>
+    <a
+      class={`card level-${lvl}`}
+      href={exploreHref(s.detail(sel))}
+      onClick={onLinkClick}
+      data-signal={s.id}
+      data-level={lvl}
+      title={`Open ${s.title} of ${row.name} in Explore`}
+    >
       <div class="card-title">{s.title}</div>
       <div class="card-value">{formatValue(d?.last, s.unit)}</div>
-      {d && d.xs.length > 1 ? <Sparkline xs={d.xs} ys={d.ys} color={SPARK_COLORS[lvl]} /> : <div class="spark spark-empty">{d ? 'one point so far' : 'no data'}</div>}
+      {d && d.xs.length > 1 ? (
+        <Sparkline xs={d.xs} ys={d.ys} color={SPARK_COLORS[lvl]} />
+      ) : (
+        <div class="spark spark-empty">{d ? 'one point so far' : 'no data'}</div>
+      )}
     </a>
   );
 }
@@ -189,8 +220,8 @@ export function Overview(): preact.JSX.Element {
   if (rows.length === 0) {
     return (
       <Empty title="No services yet">
-        Vigil has no series. Add a <code>scrape_configs</code> job pointing at a service's <code>/metrics</code> (the SDK's <code>vigil.metricsHandler()</code>), or remote_write to{' '}
-        <code>/api/v1/write</code>. The demo: <code>npm start</code>.
+        Vigil has no series. Add a <code>scrape_configs</code> job pointing at a service's <code>/metrics</code> (the SDK's <code>vigil.metricsHandler()</code>
+        ), or remote_write to <code>/api/v1/write</code>. The demo: <code>npm start</code>.
       </Empty>
     );
   }
@@ -210,7 +241,11 @@ export function Overview(): preact.JSX.Element {
               <span class="tag">{row.kind}</span>
               {row.kind === 'service' ? <LatencyDetail row={row} /> : null}
               {rowAlerts.length > 0 ? (
-                <a class={`badge level-${rowAlerts.reduce<Level>((l, a) => worst(l, alertLevel(a)), 'ok')}`} href={href(`/alerts?filter=${encodeURIComponent(`${row.kind}=${row.name}`)}`)} onClick={onLinkClick}>
+                <a
+                  class={`badge level-${rowAlerts.reduce<Level>((l, a) => worst(l, alertLevel(a)), 'ok')}`}
+                  href={href(`/alerts?filter=${encodeURIComponent(`${row.kind}=${row.name}`)}`)}
+                  onClick={onLinkClick}
+                >
                   {rowAlerts.length} alert{rowAlerts.length > 1 ? 's' : ''} firing: {[...new Set(rowAlerts.map((a) => a.labels['alertname']))].join(', ')}
                 </a>
               ) : null}
@@ -231,7 +266,9 @@ export function Overview(): preact.JSX.Element {
                     {b.compare !== undefined ? (
                       <div class="muted">
                         yesterday {formatValue(b.compare, b.unit)}
-                        {b.compare > 0 && b.value !== undefined ? ` (${b.value >= b.compare ? '+' : ''}${(((b.value - b.compare) / b.compare) * 100).toFixed(0)}%)` : ''}
+                        {b.compare > 0 && b.value !== undefined
+                          ? ` (${b.value >= b.compare ? '+' : ''}${(((b.value - b.compare) / b.compare) * 100).toFixed(0)}%)`
+                          : ''}
                       </div>
                     ) : null}
                   </a>

@@ -18,7 +18,16 @@ interface Target {
 interface RuleGroup {
   readonly name: string;
   readonly file: string;
-  readonly rules: Array<{ name: string; query: string; health: string; lastError?: string; lastEvaluation: string; evaluationTime: number; type: string; state?: string }>;
+  readonly rules: Array<{
+    name: string;
+    query: string;
+    health: string;
+    lastError?: string;
+    lastEvaluation: string;
+    evaluationTime: number;
+    type: string;
+    state?: string;
+  }>;
 }
 
 interface Tsdb {
@@ -56,7 +65,9 @@ function LimitsTable({ rows }: { rows: readonly Limit[] }): preact.JSX.Element {
             <tr>
               <td class="mono">{r.limit}</td>
               <td class="num">{r.value === 0 ? 'off' : r.value}</td>
-              <td class={`num${share >= 0.8 ? ' text-critical' : ''}`}>{r.usage === undefined ? '' : r.value > 0 ? `${r.usage} (${Math.round(share * 100)}%)` : r.usage}</td>
+              <td class={`num${share >= 0.8 ? ' text-critical' : ''}`}>
+                {r.usage === undefined ? '' : r.value > 0 ? `${r.usage} (${Math.round(share * 100)}%)` : r.usage}
+              </td>
               <td class={`num${r.refused > 0 ? ' text-critical' : ''}`}>{r.refused}</td>
             </tr>
           );
@@ -148,7 +159,11 @@ export function Status(): preact.JSX.Element {
                       </span>
                     ))}
                   </td>
-                  <td>{t.lastScrape && !t.lastScrape.startsWith('0001') ? `${age(Date.parse(t.lastScrape), Date.now())} ago (${(t.lastScrapeDuration * 1000).toFixed(0)} ms)` : 'never'}</td>
+                  <td>
+                    {t.lastScrape && !t.lastScrape.startsWith('0001')
+                      ? `${age(Date.parse(t.lastScrape), Date.now())} ago (${(t.lastScrapeDuration * 1000).toFixed(0)} ms)`
+                      : 'never'}
+                  </td>
                   <td class="text-critical">{t.lastError}</td>
                 </tr>
               ))}
@@ -192,7 +207,11 @@ export function Status(): preact.JSX.Element {
                       {r.health}
                       {r.lastError ? `: ${r.lastError}` : ''}
                     </td>
-                    <td>{r.lastEvaluation.startsWith('0001') ? 'never' : `${age(Date.parse(r.lastEvaluation), Date.now())} ago, ${(r.evaluationTime * 1000).toFixed(1)} ms`}</td>
+                    <td>
+                      {r.lastEvaluation.startsWith('0001')
+                        ? 'never'
+                        : `${age(Date.parse(r.lastEvaluation), Date.now())} ago, ${(r.evaluationTime * 1000).toFixed(1)} ms`}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -206,7 +225,9 @@ export function Status(): preact.JSX.Element {
           <>
             <p>
               Head: <strong data-testid="num-series">{tsdb.data.headStats.numSeries}</strong> series, {tsdb.data.headStats.chunkCount} chunks
-              {tsdb.data.headStats.maxTime > 0 ? `, from ${new Date(tsdb.data.headStats.minTime).toLocaleString()} to ${new Date(tsdb.data.headStats.maxTime).toLocaleString()}` : ''}
+              {tsdb.data.headStats.maxTime > 0
+                ? `, from ${new Date(tsdb.data.headStats.minTime).toLocaleString()} to ${new Date(tsdb.data.headStats.maxTime).toLocaleString()}`
+                : ''}
             </p>
             <div class="grid2">
               <TopTable title="Series by metric" rows={tsdb.data.seriesCountByMetricName} />

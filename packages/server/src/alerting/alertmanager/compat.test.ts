@@ -92,7 +92,11 @@ before(async () => {
   const vigilFile = path.join(tmp.dir, 'vigil-am.yml');
   fs.writeFileSync(vigilFile, cfg('vigil'));
   const port = await freePort();
-  real = spawn(peerBinary('prometheus-alertmanager', 'prometheus-alertmanager'), [`--config.file=${file}`, `--storage.path=${path.join(tmp.dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='], { stdio: 'ignore' });
+  real = spawn(
+    peerBinary('prometheus-alertmanager', 'prometheus-alertmanager'),
+    [`--config.file=${file}`, `--storage.path=${path.join(tmp.dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='],
+    { stdio: 'ignore' },
+  );
   realUrl = `http://127.0.0.1:${port}`;
   vigil = new AlertRouter({ config: loadAlertmanagerConfig(vigilFile) });
   vigil.start();
@@ -121,15 +125,22 @@ async function post(alerts: unknown[]): Promise<void> {
 }
 
 function normalise(body: Record<string, unknown>): Record<string, unknown> {
-  const alerts = (body['alerts'] as Array<Record<string, unknown>>).map((a) => ({ ...a })).sort((a, b) => String(a['fingerprint']).localeCompare(String(b['fingerprint'])));
+  const alerts = (body['alerts'] as Array<Record<string, unknown>>)
+    .map((a) => ({ ...a }))
+    .sort((a, b) => String(a['fingerprint']).localeCompare(String(b['fingerprint'])));
   return { ...body, alerts, externalURL: '' };
 }
 
 async function nth(recv: string, n: number): Promise<Record<string, unknown>> {
-  return waitFor(`${recv} notification ${n}`, async () => {
-    const got = hook.requests.filter((r) => r.path === `/${recv}`);
-    return got.length >= n ? normalise(got[n - 1]!.body) : undefined;
-  }, 15_000, 50);
+  return waitFor(
+    `${recv} notification ${n}`,
+    async () => {
+      const got = hook.requests.filter((r) => r.path === `/${recv}`);
+      return got.length >= n ? normalise(got[n - 1]!.body) : undefined;
+    },
+    15_000,
+    50,
+  );
 }
 
 test('same notifications, alert listings and fingerprints as prometheus-alertmanager', { timeout: 60_000 }, async () => {
@@ -142,7 +153,8 @@ test('same notifications, alert listings and fingerprints as prometheus-alertman
   ]);
   const [r1, v1] = [await nth('real', 1), await nth('vigil', 1)];
   const [r2, v2] = [await nth('real', 2), await nth('vigil', 2)];
-  const byKey = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, Record<string, unknown>> => Object.fromEntries([a, b].map((x) => [String(x['groupKey']), x]));
+  const byKey = (a: Record<string, unknown>, b: Record<string, unknown>): Record<string, Record<string, unknown>> =>
+    Object.fromEntries([a, b].map((x) => [String(x['groupKey']), x]));
   assert.deepEqual(byKey(v1, v2), byKey(r1, r2));
   const list = async (base: string): Promise<unknown> =>
     ((await (await fetch(`${base}/api/v2/alerts`)).json()) as Array<Record<string, unknown>>)
@@ -155,7 +167,13 @@ test('same notifications, alert listings and fingerprints as prometheus-alertman
   // notified, so (in both) its resolution goes out there too, although its firing never did.
   const end = new Date().toISOString();
   await post([
-    { labels: { alertname: 'Pool', service: 'pay', severity: 'critical' }, annotations: { summary: 'pool' }, startsAt: t0, endsAt: end, generatorURL: 'http://prom/graph' },
+    {
+      labels: { alertname: 'Pool', service: 'pay', severity: 'critical' },
+      annotations: { summary: 'pool' },
+      startsAt: t0,
+      endsAt: end,
+      generatorURL: 'http://prom/graph',
+    },
     { labels: { alertname: 'Errors', service: 'pay', severity: 'warning' }, startsAt: t0, endsAt: end },
   ]);
   const [r3, v3, r4, v4] = [await nth('real', 3), await nth('vigil', 3), await nth('real', 4), await nth('vigil', 4)];
@@ -174,10 +192,15 @@ test('the same template file renders the same Slack title and text in both, firi
     ...(endsAt ? { endsAt } : {}),
   });
   const slack = async (recv: string, n: number): Promise<Record<string, string>> =>
-    waitFor(`${recv} slack message ${n}`, async () => {
-      const got = hook.requests.filter((r) => r.path === `/${recv}-slack`);
-      return got.length >= n ? (got[n - 1]!.body['attachments'] as Array<Record<string, string>>)[0] : undefined;
-    }, 15_000, 50);
+    waitFor(
+      `${recv} slack message ${n}`,
+      async () => {
+        const got = hook.requests.filter((r) => r.path === `/${recv}-slack`);
+        return got.length >= n ? (got[n - 1]!.body['attachments'] as Array<Record<string, string>>)[0] : undefined;
+      },
+      15_000,
+      50,
+    );
   const same = async (n: number, what: string): Promise<{ real: Record<string, string>; vigil: Record<string, string> }> => {
     const [real, vigil] = [await slack('real', n), await slack('vigil', n)];
     assert.equal(vigil['title'], real['title'], `${what}: title`);
@@ -187,17 +210,26 @@ test('the same template file renders the same Slack title and text in both, firi
   await post([alert('web-2'), alert('web-1')]);
   const firing = await same(1, 'firing');
   assert.equal(firing.real['title'], '[FIRING:2] TmplPool tmpl Payments');
-  assert.match(firing.real['text']!, /^\[FIRING:2\] TmplPool tmpl \(payments critical\)\nreceiver=tmpl\\.slack status=firing alerts=2\nFIRING TmplPool WEB-1 \[ {2}pool {2}full \]/);
+  assert.match(
+    firing.real['text']!,
+    /^\[FIRING:2\] TmplPool tmpl \(payments critical\)\nreceiver=tmpl\\.slack status=firing alerts=2\nFIRING TmplPool WEB-1 \[ {2}pool {2}full \]/,
+  );
   assert.match(firing.real['text']!, / 0001-01-01 00:00:00 \+0000 UTC http:\/\/prom\/graph\?g0\.expr=pool [0-9a-f]{16}\n/);
   assert.match(firing.real['text']!, /\npayment path 1\/web <b>& \[a b\] àbc Hello World-Foo_bar 003\.1\|"q"\|true\nLabels:\n - alertname = TmplPool\n/);
   // Where Vigil deliberately differs: label sets print as Alertmanager ≥ 0.26 prints them (0.25 had no
   // String method and printed Go maps), and Vigil calls itself Vigil.
   const labels = 'alertname=TmplPool, service=payments, severity=critical, team=tmpl';
   assert.equal(firing.vigil['pretext'], `${labels}|${labels}|Vigil`);
-  assert.equal(firing.real['pretext'], 'map[alertname:TmplPool service:payments severity:critical team:tmpl]|[{alertname TmplPool} {service payments} {severity critical} {team tmpl}]|Alertmanager');
+  assert.equal(
+    firing.real['pretext'],
+    'map[alertname:TmplPool service:payments severity:critical team:tmpl]|[{alertname TmplPool} {service payments} {severity critical} {team tmpl}]|Alertmanager',
+  );
   await post([alert('web-1', new Date().toISOString()), alert('web-2')]);
   const partly = await same(2, 'partly resolved');
-  assert.match(partly.real['text']!, /alerts=2\nFIRING TmplPool WEB-2 .*\nRESOLVED TmplPool WEB-1 .* ended \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{3} UTC \d{4}\n/);
+  assert.match(
+    partly.real['text']!,
+    /alerts=2\nFIRING TmplPool WEB-2 .*\nRESOLVED TmplPool WEB-1 .* ended \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d\.\d{3} UTC \d{4}\n/,
+  );
   await post([alert('web-2', new Date().toISOString())]);
   const resolved = await same(3, 'resolved');
   assert.match(resolved.real['title']!, /^\[RESOLVED\] TmplPool tmpl Payments$/);

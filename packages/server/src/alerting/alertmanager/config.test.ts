@@ -83,13 +83,33 @@ test('parses a full configuration with inheritance and legacy matchers', () => {
 const bad: Array<[string, string, RegExp]> = [
   ['route:\n  receiver: x\nreceivers:\n  - name: y\n', 'am.yml:2: route.receiver: undefined receiver "x" used in route', /./],
   ['route:\n  receiver: a\n  group_wait: 5q\nreceivers:\n  - name: a\n', 'am.yml:3: route.group_wait:', /unknown unit/],
-  ['route:\n  receiver: a\n  routes:\n    - matchers: ["a=~("]\n      receiver: a\nreceivers:\n  - name: a\n', 'am.yml:4: route.routes.0.matchers.0:', /error parsing regexp: missing closing \): `\(`/],
-  ['route:\n  receiver: a\nreceivers:\n  - name: a\n    webhook_configs:\n      - url: http://x\n        bogus: 1\n', 'am.yml:7: receivers.0.webhook_configs.0.bogus:', /field bogus not found/],
-  ['route:\n  receiver: a\nreceivers:\n  - name: a\n    slack_configs:\n      - channel: x\n', 'am.yml:6: receivers.0.slack_configs.0:', /no global Slack API URL/],
+  [
+    'route:\n  receiver: a\n  routes:\n    - matchers: ["a=~("]\n      receiver: a\nreceivers:\n  - name: a\n',
+    'am.yml:4: route.routes.0.matchers.0:',
+    /error parsing regexp: missing closing \): `\(`/,
+  ],
+  [
+    'route:\n  receiver: a\nreceivers:\n  - name: a\n    webhook_configs:\n      - url: http://x\n        bogus: 1\n',
+    'am.yml:7: receivers.0.webhook_configs.0.bogus:',
+    /field bogus not found/,
+  ],
+  [
+    'route:\n  receiver: a\nreceivers:\n  - name: a\n    slack_configs:\n      - channel: x\n',
+    'am.yml:6: receivers.0.slack_configs.0:',
+    /no global Slack API URL/,
+  ],
   ['route:\n  receiver: a\n  group_by: [a, "..."]\nreceivers:\n  - name: a\n', 'am.yml:3: route.group_by:', /wildcard/],
-  ['route:\n  receiver: a\n  routes:\n    - receiver: a\n      mute_time_intervals: [none]\nreceivers:\n  - name: a\n', 'am.yml:5: route.routes.0.mute_time_intervals.0:', /undefined time interval/],
+  [
+    'route:\n  receiver: a\n  routes:\n    - receiver: a\n      mute_time_intervals: [none]\nreceivers:\n  - name: a\n',
+    'am.yml:5: route.routes.0.mute_time_intervals.0:',
+    /undefined time interval/,
+  ],
   ['route:\n  receiver: a\nreceivers:\n  - name: a\n  - name: a\n', 'am.yml:5: receivers.1.name:', /not unique/],
-  ['route:\n  receiver: a\nreceivers:\n  - name: a\ntime_intervals:\n  - name: t\n    time_intervals:\n      - weekdays: [funday]\n', 'am.yml:8: time_intervals.0.time_intervals.0:', /unknown name/],
+  [
+    'route:\n  receiver: a\nreceivers:\n  - name: a\ntime_intervals:\n  - name: t\n    time_intervals:\n      - weekdays: [funday]\n',
+    'am.yml:8: time_intervals.0.time_intervals.0:',
+    /unknown name/,
+  ],
   ['route: [\n', 'am.yml:', /invalid YAML/],
 ];
 
@@ -107,7 +127,10 @@ test('inline in Vigil configuration: errors point into vigil.yml', () => {
   const text = 'listen: 127.0.0.1:9466\nalertmanager_config:\n  route:\n    receiver: nope\n  receivers:\n    - name: a\n';
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines });
-  assert.throws(() => parseAlertmanagerConfigIn(doc, lines, 'vigil.yml', ['alertmanager_config']), /^AlertmanagerConfigError: vigil\.yml:4: route\.receiver: undefined receiver/);
+  assert.throws(
+    () => parseAlertmanagerConfigIn(doc, lines, 'vigil.yml', ['alertmanager_config']),
+    /^AlertmanagerConfigError: vigil\.yml:4: route\.receiver: undefined receiver/,
+  );
   const ok = parseAlertmanagerConfigIn(parseDocument(text.replace('nope', 'a')), new LineCounter(), 'vigil.yml', ['alertmanager_config']);
   assert.equal(ok.route.receiver, 'a');
   assert.match(ok.original, /receiver: a/);

@@ -16,7 +16,14 @@ import { formatMatchers, parseMatcher } from './types.js';
 import { parseTimeInterval, type TimeInterval } from './timeinterval.js';
 import { loadNotificationTemplates, NotificationTemplates, TemplateFileError } from './receivers/templates.js';
 import { TemplateParseError } from '../template/index.js';
-import { DEFAULT_HTTP_CLIENT_CONFIG, HTTP_CLIENT_FIELDS, httpClientFiles, parseHttpClientConfig, type ConfigReader, type HttpClientConfig } from '../../core/httpclient/config.js';
+import {
+  DEFAULT_HTTP_CLIENT_CONFIG,
+  HTTP_CLIENT_FIELDS,
+  httpClientFiles,
+  parseHttpClientConfig,
+  type ConfigReader,
+  type HttpClientConfig,
+} from '../../core/httpclient/config.js';
 
 /** A mistake in the Alertmanager configuration: a {@link ConfigError} that says which loader found it. */
 export class AlertmanagerConfigError extends ConfigError {}
@@ -192,12 +199,46 @@ type Path = Array<string | number>;
 type Rec = Record<string, unknown>;
 
 const GLOBAL_KEYS = [
-  'resolve_timeout', 'http_config', 'smtp_from', 'smtp_hello', 'smtp_smarthost', 'smtp_auth_username', 'smtp_auth_password', 'smtp_auth_password_file',
-  'smtp_auth_secret', 'smtp_auth_identity', 'smtp_require_tls', 'slack_api_url', 'slack_api_url_file', 'pagerduty_url', 'opsgenie_api_url', 'opsgenie_api_key',
-  'opsgenie_api_key_file', 'wechat_api_url', 'wechat_api_secret', 'wechat_api_corp_id', 'victorops_api_url', 'victorops_api_key', 'victorops_api_key_file',
-  'telegram_api_url', 'webex_api_url',
+  'resolve_timeout',
+  'http_config',
+  'smtp_from',
+  'smtp_hello',
+  'smtp_smarthost',
+  'smtp_auth_username',
+  'smtp_auth_password',
+  'smtp_auth_password_file',
+  'smtp_auth_secret',
+  'smtp_auth_identity',
+  'smtp_require_tls',
+  'slack_api_url',
+  'slack_api_url_file',
+  'pagerduty_url',
+  'opsgenie_api_url',
+  'opsgenie_api_key',
+  'opsgenie_api_key_file',
+  'wechat_api_url',
+  'wechat_api_secret',
+  'wechat_api_corp_id',
+  'victorops_api_url',
+  'victorops_api_key',
+  'victorops_api_key_file',
+  'telegram_api_url',
+  'webex_api_url',
 ];
-const ROUTE_KEYS = ['receiver', 'group_by', 'continue', 'matchers', 'match', 'match_re', 'group_wait', 'group_interval', 'repeat_interval', 'mute_time_intervals', 'active_time_intervals', 'routes'];
+const ROUTE_KEYS = [
+  'receiver',
+  'group_by',
+  'continue',
+  'matchers',
+  'match',
+  'match_re',
+  'group_wait',
+  'group_interval',
+  'repeat_interval',
+  'mute_time_intervals',
+  'active_time_intervals',
+  'routes',
+];
 /** Integrations Alertmanager has that Vigil accepts but does not send to (with a warning). */
 const UNSUPPORTED = ['opsgenie_configs', 'wechat_configs', 'pushover_configs', 'victorops_configs', 'sns_configs', 'telegram_configs', 'webex_configs'];
 const SUPPORTED = ['webhook_configs', 'slack_configs', 'email_configs', 'pagerduty_configs', 'discord_configs', 'msteams_configs'];
@@ -437,7 +478,7 @@ function parseRoute(c: Checker, path: Path, v: unknown, parent: Inherited | unde
   if (r['group_by'] !== undefined) {
     const names = c.list(at('group_by'), r['group_by']).map((x, i) => c.str([...path, 'group_by', i], x));
     groupByAll = names.includes('...');
-    if (groupByAll && names.length > 1) c.fail(at('group_by'), "cannot have wildcard group_by (`...`) and other labels at the same time");
+    if (groupByAll && names.length > 1) c.fail(at('group_by'), 'cannot have wildcard group_by (`...`) and other labels at the same time');
     const seen = new Set<string>();
     names.forEach((n, i) => {
       if (n !== '...' && !isValidLabelName(n)) c.fail([...path, 'group_by', i], `invalid label name ${JSON.stringify(n)} in group_by list`);
@@ -481,11 +522,42 @@ function parseIntegration(c: Checker, kind: string, path: Path, v: unknown, g: A
   switch (kind) {
     case 'webhook_configs': {
       const r = c.map(path, v, [...common, 'url', 'url_file', 'max_alerts', 'timeout']);
-      const url = r['url_file'] !== undefined ? readSecret(c, at('url_file'), r['url_file']) : c.url(at('url'), r['url'], 'one of url or url_file must be configured');
-      return { type: 'webhook', url, maxAlerts: c.int(at('max_alerts'), r['max_alerts'], 0), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: c.duration(at('timeout'), r['timeout'], 10_000), ...http(r) };
+      const url =
+        r['url_file'] !== undefined ? readSecret(c, at('url_file'), r['url_file']) : c.url(at('url'), r['url'], 'one of url or url_file must be configured');
+      return {
+        type: 'webhook',
+        url,
+        maxAlerts: c.int(at('max_alerts'), r['max_alerts'], 0),
+        sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true),
+        timeoutMs: c.duration(at('timeout'), r['timeout'], 10_000),
+        ...http(r),
+      };
     }
     case 'slack_configs': {
-      const r = c.map(path, v, [...common, 'api_url', 'api_url_file', 'channel', 'username', 'color', 'title', 'title_link', 'pretext', 'text', 'fields', 'short_fields', 'footer', 'fallback', 'callback_id', 'icon_emoji', 'icon_url', 'image_url', 'thumb_url', 'link_names', 'mrkdwn_in', 'actions']);
+      const r = c.map(path, v, [
+        ...common,
+        'api_url',
+        'api_url_file',
+        'channel',
+        'username',
+        'color',
+        'title',
+        'title_link',
+        'pretext',
+        'text',
+        'fields',
+        'short_fields',
+        'footer',
+        'fallback',
+        'callback_id',
+        'icon_emoji',
+        'icon_url',
+        'image_url',
+        'thumb_url',
+        'link_names',
+        'mrkdwn_in',
+        'actions',
+      ]);
       let apiUrl = c.url(at('api_url'), r['api_url'], '', true);
       if (r['api_url_file'] !== undefined) apiUrl = readSecret(c, at('api_url_file'), r['api_url_file']);
       apiUrl ||= g.slackApiUrl;
@@ -501,14 +573,45 @@ function parseIntegration(c: Checker, kind: string, path: Path, v: unknown, g: A
         return { title, value, short: fr['short'] === undefined ? undefined : c.bool([...fp, 'short'], fr['short'], false) };
       });
       return {
-        type: 'slack', apiUrl, channel: t('channel'), username: t('username'), title: t('title'), titleLink: t('title_link'), pretext: t('pretext'), text: t('text'),
-        fallback: t('fallback'), color: t('color'), footer: t('footer'), iconEmoji: t('icon_emoji'), iconUrl: t('icon_url'), fields, shortFields: c.bool(at('short_fields'), r['short_fields'], false),
-        sendResolved: c.bool(at('send_resolved'), r['send_resolved'], false), timeoutMs: 10_000, ...http(r),
+        type: 'slack',
+        apiUrl,
+        channel: t('channel'),
+        username: t('username'),
+        title: t('title'),
+        titleLink: t('title_link'),
+        pretext: t('pretext'),
+        text: t('text'),
+        fallback: t('fallback'),
+        color: t('color'),
+        footer: t('footer'),
+        iconEmoji: t('icon_emoji'),
+        iconUrl: t('icon_url'),
+        fields,
+        shortFields: c.bool(at('short_fields'), r['short_fields'], false),
+        sendResolved: c.bool(at('send_resolved'), r['send_resolved'], false),
+        timeoutMs: 10_000,
+        ...http(r),
       };
     }
     case 'email_configs': {
       // Alertmanager's email_configs have no http_config (SMTP has its own tls_config).
-      const r = c.map(path, v, ['send_resolved', 'to', 'from', 'hello', 'smarthost', 'auth_username', 'auth_password', 'auth_password_file', 'auth_secret', 'auth_identity', 'headers', 'html', 'text', 'require_tls', 'tls_config']);
+      const r = c.map(path, v, [
+        'send_resolved',
+        'to',
+        'from',
+        'hello',
+        'smarthost',
+        'auth_username',
+        'auth_password',
+        'auth_password_file',
+        'auth_secret',
+        'auth_identity',
+        'headers',
+        'html',
+        'text',
+        'require_tls',
+        'tls_config',
+      ]);
       const to = c.str(at('to'), r['to']);
       if (!to) c.fail(path, 'missing to address in email config');
       const headers = c.tmplMap(at('headers'), r['headers']);
@@ -519,35 +622,104 @@ function parseIntegration(c: Checker, kind: string, path: Path, v: unknown, g: A
       if (!/^.+:\d+$/.test(smarthost)) c.fail(at('smarthost'), `address ${smarthost}: missing port in address`);
       const subject = Object.entries(headers).find(([k]) => k.toLowerCase() === 'subject')?.[1] ?? '';
       return {
-        type: 'email', to: to.split(',').map((s) => s.trim()).filter(Boolean), from, smarthost, hello: c.str(at('hello'), r['hello']) || g.smtpHello,
+        type: 'email',
+        to: to
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+        from,
+        smarthost,
+        hello: c.str(at('hello'), r['hello']) || g.smtpHello,
         authUsername: c.str(at('auth_username'), r['auth_username']) || g.smtpAuthUsername,
-        authPassword: r['auth_password_file'] !== undefined ? readSecret(c, at('auth_password_file'), r['auth_password_file']) : c.str(at('auth_password'), r['auth_password']) || g.smtpAuthPassword,
-        authIdentity: c.str(at('auth_identity'), r['auth_identity']) || g.smtpAuthIdentity, requireTls: c.bool(at('require_tls'), r['require_tls'], g.smtpRequireTls),
-        headers, subject, html: c.tmpl(at('html'), r['html']), text: c.tmpl(at('text'), r['text']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], false), timeoutMs: 30_000,
+        authPassword:
+          r['auth_password_file'] !== undefined
+            ? readSecret(c, at('auth_password_file'), r['auth_password_file'])
+            : c.str(at('auth_password'), r['auth_password']) || g.smtpAuthPassword,
+        authIdentity: c.str(at('auth_identity'), r['auth_identity']) || g.smtpAuthIdentity,
+        requireTls: c.bool(at('require_tls'), r['require_tls'], g.smtpRequireTls),
+        headers,
+        subject,
+        html: c.tmpl(at('html'), r['html']),
+        text: c.tmpl(at('text'), r['text']),
+        sendResolved: c.bool(at('send_resolved'), r['send_resolved'], false),
+        timeoutMs: 30_000,
       };
     }
     case 'pagerduty_configs': {
-      const r = c.map(path, v, [...common, 'routing_key', 'routing_key_file', 'service_key', 'service_key_file', 'url', 'client', 'client_url', 'description', 'details', 'images', 'links', 'source', 'severity', 'class', 'component', 'group']);
+      const r = c.map(path, v, [
+        ...common,
+        'routing_key',
+        'routing_key_file',
+        'service_key',
+        'service_key_file',
+        'url',
+        'client',
+        'client_url',
+        'description',
+        'details',
+        'images',
+        'links',
+        'source',
+        'severity',
+        'class',
+        'component',
+        'group',
+      ]);
       let key = c.str(at('routing_key'), r['routing_key']);
       if (r['routing_key_file'] !== undefined) key = readSecret(c, at('routing_key_file'), r['routing_key_file']);
-      if (!key && (r['service_key'] !== undefined || r['service_key_file'] !== undefined)) c.fail(at('service_key'), 'service_key (Events API v1) is not supported by Vigil; use routing_key (Events API v2)');
+      if (!key && (r['service_key'] !== undefined || r['service_key_file'] !== undefined))
+        c.fail(at('service_key'), 'service_key (Events API v1) is not supported by Vigil; use routing_key (Events API v2)');
       if (!key) c.fail(path, 'missing service or routing key in PagerDuty config');
       return {
-        type: 'pagerduty', routingKey: key, url: c.url(at('url'), r['url'], '') || g.pagerdutyUrl, client: c.tmpl(at('client'), r['client']), clientUrl: c.tmpl(at('client_url'), r['client_url']),
-        source: c.tmpl(at('source'), r['source']), severity: c.tmpl(at('severity'), r['severity']), description: c.tmpl(at('description'), r['description']), details: c.tmplMap(at('details'), r['details']),
-        component: c.tmpl(at('component'), r['component']), group: c.tmpl(at('group'), r['group']), class: c.tmpl(at('class'), r['class']),
-        sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000, ...http(r),
+        type: 'pagerduty',
+        routingKey: key,
+        url: c.url(at('url'), r['url'], '') || g.pagerdutyUrl,
+        client: c.tmpl(at('client'), r['client']),
+        clientUrl: c.tmpl(at('client_url'), r['client_url']),
+        source: c.tmpl(at('source'), r['source']),
+        severity: c.tmpl(at('severity'), r['severity']),
+        description: c.tmpl(at('description'), r['description']),
+        details: c.tmplMap(at('details'), r['details']),
+        component: c.tmpl(at('component'), r['component']),
+        group: c.tmpl(at('group'), r['group']),
+        class: c.tmpl(at('class'), r['class']),
+        sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true),
+        timeoutMs: 10_000,
+        ...http(r),
       };
     }
     case 'discord_configs': {
       const r = c.map(path, v, [...common, 'webhook_url', 'webhook_url_file', 'title', 'message']);
-      const webhookUrl = r['webhook_url_file'] !== undefined ? readSecret(c, at('webhook_url_file'), r['webhook_url_file']) : c.url(at('webhook_url'), r['webhook_url'], 'one of webhook_url or webhook_url_file must be configured', true);
-      return { type: 'discord', webhookUrl, title: c.tmpl(at('title'), r['title']), message: c.tmpl(at('message'), r['message']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000, ...http(r) };
+      const webhookUrl =
+        r['webhook_url_file'] !== undefined
+          ? readSecret(c, at('webhook_url_file'), r['webhook_url_file'])
+          : c.url(at('webhook_url'), r['webhook_url'], 'one of webhook_url or webhook_url_file must be configured', true);
+      return {
+        type: 'discord',
+        webhookUrl,
+        title: c.tmpl(at('title'), r['title']),
+        message: c.tmpl(at('message'), r['message']),
+        sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true),
+        timeoutMs: 10_000,
+        ...http(r),
+      };
     }
     default: {
       const r = c.map(path, v, [...common, 'webhook_url', 'webhook_url_file', 'title', 'summary', 'text']);
-      const webhookUrl = r['webhook_url_file'] !== undefined ? readSecret(c, at('webhook_url_file'), r['webhook_url_file']) : c.url(at('webhook_url'), r['webhook_url'], 'one of webhook_url or webhook_url_file must be configured', true);
-      return { type: 'msteams', webhookUrl, title: c.tmpl(at('title'), r['title']), summary: c.tmpl(at('summary'), r['summary']), text: c.tmpl(at('text'), r['text']), sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 10_000, ...http(r) };
+      const webhookUrl =
+        r['webhook_url_file'] !== undefined
+          ? readSecret(c, at('webhook_url_file'), r['webhook_url_file'])
+          : c.url(at('webhook_url'), r['webhook_url'], 'one of webhook_url or webhook_url_file must be configured', true);
+      return {
+        type: 'msteams',
+        webhookUrl,
+        title: c.tmpl(at('title'), r['title']),
+        summary: c.tmpl(at('summary'), r['summary']),
+        text: c.tmpl(at('text'), r['text']),
+        sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true),
+        timeoutMs: 10_000,
+        ...http(r),
+      };
     }
   }
 }
@@ -567,7 +739,15 @@ function checkRouteRefs(c: Checker, route: Route, path: Path, receivers: Set<str
 export function parseAlertmanagerConfigIn(doc: Document, lines: LineCounter, file: string, base: Path = []): AlertmanagerConfig {
   const c: Checker = new Checker(doc, lines, file, base);
   const node = base.length ? doc.getIn(base, true) : doc.contents;
-  const root = c.map([], isNode(node) ? node.toJS(doc) : node, ['global', 'route', 'receivers', 'inhibit_rules', 'time_intervals', 'mute_time_intervals', 'templates']);
+  const root = c.map([], isNode(node) ? node.toJS(doc) : node, [
+    'global',
+    'route',
+    'receivers',
+    'inhibit_rules',
+    'time_intervals',
+    'mute_time_intervals',
+    'templates',
+  ]);
   const global = parseGlobal(c, root['global']);
   const warnings = c.warnings;
   const receivers = c.list(['receivers'], root['receivers']).map((rv, i): Receiver => {
@@ -576,7 +756,8 @@ export function parseAlertmanagerConfigIn(doc: Document, lines: LineCounter, fil
     const name = c.str([...path, 'name'], r['name']);
     if (!name) c.fail(path, 'missing name in receiver');
     const integrations: IntegrationConfig[] = [];
-    for (const kind of SUPPORTED) c.list([...path, kind], r[kind]).forEach((x, j) => integrations.push(parseIntegration(c, kind, [...path, kind, j], x, global)));
+    for (const kind of SUPPORTED)
+      c.list([...path, kind], r[kind]).forEach((x, j) => integrations.push(parseIntegration(c, kind, [...path, kind, j], x, global)));
     for (const kind of UNSUPPORTED) if (r[kind] !== undefined) warnings.push(`receiver ${name}: ${kind} is not supported by Vigil and is ignored`);
     return { name, integrations };
   });
@@ -671,7 +852,10 @@ export function parseAlertmanagerConfig(text: string, file: string): Alertmanage
 
 /** Reads and validates an `alertmanager.yml` file. */
 export function loadAlertmanagerConfig(file: string): AlertmanagerConfig {
-  return parseAlertmanagerConfig(readTextFile(file, (detail) => new AlertmanagerConfigError(file, 0, '', detail)), file);
+  return parseAlertmanagerConfig(
+    readTextFile(file, (detail) => new AlertmanagerConfigError(file, 0, '', detail)),
+    file,
+  );
 }
 
 /** The smallest valid configuration: one receiver with no integrations. */

@@ -8,7 +8,16 @@ import * as path from 'node:path';
 import type { LabelSet } from './types.js';
 
 /** Kinds of history events. */
-export const HISTORY_TYPES = ['firing', 'resolved', 'suppressed', 'unsuppressed', 'acknowledged', 'unacknowledged', 'manually_resolved', 'notification'] as const;
+export const HISTORY_TYPES = [
+  'firing',
+  'resolved',
+  'suppressed',
+  'unsuppressed',
+  'acknowledged',
+  'unacknowledged',
+  'manually_resolved',
+  'notification',
+] as const;
 /** One of {@link HISTORY_TYPES}. */
 export type HistoryType = (typeof HISTORY_TYPES)[number];
 

@@ -98,7 +98,8 @@ async function until(what: string, cond: () => boolean, ms = 5000): Promise<void
   }
 }
 
-const attempts = (router: AlertRouter): Array<{ ok?: boolean | undefined; error?: string | undefined }> => router.history.query({ type: 'notification' }).reverse();
+const attempts = (router: AlertRouter): Array<{ ok?: boolean | undefined; error?: string | undefined }> =>
+  router.history.query({ type: 'notification' }).reverse();
 const A: PostableAlert = { labels: { alertname: 'Down', instance: 'a' } };
 
 test('a webhook behind HTTPS with a private CA and a bearer token from credentials_file gets the notification', async () => {
@@ -114,7 +115,10 @@ test('a webhook behind HTTPS with a private CA and a bearer token from credentia
   assert.equal(received[0]!.path, '/bearer/hook');
   assert.equal(received[0]!.headers.authorization, 'Bearer s3cret');
   assert.equal(received[0]!.body['status'], 'firing');
-  assert.deepEqual(attempts(router).map((a) => a.ok), [true]);
+  assert.deepEqual(
+    attempts(router).map((a) => a.ok),
+    [true],
+  );
 
   // The token file is read for every send: a rotated token that the server does not accept fails the next one.
   fs.writeFileSync(path.join(dir, 'token'), 'rotated\n');
@@ -194,7 +198,10 @@ test('basic_auth with password_file; a wrong password is a 401 that is not retri
   await bad.clock.advance(30_000);
   await until('the attempt', () => attempts(bad.router).length >= 1);
   await bad.clock.advance(5_000);
-  assert.deepEqual(attempts(bad.router).map((a) => a.ok), [false]);
+  assert.deepEqual(
+    attempts(bad.router).map((a) => a.ok),
+    [false],
+  );
   assert.match(attempts(bad.router)[0]!.error ?? '', /401/);
   bad.router.stop();
 });
@@ -270,8 +277,14 @@ test('a missing credentials file is a load warning and a failed, retried send', 
           enable_http2: true
           authorization: {credentials_file: missing-token}
           tls_config: {ca_file: ca.crt}`);
-  assert.ok(cfg.warnings.some((w) => /alertmanager\.yml:\d+: .*http_config: authorization credentials_file .*missing-token does not exist/.test(w)), cfg.warnings.join('\n'));
-  assert.ok(cfg.warnings.some((w) => /alertmanager\.yml:\d+: .*enable_http2: enable_http2 is ignored/.test(w)), cfg.warnings.join('\n'));
+  assert.ok(
+    cfg.warnings.some((w) => /alertmanager\.yml:\d+: .*http_config: authorization credentials_file .*missing-token does not exist/.test(w)),
+    cfg.warnings.join('\n'),
+  );
+  assert.ok(
+    cfg.warnings.some((w) => /alertmanager\.yml:\d+: .*enable_http2: enable_http2 is ignored/.test(w)),
+    cfg.warnings.join('\n'),
+  );
   const { clock, router, send } = setup(cfg);
   send([A]);
   await clock.advance(30_000);
@@ -310,17 +323,41 @@ const bad: Array<[string, string, RegExp]> = [
     `global:\n  http_config:\n    authorization:\n      credentials: a\n      credentials_file: b\n${BASE}`,
     /^am\.yml:5: global\.http_config\.authorization\.credentials_file: at most one of authorization credentials & credentials_file/,
   ],
-  ['oauth2', `${BASE}    pagerduty_configs:\n      - routing_key: k\n        http_config:\n          oauth2: {client_id: a}\n`, /^am\.yml:8: receivers\.0\.pagerduty_configs\.0\.http_config\.oauth2: oauth2 is not supported by Vigil/],
+  [
+    'oauth2',
+    `${BASE}    pagerduty_configs:\n      - routing_key: k\n        http_config:\n          oauth2: {client_id: a}\n`,
+    /^am\.yml:8: receivers\.0\.pagerduty_configs\.0\.http_config\.oauth2: oauth2 is not supported by Vigil/,
+  ],
   [
     'proxy_from_environment with proxy_url',
     `${BASE}    discord_configs:\n      - webhook_url: http://x/\n        http_config:\n          proxy_from_environment: true\n          proxy_url: http://p:3128\n`,
     /^am\.yml:9: receivers\.0\.discord_configs\.0\.http_config\.proxy_url: if proxy_from_environment is configured, proxy_url must not be configured$/,
   ],
-  ['no_proxy without proxy_url', `${BASE}    msteams_configs:\n      - webhook_url: http://x/\n        http_config:\n          no_proxy: a.example\n`, /^am\.yml:8: .*no_proxy: if no_proxy is configured, proxy_url must also be configured$/],
-  ['socks proxy', `${BASE}    webhook_configs:\n      - url: http://x/\n        http_config:\n          proxy_url: socks5://p:1080\n`, /^am\.yml:8: .*proxy_url: unsupported proxy scheme "socks5"/],
-  ['authorization type basic', `${BASE}    webhook_configs:\n      - url: http://x/\n        http_config:\n          authorization: {type: Basic}\n`, /^am\.yml:8: .*authorization\.type: authorization type cannot be set to "basic"/],
-  ['unknown field', `${BASE}    webhook_configs:\n      - url: http://x/\n        http_config:\n          tls_confg: {}\n`, /^am\.yml:8: .*http_config\.tls_confg: field tls_confg not found/],
-  ['email has no http_config', `${BASE}    email_configs:\n      - {to: a@b, from: c@d, smarthost: 'h:25', http_config: {}}\n`, /^am\.yml:6: receivers\.0\.email_configs\.0\.http_config: field http_config not found/],
+  [
+    'no_proxy without proxy_url',
+    `${BASE}    msteams_configs:\n      - webhook_url: http://x/\n        http_config:\n          no_proxy: a.example\n`,
+    /^am\.yml:8: .*no_proxy: if no_proxy is configured, proxy_url must also be configured$/,
+  ],
+  [
+    'socks proxy',
+    `${BASE}    webhook_configs:\n      - url: http://x/\n        http_config:\n          proxy_url: socks5://p:1080\n`,
+    /^am\.yml:8: .*proxy_url: unsupported proxy scheme "socks5"/,
+  ],
+  [
+    'authorization type basic',
+    `${BASE}    webhook_configs:\n      - url: http://x/\n        http_config:\n          authorization: {type: Basic}\n`,
+    /^am\.yml:8: .*authorization\.type: authorization type cannot be set to "basic"/,
+  ],
+  [
+    'unknown field',
+    `${BASE}    webhook_configs:\n      - url: http://x/\n        http_config:\n          tls_confg: {}\n`,
+    /^am\.yml:8: .*http_config\.tls_confg: field tls_confg not found/,
+  ],
+  [
+    'email has no http_config',
+    `${BASE}    email_configs:\n      - {to: a@b, from: c@d, smarthost: 'h:25', http_config: {}}\n`,
+    /^am\.yml:6: receivers\.0\.email_configs\.0\.http_config: field http_config not found/,
+  ],
 ];
 
 for (const [what, text, want] of bad) {

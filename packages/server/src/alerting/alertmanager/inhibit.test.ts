@@ -12,7 +12,9 @@ function alert(labels: LabelSet, startsAt: number, endsAt: number): Alert {
 test('the inhibitor follows the alert set: new sources, sources that time out, sources garbage-collected', async () => {
   const clock = new ManualClock(1_000_000);
   const store = new AlertStore(clock, undefined);
-  const rules = [{ sourceMatchers: parseMatchers('{alertname="PoolExhausted"}'), targetMatchers: parseMatchers('{alertname="HighErrorRate"}'), equal: ['service'] }];
+  const rules = [
+    { sourceMatchers: parseMatchers('{alertname="PoolExhausted"}'), targetMatchers: parseMatchers('{alertname="HighErrorRate"}'), equal: ['service'] },
+  ];
   let reads = 0;
   const inhibitor = new Inhibitor(
     rules,

@@ -69,7 +69,10 @@ ${receiver}
 }
 
 test('a user template file overrides slack.default.title and supplies the text; firing and resolved', async () => {
-  const file = write({ 'templates/notify.tmpl': USER_TEMPLATES, 'am.yml': amConfig(`    slack_configs:\n      - api_url: ${hook.url}/slack\n        send_resolved: true\n        text: '{{ template "my.text" . }}'`) });
+  const file = write({
+    'templates/notify.tmpl': USER_TEMPLATES,
+    'am.yml': amConfig(`    slack_configs:\n      - api_url: ${hook.url}/slack\n        send_resolved: true\n        text: '{{ template "my.text" . }}'`),
+  });
   const cfg = loadAlertmanagerConfig(file);
   assert.deepEqual(cfg.notificationTemplates.files, [path.join('templates', 'notify.tmpl')]);
   const clock = new ManualClock(Date.parse('2024-03-05T10:00:00Z'));
@@ -93,15 +96,26 @@ test('a user template file overrides slack.default.title and supplies the text; 
   await clock.advance(60_000);
   const second = hook.requests[1]!.body as { attachments: Array<Record<string, string>> };
   assert.equal(second.attachments[0]!['title'], 'FIRING: PoolExhausted on payment');
-  assert.equal(second.attachments[0]!['text'], '1 firing, 1 resolved for team-pay\n* b POOL FULL since 10:00:00\n- a resolved at 10:00\ncommon: alertname=PoolExhausted service=payment severity=critical \nothers: payment,critical In The Payment Path');
+  assert.equal(
+    second.attachments[0]!['text'],
+    '1 firing, 1 resolved for team-pay\n* b POOL FULL since 10:00:00\n- a resolved at 10:00\ncommon: alertname=PoolExhausted service=payment severity=critical \nothers: payment,critical In The Payment Path',
+  );
   am.stop();
 });
 
 test('a field that fails to render goes out with its default, logged and recorded in the history', async () => {
   const broken = `{{ define "slack.default.text" }}{{ .NoSuchField }}{{ end }}\n{{ define "bad.title" }}\n{{ template "nowhere" . }}{{ end }}\n`;
-  const file = write({ 'templates/broken.tmpl': broken, 'am.yml': amConfig(`    slack_configs:\n      - api_url: ${hook.url}/slack\n        title: '{{ template "bad.title" . }}'\n        pretext: '{{ .CommonLabels.service }} needs you'`) });
+  const file = write({
+    'templates/broken.tmpl': broken,
+    'am.yml': amConfig(
+      `    slack_configs:\n      - api_url: ${hook.url}/slack\n        title: '{{ template "bad.title" . }}'\n        pretext: '{{ .CommonLabels.service }} needs you'`,
+    ),
+  });
   const cfg = loadAlertmanagerConfig(file);
-  assert.ok(cfg.warnings.some((w) => w === `${path.join('templates', 'broken.tmpl')}:3: template: no such template "nowhere"`), cfg.warnings.join('\n'));
+  assert.ok(
+    cfg.warnings.some((w) => w === `${path.join('templates', 'broken.tmpl')}:3: template: no such template "nowhere"`),
+    cfg.warnings.join('\n'),
+  );
   const lines: string[] = [];
   const clock = new ManualClock(Date.parse('2024-03-05T10:00:00Z'));
   const am = new AlertRouter({ clock, config: cfg, logger: createLogger({ level: 'warn', write: (l) => lines.push(l) }) });
@@ -116,8 +130,15 @@ test('a field that fails to render goes out with its default, logged and recorde
   assert.match(att['text']!, /^🔥 FIRING \[warning\]: checkout slow\n {2}since 2024-03-05 10:00:00 UTC \(10s ago\)/);
   assert.equal(att['pretext'], 'cart needs you');
   const failures = am.history.query({ type: 'notification' }).filter((e) => !e.ok);
-  assert.deepEqual(failures.map((f) => f.error!.split(' failed')[0]).sort(), ['template for slack fallback', 'template for slack text', 'template for slack title'], JSON.stringify(failures));
-  assert.match(failures.map((f) => f.error).join('\n'), /slack title failed, sent the default instead: template: templates\/broken.tmpl:3:12: executing "bad.title" at <\{\{template "nowhere"\.\.\.>: template "nowhere" not defined/);
+  assert.deepEqual(
+    failures.map((f) => f.error!.split(' failed')[0]).sort(),
+    ['template for slack fallback', 'template for slack text', 'template for slack title'],
+    JSON.stringify(failures),
+  );
+  assert.match(
+    failures.map((f) => f.error).join('\n'),
+    /slack title failed, sent the default instead: template: templates\/broken.tmpl:3:12: executing "bad.title" at <\{\{template "nowhere"\.\.\.>: template "nowhere" not defined/,
+  );
   assert.match(failures.map((f) => f.error).join('\n'), /slack text failed.*can't evaluate field NoSuchField in type \*template.Data/);
   assert.equal(am.history.query({ type: 'notification' }).filter((e) => e.ok).length, 1, 'the notification itself was delivered');
   assert.equal(lines.filter((l) => l.includes('notification template failed')).length, 3);
@@ -146,16 +167,47 @@ line2{{ end }}
   am.receive([{ labels: { alertname: 'Pool', service: 'payment', team: 'pay', instance: 'i1' }, annotations: { summary: 'a <b> & c' } }]);
   await clock.advance(10_000);
   const body = (p: string): Record<string, unknown> => hook.requests.find((r) => r.path === p)!.body;
-  const pd = body('/pd') as { client: string; client_url: string; payload: { summary: string; source: string; component: string; custom_details: Record<string, string> } };
+  const pd = body('/pd') as {
+    client: string;
+    client_url: string;
+    payload: { summary: string; source: string; component: string; custom_details: Record<string, string> };
+  };
   assert.deepEqual(pd.payload.custom_details, { firing: 'i1;', num_firing: '1', num_resolved: '0', owner: 'pay' });
-  assert.deepEqual([pd.client, pd.client_url, pd.payload.source, pd.payload.component, pd.payload.summary], ['Vigil', 'http://vigil.example', 'Vigil', 'payment', '[FIRING:1] Pool (i1 payment pay)']);
+  assert.deepEqual(
+    [pd.client, pd.client_url, pd.payload.source, pd.payload.component, pd.payload.summary],
+    ['Vigil', 'http://vigil.example', 'Vigil', 'payment', '[FIRING:1] Pool (i1 payment pay)'],
+  );
   assert.equal((body('/discord') as { embeds: Array<{ title: string }> }).embeds[0]!.title, 'D Pool');
   const teams = body('/teams') as Record<string, string>;
   assert.deepEqual([teams['title'], teams['summary'], teams['text']], ['T firing', 'T firing', 'line1\n\nline2']);
   am.stop();
   // Email: subject from the file, HTML escaped except safeHtml, the text part unescaped.
-  const emailCfg = parseAlertmanagerConfig(amConfig(`    email_configs:\n      - to: a@example.com\n        from: v@example.com\n        smarthost: localhost:25\n        html: '{{ template "my.html" . }}'\n        headers: {X-Team: '{{ .CommonLabels.team }}'}`, `['${path.join(tmp.dir, 'tmpl', '*.tmpl')}']`), 'inline.yml');
-  const d = templateData({ receiver: 'team-pay', groupKey: 'k', groupLabels: { alertname: 'Pool' }, externalURL: '', alerts: [{ labels: { alertname: 'Pool', team: 'pay' }, annotations: { summary: 'a <b> & c' }, startsAt: 0, endsAt: Date.parse('2030-01-01T00:00:00Z'), generatorURL: '', updatedAt: 0, timeout: false, fingerprint: fingerprint({ alertname: 'Pool', team: 'pay' }) }], now: 1000 });
+  const emailCfg = parseAlertmanagerConfig(
+    amConfig(
+      `    email_configs:\n      - to: a@example.com\n        from: v@example.com\n        smarthost: localhost:25\n        html: '{{ template "my.html" . }}'\n        headers: {X-Team: '{{ .CommonLabels.team }}'}`,
+      `['${path.join(tmp.dir, 'tmpl', '*.tmpl')}']`,
+    ),
+    'inline.yml',
+  );
+  const d = templateData({
+    receiver: 'team-pay',
+    groupKey: 'k',
+    groupLabels: { alertname: 'Pool' },
+    externalURL: '',
+    alerts: [
+      {
+        labels: { alertname: 'Pool', team: 'pay' },
+        annotations: { summary: 'a <b> & c' },
+        startsAt: 0,
+        endsAt: Date.parse('2030-01-01T00:00:00Z'),
+        generatorURL: '',
+        updatedAt: 0,
+        timeout: false,
+        fingerprint: fingerprint({ alertname: 'Pool', team: 'pay' }),
+      },
+    ],
+    now: 1000,
+  });
   const ec = emailCfg.receivers[0]!.integrations[0]!;
   assert.equal(ec.type, 'email');
   if (ec.type !== 'email') return;
@@ -168,7 +220,10 @@ line2{{ end }}
 });
 
 test('a template reload picks up changed files', async () => {
-  const file = write({ 'templates/t.tmpl': '{{ define "slack.default.title" }}v1{{ end }}', 'am.yml': amConfig(`    slack_configs:\n      - api_url: ${hook.url}/slack\n        send_resolved: true`) });
+  const file = write({
+    'templates/t.tmpl': '{{ define "slack.default.title" }}v1{{ end }}',
+    'am.yml': amConfig(`    slack_configs:\n      - api_url: ${hook.url}/slack\n        send_resolved: true`),
+  });
   const clock = new ManualClock(Date.parse('2024-03-05T10:00:00Z'));
   const am = new AlertRouter({ clock, config: loadAlertmanagerConfig(file) });
   am.start();
@@ -185,10 +240,24 @@ test('a template reload picks up changed files', async () => {
 
 test('configuration errors: template syntax errors name the file and line; missing literal paths and bad globs name the config line', () => {
   const slack = `    slack_configs:\n      - api_url: ${hook.url}/slack`;
-  const file = write({ 'templates/ok.tmpl': '{{ define "a" }}a{{ end }}', 'templates/bad.tmpl': '{{ define "x" }}\nfine\n{{ if .Status }}never closed\n{{ end }}', 'am.yml': amConfig(slack) });
-  assert.throws(() => loadAlertmanagerConfig(file), (err: Error) => err instanceof AlertmanagerConfigError && err.message === `${path.join('templates', 'bad.tmpl')}:4: template: unexpected EOF` && err.file === path.join('templates', 'bad.tmpl') && err.line === 4);
-  write({ 'am.yml': amConfig(slack, "\n  - templates/ok.tmpl\n  - templates/missing.tmpl") });
-  assert.throws(() => loadAlertmanagerConfig(file), (err: Error) => err instanceof AlertmanagerConfigError && err.message === `${file}:10: templates.1: open templates/missing.tmpl: no such file or directory`);
+  const file = write({
+    'templates/ok.tmpl': '{{ define "a" }}a{{ end }}',
+    'templates/bad.tmpl': '{{ define "x" }}\nfine\n{{ if .Status }}never closed\n{{ end }}',
+    'am.yml': amConfig(slack),
+  });
+  assert.throws(
+    () => loadAlertmanagerConfig(file),
+    (err: Error) =>
+      err instanceof AlertmanagerConfigError &&
+      err.message === `${path.join('templates', 'bad.tmpl')}:4: template: unexpected EOF` &&
+      err.file === path.join('templates', 'bad.tmpl') &&
+      err.line === 4,
+  );
+  write({ 'am.yml': amConfig(slack, '\n  - templates/ok.tmpl\n  - templates/missing.tmpl') });
+  assert.throws(
+    () => loadAlertmanagerConfig(file),
+    (err: Error) => err instanceof AlertmanagerConfigError && err.message === `${file}:10: templates.1: open templates/missing.tmpl: no such file or directory`,
+  );
   write({ 'am.yml': amConfig(slack, "['templates/[ok.tmpl']") });
   assert.throws(() => loadAlertmanagerConfig(file), /am\.yml:8: templates\.0: templates\/\[ok\.tmpl: syntax error in pattern/);
   // A glob that matches nothing is fine, as in Alertmanager.

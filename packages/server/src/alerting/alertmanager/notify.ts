@@ -35,7 +35,14 @@ export interface PipelineDeps {
 }
 
 /** Alertmanager's dedup decision (`DedupStage.needsUpdate`). */
-export function needsUpdate(entry: NflogEntry | undefined, firing: Set<string>, resolved: Set<string>, sendResolved: boolean, repeatMs: number, now: number): 'new' | 'changed' | 'repeat' | false {
+export function needsUpdate(
+  entry: NflogEntry | undefined,
+  firing: Set<string>,
+  resolved: Set<string>,
+  sendResolved: boolean,
+  repeatMs: number,
+  now: number,
+): 'new' | 'changed' | 'repeat' | false {
   if (!entry) return firing.size > 0 ? 'new' : false;
   const logged = new Set(entry.firing);
   for (const fp of firing) if (!logged.has(fp)) return 'changed';
@@ -65,7 +72,9 @@ export class Pipeline {
   configure(cfg: AlertmanagerConfig): void {
     this.cfg = cfg;
     const extra = { templates: cfg.notificationTemplates, onRenderFailure: (f: RenderFailure) => this.renderFailed(f) };
-    this.receivers = new Map(cfg.receivers.map((r) => [r.name, { name: r.name, integrations: r.integrations.map((c) => createIntegration(c, () => this.d.clock.now(), extra)) }]));
+    this.receivers = new Map(
+      cfg.receivers.map((r) => [r.name, { name: r.name, integrations: r.integrations.map((c) => createIntegration(c, () => this.d.clock.now(), extra)) }]),
+    );
   }
 
   /** A field that failed to render went out with its default text: say so in the log and the history. */
@@ -73,7 +82,18 @@ export class Pipeline {
     const d = f.data;
     const error = `template for ${f.integration} ${f.field} failed, sent the default instead: ${f.message}`;
     this.d.log.warn('notification template failed', { receiver: d.receiver, integration: f.integration, field: f.field, err: f.message });
-    this.d.history.add({ time: this.d.clock.now(), type: 'notification', groupKey: d.groupKey, receiver: d.receiver, integration: f.integration, ok: false, attempt: 0, status: d.status, alerts: d.alerts.length, error });
+    this.d.history.add({
+      time: this.d.clock.now(),
+      type: 'notification',
+      groupKey: d.groupKey,
+      receiver: d.receiver,
+      integration: f.integration,
+      ok: false,
+      attempt: 0,
+      status: d.status,
+      alerts: d.alerts.length,
+      error,
+    });
   }
 
   /** Allows sending again after {@link Pipeline.stop}. */
@@ -148,7 +168,14 @@ export class Pipeline {
     return ok;
   }
 
-  private async sendWithRetry(group: AggrGroup, receiver: string, integ: Integration, send: (s: AbortSignal) => Promise<void>, status: string, count: number): Promise<boolean> {
+  private async sendWithRetry(
+    group: AggrGroup,
+    receiver: string,
+    integ: Integration,
+    send: (s: AbortSignal) => Promise<void>,
+    status: string,
+    count: number,
+  ): Promise<boolean> {
     const clock = this.d.clock;
     // Give up when the next flush is due, as Alertmanager bounds a flush by group_interval.
     const deadline = clock.now() + group.route.groupIntervalMs;
@@ -163,7 +190,17 @@ export class Pipeline {
       }
       const ok = error === undefined;
       this.d.stats.attempt(receiver, integ.type, ok);
-      const ev: Parameters<History['add']>[0] = { time: clock.now(), type: 'notification', groupKey: group.key, receiver, integration: integ.type, ok, attempt, status, alerts: count };
+      const ev: Parameters<History['add']>[0] = {
+        time: clock.now(),
+        type: 'notification',
+        groupKey: group.key,
+        receiver,
+        integration: integ.type,
+        ok,
+        attempt,
+        status,
+        alerts: count,
+      };
       if (error) ev.error = error.message;
       this.d.history.add(ev);
       if (ok) return true;

@@ -16,7 +16,10 @@ test('state round-trips; a flipped bit anywhere is detected, reported and moved 
     const file = path.join(dir, 'silences.json');
     const state = [{ id: 'a1', endsAt: '2026-12-02T18:00:00.000Z', matchers: [{ name: 'service', value: 'payments' }] }];
     writeJson(file, state);
-    assert.deepEqual(readJson(file, (e) => assert.fail(e)), state);
+    assert.deepEqual(
+      readJson(file, (e) => assert.fail(e)),
+      state,
+    );
     const bytes = fs.readFileSync(file);
     let detected = 0;
     // Every byte, one bit each: none may be read back as different state.
@@ -44,7 +47,10 @@ test('files written before checksums still read; a failed write keeps the previo
   try {
     const file = path.join(dir, 'nflog.json');
     fs.writeFileSync(file, JSON.stringify({ k: 1 }));
-    assert.deepEqual(readJson(file, (e) => assert.fail(e)), { k: 1 });
+    assert.deepEqual(
+      readJson(file, (e) => assert.fail(e)),
+      { k: 1 },
+    );
     writeJson(file, { k: 2 });
     // The directory turned read-only for this test stands in for a disk that refuses the write.
     fs.mkdirSync(path.join(dir, 'sub'));
@@ -52,8 +58,14 @@ test('files written before checksums still read; a failed write keeps the previo
     writeJson(blocked, { v: 1 });
     fs.mkdirSync(`${blocked}.tmp`); // the temp path is taken by a directory: opening it fails
     assert.throws(() => writeJson(blocked, { v: 2 }));
-    assert.deepEqual(readJson(blocked, (e) => assert.fail(e)), { v: 1 });
-    assert.deepEqual(readJson(file, (e) => assert.fail(e)), { k: 2 });
+    assert.deepEqual(
+      readJson(blocked, (e) => assert.fail(e)),
+      { v: 1 },
+    );
+    assert.deepEqual(
+      readJson(file, (e) => assert.fail(e)),
+      { k: 2 },
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

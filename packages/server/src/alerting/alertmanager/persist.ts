@@ -36,7 +36,8 @@ export function readJson(file: string, onError: (err: Error) => void): unknown {
       const json = text.slice(header[0].length);
       if (crc32c(Buffer.from(json)) === Number.parseInt(header[1]!, 16)) return JSON.parse(json) as unknown;
       problem = 'checksum mismatch';
-    } else if (text.startsWith('[') || text.startsWith('{')) return JSON.parse(text) as unknown; // written before checksums
+    } else if (text.startsWith('[') || text.startsWith('{'))
+      return JSON.parse(text) as unknown; // written before checksums
     else problem = 'not a state file (bad header)';
   } catch (err) {
     problem = (err as Error).message;

@@ -10,7 +10,11 @@ import { dedupKey } from './receivers/pagerduty.js';
 import { dotStuff } from './receivers/smtp.js';
 
 /** A minimal SMTP server that records messages; optionally demands AUTH. */
-async function smtpServer(): Promise<{ port: number; messages: Array<{ from: string; to: string[]; data: string; auth: string }>; close: () => Promise<void> }> {
+async function smtpServer(): Promise<{
+  port: number;
+  messages: Array<{ from: string; to: string[]; data: string; auth: string }>;
+  close: () => Promise<void>;
+}> {
   const messages: Array<{ from: string; to: string[]; data: string; auth: string }> = [];
   const server = net.createServer((sock) => {
     let buf = '';
@@ -146,7 +150,9 @@ test('discord and msteams: embed and MessageCard', async () => {
 });
 
 test('webhook: max_alerts truncates and reports truncatedAlerts; simple custom title templates', async () => {
-  const { clock, am } = router(`    webhook_configs:\n      - url: ${hook.url}/w\n        max_alerts: 2\n    slack_configs:\n      - api_url: ${hook.url}/s\n        title: '{{ .CommonLabels.alertname }} is {{ .Status }}'`);
+  const { clock, am } = router(
+    `    webhook_configs:\n      - url: ${hook.url}/w\n        max_alerts: 2\n    slack_configs:\n      - api_url: ${hook.url}/s\n        title: '{{ .CommonLabels.alertname }} is {{ .Status }}'`,
+  );
   am.receive([1, 2, 3].map((i) => ({ labels: { alertname: 'Many', instance: String(i) } })));
   await clock.advance(10_000);
   const w = hook.requests.find((r) => r.path === '/w')!.body;
@@ -158,8 +164,15 @@ test('webhook: max_alerts truncates and reports truncatedAlerts; simple custom t
 });
 
 test('email: delivered over SMTP with AUTH PLAIN, subject and readable body', async () => {
-  const { clock, am } = router(`    email_configs:\n      - to: oncall@example.com, boss@example.com\n        auth_username: vigil\n        auth_password: s3cret`);
-  am.receive([{ labels: { alertname: 'PaymentSuccessLow', severity: 'critical' }, annotations: { summary: 'payment success rate 91%', runbook_url: 'http://runbooks/pay' } }]);
+  const { clock, am } = router(
+    `    email_configs:\n      - to: oncall@example.com, boss@example.com\n        auth_username: vigil\n        auth_password: s3cret`,
+  );
+  am.receive([
+    {
+      labels: { alertname: 'PaymentSuccessLow', severity: 'critical' },
+      annotations: { summary: 'payment success rate 91%', runbook_url: 'http://runbooks/pay' },
+    },
+  ]);
   await clock.advance(10_000);
   assert.equal(smtp.messages.length, 1);
   const m = smtp.messages[0]!;
@@ -238,10 +251,16 @@ receivers:
     ]);
   fire();
   await clock.advance(30_000);
-  const paths = hook.requests.map((r) => `${r.path}:${JSON.stringify(r.body).match(/(ConnectionPoolExhausted|HighErrorRate|PaymentSuccessRateLow|SlowCheckout)/)![1]}`).sort();
+  const paths = hook.requests
+    .map((r) => `${r.path}:${JSON.stringify(r.body).match(/(ConnectionPoolExhausted|HighErrorRate|PaymentSuccessRateLow|SlowCheckout)/)![1]}`)
+    .sort();
   assert.deepEqual(paths, ['/pd:ConnectionPoolExhausted', '/slack:ConnectionPoolExhausted', '/slack:PaymentSuccessRateLow']);
   const subjects = smtp.messages.map((m) => /^Subject: (.*)$/m.exec(m.data)![1]).sort();
-  assert.deepEqual(subjects, ['[FIRING:1] ConnectionPoolExhausted payment (critical)', '[FIRING:1] PaymentSuccessRateLow payment (high)', '[FIRING:1] SlowCheckout cart (medium)']);
+  assert.deepEqual(subjects, [
+    '[FIRING:1] ConnectionPoolExhausted payment (critical)',
+    '[FIRING:1] PaymentSuccessRateLow payment (high)',
+    '[FIRING:1] SlowCheckout cart (medium)',
+  ]);
   // Keep firing for 35 minutes: payment groups repeat once (after 30m), cart does not.
   for (let i = 0; i < 7; i++) {
     fire();

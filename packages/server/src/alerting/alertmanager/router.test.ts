@@ -94,8 +94,14 @@ test('retry: a failing webhook is retried with backoff until it succeeds; attemp
   await clock.advance(5_000);
   assert.deepEqual(sent(), ['firing: Down/a=firing']);
   const attempts = router.history.query({ type: 'notification' }).reverse();
-  assert.deepEqual(attempts.map((e) => e.ok), [false, false, true]);
-  assert.deepEqual(attempts.map((e) => e.time - attempts[0]!.time), [0, 1000, 2500]);
+  assert.deepEqual(
+    attempts.map((e) => e.ok),
+    [false, false, true],
+  );
+  assert.deepEqual(
+    attempts.map((e) => e.time - attempts[0]!.time),
+    [0, 1000, 2500],
+  );
   const st = router.stats.integrations()[0]!;
   assert.equal(st.attempts, 3);
   assert.equal(st.successRate, 1 / 3);
@@ -163,7 +169,12 @@ test('inhibition: a firing source mutes targets with equal labels; resolving the
     { labels: { alertname: 'HighErrorRate', service: 'cart' } },
   ]);
   await clock.advance(30_000);
-  assert.deepEqual(hook.requests.map((r) => (r.body['alerts'] as Array<{ labels: Record<string, string> }>).map((a) => `${a.labels['alertname']}/${a.labels['service']}`).join()).sort(), ['HighErrorRate/cart', 'PoolExhausted/payment']);
+  assert.deepEqual(
+    hook.requests
+      .map((r) => (r.body['alerts'] as Array<{ labels: Record<string, string> }>).map((a) => `${a.labels['alertname']}/${a.labels['service']}`).join())
+      .sort(),
+    ['HighErrorRate/cart', 'PoolExhausted/payment'],
+  );
   const target = router.alerts().find((a) => a.labels['service'] === 'payment' && a.labels['alertname'] === 'HighErrorRate')!;
   assert.equal(router.status(target).state, 'suppressed');
   assert.equal(router.status(target).inhibitedBy.length, 1);
@@ -176,10 +187,7 @@ test('inhibition: a firing source mutes targets with equal labels; resolving the
 
 test('inhibition: source and target resolving together send only the source resolution', async () => {
   const { clock, router, send } = setup(inhibitCfg());
-  send([
-    { labels: { alertname: 'PoolExhausted', service: 'payment' } },
-    { labels: { alertname: 'HighErrorRate', service: 'payment' } },
-  ]);
+  send([{ labels: { alertname: 'PoolExhausted', service: 'payment' } }, { labels: { alertname: 'HighErrorRate', service: 'payment' } }]);
   await clock.advance(30_000);
   const end = new Date(clock.now() + 1000).toISOString();
   send([
@@ -195,7 +203,13 @@ test('inhibition: source and target resolving together send only the source reso
 test('silences: a silence mutes, expiring it lets the next flush through', async () => {
   const { clock, router, send } = setup();
   const now = clock.now();
-  const id = router.silences.set({ matchers: [{ name: 'alertname', value: 'Do.*', isRegex: true }], startsAt: new Date(now).toISOString(), endsAt: new Date(now + 3600_000).toISOString(), createdBy: 'me', comment: 'maintenance' });
+  const id = router.silences.set({
+    matchers: [{ name: 'alertname', value: 'Do.*', isRegex: true }],
+    startsAt: new Date(now).toISOString(),
+    endsAt: new Date(now + 3600_000).toISOString(),
+    createdBy: 'me',
+    comment: 'maintenance',
+  });
   send([A('Down', 'a'), A('Slow', 'a')]);
   await clock.advance(30_000);
   assert.deepEqual(sent(), ['firing: Slow/a=firing']);
@@ -211,14 +225,29 @@ test('silences: a silence mutes, expiring it lets the next flush through', async
 test('silences: pending, active, expired; negative and regex matchers; validation', async () => {
   const { clock, router } = setup();
   const t = (ms: number): string => new Date(clock.now() + ms).toISOString();
-  const id = router.silences.set({ matchers: [{ name: 'env', value: 'prod', isRegex: false, isEqual: false }, { name: 'job', value: 'api|web', isRegex: true }], startsAt: t(60_000), endsAt: t(120_000), createdBy: 'a', comment: 'c' });
+  const id = router.silences.set({
+    matchers: [
+      { name: 'env', value: 'prod', isRegex: false, isEqual: false },
+      { name: 'job', value: 'api|web', isRegex: true },
+    ],
+    startsAt: t(60_000),
+    endsAt: t(120_000),
+    createdBy: 'a',
+    comment: 'c',
+  });
   assert.deepEqual(router.silences.mutedBy({ env: 'dev', job: 'web' }), []);
   await clock.advance(60_000);
   assert.deepEqual(router.silences.mutedBy({ env: 'dev', job: 'web' }), [id]);
   assert.deepEqual(router.silences.mutedBy({ env: 'prod', job: 'web' }), []);
   assert.deepEqual(router.silences.mutedBy({ env: 'dev', job: 'webx' }), []);
-  assert.throws(() => router.silences.set({ matchers: [{ name: 'a', value: '.*', isRegex: true }], startsAt: t(0), endsAt: t(10), createdBy: '', comment: '' }), /must not match the empty string/);
-  assert.throws(() => router.silences.set({ matchers: [{ name: 'a', value: 'x', isRegex: false }], startsAt: t(10), endsAt: t(0), createdBy: '', comment: '' }), /start time must be before end time/);
+  assert.throws(
+    () => router.silences.set({ matchers: [{ name: 'a', value: '.*', isRegex: true }], startsAt: t(0), endsAt: t(10), createdBy: '', comment: '' }),
+    /must not match the empty string/,
+  );
+  assert.throws(
+    () => router.silences.set({ matchers: [{ name: 'a', value: 'x', isRegex: false }], startsAt: t(10), endsAt: t(0), createdBy: '', comment: '' }),
+    /start time must be before end time/,
+  );
   router.stop();
 });
 
@@ -267,7 +296,9 @@ test('reload: the same configuration sends nothing again; a changed grouping for
   router.applyConfig(config());
   await clock.advance(60_000);
   assert.equal(hook.requests.length, 1);
-  router.applyConfig(config().original ? parseAlertmanagerConfig(config().original.replace('group_by: [alertname]', 'group_by: [alertname, instance]'), 't') : config());
+  router.applyConfig(
+    config().original ? parseAlertmanagerConfig(config().original.replace('group_by: [alertname]', 'group_by: [alertname, instance]'), 't') : config(),
+  );
   await clock.advance(1_000);
   assert.equal(hook.requests.length, 2);
   assert.equal(hook.requests[1]!.body['groupKey'], '{}:{alertname="Down", instance="a"}');

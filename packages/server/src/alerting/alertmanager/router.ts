@@ -114,7 +114,17 @@ export class AlertRouter {
     this.stats = new Stats(file('stats.json'), onError);
     this.cfg = opts.config ?? defaultAlertmanagerConfig();
     this.inhibitor = this.makeInhibitor();
-    const deps = { clock: this.clock, silences: this.silences, inhibitor: () => this.inhibitor, nflog: this.nflog, acks: this.acks, history: this.history, stats: this.stats, log: this.log, externalURL: opts.externalURL ?? '' };
+    const deps = {
+      clock: this.clock,
+      silences: this.silences,
+      inhibitor: () => this.inhibitor,
+      nflog: this.nflog,
+      acks: this.acks,
+      history: this.history,
+      stats: this.stats,
+      log: this.log,
+      externalURL: opts.externalURL ?? '',
+    };
     this.pipeline = new Pipeline(opts.initialBackoffMs === undefined ? deps : { ...deps, initialBackoffMs: opts.initialBackoffMs });
     this.pipeline.configure(this.cfg);
     this.store.subscribe((a) => this.dispatcher?.process(a));
@@ -123,7 +133,12 @@ export class AlertRouter {
   }
 
   private makeInhibitor(): Inhibitor {
-    return new Inhibitor(this.cfg.inhibitRules, () => this.store.list(), () => this.clock.now(), () => this.store.version);
+    return new Inhibitor(
+      this.cfg.inhibitRules,
+      () => this.store.list(),
+      () => this.clock.now(),
+      () => this.store.version,
+    );
   }
 
   /** The configuration in force. */
@@ -195,7 +210,9 @@ export class AlertRouter {
     let refused = 0;
     const added = new Set<string>();
     for (const p of alerts) {
-      const err = validateAlertLabels(p?.labels) ?? (p.annotations !== undefined && (typeof p.annotations !== 'object' || p.annotations === null) ? 'annotations must be an object' : undefined);
+      const err =
+        validateAlertLabels(p?.labels) ??
+        (p.annotations !== undefined && (typeof p.annotations !== 'object' || p.annotations === null) ? 'annotations must be an object' : undefined);
       if (err) {
         errors.push(err);
         continue;
@@ -240,7 +257,9 @@ export class AlertRouter {
     if (refused > 0) {
       this.alertsRefused += refused;
       const also = errors.length ? `; also invalid: ${errors.join('; ')}` : '';
-      throw new AlertLimitError(`alert limit max_alerts (${this.maxAlerts}) reached: ${refused} new alerts refused, the other ${ok.length} taken; updates of held alerts are still accepted${also}`);
+      throw new AlertLimitError(
+        `alert limit max_alerts (${this.maxAlerts}) reached: ${refused} new alerts refused, the other ${ok.length} taken; updates of held alerts are still accepted${also}`,
+      );
     }
     if (errors.length) throw new AlertValidationError(errors.join('; '));
   }
@@ -393,11 +412,17 @@ export class AlertRouter {
     reg.register('alertmanager_alerts_invalid_total', 'counter', 'The total number of received alerts that were invalid.', () => this.received.invalid);
     // Vigil's own, per receiver; and Alertmanager's names, per integration only and every one present
     // from the start (as Alertmanager does), so its dashboards and `rate()` alerts work unchanged.
-    reg.register('vigil_notifications_total', 'counter', 'Attempted notifications by receiver and integration.', () => this.stats.integrations().map((s) => ({ labels: { receiver: s.receiver, integration: s.integration }, value: s.attempts })));
-    reg.register('vigil_notifications_failed_total', 'counter', 'Failed notifications by receiver and integration.', () => this.stats.integrations().map((s) => ({ labels: { receiver: s.receiver, integration: s.integration }, value: s.failed })));
+    reg.register('vigil_notifications_total', 'counter', 'Attempted notifications by receiver and integration.', () =>
+      this.stats.integrations().map((s) => ({ labels: { receiver: s.receiver, integration: s.integration }, value: s.attempts })),
+    );
+    reg.register('vigil_notifications_failed_total', 'counter', 'Failed notifications by receiver and integration.', () =>
+      this.stats.integrations().map((s) => ({ labels: { receiver: s.receiver, integration: s.integration }, value: s.failed })),
+    );
     reg.register('alertmanager_notifications_total', 'counter', 'The total number of attempted notifications.', () => this.byIntegration((s) => s.attempts));
     reg.register('alertmanager_notifications_failed_total', 'counter', 'The total number of failed notifications.', () => this.byIntegration((s) => s.failed));
-    reg.register('alertmanager_silences', 'gauge', 'How many silences by state.', () => Object.entries(this.silences.counts()).map(([state, value]) => ({ labels: { state }, value })));
+    reg.register('alertmanager_silences', 'gauge', 'How many silences by state.', () =>
+      Object.entries(this.silences.counts()).map(([state, value]) => ({ labels: { state }, value })),
+    );
     reg.register('alertmanager_nflog_entries', 'gauge', 'Entries in the notification log.', () => this.nflog.size);
     reg.register('alertmanager_aggregation_groups', 'gauge', 'Number of active aggregation groups.', () => this.groups().length);
     reg.register('vigil_alertmanager_alerts_by_severity', 'gauge', 'Firing alerts by severity label and state.', () =>
@@ -406,7 +431,17 @@ export class AlertRouter {
         return { labels: { severity: severity!, state: state! }, value };
       }),
     );
-    reg.register('vigil_alertmanager_mean_time_to_acknowledge_seconds', 'gauge', 'Mean time from an alert starting to its acknowledgement.', () => this.stats.means().meanTimeToAcknowledgeSeconds ?? 0);
-    reg.register('vigil_alertmanager_mean_time_to_resolve_seconds', 'gauge', 'Mean time from an alert starting to its resolution.', () => this.stats.means().meanTimeToResolveSeconds ?? 0);
+    reg.register(
+      'vigil_alertmanager_mean_time_to_acknowledge_seconds',
+      'gauge',
+      'Mean time from an alert starting to its acknowledgement.',
+      () => this.stats.means().meanTimeToAcknowledgeSeconds ?? 0,
+    );
+    reg.register(
+      'vigil_alertmanager_mean_time_to_resolve_seconds',
+      'gauge',
+      'Mean time from an alert starting to its resolution.',
+      () => this.stats.means().meanTimeToResolveSeconds ?? 0,
+    );
   }
 }

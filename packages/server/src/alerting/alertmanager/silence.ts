@@ -255,7 +255,11 @@ export class Silences {
   }
 
   private save(): void {
-    if (this.file) writeJson(this.file, [...this.byId.values()].map((e) => e.s));
+    if (this.file)
+      writeJson(
+        this.file,
+        [...this.byId.values()].map((e) => e.s),
+      );
   }
 }
 

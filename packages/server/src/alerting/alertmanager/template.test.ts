@@ -15,7 +15,11 @@ function ago(ms: number): string {
   if (h < 48) return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
   return `${Math.floor(h / 24)}d${h % 24 ? `${h % 24}h` : ''}`;
 }
-const utc = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+const utc = (ms: number): string =>
+  new Date(ms)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 const labelsLine = (l: LabelSet, skip: string[] = []): string =>
   Object.keys(l)
     .filter((k) => !skip.includes(k))
@@ -35,7 +39,11 @@ function oldTitle(d: TemplateData): string {
   const name = groupVals.length ? groupVals.join(' ') : (d.commonLabels['alertname'] ?? 'alerts');
   return `${head} ${name}${extra.length ? ` (${extra.join(' ')})` : ''}`;
 }
-const oldSummary = (a: TemplateAlert): string => a.annotations['summary'] ?? a.annotations['message'] ?? a.annotations['description'] ?? `${a.labels['alertname'] ?? 'alert'} ${labelsLine(a.labels, ['alertname'])}`;
+const oldSummary = (a: TemplateAlert): string =>
+  a.annotations['summary'] ??
+  a.annotations['message'] ??
+  a.annotations['description'] ??
+  `${a.labels['alertname'] ?? 'alert'} ${labelsLine(a.labels, ['alertname'])}`;
 function oldText(d: TemplateData): string {
   const lines: string[] = [];
   const sorted = [...d.alerts].sort((a, b) => (a.status === b.status ? a.startsAtMs - b.startsAtMs : a.status === 'firing' ? -1 : 1));
@@ -43,7 +51,11 @@ function oldText(d: TemplateData): string {
     const sev = a.labels['severity'] ? ` [${a.labels['severity']}]` : '';
     lines.push(`${a.status === 'firing' ? '🔥 FIRING' : '✅ RESOLVED'}${sev}: ${oldSummary(a)}`);
     if (a.annotations['description'] && a.annotations['description'] !== oldSummary(a)) lines.push(`  ${a.annotations['description']}`);
-    lines.push(a.status === 'firing' ? `  since ${utc(a.startsAtMs)} (${ago(d.now - a.startsAtMs)} ago)` : `  from ${utc(a.startsAtMs)} to ${utc(a.endsAtMs)} (lasted ${ago(a.endsAtMs - a.startsAtMs)})`);
+    lines.push(
+      a.status === 'firing'
+        ? `  since ${utc(a.startsAtMs)} (${ago(d.now - a.startsAtMs)} ago)`
+        : `  from ${utc(a.startsAtMs)} to ${utc(a.endsAtMs)} (lasted ${ago(a.endsAtMs - a.startsAtMs)})`,
+    );
     if (a.acknowledgedBy) lines.push(`  acknowledged by ${a.acknowledgedBy}`);
     lines.push(`  labels: ${labelsLine(a.labels)}`);
     if (a.annotations['runbook_url']) lines.push(`  runbook: ${a.annotations['runbook_url']}`);
@@ -55,7 +67,10 @@ function oldText(d: TemplateData): string {
 
 const NOW = Date.parse('2024-03-05T12:00:00Z');
 
-function alert(labels: Record<string, string>, opts: { annotations?: Record<string, string>; startsAt?: number; endsAt?: number; generatorURL?: string } = {}): Alert {
+function alert(
+  labels: Record<string, string>,
+  opts: { annotations?: Record<string, string>; startsAt?: number; endsAt?: number; generatorURL?: string } = {},
+): Alert {
   return {
     labels,
     annotations: opts.annotations ?? {},
@@ -72,7 +87,15 @@ const SCENARIOS: Array<{ name: string; groupLabels: Record<string, string>; aler
   {
     name: 'one firing alert with summary, description, runbook and source',
     groupLabels: { alertname: 'HighErrorRate' },
-    alerts: [alert({ alertname: 'HighErrorRate', service: 'payment', severity: 'critical' }, { annotations: { summary: 'payment errors at 12%', description: 'p99 <b>&', runbook_url: 'http://runbooks/pay' }, generatorURL: 'http://prom/graph?g0.expr=x' })],
+    alerts: [
+      alert(
+        { alertname: 'HighErrorRate', service: 'payment', severity: 'critical' },
+        {
+          annotations: { summary: 'payment errors at 12%', description: 'p99 <b>&', runbook_url: 'http://runbooks/pay' },
+          generatorURL: 'http://prom/graph?g0.expr=x',
+        },
+      ),
+    ],
   },
   {
     name: 'firing and resolved, oldest first, acknowledged',
@@ -81,15 +104,31 @@ const SCENARIOS: Array<{ name: string; groupLabels: Record<string, string>; aler
     alerts: [
       alert({ alertname: 'Disk', service: 'db', instance: 'b' }, { startsAt: NOW - 3 * 86_400_000 - 7_200_000 }),
       alert({ alertname: 'Disk', service: 'db', instance: 'a' }, { startsAt: NOW - 5_000, annotations: { message: 'disk full', description: 'disk full' } }),
-      alert({ alertname: 'Disk', service: 'db', instance: 'c' }, { startsAt: NOW - 9_000_000, endsAt: NOW - 60_000, annotations: { description: 'only a description' } }),
+      alert(
+        { alertname: 'Disk', service: 'db', instance: 'c' },
+        { startsAt: NOW - 9_000_000, endsAt: NOW - 60_000, annotations: { description: 'only a description' } },
+      ),
     ],
   },
-  { name: 'all resolved, no group labels, truncated', groupLabels: {}, truncated: 2, alerts: [alert({ alertname: 'X', job: 'node' }, { startsAt: NOW - 100_000, endsAt: NOW - 1_000 })] },
+  {
+    name: 'all resolved, no group labels, truncated',
+    groupLabels: {},
+    truncated: 2,
+    alerts: [alert({ alertname: 'X', job: 'node' }, { startsAt: NOW - 100_000, endsAt: NOW - 1_000 })],
+  },
   { name: 'no alertname anywhere', groupLabels: {}, alerts: [alert({ job: 'a' }), alert({ job: 'b' })] },
 ];
 
 function dataOf(s: (typeof SCENARIOS)[number]): TemplateData {
-  const d = templateData({ receiver: 'team', groupKey: '{}:{}', groupLabels: s.groupLabels, externalURL: 'http://vigil.example', alerts: s.alerts, now: NOW, ...(s.acked ? { ackedBy: () => s.acked } : {}) });
+  const d = templateData({
+    receiver: 'team',
+    groupKey: '{}:{}',
+    groupLabels: s.groupLabels,
+    externalURL: 'http://vigil.example',
+    alerts: s.alerts,
+    now: NOW,
+    ...(s.acked ? { ackedBy: () => s.acked } : {}),
+  });
   d.truncatedAlerts = s.truncated ?? 0;
   return d;
 }
@@ -110,7 +149,17 @@ test('the named default templates render what the hand-written defaults did', ()
 test('slack colour and email HTML defaults', () => {
   const t = NotificationTemplates.builtin;
   const color = (labels: Array<Record<string, string>>, resolved = false): string =>
-    t.execute(callTemplate('slack.default.color'), templateData({ receiver: 'r', groupKey: 'k', groupLabels: {}, externalURL: '', alerts: labels.map((l) => alert(l, resolved ? { endsAt: NOW - 1 } : {})), now: NOW }));
+    t.execute(
+      callTemplate('slack.default.color'),
+      templateData({
+        receiver: 'r',
+        groupKey: 'k',
+        groupLabels: {},
+        externalURL: '',
+        alerts: labels.map((l) => alert(l, resolved ? { endsAt: NOW - 1 } : {})),
+        now: NOW,
+      }),
+    );
   assert.equal(color([{ severity: 'warning' }, { severity: 'CRITICAL' }]), 'danger');
   assert.equal(color([{ severity: 'high' }]), 'warning');
   assert.equal(color([{ severity: 'info' }]), '#439FE0');
@@ -131,7 +180,12 @@ test('the data as templates see it: Alertmanager field order, quoted receiver, G
     groupKey: '{}:{alertname="Pool"}',
     groupLabels: { alertname: 'Pool' },
     externalURL: 'http://vigil.example',
-    alerts: [alert({ alertname: 'Pool', job: 'j', service: 'pay', severity: 'critical' }, { startsAt: Date.parse('2024-03-05T10:11:12.345Z'), annotations: { summary: 'pool <b>&' }, generatorURL: 'http://prom/graph' })],
+    alerts: [
+      alert(
+        { alertname: 'Pool', job: 'j', service: 'pay', severity: 'critical' },
+        { startsAt: Date.parse('2024-03-05T10:11:12.345Z'), annotations: { summary: 'pool <b>&' }, generatorURL: 'http://prom/graph' },
+      ),
+    ],
     now: NOW,
     ackedBy: () => 'bob',
   });
@@ -139,16 +193,32 @@ test('the data as templates see it: Alertmanager field order, quoted receiver, G
   const x = (text: string): string => t.execute(text, d);
   // What prometheus-alertmanager 0.25 printed for the same alert (fingerprint aside: the labels differ).
   assert.equal(x('{{ .Receiver }}'), 'r\\.x\\(1\\)');
-  assert.equal(x('{{ index .Alerts 0 }}'), `{firing alertname=Pool, job=j, service=pay, severity=critical summary=pool <b>& 2024-03-05 10:11:12.345 +0000 UTC 0001-01-01 00:00:00 +0000 UTC http://prom/graph ${d.alerts[0]!.fingerprint}}`);
+  assert.equal(
+    x('{{ index .Alerts 0 }}'),
+    `{firing alertname=Pool, job=j, service=pay, severity=critical summary=pool <b>& 2024-03-05 10:11:12.345 +0000 UTC 0001-01-01 00:00:00 +0000 UTC http://prom/graph ${d.alerts[0]!.fingerprint}}`,
+  );
   assert.equal(x('{{ template "__subject" . }}'), '[FIRING:1] Pool (j pay critical)');
-  assert.equal(x('{{ template "__text_alert_list" .Alerts }}'), 'Labels:\n - alertname = Pool\n - job = j\n - service = pay\n - severity = critical\nAnnotations:\n - summary = pool <b>&\nSource: http://prom/graph\n');
+  assert.equal(
+    x('{{ template "__text_alert_list" .Alerts }}'),
+    'Labels:\n - alertname = Pool\n - job = j\n - service = pay\n - severity = critical\nAnnotations:\n - summary = pool <b>&\nSource: http://prom/graph\n',
+  );
   assert.equal(x('{{ .GroupKey }} {{ (index .Alerts 0).AcknowledgedBy }} {{ .TruncatedAlerts }} {{ len .Alerts.Resolved }}'), '{}:{alertname="Pool"} bob 0 0');
-  assert.equal(x('{{ range .Alerts }}{{ .StartsAt.Format "Mon Jan _2 15:04:05.000 MST 2006" }} {{ .EndsAt.IsZero }} {{ since .StartsAt }}{{ end }}'), 'Tue Mar  5 10:11:12.345 UTC 2024 true 1h48m47.655s');
+  assert.equal(
+    x('{{ range .Alerts }}{{ .StartsAt.Format "Mon Jan _2 15:04:05.000 MST 2006" }} {{ .EndsAt.IsZero }} {{ since .StartsAt }}{{ end }}'),
+    'Tue Mar  5 10:11:12.345 UTC 2024 true 1h48m47.655s',
+  );
   assert.equal(formatV(goData(d)['CommonLabels']), 'alertname=Pool, job=j, service=pay, severity=critical');
 });
 
 test('alerts are ordered as Alertmanager orders a group: job, instance, then labels', () => {
-  const a = [alert({ alertname: 'A', instance: 'b' }), alert({ alertname: 'A', job: 'z' }), alert({ alertname: 'A', job: 'a', instance: '2' }), alert({ alertname: 'A', job: 'a', instance: '1' }), alert({ alertname: 'B' }), alert({ alertname: 'A', x: '1', y: '2' })];
+  const a = [
+    alert({ alertname: 'A', instance: 'b' }),
+    alert({ alertname: 'A', job: 'z' }),
+    alert({ alertname: 'A', job: 'a', instance: '2' }),
+    alert({ alertname: 'A', job: 'a', instance: '1' }),
+    alert({ alertname: 'B' }),
+    alert({ alertname: 'A', x: '1', y: '2' }),
+  ];
   const order = [...a].sort(compareAlerts).map((x) => JSON.stringify(x.labels));
   assert.deepEqual(order, [
     '{"alertname":"A","job":"a","instance":"1"}',

@@ -74,7 +74,15 @@ export function compareAlerts(a: Alert, b: Alert): number {
 }
 
 /** Builds the template data for a group's alerts at `now`, in Alertmanager's alert order. */
-export function templateData(opts: { receiver: string; groupKey: string; groupLabels: LabelSet; externalURL: string; alerts: readonly Alert[]; now: number; ackedBy?: (a: Alert) => string | undefined }): TemplateData {
+export function templateData(opts: {
+  receiver: string;
+  groupKey: string;
+  groupLabels: LabelSet;
+  externalURL: string;
+  alerts: readonly Alert[];
+  now: number;
+  ackedBy?: (a: Alert) => string | undefined;
+}): TemplateData {
   const alerts = [...opts.alerts].sort(compareAlerts).map((a): TemplateAlert => {
     const resolved = a.endsAt <= opts.now;
     const t: TemplateAlert = {

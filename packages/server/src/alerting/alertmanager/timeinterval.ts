@@ -71,7 +71,8 @@ function parseClock(s: unknown, allow24: boolean): number {
 
 /** Validates one YAML interval entry; throws with the reason. */
 export function parseTimeInterval(raw: Record<string, unknown>): TimeInterval {
-  for (const k of Object.keys(raw)) if (!['times', 'weekdays', 'days_of_month', 'months', 'years', 'location'].includes(k)) throw new Error(`unknown field ${k}`);
+  for (const k of Object.keys(raw))
+    if (!['times', 'weekdays', 'days_of_month', 'months', 'years', 'location'].includes(k)) throw new Error(`unknown field ${k}`);
   const times = raw['times'] === undefined ? [] : (raw['times'] as unknown[]);
   if (!Array.isArray(times)) throw new Error('times must be a list');
   const location = raw['location'] === undefined ? undefined : String(raw['location']);
@@ -113,7 +114,16 @@ function partsIn(t: number, zone: string | undefined): Parts {
   const tz = zone ?? 'UTC';
   let f = formatters.get(tz);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'long' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      weekday: 'long',
+    });
     formatters.set(tz, f);
   }
   const p: Record<string, string> = {};

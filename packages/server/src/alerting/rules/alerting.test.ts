@@ -15,7 +15,10 @@ import { ManualClock } from '../../core/time/manual_clock.js';
 
 const M = 60_000;
 
-function setup(yaml: string, opts: { resendDelayMs?: number } = {}): { head: Head; group: Group; sent: NotifiedAlert[][]; put: (ls: Labels, t: number, v: number) => void } {
+function setup(
+  yaml: string,
+  opts: { resendDelayMs?: number } = {},
+): { head: Head; group: Group; sent: NotifiedAlert[][]; put: (ls: Labels, t: number, v: number) => void } {
   const head = new Head();
   const engine = new Engine();
   const sent: NotifiedAlert[][] = [];
@@ -35,7 +38,15 @@ function setup(yaml: string, opts: { resendDelayMs?: number } = {}): { head: Hea
   assert.deepEqual(parsed.errors, []);
   const g = parsed.groups[0]!;
   const group = new Group(
-    { name: g.name, file: 'r.yml', intervalMs: g.intervalMs ?? M, queryOffsetMs: g.queryOffsetMs ?? 0, limit: g.limit, rules: buildRules(g, { externalLabels: { region: 'eu' }, externalURL: 'http://vigil:9466', restored: true, logger: nopLogger }), shouldRestore: false },
+    {
+      name: g.name,
+      file: 'r.yml',
+      intervalMs: g.intervalMs ?? M,
+      queryOffsetMs: g.queryOffsetMs ?? 0,
+      limit: g.limit,
+      rules: buildRules(g, { externalLabels: { region: 'eu' }, externalURL: 'http://vigil:9466', restored: true, logger: nopLogger }),
+      shouldRestore: false,
+    },
     ctx,
   );
   const put = (ls: Labels, t: number, v: number): void => {

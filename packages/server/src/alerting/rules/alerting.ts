@@ -5,7 +5,16 @@
  */
 import { type Label, type Labels, labelsKey, labelsToRecord, METRIC_NAME, sortLabels } from '../../core/model/labels.js';
 import { expandAlertTemplate, prometheusFuncs, toQuerySamples, type QuerySample } from '../template/index.js';
-import { resultToVector, type AlertState, type NotifiedAlert, type QueryFn, type RuleHealth, type RuleLanguage, type RuleQueryResult, type RuleSample } from './types.js';
+import {
+  resultToVector,
+  type AlertState,
+  type NotifiedAlert,
+  type QueryFn,
+  type RuleHealth,
+  type RuleLanguage,
+  type RuleQueryResult,
+  type RuleSample,
+} from './types.js';
 
 /** How long a resolved alert is kept (and re-sent) after it resolves. */
 export const RESOLVED_RETENTION_MS = 15 * 60_000;
@@ -128,7 +137,18 @@ export class AlertingRule {
       const h = labelsKey(labels);
       if (fresh.has(h)) throw new Error('vector contains metrics with the same labelset after applying alert labels');
       resultLabels.set(h, smpl.metric);
-      fresh.set(h, { state: 'pending', labels, annotations, value: smpl.v, activeAt: ts, firedAt: 0, resolvedAt: 0, lastSentAt: 0, validUntil: 0, keepFiringSince: 0 });
+      fresh.set(h, {
+        state: 'pending',
+        labels,
+        annotations,
+        value: smpl.v,
+        activeAt: ts,
+        firedAt: 0,
+        resolvedAt: 0,
+        lastSentAt: 0,
+        validUntil: 0,
+        keepFiringSince: 0,
+      });
     }
     for (const [h, a] of fresh) {
       const cur = this.active.get(h);

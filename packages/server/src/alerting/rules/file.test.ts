@@ -48,8 +48,12 @@ test('errors name the file, line and column, the group and the rule', () => {
   assert.deepEqual(errors('groups:\n  - name: g\n    rules:\n      - record: x\n        expr: "sum("\n'), [
     'r.yml: 5:15: group "g", rule 1, "x": could not parse expression: 1:5: parse error: unclosed left parenthesis',
   ]);
-  assert.deepEqual(errors('groups:\n  - name: g\n    rules:\n      - expr: x\n'), ['r.yml: 4:9: group "g", rule 1, "": one of \'record\' or \'alert\' must be set']);
-  assert.deepEqual(errors('groups:\n  - name: g\n    rules:\n      - record: x\n        alert: y\n        expr: x\n'), ['r.yml: 4:17: group "g", rule 1, "x": only one of \'record\' and \'alert\' must be set']);
+  assert.deepEqual(errors('groups:\n  - name: g\n    rules:\n      - expr: x\n'), [
+    'r.yml: 4:9: group "g", rule 1, "": one of \'record\' or \'alert\' must be set',
+  ]);
+  assert.deepEqual(errors('groups:\n  - name: g\n    rules:\n      - record: x\n        alert: y\n        expr: x\n'), [
+    'r.yml: 4:17: group "g", rule 1, "x": only one of \'record\' and \'alert\' must be set',
+  ]);
   assert.deepEqual(errors('groups:\n  - name: g\n    rules:\n      - record: "bad name"\n        expr: x\n        for: 1m\n'), [
     'r.yml: 6:14: group "g", rule 1, "bad name": invalid field \'for\' in recording rule',
     'r.yml: 4:17: group "g", rule 1, "bad name": invalid recording rule name: bad name',
@@ -60,7 +64,10 @@ test('errors name the file, line and column, the group and the rule', () => {
   assert.match(errors('groups:\n  - name: g\n    intervall: 5m\n')[0]!, /r\.yml: 3:5: field intervall not found in type rulefmt\.RuleGroup/);
   assert.match(errors('foo: 1\n')[0]!, /field foo not found in type rulefmt\.RuleGroups/);
   assert.match(errors('groups: [\n')[0]!, /^r\.yml: \d+:\d+: invalid YAML/);
-  assert.match(errors('groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: x\n        annotations:\n          s: "{{ if }}"\n')[0]!, /r\.yml: 7:14: group "g", rule 1, "A": annotation "s": template: __alert_A:1: missing value for if/);
+  assert.match(
+    errors('groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: x\n        annotations:\n          s: "{{ if }}"\n')[0]!,
+    /r\.yml: 7:14: group "g", rule 1, "A": annotation "s": template: __alert_A:1: missing value for if/,
+  );
   assert.match(errors('groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: x\n        labels: { "a-b": c }\n')[0]!, /invalid label name: a-b/);
 });
 
@@ -69,7 +76,10 @@ test('duplicate rules are found across groups, each once', () => {
     'groups:\n  - name: a\n    rules:\n      - record: r\n        expr: "1"\n      - record: r\n        expr: "2"\n  - name: b\n    rules:\n      - record: r\n        expr: "1"\n      - record: r\n        expr: "1"\n        labels: { x: y }\n',
     'd.yml',
   );
-  assert.deepEqual(findDuplicateRules(p.groups).map((d) => d.metric), ['r']);
+  assert.deepEqual(
+    findDuplicateRules(p.groups).map((d) => d.metric),
+    ['r'],
+  );
 });
 
 test('xxhash64 and the group hash', () => {
@@ -82,7 +92,10 @@ test('xxhash64 and the group hash', () => {
 test('rule_files patterns like filepath.Glob, relative to the configuration file', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-glob-'));
   for (const f of ['a.yml', 'a.yaml', 'r1x.yml', 'r2.yml']) fs.writeFileSync(path.join(dir, f), '');
-  assert.deepEqual(globFiles('*.yml', dir), ['a.yml', 'r1x.yml', 'r2.yml'].map((f) => path.join(dir, f)));
+  assert.deepEqual(
+    globFiles('*.yml', dir),
+    ['a.yml', 'r1x.yml', 'r2.yml'].map((f) => path.join(dir, f)),
+  );
   assert.deepEqual(globFiles('r[0-9]?.y*', dir), [path.join(dir, 'r1x.yml')]);
   assert.deepEqual(globFiles('/nonexistent/dir/*.yml'), []);
   assert.deepEqual(globFiles('plain.yml', '/base'), ['/base/plain.yml']);

@@ -23,7 +23,12 @@ const CASES: { file: string; run?: string[]; code: number; mentions?: string[] }
   {
     file: 'failing.yml',
     code: 1,
-    mentions: ['name: Failing test', 'expr: "test", time: 0s,\n        exp: {__name__="test"} 1E+00\n        got: {__name__="test"} 0E+00', 'name: Failing alert test', 'alertname: InstanceDown, time: 5m'],
+    mentions: [
+      'name: Failing test',
+      'expr: "test", time: 0s,\n        exp: {__name__="test"} 1E+00\n        got: {__name__="test"} 0E+00',
+      'name: Failing alert test',
+      'alertname: InstanceDown, time: 5m',
+    ],
   },
   { file: 'rules_run.yml', code: 1, mentions: ['name: wrong test'] },
   { file: 'rules_run_no_fuzzy.yml', code: 1, mentions: ['got: {__name__="test_low"} 2.9999999999999996E+00'] },
@@ -48,7 +53,10 @@ describe('promtool fixtures, read in place from the shared test data', { skip },
 
     out = captureOutput();
     assert.equal(await checkRules([join(dir, 'rules-bad.yml')], out), 1);
-    assert.match(out.stderr, /rules-bad\.yml: 12:20: group "alerts", rule 1, "InstanceDown": annotation "summary": template: __alert_InstanceDown:1: undefined variable "\$label"/);
+    assert.match(
+      out.stderr,
+      /rules-bad\.yml: 12:20: group "alerts", rule 1, "InstanceDown": annotation "summary": template: __alert_InstanceDown:1: undefined variable "\$label"/,
+    );
 
     out = captureOutput();
     assert.equal(await checkRules([join(dir, 'rules_duplicates.yml')], out), 0);

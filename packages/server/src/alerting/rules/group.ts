@@ -227,12 +227,15 @@ export class Group {
 
   private schedule(delay: number, first: boolean): void {
     if (this.stopped) return;
-    this.timer = this.ctx.clock.setTimer(() => {
-      this.timer = undefined;
-      this.running = this.tick(first).finally(() => (this.running = undefined));
-      // Returned so that a manual clock waits for the evaluation before moving on.
-      return this.running;
-    }, Math.max(0, delay));
+    this.timer = this.ctx.clock.setTimer(
+      () => {
+        this.timer = undefined;
+        this.running = this.tick(first).finally(() => (this.running = undefined));
+        // Returned so that a manual clock waits for the evaluation before moving on.
+        return this.running;
+      },
+      Math.max(0, delay),
+    );
   }
 
   private async tick(first: boolean): Promise<void> {

@@ -76,7 +76,10 @@ export function xxhash64(b: Uint8Array): bigint {
 export function groupHash(file: string, name: string): bigint {
   const s = `file\xff${file}\xffname\xff${name}\xff`;
   // The separator is the byte 0xff, not the UTF-8 encoding of U+00FF.
-  const parts = s.split('\xff').slice(0, -1).map((p) => Buffer.from(p, 'utf8'));
+  const parts = s
+    .split('\xff')
+    .slice(0, -1)
+    .map((p) => Buffer.from(p, 'utf8'));
   const out = Buffer.alloc(parts.reduce((n, p) => n + p.length + 1, 0));
   let o = 0;
   for (const p of parts) {

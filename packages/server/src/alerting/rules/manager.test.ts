@@ -86,7 +86,10 @@ test('reload keeps alert state of unchanged rules, and a bad file keeps the runn
     await sched.advanceTo(T0 + 6 * M);
     assert.equal((m.alertingRules()[0] as AlertingRule).activeAlerts()[0]!.activeAt, before);
     file('groups:\n  - name: g\n    rules:\n      - alert: X\n        expr: x >\n');
-    await assert.rejects(m.applyFiles(['*.rules.yml']), (e: unknown) => e instanceof RuleLoadError && /a\.rules\.yml: 5:15: .*could not parse expression/.test(e.message));
+    await assert.rejects(
+      m.applyFiles(['*.rules.yml']),
+      (e: unknown) => e instanceof RuleLoadError && /a\.rules\.yml: 5:15: .*could not parse expression/.test(e.message),
+    );
     assert.equal(m.alertingRules().length, 2);
     await m.stop();
   } finally {

@@ -53,7 +53,10 @@ export class RuleLoadError extends VigilError {
 }
 
 /** Builds rules from a validated group; group labels are overridden by rule labels. */
-export function buildRules(g: RuleGroupDef, opts: { externalLabels: Readonly<Record<string, string>>; externalURL: string; restored: boolean; logger: Logger; language?: RuleLanguage }): Rule[] {
+export function buildRules(
+  g: RuleGroupDef,
+  opts: { externalLabels: Readonly<Record<string, string>>; externalURL: string; restored: boolean; logger: Logger; language?: RuleLanguage },
+): Rule[] {
   return g.rules.map((r) => {
     const labels = { ...g.labels, ...r.labels };
     if (r.kind === 'recording') return new RecordingRule(r.name, r.query, labels);
@@ -125,7 +128,13 @@ export class RuleManager {
             intervalMs: g.intervalMs ?? this.evalIntervalMs,
             queryOffsetMs: g.queryOffsetMs ?? this.queryOffsetMs,
             limit: g.limit,
-            rules: buildRules(g, { externalLabels: this.ctx.externalLabels, externalURL: this.ctx.externalURL, restored: this.restored, logger: this.ctx.logger, language: this.language }),
+            rules: buildRules(g, {
+              externalLabels: this.ctx.externalLabels,
+              externalURL: this.ctx.externalURL,
+              restored: this.restored,
+              logger: this.ctx.logger,
+              language: this.language,
+            }),
             shouldRestore,
           },
           this.ctx,

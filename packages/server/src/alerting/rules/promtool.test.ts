@@ -74,14 +74,39 @@ test('promtool and vigil agree on own rule tests and their broken variants', { s
       'shop-ok.yml': { from: 'shop-rules.test.yml', edit: (s) => s, expect: 0 },
       'templates-ok.yml': { from: 'templates-rules.test.yml', edit: (s) => s, expect: 0 },
       // The pool alert fires one evaluation later than this expects.
-      'shop-early.yml': { from: 'shop-rules.test.yml', edit: (s) => s.replace('- eval_time: 4m\n        alertname: DatabasePoolNearExhaustion', '- eval_time: 3m\n        alertname: DatabasePoolNearExhaustion'), expect: 1 },
+      'shop-early.yml': {
+        from: 'shop-rules.test.yml',
+        edit: (s) =>
+          s.replace('- eval_time: 4m\n        alertname: DatabasePoolNearExhaustion', '- eval_time: 3m\n        alertname: DatabasePoolNearExhaustion'),
+        expect: 1,
+      },
       // A description rendered differently.
       'shop-annotation.yml': { from: 'shop-rules.test.yml', edit: (s) => s.replace('166.7m requests', '0.1667 requests'), expect: 1 },
       'templates-printf.yml': { from: 'templates-rules.test.yml', edit: (s) => s.replace("a: '0.00|42|s|", "a: '0|42|s|"), expect: 1 },
       // keep_firing_for keeps the alert firing until 2m after the condition clears (up is 1 from 4m).
-      'templates-keepfiring.yml': { from: 'templates-rules.test.yml', edit: (s) => s.replace('- eval_time: 7m\n        alertname: Templated\n        exp_alerts: []', '- eval_time: 5m\n        alertname: Templated\n        exp_alerts: []'), expect: 1 },
-      'templates-keepfiring-ends.yml': { from: 'templates-rules.test.yml', edit: (s) => s.replace('- eval_time: 7m\n        alertname: Templated\n        exp_alerts: []', '- eval_time: 6m\n        alertname: Templated\n        exp_alerts: []'), expect: 0 },
-      'shop-wrong-sample.yml': { from: 'shop-rules.test.yml', edit: (s) => s.replace("alertstate=\"pending\",service", "alertstate=\"firing\",service"), expect: 1 },
+      'templates-keepfiring.yml': {
+        from: 'templates-rules.test.yml',
+        edit: (s) =>
+          s.replace(
+            '- eval_time: 7m\n        alertname: Templated\n        exp_alerts: []',
+            '- eval_time: 5m\n        alertname: Templated\n        exp_alerts: []',
+          ),
+        expect: 1,
+      },
+      'templates-keepfiring-ends.yml': {
+        from: 'templates-rules.test.yml',
+        edit: (s) =>
+          s.replace(
+            '- eval_time: 7m\n        alertname: Templated\n        exp_alerts: []',
+            '- eval_time: 6m\n        alertname: Templated\n        exp_alerts: []',
+          ),
+        expect: 0,
+      },
+      'shop-wrong-sample.yml': {
+        from: 'shop-rules.test.yml',
+        edit: (s) => s.replace('alertstate="pending",service', 'alertstate="firing",service'),
+        expect: 1,
+      },
     };
     for (const [name, v] of Object.entries(variants)) {
       const text = v.edit(readFileSync(join(tmp, v.from), 'utf8'));

@@ -23,7 +23,13 @@ export function parseHistogram(text: string): HistLiteral {
     const f = re.exec(body);
     if (f === null) throw new Error(`invalid histogram field near ${JSON.stringify(body.slice(pos))}`);
     const [, key, raw] = f as unknown as [string, string, string];
-    if (raw.startsWith('[')) out[key] = raw.slice(1, -1).trim().split(/\s+/).filter((s) => s !== '').map(Number);
+    if (raw.startsWith('['))
+      out[key] = raw
+        .slice(1, -1)
+        .trim()
+        .split(/\s+/)
+        .filter((s) => s !== '')
+        .map(Number);
     else if (NUMERIC.includes(key)) out[key] = Number(raw);
     else out[key] = raw;
     pos = re.lastIndex;
@@ -81,5 +87,11 @@ export function histogramKey(h: HistLiteral): string {
 
 /** Prints a histogram in the test notation. */
 export function formatHistogram(h: HistLiteral): string {
-  return '{{' + Object.entries(h).map(([k, v]) => `${k}:${Array.isArray(v) ? `[${v.join(' ')}]` : String(v)}`).join(' ') + '}}';
+  return (
+    '{{' +
+    Object.entries(h)
+      .map(([k, v]) => `${k}:${Array.isArray(v) ? `[${v.join(' ')}]` : String(v)}`)
+      .join(' ') +
+    '}}'
+  );
 }

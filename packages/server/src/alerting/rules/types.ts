@@ -9,7 +9,10 @@ export type RuleQueryResult =
   | { readonly type: 'vector'; readonly samples: readonly { readonly metric: Labels; readonly v: number }[] }
   | { readonly type: 'scalar'; readonly v: number }
   | { readonly type: 'string'; readonly v: string }
-  | { readonly type: 'matrix'; readonly series: readonly { readonly metric: Labels; readonly points: readonly { readonly t: number; readonly v: number }[] }[] };
+  | {
+      readonly type: 'matrix';
+      readonly series: readonly { readonly metric: Labels; readonly points: readonly { readonly t: number; readonly v: number }[] }[];
+    };
 
 /**
  * Evaluates an expression at `tMs`. Throw to report an evaluation error. A synchronous answer is

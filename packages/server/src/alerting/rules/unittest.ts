@@ -136,7 +136,16 @@ function decodeTestFile(text: string): TestFile {
     groupEvalOrder: list(root.get('group_eval_order')).map((n) => scalar(n) ?? ''),
     fuzzyCompare: fuzzy === 'true',
     tests: list(root.get('tests')).map((tn) => {
-      const t = fields(tn, 'main.testGroup', ['interval', 'input_series', 'alert_rule_test', 'promql_expr_test', 'external_labels', 'external_url', 'name', 'start_timestamp']);
+      const t = fields(tn, 'main.testGroup', [
+        'interval',
+        'input_series',
+        'alert_rule_test',
+        'promql_expr_test',
+        'external_labels',
+        'external_url',
+        'name',
+        'start_timestamp',
+      ]);
       return {
         interval: duration(t.get('interval')),
         inputSeries: list(t.get('input_series')).map((sn) => {
@@ -347,7 +356,9 @@ async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], eval
 
   for (const a of tg.alertTests) {
     if (a.alertname === '') {
-      return [`an item under alert_rule_test misses required attribute alertname at eval_time ${formatDuration(a.evalTime)}${tg.name ? ` (in TestGroup ${tg.name})` : ''}`];
+      return [
+        `an item under alert_rule_test misses required attribute alertname at eval_time ${formatDuration(a.evalTime)}${tg.name ? ` (in TestGroup ${tg.name})` : ''}`,
+      ];
     }
   }
   const alertEvalTimes = [...new Set(tg.alertTests.map((a) => a.evalTime))].sort((a, b) => a - b);
@@ -371,13 +382,18 @@ async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], eval
       for (const g of groups) {
         for (const r of g.rules) {
           if (!(r instanceof AlertingRule) || !names.has(r.name)) continue;
-          const firing = r.activeAlerts().filter((a) => a.state === 'firing').map((a) => ({ labels: a.labels, annotations: recordLabels(a.annotations) }));
+          const firing = r
+            .activeAlerts()
+            .filter((a) => a.state === 'firing')
+            .map((a) => ({ labels: a.labels, annotations: recordLabels(a.annotations) }));
           got.set(r.name, [...(got.get(r.name) ?? []), ...firing]);
         }
       }
       for (const c of cases) {
         const gotAlerts = [...(got.get(c.alertname) ?? [])].sort(laCompare);
-        const expAlerts = c.exp.map((e) => ({ labels: recordLabels({ ...e.labels, alertname: c.alertname }), annotations: recordLabels(e.annotations) })).sort(laCompare);
+        const expAlerts = c.exp
+          .map((e) => ({ labels: recordLabels({ ...e.labels, alertname: c.alertname }), annotations: recordLabels(e.annotations) }))
+          .sort(laCompare);
         const same = gotAlerts.length === expAlerts.length && gotAlerts.every((g, i) => laCompare(g, expAlerts[i]!) === 0);
         if (!same) {
           errs.push(
@@ -393,7 +409,8 @@ async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], eval
     const where = `    expr: ${goQuote(tc.expr)}, time: ${formatDuration(tc.evalTime)}`;
     let gotSamples: ParsedSample[];
     try {
-      gotSamples = queryHistograms(tc.expr, mint + tc.evalTime, hist) ?? vectorOf(queryFn(tc.expr, mint + tc.evalTime)).map((s) => ({ ...s, histogram: undefined }));
+      gotSamples =
+        queryHistograms(tc.expr, mint + tc.evalTime, hist) ?? vectorOf(queryFn(tc.expr, mint + tc.evalTime)).map((s) => ({ ...s, histogram: undefined }));
     } catch (err) {
       errs.push(`${where}, err: ${(err as Error).message}`);
       continue;
@@ -414,7 +431,8 @@ async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], eval
       expSamples.every((e, i) => {
         const g = gotSamples[i]!;
         if (compareLabels(e.labels, g.labels) !== 0) return false;
-        if (e.histogram || g.histogram) return e.histogram !== undefined && g.histogram !== undefined && histogramKey(e.histogram) === histogramKey(g.histogram);
+        if (e.histogram || g.histogram)
+          return e.histogram !== undefined && g.histogram !== undefined && histogramKey(e.histogram) === histogramKey(g.histogram);
         return floatsEqual(e.value, g.value, file.fuzzyCompare);
       });
     if (!same) errs.push(`${where},\n        exp: ${samplesString(expSamples)}\n        got: ${samplesString(gotSamples)}`);
@@ -441,9 +459,11 @@ function queryHistograms(expr: string, t: number, hist: readonly HistSeries[]): 
     return undefined;
   }
   const sel = e.kind === 'VectorSelector' ? e : undefined;
-  const matches = (ls: Labels, ms: readonly { matches(v: string): boolean; name: string }[]): boolean => ms.every((m) => m.matches(ls.find((l) => l.name === m.name)?.value ?? ''));
+  const matches = (ls: Labels, ms: readonly { matches(v: string): boolean; name: string }[]): boolean =>
+    ms.every((m) => m.matches(ls.find((l) => l.name === m.name)?.value ?? ''));
   if (sel === undefined || sel.offset !== 0 || sel.at !== undefined) {
-    if (hist.some((h) => expr.includes(h.labels.find((l) => l.name === METRIC_NAME)?.value ?? '\x00'))) throw new Error('native histograms are not supported by this engine');
+    if (hist.some((h) => expr.includes(h.labels.find((l) => l.name === METRIC_NAME)?.value ?? '\x00')))
+      throw new Error('native histograms are not supported by this engine');
     return undefined;
   }
   const hits = hist.filter((h) => matches(h.labels, sel.matchers));

@@ -1,6 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { alertList, alertmanagerFuncs, formatDuration, goDuration, goTime, GO_ZERO_TIME_MS, kv, TemplateExecError, TemplateSet, titleCase, type TValue } from './index.js';
+import {
+  alertList,
+  alertmanagerFuncs,
+  formatDuration,
+  goDuration,
+  goTime,
+  GO_ZERO_TIME_MS,
+  kv,
+  TemplateExecError,
+  TemplateSet,
+  titleCase,
+  type TValue,
+} from './index.js';
 
 const NOW = Date.parse('2024-03-05T11:11:12.345Z');
 const T = Date.parse('2024-03-05T10:11:12.345Z');
@@ -22,22 +34,46 @@ function err(text: string, data: TValue = {}): string {
 test('KV: SortedPairs puts alertname first, Names, Values, Remove, printing', () => {
   const d = { L: kv({ zone: 'eu', alertname: 'Pool', __name__: 'up', job: 'j' }) };
   assert.equal(x('{{ range .L.SortedPairs }}{{ .Name }}={{ .Value }};{{ end }}', d), 'alertname=Pool;__name__=up;job=j;zone=eu;');
-  assert.equal(x('{{ .L.Names }} {{ .L.Values | join "," }} {{ .L.SortedPairs.Names }} {{ index .L.SortedPairs 0 }}', d), '[alertname __name__ job zone] Pool,up,j,eu [alertname __name__ job zone] {alertname Pool}');
-  assert.equal(x('{{ (.L.Remove (stringSlice "zone" "__name__")).Names }} {{ len .L }} {{ .L.job }} {{ index .L "zone" }} [{{ .L.missing }}]', d), '[alertname job] 4 j eu []');
-  assert.equal(x('{{ .L }} | {{ .L.SortedPairs }} | {{ printf "%s" .L }}', d), 'alertname=Pool, __name__=up, job=j, zone=eu | alertname=Pool, __name__=up, job=j, zone=eu | alertname=Pool, __name__=up, job=j, zone=eu');
-  assert.equal(x('{{ range $k, $v := .L }}{{ $k }}{{ end }}', d), '__name__alertnamejobzone', 'range over a KV visits names in byte order, as Go ranges over a map');
+  assert.equal(
+    x('{{ .L.Names }} {{ .L.Values | join "," }} {{ .L.SortedPairs.Names }} {{ index .L.SortedPairs 0 }}', d),
+    '[alertname __name__ job zone] Pool,up,j,eu [alertname __name__ job zone] {alertname Pool}',
+  );
+  assert.equal(
+    x('{{ (.L.Remove (stringSlice "zone" "__name__")).Names }} {{ len .L }} {{ .L.job }} {{ index .L "zone" }} [{{ .L.missing }}]', d),
+    '[alertname job] 4 j eu []',
+  );
+  assert.equal(
+    x('{{ .L }} | {{ .L.SortedPairs }} | {{ printf "%s" .L }}', d),
+    'alertname=Pool, __name__=up, job=j, zone=eu | alertname=Pool, __name__=up, job=j, zone=eu | alertname=Pool, __name__=up, job=j, zone=eu',
+  );
+  assert.equal(
+    x('{{ range $k, $v := .L }}{{ $k }}{{ end }}', d),
+    '__name__alertnamejobzone',
+    'range over a KV visits names in byte order, as Go ranges over a map',
+  );
   assert.match(err('{{ .L.Remove "zone" }}', d), /error calling Remove: wrong type for value; expected \[\]string; got string/);
 });
 
 test('Alerts: Firing, Resolved and SortedByStart', () => {
   const a = (status: string, start: number): TValue => ({ Status: status, StartsAt: goTime(start) });
   const d = { A: alertList([a('firing', 3), a('resolved', 1), a('firing', 2)] as never) };
-  assert.equal(x('{{ len .A.Firing }} {{ len .A.Resolved }} {{ range .A.Firing.SortedByStart }}{{ .StartsAt.UnixMilli }}{{ end }} {{ if .A.Resolved }}some{{ end }}', d), '2 1 23 some');
+  assert.equal(
+    x('{{ len .A.Firing }} {{ len .A.Resolved }} {{ range .A.Firing.SortedByStart }}{{ .StartsAt.UnixMilli }}{{ end }} {{ if .A.Resolved }}some{{ end }}', d),
+    '2 1 23 some',
+  );
 });
 
 test('string functions: toUpper, toLower, title, trimSpace, join, match, reReplaceAll, stringSlice, safeHtml, urlUnescape', () => {
-  assert.equal(x('{{ toUpper "straße ok" }} {{ toLower "ÀB" }} {{ title "hELLO wORLD-foo_bar o\'neil 3am x.y" }} [{{ trimSpace "\\t a b \\n" }}]'), 'STRAßE OK àb Hello World-Foo_bar O\'neil 3Am X.y [a b]');
-  assert.equal(x('{{ join ", " (stringSlice "a" "b") }} {{ match "^web-[0-9]+$" "web-12" }} {{ reReplaceAll "(\\\\w+)-(\\\\d+)" "$2:$1" "web-12 db-3" }} {{ safeHtml "<b>" }} {{ urlUnescape "a%20b+c" }}'), 'a, b true 12:web 3:db <b> a b c');
+  assert.equal(
+    x('{{ toUpper "straße ok" }} {{ toLower "ÀB" }} {{ title "hELLO wORLD-foo_bar o\'neil 3am x.y" }} [{{ trimSpace "\\t a b \\n" }}]'),
+    "STRAßE OK àb Hello World-Foo_bar O'neil 3Am X.y [a b]",
+  );
+  assert.equal(
+    x(
+      '{{ join ", " (stringSlice "a" "b") }} {{ match "^web-[0-9]+$" "web-12" }} {{ reReplaceAll "(\\\\w+)-(\\\\d+)" "$2:$1" "web-12 db-3" }} {{ safeHtml "<b>" }} {{ urlUnescape "a%20b+c" }}',
+    ),
+    'a, b true 12:web 3:db <b> a b c',
+  );
   assert.equal(titleCase('élan vital'), 'Élan Vital');
   assert.match(err('{{ toUpper 1 }}'), /error calling toUpper: wrong type for value; expected string; got int/);
   assert.match(err('{{ join "," "ab" }}'), /expected \[\]string; got string/);
@@ -64,9 +100,24 @@ test('time.Time prints and formats like Go; date, tz, since, humanizeDuration', 
     ['Janet Monkey 1504', 'Janet Monkey 1011'],
   ];
   for (const [layout, want] of layouts) assert.equal(x(`{{ .T.Format ${JSON.stringify(layout)} }}`, d), want, layout);
-  assert.equal(x('{{ tz "Europe/Berlin" .T }}|{{ (tz "America/New_York" .T).Format "2006-01-02 15:04 MST -07:00" }}|{{ date "15:04 MST" (tz "Asia/Tokyo" .T) }} {{ date "MST" (tz "America/Sao_Paulo" .T) }}|{{ (tz "Europe/Berlin" .T).UTC }}', d), '2024-03-05 11:11:12.345 +0100 CET|2024-03-05 05:11 EST -05:00|19:11 JST -03|2024-03-05 10:11:12.345 +0000 UTC');
-  assert.equal(x('{{ (tz "Europe/Berlin" (.T.Add (.E.Sub .Z))) }}', { ...d, E: goTime(GO_ZERO_TIME_MS + 120 * 86_400_000) }), '2024-07-03 12:11:12.345 +0200 CEST');
-  assert.equal(x('{{ since .T }}|{{ since .T | humanizeDuration }}|{{ .E.Sub .T }}|{{ humanizeDuration 3725 }}|{{ humanizeDuration "90" }}|{{ (since .T).Minutes }}|{{ gt (since .T) 0 }}', d), '1h0m0s|1h 0m 0s|1h23m45s|1h 2m 5s|1m 30s|60|true');
+  assert.equal(
+    x(
+      '{{ tz "Europe/Berlin" .T }}|{{ (tz "America/New_York" .T).Format "2006-01-02 15:04 MST -07:00" }}|{{ date "15:04 MST" (tz "Asia/Tokyo" .T) }} {{ date "MST" (tz "America/Sao_Paulo" .T) }}|{{ (tz "Europe/Berlin" .T).UTC }}',
+      d,
+    ),
+    '2024-03-05 11:11:12.345 +0100 CET|2024-03-05 05:11 EST -05:00|19:11 JST -03|2024-03-05 10:11:12.345 +0000 UTC',
+  );
+  assert.equal(
+    x('{{ (tz "Europe/Berlin" (.T.Add (.E.Sub .Z))) }}', { ...d, E: goTime(GO_ZERO_TIME_MS + 120 * 86_400_000) }),
+    '2024-07-03 12:11:12.345 +0200 CEST',
+  );
+  assert.equal(
+    x(
+      '{{ since .T }}|{{ since .T | humanizeDuration }}|{{ .E.Sub .T }}|{{ humanizeDuration 3725 }}|{{ humanizeDuration "90" }}|{{ (since .T).Minutes }}|{{ gt (since .T) 0 }}',
+      d,
+    ),
+    '1h0m0s|1h 0m 0s|1h23m45s|1h 2m 5s|1m 30s|60|true',
+  );
   assert.equal(x('{{ shortDuration (since .T) }} {{ shortDuration 90000 }} {{ shortDuration 200000 }}', d), '1h 25h 2d7h');
   assert.match(err('{{ tz "Mars/Olympus" .T }}', d), /error calling tz: unknown time zone Mars\/Olympus/);
   assert.match(err('{{ date "2006" "now" }}', d), /error calling date: wrong type for value; expected time.Time; got string/);

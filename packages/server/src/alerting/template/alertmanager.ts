@@ -158,7 +158,10 @@ export function titleCase(s: string): string {
 function queryUnescape(s: string): string {
   const bad = /%(?![0-9a-fA-F]{2})/.exec(s);
   if (bad) throw new Error(`invalid URL escape ${JSON.stringify(s.slice(bad.index, bad.index + 3))}`);
-  const bytes = Buffer.from(s.replace(/\+/g, ' ').replace(/%([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1');
+  const bytes = Buffer.from(
+    s.replace(/\+/g, ' ').replace(/%([0-9a-fA-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+    'latin1',
+  );
   return bytes.toString('utf8');
 }
 
@@ -211,11 +214,14 @@ export function alertmanagerFuncs(now: () => number): Map<string, TemplateFunc> 
     ['safeUrl', f1((s) => strArg(s))],
     ['urlUnescape', f1((s) => queryUnescape(strArg(s)))],
     ['stringSlice', { minArgs: 0, maxArgs: Infinity, call: (a) => a.map(strArg) }],
-    ['date', f2((layout, t) => {
-      const l = strArg(layout);
-      timeArg(t);
-      return formatWith(l, t);
-    })],
+    [
+      'date',
+      f2((layout, t) => {
+        const l = strArg(layout);
+        timeArg(t);
+        return formatWith(l, t);
+      }),
+    ],
     ['tz', f2((name, t) => goTime(timeArg(t).ms, loadLocation(strArg(name))))],
     ['since', f1((t) => goDuration(BigInt(now() - timeArg(t).ms) * 1_000_000n))],
     ['humanizeDuration', f1((v) => humanizeDuration(seconds(v)))],

@@ -146,7 +146,9 @@ function samples(v: TValue): QuerySample[] {
 
 /** Go's url.PathEscape. */
 function pathEscape(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%(24|26|2B|2C|3A|3D|40)/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+    .replace(/%(24|26|2B|2C|3A|3D|40)/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16)));
 }
 
 /** Go's net.SplitHostPort, returning the host or the input on error. */
@@ -188,26 +190,48 @@ export function prometheusFuncs(opts: { query?: TemplateQueryFn; externalURL: st
       return smp.Labels.get(str(l)) ?? '';
     }),
   );
-  m.set('value', f1((s) => sample(s).Value));
-  m.set('strvalue', f1((s) => sample(s).Labels.get('__value__') ?? ''));
+  m.set(
+    'value',
+    f1((s) => sample(s).Value),
+  );
+  m.set(
+    'strvalue',
+    f1((s) => sample(s).Labels.get('__value__') ?? ''),
+  );
   m.set('args', {
     minArgs: 0,
     maxArgs: Infinity,
     call: (a) => new Map<string, TValue>(a.map((v, i) => [`arg${i}`, v])),
   });
-  m.set(
-    'reReplaceAll',
-    { minArgs: 3, maxArgs: 3, call: (a) => {
+  m.set('reReplaceAll', {
+    minArgs: 3,
+    maxArgs: 3,
+    call: (a) => {
       const re = goRegex(str(a[0]));
       const repl = str(a[1]);
       return re.replaceAll(str(a[2]), (m) => goExpand(repl, m));
-    } },
+    },
+  });
+  m.set(
+    'match',
+    f2((p, s) => goRegex(str(p)).test(str(s))),
   );
-  m.set('match', f2((p, s) => goRegex(str(p)).test(str(s))));
-  m.set('safeHtml', f1((s) => str(s)));
-  m.set('title', f1((s) => str(s).replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, pre: string, c: string) => pre + c.toUpperCase())));
-  m.set('toUpper', f1((s) => str(s).toUpperCase()));
-  m.set('toLower', f1((s) => str(s).toLowerCase()));
+  m.set(
+    'safeHtml',
+    f1((s) => str(s)),
+  );
+  m.set(
+    'title',
+    f1((s) => str(s).replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, pre: string, c: string) => pre + c.toUpperCase())),
+  );
+  m.set(
+    'toUpper',
+    f1((s) => str(s).toUpperCase()),
+  );
+  m.set(
+    'toLower',
+    f1((s) => str(s).toLowerCase()),
+  );
   m.set(
     'sortByLabel',
     f2((l, v) => {
@@ -219,10 +243,22 @@ export function prometheusFuncs(opts: { query?: TemplateQueryFn; externalURL: st
       });
     }),
   );
-  m.set('humanize', f1((v) => humanize(toFloat(v))));
-  m.set('humanize1024', f1((v) => humanize1024(toFloat(v))));
-  m.set('humanizeDuration', f1((v) => humanizeDuration(toFloat(v))));
-  m.set('humanizePercentage', f1((v) => sprintf('%.4g%%', [toFloat(v) * 100])));
+  m.set(
+    'humanize',
+    f1((v) => humanize(toFloat(v))),
+  );
+  m.set(
+    'humanize1024',
+    f1((v) => humanize1024(toFloat(v))),
+  );
+  m.set(
+    'humanizeDuration',
+    f1((v) => humanizeDuration(toFloat(v))),
+  );
+  m.set(
+    'humanizePercentage',
+    f1((v) => sprintf('%.4g%%', [toFloat(v) * 100])),
+  );
   m.set(
     'humanizeTimestamp',
     f1((v) => {
@@ -230,10 +266,16 @@ export function prometheusFuncs(opts: { query?: TemplateQueryFn; externalURL: st
       return Number.isFinite(f) ? goTimeString(f) : g4(f);
     }),
   );
-  m.set('pathEscape', f1((s) => pathEscape(str(s))));
+  m.set(
+    'pathEscape',
+    f1((s) => pathEscape(str(s))),
+  );
   m.set('pathPrefix', { minArgs: 0, maxArgs: 0, call: () => new URL(opts.externalURL || 'http://localhost/').pathname.replace(/\/$/, '') });
   m.set('externalURL', { minArgs: 0, maxArgs: 0, call: () => opts.externalURL });
-  m.set('stripPort', f1((s) => stripPort(str(s))));
+  m.set(
+    'stripPort',
+    f1((s) => stripPort(str(s))),
+  );
   m.set(
     'stripDomain',
     f1((s) => {
@@ -244,8 +286,17 @@ export function prometheusFuncs(opts: { query?: TemplateQueryFn; externalURL: st
       return host.split('.')[0]! + port;
     }),
   );
-  m.set('parseDuration', f1((s) => parseDuration(str(s)) / 1000));
-  m.set('graphLink', f1((e) => `/graph?g0.expr=${encodeURIComponent(str(e))}&g0.tab=0`));
-  m.set('tableLink', f1((e) => `/graph?g0.expr=${encodeURIComponent(str(e))}&g0.tab=1`));
+  m.set(
+    'parseDuration',
+    f1((s) => parseDuration(str(s)) / 1000),
+  );
+  m.set(
+    'graphLink',
+    f1((e) => `/graph?g0.expr=${encodeURIComponent(str(e))}&g0.tab=0`),
+  );
+  m.set(
+    'tableLink',
+    f1((e) => `/graph?g0.expr=${encodeURIComponent(str(e))}&g0.tab=1`),
+  );
   return m;
 }

@@ -42,7 +42,6 @@ function expSuffix(exp: number): string {
   return `e${exp < 0 ? '-' : '+'}${a < 10 ? '0' : ''}${a}`;
 }
 
-
 /** The exact decimal expansion of a finite positive double: digits and the decimal point position. */
 function exactDecimal(v: number): { digits: string; point: number } {
   const buf = new DataView(new ArrayBuffer(8));
@@ -373,7 +372,13 @@ export function sprintf(format: string, args: readonly TValue[]): string {
     out += formatOne(verb, args[argi++], spec);
   }
   if (argi < args.length) {
-    out += '%!(EXTRA ' + args.slice(argi).map((a) => `${goTypeName(a)}=${formatV(a)}`).join(', ') + ')';
+    out +=
+      '%!(EXTRA ' +
+      args
+        .slice(argi)
+        .map((a) => `${goTypeName(a)}=${formatV(a)}`)
+        .join(', ') +
+      ')';
   }
   return out;
 }

@@ -35,7 +35,17 @@ const zoneFormats = new Map<string, Intl.DateTimeFormat>();
 function wallFormat(zone: string): Intl.DateTimeFormat {
   let f = zoneFormats.get(zone);
   if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric', era: 'short' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+      era: 'short',
+    });
     zoneFormats.set(zone, f);
   }
   return f;
@@ -61,7 +71,11 @@ function ianaOf(zone: string): string {
 function zoneAt(zone: string, ms: number): { offset: number; abbr: string } {
   const iana = ianaOf(zone);
   if (iana === 'UTC' || iana === 'Etc/UTC') return { offset: 0, abbr: 'UTC' };
-  const parts = Object.fromEntries(wallFormat(iana).formatToParts(new Date(ms)).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(
+    wallFormat(iana)
+      .formatToParts(new Date(ms))
+      .map((p) => [p.type, p.value]),
+  );
   let year = Number(parts['year']);
   if (parts['era'] === 'BC' || parts['era'] === 'B') year = 1 - year;
   const d = new Date(0);
@@ -80,7 +94,9 @@ function zoneAbbr(iana: string, ms: number, offset: number): string {
   let abbr = abbrCache.get(key);
   if (abbr !== undefined) return abbr;
   for (const locale of ABBR_LOCALES) {
-    const name = new Intl.DateTimeFormat(locale, { timeZone: iana, timeZoneName: 'short' }).formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? '';
+    const name =
+      new Intl.DateTimeFormat(locale, { timeZone: iana, timeZoneName: 'short' }).formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ??
+      '';
     if (/^[A-Z]{2,5}$/.test(name)) {
       abbr = name;
       break;

@@ -500,7 +500,8 @@ class Parser {
         if (pipe.cmds.length === 0 && (pipe.decl.length > 0 || end === 'rparen')) this.fail(t.pos, `missing value for ${ctx}`);
         return pipe;
       }
-      if (t.kind === 'eof' || (t.kind === 'right' && end === 'rparen') || (t.kind === 'rparen' && end === 'right')) this.fail(t.pos, `unclosed ${end === 'rparen' ? 'left paren' : 'action'}`);
+      if (t.kind === 'eof' || (t.kind === 'right' && end === 'rparen') || (t.kind === 'rparen' && end === 'right'))
+        this.fail(t.pos, `unclosed ${end === 'rparen' ? 'left paren' : 'action'}`);
       pipe.cmds.push(this.command());
     }
   }

@@ -194,7 +194,20 @@ export function aggregateStep(
 }
 
 /** Operators {@link aggregateSeries} evaluates; the rest go step by step through {@link aggregateStep}. */
-export const SERIES_AGG_OPS: ReadonlySet<string> = new Set(['sum', 'avg', 'count', 'group', 'min', 'max', 'stddev', 'stdvar', 'quantile', 'topk', 'bottomk', 'limitk']);
+export const SERIES_AGG_OPS: ReadonlySet<string> = new Set([
+  'sum',
+  'avg',
+  'count',
+  'group',
+  'min',
+  'max',
+  'stddev',
+  'stdvar',
+  'quantile',
+  'topk',
+  'bottomk',
+  'limitk',
+]);
 
 /** Orders values for topk (desc) / bottomk; NaN always sorts last. Same order as {@link byValue}. */
 function cmpValue(a: number, b: number, desc: boolean): number {
@@ -411,7 +424,13 @@ const MAX_DENSE_CELLS = 1 << 20;
  * Each cell sees its values in series order, exactly as the step-wise path adds them (so Kahan
  * sums are bit-identical), and groups come out in the order the step-wise path creates them.
  */
-function aggregateDense(op: string, input: readonly EvalSeries[], gOf: Int32Array, groupLabels: Labels[], grid: StepGrid): { series: EvalSeries[]; total: number } {
+function aggregateDense(
+  op: string,
+  input: readonly EvalSeries[],
+  gOf: Int32Array,
+  groupLabels: Labels[],
+  grid: StepGrid,
+): { series: EvalSeries[]; total: number } {
   const { n, start, interval } = grid;
   const G = groupLabels.length;
   const cells = G * n;

@@ -42,7 +42,10 @@ export function kahanSum(vs: Floats, lo: number, hi: number): number {
 
 /** Mean of `vs[lo, hi)` as Prometheus computes it, {@link kahanSumInc} inlined. */
 export function kahanMean(vs: Floats, lo: number, hi: number): number {
-  let sum = 0, c = 0, mean = 0, count = 0;
+  let sum = 0,
+    c = 0,
+    mean = 0,
+    count = 0;
   let incremental = false;
   for (let i = lo; i < hi; i++) {
     const f = vs[i]!;
@@ -80,7 +83,11 @@ export function kahanMean(vs: Floats, lo: number, hi: number): number {
 
 /** Population variance with Welford's method and Kahan-compensated running sums. */
 export function variance(vs: ArrayLike<number>, lo: number, hi: number): number {
-  let count = 0, mean = 0, cMean = 0, aux = 0, cAux = 0;
+  let count = 0,
+    mean = 0,
+    cMean = 0,
+    aux = 0,
+    cAux = 0;
   for (let i = lo; i < hi; i++) {
     const f = vs[i]!;
     count++;

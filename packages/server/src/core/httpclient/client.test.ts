@@ -42,7 +42,8 @@ after(async () => {
   cleanup();
 });
 
-const client = (over: Partial<HttpClientConfig> = {}, env?: Record<string, string>): HttpClient => new HttpClient({ ...DEFAULT_HTTP_CLIENT_CONFIG, ...over }, env ? { env } : {});
+const client = (over: Partial<HttpClientConfig> = {}, env?: Record<string, string>): HttpClient =>
+  new HttpClient({ ...DEFAULT_HTTP_CLIENT_CONFIG, ...over }, env ? { env } : {});
 
 test('303 turns a POST into a GET without a body; 307 repeats the POST with its body', async () => {
   const c = client();
@@ -51,14 +52,20 @@ test('303 turns a POST into a GET without a body; 307 repeats the POST with its 
   assert.equal(r303.body.toString(), 'GET /target');
   const r307 = await c.request('POST', `${base}/redirect/307`, { body: 'payload' });
   assert.equal(r307.body.toString(), 'POST /target');
-  assert.deepEqual(seen.map((s) => `${s.method} ${s.url} ${s.body}`), ['POST /redirect/303 payload', 'GET /target ', 'POST /redirect/307 payload', 'POST /target payload']);
+  assert.deepEqual(
+    seen.map((s) => `${s.method} ${s.url} ${s.body}`),
+    ['POST /redirect/303 payload', 'GET /target ', 'POST /redirect/307 payload', 'POST /target payload'],
+  );
   c.close();
 });
 
 test('follow_redirects: false returns the redirect; endless redirects stop after 10', async () => {
   const c = client({ followRedirects: false });
   assert.equal((await c.request('GET', `${base}/redirect/302`)).status, 302);
-  await assert.rejects(client().request('GET', `${base}/loop`), (e: unknown) => e instanceof HttpRequestError && /^Get ".*\/loop": stopped after 10 redirects$/.test(e.message));
+  await assert.rejects(
+    client().request('GET', `${base}/loop`),
+    (e: unknown) => e instanceof HttpRequestError && /^Get ".*\/loop": stopped after 10 redirects$/.test(e.message),
+  );
   c.close();
 });
 

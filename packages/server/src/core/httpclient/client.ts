@@ -92,7 +92,11 @@ export class HttpClient {
   /** Releases pooled connections; the client stays usable. */
   close(): void {
     this.httpAgent.destroy();
-    for (const p of [this.httpsAgent, this.tunnelAgent]) void p?.then((a) => a.destroy(), () => {});
+    for (const p of [this.httpsAgent, this.tunnelAgent])
+      void p?.then(
+        (a) => a.destroy(),
+        () => {},
+      );
     this.httpsAgent = this.tunnelAgent = undefined;
   }
 
@@ -168,8 +172,16 @@ export class HttpClient {
     return this.lazyAgent('tunnelAgent', (o) => new TunnelAgent(o, route.proxy!, this.cfg.proxyConnectHeader ?? {}));
   }
 
-  private async once(method: string, u: URL, headers: Record<string, string>, body: string | Buffer | undefined, signal: AbortSignal | undefined, limit: number): Promise<HttpResponse> {
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new HttpRequestError(method, u.href, `unsupported protocol scheme ${JSON.stringify(u.protocol.slice(0, -1))}`);
+  private async once(
+    method: string,
+    u: URL,
+    headers: Record<string, string>,
+    body: string | Buffer | undefined,
+    signal: AbortSignal | undefined,
+    limit: number,
+  ): Promise<HttpResponse> {
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new HttpRequestError(method, u.href, `unsupported protocol scheme ${JSON.stringify(u.protocol.slice(0, -1))}`);
     const proxy = this.proxyFor(u);
     const route: Route = proxy ? { proxy } : {};
     const agent = await this.agentFor(u, route);
@@ -191,7 +203,14 @@ export class HttpClient {
 }
 
 /** Sends `req` and reads the answer. */
-function exchange(req: http.ClientRequest, method: string, u: URL, body: string | Buffer | undefined, signal: AbortSignal | undefined, limit: number): Promise<HttpResponse> {
+function exchange(
+  req: http.ClientRequest,
+  method: string,
+  u: URL,
+  body: string | Buffer | undefined,
+  signal: AbortSignal | undefined,
+  limit: number,
+): Promise<HttpResponse> {
   const fail = (detail: string): HttpRequestError => new HttpRequestError(method, u.href, detail);
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -224,7 +243,9 @@ function exchange(req: http.ClientRequest, method: string, u: URL, body: string 
         chunks.push(c);
       });
       src.on('error', (err: Error) => done(fail(`${gzip ? 'gzip: ' : ''}${err.message}`)));
-      src.on('end', () => done(undefined, { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks, size) }));
+      src.on('end', () =>
+        done(undefined, { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks, size) }),
+      );
     });
     req.end(body);
   });
@@ -271,7 +292,14 @@ class TunnelAgent extends https.Agent {
     for (const [k, v] of Object.entries(this.connectHeaders)) headers[k] = [...v];
     const pa = proxyAuthorization(this.proxy);
     if (pa !== undefined) headers['proxy-authorization'] = pa;
-    const req = http.request({ host: this.proxy.hostname.replace(/^\[|\]$/g, ''), port: this.proxy.port || 80, method: 'CONNECT', path: target, headers, agent: false });
+    const req = http.request({
+      host: this.proxy.hostname.replace(/^\[|\]$/g, ''),
+      port: this.proxy.port || 80,
+      method: 'CONNECT',
+      path: target,
+      headers,
+      agent: false,
+    });
     req.once('connect', (res, socket) => {
       if (res.statusCode !== 200) {
         socket.destroy();

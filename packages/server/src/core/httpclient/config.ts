@@ -106,12 +106,14 @@ export function parseHttpClientConfig(r: ConfigReader, p: FieldPath, c: Record<s
   if (has(c, 'bearer_token') || has(c, 'bearer_token_file')) {
     const k = has(c, 'bearer_token') ? 'bearer_token' : 'bearer_token_file';
     if (authorization) r.fail(at(k), 'at most one of bearer_token, bearer_token_file & authorization must be configured');
-    if (has(c, 'bearer_token') && has(c, 'bearer_token_file')) r.fail(at('bearer_token_file'), 'at most one of bearer_token & bearer_token_file must be configured');
+    if (has(c, 'bearer_token') && has(c, 'bearer_token_file'))
+      r.fail(at('bearer_token_file'), 'at most one of bearer_token & bearer_token_file must be configured');
     authorization = has(c, 'bearer_token')
       ? { type: 'Bearer', credentials: r.string(at('bearer_token'), c['bearer_token']) }
       : { type: 'Bearer', credentialsFile: r.resolve(r.string(at('bearer_token_file'), c['bearer_token_file'])) };
   }
-  if (basicAuth && authorization) r.fail(at('authorization'), 'at most one of basic_auth, oauth2, bearer_token & bearer_token_file & authorization must be configured');
+  if (basicAuth && authorization)
+    r.fail(at('authorization'), 'at most one of basic_auth, oauth2, bearer_token & bearer_token_file & authorization must be configured');
 
   const tlsConfig = parseTls(r, at('tls_config'), c['tls_config']);
   const followRedirects = has(c, 'follow_redirects') ? r.boolean(at('follow_redirects'), c['follow_redirects']) : true;
@@ -138,7 +140,8 @@ function parseAuthorization(r: ConfigReader, p: FieldPath, raw: unknown): Author
   const a = r.mapping(p, raw, ['type', 'credentials', 'credentials_file']);
   const type = has(a, 'type') ? r.string([...p, 'type'], a['type']).trim() || 'Bearer' : 'Bearer';
   if (type.toLowerCase() === 'basic') r.fail([...p, 'type'], 'authorization type cannot be set to "basic", use "basic_auth" instead');
-  if (has(a, 'credentials') && has(a, 'credentials_file')) r.fail([...p, 'credentials_file'], 'at most one of authorization credentials & credentials_file must be configured');
+  if (has(a, 'credentials') && has(a, 'credentials_file'))
+    r.fail([...p, 'credentials_file'], 'at most one of authorization credentials & credentials_file must be configured');
   if (has(a, 'credentials_file')) return { type, credentialsFile: r.resolve(r.string([...p, 'credentials_file'], a['credentials_file'])) };
   return has(a, 'credentials') ? { type, credentials: r.string([...p, 'credentials'], a['credentials']) } : { type };
 }
@@ -154,7 +157,10 @@ function parseTls(r: ConfigReader, p: FieldPath, raw: unknown): TlsConfig {
   const certFile = file('cert_file');
   const keyFile = file('key_file');
   if ((certFile === undefined) !== (keyFile === undefined)) {
-    r.fail([...p, certFile === undefined ? 'key_file' : 'cert_file'], 'exactly one of key or key_file and cert or cert_file must be configured when a client certificate is used');
+    r.fail(
+      [...p, certFile === undefined ? 'key_file' : 'cert_file'],
+      'exactly one of key or key_file and cert or cert_file must be configured when a client certificate is used',
+    );
   }
   const version = (k: string): TlsVersion | undefined => {
     if (!has(t, k)) return undefined;
@@ -192,7 +198,8 @@ function parseProxy(r: ConfigReader, p: FieldPath, c: Record<string, unknown>): 
     connectHeaders[k] = v.map((x, i) => r.string([...hp, i], x));
   }
   const hasConnect = Object.keys(connectHeaders).length > 0;
-  if (hasConnect && !fromEnv && proxyUrl === '') r.fail(at('proxy_connect_header'), 'if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured');
+  if (hasConnect && !fromEnv && proxyUrl === '')
+    r.fail(at('proxy_connect_header'), 'if proxy_connect_header is configured, proxy_url or proxy_from_environment must also be configured');
   if (fromEnv && proxyUrl !== '') r.fail(at('proxy_url'), 'if proxy_from_environment is configured, proxy_url must not be configured');
   if (fromEnv && noProxy !== '') r.fail(at('no_proxy'), 'if proxy_from_environment is configured, no_proxy must not be configured');
   if (proxyUrl === '' && noProxy !== '') r.fail(at('no_proxy'), 'if no_proxy is configured, proxy_url must also be configured');
@@ -212,7 +219,8 @@ function checkProxyUrl(r: ConfigReader, p: FieldPath, s: string): void {
   } catch {
     r.fail(p, `invalid proxy URL ${JSON.stringify(s)}`);
   }
-  if (u.protocol !== 'http:') r.fail(p, `unsupported proxy scheme ${JSON.stringify(u.protocol.slice(0, -1))}: Vigil supports http:// proxies (https targets are tunnelled with CONNECT)`);
+  if (u.protocol !== 'http:')
+    r.fail(p, `unsupported proxy scheme ${JSON.stringify(u.protocol.slice(0, -1))}: Vigil supports http:// proxies (https targets are tunnelled with CONNECT)`);
 }
 
 /** Every file an HTTP client config reads at request time (secrets and TLS material). */

@@ -31,7 +31,10 @@ for (const [re, value, want] of cases) {
 }
 
 test('an invalid regex is a MatcherError in Go regexp wording, quoting the pattern', () => {
-  assert.throws(() => new Matcher('=~', 'l', 'a('), (e: unknown) => e instanceof MatcherError && e.message === 'error parsing regexp: missing closing ): `a(`');
+  assert.throws(
+    () => new Matcher('=~', 'l', 'a('),
+    (e: unknown) => e instanceof MatcherError && e.message === 'error parsing regexp: missing closing ): `a(`',
+  );
 });
 
 test('lookaround and backreferences, which RE2 lacks, are refused', () => {

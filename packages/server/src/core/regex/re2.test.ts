@@ -83,7 +83,11 @@ test('refused patterns carry Go regexp wording', () => {
   ];
   for (const [p, message] of cases) {
     for (const anchoring of ['full', 'none'] as const) {
-      assert.throws(() => compileRegex(p, anchoring), (e: unknown) => e instanceof RegexSyntaxError && e.message === message && e.code === 'bad_regex', p);
+      assert.throws(
+        () => compileRegex(p, anchoring),
+        (e: unknown) => e instanceof RegexSyntaxError && e.message === message && e.code === 'bad_regex',
+        p,
+      );
     }
   }
   assert.equal(goSyntaxMessage('trailing \\'), 'error parsing regexp: trailing backslash at end of expression: ``');
@@ -111,8 +115,14 @@ test('literal shortcuts give the same answers as the engine', () => {
 
 test('replaceAll replaces every match left to right and terminates on empty matches', () => {
   const re = compileRegex('a(b)?', 'none');
-  assert.equal(re.replaceAll('xabyaz', (m) => `[${m[1] ?? ''}]`), 'x[b]y[]z');
-  assert.equal(compileRegex('x*', 'none').replaceAll('abc', () => '-'), '-a-b-c-');
+  assert.equal(
+    re.replaceAll('xabyaz', (m) => `[${m[1] ?? ''}]`),
+    'x[b]y[]z',
+  );
+  assert.equal(
+    compileRegex('x*', 'none').replaceAll('abc', () => '-'),
+    '-a-b-c-',
+  );
 });
 
 test('the compiled-pattern cache is shared and bounded', () => {

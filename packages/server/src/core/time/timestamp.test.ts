@@ -16,6 +16,10 @@ test('RFC 3339 with zone and fraction', () => {
 
 test('refuses what Date.parse would guess at, and exponents', () => {
   for (const s of ['', '2024-01-01', 'Jan 1 2024', '1e9', 'now', '2024-13-45T00:00:00Z']) {
-    assert.throws(() => parseTimestamp(s), (err: unknown) => err instanceof TimestampError && err.code === 'bad_data' && err.message === `cannot parse ${JSON.stringify(s)} to a valid timestamp`, s);
+    assert.throws(
+      () => parseTimestamp(s),
+      (err: unknown) => err instanceof TimestampError && err.code === 'bad_data' && err.message === `cannot parse ${JSON.stringify(s)} to a valid timestamp`,
+      s,
+    );
   }
 });

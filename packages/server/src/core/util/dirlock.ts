@@ -14,7 +14,10 @@ export class DirLockedError extends VigilError {
     readonly dir: string,
     readonly pid: number,
   ) {
-    super('dir_locked', `data directory ${dir} is in use by process ${pid} (lock file ${path.join(dir, 'lock')}); stop it first, or use another --data directory`);
+    super(
+      'dir_locked',
+      `data directory ${dir} is in use by process ${pid} (lock file ${path.join(dir, 'lock')}); stop it first, or use another --data directory`,
+    );
   }
 }
 

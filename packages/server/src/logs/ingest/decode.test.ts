@@ -7,7 +7,10 @@ import { decodeOtlpLogsJson } from './otlp.js';
 
 test('Loki protobuf round trip with structured metadata and exact ns timestamps', () => {
   const t = 1_700_000_000_123_456_789n;
-  const [s] = decodeLokiProto(encodeLokiProto([{ labels: '{b="2", a="1"}', entries: [{ t, line: 'x', meta: [{ name: 'trace_id', value: 't1' }] }] }]), DEFAULT_LOG_LIMITS);
+  const [s] = decodeLokiProto(
+    encodeLokiProto([{ labels: '{b="2", a="1"}', entries: [{ t, line: 'x', meta: [{ name: 'trace_id', value: 't1' }] }] }]),
+    DEFAULT_LOG_LIMITS,
+  );
   assert.deepEqual(s!.labels, [
     { name: 'a', value: '1' },
     { name: 'b', value: '2' },
@@ -17,7 +20,10 @@ test('Loki protobuf round trip with structured metadata and exact ns timestamps'
 });
 
 test('Loki JSON errors are 400 with a reason', () => {
-  assert.throws(() => decodeLokiJson('{"streams":[{"stream":{"1bad":"x"},"values":[]}]}', DEFAULT_LOG_LIMITS), (e: unknown) => e instanceof LimitError && e.status === 400 && /invalid label name/.test(e.message));
+  assert.throws(
+    () => decodeLokiJson('{"streams":[{"stream":{"1bad":"x"},"values":[]}]}', DEFAULT_LOG_LIMITS),
+    (e: unknown) => e instanceof LimitError && e.status === 400 && /invalid label name/.test(e.message),
+  );
   assert.throws(() => decodeLokiJson('{"streams":[{"stream":{"a":"x"},"values":[["nope","l"]]}]}', DEFAULT_LOG_LIMITS), /invalid timestamp/);
 });
 
@@ -25,8 +31,25 @@ test('OTLP JSON: service.name becomes service_name, attributes and ids become me
   const body = {
     resourceLogs: [
       {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shop' } }, { key: 'host.name', value: { stringValue: 'h1' } }] },
-        scopeLogs: [{ logRecords: [{ timeUnixNano: '1700000000000000001', severityText: 'ERROR', body: { stringValue: 'boom' }, traceId: 'abcd', attributes: [{ key: 'http.status', value: { intValue: '500' } }] }] }],
+        resource: {
+          attributes: [
+            { key: 'service.name', value: { stringValue: 'shop' } },
+            { key: 'host.name', value: { stringValue: 'h1' } },
+          ],
+        },
+        scopeLogs: [
+          {
+            logRecords: [
+              {
+                timeUnixNano: '1700000000000000001',
+                severityText: 'ERROR',
+                body: { stringValue: 'boom' },
+                traceId: 'abcd',
+                attributes: [{ key: 'http.status', value: { intValue: '500' } }],
+              },
+            ],
+          },
+        ],
       },
     ],
   };
@@ -40,7 +63,11 @@ test('OTLP JSON: service.name becomes service_name, attributes and ids become me
 });
 
 test('JSON lines: configurable fields, pino numeric levels, timestamps', () => {
-  const out = decodeJsonl('{"time":1700000000000,"level":50,"svc":"a","message":"m1"}\n{"time":"2023-11-14T22:13:20.5Z","level":30,"svc":"a","message":"m2"}\n', { streamFields: ['svc', 'level'], msgField: 'message' }, DEFAULT_LOG_LIMITS);
+  const out = decodeJsonl(
+    '{"time":1700000000000,"level":50,"svc":"a","message":"m1"}\n{"time":"2023-11-14T22:13:20.5Z","level":30,"svc":"a","message":"m2"}\n',
+    { streamFields: ['svc', 'level'], msgField: 'message' },
+    DEFAULT_LOG_LIMITS,
+  );
   assert.equal(out.length, 2);
   const err = out.find((s) => s.labels.some((l) => l.value === 'error'))!;
   assert.equal(err.entries[0]!.line, 'm1');
@@ -53,7 +80,10 @@ test('rate limiter refuses past the burst with a retry hint, refills over time',
   let now = 0;
   const r = new RateLimiter({ ...DEFAULT_LOG_LIMITS, rateBytesPerSec: 100, burstBytes: 200 }, () => now);
   r.take('t', 150);
-  assert.throws(() => r.take('t', 150), (e: unknown) => e instanceof LimitError && e.status === 429 && e.retryAfterSec === 1);
+  assert.throws(
+    () => r.take('t', 150),
+    (e: unknown) => e instanceof LimitError && e.status === 429 && e.retryAfterSec === 1,
+  );
   now += 1000;
   r.take('t', 150);
 });

@@ -47,14 +47,28 @@ export class LimitError extends Error {
 /** Validates and sorts a stream's labels. */
 export function checkLabels(pairs: Label[], limits: LogLimits): Labels {
   if (pairs.length === 0) throw new LimitError(400, 'error at least one label pair is required per stream');
-  if (pairs.length > limits.maxLabelNames) throw new LimitError(400, `stream '${fmt(pairs)}' has ${pairs.length} label names, more than max_label_names_per_series (${limits.maxLabelNames})`, 0, 'max_label_names_per_series');
+  if (pairs.length > limits.maxLabelNames)
+    throw new LimitError(
+      400,
+      `stream '${fmt(pairs)}' has ${pairs.length} label names, more than max_label_names_per_series (${limits.maxLabelNames})`,
+      0,
+      'max_label_names_per_series',
+    );
   for (const l of pairs) {
     if (!isValidLabelName(l.name)) throw new LimitError(400, `invalid label name '${l.name}' in stream '${fmt(pairs)}'`);
-    if (l.name.length > limits.maxLabelNameLength) throw new LimitError(400, `label name too long: '${l.name}' (max_label_name_length ${limits.maxLabelNameLength})`, 0, 'max_label_name_length');
-    if (l.value.length > limits.maxLabelValueLength) throw new LimitError(400, `label value too long: ${l.value.length} characters for label '${l.name}' (max_label_value_length ${limits.maxLabelValueLength})`, 0, 'max_label_value_length');
+    if (l.name.length > limits.maxLabelNameLength)
+      throw new LimitError(400, `label name too long: '${l.name}' (max_label_name_length ${limits.maxLabelNameLength})`, 0, 'max_label_name_length');
+    if (l.value.length > limits.maxLabelValueLength)
+      throw new LimitError(
+        400,
+        `label value too long: ${l.value.length} characters for label '${l.name}' (max_label_value_length ${limits.maxLabelValueLength})`,
+        0,
+        'max_label_value_length',
+      );
   }
   const sorted = sortLabels(pairs);
-  for (let i = 1; i < sorted.length; i++) if (sorted[i]!.name === sorted[i - 1]!.name) throw new LimitError(400, `duplicate label name '${sorted[i]!.name}' in stream '${fmt(pairs)}'`);
+  for (let i = 1; i < sorted.length; i++)
+    if (sorted[i]!.name === sorted[i - 1]!.name) throw new LimitError(400, `duplicate label name '${sorted[i]!.name}' in stream '${fmt(pairs)}'`);
   return sorted;
 }
 
@@ -90,7 +104,12 @@ export class RateLimiter {
     const wait = b.take(bytes);
     if (wait === 0) return;
     if (wait === Infinity) {
-      throw new LimitError(400, `push of ${bytes} bytes is larger than ingestion_burst_size_mb (${burst} bytes) for tenant ${tenant}; send smaller pushes or raise the limit`, 0, 'ingestion_burst_size_mb');
+      throw new LimitError(
+        400,
+        `push of ${bytes} bytes is larger than ingestion_burst_size_mb (${burst} bytes) for tenant ${tenant}; send smaller pushes or raise the limit`,
+        0,
+        'ingestion_burst_size_mb',
+      );
     }
     throw new LimitError(
       429,

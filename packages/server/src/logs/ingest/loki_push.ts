@@ -30,9 +30,11 @@ export function decodeLokiJson(body: string, limits: LogLimits): PushStream[] {
     const labels = checkLabels(pairs, limits);
     const entries: LogEntry[] = [];
     for (const v of s.values ?? []) {
-      if (!Array.isArray(v) || v.length < 2 || typeof v[1] !== 'string') throw new LimitError(400, 'each value must be ["<ns timestamp>", "<line>"] with optional structured metadata');
+      if (!Array.isArray(v) || v.length < 2 || typeof v[1] !== 'string')
+        throw new LimitError(400, 'each value must be ["<ns timestamp>", "<line>"] with optional structured metadata');
       checkLine(v[1], labels, limits);
-      const meta = v[2] && typeof v[2] === 'object' ? Object.entries(v[2] as Record<string, unknown>).map(([name, value]) => ({ name, value: String(value) })) : undefined;
+      const meta =
+        v[2] && typeof v[2] === 'object' ? Object.entries(v[2] as Record<string, unknown>).map(([name, value]) => ({ name, value: String(value) })) : undefined;
       entries.push(meta && meta.length ? { t: parseNs(v[0]), line: v[1], meta } : { t: parseNs(v[0]), line: v[1] });
     }
     out.push({ labels, entries });

@@ -77,7 +77,14 @@ export interface ExportLogsServiceRequest {
   resourceLogs?: ResourceLogs[];
 }
 
-const STREAM_ATTRS = new Set(['service.name', 'service.namespace', 'deployment.environment', 'deployment.environment.name', 'k8s.namespace.name', 'k8s.pod.name']);
+const STREAM_ATTRS = new Set([
+  'service.name',
+  'service.namespace',
+  'deployment.environment',
+  'deployment.environment.name',
+  'k8s.namespace.name',
+  'k8s.pod.name',
+]);
 const MAX_INT64 = (1n << 63n) - 1n;
 
 /** A repeated field: absent is empty; anything but an array (JSON senders) is a 400. */
@@ -96,7 +103,8 @@ function intText(v: string | number): string | undefined {
 /** The value as JSON text: strings quoted, integers exact, bytes as base64 strings. */
 function jsonText(v: AnyValue | undefined, depth = 0): string {
   if (!v || typeof v !== 'object') return '""';
-  if (depth >= MAX_ANYVALUE_DEPTH) throw new LimitError(400, `invalid OTLP logs request: AnyValue arrays and kvlists nest deeper than ${MAX_ANYVALUE_DEPTH} levels`);
+  if (depth >= MAX_ANYVALUE_DEPTH)
+    throw new LimitError(400, `invalid OTLP logs request: AnyValue arrays and kvlists nest deeper than ${MAX_ANYVALUE_DEPTH} levels`);
   if (v.stringValue !== undefined) return JSON.stringify(String(v.stringValue));
   if (v.intValue !== undefined) return intText(v.intValue) ?? JSON.stringify(Number(v.intValue));
   if (v.doubleValue !== undefined) {
@@ -105,8 +113,14 @@ function jsonText(v: AnyValue | undefined, depth = 0): string {
   }
   if (v.boolValue !== undefined) return String(v.boolValue === true);
   if (v.bytesValue !== undefined) return JSON.stringify(String(v.bytesValue));
-  if (v.arrayValue) return `[${list(v.arrayValue.values, 'arrayValue.values').map((x) => jsonText(x, depth + 1)).join(',')}]`;
-  if (v.kvlistValue) return `{${list(v.kvlistValue.values, 'kvlistValue.values').map((kv) => `${JSON.stringify(String(kv?.key ?? ''))}:${jsonText(kv?.value, depth + 1)}`).join(',')}}`;
+  if (v.arrayValue)
+    return `[${list(v.arrayValue.values, 'arrayValue.values')
+      .map((x) => jsonText(x, depth + 1))
+      .join(',')}]`;
+  if (v.kvlistValue)
+    return `{${list(v.kvlistValue.values, 'kvlistValue.values')
+      .map((kv) => `${JSON.stringify(String(kv?.key ?? ''))}:${jsonText(kv?.value, depth + 1)}`)
+      .join(',')}}`;
   return '""';
 }
 

@@ -47,7 +47,8 @@ async function startVigil(): Promise<Vigil> {
   registerLokiApi(router, new LogQueryService(store, new LogqlEngine(store)));
   const seen: Vigil['seen'] = [];
   const server = http.createServer((req, res) => {
-    if (req.url?.startsWith('/v1/logs')) seen.push({ type: String(req.headers['content-type'] ?? ''), encoding: String(req.headers['content-encoding'] ?? '') });
+    if (req.url?.startsWith('/v1/logs'))
+      seen.push({ type: String(req.headers['content-type'] ?? ''), encoding: String(req.headers['content-encoding'] ?? '') });
     router.listener(req, res);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -59,7 +60,9 @@ async function startVigil(): Promise<Vigil> {
 type Stream = { stream: Record<string, string>; values: [string, string, Record<string, string>?][] };
 
 async function query(v: Vigil, q: string): Promise<Stream[]> {
-  const res = await fetch(`${v.base}/loki/api/v1/query_range?direction=forward&limit=1000&start=0&end=${String(BigInt(Date.now() + 3_600_000) * 1_000_000n)}&query=${encodeURIComponent(q)}`);
+  const res = await fetch(
+    `${v.base}/loki/api/v1/query_range?direction=forward&limit=1000&start=0&end=${String(BigInt(Date.now() + 3_600_000) * 1_000_000n)}&query=${encodeURIComponent(q)}`,
+  );
   const body = (await res.json()) as { data: { result: Stream[] } };
   assert.equal(res.status, 200, JSON.stringify(body));
   return body.data.result;
@@ -85,7 +88,13 @@ const SPAN_ID = 'b7ad6b7169203331';
 /** Emits the same records through `exporter`, flushes and shuts down. */
 async function emitThrough(exporter: LogRecordExporter): Promise<void> {
   const provider = new LoggerProvider({
-    resource: resourceFromAttributes({ 'service.name': 'otel-eq', 'service.namespace': 'shop', 'deployment.environment': 'test', 'host.name': 'h1', 'process.pid': 4242 }),
+    resource: resourceFromAttributes({
+      'service.name': 'otel-eq',
+      'service.namespace': 'shop',
+      'deployment.environment': 'test',
+      'host.name': 'h1',
+      'process.pid': 4242,
+    }),
     processors: [new BatchLogRecordProcessor(exporter)],
   });
   const ctx = trace.setSpanContext(context.active(), { traceId: TRACE_ID, spanId: SPAN_ID, traceFlags: TraceFlags.SAMPLED });
@@ -99,7 +108,14 @@ async function emitThrough(exporter: LogRecordExporter): Promise<void> {
     attributes: { user: 'u1', 'http.status_code': 500, ratio: 0.25, retry: false, tags: ['a', 'b'], ctx: { k: 'v', n: 1 } },
     context: ctx,
   });
-  checkout.emit({ timestamp: [SEC, 223_456_789], observedTimestamp: [SEC + 1, 0], severityNumber: SeverityNumber.INFO, severityText: 'INFO', body: { msg: 'structured', count: 3 }, attributes: { 'order.id': 'o-42' } });
+  checkout.emit({
+    timestamp: [SEC, 223_456_789],
+    observedTimestamp: [SEC + 1, 0],
+    severityNumber: SeverityNumber.INFO,
+    severityText: 'INFO',
+    body: { msg: 'structured', count: 3 },
+    attributes: { 'order.id': 'o-42' },
+  });
   provider.getLogger('other-scope').emit({ timestamp: [SEC, 323_456_789], observedTimestamp: [SEC + 1, 0], body: 'no severity, no trace' });
   await provider.forceFlush();
   await provider.shutdown();
@@ -109,7 +125,9 @@ test('the protobuf exporter (plain and gzip) delivers exactly what the JSON expo
   const [viaJson, viaProto, viaGzip] = await Promise.all([startVigil(), startVigil(), startVigil()]);
   await emitThrough(new JsonLogExporter({ url: viaJson.base + '/v1/logs' }));
   await emitThrough(new ProtoLogExporter({ url: viaProto.base + '/v1/logs' }));
-  await emitThrough(new ProtoLogExporter({ url: viaGzip.base + '/v1/logs', compression: 'gzip' } as unknown as ConstructorParameters<typeof ProtoLogExporter>[0]));
+  await emitThrough(
+    new ProtoLogExporter({ url: viaGzip.base + '/v1/logs', compression: 'gzip' } as unknown as ConstructorParameters<typeof ProtoLogExporter>[0]),
+  );
   assert.deepEqual(viaJson.seen, [{ type: 'application/json', encoding: '' }]);
   assert.deepEqual(viaProto.seen, [{ type: 'application/x-protobuf', encoding: '' }]);
   assert.deepEqual(viaGzip.seen, [{ type: 'application/x-protobuf', encoding: 'gzip' }]);
@@ -118,7 +136,8 @@ test('the protobuf exporter (plain and gzip) delivers exactly what the JSON expo
   const fromProto = await lines(viaProto, '{service_name="otel-eq"}');
   assert.deepEqual(fromProto, fromJson);
   assert.deepEqual(await lines(viaGzip, '{service_name="otel-eq"}'), fromJson);
-  for (const v of [viaJson, viaProto, viaGzip]) assert.deepEqual(await series(v, '{service_name="otel-eq"}'), [{ deployment_environment: 'test', service_name: 'otel-eq', service_namespace: 'shop' }]);
+  for (const v of [viaJson, viaProto, viaGzip])
+    assert.deepEqual(await series(v, '{service_name="otel-eq"}'), [{ deployment_environment: 'test', service_name: 'otel-eq', service_namespace: 'shop' }]);
 
   // And what arrived is what was sent, not merely the same on both sides.
   assert.deepEqual(
@@ -147,7 +166,10 @@ test('the protobuf exporter (plain and gzip) delivers exactly what the JSON expo
   assert.deepEqual(fromProto[1]!.meta, { ...resource, order_id: 'o-42', severity_text: 'INFO', severity_number: '9', scope_name: 'checkout' });
   assert.deepEqual(fromProto[2]!.meta, { ...resource, scope_name: 'other-scope' });
   // LogQL over the metadata the protobuf path stored.
-  assert.deepEqual((await lines(viaProto, `{service_name="otel-eq"} | trace_id="${TRACE_ID}" | user="u1"`)).map((l) => l.line), ['payment failed']);
+  assert.deepEqual(
+    (await lines(viaProto, `{service_name="otel-eq"} | trace_id="${TRACE_ID}" | user="u1"`)).map((l) => l.line),
+    ['payment failed'],
+  );
 });
 
 // ---- The endpoint's replies, with hand-made bodies ----
@@ -197,10 +219,13 @@ test('protobuf success: 200 with an empty ExportLogsServiceResponse; gzip bodies
   assert.deepEqual([res.status, res.type, res.body.length], [200, 'application/x-protobuf', 0]);
   res = await post(v, Buffer.alloc(0), { 'content-type': 'application/x-protobuf; charset=binary' });
   assert.equal(res.status, 200, 'an empty request is a success');
-  assert.deepEqual((await lines(v, '{service_name="p-ok"}')).map((l) => [l.t, l.line]), [
-    [String(t), 'plain'],
-    [String(t + 1n), 'gzipped'],
-  ]);
+  assert.deepEqual(
+    (await lines(v, '{service_name="p-ok"}')).map((l) => [l.t, l.line]),
+    [
+      [String(t), 'plain'],
+      [String(t + 1n), 'gzipped'],
+    ],
+  );
 });
 
 test('malformed protobuf: 400 with a google.rpc.Status saying why, and nothing written', async () => {
@@ -210,7 +235,11 @@ test('malformed protobuf: 400 with a google.rpc.Status saying why, and nothing w
     [nowNs(), 'second'],
   ]);
   const bodies: [Buffer, Record<string, string>, RegExp][] = [
-    [good.subarray(0, good.length - 3), PROTO, /^malformed OTLP protobuf ExportLogsServiceRequest: cannot read ExportLogsServiceRequest resource_logs \(field 1\) at byte 1 of \d+: unexpected end of record/],
+    [
+      good.subarray(0, good.length - 3),
+      PROTO,
+      /^malformed OTLP protobuf ExportLogsServiceRequest: cannot read ExportLogsServiceRequest resource_logs \(field 1\) at byte 1 of \d+: unexpected end of record/,
+    ],
     [Buffer.from('definitely not protobuf'), PROTO, /^malformed OTLP protobuf ExportLogsServiceRequest: /],
     [Buffer.from([0x0a, 0x7f, 0x0a]), PROTO, /resource_logs \(field 1\) at byte 1 of 3/],
     [gzipSync(good).subarray(0, 20), { ...PROTO, 'content-encoding': 'gzip' }, /^cannot decompress the gzip body/],
@@ -263,7 +292,14 @@ test('records the store refuses: 200 with partial_success counting them, the res
   assert.equal(partial.one, 1, 'rejected_log_records');
   assert.match(partial.two ?? '', /entry too far behind/);
   // The same through JSON.
-  const json = JSON.stringify({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'p-part' } }] }, scopeLogs: [{ logRecords: [{ timeUnixNano: String(t - twoHours), body: { stringValue: 'too old' } }] }] }] });
+  const json = JSON.stringify({
+    resourceLogs: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'p-part' } }] },
+        scopeLogs: [{ logRecords: [{ timeUnixNano: String(t - twoHours), body: { stringValue: 'too old' } }] }],
+      },
+    ],
+  });
   res = await post(v, json, { 'content-type': 'application/json' });
   assert.equal(res.status, 200);
   const body = JSON.parse(res.body.toString()) as { partialSuccess: { rejectedLogRecords: string; errorMessage: string } };

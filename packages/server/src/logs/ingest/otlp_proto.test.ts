@@ -71,9 +71,26 @@ function fullRequest(): Buffer {
     kv(6, 'min', (f) => anyInt(f, -(2n ** 63n))),
     kv(6, 'ratio', (f) => anyDouble(f, 0.25)),
     kv(6, 'tags', (f) => anyArray(f, ld(1, ld(1, 'x')), ld(1, vi(3, 1)), ld(1, vi(2, 1)))),
-    kv(6, 'ctx', (f) => anyKvlist(f, kv(1, 'a', (g) => anyStr(g, 'b')), kv(1, 'n', (g) => anyInt(g, 2)))),
+    kv(6, 'ctx', (f) =>
+      anyKvlist(
+        f,
+        kv(1, 'a', (g) => anyStr(g, 'b')),
+        kv(1, 'n', (g) => anyInt(g, 2)),
+      ),
+    ),
     kv(6, 'raw', (f) => anyBytes(f, Buffer.from([0xde, 0xad, 0xbe, 0xef]))),
-    kv(6, 'deep', (f) => anyArray(f, ld(1, ld(6, kv(1, 'k', (g) => anyArray(g, ld(1, vi(3, -1n)))))))),
+    kv(6, 'deep', (f) =>
+      anyArray(
+        f,
+        ld(
+          1,
+          ld(
+            6,
+            kv(1, 'k', (g) => anyArray(g, ld(1, vi(3, -1n)))),
+          ),
+        ),
+      ),
+    ),
     kv(6, 'unset', () => Buffer.alloc(0)),
     vi(7, 3),
     f32(8, 1),
@@ -84,8 +101,20 @@ function fullRequest(): Buffer {
     ld(4, 'reserved field, skipped'),
     vi(99, 7),
   ]);
-  const scope = ld(1, ld(1, 'checkout'), ld(2, '1.2.3'), kv(3, 'scope.attr', (f) => anyStr(f, 'v')), vi(4, 0));
-  const resource = ld(1, kv(1, 'service.name', (f) => anyStr(f, 'shop')), kv(1, 'host.name', (f) => anyStr(f, 'h1')), kv(1, 'process.pid', (f) => anyInt(f, 4242)), vi(2, 0));
+  const scope = ld(
+    1,
+    ld(1, 'checkout'),
+    ld(2, '1.2.3'),
+    kv(3, 'scope.attr', (f) => anyStr(f, 'v')),
+    vi(4, 0),
+  );
+  const resource = ld(
+    1,
+    kv(1, 'service.name', (f) => anyStr(f, 'shop')),
+    kv(1, 'host.name', (f) => anyStr(f, 'h1')),
+    kv(1, 'process.pid', (f) => anyInt(f, 4242)),
+    vi(2, 0),
+  );
   return ld(1, resource, ld(2, scope, ld(2, record), ld(3, 'https://scope.schema')), ld(3, 'https://resource.schema'), ld(1000, 'deprecated'));
 }
 
@@ -123,9 +152,22 @@ const fullJson: ExportLogsServiceRequest = {
                 { key: 'min', value: { intValue: '-9223372036854775808' } },
                 { key: 'ratio', value: { doubleValue: 0.25 } },
                 { key: 'tags', value: { arrayValue: { values: [{ stringValue: 'x' }, { intValue: 1 }, { boolValue: true }] } } },
-                { key: 'ctx', value: { kvlistValue: { values: [{ key: 'a', value: { stringValue: 'b' } }, { key: 'n', value: { intValue: '2' } }] } } },
+                {
+                  key: 'ctx',
+                  value: {
+                    kvlistValue: {
+                      values: [
+                        { key: 'a', value: { stringValue: 'b' } },
+                        { key: 'n', value: { intValue: '2' } },
+                      ],
+                    },
+                  },
+                },
                 { key: 'raw', value: { bytesValue: '3q2+7w==' } },
-                { key: 'deep', value: { arrayValue: { values: [{ kvlistValue: { values: [{ key: 'k', value: { arrayValue: { values: [{ intValue: '-1' }] } } }] } }] } } },
+                {
+                  key: 'deep',
+                  value: { arrayValue: { values: [{ kvlistValue: { values: [{ key: 'k', value: { arrayValue: { values: [{ intValue: '-1' }] } } }] } }] } },
+                },
                 { key: 'unset' },
               ],
               droppedAttributesCount: 3,
@@ -164,7 +206,12 @@ test('protobuf decoder: every LogRecord field and every AnyValue kind, into the 
   });
   assert.equal(rl.schemaUrl, 'https://resource.schema');
   const sl = rl.scopeLogs![0]!;
-  assert.deepEqual(sl.scope, { name: 'checkout', version: '1.2.3', attributes: [{ key: 'scope.attr', value: { stringValue: 'v' } }], droppedAttributesCount: 0 });
+  assert.deepEqual(sl.scope, {
+    name: 'checkout',
+    version: '1.2.3',
+    attributes: [{ key: 'scope.attr', value: { stringValue: 'v' } }],
+    droppedAttributesCount: 0,
+  });
   assert.equal(sl.schemaUrl, 'https://scope.schema');
   const rec = sl.logRecords![0]!;
   assert.deepEqual(
@@ -195,7 +242,14 @@ test('protobuf decoder: every LogRecord field and every AnyValue kind, into the 
     min: { intValue: '-9223372036854775808' },
     ratio: { doubleValue: 0.25 },
     tags: { arrayValue: { values: [{ stringValue: 'x' }, { intValue: '1' }, { boolValue: true }] } },
-    ctx: { kvlistValue: { values: [{ key: 'a', value: { stringValue: 'b' } }, { key: 'n', value: { intValue: '2' } }] } },
+    ctx: {
+      kvlistValue: {
+        values: [
+          { key: 'a', value: { stringValue: 'b' } },
+          { key: 'n', value: { intValue: '2' } },
+        ],
+      },
+    },
     raw: { bytesValue: '3q2+7w==' },
     deep: { arrayValue: { values: [{ kvlistValue: { values: [{ key: 'k', value: { arrayValue: { values: [{ intValue: '-1' }] } } }] } }] } },
     unset: undefined,
@@ -251,7 +305,16 @@ test('bodies of every AnyValue kind become the line', () => {
   assert.equal(lineOf(anyBool(5, false)), 'false');
   assert.equal(lineOf(anyBytes(5, Buffer.from('hi'))), 'aGk=');
   assert.equal(lineOf(anyArray(5, ld(1, ld(1, 'a')), ld(1, vi(3, 2)))), '["a",2]');
-  assert.equal(lineOf(anyKvlist(5, kv(1, 'msg', (f) => anyStr(f, 'hi')), kv(1, 'count', (f) => anyInt(f, 3)))), '{"msg":"hi","count":3}');
+  assert.equal(
+    lineOf(
+      anyKvlist(
+        5,
+        kv(1, 'msg', (f) => anyStr(f, 'hi')),
+        kv(1, 'count', (f) => anyInt(f, 3)),
+      ),
+    ),
+    '{"msg":"hi","count":3}',
+  );
   assert.equal(lineOf(ld(5)), '');
   assert.equal(lineOf(Buffer.alloc(0)), '');
   // A oneof seen twice: the last member wins, as protobuf says.
@@ -265,7 +328,9 @@ test('timestamps: time_unix_nano, else observed_time_unix_nano, else now; defaul
   assert.equal(one(f64(11, 18_446_744_073_709_551n)), 18_446_744_073_709_551n);
   assert.equal(one(anyStr(5, 'no time')), 1_234_000_000n);
   // A record with nothing but defaults decodes to an empty object, as OTLP/JSON would carry it.
-  assert.deepEqual(decodeExportLogsServiceRequest(ld(1, ld(2, ld(2, f64(1, 0n), vi(2, 0), ld(3, ''), ld(9, ''), f32(8, 0))))), { resourceLogs: [{ scopeLogs: [{ logRecords: [{}] }] }] });
+  assert.deepEqual(decodeExportLogsServiceRequest(ld(1, ld(2, ld(2, f64(1, 0n), vi(2, 0), ld(3, ''), ld(9, ''), f32(8, 0))))), {
+    resourceLogs: [{ scopeLogs: [{ logRecords: [{}] }] }],
+  });
   // A negative enum (10-byte varint) is decoded as int32.
   assert.equal(decodeExportLogsServiceRequest(ld(1, ld(2, ld(2, vi(2, -3n))))).resourceLogs![0]!.scopeLogs![0]!.logRecords![0]!.severityNumber, -3);
   // Beyond int64: refused with a 400 before anything is written.
@@ -276,8 +341,17 @@ test('an empty body is an empty request; several resources and scopes group by s
   assert.deepEqual(decodeExportLogsServiceRequest(Buffer.alloc(0)), {});
   assert.deepEqual(decodeOtlpLogsProto(Buffer.alloc(0), DEFAULT_LOG_LIMITS), []);
   const rec = (t: bigint, line: string): Buffer => ld(2, f64(1, t), anyStr(5, line));
-  const res = (svc: string): Buffer => ld(1, kv(1, 'service.name', (f) => anyStr(f, svc)));
-  const body = Buffer.concat([ld(1, res('a'), ld(2, rec(3n, 'a3'), rec(1n, 'a1'))), ld(1, res('b'), ld(2, rec(2n, 'b2'))), ld(1, res('a'), ld(2, rec(2n, 'a2'))), ld(1, ld(2, rec(9n, 'none')))]);
+  const res = (svc: string): Buffer =>
+    ld(
+      1,
+      kv(1, 'service.name', (f) => anyStr(f, svc)),
+    );
+  const body = Buffer.concat([
+    ld(1, res('a'), ld(2, rec(3n, 'a3'), rec(1n, 'a1'))),
+    ld(1, res('b'), ld(2, rec(2n, 'b2'))),
+    ld(1, res('a'), ld(2, rec(2n, 'a2'))),
+    ld(1, ld(2, rec(9n, 'none'))),
+  ]);
   const out = decodeOtlpLogsProto(body, DEFAULT_LOG_LIMITS);
   assert.deepEqual(
     out.map((s) => [s.labels.map((l) => `${l.name}=${l.value}`).join(','), s.entries.map((e) => `${e.t}:${e.line}`)]),
@@ -291,8 +365,16 @@ test('an empty body is an empty request; several resources and scopes group by s
 
 test('truncated input: every proper prefix of a request is a 400 naming where it broke', () => {
   const full = fullRequest();
-  for (let n = 1; n < full.length; n++) assert.throws(() => decodeOtlpLogsProto(full.subarray(0, n), DEFAULT_LOG_LIMITS), isBad(/^malformed OTLP protobuf ExportLogsServiceRequest: /), `prefix of ${n} bytes`);
-  assert.throws(() => decodeExportLogsServiceRequest(full.subarray(0, full.length - 1)), isBad(/cannot read \w+ .* at byte \d+ of \d+: unexpected end of record/));
+  for (let n = 1; n < full.length; n++)
+    assert.throws(
+      () => decodeOtlpLogsProto(full.subarray(0, n), DEFAULT_LOG_LIMITS),
+      isBad(/^malformed OTLP protobuf ExportLogsServiceRequest: /),
+      `prefix of ${n} bytes`,
+    );
+  assert.throws(
+    () => decodeExportLogsServiceRequest(full.subarray(0, full.length - 1)),
+    isBad(/cannot read \w+ .* at byte \d+ of \d+: unexpected end of record/),
+  );
   // A length that runs past the end of its enclosing message, though not past the buffer.
   const liar = ld(1, ld(2, Buffer.concat([tag(2, 2), varint(50), Buffer.from('short')])), Buffer.alloc(64));
   assert.throws(() => decodeExportLogsServiceRequest(liar), isBad(/cannot read ScopeLogs log_records \(field 2\) at byte \d+/));
@@ -331,13 +413,19 @@ test('AnyValue nesting is bounded in both encodings', () => {
   assert.throws(() => decodeOtlpLogsProto(ld(1, ld(2, ld(2, ld(5, v)))), DEFAULT_LOG_LIMITS), isBad(/nest deeper than 64 levels/));
   let j: unknown = { stringValue: 'leaf' };
   for (let i = 0; i < MAX_ANYVALUE_DEPTH + 1; i++) j = { arrayValue: { values: [j] } };
-  assert.throws(() => decodeOtlpLogsJson(JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: j }] }] }] }), DEFAULT_LOG_LIMITS), isBad(/nest deeper than 64 levels/));
+  assert.throws(
+    () => decodeOtlpLogsJson(JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: j }] }] }] }), DEFAULT_LOG_LIMITS),
+    isBad(/nest deeper than 64 levels/),
+  );
 });
 
 test('JSON shape errors are 400s, not crashes', () => {
   assert.throws(() => decodeOtlpLogsJson('{"resourceLogs":{}}', DEFAULT_LOG_LIMITS), isBad(/resourceLogs must be an array/));
   assert.throws(() => decodeOtlpLogsJson('[1]', DEFAULT_LOG_LIMITS), isBad(/want an ExportLogsServiceRequest object/));
-  assert.throws(() => decodeOtlpLogsJson('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"soon"}]}]}]}', DEFAULT_LOG_LIMITS), isBad(/invalid OTLP log record timeUnixNano "soon"/));
+  assert.throws(
+    () => decodeOtlpLogsJson('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":"soon"}]}]}]}', DEFAULT_LOG_LIMITS),
+    isBad(/invalid OTLP log record timeUnixNano "soon"/),
+  );
   assert.throws(() => decodeOtlpLogsJson('{', DEFAULT_LOG_LIMITS), isBad(/invalid OTLP JSON/));
   assert.equal(decodeOtlpLogsJson('{"resourceLogs":[null,{"scopeLogs":[null,{"logRecords":[null]}]}]}', DEFAULT_LOG_LIMITS, () => 1)[0]!.entries.length, 1);
 });

@@ -70,7 +70,8 @@ class Fields {
     this.field = Math.floor(tag / 8);
     this.wt = tag % 8;
     if (this.field === 0) throw malformed(`${this.msg} has a field numbered 0 at byte ${at}`);
-    if (this.wt === 3 || this.wt === 4) throw malformed(`${this.msg} field ${this.field} at byte ${at} uses a protobuf group (wire type ${this.wt}), which OTLP never does`);
+    if (this.wt === 3 || this.wt === 4)
+      throw malformed(`${this.msg} field ${this.field} at byte ${at} uses a protobuf group (wire type ${this.wt}), which OTLP never does`);
     if (this.wt > 5) throw malformed(`${this.msg} field ${this.field} at byte ${at} has invalid wire type ${this.wt}`);
     return true;
   }

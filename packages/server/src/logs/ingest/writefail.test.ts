@@ -38,12 +38,23 @@ after(() => {
 
 const nowNs = (): string => String(BigInt(Date.now()) * 1_000_000n);
 const lokiPush = (line: string): Promise<Response> =>
-  fetch(`${base}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ streams: [{ stream: { app: 'w' }, values: [[nowNs(), line]] }] }) });
+  fetch(`${base}/loki/api/v1/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ streams: [{ stream: { app: 'w' }, values: [[nowNs(), line]] }] }),
+  });
 const otlpPush = (line: string): Promise<Response> =>
   fetch(`${base}/v1/logs`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ resourceLogs: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'w' } }] }, scopeLogs: [{ logRecords: [{ timeUnixNano: nowNs(), body: { stringValue: line } }] }] }] }),
+    body: JSON.stringify({
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'w' } }] },
+          scopeLogs: [{ logRecords: [{ timeUnixNano: nowNs(), body: { stringValue: line } }] }],
+        },
+      ],
+    }),
   });
 
 test('disk full answers 507, other write failures 503 with Retry-After, then ingest resumes', async () => {

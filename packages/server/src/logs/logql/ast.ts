@@ -12,14 +12,26 @@ export type TemplatePart = { readonly text: string } | { readonly field: string;
 export type LabelFilter =
   | { readonly kind: 'and' | 'or'; readonly left: LabelFilter; readonly right: LabelFilter }
   | { readonly kind: 'match'; readonly matcher: Matcher }
-  | { readonly kind: 'cmp'; readonly name: string; readonly op: '==' | '!=' | '>' | '>=' | '<' | '<='; readonly value: number; readonly unit: 'number' | 'duration' | 'bytes' };
+  | {
+      readonly kind: 'cmp';
+      readonly name: string;
+      readonly op: '==' | '!=' | '>' | '>=' | '<' | '<=';
+      readonly value: number;
+      readonly unit: 'number' | 'duration' | 'bytes';
+    };
 
 /** A compiled `pattern` expression: literals and captures (`<_>` captures nothing). */
 export type PatternPart = { readonly lit: string } | { readonly name: string };
 
 /** One pipeline stage. */
 export type Stage =
-  | { readonly kind: 'lineFilter'; readonly op: LineFilterOp; readonly values: readonly string[]; readonly res?: readonly CompiledRegex[]; readonly patterns?: readonly (readonly PatternPart[])[] }
+  | {
+      readonly kind: 'lineFilter';
+      readonly op: LineFilterOp;
+      readonly values: readonly string[];
+      readonly res?: readonly CompiledRegex[];
+      readonly patterns?: readonly (readonly PatternPart[])[];
+    }
   | { readonly kind: 'json'; readonly params: readonly { readonly label: string; readonly path: readonly (string | number)[] }[] }
   | { readonly kind: 'logfmt'; readonly params: readonly { readonly label: string; readonly key: string }[] }
   | { readonly kind: 'regexp'; readonly re: CompiledRegex }
@@ -84,9 +96,25 @@ export type BinOp = 'or' | 'and' | 'unless' | '==' | '!=' | '>' | '>=' | '<' | '
 
 /** A metric query node. */
 export type MetricExpr =
-  | { readonly kind: 'range'; readonly fn: RangeFunc; readonly rangeMs: number; readonly offsetMs: number; readonly log: LogExpr; readonly param?: number; readonly grouping?: Grouping }
+  | {
+      readonly kind: 'range';
+      readonly fn: RangeFunc;
+      readonly rangeMs: number;
+      readonly offsetMs: number;
+      readonly log: LogExpr;
+      readonly param?: number;
+      readonly grouping?: Grouping;
+    }
   | { readonly kind: 'agg'; readonly op: AggOp; readonly param?: number; readonly grouping?: Grouping; readonly expr: MetricExpr }
-  | { readonly kind: 'bin'; readonly op: BinOp; readonly bool: boolean; readonly on?: Grouping; readonly group?: GroupModifier; readonly lhs: MetricExpr; readonly rhs: MetricExpr }
+  | {
+      readonly kind: 'bin';
+      readonly op: BinOp;
+      readonly bool: boolean;
+      readonly on?: Grouping;
+      readonly group?: GroupModifier;
+      readonly lhs: MetricExpr;
+      readonly rhs: MetricExpr;
+    }
   | { readonly kind: 'num'; readonly value: number }
   | { readonly kind: 'vector'; readonly value: number };
 

@@ -61,7 +61,8 @@ export class LogqlEngine {
     const startMs = Number(start / NS_PER_MS);
     const endMs = Number(end / NS_PER_MS);
     if (stepMs <= 0) throw new LogqlExecError('zero or negative query resolution step widths are not accepted');
-    if ((endMs - startMs) / stepMs > 11_000) throw new LogqlExecError('exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
+    if ((endMs - startMs) / stepMs > 11_000)
+      throw new LogqlExecError('exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)');
     const grid: StepGrid = { n: Math.floor((endMs - startMs) / stepMs) + 1, start: startMs, interval: stepMs };
     const r = this.evalMetric(expr, grid, stats);
     if (r.type === 'scalar') return { type: 'matrix', series: [{ metric: [], points: Array.from(r.vs, (v, i) => ({ t: startMs + i * stepMs, v })) }] };

@@ -17,7 +17,10 @@ function setup(): LogqlEngine {
   store.start();
   const api = [];
   for (let i = 0; i < 60; i++)
-    api.push({ t: T0 + BigInt(i + 1) * S, line: JSON.stringify({ level: i % 10 === 0 ? 'error' : 'info', latency_ms: i, status: i % 3 === 0 ? 500 : 200, request_id: `req-${i}`, took: `${i}ms` }) });
+    api.push({
+      t: T0 + BigInt(i + 1) * S,
+      line: JSON.stringify({ level: i % 10 === 0 ? 'error' : 'info', latency_ms: i, status: i % 3 === 0 ? 500 : 200, request_id: `req-${i}`, took: `${i}ms` }),
+    });
   const web = [];
   for (let i = 0; i < 30; i++) web.push({ t: T0 + BigInt(2 * i + 1) * S, line: `method=${i % 2 ? 'POST' : 'GET'} duration=${i * 100}ms path="/p ${i}"` });
   store.push([
@@ -54,7 +57,11 @@ test('metric queries against hand-computed values', () => {
   assert.deepEqual(vec(e, 'absent_over_time({app="nope"}[1m])'), { '{"app":"nope"}': 1 });
   const m = e.rangeQuery('count_over_time({app="api"}[10s])', T0 + 10n * S, T0 + 60n * S, 10_000);
   assert.equal(m.type, 'matrix');
-  if (m.type === 'matrix') assert.deepEqual(m.series[0]!.points.map((p) => p.v), [10, 10, 10, 10, 10, 10]);
+  if (m.type === 'matrix')
+    assert.deepEqual(
+      m.series[0]!.points.map((p) => p.v),
+      [10, 10, 10, 10, 10, 10],
+    );
   const fn = logqlQueryFn(e);
   const r = fn('sum(count_over_time({app="api"} |= "error" [1m])) > 5', Number(at / 1_000_000n));
   assert.equal(r.type === 'vector' && r.samples[0]!.v, 6);
@@ -89,7 +96,15 @@ test('log rules: only metric queries, and each alert links to the lines behind i
   const params = (u: string | undefined): Record<string, string> => Object.fromEntries(new URL(u!).searchParams);
   const at = Date.parse('2026-11-22T03:00:00Z');
   // The unwrap and what follows it are not part of the lines; the labels narrow them down.
-  const p = params(logAlertLink('http://vigil:9466/', 'max by (path) (max_over_time({app="api"} | json | unwrap latency_ms | __error__="" [5m] offset 1m)) > 0.5 or vector(0)', labelsFrom({ path: '/p "1"' }), at - 60_000, at));
+  const p = params(
+    logAlertLink(
+      'http://vigil:9466/',
+      'max by (path) (max_over_time({app="api"} | json | unwrap latency_ms | __error__="" [5m] offset 1m)) > 0.5 or vector(0)',
+      labelsFrom({ path: '/p "1"' }),
+      at - 60_000,
+      at,
+    ),
+  );
   assert.deepEqual(p, { query: '{app="api"} | json | path="/p \\"1\\""', from: '2026-11-22T02:53:00.000Z', to: '2026-11-22T02:59:01.000Z' });
   assert.equal(parseLogql(p['query']!).kind, 'log', 'the link is a valid log query');
   // In a binary expression the first range aggregation's lines are the ones linked.

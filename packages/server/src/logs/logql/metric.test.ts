@@ -16,7 +16,10 @@ const AT = T0 + 60n * S;
 function engine(): LogqlEngine {
   const store = new LogStore({ dir: fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logql-metric-')), now: () => Number(T0 / 1_000_000n) });
   store.start();
-  const api = Array.from({ length: 60 }, (_, i) => ({ t: T0 + BigInt(i + 1) * S, line: JSON.stringify({ level: i % 10 === 0 ? 'error' : 'info', latency_ms: i }) }));
+  const api = Array.from({ length: 60 }, (_, i) => ({
+    t: T0 + BigInt(i + 1) * S,
+    line: JSON.stringify({ level: i % 10 === 0 ? 'error' : 'info', latency_ms: i }),
+  }));
   const web = Array.from({ length: 30 }, (_, i) => ({ t: T0 + BigInt(2 * i + 1) * S, line: `method=GET n=${i}` }));
   store.push([
     { labels: labelsFrom({ app: 'api' }), entries: api },
@@ -64,7 +67,10 @@ test('vector aggregations', () => {
   assert.deepEqual(vec(e, `stdvar without (app) (${counts})`), { '{}': 225 });
   assert.deepEqual(vec(e, `bottomk(1, ${counts})`), { '{"app":"web"}': 30 });
   const r = e.rangeQuery(`topk(1, ${LEVEL})`, AT - 10n * S, AT, 10_000);
-  assert.equal(r.type === 'matrix' && JSON.stringify(r.series.map((s) => [labelsToRecord(s.metric), s.points.map((p) => p.v)])), JSON.stringify([[{ level: 'info' }, [45, 54]]]));
+  assert.equal(
+    r.type === 'matrix' && JSON.stringify(r.series.map((s) => [labelsToRecord(s.metric), s.points.map((p) => p.v)])),
+    JSON.stringify([[{ level: 'info' }, [45, 54]]]),
+  );
 });
 
 test('binary operators: matching, bool, set operators and NaN', () => {
@@ -87,5 +93,8 @@ test('binary operators: matching, bool, set operators and NaN', () => {
   assert.ok(Number.isNaN(vec(e, 'sum(count_over_time({app="api"}[1m])) * 0 / 0')['{}']!));
   // A comparison of scalars needs no bool in LogQL.
   assert.deepEqual(e.instantQuery('2 > 1', AT), { type: 'scalar', t: Number(AT / 1_000_000n), v: 1 });
-  assert.throws(() => vec(e, 'count_over_time({app=~"api|web"}[1m]) / on () vector(1)'), (err: unknown) => err instanceof LogqlExecError && /multiple matches for labels/.test(err.message));
+  assert.throws(
+    () => vec(e, 'count_over_time({app=~"api|web"}[1m]) / on () vector(1)'),
+    (err: unknown) => err instanceof LogqlExecError && /multiple matches for labels/.test(err.message),
+  );
 });

@@ -4,7 +4,23 @@
  */
 import { compileAnchoredRegex, Matcher, type MatchType } from '../../core/model/matcher.js';
 import { compileRegex } from '../../core/regex/re2.js';
-import { AGG_OPS, RANGE_FUNCS, type AggOp, type BinOp, type Expr, type GroupModifier, type Grouping, type LabelFilter, type LineFilterOp, type LogExpr, type MetricExpr, type PatternPart, type RangeFunc, type Stage, type TemplatePart } from './ast.js';
+import {
+  AGG_OPS,
+  RANGE_FUNCS,
+  type AggOp,
+  type BinOp,
+  type Expr,
+  type GroupModifier,
+  type Grouping,
+  type LabelFilter,
+  type LineFilterOp,
+  type LogExpr,
+  type MetricExpr,
+  type PatternPart,
+  type RangeFunc,
+  type Stage,
+  type TemplatePart,
+} from './ast.js';
 import { parseBytes, parseGoDuration } from './units.js';
 
 /** A LogQL syntax or semantic error, with Loki's message form. */
@@ -96,7 +112,23 @@ function lex(input: string, fail: (msg: string, pos: number) => never): Tok[] {
   return out;
 }
 
-const BIN_PREC: Record<string, number> = { or: 1, and: 2, unless: 2, '==': 3, '!=': 3, '>': 3, '>=': 3, '<': 3, '<=': 3, '+': 4, '-': 4, '*': 5, '/': 5, '%': 5, '^': 6 };
+const BIN_PREC: Record<string, number> = {
+  or: 1,
+  and: 2,
+  unless: 2,
+  '==': 3,
+  '!=': 3,
+  '>': 3,
+  '>=': 3,
+  '<': 3,
+  '<=': 3,
+  '+': 4,
+  '-': 4,
+  '*': 5,
+  '/': 5,
+  '%': 5,
+  '^': 6,
+};
 
 /** Compiles a `pattern` expression (`<ip> - <_> "<method> <path>"`). */
 export function compilePattern(p: string): PatternPart[] {
@@ -161,7 +193,16 @@ class Parser {
     return this.toks[Math.min(this.i++, this.toks.length - 1)]!;
   }
   private unexpected(t = this.peek()): never {
-    const what = t.kind === 'eof' ? 'end of input' : t.kind === 'string' ? `STRING ${t.text}` : t.kind === 'ident' ? `IDENTIFIER ${t.text}` : t.kind === 'op' ? t.text : `${t.kind.toUpperCase()} ${t.text}`;
+    const what =
+      t.kind === 'eof'
+        ? 'end of input'
+        : t.kind === 'string'
+          ? `STRING ${t.text}`
+          : t.kind === 'ident'
+            ? `IDENTIFIER ${t.text}`
+            : t.kind === 'op'
+              ? t.text
+              : `${t.kind.toUpperCase()} ${t.text}`;
     this.failAt(`syntax error: unexpected ${what}`, t.pos);
   }
   private isOp(text: string, o = 0): boolean {
@@ -209,7 +250,11 @@ class Parser {
       else if (!this.isOp('}')) this.unexpected();
     }
     this.next();
-    if (!ms.some((m) => !m.matchesEmpty())) this.failAt('queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will', open.pos);
+    if (!ms.some((m) => !m.matchesEmpty()))
+      this.failAt(
+        'queries require at least one regexp or equality matcher that does not have an empty-compatible value. For instance, app=~".*" does not meet this requirement, but app=~".+" will',
+        open.pos,
+      );
     return ms;
   }
 
@@ -520,7 +565,8 @@ class Parser {
       if ((RANGE_FUNCS as readonly string[]).includes(t.text)) return this.rangeAgg();
       if ((AGG_OPS as readonly string[]).includes(t.text)) return this.vectorAgg();
     }
-    if (t.kind === 'op' && t.text === '{') this.failAt('syntax error: unexpected {, a log query cannot be used here: wrap it in a range aggregation such as count_over_time({…}[1m])', t.pos);
+    if (t.kind === 'op' && t.text === '{')
+      this.failAt('syntax error: unexpected {, a log query cannot be used here: wrap it in a range aggregation such as count_over_time({…}[1m])', t.pos);
     this.unexpected();
   }
 

@@ -310,7 +310,16 @@ export class Pipeline {
         case 'unwrap': {
           const m = ensure();
           const raw = m.get(s.label);
-          const v = raw === undefined ? NaN : s.conv === 'duration' ? (parseGoDuration(raw) ?? NaN) / 1000 : s.conv === 'bytes' ? (parseBytes(raw) ?? NaN) : raw.trim() === '' ? NaN : Number(raw);
+          const v =
+            raw === undefined
+              ? NaN
+              : s.conv === 'duration'
+                ? (parseGoDuration(raw) ?? NaN) / 1000
+                : s.conv === 'bytes'
+                  ? (parseBytes(raw) ?? NaN)
+                  : raw.trim() === ''
+                    ? NaN
+                    : Number(raw);
           if (Number.isNaN(v)) m.set('__error__', 'SampleExtractionErr');
           else value = v;
           m.delete(s.label);

@@ -1,6 +1,17 @@
 /** Go-style duration (`1h30m`, `1.5s`, `250ms`) and humanize byte (`10KB`, `5MiB`) strings. */
 
-const DUR_UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+const DUR_UNITS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+  y: 31_536_000_000,
+};
 
 /** Milliseconds of a Go duration string, or undefined when it is not one. */
 export function parseGoDuration(s: string): number | undefined {

@@ -18,7 +18,14 @@ export interface CorrelatedLine {
  * The lines in [start, end) (ns) whose structured metadata or parsed fields have one of
  * `fields` equal to `id`, oldest first, at most `limit`.
  */
-export function correlate(store: LogQueryable, id: string, start: bigint, end: bigint, fields: readonly string[] = DEFAULT_ID_FIELDS, limit = 1000): CorrelatedLine[] {
+export function correlate(
+  store: LogQueryable,
+  id: string,
+  start: bigint,
+  end: bigint,
+  fields: readonly string[] = DEFAULT_ID_FIELDS,
+  limit = 1000,
+): CorrelatedLine[] {
   // The id is a whole value, so all its tokens must be in a chunk's bloom filter.
   const hint = { tokens: safeTokens(id, true), needle: id };
   const carries = (name: string, value: string): boolean => value === id && fields.includes(name);

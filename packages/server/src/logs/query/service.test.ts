@@ -18,7 +18,10 @@ const END = T0 + 100n * S;
 function setup(): { svc: LogQueryService; store: LogStore } {
   const store = new LogStore({ dir: fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logquery-')), now: () => Number(T0 / 1_000_000n) });
   store.start();
-  const api = Array.from({ length: 10 }, (_, i) => ({ t: T0 + BigInt(i + 1) * S, line: JSON.stringify({ level: i < 7 ? 'info' : 'error', request_id: `req-${i}`, n: i }) }));
+  const api = Array.from({ length: 10 }, (_, i) => ({
+    t: T0 + BigInt(i + 1) * S,
+    line: JSON.stringify({ level: i < 7 ? 'info' : 'error', request_id: `req-${i}`, n: i }),
+  }));
   const checkout = Array.from({ length: 5 }, (_, i) => ({ t: T0 + BigInt(i + 1) * S + 500_000_000n, line: `level=warn reqId=req-${i + 2} step=${i}` }));
   store.push([
     { labels: labelsFrom({ app: 'api', env: 'prod' }), entries: api },
@@ -34,9 +37,21 @@ test('facets count stream labels and parsed fields, most frequent first', () => 
   const r = svc.facets('{env="prod"}', WINDOW, { top: 2 });
   assert.equal(r.lines, 15);
   const level = r.facets.find((f) => f.field === 'level')!;
-  assert.deepEqual(level, { field: 'level', distinct: 3, values: [{ value: 'info', count: 7 }, { value: 'warn', count: 5 }] });
-  assert.deepEqual(r.facets.map((f) => f.field), ['app', 'env', 'level', 'n', 'reqId', 'request_id', 'step']);
-  assert.deepEqual(svc.facets('{app="api"} |= "error"', WINDOW, { field: 'level' }).facets, [{ field: 'level', distinct: 1, values: [{ value: 'error', count: 3 }] }]);
+  assert.deepEqual(level, {
+    field: 'level',
+    distinct: 3,
+    values: [
+      { value: 'info', count: 7 },
+      { value: 'warn', count: 5 },
+    ],
+  });
+  assert.deepEqual(
+    r.facets.map((f) => f.field),
+    ['app', 'env', 'level', 'n', 'reqId', 'request_id', 'step'],
+  );
+  assert.deepEqual(svc.facets('{app="api"} |= "error"', WINDOW, { field: 'level' }).facets, [
+    { field: 'level', distinct: 1, values: [{ value: 'error', count: 3 }] },
+  ]);
   assert.throws(() => svc.facets('count_over_time({app="api"}[1m])', WINDOW), LogqlExecError);
 });
 
@@ -52,10 +67,13 @@ test('context: lines before and after one line of a stream', () => {
 test('correlate finds one id across services, by JSON and logfmt fields, in time order', () => {
   const { svc } = setup();
   const lines = svc.correlate('req-3', T0, END);
-  assert.deepEqual(lines.map((l) => [l.stream.find((x) => x.name === 'app')!.value, l.entry.t]), [
-    ['api', T0 + 4n * S],
-    ['checkout', T0 + 2n * S + 500_000_000n],
-  ].sort((a, b) => (a[1]! < b[1]! ? -1 : 1)));
+  assert.deepEqual(
+    lines.map((l) => [l.stream.find((x) => x.name === 'app')!.value, l.entry.t]),
+    [
+      ['api', T0 + 4n * S],
+      ['checkout', T0 + 2n * S + 500_000_000n],
+    ].sort((a, b) => (a[1]! < b[1]! ? -1 : 1)),
+  );
   // Only the named fields count, and a substring of another id is no match.
   assert.deepEqual(svc.correlate('req-3', T0, END, ['request_id']).length, 1);
   assert.deepEqual(svc.correlate('req', T0, END).length, 0);
@@ -64,16 +82,28 @@ test('correlate finds one id across services, by JSON and logfmt fields, in time
 test('tail: backfill through the pipeline, then follow new matching lines only', () => {
   const { svc, store } = setup();
   const tail = svc.tail('{app="api"} | json | level="error" | line_format "{{.request_id}}"');
-  assert.deepEqual(tail.backfill(T0, END, 100).map((l) => l.entry.line), ['req-7', 'req-8', 'req-9']);
+  assert.deepEqual(
+    tail.backfill(T0, END, 100).map((l) => l.entry.line),
+    ['req-7', 'req-8', 'req-9'],
+  );
   const got: TailLine[][] = [];
   const stop = tail.follow((lines) => got.push(lines));
   store.push([
-    { labels: labelsFrom({ app: 'api', env: 'prod' }), entries: [{ t: END - S, line: '{"level":"error","request_id":"new"}' }, { t: END - S + 1n, line: '{"level":"info"}' }] },
+    {
+      labels: labelsFrom({ app: 'api', env: 'prod' }),
+      entries: [
+        { t: END - S, line: '{"level":"error","request_id":"new"}' },
+        { t: END - S + 1n, line: '{"level":"info"}' },
+      ],
+    },
     { labels: labelsFrom({ app: 'checkout', env: 'prod' }), entries: [{ t: END - S, line: 'level=error' }] },
   ]);
   stop();
   store.push([{ labels: labelsFrom({ app: 'api', env: 'prod' }), entries: [{ t: END, line: '{"level":"error","request_id":"late"}' }] }]);
-  assert.deepEqual(got.map((b) => b.map((l) => l.entry.line)), [['new']]);
+  assert.deepEqual(
+    got.map((b) => b.map((l) => l.entry.line)),
+    [['new']],
+  );
   assert.equal(labelsToRecord(got[0]![0]!.labels)['level'], 'error');
   assert.throws(() => svc.tail('rate({app="api"}[1m])'), TailQueryError);
   assert.throws(() => svc.tail('{app="api"'), LogqlParseError);

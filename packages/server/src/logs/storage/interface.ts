@@ -40,7 +40,14 @@ export interface LogQueryable {
    * For queries that only count lines: the times (ms) of the lines of `stream` in [start, end) that
    * contain every needle, in time order, and (`withBytes`) their total UTF-8 bytes.
    */
-  matchTimes(stream: StreamInfo, start: bigint, end: bigint, needles: readonly string[], tokens?: readonly string[], withBytes?: boolean): { times: number[]; bytes: number };
+  matchTimes(
+    stream: StreamInfo,
+    start: bigint,
+    end: bigint,
+    needles: readonly string[],
+    tokens?: readonly string[],
+    withBytes?: boolean,
+  ): { times: number[]; bytes: number };
   /** Counts over all streams, or those matching `matchers` in the range. */
   stats(matchers?: readonly Matcher[], start?: bigint, end?: bigint): StoreStats;
   /** Registers a listener for accepted lines (live tail); returns the unsubscribe function. */

@@ -163,7 +163,14 @@ export class MemoryLogStore implements LogStorage {
     else for (let i = hi - 1; i >= lo; i--) yield normalized(s.lines[i]!);
   }
 
-  matchTimes(stream: StreamInfo, start: bigint, end: bigint, needles: readonly string[], _tokens?: readonly string[], withBytes = true): { times: number[]; bytes: number } {
+  matchTimes(
+    stream: StreamInfo,
+    start: bigint,
+    end: bigint,
+    needles: readonly string[],
+    _tokens?: readonly string[],
+    withBytes = true,
+  ): { times: number[]; bytes: number } {
     const times: number[] = [];
     let bytes = 0;
     const s = this.streams[stream.id];

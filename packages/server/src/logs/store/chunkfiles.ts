@@ -96,7 +96,11 @@ export class ChunkFiles {
     fs.mkdirSync(this.dir, { recursive: true });
     const repairs: string[] = [];
     let maxId = -1;
-    const idxFiles = fs.readdirSync(this.dir).filter((f) => /^\d{8}\.idx$/.test(f)).map((f) => Number(f.slice(0, 8))).sort((a, b) => a - b);
+    const idxFiles = fs
+      .readdirSync(this.dir)
+      .filter((f) => /^\d{8}\.idx$/.test(f))
+      .map((f) => Number(f.slice(0, 8)))
+      .sort((a, b) => a - b);
     const replaced = new Set<string>();
     const touched = new Set<StreamState>();
     for (const fi of idxFiles) {
@@ -168,7 +172,16 @@ export class ChunkFiles {
    * `replaces` when compacting). The caller places the returned meta in its stream. On a failed
    * write both files are cut back to where they were and the error is thrown.
    */
-  write(streamId: number, enc: EncodedChunk, minT: bigint, maxT: bigint, n: number, mark: WalMark | undefined, points: ChunkWritePoints, replaces?: readonly ChunkMeta[]): ChunkMeta {
+  write(
+    streamId: number,
+    enc: EncodedChunk,
+    minT: bigint,
+    maxT: bigint,
+    n: number,
+    mark: WalMark | undefined,
+    points: ChunkWritePoints,
+    replaces?: readonly ChunkMeta[],
+  ): ChunkMeta {
     const { data, rawBytes, bloom } = enc;
     const length = CHUNK_MAGIC.length + data.length;
     if (this.datSize > 0 && this.datSize + length > this.maxFileBytes) this.openFile(this.current + 1);

@@ -87,12 +87,13 @@ test('the splitter finds top-level values as raw text', () => {
   assert.equal(k, 4);
   const vals = [...Array(k).keys()].map((j) => b.toString('utf8', vs[j], ve[j]));
   assert.deepEqual(vals, ['x\\"y', '1.50', '{"d":[1]}', 'null']);
-  for (const bad of ['{"a":1,}', '{"a"1}', '[1]', '{"a":"\x01"}', '{"a":1} x']) assert.equal(splitJsonObject(Buffer.from(bad), 0, Buffer.byteLength(bad), vs, ve), -1, bad);
+  for (const bad of ['{"a":1,}', '{"a"1}', '[1]', '{"a":"\x01"}', '{"a":1} x'])
+    assert.equal(splitJsonObject(Buffer.from(bad), 0, Buffer.byteLength(bad), vs, ve), -1, bad);
 });
 
 test('the bloom filter holds every token of every line', () => {
   const lines = [...TRICKY];
-  for (let i = 0; i < 500; i++) lines.push(`{"request_id":"req-${(i * 2654435761 >>> 0).toString(16)}","user":"u-${i}","msg":"ok ${i % 3}"}`);
+  for (let i = 0; i < 500; i++) lines.push(`{"request_id":"req-${((i * 2654435761) >>> 0).toString(16)}","user":"u-${i}","msg":"ok ${i % 3}"}`);
   const enc = new ColumnarEncoder();
   const r = enc.encodeLines(
     lines.map((_, i) => T0 + BigInt(i)),
@@ -124,14 +125,17 @@ test('chunks in the row layout of earlier versions are still read', () => {
   const ts = [T0, T0 + 1n, T0 + 2n];
   const data = compressChunk(encodeChunk(ts, lines, [undefined, [{ name: 'm', value: 'v' }], undefined], new ByteWriter()), 'deflate', 6);
   const d = openChunk(data);
-  assert.deepEqual([0, 1, 2].map((i) => d.line(i)), lines);
+  assert.deepEqual(
+    [0, 1, 2].map((i) => d.line(i)),
+    lines,
+  );
   assert.deepEqual(d.entry(1).meta, [{ name: 'm', value: 'v' }]);
   assert.deepEqual([...d.match([Buffer.from('b')], 0, 3)], [1]);
 });
 
 /** A deterministic random generator for the differential test. */
 function rng(seed: number): () => number {
-  return () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  return () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 }
 
 test('needle search in columns equals indexOf over the rebuilt lines (differential)', () => {
@@ -142,7 +146,9 @@ test('needle search in columns equals indexOf over the rebuilt lines (differenti
   for (let i = 0; i < 2000; i++) {
     const kind = rnd();
     if (kind < 0.7)
-      lines.push(`{"ts":"2024-01-01T00:00:${String(i % 60).padStart(2, '0')}Z","level":"${pick(['info', 'warn', 'error'])}","msg":"${pick(words)} ${pick(words)}","id":"${Math.floor(rnd() * 1e9).toString(16)}","n":${Math.floor(rnd() * 1000)},"o":{"k":"${pick(words)}"}}`);
+      lines.push(
+        `{"ts":"2024-01-01T00:00:${String(i % 60).padStart(2, '0')}Z","level":"${pick(['info', 'warn', 'error'])}","msg":"${pick(words)} ${pick(words)}","id":"${Math.floor(rnd() * 1e9).toString(16)}","n":${Math.floor(rnd() * 1000)},"o":{"k":"${pick(words)}"}}`,
+      );
     else if (kind < 0.8) lines.push(`{ "msg" : "${pick(words)}" , "n": ${i} }`);
     else if (kind < 0.9) lines.push(`plain ${pick(words)} line ${i}`);
     else lines.push(TRICKY[i % TRICKY.length]!);

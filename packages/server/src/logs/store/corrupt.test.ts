@@ -24,7 +24,12 @@ function buildStore(): string {
   store.start();
   for (let b = 0; b < 30; b++) {
     for (const app of ['a', 'b', 'c'])
-      store.push([{ labels: labelsFrom({ app }), entries: Array.from({ length: 10 }, (_, i) => ({ t: T0 + BigInt(b * 10 + i) * 1_000_000n, line: JSON.stringify({ app, b, i, msg: 'hello world' }) })) }]);
+      store.push([
+        {
+          labels: labelsFrom({ app }),
+          entries: Array.from({ length: 10 }, (_, i) => ({ t: T0 + BigInt(b * 10 + i) * 1_000_000n, line: JSON.stringify({ app, b, i, msg: 'hello world' }) })),
+        },
+      ]);
     if (b === 20) store.checkpoint();
   }
   return dir; // not closed: the WAL keeps the last batches
@@ -57,7 +62,11 @@ const allLines = 30 * 3 * 10;
 
 test('a clean store verifies clean and holds every line', () => {
   const out: string[] = [];
-  assert.equal(verifyLogs(pristine, (l) => out.push(l)), 0, out.join('\n'));
+  assert.equal(
+    verifyLogs(pristine, (l) => out.push(l)),
+    0,
+    out.join('\n'),
+  );
   assert.match(out.at(-1)!, /no problems/);
   const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logflip-'));
   fs.cpSync(pristine, copy, { recursive: true });
@@ -67,8 +76,16 @@ test('a clean store verifies clean and holds every line', () => {
   store.stop();
 });
 
-const chunkFiles = (dir: string, ext: string): string[] => fs.readdirSync(path.join(dir, 'chunks')).filter((f) => f.endsWith(ext) && fs.statSync(path.join(dir, 'chunks', f)).size > 0).map((f) => path.join('chunks', f));
-const walSegments = (dir: string): string[] => fs.readdirSync(path.join(dir, 'wal')).filter((f) => /^\d{8}$/.test(f) && fs.statSync(path.join(dir, 'wal', f)).size > 0).map((f) => path.join('wal', f));
+const chunkFiles = (dir: string, ext: string): string[] =>
+  fs
+    .readdirSync(path.join(dir, 'chunks'))
+    .filter((f) => f.endsWith(ext) && fs.statSync(path.join(dir, 'chunks', f)).size > 0)
+    .map((f) => path.join('chunks', f));
+const walSegments = (dir: string): string[] =>
+  fs
+    .readdirSync(path.join(dir, 'wal'))
+    .filter((f) => /^\d{8}$/.test(f) && fs.statSync(path.join(dir, 'wal', f)).size > 0)
+    .map((f) => path.join('wal', f));
 
 const cases: { name: string; file: (dir: string) => string }[] = [
   { name: 'streams file', file: () => 'streams' },
@@ -85,8 +102,15 @@ for (const c of cases) {
     const rel = c.file(dir);
     flip(path.join(dir, rel), c.name === 'checkpoint marker' ? 0 : 0.5);
     const out: string[] = [];
-    assert.equal(verifyLogs(dir, (l) => out.push(l)), 1, out.join('\n'));
-    assert.ok(out.some((l) => l.startsWith(rel + ':')), `verify names ${rel}:\n${out.join('\n')}`);
+    assert.equal(
+      verifyLogs(dir, (l) => out.push(l)),
+      1,
+      out.join('\n'),
+    );
+    assert.ok(
+      out.some((l) => l.startsWith(rel + ':')),
+      `verify names ${rel}:\n${out.join('\n')}`,
+    );
     const logged: string[] = [];
     const store = new LogStore({ dir, log: createLogger({ level: 'warn', write: (l) => logged.push(l) }) });
     const repairs = store.start();
@@ -99,11 +123,17 @@ for (const c of cases) {
       assert.match(bad[0]!.reason, /checksum/);
       assert.ok(bad[0]!.labels.length > 0);
       assert.equal(store.counters.chunksCorrupt, 1);
-      assert.ok(logged.some((l) => l.includes('damaged') && l.includes(rel)), logged.join('\n'));
+      assert.ok(
+        logged.some((l) => l.includes('damaged') && l.includes(rel)),
+        logged.join('\n'),
+      );
       assert.ok(n < allLines);
     } else {
       assert.ok(repairs.length > 0, 'open reports the repair');
-      assert.ok(repairs.some((r) => r.includes(path.basename(rel))), repairs.join('\n'));
+      assert.ok(
+        repairs.some((r) => r.includes(path.basename(rel))),
+        repairs.join('\n'),
+      );
     }
     store.stop();
   });

@@ -84,7 +84,11 @@ test('kill -9 at every log store crash point loses and duplicates no acknowledge
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logcrash-'));
       const acked = await runChild(dir, at);
       const out: string[] = [];
-      assert.equal(verifyLogs(dir, (l) => out.push(l)), 0, `${at}: verify after kill -9:\n${out.join('\n')}`);
+      assert.equal(
+        verifyLogs(dir, (l) => out.push(l)),
+        0,
+        `${at}: verify after kill -9:\n${out.join('\n')}`,
+      );
       const f = check(at, dir, acked);
       figures.push(`${at}: acknowledged ${f.acked} lines, present ${f.present}`);
       fs.rmSync(dir, { recursive: true, force: true });

@@ -35,9 +35,26 @@ class FailingIo implements LogIo {
   }
 }
 
-const lines = (store: LogStore, app = 'a'): string[] => store.query({ matchers: [new Matcher('=', 'app', app)], start: 0n, end: 1n << 62n, direction: 'forward', limit: 1e6 }).flatMap((g) => g.entries.map((e) => e.line));
-const batch = (b: number, n = 10, app = 'a') => [{ labels: labelsFrom({ app }), entries: Array.from({ length: n }, (_, i) => ({ t: T0 + BigInt(b * n + i) * 1000n, line: `b=${b} i=${i} ${'x'.repeat(40)}` })) }];
-const walFile = (dir: string): string => path.join(dir, 'wal', fs.readdirSync(path.join(dir, 'wal')).filter((f) => /^\d{8}$/.test(f)).sort().at(-1)!);
+const lines = (store: LogStore, app = 'a'): string[] =>
+  store
+    .query({ matchers: [new Matcher('=', 'app', app)], start: 0n, end: 1n << 62n, direction: 'forward', limit: 1e6 })
+    .flatMap((g) => g.entries.map((e) => e.line));
+const batch = (b: number, n = 10, app = 'a') => [
+  {
+    labels: labelsFrom({ app }),
+    entries: Array.from({ length: n }, (_, i) => ({ t: T0 + BigInt(b * n + i) * 1000n, line: `b=${b} i=${i} ${'x'.repeat(40)}` })),
+  },
+];
+const walFile = (dir: string): string =>
+  path.join(
+    dir,
+    'wal',
+    fs
+      .readdirSync(path.join(dir, 'wal'))
+      .filter((f) => /^\d{8}$/.test(f))
+      .sort()
+      .at(-1)!,
+  );
 
 test('a WAL write that fails part-way is cut back and refused, and ingest resumes', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logfull-'));
@@ -48,13 +65,19 @@ test('a WAL write that fails part-way is cut back and refused, and ingest resume
   const size = fs.statSync(walFile(dir)).size;
   io.target = /wal/;
   io.budget = 100;
-  assert.throws(() => store.push(batch(1)), (e: unknown) => e instanceof StorageError && e.code === 'disk_full' && /no space/.test(e.message));
+  assert.throws(
+    () => store.push(batch(1)),
+    (e: unknown) => e instanceof StorageError && e.code === 'disk_full' && /no space/.test(e.message),
+  );
   assert.equal(fs.statSync(walFile(dir)).size, size, 'torn bytes cut off');
   assert.match(store.writeProblem() ?? '', /no space/);
   assert.equal(lines(store).length, 10, 'refused lines not applied');
   io.code = 'EIO';
   io.budget = 3;
-  assert.throws(() => store.push(batch(1)), (e: unknown) => e instanceof StorageError && e.code === 'closed');
+  assert.throws(
+    () => store.push(batch(1)),
+    (e: unknown) => e instanceof StorageError && e.code === 'closed',
+  );
   io.budget = Infinity;
   store.push(batch(2));
   assert.equal(store.writeProblem(), undefined);
@@ -62,7 +85,10 @@ test('a WAL write that fails part-way is cut back and refused, and ingest resume
   // As after kill -9: a second store on the directory sees exactly the acknowledged lines.
   const again = new LogStore({ dir });
   assert.deepEqual(again.start(), []);
-  assert.deepEqual(lines(again), [...batch(0), ...batch(2)].flatMap((s) => s.entries.map((e) => e.line)));
+  assert.deepEqual(
+    lines(again),
+    [...batch(0), ...batch(2)].flatMap((s) => s.entries.map((e) => e.line)),
+  );
   again.stop();
   store.stop();
 });
@@ -75,7 +101,10 @@ test('a stream record that cannot be written refuses the push and leaves no stre
   store.push(batch(0));
   io.target = /streams$/;
   io.budget = 5;
-  assert.throws(() => store.push(batch(1, 10, 'new')), (e: unknown) => e instanceof StorageError && e.code === 'disk_full');
+  assert.throws(
+    () => store.push(batch(1, 10, 'new')),
+    (e: unknown) => e instanceof StorageError && e.code === 'disk_full',
+  );
   assert.deepEqual(store.labelValues('app'), ['a']);
   io.budget = Infinity;
   store.push(batch(1, 10, 'new'));
@@ -92,7 +121,11 @@ test('a failed seal keeps the lines in the head and WAL, cuts the chunk files ba
   const io = new FailingIo();
   const store = new LogStore({ dir, io, chunkTargetBytes: 1024, walSegmentBytes: 1 << 20, now: () => NOW });
   store.start();
-  const sizes = (): number[] => fs.readdirSync(path.join(dir, 'chunks')).sort().map((f) => fs.statSync(path.join(dir, 'chunks', f)).size);
+  const sizes = (): number[] =>
+    fs
+      .readdirSync(path.join(dir, 'chunks'))
+      .sort()
+      .map((f) => fs.statSync(path.join(dir, 'chunks', f)).size);
   const want: string[] = [];
   for (const target of [/\.dat$/, /\.idx$/]) {
     const before = sizes();
@@ -127,7 +160,15 @@ test('lines too far in the future are refused per entry and do not block current
   store.start();
   const l = labelsFrom({ app: 'a' });
   const tenYears = T0 + 10n * 365n * 86_400n * 1_000_000_000n;
-  const r = store.push([{ labels: l, entries: [{ t: tenYears, line: 'from a broken clock' }, { t: T0 + 300_000_000_000n, line: 'five minutes ahead' }] }]);
+  const r = store.push([
+    {
+      labels: l,
+      entries: [
+        { t: tenYears, line: 'from a broken clock' },
+        { t: T0 + 300_000_000_000n, line: 'five minutes ahead' },
+      ],
+    },
+  ]);
   assert.equal(r.accepted, 1);
   assert.equal(r.rejected.length, 1);
   assert.match(r.rejected[0]!.reason, /too far in the future/);

@@ -26,12 +26,13 @@ function reference(adds: readonly { t: bigint; line: string }[]): { t: bigint; l
 }
 
 function randomAdds(seed: number, n: number): { t: bigint; line: string }[] {
-  const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const adds: { t: bigint; line: string }[] = [];
   let t = 1_700_000_000_000_000_000n;
   for (let i = 0; i < n; i++) {
     const r = rnd();
-    if (r < 0.1 && adds.length) adds.push({ ...adds[adds.length - 1]! }); // exact duplicate
+    if (r < 0.1 && adds.length)
+      adds.push({ ...adds[adds.length - 1]! }); // exact duplicate
     else if (r < 0.25) adds.push({ t: t - BigInt(Math.floor(rnd() * 50)), line: `late ${i} é` });
     else {
       if (rnd() < 0.7) t += BigInt(Math.floor(rnd() * 3));
@@ -73,7 +74,8 @@ test('the store returns, seals and replays out-of-order lines like the reference
   const store = new LogStore(opts);
   store.start();
   const l = labelsFrom({ app: 'h' });
-  for (let i = 0; i < adds.length; i += 100) store.push([{ labels: l, entries: adds.slice(i, i + 100).map((e, j) => (j % 7 ? e : { ...e, meta: [{ name: 'k', value: String(j) }] })) }]);
+  for (let i = 0; i < adds.length; i += 100)
+    store.push([{ labels: l, entries: adds.slice(i, i + 100).map((e, j) => (j % 7 ? e : { ...e, meta: [{ name: 'k', value: String(j) }] })) }]);
   const all = (s: LogStore): { t: bigint; line: string }[] =>
     s
       .query({ matchers: [new Matcher('=', 'app', 'h')], start: 0n, end: 1n << 62n, direction: 'forward', limit: 1e6 })[0]!
@@ -107,7 +109,13 @@ test('sealed heads keep exact timestamps around zero and across 32-bit boundarie
   store.push([{ labels: labelsFrom({ app: 'z' }), entries: shuffled.map((t) => ({ t, line: `{"t":"${t}"}` })) }]);
   store.checkpoint();
   const got = store.query({ matchers: [new Matcher('=', 'app', 'z')], start: -(1n << 62n), end: 1n << 62n, direction: 'forward', limit: 100 });
-  assert.deepEqual(got[0]!.entries.map((e) => e.t), ts);
-  assert.deepEqual(got[0]!.entries.map((e) => e.line), ts.map((t) => `{"t":"${t}"}`));
+  assert.deepEqual(
+    got[0]!.entries.map((e) => e.t),
+    ts,
+  );
+  assert.deepEqual(
+    got[0]!.entries.map((e) => e.line),
+    ts.map((t) => `{"t":"${t}"}`),
+  );
   store.stop();
 });

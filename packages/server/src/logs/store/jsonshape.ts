@@ -129,7 +129,16 @@ export function splitJsonObject(b: Uint8Array, a: number, end: number, vs: Int32
  * line does not have that shape. Faster than {@link splitJsonObject}: literal bytes are compared,
  * not parsed. Any split that matches every literal rebuilds the line exactly.
  */
-export function splitAlong(lits: readonly Buffer[], words: readonly Int32Array[], dv: DataView, b: Uint8Array, a: number, end: number, vs: Int32Array, ve: Int32Array): number {
+export function splitAlong(
+  lits: readonly Buffer[],
+  words: readonly Int32Array[],
+  dv: DataView,
+  b: Uint8Array,
+  a: number,
+  end: number,
+  vs: Int32Array,
+  ve: Int32Array,
+): number {
   const k = lits.length - 1;
   let p = a;
   for (let j = 0; ; j++) {

@@ -44,11 +44,18 @@ test('an old-format chunk and index record are read, queried and verified', () =
   for (const x of bloom.bits) w.u32(x);
   fs.writeFileSync(path.join(dir, 'chunks', '00000000.idx'), frame(REC_CHUNK, w.view()));
   const out: string[] = [];
-  assert.equal(verifyLogs(dir, (l) => out.push(l)), 0, out.join('\n'));
+  assert.equal(
+    verifyLogs(dir, (l) => out.push(l)),
+    0,
+    out.join('\n'),
+  );
   const store = new LogStore({ dir });
   assert.deepEqual(store.start(), []);
   const got = store.query({ matchers: [new Matcher('=', 'app', 'old')], start: 0n, end: 1n << 62n, direction: 'forward' });
-  assert.deepEqual(got[0]!.entries.map((e) => e.line), lines);
+  assert.deepEqual(
+    got[0]!.entries.map((e) => e.line),
+    lines,
+  );
   assert.deepEqual(store.corruptChunks(), []);
   store.stop();
 });

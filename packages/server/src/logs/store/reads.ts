@@ -13,7 +13,15 @@ export interface ReadCounters {
 }
 
 /** The lines of `s` in [start, end) in `direction`, in time order even when chunks overlap. */
-export function* streamEntries(files: ChunkFiles, counters: ReadCounters, s: StreamState, start: bigint, end: bigint, direction: Direction, hint?: LineFilterHint): Generator<LogEntry> {
+export function* streamEntries(
+  files: ChunkFiles,
+  counters: ReadCounters,
+  s: StreamState,
+  start: bigint,
+  end: bigint,
+  direction: Direction,
+  hint?: LineFilterHint,
+): Generator<LogEntry> {
   if (s.overlap) {
     // Rare (late lines older than a sealed chunk): merge by sorting everything in range.
     const all = [...orderedEntries(files, counters, s, start, end, 'forward', hint)].sort((a, b) => (a.t < b.t ? -1 : a.t > b.t ? 1 : 0));
@@ -25,7 +33,15 @@ export function* streamEntries(files: ChunkFiles, counters: ReadCounters, s: Str
 }
 
 /** Chunk by chunk, then the head (reversed for backward): time order when no chunks overlap. */
-function* orderedEntries(files: ChunkFiles, counters: ReadCounters, s: StreamState, start: bigint, end: bigint, direction: Direction, hint?: LineFilterHint): Generator<LogEntry> {
+function* orderedEntries(
+  files: ChunkFiles,
+  counters: ReadCounters,
+  s: StreamState,
+  start: bigint,
+  end: bigint,
+  direction: Direction,
+  hint?: LineFilterHint,
+): Generator<LogEntry> {
   const hashes = hint?.tokens?.map(tokenHash) ?? [];
   const needles = hint?.needle ? [Buffer.from(hint.needle)] : [];
   const chunks = s.chunks.filter((c) => c.maxT >= start && c.minT < end);
@@ -77,7 +93,16 @@ function* orderedEntries(files: ChunkFiles, counters: ReadCounters, s: StreamSta
  * every needle, in time order, and (`withBytes`) their total UTF-8 bytes. No line is rebuilt:
  * sealed chunks answer from their columns.
  */
-export function streamMatchTimes(files: ChunkFiles, counters: ReadCounters, s: StreamState, start: bigint, end: bigint, needles: readonly string[], tokens: readonly string[], withBytes: boolean): { times: number[]; bytes: number } {
+export function streamMatchTimes(
+  files: ChunkFiles,
+  counters: ReadCounters,
+  s: StreamState,
+  start: bigint,
+  end: bigint,
+  needles: readonly string[],
+  tokens: readonly string[],
+  withBytes: boolean,
+): { times: number[]; bytes: number } {
   const times: number[] = [];
   let bytes = 0;
   const hashes = tokens.map(tokenHash);

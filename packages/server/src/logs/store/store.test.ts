@@ -16,7 +16,8 @@ const app = (v: string): Matcher[] => [new Matcher('=', 'app', v)];
 
 function fill(store: LogStore, n: number, app = 'api'): void {
   const entries = [];
-  for (let i = 0; i < n; i++) entries.push({ t: T0 + BigInt(i) * 1_000_000n, line: JSON.stringify({ i, request_id: `req-${i}`, msg: i % 100 === 0 ? 'boom error' : 'ok' }) });
+  for (let i = 0; i < n; i++)
+    entries.push({ t: T0 + BigInt(i) * 1_000_000n, line: JSON.stringify({ i, request_id: `req-${i}`, msg: i % 100 === 0 ? 'boom error' : 'ok' }) });
   store.push([{ labels: labelsFrom({ app }), entries }]);
 }
 
@@ -27,9 +28,15 @@ test('push, query forward/backward with limit, line needle, bloom skips chunks',
   fill(store, 5000);
   fill(store, 10, 'web');
   const fwd = store.query({ matchers: app('api'), start: T0, end: T0 + 10n ** 12n, direction: 'forward', limit: 3 });
-  assert.deepEqual(fwd[0]!.entries.map((e) => JSON.parse(e.line).i), [0, 1, 2]);
+  assert.deepEqual(
+    fwd[0]!.entries.map((e) => JSON.parse(e.line).i),
+    [0, 1, 2],
+  );
   const back = store.query({ matchers: app('api'), start: T0, end: T0 + 10n ** 12n, limit: 2 });
-  assert.deepEqual(back[0]!.entries.map((e) => JSON.parse(e.line).i), [4999, 4998]);
+  assert.deepEqual(
+    back[0]!.entries.map((e) => JSON.parse(e.line).i),
+    [4999, 4998],
+  );
   const before = store.counters.chunksRead;
   const found = store.query({ matchers: app('api'), start: T0, end: T0 + 10n ** 12n, filter: { tokens: safeTokens('"req-4321"'), needle: '"req-4321"' } });
   assert.equal(found[0]!.entries.length, 1);
@@ -51,12 +58,23 @@ test('out-of-order window and retention', () => {
   store.start();
   const l = labelsFrom({ app: 'a' });
   store.push([{ labels: l, entries: [{ t: T0 + 120_000_000_000n, line: 'late base' }] }]);
-  const r = store.push([{ labels: l, entries: [{ t: T0 + 100_000_000_000n, line: 'within window' }, { t: T0, line: 'too old' }] }]);
+  const r = store.push([
+    {
+      labels: l,
+      entries: [
+        { t: T0 + 100_000_000_000n, line: 'within window' },
+        { t: T0, line: 'too old' },
+      ],
+    },
+  ]);
   assert.equal(r.accepted, 1);
   assert.equal(r.rejected.length, 1);
   assert.match(r.rejected[0]!.reason, /too far behind/);
   const got = store.query({ matchers: app('a'), start: 0n, end: T0 * 2n, direction: 'forward' });
-  assert.deepEqual(got[0]!.entries.map((e) => e.line), ['within window', 'late base']);
+  assert.deepEqual(
+    got[0]!.entries.map((e) => e.line),
+    ['within window', 'late base'],
+  );
   now += 10 * 3_600_000;
   store.tick();
   assert.equal(store.query({ matchers: app('a'), start: 0n, end: T0 * 2n }).length, 0);
@@ -86,7 +104,7 @@ test('an acknowledged push survives kill -9', async () => {
   store.stop();
 });
 
-test('compaction merges a stream\'s small chunks, survives reopen without duplicates and drops dead files', () => {
+test("compaction merges a stream's small chunks, survives reopen without duplicates and drops dead files", () => {
   const dir = tmp();
   let now = Number(T0 / 1_000_000n);
   const opts = { dir, chunkTargetBytes: 64 * 1024, chunkFileBytes: 2048, maxChunkAgeMs: 1000, now: () => now };
@@ -105,7 +123,8 @@ test('compaction merges a stream\'s small chunks, survives reopen without duplic
     if (i % 2) store.checkpoint();
     else store.tick();
   }
-  const all = (s: LogStore): string[] => s.query({ matchers: app('quiet'), start: 0n, end: 1n << 62n, direction: 'forward', limit: 1e6 })[0]!.entries.map((e) => e.line);
+  const all = (s: LogStore): string[] =>
+    s.query({ matchers: app('quiet'), start: 0n, end: 1n << 62n, direction: 'forward', limit: 1e6 })[0]!.entries.map((e) => e.line);
   assert.deepEqual(all(store), want);
   store.compact();
   const st = store.stats([new Matcher('=', 'app', 'quiet')]);
@@ -138,14 +157,21 @@ test('compaction is crash-safe: a merged chunk whose index record is torn leaves
   store.compact();
   store.stop();
   // Tear the last index record (the merged chunk's) as a crash mid-write would.
-  const idx = fs.readdirSync(path.join(dir, 'chunks')).filter((f) => f.endsWith('.idx')).sort().at(-1)!;
+  const idx = fs
+    .readdirSync(path.join(dir, 'chunks'))
+    .filter((f) => f.endsWith('.idx'))
+    .sort()
+    .at(-1)!;
   const file = path.join(dir, 'chunks', idx);
   const size = fs.statSync(file).size;
   if (size > 0) fs.truncateSync(file, size - 3);
   const again = new LogStore({ dir, chunkTargetBytes: 64 * 1024 });
   again.start();
   const got = again.query({ matchers: app('a'), start: 0n, end: 1n << 62n, direction: 'forward', limit: 100 });
-  assert.deepEqual(got[0]!.entries.map((e) => e.line), [0, 1, 2, 3, 4].map((i) => `line ${i}`));
+  assert.deepEqual(
+    got[0]!.entries.map((e) => e.line),
+    [0, 1, 2, 3, 4].map((i) => `line ${i}`),
+  );
   again.stop();
 });
 
@@ -155,14 +181,20 @@ test('matchTimes (count-only queries) equals filtering the returned lines, over 
   store.start();
   const l = labelsFrom({ app: 'm' });
   let seed = 5;
-  const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const msgs = ['request completed', 'quest', 'pool exhausted after 5000ms', 'a"b', 'x,y'];
   for (let b = 0; b < 40; b++) {
     const entries = [];
     for (let i = 0; i < 50; i++) {
       const late = rnd() < 0.05 ? -BigInt(Math.floor(rnd() * 1e9)) : 0n;
       const t = T0 + BigInt(b * 50 + i) * 1_000_000n + late;
-      entries.push({ t, line: rnd() < 0.9 ? JSON.stringify({ msg: msgs[Math.floor(rnd() * msgs.length)], id: Math.floor(rnd() * 1e6).toString(16), n: Math.floor(rnd() * 100) }) : `plain ${b} ${i}` });
+      entries.push({
+        t,
+        line:
+          rnd() < 0.9
+            ? JSON.stringify({ msg: msgs[Math.floor(rnd() * msgs.length)], id: Math.floor(rnd() * 1e6).toString(16), n: Math.floor(rnd() * 100) })
+            : `plain ${b} ${i}`,
+      });
     }
     store.push([{ labels: l, entries }]);
   }
@@ -174,7 +206,11 @@ test('matchTimes (count-only queries) equals filtering the returned lines, over 
     ] as const) {
       const want = [...store.entries(s!, start, end, 'forward')].filter((e) => needles.every((n) => e.line.includes(n))).map((e) => Number(e.t / 1000n) / 1000);
       const got = store.matchTimes(s!, start, end, needles);
-      assert.deepEqual(got.times, want.sort((a, b) => a - b), needles.join('|'));
+      assert.deepEqual(
+        got.times,
+        want.sort((a, b) => a - b),
+        needles.join('|'),
+      );
     }
   }
   store.stop();

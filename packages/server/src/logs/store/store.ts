@@ -291,7 +291,15 @@ export class LogStore implements LogStorage {
   /** Merges small adjacent chunks (compaction.ts); returns the number of chunks merged away. */
   compact(): number {
     const { codec, level, chunkTargetBytes } = this.o;
-    return compact({ streams: this.streams.byId, files: this.files, encoder: this.enc, codec, level, chunkTargetBytes, fail: (what, err) => this.fail(what, err) });
+    return compact({
+      streams: this.streams.byId,
+      files: this.files,
+      encoder: this.enc,
+      codec,
+      level,
+      chunkTargetBytes,
+      fail: (what, err) => this.fail(what, err),
+    });
   }
 
   /**
@@ -337,7 +345,15 @@ export class LogStore implements LogStorage {
   /** Drops chunks past the retention time or size (retention.ts). */
   enforceRetention(): void {
     const { retentionMs, retentionBytes } = this.o;
-    enforceRetention({ streams: this.streams, files: this.files, retentionMs, retentionBytes, now: this.now, diskBytes: () => this.diskBytes(), fail: (what, err) => this.fail(what, err) });
+    enforceRetention({
+      streams: this.streams,
+      files: this.files,
+      retentionMs,
+      retentionBytes,
+      now: this.now,
+      diskBytes: () => this.diskBytes(),
+      fail: (what, err) => this.fail(what, err),
+    });
   }
 
   /** Bytes on disk: chunk files, WAL and stream index. */
@@ -374,7 +390,14 @@ export class LogStore implements LogStorage {
   }
 
   /** Times (ms) and bytes of the lines containing every needle (reads.ts); sealed chunks answer from their columns. */
-  matchTimes(stream: StreamInfo, start: bigint, end: bigint, needles: readonly string[], tokens: readonly string[] = [], withBytes = true): { times: number[]; bytes: number } {
+  matchTimes(
+    stream: StreamInfo,
+    start: bigint,
+    end: bigint,
+    needles: readonly string[],
+    tokens: readonly string[] = [],
+    withBytes = true,
+  ): { times: number[]; bytes: number } {
     const s = this.streams.byId[stream.id];
     if (!s) return { times: [], bytes: 0 };
     return streamMatchTimes(this.files, this.counters, s, start, end, needles, tokens, withBytes);

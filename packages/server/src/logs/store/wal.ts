@@ -178,7 +178,11 @@ export class LogWal {
     const repairs: string[] = [];
     const { checkpoint, repair } = this.readCheckpoint();
     if (repair) repairs.push(repair);
-    const segs = fs.readdirSync(this.dir).filter((f) => /^\d{8}$/.test(f)).map(Number).sort((a, b) => a - b);
+    const segs = fs
+      .readdirSync(this.dir)
+      .filter((f) => /^\d{8}$/.test(f))
+      .map(Number)
+      .sort((a, b) => a - b);
     let lastSeg = checkpoint;
     for (const seg of segs) {
       lastSeg = Math.max(lastSeg, seg);

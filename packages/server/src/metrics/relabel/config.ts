@@ -126,12 +126,14 @@ function validate(c: RelabelConfig, f: (name: string) => string): void {
   const needsTarget = a === 'replace' || a === 'hashmod' || a === 'lowercase' || a === 'uppercase' || a === 'keepequal' || a === 'dropequal';
   if (needsTarget && c.targetLabel === '') fail('target_label', `relabel configuration for ${a} action requires 'target_label' value`);
   // Target names are checked against the legacy charset because storage accepts only those.
-  if (a === 'replace' && !isValidTargetTemplate(c.targetLabel)) fail('target_label', `${JSON.stringify(c.targetLabel)} is invalid 'target_label' for ${a} action`);
+  if (a === 'replace' && !isValidTargetTemplate(c.targetLabel))
+    fail('target_label', `${JSON.stringify(c.targetLabel)} is invalid 'target_label' for ${a} action`);
   const fixedTarget = a === 'lowercase' || a === 'uppercase' || a === 'keepequal' || a === 'dropequal' || a === 'hashmod';
   if (fixedTarget && !isValidLabelName(c.targetLabel)) fail('target_label', `${JSON.stringify(c.targetLabel)} is invalid 'target_label' for ${a} action`);
   const noReplacement = a === 'lowercase' || a === 'uppercase' || a === 'keepequal' || a === 'dropequal';
   if (noReplacement && c.replacement !== RELABEL_DEFAULTS.replacement) fail('replacement', `'replacement' can not be set for ${a} action`);
-  if (a === 'labelmap' && !isValidTargetTemplate(c.replacement)) fail('replacement', `${JSON.stringify(c.replacement)} is invalid 'replacement' for ${a} action`);
+  if (a === 'labelmap' && !isValidTargetTemplate(c.replacement))
+    fail('replacement', `${JSON.stringify(c.replacement)} is invalid 'replacement' for ${a} action`);
   if (a === 'keepequal' || a === 'dropequal') {
     const extra = c.regexSet ? 'regex' : c.modulus !== 0 ? 'modulus' : c.separator !== RELABEL_DEFAULTS.separator ? 'separator' : undefined;
     if (extra) fail(extra, `${a} action requires only 'source_labels' and 'target_label', and no other fields`);

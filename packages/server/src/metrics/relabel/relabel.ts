@@ -45,8 +45,7 @@ export function compileRelabel(configs: readonly RelabelConfig[]): readonly Comp
     targetLabel: c.targetLabel,
     replacement: c.replacement,
     modulus: BigInt(c.modulus),
-    fastEmptyReplace:
-      c.action === 'replace' && c.regex === RELABEL_DEFAULTS.regex && !hasTemplateVar(c.targetLabel) && !hasTemplateVar(c.replacement),
+    fastEmptyReplace: c.action === 'replace' && c.regex === RELABEL_DEFAULTS.regex && !hasTemplateVar(c.targetLabel) && !hasTemplateVar(c.replacement),
   }));
 }
 

@@ -58,28 +58,48 @@ remote_write:
 `;
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), config);
   launch(bin, [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`]);
-  const ours = await waitFor('Prometheus samples in Vigil', async () => {
-    const s = await vigilSeries('{job="prometheus",__name__=~"prometheus_build_info|up"}');
-    return s.length >= 2 ? s : undefined;
-  }, 60_000, 500);
+  const ours = await waitFor(
+    'Prometheus samples in Vigil',
+    async () => {
+      const s = await vigilSeries('{job="prometheus",__name__=~"prometheus_build_info|up"}');
+      return s.length >= 2 ? s : undefined;
+    },
+    60_000,
+    500,
+  );
   assert.ok(ours.some((s) => s['__name__'] === 'up' && s['instance'] === `127.0.0.1:${port}`));
   // Every series Prometheus stored from its scrapes up to a few seconds ago reached Vigil too.
-  const want = await waitFor('Prometheus to store its own series', async () => {
-    const end = Math.floor(Date.now() / 1000) - 3;
-    const theirs = await getJson(`http://127.0.0.1:${port}/api/v1/series?match[]=${encodeURIComponent('{job="prometheus"}')}&start=${end - 60}&end=${end}`);
-    const list = (theirs.body.data as Array<Record<string, string>>).map((s) => JSON.stringify(s));
-    return list.length > 100 ? list : undefined;
-  }, 30_000, 1000);
-  await waitFor('all of Prometheus series in Vigil', async () => {
-    const have = new Set((await vigilSeries('{job="prometheus"}')).map((s) => JSON.stringify(s)));
-    const missing = want.filter((w) => !have.has(w));
-    return missing.length === 0 ? true : undefined;
-  }, 30_000, 1000);
+  const want = await waitFor(
+    'Prometheus to store its own series',
+    async () => {
+      const end = Math.floor(Date.now() / 1000) - 3;
+      const theirs = await getJson(`http://127.0.0.1:${port}/api/v1/series?match[]=${encodeURIComponent('{job="prometheus"}')}&start=${end - 60}&end=${end}`);
+      const list = (theirs.body.data as Array<Record<string, string>>).map((s) => JSON.stringify(s));
+      return list.length > 100 ? list : undefined;
+    },
+    30_000,
+    1000,
+  );
+  await waitFor(
+    'all of Prometheus series in Vigil',
+    async () => {
+      const have = new Set((await vigilSeries('{job="prometheus"}')).map((s) => JSON.stringify(s)));
+      const missing = want.filter((w) => !have.has(w));
+      return missing.length === 0 ? true : undefined;
+    },
+    30_000,
+    1000,
+  );
   const md = await getJson(`${vigil.url}/api/v1/metadata?metric=prometheus_build_info`);
-  await waitFor('metadata from Prometheus', async () => {
-    const r = await getJson(`${vigil.url}/api/v1/metadata?metric=up`);
-    return Object.keys(r.body.data as object).length > 0 || Object.keys(md.body.data as object).length > 0 ? true : undefined;
-  }, 20_000, 500);
+  await waitFor(
+    'metadata from Prometheus',
+    async () => {
+      const r = await getJson(`${vigil.url}/api/v1/metadata?metric=up`);
+      return Object.keys(r.body.data as object).length > 0 || Object.keys(md.body.data as object).length > 0 ? true : undefined;
+    },
+    20_000,
+    500,
+  );
 });
 
 test('vmagent remote_write lands in Vigil', { timeout: 90_000 }, async () => {
@@ -98,10 +118,15 @@ test('vmagent remote_write lands in Vigil', { timeout: 90_000 }, async () => {
     `-remoteWrite.tmpDataPath=${path.join(dir, 'queue')}`,
     '-remoteWrite.flushInterval=500ms',
   ]);
-  const got = await waitFor('vmagent samples in Vigil', async () => {
-    const s = await vigilSeries('{job="vmagent"}');
-    return s.length > 50 ? s : undefined;
-  }, 60_000, 500);
+  const got = await waitFor(
+    'vmagent samples in Vigil',
+    async () => {
+      const s = await vigilSeries('{job="vmagent"}');
+      return s.length > 50 ? s : undefined;
+    },
+    60_000,
+    500,
+  );
   assert.ok(got.some((s) => s['__name__'] === 'up'));
   assert.ok(got.some((s) => s['__name__']?.startsWith('vm_')));
 });

@@ -187,7 +187,7 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, sink: WriteRe
     } else {
       if (tag === 0x1a) exemplars++;
       else if (tag === 0x22) histograms++;
-      else if ((tag >>> 3) === 0) throw new ProtoError('invalid field number 0');
+      else if (tag >>> 3 === 0) throw new ProtoError('invalid field number 0');
       r.skip(tag & 7);
     }
   }
@@ -254,7 +254,7 @@ function decodeSample(buf: Buffer, start: number, end: number, handle: number, s
       v = buf.readDoubleLE(r.pos);
       r.pos += 8;
     } else if (tag === 0x10) t = r.varint();
-    else if ((tag >>> 3) === 0) throw new ProtoError('invalid field number 0');
+    else if (tag >>> 3 === 0) throw new ProtoError('invalid field number 0');
     else r.skip(tag & 7);
   }
   sink.sample(handle, t, v);

@@ -168,7 +168,6 @@ export class RemoteWriteReceiver {
       sink.end();
     }
   }
-
 }
 
 /**

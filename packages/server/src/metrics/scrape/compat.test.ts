@@ -24,7 +24,9 @@ let exporterPort = 0;
 let appPort = 0;
 before(async () => {
   exporterPort = await freePort();
-  children.push(spawn(peerBinary('prometheus-node-exporter', 'prometheus-node-exporter'), [`--web.listen-address=127.0.0.1:${exporterPort}`], { stdio: 'ignore' }));
+  children.push(
+    spawn(peerBinary('prometheus-node-exporter', 'prometheus-node-exporter'), [`--web.listen-address=127.0.0.1:${exporterPort}`], { stdio: 'ignore' }),
+  );
   // A service instrumented with prom-client, as the SDK and most Node services are.
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
@@ -71,7 +73,11 @@ test('the same scrape_configs give the same series in Vigil and in Prometheus 2.
   const promPort = await freePort();
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\n${scrapeSection}`);
   children.push(
-    spawn(peerBinary('prometheus', 'prometheus'), [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${promPort}`], { stdio: 'ignore' }),
+    spawn(
+      peerBinary('prometheus', 'prometheus'),
+      [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${promPort}`],
+      { stdio: 'ignore' },
+    ),
   );
   const vigil = await startServer((c) => {
     c.selfScrape = false;
@@ -86,7 +92,13 @@ test('the same scrape_configs give the same series in Vigil and in Prometheus 2.
     // Values change between scrapes; names and labels must not. Prometheus 3 (which Vigil follows)
     // writes bucket bounds and quantiles as floats (le="1.0"); 2.42 kept the text as scraped (le="1").
     return (r.body.data as Array<Record<string, string>>)
-      .map((s) => JSON.stringify(Object.entries(s).map(([k, v]) => [k, k === 'le' || k === 'quantile' ? String(Number(v)) : v]).sort()))
+      .map((s) =>
+        JSON.stringify(
+          Object.entries(s)
+            .map(([k, v]) => [k, k === 'le' || k === 'quantile' ? String(Number(v)) : v])
+            .sort(),
+        ),
+      )
       .sort();
   };
   for (const job of ['node', 'shop']) {
@@ -110,7 +122,13 @@ test('the same scrape_configs give the same series in Vigil and in Prometheus 2.
   const md = async (base: string): Promise<Record<string, Array<{ type: string }>>> =>
     (await getJson(`${base}/api/v1/metadata`)).body.data as Record<string, Array<{ type: string }>>;
   const [ours, theirs] = await Promise.all([md(vigil.url), md(prom)]);
-  for (const name of ['shop_http_requests_total', 'shop_http_request_duration_seconds', 'shop_db_pool_connections', 'shop_payment_amount', 'node_cpu_seconds_total']) {
+  for (const name of [
+    'shop_http_requests_total',
+    'shop_http_request_duration_seconds',
+    'shop_db_pool_connections',
+    'shop_payment_amount',
+    'node_cpu_seconds_total',
+  ]) {
     assert.ok(theirs[name]?.[0], `Prometheus has metadata for ${name}`);
     assert.equal(ours[name]?.[0]?.type, theirs[name]![0]!.type, `type of ${name}`);
   }

@@ -72,7 +72,12 @@ test('the global timeout is capped by a shorter scrape interval', () => {
 });
 
 const bad: Array<[string, unknown, Array<string | number>, RegExp]> = [
-  ['timeout above interval', [{ job_name: 'a' }, { job_name: 'b', scrape_interval: '10s', scrape_timeout: '20s' }], ['scrape_configs', 1, 'scrape_timeout'], /greater than scrape interval/],
+  [
+    'timeout above interval',
+    [{ job_name: 'a' }, { job_name: 'b', scrape_interval: '10s', scrape_timeout: '20s' }],
+    ['scrape_configs', 1, 'scrape_timeout'],
+    /greater than scrape interval/,
+  ],
   ['duplicate job', [{ job_name: 'a' }, { job_name: 'a' }], ['scrape_configs', 1, 'job_name'], /multiple scrape configs/],
   ['missing job', [{}], ['scrape_configs', 0, 'job_name'], /empty/],
   ['bad duration', [{ job_name: 'a', scrape_interval: '10x' }], ['scrape_configs', 0, 'scrape_interval'], /duration/],
@@ -81,9 +86,24 @@ const bad: Array<[string, unknown, Array<string | number>, RegExp]> = [
   ['bad scheme', [{ job_name: 'a', scheme: 'ftp' }], ['scrape_configs', 0, 'scheme'], /unsupported scheme/],
   ['two auths', [{ job_name: 'a', basic_auth: { username: 'u' }, authorization: { credentials: 'x' } }], ['scrape_configs', 0, 'authorization'], /at most one/],
   ['basic as authorization', [{ job_name: 'a', authorization: { type: 'Basic' } }], ['scrape_configs', 0, 'authorization', 'type'], /basic_auth/],
-  ['bad relabel regex', [{ job_name: 'a', relabel_configs: [{ action: 'keep' }, { regex: 'a(' }] }], ['scrape_configs', 0, 'relabel_configs', 1, 'regex'], /error parsing regexp: missing closing \)/],
-  ['bad file_sd name', [{ job_name: 'a', file_sd_configs: [{ files: ['x.txt'] }] }], ['scrape_configs', 0, 'file_sd_configs', 0, 'files', 0], /not valid for file discovery/],
-  ['bad target label name', [{ job_name: 'a', static_configs: [{ targets: ['h:1'], labels: { 'a-b': 'x' } }] }], ['scrape_configs', 0, 'static_configs', 0, 'labels', 'a-b'], /label name/],
+  [
+    'bad relabel regex',
+    [{ job_name: 'a', relabel_configs: [{ action: 'keep' }, { regex: 'a(' }] }],
+    ['scrape_configs', 0, 'relabel_configs', 1, 'regex'],
+    /error parsing regexp: missing closing \)/,
+  ],
+  [
+    'bad file_sd name',
+    [{ job_name: 'a', file_sd_configs: [{ files: ['x.txt'] }] }],
+    ['scrape_configs', 0, 'file_sd_configs', 0, 'files', 0],
+    /not valid for file discovery/,
+  ],
+  [
+    'bad target label name',
+    [{ job_name: 'a', static_configs: [{ targets: ['h:1'], labels: { 'a-b': 'x' } }] }],
+    ['scrape_configs', 0, 'static_configs', 0, 'labels', 'a-b'],
+    /label name/,
+  ],
   ['bad size', [{ job_name: 'a', body_size_limit: '10 parsecs' }], ['scrape_configs', 0, 'body_size_limit'], /invalid size/],
   ['negative limit', [{ job_name: 'a', sample_limit: -1 }], ['scrape_configs', 0, 'sample_limit'], /non-negative/],
 ];
@@ -103,7 +123,10 @@ for (const [what, raw, wantPath, wantMsg] of bad) {
 }
 
 test('global errors carry the global path', () => {
-  assert.throws(() => parseGlobalConfig({ scrape_interval: '5s', scrape_timeout: '10s' }), (e: unknown) => e instanceof ScrapeConfigError && e.path.join('.') === 'global.scrape_timeout');
+  assert.throws(
+    () => parseGlobalConfig({ scrape_interval: '5s', scrape_timeout: '10s' }),
+    (e: unknown) => e instanceof ScrapeConfigError && e.path.join('.') === 'global.scrape_timeout',
+  );
 });
 
 test('sizes are binary multiples', () => {

@@ -272,7 +272,9 @@ function relabelList(p: Path, v: unknown): RelabelConfig[] {
 export function parseGlobalConfig(raw: unknown): GlobalConfig {
   const p: Path = ['global'];
   const g = mapping(p, raw, GLOBAL_FIELDS);
-  const scrapeIntervalMs = has(g, 'scrape_interval') ? duration([...p, 'scrape_interval'], g['scrape_interval']) || DEFAULT_GLOBAL.scrapeIntervalMs : DEFAULT_GLOBAL.scrapeIntervalMs;
+  const scrapeIntervalMs = has(g, 'scrape_interval')
+    ? duration([...p, 'scrape_interval'], g['scrape_interval']) || DEFAULT_GLOBAL.scrapeIntervalMs
+    : DEFAULT_GLOBAL.scrapeIntervalMs;
   let scrapeTimeoutMs = has(g, 'scrape_timeout') ? duration([...p, 'scrape_timeout'], g['scrape_timeout']) : 0;
   if (scrapeTimeoutMs > scrapeIntervalMs) fail([...p, 'scrape_timeout'], 'global scrape timeout greater than scrape interval');
   if (scrapeTimeoutMs === 0) scrapeTimeoutMs = Math.min(DEFAULT_GLOBAL.scrapeTimeoutMs, scrapeIntervalMs);
@@ -306,7 +308,8 @@ export function parseScrapeConfigs(raw: unknown, global: GlobalConfig, fileDir: 
   return entries.map((entry, i) => {
     const cfg = parseScrapeConfig(['scrape_configs', i], entry, global, fileDir);
     const prev = seen.get(cfg.jobName);
-    if (prev !== undefined) fail(['scrape_configs', i, 'job_name'], `found multiple scrape configs with job name ${JSON.stringify(cfg.jobName)} (first at scrape_configs[${prev}])`);
+    if (prev !== undefined)
+      fail(['scrape_configs', i, 'job_name'], `found multiple scrape configs with job name ${JSON.stringify(cfg.jobName)} (first at scrape_configs[${prev}])`);
     seen.set(cfg.jobName, i);
     return cfg;
   });
@@ -326,7 +329,8 @@ function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: str
 
   const scrapeIntervalMs = (has(c, 'scrape_interval') ? duration(at('scrape_interval'), c['scrape_interval']) : 0) || global.scrapeIntervalMs;
   let scrapeTimeoutMs = has(c, 'scrape_timeout') ? duration(at('scrape_timeout'), c['scrape_timeout']) : 0;
-  if (scrapeTimeoutMs > scrapeIntervalMs) fail(at('scrape_timeout'), `scrape timeout greater than scrape interval for scrape config with job name ${JSON.stringify(jobName)}`);
+  if (scrapeTimeoutMs > scrapeIntervalMs)
+    fail(at('scrape_timeout'), `scrape timeout greater than scrape interval for scrape config with job name ${JSON.stringify(jobName)}`);
   if (scrapeTimeoutMs === 0) scrapeTimeoutMs = Math.min(global.scrapeTimeoutMs, scrapeIntervalMs);
 
   const metricsPath = has(c, 'metrics_path') ? str(at('metrics_path'), c['metrics_path']) : '/metrics';
@@ -340,7 +344,13 @@ function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: str
   const flag = (k: string, dflt: boolean): boolean => (has(c, k) ? bool(at(k), c[k]) : dflt);
   const limit = (k: string, dflt: number): number => (has(c, k) ? uint(at(k), c[k]) : dflt);
 
-  const reader: ConfigReader = { fail, mapping: (q, v, allowed) => mapping([...q], v, allowed), string: (q, v) => str([...q], v), boolean: (q, v) => bool([...q], v), resolve };
+  const reader: ConfigReader = {
+    fail,
+    mapping: (q, v, allowed) => mapping([...q], v, allowed),
+    string: (q, v) => str([...q], v),
+    boolean: (q, v) => bool([...q], v),
+    resolve,
+  };
   const httpClient = parseHttpClientConfig(reader, p, c);
 
   const staticConfigs = list(at('static_configs'), c['static_configs']).map((sc, j) => parseStaticConfig([...at('static_configs'), j], sc, String(j)));

@@ -205,8 +205,5 @@ export class CombinedDiscoverer implements Discoverer {
 
 /** The discoverer for a scrape config's `static_configs` and `file_sd_configs`. */
 export function discovererFor(cfg: { staticConfigs: readonly TargetGroup[]; fileSdConfigs: readonly FileSdConfig[] }, logger?: Logger): CombinedDiscoverer {
-  return new CombinedDiscoverer([
-    new StaticDiscoverer(cfg.staticConfigs),
-    ...cfg.fileSdConfigs.map((f) => new FileDiscoverer(f, logger ? { logger } : {})),
-  ]);
+  return new CombinedDiscoverer([new StaticDiscoverer(cfg.staticConfigs), ...cfg.fileSdConfigs.map((f) => new FileDiscoverer(f, logger ? { logger } : {}))]);
 }

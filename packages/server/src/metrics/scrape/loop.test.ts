@@ -36,7 +36,12 @@ async function target(opts: { contentType?: string; status?: number; check?: (re
   return { ...srv, state };
 }
 
-function loopFor(host: string, raw: Record<string, unknown>, store: Appendable, now: () => number): { loop: ScrapeLoop; cfg: ScrapeConfig; transport: ScrapeTransport } {
+function loopFor(
+  host: string,
+  raw: Record<string, unknown>,
+  store: Appendable,
+  now: () => number,
+): { loop: ScrapeLoop; cfg: ScrapeConfig; transport: ScrapeTransport } {
   const cfg = scrapeConfig({ scrape_interval: '15s', static_configs: [{ targets: [host] }], ...raw });
   const r = populateTarget(cfg.staticConfigs[0]!.labels, cfg.staticConfigs[0]!.targets[0]!, { ...cfg, relabel: compileRelabel(cfg.relabelConfigs) });
   assert.ok('target' in r);
@@ -52,7 +57,8 @@ const T0 = 1_700_000_000_000;
 
 test('scrapes a text target: samples, target labels and the synthetic series in one batch', async () => {
   const t = await target();
-  t.state.body = '# HELP http_requests_total Requests.\n# TYPE http_requests_total counter\nhttp_requests_total{code="200"} 7\nhttp_requests_total{code="500"} 1\ntemp 21.5\n';
+  t.state.body =
+    '# HELP http_requests_total Requests.\n# TYPE http_requests_total counter\nhttp_requests_total{code="200"} 7\nhttp_requests_total{code="500"} 1\ntemp 21.5\n';
   const head = new Head();
   const clock = new ManualClock(T0);
   const { loop } = loopFor(t.host, {}, head, () => clock.now());
@@ -69,12 +75,16 @@ test('scrapes a text target: samples, target labels and the synthetic series in 
   // A second scrape reuses cached refs: no series added.
   clock.jump(15_000);
   await loop.scrapeOnce();
-  assert.deepEqual(stored(head, 'scrape_series_added')[0]!.samples, [[T0, 3], [T0 + 15_000, 0]]);
+  assert.deepEqual(stored(head, 'scrape_series_added')[0]!.samples, [
+    [T0, 3],
+    [T0 + 15_000, 0],
+  ]);
 });
 
 test('scrapes an OpenMetrics target with gzip, honoring timestamps and units', async () => {
   const t = await target({ contentType: 'application/openmetrics-text; version=1.0.0; charset=utf-8', gzip: true });
-  t.state.body = '# TYPE job_seconds counter\n# UNIT job_seconds seconds\n# HELP job_seconds Work.\njob_seconds_total 3.5 1700000000.5\njob_seconds_created 1699999999\n# EOF\n';
+  t.state.body =
+    '# TYPE job_seconds counter\n# UNIT job_seconds seconds\n# HELP job_seconds Work.\njob_seconds_total 3.5 1700000000.5\njob_seconds_created 1699999999\n# EOF\n';
   const head = new Head();
   const { loop } = loopFor(t.host, {}, head, () => T0 + 10_000);
   await loop.scrapeOnce();
@@ -95,8 +105,14 @@ test('a failing target is down with the HTTP status, up is 0, its series go stal
   await loop.scrapeOnce();
   assert.equal(loop.health, 'down');
   assert.equal(loop.lastError, 'server returned HTTP status 500 Internal Server Error');
-  assert.deepEqual(stored(head, 'a')[0]!.samples, [[T0, 1], [T0 + 15_000, 'stale']]);
-  assert.deepEqual(stored(head, 'up')[0]!.samples, [[T0, 1], [T0 + 15_000, 0]]);
+  assert.deepEqual(stored(head, 'a')[0]!.samples, [
+    [T0, 1],
+    [T0 + 15_000, 'stale'],
+  ]);
+  assert.deepEqual(stored(head, 'up')[0]!.samples, [
+    [T0, 1],
+    [T0 + 15_000, 0],
+  ]);
 });
 
 test('an unreachable target reports the connection error', async () => {
@@ -121,9 +137,19 @@ test('a malformed body fails the scrape with line:column and writes nothing of i
   await loop.scrapeOnce();
   assert.equal(loop.health, 'down');
   assert.match(loop.lastError, /^3:\d+: /);
-  assert.deepEqual(stored(head, 'good')[0]!.samples, [[T0, 1], [T0 + 15_000, 'stale']], 'the 2 was rolled back');
+  assert.deepEqual(
+    stored(head, 'good')[0]!.samples,
+    [
+      [T0, 1],
+      [T0 + 15_000, 'stale'],
+    ],
+    'the 2 was rolled back',
+  );
   assert.deepEqual(stored(head, 'new_series'), [], 'no half-written series');
-  assert.deepEqual(stored(head, 'up')[0]!.samples, [[T0, 1], [T0 + 15_000, 0]]);
+  assert.deepEqual(stored(head, 'up')[0]!.samples, [
+    [T0, 1],
+    [T0 + 15_000, 0],
+  ]);
 });
 
 test('a series that disappears gets a staleness marker; one that returns resumes', async () => {
@@ -139,8 +165,16 @@ test('a series that disappears gets a staleness marker; one that returns resumes
   t.state.body = 'keep 3\ngone 3\n';
   clock.jump(15_000);
   await loop.scrapeOnce();
-  assert.deepEqual(stored(head, 'gone')[0]!.samples, [[T0, 1], [T0 + 15_000, 'stale'], [T0 + 30_000, 3]]);
-  assert.deepEqual(stored(head, 'keep')[0]!.samples, [[T0, 1], [T0 + 15_000, 2], [T0 + 30_000, 3]]);
+  assert.deepEqual(stored(head, 'gone')[0]!.samples, [
+    [T0, 1],
+    [T0 + 15_000, 'stale'],
+    [T0 + 30_000, 3],
+  ]);
+  assert.deepEqual(stored(head, 'keep')[0]!.samples, [
+    [T0, 1],
+    [T0 + 15_000, 2],
+    [T0 + 30_000, 3],
+  ]);
   // Stopping because the target went away ends every series, the synthetic ones too.
   clock.jump(1000);
   await loop.stop(true);
@@ -163,12 +197,36 @@ test('series that change order, length or place between scrapes keep their own s
     assert.equal(loop.health, 'up', loop.lastError);
   }
   const at = (k: number): number => T0 + k * 15_000;
-  assert.deepEqual(stored(head, 'a')[0]!.samples, [[at(0), 1], [at(1), 2], [at(2), 3], [at(3), 4], [at(4), 5]]);
-  assert.deepEqual(stored(head, 'c')[0]!.samples, [[at(0), 1], [at(1), 2], [at(2), 3], [at(3), 'stale'], [at(4), 5]]);
-  assert.deepEqual(stored(head, 'new')[0]!.samples, [[at(2), 3], [at(3), 'stale']]);
+  assert.deepEqual(stored(head, 'a')[0]!.samples, [
+    [at(0), 1],
+    [at(1), 2],
+    [at(2), 3],
+    [at(3), 4],
+    [at(4), 5],
+  ]);
+  assert.deepEqual(stored(head, 'c')[0]!.samples, [
+    [at(0), 1],
+    [at(1), 2],
+    [at(2), 3],
+    [at(3), 'stale'],
+    [at(4), 5],
+  ]);
+  assert.deepEqual(stored(head, 'new')[0]!.samples, [
+    [at(2), 3],
+    [at(3), 'stale'],
+  ]);
   const bs = stored(head, 'b');
-  assert.deepEqual(bs.find((s) => s.labels['x'] === '1')!.samples, [[at(0), 1], [at(1), 2], [at(2), 3], [at(3), 4], [at(4), 'stale']]);
-  assert.deepEqual(bs.find((s) => s.labels['x'] === '11')!.samples, [[at(3), 4], [at(4), 'stale']]);
+  assert.deepEqual(bs.find((s) => s.labels['x'] === '1')!.samples, [
+    [at(0), 1],
+    [at(1), 2],
+    [at(2), 3],
+    [at(3), 4],
+    [at(4), 'stale'],
+  ]);
+  assert.deepEqual(bs.find((s) => s.labels['x'] === '11')!.samples, [
+    [at(3), 4],
+    [at(4), 'stale'],
+  ]);
 });
 
 test('basic auth and bearer credentials are sent; a wrong password is a 401', async () => {

@@ -202,13 +202,16 @@ export class ScrapeLoop {
       this.stats.missed += behind;
       this.nextAt += behind * interval;
     }
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.nextAt += interval;
-      this.scrapeOnce()
-        .catch((err: unknown) => this.log.error('scrape loop error', { err }))
-        .finally(() => this.schedule());
-    }, Math.max(0, this.nextAt - now));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.nextAt += interval;
+        this.scrapeOnce()
+          .catch((err: unknown) => this.log.error('scrape loop error', { err }))
+          .finally(() => this.schedule());
+      },
+      Math.max(0, this.nextAt - now),
+    );
     this.timer.unref();
   }
 
@@ -422,10 +425,16 @@ export class ScrapeLoop {
     if (nameMax === 0 && valueMax === 0) return;
     for (const l of ls) {
       if (nameMax > 0 && l.name.length > nameMax) {
-        throw new ScrapeError('label_limit', `label_name_length_limit exceeded (metric: ${met}, label name: ${l.name.slice(0, 50)}, length: ${l.name.length}, limit: ${nameMax})`);
+        throw new ScrapeError(
+          'label_limit',
+          `label_name_length_limit exceeded (metric: ${met}, label name: ${l.name.slice(0, 50)}, length: ${l.name.length}, limit: ${nameMax})`,
+        );
       }
       if (valueMax > 0 && l.value.length > valueMax) {
-        throw new ScrapeError('label_limit', `label_value_length_limit exceeded (metric: ${met}, label name: ${l.name.slice(0, 50)}, value: ${JSON.stringify(l.value.slice(0, 50))}, length: ${l.value.length}, limit: ${valueMax})`);
+        throw new ScrapeError(
+          'label_limit',
+          `label_value_length_limit exceeded (metric: ${met}, label name: ${l.name.slice(0, 50)}, value: ${JSON.stringify(l.value.slice(0, 50))}, length: ${l.value.length}, limit: ${valueMax})`,
+        );
       }
     }
   }
@@ -453,13 +462,26 @@ export class ScrapeLoop {
   }
 
   /** Records a failed scrape: stale markers for what the target had, `up` 0, health down. */
-  private finish(ts: number, start: number, err: Error, scraped: number, added: number, seriesAdded: number, durationMs = Math.max(0, this.now() - start)): void {
+  private finish(
+    ts: number,
+    start: number,
+    err: Error,
+    scraped: number,
+    added: number,
+    seriesAdded: number,
+    durationMs = Math.max(0, this.now() - start),
+  ): void {
     this.stats.failed++;
     this.health = 'down';
     this.lastError = err.message;
     this.lastScrape = ts;
     this.lastScrapeDurationMs = durationMs;
-    if (!(err instanceof ScrapeError) && (err as { code?: string }).code !== 'bad_exposition' && !err.message.startsWith('Get ') && (err as { code?: string }).code !== 'body_size_limit') {
+    if (
+      !(err instanceof ScrapeError) &&
+      (err as { code?: string }).code !== 'bad_exposition' &&
+      !err.message.startsWith('Get ') &&
+      (err as { code?: string }).code !== 'body_size_limit'
+    ) {
       this.log.warn('scrape failed', { err });
     } else {
       this.log.debug('scrape failed', { err: err.message });

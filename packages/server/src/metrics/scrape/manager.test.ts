@@ -46,7 +46,10 @@ test('reload keeps unchanged targets, ends removed ones with staleness markers a
   assert.equal(m.activeTargets().length, 1);
   assert.equal(m.activeTargets()[0]!.loop, loopA, 'the unchanged target keeps its loop');
   const mb = stored(head, 'm').find((s) => s.labels['instance'] === b.host)!;
-  assert.deepEqual(mb.samples, [[T0, 2], [T0 + 15_000, 'stale']]);
+  assert.deepEqual(mb.samples, [
+    [T0, 2],
+    [T0 + 15_000, 'stale'],
+  ]);
 
   // A changed config (new label) restarts the pool; the surviving target's data continues.
   m.applyConfig(cfgs([a.host], { sample_limit: 100 }));
@@ -56,13 +59,25 @@ test('reload keeps unchanged targets, ends removed ones with staleness markers a
   clock.jump(15_000);
   await m.scrapeNow();
   const ma = stored(head, 'm').find((s) => s.labels['instance'] === a.host)!;
-  assert.deepEqual(ma.samples, [[T0, 1], [T0 + 30_000, 1]], 'no staleness marker from the handover');
+  assert.deepEqual(
+    ma.samples,
+    [
+      [T0, 1],
+      [T0 + 30_000, 1],
+    ],
+    'no staleness marker from the handover',
+  );
 
   // Removing the job ends its series too.
   clock.jump(1000);
   m.applyConfig([]);
   await m.settled();
-  assert.deepEqual(stored(head, 'm').find((s) => s.labels['instance'] === a.host)!.samples.at(-1), [T0 + 31_000, 'stale']);
+  assert.deepEqual(
+    stored(head, 'm')
+      .find((s) => s.labels['instance'] === a.host)!
+      .samples.at(-1),
+    [T0 + 31_000, 'stale'],
+  );
   assert.deepEqual(metadata.list().length, 0, 'no HELP/TYPE in these bodies');
 });
 
@@ -82,7 +97,10 @@ test('file_sd targets appear and disappear through the manager; relabeling drops
       dir,
     ),
   );
-  assert.deepEqual(m.activeTargets().map((t) => t.target.url), [`http://${a.host}/metrics`]);
+  assert.deepEqual(
+    m.activeTargets().map((t) => t.target.url),
+    [`http://${a.host}/metrics`],
+  );
   assert.equal(m.droppedTargets().length, 1);
   await m.scrapeNow();
   assert.deepEqual(stored(head, 'g')[0]!.labels, { __name__: 'g', instance: a.host, job: 'fs', team: 'x' });

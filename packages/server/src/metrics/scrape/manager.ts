@@ -324,14 +324,54 @@ export class ScrapeManager {
       [...this.pools].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([job, p]) => ({ labels: { scrape_job: job }, value: p.dropped.length })),
     );
     reg.register('vigil_target_scrape_pool_reloads_total', 'counter', 'Scrape configuration reloads applied.', () => this.reloads);
-    reg.register('vigil_target_scrapes_total', 'counter', 'Scrapes attempted.', perJob((s) => s.scrapes));
-    reg.register('vigil_target_scrapes_failed_total', 'counter', 'Scrapes that failed (target down).', perJob((s) => s.failed));
-    reg.register('vigil_target_scrapes_missed_total', 'counter', 'Scheduled scrapes skipped because Vigil fell behind.', perJob((s) => s.missed));
-    reg.register('vigil_target_scrapes_exceeded_sample_limit_total', 'counter', 'Scrapes failed for exceeding sample_limit.', perJob((s) => s.exceededSampleLimit));
-    reg.register('vigil_target_scrapes_exceeded_body_size_limit_total', 'counter', 'Scrapes failed for exceeding body_size_limit.', perJob((s) => s.exceededBodySizeLimit));
-    reg.register('vigil_target_scrapes_sample_out_of_order_total', 'counter', 'Scraped samples rejected as out of order.', perJob((s) => s.samplesOutOfOrder));
-    reg.register('vigil_target_scrapes_sample_duplicate_timestamp_total', 'counter', 'Scraped samples rejected as duplicates with another value.', perJob((s) => s.samplesDuplicate));
-    reg.register('vigil_target_scrapes_sample_out_of_bounds_total', 'counter', 'Scraped samples rejected as too old.', perJob((s) => s.samplesOutOfBounds));
+    reg.register(
+      'vigil_target_scrapes_total',
+      'counter',
+      'Scrapes attempted.',
+      perJob((s) => s.scrapes),
+    );
+    reg.register(
+      'vigil_target_scrapes_failed_total',
+      'counter',
+      'Scrapes that failed (target down).',
+      perJob((s) => s.failed),
+    );
+    reg.register(
+      'vigil_target_scrapes_missed_total',
+      'counter',
+      'Scheduled scrapes skipped because Vigil fell behind.',
+      perJob((s) => s.missed),
+    );
+    reg.register(
+      'vigil_target_scrapes_exceeded_sample_limit_total',
+      'counter',
+      'Scrapes failed for exceeding sample_limit.',
+      perJob((s) => s.exceededSampleLimit),
+    );
+    reg.register(
+      'vigil_target_scrapes_exceeded_body_size_limit_total',
+      'counter',
+      'Scrapes failed for exceeding body_size_limit.',
+      perJob((s) => s.exceededBodySizeLimit),
+    );
+    reg.register(
+      'vigil_target_scrapes_sample_out_of_order_total',
+      'counter',
+      'Scraped samples rejected as out of order.',
+      perJob((s) => s.samplesOutOfOrder),
+    );
+    reg.register(
+      'vigil_target_scrapes_sample_duplicate_timestamp_total',
+      'counter',
+      'Scraped samples rejected as duplicates with another value.',
+      perJob((s) => s.samplesDuplicate),
+    );
+    reg.register(
+      'vigil_target_scrapes_sample_out_of_bounds_total',
+      'counter',
+      'Scraped samples rejected as too old.',
+      perJob((s) => s.samplesOutOfBounds),
+    );
   }
 
   /** Per-target metadata, for `/api/v1/targets/metadata`. */

@@ -46,7 +46,14 @@ test('relabel_configs rewrite, drop and keep targets; dropped ones are kept for 
   });
   const { active, dropped } = buildTargets(
     [
-      { source: '0', labels: {}, targets: [{ __address__: 'web:8080', __meta_role: 'web' }, { __address__: 'db:5432', __meta_role: 'db' }] },
+      {
+        source: '0',
+        labels: {},
+        targets: [
+          { __address__: 'web:8080', __meta_role: 'web' },
+          { __address__: 'db:5432', __meta_role: 'db' },
+        ],
+      },
       { source: '1', labels: {}, targets: [{ __address__: 'web:8080', __meta_role: 'web' }] },
     ],
     cfg,

@@ -100,7 +100,8 @@ export function populateTarget(
   }
   if (intervalMs === 0) return drop('scrape interval cannot be 0');
   if (timeoutMs === 0) return drop('scrape timeout cannot be 0');
-  if (timeoutMs > intervalMs) return drop(`scrape timeout cannot be greater than scrape interval (${formatDuration(timeoutMs)} > ${formatDuration(intervalMs)})`);
+  if (timeoutMs > intervalMs)
+    return drop(`scrape timeout cannot be greater than scrape interval (${formatDuration(timeoutMs)} > ${formatDuration(intervalMs)})`);
 
   const internal: Label[] = [];
   let hasInstance = false;

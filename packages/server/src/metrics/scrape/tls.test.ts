@@ -33,7 +33,11 @@ after(() => {
 });
 
 async function scrapeWith(tls: Record<string, unknown>): Promise<string> {
-  const [cfg] = parseScrapeConfigs([{ job_name: 'tls', scheme: 'https', tls_config: tls, static_configs: [{ targets: [`127.0.0.1:${port}`] }] }], parseGlobalConfig(undefined), dir);
+  const [cfg] = parseScrapeConfigs(
+    [{ job_name: 'tls', scheme: 'https', tls_config: tls, static_configs: [{ targets: [`127.0.0.1:${port}`] }] }],
+    parseGlobalConfig(undefined),
+    dir,
+  );
   const t = httpTransport(cfg!);
   try {
     const res = await t.fetch({ url: `https://127.0.0.1:${port}/metrics`, headers: {}, bodySizeLimit: 0, signal: AbortSignal.timeout(5000) });

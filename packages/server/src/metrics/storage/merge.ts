@@ -19,11 +19,17 @@ export class MergeQuerier implements Querier {
   }
 
   labelValues(name: string, matchers: readonly Matcher[], limit?: number): string[] {
-    return mergeSorted(this.queriers.map((q) => q.labelValues(name, matchers)), limit);
+    return mergeSorted(
+      this.queriers.map((q) => q.labelValues(name, matchers)),
+      limit,
+    );
   }
 
   labelNames(matchers: readonly Matcher[], limit?: number): string[] {
-    return mergeSorted(this.queriers.map((q) => q.labelNames(matchers)), limit);
+    return mergeSorted(
+      this.queriers.map((q) => q.labelNames(matchers)),
+      limit,
+    );
   }
 
   close(): void {

@@ -69,7 +69,9 @@ export function isBlockName(name: string): boolean {
 }
 
 function metaSum(meta: BlockMeta): string {
-  return crc32c(Buffer.from(JSON.stringify(meta))).toString(16).padStart(8, '0');
+  return crc32c(Buffer.from(JSON.stringify(meta)))
+    .toString(16)
+    .padStart(8, '0');
 }
 
 /**
@@ -91,7 +93,8 @@ export function parseMeta(text: string, dirName: string): BlockMeta {
   if (checksum !== undefined && checksum !== metaSum(meta)) throw new Error('meta.json checksum mismatch');
   if (meta.ulid !== dirName) throw new Error(`meta.json names block ${JSON.stringify(meta.ulid)}, not its directory ${dirName}`);
   if (meta.version !== 1) throw new Error(`unknown meta.json version ${String(meta.version)}`);
-  if (!Number.isSafeInteger(meta.minTime) || !Number.isSafeInteger(meta.maxTime) || meta.maxTime < meta.minTime) throw new Error('meta.json has invalid time bounds');
+  if (!Number.isSafeInteger(meta.minTime) || !Number.isSafeInteger(meta.maxTime) || meta.maxTime < meta.minTime)
+    throw new Error('meta.json has invalid time bounds');
   const c = meta.compaction as Partial<BlockMeta['compaction']> | undefined;
   if (!c || !Number.isSafeInteger(c.level) || !Array.isArray(c.sources)) throw new Error('meta.json has an invalid compaction section');
   if (!meta.stats || typeof meta.stats !== 'object') throw new Error('meta.json has no stats');

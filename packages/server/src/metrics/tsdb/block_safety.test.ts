@@ -28,7 +28,7 @@ function count(db: DB, metric: string): number {
   const q = db.querier(-Infinity, Infinity);
   const ss = q.select({ start: -Infinity, end: Infinity }, [new Matcher('=', '__name__', metric)]);
   let n = 0;
-  while (ss.next()) for (const it = ss.at().iterator(); it.next(); ) n++;
+  while (ss.next()) for (const it = ss.at().iterator(); it.next();) n++;
   q.close();
   return n;
 }
@@ -57,7 +57,10 @@ test('one sample ten years ahead deletes nothing: retention and merging follow t
     db.applyRetention();
     assert.ok(db.listBlocks().length >= 1);
     assert.equal(count(db, 'cur'), n, 'no current data deleted');
-    assert.ok(db.listBlocks().every((b) => b.maxTime <= NOW), 'the future sample did not close current windows into its block');
+    assert.ok(
+      db.listBlocks().every((b) => b.maxTime <= NOW),
+      'the future sample did not close current windows into its block',
+    );
     // A block from the future on disk: still nothing current is deleted.
     writeBlock(path.join(dir, 'blocks'), [], { minTime: NOW + 3650 * DAY, maxTime: NOW + 3650 * DAY + 2 * HOUR }, { level: 1 }, NOW);
     await db.stop();
@@ -71,7 +74,10 @@ test('one sample ten years ahead deletes nothing: retention and merging follow t
     await later.start();
     later.applyRetention();
     assert.ok(later.listBlocks().every((b) => b.maxTime > NOW - 8 * HOUR + 3 * HOUR));
-    assert.ok(later.listBlocks().some((b) => b.minTime > NOW), 'the future block is kept');
+    assert.ok(
+      later.listBlocks().some((b) => b.minTime > NOW),
+      'the future block is kept',
+    );
     await later.stop();
   } finally {
     await db.stop();
@@ -100,7 +106,10 @@ test('a block write that fails leaves the head intact, no .tmp behind, and the n
     db.maintain();
     assert.ok(db.listBlocks().length > 0);
     assert.equal(count(db, 'm'), n);
-    assert.deepEqual(fs.readdirSync(blocksDir).filter((x) => x.endsWith('.tmp')), []);
+    assert.deepEqual(
+      fs.readdirSync(blocksDir).filter((x) => x.endsWith('.tmp')),
+      [],
+    );
     await db.stop();
     const again = new DB({ dir, maintenanceIntervalMs: 0, now: () => NOW });
     await again.start();
@@ -144,7 +153,14 @@ function writeV3Block(parent: string, metric: string, samples: Array<[number, nu
   idx.uvarint(0);
   idx.u32(crc32(idx.view()));
   fs.writeFileSync(path.join(dir, 'index'), idx.view());
-  const meta = { ulid, minTime, maxTime, stats: { numSamples: samples.length, numSeries: 1, numChunks: 1 }, compaction: { level: 1, sources: [ulid] }, version: 1 };
+  const meta = {
+    ulid,
+    minTime,
+    maxTime,
+    stats: { numSamples: samples.length, numSeries: 1, numChunks: 1 },
+    compaction: { level: 1, sources: [ulid] },
+    version: 1,
+  };
   fs.writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta, null, 2));
   return ulid;
 }
@@ -156,7 +172,10 @@ test('a block in the old index layout (VIGILIX3, no chunk checksums) opens, answ
     const samples = Array.from({ length: 100 }, (_, i) => [NOW - 5 * HOUR + i * 60_000, i] as [number, number]);
     const ulid = writeV3Block(blocksDir, 'old', samples);
     const lines: string[] = [];
-    assert.equal(verifyTsdb(dir, (l) => lines.push(l)), 0);
+    assert.equal(
+      verifyTsdb(dir, (l) => lines.push(l)),
+      0,
+    );
     assert.match(lines.join('\n'), /layout 3/);
     const db = new DB({ dir, maintenanceIntervalMs: 0, now: () => NOW });
     await db.start();
@@ -174,7 +193,7 @@ test('a block in the old index layout (VIGILIX3, no chunk checksums) opens, answ
     const q = damaged.querier(-Infinity, Infinity);
     const ss = q.select({ start: -Infinity, end: Infinity }, [new Matcher('=', '__name__', 'old')]);
     let n = 0;
-    while (ss.next()) for (const it = ss.at().iterator(); it.next(); ) n++;
+    while (ss.next()) for (const it = ss.at().iterator(); it.next();) n++;
     assert.ok(n < 100);
     assert.match(ss.warnings().join('\n'), new RegExp(`corrupt chunk: block ${ulid}, series old\\{\\}, chunk at offset 0: read past the end`));
     await damaged.stop();
@@ -183,7 +202,7 @@ test('a block in the old index layout (VIGILIX3, no chunk checksums) opens, answ
   }
 });
 
-test('a block\'s chunks file starts with a magic and a format version; a damaged header quarantines the block', async () => {
+test("a block's chunks file starts with a magic and a format version; a damaged header quarantines the block", async () => {
   const dir = tempDir();
   try {
     const db = new DB({ dir, maintenanceIntervalMs: 0, now: () => NOW });
@@ -203,7 +222,10 @@ test('a block\'s chunks file starts with a magic and a format version; a damaged
     fs.writeSync(fd, Buffer.from([9]), 0, 1, 4);
     fs.closeSync(fd);
     const lines: string[] = [];
-    assert.equal(verifyTsdb(dir, (l) => lines.push(l)), 1);
+    assert.equal(
+      verifyTsdb(dir, (l) => lines.push(l)),
+      1,
+    );
     assert.match(lines.join('\n'), /unknown chunk format version 9/);
     const reopened = new DB({ dir, maintenanceIntervalMs: 0, now: () => NOW });
     await reopened.start();

@@ -63,7 +63,10 @@ function verify(dir: string): { code: number; out: string } {
   return { code, out: lines.join('\n') };
 }
 
-async function withApi<T>(db: DB, fn: (get: (p: string) => Promise<{ status: number; body: { data: unknown; warnings?: string[] } }>) => Promise<T>): Promise<T> {
+async function withApi<T>(
+  db: DB,
+  fn: (get: (p: string) => Promise<{ status: number; body: { data: unknown; warnings?: string[] } }>) => Promise<T>,
+): Promise<T> {
   const router = new Router(nopLogger);
   registerQueryApi(router, new Engine({ now: () => NOW }), db, () => NOW);
   registerSeriesApi(router, db);
@@ -97,7 +100,10 @@ test('20 flipped bits in a block chunks file: the rest answers with a warning na
     const chunks = path.join(dir, 'blocks', ulid, 'chunks');
     const size = fs.statSync(chunks).size;
     // Past the 8-byte file header (its damage quarantines the block; tested in block_safety.test).
-    flipBits(chunks, Array.from({ length: 20 }, (_, i) => 8 + Math.floor((size / 2 - 16) * (i / 20))));
+    flipBits(
+      chunks,
+      Array.from({ length: 20 }, (_, i) => 8 + Math.floor((size / 2 - 16) * (i / 20))),
+    );
     const v = verify(dir);
     assert.equal(v.code, 1);
     assert.match(v.out, new RegExp(`blocks/${ulid}/chunks: corrupt chunk: block ${ulid}, series bad\\{job="x"\\}, chunk at offset \\d+: checksum mismatch`));
@@ -157,7 +163,7 @@ for (const [file, what] of [
         await withApi(db, async (get) => {
           const bad = await get(rangeQuery('bad'));
           assert.equal(bad.status, 200);
-          assert.equal(points(bad.body), 2 * HOUR / STEP + 1, 'the head still answers');
+          assert.equal(points(bad.body), (2 * HOUR) / STEP + 1, 'the head still answers');
         });
         db.compactBlocks(true);
         assert.ok(fs.existsSync(path.join(dir, 'blocks', `${ulid}.corrupt`)), 'never compacted or deleted');
@@ -192,7 +198,10 @@ for (const kind of ['segment', 'checkpoint'] as const) {
       flipBits(file, [Math.floor(size / 2), Math.floor(size / 2) + 3, Math.floor(size / 2) + 9]);
       const v = verify(dir);
       assert.equal(v.code, 1);
-      assert.match(v.out, new RegExp(`wal/${name.replace('.', '\\.')}: (checksum mismatch in the record|unknown record type \\d+|torn or damaged record) at byte \\d+`));
+      assert.match(
+        v.out,
+        new RegExp(`wal/${name.replace('.', '\\.')}: (checksum mismatch in the record|unknown record type \\d+|torn or damaged record) at byte \\d+`),
+      );
       const db = await openDB(dir);
       try {
         assert.equal(db.stats().walReplay!.repairs.length, 1);
@@ -201,7 +210,7 @@ for (const kind of ['segment', 'checkpoint'] as const) {
           assert.equal(good.status, 200);
           const n = points(good.body);
           // Replay skips only the damaged record and goes on with the intact ones after it.
-          assert.ok(n >= 2 * HOUR / STEP && n <= 4 * HOUR / STEP + 1, `the block and the intact log records answer (${n} points)`);
+          assert.ok(n >= (2 * HOUR) / STEP && n <= (4 * HOUR) / STEP + 1, `the block and the intact log records answer (${n} points)`);
         });
       } finally {
         await db.stop();

@@ -35,7 +35,10 @@ function runChild(dir: string, crashAt: string, mode: string): Promise<Run> {
     p.on('error', reject);
     p.on('close', (code, signal) => {
       clearTimeout(timer);
-      const acks = out.split('\n').filter((l) => l.startsWith('ack ')).map((l) => Number(l.slice(4)));
+      const acks = out
+        .split('\n')
+        .filter((l) => l.startsWith('ack '))
+        .map((l) => Number(l.slice(4)));
       resolve({ lastAck: acks.length ? Math.max(...acks) : -1, signal, code, stderr: err });
     });
   });
@@ -71,7 +74,13 @@ async function crashAndCheck(crashAt: string, mode: 'plain' | 'retention'): Prom
     const run = await runChild(dir, crashAt, mode);
     assert.equal(run.signal, 'SIGKILL', `child should die at ${crashAt}; exit ${run.code}: ${run.stderr}`);
     const lastT = CRASH_T0 + run.lastAck * CRASH_STEP;
-    const db = new DB({ dir, blockRange: CRASH_BLOCK_RANGE, maintenanceIntervalMs: 0, retentionMs: mode === 'retention' ? CRASH_RETENTION : 0, now: () => lastT });
+    const db = new DB({
+      dir,
+      blockRange: CRASH_BLOCK_RANGE,
+      maintenanceIntervalMs: 0,
+      retentionMs: mode === 'retention' ? CRASH_RETENTION : 0,
+      now: () => lastT,
+    });
     await db.start();
     try {
       assert.deepEqual(leftovers(dir), [], 'nothing half-written is left after the restart');
@@ -90,7 +99,10 @@ async function crashAndCheck(crashAt: string, mode: 'plain' | 'retention'): Prom
       for (let i = 0; i <= run.lastAck; i++) {
         const t = CRASH_T0 + i * CRASH_STEP;
         for (let s = 0; s < CRASH_SERIES; s++) {
-          const k = `${labelsKey([{ name: '__name__', value: 'crash_test' }, { name: 's', value: String(s) }])}@${t}`;
+          const k = `${labelsKey([
+            { name: '__name__', value: 'crash_test' },
+            { name: 's', value: String(s) },
+          ])}@${t}`;
           if (t < keptFrom) continue;
           acked++;
           if (copies.has(k)) ackedPresent++;
@@ -100,9 +112,14 @@ async function crashAndCheck(crashAt: string, mode: 'plain' | 'retention'): Prom
       const present = copies.size;
       // Present beyond the acknowledged: at most the batch in flight at the kill.
       const inFlight = [...copies.keys()].filter((k) => Number(k.split('@')[1]) > lastT);
-      assert.ok(inFlight.every((k) => Number(k.split('@')[1]) === lastT + CRASH_STEP), `samples newer than the batch in flight: ${inFlight.slice(0, 3).join(', ')}`);
+      assert.ok(
+        inFlight.every((k) => Number(k.split('@')[1]) === lastT + CRASH_STEP),
+        `samples newer than the batch in flight: ${inFlight.slice(0, 3).join(', ')}`,
+      );
       assert.deepEqual(missing.slice(0, 5), [], `${missing.length} acknowledged samples lost`);
-      figures.push(`${crashAt.padEnd(34)} ${mode.padEnd(9)} acknowledged ${String(acked).padStart(4)}  present ${String(ackedPresent).padStart(4)}  total present ${present}, blocks ${db.listBlocks().length}`);
+      figures.push(
+        `${crashAt.padEnd(34)} ${mode.padEnd(9)} acknowledged ${String(acked).padStart(4)}  present ${String(ackedPresent).padStart(4)}  total present ${present}, blocks ${db.listBlocks().length}`,
+      );
       // The store keeps working after the restart.
       db.compactHead(false);
       db.compactBlocks(false);

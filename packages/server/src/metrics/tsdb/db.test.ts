@@ -21,7 +21,13 @@ async function openDB(dir: string, extra: Partial<ConstructorParameters<typeof D
 storageContract('disk store (head + WAL)', async () => {
   const dir = tempDir();
   const db = await openDB(dir);
-  return { store: db, close: async () => { await db.stop(); fs.rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    store: db,
+    close: async () => {
+      await db.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 });
 
 storageContract('disk store (data flushed into blocks)', async () => {
@@ -30,7 +36,10 @@ storageContract('disk store (data flushed into blocks)', async () => {
   return {
     store: db,
     settle: () => db.flush(),
-    close: async () => { await db.stop(); fs.rmSync(dir, { recursive: true, force: true }); },
+    close: async () => {
+      await db.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 });
 
@@ -47,7 +56,10 @@ storageContract('disk store (reopened: blocks and WAL replayed)', async () => {
       await db.stop();
       db = await openDB(dir);
     },
-    close: async () => { await db.stop(); fs.rmSync(dir, { recursive: true, force: true }); },
+    close: async () => {
+      await db.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
   };
 });
 
@@ -72,7 +84,8 @@ test('head is cut into 2h blocks once it spans 3h, blocks merge, and queries spa
     const a = db.appender();
     const refs = [0, 0, 0];
     // 10 hours of data at 1-minute spacing for three series.
-    for (let t = 0; t < 10 * HOUR; t += 60_000) for (let i = 0; i < 3; i++) refs[i] = a.append(refs[i]!, labelsFrom({ __name__: 'c', i: String(i) }), t, t / 1000);
+    for (let t = 0; t < 10 * HOUR; t += 60_000)
+      for (let i = 0; i < 3; i++) refs[i] = a.append(refs[i]!, labelsFrom({ __name__: 'c', i: String(i) }), t, t / 1000);
     a.commit();
     const cut = db.compactHead(false);
     assert.ok(cut >= 3, `cut ${cut} blocks`);
@@ -123,7 +136,15 @@ test('retention deletes blocks by age and by size', async () => {
 test('a torn or corrupt WAL tail is cut off with a warning and the rest replayed', async () => {
   const dir = tempDir();
   const warnings: string[] = [];
-  const logger = { debug() {}, info() {}, error() {}, warn: (msg: string) => void warnings.push(msg), child() { return logger; } };
+  const logger = {
+    debug() {},
+    info() {},
+    error() {},
+    warn: (msg: string) => void warnings.push(msg),
+    child() {
+      return logger;
+    },
+  };
   try {
     const db = await openDB(dir);
     for (let i = 0; i < 10; i++) {
@@ -132,7 +153,11 @@ test('a torn or corrupt WAL tail is cut off with a warning and the rest replayed
       a.commit();
     }
     await db.stop();
-    const seg = fs.readdirSync(path.join(dir, 'wal')).filter((f) => /^\d+$/.test(f)).sort().at(-1)!;
+    const seg = fs
+      .readdirSync(path.join(dir, 'wal'))
+      .filter((f) => /^\d+$/.test(f))
+      .sort()
+      .at(-1)!;
     const file = path.join(dir, 'wal', seg);
     const size = fs.statSync(file).size;
     fs.truncateSync(file, size - 5); // a torn last record

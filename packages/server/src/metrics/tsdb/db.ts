@@ -95,7 +95,10 @@ export class DB implements Storage {
     this.blocksDir = path.join(this.dir, 'blocks');
     this.wal = new Wal(path.join(this.dir, 'wal'), { warn: (msg) => this.log.warn(msg) });
     this.head = new Head({
-      chunkRange: this.blockRange, wal: this.wal, now: this.now, ...(opts.maxFutureMs !== undefined ? { maxFutureMs: opts.maxFutureMs } : {}),
+      chunkRange: this.blockRange,
+      wal: this.wal,
+      now: this.now,
+      ...(opts.maxFutureMs !== undefined ? { maxFutureMs: opts.maxFutureMs } : {}),
       ...(opts.seriesLimits ? { limits: opts.seriesLimits } : {}),
     });
   }
@@ -272,7 +275,13 @@ export class DB implements Storage {
         crashPoint('compactHead.blockWritten');
         h.truncateBefore(end);
         this.addBlock(block);
-        this.log.info('head compacted into a block', { block: meta.ulid, minTime: start, maxTime: end, series: meta.stats.numSeries, samples: meta.stats.numSamples });
+        this.log.info('head compacted into a block', {
+          block: meta.ulid,
+          minTime: start,
+          maxTime: end,
+          series: meta.stats.numSeries,
+          samples: meta.stats.numSamples,
+        });
         cut++;
         this.compactions++;
       }

@@ -61,14 +61,20 @@ test('a rolled-back batch takes back the series it created, so they do not count
   assert.throws(() => app.append(0, labelsFrom({ __name__: 'new3' }), T, 1), refusedBy('max_global_series'));
   app.rollback();
   assert.equal(head.numSeries, 1);
-  assert.deepEqual(head.selectRefs([]), head.selectRefs([]).filter((r) => head.series(r)));
+  assert.deepEqual(
+    head.selectRefs([]),
+    head.selectRefs([]).filter((r) => head.series(r)),
+  );
   assert.deepEqual([...head.indexValues('__name__')], ['kept']);
   const again = head.appender();
   again.append(0, labelsFrom({ __name__: 'new1' }), T, 1);
   again.append(0, labelsFrom({ __name__: 'new2' }), T, 1);
   again.commit();
   assert.equal(head.numSeries, 3);
-  assert.deepEqual(stored(head, 'new.*').map((s) => s.labels['__name__']), ['new1', 'new2']);
+  assert.deepEqual(
+    stored(head, 'new.*').map((s) => s.labels['__name__']),
+    ['new1', 'new2'],
+  );
 });
 
 test('WAL replay is never refused by limits: a restart with a lowered limit keeps every series', async () => {
@@ -88,7 +94,10 @@ test('WAL replay is never refused by limits: a restart with a lowered limit keep
       assert.equal(stored(reopened, 'm').length, 5);
       const more = reopened.appender();
       more.append(0, labelsFrom({ __name__: 'm', i: '0' }), T + 1, 9);
-      assert.throws(() => more.append(0, labelsFrom({ __name__: 'n' }), T + 1, 9), (e: unknown) => e instanceof StorageError && e.code === 'limit_exceeded');
+      assert.throws(
+        () => more.append(0, labelsFrom({ __name__: 'n' }), T + 1, 9),
+        (e: unknown) => e instanceof StorageError && e.code === 'limit_exceeded',
+      );
       more.rollback();
     } finally {
       await reopened.stop();

@@ -51,18 +51,30 @@ export function metricName(labels: Labels): string {
 export function checkNewSeries(labels: Labels, limits: SeriesLimits, headSeries: number, metricSeries: () => number): void {
   const { maxLabelNamesPerSeries, maxLabelNameLength, maxLabelValueLength, maxGlobalSeries, maxGlobalSeriesPerMetric } = limits;
   if (maxLabelNamesPerSeries > 0 && labels.length > maxLabelNamesPerSeries) {
-    throw new SeriesLimitError('max_label_names_per_series', `series has ${labels.length} label names, more than max_label_names_per_series (${maxLabelNamesPerSeries}): ${shortLabels(labels)}`);
+    throw new SeriesLimitError(
+      'max_label_names_per_series',
+      `series has ${labels.length} label names, more than max_label_names_per_series (${maxLabelNamesPerSeries}): ${shortLabels(labels)}`,
+    );
   }
   for (const l of labels) {
     if (maxLabelNameLength > 0 && l.name.length > maxLabelNameLength) {
-      throw new SeriesLimitError('max_label_name_length', `label name of ${l.name.length} characters is longer than max_label_name_length (${maxLabelNameLength}): ${shortLabels(labels)}`);
+      throw new SeriesLimitError(
+        'max_label_name_length',
+        `label name of ${l.name.length} characters is longer than max_label_name_length (${maxLabelNameLength}): ${shortLabels(labels)}`,
+      );
     }
     if (maxLabelValueLength > 0 && l.value.length > maxLabelValueLength) {
-      throw new SeriesLimitError('max_label_value_length', `value of label ${l.name} has ${l.value.length} characters, more than max_label_value_length (${maxLabelValueLength}): ${shortLabels(labels)}`);
+      throw new SeriesLimitError(
+        'max_label_value_length',
+        `value of label ${l.name} has ${l.value.length} characters, more than max_label_value_length (${maxLabelValueLength}): ${shortLabels(labels)}`,
+      );
     }
   }
   if (maxGlobalSeries > 0 && headSeries >= maxGlobalSeries) {
-    throw new SeriesLimitError('max_global_series', `series limit max_global_series (${maxGlobalSeries}) reached: new series ${shortLabels(labels)} refused; existing series are still accepted`);
+    throw new SeriesLimitError(
+      'max_global_series',
+      `series limit max_global_series (${maxGlobalSeries}) reached: new series ${shortLabels(labels)} refused; existing series are still accepted`,
+    );
   }
   if (maxGlobalSeriesPerMetric > 0 && metricSeries() >= maxGlobalSeriesPerMetric) {
     throw new SeriesLimitError(

@@ -78,7 +78,11 @@ test('a write that fails part-way is cut back; later acknowledged writes all rep
     const { samples, repairs } = replayCount(dir);
     assert.deepEqual(repairs, [], 'nothing torn was left in the log');
     assert.equal(samples.size, 20);
-    for (const ts of samples.values()) assert.deepEqual(ts, acked.map((i) => i * 1000));
+    for (const ts of samples.values())
+      assert.deepEqual(
+        ts,
+        acked.map((i) => i * 1000),
+      );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
@@ -117,7 +121,15 @@ test('damage in the middle of a segment skips only the damaged record', () => {
     const wal = (head as unknown as { wal: Wal }).wal;
     wal.replay({ series: () => {}, sample: () => {} });
     const offsets: number[] = [];
-    const seg = (): string => path.join(dir, fs.readdirSync(dir).filter((f) => /^\d{8}$/.test(f)).sort().at(-1)!);
+    const seg = (): string =>
+      path.join(
+        dir,
+        fs
+          .readdirSync(dir)
+          .filter((f) => /^\d{8}$/.test(f))
+          .sort()
+          .at(-1)!,
+      );
     for (let i = 0; i < 50; i++) {
       offsets.push(fs.existsSync(seg()) ? fs.statSync(seg()).size : 0);
       const app = head.appender();

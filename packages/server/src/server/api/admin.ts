@@ -22,6 +22,8 @@ export function registerAdminApi(router: Router, db: DB, readiness: Readiness): 
   // Cuts the whole head into blocks now, for backups and benchmarks; Prometheus' snapshot is the peer.
   router.on(['POST', 'PUT'], '/api/v1/admin/tsdb/flush', () => {
     db.flush();
-    return json({ blocks: db.listBlocks().map((b) => ({ ulid: b.meta.ulid, minTime: b.minTime, maxTime: b.maxTime, stats: b.meta.stats, bytes: b.sizeBytes })) });
+    return json({
+      blocks: db.listBlocks().map((b) => ({ ulid: b.meta.ulid, minTime: b.minTime, maxTime: b.maxTime, stats: b.meta.stats, bytes: b.sizeBytes })),
+    });
   });
 }

@@ -97,7 +97,12 @@ async function postJson<T>(p: string, body: unknown): Promise<{ status: number; 
   return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
 }
 
-type GAlert = { labels: Record<string, string>; fingerprint: string; status: { state: string; silencedBy: string[]; inhibitedBy: string[] }; receivers: Array<{ name: string }> };
+type GAlert = {
+  labels: Record<string, string>;
+  fingerprint: string;
+  status: { state: string; silencedBy: string[]; inhibitedBy: string[] };
+  receivers: Array<{ name: string }>;
+};
 
 test('amtool alert add and alert query', async () => {
   const add = await amtool('alert', 'add', 'alertname=DiskFull', 'instance=db1', 'severity=high', '--annotation=summary=disk is full');
@@ -107,7 +112,10 @@ test('amtool alert add and alert query', async () => {
   const alerts = JSON.parse(q.out) as GAlert[];
   assert.equal(alerts.length, 1);
   assert.equal(alerts[0]!.labels['instance'], 'db1');
-  assert.deepEqual(alerts[0]!.receivers.map((r) => r.name), ['chat']);
+  assert.deepEqual(
+    alerts[0]!.receivers.map((r) => r.name),
+    ['chat'],
+  );
   const simple = await amtool('alert', 'query');
   assert.match(simple.out, /DiskFull/);
   await waitFor('chat notification', async () => (hook.requests.some((r) => r.path === '/chat') ? true : undefined), 10_000, 100);
@@ -162,7 +170,10 @@ test('API v2: inhibited status, filters, groups, receivers, errors', async () =>
   await waitFor('groups', async () => ((await getJson<unknown[]>('/api/v2/alerts/groups')).body.length > 0 ? true : undefined), 5_000, 100);
   const groups = await getJson<Array<{ labels: Record<string, string>; receiver: { name: string } }>>('/api/v2/alerts/groups');
   assert.ok(groups.body.some((g) => g.labels['alertname'] === 'PoolExhausted' && g.receiver.name === 'pager'));
-  assert.deepEqual((await getJson<Array<{ name: string }>>('/api/v2/receivers')).body.map((x) => x.name), ['default', 'pager', 'chat']);
+  assert.deepEqual(
+    (await getJson<Array<{ name: string }>>('/api/v2/receivers')).body.map((x) => x.name),
+    ['default', 'pager', 'chat'],
+  );
   const bad = await postJson<string>('/api/v2/alerts', [{ labels: {} }]);
   assert.equal(bad.status, 400);
   assert.match(bad.body, /at least one label pair/);
@@ -176,7 +187,12 @@ test('API v2: inhibited status, filters, groups, receivers, errors', async () =>
 test('Vigil extras: acknowledge, resolve, history, stats and metrics', async () => {
   await postJson('/api/v2/alerts', [{ labels: { alertname: 'AckMe', severity: 'medium' } }]);
   const fp = (await getJson<GAlert[]>('/api/v2/alerts?filter=alertname%3DAckMe')).body[0]!.fingerprint;
-  const ack = await postJson<{ data: { acknowledged: string[] } }>('/api/v1/alertmanager/acknowledge', { fingerprint: fp, by: 'alice', comment: 'on it', duration: '1h' });
+  const ack = await postJson<{ data: { acknowledged: string[] } }>('/api/v1/alertmanager/acknowledge', {
+    fingerprint: fp,
+    by: 'alice',
+    comment: 'on it',
+    duration: '1h',
+  });
   assert.equal(ack.status, 200);
   assert.deepEqual(ack.body.data.acknowledged, [fp]);
   const listed = await getJson<{ data: Array<{ fingerprint: string; acknowledgement: { by: string } | null }> }>('/api/v1/alertmanager/alerts');
@@ -188,7 +204,9 @@ test('Vigil extras: acknowledge, resolve, history, stats and metrics', async () 
   const hist = await getJson<{ data: Array<{ type: string }> }>(`/api/v1/alertmanager/history?fingerprint=${fp}`);
   assert.deepEqual(hist.body.data.map((e) => e.type).sort(), ['acknowledged', 'firing', 'manually_resolved']);
   await waitFor('a notification', async () => (am.stats.integrations().length ? true : undefined), 5_000, 100);
-  const stats = await getJson<{ data: { alerts: unknown[]; notifications: Array<{ successRate: number }>; meanTimeToAcknowledgeSeconds: number } }>('/api/v1/alertmanager/stats');
+  const stats = await getJson<{ data: { alerts: unknown[]; notifications: Array<{ successRate: number }>; meanTimeToAcknowledgeSeconds: number } }>(
+    '/api/v1/alertmanager/stats',
+  );
   assert.ok(stats.body.data.alerts.length > 0);
   assert.ok(stats.body.data.notifications.every((n) => n.successRate === 1));
   assert.ok(stats.body.data.meanTimeToAcknowledgeSeconds >= 0);
@@ -216,20 +234,60 @@ test('Prometheus 2.42 and vmalert send their alerts to Vigil', { timeout: 90_000
   const vmalert = peerBinary('vmalert', 'victoria-metrics');
   const promPort = await freePort();
   const rules = path.join(tmp.dir, 'rules.yml');
-  fs.writeFileSync(rules, 'groups:\n  - name: t\n    interval: 1s\n    rules:\n      - alert: PromAlways\n        expr: vector(1)\n        labels: {severity: critical}\n        annotations: {summary: "always firing"}\n');
+  fs.writeFileSync(
+    rules,
+    'groups:\n  - name: t\n    interval: 1s\n    rules:\n      - alert: PromAlways\n        expr: vector(1)\n        labels: {severity: critical}\n        annotations: {summary: "always firing"}\n',
+  );
   const vmRules = path.join(tmp.dir, 'vmrules.yml');
-  fs.writeFileSync(vmRules, 'groups:\n  - name: v\n    interval: 1s\n    rules:\n      - alert: VmAlways\n        expr: vector(1)\n        labels: {severity: high}\n');
+  fs.writeFileSync(
+    vmRules,
+    'groups:\n  - name: v\n    interval: 1s\n    rules:\n      - alert: VmAlways\n        expr: vector(1)\n        labels: {severity: high}\n',
+  );
   const promCfg = path.join(tmp.dir, 'prometheus.yml');
   const host = api.replace('http://', '');
-  fs.writeFileSync(promCfg, `global:\n  evaluation_interval: 1s\nrule_files: [${rules}]\nalerting:\n  alertmanagers:\n    - api_version: v2\n      static_configs:\n        - targets: ['${host}']\n`);
-  startChild(prom, [`--config.file=${promCfg}`, `--storage.tsdb.path=${path.join(tmp.dir, 'prom')}`, `--web.listen-address=127.0.0.1:${promPort}`, '--rules.alert.resend-delay=1s']);
-  await waitFor('Prometheus alert in Vigil', async () => ((await getJson<GAlert[]>('/api/v2/alerts?filter=alertname%3DPromAlways')).body.length === 1 ? true : undefined), 45_000, 250);
+  fs.writeFileSync(
+    promCfg,
+    `global:\n  evaluation_interval: 1s\nrule_files: [${rules}]\nalerting:\n  alertmanagers:\n    - api_version: v2\n      static_configs:\n        - targets: ['${host}']\n`,
+  );
+  startChild(prom, [
+    `--config.file=${promCfg}`,
+    `--storage.tsdb.path=${path.join(tmp.dir, 'prom')}`,
+    `--web.listen-address=127.0.0.1:${promPort}`,
+    '--rules.alert.resend-delay=1s',
+  ]);
+  await waitFor(
+    'Prometheus alert in Vigil',
+    async () => ((await getJson<GAlert[]>('/api/v2/alerts?filter=alertname%3DPromAlways')).body.length === 1 ? true : undefined),
+    45_000,
+    250,
+  );
   const got = (await getJson<Array<GAlert & { generatorURL: string }>>('/api/v2/alerts?filter=alertname%3DPromAlways')).body[0]!;
   assert.match(got.generatorURL, /graph\?g0\.expr=vector/);
-  await waitFor('pager webhook for PromAlways', async () => (hook.requests.some((r) => r.path === '/pager' && JSON.stringify(r.body).includes('PromAlways')) ? true : undefined), 15_000, 100);
-  startChild(vmalert, [`-rule=${vmRules}`, `-datasource.url=http://127.0.0.1:${promPort}`, `-notifier.url=${api}`, '-evaluationInterval=1s', `-httpListenAddr=127.0.0.1:${await freePort()}`]);
-  await waitFor('vmalert alert in Vigil', async () => ((await getJson<GAlert[]>('/api/v2/alerts?filter=alertname%3DVmAlways')).body.length === 1 ? true : undefined), 45_000, 250);
-  await waitFor('chat webhook for VmAlways', async () => (hook.requests.some((r) => r.path === '/chat' && JSON.stringify(r.body).includes('VmAlways')) ? true : undefined), 15_000, 100);
+  await waitFor(
+    'pager webhook for PromAlways',
+    async () => (hook.requests.some((r) => r.path === '/pager' && JSON.stringify(r.body).includes('PromAlways')) ? true : undefined),
+    15_000,
+    100,
+  );
+  startChild(vmalert, [
+    `-rule=${vmRules}`,
+    `-datasource.url=http://127.0.0.1:${promPort}`,
+    `-notifier.url=${api}`,
+    '-evaluationInterval=1s',
+    `-httpListenAddr=127.0.0.1:${await freePort()}`,
+  ]);
+  await waitFor(
+    'vmalert alert in Vigil',
+    async () => ((await getJson<GAlert[]>('/api/v2/alerts?filter=alertname%3DVmAlways')).body.length === 1 ? true : undefined),
+    45_000,
+    250,
+  );
+  await waitFor(
+    'chat webhook for VmAlways',
+    async () => (hook.requests.some((r) => r.path === '/chat' && JSON.stringify(r.body).includes('VmAlways')) ? true : undefined),
+    15_000,
+    100,
+  );
 });
 
 test('amtool does not warn that its version differs from the Alertmanager it talks to', async () => {

@@ -66,7 +66,12 @@ export function registerAlertmanagerExtras(router: Router, am: AlertRouter): voi
     json(
       am.alerts().map((a) => {
         const ack = am.ackOf(a);
-        return { ...gettableAlert(am, a), acknowledgement: ack ? { by: ack.by, at: formatTime(ack.at), comment: ack.comment, expiresAt: ack.expiresAt ? formatTime(ack.expiresAt) : null } : null };
+        return {
+          ...gettableAlert(am, a),
+          acknowledgement: ack
+            ? { by: ack.by, at: formatTime(ack.at), comment: ack.comment, expiresAt: ack.expiresAt ? formatTime(ack.expiresAt) : null }
+            : null,
+        };
       }),
     ),
   );

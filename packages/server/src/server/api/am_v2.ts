@@ -139,69 +139,118 @@ export const ALERTMANAGER_COMPAT_VERSION = '0.25.0';
 
 /** Registers `/api/v2/...`. */
 export function registerAlertmanagerV2(router: Router, am: AlertRouter, version = '0.1.0'): void {
-  router.on('GET', '/api/v2/alerts', guard((req) => {
-    const keep = alertFilter(am, req.query);
-    return amJson(200, am.alerts().filter((a) => keep(a)).map((a) => gettableAlert(am, a)));
-  }));
+  router.on(
+    'GET',
+    '/api/v2/alerts',
+    guard((req) => {
+      const keep = alertFilter(am, req.query);
+      return amJson(
+        200,
+        am
+          .alerts()
+          .filter((a) => keep(a))
+          .map((a) => gettableAlert(am, a)),
+      );
+    }),
+  );
 
-  router.on('POST', '/api/v2/alerts', guard(async (req) => {
-    const body = await readJsonBody(req);
-    if (!Array.isArray(body)) throw new BadRequest('body must be a list of alerts');
-    am.receive(body as PostableAlert[]);
-    return { kind: 'raw', status: 200, body: '' };
-  }));
+  router.on(
+    'POST',
+    '/api/v2/alerts',
+    guard(async (req) => {
+      const body = await readJsonBody(req);
+      if (!Array.isArray(body)) throw new BadRequest('body must be a list of alerts');
+      am.receive(body as PostableAlert[]);
+      return { kind: 'raw', status: 200, body: '' };
+    }),
+  );
 
-  router.on('GET', '/api/v2/alerts/groups', guard((req) => {
-    const keep = alertFilter(am, req.query);
-    const now = am.clock.now();
-    const out: Array<Record<string, unknown>> = [];
-    for (const g of am.groups()) {
-      const alerts = [...g.alerts.values()].filter((a) => a.endsAt > now && keep(a, [g.route.receiver]));
-      if (alerts.length === 0) continue;
-      out.push({ labels: g.labels, receiver: { name: g.route.receiver }, alerts: alerts.map((a) => gettableAlert(am, a)) });
-    }
-    return amJson(200, out);
-  }));
+  router.on(
+    'GET',
+    '/api/v2/alerts/groups',
+    guard((req) => {
+      const keep = alertFilter(am, req.query);
+      const now = am.clock.now();
+      const out: Array<Record<string, unknown>> = [];
+      for (const g of am.groups()) {
+        const alerts = [...g.alerts.values()].filter((a) => a.endsAt > now && keep(a, [g.route.receiver]));
+        if (alerts.length === 0) continue;
+        out.push({ labels: g.labels, receiver: { name: g.route.receiver }, alerts: alerts.map((a) => gettableAlert(am, a)) });
+      }
+      return amJson(200, out);
+    }),
+  );
 
-  router.on('GET', '/api/v2/silences', guard((req) => {
-    const filters = filterParam(req.query);
-    const now = am.clock.now();
-    const list = am.silences.list().filter((s) => {
-      // A filter matches a silence when the silence's own equality matchers satisfy it, as in Alertmanager.
-      const sls: Record<string, string> = {};
-      for (const m of s.matchers) sls[m.name] = m.value;
-      return filters.every((f) => sls[f.name] !== undefined && f.matches(sls[f.name]!));
-    });
-    return amJson(200, sortSilences(list, now).map((s) => silenceToApi(s, now)));
-  }));
+  router.on(
+    'GET',
+    '/api/v2/silences',
+    guard((req) => {
+      const filters = filterParam(req.query);
+      const now = am.clock.now();
+      const list = am.silences.list().filter((s) => {
+        // A filter matches a silence when the silence's own equality matchers satisfy it, as in Alertmanager.
+        const sls: Record<string, string> = {};
+        for (const m of s.matchers) sls[m.name] = m.value;
+        return filters.every((f) => sls[f.name] !== undefined && f.matches(sls[f.name]!));
+      });
+      return amJson(
+        200,
+        sortSilences(list, now).map((s) => silenceToApi(s, now)),
+      );
+    }),
+  );
 
-  router.on('POST', '/api/v2/silences', guard(async (req) => {
-    const body = await readJsonBody(req);
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest('body must be a silence object');
-    const id = am.silences.set(body as PostableSilence);
-    return amJson(200, { silenceID: id });
-  }));
+  router.on(
+    'POST',
+    '/api/v2/silences',
+    guard(async (req) => {
+      const body = await readJsonBody(req);
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest('body must be a silence object');
+      const id = am.silences.set(body as PostableSilence);
+      return amJson(200, { silenceID: id });
+    }),
+  );
 
-  router.on('GET', '/api/v2/silence/:id', guard((req) => {
-    const s = am.silences.get(req.params['id']!);
-    if (!s) throw new SilenceNotFoundError(`silence ${req.params['id']} not found`);
-    return amJson(200, silenceToApi(s, am.clock.now()));
-  }));
+  router.on(
+    'GET',
+    '/api/v2/silence/:id',
+    guard((req) => {
+      const s = am.silences.get(req.params['id']!);
+      if (!s) throw new SilenceNotFoundError(`silence ${req.params['id']} not found`);
+      return amJson(200, silenceToApi(s, am.clock.now()));
+    }),
+  );
 
-  router.on('DELETE', '/api/v2/silence/:id', guard((req) => {
-    am.silences.expire(req.params['id']!);
-    return { kind: 'raw', status: 200, body: '' };
-  }));
+  router.on(
+    'DELETE',
+    '/api/v2/silence/:id',
+    guard((req) => {
+      am.silences.expire(req.params['id']!);
+      return { kind: 'raw', status: 200, body: '' };
+    }),
+  );
 
   router.on('GET', '/api/v2/status', () =>
     amJson(200, {
       cluster: { status: 'disabled', peers: [] },
-      versionInfo: { branch: 'vigil', buildDate: '', buildUser: 'vigil', goVersion: `node ${process.version}`, revision: `vigil-${version}`, version: ALERTMANAGER_COMPAT_VERSION },
+      versionInfo: {
+        branch: 'vigil',
+        buildDate: '',
+        buildUser: 'vigil',
+        goVersion: `node ${process.version}`,
+        revision: `vigil-${version}`,
+        version: ALERTMANAGER_COMPAT_VERSION,
+      },
       // What `amtool config show` prints: Alertmanager marshals its config with secrets as `<secret>`.
       config: { original: redactYaml(am.config.original) },
       uptime: formatTime(am.startedAt),
     }),
   );
 
-  router.on('GET', '/api/v2/receivers', () => amJson(200, am.config.receivers.map((r) => ({ name: r.name }))));
+  router.on('GET', '/api/v2/receivers', () =>
+    amJson(
+      200,
+      am.config.receivers.map((r) => ({ name: r.name })),
+    ),
+  );
 }

@@ -129,7 +129,8 @@ export class Router {
       url = new URL(req.url ?? '/', 'http://localhost');
       found = this.match(method === 'HEAD' || method === 'OPTIONS' ? 'GET' : method, url.pathname);
     } catch (err) {
-      if (err instanceof URIError || err instanceof TypeError) return sendError(res, new ApiError('bad_data', `malformed request path: ${(err as Error).message}`));
+      if (err instanceof URIError || err instanceof TypeError)
+        return sendError(res, new ApiError('bad_data', `malformed request path: ${(err as Error).message}`));
       throw err;
     }
     if (found === undefined) return sendError(res, new ApiError('not_found', `no such endpoint: ${url.pathname}`));

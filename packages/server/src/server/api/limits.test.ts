@@ -82,11 +82,20 @@ describe('series limits on remote_write and scrapes', () => {
     assert.match(seventh.text, /max_global_series \(6\)/);
 
     // The refused request's sample for an existing series was not applied either: the request is refused whole.
-    assert.deepEqual((await instant(srv, 'per_metric{i="0"}')).map((s) => s.value[1]), ['1']);
+    assert.deepEqual(
+      (await instant(srv, 'per_metric{i="0"}')).map((s) => s.value[1]),
+      ['1'],
+    );
     const ok = await postWrite(srv.url, writeBody([series('per_metric', { i: '0' }, 5)]));
     assert.equal(ok.status, 204, ok.text);
-    assert.deepEqual((await instant(srv, 'count({__name__=~".+"})')).map((s) => s.value[1]), ['6']);
-    assert.deepEqual((await instant(srv, 'per_metric{i="0"}')).map((s) => s.value[1]), ['5']);
+    assert.deepEqual(
+      (await instant(srv, 'count({__name__=~".+"})')).map((s) => s.value[1]),
+      ['6'],
+    );
+    assert.deepEqual(
+      (await instant(srv, 'per_metric{i="0"}')).map((s) => s.value[1]),
+      ['5'],
+    );
 
     assert.equal(await selfMetric(srv, 'vigil_limit', 'max_global_series'), 6);
     assert.equal(await selfMetric(srv, 'vigil_limit_usage', 'max_global_series'), 6);
@@ -99,14 +108,20 @@ describe('series limits on remote_write and scrapes', () => {
 
     // A scrape that brings new series into a full head fails as a scrape, with the limit as its error.
     // The job is added only now, so no scrape ran before the head was full.
-    srv.server.scrape.applyConfig(parseScrapeConfigs([{ job_name: 'flood', scrape_interval: '1h', static_configs: [{ targets: [target.host] }] }], DEFAULT_GLOBAL, '/'));
+    srv.server.scrape.applyConfig(
+      parseScrapeConfigs([{ job_name: 'flood', scrape_interval: '1h', static_configs: [{ targets: [target.host] }] }], DEFAULT_GLOBAL, '/'),
+    );
     await srv.server.scrape.scrapeNow();
     const targets = await getJson(`${srv.url}/api/v1/targets`);
     const t = (targets.body.data as { activeTargets: Array<{ health: string; lastError: string }> }).activeTargets[0]!;
     assert.equal(t.health, 'down');
     assert.match(t.lastError, /max_global_series/);
     assert.deepEqual(await instant(srv, 'scraped_a'), []);
-    assert.deepEqual((await instant(srv, 'count({__name__=~".+"})')).map((s) => s.value[1]), ['6'], 'the failed scrape left no series behind');
+    assert.deepEqual(
+      (await instant(srv, 'count({__name__=~".+"})')).map((s) => s.value[1]),
+      ['6'],
+      'the failed scrape left no series behind',
+    );
   });
 });
 
@@ -124,14 +139,21 @@ describe('ingestion_rate on remote_write', () => {
   test('past the burst: 429 with Retry-After naming ingestion_rate; larger than the burst: 400 naming ingestion_burst_size', async () => {
     const batch = (name: string, n: number): Buffer => writeBody(Array.from({ length: n }, (_, i) => series(name, { i: String(i) })));
     assert.equal((await postWrite(srv.url, batch('first', 15))).status, 204);
-    const res = await fetch(`${srv.url}/api/v1/write`, { method: 'POST', headers: { 'content-encoding': 'snappy', 'content-type': 'application/x-protobuf' }, body: batch('second', 10) });
+    const res = await fetch(`${srv.url}/api/v1/write`, {
+      method: 'POST',
+      headers: { 'content-encoding': 'snappy', 'content-type': 'application/x-protobuf' },
+      body: batch('second', 10),
+    });
     assert.equal(res.status, 429);
     assert.ok(Number(res.headers.get('retry-after')) >= 1);
     assert.match(await res.text(), /ingestion_rate \(10 samples\/s/);
     const huge = await postWrite(srv.url, batch('huge', 25));
     assert.equal(huge.status, 400, huge.text);
     assert.match(huge.text, /ingestion_burst_size \(20\)/);
-    assert.deepEqual((await instant(srv, 'count(first)')).map((s) => s.value[1]), ['15']);
+    assert.deepEqual(
+      (await instant(srv, 'count(first)')).map((s) => s.value[1]),
+      ['15'],
+    );
     assert.deepEqual(await instant(srv, 'second'), []);
     assert.equal(await selfMetric(srv, 'vigil_limit_refusals_total', 'ingestion_rate'), 2);
   });
@@ -207,7 +229,8 @@ describe('alert and silence limits on the Alertmanager API', () => {
   });
   after(async () => srv.stop());
 
-  const post = (path: string, body: unknown): Promise<Response> => fetch(`${srv.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (path: string, body: unknown): Promise<Response> =>
+    fetch(`${srv.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   test('max_alerts refuses new alerts with a 429, keeps the others and still takes updates', async () => {
     const r = await post('/api/v2/alerts', [{ labels: { alertname: 'A' } }, { labels: { alertname: 'B' } }, { labels: { alertname: 'C' } }]);
@@ -221,7 +244,13 @@ describe('alert and silence limits on the Alertmanager API', () => {
   });
 
   test('max_silences refuses a new silence with a 400 naming the limit; the first keeps muting', async () => {
-    const silence = (v: string): unknown => ({ matchers: [{ name: 'alertname', value: v, isRegex: false }], startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3600_000).toISOString(), createdBy: 't', comment: 'c' });
+    const silence = (v: string): unknown => ({
+      matchers: [{ name: 'alertname', value: v, isRegex: false }],
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 3600_000).toISOString(),
+      createdBy: 't',
+      comment: 'c',
+    });
     const first = await post('/api/v2/silences', silence('A'));
     assert.equal(first.status, 200);
     const { silenceID } = (await first.json()) as { silenceID: string };
@@ -249,7 +278,10 @@ describe('a restart over a head that holds more series than a lowered limit', ()
 
       const second = await startServerIn(dir, (c) => (c.limits.max_global_series = 3));
       try {
-        assert.deepEqual((await instant(second, 'count(before_restart)')).map((s) => s.value[1]), ['10']);
+        assert.deepEqual(
+          (await instant(second, 'count(before_restart)')).map((s) => s.value[1]),
+          ['10'],
+        );
         const more = await postWrite(second.url, writeBody([series('before_restart', { i: '0' }, 7)]));
         assert.equal(more.status, 204, more.text);
         const fresh = await postWrite(second.url, writeBody([series('after_restart')]));

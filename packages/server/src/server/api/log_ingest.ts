@@ -50,7 +50,10 @@ type OtlpEncoding = 'json' | 'protobuf';
 
 /** The OTLP encoding a request's Content-Type names; anything else is a 415. */
 function otlpEncoding(req: ApiRequest): OtlpEncoding {
-  const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const ct = String(req.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
   if (ct === 'application/json') return 'json';
   if (ct === 'application/x-protobuf' || ct === 'application/protobuf') return 'protobuf';
   throw new LimitError(415, `unsupported Content-Type ${JSON.stringify(ct)} for OTLP logs: want application/x-protobuf or application/json`);
@@ -67,13 +70,35 @@ function rpcCode(status: number): number {
 const OTLP_REPLIES: Record<OtlpEncoding, Reply> = {
   json: {
     ok: () => ({ kind: 'raw', status: 200, body: '{}', contentType: 'application/json' }),
-    partial: (rejected, message) => ({ kind: 'raw', status: 200, body: JSON.stringify({ partialSuccess: { rejectedLogRecords: String(rejected), errorMessage: message } }), contentType: 'application/json' }),
-    fail: (status, message, headers) => ({ kind: 'raw', status, body: JSON.stringify({ code: rpcCode(status), message }), contentType: 'application/json', ...(headers ? { headers } : {}) }),
+    partial: (rejected, message) => ({
+      kind: 'raw',
+      status: 200,
+      body: JSON.stringify({ partialSuccess: { rejectedLogRecords: String(rejected), errorMessage: message } }),
+      contentType: 'application/json',
+    }),
+    fail: (status, message, headers) => ({
+      kind: 'raw',
+      status,
+      body: JSON.stringify({ code: rpcCode(status), message }),
+      contentType: 'application/json',
+      ...(headers ? { headers } : {}),
+    }),
   },
   protobuf: {
     ok: () => ({ kind: 'raw', status: 200, body: encodeExportLogsServiceResponse(), contentType: 'application/x-protobuf' }),
-    partial: (rejected, message) => ({ kind: 'raw', status: 200, body: encodeExportLogsServiceResponse({ rejectedLogRecords: rejected, errorMessage: message }), contentType: 'application/x-protobuf' }),
-    fail: (status, message, headers) => ({ kind: 'raw', status, body: encodeRpcStatus(rpcCode(status), message), contentType: 'application/x-protobuf', ...(headers ? { headers } : {}) }),
+    partial: (rejected, message) => ({
+      kind: 'raw',
+      status: 200,
+      body: encodeExportLogsServiceResponse({ rejectedLogRecords: rejected, errorMessage: message }),
+      contentType: 'application/x-protobuf',
+    }),
+    fail: (status, message, headers) => ({
+      kind: 'raw',
+      status,
+      body: encodeRpcStatus(rpcCode(status), message),
+      contentType: 'application/x-protobuf',
+      ...(headers ? { headers } : {}),
+    }),
   },
 };
 
@@ -92,7 +117,9 @@ export function storageFailure(err: unknown): { status: number; headers?: Record
 }
 
 function text(status: number, body: string, headers?: Record<string, string>): ApiResult {
-  return headers ? { kind: 'raw', status, body, contentType: 'text/plain; charset=utf-8', headers } : { kind: 'raw', status, body, contentType: 'text/plain; charset=utf-8' };
+  return headers
+    ? { kind: 'raw', status, body, contentType: 'text/plain; charset=utf-8', headers }
+    : { kind: 'raw', status, body, contentType: 'text/plain; charset=utf-8' };
 }
 
 /** Registers the ingest routes; returns live counters. */
@@ -128,48 +155,59 @@ export function registerLogIngest(router: Router, store: LogAppendable, opts: Lo
    * says how the route answers; Loki's plain-text refusals unless it says otherwise. The reply is
    * chosen from the request before the body is read, so a wrong Content-Type is a 415 at once.
    */
-  const handle = (decode: (req: ApiRequest, body: Buffer) => PushStream[], reply: (req: ApiRequest) => Reply) => async (req: ApiRequest): Promise<ApiResult> => {
-    stats.requests++;
-    let answer: Reply | undefined;
-    try {
-      answer = reply(req);
-      const body = await readBody(req);
-      const streams = decode(req, body);
-      let bytes = 0;
-      for (const s of streams) for (const e of s.entries) bytes += e.line.length;
-      rate.take(String(req.headers['x-scope-orgid'] ?? 'fake'), bytes);
-      const res = store.push(streams);
-      stats.lines += res.accepted;
-      stats.bytes += res.acceptedBytes;
-      if (res.rejected.length) {
-        for (const r of res.rejected) {
-          const reason = r.reason.startsWith('entry too far in the future') ? 'too_new' : r.reason.startsWith(STREAM_LIMIT_PREFIX) ? 'max_streams' : 'out_of_order';
-          if (reason === 'max_streams') stats.limitRefusals.add('max_streams');
-          stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
+  const handle =
+    (decode: (req: ApiRequest, body: Buffer) => PushStream[], reply: (req: ApiRequest) => Reply) =>
+    async (req: ApiRequest): Promise<ApiResult> => {
+      stats.requests++;
+      let answer: Reply | undefined;
+      try {
+        answer = reply(req);
+        const body = await readBody(req);
+        const streams = decode(req, body);
+        let bytes = 0;
+        for (const s of streams) for (const e of s.entries) bytes += e.line.length;
+        rate.take(String(req.headers['x-scope-orgid'] ?? 'fake'), bytes);
+        const res = store.push(streams);
+        stats.lines += res.accepted;
+        stats.bytes += res.acceptedBytes;
+        if (res.rejected.length) {
+          for (const r of res.rejected) {
+            const reason = r.reason.startsWith('entry too far in the future')
+              ? 'too_new'
+              : r.reason.startsWith(STREAM_LIMIT_PREFIX)
+                ? 'max_streams'
+                : 'out_of_order';
+            if (reason === 'max_streams') stats.limitRefusals.add('max_streams');
+            stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
+          }
+          const shown = res.rejected
+            .slice(0, 10)
+            .map(
+              (r) =>
+                `entry for stream '${JSON.stringify(Object.fromEntries(r.labels.map((l) => [l.name, l.value])))}' has timestamp ${r.t} ignored, reason: '${r.reason}'`,
+            );
+          const message = `${shown.join('\n')}${res.rejected.length > 10 ? `\n(and ${res.rejected.length - 10} more)` : ''}\ntotal ignored: ${res.rejected.length} out of ${res.accepted + res.rejected.length}`;
+          return answer.partial ? answer.partial(res.rejected.length, message) : text(400, message);
         }
-        const shown = res.rejected.slice(0, 10).map((r) => `entry for stream '${JSON.stringify(Object.fromEntries(r.labels.map((l) => [l.name, l.value])))}' has timestamp ${r.t} ignored, reason: '${r.reason}'`);
-        const message = `${shown.join('\n')}${res.rejected.length > 10 ? `\n(and ${res.rejected.length - 10} more)` : ''}\ntotal ignored: ${res.rejected.length} out of ${res.accepted + res.rejected.length}`;
-        return answer.partial ? answer.partial(res.rejected.length, message) : text(400, message);
+        return answer.ok();
+      } catch (err) {
+        if (err instanceof LimitError) {
+          const reason = err.status === 429 ? 'rate_limited' : err.status === 413 ? 'too_large' : 'invalid';
+          if (err.limit) stats.limitRefusals.add(err.limit);
+          stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
+          const headers = err.status === 429 ? { 'retry-after': String(err.retryAfterSec) } : undefined;
+          return answer?.fail ? answer.fail(err.status, err.message, headers) : text(err.status, err.message + '\n', headers);
+        }
+        const sf = storageFailure(err);
+        if (sf) {
+          const reason = sf.status === 507 ? 'disk_full' : 'unavailable';
+          stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
+          const message = (err as Error).message;
+          return answer?.fail ? answer.fail(sf.status, message, sf.headers) : text(sf.status, message + '\n', sf.headers);
+        }
+        throw err;
       }
-      return answer.ok();
-    } catch (err) {
-      if (err instanceof LimitError) {
-        const reason = err.status === 429 ? 'rate_limited' : err.status === 413 ? 'too_large' : 'invalid';
-        if (err.limit) stats.limitRefusals.add(err.limit);
-        stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
-        const headers = err.status === 429 ? { 'retry-after': String(err.retryAfterSec) } : undefined;
-        return answer?.fail ? answer.fail(err.status, err.message, headers) : text(err.status, err.message + '\n', headers);
-      }
-      const sf = storageFailure(err);
-      if (sf) {
-        const reason = sf.status === 507 ? 'disk_full' : 'unavailable';
-        stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
-        const message = (err as Error).message;
-        return answer?.fail ? answer.fail(sf.status, message, sf.headers) : text(sf.status, message + '\n', sf.headers);
-      }
-      throw err;
-    }
-  };
+    };
 
   const noContent = (): Reply => ({ ok: () => ({ kind: 'raw', status: 204, body: '' }) });
   router.on(
@@ -198,7 +236,8 @@ export function registerLogIngest(router: Router, store: LogAppendable, opts: Lo
     'POST',
     '/v1/logs',
     handle(
-      (req, body) => (otlpEncoding(req) === 'protobuf' ? decodeOtlpLogsProto(body, limits, opts.now) : decodeOtlpLogsJson(body.toString('utf8'), limits, opts.now)),
+      (req, body) =>
+        otlpEncoding(req) === 'protobuf' ? decodeOtlpLogsProto(body, limits, opts.now) : decodeOtlpLogsJson(body.toString('utf8'), limits, opts.now),
       (req) => OTLP_REPLIES[otlpEncoding(req)],
     ),
   );
@@ -207,7 +246,14 @@ export function registerLogIngest(router: Router, store: LogAppendable, opts: Lo
     '/api/v1/logs/jsonl',
     handle((req, body) => {
       const q = req.query;
-      const list = (k: string): string[] | undefined => (q.get(k) ? q.get(k)!.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+      const list = (k: string): string[] | undefined =>
+        q.get(k)
+          ? q
+              .get(k)!
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean)
+          : undefined;
       const sf = list('stream_fields');
       const staticLabels = list('labels')?.map((p) => {
         const i = p.indexOf('=');

@@ -42,7 +42,12 @@ after(() => {
 });
 
 const nowNs = (): string => String(BigInt(Date.now()) * 1_000_000n);
-async function get(p: string): Promise<{ status: number; body: { data: { result: { stream?: Record<string, string>; values: unknown[][]; metric?: Record<string, string> }[]; resultType: string } } }> {
+async function get(
+  p: string,
+): Promise<{
+  status: number;
+  body: { data: { result: { stream?: Record<string, string>; values: unknown[][]; metric?: Record<string, string> }[]; resultType: string } };
+}> {
   const res = await fetch(base + p);
   return { status: res.status, body: (await res.json()) as never };
 }
@@ -61,9 +66,15 @@ async function until(fn: () => Promise<boolean>): Promise<void> {
 
 test('Loki push JSON (gzip, structured metadata) and protobuf+snappy; queries and metadata', async () => {
   const body = JSON.stringify({ streams: [{ stream: { app: 'json', env: 'prod' }, values: [[nowNs(), 'hello json', { trace_id: 'abc' }]] }] });
-  let res = await fetch(base + '/loki/api/v1/push', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: gzipSync(body) });
+  let res = await fetch(base + '/loki/api/v1/push', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+    body: gzipSync(body),
+  });
   assert.equal(res.status, 204);
-  const proto = encodeLokiProto([{ labels: '{app="proto"}', entries: [{ t: BigInt(Date.now()) * 1_000_000n, line: 'hello proto', meta: [{ name: 'k', value: 'v' }] }] }]);
+  const proto = encodeLokiProto([
+    { labels: '{app="proto"}', entries: [{ t: BigInt(Date.now()) * 1_000_000n, line: 'hello proto', meta: [{ name: 'k', value: 'v' }] }] },
+  ]);
   res = await fetch(base + '/loki/api/v1/push', { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: snappyEncode(proto) });
   assert.equal(res.status, 204, await res.text());
   assert.deepEqual(await lines('{app="json"}'), ['hello json']);
@@ -81,7 +92,11 @@ test('Loki push JSON (gzip, structured metadata) and protobuf+snappy; queries an
 
 test('limits: line size 400, label count 400, rate 429 with Retry-After', async () => {
   const push = (stream: Record<string, string>, line: string): Promise<Response> =>
-    fetch(base + '/loki/api/v1/push', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ streams: [{ stream, values: [[nowNs(), line]] }] }) });
+    fetch(base + '/loki/api/v1/push', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ streams: [{ stream, values: [[nowNs(), line]] }] }),
+    });
   let res = await push({ app: 'lim' }, 'x'.repeat(2000));
   assert.equal(res.status, 400);
   assert.match(await res.text(), /max entry size/);
@@ -91,7 +106,11 @@ test('limits: line size 400, label count 400, rate 429 with Retry-After', async 
   assert.equal(res.status, 400);
   let limited: Response | undefined;
   for (let i = 0; i < 10 && !limited; i++) {
-    const big = { streams: [{ stream: { app: 'rate' }, values: Array.from({ length: 600 }, (_, j) => [String(BigInt(Date.now()) * 1_000_000n + BigInt(j)), 'y'.repeat(900)]) }] };
+    const big = {
+      streams: [
+        { stream: { app: 'rate' }, values: Array.from({ length: 600 }, (_, j) => [String(BigInt(Date.now()) * 1_000_000n + BigInt(j)), 'y'.repeat(900)]) },
+      ],
+    };
     const r = await fetch(base + '/loki/api/v1/push', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(big) });
     if (r.status === 429) limited = r;
     else await r.arrayBuffer();
@@ -117,7 +136,10 @@ test('@vigil/sdk shipper pushes to Vigil', async () => {
 });
 
 test('OpenTelemetry OTLP log exporter pushes to Vigil', async () => {
-  const provider = new LoggerProvider({ resource: resourceFromAttributes({ 'service.name': 'otel-svc' }), processors: [new BatchLogRecordProcessor(new OTLPLogExporter({ url: base + '/v1/logs' }))] });
+  const provider = new LoggerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'otel-svc' }),
+    processors: [new BatchLogRecordProcessor(new OTLPLogExporter({ url: base + '/v1/logs' }))],
+  });
   otelLogs.setGlobalLoggerProvider(provider);
   provider.getLogger('test').emit({ body: 'otel says hi', severityText: 'WARN', attributes: { user: 'u1' } });
   await provider.forceFlush();
@@ -137,8 +159,13 @@ test('JSON lines endpoint and correlation across streams', async () => {
   const res = await fetch(base + '/api/v1/logs/jsonl', { method: 'POST', body });
   assert.equal(res.status, 204, await res.text());
   const c = (await (await fetch(base + '/loki/api/v1/correlate?id=req-zz9')).json()) as { data: { lines: { stream: Record<string, string>; line: string }[] } };
-  assert.deepEqual(c.data.lines.map((l) => l.stream['service']), ['checkout', 'payments']);
-  const f = (await (await fetch(base + '/loki/api/v1/facets?field=level&query=' + encodeURIComponent('{service=~"checkout|payments"}'))).json()) as { data: { facets: { field: string; values: { value: string; count: number }[] }[] } };
+  assert.deepEqual(
+    c.data.lines.map((l) => l.stream['service']),
+    ['checkout', 'payments'],
+  );
+  const f = (await (await fetch(base + '/loki/api/v1/facets?field=level&query=' + encodeURIComponent('{service=~"checkout|payments"}'))).json()) as {
+    data: { facets: { field: string; values: { value: string; count: number }[] }[] };
+  };
   assert.equal(f.data.facets[0]!.values.find((v) => v.value === 'error')?.count, 1);
 });
 
@@ -146,7 +173,9 @@ test('live tail over a raw WebSocket', async () => {
   const port = (server.address() as AddressInfo).port;
   const sock = net.connect(port, '127.0.0.1');
   const key = randomBytes(16).toString('base64');
-  sock.write(`GET /loki/api/v1/tail?query=${encodeURIComponent('{app="tail"} |= "wanted"')} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+  sock.write(
+    `GET /loki/api/v1/tail?query=${encodeURIComponent('{app="tail"} |= "wanted"')} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`,
+  );
   let buf = Buffer.alloc(0);
   const messages: string[] = [];
   let handshake = false;
@@ -169,7 +198,21 @@ test('live tail over a raw WebSocket', async () => {
     }
   });
   await until(async () => handshake);
-  await fetch(base + '/loki/api/v1/push', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ streams: [{ stream: { app: 'tail' }, values: [[nowNs(), 'not this'], [nowNs(), 'wanted line']] }] }) });
+  await fetch(base + '/loki/api/v1/push', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      streams: [
+        {
+          stream: { app: 'tail' },
+          values: [
+            [nowNs(), 'not this'],
+            [nowNs(), 'wanted line'],
+          ],
+        },
+      ],
+    }),
+  });
   await until(async () => messages.some((m) => m.includes('wanted line')));
   assert.ok(!messages.some((m) => m.includes('not this')));
   sock.write(Buffer.from([0x88, 0x80, 1, 2, 3, 4]));

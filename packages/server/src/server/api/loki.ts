@@ -64,7 +64,10 @@ function queryJson({ value: v, stats, execSec }: QueryOutcome): unknown {
   if (v.type === 'streams')
     return {
       resultType: 'streams',
-      result: v.streams.map((s) => ({ stream: labelsToRecord(s.labels), values: s.entries.map((e) => (e.meta?.length ? [String(e.t), e.line, labelsToRecord(e.meta)] : [String(e.t), e.line])) })),
+      result: v.streams.map((s) => ({
+        stream: labelsToRecord(s.labels),
+        values: s.entries.map((e) => (e.meta?.length ? [String(e.t), e.line, labelsToRecord(e.meta)] : [String(e.t), e.line])),
+      })),
       stats: summary,
     };
   return { ...toApiJson(v), stats: summary };
@@ -154,7 +157,12 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
     const { start, end } = range(req.query);
     const ms = matchersOf(req.query)[0];
     const st = logs.indexStats(ms, start, end);
-    return { kind: 'raw', status: 200, contentType: 'application/json', body: JSON.stringify({ streams: st.streams, chunks: st.chunks, entries: st.entries, bytes: st.bytes }) };
+    return {
+      kind: 'raw',
+      status: 200,
+      contentType: 'application/json',
+      body: JSON.stringify({ streams: st.streams, chunks: st.chunks, entries: st.entries, bytes: st.bytes }),
+    };
   });
 
   // Facets: top values of each (or one) parsed field over the lines a log query returns.
@@ -175,7 +183,12 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
     if (t < 0n) throw new ApiError('bad_data', 'ts parameter is required');
     const before = Number(q.get('before') ?? 10);
     const after = Number(q.get('after') ?? 10);
-    const c = logs.context(wrap(() => parseStreamSelector(sel)), t, before, after);
+    const c = logs.context(
+      wrap(() => parseStreamSelector(sel)),
+      t,
+      before,
+      after,
+    );
     if (!c) throw new ApiError('not_found', `no stream ${sel}`);
     const fmt = (e: LogEntry): [string, string] => [String(e.t), e.line];
     return json({ stream: labelsToRecord(c.stream), before: c.before.map(fmt), at: c.at.map(fmt), after: c.after.map(fmt) });

@@ -39,7 +39,9 @@ export interface WsConn {
 
 /** The `Sec-WebSocket-Accept` value for a client key. */
 export function acceptKey(key: string): string {
-  return createHash('sha1').update(key + GUID).digest('base64');
+  return createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
 }
 
 function frame(opcode: number, payload: Buffer): Buffer {

@@ -25,10 +25,13 @@ test('instant query: GET and form POST give the Prometheus envelope', async () =
   assert.equal(got.status, 200);
   const data = got.body.data as { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> };
   assert.equal(data.resultType, 'vector');
-  assert.deepEqual(data.result.map((r) => [r.metric, r.value[0]]), [
-    [{ job: 'a' }, sec(T0 + 900_000)],
-    [{ job: 'b' }, sec(T0 + 900_000)],
-  ]);
+  assert.deepEqual(
+    data.result.map((r) => [r.metric, r.value[0]]),
+    [
+      [{ job: 'a' }, sec(T0 + 900_000)],
+      [{ job: 'b' }, sec(T0 + 900_000)],
+    ],
+  );
   // 3 per 15 s is 0.2/s; the float arithmetic of rate's extrapolation may differ in the last bit.
   assert.ok(Math.abs(Number(data.result[0]!.value[1]) - 0.2) < 1e-12);
   assert.ok(Math.abs(Number(data.result[1]!.value[1]) - 0.4) < 1e-12);
@@ -44,7 +47,16 @@ test('range query returns a matrix with one point per step', async () => {
   const got = await getJson(`${srv.url}/api/v1/query_range?query=http_requests_total{job="a"}&start=${sec(T0)}&end=${sec(T0 + 60_000)}&step=30s`);
   assert.deepEqual(got.body.data, {
     resultType: 'matrix',
-    result: [{ metric: { __name__: 'http_requests_total', code: '200', job: 'a' }, values: [[sec(T0), '0'], [sec(T0 + 30_000), '6'], [sec(T0 + 60_000), '12']] }],
+    result: [
+      {
+        metric: { __name__: 'http_requests_total', code: '200', job: 'a' },
+        values: [
+          [sec(T0), '0'],
+          [sec(T0 + 30_000), '6'],
+          [sec(T0 + 60_000), '12'],
+        ],
+      },
+    ],
   });
 });
 
@@ -59,7 +71,9 @@ test('errors map to 400 bad_data, 422 execution, with Prometheus messages', asyn
   const points = await getJson(`${srv.url}/api/v1/query_range?query=1&start=0&end=100000&step=1`);
   assert.equal(points.status, 400);
   assert.match(points.body.error!, /11000 points/);
-  const exec = await getJson(`${srv.url}/api/v1/query?time=${sec(T0 + 60_000)}&query=${encodeURIComponent('http_requests_total + on(code) http_requests_total')}`);
+  const exec = await getJson(
+    `${srv.url}/api/v1/query?time=${sec(T0 + 60_000)}&query=${encodeURIComponent('http_requests_total + on(code) http_requests_total')}`,
+  );
   assert.equal(exec.status, 422);
   assert.equal(exec.body.errorType, 'execution');
 });
@@ -81,7 +95,18 @@ test('promtool query instant and range work against Vigil', async () => {
   const run = promisify(execFile);
   const instant = await run(promtool, ['query', 'instant', '--time', String(sec(T0 + 900_000)), srv.url, 'sum(http_requests_total)']);
   assert.match(instant.stdout, /=> 540 @\[/);
-  const range = await run(promtool, ['query', 'range', '--start', String(sec(T0)), '--end', String(sec(T0 + 30_000)), '--step', '15s', srv.url, 'http_requests_total{job="b"}']);
+  const range = await run(promtool, [
+    'query',
+    'range',
+    '--start',
+    String(sec(T0)),
+    '--end',
+    String(sec(T0 + 30_000)),
+    '--step',
+    '15s',
+    srv.url,
+    'http_requests_total{job="b"}',
+  ]);
   assert.match(range.stdout, /0 @\[/);
   assert.match(range.stdout, /12 @\[/);
 });

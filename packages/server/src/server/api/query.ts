@@ -57,7 +57,8 @@ export function registerQueryApi(router: Router, engine: Engine, store: Queryabl
     const end = parseTime(required(req, 'end'), 'end');
     if (end < start) throw new ApiError('bad_data', 'invalid parameter "end": end timestamp must not be before start time');
     const step = parseDurationParam(required(req, 'step'), 'step');
-    if (step <= 0) throw new ApiError('bad_data', 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer');
+    if (step <= 0)
+      throw new ApiError('bad_data', 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer');
     const res = engineCall(() => engine.rangeQuery(store, query, start, end, step, queryOptions(req)));
     return json(toApiJson(res.result), res.warnings);
   });

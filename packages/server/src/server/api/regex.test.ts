@@ -36,7 +36,10 @@ const lokiQuery = (q: string): Promise<{ status: number; text: string }> => {
 
 test('PromQL {__name__=~"(.*.*)*x"} over long metric names answers', { timeout: TIMEOUT_MS * 2 }, async () => {
   const now = Date.now();
-  const w = await postWrite(url, writeBody([{ labels: [{ name: '__name__', value: 'http_server_requests_for_a_rather_long_service_name_total' }], samples: [[now, 1]] }]));
+  const w = await postWrite(
+    url,
+    writeBody([{ labels: [{ name: '__name__', value: 'http_server_requests_for_a_rather_long_service_name_total' }], samples: [[now, 1]] }]),
+  );
   assert.equal(w.status, 204, w.text);
   const r = await promQuery('{__name__=~"(.*.*)*x"}');
   assert.equal(r.status, 200, r.text);

@@ -76,7 +76,10 @@ test('/api/v1/rules lists groups and rules in Prometheus JSON', async () => {
   const { status, body } = await get('/api/v1/rules');
   assert.equal(status, 200);
   const groups = body.data['groups'] as ApiGroup[];
-  assert.deepEqual(groups.map((g) => g.name), ['alerts', 'records']);
+  assert.deepEqual(
+    groups.map((g) => g.name),
+    ['alerts', 'records'],
+  );
   assert.equal(groups[0]!.file, '/etc/rules.yml');
   assert.equal(groups[0]!.interval, 60);
   const down = groups[0]!.rules[0]!;
@@ -99,7 +102,8 @@ test('/api/v1/rules lists groups and rules in Prometheus JSON', async () => {
 });
 
 test('/api/v1/rules filters by type, name, group and file', async () => {
-  const only = async (q: string): Promise<string[]> => ((await get('/api/v1/rules?' + q)).body.data['groups'] as ApiGroup[]).flatMap((g) => g.rules.map((r) => String(r['name'])));
+  const only = async (q: string): Promise<string[]> =>
+    ((await get('/api/v1/rules?' + q)).body.data['groups'] as ApiGroup[]).flatMap((g) => g.rules.map((r) => String(r['name'])));
   assert.deepEqual(await only('type=record'), ['job:up:sum', 'broken']);
   assert.deepEqual(await only('type=alert'), ['Down', 'Never']);
   assert.deepEqual(await only('rule_name[]=Never&rule_name[]=broken'), ['Never', 'broken']);

@@ -93,7 +93,9 @@ export function registerRulesApi(router: Router, source: RulesSource, prefix = '
   });
 
   router.on(['GET', 'POST'], `${prefix}/api/v1/alerts`, () => {
-    const alerts = source.groups().flatMap((g) => g.rules.filter((r): r is AlertingRule => r instanceof AlertingRule).flatMap((r) => r.activeAlerts().map(alertJson)));
+    const alerts = source
+      .groups()
+      .flatMap((g) => g.rules.filter((r): r is AlertingRule => r instanceof AlertingRule).flatMap((r) => r.activeAlerts().map(alertJson)));
     return json({ alerts });
   });
 }

@@ -80,7 +80,9 @@ async function withServer(fn: (url: string) => Promise<void>): Promise<void> {
 function amtool(url: string, ...args: string[]): Promise<{ out: string; err: string }> {
   const bin = peerBinary('amtool', 'prometheus-alertmanager');
   return new Promise((resolve, reject) =>
-    execFile(bin, [...args, `--alertmanager.url=${url}`], { timeout: 20_000 }, (err, out, errText) => (err ? reject(new Error(`${err.message}\n${errText}`)) : resolve({ out, err: errText }))),
+    execFile(bin, [...args, `--alertmanager.url=${url}`], { timeout: 20_000 }, (err, out, errText) =>
+      err ? reject(new Error(`${err.message}\n${errText}`)) : resolve({ out, err: errText }),
+    ),
   );
 }
 

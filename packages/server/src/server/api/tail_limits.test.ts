@@ -25,7 +25,10 @@ const store = new LogStore({ dir });
 store.start();
 const router = new Router(nopLogger);
 registerLogIngest(router, store, { limits: { maxLineBytes: 100_000, rateBytesPerSec: 1e9, burstBytes: 1e9 } });
-const loki = registerLokiApi(router, new LogQueryService(store, new LogqlEngine(store)), { maxTailClients: 3, tailLimits: { maxBufferedBytes: 256 * 1024, closeGraceMs: 3000 } });
+const loki = registerLokiApi(router, new LogQueryService(store, new LogqlEngine(store)), {
+  maxTailClients: 3,
+  tailLimits: { maxBufferedBytes: 256 * 1024, closeGraceMs: 3000 },
+});
 const server = http.createServer(router.listener);
 server.on('upgrade', (req, sock, head) => {
   if (!loki.upgrade(req, sock, head)) sock.destroy();
@@ -94,7 +97,10 @@ async function until(what: string, check: () => boolean, ms = 5000): Promise<voi
 }
 
 test('limit is capped at 5000 however much is asked for', async () => {
-  await push('cap', Array.from({ length: 6000 }, (_, i) => `line ${i}`));
+  await push(
+    'cap',
+    Array.from({ length: 6000 }, (_, i) => `line ${i}`),
+  );
   const t = await openTail(port, `query=${encodeURIComponent('{job="cap"}')}&limit=2000000&start=0`);
   assert.match(t.head, /^HTTP\/1.1 101/);
   await until('the backfill frame', () => frames(t.received()).length > 0);
@@ -129,7 +135,11 @@ test('a client that never reads is dropped with a close frame once its backlog p
   t.socket.pause(); // stops reading: the kernel's buffers fill, then the server's
   assert.equal(loki.tailClients(), 1);
   const line = 'x'.repeat(10_000);
-  for (let i = 0; i < 200 && loki.tailClients() > 0; i++) await push('flood', Array.from({ length: 100 }, () => line));
+  for (let i = 0; i < 200 && loki.tailClients() > 0; i++)
+    await push(
+      'flood',
+      Array.from({ length: 100 }, () => line),
+    );
   await until('the slow client to be dropped', () => loki.tailClients() === 0);
   // Once the client reads again (within the grace period), the close frame and its reason are the last thing it gets.
   t.socket.resume();

@@ -17,7 +17,9 @@ let manager: ScrapeManager;
 let server: http.Server;
 
 before(async () => {
-  target = await serve((_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('# HELP up_total Ups.\n# TYPE up_total counter\nup_total 1\n# TYPE temp gauge\ntemp 2\n'));
+  target = await serve((_req, res) =>
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('# HELP up_total Ups.\n# TYPE up_total counter\nup_total 1\n# TYPE temp gauge\ntemp 2\n'),
+  );
   down = '127.0.0.1:1';
   manager = new ScrapeManager(new Head(), { now: () => 1_700_000_000_000 });
   manager.applyConfig(

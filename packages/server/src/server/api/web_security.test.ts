@@ -37,7 +37,13 @@ function request(method: string, path: string, headers: Record<string, string> =
   });
 }
 
-const SILENCE = JSON.stringify({ matchers: [{ name: 'alertname', value: 'X', isRegex: false }], startsAt: new Date().toISOString(), endsAt: new Date(Date.now() + 3600_000).toISOString(), createdBy: 't', comment: 'c' });
+const SILENCE = JSON.stringify({
+  matchers: [{ name: 'alertname', value: 'X', isRegex: false }],
+  startsAt: new Date().toISOString(),
+  endsAt: new Date(Date.now() + 3600_000).toISOString(),
+  createdBy: 't',
+  comment: 'c',
+});
 
 test('every answer carries a CSP without inline script, frame-ancestors none, nosniff, X-Frame-Options and Referrer-Policy', async () => {
   for (const path of ['/ui/', '/api/v1/query?query=1', '/no/such/path']) {
@@ -59,7 +65,15 @@ test('a Host naming another domain (DNS rebinding) is refused with 421; local, I
   assert.equal(rebound.status, 421);
   assert.match(rebound.body, /web\.allowed_hosts/);
   assert.equal((await request('POST', '/-/reload', { host: `attacker.example:${port}` })).status, 421);
-  for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `vigil:${port}`, 'vigil.example.com', `grafana.svc.cluster.local:${port}`, `10.1.2.3:${port}`]) {
+  for (const host of [
+    `localhost:${port}`,
+    `127.0.0.1:${port}`,
+    `[::1]:${port}`,
+    `vigil:${port}`,
+    'vigil.example.com',
+    `grafana.svc.cluster.local:${port}`,
+    `10.1.2.3:${port}`,
+  ]) {
     assert.equal((await request('GET', '/api/v1/query?query=1', { host })).status, 200, host);
   }
 });
@@ -84,9 +98,15 @@ test('state-changing requests from another origin get 403; without Origin (curl,
   assert.equal((await request('POST', '/api/v2/silences', { origin: own, 'content-type': 'application/json' }, SILENCE)).status, 200);
   // web.cors_origin admits a configured origin, anchored: a suffix does not match.
   assert.equal((await request('POST', '/api/v2/silences', { origin: 'https://grafana.example.com', 'content-type': 'application/json' }, SILENCE)).status, 200);
-  assert.equal((await request('POST', '/api/v2/silences', { origin: 'https://grafana.example.com.attacker.example', 'content-type': 'application/json' }, SILENCE)).status, 403);
+  assert.equal(
+    (await request('POST', '/api/v2/silences', { origin: 'https://grafana.example.com.attacker.example', 'content-type': 'application/json' }, SILENCE)).status,
+    403,
+  );
   // Reads that take a POST form are not state changes (Grafana posts queries as forms).
-  assert.equal((await request('POST', '/api/v1/query', { origin: 'http://attacker.example', 'content-type': 'application/x-www-form-urlencoded' }, 'query=1')).status, 200);
+  assert.equal(
+    (await request('POST', '/api/v1/query', { origin: 'http://attacker.example', 'content-type': 'application/x-www-form-urlencoded' }, 'query=1')).status,
+    200,
+  );
 });
 
 test('a body type the endpoint does not take gets 415; the types real clients send pass', async () => {
@@ -106,15 +126,31 @@ test('a body type the endpoint does not take gets 415; the types real clients se
     assert.equal(r.status, 415, `${path} ${type}`);
     assert.match(r.body, /unsupported Content-Type/);
   }
-  assert.equal((await request('POST', '/loki/api/v1/push', { 'content-type': 'application/json' }, JSON.stringify({ streams: [{ stream: { job: 't' }, values: [[String(Date.now() * 1e6), 'hi']] }] }))).status, 204);
+  assert.equal(
+    (
+      await request(
+        'POST',
+        '/loki/api/v1/push',
+        { 'content-type': 'application/json' },
+        JSON.stringify({ streams: [{ stream: { job: 't' }, values: [[String(Date.now() * 1e6), 'hi']] }] }),
+      )
+    ).status,
+    204,
+  );
   assert.equal((await request('POST', '/api/v1/logs/jsonl', { 'content-type': 'text/plain;charset=UTF-8' }, '{"msg":"hi","service":"t"}\n')).status, 204);
-  assert.equal((await request('POST', '/api/v2/alerts', { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify([{ labels: { alertname: 'T' } }]))).status, 200);
+  assert.equal(
+    (await request('POST', '/api/v2/alerts', { 'content-type': 'application/json; charset=utf-8' }, JSON.stringify([{ labels: { alertname: 'T' } }]))).status,
+    200,
+  );
 });
 
 test('oversized bodies get 413 on every endpoint that reads one, form posts included', async () => {
   const big = Buffer.alloc(17 * 1024 * 1024, 'a');
   assert.equal((await request('POST', '/api/v2/silences', { 'content-type': 'application/json' }, big)).status, 413);
-  assert.equal((await request('POST', '/api/v1/alertmanager/acknowledge', { 'content-type': 'application/json' }, Buffer.alloc(2 * 1024 * 1024, 'a'))).status, 413);
+  assert.equal(
+    (await request('POST', '/api/v1/alertmanager/acknowledge', { 'content-type': 'application/json' }, Buffer.alloc(2 * 1024 * 1024, 'a'))).status,
+    413,
+  );
   assert.equal((await request('POST', '/api/v1/query', { 'content-type': 'application/x-www-form-urlencoded' }, big)).status, 413);
   assert.equal((await request('POST', '/api/v1/write', { 'content-type': 'application/x-protobuf' }, Buffer.alloc(33 * 1024 * 1024, 1))).status, 413);
   // The server is still fine afterwards.

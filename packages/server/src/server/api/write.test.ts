@@ -22,7 +22,13 @@ async function seriesOf(match: string): Promise<Array<Record<string, string>>> {
 
 test('accepts a valid WriteRequest and the series API returns what was written', async () => {
   const body = writeBody([
-    { labels: labelsFrom({ __name__: 'http_requests_total', job: 'shop', code: '200' }), samples: [[T0, 1], [T0 + 15_000, 4]] },
+    {
+      labels: labelsFrom({ __name__: 'http_requests_total', job: 'shop', code: '200' }),
+      samples: [
+        [T0, 1],
+        [T0 + 15_000, 4],
+      ],
+    },
     { labels: labelsFrom({ __name__: 'http_requests_total', job: 'shop', code: '500' }), samples: [[T0, 0]] },
   ]);
   const r = await postWrite(srv.url, body);
@@ -38,10 +44,36 @@ test('accepts a valid WriteRequest and the series API returns what was written',
 });
 
 const bad: Array<[string, Labels]> = [
-  ['unsorted labels', [{ name: '__name__', value: 'm' }, { name: 'z', value: '1' }, { name: 'a', value: '2' }]],
-  ['duplicate label names', [{ name: '__name__', value: 'm' }, { name: 'a', value: '1' }, { name: 'a', value: '2' }]],
-  ['an empty label name', [{ name: '', value: 'x' }, { name: '__name__', value: 'm' }]],
-  ['an invalid label name', [{ name: '__name__', value: 'm' }, { name: 'a-b', value: '1' }]],
+  [
+    'unsorted labels',
+    [
+      { name: '__name__', value: 'm' },
+      { name: 'z', value: '1' },
+      { name: 'a', value: '2' },
+    ],
+  ],
+  [
+    'duplicate label names',
+    [
+      { name: '__name__', value: 'm' },
+      { name: 'a', value: '1' },
+      { name: 'a', value: '2' },
+    ],
+  ],
+  [
+    'an empty label name',
+    [
+      { name: '', value: 'x' },
+      { name: '__name__', value: 'm' },
+    ],
+  ],
+  [
+    'an invalid label name',
+    [
+      { name: '__name__', value: 'm' },
+      { name: 'a-b', value: '1' },
+    ],
+  ],
   ['an invalid metric name', [{ name: '__name__', value: '1m' }]],
   ['no metric name', [{ name: 'job', value: 'x' }]],
 ];
@@ -91,9 +123,14 @@ test('out-of-order samples fail the request with 400 and nothing of it is writte
 });
 
 test('series API: multiple match[], time range, limit with a warning, form POST and errors', async () => {
-  const series = ['a', 'b', 'c'].map((j) => ({ labels: labelsFrom({ __name__: 'api_metric', job: j }), samples: [[T0 + 3_600_000, 1]] as Array<[number, number]> }));
+  const series = ['a', 'b', 'c'].map((j) => ({
+    labels: labelsFrom({ __name__: 'api_metric', job: j }),
+    samples: [[T0 + 3_600_000, 1]] as Array<[number, number]>,
+  }));
   assert.equal((await postWrite(srv.url, writeBody(series))).status, 204);
-  const two = await getJson(`${srv.url}/api/v1/series?match[]=api_metric{job="a"}&match[]=api_metric{job=~"b|c"}&start=${(T0 + 3_000_000) / 1000}&end=${(T0 + 4_000_000) / 1000}`);
+  const two = await getJson(
+    `${srv.url}/api/v1/series?match[]=api_metric{job="a"}&match[]=api_metric{job=~"b|c"}&start=${(T0 + 3_000_000) / 1000}&end=${(T0 + 4_000_000) / 1000}`,
+  );
   assert.equal((two.body.data as unknown[]).length, 3);
   const before = await getJson(`${srv.url}/api/v1/series?match[]=api_metric&end=${new Date(T0).toISOString()}`);
   assert.deepEqual(before.body.data, []);

@@ -43,7 +43,14 @@ alertmanager_config:
     const post = await fetch(`${url}/api/v2/alerts`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify([{ labels: { alertname: 'DatabasePoolExhausted', pool: 'payments', severity: 'critical' }, annotations: { summary: 'pool at 20/20' }, startsAt: now, generatorURL: `${url}/graph` }]),
+      body: JSON.stringify([
+        {
+          labels: { alertname: 'DatabasePoolExhausted', pool: 'payments', severity: 'critical' },
+          annotations: { summary: 'pool at 20/20' },
+          startsAt: now,
+          generatorURL: `${url}/graph`,
+        },
+      ]),
     });
     assert.equal(post.status, 200);
     const msg = await waitFor('the webhook notification', async () => received()[0], 10_000, 50);
@@ -52,7 +59,10 @@ alertmanager_config:
     const amtool = peerBinary('amtool', 'prometheus-alertmanager');
     const { stdout } = await promisify(execFile)(amtool, ['--alertmanager.url', url, 'alert', 'query', '-o', 'json']);
     const alerts = JSON.parse(stdout) as Array<{ labels: Record<string, string> }>;
-    assert.deepEqual(alerts.map((a) => a.labels['alertname']), ['DatabasePoolExhausted']);
+    assert.deepEqual(
+      alerts.map((a) => a.labels['alertname']),
+      ['DatabasePoolExhausted'],
+    );
   } finally {
     await server.stop();
     await hook.close();

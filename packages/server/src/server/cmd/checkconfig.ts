@@ -45,11 +45,15 @@ async function checkOne(file: string, out: CliOutput): Promise<boolean> {
     }
     const cfg = loadConfig(file);
     for (const w of cfg.alertmanager.warnings) out.err(`  WARNING: ${w}\n`);
-    out.out(`  SUCCESS: ${cfg.scrapeConfigs.length} scrape configs, ${cfg.ruleFiles.length + cfg.logRuleFiles.length} rule file patterns, alert routing with ${describeRouting(cfg.alertmanager)}\n\n`);
+    out.out(
+      `  SUCCESS: ${cfg.scrapeConfigs.length} scrape configs, ${cfg.ruleFiles.length + cfg.logRuleFiles.length} rule file patterns, alert routing with ${describeRouting(cfg.alertmanager)}\n\n`,
+    );
     // The rule files it lists, as promtool check config does; relative to the configuration file.
     const rules = cfg.ruleFiles.flatMap((g) => globFiles(g, cfg.baseDir));
     const logRules = cfg.logRuleFiles.flatMap((g) => globFiles(g, cfg.baseDir));
-    const rulesOk = (rules.length === 0 || (await checkRules(rules, out)) === EXIT_OK) && (logRules.length === 0 || (await checkRules(logRules, out, logqlLanguage)) === EXIT_OK);
+    const rulesOk =
+      (rules.length === 0 || (await checkRules(rules, out)) === EXIT_OK) &&
+      (logRules.length === 0 || (await checkRules(logRules, out, logqlLanguage)) === EXIT_OK);
     return rulesOk;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

@@ -23,7 +23,10 @@ test('kill -9 loses no acknowledged sample; the WAL is replayed on restart', { t
     const writers = [0, 1, 2, 3].map(async (w) => {
       for (let step = 0; !stop; step++) {
         const t = T0 + step * 1000;
-        const series = Array.from({ length: 50 }, (_, i) => ({ labels: labelsFrom({ __name__: 'durable', writer: String(w), i: String(i) }), samples: [[t, step] as [number, number]] }));
+        const series = Array.from({ length: 50 }, (_, i) => ({
+          labels: labelsFrom({ __name__: 'durable', writer: String(w), i: String(i) }),
+          samples: [[t, step] as [number, number]],
+        }));
         try {
           const r = await postWrite(first.url, writeBody(series));
           if (r.status !== 204) throw new Error(`write failed: ${r.status} ${r.text}`);

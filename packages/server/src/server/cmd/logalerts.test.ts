@@ -92,10 +92,17 @@ alertmanager_config:
     assert.equal(link.searchParams.get('query'), '{app="shop"} |= "pool exhausted" | service="payments"');
     const from = Date.parse(link.searchParams.get('from')!);
     const to = Date.parse(link.searchParams.get('to')!);
-    const q = new URLSearchParams({ query: link.searchParams.get('query')!, start: String(BigInt(from) * 1_000_000n), end: String(BigInt(to) * 1_000_000n), limit: '100' });
+    const q = new URLSearchParams({
+      query: link.searchParams.get('query')!,
+      start: String(BigInt(from) * 1_000_000n),
+      end: String(BigInt(to) * 1_000_000n),
+      limit: '100',
+    });
     const lines = await getJson(`${url}/loki/api/v1/query_range?${q}`);
     assert.equal(lines.status, 200);
-    const got = (lines.body.data as { result: Array<{ values: [string, string][] }> }).result.flatMap((r) => r.values.map((v) => (JSON.parse(v[1]) as { request_id: string }).request_id));
+    const got = (lines.body.data as { result: Array<{ values: [string, string][] }> }).result.flatMap((r) =>
+      r.values.map((v) => (JSON.parse(v[1]) as { request_id: string }).request_id),
+    );
     assert.deepEqual(got.sort(), ['req-pay-0', 'req-pay-1', 'req-pay-2', 'req-pay-3', 'req-pay-4']);
 
     // The recording rule wrote LogQL results into the TSDB, queryable with PromQL.
@@ -114,14 +121,21 @@ alertmanager_config:
     // Both rule APIs list the log rules; Loki's ruler path lists only them.
     const all = await getJson(`${url}/api/v1/rules`);
     const lokiRules = await getJson(`${url}/prometheus/api/v1/rules?type=alert`);
-    const names = (b: typeof all): string[] => (b.body.data as { groups: Array<{ rules: Array<{ name: string }> }> }).groups.flatMap((g) => g.rules.map((r) => r.name));
+    const names = (b: typeof all): string[] =>
+      (b.body.data as { groups: Array<{ rules: Array<{ name: string }> }> }).groups.flatMap((g) => g.rules.map((r) => r.name));
     assert.deepEqual(names(all), ['PoolExhaustedInLogs', 'service:log_errors:count1m']);
     assert.deepEqual(names(lokiRules), ['PoolExhaustedInLogs']);
     const alerts = await getJson(`${url}/prometheus/api/v1/alerts`);
-    assert.deepEqual((alerts.body.data as { alerts: Array<{ state: string }> }).alerts.map((a) => a.state), ['firing']);
+    assert.deepEqual(
+      (alerts.body.data as { alerts: Array<{ state: string }> }).alerts.map((a) => a.state),
+      ['firing'],
+    );
 
     // A log rule file with a log (not metric) query refuses the reload, naming the file and line.
-    fs.writeFileSync(path.join(dir, 'bad.logrules.yml'), 'groups:\n  - name: bad\n    rules:\n      - alert: NotAMetric\n        expr: \'{app="shop"} |= "x"\'\n');
+    fs.writeFileSync(
+      path.join(dir, 'bad.logrules.yml'),
+      'groups:\n  - name: bad\n    rules:\n      - alert: NotAMetric\n        expr: \'{app="shop"} |= "x"\'\n',
+    );
     const reload = await fetch(`${url}/-/reload`, { method: 'POST' });
     assert.equal(reload.status, 500);
     const err = (await reload.json()) as { error: string };

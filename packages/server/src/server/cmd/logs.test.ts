@@ -28,7 +28,9 @@ test('SDK shipper and Loki push reach the log store; LogQL and correlation find 
     const res = await waitFor(
       'both lines',
       async () => {
-        const r = (await (await fetch(`${srv.url}/loki/api/v1/query_range?query=${q}&limit=10`)).json()) as { data: { result: Array<{ stream: Record<string, string>; values: string[][] }> } };
+        const r = (await (await fetch(`${srv.url}/loki/api/v1/query_range?query=${q}&limit=10`)).json()) as {
+          data: { result: Array<{ stream: Record<string, string>; values: string[][] }> };
+        };
         return r.data.result.length === 2 ? r.data.result : undefined;
       },
       10_000,

@@ -56,7 +56,12 @@ export function verifyLogs(dir: string, print: (line: string) => void): number {
   }
 
   const chunkDir = path.join(dir, 'chunks');
-  const idxFiles = fs.existsSync(chunkDir) ? fs.readdirSync(chunkDir).filter((f) => /^\d{8}\.idx$/.test(f)).sort() : [];
+  const idxFiles = fs.existsSync(chunkDir)
+    ? fs
+        .readdirSync(chunkDir)
+        .filter((f) => /^\d{8}\.idx$/.test(f))
+        .sort()
+    : [];
   for (const f of idxFiles) {
     const datFile = path.join(chunkDir, f.slice(0, 8) + '.dat');
     const dat = fs.existsSync(datFile) ? fs.readFileSync(datFile) : Buffer.alloc(0);

@@ -53,7 +53,9 @@ Global options:
 `;
 
 /** Folds Prometheus' flag names into Vigil's (Vigil's own name wins when both are given). */
-function withPrometheusAliases<T extends Record<string, string | boolean | undefined>>(v: T): T & { config?: string; data?: string; listen?: string; 'log-level'?: string } {
+function withPrometheusAliases<T extends Record<string, string | boolean | undefined>>(
+  v: T,
+): T & { config?: string; data?: string; listen?: string; 'log-level'?: string } {
   const out: Record<string, string | boolean | undefined> = { ...v };
   const aliases: Array<[string, string]> = [
     ['config.file', 'config'],

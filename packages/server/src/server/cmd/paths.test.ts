@@ -18,11 +18,16 @@ async function dataDirOf(cwd: string, port: number, args: string[], listenFlag =
   let err = '';
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   try {
-    return await waitFor('vigil to log where its data is', async () => {
-      if (proc.exitCode !== null) throw new Error(`vigil exited with ${proc.exitCode}: ${err}`);
-      const line = err.split('\n').find((l) => l.includes('Vigil is listening'));
-      return line ? (JSON.parse(line) as { data: string }).data : undefined;
-    }, 20_000, 100);
+    return await waitFor(
+      'vigil to log where its data is',
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`vigil exited with ${proc.exitCode}: ${err}`);
+        const line = err.split('\n').find((l) => l.includes('Vigil is listening'));
+        return line ? (JSON.parse(line) as { data: string }).data : undefined;
+      },
+      20_000,
+      100,
+    );
   } finally {
     proc.kill('SIGTERM');
     await exited(proc);
@@ -54,7 +59,10 @@ test("Prometheus' flag names work for vigil start", async (t) => {
 test('a non-loopback listen address logs a warning; loopback does not', async (t) => {
   assert.ok(isLoopback('127.0.0.1') && isLoopback('::1') && isLoopback('localhost'));
   assert.ok(!isLoopback('0.0.0.0') && !isLoopback('::') && !isLoopback('192.168.1.5'));
-  for (const [host, warned] of [['0.0.0.0', true], ['127.0.0.1', false]] as const) {
+  for (const [host, warned] of [
+    ['0.0.0.0', true],
+    ['127.0.0.1', false],
+  ] as const) {
     const tmp = tempDir();
     t.after(() => tmp.cleanup());
     const lines: string[] = [];

@@ -22,7 +22,10 @@ test('scrape_configs from the config file are scraped, Vigil scrapes itself, and
   const port = (target.address() as AddressInfo).port;
   const file = path.join(dir, 'vigil.yml');
   const write = (extra: string): void =>
-    fs.writeFileSync(file, `listen: 127.0.0.1:0\nstorage:\n  path: ${dir}/data\nglobal:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: shop\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n${extra}`);
+    fs.writeFileSync(
+      file,
+      `listen: 127.0.0.1:0\nstorage:\n  path: ${dir}/data\nglobal:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: shop\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n${extra}`,
+    );
   write('');
   const server = new VigilServer(loadConfig(file), { logger: nopLogger, configFile: file });
   await server.start();

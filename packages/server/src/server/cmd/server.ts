@@ -85,10 +85,7 @@ export class VigilServer {
   private lastReload: { successful: boolean; lastSuccessMs: number };
   private dirLock: DirLock | undefined;
 
-  constructor(
-    config: VigilConfig,
-    opts: { logger?: Logger; now?: () => number; configFile?: string; flags?: Record<string, string>; version?: string } = {},
-  ) {
+  constructor(config: VigilConfig, opts: { logger?: Logger; now?: () => number; configFile?: string; flags?: Record<string, string>; version?: string } = {}) {
     this.config = config;
     this.configFile = opts.configFile;
     this.log = opts.logger ?? createLogger();
@@ -135,12 +132,23 @@ export class VigilServer {
     registerProcessMetrics(selfMetrics, Date.now());
     registerBuildInfo(selfMetrics, build);
     // Prometheus' prometheus_config_last_reload_* under Vigil's prefix, for the usual "reload failed" alert.
-    selfMetrics.register('vigil_config_last_reload_successful', 'gauge', 'Whether the last configuration reload attempt was successful.', () => (this.lastReload.successful ? 1 : 0));
-    selfMetrics.register('vigil_config_last_reload_success_timestamp_seconds', 'gauge', 'Timestamp of the last successful configuration reload.', () => this.lastReload.lastSuccessMs / 1000);
+    selfMetrics.register('vigil_config_last_reload_successful', 'gauge', 'Whether the last configuration reload attempt was successful.', () =>
+      this.lastReload.successful ? 1 : 0,
+    );
+    selfMetrics.register(
+      'vigil_config_last_reload_success_timestamp_seconds',
+      'gauge',
+      'Timestamp of the last successful configuration reload.',
+      () => this.lastReload.lastSuccessMs / 1000,
+    );
     registerStorageMetrics(selfMetrics, this.db, receiver);
-    const httpLatency = new SelfHistogram(selfMetrics, 'vigil_http_request_duration_seconds', 'HTTP request latency by route and status code.', ['handler', 'code'], [
-      0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30,
-    ]);
+    const httpLatency = new SelfHistogram(
+      selfMetrics,
+      'vigil_http_request_duration_seconds',
+      'HTTP request latency by route and status code.',
+      ['handler', 'code'],
+      [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+    );
     // The status is known once the response is sent (errors are written after the handler returns).
     router.onRequestDone = (route, seconds, res) => res.once('close', () => httpLatency.observe([route, String(res.statusCode)], seconds));
     this.scrape = new ScrapeManager(this.db, { logger: this.log.child({ component: 'scrape' }), metadata, ...(opts.now ? { now: opts.now } : {}) });
@@ -202,7 +210,12 @@ export class VigilServer {
       queryFn: (expr, t) => engine.instantQuery(db, expr, t).result,
       logger: this.log.child({ component: 'rules' }),
     });
-    this.logRules = new RuleManager({ ...ruleOptions, queryFn: logqlQueryFn(logql), language: logqlLanguage, logger: this.log.child({ component: 'log-rules' }) });
+    this.logRules = new RuleManager({
+      ...ruleOptions,
+      queryFn: logqlQueryFn(logql),
+      language: logqlLanguage,
+      logger: this.log.child({ component: 'log-rules' }),
+    });
     // /api/v1/rules lists both kinds; Loki's ruler paths list the log rules, as Grafana's Loki data source expects.
     registerRulesApi(router, { groups: () => [...this.rules.groups(), ...this.logRules.groups()] });
     registerRulesApi(router, this.logRules, '/prometheus');
@@ -231,7 +244,9 @@ export class VigilServer {
     this.http.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const refusal = policy.checkHost(req.headers) ?? policy.checkOrigin(req.headers);
       if (refusal) {
-        socket.end(`HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${refusal.message}\n`);
+        socket.end(
+          `HTTP/1.1 ${refusal.status} ${http.STATUS_CODES[refusal.status]}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${refusal.message}\n`,
+        );
         return;
       }
       if (!loki.upgrade(req, socket, head)) socket.destroy();
@@ -279,7 +294,10 @@ export class VigilServer {
     this.log.info('Vigil is listening', { address: `http://${this.address()}`, data: this.db.dir });
     if (!isLoopback(host)) {
       // Vigil has no authentication of its own: whoever reaches the port can write data, delete series and silence alerts.
-      this.log.warn('listening on a non-loopback address without authentication: anyone who can reach it can read and write data and silence alerts; bind 127.0.0.1 or put an authenticating proxy in front', { address: this.config.listen });
+      this.log.warn(
+        'listening on a non-loopback address without authentication: anyone who can reach it can read and write data and silence alerts; bind 127.0.0.1 or put an authenticating proxy in front',
+        { address: this.config.listen },
+      );
     }
   }
 

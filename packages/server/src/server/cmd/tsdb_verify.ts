@@ -80,7 +80,10 @@ function verifyBlocks(blocksDir: string, tally: Tally, problem: (l: string) => v
 function verifyWal(walDir: string, tally: Tally, problem: (l: string) => void, print: (l: string) => void): void {
   if (!fs.existsSync(walDir)) return;
   const files = fs.readdirSync(walDir).filter((f) => SEGMENT.test(f) || CHECKPOINT.test(f));
-  const lastSegment = files.filter((f) => SEGMENT.test(f)).sort().at(-1);
+  const lastSegment = files
+    .filter((f) => SEGMENT.test(f))
+    .sort()
+    .at(-1);
   for (const f of files.sort()) {
     tally.walFiles++;
     const buf = fs.readFileSync(path.join(walDir, f));
@@ -94,7 +97,8 @@ function verifyWal(walDir: string, tally: Tally, problem: (l: string) => void, p
       if (off + WAL_HEADER > buf.length || off + WAL_HEADER + claimed > buf.length) {
         // A kill mid-write tears the last record of the newest segment. A length far beyond any
         // record the log writes is a damaged header instead; so is a torn record anywhere else.
-        if (f === lastSegment && claimed <= MAX_SANE_RECORD) print(`note wal/${f}: torn record at byte ${off} (an interrupted write); cut off at the next start`);
+        if (f === lastSegment && claimed <= MAX_SANE_RECORD)
+          print(`note wal/${f}: torn record at byte ${off} (an interrupted write); cut off at the next start`);
         else problem(`wal/${f}: torn or damaged record at byte ${off} (length ${claimed}, ${buf.length - off} bytes left); replay stops there`);
         break;
       }

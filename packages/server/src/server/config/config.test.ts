@@ -14,7 +14,10 @@ test('defaults listen on loopback on a port no peer uses', () => {
 });
 
 test('reads every field', () => {
-  const cfg = parseConfig('listen: 0.0.0.0:9999\nstorage:\n  path: /var/lib/vigil\n  retention: 30d\n  retention_size: 10GB\nremote_write_receiver:\n  max_body_size: 8MB\n', 'a.yml');
+  const cfg = parseConfig(
+    'listen: 0.0.0.0:9999\nstorage:\n  path: /var/lib/vigil\n  retention: 30d\n  retention_size: 10GB\nremote_write_receiver:\n  max_body_size: 8MB\n',
+    'a.yml',
+  );
   assert.equal(cfg.listen, '0.0.0.0:9999');
   assert.equal(cfg.storage.path, '/var/lib/vigil');
   assert.equal(cfg.storage.retentionMs, 30 * 24 * 3600_000);
@@ -52,7 +55,10 @@ test('limits: production defaults, overridable one by one, sizes with units, MiB
   assert.equal(d.max_global_series_per_metric, 200_000);
   assert.equal(d.max_streams, 100_000);
   assert.equal(d.max_line_size, 256 * 1024);
-  const cfg = parseConfig('limits:\n  max_global_series: 0\n  max_line_size: 1MB\n  ingestion_rate_mb: 0.5\n  ingestion_burst_size_mb: 1\n  max_silences: 3\n', 'l.yml').limits;
+  const cfg = parseConfig(
+    'limits:\n  max_global_series: 0\n  max_line_size: 1MB\n  ingestion_rate_mb: 0.5\n  ingestion_burst_size_mb: 1\n  max_silences: 3\n',
+    'l.yml',
+  ).limits;
   assert.equal(cfg.max_global_series, 0, '0 turns a limit off');
   assert.equal(cfg.max_line_size, 1024 * 1024);
   assert.equal(cfg.ingestion_rate_mb, 0.5);
@@ -84,7 +90,10 @@ test('a relative storage.path resolves against the configuration file, an absolu
 
 test('web: CORS origin, external URL, allowed hosts and the connection limit, with errors naming the field', () => {
   assert.deepEqual(parseConfig('', 'empty.yml').web, { corsOrigin: undefined, externalUrl: undefined, allowedHosts: [], maxConnections: 512 });
-  const cfg = parseConfig("web:\n  cors_origin: 'https://g\\.example'\n  external_url: https://vigil.example\n  allowed_hosts: [a.example]\n  max_connections: 64\n", 'w.yml');
+  const cfg = parseConfig(
+    "web:\n  cors_origin: 'https://g\\.example'\n  external_url: https://vigil.example\n  allowed_hosts: [a.example]\n  max_connections: 64\n",
+    'w.yml',
+  );
   assert.deepEqual(cfg.web, { corsOrigin: 'https://g\\.example', externalUrl: 'https://vigil.example', allowedHosts: ['a.example'], maxConnections: 64 });
   for (const [yaml, field] of [
     ["web:\n  cors_origin: '('\n", 'web.cors_origin'],
@@ -93,6 +102,10 @@ test('web: CORS origin, external URL, allowed hosts and the connection limit, wi
     ['web:\n  allowed_hosts: a.example\n', 'web.allowed_hosts'],
     ['web:\n  max_conns: 5\n', 'web.max_conns'],
   ]) {
-    assert.throws(() => parseConfig(yaml!, 'w.yml'), (err: unknown) => err instanceof ConfigError && err.message.includes(field!), yaml);
+    assert.throws(
+      () => parseConfig(yaml!, 'w.yml'),
+      (err: unknown) => err instanceof ConfigError && err.message.includes(field!),
+      yaml,
+    );
   }
 });

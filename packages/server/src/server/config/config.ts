@@ -178,7 +178,20 @@ export function parseConfig(text: string, file: string): VigilConfig {
   const c = new Checker(doc, lines, file);
   const cfg = defaultConfig();
   if (doc.contents !== null && !isMap(doc.contents)) c.fail([], 'the configuration must be a mapping');
-  const root = c.keys([], doc.toJS(), ['listen', 'storage', 'remote_write_receiver', 'global', 'scrape_configs', 'self_scrape', 'alertmanager_config', 'alertmanager_config_file', 'rule_files', 'log_rule_files', 'limits', 'web']);
+  const root = c.keys([], doc.toJS(), [
+    'listen',
+    'storage',
+    'remote_write_receiver',
+    'global',
+    'scrape_configs',
+    'self_scrape',
+    'alertmanager_config',
+    'alertmanager_config_file',
+    'rule_files',
+    'log_rule_files',
+    'limits',
+    'web',
+  ]);
   cfg.source = root;
   if (root['listen'] !== undefined) {
     cfg.listen = c.str(['listen'], root['listen']);
@@ -192,7 +205,8 @@ export function parseConfig(text: string, file: string): VigilConfig {
   if (st['retention_size'] !== undefined) cfg.storage.retentionBytes = c.parsed(['storage', 'retention_size'], st['retention_size'], parseByteSize);
   cfg.web = parseWebConfig(c, root['web']);
   const rw = c.keys(['remote_write_receiver'], root['remote_write_receiver'], ['max_body_size']);
-  if (rw['max_body_size'] !== undefined) cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);
+  if (rw['max_body_size'] !== undefined)
+    cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);
   parseLimits(c, root['limits'], cfg.limits);
   const globList = (key: string): string[] => {
     const v = root[key];
@@ -231,14 +245,22 @@ function parseLimits(c: Checker, value: unknown, out: LimitsConfig): void {
     const at = ['limits', name];
     if (SIZE_LIMITS.has(name) && typeof v === 'string') out[name] = c.parsed(at, v, parseByteSize);
     else if (typeof v !== 'number' || v < 0 || !Number.isFinite(v) || (!FRACTIONAL_LIMITS.has(name) && !Number.isInteger(v))) {
-      c.fail(at, `expected ${FRACTIONAL_LIMITS.has(name) ? 'a number' : 'a whole number'} >= 0 (0: no limit)${SIZE_LIMITS.has(name) ? ' or a size such as 256KB' : ''}`);
+      c.fail(
+        at,
+        `expected ${FRACTIONAL_LIMITS.has(name) ? 'a number' : 'a whole number'} >= 0 (0: no limit)${SIZE_LIMITS.has(name) ? ' or a size such as 256KB' : ''}`,
+      );
     } else out[name] = v;
   }
-  if (out.ingestion_rate > 0 && out.ingestion_burst_size < out.ingestion_rate) c.fail(['limits', 'ingestion_burst_size'], 'must be at least ingestion_rate: a second of samples must fit');
-  if (out.ingestion_rate_mb > 0 && out.ingestion_burst_size_mb < out.ingestion_rate_mb) c.fail(['limits', 'ingestion_burst_size_mb'], 'must be at least ingestion_rate_mb');
+  if (out.ingestion_rate > 0 && out.ingestion_burst_size < out.ingestion_rate)
+    c.fail(['limits', 'ingestion_burst_size'], 'must be at least ingestion_rate: a second of samples must fit');
+  if (out.ingestion_rate_mb > 0 && out.ingestion_burst_size_mb < out.ingestion_rate_mb)
+    c.fail(['limits', 'ingestion_burst_size_mb'], 'must be at least ingestion_rate_mb');
 }
 
 /** Reads and validates a configuration file. */
 export function loadConfig(file: string): VigilConfig {
-  return parseConfig(readTextFile(file, (detail) => new ConfigError(file, 0, '', detail)), file);
+  return parseConfig(
+    readTextFile(file, (detail) => new ConfigError(file, 0, '', detail)),
+    file,
+  );
 }

@@ -38,7 +38,10 @@ export function buildInfo(version: string): BuildInfo {
 
 /** Registers `vigil_build_info`: constant 1, the information in its labels. */
 export function registerBuildInfo(reg: SelfRegistry, info: BuildInfo): void {
-  reg.register('vigil_build_info', 'gauge', 'A metric with a constant 1 value labeled by version, revision, branch and nodeversion from which Vigil was built.', () => [
-    { labels: { version: info.version, revision: info.revision, branch: info.branch, nodeversion: info.nodeVersion }, value: 1 },
-  ]);
+  reg.register(
+    'vigil_build_info',
+    'gauge',
+    'A metric with a constant 1 value labeled by version, revision, branch and nodeversion from which Vigil was built.',
+    () => [{ labels: { version: info.version, revision: info.revision, branch: info.branch, nodeversion: info.nodeVersion }, value: 1 }],
+  );
 }

@@ -27,7 +27,10 @@ test('/metrics: build info, config reload state, request latency by code, Alertm
   const metrics = async (): Promise<string> => (await fetch(`${url}/metrics`)).text();
 
   let text = await metrics();
-  assert.match(text, new RegExp(`^vigil_build_info\\{version="1\\.2\\.3",revision="[^"]+",branch="[^"]+",nodeversion="${process.version.replace(/\./g, '\\.')}"\\} 1$`, 'm'));
+  assert.match(
+    text,
+    new RegExp(`^vigil_build_info\\{version="1\\.2\\.3",revision="[^"]+",branch="[^"]+",nodeversion="${process.version.replace(/\./g, '\\.')}"\\} 1$`, 'm'),
+  );
   assert.equal(sample(text, 'vigil_config_last_reload_successful'), 1);
   const loadedAt = sample(text, 'vigil_config_last_reload_success_timestamp_seconds')!;
   assert.ok(Math.abs(loadedAt - Date.now() / 1000) < 60, String(loadedAt));

@@ -41,12 +41,17 @@ export class LimitsReport {
   }
 
   register(reg: SelfRegistry): void {
-    reg.register('vigil_limit', 'gauge', 'Configured limits by name (0: no limit); rates per second.', () => this.readings.map((r) => ({ labels: { limit: r.limit }, value: r.value })));
+    reg.register('vigil_limit', 'gauge', 'Configured limits by name (0: no limit); rates per second.', () =>
+      this.readings.map((r) => ({ labels: { limit: r.limit }, value: r.value })),
+    );
     reg.register('vigil_limit_usage', 'gauge', 'Current usage of the limits that bound a level (series, streams, alerts, silences).', () =>
       this.readings.filter((r) => r.usage).map((r) => ({ labels: { limit: r.limit }, value: r.usage!() })),
     );
-    reg.register('vigil_limit_refusals_total', 'counter', 'Writes refused by each limit: new series, log lines of new streams, requests, alerts or silences.', () =>
-      [...this.refusedByLimit()].map(([limit, value]) => ({ labels: { limit }, value })),
+    reg.register(
+      'vigil_limit_refusals_total',
+      'counter',
+      'Writes refused by each limit: new series, log lines of new streams, requests, alerts or silences.',
+      () => [...this.refusedByLimit()].map(([limit, value]) => ({ labels: { limit }, value })),
     );
   }
 }

@@ -12,7 +12,12 @@ export function registerStorageMetrics(reg: SelfRegistry, db: DB, rw: RemoteWrit
   reg.register('vigil_tsdb_blocks_loaded', 'gauge', 'Blocks on disk.', () => db.listBlocks().length);
   reg.register('vigil_tsdb_storage_blocks_bytes', 'gauge', 'Bytes of all blocks.', () => db.stats().blockBytes);
   reg.register('vigil_tsdb_wal_written_bytes_total', 'counter', 'Bytes written to the WAL since start.', () => db.stats().walBytes);
-  reg.register('vigil_tsdb_corrupt_chunks_total', 'counter', 'Block chunks found damaged (checksum or decoding) by reads since start.', () => db.stats().corruptChunks);
+  reg.register(
+    'vigil_tsdb_corrupt_chunks_total',
+    'counter',
+    'Block chunks found damaged (checksum or decoding) by reads since start.',
+    () => db.stats().corruptChunks,
+  );
   reg.register('vigil_tsdb_quarantined_blocks_total', 'counter', 'Blocks moved aside at start for failing their checks.', () => db.stats().quarantinedBlocks);
   reg.register('vigil_tsdb_compactions_total', 'counter', 'Head and block compactions since start.', () => db.stats().compactions);
   reg.register('vigil_remote_write_requests_total', 'counter', 'remote_write requests received.', () => rw.stats.requests);

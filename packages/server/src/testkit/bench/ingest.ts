@@ -297,7 +297,14 @@ async function main(): Promise<number> {
       `${opts.seriesPerRequest} series per request, seed ${opts.seed}…`,
   );
   const g0 = performance.now();
-  const data = generateDataset({ series: opts.series, samples: opts.samples, seriesPerRequest: opts.seriesPerRequest, stepMs: STEP_MS, endMs, seed: opts.seed });
+  const data = generateDataset({
+    series: opts.series,
+    samples: opts.samples,
+    seriesPerRequest: opts.seriesPerRequest,
+    stepMs: STEP_MS,
+    endMs,
+    seed: opts.seed,
+  });
   const genSeconds = (performance.now() - g0) / 1000;
   const concurrency = Math.min(opts.senders, data.groups.length);
   log(
@@ -320,7 +327,14 @@ async function main(): Promise<number> {
   const file = writeJson(REPO_ROOT, 'ingest', startedAt, {
     benchmark: 'ingest/remote_write',
     startedAt: startedAt.toISOString(),
-    host: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memBytes: os.totalmem(), kernel: os.release(), node: process.version, clkTck: clkTck() },
+    host: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? null,
+      memBytes: os.totalmem(),
+      kernel: os.release(),
+      node: process.version,
+      clkTck: clkTck(),
+    },
     options: { ...opts, stepMs: STEP_MS, vigilBin: VIGIL_BIN },
     dataset: {
       series: data.options.series,

@@ -14,7 +14,9 @@ import { exited, freePort, spawnVigil, tempDir, writeBody, type VigilProcess } f
 import { positiveInt } from './cli.js';
 import { memStat } from './procstat.js';
 
-const { values } = parseArgs({ options: { series: { type: 'string' }, 'per-request': { type: 'string' }, senders: { type: 'string' }, metrics: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { series: { type: 'string' }, 'per-request': { type: 'string' }, senders: { type: 'string' }, metrics: { type: 'string' } },
+});
 const total = positiveInt('--series', values.series, 2_000_000);
 const perRequest = positiveInt('--per-request', values['per-request'], 2000);
 const senders = positiveInt('--senders', values.senders, 4);
@@ -24,7 +26,8 @@ const mib = (b: number | undefined): string => (b === undefined ? '?' : `${(b / 
 
 function body(first: number, n: number, t: number): Buffer {
   const list = [];
-  for (let i = first; i < first + n; i++) list.push({ labels: labelsFrom({ __name__: `flood_${i % metrics}`, instance: `host-${i}`, job: 'flood' }), samples: [[t, i] as [number, number]] });
+  for (let i = first; i < first + n; i++)
+    list.push({ labels: labelsFrom({ __name__: `flood_${i % metrics}`, instance: `host-${i}`, job: 'flood' }), samples: [[t, i] as [number, number]] });
   return writeBody(list);
 }
 
@@ -37,7 +40,11 @@ async function query(url: string, q: string): Promise<{ status: number; ms: numb
 
 async function selfMetrics(url: string): Promise<string[]> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  return text.split('\n').filter((l) => /^vigil_limit(_usage|_refusals_total)?\{limit="(max_global_series|max_global_series_per_metric|ingestion_rate|ingestion_burst_size)"\}/.test(l));
+  return text
+    .split('\n')
+    .filter((l) =>
+      /^vigil_limit(_usage|_refusals_total)?\{limit="(max_global_series|max_global_series_per_metric|ingestion_rate|ingestion_burst_size)"\}/.test(l),
+    );
 }
 
 async function stop(v: VigilProcess): Promise<void> {
@@ -62,7 +69,11 @@ try {
       const first = next;
       const n = Math.min(perRequest, total - first);
       next += n;
-      const res = await fetch(`${vigil.url}/api/v1/write`, { method: 'POST', headers: { 'content-encoding': 'snappy', 'content-type': 'application/x-protobuf' }, body: body(first, n, t) });
+      const res = await fetch(`${vigil.url}/api/v1/write`, {
+        method: 'POST',
+        headers: { 'content-encoding': 'snappy', 'content-type': 'application/x-protobuf' },
+        body: body(first, n, t),
+      });
       const text = await res.text();
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
       if (!messages.has(res.status)) messages.set(res.status, text.trim().slice(0, 200));
@@ -73,13 +84,17 @@ try {
   await Promise.all(Array.from({ length: senders }, sender));
   const sendSec = (performance.now() - started) / 1000;
   const after = memStat(pid);
-  console.log(`sent ${total} new series in ${Math.ceil(total / perRequest)} requests of ${perRequest} (${senders} senders, ${metrics} metric names) in ${sendSec.toFixed(1)} s`);
+  console.log(
+    `sent ${total} new series in ${Math.ceil(total / perRequest)} requests of ${perRequest} (${senders} senders, ${metrics} metric names) in ${sendSec.toFixed(1)} s`,
+  );
   console.log(`status codes: ${[...statuses].map(([s, n]) => `${s}×${n}`).join(', ')}`);
   for (const [s, m] of messages) if (s !== 204) console.log(`  ${s}: ${m}`);
   console.log(`series accepted (requests answered 204): ${accepted}`);
   console.log(`RSS after the flood: ${mib(after?.rssBytes)} (peak seen ${mib(peak)}, VmHWM ${mib(after?.peakRssBytes)})`);
   const count = await query(vigil.url, 'count({job="flood"})');
-  console.log(`count({job="flood"}): HTTP ${count.status} = ${count.value} in ${count.ms} ms; RSS now ${mib(memStat(pid)?.rssBytes)}, VmHWM ${mib(memStat(pid)?.peakRssBytes)}`);
+  console.log(
+    `count({job="flood"}): HTTP ${count.status} = ${count.value} in ${count.ms} ms; RSS now ${mib(memStat(pid)?.rssBytes)}, VmHWM ${mib(memStat(pid)?.peakRssBytes)}`,
+  );
   console.log((await selfMetrics(vigil.url)).map((l) => `  ${l}`).join('\n'));
 
   await stop(vigil);
@@ -87,7 +102,9 @@ try {
   vigil = await spawnVigil(dir, port);
   const replaySec = (performance.now() - restartAt) / 1000;
   const again = await query(vigil.url, 'count({job="flood"})');
-  console.log(`restart: ready in ${replaySec.toFixed(1)} s, RSS ${mib(memStat(vigil.proc.pid!)?.rssBytes)}; count({job="flood"}) = ${again.value} (HTTP ${again.status})`);
+  console.log(
+    `restart: ready in ${replaySec.toFixed(1)} s, RSS ${mib(memStat(vigil.proc.pid!)?.rssBytes)}; count({job="flood"}) = ${again.value} (HTTP ${again.status})`,
+  );
 } finally {
   await stop(vigil);
   cleanup();

@@ -21,12 +21,14 @@ import { LogqlEngine } from '../../logs/logql/engine.js';
 import { decodeLokiJson } from '../../logs/ingest/loki_push.js';
 import { DEFAULT_LOG_LIMITS } from '../../logs/ingest/limits.js';
 
-const { values: args } = parseArgs({ options: { lines: { type: 'string' }, quick: { type: 'boolean' }, codec: { type: 'string' }, keep: { type: 'boolean' } } });
+const { values: args } = parseArgs({
+  options: { lines: { type: 'string' }, quick: { type: 'boolean' }, codec: { type: 'string' }, keep: { type: 'boolean' } },
+});
 const N = Number(args.lines ?? (args.quick ? 500_000 : 10_000_000));
 const codec = (args.codec ?? 'brotli') as Codec;
 
 let seed = 42;
-const rnd = (): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+const rnd = (): number => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 const SERVICES = ['checkout', 'payments', 'catalog', 'shipping', 'users'];
 const PATHS = ['/api/orders', '/api/pay', '/api/items', '/api/cart', '/api/ship'];
 const hex = (n: number): string => {
@@ -67,7 +69,9 @@ for (let i = 0; i < N; i += BATCH) {
   const text = rawLines.join('\n') + '\n';
   rawBytes += Buffer.byteLength(text);
   fs.writeSync(rawFd, text);
-  const body = JSON.stringify({ streams: [...byStream].map(([k, values]) => ({ stream: { service: k.split('|')[0], level: k.split('|')[1], env: 'prod' }, values })) });
+  const body = JSON.stringify({
+    streams: [...byStream].map(([k, values]) => ({ stream: { service: k.split('|')[0], level: k.split('|')[1], env: 'prod' }, values })),
+  });
   const a = process.hrtime.bigint();
   const c = process.cpuUsage();
   store.push(decodeLokiJson(body, DEFAULT_LOG_LIMITS));
@@ -141,10 +145,22 @@ const grep = (pat: string): { sec: number; out: string } => {
   return { sec: (performance.now() - a) / 1000, out: r.stdout.trim() };
 };
 grep(needle);
-const g1 = thrice(() => grep(needle), (x) => x.sec);
-const g2 = thrice(() => grep(targetId), (x) => x.sec);
-const g3 = thrice(() => grep(fullNeedle), (x) => x.sec);
-const g4 = thrice(() => grep(hexNeedle), (x) => x.sec);
+const g1 = thrice(
+  () => grep(needle),
+  (x) => x.sec,
+);
+const g2 = thrice(
+  () => grep(targetId),
+  (x) => x.sec,
+);
+const g3 = thrice(
+  () => grep(fullNeedle),
+  (x) => x.sec,
+);
+const g4 = thrice(
+  () => grep(hexNeedle),
+  (x) => x.sec,
+);
 const mb = rawBytes / 1e6;
 const report = {
   lines: N,

@@ -349,13 +349,7 @@ function scalarResult(body: string): number | undefined {
  * once Prometheus would refuse the result (two series differing only by name collide). Returns
  * undefined fields where the server has no PromQL or a query fails.
  */
-export async function storedCounts(
-  h: ServerHandle,
-  metricNames: readonly string[],
-  endMs: number,
-  windowMs: number,
-  timeoutMs: number,
-): Promise<StoredCounts> {
+export async function storedCounts(h: ServerHandle, metricNames: readonly string[], endMs: number, windowMs: number, timeoutMs: number): Promise<StoredCounts> {
   const deadline = Date.now() + timeoutMs;
   const at = (endMs / 1000).toFixed(3);
   const q = async (expr: string): Promise<number | undefined> => {

@@ -83,7 +83,9 @@ function parseOptions(argv: readonly string[], env: NodeJS.ProcessEnv): Options 
     strict: true,
   });
   if (values.help) {
-    console.log('usage: node packages/server/dist-test/testkit/bench/query.js [--series N] [--samples N] [--reps N] [--only vigil,prometheus,vm] [--quick] [--seed N]');
+    console.log(
+      'usage: node packages/server/dist-test/testkit/bench/query.js [--series N] [--samples N] [--reps N] [--only vigil,prometheus,vm] [--quick] [--seed N]',
+    );
     process.exit(0);
   }
   const quick = values.quick ?? (env['BENCH_QUICK'] !== undefined && env['BENCH_QUICK'] !== '' && env['BENCH_QUICK'] !== '0');
@@ -156,16 +158,45 @@ async function measure(h: ServerHandle, q: BenchQuery, endS: number, reps: numbe
       times.push(r.ms);
       series = r.series;
     }
-    return { name: q.name, expr: q.expr, kind: q.kind, medianMs: percentile(times, 0.5), p90Ms: percentile(times, 0.9), minMs: Math.min(...times), reps: n, series, error: null };
+    return {
+      name: q.name,
+      expr: q.expr,
+      kind: q.kind,
+      medianMs: percentile(times, 0.5),
+      p90Ms: percentile(times, 0.9),
+      minMs: Math.min(...times),
+      reps: n,
+      series,
+      error: null,
+    };
   } catch (e) {
-    return { name: q.name, expr: q.expr, kind: q.kind, medianMs: null, p90Ms: null, minMs: null, reps: 0, series: null, error: e instanceof Error ? e.message : String(e) };
+    return {
+      name: q.name,
+      expr: q.expr,
+      kind: q.kind,
+      medianMs: null,
+      p90Ms: null,
+      minMs: null,
+      reps: 0,
+      series: null,
+      error: e instanceof Error ? e.message : String(e),
+    };
   }
 }
 
 /** Starts one server, loads the data, runs every query, stops it. Never throws. */
 async function runServer(id: PeerId, data: Dataset, opts: Options, workDir: string): Promise<ServerQueryResult> {
   const def = PEERS[id];
-  const out: ServerQueryResult = { id, title: def.title, error: null, loadSeconds: null, ackedSamples: null, rssAfterLoadBytes: null, peakRssBytes: null, queries: [] };
+  const out: ServerQueryResult = {
+    id,
+    title: def.title,
+    error: null,
+    loadSeconds: null,
+    ackedSamples: null,
+    rssAfterLoadBytes: null,
+    peakRssBytes: null,
+    queries: [],
+  };
   console.log(`\n== ${def.title}`);
   let h: ServerHandle;
   try {
@@ -226,7 +257,14 @@ async function main(): Promise<number> {
     });
   }
   const endMs = defaultEndMs(Date.now(), STEP_MS);
-  const base = generateDataset({ series: opts.series, samples: opts.samples, seriesPerRequest: opts.quick ? 250 : 1000, stepMs: STEP_MS, endMs, seed: opts.seed });
+  const base = generateDataset({
+    series: opts.series,
+    samples: opts.samples,
+    seriesPerRequest: opts.quick ? 250 : 1000,
+    stepMs: STEP_MS,
+    endMs,
+    seed: opts.seed,
+  });
   const data = withHistogram(base, opts.quick ? 4 : 20);
   console.log(
     `Query benchmark: ${data.labels.length.toLocaleString('en-US')} series (${opts.series} ingest-benchmark series + ${data.labels.length - opts.series} histogram series) × ` +
@@ -242,7 +280,12 @@ async function main(): Promise<number> {
     startedAt: startedAt.toISOString(),
     host: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, memBytes: os.totalmem(), node: process.version },
     options: { ...opts, stepMs: STEP_MS, warmups: WARMUPS },
-    dataset: { series: data.labels.length, samples: data.totalSamples, minTime: new Date(data.minTimeMs).toISOString(), maxTime: new Date(data.maxTimeMs).toISOString() },
+    dataset: {
+      series: data.labels.length,
+      samples: data.totalSamples,
+      minTime: new Date(data.minTimeMs).toISOString(),
+      maxTime: new Date(data.maxTimeMs).toISOString(),
+    },
     results,
     vigilRatios: ratios,
   });

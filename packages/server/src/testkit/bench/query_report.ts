@@ -85,11 +85,14 @@ export function formatQueryTable(results: readonly ServerQueryResult[]): string 
     return [counts.size > 1 ? `${name} !` : name, ...cells, ...ratios];
   });
   rows.push(['RSS after load (MiB)', ...results.map((r) => mib(r.rssAfterLoadBytes)), ...(v ? peers.map(() => '') : [])]);
-  rows.push(['peak RSS (MiB)', ...results.map((r) => mib(r.peakRssBytes)), ...(v ? peers.map((p) => (v.peakRssBytes && p.peakRssBytes ? `${(v.peakRssBytes / p.peakRssBytes).toFixed(2)}×` : '–')) : [])]);
+  rows.push([
+    'peak RSS (MiB)',
+    ...results.map((r) => mib(r.peakRssBytes)),
+    ...(v ? peers.map((p) => (v.peakRssBytes && p.peakRssBytes ? `${(v.peakRssBytes / p.peakRssBytes).toFixed(2)}×` : '–')) : []),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const notes = ['ratios: Vigil median ÷ peer median (≤ 1.00× means Vigil is as fast or faster)'];
   if (rows.some((r) => r[0]!.endsWith(' !'))) notes.push('!: the servers returned different numbers of series for this query');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '', ...notes].join('\n');
 }
-

@@ -37,7 +37,10 @@ interface CaseResult {
 async function call(method: 'GET' | 'POST', url: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; text: string }> {
   const init: RequestInit = { method, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) };
   if (body !== undefined) {
-    init.headers = { 'content-type': contentType, ...(Buffer.isBuffer(body) ? { 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' } : {}) };
+    init.headers = {
+      'content-type': contentType,
+      ...(Buffer.isBuffer(body) ? { 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' } : {}),
+    };
     init.body = Buffer.isBuffer(body) ? body : JSON.stringify(body);
   }
   const res = await fetch(url, init);
@@ -91,8 +94,14 @@ async function run(h: ServerHandle): Promise<CaseResult[]> {
   const nowMs = Date.now();
   const nowNs = BigInt(nowMs) * 1_000_000n;
   const longName = 'http_server_requests_for_a_rather_long_service_name_total';
-  await expectOk('remote write', call('POST', `${base}/api/v1/write`, writeBody([{ labels: [{ name: '__name__', value: longName }], samples: [[nowMs, 1]] }]), 'application/x-protobuf'));
-  await expectOk('loki push', call('POST', `${base}/loki/api/v1/push`, { streams: [{ stream: { app: 'redos' }, values: [[String(nowNs), 'a'.repeat(27) + '!']] }] }));
+  await expectOk(
+    'remote write',
+    call('POST', `${base}/api/v1/write`, writeBody([{ labels: [{ name: '__name__', value: longName }], samples: [[nowMs, 1]] }]), 'application/x-protobuf'),
+  );
+  await expectOk(
+    'loki push',
+    call('POST', `${base}/loki/api/v1/push`, { streams: [{ stream: { app: 'redos' }, values: [[String(nowNs), 'a'.repeat(27) + '!']] }] }),
+  );
   await expectOk(
     'silence',
     call('POST', `${base}/api/v2/silences`, {
@@ -132,7 +141,9 @@ async function main(): Promise<number> {
   }
   console.log(`Hostile regexes (issue 19): ${REPS} runs each, /-/ready polled every ${READY_PROBE_EVERY_MS} ms; target ≤ ${TARGET_MS} ms`);
   for (const r of results)
-    console.log(`  ${r.name.padEnd(48)} median ${r.medianMs.toFixed(1).padStart(6)} ms  max ${r.maxMs.toFixed(1).padStart(6)} ms  /-/ready max ${r.readyMaxMs.toFixed(1).padStart(6)} ms  ${r.withinTarget ? 'ok' : 'OVER TARGET'}`);
+    console.log(
+      `  ${r.name.padEnd(48)} median ${r.medianMs.toFixed(1).padStart(6)} ms  max ${r.maxMs.toFixed(1).padStart(6)} ms  /-/ready max ${r.readyMaxMs.toFixed(1).padStart(6)} ms  ${r.withinTarget ? 'ok' : 'OVER TARGET'}`,
+    );
   const file = writeJson(REPO_ROOT, 'regex', startedAt, { reps: REPS, targetMs: TARGET_MS, results });
   console.log(`report: ${file}`);
   return results.every((r) => r.withinTarget) ? 0 : 1;

@@ -83,7 +83,12 @@ async function benchVigil(data: Dataset, rulesYaml: string): Promise<{ totalMs: 
   loadIntoHead(data, head);
   process.stdout.write(`vigil: loaded ${data.totalSamples} samples in ${Math.round(performance.now() - t0)} ms\n`);
   const engine = new Engine();
-  const m = new RuleManager({ queryFn: (e, t) => engine.instantQuery(head, e, t).result, notifyFn: () => {}, appendable: head, evaluationIntervalMs: INTERVAL_MS });
+  const m = new RuleManager({
+    queryFn: (e, t) => engine.instantQuery(head, e, t).result,
+    notifyFn: () => {},
+    appendable: head,
+    evaluationIntervalMs: INTERVAL_MS,
+  });
   await m.applyGroups(parseRuleFile(rulesYaml, 'bench.rules.yml').groups);
   const runs: { total: number; max: number }[] = [];
   // A few intervals, as the server would run them; the first warms up the JIT.
@@ -190,16 +195,23 @@ async function main(): Promise<void> {
   const data = generateDataset({ series, samples: 21, seriesPerRequest: 500, stepMs, endMs, seed: 42 });
   const metrics = [...new Set(data.labels.map((ls) => ls.find((l) => l.name === '__name__')?.value ?? ''))].filter((m) => m !== '').sort();
   const rulesYaml = makeRules(metrics, Number(values.rules), Number(values.groups), Number(values.firing));
-  process.stdout.write(`${series} series (${metrics.length} metrics), ${data.totalSamples} samples, ${values.rules} alerting rules in ${values.groups} groups, ${Number(values.firing) * 100}% of rules with low thresholds\n`);
+  process.stdout.write(
+    `${series} series (${metrics.length} metrics), ${data.totalSamples} samples, ${values.rules} alerting rules in ${values.groups} groups, ${Number(values.firing) * 100}% of rules with low thresholds\n`,
+  );
   const pct = (ms: number): string => `${((ms / INTERVAL_MS) * 100).toFixed(1)}% of a 1m interval`;
   if (!values['no-vigil']) {
     const v = await benchVigil(data, rulesYaml);
-    process.stdout.write(`vigil:      ${v.totalMs.toFixed(0)} ms per interval (all groups, sequential; slowest group ${v.maxGroupMs.toFixed(0)} ms) = ${pct(v.totalMs)}; ${v.alerts} active alerts\n`);
+    process.stdout.write(
+      `vigil:      ${v.totalMs.toFixed(0)} ms per interval (all groups, sequential; slowest group ${v.maxGroupMs.toFixed(0)} ms) = ${pct(v.totalMs)}; ${v.alerts} active alerts\n`,
+    );
   }
   if (!values['no-prometheus']) {
     const p = await benchPrometheus(data, rulesYaml);
     if (typeof p === 'string') process.stdout.write(p + '\n');
-    else process.stdout.write(`prometheus: ${p.totalMs.toFixed(0)} ms per interval (sum of prometheus_rule_group_last_duration_seconds; slowest group ${p.maxGroupMs.toFixed(0)} ms) = ${pct(p.totalMs)}; CPU ${p.cpuMsPerRound.toFixed(0)} ms per round of all groups = ${pct(p.cpuMsPerRound)}\n`);
+    else
+      process.stdout.write(
+        `prometheus: ${p.totalMs.toFixed(0)} ms per interval (sum of prometheus_rule_group_last_duration_seconds; slowest group ${p.maxGroupMs.toFixed(0)} ms) = ${pct(p.totalMs)}; CPU ${p.cpuMsPerRound.toFixed(0)} ms per round of all groups = ${pct(p.cpuMsPerRound)}\n`,
+      );
   }
 }
 

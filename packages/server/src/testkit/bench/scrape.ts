@@ -123,7 +123,10 @@ async function phaseA(id: 'vigil' | 'prometheus', port: number, seconds: number,
   }
 }
 
-async function phaseB(ports: number[], workDir: string): Promise<{ targets: number; missed: number; cpuPercent: number; p99ScrapeMs: number; peakRssMiB: number }> {
+async function phaseB(
+  ports: number[],
+  workDir: string,
+): Promise<{ targets: number; missed: number; cpuPercent: number; p99ScrapeMs: number; peakRssMiB: number }> {
   const h = await startServer(scrapingPeer('vigil', scrapeYaml(ports, 15)), workDir, 60_000);
   try {
     const cpu0 = cpuSeconds(h.pid);
@@ -164,7 +167,9 @@ async function main(): Promise<void> {
     }
     console.log('\nserver       scrapes  samples/scrape  CPU (s)  CPU ms/scrape  peak RSS (MiB)');
     for (const r of a) {
-      console.log(`${r.server.padEnd(11)}  ${String(r.scrapes).padStart(7)}  ${String(r.samplesPerScrape).padStart(14)}  ${r.cpuSeconds.toFixed(2).padStart(7)}  ${r.cpuMsPerScrape.toFixed(1).padStart(13)}  ${r.peakRssMiB.toFixed(0).padStart(14)}`);
+      console.log(
+        `${r.server.padEnd(11)}  ${String(r.scrapes).padStart(7)}  ${String(r.samplesPerScrape).padStart(14)}  ${r.cpuSeconds.toFixed(2).padStart(7)}  ${r.cpuMsPerScrape.toFixed(1).padStart(13)}  ${r.peakRssMiB.toFixed(0).padStart(14)}`,
+      );
     }
     const ratio = a[0]!.cpuMsPerScrape / a[1]!.cpuMsPerScrape;
     console.log(`Vigil vs Prometheus: CPU per 10,000-series scrape ${ratio.toFixed(2)}× (<1 better)\n`);
@@ -177,7 +182,9 @@ async function main(): Promise<void> {
     } finally {
       await many.close();
     }
-    console.log(`targets ${b.targets}, missed scrapes ${b.missed}, Vigil CPU ${b.cpuPercent.toFixed(1)}% of a core, p99 scrape ${b.p99ScrapeMs.toFixed(1)} ms, peak RSS ${b.peakRssMiB.toFixed(0)} MiB`);
+    console.log(
+      `targets ${b.targets}, missed scrapes ${b.missed}, Vigil CPU ${b.cpuPercent.toFixed(1)}% of a core, p99 scrape ${b.p99ScrapeMs.toFixed(1)} ms, peak RSS ${b.peakRssMiB.toFixed(0)} MiB`,
+    );
     const file = writeJson(REPO_ROOT, 'scrape', startedAt, { phaseA: a, cpuRatioVsPrometheus: ratio, phaseB: b });
     console.log(`\nresults written to ${path.relative(process.cwd(), file)}`);
   } finally {

@@ -29,7 +29,11 @@ const pid = vigil.proc.pid!;
 async function push(job: string, n: number): Promise<void> {
   const t0 = BigInt(Date.now()) * 1_000_000n;
   const values = Array.from({ length: n }, (_, i) => [String(t0 + BigInt(i)), LINE]);
-  const r = await fetch(`${vigil.url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ streams: [{ stream: { job }, values }] }) });
+  const r = await fetch(`${vigil.url}/loki/api/v1/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ streams: [{ stream: { job }, values }] }),
+  });
   if (r.status === 429) await sleep(1000);
   else if (r.status !== 204) throw new Error(`push: ${r.status} ${await r.text()}`);
 }
@@ -39,7 +43,9 @@ async function tail(query: string, paused: boolean): Promise<{ socket: net.Socke
   const socket = net.connect(port, '127.0.0.1');
   socket.on('error', () => {});
   await new Promise((r) => socket.once('connect', r));
-  socket.write(`GET /loki/api/v1/tail?${query} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: ${randomBytes(16).toString('base64')}\r\nsec-websocket-version: 13\r\n\r\n`);
+  socket.write(
+    `GET /loki/api/v1/tail?${query} HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: ${randomBytes(16).toString('base64')}\r\nsec-websocket-version: 13\r\n\r\n`,
+  );
   let bytes = 0;
   socket.on('data', (d: Buffer) => {
     bytes += d.length;
@@ -70,7 +76,13 @@ try {
   // A paused client never sees its socket close, so ask Vigil how many tails it still serves.
   const selfMetrics = await (await fetch(`${vigil.url}/metrics`)).text();
   const stillServed = Number(/^vigil_loki_tail_clients (\d+)/m.exec(selfMetrics)?.[1] ?? NaN);
-  report['slowClients'] = { pushedLines: pushed, rssBeforeMB: Math.round(rssBefore / MB), rssAfterMB: Math.round(mem.rssBytes / MB), peakRssMB: Math.round(mem.peakRssBytes / MB), tailsStillServed: stillServed };
+  report['slowClients'] = {
+    pushedLines: pushed,
+    rssBeforeMB: Math.round(rssBefore / MB),
+    rssAfterMB: Math.round(mem.rssBytes / MB),
+    peakRssMB: Math.round(mem.peakRssBytes / MB),
+    tailsStillServed: stillServed,
+  };
   for (const s of slow) s.socket.destroy();
 
   const idle: net.Socket[] = [];

@@ -23,7 +23,16 @@ function main(dir: string): void {
   let batch = 0;
   const now = (): number => CHILD_T0_MS + batch * CHILD_BATCH_MS;
   // No timer tick (tickIntervalMs 0): the loop below ticks every 5 batches, so crash points fall at repeatable places.
-  const store = new LogStore({ dir, chunkTargetBytes: 4096, walSegmentBytes: 24 * 1024, chunkFileBytes: 12 * 1024, maxChunkAgeMs: 1000, retentionMs: CHILD_RETENTION_MS, now, tickIntervalMs: 0 });
+  const store = new LogStore({
+    dir,
+    chunkTargetBytes: 4096,
+    walSegmentBytes: 24 * 1024,
+    chunkFileBytes: 12 * 1024,
+    maxChunkAgeMs: 1000,
+    retentionMs: CHILD_RETENTION_MS,
+    now,
+    tickIntervalMs: 0,
+  });
   store.start();
   const busy = labelsFrom({ app: 'busy' });
   const quiet = labelsFrom({ app: 'quiet' });

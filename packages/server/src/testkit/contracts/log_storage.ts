@@ -94,7 +94,16 @@ export function logStorageContract(name: string, make: (opts: LogContractOptions
 
   withStore('keeps distinct lines with equal times in arrival order; holds many lines', async (s) => {
     const lbl = labelsFrom({ app: 'many' });
-    s.store.push([{ labels: lbl, entries: [{ t: at(0), line: 'x' }, { t: at(0), line: 'y' }, { t: at(0), line: 'z' }] }]);
+    s.store.push([
+      {
+        labels: lbl,
+        entries: [
+          { t: at(0), line: 'x' },
+          { t: at(0), line: 'y' },
+          { t: at(0), line: 'z' },
+        ],
+      },
+    ]);
     const entries = [];
     for (let i = 0; i < 3000; i++) entries.push({ t: at(1) + BigInt(i) * 1000n, line: `{"i":${i},"msg":"request served","path":"/api/v1/items/${i % 17}"}` });
     assert.equal(s.store.push([{ labels: lbl, entries }]).accepted, 3000);
@@ -117,7 +126,15 @@ export function logStorageContract(name: string, make: (opts: LogContractOptions
   withStore('refuses lines too far behind their stream or ahead of the clock, and reports them', async (s) => {
     const lbl = labelsFrom({ app: 'r' });
     const future = BigInt(NOW_MS + OPTIONS.maxFutureMs + 1000) * 1_000_000n;
-    const r1 = s.store.push([{ labels: lbl, entries: [{ t: future, line: 'wrong clock' }, { t: at(100), line: 'base' }] }]);
+    const r1 = s.store.push([
+      {
+        labels: lbl,
+        entries: [
+          { t: future, line: 'wrong clock' },
+          { t: at(100), line: 'base' },
+        ],
+      },
+    ]);
     assert.equal(r1.accepted, 1);
     assert.equal(r1.acceptedBytes, 4);
     assert.equal(r1.rejected.length, 1);
@@ -125,7 +142,15 @@ export function logStorageContract(name: string, make: (opts: LogContractOptions
     assert.equal(r1.rejected[0]!.t, future);
     assert.deepEqual(r1.rejected[0]!.labels, lbl);
     // The future line did not become the newest: a current line is still accepted.
-    const r2 = s.store.push([{ labels: lbl, entries: [{ t: at(50), line: 'within window' }, { t: at(30), line: 'too old' }] }]);
+    const r2 = s.store.push([
+      {
+        labels: lbl,
+        entries: [
+          { t: at(50), line: 'within window' },
+          { t: at(30), line: 'too old' },
+        ],
+      },
+    ]);
     assert.equal(r2.accepted, 1);
     assert.equal(r2.rejected.length, 1);
     assert.match(r2.rejected[0]!.reason, /too far behind/);
@@ -139,11 +164,28 @@ export function logStorageContract(name: string, make: (opts: LogContractOptions
   });
 
   withStore('refuses lines past retention and new streams past the stream limit', async (s) => {
-    const old = s.store.push([{ labels: labelsFrom({ app: 'old' }), entries: [{ t: BigInt(NOW_MS - OPTIONS.retentionMs - 1000) * 1_000_000n, line: 'expired' }, { t: at(0), line: 'kept' }] }]);
+    const old = s.store.push([
+      {
+        labels: labelsFrom({ app: 'old' }),
+        entries: [
+          { t: BigInt(NOW_MS - OPTIONS.retentionMs - 1000) * 1_000_000n, line: 'expired' },
+          { t: at(0), line: 'kept' },
+        ],
+      },
+    ]);
     assert.equal(old.accepted, 1);
     assert.match(old.rejected[0]!.reason, /retention/);
-    for (let i = 1; i < OPTIONS.maxStreams; i++) assert.equal(s.store.push([{ labels: labelsFrom({ app: `s${i}` }), entries: [{ t: at(i), line: 'x' }] }]).accepted, 1);
-    const over = s.store.push([{ labels: labelsFrom({ app: 'one too many' }), entries: [{ t: at(0), line: 'a' }, { t: at(1), line: 'b' }] }]);
+    for (let i = 1; i < OPTIONS.maxStreams; i++)
+      assert.equal(s.store.push([{ labels: labelsFrom({ app: `s${i}` }), entries: [{ t: at(i), line: 'x' }] }]).accepted, 1);
+    const over = s.store.push([
+      {
+        labels: labelsFrom({ app: 'one too many' }),
+        entries: [
+          { t: at(0), line: 'a' },
+          { t: at(1), line: 'b' },
+        ],
+      },
+    ]);
     assert.equal(over.accepted, 0);
     assert.equal(over.rejected.length, 2);
     assert.match(over.rejected[0]!.reason, /stream limit/);
@@ -236,7 +278,13 @@ export function logStorageContract(name: string, make: (opts: LogContractOptions
 
   withStore('counts streams, entries and bytes', async (s) => {
     s.store.push([
-      { labels: labelsFrom({ app: 'a' }), entries: [{ t: at(1), line: 'one' }, { t: at(2), line: 'two' }] },
+      {
+        labels: labelsFrom({ app: 'a' }),
+        entries: [
+          { t: at(1), line: 'one' },
+          { t: at(2), line: 'two' },
+        ],
+      },
       { labels: labelsFrom({ app: 'b' }), entries: [{ t: at(1), line: 'three' }] },
     ]);
     await s.settle?.();
@@ -259,7 +307,16 @@ export function logStorageContract(name: string, make: (opts: LogContractOptions
       assert.deepEqual(stream.labels, lbl);
       for (const e of entries) seen.push(e.line);
     });
-    s.store.push([{ labels: lbl, entries: [{ t: at(10), line: 'first' }, { t: at(0) - 3_600n * SEC, line: 'refused' }, { t: at(11), line: 'second' }] }]);
+    s.store.push([
+      {
+        labels: lbl,
+        entries: [
+          { t: at(10), line: 'first' },
+          { t: at(0) - 3_600n * SEC, line: 'refused' },
+          { t: at(11), line: 'second' },
+        ],
+      },
+    ]);
     unsubscribe();
     s.store.push([{ labels: lbl, entries: [{ t: at(12), line: 'after' }] }]);
     assert.deepEqual(seen, ['first', 'second']);
@@ -268,7 +325,16 @@ export function logStorageContract(name: string, make: (opts: LogContractOptions
   withStore('keeps structured metadata per line', async (s) => {
     const lbl = labelsFrom({ app: 'meta' });
     const traced = labelsFrom({ span_id: 's1', trace_id: 't1' });
-    s.store.push([{ labels: lbl, entries: [{ t: at(1), line: 'with', meta: traced }, { t: at(2), line: 'without' }, { t: at(3), line: 'empty', meta: [] }] }]);
+    s.store.push([
+      {
+        labels: lbl,
+        entries: [
+          { t: at(1), line: 'with', meta: traced },
+          { t: at(2), line: 'without' },
+          { t: at(3), line: 'empty', meta: [] },
+        ],
+      },
+    ]);
     await s.settle?.();
     assert.deepEqual(read(s.store, only(s.store, { app: 'meta' }), at(0), at(10)), [
       { t: at(1), line: 'with', meta: traced },

@@ -19,7 +19,12 @@ export interface ContractSubject {
 
 type Sample = [number, number];
 
-async function readAll(store: Queryable, matchers: Matcher[], mint = -Infinity, maxt = Infinity): Promise<Array<{ labels: Record<string, string>; samples: Sample[] }>> {
+async function readAll(
+  store: Queryable,
+  matchers: Matcher[],
+  mint = -Infinity,
+  maxt = Infinity,
+): Promise<Array<{ labels: Record<string, string>; samples: Sample[] }>> {
   const q = store.querier(mint, maxt);
   const ss = q.select({ start: mint, end: maxt }, matchers);
   const out: Array<{ labels: Record<string, string>; samples: Sample[] }> = [];
@@ -72,11 +77,20 @@ export function storageContract(name: string, make: () => Promise<ContractSubjec
     a.append(0, lbl, 2000, 1);
     a.commit();
     const b = s.store.appender();
-    assert.throws(() => b.append(0, lbl, 1000, 1), (e: unknown) => e instanceof StorageError && e.code === 'out_of_order');
-    assert.throws(() => b.append(0, lbl, 2000, 7), (e: unknown) => e instanceof StorageError && e.code === 'duplicate_sample');
+    assert.throws(
+      () => b.append(0, lbl, 1000, 1),
+      (e: unknown) => e instanceof StorageError && e.code === 'out_of_order',
+    );
+    assert.throws(
+      () => b.append(0, lbl, 2000, 7),
+      (e: unknown) => e instanceof StorageError && e.code === 'duplicate_sample',
+    );
     b.append(0, lbl, 2000, 1);
     b.append(0, lbl, 3000, 2);
-    assert.throws(() => b.append(0, lbl, 2500, 2), (e: unknown) => e instanceof StorageError && e.code === 'out_of_order');
+    assert.throws(
+      () => b.append(0, lbl, 2500, 2),
+      (e: unknown) => e instanceof StorageError && e.code === 'out_of_order',
+    );
     b.commit();
     await s.settle?.();
     const got = await readAll(s.store, [m('=', '__name__', 'x')]);
@@ -89,8 +103,33 @@ export function storageContract(name: string, make: () => Promise<ContractSubjec
   withStore('rejects invalid label sets with a clear error', async (s) => {
     const a = s.store.appender();
     assert.throws(() => a.append(0, labelsFrom({ job: 'x' }), 1, 1), /no metric name/);
-    assert.throws(() => a.append(0, [{ name: '__name__', value: 'a' }, { name: '0bad', value: 'v' }], 1, 1), /invalid label name/);
-    assert.throws(() => a.append(0, [{ name: '__name__', value: 'a' }, { name: 'z', value: '1' }, { name: 'b', value: '2' }], 1, 1), /not sorted/);
+    assert.throws(
+      () =>
+        a.append(
+          0,
+          [
+            { name: '__name__', value: 'a' },
+            { name: '0bad', value: 'v' },
+          ],
+          1,
+          1,
+        ),
+      /invalid label name/,
+    );
+    assert.throws(
+      () =>
+        a.append(
+          0,
+          [
+            { name: '__name__', value: 'a' },
+            { name: 'z', value: '1' },
+            { name: 'b', value: '2' },
+          ],
+          1,
+          1,
+        ),
+      /not sorted/,
+    );
     a.rollback();
   });
 

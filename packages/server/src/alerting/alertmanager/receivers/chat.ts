@@ -40,7 +40,11 @@ export function slackPayload(c: SlackConfig, render: RenderField): Record<string
     mrkdwn_in: ['fallback', 'pretext', 'text'],
   };
   if (c.fields.length > 0) {
-    att['fields'] = c.fields.map((f, i) => ({ title: render(`fields.${i}.title`, f.title, ''), value: render(`fields.${i}.value`, f.value, ''), short: f.short ?? c.shortFields }));
+    att['fields'] = c.fields.map((f, i) => ({
+      title: render(`fields.${i}.title`, f.title, ''),
+      value: render(`fields.${i}.value`, f.value, ''),
+      short: f.short ?? c.shortFields,
+    }));
   }
   const msg: Record<string, unknown> = { attachments: [att] };
   const opt: Array<[string, string, string, string]> = [
@@ -64,7 +68,13 @@ interface ChatConfig {
 }
 
 /** A chat integration: one JSON POST of `payload` to `url` (a secret: it carries the token), its fields rendered for `type`. */
-function chatIntegration(type: string, c: ChatConfig, url: string, deps: IntegrationDeps, payload: (d: TemplateData, render: RenderField) => unknown): Integration {
+function chatIntegration(
+  type: string,
+  c: ChatConfig,
+  url: string,
+  deps: IntegrationDeps,
+  payload: (d: TemplateData, render: RenderField) => unknown,
+): Integration {
   const client = httpClientFor(c.httpConfig);
   return {
     type,

@@ -59,7 +59,15 @@ export function emailIntegration(c: EmailConfig, deps: IntegrationDeps): Integra
     type: 'email',
     sendResolved: c.sendResolved,
     async notify(d, signal) {
-      const opts = { smarthost: c.smarthost, hello: c.hello, requireTls: c.requireTls, username: c.authUsername, password: c.authPassword, identity: c.authIdentity, timeoutMs: c.timeoutMs };
+      const opts = {
+        smarthost: c.smarthost,
+        hello: c.hello,
+        requireTls: c.requireTls,
+        username: c.authUsername,
+        password: c.authPassword,
+        identity: c.authIdentity,
+        timeoutMs: c.timeoutMs,
+      };
       await sendMail(opts, c.from, c.to, emailMessage(c, deps.now(), fieldRenderer(deps, 'email', d)), signal);
     },
   };

@@ -25,11 +25,24 @@ const DEFAULT_DETAILS: Readonly<Record<string, string>> = {
 };
 
 /** The Events API v2 body. */
-export function pagerdutyEvent(c: PagerdutyConfig, d: TemplateData, action: 'trigger' | 'resolve' | 'acknowledge', render: RenderField): Record<string, unknown> {
+export function pagerdutyEvent(
+  c: PagerdutyConfig,
+  d: TemplateData,
+  action: 'trigger' | 'resolve' | 'acknowledge',
+  render: RenderField,
+): Record<string, unknown> {
   const ev: Record<string, unknown> = { routing_key: c.routingKey, dedup_key: dedupKey(d.groupKey), event_action: action };
   if (action !== 'trigger') return ev;
   const sevLabel = (c.severity ? render('severity', c.severity, '') : (d.commonLabels['severity'] ?? '')).toLowerCase();
-  const severity = SEVERITIES.includes(sevLabel) ? sevLabel : sevLabel === 'high' ? 'error' : sevLabel === 'medium' ? 'warning' : sevLabel === 'low' ? 'info' : 'error';
+  const severity = SEVERITIES.includes(sevLabel)
+    ? sevLabel
+    : sevLabel === 'high'
+      ? 'error'
+      : sevLabel === 'medium'
+        ? 'warning'
+        : sevLabel === 'low'
+          ? 'info'
+          : 'error';
   const details: Record<string, string> = {};
   for (const [k, v] of Object.entries({ ...DEFAULT_DETAILS, ...c.details })) details[k] = render(`details.${k}`, v, DEFAULT_DETAILS[k] ?? '');
   const client = render('client', c.client, callTemplate('pagerduty.default.client'));
@@ -39,7 +52,11 @@ export function pagerdutyEvent(c: PagerdutyConfig, d: TemplateData, action: 'tri
     severity,
     custom_details: details,
   };
-  for (const [k, text] of [['component', c.component], ['group', c.group], ['class', c.class]] as const) {
+  for (const [k, text] of [
+    ['component', c.component],
+    ['group', c.group],
+    ['class', c.class],
+  ] as const) {
     if (text) payload[k] = render(k, text, '');
   }
   ev['payload'] = payload;

@@ -20,18 +20,26 @@ test('a failed chat notification shows its URL as <secret>', async () => {
   const cfg = parseAlertmanagerConfig(CONFIG, 'am.yml');
   const data = templateData({ receiver: 'chat', groupKey: '{}', groupLabels: {}, externalURL: 'http://vigil', alerts: [], now: 0 });
   for (const ic of cfg.receivers[0]!.integrations) {
-    const err = await createIntegration(ic, () => 0).notify(data, new AbortController().signal).then(
-      () => assert.fail(`${ic.type} notified a closed port`),
-      (e: unknown) => e as Error,
-    );
+    const err = await createIntegration(ic, () => 0)
+      .notify(data, new AbortController().signal)
+      .then(
+        () => assert.fail(`${ic.type} notified a closed port`),
+        (e: unknown) => e as Error,
+      );
     assert.match(err.message, /^POST <secret>: /, ic.type);
     assert.doesNotMatch(err.message, /TOKEN/, ic.type);
   }
 });
 
 test('a malformed secret URL is not quoted in the configuration error', () => {
-  for (const field of ['slack_configs: [{ api_url: "hooks.slack.com/services/T0/SLACK-TOKEN", channel: "#a" }]', 'discord_configs: [{ webhook_url: "discord.com/api/webhooks/1/DISCORD-TOKEN" }]']) {
+  for (const field of [
+    'slack_configs: [{ api_url: "hooks.slack.com/services/T0/SLACK-TOKEN", channel: "#a" }]',
+    'discord_configs: [{ webhook_url: "discord.com/api/webhooks/1/DISCORD-TOKEN" }]',
+  ]) {
     const text = `route: { receiver: r }\nreceivers:\n  - name: r\n    ${field}\n`;
-    assert.throws(() => parseAlertmanagerConfig(text, 'am.yml'), (err: Error) => /unsupported URL <secret>/.test(err.message) && !/TOKEN/.test(err.message));
+    assert.throws(
+      () => parseAlertmanagerConfig(text, 'am.yml'),
+      (err: Error) => /unsupported URL <secret>/.test(err.message) && !/TOKEN/.test(err.message),
+    );
   }
 });

@@ -86,7 +86,10 @@ export class NotificationTemplates {
         throw err;
       }
     }
-    return new NotificationTemplates(set, files.map((f) => f.name));
+    return new NotificationTemplates(
+      set,
+      files.map((f) => f.name),
+    );
   }
 
   /** Executes a text against a notification's data. Throws on parse or execution errors. */
@@ -155,7 +158,11 @@ export class TemplateGlobError extends VigilError {
  * that appear later); a literal path that does not exist is a {@link TemplateGlobError} (Vigil is
  * stricter than Alertmanager, which ignores it). Syntax errors throw {@link TemplateFileError}.
  */
-export function loadNotificationTemplates(globs: readonly string[], baseDir: string, onGlobError: (index: number, err: TemplateGlobError) => never): NotificationTemplates {
+export function loadNotificationTemplates(
+  globs: readonly string[],
+  baseDir: string,
+  onGlobError: (index: number, err: TemplateGlobError) => never,
+): NotificationTemplates {
   const files: Array<{ name: string; text: string }> = [];
   globs.forEach((pattern, i) => {
     const abs = path.resolve(baseDir, pattern);

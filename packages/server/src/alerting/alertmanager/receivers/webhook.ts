@@ -9,7 +9,15 @@ export function webhookPayload(d: TemplateData, maxAlerts: number): Record<strin
   return {
     receiver: d.receiver,
     status: d.status,
-    alerts: alerts.map((a) => ({ status: a.status, labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, endsAt: a.endsAt, generatorURL: a.generatorURL, fingerprint: a.fingerprint })),
+    alerts: alerts.map((a) => ({
+      status: a.status,
+      labels: a.labels,
+      annotations: a.annotations,
+      startsAt: a.startsAt,
+      endsAt: a.endsAt,
+      generatorURL: a.generatorURL,
+      fingerprint: a.fingerprint,
+    })),
     groupLabels: d.groupLabels,
     commonLabels: d.commonLabels,
     commonAnnotations: d.commonAnnotations,

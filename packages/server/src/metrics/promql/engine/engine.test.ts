@@ -37,7 +37,16 @@ describe('Engine', () => {
     const m = e.rangeQuery(h, 'up{job="a"} * 2', 0, 120_000, 60_000);
     assert.deepEqual(toApiJson(m.result), {
       resultType: 'matrix',
-      result: [{ metric: { job: 'a' }, values: [[0, '0'], [60, '2'], [120, '4']] }],
+      result: [
+        {
+          metric: { job: 'a' },
+          values: [
+            [0, '0'],
+            [60, '2'],
+            [120, '4'],
+          ],
+        },
+      ],
     });
   });
 
@@ -52,22 +61,37 @@ describe('Engine', () => {
 
   it('maps parse errors and bad ranges to bad_data', () => {
     const e = new Engine();
-    assert.equal(code(() => e.instantQuery(head(), 'sum(', 0)), 'bad_data');
-    assert.equal(code(() => e.rangeQuery(head(), 'up[5m]', 0, 60_000, 1000)), 'bad_data');
-    assert.equal(code(() => e.rangeQuery(head(), 'up', 0, 60_000, 0)), 'bad_data');
+    assert.equal(
+      code(() => e.instantQuery(head(), 'sum(', 0)),
+      'bad_data',
+    );
+    assert.equal(
+      code(() => e.rangeQuery(head(), 'up[5m]', 0, 60_000, 1000)),
+      'bad_data',
+    );
+    assert.equal(
+      code(() => e.rangeQuery(head(), 'up', 0, 60_000, 0)),
+      'bad_data',
+    );
   });
 
   it('times out with a driven clock', () => {
     let now = 0;
     const e = new Engine({ timeoutMs: 1000, now: () => (now += 600) });
-    assert.equal(code(() => e.rangeQuery(head(), 'rate(up[5m])', 0, 600_000, 1000)), 'timeout');
+    assert.equal(
+      code(() => e.rangeQuery(head(), 'rate(up[5m])', 0, 600_000, 1000)),
+      'timeout',
+    );
   });
 
   it('honours an aborted signal, also when aborted during selection', () => {
     const e = new Engine();
     const ac = new AbortController();
     ac.abort();
-    assert.equal(code(() => e.instantQuery(head(), 'up', 0, { signal: ac.signal })), 'canceled');
+    assert.equal(
+      code(() => e.instantQuery(head(), 'up', 0, { signal: ac.signal })),
+      'canceled',
+    );
     const h = head();
     const ac2 = new AbortController();
     const q: Queryable = {
@@ -76,13 +100,22 @@ describe('Engine', () => {
         return h.querier(mint, maxt);
       },
     };
-    assert.equal(code(() => e.instantQuery(q, 'up', 0, { signal: ac2.signal })), 'canceled');
+    assert.equal(
+      code(() => e.instantQuery(q, 'up', 0, { signal: ac2.signal })),
+      'canceled',
+    );
   });
 
   it('enforces the max-samples limit', () => {
     const e = new Engine({ maxSamples: 10 });
-    assert.equal(code(() => e.rangeQuery(head(), 'up', 0, 600_000, 60_000)), 'execution');
-    assert.equal(code(() => new Engine({ maxSamples: 100 }).instantQuery(head(), 'up', 0)), 'none');
+    assert.equal(
+      code(() => e.rangeQuery(head(), 'up', 0, 600_000, 60_000)),
+      'execution',
+    );
+    assert.equal(
+      code(() => new Engine({ maxSamples: 100 }).instantQuery(head(), 'up', 0)),
+      'none',
+    );
   });
 
   it('applies a per-query lookback delta', () => {
@@ -109,7 +142,13 @@ describe('Engine', () => {
     app.append(0, labelsFrom({ __name__: 'x', a: '1' }), 0, 1);
     app.append(0, labelsFrom({ __name__: 'y', a: '1' }), 0, 2);
     app.commit();
-    assert.equal(code(() => e.instantQuery(h, '-{a="1"}', 0)), 'execution');
-    assert.equal(code(() => e.instantQuery(h, 'x + on(a) {a="1"}', 0)), 'execution');
+    assert.equal(
+      code(() => e.instantQuery(h, '-{a="1"}', 0)),
+      'execution',
+    );
+    assert.equal(
+      code(() => e.instantQuery(h, 'x + on(a) {a="1"}', 0)),
+      'execution',
+    );
   });
 });

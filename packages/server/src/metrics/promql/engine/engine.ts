@@ -80,7 +80,10 @@ export class Engine {
     if (!(stepMs > 0)) throw new EngineError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
     if (endMs < startMs) throw new EngineError('bad_data', 'end timestamp must not be before start time');
     if ((endMs - startMs) / stepMs + 1 > this.maxPointsPerSeries)
-      throw new EngineError('bad_data', `exceeded maximum resolution of ${this.maxPointsPerSeries} points per timeseries. Try decreasing the query resolution (?step=XX)`);
+      throw new EngineError(
+        'bad_data',
+        `exceeded maximum resolution of ${this.maxPointsPerSeries} points per timeseries. Try decreasing the query resolution (?step=XX)`,
+      );
     return this.exec(queryable, expr, startMs, endMs, stepMs, opts);
   }
 
@@ -123,7 +126,10 @@ export class Engine {
       const querier = queryable.querier(mint, maxt);
       try {
         for (const r of ranges) {
-          selected.set(r.node, selectSeries(querier, r, addSamples, (w) => warnings.add(w)));
+          selected.set(
+            r.node,
+            selectSeries(querier, r, addSamples, (w) => warnings.add(w)),
+          );
           check();
         }
       } finally {

@@ -120,7 +120,15 @@ export class Evaluator {
         const param = expr.param === undefined ? undefined : this.eval(expr.param);
         const input = this.eval(expr.expr);
         if (input.type === 'vector' && SERIES_AGG_OPS.has(expr.op) && (param === undefined || param.type === 'scalar')) {
-          const r = aggregateSeries(expr, grouper, input.series, param?.vs, this, () => this.ctx.check(), (m) => this.ctx.warn(m));
+          const r = aggregateSeries(
+            expr,
+            grouper,
+            input.series,
+            param?.vs,
+            this,
+            () => this.ctx.check(),
+            (m) => this.ctx.warn(m),
+          );
           this.ctx.addSamples(r.total);
           return { type: 'vector', series: r.series };
         }
@@ -371,12 +379,23 @@ export class Evaluator {
       }
       case 'histogram_quantile':
         return this.rangeEval([args[1]!, args[0]!], (a) =>
-          histogramQuantile(a[1] as number, a[0] as StepSample[], (m) => this.ctx.warn(m), (m) => this.ctx.info(m)),
+          histogramQuantile(
+            a[1] as number,
+            a[0] as StepSample[],
+            (m) => this.ctx.warn(m),
+            (m) => this.ctx.info(m),
+          ),
         );
       case 'histogram_quantiles': {
         const label = args[1]?.type === 'string' ? args[1].v : '';
         return this.rangeEval([args[0]!, ...args.slice(2)], (a) =>
-          histogramQuantiles(a[0] as StepSample[], label, a.slice(1) as number[], (m) => this.ctx.warn(m), (m) => this.ctx.info(m)),
+          histogramQuantiles(
+            a[0] as StepSample[],
+            label,
+            a.slice(1) as number[],
+            (m) => this.ctx.warn(m),
+            (m) => this.ctx.info(m),
+          ),
         );
       }
       case 'histogram_fraction':
@@ -424,7 +443,7 @@ export class Evaluator {
     };
   }
 
-  private rangeFunction(node: Call, fn: (typeof RANGE_FUNCS extends ReadonlyMap<string, infer F> ? F : never)): EvalValue {
+  private rangeFunction(node: Call, fn: typeof RANGE_FUNCS extends ReadonlyMap<string, infer F> ? F : never): EvalValue {
     const name = node.func.name;
     const matrixIdx = node.func.argTypes.indexOf('matrix');
     const params: Float64Array[] = [];

@@ -47,10 +47,7 @@ function dateOf(v: number): Date | undefined {
 export const DATE_FUNCS: ReadonlyMap<string, (d: Date) => number> = new Map<string, (d: Date) => number>([
   ['day_of_month', (d) => d.getUTCDate()],
   ['day_of_week', (d) => d.getUTCDay()],
-  [
-    'day_of_year',
-    (d) => Math.round((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86400000) + 1,
-  ],
+  ['day_of_year', (d) => Math.round((Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate()) - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86400000) + 1],
   ['days_in_month', (d) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).getUTCDate()],
   ['hour', (d) => d.getUTCHours()],
   ['minute', (d) => d.getUTCMinutes()],
@@ -82,8 +79,7 @@ function expandTemplate(template: string, m: RegExpExecArray): string {
 
 function checkLabelName(fn: string, name: string): void {
   // Prometheus 3 accepts any valid UTF-8 label name; a lone surrogate is the JS form of invalid UTF-8.
-  if (name === '' || /[\uD800-\uDFFF]/u.test(name) || name.includes('\uFFFD'))
-    execError(`invalid destination label name in ${fn}(): ${name}`);
+  if (name === '' || /[\uD800-\uDFFF]/u.test(name) || name.includes('\uFFFD')) execError(`invalid destination label name in ${fn}(): ${name}`);
 }
 
 /** Compiles the arguments of `label_replace` once per query. */
@@ -158,7 +154,9 @@ function bucketGroups(vec: StepSample[], warn: (m: string) => void): Map<string,
     const le = getLabel(s.metric, 'le');
     const ub = parseGoFloat(le);
     if (ub === undefined) {
-      warn(`PromQL warning: bucket label "le" is missing or has a malformed value of ${JSON.stringify(le)} for metric name ${JSON.stringify(getLabel(s.metric, METRIC_NAME))}`);
+      warn(
+        `PromQL warning: bucket label "le" is missing or has a malformed value of ${JSON.stringify(le)} for metric name ${JSON.stringify(getLabel(s.metric, METRIC_NAME))}`,
+      );
       continue;
     }
     const metric = s.metric.filter((l) => l.name !== 'le');
@@ -188,7 +186,9 @@ export function histogramQuantile(q: number, vec: StepSample[], warn: (m: string
     const r = bucketQuantile(q, g.buckets);
     const name = JSON.stringify(getLabel(g.metric, METRIC_NAME));
     if (r.forcedMonotonic)
-      info(`PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name ${name}`);
+      info(
+        `PromQL info: input to histogram_quantile needed to be fixed for monotonicity (see https://prometheus.io/docs/prometheus/latest/querying/functions/#histogram_quantile) for metric name ${name}`,
+      );
     out.push({ metric: g.metric, v: r.value, dropName: true });
   }
   return out;

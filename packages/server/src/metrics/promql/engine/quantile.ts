@@ -113,8 +113,7 @@ export function bucketFraction(lower: number, upper: number, input: Bucket[]): n
     if (i === 0 && b.upperBound > 0) lowerBound = 0;
     const upperBound = b.upperBound;
     // A bucket of infinite width cannot be interpolated: its observations count as below `v`.
-    const interpolate = (v: number): number =>
-      lowerBound === -Infinity ? b.count : rank + ((b.count - rank) * (v - lowerBound)) / (upperBound - lowerBound);
+    const interpolate = (v: number): number => (lowerBound === -Infinity ? b.count : rank + ((b.count - rank) * (v - lowerBound)) / (upperBound - lowerBound));
     if (!lowerSet && lowerBound >= lower) {
       lowerRank = rank;
       lowerSet = true;

@@ -66,7 +66,8 @@ function instantValue(ts: Floats, vs: Floats, lo: number, hi: number, isRate: bo
   const lastV = vs[hi - 1]!;
   const prevV = vs[hi - 2]!;
   let result: number;
-  if (isRate && lastV < prevV) result = lastV; // counter reset
+  if (isRate && lastV < prevV)
+    result = lastV; // counter reset
   else result = lastV - prevV;
   const sampledInterval = ts[hi - 1]! - ts[hi - 2]!;
   if (sampledInterval === 0) return undefined;
@@ -77,7 +78,14 @@ function instantValue(ts: Floats, vs: Floats, lo: number, hi: number, isRate: bo
 /** Least-squares fit with Kahan sums; returns [slope, intercept] at `interceptTime`. */
 function linearRegression(ts: Floats, vs: Floats, lo: number, hi: number, interceptTime: number): [number, number] {
   let n = 0;
-  let sumX = 0, cX = 0, sumY = 0, cY = 0, sumXY = 0, cXY = 0, sumX2 = 0, cX2 = 0;
+  let sumX = 0,
+    cX = 0,
+    sumY = 0,
+    cY = 0,
+    sumXY = 0,
+    cXY = 0,
+    sumX2 = 0,
+    cX2 = 0;
   const initY = vs[lo]!;
   let constY = true;
   for (let i = lo; i < hi; i++) {
@@ -211,7 +219,10 @@ export const RANGE_FUNCS: ReadonlyMap<string, RangeFunc> = new Map<string, Range
       // A NaN sample makes the deviation NaN rather than being sorted away.
       if (values.some((v) => Number.isNaN(v))) return NaN;
       const median = quantile(0.5, values);
-      return quantile(0.5, values.map((v) => Math.abs(v - median)));
+      return quantile(
+        0.5,
+        values.map((v) => Math.abs(v - median)),
+      );
     },
   ],
   ['double_exponential_smoothing', (_ts, vs, lo, hi, env) => holtWinters(vs, lo, hi, env)],

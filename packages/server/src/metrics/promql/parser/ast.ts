@@ -160,17 +160,7 @@ export interface Call {
 }
 
 /** Any PromQL expression. */
-export type Expr =
-  | NumberLiteral
-  | StringLiteral
-  | VectorSelector
-  | MatrixSelector
-  | SubqueryExpr
-  | ParenExpr
-  | UnaryExpr
-  | BinaryExpr
-  | AggregateExpr
-  | Call;
+export type Expr = NumberLiteral | StringLiteral | VectorSelector | MatrixSelector | SubqueryExpr | ParenExpr | UnaryExpr | BinaryExpr | AggregateExpr | Call;
 
 /** The type of value an expression evaluates to, as Prometheus' `Expr.Type()`. */
 export function exprType(expr: Expr): ValueType {

@@ -161,9 +161,7 @@ export type AggregateOp = (typeof AGGREGATE_OPS)[number];
 
 /** Aggregations that take a parameter before the vector (`topk(3, x)`, `count_values("v", x)`). */
 export function aggregateHasParam(op: AggregateOp): boolean {
-  return (
-    op === 'topk' || op === 'bottomk' || op === 'quantile' || op === 'count_values' || op === 'limitk' || op === 'limit_ratio'
-  );
+  return op === 'topk' || op === 'bottomk' || op === 'quantile' || op === 'count_values' || op === 'limitk' || op === 'limit_ratio';
 }
 
 /** Aggregations Prometheus keeps behind the experimental-functions flag. */

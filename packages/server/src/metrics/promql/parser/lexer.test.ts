@@ -126,7 +126,7 @@ describe('lexer: tokens', () => {
         'RIGHT_BRACE:}',
       ],
     ],
-    ['{on="x", by=\'y\'}', ['LEFT_BRACE:{', 'IDENTIFIER:on', 'EQL:=', 'STRING:"x"', 'COMMA:,', 'IDENTIFIER:by', "EQL:=", "STRING:'y'", 'RIGHT_BRACE:}']],
+    ['{on="x", by=\'y\'}', ['LEFT_BRACE:{', 'IDENTIFIER:on', 'EQL:=', 'STRING:"x"', 'COMMA:,', 'IDENTIFIER:by', 'EQL:=', "STRING:'y'", 'RIGHT_BRACE:}']],
     ['{"my.metric"}', ['LEFT_BRACE:{', 'STRING:"my.metric"', 'RIGHT_BRACE:}']],
     // Comments are skipped unless asked for, also inside braces.
     ['foo # comment\n+ 1', ['IDENTIFIER:foo', 'ADD:+', 'NUMBER:1']],

@@ -166,10 +166,7 @@ describe('parser: selectors', () => {
   });
 
   it('allows __name__ twice inside braces', () => {
-    assert.deepEqual(matchers(as(parseExpr('{__name__=~"bar", __name__!~"baz"}'), 'VectorSelector')), [
-      '__name__=~"bar"',
-      '__name__!~"baz"',
-    ]);
+    assert.deepEqual(matchers(as(parseExpr('{__name__=~"bar", __name__!~"baz"}'), 'VectorSelector')), ['__name__=~"bar"', '__name__!~"baz"']);
     assert.equal(as(parseExpr('{"bar", __name__="baz"}'), 'VectorSelector').matchers.length, 2);
   });
 
@@ -316,13 +313,7 @@ describe('parser: aggregations', () => {
     ['sum by (foo,bar,)(some_metric)', 'sum', ['foo', 'bar'], false, 30],
     ['sum by ("foo bar")({"some.metric"})', 'sum', ['foo bar'], false, 35],
     ['sum by ("foo", bar, \'baz\')({"some.metric"})', 'sum', ['foo', 'bar', 'baz'], false, 43],
-    [
-      'sum without(and, by, avg, count, alert, annotations)(some_metric)',
-      'sum',
-      ['and', 'by', 'avg', 'count', 'alert', 'annotations'],
-      true,
-      65,
-    ],
+    ['sum without(and, by, avg, count, alert, annotations)(some_metric)', 'sum', ['and', 'by', 'avg', 'count', 'alert', 'annotations'], true, 65],
     ['SUM(x) BY (job)', 'sum', ['job'], false, 15],
     ['group(x)', 'group', [], false, 8],
     ['sum(sum)', 'sum', [], false, 8],
@@ -574,11 +565,14 @@ describe('parser: errors', () => {
   }
 
   it('reports invalid regular expressions at the matcher', () => {
-    assert.throws(() => parseExpr('{__name__=~"("}'), (err: unknown) => {
-      assert.ok(err instanceof ParseError);
-      assert.match(err.message, /^1:2: parse error: error parsing regexp: missing closing \): `\(`$/);
-      return true;
-    });
+    assert.throws(
+      () => parseExpr('{__name__=~"("}'),
+      (err: unknown) => {
+        assert.ok(err instanceof ParseError);
+        assert.match(err.message, /^1:2: parse error: error parsing regexp: missing closing \): `\(`$/);
+        return true;
+      },
+    );
   });
 
   it('carries a code, the reason and the position', () => {

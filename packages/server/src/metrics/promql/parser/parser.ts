@@ -23,15 +23,7 @@ import type {
 import { DurationError, parseDuration } from '../../../core/time/duration.js';
 import { ParseError } from './errors.js';
 import { aggregateHasParam, aggregateIsExperimental, getFunction, type AggregateOp } from './functions.js';
-import {
-  describeToken,
-  DURATION_EXPR_WORDS,
-  isAggregator,
-  isKeyword,
-  lex,
-  TokenType,
-  type Token,
-} from './lexer.js';
+import { describeToken, DURATION_EXPR_WORDS, isAggregator, isKeyword, lex, TokenType, type Token } from './lexer.js';
 import { goQuote, isValidUtf8 } from '../../../core/util/goquote.js';
 import { formatGoFixed6, unquoteString } from './quote.js';
 import { typeCheck } from './typecheck.js';
@@ -244,12 +236,7 @@ class Parser {
     let vs: VectorSelector;
     if (t.type === TokenType.LEFT_BRACE) {
       vs = this.parseVectorSelector(undefined, t.start);
-    } else if (
-      t.type === TokenType.IDENTIFIER ||
-      t.type === TokenType.METRIC_IDENTIFIER ||
-      isAggregator(t.type) ||
-      METRIC_NAME_KEYWORDS.has(t.type)
-    ) {
+    } else if (t.type === TokenType.IDENTIFIER || t.type === TokenType.METRIC_IDENTIFIER || isAggregator(t.type) || METRIC_NAME_KEYWORDS.has(t.type)) {
       this.next();
       vs = this.parseVectorSelector(t, t.start);
     } else {
@@ -569,10 +556,7 @@ class Parser {
         target = expr.vectorSelector;
         break;
       default:
-        this.fail(
-          expr.pos,
-          'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery',
-        );
+        this.fail(expr.pos, 'offset modifier must be preceded by an instant vector selector or range vector selector or a subquery');
     }
     if (target.offset !== 0) this.fail(expr.pos, 'offset may not be set multiple times');
     target.offset = d.ms;

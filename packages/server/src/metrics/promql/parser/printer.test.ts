@@ -93,7 +93,10 @@ describe('printer: canonical form', () => {
     ['label_replace(up, "a", "$1", "b", "(.*)")'],
     ['round(x, 5)'],
     ['histogram_quantile(0.9, sum by (le) (rate(x_bucket[5m])))'],
-    ['sum(rate(x[5m])) by (job) / ignoring(code) group_left sum(rate(y[5m])) by (job)', 'sum by (job) (rate(x[5m])) / ignoring (code) group_left () sum by (job) (rate(y[5m]))'],
+    [
+      'sum(rate(x[5m])) by (job) / ignoring(code) group_left sum(rate(y[5m])) by (job)',
+      'sum by (job) (rate(x[5m])) / ignoring (code) group_left () sum by (job) (rate(y[5m]))',
+    ],
     ['foo # comment\n  + bar', 'foo + bar'],
   ];
   for (const [input, out] of cases) {

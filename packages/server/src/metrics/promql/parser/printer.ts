@@ -107,8 +107,7 @@ function isLegacyMetricName(name: string): boolean {
   if (name.length === 0) return false;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
-    const ok =
-      c === 0x5f || c === 0x3a || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (i > 0 && c >= 0x30 && c <= 0x39);
+    const ok = c === 0x5f || c === 0x3a || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (i > 0 && c >= 0x30 && c <= 0x39);
     if (!ok) return false;
   }
   return true;

@@ -230,7 +230,10 @@ export abstract class TextParserBase implements ExpositionParser {
     out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (let k = 1; k < out.length; k++) {
       if (out[k]!.name === out[k - 1]!.name) {
-        throw this.plainError(`label name ${JSON.stringify(out[k]!.name)} is not unique while parsing: ${quoteBytes(this.b, this.seriesStart, this.seriesEnd)}`, this.seriesStart);
+        throw this.plainError(
+          `label name ${JSON.stringify(out[k]!.name)} is not unique while parsing: ${quoteBytes(this.b, this.seriesStart, this.seriesEnd)}`,
+          this.seriesStart,
+        );
       }
     }
     return out;

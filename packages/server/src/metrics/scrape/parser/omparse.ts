@@ -109,7 +109,10 @@ export class OpenMetricsParser extends TextParserBase {
       const u = this.b.subarray(this.textStart, this.textEnd);
       const at = m.length - unitLen;
       if (at < 1 || m[at - 1] !== 95 /* _ */ || !m.subarray(at).equals(u)) {
-        throw this.plainError(`unit ${quoteBytes(this.b, this.textStart, this.textEnd)} not a suffix of metric ${quoteBytes(this.b, this.metaStart, this.metaEnd)}`, this.textStart);
+        throw this.plainError(
+          `unit ${quoteBytes(this.b, this.textStart, this.textEnd)} not a suffix of metric ${quoteBytes(this.b, this.metaStart, this.metaEnd)}`,
+          this.textStart,
+        );
       }
     }
     return 'unit';

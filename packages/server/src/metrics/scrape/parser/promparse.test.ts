@@ -95,7 +95,15 @@ const valid: Array<{ name: string; body: string; want: string[] }> = [
   {
     name: 'histogram le and summary quantile values are normalised as in Prometheus 3',
     body: '# TYPE h histogram\nh_bucket{le="1"} 1\nh_bucket{le="0.5e1"} 2\nh_bucket{le="1e6"} 2\nh_bucket{le="+Inf"} 3\n# TYPE g gauge\ng{le="1"} 1\n',
-    want: ['type h histogram', 'h_bucket{le="1.0"} 1', 'h_bucket{le="5.0"} 2', 'h_bucket{le="1e+06"} 2', 'h_bucket{le="+Inf"} 3', 'type g gauge', 'g{le="1"} 1'],
+    want: [
+      'type h histogram',
+      'h_bucket{le="1.0"} 1',
+      'h_bucket{le="5.0"} 2',
+      'h_bucket{le="1e+06"} 2',
+      'h_bucket{le="+Inf"} 3',
+      'type g gauge',
+      'g{le="1"} 1',
+    ],
   },
   {
     name: 'untyped is reported as unknown',
@@ -187,7 +195,10 @@ for (const c of invalid) {
 test('duplicate label names fail when the labels are read', () => {
   const p = new PromTextParser(Buffer.from('a{b="1",b="2"} 1\n'));
   assert.equal(p.next(), 'series');
-  assert.throws(() => p.labels(), (e: unknown) => e instanceof ExpositionError && /label name "b" is not unique/.test(e.message));
+  assert.throws(
+    () => p.labels(),
+    (e: unknown) => e instanceof ExpositionError && /label name "b" is not unique/.test(e.message),
+  );
 });
 
 test('series keys are the raw name{labels} bytes, without value or timestamp', () => {

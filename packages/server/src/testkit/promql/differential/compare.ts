@@ -43,7 +43,11 @@ export function valuesMatch(a: string, b: string): boolean {
 
 /** A canonical key of a label set, independent of the order the JSON object lists them in. */
 export function metricKey(m: Readonly<Record<string, string>>): string {
-  return JSON.stringify(Object.keys(m).sort().map((k) => [k, m[k]]));
+  return JSON.stringify(
+    Object.keys(m)
+      .sort()
+      .map((k) => [k, m[k]]),
+  );
 }
 
 function isPoint(p: unknown): p is Point {

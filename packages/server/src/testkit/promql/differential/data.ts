@@ -104,8 +104,7 @@ export function generateSeries(seed = 42): DiffSeries[] {
     return vs;
   };
   /** Keeps only the samples of steps in [from, to); the rest become gaps. */
-  const window = (vs: readonly DiffValue[], from: number, to: number): DiffValue[] =>
-    vs.map((v, s) => (s >= from && s < to ? v : undefined));
+  const window = (vs: readonly DiffValue[], from: number, to: number): DiffValue[] => vs.map((v, s) => (s >= from && s < to ? v : undefined));
 
   for (const t of API) {
     for (const method of ['GET', 'POST']) {
@@ -116,7 +115,8 @@ export function generateSeries(seed = 42): DiffSeries[] {
     }
   }
   for (const t of TARGETS) {
-    for (const mode of ['user', 'system']) add('dt_cpu_seconds_total', t, { mode }, counter(mode === 'user' ? 3 : 1, 0.01, t.instance === 'worker-1:9000' ? 2 : 0));
+    for (const mode of ['user', 'system'])
+      add('dt_cpu_seconds_total', t, { mode }, counter(mode === 'user' ? 3 : 1, 0.01, t.instance === 'worker-1:9000' ? 2 : 0));
   }
   for (const t of TARGETS) {
     add('dt_temperature_celsius', t, { sensor: 'inlet' }, gauge(15 + rnd() * 15, 0.8, 0.001));
@@ -175,7 +175,12 @@ export function generateSeries(seed = 42): DiffSeries[] {
   for (const t of TARGETS) {
     const ones = new Array<number>(STEPS).fill(1);
     if (t.instance === 'api-2:8080') {
-      add('dt_build_info', t, { version: '1.0.0' }, ones.map((v, s) => (s < 120 ? v : s === 120 ? STALE : undefined)));
+      add(
+        'dt_build_info',
+        t,
+        { version: '1.0.0' },
+        ones.map((v, s) => (s < 120 ? v : s === 120 ? STALE : undefined)),
+      );
       add('dt_build_info', t, { version: '1.1.0' }, window(ones, 121, STEPS));
     } else {
       add('dt_build_info', t, { version: t.job === 'db' ? '15.4' : '1.0.0' }, ones);
@@ -184,8 +189,18 @@ export function generateSeries(seed = 42): DiffSeries[] {
   // Ordinary NaN and infinities among finite values (not staleness markers: these are real values).
   for (const t of DB) {
     // The steps are chosen so that instant queries (queries.ts) meet each special value.
-    add('dt_special', t, { kind: 'nan' }, gauge(10, 2, 0.01).map((v, s) => (s % 7 === 0 ? NaN : v)));
-    add('dt_special', t, { kind: 'inf' }, gauge(10, 2, 0.01).map((v, s) => (s % 11 === 8 ? Infinity : s % 13 === 4 ? -Infinity : v)));
+    add(
+      'dt_special',
+      t,
+      { kind: 'nan' },
+      gauge(10, 2, 0.01).map((v, s) => (s % 7 === 0 ? NaN : v)),
+    );
+    add(
+      'dt_special',
+      t,
+      { kind: 'inf' },
+      gauge(10, 2, 0.01).map((v, s) => (s % 11 === 8 ? Infinity : s % 13 === 4 ? -Infinity : v)),
+    );
     add('dt_special', t, { kind: 'plain' }, gauge(10, 2, 0.01));
   }
   return out;

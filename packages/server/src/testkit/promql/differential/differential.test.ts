@@ -25,7 +25,8 @@ before(async () => {
   // sees samples out of time order.
   const data = writeRequests(series);
   // Guards the one fragile spot: the marker's exact bits must reach the wire (see STALE in data.ts).
-  if (data.staleMarkerBytes !== data.staleMarkers) throw new Error(`${data.staleMarkers} staleness markers generated, ${data.staleMarkerBytes} encoded exactly`);
+  if (data.staleMarkerBytes !== data.staleMarkers)
+    throw new Error(`${data.staleMarkers} staleness markers generated, ${data.staleMarkerBytes} encoded exactly`);
   for (const body of data.bodies) {
     const [a, b] = await Promise.all([postWrite(vigil.url, body), postWrite(prom.url, body)]);
     if (a.status >= 300 || b.status >= 300) throw new Error(`remote_write refused: vigil ${a.status} ${a.text}; prometheus ${b.status} ${b.text}`);
@@ -127,14 +128,13 @@ test('Vigil answers generated PromQL queries as Prometheus does', { timeout: 180
       `in ${seconds.toFixed(1)} s; ${errors} are errors and ${empty} empty results on both sides; ${known.size} expressions excluded as known 2.x/3.x differences; ` +
       `${failedExprs.size - unexpected.length} known Vigil bugs reproduced; ${unexpected.length} unexpected mismatches`,
   );
-  const report = unexpected.slice(0, 15).map((o) =>
-    [
-      `✗ ${describeCase(o.c)}`,
-      `  first difference: ${o.diff}`,
-      `  vigil:      ${truncate(o.v.raw, 800)}`,
-      `  prometheus: ${truncate(o.p.raw, 800)}`,
-    ].join('\n'),
-  );
+  const report = unexpected
+    .slice(0, 15)
+    .map((o) =>
+      [`✗ ${describeCase(o.c)}`, `  first difference: ${o.diff}`, `  vigil:      ${truncate(o.v.raw, 800)}`, `  prometheus: ${truncate(o.p.raw, 800)}`].join(
+        '\n',
+      ),
+    );
   if (unexpected.length > 15) report.push(`… and ${unexpected.length - 15} more expressions`);
   if (unexpected.length > 0) console.log(report.join('\n\n'));
   assert.equal(unexpected.length, 0, `${unexpected.length} expressions differ from Prometheus:\n${unexpected.map((o) => `  ${o.c.expr.expr}`).join('\n')}`);

@@ -32,7 +32,12 @@ export async function startPrometheus(timeoutMs = 30_000): Promise<PrometheusPee
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(
     bin,
-    [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver'],
+    [
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--web.enable-remote-write-receiver',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let log = '';

@@ -104,9 +104,17 @@ export function generateExprs(): QueryExpr[] {
     'dt_queue_length{instance=~"(?i)API-.*"}',
     'dt_queue_length{instance!~"api-[01]:8080|db.+"}',
     'dt_queue_length * 1e-300 * 1e-20',
-  ]) add(s);
+  ])
+    add(s);
   // Raw range selectors (instant queries only; a range query of a matrix is an error on both).
-  for (const s of ['dt_queue_length[1m]', 'dt_batch_running[5m]', 'dt_special[2m]', 'dt_build_info{instance="api-2:8080"}[5m]', 'dt_batch_processed_total[3m] offset 1m']) add(s);
+  for (const s of [
+    'dt_queue_length[1m]',
+    'dt_batch_running[5m]',
+    'dt_special[2m]',
+    'dt_build_info{instance="api-2:8080"}[5m]',
+    'dt_batch_processed_total[3m] offset 1m',
+  ])
+    add(s);
 
   // ---- range-vector functions ----
   COUNTERS.forEach((c, i) => {
@@ -116,7 +124,21 @@ export function generateExprs(): QueryExpr[] {
   });
   GAUGES.forEach((g, i) => {
     for (const r of RANGES) {
-      for (const f of ['delta', 'idelta', 'deriv', 'changes', 'avg_over_time', 'min_over_time', 'max_over_time', 'sum_over_time', 'count_over_time', 'last_over_time', 'present_over_time', 'stddev_over_time', 'stdvar_over_time']) {
+      for (const f of [
+        'delta',
+        'idelta',
+        'deriv',
+        'changes',
+        'avg_over_time',
+        'min_over_time',
+        'max_over_time',
+        'sum_over_time',
+        'count_over_time',
+        'last_over_time',
+        'present_over_time',
+        'stddev_over_time',
+        'stdvar_over_time',
+      ]) {
         add(`${f}(${g}[${r}])`);
       }
     }
@@ -138,7 +160,32 @@ export function generateExprs(): QueryExpr[] {
 
   // ---- instant-vector functions ----
   const mathInputs = ['dt_temperature_celsius', 'dt_memory_bytes', 'dt_queue_length', 'dt_special'];
-  const mathFns = ['abs', 'ceil', 'floor', 'exp', 'ln', 'log2', 'log10', 'sqrt', 'sgn', 'round', 'deg', 'rad', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan', 'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh'];
+  const mathFns = [
+    'abs',
+    'ceil',
+    'floor',
+    'exp',
+    'ln',
+    'log2',
+    'log10',
+    'sqrt',
+    'sgn',
+    'round',
+    'deg',
+    'rad',
+    'sin',
+    'cos',
+    'tan',
+    'asin',
+    'acos',
+    'atan',
+    'sinh',
+    'cosh',
+    'tanh',
+    'asinh',
+    'acosh',
+    'atanh',
+  ];
   mathFns.forEach((f, i) => {
     add(`${f}(${rot(mathInputs, i)})`);
     // Trigonometric and exponential functions again on small inputs, where results are finite.
@@ -216,10 +263,19 @@ export function generateExprs(): QueryExpr[] {
   add('histogram_quantile(0.9, dt_request_duration_seconds_bucket{le!="+Inf"})');
   add('histogram_quantile(0.5, sum by (le) (dt_request_duration_seconds_bucket{le=~"0.1|0.5|\\\\+Inf"}))');
   add('sum by (handler) (rate(dt_request_duration_seconds_sum[5m])) / sum by (handler) (rate(dt_request_duration_seconds_count[5m]))');
-  add('sum by (handler) (rate(dt_request_duration_seconds_bucket{le="0.25"}[5m])) / ignoring(le) sum by (handler) (rate(dt_request_duration_seconds_count[5m]))');
+  add(
+    'sum by (handler) (rate(dt_request_duration_seconds_bucket{le="0.25"}[5m])) / ignoring(le) sum by (handler) (rate(dt_request_duration_seconds_count[5m]))',
+  );
 
   // ---- aggregations ----
-  const aggInputs = ['dt_temperature_celsius', 'rate(dt_http_requests_total[5m])', 'dt_memory_bytes', 'dt_queue_length', 'dt_special', 'irate(dt_cpu_seconds_total[1m])'];
+  const aggInputs = [
+    'dt_temperature_celsius',
+    'rate(dt_http_requests_total[5m])',
+    'dt_memory_bytes',
+    'dt_queue_length',
+    'dt_special',
+    'irate(dt_cpu_seconds_total[1m])',
+  ];
   const groupings = ['', ' by (job)', ' without (instance)', ' by (job, sensor)', ' without (instance, job)', ' by ()'];
   ['sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count'].forEach((op, i) => {
     aggInputs.forEach((input, j) => {
@@ -237,7 +293,13 @@ export function generateExprs(): QueryExpr[] {
   add('count_values("v", dt_memory_bytes * 1e20)');
   add('count_values("v", dt_queue_length * 1e-9)');
   add('count_values("v", dt_special)');
-  for (const [op, k] of [['topk', '3'], ['bottomk', '2'], ['topk', '1'], ['bottomk', '100'], ['topk', '0']] as const) {
+  for (const [op, k] of [
+    ['topk', '3'],
+    ['bottomk', '2'],
+    ['topk', '1'],
+    ['bottomk', '100'],
+    ['topk', '0'],
+  ] as const) {
     add(`${op}(${k}, dt_temperature_celsius)`);
     add(`${op} by (job) (${k}, dt_memory_bytes)`);
     // Inputs without ties at the cut-off: which of two equal values topk keeps is not defined.
@@ -246,7 +308,15 @@ export function generateExprs(): QueryExpr[] {
   add('topk(2, dt_special)');
   add('bottomk(2, dt_special)');
   add('topk(scalar(count(dt_build_info)) - 4, dt_memory_bytes)');
-  for (const [phi, input] of [['0.5', 'dt_temperature_celsius'], ['0.9', 'rate(dt_http_requests_total[5m])'], ['0', 'dt_memory_bytes'], ['1', 'dt_queue_length'], ['0.25', 'dt_special'], ['1.5', 'dt_queue_length'], ['-0.5', 'dt_queue_length']] as const) {
+  for (const [phi, input] of [
+    ['0.5', 'dt_temperature_celsius'],
+    ['0.9', 'rate(dt_http_requests_total[5m])'],
+    ['0', 'dt_memory_bytes'],
+    ['1', 'dt_queue_length'],
+    ['0.25', 'dt_special'],
+    ['1.5', 'dt_queue_length'],
+    ['-0.5', 'dt_queue_length'],
+  ] as const) {
     add(`quantile(${phi}, ${input})`);
     add(`quantile by (job) (${phi}, ${input})`);
   }
@@ -310,7 +380,12 @@ export function generateExprs(): QueryExpr[] {
   add('-2 ^ 2');
 
   // ---- subqueries ----
-  for (const [range, step] of [['30m', '1m'], ['10m', '30s'], ['13m', '20s'], ['5m', '10s']] as const) {
+  for (const [range, step] of [
+    ['30m', '1m'],
+    ['10m', '30s'],
+    ['13m', '20s'],
+    ['5m', '10s'],
+  ] as const) {
     add(`max_over_time(rate(dt_http_requests_total[5m])[${range}:${step}])`);
     add(`avg_over_time(dt_temperature_celsius[${range}:${step}])`);
     add(`min_over_time(deriv(dt_memory_bytes[5m])[${range}:${step}])`);
