@@ -42,9 +42,7 @@ after(() => {
 });
 
 const nowNs = (): string => String(BigInt(Date.now()) * 1_000_000n);
-async function get(
-  p: string,
-): Promise<{
+async function get(p: string): Promise<{
   status: number;
   body: { data: { result: { stream?: Record<string, string>; values: unknown[][]; metric?: Record<string, string> }[]; resultType: string } };
 }> {
