@@ -12,26 +12,17 @@ import { ByteWriter } from '../../core/util/bytes.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
 import { crc32c } from '../../core/util/crc32c.js';
 import type { Logger } from '../../core/util/log.js';
-import type { Bloom } from './bloom.js';
 import type { ChunkCache } from './cache.js';
 import { openChunk } from './chunk.js';
-import { CHUNK_MAGIC, checkChunk, decodeChunkRecord, encodeChunkRecord, isChunkRecord, maxMark, type WalMark } from './chunkindex.js';
+import { CHUNK_MAGIC, checkChunk, decodeChunkRecord, encodeChunkRecord, isChunkRecord, maxMark, type ChunkRecord, type WalMark } from './chunkindex.js';
 import type { ChunkView, EncodedChunk } from './columnar.js';
 import { frame, readFramesRepair } from './framing.js';
 import type { StreamState } from './streams.js';
 import { appendAll, syncFd, type LogIo } from './writes.js';
 
-/** A sealed chunk: where it is and what it holds. */
-export interface ChunkMeta {
-  readonly streamId: number;
+/** A sealed chunk: its index record, and which chunk file holds it. */
+export interface ChunkMeta extends ChunkRecord {
   readonly file: number;
-  readonly offset: number;
-  readonly length: number;
-  readonly minT: bigint;
-  readonly maxT: bigint;
-  readonly count: number;
-  readonly rawBytes: number;
-  readonly bloom: Bloom;
   /** CRC-32C of the bytes in the .dat file (undefined for chunks written before checksums). */
   readonly crc: number | undefined;
   /** WAL high-water mark of the lines it holds (undefined for old chunks). */

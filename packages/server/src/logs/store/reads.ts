@@ -12,6 +12,27 @@ export interface ReadCounters {
   chunksSkippedByBloom: number;
 }
 
+/**
+ * A chunk decoded (through the cache) with the row range of [start, end), or undefined when its
+ * bloom filter rules out the tokens (counted) or it is corrupt (skipped, reported by ChunkFiles).
+ */
+function openInRange(
+  files: ChunkFiles,
+  counters: ReadCounters,
+  c: ChunkMeta,
+  hashes: readonly number[],
+  start: bigint,
+  end: bigint,
+): { d: NonNullable<ReturnType<ChunkFiles['view']>>; lo: number; hi: number } | undefined {
+  if (hashes.length && !c.bloom.hasAll(hashes)) {
+    counters.chunksSkippedByBloom++;
+    return undefined;
+  }
+  const d = files.view(c);
+  if (!d) return undefined;
+  return { d, lo: d.lowerBound(start), hi: d.lowerBound(end) };
+}
+
 /** The lines of `s` in [start, end) in `direction`, in time order even when chunks overlap. */
 export function* streamEntries(
   files: ChunkFiles,
@@ -46,14 +67,9 @@ function* orderedEntries(
   const needles = hint?.needle ? [Buffer.from(hint.needle)] : [];
   const chunks = s.chunks.filter((c) => c.maxT >= start && c.minT < end);
   const fromChunk = function* (c: ChunkMeta): Generator<LogEntry> {
-    if (hashes.length && !c.bloom.hasAll(hashes)) {
-      counters.chunksSkippedByBloom++;
-      return;
-    }
-    const d = files.view(c);
-    if (!d) return;
-    const lo = d.lowerBound(start);
-    const hi = d.lowerBound(end);
+    const open = openInRange(files, counters, c, hashes, start, end);
+    if (!open) return;
+    const { d, lo, hi } = open;
     if (needles.length) {
       // Only the matching lines are rebuilt.
       const hits = d.match(needles, lo, hi);
@@ -109,14 +125,9 @@ export function streamMatchTimes(
   const nb = needles.map((x) => Buffer.from(x));
   for (const c of s.chunks) {
     if (c.maxT < start || c.minT >= end) continue;
-    if (hashes.length && !c.bloom.hasAll(hashes)) {
-      counters.chunksSkippedByBloom++;
-      continue;
-    }
-    const d = files.view(c);
-    if (!d) continue;
-    const lo = d.lowerBound(start);
-    const hi = d.lowerBound(end);
+    const open = openInRange(files, counters, c, hashes, start, end);
+    if (!open) continue;
+    const { d, lo, hi } = open;
     if (nb.length) {
       const hits = d.match(nb, lo, hi);
       d.pushTimesMs(hits, lo, hi, times);
