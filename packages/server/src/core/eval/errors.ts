@@ -3,8 +3,11 @@
  * series in a match group, a NaN `topk` parameter, …). Each engine turns it into its own
  * execution error at its entry point, so the API of each language keeps its error type.
  */
-export class EvalError extends Error {
-  override readonly name = 'EvalError';
+import { VigilError } from '../errors.js';
+export class EvalError extends VigilError {
+  constructor(message: string) {
+    super('execution', message);
+  }
 }
 
 /** Throws an {@link EvalError}. */

@@ -1,4 +1,5 @@
 /** Ingest limits, checked before anything is written, with messages that say which limit and by how much. */
+import { VigilError } from '../../core/errors.js';
 import { TokenBucket } from '../../core/limits/token_bucket.js';
 import { isValidLabelName, sortLabels, type Label, type Labels } from '../../core/model/labels.js';
 
@@ -33,16 +34,19 @@ export const DEFAULT_LOG_LIMITS: LogLimits = {
  * A request the limits refuse: `status` 400, 413 or 429 (with `retryAfterSec`); `limit` names the
  * configured limit it ran into, when one did (for the refusal counters).
  */
-export class LimitError extends Error {
+export class LimitError extends VigilError {
   constructor(
     readonly status: number,
     message: string,
     readonly retryAfterSec = 0,
     readonly limit?: string,
   ) {
-    super(message);
+    super(LIMIT_CODES[status] ?? 'bad_data', message);
   }
 }
+
+/** The error code for each status a push refusal carries (the push API answers with the status). */
+const LIMIT_CODES: Readonly<Record<number, string>> = { 400: 'bad_data', 413: 'too_large', 415: 'unsupported_media_type', 429: 'rate_limited' };
 
 /** Validates and sorts a stream's labels. */
 export function checkLabels(pairs: Label[], limits: LogLimits): Labels {

@@ -2,6 +2,7 @@
  * The LogQL parser: a hand-written lexer and recursive-descent parser with Loki's error form,
  * `parse error at line 1, col 5: syntax error: unexpected …`.
  */
+import { VigilError } from '../../core/errors.js';
 import { compileAnchoredRegex, Matcher, type MatchType } from '../../core/model/matcher.js';
 import { compileRegex } from '../../core/regex/re2.js';
 import {
@@ -24,15 +25,14 @@ import {
 import { parseBytes, parseGoDuration } from './units.js';
 
 /** A LogQL syntax or semantic error, with Loki's message form. */
-export class LogqlParseError extends Error {
-  readonly code = 'bad_data' as const;
+export class LogqlParseError extends VigilError {
+  override readonly code = 'bad_data' as const;
   constructor(
     msg: string,
     readonly line: number,
     readonly col: number,
   ) {
-    super(`parse error at line ${line}, col ${col}: ${msg}`);
-    this.name = 'LogqlParseError';
+    super('bad_data', `parse error at line ${line}, col ${col}: ${msg}`);
   }
 }
 

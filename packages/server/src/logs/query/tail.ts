@@ -2,6 +2,7 @@
  * Live tail: the newest lines of a log query, then every accepted line that matches it, as the
  * store reports them.
  */
+import { VigilError } from '../../core/errors.js';
 import type { Labels } from '../../core/model/labels.js';
 import type { LogExpr } from '../logql/ast.js';
 import type { LogqlEngine } from '../logql/engine.js';
@@ -17,7 +18,11 @@ export interface TailLine {
 }
 
 /** A query that tail cannot follow. */
-export class TailQueryError extends Error {}
+export class TailQueryError extends VigilError {
+  constructor(message: string) {
+    super('bad_data', message);
+  }
+}
 
 /** A tail of one log query. Parse errors surface from the constructor, before anything is sent. */
 export class LogTail {

@@ -15,32 +15,43 @@ import type { LogQueryService, QueryOutcome } from '../../logs/query/service.js'
 import { type LogTail, TailQueryError, type TailLine } from '../../logs/query/tail.js';
 import { toApiJson } from '../../metrics/promql/engine/value.js';
 import { ApiError } from './errors.js';
+import { VigilError } from '../../core/errors.js';
+import { parseSecondsOrDuration } from '../../core/time/duration.js';
+import { parseTimestamp } from '../../core/time/timestamp.js';
 import { json, type ApiRequest, type Router } from './http.js';
 import { acceptWebSocket, type WsLimits } from './loki_ws.js';
 
 const NS = 1_000_000n;
 
-/** Parses a Loki time parameter: ns integer, float seconds or RFC 3339. */
+/**
+ * Parses a Loki time parameter: an integer of nanoseconds (Loki's own form), else what every Vigil
+ * API takes (Unix seconds with a fraction, or RFC 3339; core/time).
+ */
 export function parseLokiTime(v: string | null, dflt: bigint): bigint {
   if (v === null || v === '') return dflt;
   if (/^\d{16,19}$/.test(v)) return BigInt(v);
-  if (/^-?\d+(\.\d+)?$/.test(v)) {
-    const ms = Math.round(Number(v) * 1000);
-    // Hundreds of digits overflow to Infinity, which BigInt() would throw on (a 500, not a 400).
-    if (!Number.isSafeInteger(ms)) throw new ApiError('bad_data', `timestamp "${v}" is out of range`);
-    return BigInt(ms) * NS;
-  }
-  const ms = Date.parse(v);
-  if (Number.isNaN(ms)) throw new ApiError('bad_data', `cannot parse "${v}" as a timestamp`);
+  const ms = badData(() => parseTimestamp(v));
+  // Hundreds of digits parse to a number past exact integers, which is no time anyone means.
+  if (!Number.isSafeInteger(ms)) throw new ApiError('bad_data', `timestamp "${v}" is out of range`);
   return BigInt(ms) * NS;
 }
 
+/** `step`/`interval`: float seconds or a Prometheus duration (`15s`, `1h30m`); a default from the range when absent. */
 function parseStep(v: string | null, start: bigint, end: bigint): number {
   if (!v) return Math.max(1000, Math.ceil(Number((end - start) / NS) / 250 / 1000) * 1000);
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const m = /^(\d+)(ms|s|m|h|d)$/.exec(v);
-  if (!m) throw new ApiError('bad_data', `invalid step "${v}"`);
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms']!;
+  const ms = badData(() => parseSecondsOrDuration(v));
+  if (!(ms > 0)) throw new ApiError('bad_data', `invalid step "${v}": zero or negative query resolution step widths are not accepted`);
+  return ms;
+}
+
+/** Runs a core parser, turning its input error into the API's 400. */
+function badData<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    if (err instanceof VigilError && err.code === 'bad_data') throw new ApiError('bad_data', err.message);
+    throw err;
+  }
 }
 
 function direction(q: URLSearchParams): Direction {

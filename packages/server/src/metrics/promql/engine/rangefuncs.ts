@@ -6,6 +6,7 @@
  * `rate`/`increase`/`delta` stay here: PromQL extrapolates them to the window edges and
  * corrects counter resets, LogQL's `rate` is a plain count (or sum) per second.
  */
+import { VigilError } from '../../../core/errors.js';
 import { kahanSumInc, quantile } from '../../../core/eval/numeric.js';
 import type { Floats } from '../../../core/eval/series.js';
 import { WINDOW_FUNCS, windowValues } from '../../../core/eval/window.js';
@@ -159,7 +160,11 @@ function holtWinters(vs: Floats, lo: number, hi: number, env: RangeEnv): number 
 }
 
 /** A function-argument error raised from inside a range function. */
-export class RangeFuncError extends Error {}
+export class RangeFuncError extends VigilError {
+  constructor(message: string) {
+    super('execution', message);
+  }
+}
 
 /** Range functions by name. `absent_over_time` is handled by the evaluator. */
 export const RANGE_FUNCS: ReadonlyMap<string, RangeFunc> = new Map<string, RangeFunc>([
