@@ -57,6 +57,20 @@ test('/ redirects to /ui/', async () => {
   assert.equal(res.headers.get('location'), '/ui/');
 });
 
+test("Prometheus' /graph generator URLs open the query in Explore", async () => {
+  const cases: Array<[string, string]> = [
+    ['/graph?g0.expr=rate%28http_requests_total%5B5m%5D%29+%3E+0.5&g0.tab=1', '/ui/explore?expr=rate%28http_requests_total%5B5m%5D%29+%3E+0.5&view=table'],
+    ['/graph?g0.expr=up&g0.tab=0&g0.range_input=6h', '/ui/explore?expr=up&range=6h'],
+    ['/graph?g0.expr=up&g0.range_input=javascript:alert(1)', '/ui/explore?expr=up'],
+    ['/graph', '/ui/explore'],
+  ];
+  for (const [from, to] of cases) {
+    const res = await fetch(base + from, { redirect: 'manual' });
+    assert.equal(res.status, 302, from);
+    assert.equal(res.headers.get('location'), to, from);
+  }
+});
+
 test('hashed assets: content type, immutable caching, gzip twin when accepted', async () => {
   const js = await fetch(base + '/ui/assets/main-ABCDEFGH.js', { headers: { 'accept-encoding': 'gzip' } });
   assert.equal(js.status, 200);

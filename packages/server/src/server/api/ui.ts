@@ -108,5 +108,23 @@ export function registerUiRoutes(router: Router, opts: UiOptions = {}): void {
     return json(out);
   });
   router.on('GET', '/', () => ({ kind: 'raw', status: 302, body: '', headers: { location: '/ui/' } }));
+  // Prometheus' generator URLs (`/graph?g0.expr=…&g0.tab=1`), which alerts from Vigil and Prometheus
+  // link to, open the same query in Explore.
+  router.on('GET', '/graph', (req) => ({ kind: 'raw', status: 302, body: '', headers: { location: exploreLocation(req.query) } }));
   router.on('GET', '/ui/*path', serve);
+}
+
+/**
+ * The Explore location for Prometheus' `/graph` parameters: the first panel's `g0.expr`, its
+ * `g0.range_input` as the range, and `g0.tab=1` (the table tab) as the table view.
+ */
+export function exploreLocation(q: URLSearchParams): string {
+  const out = new URLSearchParams();
+  const expr = q.get('g0.expr');
+  if (expr) out.set('expr', expr);
+  const range = q.get('g0.range_input');
+  if (range && /^\d+[smhdwy]$/.test(range)) out.set('range', range);
+  if (q.get('g0.tab') === '1') out.set('view', 'table');
+  const search = out.toString();
+  return search ? `/ui/explore?${search}` : '/ui/explore';
 }

@@ -56,6 +56,11 @@ import { corsOriginRegex, WebPolicy } from '../api/web_policy.js';
 import { limitConnections } from '../api/connection_limit.js';
 import type { Duplex } from 'node:stream';
 
+/** The URL people reach Vigil by (`web.external_url`), else the listen address: the base of links in alerts and notifications. */
+function externalUrlOf(config: VigilConfig): string {
+  return (config.web.externalUrl ?? `http://${config.listen}`).replace(/\/$/, '');
+}
+
 /** A running Vigil: storage, ingest and the HTTP API. */
 export class VigilServer {
   readonly db: DB;
@@ -158,7 +163,7 @@ export class VigilServer {
       dataDir: path.join(path.resolve(config.storage.path), 'alertmanager'),
       config: config.alertmanager,
       logger: this.log.child({ component: 'alertmanager' }),
-      externalURL: `http://${config.listen}`,
+      externalURL: externalUrlOf(config),
       limits: { maxAlerts: config.limits.max_alerts, maxSilences: config.limits.max_silences },
     });
     registerAlertmanagerApi(router, this.alerts, opts.version);
@@ -201,7 +206,7 @@ export class VigilServer {
       appendable: db,
       evaluationIntervalMs: config.global.evaluationIntervalMs,
       externalLabels: labelsToRecord(config.global.externalLabels),
-      externalURL: `http://${config.listen}`,
+      externalURL: externalUrlOf(config),
       baseDir: config.baseDir,
     };
     this.rules = new RuleManager({
