@@ -44,7 +44,7 @@ async function checkOne(file: string, out: CliOutput): Promise<boolean> {
       return true;
     }
     const cfg = loadConfig(file);
-    for (const w of cfg.alertmanager.warnings) out.err(`  WARNING: ${w}\n`);
+    for (const w of [...cfg.warnings, ...cfg.alertmanager.warnings]) out.err(`  WARNING: ${w}\n`);
     out.out(
       `  SUCCESS: ${cfg.scrapeConfigs.length} scrape configs, ${cfg.ruleFiles.length + cfg.logRuleFiles.length} rule file patterns, alert routing with ${describeRouting(cfg.alertmanager)}\n\n`,
     );

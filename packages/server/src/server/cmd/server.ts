@@ -158,7 +158,7 @@ export class VigilServer {
     router.onRequestDone = (route, seconds, res) => res.once('close', () => httpLatency.observe([route, String(res.statusCode)], seconds));
     this.scrape = new ScrapeManager(this.db, { logger: this.log.child({ component: 'scrape' }), metadata, ...(opts.now ? { now: opts.now } : {}) });
     registerTargetsApi(router, this.scrape);
-    for (const w of config.alertmanager.warnings) this.log.warn(w);
+    for (const w of [...config.warnings, ...config.alertmanager.warnings]) this.log.warn(w);
     this.alerts = new AlertRouter({
       dataDir: path.join(path.resolve(config.storage.path), 'alertmanager'),
       config: config.alertmanager,

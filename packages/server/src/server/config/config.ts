@@ -4,7 +4,7 @@
  */
 import { readTextFile } from '../../core/util/files.js';
 import { ConfigError } from '../../core/config_error.js';
-import { isMap, isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import * as path from 'node:path';
 import { parseDuration } from '../../core/time/duration.js';
 import { defaultAlertmanagerConfig, loadAlertmanagerConfig, parseAlertmanagerConfigIn, type AlertmanagerConfig } from '../../alerting/alertmanager/config.js';
@@ -43,6 +43,8 @@ export interface VigilConfig {
   baseDir: string;
   /** `limits:`, by their configuration names (0: off). */
   limits: LimitsConfig;
+  /** Accepted fields that Vigil ignores, as `file:line: field: why`; logged at start and by `vigil check config`. */
+  warnings: string[];
   /** The file's top-level mapping as written (empty without a file): fields shown as given in the effective configuration. */
   source: Record<string, unknown>;
   /** Who may reach Vigil from a browser, and connection bounds (`web:`). */
@@ -78,6 +80,7 @@ export function defaultConfig(): VigilConfig {
     logRuleFiles: [],
     baseDir: process.cwd(),
     limits: defaultLimits(),
+    warnings: [],
     source: {},
     web: { corsOrigin: undefined, externalUrl: undefined, allowedHosts: [], maxConnections: 512 },
   };
@@ -104,6 +107,17 @@ export function parseListen(s: string): { host: string; port: number } {
 
 type Path = Array<string | number>;
 
+/** prometheus.yml's top-level sections that Vigil accepts in its configuration but does not act on yet. */
+const PROMETHEUS_ONLY_SECTIONS = ['alerting', 'remote_write', 'remote_read', 'scrape_config_files', 'tracing', 'otlp'] as const;
+const PROMETHEUS_ONLY_WHY: Record<(typeof PROMETHEUS_ONLY_SECTIONS)[number], string> = {
+  alerting: 'Vigil routes alerts itself; see alertmanager_config',
+  remote_write: 'sending to remote storage is planned',
+  remote_read: 'reading from remote storage is planned',
+  scrape_config_files: 'put the jobs under scrape_configs',
+  tracing: 'Vigil does not trace itself yet',
+  otlp: 'OTLP metrics ingest is planned',
+};
+
 class Checker {
   constructor(
     private readonly doc: Document,
@@ -112,11 +126,23 @@ class Checker {
   ) {}
 
   fail(path: Path, detail: string): never {
+    throw new ConfigError(this.file, this.line(path), path.join('.'), detail);
+  }
+
+  /** `file:line: field: detail`, for a warning about an accepted field; the line is the key's. */
+  warning(path: Path, detail: string): string {
+    const parent = path.length > 1 ? this.doc.getIn(path.slice(0, -1), true) : this.doc.contents;
+    const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === path.at(-1)) : undefined;
+    const line = pair && isScalar(pair.key) && pair.key.range ? this.lines.linePos(pair.key.range[0]).line : this.line(path);
+    return `${this.file}:${line}: ${path.join('.')}: ${detail}`;
+  }
+
+  private line(path: Path): number {
     let node = this.doc.getIn(path, true);
     // Point at the key when the value is missing or a scalar without a range.
     for (let p = path; !isNode(node) && p.length > 0; p = p.slice(0, -1)) node = this.doc.getIn(p.slice(0, -1), true);
     const offset = isNode(node) && node.range ? node.range[0] : 0;
-    throw new ConfigError(this.file, this.lines.linePos(offset).line, path.join('.'), detail);
+    return this.lines.linePos(offset).line;
   }
 
   keys(path: Path, value: unknown, allowed: readonly string[]): Record<string, unknown> {
@@ -191,8 +217,13 @@ export function parseConfig(text: string, file: string): VigilConfig {
     'log_rule_files',
     'limits',
     'web',
+    ...PROMETHEUS_ONLY_SECTIONS,
   ]);
   cfg.source = root;
+  // A pasted prometheus.yml keeps working: the sections Vigil does not act on yet are named, not refused.
+  for (const key of PROMETHEUS_ONLY_SECTIONS) {
+    if (root[key] !== undefined) cfg.warnings.push(c.warning([key], `not supported yet; ignored (${PROMETHEUS_ONLY_WHY[key]})`));
+  }
   if (root['listen'] !== undefined) {
     cfg.listen = c.str(['listen'], root['listen']);
     c.parsed(['listen'], cfg.listen, parseListen);
