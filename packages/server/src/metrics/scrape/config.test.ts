@@ -135,3 +135,23 @@ test('sizes are binary multiples', () => {
   assert.equal(parseSize('512'), 512);
   assert.throws(() => parseSize('1XB'));
 });
+
+test('every unsupported service discovery is named in one error, pointing at the first', () => {
+  const raw = [
+    { job_name: 'k8s', kubernetes_sd_configs: [{ role: 'pod' }] },
+    { job_name: 'node', static_configs: [{ targets: ['h:9100'] }] },
+    { job_name: 'svc', consul_sd_configs: [{}], ec2_sd_configs: [{}] },
+  ];
+  assert.throws(
+    () => parseScrapeConfigs(raw, DEFAULT_GLOBAL, '/'),
+    (e: unknown) => {
+      assert.ok(e instanceof ScrapeConfigError);
+      assert.deepEqual(e.path, ['scrape_configs', 0, 'kubernetes_sd_configs']);
+      assert.equal(
+        e.message,
+        'scrape_configs[0].kubernetes_sd_configs: not supported by Vigil: kubernetes_sd_configs (job "k8s"), consul_sd_configs (job "svc"), ec2_sd_configs (job "svc"); use static_configs or file_sd_configs',
+      );
+      return true;
+    },
+  );
+});

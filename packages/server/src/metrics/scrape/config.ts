@@ -304,6 +304,7 @@ export function parseGlobalConfig(raw: unknown): GlobalConfig {
  */
 export function parseScrapeConfigs(raw: unknown, global: GlobalConfig, fileDir: string): ScrapeConfig[] {
   const entries = list(['scrape_configs'], raw);
+  refuseUnsupportedDiscovery(entries);
   const seen = new Map<string, number>();
   return entries.map((entry, i) => {
     const cfg = parseScrapeConfig(['scrape_configs', i], entry, global, fileDir);
@@ -313,6 +314,26 @@ export function parseScrapeConfigs(raw: unknown, global: GlobalConfig, fileDir: 
     seen.set(cfg.jobName, i);
     return cfg;
   });
+}
+
+/**
+ * Names every service discovery Vigil lacks in one error (a pasted prometheus.yml often has several),
+ * pointing at the first, rather than one per attempt.
+ */
+function refuseUnsupportedDiscovery(entries: readonly unknown[]): void {
+  const found: Array<{ path: Path; text: string }> = [];
+  entries.forEach((entry, i) => {
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return;
+    const rec = entry as Record<string, unknown>;
+    for (const k of Object.keys(rec)) {
+      if ((SCRAPE_FIELDS as readonly string[]).includes(k) || !UNSUPPORTED_SD.test(k)) continue;
+      const job = typeof rec['job_name'] === 'string' ? ` (job ${JSON.stringify(rec['job_name'])})` : ` (scrape_configs[${i}])`;
+      found.push({ path: ['scrape_configs', i, k], text: k + job });
+    }
+  });
+  if (found.length === 0) return;
+  const names = found.map((f) => f.text).join(', ');
+  fail(found[0]!.path, `not supported by Vigil: ${names}; use static_configs or file_sd_configs`);
 }
 
 // Prometheus' `patFileSDName`: a `*` may appear only in the last path element.
