@@ -264,3 +264,36 @@ test('a sample ten years ahead is refused; no block is deleted and current write
     await srv.stop();
   }
 });
+
+test('vigil tsdb verify / logs verify: exit 2 for a directory without a store, 1 naming damage, 0 when clean', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const run = (...args: string[]): { code: number | null; out: string; err: string } => {
+    const r = spawnSync(process.execPath, [VIGIL_BIN, ...args], { encoding: 'utf8' });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const empty = tempDir();
+  const srv = await startServer();
+  try {
+    for (const signal of ['tsdb', 'logs']) {
+      const r = run(signal, 'verify', empty.dir);
+      assert.equal(r.code, 2, `${signal}: ${r.out}${r.err}`);
+      assert.match(r.err, /is it a Vigil data directory\?/);
+    }
+    assert.equal((await postWrite(srv.url, writeBody([{ labels: labelsFrom({ __name__: 'verified' }), samples: [[Date.now(), 1]] }]))).status, 204);
+    assert.equal((await pushLines(srv.url, { service: 'verified' }, Date.now(), 3, 'v')).status, 204);
+    srv.server.db.flush();
+    await srv.server.stop();
+    for (const signal of ['tsdb', 'logs']) assert.equal(run(signal, 'verify', srv.dir).code, 0, signal);
+    const block = srv.server.db.listBlocks()[0]!;
+    const chunks = path.join(block.dir, 'chunks');
+    const bytes = fs.readFileSync(chunks);
+    bytes[bytes.length - 3]! ^= 0x10;
+    fs.writeFileSync(chunks, bytes);
+    const damaged = run('tsdb', 'verify', srv.dir);
+    assert.equal(damaged.code, 1);
+    assert.match(damaged.out, new RegExp(`blocks/${block.meta.ulid}/chunks: .*checksum mismatch`));
+  } finally {
+    await srv.stop();
+    empty.cleanup();
+  }
+});

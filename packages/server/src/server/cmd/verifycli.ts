@@ -19,8 +19,15 @@ export function verifyCommand(argv: readonly string[]): number | undefined {
     return 2;
   }
   const print = (line: string): void => void process.stdout.write(line + '\n');
-  if (signal === 'tsdb') return verifyTsdb(dir, print);
   // The log store lives in <data>/logs; the log directory itself is accepted too.
   const logs = fs.existsSync(path.join(dir, 'logs')) && !fs.existsSync(path.join(dir, 'streams')) ? path.join(dir, 'logs') : dir;
-  return verifyLogs(logs, print);
+  // A directory with nothing of Vigil's in it is a mistyped path, not a clean store.
+  const marks = signal === 'tsdb' ? [path.join(dir, 'wal'), path.join(dir, 'blocks')] : [path.join(logs, 'streams'), path.join(logs, 'wal')];
+  if (!marks.some((m) => fs.existsSync(m))) {
+    process.stderr.write(
+      `vigil: ${dir}: no ${signal === 'tsdb' ? 'metrics (wal/, blocks/)' : 'log store (streams, wal/)'} here; is it a Vigil data directory?\n`,
+    );
+    return 2;
+  }
+  return signal === 'tsdb' ? verifyTsdb(dir, print) : verifyLogs(logs, print);
 }
