@@ -9,7 +9,13 @@ import { isValidLabelName } from '../../core/model/labels.js';
 import type { Clock } from '../../core/time/clock.js';
 import { readJson, writeJson } from './persist.js';
 import { formatTime, matchesAll, parseTime, type LabelSet } from './types.js';
-import { VigilError } from '../../core/errors.js';
+import { VigilError, writeFailure } from '../../core/errors.js';
+
+/** A silence with its compiled matchers. */
+interface Entry {
+  s: Silence;
+  compiled: Matcher[];
+}
 
 /** Silence states. */
 export type SilenceState = 'pending' | 'active' | 'expired';
@@ -103,7 +109,7 @@ export interface PostableSilence {
 
 /** The silence store. */
 export class Silences {
-  private readonly byId = new Map<string, { s: Silence; compiled: Matcher[] }>();
+  private readonly byId = new Map<string, Entry>();
   private readonly file: string | undefined;
   /**
    * Most silences active or pending at once (`max_silences`, Alertmanager's
@@ -168,18 +174,23 @@ export class Silences {
       if (canUpdate(prev.s, next, now)) {
         // Keep the original start of an active silence: it has been muting since then.
         const updated = { ...next, id: p.id, startsAt: silenceState(prev.s, now) === 'active' ? prev.s.startsAt : next.startsAt };
+        const before = this.snapshot();
         this.byId.set(p.id, { s: updated, compiled });
-        this.save();
+        this.saveOrRestore(before);
         return p.id;
       }
       // Checked before the old one is expired, so a refused update leaves the old silence muting.
       this.checkLimit(now, p.id);
-      if (silenceState(prev.s, now) !== 'expired') this.expireEntry(prev.s, now);
     }
     if (!p.id) this.checkLimit(now, undefined);
+    const before = this.snapshot();
+    if (p.id) {
+      const prev = this.byId.get(p.id)!;
+      if (silenceState(prev.s, now) !== 'expired') this.expireEntry(prev.s, now);
+    }
     const id = randomUUID();
     this.byId.set(id, { s: { ...next, id }, compiled });
-    this.save();
+    this.saveOrRestore(before);
     return id;
   }
 
@@ -205,8 +216,9 @@ export class Silences {
     if (!e) throw new SilenceNotFoundError(`silence ${id} not found`);
     const now = this.clock.now();
     if (silenceState(e.s, now) === 'expired') throw new SilenceExpiredError(`silence ${id} already expired`);
+    const before = this.snapshot();
     this.expireEntry(e.s, now);
-    this.save();
+    this.saveOrRestore(before);
   }
 
   private expireEntry(s: Silence, now: number): void {
@@ -252,6 +264,25 @@ export class Silences {
       }
     }
     if (changed) this.save();
+  }
+
+  /** The entries as they are, to put back if a change cannot be saved. */
+  private snapshot(): Map<string, Entry> {
+    return new Map([...this.byId].map(([k, e]) => [k, { ...e }]));
+  }
+
+  /**
+   * Saves, or (when the disk refuses) puts the entries back as they were and throws a StorageError:
+   * a silence the API refused must not mute anything, and one it accepted must survive a restart.
+   */
+  private saveOrRestore(before: Map<string, Entry>): void {
+    try {
+      this.save();
+    } catch (err) {
+      this.byId.clear();
+      for (const [k, e] of before) this.byId.set(k, e);
+      throw writeFailure('saving silences', err);
+    }
   }
 
   private save(): void {

@@ -38,7 +38,8 @@ test('the Alertmanager API answers as Alertmanager: 400 for bad input, 404 unkno
   assert.equal(alertmanagerStatus(new AlertValidationError('bad labels')), 400);
   assert.equal(alertmanagerStatus(new SilenceNotFoundError('silence 1 not found')), 404);
   assert.equal(alertmanagerStatus(new SilenceExpiredError('silence 1 already expired')), 500);
-  assert.equal(alertmanagerStatus(new StorageError('closed', 'x')), undefined);
+  assert.equal(alertmanagerStatus(new StorageError('closed', 'x')), 503);
+  assert.equal(alertmanagerStatus(new StorageError('disk_full', 'x')), 507);
   assert.equal(alertmanagerStatus(new Error('bug')), undefined);
 });
 

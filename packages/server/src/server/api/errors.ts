@@ -75,6 +75,9 @@ const ALERTMANAGER_STATUS: Readonly<Record<string, number>> = {
   // resolve and are collected, so the sender is told to retry.
   silence_limit: 400,
   alert_limit: 429,
+  // The state could not be saved: nothing changed; the client may retry once the disk has room.
+  disk_full: 507,
+  closed: 503,
 };
 
 /** The Alertmanager API status for `err`, or undefined when it is not an error that API answers. */

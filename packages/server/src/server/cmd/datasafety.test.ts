@@ -143,6 +143,22 @@ test(
       assert.match(readyText, /log storage: .*no space left on device/);
       const q = await getJson(`${vigil.url}/api/v1/query?query=count(full_disk)`);
       assert.equal(q.status, 200, 'reads keep working while the disk is full');
+      // A silence that cannot be saved is refused and mutes nothing.
+      const silence = (comment: string): Promise<Response> =>
+        fetch(`${vigil.url}/api/v2/silences`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            matchers: [{ name: 'service', value: 'payments', isRegex: false }],
+            startsAt: new Date().toISOString(),
+            endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+            createdBy: 'test',
+            comment,
+          }),
+        });
+      const refusedSilence = await silence('during the full disk');
+      assert.equal(refusedSilence.status, 507, await refusedSilence.text());
+      assert.deepEqual(await (await fetch(`${vigil.url}/api/v2/silences`)).json(), [], 'the refused silence is not active');
       fs.rmSync(filler);
       let resumed = 0;
       let resumedLogs = 0;
@@ -152,10 +168,17 @@ test(
       }
       assert.ok(resumed >= 30 && resumedLogs >= 30, 'ingest resumes by itself when space returns');
       assert.equal((await fetch(`${vigil.url}/-/ready`)).status, 200);
+      assert.equal((await silence('after space returned')).status, 200);
       // A crash right after, then a graceful restart: every acknowledged sample must be there, once.
       vigil.proc.kill('SIGKILL');
       await exited(vigil.proc);
       vigil = await spawnVigil(data, port);
+      const silences = (await (await fetch(`${vigil.url}/api/v2/silences`)).json()) as Array<{ comment: string }>;
+      assert.deepEqual(
+        silences.map((x) => x.comment),
+        ['after space returned'],
+        'the accepted silence survived kill -9; the refused one never existed',
+      );
       vigil.proc.kill('SIGTERM');
       assert.equal((await exited(vigil.proc)).code, 0, vigil.stderr());
       const present = await storedSamples(data, 'full_disk');
