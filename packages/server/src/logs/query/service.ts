@@ -14,6 +14,7 @@ import { correlate, type CorrelatedLine, DEFAULT_ID_FIELDS } from './correlate.j
 import { type Facet, facetsOf, type FacetOptions } from './facets.js';
 import { seriesOf } from './metadata.js';
 import { LogTail } from './tail.js';
+import { logVolume, type VolumeOptions, type VolumeSeries } from './volume.js';
 
 /** A query's value and the work it did. */
 export interface QueryOutcome {
@@ -68,6 +69,10 @@ export class LogQueryService {
     return this.store.stats(matchers, start, end);
   }
 
+  /** Bytes of the matching streams' lines, grouped by series or label name, largest first. */
+  volume(matchers: readonly Matcher[], start: bigint, end: bigint, opts: VolumeOptions = {}): VolumeSeries[] {
+    return logVolume(this.store, matchers, start, end, opts);
+  }
   /** Top field values over the lines of a log query (a metric query is an execution error). */
   facets(query: string, w: LogWindow, opts: FacetOptions = {}): { lines: number; facets: Facet[] } {
     // The step does not matter for a log query; the engine only needs a positive one.

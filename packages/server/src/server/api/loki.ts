@@ -13,6 +13,7 @@ import { LogqlExecError } from '../../logs/logql/engine.js';
 import { LogqlParseError, parseStreamSelector } from '../../logs/logql/parser.js';
 import type { LogQueryService, QueryOutcome } from '../../logs/query/service.js';
 import { type LogTail, TailQueryError, type TailLine } from '../../logs/query/tail.js';
+import type { VolumeOptions } from '../../logs/query/volume.js';
 import { toApiJson } from '../../metrics/promql/engine/value.js';
 import { ApiError } from './errors.js';
 import { VigilError } from '../../core/errors.js';
@@ -176,6 +177,32 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
     };
   });
 
+  // Volume: the selector is required (Loki refuses an empty one), grouping follows targetLabels/aggregateBy.
+  const volumeArgs = (q: URLSearchParams): { ms: Matcher[]; opts: VolumeOptions } => {
+    const ms = wrap(() => parseStreamSelector(queryOf(q)));
+    const by = q.get('aggregateBy') || 'series';
+    if (by !== 'series' && by !== 'labels') throw new ApiError('bad_data', `invalid aggregateBy "${by}": want series or labels`);
+    const targetLabels = (q.get('targetLabels') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    return { ms, opts: { targetLabels, aggregateBy: by, limit: limitOf(q, 100) } };
+  };
+  const seconds = (ns: bigint): number => Number(ns / NS) / 1000;
+  router.on(GET, '/loki/api/v1/index/volume', (req) => {
+    const { start, end } = range(req.query);
+    const { ms, opts } = volumeArgs(req.query);
+    // One point per group, stamped at the end of the range, as Loki's instant vector is.
+    const result = logs.volume(ms, start, end, opts).map((v) => ({ metric: v.labels, value: [seconds(end), String(v.bytes)] }));
+    return json({ resultType: 'vector', result });
+  });
+  router.on(GET, '/loki/api/v1/index/volume_range', (req) => {
+    const { start, end } = range(req.query);
+    const { ms, opts } = volumeArgs(req.query);
+    const stepMs = parseStep(req.query.get('step'), start, end);
+    const result = logs.volume(ms, start, end, { ...opts, stepMs }).map((v) => ({ metric: v.labels, values: v.points.map(([t, b]) => [t / 1000, String(b)]) }));
+    return json({ resultType: 'matrix', result });
+  });
   // Facets: top values of each (or one) parsed field over the lines a log query returns.
   router.on(GET, '/loki/api/v1/facets', (req) => {
     const q = req.query;

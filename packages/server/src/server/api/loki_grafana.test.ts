@@ -1,0 +1,110 @@
+/**
+ * The Loki endpoints Grafana's Loki data source calls beyond queries and labels, replayed with the
+ * query strings Grafana builds (times in ns, selectors URL-encoded) against a whole in-process
+ * server fed through the Loki push API.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer } from '../../testkit/helpers.js';
+
+const srv = await startServer();
+after(() => srv.stop());
+
+const MIN = 60_000;
+// A recent whole minute, so pushes are accepted and volume buckets fall on known boundaries.
+const T0 = Math.floor(Date.now() / MIN) * MIN - 10 * MIN;
+const ns = (ms: number): string => String(BigInt(ms) * 1_000_000n);
+
+const api = [
+  { t: T0, line: '{"level":"info","status":200,"latency":"12ms","user":{"id":"u1"}}' },
+  { t: T0 + 1000, line: '{"level":"error","status":500,"latency":"1.5s","user":{"id":"u2"}}' },
+  { t: T0 + 2 * MIN, line: '{"level":"info","status":200,"latency":"3ms","user":{"id":"u1"}}' },
+];
+const web = [
+  { t: T0, line: 'level=info path=/home took=0.25' },
+  { t: T0 + MIN, line: 'level=warn path=/cart took=1.5' },
+];
+const dev = [{ t: T0, line: 'dev line' }];
+const bytes = (ls: { line: string }[]): number => ls.reduce((n, l) => n + Buffer.byteLength(l.line), 0);
+
+const res = await fetch(srv.url + '/loki/api/v1/push', {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({
+    streams: [
+      { stream: { app: 'api', env: 'prod' }, values: api.map((e) => [ns(e.t), e.line]) },
+      { stream: { app: 'web', env: 'prod' }, values: web.map((e) => [ns(e.t), e.line]) },
+      { stream: { app: 'api', env: 'dev' }, values: dev.map((e) => [ns(e.t), e.line]) },
+    ],
+  }),
+});
+assert.equal(res.status, 204, await res.text());
+
+const START = ns(T0 - MIN);
+const END = ns(T0 + 5 * MIN);
+
+/** The Prometheus envelope around a vector or matrix. */
+interface Envelope {
+  status: string;
+  data: { resultType: string; result: { metric: Record<string, string>; value: [number, string]; values: [number, string][] }[] };
+}
+
+async function get<T = Envelope>(p: string, params: Record<string, string>): Promise<{ status: number; body: T }> {
+  const r = await fetch(`${srv.url}${p}?${new URLSearchParams(params)}`);
+  const text = await r.text();
+  return { status: r.status, body: r.headers.get('content-type')?.includes('json') ? JSON.parse(text) : text };
+}
+
+test('index/volume: bytes per series of the selector labels, largest first, in a Prometheus vector', async () => {
+  const r = await get('/loki/api/v1/index/volume', { query: '{app=~".+"}', start: START, end: END, limit: '5000' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.status, 'success');
+  assert.equal(r.body.data.resultType, 'vector');
+  // Grouped by app only (the label the selector names): api's two streams sum together.
+  assert.deepEqual(
+    r.body.data.result.map((s) => [s.metric, s.value[1]]),
+    [
+      [{ app: 'api' }, String(bytes(api) + bytes(dev))],
+      [{ app: 'web' }, String(bytes(web))],
+    ],
+  );
+  assert.equal(r.body.data.result[0]!.value[0], (T0 + 5 * MIN) / 1000);
+});
+
+test('index/volume: targetLabels, aggregateBy=labels, limit and a missing query', async () => {
+  let r = await get('/loki/api/v1/index/volume', { query: '{env="prod"}', start: START, end: END, targetLabels: 'app' });
+  assert.deepEqual(
+    r.body.data.result.map((s) => s.metric),
+    [{ app: 'api' }, { app: 'web' }],
+  );
+  // Grafana's label browser: every label name with its volume, value "".
+  r = await get('/loki/api/v1/index/volume', { query: '{app=~".+"}', start: START, end: END, aggregateBy: 'labels' });
+  const total = String(bytes(api) + bytes(web) + bytes(dev));
+  assert.deepEqual(r.body.data.result, [
+    { metric: { app: '' }, value: [(T0 + 5 * MIN) / 1000, total] },
+    { metric: { env: '' }, value: [(T0 + 5 * MIN) / 1000, total] },
+  ]);
+  r = await get('/loki/api/v1/index/volume', { query: '{app=~".+"}', start: START, end: END, limit: '1' });
+  assert.deepEqual(
+    r.body.data.result.map((s) => s.metric),
+    [{ app: 'api' }],
+  );
+  assert.equal((await get('/loki/api/v1/index/volume', { start: START, end: END })).status, 400);
+  assert.equal((await get('/loki/api/v1/index/volume', { query: '{app=~".+"}', aggregateBy: 'pods' })).status, 400);
+});
+
+test('index/volume_range: a matrix of bytes per step', async () => {
+  const r = await get('/loki/api/v1/index/volume_range', { query: '{app="api"}', start: ns(T0), end: END, step: '60', targetLabels: 'env' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.equal(r.body.data.resultType, 'matrix');
+  assert.deepEqual(r.body.data.result, [
+    {
+      metric: { env: 'prod' },
+      values: [
+        [T0 / 1000, String(bytes(api.slice(0, 2)))],
+        [(T0 + 2 * MIN) / 1000, String(bytes(api.slice(2)))],
+      ],
+    },
+    { metric: { env: 'dev' }, values: [[T0 / 1000, String(bytes(dev))]] },
+  ]);
+});
