@@ -30,8 +30,8 @@ export interface VolumeSeries {
 const NS_PER_MS = 1_000_000n;
 
 /**
- * Volumes over [start, end) (ns). Bytes are the lines' UTF-8 bytes, what Loki's index counts as
- * uncompressed chunk size, so they agree with `/index/stats`.
+ * Volumes over [start, end) (ns). Bytes are the lines' UTF-8 bytes, the uncompressed size Loki's
+ * index sums (the store's own stats also count a separator per line, which no client wrote).
  */
 export function logVolume(store: LogQueryable, matchers: readonly Matcher[], start: bigint, end: bigint, opts: VolumeOptions = {}): VolumeSeries[] {
   const by = opts.aggregateBy ?? 'series';

@@ -19,7 +19,7 @@ import { ApiError } from './errors.js';
 import { VigilError } from '../../core/errors.js';
 import { parseSecondsOrDuration } from '../../core/time/duration.js';
 import { parseTimestamp } from '../../core/time/timestamp.js';
-import { json, type ApiRequest, type Router } from './http.js';
+import { json, type ApiRequest, type ApiResult, type Router } from './http.js';
 import { acceptWebSocket, type WsLimits } from './loki_ws.js';
 
 const NS = 1_000_000n;
@@ -83,6 +83,11 @@ function queryJson({ value: v, stats, execSec }: QueryOutcome): unknown {
       stats: summary,
     };
   return { ...toApiJson(v), stats: summary };
+}
+
+/** JSON without the Prometheus envelope, for the endpoints Loki answers that way. */
+function raw(body: unknown): ApiResult {
+  return { kind: 'raw', status: 200, contentType: 'application/json', body: JSON.stringify(body) };
 }
 
 function matchersOf(q: URLSearchParams): Matcher[][] {
@@ -169,12 +174,7 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
     const { start, end } = range(req.query);
     const ms = matchersOf(req.query)[0];
     const st = logs.indexStats(ms, start, end);
-    return {
-      kind: 'raw',
-      status: 200,
-      contentType: 'application/json',
-      body: JSON.stringify({ streams: st.streams, chunks: st.chunks, entries: st.entries, bytes: st.bytes }),
-    };
+    return raw({ streams: st.streams, chunks: st.chunks, entries: st.entries, bytes: st.bytes });
   });
 
   // Volume: the selector is required (Loki refuses an empty one), grouping follows targetLabels/aggregateBy.
@@ -202,6 +202,20 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
     const stepMs = parseStep(req.query.get('step'), start, end);
     const result = logs.volume(ms, start, end, { ...opts, stepMs }).map((v) => ({ metric: v.labels, values: v.points.map(([t, b]) => [t / 1000, String(b)]) }));
     return json({ resultType: 'matrix', result });
+  });
+  // Detected labels: the query is optional (all streams without it); Loki answers outside the Prometheus envelope.
+  router.on(GET, '/loki/api/v1/detected_labels', (req) => {
+    const { start, end } = range(req.query);
+    const ms = matchersOf(req.query)[0] ?? [];
+    return raw({ detectedLabels: logs.detectedLabels(ms, start, end) });
+  });
+  // Detected fields: `line_limit` bounds the lines read, `limit` the fields answered (both 1000 by default, as in Loki).
+  router.on(GET, '/loki/api/v1/detected_fields', (req) => {
+    const q = req.query;
+    const { start, end } = range(q);
+    const lineLimit = limitOf(new URLSearchParams({ limit: q.get('line_limit') ?? '1000' }));
+    const limit = limitOf(q, 1000, Infinity);
+    return raw({ fields: wrap(() => logs.detectedFields(queryOf(q), start, end, lineLimit, limit)), fieldLimit: limit });
   });
   // Facets: top values of each (or one) parsed field over the lines a log query returns.
   router.on(GET, '/loki/api/v1/facets', (req) => {

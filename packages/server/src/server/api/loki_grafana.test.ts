@@ -108,3 +108,54 @@ test('index/volume_range: a matrix of bytes per step', async () => {
     { metric: { env: 'dev' }, values: [[T0 / 1000, String(bytes(dev))]] },
   ]);
 });
+
+test('detected_labels: the labels of the selected streams with their cardinality', async () => {
+  const r = await get<{ detectedLabels: { label: string; cardinality: number }[] }>('/loki/api/v1/detected_labels', {
+    query: '{app="api"}',
+    start: START,
+    end: END,
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body.detectedLabels, [
+    { label: 'app', cardinality: 1 },
+    { label: 'env', cardinality: 2 },
+  ]);
+  // Without a query, every stream in the range counts.
+  const all = await get<{ detectedLabels: { label: string; cardinality: number }[] }>('/loki/api/v1/detected_labels', { start: START, end: END });
+  assert.deepEqual(all.body.detectedLabels[0], { label: 'app', cardinality: 2 });
+});
+
+test('detected_fields: JSON and logfmt keys with parser, type and cardinality', async () => {
+  type Fields = { fields: { label: string; type: string; cardinality: number; parsers: string[] }[]; fieldLimit: number };
+  const r = await get<Fields>('/loki/api/v1/detected_fields', { query: '{env="prod"}', start: START, end: END, line_limit: '1000', limit: '1000' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(r.body.fields, [
+    { label: 'latency', type: 'duration', cardinality: 3, parsers: ['json'] },
+    { label: 'level', type: 'string', cardinality: 3, parsers: ['json', 'logfmt'] },
+    { label: 'path', type: 'string', cardinality: 2, parsers: ['logfmt'] },
+    { label: 'status', type: 'int', cardinality: 2, parsers: ['json'] },
+    { label: 'took', type: 'float', cardinality: 2, parsers: ['logfmt'] },
+    // Nested JSON keys are named as `| json` names them.
+    { label: 'user_id', type: 'string', cardinality: 2, parsers: ['json'] },
+  ]);
+  // The query's pipeline applies first; line_limit keeps the newest lines; limit cuts the fields.
+  const errors = await get<Fields>('/loki/api/v1/detected_fields', { query: '{app="api"} |= "error"', start: START, end: END });
+  assert.deepEqual(
+    errors.body.fields.map((f) => [f.label, f.cardinality]),
+    [
+      ['latency', 1],
+      ['level', 1],
+      ['status', 1],
+      ['user_id', 1],
+    ],
+  );
+  const newest = await get<Fields>('/loki/api/v1/detected_fields', { query: '{app="web"}', start: START, end: END, line_limit: '1', limit: '2' });
+  assert.deepEqual(newest.body, {
+    fields: [
+      { label: 'level', type: 'string', cardinality: 1, parsers: ['logfmt'] },
+      { label: 'path', type: 'string', cardinality: 1, parsers: ['logfmt'] },
+    ],
+    fieldLimit: 2,
+  });
+  assert.equal((await get('/loki/api/v1/detected_fields', { query: 'rate({app="web"}[1m])', start: START, end: END })).status, 400);
+});
