@@ -169,3 +169,10 @@ test('volume: series of the named labels or label names, buckets per step, large
     [{ app: '' }],
   );
 });
+
+test('formatQuery keeps string literals whole, braces in templates included', () => {
+  const { svc } = setup();
+  assert.equal(svc.formatQuery('{a = "b"}  | line_format   "{{ .x }} , y"'), '{a="b"} | line_format "{{ .x }} , y"');
+  assert.equal(svc.formatQuery('{a="b\\" c"} |~ `x  y`'), '{a="b\\" c"} |~ `x  y`');
+  assert.throws(() => svc.formatQuery('{a="b"} |'), LogqlParseError);
+});

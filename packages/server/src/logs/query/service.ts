@@ -10,6 +10,7 @@ import { LogqlExecError } from '../logql/errors.js';
 import type { LogQueryable } from '../storage/interface.js';
 import type { Direction, StoreStats } from '../storage/types.js';
 import { type DetectedField, detectedFields, type DetectedLabel, detectedLabels } from './detected.js';
+import { formatQuery } from './format.js';
 import { lineContext, type LineContext } from './context.js';
 import { correlate, type CorrelatedLine, DEFAULT_ID_FIELDS } from './correlate.js';
 import { type Facet, facetsOf, type FacetOptions } from './facets.js';
@@ -83,6 +84,10 @@ export class LogQueryService {
     const v = this.engine.rangeQuery(query, start, end, 1000, lineLimit, 'backward');
     if (v.type !== 'streams') throw new LogqlExecError('detected fields need a log query');
     return detectedFields(v, limit);
+  }
+  /** The query in canonical spelling; throws on a query that does not parse. */
+  formatQuery(query: string): string {
+    return formatQuery(query);
   }
   /** Top field values over the lines of a log query (a metric query is an execution error). */
   facets(query: string, w: LogWindow, opts: FacetOptions = {}): { lines: number; facets: Facet[] } {

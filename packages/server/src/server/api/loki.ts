@@ -19,7 +19,9 @@ import { ApiError } from './errors.js';
 import { VigilError } from '../../core/errors.js';
 import { parseSecondsOrDuration } from '../../core/time/duration.js';
 import { parseTimestamp } from '../../core/time/timestamp.js';
-import { json, type ApiRequest, type ApiResult, type Router } from './http.js';
+import { json, text, type ApiRequest, type ApiResult, type Router } from './http.js';
+import { buildInfo, type BuildInfo } from '../selfmon/build_info.js';
+import type { LogStorage } from '../../logs/storage/interface.js';
 import { acceptWebSocket, type WsLimits } from './loki_ws.js';
 
 const NS = 1_000_000n;
@@ -103,7 +105,17 @@ export interface LokiApiOptions {
   readonly maxTailClients?: number;
   /** Per-connection bounds of live tail (frame size, bytes queued for a slow client). */
   readonly tailLimits?: WsLimits;
+  /** Why Vigil is not ready (`/ready` answers 503 with it), or undefined when it is; default: the log store's write problem. */
+  readonly notReady?: () => string | undefined;
+  /** The running build, for `/loki/api/v1/status/buildinfo`. */
+  readonly build?: BuildInfo;
 }
+
+/**
+ * The Loki version whose HTTP API Vigil follows, answered as `version` by buildinfo: clients pick
+ * features by it, and every endpoint Grafana's data source calls of 3.x is served.
+ */
+export const LOKI_COMPAT_VERSION = '3.4.0';
 
 /** What the Loki API gives the server: the tail's upgrade handler and how many tails are open. */
 export interface LokiApi {
@@ -216,6 +228,18 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
     const lineLimit = limitOf(new URLSearchParams({ limit: q.get('line_limit') ?? '1000' }));
     const limit = limitOf(q, 1000, Infinity);
     return raw({ fields: wrap(() => logs.detectedFields(queryOf(q), start, end, lineLimit, limit)), fieldLimit: limit });
+  });
+  router.on(GET, '/loki/api/v1/format_query', (req) => json(wrap(() => logs.formatQuery(queryOf(req.query)))));
+  router.on('GET', '/loki/api/v1/status/buildinfo', () => {
+    const b = opts.build ?? buildInfo('0.0.0');
+    return raw({ version: LOKI_COMPAT_VERSION, revision: b.revision, branch: b.branch, buildUser: 'vigil', buildDate: '', goVersion: `node ${b.nodeVersion}` });
+  });
+  // Loki's readiness probe: plain "ready" when logs can be written, else 503 with the reason.
+  const store = logs.store as Partial<LogStorage>;
+  const notReady = opts.notReady ?? (() => store.writeProblem?.());
+  router.on('GET', '/ready', () => {
+    const problem = notReady();
+    return problem ? text(503, `Vigil is not ready: ${problem}\n`) : text(200, 'ready\n');
   });
   // Facets: top values of each (or one) parsed field over the lines a log query returns.
   router.on(GET, '/loki/api/v1/facets', (req) => {

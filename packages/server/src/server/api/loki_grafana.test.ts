@@ -5,7 +5,15 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { startServer } from '../../testkit/helpers.js';
+import { nopLogger } from '../../core/util/log.js';
+import { LogqlEngine } from '../../logs/logql/engine.js';
+import { LogQueryService } from '../../logs/query/service.js';
+import { LogStore } from '../../logs/store/store.js';
+import { Router } from './http.js';
+import { registerLokiApi } from './loki.js';
 
 const srv = await startServer();
 after(() => srv.stop());
@@ -158,4 +166,45 @@ test('detected_fields: JSON and logfmt keys with parser, type and cardinality', 
     fieldLimit: 2,
   });
   assert.equal((await get('/loki/api/v1/detected_fields', { query: 'rate({app="web"}[1m])', start: START, end: END })).status, 400);
+});
+
+test('format_query: GET and form POST answer the normalised query; invalid LogQL is a 400', async () => {
+  const r = await get<{ status: string; data: string }>('/loki/api/v1/format_query', { query: '{foo=   "bar" ,  env =~ "a b"}   |=  "x  y"' });
+  assert.deepEqual(r, { status: 200, body: { status: 'success', data: '{foo="bar", env=~"a b"} |= "x  y"' } });
+  const post = await fetch(srv.url + '/loki/api/v1/format_query', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ query: 'sum  by ( app ) (count_over_time({app = "api"}\n[5m]))' }),
+  });
+  assert.deepEqual(await post.json(), { status: 'success', data: 'sum by (app) (count_over_time({app="api"}[5m]))' });
+  assert.equal((await get('/loki/api/v1/format_query', { query: '{foo="bar"' })).status, 400);
+});
+
+test('buildinfo has the fields Loki answers, and /ready says ready', async () => {
+  const r = await get<Record<string, string>>('/loki/api/v1/status/buildinfo', {});
+  assert.equal(r.status, 200);
+  assert.deepEqual(Object.keys(r.body).sort(), ['branch', 'buildDate', 'buildUser', 'goVersion', 'revision', 'version']);
+  assert.match(r.body['version']!, /^3\.\d+\.\d+$/);
+  assert.match(r.body['goVersion']!, /^node v\d+/);
+  const ready = await fetch(srv.url + '/ready');
+  assert.deepEqual([ready.status, await ready.text()], [200, 'ready\n']);
+});
+
+test('/ready answers 503 with the reason while Vigil is not ready', async () => {
+  const store = new LogStore({ dir: srv.dir + '/ready-store' });
+  const router = new Router(nopLogger);
+  let problem: string | undefined = 'log store: disk full';
+  registerLokiApi(router, new LogQueryService(store, new LogqlEngine(store)), { notReady: () => problem });
+  const server = http.createServer(router.listener);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/ready`;
+    let r = await fetch(url);
+    assert.deepEqual([r.status, await r.text()], [503, 'Vigil is not ready: log store: disk full\n']);
+    problem = undefined;
+    r = await fetch(url);
+    assert.deepEqual([r.status, await r.text()], [200, 'ready\n']);
+  } finally {
+    server.close();
+  }
 });
