@@ -1,6 +1,8 @@
 /**
  * The Loki HTTP API: queries (`/loki/api/v1/query`, `/query_range`), metadata (`/labels`,
- * `/label/<name>/values`, `/series`, `/index/stats`), live tail over WebSocket, and Vigil's own
+ * `/label/<name>/values`, `/series`, `/index/stats`), what Grafana's data source asks besides
+ * (`/index/volume[_range]`, `/detected_labels`, `/detected_fields`, `/format_query`,
+ * `/status/buildinfo`, `/ready`), live tail over WebSocket, and Vigil's own
  * additions for the UI: facets, context and request/trace correlation. Each route parses its
  * parameters, asks the {@link LogQueryService} and shapes Loki's JSON.
  */
