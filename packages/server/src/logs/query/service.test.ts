@@ -122,3 +122,57 @@ test('series, labels and index stats', () => {
   const q = svc.rangeQuery('{app="checkout"}', WINDOW, 1000);
   assert.deepEqual([q.value.type, q.stats.linesScanned], ['streams', 5]);
 });
+
+test('detected field types follow Loki: int before float, bool, duration, bytes, else string', async () => {
+  const { valueType } = await import('./detected.js');
+  assert.deepEqual(['42', '-3', '1.5', '1e3', 'true', 'F', '1h30m', '250ms', '10KB', '5 MiB', 'hello', ''].map(valueType), [
+    'int',
+    'int',
+    'float',
+    'float',
+    'boolean',
+    'boolean',
+    'duration',
+    'duration',
+    'bytes',
+    'bytes',
+    'string',
+    'string',
+  ]);
+});
+
+test('volume: series of the named labels or label names, buckets per step, largest first', () => {
+  const { svc } = setup();
+  const v = svc.volume(parseStreamSelector('{app=~".+"}'), T0, END, { stepMs: 5000 });
+  assert.deepEqual(
+    v.map((s) => s.labels),
+    [{ app: 'api' }, { app: 'checkout' }],
+  );
+  assert.equal(
+    v[0]!.points.reduce((n, [, b]) => n + b, 0),
+    v[0]!.bytes,
+  );
+  const q = svc.rangeQuery('{app="api"}', WINDOW, 1000).value;
+  assert.equal(q.type, 'streams');
+  if (q.type === 'streams')
+    assert.equal(
+      v[0]!.bytes,
+      q.streams[0]!.entries.map((e) => Buffer.byteLength(e.line)).reduce((a, b) => a + b),
+    );
+  // Lines at T0+1s..T0+10s: buckets [T0, T0+5s) and [T0+5s, T0+10s) and [T0+10s, ...).
+  assert.deepEqual(
+    v[0]!.points.map(([t]) => t - Number(T0 / 1_000_000n)),
+    [0, 5000, 10000],
+  );
+  assert.deepEqual(
+    svc.volume([], T0, END, { aggregateBy: 'labels', limit: 1 }).map((s) => s.labels),
+    [{ app: '' }],
+  );
+});
+
+test('formatQuery keeps string literals whole, braces in templates included', () => {
+  const { svc } = setup();
+  assert.equal(svc.formatQuery('{a = "b"}  | line_format   "{{ .x }} , y"'), '{a="b"} | line_format "{{ .x }} , y"');
+  assert.equal(svc.formatQuery('{a="b\\" c"} |~ `x  y`'), '{a="b\\" c"} |~ `x  y`');
+  assert.throws(() => svc.formatQuery('{a="b"} |'), LogqlParseError);
+});

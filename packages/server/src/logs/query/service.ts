@@ -9,11 +9,14 @@ import type { LogqlEngine, LogqlStats, LogqlValue } from '../logql/engine.js';
 import { LogqlExecError } from '../logql/errors.js';
 import type { LogQueryable } from '../storage/interface.js';
 import type { Direction, StoreStats } from '../storage/types.js';
+import { type DetectedField, detectedFields, type DetectedLabel, detectedLabels } from './detected.js';
+import { formatQuery } from './format.js';
 import { lineContext, type LineContext } from './context.js';
 import { correlate, type CorrelatedLine, DEFAULT_ID_FIELDS } from './correlate.js';
 import { type Facet, facetsOf, type FacetOptions } from './facets.js';
 import { seriesOf } from './metadata.js';
 import { LogTail } from './tail.js';
+import { logVolume, type VolumeOptions, type VolumeSeries } from './volume.js';
 
 /** A query's value and the work it did. */
 export interface QueryOutcome {
@@ -68,6 +71,24 @@ export class LogQueryService {
     return this.store.stats(matchers, start, end);
   }
 
+  /** Bytes of the matching streams' lines, grouped by series or label name, largest first. */
+  volume(matchers: readonly Matcher[], start: bigint, end: bigint, opts: VolumeOptions = {}): VolumeSeries[] {
+    return logVolume(this.store, matchers, start, end, opts);
+  }
+  /** The labels of the matching streams with their cardinality. */
+  detectedLabels(matchers: readonly Matcher[], start: bigint, end: bigint): DetectedLabel[] {
+    return detectedLabels(this.store, matchers, start, end);
+  }
+  /** Fields (JSON and logfmt keys) in the newest `lineLimit` lines of a log query, at most `limit` of them. */
+  detectedFields(query: string, start: bigint, end: bigint, lineLimit: number, limit: number): DetectedField[] {
+    const v = this.engine.rangeQuery(query, start, end, 1000, lineLimit, 'backward');
+    if (v.type !== 'streams') throw new LogqlExecError('detected fields need a log query');
+    return detectedFields(v, limit);
+  }
+  /** The query in canonical spelling; throws on a query that does not parse. */
+  formatQuery(query: string): string {
+    return formatQuery(query);
+  }
   /** Top field values over the lines of a log query (a metric query is an execution error). */
   facets(query: string, w: LogWindow, opts: FacetOptions = {}): { lines: number; facets: Facet[] } {
     // The step does not matter for a log query; the engine only needs a positive one.

@@ -1,6 +1,8 @@
 /**
  * The Loki HTTP API: queries (`/loki/api/v1/query`, `/query_range`), metadata (`/labels`,
- * `/label/<name>/values`, `/series`, `/index/stats`), live tail over WebSocket, and Vigil's own
+ * `/label/<name>/values`, `/series`, `/index/stats`), what Grafana's data source asks besides
+ * (`/index/volume[_range]`, `/detected_labels`, `/detected_fields`, `/format_query`,
+ * `/status/buildinfo`, `/ready`), live tail over WebSocket, and Vigil's own
  * additions for the UI: facets, context and request/trace correlation. Each route parses its
  * parameters, asks the {@link LogQueryService} and shapes Loki's JSON.
  */
@@ -13,12 +15,15 @@ import { LogqlExecError } from '../../logs/logql/engine.js';
 import { LogqlParseError, parseStreamSelector } from '../../logs/logql/parser.js';
 import type { LogQueryService, QueryOutcome } from '../../logs/query/service.js';
 import { type LogTail, TailQueryError, type TailLine } from '../../logs/query/tail.js';
+import type { VolumeOptions } from '../../logs/query/volume.js';
 import { toApiJson } from '../../metrics/promql/engine/value.js';
 import { ApiError } from './errors.js';
 import { VigilError } from '../../core/errors.js';
 import { parseSecondsOrDuration } from '../../core/time/duration.js';
 import { parseTimestamp } from '../../core/time/timestamp.js';
-import { json, type ApiRequest, type Router } from './http.js';
+import { json, text, type ApiRequest, type ApiResult, type Router } from './http.js';
+import { buildInfo, type BuildInfo } from '../selfmon/build_info.js';
+import type { LogStorage } from '../../logs/storage/interface.js';
 import { acceptWebSocket, type WsLimits } from './loki_ws.js';
 
 const NS = 1_000_000n;
@@ -84,6 +89,11 @@ function queryJson({ value: v, stats, execSec }: QueryOutcome): unknown {
   return { ...toApiJson(v), stats: summary };
 }
 
+/** JSON without the Prometheus envelope, for the endpoints Loki answers that way. */
+function raw(body: unknown): ApiResult {
+  return { kind: 'raw', status: 200, contentType: 'application/json', body: JSON.stringify(body) };
+}
+
 function matchersOf(q: URLSearchParams): Matcher[][] {
   return [...q.getAll('match[]'), ...q.getAll('query')].filter(Boolean).map((s) => wrap(() => parseStreamSelector(s)));
 }
@@ -97,7 +107,17 @@ export interface LokiApiOptions {
   readonly maxTailClients?: number;
   /** Per-connection bounds of live tail (frame size, bytes queued for a slow client). */
   readonly tailLimits?: WsLimits;
+  /** Why Vigil is not ready (`/ready` answers 503 with it), or undefined when it is; default: the log store's write problem. */
+  readonly notReady?: () => string | undefined;
+  /** The running build, for `/loki/api/v1/status/buildinfo`. */
+  readonly build?: BuildInfo;
 }
+
+/**
+ * The Loki version whose HTTP API Vigil follows, answered as `version` by buildinfo: clients pick
+ * features by it, and every endpoint Grafana's data source calls of 3.x is served.
+ */
+export const LOKI_COMPAT_VERSION = '3.4.0';
 
 /** What the Loki API gives the server: the tail's upgrade handler and how many tails are open. */
 export interface LokiApi {
@@ -168,14 +188,61 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
     const { start, end } = range(req.query);
     const ms = matchersOf(req.query)[0];
     const st = logs.indexStats(ms, start, end);
-    return {
-      kind: 'raw',
-      status: 200,
-      contentType: 'application/json',
-      body: JSON.stringify({ streams: st.streams, chunks: st.chunks, entries: st.entries, bytes: st.bytes }),
-    };
+    return raw({ streams: st.streams, chunks: st.chunks, entries: st.entries, bytes: st.bytes });
   });
 
+  // Volume: the selector is required (Loki refuses an empty one), grouping follows targetLabels/aggregateBy.
+  const volumeArgs = (q: URLSearchParams): { ms: Matcher[]; opts: VolumeOptions } => {
+    const ms = wrap(() => parseStreamSelector(queryOf(q)));
+    const by = q.get('aggregateBy') || 'series';
+    if (by !== 'series' && by !== 'labels') throw new ApiError('bad_data', `invalid aggregateBy "${by}": want series or labels`);
+    const targetLabels = (q.get('targetLabels') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    return { ms, opts: { targetLabels, aggregateBy: by, limit: limitOf(q, 100) } };
+  };
+  const seconds = (ns: bigint): number => Number(ns / NS) / 1000;
+  router.on(GET, '/loki/api/v1/index/volume', (req) => {
+    const { start, end } = range(req.query);
+    const { ms, opts } = volumeArgs(req.query);
+    // One point per group, stamped at the end of the range, as Loki's instant vector is.
+    const result = logs.volume(ms, start, end, opts).map((v) => ({ metric: v.labels, value: [seconds(end), String(v.bytes)] }));
+    return json({ resultType: 'vector', result });
+  });
+  router.on(GET, '/loki/api/v1/index/volume_range', (req) => {
+    const { start, end } = range(req.query);
+    const { ms, opts } = volumeArgs(req.query);
+    const stepMs = parseStep(req.query.get('step'), start, end);
+    const result = logs.volume(ms, start, end, { ...opts, stepMs }).map((v) => ({ metric: v.labels, values: v.points.map(([t, b]) => [t / 1000, String(b)]) }));
+    return json({ resultType: 'matrix', result });
+  });
+  // Detected labels: the query is optional (all streams without it); Loki answers outside the Prometheus envelope.
+  router.on(GET, '/loki/api/v1/detected_labels', (req) => {
+    const { start, end } = range(req.query);
+    const ms = matchersOf(req.query)[0] ?? [];
+    return raw({ detectedLabels: logs.detectedLabels(ms, start, end) });
+  });
+  // Detected fields: `line_limit` bounds the lines read, `limit` the fields answered (both 1000 by default, as in Loki).
+  router.on(GET, '/loki/api/v1/detected_fields', (req) => {
+    const q = req.query;
+    const { start, end } = range(q);
+    const lineLimit = limitOf(new URLSearchParams({ limit: q.get('line_limit') ?? '1000' }));
+    const limit = limitOf(q, 1000, Infinity);
+    return raw({ fields: wrap(() => logs.detectedFields(queryOf(q), start, end, lineLimit, limit)), fieldLimit: limit });
+  });
+  router.on(GET, '/loki/api/v1/format_query', (req) => json(wrap(() => logs.formatQuery(queryOf(req.query)))));
+  router.on('GET', '/loki/api/v1/status/buildinfo', () => {
+    const b = opts.build ?? buildInfo('0.0.0');
+    return raw({ version: LOKI_COMPAT_VERSION, revision: b.revision, branch: b.branch, buildUser: 'vigil', buildDate: '', goVersion: `node ${b.nodeVersion}` });
+  });
+  // Loki's readiness probe: plain "ready" when logs can be written, else 503 with the reason.
+  const store = logs.store as Partial<LogStorage>;
+  const notReady = opts.notReady ?? (() => store.writeProblem?.());
+  router.on('GET', '/ready', () => {
+    const problem = notReady();
+    return problem ? text(503, `Vigil is not ready: ${problem}\n`) : text(200, 'ready\n');
+  });
   // Facets: top values of each (or one) parsed field over the lines a log query returns.
   router.on(GET, '/loki/api/v1/facets', (req) => {
     const q = req.query;
