@@ -189,7 +189,11 @@ export class VigilServer {
     registerLimitsApi(router, limits);
     // One LogQL engine serves the Loki API and the log rules.
     const logql = new LogqlEngine(this.logs);
-    const loki = registerLokiApi(router, new LogQueryService(this.logs, logql));
+    const loki = registerLokiApi(router, new LogQueryService(this.logs, logql), {
+      build,
+      // Loki's /ready says what /-/ready says: not started yet, or why writes are refused.
+      notReady: () => (this.ready ? this.writeProblems().join('; ') || undefined : 'starting'),
+    });
     registerLogMetrics(selfMetrics, this.logs, logIngest);
     const engine = this.engine;
     const db = this.db;
