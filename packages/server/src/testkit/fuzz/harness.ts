@@ -24,25 +24,33 @@ type ErrorClass = abstract new (...args: never[]) => Error;
  * Runs `fn(input)`; returns normally if it returned or threw an instance of `typed`, rethrows any
  * other exception, and throws if the call took longer than {@link CALL_BUDGET_MS}.
  */
-export function typedOrOk<T>(fn: (input: T) => unknown, typed: ErrorClass | readonly ErrorClass[], input: T): void {
+export function typedOrOk<T>(fn: (input: T) => unknown, typed: ErrorClass | readonly ErrorClass[], input: T): 'ok' | 'typed' {
   const classes = Array.isArray(typed) ? (typed as readonly ErrorClass[]) : [typed as ErrorClass];
+  let outcome: 'ok' | 'typed' = 'ok';
   const t0 = performance.now();
   try {
     fn(input);
   } catch (err) {
     if (!classes.some((c) => err instanceof c)) throw err;
+    outcome = 'typed';
   }
   const ms = performance.now() - t0;
   // A bound on the call itself (not on fast-check's generation or shrinking), so slow CI only fails on a real blow-up.
   if (ms > CALL_BUDGET_MS) throw new Error(`call took ${ms.toFixed(0)} ms, over the ${CALL_BUDGET_MS} ms budget`);
+  return outcome;
 }
 
 /** Asserts the typed-error-or-ok property for `numRuns` inputs from `arb`, with the fixed seed. */
 export function fuzz<T>(arb: fc.Arbitrary<T>, fn: (input: T) => unknown, typed: ErrorClass | readonly ErrorClass[], numRuns: number): void {
+  const counts = { ok: 0, typed: 0 };
   fc.assert(
-    fc.property(arb, (input) => typedOrOk(fn, typed, input)),
+    fc.property(arb, (input) => {
+      counts[typedOrOk(fn, typed, input)]++;
+    }),
     { seed: FUZZ_SEED, numRuns: Math.max(1, Math.round(numRuns * RUN_SCALE)), verbose: fc.VerbosityLevel.None, includeErrorInReport: true },
   );
+  // FUZZ_STATS=1 shows how many inputs got past the decoder, to check that an arbitrary is not all rejects.
+  if (process.env['FUZZ_STATS']) console.log(`fuzz ${fn.name || 'anonymous'}: ${counts.ok} decoded, ${counts.typed} typed errors`);
 }
 
 /** Arbitrary bytes as a Buffer, including the empty one. */
