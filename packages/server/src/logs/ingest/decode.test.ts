@@ -117,4 +117,7 @@ test('JSON bodies: an object with a non-function toString key is a value like an
 test('JSON lines: a timestamp too large to convert falls back to now, like an unparseable one', () => {
   const [j] = decodeJsonl('{"ts":-1.797693134862316e+302}', {}, DEFAULT_LOG_LIMITS, 1_700_000_000_000);
   assert.equal(j!.entries[0]!.t, 1_700_000_000_000n * 1_000_000n);
+  // 1e1155 is past the largest double, so JSON.parse makes it Infinity.
+  const [k] = decodeJsonl('{"time":1.0510017423676601e+1155,"level":"60"}', {}, DEFAULT_LOG_LIMITS, 1_700_000_000_000);
+  assert.equal(k!.entries[0]!.t, 1_700_000_000_000n * 1_000_000n);
 });

@@ -23,7 +23,8 @@ const LEVELS: Record<string, string> = { '10': 'trace', '20': 'debug', '30': 'in
 
 /** A timestamp in any common form → ns. */
 export function toNs(v: unknown, now: number): bigint {
-  if (typeof v === 'number') {
+  // JSON.parse reads an out-of-range number (1e999) as Infinity, which BigInt() refuses with a RangeError.
+  if (typeof v === 'number' && Number.isFinite(v)) {
     if (v > 1e17) return BigInt(Math.round(v));
     if (v > 1e14) return BigInt(Math.round(v)) * 1000n;
     if (v > 1e11) return BigInt(Math.round(v * 1000)) * 1000n;
