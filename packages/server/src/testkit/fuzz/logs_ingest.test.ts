@@ -308,3 +308,15 @@ test('JSON lines: arbitrary text and line-shaped bodies, under any options, deco
   fuzz(fc.tuple(jsonlBody, jsonlOptions), ([s, o]) => decodeJsonl(s, o, limits, NOW_MS), LimitError, 1000);
   fuzz(fc.tuple(mutatedText(jsonlBody), jsonlOptions), ([s, o]) => decodeJsonl(s, o, limits, NOW_MS), LimitError, 500);
 });
+
+test('OTLP logs: AnyValues nested 10,000 deep are a LimitError, not a stack overflow', () => {
+  // The only recursive structure in these formats; both decoders must stop at a depth limit.
+  let v = pb.ld(1, 'leaf');
+  for (let i = 0; i < 10_000; i++) v = pb.ld(5, pb.ld(1, v)); // AnyValue{array_value: ArrayValue{values: [v]}}
+  const rec = pb.ld(1, pb.ld(2, pb.ld(2, pb.ld(5, v))));
+  fuzz(fc.constant(rec), (b) => decodeOtlpLogsProto(b, limits, now), LimitError, 1);
+  let j = '{"stringValue":"leaf"}';
+  for (let i = 0; i < 10_000; i++) j = `{"arrayValue":{"values":[${j}]}}`;
+  const body = `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":${j}}]}]}]}`;
+  fuzz(fc.constant(body), (s) => decodeOtlpLogsJson(s, limits, now), LimitError, 1);
+});

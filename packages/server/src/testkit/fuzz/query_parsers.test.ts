@@ -21,6 +21,17 @@ const strLit = fc.oneof(
   fc.string({ maxLength: 8 }).map((s) => JSON.stringify(s)),
   fc.string({ maxLength: 6 }).map((s) => '`' + s + '`'),
   fc.constantFrom('"', "'x'", '"\\', '"\\u12"', '"a.*"', '"("', '"[z-a]"', '"\\\\d+"', '"(?i)x"', '"x{2,}"', '""'),
+  // Regexes that are costly or unusual to compile: nested counted repetition, classes, named groups, huge counts.
+  fc.constantFrom(
+    '"a{1000}{1000}"',
+    '"((a{100}){100}){100}"',
+    '"(?P<x>a)"',
+    '"\\\\p{Greek}"',
+    '"[[:alpha:]]"',
+    '"x{2147483648}"',
+    '"[^\\\\x00-\\\\x{10FFFF}]"',
+    '"a**"',
+  ),
 );
 const duration = fc.oneof(
   fc.tuple(fc.integer({ min: 0, max: 1000 }), fc.constantFrom('ms', 's', 'm', 'h', 'd', 'w', 'y')).map(([n, u]) => `${n}${u}`),
