@@ -87,3 +87,37 @@ test('rate limiter refuses past the burst with a retry hint, refills over time',
   now += 1000;
   r.take('t', 150);
 });
+
+// Regressions found by the fuzz tests (testkit/fuzz/logs_ingest.test.ts): each body used to throw a
+// TypeError or RangeError, which the push handler answers with a 500; a bad body is a 400.
+test('Loki JSON: a null body, a null stream, and non-array values are 400s', () => {
+  const isBad = (e: unknown): boolean => e instanceof LimitError && e.status === 400;
+  assert.throws(() => decodeLokiJson('null', DEFAULT_LOG_LIMITS), isBad);
+  assert.throws(() => decodeLokiJson('{"streams":[null]}', DEFAULT_LOG_LIMITS), isBad);
+  assert.throws(() => decodeLokiJson('{"streams":[{"stream":{"a":"b"},"values":5}]}', DEFAULT_LOG_LIMITS), isBad);
+  assert.throws(() => decodeLokiJson('{"streams":[{"stream":{"a":"b"},"values":{}}]}', DEFAULT_LOG_LIMITS), isBad);
+});
+
+test('JSON bodies: an object with a non-function toString key is a value like any other', () => {
+  // String({"toString":null}) throws; such a value is kept as its JSON text.
+  const [s] = decodeLokiJson('{"streams":[{"stream":{"a":{"toString":null}},"values":[["1","x",{"m":{"toString":1}}]]}]}', DEFAULT_LOG_LIMITS);
+  assert.deepEqual(s!.labels, [{ name: 'a', value: '{"toString":null}' }]);
+  assert.deepEqual(s!.entries[0]!.meta, [{ name: 'm', value: '{"toString":1}' }]);
+  const [o] = decodeOtlpLogsJson(
+    '{"resourceLogs":[{"resource":{"attributes":[{"key":{"toString":null},"value":{"stringValue":""}}]},"scopeLogs":[{"logRecords":[{"body":{"intValue":{"toString":0}},"severityText":{"toString":0}}]}]}]}',
+    DEFAULT_LOG_LIMITS,
+    () => 1_700_000_000_000,
+  );
+  assert.equal(o!.entries[0]!.line, 'null');
+  assert.ok(o!.entries[0]!.meta!.some((m) => m.name === 'severity_text' && m.value === '{"toString":0}'));
+  const [j] = decodeJsonl('{"level":{"toString":null}}', {}, DEFAULT_LOG_LIMITS, 0);
+  assert.deepEqual(j!.labels, [{ name: 'level', value: '{"toString":null}' }]);
+});
+
+test('JSON lines: a timestamp too large to convert falls back to now, like an unparseable one', () => {
+  const [j] = decodeJsonl('{"ts":-1.797693134862316e+302}', {}, DEFAULT_LOG_LIMITS, 1_700_000_000_000);
+  assert.equal(j!.entries[0]!.t, 1_700_000_000_000n * 1_000_000n);
+  // 1e1155 is past the largest double, so JSON.parse makes it Infinity.
+  const [k] = decodeJsonl('{"time":1.0510017423676601e+1155,"level":"60"}', {}, DEFAULT_LOG_LIMITS, 1_700_000_000_000);
+  assert.equal(k!.entries[0]!.t, 1_700_000_000_000n * 1_000_000n);
+});

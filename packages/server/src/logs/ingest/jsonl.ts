@@ -8,7 +8,7 @@
 import type { Label } from '../../core/model/labels.js';
 import type { LogEntry, PushStream } from '../storage/types.js';
 import { sanitizeLabelName } from '../logql/pipeline.js';
-import { checkLabels, checkLine, LimitError, type LogLimits } from './limits.js';
+import { checkLabels, checkLine, LimitError, textOf, type LogLimits } from './limits.js';
 
 /** Field names of the JSON lines format (query parameters of the request). */
 export interface JsonlOptions {
@@ -23,11 +23,15 @@ const LEVELS: Record<string, string> = { '10': 'trace', '20': 'debug', '30': 'in
 
 /** A timestamp in any common form → ns. */
 export function toNs(v: unknown, now: number): bigint {
-  if (typeof v === 'number') {
+  // JSON.parse reads an out-of-range number (1e999) as Infinity, which BigInt() refuses with a RangeError.
+  if (typeof v === 'number' && Number.isFinite(v)) {
     if (v > 1e17) return BigInt(Math.round(v));
     if (v > 1e14) return BigInt(Math.round(v)) * 1000n;
     if (v > 1e11) return BigInt(Math.round(v * 1000)) * 1000n;
-    return BigInt(Math.round(v * 1e6)) * 1000n;
+    // A huge negative number of seconds overflows to -Infinity, which BigInt() refuses with a RangeError;
+    // it is no time at all, so it gets the fallback an unparseable string gets.
+    const us = Math.round(v * 1e6);
+    if (Number.isFinite(us)) return BigInt(us) * 1000n;
   }
   if (typeof v === 'string') {
     if (/^\d+$/.test(v)) return v.length >= 16 ? BigInt(v) * (v.length <= 16 ? 1000n : 1n) : toNs(Number(v), now);
@@ -63,8 +67,8 @@ export function decodeJsonl(body: string, opts: JsonlOptions, limits: LogLimits,
     for (const f of streamFields) {
       let v = obj[f === 'level' ? (opts.levelField ?? 'level') : f];
       if (v === undefined) continue;
-      if (f === 'level') v = LEVELS[String(v)] ?? v;
-      pairs.push({ name: sanitizeLabelName(f), value: String(v) });
+      if (f === 'level') v = LEVELS[textOf(v)] ?? v;
+      pairs.push({ name: sanitizeLabelName(f), value: textOf(v) });
     }
     if (!pairs.length) pairs.push({ name: 'service', value: 'unknown' });
     const labels = checkLabels(pairs, limits);

@@ -45,6 +45,28 @@ export class LimitError extends VigilError {
   }
 }
 
+/**
+ * String(v) for a value taken from a parsed JSON body. String() throws a TypeError for an object whose
+ * `toString` key is not a function (`{"toString":1}`), which would escape a push handler as a 500;
+ * that object is shown as its JSON text instead. Every other value converts exactly as String() does.
+ */
+export function textOf(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return JSON.stringify(v) ?? '';
+  }
+}
+
+/** Number(v) for a value from a parsed JSON body; NaN where Number() would throw (see {@link textOf}). */
+export function numberOf(v: unknown): number {
+  try {
+    return Number(v);
+  } catch {
+    return NaN;
+  }
+}
+
 /** The error code for each status a push refusal carries (the push API answers with the status). */
 const LIMIT_CODES: Readonly<Record<number, string>> = { 400: 'bad_data', 413: 'too_large', 415: 'unsupported_media_type', 429: 'rate_limited' };
 

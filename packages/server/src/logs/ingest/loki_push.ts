@@ -6,7 +6,7 @@
 import type { Label } from '../../core/model/labels.js';
 import { parseStreamSelector } from '../logql/parser.js';
 import type { LogEntry, PushStream } from '../storage/types.js';
-import { checkLabels, checkLine, LimitError, type LogLimits } from './limits.js';
+import { checkLabels, checkLine, LimitError, textOf, type LogLimits } from './limits.js';
 
 function parseNs(v: unknown): bigint {
   if (typeof v === 'string' && /^\d{1,19}$/.test(v)) return BigInt(v);
@@ -22,11 +22,14 @@ export function decodeLokiJson(body: string, limits: LogLimits): PushStream[] {
   } catch (err) {
     throw new LimitError(400, `invalid JSON push body: ${(err as Error).message}`);
   }
-  const streams = (doc as { streams?: unknown }).streams;
+  // `null` is valid JSON too, and has no properties to read.
+  const streams = (doc as { streams?: unknown } | null)?.streams;
   if (!Array.isArray(streams)) throw new LimitError(400, 'push body must be an object with a "streams" array');
   const out: PushStream[] = [];
-  for (const s of streams as { stream?: Record<string, unknown>; values?: unknown[] }[]) {
-    const pairs: Label[] = Object.entries(s.stream ?? {}).map(([name, value]) => ({ name, value: String(value) }));
+  for (const s of streams as ({ stream?: Record<string, unknown>; values?: unknown[] } | null)[]) {
+    if (s === null || typeof s !== 'object' || (s.values != null && !Array.isArray(s.values)))
+      throw new LimitError(400, 'each stream must be an object with a "stream" label map and a "values" array');
+    const pairs: Label[] = Object.entries(s.stream ?? {}).map(([name, value]) => ({ name, value: textOf(value) }));
     const labels = checkLabels(pairs, limits);
     const entries: LogEntry[] = [];
     for (const v of s.values ?? []) {
@@ -34,7 +37,7 @@ export function decodeLokiJson(body: string, limits: LogLimits): PushStream[] {
         throw new LimitError(400, 'each value must be ["<ns timestamp>", "<line>"] with optional structured metadata');
       checkLine(v[1], labels, limits);
       const meta =
-        v[2] && typeof v[2] === 'object' ? Object.entries(v[2] as Record<string, unknown>).map(([name, value]) => ({ name, value: String(value) })) : undefined;
+        v[2] && typeof v[2] === 'object' ? Object.entries(v[2] as Record<string, unknown>).map(([name, value]) => ({ name, value: textOf(value) })) : undefined;
       entries.push(meta && meta.length ? { t: parseNs(v[0]), line: v[1], meta } : { t: parseNs(v[0]), line: v[1] });
     }
     out.push({ labels, entries });

@@ -10,7 +10,7 @@
 import type { Label } from '../../core/model/labels.js';
 import type { LogEntry, PushStream } from '../storage/types.js';
 import { sanitizeLabelName } from '../logql/pipeline.js';
-import { checkLabels, checkLine, LimitError, type LogLimits } from './limits.js';
+import { checkLabels, checkLine, LimitError, numberOf, textOf, type LogLimits } from './limits.js';
 import { decodeExportLogsServiceRequest, MAX_ANYVALUE_DEPTH } from './otlp_proto.js';
 
 /** An OTLP AnyValue: at most one of the members is set. */
@@ -97,7 +97,8 @@ function list<T>(v: T[] | undefined | null, what: string): T[] {
 /** An int64 as exact decimal text, when it is one. */
 function intText(v: string | number): string | undefined {
   if (typeof v === 'number') return Number.isSafeInteger(v) ? String(v) : undefined;
-  return /^-?\d{1,20}$/.test(v) ? BigInt(v).toString() : undefined;
+  const s = textOf(v);
+  return /^-?\d{1,20}$/.test(s) ? BigInt(s).toString() : undefined;
 }
 
 /** The value as JSON text: strings quoted, integers exact, bytes as base64 strings. */
@@ -105,21 +106,21 @@ function jsonText(v: AnyValue | undefined, depth = 0): string {
   if (!v || typeof v !== 'object') return '""';
   if (depth >= MAX_ANYVALUE_DEPTH)
     throw new LimitError(400, `invalid OTLP logs request: AnyValue arrays and kvlists nest deeper than ${MAX_ANYVALUE_DEPTH} levels`);
-  if (v.stringValue !== undefined) return JSON.stringify(String(v.stringValue));
-  if (v.intValue !== undefined) return intText(v.intValue) ?? JSON.stringify(Number(v.intValue));
+  if (v.stringValue !== undefined) return JSON.stringify(textOf(v.stringValue));
+  if (v.intValue !== undefined) return intText(v.intValue) ?? JSON.stringify(numberOf(v.intValue));
   if (v.doubleValue !== undefined) {
-    const n = Number(v.doubleValue);
+    const n = numberOf(v.doubleValue);
     return Number.isFinite(n) ? JSON.stringify(n) : `"${n}"`; // NaN and ±Infinity: strings, as proto3 JSON has them
   }
   if (v.boolValue !== undefined) return String(v.boolValue === true);
-  if (v.bytesValue !== undefined) return JSON.stringify(String(v.bytesValue));
+  if (v.bytesValue !== undefined) return JSON.stringify(textOf(v.bytesValue));
   if (v.arrayValue)
     return `[${list(v.arrayValue.values, 'arrayValue.values')
       .map((x) => jsonText(x, depth + 1))
       .join(',')}]`;
   if (v.kvlistValue)
     return `{${list(v.kvlistValue.values, 'kvlistValue.values')
-      .map((kv) => `${JSON.stringify(String(kv?.key ?? ''))}:${jsonText(kv?.value, depth + 1)}`)
+      .map((kv) => `${JSON.stringify(textOf(kv?.key ?? ''))}:${jsonText(kv?.value, depth + 1)}`)
       .join(',')}}`;
   return '""';
 }
@@ -127,8 +128,8 @@ function jsonText(v: AnyValue | undefined, depth = 0): string {
 /** The value as a line or a label value: strings, bytes (base64) and NaN/±Infinity as they are, the rest as JSON. */
 function str(v: AnyValue | undefined): string {
   if (v && typeof v === 'object') {
-    if (v.stringValue !== undefined) return String(v.stringValue);
-    if (v.bytesValue !== undefined) return String(v.bytesValue);
+    if (v.stringValue !== undefined) return textOf(v.stringValue);
+    if (v.bytesValue !== undefined) return textOf(v.bytesValue);
   }
   const j = jsonText(v);
   return j === '""' ? '' : j.startsWith('"') ? (JSON.parse(j) as string) : j;
@@ -151,7 +152,7 @@ export function mapOtlpLogs(req: ExportLogsServiceRequest, limits: LogLimits, no
     const pairs: Label[] = [];
     const resMeta: Label[] = [];
     for (const kv of list(rl?.resource?.attributes, 'resource.attributes')) {
-      const key = String(kv?.key ?? '');
+      const key = textOf(kv?.key ?? '');
       if (STREAM_ATTRS.has(key)) pairs.push({ name: sanitizeLabelName(key), value: str(kv?.value) });
       else resMeta.push({ name: sanitizeLabelName(key), value: str(kv?.value) });
     }
@@ -161,17 +162,17 @@ export function mapOtlpLogs(req: ExportLogsServiceRequest, limits: LogLimits, no
     let group = byKey.get(key);
     if (!group) byKey.set(key, (group = { labels, entries: [] }));
     for (const sl of list(rl?.scopeLogs, 'scopeLogs')) {
-      const scopeName = sl?.scope?.name ? String(sl.scope.name) : '';
+      const scopeName = sl?.scope?.name ? textOf(sl.scope.name) : '';
       for (const rec of list(sl?.logRecords, 'logRecords').map((r): LogRecord => r ?? {})) {
         const t = nanos(rec.timeUnixNano, 'timeUnixNano') ?? nanos(rec.observedTimeUnixNano, 'observedTimeUnixNano') ?? BigInt(Math.floor(now())) * 1_000_000n;
         const line = str(rec.body);
         checkLine(line, labels, limits);
         const meta: Label[] = [...resMeta];
-        for (const kv of list(rec.attributes, 'attributes')) meta.push({ name: sanitizeLabelName(String(kv?.key ?? '')), value: str(kv?.value) });
-        if (rec.severityText) meta.push({ name: 'severity_text', value: String(rec.severityText) });
-        if (rec.severityNumber) meta.push({ name: 'severity_number', value: String(rec.severityNumber) });
-        if (rec.traceId) meta.push({ name: 'trace_id', value: String(rec.traceId).toLowerCase() });
-        if (rec.spanId) meta.push({ name: 'span_id', value: String(rec.spanId).toLowerCase() });
+        for (const kv of list(rec.attributes, 'attributes')) meta.push({ name: sanitizeLabelName(textOf(kv?.key ?? '')), value: str(kv?.value) });
+        if (rec.severityText) meta.push({ name: 'severity_text', value: textOf(rec.severityText) });
+        if (rec.severityNumber) meta.push({ name: 'severity_number', value: textOf(rec.severityNumber) });
+        if (rec.traceId) meta.push({ name: 'trace_id', value: textOf(rec.traceId).toLowerCase() });
+        if (rec.spanId) meta.push({ name: 'span_id', value: textOf(rec.spanId).toLowerCase() });
         if (scopeName) meta.push({ name: 'scope_name', value: scopeName });
         group.entries.push({ t, line, meta });
       }

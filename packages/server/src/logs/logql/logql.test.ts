@@ -110,3 +110,10 @@ test('log rules: only metric queries, and each alert links to the lines behind i
   // In a binary expression the first range aggregation's lines are the ones linked.
   assert.equal(params(logqlLanguage.generatorURL('http://h', 'sum(rate({a="1"} |~ "x[0-9]" [1m])) / sum(rate({a="2"}[1m]))'))['query'], '{a="1"} |~ "x[0-9]"');
 });
+
+// Found by the fuzz tests (testkit/fuzz/query_parsers.test.ts): deep nesting overflowed the recursive
+// parser's stack, and the RangeError escaped as a 500 instead of a 400 parse error.
+test('deeply nested queries are parse errors, not stack overflows', () => {
+  for (const q of ['('.repeat(10_000) + '{a="b"}' + ')'.repeat(10_000), 'sum('.repeat(5_000), '-'.repeat(100_000) + '1'])
+    assert.throws(() => parseLogql(q), /^LogqlParseError: parse error at line 1, col 1: expression is nested too deeply/);
+});

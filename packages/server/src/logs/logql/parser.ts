@@ -655,14 +655,27 @@ function parseJsonPath(p: string): (string | number)[] {
 
 /** Parses a LogQL query. @throws {LogqlParseError} */
 export function parseLogql(input: string): Expr {
-  return new Parser(input).parse();
+  return guardDepth(() => new Parser(input).parse());
 }
 
 /** Parses a stream selector (`{a="b"}`), as in Loki's push protobuf labels field. */
 export function parseStreamSelector(input: string): Matcher[] {
-  const e = new Parser(input).parse();
+  const e = guardDepth(() => new Parser(input).parse());
   if (e.kind !== 'log' || e.stages.length) throw new LogqlParseError('syntax error: expected a stream selector', 1, 1);
   return [...e.matchers];
+}
+
+/**
+ * The parser is recursive descent, so absurdly nested input (`((((…`, `-----…1`) overflows the stack;
+ * that RangeError would escape as a 500, so it becomes a parse error (a 400) like PromQL's.
+ */
+function guardDepth<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof RangeError && /call stack/i.test(err.message)) throw new LogqlParseError('expression is nested too deeply', 1, 1);
+    throw err;
+  }
 }
 
 /** Anchored regex for label matchers, re-exported for evaluators. */
