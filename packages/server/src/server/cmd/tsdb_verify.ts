@@ -6,12 +6,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { crc32 } from '../../core/util/crc32.js';
+import { FRAME_HEADER, scanFrames } from '../../core/encoding/framing.js';
 import { Block } from '../../metrics/tsdb/block.js';
 import { isBlockName } from '../../metrics/tsdb/block_format.js';
 
-/** WAL record framing (see tsdb/wal.ts): [type u8][length u32 LE][crc32 u32 LE][payload]. */
-const WAL_HEADER = 9;
+/** The metrics WAL's record types (tsdb/wal.ts); its framing is core/encoding/framing's. */
 const WAL_RECORD_TYPES = new Set([1, 2]);
 const SEGMENT = /^\d{8}$/;
 const CHECKPOINT = /^checkpoint\.\d{8}$/;
@@ -87,29 +86,27 @@ function verifyWal(walDir: string, tally: Tally, problem: (l: string) => void, p
   for (const f of files.sort()) {
     tally.walFiles++;
     const buf = fs.readFileSync(path.join(walDir, f));
-    let off = 0;
-    while (off < buf.length) {
-      if (off + WAL_HEADER <= buf.length && !WAL_RECORD_TYPES.has(buf[off]!)) {
-        problem(`wal/${f}: unknown record type ${buf[off]} at byte ${off}; replay stops there`);
-        break;
-      }
-      const claimed = off + WAL_HEADER <= buf.length ? buf.readUInt32LE(off + 1) : 0;
-      if (off + WAL_HEADER > buf.length || off + WAL_HEADER + claimed > buf.length) {
+    // The same scan replay does: each damaged span is reported, and replay goes on after it.
+    const damaged = scanFrames(
+      buf,
+      (type) => {
+        if (!WAL_RECORD_TYPES.has(type)) throw new Error(`unknown record type ${type}`);
+        tally.records++;
+      },
+      (type) => WAL_RECORD_TYPES.has(type),
+    );
+    for (const d of damaged) {
+      const at = `at byte ${d.offset}`;
+      const after = d.tail ? 'replay cuts the file there' : `replay skips ${d.end - d.offset} bytes to the next intact record`;
+      if (d.reason.startsWith('torn')) {
+        const claimed = d.offset + FRAME_HEADER <= buf.length ? buf.readUInt32LE(d.offset + 1) : 0;
         // A kill mid-write tears the last record of the newest segment. A length far beyond any
         // record the log writes is a damaged header instead; so is a torn record anywhere else.
-        if (f === lastSegment && claimed <= MAX_SANE_RECORD)
-          print(`note wal/${f}: torn record at byte ${off} (an interrupted write); cut off at the next start`);
-        else problem(`wal/${f}: torn or damaged record at byte ${off} (length ${claimed}, ${buf.length - off} bytes left); replay stops there`);
-        break;
-      }
-      const len = buf.readUInt32LE(off + 1);
-      const sum = buf.readUInt32LE(off + 5);
-      if (crc32(buf.subarray(off + WAL_HEADER, off + WAL_HEADER + len)) !== sum) {
-        problem(`wal/${f}: checksum mismatch in the record at byte ${off}; replay stops there`);
-        break;
-      }
-      tally.records++;
-      off += WAL_HEADER + len;
+        if (d.tail && f === lastSegment && claimed <= MAX_SANE_RECORD)
+          print(`note wal/${f}: torn record ${at} (an interrupted write); cut off at the next start`);
+        else problem(`wal/${f}: torn or damaged record ${at} (length ${claimed}, ${buf.length - d.offset} bytes left); ${after}`);
+      } else if (d.reason.startsWith('undecodable record: ')) problem(`wal/${f}: ${d.reason.slice('undecodable record: '.length)} ${at}; ${after}`);
+      else problem(`wal/${f}: ${d.reason} in the record ${at}; ${after}`);
     }
   }
 }
