@@ -391,7 +391,6 @@ export class AlertRouter {
     return { bySeverityState: m, received: { ...this.received } };
   }
 
-  /** Registers the router's metrics (Alertmanager's names where they exist, `vigil_alertmanager_*` for extras). */
   /** A notification count summed over receivers, for each integration type Vigil has. */
   private byIntegration(count: (s: IntegrationStats) => number): SelfSample[] {
     const sums = new Map<string, number>(INTEGRATION_TYPES.map((t) => [t, 0]));
@@ -399,6 +398,7 @@ export class AlertRouter {
     return [...sums].map(([integration, value]) => ({ labels: { integration }, value }));
   }
 
+  /** Registers the router's metrics (Alertmanager's names where they exist, `vigil_alertmanager_*` for extras). */
   register(reg: SelfRegistry): void {
     reg.register('alertmanager_alerts', 'gauge', 'How many alerts by state.', () => {
       const c = { active: 0, suppressed: 0 };

@@ -47,7 +47,6 @@ export class SilenceError extends VigilError {
   }
 }
 
-/** A silence id that does not exist (maps to HTTP 404). */
 /** A new silence refused because `max_silences` silences are active or pending. */
 export class SilenceLimitError extends VigilError {
   override readonly code = 'silence_limit' as const;
@@ -56,6 +55,7 @@ export class SilenceLimitError extends VigilError {
   }
 }
 
+/** A silence id that does not exist (maps to HTTP 404). */
 export class SilenceNotFoundError extends VigilError {
   override readonly code = 'not_found' as const;
   constructor(message: string, options?: ErrorOptions) {
