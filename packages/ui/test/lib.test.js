@@ -180,3 +180,105 @@ test('safeHref keeps http(s) and relative links and drops javascript:, data: and
   }
   assert.equal(lib.safeHref(undefined, base), undefined);
 });
+
+test('sample values: Go-style strings parse, and show with significant digits and units, never in %e', () => {
+  assert.equal(lib.parseSampleValue('3.3912e+00'), 3.3912);
+  assert.equal(lib.parseSampleValue('+Inf'), Infinity);
+  assert.equal(lib.parseSampleValue('-Inf'), -Infinity);
+  assert.ok(Number.isNaN(lib.parseSampleValue('NaN')));
+  assert.equal(lib.parseSampleValue('abc'), undefined);
+  assert.equal(lib.parseSampleValue('1e'), undefined);
+  assert.equal(lib.formatSample('3.3912e+00'), '3.39');
+  assert.equal(lib.formatSample('1.9e+01'), '19');
+  assert.equal(lib.formatSample('1.234567891e+06'), '1.23M');
+  assert.equal(lib.formatSample('1.23e-07'), '123n');
+  assert.equal(lib.formatSample('4.5e-05'), '45µ');
+  assert.equal(lib.formatSample('0'), '0');
+  assert.equal(lib.formatSample('1.23e-02', 's'), '12.3 ms');
+  assert.equal(lib.formatSample('9.53e-01', 'percentunit'), '95.3%');
+  assert.equal(lib.formatSample('1.572864e+06', 'bytes'), '1.5 MiB');
+  assert.equal(lib.formatSample('+Inf'), '+Inf');
+  assert.equal(lib.formatSample('NaN'), 'NaN');
+  assert.equal(lib.formatSample(undefined), '–');
+  assert.equal(lib.formatSample('not a number'), 'not a number', 'an unexpected string is shown, not hidden');
+  for (const v of ['3.3912e+00', '1e-9', '1e+15', '-2.5e-4', '0.30000000000000004'])
+    assert.doesNotMatch(lib.formatSample(v), /e[+-]\d/, `${v} → ${lib.formatSample(v)}`);
+  assert.equal(lib.formatSample('0.30000000000000004'), '0.3');
+});
+
+test('units of metrics and expressions: name suffixes, histograms, ratios, and the rule’s hint first', () => {
+  assert.equal(lib.unitOfMetric('http_server_request_duration_seconds_bucket'), 's');
+  assert.equal(lib.unitOfMetric('process_resident_memory_bytes'), 'bytes');
+  assert.equal(lib.unitOfMetric('business_funnel_conversion_ratio'), 'percentunit');
+  assert.equal(lib.unitOfMetric('http_server_request_duration_seconds_count'), undefined);
+  assert.equal(lib.unitOfMetric('process_cpu_seconds_total'), undefined);
+  assert.equal(lib.unitOf('histogram_quantile(0.95, sum by (le) (rate(http_server_request_duration_seconds_bucket{job="a"}[5m]))) > 0.5'), 's');
+  assert.equal(lib.unitOf('sum(rate(x_seconds_sum[5m])) / sum(rate(x_seconds_count[5m]))'), 's', 'a histogram mean is in seconds');
+  assert.equal(lib.unitOf('max by (service) (process_resident_memory_bytes) > 1e9'), 'bytes');
+  assert.equal(lib.unitOf('node_filesystem_avail_bytes / node_filesystem_size_bytes < 0.1'), 'percentunit');
+  assert.equal(lib.unitOf('sum by (service) (rate(errors_total{service="shop"}[5m])) > 0.05'), undefined);
+  assert.equal(lib.unitOf('max(database_connections_active) > 18'), undefined);
+  assert.equal(lib.unitOf('up{job="x_seconds"} == 0'), undefined, 'label values are not metric names');
+  assert.equal(lib.unitOf('max(database_connections_active) > 18', 'percent'), 'percent');
+  assert.equal(lib.unitOf('x_bytes', 'seconds'), 's');
+  assert.equal(lib.unitOf('x_bytes', 'furlongs'), 'bytes', 'an unknown hint falls back to the names');
+  assert.equal(lib.unitOf(undefined), undefined);
+});
+
+test('log lines: JSON and logfmt split into level, message and fields; stacks kept whole; text as it is', () => {
+  const stack = 'Error: pool exhausted\n    at acquire (db.js:10:5)\n    at checkout (main.js:20:3)';
+  const j = lib.parseLogLine(
+    JSON.stringify({ level: 'error', time: 1, service: 'shop', request_id: 'r1', err: { type: 'Error', message: 'pool exhausted', stack }, msg: 'payment failed' }),
+    { service: 'shop', level: 'error' },
+  );
+  assert.equal(j.format, 'json');
+  assert.equal(j.level, 'error');
+  assert.equal(j.message, 'payment failed');
+  assert.deepEqual(j.fields, [
+    ['service', 'shop'],
+    ['request_id', 'r1'],
+    ['err_type', 'Error'],
+    ['err_message', 'pool exhausted'],
+  ]);
+  assert.deepEqual(j.stacks, [['err_stack', stack]]);
+  assert.equal(lib.parseLogLine('{"level":50,"msg":"x"}').level, 'error', "pino's numeric levels");
+  assert.equal(lib.parseLogLine('{"severity":"WARNING","message":"disk"}').level, 'warn');
+  const multi = lib.parseLogLine(JSON.stringify({ level: 'info', msg: 'first\nsecond' }));
+  assert.equal(multi.message, 'first');
+  assert.deepEqual(multi.stacks, [['msg', 'first\nsecond']]);
+  const lf = lib.parseLogLine('ts=2024-01-01T00:00:00Z level=warn msg="card declined" amount=12');
+  assert.deepEqual([lf.format, lf.level, lf.message, lf.fields], ['logfmt', 'warn', 'card declined', [['amount', '12']]]);
+  const text = lib.parseLogLine('GET /health 200 1ms', { level: 'info' });
+  assert.deepEqual([text.format, text.level, text.message, text.fields.length], ['text', 'info', 'GET /health 200 1ms', 0]);
+  assert.equal(lib.parseLogLine('a=b in prose').format, 'text', 'one pair in prose is not logfmt');
+});
+
+test('facet filters: labels go into the selector, fields into a parser stage that is added once', () => {
+  const labels = new Set(['service', 'level']);
+  assert.equal(lib.withFilter('{service="shop"}', 'level', 'error', labels, 'json'), '{service="shop", level="error"}');
+  assert.equal(lib.withFilter('{service="shop"} |= "x"', 'msg', 'payment "failed"', labels, 'json'), '{service="shop"} |= "x" | json | msg="payment \\"failed\\""');
+  assert.equal(lib.withFilter('{service="shop"} | json | msg="a"', 'err_type', 'Error', labels, 'json'), '{service="shop"} | json | msg="a" | err_type="Error"');
+  assert.equal(lib.withFilter('{job="x"}', 'step', '2', labels, 'logfmt'), '{job="x"} | logfmt | step="2"');
+});
+
+test('time axis labels follow the span shown: seconds, hh:mm, dates', () => {
+  const t = new Date(2024, 0, 15, 14, 5, 30).getTime() / 1000;
+  const midnight = new Date(2024, 0, 15, 0, 0, 0).getTime() / 1000;
+  assert.equal(lib.timeAxisLabel(t, 300), '14:05:30');
+  assert.equal(lib.timeAxisLabel(t, 3600), '14:05');
+  assert.equal(lib.timeAxisLabel(t, 86_400), '14:05');
+  assert.equal(lib.timeAxisLabel(midnight, 7 * 86_400), 'Jan 15');
+  assert.equal(lib.timeAxisLabel(t, 7 * 86_400), 'Jan 15 14:05');
+});
+
+test('the overview groups every card under one of the four golden signals', () => {
+  assert.deepEqual(
+    lib.GOLDEN.map((g) => g.title),
+    ['Latency', 'Traffic', 'Errors', 'Saturation'],
+  );
+  const under = (id) => lib.SIGNALS.filter((s) => s.golden === id).map((s) => s.id);
+  assert.deepEqual(under('latency'), ['latency']);
+  assert.deepEqual(under('traffic'), ['rps']);
+  assert.deepEqual(under('errors'), ['errors', 'up']);
+  assert.deepEqual(under('saturation'), ['cpu', 'memory', 'eventloop', 'pool']);
+});

@@ -7,6 +7,7 @@ import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { formatValue } from '../lib/format.js';
+import { timeAxisLabel } from '../lib/time.js';
 import { stack, type Aligned } from '../lib/series.js';
 
 /** Series colours: distinguishable in light and dark themes. */
@@ -19,6 +20,8 @@ export interface ChartProps {
   readonly unit?: string;
   readonly stacked?: boolean;
   readonly height?: number;
+  /** The time range shown, Unix seconds: the x axis spans it whatever the data covers. */
+  readonly range?: readonly [number, number] | undefined;
 }
 
 function axisColor(): string {
@@ -26,12 +29,13 @@ function axisColor(): string {
 }
 
 /** A time-series chart with a legend from the series' labels. */
-export function Chart({ data, names, unit = 'short', stacked = false, height = 300 }: ChartProps): preact.JSX.Element {
+export function Chart({ data, names, unit = 'short', stacked = false, height = 300, range }: ChartProps): preact.JSX.Element {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
     if (!el) return;
     const began = performance.now();
+    const xRange = range && range[1] > range[0] ? range : undefined;
     const shown = stacked ? stack(data) : data;
     const grid = { stroke: 'rgba(128,128,128,0.15)', width: 1 };
     const opts: uPlot.Options = {
@@ -40,10 +44,27 @@ export function Chart({ data, names, unit = 'short', stacked = false, height = 3
       // Past a few dozen series the legend becomes a wall; the table view lists them instead.
       legend: { show: names.length <= 40, live: true },
       cursor: { points: { size: 5 } },
-      // One timestamp gives uPlot a zero-width range it widens to years; show a minute either side.
-      scales: { x: data[0].length === 1 ? { time: true, range: [data[0][0]! - 60, data[0][0]! + 60] } : { time: true } },
+      // The chosen range when given (an empty hour at the end of the range stays visible); otherwise the
+      // data's. One timestamp gives uPlot a zero-width range it widens to years; show a minute either side.
+      scales: {
+        x: xRange ? { time: true, range: () => [xRange[0], xRange[1]] } : data[0].length === 1 ? { time: true, range: [data[0][0]! - 60, data[0][0]! + 60] } : { time: true },
+      },
       axes: [
-        { stroke: axisColor(), grid, ticks: grid },
+        {
+          stroke: axisColor(),
+          grid,
+          ticks: grid,
+          // Labels follow the span shown: dates for days, hh:mm for hours. The last labels drawn are
+          // kept on the element, as the draw time is, so tests can read what the canvas shows.
+          values: (u: uPlot, vals: number[]) => {
+            const span = (u.scales['x']?.max ?? 0) - (u.scales['x']?.min ?? 0);
+            const labels = vals.map((v) => timeAxisLabel(v, span));
+            el.dataset['xLabels'] = labels.join('|');
+            el.dataset['xMin'] = String(u.scales['x']?.min ?? '');
+            el.dataset['xMax'] = String(u.scales['x']?.max ?? '');
+            return labels;
+          },
+        },
         { stroke: axisColor(), grid, ticks: grid, size: 70, values: (_u, vals) => vals.map((v) => formatValue(v, unit)) },
       ],
       series: [
@@ -77,7 +98,7 @@ export function Chart({ data, names, unit = 'short', stacked = false, height = 3
       ro.disconnect();
       plot.destroy();
     };
-  }, [data, names, unit, stacked, height]);
+  }, [data, names, unit, stacked, height, range?.[0], range?.[1]]);
   return <div class="chart" ref={box} data-points={data[0].length * (data.length - 1)} data-series={data.length - 1} />;
 }
 

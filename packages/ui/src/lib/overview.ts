@@ -7,6 +7,8 @@ export type Level = 'ok' | 'warning' | 'critical' | 'unknown';
 export interface Signal {
   readonly id: 'latency' | 'rps' | 'errors' | 'cpu' | 'memory' | 'eventloop' | 'pool' | 'up';
   readonly title: string;
+  /** The golden signal (Google SRE book, chapter 6) the card is under. */
+  readonly golden: Golden['id'];
   readonly unit: string;
   /** The query for all rows at once: `{{by}}` is the grouping label (`service` or `job`). */
   readonly expr: (by: 'service' | 'job') => string;
@@ -20,6 +22,22 @@ export interface Signal {
   readonly alertPattern?: RegExp;
 }
 
+/** One of the four golden signals: a section of each overview row. */
+export interface Golden {
+  readonly id: 'latency' | 'traffic' | 'errors' | 'saturation';
+  readonly title: string;
+  /** What the section shows when a row has no metric for it. */
+  readonly missing: string;
+}
+
+/** The four golden signals, as section headings of each row. */
+export const GOLDEN: readonly Golden[] = [
+  { id: 'latency', title: 'Latency', missing: 'no request-duration histogram' },
+  { id: 'traffic', title: 'Traffic', missing: 'no request counter' },
+  { id: 'errors', title: 'Errors', missing: 'no error or up series' },
+  { id: 'saturation', title: 'Saturation', missing: 'no CPU, memory or pool metrics' },
+];
+
 const dur = 'http_server_request_duration_seconds';
 // 1m windows: the demo scrapes every 5 s, and a short window makes an incident visible fast.
 const w = '[1m]';
@@ -28,6 +46,7 @@ const w = '[1m]';
 export const SIGNALS: readonly Signal[] = [
   {
     id: 'latency',
+    golden: 'latency',
     title: 'Latency p95',
     unit: 's',
     expr: (by) => `histogram_quantile(0.95, sum by (${by}, le) (rate(${dur}_bucket${w})))`,
@@ -38,6 +57,7 @@ export const SIGNALS: readonly Signal[] = [
   },
   {
     id: 'rps',
+    golden: 'traffic',
     title: 'Requests/s',
     unit: 'reqps',
     expr: (by) => `sum by (${by}) (rate(${dur}_count${w}))`,
@@ -45,6 +65,7 @@ export const SIGNALS: readonly Signal[] = [
   },
   {
     id: 'errors',
+    golden: 'errors',
     title: 'Errors',
     unit: 'percent',
     // `or 0 * total`: with no 5xx series at all the ratio is 0 %, not absent.
@@ -58,6 +79,7 @@ export const SIGNALS: readonly Signal[] = [
   },
   {
     id: 'cpu',
+    golden: 'saturation',
     title: 'CPU',
     unit: 'percentunit',
     expr: (by) => `sum by (${by}) (rate(process_cpu_seconds_total${w}))`,
@@ -68,6 +90,7 @@ export const SIGNALS: readonly Signal[] = [
   },
   {
     id: 'memory',
+    golden: 'saturation',
     title: 'Memory (RSS)',
     unit: 'bytes',
     expr: (by) => `sum by (${by}) (process_resident_memory_bytes)`,
@@ -78,6 +101,7 @@ export const SIGNALS: readonly Signal[] = [
   },
   {
     id: 'eventloop',
+    golden: 'saturation',
     title: 'Event loop lag p99',
     unit: 's',
     expr: (by) => `max by (${by}) (nodejs_eventloop_lag_p99_seconds)`,
@@ -88,6 +112,7 @@ export const SIGNALS: readonly Signal[] = [
   },
   {
     id: 'pool',
+    golden: 'saturation',
     title: 'DB pool use',
     unit: 'percentunit',
     expr: (by) => `max by (${by}) (database_connections_active / database_connections_max)`,
@@ -98,6 +123,7 @@ export const SIGNALS: readonly Signal[] = [
   },
   {
     id: 'up',
+    golden: 'errors',
     title: 'Targets up',
     unit: 'percentunit',
     expr: (by) => `avg by (${by}) (up)`,

@@ -86,3 +86,22 @@ export function age(fromMs: number, now: number): string {
   if (s < 86400) return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
   return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/**
+ * A time-axis label for tick `tSec` (Unix seconds) on an axis spanning `spanSec`, in local time:
+ * seconds under 10 minutes (`14:05:30`), `hh:mm` up to a day and a half (`14:05`), dates beyond
+ * (`Dec 2`, with the time when the tick is not at midnight: `Dec 2 12:00`). Chosen from the range
+ * shown, not from where the data happens to be, so a 7-day range reads as days even when the data
+ * covers one hour of it.
+ */
+export function timeAxisLabel(tSec: number, spanSec: number): string {
+  const d = new Date(tSec * 1000);
+  const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+  if (spanSec <= 600) return `${hm}:${pad2(d.getSeconds())}`;
+  if (spanSec <= 36 * 3600) return hm;
+  const date = `${MONTHS[d.getMonth()]} ${d.getDate()}`;
+  return d.getHours() === 0 && d.getMinutes() === 0 ? date : `${date} ${hm}`;
+}

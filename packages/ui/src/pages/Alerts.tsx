@@ -8,6 +8,7 @@ import { jsonCall, promGet, type AmAlert, type AmGroup, type Silence } from '../
 import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { useAsync } from '../hooks.js';
 import { labelMatcher, safeHref } from '../lib/escape.js';
+import { formatSample, unitOf } from '../lib/format.js';
 import { alertLevel } from '../lib/overview.js';
 import { age } from '../lib/time.js';
 import { exploreHref, href, onLinkClick, setParams, useLocation } from '../router.js';
@@ -23,7 +24,20 @@ interface PendingAlert {
   readonly annotations: Record<string, string>;
   readonly state: string;
   readonly activeAt: string;
+  /** Go's `%e` as Prometheus' API writes it ("3.3912e+00"): never shown as it is. */
   readonly value: string;
+  /** The rule's expression, whose metric names give the value's unit. */
+  readonly query?: string;
+}
+
+/** A rule alert's value for people: its unit from the rule's `unit` annotation or label, else from its metric names. */
+function ruleValue(a: PendingAlert): string {
+  return formatSample(a.value, unitOf(a.query, a.annotations['unit'] ?? a.labels['unit']));
+}
+
+/** The rule alert behind a routed alert: same name, and every label of the rule's alert on the routed one. */
+function ruleAlertOf(a: AmAlert, ruleAlerts: readonly PendingAlert[]): PendingAlert | undefined {
+  return ruleAlerts.find((r) => r.labels['alertname'] === a.labels['alertname'] && Object.entries(r.labels).every(([k, v]) => a.labels[k] === v));
 }
 
 interface HistoryEvent {
@@ -83,11 +97,14 @@ function Labels({ labels, skip = [] }: { labels: Record<string, string>; skip?: 
 function AlertItem({
   a,
   ack,
+  value,
   onChange,
   onSilence,
 }: {
   a: AmAlert;
   ack: Ack | undefined;
+  /** The current value from the rule that fires it, formatted; undefined for alerts posted by clients. */
+  value: string | undefined;
   onChange: () => void;
   onSilence: (a: AmAlert) => void;
 }): preact.JSX.Element {
@@ -123,6 +140,11 @@ function AlertItem({
         <span class="muted" title={a.startsAt}>
           for {age(start, Date.now())}
         </span>
+        {value !== undefined ? (
+          <span class="muted" data-testid="alert-value">
+            value <strong class="value">{value}</strong>
+          </span>
+        ) : null}
         {ack ? (
           <span class="badge level-ok" data-testid="acked">
             acknowledged by {ack.by} {age(Date.parse(ack.at), Date.now())} ago
@@ -252,14 +274,14 @@ export function Alerts(): preact.JSX.Element {
         jsonCall<Array<{ fingerprint: string; acknowledgement: Ack | null }>>('GET', '/api/v1/alertmanager/alerts').catch(() => []),
         jsonCall<Silence[]>('GET', '/api/v2/silences').catch(() => []),
         jsonCall<Stats>('GET', '/api/v1/alertmanager/stats').catch(() => undefined),
-        // The rules' own view adds pending alerts; servers without rules answer 404.
-        promGet<{ alerts: PendingAlert[] }>('/api/v1/alerts').then(
-          (r) => r.alerts.filter((a) => a.state === 'pending'),
+        // The rules' own view adds pending alerts and every alert's value; servers without rules answer 404.
+        promGet<{ groups: Array<{ rules: Array<{ type: string; query: string; alerts?: PendingAlert[] }> }> }>('/api/v1/rules', { type: 'alert' }).then(
+          (r) => r.groups.flatMap((g) => g.rules.flatMap((rule) => (rule.alerts ?? []).map((a) => ({ ...a, query: rule.query })))),
           () => [] as PendingAlert[],
         ),
       ]);
       const ackBy = new Map(acks.filter((a) => a.acknowledgement).map((a) => [a.fingerprint, a.acknowledgement!]));
-      return { groups, ackBy, silences, stats, pending };
+      return { groups, ackBy, silences, stats, ruleAlerts: pending, pending: pending.filter((a) => a.state === 'pending') };
     },
     [],
     10_000,
@@ -268,7 +290,7 @@ export function Alerts(): preact.JSX.Element {
 
   if (st.error && !st.data) return <ErrorBox error={st.error} hint="The alerts come from Alertmanager's API at /api/v2; check that Vigil is running." />;
   if (!st.data) return <Loading what="Loading alerts" />;
-  const { groups, ackBy, silences, stats, pending } = st.data;
+  const { groups, ackBy, silences, stats, pending, ruleAlerts } = st.data;
   const [fk, fv] = filter.split('=');
   const match = (l: Record<string, string>): boolean => !filter || (fk !== undefined && fv !== undefined && l[fk] === fv);
   const shown = groups.map((g) => ({ ...g, alerts: g.alerts.filter((a) => match(a.labels)) })).filter((g) => g.alerts.length > 0);
@@ -314,7 +336,7 @@ export function Alerts(): preact.JSX.Element {
             </div>
             <ul class="alert-list">
               {g.alerts.map((a) => (
-                <AlertItem a={a} ack={ackBy.get(a.fingerprint)} onChange={st.reload} onSilence={silenceFor} />
+                <AlertItem a={a} ack={ackBy.get(a.fingerprint)} value={((r) => (r ? ruleValue(r) : undefined))(ruleAlertOf(a, ruleAlerts))} onChange={st.reload} onSilence={silenceFor} />
               ))}
             </ul>
           </section>
@@ -327,10 +349,10 @@ export function Alerts(): preact.JSX.Element {
             {pending
               .filter((a) => match(a.labels))
               .map((a) => (
-                <li class="alert level-warning">
+                <li class="alert level-warning" data-pending={a.labels['alertname']}>
                   <span class="badge level-warning">pending</span> <strong>{a.labels['alertname']}</strong>{' '}
                   <span class="muted">
-                    since {age(Date.parse(a.activeAt), Date.now())}, value {a.value}
+                    since {age(Date.parse(a.activeAt), Date.now())}, value <strong class="value">{ruleValue(a)}</strong>
                   </span>{' '}
                   <Labels labels={a.labels} skip={['alertname']} />
                 </li>

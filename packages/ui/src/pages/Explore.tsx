@@ -9,6 +9,7 @@ import { QueryEditor } from '../components/QueryEditor.js';
 import { Empty, Loading } from '../components/States.js';
 import { TimePicker } from '../components/TimePicker.js';
 import { useAsync } from '../hooks.js';
+import { unitOf } from '../lib/format.js';
 import { align, legendName, seriesName, type MatrixSeries } from '../lib/series.js';
 import { autoStep, formatDuration, parseDuration, rangeFromParams, rangeToParams, resolveRange } from '../lib/time.js';
 import { setParams, useLocation } from '../router.js';
@@ -77,7 +78,7 @@ export function Explore(): preact.JSX.Element {
       let step = parseDuration(stepParam) ?? autoStep(end - start);
       if ((end - start) / step > MAX_POINTS) step = Math.ceil((end - start) / MAX_POINTS / 1000) * 1000;
       const series = await queryRange(expr, start, end, step, signal);
-      return { kind: 'graph' as const, series, step };
+      return { kind: 'graph' as const, series, step, range: [start / 1000, end / 1000] as const };
     },
     [expr, rangeKey, view, stepParam],
     parseDuration(refresh) ?? 0,
@@ -178,7 +179,7 @@ export function Explore(): preact.JSX.Element {
             <div class="muted small" data-testid="result-summary">
               {series.length} series · {aligned[0].length} timestamps · step {formatDuration(graph.step)}
             </div>
-            <Chart data={aligned} names={names} stacked={stacked} unit="short" height={360} />
+            <Chart data={aligned} names={names} stacked={stacked} unit={unitOf(expr) ?? 'short'} height={360} range={graph.range} />
             {series.length > 40 ? <div class="muted small">The legend is hidden above 40 series; switch to the table view to list them.</div> : null}
           </>
         )

@@ -12,6 +12,7 @@ import { TimePicker } from '../components/TimePicker.js';
 import { useAsync } from '../hooks.js';
 import { align, type MatrixSeries } from '../lib/series.js';
 import { labelMatcher } from '../lib/escape.js';
+import { parseLogLine, withFilter } from '../lib/logline.js';
 import { autoStep, formatDuration, rangeFromParams, rangeToParams, resolveRange } from '../lib/time.js';
 import { href, onLinkClick, setParams, useLocation } from '../router.js';
 
@@ -34,20 +35,6 @@ interface Facets {
 /** Fields that name a request or trace: clicking their value shows the whole request. */
 const ID_FIELDS = ['request_id', 'requestId', 'trace_id', 'traceId', 'reqId'];
 
-/** A line's fields: JSON objects flattened one level, else logfmt pairs. */
-export function lineFields(line: string): Array<[string, string]> {
-  const t = line.trim();
-  if (t.startsWith('{')) {
-    try {
-      const o = JSON.parse(t) as Record<string, unknown>;
-      return Object.entries(o).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]);
-    } catch {
-      /* not JSON after all: try logfmt */
-    }
-  }
-  return [...t.matchAll(/([a-zA-Z_][\w.]*)=("(?:[^"\\]|\\.)*"|\S+)/g)].map((m) => [m[1]!, m[2]!.replace(/^"|"$/g, '')]);
-}
-
 function nsToDate(ns: string): Date {
   return new Date(Number(BigInt(ns) / 1_000_000n));
 }
@@ -63,9 +50,21 @@ function selectorOf(stream: Record<string, string>): string {
     .join(', ')}}`;
 }
 
+/** A field's value: ids link to every line of their request. */
+function FieldValue({ k, v }: { k: string; v: string }): preact.JSX.Element {
+  if (!ID_FIELDS.includes(k)) return <>{v}</>;
+  return (
+    <a href={href(`/logs?${new URLSearchParams({ id: v }).toString()}`)} onClick={onLinkClick} data-request-id={v} title="All lines of this request, across services">
+      {v}
+    </a>
+  );
+}
+
+/** Stream labels every line of a search shares say nothing per row; the row shows the rest. */
+const ROW_FIELDS_MAX = 6;
+
 function LineRow({ l, open, onToggle }: { l: Line; open: boolean; onToggle: () => void }): preact.JSX.Element {
-  const fields = useMemo(() => (open ? lineFields(l.line) : []), [open, l.line]);
-  const level = (l.stream['level'] ?? /"level":"?(\w+)/.exec(l.line)?.[1] ?? '').toLowerCase();
+  const p = useMemo(() => parseLogLine(l.line, l.stream), [l.line, l.stream]);
   const ctx = useAsync(
     async () =>
       open
@@ -78,41 +77,49 @@ function LineRow({ l, open, onToggle }: { l: Line; open: boolean; onToggle: () =
         : undefined,
     [open, l.ns],
   );
+  const inline = p.fields.filter(([k]) => l.stream[k] === undefined).slice(0, ROW_FIELDS_MAX);
   return (
-    <li class={`logline lvl-${level}${open ? ' open' : ''}`}>
+    <li class={`logline lvl-${p.level || 'none'}${open ? ' open' : ''}`} data-format={p.format}>
       <button class="logline-head" aria-expanded={open} onClick={onToggle}>
-        <time>{fmtTime(l.ns)}</time> <span class="chip">{l.stream['service'] ?? l.stream['job'] ?? ''}</span> <span class="mono">{l.line}</span>
+        <time dateTime={nsToDate(l.ns).toISOString()}>{fmtTime(l.ns)}</time>
+        <span class={`lvl lvl-${p.level || 'none'}`} data-col="level">
+          {p.level}
+        </span>
+        <span class="msg" data-col="message">
+          {p.format === 'text' ? <span class="mono">{p.message}</span> : p.message}
+          {p.stacks.length > 0 ? <span class="chip stack-chip">stack trace</span> : null}
+          {inline.map(([k, v]) => (
+            <span class="kv">
+              <span class="muted">{k}=</span>
+              {v}
+            </span>
+          ))}
+        </span>
       </button>
       {open ? (
         <div class="logline-body">
+          {p.stacks.map(([k, v]) => (
+            <div class="stack" data-field={k}>
+              <div class="muted small">{k}</div>
+              <pre class="stack-trace">{v}</pre>
+            </div>
+          ))}
           <table class="data fields">
             <tbody>
-              {[...Object.entries(l.stream).map(([k, v]) => [k, v, 'label'] as const), ...fields.map(([k, v]) => [k, v, 'field'] as const)].map(
-                ([k, v, kind]) => (
-                  <tr>
-                    <td class="muted">
-                      {k}
-                      {kind === 'label' ? ' (label)' : ''}
-                    </td>
-                    <td class="mono">
-                      {ID_FIELDS.includes(k) ? (
-                        <a
-                          href={href(`/logs?${new URLSearchParams({ id: v }).toString()}`)}
-                          onClick={onLinkClick}
-                          data-request-id={v}
-                          title="All lines of this request, across services"
-                        >
-                          {v}
-                        </a>
-                      ) : (
-                        v
-                      )}
-                    </td>
-                  </tr>
-                ),
-              )}
+              {[...p.fields.map(([k, v]) => [k, v, 'field'] as const), ...Object.entries(l.stream).map(([k, v]) => [k, v, 'label'] as const)].map(([k, v, kind]) => (
+                <tr data-field={k}>
+                  <td class="muted">
+                    {k}
+                    {kind === 'label' ? ' (label)' : ''}
+                  </td>
+                  <td class="mono">
+                    <FieldValue k={k} v={v} />
+                  </td>
+                </tr>
+              ))}
             </tbody>
           </table>
+          {p.format !== 'text' ? <pre class="raw mono small">{l.line}</pre> : null}
           {ctx.data ? (
             <div class="context">
               <div class="muted small">Context in {selectorOf(l.stream)}</div>
@@ -137,6 +144,14 @@ function LineRow({ l, open, onToggle }: { l: Line; open: boolean; onToggle: () =
       ) : null}
     </li>
   );
+}
+
+/** Fields whose values are ids or times: one line each, so never worth a facet. */
+const NO_FACET = ['time', 'ts', 'timestamp', 'request_id', 'trace_id', 'span_id', 'user_id', 'pid', 'hostname'];
+
+/** A facet is worth showing when it splits the lines into a few groups of one-line values. */
+function facetShown(f: Facets['facets'][number]): boolean {
+  return f.distinct > 1 && f.distinct < 50 && !NO_FACET.includes(f.field) && !/(^|_)stack$/.test(f.field) && f.values.every((v) => !v.value.includes('\n'));
 }
 
 function RequestView({ id }: { id: string }): preact.JSX.Element {
@@ -198,7 +213,12 @@ export function Logs(): preact.JSX.Element {
       if (lines.resultType !== 'streams') throw new ApiFailure(400, 'this is a metric query: the logs page shows log queries; use Explore for metrics');
       const flat: Line[] = lines.result.flatMap((s) => s.values.map(([ns, line]) => ({ ns, stream: s.stream, line })));
       flat.sort((a, b) => (BigInt(b.ns) > BigInt(a.ns) ? 1 : -1));
-      return { lines: flat.slice(0, 200), hist: hist?.resultType === 'matrix' ? hist.result : [], facets };
+      const shown = flat.slice(0, 200);
+      const labelNames = new Set(lines.result.flatMap((s) => Object.keys(s.stream)));
+      // Facet filters on fields need the parser the lines are written in.
+      const logfmtLines = shown.filter((l) => !l.line.trimStart().startsWith('{')).length;
+      const parser: 'json' | 'logfmt' = logfmtLines > shown.length / 2 ? 'logfmt' : 'json';
+      return { range: [start / 1000, end / 1000] as const, lines: shown, hist: hist?.resultType === 'matrix' ? hist.result : [], facets, labelNames, parser };
     },
     [q, rangeKey],
     live ? 2000 : 0,
@@ -213,9 +233,8 @@ export function Logs(): preact.JSX.Element {
     );
   }
   const run = (): void => setParams((p) => p.set('query', draft.trim()), false);
-  const addFilter = (field: string, value: string, isLabel: boolean): void => {
-    const v = value.replace(/["\\]/g, (c) => `\\${c}`);
-    const next = isLabel ? q.replace(/\}/, `, ${field}="${v}"}`) : `${q} | json | ${field}="${v}"`;
+  const addFilter = (field: string, value: string): void => {
+    const next = withFilter(q, field, value, st.data?.labelNames ?? new Set(), st.data?.parser ?? 'json');
     setDraft(next);
     setParams((p) => p.set('query', next), false);
   };
@@ -261,7 +280,7 @@ export function Logs(): preact.JSX.Element {
         <div class="logs-body">
           <aside class="facets" aria-label="Fields">
             {(st.data.facets?.facets ?? [])
-              .filter((f) => f.distinct > 1 && f.distinct < 50 && !['time', 'msg', 'request_id', 'trace_id', 'span_id'].includes(f.field))
+              .filter((f) => facetShown(f))
               .map((f) => (
                 <details open={f.distinct <= 6}>
                   <summary>
@@ -270,7 +289,7 @@ export function Logs(): preact.JSX.Element {
                   <ul>
                     {f.values.map((v) => (
                       <li>
-                        <button class="link" onClick={() => addFilter(f.field, v.value, ['service', 'level', 'environment', 'job'].includes(f.field))}>
+                        <button class="link" data-facet={f.field} data-value={v.value} onClick={() => addFilter(f.field, v.value)}>
                           {v.value}
                         </button>{' '}
                         <span class="muted">{v.count}</span>
@@ -281,11 +300,18 @@ export function Logs(): preact.JSX.Element {
               ))}
           </aside>
           <div class="logs-main">
-            {aligned[0].length > 0 ? <Chart data={aligned} names={['lines']} height={110} /> : null}
+            {aligned[0].length > 0 ? <Chart data={aligned} names={['lines']} height={110} range={st.data.range} /> : null}
             <div class="muted small" data-testid="log-count">
               {st.data.lines.length} lines shown{st.data.lines.length === 200 ? ' (the newest 200)' : ''}
             </div>
             {st.data.lines.length === 0 ? <Empty title="No lines match in this range">Widen the range, or loosen the filters.</Empty> : null}
+            {st.data.lines.length > 0 ? (
+              <div class="logline-cols muted small" aria-hidden="true">
+                <span>Time</span>
+                <span>Level</span>
+                <span>Message and fields</span>
+              </div>
+            ) : null}
             <ul class="loglines">
               {st.data.lines.map((l) => {
                 const key = `${l.ns}${l.line}`;

@@ -9,7 +9,7 @@ import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { useAsync } from '../hooks.js';
 import { labelMatcher } from '../lib/escape.js';
 import { formatValue } from '../lib/format.js';
-import { SIGNALS, alertForRow, alertLevel, levelOf, signalOfAlert, worst, type Level, type Signal } from '../lib/overview.js';
+import { GOLDEN, SIGNALS, alertForRow, alertLevel, levelOf, signalOfAlert, worst, type Level, type Signal } from '../lib/overview.js';
 import { parseDuration } from '../lib/time.js';
 import type { MatrixSeries } from '../lib/series.js';
 import { exploreHref, href, onLinkClick, useLocation } from '../router.js';
@@ -250,13 +250,27 @@ export function Overview(): preact.JSX.Element {
                 </a>
               ) : null}
             </div>
-            <div class="cards">
-              {present.length === 0 ? <div class="muted">No golden-signal metrics for this {row.kind}.</div> : null}
-              {present.map((s) => {
-                const lvl = rowAlerts.filter((a) => signalOfAlert(a) === s.id).reduce<Level>((l, a) => worst(l, alertLevel(a)), 'unknown');
-                return <Card s={s} row={row} d={signals.get(s.id)?.get(row.name)} alertLvl={lvl} />;
-              })}
-            </div>
+            {present.length === 0 ? (
+              <div class="muted">No golden-signal metrics for this {row.kind}.</div>
+            ) : (
+              <div class="golden">
+                {GOLDEN.map((g) => {
+                  const cards = present.filter((s) => s.golden === g.id);
+                  return (
+                    <section data-golden={g.id} aria-label={`${g.title} of ${row.name}`}>
+                      <h3>{g.title}</h3>
+                      <div class="cards">
+                        {cards.length === 0 ? <div class="muted small">{g.missing}</div> : null}
+                        {cards.map((s) => {
+                          const lvl = rowAlerts.filter((a) => signalOfAlert(a) === s.id).reduce<Level>((l, a) => worst(l, alertLevel(a)), 'unknown');
+                          return <Card s={s} row={row} d={signals.get(s.id)?.get(row.name)} alertLvl={lvl} />;
+                        })}
+                      </div>
+                    </section>
+                  );
+                })}
+              </div>
+            )}
             {(business.get(row.name) ?? []).length > 0 ? (
               <div class="cards business">
                 {business.get(row.name)!.map((b) => (

@@ -176,3 +176,26 @@ test('formatQuery keeps string literals whole, braces in templates included', ()
   assert.equal(svc.formatQuery('{a="b\\" c"} |~ `x  y`'), '{a="b\\" c"} |~ `x  y`');
   assert.throws(() => svc.formatQuery('{a="b"} |'), LogqlParseError);
 });
+
+test('facets name nested JSON fields as | json does, so filtering by a facet value matches its lines', () => {
+  const store = new LogStore({ dir: fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logquery-')), now: () => Number(T0 / 1_000_000n) });
+  store.start();
+  const line = (i: number): string =>
+    JSON.stringify({ level: 'error', msg: 'payment failed', err: { type: i % 2 ? 'GatewayTimeout' : 'CardDeclined', stack: `Error: x\n    at f (a.js:${i})` } });
+  store.push([{ labels: labelsFrom({ app: 'shop' }), entries: Array.from({ length: 4 }, (_, i) => ({ t: T0 + BigInt(i + 1) * S, line: line(i) })) }]);
+  const engine = new LogqlEngine(store);
+  const svc = new LogQueryService(store, engine);
+  const errType = svc.facets('{app="shop"}', WINDOW).facets.find((f) => f.field === 'err_type');
+  assert.deepEqual(errType, {
+    field: 'err_type',
+    distinct: 2,
+    values: [
+      { value: 'CardDeclined', count: 2 },
+      { value: 'GatewayTimeout', count: 2 },
+    ],
+  });
+  // The filter the UI builds from that facet selects exactly its lines.
+  const filtered = svc.facets('{app="shop"} | json | err_type="GatewayTimeout"', WINDOW, { field: 'err_type' });
+  assert.equal(filtered.lines, 2);
+  store.stop();
+});
