@@ -59,37 +59,54 @@ function ThemeToggle(): preact.JSX.Element {
   );
 }
 
+/**
+ * Focuses the query editor, on this page or, when it has none, on Explore once it has rendered:
+ * waiting for the editor to appear rather than for a frame, which a loaded machine may not keep.
+ */
+function focusEditor(): void {
+  const find = (): HTMLTextAreaElement | null => document.querySelector<HTMLTextAreaElement>('.editor-input');
+  const ed = find();
+  if (ed) return ed.focus();
+  navigate('/explore');
+  const obs = new MutationObserver(() => {
+    const e = find();
+    if (!e) return;
+    obs.disconnect();
+    e.focus();
+  });
+  obs.observe(document.getElementById('app') ?? document.body, { childList: true, subtree: true });
+  // Explore always renders the editor; stop watching if something else happened instead.
+  setTimeout(() => obs.disconnect(), 10_000);
+}
+
+/**
+ * Shortcuts: `g` then a letter jumps between pages; `/` focuses the query editor. Not while typing.
+ * Installed before the first render, not in an effect, so a key pressed as soon as the page shows
+ * is never lost (effects run a frame later, after the shell already looks ready).
+ */
+function installShortcuts(): void {
+  let pendingG = false;
+  window.addEventListener('keydown', (e: KeyboardEvent): void => {
+    const t = e.target as HTMLElement | null;
+    if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === '/') {
+      e.preventDefault();
+      focusEditor();
+      return;
+    }
+    if (pendingG) {
+      pendingG = false;
+      const hit = NAV.find((n) => n[2] === e.key);
+      if (hit) navigate(hit[0]);
+      return;
+    }
+    if (e.key === 'g') pendingG = true;
+  });
+}
+
 function App(): preact.JSX.Element {
   const { path } = useLocation();
-  useEffect(() => {
-    // `g` then a letter jumps between pages; `/` focuses the query editor. Not while typing.
-    let pendingG = false;
-    const onKey = (e: KeyboardEvent): void => {
-      const t = e.target as HTMLElement | null;
-      if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT' || t.isContentEditable)) return;
-      if (e.ctrlKey || e.metaKey || e.altKey) return;
-      if (e.key === '/') {
-        const ed = document.querySelector<HTMLTextAreaElement>('.editor-input');
-        if (ed) {
-          e.preventDefault();
-          ed.focus();
-        } else {
-          navigate('/explore');
-          requestAnimationFrame(() => document.querySelector<HTMLTextAreaElement>('.editor-input')?.focus());
-        }
-        return;
-      }
-      if (pendingG) {
-        pendingG = false;
-        const hit = NAV.find((n) => n[2] === e.key);
-        if (hit) navigate(hit[0]);
-        return;
-      }
-      if (e.key === 'g') pendingG = true;
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
   useEffect(() => {
     const name = NAV.find((n) => (n[0] === '/' ? path === '/' : path.startsWith(n[0])))?.[1];
     document.title = name ? `${name} · Vigil` : 'Vigil';
@@ -124,6 +141,7 @@ function App(): preact.JSX.Element {
 
 const root = document.getElementById('app')!;
 root.textContent = '';
+installShortcuts();
 render(<App />, root);
 // Marks the shell as interactive: the browser tests time first load to this point.
 root.dataset['ready'] = String(Math.round(performance.now()));

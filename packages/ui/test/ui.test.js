@@ -317,7 +317,9 @@ test('logs: search, histogram, facets, expand a line, and a request id shows the
 });
 
 test('dark theme and keyboard navigation', { skip }, async () => {
+  // Every wait below is for a condition, never for time: the test runs on loaded CI machines.
   await page.goto(`${base}/ui/status`);
+  await page.waitForSelector('#app[data-ready]');
   await page.click('button.theme');
   const theme = await page.evaluate(() => {
     /* global document */
@@ -325,10 +327,17 @@ test('dark theme and keyboard navigation', { skip }, async () => {
   });
   assert.ok(theme === 'dark' || theme === 'light');
   if (theme !== 'dark') await page.click('button.theme');
+  await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
   await page.keyboard.press('g');
   await page.keyboard.press('o');
+  await page.waitForURL((u) => u.pathname === '/ui/' || u.pathname === '/ui');
   await page.waitForSelector('section[data-row="shop"] a[data-signal="rps"]');
   await shot('overview-dark');
+  // `/` on a page without an editor opens Explore and focuses its editor once it has rendered.
   await page.keyboard.press('/');
-  assert.equal(await page.evaluate(() => document.activeElement?.className), 'editor-input');
+  await page.waitForFunction(() => document.activeElement?.className === 'editor-input');
+  assert.match(page.url(), /\/ui\/explore/);
+  // Typing goes to the editor, not to the shortcuts.
+  await page.keyboard.type('go');
+  assert.equal(await page.inputValue('.editor-input'), 'go');
 });

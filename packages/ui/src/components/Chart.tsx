@@ -54,6 +54,9 @@ export function Chart({ data, names, unit = 'short', stacked = false, height = 3
           stroke: axisColor(),
           grid,
           ticks: grid,
+          // Room for the widest label ("Nov 26 16:00") between ticks, so a week's labels never run
+          // into each other; uPlot then picks daily ticks for a week and 5-minute ones for an hour.
+          space: (u: uPlot) => ((u.scales['x']?.max ?? 0) - (u.scales['x']?.min ?? 0) > 36 * 3600 ? 110 : 60),
           // Labels follow the span shown: dates for days, hh:mm for hours. The last labels drawn are
           // kept on the element, as the draw time is, so tests can read what the canvas shows.
           values: (u: uPlot, vals: number[]) => {
@@ -77,7 +80,8 @@ export function Chart({ data, names, unit = 'short', stacked = false, height = 3
             width: 1.5,
             value: (_u: uPlot, v: number | null) => formatValue(v, unit),
             ...(stacked ? { fill: `${color}40` } : {}),
-            points: { show: false },
+            // A line needs two points: a lone sample (a week's range over a minute of data) is a dot.
+            points: { show: data[0].length <= 3, size: 6, fill: color },
           };
         }),
       ],

@@ -41,6 +41,7 @@ export function formatValue(v: number | null | undefined, unit: Unit | string = 
   if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
   switch (unit) {
     case 's':
+      if (v === 0) return '0 s';
       if (Math.abs(v) < 1e-3) return `${trim(v * 1e6)} µs`;
       if (Math.abs(v) < 1) return `${trim(v * 1000)} ms`;
       if (Math.abs(v) < 120) return `${trim(v)} s`;
