@@ -228,7 +228,14 @@ test('units of metrics and expressions: name suffixes, histograms, ratios, and t
 test('log lines: JSON and logfmt split into level, message and fields; stacks kept whole; text as it is', () => {
   const stack = 'Error: pool exhausted\n    at acquire (db.js:10:5)\n    at checkout (main.js:20:3)';
   const j = lib.parseLogLine(
-    JSON.stringify({ level: 'error', time: 1, service: 'shop', request_id: 'r1', err: { type: 'Error', message: 'pool exhausted', stack }, msg: 'payment failed' }),
+    JSON.stringify({
+      level: 'error',
+      time: 1,
+      service: 'shop',
+      request_id: 'r1',
+      err: { type: 'Error', message: 'pool exhausted', stack },
+      msg: 'payment failed',
+    }),
     { service: 'shop', level: 'error' },
   );
   assert.equal(j.format, 'json');
@@ -256,8 +263,14 @@ test('log lines: JSON and logfmt split into level, message and fields; stacks ke
 test('facet filters: labels go into the selector, fields into a parser stage that is added once', () => {
   const labels = new Set(['service', 'level']);
   assert.equal(lib.withFilter('{service="shop"}', 'level', 'error', labels, 'json'), '{service="shop", level="error"}');
-  assert.equal(lib.withFilter('{service="shop"} |= "x"', 'msg', 'payment "failed"', labels, 'json'), '{service="shop"} |= "x" | json | msg="payment \\"failed\\""');
-  assert.equal(lib.withFilter('{service="shop"} | json | msg="a"', 'err_type', 'Error', labels, 'json'), '{service="shop"} | json | msg="a" | err_type="Error"');
+  assert.equal(
+    lib.withFilter('{service="shop"} |= "x"', 'msg', 'payment "failed"', labels, 'json'),
+    '{service="shop"} |= "x" | json | msg="payment \\"failed\\""',
+  );
+  assert.equal(
+    lib.withFilter('{service="shop"} | json | msg="a"', 'err_type', 'Error', labels, 'json'),
+    '{service="shop"} | json | msg="a" | err_type="Error"',
+  );
   assert.equal(lib.withFilter('{job="x"}', 'step', '2', labels, 'logfmt'), '{job="x"} | logfmt | step="2"');
 });
 

@@ -127,7 +127,11 @@ before(async () => {
   const now = Date.now();
   const w = await postWrite(vigil.url, writeBody(serviceSeries(now)));
   assert.equal(w.status, 204, w.text);
-  const push = await fetch(`${vigil.url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(demoLogs(now)) });
+  const push = await fetch(`${vigil.url}/loki/api/v1/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(demoLogs(now)),
+  });
   assert.equal(push.status, 204, await push.text());
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -208,7 +212,11 @@ test('logs: facets count the demo’s fields and a click filters by label or by 
   await page.goto(`${vigil.url}/ui/logs?${new URLSearchParams({ query: '{service="shop"}', range: '15m' })}`);
   await page.waitForSelector('aside.facets details');
   const facetNames = await page.locator('aside.facets summary').allTextContents();
-  for (const f of ['level', 'msg']) assert.ok(facetNames.some((n) => n.startsWith(`${f} `)), `${f} in ${facetNames.join(', ')}`);
+  for (const f of ['level', 'msg'])
+    assert.ok(
+      facetNames.some((n) => n.startsWith(`${f} `)),
+      `${f} in ${facetNames.join(', ')}`,
+    );
   assert.ok(!facetNames.some((n) => n.startsWith('request_id') || n.startsWith('err_stack')), 'ids and stacks are not facets');
   // A stream label narrows the selector.
   await page.click('aside.facets button[data-facet="level"][data-value="warn"]');
@@ -264,7 +272,9 @@ test('overview: the four golden signals head their cards, the pool under Saturat
   assert.equal((await row.locator('a[data-signal="pool"] .card-value').textContent()).trim(), '35%');
   assert.equal((await row.locator('a[data-signal="memory"] .card-value').textContent()).trim(), '180 MiB');
   // Cards of one signal never overlap those of the next.
-  const boxes = await row.locator('.golden > section').evaluateAll((ss) => ss.map((s) => s.getBoundingClientRect()).map((r) => [r.left, r.right, r.top, r.bottom]));
+  const boxes = await row
+    .locator('.golden > section')
+    .evaluateAll((ss) => ss.map((s) => s.getBoundingClientRect()).map((r) => [r.left, r.right, r.top, r.bottom]));
   for (let i = 1; i < boxes.length; i++) {
     const [a, b] = [boxes[i - 1], boxes[i]];
     assert.ok(a[1] <= b[0] + 0.5 || a[3] <= b[2] + 0.5, `sections ${i - 1} and ${i} overlap`);

@@ -47,7 +47,11 @@ export function Chart({ data, names, unit = 'short', stacked = false, height = 3
       // The chosen range when given (an empty hour at the end of the range stays visible); otherwise the
       // data's. One timestamp gives uPlot a zero-width range it widens to years; show a minute either side.
       scales: {
-        x: xRange ? { time: true, range: () => [xRange[0], xRange[1]] } : data[0].length === 1 ? { time: true, range: [data[0][0]! - 60, data[0][0]! + 60] } : { time: true },
+        x: xRange
+          ? { time: true, range: () => [xRange[0], xRange[1]] }
+          : data[0].length === 1
+            ? { time: true, range: [data[0][0]! - 60, data[0][0]! + 60] }
+            : { time: true },
       },
       axes: [
         {

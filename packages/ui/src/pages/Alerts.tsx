@@ -336,7 +336,13 @@ export function Alerts(): preact.JSX.Element {
             </div>
             <ul class="alert-list">
               {g.alerts.map((a) => (
-                <AlertItem a={a} ack={ackBy.get(a.fingerprint)} value={((r) => (r ? ruleValue(r) : undefined))(ruleAlertOf(a, ruleAlerts))} onChange={st.reload} onSilence={silenceFor} />
+                <AlertItem
+                  a={a}
+                  ack={ackBy.get(a.fingerprint)}
+                  value={((r) => (r ? ruleValue(r) : undefined))(ruleAlertOf(a, ruleAlerts))}
+                  onChange={st.reload}
+                  onSilence={silenceFor}
+                />
               ))}
             </ul>
           </section>

@@ -54,7 +54,12 @@ function selectorOf(stream: Record<string, string>): string {
 function FieldValue({ k, v }: { k: string; v: string }): preact.JSX.Element {
   if (!ID_FIELDS.includes(k)) return <>{v}</>;
   return (
-    <a href={href(`/logs?${new URLSearchParams({ id: v }).toString()}`)} onClick={onLinkClick} data-request-id={v} title="All lines of this request, across services">
+    <a
+      href={href(`/logs?${new URLSearchParams({ id: v }).toString()}`)}
+      onClick={onLinkClick}
+      data-request-id={v}
+      title="All lines of this request, across services"
+    >
       {v}
     </a>
   );
@@ -106,17 +111,19 @@ function LineRow({ l, open, onToggle }: { l: Line; open: boolean; onToggle: () =
           ))}
           <table class="data fields">
             <tbody>
-              {[...p.fields.map(([k, v]) => [k, v, 'field'] as const), ...Object.entries(l.stream).map(([k, v]) => [k, v, 'label'] as const)].map(([k, v, kind]) => (
-                <tr data-field={k}>
-                  <td class="muted">
-                    {k}
-                    {kind === 'label' ? ' (label)' : ''}
-                  </td>
-                  <td class="mono">
-                    <FieldValue k={k} v={v} />
-                  </td>
-                </tr>
-              ))}
+              {[...p.fields.map(([k, v]) => [k, v, 'field'] as const), ...Object.entries(l.stream).map(([k, v]) => [k, v, 'label'] as const)].map(
+                ([k, v, kind]) => (
+                  <tr data-field={k}>
+                    <td class="muted">
+                      {k}
+                      {kind === 'label' ? ' (label)' : ''}
+                    </td>
+                    <td class="mono">
+                      <FieldValue k={k} v={v} />
+                    </td>
+                  </tr>
+                ),
+              )}
             </tbody>
           </table>
           {p.format !== 'text' ? <pre class="raw mono small">{l.line}</pre> : null}
@@ -289,7 +296,7 @@ export function Logs(): preact.JSX.Element {
                   <ul>
                     {f.values.map((v) => (
                       <li>
-                        <button class="link" data-facet={f.field} data-value={v.value} onClick={() => addFilter(f.field, v.value)}>
+                        <button class="link" data-facet={f.field} data-value={v.value} title={v.value} onClick={() => addFilter(f.field, v.value)}>
                           {v.value}
                         </button>{' '}
                         <span class="muted">{v.count}</span>

@@ -271,6 +271,7 @@ export function Overview(): preact.JSX.Element {
                 })}
               </div>
             )}
+            {(business.get(row.name) ?? []).length > 0 ? <h3 class="business-head">Business</h3> : null}
             {(business.get(row.name) ?? []).length > 0 ? (
               <div class="cards business">
                 {business.get(row.name)!.map((b) => (

@@ -181,7 +181,11 @@ test('facets name nested JSON fields as | json does, so filtering by a facet val
   const store = new LogStore({ dir: fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logquery-')), now: () => Number(T0 / 1_000_000n) });
   store.start();
   const line = (i: number): string =>
-    JSON.stringify({ level: 'error', msg: 'payment failed', err: { type: i % 2 ? 'GatewayTimeout' : 'CardDeclined', stack: `Error: x\n    at f (a.js:${i})` } });
+    JSON.stringify({
+      level: 'error',
+      msg: 'payment failed',
+      err: { type: i % 2 ? 'GatewayTimeout' : 'CardDeclined', stack: `Error: x\n    at f (a.js:${i})` },
+    });
   store.push([{ labels: labelsFrom({ app: 'shop' }), entries: Array.from({ length: 4 }, (_, i) => ({ t: T0 + BigInt(i + 1) * S, line: line(i) })) }]);
   const engine = new LogqlEngine(store);
   const svc = new LogQueryService(store, engine);
