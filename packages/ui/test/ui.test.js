@@ -314,6 +314,21 @@ test('logs: search, histogram, facets, expand a line, and a request id shows the
   const lines = await page.locator('[data-testid="request-lines"] li.logline').allTextContents();
   assert.ok(lines.length >= 1 && lines.every((l) => l.includes(id)), `${lines.length} lines of ${id}`);
   await shot('logs-request');
+  // A facet of the shop's own JSON lines (their msg field) filters the search to its lines.
+  await page.goto(`${base}/ui/logs?${new URLSearchParams({ query: '{service="shop"}', range: '5m' })}`);
+  const facet = page.locator('aside.facets button[data-facet="msg"]').first();
+  await facet.waitFor();
+  const msg = await facet.getAttribute('data-value');
+  await facet.click();
+  await page.waitForURL((u) => u.searchParams.get('query') === `{service="shop"} | json | msg="${msg}"`);
+  await page.waitForFunction(
+    (m) => {
+      const rows = [...document.querySelectorAll('li.logline [data-col="message"]')];
+      return rows.length > 0 && rows.every((r) => r.textContent?.startsWith(m));
+    },
+    msg,
+    { timeout: 20_000 },
+  );
 });
 
 test('dark theme and keyboard navigation', { skip }, async () => {
