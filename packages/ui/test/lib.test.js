@@ -223,6 +223,14 @@ test('units of metrics and expressions: name suffixes, histograms, ratios, and t
   assert.equal(lib.unitOf('x_bytes', 'seconds'), 's');
   assert.equal(lib.unitOf('x_bytes', 'furlongs'), 'bytes', 'an unknown hint falls back to the names');
   assert.equal(lib.unitOf(undefined), undefined);
+  // The demo's payment success rule: one counter's rate over its own rate is a fraction.
+  const success =
+    'sum by (service) (rate(business_payment_total{service="shop",status="success"}[5m])) / sum by (service) (rate(business_payment_total{service="shop"}[5m])) < 0.95';
+  assert.equal(lib.unitOf(success), 'percentunit');
+  assert.equal(lib.formatSample('9.312e-01', lib.unitOf(success)), '93.1%');
+  assert.equal(lib.unitOf(`100 * ${success}`), 'percent');
+  assert.equal(lib.unitOf('sum(rate(x_total[5m])) / count(rate(x_total[5m]))'), undefined, 'an average is not a fraction');
+  assert.equal(lib.unitOf('rate(x_total[5m]) / 60'), undefined);
 });
 
 test('log lines: JSON and logfmt split into level, message and fields; stacks kept whole; text as it is', () => {

@@ -160,6 +160,17 @@ export function unitOf(expr: string | undefined, hint?: string): Unit | undefine
   if (!expr) return undefined;
   const names = metricNames(expr);
   if (names.length === 0) return undefined;
+  // One counter's rate over its own rate (successes over all attempts) is a fraction of it; a count
+  // aggregation (`sum(x) / count(x)`) is an average instead, so it is left out.
+  if (
+    names.length >= 2 &&
+    new Set(names).size === 1 &&
+    /_(total|count)$/.test(names[0]!) &&
+    expr.includes('/') &&
+    /\b(rate|increase|irate)\s*\(/.test(expr) &&
+    !/\bcount\s*\(/.test(expr)
+  )
+    return /\*\s*100\b|\b100\s*\*/.test(expr) ? 'percent' : 'percentunit';
   // A histogram's `_sum` over its `_count` is a mean in the `_sum`'s unit: the count is a divisor.
   const counted = names.filter((n) => !(n.endsWith('_count') && names.includes(n.replace(/_count$/, '_sum'))));
   const units = new Set(counted.map(unitOfMetric));
