@@ -68,6 +68,18 @@ function FieldValue({ k, v }: { k: string; v: string }): preact.JSX.Element {
 /** Stream labels every line of a search shares say nothing per row; the row shows the rest. */
 const ROW_FIELDS_MAX = 6;
 
+/** A line around the opened one, read like the rows: time, level and message, the raw line on hover. */
+function ContextLine({ ns, line, stream, at = false }: { ns: string; line: string; stream: Record<string, string>; at?: boolean }): preact.JSX.Element {
+  const p = parseLogLine(line, stream);
+  return (
+    <li class={at ? 'at' : 'muted'} title={line}>
+      <time>{fmtTime(ns)}</time> <span class={`lvl lvl-${p.level || 'none'}`}>{p.level}</span>{' '}
+      {p.format === 'text' ? <span class="mono">{p.message}</span> : p.message}
+      {p.format !== 'text' && !p.message ? <span class="mono">{line}</span> : null}
+    </li>
+  );
+}
+
 function LineRow({ l, open, onToggle }: { l: Line; open: boolean; onToggle: () => void }): preact.JSX.Element {
   const p = useMemo(() => parseLogLine(l.line, l.stream), [l.line, l.stream]);
   const ctx = useAsync(
@@ -130,17 +142,15 @@ function LineRow({ l, open, onToggle }: { l: Line; open: boolean; onToggle: () =
           {ctx.data ? (
             <div class="context">
               <div class="muted small">Context in {selectorOf(l.stream)}</div>
-              <ol class="mono small">
-                {ctx.data.before.map(([, line]) => (
-                  <li class="muted">{line}</li>
+              <ol class="small">
+                {ctx.data.before.map(([ns, line]) => (
+                  <ContextLine ns={ns} line={line} stream={l.stream} />
                 ))}
-                {ctx.data.at.map(([, line]) => (
-                  <li>
-                    <strong>{line}</strong>
-                  </li>
+                {ctx.data.at.map(([ns, line]) => (
+                  <ContextLine ns={ns} line={line} stream={l.stream} at />
                 ))}
-                {ctx.data.after.map(([, line]) => (
-                  <li class="muted">{line}</li>
+                {ctx.data.after.map(([ns, line]) => (
+                  <ContextLine ns={ns} line={line} stream={l.stream} />
                 ))}
               </ol>
             </div>
