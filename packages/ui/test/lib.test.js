@@ -280,6 +280,7 @@ test('facet filters: labels go into the selector, fields into a parser stage tha
     '{service="shop"} | json | msg="a" | err_type="Error"',
   );
   assert.equal(lib.withFilter('{job="x"}', 'step', '2', labels, 'logfmt'), '{job="x"} | logfmt | step="2"');
+  assert.equal(lib.withFilter('{service="a}b"}', 'level', 'warn', labels, 'json'), '{service="a}b", level="warn"}', 'a brace inside a value is not the end');
 });
 
 test('time axis labels follow the span shown: seconds, hh:mm, dates', () => {

@@ -107,6 +107,20 @@ export function parseLogLine(line: string, labels: Readonly<Record<string, strin
   return { format, level, message: message.split('\n')[0] ?? '', fields, stacks };
 }
 
+/** The index of the `}` closing a query's stream selector (a `}` inside a quoted value does not), or -1. */
+function selectorEnd(q: string): number {
+  let quote = '';
+  for (let i = 0; i < q.length; i++) {
+    const c = q[i]!;
+    if (quote) {
+      if (c === '\\' && quote !== '`') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === '`') quote = c;
+    else if (c === '}') return i;
+  }
+  return -1;
+}
+
 /**
  * The query narrowed to lines whose `field` is `value`: a stream label goes into the selector (cheap,
  * it picks streams), a line field into a parser stage and a label filter, reusing a parser already
@@ -115,7 +129,7 @@ export function parseLogLine(line: string, labels: Readonly<Record<string, strin
 export function withFilter(q: string, field: string, value: string, labelNames: ReadonlySet<string>, parser: 'json' | 'logfmt'): string {
   const v = value.replace(/["\\]/g, (c) => `\\${c}`);
   const name = /^[a-zA-Z_]\w*$/.test(field) ? field : field.replace(/\W/g, '_');
-  const close = q.indexOf('}');
+  const close = selectorEnd(q);
   if (labelNames.has(field) && close > 0) return `${q.slice(0, close)}, ${name}="${v}"${q.slice(close)}`;
   const hasParser = /\|\s*(json|logfmt)\b/.test(q);
   return `${q}${hasParser ? '' : ` | ${parser}`} | ${name}="${v}"`;
