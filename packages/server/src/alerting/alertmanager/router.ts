@@ -289,7 +289,8 @@ export class AlertRouter {
         if (!this.acks.resolvedByHand(a.fingerprint, a.startsAt)) this.history.add({ ...base, time: a.endsAt, type: 'resolved' });
         this.stats.resolved(a.endsAt - a.startsAt);
       }
-      if (suppressed !== (prev?.suppressed ?? false) && (firing || prev?.suppressed)) {
+      // An alert that resolves while suppressed was never released: no "unsuppressed" event for it.
+      if (firing && suppressed !== (prev?.suppressed ?? false)) {
         const ev: HistoryEvent = { ...base, type: suppressed ? 'suppressed' : 'unsuppressed' };
         if (status?.silencedBy.length) ev.silencedBy = status.silencedBy;
         if (status?.inhibitedBy.length) ev.inhibitedBy = status.inhibitedBy;
