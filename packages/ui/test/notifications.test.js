@@ -117,8 +117,8 @@ test(
     const inboxRow = page.locator('.timeline li.ev-notification[data-integration="inbox"]');
     assert.equal(await inboxRow.first().getAttribute('data-state'), 'delivered');
     // A full-page shot from the top, so the sticky header stays where it belongs.
-  await page.evaluate(() => window.scrollTo(0, 0));
-  await shot('alerts-failing-receivers');
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot('alerts-failing-receivers');
 
     await page.click('nav a:has-text("Inbox")');
     await page.waitForSelector('article.inbox-item[data-alertname="DatabasePoolExhausted"]');

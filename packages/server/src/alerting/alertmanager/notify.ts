@@ -74,7 +74,11 @@ export class Pipeline {
   /** Builds the integrations of a configuration. */
   configure(cfg: AlertmanagerConfig): void {
     this.cfg = cfg;
-    const extra = { templates: cfg.notificationTemplates, onRenderFailure: (f: RenderFailure) => this.renderFailed(f), ...(this.d.inbox ? { inbox: this.d.inbox } : {}) };
+    const extra = {
+      templates: cfg.notificationTemplates,
+      onRenderFailure: (f: RenderFailure) => this.renderFailed(f),
+      ...(this.d.inbox ? { inbox: this.d.inbox } : {}),
+    };
     const now = (): number => this.d.clock.now();
     this.receivers = new Map(
       cfg.receivers.map((r) => [
