@@ -21,12 +21,21 @@ interface InboxItem {
   readonly groupLabels: Record<string, string>;
   readonly status: 'firing' | 'resolved';
   readonly alerts: ReadonlyArray<{ status: string; labels: Record<string, string>; annotations: Record<string, string>; startsAt: string }>;
-  readonly page: { action: string; summary: string; severity: string; source: string; details: Record<string, string>; clientUrl: string };
-  readonly slack: { channel: string; title: string; titleLink: string; text: string; color: string };
-  readonly email: { to: string[]; subject: string; text: string };
+  readonly page: { action: string; summary: string; severity: string; source: string; details: Record<string, string>; clientUrl: string; configured: boolean };
+  readonly slack: { channel: string; title: string; titleLink: string; text: string; color: string; configured: boolean };
+  readonly email: { to: string[]; subject: string; text: string; configured: boolean };
 }
 
 /** Slack's named attachment colours, as the client draws them. */
+/** Says when a part was rendered from Vigil's defaults because the receiver has no such integration. */
+function Defaulted({ on, what }: { on: boolean; what: string }): preact.JSX.Element | null {
+  return on ? null : (
+    <div class="muted small">
+      Vigil's default {what}: this receiver has no {what === 'page' ? 'PagerDuty' : what === 'message' ? 'Slack' : 'email'} integration.
+    </div>
+  );
+}
+
 const SLACK_COLORS: Record<string, string> = { danger: '#e01e5a', warning: '#ecb22e', good: '#2eb67d' };
 
 function Item({ x }: { x: InboxItem }): preact.JSX.Element {
@@ -57,6 +66,7 @@ function Item({ x }: { x: InboxItem }): preact.JSX.Element {
             </div>
             <p class="page-summary">{x.page.summary}</p>
           </div>
+          <Defaulted on={x.page.configured} what="page" />
         </section>
         <section class="inbox-slack" data-part="slack" aria-label="Slack message">
           <h3>Slack {x.slack.channel ? <span class="muted">{x.slack.channel}</span> : null}</h3>
@@ -64,6 +74,7 @@ function Item({ x }: { x: InboxItem }): preact.JSX.Element {
             <div class="slack-title">{link ? <a href={link}>{x.slack.title}</a> : x.slack.title}</div>
             <pre class="slack-text">{x.slack.text}</pre>
           </div>
+          <Defaulted on={x.slack.configured} what="message" />
         </section>
         <section class="inbox-email" data-part="email" aria-label="Email">
           <h3>Email {x.email.to.length ? <span class="muted">to {x.email.to.join(', ')}</span> : null}</h3>
@@ -74,6 +85,7 @@ function Item({ x }: { x: InboxItem }): preact.JSX.Element {
             <summary>Body</summary>
             <pre class="email-body">{x.email.text}</pre>
           </details>
+          <Defaulted on={x.email.configured} what="email" />
         </section>
       </div>
     </article>

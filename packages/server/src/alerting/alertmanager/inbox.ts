@@ -28,6 +28,8 @@ export interface InboxPage {
   source: string;
   details: Record<string, string>;
   clientUrl: string;
+  /** The receiver has a PagerDuty integration whose fields rendered this; false: Vigil's defaults. */
+  configured: boolean;
 }
 
 /** What a Slack message would have said. */
@@ -37,6 +39,8 @@ export interface InboxSlack {
   titleLink: string;
   text: string;
   color: string;
+  /** The receiver has a Slack integration whose fields rendered this; false: Vigil's defaults. */
+  configured: boolean;
 }
 
 /** What an email would have said. */
@@ -44,6 +48,8 @@ export interface InboxEmail {
   to: string[];
   subject: string;
   text: string;
+  /** The receiver has an email integration whose fields rendered this; false: Vigil's defaults. */
+  configured: boolean;
 }
 
 /** One kept notification. */

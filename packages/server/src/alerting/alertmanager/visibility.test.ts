@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ManualClock } from '../../core/time/manual_clock.js';
 import { SelfRegistry } from '../../core/selfmon/registry.js';
-import { tempDir } from '../../testkit/helpers.js';
+import { execFile } from 'node:child_process';
+import { peerBinary, tempDir } from '../../testkit/helpers.js';
+import { repoRoot } from '../../testkit/shared_data.js';
 import { createLogger } from '../../core/util/log.js';
 import { startCatcher, type Catcher } from '../../testkit/alertmanager.js';
 import { parseAlertmanagerConfig } from './config.js';
@@ -185,6 +187,7 @@ test('inbox: keeps the page, Slack text and email as the real receivers render t
     assert.match(third.email.subject, new RegExp(`\\[FIRING:1\\] ${name}`));
     assert.match(third.email.text, new RegExp(`${name} is broken`));
     assert.equal(third.alerts[0]?.labels['service'], 'shop');
+    assert.deepEqual([third.page.configured, third.slack.configured, third.email.configured], [true, true, true]);
     // The email could not be sent (nothing listens on port 1): the inbox still has it, and the
     // failure is visible on the receiver.
     assert.equal(router.receiverHealth().find((h) => h.integration === 'email')?.failing, true);
@@ -214,12 +217,43 @@ test('inbox: keeps the page, Slack text and email as the real receivers render t
   }
 });
 
-test('inbox_configs: validated by Vigil; left out of what amtool reads', () => {
+test('inbox_configs: validated by Vigil; left out of what amtool reads; the demo passes amtool check-config without them', async () => {
   assert.throws(() => config(`  - name: hook\n    inbox_configs:\n      - max_items: 0\n`), /max_items must be at least 1/);
   assert.throws(() => config(`  - name: hook\n    inbox_configs:\n      - max_itemz: 3\n`), /field max_itemz not found/);
   const ok = config(`  - name: hook\n    inbox_configs:\n      - {}\n`);
   assert.deepEqual(ok.receivers[0]?.integrations, [{ type: 'inbox', maxItems: 200, sendResolved: true, timeoutMs: 0 }]);
+  // Alone in its receiver, the inbox renders Vigil's default page, Slack message and email.
+  const clock = new ManualClock();
+  const router = new AlertRouter({ clock, config: ok });
+  router.start();
+  router.receive([{ labels: { alertname: 'Lonely', severity: 'warning' }, annotations: { summary: 'all alone' } }]);
+  await clock.advance(30_000);
+  const [item] = router.inbox.list();
+  assert.deepEqual([item?.page.configured, item?.slack.configured, item?.email.configured], [false, false, false]);
+  assert.equal(item?.page.severity, 'warning');
+  assert.match(item?.slack.title ?? '', /\[FIRING:1\] Lonely/);
+  assert.match(item?.email.subject ?? '', /\[FIRING:1\] Lonely/);
+  router.stop();
   const stripped = withoutInboxConfigs(`route:\n  receiver: hook\nreceivers:\n  - name: hook\n    inbox_configs:\n      - max_items: 3\n`);
   assert.doesNotMatch(stripped, /inbox/);
   assert.match(stripped, /- name: hook/);
+  // The demo's alertmanager.yml: amtool refuses it for inbox_configs alone, and accepts it without them.
+  const amtool = peerBinary('amtool', 'prometheus-alertmanager');
+  const { dir, cleanup } = tempDir('vigil-amtool-');
+  try {
+    const demo = fs.readFileSync(path.join(repoRoot(), 'examples', 'shop', 'alertmanager.yml'), 'utf8');
+    const check = (text: string): Promise<{ code: number; out: string }> => {
+      const f = path.join(dir, 'alertmanager.yml');
+      fs.writeFileSync(f, text);
+      return new Promise((resolve) => execFile(amtool, ['check-config', f], (err, stdout, stderr) => resolve({ code: err ? 1 : 0, out: stdout + stderr })));
+    };
+    const withInbox = await check(demo);
+    assert.equal(withInbox.code, 1);
+    assert.match(withInbox.out, /field inbox_configs not found/);
+    const without = await check(withoutInboxConfigs(demo));
+    assert.equal(without.code, 0, without.out);
+    assert.match(without.out, /SUCCESS/);
+  } finally {
+    cleanup();
+  }
 });

@@ -61,11 +61,11 @@ function first<T extends IntegrationConfig['type']>(siblings: readonly Integrati
 
 /** Renders a notification into an inbox item's page, Slack and email parts. */
 export function renderInboxParts(d: TemplateData, siblings: readonly IntegrationConfig[], deps: IntegrationDeps): Pick<InboxItem, 'page' | 'slack' | 'email'> {
-  const pd = first(siblings, 'pagerduty') ?? DEFAULT_PAGERDUTY;
-  const ev = pagerdutyEvent(pd, d, 'trigger', fieldRenderer(deps, 'pagerduty', d));
+  const pdConfig = first(siblings, 'pagerduty');
+  const ev = pagerdutyEvent(pdConfig ?? DEFAULT_PAGERDUTY, d, 'trigger', fieldRenderer(deps, 'pagerduty', d));
   const payload = ev['payload'] as { summary: string; severity: string; source: string; custom_details: Record<string, string> };
-  const slack = first(siblings, 'slack') ?? DEFAULT_SLACK;
-  const msg = slackPayload(slack, fieldRenderer(deps, 'slack', d));
+  const slack = first(siblings, 'slack');
+  const msg = slackPayload(slack ?? DEFAULT_SLACK, fieldRenderer(deps, 'slack', d));
   const att = (msg['attachments'] as Array<Record<string, unknown>>)[0]!;
   const email: EmailConfig | undefined = first(siblings, 'email');
   const mail = emailParts(email ?? { subject: '', text: '', html: '' }, fieldRenderer(deps, 'email', d));
@@ -78,9 +78,17 @@ export function renderInboxParts(d: TemplateData, siblings: readonly Integration
       source: payload.source,
       details: payload.custom_details,
       clientUrl: s(ev['client_url']),
+      configured: pdConfig !== undefined,
     },
-    slack: { channel: s(msg['channel']), title: s(att['title']), titleLink: s(att['title_link']), text: s(att['text']), color: s(att['color']) },
-    email: { to: email?.to ?? [], subject: mail.subject, text: mail.text },
+    slack: {
+      channel: s(msg['channel']),
+      title: s(att['title']),
+      titleLink: s(att['title_link']),
+      text: s(att['text']),
+      color: s(att['color']),
+      configured: slack !== undefined,
+    },
+    email: { to: email?.to ?? [], subject: mail.subject, text: mail.text, configured: email !== undefined },
   };
 }
 
