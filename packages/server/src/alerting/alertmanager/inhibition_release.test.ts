@@ -108,7 +108,9 @@ async function demoIncident(rulesText: string): Promise<{ pages: string[]; slack
   const amText = fs
     .readFileSync(path.join(shop, 'alertmanager.yml'), 'utf8')
     .replace(/slack_api_url: .*/, `slack_api_url: '${hook.url}/slack'\n  pagerduty_url: '${hook.url}/pd'`)
-    .replace(/smtp_smarthost: .*/, `smtp_smarthost: '127.0.0.1:1'`);
+    // No mail server here: without its email integrations, no send keeps retrying in the background,
+    // so each simulated step settles at once (what reached people is read from PagerDuty, Slack and the inbox).
+    .replace(/^ {4}email_configs:\n( {6}.*\n)+/gm, '');
   const clock = new ManualClock(0);
   const am = new AlertRouter({ clock, config: parseAlertmanagerConfig(amText, path.join(shop, 'alertmanager.yml')), initialBackoffMs: 1000 });
   am.start();
