@@ -34,6 +34,7 @@ export interface NotificationEvent {
   readonly failedCount?: number;
   readonly error?: string;
   readonly attempts?: ReadonlyArray<{ time: string; ok: boolean; error?: string }>;
+  readonly warnings?: readonly string[];
 }
 
 /** The receivers whose last attempt failed, refreshed with the page; nothing when all deliver. */
@@ -104,6 +105,11 @@ export function NotificationItem({ e }: { e: NotificationEvent }): preact.JSX.El
           after {n} attempts ({e.failedCount} failed)
         </span>
       ) : null}
+      {(e.warnings ?? []).map((w) => (
+        <div class="muted small" data-testid="template-warning">
+          warning: {w}
+        </div>
+      ))}
       {n > 1 || failed ? (
         <details class="attempts">
           <summary>

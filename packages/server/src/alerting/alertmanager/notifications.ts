@@ -38,6 +38,8 @@ export interface NotificationRow {
   error?: string;
   /** The attempts, oldest first; only the last {@link MAX_ATTEMPTS_LISTED} when there were more. */
   attempts: NotificationAttempt[];
+  /** Fields whose template failed and went out with their default text (not attempts: the send follows). */
+  warnings?: string[];
 }
 
 /** Attempts listed in one row (the counts cover all of them). */
@@ -65,6 +67,8 @@ export function groupNotifications(newestFirst: readonly HistoryEvent[]): Array<
     const k = key(e);
     let row = open.get(k);
     const ok = e.ok === true;
+    // A template that failed to render is recorded as attempt 0 just before the send: a warning of the row.
+    const warning = e.attempt === 0 && !ok;
     if (!row) {
       row = {
         type: 'notification',
@@ -75,14 +79,19 @@ export function groupNotifications(newestFirst: readonly HistoryEvent[]): Array<
         integration: e.integration ?? '',
         status: e.status ?? '',
         alerts: e.alerts ?? 0,
-        state: 'delivered',
-        ok: true,
+        state: warning ? 'failed' : 'delivered',
+        ok: !warning,
         attemptCount: 0,
         failedCount: 0,
         attempts: [],
       };
       if (e.labels) row.labels = e.labels;
       open.set(k, row);
+    }
+    if (warning) {
+      (row.warnings ??= []).push(e.error ?? '');
+      if (row.attemptCount === 0) row.error = e.error ?? '';
+      continue;
     }
     row.time = e.time;
     row.alerts = e.alerts ?? row.alerts;

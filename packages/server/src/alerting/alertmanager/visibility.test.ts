@@ -15,6 +15,7 @@ import { startCatcher, type Catcher } from '../../testkit/alertmanager.js';
 import { parseAlertmanagerConfig } from './config.js';
 import { withoutInboxConfigs } from './inbox.js';
 import { groupNotifications, type NotificationRow } from './notifications.js';
+import type { HistoryEvent } from './history.js';
 import { AlertRouter } from './router.js';
 
 let hook: Catcher;
@@ -113,6 +114,37 @@ test('a receiver answering 500: one history row with every retry inside, the rec
     ['resolved:delivered:1', `firing:delivered:${raw.length + 1}`],
   );
   router.stop();
+});
+
+test('grouping: a template warning is not an attempt; attempts run until a success; a repeat is a new row', () => {
+  const ev = (time: number, ok: boolean, attempt: number, error?: string): HistoryEvent => ({
+    time,
+    type: 'notification',
+    groupKey: 'g',
+    receiver: 'r',
+    integration: 'slack',
+    status: 'firing',
+    alerts: 1,
+    ok,
+    attempt,
+    ...(error ? { error } : {}),
+  });
+  const oldestFirst: HistoryEvent[] = [
+    ev(1, false, 0, 'template for slack title failed'),
+    ev(2, false, 1, 'boom'),
+    { time: 3, type: 'firing', fingerprint: 'x' },
+    ev(4, true, 2),
+    ev(10, true, 1),
+  ];
+  const rows = groupNotifications([...oldestFirst].reverse());
+  assert.deepEqual(
+    rows.map((r) =>
+      r.type === 'notification' && 'attemptCount' in r
+        ? `${r.time}:${r.state}:${r.attemptCount}:${r.failedCount}:${(r.warnings ?? []).length}`
+        : `${r.time}:${r.type}`,
+    ),
+    ['10:delivered:1:0:0', '4:delivered:2:1:1', '3:firing'],
+  );
 });
 
 test('a receiver removed from the configuration is no longer flagged', async () => {
