@@ -5,6 +5,7 @@ import './styles.css';
 import { Alerts } from './pages/Alerts.js';
 import { Dashboards } from './pages/Dashboards.js';
 import { Explore } from './pages/Explore.js';
+import { Inbox } from './pages/Inbox.js';
 import { Logs } from './pages/Logs.js';
 import { Overview } from './pages/Overview.js';
 import { Status } from './pages/Status.js';
@@ -15,6 +16,7 @@ const NAV = [
   ['/explore', 'Explore', 'e'],
   ['/dashboards', 'Dashboards', 'd'],
   ['/alerts', 'Alerts', 'a'],
+  ['/inbox', 'Inbox', 'i'],
   ['/logs', 'Logs', 'l'],
   ['/status', 'Status', 's'],
 ] as const;
@@ -23,6 +25,7 @@ function Page({ path }: { path: string }): preact.JSX.Element {
   if (path === '/' || path === '') return <Overview />;
   if (path.startsWith('/explore')) return <Explore />;
   if (path.startsWith('/alerts')) return <Alerts />;
+  if (path.startsWith('/inbox')) return <Inbox />;
   if (path.startsWith('/status')) return <Status />;
   if (path.startsWith('/logs')) return <Logs />;
   if (path.startsWith('/dashboards')) return <Dashboards id={decodeURIComponent(path.split('/')[2] ?? '') || undefined} />;

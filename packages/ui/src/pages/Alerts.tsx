@@ -5,6 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { jsonCall, promGet, type AmAlert, type AmGroup, type Silence } from '../api.js';
+import { FailingReceivers, NotificationItem, type NotificationEvent } from '../components/Notifications.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { useAsync } from '../hooks.js';
 import { labelMatcher, safeHref } from '../lib/escape.js';
@@ -314,6 +315,7 @@ export function Alerts(): preact.JSX.Element {
         ) : null}
         <button onClick={() => setEditing([])}>New silence</button>
       </div>
+      <FailingReceivers refresh={st.data} />
       {editing ? (
         <SilenceEditor
           initial={editing}
@@ -453,14 +455,18 @@ export function Alerts(): preact.JSX.Element {
         {(history.data ?? [])
           .slice()
           .sort((a, b) => Date.parse(b.time) - Date.parse(a.time))
-          .map((e) => (
-            <li class={`ev ev-${e.type}${e.success === false ? ' ev-failed' : ''}`}>
-              <time dateTime={e.time}>{new Date(e.time).toLocaleString()}</time> <strong>{e.type.replace('_', ' ')}</strong> {e.labels?.['alertname'] ?? ''}
-              {e.receiver ? ` → ${e.receiver}${e.integration ? `/${e.integration}` : ''}` : ''}
-              {e.success === false ? ` failed: ${e.error ?? ''}` : ''}
-              {e.by ? ` by ${e.by}` : ''}
-            </li>
-          ))}
+          .map((e) =>
+            e.type === 'notification' ? (
+              <NotificationItem e={e as unknown as NotificationEvent} />
+            ) : (
+              <li class={`ev ev-${e.type}${e.success === false ? ' ev-failed' : ''}`}>
+                <time dateTime={e.time}>{new Date(e.time).toLocaleString()}</time> <strong>{e.type.replace('_', ' ')}</strong> {e.labels?.['alertname'] ?? ''}
+                {e.receiver ? ` → ${e.receiver}${e.integration ? `/${e.integration}` : ''}` : ''}
+                {e.success === false ? ` failed: ${e.error ?? ''}` : ''}
+                {e.by ? ` by ${e.by}` : ''}
+              </li>
+            ),
+          )}
       </ol>
     </div>
   );

@@ -162,8 +162,17 @@ export interface MsteamsConfig extends HttpIntegrationBase {
   summary: string;
   text: string;
 }
+/**
+ * `inbox_configs` entry (Vigil's own, not Alertmanager's): keeps each notification inside Vigil,
+ * rendered as the page, Slack message and email it would have been.
+ */
+export interface InboxConfig extends IntegrationBase {
+  type: 'inbox';
+  /** Most items this receiver keeps; the oldest go first. */
+  maxItems: number;
+}
 /** Any integration. */
-export type IntegrationConfig = WebhookConfig | SlackConfig | EmailConfig | PagerdutyConfig | DiscordConfig | MsteamsConfig;
+export type IntegrationConfig = WebhookConfig | SlackConfig | EmailConfig | PagerdutyConfig | DiscordConfig | MsteamsConfig | InboxConfig;
 
 /** A named receiver. */
 export interface Receiver {
@@ -241,7 +250,10 @@ const ROUTE_KEYS = [
 ];
 /** Integrations Alertmanager has that Vigil accepts but does not send to (with a warning). */
 const UNSUPPORTED = ['opsgenie_configs', 'wechat_configs', 'pushover_configs', 'victorops_configs', 'sns_configs', 'telegram_configs', 'webex_configs'];
-const SUPPORTED = ['webhook_configs', 'slack_configs', 'email_configs', 'pagerduty_configs', 'discord_configs', 'msteams_configs'];
+/** `inbox_configs` is Vigil's: amtool check-config refuses it (unknown field), `vigil check config` checks it. */
+const SUPPORTED = ['webhook_configs', 'slack_configs', 'email_configs', 'pagerduty_configs', 'discord_configs', 'msteams_configs', 'inbox_configs'];
+/** Default `max_items` of an inbox. */
+export const DEFAULT_INBOX_ITEMS = 200;
 const HTTP_CONFIG = 'http_config';
 
 class Checker {
@@ -703,6 +715,12 @@ function parseIntegration(c: Checker, kind: string, path: Path, v: unknown, g: A
         timeoutMs: 10_000,
         ...http(r),
       };
+    }
+    case 'inbox_configs': {
+      const r = c.map(path, v, ['send_resolved', 'max_items']);
+      const maxItems = c.int(at('max_items'), r['max_items'], DEFAULT_INBOX_ITEMS);
+      if (maxItems < 1) c.fail(at('max_items'), 'max_items must be at least 1');
+      return { type: 'inbox', maxItems, sendResolved: c.bool(at('send_resolved'), r['send_resolved'], true), timeoutMs: 0 };
     }
     default: {
       const r = c.map(path, v, [...common, 'webhook_url', 'webhook_url_file', 'title', 'summary', 'text']);

@@ -9,6 +9,7 @@ import type { Clock } from '../../core/time/clock.js';
 import type { AlertmanagerConfig, Route } from './config.js';
 import type { AggrGroup } from './dispatch.js';
 import type { History } from './history.js';
+import type { Inbox } from './inbox.js';
 import type { Inhibitor } from './inhibit.js';
 import type { NflogEntry, NotificationLog } from './nflog.js';
 import { createIntegration, NotifyError, type Integration, type RenderFailure } from './receivers/index.js';
@@ -30,6 +31,8 @@ export interface PipelineDeps {
   stats: Stats;
   log: Logger;
   externalURL: string;
+  /** Where `inbox_configs` integrations keep notifications. */
+  inbox?: Inbox;
   /** Backoff before the first retry; grows by 1.5 per attempt up to 60 s. */
   initialBackoffMs?: number;
 }
@@ -71,9 +74,17 @@ export class Pipeline {
   /** Builds the integrations of a configuration. */
   configure(cfg: AlertmanagerConfig): void {
     this.cfg = cfg;
-    const extra = { templates: cfg.notificationTemplates, onRenderFailure: (f: RenderFailure) => this.renderFailed(f) };
+    const extra = {
+      templates: cfg.notificationTemplates,
+      onRenderFailure: (f: RenderFailure) => this.renderFailed(f),
+      ...(this.d.inbox ? { inbox: this.d.inbox } : {}),
+    };
+    const now = (): number => this.d.clock.now();
     this.receivers = new Map(
-      cfg.receivers.map((r) => [r.name, { name: r.name, integrations: r.integrations.map((c) => createIntegration(c, () => this.d.clock.now(), extra)) }]),
+      cfg.receivers.map((r) => [
+        r.name,
+        { name: r.name, integrations: r.integrations.map((c) => createIntegration(c, now, { ...extra, siblings: r.integrations.filter((x) => x !== c) })) },
+      ]),
     );
   }
 
@@ -86,6 +97,7 @@ export class Pipeline {
       time: this.d.clock.now(),
       type: 'notification',
       groupKey: d.groupKey,
+      labels: d.groupLabels,
       receiver: d.receiver,
       integration: f.integration,
       ok: false,
@@ -189,11 +201,12 @@ export class Pipeline {
         error = err instanceof NotifyError ? err : new NotifyError((err as Error).message, true);
       }
       const ok = error === undefined;
-      this.d.stats.attempt(receiver, integ.type, ok);
+      this.d.stats.attempt(receiver, integ.type, ok, clock.now(), error?.message);
       const ev: Parameters<History['add']>[0] = {
         time: clock.now(),
         type: 'notification',
         groupKey: group.key,
+        labels: group.labels,
         receiver,
         integration: integ.type,
         ok,

@@ -9,6 +9,8 @@ import { systemClock, type Clock, type Timer } from '../../core/time/clock.js';
 import { defaultAlertmanagerConfig, type AlertmanagerConfig, type IntegrationConfig } from './config.js';
 import { Dispatcher, matchRoutes, type AggrGroup } from './dispatch.js';
 import { History, type HistoryEvent } from './history.js';
+import { Inbox } from './inbox.js';
+import { receiverHealth, type ReceiverHealth } from './health.js';
 import { Inhibitor } from './inhibit.js';
 import { NotificationLog } from './nflog.js';
 import { Pipeline } from './notify.js';
@@ -21,7 +23,7 @@ import type { SelfRegistry, SelfSample } from '../../core/selfmon/registry.js';
 import { VigilError } from '../../core/errors.js';
 
 /** Every integration type Vigil can notify through (the `type` of {@link IntegrationConfig}). */
-const INTEGRATION_TYPES: readonly IntegrationConfig['type'][] = ['webhook', 'email', 'slack', 'pagerduty', 'discord', 'msteams'];
+const INTEGRATION_TYPES: readonly IntegrationConfig['type'][] = ['webhook', 'email', 'slack', 'pagerduty', 'discord', 'msteams', 'inbox'];
 
 /** Construction options. */
 export interface AlertRouterOptions {
@@ -80,6 +82,8 @@ export class AlertRouter {
   readonly silences: Silences;
   readonly history: History;
   readonly stats: Stats;
+  /** Notifications kept by `inbox_configs` receivers. */
+  readonly inbox: Inbox;
   private readonly store: AlertStore;
   private readonly nflog: NotificationLog;
   private readonly acks: AckStore;
@@ -112,6 +116,7 @@ export class AlertRouter {
     this.acks = new AckStore(this.clock, file('acks.json'), onError);
     this.history = new History(dir, undefined, undefined, onError);
     this.stats = new Stats(file('stats.json'), onError);
+    this.inbox = new Inbox(file('inbox.json'), onError);
     this.cfg = opts.config ?? defaultAlertmanagerConfig();
     this.inhibitor = this.makeInhibitor();
     const deps = {
@@ -124,6 +129,7 @@ export class AlertRouter {
       stats: this.stats,
       log: this.log,
       externalURL: opts.externalURL ?? '',
+      inbox: this.inbox,
     };
     this.pipeline = new Pipeline(opts.initialBackoffMs === undefined ? deps : { ...deps, initialBackoffMs: opts.initialBackoffMs });
     this.pipeline.configure(this.cfg);
@@ -283,7 +289,8 @@ export class AlertRouter {
         if (!this.acks.resolvedByHand(a.fingerprint, a.startsAt)) this.history.add({ ...base, time: a.endsAt, type: 'resolved' });
         this.stats.resolved(a.endsAt - a.startsAt);
       }
-      if (suppressed !== (prev?.suppressed ?? false) && (firing || prev?.suppressed)) {
+      // An alert that resolves while suppressed was never released: no "unsuppressed" event for it.
+      if (firing && suppressed !== (prev?.suppressed ?? false)) {
         const ev: HistoryEvent = { ...base, type: suppressed ? 'suppressed' : 'unsuppressed' };
         if (status?.silencedBy.length) ev.silencedBy = status.silencedBy;
         if (status?.inhibitedBy.length) ev.inhibitedBy = status.inhibitedBy;
@@ -391,6 +398,11 @@ export class AlertRouter {
     return { bySeverityState: m, received: { ...this.received } };
   }
 
+  /** The delivery health of every configured receiver integration (flagged when its last attempt failed). */
+  receiverHealth(): ReceiverHealth[] {
+    return receiverHealth(this.cfg, this.stats);
+  }
+
   /** A notification count summed over receivers, for each integration type Vigil has. */
   private byIntegration(count: (s: IntegrationStats) => number): SelfSample[] {
     const sums = new Map<string, number>(INTEGRATION_TYPES.map((t) => [t, 0]));
@@ -420,6 +432,10 @@ export class AlertRouter {
     );
     reg.register('alertmanager_notifications_total', 'counter', 'The total number of attempted notifications.', () => this.byIntegration((s) => s.attempts));
     reg.register('alertmanager_notifications_failed_total', 'counter', 'The total number of failed notifications.', () => this.byIntegration((s) => s.failed));
+    reg.register('vigil_receiver_failing', 'gauge', 'Whether the last notification attempt of a configured receiver integration failed (1) or not (0).', () =>
+      this.receiverHealth().map((h) => ({ labels: { receiver: h.receiver, integration: h.integration }, value: h.failing ? 1 : 0 })),
+    );
+    reg.register('vigil_inbox_items', 'gauge', 'Notifications kept in the inbox of inbox_configs receivers.', () => this.inbox.size);
     reg.register('alertmanager_silences', 'gauge', 'How many silences by state.', () =>
       Object.entries(this.silences.counts()).map(([state, value]) => ({ labels: { state }, value })),
     );

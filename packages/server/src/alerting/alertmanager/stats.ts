@@ -10,6 +10,15 @@ export interface IntegrationStats {
   attempts: number;
   succeeded: number;
   failed: number;
+  /** Epoch ms of the last attempt and the last success (absent before the first). */
+  lastAttemptAt?: number;
+  lastSuccessAt?: number;
+  /** Set while the last attempt failed: when the failures began (the first failure after the last success). */
+  failingSince?: number;
+  /** Failed attempts since the last success. */
+  consecutiveFailures?: number;
+  /** The error of the last failed attempt. */
+  lastError?: string;
 }
 
 interface State {
@@ -32,13 +41,26 @@ export class Stats {
     if (data?.integrations && data.acks && data.resolves) this.state = data as State;
   }
 
-  /** Records one send attempt of `receiver`'s integration (`receiver/type`). */
-  attempt(receiver: string, integration: string, ok: boolean): void {
+  /**
+   * Records one send attempt of `receiver`'s integration (`receiver/type`) at `time`. A failure
+   * marks the integration failing (from its first failure on) until an attempt succeeds.
+   */
+  attempt(receiver: string, integration: string, ok: boolean, time = 0, error = ''): void {
     const k = `${receiver}/${integration}`;
     const s = (this.state.integrations[k] ??= { attempts: 0, succeeded: 0, failed: 0 });
     s.attempts++;
-    if (ok) s.succeeded++;
-    else s.failed++;
+    if (time) s.lastAttemptAt = time;
+    if (ok) {
+      s.succeeded++;
+      if (time) s.lastSuccessAt = time;
+      delete s.failingSince;
+      s.consecutiveFailures = 0;
+    } else {
+      s.failed++;
+      s.failingSince ??= time;
+      s.consecutiveFailures = (s.consecutiveFailures ?? 0) + 1;
+      s.lastError = error;
+    }
     this.dirty = true;
   }
 

@@ -6,12 +6,16 @@
  * - `POST acknowledge` — `{fingerprint | groupKey, by, comment?, expiresAt? | duration?}`
  * - `DELETE acknowledge/:fingerprint?by=` — withdraw an acknowledgement
  * - `POST resolve` — `{fingerprint | groupKey, by, comment?}`
- * - `GET  history?fingerprint=&type=&receiver=&since=&until=&limit=`
+ * - `GET  history?fingerprint=&type=&receiver=&since=&until=&limit=&grouped=` — state changes, and
+ *   notifications as one row each with their attempts inside (`grouped=false`: one event per attempt)
  * - `GET  stats` — alerts by severity and state, success rate per receiver, MTTA and MTTR
+ * - `GET  receivers` — each configured receiver integration: failing or not, since when, last error
+ * - `GET  inbox?receiver=&limit=` — what `inbox_configs` receivers kept, newest first
  */
 import { parseDuration } from '../../core/time/duration.js';
 import type { AlertRouter, AlertTarget } from '../../alerting/alertmanager/router.js';
 import { HISTORY_TYPES, type HistoryQuery, type HistoryType } from '../../alerting/alertmanager/history.js';
+import { groupNotifications } from '../../alerting/alertmanager/notifications.js';
 import { formatTime, parseTime } from '../../alerting/alertmanager/types.js';
 import { ApiError } from './errors.js';
 import { json, type ApiRequest, type Router } from './http.js';
@@ -56,6 +60,13 @@ function timeParam(q: URLSearchParams, k: string): number | undefined {
   } catch {
     throw new ApiError('bad_data', `invalid ${k}: ${JSON.stringify(v)}`);
   }
+}
+
+function limitParam(q: URLSearchParams, dflt: number): number {
+  const limit = q.get('limit');
+  if (!limit) return dflt;
+  if (!/^[1-9]\d*$/.test(limit)) throw new ApiError('bad_data', 'limit must be a positive integer');
+  return Number(limit);
 }
 
 /** Registers `/api/v1/alertmanager/...`. */
@@ -121,12 +132,42 @@ export function registerAlertmanagerExtras(router: Router, am: AlertRouter): voi
     if (since !== undefined) hq.since = since;
     const until = timeParam(q, 'until');
     if (until !== undefined) hq.until = until;
-    const limit = q.get('limit');
-    if (limit) {
-      if (!/^\d+$/.test(limit)) throw new ApiError('bad_data', 'limit must be a positive integer');
-      hq.limit = Number(limit);
-    }
-    return json(am.history.query(hq).map((e) => ({ ...e, time: formatTime(e.time) })));
+    const limit = limitParam(q, 1000);
+    const grouped = q.get('grouped') ?? 'true';
+    if (grouped !== 'true' && grouped !== 'false') throw new ApiError('bad_data', 'grouped must be true or false');
+    if (grouped === 'false') return json(am.history.query({ ...hq, limit }).map((e) => ({ ...e, time: formatTime(e.time) })));
+    // Rows fold many attempts: group everything the history holds, then cut to the limit.
+    const rows = groupNotifications(am.history.query({ ...hq, limit: Number.MAX_SAFE_INTEGER })).slice(0, limit);
+    return json(
+      rows.map((e) =>
+        'attempts' in e
+          ? { ...e, time: formatTime(e.time), firstTime: formatTime(e.firstTime), attempts: e.attempts.map((a) => ({ ...a, time: formatTime(a.time) })) }
+          : { ...e, time: formatTime(e.time) },
+      ),
+    );
+  });
+
+  router.on('GET', `${p}/receivers`, () =>
+    json(
+      am.receiverHealth().map((h) => ({
+        ...h,
+        failingSince: h.failingSince === null ? null : formatTime(h.failingSince),
+        lastAttemptAt: h.lastAttemptAt === null ? null : formatTime(h.lastAttemptAt),
+        lastSuccessAt: h.lastSuccessAt === null ? null : formatTime(h.lastSuccessAt),
+      })),
+    ),
+  );
+
+  router.on('GET', `${p}/inbox`, (req) => {
+    const receiver = req.query.get('receiver');
+    const items = am.inbox.list({ limit: limitParam(req.query, 100), ...(receiver ? { receiver } : {}) });
+    return json(
+      items.map((x) => ({
+        ...x,
+        time: formatTime(x.time),
+        alerts: x.alerts.map((a) => ({ ...a, startsAt: formatTime(a.startsAt), endsAt: formatTime(a.endsAt) })),
+      })),
+    );
   });
 
   router.on('GET', `${p}/stats`, () => {
@@ -138,7 +179,14 @@ export function registerAlertmanagerExtras(router: Router, am: AlertRouter): voi
     return json({
       alerts,
       received: c.received,
-      notifications: am.stats.integrations().map((s) => ({ ...s, successRate: Number.isNaN(s.successRate) ? null : s.successRate })),
+      notifications: am.stats.integrations().map(({ lastAttemptAt, lastSuccessAt, failingSince, ...s }) => ({
+        ...s,
+        failing: failingSince !== undefined,
+        failingSince: failingSince === undefined ? null : formatTime(failingSince),
+        lastAttemptAt: lastAttemptAt === undefined ? null : formatTime(lastAttemptAt),
+        lastSuccessAt: lastSuccessAt === undefined ? null : formatTime(lastSuccessAt),
+        successRate: Number.isNaN(s.successRate) ? null : s.successRate,
+      })),
       ...am.stats.means(),
     });
   });

@@ -11,6 +11,7 @@ import { silenceState, silenceToApi, SilenceNotFoundError, type PostableSilence,
 import { formatTime, matchesAll, parseMatchers, type Alert, type PostableAlert } from '../../alerting/alertmanager/types.js';
 import { VigilError } from '../../core/errors.js';
 import { redactYaml } from '../../core/config_secrets.js';
+import { withoutInboxConfigs } from '../../alerting/alertmanager/inbox.js';
 import { alertmanagerStatus } from './errors.js';
 import type { ApiRequest, ApiResult, Router } from './http.js';
 
@@ -242,7 +243,8 @@ export function registerAlertmanagerV2(router: Router, am: AlertRouter, version 
         version: ALERTMANAGER_COMPAT_VERSION,
       },
       // What `amtool config show` prints: Alertmanager marshals its config with secrets as `<secret>`.
-      config: { original: redactYaml(am.config.original) },
+      // Vigil's own `inbox_configs` are left out: amtool parses this text and refuses unknown fields.
+      config: { original: redactYaml(withoutInboxConfigs(am.config.original)) },
       uptime: formatTime(am.startedAt),
     }),
   );

@@ -14,13 +14,21 @@ function b64(s: string): string {
   return Buffer.from(s).toString('base64').replace(/.{76}/g, '$&\r\n');
 }
 
+/** Header values become one line: a template's stray newline must not start a new header. */
+const oneLine = (s: string): string => s.replace(/\r?\n/g, ' ');
+
+/** The rendered subject and bodies of an email (also what the inbox shows). */
+export function emailParts(c: Pick<EmailConfig, 'subject' | 'text' | 'html'>, render: RenderField): { subject: string; text: string; html: string } {
+  return {
+    subject: oneLine(render('subject', c.subject, callTemplate('email.default.subject'))),
+    text: render('text', c.text, callTemplate('email.default.text')),
+    html: render('html', c.html, callTemplate('email.default.html'), { html: true }),
+  };
+}
+
 /** The full message (headers and MIME body). */
 export function emailMessage(c: EmailConfig, now: number, render: RenderField): string {
-  // Header values become one line: a template's stray newline must not start a new header.
-  const oneLine = (s: string): string => s.replace(/\r?\n/g, ' ');
-  const subject = oneLine(render('subject', c.subject, callTemplate('email.default.subject')));
-  const text = render('text', c.text, callTemplate('email.default.text'));
-  const html = render('html', c.html, callTemplate('email.default.html'), { html: true });
+  const { subject, text, html } = emailParts(c, render);
   const boundary = `vigil-${randomUUID()}`;
   const headers: Record<string, string> = {
     From: c.from,

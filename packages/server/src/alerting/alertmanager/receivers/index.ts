@@ -4,6 +4,8 @@ import { discordIntegration, msteamsIntegration, slackIntegration } from './chat
 import { emailIntegration } from './email.js';
 import type { Integration, IntegrationDeps } from './integration.js';
 import { pagerdutyIntegration } from './pagerduty.js';
+import { inboxIntegration } from './inbox.js';
+import type { Inbox } from '../inbox.js';
 import { webhookIntegration } from './webhook.js';
 
 export type { Integration, IntegrationDeps } from './integration.js';
@@ -12,10 +14,16 @@ export { NotificationTemplates, type RenderFailure, type RenderFailureSink } fro
 
 /**
  * The integration for one `*_configs` entry. `extra` gives the configuration's templates and who
- * hears render failures; without it integrations render with Vigil's built-in templates.
+ * hears render failures (without it integrations render with Vigil's built-in templates), the inbox
+ * store, and the receiver's other integrations, whose fields the inbox renders.
  */
-export function createIntegration(c: IntegrationConfig, now: () => number, extra: Omit<IntegrationDeps, 'now'> = {}): Integration {
-  const deps: IntegrationDeps = { ...extra, now };
+export function createIntegration(
+  c: IntegrationConfig,
+  now: () => number,
+  extra: Omit<IntegrationDeps, 'now'> & { inbox?: Inbox; siblings?: readonly IntegrationConfig[] } = {},
+): Integration {
+  const { inbox, siblings, ...rest } = extra;
+  const deps: IntegrationDeps = { ...rest, now };
   switch (c.type) {
     case 'webhook':
       return webhookIntegration(c);
@@ -29,5 +37,7 @@ export function createIntegration(c: IntegrationConfig, now: () => number, extra
       return discordIntegration(c, deps);
     case 'msteams':
       return msteamsIntegration(c, deps);
+    case 'inbox':
+      return inboxIntegration(c, deps, inbox, siblings ?? []);
   }
 }
