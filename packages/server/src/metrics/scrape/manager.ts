@@ -59,11 +59,11 @@ export function settingsOf(cfg: ScrapeConfig): LoopSettings {
 
 /** Everything of a config except where its targets come from. */
 function settingsKey(cfg: ScrapeConfig): string {
-  return JSON.stringify({ ...cfg, staticConfigs: undefined, fileSdConfigs: undefined });
+  return JSON.stringify({ ...cfg, staticConfigs: undefined, fileSdConfigs: undefined, httpSdConfigs: undefined, dnsSdConfigs: undefined });
 }
 
 function discoveryKey(cfg: ScrapeConfig): string {
-  return JSON.stringify([cfg.staticConfigs, cfg.fileSdConfigs]);
+  return JSON.stringify([cfg.staticConfigs, cfg.fileSdConfigs, cfg.httpSdConfigs, cfg.dnsSdConfigs]);
 }
 
 /** The targets and loops of one job. */
