@@ -1,5 +1,6 @@
 // A vigil.yml with http_sd_configs and dns_sd_configs (and `discovery.dns_servers` pointing at a real
-// dnsmasq): the discovered targets show on /api/v1/targets with their meta labels and are scraped.
+// dnsmasq): the discovered targets show on /api/v1/targets with their meta labels and are scraped,
+// and their jobs on /api/v1/scrape_pools.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
@@ -84,6 +85,11 @@ scrape_configs:
     assert.equal(byPool['from-srv']!.scrapeUrl, `http://localhost:${p}/metrics`);
     assert.equal(byPool['from-a']!.discoveredLabels['__meta_dns_name'], 'web.vigil.test');
     assert.equal(byPool['from-a']!.scrapeUrl, `http://127.0.0.1:${p}/a`);
+
+    // Prometheus' list of pools, exactly as it answers it.
+    const pools = await fetch(`${url}/api/v1/scrape_pools`);
+    assert.equal(pools.status, 200);
+    assert.deepEqual(await pools.json(), { status: 'success', data: { scrapePools: ['from-a', 'from-http', 'from-srv'] } });
 
     // The scraped samples are queryable, one series per job.
     const q = await getJson(`${url}/api/v1/query?query=${encodeURIComponent('count by (job) (demo_requests_total)')}`);
