@@ -6,3 +6,4 @@ export * from './series.js';
 export * from './dashboard.js';
 export * from './overview.js';
 export * from './escape.js';
+export * from './links.js';
