@@ -221,7 +221,7 @@ export class ScrapeManager {
   /**
    * Applies validated scrape configs (from `parseScrapeConfigs`). Unchanged jobs keep running
    * untouched; jobs whose targets alone changed keep the loops of the targets that remain; changed jobs are rebuilt with their surviving targets' state carried over; removed
-   * jobs stop with staleness markers. Targets are discovered before this returns.
+   * jobs stop with staleness markers. Static and file targets are discovered before this returns; HTTP and DNS ones when their first refresh answers.
    */
   applyConfig(configs: readonly ScrapeConfig[]): void {
     if (this.stopping) return;
