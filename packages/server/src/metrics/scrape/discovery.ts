@@ -34,9 +34,18 @@ export class StaticDiscoverer implements Discoverer {
   stop(): void {}
 }
 
-/** Options for {@link FileDiscoverer}. */
-export interface FileDiscovererOptions {
+/** The discovery mechanisms whose failures are counted on /metrics. */
+export type SdMechanism = 'file' | 'http' | 'dns';
+
+/** Options every discoverer takes. */
+export interface DiscovererOptions {
   readonly logger?: Logger;
+  /** Called once per failure (a file that cannot be read, a failed HTTP refresh, a failed DNS lookup). */
+  readonly onFailure?: (mechanism: SdMechanism) => void;
+}
+
+/** Options for {@link FileDiscoverer}. */
+export interface FileDiscovererOptions extends DiscovererOptions {
   /** Coalesces bursts of watch events (an editor's save is several). Default 100 ms. */
   readonly debounceMs?: number;
 }
@@ -93,6 +102,7 @@ export function expandGlob(pattern: string): string[] {
 /** Groups from one `file_sd_configs` entry. */
 export class FileDiscoverer implements Discoverer {
   private readonly log: Logger;
+  private readonly onFailure: ((m: SdMechanism) => void) | undefined;
   private readonly debounceMs: number;
   /** Last good groups per file. */
   private readonly byFile = new Map<string, TargetGroup[]>();
@@ -109,6 +119,7 @@ export class FileDiscoverer implements Discoverer {
     opts: FileDiscovererOptions = {},
   ) {
     this.log = opts.logger ?? nopLogger;
+    this.onFailure = opts.onFailure;
     this.debounceMs = opts.debounceMs ?? 100;
   }
 
@@ -162,6 +173,7 @@ export class FileDiscoverer implements Discoverer {
           continue;
         }
         this.readErrors++;
+        this.onFailure?.('file');
         this.log.error('file_sd: cannot read targets; keeping the last good ones', { file: f, err });
       }
     }
@@ -208,9 +220,8 @@ export class CombinedDiscoverer implements Discoverer {
 /** The discoverer for a scrape config's `static_configs`, `file_sd_configs`, `http_sd_configs` and `dns_sd_configs`. */
 export function discovererFor(
   cfg: Pick<ScrapeConfig, 'staticConfigs' | 'fileSdConfigs' | 'httpSdConfigs' | 'dnsSdConfigs'>,
-  logger?: Logger,
+  opts: DiscovererOptions = {},
 ): CombinedDiscoverer {
-  const opts = logger ? { logger } : {};
   return new CombinedDiscoverer([
     new StaticDiscoverer(cfg.staticConfigs),
     ...cfg.fileSdConfigs.map((f) => new FileDiscoverer(f, opts)),

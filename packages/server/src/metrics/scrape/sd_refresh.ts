@@ -8,7 +8,7 @@ import { HttpClient } from '../../core/httpclient/client.js';
 import type { Logger } from '../../core/util/log.js';
 import { nopLogger } from '../../core/util/log.js';
 import { formatPath, parseTargetGroup, ScrapeConfigError, type TargetGroup } from './config.js';
-import type { Discoverer, GroupsListener } from './discovery.js';
+import type { Discoverer, DiscovererOptions, GroupsListener, SdMechanism } from './discovery.js';
 import type { DnsSdConfig, HttpSdConfig } from './sd_config.js';
 
 /** Polls `load()` every `intervalMs`; a rejected load keeps the last groups. At most one load runs at a time. */
@@ -19,14 +19,23 @@ abstract class RefreshDiscoverer implements Discoverer {
   private running: Promise<void> | undefined;
   private lastEmitted: string | undefined;
   protected abort = new AbortController();
-  /** Failed refreshes since start, for self-monitoring and tests. */
+  private readonly onFailure: ((m: SdMechanism) => void) | undefined;
+  /** Failures since start (failed refreshes; for DNS, failed lookups), for tests. */
   failures = 0;
 
   constructor(
+    private readonly mechanism: SdMechanism,
     private readonly intervalMs: number,
-    logger: Logger | undefined,
+    opts: DiscovererOptions,
   ) {
-    this.log = logger ?? nopLogger;
+    this.log = opts.logger ?? nopLogger;
+    this.onFailure = opts.onFailure;
+  }
+
+  /** Counts `n` failures, here and on /metrics. */
+  protected failed(n = 1): void {
+    this.failures += n;
+    for (let i = 0; i < n; i++) this.onFailure?.(this.mechanism);
   }
 
   /** The complete current groups; throws to keep the last ones. */
@@ -65,7 +74,7 @@ abstract class RefreshDiscoverer implements Discoverer {
       groups = await this.load(signal);
     } catch (err) {
       if (signal.aborted) return;
-      this.failures++;
+      this.failed();
       this.log.error('discovery failed; keeping the last good targets', this.describeFailure(err));
       return;
     }
@@ -89,9 +98,9 @@ export class HttpDiscoverer extends RefreshDiscoverer {
 
   constructor(
     private readonly cfg: HttpSdConfig,
-    opts: { logger?: Logger } = {},
+    opts: DiscovererOptions = {},
   ) {
-    super(cfg.refreshIntervalMs, opts.logger);
+    super('http', cfg.refreshIntervalMs, opts);
     this.client = new HttpClient(cfg);
   }
 
@@ -170,9 +179,9 @@ export class DnsDiscoverer extends RefreshDiscoverer {
 
   constructor(
     private readonly cfg: DnsSdConfig,
-    opts: { logger?: Logger } = {},
+    opts: DiscovererOptions = {},
   ) {
-    super(cfg.refreshIntervalMs, opts.logger);
+    super('dns', cfg.refreshIntervalMs, opts);
     this.resolver = new dns.promises.Resolver({ timeout: 5000, tries: 2 });
     if (cfg.servers.length > 0) this.resolver.setServers([...cfg.servers]);
   }
@@ -205,7 +214,7 @@ export class DnsDiscoverer extends RefreshDiscoverer {
     // Names that failed keep their last targets; the others are updated all the same.
     const groups = this.cfg.names.flatMap((n) => this.byName.get(n) ?? []);
     if (errors.length > 0) {
-      this.failures++;
+      this.failed(errors.length);
       this.log.error('dns_sd: lookup failed; keeping the last good targets of these names', { type: this.cfg.type, errors });
     }
     return groups;

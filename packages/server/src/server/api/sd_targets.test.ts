@@ -24,7 +24,9 @@ test('targets from http_sd_configs and dns_sd_configs appear on /api/v1/targets 
   });
   const p = exporter.port;
   let sdTargets = [{ targets: [`127.0.0.1:${p}`], labels: { team: 'checkout' } }];
+  let sdBroken = false;
   const sd = await listen((_req, res) => {
+    if (sdBroken) return void res.writeHead(500).end('down for maintenance');
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify(sdTargets));
   });
@@ -95,6 +97,19 @@ scrape_configs:
     const q = await getJson(`${url}/api/v1/query?query=${encodeURIComponent('count by (job) (demo_requests_total)')}`);
     const jobs = (q.body.data as { result: Array<{ metric: { job: string } }> }).result.map((r) => r.metric.job).sort();
     assert.deepEqual(jobs, ['from-a', 'from-http', 'from-srv']);
+
+    // The HTTP SD endpoint fails: the failures are counted on /metrics and the target stays.
+    sdBroken = true;
+    const failures = (): Promise<number> =>
+      fetch(`${url}/metrics`)
+        .then((r) => r.text())
+        .then((t) => Number(/^vigil_sd_http_failures_total (\S+)$/m.exec(t)?.[1] ?? NaN));
+    await waitFor('http_sd failures on /metrics', async () => ((await failures()) >= 2 ? true : undefined), 10_000, 100);
+    assert.ok(
+      (await active()).some((t) => t.scrapePool === 'from-http'),
+      'the last good target stays while the endpoint fails',
+    );
+    sdBroken = false;
 
     // The HTTP SD endpoint drops its target: the job's target goes away.
     sdTargets = [];
