@@ -147,3 +147,17 @@ export async function activeAlerts(): Promise<AmAlert[]> {
     return [];
   }
 }
+
+/** What the UI reads of the server's configuration. */
+export interface UiSettings {
+  /** `web.external_url`, or null when unset. */
+  readonly externalUrl: string | null;
+}
+
+let settings: Promise<UiSettings> | undefined;
+
+/** The UI's settings, fetched once per page load; a failure means none (links then match the page's origin only). */
+export function uiSettings(): Promise<UiSettings> {
+  settings ??= jsonCall<UiSettings>('GET', '/api/v1/ui/settings').catch(() => ({ externalUrl: null }));
+  return settings;
+}

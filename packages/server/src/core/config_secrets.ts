@@ -1,8 +1,8 @@
 /**
  * Hides secrets in configuration before it leaves the process (status endpoints, `amtool config
  * show`, logs), the way Prometheus and Alertmanager marshal their `Secret` and `SecretURL` fields:
- * the value becomes `<secret>`. `*_file` fields are paths, shown as they are; the files' contents
- * are never read into the output.
+ * the value becomes `<secret>`, and the password in a `proxy_url` becomes `xxxxx`. `*_file` fields are
+ * paths, shown as they are; the files' contents are never read into the output.
  */
 import { parseDocument, stringify } from 'yaml';
 
@@ -55,6 +55,33 @@ const SECRET_IN: Readonly<Record<string, readonly string[]>> = {
   key: ['tls_config'],
 };
 
+/**
+ * Fields holding a URL whose password is hidden but the rest shown, as Prometheus' `config.URL`
+ * marshals (Go's `url.URL.Redacted`): `http://user:xxxxx@proxy:3128`.
+ */
+const URL_WITH_PASSWORD = new Set(['proxy_url']);
+
+/** What Go's `url.Redacted` puts in place of a password. */
+export const REDACTED_PASSWORD = 'xxxxx';
+
+/**
+ * The URL with the password of its user info replaced by {@link REDACTED_PASSWORD}, the rest as
+ * written (no normalization, so the value still reads like the file). Text that does not parse as
+ * `scheme://authority…` but has an `@` is hidden whole: it may be a mistyped URL with a password.
+ */
+export function redactUrlPassword(url: string): string {
+  const m = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/s.exec(url);
+  if (!m) return url.includes('@') ? SECRET_PLACEHOLDER : url;
+  const authority = m[2]!;
+  // The user info ends at the last `@` of the authority: an unescaped `@` in a password stays in it.
+  const at = authority.lastIndexOf('@');
+  if (at < 0) return url;
+  const userinfo = authority.slice(0, at);
+  const colon = userinfo.indexOf(':');
+  if (colon < 0) return url;
+  return `${m[1]!}${userinfo.slice(0, colon)}:${REDACTED_PASSWORD}@${authority.slice(at + 1)}${m[3]!}`;
+}
+
 function isSecret(key: string, parent: string | undefined): boolean {
   if (ALWAYS_SECRET.has(key)) return true;
   const within = SECRET_IN[key];
@@ -75,7 +102,7 @@ export function redactSecrets(value: unknown, parent?: string): unknown {
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    out[k] = isSecret(k, parent) ? hide(v) : redactSecrets(v, k);
+    out[k] = isSecret(k, parent) ? hide(v) : URL_WITH_PASSWORD.has(k) && typeof v === 'string' ? redactUrlPassword(v) : redactSecrets(v, k);
   }
   return out;
 }

@@ -4,12 +4,13 @@
  * their editor; the history timeline; and each receiver's notification success.
  */
 import { useState } from 'preact/hooks';
-import { jsonCall, promGet, type AmAlert, type AmGroup, type Silence } from '../api.js';
+import { jsonCall, promGet, uiSettings, type AmAlert, type AmGroup, type Silence } from '../api.js';
 import { FailingReceivers, NotificationItem, type NotificationEvent } from '../components/Notifications.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { useAsync } from '../hooks.js';
 import { labelMatcher, safeHref } from '../lib/escape.js';
 import { formatSample, unitOf } from '../lib/format.js';
+import { dashboardTarget } from '../lib/links.js';
 import { alertLevel } from '../lib/overview.js';
 import { age } from '../lib/time.js';
 import { exploreHref, href, onLinkClick, setParams, useLocation } from '../router.js';
@@ -131,7 +132,15 @@ function AlertItem({
         )
       : undefined);
   const runbook = safeHref(a.annotations['runbook_url'], window.location.href);
-  const dashboard = safeHref(a.annotations['dashboard_url'], window.location.href);
+  const settings = useAsync(() => uiSettings(), []);
+  // A link to one of Vigil's dashboards opens it here, over the alert's time range; others open a new tab.
+  const inApp = dashboardTarget(a.annotations['dashboard_url'], {
+    location: window.location.href,
+    externalUrl: settings.data?.externalUrl ?? undefined,
+    startsAt: start,
+    now: Date.now(),
+  });
+  const dashboard = inApp ?? safeHref(a.annotations['dashboard_url'], window.location.href);
   const silenced = a.status.silencedBy.length > 0;
   return (
     <li class={`alert level-${lvl}`} data-fingerprint={a.fingerprint} data-alertname={a.labels['alertname']}>
@@ -183,8 +192,12 @@ function AlertItem({
             Runbook ↗
           </a>
         ) : null}
-        {dashboard ? (
-          <a href={dashboard} target="_blank" rel="noopener noreferrer">
+        {inApp ? (
+          <a href={inApp} onClick={onLinkClick} data-link="dashboard">
+            Dashboard
+          </a>
+        ) : dashboard ? (
+          <a href={dashboard} target="_blank" rel="noopener noreferrer" data-link="dashboard">
             Dashboard ↗
           </a>
         ) : null}

@@ -5,6 +5,7 @@
  * errors read like the rest of its file and every error carries the caller's own path (scrape
  * errors a `scrape_configs[2].basic_auth` path, Alertmanager errors a file and line).
  */
+import { redactUrlPassword } from '../config_secrets.js';
 
 /** A path into a configuration document: mapping keys and list indexes. */
 export type FieldPath = ReadonlyArray<string | number>;
@@ -217,7 +218,8 @@ function checkProxyUrl(r: ConfigReader, p: FieldPath, s: string): void {
   try {
     u = new URL(s);
   } catch {
-    r.fail(p, `invalid proxy URL ${JSON.stringify(s)}`);
+    // The message reaches logs and the API: a password in the text is not repeated there.
+    r.fail(p, `invalid proxy URL ${JSON.stringify(redactUrlPassword(s))}`);
   }
   if (u.protocol !== 'http:')
     r.fail(p, `unsupported proxy scheme ${JSON.stringify(u.protocol.slice(0, -1))}: Vigil supports http:// proxies (https targets are tunnelled with CONNECT)`);

@@ -17,6 +17,7 @@ import { type Facet, facetsOf, type FacetOptions } from './facets.js';
 import { seriesOf } from './metadata.js';
 import { LogTail } from './tail.js';
 import { logVolume, type VolumeOptions, type VolumeSeries } from './volume.js';
+import { logPatterns, type LogPattern, type PatternLimits } from './patterns.js';
 
 /** A query's value and the work it did. */
 export interface QueryOutcome {
@@ -74,6 +75,10 @@ export class LogQueryService {
   /** Bytes of the matching streams' lines, grouped by series or label name, largest first. */
   volume(matchers: readonly Matcher[], start: bigint, end: bigint, opts: VolumeOptions = {}): VolumeSeries[] {
     return logVolume(this.store, matchers, start, end, opts);
+  }
+  /** The line patterns of the matching streams, with their counts per `stepMs` bucket, most lines first. */
+  patterns(matchers: readonly Matcher[], start: bigint, end: bigint, stepMs: number, limits: PatternLimits = {}): LogPattern[] {
+    return logPatterns(this.store, matchers, start, end, stepMs, limits);
   }
   /** The labels of the matching streams with their cardinality. */
   detectedLabels(matchers: readonly Matcher[], start: bigint, end: bigint): DetectedLabel[] {

@@ -149,7 +149,7 @@ test('every unsupported service discovery is named in one error, pointing at the
       assert.deepEqual(e.path, ['scrape_configs', 0, 'kubernetes_sd_configs']);
       assert.equal(
         e.message,
-        'scrape_configs[0].kubernetes_sd_configs: not supported by Vigil: kubernetes_sd_configs (job "k8s"), consul_sd_configs (job "svc"), ec2_sd_configs (job "svc"); use static_configs or file_sd_configs',
+        'scrape_configs[0].kubernetes_sd_configs: not supported by Vigil: kubernetes_sd_configs (job "k8s"), consul_sd_configs (job "svc"), ec2_sd_configs (job "svc"); use static_configs, file_sd_configs, http_sd_configs or dns_sd_configs',
       );
       return true;
     },

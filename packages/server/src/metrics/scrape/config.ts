@@ -7,8 +7,19 @@ import * as path from 'node:path';
 import { isValidLabelName, labelsFrom, type Labels } from '../../core/model/labels.js';
 import { parseDuration } from '../../core/time/duration.js';
 import { parseRelabelConfigs, RelabelConfigError, type RelabelConfig } from '../relabel/relabel.js';
-import { HTTP_CLIENT_FIELDS, parseHttpClientConfig, type ConfigReader, type HttpClientConfig } from '../../core/httpclient/config.js';
+import { HTTP_CLIENT_FIELDS, parseHttpClientConfig, type HttpClientConfig } from '../../core/httpclient/config.js';
 import { VigilError } from '../../core/errors.js';
+import {
+  parseDnsSdConfigs,
+  parseFileSdConfigs,
+  parseHttpSdConfigs,
+  SD_FIELDS,
+  SUPPORTED_SD_TEXT,
+  type DnsSdConfig,
+  type FileSdConfig,
+  type HttpSdConfig,
+  type SdReader,
+} from './sd_config.js';
 
 /** A path into the configuration document: mapping keys and list indexes. */
 export type ConfigPath = ReadonlyArray<string | number>;
@@ -69,12 +80,7 @@ export interface TargetGroup {
   readonly labels: Readonly<Record<string, string>>;
 }
 
-/** One `file_sd_configs` entry. */
-export interface FileSdConfig {
-  /** Absolute paths; the last path element may contain `*`. */
-  readonly files: readonly string[];
-  readonly refreshIntervalMs: number;
-}
+export type { DnsRecordType, DnsSdConfig, FileSdConfig, HttpSdConfig } from './sd_config.js';
 
 export type { Authorization, BasicAuth, TlsConfig } from '../../core/httpclient/config.js';
 
@@ -98,6 +104,8 @@ export interface ScrapeConfig extends HttpClientConfig {
   readonly bodySizeLimit: number;
   readonly staticConfigs: readonly TargetGroup[];
   readonly fileSdConfigs: readonly FileSdConfig[];
+  readonly httpSdConfigs: readonly HttpSdConfig[];
+  readonly dnsSdConfigs: readonly DnsSdConfig[];
   readonly relabelConfigs: readonly RelabelConfig[];
   readonly metricRelabelConfigs: readonly RelabelConfig[];
 }
@@ -137,7 +145,7 @@ const SCRAPE_FIELDS = [
   'body_size_limit',
   'target_limit',
   'static_configs',
-  'file_sd_configs',
+  ...SD_FIELDS,
   'relabel_configs',
   'metric_relabel_configs',
   'scrape_protocols',
@@ -165,7 +173,7 @@ function mapping(p: Path, v: unknown, allowed: readonly string[]): Record<string
   const rec = v as Record<string, unknown>;
   for (const k of Object.keys(rec)) {
     if (allowed.includes(k)) continue;
-    if (UNSUPPORTED_SD.test(k)) fail([...p, k], `${k} is not supported by Vigil; use static_configs or file_sd_configs`);
+    if (UNSUPPORTED_SD.test(k)) fail([...p, k], `${k} is not supported by Vigil; ${SUPPORTED_SD_TEXT}`);
     fail([...p, k], `field ${k} not found; expected one of ${allowed.join(', ')}`);
   }
   return rec;
@@ -298,16 +306,22 @@ export function parseGlobalConfig(raw: unknown): GlobalConfig {
   };
 }
 
+/** Settings of Vigil's own that scrape configs take (vigil.yml's `discovery:`). */
+export interface ScrapeParseOptions {
+  /** `host:port` of the DNS servers dns_sd_configs ask; empty: the system's. */
+  readonly dnsServers?: readonly string[];
+}
+
 /**
  * Validates `scrape_configs:`. `global` supplies defaults; relative file paths (password files,
  * TLS files, file_sd globs) are resolved against `fileDir`, the directory of the config file.
  */
-export function parseScrapeConfigs(raw: unknown, global: GlobalConfig, fileDir: string): ScrapeConfig[] {
+export function parseScrapeConfigs(raw: unknown, global: GlobalConfig, fileDir: string, opts: ScrapeParseOptions = {}): ScrapeConfig[] {
   const entries = list(['scrape_configs'], raw);
   refuseUnsupportedDiscovery(entries);
   const seen = new Map<string, number>();
   return entries.map((entry, i) => {
-    const cfg = parseScrapeConfig(['scrape_configs', i], entry, global, fileDir);
+    const cfg = parseScrapeConfig(['scrape_configs', i], entry, global, fileDir, opts.dnsServers ?? []);
     const prev = seen.get(cfg.jobName);
     if (prev !== undefined)
       fail(['scrape_configs', i, 'job_name'], `found multiple scrape configs with job name ${JSON.stringify(cfg.jobName)} (first at scrape_configs[${prev}])`);
@@ -333,13 +347,10 @@ function refuseUnsupportedDiscovery(entries: readonly unknown[]): void {
   });
   if (found.length === 0) return;
   const names = found.map((f) => f.text).join(', ');
-  fail(found[0]!.path, `not supported by Vigil: ${names}; use static_configs or file_sd_configs`);
+  fail(found[0]!.path, `not supported by Vigil: ${names}; ${SUPPORTED_SD_TEXT}`);
 }
 
-// Prometheus' `patFileSDName`: a `*` may appear only in the last path element.
-const FILE_SD_NAME = /^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$/;
-
-function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: string): ScrapeConfig {
+function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: string, dnsServers: readonly string[]): ScrapeConfig {
   if (raw === null || raw === undefined) fail(p, 'empty scrape config');
   const c = mapping(p, raw, SCRAPE_FIELDS);
   const at = (k: string): Path => [...p, k];
@@ -365,29 +376,22 @@ function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: str
   const flag = (k: string, dflt: boolean): boolean => (has(c, k) ? bool(at(k), c[k]) : dflt);
   const limit = (k: string, dflt: number): number => (has(c, k) ? uint(at(k), c[k]) : dflt);
 
-  const reader: ConfigReader = {
+  const reader: SdReader = {
     fail,
     mapping: (q, v, allowed) => mapping([...q], v, allowed),
     string: (q, v) => str([...q], v),
     boolean: (q, v) => bool([...q], v),
     resolve,
+    list: (q, v) => list([...q], v),
+    duration: (q, v) => duration([...q], v),
+    uint: (q, v) => uint([...q], v),
   };
   const httpClient = parseHttpClientConfig(reader, p, c);
 
   const staticConfigs = list(at('static_configs'), c['static_configs']).map((sc, j) => parseStaticConfig([...at('static_configs'), j], sc, String(j)));
-  const fileSdConfigs = list(at('file_sd_configs'), c['file_sd_configs']).map((f, j): FileSdConfig => {
-    const fp: Path = [...at('file_sd_configs'), j];
-    const fc = mapping(fp, f, ['files', 'refresh_interval']);
-    const files = list([...fp, 'files'], fc['files']).map((x, k) => {
-      const name = str([...fp, 'files', k], x);
-      if (!FILE_SD_NAME.test(name)) fail([...fp, 'files', k], `path name ${JSON.stringify(name)} is not valid for file discovery`);
-      return resolve(name);
-    });
-    if (files.length === 0) fail([...fp, 'files'], 'file service discovery config must contain at least one path name');
-    const refreshIntervalMs = has(fc, 'refresh_interval') ? duration([...fp, 'refresh_interval'], fc['refresh_interval']) : 5 * 60_000;
-    if (refreshIntervalMs <= 0) fail([...fp, 'refresh_interval'], 'refresh_interval must be greater than 0');
-    return { files, refreshIntervalMs };
-  });
+  const fileSdConfigs = parseFileSdConfigs(reader, at('file_sd_configs'), c['file_sd_configs']);
+  const httpSdConfigs = parseHttpSdConfigs(reader, at('http_sd_configs'), c['http_sd_configs']);
+  const dnsSdConfigs = parseDnsSdConfigs(reader, at('dns_sd_configs'), c['dns_sd_configs'], dnsServers);
 
   const cfg: ScrapeConfig = {
     jobName,
@@ -407,6 +411,8 @@ function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: str
     bodySizeLimit: has(c, 'body_size_limit') ? size(at('body_size_limit'), c['body_size_limit']) : global.bodySizeLimit,
     staticConfigs,
     fileSdConfigs,
+    httpSdConfigs,
+    dnsSdConfigs,
     relabelConfigs: relabelList(at('relabel_configs'), c['relabel_configs']),
     metricRelabelConfigs: relabelList(at('metric_relabel_configs'), c['metric_relabel_configs']),
   };

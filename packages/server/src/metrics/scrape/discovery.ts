@@ -1,5 +1,6 @@
 /**
- * Target discovery: `static_configs` and `file_sd_configs` (Prometheus' `discovery/file`). A file
+ * Target discovery: `static_configs` and `file_sd_configs` (Prometheus' `discovery/file`); the
+ * polling discoverers (`http_sd_configs`, `dns_sd_configs`) are in ./sd_refresh.ts. A file
  * holds a JSON or YAML list of target groups; files are found by glob, watched with `fs.watch`
  * and re-read every `refresh_interval` (a watch can miss events on some filesystems). A file that
  * cannot be read or parsed keeps its last good groups and logs an error, so a half-written file
@@ -10,7 +11,8 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Logger } from '../../core/util/log.js';
 import { nopLogger } from '../../core/util/log.js';
-import { formatPath, parseTargetGroup, ScrapeConfigError, type FileSdConfig, type TargetGroup } from './config.js';
+import { formatPath, parseTargetGroup, ScrapeConfigError, type FileSdConfig, type ScrapeConfig, type TargetGroup } from './config.js';
+import { DnsDiscoverer, HttpDiscoverer } from './sd_refresh.js';
 
 /** Receives the complete current set of groups of one provider whenever it changes. */
 export type GroupsListener = (groups: readonly TargetGroup[]) => void;
@@ -32,9 +34,18 @@ export class StaticDiscoverer implements Discoverer {
   stop(): void {}
 }
 
-/** Options for {@link FileDiscoverer}. */
-export interface FileDiscovererOptions {
+/** The discovery mechanisms whose failures are counted on /metrics. */
+export type SdMechanism = 'file' | 'http' | 'dns';
+
+/** Options every discoverer takes. */
+export interface DiscovererOptions {
   readonly logger?: Logger;
+  /** Called once per failure (a file that cannot be read, a failed HTTP refresh, a failed DNS lookup). */
+  readonly onFailure?: (mechanism: SdMechanism) => void;
+}
+
+/** Options for {@link FileDiscoverer}. */
+export interface FileDiscovererOptions extends DiscovererOptions {
   /** Coalesces bursts of watch events (an editor's save is several). Default 100 ms. */
   readonly debounceMs?: number;
 }
@@ -91,6 +102,7 @@ export function expandGlob(pattern: string): string[] {
 /** Groups from one `file_sd_configs` entry. */
 export class FileDiscoverer implements Discoverer {
   private readonly log: Logger;
+  private readonly onFailure: ((m: SdMechanism) => void) | undefined;
   private readonly debounceMs: number;
   /** Last good groups per file. */
   private readonly byFile = new Map<string, TargetGroup[]>();
@@ -107,6 +119,7 @@ export class FileDiscoverer implements Discoverer {
     opts: FileDiscovererOptions = {},
   ) {
     this.log = opts.logger ?? nopLogger;
+    this.onFailure = opts.onFailure;
     this.debounceMs = opts.debounceMs ?? 100;
   }
 
@@ -160,6 +173,7 @@ export class FileDiscoverer implements Discoverer {
           continue;
         }
         this.readErrors++;
+        this.onFailure?.('file');
         this.log.error('file_sd: cannot read targets; keeping the last good ones', { file: f, err });
       }
     }
@@ -203,7 +217,15 @@ export class CombinedDiscoverer implements Discoverer {
   }
 }
 
-/** The discoverer for a scrape config's `static_configs` and `file_sd_configs`. */
-export function discovererFor(cfg: { staticConfigs: readonly TargetGroup[]; fileSdConfigs: readonly FileSdConfig[] }, logger?: Logger): CombinedDiscoverer {
-  return new CombinedDiscoverer([new StaticDiscoverer(cfg.staticConfigs), ...cfg.fileSdConfigs.map((f) => new FileDiscoverer(f, logger ? { logger } : {}))]);
+/** The discoverer for a scrape config's `static_configs`, `file_sd_configs`, `http_sd_configs` and `dns_sd_configs`. */
+export function discovererFor(
+  cfg: Pick<ScrapeConfig, 'staticConfigs' | 'fileSdConfigs' | 'httpSdConfigs' | 'dnsSdConfigs'>,
+  opts: DiscovererOptions = {},
+): CombinedDiscoverer {
+  return new CombinedDiscoverer([
+    new StaticDiscoverer(cfg.staticConfigs),
+    ...cfg.fileSdConfigs.map((f) => new FileDiscoverer(f, opts)),
+    ...cfg.httpSdConfigs.map((h) => new HttpDiscoverer(h, opts)),
+    ...cfg.dnsSdConfigs.map((d) => new DnsDiscoverer(d, opts)),
+  ]);
 }

@@ -11,7 +11,7 @@ import type { SelfRegistry, SelfSample } from '../../core/selfmon/registry.js';
 import type { Appendable } from '../storage/interface.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
 import type { ScrapeConfig, TargetGroup } from './config.js';
-import { discovererFor, type Discoverer } from './discovery.js';
+import { discovererFor, type Discoverer, type SdMechanism } from './discovery.js';
 import { ScrapeLoop, ScrapeStats, type LoopSettings } from './loop.js';
 import { buildTargets, type DroppedTarget, type Target, type TargetConfig } from './target.js';
 import { httpTransport, type ScrapeTransport, type TransportFactory } from './transport.js';
@@ -59,11 +59,11 @@ export function settingsOf(cfg: ScrapeConfig): LoopSettings {
 
 /** Everything of a config except where its targets come from. */
 function settingsKey(cfg: ScrapeConfig): string {
-  return JSON.stringify({ ...cfg, staticConfigs: undefined, fileSdConfigs: undefined });
+  return JSON.stringify({ ...cfg, staticConfigs: undefined, fileSdConfigs: undefined, httpSdConfigs: undefined, dnsSdConfigs: undefined });
 }
 
 function discoveryKey(cfg: ScrapeConfig): string {
-  return JSON.stringify([cfg.staticConfigs, cfg.fileSdConfigs]);
+  return JSON.stringify([cfg.staticConfigs, cfg.fileSdConfigs, cfg.httpSdConfigs, cfg.dnsSdConfigs]);
 }
 
 /** The targets and loops of one job. */
@@ -190,6 +190,8 @@ export class ScrapeManager {
   private readonly pending = new Set<Promise<void>>();
   /** Config reloads applied, for self-monitoring. */
   reloads = 0;
+  /** Service discovery failures by mechanism, kept across reloads (Prometheus' `prometheus_sd_*_failures_total`). */
+  readonly sdFailures: Record<SdMechanism, number> = { file: 0, http: 0, dns: 0 };
 
   constructor(
     private readonly appendable: Appendable,
@@ -200,7 +202,9 @@ export class ScrapeManager {
     this.sharedMetadata = opts.metadata;
     this.offsetSeed = opts.offsetSeed ?? 0;
     this.transportFactory = opts.transport ?? httpTransport;
-    this.discovererFactory = opts.discoverer ?? ((cfg) => discovererFor(cfg, this.log.child({ component: 'discovery', job: cfg.jobName })));
+    this.discovererFactory =
+      opts.discoverer ??
+      ((cfg) => discovererFor(cfg, { logger: this.log.child({ component: 'discovery', job: cfg.jobName }), onFailure: (m) => this.sdFailures[m]++ }));
   }
 
   /** @internal Builds a loop with the manager's shared settings. */
@@ -221,7 +225,7 @@ export class ScrapeManager {
   /**
    * Applies validated scrape configs (from `parseScrapeConfigs`). Unchanged jobs keep running
    * untouched; jobs whose targets alone changed keep the loops of the targets that remain; changed jobs are rebuilt with their surviving targets' state carried over; removed
-   * jobs stop with staleness markers. Targets are discovered before this returns.
+   * jobs stop with staleness markers. Static and file targets are discovered before this returns; HTTP and DNS ones when their first refresh answers.
    */
   applyConfig(configs: readonly ScrapeConfig[]): void {
     if (this.stopping) return;
@@ -324,6 +328,10 @@ export class ScrapeManager {
       [...this.pools].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([job, p]) => ({ labels: { scrape_job: job }, value: p.dropped.length })),
     );
     reg.register('vigil_target_scrape_pool_reloads_total', 'counter', 'Scrape configuration reloads applied.', () => this.reloads);
+    // Prometheus' names after the prefix: prometheus_sd_file_read_errors_total and so on.
+    reg.register('vigil_sd_file_read_errors_total', 'counter', 'file_sd files that could not be read or parsed.', () => this.sdFailures.file);
+    reg.register('vigil_sd_http_failures_total', 'counter', 'http_sd refreshes that failed (the last good targets were kept).', () => this.sdFailures.http);
+    reg.register('vigil_sd_dns_lookup_failures_total', 'counter', 'dns_sd lookups that failed (the last good targets were kept).', () => this.sdFailures.dns);
     reg.register(
       'vigil_target_scrapes_total',
       'counter',

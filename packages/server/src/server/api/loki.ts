@@ -1,7 +1,7 @@
 /**
  * The Loki HTTP API: queries (`/loki/api/v1/query`, `/query_range`), metadata (`/labels`,
  * `/label/<name>/values`, `/series`, `/index/stats`), what Grafana's data source asks besides
- * (`/index/volume[_range]`, `/detected_labels`, `/detected_fields`, `/format_query`,
+ * (`/index/volume[_range]`, `/detected_labels`, `/detected_fields`, `/patterns`, `/format_query`,
  * `/status/buildinfo`, `/ready`), live tail over WebSocket, and Vigil's own
  * additions for the UI: facets, context and request/trace correlation. Each route parses its
  * parameters, asks the {@link LogQueryService} and shapes Loki's JSON.
@@ -230,6 +230,14 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
     const lineLimit = limitOf(new URLSearchParams({ limit: q.get('line_limit') ?? '1000' }));
     const limit = limitOf(q, 1000, Infinity);
     return raw({ fields: wrap(() => logs.detectedFields(queryOf(q), start, end, lineLimit, limit)), fieldLimit: limit });
+  });
+  // Patterns: `query` is a stream selector, as in Loki; the lines in range are clustered on request.
+  router.on(GET, '/loki/api/v1/patterns', (req) => {
+    const q = req.query;
+    const { start, end } = range(q);
+    const ms = wrap(() => parseStreamSelector(queryOf(q)));
+    const stepMs = parseStep(q.get('step'), start, end);
+    return json(logs.patterns(ms, start, end, stepMs));
   });
   router.on(GET, '/loki/api/v1/format_query', (req) => json(wrap(() => logs.formatQuery(queryOf(req.query)))));
   router.on('GET', '/loki/api/v1/status/buildinfo', () => {

@@ -1,5 +1,5 @@
 /**
- * `/api/v1/targets` and `/api/v1/targets/metadata`, in Prometheus' JSON shapes, so Grafana and
+ * `/api/v1/targets`, `/api/v1/scrape_pools` and `/api/v1/targets/metadata`, in Prometheus' JSON shapes, so Grafana and
  * the Prometheus UI's targets page read them unchanged.
  */
 import { labelsToRecord } from '../../core/model/labels.js';
@@ -65,6 +65,9 @@ export function registerTargetsApi(router: Router, manager: ScrapeManager): void
     }
     return json({ activeTargets, droppedTargets, droppedTargetCounts });
   });
+
+  // The jobs, by name, as Prometheus lists them (its UI fills the targets page's pool filter from this).
+  router.on('GET', '/api/v1/scrape_pools', () => json({ scrapePools: manager.scrapePools() }));
 
   router.on(['GET', 'POST'], '/api/v1/targets/metadata', (req) => {
     const q = req.query;

@@ -1,7 +1,8 @@
 /**
  * Serves the web UI built by `packages/ui` (`node build.js` writes `packages/ui/dist`): static files
  * under `/ui/`, index.html for every other `/ui/...` path (the UI routes on the client), `/`
- * redirected to `/ui/`, and the provisioned dashboards at `GET /api/v1/ui/dashboards`.
+ * redirected to `/ui/`, the provisioned dashboards at `GET /api/v1/ui/dashboards`, the UI's settings
+ * at `/api/v1/ui/settings`, and redirects from Prometheus' `/graph` and Grafana's `/d/<uid>` links.
  *
  * Register it after every other API: its routes are `/`, `/ui/*` and one path under `/api/v1/ui/`, so
  * it never answers for `/api/`, `/loki/`, `/-/`, `/metrics` or `/v1/` otherwise.
@@ -18,6 +19,8 @@ export interface UiOptions {
   readonly distDir?: string;
   /** Dashboard JSON files (default: `packages/ui/dashboards`). */
   readonly dashboardsDir?: string;
+  /** `web.external_url` as configured now (read on each request, so a reload shows). */
+  readonly externalUrl?: () => string | undefined;
 }
 
 // From packages/server/{src,dist}/api/ both resolve to the UI package beside the server's.
@@ -107,11 +110,43 @@ export function registerUiRoutes(router: Router, opts: UiOptions = {}): void {
     }
     return json(out);
   });
+  // What the UI needs of the configuration: the external URL, to know links to Vigil under it.
+  router.on('GET', '/api/v1/ui/settings', () => json({ externalUrl: opts.externalUrl?.() ?? null }));
   router.on('GET', '/', () => ({ kind: 'raw', status: 302, body: '', headers: { location: '/ui/' } }));
+  // Grafana's dashboard links (`/d/<uid>/<slug>?from=now-6h&to=now&var-x=…`), as an alert's
+  // dashboard_url often carries them, open the provisioned dashboard of that uid.
+  const dashboard = (req: ApiRequest): ApiResult => ({
+    kind: 'raw',
+    status: 302,
+    body: '',
+    headers: { location: dashboardLocation(req.params['uid'] ?? '', req.query) },
+  });
+  router.on('GET', '/d/:uid', dashboard);
+  router.on('GET', '/d/:uid/:slug', dashboard);
   // Prometheus' generator URLs (`/graph?g0.expr=…&g0.tab=1`), which alerts from Vigil and Prometheus
   // link to, open the same query in Explore.
   router.on('GET', '/graph', (req) => ({ kind: 'raw', status: 302, body: '', headers: { location: exploreLocation(req.query) } }));
   router.on('GET', '/ui/*path', serve);
+}
+
+/**
+ * The UI location of dashboard `uid` for Grafana's link parameters: `from=now-6h&to=now` becomes the
+ * range `6h`, absolute `from`/`to` (epoch ms or ISO) stay, `var-*` and `refresh` are kept, the rest
+ * (`orgId`, `viewPanel`, …) has no meaning in Vigil and is dropped.
+ */
+export function dashboardLocation(uid: string, q: URLSearchParams): string {
+  const out = new URLSearchParams();
+  for (const [k, v] of q) if (k.startsWith('var-') || k === 'refresh') out.append(k, v);
+  const from = q.get('from');
+  const to = q.get('to') ?? 'now';
+  const rel = from ? /^now-(\d+[smhdwy])$/.exec(from) : null;
+  if (rel && to === 'now') out.set('range', rel[1]!);
+  else if (from && /^(\d+|\d{4}-\d\d-\d\dT[\d:.]+Z)$/.test(from) && /^(\d+|\d{4}-\d\d-\d\dT[\d:.]+Z)$/.test(to)) {
+    out.set('from', from);
+    out.set('to', to);
+  }
+  const search = out.toString();
+  return `/ui/dashboards/${encodeURIComponent(uid)}${search ? `?${search}` : ''}`;
 }
 
 /**

@@ -238,7 +238,7 @@ export class VigilServer {
       }
       return json(null);
     });
-    registerUiRoutes(router);
+    registerUiRoutes(router, { externalUrl: () => this.config.web.externalUrl });
     router.on('GET', '/metrics', () => ({ kind: 'raw', status: 200, body: selfMetrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }));
     // Deadlines are checked on this period; node's default (30 s) would let a slow client hold a
     // socket well past the header timeout.

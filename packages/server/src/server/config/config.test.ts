@@ -135,3 +135,21 @@ test("a pasted prometheus.yml's alerting and remote_write sections are accepted 
   assert.deepEqual(parseConfig('global:\n  scrape_interval: 15s\n', 'v.yml').warnings, []);
   assert.throws(() => parseConfig('alerts:\n  x: 1\n', 'v.yml'), /v\.yml:\d+: alerts: unknown field/);
 });
+
+test('discovery.dns_servers takes IP, IP:PORT and [IPv6]:PORT, reaches dns_sd_configs, and names a bad entry by file and line', () => {
+  assert.deepEqual(parseConfig('', 'empty.yml').discovery, { dnsServers: [] });
+  const cfg = parseConfig(
+    "discovery:\n  dns_servers: ['127.0.0.1:5353', '10.0.0.2', '[::1]:53']\nscrape_configs:\n  - job_name: d\n    dns_sd_configs:\n      - names: [_x._tcp.test]\n",
+    'd.yml',
+  );
+  assert.deepEqual(cfg.discovery.dnsServers, ['127.0.0.1:5353', '10.0.0.2', '[::1]:53']);
+  assert.deepEqual(cfg.scrapeConfigs[0]!.dnsSdConfigs[0]!.servers, ['127.0.0.1:5353', '10.0.0.2', '[::1]:53']);
+  assert.throws(
+    () => parseConfig("discovery:\n  dns_servers: ['dns.example:53']\n", 'd.yml'),
+    (err: unknown) => err instanceof ConfigError && /d\.yml:2.*discovery\.dns_servers\.0: invalid DNS server "dns\.example:53"/.test(err.message),
+  );
+  assert.throws(
+    () => parseConfig("discovery:\n  dns_servers: ['127.0.0.1:70000']\n", 'd.yml'),
+    (err: unknown) => err instanceof ConfigError && err.message.includes('invalid DNS server'),
+  );
+});

@@ -5,6 +5,7 @@
 import { readTextFile } from '../../core/util/files.js';
 import { ConfigError } from '../../core/config_error.js';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { parseDuration } from '../../core/time/duration.js';
 import { defaultAlertmanagerConfig, loadAlertmanagerConfig, parseAlertmanagerConfigIn, type AlertmanagerConfig } from '../../alerting/alertmanager/config.js';
@@ -49,6 +50,11 @@ export interface VigilConfig {
   source: Record<string, unknown>;
   /** Who may reach Vigil from a browser, and connection bounds (`web:`). */
   web: WebConfig;
+  /** `discovery:`: Vigil's own settings for service discovery. */
+  discovery: {
+    /** `dns_servers`: `IP` or `IP:PORT` of the DNS servers `dns_sd_configs` ask; empty: the system's (/etc/resolv.conf). */
+    dnsServers: string[];
+  };
 }
 
 /** `web:`: browser access and connection bounds, named after Prometheus' `--web.*` flags. */
@@ -83,6 +89,7 @@ export function defaultConfig(): VigilConfig {
     warnings: [],
     source: {},
     web: { corsOrigin: undefined, externalUrl: undefined, allowedHosts: [], maxConnections: 512 },
+    discovery: { dnsServers: [] },
   };
 }
 
@@ -217,6 +224,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
     'log_rule_files',
     'limits',
     'web',
+    'discovery',
     ...PROMETHEUS_ONLY_SECTIONS,
   ]);
   cfg.source = root;
@@ -256,14 +264,32 @@ export function parseConfig(text: string, file: string): VigilConfig {
   if (root['alertmanager_config'] !== undefined) cfg.alertmanager = parseAlertmanagerConfigIn(doc, lines, file, ['alertmanager_config']);
   const amFile = root['alertmanager_config_file'];
   if (amFile !== undefined) cfg.alertmanager = loadAlertmanagerConfig(path.resolve(path.dirname(file), c.str(['alertmanager_config_file'], amFile)));
+  cfg.discovery.dnsServers = parseDnsServers(c, root['discovery']);
   try {
     cfg.global = parseGlobalConfig(root['global']);
-    cfg.scrapeConfigs = parseScrapeConfigs(root['scrape_configs'], cfg.global, path.dirname(path.resolve(file)));
+    cfg.scrapeConfigs = parseScrapeConfigs(root['scrape_configs'], cfg.global, path.dirname(path.resolve(file)), { dnsServers: cfg.discovery.dnsServers });
   } catch (err) {
     if (err instanceof ScrapeConfigError) c.fail([...err.path], err.detail);
     throw err;
   }
   return cfg;
+}
+
+/** `discovery.dns_servers`: each an IP address with an optional port (`[IPv6]:PORT`), as Node's resolver takes them. */
+function parseDnsServers(c: Checker, value: unknown): string[] {
+  const d = c.keys(['discovery'], value, ['dns_servers']);
+  const v = d['dns_servers'];
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) c.fail(['discovery', 'dns_servers'], 'expected a list of IP or IP:PORT addresses');
+  return (v as unknown[]).map((x, i) => {
+    const s = c.str(['discovery', 'dns_servers', i], x);
+    const m = /^\[([^\]]+)\]:(\d{1,5})$|^([^:]+):(\d{1,5})$/.exec(s);
+    const host = m ? (m[1] ?? m[3]!) : s;
+    const port = m ? Number(m[2] ?? m[4]) : 53;
+    if (net.isIP(host) === 0 || port < 1 || port > 65535)
+      c.fail(['discovery', 'dns_servers', i], `invalid DNS server ${JSON.stringify(s)}: expected an IP address, IP:PORT or [IPv6]:PORT`);
+    return s;
+  });
 }
 
 /** Reads `limits:` into `out`: counts are whole numbers, sizes take a unit, MiB rates may be fractional. */

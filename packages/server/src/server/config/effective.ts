@@ -43,6 +43,7 @@ function effectiveConfig(cfg: VigilConfig): Record<string, unknown> {
       label_value_length_limit: g.labelValueLengthLimit,
     },
     self_scrape: cfg.selfScrape,
+    discovery: { dns_servers: cfg.discovery.dnsServers },
     rule_files: cfg.ruleFiles,
     log_rule_files: cfg.logRuleFiles,
     // The job's own fields as written, after the defaults it inherited (from `global:` or Prometheus').
