@@ -1,0 +1,205 @@
+/**
+ * TraceQL metrics for `/api/metrics/query_range`: `rate()`, `count_over_time()`,
+ * `quantile_over_time(field, q…)` and `min|max|avg|sum_over_time(field)`, each with an optional
+ * `by(…)`, evaluated over candidate traces into series on a step grid, in Tempo's response shape
+ * (`series[]` of `labels`, `promLabels`, `samples[{timestampMs, value}]`).
+ *
+ * As in Tempo the functions count spans, not traces: every span of a spanset the query yields,
+ * once, at its start time. The grid is Tempo's: `start` is aligned down to a multiple of `step`,
+ * interval i covers [start + i·step, start + (i+1)·step) and is reported at its start. Durations
+ * (`duration`, `traceDuration`) are reported in seconds. A span without a `by` attribute falls in
+ * the series without that label. Intervals without spans have no sample.
+ */
+import { VigilError } from '../../core/errors.js';
+import { quantile } from '../../core/eval/numeric.js';
+import type { Span } from '../storage/types.js';
+import type { FieldRef, MetricsStage, RootExpr } from './ast.js';
+import { compilePipeline } from './eval.js';
+import { anyValue, compileField, type FieldFn, type Val, valueKey, valueText } from './fields.js';
+import { TraceqlParseError } from './lexer.js';
+import { parseTraceQL } from './parser.js';
+import { Pacer } from './search.js';
+import { TraceView } from './trace_view.js';
+
+/** A metrics query that cannot be answered as asked (too many points or series). */
+export class TraceqlExecError extends VigilError {
+  override readonly code = 'execution' as const;
+  constructor(message: string) {
+    super('execution', message);
+  }
+}
+
+/** Most points per series, as Prometheus bounds a range query. */
+export const MAX_POINTS = 11_000;
+/** Most series one query may produce. */
+export const MAX_SERIES = 1000;
+
+export interface QueryRangeOptions {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly stepMs: number;
+  readonly signal?: AbortSignal;
+  readonly sliceMs?: number;
+}
+
+export interface Label {
+  key: string;
+  value: Record<string, unknown>;
+}
+
+export interface TimeSeries {
+  labels: Label[];
+  promLabels: string;
+  samples: { timestampMs: string; value: number }[];
+}
+
+export interface QueryRangeResult {
+  series: TimeSeries[];
+  metrics: { inspectedTraces: number; inspectedSpans: number };
+}
+
+export interface CompiledMetrics {
+  readonly root: RootExpr;
+  readonly stage: MetricsStage;
+}
+
+/** Parses a metrics query; a plain search (no `| rate()` or the like) is refused. */
+export function compileMetrics(query: string): CompiledMetrics {
+  const root = parseTraceQL(query);
+  if (root.metrics === null) {
+    throw new TraceqlParseError('a metrics query must end in a metrics function such as | rate() or | count_over_time()', 1, query.length + 1);
+  }
+  return { root, stage: root.metrics };
+}
+
+interface Acc {
+  labels: { key: string; value: Val }[];
+  /** Per interval: span counts, or the values seen (for the functions over a field). */
+  counts?: Float64Array;
+  values?: (number[] | undefined)[];
+}
+
+const isDurationField = (f: FieldRef | null): boolean => f !== null && f.t === 'intrinsic' && (f.which === 'duration' || f.which === 'traceDuration');
+
+/** Evaluates a metrics query over candidate traces. */
+export async function queryRange(
+  query: string | CompiledMetrics,
+  candidates: AsyncIterable<readonly Span[]> | Iterable<readonly Span[]>,
+  opts: QueryRangeOptions,
+): Promise<QueryRangeResult> {
+  const { root, stage } = typeof query === 'string' ? compileMetrics(query) : query;
+  const { stepMs } = opts;
+  if (!(stepMs > 0) || !Number.isFinite(opts.startMs) || !Number.isFinite(opts.endMs))
+    throw new TraceqlExecError('step must be positive and start and end finite');
+  if (opts.endMs < opts.startMs) throw new TraceqlExecError('end must not be before start');
+  const start = Math.floor(opts.startMs / stepMs) * stepMs;
+  const intervals = Math.max(1, Math.ceil((opts.endMs - start) / stepMs));
+  if (intervals > MAX_POINTS)
+    throw new TraceqlExecError(`exceeded maximum resolution of ${MAX_POINTS} points per timeseries. Try decreasing the query resolution (?step=XX)`);
+
+  const run = compilePipeline(root);
+  const by = stage.by.map((ref) => ({ ref, fn: compileField(ref, root.text) }));
+  const field: FieldFn | null = stage.field === null ? null : compileField(stage.field, root.text);
+  const toSeconds = isDurationField(stage.field);
+  const perField = field !== null;
+  const accs = new Map<string, Acc>();
+  const pacer = new Pacer(opts.signal, opts.sliceMs);
+  let inspectedTraces = 0;
+  let inspectedSpans = 0;
+
+  for await (const trace of candidates) {
+    await pacer.tick();
+    inspectedTraces++;
+    inspectedSpans += trace.length;
+    const tv = new TraceView(trace);
+    const spansets = run(tv);
+    if (spansets.length === 0) continue;
+    const seen = new Set<number>();
+    for (const ss of spansets) {
+      for (const i of ss.spans) {
+        if (seen.has(i)) continue;
+        seen.add(i);
+        const tMs = Number(tv.spans[i]!.startTimeUnixNano / 1_000_000n);
+        if (tMs < start || tMs >= opts.endMs) continue;
+        const k = Math.floor((tMs - start) / stepMs);
+        if (k >= intervals) continue;
+        const labels: { key: string; value: Val }[] = [];
+        for (const b of by) {
+          const v = b.fn(i, tv);
+          if (v !== null) labels.push({ key: b.ref.text, value: v });
+        }
+        const key = labels.map((l) => `${l.key}\u0000${valueKey(l.value)}`).join('\u0001');
+        let acc = accs.get(key);
+        if (acc === undefined) {
+          if (accs.size >= MAX_SERIES) throw new TraceqlExecError(`the query produces more than ${MAX_SERIES} series; narrow the filter or the by() clause`);
+          acc = perField ? { labels, values: new Array<number[] | undefined>(intervals) } : { labels, counts: new Float64Array(intervals) };
+          accs.set(key, acc);
+        }
+        if (!perField) {
+          acc.counts![k]!++;
+          continue;
+        }
+        const v = field!(i, tv);
+        if (typeof v !== 'number' || Number.isNaN(v)) continue;
+        (acc.values![k] ??= []).push(toSeconds ? v / 1e9 : v);
+      }
+    }
+  }
+
+  const series: TimeSeries[] = [];
+  const ts = (k: number): string => String(start + k * stepMs);
+  for (const acc of accs.values()) {
+    if (!perField) {
+      const samples = [];
+      for (let k = 0; k < intervals; k++) {
+        const c = acc.counts![k]!;
+        if (c > 0) samples.push({ timestampMs: ts(k), value: stage.fn === 'rate' ? c / (stepMs / 1000) : c });
+      }
+      series.push(seriesOf(acc.labels, [], samples));
+      continue;
+    }
+    if (stage.fn === 'quantile_over_time') {
+      for (const q of stage.quantiles) {
+        const samples = [];
+        for (let k = 0; k < intervals; k++) {
+          const vs = acc.values![k];
+          if (vs !== undefined && vs.length > 0) samples.push({ timestampMs: ts(k), value: quantile(q, vs) });
+        }
+        series.push(seriesOf(acc.labels, [{ key: 'p', value: { doubleValue: q } }], samples));
+      }
+      continue;
+    }
+    const samples = [];
+    for (let k = 0; k < intervals; k++) {
+      const vs = acc.values![k];
+      if (vs === undefined || vs.length === 0) continue;
+      samples.push({ timestampMs: ts(k), value: reduce(stage.fn, vs) });
+    }
+    if (samples.length > 0) series.push(seriesOf(acc.labels, [], samples));
+  }
+  series.sort((a, b) => (a.promLabels < b.promLabels ? -1 : a.promLabels > b.promLabels ? 1 : 0));
+  return { series, metrics: { inspectedTraces, inspectedSpans } };
+}
+
+function reduce(fn: string, vs: number[]): number {
+  switch (fn) {
+    case 'min_over_time':
+      return Math.min(...vs);
+    case 'max_over_time':
+      return Math.max(...vs);
+    case 'sum_over_time':
+      return vs.reduce((a, b) => a + b, 0);
+    default:
+      return vs.reduce((a, b) => a + b, 0) / vs.length;
+  }
+}
+
+function seriesOf(labels: { key: string; value: Val }[], extra: Label[], samples: TimeSeries['samples']): TimeSeries {
+  const out: Label[] = labels.map((l) => ({ key: l.key, value: anyValue(l.value) }));
+  out.push(...extra);
+  const text = [
+    ...labels.map((l) => `${l.key}=${JSON.stringify(valueText(l.value))}`),
+    ...extra.map((l) => `${l.key}=${JSON.stringify(String(l.value['doubleValue']))}`),
+  ].join(', ');
+  return { labels: out, promLabels: `{${text}}`, samples };
+}
