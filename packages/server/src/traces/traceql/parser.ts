@@ -5,6 +5,7 @@
  * (right to left). Errors name the unexpected token as Tempo's parser does ("syntax error:
  * unexpected $end, expecting { or (") at its line and column.
  */
+import { compileRegex, RegexSyntaxError } from '../../core/regex/re2.js';
 import type { SpanKind, StatusCode } from '../storage/types.js';
 import {
   type AggregateFn,
@@ -309,9 +310,21 @@ class Parser {
       if ((op.text === '=~' || op.text === '!~') && !(r.t === 'static' && r.v.type === 'string')) {
         throw parseErrorAt(this.input, r.pos, `syntax error: regex operator ${op.text} needs a string literal on its right`);
       }
+      if (op.text === '=~' || op.text === '!~') this.checkRegex(r);
       l = { t: 'binary', op: op.text as CmpOp, l, r, pos: op.pos };
     }
     return l;
+  }
+
+  /** Compiles the pattern now, so a bad regex is a parse error at its position (cached for evaluation). */
+  private checkRegex(r: FieldExpr): void {
+    if (r.t !== 'static' || r.v.type !== 'string') return;
+    try {
+      compileRegex(r.v.v, 'full');
+    } catch (err) {
+      if (err instanceof RegexSyntaxError) throw parseErrorAt(this.input, r.pos, `invalid regex: ${err.message}`);
+      throw err;
+    }
   }
 
   private fieldAdd(): FieldExpr {
