@@ -9,6 +9,8 @@ import type { AttrScope } from './ast.js';
 /** Longest queries and deepest nesting the parser accepts: a query is user input on a public API. */
 export const MAX_QUERY_LENGTH = 64 * 1024;
 export const MAX_NESTING_DEPTH = 64;
+/** Most operators in one query: evaluation recurses along operator chains, so they are bounded too. */
+export const MAX_OPERATORS = 1000;
 
 /** A TraceQL syntax or semantic error, in Tempo's form `parse error at line 1, col 12: …`. */
 export class TraceqlParseError extends VigilError {

@@ -24,7 +24,7 @@ import {
   METRICS_FNS,
   SPANSET_OPS,
 } from './ast.js';
-import { describe, lex, MAX_NESTING_DEPTH, parseErrorAt, type Tok, TraceqlParseError } from './lexer.js';
+import { describe, lex, MAX_NESTING_DEPTH, MAX_OPERATORS, parseErrorAt, type Tok, TraceqlParseError } from './lexer.js';
 
 export { TraceqlParseError } from './lexer.js';
 
@@ -78,6 +78,13 @@ class Parser {
   }
   private next(): Tok {
     return this.toks[this.i++]!;
+  }
+  private operators = 0;
+  /** Consumes a binary operator's token, counting it against {@link MAX_OPERATORS}. */
+  private nextOp(): Tok {
+    const t = this.next();
+    if (++this.operators > MAX_OPERATORS) throw parseErrorAt(this.input, t.pos, `syntax error: more than ${MAX_OPERATORS} operators`);
+    return t;
   }
   private is(text: string): boolean {
     const t = this.tok;
@@ -230,7 +237,7 @@ class Parser {
   private spansetExpr(): SpansetExpr {
     let l = this.spansetAnd();
     while (this.is('||')) {
-      const op = this.next();
+      const op = this.nextOp();
       l = { t: 'op', op: '||', l, r: this.spansetAnd(), pos: op.pos };
     }
     return l;
@@ -239,7 +246,7 @@ class Parser {
   private spansetAnd(): SpansetExpr {
     let l = this.spansetStructural();
     while (this.is('&&')) {
-      const op = this.next();
+      const op = this.nextOp();
       l = { t: 'op', op: '&&', l, r: this.spansetStructural(), pos: op.pos };
     }
     return l;
@@ -248,7 +255,7 @@ class Parser {
   private spansetStructural(): SpansetExpr {
     let l = this.spansetPrimary();
     while (this.tok.kind === 'op' && STRUCTURAL.has(this.tok.text)) {
-      const op = this.next();
+      const op = this.nextOp();
       l = { t: 'op', op: op.text as SpansetOp, l, r: this.spansetPrimary(), pos: op.pos };
     }
     return l;
@@ -287,7 +294,7 @@ class Parser {
   private fieldExpr(): FieldExpr {
     let l = this.fieldAnd();
     while (this.is('||')) {
-      const op = this.next();
+      const op = this.nextOp();
       l = { t: 'binary', op: '||', l, r: this.fieldAnd(), pos: op.pos };
     }
     return l;
@@ -296,7 +303,7 @@ class Parser {
   private fieldAnd(): FieldExpr {
     let l = this.fieldCmp();
     while (this.is('&&')) {
-      const op = this.next();
+      const op = this.nextOp();
       l = { t: 'binary', op: '&&', l, r: this.fieldCmp(), pos: op.pos };
     }
     return l;
@@ -305,7 +312,7 @@ class Parser {
   private fieldCmp(): FieldExpr {
     let l = this.fieldAdd();
     while (this.tok.kind === 'op' && CMP_OPS.has(this.tok.text)) {
-      const op = this.next();
+      const op = this.nextOp();
       const r = this.fieldAdd();
       if ((op.text === '=~' || op.text === '!~') && !(r.t === 'static' && r.v.type === 'string')) {
         throw parseErrorAt(this.input, r.pos, `syntax error: regex operator ${op.text} needs a string literal on its right`);
@@ -330,7 +337,7 @@ class Parser {
   private fieldAdd(): FieldExpr {
     let l = this.fieldMul();
     while (this.is('+') || this.is('-')) {
-      const op = this.next();
+      const op = this.nextOp();
       l = { t: 'binary', op: op.text as '+' | '-', l, r: this.fieldMul(), pos: op.pos };
     }
     return l;
@@ -339,7 +346,7 @@ class Parser {
   private fieldMul(): FieldExpr {
     let l = this.fieldUnary();
     while (this.is('*') || this.is('/') || this.is('%')) {
-      const op = this.next();
+      const op = this.nextOp();
       l = { t: 'binary', op: op.text as '*' | '/' | '%', l, r: this.fieldUnary(), pos: op.pos };
     }
     return l;
@@ -364,7 +371,7 @@ class Parser {
   private fieldPow(): FieldExpr {
     const l = this.primary();
     if (this.is('^')) {
-      const op = this.next();
+      const op = this.nextOp();
       this.enter(op);
       const r = this.fieldUnary();
       this.leave();

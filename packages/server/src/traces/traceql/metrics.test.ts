@@ -1,0 +1,157 @@
+/**
+ * TraceQL metrics over the hand-drawn traces (A's six spans in the first second, B's three in the
+ * second, C's two in the third), with hand-computed series on a 1 s grid.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixtureTraces, generateTraces, T0_MS } from '../../testkit/traces.js';
+import { compileMetrics, MAX_SERIES, queryRange, type TimeSeries, TraceqlExecError } from './metrics.js';
+import { TraceqlParseError } from './parser.js';
+
+const grid = { startMs: T0_MS, endMs: T0_MS + 3000, stepMs: 1000 };
+
+/** Series as `promLabels → [[offset from T0 in ms, value]]`, values rounded to 9 digits. */
+function compact(series: TimeSeries[]): Record<string, [number, number][]> {
+  return Object.fromEntries(
+    series.map((s) => [s.promLabels, s.samples.map((p) => [Number(p.timestampMs) - T0_MS, Number(p.value.toPrecision(9))] as [number, number])]),
+  );
+}
+
+test('count_over_time and rate, with and without by()', async () => {
+  const count = await queryRange('{ } | count_over_time()', fixtureTraces, grid);
+  assert.deepEqual(count.series, [
+    {
+      labels: [],
+      promLabels: '{}',
+      samples: [
+        { timestampMs: String(T0_MS), value: 6 },
+        { timestampMs: String(T0_MS + 1000), value: 3 },
+        { timestampMs: String(T0_MS + 2000), value: 2 },
+      ],
+    },
+  ]);
+  assert.deepEqual(count.metrics, { inspectedTraces: 3, inspectedSpans: 11 });
+
+  const rate = await queryRange('{ } | rate() by (resource.service.name)', fixtureTraces, { ...grid, stepMs: 500 });
+  assert.deepEqual(compact(rate.series), {
+    // Per 500 ms: shop has A1–A3 in [0, 500), A4 at 430 ms too; B's three at 1000–1012 ms.
+    '{resource.service.name="payment"}': [
+      [0, 4],
+      [2000, 4],
+    ],
+    '{resource.service.name="shop"}': [
+      [0, 8],
+      [1000, 6],
+    ],
+  });
+  assert.deepEqual(rate.series.find((s) => s.promLabels.includes('shop'))!.labels, [{ key: 'resource.service.name', value: { stringValue: 'shop' } }]);
+
+  const errors = await queryRange('{ status = error } | count_over_time() by (resource.service.name, span.http.method)', fixtureTraces, grid);
+  assert.deepEqual(compact(errors.series), {
+    '{resource.service.name="payment", span.http.method="POST"}': [[2000, 1]],
+    '{resource.service.name="shop"}': [[0, 2]],
+  });
+});
+
+test('quantile_over_time reports durations in seconds, one series per quantile with a p label', async () => {
+  const res = await queryRange('{ } | quantile_over_time(duration, 0.5, 1) by (resource.service.name)', fixtureTraces, grid);
+  assert.deepEqual(compact(res.series), {
+    // shop [0,1s): 20, 400, 450, 500 ms → median 425 ms; [1s,2s): 2, 10, 20 ms → 10 ms.
+    '{resource.service.name="shop", p="0.5"}': [
+      [0, 0.425],
+      [1000, 0.01],
+    ],
+    '{resource.service.name="shop", p="1"}': [
+      [0, 0.5],
+      [1000, 0.02],
+    ],
+    // payment [0,1s): 5, 15 ms; [2s,3s): 900, 1000 ms.
+    '{resource.service.name="payment", p="0.5"}': [
+      [0, 0.01],
+      [2000, 0.95],
+    ],
+    '{resource.service.name="payment", p="1"}': [
+      [0, 0.015],
+      [2000, 1],
+    ],
+  });
+  const p = res.series.find((s) => s.promLabels === '{resource.service.name="shop", p="0.5"}')!;
+  assert.deepEqual(p.labels, [
+    { key: 'resource.service.name', value: { stringValue: 'shop' } },
+    { key: 'p', value: { doubleValue: 0.5 } },
+  ]);
+});
+
+test('min, max, avg and sum over time; attributes keep their unit', async () => {
+  const max = await queryRange('{ } | max_over_time(duration)', fixtureTraces, grid);
+  assert.deepEqual(compact(max.series), {
+    '{}': [
+      [0, 0.5],
+      [1000, 0.02],
+      [2000, 1],
+    ],
+  });
+  const min = await queryRange('{ kind = server } | min_over_time(span:duration)', fixtureTraces, grid);
+  assert.deepEqual(compact(min.series), {
+    '{}': [
+      [0, 0.015],
+      [1000, 0.02],
+      [2000, 1],
+    ],
+  });
+  const sum = await queryRange('{ } | sum_over_time(span.amount)', fixtureTraces, grid);
+  assert.deepEqual(compact(sum.series), {
+    '{}': [
+      [0, 12.5],
+      [2000, 99],
+    ],
+  });
+  const avg = await queryRange('{ resource.service.name = "shop" } | avg_over_time(duration) by (kind)', fixtureTraces, grid);
+  assert.deepEqual(compact(avg.series), {
+    '{kind="client"}': [
+      [0, 0.02],
+      [1000, 0.002],
+    ],
+    '{kind="internal"}': [
+      [0, 0.425],
+      [1000, 0.01],
+    ],
+    '{kind="server"}': [
+      [0, 0.5],
+      [1000, 0.02],
+    ],
+  });
+  assert.deepEqual(avg.series[0]!.labels, [{ key: 'kind', value: { stringValue: 'client' } }]);
+});
+
+test('the grid: start aligned down to the step, spans outside [start, end) left out', async () => {
+  const res = await queryRange('{ } | count_over_time()', fixtureTraces, { startMs: T0_MS + 500, endMs: T0_MS + 2001, stepMs: 2000 });
+  // Start aligns down to T0; [T0, T0+2s) holds A and B, [T0+2s, end) holds C1 (2000 ms) but not C2 (2005 ms).
+  assert.deepEqual(compact(res.series), {
+    '{}': [
+      [0, 9],
+      [2000, 1],
+    ],
+  });
+  const structural = await queryRange('{ resource.service.name = "shop" } >> { } | count_over_time()', fixtureTraces, grid);
+  assert.deepEqual(compact(structural.series), {
+    '{}': [
+      [0, 5],
+      [1000, 2],
+    ],
+  });
+});
+
+test('bad requests: search queries, metrics in search, resolution and series limits', async () => {
+  assert.throws(() => compileMetrics('{ status = error }'), TraceqlParseError);
+  await assert.rejects(
+    queryRange('{} | rate()', fixtureTraces, { startMs: 0, endMs: 12_000_000, stepMs: 1 }),
+    (e: unknown) => e instanceof TraceqlExecError && e.code === 'execution',
+  );
+  await assert.rejects(queryRange('{} | rate()', fixtureTraces, { startMs: 10, endMs: 0, stepMs: 1 }), TraceqlExecError);
+  await assert.rejects(queryRange('{} | rate()', fixtureTraces, { startMs: 0, endMs: 10, stepMs: 0 }), TraceqlExecError);
+  await assert.rejects(
+    queryRange('{} | rate() by (span:id)', generateTraces(200), { startMs: T0_MS, endMs: T0_MS + 3_600_000, stepMs: 60_000 }),
+    new RegExp(`more than ${MAX_SERIES} series`),
+  );
+});
