@@ -18,11 +18,16 @@ export class Enum {
     readonly kind: 'status' | 'kind',
     readonly v: string,
   ) {}
-  private static readonly all = new Map<string, Enum>();
+  // Built once: the status and kind intrinsics look these up for every span they read.
+  private static readonly statuses = new Map<string, Enum>((['unset', 'ok', 'error'] as const).map((v) => [v, new Enum('status', v)]));
+  private static readonly kinds = new Map<string, Enum>(
+    (['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'] as const).map((v) => [v, new Enum('kind', v)]),
+  );
   static of(kind: 'status' | 'kind', v: StatusCode | SpanKind): Enum {
-    const key = `${kind}:${v}`;
-    let e = Enum.all.get(key);
-    if (e === undefined) Enum.all.set(key, (e = new Enum(kind, v)));
+    const table = kind === 'status' ? Enum.statuses : Enum.kinds;
+    let e = table.get(v);
+    // A value outside the model (a decoder's future enum) still gets one shared instance.
+    if (e === undefined) table.set(v, (e = new Enum(kind, v)));
     return e;
   }
 }
@@ -91,7 +96,8 @@ export function compileField(e: FieldExpr, query: string): FieldFn {
           throw err;
         }
         const negate = e.op === '!~';
-        return (i, tv) => regexMatch(l(i, tv), re, negate);
+        const test = memoized(re);
+        return (i, tv) => regexMatch(l(i, tv), test, negate);
       }
       const r = compileField(e.r, query);
       switch (e.op) {
@@ -171,12 +177,29 @@ function arith(op: string, a: Val, b: Val): Val {
   }
 }
 
-function regexMatch(v: Val, re: CompiledRegex, negate: boolean): boolean {
-  if (typeof v === 'string') return re.test(v) !== negate;
+/**
+ * The regex's test with its answers remembered: span names and attribute values repeat across
+ * spans, and a call into RE2 costs far more than a map lookup. The memo is bounded and per query.
+ */
+function memoized(re: CompiledRegex): (s: string) => boolean {
+  const memo = new Map<string, boolean>();
+  return (s) => {
+    let hit = memo.get(s);
+    if (hit === undefined) {
+      hit = re.test(s);
+      if (memo.size >= 4096) memo.clear();
+      if (s.length <= 256) memo.set(s, hit);
+    }
+    return hit;
+  };
+}
+
+function regexMatch(v: Val, test: (s: string) => boolean, negate: boolean): boolean {
+  if (typeof v === 'string') return test(v) !== negate;
   if (Array.isArray(v)) {
     const strings = v.filter((x): x is string => typeof x === 'string');
     if (strings.length === 0) return false;
-    const any = strings.some((x) => re.test(x));
+    const any = strings.some((x) => test(x));
     return negate ? !any : any;
   }
   return false;
