@@ -28,6 +28,8 @@ interface SpanSpec {
   status?: StatusCode;
   message?: string;
   attrs?: Attributes;
+  events?: { atMs: number; name: string; attrs: Attributes }[];
+  links?: { traceId: string; spanId: string; attrs: Attributes }[];
 }
 
 function span(traceId: string, s: SpanSpec): Span {
@@ -44,8 +46,8 @@ function span(traceId: string, s: SpanSpec): Span {
     attributes: s.attrs ?? {},
     resource: s.resource,
     scope: { name: 'vigil-test', version: '1.0.0' },
-    events: [],
-    links: [],
+    events: (s.events ?? []).map((e) => ({ timeUnixNano: start + BigInt(e.atMs) * MS, name: e.name, attributes: e.attrs })),
+    links: (s.links ?? []).map((l) => ({ traceId: l.traceId, spanId: l.spanId.padStart(16, '0'), attributes: l.attrs })),
   };
 }
 
@@ -54,7 +56,7 @@ function span(traceId: string, s: SpanSpec): Span {
  * ```
  * A1 GET /checkout (shop, server, 500 ms)
  * └ A2 checkout (shop, internal, 450 ms, error "pool timeout")
- *   ├ A3 db.pool.acquire (shop, internal, 400 ms, error)
+ *   ├ A3 db.pool.acquire (shop, internal, 400 ms, error; event "exception")
  *   └ A4 POST /pay (shop, client, 20 ms, ok)
  *     └ A5 pay (payment, server, 15 ms)
  *       └ A6 SELECT (payment, client, 5 ms)
@@ -94,6 +96,7 @@ export const traceA: Span[] = (
       durMs: 400,
       status: 'error',
       attrs: { 'db.pool.wait_ms': 400 },
+      events: [{ atMs: 400, name: 'exception', attrs: { 'exception.type': 'PoolTimeout', 'exception.message': 'timeout acquiring a connection' } }],
     },
     {
       id: 'a4',
@@ -148,7 +151,7 @@ export const traceB: Span[] = (
 /**
  * Trace C, a slow payment whose caller's spans never arrived (no root), two seconds in:
  * ```
- * C1 pay (payment, server, 1 s, error; parent ffff… missing)
+ * C1 pay (payment, server, 1 s, error; parent ffff… missing; a link to A4)
  * └ C2 SELECT (payment, client, 900 ms)
  * ```
  */
@@ -164,6 +167,7 @@ export const traceC: Span[] = (
       durMs: 1000,
       status: 'error',
       attrs: { 'http.method': 'POST', amount: 99 },
+      links: [{ traceId: 'a'.repeat(32), spanId: 'a4', attrs: { 'link.kind': 'retry-of' } }],
     },
     { id: 'c2', parent: 'c1', name: 'SELECT', kind: 'client', resource: PAYMENT, startMs: 2005, durMs: 900, attrs: { 'db.system': 'postgresql' } },
   ] satisfies SpanSpec[]

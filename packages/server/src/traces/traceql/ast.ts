@@ -41,10 +41,16 @@ export type Intrinsic =
   | 'traceID'
   | 'instrumentationName'
   | 'instrumentationVersion'
-  | 'childCount';
+  | 'childCount'
+  | 'eventName'
+  | 'linkTraceID'
+  | 'linkSpanID';
 
-/** Where an attribute is looked up; `any` is the unscoped `.name` (span first, then resource). */
-export type AttrScope = 'span' | 'resource' | 'any';
+/**
+ * Where an attribute is looked up; `any` is the unscoped `.name` (span first, then resource);
+ * `event` and `link` read the span's events' and links' attributes (a match on any one of them).
+ */
+export type AttrScope = 'span' | 'resource' | 'any' | 'event' | 'link';
 
 export type FieldExpr =
   | { readonly t: 'static'; readonly v: Static; readonly pos: number }

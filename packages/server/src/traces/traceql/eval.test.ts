@@ -78,6 +78,18 @@ test('nil tests presence; unscoped attributes look at the span first, then the r
   ]);
 });
 
+test('event and link attributes and intrinsics match when one event or link does', () => {
+  check([
+    ['{ event:name = "exception" }', { a: ['a3'] }],
+    ['{ event.exception.message =~ ".*timeout.*" }', { a: ['a3'] }],
+    ['{ event.exception.type != nil && event.exception.type != "Other" }', { a: ['a3'] }],
+    ['{ event:name = nil && kind = server }', { a: ['a1', 'a5'], b: ['b1'], c: ['c1'] }],
+    ['{ link:traceID = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }', { c: ['c1'] }],
+    ['{ link.link.kind = "retry-of" && link:spanID = "00000000000000a4" }', { c: ['c1'] }],
+    ['{ span.link.kind != nil }', {}],
+  ]);
+});
+
 test('array attributes match when an element does', () => {
   check([
     ['{ span.tags = "y" }', { a: ['a5'] }],

@@ -8,7 +8,7 @@
  */
 import { compileRegex, type CompiledRegex, RegexSyntaxError } from '../../core/regex/re2.js';
 import type { AttributeValue, Span, SpanKind, StatusCode } from '../storage/types.js';
-import type { CmpOp, FieldExpr, Static } from './ast.js';
+import type { AttrScope, CmpOp, FieldExpr, Static } from './ast.js';
 import { parseErrorAt } from './lexer.js';
 import { spanDurationNanos, type TraceView } from './trace_view.js';
 
@@ -50,7 +50,19 @@ function staticVal(v: Static): Val {
   }
 }
 
-function attrValue(s: Span, scope: 'span' | 'resource' | 'any', name: string): Val {
+/** The values of one attribute over a span's events or links: null when none has it. */
+function perItem(items: readonly { attributes: Record<string, AttributeValue> }[], name: string): Val {
+  let out: AttributeValue[] | null = null;
+  for (const it of items) {
+    const v = it.attributes[name];
+    if (v !== undefined) (out ??= []).push(v);
+  }
+  return out;
+}
+
+function attrValue(s: Span, scope: AttrScope, name: string): Val {
+  if (scope === 'event') return perItem(s.events, name);
+  if (scope === 'link') return perItem(s.links, name);
   if (scope !== 'resource') {
     const v = s.attributes[name];
     if (v !== undefined) return v;
@@ -154,10 +166,18 @@ function intrinsicFn(which: string): FieldFn {
       return (i, tv) => tv.spans[i]!.scope.name;
     case 'instrumentationVersion':
       return (i, tv) => tv.spans[i]!.scope.version;
+    case 'eventName':
+      return (i, tv) => listOrNull(tv.spans[i]!.events.map((e) => e.name));
+    case 'linkTraceID':
+      return (i, tv) => listOrNull(tv.spans[i]!.links.map((l) => l.traceId));
+    case 'linkSpanID':
+      return (i, tv) => listOrNull(tv.spans[i]!.links.map((l) => l.spanId));
     default:
       return (i, tv) => tv.childCount(i);
   }
 }
+
+const listOrNull = (xs: string[]): Val => (xs.length === 0 ? null : xs);
 
 function arith(op: string, a: Val, b: Val): Val {
   if (typeof a !== 'number' || typeof b !== 'number') return null;

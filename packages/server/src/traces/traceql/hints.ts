@@ -11,8 +11,11 @@ import type { CmpOp, FieldExpr, Pipeline, PipelineElement, RootExpr, SpansetExpr
 import { parseTraceQL } from './parser.js';
 
 export interface Condition {
-  /** `span`, `resource`, `any` (an unscoped `.name`: span or resource), or `intrinsic`. */
-  readonly scope: 'span' | 'resource' | 'any' | 'intrinsic';
+  /**
+   * `span`, `resource`, `any` (an unscoped `.name`: span or resource), `event` or `link` (the
+   * attribute of one of the span's events or links), or `intrinsic`.
+   */
+  readonly scope: 'span' | 'resource' | 'any' | 'event' | 'link' | 'intrinsic';
   /** The attribute's name, or the intrinsic's (`duration`, `name`, `status`, `rootServiceName`…). */
   readonly name: string;
   readonly op: CmpOp;

@@ -191,13 +191,13 @@ export function lex(input: string): Tok[] {
     if (isIdentStart(c)) {
       while (i < input.length && isIdentPart(input[i]!)) i++;
       const word = input.slice(start, i);
-      if (input[i] === '.' && (word === 'span' || word === 'resource')) {
+      if (input[i] === '.' && (word === 'span' || word === 'resource' || word === 'event' || word === 'link')) {
         const [name, next] = readName(i + 1, start);
         i = next;
         out.push({ kind: 'attr', text: input.slice(start, i), pos: start, str: name, scope: word });
         continue;
       }
-      if (input[i] === '.' && ['parent', 'event', 'link', 'instrumentation'].includes(word)) {
+      if (input[i] === '.' && ['parent', 'instrumentation'].includes(word)) {
         fail(start, `attribute scope "${word}." is not supported`);
       }
       if (input[i] === ':' && isIdentStart(input[i + 1] ?? '')) {

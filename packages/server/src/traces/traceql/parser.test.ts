@@ -54,6 +54,8 @@ test('attributes: scopes, unscoped, quoted names, names with dots, dashes and co
   assert.equal(show(filterOf('{ ."a\\"b" != nil }')), '(any[a"b] != nil)');
   assert.equal(show(filterOf('{ span.account-channel = "x" }')), '(span[account-channel] = string:x)');
   assert.equal(show(filterOf('{ .k8s.pod:name=`raw\\n` }')), '(any[k8s.pod:name] = string:raw\\n)');
+  assert.equal(show(filterOf('{ event.exception.message != nil }')), '(event[exception.message] != nil)');
+  assert.equal(show(filterOf('{ link.kind = "x" }')), '(link[kind] = string:x)');
 });
 
 test('literals: strings with escapes, ints, floats, durations, booleans, nil, statuses, kinds', () => {
@@ -94,6 +96,9 @@ test('intrinsics, bare and scoped', () => {
     ['trace:rootService', 'rootServiceName'],
     ['trace:id', 'traceID'],
     ['instrumentation:name', 'instrumentationName'],
+    ['event:name', 'eventName'],
+    ['link:traceID', 'linkTraceID'],
+    ['link:spanID', 'linkSpanID'],
   ];
   for (const [text, which] of scoped) assert.equal(show(filterOf(`{ ${text} != nil }`)), `(${which} != nil)`);
 });
@@ -173,7 +178,7 @@ test('syntax errors: Tempo wording, line and column of the offending token', () 
     ['{ .a } | count() > 1 && count() > 2', 'parse error at line 1, col 22: syntax error: unexpected &&'],
     ['{ duration > 1x }', 'parse error at line 1, col 14: time: invalid duration "1x"'],
     ['{ span:foo = 1 }', 'parse error at line 1, col 3: unknown intrinsic span:foo'],
-    ['{ event.x = 1 }', 'parse error at line 1, col 3: attribute scope "event." is not supported'],
+    ['{ parent.x = 1 }', 'parse error at line 1, col 3: attribute scope "parent." is not supported'],
     ['{ span. = 1 }', 'parse error at line 1, col 3: syntax error: unexpected END_ATTRIBUTE'],
     ['{ .a = 1 } $', 'parse error at line 1, col 12: syntax error: unexpected character "$"'],
     ['{ name =~ "a(" }', 'parse error at line 1, col 11: invalid regex: error parsing regexp: missing closing ): `a(`'],

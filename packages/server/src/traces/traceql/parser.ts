@@ -61,6 +61,9 @@ const SCOPED_INTRINSICS: ReadonlyMap<string, Intrinsic> = new Map<string, Intrin
   ['trace:rootName', 'rootName'],
   ['trace:rootService', 'rootServiceName'],
   ['trace:id', 'traceID'],
+  ['event:name', 'eventName'],
+  ['link:traceID', 'linkTraceID'],
+  ['link:spanID', 'linkSpanID'],
   ['instrumentation:name', 'instrumentationName'],
   ['instrumentation:version', 'instrumentationVersion'],
 ]);
