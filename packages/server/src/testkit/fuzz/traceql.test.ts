@@ -114,6 +114,8 @@ const metricsFn = fc.constantFrom(
   'quantile_over_time(duration, .5, .99)',
   'quantile_over_time(span.amount, 2)',
   'min_over_time(duration)',
+  'histogram_over_time(duration)',
+  'histogram_over_time(span.amount)',
   'avg_over_time(span.amount)',
   'sum_over_time()',
   'rate(',

@@ -80,12 +80,14 @@ export interface Pipeline {
   readonly elements: readonly PipelineElement[];
 }
 
-export type MetricsFnName = 'rate' | 'count_over_time' | 'quantile_over_time' | 'min_over_time' | 'max_over_time' | 'avg_over_time' | 'sum_over_time';
+export type MetricsFnName =
+  'rate' | 'count_over_time' | 'quantile_over_time' | 'histogram_over_time' | 'min_over_time' | 'max_over_time' | 'avg_over_time' | 'sum_over_time';
 
 export const METRICS_FNS: readonly MetricsFnName[] = [
   'rate',
   'count_over_time',
   'quantile_over_time',
+  'histogram_over_time',
   'min_over_time',
   'max_over_time',
   'avg_over_time',

@@ -5,6 +5,7 @@
  */
 import { VigilError } from '../../core/errors.js';
 import type { AttrScope } from './ast.js';
+import { KEYWORDS } from './names.js';
 
 /** Longest queries and deepest nesting the parser accepts: a query is user input on a public API. */
 export const MAX_QUERY_LENGTH = 64 * 1024;
@@ -259,43 +260,3 @@ export function describe(t: Tok): string {
       return t.text;
   }
 }
-
-/** Words the grammar knows; any other word is an IDENTIFIER (and always a syntax error). */
-export const KEYWORDS: ReadonlySet<string> = new Set([
-  'true',
-  'false',
-  'nil',
-  'error',
-  'ok',
-  'unset',
-  'unspecified',
-  'internal',
-  'server',
-  'client',
-  'producer',
-  'consumer',
-  'duration',
-  'name',
-  'status',
-  'statusMessage',
-  'kind',
-  'rootName',
-  'rootServiceName',
-  'traceDuration',
-  'childCount',
-  'count',
-  'avg',
-  'min',
-  'max',
-  'sum',
-  'by',
-  'select',
-  'coalesce',
-  'rate',
-  'count_over_time',
-  'quantile_over_time',
-  'min_over_time',
-  'max_over_time',
-  'avg_over_time',
-  'sum_over_time',
-]);

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fixtureTraces, generateTraces, T0_MS } from '../../testkit/traces.js';
-import { compileMetrics, MAX_SERIES, queryRange, type TimeSeries, TraceqlExecError } from './metrics.js';
+import { compileMetrics, MAX_SERIES, queryInstant, queryRange, type TimeSeries, TraceqlExecError } from './metrics.js';
 import { TraceqlParseError } from './parser.js';
 
 const grid = { startMs: T0_MS, endMs: T0_MS + 3000, stepMs: 1000 };
@@ -122,6 +122,51 @@ test('min, max, avg and sum over time; attributes keep their unit', async () => 
     ],
   });
   assert.deepEqual(avg.series[0]!.labels, [{ key: 'kind', value: { stringValue: 'client' } }]);
+});
+
+test('histogram_over_time counts durations in power-of-two nanosecond buckets, labelled in seconds', async () => {
+  const res = await queryRange('{ } | histogram_over_time(duration)', fixtureTraces, grid);
+  // [0,1s): 500, 450, 400 ms ≤ 2^29 ns; 20 ms ≤ 2^25; 15 ms ≤ 2^24; 5 ms ≤ 2^23.
+  // [1s,2s): 20 ms ≤ 2^25; 10 ms ≤ 2^24; 2 ms ≤ 2^21. [2s,3s): 1000 and 900 ms ≤ 2^30.
+  assert.deepEqual(compact(res.series), {
+    '{__bucket="0.002097152"}': [[1000, 1]],
+    '{__bucket="0.008388608"}': [[0, 1]],
+    '{__bucket="0.016777216"}': [
+      [0, 1],
+      [1000, 1],
+    ],
+    '{__bucket="0.033554432"}': [
+      [0, 1],
+      [1000, 1],
+    ],
+    '{__bucket="0.536870912"}': [[0, 3]],
+    '{__bucket="1.073741824"}': [[2000, 2]],
+  });
+  assert.deepEqual(res.series[0]!.labels, [{ key: '__bucket', value: { doubleValue: 0.002097152 } }]);
+  const byService = await queryRange('{ status = error } | histogram_over_time(duration) by (resource.service.name)', fixtureTraces, grid);
+  assert.deepEqual(Object.keys(compact(byService.series)).sort(), [
+    '{resource.service.name="payment", __bucket="1.073741824"}',
+    '{resource.service.name="shop", __bucket="0.536870912"}',
+  ]);
+});
+
+test('instant queries: one value over the whole range', async () => {
+  const res = await queryInstant('{ } | rate() by (resource.service.name)', fixtureTraces, { startMs: T0_MS, endMs: T0_MS + 4000 });
+  // shop: 7 spans, payment: 4, over 4 s.
+  assert.deepEqual(
+    res.series.map((s) => [s.promLabels, s.value]),
+    [
+      ['{resource.service.name="payment"}', 1],
+      ['{resource.service.name="shop"}', 1.75],
+    ],
+  );
+  const p90 = await queryInstant('{ kind = server } | quantile_over_time(duration, 0.5)', fixtureTraces, { startMs: T0_MS + 500, endMs: T0_MS + 3500 });
+  // Servers starting in [0.5 s, 3.5 s): B1 (20 ms) and C1 (1 s).
+  assert.deepEqual(
+    p90.series.map((s) => [s.promLabels, s.value]),
+    [['{p="0.5"}', 0.51]],
+  );
+  await assert.rejects(queryInstant('{} | rate()', fixtureTraces, { startMs: 10, endMs: 10 }), TraceqlExecError);
 });
 
 test('the grid: start aligned down to the step, spans outside [start, end) left out', async () => {

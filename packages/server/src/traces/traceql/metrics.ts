@@ -1,6 +1,7 @@
 /**
- * TraceQL metrics for `/api/metrics/query_range`: `rate()`, `count_over_time()`,
- * `quantile_over_time(field, q…)` and `min|max|avg|sum_over_time(field)`, each with an optional
+ * TraceQL metrics for `/api/metrics/query_range` (and `/api/metrics/query`): `rate()`,
+ * `count_over_time()`, `quantile_over_time(field, q…)`, `histogram_over_time(field)` and
+ * `min|max|avg|sum_over_time(field)`, each with an optional
  * `by(…)`, evaluated over candidate traces into series on a step grid, in Tempo's response shape
  * (`series[]` of `labels`, `promLabels`, `samples[{timestampMs, value}]`).
  *
@@ -81,13 +82,13 @@ interface Acc {
 
 const isDurationField = (f: FieldRef | null): boolean => f !== null && f.t === 'intrinsic' && (f.which === 'duration' || f.which === 'traceDuration');
 
-/** Evaluates a metrics query over candidate traces. */
+/** Evaluates a metrics query over candidate traces on a step grid. */
 export async function queryRange(
   query: string | CompiledMetrics,
   candidates: AsyncIterable<readonly Span[]> | Iterable<readonly Span[]>,
   opts: QueryRangeOptions,
 ): Promise<QueryRangeResult> {
-  const { root, stage } = typeof query === 'string' ? compileMetrics(query) : query;
+  const compiled = typeof query === 'string' ? compileMetrics(query) : query;
   const { stepMs } = opts;
   if (!(stepMs > 0) || !Number.isFinite(opts.startMs) || !Number.isFinite(opts.endMs))
     throw new TraceqlExecError('step must be positive and start and end finite');
@@ -96,7 +97,36 @@ export async function queryRange(
   const intervals = Math.max(1, Math.ceil((opts.endMs - start) / stepMs));
   if (intervals > MAX_POINTS)
     throw new TraceqlExecError(`exceeded maximum resolution of ${MAX_POINTS} points per timeseries. Try decreasing the query resolution (?step=XX)`);
+  return evaluate(compiled, candidates, { ...opts, startMs: start, intervals });
+}
 
+/** One series of an instant query (`/api/metrics/query`): the value over the whole range. */
+export interface InstantSeries {
+  labels: Label[];
+  promLabels: string;
+  value: number;
+}
+
+/** Evaluates a metrics query as one interval spanning [start, end): `rate()` is per second of it. */
+export async function queryInstant(
+  query: string | CompiledMetrics,
+  candidates: AsyncIterable<readonly Span[]> | Iterable<readonly Span[]>,
+  opts: Omit<QueryRangeOptions, 'stepMs'>,
+): Promise<{ series: InstantSeries[]; metrics: QueryRangeResult['metrics'] }> {
+  const compiled = typeof query === 'string' ? compileMetrics(query) : query;
+  if (!Number.isFinite(opts.startMs) || !Number.isFinite(opts.endMs) || opts.endMs <= opts.startMs) throw new TraceqlExecError('end must be after start');
+  const res = await evaluate(compiled, candidates, { ...opts, stepMs: opts.endMs - opts.startMs, intervals: 1 });
+  const series = res.series.filter((s) => s.samples.length > 0).map((s) => ({ labels: s.labels, promLabels: s.promLabels, value: s.samples[0]!.value }));
+  return { series, metrics: res.metrics };
+}
+
+async function evaluate(
+  { root, stage }: CompiledMetrics,
+  candidates: AsyncIterable<readonly Span[]> | Iterable<readonly Span[]>,
+  opts: QueryRangeOptions & { intervals: number },
+): Promise<QueryRangeResult> {
+  const { stepMs, intervals } = opts;
+  const start = opts.startMs;
   const run = compilePipeline(root);
   const by = stage.by.map((ref) => ({ ref, fn: compileField(ref, root.text) }));
   const field: FieldFn | null = stage.field === null ? null : compileField(stage.field, root.text);
@@ -160,6 +190,10 @@ export async function queryRange(
       series.push(seriesOf(acc.labels, [], samples));
       continue;
     }
+    if (stage.fn === 'histogram_over_time') {
+      series.push(...histogram(acc, intervals, ts, toSeconds));
+      continue;
+    }
     if (stage.fn === 'quantile_over_time') {
       for (const q of stage.quantiles) {
         const samples = [];
@@ -181,6 +215,31 @@ export async function queryRange(
   }
   series.sort((a, b) => (a.promLabels < b.promLabels ? -1 : a.promLabels > b.promLabels ? 1 : 0));
   return { series, metrics: { inspectedTraces, inspectedSpans } };
+}
+
+/**
+ * Tempo's histogram: each value counted in the bucket of the next power of two at or above it (for
+ * durations, of nanoseconds, labelled in seconds), one series per bucket labelled `__bucket`.
+ */
+function histogram(acc: Acc, intervals: number, ts: (k: number) => string, seconds: boolean): TimeSeries[] {
+  const buckets = new Map<number, TimeSeries['samples']>();
+  for (let k = 0; k < intervals; k++) {
+    const counts = new Map<number, number>();
+    for (const v of acc.values![k] ?? []) {
+      const raw = seconds ? Math.round(v * 1e9) : v;
+      const pow = raw <= 1 ? 1 : Math.pow(2, Math.ceil(Math.log2(raw)));
+      const b = seconds ? pow / 1e9 : pow;
+      counts.set(b, (counts.get(b) ?? 0) + 1);
+    }
+    for (const [b, c] of counts) {
+      let samples = buckets.get(b);
+      if (samples === undefined) buckets.set(b, (samples = []));
+      samples.push({ timestampMs: ts(k), value: c });
+    }
+  }
+  return [...buckets.entries()]
+    .sort((x, y) => x[0] - y[0])
+    .map(([b, samples]) => seriesOf(acc.labels, [{ key: '__bucket', value: { doubleValue: b } }], samples));
 }
 
 function reduce(fn: string, vs: number[]): number {

@@ -155,6 +155,7 @@ test('pipelines: aggregates, by, select, coalesce; metrics stages', () => {
   assert.equal(parseTraceQL('{} | rate()').metrics!.fn, 'rate');
   assert.equal(parseTraceQL('{} | count_over_time() by (name)').metrics!.by[0]!.text, 'name');
   assert.equal(parseTraceQL('{} | max_over_time(span:duration)').metrics!.field!.text, 'span:duration');
+  assert.equal(parseTraceQL('{} | histogram_over_time(duration) by (kind)').metrics!.fn, 'histogram_over_time');
   assert.equal(parseTraceQL('{}').metrics, null);
 });
 

@@ -12,7 +12,6 @@ import {
   type CmpOp,
   type FieldExpr,
   type FieldRef,
-  type Intrinsic,
   type MetricsFnName,
   type MetricsStage,
   type Pipeline,
@@ -24,6 +23,7 @@ import {
   METRICS_FNS,
   SPANSET_OPS,
 } from './ast.js';
+import { BARE_INTRINSICS, KINDS, SCOPED_INTRINSICS, STATUSES } from './names.js';
 import { describe, lex, MAX_NESTING_DEPTH, MAX_OPERATORS, parseErrorAt, type Tok, TraceqlParseError } from './lexer.js';
 
 export { TraceqlParseError } from './lexer.js';
@@ -31,42 +31,6 @@ export { TraceqlParseError } from './lexer.js';
 const CMP_OPS: ReadonlySet<string> = new Set(['=', '!=', '>', '>=', '<', '<=', '=~', '!~']);
 const STRUCTURAL: ReadonlySet<string> = new Set(SPANSET_OPS.filter((o) => o !== '&&' && o !== '||'));
 const AGGREGATES: ReadonlySet<string> = new Set(['count', 'avg', 'min', 'max', 'sum']);
-
-const STATUSES: ReadonlySet<string> = new Set<StatusCode>(['error', 'ok', 'unset']);
-const KINDS: ReadonlySet<string> = new Set<SpanKind>(['unspecified', 'internal', 'server', 'client', 'producer', 'consumer']);
-
-const BARE_INTRINSICS: ReadonlyMap<string, Intrinsic> = new Map<string, Intrinsic>([
-  ['duration', 'duration'],
-  ['name', 'name'],
-  ['status', 'status'],
-  ['statusMessage', 'statusMessage'],
-  ['kind', 'kind'],
-  ['rootName', 'rootName'],
-  ['rootServiceName', 'rootServiceName'],
-  ['traceDuration', 'traceDuration'],
-  ['childCount', 'childCount'],
-]);
-
-/** The `span:` / `trace:` / `instrumentation:` forms Tempo documents. */
-const SCOPED_INTRINSICS: ReadonlyMap<string, Intrinsic> = new Map<string, Intrinsic>([
-  ['span:duration', 'duration'],
-  ['span:name', 'name'],
-  ['span:kind', 'kind'],
-  ['span:status', 'status'],
-  ['span:statusMessage', 'statusMessage'],
-  ['span:id', 'spanID'],
-  ['span:parentID', 'parentID'],
-  ['span:childCount', 'childCount'],
-  ['trace:duration', 'traceDuration'],
-  ['trace:rootName', 'rootName'],
-  ['trace:rootService', 'rootServiceName'],
-  ['trace:id', 'traceID'],
-  ['event:name', 'eventName'],
-  ['link:traceID', 'linkTraceID'],
-  ['link:spanID', 'linkSpanID'],
-  ['instrumentation:name', 'instrumentationName'],
-  ['instrumentation:version', 'instrumentationVersion'],
-]);
 
 class Parser {
   private i = 0;
