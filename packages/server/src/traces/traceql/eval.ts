@@ -10,7 +10,7 @@
  * `!>` and the other negations keep the spans of B for which the relation does not hold; `&>` and
  * the other unions return the spans of both sides that take part in the relation.
  */
-import type { AggregateFn, CmpOp, FieldRef, Pipeline, PipelineElement, RootExpr, SpansetExpr, SpansetOp } from './ast.js';
+import type { AggregateFn, FieldRef, Pipeline, PipelineElement, RootExpr, SpansetExpr, SpansetOp } from './ast.js';
 import { compare, compileField, type FieldFn, valueKey, type Val } from './fields.js';
 import type { TraceView } from './trace_view.js';
 
@@ -268,5 +268,3 @@ function combine(op: SpansetOp, l: number[], r: number[], tv: TraceView): number
   const left = l.filter((i) => conv[i] === 1);
   return unionOf([left, right]);
 }
-
-export type { CmpOp };

@@ -19,7 +19,7 @@ import { compilePipeline } from './eval.js';
 import { anyValue, compileField, type FieldFn, type Val, valueKey, valueText } from './fields.js';
 import { TraceqlParseError } from './lexer.js';
 import { parseTraceQL } from './parser.js';
-import { Pacer } from './search.js';
+import { Pacer } from './pacer.js';
 import { TraceView } from './trace_view.js';
 
 /** A metrics query that cannot be answered as asked (too many points or series). */

@@ -29,6 +29,7 @@ test('result fields: trace id, root service and name, start, duration, spansets 
   assert.deepEqual(
     { ...a, spanSet: undefined, spanSets: undefined },
     {
+      serviceStats: { shop: { spanCount: 4, errorCount: 2 }, payment: { spanCount: 2 } },
       traceID: TRACE_A,
       rootServiceName: 'shop',
       rootTraceName: 'GET /checkout',
@@ -51,6 +52,7 @@ test('result fields: trace id, root service and name, start, duration, spansets 
   assert.equal(c!.rootServiceName, ROOT_NOT_YET_RECEIVED);
   assert.equal(c!.rootTraceName, ROOT_NOT_YET_RECEIVED);
   assert.equal(c!.durationMs, 1000);
+  assert.deepEqual(c!.serviceStats, { payment: { spanCount: 2, errorCount: 1 } });
 });
 
 test('matched spans carry the attributes the query reads, and those select() names', async () => {

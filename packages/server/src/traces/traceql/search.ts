@@ -11,6 +11,7 @@ import { anyValue, compileField, type FieldFn } from './fields.js';
 import { parseTraceQL } from './parser.js';
 import { spanDurationNanos, TraceView } from './trace_view.js';
 import { TraceqlParseError } from './lexer.js';
+import { Pacer } from './pacer.js';
 
 /** Tempo's placeholder while a trace's root span has not arrived. */
 export const ROOT_NOT_YET_RECEIVED = '<root span not yet received>';
@@ -105,31 +106,13 @@ export interface TraceSearchMetadata {
   /** The first spanset, kept by Tempo for older clients. */
   spanSet?: SearchSpanSet;
   spanSets: SearchSpanSet[];
+  /** Spans and errored spans per service of the whole trace (`errorCount` left out when 0, as Tempo's JSON does). */
+  serviceStats: Record<string, { spanCount: number; errorCount?: number }>;
 }
 
 export interface SearchResult {
   traces: TraceSearchMetadata[];
   metrics: { inspectedTraces: number; inspectedSpans: number };
-}
-
-/** Resolves on the next turn of the event loop, so timers and I/O run between slices of work. */
-export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** Cooperative pacing shared by search and metrics: yield every `sliceMs`, stop when aborted. */
-export class Pacer {
-  private last = performance.now();
-  constructor(
-    private readonly signal: AbortSignal | undefined,
-    private readonly sliceMs = 5,
-  ) {
-    signal?.throwIfAborted();
-  }
-  async tick(): Promise<void> {
-    if (performance.now() - this.last < this.sliceMs) return;
-    await yieldToLoop();
-    this.signal?.throwIfAborted();
-    this.last = performance.now();
-  }
 }
 
 function overlaps(tv: TraceView, start: bigint | undefined, end: bigint | undefined): boolean {
@@ -193,9 +176,22 @@ function metadata(tv: TraceView, spansets: Spanset[], search: CompiledSearch, sp
     startTimeUnixNano: tv.startNanos().toString(),
     durationMs: Math.floor(tv.durationNanos() / 1e6),
     spanSets,
+    serviceStats: serviceStats(tv),
   };
   if (spanSets.length > 0) meta.spanSet = spanSets[0]!;
   return meta;
+}
+
+function serviceStats(tv: TraceView): TraceSearchMetadata['serviceStats'] {
+  const stats: TraceSearchMetadata['serviceStats'] = {};
+  for (const s of tv.spans) {
+    const name = s.resource['service.name'];
+    const key = typeof name === 'string' ? name : '';
+    const st = (stats[key] ??= { spanCount: 0 });
+    st.spanCount++;
+    if (s.status.code === 'error') st.errorCount = (st.errorCount ?? 0) + 1;
+  }
+  return stats;
 }
 
 function spanSetOf(tv: TraceView, ss: Spanset, search: CompiledSearch, spss: number): SearchSpanSet {
