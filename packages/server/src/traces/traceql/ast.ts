@@ -42,6 +42,9 @@ export type Intrinsic =
   | 'instrumentationName'
   | 'instrumentationVersion'
   | 'childCount'
+  | 'nestedSetLeft'
+  | 'nestedSetRight'
+  | 'nestedSetParent'
   | 'eventName'
   | 'linkTraceID'
   | 'linkSpanID';
@@ -102,6 +105,8 @@ export interface MetricsStage {
   /** The quantiles of `quantile_over_time`, in [0, 1]. */
   readonly quantiles: readonly number[];
   readonly by: readonly FieldRef[];
+  /** A trailing `| topk(n)` or `| bottomk(n)`: per step, only the n highest (lowest) series. */
+  readonly top: { readonly fn: 'topk' | 'bottomk'; readonly n: number } | null;
   readonly pos: number;
 }
 

@@ -124,6 +124,18 @@ test('trace-level intrinsics, scoped forms and arithmetic', () => {
   ]);
 });
 
+test('nested-set intrinsics: Tempo numbering, roots with parent -1, unconnected spans 0', () => {
+  // A, depth first by start time: a1 1–12, a2 2–11, a3 3–4, a4 5–10, a5 6–9, a6 7–8. B continues: b1 13–18.
+  check([
+    ['{ nestedSetParent < 0 }', { a: ['a1'], b: ['b1'] }],
+    ['{ nestedSetParent < 0 && true }', { a: ['a1'], b: ['b1'] }],
+    ['{ nestedSetLeft = 1 && nestedSetRight = 12 }', { a: ['a1'] }],
+    ['{ nestedSetParent = 5 }', { a: ['a5'] }],
+    ['{ nestedSetRight - nestedSetLeft = 1 }', { a: ['a3', 'a6'], b: ['b2', 'b3'] }],
+    ['{ nestedSetLeft = 0 }', { c: ['c1', 'c2'] }],
+  ]);
+});
+
 test('structural operators: child, descendant, parent, ancestor, sibling', () => {
   check([
     ['{ name = "checkout" } > { }', { a: ['a3', 'a4'] }],

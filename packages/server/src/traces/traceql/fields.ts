@@ -166,6 +166,12 @@ function intrinsicFn(which: string): FieldFn {
       return (i, tv) => tv.spans[i]!.scope.name;
     case 'instrumentationVersion':
       return (i, tv) => tv.spans[i]!.scope.version;
+    case 'nestedSetLeft':
+      return (i, tv) => tv.nestedSet().left[i]!;
+    case 'nestedSetRight':
+      return (i, tv) => tv.nestedSet().right[i]!;
+    case 'nestedSetParent':
+      return (i, tv) => tv.nestedSet().parent[i]!;
     case 'eventName':
       return (i, tv) => listOrNull(tv.spans[i]!.events.map((e) => e.name));
     case 'linkTraceID':

@@ -169,6 +169,32 @@ test('instant queries: one value over the whole range', async () => {
   await assert.rejects(queryInstant('{} | rate()', fixtureTraces, { startMs: 10, endMs: 10 }), TraceqlExecError);
 });
 
+test('topk and bottomk keep, per step, the highest and lowest series', async () => {
+  const top = await queryRange('{ } | count_over_time() by (resource.service.name) | topk(1)', fixtureTraces, grid);
+  assert.deepEqual(compact(top.series), {
+    '{resource.service.name="payment"}': [[2000, 2]],
+    '{resource.service.name="shop"}': [
+      [0, 4],
+      [1000, 3],
+    ],
+  });
+  const bottom = await queryRange('{ } | count_over_time() by (resource.service.name) | bottomk(1)', fixtureTraces, grid);
+  assert.deepEqual(compact(bottom.series), {
+    '{resource.service.name="payment"}': [
+      [0, 2],
+      [2000, 2],
+    ],
+    '{resource.service.name="shop"}': [[1000, 3]],
+  });
+  const roots = await queryRange('{ nestedSetParent < 0 && true } | rate() by (resource.service.name)', fixtureTraces, grid);
+  assert.deepEqual(compact(roots.series), {
+    '{resource.service.name="shop"}': [
+      [0, 1],
+      [1000, 1],
+    ],
+  });
+});
+
 test('the grid: start aligned down to the step, spans outside [start, end) left out', async () => {
   const res = await queryRange('{ } | count_over_time()', fixtureTraces, { startMs: T0_MS + 500, endMs: T0_MS + 2001, stepMs: 2000 });
   // Start aligns down to T0; [T0, T0+2s) holds A and B, [T0+2s, end) holds C1 (2000 ms) but not C2 (2005 ms).

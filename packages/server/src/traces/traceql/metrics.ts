@@ -214,7 +214,26 @@ async function evaluate(
     if (samples.length > 0) series.push(seriesOf(acc.labels, [], samples));
   }
   series.sort((a, b) => (a.promLabels < b.promLabels ? -1 : a.promLabels > b.promLabels ? 1 : 0));
-  return { series, metrics: { inspectedTraces, inspectedSpans } };
+  return { series: stage.top === null ? series : topSeries(series, stage.top.fn, stage.top.n), metrics: { inspectedTraces, inspectedSpans } };
+}
+
+/** `topk(n)` / `bottomk(n)`, per step as in PromQL: at each timestamp only the n highest (lowest) values stay. */
+function topSeries(series: TimeSeries[], fn: 'topk' | 'bottomk', n: number): TimeSeries[] {
+  const at = new Map<string, { s: number; v: number }[]>();
+  series.forEach((s, si) => {
+    for (const p of s.samples) {
+      let list = at.get(p.timestampMs);
+      if (list === undefined) at.set(p.timestampMs, (list = []));
+      list.push({ s: si, v: p.value });
+    }
+  });
+  const keep = new Set<string>();
+  for (const [ts, list] of at) {
+    // Ties keep the series that sorts first by its labels (the order `series` is in).
+    list.sort((x, y) => (fn === 'topk' ? y.v - x.v : x.v - y.v) || x.s - y.s);
+    for (const e of list.slice(0, n)) keep.add(`${e.s}@${ts}`);
+  }
+  return series.map((s, si) => ({ ...s, samples: s.samples.filter((p) => keep.has(`${si}@${p.timestampMs}`)) })).filter((s) => s.samples.length > 0);
 }
 
 /**

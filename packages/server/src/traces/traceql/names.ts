@@ -15,6 +15,9 @@ export const BARE_INTRINSICS: ReadonlyMap<string, Intrinsic> = new Map<string, I
   ['rootServiceName', 'rootServiceName'],
   ['traceDuration', 'traceDuration'],
   ['childCount', 'childCount'],
+  ['nestedSetLeft', 'nestedSetLeft'],
+  ['nestedSetRight', 'nestedSetRight'],
+  ['nestedSetParent', 'nestedSetParent'],
 ]);
 
 /** The `span:` / `trace:` / `instrumentation:` forms Tempo documents. */
@@ -61,6 +64,11 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
   'rootServiceName',
   'traceDuration',
   'childCount',
+  'nestedSetLeft',
+  'nestedSetRight',
+  'nestedSetParent',
+  'topk',
+  'bottomk',
   'count',
   'avg',
   'min',

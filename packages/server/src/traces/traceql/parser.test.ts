@@ -156,6 +156,8 @@ test('pipelines: aggregates, by, select, coalesce; metrics stages', () => {
   assert.equal(parseTraceQL('{} | count_over_time() by (name)').metrics!.by[0]!.text, 'name');
   assert.equal(parseTraceQL('{} | max_over_time(span:duration)').metrics!.field!.text, 'span:duration');
   assert.equal(parseTraceQL('{} | histogram_over_time(duration) by (kind)').metrics!.fn, 'histogram_over_time');
+  assert.deepEqual(parseTraceQL('{} | rate() by (name) | topk(5)').metrics!.top, { fn: 'topk', n: 5 });
+  assert.deepEqual(parseTraceQL('{} | rate() | bottomk(2)').metrics!.top, { fn: 'bottomk', n: 2 });
   assert.equal(parseTraceQL('{}').metrics, null);
 });
 
@@ -187,7 +189,8 @@ test('syntax errors: Tempo wording, line and column of the offending token', () 
     ['{} | rate() by (', 'parse error at line 1, col 17: syntax error: unexpected $end'],
     ['{} | quantile_over_time(duration, 2)', 'parse error at line 1, col 35: quantile 2 is outside [0, 1]'],
     ['{} | quantile_over_time(duration)', 'parse error at line 1, col 33: syntax error: unexpected ), expecting ,'],
-    ['{} | rate() | count() > 1', 'parse error at line 1, col 13: syntax error: unexpected |'],
+    ['{} | rate() | count() > 1', 'parse error at line 1, col 15: syntax error: unexpected count'],
+    ['{} | rate() | topk(0)', 'parse error at line 1, col 20: syntax error: unexpected INTEGER'],
     ['({} | rate())', 'parse error at line 1, col 7: syntax error: unexpected rate'],
   ];
   for (const [q, want] of cases) assert.equal(parseError(q), want, JSON.stringify(q));

@@ -180,7 +180,20 @@ class Parser {
       by = this.refList();
       this.expect(')', [')', ',']);
     }
-    return { fn, field, quantiles, by, pos: t.pos };
+    let top: MetricsStage['top'] = null;
+    if (this.is('|')) {
+      this.next();
+      const k = this.tok;
+      if (!(k.kind === 'ident' && (k.text === 'topk' || k.text === 'bottomk'))) this.fail(k);
+      this.next();
+      this.expect('(');
+      const n = this.tok;
+      if (n.kind !== 'int' || n.num! < 1) this.fail(n);
+      this.next();
+      this.expect(')', [')']);
+      top = { fn: k.text as 'topk' | 'bottomk', n: n.num! };
+    }
+    return { fn, field, quantiles, by, top, pos: t.pos };
   }
 
   private refList(): FieldRef[] {

@@ -10,6 +10,7 @@ export class TraceView {
   private children: Int32Array | undefined;
   private rootSpan: Span | null | undefined;
   private duration: number | undefined;
+  private nested: NestedSet | undefined;
 
   constructor(readonly spans: readonly Span[]) {}
 
@@ -36,6 +37,56 @@ export class TraceView {
       this.children = c;
     }
     return this.children[i]!;
+  }
+
+  /**
+   * Tempo's nested-set numbering: a depth-first walk from each root (children by start time)
+   * numbers a span's entry (`left`) and exit (`right`); `parent` is the parent's `left`, -1 for a
+   * root. Spans not connected to a root keep 0, as in Tempo. Grafana's trace drilldown selects
+   * root spans with `nestedSetParent < 0`.
+   */
+  nestedSet(): NestedSet {
+    if (this.nested === undefined) {
+      const n = this.spans.length;
+      const p = this.parents();
+      const kids: number[][] = Array.from({ length: n }, () => []);
+      for (let i = 0; i < n; i++) if (p[i]! >= 0) kids[p[i]!]!.push(i);
+      const byStart = (a: number, b: number): number => {
+        const x = this.spans[a]!.startTimeUnixNano;
+        const y = this.spans[b]!.startTimeUnixNano;
+        return x < y ? -1 : x > y ? 1 : a - b;
+      };
+      const left = new Int32Array(n);
+      const right = new Int32Array(n);
+      const parent = new Int32Array(n);
+      let counter = 0;
+      const roots = [...Array(n).keys()].filter((i) => this.spans[i]!.parentSpanId === '').sort(byStart);
+      for (const root of roots) {
+        // An explicit stack: a trace may be deeper than the call stack allows.
+        const stack: [number, number][] = [[root, 0]];
+        left[root] = ++counter;
+        parent[root] = -1;
+        while (stack.length > 0) {
+          const top = stack[stack.length - 1]!;
+          const [node, next] = top;
+          const children = kids[node]!;
+          if (next === 0) children.sort(byStart);
+          if (next < children.length) {
+            top[1]++;
+            const c = children[next]!;
+            if (left[c] !== 0) continue;
+            left[c] = ++counter;
+            parent[c] = left[node]!;
+            stack.push([c, 0]);
+          } else {
+            right[node] = ++counter;
+            stack.pop();
+          }
+        }
+      }
+      this.nested = { left, right, parent };
+    }
+    return this.nested;
   }
 
   /** The root span (no parent id); when several claim it, the earliest; null while none arrived. */
@@ -68,6 +119,12 @@ export class TraceView {
     }
     return this.duration;
   }
+}
+
+export interface NestedSet {
+  readonly left: Int32Array;
+  readonly right: Int32Array;
+  readonly parent: Int32Array;
 }
 
 /** The span's own duration in nanoseconds (0 when its end precedes its start). */
