@@ -5,7 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixtureTraces } from '../../testkit/traces.js';
+import fc from 'fast-check';
+import { fixtureTraces, generateTraces } from '../../testkit/traces.js';
 import { type Condition, hintsOf } from './hints.js';
 import { compileSearch } from './search.js';
 
@@ -99,4 +100,54 @@ test('hints are sound: every trace a query matches satisfies each of its groups'
       }
     }
   }
+});
+
+test('hints are sound on generated queries over generated traces', () => {
+  const traces = [...fixtureTraces, ...generateTraces(60, 11)];
+  const cond = fc.oneof(
+    fc
+      .constantFrom('resource.service.name', '.service.name', 'name', 'span.attr.1', 'span.attr.3')
+      .chain((f) =>
+        fc.tuple(fc.constant(f), fc.constantFrom('=', '!=', '=~'), fc.constantFrom('"shop"', '"payment"', '"op-1"', '"v3"', '"GET /checkout"', '"op-.*"')),
+      ),
+    fc.tuple(
+      fc.constantFrom('duration', 'traceDuration', 'span.attr.0'),
+      fc.constantFrom('>', '>=', '<', '<=', '='),
+      fc.constantFrom('10ms', '100ms', '50', '0'),
+    ),
+    fc.tuple(fc.constant('status'), fc.constantFrom('=', '!='), fc.constantFrom('error', 'unset', 'ok')),
+    fc.tuple(fc.constant('kind'), fc.constantFrom('=', '!='), fc.constantFrom('server', 'internal', 'client')),
+  );
+  const filter = fc.array(cond, { minLength: 0, maxLength: 3 }).map((cs) => `{ ${cs.map(([f, op, v]) => `${f} ${op} ${v}`).join(' && ')} }`);
+  const query = fc.letrec<{ q: string }>((tie) => ({
+    q: fc.oneof(
+      { depthSize: 'small', maxDepth: 3 },
+      filter,
+      fc.tuple(tie('q'), fc.constantFrom('&&', '||', '>', '>>', '<', '<<', '~', '!>', '&>', '&<<'), tie('q')).map(([a, op, b]) => `(${a}) ${op} (${b})`),
+      fc.tuple(tie('q'), filter).map(([a, b]) => `${a} | ${b}`),
+    ),
+  })).q;
+  let matched = 0;
+  fc.assert(
+    fc.property(query, (q) => {
+      const hints = hintsOf(q);
+      const search = compileSearch(q);
+      for (const trace of traces) {
+        if (search.evaluate(trace).length === 0) continue;
+        for (const group of hints.spans) {
+          if (compileSearch(asFilter(group)).evaluate(trace).length === 0) throw new Error(`${q}: ${asFilter(group)} fails on a matching trace`);
+        }
+        const longest = Math.max(...trace.map((s) => Number(s.endTimeUnixNano - s.startTimeUnixNano)));
+        if (hints.minSpanDurationNanos !== undefined && longest < hints.minSpanDurationNanos) throw new Error(`${q}: minSpanDurationNanos`);
+        const first = trace.reduce((m, s) => (s.startTimeUnixNano < m ? s.startTimeUnixNano : m), trace[0]!.startTimeUnixNano);
+        const end = trace.reduce((m, s) => (s.endTimeUnixNano > m ? s.endTimeUnixNano : m), 0n);
+        const traceNanos = Number(end - first);
+        if (hints.minTraceDurationNanos !== undefined && traceNanos < hints.minTraceDurationNanos) throw new Error(`${q}: minTraceDurationNanos`);
+        if (hints.maxTraceDurationNanos !== undefined && traceNanos > hints.maxTraceDurationNanos) throw new Error(`${q}: maxTraceDurationNanos`);
+        matched++;
+      }
+    }),
+    { seed: 0x7ace, numRuns: 300 },
+  );
+  assert.ok(matched > 100, `only ${matched} matching (query, trace) pairs were checked`);
 });
