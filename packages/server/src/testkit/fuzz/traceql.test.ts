@@ -120,15 +120,17 @@ const metricsFn = fc.constantFrom(
   'sum_over_time()',
   'rate(',
 );
-const query = fc.oneof(
-  { weight: 3, arbitrary: spanset },
-  {
-    weight: 1,
-    arbitrary: fc
-      .tuple(spanset, metricsFn, fc.option(fc.array(fc.oneof(attr, intrinsic), { maxLength: 2 })))
-      .map(([s, m, by]) => `${s} | ${m}${by === null ? '' : ` by (${by.join(', ')})`}`),
-  },
-);
+const query = fc
+  .oneof(
+    { weight: 3, arbitrary: spanset },
+    {
+      weight: 1,
+      arbitrary: fc
+        .tuple(spanset, metricsFn, fc.option(fc.array(fc.oneof(attr, intrinsic), { maxLength: 2 })))
+        .map(([s, m, by]) => `${s} | ${m}${by === null ? '' : ` by (${by.join(', ')})`}`),
+    },
+  )
+  .chain((q) => fc.constantFrom(q, `${q} | topk(3)`, `${q} with(most_recent=true)`, `${q} with(`));
 
 /** Parse, compile and evaluate over the test traces; hints too. Only the typed errors may escape. */
 function runQuery(q: string): void {

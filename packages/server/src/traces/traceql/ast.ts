@@ -113,6 +113,11 @@ export interface MetricsStage {
 export interface RootExpr {
   readonly pipeline: Pipeline;
   readonly metrics: MetricsStage | null;
+  /**
+   * Query hints of a trailing `with(name = value, …)` (Tempo's `most_recent`, `sample`, …):
+   * advice to the engine and the store, which they may follow or ignore; results stay correct.
+   */
+  readonly hints: Readonly<Record<string, Static>>;
   /** The query as given, for messages. */
   readonly text: string;
 }

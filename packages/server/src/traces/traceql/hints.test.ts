@@ -56,6 +56,8 @@ test('durations, the time range, pipelines and {}', () => {
   const all = hintsOf('{}');
   assert.deepEqual([all.spans, all.equals, all.matchesAll], [[], [], true]);
   assert.equal(hintsOf('{} | count() > 3').matchesAll, false);
+  assert.equal(hintsOf('{ .a = 1 } with(most_recent=true)').mostRecent, true);
+  assert.equal(hintsOf('{ .a = 1 }').mostRecent, false);
   assert.equal(hintsOf('{ resource.service.name = "x" } | rate() by (name)').equals.length, 1);
 });
 

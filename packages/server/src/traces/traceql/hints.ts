@@ -38,6 +38,8 @@ export interface TraceqlHints {
   readonly endNanos?: bigint;
   /** True when the query constrains nothing (`{}`): every trace is a candidate. */
   readonly matchesAll: boolean;
+  /** `with(most_recent=true)`: the caller wants the newest matches, so candidates should come newest first. */
+  readonly mostRecent: boolean;
 }
 
 const FLIP: Record<CmpOp, CmpOp> = { '=': '=', '!=': '!=', '>': '<', '>=': '<=', '<': '>', '<=': '>=', '=~': '=~', '!~': '!~' };
@@ -130,6 +132,7 @@ export function hintsOf(query: string | RootExpr, range: { startNanos?: bigint; 
     ...(range.startNanos !== undefined ? { startNanos: range.startNanos } : {}),
     ...(range.endNanos !== undefined ? { endNanos: range.endNanos } : {}),
     matchesAll: groups.length === 0 && !hasFilter(root.pipeline),
+    mostRecent: root.hints['most_recent']?.type === 'bool' && root.hints['most_recent'].v,
   };
 }
 

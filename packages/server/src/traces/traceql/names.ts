@@ -68,6 +68,7 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
   'nestedSetRight',
   'nestedSetParent',
   'topk',
+  'with',
   'bottomk',
   'count',
   'avg',

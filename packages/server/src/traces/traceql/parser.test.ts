@@ -159,6 +159,12 @@ test('pipelines: aggregates, by, select, coalesce; metrics stages', () => {
   assert.deepEqual(parseTraceQL('{} | rate() by (name) | topk(5)').metrics!.top, { fn: 'topk', n: 5 });
   assert.deepEqual(parseTraceQL('{} | rate() | bottomk(2)').metrics!.top, { fn: 'bottomk', n: 2 });
   assert.equal(parseTraceQL('{}').metrics, null);
+  assert.deepEqual(parseTraceQL('{ .a } with(most_recent=true)').hints, { most_recent: { type: 'bool', v: true } });
+  assert.deepEqual(parseTraceQL('{} | rate() by (name) with (sample = 0.1, exemplars = 5)').hints, {
+    sample: { type: 'float', v: 0.1 },
+    exemplars: { type: 'int', v: 5 },
+  });
+  assert.deepEqual(parseTraceQL('{}').hints, {});
 });
 
 test('syntax errors: Tempo wording, line and column of the offending token', () => {
@@ -190,6 +196,8 @@ test('syntax errors: Tempo wording, line and column of the offending token', () 
     ['{} | quantile_over_time(duration, 2)', 'parse error at line 1, col 35: quantile 2 is outside [0, 1]'],
     ['{} | quantile_over_time(duration)', 'parse error at line 1, col 33: syntax error: unexpected ), expecting ,'],
     ['{} | rate() | count() > 1', 'parse error at line 1, col 15: syntax error: unexpected count'],
+    ['{} with(', 'parse error at line 1, col 9: syntax error: unexpected $end'],
+    ['{} with(a)', 'parse error at line 1, col 10: syntax error: unexpected ), expecting ='],
     ['{} | rate() | topk(0)', 'parse error at line 1, col 20: syntax error: unexpected INTEGER'],
     ['({} | rate())', 'parse error at line 1, col 7: syntax error: unexpected rate'],
   ];

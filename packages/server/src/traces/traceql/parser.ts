@@ -74,8 +74,26 @@ class Parser {
 
   root(): RootExpr {
     const { pipeline, metrics } = this.pipeline(true);
+    const hints = this.is('with') ? this.withHints() : {};
     if (this.tok.kind !== 'eof') this.fail(this.tok);
-    return { pipeline, metrics, text: this.input };
+    return { pipeline, metrics, hints, text: this.input };
+  }
+
+  /** `with(most_recent = true, sample = 0.1)`. */
+  private withHints(): Record<string, Static> {
+    this.next();
+    this.expect('(');
+    const hints: Record<string, Static> = {};
+    do {
+      if (this.is(',')) this.next();
+      const name = this.tok;
+      if (name.kind !== 'ident') this.fail(name);
+      this.next();
+      this.expect('=', ['=']);
+      hints[name.text] = this.staticValue();
+    } while (this.is(','));
+    this.expect(')', [')', ',']);
+    return hints;
   }
 
   /** `spansetExpr ( '|' element )*`, optionally ending with a metrics stage when `top`. */
