@@ -43,8 +43,20 @@ test('result fields: trace id, root service and name, start, duration, spansets 
     {
       matched: 2,
       spans: [
-        { spanID: '00000000000000a2', name: 'checkout', startTimeUnixNano: (T0_NS + 10_000_000n).toString(), durationNanos: '450000000' },
-        { spanID: '00000000000000a3', name: 'db.pool.acquire', startTimeUnixNano: (T0_NS + 20_000_000n).toString(), durationNanos: '400000000' },
+        {
+          spanID: '00000000000000a2',
+          name: 'checkout',
+          startTimeUnixNano: (T0_NS + 10_000_000n).toString(),
+          durationNanos: '450000000',
+          attributes: [{ key: 'status', value: { stringValue: 'error' } }],
+        },
+        {
+          spanID: '00000000000000a3',
+          name: 'db.pool.acquire',
+          startTimeUnixNano: (T0_NS + 20_000_000n).toString(),
+          durationNanos: '400000000',
+          attributes: [{ key: 'status', value: { stringValue: 'error' } }],
+        },
       ],
     },
   ]);
@@ -56,6 +68,9 @@ test('result fields: trace id, root service and name, start, duration, spansets 
 });
 
 test('matched spans carry the attributes the query reads, and those select() names', async () => {
+  const kinds = await searchTraces('{ span:kind = server && duration > 900ms && name != "x" }', fixtureTraces);
+  // status, kind and statusMessage are returned as Tempo does; name and duration have their own fields.
+  assert.deepEqual(kinds.traces[0]!.spanSets[0]!.spans[0]!.attributes, [{ key: 'kind', value: { stringValue: 'server' } }]);
   const res = await searchTraces(
     '{ resource.service.name = "payment" && span.http.method = "POST" } | select(span.amount, status, resource.deployment.environment)',
     fixtureTraces,

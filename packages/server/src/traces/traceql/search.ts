@@ -5,7 +5,7 @@
  * with the signal's reason as soon as the caller aborts.
  */
 import type { Span } from '../storage/types.js';
-import type { FieldExpr, PipelineElement, RootExpr } from './ast.js';
+import type { FieldExpr, FieldRef, PipelineElement, RootExpr } from './ast.js';
 import { compilePipeline, type Spanset } from './eval.js';
 import { anyValue, compileField, type FieldFn } from './fields.js';
 import { parseTraceQL } from './parser.js';
@@ -23,7 +23,11 @@ export interface CompiledSearch {
   evaluate(trace: readonly Span[]): Spanset[];
   /** The same over a trace already wrapped in a view. */
   run(tv: TraceView): Spanset[];
-  /** Attributes a condition of the query reads, returned with each matched span as Tempo does. */
+  /**
+   * Fields a condition of the query reads, returned with each matched span as Tempo does: the
+   * attributes, and the span intrinsics `status`, `kind` and `statusMessage` (name and duration
+   * have fields of their own).
+   */
   readonly conditionFields: readonly { key: string; fn: FieldFn }[];
 }
 
@@ -36,20 +40,23 @@ export function compileSearch(query: string | RootExpr): CompiledSearch {
   const run = compilePipeline(root);
   const seen = new Set<string>();
   const conditionFields: { key: string; fn: FieldFn }[] = [];
-  for (const ref of attributeRefs(root)) {
-    const key = `${ref.scope}:${ref.name}`;
+  for (const ref of conditionRefs(root)) {
+    const name = ref.t === 'attr' ? ref.name : ref.which;
+    const key = ref.t === 'attr' ? `${ref.scope}:${name}` : name;
     if (seen.has(key)) continue;
     seen.add(key);
-    conditionFields.push({ key: ref.name, fn: compileField(ref, root.text) });
+    conditionFields.push({ key: name, fn: compileField(ref, root.text) });
   }
   return { root, run, evaluate: (trace) => run(new TraceView(trace)), conditionFields };
 }
 
-function attributeRefs(root: RootExpr): Extract<FieldExpr, { t: 'attr' }>[] {
-  const out: Extract<FieldExpr, { t: 'attr' }>[] = [];
+const RETURNED_INTRINSICS: ReadonlySet<string> = new Set(['status', 'kind', 'statusMessage']);
+
+function conditionRefs(root: RootExpr): FieldRef[] {
+  const out: FieldRef[] = [];
   const field = (e: FieldExpr | null): void => {
     if (e === null) return;
-    if (e.t === 'attr') out.push(e);
+    if (e.t === 'attr' || (e.t === 'intrinsic' && RETURNED_INTRINSICS.has(e.which))) out.push(e);
     else if (e.t === 'binary') {
       field(e.l);
       field(e.r);
