@@ -214,7 +214,10 @@ test('the grid: start aligned down to the step, spans outside [start, end) left 
 });
 
 test('bad requests: search queries, metrics in search, resolution and series limits', async () => {
-  assert.throws(() => compileMetrics('{ status = error }'), TraceqlParseError);
+  assert.throws(
+    () => compileMetrics('{ status = error }\n'),
+    (e: unknown) => e instanceof TraceqlParseError && e.line === 2 && e.col === 1 && /must end in a metrics function/.test(e.message),
+  );
   await assert.rejects(
     queryRange('{} | rate()', fixtureTraces, { startMs: 0, endMs: 12_000_000, stepMs: 1 }),
     (e: unknown) => e instanceof TraceqlExecError && e.code === 'execution',

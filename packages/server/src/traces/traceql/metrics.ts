@@ -6,8 +6,9 @@
  * (`series[]` of `labels`, `promLabels`, `samples[{timestampMs, value}]`).
  *
  * As in Tempo the functions count spans, not traces: every span of a spanset the query yields,
- * once, at its start time. The grid is Tempo's: `start` is aligned down to a multiple of `step`,
- * interval i covers [start + i·step, start + (i+1)·step) and is reported at its start. Durations
+ * once, at its start time. The grid: `start` is aligned down to a multiple of `step` (so the
+ * points of every query and panel line up), interval i covers [start + i·step, start + (i+1)·step)
+ * and is reported at its start. Durations
  * (`duration`, `traceDuration`) are reported in seconds. A span without a `by` attribute falls in
  * the series without that label. Intervals without spans have no sample.
  */
@@ -17,7 +18,7 @@ import type { Span } from '../storage/types.js';
 import type { FieldRef, MetricsStage, RootExpr } from './ast.js';
 import { compilePipeline } from './eval.js';
 import { anyValue, compileField, type FieldFn, type Val, valueKey, valueText } from './fields.js';
-import { TraceqlParseError } from './lexer.js';
+import { parseErrorAt } from './lexer.js';
 import { parseTraceQL } from './parser.js';
 import { Pacer } from './pacer.js';
 import { TraceView } from './trace_view.js';
@@ -68,7 +69,7 @@ export interface CompiledMetrics {
 export function compileMetrics(query: string): CompiledMetrics {
   const root = parseTraceQL(query);
   if (root.metrics === null) {
-    throw new TraceqlParseError('a metrics query must end in a metrics function such as | rate() or | count_over_time()', 1, query.length + 1);
+    throw parseErrorAt(query, query.length, 'a metrics query must end in a metrics function such as | rate() or | count_over_time()');
   }
   return { root, stage: root.metrics };
 }

@@ -10,7 +10,7 @@ import { compilePipeline, type Spanset } from './eval.js';
 import { anyValue, compileField, type FieldFn } from './fields.js';
 import { parseTraceQL } from './parser.js';
 import { spanDurationNanos, TraceView } from './trace_view.js';
-import { TraceqlParseError } from './lexer.js';
+import { parseErrorAt } from './lexer.js';
 import { Pacer } from './pacer.js';
 
 /** Tempo's placeholder while a trace's root span has not arrived. */
@@ -35,7 +35,7 @@ export interface CompiledSearch {
 export function compileSearch(query: string | RootExpr): CompiledSearch {
   const root = typeof query === 'string' ? parseTraceQL(query) : query;
   if (root.metrics !== null) {
-    throw new TraceqlParseError(`a metrics query (${root.metrics.fn}) cannot be used for search; use /api/metrics/query_range`, 1, root.metrics.pos + 1);
+    throw parseErrorAt(root.text, root.metrics.pos, `a metrics query (${root.metrics.fn}) cannot be used for search; use /api/metrics/query_range`);
   }
   const run = compilePipeline(root);
   const seen = new Set<string>();
