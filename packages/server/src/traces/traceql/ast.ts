@@ -46,6 +46,7 @@ export type Intrinsic =
   | 'nestedSetRight'
   | 'nestedSetParent'
   | 'eventName'
+  | 'eventTimeSinceStart'
   | 'linkTraceID'
   | 'linkSpanID';
 

@@ -83,6 +83,7 @@ test('event and link attributes and intrinsics match when one event or link does
     ['{ event:name = "exception" }', { a: ['a3'] }],
     ['{ event.exception.message =~ ".*timeout.*" }', { a: ['a3'] }],
     ['{ event.exception.type != nil && event.exception.type != "Other" }', { a: ['a3'] }],
+    ['{ event:timeSinceStart > 350ms && event:timeSinceStart <= 400ms }', { a: ['a3'] }],
     ['{ event:name = nil && kind = server }', { a: ['a1', 'a5'], b: ['b1'], c: ['c1'] }],
     ['{ link:traceID = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" }', { c: ['c1'] }],
     ['{ link.link.kind = "retry-of" && link:spanID = "00000000000000a4" }', { c: ['c1'] }],

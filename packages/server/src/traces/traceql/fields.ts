@@ -174,6 +174,11 @@ function intrinsicFn(which: string): FieldFn {
       return (i, tv) => tv.nestedSet().parent[i]!;
     case 'eventName':
       return (i, tv) => listOrNull(tv.spans[i]!.events.map((e) => e.name));
+    case 'eventTimeSinceStart':
+      return (i, tv) => {
+        const s = tv.spans[i]!;
+        return s.events.length === 0 ? null : s.events.map((e) => Number(e.timeUnixNano - s.startTimeUnixNano));
+      };
     case 'linkTraceID':
       return (i, tv) => listOrNull(tv.spans[i]!.links.map((l) => l.traceId));
     case 'linkSpanID':

@@ -99,6 +99,8 @@ test('min, max, avg and sum over time; attributes keep their unit', async () => 
       [2000, 1],
     ],
   });
+  const events = await queryRange('{ } | max_over_time(event:timeSinceStart)', fixtureTraces, grid);
+  assert.deepEqual(compact(events.series), { '{}': [[0, 0.4]] });
   const sum = await queryRange('{ } | sum_over_time(span.amount)', fixtureTraces, grid);
   assert.deepEqual(compact(sum.series), {
     '{}': [

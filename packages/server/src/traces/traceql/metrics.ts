@@ -81,7 +81,8 @@ interface Acc {
   values?: (number[] | undefined)[];
 }
 
-const isDurationField = (f: FieldRef | null): boolean => f !== null && f.t === 'intrinsic' && (f.which === 'duration' || f.which === 'traceDuration');
+const DURATIONS: ReadonlySet<string> = new Set(['duration', 'traceDuration', 'eventTimeSinceStart']);
+const isDurationField = (f: FieldRef | null): boolean => f !== null && f.t === 'intrinsic' && DURATIONS.has(f.which);
 
 /** Evaluates a metrics query over candidate traces on a step grid. */
 export async function queryRange(
@@ -170,9 +171,11 @@ async function evaluate(
           acc.counts![k]!++;
           continue;
         }
+        // A field with several values per span (an array attribute, an event intrinsic) contributes each.
         const v = field!(i, tv);
-        if (typeof v !== 'number' || Number.isNaN(v)) continue;
-        (acc.values![k] ??= []).push(toSeconds ? v / 1e9 : v);
+        for (const x of Array.isArray(v) ? (v as unknown[]) : [v]) {
+          if (typeof x === 'number' && !Number.isNaN(x)) (acc.values![k] ??= []).push(toSeconds ? x / 1e9 : x);
+        }
       }
     }
   }

@@ -97,6 +97,7 @@ test('intrinsics, bare and scoped', () => {
     ['trace:id', 'traceID'],
     ['instrumentation:name', 'instrumentationName'],
     ['event:name', 'eventName'],
+    ['event:timeSinceStart', 'eventTimeSinceStart'],
     ['link:traceID', 'linkTraceID'],
     ['link:spanID', 'linkSpanID'],
   ];
