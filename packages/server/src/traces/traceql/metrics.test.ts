@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixtureTraces, generateTraces, T0_MS } from '../../testkit/traces.js';
+import { fixtureTraces, generateTraces, T0_MS, TRACE_A, TRACE_C } from '../../testkit/traces.js';
 import { compileMetrics, MAX_SERIES, queryInstant, queryRange, type TimeSeries, TraceqlExecError } from './metrics.js';
 import { TraceqlParseError } from './parser.js';
 
@@ -195,6 +195,53 @@ test('topk and bottomk keep, per step, the highest and lowest series', async () 
       [1000, 1],
     ],
   });
+});
+
+test('exemplars: one span per interval up to the limit, valued as the point or the span', async () => {
+  const rate = await queryRange('{ status = error } | rate() by (resource.service.name)', fixtureTraces, { ...grid, exemplars: 5 });
+  assert.deepEqual(
+    rate.series.map((s) => [s.promLabels, s.exemplars]),
+    [
+      [
+        '{resource.service.name="payment"}',
+        [
+          {
+            labels: [
+              { key: 'trace:id', value: { stringValue: TRACE_C } },
+              { key: 'span:id', value: { stringValue: '00000000000000c1' } },
+            ],
+            value: 1,
+            timestampMs: String(T0_MS + 2000),
+          },
+        ],
+      ],
+      [
+        '{resource.service.name="shop"}',
+        // A2 and A3 share the first interval: the first seen stands for it; the value is the point's (2/s).
+        [
+          {
+            labels: [
+              { key: 'trace:id', value: { stringValue: TRACE_A } },
+              { key: 'span:id', value: { stringValue: '00000000000000a2' } },
+            ],
+            value: 2,
+            timestampMs: String(T0_MS + 10),
+          },
+        ],
+      ],
+    ],
+  );
+  const max = await queryRange('{ } | max_over_time(duration)', fixtureTraces, { ...grid, exemplars: 2 });
+  // Limit 2: the first two intervals get one each, valued as their span's duration in seconds.
+  assert.deepEqual(
+    max.series[0]!.exemplars!.map((e) => [e.labels[1]!.value['stringValue'], e.value, Number(e.timestampMs) - T0_MS]),
+    [
+      ['00000000000000a1', 0.5, 0],
+      ['00000000000000b1', 0.02, 1000],
+    ],
+  );
+  const none = await queryRange('{ } | rate()', fixtureTraces, grid);
+  assert.equal(none.series[0]!.exemplars, undefined);
 });
 
 test('the grid: start aligned down to the step, spans outside [start, end) left out', async () => {

@@ -42,6 +42,18 @@ export interface QueryRangeOptions {
   readonly stepMs: number;
   readonly signal?: AbortSignal;
   readonly sliceMs?: number;
+  /**
+   * Most exemplars per series (default 0: none): spans that fell in an interval, one per interval,
+   * so a graph can link a point to a trace. Not given for histogram_over_time.
+   */
+  readonly exemplars?: number;
+}
+
+/** A span behind a point: its trace and span id, its value (or the point's) and its start. */
+export interface Exemplar {
+  labels: Label[];
+  value: number;
+  timestampMs: string;
 }
 
 export interface Label {
@@ -53,6 +65,7 @@ export interface TimeSeries {
   labels: Label[];
   promLabels: string;
   samples: { timestampMs: string; value: number }[];
+  exemplars?: Exemplar[];
 }
 
 export interface QueryRangeResult {
@@ -79,6 +92,8 @@ interface Acc {
   /** Per interval: span counts, or the values seen (for the functions over a field). */
   counts?: Float64Array;
   values?: (number[] | undefined)[];
+  /** By interval: the first span seen there, while the series has fewer than the limit. */
+  exemplars?: Map<number, { traceId: string; spanId: string; tMs: number; value: number | undefined }>;
 }
 
 const DURATIONS: ReadonlySet<string> = new Set(['duration', 'traceDuration', 'eventTimeSinceStart']);
@@ -135,6 +150,7 @@ async function evaluate(
   const toSeconds = isDurationField(stage.field);
   const perField = field !== null;
   const accs = new Map<string, Acc>();
+  const maxExemplars = stage.fn === 'histogram_over_time' ? 0 : Math.max(0, Math.floor(opts.exemplars ?? 0));
   const pacer = new Pacer(opts.signal, opts.sliceMs);
   let inspectedTraces = 0;
   let inspectedSpans = 0;
@@ -167,6 +183,11 @@ async function evaluate(
           acc = perField ? { labels, values: new Array<number[] | undefined>(intervals) } : { labels, counts: new Float64Array(intervals) };
           accs.set(key, acc);
         }
+        if (maxExemplars > 0 && !(acc.exemplars ??= new Map()).has(k) && acc.exemplars.size < maxExemplars) {
+          const v = field?.(i, tv);
+          const span = tv.spans[i]!;
+          acc.exemplars.set(k, { traceId: span.traceId, spanId: span.spanId, tMs, value: typeof v === 'number' ? (toSeconds ? v / 1e9 : v) : undefined });
+        }
         if (!perField) {
           acc.counts![k]!++;
           continue;
@@ -185,40 +206,68 @@ async function evaluate(
   for (const acc of accs.values()) {
     // Sorting a busy interval's values for its quantiles is work too: pace it like the scan.
     await pacer.tick();
-    if (!perField) {
-      const samples = [];
-      for (let k = 0; k < intervals; k++) {
-        const c = acc.counts![k]!;
-        if (c > 0) samples.push({ timestampMs: ts(k), value: stage.fn === 'rate' ? c / (stepMs / 1000) : c });
-      }
-      series.push(seriesOf(acc.labels, [], samples));
-      continue;
-    }
-    if (stage.fn === 'histogram_over_time') {
-      series.push(...histogram(acc, intervals, ts, toSeconds));
-      continue;
-    }
-    if (stage.fn === 'quantile_over_time') {
-      for (const q of stage.quantiles) {
-        const samples = [];
-        for (let k = 0; k < intervals; k++) {
-          const vs = acc.values![k];
-          if (vs !== undefined && vs.length > 0) samples.push({ timestampMs: ts(k), value: quantile(q, vs) });
-        }
-        series.push(seriesOf(acc.labels, [{ key: 'p', value: { doubleValue: q } }], samples));
-      }
-      continue;
-    }
-    const samples = [];
-    for (let k = 0; k < intervals; k++) {
-      const vs = acc.values![k];
-      if (vs === undefined || vs.length === 0) continue;
-      samples.push({ timestampMs: ts(k), value: reduce(stage.fn, vs) });
-    }
-    if (samples.length > 0) series.push(seriesOf(acc.labels, [], samples));
+    const made = seriesOfAcc(acc, stage, { intervals, stepMs, ts }, toSeconds);
+    if (acc.exemplars !== undefined) for (const s of made) attachExemplars(s, acc, ts);
+    series.push(...made);
   }
   series.sort((a, b) => (a.promLabels < b.promLabels ? -1 : a.promLabels > b.promLabels ? 1 : 0));
   return { series: stage.top === null ? series : topSeries(series, stage.top.fn, stage.top.n), metrics: { inspectedTraces, inspectedSpans } };
+}
+
+/** The series one accumulator gives: one, one per quantile, or one per histogram bucket. */
+function seriesOfAcc(acc: Acc, stage: MetricsStage, grid: { intervals: number; stepMs: number; ts: (k: number) => string }, toSeconds: boolean): TimeSeries[] {
+  const { intervals, stepMs, ts } = grid;
+  const series: TimeSeries[] = [];
+  if (acc.counts !== undefined) {
+    const samples = [];
+    for (let k = 0; k < intervals; k++) {
+      const c = acc.counts[k]!;
+      if (c > 0) samples.push({ timestampMs: ts(k), value: stage.fn === 'rate' ? c / (stepMs / 1000) : c });
+    }
+    series.push(seriesOf(acc.labels, [], samples));
+    return series;
+  }
+  if (stage.fn === 'histogram_over_time') {
+    return histogram(acc, intervals, ts, toSeconds);
+  }
+  if (stage.fn === 'quantile_over_time') {
+    for (const q of stage.quantiles) {
+      const samples = [];
+      for (let k = 0; k < intervals; k++) {
+        const vs = acc.values![k];
+        if (vs !== undefined && vs.length > 0) samples.push({ timestampMs: ts(k), value: quantile(q, vs) });
+      }
+      series.push(seriesOf(acc.labels, [{ key: 'p', value: { doubleValue: q } }], samples));
+    }
+    return series;
+  }
+  const samples = [];
+  for (let k = 0; k < intervals; k++) {
+    const vs = acc.values![k];
+    if (vs === undefined || vs.length === 0) continue;
+    samples.push({ timestampMs: ts(k), value: reduce(stage.fn, vs) });
+  }
+  if (samples.length > 0) series.push(seriesOf(acc.labels, [], samples));
+  return series;
+}
+
+/** The series' exemplars: a span's own value where it has one, else the point's value. */
+function attachExemplars(s: TimeSeries, acc: Acc, ts: (k: number) => string): void {
+  const points = new Map(s.samples.map((p) => [p.timestampMs, p.value]));
+  const out: Exemplar[] = [];
+  for (const [k, e] of acc.exemplars!) {
+    const point = points.get(ts(k));
+    if (point === undefined) continue;
+    out.push({
+      labels: [
+        { key: 'trace:id', value: { stringValue: e.traceId } },
+        { key: 'span:id', value: { stringValue: e.spanId } },
+      ],
+      value: e.value ?? point,
+      timestampMs: String(e.tMs),
+    });
+  }
+  if (out.length > 0) s.exemplars = out.sort((a, b) => Number(a.timestampMs) - Number(b.timestampMs));
 }
 
 /** `topk(n)` / `bottomk(n)`, per step as in PromQL: at each timestamp only the n highest (lowest) values stay. */
