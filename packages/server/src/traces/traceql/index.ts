@@ -10,6 +10,6 @@ export { compileSearch, searchTraces, ROOT_NOT_YET_RECEIVED } from './search.js'
 export type { CompiledSearch, SearchOptions, SearchResult, TraceSearchMetadata, SearchSpanSet, SearchSpan } from './search.js';
 export { hintsOf } from './hints.js';
 export type { Condition, TraceqlHints } from './hints.js';
-export { compileMetrics, queryRange, queryInstant, TraceqlExecError, MAX_POINTS, MAX_SERIES } from './metrics.js';
-export type { CompiledMetrics, QueryRangeOptions, QueryRangeResult, TimeSeries, InstantSeries } from './metrics.js';
+export { compileMetrics, queryRange, queryInstant, TraceqlExecError, MAX_POINTS, MAX_SERIES, MAX_VALUES } from './metrics.js';
+export type { CompiledMetrics, QueryRangeOptions, QueryRangeResult, TimeSeries, InstantSeries, Exemplar } from './metrics.js';
 export type { Spanset } from './eval.js';

@@ -35,6 +35,8 @@ export class TraceqlExecError extends VigilError {
 export const MAX_POINTS = 11_000;
 /** Most series one query may produce. */
 export const MAX_SERIES = 1000;
+/** Most field values a query over a field keeps at once (8 bytes each: 80 MB), so one query cannot exhaust memory. */
+export const MAX_VALUES = 10_000_000;
 
 export interface QueryRangeOptions {
   readonly startMs: number;
@@ -47,6 +49,8 @@ export interface QueryRangeOptions {
    * so a graph can link a point to a trace. Not given for histogram_over_time.
    */
   readonly exemplars?: number;
+  /** Overrides {@link MAX_VALUES} (tests use a small one). */
+  readonly maxValues?: number;
 }
 
 /** A span behind a point: its trace and span id, its value (or the point's) and its start. */
@@ -150,6 +154,8 @@ async function evaluate(
   const toSeconds = isDurationField(stage.field);
   const perField = field !== null;
   const accs = new Map<string, Acc>();
+  const maxValues = opts.maxValues ?? MAX_VALUES;
+  let values = 0;
   const maxExemplars = stage.fn === 'histogram_over_time' ? 0 : Math.max(0, Math.floor(opts.exemplars ?? 0));
   const pacer = new Pacer(opts.signal, opts.sliceMs);
   let inspectedTraces = 0;
@@ -195,7 +201,9 @@ async function evaluate(
         // A field with several values per span (an array attribute, an event intrinsic) contributes each.
         const v = field!(i, tv);
         for (const x of Array.isArray(v) ? (v as unknown[]) : [v]) {
-          if (typeof x === 'number' && !Number.isNaN(x)) (acc.values![k] ??= []).push(toSeconds ? x / 1e9 : x);
+          if (typeof x !== 'number' || Number.isNaN(x)) continue;
+          if (++values > maxValues) throw new TraceqlExecError(`the query reads more than ${maxValues} values; narrow the filter or the time range`);
+          (acc.values![k] ??= []).push(toSeconds ? x / 1e9 : x);
         }
       }
     }
