@@ -5,7 +5,7 @@
  */
 export type * from './ast.js';
 export { parseTraceQL } from './parser.js';
-export { TraceqlParseError, MAX_QUERY_LENGTH, MAX_NESTING_DEPTH } from './lexer.js';
+export { TraceqlParseError, MAX_QUERY_LENGTH, MAX_NESTING_DEPTH, MAX_OPERATORS } from './lexer.js';
 export { compileSearch, searchTraces, ROOT_NOT_YET_RECEIVED } from './search.js';
 export type { CompiledSearch, SearchOptions, SearchResult, TraceSearchMetadata, SearchSpanSet, SearchSpan } from './search.js';
 export { hintsOf } from './hints.js';
