@@ -8,7 +8,7 @@ npm run --silent build
 # One code style (prettier, .prettierrc.json); `npm run format` fixes what this finds.
 npx prettier --check --log-level warn "**/*.{ts,tsx,js,mjs,cjs,css}"
 npx eslint --max-warnings 0 .
-# The layers (core <- metrics | logs <- alerting <- server) and the dev-only test kit: see .dependency-cruiser.cjs.
+# The layers (core <- metrics | logs | traces <- alerting <- server) and the dev-only test kit: see .dependency-cruiser.cjs.
 npx depcruise packages/server/src --config .dependency-cruiser.cjs
 # tsc -b does not type-check the UI, which esbuild bundles; check it here.
 npx tsc -p packages/ui --noEmit
