@@ -1,6 +1,6 @@
 // The layers of the server, enforced by `npm test` (scripts/check-layers.sh). Imports point down only:
-//   core  ←  metrics | logs  ←  alerting  ←  server
-// metrics and logs are siblings and never import each other; what both need lives in core.
+//   core  ←  metrics | logs | traces  ←  alerting  ←  server
+// metrics, logs and traces are siblings and never import each other; what they share lives in core.
 // The test kit and test files are dev-only: production code never imports them, and nothing the
 // `vigil` entry point reaches may load node:test.
 const SRC = '^packages/server/src/';
@@ -16,25 +16,32 @@ module.exports = {
       comment: 'core holds what every signal shares; it depends on no signal, no alerting and no server code.',
       severity: 'error',
       from: { path: layer('core'), pathNot: TESTS },
-      to: { path: `${SRC}(metrics|logs|alerting|server)/` },
+      to: { path: `${SRC}(metrics|logs|traces|alerting|server)/` },
     },
     {
       name: 'metrics-below-alerting',
       comment: 'metrics (storage, tsdb, promql, ingest, scrape) may use core only.',
       severity: 'error',
       from: { path: layer('metrics'), pathNot: TESTS },
-      to: { path: `${SRC}(logs|alerting|server)/` },
+      to: { path: `${SRC}(logs|traces|alerting|server)/` },
     },
     {
       name: 'logs-below-alerting',
       comment: 'logs (storage seam, store, LogQL, ingest, query service) may use core only.',
       severity: 'error',
       from: { path: layer('logs'), pathNot: TESTS },
-      to: { path: `${SRC}(metrics|alerting|server)/` },
+      to: { path: `${SRC}(metrics|traces|alerting|server)/` },
+    },
+    {
+      name: 'traces-below-alerting',
+      comment: 'traces (storage seam, store, ingest decoding, TraceQL) may use core only.',
+      severity: 'error',
+      from: { path: layer('traces'), pathNot: TESTS },
+      to: { path: `${SRC}(metrics|logs|alerting|server)/` },
     },
     {
       name: 'alerting-below-server',
-      comment: 'alerting (rules, alertmanager, templates) may use core, metrics and logs, never the server.',
+      comment: 'alerting (rules, alertmanager, templates) may use core, metrics, logs and traces, never the server.',
       severity: 'error',
       from: { path: layer('alerting'), pathNot: TESTS },
       to: { path: layer('server') },
@@ -44,7 +51,7 @@ module.exports = {
       comment: 'rules read and write through the storage seams; only the wiring builds a concrete store.',
       severity: 'error',
       from: { path: layer('alerting'), pathNot: TESTS },
-      to: { path: `${SRC}(metrics/tsdb|logs/store)/` },
+      to: { path: `${SRC}(metrics/tsdb|logs/store|traces/store)/` },
     },
     {
       name: 'production-never-imports-tests',
