@@ -9,6 +9,7 @@ import type { Span } from '../storage/types.js';
 import { TraceStore } from './store.js';
 import type { TraceStoreOptions } from './options.js';
 import { listSegments, segmentName } from './wal.js';
+import { verifyTraces } from './verify.js';
 
 const NOW_MS = 1_800_000_000_000;
 const T0 = BigInt(NOW_MS) * 1_000_000n - 3_600_000_000_000n;
@@ -154,6 +155,16 @@ test('a block with a damaged index is quarantined; a damaged page is skipped and
     const bufB = fs.readFileSync(pb);
     bufB[bufB.length - 30] = bufB[bufB.length - 30]! ^ 0xff;
     fs.writeFileSync(pb, bufB);
+    // verify finds both, read-only.
+    const out: string[] = [];
+    assert.equal(
+      verifyTraces(dir, (l) => out.push(l)),
+      1,
+    );
+    assert.match(out.join('\n'), new RegExp(`blocks/${fa}: page 0 \\(byte \\d+\\): .*checksum mismatch`));
+    assert.match(out.join('\n'), new RegExp(`blocks/${fb}: index: index checksum mismatch`));
+    assert.match(out.at(-1)!, /^2 problems: 1 WAL segments, 2 blocks/);
+    assert.ok(fs.existsSync(pb), 'verify changes nothing');
     const again = open({ dir });
     assert.match(again.repairs.join('\n'), /index checksum mismatch; quarantined/);
     assert.ok(fs.existsSync(`${pb}.corrupt`));
