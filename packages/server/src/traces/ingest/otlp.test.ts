@@ -5,7 +5,10 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { DEFAULT_TRACE_LIMITS, TraceIngestError, type TraceLimits } from './limits.js';
-import { decodeOtlpTracesJson, decodeOtlpTracesProto } from './otlp.js';
+import { decodeOtlpTracesJson, decodeOtlpTracesProto, mapOtlpTraces } from './otlp.js';
+import { encodeTracesData, toOtlpJson } from './otlp_encode.js';
+import type { ExportTraceServiceRequest } from './otlp_types.js';
+import { demoTrace, rng } from '../../testkit/tracegen.js';
 import { encodeExportTraceServiceResponse } from './otlp_proto.js';
 import type { Span } from '../storage/types.js';
 
@@ -193,4 +196,18 @@ test('ExportTraceServiceResponse: empty on success, partial_success with rejecte
   assert.equal(encodeExportTraceServiceResponse({ rejectedSpans: 0, errorMessage: '' }).length, 0);
   const b = encodeExportTraceServiceResponse({ rejectedSpans: 3, errorMessage: 'no' });
   assert.deepEqual([...b], [0x0a, 6, 0x08, 3, 0x12, 2, 0x6e, 0x6f]);
+});
+
+test('spans encoded back to OTLP (JSON and protobuf, as the Tempo API answers) decode to the same spans', () => {
+  const r = rng(42);
+  const spans = [...demoTrace(r, 1_700_000_000_000_000_000n), ...demoTrace(r, 1_700_000_001_000_000_000n)];
+  spans[0]!.attributes['nested'] = { list: [1, 'two', false, 2.5], deep: { x: 'y' } };
+  spans[0]!.links = [{ traceId: spans[1]!.traceId, spanId: spans[1]!.spanId, attributes: { why: 'retry' } }];
+  const fromJson = mapOtlpTraces({ resourceSpans: toOtlpJson(spans) } as ExportTraceServiceRequest, DEFAULT_TRACE_LIMITS);
+  const fromProto = decodeOtlpTracesProto(encodeTracesData(spans), DEFAULT_TRACE_LIMITS);
+  const key = (s: Span): string => s.spanId;
+  const sorted = (l: Span[]): Span[] => [...l].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+  assert.equal(fromJson.rejected, 0);
+  assert.deepEqual(sorted(fromJson.spans), sorted(spans));
+  assert.deepEqual(sorted(fromProto.spans), sorted(spans));
 });
