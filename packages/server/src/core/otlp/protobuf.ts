@@ -27,11 +27,17 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 /** Makes the error for malformed input from its detail. */
 export type Fail = (detail: string) => Error;
 
-/** Where the decoder is, for the message of a truncated input. */
+/** Where the decoder is, for the message of a truncated input (kept as parts: the text is made only on error). */
 interface Where {
   msg: string;
-  field: string;
+  /** The field's name, '' while reading a tag, or undefined for a skipped field. */
+  name: string | undefined;
+  num: number;
   at: number;
+}
+
+function whereText(w: Where): string {
+  return w.name === '' ? 'a field tag' : w.name === undefined ? `field ${w.num}` : `${w.name} (field ${w.num})`;
 }
 
 /** The fields of one message, its reader bounded to it; typed reads check the wire type. */
@@ -51,11 +57,11 @@ export class ProtoFields {
    * of its message (a truncated body) becomes `fail` naming the message, field and byte offset.
    */
   static decode<T>(buf: Buffer, msg: string, fail: Fail, fn: (f: ProtoFields) => T): T {
-    const where: Where = { msg, field: 'a field tag', at: 0 };
+    const where: Where = { msg, name: '', num: 0, at: 0 };
     try {
       return fn(new ProtoFields(new ByteReader(buf), msg, where, fail));
     } catch (err) {
-      if (err instanceof RangeError) throw fail(`cannot read ${where.msg} ${where.field} at byte ${where.at} of ${buf.length}: ${err.message}`);
+      if (err instanceof RangeError) throw fail(`cannot read ${where.msg} ${whereText(where)} at byte ${where.at} of ${buf.length}: ${err.message}`);
       throw err;
     }
   }
@@ -69,7 +75,7 @@ export class ProtoFields {
   next(): boolean {
     const r = this.r;
     this.where.msg = this.msg;
-    this.where.field = 'a field tag';
+    this.where.name = '';
     this.where.at = r.pos;
     if (r.done) return false;
     const at = r.pos;
@@ -84,7 +90,8 @@ export class ProtoFields {
   }
 
   private want(name: string, wt: number): void {
-    this.where.field = `${name} (field ${this.field})`;
+    this.where.name = name;
+    this.where.num = this.field;
     this.where.at = this.r.pos;
     if (this.wt !== wt)
       throw this.fail(`${this.msg}.${name} (field ${this.field}) has wire type ${this.wt} (${WIRE[this.wt]}), want ${wt} (${WIRE[wt]}), at byte ${this.r.pos}`);
@@ -93,7 +100,8 @@ export class ProtoFields {
   /** Skips a field this decoder does not use. */
   skip(): void {
     const r = this.r;
-    this.where.field = `field ${this.field}`;
+    this.where.name = undefined;
+    this.where.num = this.field;
     this.where.at = r.pos;
     if (this.wt === VARINT) r.uvarint();
     else if (this.wt === I64) r.bytes(8);
@@ -101,14 +109,31 @@ export class ProtoFields {
     else r.bytes(4);
   }
 
-  /** An embedded message. */
-  message(name: string, type: string): ProtoFields {
-    this.want(name, LEN);
+  /** The bounds of a length-delimited value, stepped over (no Buffer view made: decoding is per field, so that counts). */
+  private span(): number {
     const r = this.r;
     const len = r.uvarint();
     const start = r.pos;
-    r.bytes(len);
-    return new ProtoFields(new ByteReader(r.buf, start, start + len), type, this.where, this.fail);
+    if (start + len > r.end) throw new RangeError('unexpected end of record');
+    r.pos = start + len;
+    return start;
+  }
+
+  /** An embedded KeyValue at AnyValue nesting 0: the fast path when it applies, else the general decoder. */
+  keyValue(name: string): KeyValue {
+    this.want(name, LEN);
+    const start = this.span();
+    return (
+      fastKeyValue(this.r.buf, start, this.r.pos) ??
+      decodeKeyValue(new ProtoFields(new ByteReader(this.r.buf, start, this.r.pos), 'KeyValue', this.where, this.fail), 0)
+    );
+  }
+
+  /** An embedded message. */
+  message(name: string, type: string): ProtoFields {
+    this.want(name, LEN);
+    const start = this.span();
+    return new ProtoFields(new ByteReader(this.r.buf, start, this.r.pos), type, this.where, this.fail);
   }
 
   bytes(name: string): Buffer {
@@ -116,11 +141,23 @@ export class ProtoFields {
     return this.r.bytes(this.r.uvarint());
   }
 
+  /** bytes as lowercase hex (trace and span ids). */
+  hex(name: string): string {
+    this.want(name, LEN);
+    const start = this.span();
+    return this.r.buf.toString('hex', start, this.r.pos);
+  }
+
   string(name: string): string {
     const at = this.r.pos;
-    const b = this.bytes(name);
+    this.want(name, LEN);
+    const start = this.span();
+    // toString is much faster than a fatal TextDecoder; only a string holding U+FFFD (a replaced
+    // invalid sequence, or a real one) needs the strict check.
+    const s = this.r.buf.toString('utf8', start, this.r.pos);
+    if (!s.includes('\ufffd')) return s;
     try {
-      return utf8.decode(b);
+      return utf8.decode(this.r.buf.subarray(start, this.r.pos));
     } catch {
       throw this.fail(`${this.msg}.${name} (field ${this.field}) is not valid UTF-8, at byte ${at}`);
     }
@@ -198,10 +235,83 @@ export class ProtoFields {
   }
 }
 
+/**
+ * The common KeyValue (a key and a string, bool, int64 or double value) read straight from the
+ * bytes, with no reader object per message: attributes are most of an OTLP body. Anything else
+ * (arrays, kvlists, bytes, unknown fields, invalid UTF-8, a varint past 2^53, a bad length) returns
+ * undefined, and the caller decodes that KeyValue the general way, which also words any error.
+ */
+export function fastKeyValue(buf: Buffer, start: number, end: number): KeyValue | undefined {
+  let p = start;
+  let key = '';
+  let value: AnyValue | undefined;
+  while (p < end) {
+    const tag = buf[p++]!;
+    if (tag !== 0x0a && tag !== 0x12) return undefined;
+    let len = buf[p++]!;
+    if (len >= 0x80) {
+      if (p >= end) return undefined;
+      len = (len & 0x7f) | (buf[p++]! << 7);
+      if (len >= 1 << 14) return undefined;
+    }
+    const to = p + len;
+    if (p > end || to > end) return undefined;
+    if (tag === 0x0a) {
+      key = buf.toString('utf8', p, to);
+      if (key.includes('\ufffd')) return undefined;
+    } else {
+      value = fastAnyValue(buf, p, to);
+      if (!value) return undefined;
+    }
+    p = to;
+  }
+  return value ? { key, value } : { key };
+}
+
+function fastAnyValue(buf: Buffer, start: number, end: number): AnyValue | undefined {
+  let p = start;
+  let v: AnyValue = {};
+  while (p < end) {
+    const tag = buf[p++]!;
+    if (tag === 0x0a) {
+      let len = buf[p++]!;
+      if (len >= 0x80) {
+        if (p >= end) return undefined;
+        len = (len & 0x7f) | (buf[p++]! << 7);
+        if (len >= 1 << 14) return undefined;
+      }
+      const to = p + len;
+      if (p > end || to > end) return undefined;
+      const s = buf.toString('utf8', p, to);
+      if (s.includes('\ufffd')) return undefined;
+      v = { stringValue: s };
+      p = to;
+    } else if (tag === 0x10 || tag === 0x18) {
+      // A varint up to 7 bytes (< 2^49): exact as a number.
+      let x = 0;
+      let mul = 1;
+      let i = 0;
+      for (; i < 7 && p < end; i++) {
+        const b = buf[p++]!;
+        x += (b & 0x7f) * mul;
+        mul *= 128;
+        if (b < 0x80) break;
+      }
+      if (i === 7 || (p >= end && buf[p - 1]! >= 0x80)) return undefined;
+      v = tag === 0x10 ? { boolValue: x !== 0 } : { intValue: String(x) };
+    } else if (tag === 0x21) {
+      if (p + 8 > end) return undefined;
+      v = { doubleValue: buf.readDoubleLE(p) };
+      p += 8;
+    } else return undefined;
+  }
+  return v;
+}
+
 /** A Resource message. */
 export function decodeResource(g: ProtoFields, into: Resource = {}): Resource {
   while (g.next()) {
-    if (g.field === 1) (into.attributes ??= []).push(decodeKeyValue(g.message('attributes', 'KeyValue'), 0));
+    if (g.field === 1) (into.attributes ??= []).push(g.keyValue('attributes'));
     else if (g.field === 2) into.droppedAttributesCount = g.uint32('dropped_attributes_count');
     else g.skip();
   }
@@ -213,7 +323,7 @@ export function decodeScope(g: ProtoFields, into: InstrumentationScope = {}): In
   while (g.next()) {
     if (g.field === 1) into.name = g.string('name');
     else if (g.field === 2) into.version = g.string('version');
-    else if (g.field === 3) (into.attributes ??= []).push(decodeKeyValue(g.message('attributes', 'KeyValue'), 0));
+    else if (g.field === 3) (into.attributes ??= []).push(g.keyValue('attributes'));
     else if (g.field === 4) into.droppedAttributesCount = g.uint32('dropped_attributes_count');
     else g.skip();
   }

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DEFAULT_TRACE_LIMITS, TraceIngestError, type TraceLimits } from '../../traces/ingest/limits.js';
 import { decodeOtlpTracesJson, decodeOtlpTracesProto, type DecodedTraces } from '../../traces/ingest/otlp.js';
+import { decodeKeyValue, fastKeyValue, ProtoFields } from '../../core/otlp/protobuf.js';
 import { bytes, fuzz, mutated, mutatedText, pb, protoShaped } from './harness.js';
 
 // Small limits, so the attribute limits are reached too.
@@ -184,4 +185,22 @@ test('OTLP traces protobuf: random, protobuf-shaped, valid and mutated bodies de
   fuzz(protoShaped, decode, TraceIngestError, 500);
   fuzz(validProto, decode, TraceIngestError, 800);
   fuzz(mutated(validProto), decode, TraceIngestError, 800);
+});
+
+test('the fast KeyValue reader agrees with the general decoder whenever it answers', () => {
+  const fail = (d: string): Error => new TraceIngestError(400, d);
+  let answered = 0;
+  fc.assert(
+    fc.property(fc.oneof(kvProto, mutated(kvProto), protoShaped), (buf) => {
+      const fast = fastKeyValue(buf, 0, buf.length);
+      if (fast === undefined) return;
+      answered++;
+      assert.deepEqual(
+        fast,
+        ProtoFields.decode(buf, 'KeyValue', fail, (f) => decodeKeyValue(f, 0)),
+      );
+    }),
+    { numRuns: 3000, seed: 0x5eed },
+  );
+  assert.ok(answered > 500, `the fast path answered ${answered} times`);
 });

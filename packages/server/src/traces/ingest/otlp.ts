@@ -136,8 +136,10 @@ class Converter {
       const kv = obj(items[i], `${path}[${i}]`) ?? { key: '' };
       const key = str(kv.key, `${path}[${i}].key`);
       this.checkText(key, 'an attribute key');
-      // defineProperty: a key such as "__proto__" is stored as data, never as the prototype.
-      Object.defineProperty(out, key, { value: this.value(kv.value, `${path}[${i}].value`, depth), enumerable: true, writable: true, configurable: true });
+      const v = this.value(kv.value, `${path}[${i}].value`, depth);
+      // "__proto__" is stored as data, never as the prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
     }
     return out;
   }

@@ -19,7 +19,7 @@
  *   Status                     2 message, 3 code
  *   ExportTraceServiceResponse 1 partial_success {1 rejected_spans, 2 error_message}
  */
-import { decodeKeyValue, decodeResource, decodeScope, encodePartialSuccess, ProtoFields } from '../../core/otlp/protobuf.js';
+import { decodeResource, decodeScope, encodePartialSuccess, ProtoFields } from '../../core/otlp/protobuf.js';
 import type { KeyValue } from '../../core/otlp/common.js';
 import { TraceIngestError } from './limits.js';
 import type { ExportTraceServiceRequest, OtlpEvent, OtlpLink, OtlpSpan, ResourceSpans, ScopeSpans } from './otlp_types.js';
@@ -67,7 +67,7 @@ function decodeScopeSpans(f: ProtoFields): ScopeSpans {
 }
 
 function attributesOf(f: ProtoFields, into: { attributes?: KeyValue[] }): void {
-  (into.attributes ??= []).push(decodeKeyValue(f.message('attributes', 'KeyValue'), 0));
+  (into.attributes ??= []).push(f.keyValue('attributes'));
 }
 
 function decodeSpan(f: ProtoFields): OtlpSpan {
@@ -75,16 +75,16 @@ function decodeSpan(f: ProtoFields): OtlpSpan {
   while (f.next()) {
     switch (f.field) {
       case 1:
-        out.traceId = f.bytes('trace_id').toString('hex');
+        out.traceId = f.hex('trace_id');
         break;
       case 2:
-        out.spanId = f.bytes('span_id').toString('hex');
+        out.spanId = f.hex('span_id');
         break;
       case 3:
         out.traceState = f.string('trace_state');
         break;
       case 4:
-        out.parentSpanId = f.bytes('parent_span_id').toString('hex');
+        out.parentSpanId = f.hex('parent_span_id');
         break;
       case 5:
         out.name = f.string('name');
@@ -152,8 +152,8 @@ function decodeEvent(f: ProtoFields): OtlpEvent {
 function decodeLink(f: ProtoFields): OtlpLink {
   const out: OtlpLink = {};
   while (f.next()) {
-    if (f.field === 1) out.traceId = f.bytes('trace_id').toString('hex');
-    else if (f.field === 2) out.spanId = f.bytes('span_id').toString('hex');
+    if (f.field === 1) out.traceId = f.hex('trace_id');
+    else if (f.field === 2) out.spanId = f.hex('span_id');
     else if (f.field === 3) out.traceState = f.string('trace_state');
     else if (f.field === 4) attributesOf(f, out);
     else if (f.field === 5) out.droppedAttributesCount = f.uint32('dropped_attributes_count');
