@@ -1,6 +1,6 @@
 // The layers of the server, enforced by `npm test` (scripts/check-layers.sh). Imports point down only:
 //   core  ←  metrics | logs | traces  ←  alerting  ←  server
-// metrics, logs and traces are siblings and never import each other; what both need lives in core.
+// metrics, logs and traces are siblings and never import each other; what they share lives in core.
 // The test kit and test files are dev-only: production code never imports them, and nothing the
 // `vigil` entry point reaches may load node:test.
 const SRC = '^packages/server/src/';
@@ -34,7 +34,7 @@ module.exports = {
     },
     {
       name: 'traces-below-alerting',
-      comment: 'traces (storage seam, store, TraceQL, ingest) may use core only.',
+      comment: 'traces (storage seam, store, ingest decoding, TraceQL) may use core only.',
       severity: 'error',
       from: { path: layer('traces'), pathNot: TESTS },
       to: { path: `${SRC}(metrics|logs|alerting|server)/` },

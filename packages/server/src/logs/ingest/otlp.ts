@@ -11,27 +11,10 @@ import type { Label } from '../../core/model/labels.js';
 import type { LogEntry, PushStream } from '../storage/types.js';
 import { sanitizeLabelName } from '../logql/pipeline.js';
 import { checkLabels, checkLine, LimitError, numberOf, textOf, type LogLimits } from './limits.js';
-import { decodeExportLogsServiceRequest, MAX_ANYVALUE_DEPTH } from './otlp_proto.js';
+import { decodeExportLogsServiceRequest } from './otlp_proto.js';
+import { MAX_ANYVALUE_DEPTH, type AnyValue, type InstrumentationScope, type KeyValue, type Resource } from '../../core/otlp/common.js';
 
-/** An OTLP AnyValue: at most one of the members is set. */
-export interface AnyValue {
-  stringValue?: string;
-  boolValue?: boolean;
-  /** int64: a decimal string (protobuf, and JSON by the spec) or a number (JSON senders). */
-  intValue?: string | number;
-  /** A number, or "NaN" / "Infinity" / "-Infinity" in JSON. */
-  doubleValue?: number | string;
-  arrayValue?: { values?: AnyValue[] };
-  kvlistValue?: { values?: KeyValue[] };
-  /** Base64. */
-  bytesValue?: string;
-}
-
-/** An attribute. */
-export interface KeyValue {
-  key: string;
-  value?: AnyValue;
-}
+export type { AnyValue, KeyValue, InstrumentationScope } from '../../core/otlp/common.js';
 
 /** opentelemetry.proto.logs.v1.LogRecord. */
 export interface LogRecord {
@@ -50,14 +33,6 @@ export interface LogRecord {
   eventName?: string;
 }
 
-/** opentelemetry.proto.common.v1.InstrumentationScope. */
-export interface InstrumentationScope {
-  name?: string;
-  version?: string;
-  attributes?: KeyValue[];
-  droppedAttributesCount?: number;
-}
-
 /** opentelemetry.proto.logs.v1.ScopeLogs. */
 export interface ScopeLogs {
   scope?: InstrumentationScope;
@@ -67,7 +42,7 @@ export interface ScopeLogs {
 
 /** opentelemetry.proto.logs.v1.ResourceLogs. */
 export interface ResourceLogs {
-  resource?: { attributes?: KeyValue[]; droppedAttributesCount?: number };
+  resource?: Resource;
   scopeLogs?: ScopeLogs[];
   schemaUrl?: string;
 }

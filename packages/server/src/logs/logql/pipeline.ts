@@ -4,7 +4,7 @@
  */
 import { sortLabels, type Labels } from '../../core/model/labels.js';
 import type { LineFilterHint } from '../storage/types.js';
-import { safeTokens } from '../store/bloom.js';
+import { safeTokens } from '../../core/util/bloom.js';
 import type { LabelFilter, PatternPart, Stage, TemplatePart } from './ast.js';
 import { parseBytes, parseGoDuration } from './units.js';
 

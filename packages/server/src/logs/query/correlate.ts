@@ -2,7 +2,7 @@
 import type { Labels } from '../../core/model/labels.js';
 import type { LogQueryable } from '../storage/interface.js';
 import type { LogEntry } from '../storage/types.js';
-import { safeTokens } from '../store/bloom.js';
+import { safeTokens } from '../../core/util/bloom.js';
 import { lineFields } from './fields.js';
 
 /** The field names that carry an id unless the caller names others. */

@@ -18,7 +18,7 @@ import { CHUNK_MAGIC, checkChunk, decodeChunkRecord, encodeChunkRecord, isChunkR
 import type { ChunkView, EncodedChunk } from './columnar.js';
 import { frame, readFramesRepair } from './framing.js';
 import type { StreamState } from './streams.js';
-import { appendAll, syncFd, type LogIo } from './writes.js';
+import { appendAll, syncFd, type LogIo } from '../../core/util/appendfile.js';
 
 /** A sealed chunk: its index record, and which chunk file holds it. */
 export interface ChunkMeta extends ChunkRecord {

@@ -7,7 +7,7 @@
  */
 import { ByteReader, ByteWriter } from '../../core/util/bytes.js';
 import { crc32c } from '../../core/util/crc32c.js';
-import { Bloom } from './bloom.js';
+import { Bloom } from '../../core/util/bloom.js';
 
 export const REC_CHUNK = 3;
 /** A chunk that replaces others (compaction): REC_CHUNK's payload, then the replaced chunks. */

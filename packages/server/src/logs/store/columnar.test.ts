@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Labels } from '../../core/model/labels.js';
 import { ByteWriter } from '../../core/util/bytes.js';
-import { forEachTokenHash } from './bloom.js';
+import { forEachTokenHash } from '../../core/util/bloom.js';
 import { compressChunk, encodeChunk, openChunk } from './chunk.js';
 import { ColumnarChunk, ColumnarEncoder, splitJsonObject } from './columnar.js';
 import type { Codec } from './codec.js';

@@ -36,7 +36,7 @@
  */
 import type { Labels } from '../../core/model/labels.js';
 import { ByteWriter } from '../../core/util/bytes.js';
-import { Bloom, forEachTokenHash } from './bloom.js';
+import { Bloom, forEachTokenHash } from '../../core/util/bloom.js';
 import { compressBody, CODEC_ID, type Codec } from './codec.js';
 import { COLUMNAR_FLAG } from './columnformat.js';
 import { ColumnBuilder, writeBytePlanes } from './columnencoders.js';

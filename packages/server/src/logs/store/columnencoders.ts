@@ -4,7 +4,7 @@
  * canonical decimals) chosen at the end when every value fits them.
  */
 import { ByteWriter } from '../../core/util/bytes.js';
-import { forEachTokenHash } from './bloom.js';
+import { forEachTokenHash } from '../../core/util/bloom.js';
 import { HEX_VAL, KIND_DEC, KIND_DICT, KIND_HEX, KIND_RAW } from './columnformat.js';
 import { ALNUM, HashSet, tokenHashesAscii } from './linetokens.js';
 

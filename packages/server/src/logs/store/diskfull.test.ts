@@ -12,7 +12,7 @@ import { labelsFrom } from '../../core/model/labels.js';
 import { Matcher } from '../../core/model/matcher.js';
 import { StorageError } from '../../core/errors.js';
 import { LogStore } from './store.js';
-import type { LogIo } from './writes.js';
+import type { LogIo } from '../../core/util/appendfile.js';
 
 const T0 = 1_700_000_000_000n * 1_000_000n;
 const NOW = Number(T0 / 1_000_000n);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { Matcher } from '../../core/model/matcher.js';
 import { ByteWriter } from '../../core/util/bytes.js';
 import { verifyLogs } from '../../server/cmd/logs_verify.js';
-import { Bloom } from './bloom.js';
+import { Bloom } from '../../core/util/bloom.js';
 import { compressChunk, encodeChunk } from './chunk.js';
 import { REC_CHUNK } from './chunkindex.js';
 import { frame } from './framing.js';

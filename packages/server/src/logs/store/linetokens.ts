@@ -2,7 +2,7 @@
  * Token hashes of column values for a chunk's bloom filter: a hash set that keeps its memory
  * between chunks, and an ASCII fast path equal to bloom.ts's tokenizer.
  */
-import { Bloom } from './bloom.js';
+import { Bloom } from '../../core/util/bloom.js';
 
 /** Token bytes: ASCII letters and digits. */
 export const ALNUM = new Uint8Array(256);

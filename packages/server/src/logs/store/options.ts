@@ -1,7 +1,7 @@
 /** The log store's options and their defaults. */
 import type { Logger } from '../../core/util/log.js';
 import type { Codec } from './codec.js';
-import type { LogIo } from './writes.js';
+import type { LogIo } from '../../core/util/appendfile.js';
 
 /** Options of {@link LogStore}. */
 export interface LogStoreOptions {

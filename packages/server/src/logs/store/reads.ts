@@ -3,7 +3,7 @@
  * out, decoded through the cache) and then its head, in either direction.
  */
 import type { Direction, LineFilterHint, LogEntry } from '../storage/types.js';
-import { tokenHash } from './bloom.js';
+import { tokenHash } from '../../core/util/bloom.js';
 import type { ChunkFiles, ChunkMeta } from './chunkfiles.js';
 import type { StreamState } from './streams.js';
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { labelsFrom } from '../../core/model/labels.js';
 import { Matcher } from '../../core/model/matcher.js';
 import { LogStore } from './store.js';
-import { safeTokens } from './bloom.js';
+import { safeTokens } from '../../core/util/bloom.js';
 
 const T0 = 1_700_000_000_000n * 1_000_000n;
 const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logstore-'));

@@ -35,7 +35,7 @@ import { streamEntries, streamMatchTimes } from './reads.js';
 import { enforceRetention } from './retention.js';
 import { StreamRegistry, type StreamState } from './streams.js';
 import { EntryRecordBuilder, forEachEntry, LogWal } from './wal.js';
-import { nodeIo } from './writes.js';
+import { nodeIo } from '../../core/util/appendfile.js';
 import type { Direction, LineFilterHint, LogEntry, PushResult, PushStream, RejectedEntry, StoreStats, StreamInfo } from '../storage/types.js';
 import type { LogStorage, TailListener } from '../storage/interface.js';
 import { queryLines, type LineQuery } from '../storage/query.js';

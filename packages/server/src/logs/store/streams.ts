@@ -14,7 +14,7 @@ import type { ChunkMeta } from './chunkfiles.js';
 import { maxMark, type WalMark } from './chunkindex.js';
 import { frame, readFramesRepair } from './framing.js';
 import { Head } from './head.js';
-import { appendAll, syncFd, type LogIo } from './writes.js';
+import { appendAll, syncFd, type LogIo } from '../../core/util/appendfile.js';
 
 export const REC_STREAM = 1;
 /** Streams file: a stream's WAL mark, written when retention drops chunks that carried it (so replay cannot resurrect their lines). */

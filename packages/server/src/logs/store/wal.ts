@@ -14,7 +14,7 @@ import { crc32c } from '../../core/util/crc32c.js';
 import type { LogEntry } from '../storage/types.js';
 import { fileName } from './chunkfiles.js';
 import { FRAME_HEADER, readFramesRepair, writeFrameHeader } from './framing.js';
-import { appendAll, syncFd, type LogIo } from './writes.js';
+import { appendAll, syncFd, type LogIo } from '../../core/util/appendfile.js';
 
 export const REC_ENTRIES = 2;
 /** Scratch for writing a timestamp's 8 little-endian bytes. */

@@ -29,6 +29,8 @@ const STATE_CHANGING: Readonly<Record<string, readonly string[]>> = {
   '/loki/api/v1/push': [NO_CONTENT_TYPE, ...PROTOBUF, JSON_TYPE],
   // OTLP answers its own 415 (log_ingest.ts), as a google.rpc.Status in the client's encoding.
   '/v1/logs': CHECKED_BY_HANDLER,
+  // OTLP traces likewise (trace_ingest.ts).
+  '/v1/traces': CHECKED_BY_HANDLER,
   // JSON lines: `fetch` with a string body and many shippers say text/plain.
   '/api/v1/logs/jsonl': [NO_CONTENT_TYPE, 'application/x-ndjson', 'application/jsonl', 'application/x-jsonlines', JSON_TYPE, 'text/plain'],
   // amtool, Grafana and Prometheus send application/json.

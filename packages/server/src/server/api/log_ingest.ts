@@ -20,7 +20,9 @@ import { LimitRefusals } from '../../core/limits/refusals.js';
 import { streamLimitReason } from '../../logs/storage/admission.js';
 import { decodeLokiJson, decodeLokiProto } from '../../logs/ingest/loki_push.js';
 import { decodeOtlpLogsJson, decodeOtlpLogsProto } from '../../logs/ingest/otlp.js';
-import { encodeExportLogsServiceResponse, encodeRpcStatus } from '../../logs/ingest/otlp_proto.js';
+import { encodeExportLogsServiceResponse } from '../../logs/ingest/otlp_proto.js';
+import { rpcCode } from '../../core/otlp/common.js';
+import { encodeRpcStatus } from '../../core/otlp/protobuf.js';
 
 /** Options of {@link registerLogIngest}. */
 export interface LogIngestOptions {
@@ -57,14 +59,6 @@ function otlpEncoding(req: ApiRequest): OtlpEncoding {
   if (ct === 'application/json') return 'json';
   if (ct === 'application/x-protobuf' || ct === 'application/protobuf') return 'protobuf';
   throw new LimitError(415, `unsupported Content-Type ${JSON.stringify(ct)} for OTLP logs: want application/x-protobuf or application/json`);
-}
-
-/** google.rpc.Code for an HTTP status (OTLP/HTTP clients go by the HTTP status; the code is informative). */
-function rpcCode(status: number): number {
-  if (status === 400 || status === 415) return 3; // INVALID_ARGUMENT
-  if (status === 413 || status === 429 || status === 507) return 8; // RESOURCE_EXHAUSTED
-  if (status === 503) return 14; // UNAVAILABLE
-  return 2; // UNKNOWN
 }
 
 const OTLP_REPLIES: Record<OtlpEncoding, Reply> = {

@@ -24,6 +24,7 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   'test rules': `Usage: vigil test rules [--run REGEX]... FILE...\n\nRuns rule unit tests in promtool's format.\n  --run REGEX   Only test groups whose name matches (repeatable).\n`,
   'tsdb verify': `Usage: vigil tsdb verify DIR\n\nChecks a data directory's metrics (blocks, chunk checksums, WAL) without changing it. Exit code 1: damage found.\n`,
   'logs verify': `Usage: vigil logs verify DIR\n\nChecks a data directory's logs (chunks, checksums, WAL, indexes) without changing it. Exit code 1: damage found.\n`,
+  'traces verify': `Usage: vigil traces verify DIR\n\nChecks a data directory's traces (WAL, blocks, page checksums, trace index) without changing it. Exit code 1: damage found.\n`,
 };
 
 /** The help of the subcommand `argv` names when it asks for help (`-h`/`--help`), else undefined. */
@@ -44,6 +45,7 @@ Commands:
   test rules [--run RE] FILE... Run rule unit tests in promtool's format.
   tsdb verify DIR               Check a data directory's metrics (blocks, chunk checksums, WAL) without changing it.
   logs verify DIR               Check a data directory's logs (chunks, checksums, WAL, indexes) without changing it.
+  traces verify DIR             Check a data directory's traces (WAL, blocks, page checksums, trace index) without changing it.
 
 Options for start:
 ${START_OPTIONS}

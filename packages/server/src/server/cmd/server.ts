@@ -42,6 +42,10 @@ import { ApiError } from '../api/errors.js';
 import { json } from '../api/http.js';
 import { registerStorageMetrics } from '../selfmon/storage.js';
 import { registerLogMetrics } from '../selfmon/logs.js';
+import { registerTraceMetrics } from '../selfmon/traces.js';
+import { TraceStore } from '../../traces/store/store.js';
+import { registerTraceIngest } from '../api/trace_ingest.js';
+import { registerTempoApi } from '../api/tempo.js';
 import { lockDir, type DirLock } from '../../core/util/dirlock.js';
 import { LimitsReport } from '../selfmon/limits.js';
 import { registerLimitsApi } from '../api/limits.js';
@@ -77,6 +81,8 @@ export class VigilServer {
   readonly logRules: RuleManager;
   /** The log store behind the Loki API. */
   readonly logs: LogStore;
+  /** The trace store behind OTLP trace ingest and the Tempo API. */
+  readonly traces: TraceStore;
   private readonly http: http.Server;
   /** Open HTTP connections (WebSockets included). */
   readonly openConnections: () => number;
@@ -195,6 +201,15 @@ export class VigilServer {
       notReady: () => (this.ready ? this.writeProblems().join('; ') || undefined : 'starting'),
     });
     registerLogMetrics(selfMetrics, this.logs, logIngest);
+    this.traces = new TraceStore({
+      dir: path.join(path.resolve(config.storage.path), 'traces'),
+      retentionMs: config.storage.retentionMs,
+      retentionBytes: config.storage.retentionBytes,
+      logger: this.log.child({ component: 'traces' }),
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    const traceIngest = registerTraceIngest(router, this.traces, opts.now ? { now: opts.now } : {});
+    registerTraceMetrics(selfMetrics, this.traces, traceIngest, registerTempoApi(router, this.traces));
     const engine = this.engine;
     const db = this.db;
     // Both rule managers write into the TSDB and notify the router in-process.
@@ -285,6 +300,8 @@ export class VigilServer {
     this.receiver.start();
     // Also starts the store's own periodic tick (sealing old heads, retention, compaction).
     for (const repair of this.logs.start()) this.log.warn(repair);
+    // Replays the trace WAL into the head (repairs are logged by the store).
+    this.traces.start();
     const { host, port } = parseListen(this.config.listen);
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
@@ -317,6 +334,8 @@ export class VigilServer {
     if (metrics) out.push(`metrics storage: ${metrics}`);
     const logs = this.logs.writeProblem();
     if (logs) out.push(`log storage: ${logs}`);
+    const traces = this.traces.writeProblem();
+    if (traces) out.push(`trace storage: ${traces}`);
     return out;
   }
 
@@ -400,6 +419,7 @@ export class VigilServer {
     await this.alerts.stop();
     await this.receiver.stop();
     this.logs.stop();
+    this.traces.stop();
     await this.db.stop();
     this.dirLock.release();
     this.dirLock = undefined;

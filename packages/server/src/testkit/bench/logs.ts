@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LogStore } from '../../logs/store/store.js';
-import { safeTokens } from '../../logs/store/bloom.js';
+import { safeTokens } from '../../core/util/bloom.js';
 import type { Codec } from '../../logs/store/chunk.js';
 import { LogqlEngine } from '../../logs/logql/engine.js';
 import { decodeLokiJson } from '../../logs/ingest/loki_push.js';

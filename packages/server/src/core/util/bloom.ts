@@ -1,6 +1,7 @@
 /**
- * Token bloom filters: each sealed chunk keeps one, so a search for a rare token (a request id, an
- * order id, an error code) opens only the few chunks that may hold it. Tokens are the maximal runs
+ * Token bloom filters: each sealed log chunk keeps one, so a search for a rare token (a request id, an
+ * order id, an error code) opens only the few chunks that may hold it; each trace block page keeps
+ * one of its service names, span names and attribute values ({@link tokenHash} of each). Tokens are the maximal runs
  * of ASCII letters and digits; hashing walks the characters once, so no token string is made.
  */
 

@@ -2,11 +2,11 @@
  * Appends that leave a file whole. A write that fails part-way (ENOSPC, EIO) would leave a torn
  * record that later appends land behind, so the file is cut back to its size before the write
  * before the error goes up. The I/O seam ({@link LogIo}) lets tests fail a write after N bytes
- * without a full disk.
+ * without a full disk. Shared by the log and trace stores.
  */
 import * as fs from 'node:fs';
 
-/** The one write call the log store makes; node:fs by default. */
+/** The one write call the log and trace stores make; node:fs by default. */
 export interface LogIo {
   writeSync(fd: number, buf: Uint8Array, offset: number, length: number): number;
 }

@@ -1,0 +1,428 @@
+/**
+ * A hand-written protobuf reader for OTLP, over {@link ByteReader}'s varint and fixed-width
+ * primitives: typed field reads that check the wire type, and the decoders of the messages every
+ * signal shares (KeyValue, AnyValue, Resource, InstrumentationScope) into the OTLP/JSON shape of
+ * ./common.ts. Malformed input becomes the error the caller's `fail` makes (a 400 in the ingest
+ * layers), naming the message, the field and the byte offset.
+ *
+ * Field numbers (opentelemetry-proto common/v1, resource/v1):
+ *   Resource                  1 attributes, 2 dropped_attributes_count
+ *   InstrumentationScope      1 name, 2 version, 3 attributes, 4 dropped_attributes_count
+ *   KeyValue                  1 key, 2 value
+ *   AnyValue (oneof)          1 string, 2 bool, 3 int64, 4 double, 5 array, 6 kvlist, 7 bytes
+ *   ArrayValue, KeyValueList  1 values
+ *   google.rpc.Status         1 code, 2 message
+ */
+import { ByteReader, ByteWriter } from '../util/bytes.js';
+import { MAX_ANYVALUE_DEPTH, type AnyValue, type InstrumentationScope, type KeyValue, type Resource } from './common.js';
+
+const WIRE = ['varint', 'fixed64', 'length-delimited', 'start-group', 'end-group', 'fixed32', 'invalid', 'invalid'] as const;
+const VARINT = 0;
+const I64 = 1;
+const LEN = 2;
+const I32 = 5;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Makes the error for malformed input from its detail. */
+export type Fail = (detail: string) => Error;
+
+/** Where the decoder is, for the message of a truncated input (kept as parts: the text is made only on error). */
+interface Where {
+  msg: string;
+  /** The field's name, '' while reading a tag, or undefined for a skipped field. */
+  name: string | undefined;
+  num: number;
+  at: number;
+}
+
+function whereText(w: Where): string {
+  return w.name === '' ? 'a field tag' : w.name === undefined ? `field ${w.num}` : `${w.name} (field ${w.num})`;
+}
+
+/** The fields of one message, its reader bounded to it; typed reads check the wire type. */
+export class ProtoFields {
+  field = 0;
+  wt = 0;
+
+  private constructor(
+    private readonly r: ByteReader,
+    private readonly msg: string,
+    private readonly where: Where,
+    readonly fail: Fail,
+  ) {}
+
+  /**
+   * Decodes the top-level message `msg` of `buf` with `fn`. A length or varint that runs past the end
+   * of its message (a truncated body) becomes `fail` naming the message, field and byte offset.
+   */
+  static decode<T>(buf: Buffer, msg: string, fail: Fail, fn: (f: ProtoFields) => T): T {
+    const where: Where = { msg, name: '', num: 0, at: 0 };
+    try {
+      return fn(new ProtoFields(new ByteReader(buf), msg, where, fail));
+    } catch (err) {
+      if (err instanceof RangeError) throw fail(`cannot read ${where.msg} ${whereText(where)} at byte ${where.at} of ${buf.length}: ${err.message}`);
+      throw err;
+    }
+  }
+
+  /** The byte offset of the reader (for messages naming where a bad value sits). */
+  get pos(): number {
+    return this.r.pos;
+  }
+
+  /** Reads the next tag; false at the end of the message. */
+  next(): boolean {
+    const r = this.r;
+    this.where.msg = this.msg;
+    this.where.name = '';
+    this.where.at = r.pos;
+    if (r.done) return false;
+    const at = r.pos;
+    const tag = r.uvarint();
+    this.field = Math.floor(tag / 8);
+    this.wt = tag % 8;
+    if (this.field === 0) throw this.fail(`${this.msg} has a field numbered 0 at byte ${at}`);
+    if (this.wt === 3 || this.wt === 4)
+      throw this.fail(`${this.msg} field ${this.field} at byte ${at} uses a protobuf group (wire type ${this.wt}), which OTLP never does`);
+    if (this.wt > 5) throw this.fail(`${this.msg} field ${this.field} at byte ${at} has invalid wire type ${this.wt}`);
+    return true;
+  }
+
+  private want(name: string, wt: number): void {
+    this.where.name = name;
+    this.where.num = this.field;
+    this.where.at = this.r.pos;
+    if (this.wt !== wt)
+      throw this.fail(`${this.msg}.${name} (field ${this.field}) has wire type ${this.wt} (${WIRE[this.wt]}), want ${wt} (${WIRE[wt]}), at byte ${this.r.pos}`);
+  }
+
+  /** Skips a field this decoder does not use. */
+  skip(): void {
+    const r = this.r;
+    this.where.name = undefined;
+    this.where.num = this.field;
+    this.where.at = r.pos;
+    if (this.wt === VARINT) r.uvarint();
+    else if (this.wt === I64) r.bytes(8);
+    else if (this.wt === LEN) r.bytes(r.uvarint());
+    else r.bytes(4);
+  }
+
+  /** The bounds of a length-delimited value, stepped over (no Buffer view made: decoding is per field, so that counts). */
+  private span(): number {
+    const r = this.r;
+    const len = r.uvarint();
+    const start = r.pos;
+    if (start + len > r.end) throw new RangeError('unexpected end of record');
+    r.pos = start + len;
+    return start;
+  }
+
+  /** An embedded KeyValue at AnyValue nesting 0: the fast path when it applies, else the general decoder. */
+  keyValue(name: string): KeyValue {
+    this.want(name, LEN);
+    const start = this.span();
+    return (
+      fastKeyValue(this.r.buf, start, this.r.pos) ??
+      decodeKeyValue(new ProtoFields(new ByteReader(this.r.buf, start, this.r.pos), 'KeyValue', this.where, this.fail), 0)
+    );
+  }
+
+  /** An embedded message. */
+  message(name: string, type: string): ProtoFields {
+    this.want(name, LEN);
+    const start = this.span();
+    return new ProtoFields(new ByteReader(this.r.buf, start, this.r.pos), type, this.where, this.fail);
+  }
+
+  bytes(name: string): Buffer {
+    this.want(name, LEN);
+    return this.r.bytes(this.r.uvarint());
+  }
+
+  /** bytes as lowercase hex (trace and span ids). */
+  hex(name: string): string {
+    this.want(name, LEN);
+    const start = this.span();
+    return this.r.buf.toString('hex', start, this.r.pos);
+  }
+
+  string(name: string): string {
+    const at = this.r.pos;
+    this.want(name, LEN);
+    const start = this.span();
+    // toString is much faster than a fatal TextDecoder; only a string holding U+FFFD (a replaced
+    // invalid sequence, or a real one) needs the strict check.
+    const s = this.r.buf.toString('utf8', start, this.r.pos);
+    if (!s.includes('\ufffd')) return s;
+    try {
+      return utf8.decode(this.r.buf.subarray(start, this.r.pos));
+    } catch {
+      throw this.fail(`${this.msg}.${name} (field ${this.field}) is not valid UTF-8, at byte ${at}`);
+    }
+  }
+
+  /** A varint as an unsigned 64-bit integer, exactly. */
+  private u64(): bigint {
+    const r = this.r;
+    const at = r.pos;
+    const n = r.uvarint();
+    if (n <= Number.MAX_SAFE_INTEGER) return BigInt(n);
+    r.pos = at;
+    let x = 0n;
+    for (let shift = 0n; shift < 70n; shift += 7n) {
+      const b = r.u8();
+      x |= BigInt(b & 0x7f) << shift;
+      if (b < 0x80) return BigInt.asUintN(64, x);
+    }
+    throw this.fail(`${this.msg}: varint longer than 10 bytes`);
+  }
+
+  /** int64, as exact decimal text. */
+  int64(name: string): string {
+    this.want(name, VARINT);
+    const r = this.r;
+    const at = r.pos;
+    const n = r.uvarint();
+    if (n <= Number.MAX_SAFE_INTEGER) return String(n);
+    r.pos = at;
+    return BigInt.asIntN(64, this.u64()).toString();
+  }
+
+  /** int32 and enums (a negative one is sign-extended to 10 bytes). */
+  int32(name: string): number {
+    this.want(name, VARINT);
+    const r = this.r;
+    const at = r.pos;
+    const n = r.uvarint();
+    if (n <= 0x7fffffff) return n;
+    r.pos = at;
+    return Number(BigInt.asIntN(32, this.u64()));
+  }
+
+  uint32(name: string): number {
+    this.want(name, VARINT);
+    const r = this.r;
+    const at = r.pos;
+    const n = r.uvarint();
+    if (n <= 0xffffffff) return n;
+    r.pos = at;
+    return Number(BigInt.asUintN(32, this.u64()));
+  }
+
+  bool(name: string): boolean {
+    this.want(name, VARINT);
+    return this.u64() !== 0n;
+  }
+
+  /** fixed64, as exact decimal text. */
+  fixed64(name: string): string {
+    this.want(name, I64);
+    const lo = this.r.u32();
+    const hi = this.r.u32();
+    return hi < 0x200000 ? String(hi * 2 ** 32 + lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
+  }
+
+  fixed32(name: string): number {
+    this.want(name, I32);
+    return this.r.u32();
+  }
+
+  double(name: string): number {
+    this.want(name, I64);
+    return this.r.f64();
+  }
+}
+
+/**
+ * The common KeyValue (a key and a string, bool, int64 or double value) read straight from the
+ * bytes, with no reader object per message: attributes are most of an OTLP body. Anything else
+ * (arrays, kvlists, bytes, unknown fields, invalid UTF-8, a varint past 2^53, a bad length) returns
+ * undefined, and the caller decodes that KeyValue the general way, which also words any error.
+ */
+export function fastKeyValue(buf: Buffer, start: number, end: number): KeyValue | undefined {
+  let p = start;
+  let key = '';
+  let value: AnyValue | undefined;
+  while (p < end) {
+    const tag = buf[p++]!;
+    if (tag !== 0x0a && tag !== 0x12) return undefined;
+    let len = buf[p++]!;
+    if (len >= 0x80) {
+      if (p >= end) return undefined;
+      len = (len & 0x7f) | (buf[p++]! << 7);
+      if (len >= 1 << 14) return undefined;
+    }
+    const to = p + len;
+    if (p > end || to > end) return undefined;
+    if (tag === 0x0a) {
+      key = buf.toString('utf8', p, to);
+      if (key.includes('\ufffd')) return undefined;
+    } else {
+      value = fastAnyValue(buf, p, to);
+      if (!value) return undefined;
+    }
+    p = to;
+  }
+  return value ? { key, value } : { key };
+}
+
+function fastAnyValue(buf: Buffer, start: number, end: number): AnyValue | undefined {
+  let p = start;
+  let v: AnyValue = {};
+  while (p < end) {
+    const tag = buf[p++]!;
+    if (tag === 0x0a) {
+      let len = buf[p++]!;
+      if (len >= 0x80) {
+        if (p >= end) return undefined;
+        len = (len & 0x7f) | (buf[p++]! << 7);
+        if (len >= 1 << 14) return undefined;
+      }
+      const to = p + len;
+      if (p > end || to > end) return undefined;
+      const s = buf.toString('utf8', p, to);
+      if (s.includes('\ufffd')) return undefined;
+      v = { stringValue: s };
+      p = to;
+    } else if (tag === 0x10 || tag === 0x18) {
+      // A varint up to 7 bytes (< 2^49): exact as a number.
+      let x = 0;
+      let mul = 1;
+      let i = 0;
+      for (; i < 7 && p < end; i++) {
+        const b = buf[p++]!;
+        x += (b & 0x7f) * mul;
+        mul *= 128;
+        if (b < 0x80) break;
+      }
+      if (i === 7 || (p >= end && buf[p - 1]! >= 0x80)) return undefined;
+      v = tag === 0x10 ? { boolValue: x !== 0 } : { intValue: String(x) };
+    } else if (tag === 0x21) {
+      if (p + 8 > end) return undefined;
+      v = { doubleValue: buf.readDoubleLE(p) };
+      p += 8;
+    } else return undefined;
+  }
+  return v;
+}
+
+/** A Resource message. */
+export function decodeResource(g: ProtoFields, into: Resource = {}): Resource {
+  while (g.next()) {
+    if (g.field === 1) (into.attributes ??= []).push(g.keyValue('attributes'));
+    else if (g.field === 2) into.droppedAttributesCount = g.uint32('dropped_attributes_count');
+    else g.skip();
+  }
+  return into;
+}
+
+/** An InstrumentationScope message. */
+export function decodeScope(g: ProtoFields, into: InstrumentationScope = {}): InstrumentationScope {
+  while (g.next()) {
+    if (g.field === 1) into.name = g.string('name');
+    else if (g.field === 2) into.version = g.string('version');
+    else if (g.field === 3) (into.attributes ??= []).push(g.keyValue('attributes'));
+    else if (g.field === 4) into.droppedAttributesCount = g.uint32('dropped_attributes_count');
+    else g.skip();
+  }
+  return into;
+}
+
+/** A KeyValue message at AnyValue nesting `depth`. */
+export function decodeKeyValue(f: ProtoFields, depth: number): KeyValue {
+  let key = '';
+  let value: AnyValue | undefined;
+  while (f.next()) {
+    if (f.field === 1) key = f.string('key');
+    else if (f.field === 2) value = decodeAnyValue(f.message('value', 'AnyValue'), depth);
+    else f.skip();
+  }
+  return value ? { key, value } : { key };
+}
+
+/** An AnyValue message; nesting past {@link MAX_ANYVALUE_DEPTH} is malformed. */
+export function decodeAnyValue(f: ProtoFields, depth: number): AnyValue {
+  if (depth >= MAX_ANYVALUE_DEPTH) throw f.fail(`AnyValue arrays and kvlists nest deeper than ${MAX_ANYVALUE_DEPTH} levels`);
+  // A oneof: the last member on the wire wins.
+  let v: AnyValue = {};
+  while (f.next()) {
+    switch (f.field) {
+      case 1:
+        v = { stringValue: f.string('string_value') };
+        break;
+      case 2:
+        v = { boolValue: f.bool('bool_value') };
+        break;
+      case 3:
+        v = { intValue: f.int64('int_value') };
+        break;
+      case 4:
+        v = { doubleValue: f.double('double_value') };
+        break;
+      case 5: {
+        const g = f.message('array_value', 'ArrayValue');
+        const values: AnyValue[] = [];
+        while (g.next()) {
+          if (g.field === 1) values.push(decodeAnyValue(g.message('values', 'AnyValue'), depth + 1));
+          else g.skip();
+        }
+        v = { arrayValue: { values } };
+        break;
+      }
+      case 6: {
+        const g = f.message('kvlist_value', 'KeyValueList');
+        const values: KeyValue[] = [];
+        while (g.next()) {
+          if (g.field === 1) values.push(decodeKeyValue(g.message('values', 'KeyValue'), depth + 1));
+          else g.skip();
+        }
+        v = { kvlistValue: { values } };
+        break;
+      }
+      case 7:
+        v = { bytesValue: f.bytes('bytes_value').toString('base64') };
+        break;
+      default:
+        f.skip();
+    }
+  }
+  return v;
+}
+
+/** A google.rpc.Status, the body of an OTLP/HTTP failure in protobuf. */
+export function encodeRpcStatus(code: number, message: string): Buffer {
+  const w = new ByteWriter(16 + message.length * 3);
+  if (code !== 0) {
+    w.u8(0x08);
+    w.uvarint(code);
+  }
+  if (message) {
+    w.u8(0x12);
+    w.str(message);
+  }
+  return Buffer.from(w.view());
+}
+
+/**
+ * An Export*ServiceResponse with partial_success (field 1: {1 rejected count (int64), 2 error_message}),
+ * the same layout for every signal; empty for a full success.
+ */
+export function encodePartialSuccess(partial?: { rejected: number; errorMessage: string }): Buffer {
+  if (!partial || (partial.rejected === 0 && !partial.errorMessage)) return Buffer.alloc(0);
+  const inner = new ByteWriter(64 + partial.errorMessage.length * 3);
+  if (partial.rejected > 0) {
+    inner.u8(0x08);
+    inner.uvarint(partial.rejected);
+  }
+  if (partial.errorMessage) {
+    inner.u8(0x12);
+    inner.str(partial.errorMessage);
+  }
+  const w = new ByteWriter(inner.length + 11);
+  w.u8(0x0a);
+  w.uvarint(inner.length);
+  w.bytes(inner.view());
+  return Buffer.from(w.view());
+}

@@ -1,0 +1,287 @@
+/**
+ * OTLP/HTTP traces (`/v1/traces`): both encodings decode into an ExportTraceServiceRequest
+ * (./otlp_types.ts) and {@link mapOtlpTraces} alone turns it into spans of the shared model. A body
+ * that breaks the format (a field of the wrong type, a truncated protobuf) is a 400 naming the field
+ * (and, for protobuf, the byte offset): nothing of it is written. A well-formed span that breaks a
+ * rule (a bad or zero id, a missing timestamp, too many or too large attributes) is refused alone
+ * and counted for partial_success, as the OTLP specification has it; the rest are kept.
+ */
+import { MAX_ANYVALUE_DEPTH, type AnyValue, type KeyValue } from '../../core/otlp/common.js';
+import type { Attributes, AttributeValue, Span, SpanEvent, SpanKind, SpanLink, StatusCode } from '../storage/types.js';
+import { TraceIngestError, type TraceLimits } from './limits.js';
+import { decodeExportTraceServiceRequest } from './otlp_proto.js';
+import type { ExportTraceServiceRequest, OtlpSpan } from './otlp_types.js';
+
+/** The spans to store and those refused, with one message per kind of refusal. */
+export interface DecodedTraces {
+  readonly spans: Span[];
+  readonly rejected: number;
+  readonly reasons: string[];
+}
+
+const KINDS: readonly SpanKind[] = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
+const KIND_NAMES: Record<string, SpanKind> = Object.fromEntries(KINDS.map((k) => [`SPAN_KIND_${k.toUpperCase()}`, k]));
+const CODES: readonly StatusCode[] = ['unset', 'ok', 'error'];
+const CODE_NAMES: Record<string, StatusCode> = Object.fromEntries(CODES.map((c) => [`STATUS_CODE_${c.toUpperCase()}`, c]));
+const TRACE_ID = /^[0-9a-fA-F]{32}$/;
+const SPAN_ID = /^[0-9a-fA-F]{16}$/;
+const ZERO = /^0+$/;
+const MAX_U64 = (1n << 64n) - 1n;
+
+function bad(path: string, want: string, got: unknown): TraceIngestError {
+  let shown: string;
+  try {
+    shown = JSON.stringify(got)?.slice(0, 60) ?? String(got);
+  } catch {
+    shown = typeof got;
+  }
+  return new TraceIngestError(400, `invalid OTLP traces request: ${path} must be ${want}, got ${shown}`);
+}
+
+/** A span-level refusal: the span is left out and counted; refusals group by `message`, `example` shows the first value. */
+class Refusal extends Error {
+  constructor(
+    message: string,
+    readonly example = '',
+  ) {
+    super(message);
+  }
+}
+
+function list<T>(v: T[] | undefined | null, path: string): T[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw bad(path, 'an array', v);
+  return v;
+}
+
+function obj<T extends object>(v: T | undefined | null, path: string): T | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw bad(path, 'an object', v);
+  return v;
+}
+
+function str(v: unknown, path: string): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v !== 'string') throw bad(path, 'a string', v);
+  return v;
+}
+
+/** A fixed64 nanosecond time: a decimal string (the spec) or an exact number (lenient senders); 0n when absent. */
+function nanos(v: unknown, path: string): bigint {
+  if (v === undefined || v === null || v === '') return 0n;
+  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
+  if (typeof v === 'string' && /^\d{1,20}$/.test(v)) {
+    const n = BigInt(v);
+    if (n <= MAX_U64) return n;
+  }
+  throw bad(path, 'nanoseconds since the epoch as a decimal string', v);
+}
+
+/** An enum: its integer, or its name as proto3 JSON parsers accept. */
+function enumOf<T>(v: unknown, path: string, values: readonly T[], names: Record<string, T>): T {
+  if (v === undefined || v === null) return values[0]!;
+  if (typeof v === 'number' && Number.isInteger(v)) return values[v] ?? values[0]!; // unknown values read as the default, like proto3
+  if (typeof v === 'string' && Object.hasOwn(names, v)) return names[v]!;
+  throw bad(path, `an enum integer or one of ${Object.keys(names).join(', ')}`, v);
+}
+
+/** Per-request conversion state: the limits, and the bytes a span's attributes may use. */
+class Converter {
+  constructor(readonly limits: TraceLimits) {}
+
+  private checkText(s: string, what: string): void {
+    // Cheap first: a string of n UTF-16 units has at most 3n UTF-8 bytes.
+    if (s.length * 3 > this.limits.maxAttributeValueBytes && Buffer.byteLength(s) > this.limits.maxAttributeValueBytes)
+      throw new Refusal(`${what} is longer than max_attribute_value_bytes (${this.limits.maxAttributeValueBytes})`);
+  }
+
+  value(v: AnyValue | undefined, path: string, depth: number): AttributeValue {
+    const o = obj(v, path);
+    if (!o) return '';
+    if (depth >= MAX_ANYVALUE_DEPTH) throw new TraceIngestError(400, `invalid OTLP traces request: ${path} nests deeper than ${MAX_ANYVALUE_DEPTH} levels`);
+    if (o.stringValue !== undefined) {
+      const s = str(o.stringValue, `${path}.stringValue`);
+      this.checkText(s, 'an attribute value');
+      return s;
+    }
+    if (o.boolValue !== undefined) {
+      if (typeof o.boolValue !== 'boolean') throw bad(`${path}.boolValue`, 'a boolean', o.boolValue);
+      return o.boolValue;
+    }
+    if (o.intValue !== undefined) return intValue(o.intValue, `${path}.intValue`);
+    if (o.doubleValue !== undefined) return doubleValue(o.doubleValue, `${path}.doubleValue`);
+    if (o.bytesValue !== undefined) {
+      const s = str(o.bytesValue, `${path}.bytesValue`);
+      this.checkText(s, 'an attribute value');
+      return s;
+    }
+    if (o.arrayValue !== undefined) {
+      const a = obj(o.arrayValue, `${path}.arrayValue`);
+      return list(a?.values, `${path}.arrayValue.values`).map((x, i) => this.value(x, `${path}.arrayValue.values[${i}]`, depth + 1));
+    }
+    if (o.kvlistValue !== undefined) {
+      const a = obj(o.kvlistValue, `${path}.kvlistValue`);
+      return this.attributes(a?.values, `${path}.kvlistValue.values`, depth + 1);
+    }
+    return '';
+  }
+
+  /** Attributes as a record (a repeated key: the last wins); too many is a span refusal. */
+  attributes(kvs: KeyValue[] | undefined, path: string, depth = 0): Attributes {
+    const items = list(kvs, path);
+    if (items.length > this.limits.maxAttributesPerSpan)
+      throw new Refusal(`more than max_attributes_per_span (${this.limits.maxAttributesPerSpan}) attributes in one place`);
+    const out: Attributes = {};
+    for (let i = 0; i < items.length; i++) {
+      const kv = obj(items[i], `${path}[${i}]`) ?? { key: '' };
+      const key = str(kv.key, `${path}[${i}].key`);
+      this.checkText(key, 'an attribute key');
+      const v = this.value(kv.value, `${path}[${i}].value`, depth);
+      // "__proto__" is stored as data, never as the prototype.
+      if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+      else out[key] = v;
+    }
+    return out;
+  }
+}
+
+function intValue(v: unknown, path: string): number | string {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v === 'string' && /^-?\d{1,19}$/.test(v)) {
+    const n = BigInt(v);
+    if (n >= -(1n << 63n) && n < 1n << 63n) return n >= BigInt(Number.MIN_SAFE_INTEGER) && n <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(n) : n.toString();
+  }
+  throw bad(path, 'an int64 (a decimal string)', v);
+}
+
+function doubleValue(v: unknown, path: string): number {
+  if (typeof v === 'number') return v;
+  if (v === 'NaN') return NaN;
+  if (v === 'Infinity') return Infinity;
+  if (v === '-Infinity') return -Infinity;
+  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
+  throw bad(path, 'a number', v);
+}
+
+function checkId(id: string, re: RegExp, what: string): string {
+  if (!re.test(id) || ZERO.test(id))
+    throw new Refusal(`${what} is not ${re === TRACE_ID ? 16 : 8} bytes of hex, or is all zeros`, JSON.stringify(id.slice(0, 40)));
+  return id.toLowerCase();
+}
+
+function mapSpan(c: Converter, s: OtlpSpan, path: string, resource: Attributes, scope: Span['scope']): Span {
+  const traceId = checkId(str(s.traceId, `${path}.traceId`), TRACE_ID, 'traceId');
+  const spanId = checkId(str(s.spanId, `${path}.spanId`), SPAN_ID, 'spanId');
+  const parentRaw = str(s.parentSpanId, `${path}.parentSpanId`);
+  const parentSpanId = parentRaw === '' ? '' : checkId(parentRaw, SPAN_ID, 'parentSpanId');
+  const start = nanos(s.startTimeUnixNano, `${path}.startTimeUnixNano`);
+  const end = nanos(s.endTimeUnixNano, `${path}.endTimeUnixNano`);
+  const status = obj(s.status, `${path}.status`);
+  const events = list(s.events, `${path}.events`);
+  const links = list(s.links, `${path}.links`);
+  // Decode everything first, so a malformed field is a 400 even in a span refused for its ids.
+  const span: Span = {
+    traceId,
+    spanId,
+    parentSpanId,
+    name: str(s.name, `${path}.name`),
+    kind: enumOf(s.kind, `${path}.kind`, KINDS, KIND_NAMES),
+    startTimeUnixNano: start,
+    endTimeUnixNano: end,
+    status: { code: enumOf(status?.code, `${path}.status.code`, CODES, CODE_NAMES), message: str(status?.message, `${path}.status.message`) },
+    attributes: c.attributes(s.attributes, `${path}.attributes`),
+    resource,
+    scope,
+    events: events.map((e, i): SpanEvent => {
+      const p = `${path}.events[${i}]`;
+      const o = obj(e, p) ?? {};
+      return {
+        timeUnixNano: nanos(o.timeUnixNano, `${p}.timeUnixNano`),
+        name: str(o.name, `${p}.name`),
+        attributes: c.attributes(o.attributes, `${p}.attributes`),
+      };
+    }),
+    links: links.map((l, i): SpanLink => {
+      const p = `${path}.links[${i}]`;
+      const o = obj(l, p) ?? {};
+      return {
+        traceId: checkId(str(o.traceId, `${p}.traceId`), TRACE_ID, 'link traceId'),
+        spanId: checkId(str(o.spanId, `${p}.spanId`), SPAN_ID, 'link spanId'),
+        attributes: c.attributes(o.attributes, `${p}.attributes`),
+      };
+    }),
+  };
+  if (events.length > c.limits.maxEventsPerSpan || links.length > c.limits.maxEventsPerSpan)
+    throw new Refusal(`more than max_events_per_span (${c.limits.maxEventsPerSpan}) events or links`);
+  if (start === 0n) throw new Refusal('startTimeUnixNano is missing');
+  if (end < start) throw new Refusal('endTimeUnixNano is before startTimeUnixNano');
+  return span;
+}
+
+/** Turns a decoded ExportTraceServiceRequest into spans, checking the limits; writes nothing. */
+export function mapOtlpTraces(req: ExportTraceServiceRequest, limits: TraceLimits): DecodedTraces {
+  const root = obj(req, 'the body');
+  if (!root) throw new TraceIngestError(400, 'invalid OTLP traces request: want an ExportTraceServiceRequest object');
+  const c = new Converter(limits);
+  const spans: Span[] = [];
+  const refusals = new Map<string, { n: number; first: string; example: string }>();
+  let rejected = 0;
+  const refuse = (err: unknown, path: string, n: number): void => {
+    if (!(err instanceof Refusal)) throw err;
+    rejected += n;
+    const had = refusals.get(err.message);
+    if (had) had.n += n;
+    else refusals.set(err.message, { n, first: path, example: err.example });
+  };
+  list(root.resourceSpans, 'resourceSpans').forEach((rsRaw, i) => {
+    const rp = `resourceSpans[${i}]`;
+    const rs = obj(rsRaw, rp) ?? {};
+    const scopeSpans = list(rs.scopeSpans, `${rp}.scopeSpans`);
+    let resource: Attributes;
+    try {
+      resource = c.attributes(obj(rs.resource, `${rp}.resource`)?.attributes, `${rp}.resource.attributes`);
+    } catch (err) {
+      // A resource over the limits refuses all its spans.
+      const n = scopeSpans.reduce((sum, ss, j) => sum + list(obj(ss, `${rp}.scopeSpans[${j}]`)?.spans, `${rp}.scopeSpans[${j}].spans`).length, 0);
+      refuse(err, `${rp}.resource`, n);
+      return;
+    }
+    scopeSpans.forEach((ssRaw, j) => {
+      const sp = `${rp}.scopeSpans[${j}]`;
+      const ss = obj(ssRaw, sp) ?? {};
+      const sc = obj(ss.scope, `${sp}.scope`);
+      const scope = { name: str(sc?.name, `${sp}.scope.name`), version: str(sc?.version, `${sp}.scope.version`) };
+      list(ss.spans, `${sp}.spans`).forEach((s, k) => {
+        const p = `${sp}.spans[${k}]`;
+        try {
+          spans.push(mapSpan(c, obj(s, p) ?? {}, p, resource, scope));
+        } catch (err) {
+          refuse(err, p, 1);
+        }
+      });
+    });
+  });
+  const reasons = [...refusals].map(
+    ([msg, r]) => `${r.n} span${r.n === 1 ? '' : 's'} refused: ${msg} (first: ${r.example ? `${r.example} at ` : ''}${r.first})`,
+  );
+  return { spans, rejected, reasons };
+}
+
+/** Parses an OTLP/JSON ExportTraceServiceRequest (no mapping); bad JSON is a 400 with its position. */
+export function parseOtlpTracesJson(body: string): ExportTraceServiceRequest {
+  try {
+    return JSON.parse(body) as ExportTraceServiceRequest;
+  } catch (err) {
+    throw new TraceIngestError(400, `invalid OTLP JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Decodes an OTLP/JSON ExportTraceServiceRequest into spans. */
+export function decodeOtlpTracesJson(body: string, limits: TraceLimits): DecodedTraces {
+  return mapOtlpTraces(parseOtlpTracesJson(body), limits);
+}
+
+/** Decodes a binary protobuf ExportTraceServiceRequest (already decompressed) into spans. */
+export function decodeOtlpTracesProto(body: Buffer, limits: TraceLimits): DecodedTraces {
+  return mapOtlpTraces(decodeExportTraceServiceRequest(body), limits);
+}

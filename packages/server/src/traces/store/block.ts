@@ -1,0 +1,266 @@
+/**
+ * A block: one file `blocks/NNNNNNNN.vtb` of pages of whole traces (columnar, compressed: see
+ * spancodec.ts), then an index, then a footer. Traces are laid out by earliest start, so a page
+ * covers a narrow stretch of time; the index holds each page's summary (pagemeta.ts) and the trace
+ * ids sorted, each with its time span, page and span count, so a trace by id reads one page.
+ *
+ * Footer (24 bytes): index offset (u64 LE), index length (u32), CRC-32C of the index (u32), "VTB1".
+ * The index is deflated: version, sequence, the WAL segment it covers through, the blocks it
+ * replaces (compaction), the pages' summaries (each with the CRC-32C of the page), then the traces.
+ * A block is written to `.tmp`, synced and renamed into place, so it is whole or absent.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { ByteReader, ByteWriter } from '../../core/util/bytes.js';
+import { crc32c } from '../../core/util/crc32c.js';
+import { crashPoint } from '../../core/util/crashpoint.js';
+import { summarize, type TraceSummary } from '../storage/match.js';
+import type { Span } from '../storage/types.js';
+import { pageMeta, readPageMeta, writePageMeta, type PageMeta } from './pagemeta.js';
+import { byTrace, decodeSpans, encodeSpans } from './spancodec.js';
+
+const MAGIC = Buffer.from('VTB1');
+const FOOTER = 24;
+const INDEX_VERSION = 1;
+
+/** The file name of block `seq`. */
+export const blockFile = (seq: number): string => `${String(seq).padStart(8, '0')}.vtb`;
+
+/** What a block's index says; the trace columns are sorted by trace id. */
+export interface BlockIndex {
+  seq: number;
+  /** Every WAL segment up to this one is in this block (or an older one). */
+  walThrough: number;
+  /** Blocks this one was compacted from (deleted once it is in place). */
+  replaces: number[];
+  minStart: bigint;
+  maxEnd: bigint;
+  spans: number;
+  bytes: number;
+  pages: PageMeta[];
+  /** 16 bytes per trace, sorted. */
+  ids: Buffer;
+  starts: BigInt64Array;
+  ends: BigInt64Array;
+  pageOf: Uint32Array;
+  counts: Uint32Array;
+}
+
+/** Writes a block of `spans` durably (tmp, fsync, rename); returns its index. */
+export function writeBlock(dir: string, seq: number, spans: readonly Span[], walThrough: number, replaces: number[], pageMaxSpans: number): BlockIndex {
+  const byId = new Map<string, Span[]>();
+  for (const s of spans) {
+    let l = byId.get(s.traceId);
+    if (!l) byId.set(s.traceId, (l = []));
+    l.push(s);
+  }
+  const traces = [...byId.values()].map((l) => ({ spans: l, sum: summarize(l) }));
+  traces.sort((a, b) => (a.sum.start < b.sum.start ? -1 : a.sum.start > b.sum.start ? 1 : 0));
+  const pages: PageMeta[] = [];
+  const bodies: Buffer[] = [];
+  const pageOfTrace = new Map<string, number>();
+  let offset = MAGIC.length;
+  for (let i = 0; i < traces.length;) {
+    const group: Span[] = [];
+    for (; i < traces.length && (group.length === 0 || group.length + traces[i]!.spans.length <= pageMaxSpans); i++) {
+      pageOfTrace.set(traces[i]!.sum.traceId, pages.length);
+      group.push(...traces[i]!.spans);
+    }
+    const body = encodeSpans(byTrace(group), true);
+    const meta = pageMeta(group);
+    meta.offset = offset;
+    meta.length = body.length;
+    meta.crc = crc32c(body);
+    offset += body.length;
+    pages.push(meta);
+    bodies.push(body);
+  }
+  const sums: TraceSummary[] = traces.map((t) => t.sum).sort((a, b) => (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0));
+  const idx: BlockIndex = {
+    seq,
+    walThrough,
+    replaces,
+    minStart: pages.reduce((m, p) => (p.minStart < m ? p.minStart : m), pages[0]?.minStart ?? 0n),
+    maxEnd: pages.reduce((m, p) => (p.maxEnd > m ? p.maxEnd : m), pages[0]?.maxEnd ?? 0n),
+    spans: spans.length,
+    bytes: 0,
+    pages,
+    ids: Buffer.concat(sums.map((t) => Buffer.from(t.traceId, 'hex'))),
+    starts: BigInt64Array.from(sums.map((t) => t.start)),
+    ends: BigInt64Array.from(sums.map((t) => t.end)),
+    pageOf: Uint32Array.from(sums.map((t) => pageOfTrace.get(t.traceId)!)),
+    counts: Uint32Array.from(sums.map((t) => byId.get(t.traceId)!.length)),
+  };
+  const index = deflateRawSync(encodeIndex(idx));
+  const footer = Buffer.alloc(FOOTER);
+  footer.writeBigUInt64LE(BigInt(offset), 0);
+  footer.writeUInt32LE(index.length, 8);
+  footer.writeUInt32LE(crc32c(index), 12);
+  MAGIC.copy(footer, 20);
+  const file = path.join(dir, blockFile(seq));
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    for (const b of [MAGIC, ...bodies, index, footer]) fs.writeSync(fd, b);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  crashPoint('traces.block.before-rename');
+  fs.renameSync(tmp, file);
+  syncDir(dir);
+  idx.bytes = offset + index.length + FOOTER;
+  return idx;
+}
+
+/** fsync a directory, so a rename in it is durable (not supported everywhere: best effort). */
+export function syncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename is still atomic.
+  }
+}
+
+function encodeIndex(idx: BlockIndex): Buffer {
+  const w = new ByteWriter(64 * 1024);
+  w.u8(INDEX_VERSION);
+  w.uvarint(idx.seq);
+  w.svarint(idx.walThrough);
+  w.uvarint(idx.replaces.length);
+  for (const r of idx.replaces) w.uvarint(r);
+  w.uvarint(idx.spans);
+  w.uvarint(idx.pages.length);
+  for (const p of idx.pages) writePageMeta(w, p);
+  const n = idx.counts.length;
+  w.uvarint(n);
+  w.bytes(idx.ids);
+  for (let i = 0; i < n; i++) {
+    w.reserve(16);
+    w.buf.writeBigInt64LE(idx.starts[i]!, w.length);
+    w.buf.writeBigInt64LE(idx.ends[i]!, w.length + 8);
+    w.length += 16;
+    w.uvarint(idx.pageOf[i]!);
+    w.uvarint(idx.counts[i]!);
+  }
+  return Buffer.from(w.view());
+}
+
+function decodeIndex(buf: Buffer, bytes: number): BlockIndex {
+  const r = new ByteReader(buf);
+  const version = r.u8();
+  if (version !== INDEX_VERSION) throw new RangeError(`block index version ${version} is not supported`);
+  const seq = r.uvarint();
+  const walThrough = r.svarint();
+  const replaces: number[] = [];
+  for (let n = r.uvarint(); n > 0; n--) replaces.push(r.uvarint());
+  const spans = r.uvarint();
+  const pages: PageMeta[] = [];
+  for (let n = r.uvarint(); n > 0; n--) pages.push(readPageMeta(r));
+  const n = r.uvarint();
+  const ids = Buffer.from(r.bytes(16 * n));
+  const starts = new BigInt64Array(n);
+  const ends = new BigInt64Array(n);
+  const pageOf = new Uint32Array(n);
+  const counts = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const b = r.bytes(16);
+    starts[i] = b.readBigInt64LE(0);
+    ends[i] = b.readBigInt64LE(8);
+    pageOf[i] = r.uvarint();
+    counts[i] = r.uvarint();
+    if (pageOf[i]! >= pages.length) throw new RangeError(`trace ${i} names page ${pageOf[i]} of ${pages.length}`);
+  }
+  const minStart = pages.reduce((m, p) => (p.minStart < m ? p.minStart : m), pages[0]?.minStart ?? 0n);
+  const maxEnd = pages.reduce((m, p) => (p.maxEnd > m ? p.maxEnd : m), pages[0]?.maxEnd ?? 0n);
+  return { seq, walThrough, replaces, minStart, maxEnd, spans, bytes, pages, ids, starts, ends, pageOf, counts };
+}
+
+/** Reads `len` bytes at `pos` of an open file. */
+function readAt(fd: number, pos: number, len: number): Buffer {
+  const buf = Buffer.allocUnsafe(len);
+  let got = 0;
+  while (got < len) {
+    const n = fs.readSync(fd, buf, got, len - got, pos + got);
+    if (n === 0) throw new RangeError(`file ends at ${pos + got}, want ${pos + len}`);
+    got += n;
+  }
+  return buf;
+}
+
+/** An open block: its index in memory, its pages read on demand. */
+export class Block {
+  private constructor(
+    readonly file: string,
+    readonly index: BlockIndex,
+    private fd: number,
+  ) {}
+
+  /** Opens and checks a block's footer and index; throws (RangeError) when they are damaged. */
+  static open(file: string): Block {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size < MAGIC.length + FOOTER) throw new RangeError(`block is ${size} bytes, too short`);
+      if (!readAt(fd, 0, MAGIC.length).equals(MAGIC)) throw new RangeError('bad magic at the start');
+      const footer = readAt(fd, size - FOOTER, FOOTER);
+      if (!footer.subarray(20).equals(MAGIC)) throw new RangeError('bad magic in the footer');
+      const off = Number(footer.readBigUInt64LE(0));
+      const len = footer.readUInt32LE(8);
+      if (off + len + FOOTER !== size) throw new RangeError(`index at ${off}+${len} does not end at the footer (${size - FOOTER})`);
+      const raw = readAt(fd, off, len);
+      if (crc32c(raw) !== footer.readUInt32LE(12)) throw new RangeError('index checksum mismatch');
+      return new Block(file, decodeIndex(inflateRawSync(raw), size), fd);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+  }
+
+  /** The position of `traceId` in the index, or -1. */
+  find(traceId: string): number {
+    const want = Buffer.from(traceId, 'hex');
+    if (want.length !== 16) return -1;
+    const ids = this.index.ids;
+    let lo = 0;
+    let hi = this.index.counts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = ids.compare(want, 0, 16, mid * 16, mid * 16 + 16);
+      if (c === 0) return mid;
+      if (c < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /** Spans stored for `traceId` here. */
+  countOf(traceId: string): number {
+    const i = this.find(traceId);
+    return i < 0 ? 0 : this.index.counts[i]!;
+  }
+
+  /** The raw bytes of page `p`, checked against its CRC-32C (RangeError when damaged). */
+  pageBytes(p: number): Buffer {
+    const meta = this.index.pages[p]!;
+    const buf = readAt(this.fd, meta.offset, meta.length);
+    if (crc32c(buf) !== meta.crc) throw new RangeError(`${this.file}: page ${p} checksum mismatch`);
+    return buf;
+  }
+
+  /** The spans of page `p` (optionally only trace `want`'s). */
+  readPage(p: number, want?: string): Span[] {
+    return decodeSpans(this.pageBytes(p), want);
+  }
+
+  close(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Keeping the block set in shape: merging neighbouring small blocks (so a day of quiet traffic is
+ * not hundreds of files), and dropping blocks past retention by time (every span ended before the
+ * period) or by size (the oldest first, until the rest fit).
+ */
+import { crashPoint } from '../../core/util/crashpoint.js';
+import type { Span } from '../storage/types.js';
+import { Block, writeBlock } from './block.js';
+import { BlockSet } from './blockset.js';
+import type { ResolvedTraceStoreOptions } from './options.js';
+
+const MS = 1_000_000n;
+
+/** Merges runs of small blocks adjacent in time; returns the next free block sequence. */
+export function compact(set: BlockSet, o: ResolvedTraceStoreOptions, nextSeq: number): number {
+  const small = set.blocks.filter((b) => b.index.spans < o.compactBelowSpans).sort((a, b) => (a.index.minStart < b.index.minStart ? -1 : 1));
+  let group: Block[] = [];
+  let spans = 0;
+  const flush = (): void => {
+    if (group.length >= 2) nextSeq = merge(set, group, o, nextSeq);
+    group = [];
+    spans = 0;
+  };
+  for (const b of small) {
+    const first = group[0];
+    const window = first ? b.index.maxEnd - first.index.minStart : 0n;
+    if (first && (spans + b.index.spans > o.blockMaxSpans || window > BigInt(o.compactWindowMs) * MS)) flush();
+    group.push(b);
+    spans += b.index.spans;
+  }
+  flush();
+  return nextSeq;
+}
+
+function merge(set: BlockSet, group: readonly Block[], o: ResolvedTraceStoreOptions, seq: number): number {
+  const spans: Span[] = [];
+  for (const b of group) b.index.pages.forEach((_p, pi) => spans.push(...b.readPage(pi)));
+  const walThrough = Math.max(...group.map((b) => b.index.walThrough));
+  const idx = writeBlock(
+    set.dir,
+    seq,
+    spans,
+    walThrough,
+    group.map((b) => b.index.seq),
+    o.pageMaxSpans,
+  );
+  set.add(Block.open(BlockSet.fileOf(set.dir, idx.seq)));
+  crashPoint('traces.compact.before-remove');
+  for (const b of group) set.remove(b);
+  return seq + 1;
+}
+
+/** Drops blocks past retention by time, then the oldest while the blocks exceed the size budget. */
+export function dropExpired(set: BlockSet, o: ResolvedTraceStoreOptions): void {
+  if (o.retentionMs > 0) {
+    const cutoff = BigInt(Math.floor(o.now() - o.retentionMs)) * MS;
+    for (const b of [...set.blocks]) if (b.index.maxEnd < cutoff) set.remove(b);
+  }
+  if (o.retentionBytes > 0) {
+    const byAge = [...set.blocks].sort((a, b) => (a.index.maxEnd < b.index.maxEnd ? -1 : a.index.maxEnd > b.index.maxEnd ? 1 : 0));
+    let total = byAge.reduce((s, b) => s + b.index.bytes, 0);
+    for (const b of byAge) {
+      if (total <= o.retentionBytes) break;
+      total -= b.index.bytes;
+      set.remove(b);
+    }
+  }
+}

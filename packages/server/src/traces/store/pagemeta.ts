@@ -1,0 +1,188 @@
+/**
+ * What a block's index knows of each page without reading it: its time span, a bloom filter of its
+ * service names, span names and scalar attribute values (so a search skips pages, and blocks whose
+ * every page fails), the services with their operations, the tag names by scope, and up to
+ * {@link MAX_VALUES} values per tag (more: `more` is set and a listing reads the page itself).
+ */
+import { Bloom, tokenHash } from '../../core/util/bloom.js';
+import type { ByteReader, ByteWriter } from '../../core/util/bytes.js';
+import { isScalar, type ScalarValue, type TraceSearch } from '../storage/interface.js';
+import { serviceOf } from '../storage/match.js';
+import type { Attributes, Span } from '../storage/types.js';
+
+/** Values kept per tag per page in the index. */
+export const MAX_VALUES = 64;
+
+export interface PageMeta {
+  offset: number;
+  length: number;
+  crc: number;
+  spans: number;
+  minStart: bigint;
+  maxEnd: bigint;
+  bloom: Bloom;
+  /** service → its span names. */
+  services: Map<string, string[]>;
+  spanTags: string[];
+  resourceTags: string[];
+  /** `s\0name` or `r\0name` → values (sorted), `more` when there were over MAX_VALUES. */
+  values: Map<string, { v: ScalarValue[]; more: boolean }>;
+}
+
+/** The bloom hash of a service name, a span name, or an attribute equality. */
+export const serviceHash = (s: string): number => tokenHash(`s\0${s}`);
+export const nameHash = (s: string): number => tokenHash(`n\0${s}`);
+export const attrHash = (key: string, v: ScalarValue): number =>
+  tokenHash(`a\0${key}\0${typeof v === 'string' ? 's' : typeof v === 'number' ? 'n' : 'b'}${String(v)}`);
+
+/** The hashes a page must all have to hold a trace that qualifies for `q`. */
+export function hintHashes(q: TraceSearch): number[] {
+  const out: number[] = [];
+  if (q.service !== undefined) out.push(serviceHash(q.service));
+  if (q.spanName !== undefined) out.push(nameHash(q.spanName));
+  for (const a of q.attributes ?? []) out.push(attrHash(a.key, a.value));
+  return out;
+}
+
+/** The index entry of a page of `spans` (offset, length and crc filled in by the writer). */
+export function pageMeta(spans: readonly Span[]): PageMeta {
+  const hashes = new Set<number>();
+  const services = new Map<string, Set<string>>();
+  const spanTags = new Set<string>();
+  const resourceTags = new Set<string>();
+  const values = new Map<string, Map<string, ScalarValue>>();
+  const seenResources = new Set<Attributes>();
+  let minStart = spans[0]?.startTimeUnixNano ?? 0n;
+  let maxEnd = spans[0]?.endTimeUnixNano ?? 0n;
+  const addAttrs = (attrs: Attributes, scope: 's' | 'r', names: Set<string>): void => {
+    for (const k in attrs) {
+      names.add(k);
+      const v = attrs[k]!;
+      if (!isScalar(v)) continue;
+      hashes.add(attrHash(k, v));
+      const key = `${scope}\0${k}`;
+      let m = values.get(key);
+      if (!m) values.set(key, (m = new Map()));
+      if (m.size <= MAX_VALUES) m.set(`${typeof v}:${String(v)}`, v);
+    }
+  };
+  for (const s of spans) {
+    if (s.startTimeUnixNano < minStart) minStart = s.startTimeUnixNano;
+    if (s.endTimeUnixNano > maxEnd) maxEnd = s.endTimeUnixNano;
+    const svc = serviceOf(s);
+    let ops = services.get(svc);
+    if (!ops) services.set(svc, (ops = new Set()));
+    ops.add(s.name);
+    hashes.add(nameHash(s.name));
+    addAttrs(s.attributes, 's', spanTags);
+    if (!seenResources.has(s.resource)) {
+      seenResources.add(s.resource);
+      hashes.add(serviceHash(svc));
+      addAttrs(s.resource, 'r', resourceTags);
+    }
+  }
+  const bloom = Bloom.forCount(hashes.size);
+  for (const h of hashes) bloom.add(h);
+  const sortedValues = new Map<string, { v: ScalarValue[]; more: boolean }>();
+  for (const [k, m] of values) sortedValues.set(k, { v: [...m.values()].slice(0, MAX_VALUES), more: m.size > MAX_VALUES });
+  return {
+    offset: 0,
+    length: 0,
+    crc: 0,
+    spans: spans.length,
+    minStart,
+    maxEnd,
+    bloom,
+    services: new Map([...services].map(([k, v]) => [k, [...v]])),
+    spanTags: [...spanTags],
+    resourceTags: [...resourceTags],
+    values: sortedValues,
+  };
+}
+
+function writeI64(w: ByteWriter, x: bigint): void {
+  w.reserve(8);
+  w.buf.writeBigInt64LE(x, w.length);
+  w.length += 8;
+}
+
+function writeScalar(w: ByteWriter, v: ScalarValue): void {
+  if (typeof v === 'string') {
+    w.u8(0);
+    w.str(v);
+  } else if (typeof v === 'number') {
+    w.u8(1);
+    w.f64(v);
+  } else w.u8(v ? 2 : 3);
+}
+
+function readScalar(r: ByteReader): ScalarValue {
+  const t = r.u8();
+  if (t === 0) return r.str();
+  if (t === 1) return r.f64();
+  if (t === 2) return true;
+  if (t === 3) return false;
+  throw new RangeError(`unknown value tag ${t}`);
+}
+
+function strings(w: ByteWriter, list: readonly string[]): void {
+  w.uvarint(list.length);
+  for (const s of list) w.str(s);
+}
+
+function readStrings(r: ByteReader): string[] {
+  const out: string[] = [];
+  for (let n = r.uvarint(); n > 0; n--) out.push(r.str());
+  return out;
+}
+
+export function writePageMeta(w: ByteWriter, p: PageMeta): void {
+  w.uvarint(p.offset);
+  w.uvarint(p.length);
+  w.u32(p.crc);
+  w.uvarint(p.spans);
+  writeI64(w, p.minStart);
+  writeI64(w, p.maxEnd);
+  w.u8(p.bloom.k);
+  w.uvarint(p.bloom.bits.length);
+  for (const x of p.bloom.bits) w.u32(x);
+  w.uvarint(p.services.size);
+  for (const [svc, ops] of p.services) {
+    w.str(svc);
+    strings(w, ops);
+  }
+  strings(w, p.spanTags);
+  strings(w, p.resourceTags);
+  w.uvarint(p.values.size);
+  for (const [k, { v, more }] of p.values) {
+    w.str(k);
+    w.u8(more ? 1 : 0);
+    w.uvarint(v.length);
+    for (const x of v) writeScalar(w, x);
+  }
+}
+
+export function readPageMeta(r: ByteReader): PageMeta {
+  const offset = r.uvarint();
+  const length = r.uvarint();
+  const crc = r.u32();
+  const spans = r.uvarint();
+  const minStart = r.bytes(8).readBigInt64LE(0);
+  const maxEnd = r.bytes(8).readBigInt64LE(0);
+  const k = r.u8();
+  const words = new Uint32Array(r.uvarint());
+  for (let i = 0; i < words.length; i++) words[i] = r.u32();
+  const services = new Map<string, string[]>();
+  for (let n = r.uvarint(); n > 0; n--) services.set(r.str(), readStrings(r));
+  const spanTags = readStrings(r);
+  const resourceTags = readStrings(r);
+  const values = new Map<string, { v: ScalarValue[]; more: boolean }>();
+  for (let n = r.uvarint(); n > 0; n--) {
+    const key = r.str();
+    const more = r.u8() === 1;
+    const v: ScalarValue[] = [];
+    for (let m = r.uvarint(); m > 0; m--) v.push(readScalar(r));
+    values.set(key, { v, more });
+  }
+  return { offset, length, crc, spans, minStart, maxEnd, bloom: new Bloom(words, k), services, spanTags, resourceTags, values };
+}

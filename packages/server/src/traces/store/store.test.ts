@@ -1,0 +1,237 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { StorageError } from '../../core/errors.js';
+import { demoTrace, rng } from '../../testkit/tracegen.js';
+import type { Span } from '../storage/types.js';
+import { TraceStore } from './store.js';
+import type { TraceStoreOptions } from './options.js';
+import { listSegments, segmentName } from './wal.js';
+import { verifyTraces } from './verify.js';
+
+const NOW_MS = 1_800_000_000_000;
+const T0 = BigInt(NOW_MS) * 1_000_000n - 3_600_000_000_000n;
+const SEC = 1_000_000_000n;
+const tmp = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-tracestore-'));
+
+function open(opts: Partial<TraceStoreOptions> & { dir: string }): TraceStore {
+  const s = new TraceStore({ now: () => NOW_MS, tickIntervalMs: 0, ...opts });
+  s.start();
+  return s;
+}
+
+/** `n` demo traces, one per 100 ms from `fromSec`. */
+function traces(n: number, seed: number, fromSec = 0): Span[][] {
+  const r = rng(seed);
+  return Array.from({ length: n }, (_, i) => demoTrace(r, T0 + BigInt(fromSec) * SEC + BigInt(i) * 100_000_000n));
+}
+
+const blockFiles = (dir: string): string[] => fs.readdirSync(path.join(dir, 'blocks')).sort();
+
+test('cuts the head into blocks of pages; a rare hint reads only the pages whose bloom may hold it', () => {
+  const dir = tmp();
+  try {
+    const s = open({ dir, blockMaxSpans: 5000, pageMaxSpans: 500 });
+    const all = traces(2000, 1);
+    for (let i = 0; i < all.length; i += 50) s.append(all.slice(i, i + 50).flat());
+    const rare = demoTrace(rng(9), T0 + 30n * SEC).map((sp) => ({ ...sp, resource: { ...sp.resource, 'service.name': 'rare-svc' } }));
+    s.append(rare);
+    s.cut();
+    const st = s.stats();
+    assert.equal(st.headSpans, 0);
+    assert.ok(st.blocks >= 4, `${st.blocks} blocks`);
+    assert.equal(blockFiles(dir).length, st.blocks);
+    const spans = all.reduce((n, t) => n + t.length, 0) + rare.length;
+    assert.equal(st.blockSpans, spans);
+    const pages = Math.ceil(spans / 500);
+    console.log(`${spans} demo spans: ${st.blocks} blocks, ${(st.blockBytes / spans).toFixed(1)} bytes/span on disk`);
+    assert.ok(st.blockBytes / spans < 200, `${(st.blockBytes / spans).toFixed(1)} bytes per span`);
+
+    const before = s.stats().pagesRead;
+    const found = [...s.search({ start: T0, end: T0 + 3600n * SEC, service: 'rare-svc' })];
+    assert.deepEqual(
+      found.map((t) => t[0]!.traceId),
+      [rare[0]!.traceId],
+    );
+    const read = s.stats().pagesRead - before;
+    assert.ok(read <= 3, `a rare service read ${read} of about ${pages} pages`);
+    // An attribute value only one trace has: the same.
+    const before2 = s.stats().pagesRead;
+    const reqId = all[1234]![0]!.attributes['request.id'] as string;
+    const byAttr = [...s.search({ start: T0, end: T0 + 3600n * SEC, attributes: [{ key: 'request.id', value: reqId }] })];
+    assert.deepEqual(
+      byAttr.map((t) => t[0]!.traceId),
+      [all[1234]![0]!.traceId],
+    );
+    assert.ok(s.stats().pagesRead - before2 <= 3);
+    // By id: every span back, from one page.
+    const before3 = s.stats().pagesRead;
+    assert.equal(s.trace(all[777]![0]!.traceId).length, all[777]!.length);
+    assert.ok(s.stats().pagesRead - before3 <= 1);
+    s.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('retention drops blocks whose spans all ended before the period, then the oldest over the size budget', () => {
+  const dir = tmp();
+  let now = NOW_MS;
+  try {
+    const s = open({ dir, now: () => now, retentionMs: 2 * 3_600_000, blockMaxSpans: 1_000_000, compactBelowSpans: 0 });
+    for (let b = 0; b < 4; b++) {
+      s.append(traces(20, 10 + b, b * 600).flat());
+      s.cut();
+    }
+    assert.equal(s.stats().blocks, 4);
+    const first = traces(1, 10)[0]![0]!.traceId;
+    // 70 minutes later, the first block (spans from -60 min) is past two hours; the others are not.
+    now += 70 * 60_000;
+    s.tick();
+    assert.equal(s.stats().blocks, 3);
+    assert.deepEqual(s.trace(first), []);
+    s.stop();
+    const sizeBudget = new TraceStore({ dir, now: () => now, tickIntervalMs: 0, retentionBytes: 1, compactBelowSpans: 0 });
+    sizeBudget.start();
+    const sizes = sizeBudget.stats().blockBytes;
+    assert.ok(sizes > 1);
+    sizeBudget.tick();
+    assert.equal(sizeBudget.stats().blocks, 0, 'a budget of 1 byte keeps no block');
+    sizeBudget.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('compaction merges small blocks; sources left by a crash before their removal are removed at start', () => {
+  const dir = tmp();
+  try {
+    const s = open({ dir, blockMaxSpans: 1_000_000, compactBelowSpans: 1000 });
+    const ts = traces(30, 3);
+    for (let i = 0; i < 3; i++) {
+      s.append(ts.slice(i * 10, i * 10 + 10).flat());
+      s.cut();
+    }
+    const sources = blockFiles(dir);
+    assert.equal(sources.length, 3);
+    const saved = sources.map((f) => [f, fs.readFileSync(path.join(dir, 'blocks', f))] as const);
+    s.tick();
+    assert.equal(s.stats().blocks, 1);
+    assert.equal(s.stats().blockSpans, ts.flat().length);
+    s.stop();
+    // As if the process died between writing the merged block and removing its sources.
+    for (const [f, b] of saved) fs.writeFileSync(path.join(dir, 'blocks', f), b);
+    const again = open({ dir, compactBelowSpans: 0 });
+    assert.match(again.repairs.join('\n'), /already merged into a newer block/);
+    assert.equal(again.stats().blocks, 1);
+    for (const t of ts) assert.equal(again.trace(t[0]!.traceId).length, t.length, 'no span lost or doubled');
+    again.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a block with a damaged index is quarantined; a damaged page is skipped and named', () => {
+  const dir = tmp();
+  try {
+    const s = open({ dir, pageMaxSpans: 100, compactBelowSpans: 0 });
+    const a = traces(40, 4);
+    s.append(a.flat());
+    s.cut();
+    const b = traces(40, 5, 100);
+    s.append(b.flat());
+    s.cut();
+    s.stop();
+    const [fa, fb] = blockFiles(dir) as [string, string];
+    // Block a: flip a byte inside its first page (just after the 4-byte magic and page header).
+    const pa = path.join(dir, 'blocks', fa);
+    const bufA = fs.readFileSync(pa);
+    bufA[40] = bufA[40]! ^ 0xff;
+    fs.writeFileSync(pa, bufA);
+    // Block b: flip a byte of the index, just before the footer.
+    const pb = path.join(dir, 'blocks', fb);
+    const bufB = fs.readFileSync(pb);
+    bufB[bufB.length - 30] = bufB[bufB.length - 30]! ^ 0xff;
+    fs.writeFileSync(pb, bufB);
+    // verify finds both, read-only.
+    const out: string[] = [];
+    assert.equal(
+      verifyTraces(dir, (l) => out.push(l)),
+      1,
+    );
+    assert.match(out.join('\n'), new RegExp(`blocks/${fa}: page 0 \\(byte \\d+\\): .*checksum mismatch`));
+    assert.match(out.join('\n'), new RegExp(`blocks/${fb}: index: index checksum mismatch`));
+    assert.match(out.at(-1)!, /^2 problems: 1 WAL segments, 2 blocks/);
+    assert.ok(fs.existsSync(pb), 'verify changes nothing');
+    const again = open({ dir });
+    assert.match(again.repairs.join('\n'), /index checksum mismatch; quarantined/);
+    assert.ok(fs.existsSync(`${pb}.corrupt`));
+    assert.equal(again.stats().blocks, 1);
+    assert.deepEqual(again.trace(a[0]![0]!.traceId), [], 'the trace on the damaged page reads as absent');
+    assert.match(again.damagedPages().join('\n'), /page 0: .*checksum mismatch/);
+    const intact = a.find((t) => again.trace(t[0]!.traceId).length > 0);
+    assert.ok(intact, 'traces on other pages are still read');
+    again.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('WAL replay cuts a torn tail and keeps every record before it', () => {
+  const dir = tmp();
+  try {
+    const s = open({ dir });
+    const ts = traces(5, 6);
+    for (const t of ts) s.append(t);
+    s.close();
+    const seg = path.join(dir, 'wal', segmentName(listSegments(path.join(dir, 'wal')).at(-1)!));
+    const size = fs.statSync(seg).size;
+    fs.appendFileSync(seg, Buffer.from([1, 200, 0, 0, 0, 1, 2, 3]));
+    const again = open({ dir });
+    assert.match(again.repairs.join('\n'), /torn record.*cut the file there/);
+    assert.equal(fs.statSync(seg).size, size);
+    for (const t of ts) assert.equal(again.trace(t[0]!.traceId).length, t.length);
+    again.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('disk full: a failed WAL write is cut back and refused with disk_full; the next append succeeds', () => {
+  const dir = tmp();
+  let budget = Infinity;
+  try {
+    const io = {
+      writeSync: (fd: number, buf: Uint8Array, off: number, len: number): number => {
+        if (budget <= 0) throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
+        const n = Math.min(len, budget);
+        budget -= n;
+        return fs.writeSync(fd, buf, off, n);
+      },
+    };
+    const s = open({ dir, io });
+    const [a, b, c] = traces(3, 7) as [Span[], Span[], Span[]];
+    s.append(a);
+    budget = 100; // the next record is cut part-way
+    assert.throws(
+      () => s.append(b),
+      (e: unknown) => e instanceof StorageError && e.code === 'disk_full',
+    );
+    assert.match(s.writeProblem() ?? '', /no space left on device/);
+    assert.deepEqual(s.trace(b[0]!.traceId), [], 'nothing of a refused append is visible');
+    budget = Infinity;
+    s.append(c);
+    assert.equal(s.writeProblem(), undefined);
+    s.close();
+    const again = open({ dir });
+    assert.deepEqual(again.repairs, [], 'the torn write was cut back: the WAL is whole');
+    assert.equal(again.trace(a[0]!.traceId).length, a.length);
+    assert.equal(again.trace(b[0]!.traceId).length, 0);
+    assert.equal(again.trace(c[0]!.traceId).length, c.length);
+    again.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

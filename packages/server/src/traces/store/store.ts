@@ -1,0 +1,309 @@
+/**
+ * The disk trace store (`<data>/traces/`): appended spans go to the WAL (wal.ts) and only then to
+ * the head (an in-memory SpanTable) and are acknowledged; the head is cut into a block (block.ts)
+ * when it is large or old enough; small neighbouring blocks are merged and old ones dropped
+ * (maintenance.ts). Queries read the head and the blocks; a search skips whole pages and blocks
+ * whose time span or bloom filter rules them out, and reads a trace only when the caller asks.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StorageError, writeFailure } from '../../core/errors.js';
+import { nodeIo } from '../../core/util/appendfile.js';
+import { crashPoint } from '../../core/util/crashpoint.js';
+import { nopLogger, type Logger } from '../../core/util/log.js';
+import { TraceAdmission } from '../storage/admission.js';
+import type { ScalarValue, TagScope, TraceAppendResult, TraceSearch, TraceStorage } from '../storage/interface.js';
+import { overlaps, summarize, traceMatches, type TraceSummary } from '../storage/match.js';
+import { mergeSummaries, SpanTable, sortedValues } from '../storage/table.js';
+import type { Span } from '../storage/types.js';
+import { Block, writeBlock } from './block.js';
+import { BlockSet } from './blockset.js';
+import { compact, dropExpired } from './maintenance.js';
+import { resolveOptions, type ResolvedTraceStoreOptions, type TraceStoreOptions } from './options.js';
+import { hintHashes } from './pagemeta.js';
+import { TraceWal } from './wal.js';
+
+/** Every crash point the trace store passes, for the kill -9 tests. */
+export const TRACE_CRASH_POINTS = [
+  'traces.wal.after-write',
+  'traces.block.before-rename',
+  'traces.cut.before-wal-remove',
+  'traces.compact.before-remove',
+] as const;
+
+/** Counts for self-metrics. */
+export interface TraceStoreStats {
+  headSpans: number;
+  headTraces: number;
+  blocks: number;
+  blockBytes: number;
+  blockSpans: number;
+  walBytes: number;
+  pagesRead: number;
+}
+
+export class TraceStore implements TraceStorage {
+  readonly opts: ResolvedTraceStoreOptions;
+  private readonly admission: TraceAdmission;
+  private readonly head = new SpanTable();
+  private readonly blocks: BlockSet;
+  private readonly wal: TraceWal;
+  private readonly logger: Logger;
+  private headSinceMs = 0;
+  private nextSeq = 0;
+  private problem: string | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private started = false;
+  /** What start() repaired (torn WAL tails, damaged blocks), for logs and tests. */
+  repairs: string[] = [];
+
+  constructor(options: TraceStoreOptions) {
+    this.opts = resolveOptions(options);
+    this.admission = new TraceAdmission(options);
+    this.blocks = new BlockSet(path.join(this.opts.dir, 'blocks'));
+    this.wal = new TraceWal(path.join(this.opts.dir, 'wal'), options.io ?? nodeIo, this.opts.fsync);
+    this.logger = options.logger ?? nopLogger;
+  }
+
+  /** Opens blocks, replays the WAL into the head, and starts the maintenance timer. Idempotent. */
+  start(): void {
+    if (this.started) return;
+    fs.mkdirSync(this.opts.dir, { recursive: true });
+    this.repairs = this.blocks.open();
+    const covered = this.blocks.blocks.reduce((m, b) => Math.max(m, b.index.walThrough), -1);
+    this.nextSeq = this.blocks.blocks.reduce((m, b) => Math.max(m, b.index.seq, ...b.index.replaces), -1) + 1;
+    // Replay is never limited: what was acknowledged comes back.
+    const { repairs, last } = this.wal.replay(covered, (spans) => this.head.add(spans));
+    this.repairs.push(...repairs);
+    for (const r of this.repairs) this.logger.warn('trace store repair', { repair: r });
+    this.wal.open(last + 1);
+    this.headSinceMs = this.opts.now();
+    this.started = true;
+    if (this.opts.tickIntervalMs > 0) {
+      this.timer = setInterval(() => this.tick(), this.opts.tickIntervalMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Cuts the head into a block and closes everything. Idempotent. */
+  stop(): void {
+    if (!this.started) return;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    try {
+      this.cut();
+    } catch (err) {
+      // The WAL still has the head: the next start replays it.
+      this.logger.warn('trace store: cannot cut the head at stop', { err: (err as Error).message });
+    }
+    this.close();
+  }
+
+  /** Closes files without cutting the head, as a crash would leave them (tests of WAL replay). */
+  close(): void {
+    this.wal.close();
+    this.blocks.close();
+    this.head.clear();
+    this.started = false;
+  }
+
+  append(spans: readonly Span[]): TraceAppendResult {
+    if (!this.started) throw new StorageError('closed', 'the trace store is not started');
+    const { kept, rejected, reasons } = this.admission.admit(spans, (id) => this.head.spansOf(id).length + this.blocks.countOf(id));
+    if (kept.length) {
+      try {
+        this.wal.append(kept);
+      } catch (err) {
+        const e = writeFailure('trace WAL append', err);
+        this.problem = e.message;
+        throw e;
+      }
+      this.problem = undefined;
+      crashPoint('traces.wal.after-write');
+      if (this.head.spanCount === 0) this.headSinceMs = this.opts.now();
+      this.head.add(kept);
+      if (this.head.spanCount >= this.opts.blockMaxSpans) this.cutQuietly();
+    }
+    return { accepted: kept.length, rejected, reasons };
+  }
+
+  writeProblem(): string | undefined {
+    return this.problem;
+  }
+
+  /** Cuts when due, merges small blocks, applies retention. Errors are logged: the WAL keeps the head. */
+  tick(): void {
+    if (!this.started) return;
+    if (this.head.spanCount > 0 && this.opts.now() - this.headSinceMs >= this.opts.blockMaxAgeMs) this.cutQuietly();
+    try {
+      this.nextSeq = compact(this.blocks, this.opts, this.nextSeq);
+      dropExpired(this.blocks, this.opts);
+    } catch (err) {
+      this.logger.warn('trace store maintenance failed', { err: (err as Error).message });
+    }
+  }
+
+  private cutQuietly(): void {
+    try {
+      this.cut();
+    } catch (err) {
+      this.logger.warn('trace store: cannot cut a block; the head stays in memory and the WAL', { err: (err as Error).message });
+    }
+  }
+
+  /** Writes the head as a block; the WAL segments it came from are deleted after. */
+  cut(): void {
+    if (this.head.spanCount === 0) return;
+    const covered = this.wal.segment;
+    this.wal.open(covered + 1);
+    const spans: Span[] = [];
+    for (const t of this.head.all()) spans.push(...t.spans);
+    const seq = this.nextSeq++;
+    let idx;
+    try {
+      idx = writeBlock(this.blocks.dir, seq, spans, covered, [], this.opts.pageMaxSpans);
+    } catch (err) {
+      fs.rmSync(path.join(this.blocks.dir, `${String(seq).padStart(8, '0')}.vtb.tmp`), { force: true });
+      throw err;
+    }
+    this.blocks.add(Block.open(BlockSet.fileOf(this.blocks.dir, idx.seq)));
+    this.head.clear();
+    crashPoint('traces.cut.before-wal-remove');
+    this.wal.removeThrough(covered);
+  }
+
+  stats(): TraceStoreStats {
+    let blockBytes = 0;
+    let blockSpans = 0;
+    for (const b of this.blocks.blocks) {
+      blockBytes += b.index.bytes;
+      blockSpans += b.index.spans;
+    }
+    return {
+      headSpans: this.head.spanCount,
+      headTraces: this.head.traceCount,
+      blocks: this.blocks.blocks.length,
+      blockBytes,
+      blockSpans,
+      walBytes: this.wal.bytes,
+      pagesRead: this.blocks.pagesRead,
+    };
+  }
+
+  /** Pages that failed their checks while being read. */
+  damagedPages(): readonly string[] {
+    return this.blocks.damaged;
+  }
+
+  trace(traceId: string): Span[] {
+    return [...this.head.spansOf(traceId), ...this.blocks.trace(traceId)];
+  }
+
+  *search(q: TraceSearch): Iterable<Span[]> {
+    const lists: TraceSummary[][] = [this.head.candidates(q)];
+    const hashes = hintHashes(q);
+    for (const b of this.blocks.blocks) {
+      const idx = b.index;
+      if (!overlaps({ start: idx.minStart, end: idx.maxEnd }, q.start, q.end)) continue;
+      const found: TraceSummary[] = [];
+      idx.pages.forEach((p, pi) => {
+        if (!overlaps({ start: p.minStart, end: p.maxEnd }, q.start, q.end) || !p.bloom.hasAll(hashes)) return;
+        for (const i of this.blocks.tracesOfPage(b, pi)) {
+          const t = { start: idx.starts[i]!, end: idx.ends[i]! };
+          if (overlaps(t, q.start, q.end)) found.push({ traceId: idx.ids.toString('hex', i * 16, i * 16 + 16), ...t });
+        }
+      });
+      lists.push(found);
+    }
+    const limit = q.limit ?? Infinity;
+    let n = 0;
+    for (const t of mergeSummaries(lists)) {
+      if (n >= limit) return;
+      const spans = this.trace(t.traceId);
+      if (spans.length === 0 || !overlaps(summarize(spans), q.start, q.end) || !traceMatches(spans, q)) continue;
+      n++;
+      yield spans;
+    }
+  }
+
+  /**
+   * Visits what the pages in range know: `fromMeta` for a page wholly inside the range (its index
+   * entry answers), `fromTable` with the spans of a page the range cuts through (and the head).
+   */
+  private visit(
+    start: bigint | undefined,
+    end: bigint | undefined,
+    fromMeta: (p: Block['index']['pages'][number]) => boolean,
+    fromTable: (t: SpanTable) => void,
+  ): void {
+    fromTable(this.head);
+    for (const b of this.blocks.blocks) {
+      if (!overlaps({ start: b.index.minStart, end: b.index.maxEnd }, start, end)) continue;
+      b.index.pages.forEach((p, pi) => {
+        if (!overlaps({ start: p.minStart, end: p.maxEnd }, start, end)) return;
+        const inside = (start === undefined || p.minStart >= start) && (end === undefined || p.maxEnd < end);
+        if (inside && fromMeta(p)) return;
+        const t = new SpanTable();
+        for (const spans of this.blocks.page(b, pi).values()) t.add(spans);
+        fromTable(t);
+      });
+    }
+  }
+
+  tagNames(scope?: TagScope, start?: bigint, end?: bigint): string[] {
+    const names = new Set<string>();
+    this.visit(
+      start,
+      end,
+      (p) => {
+        if (scope !== 'resource') for (const k of p.spanTags) names.add(k);
+        if (scope !== 'span') for (const k of p.resourceTags) names.add(k);
+        return true;
+      },
+      (t) => t.tagNames(names, scope, start, end),
+    );
+    return [...names].sort();
+  }
+
+  tagValues(name: string, scope?: TagScope, start?: bigint, end?: bigint): ScalarValue[] {
+    const values = new Map<string, ScalarValue>();
+    this.visit(
+      start,
+      end,
+      (p) => {
+        const lists = [scope !== 'resource' ? p.values.get(`s\0${name}`) : undefined, scope !== 'span' ? p.values.get(`r\0${name}`) : undefined];
+        if (lists.some((l) => l?.more)) return false;
+        for (const l of lists) for (const v of l?.v ?? []) values.set(`${typeof v}:${String(v)}`, v);
+        return true;
+      },
+      (t) => t.tagValues(values, name, scope, start, end),
+    );
+    return sortedValues(values);
+  }
+
+  private operationsIn(start?: bigint, end?: bigint): Map<string, Set<string>> {
+    const ops = new Map<string, Set<string>>();
+    this.visit(
+      start,
+      end,
+      (p) => {
+        for (const [svc, names] of p.services) {
+          let s = ops.get(svc);
+          if (!s) ops.set(svc, (s = new Set()));
+          for (const n of names) s.add(n);
+        }
+        return true;
+      },
+      (t) => t.operations(ops, start, end),
+    );
+    return ops;
+  }
+
+  services(start?: bigint, end?: bigint): string[] {
+    return [...this.operationsIn(start, end).keys()].sort();
+  }
+
+  operations(service: string, start?: bigint, end?: bigint): string[] {
+    return [...(this.operationsIn(start, end).get(service) ?? [])].sort();
+  }
+}
