@@ -235,6 +235,6 @@ export function sendError(res: ServerResponse, err: ApiError, status = err.statu
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json' });
+  res.writeHead(status, { 'content-type': 'application/json', ...(err.retryAfterSec !== undefined ? { 'retry-after': String(err.retryAfterSec) } : {}) });
   res.end(JSON.stringify({ status: 'error', errorType: err.type, error: err.message }));
 }

@@ -11,6 +11,8 @@ import { registerMetadataApi } from '../api/metadata.js';
 import { registerSeriesApi } from '../api/series.js';
 import { registerWriteApi } from '../api/write.js';
 import { registerQueryApi } from '../api/query.js';
+import { QueryGate } from '../api/query_gate.js';
+import type { QueryFn } from '../../alerting/rules/types.js';
 import { registerStatusApi } from '../api/status.js';
 import { Engine } from '../../metrics/promql/engine/engine.js';
 import { effectiveConfigYaml } from '../config/effective.js';
@@ -68,6 +70,8 @@ export class VigilServer {
   private readonly receiver: RemoteWriteReceiver;
   /** The PromQL engine; rules and the API share it. */
   readonly engine: Engine;
+  /** Admission of API queries (`query.max_concurrency`, queue, heap). */
+  readonly queryGate: QueryGate;
   readonly scrape: ScrapeManager;
   /** Alert routing and notification (Alertmanager semantics); rules notify it in-process. */
   readonly alerts: AlertRouter;
@@ -121,8 +125,10 @@ export class VigilServer {
     registerSeriesApi(router, this.db);
     registerMetadataApi(router, metadata);
     const now = opts.now ?? Date.now;
-    this.engine = new Engine({ now });
-    registerQueryApi(router, this.engine, this.db, now);
+    this.engine = new Engine({ now, timeoutMs: config.query.timeoutMs, maxSamples: config.query.maxSamples });
+    // PromQL and LogQL queries share one gate: both run on this thread and draw on one heap.
+    const gate = (this.queryGate = new QueryGate({ maxConcurrency: config.query.maxConcurrency, queueTimeoutMs: config.query.queueTimeoutMs }));
+    registerQueryApi(router, this.engine, this.db, gate, now);
     const build = buildInfo(opts.version ?? '0.0.0');
     this.lastReload = { successful: true, lastSuccessMs: now() };
     registerStatusApi(router, this.db, {
@@ -188,13 +194,15 @@ export class VigilServer {
     limits.register(selfMetrics);
     registerLimitsApi(router, limits);
     // One LogQL engine serves the Loki API and the log rules.
-    const logql = new LogqlEngine(this.logs);
+    const logql = new LogqlEngine(this.logs, { timeoutMs: config.query.timeoutMs, maxBytesRead: config.query.maxBytesRead, now });
     const loki = registerLokiApi(router, new LogQueryService(this.logs, logql), {
       build,
+      gate,
       // Loki's /ready says what /-/ready says: not started yet, or why writes are refused.
       notReady: () => (this.ready ? this.writeProblems().join('; ') || undefined : 'starting'),
     });
     registerLogMetrics(selfMetrics, this.logs, logIngest);
+    gate.register(selfMetrics);
     const engine = this.engine;
     const db = this.db;
     // Both rule managers write into the TSDB and notify the router in-process.
@@ -213,10 +221,15 @@ export class VigilServer {
       externalURL: externalUrlOf(config),
       baseDir: config.baseDir,
     };
+    // Rules evaluate in time slices like API queries; the template `query` function needs an
+    // answer at once and takes the synchronous path.
+    const promqlRules: QueryFn = Object.assign(
+      async (expr: string, t: number, signal?: AbortSignal) => (await engine.instantQueryAsync(db, expr, t, signal ? { signal } : {})).result,
+      { sync: (expr: string, t: number) => engine.instantQuery(db, expr, t).result },
+    );
     this.rules = new RuleManager({
       ...ruleOptions,
-      // Synchronous, so the `query` template function works too.
-      queryFn: (expr, t) => engine.instantQuery(db, expr, t).result,
+      queryFn: promqlRules,
       logger: this.log.child({ component: 'rules' }),
     });
     this.logRules = new RuleManager({
