@@ -320,7 +320,8 @@ function* selectSeries(
   warn: (w: string) => void,
   pace: Pacer,
 ): Work<EvalSeries[]> {
-  const set = querier.select({ start: r.mint, end: r.maxt }, r.node.matchers);
+  const hints = { start: r.mint, end: r.maxt };
+  const set = querier.selectPaced ? yield* querier.selectPaced(hints, r.node.matchers, pace) : querier.select(hints, r.node.matchers);
   const out: EvalSeries[] = [];
   let count = 0;
   const arena = new FloatArena();
