@@ -36,6 +36,8 @@ export interface TimeSlicerOptions {
   readonly canceled: () => Error;
   /** The error thrown past the deadline. */
   readonly timedOut: () => Error;
+  /** Called at every pause, after the checks; throws to stop the work (memory running out, say). */
+  readonly atPause?: () => void;
 }
 
 /** A {@link Pacer} measuring slices with the monotonic clock. */
@@ -64,6 +66,7 @@ export class TimeSlicer implements Pacer {
     this.pauses++;
     this.sliceStart = performance.now();
     this.check();
+    this.o.atPause?.();
   }
 
   /** Starts a fresh slice (after waiting in a queue, for example). */

@@ -54,6 +54,11 @@ async function engineCall(gate: QueryGate, signal: AbortSignal, fn: (queuedMs: n
     if (err instanceof VigilError) {
       if (err.code === 'canceled' || err.code === 'timeout') gate.count(err.code);
       else if (err.code === 'execution' && err.message.startsWith('query processing would load too many samples')) gate.count('max_samples');
+      else if (err.code === 'execution' && err.message.startsWith('query stopped: memory')) {
+        // Stopped because the heap neared its limit: not the query's fault, so retryable.
+        gate.count('memory');
+        throw new ApiError('unavailable', err.message, 5);
+      }
     }
     throw toApiError(err) ?? err;
   }

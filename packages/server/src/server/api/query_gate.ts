@@ -4,7 +4,6 @@
  * its limit. Refusals are 503 with Retry-After, so clients and Grafana retry later instead of the
  * server queueing work it cannot finish. After Prometheus' `--query.max-concurrency`.
  */
-import { getHeapStatistics } from 'node:v8';
 import { VigilError } from '../../core/errors.js';
 import type { SelfRegistry } from '../../core/selfmon/registry.js';
 
@@ -14,10 +13,8 @@ export interface QueryGateOptions {
   readonly maxConcurrency: number;
   /** Longest wait in the queue, ms (`query.queue_timeout`). */
   readonly queueTimeoutMs: number;
-  /** Refuse queries while the V8 heap is above this fraction of its limit (default 0.9; 1: never). */
-  readonly heapRefuseRatio?: number;
-  /** Heap usage as a fraction of the limit; a parameter so tests can simulate pressure. */
-  readonly heapRatio?: () => number;
+  /** Why queries are refused for memory now (core/util/heap), or undefined; default: never. */
+  readonly memoryPressure?: () => string | undefined;
 }
 
 /** A query turned away before it started (queue full for too long, heap near its limit). */
@@ -40,24 +37,12 @@ interface Waiter {
   readonly fail: (err: Error) => void;
 }
 
-/** The current V8 heap use as a fraction of its limit (`--max-old-space-size`). */
-export function heapRatio(): number {
-  const h = getHeapStatistics();
-  return h.used_heap_size / h.heap_size_limit;
-}
-
 /** Concurrency limit with a FIFO queue; see the module comment. */
 export class QueryGate {
   private running = 0;
   private readonly queue: Waiter[] = [];
   private readonly ended = new Map<QueryOutcomeReason, number>();
-  private readonly refuseRatio: number;
-  private readonly ratio: () => number;
-
-  constructor(private readonly opts: QueryGateOptions) {
-    this.refuseRatio = opts.heapRefuseRatio ?? 0.9;
-    this.ratio = opts.heapRatio ?? heapRatio;
-  }
+  constructor(private readonly opts: QueryGateOptions) {}
 
   /** Queries being evaluated. */
   get active(): number {
@@ -80,10 +65,10 @@ export class QueryGate {
    * timeout, and the signal's abort while still queued (the client went away).
    */
   async run<T>(signal: AbortSignal | undefined, fn: (queuedMs: number) => Promise<T>): Promise<T> {
-    const used = this.ratio();
-    if (used > this.refuseRatio) {
+    const pressure = this.opts.memoryPressure?.();
+    if (pressure !== undefined) {
       this.count('memory');
-      throw new QueryRefusedError('overloaded', `query refused: memory use is at ${Math.round(used * 100)}% of the heap limit (memory_budget); retry later`, 5);
+      throw new QueryRefusedError('overloaded', `query refused: ${pressure}`, 5);
     }
     const queuedAt = performance.now();
     if (this.running >= this.opts.maxConcurrency) await this.wait(signal);

@@ -4,6 +4,7 @@
  */
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 import { registerAdminApi } from '../api/admin.js';
 import { Router } from '../api/http.js';
@@ -12,6 +13,7 @@ import { registerSeriesApi } from '../api/series.js';
 import { registerWriteApi } from '../api/write.js';
 import { registerQueryApi } from '../api/query.js';
 import { QueryGate } from '../api/query_gate.js';
+import { HeapWatch } from '../../core/util/heap.js';
 import type { QueryFn } from '../../alerting/rules/types.js';
 import { registerStatusApi } from '../api/status.js';
 import { Engine } from '../../metrics/promql/engine/engine.js';
@@ -72,6 +74,8 @@ export class VigilServer {
   readonly engine: Engine;
   /** Admission of API queries (`query.max_concurrency`, queue, heap). */
   readonly queryGate: QueryGate;
+  /** How near the heap is to its limit: queries, new series and log pushes are refused near it. */
+  private readonly heap: HeapWatch;
   readonly scrape: ScrapeManager;
   /** Alert routing and notification (Alertmanager semantics); rules notify it in-process. */
   readonly alerts: AlertRouter;
@@ -97,6 +101,7 @@ export class VigilServer {
   constructor(config: VigilConfig, opts: { logger?: Logger; now?: () => number; configFile?: string; flags?: Record<string, string>; version?: string } = {}) {
     this.config = config;
     this.configFile = opts.configFile;
+    this.heap = new HeapWatch();
     this.log = opts.logger ?? createLogger();
     this.db = new DB({
       dir: path.resolve(config.storage.path),
@@ -104,7 +109,7 @@ export class VigilServer {
       retentionBytes: config.storage.retentionBytes,
       logger: this.log.child({ component: 'tsdb' }),
       ...(opts.now ? { now: opts.now } : {}),
-      seriesLimits: seriesLimitsOf(config.limits),
+      seriesLimits: { ...seriesLimitsOf(config.limits), memoryPressure: () => this.heap.pressure() },
     });
     const metadata = new MetadataStore();
     const receiver = (this.receiver = new RemoteWriteReceiver(this.db, {
@@ -125,9 +130,13 @@ export class VigilServer {
     registerSeriesApi(router, this.db);
     registerMetadataApi(router, metadata);
     const now = opts.now ?? Date.now;
-    this.engine = new Engine({ now, timeoutMs: config.query.timeoutMs, maxSamples: config.query.maxSamples });
+    this.engine = new Engine({ now, timeoutMs: config.query.timeoutMs, maxSamples: config.query.maxSamples, memoryPressure: () => this.heap.pressure() });
     // PromQL and LogQL queries share one gate: both run on this thread and draw on one heap.
-    const gate = (this.queryGate = new QueryGate({ maxConcurrency: config.query.maxConcurrency, queueTimeoutMs: config.query.queueTimeoutMs }));
+    const gate = (this.queryGate = new QueryGate({
+      maxConcurrency: config.query.maxConcurrency,
+      queueTimeoutMs: config.query.queueTimeoutMs,
+      memoryPressure: () => this.heap.pressure(),
+    }));
     registerQueryApi(router, this.engine, this.db, gate, now);
     const build = buildInfo(opts.version ?? '0.0.0');
     this.lastReload = { successful: true, lastSuccessMs: now() };
@@ -181,7 +190,11 @@ export class VigilServer {
       log: this.log.child({ component: 'logs' }),
       maxStreams: config.limits.max_streams,
     });
-    const logIngest = registerLogIngest(router, this.logs, { limits: logLimitsOf(config.limits), ...(opts.now ? { now: opts.now } : {}) });
+    const logIngest = registerLogIngest(router, this.logs, {
+      limits: logLimitsOf(config.limits),
+      memoryPressure: () => this.heap.pressure(),
+      ...(opts.now ? { now: opts.now } : {}),
+    });
     const limits = new LimitsReport(limitReadings(config.limits, this.db, receiver, this.logs, this.alerts), [
       this.db.head.limitRefusals,
       receiver.limitRefusals,
@@ -203,6 +216,8 @@ export class VigilServer {
     });
     registerLogMetrics(selfMetrics, this.logs, logIngest);
     gate.register(selfMetrics);
+    // The limit set from memory_budget (bin/vigil.js): queries and new series are refused near it.
+    selfMetrics.register('nodejs_heap_size_limit_bytes', 'gauge', 'V8 heap limit, in bytes.', () => getHeapStatistics().heap_size_limit);
     const engine = this.engine;
     const db = this.db;
     // Both rule managers write into the TSDB and notify the router in-process.
@@ -413,6 +428,7 @@ export class VigilServer {
     await this.alerts.stop();
     await this.receiver.stop();
     this.logs.stop();
+    this.heap.close();
     await this.db.stop();
     this.dirLock.release();
     this.dirLock = undefined;

@@ -31,6 +31,11 @@ export interface EngineOptions {
   readonly defaultEvalIntervalMs?: number;
   /** The clock for timeouts, so tests can drive time. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Why evaluation must stop for lack of memory (core/util/heap), or undefined; checked at each
+   * pause of an async query, so a query that outgrows the heap fails instead of the process.
+   */
+  readonly memoryPressure?: () => string | undefined;
 }
 
 /** Per-query options. */
@@ -96,8 +101,10 @@ export class Engine {
   private readonly maxPointsPerSeries: number;
   private readonly defaultEvalInterval: number;
   private readonly now: () => number;
+  private readonly memoryPressure: (() => string | undefined) | undefined;
 
   constructor(opts: EngineOptions = {}) {
+    this.memoryPressure = opts.memoryPressure;
     this.lookbackDelta = opts.lookbackDelta ?? 5 * 60_000;
     this.maxSamples = opts.maxSamples ?? 50_000_000;
     this.timeoutMs = opts.timeoutMs ?? 120_000;
@@ -172,6 +179,10 @@ export class Engine {
       canceled: () =>
         isTimeout(p.opts.signal?.reason) ? new EngineError('timeout', 'query timed out in query execution') : new EngineError('canceled', 'query was canceled'),
       timedOut: () => new EngineError('timeout', 'query timed out in query execution'),
+      atPause: () => {
+        const pressure = this.memoryPressure?.();
+        if (pressure !== undefined) throw new EngineError('execution', `query stopped: ${pressure}`);
+      },
     });
   }
 
