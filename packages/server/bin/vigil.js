@@ -7,6 +7,7 @@
 // than a second node process: one process, so a kill -9 ends the server too and the pid in the
 // data directory's lock stays the server's. This thread only relays signals and the exit code;
 // stdout and stderr pass through.
+import { fileURLToPath } from 'node:url';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
 
 const argv = process.argv.slice(2);
@@ -41,7 +42,7 @@ if (!isMainThread && workerData?.vigilServer === true) {
       },
     );
   } else {
-    const worker = new Worker(new URL(import.meta.url), {
+    const worker = new Worker(fileURLToPath(import.meta.url), {
       argv,
       workerData: { vigilServer: true, argv },
       resourceLimits: { maxOldGenerationSizeMb: mb },

@@ -29,9 +29,12 @@ export function logqlQueryFn(engine: LogqlEngine): ((expr: string, tMs: number, 
     throw new Error(NOT_METRIC);
   };
   const ns = (tMs: number): bigint => BigInt(Math.floor(tMs)) * 1_000_000n;
-  return Object.assign(async (expr: string, tMs: number, signal?: AbortSignal) => metric(await engine.instantQueryAsync(expr, ns(tMs), 100, 'backward', signal ? { signal } : {})), {
-    sync: (expr: string, tMs: number) => metric(engine.instantQuery(expr, ns(tMs))),
-  });
+  return Object.assign(
+    async (expr: string, tMs: number, signal?: AbortSignal) => metric(await engine.instantQueryAsync(expr, ns(tMs), 100, 'backward', signal ? { signal } : {})),
+    {
+      sync: (expr: string, tMs: number) => metric(engine.instantQuery(expr, ns(tMs))),
+    },
+  );
 }
 
 /** The first range aggregation of a metric query, depth first: its log query selects the lines that matter. */

@@ -63,6 +63,12 @@ test('the deadline stops sliced work at the next pause', async () => {
     for (;;) if (pace.due()) yield;
   }
   let now = 0;
-  const slicer = new TimeSlicer({ sliceMs: 1, deadline: 10, now: () => (now += 5), canceled: () => new Error('canceled'), timedOut: () => new Error('timed out') });
+  const slicer = new TimeSlicer({
+    sliceMs: 1,
+    deadline: 10,
+    now: () => (now += 5),
+    canceled: () => new Error('canceled'),
+    timedOut: () => new Error('timed out'),
+  });
   await assert.rejects(runSliced(endless(slicer), slicer), /timed out/);
 });

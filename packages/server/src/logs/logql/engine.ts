@@ -92,7 +92,15 @@ export class LogqlEngine {
   }
 
   /** {@link rangeQuery} in time slices: the event loop runs between slices; timeout and signal stop it. */
-  rangeQueryAsync(query: string | Expr, start: bigint, end: bigint, stepMs: number, limit = 100, direction: Direction = 'backward', opts: LogqlQueryOptions = {}): Promise<LogqlValue> {
+  rangeQueryAsync(
+    query: string | Expr,
+    start: bigint,
+    end: bigint,
+    stepMs: number,
+    limit = 100,
+    direction: Direction = 'backward',
+    opts: LogqlQueryOptions = {},
+  ): Promise<LogqlValue> {
     return this.runSliced(this.rangeJob(query, start, end, stepMs, limit, direction), opts);
   }
 

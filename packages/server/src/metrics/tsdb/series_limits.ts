@@ -74,7 +74,8 @@ export function checkNewSeries(labels: Labels, limits: SeriesLimits, headSeries:
   }
   const pressure = limits.memoryPressure?.();
   // Retryable (503 to remote_write senders): the refusal lifts once memory is freed.
-  if (pressure !== undefined) throw new StorageError('overloaded', `new series ${shortLabels(labels)} refused: ${pressure}; existing series are still accepted`);
+  if (pressure !== undefined)
+    throw new StorageError('overloaded', `new series ${shortLabels(labels)} refused: ${pressure}; existing series are still accepted`);
   if (maxGlobalSeries > 0 && headSeries >= maxGlobalSeries) {
     throw new SeriesLimitError(
       'max_global_series',

@@ -42,9 +42,15 @@ function query(url: string, expr: string, signal?: AbortSignal, extra = ''): Pro
 
 /** Resolves once the gate shows `running` queries evaluating and `queued` waiting. */
 async function gateShows(url: string, running: number, queued: number): Promise<void> {
-  await waitFor(`${running} running and ${queued} queued`, async () =>
-    (await selfMetric(url, 'vigil_engine_queries_running')) === running && (await selfMetric(url, 'vigil_engine_queries_queued')) === queued ? true : undefined,
-  30_000, 50);
+  await waitFor(
+    `${running} running and ${queued} queued`,
+    async () =>
+      (await selfMetric(url, 'vigil_engine_queries_running')) === running && (await selfMetric(url, 'vigil_engine_queries_queued')) === queued
+        ? true
+        : undefined,
+    30_000,
+    50,
+  );
 }
 
 test('a query waits for a slot; the query timeout fires during evaluation', async () => {
@@ -112,7 +118,10 @@ test('max_samples: refused with 422 as Prometheus words it, counted as samples a
     c.query.maxSamples = 100;
   });
   const t = Date.now() - 60_000;
-  const series = Array.from({ length: 150 }, (_, i) => ({ labels: labelsFrom({ __name__: 'wide', i: String(i) }), samples: [[t, i]] as Array<[number, number]> }));
+  const series = Array.from({ length: 150 }, (_, i) => ({
+    labels: labelsFrom({ __name__: 'wide', i: String(i) }),
+    samples: [[t, i]] as Array<[number, number]>,
+  }));
   assert.equal((await postWrite(s.url, writeBody(series))).status, 204);
   const res = await getJson(`${s.url}/api/v1/query?query=${encodeURIComponent('count(wide)')}&time=${t / 1000}`);
   assert.equal(res.status, 422);
@@ -170,7 +179,10 @@ test('stats=all: Prometheus timings and samples, per step for range queries', as
   for (const v of Object.values(stats.timings)) assert.equal(typeof v, 'number');
   assert.ok(stats.timings['execTotalTime']! >= stats.timings['evalTotalTime']!);
   // Two series, each with a sample in every step's lookback: two samples per step.
-  assert.deepEqual(stats.samples['totalQueryableSamplesPerStep'], [0, 60, 120, 180, 240].map((d) => [t0 / 1000 + d, 2]));
+  assert.deepEqual(
+    stats.samples['totalQueryableSamplesPerStep'],
+    [0, 60, 120, 180, 240].map((d) => [t0 / 1000 + d, 2]),
+  );
   assert.equal(stats.samples['totalQueryableSamples'], 10);
   assert.ok((stats.samples['peakSamples'] as number) >= 10);
   const totals = await getJson(`${s.url}/api/v1/query?query=${encodeURIComponent('sum_over_time(up[5m])')}&time=${t0 / 1000 + 600}&stats=true`);

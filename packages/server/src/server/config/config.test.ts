@@ -142,7 +142,7 @@ test("a pasted prometheus.yml's alerting and remote_write sections are accepted 
   assert.throws(() => parseConfig('alerts:\n  x: 1\n', 'v.yml'), /v\.yml:\d+: alerts: unknown field/);
 });
 
-test('query: Prometheus\' defaults, each overridable; memory_budget defaults to 75% of the machine', () => {
+test("query: Prometheus' defaults, each overridable; memory_budget defaults to 75% of the machine", () => {
   const d = parseConfig('', 'empty.yml');
   assert.deepEqual(d.query, { maxConcurrency: 20, queueTimeoutMs: 30_000, timeoutMs: 120_000, maxSamples: 50_000_000, maxBytesRead: 0 });
   assert.ok(d.memoryBudget > 0);

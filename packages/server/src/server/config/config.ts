@@ -243,7 +243,8 @@ function parseQueryConfig(c: Checker, value: unknown, out: QueryConfig): void {
   if (q['queue_timeout'] !== undefined) out.queueTimeoutMs = duration('queue_timeout');
   if (q['timeout'] !== undefined) out.timeoutMs = duration('timeout');
   if (q['max_bytes_read'] !== undefined)
-    out.maxBytesRead = typeof q['max_bytes_read'] === 'number' ? whole('max_bytes_read', 0) : c.parsed(['query', 'max_bytes_read'], q['max_bytes_read'], parseByteSize);
+    out.maxBytesRead =
+      typeof q['max_bytes_read'] === 'number' ? whole('max_bytes_read', 0) : c.parsed(['query', 'max_bytes_read'], q['max_bytes_read'], parseByteSize);
 }
 
 /** Parses and validates configuration text; `file` is used in error messages. */

@@ -95,7 +95,9 @@ try {
     }
   };
   await Promise.all([sender(), sender()]);
-  console.log(`loaded ${total} series x ${samples} samples in ${((performance.now() - loadStart) / 1000).toFixed(1)} s; RSS ${memStat(proc.pid!)?.rssBytes ?? '?'} B`);
+  console.log(
+    `loaded ${total} series x ${samples} samples in ${((performance.now() - loadStart) / 1000).toFixed(1)} s; RSS ${memStat(proc.pid!)?.rssBytes ?? '?'} B`,
+  );
 
   // The probes: a one-sample write and a readiness check every 20 ms, each timed alone.
   const acks: number[] = [];
@@ -141,7 +143,10 @@ try {
     const t0 = performance.now();
     const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}&time=${end / 1000}`);
     const text = await res.text();
-    const value = res.status === 200 ? ((JSON.parse(text) as { data: { result: Array<{ value: [number, string] }> } }).data.result[0]?.value[1] ?? '-') : text.slice(0, 160);
+    const value =
+      res.status === 200
+        ? ((JSON.parse(text) as { data: { result: Array<{ value: [number, string] }> } }).data.result[0]?.value[1] ?? '-')
+        : text.slice(0, 160);
     queries.push(`${res.status} in ${((performance.now() - t0) / 1000).toFixed(2)} s (${value})`);
   }
   probing = false;

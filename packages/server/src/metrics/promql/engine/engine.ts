@@ -225,10 +225,7 @@ export class Engine {
       const querier = queryable.querier(mint, maxt);
       try {
         for (const r of ranges) {
-          selected.set(
-            r.node,
-            yield* selectSeries(querier, r, addSamples, (w) => warnings.add(w), pace),
-          );
+          selected.set(r.node, yield* selectSeries(querier, r, addSamples, (w) => warnings.add(w), pace));
           pace.check();
         }
       } finally {
@@ -275,7 +272,9 @@ export class Engine {
         execTotalTime: (done - began + queuedMs) * SECONDS,
       },
       samples: {
-        ...(opts.perStepStats === true ? { totalQueryableSamplesPerStep: Array.from(perStep, (n, i): [number, number] => [(start + i * interval) / 1000, n]) } : {}),
+        ...(opts.perStepStats === true
+          ? { totalQueryableSamplesPerStep: Array.from(perStep, (n, i): [number, number] => [(start + i * interval) / 1000, n]) }
+          : {}),
         totalQueryableSamples: total,
         peakSamples: peak,
       },
@@ -324,13 +323,7 @@ function selectorRanges(expr: Expr, start: number, end: number, lookback: number
 let scratchT = new Float64Array(1024);
 let scratchV = new Float64Array(1024);
 
-function* selectSeries(
-  querier: Querier,
-  r: SelectorRange,
-  addSamples: (n: number) => void,
-  warn: (w: string) => void,
-  pace: Pacer,
-): Work<EvalSeries[]> {
+function* selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: number) => void, warn: (w: string) => void, pace: Pacer): Work<EvalSeries[]> {
   const hints = { start: r.mint, end: r.maxt };
   const set = querier.selectPaced ? yield* querier.selectPaced(hints, r.node.matchers, pace) : querier.select(hints, r.node.matchers);
   const out: EvalSeries[] = [];

@@ -130,15 +130,7 @@ export class Evaluator {
         const param = expr.param === undefined ? undefined : yield* this.eval(expr.param);
         const input = yield* this.eval(expr.expr);
         if (input.type === 'vector' && SERIES_AGG_OPS.has(expr.op) && (param === undefined || param.type === 'scalar')) {
-          const r = yield* aggregateSeries(
-            expr,
-            grouper,
-            input.series,
-            param?.vs,
-            this,
-            this.ctx.pace,
-            (m) => this.ctx.warn(m),
-          );
+          const r = yield* aggregateSeries(expr, grouper, input.series, param?.vs, this, this.ctx.pace, (m) => this.ctx.warn(m));
           this.ctx.addSamples(r.total);
           return { type: 'vector', series: r.series };
         }
@@ -259,13 +251,7 @@ export class Evaluator {
     return out;
   }
 
-  private *binary(
-    op: Parameters<typeof scalarOp>[0],
-    lhsE: Expr,
-    rhsE: Expr,
-    returnBool: boolean,
-    matching: VectorMatching | undefined,
-  ): Work<EvalValue> {
+  private *binary(op: Parameters<typeof scalarOp>[0], lhsE: Expr, rhsE: Expr, returnBool: boolean, matching: VectorMatching | undefined): Work<EvalValue> {
     const lt = exprType(lhsE);
     const rt = exprType(rhsE);
     const lhs = yield* this.eval(lhsE);

@@ -61,7 +61,10 @@ test('an aborted query stops pulling series and fails as canceled', async () => 
     pulled = n;
     if (n === 1000) ac.abort();
   });
-  await assert.rejects(new Engine().instantQueryAsync(q, 'count(m)', 60_000, { signal: ac.signal }), (err) => err instanceof EngineError && err.code === 'canceled');
+  await assert.rejects(
+    new Engine().instantQueryAsync(q, 'count(m)', 60_000, { signal: ac.signal }),
+    (err) => err instanceof EngineError && err.code === 'canceled',
+  );
   assert.ok(pulled >= 1000 && pulled < SERIES, `pulled ${pulled} of ${SERIES} series`);
   // Not aborted, the same query reads every series.
   let all = 0;
