@@ -7,6 +7,7 @@
 import type { Engine, QueryOptions, QueryResult } from '../../metrics/promql/engine/engine.js';
 import { VigilError } from '../../core/errors.js';
 import { type QueryGate, QueryRefusedError } from './query_gate.js';
+import { queryJsonChunks } from './query_json.js';
 import { toApiJson } from '../../metrics/promql/engine/value.js';
 import { DurationError, parseSecondsOrDuration } from '../../core/time/duration.js';
 import { formatExpr, parseExpr } from '../../metrics/promql/parser/index.js';
@@ -64,9 +65,17 @@ async function engineCall(gate: QueryGate, signal: AbortSignal, fn: (queuedMs: n
   }
 }
 
+/** Results with more series or samples than this are written in pieces (query_json.ts). */
+const STREAM_ABOVE = 1000;
+
 /** The success body, with Prometheus' `stats` when asked for. */
 function answer(res: QueryResult, stats: StatsWanted): ApiResult {
-  const data = toApiJson(res.result) as Record<string, unknown>;
+  const r = res.result;
+  const size = r.type === 'vector' ? r.samples.length : r.type === 'matrix' ? r.series.length : 0;
+  if (size > STREAM_ABOVE) {
+    return { kind: 'stream', status: 200, contentType: 'application/json', chunks: queryJsonChunks(r, res.warnings, stats === 'none' ? undefined : res.stats) };
+  }
+  const data = toApiJson(r) as Record<string, unknown>;
   return json(stats === 'none' ? data : { ...data, stats: res.stats }, res.warnings);
 }
 

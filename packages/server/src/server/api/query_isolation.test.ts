@@ -215,3 +215,39 @@ test('a rule group whose evaluation outlasts its interval times out instead of p
     cleanup();
   }
 });
+
+test('a large result is written in pieces, in the same envelope', async () => {
+  const s = await server(() => {});
+  const t = Math.floor(Date.now() / 1000) * 1000 - 120_000;
+  const series = Array.from({ length: 1500 }, (_, i) => ({
+    labels: labelsFrom({ __name__: 'many', i: String(i).padStart(4, '0') }),
+    samples: [
+      [t, i],
+      [t + 60_000, i + 0.5],
+    ] as Array<[number, number]>,
+  }));
+  assert.equal((await postWrite(s.url, writeBody(series))).status, 204);
+  const inst = await getJson(`${s.url}/api/v1/query?query=many&time=${t / 1000}`);
+  assert.equal(inst.status, 200);
+  const vec = inst.body.data as { resultType: string; result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  assert.equal(vec.resultType, 'vector');
+  assert.equal(vec.result.length, 1500);
+  for (const r of vec.result) assert.deepEqual(r.value, [t / 1000, String(Number(r.metric['i']))]);
+  const range = await getJson(`${s.url}/api/v1/query_range?query=many&start=${t / 1000}&end=${t / 1000 + 60}&step=60&stats=all`);
+  const m = range.body.data as {
+    resultType: string;
+    result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }>;
+    stats: { samples: { totalQueryableSamples: number } };
+  };
+  assert.equal(m.resultType, 'matrix');
+  assert.deepEqual(
+    m.result.map((r) => r.metric['i']),
+    series.map((x) => x.labels.find((l) => l.name === 'i')!.value),
+    'sorted by labels',
+  );
+  assert.deepEqual(m.result[7]!.values, [
+    [t / 1000, '7'],
+    [t / 1000 + 60, '7.5'],
+  ]);
+  assert.equal(m.stats.samples.totalQueryableSamples, 3000);
+});

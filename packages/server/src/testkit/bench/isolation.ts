@@ -7,6 +7,7 @@
  * status and duration. A measurement, not a timed test.
  *
  *   node packages/server/dist-test/testkit/bench/isolation.js [--series 300000] [--samples 4] [--runs 3] [--vigil path/to/bin/vigil.js]
+ *     [--query EXPR] [--range 3600:60]   (a range query over the last 3600 s at a 60 s step instead of an instant query)
  *
  * `--vigil` runs another build (the one before a change, say) against the same load.
  */
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     query: { type: 'string' },
     vigil: { type: 'string' },
     'per-request': { type: 'string' },
+    range: { type: 'string' },
   },
 });
 const total = positiveInt('--series', values.series, 300_000);
@@ -141,12 +143,19 @@ try {
   const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, memStat(proc.pid!)?.rssBytes ?? 0)), 200);
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}&time=${end / 1000}`);
+    const [span, step] = (values.range ?? '').split(':').map(Number);
+    const res = await fetch(
+      values.range
+        ? `${url}/api/v1/query_range?query=${encodeURIComponent(expr)}&start=${end / 1000 - span!}&end=${end / 1000}&step=${step}`
+        : `${url}/api/v1/query?query=${encodeURIComponent(expr)}&time=${end / 1000}`,
+    );
     const text = await res.text();
-    const value =
-      res.status === 200
-        ? ((JSON.parse(text) as { data: { result: Array<{ value: [number, string] }> } }).data.result[0]?.value[1] ?? '-')
-        : text.slice(0, 160);
+    const data = res.status === 200 ? (JSON.parse(text) as { data: { result: Array<{ value?: [number, string] }> } }).data : undefined;
+    const value = data
+      ? values.range
+        ? `${data.result.length} series, ${(text.length / 1e6).toFixed(0)} MB`
+        : (data.result[0]?.value?.[1] ?? '-')
+      : text.slice(0, 160);
     queries.push(`${res.status} in ${((performance.now() - t0) / 1000).toFixed(2)} s (${value})`);
   }
   probing = false;

@@ -12,7 +12,7 @@ import { type Expr, exprType, documentedType, parseExpr, ParseError, type Vector
 import { EngineError } from './errors.js';
 import { type EvalContext, Evaluator, resolveAt } from './evaluator.js';
 import { EvalError } from '../../../core/eval/errors.js';
-import { type Pacer, runSliced, runSync, TimeSlicer, type Work } from '../../../core/util/pace.js';
+import { type Pacer, pacedSort, runSliced, runSync, TimeSlicer, type Work } from '../../../core/util/pace.js';
 import type { EvalSeries, Floats } from '../../../core/eval/series.js';
 import { dropMetricName, type EvalValue, FloatArena } from './internal.js';
 import type { Matrix, Point, Value } from './value.js';
@@ -258,7 +258,7 @@ export class Engine {
       throw err;
     }
     const evaluated = performance.now();
-    const result = toValue(value, start, interval);
+    const result = yield* toValue(value, start, interval, pace);
     const done = performance.now();
     let total = 0;
     for (const n of perStep) total += n;
@@ -374,7 +374,7 @@ function toPoints(ts: Floats, vs: Floats): Point[] {
 }
 
 /** Converts the evaluated top-level value, dropping deferred metric names and checking collisions. */
-function toValue(v: EvalValue, start: number, interval: number): Value {
+function* toValue(v: EvalValue, start: number, interval: number, pace: Pacer): Work<Value> {
   const isRange = interval > 0;
   switch (v.type) {
     case 'scalar':
@@ -387,7 +387,12 @@ function toValue(v: EvalValue, start: number, interval: number): Value {
       // Drop deferred names, then merge series that now share a label set (they may come from
       // different steps); two points at one time is a collision.
       const merged = new Map<string, { metric: Labels; ts: Floats; vs: Floats }>();
+      let n = 0;
       for (const s of v.series) {
+        if ((++n & 1023) === 0 && pace.due()) {
+          pace.check();
+          yield;
+        }
         const metric = s.dropName ? dropMetricName(s.metric) : s.metric;
         const k = labelsKey(metric);
         const prev = merged.get(k);
@@ -410,11 +415,17 @@ function toValue(v: EvalValue, start: number, interval: number): Value {
       if (v.type === 'vector' && !isRange) {
         return { type: 'vector', samples: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, t: start, v: s.vs[0]! })) };
       }
-      const m: Matrix = {
-        type: 'matrix',
-        series: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, points: toPoints(s.ts, s.vs) })),
-      };
-      if (isRange) m.series.sort((a, b) => compareLabels(a.metric, b.metric));
+      const m: Matrix = { type: 'matrix', series: [] };
+      // An object per point: for a few hundred thousand series, long enough to pause in between.
+      for (let i = 0; i < series.length; i++) {
+        if ((i & 1023) === 1023 && pace.due()) {
+          pace.check();
+          yield;
+        }
+        const s = series[i]!;
+        if (s.ts.length > 0) m.series.push({ metric: s.metric, points: toPoints(s.ts, s.vs) });
+      }
+      if (isRange) yield* pacedSort(m.series, (a, b) => compareLabels(a.metric, b.metric), pace);
       return m;
     }
   }

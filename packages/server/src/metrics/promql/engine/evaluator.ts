@@ -162,7 +162,6 @@ export class Evaluator {
     const outV = new Float64Array(n);
     const arena = new FloatArena();
     const out: EvalSeries[] = [];
-    let total = 0;
     const pace = this.ctx.pace;
     const perStep = this.countSteps ? this.ctx.perStep : undefined;
     for (let x = 0; x < data.length; x++) {
@@ -191,10 +190,10 @@ export class Evaluator {
         m++;
         if (perStep !== undefined) perStep[i]!++;
       }
-      total += m;
+      // Counted series by series, so max_samples stops a huge selection before it is all built.
+      this.ctx.addSamples(m);
       if (m > 0) out.push({ metric: s.metric, ts: arena.copy(outT, m), vs: arena.copy(outV, m), dropName: sampleTime });
     }
-    this.ctx.addSamples(total);
     return out;
   }
 
@@ -505,6 +504,9 @@ export class Evaluator {
           }
         }
         if (m > 0) out.push({ metric: s.metric, ts: arena.copy(outT, m), vs: arena.copy(outV, m), dropName: s.dropName || !keep });
+        // Counted series by series, as the selection is: the limit stops the work, not its end.
+        this.ctx.addSamples(total);
+        total = 0;
         this.check();
         if (this.ctx.pace.due()) yield;
       }
@@ -512,7 +514,6 @@ export class Evaluator {
       if (err instanceof RangeFuncError) execError(err.message);
       throw err;
     }
-    this.ctx.addSamples(total);
     return { type: 'vector', series: out };
   }
 
