@@ -47,7 +47,12 @@ if (!isMainThread && workerData?.vigilServer === true) {
       workerData: { vigilServer: true, argv },
       resourceLimits: { maxOldGenerationSizeMb: mb },
     });
-    const relay = (signal) => worker.postMessage({ signal });
+    let ended = false;
+    // Kept until this process ends: a signal after the worker stopped must not kill it with a
+    // different exit status than the worker's.
+    const relay = (signal) => {
+      if (!ended) worker.postMessage({ signal });
+    };
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, relay);
     worker.on('error', (err) => {
       // Past the heap limit V8 stops the worker (ERR_WORKER_OUT_OF_MEMORY): say so and fail.
@@ -55,7 +60,7 @@ if (!isMainThread && workerData?.vigilServer === true) {
       process.exitCode = 1;
     });
     worker.on('exit', (code) => {
-      for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.off(signal, relay);
+      ended = true;
       if (process.exitCode === undefined || process.exitCode === 0) process.exitCode = code;
     });
   }

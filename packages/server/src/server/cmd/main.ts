@@ -130,7 +130,9 @@ function onSignal(signal: NodeJS.Signals, fn: () => void, once = false): void {
   const listener = (m: unknown): void => {
     if (typeof m !== 'object' || m === null || (m as { signal?: unknown }).signal !== signal) return;
     if (once) port.off('message', listener);
-    fn();
+    // After this message's dispatch: a listener that `fn` adds (the second signal's) must not
+    // see the same message.
+    setImmediate(fn);
   };
   port.on('message', listener);
 }

@@ -31,13 +31,18 @@ test('the heap limit comes from --memory.budget, else memory_budget, else 75% of
   assert.match(r.stderr, /invalid --memory\.budget: memory budget 10MB is too small: at least 256MB/);
 });
 
-test('start runs under the budget; SIGTERM stops it with exit code 0', async () => {
+test('start runs under the budget; SIGTERM and SIGINT stop it with exit code 0', async () => {
   const v = await spawnVigil(`${dir}/a`, await freePort(), ['--memory.budget', '512MB']);
   const limit = await metric(v.url, 'nodejs_heap_size_limit_bytes');
   // 75% of 512MB for the old generation, plus V8's young generation.
   assert.ok(limit >= 384 * 1024 * 1024 && limit < 480 * 1024 * 1024, `heap limit ${limit}`);
   v.proc.kill('SIGTERM');
   assert.deepEqual(await exited(v.proc), { code: 0, signal: null });
+  // SIGINT too, and the stop is a full one (the signal reaches the server's thread once).
+  const w = await spawnVigil(`${dir}/a`, await freePort(), ['--memory.budget', '512MB']);
+  w.proc.kill('SIGINT');
+  assert.deepEqual(await exited(w.proc), { code: 0, signal: null });
+  assert.match(w.stderr(), /Vigil stopped/);
 });
 
 test('near the heap limit: new series and queries get 503, the server keeps answering', async () => {
