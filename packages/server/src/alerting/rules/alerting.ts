@@ -108,12 +108,12 @@ export class AlertingRule {
    * Evaluates the rule at `ts` (querying at `ts - queryOffset`) and advances the state machine.
    * Returns the ALERTS and ALERTS_FOR_STATE samples to write. Throws on a query error or limit.
    */
-  async eval(ts: number, queryOffsetMs: number, query: QueryFn, limit: number): Promise<RuleSample[]> {
+  async eval(ts: number, queryOffsetMs: number, query: QueryFn, limit: number, signal?: AbortSignal): Promise<RuleSample[]> {
     const evalT = ts - queryOffsetMs;
-    const res = await query(this.expr, evalT);
+    const res = await query(this.expr, evalT, signal);
     const vector = resultToVector(res);
     const templateQuery = (q: string): QuerySample[] => {
-      const r = query(q, ts);
+      const r = (query.sync ?? query)(q, ts);
       if (r instanceof Promise) throw new Error('query is not available: the query function is asynchronous');
       return toQuerySamples(resultToVector(r as RuleQueryResult).map((s) => ({ labels: labelsToRecord(s.metric), value: s.v })));
     };

@@ -131,6 +131,10 @@ export class Group {
   async eval(ts: number): Promise<void> {
     const { queryFn, notifyFn, appendable, logger } = this.ctx;
     const t0 = performance.now();
+    // A group's evaluation may take at most its interval: past that, its queries are stopped (the
+    // next evaluation is due) instead of piling up behind one another.
+    // (Timers take at most 2^31-1 ms, about 24.8 days; a longer interval has no timeout.)
+    const signal = this.intervalMs <= 0x7fffffff ? AbortSignal.timeout(this.intervalMs) : undefined;
     for (let i = 0; i < this.rules.length; i++) {
       const rule = this.rules[i]!;
       const r0 = performance.now();
@@ -138,7 +142,7 @@ export class Group {
       try {
         let vector;
         try {
-          vector = await rule.eval(ts, this.queryOffsetMs, queryFn, this.limit);
+          vector = await rule.eval(ts, this.queryOffsetMs, queryFn, this.limit, signal);
         } catch (err) {
           rule.health = 'err';
           rule.lastError = (err as Error).message;

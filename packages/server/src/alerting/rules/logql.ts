@@ -17,13 +17,24 @@ export type LogqlRuleResult =
 
 const NOT_METRIC = 'a log rule needs a LogQL metric query (for example sum(count_over_time({app="x"} |= "error" [5m])) > 0), not a log query';
 
-/** Returns `(expr, tMs) => vector` for `RuleManager`'s `queryFn`; throws on log (non-metric) queries. */
-export function logqlQueryFn(engine: LogqlEngine): (expr: string, tMs: number) => LogqlRuleResult {
-  return (expr, tMs) => {
-    const r = engine.instantQuery(expr, BigInt(Math.floor(tMs)) * 1_000_000n);
+/**
+ * Returns `(expr, tMs, signal) => vector` for `RuleManager`'s `queryFn`, evaluated in time slices
+ * (with a synchronous twin for the template `query` function); throws on log (non-metric) queries.
+ */
+export function logqlQueryFn(engine: LogqlEngine): ((expr: string, tMs: number, signal?: AbortSignal) => Promise<LogqlRuleResult>) & {
+  sync: (expr: string, tMs: number) => LogqlRuleResult;
+} {
+  const metric = (r: Awaited<ReturnType<LogqlEngine['instantQueryAsync']>>): LogqlRuleResult => {
     if (r.type === 'vector' || r.type === 'scalar') return r;
     throw new Error(NOT_METRIC);
   };
+  const ns = (tMs: number): bigint => BigInt(Math.floor(tMs)) * 1_000_000n;
+  return Object.assign(
+    async (expr: string, tMs: number, signal?: AbortSignal) => metric(await engine.instantQueryAsync(expr, ns(tMs), 100, 'backward', signal ? { signal } : {})),
+    {
+      sync: (expr: string, tMs: number) => metric(engine.instantQuery(expr, ns(tMs))),
+    },
+  );
 }
 
 /** The first range aggregation of a metric query, depth first: its log query selects the lines that matter. */

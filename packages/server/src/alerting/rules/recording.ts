@@ -34,9 +34,9 @@ export class RecordingRule {
   }
 
   /** Evaluates at `ts - queryOffset`; throws on a query error, a label collision or the limit. */
-  async eval(ts: number, queryOffsetMs: number, query: QueryFn, limit: number): Promise<RuleSample[]> {
+  async eval(ts: number, queryOffsetMs: number, query: QueryFn, limit: number, signal?: AbortSignal): Promise<RuleSample[]> {
     const t = ts - queryOffsetMs;
-    const vector = resultToVector(await query(this.expr, t));
+    const vector = resultToVector(await query(this.expr, t, signal));
     const out: RuleSample[] = [];
     const seen = new Set<string>();
     for (const s of vector) {

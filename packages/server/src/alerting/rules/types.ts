@@ -15,11 +15,14 @@ export type RuleQueryResult =
     };
 
 /**
- * Evaluates an expression at `tMs`. Throw to report an evaluation error. A synchronous answer is
- * also what the template `query` function needs; an asynchronous queryFn works for rules, but
- * templates that call `query` then report an error.
+ * Evaluates an expression at `tMs`. Throw to report an evaluation error. `signal` aborts when the
+ * group's evaluation ran past its interval (the rule's timeout). The template `query` function
+ * needs an answer at once: it calls `sync` when given, else the function itself, and reports an
+ * error when that answers with a promise.
  */
-export type QueryFn = (expr: string, tMs: number) => RuleQueryResult | Promise<RuleQueryResult>;
+export type QueryFn = ((expr: string, tMs: number, signal?: AbortSignal) => RuleQueryResult | Promise<RuleQueryResult>) & {
+  readonly sync?: (expr: string, tMs: number) => RuleQueryResult;
+};
 
 /**
  * The expression language of a rule file: PromQL for Prometheus rule files, LogQL for log rules

@@ -5,6 +5,7 @@
  * ({@link aggregateSeries}).
  */
 import { type Label, type Labels, labelsKey, METRIC_NAME, sortLabels } from '../model/labels.js';
+import type { Pacer, Work } from '../util/pace.js';
 import { evalError } from './errors.js';
 import { formatFloat } from './format.js';
 import { keepLabels, removeLabels } from './labels.js';
@@ -223,21 +224,26 @@ function cmpValue(a: number, b: number, desc: boolean): number {
  * once, and every step reuses typed scratch buffers, so no object is made per sample or step.
  * `param` holds the scalar parameter per step (topk, bottomk, limitk, quantile).
  */
-export function aggregateSeries(
+export function* aggregateSeries(
   node: AggregateSpec,
   grouper: Grouper,
   input: readonly EvalSeries[],
   param: Float64Array | undefined,
   grid: StepGrid,
-  check: () => void,
+  pace: Pacer,
   warn: (msg: string) => void,
-): { series: EvalSeries[]; total: number } {
+): Work<{ series: EvalSeries[]; total: number }> {
   const op = node.op;
   const S = input.length;
   const gOf = new Int32Array(S);
   const groupLabels: Labels[] = [];
   const keyToGroup = new Map<string, number>();
   for (let j = 0; j < S; j++) {
+    // Grouping a million series takes a while: let the event loop in between.
+    if ((j & 1023) === 1023 && pace.due()) {
+      pace.check();
+      yield;
+    }
     const [k, labels] = grouper.group(input[j]!.metric);
     let g = keyToGroup.get(k);
     if (g === undefined) {
@@ -248,7 +254,7 @@ export function aggregateSeries(
     gOf[j] = g;
   }
   const G = groupLabels.length;
-  if (DENSE_OPS.has(op) && G * grid.n <= MAX_DENSE_CELLS) return aggregateDense(op, input, gOf, groupLabels, grid);
+  if (DENSE_OPS.has(op) && G * grid.n <= MAX_DENSE_CELLS) return yield* aggregateDense(op, input, gOf, groupLabels, grid, pace);
   const cnt = new Int32Array(G);
   const end = new Int32Array(G);
   const drop = new Uint8Array(G);
@@ -267,7 +273,10 @@ export function aggregateSeries(
   let total = 0;
   const { n, start, interval } = grid;
   for (let i = 0; i < n; i++) {
-    if ((i & 63) === 0) check();
+    if ((i & 63) === 0) {
+      pace.check();
+      if (pace.due()) yield;
+    }
     const t = start + i * interval;
     let k = 0;
     let q = 0;
@@ -424,13 +433,14 @@ const MAX_DENSE_CELLS = 1 << 20;
  * Each cell sees its values in series order, exactly as the step-wise path adds them (so Kahan
  * sums are bit-identical), and groups come out in the order the step-wise path creates them.
  */
-function aggregateDense(
+function* aggregateDense(
   op: string,
   input: readonly EvalSeries[],
   gOf: Int32Array,
   groupLabels: Labels[],
   grid: StepGrid,
-): { series: EvalSeries[]; total: number } {
+  pace: Pacer,
+): Work<{ series: EvalSeries[]; total: number }> {
   const { n, start, interval } = grid;
   const G = groupLabels.length;
   const cells = G * n;
@@ -442,6 +452,10 @@ function aggregateDense(
   const firstJ = new Int32Array(G);
   const isMax = op === 'max';
   for (let j = 0; j < input.length; j++) {
+    if ((j & 1023) === 1023 && pace.due()) {
+      pace.check();
+      yield;
+    }
     const s = input[j]!;
     const len = s.ts.length;
     if (len === 0) continue;

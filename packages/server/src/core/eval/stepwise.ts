@@ -4,6 +4,7 @@
  * samples it returns back into series.
  */
 import { labelsKey } from '../model/labels.js';
+import type { Pacer, Work } from '../util/pace.js';
 import { evalError } from './errors.js';
 import type { EvalSeries, SeriesBuilder, StepGrid, StepSample } from './series.js';
 
@@ -18,8 +19,8 @@ export type StepArg = StepSample[] | number | string;
 
 /** How {@link evalByStep} reports progress and collisions. */
 export interface StepwiseOptions {
-  /** Called every 64 steps; throws to abort (a timeout). */
-  check(): void;
+  /** Checked every 64 steps: throws to abort (a timeout), says when to yield the event loop. */
+  readonly pace: Pacer;
   /**
    * Keep two outputs with one label set at one step apart instead of failing. PromQL's instant
    * queries check for that only after dropping metric names; everything else fails at once.
@@ -29,20 +30,24 @@ export interface StepwiseOptions {
 
 /**
  * Applies `fn` to the operands at each step of `grid`. Returns the output series (in order of
- * first appearance) and the number of samples made.
+ * first appearance) and the number of samples made. A generator: it yields when the pacer says
+ * the event loop is due (see core/util/pace).
  */
-export function evalByStep(
+export function* evalByStep(
   inputs: readonly StepOperand[],
   grid: StepGrid,
   fn: (args: StepArg[], ts: number, i: number) => StepSample[],
   opts: StepwiseOptions,
-): { series: EvalSeries[]; total: number } {
+): Work<{ series: EvalSeries[]; total: number }> {
   const cursors = inputs.map((inp) => (inp.type === 'vector' ? new Array<number>(inp.series.length).fill(0) : []));
   const out = new Map<string, SeriesBuilder>();
   const extra: EvalSeries[] = [];
   let total = 0;
   for (let i = 0; i < grid.n; i++) {
-    if ((i & 63) === 0) opts.check();
+    if ((i & 63) === 0) {
+      opts.pace.check();
+      if (opts.pace.due()) yield;
+    }
     const ts = grid.start + i * grid.interval;
     const args: StepArg[] = inputs.map((inp, k) => {
       switch (inp.type) {

@@ -9,6 +9,24 @@ export class LogqlExecError extends VigilError {
   }
 }
 
+/** A query stopped by its timeout or because its client went away. */
+export class LogqlCanceledError extends VigilError {
+  constructor(
+    override readonly code: 'timeout' | 'canceled',
+    message: string,
+  ) {
+    super(code, message);
+  }
+}
+
+/** A query refused because it would read more than its budget (maps to 422, like max_samples). */
+export class LogqlBudgetError extends VigilError {
+  override readonly code = 'execution' as const;
+  constructor(message: string) {
+    super('execution', message);
+  }
+}
+
 /** Work done by a query, for the API's `stats`. */
 export interface LogqlStats {
   linesScanned: number;

@@ -39,7 +39,7 @@ function vec(e: LogqlEngine, q: string): Record<string, number> {
   return out;
 }
 
-test('metric queries against hand-computed values', () => {
+test('metric queries against hand-computed values', async () => {
   const e = setup();
   assert.deepEqual(vec(e, 'count_over_time({app="api"}[1m])'), { '{"app":"api"}': 60 });
   assert.deepEqual(vec(e, 'sum by (level) (count_over_time({app="api"} | json [1m]))'), { '{"level":"error"}': 6, '{"level":"info"}': 54 });
@@ -63,8 +63,11 @@ test('metric queries against hand-computed values', () => {
       [10, 10, 10, 10, 10, 10],
     );
   const fn = logqlQueryFn(e);
-  const r = fn('sum(count_over_time({app="api"} |= "error" [1m])) > 5', Number(at / 1_000_000n));
+  const r = await fn('sum(count_over_time({app="api"} |= "error" [1m])) > 5', Number(at / 1_000_000n));
   assert.equal(r.type === 'vector' && r.samples[0]!.v, 6);
+  // The synchronous twin (the template `query` function's) answers the same.
+  const s = fn.sync('sum(count_over_time({app="api"} |= "error" [1m])) > 5', Number(at / 1_000_000n));
+  assert.deepEqual(s, r);
 });
 
 test('log queries: filters, parsers, formats, direction and limit', () => {

@@ -6,12 +6,13 @@
 import { aggregateSeries, type AggregateSpec, Grouper } from '../../core/eval/aggregate.js';
 import { isComparisonOp, isSetOp, scalarOp, setOp, vectorOp, vectorScalarOp, type VectorMatching } from '../../core/eval/binop.js';
 import type { EvalSeries, StepGrid, StepSample } from '../../core/eval/series.js';
+import type { Work } from '../../core/util/pace.js';
 import { evalByStep, type StepArg } from '../../core/eval/stepwise.js';
 import type { LogQueryable } from '../storage/interface.js';
 import type { BinOp, GroupModifier, Grouping, MetricExpr } from './ast.js';
-import { LogqlExecError, type LogqlStats } from './errors.js';
+import { LogqlExecError } from './errors.js';
 import { rangeVector } from './rangefuncs.js';
-import { collectSamples } from './samples.js';
+import { collectSamples, type ReadBudget } from './samples.js';
 
 /** A node's value over all steps. */
 export type MetricValue = { readonly type: 'scalar'; readonly vs: Float64Array } | { readonly type: 'vector'; readonly series: EvalSeries[] };
@@ -20,16 +21,14 @@ export type MetricValue = { readonly type: 'scalar'; readonly vs: Float64Array }
 export interface MetricEnv {
   readonly store: LogQueryable;
   readonly maxSeries: number;
-  readonly stats?: LogqlStats;
+  /** Paces evaluation and counts what is read against the query's budget. */
+  readonly budget: ReadBudget;
 }
-
-/** LogQL has no timeout checks inside evaluation: the step loop runs to the end. */
-const NO_CHECK = (): void => undefined;
 /** LogQL reports no warnings (PromQL warns about out-of-range quantiles; LogQL has no `quantile`). */
 const NO_WARN = (): void => undefined;
 
-/** Evaluates `e` over `grid`. */
-export function evalMetric(e: MetricExpr, grid: StepGrid, env: MetricEnv): MetricValue {
+/** Evaluates `e` over `grid`; a generator that yields when the event loop is due. */
+export function* evalMetric(e: MetricExpr, grid: StepGrid, env: MetricEnv): Work<MetricValue> {
   switch (e.kind) {
     case 'num':
       return { type: 'scalar', vs: new Float64Array(grid.n).fill(e.value) };
@@ -40,18 +39,23 @@ export function evalMetric(e: MetricExpr, grid: StepGrid, env: MetricEnv): Metri
     case 'range': {
       const first = grid.start - e.offsetMs;
       const last = grid.start + (grid.n - 1) * grid.interval - e.offsetMs;
-      return { type: 'vector', series: rangeVector(e, collectSamples(env.store, e, first, last, env.maxSeries, env.stats), grid) };
+      const samples = yield* collectSamples(env.store, e, first, last, env.maxSeries, env.budget);
+      return { type: 'vector', series: rangeVector(e, samples, grid) };
     }
     case 'agg': {
-      const inner = evalMetric(e.expr, grid, env);
+      const inner = yield* evalMetric(e.expr, grid, env);
       if (inner.type !== 'vector') throw new LogqlExecError(`${e.op} expects a vector`);
       const spec: AggregateSpec = { op: e.op, grouping: e.grouping?.labels ?? [], without: e.grouping?.without ?? false };
       // Only topk/bottomk take a parameter in LogQL, a number literal (1 when left out).
       const param = e.op === 'topk' || e.op === 'bottomk' ? new Float64Array(grid.n).fill(e.param ?? 1) : undefined;
-      return { type: 'vector', series: aggregateSeries(spec, new Grouper(spec), inner.series, param, grid, NO_CHECK, NO_WARN).series };
+      const r = yield* aggregateSeries(spec, new Grouper(spec), inner.series, param, grid, env.budget.pace, NO_WARN);
+      return { type: 'vector', series: r.series };
     }
-    case 'bin':
-      return binary(e, evalMetric(e.lhs, grid, env), evalMetric(e.rhs, grid, env), grid);
+    case 'bin': {
+      const l = yield* evalMetric(e.lhs, grid, env);
+      const r = yield* evalMetric(e.rhs, grid, env);
+      return yield* binary(e, l, r, grid, env);
+    }
   }
 }
 
@@ -65,7 +69,7 @@ function vectorArg(x: StepArg | undefined): StepSample[] {
   return x;
 }
 
-function binary(e: Extract<MetricExpr, { kind: 'bin' }>, l: MetricValue, r: MetricValue, grid: StepGrid): MetricValue {
+function* binary(e: Extract<MetricExpr, { kind: 'bin' }>, l: MetricValue, r: MetricValue, grid: StepGrid, env: MetricEnv): Work<MetricValue> {
   const { op, bool } = e;
   if (isSetOp(op) && (l.type !== 'vector' || r.type !== 'vector')) throw new LogqlExecError(`set operator "${op}" not allowed in binary scalar expression`);
   if (l.type === 'scalar' && r.type === 'scalar') {
@@ -84,5 +88,6 @@ function binary(e: Extract<MetricExpr, { kind: 'bin' }>, l: MetricValue, r: Metr
     if (isSetOp(op)) return setOp(op, vectorArg(a), vectorArg(b), m);
     return vectorOp(op, vectorArg(a), vectorArg(b), m, bool);
   };
-  return { type: 'vector', series: evalByStep([l, r], grid, perStep, { check: NO_CHECK, deferDuplicateCheck: false }).series };
+  const res = yield* evalByStep([l, r], grid, perStep, { pace: env.budget.pace, deferDuplicateCheck: false });
+  return { type: 'vector', series: res.series };
 }

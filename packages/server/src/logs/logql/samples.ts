@@ -4,9 +4,10 @@
  * `|=` filters let the store count in its columns instead of decoding lines.
  */
 import { labelsKey, type Labels } from '../../core/model/labels.js';
+import type { Pacer, Work } from '../../core/util/pace.js';
 import type { LogQueryable } from '../storage/interface.js';
 import type { MetricExpr } from './ast.js';
-import { LogqlExecError, type LogqlStats } from './errors.js';
+import { LogqlExecError } from './errors.js';
 import { groupLabels } from './grouping.js';
 import { Pipeline } from './pipeline.js';
 
@@ -28,11 +29,27 @@ interface Collecting extends SampleSeries {
   sorted: boolean;
 }
 
+/** How far a query may go while reading lines. */
+export interface ReadBudget {
+  readonly pace: Pacer;
+  /** Counts lines and bytes read; throws past the query's byte budget. */
+  read(lines: number, bytes: number): void;
+}
+
 /**
  * Selects the lines a range aggregation needs for windows ending at `firstEnd` … `lastEnd` (ms,
- * after `offset`) and turns them into sample series, at most `maxSeries` of them.
+ * after `offset`) and turns them into sample series, at most `maxSeries` of them. A generator:
+ * it yields between streams and every few thousand lines when the pacer says so.
  */
-export function collectSamples(store: LogQueryable, e: RangeExpr, firstEnd: number, lastEnd: number, maxSeries: number, stats?: LogqlStats): SampleSeries[] {
+export function* collectSamples(
+  store: LogQueryable,
+  e: RangeExpr,
+  firstEnd: number,
+  lastEnd: number,
+  maxSeries: number,
+  budget: ReadBudget,
+): Work<SampleSeries[]> {
+  const pace = budget.pace;
   const p = new Pipeline(e.log.stages);
   const hint = p.hint();
   const start = BigInt(Math.floor(firstEnd - e.rangeMs)) * NS_PER_MS;
@@ -50,14 +67,16 @@ export function collectSamples(store: LogQueryable, e: RangeExpr, firstEnd: numb
     byKey.set(key, made);
     return { ser: made, fresh: true };
   };
+  let lines = 0;
   for (const s of store.selectStreams(e.log.matchers, start, end)) {
+    if (pace.due()) {
+      pace.check();
+      yield;
+    }
     const streamKey = labelsKey(s.labels);
     if (needles) {
-      const { times, bytes } = store.matchTimes(s, start, end, needles, hint.tokens, stats !== undefined);
-      if (stats) {
-        stats.linesScanned += times.length;
-        stats.bytesScanned += bytes;
-      }
+      const { times, bytes } = store.matchTimes(s, start, end, needles, hint.tokens, true);
+      budget.read(times.length, bytes);
       if (!times.length) continue;
       const labels = e.grouping ? groupLabels(s.labels, e.grouping) : s.labels;
       const key = labels === s.labels ? streamKey : labelsKey(labels);
@@ -67,9 +86,10 @@ export function collectSamples(store: LogQueryable, e: RangeExpr, firstEnd: numb
       continue;
     }
     for (const ent of store.entries(s, start, end, 'forward', hint)) {
-      if (stats) {
-        stats.linesScanned++;
-        stats.bytesScanned += ent.line.length;
+      budget.read(1, ent.line.length);
+      if ((++lines & 1023) === 0 && pace.due()) {
+        pace.check();
+        yield;
       }
       // Lines whose `unwrap` value does not convert carry `__error__`; the pipeline drops them.
       const out = p.run(ent.line, ent.t, s.labels, ent.meta);

@@ -52,6 +52,16 @@ export class LogQueryService {
     return measured((stats) => this.engine.instantQuery(query, t, limit, direction, stats));
   }
 
+  /** {@link rangeQuery} in time slices, stopped by `signal` (the client went away) or the timeout. */
+  async rangeQueryAsync(query: string | Expr, w: LogWindow, stepMs: number, signal?: AbortSignal): Promise<QueryOutcome> {
+    return measuredAsync((stats) => this.engine.rangeQueryAsync(query, w.start, w.end, stepMs, w.limit, w.direction, { stats, ...(signal ? { signal } : {}) }));
+  }
+
+  /** {@link instantQuery} in time slices. */
+  async instantQueryAsync(query: string | Expr, t: bigint, limit: number, direction: Direction, signal?: AbortSignal): Promise<QueryOutcome> {
+    return measuredAsync((stats) => this.engine.instantQueryAsync(query, t, limit, direction, { stats, ...(signal ? { signal } : {}) }));
+  }
+
   /** Label names seen in [start, end). */
   labelNames(start: bigint, end: bigint): string[] {
     return this.store.labelNames(start, end);
@@ -122,5 +132,12 @@ function measured(run: (stats: LogqlStats) => LogqlValue): QueryOutcome {
   const stats: LogqlStats = { linesScanned: 0, bytesScanned: 0 };
   const t0 = performance.now();
   const value = run(stats);
+  return { value, stats, execSec: (performance.now() - t0) / 1000 };
+}
+
+async function measuredAsync(run: (stats: LogqlStats) => Promise<LogqlValue>): Promise<QueryOutcome> {
+  const stats: LogqlStats = { linesScanned: 0, bytesScanned: 0 };
+  const t0 = performance.now();
+  const value = await run(stats);
   return { value, stats, execSec: (performance.now() - t0) / 1000 };
 }

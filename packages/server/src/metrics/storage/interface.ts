@@ -4,6 +4,7 @@
  */
 import type { Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
+import type { Pacer, Work } from '../../core/util/pace.js';
 
 /** An opaque reference to a series, handed back by an appender so the next append can skip lookup. */
 export type SeriesRef = number;
@@ -69,6 +70,12 @@ export interface SeriesSet {
 export interface Querier {
   /** Series matching all matchers, sorted by labels. */
   select(hints: SelectHints, matchers: readonly Matcher[]): SeriesSet;
+  /**
+   * {@link select} in slices (core/util/pace): a store whose selection is costly (the head sorts
+   * what it matched) yields when the pacer is due, so a query over a million series does not hold
+   * the event loop while it selects. Optional: without it, `select` is called.
+   */
+  selectPaced?(hints: SelectHints, matchers: readonly Matcher[], pace: Pacer): Work<SeriesSet>;
   /** Sorted distinct values of `name` over series matching `matchers` (all series when empty). */
   labelValues(name: string, matchers: readonly Matcher[], limit?: number): string[];
   /** Sorted label names over series matching `matchers` (all series when empty). */

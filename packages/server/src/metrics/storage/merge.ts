@@ -4,6 +4,7 @@
  */
 import { compareLabels, type Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
+import type { Pacer, Work } from '../../core/util/pace.js';
 import type { Querier, SampleIterator, SelectHints, Series, SeriesSet } from './interface.js';
 
 /** A querier over several queriers, each covering its own part of the data. */
@@ -16,6 +17,18 @@ export class MergeQuerier implements Querier {
     const { limit, ...rest } = hints;
     const sets = this.queriers.map((q) => q.select(rest, matchers));
     return new MergeSeriesSet(sets, limit ?? 0);
+  }
+
+  *selectPaced(hints: SelectHints, matchers: readonly Matcher[], pace: Pacer): Work<SeriesSet> {
+    const { limit, ...rest } = this.queriers.length === 1 ? { ...hints, limit: undefined } : hints;
+    const sets: SeriesSet[] = [];
+    for (const q of this.queriers)
+      sets.push(
+        q.selectPaced
+          ? yield* q.selectPaced(this.queriers.length === 1 ? hints : rest, matchers, pace)
+          : q.select(this.queriers.length === 1 ? hints : rest, matchers),
+      );
+    return sets.length === 1 ? sets[0]! : new MergeSeriesSet(sets, limit ?? 0);
   }
 
   labelValues(name: string, matchers: readonly Matcher[], limit?: number): string[] {

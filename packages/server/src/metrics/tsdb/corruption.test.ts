@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { registerQueryApi } from '../../server/api/query.js';
+import { QueryGate } from '../../server/api/query_gate.js';
 import { registerSeriesApi } from '../../server/api/series.js';
 import { Router } from '../../server/api/http.js';
 import { verifyTsdb } from '../../server/cmd/tsdb_verify.js';
@@ -68,7 +69,7 @@ async function withApi<T>(
   fn: (get: (p: string) => Promise<{ status: number; body: { data: unknown; warnings?: string[] } }>) => Promise<T>,
 ): Promise<T> {
   const router = new Router(nopLogger);
-  registerQueryApi(router, new Engine({ now: () => NOW }), db, () => NOW);
+  registerQueryApi(router, new Engine({ now: () => NOW }), db, new QueryGate({ maxConcurrency: 4, queueTimeoutMs: 30_000 }), () => NOW);
   registerSeriesApi(router, db);
   const server = http.createServer(router.listener);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -7,6 +7,7 @@ import { compareLabels, formatLabels, labelsKey, validateLabels, type Labels } f
 import type { Matcher } from '../../core/model/matcher.js';
 import { isStaleNaN } from '../../core/model/value.js';
 import { StorageError } from '../../core/errors.js';
+import { type Pacer, pacedSort, type Work } from '../../core/util/pace.js';
 import type { Appendable, Appender, Querier, Queryable, SelectHints, SeriesRef, SeriesSet } from '../storage/interface.js';
 import { ArraySeriesSet, ChunkSeries, type ChunkMeta } from './chunk_series.js';
 import { XorEncoder, XorIterator } from './chunkenc/xor.js';
@@ -531,6 +532,28 @@ class HeadQuerier implements Querier {
       if (chunks.length > 0) list.push(new ChunkSeries(s.labels, chunks, mint, maxt));
     }
     list.sort((a, b) => compareLabels(a.labels, b.labels));
+    if (hints.limit && list.length > hints.limit) list.length = hints.limit;
+    return new ArraySeriesSet(list);
+  }
+
+  /** {@link select} in slices: matching and the sort by labels yield when the pacer is due. */
+  *selectPaced(hints: SelectHints, matchers: readonly Matcher[], pace: Pacer): Work<SeriesSet> {
+    const mint = Math.max(this.mint, hints.start);
+    const maxt = Math.min(this.maxt, hints.end);
+    const list: ChunkSeries[] = [];
+    if (this.overlaps()) {
+      const refs = this.head.selectRefs(matchers);
+      for (let i = 0; i < refs.length; i++) {
+        if ((i & 1023) === 1023 && pace.due()) {
+          pace.check();
+          yield;
+        }
+        const s = this.head.series(refs[i]!);
+        const chunks = s?.chunksIn(mint, maxt);
+        if (s && chunks && chunks.length > 0) list.push(new ChunkSeries(s.labels, chunks, mint, maxt));
+      }
+    }
+    yield* pacedSort(list, (a, b) => compareLabels(a.labels, b.labels), pace);
     if (hints.limit && list.length > hints.limit) list.length = hints.limit;
     return new ArraySeriesSet(list);
   }

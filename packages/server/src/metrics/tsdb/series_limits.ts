@@ -17,6 +17,8 @@ export interface SeriesLimits {
   readonly maxLabelNamesPerSeries: number;
   readonly maxLabelNameLength: number;
   readonly maxLabelValueLength: number;
+  /** Why no series may be created now for lack of memory (core/util/heap), or undefined. */
+  readonly memoryPressure?: () => string | undefined;
 }
 
 /** No limits: the head on its own (tests, the rule test runner) takes anything. */
@@ -70,6 +72,10 @@ export function checkNewSeries(labels: Labels, limits: SeriesLimits, headSeries:
       );
     }
   }
+  const pressure = limits.memoryPressure?.();
+  // Retryable (503 to remote_write senders): the refusal lifts once memory is freed.
+  if (pressure !== undefined)
+    throw new StorageError('overloaded', `new series ${shortLabels(labels)} refused: ${pressure}; existing series are still accepted`);
   if (maxGlobalSeries > 0 && headSeries >= maxGlobalSeries) {
     throw new SeriesLimitError(
       'max_global_series',

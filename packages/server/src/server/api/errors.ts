@@ -27,7 +27,12 @@ const STATUS: Record<ApiErrorType, number> = {
 /** An error to report to a client of the Prometheus API; `code` is the envelope's `errorType`. */
 export class ApiError extends VigilError {
   declare readonly code: ApiErrorType;
-  constructor(type: ApiErrorType, message: string) {
+  constructor(
+    type: ApiErrorType,
+    message: string,
+    /** Sent as Retry-After (seconds) when set: the refusal is temporary. */
+    readonly retryAfterSec?: number,
+  ) {
     super(type, message);
   }
 

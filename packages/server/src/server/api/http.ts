@@ -29,6 +29,11 @@ export interface ApiRequest {
 export type ApiResult =
   | { kind: 'json'; data: unknown; warnings?: string[]; status?: number }
   | { kind: 'raw'; status: number; body: string | Buffer; contentType?: string; headers?: Record<string, string> }
+  /**
+   * A body written piece by piece as `chunks` yields them (a large query result): the event loop
+   * runs between pieces, and the socket's backpressure is respected.
+   */
+  | { kind: 'stream'; status: number; contentType: string; chunks: AsyncIterable<string> }
   | { kind: 'handled' };
 
 /** A route handler. */
@@ -135,7 +140,7 @@ export class Router {
     }
     if (found === undefined) return sendError(res, new ApiError('not_found', `no such endpoint: ${url.pathname}`));
     // A CORS preflight, for a path served under any method: the headers above say whether it is allowed.
-    if (method === 'OPTIONS') return send(res, { kind: 'raw', status: 204, body: '' });
+    if (method === 'OPTIONS') return void send(res, { kind: 'raw', status: 204, body: '' });
     if (found === 'method') return sendError(res, new ApiError('bad_data', `method ${method} not allowed for ${url.pathname}`), 405);
     const route = '/' + found.route.parts.join('/');
     if (isStateChanging(method, route)) {
@@ -183,7 +188,7 @@ export class Router {
     } finally {
       this.onRequestDone?.(route, (performance.now() - began) / 1000, res);
     }
-    send(res, result);
+    await send(res, result);
   }
 }
 
@@ -216,9 +221,20 @@ function refuse(res: ServerResponse, refusal: Refusal): void {
   sendError(res, new ApiError('bad_data', refusal.message), refusal.status);
 }
 
+/** Writes a streamed body; stops early (without an error) when the client has gone. */
+async function sendStream(res: ServerResponse, result: Extract<ApiResult, { kind: 'stream' }>): Promise<void> {
+  res.writeHead(result.status, { 'content-type': result.contentType });
+  for await (const chunk of result.chunks) {
+    if (res.destroyed) return;
+    if (!res.write(chunk)) await new Promise<void>((resolve) => (res.destroyed ? resolve() : res.once('drain', resolve).once('close', resolve)));
+  }
+  res.end();
+}
+
 /** Sends a result. */
-export function send(res: ServerResponse, result: ApiResult): void {
+export async function send(res: ServerResponse, result: ApiResult): Promise<void> {
   if (result.kind === 'handled') return;
+  if (result.kind === 'stream') return sendStream(res, result);
   if (result.kind === 'raw') {
     res.writeHead(result.status, { 'content-type': result.contentType ?? 'application/octet-stream', ...result.headers });
     res.end(result.body);
@@ -235,6 +251,6 @@ export function sendError(res: ServerResponse, err: ApiError, status = err.statu
     res.destroy();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json' });
+  res.writeHead(status, { 'content-type': 'application/json', ...(err.retryAfterSec !== undefined ? { 'retry-after': String(err.retryAfterSec) } : {}) });
   res.end(JSON.stringify({ status: 'error', errorType: err.type, error: err.message }));
 }

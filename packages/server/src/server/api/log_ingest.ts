@@ -28,6 +28,8 @@ import { encodeRpcStatus } from '../../core/otlp/protobuf.js';
 export interface LogIngestOptions {
   readonly limits?: Partial<LogLimits>;
   readonly now?: () => number;
+  /** Why pushes are refused for lack of memory now (core/util/heap), or undefined. */
+  readonly memoryPressure?: () => string | undefined;
 }
 
 /** Ingest counters, for self metrics. */
@@ -161,6 +163,9 @@ export function registerLogIngest(router: Router, store: LogAppendable, opts: Lo
         let bytes = 0;
         for (const s of streams) for (const e of s.entries) bytes += e.line.length;
         rate.take(String(req.headers['x-scope-orgid'] ?? 'fake'), bytes);
+        // Near the heap limit a push is refused whole (503, retryable) rather than risk the process.
+        const pressure = opts.memoryPressure?.();
+        if (pressure !== undefined) throw new LimitError(503, `push refused: ${pressure}`, 5);
         const res = store.push(streams);
         stats.lines += res.accepted;
         stats.bytes += res.acceptedBytes;
@@ -189,7 +194,7 @@ export function registerLogIngest(router: Router, store: LogAppendable, opts: Lo
           const reason = err.status === 429 ? 'rate_limited' : err.status === 413 ? 'too_large' : 'invalid';
           if (err.limit) stats.limitRefusals.add(err.limit);
           stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
-          const headers = err.status === 429 ? { 'retry-after': String(err.retryAfterSec) } : undefined;
+          const headers = err.status === 429 || err.status === 503 ? { 'retry-after': String(err.retryAfterSec) } : undefined;
           return answer?.fail ? answer.fail(err.status, err.message, headers) : text(err.status, err.message + '\n', headers);
         }
         const sf = storageFailure(err);

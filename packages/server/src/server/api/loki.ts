@@ -11,7 +11,8 @@ import type { Duplex } from 'node:stream';
 import { labelsToRecord } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import type { Direction, LogEntry } from '../../logs/storage/types.js';
-import { LogqlExecError } from '../../logs/logql/engine.js';
+import { LogqlBudgetError, LogqlCanceledError, LogqlExecError } from '../../logs/logql/engine.js';
+import { QueryGate, QueryRefusedError } from './query_gate.js';
 import { LogqlParseError, parseStreamSelector } from '../../logs/logql/parser.js';
 import type { LogQueryService, QueryOutcome } from '../../logs/query/service.js';
 import { type LogTail, TailQueryError, type TailLine } from '../../logs/query/tail.js';
@@ -111,6 +112,8 @@ export interface LokiApiOptions {
   readonly notReady?: () => string | undefined;
   /** The running build, for `/loki/api/v1/status/buildinfo`. */
   readonly build?: BuildInfo;
+  /** Admission of queries, shared with the PromQL API (default: a gate of its own, 20 at once). */
+  readonly gate?: QueryGate;
 }
 
 /**
@@ -139,6 +142,28 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
   const maxTailClients = opts.maxTailClients ?? 32;
   let tailClients = 0;
   const nowNs = (): bigint => BigInt(now()) * NS;
+  const gate = opts.gate ?? new QueryGate({ maxConcurrency: 20, queueTimeoutMs: 30_000 });
+  /** Runs a query through the gate, its errors as the Loki API reports them. */
+  const gated = async (signal: AbortSignal, run: () => Promise<QueryOutcome>): Promise<QueryOutcome> => {
+    try {
+      // Parse errors and bad parameters surface before the query takes a slot.
+      return await gate.run(signal, run);
+    } catch (err) {
+      if (err instanceof QueryRefusedError) throw new ApiError('unavailable', err.message, err.retryAfterSec);
+      if (err instanceof LogqlCanceledError) {
+        gate.count(err.code);
+        throw new ApiError(err.code, err.message);
+      }
+      if (err instanceof LogqlBudgetError) {
+        gate.count('max_bytes');
+        throw new ApiError('execution', err.message);
+      }
+      if (err instanceof VigilError && err.code === 'canceled') throw new ApiError('canceled', err.message);
+      return wrap(() => {
+        throw err;
+      });
+    }
+  };
   const limitOf = (q: URLSearchParams, d = 100, max = maxLimit): number => {
     const l = Number(q.get('limit') ?? d);
     if (!Number.isInteger(l) || l <= 0) throw new ApiError('bad_data', 'limit must be a positive integer');
@@ -159,15 +184,21 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
   };
 
   const GET = ['GET', 'POST'];
-  router.on(GET, '/loki/api/v1/query_range', (req) => {
+  router.on(GET, '/loki/api/v1/query_range', async (req) => {
     const q = req.query;
     const { start, end } = range(q);
     const step = parseStep(q.get('step') ?? q.get('interval'), start, end);
-    return json(queryJson(wrap(() => logs.rangeQuery(queryOf(q), { start, end, limit: limitOf(q), direction: direction(q) }, step))));
+    const w = { start, end, limit: limitOf(q), direction: direction(q) };
+    const query = queryOf(q);
+    return json(queryJson(await gated(req.signal, () => logs.rangeQueryAsync(query, w, step, req.signal))));
   });
-  router.on(GET, '/loki/api/v1/query', (req) => {
+  router.on(GET, '/loki/api/v1/query', async (req) => {
     const q = req.query;
-    return json(queryJson(wrap(() => logs.instantQuery(queryOf(q), parseLokiTime(q.get('time'), nowNs()), limitOf(q), direction(q)))));
+    const query = queryOf(q);
+    const t = parseLokiTime(q.get('time'), nowNs());
+    const limit = limitOf(q);
+    const dir = direction(q);
+    return json(queryJson(await gated(req.signal, () => logs.instantQueryAsync(query, t, limit, dir, req.signal))));
   });
   router.on(GET, '/loki/api/v1/labels', (req) => {
     const { start, end } = range(req.query);

@@ -1,14 +1,19 @@
 /**
  * The PromQL query API: `/api/v1/query`, `/api/v1/query_range`, `/api/v1/format_query`,
  * `/api/v1/parse_query` and `/api/v1/query_exemplars`, GET and form POST, as Grafana calls them.
+ * Queries pass the {@link QueryGate} and run in time slices; a client that goes away cancels its
+ * query, and `stats=all` returns Prometheus' query statistics.
  */
-import type { Engine } from '../../metrics/promql/engine/engine.js';
+import type { Engine, QueryOptions, QueryResult } from '../../metrics/promql/engine/engine.js';
+import { VigilError } from '../../core/errors.js';
+import { type QueryGate, QueryRefusedError } from './query_gate.js';
+import { queryJsonChunks } from './query_json.js';
 import { toApiJson } from '../../metrics/promql/engine/value.js';
 import { DurationError, parseSecondsOrDuration } from '../../core/time/duration.js';
 import { formatExpr, parseExpr } from '../../metrics/promql/parser/index.js';
 import type { Queryable } from '../../metrics/storage/interface.js';
 import { ApiError, toApiError } from './errors.js';
-import { json, type ApiRequest, type Router } from './http.js';
+import { json, type ApiRequest, type ApiResult, type Router } from './http.js';
 import { parseTime } from './params.js';
 
 /** Parses a duration parameter given as a PromQL duration (`5m`) or float seconds (`30`, `0.5`). */
@@ -27,13 +32,55 @@ function required(req: ApiRequest, name: string): string {
   return v;
 }
 
-function queryOptions(req: ApiRequest): { lookbackDelta?: number; signal: AbortSignal } {
-  const lb = req.query.get('lookback_delta');
-  return lb ? { lookbackDelta: parseDurationParam(lb, 'lookback_delta'), signal: req.signal } : { signal: req.signal };
+/** What `stats` asks for: nothing, the totals, or the totals and per-step counts (`all`). */
+type StatsWanted = 'none' | 'totals' | 'all';
+
+function statsWanted(req: ApiRequest): StatsWanted {
+  const v = req.query.get('stats');
+  if (v === null || v === '') return 'none';
+  return v === 'all' ? 'all' : 'totals';
 }
 
-/** Runs an engine call, turning its errors into the API's error types (the mapping lives in errors.ts). */
-function engineCall<T>(fn: () => T): T {
+function queryOptions(req: ApiRequest, stats: StatsWanted): QueryOptions {
+  const lb = req.query.get('lookback_delta');
+  return { signal: req.signal, perStepStats: stats === 'all', ...(lb ? { lookbackDelta: parseDurationParam(lb, 'lookback_delta') } : {}) };
+}
+
+/** Runs an engine call through the gate, turning its errors into the API's error types (the mapping lives in errors.ts). */
+async function engineCall(gate: QueryGate, signal: AbortSignal, fn: (queuedMs: number) => Promise<QueryResult>): Promise<QueryResult> {
+  try {
+    return await gate.run(signal, fn);
+  } catch (err) {
+    if (err instanceof QueryRefusedError) throw new ApiError('unavailable', err.message, err.retryAfterSec);
+    if (err instanceof VigilError) {
+      if (err.code === 'canceled' || err.code === 'timeout') gate.count(err.code);
+      else if (err.code === 'execution' && err.message.startsWith('query processing would load too many samples')) gate.count('max_samples');
+      else if (err.code === 'execution' && err.message.startsWith('query stopped: memory')) {
+        // Stopped because the heap neared its limit: not the query's fault, so retryable.
+        gate.count('memory');
+        throw new ApiError('unavailable', err.message, 5);
+      }
+    }
+    throw toApiError(err) ?? err;
+  }
+}
+
+/** Results with more series or samples than this are written in pieces (query_json.ts). */
+const STREAM_ABOVE = 1000;
+
+/** The success body, with Prometheus' `stats` when asked for. */
+function answer(res: QueryResult, stats: StatsWanted): ApiResult {
+  const r = res.result;
+  const size = r.type === 'vector' ? r.samples.length : r.type === 'matrix' ? r.series.length : 0;
+  if (size > STREAM_ABOVE) {
+    return { kind: 'stream', status: 200, contentType: 'application/json', chunks: queryJsonChunks(r, res.warnings, stats === 'none' ? undefined : res.stats) };
+  }
+  const data = toApiJson(r) as Record<string, unknown>;
+  return json(stats === 'none' ? data : { ...data, stats: res.stats }, res.warnings);
+}
+
+/** Runs a parser call, turning its errors into the API's. */
+function parseCall<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
@@ -41,17 +88,19 @@ function engineCall<T>(fn: () => T): T {
   }
 }
 
-/** Registers the query endpoints. */
-export function registerQueryApi(router: Router, engine: Engine, store: Queryable, now: () => number = Date.now): void {
-  router.on(['GET', 'POST'], '/api/v1/query', (req) => {
+/** Registers the query endpoints; every query passes `gate` (concurrency, queue, heap). */
+export function registerQueryApi(router: Router, engine: Engine, store: Queryable, gate: QueryGate, now: () => number = Date.now): void {
+  router.on(['GET', 'POST'], '/api/v1/query', async (req) => {
     const query = required(req, 'query');
     const t = req.query.get('time');
     const time = t ? parseTime(t, 'time') : now();
-    const res = engineCall(() => engine.instantQuery(store, query, time, queryOptions(req)));
-    return json(toApiJson(res.result), res.warnings);
+    const stats = statsWanted(req);
+    const opts = queryOptions(req, stats);
+    const res = await engineCall(gate, req.signal, (queued) => engine.instantQueryAsync(store, query, time, opts, queued));
+    return answer(res, stats);
   });
 
-  router.on(['GET', 'POST'], '/api/v1/query_range', (req) => {
+  router.on(['GET', 'POST'], '/api/v1/query_range', async (req) => {
     const query = required(req, 'query');
     const start = parseTime(required(req, 'start'), 'start');
     const end = parseTime(required(req, 'end'), 'end');
@@ -59,18 +108,20 @@ export function registerQueryApi(router: Router, engine: Engine, store: Queryabl
     const step = parseDurationParam(required(req, 'step'), 'step');
     if (step <= 0)
       throw new ApiError('bad_data', 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer');
-    const res = engineCall(() => engine.rangeQuery(store, query, start, end, step, queryOptions(req)));
-    return json(toApiJson(res.result), res.warnings);
+    const stats = statsWanted(req);
+    const opts = queryOptions(req, stats);
+    const res = await engineCall(gate, req.signal, (queued) => engine.rangeQueryAsync(store, query, start, end, step, opts, queued));
+    return answer(res, stats);
   });
 
   router.on(['GET', 'POST'], '/api/v1/format_query', (req) => {
     const query = required(req, 'query');
-    return json(engineCall(() => formatExpr(parseExpr(query))));
+    return json(parseCall(() => formatExpr(parseExpr(query))));
   });
 
   router.on(['GET', 'POST'], '/api/v1/parse_query', (req) => {
     const query = required(req, 'query');
-    return json(engineCall(() => parseExpr(query)));
+    return json(parseCall(() => parseExpr(query)));
   });
 
   // Exemplars are not stored yet; an empty answer is what Grafana expects then.

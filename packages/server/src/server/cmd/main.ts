@@ -2,7 +2,9 @@
 import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, defaultConfig, loadConfig, parseListen, type VigilConfig } from '../config/config.js';
+import { isMainThread, parentPort } from 'node:worker_threads';
+import { ConfigError, defaultConfig, loadConfig, parseListen, parseMemoryBudget, type VigilConfig } from '../config/config.js';
+import { parseDuration } from '../../core/time/duration.js';
 import { VigilServer } from './server.js';
 import { rulesCommand } from './rulescli.js';
 import { verifyCommand } from './verifycli.js';
@@ -14,6 +16,12 @@ const START_OPTIONS = `  --config FILE   YAML configuration file (see README.md)
                   config, relative to the config file's directory; else ./data). Also --storage.tsdb.path.
   --listen ADDR   HOST:PORT to listen on (default: 127.0.0.1:9466). Also --web.listen-address.
   --log-level L   debug, info, warn or error (default: info). Also --log.level.
+  --memory.budget SIZE         Memory Vigil may use, e.g. 4GB (default: memory_budget from the
+                               config, else 75% of the machine's memory). The V8 heap gets 75% of it;
+                               near the heap limit, queries, new series and log pushes get 503.
+  --query.max-concurrency N    Queries evaluated at once (default: query.max_concurrency, 20).
+  --query.timeout DURATION     Longest query evaluation (default: query.timeout, 2m).
+  --query.max-samples N        Samples one query may load (default: query.max_samples, 50000000).
 `;
 
 /** The help of each subcommand, printed by `vigil COMMAND --help`. */
@@ -77,6 +85,60 @@ function version(): string {
   return pkg.version;
 }
 
+/** A flag's value as a whole number >= 1, or a thrown message naming it. */
+function wholeFlag(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`invalid --${name} ${JSON.stringify(v)}: expected a whole number >= 1`);
+  return n;
+}
+
+/** Applies `--memory.budget` and Prometheus' `--query.*` flags over the configuration. */
+function applyQueryFlags(config: VigilConfig, values: Record<string, string | boolean | undefined>): void {
+  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? values[k] : undefined);
+  const budget = str('memory.budget');
+  if (budget !== undefined) {
+    try {
+      config.memoryBudget = parseMemoryBudget(budget);
+    } catch (err) {
+      throw new Error(`invalid --memory.budget: ${(err as Error).message}`);
+    }
+  }
+  const conc = str('query.max-concurrency');
+  if (conc !== undefined) config.query.maxConcurrency = wholeFlag('query.max-concurrency', conc);
+  const samples = str('query.max-samples');
+  if (samples !== undefined) config.query.maxSamples = wholeFlag('query.max-samples', samples);
+  const timeout = str('query.timeout');
+  if (timeout !== undefined) {
+    try {
+      config.query.timeoutMs = parseDuration(timeout);
+    } catch (err) {
+      throw new Error(`invalid --query.timeout: ${(err as Error).message}`);
+    }
+    if (config.query.timeoutMs <= 0) throw new Error('invalid --query.timeout: expected a positive duration such as 2m');
+  }
+}
+
+/**
+ * Calls `fn` on a signal. In the server's worker thread (bin/vigil.js runs `start` in one, under
+ * the heap limit), signals arrive from the main thread as messages.
+ */
+function onSignal(signal: NodeJS.Signals, fn: () => void, once = false): void {
+  if (isMainThread || !parentPort) {
+    if (once) process.once(signal, fn);
+    else process.on(signal, fn);
+    return;
+  }
+  const port = parentPort;
+  const listener = (m: unknown): void => {
+    if (typeof m !== 'object' || m === null || (m as { signal?: unknown }).signal !== signal) return;
+    if (once) port.off('message', listener);
+    // After this message's dispatch: a listener that `fn` adds (the second signal's) must not
+    // see the same message.
+    setImmediate(fn);
+  };
+  port.on('message', listener);
+}
+
 /** Runs the command line; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const help = commandHelp(argv);
@@ -108,6 +170,10 @@ export async function main(argv: string[]): Promise<number> {
         'storage.tsdb.path': { type: 'string' },
         'web.listen-address': { type: 'string' },
         'log.level': { type: 'string' },
+        'memory.budget': { type: 'string' },
+        'query.max-concurrency': { type: 'string' },
+        'query.timeout': { type: 'string' },
+        'query.max-samples': { type: 'string' },
       },
     });
   } catch (err) {
@@ -138,6 +204,7 @@ export async function main(argv: string[]): Promise<number> {
       parseListen(values.listen);
       config.listen = values.listen;
     }
+    applyQueryFlags(config, values);
   } catch (err) {
     process.stderr.write(`vigil: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
     return 2;
@@ -158,19 +225,19 @@ export async function main(argv: string[]): Promise<number> {
   });
   await server.start();
   await new Promise<void>((resolve) => {
-    const shutdown = (signal: string): void => {
+    const shutdown = (signal: NodeJS.Signals): void => {
       server.log.info('shutting down', { signal });
       // A second signal, or a stop that hangs, ends the process anyway.
       const force = setTimeout(() => process.exit(1), 10_000);
       force.unref();
-      process.once(signal, () => process.exit(1));
+      onSignal(signal, () => process.exit(1), true);
       server.stop().then(resolve, resolve);
     };
-    process.on('SIGHUP', () => {
+    onSignal('SIGHUP', () => {
       server.reload().catch((err: unknown) => server.log.error('configuration reload failed; keeping the running one', { err }));
     });
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    onSignal('SIGINT', () => shutdown('SIGINT'), true);
+    onSignal('SIGTERM', () => shutdown('SIGTERM'), true);
   });
   return 0;
 }

@@ -4,6 +4,7 @@
  */
 import * as http from 'node:http';
 import * as path from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import type { AddressInfo } from 'node:net';
 import { registerAdminApi } from '../api/admin.js';
 import { Router } from '../api/http.js';
@@ -11,6 +12,9 @@ import { registerMetadataApi } from '../api/metadata.js';
 import { registerSeriesApi } from '../api/series.js';
 import { registerWriteApi } from '../api/write.js';
 import { registerQueryApi } from '../api/query.js';
+import { QueryGate } from '../api/query_gate.js';
+import { HeapWatch } from '../../core/util/heap.js';
+import type { QueryFn } from '../../alerting/rules/types.js';
 import { registerStatusApi } from '../api/status.js';
 import { Engine } from '../../metrics/promql/engine/engine.js';
 import { effectiveConfigYaml } from '../config/effective.js';
@@ -72,6 +76,10 @@ export class VigilServer {
   private readonly receiver: RemoteWriteReceiver;
   /** The PromQL engine; rules and the API share it. */
   readonly engine: Engine;
+  /** Admission of API queries (`query.max_concurrency`, queue, heap). */
+  readonly queryGate: QueryGate;
+  /** How near the heap is to its limit: queries, new series and log pushes are refused near it. */
+  private readonly heap: HeapWatch;
   readonly scrape: ScrapeManager;
   /** Alert routing and notification (Alertmanager semantics); rules notify it in-process. */
   readonly alerts: AlertRouter;
@@ -99,6 +107,7 @@ export class VigilServer {
   constructor(config: VigilConfig, opts: { logger?: Logger; now?: () => number; configFile?: string; flags?: Record<string, string>; version?: string } = {}) {
     this.config = config;
     this.configFile = opts.configFile;
+    this.heap = new HeapWatch();
     this.log = opts.logger ?? createLogger();
     this.db = new DB({
       dir: path.resolve(config.storage.path),
@@ -106,7 +115,7 @@ export class VigilServer {
       retentionBytes: config.storage.retentionBytes,
       logger: this.log.child({ component: 'tsdb' }),
       ...(opts.now ? { now: opts.now } : {}),
-      seriesLimits: seriesLimitsOf(config.limits),
+      seriesLimits: { ...seriesLimitsOf(config.limits), memoryPressure: () => this.heap.pressure() },
     });
     const metadata = new MetadataStore();
     const receiver = (this.receiver = new RemoteWriteReceiver(this.db, {
@@ -127,8 +136,14 @@ export class VigilServer {
     registerSeriesApi(router, this.db);
     registerMetadataApi(router, metadata);
     const now = opts.now ?? Date.now;
-    this.engine = new Engine({ now });
-    registerQueryApi(router, this.engine, this.db, now);
+    this.engine = new Engine({ now, timeoutMs: config.query.timeoutMs, maxSamples: config.query.maxSamples, memoryPressure: () => this.heap.pressure() });
+    // PromQL and LogQL queries share one gate: both run on this thread and draw on one heap.
+    const gate = (this.queryGate = new QueryGate({
+      maxConcurrency: config.query.maxConcurrency,
+      queueTimeoutMs: config.query.queueTimeoutMs,
+      memoryPressure: () => this.heap.pressure(),
+    }));
+    registerQueryApi(router, this.engine, this.db, gate, now);
     const build = buildInfo(opts.version ?? '0.0.0');
     this.lastReload = { successful: true, lastSuccessMs: now() };
     registerStatusApi(router, this.db, {
@@ -181,7 +196,11 @@ export class VigilServer {
       log: this.log.child({ component: 'logs' }),
       maxStreams: config.limits.max_streams,
     });
-    const logIngest = registerLogIngest(router, this.logs, { limits: logLimitsOf(config.limits), ...(opts.now ? { now: opts.now } : {}) });
+    const logIngest = registerLogIngest(router, this.logs, {
+      limits: logLimitsOf(config.limits),
+      memoryPressure: () => this.heap.pressure(),
+      ...(opts.now ? { now: opts.now } : {}),
+    });
     const limits = new LimitsReport(limitReadings(config.limits, this.db, receiver, this.logs, this.alerts), [
       this.db.head.limitRefusals,
       receiver.limitRefusals,
@@ -194,9 +213,10 @@ export class VigilServer {
     limits.register(selfMetrics);
     registerLimitsApi(router, limits);
     // One LogQL engine serves the Loki API and the log rules.
-    const logql = new LogqlEngine(this.logs);
+    const logql = new LogqlEngine(this.logs, { timeoutMs: config.query.timeoutMs, maxBytesRead: config.query.maxBytesRead, now });
     const loki = registerLokiApi(router, new LogQueryService(this.logs, logql), {
       build,
+      gate,
       // Loki's /ready says what /-/ready says: not started yet, or why writes are refused.
       notReady: () => (this.ready ? this.writeProblems().join('; ') || undefined : 'starting'),
     });
@@ -210,6 +230,9 @@ export class VigilServer {
     });
     const traceIngest = registerTraceIngest(router, this.traces, opts.now ? { now: opts.now } : {});
     registerTraceMetrics(selfMetrics, this.traces, traceIngest, registerTempoApi(router, this.traces));
+    gate.register(selfMetrics);
+    // The limit set from memory_budget (bin/vigil.js): queries and new series are refused near it.
+    selfMetrics.register('nodejs_heap_size_limit_bytes', 'gauge', 'V8 heap limit, in bytes.', () => getHeapStatistics().heap_size_limit);
     const engine = this.engine;
     const db = this.db;
     // Both rule managers write into the TSDB and notify the router in-process.
@@ -228,10 +251,15 @@ export class VigilServer {
       externalURL: externalUrlOf(config),
       baseDir: config.baseDir,
     };
+    // Rules evaluate in time slices like API queries; the template `query` function needs an
+    // answer at once and takes the synchronous path.
+    const promqlRules: QueryFn = Object.assign(
+      async (expr: string, t: number, signal?: AbortSignal) => (await engine.instantQueryAsync(db, expr, t, signal ? { signal } : {})).result,
+      { sync: (expr: string, t: number) => engine.instantQuery(db, expr, t).result },
+    );
     this.rules = new RuleManager({
       ...ruleOptions,
-      // Synchronous, so the `query` template function works too.
-      queryFn: (expr, t) => engine.instantQuery(db, expr, t).result,
+      queryFn: promqlRules,
       logger: this.log.child({ component: 'rules' }),
     });
     this.logRules = new RuleManager({
@@ -420,6 +448,7 @@ export class VigilServer {
     await this.receiver.stop();
     this.logs.stop();
     this.traces.stop();
+    this.heap.close();
     await this.db.stop();
     this.dirLock.release();
     this.dirLock = undefined;

@@ -38,6 +38,12 @@ const cases: Array<[string, string, RegExp]> = [
   ['limits:\n  max_alerts: 1.5\n', 'limits.max_alerts', /a whole number/],
   ['limits:\n  max_line_size: huge\n', 'limits.max_line_size', /invalid size/],
   ['limits:\n  ingestion_rate: 5000000\n', 'limits.ingestion_burst_size', /at least ingestion_rate/],
+  ['query:\n  max_concurrency: 0\n', 'query.max_concurrency', /^c\.yml:2: query\.max_concurrency: expected a whole number >= 1/],
+  ['query:\n  timeout: soon\n', 'query.timeout', /^c\.yml:2: query\.timeout: /],
+  ['query:\n  max_samples: 1.5\n', 'query.max_samples', /a whole number >= 1/],
+  ['query:\n  max_bytes_read: lots\n', 'query.max_bytes_read', /invalid size/],
+  ['query:\n  lookback: 5m\n', 'query.lookback', /unknown field; expected one of max_concurrency, queue_timeout, timeout, max_samples, max_bytes_read/],
+  ['memory_budget: 1MB\n', 'memory_budget', /too small: at least 256MB/],
 ];
 
 for (const [text, field, re] of cases) {
@@ -152,4 +158,16 @@ test('discovery.dns_servers takes IP, IP:PORT and [IPv6]:PORT, reaches dns_sd_co
     () => parseConfig("discovery:\n  dns_servers: ['127.0.0.1:70000']\n", 'd.yml'),
     (err: unknown) => err instanceof ConfigError && err.message.includes('invalid DNS server'),
   );
+});
+
+test("query: Prometheus' defaults, each overridable; memory_budget defaults to 75% of the machine", () => {
+  const d = parseConfig('', 'empty.yml');
+  assert.deepEqual(d.query, { maxConcurrency: 20, queueTimeoutMs: 30_000, timeoutMs: 120_000, maxSamples: 50_000_000, maxBytesRead: 0 });
+  assert.ok(d.memoryBudget > 0);
+  const c = parseConfig(
+    'memory_budget: 4GB\nquery:\n  max_concurrency: 4\n  queue_timeout: 5s\n  timeout: 30s\n  max_samples: 1000000\n  max_bytes_read: 100MB\n',
+    'c.yml',
+  );
+  assert.equal(c.memoryBudget, 4 * 1024 ** 3);
+  assert.deepEqual(c.query, { maxConcurrency: 4, queueTimeoutMs: 5000, timeoutMs: 30_000, maxSamples: 1_000_000, maxBytesRead: 100 * 1024 ** 2 });
 });

@@ -6,6 +6,7 @@ import { readTextFile } from '../../core/util/files.js';
 import { ConfigError } from '../../core/config_error.js';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseDuration } from '../../core/time/duration.js';
 import { defaultAlertmanagerConfig, loadAlertmanagerConfig, parseAlertmanagerConfigIn, type AlertmanagerConfig } from '../../alerting/alertmanager/config.js';
@@ -55,6 +56,29 @@ export interface VigilConfig {
     /** `dns_servers`: `IP` or `IP:PORT` of the DNS servers `dns_sd_configs` ask; empty: the system's (/etc/resolv.conf). */
     dnsServers: string[];
   };
+  /** Query admission and budgets (`query:`), named after Prometheus' `--query.*` flags. */
+  query: QueryConfig;
+  /** `memory_budget:` bytes Vigil may use; the V8 heap limit is set from it (bin/vigil.js). */
+  memoryBudget: number;
+}
+
+/** `query:`: how many queries run, how long they may take and how much they may load. */
+export interface QueryConfig {
+  /** Queries evaluated at once, as `--query.max-concurrency`; more wait in a FIFO queue. */
+  maxConcurrency: number;
+  /** Longest wait in that queue, ms; then 503 with Retry-After. */
+  queueTimeoutMs: number;
+  /** Longest evaluation, ms, as `--query.timeout`. */
+  timeoutMs: number;
+  /** Samples a PromQL query may hold, as `--query.max-samples`. */
+  maxSamples: number;
+  /** Bytes of log lines a LogQL query may read, as Loki's `max_query_bytes_read` (0: no limit). */
+  maxBytesRead: number;
+}
+
+/** The default memory budget: three quarters of the machine's memory. */
+export function defaultMemoryBudget(): number {
+  return Math.floor(os.totalmem() * 0.75);
 }
 
 /** `web:`: browser access and connection bounds, named after Prometheus' `--web.*` flags. */
@@ -90,6 +114,8 @@ export function defaultConfig(): VigilConfig {
     source: {},
     web: { corsOrigin: undefined, externalUrl: undefined, allowedHosts: [], maxConnections: 512 },
     discovery: { dnsServers: [] },
+    query: { maxConcurrency: 20, queueTimeoutMs: 30_000, timeoutMs: 120_000, maxSamples: 50_000_000, maxBytesRead: 0 },
+    memoryBudget: defaultMemoryBudget(),
   };
 }
 
@@ -200,6 +226,34 @@ function parseWebConfig(c: Checker, value: unknown): WebConfig {
   return web;
 }
 
+/** Parses `memory_budget` / `--memory.budget`: a size such as `4GB`; at least 256MB. */
+export function parseMemoryBudget(s: string): number {
+  const n = parseByteSize(s);
+  if (n < 256 * 1024 ** 2) throw new Error(`memory budget ${s} is too small: at least 256MB`);
+  return n;
+}
+
+function parseQueryConfig(c: Checker, value: unknown, out: QueryConfig): void {
+  const q = c.keys(['query'], value, ['max_concurrency', 'queue_timeout', 'timeout', 'max_samples', 'max_bytes_read']);
+  const whole = (key: string, min: number): number => {
+    const n = q[key];
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min) c.fail(['query', key], `expected a whole number >= ${min}`);
+    return n;
+  };
+  const duration = (key: string): number => {
+    const ms = c.parsed(['query', key], q[key], parseDuration);
+    if (ms <= 0) c.fail(['query', key], 'expected a positive duration such as 2m');
+    return ms;
+  };
+  if (q['max_concurrency'] !== undefined) out.maxConcurrency = whole('max_concurrency', 1);
+  if (q['max_samples'] !== undefined) out.maxSamples = whole('max_samples', 1);
+  if (q['queue_timeout'] !== undefined) out.queueTimeoutMs = duration('queue_timeout');
+  if (q['timeout'] !== undefined) out.timeoutMs = duration('timeout');
+  if (q['max_bytes_read'] !== undefined)
+    out.maxBytesRead =
+      typeof q['max_bytes_read'] === 'number' ? whole('max_bytes_read', 0) : c.parsed(['query', 'max_bytes_read'], q['max_bytes_read'], parseByteSize);
+}
+
 /** Parses and validates configuration text; `file` is used in error messages. */
 export function parseConfig(text: string, file: string): VigilConfig {
   const lines = new LineCounter();
@@ -225,6 +279,8 @@ export function parseConfig(text: string, file: string): VigilConfig {
     'limits',
     'web',
     'discovery',
+    'query',
+    'memory_budget',
     ...PROMETHEUS_ONLY_SECTIONS,
   ]);
   cfg.source = root;
@@ -247,6 +303,8 @@ export function parseConfig(text: string, file: string): VigilConfig {
   if (rw['max_body_size'] !== undefined)
     cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);
   parseLimits(c, root['limits'], cfg.limits);
+  parseQueryConfig(c, root['query'], cfg.query);
+  if (root['memory_budget'] !== undefined) cfg.memoryBudget = c.parsed(['memory_budget'], root['memory_budget'], parseMemoryBudget);
   const globList = (key: string): string[] => {
     const v = root[key];
     if (v === undefined || v === null) return [];

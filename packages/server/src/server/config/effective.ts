@@ -44,6 +44,14 @@ function effectiveConfig(cfg: VigilConfig): Record<string, unknown> {
     },
     self_scrape: cfg.selfScrape,
     discovery: { dns_servers: cfg.discovery.dnsServers },
+    memory_budget: formatByteSize(cfg.memoryBudget),
+    query: {
+      max_concurrency: cfg.query.maxConcurrency,
+      queue_timeout: formatDuration(cfg.query.queueTimeoutMs),
+      timeout: formatDuration(cfg.query.timeoutMs),
+      max_samples: cfg.query.maxSamples,
+      max_bytes_read: formatByteSize(cfg.query.maxBytesRead),
+    },
     rule_files: cfg.ruleFiles,
     log_rule_files: cfg.logRuleFiles,
     // The job's own fields as written, after the defaults it inherited (from `global:` or Prometheus').

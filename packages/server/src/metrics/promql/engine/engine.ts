@@ -1,7 +1,9 @@
 /**
  * The PromQL engine: parses (or takes) an expression, works out the time range each selector
  * needs, opens one querier, selects every selector up front, then evaluates over all steps at
- * once. After Prometheus' `promql/engine.go`.
+ * once. After Prometheus' `promql/engine.go`. Evaluation is a generator (core/util/pace): the
+ * async entry points pause it every few milliseconds so one heavy query cannot hold the event
+ * loop (ingest acks, health checks), and its timeout and cancellation fire during evaluation.
  */
 import { compareLabels, type Labels, labelsKey } from '../../../core/model/labels.js';
 import type { Queryable, Querier } from '../../storage/interface.js';
@@ -10,6 +12,7 @@ import { type Expr, exprType, documentedType, parseExpr, ParseError, type Vector
 import { EngineError } from './errors.js';
 import { type EvalContext, Evaluator, resolveAt } from './evaluator.js';
 import { EvalError } from '../../../core/eval/errors.js';
+import { type Pacer, pacedSort, runSliced, runSync, TimeSlicer, type Work } from '../../../core/util/pace.js';
 import type { EvalSeries, Floats } from '../../../core/eval/series.js';
 import { dropMetricName, type EvalValue, FloatArena } from './internal.js';
 import type { Matrix, Point, Value } from './value.js';
@@ -28,14 +31,39 @@ export interface EngineOptions {
   readonly defaultEvalIntervalMs?: number;
   /** The clock for timeouts, so tests can drive time. Default `Date.now`. */
   readonly now?: () => number;
+  /**
+   * Why evaluation must stop for lack of memory (core/util/heap), or undefined; checked at each
+   * pause of an async query, so a query that outgrows the heap fails instead of the process.
+   */
+  readonly memoryPressure?: () => string | undefined;
 }
 
 /** Per-query options. */
 export interface QueryOptions {
   /** Overrides the engine's lookback delta for this query. */
   readonly lookbackDelta?: number;
-  /** Cancels the query; checked between evaluation steps. */
+  /** Cancels the query; checked as evaluation goes (and at every pause of an async query). */
   readonly signal?: AbortSignal;
+  /** Collects per-step sample counts for `stats=all` (costs an array per query). */
+  readonly perStepStats?: boolean;
+}
+
+/** Prometheus' query statistics (`stats=all`): timings in seconds, sample counts. */
+export interface QueryStats {
+  readonly timings: {
+    evalTotalTime: number;
+    resultSortTime: number;
+    queryPreparationTime: number;
+    innerEvalTime: number;
+    execQueueTime: number;
+    execTotalTime: number;
+  };
+  readonly samples: {
+    /** Samples per step of the query's grid, as [unix seconds, count], only with `perStepStats`. */
+    totalQueryableSamplesPerStep?: [number, number][];
+    totalQueryableSamples: number;
+    peakSamples: number;
+  };
 }
 
 /** A query result with its non-fatal annotations. */
@@ -43,6 +71,7 @@ export interface QueryResult {
   readonly result: Value;
   readonly warnings: string[];
   readonly infos?: string[];
+  readonly stats: QueryStats;
 }
 
 interface SelectorRange {
@@ -52,6 +81,18 @@ interface SelectorRange {
   isRange: boolean;
 }
 
+/** A parsed, checked query ready to run. */
+interface Prepared {
+  readonly queryable: Queryable;
+  readonly expr: Expr;
+  readonly start: number;
+  readonly end: number;
+  readonly interval: number;
+  readonly opts: QueryOptions;
+}
+
+const SECONDS = 1 / 1000;
+
 /** Evaluates PromQL queries against a {@link Queryable}. */
 export class Engine {
   private readonly lookbackDelta: number;
@@ -60,8 +101,10 @@ export class Engine {
   private readonly maxPointsPerSeries: number;
   private readonly defaultEvalInterval: number;
   private readonly now: () => number;
+  private readonly memoryPressure: (() => string | undefined) | undefined;
 
   constructor(opts: EngineOptions = {}) {
+    this.memoryPressure = opts.memoryPressure;
     this.lookbackDelta = opts.lookbackDelta ?? 5 * 60_000;
     this.maxSamples = opts.maxSamples ?? 50_000_000;
     this.timeoutMs = opts.timeoutMs ?? 120_000;
@@ -70,13 +113,39 @@ export class Engine {
     this.now = opts.now ?? Date.now;
   }
 
-  /** Evaluates `expr` at one instant `tMs`. */
+  /** Evaluates `expr` at one instant `tMs`, synchronously (tests, tools, rules' unit tests). */
   instantQuery(queryable: Queryable, expr: string | Expr, tMs: number, opts: QueryOptions = {}): QueryResult {
-    return this.exec(queryable, expr, tMs, tMs, 0, opts);
+    return this.runSync(this.prepare(queryable, expr, tMs, tMs, 0, opts));
   }
 
   /** Evaluates `expr` at every step from `startMs` to `endMs`; the result is a matrix sorted by labels. */
   rangeQuery(queryable: Queryable, expr: string | Expr, startMs: number, endMs: number, stepMs: number, opts: QueryOptions = {}): QueryResult {
+    return this.runSync(this.prepareRange(queryable, expr, startMs, endMs, stepMs, opts));
+  }
+
+  /**
+   * {@link instantQuery} in time slices: the event loop runs between slices, and the timeout and
+   * the signal stop the query within one slice. `queuedMs` is reported as `execQueueTime`.
+   */
+  instantQueryAsync(queryable: Queryable, expr: string | Expr, tMs: number, opts: QueryOptions = {}, queuedMs = 0): Promise<QueryResult> {
+    return this.runSliced(this.prepare(queryable, expr, tMs, tMs, 0, opts), queuedMs);
+  }
+
+  /** {@link rangeQuery} in time slices, as {@link instantQueryAsync}. */
+  rangeQueryAsync(
+    queryable: Queryable,
+    expr: string | Expr,
+    startMs: number,
+    endMs: number,
+    stepMs: number,
+    opts: QueryOptions = {},
+    queuedMs = 0,
+  ): Promise<QueryResult> {
+    // Argument errors are thrown, not returned as a rejected promise: callers treat both alike.
+    return this.runSliced(this.prepareRange(queryable, expr, startMs, endMs, stepMs, opts), queuedMs);
+  }
+
+  private prepareRange(queryable: Queryable, expr: string | Expr, startMs: number, endMs: number, stepMs: number, opts: QueryOptions): Prepared {
     if (!(stepMs > 0)) throw new EngineError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
     if (endMs < startMs) throw new EngineError('bad_data', 'end timestamp must not be before start time');
     if ((endMs - startMs) / stepMs + 1 > this.maxPointsPerSeries)
@@ -84,10 +153,10 @@ export class Engine {
         'bad_data',
         `exceeded maximum resolution of ${this.maxPointsPerSeries} points per timeseries. Try decreasing the query resolution (?step=XX)`,
       );
-    return this.exec(queryable, expr, startMs, endMs, stepMs, opts);
+    return this.prepare(queryable, expr, startMs, endMs, stepMs, opts);
   }
 
-  private exec(queryable: Queryable, input: string | Expr, start: number, end: number, interval: number, opts: QueryOptions): QueryResult {
+  private prepare(queryable: Queryable, input: string | Expr, start: number, end: number, interval: number, opts: QueryOptions): Prepared {
     let expr: Expr;
     try {
       expr = typeof input === 'string' ? parseExpr(input) : input;
@@ -96,27 +165,57 @@ export class Engine {
       throw err;
     }
     const type = exprType(expr);
-    const isRange = interval > 0;
-    if (isRange && type !== 'scalar' && type !== 'vector')
+    if (interval > 0 && type !== 'scalar' && type !== 'vector')
       throw new EngineError('bad_data', `invalid expression type "${documentedType(type)}" for range query, must be Scalar or instant Vector`);
+    return { queryable, expr, start, end, interval, opts };
+  }
 
+  private slicer(p: Prepared): TimeSlicer {
+    return new TimeSlicer({
+      ...(p.opts.signal ? { signal: p.opts.signal } : {}),
+      deadline: this.now() + this.timeoutMs,
+      now: this.now,
+      // A signal that aborted by timing out (a rule group's interval) is a timeout, not a cancel.
+      canceled: () =>
+        isTimeout(p.opts.signal?.reason) ? new EngineError('timeout', 'query timed out in query execution') : new EngineError('canceled', 'query was canceled'),
+      timedOut: () => new EngineError('timeout', 'query timed out in query execution'),
+      atPause: () => {
+        const pressure = this.memoryPressure?.();
+        if (pressure !== undefined) throw new EngineError('execution', `query stopped: ${pressure}`);
+      },
+    });
+  }
+
+  private runSync(p: Prepared): QueryResult {
+    // The slicer still checks the signal and deadline at every checkpoint; nothing pauses.
+    const slicer = this.slicer(p);
+    return runSync(this.work(p, { check: () => slicer.check(), due: () => false }, 0));
+  }
+
+  private runSliced(p: Prepared, queuedMs: number): Promise<QueryResult> {
+    const slicer = this.slicer(p);
+    return runSliced(this.work(p, slicer, queuedMs), slicer);
+  }
+
+  private *work(p: Prepared, pace: Pacer, queuedMs: number): Work<QueryResult> {
+    const began = performance.now();
+    const { queryable, expr, start, end, interval, opts } = p;
+    const isRange = interval > 0;
     const warnings = new Set<string>();
     const infos = new Set<string>();
-    const deadline = this.now() + this.timeoutMs;
-    const signal = opts.signal;
-    const now = this.now;
     const lookbackDelta = opts.lookbackDelta ?? this.lookbackDelta;
     let samples = 0;
+    let peak = 0;
     const maxSamples = this.maxSamples;
-    const check = (): void => {
-      if (signal?.aborted === true) throw new EngineError('canceled', 'query was canceled');
-      if (now() > deadline) throw new EngineError('timeout', 'query timed out in query execution');
-    };
+    // Counted as samples are decoded, so a query is refused before it holds too many, not after.
     const addSamples = (n: number): void => {
       samples += n;
+      if (samples > peak) peak = samples;
       if (samples > maxSamples) throw new EngineError('execution', 'query processing would load too many samples into memory in query execution');
     };
-    check();
+    const steps = isRange ? Math.floor((end - start) / interval) + 1 : 1;
+    const perStep = new Float64Array(steps);
+    pace.check();
 
     const ranges = selectorRanges(expr, start, end, lookbackDelta, this.defaultEvalInterval);
     const selected = new Map<VectorSelector, EvalSeries[]>();
@@ -126,16 +225,14 @@ export class Engine {
       const querier = queryable.querier(mint, maxt);
       try {
         for (const r of ranges) {
-          selected.set(
-            r.node,
-            selectSeries(querier, r, addSamples, (w) => warnings.add(w)),
-          );
-          check();
+          selected.set(r.node, yield* selectSeries(querier, r, addSamples, (w) => warnings.add(w), pace));
+          pace.check();
         }
       } finally {
         querier.close();
       }
     }
+    const prepared = performance.now();
 
     const ctx: EvalContext = {
       queryStart: start,
@@ -146,12 +243,13 @@ export class Engine {
       selected,
       warn: (m) => warnings.add(m),
       info: (m) => infos.add(m),
-      check,
+      pace,
       addSamples,
+      perStep,
     };
     let value: EvalValue;
     try {
-      value = new Evaluator(ctx, start, end, interval).eval(expr);
+      value = yield* new Evaluator(ctx, start, end, interval, true).eval(expr);
     } catch (err) {
       if (err instanceof EngineError) throw err;
       // The evaluation code shared with LogQL raises its own error type.
@@ -159,11 +257,36 @@ export class Engine {
       if (err instanceof RangeError) throw new EngineError('execution', err.message);
       throw err;
     }
-    const result = toValue(value, start, interval);
-    const out: { result: Value; warnings: string[]; infos?: string[] } = { result, warnings: [...warnings] };
+    const evaluated = performance.now();
+    const result = yield* toValue(value, start, interval, pace);
+    const done = performance.now();
+    let total = 0;
+    for (const n of perStep) total += n;
+    const stats: QueryStats = {
+      timings: {
+        evalTotalTime: (done - began) * SECONDS,
+        resultSortTime: (done - evaluated) * SECONDS,
+        queryPreparationTime: (prepared - began) * SECONDS,
+        innerEvalTime: (evaluated - prepared) * SECONDS,
+        execQueueTime: queuedMs * SECONDS,
+        execTotalTime: (done - began + queuedMs) * SECONDS,
+      },
+      samples: {
+        ...(opts.perStepStats === true
+          ? { totalQueryableSamplesPerStep: Array.from(perStep, (n, i): [number, number] => [(start + i * interval) / 1000, n]) }
+          : {}),
+        totalQueryableSamples: total,
+        peakSamples: peak,
+      },
+    };
+    const out: { result: Value; warnings: string[]; infos?: string[]; stats: QueryStats } = { result, warnings: [...warnings], stats };
     if (infos.size > 0) out.infos = [...infos];
     return out;
   }
+}
+
+function isTimeout(reason: unknown): boolean {
+  return reason instanceof DOMException && reason.name === 'TimeoutError';
 }
 
 /** Works out the samples each selector needs, like Prometheus' `getTimeRangesForSelector`. */
@@ -200,13 +323,20 @@ function selectorRanges(expr: Expr, start: number, end: number, lookback: number
 let scratchT = new Float64Array(1024);
 let scratchV = new Float64Array(1024);
 
-function selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: number) => void, warn: (w: string) => void): EvalSeries[] {
-  const set = querier.select({ start: r.mint, end: r.maxt }, r.node.matchers);
+function* selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: number) => void, warn: (w: string) => void, pace: Pacer): Work<EvalSeries[]> {
+  const hints = { start: r.mint, end: r.maxt };
+  const set = querier.selectPaced ? yield* querier.selectPaced(hints, r.node.matchers, pace) : querier.select(hints, r.node.matchers);
   const out: EvalSeries[] = [];
+  let count = 0;
   const arena = new FloatArena();
   const maxt = r.maxt;
   const isRange = r.isRange;
   while (set.next()) {
+    // Decoding chunks is most of a big query's time: pause every few hundred series when due.
+    if ((++count & 127) === 0 && pace.due()) {
+      pace.check();
+      yield;
+    }
     const series = set.at();
     const it = series.iterator();
     let n = 0;
@@ -244,7 +374,7 @@ function toPoints(ts: Floats, vs: Floats): Point[] {
 }
 
 /** Converts the evaluated top-level value, dropping deferred metric names and checking collisions. */
-function toValue(v: EvalValue, start: number, interval: number): Value {
+function* toValue(v: EvalValue, start: number, interval: number, pace: Pacer): Work<Value> {
   const isRange = interval > 0;
   switch (v.type) {
     case 'scalar':
@@ -257,7 +387,12 @@ function toValue(v: EvalValue, start: number, interval: number): Value {
       // Drop deferred names, then merge series that now share a label set (they may come from
       // different steps); two points at one time is a collision.
       const merged = new Map<string, { metric: Labels; ts: Floats; vs: Floats }>();
+      let n = 0;
       for (const s of v.series) {
+        if ((++n & 1023) === 0 && pace.due()) {
+          pace.check();
+          yield;
+        }
         const metric = s.dropName ? dropMetricName(s.metric) : s.metric;
         const k = labelsKey(metric);
         const prev = merged.get(k);
@@ -280,11 +415,17 @@ function toValue(v: EvalValue, start: number, interval: number): Value {
       if (v.type === 'vector' && !isRange) {
         return { type: 'vector', samples: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, t: start, v: s.vs[0]! })) };
       }
-      const m: Matrix = {
-        type: 'matrix',
-        series: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, points: toPoints(s.ts, s.vs) })),
-      };
-      if (isRange) m.series.sort((a, b) => compareLabels(a.metric, b.metric));
+      const m: Matrix = { type: 'matrix', series: [] };
+      // An object per point: for a few hundred thousand series, long enough to pause in between.
+      for (let i = 0; i < series.length; i++) {
+        if ((i & 1023) === 1023 && pace.due()) {
+          pace.check();
+          yield;
+        }
+        const s = series[i]!;
+        if (s.ts.length > 0) m.series.push({ metric: s.metric, points: toPoints(s.ts, s.vs) });
+      }
+      if (isRange) yield* pacedSort(m.series, (a, b) => compareLabels(a.metric, b.metric), pace);
       return m;
     }
   }

@@ -10,6 +10,7 @@ import type { EvalSeries, StepSample } from '../../../core/eval/series.js';
 import { evalByStep, type StepArg } from '../../../core/eval/stepwise.js';
 import { SlidingWindow } from '../../../core/eval/window.js';
 import { type Labels, labelsKey } from '../../../core/model/labels.js';
+import type { Pacer, Work } from '../../../core/util/pace.js';
 import { isStaleNaN } from '../../../core/model/value.js';
 import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorMatching, VectorSelector } from '../parser/index.js';
 import { exprType } from '../parser/index.js';
@@ -40,10 +41,12 @@ export interface EvalContext {
   readonly selected: ReadonlyMap<VectorSelector, EvalSeries[]>;
   warn(msg: string): void;
   info(msg: string): void;
-  /** Throws when the query timed out or was canceled. */
-  check(): void;
+  /** Throws when the query timed out or was canceled; says when to yield the event loop. */
+  readonly pace: Pacer;
   /** Accounts for samples held in memory; throws past the limit. */
   addSamples(n: number): void;
+  /** Samples read from storage per step of the query's own grid (Prometheus' queryable samples). */
+  readonly perStep: Float64Array;
 }
 
 /** Strips parentheses, which do not change a value. */
@@ -70,6 +73,8 @@ export class Evaluator {
     readonly start: number,
     readonly end: number,
     readonly interval: number,
+    /** This evaluator runs the query's own steps (not a subquery's): it counts samples per step. */
+    private readonly countSteps = false,
   ) {
     this.n = interval > 0 ? Math.floor((end - start) / interval) + 1 : 1;
   }
@@ -88,18 +93,23 @@ export class Evaluator {
     return { type: 'scalar', vs };
   }
 
-  /** Evaluates a node over all steps. */
-  eval(expr: Expr): EvalValue {
-    this.ctx.check();
+  /** Throws when the query was canceled or timed out. */
+  private check(): void {
+    this.ctx.pace.check();
+  }
+
+  /** Evaluates a node over all steps; a generator that yields when the event loop is due. */
+  *eval(expr: Expr): Work<EvalValue> {
+    this.check();
     switch (expr.kind) {
       case 'NumberLiteral':
         return this.scalar(() => expr.value);
       case 'StringLiteral':
         return { type: 'string', v: expr.value };
       case 'ParenExpr':
-        return this.eval(expr.expr);
+        return yield* this.eval(expr.expr);
       case 'UnaryExpr': {
-        const v = this.eval(expr.expr);
+        const v = yield* this.eval(expr.expr);
         if (expr.op === '+') return v;
         if (v.type === 'scalar') return { type: 'scalar', vs: v.vs.map((x) => -x) };
         if (v.type !== 'vector') return execError('unary minus on a non-vector');
@@ -109,48 +119,40 @@ export class Evaluator {
         };
       }
       case 'VectorSelector':
-        return { type: 'vector', series: this.vectorSelector(expr, false) };
+        return { type: 'vector', series: yield* this.vectorSelector(expr, false) };
       case 'MatrixSelector':
       case 'SubqueryExpr':
-        return { type: 'matrix', series: this.matrixAtSingleStep(expr) };
+        return { type: 'matrix', series: yield* this.matrixAtSingleStep(expr) };
       case 'BinaryExpr':
-        return this.binary(expr.op, expr.lhs, expr.rhs, expr.returnBool, expr.vectorMatching);
+        return yield* this.binary(expr.op, expr.lhs, expr.rhs, expr.returnBool, expr.vectorMatching);
       case 'AggregateExpr': {
         const grouper = new Grouper(expr);
-        const param = expr.param === undefined ? undefined : this.eval(expr.param);
-        const input = this.eval(expr.expr);
+        const param = expr.param === undefined ? undefined : yield* this.eval(expr.param);
+        const input = yield* this.eval(expr.expr);
         if (input.type === 'vector' && SERIES_AGG_OPS.has(expr.op) && (param === undefined || param.type === 'scalar')) {
-          const r = aggregateSeries(
-            expr,
-            grouper,
-            input.series,
-            param?.vs,
-            this,
-            () => this.ctx.check(),
-            (m) => this.ctx.warn(m),
-          );
+          const r = yield* aggregateSeries(expr, grouper, input.series, param?.vs, this, this.ctx.pace, (m) => this.ctx.warn(m));
           this.ctx.addSamples(r.total);
           return { type: 'vector', series: r.series };
         }
-        return this.rangeEval(param === undefined ? [input] : [input, param], (args) =>
+        return yield* this.rangeEval(param === undefined ? [input] : [input, param], (args) =>
           aggregateStep(expr, grouper, args[0] as StepSample[], args[1] as number | string | undefined, (m) => this.ctx.warn(m)),
         );
       }
       case 'Call':
-        return this.call(expr);
+        return yield* this.call(expr);
     }
   }
 
   /** Applies a per-step function to the step values of the inputs, collecting output series. */
-  private rangeEval(inputs: EvalValue[], fn: (args: StepArg[], ts: number, i: number) => StepSample[]): EvalValue {
+  private *rangeEval(inputs: EvalValue[], fn: (args: StepArg[], ts: number, i: number) => StepSample[]): Work<EvalValue> {
     const operands = inputs.map((inp) => (inp.type === 'matrix' ? execError('unexpected range vector argument') : inp));
     // Instant queries defer the duplicate check until names are dropped at the end, like Prometheus.
-    const r = evalByStep(operands, this, fn, { check: () => this.ctx.check(), deferDuplicateCheck: this.n === 1 });
+    const r = yield* evalByStep(operands, this, fn, { pace: this.ctx.pace, deferDuplicateCheck: this.n === 1 });
     this.ctx.addSamples(r.total);
     return { type: 'vector', series: r.series };
   }
 
-  private vectorSelector(node: VectorSelector, sampleTime: boolean): EvalSeries[] {
+  private *vectorSelector(node: VectorSelector, sampleTime: boolean): Work<EvalSeries[]> {
     const data = this.ctx.selected.get(node) ?? [];
     const at = this.at(node.at);
     const lookback = this.ctx.lookbackDelta;
@@ -160,8 +162,14 @@ export class Evaluator {
     const outV = new Float64Array(n);
     const arena = new FloatArena();
     const out: EvalSeries[] = [];
-    let total = 0;
-    for (const s of data) {
+    const pace = this.ctx.pace;
+    const perStep = this.countSteps ? this.ctx.perStep : undefined;
+    for (let x = 0; x < data.length; x++) {
+      if ((x & 255) === 255 && pace.due()) {
+        pace.check();
+        yield;
+      }
+      const s = data[x]!;
       const sts = s.ts;
       const svs = s.vs;
       const len = sts.length;
@@ -180,26 +188,27 @@ export class Evaluator {
         outT[m] = stepT;
         outV[m] = sampleTime ? t / 1000 : v;
         m++;
+        if (perStep !== undefined) perStep[i]!++;
       }
-      total += m;
+      // Counted series by series, so max_samples stops a huge selection before it is all built.
+      this.ctx.addSamples(m);
       if (m > 0) out.push({ metric: s.metric, ts: arena.copy(outT, m), vs: arena.copy(outV, m), dropName: sampleTime });
     }
-    this.ctx.addSamples(total);
     return out;
   }
 
   /** The series of a range-vector argument, with the window parameters. */
-  private rangeSource(node: Expr): { series: EvalSeries[]; offset: number; range: number; at: number | undefined } {
+  private *rangeSource(node: Expr): Work<{ series: EvalSeries[]; offset: number; range: number; at: number | undefined }> {
     const e = unwrapParens(node);
     if (e.kind === 'MatrixSelector') {
       const vs = e.vectorSelector;
       return { series: this.ctx.selected.get(vs) ?? [], offset: vs.offset, range: e.range, at: this.at(vs.at) };
     }
-    if (e.kind === 'SubqueryExpr') return { series: this.subquery(e), offset: e.offset, range: e.range, at: this.at(e.at) };
+    if (e.kind === 'SubqueryExpr') return { series: yield* this.subquery(e), offset: e.offset, range: e.range, at: this.at(e.at) };
     return execError(`expected a range vector, got ${e.kind}`);
   }
 
-  private subquery(node: SubqueryExpr): EvalSeries[] {
+  private *subquery(node: SubqueryExpr): Work<EvalSeries[]> {
     const at = this.at(node.at);
     const step = node.step > 0 ? node.step : this.ctx.defaultEvalInterval;
     const lowest = (at ?? this.start) - node.offset - node.range;
@@ -207,16 +216,16 @@ export class Evaluator {
     // Inner steps are absolute multiples of the step, the first one after the window start.
     const innerStart = Math.floor(lowest / step) * step + step;
     if (innerStart > innerEnd) return [];
-    const inner = new Evaluator(this.ctx, innerStart, innerEnd, step).eval(node.expr);
+    const inner = yield* new Evaluator(this.ctx, innerStart, innerEnd, step).eval(node.expr);
     if (inner.type === 'vector') return inner.series;
     return execError('subquery is only allowed on instant vector');
   }
 
   /** Walks each series' windows `(ref - range, ref]` across all steps. */
-  private windows(
+  private *windows(
     src: { series: EvalSeries[]; offset: number; range: number; at: number | undefined },
     visit: (s: EvalSeries, lo: number, hi: number, i: number, ref: number) => void,
-  ): void {
+  ): Work<void> {
     const win = new SlidingWindow();
     for (const s of src.series) {
       win.reset();
@@ -227,31 +236,32 @@ export class Evaluator {
         win.advance(s.ts, ref - src.range, ref);
         visit(s, win.lo, win.hi, i, ref);
       }
-      this.ctx.check();
+      this.check();
+      if (this.ctx.pace.due()) yield;
     }
   }
 
-  private matrixAtSingleStep(node: MatrixSelector | SubqueryExpr): EvalSeries[] {
-    const src = this.rangeSource(node);
+  private *matrixAtSingleStep(node: MatrixSelector | SubqueryExpr): Work<EvalSeries[]> {
+    const src = yield* this.rangeSource(node);
     const out: EvalSeries[] = [];
-    this.windows(src, (s, lo, hi) => {
+    yield* this.windows(src, (s, lo, hi) => {
       if (hi > lo) out.push({ metric: s.metric, ts: s.ts.slice(lo, hi), vs: s.vs.slice(lo, hi), dropName: s.dropName });
     });
     return out;
   }
 
-  private binary(op: Parameters<typeof scalarOp>[0], lhsE: Expr, rhsE: Expr, returnBool: boolean, matching: VectorMatching | undefined): EvalValue {
+  private *binary(op: Parameters<typeof scalarOp>[0], lhsE: Expr, rhsE: Expr, returnBool: boolean, matching: VectorMatching | undefined): Work<EvalValue> {
     const lt = exprType(lhsE);
     const rt = exprType(rhsE);
-    const lhs = this.eval(lhsE);
-    const rhs = this.eval(rhsE);
+    const lhs = yield* this.eval(lhsE);
+    const rhs = yield* this.eval(rhsE);
     if (lt === 'scalar' && rt === 'scalar' && lhs.type === 'scalar' && rhs.type === 'scalar') {
       return this.scalar((_t, i) => {
         const [v, keep] = scalarOp(op, lhs.vs[i]!, rhs.vs[i]!);
         return returnBool ? (keep ? 1 : 0) : v;
       });
     }
-    return this.rangeEval([lhs, rhs], (args) => {
+    return yield* this.rangeEval([lhs, rhs], (args) => {
       const l = args[0]!;
       const r = args[1]!;
       if (typeof l === 'string' || typeof r === 'string') return execError('string operand in binary expression');
@@ -262,10 +272,10 @@ export class Evaluator {
     });
   }
 
-  private call(node: Call): EvalValue {
+  private *call(node: Call): Work<EvalValue> {
     const name = node.func.name;
     const rf = RANGE_FUNCS.get(name);
-    if (rf !== undefined) return this.rangeFunction(node, rf);
+    if (rf !== undefined) return yield* this.rangeFunction(node, rf);
     switch (name) {
       case 'time':
         return this.scalar((ts) => ts / 1000);
@@ -281,13 +291,13 @@ export class Evaluator {
         return this.scalar(() => (this.ctx.queryEnd - this.ctx.queryStart) / 1000);
       case 'min_of':
       case 'max_of': {
-        const a = this.eval(node.args[0]!);
-        const b = this.eval(node.args[1]!);
+        const a = yield* this.eval(node.args[0]!);
+        const b = yield* this.eval(node.args[1]!);
         if (a.type !== 'scalar' || b.type !== 'scalar') return execError(`${name} expects scalars`);
         return this.scalar((_t, i) => (name === 'min_of' ? Math.min : Math.max)(a.vs[i]!, b.vs[i]!));
       }
       case 'scalar': {
-        const v = this.eval(node.args[0]!);
+        const v = yield* this.eval(node.args[0]!);
         const vs = new Float64Array(this.n).fill(NaN);
         if (v.type !== 'vector') return execError('scalar() expects an instant vector');
         const counts = new Int32Array(this.n);
@@ -301,7 +311,7 @@ export class Evaluator {
         return { type: 'scalar', vs };
       }
       case 'vector': {
-        const v = this.eval(node.args[0]!);
+        const v = yield* this.eval(node.args[0]!);
         if (v.type !== 'scalar') return execError('vector() expects a scalar');
         const ts: number[] = [];
         for (let i = 0; i < this.n; i++) ts.push(this.ts(i));
@@ -309,40 +319,41 @@ export class Evaluator {
       }
       case 'timestamp': {
         const arg = unwrapParens(node.args[0]!);
-        if (arg.kind === 'VectorSelector') return { type: 'vector', series: this.vectorSelector(arg, true) };
-        const v = this.eval(arg);
+        if (arg.kind === 'VectorSelector') return { type: 'vector', series: yield* this.vectorSelector(arg, true) };
+        const v = yield* this.eval(arg);
         if (v.type !== 'vector') return execError('timestamp() expects an instant vector');
         return { type: 'vector', series: v.series.map((s) => ({ metric: s.metric, ts: s.ts, vs: s.ts.map((t) => t / 1000), dropName: true })) };
       }
       case 'absent':
-        return this.absent(node);
+        return yield* this.absent(node);
       case 'absent_over_time':
-        return this.absentOverTime(node);
+        return yield* this.absentOverTime(node);
       default:
-        return this.vectorFunction(node);
+        return yield* this.vectorFunction(node);
     }
   }
 
-  private vectorFunction(node: Call): EvalValue {
+  private *vectorFunction(node: Call): Work<EvalValue> {
     const name = node.func.name;
-    const args = node.args.map((a) => this.eval(a));
+    const args: EvalValue[] = [];
+    for (const a of node.args) args.push(yield* this.eval(a));
     const math = MATH_FUNCS.get(name);
     if (math !== undefined) return this.mapSamples(args, (s) => ({ metric: s.metric, v: math(s.v), dropName: true }));
     const date = DATE_FUNCS.get(name);
     if (date !== undefined) {
       if (args.length === 0) {
-        return this.rangeEval([], (_a, ts) => [{ metric: [], v: applyDate(date, ts / 1000), dropName: false }]);
+        return yield* this.rangeEval([], (_a, ts) => [{ metric: [], v: applyDate(date, ts / 1000), dropName: false }]);
       }
       return this.mapSamples(args, (s) => ({ metric: s.metric, v: applyDate(date, s.v), dropName: true }));
     }
     switch (name) {
       case 'round':
-        return this.rangeEval(args, (a) => {
+        return yield* this.rangeEval(args, (a) => {
           const to = a.length > 1 ? (a[1] as number) : 1;
           return (a[0] as StepSample[]).map((s) => ({ metric: s.metric, v: roundTo(s.v, to), dropName: true }));
         });
       case 'clamp':
-        return this.rangeEval(args, (a) => {
+        return yield* this.rangeEval(args, (a) => {
           const min = a[1] as number;
           const max = a[2] as number;
           if (max < min) return [];
@@ -350,7 +361,7 @@ export class Evaluator {
         });
       case 'clamp_min':
       case 'clamp_max':
-        return this.rangeEval(args, (a) => {
+        return yield* this.rangeEval(args, (a) => {
           const b = a[1] as number;
           const f = name === 'clamp_min' ? Math.max : Math.min;
           return (a[0] as StepSample[]).map((s) => ({ metric: s.metric, v: f(b, s.v), dropName: true }));
@@ -358,12 +369,12 @@ export class Evaluator {
       case 'label_replace': {
         const str = (k: number): string => (args[k]?.type === 'string' ? (args[k] as { v: string }).v : '');
         const f = labelReplacer(str(1), str(2), str(3), str(4));
-        return this.rangeEvalChecked(args.slice(0, 1), (a) => (a[0] as StepSample[]).map(f));
+        return yield* this.rangeEvalChecked(args.slice(0, 1), (a) => (a[0] as StepSample[]).map(f));
       }
       case 'label_join': {
         const strs = args.slice(1).map((a) => (a.type === 'string' ? a.v : ''));
         const f = labelJoiner(strs[0]!, strs[1]!, strs.slice(2));
-        return this.rangeEvalChecked(args.slice(0, 1), (a) => (a[0] as StepSample[]).map(f));
+        return yield* this.rangeEvalChecked(args.slice(0, 1), (a) => (a[0] as StepSample[]).map(f));
       }
       case 'sort':
       case 'sort_desc':
@@ -371,14 +382,14 @@ export class Evaluator {
       case 'sort_by_label_desc': {
         if (this.ctx.isRangeQuery) this.ctx.warn('PromQL warning: sort is ineffective for range queries since results are always ordered by labels');
         const names = args.slice(1).map((a) => (a.type === 'string' ? a.v : ''));
-        return this.rangeEval(args.slice(0, 1), (a) => {
+        return yield* this.rangeEval(args.slice(0, 1), (a) => {
           const vec = a[0] as StepSample[];
           if (name === 'sort' || name === 'sort_desc') return sortByValue(vec, name === 'sort_desc');
           return sortByLabels(vec, names, name === 'sort_by_label_desc');
         });
       }
       case 'histogram_quantile':
-        return this.rangeEval([args[1]!, args[0]!], (a) =>
+        return yield* this.rangeEval([args[1]!, args[0]!], (a) =>
           histogramQuantile(
             a[1] as number,
             a[0] as StepSample[],
@@ -388,7 +399,7 @@ export class Evaluator {
         );
       case 'histogram_quantiles': {
         const label = args[1]?.type === 'string' ? args[1].v : '';
-        return this.rangeEval([args[0]!, ...args.slice(2)], (a) =>
+        return yield* this.rangeEval([args[0]!, ...args.slice(2)], (a) =>
           histogramQuantiles(
             a[0] as StepSample[],
             label,
@@ -399,7 +410,7 @@ export class Evaluator {
         );
       }
       case 'histogram_fraction':
-        return this.rangeEval([args[2]!, args[0]!, args[1]!], (a) =>
+        return yield* this.rangeEval([args[2]!, args[0]!, args[1]!], (a) =>
           histogramFraction(a[1] as number, a[2] as number, a[0] as StepSample[], (m) => this.ctx.warn(m)),
         );
       case 'histogram_count':
@@ -415,8 +426,8 @@ export class Evaluator {
   }
 
   /** Like rangeEval but also checks an instant query's output for duplicate label sets. */
-  private rangeEvalChecked(inputs: EvalValue[], fn: (args: StepArg[]) => StepSample[]): EvalValue {
-    return this.rangeEval(inputs, (a) => {
+  private *rangeEvalChecked(inputs: EvalValue[], fn: (args: StepArg[]) => StepSample[]): Work<EvalValue> {
+    return yield* this.rangeEval(inputs, (a) => {
       const res = fn(a);
       if (this.n === 1) {
         const seen = new Set<string>();
@@ -443,16 +454,16 @@ export class Evaluator {
     };
   }
 
-  private rangeFunction(node: Call, fn: typeof RANGE_FUNCS extends ReadonlyMap<string, infer F> ? F : never): EvalValue {
+  private *rangeFunction(node: Call, fn: typeof RANGE_FUNCS extends ReadonlyMap<string, infer F> ? F : never): Work<EvalValue> {
     const name = node.func.name;
     const matrixIdx = node.func.argTypes.indexOf('matrix');
     const params: Float64Array[] = [];
-    node.args.forEach((a, k) => {
-      if (k === matrixIdx) return;
-      const v = this.eval(a);
+    for (let k = 0; k < node.args.length; k++) {
+      if (k === matrixIdx) continue;
+      const v = yield* this.eval(node.args[k]!);
       if (v.type === 'scalar') params.push(v.vs);
-    });
-    const src = this.rangeSource(node.args[matrixIdx]!);
+    }
+    const src = yield* this.rangeSource(node.args[matrixIdx]!);
     const out: EvalSeries[] = [];
     const keep = KEEPS_NAME.has(name);
     let total = 0;
@@ -465,6 +476,7 @@ export class Evaluator {
     const offset = src.offset;
     const range = src.range;
     const win = new SlidingWindow();
+    const perStep = this.countSteps ? this.ctx.perStep : undefined;
     try {
       for (const s of src.series) {
         const ts = s.ts;
@@ -479,6 +491,7 @@ export class Evaluator {
           const lo = win.lo;
           const hi = win.hi;
           total += hi - lo;
+          if (perStep !== undefined) perStep[i] = perStep[i]! + hi - lo;
           env.rangeStart = from;
           env.rangeEnd = ref;
           env.ts = stepT;
@@ -491,18 +504,21 @@ export class Evaluator {
           }
         }
         if (m > 0) out.push({ metric: s.metric, ts: arena.copy(outT, m), vs: arena.copy(outV, m), dropName: s.dropName || !keep });
-        this.ctx.check();
+        // Counted series by series, as the selection is: the limit stops the work, not its end.
+        this.ctx.addSamples(total);
+        total = 0;
+        this.check();
+        if (this.ctx.pace.due()) yield;
       }
     } catch (err) {
       if (err instanceof RangeFuncError) execError(err.message);
       throw err;
     }
-    this.ctx.addSamples(total);
     return { type: 'vector', series: out };
   }
 
-  private absent(node: Call): EvalValue {
-    const v = this.eval(node.args[0]!);
+  private *absent(node: Call): Work<EvalValue> {
+    const v = yield* this.eval(node.args[0]!);
     if (v.type !== 'vector') return execError('absent() expects an instant vector');
     const labels = absentLabels(node.args[0]!);
     const present = new Set<number>();
@@ -519,10 +535,10 @@ export class Evaluator {
     return { type: 'vector', series: ts.length > 0 ? [{ metric: labels, ts, vs, dropName: false }] : [] };
   }
 
-  private absentOverTime(node: Call): EvalValue {
-    const src = this.rangeSource(node.args[0]!);
+  private *absentOverTime(node: Call): Work<EvalValue> {
+    const src = yield* this.rangeSource(node.args[0]!);
     const present = new Uint8Array(this.n);
-    this.windows(src, (_s, lo, hi, i) => {
+    yield* this.windows(src, (_s, lo, hi, i) => {
       if (hi > lo) present[i] = 1;
     });
     const ts: number[] = [];

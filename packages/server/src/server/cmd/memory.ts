@@ -1,0 +1,47 @@
+/**
+ * The V8 heap limit of `vigil start`, from the memory budget: `--memory.budget`, else the
+ * configuration's `memory_budget:`, else three quarters of the machine's memory. bin/vigil.js runs
+ * the server under this limit. A quarter of the budget is left outside the heap for what V8 does
+ * not count there (chunk buffers, the RE2 engine, Node itself).
+ */
+import { defaultMemoryBudget, loadConfig, parseMemoryBudget } from '../config/config.js';
+
+/** The share of the memory budget given to the V8 heap. */
+export const HEAP_SHARE = 0.75;
+
+/** The value of `--name VALUE` or `--name=VALUE` in `argv`, if given. */
+function flag(argv: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === `--${name}`) return argv[i + 1];
+    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
+  }
+  return undefined;
+}
+
+/** The memory budget `vigil start` would use, in bytes; a bad value falls back (start reports it). */
+export function memoryBudgetOf(argv: readonly string[]): number {
+  const given = flag(argv, 'memory.budget');
+  if (given !== undefined) {
+    try {
+      return parseMemoryBudget(given);
+    } catch {
+      return defaultMemoryBudget();
+    }
+  }
+  const file = flag(argv, 'config') ?? flag(argv, 'config.file');
+  if (file !== undefined) {
+    try {
+      return loadConfig(file).memoryBudget;
+    } catch {
+      // The start itself reports the configuration error.
+    }
+  }
+  return defaultMemoryBudget();
+}
+
+/** The heap limit in MiB for `argv` when it starts the server, else undefined. */
+export function heapLimitMb(argv: readonly string[]): number | undefined {
+  if (argv[0] !== 'start' || argv.includes('--help') || argv.includes('-h')) return undefined;
+  return Math.max(192, Math.floor((memoryBudgetOf(argv) * HEAP_SHARE) / 1024 / 1024));
+}
