@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Span } from '../storage/types.js';
 import { Block, blockFile } from './block.js';
 
-const CACHE_PAGES = 8;
+const CACHE_PAGES = 16;
 
 export class BlockSet {
   /** Open blocks, by ascending sequence. */

@@ -10,7 +10,7 @@ export interface TraceStoreOptions extends TraceAdmissionOptions {
   readonly blockMaxSpans?: number;
   /** … or when its oldest span arrived this long ago (default 5 min), checked on each tick. */
   readonly blockMaxAgeMs?: number;
-  /** Spans per page, whole traces (default 2,000). */
+  /** Spans per page, whole traces (default 1,000: a trace by id decodes one page, so smaller is faster; larger compresses better). */
   readonly pageMaxSpans?: number;
   /** Keep at most this many bytes of blocks, dropping the oldest (0: no limit; default 0). */
   readonly retentionBytes?: number;
@@ -48,7 +48,7 @@ export function resolveOptions(o: TraceStoreOptions): ResolvedTraceStoreOptions 
     now: o.now ?? Date.now,
     blockMaxSpans,
     blockMaxAgeMs: o.blockMaxAgeMs ?? 300_000,
-    pageMaxSpans: o.pageMaxSpans ?? 2_000,
+    pageMaxSpans: o.pageMaxSpans ?? 1_000,
     retentionMs: o.retentionMs ?? 0,
     retentionBytes: o.retentionBytes ?? 0,
     compactBelowSpans: o.compactBelowSpans ?? Math.floor(blockMaxSpans / 4),
