@@ -92,7 +92,7 @@ class Converter {
   private checkText(s: string, what: string): void {
     // Cheap first: a string of n UTF-16 units has at most 3n UTF-8 bytes.
     if (s.length * 3 > this.limits.maxAttributeValueBytes && Buffer.byteLength(s) > this.limits.maxAttributeValueBytes)
-      throw new Refusal(`${what} is longer than max_attribute_value_bytes (${this.limits.maxAttributeValueBytes})`);
+      throw new Refusal(`${what} is longer than max_attribute_bytes (${this.limits.maxAttributeValueBytes})`);
   }
 
   value(v: AnyValue | undefined, path: string, depth: number): AttributeValue {

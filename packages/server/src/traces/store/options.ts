@@ -6,7 +6,7 @@ import type { TraceAdmissionOptions } from '../storage/admission.js';
 export interface TraceStoreOptions extends TraceAdmissionOptions {
   /** The store's directory (`<data>/traces`). */
   readonly dir: string;
-  /** Cut the head into a block at this many spans (default 200,000). */
+  /** Cut the head into a block at this many spans (default 100,000: the head holds them as objects, a few hundred MB at most). */
   readonly blockMaxSpans?: number;
   /** … or when its oldest span arrived this long ago (default 5 min), checked on each tick. */
   readonly blockMaxAgeMs?: number;
@@ -42,7 +42,7 @@ export interface ResolvedTraceStoreOptions {
 }
 
 export function resolveOptions(o: TraceStoreOptions): ResolvedTraceStoreOptions {
-  const blockMaxSpans = o.blockMaxSpans ?? 200_000;
+  const blockMaxSpans = o.blockMaxSpans ?? 100_000;
   return {
     dir: o.dir,
     now: o.now ?? Date.now,
