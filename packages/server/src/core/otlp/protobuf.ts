@@ -152,10 +152,10 @@ export class ProtoFields {
     const at = this.r.pos;
     this.want(name, LEN);
     const start = this.span();
-    // toString is much faster than a fatal TextDecoder; only a string holding U+FFFD (a replaced
-    // invalid sequence, or a real one) needs the strict check.
-    const s = this.r.buf.toString('utf8', start, this.r.pos);
-    if (!s.includes('\ufffd')) return s;
+    // Much faster than a fatal TextDecoder; only a string holding U+FFFD (a replaced invalid
+    // sequence, or a real one) needs the strict check.
+    const s = internUtf8(this.r.buf, start, this.r.pos);
+    if (s !== undefined) return s;
     try {
       return utf8.decode(this.r.buf.subarray(start, this.r.pos));
     } catch {
@@ -236,6 +236,43 @@ export class ProtoFields {
 }
 
 /**
+ * Short strings decoded through a small cache keyed by their bytes: attribute keys, span names and
+ * most attribute values repeat across the spans of a request, and a cached string costs neither a
+ * native decode nor garbage. Only strings up to 48 bytes are cached; a slot holds the last string
+ * that hashed to it. Returns undefined for invalid UTF-8 (callers fall back to the strict path).
+ */
+const INTERN_SLOTS = 4096;
+const INTERN_MAX = 48;
+const internBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(INTERN_SLOTS);
+const internStrings: string[] = new Array<string>(INTERN_SLOTS);
+
+export function internUtf8(buf: Buffer, start: number, end: number): string | undefined {
+  const len = end - start;
+  if (len > INTERN_MAX || len <= 0) {
+    const s = buf.toString('utf8', start, end);
+    return s.includes('\ufffd') ? undefined : s;
+  }
+  let h = 0x811c9dc5;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  const slot = (h >>> 0) & (INTERN_SLOTS - 1);
+  const cached = internBytes[slot];
+  if (cached && cached.length === len) {
+    let same = true;
+    for (let i = 0; i < len; i++)
+      if (cached[i] !== buf[start + i]) {
+        same = false;
+        break;
+      }
+    if (same) return internStrings[slot];
+  }
+  const s = buf.toString('utf8', start, end);
+  if (s.includes('\ufffd')) return undefined;
+  internBytes[slot] = Uint8Array.prototype.slice.call(buf, start, end);
+  internStrings[slot] = s;
+  return s;
+}
+
+/**
  * The common KeyValue (a key and a string, bool, int64 or double value) read straight from the
  * bytes, with no reader object per message: attributes are most of an OTLP body. Anything else
  * (arrays, kvlists, bytes, unknown fields, invalid UTF-8, a varint past 2^53, a bad length) returns
@@ -257,8 +294,9 @@ export function fastKeyValue(buf: Buffer, start: number, end: number): KeyValue 
     const to = p + len;
     if (p > end || to > end) return undefined;
     if (tag === 0x0a) {
-      key = buf.toString('utf8', p, to);
-      if (key.includes('\ufffd')) return undefined;
+      const k = internUtf8(buf, p, to);
+      if (k === undefined) return undefined;
+      key = k;
     } else {
       value = fastAnyValue(buf, p, to);
       if (!value) return undefined;
@@ -282,8 +320,8 @@ function fastAnyValue(buf: Buffer, start: number, end: number): AnyValue | undef
       }
       const to = p + len;
       if (p > end || to > end) return undefined;
-      const s = buf.toString('utf8', p, to);
-      if (s.includes('\ufffd')) return undefined;
+      const s = internUtf8(buf, p, to);
+      if (s === undefined) return undefined;
       v = { stringValue: s };
       p = to;
     } else if (tag === 0x10 || tag === 0x18) {

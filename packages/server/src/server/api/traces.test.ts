@@ -221,3 +221,34 @@ test('POST /v1/traces over the span rate: 429 with Retry-After; a store that can
     await new Promise<void>((r) => server.close(() => r()));
   }
 });
+
+test('the limits: section bounds trace ingest: attributes per span, attribute bytes, spans per trace', async () => {
+  const srv = await startServer((c) => {
+    c.limits.max_attributes_per_span = 2;
+    c.limits.max_attribute_bytes = 16;
+    c.limits.max_spans_per_trace = 2;
+  });
+  try {
+    const attrs = (n: number, len = 1): Record<string, unknown>[] =>
+      Array.from({ length: n }, (_, i) => ({ key: `k${i}`, value: { stringValue: 'v'.repeat(len) } }));
+    const res = await fetch(`${srv.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: jsonBody([
+        span('eee19b7ec3c1b101', { attributes: attrs(2) }),
+        span('eee19b7ec3c1b102', { attributes: attrs(3) }),
+        span('eee19b7ec3c1b103', { attributes: attrs(1, 17) }),
+        span('eee19b7ec3c1b104'),
+        span('eee19b7ec3c1b105'),
+      ]),
+    });
+    assert.equal(res.status, 200);
+    const { partialSuccess } = (await res.json()) as { partialSuccess: { rejectedSpans: string; errorMessage: string } };
+    assert.equal(partialSuccess.rejectedSpans, '3');
+    assert.match(partialSuccess.errorMessage, /max_attributes_per_span \(2\)/);
+    assert.match(partialSuccess.errorMessage, /max_attribute_bytes \(16\)/);
+    assert.match(partialSuccess.errorMessage, /max_spans_per_trace \(2\)/);
+  } finally {
+    await srv.stop();
+  }
+});

@@ -53,7 +53,7 @@ import { registerTempoApi } from '../api/tempo.js';
 import { lockDir, type DirLock } from '../../core/util/dirlock.js';
 import { LimitsReport } from '../selfmon/limits.js';
 import { registerLimitsApi } from '../api/limits.js';
-import { limitReadings, logLimitsOf, seriesLimitsOf } from '../config/apply_limits.js';
+import { limitReadings, logLimitsOf, seriesLimitsOf, traceLimitsOf } from '../config/apply_limits.js';
 import { buildInfo, registerBuildInfo } from '../selfmon/build_info.js';
 
 /** Whether `host` (from `listen`) only accepts connections from this machine. */
@@ -226,9 +226,10 @@ export class VigilServer {
       retentionMs: config.storage.retentionMs,
       retentionBytes: config.storage.retentionBytes,
       logger: this.log.child({ component: 'traces' }),
+      maxSpansPerTrace: config.limits.max_spans_per_trace,
       ...(opts.now ? { now: opts.now } : {}),
     });
-    const traceIngest = registerTraceIngest(router, this.traces, opts.now ? { now: opts.now } : {});
+    const traceIngest = registerTraceIngest(router, this.traces, { limits: traceLimitsOf(config.limits), ...(opts.now ? { now: opts.now } : {}) });
     registerTraceMetrics(selfMetrics, this.traces, traceIngest, registerTempoApi(router, this.traces));
     gate.register(selfMetrics);
     // The limit set from memory_budget (bin/vigil.js): queries and new series are refused near it.

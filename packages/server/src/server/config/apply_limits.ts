@@ -10,6 +10,7 @@ import { DEFAULT_LOG_LIMITS, type LogLimits } from '../../logs/ingest/limits.js'
 import type { LogStore } from '../../logs/store/index.js';
 import type { AlertRouter } from '../../alerting/alertmanager/router.js';
 import type { LimitsConfig } from './limits.js';
+import { DEFAULT_TRACE_LIMITS, type TraceLimits } from '../../traces/ingest/limits.js';
 
 const MIB = 1024 * 1024;
 
@@ -38,6 +39,19 @@ export function logLimitsOf(l: LimitsConfig): LogLimits {
   };
 }
 
+/** The trace ingest limits (0: off, which the checks take as the largest number; the rate's 0 is its own off). */
+export function traceLimitsOf(l: LimitsConfig): TraceLimits {
+  const orMax = (n: number): number => (n > 0 ? n : Number.MAX_SAFE_INTEGER);
+  return {
+    ...DEFAULT_TRACE_LIMITS,
+    maxSpansPerTrace: l.max_spans_per_trace,
+    maxAttributesPerSpan: orMax(l.max_attributes_per_span),
+    maxAttributeValueBytes: orMax(l.max_attribute_bytes),
+    rateSpansPerSec: l.traces_ingestion_rate,
+    burstSpans: l.traces_ingestion_burst_size,
+  };
+}
+
 /** Every limit with its configured value and, for limits on a level, a reader of its usage. */
 export function limitReadings(l: LimitsConfig, db: DB, rw: RemoteWriteReceiver, logs: LogStore, alerts: AlertRouter): LimitReading[] {
   return [
@@ -55,5 +69,10 @@ export function limitReadings(l: LimitsConfig, db: DB, rw: RemoteWriteReceiver, 
     { limit: 'ingestion_burst_size_mb', value: l.ingestion_burst_size_mb },
     { limit: 'max_alerts', value: l.max_alerts, usage: () => alerts.alertCount },
     { limit: 'max_silences', value: l.max_silences, usage: () => alerts.silences.unexpired() },
+    { limit: 'max_spans_per_trace', value: l.max_spans_per_trace },
+    { limit: 'max_attributes_per_span', value: l.max_attributes_per_span },
+    { limit: 'max_attribute_bytes', value: l.max_attribute_bytes },
+    { limit: 'traces_ingestion_rate', value: l.traces_ingestion_rate },
+    { limit: 'traces_ingestion_burst_size', value: l.traces_ingestion_burst_size },
   ];
 }

@@ -70,6 +70,9 @@ test('limits: production defaults, overridable one by one, sizes with units, MiB
   assert.equal(cfg.ingestion_rate_mb, 0.5);
   assert.equal(cfg.max_silences, 3);
   assert.equal(cfg.max_alerts, d.max_alerts, 'the others keep their defaults');
+  assert.equal(d.max_attribute_bytes, 2048);
+  const traces = parseConfig('limits:\n  max_attribute_bytes: 1KB\n  max_spans_per_trace: 10\n  traces_ingestion_rate: 0\n', 't.yml').limits;
+  assert.deepEqual([traces.max_attribute_bytes, traces.max_spans_per_trace, traces.traces_ingestion_rate], [1024, 10, 0]);
 });
 
 test('byte sizes use binary multiples', () => {

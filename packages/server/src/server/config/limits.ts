@@ -28,6 +28,15 @@ export interface LimitsConfig {
   max_alerts: number;
   /** Silences active or pending (Alertmanager's --silences.max-silences). */
   max_silences: number;
+  /** Spans one trace may have; spans past it are refused in partial_success. */
+  max_spans_per_trace: number;
+  /** Attributes on one span (and on its resource, each event and link). */
+  max_attributes_per_span: number;
+  /** Longest attribute key or string value in bytes (Tempo's max_attribute_bytes). */
+  max_attribute_bytes: number;
+  /** Spans a second through OTLP trace ingest, and the burst (429 + Retry-After past it). */
+  traces_ingestion_rate: number;
+  traces_ingestion_burst_size: number;
 }
 
 /**
@@ -50,10 +59,15 @@ export function defaultLimits(): LimitsConfig {
     ingestion_burst_size_mb: 128,
     max_alerts: 100_000,
     max_silences: 10_000,
+    max_spans_per_trace: 50_000,
+    max_attributes_per_span: 128,
+    max_attribute_bytes: 2048,
+    traces_ingestion_rate: 200_000,
+    traces_ingestion_burst_size: 400_000,
   };
 }
 
 /** Limits given as sizes (`256KB`) rather than counts. */
-export const SIZE_LIMITS: ReadonlySet<keyof LimitsConfig> = new Set(['max_line_size']);
+export const SIZE_LIMITS: ReadonlySet<keyof LimitsConfig> = new Set(['max_line_size', 'max_attribute_bytes']);
 /** Limits that may be fractional (MiB a second). */
 export const FRACTIONAL_LIMITS: ReadonlySet<keyof LimitsConfig> = new Set(['ingestion_rate_mb', 'ingestion_burst_size_mb']);

@@ -1,5 +1,5 @@
 /**
- * Trace store benchmark: `node packages/server/dist-test/testkit/bench/traces.js [--spans N] [--quick]`.
+ * Trace store benchmark: `node packages/server/dist-test/testkit/bench/traces.js [--spans N] [--quick] [--page-spans N]`.
  *
  * Generates traces shaped like the demo's (testkit/tracegen.ts: about 10 spans per trace across 2 to
  * 5 services, 15 to 25 attributes per span, some errors), encodes them as OTLP protobuf export
@@ -24,7 +24,10 @@ import { TraceStore } from '../../traces/store/store.js';
 import type { Span } from '../../traces/storage/types.js';
 import { demoTrace, rng } from '../tracegen.js';
 
-const { values: args } = parseArgs({ options: { spans: { type: 'string' }, quick: { type: 'boolean' }, keep: { type: 'boolean' } } });
+const { values: args } = parseArgs({
+  options: { spans: { type: 'string' }, quick: { type: 'boolean' }, keep: { type: 'boolean' }, 'page-spans': { type: 'string' } },
+});
+const pageMaxSpans = args['page-spans'] ? Number(args['page-spans']) : undefined;
 const N = Number(args.spans ?? (args.quick ? 200_000 : 1_000_000));
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-tracebench-'));
@@ -36,7 +39,7 @@ const nowMs = Date.now();
 const spanEvery = (50n * 60n * 1_000_000_000n) / BigInt(N);
 const t0 = BigInt(nowMs) * 1_000_000n - 50n * 60n * 1_000_000_000n;
 const limits = { ...DEFAULT_TRACE_LIMITS, maxSpansPerTrace: 0 };
-const store = new TraceStore({ dir: storeDir, tickIntervalMs: 0, blockMaxSpans: 100_000 });
+const store = new TraceStore({ dir: storeDir, tickIntervalMs: 0, blockMaxSpans: 100_000, ...(pageMaxSpans ? { pageMaxSpans } : {}) });
 store.start();
 
 const r = rng(20261202);

@@ -158,7 +158,7 @@ test('refuses bad spans alone (ids, times, attribute limits), counted for partia
   assert.match(text, /startTimeUnixNano is missing/);
   assert.match(text, /endTimeUnixNano is before startTimeUnixNano/);
   assert.match(text, /max_attributes_per_span \(3\)/);
-  assert.match(text, /max_attribute_value_bytes \(12\)/);
+  assert.match(text, /max_attribute_bytes \(12\)/);
   // A resource over the limits refuses every span under it.
   const r2 = decodeOtlpTracesJson(jsonBody([jsonSpan(), jsonSpan()], [{ key: 'service.name', value: { stringValue: 'y'.repeat(13) } }]), limits);
   assert.deepEqual([r2.spans.length, r2.rejected], [0, 2]);

@@ -27,6 +27,7 @@ const TRACE_ID = /^[0-9a-fA-F]{32}$/;
 const SPAN_ID = /^[0-9a-fA-F]{16}$/;
 const ZERO = /^0+$/;
 const MAX_U64 = (1n << 64n) - 1n;
+const SHORT_INT = /^-?\d{1,15}$/;
 
 function bad(path: string, want: string, got: unknown): TraceIngestError {
   let shown: string;
@@ -92,7 +93,7 @@ class Converter {
   private checkText(s: string, what: string): void {
     // Cheap first: a string of n UTF-16 units has at most 3n UTF-8 bytes.
     if (s.length * 3 > this.limits.maxAttributeValueBytes && Buffer.byteLength(s) > this.limits.maxAttributeValueBytes)
-      throw new Refusal(`${what} is longer than max_attribute_value_bytes (${this.limits.maxAttributeValueBytes})`);
+      throw new Refusal(`${what} is longer than max_attribute_bytes (${this.limits.maxAttributeValueBytes})`);
   }
 
   value(v: AnyValue | undefined, path: string, depth: number): AttributeValue {
@@ -133,7 +134,36 @@ class Converter {
       throw new Refusal(`more than max_attributes_per_span (${this.limits.maxAttributesPerSpan}) attributes in one place`);
     const out: Attributes = {};
     for (let i = 0; i < items.length; i++) {
-      const kv = obj(items[i], `${path}[${i}]`) ?? { key: '' };
+      const item = items[i];
+      // The common case first, with no path text made: a string key and a scalar value of the right type.
+      if (item !== null && typeof item === 'object' && typeof item.key === 'string' && item.key !== '__proto__') {
+        const v = item.value;
+        if (v !== null && typeof v === 'object') {
+          const k = item.key;
+          if (typeof v.stringValue === 'string') {
+            this.checkText(k, 'an attribute key');
+            this.checkText(v.stringValue, 'an attribute value');
+            out[k] = v.stringValue;
+            continue;
+          }
+          if (v.stringValue === undefined && typeof v.boolValue === 'boolean') {
+            this.checkText(k, 'an attribute key');
+            out[k] = v.boolValue;
+            continue;
+          }
+          if (v.stringValue === undefined && v.boolValue === undefined && v.intValue !== undefined) {
+            const n = v.intValue;
+            // Up to 15 digits is always a safe integer; anything else takes the general path.
+            const fast = typeof n === 'number' ? (Number.isInteger(n) ? n : undefined) : SHORT_INT.test(n) ? Number(n) : undefined;
+            if (fast !== undefined) {
+              this.checkText(k, 'an attribute key');
+              out[k] = fast;
+              continue;
+            }
+          }
+        }
+      }
+      const kv = obj(item, `${path}[${i}]`) ?? { key: '' };
       const key = str(kv.key, `${path}[${i}].key`);
       this.checkText(key, 'an attribute key');
       const v = this.value(kv.value, `${path}[${i}].value`, depth);

@@ -58,7 +58,9 @@ export interface TraceQueryable {
   /**
    * The traces that qualify for `q`, each as all its spans, newest first (by the trace's earliest
    * span start; ties by trace id), at most `q.limit`. A pull iterator: a trace is read only when
-   * the caller asks for it, so stopping early costs nothing more.
+   * the caller asks for it, so stopping early costs nothing more. In the disk store a trace whose
+   * spans a block cut split is placed by its newest part, and its hints are checked per part (a
+   * trace whose hints are only met by different parts may be missed).
    */
   search(q: TraceSearch): Iterable<Span[]>;
   /** Sorted attribute names of the scope (both scopes when absent) on spans in the range. */

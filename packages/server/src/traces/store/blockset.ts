@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import type { Span } from '../storage/types.js';
 import { Block, blockFile } from './block.js';
 
-const CACHE_PAGES = 8;
+const CACHE_PAGES = 16;
 
 export class BlockSet {
   /** Open blocks, by ascending sequence. */
@@ -16,6 +16,7 @@ export class BlockSet {
   /** Per block (by seq), the traces of each page (positions in the block's index). */
   private readonly byPage = new Map<number, Uint32Array[]>();
   private readonly cache = new Map<string, Map<string, Span[]>>();
+  private readonly orders = new Map<number, Uint32Array>();
   /** Damaged pages met while reading (named in logs and `verify`). */
   readonly damaged: string[] = [];
   /** Pages read and decoded from disk (cache misses), for tests and self-metrics. */
@@ -77,7 +78,19 @@ export class BlockSet {
     fs.rmSync(b.file, { force: true });
     this.blocks = this.blocks.filter((x) => x !== b);
     this.byPage.delete(b.index.seq);
+    this.orders.delete(b.index.seq);
     for (const k of [...this.cache.keys()]) if (k.startsWith(`${b.index.seq}:`)) this.cache.delete(k);
+  }
+
+  /** The block's traces, positions in its index, by earliest start, newest first (made on first use). */
+  newestFirst(b: Block): Uint32Array {
+    let o = this.orders.get(b.index.seq);
+    if (!o) {
+      const starts = b.index.starts;
+      o = Uint32Array.from(starts.keys()).sort((x, y) => (starts[x]! > starts[y]! ? -1 : starts[x]! < starts[y]! ? 1 : 0));
+      this.orders.set(b.index.seq, o);
+    }
+    return o;
   }
 
   tracesOfPage(b: Block, p: number): Uint32Array {

@@ -6,11 +6,11 @@ import type { TraceAdmissionOptions } from '../storage/admission.js';
 export interface TraceStoreOptions extends TraceAdmissionOptions {
   /** The store's directory (`<data>/traces`). */
   readonly dir: string;
-  /** Cut the head into a block at this many spans (default 200,000). */
+  /** Cut the head into a block at this many spans (default 100,000: the head holds them as objects, a few hundred MB at most). */
   readonly blockMaxSpans?: number;
   /** … or when its oldest span arrived this long ago (default 5 min), checked on each tick. */
   readonly blockMaxAgeMs?: number;
-  /** Spans per page, whole traces (default 2,000). */
+  /** Spans per page, whole traces (default 1,000: a trace by id decodes one page, so smaller is faster; larger compresses better). */
   readonly pageMaxSpans?: number;
   /** Keep at most this many bytes of blocks, dropping the oldest (0: no limit; default 0). */
   readonly retentionBytes?: number;
@@ -42,13 +42,13 @@ export interface ResolvedTraceStoreOptions {
 }
 
 export function resolveOptions(o: TraceStoreOptions): ResolvedTraceStoreOptions {
-  const blockMaxSpans = o.blockMaxSpans ?? 200_000;
+  const blockMaxSpans = o.blockMaxSpans ?? 100_000;
   return {
     dir: o.dir,
     now: o.now ?? Date.now,
     blockMaxSpans,
     blockMaxAgeMs: o.blockMaxAgeMs ?? 300_000,
-    pageMaxSpans: o.pageMaxSpans ?? 2_000,
+    pageMaxSpans: o.pageMaxSpans ?? 1_000,
     retentionMs: o.retentionMs ?? 0,
     retentionBytes: o.retentionBytes ?? 0,
     compactBelowSpans: o.compactBelowSpans ?? Math.floor(blockMaxSpans / 4),

@@ -50,6 +50,9 @@ export function pageMeta(spans: readonly Span[]): PageMeta {
   const services = new Map<string, Set<string>>();
   const spanTags = new Set<string>();
   const resourceTags = new Set<string>();
+  // Distinct values per tag (both scopes: a hint matches either), hashed once each at the end:
+  // most values repeat across a page's spans, so this is far fewer hashes than attributes.
+  const distinct = { s: new Map<string, Set<ScalarValue>>(), r: new Map<string, Set<ScalarValue>>() };
   const values = new Map<string, Map<string, ScalarValue>>();
   const seenResources = new Set<Attributes>();
   let minStart = spans[0]?.startTimeUnixNano ?? 0n;
@@ -59,7 +62,10 @@ export function pageMeta(spans: readonly Span[]): PageMeta {
       names.add(k);
       const v = attrs[k]!;
       if (!isScalar(v)) continue;
-      hashes.add(attrHash(k, v));
+      let d = distinct[scope].get(k);
+      if (!d) distinct[scope].set(k, (d = new Set()));
+      if (d.has(v)) continue;
+      d.add(v);
       const key = `${scope}\0${k}`;
       let m = values.get(key);
       if (!m) values.set(key, (m = new Map()));
@@ -81,6 +87,7 @@ export function pageMeta(spans: readonly Span[]): PageMeta {
       addAttrs(s.resource, 'r', resourceTags);
     }
   }
+  for (const m of [distinct.s, distinct.r]) for (const [k, d] of m) for (const v of d) hashes.add(attrHash(k, v));
   const bloom = Bloom.forCount(hashes.size);
   for (const h of hashes) bloom.add(h);
   const sortedValues = new Map<string, { v: ScalarValue[]; more: boolean }>();
