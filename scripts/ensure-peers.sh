@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real peers that the compatibility tests run against (Debian's prometheus,
 # victoria-metrics, prometheus-node-exporter, prometheus-alertmanager, chromium for the browser
-# tests, and wrk for the SDK's overhead benchmark), when they are missing. Needs root, as on CI; says what to do otherwise.
+# tests, wrk for the SDK's overhead benchmark, openssl for the TLS tests' certificates), when they are missing. Needs root, as on CI; says what to do otherwise.
 set -euo pipefail
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
@@ -12,6 +12,8 @@ command -v prometheus-node-exporter >/dev/null 2>&1 || missing+=(prometheus-node
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+# The TLS tests make their certificates with the openssl command line.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" != "0" ]; then

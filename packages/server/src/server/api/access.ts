@@ -67,7 +67,8 @@ export class AccessControl {
         contentType: 'application/json',
         body: JSON.stringify({ status: 'error', errorType: 'unavailable', error: 'admin APIs disabled' }),
       };
-    if (who && !grants(who.roles, need)) return plain(403, `Forbidden: ${who.name} (roles ${who.roles.join(', ')}) lacks the ${need} role for ${method} ${route}\n`);
+    if (who && !grants(who.roles, need))
+      return plain(403, `Forbidden: ${who.name} (roles ${who.roles.join(', ')}) lacks the ${need} role for ${method} ${route}\n`);
     return undefined;
   }
 

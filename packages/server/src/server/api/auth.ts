@@ -91,7 +91,9 @@ export class Authenticator {
   /** Whether `password` is `user`'s, from the cache when it verified before. */
   async checkPassword(user: string, password: string): Promise<boolean> {
     const hash = this.config.users.get(user);
-    const key = createHash('sha256').update(`${user}\0${password}\0${hash ?? ''}`).digest('hex');
+    const key = createHash('sha256')
+      .update(`${user}\0${password}\0${hash ?? ''}`)
+      .digest('hex');
     if (hash !== undefined && this.verified.has(key)) return true;
     const ok = await bcrypt.compare(password, hash ?? DUMMY_HASH);
     if (!ok || hash === undefined) return false;
@@ -166,4 +168,3 @@ export class Authenticator {
     return [`${SESSION_COOKIE}=${id}`, `Max-Age=${Math.floor(this.config.sessionMaxMs / 1000)}`, ...attrs].join('; ');
   }
 }
-

@@ -95,7 +95,13 @@ export function registerLoginRoutes(router: Router, access: () => AccessControl)
     body: '',
     headers: { location, 'cache-control': 'no-store', ...headers },
   });
-  router.on('GET', '/login.css', () => ({ kind: 'raw', status: 200, body: LOGIN_CSS, contentType: 'text/css; charset=utf-8', headers: { 'cache-control': 'no-cache' } }));
+  router.on('GET', '/login.css', () => ({
+    kind: 'raw',
+    status: 200,
+    body: LOGIN_CSS,
+    contentType: 'text/css; charset=utf-8',
+    headers: { 'cache-control': 'no-cache' },
+  }));
   router.on('GET', '/login', async (req) => {
     const next = safeNext(req.query.get('next'));
     const ac = access();

@@ -42,7 +42,8 @@ export function clientCertProblem(socket: TLSSocket, t: TlsServerConfig): string
   const cert = socket.getPeerCertificate();
   const given = cert !== null && Object.keys(cert).length > 0;
   if (t.clientAuthType === 'RequireAnyClientCert' && !given) return 'a client certificate is required';
-  if (t.clientAuthType === 'VerifyClientCertIfGiven' && given && !socket.authorized) return `client certificate not verified: ${String(socket.authorizationError)}`;
+  if (t.clientAuthType === 'VerifyClientCertIfGiven' && given && !socket.authorized)
+    return `client certificate not verified: ${String(socket.authorizationError)}`;
   if (t.clientAllowedSans.length > 0) {
     const sans = subjectAltNames(given ? cert.subjectaltname : undefined);
     if (!sans.some((s) => t.clientAllowedSans.includes(s))) return 'client certificate has no allowed subject alternative name';

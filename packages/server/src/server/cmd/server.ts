@@ -286,7 +286,9 @@ export class VigilServer {
             const headers = Object.entries(denied.headers ?? {})
               .map(([k, v]) => `${k}: ${v}\r\n`)
               .join('');
-            socket.end(`HTTP/1.1 ${denied.status} ${http.STATUS_CODES[denied.status]}\r\n${headers}Content-Type: text/plain\r\nConnection: close\r\n\r\n${String(denied.body)}`);
+            socket.end(
+              `HTTP/1.1 ${denied.status} ${http.STATUS_CODES[denied.status]}\r\n${headers}Content-Type: text/plain\r\nConnection: close\r\n\r\n${String(denied.body)}`,
+            );
           } else if (!loki.upgrade(req, socket, head)) socket.destroy();
         },
         () => socket.destroy(),
@@ -416,7 +418,11 @@ export class VigilServer {
       auth = prev ?? new Authenticator(web!, Date.now, [{ name: 'vigil-self-scrape', token: this.selfScrapeToken, roles: ['read'] }]);
       auth.update(web!);
     }
-    this.router.access = new AccessControl({ ...(auth ? { auth } : {}), enableAdminApi: this.config.web.enableAdminApi, enableLifecycle: this.config.web.enableLifecycle });
+    this.router.access = new AccessControl({
+      ...(auth ? { auth } : {}),
+      enableAdminApi: this.config.web.enableAdminApi,
+      enableLifecycle: this.config.web.enableLifecycle,
+    });
     this.router.headers = web?.headers ?? {};
     // Existing connections keep the context they shook hands with, as in any TLS server. (In the
     // constructor `this.web` is already `web`, so this does not run before the server exists.)
@@ -431,6 +437,11 @@ export class VigilServer {
       [this.logRules, this.logRules.loadFiles(cfg.logRuleFiles)],
     ];
     for (const [m, d] of defs) await m.applyGroups(d);
+  }
+
+  /** Every route the HTTP API serves (for the test that walks them all). */
+  routes(): Array<{ method: string; route: string }> {
+    return this.router.routeList();
   }
 
   /** The bound `host:port`. */

@@ -88,7 +88,15 @@ export function defaultConfig(): VigilConfig {
     limits: defaultLimits(),
     warnings: [],
     source: {},
-    web: { corsOrigin: undefined, externalUrl: undefined, allowedHosts: [], maxConnections: 512, configFile: undefined, enableAdminApi: false, enableLifecycle: false },
+    web: {
+      corsOrigin: undefined,
+      externalUrl: undefined,
+      allowedHosts: [],
+      maxConnections: 512,
+      configFile: undefined,
+      enableAdminApi: false,
+      enableLifecycle: false,
+    },
   };
 }
 

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createHash } from 'node:crypto';
-import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { ConfigError } from '../../core/config_error.js';
 import { parseDuration } from '../../core/time/duration.js';
 import { readTextFile } from '../../core/util/files.js';
@@ -18,11 +18,22 @@ export const ROLES = ['read', 'write', 'silence', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
 /** Go's `tls.ClientAuthType` names, weakest first. */
-export const CLIENT_AUTH_TYPES = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'] as const;
+export const CLIENT_AUTH_TYPES = [
+  'NoClientCert',
+  'RequestClientCert',
+  'RequireAnyClientCert',
+  'VerifyClientCertIfGiven',
+  'RequireAndVerifyClientCert',
+] as const;
 export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
 
 /** Go's TLS version names → Node's. */
-const TLS_VERSIONS: Readonly<Record<string, 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'>> = { TLS10: 'TLSv1', TLS11: 'TLSv1.1', TLS12: 'TLSv1.2', TLS13: 'TLSv1.3' };
+const TLS_VERSIONS: Readonly<Record<string, 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'>> = {
+  TLS10: 'TLSv1',
+  TLS11: 'TLSv1.1',
+  TLS12: 'TLSv1.2',
+  TLS13: 'TLSv1.3',
+};
 
 /**
  * The TLS 1.2 suites Go's `tls.CipherSuites()` offers (the ones exporter-toolkit accepts), by their
@@ -115,6 +126,11 @@ class Reader {
   ) {}
 
   fail(at: At, detail: string): never {
+    // The key's line when the path ends at a key (a value may start on the next line).
+    const parent = at.length > 1 ? this.doc.getIn(at.slice(0, -1), true) : this.doc.contents;
+    const pair = isMap(parent) ? parent.items.find((p) => isScalar(p.key) && p.key.value === at.at(-1)) : undefined;
+    const keyRange = pair && isScalar(pair.key) ? pair.key.range : undefined;
+    if (keyRange) throw new ConfigError(this.file, this.lines.linePos(keyRange[0]).line, at.join('.'), detail);
     let node: unknown = this.doc.getIn(at, true);
     for (let p = at; !(node && typeof node === 'object' && 'range' in node) && p.length > 0; p = p.slice(0, -1)) node = this.doc.getIn(p.slice(0, -1), true);
     const range = (node as { range?: [number, number, number] } | undefined)?.range;
@@ -209,7 +225,9 @@ function parseTls(r: Reader, v: unknown): TlsServerConfig | undefined {
     if (!o) r.fail([...at, 'cipher_suites', i], `unknown or unsupported cipher suite ${JSON.stringify(s)} (TLS 1.3 suites are not configurable)`);
     return o;
   });
-  const curves = r.list([...at, 'curve_preferences'], t['curve_preferences']).map((c, i) => CURVES[c] ?? r.fail([...at, 'curve_preferences', i], `unknown curve ${JSON.stringify(c)}`));
+  const curves = r
+    .list([...at, 'curve_preferences'], t['curve_preferences'])
+    .map((c, i) => CURVES[c] ?? r.fail([...at, 'curve_preferences', i], `unknown curve ${JSON.stringify(c)}`));
   const prefer = t['prefer_server_cipher_suites'];
   if (prefer !== undefined && typeof prefer !== 'boolean') r.fail([...at, 'prefer_server_cipher_suites'], 'expected true or false');
   return {
@@ -292,7 +310,8 @@ function parseVigil(r: Reader, v: unknown, users: ReadonlyMap<string, string>): 
 export function parseWebConfig(text: string, file: string): WebAuthConfig {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) throw new ConfigError(file, lines.linePos(doc.errors[0]!.pos[0]).line, '', `invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
+  if (doc.errors.length > 0)
+    throw new ConfigError(file, lines.linePos(doc.errors[0]!.pos[0]).line, '', `invalid YAML: ${doc.errors[0]!.message.split('\n')[0]}`);
   const r = new Reader(doc, lines, file);
   if (doc.contents !== null && !isMap(doc.contents)) r.fail([], 'the web configuration must be a mapping');
   const root = r.map([], doc.toJS(), ['tls_server_config', 'http_server_config', 'basic_auth_users', 'rate_limit', 'vigil']);
