@@ -3,15 +3,17 @@
 // admin switches, and the web configuration file's errors.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import bcrypt from 'bcryptjs';
-import { startServer, tempDir, writeBody } from '../../testkit/helpers.js';
+import { startServer, tempDir, VIGIL_BIN, writeBody } from '../../testkit/helpers.js';
 import { request } from '../../testkit/certs.js';
 import { labelsFrom } from '../../core/model/labels.js';
 import { ConfigError } from '../../core/config_error.js';
 import { loadWebConfig, parseWebConfig, tokenDigest } from '../config/web_config.js';
+import { LOGIN_PAGES } from './login.js';
 
 const READ_TOKEN = 'read-token-0123456789abcdef';
 const WRITE_TOKEN = 'write-token-0123456789abcdef';
@@ -307,6 +309,31 @@ test('web configuration errors name the file, the line and the key', () => {
     fs.writeFileSync(path.join(d.dir, 't.token'), 'short');
     fs.writeFileSync(path.join(d.dir, 'web.yml'), 'vigil:\n  bearer_tokens:\n    - name: t\n      token_file: t.token\n      roles: read\n');
     assert.throws(() => loadWebConfig(path.join(d.dir, 'web.yml')), /token_file: the token must be at least 16 characters/);
+  } finally {
+    d.cleanup();
+  }
+});
+
+test('the login pages carry no inline script or event handler (the CSP would block them)', () => {
+  for (const html of LOGIN_PAGES) {
+    assert.doesNotMatch(html, /<script/i);
+    assert.doesNotMatch(html, /\son[a-z]+=/i);
+    assert.doesNotMatch(html, /\sstyle=/i);
+  }
+});
+
+test('vigil start --web.config.file with an unknown key exits 2 naming the file, the line and the key', async () => {
+  const d = tempDir();
+  try {
+    const file = path.join(d.dir, 'web.yml');
+    fs.writeFileSync(file, 'basic_auth_users: {}\ntls_config:\n  ca_file: x\n');
+    const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      execFile(process.execPath, [VIGIL_BIN, 'start', '--data', path.join(d.dir, 'data'), '--listen', '127.0.0.1:0', `--web.config.file=${file}`], (err, _out, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, err: stderr }),
+      );
+    });
+    assert.equal(r.code, 2);
+    assert.match(r.err, /configuration error: .*web\.yml:2: tls_config: unknown key; expected one of tls_server_config/);
   } finally {
     d.cleanup();
   }
