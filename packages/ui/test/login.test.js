@@ -1,4 +1,4 @@
-/* global document, fetch */
+/* global document, fetch, URL */
 // The login page in Debian's Chromium (issue 19, item 4): with authentication on, a UI page sends
 // the browser to /login; a wrong password is told; the right one sets an HttpOnly, SameSite=Strict
 // session cookie and lands on the page asked for; the UI works; signing out ends the session. The

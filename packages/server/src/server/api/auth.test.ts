@@ -219,7 +219,7 @@ test('a reload rereads the web configuration: a removed token stops working, a n
   try {
     fs.writeFileSync(
       file,
-      before.replace(/    - name: grafana\n.*\n.*\n/, '').replace('basic_auth_users:\n', `basic_auth_users:\n  bob: ${bcrypt.hashSync('bob-pw', 4)}\n`),
+      before.replace(/ {4}- name: grafana\n.*\n.*\n/, '').replace('basic_auth_users:\n', `basic_auth_users:\n  bob: ${bcrypt.hashSync('bob-pw', 4)}\n`),
     );
     assert.equal((await post('/-/reload', basic('alice', 'alice-pw'), '', '')).status, 200);
     assert.equal((await get('/api/v1/query?query=1', bearer(READ_TOKEN))).status, 401);
@@ -328,8 +328,10 @@ test('vigil start --web.config.file with an unknown key exits 2 naming the file,
     const file = path.join(d.dir, 'web.yml');
     fs.writeFileSync(file, 'basic_auth_users: {}\ntls_config:\n  ca_file: x\n');
     const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
-      execFile(process.execPath, [VIGIL_BIN, 'start', '--data', path.join(d.dir, 'data'), '--listen', '127.0.0.1:0', `--web.config.file=${file}`], (err, _out, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, err: stderr }),
+      execFile(
+        process.execPath,
+        [VIGIL_BIN, 'start', '--data', path.join(d.dir, 'data'), '--listen', '127.0.0.1:0', `--web.config.file=${file}`],
+        (err, _out, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, err: stderr }),
       );
     });
     assert.equal(r.code, 2);
