@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import bcrypt from 'bcryptjs';
-import { startServer, tempDir, VIGIL_BIN, writeBody } from '../../testkit/helpers.js';
+import { startServer, tempDir, VIGIL_BIN, waitFor, writeBody } from '../../testkit/helpers.js';
+import { checkConfigFiles } from '../cmd/checkconfig.js';
 import { request } from '../../testkit/certs.js';
 import { labelsFrom } from '../../core/model/labels.js';
 import { ConfigError } from '../../core/config_error.js';
@@ -339,4 +340,33 @@ test('vigil start --web.config.file with an unknown key exits 2 naming the file,
   } finally {
     d.cleanup();
   }
+});
+
+test('vigil check config checks the web configuration file vigil.yml names', async () => {
+  const d = tempDir();
+  try {
+    fs.writeFileSync(path.join(d.dir, 'web.yml'), 'basic_auth_users:\n  alice: not-a-hash\n');
+    fs.writeFileSync(path.join(d.dir, 'vigil.yml'), 'web:\n  config_file: web.yml\n');
+    let err = '';
+    const out = { out: () => {}, err: (t: string) => (err += t) };
+    assert.equal(await checkConfigFiles([path.join(d.dir, 'vigil.yml')], out), 1);
+    assert.match(err, /FAILED: .*web\.yml:2: basic_auth_users\.alice: expected a bcrypt hash/);
+  } finally {
+    d.cleanup();
+  }
+});
+
+test('with auth on, Vigil still scrapes itself (a token only the process knows)', { timeout: 40_000 }, async () => {
+  const h = basic('alice', 'alice-pw');
+  const up = await waitFor(
+    'up{job="vigil"}',
+    async () => {
+      const r = await get(`/api/v1/query?query=${encodeURIComponent('up{job="vigil"}')}`, h);
+      const res = (JSON.parse(r.body) as { data: { result: Array<{ value: [number, string] }> } }).data.result;
+      return res[0]?.value[1];
+    },
+    35_000,
+    250,
+  );
+  assert.equal(up, '1');
 });
