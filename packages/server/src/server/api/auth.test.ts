@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import bcrypt from 'bcryptjs';
-import { startServer, tempDir, VIGIL_BIN, waitFor, writeBody } from '../../testkit/helpers.js';
+import { exited, freePort, spawnVigil, startServer, tempDir, VIGIL_BIN, waitFor, writeBody } from '../../testkit/helpers.js';
+import { Authenticator } from './auth.js';
 import { checkConfigFiles } from '../cmd/checkconfig.js';
 import { request } from '../../testkit/certs.js';
 import { labelsFrom } from '../../core/model/labels.js';
@@ -369,4 +370,38 @@ test('with auth on, Vigil still scrapes itself (a token only the process knows)'
     250,
   );
   assert.equal(up, '1');
+});
+
+test('login sessions end after the idle timeout and after the maximum age, on the server', async () => {
+  let now = 1_000_000;
+  const cfg = parseWebConfig(`basic_auth_users:\n  alice: ${bcrypt.hashSync('pw', 4)}\nvigil:\n  session_idle_timeout: 10m\n  session_max_age: 1h\n`, 'w.yml');
+  const auth = new Authenticator(cfg, () => now);
+  const cookieOf = (id: string | undefined) => ({ cookie: `vigil_session=${id ?? ''}` });
+  const idle = await auth.login('alice', 'pw');
+  assert.ok(idle);
+  now += 9 * 60_000;
+  assert.equal(typeof (await auth.authenticate(cookieOf(idle))), 'object', 'used within the idle timeout');
+  now += 11 * 60_000;
+  assert.equal(await auth.authenticate(cookieOf(idle)), 'bad_session', 'idle too long');
+  const busy = await auth.login('alice', 'pw');
+  for (let i = 0; i < 6; i++) {
+    now += 9 * 60_000;
+    assert.equal(typeof (await auth.authenticate(cookieOf(busy))), 'object');
+  }
+  now += 9 * 60_000; // 63 minutes after login: past session_max_age though never idle
+  assert.equal(await auth.authenticate(cookieOf(busy)), 'bad_session');
+  assert.equal(await auth.login('alice', 'wrong'), undefined);
+  assert.equal(auth.sessionCount(), 0);
+});
+
+test('vigil start --web.enable-lifecycle: POST /-/quit exits the process cleanly', { timeout: 30_000 }, async () => {
+  const d = tempDir();
+  try {
+    const v = await spawnVigil(path.join(d.dir, 'data'), await freePort(), ['--web.enable-lifecycle']);
+    const r = await fetch(`${v.url}/-/quit`, { method: 'POST' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(await exited(v.proc), { code: 0, signal: null });
+  } finally {
+    d.cleanup();
+  }
 });

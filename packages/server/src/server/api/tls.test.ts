@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import bcrypt from 'bcryptjs';
-import { startServer, tempDir } from '../../testkit/helpers.js';
+import { startServer, tempDir, waitFor } from '../../testkit/helpers.js';
 import { makeCerts, request, type TestCerts } from '../../testkit/certs.js';
 
 const tmp = tempDir('vigil-tls-');
@@ -17,12 +17,12 @@ before(() => {
 after(() => tmp.cleanup());
 
 /** Starts Vigil with `tls_server_config` lines (indented under it) and more web configuration. */
-async function withTls(tlsLines: string, rest = ''): Promise<{ url: string; stop: () => Promise<void> }> {
+async function withTls(tlsLines: string, rest = '', selfScrape = false): Promise<{ url: string; stop: () => Promise<void> }> {
   const file = path.join(tmp.dir, `web-${Math.random().toString(36).slice(2)}.yml`);
   fs.writeFileSync(file, `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n${tlsLines}${rest}`);
   const s = await startServer((c) => {
     c.web.configFile = file;
-    c.selfScrape = false;
+    c.selfScrape = selfScrape;
   });
   return { url: s.url.replace('http://', 'https://'), stop: s.stop };
 }
@@ -116,8 +116,8 @@ test('min_version TLS13 refuses a TLS 1.2 client; cipher_suites limits TLS 1.2 t
   }
 });
 
-test('over TLS the session cookie is Secure', async () => {
-  const s = await withTls('', `basic_auth_users:\n  alice: ${bcrypt.hashSync('pw', 4)}\n`);
+test('over TLS the session cookie is Secure, and Vigil scrapes itself over HTTPS', { timeout: 40_000 }, async () => {
+  const s = await withTls('', `basic_auth_users:\n  alice: ${bcrypt.hashSync('pw', 4)}\n`, true);
   try {
     const r = await request(`${s.url}/login`, {
       ca: certs.caCert,
@@ -128,6 +128,17 @@ test('over TLS the session cookie is Secure', async () => {
     assert.equal(r.status, 303);
     assert.match(String(r.headers['set-cookie']), /; HttpOnly; SameSite=Strict; Secure$/);
     assert.equal((await request(`${s.url}/-/ready`, { ca: certs.caCert })).status, 401);
+    const alice = { authorization: `Basic ${Buffer.from('alice:pw').toString('base64')}` };
+    const up = await waitFor(
+      'up{job="vigil"} over HTTPS',
+      async () => {
+        const q = await request(`${s.url}/api/v1/query?query=${encodeURIComponent('up{job="vigil"}')}`, { ca: certs.caCert, headers: alice });
+        return (JSON.parse(q.body) as { data: { result: Array<{ value: [number, string] }> } }).data.result[0]?.value[1];
+      },
+      35_000,
+      250,
+    );
+    assert.equal(up, '1');
   } finally {
     await s.stop();
   }
