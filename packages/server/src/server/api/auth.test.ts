@@ -15,7 +15,7 @@ import { request } from '../../testkit/certs.js';
 import { labelsFrom } from '../../core/model/labels.js';
 import { ConfigError } from '../../core/config_error.js';
 import { loadWebConfig, parseWebConfig, tokenDigest } from '../config/web_config.js';
-import { LOGIN_PAGES } from './login.js';
+import { LOGIN_PAGES, safeNext } from './login.js';
 
 const READ_TOKEN = 'read-token-0123456789abcdef';
 const WRITE_TOKEN = 'write-token-0123456789abcdef';
@@ -314,6 +314,12 @@ test('web configuration errors name the file, the line and the key', () => {
   } finally {
     d.cleanup();
   }
+});
+
+test('after a login, the browser goes only to a path on this server', () => {
+  assert.equal(safeNext('/ui/alerts?x=1#y'), '/ui/alerts?x=1#y');
+  for (const bad of [null, '', 'https://evil.example', '//evil.example', '/\\evil.example', '/\t/evil.example', '/\n/evil.example', 'javascript:alert(1)'])
+    assert.equal(safeNext(bad), '/ui/', String(bad));
 });
 
 test('the login pages carry no inline script or event handler (the CSP would block them)', () => {

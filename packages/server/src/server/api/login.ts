@@ -11,7 +11,8 @@ import type { AccessControl } from './access.js';
 
 /** Where a login may send the browser afterwards: a path on this server, never another site. */
 export function safeNext(next: string | null): string {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/ui/';
+  // Only URL characters: browsers drop tabs and newlines, so `/\t/evil.example` would become `//evil.example`.
+  if (!next || !/^\/[\w.~!$&'()*+,;=:@%/?#-]*$/.test(next) || next.startsWith('//')) return '/ui/';
   return next;
 }
 
