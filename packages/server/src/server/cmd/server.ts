@@ -4,7 +4,6 @@
  */
 import * as http from 'node:http';
 import type * as https from 'node:https';
-import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { registerAdminApi } from '../api/admin.js';
@@ -56,11 +55,9 @@ export function isLoopback(host: string): boolean {
 }
 import { corsOriginRegex, WebPolicy } from '../api/web_policy.js';
 import { limitConnections } from '../api/connection_limit.js';
-import { authConfigured, authRequired, loadWebConfig, type WebAuthConfig } from '../config/web_config.js';
-import { Authenticator } from '../api/auth.js';
-import { AccessControl } from '../api/access.js';
 import { registerLoginRoutes } from '../api/login.js';
-import { createWebServer, tlsServerOptions } from '../api/tls_server.js';
+import { createWebServer } from '../api/tls_server.js';
+import { WebFront } from '../api/web_front.js';
 import type { Duplex } from 'node:stream';
 
 /** The URL people reach Vigil by (`web.external_url`), else the listen address: the base of links in alerts and notifications. */
@@ -86,10 +83,8 @@ export class VigilServer {
   readonly logs: LogStore;
   private readonly http: http.Server | https.Server;
   private readonly router: Router;
-  /** The web configuration file's content (TLS, users, tokens), reread on reload; undefined without one. */
-  private web: WebAuthConfig | undefined;
-  /** A bearer token only this process knows, with the read role, for scraping itself when auth is on. */
-  private readonly selfScrapeToken = randomBytes(24).toString('base64url');
+  /** The web configuration file in force (TLS, users, tokens, roles), reread on reload. */
+  private readonly front: WebFront;
   /** Called by `POST /-/quit`; the CLI sets it to shut down as on SIGTERM (default: stop the server). */
   onQuit: (() => void) | undefined;
   /** Open HTTP connections (WebSockets included). */
@@ -130,8 +125,7 @@ export class VigilServer {
       ...(config.web.corsOrigin ? { corsOrigin: corsOriginRegex(config.web.corsOrigin) } : {}),
     });
     const router = (this.router = new Router(this.log.child({ component: 'http' }), policy));
-    this.web = config.web.configFile ? loadWebConfig(config.web.configFile) : undefined;
-    this.applyWeb(this.web);
+    this.front = new WebFront(router, config.web.configFile, { enableAdminApi: config.web.enableAdminApi, enableLifecycle: config.web.enableLifecycle });
     registerLoginRoutes(router, () => router.access);
     registerAdminApi(router, this.db, { started: () => this.ready, writeProblems: () => this.writeProblems() });
     registerWriteApi(router, receiver, { maxBodyBytes: config.remoteWrite.maxBodyBytes });
@@ -261,9 +255,10 @@ export class VigilServer {
     });
     registerUiRoutes(router);
     router.on('GET', '/metrics', () => ({ kind: 'raw', status: 200, body: selfMetrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }));
-    this.http = createWebServer(this.web?.tls ? () => this.web?.tls : undefined, router.listener, (why) =>
+    this.http = createWebServer(this.front.web?.tls ? () => this.front.web?.tls : undefined, router.listener, (why) =>
       this.log.debug('TLS connection refused', { reason: why }),
     );
+    this.front.attach(this.http);
     this.openConnections = limitConnections(this.http, { maxConnections: config.web.maxConnections });
     this.tailClients = loki.tailClients;
     // Both are bounded (web.max_connections, 32 tails); a gauge near its bound says clients are being turned away.
@@ -280,19 +275,9 @@ export class VigilServer {
         return;
       }
       // The tail needs the read role like any query: a session cookie or an Authorization header.
-      router.access.check(req, 'GET', '/loki/api/v1/tail', req.url ?? '/').then(
-        (denied) => {
-          if (denied?.kind === 'raw') {
-            const headers = Object.entries(denied.headers ?? {})
-              .map(([k, v]) => `${k}: ${v}\r\n`)
-              .join('');
-            socket.end(
-              `HTTP/1.1 ${denied.status} ${http.STATUS_CODES[denied.status]}\r\n${headers}Content-Type: text/plain\r\nConnection: close\r\n\r\n${String(denied.body)}`,
-            );
-          } else if (!loki.upgrade(req, socket, head)) socket.destroy();
-        },
-        () => socket.destroy(),
-      );
+      this.front.upgrade(req, socket, () => {
+        if (!loki.upgrade(req, socket, head)) socket.destroy();
+      });
     });
     this.http.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
@@ -335,7 +320,7 @@ export class VigilServer {
     await this.scrape.start();
     this.ready = true;
     this.log.info('Vigil is listening', { address: `http://${this.address()}`, data: this.db.dir });
-    if (!isLoopback(host) && !authConfigured(this.web)) {
+    if (!isLoopback(host) && !this.front.authConfigured) {
       // Without a web configuration whoever reaches the port can write data and silence alerts.
       this.log.warn(
         'listening on a non-loopback address without authentication: anyone who can reach it can read and write data and silence alerts; set --web.config.file (users or tokens, and TLS), bind 127.0.0.1, or put an authenticating proxy in front',
@@ -359,12 +344,7 @@ export class VigilServer {
     const jobs = [...cfg.scrapeConfigs];
     if (cfg.selfScrape && !jobs.some((j) => j.jobName === 'vigil')) {
       const addr = this.address().replace(/^0\.0\.0\.0:|^\[::\]:/, '127.0.0.1:');
-      // With auth on, Vigil scrapes itself with a token only it knows; over TLS, the certificate
-      // names the public host, not 127.0.0.1, so it is not checked for this one loopback scrape.
-      const job: Record<string, unknown> = { job_name: 'vigil', scrape_interval: '15s', static_configs: [{ targets: [addr] }] };
-      if (authRequired(this.web)) job['authorization'] = { type: 'Bearer', credentials: this.selfScrapeToken };
-      if (this.web?.tls) Object.assign(job, { scheme: 'https', tls_config: { insecure_skip_verify: true } });
-      jobs.push(...parseScrapeConfigs([job], cfg.global, process.cwd()));
+      jobs.push(...parseScrapeConfigs([this.front.selfScrapeJob(addr)], cfg.global, process.cwd()));
     }
     return jobs;
   }
@@ -385,49 +365,21 @@ export class VigilServer {
 
   private async reloadConfig(): Promise<void> {
     if (!this.configFile) {
-      this.applyWeb(this.reloadWebConfig());
+      this.front.apply(this.front.reread());
       this.scrape.applyConfig(this.scrapeConfigs(this.config));
       await this.applyRules(this.config);
       return;
     }
     const next = loadConfig(this.configFile);
-    const web = this.reloadWebConfig();
+    const web = this.front.reread();
     // Rules first: a bad rule file refuses the whole reload before anything changed.
     await this.applyRules(next);
-    this.applyWeb(web);
+    this.front.apply(web);
     this.scrape.applyConfig(this.scrapeConfigs(next));
     this.alerts.applyConfig(next.alertmanager);
     // Like the listen address, which web configuration file and which switches are used is fixed at start (flags may have set them).
     this.config = { ...next, listen: this.config.listen, storage: this.config.storage, web: this.config.web };
     this.log.info('configuration reloaded', { file: this.configFile });
-  }
-
-  /** Rereads the web configuration file (certificates, users, tokens); throws, changing nothing, when it is bad. */
-  private reloadWebConfig(): WebAuthConfig | undefined {
-    const file = this.config.web.configFile;
-    const web = file ? loadWebConfig(file) : undefined;
-    if (Boolean(web?.tls) !== Boolean(this.web?.tls)) throw new Error(`${file}: turning TLS on or off needs a restart`);
-    return web;
-  }
-
-  /** Puts a web configuration in force: credentials and roles, headers, and the certificate for new connections. */
-  private applyWeb(web: WebAuthConfig | undefined): void {
-    const prev = this.router.access.options.auth;
-    let auth: Authenticator | undefined;
-    if (authRequired(web)) {
-      auth = prev ?? new Authenticator(web!, Date.now, [{ name: 'vigil-self-scrape', token: this.selfScrapeToken, roles: ['read'] }]);
-      auth.update(web!);
-    }
-    this.router.access = new AccessControl({
-      ...(auth ? { auth } : {}),
-      enableAdminApi: this.config.web.enableAdminApi,
-      enableLifecycle: this.config.web.enableLifecycle,
-    });
-    this.router.headers = web?.headers ?? {};
-    // Existing connections keep the context they shook hands with, as in any TLS server. (In the
-    // constructor `this.web` is already `web`, so this does not run before the server exists.)
-    if (web?.tls && this.web !== web && 'setSecureContext' in this.http) this.http.setSecureContext(tlsServerOptions(web.tls));
-    this.web = web;
   }
 
   /** Loads every rule file of `cfg` and applies them only when all are valid (else throws RuleLoadError). */
