@@ -157,6 +157,9 @@ test('UI pages redirect to the login page; a login sets an HttpOnly SameSite=Str
   const bad = await post('/login', {}, 'username=alice&password=nope&next=%2Fui%2F', 'application/x-www-form-urlencoded');
   assert.equal(bad.status, 401);
   assert.match(bad.body, /Wrong user name or password/);
+  assert.match(bad.body, /id="username"[^>]* value="alice"/, 'the name is kept, escaped');
+  const tricky = await post('/login', {}, 'username=%22%3E%3Cscript%3Ex%3C%2Fscript%3E&password=x', 'application/x-www-form-urlencoded');
+  assert.match(tricky.body, /value="&#34;&#62;&#60;script&#62;x&#60;\/script&#62;"/);
   assert.equal(bad.headers['set-cookie'], undefined);
   // A login from another site is refused by Origin, like any state change.
   assert.equal(

@@ -20,8 +20,8 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The login page; `message` is one of ours (never client text), `next` is escaped. */
-export function loginPage(next: string, message?: string): string {
+/** The login page; `message` is one of ours (never client text); `next` and `user` are escaped. */
+export function loginPage(next: string, message?: string, user = ''): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -35,9 +35,9 @@ export function loginPage(next: string, message?: string): string {
 <h1>Vigil</h1>
 <form method="post" action="/login">
 ${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>\n` : ''}<label for="username">User name</label>
-<input id="username" name="username" autocomplete="username" required autofocus>
+<input id="username" name="username" autocomplete="username" value="${escapeHtml(user)}" required${user ? '' : ' autofocus'}>
 <label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required>
+<input id="password" name="password" type="password" autocomplete="current-password" required${user ? ' autofocus' : ''}>
 <input type="hidden" name="next" value="${escapeHtml(next)}">
 <button type="submit">Sign in</button>
 </form>
@@ -118,7 +118,7 @@ export function registerLoginRoutes(router: Router, access: () => AccessControl)
     const user = req.query.get('username') ?? '';
     const password = req.query.get('password') ?? '';
     const id = user && password ? await auth.login(user, password) : undefined;
-    if (!id) return page(401, loginPage(next, 'Wrong user name or password.'));
+    if (!id) return page(401, loginPage(next, 'Wrong user name or password.', user));
     return redirect(next, { 'set-cookie': auth.sessionCookie(id, isTls(req)) });
   });
   router.on('GET', '/logout', () => page(200, LOGOUT_PAGE));
