@@ -51,7 +51,7 @@ export function clientCertProblem(socket: TLSSocket, t: TlsServerConfig): string
   return undefined;
 }
 
-/** An HTTP server, or an HTTPS one when `tls` is given; `tlsConfig` is read on every connection, so a reload applies to the next one. */
+/** An HTTP server, or an HTTPS one when `tls` gives a configuration; `tls` is asked again on every connection, so the client-certificate checks follow a reload. */
 export function createWebServer(
   tls: (() => TlsServerConfig | undefined) | undefined,
   listener: http.RequestListener,
