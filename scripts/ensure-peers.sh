@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the real peers that the compatibility tests run against (Debian's prometheus,
 # victoria-metrics, prometheus-node-exporter, prometheus-alertmanager, chromium for the browser
-# tests, dnsmasq for DNS discovery, and wrk for the SDK's overhead benchmark), when they are missing. Needs root, as on CI; says what to do otherwise.
+# tests, dnsmasq for DNS discovery, wrk for the SDK's overhead benchmark, openssl for the TLS tests' certificates), when they are missing. Needs root, as on CI; says what to do otherwise.
 set -euo pipefail
 missing=()
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
@@ -14,6 +14,8 @@ command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 # dnsmasq-base: the dnsmasq binary alone (no system service), the DNS server of the dns_sd_configs tests.
 [ -x /usr/sbin/dnsmasq ] || command -v dnsmasq >/dev/null 2>&1 || missing+=(dnsmasq-base)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+# The TLS tests make their certificates with the openssl command line.
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 [ ${#missing[@]} -eq 0 ] && exit 0
 pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
 if [ "$(id -u)" != "0" ]; then

@@ -30,7 +30,11 @@ let vigil, attacker, attackerUrl, browser, context;
 
 before(async () => {
   if (skip) return;
-  vigil = await startServer();
+  // Reload and flush are off unless enabled (as in Prometheus); on here, so only the origin check refuses them.
+  vigil = await startServer((c) => {
+    c.web.enableLifecycle = true;
+    c.web.enableAdminApi = true;
+  });
   // The attacker's site: any page on another origin (here, another port) will do.
   attacker = http.createServer((_req, res) =>
     res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>attacker</title><p>nothing to see</p>'),

@@ -201,9 +201,11 @@ export class Pipeline {
         error = err instanceof NotifyError ? err : new NotifyError((err as Error).message, true);
       }
       const ok = error === undefined;
-      this.d.stats.attempt(receiver, integ.type, ok, clock.now(), error?.message);
+      // One instant for the attempt, so the receiver's failing-since equals its history row's first time.
+      const at = clock.now();
+      this.d.stats.attempt(receiver, integ.type, ok, at, error?.message);
       const ev: Parameters<History['add']>[0] = {
-        time: clock.now(),
+        time: at,
         type: 'notification',
         groupKey: group.key,
         labels: group.labels,

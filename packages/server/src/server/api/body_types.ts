@@ -22,6 +22,10 @@ const CHECKED_BY_HANDLER: readonly string[] = [];
 const STATE_CHANGING: Readonly<Record<string, readonly string[]>> = {
   // `curl -X POST` sends none, `curl -d ''` a form type; neither carries a body we read.
   '/-/reload': [NO_CONTENT_TYPE, FORM],
+  '/-/quit': [NO_CONTENT_TYPE, FORM],
+  // The login page's forms (login.ts); a cross-site login or logout is refused by Origin.
+  '/login': [FORM],
+  '/logout': [NO_CONTENT_TYPE, FORM],
   '/api/v1/admin/tsdb/flush': [NO_CONTENT_TYPE, FORM],
   // Prometheus and vmagent send application/x-protobuf (v2 adds `;proto=...`).
   '/api/v1/write': [NO_CONTENT_TYPE, ...PROTOBUF],

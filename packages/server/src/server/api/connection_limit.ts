@@ -7,6 +7,8 @@
  * busy is the newcomer turned away.
  */
 import type { IncomingMessage, Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
+import { Server as TlsServer } from 'node:tls';
 import type { Socket } from 'node:net';
 
 /** Connection bounds of the HTTP server (`web:` in the configuration file). */
@@ -24,7 +26,7 @@ export interface ConnectionLimits {
 export const DEFAULT_MAX_CONNECTIONS = 512;
 
 /** Applies `limits` to `server`; returns how many connections are open (for self-monitoring and tests). */
-export function limitConnections(server: Server, limits: ConnectionLimits = {}): () => number {
+export function limitConnections(server: Server | HttpsServer, limits: ConnectionLimits = {}): () => number {
   const max = limits.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const silentMs = limits.silentTimeoutMs ?? 30_000;
   server.keepAliveTimeout = limits.keepAliveTimeoutMs ?? 65_000;
@@ -38,7 +40,9 @@ export function limitConnections(server: Server, limits: ConnectionLimits = {}):
   const forgetDestroyed = (): void => {
     for (const s of open) if (s.destroyed) open.delete(s);
   };
-  server.on('connection', (socket: Socket) => {
+  // Over TLS the socket a request arrives on is the TLS one, known once the handshake is done (a
+  // handshake is bounded by its own timeout); count those, so "spoke" and "open" name the same sockets.
+  server.on(server instanceof TlsServer ? 'secureConnection' : 'connection', (socket: Socket) => {
     if (open.size >= max) {
       // Sockets that never sent a request, then idle keep-alive ones, cost a slot but serve nobody.
       // The oldest silent one goes first: a real client that just connected is about to speak.

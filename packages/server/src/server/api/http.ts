@@ -9,6 +9,7 @@ import { ApiError } from './errors.js';
 import type { Logger } from '../../core/util/log.js';
 import { checkBodyType, isStateChanging, mediaType } from './body_types.js';
 import { SECURITY_HEADERS, WebPolicy, type Refusal } from './web_policy.js';
+import { AccessControl } from './access.js';
 
 /** What a handler sees of a request. */
 export interface ApiRequest {
@@ -65,6 +66,12 @@ export class Router {
   /** Told the route pattern and duration (seconds) of every request, and its response (whose status is set once it closes), for self-monitoring. */
   onRequestDone: ((route: string, seconds: number, res: ServerResponse) => void) | undefined;
 
+  /** Authentication, roles and the lifecycle/admin switches; the default asks for no credentials and keeps both switches off. */
+  access = new AccessControl({ enableAdminApi: false, enableLifecycle: false });
+
+  /** Response headers from the web configuration (`http_server_config.headers`), over the defaults. */
+  headers: Readonly<Record<string, string>> = {};
+
   /** `policy` decides on Host and Origin; the default accepts local names and same-origin pages only. */
   constructor(
     private readonly log: Logger,
@@ -75,6 +82,11 @@ export class Router {
   on(methods: string | readonly string[], pattern: string, handler: Handler): this {
     this.routes.push({ methods: typeof methods === 'string' ? [methods] : methods, parts: pattern.split('/').filter(Boolean), handler });
     return this;
+  }
+
+  /** Every registered method and route pattern (HEAD and OPTIONS are served as GET). */
+  routeList(): Array<{ method: string; route: string }> {
+    return this.routes.flatMap((r) => r.methods.map((method) => ({ method, route: '/' + r.parts.join('/') })));
   }
 
   private match(method: string, path: string): { route: Route; params: Record<string, string> } | 'method' | undefined {
@@ -124,7 +136,7 @@ export class Router {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // Set before anything is written, so every answer (errors included) carries them.
-    for (const [k, v] of Object.entries({ ...SECURITY_HEADERS, ...this.policy.corsHeaders(req.headers) })) res.setHeader(k, v);
+    for (const [k, v] of Object.entries({ ...SECURITY_HEADERS, ...this.headers, ...this.policy.corsHeaders(req.headers) })) res.setHeader(k, v);
     const hostRefusal = this.policy.checkHost(req.headers);
     if (hostRefusal) return refuse(res, hostRefusal);
     let url: URL;
@@ -138,11 +150,23 @@ export class Router {
         return sendError(res, new ApiError('bad_data', `malformed request path: ${(err as Error).message}`));
       throw err;
     }
+    // A CORS preflight carries no credentials by design: it is answered before authentication.
+    if (method === 'OPTIONS' && found !== undefined) return send(res, { kind: 'raw', status: 204, body: '' });
+    if (found === undefined || found === 'method') {
+      const denied = await this.access.checkUnmatched(req);
+      if (denied) {
+        req.resume();
+        return send(res, denied);
+      }
+    }
     if (found === undefined) return sendError(res, new ApiError('not_found', `no such endpoint: ${url.pathname}`));
-    // A CORS preflight, for a path served under any method: the headers above say whether it is allowed.
-    if (method === 'OPTIONS') return void send(res, { kind: 'raw', status: 204, body: '' });
     if (found === 'method') return sendError(res, new ApiError('bad_data', `method ${method} not allowed for ${url.pathname}`), 405);
     const route = '/' + found.route.parts.join('/');
+    const denied = await this.access.check(req, method, route, url.pathname + url.search);
+    if (denied) {
+      req.resume(); // the body of a refused request is never read; drain it so keep-alive works
+      return send(res, denied);
+    }
     if (isStateChanging(method, route)) {
       const refusal = this.policy.checkOrigin(req.headers) ?? checkBodyType(route, req.headers);
       if (refusal) {

@@ -13,6 +13,9 @@ before(async () => {
   srv = await startServer((c) => {
     c.web.allowedHosts = ['vigil.example.com'];
     c.web.corsOrigin = 'https://grafana\\.example\\.com';
+    // The same-origin reload and flush below must work: turn both on, as the flags do.
+    c.web.enableLifecycle = true;
+    c.web.enableAdminApi = true;
   });
   port = Number(new URL(srv.url).port);
 });

@@ -10,6 +10,7 @@ import { logqlLanguage } from '../../alerting/rules/logql.js';
 import { ConfigError } from '../../core/config_error.js';
 import { globFiles } from '../../core/util/glob.js';
 import { loadConfig } from '../config/config.js';
+import { loadWebConfig } from '../config/web_config.js';
 import { checkRules, EXIT_FAILURE, EXIT_OK, processOutput, type CliOutput } from './rulescli.js';
 
 export const CHECK_CONFIG_USAGE = `Usage: vigil check config FILE...
@@ -44,6 +45,8 @@ async function checkOne(file: string, out: CliOutput): Promise<boolean> {
       return true;
     }
     const cfg = loadConfig(file);
+    // The web configuration file it names (TLS, users, tokens) is checked as vigil start reads it.
+    if (cfg.web.configFile) loadWebConfig(cfg.web.configFile);
     for (const w of [...cfg.warnings, ...cfg.alertmanager.warnings]) out.err(`  WARNING: ${w}\n`);
     out.out(
       `  SUCCESS: ${cfg.scrapeConfigs.length} scrape configs, ${cfg.ruleFiles.length + cfg.logRuleFiles.length} rule file patterns, alert routing with ${describeRouting(cfg.alertmanager)}\n\n`,

@@ -59,7 +59,9 @@ alertmanager_config:
         - url: ${hook.url}/hook
 `,
   );
-  const server = new VigilServer(loadConfig(file), { logger: nopLogger, configFile: file });
+  const config = loadConfig(file);
+  config.web.enableLifecycle = true; // POST /-/reload below, as --web.enable-lifecycle
+  const server = new VigilServer(config, { logger: nopLogger, configFile: file });
   await server.start();
   const url = `http://${server.address()}`;
   try {

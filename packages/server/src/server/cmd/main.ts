@@ -22,6 +22,12 @@ const START_OPTIONS = `  --config FILE   YAML configuration file (see README.md)
   --query.max-concurrency N    Queries evaluated at once (default: query.max_concurrency, 20).
   --query.timeout DURATION     Longest query evaluation (default: query.timeout, 2m).
   --query.max-samples N        Samples one query may load (default: query.max_samples, 50000000).
+  --web.config.file FILE   TLS, users (bcrypt), bearer tokens and roles, in Prometheus' web
+                  configuration format plus Vigil's roles (see README.md, "Authentication and TLS").
+                  Relative to the working directory. Also web.config_file in the config.
+  --web.enable-admin-api   Turn on /api/v1/admin/... (off: 503, as Prometheus). Also web.enable_admin_api.
+  --web.enable-lifecycle   Turn on POST /-/reload and /-/quit (off: 403, as Prometheus). SIGHUP
+                  reloads either way. Also web.enable_lifecycle.
 `;
 
 /** The help of each subcommand, printed by `vigil COMMAND --help`. */
@@ -174,6 +180,9 @@ export async function main(argv: string[]): Promise<number> {
         'query.max-concurrency': { type: 'string' },
         'query.timeout': { type: 'string' },
         'query.max-samples': { type: 'string' },
+        'web.config.file': { type: 'string' },
+        'web.enable-admin-api': { type: 'boolean' },
+        'web.enable-lifecycle': { type: 'boolean' },
       },
     });
   } catch (err) {
@@ -205,6 +214,10 @@ export async function main(argv: string[]): Promise<number> {
       config.listen = values.listen;
     }
     applyQueryFlags(config, values);
+    const webConfigFile = values['web.config.file'];
+    if (typeof webConfigFile === 'string') config.web.configFile = path.resolve(webConfigFile);
+    if (values['web.enable-admin-api']) config.web.enableAdminApi = true;
+    if (values['web.enable-lifecycle']) config.web.enableLifecycle = true;
   } catch (err) {
     process.stderr.write(`vigil: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
     return 2;
@@ -216,13 +229,23 @@ export async function main(argv: string[]): Promise<number> {
   }
   const { createLogger } = await import('../../core/util/log.js');
   const flags: Record<string, string> = {};
-  for (const [k, v] of Object.entries(values)) if (typeof v === 'string') flags[k] = v;
-  const server = new VigilServer(config, {
-    logger: createLogger({ level: (level ?? 'info') as 'info' }),
-    flags,
-    version: version(),
-    ...(values.config ? { configFile: values.config } : {}),
-  });
+  for (const [k, v] of Object.entries(values)) if (typeof v === 'string' || v === true) flags[k] = String(v);
+  let server: VigilServer;
+  try {
+    // Reads the web configuration file: a mistake there stops the start, naming file and key.
+    server = new VigilServer(config, {
+      logger: createLogger({ level: (level ?? 'info') as 'info' }),
+      flags,
+      version: version(),
+      ...(values.config ? { configFile: values.config } : {}),
+    });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`vigil: configuration error: ${err.message}\n`);
+    return 2;
+  }
+  let quit: (() => void) | undefined;
+  server.onQuit = () => quit?.();
   await server.start();
   await new Promise<void>((resolve) => {
     const shutdown = (signal: NodeJS.Signals): void => {
@@ -236,6 +259,8 @@ export async function main(argv: string[]): Promise<number> {
     onSignal('SIGHUP', () => {
       server.reload().catch((err: unknown) => server.log.error('configuration reload failed; keeping the running one', { err }));
     });
+    // POST /-/quit (with --web.enable-lifecycle) stops as SIGTERM does.
+    quit = () => shutdown('/-/quit');
     onSignal('SIGINT', () => shutdown('SIGINT'), true);
     onSignal('SIGTERM', () => shutdown('SIGTERM'), true);
   });

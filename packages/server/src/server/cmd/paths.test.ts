@@ -56,12 +56,13 @@ test("Prometheus' flag names work for vigil start", async (t) => {
   assert.equal(await dataDirOf(tmp.dir, port, [`--config.file=${file}`, '--storage.tsdb.path', 'tsdb'], '--web.listen-address'), path.join(tmp.dir, 'tsdb'));
 });
 
-test('a non-loopback listen address logs a warning; loopback does not', async (t) => {
+test('a non-loopback listen address without authentication logs a warning; loopback, or a web config with users, does not', async (t) => {
   assert.ok(isLoopback('127.0.0.1') && isLoopback('::1') && isLoopback('localhost'));
   assert.ok(!isLoopback('0.0.0.0') && !isLoopback('::') && !isLoopback('192.168.1.5'));
-  for (const [host, warned] of [
-    ['0.0.0.0', true],
-    ['127.0.0.1', false],
+  for (const [host, warned, auth] of [
+    ['0.0.0.0', true, false],
+    ['127.0.0.1', false, false],
+    ['0.0.0.0', false, true],
   ] as const) {
     const tmp = tempDir();
     t.after(() => tmp.cleanup());
@@ -70,6 +71,11 @@ test('a non-loopback listen address logs a warning; loopback does not', async (t
     config.storage.path = tmp.dir;
     config.listen = `${host}:0`;
     config.selfScrape = false;
+    if (auth) {
+      // Any bcrypt hash will do: the warning depends on users being configured, not on a login.
+      config.web.configFile = path.join(tmp.dir, 'web.yml');
+      fs.writeFileSync(config.web.configFile, 'basic_auth_users:\n  alice: $2y$10$X0h1gDsPszWURQaxFh.zoubFi6DXncSjhoQNJgRrnGs7EsimhC7zG\n');
+    }
     const server = new VigilServer(config, { logger: createLogger({ level: 'warn', write: (l) => lines.push(l) }) });
     await server.start();
     await server.stop();

@@ -27,7 +27,9 @@ test('scrape_configs from the config file are scraped, Vigil scrapes itself, and
       `listen: 127.0.0.1:0\nstorage:\n  path: ${dir}/data\nglobal:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: shop\n    static_configs:\n      - targets: ['127.0.0.1:${port}']\n${extra}`,
     );
   write('');
-  const server = new VigilServer(loadConfig(file), { logger: nopLogger, configFile: file });
+  const config = loadConfig(file);
+  config.web.enableLifecycle = true; // POST /-/reload below, as --web.enable-lifecycle
+  const server = new VigilServer(config, { logger: nopLogger, configFile: file });
   await server.start();
   const url = `http://${server.address()}`;
   try {

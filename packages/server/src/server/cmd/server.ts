@@ -3,6 +3,7 @@
  * them. Tests start a whole server in-process through {@link VigilServer}.
  */
 import * as http from 'node:http';
+import type * as https from 'node:https';
 import * as path from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import type { AddressInfo } from 'node:net';
@@ -43,7 +44,7 @@ import { LogQueryService } from '../../logs/query/service.js';
 import { registerUiRoutes } from '../api/ui.js';
 import { registerAlertmanagerApi } from '../api/alertmanager.js';
 import { ApiError } from '../api/errors.js';
-import { json } from '../api/http.js';
+import { json, text } from '../api/http.js';
 import { registerStorageMetrics } from '../selfmon/storage.js';
 import { registerLogMetrics } from '../selfmon/logs.js';
 import { registerTraceMetrics } from '../selfmon/traces.js';
@@ -62,6 +63,9 @@ export function isLoopback(host: string): boolean {
 }
 import { corsOriginRegex, WebPolicy } from '../api/web_policy.js';
 import { limitConnections } from '../api/connection_limit.js';
+import { registerLoginRoutes } from '../api/login.js';
+import { createWebServer } from '../api/tls_server.js';
+import { WebFront } from '../api/web_front.js';
 import type { Duplex } from 'node:stream';
 
 /** The URL people reach Vigil by (`web.external_url`), else the listen address: the base of links in alerts and notifications. */
@@ -91,7 +95,12 @@ export class VigilServer {
   readonly logs: LogStore;
   /** The trace store behind OTLP trace ingest and the Tempo API. */
   readonly traces: TraceStore;
-  private readonly http: http.Server;
+  private readonly http: http.Server | https.Server;
+  private readonly router: Router;
+  /** The web configuration file in force (TLS, users, tokens, roles), reread on reload. */
+  private readonly front: WebFront;
+  /** Called by `POST /-/quit`; the CLI sets it to shut down as on SIGTERM (default: stop the server). */
+  onQuit: (() => void) | undefined;
   /** Open HTTP connections (WebSockets included). */
   readonly openConnections: () => number;
   /** Open live-tail WebSockets. */
@@ -130,7 +139,9 @@ export class VigilServer {
       ...(config.web.externalUrl ? { externalUrl: config.web.externalUrl } : {}),
       ...(config.web.corsOrigin ? { corsOrigin: corsOriginRegex(config.web.corsOrigin) } : {}),
     });
-    const router = new Router(this.log.child({ component: 'http' }), policy);
+    const router = (this.router = new Router(this.log.child({ component: 'http' }), policy));
+    this.front = new WebFront(router, config.web.configFile, { enableAdminApi: config.web.enableAdminApi, enableLifecycle: config.web.enableLifecycle });
+    registerLoginRoutes(router, () => router.access);
     registerAdminApi(router, this.db, { started: () => this.ready, writeProblems: () => this.writeProblems() });
     registerWriteApi(router, receiver, { maxBodyBytes: config.remoteWrite.maxBodyBytes });
     registerSeriesApi(router, this.db);
@@ -282,11 +293,16 @@ export class VigilServer {
       }
       return json(null);
     });
+    router.on(['POST', 'PUT'], '/-/quit', () => {
+      setImmediate(() => (this.onQuit ?? (() => void this.stop()))());
+      return text(200, 'Requesting termination... Goodbye!\n');
+    });
     registerUiRoutes(router, { externalUrl: () => this.config.web.externalUrl });
     router.on('GET', '/metrics', () => ({ kind: 'raw', status: 200, body: selfMetrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }));
-    // Deadlines are checked on this period; node's default (30 s) would let a slow client hold a
-    // socket well past the header timeout.
-    this.http = http.createServer({ connectionsCheckingInterval: 1000 }, router.listener);
+    this.http = createWebServer(this.front.web?.tls ? () => this.front.web?.tls : undefined, router.listener, (why) =>
+      this.log.debug('TLS connection refused', { reason: why }),
+    );
+    this.front.attach(this.http);
     this.openConnections = limitConnections(this.http, { maxConnections: config.web.maxConnections });
     this.tailClients = loki.tailClients;
     // Both are bounded (web.max_connections, 32 tails); a gauge near its bound says clients are being turned away.
@@ -302,7 +318,10 @@ export class VigilServer {
         );
         return;
       }
-      if (!loki.upgrade(req, socket, head)) socket.destroy();
+      // The tail needs the read role like any query: a session cookie or an Authorization header.
+      this.front.upgrade(req, socket, () => {
+        if (!loki.upgrade(req, socket, head)) socket.destroy();
+      });
     });
     this.http.on('clientError', (_err, socket) => {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
@@ -347,10 +366,10 @@ export class VigilServer {
     await this.scrape.start();
     this.ready = true;
     this.log.info('Vigil is listening', { address: `http://${this.address()}`, data: this.db.dir });
-    if (!isLoopback(host)) {
-      // Vigil has no authentication of its own: whoever reaches the port can write data, delete series and silence alerts.
+    if (!isLoopback(host) && !this.front.authConfigured) {
+      // Without a web configuration whoever reaches the port can write data and silence alerts.
       this.log.warn(
-        'listening on a non-loopback address without authentication: anyone who can reach it can read and write data and silence alerts; bind 127.0.0.1 or put an authenticating proxy in front',
+        'listening on a non-loopback address without authentication: anyone who can reach it can read and write data and silence alerts; set --web.config.file (users or tokens, and TLS), bind 127.0.0.1, or put an authenticating proxy in front',
         { address: this.config.listen },
       );
     }
@@ -373,7 +392,7 @@ export class VigilServer {
     const jobs = [...cfg.scrapeConfigs];
     if (cfg.selfScrape && !jobs.some((j) => j.jobName === 'vigil')) {
       const addr = this.address().replace(/^0\.0\.0\.0:|^\[::\]:/, '127.0.0.1:');
-      jobs.push(...parseScrapeConfigs([{ job_name: 'vigil', scrape_interval: '15s', static_configs: [{ targets: [addr] }] }], cfg.global, process.cwd()));
+      jobs.push(...parseScrapeConfigs([this.front.selfScrapeJob(addr)], cfg.global, process.cwd()));
     }
     return jobs;
   }
@@ -394,16 +413,20 @@ export class VigilServer {
 
   private async reloadConfig(): Promise<void> {
     if (!this.configFile) {
+      this.front.apply(this.front.reread());
       this.scrape.applyConfig(this.scrapeConfigs(this.config));
       await this.applyRules(this.config);
       return;
     }
     const next = loadConfig(this.configFile);
+    const web = this.front.reread();
     // Rules first: a bad rule file refuses the whole reload before anything changed.
     await this.applyRules(next);
+    this.front.apply(web);
     this.scrape.applyConfig(this.scrapeConfigs(next));
     this.alerts.applyConfig(next.alertmanager);
-    this.config = { ...next, listen: this.config.listen, storage: this.config.storage };
+    // Like the listen address, which web configuration file and which switches are used is fixed at start (flags may have set them).
+    this.config = { ...next, listen: this.config.listen, storage: this.config.storage, web: this.config.web };
     this.log.info('configuration reloaded', { file: this.configFile });
   }
 
@@ -414,6 +437,11 @@ export class VigilServer {
       [this.logRules, this.logRules.loadFiles(cfg.logRuleFiles)],
     ];
     for (const [m, d] of defs) await m.applyGroups(d);
+  }
+
+  /** Every route the HTTP API serves (for the test that walks them all). */
+  routes(): Array<{ method: string; route: string }> {
+    return this.router.routeList();
   }
 
   /** The bound `host:port`. */

@@ -98,18 +98,29 @@ test('a relative storage.path resolves against the configuration file, an absolu
 });
 
 test('web: CORS origin, external URL, allowed hosts and the connection limit, with errors naming the field', () => {
-  assert.deepEqual(parseConfig('', 'empty.yml').web, { corsOrigin: undefined, externalUrl: undefined, allowedHosts: [], maxConnections: 512 });
+  const off = { configFile: undefined, enableAdminApi: false, enableLifecycle: false };
+  assert.deepEqual(parseConfig('', 'empty.yml').web, { corsOrigin: undefined, externalUrl: undefined, allowedHosts: [], maxConnections: 512, ...off });
   const cfg = parseConfig(
     "web:\n  cors_origin: 'https://g\\.example'\n  external_url: https://vigil.example\n  allowed_hosts: [a.example]\n  max_connections: 64\n",
     'w.yml',
   );
-  assert.deepEqual(cfg.web, { corsOrigin: 'https://g\\.example', externalUrl: 'https://vigil.example', allowedHosts: ['a.example'], maxConnections: 64 });
+  assert.deepEqual(cfg.web, {
+    corsOrigin: 'https://g\\.example',
+    externalUrl: 'https://vigil.example',
+    allowedHosts: ['a.example'],
+    maxConnections: 64,
+    ...off,
+  });
+  // The web configuration file is relative to this file's directory, like every path in it.
+  const on = parseConfig('web:\n  config_file: web.yml\n  enable_admin_api: true\n  enable_lifecycle: true\n', '/etc/vigil/vigil.yml').web;
+  assert.deepEqual([on.configFile, on.enableAdminApi, on.enableLifecycle], ['/etc/vigil/web.yml', true, true]);
   for (const [yaml, field] of [
     ["web:\n  cors_origin: '('\n", 'web.cors_origin'],
     ['web:\n  external_url: ftp://x\n', 'web.external_url'],
     ['web:\n  max_connections: 0\n', 'web.max_connections'],
     ['web:\n  allowed_hosts: a.example\n', 'web.allowed_hosts'],
     ['web:\n  max_conns: 5\n', 'web.max_conns'],
+    ['web:\n  enable_lifecycle: yes please\n', 'web.enable_lifecycle'],
   ]) {
     assert.throws(
       () => parseConfig(yaml!, 'w.yml'),

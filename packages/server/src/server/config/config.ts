@@ -91,6 +91,12 @@ export interface WebConfig {
   allowedHosts: string[];
   /** Open connections at once, as `--web.max-connections`. */
   maxConnections: number;
+  /** The web configuration file (TLS, users, tokens, roles), as `--web.config.file`; absolute. */
+  configFile: string | undefined;
+  /** Whether `/api/v1/admin/...` answers, as `--web.enable-admin-api`. */
+  enableAdminApi: boolean;
+  /** Whether `/-/reload` and `/-/quit` answer, as `--web.enable-lifecycle`. */
+  enableLifecycle: boolean;
 }
 
 /** The default address: loopback, on a port none of Prometheus, Alertmanager, Grafana, Loki or node-exporter use. */
@@ -112,7 +118,15 @@ export function defaultConfig(): VigilConfig {
     limits: defaultLimits(),
     warnings: [],
     source: {},
-    web: { corsOrigin: undefined, externalUrl: undefined, allowedHosts: [], maxConnections: 512 },
+    web: {
+      corsOrigin: undefined,
+      externalUrl: undefined,
+      allowedHosts: [],
+      maxConnections: 512,
+      configFile: undefined,
+      enableAdminApi: false,
+      enableLifecycle: false,
+    },
     discovery: { dnsServers: [] },
     query: { maxConcurrency: 20, queueTimeoutMs: 30_000, timeoutMs: 120_000, maxSamples: 50_000_000, maxBytesRead: 0 },
     memoryBudget: defaultMemoryBudget(),
@@ -201,9 +215,18 @@ class Checker {
   }
 }
 
-function parseWebConfig(c: Checker, value: unknown): WebConfig {
+function parseWebSection(c: Checker, value: unknown, baseDir: string): WebConfig {
   const web = defaultConfig().web;
-  const w = c.keys(['web'], value, ['cors_origin', 'external_url', 'allowed_hosts', 'max_connections']);
+  const w = c.keys(['web'], value, ['cors_origin', 'external_url', 'allowed_hosts', 'max_connections', 'config_file', 'enable_admin_api', 'enable_lifecycle']);
+  // Like every path in the file, relative to the file's directory.
+  if (w['config_file'] !== undefined) web.configFile = path.resolve(baseDir, c.str(['web', 'config_file'], w['config_file']));
+  for (const [key, field] of [
+    ['enable_admin_api', 'enableAdminApi'],
+    ['enable_lifecycle', 'enableLifecycle'],
+  ] as const) {
+    const v = w[key];
+    if (v !== undefined) web[field] = typeof v === 'boolean' ? v : c.fail(['web', key], 'expected true or false');
+  }
   if (w['cors_origin'] !== undefined) {
     web.corsOrigin = c.str(['web', 'cors_origin'], w['cors_origin']);
     c.parsed(['web', 'cors_origin'], web.corsOrigin, (p) => new RegExp(p));
@@ -298,7 +321,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   if (st['path'] !== undefined) cfg.storage.path = path.resolve(cfg.baseDir, c.str(['storage', 'path'], st['path']));
   if (st['retention'] !== undefined) cfg.storage.retentionMs = c.parsed(['storage', 'retention'], st['retention'], parseDuration);
   if (st['retention_size'] !== undefined) cfg.storage.retentionBytes = c.parsed(['storage', 'retention_size'], st['retention_size'], parseByteSize);
-  cfg.web = parseWebConfig(c, root['web']);
+  cfg.web = parseWebSection(c, root['web'], cfg.baseDir);
   const rw = c.keys(['remote_write_receiver'], root['remote_write_receiver'], ['max_body_size']);
   if (rw['max_body_size'] !== undefined)
     cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);

@@ -19,7 +19,11 @@ test('/metrics: build info, config reload state, request latency by code, Alertm
   const tmp = tempDir();
   t.after(() => tmp.cleanup());
   const file = path.join(tmp.dir, 'vigil.yml');
-  fs.writeFileSync(file, `listen: 127.0.0.1:0\nstorage: { path: ${JSON.stringify(path.join(tmp.dir, 'data'))} }\nself_scrape: false\n`);
+  // web.enable_lifecycle: the test reloads through POST /-/reload.
+  fs.writeFileSync(
+    file,
+    `listen: 127.0.0.1:0\nstorage: { path: ${JSON.stringify(path.join(tmp.dir, 'data'))} }\nself_scrape: false\nweb: { enable_lifecycle: true }\n`,
+  );
   const server = new VigilServer(loadConfig(file), { logger: nopLogger, configFile: file, version: '1.2.3' });
   await server.start();
   t.after(() => server.stop());

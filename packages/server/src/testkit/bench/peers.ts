@@ -235,7 +235,8 @@ const vigil: PeerDef = {
   title: 'Vigil',
   command: (dataDir, port) => ({
     cmd: process.execPath,
-    args: [VIGIL_BIN, 'start', '--data', dataDir, '--listen', `127.0.0.1:${port}`],
+    // The admin API is off by default (as Prometheus'); the benchmark flushes through it.
+    args: [VIGIL_BIN, 'start', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--web.enable-admin-api'],
   }),
   readyPath: '/-/ready',
   writePath: '/api/v1/write',
