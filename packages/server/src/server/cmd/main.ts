@@ -248,12 +248,12 @@ export async function main(argv: string[]): Promise<number> {
   server.onQuit = () => quit?.();
   await server.start();
   await new Promise<void>((resolve) => {
-    const shutdown = (signal: NodeJS.Signals): void => {
+    const shutdown = (signal: NodeJS.Signals | '/-/quit'): void => {
       server.log.info('shutting down', { signal });
       // A second signal, or a stop that hangs, ends the process anyway.
       const force = setTimeout(() => process.exit(1), 10_000);
       force.unref();
-      onSignal(signal, () => process.exit(1), true);
+      if (signal !== '/-/quit') onSignal(signal, () => process.exit(1), true);
       server.stop().then(resolve, resolve);
     };
     onSignal('SIGHUP', () => {
