@@ -182,7 +182,7 @@ function readSloth(r: SpecReader, root: YAMLMap, periodMs: number): SLO[] {
     const objective = r.objective(m.get('objective', true), `${where}`);
     const labels = { ...specLabels, ...r.labels(m.get('labels', true), `${where}.labels`) };
     const sli = readSlothSLI(r, m.get('sli', true), `${where}.sli`);
-    const alerting = readSlothAlerting(r, m.get('alerting', true), `${where}.alerting`);
+    const alerting = readSlothAlerting(r, m.get('alerting', true), `${where}.alerting`, m);
     if (r.errors.length > before || service === undefined || name === undefined || objective === undefined || sli === undefined) return;
     out.push({
       id: `${service}-${name}`,
@@ -231,7 +231,7 @@ function readSlothSLI(r: SpecReader, node: unknown, where: string): SLI | undefi
   return errorQuery !== undefined && totalQuery !== undefined ? { kind: 'events', errorQuery, totalQuery } : undefined;
 }
 
-function readSlothAlerting(r: SpecReader, node: unknown, where: string): Pick<SLO, 'alertName' | 'page' | 'ticket'> {
+function readSlothAlerting(r: SpecReader, node: unknown, where: string, slo: YAMLMap): Pick<SLO, 'alertName' | 'page' | 'ticket'> {
   const m = r.map(node, where, SLOTH_ALERTING);
   const labels = r.labels(m?.get('labels', true), `${where}.labels`);
   const annotations = r.labels(m?.get('annotations', true), `${where}.annotations`);
@@ -247,7 +247,7 @@ function readSlothAlerting(r: SpecReader, node: unknown, where: string): Pick<SL
   const ticket = one('ticket_alert');
   const alertName = r.str(m?.get('name', true)) ?? '';
   if ((page !== undefined || ticket !== undefined) && alertName === '')
-    r.err(m ?? node ?? null, `${where}: name is required unless both page_alert and ticket_alert are disabled`);
+    r.err(m ?? slo, `${where}: name is required unless both page_alert and ticket_alert are disabled`);
   return { alertName, page, ticket };
 }
 
