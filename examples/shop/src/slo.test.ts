@@ -70,11 +70,18 @@ alertmanager_config:
   await vigil.start();
   const api = `http://${vigil.address()}`;
   const query = async (q: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> =>
-    ((await (await fetch(`${api}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } })
-      .data.result;
+    (
+      (await (await fetch(`${api}/api/v1/query?query=${encodeURIComponent(q)}`)).json()) as {
+        data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+      }
+    ).data.result;
   try {
     // Fault-free traffic first: the SLIs are recorded, the burn rate stays far below any threshold.
-    await waitFor('checkout SLI recorded', async () => ((await query('slo:sli_error:ratio_rate5m{sloth_slo="checkout-availability"}')).length > 0 ? true : undefined), 30_000);
+    await waitFor(
+      'checkout SLI recorded',
+      async () => ((await query('slo:sli_error:ratio_rate5m{sloth_slo="checkout-availability"}')).length > 0 ? true : undefined),
+      30_000,
+    );
     await new Promise((r) => setTimeout(r, 10_000));
     const cleanBurn = await query('slo:current_burn_rate:ratio');
     assert.equal(cleanBurn.length, 2);
@@ -100,10 +107,15 @@ alertmanager_config:
     assert.match(alert.annotations['summary']!, /error budget of checkout-availability/);
     const burn = await query('slo:current_burn_rate:ratio{sloth_slo="checkout-availability"}');
     assert.ok(Number(burn[0]!.value[1]) > 14.4, `burn rate ${burn[0]?.value[1]}`);
-    console.log(`# CheckoutErrorBudgetBurn (page) reached the receiver ${pagedAfterS.toFixed(1)} s after the fault; burn rate ${Number(burn[0]!.value[1]).toFixed(0)}x`);
+    console.log(
+      `# CheckoutErrorBudgetBurn (page) reached the receiver ${pagedAfterS.toFixed(1)} s after the fault; burn rate ${Number(burn[0]!.value[1]).toFixed(0)}x`,
+    );
     const latency = await waitFor(
       'the checkout latency page',
-      async () => received().find((n) => n.alerts.some((a) => a.status === 'firing' && a.labels['alertname'] === 'CheckoutLatencyBudgetBurn' && a.labels['severity'] === 'page')),
+      async () =>
+        received().find((n) =>
+          n.alerts.some((a) => a.status === 'firing' && a.labels['alertname'] === 'CheckoutLatencyBudgetBurn' && a.labels['severity'] === 'page'),
+        ),
       60_000,
       250,
     );

@@ -99,35 +99,38 @@ function outputLabels(expr: Expr): string[] | undefined {
  * when the expression says them, the labels of its outermost `by (…)`).
  */
 export function exportTiered(
-  rule: { name: string; query: string; forMs: number; keepFiringForMs: number; labels: Readonly<Record<string, string>>; annotations: Readonly<Record<string, string>> },
+  rule: {
+    name: string;
+    query: string;
+    forMs: number;
+    keepFiringForMs: number;
+    labels: Readonly<Record<string, string>>;
+    annotations: Readonly<Record<string, string>>;
+  },
   t: SeverityTiers,
   formatDuration: (ms: number) => string,
 ): { rules: ExportedRule[]; inhibit: ExportedInhibitRule[] } {
-  const rules = t.tiers.map(
-    (tier): ExportedRule => ({
-      alert: rule.name,
-      expr: `(${rule.query}) >= ${t.threshold * tier.ratio}`,
-      ...(rule.forMs > 0 ? { for: formatDuration(rule.forMs) } : {}),
-      ...(rule.keepFiringForMs > 0 ? { keep_firing_for: formatDuration(rule.keepFiringForMs) } : {}),
-      labels: { ...rule.labels, [SEVERITY_LABEL]: tier.name },
-      ...(Object.keys(rule.annotations).length > 0 ? { annotations: { ...rule.annotations } } : {}),
-    }),
-  );
+  const rules = t.tiers.map((tier): ExportedRule => ({
+    alert: rule.name,
+    expr: `(${rule.query}) >= ${t.threshold * tier.ratio}`,
+    ...(rule.forMs > 0 ? { for: formatDuration(rule.forMs) } : {}),
+    ...(rule.keepFiringForMs > 0 ? { keep_firing_for: formatDuration(rule.keepFiringForMs) } : {}),
+    labels: { ...rule.labels, [SEVERITY_LABEL]: tier.name },
+    ...(Object.keys(rule.annotations).length > 0 ? { annotations: { ...rule.annotations } } : {}),
+  }));
   const equal = ['alertname', ...(outputLabels(parseExpr(rule.query)) ?? [])];
-  const inhibit = t.tiers.slice(1).map(
-    (tier, i): ExportedInhibitRule => ({
-      source_matchers: [`alertname=${JSON.stringify(rule.name)}`, `${SEVERITY_LABEL}=${JSON.stringify(tier.name)}`],
-      target_matchers: [
-        `alertname=${JSON.stringify(rule.name)}`,
-        `${SEVERITY_LABEL}=~${JSON.stringify(
-          t.tiers
-            .slice(0, i + 1)
-            .map((x) => x.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-            .join('|'),
-        )}`,
-      ],
-      equal,
-    }),
-  );
+  const inhibit = t.tiers.slice(1).map((tier, i): ExportedInhibitRule => ({
+    source_matchers: [`alertname=${JSON.stringify(rule.name)}`, `${SEVERITY_LABEL}=${JSON.stringify(tier.name)}`],
+    target_matchers: [
+      `alertname=${JSON.stringify(rule.name)}`,
+      `${SEVERITY_LABEL}=~${JSON.stringify(
+        t.tiers
+          .slice(0, i + 1)
+          .map((x) => x.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+          .join('|'),
+      )}`,
+    ],
+    equal,
+  }));
   return { rules, inhibit };
 }

@@ -147,7 +147,10 @@ slos:
 
 test('bad SLO files: each error names the file, the line and what is wrong', () => {
   const cases: Array<[string, RegExp]> = [
-    [SLOTH.replace(/events:\n.*\n.*\n/, 'plugin:\n        id: sloth-common/availability\n'), /^f\.yml: 8:9: slos\[0\]\.sli\.plugin: SLI plugins are Sloth Go plugins and are not supported/],
+    [
+      SLOTH.replace(/events:\n.*\n.*\n/, 'plugin:\n        id: sloth-common/availability\n'),
+      /^f\.yml: 8:9: slos\[0\]\.sli\.plugin: SLI plugins are Sloth Go plugins and are not supported/,
+    ],
     [SLOTH.replace('[{{.window}}]))\n        total', '[5m]))\n        total'), /^f\.yml: 8:22: slos\[0\]\.sli\.events: error_query must use \{\{\.window\}\}/],
     [SLOTH.replace('objective: 99.5', 'objective: 100.5'), /^f\.yml: 5:16: slos\[0\]: objective must be a number above 0 and at most 100/],
     [SLOTH.replace('    alerting:\n      name: CheckoutBudgetBurn\n', ''), /^f\.yml: 4:5: slos\[0\]\.alerting: name is required unless both/],

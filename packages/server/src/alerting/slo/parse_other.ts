@@ -182,7 +182,9 @@ export function readOpenSLO(r: SpecReader, root: YAMLMap, apiVersion: string): S
       return;
     }
     const sli = openSLORatio(r, ratio, o.has('ratioMetrics') ? `${where}.ratioMetrics` : 'spec.indicator.spec.ratioMetric');
-    const objective = o.has('targetPercent') ? r.objective(o.get('targetPercent', true), `${where}.targetPercent`) : r.objective(o.get('target', true), `${where}.target`, 100);
+    const objective = o.has('targetPercent')
+      ? r.objective(o.get('targetPercent', true), `${where}.targetPercent`)
+      : r.objective(o.get('target', true), `${where}.target`, 100);
     if (r.errors.length > before || !sli || objective === undefined || !name || !service || periodMs === undefined) return;
     const sloName = `${name}-${i}`;
     out.push({

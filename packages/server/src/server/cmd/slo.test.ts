@@ -123,7 +123,10 @@ test('vigil check config and check rules validate SLOs with file and line; bad i
     assert.match(rules.stdout, /SUCCESS: 1 SLOs, 17 rules generated/);
 
     // The same id in a file and inline, and a query that is not PromQL.
-    writeFileSync(join(dir, 'slos', 'dup.yml'), sloth('checkout', 99).replace('sum(rate(http_requests_total{service="checkout",code', 'sum(rate(http_requests_total{{service="checkout",code'));
+    writeFileSync(
+      join(dir, 'slos', 'dup.yml'),
+      sloth('checkout', 99).replace('sum(rate(http_requests_total{service="checkout",code', 'sum(rate(http_requests_total{{service="checkout",code'),
+    );
     const bad = captureOutput();
     assert.equal(await rulesCommand(['check', 'rules', join(dir, 'slos', 'dup.yml')], bad), 1);
     assert.match(bad.stderr, /dup\.yml: 6:\d+: SLO "checkout-availability": slo:sli_error:ratio_rate5m: invalid query: /);
@@ -132,7 +135,10 @@ test('vigil check config and check rules validate SLOs with file and line; bad i
     assert.match(badCfg.stderr, /dup\.yml: 6:\d+: SLO "checkout-availability"/);
 
     writeFileSync(configFile, CONFIG.replace('target: "95"', 'target: "x"'));
-    assert.throws(() => loadConfig(configFile), (e: unknown) => e instanceof ConfigError && /vigil\.yml:9: slos: spec\.target: objective must be/.test(e.message));
+    assert.throws(
+      () => loadConfig(configFile),
+      (e: unknown) => e instanceof ConfigError && /vigil\.yml:9: slos: spec\.target: objective must be/.test(e.message),
+    );
   } finally {
     cleanup();
   }
