@@ -151,6 +151,7 @@ test('an SLO with no history before the fault pages at the first evaluations of 
     assert.ok(first, 'paged');
     const s = (Date.parse(first.startsAt) - T0) / S;
     assert.ok(s <= 60, `paged ${s} s after the burst`);
+    console.log(`# with a minute of history, a 100% failure burst paged ${s} s in`);
   } finally {
     await m.stop();
   }

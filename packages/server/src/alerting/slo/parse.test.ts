@@ -172,3 +172,14 @@ test('bad SLO files: each error names the file, the line and what is wrong', () 
   assert.deepEqual(gen.groups, []);
   assert.match(gen.errors[0]!.message, /^f\.yml: 4:\d+: SLO "shop-checkout": slo:sli_error:ratio_rate5m: invalid query: /);
 });
+
+test("Sloth's raw SLI: the error ratio query itself, its window filled in", () => {
+  const p = parseSLOFile(
+    SLOTH.replace(/events:\n.*\n.*\n/, 'raw:\n        error_ratio_query: 1 - (sum(rate(ok_total[{{.window}}])) / sum(rate(requests_total[{{.window}}])))\n'),
+    'raw.yml',
+  );
+  assert.deepEqual(p.errors, []);
+  const { groups } = sloRuleGroups(p.slos, p.windows);
+  assert.equal(groups[0]!.rules[2]!.name, 'slo:sli_error:ratio_rate1h');
+  assert.equal(groups[0]!.rules[2]!.query, canon('(1 - (sum(rate(ok_total[1h])) / sum(rate(requests_total[1h]))))'));
+});
