@@ -7,3 +7,4 @@ export * from './dashboard.js';
 export * from './overview.js';
 export * from './escape.js';
 export * from './logline.js';
+export * from './slo.js';
