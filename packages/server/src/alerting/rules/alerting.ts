@@ -87,6 +87,8 @@ export class AlertingRule {
   readonly keepFiringForMs: number;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
+  /** Dynamic severity (`threshold` and `severity_tiers`), if the rule has it. */
+  readonly tiers: SeverityTiers | undefined;
   /** Active alerts by label-set key. */
   active = new Map<string, Alert>();
   restored: boolean;
@@ -104,6 +106,7 @@ export class AlertingRule {
     this.keepFiringForMs = opts.keepFiringForMs;
     this.labels = opts.labels;
     this.annotations = opts.annotations;
+    this.tiers = opts.tiers;
     this.restored = opts.restored;
   }
 

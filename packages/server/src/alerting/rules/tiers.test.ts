@@ -15,6 +15,7 @@ import { peerBinary, tempDir } from '../../testkit/helpers.js';
 import { captureOutput, ownTestdata } from '../../testkit/rules.js';
 import { rulesExportCommand } from '../../server/cmd/exportcli.js';
 import { rulesCommand } from '../../server/cmd/rulescli.js';
+import { alertJson } from '../../server/api/rules.js';
 import { parseRuleFile } from './file.js';
 import { RuleManager } from './manager.js';
 import type { NotifiedAlert, RuleQueryResult } from './types.js';
@@ -90,6 +91,19 @@ test('a ramp gives one alert identity going info → warning → critical → re
   assert.deepEqual(
     alert.tierChanges!.map((c) => (c.t - first) / M),
     [0, 2, 8],
+  );
+  // The rules API shows the rule's tiers and each alert's changes.
+  assert.deepEqual(
+    (alertJson(alert)['severityHistory'] as Array<{ severity: string; time: string }>).map((h) => [h.severity, Date.parse(h.time) - first]),
+    [
+      ['info', 0],
+      ['warning', 2 * M],
+      ['critical', 8 * M],
+    ],
+  );
+  assert.deepEqual(
+    rule.tiers!.tiers.map((t) => t.name),
+    ['info', 'warning', 'critical'],
   );
 });
 
