@@ -7,7 +7,7 @@ import { sloRuleGroups } from './load.js';
 export type { ParsedSLOs } from './parse.js';
 export type { SLO, AlertWindows } from './model.js';
 export { parseSLOFile } from './parse.js';
-export { loadSLOs, loadSLOFile, sloRuleGroups, VIGIL_GENERATOR } from './load.js';
+export { isSLOFile, loadSLOs, loadSLOFile, loadSLORuleFile, sloRuleGroups, VIGIL_GENERATOR } from './load.js';
 export { generateSLOGroups, ruleFileText } from './generate.js';
 
 /**

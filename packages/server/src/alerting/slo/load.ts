@@ -10,6 +10,25 @@ import { generateSLOGroups, toRuleGroups, type GenerateOptions } from './generat
 import type { AlertWindows, SLO } from './model.js';
 import { checkUniqueIds, parseSLOFile, windowsFor, type ParsedSLOs } from './parse.js';
 
+/** An SLO document file rather than a rule file: a top-level `version:` or `apiVersion:` and no `groups:`. */
+export function isSLOFile(file: string): boolean {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    // Unreadable: the rule file loader reports it.
+    return false;
+  }
+  return /^(version|apiVersion):/m.test(text) && !/^groups:/m.test(text);
+}
+
+/** An SLO file as the rule groups it generates, with every error; for places that take rule files (unit tests). */
+export function loadSLORuleFile(file: string): { groups: RuleGroupDef[]; errors: RuleFileError[] } {
+  const parsed = loadSLOFile(file);
+  if (parsed.errors.length > 0) return { groups: [], errors: parsed.errors };
+  return sloRuleGroups(parsed.slos, parsed.windows);
+}
+
 /** The generator version recorded in `sloth_version`. */
 export const VIGIL_GENERATOR: GenerateOptions = { version: 'vigil' };
 

@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nopLogger } from '../../core/util/log.js';
 import { peerBinary, tempDir, VIGIL_BIN } from '../../testkit/helpers.js';
-import { captureOutput } from '../../testkit/rules.js';
+import { captureOutput, ownTestdata } from '../../testkit/rules.js';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { checkConfigFiles } from './checkconfig.js';
 import { rulesCommand } from './rulescli.js';
@@ -163,6 +163,29 @@ test('vigil slo generate prints a rule file promtool accepts; usage errors exit 
     const promtool = spawnSync(peerBinary('promtool', 'prometheus'), ['check', 'rules', rulesFile], { encoding: 'utf8' });
     assert.equal(promtool.status, 0, promtool.stderr);
     assert.match(promtool.stdout, /SUCCESS: 17 rules found/);
+  } finally {
+    cleanup();
+  }
+});
+
+test('vigil test rules runs promtool-format unit tests over an SLO file: the shop page and ticket fire on failing checkouts', async () => {
+  const out = captureOutput();
+  assert.equal(await rulesCommand(['test', 'rules', join(ownTestdata(), 'shop-slo.test.yml')], out), 0, out.stdout + out.stderr);
+  assert.match(out.stdout, /SUCCESS/);
+  // The same test expecting silence once the failures start fails: the expectations are checked.
+  const { dir, cleanup } = tempDir();
+  try {
+    const text = readFileSync(join(ownTestdata(), 'shop-slo.test.yml'), 'utf8')
+      .replace('../../../../../../examples', join(ownTestdata(), '../../../../../../examples'))
+      .replace(
+        'eval_time: 75m\n        alertname: CheckoutErrorBudgetBurn\n        exp_alerts:\n',
+        'eval_time: 75m\n        alertname: CheckoutErrorBudgetBurn\n        exp_alerts: []\n        unused:\n',
+      );
+    const broken = join(dir, 'broken.test.yml');
+    writeFileSync(broken, text.replace(/\n {8}unused:[\s\S]*$/, '\n'));
+    const bad = captureOutput();
+    assert.equal(await rulesCommand(['test', 'rules', broken], bad), 1);
+    assert.match(bad.stdout + bad.stderr, /alertname: CheckoutErrorBudgetBurn, time: 1h15m/);
   } finally {
     cleanup();
   }

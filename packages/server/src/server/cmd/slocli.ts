@@ -3,7 +3,7 @@
  * (the same as Sloth's `sloth generate`, so the two can be compared or the rules used elsewhere), and
  * the SLO part of `vigil check rules` / `vigil check config`.
  */
-import * as fs from 'node:fs';
+export { isSLOFile } from '../../alerting/slo/index.js';
 import { generateSLOGroups, loadSLOFile, loadSLOs, ruleFileText, sloRuleGroups, VIGIL_GENERATOR } from '../../alerting/slo/index.js';
 import { windowsFor } from '../../alerting/slo/parse.js';
 import type { CliOutput } from '../../alerting/rules/unittest.js';
@@ -15,18 +15,6 @@ ServiceLevelObjective and OpenSLO SLO documents): the SLI recordings, metadata r
 multi-window multi-burn-rate alerts, as Sloth generates them.
   --windows FILE   Sloth AlertWindows documents with custom windows for their SLO period.
 `;
-
-/** A file of SLO documents rather than a rule file: a top-level `version:` or `apiVersion:` and no `groups:`. */
-export function isSLOFile(file: string): boolean {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    // Unreadable: the rule file check reports it.
-    return false;
-  }
-  return /^(version|apiVersion):/m.test(text) && !/^groups:/m.test(text);
-}
 
 /** Checks one SLO file as `check rules` checks a rule file; true when valid. */
 export function checkSLOFile(file: string, out: CliOutput): boolean {
