@@ -80,8 +80,14 @@ alertmanager_config:
     await waitFor(
       'checkout SLI recorded',
       async () => ((await query('slo:sli_error:ratio_rate5m{sloth_slo="checkout-availability"}')).length > 0 ? true : undefined),
-      30_000,
-    );
+      // Generous: on a loaded machine the first scrapes and evaluations can lag.
+      60_000,
+    ).catch(async (err: Error) => {
+      // Say why: the scrape (the target's health and error) or nothing scraped for /checkout yet.
+      const targets = await (await fetch(`${api}/api/v1/targets`)).text();
+      const checkouts = await query('sum(http_server_request_duration_seconds_count{route="/checkout"})');
+      throw new Error(`${err.message}; checkouts scraped: ${JSON.stringify(checkouts)}; targets: ${targets.slice(0, 600)}`);
+    });
     await new Promise((r) => setTimeout(r, 10_000));
     const cleanBurn = await query('slo:current_burn_rate:ratio');
     assert.equal(cleanBurn.length, 2);
@@ -106,7 +112,9 @@ alertmanager_config:
     assert.equal(alert.labels['team'], 'payments');
     assert.match(alert.annotations['summary']!, /error budget of checkout-availability/);
     const burn = await query('slo:current_burn_rate:ratio{sloth_slo="checkout-availability"}');
-    assert.ok(Number(burn[0]!.value[1]) > 14.4, `burn rate ${burn[0]?.value[1]}`);
+    // With minutes of history every window holds the same few minutes, so the 6x pair (30m and 6h) is
+    // the first to cross: the 5m burn rate is at least that, not necessarily 14.4x yet.
+    assert.ok(Number(burn[0]!.value[1]) > 6, `burn rate ${burn[0]?.value[1]}`);
     console.log(
       `# CheckoutErrorBudgetBurn (page) reached the receiver ${pagedAfterS.toFixed(1)} s after the fault; burn rate ${Number(burn[0]!.value[1]).toFixed(0)}x`,
     );
