@@ -124,7 +124,7 @@ alertmanager_config:
         received().find((n) =>
           n.alerts.some((a) => a.status === 'firing' && a.labels['alertname'] === 'CheckoutLatencyBudgetBurn' && a.labels['severity'] === 'page'),
         ),
-      60_000,
+      90_000,
       250,
     );
     assert.ok(latency);
