@@ -8,6 +8,7 @@ import { Explore } from './pages/Explore.js';
 import { Inbox } from './pages/Inbox.js';
 import { Logs } from './pages/Logs.js';
 import { Overview } from './pages/Overview.js';
+import { Slos } from './pages/Slos.js';
 import { Status } from './pages/Status.js';
 import { href, navigate, onLinkClick, useLocation } from './router.js';
 
@@ -17,6 +18,7 @@ const NAV = [
   ['/dashboards', 'Dashboards', 'd'],
   ['/alerts', 'Alerts', 'a'],
   ['/inbox', 'Inbox', 'i'],
+  ['/slos', 'SLOs', 'b'],
   ['/logs', 'Logs', 'l'],
   ['/status', 'Status', 's'],
 ] as const;
@@ -26,6 +28,7 @@ function Page({ path }: { path: string }): preact.JSX.Element {
   if (path.startsWith('/explore')) return <Explore />;
   if (path.startsWith('/alerts')) return <Alerts />;
   if (path.startsWith('/inbox')) return <Inbox />;
+  if (path.startsWith('/slos')) return <Slos />;
   if (path.startsWith('/status')) return <Status />;
   if (path.startsWith('/logs')) return <Logs />;
   if (path.startsWith('/dashboards')) return <Dashboards id={decodeURIComponent(path.split('/')[2] ?? '') || undefined} />;

@@ -304,3 +304,61 @@ test('the overview groups every card under one of the four golden signals', () =
   assert.deepEqual(under('errors'), ['errors', 'up']);
   assert.deepEqual(under('saturation'), ['cpu', 'memory', 'eventloop', 'pool']);
 });
+
+test('SLO rows: joined by sloth_id, least budget first, windows in duration order, formatted', () => {
+  const id = (sloth_id, extra = {}) => ({ sloth_id, ...extra });
+  const rows = lib.sloRows({
+    info: [
+      { metric: id('search-requests', { sloth_service: 'search', sloth_slo: 'requests', sloth_objective: '99' }), value: [0, '1'] },
+      { metric: id('checkout-requests', { sloth_service: 'checkout', sloth_slo: 'requests', sloth_objective: '99.9' }), value: [0, '1'] },
+      { metric: id('new-slo', { sloth_service: 'new', sloth_slo: 'slo', sloth_objective: '95' }), value: [0, '1'] },
+    ],
+    remaining: [
+      { metric: id('search-requests'), value: [0, '1'] },
+      { metric: id('checkout-requests'), value: [0, '-49'] },
+    ],
+    periodError: [{ metric: id('checkout-requests'), value: [0, '0.05'] }],
+    burn: [
+      { metric: id('checkout-requests', { sloth_window: '1d' }), value: [0, '50'] },
+      { metric: id('checkout-requests', { sloth_window: '5m' }), value: [0, '50'] },
+      { metric: id('checkout-requests', { sloth_window: '4w' }), value: [0, '50'] },
+      { metric: id('checkout-requests', { sloth_window: '1d12h' }), value: [0, '50'] },
+    ],
+    history: [
+      {
+        metric: id('checkout-requests'),
+        values: [
+          [1000, '0.5'],
+          [2000, '-1'],
+        ],
+      },
+    ],
+  });
+  assert.deepEqual(
+    rows.map((r) => r.id),
+    ['checkout-requests', 'search-requests', 'new-slo'],
+  );
+  assert.deepEqual(
+    rows[0].burn.map(([w]) => w),
+    ['5m', '1d', '1d12h', '4w'],
+  );
+  assert.equal(rows[0].objective, 99.9);
+  assert.equal(lib.sloPercent(rows[0].availability, 3), '95.000%');
+  assert.equal(lib.sloPercent(rows[2].availability), '–');
+  assert.deepEqual(rows[0].burndown, [
+    [1_000_000, 0.5],
+    [2_000_000, -1],
+  ]);
+  assert.equal(lib.budgetLevel(-49), 'level-critical');
+  assert.equal(lib.budgetLevel(0.1), 'level-warning');
+  assert.equal(lib.budgetLevel(0.9), 'level-ok');
+  assert.equal(lib.budgetLevel(undefined), 'level-none');
+  assert.equal(lib.burnRate(50), '50x');
+  assert.equal(lib.burnRate(0.2), '0.20x');
+  assert.equal(lib.burnLevel(14.4), 'level-critical');
+  assert.equal(lib.burnLevel(2), 'level-warning');
+  // 0.5 of the budget halfway up; -1 (overspent) at the bottom of a box that starts at -1.
+  assert.equal(lib.burndownPoints(rows[0].burndown, 100, 20), '0.0,5.0 100.0,20.0');
+  assert.equal(lib.burndownPoints([[0, 1]], 100, 20), '');
+  assert.equal(lib.windowMs('1d12h'), 36 * 3600_000);
+});

@@ -19,6 +19,7 @@ const SHARED_SUITES = [
   'alerting/rules/fixtures.test.js',
   'alerting/rules/promtool.test.js',
   'server/cmd/rulescli.test.js',
+  'alerting/slo/sloth.test.js',
 ].map((f) => join(distTest, f));
 
 function runSuites(env: Record<string, string>): {

@@ -15,6 +15,7 @@ import {
   type RuleQueryResult,
   type RuleSample,
 } from './types.js';
+import { SEVERITY_LABEL, tierOf, type SeverityTiers } from './tiers.js';
 
 /** How long a resolved alert is kept (and re-sent) after it resolves. */
 export const RESOLVED_RETENTION_MS = 15 * 60_000;
@@ -22,7 +23,8 @@ export const RESOLVED_RETENTION_MS = 15 * 60_000;
 /** One alert of a rule. Times are ms since the epoch; 0 means never. */
 export interface Alert {
   state: AlertState;
-  readonly labels: Labels;
+  /** Its labels; a tiered rule's alert changes only its `severity` label. */
+  labels: Labels;
   annotations: Record<string, string>;
   value: number;
   activeAt: number;
@@ -31,6 +33,15 @@ export interface Alert {
   lastSentAt: number;
   validUntil: number;
   keepFiringSince: number;
+  /** Tiered rules: the current tier (index into the rule's tiers, lowest first). */
+  tier?: number;
+  /** Tiered rules: since when the value has been in a lower tier (0: it is not), and the highest such tier. */
+  lowerSince?: number;
+  lowerPeak?: number;
+  /** Tiered rules: escalated since the last send, so it is sent at once. */
+  escalated?: boolean;
+  /** Tiered rules: every severity the alert had, from when (one entry per change). */
+  tierChanges?: Array<{ t: number; severity: string }>;
 }
 
 /** What an alerting rule is built from. */
@@ -50,6 +61,13 @@ export interface AlertingRuleOptions {
   readonly restored: boolean;
   /** Hears template errors (the alert still fires with the error text). */
   readonly onTemplateError?: (message: string) => void;
+  /** Dynamic severity: the `severity` label follows the value's tier (tiers.ts). */
+  readonly tiers?: SeverityTiers;
+}
+
+/** The labels with `severity` set to `value`. */
+function withSeverity(labels: Labels, value: string): Labels {
+  return sortLabels([...labels.filter((l) => l.name !== SEVERITY_LABEL), { name: SEVERITY_LABEL, value }]);
 }
 
 /** A label set for ALERTS-style series: the alert's labels plus `__name__` (and `alertstate`). */
@@ -69,6 +87,8 @@ export class AlertingRule {
   readonly keepFiringForMs: number;
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
+  /** Dynamic severity (`threshold` and `severity_tiers`), if the rule has it. */
+  readonly tiers: SeverityTiers | undefined;
   /** Active alerts by label-set key. */
   active = new Map<string, Alert>();
   restored: boolean;
@@ -86,12 +106,15 @@ export class AlertingRule {
     this.keepFiringForMs = opts.keepFiringForMs;
     this.labels = opts.labels;
     this.annotations = opts.annotations;
+    this.tiers = opts.tiers;
     this.restored = opts.restored;
   }
 
   /** A key that is equal for rules Prometheus would treat as the same on reload. */
   identity(): string {
-    return JSON.stringify(['alert', this.name, this.expr, this.holdMs, this.keepFiringForMs, this.labels, this.annotations]);
+    const ident: unknown[] = ['alert', this.name, this.expr, this.holdMs, this.keepFiringForMs, this.labels, this.annotations];
+    if (this.opts.tiers) ident.push(this.opts.tiers);
+    return JSON.stringify(ident);
   }
 
   /** Takes over the alerts of the same rule from before a reload. */
@@ -124,17 +147,24 @@ export class AlertingRule {
     const name = `__alert_${this.name}`;
     const ruleLabels = Object.entries(this.labels);
     const ruleAnnotations = Object.entries(this.annotations);
+    const tiers = this.opts.tiers;
     for (const smpl of vector) {
+      // A tiered rule alerts only from its lowest tier up.
+      const tier = tiers ? tierOf(tiers, smpl.v) : -1;
+      if (tiers && tier < 0) continue;
       const data = { labels: labelsToRecord(smpl.metric), externalLabels: this.opts.externalLabels, externalURL: this.opts.externalURL, value: smpl.v };
       const expand = (text: string): string => expandAlertTemplate(text, { name, data, funcs }, this.opts.onTemplateError);
       const lb = new Map<string, string>();
       for (const l of smpl.metric) if (l.name !== METRIC_NAME) lb.set(l.name, l.value);
       for (const [k, v] of ruleLabels) lb.set(k, expand(v));
       lb.set('alertname', this.name);
+      // The tier's severity is not part of the alert's identity: the same alert changes tier.
+      if (tiers) lb.delete(SEVERITY_LABEL);
       const annotations: Record<string, string> = {};
       for (const [k, v] of ruleAnnotations) annotations[k] = expand(v);
-      const labels = sortLabels([...lb].filter(([, v]) => v !== '').map(([name, value]) => ({ name, value })));
-      const h = labelsKey(labels);
+      const identity = sortLabels([...lb].filter(([, v]) => v !== '').map(([name, value]) => ({ name, value })));
+      const labels = tiers ? withSeverity(identity, tiers.tiers[tier]!.name) : identity;
+      const h = labelsKey(identity);
       if (fresh.has(h)) throw new Error('vector contains metrics with the same labelset after applying alert labels');
       resultLabels.set(h, smpl.metric);
       fresh.set(h, {
@@ -148,6 +178,7 @@ export class AlertingRule {
         lastSentAt: 0,
         validUntil: 0,
         keepFiringSince: 0,
+        ...(tiers ? { tier, lowerSince: 0, lowerPeak: -1, tierChanges: [{ t: ts, severity: tiers.tiers[tier]!.name }] } : {}),
       });
     }
     for (const [h, a] of fresh) {
@@ -155,6 +186,7 @@ export class AlertingRule {
       if (cur !== undefined && cur.state !== 'inactive') {
         cur.value = a.value;
         cur.annotations = a.annotations;
+        if (tiers) this.followTier(cur, a.tier!, ts, tiers);
       } else this.active.set(h, a);
     }
     const extra = this.opts.language.alertAnnotations;
@@ -205,14 +237,42 @@ export class AlertingRule {
     const out: Alert[] = [];
     for (const a of this.active.values()) {
       if (a.state === 'pending') continue;
-      const due = a.resolvedAt > a.lastSentAt || a.lastSentAt + resendDelayMs < ts;
+      // An escalated tier is news: sent at once, not at the next resend.
+      const due = a.resolvedAt > a.lastSentAt || a.lastSentAt + resendDelayMs < ts || a.escalated === true;
       if (!due) continue;
       a.lastSentAt = ts;
+      a.escalated = false;
       // Valid for two missed evaluations or sends.
       a.validUntil = ts + 4 * Math.max(resendDelayMs, intervalMs);
       out.push({ ...a, annotations: { ...a.annotations } });
     }
     return out;
+  }
+
+  /**
+   * Moves a tiered alert to the value's tier `tier`: up at once (and marked for sending when firing),
+   * down only once the value has stayed in lower tiers for the rule's `for`, then to the highest of them.
+   */
+  private followTier(a: Alert, tier: number, ts: number, tiers: SeverityTiers): void {
+    const cur = a.tier ?? tier;
+    const move = (to: number): void => {
+      a.tier = to;
+      a.labels = withSeverity(a.labels, tiers.tiers[to]!.name);
+      (a.tierChanges ??= []).push({ t: ts, severity: tiers.tiers[to]!.name });
+      a.lowerSince = 0;
+      a.lowerPeak = -1;
+    };
+    if (tier > cur) {
+      move(tier);
+      if (a.state === 'firing') a.escalated = true;
+    } else if (tier < cur) {
+      if (!a.lowerSince) a.lowerSince = ts;
+      a.lowerPeak = Math.max(a.lowerPeak ?? -1, tier);
+      if (ts - a.lowerSince >= this.holdMs) move(a.lowerPeak);
+    } else {
+      a.lowerSince = 0;
+      a.lowerPeak = -1;
+    }
   }
 
   /** Alerts currently pending or firing (not the resolved ones kept for re-sending). */

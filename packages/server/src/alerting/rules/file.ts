@@ -11,6 +11,7 @@ import { checkAlertTemplate } from '../template/index.js';
 import { promqlLanguage } from './language.js';
 import type { RuleLanguage } from './types.js';
 import { VigilError } from '../../core/errors.js';
+import { checkTiers, makeTiers, SEVERITY_LABEL, type SeverityTiers } from './tiers.js';
 
 /** One validated rule. */
 export interface RuleDef {
@@ -28,6 +29,8 @@ export interface RuleDef {
   readonly annotations: Readonly<Record<string, string>>;
   /** 1-based line of the rule in its file. */
   readonly line: number;
+  /** `threshold` and `severity_tiers` (alerting only): the `severity` label follows the value (see tiers.ts). */
+  readonly tiers?: SeverityTiers;
 }
 
 /** One validated group. */
@@ -59,7 +62,7 @@ export class RuleFileError extends VigilError {
 }
 
 const GROUP_FIELDS = ['name', 'interval', 'query_offset', 'limit', 'labels', 'rules'];
-const RULE_FIELDS = ['record', 'alert', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations'];
+const RULE_FIELDS = ['record', 'alert', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations', 'threshold', 'severity_tiers'];
 
 class FileParser {
   readonly errors: RuleFileError[] = [];
@@ -226,8 +229,45 @@ class FileParser {
         }
       }
     }
+    const tiers = this.tiers(node, where, record !== undefined, labels);
     if (this.errors.length > before || query === undefined) return undefined;
-    return { kind: record !== undefined ? 'recording' : 'alerting', name, expr, query, forMs, keepFiringForMs, labels, annotations, line: this.pos(node).line };
+    return {
+      kind: record !== undefined ? 'recording' : 'alerting',
+      name,
+      expr,
+      query,
+      forMs,
+      keepFiringForMs,
+      labels,
+      annotations,
+      line: this.pos(node).line,
+      ...(tiers ? { tiers } : {}),
+    };
+  }
+
+  /** `threshold` with `severity_tiers`: both or neither, on alerting rules whose labels leave `severity` to the tiers. */
+  tiers(node: { get(key: string, keepScalar: true): unknown }, where: string, recording: boolean, labels: Record<string, string>): SeverityTiers | undefined {
+    const thNode = node.get('threshold', true);
+    const tiersNode = node.get('severity_tiers', true);
+    if (thNode === undefined && tiersNode === undefined) return undefined;
+    const at = tiersNode ?? thNode;
+    if (recording) {
+      this.err(at, `${where}invalid field '${tiersNode !== undefined ? 'severity_tiers' : 'threshold'}' in recording rule`);
+      return undefined;
+    }
+    if (thNode === undefined || tiersNode === undefined) {
+      this.err(at, `${where}threshold and severity_tiers go together`);
+      return undefined;
+    }
+    const threshold = isScalar(thNode) ? thNode.value : undefined;
+    const tiers: Record<string, unknown> = {};
+    if (!isMap(tiersNode)) this.err(tiersNode, `${where}severity_tiers: expected a mapping of severity to ratio, such as { warning: 1, critical: 2 }`);
+    else for (const pair of tiersNode.items) tiers[this.str(pair.key) ?? ''] = isScalar(pair.value) ? pair.value.value : undefined;
+    if (!isMap(tiersNode)) return undefined;
+    const problems = checkTiers(threshold, tiers);
+    if (SEVERITY_LABEL in labels) problems.push(`labels: ${SEVERITY_LABEL} is set by severity_tiers; remove it from labels`);
+    for (const p of problems) this.err(p.startsWith('threshold') ? thNode : tiersNode, `${where}${p}`);
+    return problems.length > 0 ? undefined : makeTiers(threshold as number, tiers as Record<string, number>);
   }
 }
 

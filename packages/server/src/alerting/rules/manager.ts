@@ -71,6 +71,7 @@ export function buildRules(
       externalLabels: opts.externalLabels,
       externalURL: opts.externalURL,
       restored: opts.restored,
+      ...(r.tiers ? { tiers: r.tiers } : {}),
       onTemplateError: (msg) => opts.logger.warn('expanding alert template failed', { rule: r.name, err: msg }),
     });
   });

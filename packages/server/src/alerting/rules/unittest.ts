@@ -18,6 +18,7 @@ import type { Appendable, Queryable } from '../../metrics/storage/interface.js';
 import { nopLogger } from '../../core/util/log.js';
 import { AlertingRule } from './alerting.js';
 import { loadRuleFile, type RuleGroupDef } from './file.js';
+import { isSLOFile, loadSLORuleFile } from '../slo/load.js';
 import { globFiles } from '../../core/util/glob.js';
 import { Group, type GroupContext } from './group.js';
 import { buildRules } from './manager.js';
@@ -318,7 +319,8 @@ async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], eval
   const defs: RuleGroupDef[] = [];
   const loadErrors: string[] = [];
   for (const f of ruleFiles) {
-    const parsed = loadRuleFile(f);
+    // SLO files (slo_files:) are tested through the rules generated from them.
+    const parsed = isSLOFile(f) ? loadSLORuleFile(f) : loadRuleFile(f);
     loadErrors.push(...parsed.errors.map((e) => e.message));
     defs.push(...parsed.groups);
   }

@@ -30,6 +30,8 @@ export function alertJson(a: Alert): Record<string, unknown> {
     value: formatE(a.value, -1),
   };
   if (a.keepFiringSince !== 0) out['keepFiringSince'] = time(a.keepFiringSince);
+  // Vigil's: a tiered rule's alert lists each severity it had, from when (one entry per change).
+  if (a.tierChanges) out['severityHistory'] = a.tierChanges.map((c) => ({ time: time(c.t), severity: c.severity }));
   return out;
 }
 
@@ -50,6 +52,7 @@ function ruleJson(r: Group['rules'][number], excludeAlerts: boolean): Record<str
       duration: r.holdMs / 1000,
       keepFiringFor: r.keepFiringForMs / 1000,
       annotations: r.annotations,
+      ...(r.tiers ? { threshold: r.tiers.threshold, severityTiers: Object.fromEntries(r.tiers.tiers.map((t) => [t.name, t.ratio])) } : {}),
       alerts: excludeAlerts ? [] : r.activeAlerts().map(alertJson),
       type: 'alerting',
     };

@@ -11,6 +11,8 @@ import { ConfigError } from '../../core/config_error.js';
 import { globFiles } from '../../core/util/glob.js';
 import { loadConfig } from '../config/config.js';
 import { loadWebConfig } from '../config/web_config.js';
+import { loadSLOs } from '../../alerting/slo/index.js';
+import { checkSLOFile } from './slocli.js';
 import { checkRules, EXIT_FAILURE, EXIT_OK, processOutput, type CliOutput } from './rulescli.js';
 
 export const CHECK_CONFIG_USAGE = `Usage: vigil check config FILE...
@@ -49,15 +51,20 @@ async function checkOne(file: string, out: CliOutput): Promise<boolean> {
     if (cfg.web.configFile) loadWebConfig(cfg.web.configFile);
     for (const w of [...cfg.warnings, ...cfg.alertmanager.warnings]) out.err(`  WARNING: ${w}\n`);
     out.out(
-      `  SUCCESS: ${cfg.scrapeConfigs.length} scrape configs, ${cfg.ruleFiles.length + cfg.logRuleFiles.length} rule file patterns, alert routing with ${describeRouting(cfg.alertmanager)}\n\n`,
+      `  SUCCESS: ${cfg.scrapeConfigs.length} scrape configs, ${cfg.ruleFiles.length + cfg.logRuleFiles.length} rule file patterns, ${cfg.sloFiles.length} SLO file patterns, ${cfg.slos.slos.length} inline SLOs, alert routing with ${describeRouting(cfg.alertmanager)}\n\n`,
     );
     // The rule files it lists, as promtool check config does; relative to the configuration file.
     const rules = cfg.ruleFiles.flatMap((g) => globFiles(g, cfg.baseDir));
     const logRules = cfg.logRuleFiles.flatMap((g) => globFiles(g, cfg.baseDir));
+    const sloFiles = cfg.sloFiles.flatMap((g) => globFiles(g, cfg.baseDir));
     const rulesOk =
       (rules.length === 0 || (await checkRules(rules, out)) === EXIT_OK) &&
       (logRules.length === 0 || (await checkRules(logRules, out, logqlLanguage)) === EXIT_OK);
-    return rulesOk;
+    // Every SLO file is checked (not only up to the first bad one), then ids must be unique across them and the inline SLOs.
+    const slosOk = sloFiles.map((f) => checkSLOFile(f, out)).every(Boolean);
+    const together = slosOk ? loadSLOs(cfg.sloFiles, cfg.baseDir, cfg.slos).errors : [];
+    for (const e of together) out.err(`  FAILED: ${e.message}\n`);
+    return rulesOk && slosOk && together.length === 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     out.err(`  FAILED: ${err.message}\n\n`);

@@ -9,6 +9,9 @@ import { VigilServer } from './server.js';
 import { rulesCommand } from './rulescli.js';
 import { verifyCommand } from './verifycli.js';
 import { CHECK_CONFIG_USAGE, checkConfigCommand } from './checkconfig.js';
+import { processOutput } from './rulescli.js';
+import { SLO_GENERATE_USAGE, sloCommand } from './slocli.js';
+import { RULES_EXPORT_USAGE, rulesExportCommand } from './exportcli.js';
 
 /** The options of `vigil start`; Prometheus' flag names are accepted too, so its service files carry over. */
 const START_OPTIONS = `  --config FILE   YAML configuration file (see README.md). Also --config.file.
@@ -36,6 +39,8 @@ const COMMAND_HELP: Readonly<Record<string, string>> = {
   'check config': CHECK_CONFIG_USAGE,
   'check rules': `Usage: vigil check rules [--logql] FILE...\n\nChecks rule files as promtool check rules does: syntax, expressions, templates, duplicate rules.\n  --logql   The files are log rule files (log_rule_files): expressions are LogQL metric queries.\n`,
   'test rules': `Usage: vigil test rules [--run REGEX]... FILE...\n\nRuns rule unit tests in promtool's format.\n  --run REGEX   Only test groups whose name matches (repeatable).\n`,
+  'slo generate': SLO_GENERATE_USAGE,
+  'rules export': RULES_EXPORT_USAGE,
   'tsdb verify': `Usage: vigil tsdb verify DIR\n\nChecks a data directory's metrics (blocks, chunk checksums, WAL) without changing it. Exit code 1: damage found.\n`,
   'logs verify': `Usage: vigil logs verify DIR\n\nChecks a data directory's logs (chunks, checksums, WAL, indexes) without changing it. Exit code 1: damage found.\n`,
   'traces verify': `Usage: vigil traces verify DIR\n\nChecks a data directory's traces (WAL, blocks, page checksums, trace index) without changing it. Exit code 1: damage found.\n`,
@@ -57,6 +62,8 @@ Commands:
   check rules FILE...           Check Prometheus rule files (syntax, PromQL, templates, duplicates).
   check rules --logql FILE...   Check log rule files (log_rule_files: LogQL metric queries).
   test rules [--run RE] FILE... Run rule unit tests in promtool's format.
+  slo generate FILE...          Print the Prometheus rules generated from SLO files (as Sloth does).
+  rules export FILE...          Print rule files as plain Prometheus rules (one rule per severity tier).
   tsdb verify DIR               Check a data directory's metrics (blocks, chunk checksums, WAL) without changing it.
   logs verify DIR               Check a data directory's logs (chunks, checksums, WAL, indexes) without changing it.
   traces verify DIR             Check a data directory's traces (WAL, blocks, page checksums, trace index) without changing it.
@@ -157,6 +164,10 @@ export async function main(argv: string[]): Promise<number> {
   // `check rules` and `test rules` have flags of their own (promtool's).
   const rulesExit = await rulesCommand(argv);
   if (rulesExit !== undefined) return rulesExit;
+  const sloExit = sloCommand(argv, processOutput);
+  if (sloExit !== undefined) return sloExit;
+  const exportExit = rulesExportCommand(argv, processOutput);
+  if (exportExit !== undefined) return exportExit;
   const verifyExit = verifyCommand(argv);
   if (verifyExit !== undefined) return verifyExit;
   let parsed;

@@ -10,6 +10,7 @@ import type { RuleLanguage } from '../../alerting/rules/types.js';
 import { processOutput, runTestFile, type CliOutput } from '../../alerting/rules/unittest.js';
 import { Head } from '../../metrics/tsdb/head.js';
 import { compileRegex, type CompiledRegex } from '../../core/regex/re2.js';
+import { checkSLOFile, isSLOFile } from './slocli.js';
 
 export { processOutput, type CliOutput } from '../../alerting/rules/unittest.js';
 
@@ -22,6 +23,11 @@ export const EXIT_FAILURE = 1;
 export async function checkRules(files: readonly string[], out: CliOutput = processOutput, language: RuleLanguage = promqlLanguage): Promise<number> {
   let failed = false;
   for (const f of files) {
+    // SLO files (slo_files:) are checked by generating their rules.
+    if (language === promqlLanguage && isSLOFile(f)) {
+      if (!checkSLOFile(f, out)) failed = true;
+      continue;
+    }
     out.out(`Checking ${f}\n`);
     const parsed = loadRuleFile(f, language);
     if (parsed.errors.length > 0) {

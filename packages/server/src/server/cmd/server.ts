@@ -30,7 +30,8 @@ import { loadConfig } from '../config/config.js';
 import { parseScrapeConfigs, type ScrapeConfig } from '../../metrics/scrape/config.js';
 import { ScrapeManager } from '../../metrics/scrape/manager.js';
 import { AlertLimitError, AlertRouter, AlertValidationError } from '../../alerting/alertmanager/router.js';
-import { RuleManager, type RuleManagerOptions } from '../../alerting/rules/manager.js';
+import { RuleLoadError, RuleManager, type RuleManagerOptions } from '../../alerting/rules/manager.js';
+import { loadSLOs, sloRuleGroups } from '../../alerting/slo/index.js';
 import type { RuleGroupDef } from '../../alerting/rules/file.js';
 import { logqlLanguage, logqlQueryFn } from '../../alerting/rules/logql.js';
 import { registerRulesApi } from '../api/rules.js';
@@ -432,8 +433,12 @@ export class VigilServer {
 
   /** Loads every rule file of `cfg` and applies them only when all are valid (else throws RuleLoadError). */
   private async applyRules(cfg: VigilConfig): Promise<void> {
+    // SLOs become rule groups of the PromQL manager, listed and reloaded with the rule files.
+    const slos = loadSLOs(cfg.sloFiles, cfg.baseDir, cfg.slos);
+    const sloGroups = sloRuleGroups(slos.slos, slos.windows);
+    if (slos.errors.length + sloGroups.errors.length > 0) throw new RuleLoadError([...slos.errors, ...sloGroups.errors]);
     const defs: [RuleManager, RuleGroupDef[]][] = [
-      [this.rules, this.rules.loadFiles(cfg.ruleFiles)],
+      [this.rules, [...this.rules.loadFiles(cfg.ruleFiles), ...sloGroups.groups]],
       [this.logRules, this.logRules.loadFiles(cfg.logRuleFiles)],
     ];
     for (const [m, d] of defs) await m.applyGroups(d);

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { parseDuration } from '../../core/time/duration.js';
 import { defaultAlertmanagerConfig, loadAlertmanagerConfig, parseAlertmanagerConfigIn, type AlertmanagerConfig } from '../../alerting/alertmanager/config.js';
 import { defaultLimits, FRACTIONAL_LIMITS, SIZE_LIMITS, type LimitsConfig } from './limits.js';
+import { parseInlineSLOs, type ParsedSLOs } from '../../alerting/slo/index.js';
 import { DEFAULT_GLOBAL, parseGlobalConfig, parseScrapeConfigs, ScrapeConfigError, type GlobalConfig, type ScrapeConfig } from '../../metrics/scrape/config.js';
 
 /** The validated configuration, with defaults filled in. */
@@ -41,6 +42,10 @@ export interface VigilConfig {
   ruleFiles: string[];
   /** `log_rule_files:` globs of rule files whose expressions are LogQL metric queries (log alerts, as Loki's ruler runs them). */
   logRuleFiles: string[];
+  /** `slos:`: SLO documents written inline (Sloth prometheus/v1, Pyrra, OpenSLO), already validated. */
+  slos: ParsedSLOs;
+  /** `slo_files:` globs of SLO files, relative to the configuration file. */
+  sloFiles: string[];
   /** Directory of the configuration file (where relative paths start); the working directory without one. */
   baseDir: string;
   /** `limits:`, by their configuration names (0: off). */
@@ -114,6 +119,8 @@ export function defaultConfig(): VigilConfig {
     alertmanager: defaultAlertmanagerConfig(),
     ruleFiles: [],
     logRuleFiles: [],
+    slos: { slos: [], windows: [], errors: [] },
+    sloFiles: [],
     baseDir: process.cwd(),
     limits: defaultLimits(),
     warnings: [],
@@ -299,6 +306,8 @@ export function parseConfig(text: string, file: string): VigilConfig {
     'alertmanager_config_file',
     'rule_files',
     'log_rule_files',
+    'slos',
+    'slo_files',
     'limits',
     'web',
     'discovery',
@@ -336,6 +345,14 @@ export function parseConfig(text: string, file: string): VigilConfig {
   };
   cfg.ruleFiles = globList('rule_files');
   cfg.logRuleFiles = globList('log_rule_files');
+  cfg.sloFiles = globList('slo_files');
+  if (root['slos'] !== undefined && root['slos'] !== null) {
+    if (!Array.isArray(root['slos'])) c.fail(['slos'], 'expected a list of SLO documents (Sloth prometheus/v1, Pyrra ServiceLevelObjective, OpenSLO SLO)');
+    // Read from the YAML nodes so an error names the line in this file.
+    cfg.slos = parseInlineSLOs(doc.get('slos', true), lines, file);
+    const first = cfg.slos.errors[0];
+    if (first) throw new ConfigError(file, first.line, 'slos', first.detail);
+  }
   const selfScrape = root['self_scrape'];
   if (selfScrape !== undefined) cfg.selfScrape = typeof selfScrape === 'boolean' ? selfScrape : c.fail(['self_scrape'], 'expected true or false');
   if (root['alertmanager_config'] !== undefined && root['alertmanager_config_file'] !== undefined) {
