@@ -380,6 +380,11 @@ test('an endpoint answering 404 neither breaks the service nor floods its log: o
     assert.equal(warnings[0]?.['endpoint'], rx.url);
     assert.equal(warnings[0]?.['trace_id'], undefined, 'the warning is not part of any request');
     assert.match(JSON.stringify(warnings[0]?.['err']), /404/);
+    // Spans still queued at shutdown fail to export too; shutting down succeeds all the same.
+    await get(svc.url);
+    const before = rx.requests.length;
+    await svc.close();
+    assert.ok(rx.requests.length > before, 'the last spans were sent at shutdown');
   } finally {
     await svc.close();
     await rx.close();

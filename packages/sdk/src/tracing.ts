@@ -177,7 +177,8 @@ export function startTracing(opts: TracesOptions, id: ServiceIdentity, logger: L
     shutdown: () =>
       (stopped ??= (async () => {
         release();
-        await provider.shutdown();
+        // As with flush: a failed last export is logged by the exporter, and must not fail shutdown.
+        await provider.shutdown().catch(() => undefined);
       })()),
   };
   const release = acquireTracing(tracing, opts.instrumentHttp !== false);
