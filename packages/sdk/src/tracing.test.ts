@@ -4,8 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type RequestListener } from 'node:http';
+import express from 'express';
+import Fastify from 'fastify';
 import { createVigil, type Vigil, type VigilOptions } from './vigil.js';
 import { captureLogs, listen, type LogCapture } from './testing.js';
+import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { tracesEndpoint } from './tracing.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './testkit/otlp-receiver.js';
 
@@ -117,6 +120,61 @@ test('a request is a server span with its route; traceparent is honoured; log li
     await rx.close();
   }
 });
+
+test('Express and Fastify: server spans named by their route templates, log lines inside them, body parsing included', async () => {
+  const rx = await startOtlpReceiver();
+  const logs = captureLogs();
+  const opts = { defaultMetrics: false, logDestination: logs, traces: { endpoint: rx.url, exportIntervalMs: 50 } };
+  const ex = createVigil({ service: 'ex', ...opts });
+  const fy = createVigil({ service: 'fy', ...opts });
+  const app = express();
+  app.use(ex.expressMiddleware());
+  app.get('/users/:id', (_req, res) => {
+    ex.logger.info('express handler');
+    res.send('user');
+  });
+  const exSrv = await listen(createServer(app));
+  const f = Fastify();
+  await f.register(fy.fastifyPlugin());
+  f.post('/items/:id', async (req) => {
+    await sleep(1);
+    fy.logger.info({ body: req.body }, 'fastify handler');
+    return { ok: true };
+  });
+  await f.listen({ port: 0, host: '127.0.0.1' });
+  try {
+    assert.equal((await get(`${exSrv.url}/users/7`)).body, 'user');
+    const res = await fetch(`http://127.0.0.1:${(f.server.address() as { port: number }).port}/items/3`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', traceparent: '00-33333333333333333333333333333333-3333333333333333-01' },
+      body: '{"n":1}',
+    });
+    assert.equal(res.status, 200);
+    await res.text();
+    const spans = await rx.waitFor((s) => s.length >= 2, 'both server spans');
+    const e = one(spans, 'ex');
+    const fs = one(spans, 'fy');
+    assert.equal(e.name, 'GET /users/:id');
+    assert.equal(fs.name, 'POST /items/:id');
+    assert.equal(fs.traceId, '33333333333333333333333333333333');
+    assert.equal(fs.parentSpanId, '3333333333333333');
+    assert.equal(logs.withMsg('express handler')[0]?.['span_id'], e.spanId);
+    const fl = logs.withMsg('fastify handler')[0]!;
+    assert.deepEqual([fl['trace_id'], fl['span_id']], [fs.traceId, fs.spanId]);
+  } finally {
+    await exSrv.close();
+    await f.close();
+    await ex.shutdown();
+    await fy.shutdown();
+    await rx.close();
+  }
+});
+
+const one = (spans: ReceivedSpan[], service: string): ReceivedSpan => {
+  const found = spans.filter((s) => s.service === service);
+  assert.equal(found.length, 1, `one span of ${service}`);
+  return found[0]!;
+};
 
 test('track() spans are named after the operation, nest, and carry the error; logs name the innermost span', async () => {
   const rx = await startOtlpReceiver();
@@ -409,4 +467,29 @@ test('the default endpoint sits beside Vigil: the OTel variable, the Loki base U
     () => createVigil({ service: 'x', defaultMetrics: false, logDestination: captureLogs(), traces: { sampleRatio: 2 } }),
     /sampleRatio must be between 0 and 1/,
   );
+});
+
+test('another exporter can take the spans; parentBased false samples by the ratio alone', async () => {
+  const memory = new InMemorySpanExporter();
+  const logs = captureLogs();
+  const vigil = createVigil({ service: 'mem', defaultMetrics: false, logDestination: logs, traces: { exporter: memory, sampleRatio: 0, parentBased: false } });
+  const srv = await listen(createServer(vigil.httpMiddleware((_req, res) => void vigil.track('inner', () => res.end('ok')))));
+  try {
+    await get(srv.url, { traceparent: '00-44444444444444444444444444444444-4444444444444444-01' });
+    await vigil.tracing!.flush();
+    assert.equal(memory.getFinishedSpans().length, 0, 'ratio 0 without parent-based sampling records nothing, even under a sampled parent');
+    assert.equal(logs.withMsg('request completed')[0]?.['trace_id'], '44444444444444444444444444444444');
+  } finally {
+    await srv.close();
+    await vigil.shutdown();
+  }
+  const kept = new InMemorySpanExporter();
+  const v2 = createVigil({ service: 'mem2', defaultMetrics: false, logDestination: captureLogs(), traces: { exporter: kept } });
+  v2.track('solo', () => 1);
+  await v2.tracing!.flush();
+  assert.deepEqual(
+    kept.getFinishedSpans().map((s) => [s.name, s.resource.attributes['service.name']]),
+    [['solo', 'mem2']],
+  );
+  await v2.shutdown();
 });
