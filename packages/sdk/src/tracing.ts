@@ -4,13 +4,14 @@
  * Vigil's `/v1/traces`. The OpenTelemetry context (AsyncLocalStorage) is the one place the active
  * span lives; the request context and the logger read trace and span ids from it.
  */
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk-trace-base';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { Logger } from 'pino';
+import { outsideContext } from './context.js';
 import { acquireTracing, VIGIL_TRACING_KEY, type TracingHandle } from './tracing-global.js';
 
 /** Options of `createVigil({ traces })`. */
@@ -109,9 +110,11 @@ export class ThrottledErrorExporter implements SpanExporter {
         const now = performance.now();
         if (now - this.lastLog >= this.intervalMs) {
           this.lastLog = now;
-          // Outside any request: the line must not carry the trace id of whatever span is active here.
-          context.with(trace.deleteSpan(context.active()), () =>
-            this.logger.warn({ err: result.error, endpoint: this.endpoint, failed_exports: this.failedSince }, 'trace export failed'),
+          // The export timer may have been armed inside a request; the line belongs to none.
+          outsideContext(() =>
+            context.with(ROOT_CONTEXT, () =>
+              this.logger.warn({ err: result.error, endpoint: this.endpoint, failed_exports: this.failedSince }, 'trace export failed'),
+            ),
           );
           this.failedSince = 0;
         }
