@@ -7,7 +7,7 @@ import { createServer, request, type RequestListener } from 'node:http';
 import express from 'express';
 import Fastify from 'fastify';
 import { createVigil, type Vigil, type VigilOptions } from './vigil.js';
-import { captureLogs, listen, type LogCapture } from './testing.js';
+import { captureLogs, listen, seriesValue, type LogCapture } from './testing.js';
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { tracesEndpoint } from './tracing.js';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from './testkit/otlp-receiver.js';
@@ -115,6 +115,8 @@ test('a request is a server span with its route; traceparent is honoured; log li
     assert.equal(svc.logs.lines.find((l) => l['trace_id'] === parent)?.['request_id'], 'req-1');
     assert.equal(svc.vigil.tracing?.endpoint, rx.url);
     assert.ok(rx.requests.every((q) => q.contentType === 'application/x-protobuf'));
+    const sent = seriesValue((await svc.vigil.metrics()).body, 'vigil_trace_spans_exported_total{outcome="success",service="orders",environment="test"}');
+    assert.equal(sent, rx.spans.length);
   } finally {
     await svc.close();
     await rx.close();
@@ -440,6 +442,8 @@ test('an endpoint answering 404 neither breaks the service nor floods its log: o
     assert.equal(warnings[0]?.['endpoint'], rx.url);
     assert.deepEqual([warnings[0]?.['trace_id'], warnings[0]?.['request_id']], [undefined, undefined], 'the warning is not part of any request');
     assert.match(JSON.stringify(warnings[0]?.['err']), /404/);
+    const failed = seriesValue((await svc.vigil.metrics()).body, 'vigil_trace_spans_exported_total{outcome="failure",service="lonely",environment="test"}');
+    assert.ok((failed ?? 0) >= 10, `${failed} spans counted as failed (a server and a track span per request)`);
     // Spans still queued at shutdown fail to export too; shutting down succeeds all the same.
     await get(svc.url);
     const before = rx.requests.length;

@@ -11,6 +11,7 @@ import { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler } from
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
 import { outsideContext } from './context.js';
 import { acquireTracing, VIGIL_TRACING_KEY, type TracingHandle } from './tracing-global.js';
 
@@ -94,16 +95,28 @@ export class ThrottledErrorExporter implements SpanExporter {
   private failedSince = 0;
   /** Export requests that failed, since start. */
   failures = 0;
+  private readonly exported: Counter<'outcome'> | undefined;
 
   constructor(
     private readonly inner: SpanExporter,
     private readonly logger: Logger,
     private readonly endpoint: string,
     private readonly intervalMs: number,
-  ) {}
+    registry?: Registry,
+  ) {
+    this.exported = registry
+      ? new Counter({
+          name: 'vigil_trace_spans_exported_total',
+          help: 'Spans sent to the traces endpoint, by outcome (success, failure).',
+          labelNames: ['outcome'],
+          registers: [registry],
+        })
+      : undefined;
+  }
 
   export(spans: ReadableSpan[], done: Parameters<SpanExporter['export']>[1]): void {
     this.inner.export(spans, (result) => {
+      this.exported?.inc({ outcome: result.code === 0 ? 'success' : 'failure' }, spans.length);
       if (result.code !== 0) {
         this.failures++;
         this.failedSince++;
@@ -140,7 +153,7 @@ export interface ServiceIdentity {
 }
 
 /** Starts tracing for one Vigil instance. */
-export function startTracing(opts: TracesOptions, id: ServiceIdentity, logger: Logger, lokiUrl?: string): VigilTracing {
+export function startTracing(opts: TracesOptions, id: ServiceIdentity, logger: Logger, lokiUrl?: string, registry?: Registry): VigilTracing {
   const ratio = opts.sampleRatio ?? 1;
   if (!(ratio >= 0 && ratio <= 1)) throw new RangeError(`traces.sampleRatio must be between 0 and 1, got ${ratio}`);
   const endpoint = tracesEndpoint(opts, lokiUrl);
@@ -153,6 +166,7 @@ export function startTracing(opts: TracesOptions, id: ServiceIdentity, logger: L
     logger,
     endpoint,
     opts.errorLogIntervalMs ?? 60_000,
+    registry,
   );
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes(attrs),

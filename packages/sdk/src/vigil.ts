@@ -166,6 +166,7 @@ export function createVigil(opts: VigilOptions): Vigil {
           { service: opts.service, version: opts.version, environment: opts.environment },
           logger,
           opts.loki?.url,
+          registry,
         );
   const http = new HttpMetrics(registry, guard, logger, opts.http);
   const tracker = new Tracker(registry, guard, opts.classifyError, tracing);
