@@ -78,11 +78,21 @@ function enableHttp(): void {
     // instrumentation is re-enabled rather than a new one registered.
     instrumentation.enable();
   } else {
-    instrumentation = new HttpInstrumentation({
-      disableIncomingRequestInstrumentation: true,
-      // Only calls made while a span is active: background calls (and the exporter's own) stay untraced.
-      requireParentforOutgoingSpans: true,
-    });
+    // Client spans in the stable HTTP conventions, like the SDK's server spans (`http.request.method`,
+    // `http.response.status_code`), unless the application chose otherwise; the instrumentation
+    // reads the choice from the environment once, when constructed.
+    const env = process.env;
+    const chosen = env['OTEL_SEMCONV_STABILITY_OPT_IN'];
+    if (chosen === undefined) env['OTEL_SEMCONV_STABILITY_OPT_IN'] = 'http';
+    try {
+      instrumentation = new HttpInstrumentation({
+        disableIncomingRequestInstrumentation: true,
+        // Only calls made while a span is active: background calls (and the exporter's own) stay untraced.
+        requireParentforOutgoingSpans: true,
+      });
+    } finally {
+      if (chosen === undefined) delete env['OTEL_SEMCONV_STABILITY_OPT_IN'];
+    }
     registerInstrumentations({ instrumentations: [instrumentation], tracerProvider: routingTracerProvider });
     // The patch is applied when http is next required.
     const require = createRequire(import.meta.url);
