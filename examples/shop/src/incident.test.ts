@@ -205,6 +205,9 @@ test('a failing checkout is one trace across shop and payment gateway, its pool 
     const gw = one(t2, (s) => s.kind === SERVER && s.service === GATEWAY_SERVICE, 'gateway server span');
     assert.equal(gw.parentSpanId, client.spanId);
     assert.equal(gw.name, 'POST /charge');
+    // The shop gave up before the gateway answered: no status code, the abort said.
+    assert.equal(gw.attributes['http.request.aborted'], true);
+    assert.equal(gw.attributes['http.response.status_code'], undefined);
     assert.equal(gw.resource['deployment.environment'], 'demo');
     const authorize = one(t2, (s) => s.name === 'card.authorize', 'card.authorize span');
     assert.equal(authorize.parentSpanId, gw.spanId);

@@ -39,7 +39,8 @@ export type RouteResolver = (req: IncomingMessage, ctx: RequestContext) => strin
 /** How a request's code runs in its context, and what happens to its span when it finishes. */
 export interface RequestTrace {
   run<T>(fn: () => T): T;
-  end(status: number, route: string): void;
+  /** `finished`: the response was sent in full (false when the connection closed before). */
+  end(status: number, route: string, finished: boolean): void;
 }
 
 /** The HTTP instruments of one Vigil instance. */
@@ -141,7 +142,7 @@ export class HttpMetrics {
           else this.logger.info(fields, done && res.writableFinished ? 'request completed' : 'request aborted');
         });
       }
-      t?.end(status, route);
+      t?.end(status, route, res.writableFinished);
     };
     res.on('finish', finish);
     res.on('close', finish);

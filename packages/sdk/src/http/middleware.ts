@@ -63,11 +63,16 @@ function enter(req: IncomingMessage, res: ServerResponse, opts: MiddlewareOption
     ctx,
     trace: {
       run: (fn) => runWithContext(ctx, () => context.with(spanContext, fn)),
-      end(status, route) {
+      end(status, route, finished) {
         span.updateName(`${method} ${route}`);
-        span.setAttributes({ 'http.route': route, 'http.response.status_code': status });
-        // OpenTelemetry's HTTP conventions: 5xx is a server span's error, 4xx is the caller's.
-        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+        span.setAttribute('http.route', route);
+        // A connection closed before the response was sent has no status code to report.
+        if (!finished) span.setAttribute('http.request.aborted', true);
+        else {
+          span.setAttribute('http.response.status_code', status);
+          // OpenTelemetry's HTTP conventions: 5xx is a server span's error, 4xx is the caller's.
+          if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+        }
         span.end();
       },
     },
