@@ -3,6 +3,7 @@
 // across two services, sampling, and an endpoint that answers 404.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createServer, request, type RequestListener } from 'node:http';
 import express from 'express';
 import Fastify from 'fastify';
@@ -362,6 +363,63 @@ test('two services: the outgoing call carries traceparent, one trace crosses bot
   } finally {
     await shop.close();
     await payments.close();
+    await rx.close();
+  }
+});
+
+// A service in a process of its own, as in production: it exports to the same receiver.
+const CHILD = `
+import { createServer } from 'node:http';
+const { createVigil } = await import(process.env.SDK_URL);
+const vigil = createVigil({ service: 'child', defaultMetrics: false, traces: { endpoint: process.env.RX_URL, exportIntervalMs: 50 } });
+const server = createServer(vigil.httpMiddleware((req, res) => {
+  vigil.logger.info('child handled');
+  res.end(req.headers.traceparent ?? '');
+}));
+server.listen(0, '127.0.0.1', () => process.stdout.write(server.address().port + '\\n'));
+process.on('SIGTERM', () => { server.close(); void vigil.shutdown().then(() => process.exit(0)); });
+`;
+
+test('two processes: traceparent crosses the wire and both export to one trace', async () => {
+  const rx = await startOtlpReceiver();
+  const child = spawn(process.execPath, ['--input-type=module', '-e', CHILD], {
+    env: { ...process.env, SDK_URL: new URL('./index.js', import.meta.url).href, RX_URL: rx.url },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const childLines: string[] = [];
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      for (const l of lines)
+        if (/^\d+$/.test(l)) resolve(Number(l));
+        else childLines.push(l);
+    });
+    child.once('exit', (code) => reject(new Error(`child exited with ${code}`)));
+  });
+  const parent = await service(rx, 'parent', (v) => (_req, res) => {
+    void v.track('call.child', () => get(`http://127.0.0.1:${port}/`)).then((r) => res.end(r.body));
+  });
+  try {
+    const sent = (await get(parent.url)).body;
+    const spans = await rx.waitFor(
+      (s) => s.some((x) => x.service === 'child') && s.filter((x) => x.service === 'parent').length >= 3,
+      'spans of both processes',
+    );
+    const client = spans.find((s) => s.service === 'parent' && s.kind === CLIENT)!;
+    const childServer = spans.find((s) => s.service === 'child')!;
+    assert.equal(sent, `00-${client.traceId}-${client.spanId}-01`, 'the child received the client span as parent');
+    assert.equal(childServer.traceId, client.traceId);
+    assert.equal(childServer.parentSpanId, client.spanId);
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    const line = childLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l['msg'] === 'child handled');
+    assert.deepEqual([line?.['trace_id'], line?.['span_id']], [childServer.traceId, childServer.spanId]);
+  } finally {
+    child.kill();
+    await parent.close();
     await rx.close();
   }
 });
