@@ -74,7 +74,8 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
 
 /** Starts the payment gateway: `POST /charge {"amount_cents": N}`, `GET|POST /admin/fault`. */
 export async function startGatewayService(opts: GatewayServiceOptions = {}): Promise<GatewayService> {
-  const vigil = createVigil({ environment: 'demo', ...opts.vigil, service: GATEWAY_SERVICE });
+  // No access log: each charge logs its own line, which says more.
+  const vigil = createVigil({ environment: 'demo', ...opts.vigil, http: { ...opts.vigil?.http, accessLog: false }, service: GATEWAY_SERVICE });
   const log = vigil.logger;
   const [lo, hi] = opts.faultLatencyMs ?? [4000, 12_000];
   const declineRate = opts.declineRate ?? 0.02;
