@@ -41,7 +41,13 @@ async function main(): Promise<void> {
   const shop = await startShop({
     port: args.port,
     fault: args.fault,
-    vigil: { logDestination: createWriteStream(logFile, { flags: 'a' }), ...(lokiUrl ? { loki: { url: lokiUrl } } : {}) },
+    vigil: {
+      logDestination: createWriteStream(logFile, { flags: 'a' }),
+      ...(lokiUrl ? { loki: { url: lokiUrl } } : {}),
+      // Spans of the shop and the payment gateway go to Vigil's OTLP endpoint. A Vigil without
+      // traces support answers 404: the demo goes on, and says so in its log once a minute.
+      traces: { endpoint: `${args.vigilUrl}/v1/traces` },
+    },
   });
   const traffic = startTraffic({ url: shop.url });
   const q = (expr: string): string => `${args.vigilUrl}/api/v1/query?query=${encodeURIComponent(expr)}`;
@@ -51,6 +57,7 @@ async function main(): Promise<void> {
     '',
     `  Shop metrics      ${shop.url}/metrics     (Vigil scrapes them every 5 s, job "shop")`,
     `  Shop logs         ${logFile}${lokiUrl ? `  and shipped to ${lokiUrl}` : ''}`,
+    `  Traces            shop and payment-gateway (${shop.gateway.url}) export OTLP to ${args.vigilUrl}/v1/traces`,
     `  Vigil             ${args.vigilUrl}/ui/   (open this: golden signals, explore, alerts, logs)`,
     `  Targets           ${args.vigilUrl}/api/v1/targets`,
     '',

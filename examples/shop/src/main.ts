@@ -1,7 +1,8 @@
 /**
- * The demo shop: product pages, a cart, and a checkout whose payment step calls a simulated
- * gateway while holding a connection from a simulated database pool of 20. Instrumented only
- * through Vigil's SDK; serves `/metrics` and `/health`.
+ * The demo shop: product pages, a cart, and a checkout whose payment step calls the payment
+ * gateway service over HTTP while holding a connection from a simulated database pool of 20.
+ * Instrumented only through Vigil's SDK (metrics, logs and, with the `traces` option, spans
+ * across both services); serves `/metrics` and `/health`.
  *
  * The fault (`POST /admin/fault {"enabled":true}` or `--fault`) reproduces the 3 a.m. incident:
  * the gateway slows down, payments hold their connections for seconds, the pool reaches 20/20,
@@ -15,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { compileRoutes, createVigil, type Vigil, type VigilOptions } from '@vigil/sdk';
 import { SimPool } from './db.js';
-import { PaymentGateway, type GatewayOptions } from './gateway.js';
+import { PaymentGateway, startGatewayService, type GatewayOptions, type GatewayService } from './gateway.js';
 
 /** The shop's default port. */
 export const SHOP_PORT = 8765;
@@ -33,9 +34,12 @@ export interface ShopOptions {
   readonly poolSize?: number;
   /** How long a request waits for a connection (default 2000 ms). */
   readonly acquireTimeoutMs?: number;
-  /** The simulated gateway's timings. */
+  /** The payment gateway's timings. */
   readonly gateway?: GatewayOptions;
-  /** SDK options beyond the service name (log destination, level, Loki). */
+  /**
+   * SDK options beyond the service name (log destination, level, Loki, traces); the payment
+   * gateway the shop starts beside itself gets the same ones under its own service name.
+   */
   readonly vigil?: Omit<VigilOptions, 'service'>;
 }
 
@@ -45,6 +49,8 @@ export interface Shop {
   readonly port: number;
   readonly vigil: Vigil;
   readonly pool: SimPool;
+  /** The payment gateway service the shop calls over HTTP. */
+  readonly gateway: GatewayService;
   /** Whether the fault is on. */
   fault(): boolean;
   setFault(enabled: boolean): void;
@@ -100,8 +106,12 @@ export async function startShop(opts: ShopOptions = {}): Promise<Shop> {
   const vigil = createVigil({ service: 'shop', environment: 'demo', ...opts.vigil });
   const log = vigil.logger;
   const pool = vigil.pool.instrumentPg(POOL_NAME, new SimPool({ max: opts.poolSize ?? 20, connectionTimeoutMillis: opts.acquireTimeoutMs ?? 2000 }));
-  const gateway = new PaymentGateway(opts.gateway);
-  gateway.degraded = opts.fault ?? false;
+  // The gateway is a service of its own (own HTTP server, own Vigil instance and service name), so
+  // a checkout's trace crosses two services. Its metrics are not scraped: the shop's tell the story.
+  const { registry: _ownRegistry, ...shared } = opts.vigil ?? {};
+  void _ownRegistry;
+  const gatewayService = await startGatewayService({ ...opts.gateway, fault: opts.fault ?? false, vigil: { ...shared, defaultMetrics: false } });
+  const gateway = new PaymentGateway(gatewayService.url, opts.gateway);
   const funnel = vigil.business.funnel('shop', ['page_view', 'add_to_cart', 'purchase']);
   vigil.business.define('payment', { help: 'Payment attempts, by status (success, declined, error).', labelNames: ['status'] });
   vigil.business.define('purchase', { help: 'Completed orders; the value is revenue in dollars.' });
@@ -201,12 +211,12 @@ export async function startShop(opts: ShopOptions = {}): Promise<Shop> {
           return send(res, status, body);
         }
         case 'GET /admin/fault':
-          return send(res, 200, { enabled: gateway.degraded });
+          return send(res, 200, { enabled: gatewayService.degraded });
         case 'POST /admin/fault': {
           const body = await readJson(req);
-          gateway.degraded = body['enabled'] === true;
-          log.warn({ fault: gateway.degraded }, gateway.degraded ? 'fault injected: payment gateway degraded' : 'fault cleared');
-          return send(res, 200, { enabled: gateway.degraded });
+          gatewayService.degraded = body['enabled'] === true;
+          log.warn({ fault: gatewayService.degraded }, gatewayService.degraded ? 'fault injected: payment gateway degraded' : 'fault cleared');
+          return send(res, 200, { enabled: gatewayService.degraded });
         }
         case 'GET /runbook':
           runbook ??= readFileSync(fileURLToPath(new URL('../RUNBOOK.md', import.meta.url)), 'utf8');
@@ -237,15 +247,16 @@ export async function startShop(opts: ShopOptions = {}): Promise<Shop> {
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
-  log.info({ url, fault: gateway.degraded }, 'shop listening');
+  log.info({ url, fault: gatewayService.degraded, gateway: gatewayService.url }, 'shop listening');
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
     vigil,
     pool,
-    fault: () => gateway.degraded,
-    setFault: (enabled) => void (gateway.degraded = enabled),
+    gateway: gatewayService,
+    fault: () => gatewayService.degraded,
+    setFault: (enabled) => void (gatewayService.degraded = enabled),
     close: () =>
       (closing ??= (async () => {
         await new Promise<void>((resolve) => {
@@ -254,6 +265,7 @@ export async function startShop(opts: ShopOptions = {}): Promise<Shop> {
           setTimeout(() => server.closeAllConnections(), 1000).unref();
         });
         pool.close();
+        await gatewayService.close();
         await vigil.shutdown();
       })()),
   };

@@ -35,6 +35,11 @@ export function runWithContext<T>(ctx: RequestContext, fn: () => T): T {
   return storage.run(ctx, fn);
 }
 
+/** Runs `fn` outside any request context (for work that belongs to no request). */
+export function outsideContext<T>(fn: () => T): T {
+  return storage.exit(fn);
+}
+
 /** Sets the user of the current request (no-op outside a request). */
 export function setUserId(userId: string | undefined): void {
   const ctx = storage.getStore();

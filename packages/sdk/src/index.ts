@@ -16,6 +16,17 @@ export { LokiShipper, levelOf, type LokiOptions, type DropReason } from './shipp
 export { Tracker, classifyError, SEVERITIES, type Severity, type ErrorClass, type ErrorClassifier, type TrackOptions } from './track.js';
 export { BusinessMetrics, type BusinessEventOptions, type BusinessEventDefinition, type Funnel } from './business.js';
 export { PoolInstruments, type PoolStats, type PgLikePool, type GenericPool, type InstrumentedPool, type PoolOptions, type AcquireTimer } from './pool.js';
+export {
+  startTracing,
+  tracesEndpoint,
+  endSpan,
+  failSpan,
+  injectHeaders,
+  ThrottledErrorExporter,
+  type TracesOptions,
+  type VigilTracing,
+  type StartedSpan,
+} from './tracing.js';
 export { CardinalityGuard, LabelSetCache } from './cardinality.js';
 export { HttpMetrics, OTEL_DURATION_BUCKETS, SIZE_BUCKETS, type HttpMetricsOptions } from './http/metrics.js';
 export { UNMATCHED_ROUTE, compileRoutes, type RouteMatcher } from './http/routes.js';

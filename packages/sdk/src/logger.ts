@@ -3,6 +3,7 @@
  * secrets on by default, and error serialisation with stack. Decided at configuration time.
  */
 import { pino, stdSerializers, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { context, trace } from '@opentelemetry/api';
 import { currentContext } from './context.js';
 
 /**
@@ -129,11 +130,17 @@ export function createLogger(o: VigilLoggerOptions): Logger {
     },
     serializers: { err: stdSerializers.err, error: stdSerializers.err },
     mixin() {
+      // The active OpenTelemetry span (a tracked function's, the pool's, the server span) names the
+      // line's trace and span; without tracing, the request context's own ids do.
+      const active = trace.getSpanContext(context.active());
+      const sc = active !== undefined && trace.isSpanContextValid(active) ? active : undefined;
       const c = currentContext();
-      if (c === undefined) return {};
+      if (c === undefined) return sc === undefined ? {} : { trace_id: sc.traceId, span_id: sc.spanId };
+      const traceId = sc === undefined ? c.traceId : sc.traceId;
+      const spanId = sc === undefined ? c.spanId : sc.spanId;
       return c.userId === undefined
-        ? { request_id: c.requestId, trace_id: c.traceId, span_id: c.spanId }
-        : { request_id: c.requestId, user_id: c.userId, trace_id: c.traceId, span_id: c.spanId };
+        ? { request_id: c.requestId, trace_id: traceId, span_id: spanId }
+        : { request_id: c.requestId, user_id: c.userId, trace_id: traceId, span_id: spanId };
     },
   };
   if (paths.length > 0) options.redact = { paths: [...paths], censor: REDACTED };

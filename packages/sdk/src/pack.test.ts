@@ -85,12 +85,23 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   return out;
 }
 
-// What a user writes: the package by name, a plain node:http server, one request, the metrics.
+// What a user writes: the package by name, a plain node:http server, one request, the metrics;
+// with tracing on, so the OpenTelemetry dependencies must resolve and export from the install.
 const CONSUMER = `
 import { createServer } from 'node:http';
 import { createVigil } from '@vigil/sdk';
 
-const vigil = createVigil({ service: 'packed-consumer', defaultMetrics: false, http: { accessLog: false } });
+const exports = [];
+const collector = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    exports.push(req.method + ' ' + req.url + ' ' + req.headers['content-type']);
+    res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
+  });
+});
+await new Promise((resolve) => collector.listen(0, '127.0.0.1', resolve));
+const endpoint = 'http://127.0.0.1:' + collector.address().port + '/v1/traces';
+const vigil = createVigil({ service: 'packed-consumer', defaultMetrics: false, http: { accessLog: false }, traces: { endpoint } });
 const server = createServer(vigil.httpMiddleware((req, res) => res.end('hello'), { routes: ['/hello/:name'] }));
 await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 const { port } = server.address();
@@ -101,6 +112,8 @@ process.stdout.write(metrics.body);
 server.close();
 server.closeAllConnections();
 await vigil.shutdown();
+collector.close();
+process.stdout.write('# exports: ' + exports.join('; ') + '\\n');
 `;
 
 test('npm pack of the SDK installs into a fresh project and instruments a node:http server', { timeout: 180_000 }, async (t) => {
@@ -131,7 +144,7 @@ test('npm pack of the SDK installs into a fresh project and instruments a node:h
 
   // The installed copy is exactly what the tarball shipped.
   const shipped = await listFiles(join(project, 'node_modules', '@vigil', 'sdk'));
-  const unwanted = shipped.filter((f) => /\.test\.|(^|\/)bench\/|\.tsbuildinfo$|(^|\/)src\//.test(f));
+  const unwanted = shipped.filter((f) => /\.test\.|(^|\/)bench\/|(^|\/)testkit\/|\.tsbuildinfo$|(^|\/)src\//.test(f));
   assert.deepEqual(unwanted, [], 'tests, benches or sources were packed');
 
   await writeFile(join(project, 'consumer.mjs'), CONSUMER);
@@ -143,6 +156,7 @@ test('npm pack of the SDK installs into a fresh project and instruments a node:h
   assert.match(text, new RegExp(`^http_server_request_duration_seconds_bucket\\{le="\\+Inf",${escape(labels)}\\} 1$`, 'm'), text);
   assert.match(text, /^http_server_active_requests\{service="packed-consumer"\} 0$/m, text);
   assert.match(text, /^http_server_response_body_size_bytes_sum\{[^}]*service="packed-consumer"[^}]*\} 5$/m, text);
+  assert.match(text, /^# exports: POST \/v1\/traces application\/x-protobuf$/m, 'the span was exported on shutdown');
 });
 
 function escape(s: string): string {

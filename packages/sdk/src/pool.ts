@@ -2,7 +2,9 @@
  * Saturation of connection pools: connections active, idle, waiting and the maximum, acquire
  * latency and acquire timeouts, labelled by pool. Wraps pg-like pools or any acquire/release pair.
  */
+import { context, SpanKind, type Span } from '@opentelemetry/api';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { endSpan, type VigilTracing } from './tracing.js';
 import { classifyError } from './track.js';
 
 /** A pool's state at one moment. */
@@ -48,6 +50,33 @@ export interface PoolOptions {
 /** Measures one acquire: call with the error if it failed. */
 export type AcquireTimer = (err?: unknown) => void;
 
+const TRACED = Symbol('vigil traced client');
+
+/** Runs `fn`, ending `span` when its result (a promise or a value) settles. */
+function settle(span: Span, fn: () => unknown): unknown {
+  let r: unknown;
+  try {
+    r = fn();
+  } catch (err) {
+    endSpan(span, err);
+    throw err;
+  }
+  if (r instanceof Promise) {
+    return r.then(
+      (v: unknown) => {
+        span.end();
+        return v;
+      },
+      (err: unknown) => {
+        endSpan(span, err);
+        throw err;
+      },
+    );
+  }
+  span.end();
+  return r;
+}
+
 const defaultIsTimeout = (err: unknown): boolean => classifyError(err).severity === 'medium' || (err instanceof Error && /time(d)? ?out/i.test(err.message));
 
 /** The pool metrics of one Vigil instance. */
@@ -56,7 +85,11 @@ export class PoolInstruments {
   private readonly acquireSeconds: Histogram<'pool'>;
   private readonly timeouts: Counter<'pool'>;
 
-  constructor(registry: Registry) {
+  /** @param tracing with it, every acquire is a `db.pool.acquire` span and every query of an instrumented pg pool a client span */
+  constructor(
+    registry: Registry,
+    private readonly tracing?: VigilTracing,
+  ) {
     const sources = this.sources;
     const gauge = (field: keyof PoolStats, help: string): void => {
       const g: Gauge<'pool'> = new Gauge({
@@ -101,9 +134,42 @@ export class PoolInstruments {
   acquireTimer(pool: string, opts: PoolOptions = {}): AcquireTimer {
     const start = performance.now();
     const isTimeout = opts.isTimeout ?? defaultIsTimeout;
+    const span = this.tracing?.start('db.pool.acquire', { attributes: { 'db.client.connection.pool.name': pool } }).span;
     return (err) => {
-      this.acquireSeconds.observe({ pool }, (performance.now() - start) / 1000);
-      if (err !== undefined && isTimeout(err)) this.timeouts.inc({ pool });
+      const ms = performance.now() - start;
+      this.acquireSeconds.observe({ pool }, ms / 1000);
+      const timedOut = err !== undefined && isTimeout(err);
+      if (timedOut) this.timeouts.inc({ pool });
+      if (span) {
+        // The wait is the span's duration too; as an attribute it can be searched and compared.
+        span.setAttributes({ 'db.client.connection.wait_time_ms': Math.round(ms * 1000) / 1000, 'db.client.connection.timed_out': timedOut });
+        endSpan(span, err);
+      }
+    };
+  }
+
+  /** Wraps a checked-out client's `query` (once per client object) so each query is a client span. */
+  private traceClient(pool: string, client: unknown): void {
+    const tracing = this.tracing;
+    if (!tracing || typeof client !== 'object' || client === null) return;
+    const c = client as { query?: unknown; [TRACED]?: boolean };
+    if (typeof c.query !== 'function' || c[TRACED]) return;
+    c[TRACED] = true;
+    const query = c.query as (...a: unknown[]) => unknown;
+    c.query = function (this: unknown, ...args: unknown[]): unknown {
+      const sql = typeof args[0] === 'string' ? args[0] : typeof (args[0] as { text?: unknown })?.text === 'string' ? (args[0] as { text: string }).text : '';
+      const op = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? 'query';
+      const attributes = { 'db.client.connection.pool.name': pool, 'db.operation.name': op, 'db.query.text': sql.slice(0, 2048) };
+      const { span, context: ctx } = tracing.start(`${op} ${pool}`, { kind: SpanKind.CLIENT, attributes });
+      const last = args[args.length - 1];
+      if (typeof last === 'function') {
+        args[args.length - 1] = (err: unknown, ...rest: unknown[]) => {
+          endSpan(span, err ?? undefined);
+          return (last as (...a: unknown[]) => unknown)(err, ...rest);
+        };
+        return context.with(ctx, () => query.apply(this, args));
+      }
+      return settle(span, () => context.with(ctx, () => query.apply(this, args)));
     };
   }
 
@@ -122,12 +188,14 @@ export class PoolInstruments {
       if (typeof cb === 'function') {
         return connect((err: unknown, ...rest: unknown[]) => {
           done(err ?? undefined);
+          if (!err) this.traceClient(pool, rest[0]);
           return (cb as (...a: unknown[]) => unknown)(err, ...rest);
         });
       }
       return (connect() as Promise<unknown>).then(
         (client) => {
           done();
+          this.traceClient(pool, client);
           return client;
         },
         (err: unknown) => {

@@ -2,8 +2,10 @@
  * Function instrumentation: `track(name, fn)` and the `@tracked()` decorator record latency and
  * outcome, and count errors by type and severity.
  */
+import { context } from '@opentelemetry/api';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { CardinalityGuard, LabelSetCache } from './cardinality.js';
+import { endSpan, type VigilTracing } from './tracing.js';
 
 /** Error severities, most urgent first. */
 export const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
@@ -56,6 +58,8 @@ export class Tracker {
     registry: Registry,
     guard: CardinalityGuard,
     private readonly classifier: ErrorClassifier = () => undefined,
+    /** With tracing, every tracked call is a span named after it. */
+    private readonly tracing?: VigilTracing,
   ) {
     this.duration = new Histogram({
       name: 'function_duration_seconds',
@@ -96,28 +100,33 @@ export class Tracker {
    */
   track<T>(name: string, fn: () => T, opts: TrackOptions = {}): T {
     const start = performance.now();
+    const s = this.tracing?.start(name);
     let result: T;
     try {
-      result = fn();
+      result = s ? context.with(s.context, fn) : fn();
     } catch (err) {
       this.observe(name, 'error', start);
       this.recordError(name, err, opts.classify);
+      if (s) endSpan(s.span, err);
       throw err;
     }
     if (result instanceof Promise) {
       return result.then(
         (v: unknown) => {
           this.observe(name, 'success', start);
+          s?.span.end();
           return v;
         },
         (err: unknown) => {
           this.observe(name, 'error', start);
           this.recordError(name, err, opts.classify);
+          if (s) endSpan(s.span, err);
           throw err;
         },
       ) as T;
     }
     this.observe(name, 'success', start);
+    s?.span.end();
     return result;
   }
 

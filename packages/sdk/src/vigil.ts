@@ -24,14 +24,23 @@ import {
 import { createLogger, type RedactOption } from './logger.js';
 import { PoolInstruments } from './pool.js';
 import { LokiShipper, type LokiOptions } from './shipper.js';
+import { injectHeaders, startTracing, type TracesOptions, type VigilTracing } from './tracing.js';
 import { Tracker, type ErrorClass, type ErrorClassifier, type TrackOptions } from './track.js';
 
 /** Options of {@link createVigil}; only `service` is required. */
 export interface VigilOptions {
   /** The service name: the `service` label on every series and field on every log line. */
   readonly service: string;
-  /** e.g. `production`; a label and log field when given. */
+  /** e.g. `production`; a label and log field when given, and the traces' `deployment.environment`. */
   readonly environment?: string;
+  /** The service's version: the traces' `service.version` resource attribute. */
+  readonly version?: string;
+  /**
+   * Tracing with OpenTelemetry: a server span per request, a span per `track()` call and pool
+   * acquire, spans of outgoing node:http calls, exported as OTLP to Vigil's `/v1/traces`.
+   * Off unless given; `true` takes every default.
+   */
+  readonly traces?: TracesOptions | boolean;
   /** pino level (default `info`, or `LOG_LEVEL`). */
   readonly logLevel?: string;
   /** Redaction of secrets in logs; on by default. */
@@ -103,8 +112,10 @@ export interface Vigil {
   context(): RequestContext | undefined;
   /** Sets the current request's user (its log lines then carry `user_id`). */
   setUser(userId: string | undefined): void;
-  /** A `traceparent` for an outgoing call within the current request. */
+  /** A `traceparent` for an outgoing call within the current request (or active span, with tracing). */
   traceparent(): string | undefined;
+  /** The instance's tracing, when the `traces` option turned it on. */
+  readonly tracing: VigilTracing | undefined;
   /** A request listener serving the metrics (Prometheus text or OpenMetrics, by Accept). */
   metricsHandler(): RequestListener;
   /** The metrics rendered for an Accept header. */
@@ -147,10 +158,20 @@ export function createVigil(opts: VigilOptions): Vigil {
     destination,
   });
 
+  const tracing =
+    opts.traces === undefined || opts.traces === false
+      ? undefined
+      : startTracing(
+          opts.traces === true ? {} : opts.traces,
+          { service: opts.service, version: opts.version, environment: opts.environment },
+          logger,
+          opts.loki?.url,
+          registry,
+        );
   const http = new HttpMetrics(registry, guard, logger, opts.http);
-  const tracker = new Tracker(registry, guard, opts.classifyError);
+  const tracker = new Tracker(registry, guard, opts.classifyError, tracing);
   const business = new BusinessMetrics(registry, guard);
-  const pool = new PoolInstruments(registry);
+  const pool = new PoolInstruments(registry, tracing);
   const servers = new Set<Server>();
 
   // Buffered log lines would be lost when the event loop empties; ship them first.
@@ -164,9 +185,10 @@ export function createVigil(opts: VigilOptions): Vigil {
     logger,
     business,
     pool,
-    httpMiddleware: (handler, o) => nodeMiddleware(http, handler, o),
-    expressMiddleware: (o) => expressMiddleware(http, o),
-    fastifyPlugin: (o) => fastifyPlugin(http, o),
+    tracing,
+    httpMiddleware: (handler, o) => nodeMiddleware(http, handler, o, tracing),
+    expressMiddleware: (o) => expressMiddleware(http, o, tracing),
+    fastifyPlugin: (o) => fastifyPlugin(http, o, tracing),
     track: (name, fn, o) => tracker.track(name, fn, o),
     tracked: (name, o) => tracker.decorator(name, o),
     recordError: (source, err) => tracker.recordError(source, err),
@@ -189,7 +211,7 @@ export function createVigil(opts: VigilOptions): Vigil {
     },
     context: currentContext,
     setUser: setUserId,
-    traceparent: outgoingTraceparent,
+    traceparent: tracing ? () => injectHeaders()['traceparent'] : outgoingTraceparent,
     metricsHandler: () => metricsListener(registry),
     metrics: (accept) => renderMetrics(registry, accept),
     async serveMetrics(o = {}) {
@@ -226,6 +248,8 @@ export function createVigil(opts: VigilOptions): Vigil {
               }),
           ),
         );
+        // Spans first: the exporter may log a failure, which the shipper should still carry.
+        if (tracing) await Promise.race([tracing.shutdown(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
         if (shipper) await shipper.close(timeoutMs);
         await new Promise<void>((resolve) => logger.flush(() => resolve()));
       })();

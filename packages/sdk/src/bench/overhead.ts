@@ -1,7 +1,8 @@
 /**
  * The SDK's overhead benchmark (`npm run bench -w @vigil/sdk`): requests/s of a small node:http
- * server bare, with Vigil's middleware and logger (one access-log line per request; and without it), and with
- * express-prom-bundle + pino-http as the reference, each in its own process under `wrk` on
+ * server bare, with Vigil's middleware and logger (one access-log line per request; and without it), with
+ * tracing on as well (every request sampled, spans exported as OTLP protobuf to a sink in the bench
+ * process), and with express-prom-bundle + pino-http as the reference, each in its own process under `wrk` on
  * loopback. Logs of both instrumented variants go to /dev/null through pino's sync destination.
  *
  * The variants take turns for several rounds and each reports its median, so drift on a shared
@@ -16,7 +17,7 @@ import { destination } from 'pino';
 import { createVigil } from '../vigil.js';
 
 /** The variants measured. */
-export const VARIANTS = ['bare', 'vigil', 'vigil-nolog', 'reference'] as const;
+export const VARIANTS = ['bare', 'vigil', 'vigil-nolog', 'vigil-traced', 'reference'] as const;
 /** One variant. */
 export type Variant = (typeof VARIANTS)[number];
 
@@ -43,6 +44,10 @@ async function listener(variant: Variant): Promise<RequestListener> {
       const vigil = createVigil({ service: 'bench', logDestination: devnull, http: { accessLog: variant === 'vigil' } });
       return vigil.httpMiddleware(app, { routes: ['/products/:id'] });
     }
+    case 'vigil-traced': {
+      const vigil = createVigil({ service: 'bench', logDestination: devnull, traces: { endpoint: process.env['BENCH_TRACES_URL'] ?? '', sampleRatio: 1 } });
+      return vigil.httpMiddleware(app, { routes: ['/products/:id'] });
+    }
     case 'reference': {
       const promBundle = (await import('express-prom-bundle')).default as unknown as (o: Record<string, unknown>) => Middleware;
       const pinoHttp = (await import('pino-http')).default as unknown as (o: Record<string, unknown>, dest: unknown) => Middleware;
@@ -66,8 +71,11 @@ function wrk(url: string, seconds: number, connections: number): number {
   return Number(m[1]);
 }
 
-async function measure(variant: Variant, seconds: number, connections: number): Promise<number> {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', variant], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function measure(variant: Variant, seconds: number, connections: number, tracesUrl: string): Promise<number> {
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve', variant], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, BENCH_TRACES_URL: tracesUrl },
+  });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
@@ -93,9 +101,17 @@ async function main(): Promise<void> {
   const seconds = Number(process.env['BENCH_DURATION'] ?? 5);
   const rounds = Number(process.env['BENCH_ROUNDS'] ?? 3);
   const connections = Number(process.env['BENCH_CONNECTIONS'] ?? 32);
-  const runs: Record<Variant, number[]> = { bare: [], vigil: [], 'vigil-nolog': [], reference: [] };
+  const runs: Record<Variant, number[]> = { bare: [], vigil: [], 'vigil-nolog': [], 'vigil-traced': [], reference: [] };
+  // The traced variant's spans go here: read and answered 200, as a collector would.
+  let spansBytes = 0;
+  const sink = createServer((req, res) => {
+    req.on('data', (d: Buffer) => (spansBytes += d.length));
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const tracesUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/v1/traces`;
   for (let r = 0; r < rounds; r++) {
-    for (const v of VARIANTS) runs[v].push(await measure(v, seconds, connections));
+    for (const v of VARIANTS) runs[v].push(await measure(v, seconds, connections, tracesUrl));
     process.stdout.write(`round ${r + 1}: ${VARIANTS.map((v) => `${v} ${Math.round(runs[v][r] ?? 0)}`).join(', ')} req/s\n`);
   }
   const median = (xs: number[]): number => {
@@ -118,9 +134,11 @@ async function main(): Promise<void> {
   process.stdout.write(
     `\nvigil / bare      ${(vig / bare).toFixed(3)}  (overhead ${((1 - vig / bare) * 100).toFixed(1)}%)\n` +
       `vigil without access log / bare  ${((rps['vigil-nolog'] ?? 0) / bare).toFixed(3)}\n` +
+      `vigil traced / bare  ${((rps['vigil-traced'] ?? 0) / bare).toFixed(3)}; traced / vigil ${((rps['vigil-traced'] ?? 0) / vig).toFixed(3)} (${(spansBytes / 1e6).toFixed(1)} MB of spans exported)\n` +
       `reference / bare  ${(ref / bare).toFixed(3)}  (overhead ${((1 - ref / bare) * 100).toFixed(1)}%)\n` +
       `vigil / reference ${(vig / ref).toFixed(3)}\n`,
   );
+  sink.close();
 }
 
 main().catch((err: unknown) => {

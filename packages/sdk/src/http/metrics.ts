@@ -36,6 +36,13 @@ interface Children {
 /** Resolves the route template once the request has finished (routers fill it in late). */
 export type RouteResolver = (req: IncomingMessage, ctx: RequestContext) => string | undefined;
 
+/** How a request's code runs in its context, and what happens to its span when it finishes. */
+export interface RequestTrace {
+  run<T>(fn: () => T): T;
+  /** `finished`: the response was sent in full (false when the connection closed before). */
+  end(status: number, route: string, finished: boolean): void;
+}
+
 /** The HTTP instruments of one Vigil instance. */
 export class HttpMetrics {
   private readonly duration: Histogram<'method' | 'route' | 'status_code'>;
@@ -88,7 +95,7 @@ export class HttpMetrics {
    * Starts measuring one request; records when the response finishes or the connection closes.
    * @param resolveRoute called once at the end: the route template, or undefined for "unmatched"
    */
-  begin(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, resolveRoute: RouteResolver): void {
+  begin(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, resolveRoute: RouteResolver, t?: RequestTrace): void {
     const start = performance.now();
     this.inFlight.inc();
     let written = 0;
@@ -129,12 +136,13 @@ export class HttpMetrics {
       const reqBytes = reqCl === undefined ? 0 : Number(reqCl) || 0;
       this.requestChildren.get(`${method} ${route}`, () => this.requestSize.labels(method, route))?.observe(reqBytes);
       if (this.accessLog) {
-        runWithContext(ctx, () => {
+        (t ? t.run.bind(t) : <T>(fn: () => T): T => runWithContext(ctx, fn))(() => {
           const fields = { method, route, status_code: status, duration_ms: Math.round(seconds * 1e6) / 1000, response_bytes: resBytes };
           if (status >= 500) this.logger.error(fields, 'request failed');
           else this.logger.info(fields, done && res.writableFinished ? 'request completed' : 'request aborted');
         });
       }
+      t?.end(status, route, res.writableFinished);
     };
     res.on('finish', finish);
     res.on('close', finish);

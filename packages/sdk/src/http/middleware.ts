@@ -4,8 +4,10 @@
  * runs the rest of the request inside it, and hands the raw request to {@link HttpMetrics}.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { contextFromHeaders, runWithContext, type RequestContext } from '../context.js';
-import type { HttpMetrics } from './metrics.js';
+import type { VigilTracing } from '../tracing.js';
+import type { HttpMetrics, RequestTrace } from './metrics.js';
 import { compileRoutes } from './routes.js';
 
 /** Options shared by every adapter. */
@@ -25,10 +27,56 @@ export interface NodeMiddlewareOptions extends MiddlewareOptions {
   readonly routes?: readonly string[];
 }
 
-function enter(req: IncomingMessage, res: ServerResponse, opts: MiddlewareOptions, header: string): RequestContext {
-  const ctx = contextFromHeaders(req.headers[header], req.headers['traceparent'], opts.userId?.(req));
+/** A request entered: its context, how to run code inside it, and its span's ending. */
+interface Entered {
+  readonly ctx: RequestContext;
+  readonly trace: RequestTrace;
+}
+
+function enter(req: IncomingMessage, res: ServerResponse, opts: MiddlewareOptions, header: string, tracing: VigilTracing | undefined): Entered {
+  if (!tracing) {
+    const ctx = contextFromHeaders(req.headers[header], req.headers['traceparent'], opts.userId?.(req));
+    res.setHeader(header, ctx.requestId);
+    return { ctx, trace: { run: (fn) => runWithContext(ctx, fn), end: () => undefined } };
+  }
+  // With tracing the server span is the one source of trace and span ids: the request context
+  // (and so every log line) takes them from it, and the caller's traceparent becomes its parent.
+  const parent = propagation.extract(ROOT_CONTEXT, req.headers);
+  const method = req.method ?? 'GET';
+  const { span, context: spanContext } = tracing.start(
+    method,
+    { kind: SpanKind.SERVER, attributes: { 'http.request.method': method, 'url.path': (req.url ?? '/').split('?')[0] ?? '/' } },
+    parent,
+  );
+  const sc = span.spanContext();
+  const base = contextFromHeaders(req.headers[header], undefined, opts.userId?.(req));
+  const ctx: RequestContext = {
+    ...base,
+    traceId: sc.traceId,
+    spanId: sc.spanId,
+    parentSpanId: trace.getSpanContext(parent)?.spanId,
+    traceFlags: sc.traceFlags.toString(16).padStart(2, '0'),
+  };
   res.setHeader(header, ctx.requestId);
-  return ctx;
+  span.setAttribute('http.request.id', ctx.requestId);
+  return {
+    ctx,
+    trace: {
+      run: (fn) => runWithContext(ctx, () => context.with(spanContext, fn)),
+      end(status, route, finished) {
+        span.updateName(`${method} ${route}`);
+        span.setAttribute('http.route', route);
+        // A connection closed before the response was sent has no status code to report.
+        if (!finished) span.setAttribute('http.request.aborted', true);
+        else {
+          span.setAttribute('http.response.status_code', status);
+          // OpenTelemetry's HTTP conventions: 5xx is a server span's error, 4xx is the caller's.
+          if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${status}` });
+        }
+        span.end();
+      },
+    },
+  };
 }
 
 /**
@@ -36,14 +84,14 @@ function enter(req: IncomingMessage, res: ServerResponse, opts: MiddlewareOption
  * (including `for await` over the body); callbacks of raw `req.on('data')` listeners run outside
  * it, as with any EventEmitter, unless bound with `AsyncLocalStorage.bind`.
  */
-export function nodeMiddleware(metrics: HttpMetrics, handler: RequestListener, opts: NodeMiddlewareOptions = {}): RequestListener {
+export function nodeMiddleware(metrics: HttpMetrics, handler: RequestListener, opts: NodeMiddlewareOptions = {}, tracing?: VigilTracing): RequestListener {
   const header = (opts.requestIdHeader ?? 'x-request-id').toLowerCase();
   const match = compileRoutes(opts.routes ?? []);
   const resolve = (req: IncomingMessage): string | undefined => match(req.url ?? '/');
   return (req, res) => {
-    const ctx = enter(req, res, opts, header);
-    metrics.begin(req, res, ctx, resolve);
-    runWithContext(ctx, () => handler(req, res));
+    const { ctx, trace: t } = enter(req, res, opts, header, tracing);
+    metrics.begin(req, res, ctx, resolve, t);
+    t.run(() => handler(req, res));
   };
 }
 
@@ -63,12 +111,12 @@ function expressRoute(req: IncomingMessage): string | undefined {
 }
 
 /** Express middleware: `app.use(vigil.expressMiddleware())` before the routes. */
-export function expressMiddleware(metrics: HttpMetrics, opts: MiddlewareOptions = {}): ExpressMiddleware {
+export function expressMiddleware(metrics: HttpMetrics, opts: MiddlewareOptions = {}, tracing?: VigilTracing): ExpressMiddleware {
   const header = (opts.requestIdHeader ?? 'x-request-id').toLowerCase();
   return (req, res, next) => {
-    const ctx = enter(req, res, opts, header);
-    metrics.begin(req, res, ctx, expressRoute);
-    runWithContext(ctx, () => next());
+    const { ctx, trace: t } = enter(req, res, opts, header, tracing);
+    metrics.begin(req, res, ctx, expressRoute, t);
+    t.run(() => next());
   };
 }
 
@@ -91,20 +139,20 @@ export interface FastifyInstanceLike {
 export type FastifyPlugin = ((instance: FastifyInstanceLike, opts: unknown, done: (err?: Error) => void) => void) & { [k: symbol]: unknown };
 
 /** A Fastify plugin with hooks on every route of the instance it is registered on. */
-export function fastifyPlugin(metrics: HttpMetrics, opts: MiddlewareOptions = {}): FastifyPlugin {
+export function fastifyPlugin(metrics: HttpMetrics, opts: MiddlewareOptions = {}, tracing?: VigilTracing): FastifyPlugin {
   const header = (opts.requestIdHeader ?? 'x-request-id').toLowerCase();
-  const contexts = new WeakMap<IncomingMessage, RequestContext>();
+  const entered = new WeakMap<IncomingMessage, RequestTrace>();
   const reenter: FastifyHook = (request, _reply, done) => {
-    const ctx = contexts.get(request.raw);
-    if (ctx) runWithContext(ctx, done);
+    const t = entered.get(request.raw);
+    if (t) t.run(done);
     else done();
   };
   const plugin = ((instance: FastifyInstanceLike, _opts: unknown, done: (err?: Error) => void) => {
     instance.addHook('onRequest', (request, reply, next) => {
-      const ctx = enter(request.raw, reply.raw, opts, header);
-      contexts.set(request.raw, ctx);
-      metrics.begin(request.raw, reply.raw, ctx, () => request.routeOptions?.url);
-      runWithContext(ctx, next);
+      const { ctx, trace: t } = enter(request.raw, reply.raw, opts, header, tracing);
+      entered.set(request.raw, t);
+      metrics.begin(request.raw, reply.raw, ctx, () => request.routeOptions?.url, t);
+      t.run(next);
     });
     // Body parsing leaves the request's async context; enter it again before validation and the handler.
     instance.addHook('preValidation', reenter);
