@@ -112,15 +112,21 @@ export class RemoteWriteReceiver {
     }
     // From here to commit nothing awaits, so the batch sees no other request's writes in between.
     const app = this.storage.appender();
-    let n: number;
-    let exemplars: ExemplarInput[];
     try {
-      ({ samples: n, exemplars } = this.appendAll(raw, app));
+      const { samples: n, exemplars } = this.appendAll(raw, app);
       // Counted once decoded (the body does not say how many samples it holds) and before commit,
       // so a refused request leaves no sample behind for the sender's retry to duplicate.
       this.takeRate(n);
+      // Before the samples' commit: if the exemplar log cannot be written the request is refused
+      // whole and retried; if the commit fails instead, the retry's exemplars are skipped as duplicates.
+      if (exemplars.length > 0) {
+        const res = this.exemplars!.append(exemplars);
+        this.stats.exemplarsAccepted += res.appended;
+        this.stats.exemplarsDropped += res.outOfOrder + res.tooLong;
+      }
       app.commit();
       this.stats.samples += n;
+      return { samples: n };
     } catch (err) {
       app.rollback();
       this.stats.rejected++;
@@ -128,19 +134,6 @@ export class RemoteWriteReceiver {
     } finally {
       this.snappy.release(raw);
     }
-    if (exemplars.length > 0) {
-      // After the samples' commit: a failed exemplar write asks for a retry, whose samples the TSDB
-      // then takes as duplicates, and whose exemplars the storage has not seen.
-      try {
-        const res = this.exemplars!.append(exemplars);
-        this.stats.exemplarsAccepted += res.appended;
-        this.stats.exemplarsDropped += res.outOfOrder + res.tooLong;
-      } catch (err) {
-        this.stats.rejected++;
-        throw refusal(err);
-      }
-    }
-    return { samples: n };
   }
 
   /** Takes `samples` from the rate limit or throws: 429 to retry later, 400 when it can never fit. */
