@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { labelsFrom, labelsToRecord } from '../../core/model/labels.js';
 import { Matcher } from '../../core/model/matcher.js';
 import { tempDir } from '../../testkit/helpers.js';
@@ -168,4 +170,11 @@ test('a failed log write stores nothing of the batch and says why', (t) => {
   );
   assert.deepEqual(dump(s), ['1:kept@1000']);
   (s as unknown as { fd: number }).fd = -1;
+});
+
+test('100,000 exemplars fit in 20 MB (issue 14), measured after GC in a child process', () => {
+  const bench = fileURLToPath(new URL('../../testkit/bench/exemplar_memory.js', import.meta.url));
+  const out = JSON.parse(execFileSync(process.execPath, ['--expose-gc', bench], { encoding: 'utf8' })) as { exemplars: number; bytes: number; mib: number };
+  assert.equal(out.exemplars, 100_000);
+  assert.ok(out.bytes <= 20 * 1024 * 1024, `${out.mib} MiB for 100,000 exemplars`);
 });

@@ -69,7 +69,8 @@ export function encodeBatch(batch: readonly ExemplarInput[]): Buffer {
     writeLabels(w, e.seriesLabels);
     writeLabels(w, e.labels);
     w.f64(e.value);
-    w.svarint(e.ts);
+    // As a double: exact for any timestamp a sender's int64 can bring, not only the ±2^52 a varint here holds.
+    w.f64(e.ts);
   }
   return frame(RECORD_BATCH, w.view());
 }
@@ -82,7 +83,7 @@ export function decodeBatch(buf: Buffer, start: number, end: number): ExemplarIn
   for (let i = 0; i < n; i++) {
     const seriesLabels = readLabels(r);
     const labels = readLabels(r);
-    out.push({ seriesLabels, labels, value: r.f64(), ts: r.svarint() });
+    out.push({ seriesLabels, labels, value: r.f64(), ts: r.f64() });
   }
   if (!r.done) throw new RangeError('trailing bytes after the batch');
   return out;
