@@ -238,3 +238,38 @@ test('storage.exemplars.max_exemplars: read from the file, 0 turns exemplar stor
   assert.deepEqual((await exemplars(vigil.url, { query: 'm' })).body.data, []);
   assert.equal(await metric(vigil.url, 'vigil_tsdb_exemplar_max_exemplars'), 0);
 });
+
+test("Grafana's exemplar call replayed: form POST of the panel's query with fractional-second start and end", async (t) => {
+  const vigil = await startServer((c) => (c.selfScrape = false));
+  t.after(() => vigil.stop());
+  const bucket = { __name__: 'checkout_latency_seconds_bucket', job: 'shop', le: '0.5' };
+  const body = writeRequest([
+    {
+      labels: bucket,
+      samples: [[T * 1000, 1]],
+      exemplars: [
+        { labels: trace('4bf92f3577b34da6a3ce929d0e0e4736'), value: 0.31, ts: T * 1000 + 250 },
+        { labels: trace('00f067aa0ba902b7aaaaaaaaaaaaaaaa'), value: 0.44, ts: T * 1000 + 90_000 },
+      ],
+    },
+  ]);
+  assert.equal((await postWrite(vigil.url, body)).status, 204);
+  // What Grafana's Prometheus data source sends when a panel has "Exemplars" on: the panel's
+  // expression with $__rate_interval already replaced, times as float seconds, as a form POST.
+  const res = await fetch(`${vigil.url}/api/v1/query_exemplars`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': 'Grafana/11.3.0' },
+    body: new URLSearchParams({
+      query: 'histogram_quantile(0.99, sum by (le) (rate(checkout_latency_seconds_bucket{job="shop"}[1m0s])))',
+      start: String(T + 0.25),
+      end: String(T + 60.5),
+    }).toString(),
+  });
+  assert.equal(res.status, 200);
+  const got = (await res.json()) as { status: string; data: ApiSeries[] };
+  // Grafana reads seriesLabels for the tooltip, labels.trace_id for the trace link, timestamp (s) for the x position and value for y.
+  assert.deepEqual(got, {
+    status: 'success',
+    data: [{ seriesLabels: bucket, exemplars: [{ labels: { trace_id: '4bf92f3577b34da6a3ce929d0e0e4736' }, value: '0.31', timestamp: T + 0.25 }] }],
+  });
+});
