@@ -8,3 +8,4 @@ export * from './overview.js';
 export * from './escape.js';
 export * from './logline.js';
 export * from './links.js';
+export * from './exemplars.js';
