@@ -124,13 +124,13 @@ export class ExemplarStorage {
   /** Replays the log into the buffer and opens it for appends. Idempotent. */
   start(): void {
     if (this.fd >= 0 || this.dir === undefined) return;
-    fs.mkdirSync(this.dir, { recursive: true });
     const file = path.join(this.dir, LOG_FILE);
     if (this.buffer.capacity === 0) {
       // Disabled: nothing is kept, and an old log is not worth keeping either.
       fs.rmSync(file, { force: true });
       return;
     }
+    fs.mkdirSync(this.dir, { recursive: true });
     fs.rmSync(`${file}.tmp`, { force: true });
     let data: Buffer;
     try {
