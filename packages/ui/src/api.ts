@@ -4,6 +4,7 @@
  * pages show as they are: the server's words are the most precise hint at what to fix.
  */
 import type { MatrixSeries } from './lib/series.js';
+import type { ExemplarSeries } from './lib/exemplars.js';
 
 /** A failed call: HTTP status (0 for a network error) and the server's message. */
 export class ApiFailure extends Error {
@@ -101,6 +102,11 @@ export async function queryRange(expr: string, start: number, end: number, step:
     signal,
   );
   return r.resultType === 'matrix' ? r.result : [];
+}
+
+/** Exemplars of the series `expr` selects, between `start` and `end` (ms). */
+export function queryExemplars(expr: string, start: number, end: number, signal?: AbortSignal): Promise<ExemplarSeries[] | null> {
+  return promGet<ExemplarSeries[] | null>('/api/v1/query_exemplars', { query: expr, start: String(start / 1000), end: String(end / 1000) }, signal);
 }
 
 /** Label values, optionally restricted to series matching `match`. */

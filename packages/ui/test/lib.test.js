@@ -362,3 +362,26 @@ test('SLO rows: joined by sloth_id, least budget first, windows in duration orde
   assert.equal(lib.burndownPoints([[0, 1]], 100, 20), '');
   assert.equal(lib.windowMs('1d12h'), 36 * 3600_000);
 });
+
+test('exemplarPoints: one point per finite exemplar, oldest first, with the trace link and a title naming the series', () => {
+  const pts = lib.exemplarPoints([
+    {
+      seriesLabels: { __name__: 'latency_bucket', le: '0.5' },
+      exemplars: [
+        { labels: { trace_id: 'abc', span_id: 's1' }, value: '0.42', timestamp: 20.5 },
+        { labels: { other: 'x' }, value: 'NaN', timestamp: 21 },
+      ],
+    },
+    { seriesLabels: { __name__: 'latency_bucket', le: '1' }, exemplars: [{ labels: { traceID: 'a/b' }, value: '0.9', timestamp: 10 }] },
+  ]);
+  assert.deepEqual(
+    pts.map((p) => [p.t, p.v, p.traceId, p.href]),
+    [
+      [10, 0.9, 'a/b', '/ui/traces/a%2Fb'],
+      [20.5, 0.42, 'abc', '/ui/traces/abc'],
+    ],
+  );
+  assert.equal(pts[1].title, 'latency_bucket{le="0.5"} 0.42\ntrace_id=abc span_id=s1');
+  assert.deepEqual(lib.exemplarPoints(null), []);
+  assert.deepEqual(lib.exemplarPoints([{ seriesLabels: {}, exemplars: [{ labels: {}, value: '1', timestamp: 1 }] }])[0].href, undefined);
+});

@@ -199,6 +199,48 @@ test('a chart of 10,000 points draws in under 100 ms', { skip }, async () => {
   await shot('explore-10k');
 });
 
+test('Explore draws exemplars as diamonds on the graph, each a link carrying its trace id to /ui/traces/<id>', { skip }, async () => {
+  const { WriteRequestEncoder } = await import(path.join(repo, 'packages/server/dist-test/metrics/remotewrite/proto.js'));
+  const { snappyEncode } = await import(path.join(repo, 'packages/server/dist-test/core/util/snappy.js'));
+  const { labelsFrom } = await import(path.join(repo, 'packages/server/dist-test/core/model/labels.js'));
+  // Whole seconds: a latency between 0.1 and 0.9 every 15 s for 10 minutes, two exemplars inside it.
+  const now = Math.floor(Date.now() / 15_000) * 15_000;
+  const ts = Array.from({ length: 41 }, (_, i) => now - 600_000 + i * 15_000);
+  const enc = new WriteRequestEncoder();
+  const traces = ['4bf92f3577b34da6a3ce929d0e0e4736', '00f067aa0ba902b7aaaaaaaaaaaaaaaa'];
+  enc.addSeries(
+    labelsFrom({ __name__: 'ui_exemplar_latency_seconds', job: 'ui-test' }),
+    ts,
+    ts.map((_, i) => 0.1 + 0.8 * Math.abs(Math.sin(i / 5))),
+    [
+      { labels: labelsFrom({ trace_id: traces[0] }), value: 0.5, ts: now - 300_000 },
+      { labels: labelsFrom({ trace_id: traces[1], span_id: 'b7ad6b7169203331' }), value: 0.8, ts: now - 120_000 },
+    ],
+  );
+  const w = await fetch(`${vigil.url}/api/v1/write`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' },
+    body: snappyEncode(enc.finish()),
+  });
+  assert.equal(w.status, 204, await w.text());
+  await page.goto(`${base}/ui/explore?${new URLSearchParams({ expr: 'ui_exemplar_latency_seconds', range: '15m' })}`);
+  await page.waitForSelector('.chart .exemplar');
+  const links = await page.$$eval('.chart a.exemplar', (as) =>
+    as.map((a) => ({ href: a.getAttribute('href'), title: a.title, box: a.getBoundingClientRect().toJSON() })),
+  );
+  assert.deepEqual(
+    links.map((l) => l.href),
+    traces.map((id) => `/ui/traces/${id}`),
+  );
+  assert.match(links[1].title, /ui_exemplar_latency_seconds\{job="ui-test"\} 0\.8/);
+  // On the plot: the later exemplar is further right and, with the larger value, higher up.
+  assert.ok(links[1].box.x > links[0].box.x && links[1].box.y < links[0].box.y, JSON.stringify(links.map((l) => l.box)));
+  assert.match(await page.textContent('[data-testid="result-summary"]'), /2 exemplars/);
+  await shot('explore-exemplars');
+  await page.click(`.chart a.exemplar[data-trace-id="${traces[0]}"]`);
+  await page.waitForURL(/\/ui\/traces\/4bf92f3577b34da6a3ce929d0e0e4736$/);
+});
+
 test('status shows targets, TSDB cardinality, limits and config', { skip }, async () => {
   await page.goto(`${base}/ui/status`);
   await page.waitForSelector('[data-testid="targets"] td');

@@ -9,6 +9,7 @@ import 'uplot/dist/uPlot.min.css';
 import { formatValue } from '../lib/format.js';
 import { timeAxisLabel } from '../lib/time.js';
 import { stack, type Aligned } from '../lib/series.js';
+import type { ExemplarPoint } from '../lib/exemplars.js';
 
 /** Series colours: distinguishable in light and dark themes. */
 export const PALETTE = ['#2f81f7', '#e5534b', '#46954a', '#c69026', '#986ee2', '#0fa5a5', '#d66bb0', '#8a8f98', '#f08c3a', '#5a6fd6'];
@@ -22,6 +23,36 @@ export interface ChartProps {
   readonly height?: number;
   /** The time range shown, Unix seconds: the x axis spans it whatever the data covers. */
   readonly range?: readonly [number, number] | undefined;
+  /** Exemplars drawn as diamonds at their time and value, each a link to its trace. */
+  readonly exemplars?: readonly ExemplarPoint[];
+}
+
+/**
+ * Places the exemplars as links over the plot (in uPlot's overlay, above the canvas, so each can
+ * be clicked, hovered for its title and reached by keyboard); points outside the scales are left out.
+ */
+function placeExemplars(u: uPlot, points: readonly ExemplarPoint[]): void {
+  let layer = u.over.querySelector<HTMLDivElement>('.exemplars');
+  if (!layer) {
+    layer = document.createElement('div');
+    layer.className = 'exemplars';
+    u.over.appendChild(layer);
+  }
+  layer.replaceChildren();
+  const { min: xMin = 0, max: xMax = 0 } = u.scales['x'] ?? {};
+  const { min: yMin = 0, max: yMax = 0 } = u.scales['y'] ?? {};
+  for (const p of points) {
+    if (p.t < xMin || p.t > xMax || p.v < yMin || p.v > yMax) continue;
+    const a = document.createElement(p.href ? 'a' : 'span');
+    a.className = 'exemplar';
+    if (p.href) a.setAttribute('href', p.href);
+    a.title = p.title;
+    a.setAttribute('aria-label', p.traceId ? `exemplar, trace ${p.traceId}` : 'exemplar');
+    if (p.traceId) a.dataset['traceId'] = p.traceId;
+    a.style.left = `${u.valToPos(p.t, 'x')}px`;
+    a.style.top = `${u.valToPos(p.v, 'y')}px`;
+    layer.appendChild(a);
+  }
 }
 
 function axisColor(): string {
@@ -29,7 +60,7 @@ function axisColor(): string {
 }
 
 /** A time-series chart with a legend from the series' labels. */
-export function Chart({ data, names, unit = 'short', stacked = false, height = 300, range }: ChartProps): preact.JSX.Element {
+export function Chart({ data, names, unit = 'short', stacked = false, height = 300, range, exemplars }: ChartProps): preact.JSX.Element {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
@@ -95,6 +126,7 @@ export function Chart({ data, names, unit = 'short', stacked = false, height = 3
           () => {
             if (!el.dataset['drawMs']) el.dataset['drawMs'] = (performance.now() - began).toFixed(1);
           },
+          ...(exemplars && exemplars.length > 0 ? [(u: uPlot) => placeExemplars(u, exemplars)] : []),
         ],
       },
     };
@@ -106,7 +138,7 @@ export function Chart({ data, names, unit = 'short', stacked = false, height = 3
       ro.disconnect();
       plot.destroy();
     };
-  }, [data, names, unit, stacked, height, range?.[0], range?.[1]]);
+  }, [data, names, unit, stacked, height, range?.[0], range?.[1], exemplars]);
   return <div class="chart" ref={box} data-points={data[0].length * (data.length - 1)} data-series={data.length - 1} />;
 }
 

@@ -9,3 +9,4 @@ export * from './escape.js';
 export * from './logline.js';
 export * from './links.js';
 export * from './slo.js';
+export * from './exemplars.js';

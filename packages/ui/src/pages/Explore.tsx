@@ -3,7 +3,8 @@
  * (`expr`, `range` or `from`/`to`, `step`, `stacked`, `view`, `refresh`) so a link reproduces it.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { ApiFailure, query, queryRange, type QueryResult } from '../api.js';
+import { ApiFailure, query, queryExemplars, queryRange, type QueryResult } from '../api.js';
+import { exemplarPoints, type ExemplarPoint } from '../lib/exemplars.js';
 import { Chart } from '../components/Chart.js';
 import { QueryEditor } from '../components/QueryEditor.js';
 import { Empty, Loading } from '../components/States.js';
@@ -77,8 +78,12 @@ export function Explore(): preact.JSX.Element {
       if (view === 'table') return { kind: 'table' as const, result: await query(expr, range.kind === 'absolute' ? end : undefined, signal) };
       let step = parseDuration(stepParam) ?? autoStep(end - start);
       if ((end - start) / step > MAX_POINTS) step = Math.ceil((end - start) / MAX_POINTS / 1000) * 1000;
-      const series = await queryRange(expr, start, end, step, signal);
-      return { kind: 'graph' as const, series, step, range: [start / 1000, end / 1000] as const };
+      // Exemplars are extra: a server without them (or a failure) leaves the graph as it is.
+      const [series, exemplars] = await Promise.all([
+        queryRange(expr, start, end, step, signal),
+        queryExemplars(expr, start, end, signal).then(exemplarPoints, (): ExemplarPoint[] => []),
+      ]);
+      return { kind: 'graph' as const, series, exemplars, step, range: [start / 1000, end / 1000] as const };
     },
     [expr, rangeKey, view, stepParam],
     parseDuration(refresh) ?? 0,
@@ -178,8 +183,17 @@ export function Explore(): preact.JSX.Element {
           <>
             <div class="muted small" data-testid="result-summary">
               {series.length} series · {aligned[0].length} timestamps · step {formatDuration(graph.step)}
+              {graph.exemplars.length > 0 ? ` · ${graph.exemplars.length} exemplars (◆, each opens its trace)` : ''}
             </div>
-            <Chart data={aligned} names={names} stacked={stacked} unit={unitOf(expr) ?? 'short'} height={360} range={graph.range} />
+            <Chart
+              data={aligned}
+              names={names}
+              stacked={stacked}
+              unit={unitOf(expr) ?? 'short'}
+              height={360}
+              range={graph.range}
+              exemplars={stacked ? [] : graph.exemplars}
+            />
             {series.length > 40 ? <div class="muted small">The legend is hidden above 40 series; switch to the table view to list them.</div> : null}
           </>
         )

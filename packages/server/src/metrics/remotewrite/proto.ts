@@ -25,7 +25,13 @@ export interface WriteRequestSink {
   sample(handle: number, t: number, v: number): void;
   /** Metric metadata, when the sender includes it. */
   metadata?(family: string, type: string, help: string, unit: string): void;
-  /** A TimeSeries carried native histograms or exemplars, which this receiver does not store. */
+  /**
+   * An exemplar (TimeSeries field 3) of the series `handle` returned by {@link series}, or, when the
+   * TimeSeries carried no samples (Prometheus sends exemplars in TimeSeries of their own), of
+   * `seriesLabels` with `handle` -1. Without this method exemplars are counted as unsupported.
+   */
+  exemplar?: ((handle: number, seriesLabels: Labels | undefined, labels: Labels, value: number, ts: number) => void) | undefined;
+  /** A TimeSeries carried native histograms (or exemplars the sink does not take), which this receiver does not store. */
   unsupported?(what: 'histograms' | 'exemplars', count: number): void;
 }
 
@@ -139,6 +145,8 @@ function decodeLabel(buf: Buffer, start: number, end: number): Label {
 
 // Sample field spans of the series being decoded, reused across series.
 let sampleSpans = new Int32Array(64);
+// Exemplar field spans likewise: [start, end) pairs; exemplars are few, a plain array does.
+const exemplarSpans: number[] = [];
 
 /** Decodes a WriteRequest, feeding `sink`. Throws {@link ProtoError} on malformed input. */
 export function decodeWriteRequest(buf: Buffer, sink: WriteRequestSink): void {
@@ -166,6 +174,7 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, sink: WriteRe
   let nSpans = 0;
   let histograms = 0;
   let exemplars = 0;
+  exemplarSpans.length = 0;
   while (r.pos < end) {
     const fieldStart = r.pos;
     const tag = r.varint();
@@ -184,6 +193,9 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, sink: WriteRe
       sampleSpans[nSpans * 2] = s;
       sampleSpans[nSpans * 2 + 1] = r.pos;
       nSpans++;
+    } else if (tag === 0x1a && sink.exemplar) {
+      const s = r.bytes();
+      exemplarSpans.push(s, r.pos);
     } else {
       if (tag === 0x1a) exemplars++;
       else if (tag === 0x22) histograms++;
@@ -193,7 +205,13 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, sink: WriteRe
   }
   if (histograms) sink.unsupported?.('histograms', histograms);
   if (exemplars) sink.unsupported?.('exemplars', exemplars);
-  if (nSpans === 0) return;
+  if (nSpans === 0) {
+    if (exemplarSpans.length === 0) return;
+    // Exemplars alone: no sample handle, the series' labels go with each exemplar.
+    const seriesLabels = labelsStart < 0 ? [] : contiguous ? decodeLabels(buf, labelsStart, labelsEnd) : collectLabels(buf, start, end);
+    decodeExemplars(buf, -1, seriesLabels, sink);
+    return;
+  }
   let labels: Labels | undefined;
   if (labelsStart < 0) {
     labelsStart = labelsEnd = start;
@@ -203,6 +221,35 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, sink: WriteRe
   }
   const handle = sink.series(buf, labelsStart, labelsEnd, labels);
   for (let i = 0; i < nSpans; i++) decodeSample(buf, sampleSpans[i * 2]!, sampleSpans[i * 2 + 1]!, handle, sink);
+  if (exemplarSpans.length > 0) decodeExemplars(buf, handle, undefined, sink);
+}
+
+/** Decodes the Exemplar messages whose spans are in {@link exemplarSpans}: labels (1), value (2), timestamp (3). */
+function decodeExemplars(buf: Buffer, handle: number, seriesLabels: Labels | undefined, sink: WriteRequestSink): void {
+  const spans = exemplarSpans;
+  for (let k = 0; k < spans.length; k += 2) {
+    const start = spans[k]!;
+    const end = spans[k + 1]!;
+    const r = new Reader(buf, start, end);
+    const labels: Label[] = [];
+    let v = 0;
+    let t = 0;
+    while (r.pos < end) {
+      const tag = r.varint();
+      if (tag === 0x0a) {
+        const s = r.bytes();
+        labels.push(decodeLabel(buf, s, r.pos));
+      } else if (tag === 0x11) {
+        r.need(8);
+        v = buf.readDoubleLE(r.pos);
+        r.pos += 8;
+      } else if (tag === 0x18) t = r.varint();
+      else if (tag >>> 3 === 0) throw new ProtoError('invalid field number 0');
+      else r.skip(tag & 7);
+    }
+    labels.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    sink.exemplar!(handle, seriesLabels, labels, v, t);
+  }
 }
 
 function collectLabels(buf: Buffer, start: number, end: number): Labels {
@@ -321,15 +368,41 @@ export function encodeLabels(labels: Labels): EncodedLabels {
   return new EncodedLabels(Buffer.concat(parts));
 }
 
+/** An exemplar for {@link WriteRequestEncoder.addSeries}. */
+export interface EncoderExemplar {
+  readonly labels: Labels;
+  readonly value: number;
+  readonly ts: number;
+}
+
+/** One Exemplar field (TimeSeries field 3), tag included. */
+function encodeExemplar(e: EncoderExemplar): Buffer {
+  const lb = encodeLabels(e.labels).bytes;
+  const inner = lb.length + 9 + 1 + varintSize(e.ts);
+  const buf = Buffer.allocUnsafe(1 + varintSize(inner) + inner);
+  let p = 0;
+  buf[p++] = 0x1a;
+  p = putVarint(buf, p, inner);
+  p += lb.copy(buf, p);
+  buf[p++] = 0x11;
+  buf.writeDoubleLE(e.value, p);
+  p += 8;
+  buf[p++] = 0x18;
+  p = putVarint(buf, p, e.ts);
+  return buf;
+}
+
 /** Builds a WriteRequest message in one buffer. */
 export class WriteRequestEncoder {
   private parts: Buffer[] = [];
   private size = 0;
 
-  /** Adds a TimeSeries with its samples; labels must already be sorted. */
-  addSeries(labels: Labels | EncodedLabels, ts: ArrayLike<number>, vs: ArrayLike<number>): void {
+  /** Adds a TimeSeries with its samples and exemplars; labels must already be sorted. */
+  addSeries(labels: Labels | EncodedLabels, ts: ArrayLike<number>, vs: ArrayLike<number>, exemplars: readonly EncoderExemplar[] = []): void {
     const lb = labels instanceof EncodedLabels ? labels.bytes : encodeLabels(labels).bytes;
+    const ex = exemplars.map(encodeExemplar);
     let body = lb.length;
+    for (const e of ex) body += e.length;
     for (let i = 0; i < ts.length; i++) {
       const inner = 9 + 1 + varintSize(ts[i]!);
       body += 1 + varintSize(inner) + inner;
@@ -349,6 +422,7 @@ export class WriteRequestEncoder {
       buf[p++] = 0x10;
       p = putVarint(buf, p, t);
     }
+    for (const e of ex) p += e.copy(buf, p);
     this.parts.push(buf);
     this.size += buf.length;
   }

@@ -13,6 +13,7 @@ import { hashBytes, RawSeriesCache } from './series_cache.js';
 import { TokenBucket } from '../../core/limits/token_bucket.js';
 import { LimitRefusals } from '../../core/limits/refusals.js';
 import { decodeLabels, decodeWriteRequest, ProtoError, type WriteRequestSink } from './proto.js';
+import type { ExemplarInput, ExemplarStorage } from '../exemplars/storage.js';
 
 /**
  * Why a write was refused: the request is bad (the sender must not retry), or the server cannot
@@ -40,6 +41,8 @@ export interface RemoteWriteOptions {
   /** Largest accepted decompressed request, in bytes. */
   maxDecodedBytes?: number;
   metadata?: MetadataStore;
+  /** Where TimeSeries exemplars go; without it they are counted as dropped. */
+  exemplars?: ExemplarStorage;
   /** Samples a second accepted (Mimir's `ingestion_rate`); 0: unlimited (the default). */
   ingestionRate?: number;
   /** Samples a burst may bring at once (Mimir's `ingestion_burst_size`; default: the rate). */
@@ -54,7 +57,10 @@ export interface RemoteWriteStats {
   samples: number;
   rejected: number;
   histogramsDropped: number;
+  /** Exemplars not stored: no exemplar storage, or refused by it (label set too long, out of order). */
   exemplarsDropped: number;
+  /** Exemplars stored. */
+  exemplarsAccepted: number;
 }
 
 interface SeriesEntry {
@@ -66,11 +72,12 @@ interface SeriesEntry {
 export class RemoteWriteReceiver {
   private readonly maxDecoded: number;
   private readonly metadata: MetadataStore | undefined;
+  private readonly exemplars: ExemplarStorage | undefined;
   /** Series by their raw label bytes. */
   private readonly known = new RawSeriesCache();
   private readonly snappy = new DecompressPool();
   private readonly sink: BatchSink;
-  readonly stats: RemoteWriteStats = { requests: 0, samples: 0, rejected: 0, histogramsDropped: 0, exemplarsDropped: 0 };
+  readonly stats: RemoteWriteStats = { requests: 0, samples: 0, rejected: 0, histogramsDropped: 0, exemplarsDropped: 0, exemplarsAccepted: 0 };
   /** The samples-per-second limit, shared by all senders (one tenant). */
   readonly rate: TokenBucket;
   /** Requests refused by the rate limit. */
@@ -82,7 +89,8 @@ export class RemoteWriteReceiver {
   ) {
     this.maxDecoded = opts.maxDecodedBytes ?? 64 * 1024 * 1024;
     this.metadata = opts.metadata;
-    this.sink = new BatchSink(this.known, this.stats, this.metadata);
+    this.exemplars = opts.exemplars;
+    this.sink = new BatchSink(this.known, this.stats, this.metadata, this.exemplars !== undefined);
     const rate = opts.ingestionRate ?? 0;
     this.rate = new TokenBucket(rate, opts.ingestionBurstSize ?? rate, opts.now);
   }
@@ -105,24 +113,24 @@ export class RemoteWriteReceiver {
     // From here to commit nothing awaits, so the batch sees no other request's writes in between.
     const app = this.storage.appender();
     try {
-      const n = this.appendAll(raw, app);
+      const { samples: n, exemplars } = this.appendAll(raw, app);
       // Counted once decoded (the body does not say how many samples it holds) and before commit,
       // so a refused request leaves no sample behind for the sender's retry to duplicate.
       this.takeRate(n);
+      // Before the samples' commit: if the exemplar log cannot be written the request is refused
+      // whole and retried; if the commit fails instead, the retry's exemplars are skipped as duplicates.
+      if (exemplars.length > 0) {
+        const res = this.exemplars!.append(exemplars);
+        this.stats.exemplarsAccepted += res.appended;
+        this.stats.exemplarsDropped += res.outOfOrder + res.tooLong;
+      }
       app.commit();
       this.stats.samples += n;
       return { samples: n };
     } catch (err) {
       app.rollback();
       this.stats.rejected++;
-      if (err instanceof RemoteWriteError) throw err;
-      if (err instanceof ProtoError) throw new RemoteWriteError('bad_request', `invalid protobuf WriteRequest: ${err.message}`);
-      if (err instanceof StorageError) {
-        if (err.code === 'overloaded' || err.code === 'closed') throw new RemoteWriteError('overloaded', err.message);
-        if (err.code === 'disk_full') throw new RemoteWriteError('disk_full', err.message);
-        throw new RemoteWriteError('bad_request', err.message);
-      }
-      throw err;
+      throw refusal(err);
     } finally {
       this.snappy.release(raw);
     }
@@ -156,18 +164,30 @@ export class RemoteWriteReceiver {
     return this.snappy.stop();
   }
 
-  private appendAll(raw: Buffer, app: Appender): number {
+  private appendAll(raw: Buffer, app: Appender): { samples: number; exemplars: ExemplarInput[] } {
     const sink = this.sink;
     sink.begin(app);
     try {
       decodeWriteRequest(raw, sink);
       // New series are cached only once the whole request decoded and appended cleanly.
       for (const f of sink.fresh) this.known.add(raw, f.start, f.end, f.hash, f.entry.labels, f.entry.ref);
-      return sink.samples;
+      return { samples: sink.samples, exemplars: sink.exemplars };
     } finally {
       sink.end();
     }
   }
+}
+
+/** The {@link RemoteWriteError} a failed write becomes. */
+function refusal(err: unknown): unknown {
+  if (err instanceof RemoteWriteError) return err;
+  if (err instanceof ProtoError) return new RemoteWriteError('bad_request', `invalid protobuf WriteRequest: ${err.message}`);
+  if (err instanceof StorageError) {
+    if (err.code === 'overloaded' || err.code === 'closed') return new RemoteWriteError('overloaded', err.message);
+    if (err.code === 'disk_full') return new RemoteWriteError('disk_full', err.message);
+    return new RemoteWriteError('bad_request', err.message);
+  }
+  return err;
 }
 
 /**
@@ -179,17 +199,29 @@ class BatchSink implements WriteRequestSink {
   batch: SeriesEntry[] = [];
   fresh: Array<{ start: number; end: number; hash: number; entry: SeriesEntry }> = [];
   samples = 0;
+  /** The request's exemplars, stored once its samples are committed. */
+  exemplars: ExemplarInput[] = [];
   private app: Appender | undefined;
+  /** Present only when exemplars are stored, so the decoder counts them as unsupported otherwise. */
+  readonly exemplar: WriteRequestSink['exemplar'];
 
   constructor(
     private readonly known: RawSeriesCache,
     private readonly stats: RemoteWriteStats,
     private readonly metadataStore: MetadataStore | undefined,
-  ) {}
+    storesExemplars: boolean,
+  ) {
+    this.exemplar = storesExemplars
+      ? (handle, seriesLabels, labels, value, ts) => {
+          this.exemplars.push({ seriesLabels: seriesLabels ?? this.batch[handle]!.labels, labels, value, ts });
+        }
+      : undefined;
+  }
 
   begin(app: Appender): void {
     this.app = app;
     this.samples = 0;
+    this.exemplars = [];
   }
 
   end(): void {

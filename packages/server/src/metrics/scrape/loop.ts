@@ -12,6 +12,7 @@ import { relabel, type CompiledRelabel } from '../relabel/relabel.js';
 import { MetadataStore, type MetricMetadata } from '../metadata.js';
 import { StorageError } from '../../core/errors.js';
 import type { Appendable, Appender, SeriesRef } from '../storage/interface.js';
+import type { ExemplarInput, ExemplarStorage } from '../exemplars/storage.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
 import { createParser, formatForContentType, SCRAPE_ACCEPT_HEADER, type ExpositionParser } from './parser/index.js';
 import type { Target } from './target.js';
@@ -60,6 +61,8 @@ export interface ScrapeLoopOptions {
   readonly stats?: ScrapeStats;
   /** Mixed into the offset hash, so two Vigil replicas need not scrape in lockstep. */
   readonly offsetSeed?: number;
+  /** Where the samples' OpenMetrics exemplars go, once the scrape is committed; without it they are ignored. */
+  readonly exemplars?: ExemplarStorage;
 }
 
 /** A scrape that failed; `message` is what the targets API shows as `lastError`. */
@@ -124,6 +127,9 @@ export class ScrapeLoop {
   private readonly now: () => number;
   private readonly log: Logger;
   private readonly sharedMetadata: MetadataStore | undefined;
+  private readonly exemplarStorage: ExemplarStorage | undefined;
+  /** Exemplars of the scrape being appended. */
+  private exemplars: ExemplarInput[] = [];
   private readonly stats: ScrapeStats;
   private readonly offsetMs: number;
   private readonly builder = new LabelsBuilder();
@@ -157,6 +163,7 @@ export class ScrapeLoop {
     this.now = opts.now ?? Date.now;
     this.log = (opts.logger ?? nopLogger).child({ target: opts.target.url });
     this.sharedMetadata = opts.sharedMetadata;
+    this.exemplarStorage = opts.exemplars;
     this.stats = opts.stats ?? new ScrapeStats();
     this.offsetMs = scrapeOffset(opts.target.hash, opts.offsetSeed ?? 0, opts.target.intervalMs);
     this.reportLabels = REPORT_NAMES.map((n) => reportLabels(n, opts.target.labels));
@@ -286,6 +293,7 @@ export class ScrapeLoop {
     const seen: CacheEntry[] = [];
     const md = new Map<string, MetricMetadata>();
     let limitErr: ScrapeError | undefined;
+    this.exemplars = [];
     try {
       const p = createParser(body, formatForContentType(contentType).format);
       limitErr = this.appendSamples(body, p, app, ts, iter, counts, seen, md);
@@ -298,6 +306,7 @@ export class ScrapeLoop {
       this.finish(ts, ts, err as Error, counts.scraped, counts.added, counts.seriesAdded, durationMs);
       return;
     }
+    this.storeExemplars();
     this.prevSeen = seen;
     this.inherited = [];
     this.lastTs = ts;
@@ -367,12 +376,31 @@ export class ScrapeLoop {
         this.countSkipped(err.code);
         continue;
       }
+      if (this.exemplarStorage) {
+        const ex = p.exemplar();
+        // Without its own timestamp an exemplar takes its sample's, as in Prometheus.
+        if (ex) this.exemplars.push({ seriesLabels: labels, labels: ex.labels, value: ex.value, ts: ex.ts ?? pt ?? ts });
+      }
       // Series with their own timestamps get no staleness markers, as in Prometheus.
       if (pt === undefined && e.lastIter !== iter) seen.push(e);
       e.lastIter = iter;
     }
     if (limitErr) this.stats.exceededSampleLimit++;
     return limitErr;
+  }
+
+  /**
+   * Stores the committed scrape's exemplars. Refused ones are counted by the storage; a failed
+   * exemplar write loses only exemplars, so the scrape stays up and the failure is logged.
+   */
+  private storeExemplars(): void {
+    if (this.exemplars.length === 0) return;
+    try {
+      this.exemplarStorage!.append(this.exemplars);
+    } catch (err) {
+      this.log.warn('storing exemplars failed', { err });
+    }
+    this.exemplars = [];
   }
 
   private countSkipped(code: string): void {

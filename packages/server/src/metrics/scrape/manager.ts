@@ -5,6 +5,7 @@
  * targets that disappear end with staleness markers.
  */
 import type { MetadataStore } from '../metadata.js';
+import type { ExemplarStorage } from '../exemplars/storage.js';
 import type { Labels } from '../../core/model/labels.js';
 import { compileRelabel } from '../relabel/relabel.js';
 import type { SelfRegistry, SelfSample } from '../../core/selfmon/registry.js';
@@ -27,6 +28,8 @@ export interface ScrapeManagerOptions {
   readonly metadata?: MetadataStore;
   /** Mixed into every target's scrape offset. */
   readonly offsetSeed?: number;
+  /** Where OpenMetrics exemplars go; without it they are ignored. */
+  readonly exemplars?: ExemplarStorage;
   /** Builds the discoverer of a config; default static + file_sd. For tests. */
   readonly discoverer?: (cfg: ScrapeConfig) => Discoverer;
 }
@@ -177,6 +180,7 @@ export class ScrapeManager {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly sharedMetadata: MetadataStore | undefined;
+  private readonly exemplars: ExemplarStorage | undefined;
   private readonly offsetSeed: number;
   /** @internal */
   readonly transportFactory: TransportFactory;
@@ -200,6 +204,7 @@ export class ScrapeManager {
     this.log = opts.logger ?? nopLogger;
     this.now = opts.now ?? Date.now;
     this.sharedMetadata = opts.metadata;
+    this.exemplars = opts.exemplars;
     this.offsetSeed = opts.offsetSeed ?? 0;
     this.transportFactory = opts.transport ?? httpTransport;
     this.discovererFactory =
@@ -219,6 +224,7 @@ export class ScrapeManager {
       logger: this.log,
       offsetSeed: this.offsetSeed,
       ...(this.sharedMetadata ? { sharedMetadata: this.sharedMetadata } : {}),
+      ...(this.exemplars ? { exemplars: this.exemplars } : {}),
     });
   }
 

@@ -1,6 +1,6 @@
 /**
- * The PromQL query API: `/api/v1/query`, `/api/v1/query_range`, `/api/v1/format_query`,
- * `/api/v1/parse_query` and `/api/v1/query_exemplars`, GET and form POST, as Grafana calls them.
+ * The PromQL query API: `/api/v1/query`, `/api/v1/query_range`, `/api/v1/format_query` and
+ * `/api/v1/parse_query`, GET and form POST, as Grafana calls them (`/api/v1/query_exemplars` is in exemplars.ts).
  * Queries pass the {@link QueryGate} and run in time slices; a client that goes away cancels its
  * query, and `stats=all` returns Prometheus' query statistics.
  */
@@ -122,11 +122,5 @@ export function registerQueryApi(router: Router, engine: Engine, store: Queryabl
   router.on(['GET', 'POST'], '/api/v1/parse_query', (req) => {
     const query = required(req, 'query');
     return json(parseCall(() => parseExpr(query)));
-  });
-
-  // Exemplars are not stored yet; an empty answer is what Grafana expects then.
-  router.on(['GET', 'POST'], '/api/v1/query_exemplars', (req) => {
-    required(req, 'query');
-    return json([]);
   });
 }

@@ -57,6 +57,9 @@ import { LimitsReport } from '../selfmon/limits.js';
 import { registerLimitsApi } from '../api/limits.js';
 import { limitReadings, logLimitsOf, seriesLimitsOf, traceLimitsOf } from '../config/apply_limits.js';
 import { buildInfo, registerBuildInfo } from '../selfmon/build_info.js';
+import { ExemplarStorage } from '../../metrics/exemplars/storage.js';
+import { registerExemplarsApi } from '../api/exemplars.js';
+import { registerExemplarMetrics } from '../selfmon/exemplars.js';
 
 /** Whether `host` (from `listen`) only accepts connections from this machine. */
 export function isLoopback(host: string): boolean {
@@ -77,6 +80,8 @@ function externalUrlOf(config: VigilConfig): string {
 /** A running Vigil: storage, ingest and the HTTP API. */
 export class VigilServer {
   readonly db: DB;
+  /** OpenMetrics and remote_write exemplars, in a bounded buffer kept across restarts. */
+  readonly exemplars: ExemplarStorage;
   readonly log: Logger;
   private readonly receiver: RemoteWriteReceiver;
   /** The PromQL engine; rules and the API share it. */
@@ -127,9 +132,15 @@ export class VigilServer {
       ...(opts.now ? { now: opts.now } : {}),
       seriesLimits: { ...seriesLimitsOf(config.limits), memoryPressure: () => this.heap.pressure() },
     });
+    this.exemplars = new ExemplarStorage({
+      maxExemplars: config.storage.maxExemplars,
+      dir: path.join(path.resolve(config.storage.path), 'exemplars'),
+      logger: this.log.child({ component: 'exemplars' }),
+    });
     const metadata = new MetadataStore();
     const receiver = (this.receiver = new RemoteWriteReceiver(this.db, {
       metadata,
+      exemplars: this.exemplars,
       ingestionRate: config.limits.ingestion_rate,
       ingestionBurstSize: config.limits.ingestion_burst_size,
       ...(opts.now ? { now: opts.now } : {}),
@@ -156,6 +167,7 @@ export class VigilServer {
       memoryPressure: () => this.heap.pressure(),
     }));
     registerQueryApi(router, this.engine, this.db, gate, now);
+    registerExemplarsApi(router, this.exemplars);
     const build = buildInfo(opts.version ?? '0.0.0');
     this.lastReload = { successful: true, lastSuccessMs: now() };
     registerStatusApi(router, this.db, {
@@ -180,6 +192,7 @@ export class VigilServer {
       () => this.lastReload.lastSuccessMs / 1000,
     );
     registerStorageMetrics(selfMetrics, this.db, receiver);
+    registerExemplarMetrics(selfMetrics, this.exemplars);
     const httpLatency = new SelfHistogram(
       selfMetrics,
       'vigil_http_request_duration_seconds',
@@ -189,7 +202,12 @@ export class VigilServer {
     );
     // The status is known once the response is sent (errors are written after the handler returns).
     router.onRequestDone = (route, seconds, res) => res.once('close', () => httpLatency.observe([route, String(res.statusCode)], seconds));
-    this.scrape = new ScrapeManager(this.db, { logger: this.log.child({ component: 'scrape' }), metadata, ...(opts.now ? { now: opts.now } : {}) });
+    this.scrape = new ScrapeManager(this.db, {
+      logger: this.log.child({ component: 'scrape' }),
+      metadata,
+      exemplars: this.exemplars,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
     registerTargetsApi(router, this.scrape);
     for (const w of [...config.warnings, ...config.alertmanager.warnings]) this.log.warn(w);
     this.alerts = new AlertRouter({
@@ -346,6 +364,7 @@ export class VigilServer {
 
   private async startLocked(): Promise<void> {
     await this.db.start();
+    this.exemplars.start();
     this.receiver.start();
     // Also starts the store's own periodic tick (sealing old heads, retention, compaction).
     for (const repair of this.logs.start()) this.log.warn(repair);
@@ -484,6 +503,7 @@ export class VigilServer {
     this.traces.stop();
     this.heap.close();
     await this.db.stop();
+    this.exemplars.stop();
     this.dirLock.release();
     this.dirLock = undefined;
   }

@@ -25,6 +25,8 @@ export interface VigilConfig {
     retentionMs: number;
     /** Keep at most this many bytes of blocks and WAL (0: no limit). */
     retentionBytes: number;
+    /** `exemplars.max_exemplars`: exemplars kept in the circular buffer (Prometheus' `storage.exemplars.max_exemplars`); 0 disables them. */
+    maxExemplars: number;
   };
   remoteWrite: {
     /** Largest accepted compressed request body. */
@@ -111,7 +113,7 @@ export const DEFAULT_LISTEN = '127.0.0.1:9466';
 export function defaultConfig(): VigilConfig {
   return {
     listen: DEFAULT_LISTEN,
-    storage: { path: 'data', retentionMs: 15 * 24 * 3600_000, retentionBytes: 0 },
+    storage: { path: 'data', retentionMs: 15 * 24 * 3600_000, retentionBytes: 0, maxExemplars: 100_000 },
     remoteWrite: { maxBodyBytes: 32 * 1024 * 1024 },
     global: DEFAULT_GLOBAL,
     scrapeConfigs: [],
@@ -325,11 +327,19 @@ export function parseConfig(text: string, file: string): VigilConfig {
     c.parsed(['listen'], cfg.listen, parseListen);
   }
   cfg.baseDir = path.dirname(path.resolve(file));
-  const st = c.keys(['storage'], root['storage'], ['path', 'retention', 'retention_size']);
+  const st = c.keys(['storage'], root['storage'], ['path', 'retention', 'retention_size', 'exemplars']);
   // Like every path in the file, relative to the file's directory, not to wherever Vigil was started.
   if (st['path'] !== undefined) cfg.storage.path = path.resolve(cfg.baseDir, c.str(['storage', 'path'], st['path']));
   if (st['retention'] !== undefined) cfg.storage.retentionMs = c.parsed(['storage', 'retention'], st['retention'], parseDuration);
   if (st['retention_size'] !== undefined) cfg.storage.retentionBytes = c.parsed(['storage', 'retention_size'], st['retention_size'], parseByteSize);
+  const ex = c.keys(['storage', 'exemplars'], st['exemplars'], ['max_exemplars']);
+  if (ex['max_exemplars'] !== undefined) {
+    const n = ex['max_exemplars'];
+    // Bounded so the buffer's columns (about 30 bytes a slot before labels) cannot take the machine's memory by a typo.
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 10_000_000)
+      c.fail(['storage', 'exemplars', 'max_exemplars'], 'expected an integer from 0 (exemplar storage off) to 10000000');
+    cfg.storage.maxExemplars = n as number;
+  }
   cfg.web = parseWebSection(c, root['web'], cfg.baseDir);
   const rw = c.keys(['remote_write_receiver'], root['remote_write_receiver'], ['max_body_size']);
   if (rw['max_body_size'] !== undefined)

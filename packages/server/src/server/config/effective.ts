@@ -29,7 +29,12 @@ function effectiveConfig(cfg: VigilConfig): Record<string, unknown> {
   const rawJobs = Array.isArray(cfg.source['scrape_configs']) ? (cfg.source['scrape_configs'] as unknown[]) : [];
   const out: Record<string, unknown> = {
     listen: cfg.listen,
-    storage: { path: cfg.storage.path, retention: formatDuration(cfg.storage.retentionMs), retention_size: formatByteSize(cfg.storage.retentionBytes) },
+    storage: {
+      path: cfg.storage.path,
+      retention: formatDuration(cfg.storage.retentionMs),
+      retention_size: formatByteSize(cfg.storage.retentionBytes),
+      exemplars: { max_exemplars: cfg.storage.maxExemplars },
+    },
     remote_write_receiver: { max_body_size: formatByteSize(cfg.remoteWrite.maxBodyBytes) },
     global: {
       scrape_interval: formatDuration(g.scrapeIntervalMs),

@@ -8,6 +8,8 @@ import fc from 'fast-check';
 import { decodeSnappyInto, SnappyDecoder, SnappyError, snappyEncode } from '../../core/util/snappy.js';
 import { decodeLabels, decodeWriteRequest, ProtoError, WriteRequestEncoder, type WriteRequestSink } from '../../metrics/remotewrite/proto.js';
 import { bytes, fuzz, mutated, pb, protoShaped } from './harness.js';
+import type { Labels } from '../../core/model/labels.js';
+import { ExemplarStorage, type ExemplarInput } from '../../metrics/exemplars/storage.js';
 
 // Snappy output limit as the receiver sets it; small so a forged length header is refused, not allocated.
 const MAX_DECODED = 1 << 20;
@@ -77,6 +79,50 @@ test('WriteRequest: arbitrary and protobuf-shaped bytes decode or throw ProtoErr
 
 test('WriteRequest: valid requests with random flips and truncations decode or throw ProtoError', () => {
   fuzz(mutated(validWriteRequest), decodeAll, ProtoError, 1000);
+});
+
+/** A sink that takes exemplars as the receiver does: collected per request, then handed to exemplar storage. */
+function decodeWithExemplars(buf: Buffer): void {
+  const seriesLabels: Labels[] = [];
+  const exemplars: ExemplarInput[] = [];
+  const sink: WriteRequestSink = {
+    series(b, start, end, labels) {
+      seriesLabels.push(labels ?? decodeLabels(b, start, end));
+      return seriesLabels.length - 1;
+    },
+    sample() {},
+    exemplar(handle, ls, labels, value, ts) {
+      exemplars.push({ seriesLabels: ls ?? seriesLabels[handle]!, labels, value, ts });
+    },
+  };
+  decodeWriteRequest(buf, sink);
+  exemplarStore.append(exemplars);
+}
+const exemplarStore = new ExemplarStorage({ maxExemplars: 64 });
+
+const exemplar = fc.record({
+  labels: fc.uniqueArray(label, { maxLength: 3, selector: (l) => l.name }).map((ls) => ls.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))),
+  value: fc.double(),
+  ts: fc.integer({ min: -(2 ** 52), max: 2 ** 52 }),
+});
+
+/** Valid WriteRequests whose series carry exemplars, some with no samples at all (as Prometheus sends them). */
+const withExemplars: fc.Arbitrary<Buffer> = fc.array(fc.tuple(series, fc.array(exemplar, { maxLength: 3 })), { maxLength: 4 }).map((ss) => {
+  const enc = new WriteRequestEncoder();
+  for (const [s, ex] of ss)
+    enc.addSeries(
+      s.labels,
+      s.samples.map((x) => x[0]),
+      s.samples.map((x) => x[1]),
+      ex,
+    );
+  return enc.finish();
+});
+
+test('WriteRequest exemplars: valid, mutated and protobuf-shaped exemplar fields decode and store, or throw ProtoError', () => {
+  fuzz(withExemplars, decodeWithExemplars, ProtoError, 300);
+  fuzz(mutated(withExemplars), decodeWithExemplars, ProtoError, 1000);
+  fuzz(withExtras, decodeWithExemplars, ProtoError, 500);
 });
 
 test('remote_write body: mutated snappy-compressed WriteRequests end in SnappyError or ProtoError', () => {
