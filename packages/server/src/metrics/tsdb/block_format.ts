@@ -125,6 +125,14 @@ export function removeBlockDir(dir: string): void {
   fs.rmSync(aside, { recursive: true, force: true });
 }
 
+/** As {@link removeBlockDir}, with the removal of the files (which can take long) in the thread pool. */
+export async function removeBlockDirAsync(dir: string): Promise<void> {
+  const aside = dir + DELETING_SUFFIX;
+  fs.renameSync(dir, aside);
+  crashPoint('removeBlock.renamed');
+  await fs.promises.rm(aside, { recursive: true, force: true });
+}
+
 /** Moves a damaged block aside as `<ulid>.corrupt` (numbered if that exists); returns the new path. */
 export function quarantineBlockDir(dir: string): string {
   let target = `${dir}.corrupt`;
