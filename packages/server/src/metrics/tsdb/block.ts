@@ -127,7 +127,10 @@ export class Block {
   private *load(r: ByteReader, chunksSize: number): Generator<void, void> {
     const symbols: string[] = [];
     const nsym = r.uvarint();
-    for (let i = 0; i < nsym; i++) symbols.push(r.str());
+    for (let i = 0; i < nsym; i++) {
+      symbols.push(r.str());
+      if ((i & 4095) === 4095) yield;
+    }
     const s = (): string => {
       const v = symbols[r.uvarint()];
       if (v === undefined) throw new Error('symbol out of range');

@@ -111,6 +111,16 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/** As {@link fsyncDir}, through the thread pool (a directory fsync can wait on the disk). */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const fh = await fs.promises.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Suffix of a block being deleted: renamed first, so a kill mid-removal never leaves half a block. */
 export const DELETING_SUFFIX = '.deleting';
 

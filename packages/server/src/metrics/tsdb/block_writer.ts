@@ -12,7 +12,7 @@ import { crashPoint } from '../../core/util/crashpoint.js';
 import { crc32 } from '../../core/util/crc32.js';
 import { crc32c } from '../../core/util/crc32c.js';
 import { NEVER_YIELD, type TimeSlicer } from '../../core/util/timeslice.js';
-import { CHUNKS_HEADER, fsyncDir, INDEX_MAGIC_V5, metaJson, newUlid, type BlockMeta, type BlockSeries } from './block_format.js';
+import { CHUNKS_HEADER, fsyncDirAsync, INDEX_MAGIC_V5, metaJson, newUlid, type BlockMeta, type BlockSeries } from './block_format.js';
 import { PostingsIndex } from './postings.js';
 
 /**
@@ -62,7 +62,7 @@ export async function writeBlock(
     crashPoint('writeBlock.beforeRename');
     await opts.hold?.('writeBlock.beforeRename');
     fs.renameSync(tmp, path.join(parent, ulid));
-    fsyncDir(parent);
+    await fsyncDirAsync(parent);
     crashPoint('writeBlock.afterRename');
     return meta;
   } catch (err) {
@@ -157,7 +157,10 @@ async function writeBlockFiles(
   const idx = new ByteWriter(body.length + 1024);
   idx.bytes(INDEX_MAGIC_V5);
   idx.uvarint(symbolList.length);
-  for (const s of symbolList) idx.str(s);
+  for (let i = 0; i < symbolList.length; i++) {
+    idx.str(symbolList[i]!);
+    if ((i & 1023) === 1023 && slicer.due()) await slicer.tick();
+  }
   idx.uvarint(numSeries);
   idx.bytes(body.view());
   const pairs: Array<[number, number, number[]]> = [];
