@@ -67,3 +67,20 @@ export async function sortSliced<T>(items: T[], cmp: (a: T, b: T) => number, sli
   }
   if (src !== items) for (let i = 0; i < n; i++) items[i] = src[i]!;
 }
+
+/** Runs a generator of steps to its end at once (start-up, shutdown, tests). */
+export function runSteps<R>(steps: Generator<void, R>): R {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/** Runs a generator of steps, giving the event loop a turn between steps whenever the slice is used up. */
+export async function runSliced<R>(steps: Generator<void, R>, slicer: TimeSlicer): Promise<R> {
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    if (slicer.due()) await slicer.tick();
+  }
+}
