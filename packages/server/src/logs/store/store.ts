@@ -401,6 +401,12 @@ export class LogStore implements LogStorage {
     void this.background(() => this.checkpointSteps());
   }
 
+  /** A checkpoint in slices (as a full WAL segment starts one); resolves when it is done. */
+  checkpointInBackground(): Promise<void> {
+    this.wantCheckpoint();
+    return this.jobs;
+  }
+
   /** The timer's tick, in slices; a tick still running when the next is due is not queued twice. */
   tickInBackground(): Promise<void> {
     if (this.ticking) return this.jobs;

@@ -51,12 +51,7 @@ export interface DBOptions {
 
 /** The steps of background work a test can hold (see {@link DBOptions.hold}). */
 export type MaintenanceStep =
-  | BlockWriteStep
-  | 'compactHead.chunksTaken'
-  | 'compactHead.blockWritten'
-  | 'compactHead.beforeWalTruncate'
-  | 'mergeBlocks.inPlace'
-  | 'retention.blockDeleted';
+  BlockWriteStep | 'compactHead.chunksTaken' | 'compactHead.blockWritten' | 'compactHead.beforeWalTruncate' | 'mergeBlocks.inPlace' | 'retention.blockDeleted';
 
 /** Counters for self-monitoring. */
 export interface DBStats {
@@ -71,7 +66,6 @@ export interface DBStats {
   /** Blocks moved aside at start because their meta.json or index failed their checks. */
   quarantinedBlocks: number;
 }
-
 
 /** The embedded TSDB. */
 export class DB implements Storage {
@@ -344,8 +338,8 @@ export class DB implements Storage {
             continue;
           }
           await this.hold('compactHead.chunksTaken');
-        // Re-encoded one series at a time as the block is written, so a flush of the whole head
-        // never holds a second copy of it in memory.
+          // Re-encoded one series at a time as the block is written, so a flush of the whole head
+          // never holds a second copy of it in memory.
           const series = (function* (): IterableIterator<BlockSeries> {
             for (const { labels, chunks } of taken) {
               yield {

@@ -47,7 +47,7 @@ function samples(db: DB, metric: string): string[] {
     const s = ss.at();
     const id = s.labels.find((l) => l.name === 'id')!.value;
     let last = -Infinity;
-    for (const it = s.iterator(); it.next(); ) {
+    for (const it = s.iterator(); it.next();) {
       // A sample present twice would show as a timestamp that does not move forward.
       assert.ok(it.t() > last, `series ${id}: samples out of order or duplicated at ${it.t()}`);
       last = it.t();
