@@ -9,7 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compareLabels, type Labels } from '../../core/model/labels.js';
+import { compareLabels } from '../../core/model/labels.js';
 import type { Appender, Querier, Storage } from '../storage/interface.js';
 import { MergeQuerier } from '../storage/merge.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
@@ -20,7 +20,7 @@ import { DELETING_SUFFIX, isBlockName, quarantineBlockDir, removeBlockDir, remov
 import type { BlockWriteStep } from './block_writer.js';
 import { chunkSampleCount } from './chunkenc/xor.js';
 import { toBlockChunk } from './chunkenc/blockchunk.js';
-import { DEFAULT_CHUNK_RANGE, Head, type ClosedChunk, type HeadStats } from './head.js';
+import { DEFAULT_CHUNK_RANGE, Head, type HeadStats, type MemSeries } from './head.js';
 import type { SeriesLimits } from './series_limits.js';
 import { Wal, type WalReplayStats } from './wal.js';
 
@@ -286,17 +286,18 @@ export class DB implements Storage {
   }
 
   /**
-   * The head's chunks that end before `end`, per series in label order, without taking them out.
-   * Active chunks wholly before `end` are moved into the arena first, so every chunk taken is
-   * immutable while the block is written in slices.
+   * The head's series with chunks that end before `end`, in label order, without taking anything
+   * out. Active chunks wholly before `end` are moved into the arena first, so every chunk to write
+   * is immutable while the block is written in slices (the fence keeps new samples out of them).
+   * The series themselves are listed, not copies of their chunk lists: at a million series, every
+   * object a flush keeps alive is work for the garbage collector, which pauses the whole thread.
    */
-  private async headChunksBefore(end: number, slicer: TimeSlicer): Promise<Array<{ labels: Labels; chunks: ClosedChunk[] }>> {
-    const out: Array<{ labels: Labels; chunks: ClosedChunk[] }> = [];
+  private async headSeriesBefore(end: number, slicer: TimeSlicer): Promise<MemSeries[]> {
+    const out: MemSeries[] = [];
     for (const s of this.head.allSeries()) {
       this.head.sealBefore(s, end);
-      const chunks: ClosedChunk[] = [];
-      for (const c of s.closed) if (c.maxt < end) chunks.push(c);
-      if (chunks.length > 0) out.push({ labels: s.labels, chunks });
+      // Closed chunks are in time order: the first one tells whether any ends before `end`.
+      if (s.closed.length > 0 && s.closed[0]!.maxt < end) out.push(s);
       if (slicer.due()) await slicer.tick();
     }
     await sortSliced(out, (x, y) => compareLabels(x.labels, y.labels), slicer);
@@ -330,7 +331,7 @@ export class DB implements Storage {
         let meta;
         let block: Block;
         try {
-          const taken = await this.headChunksBefore(end, slicer);
+          const taken = await this.headSeriesBefore(end, slicer);
           if (taken.length === 0) {
             const before = h.mint;
             await h.truncateBeforeSliced(end, slicer);
@@ -341,11 +342,13 @@ export class DB implements Storage {
           // Re-encoded one series at a time as the block is written, so a flush of the whole head
           // never holds a second copy of it in memory.
           const series = (function* (): IterableIterator<BlockSeries> {
-            for (const { labels, chunks } of taken) {
-              yield {
-                labels,
-                chunks: chunks.map((c) => ({ mint: c.mint, maxt: c.maxt, count: chunkSampleCount(c.bytes), bytes: toBlockChunk(c.bytes) })),
-              };
+            for (const s of taken) {
+              const chunks: BlockSeries['chunks'] = [];
+              for (const c of s.closed) {
+                if (c.maxt >= end) break;
+                chunks.push({ mint: c.mint, maxt: c.maxt, count: chunkSampleCount(c.bytes), bytes: toBlockChunk(c.bytes) });
+              }
+              yield { labels: s.labels, chunks };
             }
           })();
           const writeOpts = { slicer, hold: (step: BlockWriteStep) => this.hold(step) };

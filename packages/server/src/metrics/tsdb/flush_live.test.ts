@@ -131,7 +131,7 @@ test('appends between every slice of a flush (slice budget 0) are all kept exact
   const flushing = db.flush().finally(() => (done = true));
   // A writer that takes a turn whenever the flush yields: new series, old series, and series the
   // flush empties and drops from the head.
-  for (let t = T0 + HOUR; !done; t += 1000, turns++) {
+  for (let t = T0 + HOUR; !done; t += 10, turns++) {
     acked.push(...write(db, 'm', [...new Set([turns % 250, (turns * 7) % 250])], t));
     await yieldToLoop();
   }
