@@ -136,12 +136,29 @@ export class Block {
       if (v === undefined) throw new Error('symbol out of range');
       return v;
     };
+    // Label objects are immutable: series sharing a pair (job, instance, the metric name) share one
+    // object, which takes most of a large block's index off the garbage collector's hands.
+    const shared = new Map<number, Label>();
+    const label = (): Label => {
+      const n = r.uvarint();
+      const v = r.uvarint();
+      const key = n * symbols.length + v;
+      let l = shared.get(key);
+      if (l === undefined) {
+        const name = symbols[n];
+        const value = symbols[v];
+        if (name === undefined || value === undefined) throw new Error('symbol out of range');
+        l = { name, value };
+        shared.set(key, l);
+      }
+      return l;
+    };
     const withCrc = this.version >= 4;
     const nseries = r.uvarint();
     for (let i = 0; i < nseries; i++) {
       const nl = r.uvarint();
       const ls: Label[] = [];
-      for (let j = 0; j < nl; j++) ls.push({ name: s(), value: s() });
+      for (let j = 0; j < nl; j++) ls.push(label());
       const nc = r.uvarint();
       const cs: StoredChunk[] = [];
       let prevMaxt = this.meta.minTime;
