@@ -304,8 +304,10 @@ export class Head implements Appendable, Queryable {
   }
 
   /**
-   * {@link truncateBefore} in slices, for a running server: appends and queries go on between them.
-   * The caller has already raised minValidTime to `t`, so no sample before `t` arrives meanwhile;
+   * Takes out every chunk that ends before `t` (the block holding them is in place), drops series
+   * left empty and refuses samples before `t` from now on. Runs in slices, for a running server:
+   * appends and queries go on between them. The caller has already raised minValidTime to `t`
+   * (the fence), so no sample before `t` arrives meanwhile;
    * a series is dropped only if it is still empty when its turn comes, and `mint` counts samples
    * appended during the pass too.
    */

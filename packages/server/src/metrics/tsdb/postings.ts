@@ -30,23 +30,10 @@ export class PostingsIndex {
     else values.set(value, [id]);
   }
 
-  /** Drops the given series ids everywhere. */
-  remove(ids: ReadonlySet<number>): void {
-    if (ids.size === 0) return;
-    this.all = this.all.filter((id) => !ids.has(id));
-    for (const [name, values] of this.byName) {
-      for (const [value, list] of values) {
-        const kept = list.filter((id) => !ids.has(id));
-        if (kept.length === 0) values.delete(value);
-        else if (kept.length !== list.length) values.set(value, kept);
-      }
-      if (values.size === 0) this.byName.delete(name);
-    }
-  }
-
   /**
-   * {@link remove} in slices for a running head: each list is replaced whole (never seen half
-   * filtered), and the event loop gets a turn between lists, during which new ids may be added.
+   * Drops the given series ids everywhere, in slices for a running head: each list is replaced
+   * whole (never seen half filtered), and the event loop gets a turn between lists, during which new
+   * ids may be added.
    */
   async removeSliced(ids: ReadonlySet<number>, slicer: TimeSlicer): Promise<void> {
     if (ids.size === 0) return;
