@@ -18,7 +18,7 @@ import { blockChunkIterator, blockChunkSampleCount } from './chunkenc/blockchunk
 import { CHUNKS_HEADER, INDEX_MAGIC_V3, INDEX_MAGIC_V4, INDEX_MAGIC_V5, parseMeta, type BlockMeta, type BlockSeries } from './block_format.js';
 import { sortLimit } from './head.js';
 import { PostingsIndex } from './postings.js';
-import type { TimeSlicer } from '../../core/util/timeslice.js';
+import { runSliced, runSteps, type TimeSlicer } from '../../core/util/timeslice.js';
 
 export { newUlid, type BlockMeta, type BlockSeries, type ChunkData } from './block_format.js';
 export { writeBlock } from './block_writer.js';
@@ -85,7 +85,7 @@ export class Block {
       this.sizeBytes = ['meta.json', 'index', 'chunks'].reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
       const steps = this.load(new ByteReader(buf, INDEX_MAGIC_V4.length, buf.length - 4), chunksSize);
       if (deferred) deferred.steps = steps;
-      else for (let r = steps.next(); !r.done; r = steps.next());
+      else runSteps(steps);
     } catch (err) {
       this.close();
       throw corruptBlock(dir, err);
@@ -106,8 +106,7 @@ export class Block {
     const deferred: DeferredLoad = { index };
     const block = new Block(dir, opts, deferred);
     try {
-      const steps = deferred.steps!;
-      for (let r = steps.next(); !r.done; r = steps.next()) if (slicer.due()) await slicer.tick();
+      await runSliced(deferred.steps!, slicer);
     } catch (err) {
       block.close();
       throw corruptBlock(dir, err);

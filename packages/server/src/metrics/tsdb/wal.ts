@@ -11,7 +11,7 @@ import { ByteReader, ByteWriter } from '../../core/util/bytes.js';
 import { crc32 } from '../../core/util/crc32.js';
 import { writeFailure } from '../../core/errors.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
-import { NEVER_YIELD, type TimeSlicer } from '../../core/util/timeslice.js';
+import { NEVER_YIELD, runSliced, runSteps, type TimeSlicer } from '../../core/util/timeslice.js';
 
 /** Record kinds. */
 export const RecordType = { series: 1, samples: 2 } as const;
@@ -193,23 +193,10 @@ export class Wal {
    * length within the file, matching CRC) and goes on from there. Returns the damaged spans.
    */
   private readFile(file: string, h: WalReplayHandler, stats: WalReplayStats): WalDamage[] {
-    const steps = this.readFileSteps(file, h, stats);
-    for (;;) {
-      const r = steps.next();
-      if (r.done) return r.value;
-    }
+    return runSteps(this.readFileSteps(file, h, stats));
   }
 
   /** {@link readFile} in steps: pauses after every record, so a checkpoint can read in slices. */
-  private async readFileSliced(file: string, h: WalReplayHandler, stats: WalReplayStats, slicer: TimeSlicer): Promise<WalDamage[]> {
-    const steps = this.readFileSteps(file, h, stats);
-    for (;;) {
-      const r = steps.next();
-      if (r.done) return r.value;
-      if (slicer.due()) await slicer.tick();
-    }
-  }
-
   private *readFileSteps(file: string, h: WalReplayHandler, stats: WalReplayStats): Generator<void, WalDamage[]> {
     const damage: WalDamage[] = [];
     const fd = fs.openSync(file, 'r');
@@ -377,10 +364,10 @@ export class Wal {
     // Series records must precede samples that refer to them, so samples are held until after.
     const stats: WalReplayStats = { records: 0, samples: 0, series: 0, repairs: [] };
     const seriesOnly: WalReplayHandler = { series: collector.series, sample: () => {} };
-    for (const f of sources) await this.readFileSliced(f, seriesOnly, stats, slicer);
+    for (const f of sources) await runSliced(this.readFileSteps(f, seriesOnly, stats), slicer);
     flushSeries();
     const samplesOnly: WalReplayHandler = { series: () => {}, sample: collector.sample };
-    for (const f of sources) await this.readFileSliced(f, samplesOnly, stats, slicer);
+    for (const f of sources) await runSliced(this.readFileSteps(f, samplesOnly, stats), slicer);
     if (samplesOpen) rw.end();
 
     const target = path.join(this.dir, `checkpoint.${segmentName(index)}`);
