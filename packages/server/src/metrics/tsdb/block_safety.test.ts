@@ -48,13 +48,13 @@ test('one sample ten years ahead deletes nothing: retention and merging follow t
   await db.start();
   try {
     const n = appendRange(db, 'cur', NOW - 8 * HOUR, NOW, 60_000);
-    db.compactHead(false);
+    await db.compactHead(false);
     const blocks = db.listBlocks().length;
     assert.ok(blocks >= 2);
     // Straight into the head, past any bound on appends: db.ts must hold up on its own.
     db.head.appendChecked(db.head.getOrCreate(labelsFrom({ __name__: 'future' })), NOW + 3650 * DAY, 1);
-    db.maintain();
-    db.applyRetention();
+    await db.maintain();
+    await db.applyRetention();
     assert.ok(db.listBlocks().length >= 1);
     assert.equal(count(db, 'cur'), n, 'no current data deleted');
     assert.ok(
@@ -62,17 +62,17 @@ test('one sample ten years ahead deletes nothing: retention and merging follow t
       'the future sample did not close current windows into its block',
     );
     // A block from the future on disk: still nothing current is deleted.
-    writeBlock(path.join(dir, 'blocks'), [], { minTime: NOW + 3650 * DAY, maxTime: NOW + 3650 * DAY + 2 * HOUR }, { level: 1 }, NOW);
+    await writeBlock(path.join(dir, 'blocks'), [], { minTime: NOW + 3650 * DAY, maxTime: NOW + 3650 * DAY + 2 * HOUR }, { level: 1 }, NOW);
     await db.stop();
     const again = new DB({ dir, maintenanceIntervalMs: 0, now: () => NOW, retentionMs: 15 * DAY });
     await again.start();
-    again.maintain();
+    await again.maintain();
     assert.equal(count(again, 'cur'), n);
     await again.stop();
     // Only what lies wholly before now - retention goes.
     const later = new DB({ dir, maintenanceIntervalMs: 0, now: () => NOW + 15 * DAY + 3 * HOUR, retentionMs: 15 * DAY });
     await later.start();
-    later.applyRetention();
+    await later.applyRetention();
     assert.ok(later.listBlocks().every((b) => b.maxTime > NOW - 8 * HOUR + 3 * HOUR));
     assert.ok(
       later.listBlocks().some((b) => b.minTime > NOW),
@@ -97,13 +97,13 @@ test('a block write that fails leaves the head intact, no .tmp behind, and the n
     const blocksDir = path.join(dir, 'blocks');
     fs.rmSync(blocksDir, { recursive: true });
     fs.writeFileSync(blocksDir, '');
-    db.maintain();
+    await db.maintain();
     assert.match(errors.join('\n'), /head compaction failed/);
     assert.equal(db.listBlocks().length, 0);
     assert.equal(count(db, 'm'), n, 'the head still holds every sample');
     fs.rmSync(blocksDir);
     fs.mkdirSync(blocksDir);
-    db.maintain();
+    await db.maintain();
     assert.ok(db.listBlocks().length > 0);
     assert.equal(count(db, 'm'), n);
     assert.deepEqual(
@@ -208,7 +208,7 @@ test("a block's chunks file starts with a magic and a format version; a damaged 
     const db = new DB({ dir, maintenanceIntervalMs: 0, now: () => NOW });
     await db.start();
     const n = appendRange(db, 'framed', NOW - 3 * HOUR, NOW, 60_000);
-    db.flush();
+    await db.flush();
     const [block] = db.listBlocks();
     assert.ok(block);
     assert.equal(block.version, 5);
