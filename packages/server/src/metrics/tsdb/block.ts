@@ -58,6 +58,10 @@ export class Block {
   private readonly chunks: StoredChunk[][] = [];
   private readonly postings = new PostingsIndex();
   private fd: number;
+  /** Open queriers; a paced query may still read chunks after compaction or retention drops the block. */
+  private readers = 0;
+  /** close() was called while queriers were open: the last of them closes the file. */
+  private closing = false;
   private readonly onCorruptChunk: ((message: string) => void) | undefined;
   /** Damaged chunks found so far, by series id and chunk offset, with what was wrong. */
   private readonly corrupt = new Map<number, Map<number, string>>();
@@ -297,7 +301,8 @@ export class Block {
   }
 
   querier(mint: number, maxt: number): Querier {
-    return new BlockQuerier(this, mint, maxt);
+    this.readers++;
+    return new BlockQuerier(this, mint, maxt, () => this.release());
   }
 
   /** Series ids matching `matchers` that have chunks overlapping [mint, maxt]. */
@@ -349,17 +354,35 @@ export class Block {
     return out;
   }
 
+  /**
+   * Closes the chunk file, or, while queriers are open, leaves that to the last of them: queries
+   * yield to the event loop between slices, and a merge or retention running meanwhile must not pull
+   * the file (or its descriptor number, which the kernel reuses) from under them.
+   */
   close(): void {
+    this.closing = true;
+    if (this.readers === 0) this.closeFile();
+  }
+
+  private release(): void {
+    this.readers--;
+    if (this.closing && this.readers === 0) this.closeFile();
+  }
+
+  private closeFile(): void {
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
   }
 }
 
 class BlockQuerier implements Querier {
+  private closed = false;
+
   constructor(
     private readonly block: Block,
     private readonly mint: number,
     private readonly maxt: number,
+    private readonly release: () => void,
   ) {}
 
   select(hints: SelectHints, matchers: readonly Matcher[]): SeriesSet {
@@ -392,5 +415,9 @@ class BlockQuerier implements Querier {
     return sortLimit([...set], limit);
   }
 
-  close(): void {}
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.release();
+  }
 }

@@ -236,3 +236,35 @@ test("a block's chunks file starts with a magic and a format version; a damaged 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a query still reading a block that retention drops meanwhile gets all its samples; the file closes when the query does', async () => {
+  const dir = tempDir();
+  let now = NOW;
+  const db = new DB({ dir, maintenanceIntervalMs: 0, now: () => now, retentionMs: 15 * DAY });
+  await db.start();
+  try {
+    const n = appendRange(db, 'old', NOW - 8 * HOUR, NOW - 4 * HOUR, 60_000);
+    await db.compactHead(false);
+    const dropped = db.listBlocks().filter((b) => b.maxTime <= NOW - 4 * HOUR + 1);
+    assert.ok(dropped.length >= 1);
+    // A paced query selects, then yields to the event loop before reading the chunks.
+    const q = db.querier(-Infinity, Infinity);
+    const ss = q.select({ start: -Infinity, end: Infinity }, [new Matcher('=', '__name__', 'old')]);
+    now = NOW + 16 * DAY;
+    await db.applyRetention();
+    assert.ok(!db.listBlocks().some((b) => dropped.includes(b)), 'retention dropped the blocks');
+    // Each descriptor the blocks held is still theirs: opening other files must not take its number.
+    const others = Array.from({ length: 8 }, () => fs.openSync(path.join(dir, '..'), 'r'));
+    let read = 0;
+    while (ss.next()) for (const it = ss.at().iterator(); it.next();) read++;
+    for (const fd of others) fs.closeSync(fd);
+    assert.equal(read, n);
+    const openFds = (): number => fs.readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    q.close();
+    assert.equal(openFds(), before - dropped.length, "the dropped blocks' files close with the last query reading them");
+  } finally {
+    await db.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
