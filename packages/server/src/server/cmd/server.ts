@@ -46,6 +46,9 @@ import { registerTraceMetrics } from '../selfmon/traces.js';
 import { TraceStore } from '../../traces/store/store.js';
 import { registerTraceIngest } from '../api/trace_ingest.js';
 import { registerTempoApi } from '../api/tempo.js';
+import { registerTempoSearch } from '../api/tempo_search.js';
+import { registerTempoTags } from '../api/tempo_tags.js';
+import { registerTempoMetrics } from '../api/tempo_metrics.js';
 import { lockDir, type DirLock } from '../../core/util/dirlock.js';
 import { LimitsReport } from '../selfmon/limits.js';
 import { registerLimitsApi } from '../api/limits.js';
@@ -210,6 +213,9 @@ export class VigilServer {
     });
     const traceIngest = registerTraceIngest(router, this.traces, opts.now ? { now: opts.now } : {});
     registerTraceMetrics(selfMetrics, this.traces, traceIngest, registerTempoApi(router, this.traces));
+    registerTempoSearch(router, this.traces, build);
+    registerTempoTags(router, this.traces);
+    registerTempoMetrics(router, this.traces, { now });
     const engine = this.engine;
     const db = this.db;
     // Both rule managers write into the TSDB and notify the router in-process.
