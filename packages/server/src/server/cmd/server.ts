@@ -49,6 +49,7 @@ import { registerTempoApi } from '../api/tempo.js';
 import { registerTempoSearch } from '../api/tempo_search.js';
 import { registerTempoTags } from '../api/tempo_tags.js';
 import { registerTempoMetrics } from '../api/tempo_metrics.js';
+import { registerJaegerApi } from '../api/jaeger.js';
 import { lockDir, type DirLock } from '../../core/util/dirlock.js';
 import { LimitsReport } from '../selfmon/limits.js';
 import { registerLimitsApi } from '../api/limits.js';
@@ -216,6 +217,7 @@ export class VigilServer {
     registerTempoSearch(router, this.traces, build);
     registerTempoTags(router, this.traces);
     registerTempoMetrics(router, this.traces, { now });
+    registerJaegerApi(router, this.traces, { now });
     const engine = this.engine;
     const db = this.db;
     // Both rule managers write into the TSDB and notify the router in-process.
