@@ -14,6 +14,9 @@ const START_OPTIONS = `  --config FILE   YAML configuration file (see README.md)
                   config, relative to the config file's directory; else ./data). Also --storage.tsdb.path.
   --listen ADDR   HOST:PORT to listen on (default: 127.0.0.1:9466). Also --web.listen-address.
   --log-level L   debug, info, warn or error (default: info). Also --log.level.
+  --otlp.grpc-listen-address ADDR
+                  HOST:PORT for OTLP over gRPC, traces and logs (default: otlp.grpc_listen_address
+                  from the config; else off). The usual port is 4317.
 `;
 
 /** The help of each subcommand, printed by `vigil COMMAND --help`. */
@@ -108,6 +111,7 @@ export async function main(argv: string[]): Promise<number> {
         'storage.tsdb.path': { type: 'string' },
         'web.listen-address': { type: 'string' },
         'log.level': { type: 'string' },
+        'otlp.grpc-listen-address': { type: 'string' },
       },
     });
   } catch (err) {
@@ -137,6 +141,11 @@ export async function main(argv: string[]): Promise<number> {
     if (values.listen) {
       parseListen(values.listen);
       config.listen = values.listen;
+    }
+    const grpcAddr = parsed.values['otlp.grpc-listen-address'];
+    if (grpcAddr !== undefined) {
+      if (grpcAddr !== '') parseListen(grpcAddr);
+      config.otlp.grpcListenAddress = grpcAddr;
     }
   } catch (err) {
     process.stderr.write(`vigil: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);

@@ -44,7 +44,8 @@ import { registerStorageMetrics } from '../selfmon/storage.js';
 import { registerLogMetrics } from '../selfmon/logs.js';
 import { registerTraceMetrics } from '../selfmon/traces.js';
 import { TraceStore } from '../../traces/store/store.js';
-import { registerTraceIngest } from '../api/trace_ingest.js';
+import { createTraceIngestor, registerTraceIngest } from '../api/trace_ingest.js';
+import { OtlpGrpcServer } from '../api/otlp_grpc.js';
 import { registerTempoApi } from '../api/tempo.js';
 import { registerTempoSearch } from '../api/tempo_search.js';
 import { registerTempoTags } from '../api/tempo_tags.js';
@@ -87,6 +88,9 @@ export class VigilServer {
   readonly logs: LogStore;
   /** The trace store behind OTLP trace ingest and the Tempo API. */
   readonly traces: TraceStore;
+  /** The OTLP/gRPC listener, when `otlp.grpc_listen_address` asks for one. */
+  readonly otlpGrpc: OtlpGrpcServer | undefined;
+  private otlpGrpcAddress: string | undefined;
   private readonly http: http.Server;
   /** Open HTTP connections (WebSockets included). */
   readonly openConnections: () => number;
@@ -212,7 +216,19 @@ export class VigilServer {
       logger: this.log.child({ component: 'traces' }),
       ...(opts.now ? { now: opts.now } : {}),
     });
-    const traceIngest = registerTraceIngest(router, this.traces, opts.now ? { now: opts.now } : {});
+    const traceIngestor = createTraceIngestor(this.traces, opts.now ? { now: opts.now } : {});
+    const traceIngest = registerTraceIngest(router, this.traces, { ingestor: traceIngestor });
+    if (config.otlp.grpcListenAddress) {
+      this.otlpGrpc = new OtlpGrpcServer({
+        address: config.otlp.grpcListenAddress,
+        traces: traceIngestor,
+        logs: this.logs,
+        logLimits: logLimitsOf(config.limits),
+        maxMessageBytes: config.otlp.grpcMaxMessageBytes,
+        ...(opts.now ? { now: opts.now } : {}),
+        logger: this.log.child({ component: 'otlp-grpc' }),
+      });
+    }
     registerTraceMetrics(selfMetrics, this.traces, traceIngest, registerTempoApi(router, this.traces));
     registerTempoSearch(router, this.traces, build);
     registerTempoTags(router, this.traces);
@@ -318,6 +334,10 @@ export class VigilServer {
         resolve();
       });
     });
+    if (this.otlpGrpc) {
+      this.otlpGrpcAddress = await this.otlpGrpc.start();
+      this.log.info('OTLP/gRPC is listening', { address: this.otlpGrpcAddress });
+    }
     this.scrape.applyConfig(this.scrapeConfigs(this.config));
     await this.alerts.start();
     await this.applyRules(this.config);
@@ -396,6 +416,11 @@ export class VigilServer {
   }
 
   /** The bound `host:port`. */
+  /** The bound OTLP/gRPC HOST:PORT once started, or undefined when the listener is off. */
+  grpcAddress(): string | undefined {
+    return this.otlpGrpcAddress;
+  }
+
   address(): string {
     const a = this.http.address() as AddressInfo;
     return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
@@ -425,6 +450,7 @@ export class VigilServer {
     await this.rules.stop();
     await this.logRules.stop();
     await this.alerts.stop();
+    await this.otlpGrpc?.stop();
     await this.receiver.stop();
     this.logs.stop();
     this.traces.stop();
