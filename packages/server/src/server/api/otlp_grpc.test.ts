@@ -20,7 +20,7 @@ import { MemoryLogStore } from '../../logs/storage/memory.js';
 import { MemoryTraceStore } from '../../traces/storage/memory.js';
 import { encodeTracesData } from '../../traces/ingest/otlp_encode.js';
 import type { Span } from '../../traces/storage/types.js';
-import { startServer } from '../../testkit/helpers.js';
+import { exited, freePort, spawnVigil, startServer, tempDir } from '../../testkit/helpers.js';
 import { OtlpGrpcServer, statusWithRetryInfo } from './otlp_grpc.js';
 import { createTraceIngestor } from './trace_ingest.js';
 
@@ -155,4 +155,24 @@ test('refusals: INVALID_ARGUMENT, RESOURCE_EXHAUSTED with RetryInfo, the size li
   const huge = await rawCall(address, TRACE_PATH, Buffer.alloc(100 * 1024, 0));
   assert.equal(huge.err?.code, grpc.status.RESOURCE_EXHAUSTED);
   assert.equal(huge.err!.metadata.get('grpc-status-details-bin').length, 0);
+});
+
+test('vigil start --otlp.grpc-listen-address opens the listener', async () => {
+  const { dir, cleanup } = tempDir();
+  const grpcPort = await freePort();
+  const v = await spawnVigil(dir, await freePort(), ['--otlp.grpc-listen-address', `127.0.0.1:${grpcPort}`]);
+  cleanups.push(async () => {
+    v.proc.kill('SIGTERM');
+    await exited(v.proc);
+    cleanup();
+  });
+  const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'spawned' }),
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `http://127.0.0.1:${grpcPort}` }))],
+  });
+  const s = provider.getTracer('t').startSpan('GET /');
+  s.end();
+  await provider.forceFlush();
+  await provider.shutdown();
+  assert.equal((await fetch(`${v.url}/api/traces/${s.spanContext().traceId}`)).status, 200);
 });
