@@ -7,7 +7,16 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../../testkit/helpers.js';
 import { T1, T2, T3, ingestFixture } from '../../testkit/trace_fixture.js';
-import { parseLogfmt, tagsToTraceQL } from './tempo_search.js';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { nopLogger } from '../../core/util/log.js';
+import { MemoryTraceStore } from '../../traces/storage/memory.js';
+import type { TraceQueryable } from '../../traces/storage/interface.js';
+import type { Span } from '../../traces/storage/types.js';
+import { buildInfo } from '../selfmon/build_info.js';
+import { Router } from './http.js';
+import { WebPolicy } from './web_policy.js';
+import { parseLogfmt, registerTempoSearch, tagsToTraceQL } from './tempo_search.js';
 
 interface SearchTrace {
   traceID: string;
@@ -188,12 +197,66 @@ describe('Tempo query API', () => {
       [2],
     );
   });
+});
 
-  test('a search the client abandons stops, and the server keeps answering', async () => {
+test('a search stops at the timeout (504) and when the client goes away', async () => {
+  const t0 = BigInt(Date.now()) * 1_000_000n;
+  const trace: Span[] = [
+    {
+      traceId: '00000000000000000000000000000001',
+      spanId: '0000000000000001',
+      parentSpanId: '',
+      name: 'op',
+      kind: 'server',
+      startTimeUnixNano: t0,
+      endTimeUnixNano: t0 + 1000n,
+      status: { code: 'unset', message: '' },
+      attributes: {},
+      resource: { 'service.name': 's' },
+      scope: { name: '', version: '' },
+      events: [],
+      links: [],
+    },
+  ];
+  // A store whose candidates never end: only the signal can stop a search over it.
+  let read = 0;
+  const endless: TraceQueryable = Object.assign(new MemoryTraceStore(), {
+    *search(): Iterable<Span[]> {
+      for (;;) {
+        read++;
+        yield trace;
+      }
+    },
+  });
+  const serve = async (timeoutMs: number): Promise<{ url: string; close: () => void }> => {
+    const router = new Router(nopLogger, new WebPolicy({ listen: '127.0.0.1:0' }));
+    registerTempoSearch(router, endless, buildInfo('test'), { timeoutMs });
+    const server = http.createServer(router.listener);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const q = encodeURIComponent('{ duration > 1h }');
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/search?q=${q}`, close: () => server.close() };
+  };
+  const short = await serve(50);
+  try {
+    const res = await fetch(short.url);
+    assert.equal(res.status, 504);
+    assert.match(await res.text(), /query timed out/);
+  } finally {
+    short.close();
+  }
+  const long = await serve(60_000);
+  try {
     const ac = new AbortController();
-    const pending = fetch(`${srv.url}/api/search?q=${encodeURIComponent('{}')}`, { signal: ac.signal }).catch((e: unknown) => e);
+    const pending = fetch(long.url, { signal: ac.signal }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(read > 0);
     ac.abort();
     assert.ok((await pending) instanceof Error);
-    assert.equal((await get('/api/echo')).status, 200);
-  });
+    await new Promise((r) => setTimeout(r, 100));
+    const after = read;
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(read, after, 'the search went on after the client left');
+  } finally {
+    long.close();
+  }
 });
