@@ -13,7 +13,7 @@ import { rpcCode } from '../../core/otlp/common.js';
 import { encodeRpcStatus } from '../../core/otlp/protobuf.js';
 import type { TraceAppendable } from '../../traces/storage/interface.js';
 import { DEFAULT_TRACE_LIMITS, TraceIngestError, type TraceLimits } from '../../traces/ingest/limits.js';
-import { decodeOtlpTracesJson, decodeOtlpTracesProto } from '../../traces/ingest/otlp.js';
+import { decodeOtlpTracesJson, decodeOtlpTracesProto, type DecodedTraces } from '../../traces/ingest/otlp.js';
 import { encodeExportTraceServiceResponse } from '../../traces/ingest/otlp_proto.js';
 import { ApiError } from './errors.js';
 import type { ApiRequest, ApiResult, Router } from './http.js';
@@ -63,6 +63,8 @@ export interface TraceIngestor {
    * were refused and why. Throws a TraceIngestError (malformed, over the rate) or a StorageError.
    */
   ingest(body: Buffer, enc: 'json' | 'protobuf'): { rejected: number; message: string };
+  /** The same for spans another decoder produced (Zipkin). */
+  ingestDecoded(decoded: DecodedTraces): { rejected: number; message: string };
   /** Counts a request refused as a whole. */
   refuse(reason: string): void;
 }
@@ -78,29 +80,31 @@ export function createTraceIngestor(store: TraceAppendable, opts: { limits?: Par
     refuse: (reason) => {
       stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
     },
-    ingest: (body, enc) => {
-      const decoded = enc === 'protobuf' ? decodeOtlpTracesProto(body, limits) : decodeOtlpTracesJson(body.toString('utf8'), limits);
-      if (bucket && decoded.spans.length > 0) {
-        const wait = bucket.take(decoded.spans.length);
-        if (wait === Infinity)
-          throw new TraceIngestError(
-            400,
-            `a request of ${decoded.spans.length} spans is larger than the burst (${limits.burstSpans} spans); send smaller batches`,
-          );
-        if (wait > 0)
-          throw new TraceIngestError(
-            429,
-            `trace ingest rate limit exceeded (${limits.rateSpansPerSec} spans/s, burst ${limits.burstSpans}); retry in ${wait}s`,
-            wait,
-          );
-      }
-      const res = decoded.spans.length ? store.append(decoded.spans) : { accepted: 0, rejected: 0, reasons: [] };
-      stats.spans += res.accepted;
-      const rejected = decoded.rejected + res.rejected;
-      stats.rejectedSpans += rejected;
-      return { rejected, message: [...decoded.reasons, ...res.reasons].join('; ') };
-    },
+    ingest: (body, enc) => ingestDecoded(enc === 'protobuf' ? decodeOtlpTracesProto(body, limits) : decodeOtlpTracesJson(body.toString('utf8'), limits)),
+    ingestDecoded: (decoded) => ingestDecoded(decoded),
   };
+
+  function ingestDecoded(decoded: DecodedTraces): { rejected: number; message: string } {
+    if (bucket && decoded.spans.length > 0) {
+      const wait = bucket.take(decoded.spans.length);
+      if (wait === Infinity)
+        throw new TraceIngestError(
+          400,
+          `a request of ${decoded.spans.length} spans is larger than the burst (${limits.burstSpans} spans); send smaller batches`,
+        );
+      if (wait > 0)
+        throw new TraceIngestError(
+          429,
+          `trace ingest rate limit exceeded (${limits.rateSpansPerSec} spans/s, burst ${limits.burstSpans}); retry in ${wait}s`,
+          wait,
+        );
+    }
+    const res = decoded.spans.length ? store.append(decoded.spans) : { accepted: 0, rejected: 0, reasons: [] };
+    stats.spans += res.accepted;
+    const rejected = decoded.rejected + res.rejected;
+    stats.rejectedSpans += rejected;
+    return { rejected, message: [...decoded.reasons, ...res.reasons].join('; ') };
+  }
 }
 
 /** Registers `POST /v1/traces`; returns live counters. */

@@ -46,6 +46,7 @@ import { registerTraceMetrics } from '../selfmon/traces.js';
 import { TraceStore } from '../../traces/store/store.js';
 import { createTraceIngestor, registerTraceIngest } from '../api/trace_ingest.js';
 import { OtlpGrpcServer } from '../api/otlp_grpc.js';
+import { registerZipkinIngest } from '../api/zipkin.js';
 import { registerTempoApi } from '../api/tempo.js';
 import { registerTempoSearch } from '../api/tempo_search.js';
 import { registerTempoTags } from '../api/tempo_tags.js';
@@ -218,6 +219,7 @@ export class VigilServer {
     });
     const traceIngestor = createTraceIngestor(this.traces, opts.now ? { now: opts.now } : {});
     const traceIngest = registerTraceIngest(router, this.traces, { ingestor: traceIngestor });
+    registerZipkinIngest(router, traceIngestor);
     if (config.otlp.grpcListenAddress) {
       this.otlpGrpc = new OtlpGrpcServer({
         address: config.otlp.grpcListenAddress,
