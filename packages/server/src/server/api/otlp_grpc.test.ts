@@ -16,6 +16,7 @@ import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { CompressionAlgorithm } from '@opentelemetry/otlp-exporter-base';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { nopLogger } from '../../core/util/log.js';
+import { StorageError } from '../../core/errors.js';
 import { MemoryLogStore } from '../../logs/storage/memory.js';
 import { MemoryTraceStore } from '../../traces/storage/memory.js';
 import { encodeTracesData } from '../../traces/ingest/otlp_encode.js';
@@ -175,4 +176,31 @@ test('vigil start --otlp.grpc-listen-address opens the listener', async () => {
   await provider.forceFlush();
   await provider.shutdown();
   assert.equal((await fetch(`${v.url}/api/traces/${s.spanContext().traceId}`)).status, 200);
+});
+
+test('a store that cannot write: UNAVAILABLE (retried); a full disk: RESOURCE_EXHAUSTED without RetryInfo', async () => {
+  let failure: StorageError | undefined;
+  const store = new MemoryTraceStore();
+  const appendable = {
+    append: (spans: Parameters<MemoryTraceStore['append']>[0]) => {
+      if (failure) throw failure;
+      return store.append(spans);
+    },
+    writeProblem: () => undefined,
+  };
+  const server = new OtlpGrpcServer({ address: '127.0.0.1:0', traces: createTraceIngestor(appendable), logs: new MemoryLogStore(), logger: nopLogger });
+  const address = await server.start();
+  cleanups.push(() => server.stop());
+  failure = new StorageError('closed', 'trace WAL append: EIO');
+  const closed = await rawCall(address, TRACE_PATH, encodeTracesData([span(1)]));
+  assert.equal(closed.err?.code, grpc.status.UNAVAILABLE);
+  assert.match(closed.err!.details, /EIO/);
+  failure = new StorageError('disk_full', 'no space left on device');
+  const full = await rawCall(address, TRACE_PATH, encodeTracesData([span(1)]));
+  assert.equal(full.err?.code, grpc.status.RESOURCE_EXHAUSTED);
+  assert.equal(full.err!.metadata.get('grpc-status-details-bin').length, 0);
+  failure = undefined;
+  const ok = await rawCall(address, TRACE_PATH, encodeTracesData([span(1)]));
+  assert.deepEqual(ok.reply, Buffer.alloc(0));
+  assert.equal(server.stats.refused['UNAVAILABLE'], 1);
 });
