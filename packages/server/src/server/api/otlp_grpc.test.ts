@@ -119,6 +119,10 @@ test('the OpenTelemetry gRPC exporters deliver traces and logs to a started Vigi
   );
   const lines = ((await q.json()) as { data: { result: { values: [string, string][] }[] } }).data.result.flatMap((s) => s.values.map((v) => v[1]));
   assert.deepEqual(lines, ['payment failed over grpc']);
+  const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+  assert.match(metrics, /^vigil_otlp_grpc_requests_total\{signal="traces"\} 2$/m);
+  assert.match(metrics, /^vigil_otlp_grpc_requests_total\{signal="logs"\} 1$/m);
+  assert.match(metrics, /^vigil_otlp_grpc_log_records_received_total 1$/m);
 });
 
 test('refusals: INVALID_ARGUMENT, RESOURCE_EXHAUSTED with RetryInfo, the size limit, partial_success', async () => {

@@ -42,7 +42,7 @@ import { ApiError } from '../api/errors.js';
 import { json } from '../api/http.js';
 import { registerStorageMetrics } from '../selfmon/storage.js';
 import { registerLogMetrics } from '../selfmon/logs.js';
-import { registerTraceMetrics } from '../selfmon/traces.js';
+import { registerOtlpGrpcMetrics, registerTraceMetrics } from '../selfmon/traces.js';
 import { TraceStore } from '../../traces/store/store.js';
 import { createTraceIngestor, registerTraceIngest } from '../api/trace_ingest.js';
 import { OtlpGrpcServer } from '../api/otlp_grpc.js';
@@ -232,6 +232,7 @@ export class VigilServer {
       });
     }
     registerTraceMetrics(selfMetrics, this.traces, traceIngest, registerTempoApi(router, this.traces));
+    if (this.otlpGrpc) registerOtlpGrpcMetrics(selfMetrics, this.otlpGrpc.stats);
     registerTempoSearch(router, this.traces, build);
     registerTempoTags(router, this.traces);
     registerTempoMetrics(router, this.traces, { now });
