@@ -121,6 +121,9 @@ describe('Tempo query API', () => {
     assert.equal((await get('/api/search/tags', { scope: 'event-ish' })).status, 400);
     assert.equal((await get('/api/metrics/query_range', { q: '{ }' })).status, 400);
     assert.equal((await get('/api/metrics/query_range', { q: '{ } | rate()', step: 'x' })).status, 400);
+    const tooFine = await get('/api/metrics/query_range', { q: '{ } | rate()', start: '1000', end: '200000', step: '1s' });
+    assert.equal(tooFine.status, 422);
+    assert.match(tooFine.text, /exceeded maximum resolution/);
   });
 
   test('tag names, v1 and v2 with scopes', async () => {

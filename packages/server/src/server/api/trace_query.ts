@@ -61,7 +61,8 @@ export function boundedSignal(client: AbortSignal, timeoutMs = QUERY_TIMEOUT_MS)
 export function queryFailure(err: unknown, signal: AbortSignal): ApiResult {
   if (err instanceof BadRequest) return plain(400, err.message);
   if (err instanceof TraceqlParseError) return plain(400, `invalid TraceQL query: ${err.message}`);
-  if (err instanceof TraceqlExecError) return plain(400, err.message);
+  // A well-formed query that cannot run (too many series or points), as the TraceQL module documents: 422.
+  if (err instanceof TraceqlExecError) return plain(422, err.message);
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     if (reason instanceof DOMException && reason.name === 'TimeoutError')
