@@ -36,9 +36,14 @@ describe('Jaeger query API', () => {
     assert.deepEqual(services.body, { data: ['payment', 'shop'], total: 2, limit: 0, offset: 0, errors: null });
     assert.deepEqual((await get('/api/services/shop/operations')).body['data'], ['GET /products', 'POST /checkout', 'SELECT products', 'db.pool.acquire']);
     assert.deepEqual((await get('/api/operations', { service: 'payment' })).body['data'], [
-      { name: 'POST /charge', spanKind: '' },
-      { name: 'charge', spanKind: '' },
+      { name: 'POST /charge', spanKind: 'server' },
+      { name: 'charge', spanKind: 'server' },
     ]);
+    assert.deepEqual((await get('/api/operations', { service: 'shop', spanKind: 'client' })).body['data'], [
+      { name: 'SELECT products', spanKind: 'client' },
+      { name: 'db.pool.acquire', spanKind: 'client' },
+    ]);
+    assert.equal((await get('/api/operations', { service: 'shop', spanKind: 'sideways' })).status, 400);
     assert.equal((await get('/api/operations')).status, 400);
   });
 
@@ -117,8 +122,8 @@ describe('Jaeger query API', () => {
     assert.deepEqual((await get('/api/v3/services')).body, { services: ['payment', 'shop'] });
     assert.deepEqual((await get('/api/v3/operations', { service: 'payment' })).body, {
       operations: [
-        { name: 'POST /charge', spanKind: '' },
-        { name: 'charge', spanKind: '' },
+        { name: 'POST /charge', spanKind: 'server' },
+        { name: 'charge', spanKind: 'server' },
       ],
     });
     const iso = (sec: number): string => new Date(sec * 1000).toISOString();

@@ -4,7 +4,7 @@
  * both own `GET /api/traces/<id>` with different JSON (`{data: [...]}` against `{batches: [...]}`) and
  * neither client says which it wants; VictoriaTraces mounts Jaeger under a prefix for the same reason.
  *
- * - `/jaeger/api/services`, `/jaeger/api/services/<s>/operations`, `/jaeger/api/operations?service=`;
+ * - `/jaeger/api/services`, `/jaeger/api/services/<s>/operations`, `/jaeger/api/operations?service=&spanKind=`;
  * - `/jaeger/api/traces` (service, operation, tags JSON or `tag=k:v`, minDuration, maxDuration on a
  *   span, limit, start and end in µs, or lookback) and `/jaeger/api/traces/<id>`, in Jaeger's UI JSON;
  * - `/jaeger/api/dependencies?endTs=<ms>&lookback=<ms>`: parent → child service edges with callCount;
@@ -132,6 +132,42 @@ async function findTraces(store: TraceQueryable, c: Criteria, signal: AbortSigna
   return out;
 }
 
+/** The most recent traces read to learn the span kinds of a service's operations. */
+export const MAX_KIND_TRACES = 1000;
+
+/**
+ * The service's operations with their span kinds, filtered by `spanKind` when given. The names come
+ * from the store's index; the kinds from the service's most recent traces (the index keeps none), so
+ * an operation not seen in them has the kind '' and is left out of a filtered answer.
+ */
+export function operationsWithKinds(store: TraceQueryable, service: string, spanKind: string): { name: string; spanKind: string }[] {
+  const kinds = new Map<string, Set<string>>();
+  let n = 0;
+  for (const trace of store.search({ start: 0n, end: BigInt(Number.MAX_SAFE_INTEGER) * 1_000_000_000n, service })) {
+    if (++n > MAX_KIND_TRACES) break;
+    for (const s of trace) {
+      if (s.resource['service.name'] !== service || s.kind === 'unspecified') continue;
+      let k = kinds.get(s.name);
+      if (!k) kinds.set(s.name, (k = new Set()));
+      k.add(s.kind);
+    }
+  }
+  const out: { name: string; spanKind: string }[] = [];
+  for (const name of store.operations(service)) {
+    const ks = [...(kinds.get(name) ?? [''])].sort();
+    for (const k of ks) if (!spanKind || k === spanKind) out.push({ name, spanKind: k });
+  }
+  return out;
+}
+
+const SPAN_KINDS = new Set(['server', 'client', 'producer', 'consumer', 'internal']);
+
+function spanKindParam(v: string | null): string {
+  if (!v) return '';
+  if (!SPAN_KINDS.has(v)) throw new BadRequest(`unsupported span kind ${JSON.stringify(v)}: want server, client, producer, consumer or internal`);
+  return v;
+}
+
 /** Registers the Jaeger API under `/jaeger`. */
 export function registerJaegerApi(router: Router, store: TraceQueryable, opts: { now?: () => number; timeoutMs?: number } = {}): void {
   const now = opts.now ?? Date.now;
@@ -165,8 +201,7 @@ export function registerJaegerApi(router: Router, store: TraceQueryable, opts: {
     guarded((req) => {
       const service = req.query.get('service');
       if (!service) throw new BadRequest("parameter 'service' is required");
-      // The index keeps names per service, not their kinds; spanKind is left empty, as Jaeger does when unknown.
-      return envelope(store.operations(service).map((name) => ({ name, spanKind: '' })));
+      return envelope(operationsWithKinds(store, service, spanKindParam(req.query.get('spanKind'))));
     }),
   );
 
@@ -244,7 +279,7 @@ export function registerJaegerApi(router: Router, store: TraceQueryable, opts: {
     guarded((req) => {
       const service = req.query.get('service');
       if (!service) throw new BadRequest('service is required');
-      return jsonBody({ operations: store.operations(service).map((name) => ({ name, spanKind: '' })) });
+      return jsonBody({ operations: operationsWithKinds(store, service, spanKindParam(req.query.get('span_kind') ?? req.query.get('spanKind'))) });
     }, true),
   );
   router.on(
