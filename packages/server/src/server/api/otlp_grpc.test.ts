@@ -6,6 +6,8 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { SpanKind, SpanStatusCode, context, trace as otelTrace } from '@opentelemetry/api';
 import { SeverityNumber } from '@opentelemetry/api-logs';
@@ -22,6 +24,7 @@ import { MemoryTraceStore } from '../../traces/storage/memory.js';
 import { encodeTracesData } from '../../traces/ingest/otlp_encode.js';
 import type { Span } from '../../traces/storage/types.js';
 import { exited, freePort, spawnVigil, startServer, tempDir } from '../../testkit/helpers.js';
+import { tokenDigest } from '../config/web_config.js';
 import { OtlpGrpcServer, statusWithRetryInfo } from './otlp_grpc.js';
 import { createTraceIngestor } from './trace_ingest.js';
 
@@ -42,6 +45,26 @@ function rawCall(address: string, path: string, body: Buffer): Promise<{ reply?:
       (b: Buffer) => b,
       (b: Buffer) => b,
       body,
+      (err, reply) => {
+        client.close();
+        resolve(err ? { err } : { reply: reply! });
+      },
+    );
+  });
+}
+
+/** Like rawCall, with an `authorization` metadata entry. */
+function rawCallAs(address: string, path: string, body: Buffer, authorization?: string): Promise<{ reply?: Buffer; err?: grpc.ServiceError }> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  const md = new grpc.Metadata();
+  if (authorization) md.set('authorization', authorization);
+  return new Promise((resolve) => {
+    client.makeUnaryRequest(
+      path,
+      (b: Buffer) => b,
+      (b: Buffer) => b,
+      body,
+      md,
       (err, reply) => {
         client.close();
         resolve(err ? { err } : { reply: reply! });
@@ -207,4 +230,32 @@ test('a store that cannot write: UNAVAILABLE (retried); a full disk: RESOURCE_EX
   const ok = await rawCall(address, TRACE_PATH, encodeTracesData([span(1)]));
   assert.deepEqual(ok.reply, Buffer.alloc(0));
   assert.equal(server.stats.refused['UNAVAILABLE'], 1);
+});
+
+test('with authentication configured, gRPC calls need credentials with the write role, as the HTTP routes they mirror', async () => {
+  const tmp = tempDir();
+  const file = path.join(tmp.dir, 'web.yml');
+  fs.writeFileSync(
+    file,
+    `vigil:\n  bearer_tokens:\n    - name: grafana\n      token_sha256: ${tokenDigest('read-token')}\n      roles: [read]\n    - name: collector\n      token_sha256: ${tokenDigest('write-token')}\n      roles: [write]\n`,
+  );
+  const srv = await startServer((c) => {
+    c.otlp.grpcListenAddress = '127.0.0.1:0';
+    c.web.configFile = file;
+  });
+  cleanups.push(async () => {
+    await srv.stop();
+    tmp.cleanup();
+  });
+  const address = srv.server.grpcAddress()!;
+  const body = encodeTracesData([span(7)]);
+  for (const p of [TRACE_PATH, LOGS_PATH]) {
+    assert.equal((await rawCallAs(address, p, body)).err?.code, grpc.status.UNAUTHENTICATED, `${p} without credentials`);
+    assert.equal((await rawCallAs(address, p, body, 'Bearer wrong')).err?.code, grpc.status.UNAUTHENTICATED, `${p} with an unknown token`);
+    assert.equal((await rawCallAs(address, p, body, 'Bearer read-token')).err?.code, grpc.status.PERMISSION_DENIED, `${p} with a read token`);
+  }
+  assert.equal(srv.server.traces.trace(span(7).traceId).length, 0, 'nothing refused was written');
+  const ok = await rawCallAs(address, TRACE_PATH, body, 'Bearer write-token');
+  assert.equal(ok.err, undefined);
+  assert.equal(srv.server.traces.trace(span(7).traceId).length, 1);
 });

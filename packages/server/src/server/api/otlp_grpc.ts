@@ -35,6 +35,11 @@ export interface OtlpGrpcOptions {
   readonly maxMessageBytes?: number;
   readonly now?: () => number;
   readonly logger: Logger;
+  /**
+   * Checks a call's `authorization` metadata as the HTTP API checks the header, for the HTTP route
+   * the service mirrors: a refusal, or undefined to go on. Unset: no authentication (none configured).
+   */
+  readonly authorize?: (authorization: string | undefined, route: '/v1/traces' | '/v1/logs') => Promise<'unauthenticated' | 'forbidden' | undefined>;
 }
 
 /** Counters for self-metrics. */
@@ -119,9 +124,11 @@ export class OtlpGrpcServer {
     this.logLimits = opts.logLimits ?? DEFAULT_LOG_LIMITS;
     // Its own bucket: a log byte rate per tenant like the HTTP path's, so gRPC pushes are bounded too.
     this.logRate = new RateLimiter(this.logLimits, opts.now);
-    this.server.addService(exportService('opentelemetry.proto.collector.trace.v1.TraceService'), { Export: this.unary((b) => this.exportTraces(b)) });
+    this.server.addService(exportService('opentelemetry.proto.collector.trace.v1.TraceService'), {
+      Export: this.unary('/v1/traces', (b) => this.exportTraces(b)),
+    });
     this.server.addService(exportService('opentelemetry.proto.collector.logs.v1.LogsService'), {
-      Export: this.unary((b, md) => this.exportLogs(b, md)),
+      Export: this.unary('/v1/logs', (b, md) => this.exportLogs(b, md)),
     });
   }
 
@@ -149,8 +156,8 @@ export class OtlpGrpcServer {
     });
   }
 
-  private unary(fn: (body: Buffer, md: grpc.Metadata) => Buffer | Refusal): grpc.handleUnaryCall<Buffer, Buffer> {
-    return (call, callback) => {
+  private unary(route: '/v1/traces' | '/v1/logs', fn: (body: Buffer, md: grpc.Metadata) => Buffer | Refusal): grpc.handleUnaryCall<Buffer, Buffer> {
+    const answer = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void => {
       let out: Buffer | Refusal;
       try {
         out = fn(call.request, call.metadata);
@@ -159,12 +166,35 @@ export class OtlpGrpcServer {
         out = { code: grpc.status.INTERNAL, details: 'internal error' };
       }
       if (Buffer.isBuffer(out)) return callback(null, out);
-      const name = grpc.status[out.code];
-      this.stats.refused[name] = (this.stats.refused[name] ?? 0) + 1;
-      const metadata = new grpc.Metadata();
-      if (out.retrySec !== undefined) metadata.set('grpc-status-details-bin', statusWithRetryInfo(out.code, out.details, out.retrySec));
-      callback({ code: out.code, details: out.details, metadata });
+      this.refuse(out, callback);
     };
+    const authorize = this.opts.authorize;
+    if (!authorize) return answer;
+    return (call, callback) => {
+      const header = call.metadata.get('authorization')[0];
+      authorize(typeof header === 'string' ? header : undefined, route).then(
+        (denied) => {
+          if (denied === undefined) return answer(call, callback);
+          const code = denied === 'unauthenticated' ? grpc.status.UNAUTHENTICATED : grpc.status.PERMISSION_DENIED;
+          this.refuse(
+            { code, details: denied === 'unauthenticated' ? 'missing or invalid credentials' : `credentials lack the write role for ${route}` },
+            callback,
+          );
+        },
+        (err: unknown) => {
+          this.opts.logger.error('OTLP gRPC authentication failed', { err });
+          this.refuse({ code: grpc.status.INTERNAL, details: 'internal error' }, callback);
+        },
+      );
+    };
+  }
+
+  private refuse(out: Refusal, callback: grpc.sendUnaryData<Buffer>): void {
+    const name = grpc.status[out.code];
+    this.stats.refused[name] = (this.stats.refused[name] ?? 0) + 1;
+    const metadata = new grpc.Metadata();
+    if (out.retrySec !== undefined) metadata.set('grpc-status-details-bin', statusWithRetryInfo(out.code, out.details, out.retrySec));
+    callback({ code: out.code, details: out.details, metadata });
   }
 
   private exportTraces(body: Buffer): Buffer | Refusal {

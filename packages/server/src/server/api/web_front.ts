@@ -89,6 +89,17 @@ export class WebFront {
     return job;
   }
 
+  /**
+   * The HTTP route's check applied to a gRPC call's `authorization` metadata (OTLP over gRPC has no
+   * HTTP request, but the same credentials and roles): undefined to go on.
+   */
+  async grpcAccess(authorization: string | undefined, route: string): Promise<'unauthenticated' | 'forbidden' | undefined> {
+    const req = { headers: authorization === undefined ? {} : { authorization } } as http.IncomingMessage;
+    const denied = await this.router.access.check(req, 'POST', route, route);
+    if (!denied) return undefined;
+    return denied.kind === 'raw' && denied.status === 401 ? 'unauthenticated' : 'forbidden';
+  }
+
   /** Checks a tail WebSocket handshake like any read (session cookie or `Authorization`); answers the refusal itself, else calls `allowed`. */
   upgrade(req: http.IncomingMessage, socket: Duplex, allowed: () => void): void {
     this.router.access.check(req, 'GET', '/loki/api/v1/tail', req.url ?? '/').then(

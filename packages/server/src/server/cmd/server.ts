@@ -280,6 +280,7 @@ export class VigilServer {
         maxMessageBytes: config.otlp.grpcMaxMessageBytes,
         ...(opts.now ? { now: opts.now } : {}),
         logger: this.log.child({ component: 'otlp-grpc' }),
+        authorize: (authorization, route) => this.front.grpcAccess(authorization, route),
       });
     }
     registerTraceMetrics(selfMetrics, this.traces, traceIngest, registerTempoApi(router, this.traces));
