@@ -53,6 +53,9 @@ interface HistoryEvent {
   readonly error?: string;
   readonly by?: string;
   readonly comment?: string;
+  /** Escalations and de-escalations of a tiered alert. */
+  readonly severity?: string;
+  readonly previousSeverity?: string;
 }
 
 interface Stats {
@@ -477,6 +480,7 @@ export function Alerts(): preact.JSX.Element {
                 {e.receiver ? ` → ${e.receiver}${e.integration ? `/${e.integration}` : ''}` : ''}
                 {e.success === false ? ` failed: ${e.error ?? ''}` : ''}
                 {e.by ? ` by ${e.by}` : ''}
+                {e.severity ? ` ${e.previousSeverity ?? '?'} → ${e.severity}` : ''}
               </li>
             ),
           )}

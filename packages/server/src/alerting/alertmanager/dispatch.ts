@@ -52,6 +52,16 @@ export class AggrGroup {
     if (!this.hasFlushed && a.startsAt + this.route.groupWaitMs <= this.clock.now()) this.schedule(0);
   }
 
+  /**
+   * Takes out an alert that moved to another group (a tiered alert whose new severity routes or
+   * groups elsewhere). It leaves without a "resolved": it did not resolve. An emptied group ends.
+   */
+  remove(fp: string): void {
+    if (!this.alerts.delete(fp) || this.alerts.size > 0) return;
+    this.stop();
+    this.onEmpty(this);
+  }
+
   /** Cancels the timer; the group does nothing after this. */
   stop(): void {
     this.stopped = true;
@@ -107,10 +117,12 @@ export class Dispatcher {
 
   /** Puts an alert into its groups. */
   process(a: Alert): void {
+    const ids = new Set<string>();
     for (const route of matchRoutes(this.cfg.route, a.labels)) {
       const labels = pickLabels(a.labels, route.groupBy, route.groupByAll);
       const key = `${route.key}:${formatLabelSet(labels)}`;
       const id = `${route.id}\u0000${key}`;
+      ids.add(id);
       let g = this.groups.get(id);
       if (!g) {
         g = new AggrGroup(route, labels, key, this.clock, this.flushFn, (done) => {
@@ -120,6 +132,8 @@ export class Dispatcher {
       }
       g.insert(a);
     }
+    // Only a tiered alert changes labels under one fingerprint, so only it can leave a group.
+    if (a.tier !== undefined) for (const [id, g] of [...this.groups]) if (!ids.has(id) && g.alerts.has(a.fingerprint)) g.remove(a.fingerprint);
   }
 
   /** Every live group. */

@@ -17,6 +17,8 @@ export const HISTORY_TYPES = [
   'unacknowledged',
   'manually_resolved',
   'notification',
+  'escalated',
+  'de-escalated',
 ] as const;
 /** One of {@link HISTORY_TYPES}. */
 export type HistoryType = (typeof HISTORY_TYPES)[number];
@@ -43,6 +45,9 @@ export interface HistoryEvent {
   /** Suppression: silence ids or inhibiting fingerprints. */
   silencedBy?: string[];
   inhibitedBy?: string[];
+  /** Escalations and de-escalations of a tiered alert: the new and the previous severity. */
+  severity?: string;
+  previousSeverity?: string;
 }
 
 /** A history query; every field optional. */

@@ -17,7 +17,7 @@ import type { Silences } from './silence.js';
 import type { Stats } from './stats.js';
 import { templateData, type TemplateData } from './template.js';
 import { anyContains } from './timeinterval.js';
-import { isResolved, type Alert } from './types.js';
+import { isResolved, notifyKey, type Alert } from './types.js';
 import type { Logger } from '../../core/util/log.js';
 
 /** What the pipeline works with. */
@@ -48,7 +48,7 @@ export function needsUpdate(
 ): 'new' | 'changed' | 'repeat' | false {
   if (!entry) return firing.size > 0 ? 'new' : false;
   const logged = new Set(entry.firing);
-  for (const fp of firing) if (!logged.has(fp)) return 'changed';
+  for (const fp of firing) if (!logged.has(fp) && !loggedHigher(entry.firing, fp)) return 'changed';
   // Every alert resolved: notify (whatever send_resolved says) so the log forgets the firing ones.
   if (firing.size === 0) return entry.firing.length > 0 ? 'changed' : false;
   if (sendResolved) {
@@ -56,6 +56,18 @@ export function needsUpdate(
     for (const fp of resolved) if (!loggedResolved.has(fp)) return 'changed';
   }
   return entry.timestamp < now - repeatMs ? 'repeat' : false;
+}
+
+/**
+ * True when `key` is a tiered alert's `fp/tier` (see notifyKey) and the log holds the same alert at
+ * that tier or a higher one: a de-escalation is not news, an escalation is.
+ */
+function loggedHigher(logged: readonly string[], key: string): boolean {
+  const slash = key.indexOf('/');
+  if (slash < 0) return false;
+  const fp = key.slice(0, slash + 1);
+  const tier = Number(key.slice(slash + 1));
+  return logged.some((k) => k.startsWith(fp) && Number(k.slice(fp.length)) >= tier);
 }
 
 interface BuiltReceiver {
@@ -161,14 +173,14 @@ export class Pipeline {
     const now = this.d.clock.now();
     const firing = new Set<string>();
     const resolved = new Set<string>();
-    for (const a of alerts) (isResolved(a, now) ? resolved : firing).add(a.fingerprint);
+    for (const a of alerts) (isResolved(a, now) ? resolved : firing).add(notifyKey(a));
     const logKey = `${receiver}/${integ.type}/${index}`;
     const entry = this.d.nflog.get(logKey, group.key);
     const why = needsUpdate(entry, firing, resolved, integ.sendResolved, group.route.repeatIntervalMs, now);
     if (!why) return true;
     // Acknowledged alerts are not repeated; anything new or changed still goes out.
-    if (why === 'repeat' && alerts.filter((a) => firing.has(a.fingerprint)).every((a) => this.d.acks.active(a))) return true;
-    const toSend = integ.sendResolved ? alerts : alerts.filter((a) => firing.has(a.fingerprint));
+    if (why === 'repeat' && alerts.filter((a) => firing.has(notifyKey(a))).every((a) => this.d.acks.active(a))) return true;
+    const toSend = integ.sendResolved ? alerts : alerts.filter((a) => firing.has(notifyKey(a)));
     const retention = 2 * group.route.repeatIntervalMs;
     if (toSend.length === 0) {
       this.d.nflog.log(logKey, group.key, [...firing], [...resolved], retention);

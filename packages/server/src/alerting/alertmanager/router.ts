@@ -17,7 +17,7 @@ import { Pipeline } from './notify.js';
 import { Silences } from './silence.js';
 import { Stats, type IntegrationStats } from './stats.js';
 import { AlertStore } from './store.js';
-import { fingerprint, isResolved, parseTime, validateAlertLabels, type Alert, type PostableAlert } from './types.js';
+import { fingerprint, isResolved, parseTime, SEVERITY_LABEL, tieredFingerprint, validateAlertLabels, type Alert, type PostableAlert } from './types.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
 import type { SelfRegistry, SelfSample } from '../../core/selfmon/registry.js';
 import { VigilError } from '../../core/errors.js';
@@ -94,7 +94,7 @@ export class AlertRouter {
   private dispatcher: Dispatcher | undefined;
   private maintenance: Timer | undefined;
   private lastGc = 0;
-  private readonly known = new Map<string, { firing: boolean; suppressed: boolean; startsAt: number }>();
+  private readonly known = new Map<string, { firing: boolean; suppressed: boolean; startsAt: number; tier?: number; severity?: string }>();
   private readonly received = { firing: 0, resolved: 0, invalid: 0 };
   /** Most alerts held (0: no limit). */
   maxAlerts: number;
@@ -135,7 +135,8 @@ export class AlertRouter {
     this.pipeline.configure(this.cfg);
     this.store.subscribe((a) => this.dispatcher?.process(a));
     this.startedAt = this.clock.now();
-    for (const a of this.store.list()) this.known.set(a.fingerprint, { firing: !isResolved(a, this.startedAt), suppressed: false, startsAt: a.startsAt });
+    for (const a of this.store.list())
+      this.known.set(a.fingerprint, { firing: !isResolved(a, this.startedAt), suppressed: false, ...this.tierState(a), startsAt: a.startsAt });
   }
 
   private makeInhibitor(): Inhibitor {
@@ -207,8 +208,14 @@ export class AlertRouter {
    * Takes alerts from the rules engine or the API. Missing startsAt means now; missing endsAt means
    * "firing until resolve_timeout passes without a re-send". Invalid alerts are skipped and
    * reported by the thrown {@link AlertValidationError} after the valid ones were stored.
+   *
+   * `fromRules` marks the in-process call of Vigil's own rule manager: only then is an alert's `tier`
+   * honoured, making it a tiered alert whose identity ignores `severity` (an escalation updates the
+   * alert rather than starting another). A flag of the call, not a label or annotation, because
+   * nothing a client posts to /api/v2/alerts can set it: posted alerts keep Alertmanager's semantics,
+   * every label part of the identity.
    */
-  receive(alerts: readonly PostableAlert[]): void {
+  receive(alerts: readonly PostableAlert[], opts: { fromRules?: boolean } = {}): void {
     const now = this.clock.now();
     const ok: Alert[] = [];
     const errors: string[] = [];
@@ -240,7 +247,8 @@ export class AlertRouter {
         continue;
       }
       const labels = { ...p.labels };
-      const fp = fingerprint(labels);
+      const tier = opts.fromRules === true && Number.isInteger(p.tier) && p.tier! >= 0 && labels[SEVERITY_LABEL] !== undefined ? p.tier : undefined;
+      const fp = tier === undefined ? fingerprint(labels) : tieredFingerprint(labels);
       // A re-send of an occurrence resolved by hand stays resolved.
       if (this.acks.resolvedByHand(fp, startsAt) && endsAt > now) continue;
       if (this.store.get(fp) === undefined && !added.has(fp)) {
@@ -253,7 +261,8 @@ export class AlertRouter {
       }
       const annotations: Record<string, string> = {};
       for (const [k, v] of Object.entries(p.annotations ?? {})) annotations[k] = String(v);
-      ok.push({ labels, annotations, startsAt, endsAt, generatorURL: p.generatorURL ?? '', updatedAt: now, timeout, fingerprint: fp });
+      const alert: Alert = { labels, annotations, startsAt, endsAt, generatorURL: p.generatorURL ?? '', updatedAt: now, timeout, fingerprint: fp };
+      ok.push(tier === undefined ? alert : { ...alert, tier });
       if (endsAt > now) this.received.firing++;
       else this.received.resolved++;
     }
@@ -284,7 +293,14 @@ export class AlertRouter {
       const status = firing ? this.status(a) : undefined;
       const suppressed = status?.state === 'suppressed';
       const base = { time: now, fingerprint: a.fingerprint, labels: a.labels };
-      if (firing && (!prev || !prev.firing || prev.startsAt !== a.startsAt)) this.history.add({ ...base, time: a.startsAt, type: 'firing' });
+      const fired = firing && (!prev || !prev.firing || prev.startsAt !== a.startsAt);
+      if (fired) this.history.add({ ...base, time: a.startsAt, type: 'firing' });
+      // A tiered alert that changed tier is the same alert updated: one entry per change.
+      if (firing && !fired && a.tier !== undefined && prev?.tier !== undefined && a.tier !== prev.tier) {
+        const ev: HistoryEvent = { ...base, type: a.tier > prev.tier ? 'escalated' : 'de-escalated', severity: a.labels[SEVERITY_LABEL] ?? '' };
+        if (prev.severity !== undefined) ev.previousSeverity = prev.severity;
+        this.history.add(ev);
+      }
       if (!firing && prev?.firing) {
         if (!this.acks.resolvedByHand(a.fingerprint, a.startsAt)) this.history.add({ ...base, time: a.endsAt, type: 'resolved' });
         this.stats.resolved(a.endsAt - a.startsAt);
@@ -296,8 +312,13 @@ export class AlertRouter {
         if (status?.inhibitedBy.length) ev.inhibitedBy = status.inhibitedBy;
         this.history.add(ev);
       }
-      this.known.set(a.fingerprint, { firing, suppressed, startsAt: a.startsAt });
+      this.known.set(a.fingerprint, { firing, suppressed, startsAt: a.startsAt, ...this.tierState(a) });
     }
+  }
+
+  /** What {@link sweep} remembers of a tiered alert's tier. */
+  private tierState(a: Alert): { tier?: number; severity?: string } {
+    return a.tier === undefined ? {} : { tier: a.tier, severity: a.labels[SEVERITY_LABEL] ?? '' };
   }
 
   /** Every stored alert that is still firing. */

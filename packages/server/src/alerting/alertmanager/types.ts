@@ -21,6 +21,12 @@ export interface Alert {
   /** True when endsAt was filled in from resolve_timeout rather than sent by the client. */
   readonly timeout: boolean;
   readonly fingerprint: string;
+  /**
+   * Set only for alerts of a tiered rule (`severity_tiers`) that the rule manager handed over in
+   * process: the index of the current tier, lowest first. Such an alert's identity ignores its
+   * `severity` label (see {@link tieredFingerprint}); absent for every other alert.
+   */
+  readonly tier?: number;
 }
 
 /** The JSON shape clients send (Prometheus, vmalert, amtool, the rules engine). */
@@ -30,6 +36,11 @@ export interface PostableAlert {
   startsAt?: string;
   endsAt?: string;
   generatorURL?: string;
+  /**
+   * The tier index of a tiered rule's alert. Honoured only on the rule manager's in-process path
+   * (`receive(alerts, { fromRules: true })`); ignored when a client posts it to `/api/v2/alerts`.
+   */
+  tier?: number;
 }
 
 /** True when the alert is resolved at `now`. */
@@ -56,6 +67,28 @@ export function fingerprint(labels: LabelSet): string {
     }
   }
   return h.toString(16).padStart(16, '0');
+}
+
+/** The label a severity tier sets. */
+export const SEVERITY_LABEL = 'severity';
+
+/**
+ * The identity of a tiered rule's alert: the fingerprint of its labels without `severity`, plus a
+ * pseudo-label whose name (it has a space) no valid label set can carry, so that a tiered alert never
+ * shares a fingerprint with an untiered alert posted with the same other labels.
+ */
+export function tieredFingerprint(labels: LabelSet): string {
+  const rest: Record<string, string> = { 'tiered severity': '' };
+  for (const [k, v] of Object.entries(labels)) if (k !== SEVERITY_LABEL) rest[k] = v;
+  return fingerprint(rest);
+}
+
+/**
+ * The key under which the notification log remembers an alert: its fingerprint, and for a tiered
+ * alert also its tier (`fp/2`), so an escalation is news to a group that already told of the alert.
+ */
+export function notifyKey(a: Alert): string {
+  return a.tier === undefined ? a.fingerprint : `${a.fingerprint}/${a.tier}`;
 }
 
 /** Prints a label set as Alertmanager does: `{a="1", b="2"}`, sorted. */

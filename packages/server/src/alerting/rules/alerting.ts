@@ -351,6 +351,7 @@ export function toNotified(alerts: readonly Alert[], generatorURL: string, exter
       startsAt: new Date(a.firedAt).toISOString(),
       endsAt: new Date(a.resolvedAt !== 0 ? a.resolvedAt : a.validUntil).toISOString(),
       generatorURL,
+      ...(a.tier !== undefined ? { tier: a.tier } : {}),
     };
   });
 }

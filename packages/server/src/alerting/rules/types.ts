@@ -51,6 +51,11 @@ export interface NotifiedAlert {
   /** RFC 3339: the resolve time, or the valid-until time of a firing alert. */
   readonly endsAt: string;
   readonly generatorURL: string;
+  /**
+   * A tiered rule's alert: the index of its current tier, lowest first. The in-process Alertmanager
+   * takes it as the mark of an alert whose identity ignores `severity`; Alertmanager ignores the field.
+   */
+  readonly tier?: number;
 }
 
 /** Receives alerts that need sending (new, still firing after the resend delay, or resolved). */

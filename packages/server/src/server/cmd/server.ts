@@ -298,7 +298,7 @@ export class VigilServer {
     const ruleOptions: Omit<RuleManagerOptions, 'queryFn'> = {
       notifyFn: (alerts) => {
         try {
-          this.alerts.receive(alerts);
+          this.alerts.receive(alerts, { fromRules: true });
         } catch (err) {
           if (err instanceof AlertValidationError || err instanceof AlertLimitError) this.log.warn('rule alerts rejected by the router', { err });
           else throw err;
