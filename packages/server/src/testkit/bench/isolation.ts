@@ -8,6 +8,7 @@
  *
  *   node packages/server/dist-test/testkit/bench/isolation.js [--series 300000] [--samples 4] [--runs 3] [--vigil path/to/bin/vigil.js]
  *     [--query EXPR] [--range 3600:60]   (a range query over the last 3600 s at a 60 s step instead of an instant query)
+ *     [--node-flags '--trace-gc']        (node/V8 flags for the server process; its stdout is shown then)
  *
  * `--vigil` runs another build (the one before a change, say) against the same load.
  */
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     vigil: { type: 'string' },
     'per-request': { type: 'string' },
     range: { type: 'string' },
+    'node-flags': { type: 'string' },
   },
 });
 const total = positiveInt('--series', values.series, 300_000);
@@ -73,8 +75,10 @@ const port = await freePort();
 const config = path.join(dir, 'vigil.yml');
 // Room for the load: the default series limits (1M global, 200k per metric) would refuse part of it.
 writeFileSync(config, `limits:\n  max_global_series: ${total + 1000}\n  max_global_series_per_metric: 0\nself_scrape: false\n`);
-const proc = spawn(process.execPath, [bin, 'start', '--config', config, '--data', path.join(dir, 'data'), '--listen', `127.0.0.1:${port}`], {
-  stdio: ['ignore', 'ignore', 'pipe'],
+// Extra node/V8 flags for the server process (`--trace-gc`, say), space-separated.
+const nodeFlags = (values['node-flags'] ?? '').split(/\s+/).filter((f) => f !== '');
+const proc = spawn(process.execPath, [...nodeFlags, bin, 'start', '--config', config, '--data', path.join(dir, 'data'), '--listen', `127.0.0.1:${port}`], {
+  stdio: ['ignore', nodeFlags.length > 0 ? 'inherit' : 'ignore', 'pipe'],
 });
 let stderr = '';
 proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
