@@ -16,8 +16,8 @@ const CHUNK_CHARS = 1 << 16;
 const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * One series as JSON, from its point arrays when it has them: making the point objects of a
- * large result only to write them would be garbage the collector has to copy.
+ * One series as JSON, from its point arrays when it has them: a large result's point objects,
+ * made only to be written, would be millions of allocations on the thread that acknowledges writes.
  */
 function seriesJson(s: MatrixSeries): string {
   const arrays = pointArraysOf(s);
