@@ -16,7 +16,10 @@ function run(args) {
   return import('../dist/server/cmd/main.js').then(({ main }) => main(args));
 }
 
-const limitGiven = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((a) => a.startsWith('--max-old-space-size'));
+const nodeFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+const limitGiven = nodeFlags.some((a) => a.startsWith('--max-old-space-size'));
+// Node's own semi-space flag wins over the young generation memory.js picks.
+const semiSpaceGiven = nodeFlags.some((a) => a.startsWith('--max-semi-space-size'));
 
 if (!isMainThread && workerData?.vigilServer === true) {
   // In the worker: run the server; the main thread turns the outcome into the exit code.
@@ -28,7 +31,7 @@ if (!isMainThread && workerData?.vigilServer === true) {
     },
   );
 } else {
-  const { heapLimitMb } = limitGiven ? { heapLimitMb: () => undefined } : await import('../dist/server/cmd/memory.js');
+  const { heapLimitMb, YOUNG_GENERATION_MB } = limitGiven ? { heapLimitMb: () => undefined } : await import('../dist/server/cmd/memory.js');
   const mb = heapLimitMb(argv);
   if (mb === undefined) {
     run(argv).then(
@@ -45,7 +48,8 @@ if (!isMainThread && workerData?.vigilServer === true) {
     const worker = new Worker(fileURLToPath(import.meta.url), {
       argv,
       workerData: { vigilServer: true, argv },
-      resourceLimits: { maxOldGenerationSizeMb: mb },
+      // A small young generation keeps scavenges short while queries run (see YOUNG_GENERATION_MB).
+      resourceLimits: { maxOldGenerationSizeMb: mb, ...(semiSpaceGiven ? {} : { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB }) },
     });
     let ended = false;
     // Kept until this process ends: a signal after the worker stopped must not kill it with a

@@ -12,8 +12,15 @@ interface Pending {
 }
 
 /**
- * Decodes snappy bodies off the main thread once started; decodes inline before {@link start}, after
- * {@link stop}, or if the worker dies.
+ * Bodies that decode to at most this many bytes are decoded inline: that takes microseconds, while
+ * the trip to the worker costs one more turn of the event loop, which a running query (5 ms slices
+ * plus garbage collection) makes the slowest step of a small write's acknowledgement.
+ */
+export const INLINE_MAX_BYTES = 64 * 1024;
+
+/**
+ * Decodes snappy bodies off the main thread once started; decodes inline small bodies
+ * ({@link INLINE_MAX_BYTES}), and any body before {@link start}, after {@link stop}, or if the worker dies.
  */
 export class DecompressPool {
   private worker: Worker | undefined;
@@ -24,6 +31,8 @@ export class DecompressPool {
   private readonly inline = new SnappyDecoder();
 
   private started = false;
+  /** Bodies sent to the worker so far. */
+  offThread = 0;
 
   /** Starts the worker thread. Idempotent; until then (and after stop) bodies are decoded inline. */
   start(): void {
@@ -70,7 +79,14 @@ export class DecompressPool {
     const { length } = snappyDecodedLength(body);
     if (length > maxLength) return Promise.reject(new SnappyError(`decompressed length ${length} exceeds the limit of ${maxLength} bytes`));
     const w = this.worker;
-    if (!w) return Promise.resolve(Buffer.from(this.inline.decode(body, maxLength)));
+    if (!w || length <= INLINE_MAX_BYTES) {
+      try {
+        return Promise.resolve(Buffer.from(this.inline.decode(body, maxLength)));
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+    }
+    this.offThread++;
     let ab = this.freeBodies.pop();
     if (!ab || ab.byteLength < body.length) ab = new ArrayBuffer(Math.max(body.length, 64 * 1024));
     new Uint8Array(ab).set(body);

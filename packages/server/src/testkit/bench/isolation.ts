@@ -8,6 +8,7 @@
  *
  *   node packages/server/dist-test/testkit/bench/isolation.js [--series 300000] [--samples 4] [--runs 3] [--vigil path/to/bin/vigil.js]
  *     [--query EXPR] [--range 3600:60]   (a range query over the last 3600 s at a 60 s step instead of an instant query)
+ *     [--node-flags '--trace-gc']        (node/V8 flags for the server process; its stdout is shown then)
  *
  * `--vigil` runs another build (the one before a change, say) against the same load.
  */
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     vigil: { type: 'string' },
     'per-request': { type: 'string' },
     range: { type: 'string' },
+    'node-flags': { type: 'string' },
   },
 });
 const total = positiveInt('--series', values.series, 300_000);
@@ -68,13 +70,45 @@ async function post(url: string, body: Buffer): Promise<number> {
   return res.status;
 }
 
+/** Result text kept whole (and parsed) only up to this size. */
+const KEEP_TEXT = 1 << 20;
+
+/**
+ * Reads a query response chunk by chunk, counting bytes and series (`"metric":` keys). Parsing a
+ * 127 MB result in one go would hold this process' event loop for seconds, and the probes it
+ * times meanwhile would report that stall as the server's.
+ */
+async function readCounting(res: Response): Promise<{ bytes: number; series: number; head: string; text: string | undefined }> {
+  const decoder = new TextDecoder();
+  let bytes = 0;
+  let series = 0;
+  let head = '';
+  let kept: string | undefined = '';
+  let carry = '';
+  for await (const chunk of res.body ?? []) {
+    bytes += chunk.length;
+    const s = carry + decoder.decode(chunk, { stream: true });
+    if (head.length < 160) head += s.slice(0, 160 - head.length);
+    if (kept !== undefined) kept = kept.length + s.length - carry.length <= KEEP_TEXT ? kept + s.slice(carry.length) : undefined;
+    for (let i = s.indexOf('"metric":'); i >= 0; i = s.indexOf('"metric":', i + 1)) series++;
+    // The key may straddle two chunks: the last few characters are searched again with the next.
+    // Eight characters cannot hold a whole key: nothing is counted twice.
+    carry = s.slice(-8);
+    // Hand the loop to the probes between chunks, as a client streaming the result would.
+    await new Promise((r) => setImmediate(r));
+  }
+  return { bytes, series, head, text: kept };
+}
+
 const { dir, cleanup } = tempDir('vigil-bench-isolation-');
 const port = await freePort();
 const config = path.join(dir, 'vigil.yml');
 // Room for the load: the default series limits (1M global, 200k per metric) would refuse part of it.
 writeFileSync(config, `limits:\n  max_global_series: ${total + 1000}\n  max_global_series_per_metric: 0\nself_scrape: false\n`);
-const proc = spawn(process.execPath, [bin, 'start', '--config', config, '--data', path.join(dir, 'data'), '--listen', `127.0.0.1:${port}`], {
-  stdio: ['ignore', 'ignore', 'pipe'],
+// Extra node/V8 flags for the server process (`--trace-gc`, say), space-separated.
+const nodeFlags = (values['node-flags'] ?? '').split(/\s+/).filter((f) => f !== '');
+const proc = spawn(process.execPath, [...nodeFlags, bin, 'start', '--config', config, '--data', path.join(dir, 'data'), '--listen', `127.0.0.1:${port}`], {
+  stdio: ['ignore', nodeFlags.length > 0 ? 'inherit' : 'ignore', 'pipe'],
 });
 let stderr = '';
 proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -149,13 +183,10 @@ try {
         ? `${url}/api/v1/query_range?query=${encodeURIComponent(expr)}&start=${end / 1000 - span!}&end=${end / 1000}&step=${step}`
         : `${url}/api/v1/query?query=${encodeURIComponent(expr)}&time=${end / 1000}`,
     );
-    const text = await res.text();
-    const data = res.status === 200 ? (JSON.parse(text) as { data: { result: Array<{ value?: [number, string] }> } }).data : undefined;
-    const value = data
-      ? values.range
-        ? `${data.result.length} series, ${(text.length / 1e6).toFixed(0)} MB`
-        : (data.result[0]?.value?.[1] ?? '-')
-      : text.slice(0, 160);
+    const body = await readCounting(res);
+    const data =
+      res.status === 200 && body.text !== undefined ? (JSON.parse(body.text) as { data: { result: Array<{ value?: [number, string] }> } }).data : undefined;
+    const value = res.status !== 200 ? body.head : data ? (data.result[0]?.value?.[1] ?? '-') : `${body.series} series, ${(body.bytes / 1e6).toFixed(0)} MB`;
     queries.push(`${res.status} in ${((performance.now() - t0) / 1000).toFixed(2)} s (${value})`);
   }
   probing = false;

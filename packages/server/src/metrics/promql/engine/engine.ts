@@ -14,8 +14,9 @@ import { type EvalContext, Evaluator, resolveAt } from './evaluator.js';
 import { EvalError } from '../../../core/eval/errors.js';
 import { type Pacer, pacedSort, runSliced, runSync, TimeSlicer, type Work } from '../../../core/util/pace.js';
 import type { EvalSeries, Floats } from '../../../core/eval/series.js';
+import { lazyMatrixSeries } from '../../../core/eval/value.js';
 import { dropMetricName, type EvalValue, FloatArena } from './internal.js';
-import type { Matrix, Point, Value } from './value.js';
+import type { Matrix, Value } from './value.js';
 
 /** Engine-wide options. */
 export interface EngineOptions {
@@ -367,12 +368,6 @@ function* selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: numbe
   return out;
 }
 
-function toPoints(ts: Floats, vs: Floats): Point[] {
-  const out = new Array<Point>(ts.length);
-  for (let i = 0; i < ts.length; i++) out[i] = { t: ts[i]!, v: vs[i]! };
-  return out;
-}
-
 /** Converts the evaluated top-level value, dropping deferred metric names and checking collisions. */
 function* toValue(v: EvalValue, start: number, interval: number, pace: Pacer): Work<Value> {
   const isRange = interval > 0;
@@ -416,14 +411,15 @@ function* toValue(v: EvalValue, start: number, interval: number, pace: Pacer): W
         return { type: 'vector', samples: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, t: start, v: s.vs[0]! })) };
       }
       const m: Matrix = { type: 'matrix', series: [] };
-      // An object per point: for a few hundred thousand series, long enough to pause in between.
+      // Points are made only when read (the JSON writer reads the arrays): ten million objects
+      // living until the result is written would make every scavenge meanwhile long.
       for (let i = 0; i < series.length; i++) {
         if ((i & 1023) === 1023 && pace.due()) {
           pace.check();
           yield;
         }
         const s = series[i]!;
-        if (s.ts.length > 0) m.series.push({ metric: s.metric, points: toPoints(s.ts, s.vs) });
+        if (s.ts.length > 0) m.series.push(lazyMatrixSeries(s.metric, s.ts, s.vs));
       }
       if (isRange) yield* pacedSort(m.series, (a, b) => compareLabels(a.metric, b.metric), pace);
       return m;

@@ -21,8 +21,10 @@ export class FloatArena {
   /** A copy of `src[0, n)`. */
   copy(src: Float64Array, n: number): Floats {
     if (n <= 16) {
-      const out: number[] = [];
-      for (let i = 0; i < n; i++) out.push(src[i]!);
+      // Made at its size: growing by push leaves room for 17 (about 190 bytes for 4 numbers
+      // instead of 90), and these arrays live as long as the query, so every scavenge copies them.
+      const out = new Array<number>(n);
+      for (let i = 0; i < n; i++) out[i] = src[i]!;
       return out;
     }
     if (n > this.block.length - this.used) {

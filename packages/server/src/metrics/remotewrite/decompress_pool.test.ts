@@ -1,0 +1,39 @@
+/**
+ * The decompression pool: small bodies are decoded on the calling thread (the round trip to the
+ * worker would cost a small write's acknowledgement a turn of a busy event loop), large ones on the
+ * worker thread; both give the same bytes, and malformed input is refused either way.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { SnappyError, snappyEncode } from '../../core/util/snappy.js';
+import { DecompressPool, INLINE_MAX_BYTES } from './decompress_pool.js';
+
+const pool = new DecompressPool();
+pool.start();
+after(() => pool.stop());
+
+test('small bodies are decoded inline, large ones on the worker, with the same result', async () => {
+  const small = randomBytes(1000);
+  const got = await pool.decode(snappyEncode(small), 1 << 20);
+  assert.deepEqual(got, small);
+  assert.equal(pool.offThread, 0);
+  pool.release(got);
+
+  const large = randomBytes(INLINE_MAX_BYTES + 1);
+  const gotLarge = await pool.decode(snappyEncode(large), 1 << 20);
+  assert.deepEqual(gotLarge, large);
+  assert.equal(pool.offThread, 1);
+  pool.release(gotLarge);
+});
+
+test('malformed and oversized bodies are refused inline and on the worker', async () => {
+  const before = pool.offThread;
+  // A header announcing 100 bytes, then a literal running past the end of the input.
+  const bad = Buffer.from([100, 0xf0, 0xff, 1, 2, 3]);
+  await assert.rejects(pool.decode(bad, 1 << 20), SnappyError);
+  const badLarge = Buffer.concat([snappyEncode(randomBytes(INLINE_MAX_BYTES * 2)).subarray(0, 1000)]);
+  await assert.rejects(pool.decode(badLarge, 1 << 20), SnappyError);
+  assert.equal(pool.offThread, before + 1);
+  await assert.rejects(pool.decode(snappyEncode(randomBytes(5000)), 4000), /exceeds the limit of 4000 bytes/);
+});
