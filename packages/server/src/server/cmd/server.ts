@@ -49,6 +49,9 @@ import { registerLogMetrics } from '../selfmon/logs.js';
 import { registerTraceMetrics } from '../selfmon/traces.js';
 import { TraceStore } from '../../traces/store/store.js';
 import { registerTraceIngest } from '../api/trace_ingest.js';
+import { MetricsGenerator } from '../../traces/generators/index.js';
+import { TsdbGeneratorSink } from './generator_sink.js';
+import { registerGeneratorMetrics } from '../selfmon/trace_generator.js';
 import { registerTempoApi } from '../api/tempo.js';
 import { lockDir, type DirLock } from '../../core/util/dirlock.js';
 import { LimitsReport } from '../selfmon/limits.js';
@@ -91,6 +94,8 @@ export class VigilServer {
   readonly logs: LogStore;
   /** The trace store behind OTLP trace ingest and the Tempo API. */
   readonly traces: TraceStore;
+  /** Span metrics and the service graph, computed from accepted spans and flushed into the TSDB. */
+  readonly traceMetrics: MetricsGenerator;
   private readonly http: http.Server;
   /** Open HTTP connections (WebSockets included). */
   readonly openConnections: () => number;
@@ -231,6 +236,14 @@ export class VigilServer {
     });
     const traceIngest = registerTraceIngest(router, this.traces, { limits: traceLimitsOf(config.limits), ...(opts.now ? { now: opts.now } : {}) });
     registerTraceMetrics(selfMetrics, this.traces, traceIngest, registerTempoApi(router, this.traces));
+    // Fed after the WAL write, written through the TSDB's Appendable like any ingest: the series are then PromQL's like any other.
+    this.traceMetrics = new MetricsGenerator(
+      config.traces.metricsGenerator,
+      new TsdbGeneratorSink(this.db, this.log.child({ component: 'trace-metrics' })),
+      opts.now ?? Date.now,
+    );
+    this.traces.onAccepted((spans) => this.traceMetrics.push(spans));
+    registerGeneratorMetrics(selfMetrics, this.traceMetrics);
     gate.register(selfMetrics);
     // The limit set from memory_budget (bin/vigil.js): queries and new series are refused near it.
     selfMetrics.register('nodejs_heap_size_limit_bytes', 'gauge', 'V8 heap limit, in bytes.', () => getHeapStatistics().heap_size_limit);
@@ -331,6 +344,7 @@ export class VigilServer {
     for (const repair of this.logs.start()) this.log.warn(repair);
     // Replays the trace WAL into the head (repairs are logged by the store).
     this.traces.start();
+    this.traceMetrics.start();
     const { host, port } = parseListen(this.config.listen);
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
@@ -448,6 +462,8 @@ export class VigilServer {
     await this.alerts.stop();
     await this.receiver.stop();
     this.logs.stop();
+    // Before the TSDB closes: its last flush goes in.
+    this.traceMetrics.stop();
     this.traces.stop();
     this.heap.close();
     await this.db.stop();

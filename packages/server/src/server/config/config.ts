@@ -10,6 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseDuration } from '../../core/time/duration.js';
 import { defaultAlertmanagerConfig, loadAlertmanagerConfig, parseAlertmanagerConfigIn, type AlertmanagerConfig } from '../../alerting/alertmanager/config.js';
+import { defaultMetricsGeneratorOptions } from '../../traces/generators/config.js';
+import { parseTracesConfig, type TracesConfig } from './traces.js';
 import { defaultLimits, FRACTIONAL_LIMITS, SIZE_LIMITS, type LimitsConfig } from './limits.js';
 import { DEFAULT_GLOBAL, parseGlobalConfig, parseScrapeConfigs, ScrapeConfigError, type GlobalConfig, type ScrapeConfig } from '../../metrics/scrape/config.js';
 
@@ -60,6 +62,8 @@ export interface VigilConfig {
   query: QueryConfig;
   /** `memory_budget:` bytes Vigil may use; the V8 heap limit is set from it (bin/vigil.js). */
   memoryBudget: number;
+  /** `traces:`: the metrics generator (span metrics and service graph). */
+  traces: TracesConfig;
 }
 
 /** `query:`: how many queries run, how long they may take and how much they may load. */
@@ -116,6 +120,7 @@ export function defaultConfig(): VigilConfig {
     discovery: { dnsServers: [] },
     query: { maxConcurrency: 20, queueTimeoutMs: 30_000, timeoutMs: 120_000, maxSamples: 50_000_000, maxBytesRead: 0 },
     memoryBudget: defaultMemoryBudget(),
+    traces: { metricsGenerator: defaultMetricsGeneratorOptions() },
   };
 }
 
@@ -151,7 +156,8 @@ const PROMETHEUS_ONLY_WHY: Record<(typeof PROMETHEUS_ONLY_SECTIONS)[number], str
   otlp: 'OTLP metrics ingest is planned',
 };
 
-class Checker {
+/** Reads fields with errors that name the file, line and field (shared with the section parsers beside this file). */
+export class Checker {
   constructor(
     private readonly doc: Document,
     private readonly lines: LineCounter,
@@ -281,6 +287,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
     'discovery',
     'query',
     'memory_budget',
+    'traces',
     ...PROMETHEUS_ONLY_SECTIONS,
   ]);
   cfg.source = root;
@@ -304,6 +311,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
     cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);
   parseLimits(c, root['limits'], cfg.limits);
   parseQueryConfig(c, root['query'], cfg.query);
+  cfg.traces = parseTracesConfig(c, root['traces']);
   if (root['memory_budget'] !== undefined) cfg.memoryBudget = c.parsed(['memory_budget'], root['memory_budget'], parseMemoryBudget);
   const globList = (key: string): string[] => {
     const v = root[key];
