@@ -91,8 +91,8 @@ async function query(url: string, q: string): Promise<Map<string, number>> {
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const out = new Map<string, number>();
   for (const s of (r.body.data as { result: { metric: Record<string, string>; value: [number, string] }[] }).result) {
-    const { __name__: _, ...rest } = s.metric;
-    const key = Object.entries(rest)
+    const key = Object.entries(s.metric)
+      .filter(([k]) => k !== '__name__')
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
