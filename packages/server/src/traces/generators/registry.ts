@@ -4,28 +4,37 @@
  * which PromQL reads as an ordinary counter reset. New series past `maxActiveSeries` are refused
  * and counted; series already present keep counting.
  */
+import type { Span } from '../storage/types.js';
+import { durationSeconds, endMs } from './attrs.js';
 import type { GeneratedExemplar, GeneratedSample } from './output.js';
 
-type LabelRecord = Record<string, string>;
+type LabelRecord = Readonly<Record<string, string>>;
 
-interface CounterSeries {
+export interface CounterSeries {
   readonly labels: LabelRecord;
   value: number;
 }
 
-interface HistogramSeries {
+export interface HistogramSeries {
   readonly labels: LabelRecord;
+  readonly buckets: readonly number[];
   /** Per bucket (not cumulative; made cumulative when written), the last slot is +Inf. */
   readonly counts: number[];
   sum: number;
   count: number;
-  /** Newest exemplar per bucket since the last flush. */
-  readonly exemplars: (Omit<GeneratedExemplar, 'labels'> | undefined)[];
+  /** Newest span per bucket since the last flush: its ids and end become the bucket's exemplar. */
+  readonly exemplars: (Span | undefined)[];
 }
 
-/** A key for a label record whose keys are always inserted in the same order by the caller. */
-function keyOf(values: readonly string[]): string {
-  return values.join('\u0000');
+/** Adds one observation of `seconds`; `span` becomes its bucket's exemplar. */
+export function observe(h: HistogramSeries, seconds: number, span?: Span): void {
+  const b = h.buckets;
+  let i = 0;
+  while (i < b.length && seconds > b[i]!) i++;
+  h.counts[i]!++;
+  h.sum += seconds;
+  h.count++;
+  if (span) h.exemplars[i] = span;
 }
 
 /** Formats a bucket bound as Prometheus' clients do (shortest round-trip decimal). */
@@ -35,9 +44,9 @@ function formatLe(b: number): string {
 
 export class GeneratorRegistry {
   private readonly counters = new Map<string, Map<string, CounterSeries>>();
-  private readonly histograms = new Map<string, { buckets: number[]; series: Map<string, HistogramSeries> }>();
+  private readonly histograms = new Map<string, Map<string, HistogramSeries>>();
   private active = 0;
-  /** New series refused because the limit was reached. */
+  /** Series refused because the limit was reached (each time one was asked for). */
   refused = 0;
 
   constructor(private readonly maxActiveSeries: number) {}
@@ -47,45 +56,42 @@ export class GeneratorRegistry {
     return this.active;
   }
 
-  private admit(cost: number): boolean {
+  /** Takes room for `cost` new series, or counts them refused. Callers that need several series at once admit them together. */
+  admit(cost: number): boolean {
     if (this.maxActiveSeries > 0 && this.active + cost > this.maxActiveSeries) {
-      this.refused++;
+      this.refused += cost;
       return false;
     }
     this.active += cost;
     return true;
   }
 
-  /** Adds `by` to counter `name` with `labels` (the values in `order` form the key). */
-  inc(name: string, labels: LabelRecord, by = 1): void {
+  /**
+   * The counter `name` whose label set has `key`, made from `labels()` on first sight; undefined when
+   * refused by the limit. `admitted`: the caller has already taken room for it.
+   */
+  counter(name: string, key: string, labels: () => LabelRecord, admitted = false): CounterSeries | undefined {
     let fam = this.counters.get(name);
     if (!fam) this.counters.set(name, (fam = new Map()));
-    const key = keyOf(Object.values(labels));
     let s = fam.get(key);
     if (!s) {
-      if (!this.admit(1)) return;
-      fam.set(key, (s = { labels, value: 0 }));
+      if (!admitted && !this.admit(1)) return undefined;
+      fam.set(key, (s = { labels: labels(), value: 0 }));
     }
-    s.value += by;
+    return s;
   }
 
-  /** Observes `seconds` in histogram `name`; the span's ids become the bucket's exemplar. */
-  observe(name: string, buckets: readonly number[], labels: LabelRecord, seconds: number, ex?: { ts: number; traceId: string; spanId: string }): void {
+  /** The histogram `name` (bounds `buckets`, seconds) whose label set has `key`; undefined when refused. */
+  histogram(name: string, buckets: readonly number[], key: string, labels: () => LabelRecord, admitted = false): HistogramSeries | undefined {
     let fam = this.histograms.get(name);
-    if (!fam) this.histograms.set(name, (fam = { buckets: [...buckets], series: new Map() }));
-    const key = keyOf(Object.values(labels));
-    let s = fam.series.get(key);
+    if (!fam) this.histograms.set(name, (fam = new Map()));
+    let s = fam.get(key);
     if (!s) {
-      if (!this.admit(fam.buckets.length + 3)) return;
-      const n = fam.buckets.length + 1;
-      fam.series.set(key, (s = { labels, counts: new Array<number>(n).fill(0), sum: 0, count: 0, exemplars: new Array(n).fill(undefined) }));
+      if (!admitted && !this.admit(buckets.length + 3)) return undefined;
+      const n = buckets.length + 1;
+      fam.set(key, (s = { labels: labels(), buckets, counts: new Array<number>(n).fill(0), sum: 0, count: 0, exemplars: new Array(n).fill(undefined) }));
     }
-    let i = 0;
-    while (i < fam.buckets.length && seconds > fam.buckets[i]!) i++;
-    s.counts[i]!++;
-    s.sum += seconds;
-    s.count++;
-    if (ex) s.exemplars[i] = { value: seconds, ...ex };
+    return s;
   }
 
   /** Every series' current value, and the exemplars gathered since the last call (which it clears). */
@@ -94,15 +100,15 @@ export class GeneratorRegistry {
     const exemplars: GeneratedExemplar[] = [];
     for (const [name, fam] of this.counters) for (const s of fam.values()) samples.push({ labels: { __name__: name, ...s.labels }, value: s.value });
     for (const [name, fam] of this.histograms) {
-      for (const s of fam.series.values()) {
+      for (const s of fam.values()) {
         let cum = 0;
-        for (let i = 0; i <= fam.buckets.length; i++) {
+        for (let i = 0; i <= s.buckets.length; i++) {
           cum += s.counts[i]!;
-          const labels = { __name__: `${name}_bucket`, ...s.labels, le: formatLe(i < fam.buckets.length ? fam.buckets[i]! : Infinity) };
+          const labels = { __name__: `${name}_bucket`, ...s.labels, le: formatLe(i < s.buckets.length ? s.buckets[i]! : Infinity) };
           samples.push({ labels, value: cum });
           const ex = s.exemplars[i];
           if (ex) {
-            exemplars.push({ labels, ...ex });
+            exemplars.push({ labels, value: durationSeconds(ex), ts: endMs(ex), traceId: ex.traceId, spanId: ex.spanId });
             s.exemplars[i] = undefined;
           }
         }

@@ -10,9 +10,9 @@
  * connection_type, which Prometheus reads as no label, as in Tempo.
  */
 import type { Span } from '../storage/types.js';
-import { attrText, durationSeconds, endMs, serviceOf } from './attrs.js';
+import { attrText, durationSeconds, serviceOf } from './attrs.js';
 import { labelNameOf, type ServiceGraphOptions } from './config.js';
-import type { GeneratorRegistry } from './registry.js';
+import { observe, type GeneratorRegistry } from './registry.js';
 
 export const REQUESTS = 'traces_service_graph_request_total';
 export const FAILED = 'traces_service_graph_request_failed_total';
@@ -28,9 +28,8 @@ interface Half {
   seconds: number;
   failed: boolean;
   dims: string[];
-  traceId: string;
-  spanId: string;
-  endMs: number;
+  /** The span, for the exemplar; undefined for a virtual side. */
+  span: Span | undefined;
   /** For a server half: it has no parent (the trace's root). For a client half: its peer.service. */
   root: boolean;
   peer: string | undefined;
@@ -47,6 +46,8 @@ export class ServiceGraph {
   /** Waiting edges by trace id and the client (or producer) span's id; Map order is expiry order. */
   private readonly waiting = new Map<string, Edge>();
   private readonly dims: { attr: string; label: string }[];
+  /** The clock at the current push: one reading per batch. */
+  private pushedAt = 0;
 
   constructor(
     private readonly reg: GeneratorRegistry,
@@ -67,9 +68,7 @@ export class ServiceGraph {
       seconds: durationSeconds(s),
       failed: s.status.code === 'error',
       dims: this.dims.map((d) => attrText(s, d.attr) ?? ''),
-      traceId: s.traceId,
-      spanId: s.spanId,
-      endMs: endMs(s),
+      span: s,
       root: s.parentSpanId === '',
       peer: attrText(s, 'peer.service'),
     };
@@ -77,6 +76,7 @@ export class ServiceGraph {
 
   push(spans: readonly Span[]): void {
     this.expire();
+    this.pushedAt = this.now();
     for (const s of spans) {
       if (s.kind === 'client' || s.kind === 'producer') {
         const h = this.half(s);
@@ -110,10 +110,10 @@ export class ServiceGraph {
       return;
     }
     if (this.waiting.size >= this.opts.maxItems) {
-      this.reg.inc(DROPPED, { client: side === 'client' ? h.service : '', server: side === 'server' ? h.service : '' });
+      this.inc(DROPPED, { client: side === 'client' ? h.service : '', server: side === 'server' ? h.service : '' });
       return;
     }
-    this.waiting.set(key, { connection, [side]: h, expiresAt: this.now() + this.opts.waitMs });
+    this.waiting.set(key, { connection, [side]: h, expiresAt: this.pushedAt + this.opts.waitMs });
   }
 
   /** Settles the edges whose wait has passed (all of them with `all`). */
@@ -123,11 +123,11 @@ export class ServiceGraph {
       if (!all && e.expiresAt > now) break;
       this.waiting.delete(key);
       if (e.server && !e.client && e.server.root) {
-        this.record({ ...e, connection: 'virtual_node', client: { ...e.server, service: 'user', seconds: NaN, failed: false } });
+        this.record({ ...e, connection: 'virtual_node', client: { ...e.server, service: 'user', seconds: NaN, failed: false, span: undefined } });
       } else if (e.client && !e.server && e.client.peer !== undefined) {
-        this.record({ ...e, connection: 'virtual_node', server: { ...e.client, service: e.client.peer, seconds: NaN, failed: false } });
+        this.record({ ...e, connection: 'virtual_node', server: { ...e.client, service: e.client.peer, seconds: NaN, failed: false, span: undefined } });
       } else {
-        this.reg.inc(UNPAIRED, { client: e.client?.service ?? '', server: e.server?.service ?? '', connection_type: e.connection });
+        this.inc(UNPAIRED, { client: e.client?.service ?? '', server: e.server?.service ?? '', connection_type: e.connection });
       }
     }
   }
@@ -140,12 +140,23 @@ export class ServiceGraph {
       labels[`client_${d.label}`] = c.dims[i]!;
       labels[`server_${d.label}`] = s.dims[i]!;
     });
-    this.reg.inc(REQUESTS, labels);
-    if (c.failed || s.failed) this.reg.inc(FAILED, labels);
+    const key = Object.values(labels).join('\u0000');
+    this.inc(REQUESTS, labels, key);
+    if (c.failed || s.failed) this.inc(FAILED, labels, key);
     // A virtual side has no span and so no duration; a database side is the client's own call.
-    if (!Number.isNaN(s.seconds) && e.connection !== 'database')
-      this.reg.observe(SERVER_SECONDS, this.opts.histogramBuckets, labels, s.seconds, { ts: s.endMs, traceId: s.traceId, spanId: s.spanId });
-    if (!Number.isNaN(c.seconds))
-      this.reg.observe(CLIENT_SECONDS, this.opts.histogramBuckets, labels, c.seconds, { ts: c.endMs, traceId: c.traceId, spanId: c.spanId });
+    const buckets = this.opts.histogramBuckets;
+    if (!Number.isNaN(s.seconds) && e.connection !== 'database') {
+      const h = this.reg.histogram(SERVER_SECONDS, buckets, key, () => labels);
+      if (h) observe(h, s.seconds, s.span);
+    }
+    if (!Number.isNaN(c.seconds)) {
+      const h = this.reg.histogram(CLIENT_SECONDS, buckets, key, () => labels);
+      if (h) observe(h, c.seconds, c.span);
+    }
+  }
+
+  private inc(name: string, labels: Record<string, string>, key = Object.values(labels).join('\u0000')): void {
+    const c = this.reg.counter(name, key, () => labels);
+    if (c) c.value++;
   }
 }
