@@ -11,8 +11,10 @@ import { SpanKind, SpanStatusCode, context, trace as otelTrace } from '@opentele
 import { BasicTracerProvider, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { getJson, startServer, waitFor } from '../../testkit/helpers.js';
-import type { VigilConfig } from '../config/config.js';
+import { getJson, startServer, tempDir, waitFor } from '../../testkit/helpers.js';
+import { defaultConfig, type VigilConfig } from '../config/config.js';
+import { VigilServer } from '../cmd/server.js';
+import { nopLogger } from '../../core/util/log.js';
 import { encodeTracesData } from '../../traces/ingest/otlp_encode.js';
 import type { Attributes, Span, SpanKind as Kind, StatusCode } from '../../traces/storage/types.js';
 
@@ -281,5 +283,43 @@ test("the OpenTelemetry SDK's OTLP exporter feeds span metrics and the service g
     await expectQuery(srv.url, 'traces_service_graph_request_failed_total{client="shop"}', { 'client=shop,server=inventory': 1 });
   } finally {
     await srv.stop();
+  }
+});
+
+test('restart: the last counts are flushed at stop; afterwards counters start again from zero, which PromQL reads as a counter reset', async () => {
+  const { dir, cleanup } = tempDir();
+  const boot = async (): Promise<{ server: VigilServer; url: string }> => {
+    const config = defaultConfig();
+    config.storage.path = dir;
+    config.listen = '127.0.0.1:0';
+    // No flush before stop: only the flush at stop can store the first counts.
+    config.traces.metricsGenerator.flushIntervalMs = 3_600_000;
+    const server = new VigilServer(config, { logger: nopLogger });
+    await server.start();
+    return { server, url: `http://${server.address()}` };
+  };
+  try {
+    const first = await boot();
+    const three = (seed: string): Span[] => ['1', '2', '3'].map((id) => span(now(), seed, id, '', 'work', 'internal', FRONTEND, 0, 1));
+    await post(first.url, three('a'));
+    await first.server.stop();
+    const second = await boot();
+    try {
+      await expectQuery(second.url, 'traces_spanmetrics_calls_total', {
+        'service=frontend,span_kind=SPAN_KIND_INTERNAL,span_name=work,status_code=STATUS_CODE_UNSET': 3,
+      });
+      // Spans replayed from the trace WAL at start are not counted again.
+      assert.equal(second.server.traceMetrics.stats().spans, 0);
+      await post(second.url, three('b').slice(0, 1));
+      second.server.traceMetrics.flush();
+      await expectQuery(second.url, 'traces_spanmetrics_calls_total', {
+        'service=frontend,span_kind=SPAN_KIND_INTERNAL,span_name=work,status_code=STATUS_CODE_UNSET': 1,
+      });
+      await expectQuery(second.url, 'sum(resets(traces_spanmetrics_calls_total[5m]))', { '': 1 });
+    } finally {
+      await second.server.stop();
+    }
+  } finally {
+    cleanup();
   }
 });
