@@ -176,7 +176,7 @@ test('service graph: client/server, messaging and database edges, the virtual us
   try {
     await post(srv.url, scenario(now()));
     // Paired at once: frontend→payment (server side failed), frontend→mailer (messaging), payment→orders (database).
-    // After the 300 ms wait: the two roots become user→frontend, the lone halves unpaired.
+    // The two roots are user→frontend at once; after the 300 ms wait the lone halves count as unpaired.
     await expectQuery(srv.url, 'traces_service_graph_request_total', {
       'client=frontend,server=payment': 1,
       'client=frontend,connection_type=messaging_system,server=mailer': 1,

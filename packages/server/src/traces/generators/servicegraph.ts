@@ -4,10 +4,10 @@
  * a producer and its consumer likewise, with connection_type `messaging_system`. A client span
  * naming a database (`db.name`, else `db.system`) is an edge to that database at once, with
  * connection_type `database`, since databases send no server spans. Halves wait `wait` for each
- * other; when it passes, a root server span becomes an edge from the virtual client `user`, a
- * client span with `peer.service` an edge to that peer (connection_type `virtual_node`), and any
- * other lone half counts in unpaired_spans_total. Plain client/server edges carry an empty
- * connection_type, which Prometheus reads as no label, as in Tempo.
+ * other; when it passes, a client span with `peer.service` becomes an edge to that peer
+ * (connection_type `virtual_node`), and any other lone half counts in unpaired_spans_total. A root
+ * server span is an edge from the virtual client `user` (`virtual_node`) at once. Plain
+ * client/server edges carry an empty connection_type, which Prometheus reads as no label, as in Tempo.
  */
 import type { Span } from '../storage/types.js';
 import { attrText, durationSeconds, serviceOf } from './attrs.js';
@@ -30,8 +30,7 @@ interface Half {
   dims: string[];
   /** The span, for the exemplar; undefined for a virtual side. */
   span: Span | undefined;
-  /** For a server half: it has no parent (the trace's root). For a client half: its peer.service. */
-  root: boolean;
+  /** For a client half: its peer.service. */
   peer: string | undefined;
 }
 
@@ -69,7 +68,6 @@ export class ServiceGraph {
       failed: s.status.code === 'error',
       dims: this.dims.map((d) => attrText(s, d.attr) ?? ''),
       span: s,
-      root: s.parentSpanId === '',
       peer: attrText(s, 'peer.service'),
     };
   }
@@ -89,8 +87,9 @@ export class ServiceGraph {
       } else if (s.kind === 'server' || s.kind === 'consumer') {
         const h = this.half(s);
         if (s.parentSpanId === '') {
-          // A root server span has no client to wait for; it is the virtual user's request once its wait passes.
-          this.meet(`${s.traceId}:root:${s.spanId}`, 'virtual_node', 'server', h);
+          // A root server span has no client span that could ever pair with it: it is the virtual user's
+          // request at once (Tempo settles it when its wait passes; waiting only takes room from real pairs).
+          this.record({ connection: 'virtual_node', client: { ...h, service: 'user', seconds: NaN, failed: false, span: undefined }, server: h, expiresAt: 0 });
           continue;
         }
         this.meet(`${s.traceId}:${s.parentSpanId}`, s.kind === 'server' ? '' : 'messaging_system', 'server', h);
@@ -122,9 +121,7 @@ export class ServiceGraph {
     for (const [key, e] of this.waiting) {
       if (!all && e.expiresAt > now) break;
       this.waiting.delete(key);
-      if (e.server && !e.client && e.server.root) {
-        this.record({ ...e, connection: 'virtual_node', client: { ...e.server, service: 'user', seconds: NaN, failed: false, span: undefined } });
-      } else if (e.client && !e.server && e.client.peer !== undefined) {
+      if (e.client && !e.server && e.client.peer !== undefined) {
         this.record({ ...e, connection: 'virtual_node', server: { ...e.client, service: e.client.peer, seconds: NaN, failed: false, span: undefined } });
       } else {
         this.inc(UNPAIRED, { client: e.client?.service ?? '', server: e.server?.service ?? '', connection_type: e.connection });
