@@ -299,9 +299,9 @@ test('the overview groups every card under one of the four golden signals', () =
     ['Latency', 'Traffic', 'Errors', 'Saturation'],
   );
   const under = (id) => lib.SIGNALS.filter((s) => s.golden === id).map((s) => s.id);
-  assert.deepEqual(under('latency'), ['latency']);
-  assert.deepEqual(under('traffic'), ['rps']);
-  assert.deepEqual(under('errors'), ['errors', 'up']);
+  assert.deepEqual(under('latency'), ['latency', 'span_latency']);
+  assert.deepEqual(under('traffic'), ['rps', 'span_rps']);
+  assert.deepEqual(under('errors'), ['errors', 'span_errors', 'up']);
   assert.deepEqual(under('saturation'), ['cpu', 'memory', 'eventloop', 'pool']);
 });
 
@@ -384,4 +384,16 @@ test('exemplarPoints: one point per finite exemplar, oldest first, with the trac
   assert.equal(pts[1].title, 'latency_bucket{le="0.5"} 0.42\ntrace_id=abc span_id=s1');
   assert.deepEqual(lib.exemplarPoints(null), []);
   assert.deepEqual(lib.exemplarPoints([{ seriesLabels: {}, exemplars: [{ labels: {}, value: '1', timestamp: 1 }] }])[0].href, undefined);
+});
+
+test('span-metrics RED cards stand in only for a service without its own HTTP metrics', () => {
+  const ids = (have) => lib.rowSignals((id) => have.includes(id)).map((s) => s.id);
+  // A service that only sends traces: RED from span metrics.
+  assert.deepEqual(ids(['span_latency', 'span_rps', 'span_errors']), ['span_latency', 'span_rps', 'span_errors']);
+  // A scraped service that also sends traces keeps its own cards, not both.
+  assert.deepEqual(ids(['latency', 'rps', 'errors', 'span_latency', 'span_rps', 'span_errors', 'cpu']), ['latency', 'rps', 'errors', 'cpu']);
+  // Only what is missing is filled in.
+  assert.deepEqual(ids(['rps', 'span_latency', 'span_rps']), ['rps', 'span_latency']);
+  const red = lib.SIGNALS.find((s) => s.id === 'span_errors');
+  assert.match(red.expr('service'), /traces_spanmetrics_calls_total\{span_kind=~"SPAN_KIND_SERVER\|SPAN_KIND_CONSUMER",status_code="STATUS_CODE_ERROR"\}/);
 });

@@ -20,6 +20,7 @@ const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const { chromium } = await import('playwright-core');
 const { startServer, waitFor, writeBody, postWrite } = await import(path.join(repo, 'packages/server/dist-test/testkit/helpers.js'));
 const { labelsFrom } = await import(path.join(repo, 'packages/server/dist-test/core/model/labels.js'));
+const { encodeTracesData } = await import(path.join(repo, 'packages/server/dist-test/traces/ingest/otlp_encode.js'));
 
 const skip = !fs.existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
 
@@ -123,6 +124,8 @@ before(async () => {
     const file = path.join(c.storage.path, 'readable.rules.yml');
     fs.writeFileSync(file, RULES);
     c.ruleFiles = [file];
+    // Span metrics flushed fast, for the traces-only service on the overview.
+    c.traces.metricsGenerator.flushIntervalMs = 200;
   });
   const now = Date.now();
   const w = await postWrite(vigil.url, writeBody(serviceSeries(now)));
@@ -280,4 +283,55 @@ test('overview: the four golden signals head their cards, the pool under Saturat
     assert.ok(a[1] <= b[0] + 0.5 || a[3] <= b[2] + 0.5, `sections ${i - 1} and ${i} overlap`);
   }
   await shot('readable-overview');
+});
+
+/** `n` server spans of `service` ending now, one in `errorEvery` failed, each `ms` long. */
+function serverSpans(service, n, ms, errorEvery, seed) {
+  const end = BigInt(Date.now()) * 1_000_000n;
+  return Array.from({ length: n }, (_, i) => ({
+    traceId: `${seed}${String(i).padStart(4, '0')}`.padStart(32, 'a'),
+    spanId: String(i + 1).padStart(16, '0'),
+    parentSpanId: '',
+    name: 'process order',
+    kind: 'server',
+    startTimeUnixNano: end - BigInt(ms) * 1_000_000n,
+    endTimeUnixNano: end,
+    status: { code: i % errorEvery === 0 ? 'error' : 'unset', message: '' },
+    attributes: {},
+    resource: { 'service.name': service },
+    scope: { name: 'test', version: '1' },
+    events: [],
+    links: [],
+  }));
+}
+
+test('overview: a service that only sends traces gets RED cards from span metrics; a scraped one keeps its own', { skip }, async () => {
+  // Two batches a second apart, so rate() over the flushed counters has an increase to see.
+  for (const seed of ['b', 'c']) {
+    for (const [service, n] of [
+      ['mailer', 40],
+      ['shop', 10],
+    ]) {
+      const res = await fetch(`${vigil.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-protobuf' },
+        body: encodeTracesData(serverSpans(service, n, 30, 4, seed)),
+      });
+      assert.equal(res.status, 200, await res.text());
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await page.goto(`${vigil.url}/ui/`);
+  const row = page.locator('section[data-row="mailer"]');
+  await row.locator('a[data-signal="span_errors"]').waitFor({ timeout: 20_000 });
+  const signals = await row.locator('a[data-signal]').evaluateAll((as) => as.map((a) => a.dataset.signal));
+  assert.deepEqual(signals, ['span_latency', 'span_rps', 'span_errors']);
+  // One span in four failed.
+  assert.equal((await row.locator('a[data-signal="span_errors"] .card-value').textContent()).trim(), '25%');
+  // Its card opens the span-metrics query in Explore.
+  assert.match(decodeURIComponent(await row.locator('a[data-signal="span_rps"]').getAttribute('href')), /traces_spanmetrics_calls_total\{service="mailer"/);
+  const shop = await page.locator('section[data-row="shop"] a[data-signal]').evaluateAll((as) => as.map((a) => a.dataset.signal));
+  assert.ok(shop.includes('rps') && !shop.some((s) => s.startsWith('span_')), shop.join(' '));
+  await row.scrollIntoViewIfNeeded();
+  await shot('readable-overview-traces-only');
 });

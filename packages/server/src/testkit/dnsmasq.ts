@@ -43,8 +43,22 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/** Starts dnsmasq serving `records`; resolves once it answers. */
+/**
+ * Starts dnsmasq serving `records`; resolves once it answers. The port is free for UDP when
+ * picked, but dnsmasq also listens on TCP and another process may take either meanwhile: a start
+ * that finds its port taken tries again on a new one.
+ */
 export async function startDnsmasq(records: DnsmasqRecords): Promise<Dnsmasq> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(records);
+    } catch (err) {
+      if (attempt >= 5 || !String((err as Error).message).includes('Address already in use')) throw err;
+    }
+  }
+}
+
+async function startOnce(records: DnsmasqRecords): Promise<Dnsmasq> {
   const { dir, cleanup } = tempDir('vigil-dns-');
   const hostsFile = path.join(dir, 'hosts');
   fs.writeFileSync(hostsFile, (records.hosts ?? []).join('\n') + '\n');

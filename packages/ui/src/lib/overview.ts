@@ -5,7 +5,7 @@ export type Level = 'ok' | 'warning' | 'critical' | 'unknown';
 
 /** A signal of the overview, with its PromQL per row and the thresholds that colour it. */
 export interface Signal {
-  readonly id: 'latency' | 'rps' | 'errors' | 'cpu' | 'memory' | 'eventloop' | 'pool' | 'up';
+  readonly id: 'latency' | 'rps' | 'errors' | 'span_latency' | 'span_rps' | 'span_errors' | 'cpu' | 'memory' | 'eventloop' | 'pool' | 'up';
   readonly title: string;
   /** The golden signal (Google SRE book, chapter 6) the card is under. */
   readonly golden: Golden['id'];
@@ -20,6 +20,11 @@ export interface Signal {
   readonly lowIsBad?: boolean;
   /** Alert names or labels that point at this card. */
   readonly alertPattern?: RegExp;
+  /**
+   * Shown only when the row lacks this signal: the span-metrics RED cards stand in for the
+   * service's own HTTP metrics when it sends traces but exposes no /metrics.
+   */
+  readonly fallbackFor?: Signal['id'];
 }
 
 /** One of the four golden signals: a section of each overview row. */
@@ -39,6 +44,9 @@ export const GOLDEN: readonly Golden[] = [
 ];
 
 const dur = 'http_server_request_duration_seconds';
+const sm = 'traces_spanmetrics';
+/** Spans that serve a request: the server side of a call, or a consumer of a message. */
+const served = 'span_kind=~"SPAN_KIND_SERVER|SPAN_KIND_CONSUMER"';
 // 1m windows: the demo scrapes every 5 s, and a short window makes an incident visible fast.
 const w = '[1m]';
 
@@ -76,6 +84,42 @@ export const SIGNALS: readonly Signal[] = [
     warn: 1,
     crit: 5,
     alertPattern: /error|fail|success/i,
+  },
+  // RED from span metrics (the trace metrics generator, Tempo's names), by the spans that serve requests.
+  {
+    id: 'span_latency',
+    golden: 'latency',
+    title: 'Latency p95 (traces)',
+    unit: 's',
+    expr: (by) => `histogram_quantile(0.95, sum by (${by}, le) (rate(${sm}_latency_bucket{${served}}${w})))`,
+    detail: (sel) => `histogram_quantile(0.95, sum by (le, span_name) (rate(${sm}_latency_bucket{${sel},${served}}${w})))`,
+    warn: 0.5,
+    crit: 1,
+    alertPattern: /latency|slow/i,
+    fallbackFor: 'latency',
+  },
+  {
+    id: 'span_rps',
+    golden: 'traffic',
+    title: 'Requests/s (traces)',
+    unit: 'reqps',
+    expr: (by) => `sum by (${by}) (rate(${sm}_calls_total{${served}}${w}))`,
+    detail: (sel) => `sum by (span_name, status_code) (rate(${sm}_calls_total{${sel},${served}}${w}))`,
+    fallbackFor: 'rps',
+  },
+  {
+    id: 'span_errors',
+    golden: 'errors',
+    title: 'Errors (traces)',
+    unit: 'percent',
+    expr: (by) =>
+      `100 * (sum by (${by}) (rate(${sm}_calls_total{${served},status_code="STATUS_CODE_ERROR"}${w})) or 0 * sum by (${by}) (rate(${sm}_calls_total{${served}}${w}))) / sum by (${by}) (rate(${sm}_calls_total{${served}}${w}))`,
+    detail: (sel) =>
+      `100 * (sum by (span_name) (rate(${sm}_calls_total{${sel},${served},status_code="STATUS_CODE_ERROR"}${w})) or 0 * sum by (span_name) (rate(${sm}_calls_total{${sel},${served}}${w}))) / sum by (span_name) (rate(${sm}_calls_total{${sel},${served}}${w}))`,
+    warn: 1,
+    crit: 5,
+    alertPattern: /error|fail|success/i,
+    fallbackFor: 'errors',
   },
   {
     id: 'cpu',
@@ -134,6 +178,11 @@ export const SIGNALS: readonly Signal[] = [
     alertPattern: /down|unreachable|^up$/i,
   },
 ];
+
+/** The cards of a row that has data for the signals `has` says: a fallback only where its signal is missing. */
+export function rowSignals(has: (id: Signal['id']) => boolean): Signal[] {
+  return SIGNALS.filter((s) => has(s.id) && (s.fallbackFor === undefined || !has(s.fallbackFor)));
+}
 
 /** Colours a value by a signal's thresholds. */
 export function levelOf(v: number | undefined, s: Pick<Signal, 'warn' | 'crit' | 'lowIsBad'>): Level {

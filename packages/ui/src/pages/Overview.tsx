@@ -9,7 +9,7 @@ import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { useAsync } from '../hooks.js';
 import { labelMatcher } from '../lib/escape.js';
 import { formatValue } from '../lib/format.js';
-import { GOLDEN, SIGNALS, alertForRow, alertLevel, levelOf, signalOfAlert, worst, type Level, type Signal } from '../lib/overview.js';
+import { GOLDEN, SIGNALS, alertForRow, rowSignals, alertLevel, levelOf, signalOfAlert, worst, type Level, type Signal } from '../lib/overview.js';
 import { parseDuration } from '../lib/time.js';
 import type { MatrixSeries } from '../lib/series.js';
 import { exploreHref, href, onLinkClick, useLocation } from '../router.js';
@@ -60,7 +60,8 @@ async function loadSignals(rows: Row[], rangeMs: number, signal: AbortSignal): P
     SIGNALS.map(async (s) => {
       const [bySvc, byJob] = await Promise.all([
         queryRange(s.expr('service'), start, end, step, signal).catch(() => []),
-        queryRange(s.expr('job'), start, end, step, signal).catch(() => []),
+        // Span metrics carry `service`, never `job`: no query by job for them.
+        s.fallbackFor ? Promise.resolve([]) : queryRange(s.expr('job'), start, end, step, signal).catch(() => []),
       ]);
       const m = new Map<string, SignalData>();
       for (const x of byJob) if (x.metric['job']) m.set(x.metric['job'], toData(x));
@@ -233,7 +234,7 @@ export function Overview(): preact.JSX.Element {
       </div>
       {rows.map((row) => {
         const rowAlerts = alerts.filter((a) => alertForRow(a, row.name));
-        const present = SIGNALS.filter((s) => signals.get(s.id)?.has(row.name));
+        const present = rowSignals((id) => signals.get(id)?.has(row.name) ?? false);
         return (
           <section class="row" data-row={row.name} aria-label={`${row.kind} ${row.name}`}>
             <div class="row-head">

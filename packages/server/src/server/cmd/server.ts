@@ -53,6 +53,9 @@ import { TraceStore } from '../../traces/store/store.js';
 import { createTraceIngestor, registerTraceIngest } from '../api/trace_ingest.js';
 import { OtlpGrpcServer } from '../api/otlp_grpc.js';
 import { registerZipkinIngest } from '../api/zipkin.js';
+import { MetricsGenerator } from '../../traces/generators/index.js';
+import { TsdbGeneratorSink } from './generator_sink.js';
+import { registerGeneratorMetrics } from '../selfmon/trace_generator.js';
 import { registerTempoApi } from '../api/tempo.js';
 import { registerTempoSearch } from '../api/tempo_search.js';
 import { registerTempoTags } from '../api/tempo_tags.js';
@@ -116,6 +119,8 @@ export class VigilServer {
   /** The OTLP/gRPC listener, when `otlp.grpc_listen_address` asks for one. */
   readonly otlpGrpc: OtlpGrpcServer | undefined;
   private otlpGrpcAddress: string | undefined;
+  /** Span metrics and the service graph, computed from accepted spans and flushed into the TSDB. */
+  readonly traceMetrics: MetricsGenerator;
   /** Open HTTP connections (WebSockets included). */
   readonly openConnections: () => number;
   /** Open live-tail WebSockets. */
@@ -289,6 +294,14 @@ export class VigilServer {
     registerTempoTags(router, this.traces);
     registerTempoMetrics(router, this.traces, { now });
     registerJaegerApi(router, this.traces, { now });
+    // Fed after the WAL write, written through the TSDB's Appendable like any ingest: the series are then PromQL's like any other.
+    this.traceMetrics = new MetricsGenerator(
+      config.traces.metricsGenerator,
+      new TsdbGeneratorSink(this.db, this.log.child({ component: 'trace-metrics' }), this.exemplars),
+      opts.now ?? Date.now,
+    );
+    this.traces.onAccepted((spans) => this.traceMetrics.push(spans));
+    registerGeneratorMetrics(selfMetrics, this.traceMetrics);
     gate.register(selfMetrics);
     // The limit set from memory_budget (bin/vigil.js): queries and new series are refused near it.
     selfMetrics.register('nodejs_heap_size_limit_bytes', 'gauge', 'V8 heap limit, in bytes.', () => getHeapStatistics().heap_size_limit);
@@ -398,6 +411,7 @@ export class VigilServer {
     for (const repair of this.logs.start()) this.log.warn(repair);
     // Replays the trace WAL into the head (repairs are logged by the store).
     this.traces.start();
+    this.traceMetrics.start();
     const { host, port } = parseListen(this.config.listen);
     await new Promise<void>((resolve, reject) => {
       this.http.once('error', reject);
@@ -538,6 +552,8 @@ export class VigilServer {
     await this.otlpGrpc?.stop();
     await this.receiver.stop();
     this.logs.stop();
+    // Before the TSDB closes: its last flush goes in.
+    this.traceMetrics.stop();
     this.traces.stop();
     this.heap.close();
     await this.db.stop();

@@ -198,3 +198,29 @@ test('otlp: the gRPC listener address and message size; prometheus.yml OTLP sett
   assert.throws(() => parseConfig('otlp:\n  grpc_listen_address: nowhere\n', 'o.yml'), /o\.yml:2: otlp\.grpc_listen_address: /);
   assert.throws(() => parseConfig('otlp:\n  grpc_port: 4317\n', 'o.yml'), /otlp\.grpc_port: unknown field/);
 });
+
+test('traces.metrics_generator: defaults, fields, and errors naming the line and field', () => {
+  const d = parseConfig('', 't.yml').traces.metricsGenerator;
+  assert.deepEqual([d.enabled, d.maxActiveSeries, d.flushIntervalMs, d.serviceGraph.waitMs, d.histogramBuckets.length], [true, 100_000, 15_000, 10_000, 14]);
+  const g = parseConfig(
+    'traces:\n  metrics_generator:\n    dimensions: [http.method]\n    histogram_buckets: [0.1, 1]\n    max_active_series: 500\n    flush_interval: 5s\n    service_graph:\n      wait: 2s\n      max_items: 10\n      dimensions: [env]\n',
+    't.yml',
+  ).traces.metricsGenerator;
+  assert.deepEqual(
+    [g.dimensions, g.histogramBuckets, g.maxActiveSeries, g.flushIntervalMs, g.serviceGraph.waitMs, g.serviceGraph.maxItems, g.serviceGraph.dimensions],
+    [['http.method'], [0.1, 1], 500, 5000, 2000, 10, ['env']],
+  );
+  assert.throws(
+    () => parseConfig('traces:\n  metrics_generator:\n    histogram_buckets: [1, 0.5]\n', 't.yml'),
+    /t\.yml:3: traces\.metrics_generator\.histogram_buckets\.1: bucket bounds must increase/,
+  );
+  assert.throws(
+    () => parseConfig('traces:\n  metrics_generator:\n    dimensions: [service]\n', 't.yml'),
+    /dimensions\.0: "service" would overwrite the label service/,
+  );
+  assert.throws(
+    () => parseConfig('traces:\n  metrics_generator:\n    service_graph: { wait: 0s }\n', 't.yml'),
+    /service_graph\.wait: expected a positive duration/,
+  );
+  assert.throws(() => parseConfig('traces:\n  metrics_generator:\n    max_series: 3\n', 't.yml'), /unknown field/);
+});

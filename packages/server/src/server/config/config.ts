@@ -10,6 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseDuration } from '../../core/time/duration.js';
 import { defaultAlertmanagerConfig, loadAlertmanagerConfig, parseAlertmanagerConfigIn, type AlertmanagerConfig } from '../../alerting/alertmanager/config.js';
+import { defaultMetricsGeneratorOptions } from '../../traces/generators/config.js';
+import { parseTracesConfig, type TracesConfig } from './traces.js';
 import { defaultLimits, FRACTIONAL_LIMITS, SIZE_LIMITS, type LimitsConfig } from './limits.js';
 import { parseInlineSLOs, type ParsedSLOs } from '../../alerting/slo/index.js';
 import { DEFAULT_GLOBAL, parseGlobalConfig, parseScrapeConfigs, ScrapeConfigError, type GlobalConfig, type ScrapeConfig } from '../../metrics/scrape/config.js';
@@ -73,6 +75,8 @@ export interface VigilConfig {
   query: QueryConfig;
   /** `memory_budget:` bytes Vigil may use; the V8 heap limit is set from it (bin/vigil.js). */
   memoryBudget: number;
+  /** `traces:`: the metrics generator (span metrics and service graph). */
+  traces: TracesConfig;
 }
 
 /** `query:`: how many queries run, how long they may take and how much they may load. */
@@ -147,6 +151,7 @@ export function defaultConfig(): VigilConfig {
     discovery: { dnsServers: [] },
     query: { maxConcurrency: 20, queueTimeoutMs: 30_000, timeoutMs: 120_000, maxSamples: 50_000_000, maxBytesRead: 0 },
     memoryBudget: defaultMemoryBudget(),
+    traces: { metricsGenerator: defaultMetricsGeneratorOptions() },
   };
 }
 
@@ -181,7 +186,8 @@ const PROMETHEUS_ONLY_WHY: Record<(typeof PROMETHEUS_ONLY_SECTIONS)[number], str
   tracing: 'Vigil does not trace itself yet',
 };
 
-class Checker {
+/** Reads fields with errors that name the file, line and field (shared with the section parsers beside this file). */
+export class Checker {
   constructor(
     private readonly doc: Document,
     private readonly lines: LineCounter,
@@ -323,6 +329,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
     'query',
     'memory_budget',
     'otlp',
+    'traces',
     ...PROMETHEUS_ONLY_SECTIONS,
   ]);
   cfg.source = root;
@@ -354,6 +361,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
     cfg.remoteWrite.maxBodyBytes = c.parsed(['remote_write_receiver', 'max_body_size'], rw['max_body_size'], parseByteSize);
   parseLimits(c, root['limits'], cfg.limits);
   parseQueryConfig(c, root['query'], cfg.query);
+  cfg.traces = parseTracesConfig(c, root['traces']);
   if (root['memory_budget'] !== undefined) cfg.memoryBudget = c.parsed(['memory_budget'], root['memory_budget'], parseMemoryBudget);
   parseOtlp(c, root['otlp'], cfg);
   const globList = (key: string): string[] => {

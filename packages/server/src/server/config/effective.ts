@@ -57,6 +57,7 @@ function effectiveConfig(cfg: VigilConfig): Record<string, unknown> {
       max_samples: cfg.query.maxSamples,
       max_bytes_read: formatByteSize(cfg.query.maxBytesRead),
     },
+    traces: { metrics_generator: effectiveGenerator(cfg) },
     rule_files: cfg.ruleFiles,
     log_rule_files: cfg.logRuleFiles,
     // The job's own fields as written, after the defaults it inherited (from `global:` or Prometheus').
@@ -81,4 +82,21 @@ function effectiveConfig(cfg: VigilConfig): Record<string, unknown> {
 /** The effective configuration as YAML, every secret shown as `<secret>`. */
 export function effectiveConfigYaml(cfg: VigilConfig): string {
   return stringify(redactSecrets(effectiveConfig(cfg)));
+}
+
+function effectiveGenerator(cfg: VigilConfig): Record<string, unknown> {
+  const g = cfg.traces.metricsGenerator;
+  return {
+    enabled: g.enabled,
+    dimensions: g.dimensions,
+    histogram_buckets: g.histogramBuckets,
+    max_active_series: g.maxActiveSeries,
+    flush_interval: formatDuration(g.flushIntervalMs),
+    service_graph: {
+      wait: formatDuration(g.serviceGraph.waitMs),
+      max_items: g.serviceGraph.maxItems,
+      dimensions: g.serviceGraph.dimensions,
+      histogram_buckets: g.serviceGraph.histogramBuckets,
+    },
+  };
 }

@@ -1,5 +1,9 @@
 /**
- * Trace store benchmark: `node packages/server/dist-test/testkit/bench/traces.js [--spans N] [--quick] [--page-spans N]`.
+ * Trace store benchmark: `node packages/server/dist-test/testkit/bench/traces.js [--spans N] [--quick] [--page-spans N] [--generator]`.
+ *
+ * With `--generator` the metrics generator (span metrics and service graph, default options) listens
+ * to the store as in the server, and flushes after every 15 requests into an output that only counts
+ * the samples: its CPU is inside the timed ingest (the TSDB's append of the flushed samples is not).
  *
  * Generates traces shaped like the demo's (testkit/tracegen.ts: about 10 spans per trace across 2 to
  * 5 services, 15 to 25 attributes per span, some errors), encodes them as OTLP protobuf export
@@ -21,11 +25,18 @@ import { DEFAULT_TRACE_LIMITS } from '../../traces/ingest/limits.js';
 import { decodeOtlpTracesProto } from '../../traces/ingest/otlp.js';
 import { encodeTracesData, toOtlpJson } from '../../traces/ingest/otlp_encode.js';
 import { TraceStore } from '../../traces/store/store.js';
+import { defaultMetricsGeneratorOptions, MetricsGenerator } from '../../traces/generators/index.js';
 import type { Span } from '../../traces/storage/types.js';
 import { demoTrace, rng } from '../tracegen.js';
 
 const { values: args } = parseArgs({
-  options: { spans: { type: 'string' }, quick: { type: 'boolean' }, keep: { type: 'boolean' }, 'page-spans': { type: 'string' } },
+  options: {
+    spans: { type: 'string' },
+    quick: { type: 'boolean' },
+    generator: { type: 'boolean' },
+    keep: { type: 'boolean' },
+    'page-spans': { type: 'string' },
+  },
 });
 const pageMaxSpans = args['page-spans'] ? Number(args['page-spans']) : undefined;
 const N = Number(args.spans ?? (args.quick ? 200_000 : 1_000_000));
@@ -41,6 +52,15 @@ const t0 = BigInt(nowMs) * 1_000_000n - 50n * 60n * 1_000_000_000n;
 const limits = { ...DEFAULT_TRACE_LIMITS, maxSpansPerTrace: 0 };
 const store = new TraceStore({ dir: storeDir, tickIntervalMs: 0, blockMaxSpans: 100_000, ...(pageMaxSpans ? { pageMaxSpans } : {}) });
 store.start();
+let generatedSamples = 0;
+const generator = args.generator
+  ? new MetricsGenerator(defaultMetricsGeneratorOptions(), {
+      write: (_ts, samples) => {
+        generatedSamples += samples.length;
+      },
+    })
+  : undefined;
+if (generator) store.onAccepted((s) => generator.push(s));
 
 const r = rng(20261202);
 const ids: string[] = [];
@@ -64,6 +84,7 @@ while (spans < N) {
   const w0 = process.hrtime.bigint();
   const decoded = decodeOtlpTracesProto(body, limits);
   const res = store.append(decoded.spans);
+  if (generator && requests % 15 === 14) generator.flush();
   wallNs += process.hrtime.bigint() - w0;
   const c1 = process.cpuUsage(c0);
   cpuUs += c1.user + c1.system;
@@ -124,8 +145,12 @@ for (let run = 0; run < 3; run++) {
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 console.log(`trace benchmark: ${fmt(spans)} demo-shaped spans in ${fmt(requests)} OTLP protobuf requests`);
 console.log(
-  `  ingest: ${fmt(spans / (cpuUs / 1e6))} spans per CPU second, ${fmt(spans / (Number(wallNs) / 1e9))} per wall second (decode + append + block cuts)`,
+  `  ingest: ${fmt(spans / (cpuUs / 1e6))} spans per CPU second, ${fmt(spans / (Number(wallNs) / 1e9))} per wall second (decode + append + block cuts${generator ? ' + metrics generator' : ''})`,
 );
+if (generator) {
+  const st = generator.stats();
+  console.log(`  metrics generator: ${fmt(st.activeSeries)} series, ${fmt(generatedSamples)} samples flushed, ${fmt(st.pendingEdges)} edges waiting`);
+}
 console.log(
   `  on disk: ${fmt(diskBytes)} bytes, ${fmt(diskBytes / spans, 1)} bytes per span (raw OTLP/JSON: ${fmt(rawBytes / spans, 1)} bytes per span, ${fmt(rawBytes / diskBytes, 1)}x)`,
 );

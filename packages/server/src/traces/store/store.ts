@@ -54,6 +54,7 @@ export class TraceStore implements TraceStorage {
   private problem: string | undefined;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
+  private readonly listeners: ((spans: readonly Span[]) => void)[] = [];
   /** What start() repaired (torn WAL tails, damaged blocks), for logs and tests. */
   repairs: string[] = [];
 
@@ -123,8 +124,28 @@ export class TraceStore implements TraceStorage {
       if (this.head.spanCount === 0) this.headSinceMs = this.opts.now();
       this.head.add(kept);
       if (this.head.spanCount >= this.opts.blockMaxSpans) this.cutQuietly();
+      this.notify(kept);
     }
     return { accepted: kept.length, rejected, reasons };
+  }
+
+  /**
+   * Calls `fn` with every batch of spans accepted from now on, after they are in the WAL (not with
+   * spans replayed at start). The metrics generator listens here. A listener's error is logged and
+   * never fails the append: the spans are stored either way.
+   */
+  onAccepted(fn: (spans: readonly Span[]) => void): void {
+    this.listeners.push(fn);
+  }
+
+  private notify(spans: readonly Span[]): void {
+    for (const fn of this.listeners) {
+      try {
+        fn(spans);
+      } catch (err) {
+        this.logger.error('trace append listener failed', { err: (err as Error).message });
+      }
+    }
   }
 
   writeProblem(): string | undefined {

@@ -1,0 +1,117 @@
+/**
+ * The metrics generator without a server: exemplars per latency bucket, the service graph's wait
+ * (edges settle only once it passes), max_items, and cumulative counters across flushes. The
+ * clock is a variable the test moves; the output is a real GeneratorOutput that keeps each flush.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Span, SpanKind } from '../storage/types.js';
+import { defaultMetricsGeneratorOptions, MetricsGenerator, type GeneratedExemplar, type GeneratedSample } from './index.js';
+import { labelNameOf } from './config.js';
+
+const MS = 1_000_000n;
+
+function span(trace: string, id: string, parent: string, kind: SpanKind, service: string, durMs: number, name = 'op'): Span {
+  const start = 1_700_000_000_000n * MS;
+  return {
+    traceId: trace.repeat(32),
+    spanId: id.padStart(16, '0'),
+    parentSpanId: parent ? parent.padStart(16, '0') : '',
+    name,
+    kind,
+    startTimeUnixNano: start,
+    endTimeUnixNano: start + BigInt(durMs) * MS,
+    status: { code: 'unset', message: '' },
+    attributes: {},
+    resource: { 'service.name': service },
+    scope: { name: '', version: '' },
+    events: [],
+    links: [],
+  };
+}
+
+class Keep {
+  flushes: { ts: number; samples: readonly GeneratedSample[]; exemplars: readonly GeneratedExemplar[] }[] = [];
+  write(ts: number, samples: readonly GeneratedSample[], exemplars: readonly GeneratedExemplar[]): void {
+    this.flushes.push({ ts, samples, exemplars });
+  }
+  value(name: string, match: Record<string, string> = {}): number | undefined {
+    const last = this.flushes.at(-1)!;
+    const found = last.samples.filter((s) => s.labels['__name__'] === name && Object.entries(match).every(([k, v]) => s.labels[k] === v));
+    return found.length ? found.reduce((a, s) => a + s.value, 0) : undefined;
+  }
+}
+
+function setup(patch: (o: ReturnType<typeof defaultMetricsGeneratorOptions>) => void = () => {}): { gen: MetricsGenerator; out: Keep; clock: { t: number } } {
+  const o = defaultMetricsGeneratorOptions();
+  patch(o);
+  const out = new Keep();
+  const clock = { t: 1_000_000 };
+  return { gen: new MetricsGenerator(o, out, () => clock.t), out, clock };
+}
+
+test('each latency bucket hands out its most recent span as an exemplar, once', () => {
+  const { gen, out } = setup();
+  gen.push([span('a', '1', '', 'server', 'svc', 3), span('b', '2', '', 'server', 'svc', 3), span('c', '3', '', 'server', 'svc', 100)]);
+  gen.flush();
+  const ex = out.flushes[0]!.exemplars.filter((e) => e.labels['__name__'] === 'traces_spanmetrics_latency_bucket');
+  assert.deepEqual(
+    ex.map((e) => [e.labels['le'], e.traceId, e.spanId, e.value]),
+    [
+      ['0.004', 'b'.repeat(32), '0000000000000002', 0.003],
+      ['0.128', 'c'.repeat(32), '0000000000000003', 0.1],
+    ],
+  );
+  assert.equal(ex[0]!.ts, 1_700_000_000_003);
+  gen.flush();
+  assert.equal(out.flushes[1]!.exemplars.length, 0, 'an exemplar is handed out once');
+  assert.equal(out.value('traces_spanmetrics_calls_total'), 3, 'counters stay');
+});
+
+test('service graph: a lone half waits `wait`, then counts as unpaired; its other half within the wait pairs', () => {
+  const { gen, out, clock } = setup((o) => (o.serviceGraph.waitMs = 10_000));
+  gen.push([span('a', '1', '9', 'client', 'shop', 10)]);
+  clock.t += 9_000;
+  gen.flush();
+  assert.equal(out.value('traces_service_graph_unpaired_spans_total'), undefined, 'still waiting');
+  assert.equal(gen.stats().pendingEdges, 1);
+  gen.push([span('a', '2', '1', 'server', 'pay', 5)]);
+  gen.push([span('b', '1', '9', 'client', 'shop', 10)]);
+  clock.t += 10_001;
+  gen.flush();
+  assert.equal(out.value('traces_service_graph_request_total', { client: 'shop', server: 'pay' }), 1);
+  assert.equal(out.value('traces_service_graph_unpaired_spans_total', { client: 'shop', server: '' }), 1);
+  assert.equal(gen.stats().pendingEdges, 0);
+});
+
+test('service graph: past max_items a new half is dropped and counted', () => {
+  const { gen, out } = setup((o) => (o.serviceGraph.maxItems = 2));
+  gen.push([span('a', '1', '9', 'client', 'shop', 1), span('b', '1', '9', 'client', 'shop', 1), span('c', '1', '9', 'client', 'shop', 1)]);
+  gen.flush();
+  assert.equal(out.value('traces_service_graph_dropped_spans_total', { client: 'shop' }), 1);
+  assert.equal(gen.stats().pendingEdges, 2);
+});
+
+test('a client span with peer.service becomes an edge to that peer once its wait passes', () => {
+  const { gen, out, clock } = setup((o) => (o.serviceGraph.waitMs = 1));
+  const s = span('a', '1', '9', 'client', 'shop', 10);
+  s.attributes['peer.service'] = 'stripe';
+  gen.push([s]);
+  clock.t += 2;
+  gen.flush();
+  assert.equal(out.value('traces_service_graph_request_total', { client: 'shop', server: 'stripe', connection_type: 'virtual_node' }), 1);
+  assert.equal(out.value('traces_service_graph_unpaired_spans_total'), undefined);
+});
+
+test('disabled: nothing is computed or written', () => {
+  const { gen, out } = setup((o) => (o.enabled = false));
+  gen.push([span('a', '1', '', 'server', 'svc', 3)]);
+  gen.flush();
+  assert.equal(out.flushes.length, 0);
+  assert.equal(gen.stats().spans, 0);
+});
+
+test('label names from attribute names', () => {
+  assert.equal(labelNameOf('http.request.method'), 'http_request_method');
+  assert.equal(labelNameOf('9lives'), '_9lives');
+});
