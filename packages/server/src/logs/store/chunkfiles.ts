@@ -270,9 +270,12 @@ export class ChunkFiles {
     if (live <= 0) dropFiles.add(c.file);
   }
 
-  /** Deletes the given files, except the one being written. */
+  /**
+   * Deletes the given files, except the one being written and any that took a chunk since they were
+   * released (compaction and retention run in slices, and a seal may land in between).
+   */
   dropFiles(files: Set<number>): void {
-    for (const f of files) if (f !== this.current) this.removeFile(f);
+    for (const f of files) if (f !== this.current && (this.live.get(f) ?? 0) <= 0) this.removeFile(f);
   }
 
   private removeFile(f: number): void {

@@ -27,8 +27,12 @@ export interface CompactionContext {
   readonly fail: (what: string, err: unknown) => void;
 }
 
-/** Runs one compaction pass; returns the number of chunks merged away. */
-export function compact(ctx: CompactionContext): number {
+/**
+ * Runs one compaction pass; returns the number of chunks merged away. A generator that pauses
+ * after each stream with work done, so the store can run it in slices (a stream's chunk list is
+ * only changed within its own step).
+ */
+export function* compactSteps(ctx: CompactionContext): Generator<void, number> {
   const small = ctx.chunkTargetBytes / 4;
   const dropFiles = new Set<number>();
   let merged = 0;
@@ -79,6 +83,7 @@ export function compact(ctx: CompactionContext): number {
       merged += run.length - 1;
       i++;
     }
+    yield;
   }
   crashPoint('logs.compact.before-remove');
   ctx.files.dropFiles(dropFiles);

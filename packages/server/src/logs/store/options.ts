@@ -1,4 +1,5 @@
 /** The log store's options and their defaults. */
+import { DEFAULT_SLICE_MS } from '../../core/util/timeslice.js';
 import type { Logger } from '../../core/util/log.js';
 import type { Codec } from './codec.js';
 import type { LogIo } from '../../core/util/appendfile.js';
@@ -39,6 +40,8 @@ export interface LogStoreOptions {
   readonly io?: LogIo;
   /** How often `LogStore.start` runs `LogStore.tick` (default 10 s; 0: never, the owner calls tick). */
   readonly tickIntervalMs?: number;
+  /** Background work (checkpoints, ticks) gives the event loop a turn after this many ms (default 10). */
+  readonly sliceMs?: number;
 }
 
 /** The options with every default filled in (the clock, logger and I/O seam are taken apart). */
@@ -61,5 +64,6 @@ export function resolveOptions(opts: LogStoreOptions): ResolvedLogStoreOptions {
     maxStreams: opts.maxStreams ?? 0,
     maxFutureMs: opts.maxFutureMs ?? 600_000,
     tickIntervalMs: opts.tickIntervalMs ?? 10_000,
+    sliceMs: opts.sliceMs ?? DEFAULT_SLICE_MS,
   };
 }

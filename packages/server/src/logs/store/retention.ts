@@ -25,13 +25,20 @@ export interface RetentionContext {
   readonly fail: (what: string, err: unknown) => void;
 }
 
-/** Applies retention once. A failed mark write drops nothing; the next tick tries again. */
-export function enforceRetention(ctx: RetentionContext): void {
+/**
+ * Applies retention once. A failed mark write drops nothing; the next tick tries again. A generator
+ * that pauses between streams: chunks sealed meanwhile are newer than anything it drops, and each
+ * stream's chunk list is changed within one step.
+ */
+export function* retentionSteps(ctx: RetentionContext): Generator<void, void> {
   const { streams, files } = ctx;
   const drop = new Set<ChunkMeta>();
   if (ctx.retentionMs > 0) {
     const floor = BigInt(Math.floor(ctx.now() - ctx.retentionMs)) * NS_PER_MS;
-    for (const s of streams.byId) if (s) for (const c of s.chunks) if (c.maxT < floor) drop.add(c);
+    for (const s of streams.byId) {
+      if (s) for (const c of s.chunks) if (c.maxT < floor) drop.add(c);
+      yield;
+    }
   }
   if (ctx.retentionBytes > 0) {
     let size = ctx.diskBytes();
@@ -47,6 +54,7 @@ export function enforceRetention(ctx: RetentionContext): void {
   const marks: { id: number; mark: WalMark }[] = [];
   for (const s of streams.byId) {
     if (!s) continue;
+    yield;
     let m: WalMark | undefined;
     for (const c of s.chunks) if (drop.has(c)) m = maxMark(m, c.mark);
     if (m) marks.push({ id: s.id, mark: m });
@@ -61,6 +69,7 @@ export function enforceRetention(ctx: RetentionContext): void {
   const dropFiles = new Set<number>();
   for (const s of streams.byId) {
     if (!s) continue;
+    yield;
     const keep: ChunkMeta[] = [];
     for (const c of s.chunks) {
       if (drop.has(c)) files.release(c, dropFiles);

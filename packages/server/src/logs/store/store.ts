@@ -23,16 +23,17 @@ import * as path from 'node:path';
 import type { Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
+import { runSteps, TimeSlicer } from '../../core/util/timeslice.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
 import { StorageError, writeFailure } from '../../core/errors.js';
 import { ChunkCache } from './cache.js';
 import { ChunkFiles, type ChunkMeta, type CorruptChunk } from './chunkfiles.js';
 import { maxMark } from './chunkindex.js';
 import { ColumnarEncoder } from './columnar.js';
-import { compact } from './compaction.js';
+import { compactSteps } from './compaction.js';
 import { resolveOptions, type LogStoreOptions, type ResolvedLogStoreOptions } from './options.js';
 import { streamEntries, streamMatchTimes } from './reads.js';
-import { enforceRetention } from './retention.js';
+import { retentionSteps } from './retention.js';
 import { StreamRegistry, type StreamState } from './streams.js';
 import { EntryRecordBuilder, forEachEntry, LogWal } from './wal.js';
 import { nodeIo } from '../../core/util/appendfile.js';
@@ -68,6 +69,10 @@ export class LogStore implements LogStorage {
   private problem: string | undefined;
   private readonly record = new EntryRecordBuilder();
   private readonly enc = new ColumnarEncoder();
+  /** The tail of the queue of background jobs (see {@link background}). */
+  private jobs: Promise<void> = Promise.resolve();
+  private checkpointWanted = false;
+  private ticking = false;
   /** Counters for self-monitoring. */
   readonly counters = { linesIn: 0, bytesIn: 0, rejected: 0, chunksSealed: 0, chunksSkippedByBloom: 0, chunksRead: 0, chunksCorrupt: 0, writeFailures: 0 };
 
@@ -112,7 +117,7 @@ export class LogStore implements LogStorage {
     const repairs = this.load();
     this.state = 'running';
     if (this.o.tickIntervalMs > 0) {
-      this.ticker = setInterval(() => this.tick(), this.o.tickIntervalMs);
+      this.ticker = setInterval(() => void this.tickInBackground(), this.o.tickIntervalMs);
       // Housekeeping must not keep a process alive that has nothing else to do.
       this.ticker.unref();
     }
@@ -241,7 +246,9 @@ export class LogStore implements LogStorage {
     this.counters.bytesIn += bytes;
     this.counters.rejected += rejected.length;
     if (this.listeners.size) for (const { s, entries } of accepted) for (const l of this.listeners) l(s, entries);
-    if (this.wal.size >= this.o.walSegmentBytes) this.checkpoint();
+    // In the background: sealing every head at once would hold this push (and all others) for as
+    // long as there are streams.
+    if (this.wal.size >= this.o.walSegmentBytes) this.wantCheckpoint();
     return { accepted: count, acceptedBytes: bytes, rejected };
   }
 
@@ -290,8 +297,12 @@ export class LogStore implements LogStorage {
 
   /** Merges small adjacent chunks (compaction.ts); returns the number of chunks merged away. */
   compact(): number {
+    return runSteps(this.compactSteps());
+  }
+
+  private compactSteps(): Generator<void, number> {
     const { codec, level, chunkTargetBytes } = this.o;
-    return compact({
+    return compactSteps({
       streams: this.streams.byId,
       files: this.files,
       encoder: this.enc,
@@ -309,9 +320,31 @@ export class LogStore implements LogStorage {
    * next attempt waits for another segment's worth of lines. A later checkpoint covers them all.
    */
   checkpoint(): boolean {
+    return runSteps(this.checkpointSteps());
+  }
+
+  /**
+   * The checkpoint in steps, one stream each. A fresh segment is opened first: lines pushed while a
+   * sliced checkpoint runs go there, and the marker names only segments whose lines were all in
+   * heads when it began (each of them sealed on its stream's turn).
+   */
+  private *checkpointSteps(): Generator<void, boolean> {
     const covered = this.wal.segment;
+    try {
+      this.wal.openSegment(covered + 1);
+    } catch (err) {
+      this.fail('log WAL segment creation', err);
+      return false;
+    } finally {
+      this.checkpointWanted = false;
+    }
     let ok = true;
-    for (const s of this.streams.byId) if (s && ok) ok = this.seal(s);
+    for (const s of this.streams.byId) {
+      if (!s || !s.head.n) continue;
+      ok = this.seal(s);
+      if (!ok) break;
+      yield;
+    }
     if (ok) {
       try {
         this.files.sync();
@@ -323,29 +356,77 @@ export class LogStore implements LogStorage {
       }
     }
     if (ok) crashPoint('logs.checkpoint.after-marker');
-    try {
-      this.wal.openSegment(covered + 1);
-    } catch (err) {
-      this.fail('log WAL segment creation', err);
-      return false;
-    }
     if (ok) this.wal.removeCovered(covered);
     return ok;
   }
 
   /** Periodic work: seal heads older than `maxChunkAgeMs`, apply retention, compact small chunks. Runs every `tickIntervalMs` once started. */
   tick(): void {
+    runSteps(this.tickSteps());
+  }
+
+  private *tickSteps(): Generator<void, void> {
     const now = this.now();
-    let ok = true;
-    for (const s of this.streams.byId) if (ok && s && s.head.n && now - s.head.since >= this.o.maxChunkAgeMs) ok = this.seal(s);
-    this.enforceRetention();
-    this.compact();
+    for (const s of this.streams.byId) {
+      if (!s || !s.head.n || now - s.head.since < this.o.maxChunkAgeMs) continue;
+      if (!this.seal(s)) break;
+      yield;
+    }
+    yield* this.retentionSteps();
+    yield* this.compactSteps();
+  }
+
+  /**
+   * Runs background work in slices, one job at a time, while pushes and queries go on between
+   * slices. A job still running when the store stops is abandoned at its next step; stop() seals
+   * and checkpoints everything itself.
+   */
+  private background(job: () => Generator<void, unknown>): Promise<void> {
+    const run = this.jobs.then(async () => {
+      const steps = job();
+      const slicer = new TimeSlicer(this.o.sliceMs);
+      while (this.state === 'running') {
+        if (steps.next().done) return;
+        if (slicer.due()) await slicer.tick();
+      }
+    });
+    this.jobs = run.catch((err: unknown) => this.log.error('log store background work failed', { err }));
+    return this.jobs;
+  }
+
+  /** Checkpoints in the background once the WAL segment is full (queued once, however many pushes see it full). */
+  private wantCheckpoint(): void {
+    if (this.checkpointWanted) return;
+    this.checkpointWanted = true;
+    void this.background(() => this.checkpointSteps());
+  }
+
+  /** A checkpoint in slices (as a full WAL segment starts one); resolves when it is done. */
+  checkpointInBackground(): Promise<void> {
+    this.wantCheckpoint();
+    return this.jobs;
+  }
+
+  /** The timer's tick, in slices; a tick still running when the next is due is not queued twice. */
+  tickInBackground(): Promise<void> {
+    if (this.ticking) return this.jobs;
+    this.ticking = true;
+    return this.background(() => this.tickSteps()).finally(() => (this.ticking = false));
+  }
+
+  /** Resolves once the background work queued so far is done (for tests and shutdown). */
+  idle(): Promise<void> {
+    return this.jobs;
   }
 
   /** Drops chunks past the retention time or size (retention.ts). */
   enforceRetention(): void {
+    runSteps(this.retentionSteps());
+  }
+
+  private retentionSteps(): Generator<void, void> {
     const { retentionMs, retentionBytes } = this.o;
-    enforceRetention({
+    return retentionSteps({
       streams: this.streams,
       files: this.files,
       retentionMs,

@@ -18,9 +18,20 @@ import { blockChunkIterator, blockChunkSampleCount } from './chunkenc/blockchunk
 import { CHUNKS_HEADER, INDEX_MAGIC_V3, INDEX_MAGIC_V4, INDEX_MAGIC_V5, parseMeta, type BlockMeta, type BlockSeries } from './block_format.js';
 import { sortLimit } from './head.js';
 import { PostingsIndex } from './postings.js';
+import { runSliced, runSteps, type TimeSlicer } from '../../core/util/timeslice.js';
 
 export { newUlid, type BlockMeta, type BlockSeries, type ChunkData } from './block_format.js';
 export { writeBlock } from './block_writer.js';
+
+/** The index bytes read ahead by {@link Block.open}, and the decoding steps it then runs in slices. */
+interface DeferredLoad {
+  index: Buffer;
+  steps?: Generator<void, void>;
+}
+
+function corruptBlock(dir: string, err: unknown): StorageError {
+  return new StorageError('corruption', `block ${path.basename(dir)}: ${(err as Error).message}`);
+}
 
 /** Where a chunk lives in the `chunks` file, with its checksum (undefined in layout-3 blocks). */
 export interface StoredChunk {
@@ -47,6 +58,10 @@ export class Block {
   private readonly chunks: StoredChunk[][] = [];
   private readonly postings = new PostingsIndex();
   private fd: number;
+  /** Open queriers; a paced query may still read chunks after compaction or retention drops the block. */
+  private readers = 0;
+  /** close() was called while queriers were open: the last of them closes the file. */
+  private closing = false;
   private readonly onCorruptChunk: ((message: string) => void) | undefined;
   /** Damaged chunks found so far, by series id and chunk offset, with what was wrong. */
   private readonly corrupt = new Map<number, Map<number, string>>();
@@ -54,12 +69,13 @@ export class Block {
   readonly sizeBytes: number;
 
   /** Opens the block in `dir`; throws a StorageError('corruption') if its files do not check out. */
-  constructor(dir: string, opts: BlockOptions = {}) {
+  constructor(dir: string, opts: BlockOptions = {}, deferred?: DeferredLoad) {
     this.dir = dir;
     this.onCorruptChunk = opts.onCorruptChunk;
+    this.fd = -1;
     try {
       this.meta = parseMeta(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'), path.basename(dir));
-      const buf = fs.readFileSync(path.join(dir, 'index'));
+      const buf = deferred?.index ?? fs.readFileSync(path.join(dir, 'index'));
       const magic = buf.subarray(0, INDEX_MAGIC_V4.length);
       if (buf.length < INDEX_MAGIC_V4.length + 4) throw new Error('index too short');
       if (magic.equals(INDEX_MAGIC_V5)) this.version = 5;
@@ -68,13 +84,38 @@ export class Block {
       else throw new Error('bad index magic');
       if (crc32(buf.subarray(0, buf.length - 4)) !== buf.readUInt32LE(buf.length - 4)) throw new Error('index checksum mismatch');
       const chunksSize = fs.statSync(path.join(dir, 'chunks')).size;
-      this.load(new ByteReader(buf, INDEX_MAGIC_V4.length, buf.length - 4), chunksSize);
       this.fd = fs.openSync(path.join(dir, 'chunks'), 'r');
       if (this.version >= 5) this.checkChunksHeader();
       this.sizeBytes = ['meta.json', 'index', 'chunks'].reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
+      const steps = this.load(new ByteReader(buf, INDEX_MAGIC_V4.length, buf.length - 4), chunksSize);
+      if (deferred) deferred.steps = steps;
+      else runSteps(steps);
     } catch (err) {
-      throw new StorageError('corruption', `block ${path.basename(dir)}: ${(err as Error).message}`);
+      this.close();
+      throw corruptBlock(dir, err);
     }
+  }
+
+  /**
+   * Opens a block without holding the event loop for long: the index is read through the thread
+   * pool and decoded in slices. For blocks a running server has just written or merged.
+   */
+  static async open(dir: string, opts: BlockOptions, slicer: TimeSlicer): Promise<Block> {
+    let index: Buffer;
+    try {
+      index = await fs.promises.readFile(path.join(dir, 'index'));
+    } catch (err) {
+      throw corruptBlock(dir, err);
+    }
+    const deferred: DeferredLoad = { index };
+    const block = new Block(dir, opts, deferred);
+    try {
+      await runSliced(deferred.steps!, slicer);
+    } catch (err) {
+      block.close();
+      throw corruptBlock(dir, err);
+    }
+    return block;
   }
 
   /** A layout-5 chunks file must start with the magic and a chunk format version this code reads. */
@@ -85,21 +126,42 @@ export class Block {
     if (head[4] !== CHUNKS_HEADER[4]) throw new Error(`chunks file: unknown chunk format version ${head[4]}`);
   }
 
-  private load(r: ByteReader, chunksSize: number): void {
+  /** Decodes the index; a generator that pauses every 1024 series or postings lists. */
+  private *load(r: ByteReader, chunksSize: number): Generator<void, void> {
     const symbols: string[] = [];
     const nsym = r.uvarint();
-    for (let i = 0; i < nsym; i++) symbols.push(r.str());
+    for (let i = 0; i < nsym; i++) {
+      symbols.push(r.str());
+      if ((i & 4095) === 4095) yield;
+    }
     const s = (): string => {
       const v = symbols[r.uvarint()];
       if (v === undefined) throw new Error('symbol out of range');
       return v;
+    };
+    // Label objects are immutable: series sharing a pair (job, instance, the metric name) share one
+    // object, which takes most of a large block's index off the garbage collector's hands.
+    const shared = new Map<number, Label>();
+    const label = (): Label => {
+      const n = r.uvarint();
+      const v = r.uvarint();
+      const key = n * symbols.length + v;
+      let l = shared.get(key);
+      if (l === undefined) {
+        const name = symbols[n];
+        const value = symbols[v];
+        if (name === undefined || value === undefined) throw new Error('symbol out of range');
+        l = { name, value };
+        shared.set(key, l);
+      }
+      return l;
     };
     const withCrc = this.version >= 4;
     const nseries = r.uvarint();
     for (let i = 0; i < nseries; i++) {
       const nl = r.uvarint();
       const ls: Label[] = [];
-      for (let j = 0; j < nl; j++) ls.push({ name: s(), value: s() });
+      for (let j = 0; j < nl; j++) ls.push(label());
       const nc = r.uvarint();
       const cs: StoredChunk[] = [];
       let prevMaxt = this.meta.minTime;
@@ -116,6 +178,7 @@ export class Block {
       }
       this.labels.push(ls);
       this.chunks.push(cs);
+      if ((i & 1023) === 1023) yield;
     }
     const npairs = r.uvarint();
     for (let i = 0; i < npairs; i++) {
@@ -126,7 +189,9 @@ export class Block {
       for (let j = 0; j < n; j++) {
         id += r.uvarint();
         this.postings.addPair(name, value, id);
+        if ((j & 0xffff) === 0xffff) yield;
       }
+      if ((i & 1023) === 1023) yield;
     }
     this.postings.all = Array.from({ length: nseries }, (_, i) => i);
   }
@@ -236,7 +301,8 @@ export class Block {
   }
 
   querier(mint: number, maxt: number): Querier {
-    return new BlockQuerier(this, mint, maxt);
+    this.readers++;
+    return new BlockQuerier(this, mint, maxt, () => this.release());
   }
 
   /** Series ids matching `matchers` that have chunks overlapping [mint, maxt]. */
@@ -288,17 +354,35 @@ export class Block {
     return out;
   }
 
+  /**
+   * Closes the chunk file, or, while queriers are open, leaves that to the last of them: queries
+   * yield to the event loop between slices, and a merge or retention running meanwhile must not pull
+   * the file (or its descriptor number, which the kernel reuses) from under them.
+   */
   close(): void {
+    this.closing = true;
+    if (this.readers === 0) this.closeFile();
+  }
+
+  private release(): void {
+    this.readers--;
+    if (this.closing && this.readers === 0) this.closeFile();
+  }
+
+  private closeFile(): void {
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.fd = -1;
   }
 }
 
 class BlockQuerier implements Querier {
+  private closed = false;
+
   constructor(
     private readonly block: Block,
     private readonly mint: number,
     private readonly maxt: number,
+    private readonly release: () => void,
   ) {}
 
   select(hints: SelectHints, matchers: readonly Matcher[]): SeriesSet {
@@ -331,5 +415,9 @@ class BlockQuerier implements Querier {
     return sortLimit([...set], limit);
   }
 
-  close(): void {}
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.release();
+  }
 }

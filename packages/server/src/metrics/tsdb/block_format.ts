@@ -111,6 +111,16 @@ export function fsyncDir(dir: string): void {
   }
 }
 
+/** As {@link fsyncDir}, through the thread pool (a directory fsync can wait on the disk). */
+export async function fsyncDirAsync(dir: string): Promise<void> {
+  const fh = await fs.promises.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
 /** Suffix of a block being deleted: renamed first, so a kill mid-removal never leaves half a block. */
 export const DELETING_SUFFIX = '.deleting';
 
@@ -123,6 +133,14 @@ export function removeBlockDir(dir: string): void {
   fs.renameSync(dir, aside);
   crashPoint('removeBlock.renamed');
   fs.rmSync(aside, { recursive: true, force: true });
+}
+
+/** As {@link removeBlockDir}, with the removal of the files (which can take long) in the thread pool. */
+export async function removeBlockDirAsync(dir: string): Promise<void> {
+  const aside = dir + DELETING_SUFFIX;
+  fs.renameSync(dir, aside);
+  crashPoint('removeBlock.renamed');
+  await fs.promises.rm(aside, { recursive: true, force: true });
 }
 
 /** Moves a damaged block aside as `<ulid>.corrupt` (numbered if that exists); returns the new path. */

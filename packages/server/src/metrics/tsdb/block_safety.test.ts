@@ -48,13 +48,13 @@ test('one sample ten years ahead deletes nothing: retention and merging follow t
   await db.start();
   try {
     const n = appendRange(db, 'cur', NOW - 8 * HOUR, NOW, 60_000);
-    db.compactHead(false);
+    await db.compactHead(false);
     const blocks = db.listBlocks().length;
     assert.ok(blocks >= 2);
     // Straight into the head, past any bound on appends: db.ts must hold up on its own.
     db.head.appendChecked(db.head.getOrCreate(labelsFrom({ __name__: 'future' })), NOW + 3650 * DAY, 1);
-    db.maintain();
-    db.applyRetention();
+    await db.maintain();
+    await db.applyRetention();
     assert.ok(db.listBlocks().length >= 1);
     assert.equal(count(db, 'cur'), n, 'no current data deleted');
     assert.ok(
@@ -62,17 +62,17 @@ test('one sample ten years ahead deletes nothing: retention and merging follow t
       'the future sample did not close current windows into its block',
     );
     // A block from the future on disk: still nothing current is deleted.
-    writeBlock(path.join(dir, 'blocks'), [], { minTime: NOW + 3650 * DAY, maxTime: NOW + 3650 * DAY + 2 * HOUR }, { level: 1 }, NOW);
+    await writeBlock(path.join(dir, 'blocks'), [], { minTime: NOW + 3650 * DAY, maxTime: NOW + 3650 * DAY + 2 * HOUR }, { level: 1 }, NOW);
     await db.stop();
     const again = new DB({ dir, maintenanceIntervalMs: 0, now: () => NOW, retentionMs: 15 * DAY });
     await again.start();
-    again.maintain();
+    await again.maintain();
     assert.equal(count(again, 'cur'), n);
     await again.stop();
     // Only what lies wholly before now - retention goes.
     const later = new DB({ dir, maintenanceIntervalMs: 0, now: () => NOW + 15 * DAY + 3 * HOUR, retentionMs: 15 * DAY });
     await later.start();
-    later.applyRetention();
+    await later.applyRetention();
     assert.ok(later.listBlocks().every((b) => b.maxTime > NOW - 8 * HOUR + 3 * HOUR));
     assert.ok(
       later.listBlocks().some((b) => b.minTime > NOW),
@@ -97,13 +97,13 @@ test('a block write that fails leaves the head intact, no .tmp behind, and the n
     const blocksDir = path.join(dir, 'blocks');
     fs.rmSync(blocksDir, { recursive: true });
     fs.writeFileSync(blocksDir, '');
-    db.maintain();
+    await db.maintain();
     assert.match(errors.join('\n'), /head compaction failed/);
     assert.equal(db.listBlocks().length, 0);
     assert.equal(count(db, 'm'), n, 'the head still holds every sample');
     fs.rmSync(blocksDir);
     fs.mkdirSync(blocksDir);
-    db.maintain();
+    await db.maintain();
     assert.ok(db.listBlocks().length > 0);
     assert.equal(count(db, 'm'), n);
     assert.deepEqual(
@@ -208,7 +208,7 @@ test("a block's chunks file starts with a magic and a format version; a damaged 
     const db = new DB({ dir, maintenanceIntervalMs: 0, now: () => NOW });
     await db.start();
     const n = appendRange(db, 'framed', NOW - 3 * HOUR, NOW, 60_000);
-    db.flush();
+    await db.flush();
     const [block] = db.listBlocks();
     assert.ok(block);
     assert.equal(block.version, 5);
@@ -233,6 +233,38 @@ test("a block's chunks file starts with a magic and a format version; a damaged 
     assert.ok(fs.readdirSync(path.join(dir, 'blocks')).some((f) => f.endsWith('.corrupt')));
     await reopened.stop();
   } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a query still reading a block that retention drops meanwhile gets all its samples; the file closes when the query does', async () => {
+  const dir = tempDir();
+  let now = NOW;
+  const db = new DB({ dir, maintenanceIntervalMs: 0, now: () => now, retentionMs: 15 * DAY });
+  await db.start();
+  try {
+    const n = appendRange(db, 'old', NOW - 8 * HOUR, NOW - 4 * HOUR, 60_000);
+    await db.compactHead(false);
+    const dropped = db.listBlocks().filter((b) => b.maxTime <= NOW - 4 * HOUR + 1);
+    assert.ok(dropped.length >= 1);
+    // A paced query selects, then yields to the event loop before reading the chunks.
+    const q = db.querier(-Infinity, Infinity);
+    const ss = q.select({ start: -Infinity, end: Infinity }, [new Matcher('=', '__name__', 'old')]);
+    now = NOW + 16 * DAY;
+    await db.applyRetention();
+    assert.ok(!db.listBlocks().some((b) => dropped.includes(b)), 'retention dropped the blocks');
+    // Each descriptor the blocks held is still theirs: opening other files must not take its number.
+    const others = Array.from({ length: 8 }, () => fs.openSync(path.join(dir, '..'), 'r'));
+    let read = 0;
+    while (ss.next()) for (const it = ss.at().iterator(); it.next();) read++;
+    for (const fd of others) fs.closeSync(fd);
+    assert.equal(read, n);
+    const openFds = (): number => fs.readdirSync('/proc/self/fd').length;
+    const before = openFds();
+    q.close();
+    assert.equal(openFds(), before - dropped.length, "the dropped blocks' files close with the last query reading them");
+  } finally {
+    await db.stop();
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -11,56 +11,80 @@ import { ByteWriter } from '../../core/util/bytes.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
 import { crc32 } from '../../core/util/crc32.js';
 import { crc32c } from '../../core/util/crc32c.js';
-import { CHUNKS_HEADER, fsyncDir, INDEX_MAGIC_V5, metaJson, newUlid, type BlockMeta, type BlockSeries } from './block_format.js';
+import { NEVER_YIELD, type TimeSlicer } from '../../core/util/timeslice.js';
+import { CHUNKS_HEADER, fsyncDirAsync, INDEX_MAGIC_V5, metaJson, newUlid, type BlockMeta, type BlockSeries } from './block_format.js';
 import { PostingsIndex } from './postings.js';
 
-function writeFileDurably(file: string, data: Uint8Array | string): void {
-  const fd = fs.openSync(file, 'w');
+/**
+ * Writes and fsyncs a file through the thread pool: an index can be tens of MiB, and its write and
+ * fsync would otherwise hold the event loop for as long as the disk takes.
+ */
+async function writeFileDurably(file: string, data: Uint8Array | string): Promise<void> {
+  const fh = await fs.promises.open(file, 'w');
   try {
     const buf = typeof data === 'string' ? Buffer.from(data) : data;
     let off = 0;
-    while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
-    fs.fsyncSync(fd);
+    while (off < buf.length) off += (await fh.write(buf, off, buf.length - off)).bytesWritten;
+    await fh.sync();
   } finally {
-    fs.closeSync(fd);
+    await fh.close();
   }
+}
+
+/** Steps a test can hold a block write at (see {@link WriteBlockOptions.hold}). */
+export type BlockWriteStep = 'writeBlock.chunksWritten' | 'writeBlock.beforeRename';
+
+/** How a block write shares the event loop. */
+export interface WriteBlockOptions {
+  /** Gives the event loop a turn between series (default: never, for tools and tests). */
+  slicer?: TimeSlicer;
+  /** Awaited at each step, so a test can hold the write there deterministically. */
+  hold?: (step: BlockWriteStep) => Promise<void> | void;
 }
 
 /**
  * Writes a block under `parent`; returns its meta. On any failure (a full disk, a bad series order)
  * the temporary directory is removed and the error rethrown: the caller still holds the data.
  */
-export function writeBlock(
+export async function writeBlock(
   parent: string,
   series: Iterable<BlockSeries>,
   range: { minTime: number; maxTime: number },
   compaction: { level: number; sources?: string[] },
   now = Date.now(),
-): BlockMeta {
+  opts: WriteBlockOptions = {},
+): Promise<BlockMeta> {
   const ulid = newUlid(now);
   const tmp = path.join(parent, `${ulid}.tmp`);
   try {
     fs.mkdirSync(tmp, { recursive: true });
-    const meta = writeBlockFiles(tmp, ulid, series, range, compaction);
+    const meta = await writeBlockFiles(tmp, ulid, series, range, compaction, opts.slicer ?? NEVER_YIELD, opts.hold);
     crashPoint('writeBlock.beforeRename');
+    await opts.hold?.('writeBlock.beforeRename');
     fs.renameSync(tmp, path.join(parent, ulid));
-    fsyncDir(parent);
+    await fsyncDirAsync(parent);
     crashPoint('writeBlock.afterRename');
     return meta;
   } catch (err) {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    await fs.promises.rm(tmp, { recursive: true, force: true });
     throw err;
   }
 }
 
-function writeBlockFiles(
+/**
+ * Writes the files into `tmp`. The encoding runs on the main thread in slices (the slicer is asked
+ * after every series and every postings list); the writes and fsyncs go through the thread pool.
+ */
+async function writeBlockFiles(
   tmp: string,
   ulid: string,
   series: Iterable<BlockSeries>,
   range: { minTime: number; maxTime: number },
   compaction: { level: number; sources?: string[] },
-): BlockMeta {
-  const chunksFd = fs.openSync(path.join(tmp, 'chunks'), 'w');
+  slicer: TimeSlicer,
+  hold: WriteBlockOptions['hold'],
+): Promise<BlockMeta> {
+  const chunksFh = await fs.promises.open(path.join(tmp, 'chunks'), 'w');
   const symbols = new Map<string, number>();
   const symbolList: string[] = [];
   const sym = (s: string): number => {
@@ -81,13 +105,13 @@ function writeBlockFiles(
   let prev: Labels | undefined;
   const pending: Buffer[] = [CHUNKS_HEADER];
   let pendingBytes = CHUNKS_HEADER.length;
-  const flushChunks = (): void => {
+  const flushChunks = async (): Promise<void> => {
     if (pendingBytes === 0) return;
     const buf = Buffer.concat(pending, pendingBytes);
-    let off = 0;
-    while (off < buf.length) off += fs.writeSync(chunksFd, buf, off, buf.length - off);
     pending.length = 0;
     pendingBytes = 0;
+    let off = 0;
+    while (off < buf.length) off += (await chunksFh.write(buf, off, buf.length - off)).bytesWritten;
   };
   try {
     for (const s of series) {
@@ -119,36 +143,50 @@ function writeBlockFiles(
         numChunks++;
         numSamples += c.count;
       }
-      if (pendingBytes > 1 << 20) flushChunks();
+      if (pendingBytes > 1 << 20) await flushChunks();
+      if (slicer.due()) await slicer.tick();
     }
-    flushChunks();
-    fs.fsyncSync(chunksFd);
+    await flushChunks();
+    await chunksFh.sync();
   } finally {
-    fs.closeSync(chunksFd);
+    await chunksFh.close();
   }
   crashPoint('writeBlock.chunksWritten');
+  await hold?.('writeBlock.chunksWritten');
 
   const idx = new ByteWriter(body.length + 1024);
   idx.bytes(INDEX_MAGIC_V5);
   idx.uvarint(symbolList.length);
-  for (const s of symbolList) idx.str(s);
+  for (let i = 0; i < symbolList.length; i++) {
+    idx.str(symbolList[i]!);
+    if ((i & 1023) === 1023 && slicer.due()) await slicer.tick();
+  }
   idx.uvarint(numSeries);
   idx.bytes(body.view());
   const pairs: Array<[number, number, number[]]> = [];
-  for (const [name, values] of postings.entries()) for (const [value, ids] of values) pairs.push([sym(name), sym(value), ids]);
+  for (const [name, values] of postings.entries()) {
+    const n = sym(name);
+    for (const [value, ids] of values) {
+      pairs.push([n, sym(value), ids]);
+      if (slicer.due()) await slicer.tick();
+    }
+  }
   idx.uvarint(pairs.length);
   for (const [n, v, ids] of pairs) {
     idx.uvarint(n);
     idx.uvarint(v);
     idx.uvarint(ids.length);
     let last = 0;
-    for (const id of ids) {
-      idx.uvarint(id - last);
-      last = id;
+    for (let i = 0; i < ids.length; i++) {
+      idx.uvarint(ids[i]! - last);
+      last = ids[i]!;
+      // One value can be shared by every series (a job label): tick inside long lists too.
+      if ((i & 0xffff) === 0xffff && slicer.due()) await slicer.tick();
     }
+    if (slicer.due()) await slicer.tick();
   }
   idx.u32(crc32(idx.view()));
-  writeFileDurably(path.join(tmp, 'index'), idx.view());
+  await writeFileDurably(path.join(tmp, 'index'), idx.view());
   crashPoint('writeBlock.indexWritten');
   const meta: BlockMeta = {
     ulid,
@@ -158,6 +196,6 @@ function writeBlockFiles(
     compaction: { level: compaction.level, sources: compaction.sources ?? [ulid] },
     version: 1,
   };
-  writeFileDurably(path.join(tmp, 'meta.json'), metaJson(meta));
+  await writeFileDurably(path.join(tmp, 'meta.json'), metaJson(meta));
   return meta;
 }

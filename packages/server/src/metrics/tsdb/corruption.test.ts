@@ -45,7 +45,7 @@ async function buildDir(): Promise<{ dir: string; ulid: string }> {
     }
   };
   add(NOW - 4 * HOUR, NOW - 30 * 60_000);
-  assert.equal(db.compactHead(false), 1);
+  assert.equal(await db.compactHead(false), 1);
   add(NOW - 30 * 60_000, NOW);
   const ulid = db.listBlocks()[0]!.ulid;
   await db.stop();
@@ -166,7 +166,7 @@ for (const [file, what] of [
           assert.equal(bad.status, 200);
           assert.equal(points(bad.body), (2 * HOUR) / STEP + 1, 'the head still answers');
         });
-        db.compactBlocks(true);
+        await db.compactBlocks(true);
         assert.ok(fs.existsSync(path.join(dir, 'blocks', `${ulid}.corrupt`)), 'never compacted or deleted');
       } finally {
         await db.stop();

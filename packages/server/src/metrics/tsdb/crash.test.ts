@@ -121,8 +121,8 @@ async function crashAndCheck(crashAt: string, mode: 'plain' | 'retention'): Prom
         `${crashAt.padEnd(34)} ${mode.padEnd(9)} acknowledged ${String(acked).padStart(4)}  present ${String(ackedPresent).padStart(4)}  total present ${present}, blocks ${db.listBlocks().length}`,
       );
       // The store keeps working after the restart.
-      db.compactHead(false);
-      db.compactBlocks(false);
+      await db.compactHead(false);
+      await db.compactBlocks(false);
     } finally {
       await db.stop();
     }

@@ -87,11 +87,11 @@ test('head is cut into 2h blocks once it spans 3h, blocks merge, and queries spa
     for (let t = 0; t < 10 * HOUR; t += 60_000)
       for (let i = 0; i < 3; i++) refs[i] = a.append(refs[i]!, labelsFrom({ __name__: 'c', i: String(i) }), t, t / 1000);
     a.commit();
-    const cut = db.compactHead(false);
+    const cut = await db.compactHead(false);
     assert.ok(cut >= 3, `cut ${cut} blocks`);
     assert.ok(db.head.maxt - db.head.mint <= 1.5 * 2 * HOUR);
     assert.equal(count(db, 0, 10 * HOUR), 3 * 600);
-    db.compactBlocks(false);
+    await db.compactBlocks(false);
     const levels = db.listBlocks().map((b) => b.meta.compaction.level);
     assert.ok(levels.includes(2), `levels ${levels.join(',')}`);
     assert.equal(count(db, 0, 10 * HOUR), 3 * 600);
@@ -118,14 +118,14 @@ test('retention deletes blocks by age and by size', async () => {
     let ref = 0;
     for (let t = 0; t < 20 * HOUR; t += 60_000) ref = a.append(ref, labelsFrom({ __name__: 'r' }), t, 1);
     a.commit();
-    db.compactHead(false);
-    db.applyRetention();
+    await db.compactHead(false);
+    await db.applyRetention();
     assert.ok(db.listBlocks().length > 0, 'recent blocks are kept');
     const oldest = Math.min(...db.listBlocks().map((b) => b.minTime));
     assert.ok(oldest >= 20 * HOUR - 6 * HOUR - 2 * HOUR, `oldest block starts at ${oldest / HOUR}h`);
     await db.stop();
     const sized = await openDB(dir, { retentionBytes: 1 });
-    sized.applyRetention();
+    await sized.applyRetention();
     assert.equal(sized.listBlocks().length, 0);
     await sized.stop();
   } finally {

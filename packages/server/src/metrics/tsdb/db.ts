@@ -9,16 +9,18 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compareLabels, type Labels } from '../../core/model/labels.js';
+import { compareLabels } from '../../core/model/labels.js';
 import type { Appender, Querier, Storage } from '../storage/interface.js';
 import { MergeQuerier } from '../storage/merge.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
+import { sortSliced, TimeSlicer, DEFAULT_SLICE_MS } from '../../core/util/timeslice.js';
 import { Block, writeBlock, type BlockSeries } from './block.js';
-import { DELETING_SUFFIX, isBlockName, quarantineBlockDir, removeBlockDir } from './block_format.js';
+import { DELETING_SUFFIX, isBlockName, quarantineBlockDir, removeBlockDir, removeBlockDirAsync } from './block_format.js';
+import type { BlockWriteStep } from './block_writer.js';
 import { chunkSampleCount } from './chunkenc/xor.js';
 import { toBlockChunk } from './chunkenc/blockchunk.js';
-import { DEFAULT_CHUNK_RANGE, Head, type HeadStats } from './head.js';
+import { DEFAULT_CHUNK_RANGE, Head, type HeadStats, type MemSeries } from './head.js';
 import type { SeriesLimits } from './series_limits.js';
 import { Wal, type WalReplayStats } from './wal.js';
 
@@ -41,7 +43,15 @@ export interface DBOptions {
   maxFutureMs?: number;
   /** Limits on new series in the head (default: none); WAL replay is exempt. */
   seriesLimits?: SeriesLimits;
+  /** Background work gives the event loop a turn after this many ms (default 10). */
+  sliceMs?: number;
+  /** Awaited at each named step of background work, so a test can hold a flush or merge there. */
+  hold?: (step: MaintenanceStep) => Promise<void> | void;
 }
+
+/** The steps of background work a test can hold (see {@link DBOptions.hold}). */
+export type MaintenanceStep =
+  BlockWriteStep | 'compactHead.chunksTaken' | 'compactHead.blockWritten' | 'compactHead.beforeWalTruncate' | 'mergeBlocks.inPlace' | 'retention.blockDeleted';
 
 /** Counters for self-monitoring. */
 export interface DBStats {
@@ -55,13 +65,6 @@ export interface DBStats {
   corruptChunks: number;
   /** Blocks moved aside at start because their meta.json or index failed their checks. */
   quarantinedBlocks: number;
-}
-
-/** A head chunk to copy into a block. */
-interface HeadChunk {
-  mint: number;
-  maxt: number;
-  bytes: Uint8Array;
 }
 
 /** The embedded TSDB. */
@@ -83,6 +86,11 @@ export class DB implements Storage {
   private corruptChunks = 0;
   private quarantined = 0;
   private replayStats: WalReplayStats | undefined;
+  private readonly sliceMs: number;
+  private readonly holdAt: DBOptions['hold'];
+  /** The tail of the queue of background work: one job at a time, in call order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private maintaining = false;
 
   constructor(opts: DBOptions) {
     this.dir = opts.dir;
@@ -93,6 +101,8 @@ export class DB implements Storage {
     this.log = opts.logger ?? nopLogger;
     this.now = opts.now ?? Date.now;
     this.blocksDir = path.join(this.dir, 'blocks');
+    this.sliceMs = opts.sliceMs ?? DEFAULT_SLICE_MS;
+    this.holdAt = opts.hold;
     this.wal = new Wal(path.join(this.dir, 'wal'), { warn: (msg) => this.log.warn(msg) });
     this.head = new Head({
       chunkRange: this.blockRange,
@@ -124,18 +134,21 @@ export class DB implements Storage {
       ms: Math.round(performance.now() - began),
     });
     if (this.interval > 0) {
-      this.timer = setInterval(() => this.maintain(), this.interval);
+      this.timer = setInterval(() => {
+        // A round that outlasts the interval is not queued again behind itself.
+        if (!this.maintaining) void this.maintain();
+      }, this.interval);
       this.timer.unref();
     }
   }
 
   private newBlock(dir: string): Block {
-    return new Block(dir, {
-      onCorruptChunk: (msg) => {
-        this.corruptChunks++;
-        this.log.error('corrupt chunk; queries answer without it', { problem: msg });
-      },
-    });
+    return new Block(dir, { onCorruptChunk: (msg) => this.noteCorruptChunk(msg) });
+  }
+
+  private noteCorruptChunk(msg: string): void {
+    this.corruptChunks++;
+    this.log.error('corrupt chunk; queries answer without it', { problem: msg });
   }
 
   /**
@@ -206,75 +219,152 @@ export class DB implements Storage {
    * Runs one round of compaction and retention; errors are logged, never thrown. Each step runs on
    * its own, so a full disk that stops compaction does not also stop retention from freeing space.
    */
-  maintain(): void {
-    const step = (what: string, fn: () => unknown): void => {
-      try {
-        fn();
-      } catch (err) {
-        this.log.error(`TSDB ${what} failed; retried at the next maintenance`, { err });
-      }
-    };
-    step('head compaction', () => this.compactHead(false));
-    step('block compaction', () => this.compactBlocks(false));
-    step('retention', () => this.applyRetention());
+  async maintain(): Promise<void> {
+    this.maintaining = true;
+    try {
+      await this.exclusive(async () => {
+        const step = async (what: string, fn: () => Promise<unknown>): Promise<void> => {
+          try {
+            await fn();
+          } catch (err) {
+            this.log.error(`TSDB ${what} failed; retried at the next maintenance`, { err });
+          }
+        };
+        await step('head compaction', () => this.compactHeadNow(false));
+        await step('block compaction', () => this.compactBlocksNow(false));
+        await step('retention', () => this.applyRetentionNow());
+      });
+    } finally {
+      this.maintaining = false;
+    }
   }
 
   /**
-   * Cuts the whole head into blocks and merges them (for admin flush and benchmarks). Retention is
-   * left to maintenance: a flush saves data and must never be what deletes it.
+   * Cuts the whole head, as it is when the flush starts, into a block and merges blocks (for admin
+   * flush and benchmarks). Retention is left to maintenance: a flush saves data and must never be
+   * what deletes it.
    */
-  flush(): void {
-    this.compactHead(true);
-    this.compactBlocks(true);
+  flush(): Promise<void> {
+    return this.exclusive(async () => {
+      await this.compactHeadNow(true);
+      await this.compactBlocksNow(true);
+    });
   }
 
-  /** The head's chunks that end before `end`, per series in label order, without taking them out. */
-  private headChunksBefore(end: number): Array<{ labels: Labels; chunks: HeadChunk[] }> {
-    const out: Array<{ labels: Labels; chunks: HeadChunk[] }> = [];
+  /** See {@link compactHeadNow}; waits for background work already running. */
+  compactHead(all: boolean): Promise<number> {
+    return this.exclusive(() => this.compactHeadNow(all));
+  }
+
+  /** See {@link compactBlocksNow}; waits for background work already running. */
+  compactBlocks(all: boolean): Promise<number> {
+    return this.exclusive(() => this.compactBlocksNow(all));
+  }
+
+  /** See {@link applyRetentionNow}; waits for background work already running. */
+  applyRetention(): Promise<void> {
+    return this.exclusive(() => this.applyRetentionNow());
+  }
+
+  /**
+   * Runs background jobs one at a time: each is sliced, so without this a merge could start on
+   * blocks a flush is still writing, or two WAL checkpoints could overlap.
+   */
+  private exclusive<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(job);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** A fresh slicer per job: each job's first slice starts when it does. */
+  private slicer(): TimeSlicer {
+    return new TimeSlicer(this.sliceMs);
+  }
+
+  private async hold(step: MaintenanceStep): Promise<void> {
+    await this.holdAt?.(step);
+  }
+
+  /**
+   * The head's series with chunks that end before `end`, in label order, without taking anything
+   * out. Active chunks wholly before `end` are moved into the arena first, so every chunk to write
+   * is immutable while the block is written in slices (the fence keeps new samples out of them).
+   * The series themselves are listed, not copies of their chunk lists: at a million series, every
+   * object a flush keeps alive is work for the garbage collector, which pauses the whole thread.
+   */
+  private async headSeriesBefore(end: number, slicer: TimeSlicer): Promise<MemSeries[]> {
+    const out: MemSeries[] = [];
     for (const s of this.head.allSeries()) {
-      const chunks: HeadChunk[] = [];
-      for (const c of s.closed) if (c.maxt < end) chunks.push(c);
-      const a = s.active;
-      if (a && a.count > 0 && a.maxt < end) chunks.push({ mint: a.mint, maxt: a.maxt, bytes: a.bytesView().subarray(0, a.byteLength) });
-      if (chunks.length > 0) out.push({ labels: s.labels, chunks });
+      this.head.sealBefore(s, end);
+      // Closed chunks are in time order: the first one tells whether any ends before `end`.
+      if (s.closed.length > 0 && s.closed[0]!.maxt < end) out.push(s);
+      if (slicer.due()) await slicer.tick();
     }
-    return out.sort((x, y) => compareLabels(x.labels, y.labels));
+    await sortSliced(out, (x, y) => compareLabels(x.labels, y.labels), slicer);
+    return out;
   }
 
   /**
    * Cuts the oldest block-range window of the head into a block while the head spans more than
-   * 1.5 windows (or, with `all`, until the head is empty). The block is written from copies of the
-   * head's chunks; only once it is in place are they taken out of the head, and only then is the
-   * WAL checkpointed. A failed write leaves the head as it was and throws.
+   * 1.5 windows (or, with `all`, the whole head as it is now). The block is written from the head's
+   * chunks; only once it is in place are they taken out of the head, and only then is the WAL
+   * checkpointed. A failed write leaves the head as it was and throws.
+   *
+   * The work runs in slices while appends and queries go on. The cut is fenced first: the head
+   * refuses samples before the window's end from then on (as it would once the cut is done), and
+   * chunks wholly before the end take no more samples, so what the block gets is exactly what the
+   * head gives up; newer samples land in new chunks and stay.
    */
-  compactHead(all: boolean): number {
+  private async compactHeadNow(all: boolean): Promise<number> {
     let cut = 0;
     const h = this.head;
+    const slicer = this.slicer();
     try {
-      while (h.maxt >= h.mint && (all || h.maxt - h.mint > this.blockRange * 1.5)) {
+      // A flush takes one pass: under steady ingest the head never empties.
+      for (let pass = 0; h.maxt >= h.mint && (all ? pass === 0 : h.maxt - h.mint > this.blockRange * 1.5); pass++) {
         // A flush writes the whole head as one block, as Prometheus' snapshot does; routine cuts
         // take one aligned window at a time.
         const start = all ? h.mint : Math.floor(h.mint / this.blockRange) * this.blockRange;
         const end = all ? h.maxt + 1 : start + this.blockRange;
-        const taken = this.headChunksBefore(end);
-        if (taken.length === 0) {
-          const before = h.mint;
-          h.truncateBefore(end);
-          if (h.mint === before) break; // nothing to cut and nothing moved: do not spin
-          continue;
-        }
-        // Re-encoded one series at a time as the block is written, so a flush of the whole head
-        // never holds a second copy of it in memory.
-        const series = (function* (): IterableIterator<BlockSeries> {
-          for (const { labels, chunks } of taken) {
-            yield { labels, chunks: chunks.map((c) => ({ mint: c.mint, maxt: c.maxt, count: chunkSampleCount(c.bytes), bytes: toBlockChunk(c.bytes) })) };
+        const fenceBefore = h.minValidTime;
+        h.minValidTime = Math.max(h.minValidTime, end);
+        let meta;
+        let block: Block;
+        try {
+          const taken = await this.headSeriesBefore(end, slicer);
+          if (taken.length === 0) {
+            const before = h.mint;
+            await h.truncateBeforeSliced(end, slicer);
+            if (h.mint === before) break; // nothing to cut and nothing moved: do not spin
+            continue;
           }
-        })();
-        const meta = writeBlock(this.blocksDir, series, { minTime: start, maxTime: end }, { level: 1 }, this.now());
-        const block = this.openWritten(meta.ulid);
+          await this.hold('compactHead.chunksTaken');
+          // Re-encoded one series at a time as the block is written, so a flush of the whole head
+          // never holds a second copy of it in memory.
+          const series = (function* (): IterableIterator<BlockSeries> {
+            for (const s of taken) {
+              const chunks: BlockSeries['chunks'] = [];
+              for (const c of s.closed) {
+                if (c.maxt >= end) break;
+                chunks.push({ mint: c.mint, maxt: c.maxt, count: chunkSampleCount(c.bytes), bytes: toBlockChunk(c.bytes) });
+              }
+              yield { labels: s.labels, chunks };
+            }
+          })();
+          const writeOpts = { slicer, hold: (step: BlockWriteStep) => this.hold(step) };
+          meta = await writeBlock(this.blocksDir, series, { minTime: start, maxTime: end }, { level: 1 }, this.now(), writeOpts);
+          block = await this.openWritten(meta.ulid, slicer);
+        } catch (err) {
+          // Nothing was taken out of the head: it takes samples in the window again.
+          h.minValidTime = fenceBefore;
+          throw err;
+        }
         crashPoint('compactHead.blockWritten');
-        h.truncateBefore(end);
+        await this.hold('compactHead.blockWritten');
+        // The block first, then the head gives the chunks up: a query in between finds the samples
+        // in both, and the merge drops the duplicates.
         this.addBlock(block);
+        await h.truncateBeforeSliced(end, slicer);
         this.log.info('head compacted into a block', {
           block: meta.ulid,
           minTime: start,
@@ -289,19 +379,20 @@ export class DB implements Storage {
       // One checkpoint after all cuts (it rereads the whole log), also when a later cut failed.
       if (cut > 0) {
         crashPoint('compactHead.beforeWalTruncate');
-        this.wal.truncate(h.minValidTime, (ref) => h.series(ref) !== undefined);
+        await this.hold('compactHead.beforeWalTruncate');
+        await this.wal.truncate(h.minValidTime, (ref) => h.series(ref) !== undefined, slicer);
       }
     }
     return cut;
   }
 
   /** Opens a block just written; if that fails, removes it again, since its sources still hold the data. */
-  private openWritten(ulid: string): Block {
+  private async openWritten(ulid: string, slicer: TimeSlicer): Promise<Block> {
     const dir = path.join(this.blocksDir, ulid);
     try {
-      return this.newBlock(dir);
+      return await Block.open(dir, { onCorruptChunk: (msg) => this.noteCorruptChunk(msg) }, slicer);
     } catch (err) {
-      removeBlockDir(dir);
+      await removeBlockDirAsync(dir);
       throw err;
     }
   }
@@ -324,7 +415,8 @@ export class DB implements Storage {
    * (or still partly in the head) are left alone unless `all` is set; so are blocks with damaged
    * chunks, whose merge would drop what cannot be read.
    */
-  compactBlocks(all: boolean): number {
+  private async compactBlocksNow(all: boolean): Promise<number> {
+    const slicer = this.slicer();
     let merged = 0;
     // The clock, not the newest sample: one sample from the future must not close every window.
     const done = Math.min(this.now(), this.head.mint);
@@ -342,7 +434,7 @@ export class DB implements Storage {
         if (group.length < 2) continue;
         if (!all && (w + 1) * r > done) continue;
         try {
-          this.mergeBlocks(group);
+          await this.mergeBlocks(group, slicer);
           merged++;
         } catch (err) {
           // The sources are untouched; a damaged chunk marks its block so it is not tried again.
@@ -354,22 +446,25 @@ export class DB implements Storage {
     return merged;
   }
 
-  private mergeBlocks(group: Block[]): void {
+  /** Merges `group` into one block, written and opened in slices; queries use the sources meanwhile. */
+  private async mergeBlocks(group: Block[], slicer: TimeSlicer): Promise<void> {
     group.sort((a, b) => a.minTime - b.minTime);
     const minTime = group[0]!.minTime;
     const maxTime = Math.max(...group.map((b) => b.maxTime));
     const level = Math.max(...group.map((b) => b.meta.compaction.level)) + 1;
     const sources = group.flatMap((b) => b.meta.compaction.sources);
-    const meta = writeBlock(this.blocksDir, mergeSeries(group), { minTime, maxTime }, { level, sources }, this.now());
-    const merged = this.openWritten(meta.ulid);
+    const writeOpts = { slicer, hold: (step: BlockWriteStep) => this.hold(step) };
+    const meta = await writeBlock(this.blocksDir, mergeSeries(group), { minTime, maxTime }, { level, sources }, this.now(), writeOpts);
+    const merged = await this.openWritten(meta.ulid, slicer);
     // From here the merged block holds everything; a kill before the sources are gone is finished
     // at the next start, which deletes blocks whose sources a higher level holds.
     crashPoint('mergeBlocks.inPlace');
+    await this.hold('mergeBlocks.inPlace');
     this.blocks = this.blocks.filter((b) => !group.includes(b));
     this.addBlock(merged);
     for (const b of group) {
       b.close();
-      removeBlockDir(b.dir);
+      await removeBlockDirAsync(b.dir);
       crashPoint('mergeBlocks.sourceDeleted');
     }
     this.compactions++;
@@ -381,7 +476,7 @@ export class DB implements Storage {
    * oldest ones while over the size limit. Anchored to the clock, a sample from the future can
    * never age the rest of the data out.
    */
-  applyRetention(): void {
+  private async applyRetentionNow(): Promise<void> {
     const drop = new Set<Block>();
     if (this.retentionMs > 0) {
       const cutoff = this.now() - this.retentionMs;
@@ -398,7 +493,7 @@ export class DB implements Storage {
     // Oldest first, each gone from disk before the next: a kill in between leaves a consistent set.
     for (const b of this.blocks.filter((x) => drop.has(x))) {
       try {
-        removeBlockDir(b.dir);
+        await removeBlockDirAsync(b.dir);
       } catch (err) {
         // Not renamed aside: the block is whole and stays in use. Renamed but not removed: it is
         // gone, and the next start removes the rest.
@@ -411,6 +506,7 @@ export class DB implements Storage {
       this.blocks = this.blocks.filter((x) => x !== b);
       this.log.info('block deleted by retention', { block: b.ulid, minTime: b.minTime, maxTime: b.maxTime });
       crashPoint('retention.blockDeleted');
+      await this.hold('retention.blockDeleted');
     }
   }
 
@@ -438,6 +534,8 @@ export class DB implements Storage {
     this.started = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    // Background work in flight finishes first: it holds the WAL and blocks open.
+    await this.queue;
     this.wal.close();
     for (const b of this.blocks) b.close();
   }

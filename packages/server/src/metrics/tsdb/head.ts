@@ -16,6 +16,7 @@ import { ChunkArena } from './chunk_arena.js';
 import { RecordType, WalRecordWriter, type Wal } from './wal.js';
 import { checkNewSeries, metricName, NO_SERIES_LIMITS, SeriesLimitError, type SeriesLimits } from './series_limits.js';
 import { LimitRefusals } from '../../core/limits/refusals.js';
+import type { TimeSlicer } from '../../core/util/timeslice.js';
 
 /** Two hours, Prometheus' block length, in milliseconds. */
 export const DEFAULT_CHUNK_RANGE = 2 * 3600 * 1000;
@@ -139,6 +140,8 @@ export class Head implements Appendable, Queryable {
   maxt = -Infinity;
   samplesAppended = 0;
   samplesOutOfOrder = 0;
+  /** The oldest sample appended while a sliced truncation runs (it recomputes `mint` at its end). */
+  private lowSinceTruncate = Infinity;
   readonly maxFutureMs: number;
   readonly now: () => number;
   /** Limits on new series; replay is exempt. Assignable so a running server can change them. */
@@ -238,7 +241,9 @@ export class Head implements Appendable, Queryable {
       return;
     }
     let a = s.active;
-    if (a === undefined || a.count >= this.samplesPerChunk || t >= s.activeEnd) {
+    // A chunk that ends before minValidTime is being cut into a block (a flush fenced the head at
+    // its end): the new sample starts a chunk of its own, so the block gets exactly what was fenced.
+    if (a === undefined || a.count >= this.samplesPerChunk || t >= s.activeEnd || (a.count > 0 && a.maxt < this.minValidTime)) {
       if (a !== undefined) {
         s.closed.push(this.close(a));
         // The bytes now live in the arena. Queries run to completion between appends, so no
@@ -251,6 +256,7 @@ export class Head implements Appendable, Queryable {
     s.lastT = t;
     s.lastV = v;
     if (t < this.mint) this.mint = t;
+    if (t < this.lowSinceTruncate) this.lowSinceTruncate = t;
     if (t > this.maxt) this.maxt = t;
     this.samplesAppended++;
   }
@@ -287,38 +293,49 @@ export class Head implements Appendable, Queryable {
   }
 
   /**
-   * Takes out every chunk that ends before `t` (for writing into a block), drops series left empty
-   * and rejects samples before `t` from now on. Returns the chunks taken, per series.
+   * Moves the active chunk of `s` into the arena if all of it lies before `t`, so a block write can
+   * read it while appends go on (the fence in appendChecked keeps later samples out of it).
    */
-  truncateBefore(t: number): Array<{ series: MemSeries; chunks: ClosedChunk[] }> {
-    const taken: Array<{ series: MemSeries; chunks: ClosedChunk[] }> = [];
+  sealBefore(s: MemSeries, t: number): void {
+    const a = s.active;
+    if (a && a.count > 0 && a.maxt < t) {
+      s.closed.push(this.close(a));
+      s.active = undefined;
+    }
+  }
+
+  /**
+   * Takes out every chunk that ends before `t` (the block holding them is in place), drops series
+   * left empty and refuses samples before `t` from now on. Runs in slices, for a running server:
+   * appends and queries go on between them. The caller has already raised minValidTime to `t`
+   * (the fence), so no sample before `t` arrives meanwhile;
+   * a series is dropped only if it is still empty when its turn comes, and `mint` counts samples
+   * appended during the pass too.
+   */
+  async truncateBeforeSliced(t: number, slicer: TimeSlicer): Promise<void> {
+    this.minValidTime = Math.max(this.minValidTime, t);
+    this.lowSinceTruncate = Infinity;
+    let mint = Infinity;
     const removed = new Set<number>();
+    // Map iteration visits series created during the pass as well.
     for (const s of this.byRef.values()) {
-      const a = s.active;
-      if (a && a.count > 0 && a.maxt < t) {
-        s.closed.push(this.close(a));
-        s.active = undefined;
-      }
+      this.sealBefore(s, t);
       let n = 0;
       while (n < s.closed.length && s.closed[n]!.maxt < t) n++;
-      if (n > 0) {
-        taken.push({ series: s, chunks: s.closed.slice(0, n) });
-        s.closed = s.closed.slice(n);
-      }
-      if (s.closed.length === 0 && s.active === undefined) removed.add(s.ref);
+      if (n > 0) s.closed = s.closed.slice(n);
+      if (s.closed.length === 0 && s.active === undefined) {
+        // Gone from lookups at once, so an append during the pass creates a fresh series instead
+        // of writing into one that is about to leave the index.
+        this.byRef.delete(s.ref);
+        this.byKey.delete(labelsKey(s.labels));
+        removed.add(s.ref);
+      } else mint = Math.min(mint, s.mint);
+      if (slicer.due()) await slicer.tick();
     }
-    for (const ref of removed) {
-      const s = this.byRef.get(ref)!;
-      this.byRef.delete(ref);
-      this.byKey.delete(labelsKey(s.labels));
-    }
-    this.postings.remove(removed);
-    this.minValidTime = Math.max(this.minValidTime, t);
-    let mint = Infinity;
-    for (const s of this.byRef.values()) mint = Math.min(mint, s.mint);
-    this.mint = mint;
+    // Queries skip ids the map no longer has, so postings may lag behind while this runs.
+    await this.postings.removeSliced(removed, slicer);
+    this.mint = Math.min(mint, this.lowSinceTruncate);
     if (this.byRef.size === 0) this.maxt = -Infinity;
-    return taken;
   }
 
   /**

@@ -4,6 +4,7 @@
  */
 import type { Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
+import type { TimeSlicer } from '../../core/util/timeslice.js';
 
 /** Sorted series ids. */
 export type PostingsList = number[];
@@ -29,16 +30,23 @@ export class PostingsIndex {
     else values.set(value, [id]);
   }
 
-  /** Drops the given series ids everywhere. */
-  remove(ids: ReadonlySet<number>): void {
+  /**
+   * Drops the given series ids everywhere, in slices for a running head: each list is replaced
+   * whole (never seen half filtered), and the event loop gets a turn between lists, during which new
+   * ids may be added.
+   */
+  async removeSliced(ids: ReadonlySet<number>, slicer: TimeSlicer): Promise<void> {
     if (ids.size === 0) return;
-    this.all = this.all.filter((id) => !ids.has(id));
+    const sorted = Float64Array.from(ids).sort();
+    this.all = without(this.all, sorted);
     for (const [name, values] of this.byName) {
       for (const [value, list] of values) {
-        const kept = list.filter((id) => !ids.has(id));
+        const kept = without(list, sorted);
         if (kept.length === 0) values.delete(value);
         else if (kept.length !== list.length) values.set(value, kept);
+        if (slicer.due()) await slicer.tick();
       }
+      // Re-checked after the turns: a new series may have added a value meanwhile.
       if (values.size === 0) this.byName.delete(name);
     }
   }
@@ -163,6 +171,33 @@ export function difference(a: PostingsList, b: PostingsList): PostingsList {
 }
 
 /** Removes `id` from a sorted list, searching from the end, where new ids are. */
+/**
+ * The ids of sorted `list` not in sorted `drop`: a merge walk for long lists, a binary search per
+ * id for short ones (most lists are far shorter than the set dropped).
+ */
+function without(list: PostingsList, drop: Float64Array): PostingsList {
+  const out: PostingsList = [];
+  if (list.length * 20 < drop.length) {
+    for (const id of list) {
+      let lo = 0;
+      let hi = drop.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (drop[mid]! < id) lo = mid + 1;
+        else hi = mid;
+      }
+      if (drop[lo] !== id) out.push(id);
+    }
+    return out;
+  }
+  let j = 0;
+  for (const id of list) {
+    while (j < drop.length && drop[j]! < id) j++;
+    if (drop[j] !== id) out.push(id);
+  }
+  return out;
+}
+
 function dropId(list: PostingsList, id: number): void {
   for (let i = list.length - 1; i >= 0; i--) {
     if (list[i] === id) {

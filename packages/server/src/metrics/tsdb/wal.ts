@@ -11,6 +11,7 @@ import { ByteReader, ByteWriter } from '../../core/util/bytes.js';
 import { crc32 } from '../../core/util/crc32.js';
 import { writeFailure } from '../../core/errors.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
+import { NEVER_YIELD, runSliced, runSteps, type TimeSlicer } from '../../core/util/timeslice.js';
 
 /** Record kinds. */
 export const RecordType = { series: 1, samples: 2 } as const;
@@ -192,6 +193,11 @@ export class Wal {
    * length within the file, matching CRC) and goes on from there. Returns the damaged spans.
    */
   private readFile(file: string, h: WalReplayHandler, stats: WalReplayStats): WalDamage[] {
+    return runSteps(this.readFileSteps(file, h, stats));
+  }
+
+  /** {@link readFile} in steps: pauses after every record, so a checkpoint can read in slices. */
+  private *readFileSteps(file: string, h: WalReplayHandler, stats: WalReplayStats): Generator<void, WalDamage[]> {
     const damage: WalDamage[] = [];
     const fd = fs.openSync(file, 'r');
     try {
@@ -236,6 +242,7 @@ export class Wal {
             decodeRecord(buf[at]!, new ByteReader(buf, at + HEADER, at + HEADER + len), h, stats);
             stats.records++;
             off += HEADER + len;
+            yield;
             continue;
           } catch (err) {
             reason = `undecodable record: ${(err as Error).message}`;
@@ -317,11 +324,15 @@ export class Wal {
    * Condenses all segments but a fresh one into a checkpoint holding the series that `keepSeries`
    * accepts and the samples at or after `minT`, then deletes what the checkpoint replaces.
    */
-  truncate(minT: number, keepSeries: (ref: number) => boolean): void {
+  async truncate(minT: number, keepSeries: (ref: number) => boolean, slicer: TimeSlicer = NEVER_YIELD): Promise<void> {
     const cp = this.latestCheckpoint();
     const old = this.listSegments();
     this.openSegment(this.segment + 1);
     crashPoint('walTruncate.segmentOpened');
+    // Fixed now: appends go on into this segment (and later ones) while the checkpoint is built,
+    // and the checkpoint must name exactly the segments it replaces.
+    const index = this.segment - 1;
+    const sources = [...(cp ? [cp.file] : []), ...old.filter((s) => s <= index).map((s) => path.join(this.dir, segmentName(s)))];
     const rw = new WalRecordWriter();
     const seriesBatch: Array<[number, Labels]> = [];
     const flushSeries = (): void => {
@@ -352,25 +363,29 @@ export class Wal {
     };
     // Series records must precede samples that refer to them, so samples are held until after.
     const stats: WalReplayStats = { records: 0, samples: 0, series: 0, repairs: [] };
-    const sources = [...(cp ? [cp.file] : []), ...old.filter((s) => s < this.segment).map((s) => path.join(this.dir, segmentName(s)))];
     const seriesOnly: WalReplayHandler = { series: collector.series, sample: () => {} };
-    for (const f of sources) this.readFile(f, seriesOnly, stats);
+    for (const f of sources) await runSliced(this.readFileSteps(f, seriesOnly, stats), slicer);
     flushSeries();
     const samplesOnly: WalReplayHandler = { series: () => {}, sample: collector.sample };
-    for (const f of sources) this.readFile(f, samplesOnly, stats);
+    for (const f of sources) await runSliced(this.readFileSteps(f, samplesOnly, stats), slicer);
     if (samplesOpen) rw.end();
 
-    const index = this.segment - 1;
     const target = path.join(this.dir, `checkpoint.${segmentName(index)}`);
     const tmp = `${target}.tmp`;
-    const fd = fs.openSync(tmp, 'w');
-    fs.writeSync(fd, rw.w.view());
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    // Written and fsynced through the thread pool: a checkpoint can be large.
+    const fh = await fs.promises.open(tmp, 'w');
+    try {
+      const view = rw.w.view();
+      let off = 0;
+      while (off < view.length) off += (await fh.write(view, off, view.length - off)).bytesWritten;
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     crashPoint('walTruncate.checkpointWritten');
     fs.renameSync(tmp, target);
     crashPoint('walTruncate.checkpointRenamed');
-    for (const f of sources) if (f !== target) fs.rmSync(f, { force: true });
+    for (const f of sources) if (f !== target) await fs.promises.rm(f, { force: true });
   }
 
   /** Flushes to disk and closes the current segment. Idempotent. */

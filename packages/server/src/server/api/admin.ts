@@ -20,8 +20,8 @@ export function registerAdminApi(router: Router, db: DB, readiness: Readiness): 
     return text(200, 'Vigil is Ready.\n');
   });
   // Cuts the whole head into blocks now, for backups and benchmarks; Prometheus' snapshot is the peer.
-  router.on(['POST', 'PUT'], '/api/v1/admin/tsdb/flush', () => {
-    db.flush();
+  router.on(['POST', 'PUT'], '/api/v1/admin/tsdb/flush', async () => {
+    await db.flush();
     return json({
       blocks: db.listBlocks().map((b) => ({ ulid: b.meta.ulid, minTime: b.minTime, maxTime: b.maxTime, stats: b.meta.stats, bytes: b.sizeBytes })),
     });

@@ -35,6 +35,8 @@ const STATE_CHANGING: Readonly<Record<string, readonly string[]>> = {
   '/v1/logs': CHECKED_BY_HANDLER,
   // OTLP traces likewise (trace_ingest.ts).
   '/v1/traces': CHECKED_BY_HANDLER,
+  // Zipkin v2: zipkin-js, Brave and the OpenTelemetry Zipkin exporter send application/json.
+  '/api/v2/spans': [JSON_TYPE],
   // JSON lines: `fetch` with a string body and many shippers say text/plain.
   '/api/v1/logs/jsonl': [NO_CONTENT_TYPE, 'application/x-ndjson', 'application/jsonl', 'application/x-jsonlines', JSON_TYPE, 'text/plain'],
   // amtool, Grafana and Prometheus send application/json.

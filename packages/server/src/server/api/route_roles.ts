@@ -46,6 +46,10 @@ export const ROUTE_NEEDS: Readonly<Record<string, Methods>> = {
   '/graph': READ,
   '/ui/*path': READ,
   '/api/v1/ui/dashboards': READ,
+  '/api/v1/ui/settings': READ,
+  // Grafana-style dashboard links (/d/<uid>) redirect into the UI.
+  '/d/:uid': READ,
+  '/d/:uid/:slug': READ,
   // Prometheus API
   '/api/v1/query': READ_FORM,
   '/api/v1/query_range': READ_FORM,
@@ -68,11 +72,14 @@ export const ROUTE_NEEDS: Readonly<Record<string, Methods>> = {
   '/api/v1/status/config': READ,
   '/api/v1/status/tsdb': READ,
   '/api/v1/status/limits': READ,
+  '/api/v1/scrape_pools': READ,
   // Ingest
   '/api/v1/write': { POST: 'write' },
   '/loki/api/v1/push': { POST: 'write' },
   '/v1/logs': { POST: 'write' },
   '/api/v1/logs/jsonl': { POST: 'write' },
+  '/v1/traces': { POST: 'write' },
+  '/api/v2/spans': { POST: 'write' },
   // Alertmanager API
   '/api/v2/alerts': { GET: 'read', POST: 'write' },
   '/api/v2/alerts/groups': READ,
@@ -86,6 +93,8 @@ export const ROUTE_NEEDS: Readonly<Record<string, Methods>> = {
   '/api/v1/alertmanager/resolve': { POST: 'silence' },
   '/api/v1/alertmanager/history': READ,
   '/api/v1/alertmanager/stats': READ,
+  '/api/v1/alertmanager/receivers': READ,
+  '/api/v1/alertmanager/inbox': READ,
   // Loki API (the live tail is a WebSocket handshake, checked in server.ts)
   '/loki/api/v1/tail': READ,
   '/loki/api/v1/query': READ_FORM,
@@ -103,6 +112,30 @@ export const ROUTE_NEEDS: Readonly<Record<string, Methods>> = {
   '/loki/api/v1/facets': READ_FORM,
   '/loki/api/v1/context': READ_FORM,
   '/loki/api/v1/correlate': READ_FORM,
+  '/loki/api/v1/patterns': READ_FORM,
+  // Tempo API
+  '/api/traces/:id': READ,
+  '/api/v2/traces/:id': READ,
+  '/api/echo': READ,
+  '/api/status/buildinfo': READ,
+  '/api/search': READ,
+  '/api/search/tags': READ,
+  '/api/v2/search/tags': READ,
+  '/api/search/tag/:tag/values': READ,
+  '/api/v2/search/tag/:tag/values': READ,
+  '/api/metrics/query_range': READ,
+  '/api/metrics/query': READ,
+  // Jaeger API, under /jaeger (its /api/traces/<id> would collide with Tempo's)
+  '/jaeger/api/services': READ,
+  '/jaeger/api/services/:service/operations': READ,
+  '/jaeger/api/operations': READ,
+  '/jaeger/api/traces': READ,
+  '/jaeger/api/traces/:id': READ,
+  '/jaeger/api/dependencies': READ,
+  '/jaeger/api/v3/services': READ,
+  '/jaeger/api/v3/operations': READ,
+  '/jaeger/api/v3/traces': READ,
+  '/jaeger/api/v3/traces/:id': READ,
 };
 
 /** The role `method` on `route` needs; `admin` for anything not in the table. */

@@ -13,7 +13,7 @@ import { rpcCode } from '../../core/otlp/common.js';
 import { encodeRpcStatus } from '../../core/otlp/protobuf.js';
 import type { TraceAppendable } from '../../traces/storage/interface.js';
 import { DEFAULT_TRACE_LIMITS, TraceIngestError, type TraceLimits } from '../../traces/ingest/limits.js';
-import { decodeOtlpTracesJson, decodeOtlpTracesProto } from '../../traces/ingest/otlp.js';
+import { decodeOtlpTracesJson, decodeOtlpTracesProto, type DecodedTraces } from '../../traces/ingest/otlp.js';
 import { encodeExportTraceServiceResponse } from '../../traces/ingest/otlp_proto.js';
 import { ApiError } from './errors.js';
 import type { ApiRequest, ApiResult, Router } from './http.js';
@@ -54,18 +54,67 @@ function reply(enc: Encoding, status: number, partial?: { rejectedSpans: number;
   return { kind: 'raw', status, body: JSON.stringify(body), contentType: 'application/json' };
 }
 
+/** Decoded OTLP traces into the store, with the rate limit and counters, shared by OTLP/HTTP and OTLP/gRPC. */
+export interface TraceIngestor {
+  readonly stats: TraceIngestStats;
+  readonly limits: TraceLimits;
+  /**
+   * Decodes an ExportTraceServiceRequest (protobuf or JSON) and appends its spans; returns how many
+   * were refused and why. Throws a TraceIngestError (malformed, over the rate) or a StorageError.
+   */
+  ingest(body: Buffer, enc: 'json' | 'protobuf'): { rejected: number; message: string };
+  /** The same for spans another decoder produced (Zipkin). */
+  ingestDecoded(decoded: DecodedTraces): { rejected: number; message: string };
+  /** Counts a request refused as a whole. */
+  refuse(reason: string): void;
+}
+
+/** Builds the ingest path both transports share, so one rate limit and one set of counters cover them. */
+export function createTraceIngestor(store: TraceAppendable, opts: { limits?: Partial<TraceLimits>; now?: () => number } = {}): TraceIngestor {
+  const limits: TraceLimits = { ...DEFAULT_TRACE_LIMITS, ...opts.limits };
+  const bucket = limits.rateSpansPerSec > 0 ? new TokenBucket(limits.rateSpansPerSec, limits.burstSpans, opts.now) : undefined;
+  const stats: TraceIngestStats = { requests: 0, spans: 0, rejectedSpans: 0, bytes: 0, refused: {} };
+  return {
+    stats,
+    limits,
+    refuse: (reason) => {
+      stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
+    },
+    ingest: (body, enc) => ingestDecoded(enc === 'protobuf' ? decodeOtlpTracesProto(body, limits) : decodeOtlpTracesJson(body.toString('utf8'), limits)),
+    ingestDecoded: (decoded) => ingestDecoded(decoded),
+  };
+
+  function ingestDecoded(decoded: DecodedTraces): { rejected: number; message: string } {
+    if (bucket && decoded.spans.length > 0) {
+      const wait = bucket.take(decoded.spans.length);
+      if (wait === Infinity)
+        throw new TraceIngestError(
+          400,
+          `a request of ${decoded.spans.length} spans is larger than the burst (${limits.burstSpans} spans); send smaller batches`,
+        );
+      if (wait > 0)
+        throw new TraceIngestError(
+          429,
+          `trace ingest rate limit exceeded (${limits.rateSpansPerSec} spans/s, burst ${limits.burstSpans}); retry in ${wait}s`,
+          wait,
+        );
+    }
+    const res = decoded.spans.length ? store.append(decoded.spans) : { accepted: 0, rejected: 0, reasons: [] };
+    stats.spans += res.accepted;
+    const rejected = decoded.rejected + res.rejected;
+    stats.rejectedSpans += rejected;
+    return { rejected, message: [...decoded.reasons, ...res.reasons].join('; ') };
+  }
+}
+
 /** Registers `POST /v1/traces`; returns live counters. */
 export function registerTraceIngest(
   router: Router,
   store: TraceAppendable,
-  opts: { limits?: Partial<TraceLimits>; now?: () => number } = {},
+  opts: { limits?: Partial<TraceLimits>; now?: () => number; ingestor?: TraceIngestor } = {},
 ): TraceIngestStats {
-  const limits: TraceLimits = { ...DEFAULT_TRACE_LIMITS, ...opts.limits };
-  const bucket = limits.rateSpansPerSec > 0 ? new TokenBucket(limits.rateSpansPerSec, limits.burstSpans, opts.now) : undefined;
-  const stats: TraceIngestStats = { requests: 0, spans: 0, rejectedSpans: 0, bytes: 0, refused: {} };
-  const refuse = (reason: string): void => {
-    stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
-  };
+  const ingestor = opts.ingestor ?? createTraceIngestor(store, opts);
+  const { stats, limits, refuse } = ingestor;
 
   const readBody = async (req: ApiRequest): Promise<Buffer> => {
     let body: Buffer;
@@ -94,27 +143,9 @@ export function registerTraceIngest(
     try {
       enc = encodingOf(req);
       const body = await readBody(req);
-      const decoded = enc === 'protobuf' ? decodeOtlpTracesProto(body, limits) : decodeOtlpTracesJson(body.toString('utf8'), limits);
-      if (bucket && decoded.spans.length > 0) {
-        const wait = bucket.take(decoded.spans.length);
-        if (wait === Infinity)
-          throw new TraceIngestError(
-            400,
-            `a request of ${decoded.spans.length} spans is larger than the burst (${limits.burstSpans} spans); send smaller batches`,
-          );
-        if (wait > 0)
-          throw new TraceIngestError(
-            429,
-            `trace ingest rate limit exceeded (${limits.rateSpansPerSec} spans/s, burst ${limits.burstSpans}); retry in ${wait}s`,
-            wait,
-          );
-      }
-      const res = decoded.spans.length ? store.append(decoded.spans) : { accepted: 0, rejected: 0, reasons: [] };
-      stats.spans += res.accepted;
-      const rejected = decoded.rejected + res.rejected;
-      stats.rejectedSpans += rejected;
+      const { rejected, message } = ingestor.ingest(body, enc);
       if (rejected === 0) return reply(enc, 200);
-      return reply(enc, 200, { rejectedSpans: rejected, errorMessage: [...decoded.reasons, ...res.reasons].join('; ') });
+      return reply(enc, 200, { rejectedSpans: rejected, errorMessage: message });
     } catch (err) {
       if (err instanceof TraceIngestError) {
         refuse(err.status === 429 ? 'rate_limited' : err.status === 413 ? 'too_large' : err.status === 415 ? 'unsupported_media_type' : 'invalid');

@@ -254,7 +254,7 @@ test('a sample ten years ahead is refused; no block is deleted and current write
     const now = Date.now();
     const current = (t: number, v: number): Buffer => writeBody([{ labels: labelsFrom({ __name__: 'clocked', host: 'a' }), samples: [[t, v]] }]);
     for (let i = 0; i < 10; i++) assert.equal((await postWrite(srv.url, current(now - 7_200_000 + i * 60_000, i))).status, 204);
-    srv.server.db.flush();
+    await srv.server.db.flush();
     const blocks = srv.server.db.listBlocks().length;
     assert.ok(blocks >= 1);
     const future = await postWrite(
@@ -264,8 +264,8 @@ test('a sample ten years ahead is refused; no block is deleted and current write
     assert.equal(future.status, 400);
     assert.match(future.text, /ahead of the server's clock/);
     for (let i = 0; i < 5; i++) assert.equal((await postWrite(srv.url, current(now - 60_000 + i * 1000, 100 + i))).status, 204);
-    srv.server.db.maintain();
-    srv.server.db.applyRetention();
+    await srv.server.db.maintain();
+    await srv.server.db.applyRetention();
     assert.equal(srv.server.db.listBlocks().length, blocks, 'no block deleted');
     const r = await getJson(`${srv.url}/api/v1/query?query=count_over_time(clocked[3h])&time=${now / 1000}`);
     assert.deepEqual(
@@ -304,7 +304,7 @@ test('vigil tsdb verify / logs verify: exit 2 for a directory without a store, 1
     }
     assert.equal((await postWrite(srv.url, writeBody([{ labels: labelsFrom({ __name__: 'verified' }), samples: [[Date.now(), 1]] }]))).status, 204);
     assert.equal((await pushLines(srv.url, { service: 'verified' }, Date.now(), 3, 'v')).status, 204);
-    srv.server.db.flush();
+    await srv.server.db.flush();
     await srv.server.stop();
     for (const signal of ['tsdb', 'logs']) assert.equal(run(signal, 'verify', srv.dir).code, 0, signal);
     const block = srv.server.db.listBlocks()[0]!;

@@ -31,6 +31,9 @@ const START_OPTIONS = `  --config FILE   YAML configuration file (see README.md)
   --web.enable-admin-api   Turn on /api/v1/admin/... (off: 503, as Prometheus). Also web.enable_admin_api.
   --web.enable-lifecycle   Turn on POST /-/reload and /-/quit (off: 403, as Prometheus). SIGHUP
                   reloads either way. Also web.enable_lifecycle.
+  --otlp.grpc-listen-address ADDR
+                  HOST:PORT for OTLP over gRPC, traces and logs (default: otlp.grpc_listen_address
+                  from the config; else off). The usual port is 4317.
 `;
 
 /** The help of each subcommand, printed by `vigil COMMAND --help`. */
@@ -194,6 +197,7 @@ export async function main(argv: string[]): Promise<number> {
         'web.config.file': { type: 'string' },
         'web.enable-admin-api': { type: 'boolean' },
         'web.enable-lifecycle': { type: 'boolean' },
+        'otlp.grpc-listen-address': { type: 'string' },
       },
     });
   } catch (err) {
@@ -229,6 +233,11 @@ export async function main(argv: string[]): Promise<number> {
     if (typeof webConfigFile === 'string') config.web.configFile = path.resolve(webConfigFile);
     if (values['web.enable-admin-api']) config.web.enableAdminApi = true;
     if (values['web.enable-lifecycle']) config.web.enableLifecycle = true;
+    const grpcAddr = parsed.values['otlp.grpc-listen-address'];
+    if (grpcAddr !== undefined) {
+      if (grpcAddr !== '') parseListen(grpcAddr);
+      config.otlp.grpcListenAddress = grpcAddr;
+    }
   } catch (err) {
     process.stderr.write(`vigil: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
     return 2;

@@ -48,10 +48,16 @@ import { ApiError } from '../api/errors.js';
 import { json, text } from '../api/http.js';
 import { registerStorageMetrics } from '../selfmon/storage.js';
 import { registerLogMetrics } from '../selfmon/logs.js';
-import { registerTraceMetrics } from '../selfmon/traces.js';
+import { registerOtlpGrpcMetrics, registerTraceMetrics } from '../selfmon/traces.js';
 import { TraceStore } from '../../traces/store/store.js';
-import { registerTraceIngest } from '../api/trace_ingest.js';
+import { createTraceIngestor, registerTraceIngest } from '../api/trace_ingest.js';
+import { OtlpGrpcServer } from '../api/otlp_grpc.js';
+import { registerZipkinIngest } from '../api/zipkin.js';
 import { registerTempoApi } from '../api/tempo.js';
+import { registerTempoSearch } from '../api/tempo_search.js';
+import { registerTempoTags } from '../api/tempo_tags.js';
+import { registerTempoMetrics } from '../api/tempo_metrics.js';
+import { registerJaegerApi } from '../api/jaeger.js';
 import { lockDir, type DirLock } from '../../core/util/dirlock.js';
 import { LimitsReport } from '../selfmon/limits.js';
 import { registerLimitsApi } from '../api/limits.js';
@@ -107,6 +113,9 @@ export class VigilServer {
   private readonly front: WebFront;
   /** Called by `POST /-/quit`; the CLI sets it to shut down as on SIGTERM (default: stop the server). */
   onQuit: (() => void) | undefined;
+  /** The OTLP/gRPC listener, when `otlp.grpc_listen_address` asks for one. */
+  readonly otlpGrpc: OtlpGrpcServer | undefined;
+  private otlpGrpcAddress: string | undefined;
   /** Open HTTP connections (WebSockets included). */
   readonly openConnections: () => number;
   /** Open live-tail WebSockets. */
@@ -259,8 +268,26 @@ export class VigilServer {
       maxSpansPerTrace: config.limits.max_spans_per_trace,
       ...(opts.now ? { now: opts.now } : {}),
     });
-    const traceIngest = registerTraceIngest(router, this.traces, { limits: traceLimitsOf(config.limits), ...(opts.now ? { now: opts.now } : {}) });
+    const traceIngestor = createTraceIngestor(this.traces, { limits: traceLimitsOf(config.limits), ...(opts.now ? { now: opts.now } : {}) });
+    const traceIngest = registerTraceIngest(router, this.traces, { ingestor: traceIngestor });
+    registerZipkinIngest(router, traceIngestor);
+    if (config.otlp.grpcListenAddress) {
+      this.otlpGrpc = new OtlpGrpcServer({
+        address: config.otlp.grpcListenAddress,
+        traces: traceIngestor,
+        logs: this.logs,
+        logLimits: logLimitsOf(config.limits),
+        maxMessageBytes: config.otlp.grpcMaxMessageBytes,
+        ...(opts.now ? { now: opts.now } : {}),
+        logger: this.log.child({ component: 'otlp-grpc' }),
+      });
+    }
     registerTraceMetrics(selfMetrics, this.traces, traceIngest, registerTempoApi(router, this.traces));
+    if (this.otlpGrpc) registerOtlpGrpcMetrics(selfMetrics, this.otlpGrpc.stats);
+    registerTempoSearch(router, this.traces, build);
+    registerTempoTags(router, this.traces);
+    registerTempoMetrics(router, this.traces, { now });
+    registerJaegerApi(router, this.traces, { now });
     gate.register(selfMetrics);
     // The limit set from memory_budget (bin/vigil.js): queries and new series are refused near it.
     selfMetrics.register('nodejs_heap_size_limit_bytes', 'gauge', 'V8 heap limit, in bytes.', () => getHeapStatistics().heap_size_limit);
@@ -378,6 +405,10 @@ export class VigilServer {
         resolve();
       });
     });
+    if (this.otlpGrpc) {
+      this.otlpGrpcAddress = await this.otlpGrpc.start();
+      this.log.info('OTLP/gRPC is listening', { address: this.otlpGrpcAddress });
+    }
     this.scrape.applyConfig(this.scrapeConfigs(this.config));
     await this.alerts.start();
     await this.applyRules(this.config);
@@ -469,6 +500,11 @@ export class VigilServer {
   }
 
   /** The bound `host:port`. */
+  /** The bound OTLP/gRPC HOST:PORT once started, or undefined when the listener is off. */
+  grpcAddress(): string | undefined {
+    return this.otlpGrpcAddress;
+  }
+
   address(): string {
     const a = this.http.address() as AddressInfo;
     return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
@@ -498,6 +534,7 @@ export class VigilServer {
     await this.rules.stop();
     await this.logRules.stop();
     await this.alerts.stop();
+    await this.otlpGrpc?.stop();
     await this.receiver.stop();
     this.logs.stop();
     this.traces.stop();

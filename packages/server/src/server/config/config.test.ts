@@ -185,3 +185,16 @@ test("query: Prometheus' defaults, each overridable; memory_budget defaults to 7
   assert.equal(c.memoryBudget, 4 * 1024 ** 3);
   assert.deepEqual(c.query, { maxConcurrency: 4, queueTimeoutMs: 5000, timeoutMs: 30_000, maxSamples: 1_000_000, maxBytesRead: 100 * 1024 ** 2 });
 });
+
+test('otlp: the gRPC listener address and message size; prometheus.yml OTLP settings warn', () => {
+  assert.equal(parseConfig('', 'o.yml').otlp.grpcListenAddress, '');
+  const cfg = parseConfig(
+    'otlp:\n  grpc_listen_address: 127.0.0.1:4317\n  grpc_max_message_size: 8MB\n  promote_resource_attributes: [service.name]\n',
+    'o.yml',
+  );
+  assert.equal(cfg.otlp.grpcListenAddress, '127.0.0.1:4317');
+  assert.equal(cfg.otlp.grpcMaxMessageBytes, 8 * 1024 ** 2);
+  assert.deepEqual(cfg.warnings, ['o.yml:4: otlp.promote_resource_attributes: not supported yet; ignored (OTLP metrics ingest is planned)']);
+  assert.throws(() => parseConfig('otlp:\n  grpc_listen_address: nowhere\n', 'o.yml'), /o\.yml:2: otlp\.grpc_listen_address: /);
+  assert.throws(() => parseConfig('otlp:\n  grpc_port: 4317\n', 'o.yml'), /otlp\.grpc_port: unknown field/);
+});

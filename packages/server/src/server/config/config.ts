@@ -32,6 +32,12 @@ export interface VigilConfig {
     /** Largest accepted compressed request body. */
     maxBodyBytes: number;
   };
+  otlp: {
+    /** HOST:PORT of the OTLP/gRPC listener; '' keeps it off. */
+    grpcListenAddress: string;
+    /** Largest accepted gRPC message, after decompression. */
+    grpcMaxMessageBytes: number;
+  };
   /** `global:` defaults, as in prometheus.yml. */
   global: GlobalConfig;
   /** `scrape_configs:`, as in prometheus.yml. */
@@ -115,6 +121,8 @@ export function defaultConfig(): VigilConfig {
     listen: DEFAULT_LISTEN,
     storage: { path: 'data', retentionMs: 15 * 24 * 3600_000, retentionBytes: 0, maxExemplars: 100_000 },
     remoteWrite: { maxBodyBytes: 32 * 1024 * 1024 },
+    // Off unless asked for: a fixed default port would collide when several Vigils run on one host (tests, demos).
+    otlp: { grpcListenAddress: '', grpcMaxMessageBytes: 4 * 1024 * 1024 },
     global: DEFAULT_GLOBAL,
     scrapeConfigs: [],
     selfScrape: true,
@@ -164,14 +172,13 @@ export function parseListen(s: string): { host: string; port: number } {
 type Path = Array<string | number>;
 
 /** prometheus.yml's top-level sections that Vigil accepts in its configuration but does not act on yet. */
-const PROMETHEUS_ONLY_SECTIONS = ['alerting', 'remote_write', 'remote_read', 'scrape_config_files', 'tracing', 'otlp'] as const;
+const PROMETHEUS_ONLY_SECTIONS = ['alerting', 'remote_write', 'remote_read', 'scrape_config_files', 'tracing'] as const;
 const PROMETHEUS_ONLY_WHY: Record<(typeof PROMETHEUS_ONLY_SECTIONS)[number], string> = {
   alerting: 'Vigil routes alerts itself; see alertmanager_config',
   remote_write: 'sending to remote storage is planned',
   remote_read: 'reading from remote storage is planned',
   scrape_config_files: 'put the jobs under scrape_configs',
   tracing: 'Vigil does not trace itself yet',
-  otlp: 'OTLP metrics ingest is planned',
 };
 
 class Checker {
@@ -315,6 +322,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
     'discovery',
     'query',
     'memory_budget',
+    'otlp',
     ...PROMETHEUS_ONLY_SECTIONS,
   ]);
   cfg.source = root;
@@ -347,6 +355,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   parseLimits(c, root['limits'], cfg.limits);
   parseQueryConfig(c, root['query'], cfg.query);
   if (root['memory_budget'] !== undefined) cfg.memoryBudget = c.parsed(['memory_budget'], root['memory_budget'], parseMemoryBudget);
+  parseOtlp(c, root['otlp'], cfg);
   const globList = (key: string): string[] => {
     const v = root[key];
     if (v === undefined || v === null) return [];
@@ -428,4 +437,27 @@ export function loadConfig(file: string): VigilConfig {
     readTextFile(file, (detail) => new ConfigError(file, 0, '', detail)),
     file,
   );
+}
+
+/** prometheus.yml's OTLP metrics settings, accepted in `otlp:` next to Vigil's own and not acted on yet. */
+const PROMETHEUS_OTLP_KEYS = [
+  'promote_resource_attributes',
+  'ignore_resource_attributes',
+  'promote_all_resource_attributes',
+  'translation_strategy',
+  'keep_identifying_resource_attributes',
+  'convert_histograms_to_nhcb',
+];
+
+/** `otlp: { grpc_listen_address, grpc_max_message_size }`. */
+function parseOtlp(c: Checker, raw: unknown, cfg: VigilConfig): void {
+  const o = c.keys(['otlp'], raw, ['grpc_listen_address', 'grpc_max_message_size', ...PROMETHEUS_OTLP_KEYS]);
+  if (o['grpc_listen_address'] !== undefined) {
+    cfg.otlp.grpcListenAddress = c.str(['otlp', 'grpc_listen_address'], o['grpc_listen_address']);
+    if (cfg.otlp.grpcListenAddress !== '') c.parsed(['otlp', 'grpc_listen_address'], cfg.otlp.grpcListenAddress, parseListen);
+  }
+  if (o['grpc_max_message_size'] !== undefined)
+    cfg.otlp.grpcMaxMessageBytes = c.parsed(['otlp', 'grpc_max_message_size'], o['grpc_max_message_size'], parseByteSize);
+  for (const k of PROMETHEUS_OTLP_KEYS)
+    if (o[k] !== undefined) cfg.warnings.push(c.warning(['otlp', k], 'not supported yet; ignored (OTLP metrics ingest is planned)'));
 }

@@ -1,8 +1,9 @@
-/** Self-monitoring of the trace store, trace ingest and the trace-by-id API. */
+/** Self-monitoring of the trace store, trace ingest, the trace-by-id API and the OTLP/gRPC listener. */
 import type { SelfRegistry } from '../../core/selfmon/registry.js';
 import type { TraceStore } from '../../traces/store/store.js';
 import type { TempoApiStats } from '../api/tempo.js';
 import type { TraceIngestStats } from '../api/trace_ingest.js';
+import type { OtlpGrpcStats } from '../api/otlp_grpc.js';
 
 /** Registers the trace metrics. */
 export function registerTraceMetrics(reg: SelfRegistry, store: TraceStore, ingest: TraceIngestStats, api: TempoApiStats): void {
@@ -18,4 +19,16 @@ export function registerTraceMetrics(reg: SelfRegistry, store: TraceStore, inges
     Object.entries(ingest.refused).map(([reason, value]) => ({ labels: { reason }, value })),
   );
   reg.register('vigil_traces_lookups_total', 'counter', 'Trace-by-id requests (Tempo API).', () => api.traceLookups);
+}
+
+/** Registers the OTLP/gRPC listener's metrics (its trace spans are counted with OTLP/HTTP's above). */
+export function registerOtlpGrpcMetrics(reg: SelfRegistry, stats: OtlpGrpcStats): void {
+  reg.register('vigil_otlp_grpc_requests_total', 'counter', 'OTLP/gRPC export calls received, by signal.', () => [
+    { labels: { signal: 'traces' }, value: stats.traceRequests },
+    { labels: { signal: 'logs' }, value: stats.logRequests },
+  ]);
+  reg.register('vigil_otlp_grpc_log_records_received_total', 'counter', 'Log records accepted over OTLP/gRPC.', () => stats.logRecords);
+  reg.register('vigil_otlp_grpc_refused_total', 'counter', 'OTLP/gRPC export calls refused as a whole, by gRPC status.', () =>
+    Object.entries(stats.refused).map(([code, value]) => ({ labels: { code }, value })),
+  );
 }

@@ -39,11 +39,11 @@ async function main(): Promise<void> {
     now = t;
     // Steps called directly rather than through maintain(), so an error fails the child loudly.
     if (i % 5 === 4) {
-      db.compactHead(false);
-      db.compactBlocks(false);
-      db.applyRetention();
+      await db.compactHead(false);
+      await db.compactBlocks(false);
+      await db.applyRetention();
     }
-    if (i % 150 === 149) db.flush();
+    if (i % 150 === 149) await db.flush();
   }
   await db.stop();
 }
