@@ -167,6 +167,16 @@ test('search: the form as TraceQL, rows from Tempo’s answer, slowest first on 
     ],
   );
   assert.equal(slow[0].href, '/ui/traces/b2');
+  assert.equal(slow[0].error, undefined, 'unknown without the error search');
+  assert.deepEqual(
+    lib.searchRows(hits, false, new Set(['b2'])).map((r) => [r.traceId, r.error]),
+    [
+      ['c3', false],
+      ['b2', true],
+      ['a1', false],
+    ],
+  );
+  assert.equal(lib.errorTraceQL('{ a = 1 } | count() > 2'), '({ a = 1 } | count() > 2) && { status = error }');
   assert.match(slow[2].root, /root span not yet received/);
 });
 

@@ -302,10 +302,20 @@ export interface SearchRow {
   durationMs: number;
   matched: number;
   href: string;
+  /** The trace holds an error span; undefined when that is not known. */
+  error: boolean | undefined;
+}
+
+/**
+ * The search for the same traces that hold an error span, which marks the rows: Tempo's answer does
+ * not say whether a trace failed. The query is wrapped whole, so a pipeline in free TraceQL stays as it is.
+ */
+export function errorTraceQL(query: string): string {
+  return `(${query}) && { status = error }`;
 }
 
 /** Rows of a search answer, slowest first when `byDuration`, else newest first. */
-export function searchRows(hits: readonly SearchHit[] | undefined, byDuration = false): SearchRow[] {
+export function searchRows(hits: readonly SearchHit[] | undefined, byDuration = false, errors?: ReadonlySet<string>): SearchRow[] {
   const rows = (hits ?? []).map((h) => ({
     traceId: h.traceID,
     root: h.rootTraceName ?? '<root span not yet received>',
@@ -315,6 +325,7 @@ export function searchRows(hits: readonly SearchHit[] | undefined, byDuration = 
     durationMs: h.durationMs ?? 0,
     matched: (h.spanSets ?? (h.spanSet ? [h.spanSet] : [])).reduce((n, s) => n + (s.matched ?? 0), 0),
     href: `${BASE}/traces/${encodeURIComponent(h.traceID)}`,
+    error: errors ? errors.has(h.traceID) : undefined,
   }));
   return rows.sort(byDuration ? (a, b) => b.durationMs - a.durationMs : (a, b) => b.startMs - a.startMs);
 }

@@ -107,6 +107,8 @@ function LineRow({ l, open, onToggle }: { l: Line; open: boolean; onToggle: () =
     [open, l.ns],
   );
   const inline = p.fields.filter(([k]) => l.stream[k] === undefined).slice(0, ROW_FIELDS_MAX);
+  // The row's own way to the request's trace, without opening the line first.
+  const traceId = p.fields.find(([k, v]) => (k === 'trace_id' || k === 'traceId') && /^[0-9a-fA-F]{1,32}$/.test(v))?.[1];
   return (
     <li class={`logline lvl-${p.level || 'none'}${open ? ' open' : ''}`} data-format={p.format}>
       <button class="logline-head" aria-expanded={open} onClick={onToggle}>
@@ -125,6 +127,11 @@ function LineRow({ l, open, onToggle }: { l: Line; open: boolean; onToggle: () =
           ))}
         </span>
       </button>
+      {traceId ? (
+        <a class="trace-link" href={traceHref(traceId)} onClick={onLinkClick} data-trace-id={traceId} title="This request's trace: its spans as a waterfall">
+          trace ›
+        </a>
+      ) : null}
       {open ? (
         <div class="logline-body">
           {p.stacks.map(([k, v]) => (

@@ -10,9 +10,12 @@ import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { TimePicker } from '../components/TimePicker.js';
 import { useAsync } from '../hooks.js';
 import { rangeFromParams, rangeToParams, resolveRange } from '../lib/time.js';
-import { formatSpanDuration, searchRows, searchTraceQL, serviceColor, type SearchHit, type SearchRow } from '../lib/traces.js';
+import { errorTraceQL, formatSpanDuration, searchRows, searchTraceQL, serviceColor, type SearchHit, type SearchRow } from '../lib/traces.js';
 import { href, onLinkClick, setParams, useLocation } from '../router.js';
 import { TraceView } from './TraceView.js';
+
+/** Rows in the table; the scatter draws them all. */
+const ROWS_SHOWN = 200;
 
 async function search(params: Record<string, string>, signal: AbortSignal): Promise<SearchHit[]> {
   const q = new URLSearchParams(params);
@@ -29,7 +32,7 @@ async function search(params: Record<string, string>, signal: AbortSignal): Prom
   return (JSON.parse(text) as { traces?: SearchHit[] }).traces ?? [];
 }
 
-/** Duration over time: each trace a dot, errors-only searches drawn red; a click opens the trace. */
+/** Duration over time: each trace a dot, red when it holds an error span; a click opens the trace. */
 function Scatter({ rows, start, end }: { rows: SearchRow[]; start: number; end: number }): preact.JSX.Element {
   const W = 1000;
   const H = 180;
@@ -54,8 +57,8 @@ function Scatter({ rows, start, end }: { rows: SearchRow[]; start: number; end: 
       </text>
       {rows.map((r) => (
         <a href={r.href} onClick={onLinkClick} data-trace-id={r.traceId}>
-          <circle cx={x(r.startMs)} cy={y(r.durationMs)} r={5} fill={serviceColor(r.service)}>
-            <title>{`${r.service}: ${r.root} · ${formatSpanDuration(r.durationMs)}`}</title>
+          <circle cx={x(r.startMs)} cy={y(r.durationMs)} r={5} fill={r.error ? 'var(--critical)' : serviceColor(r.service)} class={r.error ? 'error' : ''}>
+            <title>{`${r.service}: ${r.root} · ${formatSpanDuration(r.durationMs)}${r.error ? ' · error' : ''}`}</title>
           </circle>
         </a>
       ))}
@@ -89,9 +92,21 @@ function Search(): preact.JSX.Element {
   const st = useAsync(
     async (signal) => {
       const { start, end } = resolveRange(range, Date.now());
-      const p: Record<string, string> = { q: query, limit: '100', start: String(Math.floor(start / 1000)), end: String(Math.ceil(end / 1000)) };
+      // Sorting by duration happens here, over what the search returned: ask for Tempo's most (1000) so
+      // "slowest" is not the slowest of a hundred newest; when even that is full, the page says so.
+      const limit = byDuration ? 1000 : 100;
+      const p: Record<string, string> = { q: query, limit: String(limit), start: String(Math.floor(start / 1000)), end: String(Math.ceil(end / 1000)) };
       if (minDuration) p['minDuration'] = minDuration;
-      return { start, end, rows: searchRows(await search(p, signal), byDuration) };
+      // Which of them failed: a second search; if it cannot run (a pipeline that does not combine), rows stay unmarked.
+      const [hits, failed] = await Promise.all([
+        search(p, signal),
+        search({ ...p, q: errorTraceQL(query) }, signal).then(
+          (h) => new Set(h.map((x) => x.traceID)),
+          () => undefined,
+        ),
+      ]);
+      const rows = searchRows(hits, byDuration, failed);
+      return { start, end, rows, full: rows.length >= limit };
     },
     [query, minDuration, rangeKey, byDuration],
   );
@@ -155,6 +170,12 @@ function Search(): preact.JSX.Element {
         <Empty title="No traces match in this range">Widen the time range, lower the minimum duration, or loosen the conditions.</Empty>
       ) : (
         <>
+          {st.data.full ? (
+            <div class="muted small" data-testid="trace-limit">
+              The search stopped at {st.data.rows.length} traces{byDuration ? ', so these are the slowest of those, not of the whole range' : ''}: narrow the
+              range or set a minimum duration to see the rest.
+            </div>
+          ) : null}
           <Scatter rows={st.data.rows} start={st.data.start} end={st.data.end} />
           <table class="data" data-testid="trace-results">
             <thead>
@@ -164,11 +185,12 @@ function Search(): preact.JSX.Element {
                 <th>Start</th>
                 <th class="num">Duration</th>
                 <th class="num">Spans matched</th>
+                <th>Status</th>
               </tr>
             </thead>
             <tbody>
-              {st.data.rows.map((r) => (
-                <tr data-trace-id={r.traceId}>
+              {st.data.rows.slice(0, ROWS_SHOWN).map((r) => (
+                <tr data-trace-id={r.traceId} data-error={r.error === undefined ? undefined : String(r.error)}>
                   <td>
                     <i class="svc-dot" style={{ background: serviceColor(r.service) }} /> {r.service}
                   </td>
@@ -180,6 +202,9 @@ function Search(): preact.JSX.Element {
                   <td class="mono">{new Date(r.startMs).toLocaleString(undefined, { hour12: false })}</td>
                   <td class="num mono">{formatSpanDuration(r.durationMs)}</td>
                   <td class="num">{r.matched}</td>
+                  <td data-col="status">
+                    {r.error ? <span class="err-text">⚠ error</span> : r.error === false ? <span class="muted">ok</span> : <span class="muted">?</span>}
+                  </td>
                 </tr>
               ))}
             </tbody>
@@ -187,7 +212,7 @@ function Search(): preact.JSX.Element {
         </>
       )}
       <div class="muted small">
-        Error spans in a trace show red in its waterfall; search <code>{'{ status = error }'}</code> for traces with any.{' '}
+        A trace is marked error when any of its spans failed; its waterfall shows which, in red.{' '}
         <a href={href('/logs')} onClick={onLinkClick}>
           Logs
         </a>{' '}
