@@ -10,6 +10,7 @@ import { Logs } from './pages/Logs.js';
 import { Overview } from './pages/Overview.js';
 import { Slos } from './pages/Slos.js';
 import { Status } from './pages/Status.js';
+import { Traces } from './pages/Traces.js';
 import { href, navigate, onLinkClick, useLocation } from './router.js';
 
 const NAV = [
@@ -20,6 +21,7 @@ const NAV = [
   ['/inbox', 'Inbox', 'i'],
   ['/slos', 'SLOs', 'b'],
   ['/logs', 'Logs', 'l'],
+  ['/traces', 'Traces', 't'],
   ['/status', 'Status', 's'],
 ] as const;
 
@@ -31,6 +33,7 @@ function Page({ path }: { path: string }): preact.JSX.Element {
   if (path.startsWith('/slos')) return <Slos />;
   if (path.startsWith('/status')) return <Status />;
   if (path.startsWith('/logs')) return <Logs />;
+  if (path === '/traces' || path.startsWith('/traces/')) return <Traces id={decodeURIComponent(path.split('/')[2] ?? '') || undefined} />;
   if (path.startsWith('/dashboards')) return <Dashboards id={decodeURIComponent(path.split('/')[2] ?? '') || undefined} />;
   return (
     <div class="state empty">

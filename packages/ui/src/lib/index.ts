@@ -10,3 +10,4 @@ export * from './logline.js';
 export * from './links.js';
 export * from './slo.js';
 export * from './exemplars.js';
+export * from './traces.js';

@@ -13,6 +13,7 @@ import { formatSample, unitOf } from '../lib/format.js';
 import { dashboardTarget } from '../lib/links.js';
 import { alertLevel } from '../lib/overview.js';
 import { age } from '../lib/time.js';
+import { alertTracesHref } from '../lib/traces.js';
 import { exploreHref, href, onLinkClick, setParams, useLocation } from '../router.js';
 
 interface Ack {
@@ -185,6 +186,15 @@ function AlertItem({
         {logsLink ? (
           <a href={logsLink} onClick={onLinkClick}>
             Logs
+          </a>
+        ) : null}
+        {svc ? (
+          <a
+            href={alertTracesHref(svc, start, a.status.state === 'active' ? undefined : Date.parse(a.endsAt), Date.now())}
+            onClick={onLinkClick}
+            data-link="traces"
+          >
+            Slowest traces
           </a>
         ) : null}
         <a href={href(`/alerts?fp=${a.fingerprint}#history`)} onClick={onLinkClick}>

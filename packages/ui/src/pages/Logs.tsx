@@ -8,6 +8,7 @@ import { ApiFailure, promGet } from '../api.js';
 import { Chart } from '../components/Chart.js';
 import { QueryEditor } from '../components/QueryEditor.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
+import { traceHref } from '../lib/exemplars.js';
 import { TimePicker } from '../components/TimePicker.js';
 import { useAsync } from '../hooks.js';
 import { align, type MatrixSeries } from '../lib/series.js';
@@ -53,15 +54,26 @@ function selectorOf(stream: Record<string, string>): string {
 /** A field's value: ids link to every line of their request. */
 function FieldValue({ k, v }: { k: string; v: string }): preact.JSX.Element {
   if (!ID_FIELDS.includes(k)) return <>{v}</>;
+  const isTrace = (k === 'trace_id' || k === 'traceId') && /^[0-9a-fA-F]{1,32}$/.test(v);
   return (
-    <a
-      href={href(`/logs?${new URLSearchParams({ id: v }).toString()}`)}
-      onClick={onLinkClick}
-      data-request-id={v}
-      title="All lines of this request, across services"
-    >
-      {v}
-    </a>
+    <>
+      <a
+        href={href(`/logs?${new URLSearchParams({ id: v }).toString()}`)}
+        onClick={onLinkClick}
+        data-request-id={v}
+        title="All lines of this request, across services"
+      >
+        {v}
+      </a>
+      {isTrace ? (
+        <>
+          {' '}
+          <a href={traceHref(v)} onClick={onLinkClick} data-trace-id={v} title="This request's trace: its spans as a waterfall">
+            trace ›
+          </a>
+        </>
+      ) : null}
+    </>
   );
 }
 
@@ -95,6 +107,8 @@ function LineRow({ l, open, onToggle }: { l: Line; open: boolean; onToggle: () =
     [open, l.ns],
   );
   const inline = p.fields.filter(([k]) => l.stream[k] === undefined).slice(0, ROW_FIELDS_MAX);
+  // The row's own way to the request's trace, without opening the line first.
+  const traceId = p.fields.find(([k, v]) => (k === 'trace_id' || k === 'traceId') && /^[0-9a-fA-F]{1,32}$/.test(v))?.[1];
   return (
     <li class={`logline lvl-${p.level || 'none'}${open ? ' open' : ''}`} data-format={p.format}>
       <button class="logline-head" aria-expanded={open} onClick={onToggle}>
@@ -113,6 +127,11 @@ function LineRow({ l, open, onToggle }: { l: Line; open: boolean; onToggle: () =
           ))}
         </span>
       </button>
+      {traceId ? (
+        <a class="trace-link" href={traceHref(traceId)} onClick={onLinkClick} data-trace-id={traceId} title="This request's trace: its spans as a waterfall">
+          trace ›
+        </a>
+      ) : null}
       {open ? (
         <div class="logline-body">
           {p.stacks.map(([k, v]) => (
