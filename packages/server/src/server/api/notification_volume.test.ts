@@ -5,7 +5,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseAlertmanagerConfig } from '../../alerting/alertmanager/config.js';
 import { startCatcher, type Catcher } from '../../testkit/alertmanager.js';
-import { startServer, waitFor } from '../../testkit/helpers.js';
+import { execFile } from 'node:child_process';
+import { peerBinary, startServer, waitFor } from '../../testkit/helpers.js';
 
 let hook: Catcher;
 let vigil: Awaited<ReturnType<typeof startServer>>;
@@ -111,8 +112,19 @@ test('volume: bad parameters get a 400 that says why', async () => {
   }
 });
 
-test('/api/v2/status leaves rate_limit out (amtool refuses unknown fields), keeps the receiver', async () => {
+test('/api/v2/status leaves rate_limit out, so amtool (which refuses unknown fields) reads the configuration', { timeout: 30_000 }, async () => {
   const r = await get<{ config: { original: string } }>('/api/v2/status');
   assert.doesNotMatch(r.body.config.original, /rate_limit/);
   assert.match(r.body.config.original, /name: hook/);
+  const amtool = peerBinary('amtool', 'prometheus-alertmanager');
+  const run = (...args: string[]): Promise<{ code: number; out: string; err: string }> =>
+    new Promise((resolve) => {
+      execFile(amtool, [`--alertmanager.url=${vigil.url}`, ...args], { timeout: 20_000 }, (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout, err: stderr });
+      });
+    });
+  const show = await run('config', 'routes', 'show');
+  assert.equal(show.code, 0, show.err);
+  assert.match(show.out, /hook/);
+  assert.match(show.out, /quiet/);
 });
