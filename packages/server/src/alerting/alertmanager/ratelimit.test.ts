@@ -169,3 +169,31 @@ test('RateLimiter: windows per receiver; a changed limit closes the open window 
   ]);
   rl.stop();
 });
+
+test('rate_limit: a flush to a receiver with two integrations is one notification; held back, both integrations record it', async () => {
+  const clock = new ManualClock();
+  const text = yml('{ max: 1, interval: 10m }', `${hook.url}/one`) + `      - url: ${hook.url}/two\n`;
+  const router = new AlertRouter({ clock, config: parseAlertmanagerConfig(text, 'am.yml') });
+  const reg = new SelfRegistry();
+  router.register(reg);
+  router.start();
+  router.receive([{ labels: { alertname: 'A' } }, { labels: { alertname: 'B' } }]);
+  await clock.advance(10_000);
+  assert.equal(hook.requests.length, 2, 'one group to both webhooks');
+  assert.deepEqual(hook.requests.map((r) => r.path).sort(), ['/one', '/two']);
+  const held = router.history.query({ type: 'notification' }).filter((e) => e.rateLimited);
+  assert.deepEqual(
+    held.map((e) => e.integration),
+    ['webhook', 'webhook'],
+  );
+  assert.equal(metric(reg.render(), 'vigil_notifications_rate_limited_total{receiver="hook"}'), 1);
+  // The summary goes to both integrations.
+  await clock.advance(10 * 60_000);
+  assert.equal(hook.requests.length, 4);
+  assert.ok(hook.requests.slice(2).every((r) => summary(r.body) === `resolved: ${RATE_LIMIT_SUMMARY_ALERTNAME}=resolved`));
+  assert.match(
+    (hook.requests[2]!.body as { alerts: Array<{ annotations: Record<string, string> }> }).alerts[0]!.annotations['summary']!,
+    /^1 more notification suppressed: [AB] \(1\)$/,
+  );
+  router.stop();
+});
