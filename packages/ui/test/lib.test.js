@@ -397,3 +397,85 @@ test('span-metrics RED cards stand in only for a service without its own HTTP me
   const red = lib.SIGNALS.find((s) => s.id === 'span_errors');
   assert.match(red.expr('service'), /traces_spanmetrics_calls_total\{span_kind=~"SPAN_KIND_SERVER\|SPAN_KIND_CONSUMER",status_code="STATUS_CODE_ERROR"\}/);
 });
+
+test('SLO burn-down range: the whole longest period, a step keeping it to 240 points, refined when the history is short', () => {
+  const now = 1_000_000_000_000;
+  const day = 86_400_000;
+  // 30 days: a 3-hour step (240 points); 7 days: 42 minutes; none known: a day, 6 minutes.
+  assert.deepEqual(lib.burndownRange([30 * day, 7 * day], now), { start: now - 30 * day, end: now, step: 3 * 3600_000 });
+  assert.equal(lib.burndownRange([7 * day], now).step, 42 * 60_000);
+  assert.deepEqual(lib.burndownRange([], now), { start: now - day, end: now, step: 360_000 });
+  // The 5-minute floor: an hour-long period still steps 5 minutes.
+  assert.equal(lib.burndownRange([3600_000], now).step, 300_000);
+  const r = lib.burndownRange([30 * day], now);
+  assert.equal((r.end - r.start) / r.step, lib.BURNDOWN_POINTS);
+  // One point found: the data spans at most two steps (6 h), drawn at a 90 s step.
+  assert.deepEqual(lib.refinedBurndownRange(r, [1, 0]), { start: now - 6 * 3600_000, end: now, step: 90_000 });
+  assert.equal(lib.refinedBurndownRange(r, [1, 240]), undefined, 'enough points already');
+  const periods = lib.sloPeriods([
+    { metric: { sloth_id: 'a', sloth_window: '5m' }, value: [0, '1'] },
+    { metric: { sloth_id: 'a', sloth_window: '30d' }, value: [0, '1'] },
+    { metric: { sloth_id: 'b', sloth_window: '7d' }, value: [0, '1'] },
+  ]);
+  assert.deepEqual(
+    [...periods],
+    [
+      ['a', 30 * day],
+      ['b', 7 * day],
+    ],
+  );
+  // Each SLO's burn-down keeps only its own period before `now`.
+  const rows = lib.sloRows({
+    info: [{ metric: { sloth_id: 'b', sloth_service: 's', sloth_slo: 'x', sloth_objective: '99' }, value: [0, '1'] }],
+    remaining: [],
+    periodError: [],
+    burn: [{ metric: { sloth_id: 'b', sloth_window: '7d' }, value: [0, '1'] }],
+    history: [
+      {
+        metric: { sloth_id: 'b' },
+        values: [
+          [(now - 8 * day) / 1000, '1'],
+          [(now - 6 * day) / 1000, '0.9'],
+          [now / 1000, '0.5'],
+        ],
+      },
+    ],
+    now,
+  });
+  assert.equal(rows[0].periodMs, 7 * day);
+  assert.deepEqual(rows[0].burndown, [
+    [now - 6 * day, 0.9],
+    [now, 0.5],
+  ]);
+});
+
+test('overview SLO status per service: least budget left, worst burn over the alert windows (not the period)', () => {
+  const day = 86_400_000;
+  const st = lib.serviceSloStatus([
+    {
+      service: 'checkout',
+      slo: 'availability',
+      remaining: 0.4,
+      periodMs: 30 * day,
+      burn: [
+        ['5m', 2],
+        ['1h', 16],
+        ['30d', 90],
+      ],
+    },
+    {
+      service: 'checkout',
+      slo: 'latency',
+      remaining: -0.2,
+      periodMs: 30 * day,
+      burn: [
+        ['5m', 3],
+        ['30d', 1],
+      ],
+    },
+    { service: 'search', slo: 'requests', remaining: undefined, periodMs: 0, burn: [] },
+  ]);
+  assert.deepEqual(st.get('checkout'), { count: 2, remaining: -0.2, worstBurn: { value: 16, window: '1h', slo: 'availability' } });
+  assert.deepEqual(st.get('search'), { count: 1, remaining: undefined, worstBurn: undefined });
+  assert.equal(st.has('cart'), false);
+});

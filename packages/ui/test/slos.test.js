@@ -1,4 +1,4 @@
-/* global fetch, window */
+/* global fetch, window, URL */
 // The SLO page in Debian's Chromium (playwright-core): a started Vigil with two inline SLOs over
 // series written through remote_write (one service healthy, one failing 5% of requests against a
 // 99.9% objective). The page must list both, the one out of budget first, with objective,
@@ -83,8 +83,24 @@ test('the SLO page lists SLOs by budget left, with objective, availability, budg
     },
     30_000,
   );
+  // The burn-down's range query covers the whole 30-day period at a step that keeps it small.
+  const ranges = [];
+  const onRequest = (req) => {
+    const u = new URL(req.url());
+    if (u.pathname.endsWith('/api/v1/query_range') && u.searchParams.get('query') === 'slo:period_error_budget_remaining:ratio') ranges.push(u.searchParams);
+  };
+  page.on('request', onRequest);
   await page.goto(`${vigil.url}/ui/slos`);
   await page.waitForSelector('tr.slo-row');
+  page.off('request', onRequest);
+  assert.ok(ranges.length >= 1, 'a burn-down range query');
+  const first = ranges[0];
+  const span = Number(first.get('end')) - Number(first.get('start'));
+  assert.ok(Math.abs(span - 30 * 86400) < 1, `30 days: ${span} s`);
+  assert.equal(Number(first.get('step')), 3 * 3600);
+  // Minutes of history only: a second query over what exists, at a finer step.
+  assert.equal(ranges.length, 2);
+  assert.ok(Number(ranges[1].get('step')) < 3 * 3600);
   const rows = page.locator('tr.slo-row');
   assert.equal(await rows.count(), 2);
   // Least budget first: checkout has spent 50 times its budget's pace over these 10 minutes.
@@ -111,6 +127,16 @@ test('the SLO page lists SLOs by budget left, with objective, availability, budg
   assert.equal(await checkout.locator('a:has-text("alerts")').getAttribute('href'), '/ui/alerts?filter=sloth_id%3Dcheckout-requests');
   fs.mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: path.join(artifacts, 'slos.png'), fullPage: true });
+  // The overview shows each service's SLO status next to its name.
+  await page.goto(`${vigil.url}/ui/`);
+  await page.waitForSelector('[data-testid="slo-status"][data-service="checkout"]');
+  const badge = page.locator('[data-testid="slo-status"][data-service="checkout"]');
+  assert.match(await badge.textContent(), /^1 SLO: budget -4900\.0% left · worst burn 50x \(\d+[mhd]\)$/);
+  assert.match(await badge.getAttribute('class'), /level-critical/);
+  assert.match(await page.locator('[data-testid="slo-status"][data-service="search"]').textContent(), /budget 100\.0% left · worst burn 0\.00x/);
+  assert.equal(await badge.getAttribute('href'), '/ui/slos');
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(artifacts, 'overview-slo-status.png'), fullPage: true });
   // Reachable from the navigation.
   await page.goto(`${vigil.url}/ui/`);
   await page.click('nav a:has-text("SLOs")');

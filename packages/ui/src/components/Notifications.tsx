@@ -29,7 +29,7 @@ export interface NotificationEvent {
   readonly integration?: string;
   readonly status?: string;
   readonly alerts?: number;
-  readonly state?: 'delivered' | 'failed';
+  readonly state?: 'delivered' | 'failed' | 'suppressed';
   readonly attemptCount?: number;
   readonly failedCount?: number;
   readonly error?: string;
@@ -90,6 +90,14 @@ export function NotificationItem({ e }: { e: NotificationEvent }): preact.JSX.El
   const failed = e.state === 'failed';
   const n = e.attemptCount ?? 1;
   const name = e.labels?.['alertname'] ?? '';
+  if (e.state === 'suppressed')
+    // Held back by the receiver's rate_limit: never attempted, summarised when the window closes.
+    return (
+      <li class="ev ev-notification ev-suppressed" data-state="suppressed" data-receiver={e.receiver} data-integration={e.integration}>
+        <time dateTime={e.time}>{new Date(e.time).toLocaleString()}</time> <strong>notification suppressed</strong> {name}{' '}
+        <span class="muted">({e.status})</span> → {e.receiver}/{e.integration} <span class="muted">rate limit reached</span>
+      </li>
+    );
   return (
     <li class={`ev ev-notification${failed ? ' ev-failed' : ''}`} data-state={e.state} data-receiver={e.receiver} data-integration={e.integration}>
       <time dateTime={e.time}>{new Date(e.time).toLocaleString()}</time> <strong>{failed ? 'notification failed' : 'notified'}</strong> {name}{' '}

@@ -1,4 +1,5 @@
 /** The overview's model: which rows exist, which signals they show, and how each is judged. */
+import { windowMs, type SloRow } from './slo.js';
 
 /** A card's colour. */
 export type Level = 'ok' | 'warning' | 'critical' | 'unknown';
@@ -222,4 +223,31 @@ export function alertForRow(a: AlertLike, row: string): boolean {
 export function signalOfAlert(a: AlertLike): Signal['id'] | undefined {
   const text = `${a.labels['alertname'] ?? ''} ${a.labels['pool'] !== undefined ? 'pool' : ''}`;
   return SIGNALS.find((s) => s.alertPattern?.test(text))?.id;
+}
+
+/** A service's SLOs in one line of the overview. */
+export interface ServiceSloStatus {
+  /** How many SLOs the service has. */
+  readonly count: number;
+  /** The least budget left among them (a share; negative once overspent); undefined before any is recorded. */
+  readonly remaining: number | undefined;
+  /** The highest burn rate over any alert window of any of them, with its window and SLO. */
+  readonly worstBurn: { readonly value: number; readonly window: string; readonly slo: string } | undefined;
+}
+
+/** The SLO status of each service (by `sloth_service`), from the SLO page's rows. */
+export function serviceSloStatus(rows: ReadonlyArray<Pick<SloRow, 'service' | 'slo' | 'remaining' | 'burn' | 'periodMs'>>): Map<string, ServiceSloStatus> {
+  const out = new Map<string, ServiceSloStatus>();
+  for (const r of rows) {
+    const prev = out.get(r.service);
+    let worstBurn = prev?.worstBurn;
+    for (const [window, value] of r.burn) {
+      // The period's own rate is the budget spent so far, not a burn to act on: alert windows only.
+      if (r.periodMs > 0 && windowMs(window) === r.periodMs) continue;
+      if (Number.isFinite(value) && (worstBurn === undefined || value > worstBurn.value)) worstBurn = { value, window, slo: r.slo };
+    }
+    const rems = [prev?.remaining, r.remaining].filter((x): x is number => x !== undefined);
+    out.set(r.service, { count: (prev?.count ?? 0) + 1, remaining: rems.length ? Math.min(...rems) : undefined, worstBurn });
+  }
+  return out;
 }

@@ -23,7 +23,9 @@ export interface SloRow {
   readonly availability: number | undefined;
   /** Burn rate by window (`5m`, `1h`, …), shortest first. */
   readonly burn: Array<[string, number]>;
-  /** Budget remaining over the last day: [ms, ratio]. */
+  /** The SLO period in ms: its longest recorded window (Sloth records the period's ratio too); 0 when none is recorded yet. */
+  readonly periodMs: number;
+  /** Budget remaining over the period (the part of it the range query covered): [ms, ratio]. */
   readonly burndown: Array<[number, number]>;
 }
 
@@ -55,6 +57,48 @@ export interface SloSeries {
   readonly burn: readonly SloSample[];
   /** The remaining budget over time. */
   readonly history: ReadonlyArray<{ readonly metric: Record<string, string>; readonly values: ReadonlyArray<readonly [number, string]> }>;
+  /** Epoch ms the history ends at: each SLO's burn-down keeps only its own period before it. */
+  readonly now?: number;
+}
+
+/** Points a burn-down range query asks for at most per SLO: enough for a 120 px line, small for the server. */
+export const BURNDOWN_POINTS = 240;
+
+/**
+ * The range query for the burn-downs: the longest period of any SLO (a day when none is known) up
+ * to `now`, with a whole-minute step of at least 5 minutes that keeps it to {@link BURNDOWN_POINTS}
+ * points per series (30 days: a 3-hour step).
+ */
+export function burndownRange(periodsMs: readonly number[], now: number): { start: number; end: number; step: number } {
+  const range = Math.max(0, ...periodsMs) || 86_400_000;
+  const step = Math.max(300_000, Math.ceil(range / BURNDOWN_POINTS / 60_000) * 60_000);
+  return { start: now - range, end: now, step };
+}
+
+/**
+ * A second, finer range when the whole-period query found little history (a new SLO): the span the
+ * `points` found can cover, at a step giving up to {@link BURNDOWN_POINTS} points (at least 15 s).
+ * Undefined when the first query already has enough points or no finer step exists.
+ */
+export function refinedBurndownRange(
+  r: { start: number; end: number; step: number },
+  points: readonly number[],
+): { start: number; end: number; step: number } | undefined {
+  const most = Math.max(0, ...points);
+  if (most >= 20) return undefined;
+  const span = Math.min(r.end - r.start, (most + 1) * r.step);
+  const step = Math.max(15_000, Math.ceil(span / BURNDOWN_POINTS / 1000) * 1000);
+  return step < r.step ? { start: r.end - span, end: r.end, step } : undefined;
+}
+
+/** The burn windows of the burn samples by SLO, as [window, ms]; the longest is the SLO's period. */
+export function sloPeriods(burn: readonly SloSample[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const b of burn) {
+    const id = b.metric['sloth_id'] ?? '';
+    out.set(id, Math.max(out.get(id) ?? 0, windowMs(b.metric['sloth_window'] ?? '')));
+  }
+  return out;
 }
 
 /** One row per SLO, least budget left first; SLOs with no budget recorded yet go last. */
@@ -62,10 +106,13 @@ export function sloRows(s: SloSeries): SloRow[] {
   const rem = byId(s.remaining);
   const err = byId(s.periodError);
   const burns = byId(s.burn);
+  const periods = sloPeriods(s.burn);
   const num = (xs: SloSample[] | undefined): number | undefined => (xs?.[0] ? Number(xs[0].value[1]) : undefined);
   const rows = s.info.map((i): SloRow => {
     const id = i.metric['sloth_id'] ?? '';
     const e = num(err.get(id));
+    const periodMs = periods.get(id) ?? 0;
+    const since = s.now !== undefined && periodMs > 0 ? s.now - periodMs : -Infinity;
     return {
       id,
       service: i.metric['sloth_service'] ?? '',
@@ -77,7 +124,10 @@ export function sloRows(s: SloSeries): SloRow[] {
         .map((b): [string, number] => [b.metric['sloth_window'] ?? '', Number(b.value[1])])
         .filter(([w]) => w !== '')
         .sort((a, b) => windowMs(a[0]) - windowMs(b[0])),
-      burndown: (s.history.find((h) => h.metric['sloth_id'] === id)?.values ?? []).map(([t, v]): [number, number] => [t * 1000, Number(v)]),
+      periodMs,
+      burndown: (s.history.find((h) => h.metric['sloth_id'] === id)?.values ?? [])
+        .map(([t, v]): [number, number] => [t * 1000, Number(v)])
+        .filter(([t]) => t >= since),
     };
   });
   return rows.sort((a, b) => (a.remaining ?? Infinity) - (b.remaining ?? Infinity) || a.id.localeCompare(b.id));

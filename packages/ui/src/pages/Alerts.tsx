@@ -6,6 +6,7 @@
 import { useState } from 'preact/hooks';
 import { jsonCall, promGet, uiSettings, type AmAlert, type AmGroup, type Silence } from '../api.js';
 import { FailingReceivers, NotificationItem, type NotificationEvent } from '../components/Notifications.js';
+import { NotificationVolume } from '../components/NotificationVolume.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { useAsync } from '../hooks.js';
 import { labelMatcher, safeHref } from '../lib/escape.js';
@@ -469,6 +470,8 @@ export function Alerts(): preact.JSX.Element {
           {stats.meanTimeToResolveSeconds === null ? '–' : `${Math.round(stats.meanTimeToResolveSeconds)} s`}
         </div>
       ) : null}
+      <h2 id="volume">Notification volume</h2>
+      <NotificationVolume />
       <h2 id="history">History{fp ? ` of ${fp}` : ''}</h2>
       {fp ? (
         <button class="link" onClick={() => setParams((p) => p.delete('fp'))}>

@@ -1,15 +1,30 @@
 /**
  * The overview: one row per service (the SDK's `service` label) and per scrape job, with the golden
- * signals and saturation as cards coloured by thresholds and by the alerts firing for that row, the
- * business cards where the SDK's business metrics exist, and a click-through to Explore.
+ * signals and saturation as cards coloured by thresholds and by the alerts firing for that row, each
+ * service's SLO status (least budget left, worst burn rate) where it has SLOs, the business cards where the SDK's business metrics exist, and a click-through to Explore.
  */
 import { activeAlerts, labelValues, promGet, query, queryRange, type AmAlert } from '../api.js';
 import { Sparkline } from '../components/Chart.js';
+import { loadSloInstant, SloBadge } from '../components/SloStatus.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { useAsync } from '../hooks.js';
 import { labelMatcher } from '../lib/escape.js';
 import { formatValue } from '../lib/format.js';
-import { GOLDEN, SIGNALS, alertForRow, rowSignals, alertLevel, levelOf, signalOfAlert, worst, type Level, type Signal } from '../lib/overview.js';
+import {
+  GOLDEN,
+  SIGNALS,
+  alertForRow,
+  rowSignals,
+  alertLevel,
+  levelOf,
+  serviceSloStatus,
+  signalOfAlert,
+  worst,
+  type Level,
+  type ServiceSloStatus,
+  type Signal,
+} from '../lib/overview.js';
+import { sloRows } from '../lib/slo.js';
 import { parseDuration } from '../lib/time.js';
 import type { MatrixSeries } from '../lib/series.js';
 import { exploreHref, href, onLinkClick, useLocation } from '../router.js';
@@ -215,6 +230,9 @@ export function Overview(): preact.JSX.Element {
   // Business cards load on their own so the golden signals never wait for them.
   const biz = useAsync(async (signal) => loadBusiness(await promGet<string[]>('/api/v1/label/__name__/values', undefined, signal), signal), [], 60_000);
   const business = biz.data ?? new Map<string, BusinessCard[]>();
+  // SLO status per service, on its own too: a server without SLOs answers with empty vectors.
+  const slo = useAsync(async (signal) => serviceSloStatus(sloRows({ ...(await loadSloInstant(signal)), history: [] })), [], 30_000);
+  const slos = slo.data ?? new Map<string, ServiceSloStatus>();
   if (st.error && !st.data) return <ErrorBox error={st.error} hint="Check that Vigil is running and reachable, then reload." />;
   if (!st.data) return <Loading what="Loading services" />;
   const { rows, signals, alerts } = st.data;
@@ -241,6 +259,7 @@ export function Overview(): preact.JSX.Element {
               <h2>{row.name}</h2>
               <span class="tag">{row.kind}</span>
               {row.kind === 'service' ? <LatencyDetail row={row} /> : null}
+              {row.kind === 'service' && slos.has(row.name) ? <SloBadge service={row.name} st={slos.get(row.name)!} /> : null}
               {rowAlerts.length > 0 ? (
                 <a
                   class={`badge level-${rowAlerts.reduce<Level>((l, a) => worst(l, alertLevel(a)), 'ok')}`}

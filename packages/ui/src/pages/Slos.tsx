@@ -1,41 +1,50 @@
 /**
  * SLOs: every SLO Vigil runs (from the `sloth_slo_info` series its generated rules record), sorted by
  * the error budget left, least first, with the objective, the availability over the period, the
- * budget remaining with its burn-down over the last day, and the burn rate over each alert window
+ * budget remaining with its burn-down over the whole SLO period, and the burn rate over each alert window
  * (1x spends the budget exactly over the period; the page alert fires from 14.4x over 1 h). Pyrra's
  * list of SLOs is the model. Everything comes from PromQL over the recorded `slo:*` series.
  */
-import { query, queryRange, type VectorSample } from '../api.js';
+import { queryRange } from '../api.js';
+import { loadSloInstant } from '../components/SloStatus.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { useAsync } from '../hooks.js';
-import { budgetLevel, burndownPoints, burnLevel, burnRate, sloPercent as pct, sloRows, type SloRow } from '../lib/slo.js';
+import {
+  budgetLevel,
+  burndownPoints,
+  burndownRange,
+  burnLevel,
+  refinedBurndownRange,
+  burnRate,
+  sloPercent as pct,
+  sloPeriods,
+  sloRows,
+  type SloRow,
+} from '../lib/slo.js';
 import { href, onLinkClick } from '../router.js';
-
-const DAY = 86_400_000;
-
-async function vector(expr: string, signal: AbortSignal): Promise<VectorSample[]> {
-  const r = await query(expr, undefined, signal);
-  return r.resultType === 'vector' ? r.result : [];
-}
 
 async function loadSlos(signal: AbortSignal): Promise<SloRow[]> {
   const now = Date.now();
-  const [info, remaining, periodError, burn, history] = await Promise.all([
-    vector('sloth_slo_info', signal),
-    vector('slo:period_error_budget_remaining:ratio', signal),
-    vector('slo:period_burn_rate:ratio * on(sloth_id) group_left slo:error_budget:ratio', signal),
-    vector('{__name__=~"slo:sli_error:ratio_rate.+"} / on(sloth_id) group_left slo:error_budget:ratio', signal),
-    queryRange('slo:period_error_budget_remaining:ratio', now - DAY, now, 5 * 60_000, signal),
-  ]);
-  return sloRows({ info, remaining, periodError, burn, history });
+  const instant = await loadSloInstant(signal);
+  // One range query over the longest period; its step keeps it to a few hundred points per SLO.
+  const r = burndownRange([...sloPeriods(instant.burn).values()], now);
+  if (instant.info.length === 0) return [];
+  let history = await queryRange('slo:period_error_budget_remaining:ratio', r.start, r.end, r.step, signal);
+  // A new SLO has only minutes of history: ask again over what exists, at a step that draws it.
+  const fine = refinedBurndownRange(
+    r,
+    history.map((h) => h.values.length),
+  );
+  if (fine) history = await queryRange('slo:period_error_budget_remaining:ratio', fine.start, fine.end, fine.step, signal);
+  return sloRows({ ...instant, history, now });
 }
 
-/** A small line of the budget remaining over the last day (0 at the bottom, 100% at the top). */
+/** A small line of the budget remaining over the SLO period (0 at the bottom, 100% at the top). */
 function Burndown({ points }: { points: Array<[number, number]> }): preact.JSX.Element {
   const d = burndownPoints(points, 120, 30);
   if (d === '') return <span class="muted small">not enough data</span>;
   return (
-    <svg class="burndown" width="120" height="30" viewBox="0 0 120 30" role="img" aria-label="Error budget remaining over the last day">
+    <svg class="burndown" width="120" height="30" viewBox="0 0 120 30" role="img" aria-label="Error budget remaining over the SLO period">
       <polyline points={d} fill="none" stroke="currentColor" stroke-width="1.5" />
     </svg>
   );
@@ -62,7 +71,7 @@ export function Slos(): preact.JSX.Element {
             <th>Objective</th>
             <th>Availability</th>
             <th>Budget remaining</th>
-            <th>Last day</th>
+            <th>Over the period</th>
             <th>Burn rate by window</th>
             <th />
           </tr>

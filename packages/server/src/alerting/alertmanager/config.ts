@@ -174,10 +174,17 @@ export interface InboxConfig extends IntegrationBase {
 /** Any integration. */
 export type IntegrationConfig = WebhookConfig | SlackConfig | EmailConfig | PagerdutyConfig | DiscordConfig | MsteamsConfig | InboxConfig;
 
+/** Vigil's per-receiver `rate_limit` (not Alertmanager's): at most `max` notifications per `interval`. */
+export interface RateLimit {
+  max: number;
+  intervalMs: number;
+}
+
 /** A named receiver. */
 export interface Receiver {
   name: string;
   integrations: IntegrationConfig[];
+  rateLimit?: RateLimit;
 }
 
 /** An inhibition rule. */
@@ -742,6 +749,19 @@ function parseIntegration(c: Checker, kind: string, path: Path, v: unknown, g: A
   }
 }
 
+/** A receiver's `rate_limit: { max: N, interval: 1h }`; both fields required, neither zero. */
+function parseRateLimit(c: Checker, path: Path, v: unknown): RateLimit | undefined {
+  if (v === undefined || v === null) return undefined;
+  const r = c.map(path, v, ['max', 'interval']);
+  if (r['max'] === undefined) c.fail(path, 'rate_limit needs max (notifications per interval)');
+  if (r['interval'] === undefined) c.fail(path, 'rate_limit needs interval (e.g. 1h)');
+  const max = c.int([...path, 'max'], r['max'], 0);
+  if (max < 1) c.fail([...path, 'max'], 'rate_limit max must be at least 1');
+  const intervalMs = c.duration([...path, 'interval'], r['interval'], 0);
+  if (intervalMs < 1000) c.fail([...path, 'interval'], 'rate_limit interval must be at least 1s');
+  return { max, intervalMs };
+}
+
 function checkRouteRefs(c: Checker, route: Route, path: Path, receivers: Set<string>, intervals: Map<string, TimeInterval[]>): void {
   if (!receivers.has(route.receiver)) c.fail([...path, 'receiver'], `undefined receiver ${JSON.stringify(route.receiver)} used in route`);
   for (const k of ['mute_time_intervals', 'active_time_intervals'] as const) {
@@ -770,14 +790,15 @@ export function parseAlertmanagerConfigIn(doc: Document, lines: LineCounter, fil
   const warnings = c.warnings;
   const receivers = c.list(['receivers'], root['receivers']).map((rv, i): Receiver => {
     const path: Path = ['receivers', i];
-    const r = c.map(path, rv, ['name', ...SUPPORTED, ...UNSUPPORTED]);
+    const r = c.map(path, rv, ['name', 'rate_limit', ...SUPPORTED, ...UNSUPPORTED]);
     const name = c.str([...path, 'name'], r['name']);
     if (!name) c.fail(path, 'missing name in receiver');
     const integrations: IntegrationConfig[] = [];
     for (const kind of SUPPORTED)
       c.list([...path, kind], r[kind]).forEach((x, j) => integrations.push(parseIntegration(c, kind, [...path, kind, j], x, global)));
     for (const kind of UNSUPPORTED) if (r[kind] !== undefined) warnings.push(`receiver ${name}: ${kind} is not supported by Vigil and is ignored`);
-    return { name, integrations };
+    const rateLimit = parseRateLimit(c, [...path, 'rate_limit'], r['rate_limit']);
+    return rateLimit ? { name, integrations, rateLimit } : { name, integrations };
   });
   const names = new Set<string>();
   receivers.forEach((r, i) => {

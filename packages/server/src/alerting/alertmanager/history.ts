@@ -39,6 +39,10 @@ export interface HistoryEvent {
   error?: string;
   status?: string;
   alerts?: number;
+  /** Notifications: the alert names they carried (for the noisiest-rules statistics). */
+  alertnames?: string[];
+  /** Notifications: held back by the receiver's `rate_limit` (not sent; summarised when its window closes). */
+  rateLimited?: boolean;
   /** Acknowledgements and manual resolves: who and why. */
   by?: string;
   comment?: string;

@@ -119,14 +119,21 @@ export class Inbox {
 }
 
 /**
- * An Alertmanager configuration text without Vigil's `inbox_configs`, for clients that parse it with
- * Alertmanager's own code (amtool reads `/api/v2/status`) and refuse fields they do not know.
+ * An Alertmanager configuration text without Vigil's receiver extensions (`inbox_configs` and
+ * `rate_limit`), for clients that parse it with Alertmanager's own code (amtool reads
+ * `/api/v2/status`) and refuse fields they do not know.
  */
 export function withoutInboxConfigs(text: string): string {
   const doc = parseDocument(text);
   const receivers = doc.errors.length === 0 ? doc.get('receivers', true) : undefined;
   if (!isSeq(receivers)) return text;
   let changed = false;
-  for (const r of receivers.items) if (isMap(r) && r.delete('inbox_configs')) changed = true;
+  for (const r of receivers.items) {
+    if (!isMap(r)) continue;
+    // Both deletes run: `||` would skip the second once the first removed something.
+    const a = r.delete('inbox_configs');
+    const b = r.delete('rate_limit');
+    if (a || b) changed = true;
+  }
   return changed ? doc.toString() : text;
 }

@@ -29,8 +29,11 @@ export interface NotificationRow {
   integration: string;
   status: string;
   alerts: number;
-  /** `delivered`: the last attempt succeeded; `failed`: it did not (retries may still follow). */
-  state: 'delivered' | 'failed';
+  /**
+   * `delivered`: the last attempt succeeded; `failed`: it did not (retries may still follow);
+   * `suppressed`: held back by the receiver's `rate_limit`, never attempted.
+   */
+  state: 'delivered' | 'failed' | 'suppressed';
   ok: boolean;
   attemptCount: number;
   failedCount: number;
@@ -62,6 +65,28 @@ export function groupNotifications(newestFirst: readonly HistoryEvent[]): Array<
     const e = newestFirst[i]!;
     if (e.type !== 'notification') {
       out.push(e);
+      continue;
+    }
+    if (e.rateLimited) {
+      // Never attempted: a row of its own that no retry continues.
+      const row: NotificationRow = {
+        type: 'notification',
+        time: e.time,
+        firstTime: e.time,
+        groupKey: e.groupKey ?? '',
+        receiver: e.receiver ?? '',
+        integration: e.integration ?? '',
+        status: e.status ?? '',
+        alerts: e.alerts ?? 0,
+        state: 'suppressed',
+        ok: false,
+        attemptCount: 0,
+        failedCount: 0,
+        attempts: [],
+      };
+      if (e.labels) row.labels = e.labels;
+      if (e.error) row.error = e.error;
+      out.push(row);
       continue;
     }
     const k = key(e);

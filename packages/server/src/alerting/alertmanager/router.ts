@@ -433,6 +433,7 @@ export class AlertRouter {
 
   /** Registers the router's metrics (Alertmanager's names where they exist, `vigil_alertmanager_*` for extras). */
   register(reg: SelfRegistry): void {
+    this.pipeline.register(reg);
     reg.register('alertmanager_alerts', 'gauge', 'How many alerts by state.', () => {
       const c = { active: 0, suppressed: 0 };
       for (const a of this.alerts()) c[this.status(a).state]++;

@@ -9,6 +9,7 @@
  * - `GET  history?fingerprint=&type=&receiver=&since=&until=&limit=&grouped=` — state changes, and
  *   notifications as one row each with their attempts inside (`grouped=false`: one event per attempt)
  * - `GET  stats` — alerts by severity and state, success rate per receiver, MTTA and MTTR
+ * - `GET  stats/volume?hours=24&top=10` — notifications per receiver per hour and the noisiest alert names
  * - `GET  receivers` — each configured receiver integration: failing or not, since when, last error
  * - `GET  inbox?receiver=&limit=` — what `inbox_configs` receivers kept, newest first
  */
@@ -16,6 +17,7 @@ import { parseDuration } from '../../core/time/duration.js';
 import type { AlertRouter, AlertTarget } from '../../alerting/alertmanager/router.js';
 import { HISTORY_TYPES, type HistoryQuery, type HistoryType } from '../../alerting/alertmanager/history.js';
 import { groupNotifications } from '../../alerting/alertmanager/notifications.js';
+import { notificationVolume } from '../../alerting/alertmanager/volume.js';
 import { formatTime, parseTime } from '../../alerting/alertmanager/types.js';
 import { ApiError } from './errors.js';
 import { json, type ApiRequest, type Router } from './http.js';
@@ -190,4 +192,19 @@ export function registerAlertmanagerExtras(router: Router, am: AlertRouter): voi
       ...am.stats.means(),
     });
   });
+
+  router.on('GET', `${p}/stats/volume`, (req) => {
+    const hours = intParam(req.query, 'hours', 24, 168);
+    const top = intParam(req.query, 'top', 10, 100);
+    const v = notificationVolume(am.history, am.clock.now(), hours, top);
+    return json({ ...v, from: formatTime(v.from), until: formatTime(v.until), stepSeconds: 3600 });
+  });
+}
+
+/** A positive integer query parameter no larger than `max`. */
+function intParam(q: URLSearchParams, name: string, dflt: number, max: number): number {
+  const v = q.get(name);
+  if (!v) return dflt;
+  if (!/^[1-9]\d*$/.test(v) || Number(v) > max) throw new ApiError('bad_data', `${name} must be an integer from 1 to ${max}`);
+  return Number(v);
 }

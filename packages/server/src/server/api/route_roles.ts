@@ -95,6 +95,7 @@ export const ROUTE_NEEDS: Readonly<Record<string, Methods>> = {
   '/api/v1/alertmanager/stats': READ,
   '/api/v1/alertmanager/receivers': READ,
   '/api/v1/alertmanager/inbox': READ,
+  '/api/v1/alertmanager/stats/volume': READ,
   // Loki API (the live tail is a WebSocket handshake, checked in server.ts)
   '/loki/api/v1/tail': READ,
   '/loki/api/v1/query': READ_FORM,
