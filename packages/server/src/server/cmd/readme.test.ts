@@ -131,7 +131,8 @@ test('each command of a synopsis exists, and its --help names every flag shown',
   const synopses = blocks.filter((b) => b.mode === 'help');
   assert.ok(synopses.length >= 1);
   for (const b of synopses) {
-    for (const raw of b.text.split('\n')) {
+    // A line ending in a backslash goes on in the next, as in a shell.
+    for (const raw of b.text.replace(/\\\n\s*/g, ' ').split('\n')) {
       const line = raw.replace(/\s+#.*$/, '').trim();
       if (line !== '') checkSynopsis(line, where(b));
     }

@@ -62,6 +62,8 @@ test('slos: and slo_files: run as rule groups, are listed at /api/v1/rules and f
   writeFileSync(configFile, CONFIG);
   const cfg = loadConfig(configFile);
   cfg.listen = '127.0.0.1:0';
+  // The test reloads through POST /-/reload, which is off unless enabled, as in Prometheus.
+  cfg.web.enableLifecycle = true;
   const server = new VigilServer(cfg, { logger: nopLogger, configFile });
   await server.start();
   const url = `http://${server.address()}`;
