@@ -72,3 +72,20 @@ export function checkBodyType(route: string, headers: IncomingHttpHeaders): Refu
   const want = accepted.map((t) => (t === NO_CONTENT_TYPE ? 'none' : t)).join(', ');
   return { status: 415, message: `unsupported Content-Type ${JSON.stringify(type || 'none')} for ${route}: want ${want}` };
 }
+
+/** The two encodings OTLP over HTTP has. */
+export type OtlpEncoding = 'json' | 'protobuf';
+
+/**
+ * The OTLP encoding a request's Content-Type names, or undefined for any other type (each signal
+ * answers that with a 415 in its own error type, naming the signal).
+ */
+export function otlpEncodingOf(headers: IncomingHttpHeaders): { encoding: OtlpEncoding | undefined; contentType: string } {
+  const contentType = String(headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
+  if (contentType === 'application/json') return { encoding: 'json', contentType };
+  if (contentType === 'application/x-protobuf' || contentType === 'application/protobuf') return { encoding: 'protobuf', contentType };
+  return { encoding: undefined, contentType };
+}

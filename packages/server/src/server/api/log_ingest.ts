@@ -23,6 +23,7 @@ import { decodeOtlpLogsJson, decodeOtlpLogsProto } from '../../logs/ingest/otlp.
 import { encodeExportLogsServiceResponse } from '../../logs/ingest/otlp_proto.js';
 import { rpcCode } from '../../core/otlp/common.js';
 import { encodeRpcStatus } from '../../core/otlp/protobuf.js';
+import { otlpEncodingOf, type OtlpEncoding } from './body_types.js';
 
 /** Options of {@link registerLogIngest}. */
 export interface LogIngestOptions {
@@ -50,17 +51,11 @@ interface Reply {
   fail?(status: number, message: string, headers?: Record<string, string>): ApiResult;
 }
 
-type OtlpEncoding = 'json' | 'protobuf';
-
 /** The OTLP encoding a request's Content-Type names; anything else is a 415. */
 function otlpEncoding(req: ApiRequest): OtlpEncoding {
-  const ct = String(req.headers['content-type'] ?? '')
-    .split(';')[0]!
-    .trim()
-    .toLowerCase();
-  if (ct === 'application/json') return 'json';
-  if (ct === 'application/x-protobuf' || ct === 'application/protobuf') return 'protobuf';
-  throw new LimitError(415, `unsupported Content-Type ${JSON.stringify(ct)} for OTLP logs: want application/x-protobuf or application/json`);
+  const { encoding, contentType } = otlpEncodingOf(req.headers);
+  if (encoding) return encoding;
+  throw new LimitError(415, `unsupported Content-Type ${JSON.stringify(contentType)} for OTLP logs: want application/x-protobuf or application/json`);
 }
 
 const OTLP_REPLIES: Record<OtlpEncoding, Reply> = {

@@ -15,6 +15,7 @@ import type { TraceAppendable } from '../../traces/storage/interface.js';
 import { DEFAULT_TRACE_LIMITS, TraceIngestError, type TraceLimits } from '../../traces/ingest/limits.js';
 import { decodeOtlpTracesJson, decodeOtlpTracesProto, type DecodedTraces } from '../../traces/ingest/otlp.js';
 import { encodeExportTraceServiceResponse } from '../../traces/ingest/otlp_proto.js';
+import { otlpEncodingOf, type OtlpEncoding } from './body_types.js';
 import { ApiError } from './errors.js';
 import type { ApiRequest, ApiResult, Router } from './http.js';
 import { storageFailure } from './log_ingest.js';
@@ -29,19 +30,13 @@ export interface TraceIngestStats {
   refused: Record<string, number>;
 }
 
-type Encoding = 'json' | 'protobuf';
-
-function encodingOf(req: ApiRequest): Encoding {
-  const ct = String(req.headers['content-type'] ?? '')
-    .split(';')[0]!
-    .trim()
-    .toLowerCase();
-  if (ct === 'application/json') return 'json';
-  if (ct === 'application/x-protobuf' || ct === 'application/protobuf') return 'protobuf';
-  throw new TraceIngestError(415, `unsupported Content-Type ${JSON.stringify(ct)} for OTLP traces: want application/x-protobuf or application/json`);
+function encodingOf(req: ApiRequest): OtlpEncoding {
+  const { encoding, contentType } = otlpEncodingOf(req.headers);
+  if (encoding) return encoding;
+  throw new TraceIngestError(415, `unsupported Content-Type ${JSON.stringify(contentType)} for OTLP traces: want application/x-protobuf or application/json`);
 }
 
-function reply(enc: Encoding, status: number, partial?: { rejectedSpans: number; errorMessage: string }, headers?: Record<string, string>): ApiResult {
+function reply(enc: OtlpEncoding, status: number, partial?: { rejectedSpans: number; errorMessage: string }, headers?: Record<string, string>): ApiResult {
   if (status !== 200) {
     const message = partial?.errorMessage ?? '';
     return enc === 'json'
@@ -139,7 +134,7 @@ export function registerTraceIngest(
 
   router.on('POST', '/v1/traces', async (req) => {
     stats.requests++;
-    let enc: Encoding = 'protobuf';
+    let enc: OtlpEncoding = 'protobuf';
     try {
       enc = encodingOf(req);
       const body = await readBody(req);
