@@ -162,10 +162,17 @@ test('span metrics: calls, latency histogram and sizes per service, span name, k
     assert.equal(size.size, 1);
     assert.ok([...size.values()][0]! > 60, 'a span with two attributes is more than 60 bytes');
     // Each latency bucket's newest span is an exemplar on that bucket: the 300 ms error checkout (trace 2, span 5) in le=0.512.
-    const ex = await getJson(`${srv.url}/api/v1/query_exemplars?query=${encodeURIComponent('traces_spanmetrics_latency_bucket{span_name="GET /checkout"}')}&start=0&end=${Date.now() / 1000 + 60}`);
-    const exemplars = (ex.body as { data: Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string>; value: string }> }> }).data;
+    const ex = await getJson(
+      `${srv.url}/api/v1/query_exemplars?query=${encodeURIComponent('traces_spanmetrics_latency_bucket{span_name="GET /checkout"}')}&start=0&end=${Date.now() / 1000 + 60}`,
+    );
+    const exemplars = (
+      ex.body as { data: Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string>; value: string }> }> }
+    ).data;
     const slow = exemplars.find((s) => s.seriesLabels['le'] === '0.512' && s.seriesLabels['status_code'] === 'STATUS_CODE_ERROR');
-    assert.deepEqual(slow?.exemplars.map((e) => [e.labels['trace_id'], e.labels['span_id'], Number(e.value)]), [['2'.repeat(32), '5'.padStart(16, '0'), 0.3]]);
+    assert.deepEqual(
+      slow?.exemplars.map((e) => [e.labels['trace_id'], e.labels['span_id'], Number(e.value)]),
+      [['2'.repeat(32), '5'.padStart(16, '0'), 0.3]],
+    );
 
     // Counters stay cumulative across flushes: the same traces again double them, and rate() sees it.
     await post(srv.url, scenario(now()));
