@@ -122,9 +122,10 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 
 // Send phase.
 fs.mkdirSync(dataDir);
-// --cpu-prof DIR: the server of the send phase writes a V8 CPU profile there when it stops.
-const profEnv = args['cpu-prof'] ? { ...process.env, NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(args['cpu-prof'])}` } : process.env;
-let vigil = await spawnVigil(dataDir, await freePort(), [], profEnv);
+// --cpu-prof DIR: the server of the send phase writes a V8 CPU profile there when it stops. The
+// heap limit is given so that bin/vigil.js runs the server on its main thread, the one profiled.
+const profArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`, '--max-old-space-size=4096'] : [];
+let vigil = await spawnVigil(dataDir, await freePort(), [], process.env, profArgs);
 const pid = vigil.proc.pid!;
 const cpu0 = cpuSeconds(pid);
 const host0 = hostBusyCpuSeconds();
