@@ -121,9 +121,15 @@ export interface VigilProcess {
   stderr: () => string;
 }
 
-/** Runs `vigil start` on `dir` and `port` (plus `args`) and waits until it is ready. */
-export async function spawnVigil(dir: string, port: number, args: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<VigilProcess> {
-  const proc = spawn(process.execPath, [VIGIL_BIN, 'start', '--data', dir, '--listen', `127.0.0.1:${port}`, ...args], {
+/** Runs `vigil start` on `dir` and `port` (plus `args`, and `nodeArgs` for node itself) and waits until it is ready. */
+export async function spawnVigil(
+  dir: string,
+  port: number,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
+  nodeArgs: string[] = [],
+): Promise<VigilProcess> {
+  const proc = spawn(process.execPath, [...nodeArgs, VIGIL_BIN, 'start', '--data', dir, '--listen', `127.0.0.1:${port}`, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env,
   });

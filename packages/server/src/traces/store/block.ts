@@ -223,9 +223,11 @@ export class Block {
     }
   }
 
-  /** The position of `traceId` in the index, or -1. */
-  find(traceId: string): number {
-    const want = Buffer.from(traceId, 'hex');
+  /** The position of `traceId` (hex, or its 16 bytes) in the index, or -1. */
+  find(traceId: string | Buffer): number {
+    // A caller looking in many blocks passes the bytes, converted once: per block, the hex
+    // conversion cost as much as the binary search.
+    const want = typeof traceId === 'string' ? Buffer.from(traceId, 'hex') : traceId;
     if (want.length !== 16) return -1;
     const ids = this.index.ids;
     let lo = 0;
@@ -241,7 +243,7 @@ export class Block {
   }
 
   /** Spans stored for `traceId` here. */
-  countOf(traceId: string): number {
+  countOf(traceId: string | Buffer): number {
     const i = this.find(traceId);
     return i < 0 ? 0 : this.index.counts[i]!;
   }

@@ -125,8 +125,9 @@ export class BlockSet {
   /** The spans of one trace in all blocks. */
   trace(traceId: string): Span[] {
     const out: Span[] = [];
+    const id = Buffer.from(traceId, 'hex');
     for (const b of this.blocks) {
-      const i = b.find(traceId);
+      const i = b.find(id);
       if (i >= 0) out.push(...(this.page(b, b.index.pageOf[i]!).get(traceId) ?? []));
     }
     return out;
@@ -134,7 +135,8 @@ export class BlockSet {
 
   countOf(traceId: string): number {
     let n = 0;
-    for (const b of this.blocks) n += b.countOf(traceId);
+    const id = Buffer.from(traceId, 'hex');
+    for (const b of this.blocks) n += b.countOf(id);
     return n;
   }
 
