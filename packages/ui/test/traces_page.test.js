@@ -39,6 +39,22 @@ after(async () => {
 });
 
 const ids = () => page.$$eval('[data-testid="trace-results"] tbody tr', (trs) => trs.map((tr) => `${tr.dataset.traceId}:${tr.dataset.error}`));
+/**
+ * Waits until the list shows exactly `expected` (id:failed per row, in order): the list renders
+ * before the failed-traces search and a re-sort answer, so a check made at once can see the last one.
+ */
+async function showing(expected) {
+  await page
+    .waitForFunction(
+      (want) =>
+        JSON.stringify([...document.querySelectorAll('[data-testid="trace-results"] tbody tr')].map((tr) => `${tr.dataset.traceId}:${tr.dataset.error}`)) ===
+        JSON.stringify(want),
+      expected,
+      { timeout: 10_000 },
+    )
+    .catch(() => undefined);
+  assert.deepEqual(await ids(), expected);
+}
 async function results(expected) {
   await page.waitForFunction(
     (n) => document.querySelectorAll('[data-testid="trace-results"] tbody tr').length === n || (n === 0 && document.querySelector('.state.empty')),
@@ -50,13 +66,13 @@ test('trace search: the fields become TraceQL, failed traces are marked, slowest
   await page.goto(`${vigil.url}/ui/traces?range=1h`);
   await results(3);
   // Newest first; T1 holds failed spans.
-  assert.deepEqual(await ids(), [`${T3}:false`, `${T2}:false`, `${T1}:true`]);
+  await showing([`${T3}:false`, `${T2}:false`, `${T1}:true`]);
   assert.equal(await page.$$eval('[data-testid="trace-scatter"] circle', (c) => c.length), 3);
   await page.fill('input[name="service"]', 'shop');
   await page.selectOption('select[name="status"]', 'error');
   await page.click('form.trace-form button[type="submit"]');
   await results(1);
-  assert.deepEqual(await ids(), [`${T1}:true`]);
+  await showing([`${T1}:true`]);
   assert.equal(await page.textContent('[data-testid="trace-query"] code'), '{ resource.service.name = "shop" && status = error }');
   const u = new URL(page.url());
   assert.deepEqual([u.searchParams.get('service'), u.searchParams.get('status')], ['shop', 'error']);
@@ -66,11 +82,11 @@ test('trace search: the fields become TraceQL, failed traces are marked, slowest
   await page.fill('input[name="minDuration"]', '200ms');
   await page.click('form.trace-form button[type="submit"]');
   await results(2);
-  assert.deepEqual(await ids(), [`${T3}:false`, `${T1}:true`]);
+  await showing([`${T3}:false`, `${T1}:true`]);
   await page.click('[data-testid="trace-query"] button');
   await page.waitForFunction(() => new URL(window.location.href).searchParams.get('sort') === 'duration');
   await results(2);
-  assert.deepEqual(await ids(), [`${T1}:true`, `${T3}:false`]);
+  await showing([`${T1}:true`, `${T3}:false`]);
   const durations = await page.$$eval('[data-testid="trace-results"] tbody td.num.mono', (tds) => tds.map((td) => td.textContent));
   assert.deepEqual(durations, ['1.00 s', '300 ms']);
   await page.screenshot({ path: path.join(artifacts, 'traces-search.png') });

@@ -1,5 +1,6 @@
 /**
- * Cooperative time slicing for long computations on the main thread (query and rule evaluation).
+ * Cooperative time slicing for long work on the main thread: query and rule evaluation, trace
+ * searches, and the stores' background jobs (flush, merging, checkpoints, retention).
  *
  * Evaluation code is written as generators that `yield` whenever {@link Pacer.due} says the
  * current slice has used its time. A driver then either runs the generator straight through
@@ -32,10 +33,10 @@ export interface TimeSlicerOptions {
   readonly deadline?: number;
   /** Clock of the deadline (default `Date.now`). */
   readonly now?: () => number;
-  /** The error thrown when the signal aborted. */
-  readonly canceled: () => Error;
-  /** The error thrown past the deadline. */
-  readonly timedOut: () => Error;
+  /** The error thrown when the signal aborted (default: the signal's reason). */
+  readonly canceled?: () => Error;
+  /** The error thrown past the deadline (default: a plain Error). */
+  readonly timedOut?: () => Error;
   /** Called at every pause, after the checks; throws to stop the work (memory running out, say). */
   readonly atPause?: () => void;
 }
@@ -52,8 +53,9 @@ export class TimeSlicer implements Pacer {
   }
 
   check(): void {
-    if (this.o.signal?.aborted === true) throw this.o.canceled();
-    if (this.o.deadline !== undefined && (this.o.now ?? Date.now)() > this.o.deadline) throw this.o.timedOut();
+    const signal = this.o.signal;
+    if (signal?.aborted === true) throw this.o.canceled ? this.o.canceled() : (signal.reason as Error);
+    if (this.o.deadline !== undefined && (this.o.now ?? Date.now)() > this.o.deadline) throw this.o.timedOut ? this.o.timedOut() : new Error('timed out');
   }
 
   due(): boolean {
@@ -62,11 +64,16 @@ export class TimeSlicer implements Pacer {
 
   /** Lets the event loop run (I/O included: setImmediate runs after the poll phase), then checks. */
   async pause(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    await yieldToLoop();
     this.pauses++;
     this.sliceStart = performance.now();
     this.check();
     this.o.atPause?.();
+  }
+
+  /** Pauses if the slice is used up (for async loops that are not generators). */
+  async tick(): Promise<void> {
+    if (this.due()) await this.pause();
   }
 
   /** Starts a fresh slice (after waiting in a queue, for example). */
@@ -74,6 +81,17 @@ export class TimeSlicer implements Pacer {
     this.sliceStart = performance.now();
   }
 }
+
+/** Resolves on the next turn of the event loop, after the poll phase: timers and I/O run first. */
+export function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The slice of background jobs (store flushes, merges, checkpoints): longer than a query's, as they run less often. */
+export const BACKGROUND_SLICE_MS = 10;
+
+/** A slicer that never pauses: for start-up, shutdown and tests, where nothing else waits. */
+export const NEVER_PAUSE = new TimeSlicer({ sliceMs: Infinity });
 
 /** Runs `work` to the end without pausing. */
 export function runSync<T>(work: Work<T>): T {
@@ -84,13 +102,15 @@ export function runSync<T>(work: Work<T>): T {
 }
 
 /**
- * Runs `work`, pausing at each `yield`. When a pause finds the work canceled or timed out, the
- * generator is closed (its `finally` blocks run: queriers are closed) and the error is thrown.
+ * Runs `work`, pausing at a `yield` once the slice is used up. When a pause finds the work
+ * canceled or timed out, the generator is closed (its `finally` blocks run: queriers are closed)
+ * and the error is thrown.
  */
 export async function runSliced<T>(work: Work<T>, slicer: TimeSlicer): Promise<T> {
   for (;;) {
     const r = work.next();
     if (r.done === true) return r.value;
+    if (!slicer.due()) continue;
     try {
       await slicer.pause();
     } catch (err) {

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { labelsFrom } from '../../core/model/labels.js';
 import { Matcher } from '../../core/model/matcher.js';
-import { yieldToLoop } from '../../core/util/timeslice.js';
+import { yieldToLoop } from '../../core/util/pace.js';
 import { LogStore, type LogStoreOptions } from './store.js';
 
 const T0_MS = 1_700_000_000_000;

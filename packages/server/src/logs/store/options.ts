@@ -1,5 +1,5 @@
 /** The log store's options and their defaults. */
-import { DEFAULT_SLICE_MS } from '../../core/util/timeslice.js';
+import { BACKGROUND_SLICE_MS } from '../../core/util/pace.js';
 import type { Logger } from '../../core/util/log.js';
 import type { Codec } from './codec.js';
 import type { LogIo } from '../../core/util/appendfile.js';
@@ -64,6 +64,6 @@ export function resolveOptions(opts: LogStoreOptions): ResolvedLogStoreOptions {
     maxStreams: opts.maxStreams ?? 0,
     maxFutureMs: opts.maxFutureMs ?? 600_000,
     tickIntervalMs: opts.tickIntervalMs ?? 10_000,
-    sliceMs: opts.sliceMs ?? DEFAULT_SLICE_MS,
+    sliceMs: opts.sliceMs ?? BACKGROUND_SLICE_MS,
   };
 }

@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import type { Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
-import { runSteps, TimeSlicer } from '../../core/util/timeslice.js';
+import { runSync, TimeSlicer } from '../../core/util/pace.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
 import { StorageError, writeFailure } from '../../core/errors.js';
 import { ChunkCache } from './cache.js';
@@ -297,7 +297,7 @@ export class LogStore implements LogStorage {
 
   /** Merges small adjacent chunks (compaction.ts); returns the number of chunks merged away. */
   compact(): number {
-    return runSteps(this.compactSteps());
+    return runSync(this.compactSteps());
   }
 
   private compactSteps(): Generator<void, number> {
@@ -320,7 +320,7 @@ export class LogStore implements LogStorage {
    * next attempt waits for another segment's worth of lines. A later checkpoint covers them all.
    */
   checkpoint(): boolean {
-    return runSteps(this.checkpointSteps());
+    return runSync(this.checkpointSteps());
   }
 
   /**
@@ -362,7 +362,7 @@ export class LogStore implements LogStorage {
 
   /** Periodic work: seal heads older than `maxChunkAgeMs`, apply retention, compact small chunks. Runs every `tickIntervalMs` once started. */
   tick(): void {
-    runSteps(this.tickSteps());
+    runSync(this.tickSteps());
   }
 
   private *tickSteps(): Generator<void, void> {
@@ -384,7 +384,7 @@ export class LogStore implements LogStorage {
   private background(job: () => Generator<void, unknown>): Promise<void> {
     const run = this.jobs.then(async () => {
       const steps = job();
-      const slicer = new TimeSlicer(this.o.sliceMs);
+      const slicer = new TimeSlicer({ sliceMs: this.o.sliceMs });
       while (this.state === 'running') {
         if (steps.next().done) return;
         if (slicer.due()) await slicer.tick();
@@ -421,7 +421,7 @@ export class LogStore implements LogStorage {
 
   /** Drops chunks past the retention time or size (retention.ts). */
   enforceRetention(): void {
-    runSteps(this.retentionSteps());
+    runSync(this.retentionSteps());
   }
 
   private retentionSteps(): Generator<void, void> {

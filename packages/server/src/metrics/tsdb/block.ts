@@ -18,7 +18,7 @@ import { blockChunkIterator, blockChunkSampleCount } from './chunkenc/blockchunk
 import { CHUNKS_HEADER, INDEX_MAGIC_V3, INDEX_MAGIC_V4, INDEX_MAGIC_V5, parseMeta, type BlockMeta, type BlockSeries } from './block_format.js';
 import { sortLimit } from './head.js';
 import { PostingsIndex } from './postings.js';
-import { runSliced, runSteps, type TimeSlicer } from '../../core/util/timeslice.js';
+import { runSliced, runSync, type TimeSlicer } from '../../core/util/pace.js';
 
 export { newUlid, type BlockMeta, type BlockSeries, type ChunkData } from './block_format.js';
 export { writeBlock } from './block_writer.js';
@@ -89,7 +89,7 @@ export class Block {
       this.sizeBytes = ['meta.json', 'index', 'chunks'].reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
       const steps = this.load(new ByteReader(buf, INDEX_MAGIC_V4.length, buf.length - 4), chunksSize);
       if (deferred) deferred.steps = steps;
-      else runSteps(steps);
+      else runSync(steps);
     } catch (err) {
       this.close();
       throw corruptBlock(dir, err);

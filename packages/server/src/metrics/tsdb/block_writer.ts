@@ -11,7 +11,7 @@ import { ByteWriter } from '../../core/util/bytes.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
 import { crc32 } from '../../core/util/crc32.js';
 import { crc32c } from '../../core/util/crc32c.js';
-import { NEVER_YIELD, type TimeSlicer } from '../../core/util/timeslice.js';
+import { NEVER_PAUSE, type TimeSlicer } from '../../core/util/pace.js';
 import { CHUNKS_HEADER, fsyncDirAsync, INDEX_MAGIC_V5, metaJson, newUlid, type BlockMeta, type BlockSeries } from './block_format.js';
 import { PostingsIndex } from './postings.js';
 
@@ -58,7 +58,7 @@ export async function writeBlock(
   const tmp = path.join(parent, `${ulid}.tmp`);
   try {
     fs.mkdirSync(tmp, { recursive: true });
-    const meta = await writeBlockFiles(tmp, ulid, series, range, compaction, opts.slicer ?? NEVER_YIELD, opts.hold);
+    const meta = await writeBlockFiles(tmp, ulid, series, range, compaction, opts.slicer ?? NEVER_PAUSE, opts.hold);
     crashPoint('writeBlock.beforeRename');
     await opts.hold?.('writeBlock.beforeRename');
     fs.renameSync(tmp, path.join(parent, ulid));

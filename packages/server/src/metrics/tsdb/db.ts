@@ -14,7 +14,7 @@ import type { Appender, Querier, Storage } from '../storage/interface.js';
 import { MergeQuerier } from '../storage/merge.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
-import { sortSliced, TimeSlicer, DEFAULT_SLICE_MS } from '../../core/util/timeslice.js';
+import { BACKGROUND_SLICE_MS, pacedSort, runSliced, TimeSlicer } from '../../core/util/pace.js';
 import { Block, writeBlock, type BlockSeries } from './block.js';
 import { DELETING_SUFFIX, isBlockName, quarantineBlockDir, removeBlockDir, removeBlockDirAsync } from './block_format.js';
 import type { BlockWriteStep } from './block_writer.js';
@@ -101,7 +101,7 @@ export class DB implements Storage {
     this.log = opts.logger ?? nopLogger;
     this.now = opts.now ?? Date.now;
     this.blocksDir = path.join(this.dir, 'blocks');
-    this.sliceMs = opts.sliceMs ?? DEFAULT_SLICE_MS;
+    this.sliceMs = opts.sliceMs ?? BACKGROUND_SLICE_MS;
     this.holdAt = opts.hold;
     this.wal = new Wal(path.join(this.dir, 'wal'), { warn: (msg) => this.log.warn(msg) });
     this.head = new Head({
@@ -278,7 +278,7 @@ export class DB implements Storage {
 
   /** A fresh slicer per job: each job's first slice starts when it does. */
   private slicer(): TimeSlicer {
-    return new TimeSlicer(this.sliceMs);
+    return new TimeSlicer({ sliceMs: this.sliceMs });
   }
 
   private async hold(step: MaintenanceStep): Promise<void> {
@@ -300,7 +300,10 @@ export class DB implements Storage {
       if (s.closed.length > 0 && s.closed[0]!.maxt < end) out.push(s);
       if (slicer.due()) await slicer.tick();
     }
-    await sortSliced(out, (x, y) => compareLabels(x.labels, y.labels), slicer);
+    await runSliced(
+      pacedSort(out, (x, y) => compareLabels(x.labels, y.labels), slicer),
+      slicer,
+    );
     return out;
   }
 

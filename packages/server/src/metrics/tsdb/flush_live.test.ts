@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { labelsFrom } from '../../core/model/labels.js';
 import { Matcher } from '../../core/model/matcher.js';
 import { StorageError } from '../../core/errors.js';
-import { yieldToLoop } from '../../core/util/timeslice.js';
+import { yieldToLoop } from '../../core/util/pace.js';
 import { DB, type DBOptions, type MaintenanceStep } from './db.js';
 
 const HOUR = 3600_000;

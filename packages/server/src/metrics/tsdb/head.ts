@@ -16,7 +16,7 @@ import { ChunkArena } from './chunk_arena.js';
 import { RecordType, WalRecordWriter, type Wal } from './wal.js';
 import { checkNewSeries, metricName, NO_SERIES_LIMITS, SeriesLimitError, type SeriesLimits } from './series_limits.js';
 import { LimitRefusals } from '../../core/limits/refusals.js';
-import type { TimeSlicer } from '../../core/util/timeslice.js';
+import type { TimeSlicer } from '../../core/util/pace.js';
 
 /** Two hours, Prometheus' block length, in milliseconds. */
 export const DEFAULT_CHUNK_RANGE = 2 * 3600 * 1000;

@@ -4,7 +4,7 @@
  */
 import type { Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
-import type { TimeSlicer } from '../../core/util/timeslice.js';
+import type { TimeSlicer } from '../../core/util/pace.js';
 
 /** Sorted series ids. */
 export type PostingsList = number[];

@@ -11,7 +11,7 @@ import { ByteReader, ByteWriter } from '../../core/util/bytes.js';
 import { crc32 } from '../../core/util/crc32.js';
 import { writeFailure } from '../../core/errors.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
-import { NEVER_YIELD, runSliced, runSteps, type TimeSlicer } from '../../core/util/timeslice.js';
+import { NEVER_PAUSE, runSliced, runSync, type TimeSlicer } from '../../core/util/pace.js';
 
 /** Record kinds. */
 export const RecordType = { series: 1, samples: 2 } as const;
@@ -193,7 +193,7 @@ export class Wal {
    * length within the file, matching CRC) and goes on from there. Returns the damaged spans.
    */
   private readFile(file: string, h: WalReplayHandler, stats: WalReplayStats): WalDamage[] {
-    return runSteps(this.readFileSteps(file, h, stats));
+    return runSync(this.readFileSteps(file, h, stats));
   }
 
   /** {@link readFile} in steps: pauses after every record, so a checkpoint can read in slices. */
@@ -324,7 +324,7 @@ export class Wal {
    * Condenses all segments but a fresh one into a checkpoint holding the series that `keepSeries`
    * accepts and the samples at or after `minT`, then deletes what the checkpoint replaces.
    */
-  async truncate(minT: number, keepSeries: (ref: number) => boolean, slicer: TimeSlicer = NEVER_YIELD): Promise<void> {
+  async truncate(minT: number, keepSeries: (ref: number) => boolean, slicer: TimeSlicer = NEVER_PAUSE): Promise<void> {
     const cp = this.latestCheckpoint();
     const old = this.listSegments();
     this.openSegment(this.segment + 1);

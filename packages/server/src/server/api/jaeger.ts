@@ -18,7 +18,7 @@ import type { Span } from '../../traces/storage/types.js';
 import type { TraceQueryable } from '../../traces/storage/interface.js';
 import { toOtlpJson } from '../../traces/ingest/otlp_encode.js';
 import { compileSearch, hintsOf } from '../../traces/traceql/index.js';
-import { Pacer } from '../../traces/traceql/pacer.js';
+import { TimeSlicer } from '../../core/util/pace.js';
 import { parseGoDurationNanos } from '../../traces/traceql/lexer.js';
 import type { ApiRequest, ApiResult, Router } from './http.js';
 import { DependencyCounter, toJaegerTrace } from './jaeger_model.js';
@@ -121,7 +121,8 @@ function parseTags(q: URLSearchParams): [string, string][] {
 /** The traces (all spans) with a span matching the criteria, newest first, at most `limit`. */
 async function findTraces(store: TraceQueryable, c: Criteria, signal: AbortSignal): Promise<Span[][]> {
   const search = compileSearch(criteriaToTraceQL(c));
-  const pacer = new Pacer(signal);
+  const pacer = new TimeSlicer({ signal });
+  pacer.check();
   const out: Span[][] = [];
   for (const trace of store.search(storeSearchOf(hintsOf(search.root), c.start, c.end))) {
     await pacer.tick();
@@ -256,7 +257,8 @@ export function registerJaegerApi(router: Router, store: TraceQueryable, opts: {
       if (!Number.isInteger(lookbackMs) || lookbackMs <= 0)
         throw new BadRequest(`unable to parse param 'lookback': ${JSON.stringify(req.query.get('lookback'))}`);
       const counter = new DependencyCounter();
-      const pacer = new Pacer(signal);
+      const pacer = new TimeSlicer({ signal });
+      pacer.check();
       let n = 0;
       for (const trace of store.search({ start: BigInt(endMs - lookbackMs) * 1_000_000n, end: BigInt(endMs) * 1_000_000n + 1n })) {
         await pacer.tick();

@@ -13,7 +13,7 @@ import type { Span } from '../../traces/storage/types.js';
 import { compileSearch, hintsOf, type CompiledSearch } from '../../traces/traceql/index.js';
 import { BARE_INTRINSICS, KINDS, SCOPED_INTRINSICS, STATUSES } from '../../traces/traceql/names.js';
 import { TraceView } from '../../traces/traceql/trace_view.js';
-import { Pacer } from '../../traces/traceql/pacer.js';
+import { TimeSlicer } from '../../core/util/pace.js';
 import type { Router } from './http.js';
 import { BadRequest, boundedSignal, jsonBody, queryFailure, rangeParams, storeSearchOf } from './trace_query.js';
 
@@ -73,7 +73,8 @@ async function valuesMatching(
   range: { start: bigint; end: bigint },
   signal: AbortSignal,
 ): Promise<ScalarValue[]> {
-  const pacer = new Pacer(signal);
+  const pacer = new TimeSlicer({ signal });
+  pacer.check();
   const seen = new Map<string, ScalarValue>();
   let traces = 0;
   for (const trace of store.search(storeSearchOf(hintsOf(search.root), range.start, range.end))) {

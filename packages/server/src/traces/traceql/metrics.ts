@@ -20,7 +20,7 @@ import { compilePipeline } from './eval.js';
 import { anyValue, compileField, type FieldFn, type Val, valueKey, valueText } from './fields.js';
 import { parseErrorAt } from './lexer.js';
 import { parseTraceQL } from './parser.js';
-import { Pacer } from './pacer.js';
+import { TimeSlicer } from '../../core/util/pace.js';
 import { TraceView } from './trace_view.js';
 
 /** A metrics query that cannot be answered as asked (too many points or series). */
@@ -157,7 +157,8 @@ async function evaluate(
   const maxValues = opts.maxValues ?? MAX_VALUES;
   let values = 0;
   const maxExemplars = stage.fn === 'histogram_over_time' ? 0 : Math.max(0, Math.floor(opts.exemplars ?? 0));
-  const pacer = new Pacer(opts.signal, opts.sliceMs);
+  const pacer = new TimeSlicer({ ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.sliceMs !== undefined ? { sliceMs: opts.sliceMs } : {}) });
+  pacer.check();
   let inspectedTraces = 0;
   let inspectedSpans = 0;
 

@@ -11,7 +11,7 @@ import { anyValue, compileField, type FieldFn } from './fields.js';
 import { parseTraceQL } from './parser.js';
 import { spanDurationNanos, TraceView } from './trace_view.js';
 import { parseErrorAt } from './lexer.js';
-import { Pacer } from './pacer.js';
+import { TimeSlicer } from '../../core/util/pace.js';
 
 /** Tempo's placeholder while a trace's root span has not arrived. */
 export const ROOT_NOT_YET_RECEIVED = '<root span not yet received>';
@@ -142,7 +142,8 @@ export async function searchTraces(
   const search = typeof query === 'string' ? compileSearch(query) : query;
   const limit = opts.limit ?? 20;
   const spss = opts.spss ?? 3;
-  const pacer = new Pacer(opts.signal, opts.sliceMs);
+  const pacer = new TimeSlicer({ ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.sliceMs !== undefined ? { sliceMs: opts.sliceMs } : {}) });
+  pacer.check();
   const traces: TraceSearchMetadata[] = [];
   const starts = new Map<TraceSearchMetadata, bigint>();
   let inspectedTraces = 0;
