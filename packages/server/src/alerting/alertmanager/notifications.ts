@@ -52,6 +52,27 @@ function key(e: HistoryEvent): string {
   return JSON.stringify([e.groupKey ?? '', e.receiver ?? '', e.integration ?? '', e.status ?? '']);
 }
 
+/** A row opened by notification event `e`, before any attempt is counted. */
+function newRow(e: HistoryEvent, state: NotificationRow['state'], ok: boolean): NotificationRow {
+  const row: NotificationRow = {
+    type: 'notification',
+    time: e.time,
+    firstTime: e.time,
+    groupKey: e.groupKey ?? '',
+    receiver: e.receiver ?? '',
+    integration: e.integration ?? '',
+    status: e.status ?? '',
+    alerts: e.alerts ?? 0,
+    state,
+    ok,
+    attemptCount: 0,
+    failedCount: 0,
+    attempts: [],
+  };
+  if (e.labels) row.labels = e.labels;
+  return row;
+}
+
 /**
  * Folds the notification attempts among `newestFirst` history events into rows; other events pass
  * through. The result is newest first, a row placed at its last attempt.
@@ -69,22 +90,7 @@ export function groupNotifications(newestFirst: readonly HistoryEvent[]): Array<
     }
     if (e.rateLimited) {
       // Never attempted: a row of its own that no retry continues.
-      const row: NotificationRow = {
-        type: 'notification',
-        time: e.time,
-        firstTime: e.time,
-        groupKey: e.groupKey ?? '',
-        receiver: e.receiver ?? '',
-        integration: e.integration ?? '',
-        status: e.status ?? '',
-        alerts: e.alerts ?? 0,
-        state: 'suppressed',
-        ok: false,
-        attemptCount: 0,
-        failedCount: 0,
-        attempts: [],
-      };
-      if (e.labels) row.labels = e.labels;
+      const row = newRow(e, 'suppressed', false);
       if (e.error) row.error = e.error;
       out.push(row);
       continue;
@@ -95,22 +101,7 @@ export function groupNotifications(newestFirst: readonly HistoryEvent[]): Array<
     // A template that failed to render is recorded as attempt 0 just before the send: a warning of the row.
     const warning = e.attempt === 0 && !ok;
     if (!row) {
-      row = {
-        type: 'notification',
-        time: e.time,
-        firstTime: e.time,
-        groupKey: e.groupKey ?? '',
-        receiver: e.receiver ?? '',
-        integration: e.integration ?? '',
-        status: e.status ?? '',
-        alerts: e.alerts ?? 0,
-        state: warning ? 'failed' : 'delivered',
-        ok: !warning,
-        attemptCount: 0,
-        failedCount: 0,
-        attempts: [],
-      };
-      if (e.labels) row.labels = e.labels;
+      row = newRow(e, warning ? 'failed' : 'delivered', !warning);
       open.set(k, row);
     }
     if (warning) {

@@ -20,51 +20,43 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The login page; `message` is one of ours (never client text); `next` and `user` are escaped. */
-export function loginPage(next: string, message?: string, user = ''): string {
+/** The frame both pages share: a titled document around one form posting to `action`. */
+function htmlPage(title: string, action: string, form: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign in · Vigil</title>
+<title>${title} · Vigil</title>
 <link rel="stylesheet" href="/login.css">
 </head>
 <body>
 <main>
 <h1>Vigil</h1>
-<form method="post" action="/login">
-${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>\n` : ''}<label for="username">User name</label>
-<input id="username" name="username" autocomplete="username" value="${escapeHtml(user)}" required${user ? '' : ' autofocus'}>
-<label for="password">Password</label>
-<input id="password" name="password" type="password" autocomplete="current-password" required${user ? ' autofocus' : ''}>
-<input type="hidden" name="next" value="${escapeHtml(next)}">
-<button type="submit">Sign in</button>
-</form>
+<form method="post" action="${action}">
+${form}</form>
 </main>
 </body>
 </html>
 `;
 }
 
-const LOGOUT_PAGE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Sign out · Vigil</title>
-<link rel="stylesheet" href="/login.css">
-</head>
-<body>
-<main>
-<h1>Vigil</h1>
-<form method="post" action="/logout">
-<button type="submit">Sign out</button>
-</form>
-</main>
-</body>
-</html>
-`;
+/** The login page; `message` is one of ours (never client text); `next` and `user` are escaped. */
+export function loginPage(next: string, message?: string, user = ''): string {
+  return htmlPage(
+    'Sign in',
+    '/login',
+    `${message ? `<p class="error" role="alert">${escapeHtml(message)}</p>\n` : ''}<label for="username">User name</label>
+<input id="username" name="username" autocomplete="username" value="${escapeHtml(user)}" required${user ? '' : ' autofocus'}>
+<label for="password">Password</label>
+<input id="password" name="password" type="password" autocomplete="current-password" required${user ? ' autofocus' : ''}>
+<input type="hidden" name="next" value="${escapeHtml(next)}">
+<button type="submit">Sign in</button>
+`,
+  );
+}
+
+const LOGOUT_PAGE = htmlPage('Sign out', '/logout', '<button type="submit">Sign out</button>\n');
 
 const LOGIN_CSS = `:root{color-scheme:light dark;font-family:system-ui,sans-serif}
 body{margin:0;min-height:100vh;display:grid;place-items:center;background:Canvas;color:CanvasText}

@@ -1,5 +1,5 @@
 /** The words of TraceQL: intrinsic field names (bare and scoped), status and kind values, keywords. */
-import type { Intrinsic } from './ast.js';
+import { METRICS_FNS, type Intrinsic } from './ast.js';
 import type { SpanKind, StatusCode } from '../storage/types.js';
 
 export const STATUSES: ReadonlySet<string> = new Set<StatusCode>(['error', 'ok', 'unset']);
@@ -79,12 +79,5 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
   'by',
   'select',
   'coalesce',
-  'rate',
-  'count_over_time',
-  'quantile_over_time',
-  'histogram_over_time',
-  'min_over_time',
-  'max_over_time',
-  'avg_over_time',
-  'sum_over_time',
+  ...METRICS_FNS,
 ]);
