@@ -4,13 +4,13 @@
  * `promtool check rules`. Also the duplicate-rule lint of `promtool check rules`.
  */
 import * as fs from 'node:fs';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { isValidLabelName, isValidMetricName, labelsFrom, compareLabels, type Labels } from '../../core/model/labels.js';
 import { parseDuration } from '../../core/time/duration.js';
 import { checkAlertTemplate } from '../template/index.js';
 import { promqlLanguage } from './language.js';
 import type { RuleLanguage } from './types.js';
-import { VigilError } from '../../core/errors.js';
+import { RuleFileError, YamlNodeReader } from './yaml_reader.js';
 import { checkTiers, makeTiers, SEVERITY_LABEL, type SeverityTiers } from './tiers.js';
 
 /** One validated rule. */
@@ -48,68 +48,18 @@ export interface RuleGroupDef {
   readonly line: number;
 }
 
-/** A problem in a rule file; the message is `file: line:col: detail` like Prometheus'. */
-export class RuleFileError extends VigilError {
-  override readonly code = 'bad_rule_file' as const;
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly column: number,
-    readonly detail: string,
-  ) {
-    super('bad_rule_file', line > 0 ? `${file}: ${line}:${column}: ${detail}` : `${file}: ${detail}`);
-  }
-}
+export { RuleFileError };
 
 const GROUP_FIELDS = ['name', 'interval', 'query_offset', 'limit', 'labels', 'rules'];
 const RULE_FIELDS = ['record', 'alert', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations', 'threshold', 'severity_tiers'];
 
-class FileParser {
-  readonly errors: RuleFileError[] = [];
-
+class FileParser extends YamlNodeReader {
   constructor(
-    private readonly file: string,
-    private readonly lines: LineCounter,
+    file: string,
+    lines: LineCounter,
     private readonly language: RuleLanguage,
-  ) {}
-
-  pos(node: unknown): { line: number; col: number } {
-    const n = node as YamlNode | undefined;
-    if (n && typeof n === 'object' && 'range' in n && n.range) {
-      const p = this.lines.linePos(n.range[0]);
-      return { line: p.line, col: p.col };
-    }
-    return { line: 0, col: 0 };
-  }
-
-  err(node: unknown, detail: string): void {
-    const p = this.pos(node);
-    this.errors.push(new RuleFileError(this.file, p.line, p.col, detail));
-  }
-
-  str(node: unknown): string | undefined {
-    if (isScalar(node) && node.value !== null && node.value !== undefined) return String(node.value);
-    return undefined;
-  }
-
-  /** A `map[string]string` field; reports non-string values and returns what it can. */
-  stringMap(node: unknown, where: string): Record<string, string> {
-    const out: Record<string, string> = {};
-    if (node === undefined || node === null || (isScalar(node) && node.value === null)) return out;
-    if (!isMap(node)) {
-      this.err(node, `${where}: expected a mapping of strings`);
-      return out;
-    }
-    for (const pair of node.items) {
-      const k = this.str(pair.key);
-      const v = isScalar(pair.value) ? (pair.value.value === null ? '' : String(pair.value.value)) : undefined;
-      if (k === undefined || v === undefined) {
-        this.err(pair.key ?? node, `${where}: expected a mapping of strings`);
-        continue;
-      }
-      out[k] = v;
-    }
-    return out;
+  ) {
+    super(file, lines);
   }
 
   duration(node: unknown, what: string, prefix: string): number | undefined {

@@ -4,10 +4,10 @@
  * YAML documents. Errors name the file, line and column like rule file errors, so `vigil check rules`
  * reports both the same way.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Node as YamlNode, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type YAMLMap } from 'yaml';
 import { isValidLabelName } from '../../core/model/labels.js';
 import { parseDuration } from '../../core/time/duration.js';
-import { RuleFileError } from '../rules/file.js';
+import { RuleFileError, YamlNodeReader } from '../rules/yaml_reader.js';
 import { DEFAULT_PERIOD_MS, defaultWindows, type AlertWindow, type AlertWindows, type SLI, type SLO, type SLOAlert } from './model.js';
 import { readOpenSLO, readPyrra } from './parse_other.js';
 
@@ -23,29 +23,7 @@ export interface ParsedSLOs {
 const NAME_RE = /^[A-Za-z0-9][-A-Za-z0-9_.]*$/;
 
 /** Shared reading helpers over YAML nodes that keep their positions. */
-export class SpecReader {
-  readonly errors: RuleFileError[] = [];
-
-  constructor(
-    readonly file: string,
-    private readonly lines: LineCounter,
-  ) {}
-
-  line(node: unknown): number {
-    return this.pos(node).line;
-  }
-
-  private pos(node: unknown): { line: number; col: number } {
-    const n = node as YamlNode | undefined;
-    if (n && typeof n === 'object' && 'range' in n && n.range) return this.lines.linePos(n.range[0]);
-    return { line: 0, col: 0 };
-  }
-
-  err(node: unknown, detail: string): void {
-    const p = this.pos(node);
-    this.errors.push(new RuleFileError(this.file, p.line, p.col, detail));
-  }
-
+export class SpecReader extends YamlNodeReader {
   /** The mapping at `node`, or undefined (reporting it unless absent). */
   map(node: unknown, where: string, fields: readonly string[]): YAMLMap | undefined {
     if (node === undefined || node === null || (isScalar(node) && node.value === null)) return undefined;
@@ -58,11 +36,6 @@ export class SpecReader {
       if (!fields.includes(k)) this.err(pair.key, `${where}: unknown field ${JSON.stringify(k)} (expected one of ${fields.join(', ')})`);
     }
     return node;
-  }
-
-  str(node: unknown): string | undefined {
-    if (isScalar(node) && node.value !== null && node.value !== undefined && typeof node.value !== 'object') return String(node.value);
-    return undefined;
   }
 
   /** A required non-empty string field. */
@@ -104,20 +77,7 @@ export class SpecReader {
 
   /** A `map[string]string` of label names (or annotation names) to values. */
   labels(node: unknown, where: string): Record<string, string> {
-    const out: Record<string, string> = {};
-    if (node === undefined || node === null || (isScalar(node) && node.value === null)) return out;
-    if (!isMap(node)) {
-      this.err(node, `${where}: expected a mapping of strings`);
-      return out;
-    }
-    for (const pair of node.items) {
-      const k = this.str(pair.key);
-      const v = isScalar(pair.value) ? (pair.value.value === null ? '' : String(pair.value.value)) : undefined;
-      if (k === undefined || v === undefined) this.err(pair.key ?? node, `${where}: expected a mapping of strings`);
-      else if (!isValidLabelName(k)) this.err(pair.key, `${where}: invalid name ${JSON.stringify(k)}`);
-      else out[k] = v;
-    }
-    return out;
+    return this.stringMap(node, where, (k) => (isValidLabelName(k) ? undefined : `invalid name ${JSON.stringify(k)}`));
   }
 
   /** A name that becomes part of a label value and a group name. */
