@@ -2,6 +2,7 @@
  * Alertmanager's time intervals (`time_intervals:` and the older `mute_time_intervals:`): times of
  * day, weekdays, days of the month, months and years, evaluated in a time zone.
  */
+import { wallClock } from '../../core/time/wallclock.js';
 
 /** An inclusive integer range. */
 export interface Range {
@@ -108,35 +109,15 @@ interface Parts {
   daysInMonth: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 function partsIn(t: number, zone: string | undefined): Parts {
-  const tz = zone ?? 'UTC';
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      weekday: 'long',
-    });
-    formatters.set(tz, f);
-  }
-  const p: Record<string, string> = {};
-  for (const x of f.formatToParts(new Date(t))) p[x.type] = x.value;
-  const year = Number(p['year']);
-  const month = Number(p['month']);
+  const w = wallClock(t, zone ?? 'UTC');
   return {
-    year,
-    month,
-    day: Number(p['day']),
-    weekday: WEEKDAYS.indexOf(String(p['weekday']).toLowerCase()),
-    minute: Number(p['hour']) * 60 + Number(p['minute']),
-    daysInMonth: new Date(Date.UTC(year, month, 0)).getUTCDate(),
+    year: w.year,
+    month: w.month,
+    day: w.day,
+    weekday: w.weekday,
+    minute: w.hour * 60 + w.minute,
+    daysInMonth: new Date(Date.UTC(w.year, w.month, 0)).getUTCDate(),
   };
 }
 

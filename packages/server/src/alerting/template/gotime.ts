@@ -8,6 +8,7 @@
  * abbreviations come from the platform's time zone database through Intl; where it knows no
  * abbreviation, the numeric form tzdata uses (`+0530`) is printed.
  */
+import { wallClock } from '../../core/time/wallclock.js';
 import { goTypeName, type TValue } from './gofmt.js';
 import { getter, methods, opaque, opaqueState, type GoMethod, type GoType } from './gotype.js';
 
@@ -29,34 +30,12 @@ function localZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
-const zoneFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** A formatter giving wall-clock parts in `zone`; throws RangeError for an unknown zone. */
-function wallFormat(zone: string): Intl.DateTimeFormat {
-  let f = zoneFormats.get(zone);
-  if (f === undefined) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-      era: 'short',
-    });
-    zoneFormats.set(zone, f);
-  }
-  return f;
-}
-
 /** Checks a zone name as Go's LoadLocation does; returns the canonical location name. */
 export function loadLocation(name: string): string {
   if (name === '' || name === 'UTC') return 'UTC';
   if (name === 'Local') return 'Local';
   try {
-    wallFormat(name);
+    wallClock(0, name);
   } catch {
     throw new Error(`unknown time zone ${name}`);
   }
@@ -71,16 +50,10 @@ function ianaOf(zone: string): string {
 function zoneAt(zone: string, ms: number): { offset: number; abbr: string } {
   const iana = ianaOf(zone);
   if (iana === 'UTC' || iana === 'Etc/UTC') return { offset: 0, abbr: 'UTC' };
-  const parts = Object.fromEntries(
-    wallFormat(iana)
-      .formatToParts(new Date(ms))
-      .map((p) => [p.type, p.value]),
-  );
-  let year = Number(parts['year']);
-  if (parts['era'] === 'BC' || parts['era'] === 'B') year = 1 - year;
+  const w = wallClock(ms, iana);
   const d = new Date(0);
-  d.setUTCFullYear(year, Number(parts['month']) - 1, Number(parts['day']));
-  d.setUTCHours(Number(parts['hour']), Number(parts['minute']), Number(parts['second']), 0);
+  d.setUTCFullYear(w.year, w.month - 1, w.day);
+  d.setUTCHours(w.hour, w.minute, w.second, 0);
   const offset = Math.round((d.getTime() - (ms - mod(ms, 1000))) / 1000);
   return { offset, abbr: zoneAbbr(iana, ms, offset) };
 }
