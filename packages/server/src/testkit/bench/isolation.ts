@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { labelsFrom } from '../../core/model/labels.js';
 import { exited, freePort, tempDir, VIGIL_BIN, waitFor, writeBody } from '../helpers.js';
 import { positiveInt } from './cli.js';
+import { REPO_ROOT, writeJson } from './report.js';
 import { memStat } from './procstat.js';
 
 const { values } = parseArgs({
@@ -198,6 +199,19 @@ try {
     `during queries: ack p50 ${ms(quantile(acks, 0.5))}, p99 ${ms(quantile(acks, 0.99))}, max ${ms(Math.max(...acks))} (${acks.length} requests, ${ackErrors} not 204); ` +
       `/-/ready max ${ms(Math.max(...ready))}, p99 ${ms(quantile(ready, 0.99))} (${ready.length} requests); peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB`,
   );
+  writeJson(REPO_ROOT, 'isolation', new Date(), {
+    series: total,
+    idle: { ackP50Ms: quantile(idleAcks, 0.5), ackP99Ms: quantile(idleAcks, 0.99) },
+    duringQueries: {
+      ackP50Ms: quantile(acks, 0.5),
+      ackP99Ms: quantile(acks, 0.99),
+      ackMaxMs: Math.max(...acks),
+      ackErrors,
+      readyMaxMs: Math.max(...ready),
+      readyP99Ms: quantile(ready, 0.99),
+      peakRssBytes: peakRss,
+    },
+  });
 } finally {
   proc.kill('SIGTERM');
   await exited(proc);

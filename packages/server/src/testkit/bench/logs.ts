@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { REPO_ROOT, writeJson } from './report.js';
 import { LogStore } from '../../logs/store/store.js';
 import { safeTokens } from '../../core/util/bloom.js';
 import type { Codec } from '../../logs/store/chunk.js';
@@ -196,5 +197,6 @@ const report = {
   chunks_read: store.counters.chunksRead,
 };
 console.log(JSON.stringify(report, null, 2));
+writeJson(REPO_ROOT, 'logs', new Date(), report);
 store.stop();
 if (!args.keep) fs.rmSync(dir, { recursive: true, force: true });

@@ -11,13 +11,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeBody } from '../helpers.js';
 import { PEERS, killAllSync, startServer, stopServer, type ServerHandle } from './peers.js';
-import { writeJson } from './report.js';
+import { REPO_ROOT, writeJson } from './report.js';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
 /** A regression must not hang the bench for the minutes the issue measured: cut a request off here. */
 const REQUEST_TIMEOUT_MS = 60_000;
 const TARGET_MS = 100;

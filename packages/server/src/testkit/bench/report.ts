@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { PeerId } from './peers.js';
 
 /**
@@ -131,9 +132,17 @@ export function formatRatios(rs: readonly Ratios[], titles: Readonly<Record<stri
   return out.join('\n');
 }
 
-/** Writes `value` as `<root>/.bench/<name>-<timestamp>.json`; returns the path. */
+/** The repository's root, where `.bench/` keeps the records. */
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
+
+/** Where the records go: `<root>/.bench`, or `VIGIL_BENCH_DIR` (the runner's own test points it at a temporary directory). */
+export function benchDir(root: string = REPO_ROOT): string {
+  return process.env['VIGIL_BENCH_DIR'] || path.join(root, '.bench');
+}
+
+/** Writes `value` as `<bench dir>/<name>-<timestamp>.json`; returns the path. */
 export function writeJson(root: string, name: string, startedAt: Date, value: unknown): string {
-  const dir = path.join(root, '.bench');
+  const dir = benchDir(root);
   mkdirSync(dir, { recursive: true });
   const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
   const file = path.join(dir, `${name}-${stamp}.json`);

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { REPO_ROOT, writeJson } from './report.js';
 import { labelsFrom } from '../../core/model/labels.js';
 import { DB } from '../../metrics/tsdb/db.js';
 import { LogStore } from '../../logs/store/store.js';
@@ -198,7 +199,9 @@ async function main(): Promise<void> {
   await logPhases(results);
   const worst = Math.max(...results.map((r) => r.maxMs));
   console.log(`worst stall ${worst} ms (target ≤ ${TARGET_MS} ms): ${worst <= TARGET_MS ? 'met' : 'NOT met'}`);
-  console.log(JSON.stringify({ series: SERIES, samplesPerSeries: SAMPLES, streams: STREAMS, linesPerStream: LINES, results }));
+  const record = { series: SERIES, samplesPerSeries: SAMPLES, streams: STREAMS, linesPerStream: LINES, results };
+  console.log(JSON.stringify(record));
+  writeJson(REPO_ROOT, 'stalls', new Date(), record);
 }
 
 await main();

@@ -29,6 +29,7 @@ import { hintsOf, searchTraces } from '../../traces/traceql/index.js';
 import { exited, freePort, spawnVigil, type VigilProcess } from '../helpers.js';
 import { demoTrace, rng } from '../tracegen.js';
 import { positiveInt } from './cli.js';
+import { REPO_ROOT, writeJson } from './report.js';
 import { cpuSeconds, hostBusyCpuSeconds, memStat } from './procstat.js';
 
 const { values: args } = parseArgs({
@@ -199,5 +200,17 @@ console.log(
 console.log(`  trace by id over HTTP: median ${fmt(median(lookups), 2)} ms (max ${fmt(Math.max(...lookups), 2)} ms) over 100 ids`);
 console.log(`  ${QUERY} over the last hour, first 20 (in-process TraceQL on the store): median ${fmt(median(searches), 1)} ms (${found} traces)`);
 console.log(`  grep -F of one trace id over the raw OTLP/JSON (${fmt(rawBytes / 1e6)} MB): median ${fmt(median(greps), 1)} ms`);
+writeJson(REPO_ROOT, 'traces', new Date(), {
+  spans: generated,
+  spansPerServerCpuSecond: generated / serverCpuS,
+  microsPerSpan: (serverCpuS * 1e6) / generated,
+  spansPerWallSecond: generated / sendWallS,
+  peakRssBytes: peakRss,
+  diskBytesPerSpan: diskBytes / generated,
+  rawJsonBytesPerSpan: rawBytes / generated,
+  traceByIdMedianMs: median(lookups),
+  searchFirst20MedianMs: median(searches),
+  grepTraceIdMedianMs: median(greps),
+});
 if (!args.keep) fs.rmSync(dir, { recursive: true, force: true });
 else console.log(`  kept ${dir}`);
