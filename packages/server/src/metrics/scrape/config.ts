@@ -262,7 +262,8 @@ function labelMap(p: Path, v: unknown): Record<string, string> {
   return out;
 }
 
-function relabelList(p: Path, v: unknown): RelabelConfig[] {
+/** A relabel rule list at `p`; its errors name the rule and field under `p`. */
+export function relabelList(p: ConfigPath, v: unknown): RelabelConfig[] {
   try {
     return parseRelabelConfigs(v, '');
   } catch (err) {
@@ -354,7 +355,6 @@ function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: str
   if (raw === null || raw === undefined) fail(p, 'empty scrape config');
   const c = mapping(p, raw, SCRAPE_FIELDS);
   const at = (k: string): Path => [...p, k];
-  const resolve = (f: string): string => path.resolve(dir, f);
 
   if (!has(c, 'job_name') || str(at('job_name'), c['job_name']) === '') fail(at('job_name'), 'job_name is empty');
   const jobName = str(at('job_name'), c['job_name']);
@@ -376,22 +376,8 @@ function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: str
   const flag = (k: string, dflt: boolean): boolean => (has(c, k) ? bool(at(k), c[k]) : dflt);
   const limit = (k: string, dflt: number): number => (has(c, k) ? uint(at(k), c[k]) : dflt);
 
-  const reader: SdReader = {
-    fail,
-    mapping: (q, v, allowed) => mapping([...q], v, allowed),
-    string: (q, v) => str([...q], v),
-    boolean: (q, v) => bool([...q], v),
-    resolve,
-    list: (q, v) => list([...q], v),
-    duration: (q, v) => duration([...q], v),
-    uint: (q, v) => uint([...q], v),
-  };
-  const httpClient = parseHttpClientConfig(reader, p, c);
-
-  const staticConfigs = list(at('static_configs'), c['static_configs']).map((sc, j) => parseStaticConfig([...at('static_configs'), j], sc, String(j)));
-  const fileSdConfigs = parseFileSdConfigs(reader, at('file_sd_configs'), c['file_sd_configs']);
-  const httpSdConfigs = parseHttpSdConfigs(reader, at('http_sd_configs'), c['http_sd_configs']);
-  const dnsSdConfigs = parseDnsSdConfigs(reader, at('dns_sd_configs'), c['dns_sd_configs'], dnsServers);
+  const reader = fieldReader(dir);
+  const source = parseTargetSource(reader, p, c, dnsServers);
 
   const cfg: ScrapeConfig = {
     jobName,
@@ -403,22 +389,62 @@ function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: str
     honorLabels: flag('honor_labels', false),
     honorTimestamps: flag('honor_timestamps', true),
     enableCompression: flag('enable_compression', true),
-    ...httpClient,
+    ...source.httpClient,
     sampleLimit: limit('sample_limit', global.sampleLimit),
     labelLimit: limit('label_limit', global.labelLimit),
     labelNameLengthLimit: limit('label_name_length_limit', global.labelNameLengthLimit),
     labelValueLengthLimit: limit('label_value_length_limit', global.labelValueLengthLimit),
     bodySizeLimit: has(c, 'body_size_limit') ? size(at('body_size_limit'), c['body_size_limit']) : global.bodySizeLimit,
-    staticConfigs,
-    fileSdConfigs,
-    httpSdConfigs,
-    dnsSdConfigs,
-    relabelConfigs: relabelList(at('relabel_configs'), c['relabel_configs']),
+    staticConfigs: source.staticConfigs,
+    fileSdConfigs: source.fileSdConfigs,
+    httpSdConfigs: source.httpSdConfigs,
+    dnsSdConfigs: source.dnsSdConfigs,
+    relabelConfigs: source.relabelConfigs,
     metricRelabelConfigs: relabelList(at('metric_relabel_configs'), c['metric_relabel_configs']),
   };
   // Validate the remaining boolean knob even though it changes nothing here.
   flag('track_timestamps_staleness', false);
   return cfg;
+}
+
+/** This module's field readers, for the discovery parsers and for other sections built like a scrape config. */
+export function fieldReader(dir: string): SdReader {
+  return {
+    fail,
+    mapping: (q, v, allowed) => mapping([...q], v, allowed),
+    string: (q, v) => str([...q], v),
+    boolean: (q, v) => bool([...q], v),
+    resolve: (f) => path.resolve(dir, f),
+    list: (q, v) => list([...q], v),
+    duration: (q, v) => duration([...q], v),
+    uint: (q, v) => uint([...q], v),
+  };
+}
+
+/** The fields a scrape config shares with `alerting.alertmanagers` entries: where targets come from and how to reach them. */
+export const TARGET_SOURCE_FIELDS = [...HTTP_CLIENT_FIELDS, 'static_configs', ...SD_FIELDS, 'relabel_configs'] as const;
+
+/** Targets found by discovery, relabeled, and reached with one HTTP client configuration. */
+export interface TargetSource {
+  readonly httpClient: HttpClientConfig;
+  readonly staticConfigs: readonly TargetGroup[];
+  readonly fileSdConfigs: readonly FileSdConfig[];
+  readonly httpSdConfigs: readonly HttpSdConfig[];
+  readonly dnsSdConfigs: readonly DnsSdConfig[];
+  readonly relabelConfigs: readonly RelabelConfig[];
+}
+
+/** Reads {@link TARGET_SOURCE_FIELDS} of the mapping `c` at `p`. */
+export function parseTargetSource(r: SdReader, p: ConfigPath, c: Record<string, unknown>, dnsServers: readonly string[]): TargetSource {
+  const at = (k: string): Path => [...p, k];
+  return {
+    httpClient: parseHttpClientConfig(r, p, c),
+    staticConfigs: list(at('static_configs'), c['static_configs']).map((sc, j) => parseTargetGroup([...at('static_configs'), j], sc, String(j))),
+    fileSdConfigs: parseFileSdConfigs(r, at('file_sd_configs'), c['file_sd_configs']),
+    httpSdConfigs: parseHttpSdConfigs(r, at('http_sd_configs'), c['http_sd_configs']),
+    dnsSdConfigs: parseDnsSdConfigs(r, at('dns_sd_configs'), c['dns_sd_configs'], dnsServers),
+    relabelConfigs: relabelList(at('relabel_configs'), c['relabel_configs']),
+  };
 }
 
 /**
@@ -434,8 +460,4 @@ export function parseTargetGroup(p: ConfigPath, raw: unknown, source: string): T
     return { __address__: addr };
   });
   return { source, targets, labels: labelMap([...at, 'labels'], g['labels']) };
-}
-
-function parseStaticConfig(p: Path, raw: unknown, source: string): TargetGroup {
-  return parseTargetGroup(p, raw, source);
 }

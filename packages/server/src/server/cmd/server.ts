@@ -80,6 +80,7 @@ import { registerLoginRoutes } from '../api/login.js';
 import { createWebServer } from '../api/tls_server.js';
 import { WebFront } from '../api/web_front.js';
 import type { Duplex } from 'node:stream';
+import { AlertmanagerNotifier } from '../../alerting/notifier/notifier.js';
 
 /** The URL people reach Vigil by (`web.external_url`), else the listen address: the base of links in alerts and notifications. */
 function externalUrlOf(config: VigilConfig): string {
@@ -93,6 +94,7 @@ export class VigilServer {
   readonly exemplars: ExemplarStorage;
   readonly log: Logger;
   private readonly receiver: RemoteWriteReceiver;
+  private readonly notifier: AlertmanagerNotifier;
   /** The PromQL engine; rules and the API share it. */
   readonly engine: Engine;
   /** Admission of API queries (`query.max_concurrency`, queue, heap). */
@@ -307,9 +309,14 @@ export class VigilServer {
     selfMetrics.register('nodejs_heap_size_limit_bytes', 'gauge', 'V8 heap limit, in bytes.', () => getHeapStatistics().heap_size_limit);
     const engine = this.engine;
     const db = this.db;
+    // External Alertmanagers (`alerting:`), sent to beside (or, with builtin_router: false, instead of) the built-in one.
+    this.notifier = new AlertmanagerNotifier(config.alerting, { logger: this.log.child({ component: 'notifier' }) });
+    this.notifier.register(selfMetrics);
     // Both rule managers write into the TSDB and notify the router in-process.
     const ruleOptions: Omit<RuleManagerOptions, 'queryFn'> = {
       notifyFn: (alerts) => {
+        this.notifier.send(alerts);
+        if (!this.config.alerting.builtinRouter) return;
         try {
           this.alerts.receive(alerts, { fromRules: true });
         } catch (err) {
@@ -426,6 +433,7 @@ export class VigilServer {
     }
     this.scrape.applyConfig(this.scrapeConfigs(this.config));
     await this.alerts.start();
+    this.notifier.start();
     await this.applyRules(this.config);
     this.rules.start();
     this.logRules.start();
@@ -491,6 +499,7 @@ export class VigilServer {
     this.front.apply(web);
     this.scrape.applyConfig(this.scrapeConfigs(next));
     this.alerts.applyConfig(next.alertmanager);
+    this.notifier.applyConfig(next.alerting);
     // Like the listen address, which web configuration file and which switches are used is fixed at start (flags may have set them).
     this.config = { ...next, listen: this.config.listen, storage: this.config.storage, web: this.config.web };
     this.log.info('configuration reloaded', { file: this.configFile });
@@ -548,6 +557,8 @@ export class VigilServer {
     await this.scrape.stop();
     await this.rules.stop();
     await this.logRules.stop();
+    // After the rules: their last sends go out before discovery stops.
+    await this.notifier.stop();
     await this.alerts.stop();
     await this.otlpGrpc?.stop();
     await this.receiver.stop();

@@ -14,6 +14,7 @@ import { defaultMetricsGeneratorOptions } from '../../traces/generators/config.j
 import { parseTracesConfig, type TracesConfig } from './traces.js';
 import { defaultLimits, FRACTIONAL_LIMITS, SIZE_LIMITS, type LimitsConfig } from './limits.js';
 import { parseInlineSLOs, type ParsedSLOs } from '../../alerting/slo/index.js';
+import { DEFAULT_ALERTING_CONFIG, parseAlertingConfig, type AlertingConfig } from '../../alerting/notifier/config.js';
 import { DEFAULT_GLOBAL, parseGlobalConfig, parseScrapeConfigs, ScrapeConfigError, type GlobalConfig, type ScrapeConfig } from '../../metrics/scrape/config.js';
 
 /** The validated configuration, with defaults filled in. */
@@ -48,6 +49,8 @@ export interface VigilConfig {
   selfScrape: boolean;
   /** Alert routing, in Alertmanager's format (`alertmanager_config` inline or `alertmanager_config_file`). */
   alertmanager: AlertmanagerConfig;
+  /** `alerting:` as in prometheus.yml: external Alertmanagers that rule alerts go to, and whether the built-in one gets them too. */
+  alerting: AlertingConfig;
   /** `rule_files:` globs, relative to the configuration file, as in prometheus.yml. */
   ruleFiles: string[];
   /** `log_rule_files:` globs of rule files whose expressions are LogQL metric queries (log alerts, as Loki's ruler runs them). */
@@ -129,6 +132,7 @@ export function defaultConfig(): VigilConfig {
     otlp: { grpcListenAddress: '', grpcMaxMessageBytes: 4 * 1024 * 1024 },
     global: DEFAULT_GLOBAL,
     scrapeConfigs: [],
+    alerting: DEFAULT_ALERTING_CONFIG,
     selfScrape: true,
     alertmanager: defaultAlertmanagerConfig(),
     ruleFiles: [],
@@ -177,9 +181,8 @@ export function parseListen(s: string): { host: string; port: number } {
 type Path = Array<string | number>;
 
 /** prometheus.yml's top-level sections that Vigil accepts in its configuration but does not act on yet. */
-const PROMETHEUS_ONLY_SECTIONS = ['alerting', 'remote_write', 'remote_read', 'scrape_config_files', 'tracing'] as const;
+const PROMETHEUS_ONLY_SECTIONS = ['remote_write', 'remote_read', 'scrape_config_files', 'tracing'] as const;
 const PROMETHEUS_ONLY_WHY: Record<(typeof PROMETHEUS_ONLY_SECTIONS)[number], string> = {
-  alerting: 'Vigil routes alerts itself; see alertmanager_config',
   remote_write: 'sending to remote storage is planned',
   remote_read: 'reading from remote storage is planned',
   scrape_config_files: 'put the jobs under scrape_configs',
@@ -319,6 +322,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
     'self_scrape',
     'alertmanager_config',
     'alertmanager_config_file',
+    'alerting',
     'rule_files',
     'log_rule_files',
     'slos',
@@ -393,6 +397,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   try {
     cfg.global = parseGlobalConfig(root['global']);
     cfg.scrapeConfigs = parseScrapeConfigs(root['scrape_configs'], cfg.global, path.dirname(path.resolve(file)), { dnsServers: cfg.discovery.dnsServers });
+    cfg.alerting = parseAlertingConfig(root['alerting'], path.dirname(path.resolve(file)), cfg.discovery.dnsServers);
   } catch (err) {
     if (err instanceof ScrapeConfigError) c.fail([...err.path], err.detail);
     throw err;
