@@ -11,3 +11,4 @@ export * from './links.js';
 export * from './slo.js';
 export * from './exemplars.js';
 export * from './traces.js';
+export * from './servicemap.js';
