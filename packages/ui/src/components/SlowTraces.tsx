@@ -38,7 +38,7 @@ export function SlowTraces({ service, activeAt }: { service: string; activeAt: n
           {st.data.rows.map((r) => (
             <li data-trace-id={r.traceId}>
               <a href={r.href} onClick={onLinkClick}>
-                <span class="mono">{formatSpanDuration(r.durationMs)}</span> {r.root}
+                <span class="mono">{formatSpanDuration(r.durationMs)}</span> {r.service}: {r.root}
               </a>{' '}
               <span class="muted small">{new Date(r.startMs).toLocaleTimeString(undefined, { hour12: false })}</span>
             </li>

@@ -12,3 +12,4 @@ export * from './slo.js';
 export * from './exemplars.js';
 export * from './traces.js';
 export * from './servicemap.js';
+export * from './traceql.js';

@@ -134,7 +134,11 @@ export function buildServiceMap(a: {
   for (const n of nodes.values()) {
     if (n.kind === 'user') {
       // The virtual user serves nothing: show what it asked for.
-      for (const e of edges) if (e.client === n.id) ((n.rate += e.rate), (n.errorRate += e.errorRate));
+      for (const e of edges) {
+        if (e.client !== n.id) continue;
+        n.rate += e.rate;
+        n.errorRate += e.errorRate;
+      }
     }
     n.errorRatio = n.rate > 0 ? Math.min(1, n.errorRate / n.rate) : 0;
   }
@@ -142,10 +146,10 @@ export function buildServiceMap(a: {
 }
 
 /** Sizes of the drawing, in SVG units. */
-export const NODE_W = 190;
+export const NODE_W = 180;
 export const NODE_H = 66;
-const COL_GAP = 150;
-const ROW_GAP = 34;
+const COL_GAP = 190;
+const ROW_GAP = 56;
 const PAD = 20;
 
 export interface PlacedNode extends MapNode {
@@ -163,25 +167,40 @@ export interface MapLayout {
 
 /**
  * Columns by call depth, left to right: a node sits one column right of its deepest caller (the
- * longest path from a node nobody calls; a call back up a cycle does not push it further). Within a
- * column, nodes are ordered by where their callers sit (then by name), which keeps edges from crossing
- * in the usual tree-shaped map. Columns are centred vertically; boxes never overlap.
+ * longest path from a node nobody calls). A cycle is cut where a walk from those roots first comes
+ * back to a node it is inside of, so a call back up does not push its target further. Within a
+ * column, nodes are ordered by where their callers sit (then by name), which keeps edges from
+ * crossing in the usual tree-shaped map. Columns are centred vertically; boxes never overlap.
  */
 export function layoutServiceMap(map: ServiceMap): MapLayout {
   const ids = map.nodes.map((n) => n.id);
   const callers = new Map<string, string[]>(ids.map((id) => [id, []]));
-  for (const e of map.edges) if (e.client !== e.server) callers.get(e.server)?.push(e.client);
+  const callees = new Map<string, string[]>(ids.map((id) => [id, []]));
+  for (const e of map.edges) {
+    if (e.client === e.server) continue;
+    callers.get(e.server)?.push(e.client);
+    callees.get(e.client)?.push(e.server);
+  }
+  // Back edges, found by walking from the roots first (then from whatever a cycle left unreached).
+  const back = new Set<string>();
+  const state = new Map<string, 'open' | 'done'>();
+  const walk = (id: string): void => {
+    state.set(id, 'open');
+    for (const c of callees.get(id) ?? []) {
+      const s = state.get(c);
+      if (s === 'open') back.add(`${id}\u0000${c}`);
+      else if (s === undefined) walk(c);
+    }
+    state.set(id, 'done');
+  };
+  for (const id of ids) if (callers.get(id)!.length === 0) walk(id);
+  for (const id of ids) if (!state.has(id)) walk(id);
   const depth = new Map<string, number>();
-  // Longest path from a root, by DFS over callers; a node on the current path (a cycle) counts as a root.
-  const onPath = new Set<string>();
   const depthOf = (id: string): number => {
     const known = depth.get(id);
     if (known !== undefined) return known;
-    if (onPath.has(id)) return -1;
-    onPath.add(id);
     let d = 0;
-    for (const c of callers.get(id) ?? []) d = Math.max(d, depthOf(c) + 1);
-    onPath.delete(id);
+    for (const c of callers.get(id) ?? []) if (!back.has(`${c}\u0000${id}`)) d = Math.max(d, depthOf(c) + 1);
     depth.set(id, d);
     return d;
   };

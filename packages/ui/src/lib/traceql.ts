@@ -56,9 +56,8 @@ export function tokenizeTraceQL(src: string): Token[] {
   let at = 0;
   parser.parse(src).iterate({
     enter(n) {
-      // A named leaf, or a node the grammar keeps whole (`count()`): colour it as one.
-      const whole = KIND[n.name] !== undefined || OPERATORS.has(n.name);
-      if (!whole && n.node.firstChild) return true;
+      // Leaves only: `Static` wraps the literal it stands for, while `count()` is one leaf.
+      if (n.node.firstChild) return true;
       if (n.from < at || n.to <= n.from) return false;
       if (n.from > at) gapTokens(src, at, n.from, out);
       out.push({ kind: KIND[n.name] ?? (OPERATORS.has(n.name) ? 'operator' : 'other'), text: src.slice(n.from, n.to), start: n.from });

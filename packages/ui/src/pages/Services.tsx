@@ -58,7 +58,7 @@ function Node({ n, selected, onSelect }: { n: PlacedNode; selected: boolean; onS
     >
       <rect width={NODE_W} height={NODE_H} rx={n.kind === 'database' ? 14 : 6} />
       <text x={12} y={24} class="sm-name">
-        {n.id.length > 22 ? `${n.id.slice(0, 21)}…` : n.id}
+        {n.id.length > 19 ? `${n.id.slice(0, 18)}…` : n.id}
         <title>{n.id}</title>
       </text>
       {KIND_LABEL[n.kind] ? (
@@ -105,11 +105,12 @@ function MapSvg({
   // Room below the boxes for calls that go back up a cycle.
   const h = layout.height + (map.edges.some((e) => (at.get(e.server)?.depth ?? 0) <= (at.get(e.client)?.depth ?? 0)) ? 50 : 0);
   return (
+    // Full size when it fits; scaled down to the page's width when it does not, rather than cut off.
     <svg
       class="service-map"
       viewBox={`0 0 ${layout.width} ${h}`}
-      width={layout.width}
-      height={h}
+      width="100%"
+      style={{ maxWidth: `${layout.width}px` }}
       role="group"
       aria-label="Service map"
       data-testid="service-map"
@@ -145,12 +146,14 @@ function NodePanel({ map, id, rangeParams }: { map: ServiceMap; id: string; rang
   const callers = map.edges.filter((e) => e.server === id);
   return (
     <aside class="sm-panel" data-testid="node-panel" data-node={id}>
-      <h2>{n.id}</h2>
-      <div class="muted small">{n.kind === 'service' ? 'service' : KIND_LABEL[n.kind]}</div>
-      <p>
-        <strong data-stat="rate">{formatValue(n.rate, 'reqps')}</strong> ·{' '}
-        <strong class={n.errorRate > 0 ? 'err-text' : ''}>{percent(n.errorRatio)} failed</strong>
-      </p>
+      <div>
+        <h2>{n.id}</h2>
+        <div class="muted small">{n.kind === 'service' ? 'service' : KIND_LABEL[n.kind]}</div>
+        <p>
+          <strong data-stat="rate">{formatValue(n.rate, 'reqps')}</strong> ·{' '}
+          <strong class={n.errorRate > 0 ? 'err-text' : ''}>{percent(n.errorRatio)} failed</strong>
+        </p>
+      </div>
       <div class="actions">
         <a href={nodeTracesHref(n, rangeParams)} onClick={onLinkClick} data-link="node-traces">
           Traces
