@@ -220,6 +220,10 @@ test(
     const sizes = await page.$$eval('.service-map text', (ts) => ts.map((t) => parseFloat(getComputedStyle(t).fontSize)));
     assert.ok(Math.min(...sizes) >= 11, `smallest label ${Math.min(...sizes)} px`);
     await shot('service-map');
+    // The same map in the dark theme, as it is read at night.
+    await page.evaluate(() => (document.documentElement.dataset.theme = 'dark'));
+    await shot('service-map-dark');
+    await page.evaluate(() => delete document.documentElement.dataset.theme);
   },
 );
 

@@ -82,7 +82,7 @@ function Edge({ e, from, to }: { e: MapEdge; from: PlacedNode; to: PlacedNode })
   return (
     <g class={`sm-edge${e.errorRate > 0 ? ' failing' : ''}${e.connection ? ` conn-${e.connection}` : ''}`} data-edge={`${e.client}->${e.server}`}>
       <path d={d} marker-end={e.errorRate > 0 ? 'url(#sm-arrow-err)' : 'url(#sm-arrow)'} />
-      <text x={labelX} y={labelY - 4} text-anchor="middle" class="sm-edge-label" data-stat="latency">
+      <text x={labelX} y={labelY - 6} text-anchor="middle" class="sm-edge-label" data-stat="latency">
         {label}
       </text>
       <title>{`${e.client} → ${e.server}${e.connection ? ` (${e.connection})` : ''}: ${formatValue(e.rate, 'reqps')}, ${label}`}</title>
@@ -140,6 +140,7 @@ function NodePanel({ map, id, rangeParams }: { map: ServiceMap; id: string; rang
   const n = map.nodes.find((x) => x.id === id);
   if (!n) return null;
   const sel = serviceSelector(n.id);
+  // Explore takes a relative range; an absolute map range opens the last hour.
   const range = rangeParams.get('range') ?? '1h';
   const signals = SIGNALS.filter((s) => s.id === 'span_rps' || s.id === 'span_errors' || s.id === 'span_latency');
   const calls = map.edges.filter((e) => e.client === id);
@@ -160,7 +161,7 @@ function NodePanel({ map, id, rangeParams }: { map: ServiceMap; id: string; rang
         </a>
         {n.kind === 'service'
           ? signals.map((s) => (
-              <a href={exploreHref(s.detail(sel), range.startsWith('-') ? '1h' : range)} onClick={onLinkClick} data-link={s.id}>
+              <a href={exploreHref(s.detail(sel), range)} onClick={onLinkClick} data-link={s.id}>
                 {s.title}
               </a>
             ))
