@@ -1,8 +1,10 @@
 /**
  * "Slowest traces during this alert": the alert's service's traces from the moment the alert became
- * active until now, the slowest few, each a link to its waterfall. Loaded when the alert is shown;
- * a server without traces (404) shows nothing rather than an error on every alert.
+ * active until now, the slowest few, each a link to its waterfall. Searched once the alert scrolls
+ * into view (a page of many alerts does not run a search for each), again every 30 s; a server
+ * without traces (404) shows nothing rather than an error on every alert.
  */
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiFailure, traceSearch } from '../api.js';
 import { useAsync } from '../hooks.js';
 import { alertTraceSearchParams, formatSpanDuration, searchRows, ALERT_TRACE_LIMIT } from '../lib/traces.js';
@@ -11,18 +13,34 @@ import { onLinkClick } from '../router.js';
 /** Traces listed under an alert. */
 const SHOWN = 5;
 
+/** True once the element has been on screen. */
+function useSeen(ref: { current: Element | null }): boolean {
+  const [seen, setSeen] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (seen || !el) return;
+    const obs = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && setSeen(true));
+    obs.observe(el);
+    return () => obs.disconnect();
+  }, [seen]);
+  return seen;
+}
+
 export function SlowTraces({ service, activeAt }: { service: string; activeAt: number }): preact.JSX.Element | null {
+  const box = useRef<HTMLDivElement>(null);
+  const seen = useSeen(box);
   const st = useAsync(
     async (signal) => {
+      if (!seen) return undefined;
       const hits = await traceSearch(alertTraceSearchParams(service, activeAt, Date.now()), signal);
       return { rows: searchRows(hits, true).slice(0, SHOWN), full: hits.length >= ALERT_TRACE_LIMIT };
     },
-    [service, activeAt],
+    [service, activeAt, seen],
     30_000,
   );
   if (st.error instanceof ApiFailure && st.error.status === 404) return null;
   return (
-    <div class="slow-traces" data-testid="slow-traces">
+    <div class="slow-traces" data-testid="slow-traces" ref={box}>
       <div class="muted small">
         Slowest traces of <strong>{service}</strong> since the alert became active
         {st.data?.full ? ` (of the newest ${ALERT_TRACE_LIMIT})` : ''}:
