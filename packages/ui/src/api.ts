@@ -5,6 +5,7 @@
  */
 import type { MatrixSeries } from './lib/series.js';
 import type { ExemplarSeries } from './lib/exemplars.js';
+import type { SearchHit } from './lib/traces.js';
 
 /** A failed call: HTTP status (0 for a network error) and the server's message. */
 export class ApiFailure extends Error {
@@ -166,4 +167,20 @@ let settings: Promise<UiSettings> | undefined;
 export function uiSettings(): Promise<UiSettings> {
   settings ??= jsonCall<UiSettings>('GET', '/api/v1/ui/settings').catch(() => ({ externalUrl: null }));
   return settings;
+}
+
+/**
+ * Tempo's trace search (`/api/search`). A refused query throws the server's text as it is: for
+ * TraceQL it names the line and column, which the editor marks.
+ */
+export async function traceSearch(params: Record<string, string>, signal?: AbortSignal): Promise<SearchHit[]> {
+  const res = await request(`/api/search?${new URLSearchParams(params).toString()}`, signal ? { signal } : undefined).catch((err: unknown) => {
+    // An abort is the caller's doing, not a failure to reach the server.
+    if (signal?.aborted) throw signal.reason;
+    throw err;
+  });
+  const text = await res.text();
+  if (res.status === 404 && !text.trim().startsWith('{')) throw new ApiFailure(404, 'trace search (/api/search) is not available on this server');
+  if (!res.ok) throw new ApiFailure(res.status, text.trim() || `HTTP ${res.status}`);
+  return (JSON.parse(text) as { traces?: SearchHit[] }).traces ?? [];
 }

@@ -8,6 +8,7 @@ import { Explore } from './pages/Explore.js';
 import { Inbox } from './pages/Inbox.js';
 import { Logs } from './pages/Logs.js';
 import { Overview } from './pages/Overview.js';
+import { Services } from './pages/Services.js';
 import { Slos } from './pages/Slos.js';
 import { Status } from './pages/Status.js';
 import { Traces } from './pages/Traces.js';
@@ -22,6 +23,7 @@ const NAV = [
   ['/slos', 'SLOs', 'b'],
   ['/logs', 'Logs', 'l'],
   ['/traces', 'Traces', 't'],
+  ['/services', 'Service map', 'm'],
   ['/status', 'Status', 's'],
 ] as const;
 
@@ -33,6 +35,7 @@ function Page({ path }: { path: string }): preact.JSX.Element {
   if (path.startsWith('/slos')) return <Slos />;
   if (path.startsWith('/status')) return <Status />;
   if (path.startsWith('/logs')) return <Logs />;
+  if (path.startsWith('/services')) return <Services />;
   if (path === '/traces' || path.startsWith('/traces/')) return <Traces id={decodeURIComponent(path.split('/')[2] ?? '') || undefined} />;
   if (path.startsWith('/dashboards')) return <Dashboards id={decodeURIComponent(path.split('/')[2] ?? '') || undefined} />;
   return (

@@ -92,15 +92,15 @@ test('trace search: the fields become TraceQL, failed traces are marked, slowest
   await page.screenshot({ path: path.join(artifacts, 'traces-search.png') });
 
   await page.fill('input[name="minDuration"]', '');
-  await page.fill('input[name="q"]', '{ resource.service.name = "payment" && kind = server }');
+  await page.fill('textarea[name="q"]', '{ resource.service.name = "payment" && kind = server }');
   await page.click('form.trace-form button[type="submit"]');
   await results(2);
   assert.deepEqual((await ids()).sort(), [`${T1}:true`, `${T3}:false`]);
-  // A query the server refuses shows its message.
-  await page.fill('input[name="q"]', '{ .a = }');
+  // A query the server refuses shows its message under the editor.
+  await page.fill('textarea[name="q"]', '{ .a = }');
   await page.click('form.trace-form button[type="submit"]');
-  await page.waitForSelector('.state.error');
-  assert.match(await page.textContent('.state.error'), /./);
+  await page.waitForSelector('.editor .editor-error');
+  assert.match(await page.textContent('.editor .editor-error'), /parse error at line 1, col \d+/);
 });
 
 test('the waterfall: tree, error spans red, critical path, span details and its logs link; unknown and bad ids say so', { skip }, async () => {

@@ -1,11 +1,40 @@
 /**
- * The PromQL editor: a textarea over a highlighted copy of its text (the textarea's own text is
- * transparent, so the caret and selection stay native), with autocomplete of metric names,
- * functions, label names and values from the API, and the server's error shown under it.
+ * The query editor (PromQL, LogQL, TraceQL): a textarea over a highlighted copy of its text (the
+ * textarea's own text is transparent, so the caret and selection stay native), with autocomplete of
+ * metric names, functions, label names and values from the API, and the server's error shown under
+ * it with its position marked. TraceQL is highlighted by Grafana's TraceQL grammar, which also marks
+ * where it stops reading while the query is typed.
  */
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { promGet } from '../api.js';
 import { FUNCTIONS, KEYWORDS, completionContext, errorPosition, rankCompletions, tokenize, type CompletionContext } from '../lib/promql.js';
+
+/**
+ * The TraceQL grammar is a quarter of the bundle's size and only the Traces page needs it, so it is
+ * loaded when a TraceQL editor first renders; until then the text shows unhighlighted.
+ */
+type TraceqlModule = typeof import('../lib/traceql.js');
+let traceql: TraceqlModule | undefined;
+let traceqlLoading: Promise<TraceqlModule> | undefined;
+function useTraceql(on: boolean): TraceqlModule | undefined {
+  const [mod, setMod] = useState(traceql);
+  useEffect(() => {
+    if (!on || mod) return;
+    traceqlLoading ??= import('../lib/traceql.js').then((m) => (traceql = m));
+    let live = true;
+    traceqlLoading.then(
+      (m) => live && setMod(m),
+      // A failed load (the server went away) leaves the text plain; the next editor tries again.
+      () => (traceqlLoading = undefined),
+    );
+    return () => void (live = false);
+  }, [on, mod]);
+  return mod;
+}
+
+/** The languages the editor knows. */
+export type QueryLang = 'promql' | 'logql' | 'traceql';
+const LABELS: Readonly<Record<QueryLang, string>> = { promql: 'PromQL expression', logql: 'LogQL query', traceql: 'TraceQL' };
 
 const cache = new Map<string, Promise<string[]>>();
 function cached(key: string, load: () => Promise<string[]>): Promise<string[]> {
@@ -20,7 +49,7 @@ function cached(key: string, load: () => Promise<string[]>): Promise<string[]> {
   return p;
 }
 
-async function candidates(ctx: CompletionContext, lang: 'promql' | 'logql'): Promise<string[]> {
+async function candidates(ctx: CompletionContext, lang: QueryLang): Promise<string[]> {
   if (lang === 'logql') {
     // LogQL completes stream labels and their values from the log store.
     if (ctx.kind === 'label') return cached('loki:labels', () => promGet<string[]>('/loki/api/v1/labels'));
@@ -51,28 +80,44 @@ export interface QueryEditorProps {
   readonly onRun: () => void;
   readonly error?: string | undefined;
   readonly placeholder?: string;
-  /** Which language completes (default PromQL). */
-  readonly lang?: 'promql' | 'logql';
+  /** Which language completes and highlights (default PromQL). */
+  readonly lang?: QueryLang;
+  /** The textarea's name, for an editor inside a form. */
+  readonly name?: string;
 }
 
-/** The PromQL input. */
+/** The query input. */
 export function QueryEditor({
   value,
   onInput,
   onRun,
   error,
   lang = 'promql',
+  name,
   placeholder = 'Type a PromQL expression, e.g. rate(http_server_request_duration_seconds_count[1m])',
 }: QueryEditorProps): preact.JSX.Element {
   const ta = useRef<HTMLTextAreaElement>(null);
   const [items, setItems] = useState<string[]>([]);
   const [active, setActive] = useState(0);
   const [ctx, setCtx] = useState<CompletionContext>({ kind: 'none' });
-  const tokens = useMemo(() => tokenize(value), [value]);
-  const errPos = error ? errorPosition(error) : undefined;
+  const tq = useTraceql(lang === 'traceql');
+  const tokens = useMemo(
+    () => (lang !== 'traceql' ? tokenize(value) : tq ? tq.tokenizeTraceQL(value) : [{ kind: 'other' as const, text: value, start: 0 }]),
+    [value, lang, tq],
+  );
+  // The server's position when it refused the query; for TraceQL, else where the grammar stops reading it as typed.
+  const errPos =
+    lang !== 'traceql'
+      ? error
+        ? errorPosition(error)
+        : undefined
+      : tq
+        ? ((error ? tq.traceqlErrorPosition(error, value) : undefined) ?? tq.traceqlSyntaxError(value))
+        : undefined;
 
   const suggest = (text: string, cursor: number): void => {
-    const c = completionContext(text, cursor);
+    // TraceQL has no completion (yet): PromQL's contexts would offer metric names inside a spanset.
+    const c: CompletionContext = lang === 'traceql' ? { kind: 'none' } : completionContext(text, cursor);
     setCtx(c);
     if (c.kind === 'none' || (c.kind === 'metric' && c.prefix.length < 1)) {
       setItems([]);
@@ -148,7 +193,8 @@ export function QueryEditor({
           rows={1}
           spellcheck={false}
           autocomplete="off"
-          aria-label={lang === 'logql' ? 'LogQL query' : 'PromQL expression'}
+          name={name}
+          aria-label={LABELS[lang]}
           aria-autocomplete="list"
           aria-expanded={items.length > 0}
           placeholder={placeholder}

@@ -11,3 +11,5 @@ export * from './links.js';
 export * from './slo.js';
 export * from './exemplars.js';
 export * from './traces.js';
+export * from './servicemap.js';
+export * from './traceql.js';

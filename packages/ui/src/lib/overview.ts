@@ -90,10 +90,11 @@ export const SIGNALS: readonly Signal[] = [
   {
     id: 'span_latency',
     golden: 'latency',
-    title: 'Latency p95 (traces)',
+    // p99, as Tempo's and Grafana's RED views from span metrics show it.
+    title: 'Latency p99 (traces)',
     unit: 's',
-    expr: (by) => `histogram_quantile(0.95, sum by (${by}, le) (rate(${sm}_latency_bucket{${served}}${w})))`,
-    detail: (sel) => `histogram_quantile(0.95, sum by (le, span_name) (rate(${sm}_latency_bucket{${sel},${served}}${w})))`,
+    expr: (by) => `histogram_quantile(0.99, sum by (${by}, le) (rate(${sm}_latency_bucket{${served}}${w})))`,
+    detail: (sel) => `histogram_quantile(0.99, sum by (le, span_name) (rate(${sm}_latency_bucket{${sel},${served}}${w})))`,
     warn: 0.5,
     crit: 1,
     alertPattern: /latency|slow/i,

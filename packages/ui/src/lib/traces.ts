@@ -345,3 +345,20 @@ export function alertTracesHref(service: string, startsAt: number, endsAt: numbe
   });
   return `${BASE}/traces?${q.toString()}`;
 }
+
+/** How many traces the alert page asks for before it keeps the slowest: Tempo's search returns newest first. */
+export const ALERT_TRACE_LIMIT = 1000;
+
+/**
+ * The `/api/search` parameters for "slowest traces during this alert": the traces of the alert's
+ * service (`service`, else `job`, as the root service or any span's) between the moment the alert
+ * became active and now. Seconds are rounded outwards so the edges are kept.
+ */
+export function alertTraceSearchParams(service: string, activeAtMs: number, nowMs: number): Record<string, string> {
+  return {
+    q: searchTraceQL({ service }),
+    start: String(Math.floor(activeAtMs / 1000)),
+    end: String(Math.ceil(Math.max(nowMs, activeAtMs + 1000) / 1000)),
+    limit: String(ALERT_TRACE_LIMIT),
+  };
+}

@@ -7,6 +7,7 @@ import { useState } from 'preact/hooks';
 import { jsonCall, promGet, uiSettings, type AmAlert, type AmGroup, type Silence } from '../api.js';
 import { FailingReceivers, NotificationItem, type NotificationEvent } from '../components/Notifications.js';
 import { NotificationVolume } from '../components/NotificationVolume.js';
+import { SlowTraces } from '../components/SlowTraces.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { useAsync } from '../hooks.js';
 import { labelMatcher, safeHref } from '../lib/escape.js';
@@ -105,6 +106,7 @@ function AlertItem({
   a,
   ack,
   value,
+  activeAt,
   onChange,
   onSilence,
 }: {
@@ -112,6 +114,8 @@ function AlertItem({
   ack: Ack | undefined;
   /** The current value from the rule that fires it, formatted; undefined for alerts posted by clients. */
   value: string | undefined;
+  /** When the rule's alert became active (pending), epoch ms; undefined for alerts posted by clients. */
+  activeAt: number | undefined;
   onChange: () => void;
   onSilence: (a: AmAlert) => void;
 }): preact.JSX.Element {
@@ -216,6 +220,7 @@ function AlertItem({
           </a>
         ) : null}
       </div>
+      {svc && a.status.state === 'active' ? <SlowTraces service={svc} activeAt={activeAt ?? start} /> : null}
       {err ? <ErrorBox error={err} /> : null}
     </li>
   );
@@ -369,6 +374,7 @@ export function Alerts(): preact.JSX.Element {
                   a={a}
                   ack={ackBy.get(a.fingerprint)}
                   value={((r) => (r ? ruleValue(r) : undefined))(ruleAlertOf(a, ruleAlerts))}
+                  activeAt={((r) => (r && Number.isFinite(Date.parse(r.activeAt)) ? Date.parse(r.activeAt) : undefined))(ruleAlertOf(a, ruleAlerts))}
                   onChange={st.reload}
                   onSilence={silenceFor}
                 />

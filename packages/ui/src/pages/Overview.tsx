@@ -259,6 +259,17 @@ export function Overview(): preact.JSX.Element {
               <h2>{row.name}</h2>
               <span class="tag">{row.kind}</span>
               {row.kind === 'service' ? <LatencyDetail row={row} /> : null}
+              {present.some((s) => s.id.startsWith('span_')) ? (
+                <a
+                  class="tag from-traces"
+                  href={href(`/traces?${new URLSearchParams({ service: row.name, range }).toString()}`)}
+                  onClick={onLinkClick}
+                  title="No request metrics from this service: these cards come from the spans it sends (span metrics)"
+                  data-link="row-traces"
+                >
+                  from traces
+                </a>
+              ) : null}
               {row.kind === 'service' && slos.has(row.name) ? <SloBadge service={row.name} st={slos.get(row.name)!} /> : null}
               {rowAlerts.length > 0 ? (
                 <a

@@ -4,33 +4,19 @@
  * the URL (`service`, `operation`, `status`, `minDuration`, `q`, `range` or `from`/`to`, `sort`).
  * `/ui/traces/<id>` is the trace itself ({@link TraceView}).
  */
-import { useEffect, useState } from 'preact/hooks';
-import { ApiFailure } from '../api.js';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiFailure, traceSearch as search } from '../api.js';
+import { QueryEditor } from '../components/QueryEditor.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { TimePicker } from '../components/TimePicker.js';
 import { useAsync } from '../hooks.js';
 import { rangeFromParams, rangeToParams, resolveRange } from '../lib/time.js';
-import { errorTraceQL, formatSpanDuration, searchRows, searchTraceQL, serviceColor, type SearchHit, type SearchRow } from '../lib/traces.js';
+import { errorTraceQL, formatSpanDuration, searchRows, searchTraceQL, serviceColor, type SearchRow } from '../lib/traces.js';
 import { href, onLinkClick, setParams, useLocation } from '../router.js';
 import { TraceView } from './TraceView.js';
 
 /** Rows in the table; the scatter draws them all. */
 const ROWS_SHOWN = 200;
-
-async function search(params: Record<string, string>, signal: AbortSignal): Promise<SearchHit[]> {
-  const q = new URLSearchParams(params);
-  let res: Response;
-  try {
-    res = await fetch(`/api/search?${q.toString()}`, { signal });
-  } catch (err) {
-    if ((err as Error).name === 'AbortError') throw err;
-    throw new ApiFailure(0, `cannot reach Vigil (${(err as Error).message}); is the server running?`);
-  }
-  const text = await res.text();
-  if (res.status === 404 && !text.trim().startsWith('{')) throw new ApiFailure(404, 'trace search (/api/search) is not available on this server');
-  if (!res.ok) throw new ApiFailure(res.status, text.trim() || `HTTP ${res.status}`);
-  return (JSON.parse(text) as { traces?: SearchHit[] }).traces ?? [];
-}
 
 /** Duration over time: each trace a dot, red when it holds an error span; a click opens the trace. */
 function Scatter({ rows, start, end }: { rows: SearchRow[]; start: number; end: number }): preact.JSX.Element {
@@ -88,6 +74,7 @@ function Search(): preact.JSX.Element {
   const byDuration = params.get('sort') === 'duration';
   const query = searchTraceQL(form);
   const [draftQ, setDraftQ] = useState(form.traceql);
+  const formRef = useRef<HTMLFormElement>(null);
   useEffect(() => setDraftQ(form.traceql), [form.traceql]);
   const st = useAsync(
     async (signal) => {
@@ -110,6 +97,8 @@ function Search(): preact.JSX.Element {
     },
     [query, minDuration, rangeKey, byDuration],
   );
+  // The server's refusal of free TraceQL goes under the editor, which marks the line and column it names.
+  const queryError = form.traceql && st.error instanceof ApiFailure && st.error.status === 400 ? st.error.message : undefined;
   const submit = (e: Event): void => {
     e.preventDefault();
     const fd = new FormData(e.currentTarget as HTMLFormElement);
@@ -126,7 +115,7 @@ function Search(): preact.JSX.Element {
       <div class="page-head">
         <h1>Traces</h1>
       </div>
-      <form class="toolbar trace-form" onSubmit={submit}>
+      <form class="toolbar trace-form" onSubmit={submit} ref={formRef}>
         <Field name="service" label="Service" value={form.service} placeholder="shop" />
         <Field name="operation" label="Operation" value={form.operation} placeholder="POST /checkout" />
         <label>
@@ -139,17 +128,18 @@ function Search(): preact.JSX.Element {
           </select>
         </label>
         <Field name="minDuration" label="Min duration" value={minDuration} placeholder="500ms" />
-        <label class="grow">
-          TraceQL{' '}
-          <input
+        <div class="grow trace-ql">
+          <span>TraceQL</span>
+          <QueryEditor
+            lang="traceql"
             name="q"
-            aria-label="TraceQL"
-            class="mono"
             value={draftQ}
-            onInput={(e) => setDraftQ(e.currentTarget.value)}
+            onInput={setDraftQ}
+            onRun={() => formRef.current?.requestSubmit()}
+            error={queryError && draftQ.trim() === form.traceql.trim() ? queryError : undefined}
             placeholder="{ span.http.response.status_code >= 500 } (replaces the fields)"
           />
-        </label>
+        </div>
         <button class="primary" type="submit">
           Search
         </button>
@@ -162,7 +152,7 @@ function Search(): preact.JSX.Element {
           {byDuration ? 'sort newest first' : 'sort slowest first'}
         </button>
       </div>
-      {st.error ? (
+      {queryError ? null : st.error ? (
         <ErrorBox error={st.error} />
       ) : !st.data ? (
         <Loading what="Searching traces" />
