@@ -130,7 +130,10 @@ test('Grafana dashboards import: panels, rows, variables, warnings', () => {
           type: 'graph',
           title: 'A',
           gridPos: { x: 0, y: 0, w: 12, h: 8 },
-          targets: [{ expr: 'rate(x{job="$job"}[$__rate_interval])', legendFormat: '{{instance}}' }],
+          targets: [
+            { expr: 'rate(x{job="$job"}[$__rate_interval])', legendFormat: '{{instance}}' },
+            { expr: 'histogram_quantile(0.99, sum by (le) (rate(h_bucket[1m])))', exemplar: true },
+          ],
           stack: true,
         },
         { type: 'row', panels: [{ type: 'singlestat', title: 'B', targets: [{ expr: 'up' }] }] },
@@ -147,6 +150,11 @@ test('Grafana dashboards import: panels, rows, variables, warnings', () => {
   );
   assert.deepEqual(d.variables, [{ name: 'job', label: 'job', metric: 'up', includeAll: true }]);
   assert.equal(d.warnings.length, 3);
+  // Grafana's exemplar switch is kept on the target that has it, and only there.
+  assert.deepEqual(
+    d.panels[0].targets.map((t) => t.exemplar),
+    [undefined, true],
+  );
   assert.equal(lib.substitute(d.panels[0].targets[0].expr, { job: 'api' }), 'rate(x{job="api"}[1m])');
   assert.equal(lib.substitute('up{job=~"$job"}', { job: '$__all' }), 'up{job=~".+"}');
   assert.throws(() => lib.normalizeDashboard({ title: 'no panels' }), /panels/);
