@@ -390,8 +390,32 @@ test('exemplarPoints: one point per finite exemplar, oldest first, with the trac
     ],
   );
   assert.equal(pts[1].title, 'latency_bucket{le="0.5"} 0.42\ntrace_id=abc span_id=s1');
+  assert.deepEqual(
+    pts.map((p) => p.error),
+    [false, false],
+  );
+  // Failures: an HTTP 5xx, a span's error status, an error outcome; a 4xx is the caller's, not ours.
+  const failed = (labels) => lib.exemplarPoints([{ seriesLabels: labels, exemplars: [{ labels: { trace_id: 't' }, value: '1', timestamp: 1 }] }])[0].error;
+  assert.equal(failed({ status_code: '503' }), true);
+  assert.equal(failed({ status_code: 'STATUS_CODE_ERROR' }), true);
+  assert.equal(failed({ outcome: 'error' }), true);
+  assert.equal(failed({ status_code: '404' }), false);
+  assert.equal(failed({ status_code: '200', outcome: 'success' }), false);
   assert.deepEqual(lib.exemplarPoints(null), []);
   assert.deepEqual(lib.exemplarPoints([{ seriesLabels: {}, exemplars: [{ labels: {}, value: '1', timestamp: 1 }] }])[0].href, undefined);
+});
+
+test('thinExemplars: at most n, the slowest of each slice of time, a failed one winning a tie', () => {
+  const pt = (t, v, error = false) => ({ t, v, error, traceId: `${t}`, href: undefined, title: '' });
+  const pts = [pt(0, 1), pt(1, 3), pt(2, 2), pt(5, 1), pt(6, 1, true), pt(9, 0.5), pt(10, 4)];
+  // Slices of 10/3 s: [0, 3.3) keeps t=1 (3), [3.3, 6.7) the failed t=6 (tie at 1), [6.7, 10] t=10 (4).
+  assert.deepEqual(
+    lib.thinExemplars(pts, 3).map((p) => p.t),
+    [1, 6, 10],
+  );
+  assert.equal(lib.thinExemplars(pts, 10).length, pts.length, 'fewer than n: all of them');
+  assert.deepEqual(lib.thinExemplars([pt(4, 1), pt(4, 2)], 1), [pt(4, 2)]);
+  assert.deepEqual(lib.thinExemplars([], 3), []);
 });
 
 test('span-metrics RED cards stand in only for a service without its own HTTP metrics', () => {

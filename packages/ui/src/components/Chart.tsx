@@ -50,10 +50,10 @@ function placeExemplars(u: uPlot, points: readonly ExemplarPoint[], host: HTMLEl
   for (const p of points) {
     if (p.t < xMin || p.t > xMax || p.v < yMin || p.v > yMax) continue;
     const a = document.createElement(p.href ? 'a' : 'span');
-    a.className = 'exemplar';
+    a.className = p.error ? 'exemplar error' : 'exemplar';
     if (p.href) a.setAttribute('href', p.href);
     a.title = p.title;
-    a.setAttribute('aria-label', p.traceId ? `exemplar, trace ${p.traceId}` : 'exemplar');
+    a.setAttribute('aria-label', `${p.error ? 'failed request ' : ''}exemplar${p.traceId ? `, trace ${p.traceId}` : ''}`);
     if (p.traceId) a.dataset['traceId'] = p.traceId;
     a.dataset['value'] = String(p.v);
     a.style.left = `${dx + u.valToPos(p.t, 'x')}px`;

@@ -5,7 +5,7 @@
  */
 import { useMemo, useState } from 'preact/hooks';
 import { jsonCall, labelValues, query, queryExemplars, queryRange } from '../api.js';
-import { exemplarPoints, type ExemplarPoint } from '../lib/exemplars.js';
+import { exemplarPoints, thinExemplars, type ExemplarPoint } from '../lib/exemplars.js';
 import { Chart } from '../components/Chart.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { TimePicker } from '../components/TimePicker.js';
@@ -63,6 +63,9 @@ function levelFor(p: Panel, v: number | undefined): string {
   return COLORS[c] ?? 'ok';
 }
 
+/** A panel is half a screen wide: past this many diamonds they cover the lines and each other (Explore shows them all). */
+const EXEMPLARS_PER_PANEL = 60;
+
 /** Targets over the same histogram return the same exemplars: each is drawn once. */
 function uniqueExemplars(lists: ExemplarPoint[][]): ExemplarPoint[] {
   const seen = new Set<string>();
@@ -87,7 +90,7 @@ function PanelView({ p, vars, range, tick }: { p: Panel; vars: Record<string, st
           Promise.all(p.targets.map((t, i) => queryRange(exprs[i]!, start, end, step, signal).then((ss) => ss.map((s) => ({ s, legend: t.legend }))))),
           Promise.all(
             p.targets.map((t, i) => (t.exemplar && !p.stacked ? queryExemplars(exprs[i]!, start, end, signal).then(exemplarPoints, () => []) : [])),
-          ).then(uniqueExemplars),
+          ).then((lists) => thinExemplars(uniqueExemplars(lists), EXEMPLARS_PER_PANEL)),
         ]);
         return { kind: 'series' as const, series: all.flat(), exemplars };
       }

@@ -6,7 +6,7 @@
  */
 import { activeAlerts, labelValues, promGet, query, queryExemplars, queryRange, type AmAlert } from '../api.js';
 import { useRef } from 'preact/hooks';
-import { exemplarPoints, type ExemplarPoint } from '../lib/exemplars.js';
+import { exemplarPoints, thinExemplars, type ExemplarPoint } from '../lib/exemplars.js';
 import { Sparkline } from '../components/Chart.js';
 import { loadSloInstant, SloBadge } from '../components/SloStatus.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
@@ -189,7 +189,11 @@ function Card({ s, row, d, alertLvl, rangeMs }: { s: Signal; row: Row; d: Signal
     (signal): Promise<ExemplarPoint[]> => {
       if (!withExemplars) return Promise.resolve([]);
       const end = Date.now();
-      return queryExemplars(s.detail(sel), end - rangeMs, end, signal).then(exemplarPoints, () => []);
+      // A dozen on a 140-pixel line: the slowest of each stretch of time.
+      return queryExemplars(s.detail(sel), end - rangeMs, end, signal).then(
+        (r) => thinExemplars(exemplarPoints(r), 12),
+        () => [],
+      );
     },
     [withExemplars, sel, rangeMs],
     15_000,
