@@ -390,6 +390,9 @@ test('exemplarPoints: one point per finite exemplar, oldest first, with the trac
     ],
   );
   assert.equal(pts[1].title, 'latency_bucket{le="0.5"} 0.42\ntrace_id=abc span_id=s1');
+  const long = lib.exemplarPoints([{ seriesLabels: { __name__: 'x' }, exemplars: [{ labels: { trace_id: 't' }, value: '1.4101237229999997', timestamp: 1 }] }]);
+  assert.equal(long[0].title, 'x{} 1.41\ntrace_id=t');
+  assert.equal(long[0].v, 1.4101237229999997, 'the point keeps the exact value');
   assert.deepEqual(
     pts.map((p) => p.error),
     [false, false],

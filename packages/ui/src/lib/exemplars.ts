@@ -56,11 +56,19 @@ export function exemplarPoints(series: readonly ExemplarSeries[] | null): Exempl
     for (const e of s.exemplars) {
       const v = Number(e.value);
       if (!Number.isFinite(v)) continue;
+      // The title rounds the value to 4 digits: 1.4101237229999997 is noise to whoever hovers it.
       const traceId = TRACE_ID_LABELS.map((k) => e.labels[k]).find((x) => x !== undefined && x !== '');
       const labels = Object.entries(e.labels)
         .map(([k, x]) => `${k}=${x}`)
         .join(' ');
-      out.push({ t: e.timestamp, v, traceId, href: traceId ? traceHref(traceId) : undefined, title: `${name}{${sel}} ${e.value}\n${labels}`, error });
+      out.push({
+        t: e.timestamp,
+        v,
+        traceId,
+        href: traceId ? traceHref(traceId) : undefined,
+        title: `${name}{${sel}} ${Number(v.toPrecision(4))}\n${labels}`,
+        error,
+      });
     }
   }
   return out.sort((a, b) => a.t - b.t);
