@@ -72,7 +72,7 @@ scrape_configs:
           accepts.set(String(req.headers['user-agent']).split('/')[0]!, String(req.headers['accept']));
           return metrics(req, res);
         }
-        setTimeout(() => res.end('ok'), ++n % 3 === 0 ? 300 : 30);
+        setTimeout(() => res.end('ok'), ++n % 3 === 0 || req.headers['x-slow'] ? 300 : 30);
       },
       { routes: ['/checkout', '/metrics'] },
     ),
@@ -84,16 +84,17 @@ scrape_configs:
     await sdk.shutdown(1000);
   });
   let traffic = true;
-  const served = (async () => {
+  const served: Promise<void> = (async () => {
     while (traffic) {
       await fetch(`http://127.0.0.1:${appPort}/checkout`).then((r) => r.text());
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
-  stops.push(async () => {
+  const stopTraffic = async (): Promise<void> => {
     traffic = false;
     await served;
-  });
+  };
+  stops.push(stopTraffic);
 
   // Prometheus 2.x keeps exemplars only with its exemplar storage turned on.
   const promPort = await freePort();
@@ -166,12 +167,21 @@ scrape_configs:
       assert.match(e.traceId, /^[0-9a-f]{32}$/);
       assert.match(e.spanId, /^[0-9a-f]{16}$/);
     }
-    // Both scraped the same service: some trace ids are in both stores.
-    const ours = await getJson(`${v.url}/api/v1/query_exemplars?query=${encodeURIComponent(QUERY)}&start=${Date.now() / 1000 - 300}&end=${Date.now() / 1000}`);
-    const mine = new Set(flatten(ours.body.data as ApiSeries[]).map((e) => e.traceId));
-    assert.ok(
-      theirs.some((e) => mine.has(e.traceId)),
-      'a trace id both scrapers collected',
-    );
+    // With the traffic stopped, one slow checkout in a trace of our choosing (its traceparent says
+    // sampled) stays its bucket's exemplar: both scrapers store exactly that trace id and its span.
+    await stopTraffic();
+    const traceId = '5f0c1d2e3a4b5c6d7e8f90a1b2c3d4e5';
+    await fetch(`http://127.0.0.1:${appPort}/checkout`, { headers: { traceparent: `00-${traceId}-1a2b3c4d5e6f7081-01`, 'x-slow': '1' } }).then((r) => r.text());
+    const has = (base: string) => async () => {
+      const r = await getJson(`${base}/api/v1/query_exemplars?query=${encodeURIComponent(QUERY)}&start=${Date.now() / 1000 - 300}&end=${Date.now() / 1000}`);
+      return flatten(r.body.data as ApiSeries[]).find((e) => e.traceId === traceId);
+    };
+    const inVigil = await waitFor('the chosen trace in Vigil', has(v.url), 20_000, 500);
+    const inProm = await waitFor('the chosen trace in Prometheus', has(`http://127.0.0.1:${promPort}`), 20_000, 500);
+    for (const e of [inVigil, inProm]) {
+      assert.equal(e.le, '0.5');
+      assert.ok(e.value > 0.25 && e.value <= 0.5);
+    }
+    assert.deepEqual(inVigil, inProm, 'the same exemplar: span, value and timestamp');
   });
 });
