@@ -2,9 +2,12 @@
  * Serving metrics: the Prometheus text format (prom-client's) or OpenMetrics 1.0, chosen by the
  * scraper's Accept header. OpenMetrics is rendered here from the registry's JSON, because
  * prom-client's own OpenMetrics mode renames counters in place and would change the text format.
+ * Only OpenMetrics carries exemplars: a histogram bucket's line ends with the trace of its newest
+ * observation (`# {trace_id="…",span_id="…"} value timestamp`), from `exemplars.ts`.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { Registry } from 'prom-client';
+import { exemplarsOf, type Exemplar } from './exemplars.js';
 
 /** The Prometheus text format's content type. */
 export const PROMETHEUS_CONTENT_TYPE = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -28,6 +31,11 @@ function formatValue(v: number): string {
   return String(v);
 }
 
+function formatExemplar(e: Exemplar): string {
+  const pairs = Object.entries(e.labels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  return ` # {${pairs.join(',')}} ${formatValue(e.value)} ${e.timestamp.toFixed(3)}`;
+}
+
 /** Renders a registry in OpenMetrics 1.0 text. */
 export async function renderOpenMetrics(registry: Registry): Promise<string> {
   const families = await registry.getMetricsAsJSON();
@@ -36,6 +44,7 @@ export async function renderOpenMetrics(registry: Registry): Promise<string> {
     const type = String(f.type);
     const family = type === 'counter' && f.name.endsWith('_total') ? f.name.slice(0, -6) : f.name;
     out += `# TYPE ${family} ${type}\n# HELP ${family} ${f.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n`;
+    const exemplars = type === 'histogram' ? exemplarsOf(registry, f.name) : undefined;
     for (const s of f.values as ReadonlyArray<{ value: number; labels: Record<string, string | number>; metricName?: string }>) {
       const name = type === 'counter' ? `${family}_total` : (s.metricName ?? family);
       const pairs: string[] = [];
@@ -44,7 +53,9 @@ export async function renderOpenMetrics(registry: Registry): Promise<string> {
         const text = k === 'le' && typeof v === 'number' ? formatValue(v) : String(v);
         pairs.push(`${k}="${escapeLabel(text)}"`);
       }
-      out += pairs.length > 0 ? `${name}{${pairs.join(',')}} ${formatValue(s.value)}\n` : `${name} ${formatValue(s.value)}\n`;
+      const e = exemplars && name === `${family}_bucket` && s.labels['le'] !== undefined ? exemplars.get(s.labels, s.labels['le']) : undefined;
+      out += pairs.length > 0 ? `${name}{${pairs.join(',')}} ${formatValue(s.value)}` : `${name} ${formatValue(s.value)}`;
+      out += e ? `${formatExemplar(e)}\n` : '\n';
     }
   }
   return out + '# EOF\n';

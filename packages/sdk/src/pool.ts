@@ -4,6 +4,7 @@
  */
 import { context, SpanKind, type Span } from '@opentelemetry/api';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { activeSpanContext, histogramExemplars, type HistogramExemplars } from './exemplars.js';
 import { endSpan, type VigilTracing } from './tracing.js';
 import { classifyError } from './track.js';
 
@@ -50,6 +51,8 @@ export interface PoolOptions {
 /** Measures one acquire: call with the error if it failed. */
 export type AcquireTimer = (err?: unknown) => void;
 
+const ACQUIRE_BUCKETS = [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 const TRACED = Symbol('vigil traced client');
 
 /** Runs `fn`, ending `span` when its result (a promise or a value) settles. */
@@ -84,6 +87,7 @@ export class PoolInstruments {
   private readonly sources = new Map<string, () => PoolStats>();
   private readonly acquireSeconds: Histogram<'pool'>;
   private readonly timeouts: Counter<'pool'>;
+  private readonly acquireExemplars: HistogramExemplars;
 
   /** @param tracing with it, every acquire is a `db.pool.acquire` span and every query of an instrumented pg pool a client span */
   constructor(
@@ -111,9 +115,10 @@ export class PoolInstruments {
       name: 'database_connection_acquire_duration_seconds',
       help: 'Time to acquire a connection from the pool, by pool.',
       labelNames: ['pool'],
-      buckets: [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: ACQUIRE_BUCKETS,
       registers: [registry],
     });
+    this.acquireExemplars = histogramExemplars(registry, 'database_connection_acquire_duration_seconds', ['pool'], ACQUIRE_BUCKETS);
     this.timeouts = new Counter({
       name: 'database_connection_acquire_timeouts_total',
       help: 'Acquires that timed out waiting for a connection, by pool.',
@@ -135,9 +140,11 @@ export class PoolInstruments {
     const start = performance.now();
     const isTimeout = opts.isTimeout ?? defaultIsTimeout;
     const span = this.tracing?.start('db.pool.acquire', { attributes: { 'db.client.connection.pool.name': pool } }).span;
+    const sc = span ? span.spanContext() : activeSpanContext();
     return (err) => {
       const ms = performance.now() - start;
       this.acquireSeconds.observe({ pool }, ms / 1000);
+      this.acquireExemplars.record([pool], ms / 1000, sc);
       const timedOut = err !== undefined && isTimeout(err);
       if (timedOut) this.timeouts.inc({ pool });
       if (span) {

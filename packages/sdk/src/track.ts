@@ -2,9 +2,10 @@
  * Function instrumentation: `track(name, fn)` and the `@tracked()` decorator record latency and
  * outcome, and count errors by type and severity.
  */
-import { context } from '@opentelemetry/api';
+import { context, type SpanContext } from '@opentelemetry/api';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { CardinalityGuard, LabelSetCache } from './cardinality.js';
+import { activeSpanContext, histogramExemplars, type HistogramExemplars } from './exemplars.js';
 import { endSpan, type VigilTracing } from './tracing.js';
 
 /** Error severities, most urgent first. */
@@ -45,6 +46,8 @@ export interface TrackOptions {
 
 type Observer = { observe(v: number): void };
 
+const FUNCTION_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 /** Records function latency, outcome and errors. */
 export class Tracker {
   /** `function_duration_seconds{function, outcome}`. */
@@ -53,6 +56,7 @@ export class Tracker {
   readonly errors: Counter<'source' | 'type' | 'severity'>;
   private readonly durations: LabelSetCache<Observer>;
   private readonly errorChildren: LabelSetCache<{ inc(): void }>;
+  private readonly exemplars: HistogramExemplars;
 
   constructor(
     registry: Registry,
@@ -65,9 +69,10 @@ export class Tracker {
       name: 'function_duration_seconds',
       help: 'Duration of tracked functions, by function and outcome (success or error).',
       labelNames: ['function', 'outcome'],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: FUNCTION_BUCKETS,
       registers: [registry],
     });
+    this.exemplars = histogramExemplars(registry, 'function_duration_seconds', ['function', 'outcome'], FUNCTION_BUCKETS);
     this.errors = new Counter({
       name: 'errors_total',
       help: 'Errors, by source (tracked function or component), type and severity.',
@@ -90,8 +95,13 @@ export class Tracker {
     return c;
   }
 
-  private observe(name: string, outcome: 'success' | 'error', start: number): void {
-    this.durations.get(`${name}\u0000${outcome}`, () => this.duration.labels(name, outcome))?.observe((performance.now() - start) / 1000);
+  /** `span`: the call's own span; without tracing, the span active around the call (if any) is the exemplar. */
+  private observe(name: string, outcome: 'success' | 'error', start: number, span: SpanContext | undefined): void {
+    const child = this.durations.get(`${name}\u0000${outcome}`, () => this.duration.labels(name, outcome));
+    if (!child) return;
+    const seconds = (performance.now() - start) / 1000;
+    child.observe(seconds);
+    this.exemplars.record([name, outcome], seconds, span);
   }
 
   /**
@@ -101,11 +111,12 @@ export class Tracker {
   track<T>(name: string, fn: () => T, opts: TrackOptions = {}): T {
     const start = performance.now();
     const s = this.tracing?.start(name);
+    const sc = s ? s.span.spanContext() : activeSpanContext();
     let result: T;
     try {
       result = s ? context.with(s.context, fn) : fn();
     } catch (err) {
-      this.observe(name, 'error', start);
+      this.observe(name, 'error', start, sc);
       this.recordError(name, err, opts.classify);
       if (s) endSpan(s.span, err);
       throw err;
@@ -113,19 +124,19 @@ export class Tracker {
     if (result instanceof Promise) {
       return result.then(
         (v: unknown) => {
-          this.observe(name, 'success', start);
+          this.observe(name, 'success', start, sc);
           s?.span.end();
           return v;
         },
         (err: unknown) => {
-          this.observe(name, 'error', start);
+          this.observe(name, 'error', start, sc);
           this.recordError(name, err, opts.classify);
           if (s) endSpan(s.span, err);
           throw err;
         },
       ) as T;
     }
-    this.observe(name, 'success', start);
+    this.observe(name, 'success', start, sc);
     s?.span.end();
     return result;
   }

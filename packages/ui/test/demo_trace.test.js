@@ -2,10 +2,12 @@
 // Issue 14's demo story in Debian's Chromium, against a started Vigil scraping the demo shop with the
 // shop's own rules, its logs shipped to Vigil and every trace sent there: the fault goes on, the
 // DatabasePoolExhausted alert fires, and from the alert an on-call engineer reaches the slow span and
-// its log lines in three clicks: the alert's Logs → a "database pool exhausted" line's trace → the
-// trace's log lines. The trace's db.pool.acquire span is the long red bar on the critical path, and
-// the request id on the trace's server span is the one its log lines carry. The alert's "Slowest
-// traces" search is checked on the way. Screenshots of each step go to packages/ui/test-artifacts/.
+// its log lines in three clicks: the alert's Graph (p99 checkout latency, its graph_url) → a red
+// exemplar diamond, a checkout that failed → the trace, whose db.pool.acquire span is the long red bar
+// on the critical path → the trace's log lines, "database pool exhausted" with the request id of the
+// trace's server span. On the way: the alert's "Slowest traces" search, and the same exemplars on the
+// overview's latency card and on the shop dashboard's latency panel. Screenshots of each step go to
+// packages/ui/test-artifacts/ (gitignored).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -80,8 +82,24 @@ after(async () => {
   tmp?.cleanup();
 });
 
+/** The trace's span names, from Vigil's Tempo API, or undefined while it is not (yet) stored. */
+async function spanNames(id) {
+  const r = await fetch(`${base}/api/v2/traces/${id}`);
+  if (!r.ok) return undefined;
+  const t = await r.json();
+  return (t?.trace?.resourceSpans ?? []).flatMap((rs) =>
+    rs.scopeSpans.flatMap((ss) => ss.spans.map((sp) => ({ name: sp.name, error: sp.status?.code === 2 || sp.status?.code === 'STATUS_CODE_ERROR' }))),
+  );
+}
+
+/** A checkout whose pool acquire failed: its trace holds the server span and an errored db.pool.acquire. */
+async function poolFailure(id) {
+  const spans = await spanNames(id);
+  return !!spans && spans.some((sp) => sp.name === 'POST /checkout') && spans.some((sp) => sp.name === 'db.pool.acquire' && sp.error);
+}
+
 test(
-  'demo story: pool exhaustion alert → its lines → the trace, db.pool.acquire the long red bar → the same request’s log lines',
+  'demo story: pool exhaustion alert → p99 checkout latency → a red exemplar → the trace, db.pool.acquire the long red bar → the same request’s log lines',
   { skip, timeout: 240_000 },
   async () => {
     await new Promise((r) => setTimeout(r, 3000));
@@ -92,6 +110,24 @@ test(
       async () => ((await alerts()).some((a) => a.labels.alertname === 'DatabasePoolExhausted') ? true : undefined),
       120_000,
       500,
+    );
+    // The graph the alert links to shows what Vigil holds when it opens: wait until that includes a
+    // failed checkout's exemplar whose trace has arrived (exemplars come with a scrape, spans with an export).
+    const latency = 'histogram_quantile(0.99, sum by (le) (rate(http_server_request_duration_seconds_bucket{service="shop",route="/checkout"}[1m])))';
+    await waitFor(
+      "a failed checkout's exemplar with its trace in Vigil",
+      async () => {
+        const r = await (
+          await fetch(`${base}/api/v1/query_exemplars?query=${encodeURIComponent(latency)}&start=${Date.now() / 1000 - 600}&end=${Date.now() / 1000}`)
+        ).json();
+        for (const s of r.data ?? []) {
+          if (s.seriesLabels.status_code !== '503') continue;
+          for (const e of s.exemplars) if (await poolFailure(e.labels.trace_id)) return true;
+        }
+        return undefined;
+      },
+      60_000,
+      1000,
     );
 
     // The alert, as the on-call engineer first sees it.
@@ -120,31 +156,31 @@ test(
     await shot('demo-2-slowest-traces');
     await page.goBack();
 
-    // Click 1: the alert's Logs link, its logs_url: the shop's "database pool exhausted" lines.
+    // Click 1: the alert's Graph, its graph_url: p99 checkout latency over the alert's range, with exemplars.
     await page.waitForSelector(alert);
-    await page.click(`${alert} .actions a:text-is("Logs")`);
-    const line = 'ul.loglines li.logline:has(.msg:text("database pool exhausted")) a.trace-link';
-    // Lines reach Vigil a flush after they are written; the page is reloaded until one carries a trace whose spans are in.
-    const traceId = await waitFor(
-      'a pool-exhausted line whose trace Vigil holds',
-      async () => {
-        await page.reload();
-        await page.waitForSelector('ul.loglines li.logline', { timeout: 10_000 }).catch(() => undefined);
-        for (const id of await page.$$eval(line, (as) => as.map((a) => a.dataset.traceId))) {
-          const spans = await fetch(`${base}/api/v2/traces/${id}`).then((r) => (r.ok ? r.json() : undefined));
-          const names = (spans?.trace?.resourceSpans ?? []).flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => s.name)));
-          if (names.includes('db.pool.acquire') && names.includes('POST /checkout')) return id;
-        }
-        return undefined;
-      },
-      60_000,
-      1000,
+    await page.click(`${alert} a[data-link="graph"]`);
+    await page.waitForSelector('.chart .exemplar');
+    const explore = new URL(page.url());
+    assert.equal(explore.pathname, '/ui/explore');
+    assert.equal(explore.searchParams.get('expr'), latency);
+    assert.ok(explore.searchParams.get('from') && explore.searchParams.get('to'), `the alert's range: ${explore.search}`);
+    assert.match(await page.textContent('[data-testid="result-summary"]'), /\d+ exemplars/);
+    // Red diamonds are failed checkouts (their series' status_code is 5xx): the on-call engineer's pick.
+    const red = await page.$$eval('.chart .exemplar.error', (as) =>
+      as.map((a) => ({ id: a.dataset.traceId, v: Number(a.dataset.value), title: a.title, href: a.getAttribute('href') })),
     );
-    await shot('demo-3-alert-logs');
+    assert.ok(red.length > 0, 'failed checkouts among the exemplars');
+    for (const d of red) assert.match(d.title, /status_code="5\d\d"/);
+    let chosen;
+    for (const d of red.sort((a, b) => b.v - a.v)) if (await poolFailure(d.id)) chosen ??= d;
+    assert.ok(chosen, `a red diamond whose trace failed in the pool, among ${red.length}`);
+    await page.hover(`.chart .exemplar[data-trace-id="${chosen.id}"]`);
+    await shot('demo-3-latency-exemplars');
 
-    // Click 2: that line's trace.
-    await page.click(`${line}[data-trace-id="${traceId}"]`);
+    // Click 2: that diamond opens its trace.
+    await page.click(`.chart .exemplar[data-trace-id="${chosen.id}"]`);
     await page.waitForSelector('.waterfall [data-span-name="db.pool.acquire"]');
+    const traceId = chosen.id;
     assert.equal(new URL(page.url()).pathname, `/ui/traces/${traceId}`);
     const acquire = page.locator('.wf-row[data-span-name="db.pool.acquire"]');
     assert.match((await acquire.getAttribute('class')) ?? '', /\berror\b/, 'db.pool.acquire is an error span');
@@ -186,5 +222,37 @@ test(
     await page.waitForSelector('ul.loglines li.logline');
     assert.match(await page.textContent('ul.loglines'), /database pool exhausted/);
     await shot('demo-7-span-logs');
+
+    // The same exemplars on the overview's latency card (beside its link, over its sparkline) …
+    await page.goto(`${base}/ui/?range=15m`);
+    const cardEx = 'section[data-row="shop"] [data-testid="card-exemplars"] a.exemplar';
+    await page.waitForSelector(cardEx, { timeout: 30_000 });
+    // The newest failed checkout's diamond (the last drawn, so on top of any neighbour it touches).
+    const cardErr = page.locator(`${cardEx}.error`).last();
+    const cardHref = await cardErr.getAttribute('href');
+    assert.match(cardHref ?? '', /^\/ui\/traces\/[0-9a-f]{32}$/);
+    // Each diamond lies on the sparkline it belongs to.
+    const within = await page.$$eval(cardEx, (as) =>
+      as.every((a) => {
+        const spark = a.closest('.card-box').querySelector('.spark').getBoundingClientRect();
+        const d = a.getBoundingClientRect();
+        const x = d.left + d.width / 2;
+        const y = d.top + d.height / 2;
+        return x >= spark.left - 1 && x <= spark.right + 1 && y >= spark.top - 1 && y <= spark.bottom + 1;
+      }),
+    );
+    assert.ok(within, 'the overview diamonds sit on the sparkline');
+    await shot('demo-8-overview-exemplars');
+    assert.ok((await page.locator(cardEx).count()) <= 12, 'a dozen diamonds at most on a sparkline');
+    await cardErr.click();
+    await page.waitForSelector('.waterfall .wf-row');
+    assert.equal(new URL(page.url()).pathname, cardHref);
+
+    // … and on the shop dashboard's latency panel, whose p99 target has Grafana's exemplar switch on.
+    await page.goto(`${base}/ui/dashboards/shop?range=15m`);
+    const panel = page.locator('[data-panel="Latency p50 / p95 / p99"]');
+    await panel.locator('.chart .exemplar').first().waitFor({ timeout: 30_000 });
+    assert.ok((await panel.locator('.chart .exemplar.error').count()) > 0, 'failed checkouts on the dashboard too');
+    await shot('demo-9-dashboard-exemplars');
   },
 );

@@ -130,7 +130,10 @@ test('Grafana dashboards import: panels, rows, variables, warnings', () => {
           type: 'graph',
           title: 'A',
           gridPos: { x: 0, y: 0, w: 12, h: 8 },
-          targets: [{ expr: 'rate(x{job="$job"}[$__rate_interval])', legendFormat: '{{instance}}' }],
+          targets: [
+            { expr: 'rate(x{job="$job"}[$__rate_interval])', legendFormat: '{{instance}}' },
+            { expr: 'histogram_quantile(0.99, sum by (le) (rate(h_bucket[1m])))', exemplar: true },
+          ],
           stack: true,
         },
         { type: 'row', panels: [{ type: 'singlestat', title: 'B', targets: [{ expr: 'up' }] }] },
@@ -147,6 +150,11 @@ test('Grafana dashboards import: panels, rows, variables, warnings', () => {
   );
   assert.deepEqual(d.variables, [{ name: 'job', label: 'job', metric: 'up', includeAll: true }]);
   assert.equal(d.warnings.length, 3);
+  // Grafana's exemplar switch is kept on the target that has it, and only there.
+  assert.deepEqual(
+    d.panels[0].targets.map((t) => t.exemplar),
+    [undefined, true],
+  );
   assert.equal(lib.substitute(d.panels[0].targets[0].expr, { job: 'api' }), 'rate(x{job="api"}[1m])');
   assert.equal(lib.substitute('up{job=~"$job"}', { job: '$__all' }), 'up{job=~".+"}');
   assert.throws(() => lib.normalizeDashboard({ title: 'no panels' }), /panels/);
@@ -382,8 +390,35 @@ test('exemplarPoints: one point per finite exemplar, oldest first, with the trac
     ],
   );
   assert.equal(pts[1].title, 'latency_bucket{le="0.5"} 0.42\ntrace_id=abc span_id=s1');
+  const long = lib.exemplarPoints([{ seriesLabels: { __name__: 'x' }, exemplars: [{ labels: { trace_id: 't' }, value: '1.4101237229999997', timestamp: 1 }] }]);
+  assert.equal(long[0].title, 'x{} 1.41\ntrace_id=t');
+  assert.equal(long[0].v, 1.4101237229999997, 'the point keeps the exact value');
+  assert.deepEqual(
+    pts.map((p) => p.error),
+    [false, false],
+  );
+  // Failures: an HTTP 5xx, a span's error status, an error outcome; a 4xx is the caller's, not ours.
+  const failed = (labels) => lib.exemplarPoints([{ seriesLabels: labels, exemplars: [{ labels: { trace_id: 't' }, value: '1', timestamp: 1 }] }])[0].error;
+  assert.equal(failed({ status_code: '503' }), true);
+  assert.equal(failed({ status_code: 'STATUS_CODE_ERROR' }), true);
+  assert.equal(failed({ outcome: 'error' }), true);
+  assert.equal(failed({ status_code: '404' }), false);
+  assert.equal(failed({ status_code: '200', outcome: 'success' }), false);
   assert.deepEqual(lib.exemplarPoints(null), []);
   assert.deepEqual(lib.exemplarPoints([{ seriesLabels: {}, exemplars: [{ labels: {}, value: '1', timestamp: 1 }] }])[0].href, undefined);
+});
+
+test('thinExemplars: at most n, the slowest of each slice of time, a failed one winning a tie', () => {
+  const pt = (t, v, error = false) => ({ t, v, error, traceId: `${t}`, href: undefined, title: '' });
+  const pts = [pt(0, 1), pt(1, 3), pt(2, 2), pt(5, 1), pt(6, 1, true), pt(9, 0.5), pt(10, 4)];
+  // Slices of 10/3 s: [0, 3.3) keeps t=1 (3), [3.3, 6.7) the failed t=6 (tie at 1), [6.7, 10] t=10 (4).
+  assert.deepEqual(
+    lib.thinExemplars(pts, 3).map((p) => p.t),
+    [1, 6, 10],
+  );
+  assert.equal(lib.thinExemplars(pts, 10).length, pts.length, 'fewer than n: all of them');
+  assert.deepEqual(lib.thinExemplars([pt(4, 1), pt(4, 2)], 1), [pt(4, 2)]);
+  assert.deepEqual(lib.thinExemplars([], 3), []);
 });
 
 test('span-metrics RED cards stand in only for a service without its own HTTP metrics', () => {

@@ -1,3 +1,4 @@
+/* global URLSearchParams */
 // Unit tests of dashboard links in alerts (lib/links.ts, bundled for Node by build.js into dist/test/lib.js).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -45,4 +46,23 @@ test('other links are not dashboards of this Vigil: another host, another path, 
     '/d/%E0%A4%A',
   ])
     assert.equal(lib.dashboardTarget(url, ctx), undefined, String(url));
+});
+
+test("a graph_url naming Vigil's Explore opens that graph in the UI over the alert's range, keeping its own parameters", () => {
+  const expr = 'histogram_quantile(0.99, sum by (le) (rate(http_server_request_duration_seconds_bucket{route="/checkout"}[1m])))';
+  const q = new URLSearchParams({ expr, legend: 'p99' }).toString();
+  assert.equal(lib.exploreTarget(`http://127.0.0.1:9466/ui/explore?${q}`, ctx), `/ui/explore?${q}&${alertRange}`);
+  assert.equal(lib.exploreTarget(`/ui/explore/?${q}`, ctx), `/ui/explore?${q}&${alertRange}`);
+  // Its own range wins; under web.external_url it is recognized too.
+  assert.equal(lib.exploreTarget(`/ui/explore?${q}&range=6h`, ctx), `/ui/explore?${q}&range=6h`);
+  assert.equal(
+    lib.exploreTarget(`https://ops.example.com/vigil/ui/explore?${q}`, { ...ctx, externalUrl: 'https://ops.example.com/vigil' }),
+    `/ui/explore?${q}&${alertRange}`,
+  );
+  // Not Explore, another host, no expression, not a URL: not an in-app graph.
+  assert.equal(lib.exploreTarget(`/ui/dashboards/shop?${q}`, ctx), undefined);
+  assert.equal(lib.exploreTarget(`http://grafana.example.com/ui/explore?${q}`, ctx), undefined);
+  assert.equal(lib.exploreTarget('/ui/explore?expr=%20', ctx), undefined);
+  assert.equal(lib.exploreTarget('http://[bad', ctx), undefined);
+  assert.equal(lib.exploreTarget(undefined, ctx), undefined);
 });

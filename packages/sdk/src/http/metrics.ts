@@ -4,8 +4,10 @@
  * flight, and request and response body sizes. Children are cached and capped per metric.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { SpanContext } from '@opentelemetry/api';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import type { CardinalityGuard, LabelSetCache } from '../cardinality.js';
+import { histogramExemplars, type HistogramExemplars } from '../exemplars.js';
 import { runWithContext, type RequestContext } from '../context.js';
 import type { Logger } from 'pino';
 import { UNMATCHED_ROUTE } from './routes.js';
@@ -38,6 +40,8 @@ export type RouteResolver = (req: IncomingMessage, ctx: RequestContext) => strin
 
 /** How a request's code runs in its context, and what happens to its span when it finishes. */
 export interface RequestTrace {
+  /** The request's server span, when tracing: its ids become the exemplars of the request's histograms. */
+  readonly span?: SpanContext;
   run<T>(fn: () => T): T;
   /** `finished`: the response was sent in full (false when the connection closed before). */
   end(status: number, route: string, finished: boolean): void;
@@ -52,6 +56,9 @@ export class HttpMetrics {
   private readonly children: LabelSetCache<Children>;
   private readonly requestChildren: LabelSetCache<Observer>;
   private readonly accessLog: boolean;
+  private readonly durationExemplars: HistogramExemplars;
+  private readonly requestSizeExemplars: HistogramExemplars;
+  private readonly responseSizeExemplars: HistogramExemplars;
 
   constructor(
     registry: Registry,
@@ -60,13 +67,15 @@ export class HttpMetrics {
     opts: HttpMetricsOptions = {},
   ) {
     this.accessLog = opts.accessLog ?? true;
+    const durationBuckets = [...(opts.durationBuckets ?? OTEL_DURATION_BUCKETS)];
     this.duration = new Histogram({
       name: 'http_server_request_duration_seconds',
       help: 'Duration of HTTP server requests, by method, route template and status code.',
       labelNames: ['method', 'route', 'status_code'],
-      buckets: [...(opts.durationBuckets ?? OTEL_DURATION_BUCKETS)],
+      buckets: durationBuckets,
       registers: [registry],
     });
+    this.durationExemplars = histogramExemplars(registry, 'http_server_request_duration_seconds', ['method', 'route', 'status_code'], durationBuckets);
     this.inFlight = new Gauge({
       name: 'http_server_active_requests',
       help: 'HTTP server requests in flight.',
@@ -79,6 +88,7 @@ export class HttpMetrics {
       buckets: [...SIZE_BUCKETS],
       registers: [registry],
     });
+    this.requestSizeExemplars = histogramExemplars(registry, 'http_server_request_body_size_bytes', ['method', 'route'], SIZE_BUCKETS);
     this.responseSize = new Histogram({
       name: 'http_server_response_body_size_bytes',
       help: 'Size of HTTP response bodies, by method, route template and status code.',
@@ -86,6 +96,7 @@ export class HttpMetrics {
       buckets: [...SIZE_BUCKETS],
       registers: [registry],
     });
+    this.responseSizeExemplars = histogramExemplars(registry, 'http_server_response_body_size_bytes', ['method', 'route', 'status_code'], SIZE_BUCKETS);
     // The duration and response-size children share one label set, hence one cap.
     this.children = guard.cache<Children>('http_server_request_duration_seconds');
     this.requestChildren = guard.cache<Observer>('http_server_request_body_size_bytes');
@@ -128,13 +139,20 @@ export class HttpMetrics {
         duration: this.duration.labels(method, route, statusCode),
         responseSize: this.responseSize.labels(method, route, statusCode),
       }));
+      const span = t?.span;
       if (c) {
         c.duration.observe(seconds);
         c.responseSize.observe(resBytes);
+        this.durationExemplars.record([method, route, statusCode], seconds, span);
+        this.responseSizeExemplars.record([method, route, statusCode], resBytes, span);
       }
       const reqCl = req.headers['content-length'];
       const reqBytes = reqCl === undefined ? 0 : Number(reqCl) || 0;
-      this.requestChildren.get(`${method} ${route}`, () => this.requestSize.labels(method, route))?.observe(reqBytes);
+      const reqChild = this.requestChildren.get(`${method} ${route}`, () => this.requestSize.labels(method, route));
+      if (reqChild) {
+        reqChild.observe(reqBytes);
+        this.requestSizeExemplars.record([method, route], reqBytes, span);
+      }
       if (this.accessLog) {
         (t ? t.run.bind(t) : <T>(fn: () => T): T => runWithContext(ctx, fn))(() => {
           const fields = { method, route, status_code: status, duration_ms: Math.round(seconds * 1e6) / 1000, response_bytes: resBytes };

@@ -62,6 +62,7 @@ function enter(req: IncomingMessage, res: ServerResponse, opts: MiddlewareOption
   return {
     ctx,
     trace: {
+      span: sc,
       run: (fn) => runWithContext(ctx, () => context.with(spanContext, fn)),
       end(status, route, finished) {
         span.updateName(`${method} ${route}`);

@@ -30,29 +30,55 @@ export interface ChartProps {
 /**
  * Places the exemplars as links over the plot (in uPlot's overlay, above the canvas, so each can
  * be clicked, hovered for its title and reached by keyboard); points outside the scales are left out.
+ * `host` is where the links go when they may not sit inside the plot's element (a sparkline inside
+ * a card that is itself a link: links do not nest); they are then offset to land on the plot.
  */
-function placeExemplars(u: uPlot, points: readonly ExemplarPoint[]): void {
-  let layer = u.over.querySelector<HTMLDivElement>('.exemplars');
+function placeExemplars(u: uPlot, points: readonly ExemplarPoint[], host: HTMLElement = u.over): void {
+  let layer = host.querySelector<HTMLDivElement>(':scope > .exemplars');
   if (!layer) {
     layer = document.createElement('div');
     layer.className = 'exemplars';
-    u.over.appendChild(layer);
+    host.appendChild(layer);
   }
   layer.replaceChildren();
+  const hostBox = host.getBoundingClientRect();
+  const overBox = u.over.getBoundingClientRect();
+  const dx = host === u.over ? 0 : overBox.left - hostBox.left;
+  const dy = host === u.over ? 0 : overBox.top - hostBox.top;
   const { min: xMin = 0, max: xMax = 0 } = u.scales['x'] ?? {};
   const { min: yMin = 0, max: yMax = 0 } = u.scales['y'] ?? {};
   for (const p of points) {
     if (p.t < xMin || p.t > xMax || p.v < yMin || p.v > yMax) continue;
     const a = document.createElement(p.href ? 'a' : 'span');
-    a.className = 'exemplar';
+    a.className = p.error ? 'exemplar error' : 'exemplar';
     if (p.href) a.setAttribute('href', p.href);
     a.title = p.title;
-    a.setAttribute('aria-label', p.traceId ? `exemplar, trace ${p.traceId}` : 'exemplar');
+    a.setAttribute('aria-label', `${p.error ? 'failed request ' : ''}exemplar${p.traceId ? `, trace ${p.traceId}` : ''}`);
     if (p.traceId) a.dataset['traceId'] = p.traceId;
-    a.style.left = `${u.valToPos(p.t, 'x')}px`;
-    a.style.top = `${u.valToPos(p.v, 'y')}px`;
+    a.dataset['value'] = String(p.v);
+    a.style.left = `${dx + u.valToPos(p.t, 'x')}px`;
+    a.style.top = `${dy + u.valToPos(p.v, 'y')}px`;
     layer.appendChild(a);
   }
+}
+
+/**
+ * A y range that holds the data and the exemplars: a slow request's exemplar sits above a p99 line
+ * that averages it away, and it is the one worth clicking, so it must not fall off the chart.
+ */
+function yRangeWith(exemplars: readonly ExemplarPoint[] | undefined): uPlot.Range.Function | undefined {
+  if (!exemplars || exemplars.length === 0) return undefined;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const e of exemplars) {
+    lo = Math.min(lo, e.v);
+    hi = Math.max(hi, e.v);
+  }
+  return (_u, min, max) => {
+    const a = Math.min(min ?? lo, lo);
+    const b = Math.max(max ?? hi, hi);
+    return uPlot.rangeNum(a, b, 0.1, true);
+  };
 }
 
 function axisColor(): string {
@@ -78,6 +104,7 @@ export function Chart({ data, names, unit = 'short', stacked = false, height = 3
       // The chosen range when given (an empty hour at the end of the range stays visible); otherwise the
       // data's. One timestamp gives uPlot a zero-width range it widens to years; show a minute either side.
       scales: {
+        ...(yRangeWith(exemplars) ? { y: { range: yRangeWith(exemplars)! } } : {}),
         x: xRange
           ? { time: true, range: () => [xRange[0], xRange[1]] }
           : data[0].length === 1
@@ -142,38 +169,49 @@ export function Chart({ data, names, unit = 'short', stacked = false, height = 3
   return <div class="chart" ref={box} data-points={data[0].length * (data.length - 1)} data-series={data.length - 1} />;
 }
 
-/** A small line without axes, for cards. */
+/** A small line without axes, for cards; exemplars, when given, go into `exemplarHost` (outside the card's link). */
 export function Sparkline({
   xs,
   ys,
   color = 'currentColor',
   width = 140,
   height = 34,
+  exemplars,
+  exemplarHost,
 }: {
   xs: number[];
   ys: Array<number | null>;
   color?: string;
   width?: number;
   height?: number;
+  exemplars?: readonly ExemplarPoint[] | undefined;
+  exemplarHost?: { readonly current: HTMLElement | null } | undefined;
 }): preact.JSX.Element {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = box.current;
     if (!el || xs.length < 2) return;
+    const host = exemplarHost?.current ?? undefined;
+    const shown = host && exemplars && exemplars.length > 0 ? exemplars : undefined;
+    const yRange = yRangeWith(shown);
     const plot = new uPlot(
       {
         width,
         height,
         legend: { show: false },
         cursor: { show: false },
-        scales: { x: { time: false } },
+        scales: { x: { time: false }, ...(yRange ? { y: { range: yRange } } : {}) },
         axes: [{ show: false }, { show: false }],
         series: [{}, { stroke: color, width: 1.5, fill: 'rgba(128,128,128,0.12)', points: { show: false } }],
+        hooks: shown && host ? { draw: [(u: uPlot) => placeExemplars(u, shown, host)] } : {},
       },
       [xs, ys] as uPlot.AlignedData,
       el,
     );
-    return () => plot.destroy();
-  }, [xs, ys, color, width, height]);
+    return () => {
+      plot.destroy();
+      host?.querySelector(':scope > .exemplars')?.remove();
+    };
+  }, [xs, ys, color, width, height, exemplars, exemplarHost]);
   return <div class="spark" ref={box} aria-hidden="true" />;
 }

@@ -11,6 +11,8 @@ export type PanelType = 'timeseries' | 'stat' | 'gauge' | 'table';
 export interface PanelTarget {
   readonly expr: string;
   readonly legend?: string;
+  /** Grafana's `exemplar` switch of a Prometheus target: its exemplars are drawn on the chart, each opening its trace. */
+  readonly exemplar?: boolean;
 }
 
 /** A panel, normalized. */
@@ -117,7 +119,7 @@ export function normalizeDashboard(input: unknown, fallbackId = ''): Dashboard {
         continue;
       }
       const legend = str(t['legendFormat']);
-      targets.push(legend && legend !== '__auto' ? { expr, legend } : { expr });
+      targets.push({ expr, ...(legend && legend !== '__auto' ? { legend } : {}), ...(t['exemplar'] === true ? { exemplar: true } : {}) });
     }
     if (targets.length === 0) {
       warnings.push(`panel "${ptitle}": no PromQL targets`);

@@ -1,8 +1,9 @@
 /**
- * Alert annotations that link to dashboards. A `dashboard_url` that names one of Vigil's own
+ * Alert annotations that link to dashboards and graphs. A `dashboard_url` that names one of Vigil's own
  * dashboards (relative, on the page's origin, or under `web.external_url`; as `/ui/dashboards/<id>`
  * or Grafana's `/d/<uid>[/<slug>]`) opens it inside the UI, over the alert's time range unless the
- * link chooses its own. Any other URL stays an ordinary external link.
+ * link chooses its own. A `graph_url` naming Vigil's Explore (`/ui/explore?expr=…`) opens that graph
+ * the same way. Any other URL stays an ordinary external link.
  */
 
 /** Where the link is followed from, and the alert it belongs to. */
@@ -63,6 +64,44 @@ function rangeOf(q: URLSearchParams): Array<[string, string]> | undefined {
  * one of Vigil's dashboards. Template variables (`var-*`) and `refresh` are kept.
  */
 export function dashboardTarget(url: string | undefined, ctx: DashboardLinkContext): string | undefined {
+  const found = vigilPath(url, ctx);
+  const id = found === undefined ? undefined : dashboardIdOf(found.path);
+  if (found === undefined || id === undefined || id === '') return undefined;
+  const out = new URLSearchParams();
+  for (const [k, v] of found.url.searchParams) if (k.startsWith('var-') || k === 'refresh') out.append(k, v);
+  withRange(out, found.url.searchParams, ctx);
+  const qs = out.toString();
+  return `/ui/dashboards/${encodeURIComponent(id)}${qs ? `?${qs}` : ''}`;
+}
+
+/**
+ * The UI path (`/ui/explore?…`) a `graph_url` opens, or undefined when it is not Vigil's Explore
+ * with an expression. Its own parameters (expression, step, legend, view) are kept; without a range
+ * of its own it shows the alert's, so the graph covers the lead-up and what is happening now.
+ */
+export function exploreTarget(url: string | undefined, ctx: DashboardLinkContext): string | undefined {
+  const found = vigilPath(url, ctx);
+  if (found === undefined || !/^ui\/explore\/?$/.test(found.path)) return undefined;
+  const q = found.url.searchParams;
+  if (!q.get('expr')?.trim()) return undefined;
+  const out = new URLSearchParams();
+  for (const [k, v] of q) if (k !== 'range' && k !== 'from' && k !== 'to') out.append(k, v);
+  withRange(out, q, ctx);
+  return `/ui/explore?${out.toString()}`;
+}
+
+/** The link's own range, else the alert's: from a margin before it started to its end plus a margin, or now. */
+function withRange(out: URLSearchParams, q: URLSearchParams, ctx: DashboardLinkContext): void {
+  const chosen = rangeOf(q);
+  if (chosen) for (const [k, v] of chosen) out.set(k, v);
+  else {
+    out.set('from', new Date(ctx.startsAt - ALERT_RANGE_MARGIN_MS).toISOString());
+    out.set('to', new Date(ctx.endsAt !== undefined ? ctx.endsAt + ALERT_RANGE_MARGIN_MS : ctx.now).toISOString());
+  }
+}
+
+/** The URL a link names and its path below this Vigil (the page's origin or `web.external_url`), or undefined when it is elsewhere. */
+function vigilPath(url: string | undefined, ctx: DashboardLinkContext): { url: URL; path: string } | undefined {
   if (!url || url.trim() === '') return undefined;
   let u: URL;
   try {
@@ -79,16 +118,5 @@ export function dashboardTarget(url: string | undefined, ctx: DashboardLinkConte
       path = undefined;
     }
   }
-  const id = path === undefined ? undefined : dashboardIdOf(path);
-  if (id === undefined || id === '') return undefined;
-  const out = new URLSearchParams();
-  for (const [k, v] of u.searchParams) if (k.startsWith('var-') || k === 'refresh') out.append(k, v);
-  const chosen = rangeOf(u.searchParams);
-  if (chosen) for (const [k, v] of chosen) out.set(k, v);
-  else {
-    out.set('from', new Date(ctx.startsAt - ALERT_RANGE_MARGIN_MS).toISOString());
-    out.set('to', new Date(ctx.endsAt !== undefined ? ctx.endsAt + ALERT_RANGE_MARGIN_MS : ctx.now).toISOString());
-  }
-  const qs = out.toString();
-  return `/ui/dashboards/${encodeURIComponent(id)}${qs ? `?${qs}` : ''}`;
+  return path === undefined ? undefined : { url: u, path };
 }

@@ -12,7 +12,7 @@ import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { useAsync } from '../hooks.js';
 import { labelMatcher, safeHref } from '../lib/escape.js';
 import { formatSample, unitOf } from '../lib/format.js';
-import { dashboardTarget } from '../lib/links.js';
+import { dashboardTarget, exploreTarget } from '../lib/links.js';
 import { alertLevel } from '../lib/overview.js';
 import { age } from '../lib/time.js';
 import { alertTracesHref } from '../lib/traces.js';
@@ -143,13 +143,14 @@ function AlertItem({
   const runbook = safeHref(a.annotations['runbook_url'], window.location.href);
   const settings = useAsync(() => uiSettings(), []);
   // A link to one of Vigil's dashboards opens it here, over the alert's time range; others open a new tab.
-  const inApp = dashboardTarget(a.annotations['dashboard_url'], {
-    location: window.location.href,
-    externalUrl: settings.data?.externalUrl ?? undefined,
-    startsAt: start,
-    now: Date.now(),
-  });
+  const linkCtx = { location: window.location.href, externalUrl: settings.data?.externalUrl ?? undefined, startsAt: start, now: Date.now() };
+  const inApp = dashboardTarget(a.annotations['dashboard_url'], linkCtx);
   const dashboard = inApp ?? safeHref(a.annotations['dashboard_url'], window.location.href);
+  // A rule's graph_url (e.g. the latency that the alert's cause shows up in, with its exemplars) is
+  // the first graph to look at; the rule's own expression stays one click away as "Query".
+  const graphInApp = exploreTarget(a.annotations['graph_url'], linkCtx);
+  const graphOut = graphInApp ? undefined : safeHref(a.annotations['graph_url'], window.location.href);
+  const queryGraph = exploreHref(alertExpr(a), '3h');
   const silenced = a.status.silencedBy.length > 0;
   return (
     <li class={`alert level-${lvl}`} data-fingerprint={a.fingerprint} data-alertname={a.labels['alertname']}>
@@ -185,9 +186,24 @@ function AlertItem({
         <button onClick={() => onSilence(a)} data-action="silence">
           Silence…
         </button>
-        <a href={exploreHref(alertExpr(a), '3h')} onClick={onLinkClick}>
-          Graph
-        </a>
+        {graphInApp ? (
+          <a href={graphInApp} onClick={onLinkClick} data-link="graph" title="The graph this alert's rule links to (graph_url)">
+            Graph
+          </a>
+        ) : graphOut ? (
+          <a href={graphOut} target="_blank" rel="noopener noreferrer" data-link="graph">
+            Graph ↗
+          </a>
+        ) : (
+          <a href={queryGraph} onClick={onLinkClick} data-link="graph" title="The rule's expression">
+            Graph
+          </a>
+        )}
+        {graphInApp || graphOut ? (
+          <a href={queryGraph} onClick={onLinkClick} data-link="query" title="The rule's expression">
+            Query
+          </a>
+        ) : null}
         {logsLink ? (
           <a href={logsLink} onClick={onLinkClick}>
             Logs

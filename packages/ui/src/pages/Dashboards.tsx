@@ -4,7 +4,8 @@
  * Panels: time series, stat, gauge, table on a 24-column grid; variables from label values.
  */
 import { useMemo, useState } from 'preact/hooks';
-import { jsonCall, labelValues, query, queryRange } from '../api.js';
+import { jsonCall, labelValues, query, queryExemplars, queryRange } from '../api.js';
+import { exemplarPoints, thinExemplars, type ExemplarPoint } from '../lib/exemplars.js';
 import { Chart } from '../components/Chart.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { TimePicker } from '../components/TimePicker.js';
@@ -62,6 +63,20 @@ function levelFor(p: Panel, v: number | undefined): string {
   return COLORS[c] ?? 'ok';
 }
 
+/** A panel is half a screen wide: past this many diamonds they cover the lines and each other (Explore shows them all). */
+const EXEMPLARS_PER_PANEL = 60;
+
+/** Targets over the same histogram return the same exemplars: each is drawn once. */
+function uniqueExemplars(lists: ExemplarPoint[][]): ExemplarPoint[] {
+  const seen = new Set<string>();
+  return lists.flat().filter((e) => {
+    const k = `${e.t}|${e.v}|${e.traceId ?? ''}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
 function PanelView({ p, vars, range, tick }: { p: Panel; vars: Record<string, string>; range: TimeRange; tick: number }): preact.JSX.Element {
   const exprs = p.targets.map((t) => substitute(t.expr, vars));
   const key = JSON.stringify([exprs, range, tick]);
@@ -70,10 +85,14 @@ function PanelView({ p, vars, range, tick }: { p: Panel; vars: Record<string, st
       const { start, end } = resolveRange(range, Date.now());
       if (p.type === 'timeseries') {
         const step = autoStep(end - start);
-        const all = await Promise.all(
-          p.targets.map((t, i) => queryRange(exprs[i]!, start, end, step, signal).then((ss) => ss.map((s) => ({ s, legend: t.legend })))),
-        );
-        return { kind: 'series' as const, series: all.flat() };
+        // Exemplars of the targets that ask for them (Grafana's switch); a failure leaves the chart without them.
+        const [all, exemplars] = await Promise.all([
+          Promise.all(p.targets.map((t, i) => queryRange(exprs[i]!, start, end, step, signal).then((ss) => ss.map((s) => ({ s, legend: t.legend }))))),
+          Promise.all(
+            p.targets.map((t, i) => (t.exemplar && !p.stacked ? queryExemplars(exprs[i]!, start, end, signal).then(exemplarPoints, () => []) : [])),
+          ).then((lists) => thinExemplars(uniqueExemplars(lists), EXEMPLARS_PER_PANEL)),
+        ]);
+        return { kind: 'series' as const, series: all.flat(), exemplars };
       }
       const all = await Promise.all(exprs.map((e) => query(e, undefined, signal)));
       const rows = all.flatMap((r, i) =>
@@ -99,7 +118,7 @@ function PanelView({ p, vars, range, tick }: { p: Panel; vars: Record<string, st
       data.series.length === 0 || !aligned ? (
         <div class="muted">No data in this range.</div>
       ) : (
-        <Chart data={aligned} names={names} unit={p.unit} stacked={p.stacked} height={Math.max(80, g.h * 30 - 70)} />
+        <Chart data={aligned} names={names} unit={p.unit} stacked={p.stacked} height={Math.max(80, g.h * 30 - 70)} exemplars={data.exemplars} />
       );
   else if (data.rows.length === 0) body = <div class="muted">No data.</div>;
   else if (p.type === 'table')

@@ -183,7 +183,7 @@ export function Explore(): preact.JSX.Element {
           <>
             <div class="muted small" data-testid="result-summary">
               {series.length} series · {aligned[0].length} timestamps · step {formatDuration(graph.step)}
-              {graph.exemplars.length > 0 ? ` · ${graph.exemplars.length} exemplars (◆, each opens its trace)` : ''}
+              {graph.exemplars.length > 0 ? ` · ${graph.exemplars.length} exemplars (◆ opens its trace; red ◆: a failed request)` : ''}
             </div>
             <Chart
               data={aligned}

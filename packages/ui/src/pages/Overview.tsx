@@ -1,9 +1,12 @@
 /**
  * The overview: one row per service (the SDK's `service` label) and per scrape job, with the golden
- * signals and saturation as cards coloured by thresholds and by the alerts firing for that row, each
+ * signals and saturation as cards coloured by thresholds and by the alerts firing for that row (the
+ * latency cards with exemplars over their sparkline, each opening its trace), each
  * service's SLO status (least budget left, worst burn rate) where it has SLOs, the business cards where the SDK's business metrics exist, and a click-through to Explore.
  */
-import { activeAlerts, labelValues, promGet, query, queryRange, type AmAlert } from '../api.js';
+import { activeAlerts, labelValues, promGet, query, queryExemplars, queryRange, type AmAlert } from '../api.js';
+import { useRef } from 'preact/hooks';
+import { exemplarPoints, thinExemplars, type ExemplarPoint } from '../lib/exemplars.js';
 import { Sparkline } from '../components/Chart.js';
 import { loadSloInstant, SloBadge } from '../components/SloStatus.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
@@ -174,10 +177,28 @@ async function loadOverview(rangeMs: number, signal: AbortSignal): Promise<Overv
 // Canvas strokes cannot use CSS variables; these read on both themes.
 const SPARK_COLORS: Record<Level, string> = { ok: '#2f81f7', warning: '#c69026', critical: '#e5534b', unknown: '#8a8f98' };
 
-function Card({ s, row, d, alertLvl }: { s: Signal; row: Row; d: SignalData | undefined; alertLvl: Level }): preact.JSX.Element {
+// The latency cards' sparklines show exemplars: a slow request's trace is one click from the overview.
+const EXEMPLAR_SIGNALS: ReadonlySet<Signal['id']> = new Set(['latency', 'span_latency']);
+
+function Card({ s, row, d, alertLvl, rangeMs }: { s: Signal; row: Row; d: SignalData | undefined; alertLvl: Level; rangeMs: number }): preact.JSX.Element {
   const lvl = worst(levelOf(d?.last, s), alertLvl);
   const sel = labelMatcher(row.kind, row.name);
-  return (
+  const host = useRef<HTMLDivElement>(null);
+  const withExemplars = EXEMPLAR_SIGNALS.has(s.id) && d !== undefined && d.xs.length > 1;
+  const ex = useAsync(
+    (signal): Promise<ExemplarPoint[]> => {
+      if (!withExemplars) return Promise.resolve([]);
+      const end = Date.now();
+      // A dozen on a 140-pixel line: the slowest of each stretch of time.
+      return queryExemplars(s.detail(sel), end - rangeMs, end, signal).then(
+        (r) => thinExemplars(exemplarPoints(r), 12),
+        () => [],
+      );
+    },
+    [withExemplars, sel, rangeMs],
+    15_000,
+  );
+  const card = (
     <a
       class={`card level-${lvl}`}
       href={exploreHref(s.detail(sel))}
@@ -189,11 +210,19 @@ function Card({ s, row, d, alertLvl }: { s: Signal; row: Row; d: SignalData | un
       <div class="card-title">{s.title}</div>
       <div class="card-value">{formatValue(d?.last, s.unit)}</div>
       {d && d.xs.length > 1 ? (
-        <Sparkline xs={d.xs} ys={d.ys} color={SPARK_COLORS[lvl]} />
+        <Sparkline xs={d.xs} ys={d.ys} color={SPARK_COLORS[lvl]} exemplars={ex.data} exemplarHost={withExemplars ? host : undefined} />
       ) : (
         <div class="spark spark-empty">{d ? 'one point so far' : 'no data'}</div>
       )}
     </a>
+  );
+  if (!withExemplars) return card;
+  // The exemplar links sit beside the card's link, over its sparkline: links cannot nest.
+  return (
+    <div class="card-box">
+      {card}
+      <div class="card-exemplars" ref={host} data-testid="card-exemplars" />
+    </div>
   );
 }
 
@@ -294,7 +323,7 @@ export function Overview(): preact.JSX.Element {
                         {cards.length === 0 ? <div class="muted small">{g.missing}</div> : null}
                         {cards.map((s) => {
                           const lvl = rowAlerts.filter((a) => signalOfAlert(a) === s.id).reduce<Level>((l, a) => worst(l, alertLevel(a)), 'unknown');
-                          return <Card s={s} row={row} d={signals.get(s.id)?.get(row.name)} alertLvl={lvl} />;
+                          return <Card s={s} row={row} d={signals.get(s.id)?.get(row.name)} alertLvl={lvl} rangeMs={rangeMs} />;
                         })}
                       </div>
                     </section>
