@@ -223,4 +223,12 @@ test('traces.metrics_generator: defaults, fields, and errors naming the line and
     /service_graph\.wait: expected a positive duration/,
   );
   assert.throws(() => parseConfig('traces:\n  metrics_generator:\n    max_series: 3\n', 't.yml'), /unknown field/);
+  assert.equal(d.staleMs, 900_000, "Tempo's stale_duration, 15m");
+  assert.equal(parseConfig('traces:\n  metrics_generator:\n    stale_duration: 2m\n', 't.yml').traces.metricsGenerator.staleMs, 120_000);
+  assert.equal(parseConfig('traces:\n  metrics_generator:\n    stale_duration: 0\n', 't.yml').traces.metricsGenerator.staleMs, 0);
+  assert.throws(
+    () => parseConfig('traces:\n  metrics_generator:\n    flush_interval: 30s\n    stale_duration: 10s\n', 't.yml'),
+    /t\.yml:4: traces\.metrics_generator\.stale_duration: expected 0 \(never\) or at least flush_interval \(30s\)/,
+  );
+  assert.throws(() => parseConfig('traces:\n  metrics_generator:\n    stale_duration: soon\n', 't.yml'), /stale_duration: .*not a valid duration/);
 });

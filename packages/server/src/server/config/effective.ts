@@ -92,6 +92,7 @@ function effectiveGenerator(cfg: VigilConfig): Record<string, unknown> {
     histogram_buckets: g.histogramBuckets,
     max_active_series: g.maxActiveSeries,
     flush_interval: formatDuration(g.flushIntervalMs),
+    stale_duration: formatDuration(g.staleMs),
     service_graph: {
       wait: formatDuration(g.serviceGraph.waitMs),
       max_items: g.serviceGraph.maxItems,

@@ -16,6 +16,12 @@ export function registerGeneratorMetrics(reg: SelfRegistry, gen: MetricsGenerato
     'New series refused by traces.metrics_generator.max_active_series.',
     () => gen.stats().refusedSeries,
   );
+  reg.register(
+    'vigil_traces_generator_series_expired_total',
+    'counter',
+    'Series dropped after traces.metrics_generator.stale_duration without a span.',
+    () => gen.stats().expiredSeries,
+  );
   reg.register('vigil_traces_generator_pending_edges', 'gauge', 'Service-graph edges waiting for their other half.', () => gen.stats().pendingEdges);
   reg.register('vigil_traces_generator_failed_samples_total', 'counter', 'Generated samples the TSDB refused.', () => gen.stats().failedSamples);
 }

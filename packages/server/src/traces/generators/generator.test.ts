@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import type { Span, SpanKind } from '../storage/types.js';
 import { defaultMetricsGeneratorOptions, MetricsGenerator, type GeneratedExemplar, type GeneratedSample } from './index.js';
 import { labelNameOf } from './config.js';
+import { isStaleNaN } from '../../core/model/value.js';
 
 const MS = 1_000_000n;
 
@@ -101,6 +102,84 @@ test('a client span with peer.service becomes an edge to that peer once its wait
   gen.flush();
   assert.equal(out.value('traces_service_graph_request_total', { client: 'shop', server: 'stripe', connection_type: 'virtual_node' }), 1);
   assert.equal(out.value('traces_service_graph_unpaired_spans_total'), undefined);
+});
+
+/** The services of a flush's calls_total samples, split into live and ended (staleness marker). */
+function callsOf(flush: { samples: readonly GeneratedSample[] }): { live: string[]; ended: string[] } {
+  const calls = flush.samples.filter((s) => s.labels['__name__'] === 'traces_spanmetrics_calls_total');
+  return {
+    live: calls.filter((s) => !isStaleNaN(s.value)).map((s) => s.labels['service']!),
+    ended: calls.filter((s) => isStaleNaN(s.value)).map((s) => s.labels['service']!),
+  };
+}
+
+// Internal spans: span metrics only (a root server span would also make a user → service edge).
+test('stale_duration: a series without spans for that long is written once more as a staleness marker, then no more', () => {
+  const { gen, out, clock } = setup((o) => (o.staleMs = 60_000));
+  const oneSet = 2 + 14 + 3; // calls, size, 14 buckets + +Inf + sum + count
+  gen.push([span('a', '1', '', 'internal', 'old', 3), span('b', '1', '', 'internal', 'kept', 3)]);
+  gen.flush();
+  assert.equal(gen.stats().activeSeries, 2 * oneSet);
+  clock.t += 50_000;
+  gen.push([span('c', '1', '', 'internal', 'kept', 3)]);
+  clock.t += 10_001; // 'old' last seen 60.001 s ago, 'kept' 10 s ago
+  gen.flush();
+  assert.deepEqual(callsOf(out.flushes[1]!), { live: ['kept'], ended: ['old'] });
+  // Every one of the label set's 19 samples ends, not only the counter.
+  const ended = out.flushes[1]!.samples.filter((s) => s.labels['service'] === 'old');
+  assert.equal(ended.length, oneSet);
+  assert.ok(ended.every((s) => isStaleNaN(s.value)));
+  assert.deepEqual([gen.stats().activeSeries, gen.stats().expiredSeries], [oneSet, oneSet]);
+  gen.flush();
+  assert.deepEqual(callsOf(out.flushes[2]!), { live: ['kept'], ended: [] }, 'an ended series is not written again');
+  // Its label set coming back starts from zero, as after a restart.
+  gen.push([span('d', '1', '', 'internal', 'old', 3)]);
+  gen.flush();
+  assert.equal(out.value('traces_spanmetrics_calls_total', { service: 'old' }), 1);
+  assert.equal(out.value('traces_spanmetrics_calls_total', { service: 'kept' }), 2);
+});
+
+test('stale_duration: the service graph edges and unpaired counters end too', () => {
+  const { gen, out, clock } = setup((o) => {
+    o.staleMs = 60_000;
+    o.serviceGraph.waitMs = 1_000;
+  });
+  gen.push([span('a', '1', '', 'client', 'shop', 10), span('a', '2', '1', 'server', 'pay', 5), span('b', '1', '9', 'client', 'shop', 1)]);
+  clock.t += 1_001;
+  gen.flush();
+  assert.equal(out.value('traces_service_graph_request_total', { client: 'shop', server: 'pay' }), 1);
+  assert.equal(out.value('traces_service_graph_unpaired_spans_total', { client: 'shop' }), 1);
+  clock.t += 60_001;
+  gen.flush();
+  const last = out.flushes.at(-1)!.samples.filter((s) => s.labels['__name__']!.startsWith('traces_service_graph_'));
+  assert.ok(last.length > 0 && last.every((s) => isStaleNaN(s.value)), 'every service-graph sample ends');
+  assert.equal(gen.stats().activeSeries, 0);
+});
+
+test('stale_duration frees room under max_active_series for new label sets', () => {
+  const { gen, out, clock } = setup((o) => {
+    o.staleMs = 60_000;
+    o.maxActiveSeries = 19;
+  });
+  gen.push([span('a', '1', '', 'internal', 'first', 3)]);
+  gen.push([span('b', '1', '', 'internal', 'second', 3)]);
+  gen.flush();
+  assert.deepEqual(callsOf(out.flushes[0]!), { live: ['first'], ended: [] });
+  assert.equal(gen.stats().refusedSeries, 19);
+  clock.t += 60_001;
+  gen.flush();
+  gen.push([span('c', '1', '', 'internal', 'second', 3)]);
+  gen.flush();
+  assert.deepEqual(callsOf(out.flushes[2]!), { live: ['second'], ended: [] });
+  assert.equal(gen.stats().activeSeries, 19);
+});
+
+test('stale_duration 0 keeps series forever', () => {
+  const { gen, out, clock } = setup((o) => (o.staleMs = 0));
+  gen.push([span('a', '1', '', 'internal', 'svc', 3)]);
+  clock.t += 365 * 86_400_000;
+  gen.flush();
+  assert.deepEqual(callsOf(out.flushes[0]!), { live: ['svc'], ended: [] });
 });
 
 test('disabled: nothing is computed or written', () => {

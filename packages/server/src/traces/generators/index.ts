@@ -16,6 +16,8 @@ export interface GeneratorStats {
   spans: number;
   activeSeries: number;
   refusedSeries: number;
+  /** Series dropped after `stale_duration` without a span. */
+  expiredSeries: number;
   pendingEdges: number;
   flushes: number;
   /** Samples the output refused (out of order, invalid), summed over flushes. */
@@ -35,7 +37,7 @@ export class MetricsGenerator {
     private readonly output: GeneratorOutput & { failed?: () => number },
     private readonly now: () => number = Date.now,
   ) {
-    this.reg = new GeneratorRegistry(opts.maxActiveSeries);
+    this.reg = new GeneratorRegistry(opts.maxActiveSeries, opts.staleMs);
     this.spanMetrics = new SpanMetrics(this.reg, opts.dimensions, opts.histogramBuckets);
     this.graph = new ServiceGraph(this.reg, opts.serviceGraph, now);
   }
@@ -44,17 +46,21 @@ export class MetricsGenerator {
   push(spans: readonly Span[]): void {
     if (!this.opts.enabled) return;
     this.spans += spans.length;
+    this.reg.stamp = this.now();
     this.spanMetrics.push(spans);
     this.graph.push(spans);
   }
 
-  /** Settles expired edges and writes every series at the current time. */
+  /** Settles expired edges and writes every series at the current time; stale series a last time, as staleness markers. */
   flush(): void {
     if (!this.opts.enabled) return;
+    const now = this.now();
+    this.reg.stamp = now;
     this.graph.expire();
-    const { samples, exemplars } = this.reg.collect();
+    const { samples, exemplars } = this.reg.collect(now);
+    this.spanMetrics.sweep();
     this.flushes++;
-    if (samples.length) this.output.write(this.now(), samples, exemplars);
+    if (samples.length) this.output.write(now, samples, exemplars);
   }
 
   /** Flushes every `flushIntervalMs`. */
@@ -77,6 +83,7 @@ export class MetricsGenerator {
       spans: this.spans,
       activeSeries: this.reg.activeSeries(),
       refusedSeries: this.reg.refused,
+      expiredSeries: this.reg.expiredSeries,
       pendingEdges: this.graph.pending(),
       flushes: this.flushes,
       failedSamples: this.output.failed?.() ?? 0,
