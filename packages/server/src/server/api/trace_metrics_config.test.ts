@@ -157,6 +157,10 @@ test('vigil.yml: dimensions, buckets, the series limit, the database edge and st
     // With the room freed, the label set refused before is admitted now.
     await post(v.url, [span('c5', 'internal', { 'service.name': 'late' }, 1)]);
     await until(v.url, 'traces_spanmetrics_calls_total{service="late"}', (r) => r[0]?.value[1] === '1', 'late admitted once room is free');
+    // Its series starts at 0 before its first value, so increase() sees the one span that made it
+    // (without the zero a series holding 1 at every flush would show no increase at all).
+    const inc = await instant(v.url, 'increase(traces_spanmetrics_calls_total{service="late"}[1m])');
+    assert.ok(Number(inc[0]?.value[1]) >= 1, JSON.stringify(inc));
   } finally {
     v.proc.kill('SIGTERM');
     await exited(v.proc);

@@ -104,9 +104,44 @@ test('a client span with peer.service becomes an edge to that peer once its wait
   assert.equal(out.value('traces_service_graph_unpaired_spans_total'), undefined);
 });
 
+test('a new series is written first as 0 at its making, then with its value; later flushes write the value alone', () => {
+  const { gen, out, clock } = setup();
+  const made = clock.t;
+  gen.push([span('a', '1', '', 'internal', 'svc', 3)]);
+  clock.t += 5_000;
+  gen.flush();
+  const first = out.flushes[0]!.samples.filter((s) => s.labels['__name__'] === 'traces_spanmetrics_calls_total');
+  assert.deepEqual(
+    first.map((s) => [s.ts, s.value]),
+    [
+      [made, 0],
+      [undefined, 1],
+    ],
+  );
+  // Every series of the label set starts at zero: calls, size, each bucket, sum and count.
+  const zeros = out.flushes[0]!.samples.filter((s) => s.ts !== undefined);
+  assert.equal(zeros.length, 2 + 14 + 3);
+  assert.ok(zeros.every((s) => s.value === 0 && s.ts === made));
+  // Made and flushed on one clock reading, the zero still comes a millisecond before the value.
+  gen.push([span('b', '1', '', 'internal', 'other', 3)]);
+  gen.flush();
+  const other = out.flushes[1]!.samples.filter((s) => s.labels['__name__'] === 'traces_spanmetrics_calls_total' && s.labels['service'] === 'other');
+  assert.deepEqual(
+    other.map((s) => [s.ts, s.value]),
+    [
+      [clock.t - 1, 0],
+      [undefined, 1],
+    ],
+  );
+  assert.ok(
+    out.flushes[1]!.samples.filter((s) => s.labels['service'] === 'svc').every((s) => s.ts === undefined),
+    'a series already written gets no second zero',
+  );
+});
+
 /** The services of a flush's calls_total samples, split into live and ended (staleness marker). */
 function callsOf(flush: { samples: readonly GeneratedSample[] }): { live: string[]; ended: string[] } {
-  const calls = flush.samples.filter((s) => s.labels['__name__'] === 'traces_spanmetrics_calls_total');
+  const calls = flush.samples.filter((s) => s.labels['__name__'] === 'traces_spanmetrics_calls_total' && s.ts === undefined);
   return {
     live: calls.filter((s) => !isStaleNaN(s.value)).map((s) => s.labels['service']!),
     ended: calls.filter((s) => isStaleNaN(s.value)).map((s) => s.labels['service']!),

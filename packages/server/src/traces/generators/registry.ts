@@ -6,6 +6,9 @@
  * `staleMs` (Tempo's `stale_duration`) is dropped at the next flush: its last write is a staleness
  * marker, so queries end it at once instead of carrying its last value through the lookback, and
  * its room under the limit is free again. Should its label set come back, it starts from zero.
+ * A new series is first written as 0 at the time it was made, then with its value (as Tempo does
+ * since its issue 2006): otherwise rate() and increase() would miss the spans that created it, and
+ * an edge or operation seen only once would show no traffic at all.
  */
 import { STALE_NAN } from '../../core/model/value.js';
 import type { Span } from '../storage/types.js';
@@ -19,6 +22,9 @@ export interface CounterSeries {
   value: number;
   /** The generator's clock when a span last updated it. */
   seenAt: number;
+  /** When it was made; until its first flush `written` is false and the flush adds its zero. */
+  readonly createdAt: number;
+  written?: boolean;
   /** Set when the series was dropped as stale: whoever cached it must look it up again. */
   expired?: boolean;
 }
@@ -33,6 +39,8 @@ export interface HistogramSeries {
   /** Newest span per bucket since the last flush: its ids and end become the bucket's exemplar. */
   readonly exemplars: (Span | undefined)[];
   seenAt: number;
+  readonly createdAt: number;
+  written?: boolean;
   expired?: boolean;
 }
 
@@ -94,7 +102,7 @@ export class GeneratorRegistry {
     let s = fam.get(key);
     if (!s) {
       if (!admitted && !this.admit(1)) return undefined;
-      fam.set(key, (s = { labels: labels(), value: 0, seenAt: this.stamp }));
+      fam.set(key, (s = { labels: labels(), value: 0, seenAt: this.stamp, createdAt: this.stamp }));
     }
     s.seenAt = this.stamp;
     return s;
@@ -118,6 +126,7 @@ export class GeneratorRegistry {
           count: 0,
           exemplars: new Array(n).fill(undefined),
           seenAt: this.stamp,
+          createdAt: this.stamp,
         }),
       );
     }
@@ -137,10 +146,16 @@ export class GeneratorRegistry {
   collect(now: number = this.stamp): { samples: GeneratedSample[]; exemplars: GeneratedExemplar[] } {
     const samples: GeneratedSample[] = [];
     const exemplars: GeneratedExemplar[] = [];
+    /** Writes `value` at the flush, preceded by the zero of a series not written before. */
+    const put = (s: { createdAt: number; written?: boolean }, labels: LabelRecord, value: number): void => {
+      if (!s.written) samples.push({ labels, value: 0, ts: Math.min(s.createdAt, now - 1) });
+      samples.push({ labels, value });
+    };
     for (const [name, fam] of this.counters) {
       for (const [key, s] of fam) {
         const gone = this.stale(s, now);
-        samples.push({ labels: { __name__: name, ...s.labels }, value: gone ? STALE_NAN : s.value });
+        put(s, { __name__: name, ...s.labels }, gone ? STALE_NAN : s.value);
+        s.written = true;
         if (gone) this.drop(fam, key, s, 1);
       }
     }
@@ -151,15 +166,16 @@ export class GeneratorRegistry {
         for (let i = 0; i <= s.buckets.length; i++) {
           cum += s.counts[i]!;
           const labels = { __name__: `${name}_bucket`, ...s.labels, le: formatLe(i < s.buckets.length ? s.buckets[i]! : Infinity) };
-          samples.push({ labels, value: gone ? STALE_NAN : cum });
+          put(s, labels, gone ? STALE_NAN : cum);
           const ex = s.exemplars[i];
           if (ex) {
             exemplars.push({ labels, value: durationSeconds(ex), ts: endMs(ex), traceId: ex.traceId, spanId: ex.spanId });
             s.exemplars[i] = undefined;
           }
         }
-        samples.push({ labels: { __name__: `${name}_sum`, ...s.labels }, value: gone ? STALE_NAN : s.sum });
-        samples.push({ labels: { __name__: `${name}_count`, ...s.labels }, value: gone ? STALE_NAN : s.count });
+        put(s, { __name__: `${name}_sum`, ...s.labels }, gone ? STALE_NAN : s.sum);
+        put(s, { __name__: `${name}_count`, ...s.labels }, gone ? STALE_NAN : s.count);
+        s.written = true;
         if (gone) this.drop(fam, key, s, s.buckets.length + 3);
       }
     }
