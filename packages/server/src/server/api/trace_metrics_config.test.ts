@@ -67,8 +67,8 @@ async function selfMetric(url: string, name: string): Promise<number> {
 test('vigil.yml: dimensions, buckets, the series limit, the database edge and stale_duration through `vigil start`', { timeout: 90_000 }, async () => {
   const { dir, cleanup } = tempDir();
   // One span-metrics label set: calls, size, 2 buckets + +Inf, sum, count = 7 series. A database
-  // edge: request_total and the client histogram (1 bucket + +Inf, sum, count) = 5. With one
-  // internal span (7) and one database call (7 + 5) the limit of 19 is full.
+  // edge: request_total and the client and server histograms (1 bucket + +Inf, sum, count each) = 9.
+  // With one internal span (7) and one database call (7 + 9) the limit of 23 is full.
   const cfg = path.join(dir, 'vigil.yml');
   fs.writeFileSync(
     cfg,
@@ -77,7 +77,7 @@ test('vigil.yml: dimensions, buckets, the series limit, the database edge and st
       '  metrics_generator:',
       '    dimensions: [deployment.environment, http.route]',
       '    histogram_buckets: [0.01, 0.1]',
-      '    max_active_series: 19',
+      '    max_active_series: 23',
       '    flush_interval: 200ms',
       '    stale_duration: 5s',
       '    service_graph: { wait: 500ms, histogram_buckets: [0.05] }',
@@ -117,13 +117,16 @@ test('vigil.yml: dimensions, buckets, the series limit, the database edge and st
       'shop le=0.01: 0',
       'shop le=0.1: 1',
     ]);
-    // The database call is an edge shop → orders with connection_type database, timed on the client side only.
+    // The database call is an edge shop → orders with connection_type database, the client's time standing for both sides.
     const edge = await until(v.url, 'traces_service_graph_request_client_seconds_bucket', (r) => r.length === 2, 'the database edge');
     assert.deepEqual(edge.map((s) => [s.metric['client'], s.metric['server'], s.metric['connection_type'], s.metric['le'], s.value[1]]).sort(), [
       ['shop', 'orders', 'database', '+Inf', '1'],
       ['shop', 'orders', 'database', '0.05', '1'],
     ]);
-    assert.deepEqual(await instant(v.url, 'traces_service_graph_request_server_seconds_count'), []);
+    assert.deepEqual(
+      (await instant(v.url, 'traces_service_graph_request_server_seconds_sum')).map((s) => [s.metric['server'], s.value[1]]),
+      [['orders', '0.02']],
+    );
     assert.equal((await instant(v.url, 'traces_service_graph_request_total{connection_type="database"}')).length, 1);
 
     // The limit is full: a third label set is refused whole (7 series), the existing ones keep counting.
@@ -135,7 +138,7 @@ test('vigil.yml: dimensions, buckets, the series limit, the database edge and st
     await until(v.url, 'traces_spanmetrics_calls_total{service="batch"}', (r) => r[0]?.value[1] === '2', 'batch counted twice');
     assert.deepEqual(await instant(v.url, 'traces_spanmetrics_calls_total{service="late"}'), []);
     assert.equal(await selfMetric(v.url, 'vigil_traces_generator_series_refused_total'), 7);
-    assert.equal(await selfMetric(v.url, 'vigil_traces_generator_active_series'), 19);
+    assert.equal(await selfMetric(v.url, 'vigil_traces_generator_active_series'), 23);
 
     // Stale: after 5 s without spans every series ends. Their staleness markers end them for
     // queries at once, minutes before the 5-minute lookback would have.
@@ -143,7 +146,7 @@ test('vigil.yml: dimensions, buckets, the series limit, the database edge and st
     await until(v.url, '{__name__=~"traces_(spanmetrics|service_graph)_.+"}', (r) => r.length === 0, 'every generated series ended');
     assert.ok(Date.now() - lastSeen < 60_000, 'ended by the marker, not by the lookback');
     assert.equal(await selfMetric(v.url, 'vigil_traces_generator_active_series'), 0);
-    assert.equal(await selfMetric(v.url, 'vigil_traces_generator_series_expired_total'), 19);
+    assert.equal(await selfMetric(v.url, 'vigil_traces_generator_series_expired_total'), 23);
     // The range query shows the series up to its end and, a second and a half later, nothing after it.
     const gone = Date.now() / 1000;
     await new Promise((r) => setTimeout(r, 1_500));

@@ -217,6 +217,39 @@ test('stale_duration 0 keeps series forever', () => {
   assert.deepEqual(callsOf(out.flushes[0]!), { live: ['svc'], ended: [] });
 });
 
+test('a database client span is an edge at once, to the node Tempo would name, timed by the client on both sides', () => {
+  const { gen, out } = setup();
+  const db = (id: string, attrs: Record<string, string>): Span => {
+    const s = span(id, '1', '9', 'client', 'shop', 40);
+    Object.assign(s.attributes, attrs);
+    return s;
+  };
+  gen.push([
+    db('a', { 'db.system': 'postgresql' }),
+    db('b', { 'db.system': 'postgresql', 'db.name': 'orders' }),
+    db('c', { 'db.namespace': 'carts', 'db.name': 'old-name' }),
+    db('d', { 'db.system': 'redis', 'network.peer.address': '10.0.0.7', 'network.peer.port': '6379' }),
+    db('e', { 'db.system': 'redis', 'server.address': 'cache.internal', 'network.peer.address': '10.0.0.7' }),
+    db('f', { 'db.name': 'orders', 'peer.service': 'orders-db', 'server.address': 'pg.internal' }),
+  ]);
+  gen.flush();
+  const servers = out.flushes[0]!.samples.filter((s) => s.labels['__name__'] === 'traces_service_graph_request_total' && s.ts === undefined).map((s) => [
+    s.labels['server'],
+    s.labels['connection_type'],
+  ]);
+  assert.deepEqual(servers, [
+    ['postgresql', 'database'],
+    ['orders', 'database'],
+    ['carts', 'database'],
+    ['10.0.0.7:6379', 'database'],
+    ['cache.internal', 'database'],
+    ['orders-db', 'database'],
+  ]);
+  assert.equal(out.value('traces_service_graph_request_server_seconds_sum', { server: 'orders' }), 0.04);
+  assert.equal(out.value('traces_service_graph_request_client_seconds_sum', { server: 'orders' }), 0.04);
+  assert.equal(gen.stats().pendingEdges, 0, 'nothing waits for a database');
+});
+
 test('disabled: nothing is computed or written', () => {
   const { gen, out } = setup((o) => (o.enabled = false));
   gen.push([span('a', '1', '', 'server', 'svc', 3)]);
