@@ -2,6 +2,7 @@
  * The metrics generator's settings as a user gives them: a vigil.yml read by a spawned `vigil start`,
  * spans through `POST /v1/traces`, the answers through PromQL and `/metrics`. Covers dimensions,
  * both histograms' buckets, the series limit, a database client span as an edge to the database,
+ * metrics_ingestion_time_range_slack (an old span is stored but not counted),
  * and stale_duration: a label set without spans ends with a staleness marker (an instant query no
  * longer finds it, though the 5-minute lookback has not passed) and frees its room under the limit.
  */
@@ -80,6 +81,7 @@ test('vigil.yml: dimensions, buckets, the series limit, the database edge and st
       '    max_active_series: 23',
       '    flush_interval: 200ms',
       '    stale_duration: 5s',
+      '    metrics_ingestion_time_range_slack: 2m',
       '    service_graph: { wait: 500ms, histogram_buckets: [0.05] }',
       '',
     ].join('\n'),
@@ -87,6 +89,11 @@ test('vigil.yml: dimensions, buckets, the series limit, the database edge and st
   const v = await spawnVigil(path.join(dir, 'data'), await freePort(), ['--config', cfg]);
   try {
     const prod = { 'service.name': 'batch', 'deployment.environment': 'prod' };
+    // A span that ended 10 minutes ago (a collector's resent backlog) is stored but not counted.
+    const resent = span('d7', 'internal', { 'service.name': 'resent' }, 5);
+    resent.startTimeUnixNano -= 600_000n * MS;
+    resent.endTimeUnixNano -= 600_000n * MS;
+    await post(v.url, [resent]);
     await post(v.url, [span('a1', 'internal', prod, 5, { 'http.route': '/jobs' })]);
     await post(v.url, [span('b2', 'client', { 'service.name': 'shop' }, 20, { 'db.system': 'postgresql', 'db.name': 'orders' })]);
 
@@ -138,6 +145,8 @@ test('vigil.yml: dimensions, buckets, the series limit, the database edge and st
     await until(v.url, 'traces_spanmetrics_calls_total{service="batch"}', (r) => r[0]?.value[1] === '2', 'batch counted twice');
     assert.deepEqual(await instant(v.url, 'traces_spanmetrics_calls_total{service="late"}'), []);
     assert.equal(await selfMetric(v.url, 'vigil_traces_generator_series_refused_total'), 7);
+    assert.equal(await selfMetric(v.url, 'vigil_traces_generator_spans_discarded_total'), 1);
+    assert.equal((await getJson(`${v.url}/api/traces/${'d7'.repeat(16)}`)).status, 200, 'the discarded span is still stored');
     assert.equal(await selfMetric(v.url, 'vigil_traces_generator_active_series'), 23);
 
     // Stale: after 5 s without spans every series ends. Their staleness markers end them for

@@ -93,6 +93,7 @@ function effectiveGenerator(cfg: VigilConfig): Record<string, unknown> {
     max_active_series: g.maxActiveSeries,
     flush_interval: formatDuration(g.flushIntervalMs),
     stale_duration: formatDuration(g.staleMs),
+    metrics_ingestion_time_range_slack: formatDuration(g.ingestionSlackMs),
     service_graph: {
       wait: formatDuration(g.serviceGraph.waitMs),
       max_items: g.serviceGraph.maxItems,

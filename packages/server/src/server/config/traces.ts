@@ -9,6 +9,7 @@
  *     max_active_series: 100000          # 0: no limit
  *     flush_interval: 15s
  *     stale_duration: 15m               # a series without spans this long ends (0: never)
+ *     metrics_ingestion_time_range_slack: 0s  # spans ending further from now are not counted (0: all)
  *     service_graph: { wait: 10s, max_items: 10000, dimensions: [], histogram_buckets: [...] }
  * ```
  */
@@ -66,6 +67,7 @@ export function parseTracesConfig(c: Checker, value: unknown): TracesConfig {
     'max_active_series',
     'flush_interval',
     'stale_duration',
+    'metrics_ingestion_time_range_slack',
     'service_graph',
   ]);
   if (g['enabled'] !== undefined) {
@@ -87,6 +89,8 @@ export function parseTracesConfig(c: Checker, value: unknown): TracesConfig {
     if (o.staleMs !== 0 && o.staleMs < o.flushIntervalMs)
       c.fail([...base, 'stale_duration'], `expected 0 (never) or at least flush_interval (${g['flush_interval'] ?? '15s'})`);
   }
+  if (g['metrics_ingestion_time_range_slack'] !== undefined)
+    o.ingestionSlackMs = c.parsed([...base, 'metrics_ingestion_time_range_slack'], g['metrics_ingestion_time_range_slack'], parseDuration);
   const sgPath: Path = [...base, 'service_graph'];
   const sg = c.keys(sgPath, g['service_graph'], ['wait', 'max_items', 'dimensions', 'histogram_buckets']);
   if (sg['wait'] !== undefined) o.serviceGraph.waitMs = positiveDuration(c, [...sgPath, 'wait'], sg['wait']);

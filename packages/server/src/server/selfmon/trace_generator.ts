@@ -17,6 +17,12 @@ export function registerGeneratorMetrics(reg: SelfRegistry, gen: MetricsGenerato
     () => gen.stats().refusedSeries,
   );
   reg.register(
+    'vigil_traces_generator_spans_discarded_total',
+    'counter',
+    'Spans not counted because they ended outside traces.metrics_generator.metrics_ingestion_time_range_slack.',
+    () => gen.stats().discardedSpans,
+  );
+  reg.register(
     'vigil_traces_generator_series_expired_total',
     'counter',
     'Series dropped after traces.metrics_generator.stale_duration without a span.',

@@ -27,6 +27,12 @@ export interface MetricsGeneratorOptions {
    * under maxActiveSeries freed), ms; 0 keeps series forever. Tempo's `registry.stale_duration`, 15m.
    */
   staleMs: number;
+  /**
+   * Spans ending further than this from the generator's clock (either way) are not counted, ms; 0
+   * counts every span. Tempo's `metrics_ingestion_time_range_slack` (its default is 30s): a batch
+   * a collector resends after an outage would otherwise count as traffic now.
+   */
+  ingestionSlackMs: number;
   serviceGraph: ServiceGraphOptions;
 }
 
@@ -43,6 +49,7 @@ export function defaultMetricsGeneratorOptions(): MetricsGeneratorOptions {
     maxActiveSeries: 100_000,
     flushIntervalMs: 15_000,
     staleMs: 15 * 60_000,
+    ingestionSlackMs: 0,
     serviceGraph: { waitMs: 10_000, maxItems: 10_000, dimensions: [], histogramBuckets: [...SERVICE_GRAPH_BUCKETS] },
   };
 }

@@ -250,6 +250,25 @@ test('a database client span is an edge at once, to the node Tempo would name, t
   assert.equal(gen.stats().pendingEdges, 0, 'nothing waits for a database');
 });
 
+test('metrics_ingestion_time_range_slack: spans ending further from the clock, either way, are not counted', () => {
+  const { gen, out, clock } = setup((o) => (o.ingestionSlackMs = 30_000));
+  const ending = (id: string, service: string, endAt: number): Span => {
+    const s = span(id, '1', '', 'internal', service, 0);
+    s.startTimeUnixNano = s.endTimeUnixNano = BigInt(endAt) * MS;
+    return s;
+  };
+  clock.t = 1_700_000_100_000;
+  gen.push([
+    ending('a', 'recent', clock.t - 29_000),
+    ending('b', 'resent', clock.t - 31_000),
+    ending('c', 'skewed', clock.t + 31_000),
+    ending('d', 'edge', clock.t + 30_000),
+  ]);
+  gen.flush();
+  assert.deepEqual(callsOf(out.flushes[0]!).live.sort(), ['edge', 'recent']);
+  assert.deepEqual([gen.stats().spans, gen.stats().discardedSpans], [4, 2]);
+});
+
 test('disabled: nothing is computed or written', () => {
   const { gen, out } = setup((o) => (o.enabled = false));
   gen.push([span('a', '1', '', 'server', 'svc', 3)]);

@@ -5,6 +5,7 @@
 import type { Span } from '../storage/types.js';
 import type { MetricsGeneratorOptions } from './config.js';
 import type { GeneratorOutput } from './output.js';
+import { endMs } from './attrs.js';
 import { GeneratorRegistry } from './registry.js';
 import { ServiceGraph } from './servicegraph.js';
 import { SpanMetrics } from './spanmetrics.js';
@@ -14,6 +15,8 @@ export type { GeneratedExemplar, GeneratedSample, GeneratorOutput } from './outp
 
 export interface GeneratorStats {
   spans: number;
+  /** Spans not counted: their end lay outside metrics_ingestion_time_range_slack of the clock. */
+  discardedSpans: number;
   activeSeries: number;
   refusedSeries: number;
   /** Series dropped after `stale_duration` without a span. */
@@ -29,6 +32,7 @@ export class MetricsGenerator {
   private readonly spanMetrics: SpanMetrics;
   private readonly graph: ServiceGraph;
   private spans = 0;
+  private discarded = 0;
   private flushes = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -46,7 +50,13 @@ export class MetricsGenerator {
   push(spans: readonly Span[]): void {
     if (!this.opts.enabled) return;
     this.spans += spans.length;
-    this.reg.stamp = this.now();
+    const now = (this.reg.stamp = this.now());
+    const slack = this.opts.ingestionSlackMs;
+    if (slack > 0) {
+      const kept = spans.filter((s) => Math.abs(endMs(s) - now) <= slack);
+      this.discarded += spans.length - kept.length;
+      spans = kept;
+    }
     this.spanMetrics.push(spans);
     this.graph.push(spans);
   }
@@ -81,6 +91,7 @@ export class MetricsGenerator {
   stats(): GeneratorStats {
     return {
       spans: this.spans,
+      discardedSpans: this.discarded,
       activeSeries: this.reg.activeSeries(),
       refusedSeries: this.reg.refused,
       expiredSeries: this.reg.expiredSeries,
