@@ -112,6 +112,20 @@ describe("Grafana's Tempo data source", () => {
       { type: 'string', value: 'frontend' },
       { type: 'string', value: 'payment' },
     ]);
+    // Tag names for what the editor already holds (Grafana 11.3 and Tempo 2.7 on): payment's span attributes only.
+    const narrowed = await get('/api/v2/search/tags', { scope: 'span', q: '{resource.service.name="payment"}', ...range });
+    assert.deepEqual(narrowed.body.scopes, [{ name: 'span', tags: ['db.name', 'db.system'] }]);
+    const both = await get('/api/v2/search/tags', { q: '{name="GET /products"}', ...range });
+    assert.deepEqual(
+      both.body.scopes.filter((s) => s.name !== 'intrinsic'),
+      [
+        { name: 'span', tags: ['http.route'] },
+        { name: 'resource', tags: ['deployment.environment', 'service.name'] },
+      ],
+    );
+    // What the user is still typing narrows nothing.
+    const typing = await get('/api/v2/search/tags', { scope: 'span', q: '{resource.service.name=', ...range });
+    assert.deepEqual(typing.body.scopes[0]!.tags, span.body.scopes[0]!.tags);
     const names = await get('/api/v2/search/tag/name/values', { q: '{resource.service.name="payment"}', ...range });
     assert.deepEqual(names.body.tagValues.map((t: { value: string }) => t.value).sort(), ['SELECT orders', 'charge', 'db.pool.acquire']);
   });
