@@ -31,8 +31,8 @@ export const TRACE_C = 'c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3';
 /** Span ids: the trace's letter and the span's depth. */
 export const spanIdOf = (trace: string, depth: number): string => `${trace[0]}${depth}`.repeat(8);
 
-const FRONTEND: Attributes = { 'service.name': 'frontend', 'deployment.environment': 'prod' };
-const PAYMENT: Attributes = { 'service.name': 'payment', 'deployment.environment': 'prod' };
+const FRONTEND: Attributes = { 'service.name': 'frontend', 'service.namespace': 'shop', 'deployment.environment': 'prod' };
+const PAYMENT: Attributes = { 'service.name': 'payment', 'service.namespace': 'billing', 'deployment.environment': 'prod' };
 const DB: Attributes = { 'db.system': 'postgresql', 'db.name': 'payments' };
 
 function span(
@@ -129,7 +129,8 @@ export function frontendOtlpLogs(base: number): string {
 export async function startStory(base: number): Promise<{ v: VigilProcess; stop: () => Promise<void> }> {
   const t = tempDir();
   const cfg = path.join(t.dir, 'vigil.yml');
-  fs.writeFileSync(cfg, 'traces:\n  metrics_generator:\n    flush_interval: 200ms\n    service_graph: { wait: 500ms }\n');
+  // service.namespace as a service-graph dimension gives Grafana's client_/server_service_namespace labels.
+  fs.writeFileSync(cfg, 'traces:\n  metrics_generator:\n    flush_interval: 200ms\n    service_graph: { wait: 500ms, dimensions: [service.namespace] }\n');
   const v = await spawnVigil(path.join(t.dir, 'data'), await freePort(), ['--config', cfg]);
   const stop = async (): Promise<void> => {
     v.proc.kill('SIGTERM');

@@ -17,6 +17,7 @@ import { decodeExportTraceServiceRequest } from '../../traces/ingest/otlp_proto.
 
 let v: VigilProcess;
 let stop: () => Promise<void>;
+let AT = 0;
 /** Where the story starts (ms) and Grafana's time picker: the last 15 minutes, in seconds. */
 const BASE = Date.now() - 90_000;
 const FROM = Math.floor((BASE - 5 * 60_000) / 1000);
@@ -30,6 +31,7 @@ interface SearchSpan {
 interface MetricSeries {
   labels: { key: string; value: { stringValue?: string } }[];
   samples: { timestampMs: string; value: number }[];
+  exemplars: { labels: { key: string; value: { stringValue?: string } }[]; value: number; timestampMs: string }[];
   value: number;
 }
 /** The fields of the responses Grafana reads, one record for all: each test reads its own. */
@@ -63,7 +65,7 @@ async function promInstant(query: string): Promise<{ metric: Record<string, stri
   const res = await fetch(`${v.url}/api/v1/query`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ query, time: String(TO) }).toString(),
+    body: new URLSearchParams({ query, time: String(AT) }).toString(),
   });
   const body = (await res.json()) as { status: string; data: { resultType: string; result: [] } };
   assert.equal(res.status, 200, JSON.stringify(body));
@@ -79,6 +81,9 @@ before(async () => {
   const story = await startStory(BASE);
   v = story.v;
   stop = story.stop;
+  // Instant queries run at one moment after the edges were written: the generator keeps flushing,
+  // and rates compared across queries must see the same samples (a dashboard refresh does the same).
+  AT = Date.now() / 1000;
 });
 
 after(() => stop());
@@ -103,7 +108,7 @@ describe("Grafana's Tempo data source", () => {
       ['resource'],
     );
     const resourceTags = resource.body.scopes[0]!.tags;
-    assert.ok(resourceTags.includes('service.name') && resourceTags.includes('deployment.environment'));
+    assert.ok(['service.name', 'service.namespace', 'deployment.environment'].every((t) => resourceTags.includes(t)));
     const span = await get('/api/v2/search/tags', { scope: 'span', ...range });
     const spanTags = span.body.scopes[0]!.tags;
     assert.ok(spanTags.includes('db.system') && spanTags.includes('http.route'));
@@ -120,7 +125,7 @@ describe("Grafana's Tempo data source", () => {
       both.body.scopes.filter((s) => s.name !== 'intrinsic'),
       [
         { name: 'span', tags: ['http.route'] },
-        { name: 'resource', tags: ['deployment.environment', 'service.name'] },
+        { name: 'resource', tags: ['deployment.environment', 'service.name', 'service.namespace'] },
       ],
     );
     // What the user is still typing narrows nothing.
@@ -196,7 +201,7 @@ describe("Grafana's Tempo data source", () => {
 
   test('TraceQL metrics: query_range and query decode as tempopb responses (jsonpb refuses unknown fields)', async () => {
     const q = '{resource.service.name="frontend" && kind=server} | count_over_time() by (name)';
-    const r = await get('/api/metrics/query_range', { q, start: String(FROM), end: String(TO), step: '60s' }, { accept: 'application/json' });
+    const r = await get('/api/metrics/query_range', { q, start: String(FROM), end: String(TO), step: '60s', exemplars: '5' }, { accept: 'application/json' });
     assert.equal(r.status, 200, r.raw.toString());
     assertKeys(r.body, ['series', 'metrics', 'status', 'message'], 'QueryRangeResponse');
     assertKeys(
@@ -210,6 +215,15 @@ describe("Grafana's Tempo data source", () => {
       for (const p of s.samples) {
         assertKeys(p, ['timestampMs', 'value'], 'Sample');
         assert.match(String(p.timestampMs), /^\d+$/);
+      }
+      // Grafana draws exemplars as dots linking to their trace: labels carry trace:id.
+      assert.ok(s.exemplars.length > 0);
+      for (const e of s.exemplars) {
+        assertKeys(e, ['labels', 'value', 'timestampMs'], 'Exemplar');
+        assert.ok(
+          e.labels.some((l) => l.key === 'trace:id' && [TRACE_A, TRACE_B, TRACE_C].includes(l.value.stringValue!)),
+          JSON.stringify(e.labels),
+        );
       }
       const name = s.labels.find((l) => l.key === 'name')!.value.stringValue!;
       counts[name] = s.samples.reduce((n, p) => n + p.value, 0);
@@ -249,6 +263,24 @@ describe('service graph and RED table through the linked Prometheus data source'
     assert.ok(Math.abs((seconds['payment→payments']! / total['payment→payments']!) * 1000 - 402.5) < 1e-6);
     const buckets = await promInstant(serviceMap('traces_service_graph_request_server_seconds_bucket'));
     assert.ok(buckets.length > 0);
+  });
+
+  test('with "include namespace": grouped by the client_ and server_service_namespace labels too', async () => {
+    const r = await promInstant(
+      `sum by (client, server, client_service_namespace, server_service_namespace) (rate(traces_service_graph_request_total[${RANGE}]))`,
+    );
+    const edges = r.map(
+      (s) => `${s.metric['client_service_namespace'] ?? ''}/${s.metric['client']}→${s.metric['server_service_namespace'] ?? ''}/${s.metric['server']}`,
+    );
+    // The virtual user and the database have no namespace: Grafana shows them by name alone.
+    assert.deepEqual(edges.sort(), ['/user→shop/frontend', 'billing/payment→/payments', 'shop/frontend→billing/payment']);
+  });
+
+  test("the service graph editor's filter choices: label names and values of the request counter", async () => {
+    const labels = await get('/api/v1/labels', { 'match[]': 'traces_service_graph_request_total', start: String(FROM), end: String(TO) });
+    assert.ok(['client', 'server', 'connection_type'].every((l) => (labels.body.data as unknown as string[]).includes(l)));
+    const servers = await get('/api/v1/label/server/values', { 'match[]': 'traces_service_graph_request_total', start: String(FROM), end: String(TO) });
+    assert.deepEqual(servers.body.data, ['frontend', 'payment', 'payments']);
   });
 
   test('a service-map filter: several selectors joined with OR, as Grafana builds them', async () => {

@@ -269,6 +269,25 @@ test('metrics_ingestion_time_range_slack: spans ending further from the clock, e
   assert.deepEqual([gen.stats().spans, gen.stats().discardedSpans], [4, 2]);
 });
 
+test("service-graph dimensions: a virtual side (the user, a peer.service) takes none of the real side's", () => {
+  const { gen, out, clock } = setup((o) => {
+    o.serviceGraph.dimensions = ['env'];
+    o.serviceGraph.waitMs = 1;
+  });
+  const root = span('a', '1', '', 'server', 'shop', 10);
+  root.resource['env'] = 'prod';
+  const call = span('b', '2', '1', 'client', 'shop', 10);
+  call.resource['env'] = 'prod';
+  call.attributes['peer.service'] = 'stripe';
+  gen.push([root, call]);
+  clock.t += 2;
+  gen.flush();
+  const edges = out.flushes[0]!.samples.filter((s) => s.labels['__name__'] === 'traces_service_graph_request_total' && s.ts === undefined).map(
+    (s) => `${s.labels['client']}(${s.labels['client_env']})→${s.labels['server']}(${s.labels['server_env']})`,
+  );
+  assert.deepEqual(edges.sort(), ['shop(prod)→stripe()', 'user()→shop(prod)']);
+});
+
 test('disabled: nothing is computed or written', () => {
   const { gen, out } = setup((o) => (o.enabled = false));
   gen.push([span('a', '1', '', 'server', 'svc', 3)]);

@@ -44,6 +44,11 @@ interface Edge {
   expiresAt: number;
 }
 
+/** The other side of a real half when no span stands for it: no duration, no failure, no dimensions. */
+function virtual(h: Half): Half {
+  return { ...h, seconds: NaN, failed: false, dims: h.dims.map(() => ''), span: undefined, peer: undefined };
+}
+
 /** The database a client span calls, named as Tempo names its node; undefined when the span names no database. */
 function databaseNode(s: Span): string | undefined {
   const db = attrText(s, 'db.namespace') ?? attrText(s, 'db.name') ?? attrText(s, 'db.system');
@@ -101,7 +106,8 @@ export class ServiceGraph {
         if (s.parentSpanId === '') {
           // A root server span has no client span that could ever pair with it: it is the virtual user's
           // request at once (Tempo settles it when its wait passes; waiting only takes room from real pairs).
-          this.record({ connection: 'virtual_node', client: { ...h, service: 'user', seconds: NaN, failed: false, span: undefined }, server: h, expiresAt: 0 });
+          // The virtual side carries no dimensions: they are the real side's attributes, not its.
+          this.record({ connection: 'virtual_node', client: { ...virtual(h), service: 'user' }, server: h, expiresAt: 0 });
           continue;
         }
         this.meet(`${s.traceId}:${s.parentSpanId}`, s.kind === 'server' ? '' : 'messaging_system', 'server', h);
@@ -134,7 +140,7 @@ export class ServiceGraph {
       if (!all && e.expiresAt > now) break;
       this.waiting.delete(key);
       if (e.client && !e.server && e.client.peer !== undefined) {
-        this.record({ ...e, connection: 'virtual_node', server: { ...e.client, service: e.client.peer, seconds: NaN, failed: false, span: undefined } });
+        this.record({ ...e, connection: 'virtual_node', server: { ...virtual(e.client), service: e.client.peer } });
       } else {
         this.inc(UNPAIRED, { client: e.client?.service ?? '', server: e.server?.service ?? '', connection_type: e.connection });
       }
