@@ -76,6 +76,14 @@ async function openTrace(traceId: string): Promise<string[]> {
     .sort();
 }
 
+test("the Prometheus data source's probe: exemplars are offered only when query_exemplars of `test` succeeds", async () => {
+  // Grafana's areExemplarsAvailable(): a GET over the last hour, times in seconds; success turns the toggle on.
+  const now = Math.floor(Date.now() / 1000);
+  const res = await fetch(`${v.url}/api/v1/query_exemplars?${new URLSearchParams({ query: 'test', start: String(now - 3600), end: String(now) })}`);
+  assert.equal(res.status, 200);
+  assert.equal(((await res.json()) as { status: string }).status, 'success');
+});
+
 test('a latency panel: each bucket its newest span as exemplar; the slow bucket links to the failed checkout, whose trace opens', async () => {
   const panel = 'histogram_quantile(0.9, sum by (le) (rate(traces_spanmetrics_latency_bucket{service="frontend",span_name="GET /checkout"}[1m0s])))';
   const data = await exemplars(panel);
