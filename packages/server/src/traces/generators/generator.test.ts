@@ -167,9 +167,21 @@ test('stale_duration: a series without spans for that long is written once more 
   assert.deepEqual([gen.stats().activeSeries, gen.stats().expiredSeries], [oneSet, oneSet]);
   gen.flush();
   assert.deepEqual(callsOf(out.flushes[2]!), { live: ['kept'], ended: [] }, 'an ended series is not written again');
-  // Its label set coming back starts from zero, as after a restart.
+  // Its label set coming back starts from zero, as after a restart: made in the millisecond its
+  // marker was written, its zero still comes after the marker (one time, one value in the TSDB).
+  const markerAt = out.flushes[1]!.ts;
+  clock.t = markerAt;
   gen.push([span('d', '1', '', 'internal', 'old', 3)]);
+  clock.t += 1_000;
   gen.flush();
+  const restart = out.flushes.at(-1)!.samples.filter((s) => s.labels['__name__'] === 'traces_spanmetrics_calls_total' && s.labels['service'] === 'old');
+  assert.deepEqual(
+    restart.map((s) => [s.ts, s.value]),
+    [
+      [markerAt + 1, 0],
+      [undefined, 1],
+    ],
+  );
   assert.equal(out.value('traces_spanmetrics_calls_total', { service: 'old' }), 1);
   assert.equal(out.value('traces_spanmetrics_calls_total', { service: 'kept' }), 2);
 });

@@ -70,6 +70,8 @@ export class GeneratorRegistry {
   expiredSeries = 0;
   /** The clock of the batch being counted, set by the generator once per push and per flush. */
   stamp = 0;
+  /** The time of the last collect: a label set ended then and made again starts after its marker. */
+  private lastCollect = -Infinity;
 
   /** `staleMs` 0: series are kept for as long as the process runs. */
   constructor(
@@ -148,7 +150,7 @@ export class GeneratorRegistry {
     const exemplars: GeneratedExemplar[] = [];
     /** Writes `value` at the flush, preceded by the zero of a series not written before. */
     const put = (s: { createdAt: number; written?: boolean }, labels: LabelRecord, value: number): void => {
-      if (!s.written) samples.push({ labels, value: 0, ts: Math.min(s.createdAt, now - 1) });
+      if (!s.written) samples.push({ labels, value: 0, ts: Math.min(Math.max(s.createdAt, this.lastCollect + 1), now - 1) });
       samples.push({ labels, value });
     };
     for (const [name, fam] of this.counters) {
@@ -179,6 +181,7 @@ export class GeneratorRegistry {
         if (gone) this.drop(fam, key, s, s.buckets.length + 3);
       }
     }
+    this.lastCollect = now;
     return { samples, exemplars };
   }
 
