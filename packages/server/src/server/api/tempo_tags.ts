@@ -3,9 +3,10 @@
  * `/api/v2/search/tags` (`{scopes: [{name, tags}]}` for span, resource and intrinsic),
  * `/api/search/tag/<t>/values` (`{tagValues: [string]}`) and `/api/v2/search/tag/<t>/values`
  * (`{tagValues: [{type, value}]}`; `<t>` is scoped as TraceQL writes it: `resource.service.name`,
- * `span.http.method`, `.x`, `name`, `status`). A `q` on the v2 values narrows them to the spans that
- * query matches, over at most {@link MAX_Q_TRACES} traces; a `q` that does not parse (the editor
- * sends what the user has typed so far) is ignored, as Tempo does.
+ * `span.http.method`, `.x`, `name`, `status`). A `q` on the v2 values (and, as Tempo 2.7 and Grafana
+ * 11.3 on, on the v2 tag names) narrows them to the spans that query matches, over at most
+ * {@link MAX_Q_TRACES} traces; a `q` that does not parse (the editor sends what the user has typed
+ * so far) is ignored, as Tempo does.
  */
 import type { ScalarValue, TagScope, TraceQueryable } from '../../traces/storage/interface.js';
 import { compareScalars, isScalar } from '../../traces/storage/interface.js';
@@ -91,6 +92,44 @@ async function valuesMatching(
   return [...seen.values()].sort(compareScalars);
 }
 
+/** The attribute names, per scope, on the spans `search` matches, over the candidates the store yields. */
+async function namesMatching(
+  store: TraceQueryable,
+  search: CompiledSearch,
+  scopes: readonly TagScope[],
+  range: { start: bigint; end: bigint },
+  signal: AbortSignal,
+): Promise<Map<TagScope, string[]>> {
+  const pacer = new TimeSlicer({ signal });
+  pacer.check();
+  const seen = new Map<TagScope, Set<string>>(scopes.map((s) => [s, new Set<string>()]));
+  let traces = 0;
+  for (const trace of store.search(storeSearchOf(hintsOf(search.root), range.start, range.end))) {
+    await pacer.tick();
+    if (++traces > MAX_Q_TRACES) break;
+    const tv = new TraceView(trace);
+    for (const ss of search.run(tv)) {
+      for (const i of ss.spans) {
+        const span = tv.spans[i]!;
+        for (const [scope, names] of seen) for (const k of Object.keys(scope === 'span' ? span.attributes : span.resource)) names.add(k);
+      }
+    }
+  }
+  return new Map([...seen].map(([scope, names]) => [scope, [...names].sort()]));
+}
+
+/** The query of a `q` parameter, or undefined when it is empty, does not parse yet, or matches every span. */
+function narrowing(q: URLSearchParams): CompiledSearch | undefined {
+  const text = q.get('q') ?? '';
+  let search: CompiledSearch | undefined;
+  try {
+    search = text.trim() === '' ? undefined : compileSearch(text);
+  } catch {
+    return undefined; // a half-typed query narrows nothing
+  }
+  return search === undefined || hintsOf(search.root).matchesAll ? undefined : search;
+}
+
 /** The values of `tag` without a query: the store's index, or the fixed sets of status and kind. */
 function allValues(store: TraceQueryable, tag: ReturnType<typeof parseScopedTag>, range: { start: bigint; end: bigint }): { type: string; value: string }[] {
   if ('intrinsic' in tag) {
@@ -119,17 +158,22 @@ export function registerTempoTags(router: Router, store: TraceQueryable, opts: {
       return queryFailure(err, req.signal);
     }
   });
-  router.on('GET', '/api/v2/search/tags', (req) => {
+  router.on('GET', '/api/v2/search/tags', async (req) => {
+    const signal = boundedSignal(req.signal, opts.timeoutMs);
     try {
       const scope = scopeParam(req.query);
       const range = rangeParams(req.query);
-      const scopes: { name: Scope; tags: readonly string[] }[] = [];
-      for (const s of ['span', 'resource'] as const)
-        if (scope === 'all' || scope === s) scopes.push({ name: s, tags: store.tagNames(s, range.start, range.end) });
+      const attrScopes = (['span', 'resource'] as const).filter((s) => scope === 'all' || scope === s);
+      const search = narrowing(req.query);
+      const matched = search && attrScopes.length ? await namesMatching(store, search, attrScopes, range, signal) : undefined;
+      const scopes: { name: Scope; tags: readonly string[] }[] = attrScopes.map((s) => ({
+        name: s,
+        tags: matched?.get(s) ?? store.tagNames(s, range.start, range.end),
+      }));
       if (scope === 'all' || scope === 'intrinsic') scopes.push({ name: 'intrinsic', tags: INTRINSIC_TAGS });
       return jsonBody({ scopes });
     } catch (err) {
-      return queryFailure(err, req.signal);
+      return queryFailure(err, signal);
     }
   });
   router.on('GET', '/api/search/tag/:tag/values', (req) => {
@@ -148,14 +192,8 @@ export function registerTempoTags(router: Router, store: TraceQueryable, opts: {
     try {
       const range = rangeParams(req.query);
       const tag = parseScopedTag(req.params['tag']!);
-      const q = req.query.get('q') ?? '';
-      let search: CompiledSearch | undefined;
-      try {
-        search = q.trim() === '' ? undefined : compileSearch(q);
-      } catch {
-        search = undefined; // a half-typed query narrows nothing
-      }
-      if (search === undefined || hintsOf(search.root).matchesAll) return jsonBody({ tagValues: allValues(store, tag, range) });
+      const search = narrowing(req.query);
+      if (search === undefined) return jsonBody({ tagValues: allValues(store, tag, range) });
       const keyword = 'intrinsic' in tag && (tag.intrinsic === 'status' || tag.intrinsic === 'kind');
       const values = await valuesMatching(store, search, tag, range, signal);
       return jsonBody({ tagValues: values.map((v) => (keyword ? { type: 'keyword', value: String(v) } : typed(v))) });

@@ -40,7 +40,7 @@ export class TsdbGeneratorSink implements GeneratorOutput {
     for (const s of samples) {
       const labels = this.labelsOf(s.labels);
       try {
-        app.append(0, labels, ts, s.value);
+        app.append(0, labels, s.ts ?? ts, s.value);
       } catch (err) {
         // One refused sample (an out-of-order time after a clock step, a label the TSDB refuses) leaves the rest of the flush usable.
         this.failedSamples++;

@@ -222,4 +222,19 @@ test('traces.metrics_generator: defaults, fields, and errors naming the line and
     /service_graph\.wait: expected a positive duration/,
   );
   assert.throws(() => parseConfig('traces:\n  metrics_generator:\n    max_series: 3\n', 't.yml'), /unknown field/);
+  assert.equal(d.staleMs, 900_000, "Tempo's stale_duration, 15m");
+  assert.equal(parseConfig('traces:\n  metrics_generator:\n    stale_duration: 2m\n', 't.yml').traces.metricsGenerator.staleMs, 120_000);
+  assert.equal(parseConfig('traces:\n  metrics_generator:\n    stale_duration: 0\n', 't.yml').traces.metricsGenerator.staleMs, 0);
+  assert.throws(
+    () => parseConfig('traces:\n  metrics_generator:\n    flush_interval: 30s\n    stale_duration: 10s\n', 't.yml'),
+    /t\.yml:4: traces\.metrics_generator\.stale_duration: expected 0 \(never\) or at least flush_interval \(30s\)/,
+  );
+  assert.throws(() => parseConfig('traces:\n  metrics_generator:\n    stale_duration: soon\n', 't.yml'), /stale_duration: .*not a valid duration/);
+  assert.equal(d.ingestionSlackMs, 0, 'every span counts unless a slack is set');
+  const slack = parseConfig('traces:\n  metrics_generator:\n    metrics_ingestion_time_range_slack: 30s\n', 't.yml').traces.metricsGenerator;
+  assert.equal(slack.ingestionSlackMs, 30_000);
+  assert.throws(
+    () => parseConfig('traces:\n  metrics_generator:\n    metrics_ingestion_time_range_slack: -5s\n', 't.yml'),
+    /t\.yml:3: traces\.metrics_generator\.metrics_ingestion_time_range_slack: /,
+  );
 });

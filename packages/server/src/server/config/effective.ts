@@ -92,6 +92,8 @@ function effectiveGenerator(cfg: VigilConfig): Record<string, unknown> {
     histogram_buckets: g.histogramBuckets,
     max_active_series: g.maxActiveSeries,
     flush_interval: formatDuration(g.flushIntervalMs),
+    stale_duration: formatDuration(g.staleMs),
+    metrics_ingestion_time_range_slack: formatDuration(g.ingestionSlackMs),
     service_graph: {
       wait: formatDuration(g.serviceGraph.waitMs),
       max_items: g.serviceGraph.maxItems,

@@ -8,6 +8,8 @@
  *     histogram_buckets: [0.01, 0.1, 1]  # seconds
  *     max_active_series: 100000          # 0: no limit
  *     flush_interval: 15s
+ *     stale_duration: 15m               # a series without spans this long ends (0: never)
+ *     metrics_ingestion_time_range_slack: 0s  # spans ending further from now are not counted (0: all)
  *     service_graph: { wait: 10s, max_items: 10000, dimensions: [], histogram_buckets: [...] }
  * ```
  */
@@ -58,7 +60,16 @@ export function parseTracesConfig(c: Checker, value: unknown): TracesConfig {
   const o = defaultMetricsGeneratorOptions();
   const t = c.keys(['traces'], value, ['metrics_generator']);
   const base: Path = ['traces', 'metrics_generator'];
-  const g = c.keys(base, t['metrics_generator'], ['enabled', 'dimensions', 'histogram_buckets', 'max_active_series', 'flush_interval', 'service_graph']);
+  const g = c.keys(base, t['metrics_generator'], [
+    'enabled',
+    'dimensions',
+    'histogram_buckets',
+    'max_active_series',
+    'flush_interval',
+    'stale_duration',
+    'metrics_ingestion_time_range_slack',
+    'service_graph',
+  ]);
   if (g['enabled'] !== undefined) {
     if (typeof g['enabled'] !== 'boolean') c.fail([...base, 'enabled'], 'expected true or false');
     o.enabled = g['enabled'];
@@ -72,6 +83,14 @@ export function parseTracesConfig(c: Checker, value: unknown): TracesConfig {
   if (g['histogram_buckets'] !== undefined) o.histogramBuckets = buckets(c, [...base, 'histogram_buckets'], g['histogram_buckets']);
   if (g['max_active_series'] !== undefined) o.maxActiveSeries = whole(c, [...base, 'max_active_series'], g['max_active_series'], 0);
   if (g['flush_interval'] !== undefined) o.flushIntervalMs = positiveDuration(c, [...base, 'flush_interval'], g['flush_interval']);
+  if (g['stale_duration'] !== undefined) {
+    o.staleMs = c.parsed([...base, 'stale_duration'], g['stale_duration'], parseDuration);
+    // Shorter than a flush, a series would end between two spans that keep it alive.
+    if (o.staleMs !== 0 && o.staleMs < o.flushIntervalMs)
+      c.fail([...base, 'stale_duration'], `expected 0 (never) or at least flush_interval (${g['flush_interval'] ?? '15s'})`);
+  }
+  if (g['metrics_ingestion_time_range_slack'] !== undefined)
+    o.ingestionSlackMs = c.parsed([...base, 'metrics_ingestion_time_range_slack'], g['metrics_ingestion_time_range_slack'], parseDuration);
   const sgPath: Path = [...base, 'service_graph'];
   const sg = c.keys(sgPath, g['service_graph'], ['wait', 'max_items', 'dimensions', 'histogram_buckets']);
   if (sg['wait'] !== undefined) o.serviceGraph.waitMs = positiveDuration(c, [...sgPath, 'wait'], sg['wait']);

@@ -16,6 +16,18 @@ export function registerGeneratorMetrics(reg: SelfRegistry, gen: MetricsGenerato
     'New series refused by traces.metrics_generator.max_active_series.',
     () => gen.stats().refusedSeries,
   );
+  reg.register(
+    'vigil_traces_generator_spans_discarded_total',
+    'counter',
+    'Spans not counted because they ended outside traces.metrics_generator.metrics_ingestion_time_range_slack.',
+    () => gen.stats().discardedSpans,
+  );
+  reg.register(
+    'vigil_traces_generator_series_expired_total',
+    'counter',
+    'Series dropped after traces.metrics_generator.stale_duration without a span.',
+    () => gen.stats().expiredSeries,
+  );
   reg.register('vigil_traces_generator_pending_edges', 'gauge', 'Service-graph edges waiting for their other half.', () => gen.stats().pendingEdges);
   reg.register('vigil_traces_generator_failed_samples_total', 'counter', 'Generated samples the TSDB refused.', () => gen.stats().failedSamples);
 }

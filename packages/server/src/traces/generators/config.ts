@@ -22,6 +22,17 @@ export interface MetricsGeneratorOptions {
   maxActiveSeries: number;
   /** How often the series are written to the TSDB, ms. */
   flushIntervalMs: number;
+  /**
+   * A series no span has updated for this long is dropped (ended with a staleness marker, its room
+   * under maxActiveSeries freed), ms; 0 keeps series forever. Tempo's `registry.stale_duration`, 15m.
+   */
+  staleMs: number;
+  /**
+   * Spans ending further than this from the generator's clock (either way) are not counted, ms; 0
+   * counts every span. Tempo's `metrics_ingestion_time_range_slack` (its default is 30s): a batch
+   * a collector resends after an outage would otherwise count as traffic now.
+   */
+  ingestionSlackMs: number;
   serviceGraph: ServiceGraphOptions;
 }
 
@@ -37,6 +48,8 @@ export function defaultMetricsGeneratorOptions(): MetricsGeneratorOptions {
     histogramBuckets: [...SPANMETRICS_BUCKETS],
     maxActiveSeries: 100_000,
     flushIntervalMs: 15_000,
+    staleMs: 15 * 60_000,
+    ingestionSlackMs: 0,
     serviceGraph: { waitMs: 10_000, maxItems: 10_000, dimensions: [], histogramBuckets: [...SERVICE_GRAPH_BUCKETS] },
   };
 }

@@ -5,6 +5,7 @@
 import type { Span } from '../storage/types.js';
 import type { MetricsGeneratorOptions } from './config.js';
 import type { GeneratorOutput } from './output.js';
+import { endMs } from './attrs.js';
 import { GeneratorRegistry } from './registry.js';
 import { ServiceGraph } from './servicegraph.js';
 import { SpanMetrics } from './spanmetrics.js';
@@ -14,8 +15,12 @@ export type { GeneratedExemplar, GeneratedSample, GeneratorOutput } from './outp
 
 export interface GeneratorStats {
   spans: number;
+  /** Spans not counted: their end lay outside metrics_ingestion_time_range_slack of the clock. */
+  discardedSpans: number;
   activeSeries: number;
   refusedSeries: number;
+  /** Series dropped after `stale_duration` without a span. */
+  expiredSeries: number;
   pendingEdges: number;
   flushes: number;
   /** Samples the output refused (out of order, invalid), summed over flushes. */
@@ -27,6 +32,7 @@ export class MetricsGenerator {
   private readonly spanMetrics: SpanMetrics;
   private readonly graph: ServiceGraph;
   private spans = 0;
+  private discarded = 0;
   private flushes = 0;
   private timer: NodeJS.Timeout | undefined;
 
@@ -35,7 +41,7 @@ export class MetricsGenerator {
     private readonly output: GeneratorOutput & { failed?: () => number },
     private readonly now: () => number = Date.now,
   ) {
-    this.reg = new GeneratorRegistry(opts.maxActiveSeries);
+    this.reg = new GeneratorRegistry(opts.maxActiveSeries, opts.staleMs);
     this.spanMetrics = new SpanMetrics(this.reg, opts.dimensions, opts.histogramBuckets);
     this.graph = new ServiceGraph(this.reg, opts.serviceGraph, now);
   }
@@ -44,17 +50,27 @@ export class MetricsGenerator {
   push(spans: readonly Span[]): void {
     if (!this.opts.enabled) return;
     this.spans += spans.length;
+    const now = (this.reg.stamp = this.now());
+    const slack = this.opts.ingestionSlackMs;
+    if (slack > 0) {
+      const kept = spans.filter((s) => Math.abs(endMs(s) - now) <= slack);
+      this.discarded += spans.length - kept.length;
+      spans = kept;
+    }
     this.spanMetrics.push(spans);
     this.graph.push(spans);
   }
 
-  /** Settles expired edges and writes every series at the current time. */
+  /** Settles expired edges and writes every series at the current time; stale series a last time, as staleness markers. */
   flush(): void {
     if (!this.opts.enabled) return;
+    const now = this.now();
+    this.reg.stamp = now;
     this.graph.expire();
-    const { samples, exemplars } = this.reg.collect();
+    const { samples, exemplars } = this.reg.collect(now);
+    this.spanMetrics.sweep();
     this.flushes++;
-    if (samples.length) this.output.write(this.now(), samples, exemplars);
+    if (samples.length) this.output.write(now, samples, exemplars);
   }
 
   /** Flushes every `flushIntervalMs`. */
@@ -75,8 +91,10 @@ export class MetricsGenerator {
   stats(): GeneratorStats {
     return {
       spans: this.spans,
+      discardedSpans: this.discarded,
       activeSeries: this.reg.activeSeries(),
       refusedSeries: this.reg.refused,
+      expiredSeries: this.reg.expiredSeries,
       pendingEdges: this.graph.pending(),
       flushes: this.flushes,
       failedSamples: this.output.failed?.() ?? 0,

@@ -8,6 +8,8 @@
 export interface GeneratedSample {
   readonly labels: Readonly<Record<string, string>>;
   readonly value: number;
+  /** Its own time, ms, when not the flush's: a new series' starting zero. */
+  readonly ts?: number;
 }
 
 /** The most recent span seen in one latency bucket, for a trace link from a histogram. */

@@ -2,8 +2,11 @@
  * The service graph as Tempo's metrics-generator builds it. A client span and the server span
  * whose parent it is (same trace, different services) make one request on the edge client→server;
  * a producer and its consumer likewise, with connection_type `messaging_system`. A client span
- * naming a database (`db.name`, else `db.system`) is an edge to that database at once, with
- * connection_type `database`, since databases send no server spans. Halves wait `wait` for each
+ * naming a database (`db.namespace`, `db.name` or `db.system`) is an edge to it at once, with
+ * connection_type `database`, since databases send no server spans; as in Tempo the database node
+ * is named by the span's `peer.service`, else `server.address`, else `network.peer.address` (with
+ * `:port`), else that database name, and the client's duration stands for the server's too (so
+ * Grafana's service map shows the database's response time). Halves wait `wait` for each
  * other; when it passes, a client span with `peer.service` becomes an edge to that peer
  * (connection_type `virtual_node`), and any other lone half counts in unpaired_spans_total. A root
  * server span is an edge from the virtual client `user` (`virtual_node`) at once. Plain
@@ -39,6 +42,20 @@ interface Edge {
   client?: Half;
   server?: Half;
   expiresAt: number;
+}
+
+/** The other side of a real half when no span stands for it: no duration, no failure, no dimensions. */
+function virtual(h: Half): Half {
+  return { ...h, seconds: NaN, failed: false, dims: h.dims.map(() => ''), span: undefined, peer: undefined };
+}
+
+/** The database a client span calls, named as Tempo names its node; undefined when the span names no database. */
+function databaseNode(s: Span): string | undefined {
+  const db = attrText(s, 'db.namespace') ?? attrText(s, 'db.name') ?? attrText(s, 'db.system');
+  if (db === undefined) return undefined;
+  const host = attrText(s, 'network.peer.address');
+  const port = attrText(s, 'network.peer.port');
+  return attrText(s, 'peer.service') ?? attrText(s, 'server.address') ?? (host !== undefined ? (port !== undefined ? `${host}:${port}` : host) : db);
 }
 
 export class ServiceGraph {
@@ -78,9 +95,9 @@ export class ServiceGraph {
     for (const s of spans) {
       if (s.kind === 'client' || s.kind === 'producer') {
         const h = this.half(s);
-        const db = s.kind === 'client' ? (attrText(s, 'db.name') ?? attrText(s, 'db.system')) : undefined;
+        const db = s.kind === 'client' ? databaseNode(s) : undefined;
         if (db !== undefined) {
-          this.record({ connection: 'database', client: h, server: { ...h, service: db, failed: false, dims: h.dims.map(() => '') }, expiresAt: 0 });
+          this.record({ connection: 'database', client: h, server: { ...h, service: db, failed: false, dims: h.dims.map(() => ''), span: s }, expiresAt: 0 });
           continue;
         }
         this.meet(`${s.traceId}:${s.spanId}`, s.kind === 'client' ? '' : 'messaging_system', 'client', h);
@@ -89,7 +106,8 @@ export class ServiceGraph {
         if (s.parentSpanId === '') {
           // A root server span has no client span that could ever pair with it: it is the virtual user's
           // request at once (Tempo settles it when its wait passes; waiting only takes room from real pairs).
-          this.record({ connection: 'virtual_node', client: { ...h, service: 'user', seconds: NaN, failed: false, span: undefined }, server: h, expiresAt: 0 });
+          // The virtual side carries no dimensions: they are the real side's attributes, not its.
+          this.record({ connection: 'virtual_node', client: { ...virtual(h), service: 'user' }, server: h, expiresAt: 0 });
           continue;
         }
         this.meet(`${s.traceId}:${s.parentSpanId}`, s.kind === 'server' ? '' : 'messaging_system', 'server', h);
@@ -122,7 +140,7 @@ export class ServiceGraph {
       if (!all && e.expiresAt > now) break;
       this.waiting.delete(key);
       if (e.client && !e.server && e.client.peer !== undefined) {
-        this.record({ ...e, connection: 'virtual_node', server: { ...e.client, service: e.client.peer, seconds: NaN, failed: false, span: undefined } });
+        this.record({ ...e, connection: 'virtual_node', server: { ...virtual(e.client), service: e.client.peer } });
       } else {
         this.inc(UNPAIRED, { client: e.client?.service ?? '', server: e.server?.service ?? '', connection_type: e.connection });
       }
@@ -140,9 +158,9 @@ export class ServiceGraph {
     const key = Object.values(labels).join('\u0000');
     this.inc(REQUESTS, labels, key);
     if (c.failed || s.failed) this.inc(FAILED, labels, key);
-    // A virtual side has no span and so no duration; a database side is the client's own call.
+    // A virtual side has no span and so no duration; a database side has the client's.
     const buckets = this.opts.histogramBuckets;
-    if (!Number.isNaN(s.seconds) && e.connection !== 'database') {
+    if (!Number.isNaN(s.seconds)) {
       const h = this.reg.histogram(SERVER_SECONDS, buckets, key, () => labels);
       if (h) observe(h, s.seconds, s.span);
     }

@@ -36,7 +36,8 @@ export class SpanMetrics {
     const dimValues = this.dims.length ? this.dims.map((d) => attrText(s, d.attr) ?? '') : undefined;
     if (dimValues) key += `\u0000${dimValues.join('\u0000')}`;
     const found = this.entries.get(key);
-    if (found) return found;
+    // A stale entry was dropped by the registry at a flush: the label set starts again from zero.
+    if (found && !found.calls.expired) return found;
     const labels = (): Record<string, string> => {
       const l: Record<string, string> = { service, span_name: s.name, span_kind: kindLabel(s.kind), status_code: statusLabel(s.status.code) };
       // An absent dimension is an empty value, which the sink drops (Prometheus reads it as no label).
@@ -54,10 +55,17 @@ export class SpanMetrics {
     return e;
   }
 
+  /** Forgets the entries whose series the registry dropped as stale, so the map does not keep them alive. */
+  sweep(): void {
+    for (const [key, e] of this.entries) if (e.calls.expired) this.entries.delete(key);
+  }
+
   push(spans: readonly Span[]): void {
+    const now = this.reg.stamp;
     for (const s of spans) {
       const e = this.entry(s);
       if (!e) continue;
+      e.calls.seenAt = e.size.seenAt = e.latency.seenAt = now;
       e.calls.value++;
       e.size.value += spanSizeBytes(s);
       observe(e.latency, durationSeconds(s), s);
