@@ -22,6 +22,26 @@ function notificationsOf(c: Catcher, name: string): number {
   return c.requests.filter((r) => (r.body['alerts'] as Array<{ labels: Record<string, string> }>).some((a) => a.labels['alertname'] === name)).length;
 }
 
+/** Waits until the Alertmanager's status counts cluster members that `enough` accepts; its log is in the error otherwise. */
+async function clusterPeers(am: Am, enough: (members: number) => boolean): Promise<void> {
+  let members = 0;
+  try {
+    await waitFor(
+      `alertmanager ${am.web} cluster members`,
+      async () => {
+        if (am.proc.exitCode !== null) throw new Error(`alertmanager exited with ${am.proc.exitCode}`);
+        const res = await fetch(`${am.web}/api/v2/status`).catch(() => undefined);
+        const status = (await res?.json().catch(() => undefined)) as { cluster?: { peers?: unknown[] } } | undefined;
+        members = status?.cluster?.peers?.length ?? 0;
+        return enough(members) ? true : undefined;
+      },
+      60_000,
+    );
+  } catch (err) {
+    throw new Error(`${(err as Error).message} (members seen: ${members}); its log:\n${am.log()}`);
+  }
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('two Vigil replicas and a three-node Alertmanager cluster', { timeout: 180_000 }, () => {
@@ -67,20 +87,18 @@ describe('two Vigil replicas and a three-node Alertmanager cluster', { timeout: 
         '--cluster.peer-timeout=2s',
         '--cluster.gossip-interval=50ms',
         '--cluster.pushpull-interval=2s',
+        // A member whose first join found no peer listening yet retries this often (10 s by default).
+        '--cluster.reconnect-interval=1s',
       ];
       const proc = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
       let log = '';
       proc.stderr!.on('data', (d: Buffer) => (log += d.toString()));
-      ams.push({ proc, web: `http://127.0.0.1:${webPort}`, log: () => log });
+      const am: Am = { proc, web: `http://127.0.0.1:${webPort}`, log: () => log };
+      ams.push(am);
+      // One member at a time, so each later one finds the earlier ones listening when it joins.
+      await clusterPeers(am, (n) => n >= 1);
     }
-    for (const am of ams) {
-      await waitFor(`alertmanager ${am.web} with 3 cluster members`, async () => {
-        if (am.proc.exitCode !== null) throw new Error(`alertmanager exited: ${am.log()}`);
-        const status = (await (await fetch(`${am.web}/api/v2/status`).catch(() => undefined))?.json().catch(() => undefined)) as
-          { cluster?: { peers?: unknown[] } } | undefined;
-        return (status?.cluster?.peers?.length ?? 0) === 3 ? true : undefined;
-      });
-    }
+    for (const am of ams) await clusterPeers(am, (n) => n === 3);
     secondAt = Date.now() + secondAfterMs;
     const rules = path.join(tmp.dir, 'rules.yml');
     writeFileSync(
