@@ -316,7 +316,8 @@ export class Head implements Appendable, Queryable {
     this.minValidTime = Math.max(this.minValidTime, t);
     this.lowSinceTruncate = Infinity;
     let mint = Infinity;
-    const removed = new Set<number>();
+    // In map order, which is creation order: refs ascend, so the postings need not sort them.
+    const removed: number[] = [];
     // Map iteration visits series created during the pass as well.
     for (const s of this.byRef.values()) {
       this.sealBefore(s, t);
@@ -328,7 +329,7 @@ export class Head implements Appendable, Queryable {
         // of writing into one that is about to leave the index.
         this.byRef.delete(s.ref);
         this.byKey.delete(labelsKey(s.labels));
-        removed.add(s.ref);
+        removed.push(s.ref);
       } else mint = Math.min(mint, s.mint);
       if (slicer.due()) await slicer.tick();
     }
