@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { formatLabels, type Label, type Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import { StorageError } from '../../core/errors.js';
-import type { Querier, SampleIterator, SelectHints, SeriesSet } from '../storage/interface.js';
+import { sortLimitPaced, type Querier, type SampleIterator, type SelectHints, type SeriesSet } from '../storage/interface.js';
 import { ByteReader } from '../../core/util/bytes.js';
 import { crc32 } from '../../core/util/crc32.js';
 import { crc32c } from '../../core/util/crc32c.js';
@@ -18,7 +18,7 @@ import { blockChunkIterator, blockChunkSampleCount } from './chunkenc/blockchunk
 import { CHUNKS_HEADER, INDEX_MAGIC_V3, INDEX_MAGIC_V4, INDEX_MAGIC_V5, parseMeta, type BlockMeta, type BlockSeries } from './block_format.js';
 import { sortLimit } from './head.js';
 import { selectPostings, type PostingsList } from './postings.js';
-import { runSliced, runSync, type TimeSlicer } from '../../core/util/pace.js';
+import { runSliced, runSync, type Pacer, type TimeSlicer, type Work } from '../../core/util/pace.js';
 
 export { newUlid, type BlockMeta, type BlockSeries, type ChunkData } from './block_format.js';
 export { writeBlock } from './block_writer.js';
@@ -385,6 +385,26 @@ export class Block {
     return ids.filter((id) => this.hasChunkIn(id, mint, maxt));
   }
 
+  /** {@link matching} in slices: the check of each series' chunks yields when the pacer is due. */
+  *matchingPaced(matchers: readonly Matcher[], mint: number, maxt: number, pace: Pacer): Work<number[]> {
+    if (this.maxTime <= mint || this.minTime > maxt) return [];
+    const ids = selectPostings(
+      matchers,
+      this.postings,
+      (at) => this.postingsAt(at),
+      () => this.allIds(),
+    );
+    const out: number[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      if (this.hasChunkIn(ids[i]!, mint, maxt)) out.push(ids[i]!);
+      if ((i & 1023) === 1023 && pace.due()) {
+        pace.check();
+        yield;
+      }
+    }
+    return out;
+  }
+
   /** The labels of series `id`, decoded from the index. */
   seriesLabels(id: number): Labels {
     const r = new ByteReader(this.index, this.seriesAt[id]!, this.indexEnd);
@@ -478,6 +498,53 @@ class BlockQuerier implements Querier {
       ids.map((id) => new ChunkSeries(b.seriesLabels(id), b.chunkMetas(id, mint, maxt, warnings), mint, maxt)),
       warnings,
     );
+  }
+
+  *selectPaced(hints: SelectHints, matchers: readonly Matcher[], pace: Pacer): Work<SeriesSet> {
+    const mint = Math.max(this.mint, hints.start);
+    const maxt = Math.min(this.maxt, hints.end);
+    const b = this.block;
+    let ids = yield* b.matchingPaced(matchers, mint, maxt, pace);
+    if (hints.limit && ids.length > hints.limit) ids = ids.slice(0, hints.limit);
+    const warnings: string[] = [];
+    if (b.damaged) for (const id of ids) b.knownDamage(id, mint, maxt, warnings);
+    const list = new Array<ChunkSeries>(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      list[i] = new ChunkSeries(b.seriesLabels(id), b.chunkMetas(id, mint, maxt, warnings), mint, maxt);
+      if ((i & 1023) === 1023 && pace.due()) {
+        pace.check();
+        yield;
+      }
+    }
+    return new ArraySeriesSet(list, warnings);
+  }
+
+  /** The distinct values of the labels `pick` chooses, over the matching series, in slices. */
+  private *collectPaced(matchers: readonly Matcher[], pick: (l: Label) => string | undefined, pace: Pacer): Work<string[]> {
+    const set = new Set<string>();
+    const ids = yield* this.block.matchingPaced(matchers, this.mint, this.maxt, pace);
+    for (let i = 0; i < ids.length; i++) {
+      for (const l of this.block.seriesLabels(ids[i]!)) {
+        const v = pick(l);
+        if (v !== undefined) set.add(v);
+      }
+      if ((i & 1023) === 1023 && pace.due()) {
+        pace.check();
+        yield;
+      }
+    }
+    return [...set];
+  }
+
+  *labelValuesPaced(name: string, matchers: readonly Matcher[], pace: Pacer, limit?: number): Work<string[]> {
+    const values = yield* this.collectPaced(matchers, (l) => (l.name === name ? l.value : undefined), pace);
+    return yield* sortLimitPaced(values, pace, limit);
+  }
+
+  *labelNamesPaced(matchers: readonly Matcher[], pace: Pacer, limit?: number): Work<string[]> {
+    const names = yield* this.collectPaced(matchers, (l) => l.name, pace);
+    return sortLimit(names, limit);
   }
 
   labelValues(name: string, matchers: readonly Matcher[], limit?: number): string[] {
