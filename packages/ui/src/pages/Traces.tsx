@@ -5,7 +5,7 @@
  * `/ui/traces/<id>` is the trace itself ({@link TraceView}).
  */
 import { useEffect, useState } from 'preact/hooks';
-import { ApiFailure } from '../api.js';
+import { ApiFailure, fetchChecked } from '../api.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { TimePicker } from '../components/TimePicker.js';
 import { useAsync } from '../hooks.js';
@@ -21,7 +21,7 @@ async function search(params: Record<string, string>, signal: AbortSignal): Prom
   const q = new URLSearchParams(params);
   let res: Response;
   try {
-    res = await fetch(`/api/search?${q.toString()}`, { signal });
+    res = await fetchChecked(`/api/search?${q.toString()}`, { signal });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     throw new ApiFailure(0, `cannot reach Vigil (${(err as Error).message}); is the server running?`);
