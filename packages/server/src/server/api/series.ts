@@ -1,6 +1,6 @@
 /** The metadata endpoints: `/api/v1/series`, `/api/v1/labels`, `/api/v1/label/<name>/values`, paced like queries. */
-import { labelsKey, labelsToRecord, type Labels } from '../../core/model/labels.js';
-import { compareStrings, labelNamesOf, labelValuesOf, selectOf, sortLimitPaced, type Queryable } from '../../metrics/storage/interface.js';
+import { compareLabels, labelsKey, labelsToRecord, type Labels } from '../../core/model/labels.js';
+import { labelNamesOf, labelValuesOf, selectOf, sortLimitPaced, type Queryable } from '../../metrics/storage/interface.js';
 import { pacedSort, runSliced, TimeSlicer, yieldToLoop, type Pacer, type Work } from '../../core/util/pace.js';
 import { QueryGate, QueryRefusedError } from './query_gate.js';
 import { ApiError } from './errors.js';
@@ -36,11 +36,11 @@ export interface SeriesApiOptions {
 const STREAM_ABOVE = 1000;
 
 /** The success envelope of `items` (JSON values) as chunks of text, pausing every few ms. */
-async function* listJsonChunks(items: readonly unknown[], warnings: readonly string[] | undefined): AsyncGenerator<string> {
+async function* listJsonChunks<T>(items: readonly T[], warnings: readonly string[] | undefined, toJson: (item: T) => unknown): AsyncGenerator<string> {
   let buf = '{"status":"success","data":[';
   let sliceStart = performance.now();
   for (let i = 0; i < items.length; i++) {
-    buf += (i === 0 ? '' : ',') + JSON.stringify(items[i]);
+    buf += (i === 0 ? '' : ',') + JSON.stringify(toJson(items[i]!));
     if (buf.length >= 1 << 16) {
       yield buf;
       buf = '';
@@ -53,9 +53,10 @@ async function* listJsonChunks(items: readonly unknown[], warnings: readonly str
   yield `${buf}]${warnings && warnings.length ? `,"warnings":${JSON.stringify(warnings)}` : ''}}`;
 }
 
-function answer(items: unknown[], warnings: string[] | undefined): ApiResult {
-  if (items.length <= STREAM_ABOVE) return json(items, warnings);
-  return { kind: 'stream', status: 200, contentType: 'application/json', chunks: listJsonChunks(items, warnings) };
+/** The answer for `items`, each written as `toJson` makes it (made as it is written, for a streamed answer). */
+function answer<T>(items: T[], warnings: string[] | undefined, toJson: (item: T) => unknown = (x) => x): ApiResult {
+  if (items.length <= STREAM_ABOVE) return json(items.map(toJson), warnings);
+  return { kind: 'stream', status: 200, contentType: 'application/json', chunks: listJsonChunks(items, warnings, toJson) };
 }
 
 /** Longest run between pauses, ms (as a query's). */
@@ -102,16 +103,21 @@ export function registerSeriesApi(router: Router, store: Queryable, opts: Series
     const { out, warnings } = await paced(req, 'series request', function* (pace) {
       const q = store.querier(start, end);
       try {
-        const seen = new Map<string, Labels>();
         // Storage problems met on the way (a damaged chunk in a block) answer as warnings, not errors.
         const warnings = new Set<string>();
+        // One match[] (the usual call): the set comes sorted by labels and without duplicates, so
+        // its labels are kept as they come; no key strings or map entries for a million series.
+        const one = sets.length === 1;
+        const out: Labels[] = [];
+        const seen = new Map<string, Labels>();
         let n = 0;
         for (const matchers of sets) {
           // One more than the limit tells whether the result was cut.
           const ss = yield* selectOf(q, { start, end, seriesOnly: true, ...(limit ? { limit: limit + 1 } : {}) }, matchers, pace);
           while (ss.next()) {
-            const s = ss.at();
-            seen.set(labelsKey(s.labels), s.labels);
+            const labels = ss.at().labels;
+            if (one) out.push(labels);
+            else seen.set(labelsKey(labels), labels);
             if ((++n & 1023) === 0 && pace.due()) {
               pace.check();
               yield;
@@ -119,22 +125,16 @@ export function registerSeriesApi(router: Router, store: Queryable, opts: Series
           }
           for (const w of ss.warnings()) warnings.add(w);
         }
-        const entries = yield* pacedSort([...seen.entries()], (a, b) => compareStrings(a[0], b[0]), pace);
-        const out = new Array<Record<string, string>>(entries.length);
-        for (let i = 0; i < entries.length; i++) {
-          out[i] = labelsToRecord(entries[i]![1]);
-          if ((i & 1023) === 1023 && pace.due()) {
-            pace.check();
-            yield;
-          }
-        }
+        if (!one) for (const labels of seen.values()) out.push(labels);
+        // Sorted as Prometheus' merged series sets are (label by label), which one set already is.
+        if (!one) yield* pacedSort(out, compareLabels, pace);
         return { out, warnings };
       } finally {
         q.close();
       }
     });
     const all = [...warnings, ...(truncated(out, limit) ?? [])];
-    return answer(out, all.length ? all : undefined);
+    return answer(out, all.length ? all : undefined, labelsToRecord);
   });
 
   router.on(['GET', 'POST'], '/api/v1/labels', async (req): Promise<ApiResult> => {

@@ -44,6 +44,7 @@ test('setup: 60,000 series, the first half flushed into a block', async () => {
   s = await startServer((c) => {
     c.limits.max_global_series = 0;
     c.limits.max_global_series_per_metric = 0;
+    c.selfScrape = false; // only the test's series in the store
   });
   await load(0, SERIES / 2, T);
   await s.server.db.flush();
