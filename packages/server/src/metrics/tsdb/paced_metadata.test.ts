@@ -99,3 +99,53 @@ test('a canceled signal stops paced label values at its next pause', async () =>
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a block answers selections, label values and names exactly as the head did before the flush', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-paced-'));
+  const db = new DB({ dir, maintenanceIntervalMs: 0 });
+  await db.start();
+  try {
+    const app = db.appender();
+    // Shared pairs (job), one pair per series (id), a label only some series have (zone), and
+    // a label name that is a prefix of another (a, ab), whose order a string key would get wrong.
+    for (let i = 0; i < 2500; i++) {
+      const l: Record<string, string> = { __name__: `m_${i % 5}`, job: i % 3 ? 'a' : 'b', id: String(i) };
+      if (i % 4 === 0) l['zone'] = `z${i % 8}`;
+      if (i % 6 === 0) l[i % 12 ? 'a' : 'ab'] = 'x';
+      app.append(0, labelsFrom(l), T0 + (i % 10) * 1000, i);
+    }
+    app.commit();
+    const cases: Matcher[][] = [
+      [new Matcher('=', 'job', 'b')],
+      [new Matcher('=~', 'zone', 'z[04]')],
+      [new Matcher('!=', 'zone', '')],
+      [new Matcher('=', 'zone', ''), new Matcher('=~', '__name__', 'm_[13]')],
+      [new Matcher('!~', 'id', '.*7.*'), new Matcher('=', 'job', 'a')],
+      [new Matcher('=', 'a', 'x')],
+      [new Matcher('=~', 'id', '.+')],
+    ];
+    const answers = (): unknown[] => {
+      const q = db.querier(-Infinity, Infinity);
+      try {
+        return cases.map((ms) => [keys(q, ms), q.labelValues('zone', ms), q.labelNames(ms)]);
+      } finally {
+        q.close();
+      }
+    };
+    const fromHead = answers();
+    await db.flush();
+    assert.equal(db.listBlocks().length, 1);
+    assert.equal(db.head.numSeries, 0, 'everything is in the block now');
+    assert.deepEqual(answers(), fromHead);
+    // A time range inside the block but between some series' samples leaves those out.
+    const q = db.querier(T0 + 2000, T0 + 2000);
+    try {
+      assert.equal(keys(q, [new Matcher('=~', 'id', '.+')]).length, 250);
+    } finally {
+      q.close();
+    }
+  } finally {
+    await db.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
