@@ -1,6 +1,8 @@
 /**
  * Event-loop stalls of background storage work:
  * `node --max-old-space-size=8192 packages/server/dist-test/testkit/bench/stalls.js [--series N] [--samples N] [--streams N] [--lines N]`.
+ * The server runs with `--no-memory-reducer` and 4 MiB semi-spaces (bin/vigil.js, server/cmd/memory.ts);
+ * add `--no-memory-reducer --max-semi-space-size=4` to measure under the same V8 settings.
  *
  * Builds a TSDB head of `--series` series (default 1,500,000) with `--samples` samples each, then
  * runs head flush (head → block, then the WAL checkpoint), a second flush, block compaction (the two
