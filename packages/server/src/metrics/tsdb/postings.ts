@@ -41,20 +41,9 @@ export class PostingsIndex {
     let inOrder = true;
     for (let i = 1; i < sorted.length && inOrder; i++) inOrder = sorted[i - 1]! < sorted[i]!;
     if (!inOrder) sorted.sort();
-    // The list of all ids can be a million long: filtered in steps, and ids added meanwhile
-    // (at its end, all newer than anything dropped) carried over when it is swapped in.
-    const before = this.all;
-    const seen = before.length;
-    const kept: PostingsList = [];
-    let j = 0;
-    for (let i = 0; i < seen; i++) {
-      const id = before[i]!;
-      while (j < sorted.length && sorted[j]! < id) j++;
-      if (sorted[j] !== id) kept.push(id);
-      if ((i & 0xffff) === 0xffff && slicer.due()) await slicer.tick();
-    }
-    for (let i = seen; i < before.length; i++) kept.push(before[i]!);
-    this.all = kept;
+    // One linear merge, in one go: a rollback may take an id out of the list meanwhile (in place),
+    // which a walk across pauses could skip past. A million ids take a few ms.
+    this.all = without(this.all, sorted);
     for (const [name, values] of this.byName) {
       for (const [value, list] of values) {
         const kept = without(list, sorted);
