@@ -8,6 +8,7 @@
 // data directory's lock stays the server's. This thread only relays signals and the exit code;
 // stdout and stderr pass through.
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { isMainThread, Worker, workerData } from 'node:worker_threads';
 
 const argv = process.argv.slice(2);
@@ -20,6 +21,8 @@ const nodeFlags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').spli
 const limitGiven = nodeFlags.some((a) => a.startsWith('--max-old-space-size'));
 // Node's own semi-space flag wins over the young generation memory.js picks.
 const semiSpaceGiven = nodeFlags.some((a) => a.startsWith('--max-semi-space-size'));
+// Node's own memory-reducer flag, likewise.
+const reducerGiven = nodeFlags.some((a) => a.endsWith('memory-reducer'));
 
 if (!isMainThread && workerData?.vigilServer === true) {
   // In the worker: run the server; the main thread turns the outcome into the exit code.
@@ -45,6 +48,12 @@ if (!isMainThread && workerData?.vigilServer === true) {
       },
     );
   } else {
+    // V8's memory reducer, once allocation slows down (a paced flush does), runs a full GC to
+    // shrink the heap, and not incrementally: over the 2 GB heap of 1.5 million head series it
+    // stopped the thread for 41 s (stalls bench). A server with a memory budget has no need to
+    // give memory back; ordinary major GCs still run, incrementally. Set before the worker's heap
+    // exists, so the worker is created with it.
+    if (!reducerGiven) setFlagsFromString('--no-memory-reducer');
     const worker = new Worker(fileURLToPath(import.meta.url), {
       argv,
       workerData: { vigilServer: true, argv },

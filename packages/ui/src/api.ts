@@ -26,12 +26,42 @@ interface Envelope {
   warnings?: string[];
 }
 
+/** Set once the browser is on its way to the login page: one redirect is enough. */
+let toLogin = false;
+
+/**
+ * With authentication on, an API call answered 401 means the session has expired (or was ended
+ * elsewhere): instead of an error on the page, the browser goes to the login page, which brings it
+ * back to where it was once signed in. Without authentication Vigil never answers 401. Returns
+ * true when the browser is being sent there.
+ */
+export function loginIfExpired(res: Response): boolean {
+  if (res.status !== 401) return false;
+  if (!toLogin) {
+    toLogin = true;
+    const here = window.location.pathname + window.location.search + window.location.hash;
+    window.location.assign(`/login?next=${encodeURIComponent(here)}`);
+  }
+  return true;
+}
+
+/** Never settles: what a call returns while the page is leaving for the login page (no error flashes up). */
+const leaving = (): Promise<never> => new Promise<never>(() => undefined);
+
 async function request(path: string, init?: RequestInit): Promise<Response> {
+  let res: Response;
   try {
-    return await fetch(path, init);
+    res = await fetch(path, init);
   } catch (err) {
     throw new ApiFailure(0, `cannot reach Vigil (${(err as Error).message}); is the server running?`);
   }
+  return loginIfExpired(res) ? leaving() : res;
+}
+
+/** `fetch` for the pages that read a body other than JSON envelopes: a 401 goes to the login page too. */
+export async function fetchChecked(path: string, init?: RequestInit): Promise<Response> {
+  const res = await fetch(path, init);
+  return loginIfExpired(res) ? leaving() : res;
 }
 
 /** GETs (or POSTs a form to) a Prometheus-envelope endpoint and returns `data`. */

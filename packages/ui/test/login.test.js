@@ -88,3 +88,30 @@ test('log in through the login page, use the UI, log out', { skip, timeout: 60_0
   assert.deepEqual(violations, []);
   await context.close();
 });
+
+test('a session that expires sends the browser to the login page, and back once signed in', { skip, timeout: 60_000 }, async () => {
+  const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+  const page = await context.newPage();
+  await page.goto(`${vigil.url}/login?next=${encodeURIComponent('/ui/alerts')}`);
+  await page.fill('#username', 'alice');
+  await page.fill('#password', 'correct horse');
+  await Promise.all([page.waitForURL(`${vigil.url}/ui/alerts`), page.click('button[type=submit]')]);
+  await page.waitForSelector('#app nav', { timeout: 15_000 });
+  // The session ends behind the page's back (expiry, a sign-out in another tab): its cookie is gone.
+  await context.clearCookies();
+  const documents = [];
+  page.on('request', (r) => {
+    if (r.isNavigationRequest()) documents.push(new URL(r.url()).pathname);
+  });
+  // A client-side move to Status: no page load, only its API calls, which are answered 401.
+  await Promise.all([page.waitForURL((u) => u.pathname === '/login', { timeout: 15_000 }), page.click('nav a[href="/ui/status"]')]);
+  assert.equal(new URL(page.url()).searchParams.get('next'), '/ui/status', 'the login page knows where the browser was');
+  assert.deepEqual(documents, ['/login'], 'the UI itself went to /login: no page of the UI was loaded (the server redirects those)');
+  assert.equal(await page.locator('.error').count(), 0, 'the login page shows no error');
+  await page.screenshot({ path: path.join(artifacts, 'login-expired.png') });
+  await page.fill('#username', 'alice');
+  await page.fill('#password', 'correct horse');
+  await Promise.all([page.waitForURL(`${vigil.url}/ui/status`), page.click('button[type=submit]')]);
+  await page.waitForSelector('[data-testid="targets"], .state.empty', { timeout: 15_000 });
+  await context.close();
+});

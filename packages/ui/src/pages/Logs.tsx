@@ -4,7 +4,7 @@
  * proxy), and one click from a `request_id` or `trace_id` to every line of that request.
  */
 import { useMemo, useState } from 'preact/hooks';
-import { ApiFailure, promGet } from '../api.js';
+import { ApiFailure, fetchChecked, promGet } from '../api.js';
 import { Chart } from '../components/Chart.js';
 import { QueryEditor } from '../components/QueryEditor.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
@@ -229,7 +229,7 @@ export function Logs(): preact.JSX.Element {
   const [draft, setDraft] = useState(q);
   const [open, setOpen] = useState<string>();
   const rangeKey = range.kind === 'relative' ? range.range : `${range.from}-${range.to}`;
-  const available = useAsync(async () => (await fetch('/loki/api/v1/labels')).status !== 404, []);
+  const available = useAsync(async () => (await fetchChecked('/loki/api/v1/labels')).status !== 404, []);
   const streams = useAsync(() => promGet<string[]>('/loki/api/v1/label/service/values'), []);
   const st = useAsync(
     async (signal) => {

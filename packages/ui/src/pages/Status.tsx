@@ -131,7 +131,9 @@ export function Status(): preact.JSX.Element {
         {!targets.data ? (
           <Loading />
         ) : targets.data.activeTargets.length === 0 ? (
-          <Empty title="No scrape targets">Add a job under scrape_configs in the configuration file, then POST /-/reload.</Empty>
+          <Empty title="No scrape targets">
+            Add a job under scrape_configs in the configuration file, then reload it: send Vigil SIGHUP, or POST /-/reload (which needs --web.enable-lifecycle).
+          </Empty>
         ) : (
           <table class="data" data-testid="targets">
             <thead>
@@ -177,7 +179,9 @@ export function Status(): preact.JSX.Element {
         ) : !rules.data ? (
           <Loading />
         ) : rules.data.groups.length === 0 ? (
-          <Empty title="No rule groups loaded">List rule files under rule_files in the configuration, then reload.</Empty>
+          <Empty title="No rule groups loaded">
+            List rule files under rule_files in the configuration, then reload it: send Vigil SIGHUP, or POST /-/reload (which needs --web.enable-lifecycle).
+          </Empty>
         ) : (
           rules.data.groups.map((g) => (
             <table class="data">

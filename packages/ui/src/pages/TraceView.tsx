@@ -4,7 +4,7 @@
  * opening a span's attributes, resource, events and its log lines. `?span=<id>` keeps the open span.
  */
 import { useMemo } from 'preact/hooks';
-import { ApiFailure } from '../api.js';
+import { ApiFailure, fetchChecked } from '../api.js';
 import { Empty, ErrorBox, Loading } from '../components/States.js';
 import { useAsync } from '../hooks.js';
 import {
@@ -22,7 +22,7 @@ import { href, onLinkClick, setParams, useLocation } from '../router.js';
 async function loadTrace(id: string, signal: AbortSignal): Promise<OtlpTraceResponse> {
   let res: Response;
   try {
-    res = await fetch(`/api/v2/traces/${encodeURIComponent(id)}`, { signal, headers: { accept: 'application/json' } });
+    res = await fetchChecked(`/api/v2/traces/${encodeURIComponent(id)}`, { signal, headers: { accept: 'application/json' } });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     throw new ApiFailure(0, `cannot reach Vigil (${(err as Error).message}); is the server running?`);

@@ -4,7 +4,7 @@
  */
 import type { Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
-import type { Pacer, Work } from '../../core/util/pace.js';
+import { pacedSort, type Pacer, type Work } from '../../core/util/pace.js';
 
 /** An opaque reference to a series, handed back by an appender so the next append can skip lookup. */
 export type SeriesRef = number;
@@ -80,7 +80,36 @@ export interface Querier {
   labelValues(name: string, matchers: readonly Matcher[], limit?: number): string[];
   /** Sorted label names over series matching `matchers` (all series when empty). */
   labelNames(matchers: readonly Matcher[], limit?: number): string[];
+  /** {@link labelValues} in slices, for the metadata API over a million series. Optional. */
+  labelValuesPaced?(name: string, matchers: readonly Matcher[], pace: Pacer, limit?: number): Work<string[]>;
+  /** {@link labelNames} in slices. Optional. */
+  labelNamesPaced?(matchers: readonly Matcher[], pace: Pacer, limit?: number): Work<string[]>;
   close(): void;
+}
+
+/** Code-unit order of strings, as `Array.prototype.sort` without a comparator. */
+export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Sorts `values` in slices and keeps at most `limit` of them (the paced twin of sorting and cutting a label list). */
+export function* sortLimitPaced(values: string[], pace: Pacer, limit?: number): Work<string[]> {
+  yield* pacedSort(values, compareStrings, pace);
+  if (limit && values.length > limit) values.length = limit;
+  return values;
+}
+
+/** `q.selectPaced` where the querier has it, else its `select`. */
+export function* selectOf(q: Querier, hints: SelectHints, matchers: readonly Matcher[], pace: Pacer): Work<SeriesSet> {
+  return q.selectPaced ? yield* q.selectPaced(hints, matchers, pace) : q.select(hints, matchers);
+}
+
+/** `q.labelValuesPaced` where the querier has it, else its `labelValues`. */
+export function* labelValuesOf(q: Querier, name: string, matchers: readonly Matcher[], pace: Pacer, limit?: number): Work<string[]> {
+  return q.labelValuesPaced ? yield* q.labelValuesPaced(name, matchers, pace, limit) : q.labelValues(name, matchers, limit);
+}
+
+/** `q.labelNamesPaced` where the querier has it, else its `labelNames`. */
+export function* labelNamesOf(q: Querier, matchers: readonly Matcher[], pace: Pacer, limit?: number): Work<string[]> {
+  return q.labelNamesPaced ? yield* q.labelNamesPaced(matchers, pace, limit) : q.labelNames(matchers, limit);
 }
 
 /** Something that can be queried. */

@@ -5,7 +5,7 @@
 import { compareLabels, type Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import type { Pacer, Work } from '../../core/util/pace.js';
-import type { Querier, SampleIterator, SelectHints, Series, SeriesSet } from './interface.js';
+import { labelNamesOf, labelValuesOf, sortLimitPaced, type Querier, type SampleIterator, type SelectHints, type Series, type SeriesSet } from './interface.js';
 
 /** A querier over several queriers, each covering its own part of the data. */
 export class MergeQuerier implements Querier {
@@ -45,9 +45,38 @@ export class MergeQuerier implements Querier {
     );
   }
 
+  *labelValuesPaced(name: string, matchers: readonly Matcher[], pace: Pacer, limit?: number): Work<string[]> {
+    const lists: string[][] = [];
+    for (const q of this.queriers) lists.push(yield* labelValuesOf(q, name, matchers, pace));
+    return yield* mergeSortedPaced(lists, pace, limit);
+  }
+
+  *labelNamesPaced(matchers: readonly Matcher[], pace: Pacer, limit?: number): Work<string[]> {
+    const lists: string[][] = [];
+    for (const q of this.queriers) lists.push(yield* labelNamesOf(q, matchers, pace));
+    return yield* mergeSortedPaced(lists, pace, limit);
+  }
+
   close(): void {
     for (const q of this.queriers) q.close();
   }
+}
+
+/** {@link mergeSorted} in slices: the lists can hold a million values each. */
+function* mergeSortedPaced(lists: string[][], pace: Pacer, limit?: number): Work<string[]> {
+  if (lists.length === 1) return limit && lists[0]!.length > limit ? lists[0]!.slice(0, limit) : lists[0]!;
+  const set = new Set<string>();
+  let n = 0;
+  for (const list of lists) {
+    for (const v of list) {
+      set.add(v);
+      if ((++n & 4095) === 0 && pace.due()) {
+        pace.check();
+        yield;
+      }
+    }
+  }
+  return yield* sortLimitPaced([...set], pace, limit);
 }
 
 function mergeSorted(lists: string[][], limit?: number): string[] {

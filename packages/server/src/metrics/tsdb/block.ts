@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { formatLabels, type Label, type Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import { StorageError } from '../../core/errors.js';
-import type { Querier, SampleIterator, SelectHints, SeriesSet } from '../storage/interface.js';
+import { sortLimitPaced, type Querier, type SampleIterator, type SelectHints, type SeriesSet } from '../storage/interface.js';
 import { ByteReader } from '../../core/util/bytes.js';
 import { crc32 } from '../../core/util/crc32.js';
 import { crc32c } from '../../core/util/crc32c.js';
@@ -17,8 +17,8 @@ import { ArraySeriesSet, ChunkSeries, EMPTY_ITERATOR, type ChunkMeta } from './c
 import { blockChunkIterator, blockChunkSampleCount } from './chunkenc/blockchunk.js';
 import { CHUNKS_HEADER, INDEX_MAGIC_V3, INDEX_MAGIC_V4, INDEX_MAGIC_V5, parseMeta, type BlockMeta, type BlockSeries } from './block_format.js';
 import { sortLimit } from './head.js';
-import { PostingsIndex } from './postings.js';
-import { runSliced, runSync, type TimeSlicer } from '../../core/util/pace.js';
+import { selectPostings, type PostingsList } from './postings.js';
+import { runSliced, runSync, type Pacer, type TimeSlicer, type Work } from '../../core/util/pace.js';
 
 export { newUlid, type BlockMeta, type BlockSeries, type ChunkData } from './block_format.js';
 export { writeBlock } from './block_writer.js';
@@ -48,15 +48,33 @@ export interface BlockOptions {
   onCorruptChunk?: (message: string) => void;
 }
 
-/** An opened block: the index in memory, chunks read from disk on demand. */
+/**
+ * An opened block: the index in memory, chunks read from disk on demand.
+ *
+ * The index stays in memory as the file's bytes, with a few flat arrays into it, rather than as
+ * objects: per series the offset of its entry and its time bounds, per label pair the offset of its
+ * postings list. Labels, chunk references and postings are decoded when a query asks for them. A
+ * block of a million series as label arrays, chunk objects and postings arrays was millions of
+ * small objects that lived for the block's whole life, and every major garbage collection had to
+ * mark them all while the thread that acknowledges writes waited.
+ */
 export class Block {
   readonly dir: string;
   readonly meta: BlockMeta;
   /** Index layout: 3 (no chunk checksums) or 4. */
   readonly version: 3 | 4 | 5;
-  private readonly labels: Labels[] = [];
-  private readonly chunks: StoredChunk[][] = [];
-  private readonly postings = new PostingsIndex();
+  /** The index file's bytes (outside the V8 heap); the offsets below point into it. */
+  private index: Buffer = Buffer.alloc(0);
+  /** Where the index's checksummed content ends. */
+  private indexEnd = 0;
+  private symbols: string[] = [];
+  /** Per series id: the offset of its entry (label count, labels, chunk count, chunks). */
+  private seriesAt = new Float64Array(0);
+  /** Per series id: the earliest chunk start and the latest chunk end, to skip series without decoding them. */
+  private seriesMint = new Float64Array(0);
+  private seriesMaxt = new Float64Array(0);
+  /** Label name → value → offset of the pair's postings list (its length, then id deltas). */
+  private readonly postings = new Map<string, Map<string, number>>();
   private fd: number;
   /** Open queriers; a paced query may still read chunks after compaction or retention drops the block. */
   private readers = 0;
@@ -87,7 +105,9 @@ export class Block {
       this.fd = fs.openSync(path.join(dir, 'chunks'), 'r');
       if (this.version >= 5) this.checkChunksHeader();
       this.sizeBytes = ['meta.json', 'index', 'chunks'].reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0);
-      const steps = this.load(new ByteReader(buf, INDEX_MAGIC_V4.length, buf.length - 4), chunksSize);
+      this.index = buf;
+      this.indexEnd = buf.length - 4;
+      const steps = this.load(new ByteReader(buf, INDEX_MAGIC_V4.length, this.indexEnd), chunksSize);
       if (deferred) deferred.steps = steps;
       else runSync(steps);
     } catch (err) {
@@ -126,7 +146,10 @@ export class Block {
     if (head[4] !== CHUNKS_HEADER[4]) throw new Error(`chunks file: unknown chunk format version ${head[4]}`);
   }
 
-  /** Decodes the index; a generator that pauses every 1024 series or postings lists. */
+  /**
+   * Reads through the index once, checking it and noting where each series and postings list
+   * starts; a generator that pauses every 1024 series or postings lists.
+   */
   private *load(r: ByteReader, chunksSize: number): Generator<void, void> {
     const symbols: string[] = [];
     const nsym = r.uvarint();
@@ -134,66 +157,111 @@ export class Block {
       symbols.push(r.str());
       if ((i & 4095) === 4095) yield;
     }
-    const s = (): string => {
+    this.symbols = symbols;
+    const symbol = (): string => {
       const v = symbols[r.uvarint()];
       if (v === undefined) throw new Error('symbol out of range');
       return v;
     };
-    // Label objects are immutable: series sharing a pair (job, instance, the metric name) share one
-    // object, which takes most of a large block's index off the garbage collector's hands.
-    const shared = new Map<number, Label>();
-    const label = (): Label => {
-      const n = r.uvarint();
-      const v = r.uvarint();
-      const key = n * symbols.length + v;
-      let l = shared.get(key);
-      if (l === undefined) {
-        const name = symbols[n];
-        const value = symbols[v];
-        if (name === undefined || value === undefined) throw new Error('symbol out of range');
-        l = { name, value };
-        shared.set(key, l);
-      }
-      return l;
-    };
-    const withCrc = this.version >= 4;
     const nseries = r.uvarint();
+    // An entry takes at least two bytes: a count larger than the index is damage, not a size to allocate.
+    if (nseries > r.end - r.pos) throw new Error(`index claims ${nseries} series`);
+    this.seriesAt = new Float64Array(nseries);
+    this.seriesMint = new Float64Array(nseries);
+    this.seriesMaxt = new Float64Array(nseries);
+    const withCrc = this.version >= 4;
     for (let i = 0; i < nseries; i++) {
+      this.seriesAt[i] = r.pos;
       const nl = r.uvarint();
-      const ls: Label[] = [];
-      for (let j = 0; j < nl; j++) ls.push(label());
+      for (let j = 0; j < 2 * nl; j++) if (r.uvarint() >= nsym) throw new Error('symbol out of range');
       const nc = r.uvarint();
-      const cs: StoredChunk[] = [];
       let prevMaxt = this.meta.minTime;
+      let lo = Infinity;
+      let hi = -Infinity;
       for (let j = 0; j < nc; j++) {
         const mint = prevMaxt + r.svarint();
         const maxt = mint + r.uvarint();
         const offset = r.uvarint();
         const length = r.uvarint();
-        const crc = withCrc ? r.u32() : undefined;
+        if (withCrc) r.u32();
         // The index checksum vouches for these numbers; a short chunks file does not match them.
         if (offset + length > chunksSize) throw new Error(`chunk at ${offset} (+${length}) lies past the end of the chunks file (${chunksSize} bytes)`);
-        cs.push({ mint, maxt, offset, length, crc });
+        if (mint < lo) lo = mint;
+        if (maxt > hi) hi = maxt;
         prevMaxt = maxt;
       }
-      this.labels.push(ls);
-      this.chunks.push(cs);
+      this.seriesMint[i] = lo;
+      this.seriesMaxt[i] = hi;
       if ((i & 1023) === 1023) yield;
     }
     const npairs = r.uvarint();
     for (let i = 0; i < npairs; i++) {
-      const name = s();
-      const value = s();
+      const name = symbol();
+      const value = symbol();
+      let values = this.postings.get(name);
+      if (!values) this.postings.set(name, (values = new Map()));
+      values.set(value, r.pos);
       const n = r.uvarint();
       let id = 0;
       for (let j = 0; j < n; j++) {
         id += r.uvarint();
-        this.postings.addPair(name, value, id);
+        if (id >= nseries) throw new Error(`postings of ${name}=${JSON.stringify(value)} name series ${id} of ${nseries}`);
         if ((j & 0xffff) === 0xffff) yield;
       }
       if ((i & 1023) === 1023) yield;
     }
-    this.postings.all = Array.from({ length: nseries }, (_, i) => i);
+  }
+
+  /** The postings list at `at` in the index. */
+  private postingsAt(at: number): PostingsList {
+    const r = new ByteReader(this.index, at, this.indexEnd);
+    const n = r.uvarint();
+    const ids = new Array<number>(n);
+    let id = 0;
+    for (let j = 0; j < n; j++) ids[j] = id += r.uvarint();
+    return ids;
+  }
+
+  /** Every series id, in order (what a selection without a narrowing matcher starts from). */
+  private allIds(): PostingsList {
+    return Array.from({ length: this.seriesAt.length }, (_, i) => i);
+  }
+
+  /** A reader positioned after the labels of series `id`, at its chunk count. */
+  private chunksReader(id: number): ByteReader {
+    const r = new ByteReader(this.index, this.seriesAt[id]!, this.indexEnd);
+    const nl = r.uvarint();
+    for (let j = 0; j < 2 * nl; j++) r.uvarint();
+    return r;
+  }
+
+  /** The chunk references of series `id`. */
+  storedChunks(id: number): StoredChunk[] {
+    const r = this.chunksReader(id);
+    const withCrc = this.version >= 4;
+    const nc = r.uvarint();
+    const cs = new Array<StoredChunk>(nc);
+    let prevMaxt = this.meta.minTime;
+    for (let j = 0; j < nc; j++) {
+      const mint = prevMaxt + r.svarint();
+      const maxt = mint + r.uvarint();
+      const offset = r.uvarint();
+      const length = r.uvarint();
+      const crc = withCrc ? r.u32() : undefined;
+      cs[j] = { mint, maxt, offset, length, crc };
+      prevMaxt = maxt;
+    }
+    return cs;
+  }
+
+  /** True if series `id` has a chunk overlapping [mint, maxt]. */
+  private hasChunkIn(id: number, mint: number, maxt: number): boolean {
+    const lo = this.seriesMint[id]!;
+    const hi = this.seriesMaxt[id]!;
+    if (hi < mint || lo > maxt) return false;
+    // Inside the series' bounds: only a gap between chunks can still miss, so decode to be sure.
+    if (lo >= mint && hi <= maxt) return true;
+    return this.storedChunks(id).some((c) => c.maxt >= mint && c.mint <= maxt);
   }
 
   get minTime(): number {
@@ -211,7 +279,7 @@ export class Block {
 
   /** Number of series in the block. */
   get numSeries(): number {
-    return this.labels.length;
+    return this.seriesAt.length;
   }
 
   /** True once a damaged chunk has been found; such a block is no longer merged (its data would be lost). */
@@ -221,7 +289,7 @@ export class Block {
 
   /** Names a chunk for a report: block, series and offset. */
   describeChunk(id: number, c: StoredChunk): string {
-    return `block ${this.meta.ulid}, series ${formatLabels(this.labels[id]!)}, chunk at offset ${c.offset}`;
+    return `block ${this.meta.ulid}, series ${formatLabels(this.seriesLabels(id))}, chunk at offset ${c.offset}`;
   }
 
   /**
@@ -254,10 +322,10 @@ export class Block {
    * must not turn a readable-in-part block into a smaller one that silently lacks data.
    */
   *allSeries(): IterableIterator<BlockSeries> {
-    for (let i = 0; i < this.labels.length; i++) {
+    for (let i = 0; i < this.seriesAt.length; i++) {
       yield {
-        labels: this.labels[i]!,
-        chunks: this.chunks[i]!.map((c) => {
+        labels: this.seriesLabels(i),
+        chunks: this.storedChunks(i).map((c) => {
           let bytes: Uint8Array;
           try {
             bytes = this.readChunk(i, c);
@@ -278,8 +346,8 @@ export class Block {
    */
   verifyChunks(problem: (message: string) => void): number {
     let n = 0;
-    for (let i = 0; i < this.labels.length; i++) {
-      for (const c of this.chunks[i]!) {
+    for (let i = 0; i < this.seriesAt.length; i++) {
+      for (const c of this.storedChunks(i)) {
         n++;
         try {
           const bytes = this.readChunk(i, c);
@@ -308,18 +376,49 @@ export class Block {
   /** Series ids matching `matchers` that have chunks overlapping [mint, maxt]. */
   matching(matchers: readonly Matcher[], mint: number, maxt: number): number[] {
     if (this.maxTime <= mint || this.minTime > maxt) return [];
-    return this.postings.select(matchers).filter((id) => this.chunks[id]!.some((c) => c.maxt >= mint && c.mint <= maxt));
+    const ids = selectPostings(
+      matchers,
+      this.postings,
+      (at) => this.postingsAt(at),
+      () => this.allIds(),
+    );
+    return ids.filter((id) => this.hasChunkIn(id, mint, maxt));
   }
 
+  /** {@link matching} in slices: the check of each series' chunks yields when the pacer is due. */
+  *matchingPaced(matchers: readonly Matcher[], mint: number, maxt: number, pace: Pacer): Work<number[]> {
+    if (this.maxTime <= mint || this.minTime > maxt) return [];
+    const ids = selectPostings(
+      matchers,
+      this.postings,
+      (at) => this.postingsAt(at),
+      () => this.allIds(),
+    );
+    const out: number[] = [];
+    for (let i = 0; i < ids.length; i++) {
+      if (this.hasChunkIn(ids[i]!, mint, maxt)) out.push(ids[i]!);
+      if ((i & 1023) === 1023 && pace.due()) {
+        pace.check();
+        yield;
+      }
+    }
+    return out;
+  }
+
+  /** The labels of series `id`, decoded from the index. */
   seriesLabels(id: number): Labels {
-    return this.labels[id]!;
+    const r = new ByteReader(this.index, this.seriesAt[id]!, this.indexEnd);
+    const nl = r.uvarint();
+    const ls = new Array<Label>(nl);
+    for (let j = 0; j < nl; j++) ls[j] = { name: this.symbols[r.uvarint()]!, value: this.symbols[r.uvarint()]! };
+    return ls;
   }
 
   /** Known damage in series `id` over [mint, maxt], so even a labels-only select can warn about it. */
   knownDamage(id: number, mint: number, maxt: number, out: string[]): void {
     const bySeries = this.corrupt.get(id);
     if (!bySeries) return;
-    for (const c of this.chunks[id]!) {
+    for (const c of this.storedChunks(id)) {
       const msg = c.maxt >= mint && c.mint <= maxt ? bySeries.get(c.offset) : undefined;
       if (msg !== undefined && !out.includes(msg)) out.push(msg);
     }
@@ -331,7 +430,7 @@ export class Block {
    */
   chunkMetas(id: number, mint: number, maxt: number, warnings: string[]): ChunkMeta[] {
     const out: ChunkMeta[] = [];
-    for (const c of this.chunks[id]!) {
+    for (const c of this.storedChunks(id)) {
       if (c.maxt < mint || c.mint > maxt) continue;
       const onError = (err: unknown): void => {
         const msg = this.noteCorrupt(id, c, err);
@@ -399,6 +498,53 @@ class BlockQuerier implements Querier {
       ids.map((id) => new ChunkSeries(b.seriesLabels(id), b.chunkMetas(id, mint, maxt, warnings), mint, maxt)),
       warnings,
     );
+  }
+
+  *selectPaced(hints: SelectHints, matchers: readonly Matcher[], pace: Pacer): Work<SeriesSet> {
+    const mint = Math.max(this.mint, hints.start);
+    const maxt = Math.min(this.maxt, hints.end);
+    const b = this.block;
+    let ids = yield* b.matchingPaced(matchers, mint, maxt, pace);
+    if (hints.limit && ids.length > hints.limit) ids = ids.slice(0, hints.limit);
+    const warnings: string[] = [];
+    if (b.damaged) for (const id of ids) b.knownDamage(id, mint, maxt, warnings);
+    const list = new Array<ChunkSeries>(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      list[i] = new ChunkSeries(b.seriesLabels(id), b.chunkMetas(id, mint, maxt, warnings), mint, maxt);
+      if ((i & 1023) === 1023 && pace.due()) {
+        pace.check();
+        yield;
+      }
+    }
+    return new ArraySeriesSet(list, warnings);
+  }
+
+  /** The distinct values of the labels `pick` chooses, over the matching series, in slices. */
+  private *collectPaced(matchers: readonly Matcher[], pick: (l: Label) => string | undefined, pace: Pacer): Work<string[]> {
+    const set = new Set<string>();
+    const ids = yield* this.block.matchingPaced(matchers, this.mint, this.maxt, pace);
+    for (let i = 0; i < ids.length; i++) {
+      for (const l of this.block.seriesLabels(ids[i]!)) {
+        const v = pick(l);
+        if (v !== undefined) set.add(v);
+      }
+      if ((i & 1023) === 1023 && pace.due()) {
+        pace.check();
+        yield;
+      }
+    }
+    return [...set];
+  }
+
+  *labelValuesPaced(name: string, matchers: readonly Matcher[], pace: Pacer, limit?: number): Work<string[]> {
+    const values = yield* this.collectPaced(matchers, (l) => (l.name === name ? l.value : undefined), pace);
+    return yield* sortLimitPaced(values, pace, limit);
+  }
+
+  *labelNamesPaced(matchers: readonly Matcher[], pace: Pacer, limit?: number): Work<string[]> {
+    const names = yield* this.collectPaced(matchers, (l) => l.name, pace);
+    return sortLimit(names, limit);
   }
 
   labelValues(name: string, matchers: readonly Matcher[], limit?: number): string[] {

@@ -11,9 +11,9 @@ import { ByteWriter } from '../../core/util/bytes.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
 import { crc32 } from '../../core/util/crc32.js';
 import { crc32c } from '../../core/util/crc32c.js';
-import { NEVER_PAUSE, type TimeSlicer } from '../../core/util/pace.js';
+import { NEVER_PAUSE, runSliced, type TimeSlicer } from '../../core/util/pace.js';
 import { CHUNKS_HEADER, fsyncDirAsync, INDEX_MAGIC_V5, metaJson, newUlid, type BlockMeta, type BlockSeries } from './block_format.js';
-import { PostingsIndex } from './postings.js';
+import { PostingsBuilder } from './postings_builder.js';
 
 /**
  * Writes and fsyncs a file through the thread pool: an index can be tens of MiB, and its write and
@@ -30,6 +30,9 @@ async function writeFileDurably(file: string, data: Uint8Array | string): Promis
     await fh.close();
   }
 }
+
+/** Size of the buffer chunks are gathered in before a write. */
+const STAGE_BYTES = 1 << 20;
 
 /** Steps a test can hold a block write at (see {@link WriteBlockOptions.hold}). */
 export type BlockWriteStep = 'writeBlock.chunksWritten' | 'writeBlock.beforeRename';
@@ -97,21 +100,25 @@ async function writeBlockFiles(
     return id;
   };
   const body = new ByteWriter(1 << 16);
-  const postings = new PostingsIndex();
+  const postings = new PostingsBuilder();
   let offset = CHUNKS_HEADER.length;
   let numSeries = 0;
   let numChunks = 0;
   let numSamples = 0;
   let prev: Labels | undefined;
-  const pending: Buffer[] = [CHUNKS_HEADER];
-  let pendingBytes = CHUNKS_HEADER.length;
-  const flushChunks = async (): Promise<void> => {
-    if (pendingBytes === 0) return;
-    const buf = Buffer.concat(pending, pendingBytes);
-    pending.length = 0;
-    pendingBytes = 0;
+  // Chunks are copied into one staging buffer and written when it fills: no object per chunk
+  // stays alive until the write (at a million series those would all outlive a scavenge).
+  const stage = Buffer.allocUnsafe(STAGE_BYTES);
+  stage.set(CHUNKS_HEADER);
+  let staged = CHUNKS_HEADER.length;
+  const writeAll = async (buf: Uint8Array): Promise<void> => {
     let off = 0;
     while (off < buf.length) off += (await chunksFh.write(buf, off, buf.length - off)).bytesWritten;
+  };
+  const flushChunks = async (): Promise<void> => {
+    if (staged === 0) return;
+    await writeAll(stage.subarray(0, staged));
+    staged = 0;
   };
   try {
     for (const s of series) {
@@ -119,11 +126,13 @@ async function writeBlockFiles(
       if (prev && compareLabels(prev, s.labels) >= 0) throw new Error('block series must be written in label order');
       prev = s.labels;
       const id = numSeries++;
-      postings.add(id, s.labels);
       body.uvarint(s.labels.length);
       for (const l of s.labels) {
-        body.uvarint(sym(l.name));
-        body.uvarint(sym(l.value));
+        const n = sym(l.name);
+        const v = sym(l.value);
+        postings.add(n, v, id);
+        body.uvarint(n);
+        body.uvarint(v);
       }
       body.uvarint(s.chunks.length);
       // Chunk bounds as deltas: from the previous chunk's end, and from the chunk's own start.
@@ -137,13 +146,16 @@ async function writeBlockFiles(
         // The checksum sits in the index, which has its own CRC: a flip in the chunks file is then
         // caught on read, and a flip in the index is caught when the block opens.
         body.u32(crc32c(c.bytes));
-        pending.push(Buffer.from(c.bytes.buffer, c.bytes.byteOffset, c.bytes.length));
-        pendingBytes += c.bytes.length;
+        if (staged + c.bytes.length > STAGE_BYTES) await flushChunks();
+        if (c.bytes.length > STAGE_BYTES) await writeAll(c.bytes);
+        else {
+          stage.set(c.bytes, staged);
+          staged += c.bytes.length;
+        }
         offset += c.bytes.length;
         numChunks++;
         numSamples += c.count;
       }
-      if (pendingBytes > 1 << 20) await flushChunks();
       if (slicer.due()) await slicer.tick();
     }
     await flushChunks();
@@ -163,27 +175,21 @@ async function writeBlockFiles(
   }
   idx.uvarint(numSeries);
   idx.bytes(body.view());
-  const pairs: Array<[number, number, number[]]> = [];
-  for (const [name, values] of postings.entries()) {
-    const n = sym(name);
-    for (const [value, ids] of values) {
-      pairs.push([n, sym(value), ids]);
-      if (slicer.due()) await slicer.tick();
-    }
-  }
-  idx.uvarint(pairs.length);
-  for (const [n, v, ids] of pairs) {
-    idx.uvarint(n);
-    idx.uvarint(v);
-    idx.uvarint(ids.length);
+  const p = await runSliced(postings.build(slicer), slicer);
+  idx.uvarint(postings.pairs);
+  for (let k = 0; k < postings.pairs; k++) {
+    idx.uvarint(p.name[k]!);
+    idx.uvarint(p.value[k]!);
+    const end = p.start[k + 1]!;
+    idx.uvarint(end - p.start[k]!);
     let last = 0;
-    for (let i = 0; i < ids.length; i++) {
-      idx.uvarint(ids[i]! - last);
-      last = ids[i]!;
+    for (let i = p.start[k]!; i < end; i++) {
+      idx.uvarint(p.ids[i]! - last);
+      last = p.ids[i]!;
       // One value can be shared by every series (a job label): tick inside long lists too.
       if ((i & 0xffff) === 0xffff && slicer.due()) await slicer.tick();
     }
-    if (slicer.due()) await slicer.tick();
+    if ((k & 255) === 255 && slicer.due()) await slicer.tick();
   }
   idx.u32(crc32(idx.view()));
   await writeFileDurably(path.join(tmp, 'index'), idx.view());

@@ -8,7 +8,16 @@ import type { Matcher } from '../../core/model/matcher.js';
 import { isStaleNaN } from '../../core/model/value.js';
 import { StorageError } from '../../core/errors.js';
 import { type Pacer, pacedSort, type Work } from '../../core/util/pace.js';
-import type { Appendable, Appender, Querier, Queryable, SelectHints, SeriesRef, SeriesSet } from '../storage/interface.js';
+import {
+  sortLimitPaced,
+  type Appendable,
+  type Appender,
+  type Querier,
+  type Queryable,
+  type SelectHints,
+  type SeriesRef,
+  type SeriesSet,
+} from '../storage/interface.js';
 import { ArraySeriesSet, ChunkSeries, type ChunkMeta } from './chunk_series.js';
 import { XorEncoder, XorIterator } from './chunkenc/xor.js';
 import { PostingsIndex } from './postings.js';
@@ -316,7 +325,8 @@ export class Head implements Appendable, Queryable {
     this.minValidTime = Math.max(this.minValidTime, t);
     this.lowSinceTruncate = Infinity;
     let mint = Infinity;
-    const removed = new Set<number>();
+    // In map order, which is creation order: refs ascend, so the postings need not sort them.
+    const removed: number[] = [];
     // Map iteration visits series created during the pass as well.
     for (const s of this.byRef.values()) {
       this.sealBefore(s, t);
@@ -328,7 +338,7 @@ export class Head implements Appendable, Queryable {
         // of writing into one that is about to leave the index.
         this.byRef.delete(s.ref);
         this.byKey.delete(labelsKey(s.labels));
-        removed.add(s.ref);
+        removed.push(s.ref);
       } else mint = Math.min(mint, s.mint);
       if (slicer.due()) await slicer.tick();
     }
@@ -573,6 +583,61 @@ class HeadQuerier implements Querier {
     yield* pacedSort(list, (a, b) => compareLabels(a.labels, b.labels), pace);
     if (hints.limit && list.length > hints.limit) list.length = hints.limit;
     return new ArraySeriesSet(list);
+  }
+
+  /** The series matching `matchers` with samples in range, in slices. */
+  private *matchingPaced(matchers: readonly Matcher[], pace: Pacer): Work<MemSeries[]> {
+    const out: MemSeries[] = [];
+    if (!this.overlaps()) return out;
+    const refs = this.head.selectRefs(matchers);
+    for (let i = 0; i < refs.length; i++) {
+      if ((i & 1023) === 1023 && pace.due()) {
+        pace.check();
+        yield;
+      }
+      const s = this.head.series(refs[i]!);
+      if (s && s.chunksIn(this.mint, this.maxt).length > 0) out.push(s);
+    }
+    return out;
+  }
+
+  *labelValuesPaced(name: string, matchers: readonly Matcher[], pace: Pacer, limit?: number): Work<string[]> {
+    const values: string[] = [];
+    if (matchers.length === 0) {
+      if (!this.overlaps()) return values;
+      for (const v of this.head.indexValues(name)) {
+        if ((values.push(v) & 4095) === 0 && pace.due()) {
+          pace.check();
+          yield;
+        }
+      }
+    } else {
+      const set = new Set<string>();
+      const matched = yield* this.matchingPaced(matchers, pace);
+      for (let i = 0; i < matched.length; i++) {
+        for (const l of matched[i]!.labels) if (l.name === name) set.add(l.value);
+        if ((i & 1023) === 1023 && pace.due()) {
+          pace.check();
+          yield;
+        }
+      }
+      for (const v of set) values.push(v);
+    }
+    return yield* sortLimitPaced(values, pace, limit);
+  }
+
+  *labelNamesPaced(matchers: readonly Matcher[], pace: Pacer, limit?: number): Work<string[]> {
+    if (matchers.length === 0) return sortLimit(this.overlaps() ? [...this.head.indexNames()] : [], limit);
+    const set = new Set<string>();
+    const matched = yield* this.matchingPaced(matchers, pace);
+    for (let i = 0; i < matched.length; i++) {
+      for (const l of matched[i]!.labels) set.add(l.name);
+      if ((i & 1023) === 1023 && pace.due()) {
+        pace.check();
+        yield;
+      }
+    }
+    return sortLimit([...set], limit);
   }
 
   labelValues(name: string, matchers: readonly Matcher[], limit?: number): string[] {

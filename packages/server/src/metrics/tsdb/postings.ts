@@ -33,11 +33,16 @@ export class PostingsIndex {
   /**
    * Drops the given series ids everywhere, in slices for a running head: each list is replaced
    * whole (never seen half filtered), and the event loop gets a turn between lists, during which new
-   * ids may be added.
+   * ids may be added. `ids` should come in increasing order (they are sorted here otherwise).
    */
-  async removeSliced(ids: ReadonlySet<number>, slicer: TimeSlicer): Promise<void> {
-    if (ids.size === 0) return;
-    const sorted = Float64Array.from(ids).sort();
+  async removeSliced(ids: ArrayLike<number>, slicer: TimeSlicer): Promise<void> {
+    if (ids.length === 0) return;
+    const sorted = Float64Array.from(ids);
+    let inOrder = true;
+    for (let i = 1; i < sorted.length && inOrder; i++) inOrder = sorted[i - 1]! < sorted[i]!;
+    if (!inOrder) sorted.sort();
+    // One linear merge, in one go: a rollback may take an id out of the list meanwhile (in place),
+    // which a walk across pauses could skip past. A million ids take a few ms.
     this.all = without(this.all, sorted);
     for (const [name, values] of this.byName) {
       for (const [value, list] of values) {
@@ -94,36 +99,54 @@ export class PostingsIndex {
     return this.byName.entries();
   }
 
-  /**
-   * Ids of the series matching every matcher. Matchers that reject the empty value narrow the set by
-   * intersection; those that accept it (`!=`, `!~`, `=~".*"`) subtract the series whose value fails.
-   */
+  /** Ids of the series matching every matcher (see {@link selectPostings}). */
   select(matchers: readonly Matcher[]): PostingsList {
-    let result: PostingsList | undefined;
-    const subtract: PostingsList[] = [];
-    for (const m of matchers) {
-      const values = this.byName.get(m.name);
-      if (!m.matchesEmpty()) {
-        const lists: PostingsList[] = [];
-        if (values) {
-          if (m.type === '=') {
-            const l = values.get(m.value);
-            if (l) lists.push(l);
-          } else for (const [v, l] of values) if (m.matches(v)) lists.push(l);
-        }
-        const p = union(lists);
-        result = result === undefined ? p : intersect(result, p);
-        if (result.length === 0) return result;
-      } else if (values) {
-        const lists: PostingsList[] = [];
-        for (const [v, l] of values) if (!m.matches(v)) lists.push(l);
-        if (lists.length) subtract.push(union(lists));
-      }
-    }
-    result ??= this.all;
-    for (const s of subtract) result = difference(result, s);
-    return result;
+    return selectPostings(
+      matchers,
+      this.byName,
+      (l) => l,
+      () => this.all,
+    );
   }
+}
+
+/**
+ * Ids of the series matching every matcher, over an index from label name and value to a postings
+ * entry of any kind (`list` turns one into its sorted ids: the head keeps arrays, a block keeps
+ * offsets into its index file and decodes a list when a query needs it). Matchers that reject the
+ * empty value narrow the set by intersection; those that accept it (`!=`, `!~`, `=~".*"`) subtract
+ * the series whose value fails.
+ */
+export function selectPostings<T>(
+  matchers: readonly Matcher[],
+  byName: ReadonlyMap<string, ReadonlyMap<string, T>>,
+  list: (entry: T) => PostingsList,
+  all: () => PostingsList,
+): PostingsList {
+  let result: PostingsList | undefined;
+  const subtract: PostingsList[] = [];
+  for (const m of matchers) {
+    const values = byName.get(m.name);
+    if (!m.matchesEmpty()) {
+      const lists: PostingsList[] = [];
+      if (values) {
+        if (m.type === '=') {
+          const l = values.get(m.value);
+          if (l !== undefined) lists.push(list(l));
+        } else for (const [v, l] of values) if (m.matches(v)) lists.push(list(l));
+      }
+      const p = union(lists);
+      result = result === undefined ? p : intersect(result, p);
+      if (result.length === 0) return result;
+    } else if (values) {
+      const lists: PostingsList[] = [];
+      for (const [v, l] of values) if (!m.matches(v)) lists.push(list(l));
+      if (lists.length) subtract.push(union(lists));
+    }
+  }
+  result ??= all();
+  for (const s of subtract) result = difference(result, s);
+  return result;
 }
 
 /** Union of sorted lists. */

@@ -239,7 +239,7 @@ export class Wal {
           const at = off - bufStart;
           const len = buf.readUInt32LE(at + 1);
           try {
-            decodeRecord(buf[at]!, new ByteReader(buf, at + HEADER, at + HEADER + len), h, stats);
+            yield* decodeRecord(buf[at]!, new ByteReader(buf, at + HEADER, at + HEADER + len), h, stats);
             stats.records++;
             off += HEADER + len;
             yield;
@@ -397,9 +397,19 @@ export class Wal {
   }
 }
 
-function decodeRecord(type: number, r: ByteReader, h: WalReplayHandler, stats: WalReplayStats): void {
+/** Entries decoded between pauses (a power of two). */
+const DECODE_STEP = 512;
+
+/**
+ * Hands a record's entries to `h`, pausing every {@link DECODE_STEP} of them: one record can hold
+ * the series of a whole large remote_write batch, too many to decode in one go while a checkpoint
+ * shares the event loop.
+ */
+function* decodeRecord(type: number, r: ByteReader, h: WalReplayHandler, stats: WalReplayStats): Generator<void, void> {
+  let entries = 0;
   if (type === RecordType.series) {
     while (!r.done) {
+      if ((++entries & (DECODE_STEP - 1)) === 0) yield;
       const ref = r.uvarint();
       const n = r.uvarint();
       const labels: Array<{ name: string; value: string }> = [];
@@ -411,6 +421,7 @@ function decodeRecord(type: number, r: ByteReader, h: WalReplayHandler, stats: W
   }
   const base = r.f64();
   while (!r.done) {
+    if ((++entries & (DECODE_STEP - 1)) === 0) yield;
     const ref = r.uvarint();
     const t = base + r.svarint();
     const v = r.f64();

@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { ApiResult } from './http.js';
-import { grants, type Authenticator, type AuthFailure, type Principal } from './auth.js';
+import { grants, SESSION_COOKIE, type Authenticator, type AuthFailure, type Principal } from './auth.js';
 import { featureOf, isUiPage, needOf } from './route_roles.js';
 
 /** What the access decision depends on; replaced as a whole on reload. */
@@ -23,9 +23,27 @@ function plain(status: number, body: string, headers: Record<string, string> = {
   return { kind: 'raw', status, body, contentType: 'text/plain; charset=utf-8', headers };
 }
 
-/** The 401 for a failure: a bearer challenge when a bearer token was refused, else basic. */
-export function unauthorized(failure: AuthFailure): ApiResult {
-  const challenge = failure === 'bad_bearer' ? `Bearer realm="${REALM}", error="invalid_token"` : `Basic realm="${REALM}", charset="UTF-8"`;
+/**
+ * True for a request the UI's own script made (a same-origin `fetch`, not a page load), as browsers
+ * label them with the Fetch Metadata headers; API clients send none.
+ */
+function fromOwnScript(req: IncomingMessage | undefined): boolean {
+  return req?.headers['sec-fetch-site'] === 'same-origin' && req.headers['sec-fetch-mode'] !== 'navigate';
+}
+
+/**
+ * The 401 for a failure: a bearer challenge when a bearer token was refused, else basic. For the
+ * UI's own calls (a session that expired) the challenge names the login form instead (the Cookie
+ * scheme of draft-broyer-http-cookie-auth): a Basic challenge would make the browser open its own
+ * password dialog over the page, where the UI sends the user to its login page.
+ */
+export function unauthorized(failure: AuthFailure, req?: IncomingMessage): ApiResult {
+  const challenge =
+    failure === 'bad_bearer'
+      ? `Bearer realm="${REALM}", error="invalid_token"`
+      : fromOwnScript(req)
+        ? `Cookie realm="${REALM}", form-action="/login", cookie-name="${SESSION_COOKIE}"`
+        : `Basic realm="${REALM}", charset="UTF-8"`;
   return plain(401, 'Unauthorized\n', { 'www-authenticate': challenge });
 }
 
@@ -55,7 +73,7 @@ export class AccessControl {
     const who = await this.who(req);
     if (typeof who === 'string') {
       if (isUiPage(method, route)) return { kind: 'raw', status: 302, body: '', headers: { location: loginLocation(pathAndQuery) } };
-      return unauthorized(who);
+      return unauthorized(who, req);
     }
     // Prometheus' answers for endpoints that are off, after authentication as there.
     const feature = featureOf(route);
@@ -75,6 +93,6 @@ export class AccessControl {
   /** For a path no route matches: with auth on, a client without credentials learns nothing (401, not 404). */
   async checkUnmatched(req: IncomingMessage): Promise<ApiResult | undefined> {
     const who = await this.who(req);
-    return typeof who === 'string' ? unauthorized(who) : undefined;
+    return typeof who === 'string' ? unauthorized(who, req) : undefined;
   }
 }

@@ -95,6 +95,16 @@ test('without credentials: 401 with a Basic challenge; a bad bearer token gets a
   assert.equal(none.headers['strict-transport-security'], 'max-age=31536000');
 });
 
+test("the UI's own calls get a challenge naming the login form, not Basic (no browser password dialog); page loads and other sites still get Basic", async () => {
+  const fromUi = await get('/api/v1/status/buildinfo', { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' });
+  assert.equal(fromUi.status, 401);
+  assert.equal(fromUi.headers['www-authenticate'], 'Cookie realm="Vigil", form-action="/login", cookie-name="vigil_session"');
+  const crossSite = await get('/api/v1/status/buildinfo', { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'cors' });
+  assert.equal(crossSite.headers['www-authenticate'], 'Basic realm="Vigil", charset="UTF-8"');
+  const navigation = await get('/api/v1/status/buildinfo', { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'navigate' });
+  assert.equal(navigation.headers['www-authenticate'], 'Basic realm="Vigil", charset="UTF-8"');
+});
+
 test('roles: read reads, write ingests, silence silences, admin does all; a read token can neither write nor silence', async () => {
   const rw = writeBody([{ labels: labelsFrom({ __name__: 'auth_probe', job: 'x' }), samples: [[Date.now(), 1]] }]);
   const write = (h: Record<string, string>) =>

@@ -172,16 +172,17 @@ export class VigilServer {
     registerLoginRoutes(router, () => router.access);
     registerAdminApi(router, this.db, { started: () => this.ready, writeProblems: () => this.writeProblems() });
     registerWriteApi(router, receiver, { maxBodyBytes: config.remoteWrite.maxBodyBytes });
-    registerSeriesApi(router, this.db);
-    registerMetadataApi(router, metadata);
     const now = opts.now ?? Date.now;
     this.engine = new Engine({ now, timeoutMs: config.query.timeoutMs, maxSamples: config.query.maxSamples, memoryPressure: () => this.heap.pressure() });
-    // PromQL and LogQL queries share one gate: both run on this thread and draw on one heap.
+    // PromQL and LogQL queries, and the metadata calls that scan like them, share one gate: all
+    // run on this thread and draw on one heap.
     const gate = (this.queryGate = new QueryGate({
       maxConcurrency: config.query.maxConcurrency,
       queueTimeoutMs: config.query.queueTimeoutMs,
       memoryPressure: () => this.heap.pressure(),
     }));
+    registerSeriesApi(router, this.db, { gate, timeoutMs: config.query.timeoutMs, memoryPressure: () => this.heap.pressure() });
+    registerMetadataApi(router, metadata);
     registerQueryApi(router, this.engine, this.db, gate, now);
     registerExemplarsApi(router, this.exemplars);
     const build = buildInfo(opts.version ?? '0.0.0');

@@ -9,6 +9,8 @@
  *   node packages/server/dist-test/testkit/bench/isolation.js [--series 300000] [--samples 4] [--runs 3] [--vigil path/to/bin/vigil.js]
  *     [--query EXPR] [--range 3600:60]   (a range query over the last 3600 s at a 60 s step instead of an instant query)
  *     [--node-flags '--trace-gc']        (node/V8 flags for the server process; its stdout is shown then)
+ *     [--path '/api/v1/series?match[]={job="bench"}']   (GET this path instead of a query: the metadata
+ *                                        endpoints; the report counts the `"__name__":` keys of the answer)
  *
  * `--vigil` runs another build (the one before a change, say) against the same load.
  */
@@ -32,6 +34,7 @@ const { values } = parseArgs({
     'per-request': { type: 'string' },
     range: { type: 'string' },
     'node-flags': { type: 'string' },
+    path: { type: 'string' },
   },
 });
 const total = positiveInt('--series', values.series, 300_000);
@@ -79,7 +82,7 @@ const KEEP_TEXT = 1 << 20;
  * 127 MB result in one go would hold this process' event loop for seconds, and the probes it
  * times meanwhile would report that stall as the server's.
  */
-async function readCounting(res: Response): Promise<{ bytes: number; series: number; head: string; text: string | undefined }> {
+async function readCounting(res: Response, key = '"metric":'): Promise<{ bytes: number; series: number; head: string; text: string | undefined }> {
   const decoder = new TextDecoder();
   let bytes = 0;
   let series = 0;
@@ -91,10 +94,10 @@ async function readCounting(res: Response): Promise<{ bytes: number; series: num
     const s = carry + decoder.decode(chunk, { stream: true });
     if (head.length < 160) head += s.slice(0, 160 - head.length);
     if (kept !== undefined) kept = kept.length + s.length - carry.length <= KEEP_TEXT ? kept + s.slice(carry.length) : undefined;
-    for (let i = s.indexOf('"metric":'); i >= 0; i = s.indexOf('"metric":', i + 1)) series++;
+    for (let i = s.indexOf(key); i >= 0; i = s.indexOf(key, i + 1)) series++;
     // The key may straddle two chunks: the last few characters are searched again with the next.
-    // Eight characters cannot hold a whole key: nothing is counted twice.
-    carry = s.slice(-8);
+    // One character fewer than the key cannot hold a whole key: nothing is counted twice.
+    carry = s.slice(-(key.length - 1));
     // Hand the loop to the probes between chunks, as a client streaming the result would.
     await new Promise((r) => setImmediate(r));
   }
@@ -179,6 +182,14 @@ try {
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const [span, step] = (values.range ?? '').split(':').map(Number);
+    if (values.path !== undefined) {
+      // A metadata call: the path as given (encoded as a browser would), its answer counted, not parsed.
+      const res = await fetch(new URL(values.path, url));
+      const body = await readCounting(res, '"__name__":');
+      const what = res.status === 200 ? `${body.series} series, ${(body.bytes / 1e6).toFixed(1)} MB` : body.head;
+      queries.push(`${res.status} in ${((performance.now() - t0) / 1000).toFixed(2)} s (${what})`);
+      continue;
+    }
     const res = await fetch(
       values.range
         ? `${url}/api/v1/query_range?query=${encodeURIComponent(expr)}&start=${end / 1000 - span!}&end=${end / 1000}&step=${step}`
@@ -193,7 +204,7 @@ try {
   probing = false;
   await loops;
   clearInterval(rssTimer);
-  console.log(`query ${expr} x ${runs}: ${queries.join('; ')}`);
+  console.log(`${values.path !== undefined ? `GET ${values.path}` : `query ${expr}`} x ${runs}: ${queries.join('; ')}`);
   console.log(`idle: ack p50 ${ms(quantile(idleAcks, 0.5))}, p99 ${ms(quantile(idleAcks, 0.99))} (${idleAcks.length} requests)`);
   console.log(
     `during queries: ack p50 ${ms(quantile(acks, 0.5))}, p99 ${ms(quantile(acks, 0.99))}, max ${ms(Math.max(...acks))} (${acks.length} requests, ${ackErrors} not 204); ` +
