@@ -66,6 +66,11 @@ export class ProtoFields {
     }
   }
 
+  /** The fields from here to the end of the message, read again by another reader (this one does not move). */
+  rest(): ProtoFields {
+    return new ProtoFields(new ByteReader(this.r.buf, this.r.pos, this.r.end), this.msg, this.where, this.fail);
+  }
+
   /** The byte offset of the reader (for messages naming where a bad value sits). */
   get pos(): number {
     return this.r.pos;

@@ -11,7 +11,7 @@ import { gunzipSync, inflateSync } from 'node:zlib';
 import { TokenBucket } from '../../core/limits/token_bucket.js';
 import { rpcCode } from '../../core/otlp/common.js';
 import { encodeRpcStatus } from '../../core/otlp/protobuf.js';
-import type { TraceAppendable } from '../../traces/storage/interface.js';
+import type { TraceAppendable, TraceSource } from '../../traces/storage/interface.js';
 import { DEFAULT_TRACE_LIMITS, TraceIngestError, type TraceLimits } from '../../traces/ingest/limits.js';
 import { decodeOtlpTracesJson, decodeOtlpTracesProto, type DecodedTraces } from '../../traces/ingest/otlp.js';
 import { encodeExportTraceServiceResponse } from '../../traces/ingest/otlp_proto.js';
@@ -75,11 +75,15 @@ export function createTraceIngestor(store: TraceAppendable, opts: { limits?: Par
     refuse: (reason) => {
       stats.refused[reason] = (stats.refused[reason] ?? 0) + 1;
     },
-    ingest: (body, enc) => ingestDecoded(enc === 'protobuf' ? decodeOtlpTracesProto(body, limits) : decodeOtlpTracesJson(body.toString('utf8'), limits)),
+    ingest: (body, enc) => {
+      const decoded = enc === 'protobuf' ? decodeOtlpTracesProto(body, limits) : decodeOtlpTracesJson(body.toString('utf8'), limits);
+      // With no span refused, the body decodes to exactly these spans: the store may log it as it came.
+      return ingestDecoded(decoded, decoded.rejected === 0 ? { encoding: enc === 'protobuf' ? 'otlp-protobuf' : 'otlp-json', bytes: body } : undefined);
+    },
     ingestDecoded: (decoded) => ingestDecoded(decoded),
   };
 
-  function ingestDecoded(decoded: DecodedTraces): { rejected: number; message: string } {
+  function ingestDecoded(decoded: DecodedTraces, source?: TraceSource): { rejected: number; message: string } {
     if (bucket && decoded.spans.length > 0) {
       const wait = bucket.take(decoded.spans.length);
       if (wait === Infinity)
@@ -94,7 +98,7 @@ export function createTraceIngestor(store: TraceAppendable, opts: { limits?: Par
           wait,
         );
     }
-    const res = decoded.spans.length ? store.append(decoded.spans) : { accepted: 0, rejected: 0, reasons: [] };
+    const res = decoded.spans.length ? store.append(decoded.spans, source) : { accepted: 0, rejected: 0, reasons: [] };
     stats.spans += res.accepted;
     const rejected = decoded.rejected + res.rejected;
     stats.rejectedSpans += rejected;

@@ -2,9 +2,14 @@
  * Test helper for the trace store's kill -9 tests (traces/store/crash.test.ts): appends numbered
  * batches (one trace of {@link CHILD_SPANS} spans each) to a store with tiny blocks, so cuts,
  * compactions and WAL removals all happen within a few dozen batches. Prints `acked N` once batch
- * N's append returned. VIGIL_CRASH_AT makes it SIGKILL itself at a crash point; without one it
- * stops after MAX_BATCHES.
+ * N's append returned. Odd batches go in as OTLP ingest gives them (decoded from a protobuf body, the
+ * body handed along, so the WAL logs the body as it came), even ones as spans alone (the WAL encodes
+ * them): the crash points see both kinds of WAL record. VIGIL_CRASH_AT makes it SIGKILL itself at a
+ * crash point; without one it stops after MAX_BATCHES.
  */
+import { DEFAULT_TRACE_LIMITS } from '../../traces/ingest/limits.js';
+import { decodeOtlpTracesProto } from '../../traces/ingest/otlp.js';
+import { encodeTracesData } from '../../traces/ingest/otlp_encode.js';
 import { TraceStore } from '../../traces/store/store.js';
 import type { Span } from '../../traces/storage/types.js';
 
@@ -44,7 +49,10 @@ function main(dir: string): void {
       store.stop();
       return;
     }
-    store.append(batch(b));
+    if (b % 2) {
+      const body = encodeTracesData(batch(b));
+      store.append(decodeOtlpTracesProto(body, DEFAULT_TRACE_LIMITS).spans, { encoding: 'otlp-protobuf', bytes: body });
+    } else store.append(batch(b));
     process.stdout.write(`acked ${b}\n`);
     b++;
     // A block every 4 batches (20 spans); merges of small blocks on every 10th.

@@ -9,7 +9,7 @@ import { decodeOtlpTracesJson, decodeOtlpTracesProto, mapOtlpTraces } from './ot
 import { encodeTracesData, toOtlpJson } from './otlp_encode.js';
 import type { ExportTraceServiceRequest } from './otlp_types.js';
 import { demoTrace, rng } from '../../testkit/tracegen.js';
-import { encodeExportTraceServiceResponse } from './otlp_proto.js';
+import { decodeExportTraceServiceRequest, encodeExportTraceServiceResponse } from './otlp_proto.js';
 import type { Span } from '../storage/types.js';
 
 /** Spans made by the real OpenTelemetry SDK: a server span with a client child, events, a link and an error. */
@@ -210,4 +210,77 @@ test('spans encoded back to OTLP (JSON and protobuf, as the Tempo API answers) d
   assert.equal(fromJson.rejected, 0);
   assert.deepEqual(sorted(fromJson.spans), sorted(spans));
   assert.deepEqual(sorted(fromProto.spans), sorted(spans));
+});
+
+/** The fields of a protobuf message as whole byte ranges (tag, length, value), for reordering. */
+function fieldsOf(buf: Buffer): { tag: number; bytes: Buffer; value: Buffer }[] {
+  const out: { tag: number; bytes: Buffer; value: Buffer }[] = [];
+  for (let p = 0; p < buf.length;) {
+    const from = p;
+    const tag = buf[p++]!;
+    assert.equal(tag & 7, 2, 'only length-delimited fields here');
+    let len = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = buf[p++]!;
+      len |= (b & 0x7f) << shift;
+      if (b < 0x80) break;
+    }
+    out.push({ tag, bytes: buf.subarray(from, p + len), value: buf.subarray(p, p + len) });
+    p += len;
+  }
+  return out;
+}
+
+function lenField(tag: number, value: Buffer): Buffer {
+  const len: number[] = [];
+  for (let n = value.length; ; n >>>= 7) {
+    if (n < 0x80) {
+      len.push(n);
+      break;
+    }
+    len.push((n & 0x7f) | 0x80);
+  }
+  return Buffer.concat([Buffer.from([tag, ...len]), value]);
+}
+
+test('protobuf spans are mapped as they are decoded: a resource or scope after its spans, and a refused resource, come out as from the whole tree', () => {
+  const r = rng(5);
+  const spans = [...demoTrace(r, 1_700_000_000_000_000_000n), ...demoTrace(r, 1_700_000_001_000_000_000n)];
+  // Every ResourceSpans and ScopeSpans with its resource or scope moved after the spans (protobuf allows any field order).
+  const reversed = Buffer.concat(
+    fieldsOf(encodeTracesData(spans)).map((rs) =>
+      lenField(
+        rs.tag,
+        Buffer.concat(
+          fieldsOf(rs.value)
+            .map((f) =>
+              f.tag === 0x12
+                ? lenField(
+                    f.tag,
+                    Buffer.concat(
+                      fieldsOf(f.value)
+                        .reverse()
+                        .map((g) => g.bytes),
+                    ),
+                  )
+                : f.bytes,
+            )
+            .reverse(),
+        ),
+      ),
+    ),
+  );
+  assert.notDeepEqual(reversed, encodeTracesData(spans));
+  const streamed = decodeOtlpTracesProto(reversed, DEFAULT_TRACE_LIMITS);
+  assert.deepEqual(streamed, mapOtlpTraces(decodeExportTraceServiceRequest(reversed), DEFAULT_TRACE_LIMITS));
+  const sorted = (l: Span[]): Span[] => [...l].sort((a, b) => (a.spanId < b.spanId ? -1 : 1));
+  assert.deepEqual(sorted(streamed.spans), sorted(spans));
+
+  // A resource over the attribute limit refuses every span under it, counted once per span, in both.
+  const few: TraceLimits = { ...DEFAULT_TRACE_LIMITS, maxAttributesPerSpan: 3 };
+  const body = encodeTracesData(spans);
+  const refused = decodeOtlpTracesProto(body, few);
+  assert.deepEqual(refused, mapOtlpTraces(decodeExportTraceServiceRequest(body), few));
+  assert.equal(refused.rejected, spans.length);
+  assert.match(refused.reasons.join('\n'), /refused: more than max_attributes_per_span \(3\).*first: resourceSpans\[0\]\.resource\)/);
 });

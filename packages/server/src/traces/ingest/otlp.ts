@@ -6,10 +6,10 @@
  * rule (a bad or zero id, a missing timestamp, too many or too large attributes) is refused alone
  * and counted for partial_success, as the OTLP specification has it; the rest are kept.
  */
-import { MAX_ANYVALUE_DEPTH, type AnyValue, type KeyValue } from '../../core/otlp/common.js';
+import { MAX_ANYVALUE_DEPTH, type AnyValue, type InstrumentationScope, type KeyValue } from '../../core/otlp/common.js';
 import type { Attributes, AttributeValue, Span, SpanEvent, SpanKind, SpanLink, StatusCode } from '../storage/types.js';
 import { TraceIngestError, type TraceLimits } from './limits.js';
-import { decodeExportTraceServiceRequest } from './otlp_proto.js';
+import { visitExportTraceServiceRequest } from './otlp_proto.js';
 import type { ExportTraceServiceRequest, OtlpSpan } from './otlp_types.js';
 
 /** The spans to store and those refused, with one message per kind of refusal. */
@@ -248,53 +248,89 @@ function mapSpan(c: Converter, s: OtlpSpan, path: string, resource: Attributes, 
   return span;
 }
 
+/**
+ * Maps spans one at a time into the shared model, checking the limits, as the decoder (either
+ * encoding) hands over a resource, a scope and then each span under them; counts the refusals.
+ */
+class SpanMapper {
+  private readonly c: Converter;
+  private readonly spans: Span[] = [];
+  private readonly refusals = new Map<string, { n: number; first: string; example: string }>();
+  private rejected = 0;
+  private resource: Attributes = {};
+  /** Why the current resource was refused (it refuses all its spans), and where it is. */
+  private resourceRefusal: Refusal | undefined;
+  private resourcePath = '';
+  private scope: Span['scope'] = { name: '', version: '' };
+
+  constructor(limits: TraceLimits) {
+    this.c = new Converter(limits);
+  }
+
+  private refuse(err: unknown, path: string, n: number): void {
+    if (!(err instanceof Refusal)) throw err;
+    this.rejected += n;
+    const had = this.refusals.get(err.message);
+    if (had) had.n += n;
+    else this.refusals.set(err.message, { n, first: path, example: err.example });
+  }
+
+  /** A ResourceSpans begins at `rp` with these resource attributes. */
+  beginResource(attributes: KeyValue[] | undefined, rp: string): void {
+    this.resourceRefusal = undefined;
+    try {
+      this.resource = this.c.attributes(attributes, `${rp}.resource.attributes`);
+    } catch (err) {
+      if (!(err instanceof Refusal)) throw err;
+      this.resourceRefusal = err;
+      this.resourcePath = `${rp}.resource`;
+    }
+  }
+
+  /** A ScopeSpans begins at `sp`. */
+  beginScope(sc: InstrumentationScope | undefined, sp: string): void {
+    this.scope = { name: str(sc?.name, `${sp}.scope.name`), version: str(sc?.version, `${sp}.scope.version`) };
+  }
+
+  /** The span at `p` (not yet checked to be an object). */
+  span(s: unknown, p: string): void {
+    if (this.resourceRefusal) {
+      this.refuse(this.resourceRefusal, this.resourcePath, 1);
+      return;
+    }
+    try {
+      this.spans.push(mapSpan(this.c, obj(s as OtlpSpan, p) ?? {}, p, this.resource, this.scope));
+    } catch (err) {
+      this.refuse(err, p, 1);
+    }
+  }
+
+  result(): DecodedTraces {
+    const reasons = [...this.refusals].map(
+      ([msg, r]) => `${r.n} span${r.n === 1 ? '' : 's'} refused: ${msg} (first: ${r.example ? `${r.example} at ` : ''}${r.first})`,
+    );
+    return { spans: this.spans, rejected: this.rejected, reasons };
+  }
+}
+
 /** Turns a decoded ExportTraceServiceRequest into spans, checking the limits; writes nothing. */
 export function mapOtlpTraces(req: ExportTraceServiceRequest, limits: TraceLimits): DecodedTraces {
   const root = obj(req, 'the body');
   if (!root) throw new TraceIngestError(400, 'invalid OTLP traces request: want an ExportTraceServiceRequest object');
-  const c = new Converter(limits);
-  const spans: Span[] = [];
-  const refusals = new Map<string, { n: number; first: string; example: string }>();
-  let rejected = 0;
-  const refuse = (err: unknown, path: string, n: number): void => {
-    if (!(err instanceof Refusal)) throw err;
-    rejected += n;
-    const had = refusals.get(err.message);
-    if (had) had.n += n;
-    else refusals.set(err.message, { n, first: path, example: err.example });
-  };
+  const m = new SpanMapper(limits);
   list(root.resourceSpans, 'resourceSpans').forEach((rsRaw, i) => {
     const rp = `resourceSpans[${i}]`;
     const rs = obj(rsRaw, rp) ?? {};
     const scopeSpans = list(rs.scopeSpans, `${rp}.scopeSpans`);
-    let resource: Attributes;
-    try {
-      resource = c.attributes(obj(rs.resource, `${rp}.resource`)?.attributes, `${rp}.resource.attributes`);
-    } catch (err) {
-      // A resource over the limits refuses all its spans.
-      const n = scopeSpans.reduce((sum, ss, j) => sum + list(obj(ss, `${rp}.scopeSpans[${j}]`)?.spans, `${rp}.scopeSpans[${j}].spans`).length, 0);
-      refuse(err, `${rp}.resource`, n);
-      return;
-    }
+    m.beginResource(obj(rs.resource, `${rp}.resource`)?.attributes, rp);
     scopeSpans.forEach((ssRaw, j) => {
       const sp = `${rp}.scopeSpans[${j}]`;
       const ss = obj(ssRaw, sp) ?? {};
-      const sc = obj(ss.scope, `${sp}.scope`);
-      const scope = { name: str(sc?.name, `${sp}.scope.name`), version: str(sc?.version, `${sp}.scope.version`) };
-      list(ss.spans, `${sp}.spans`).forEach((s, k) => {
-        const p = `${sp}.spans[${k}]`;
-        try {
-          spans.push(mapSpan(c, obj(s, p) ?? {}, p, resource, scope));
-        } catch (err) {
-          refuse(err, p, 1);
-        }
-      });
+      m.beginScope(obj(ss.scope, `${sp}.scope`), sp);
+      list(ss.spans, `${sp}.spans`).forEach((s, k) => m.span(s, `${sp}.spans[${k}]`));
     });
   });
-  const reasons = [...refusals].map(
-    ([msg, r]) => `${r.n} span${r.n === 1 ? '' : 's'} refused: ${msg} (first: ${r.example ? `${r.example} at ` : ''}${r.first})`,
-  );
-  return { spans, rejected, reasons };
+  return m.result();
 }
 
 /** Parses an OTLP/JSON ExportTraceServiceRequest (no mapping); bad JSON is a 400 with its position. */
@@ -311,7 +347,27 @@ export function decodeOtlpTracesJson(body: string, limits: TraceLimits): Decoded
   return mapOtlpTraces(parseOtlpTracesJson(body), limits);
 }
 
-/** Decodes a binary protobuf ExportTraceServiceRequest (already decompressed) into spans. */
+/**
+ * Decodes a binary protobuf ExportTraceServiceRequest (already decompressed) into spans, each span
+ * mapped as soon as it is decoded (the same result as {@link mapOtlpTraces} over the decoded tree).
+ */
 export function decodeOtlpTracesProto(body: Buffer, limits: TraceLimits): DecodedTraces {
-  return mapOtlpTraces(decodeExportTraceServiceRequest(body), limits);
+  const m = new SpanMapper(limits);
+  let i = -1;
+  let j = -1;
+  let k = -1;
+  visitExportTraceServiceRequest(body, {
+    resource: (r) => {
+      i++;
+      j = -1;
+      m.beginResource(r?.attributes, `resourceSpans[${i}]`);
+    },
+    scope: (sc) => {
+      j++;
+      k = -1;
+      m.beginScope(sc, `resourceSpans[${i}].scopeSpans[${j}]`);
+    },
+    span: (s) => m.span(s, `resourceSpans[${i}].scopeSpans[${j}].spans[${++k}]`),
+  });
+  return m.result();
 }

@@ -20,7 +20,7 @@
  *   ExportTraceServiceResponse 1 partial_success {1 rejected_spans, 2 error_message}
  */
 import { decodeResource, decodeScope, encodePartialSuccess, ProtoFields } from '../../core/otlp/protobuf.js';
-import type { KeyValue } from '../../core/otlp/common.js';
+import type { InstrumentationScope, KeyValue, Resource } from '../../core/otlp/common.js';
 import { TraceIngestError } from './limits.js';
 import type { ExportTraceServiceRequest, OtlpEvent, OtlpLink, OtlpSpan, ResourceSpans, ScopeSpans } from './otlp_types.js';
 
@@ -64,6 +64,61 @@ function decodeScopeSpans(f: ProtoFields): ScopeSpans {
   }
   if (spans.length) out.spans = spans;
   return out;
+}
+
+/**
+ * Receives an ExportTraceServiceRequest's parts in document order as they are decoded: a resource
+ * before the spans under it, a scope before its spans, and each span before the next is read, so
+ * the OTLP form of a span dies young (a request's whole tree, kept until it was mapped, was copied
+ * by every scavenge that came while it lived).
+ */
+export interface TraceVisitor {
+  /** A ResourceSpans begins; its resource (undefined when absent) is decoded whatever its place in the message. */
+  resource(resource: Resource | undefined): void;
+  /** A ScopeSpans begins; its scope likewise. */
+  scope(scope: InstrumentationScope | undefined): void;
+  span(span: OtlpSpan): void;
+}
+
+/** Decodes a (decompressed) binary protobuf ExportTraceServiceRequest into `v`; malformed input is a 400 {@link TraceIngestError}. */
+export function visitExportTraceServiceRequest(buf: Buffer, v: TraceVisitor): void {
+  ProtoFields.decode(buf, 'ExportTraceServiceRequest', malformed, (f) => {
+    while (f.next()) {
+      if (f.field === 1) visitResourceSpans(f.message('resource_spans', 'ResourceSpans'), v);
+      else f.skip();
+    }
+  });
+}
+
+function visitResourceSpans(f: ProtoFields, v: TraceVisitor): void {
+  // The resource first (protobuf allows it after the spans): one pass that steps over the rest.
+  const scan = f.rest();
+  let resource: Resource | undefined;
+  while (scan.next()) {
+    if (scan.field === 1) decodeResource(scan.message('resource', 'Resource'), (resource ??= {}));
+    else scan.skip();
+  }
+  v.resource(resource);
+  while (f.next()) {
+    if (f.field === 2) visitScopeSpans(f.message('scope_spans', 'ScopeSpans'), v);
+    else if (f.field === 3) f.string('schema_url');
+    else f.skip();
+  }
+}
+
+function visitScopeSpans(f: ProtoFields, v: TraceVisitor): void {
+  const scan = f.rest();
+  let scope: InstrumentationScope | undefined;
+  while (scan.next()) {
+    if (scan.field === 1) decodeScope(scan.message('scope', 'InstrumentationScope'), (scope ??= {}));
+    else scan.skip();
+  }
+  v.scope(scope);
+  while (f.next()) {
+    if (f.field === 2) v.span(decodeSpan(f.message('spans', 'Span')));
+    else if (f.field === 3) f.string('schema_url');
+    else f.skip();
+  }
 }
 
 function attributesOf(f: ProtoFields, into: { attributes?: KeyValue[] }): void {

@@ -14,14 +14,26 @@ export interface TraceAppendResult {
   readonly reasons: string[];
 }
 
+/**
+ * The request body a batch was decoded from, given with the batch when every span of the body is in
+ * it, in the body's order: a store may log these bytes as they came instead of encoding the spans
+ * again (the disk store's WAL does, when it keeps the whole batch), and decode them at replay.
+ */
+export interface TraceSource {
+  /** An ExportTraceServiceRequest, decompressed: binary protobuf or OTLP/JSON. */
+  readonly encoding: 'otlp-protobuf' | 'otlp-json';
+  readonly bytes: Buffer;
+}
+
 /** Takes spans. */
 export interface TraceAppendable {
   /**
    * Appends spans (any traces, any order). Spans the store refuses (too far ahead of the clock,
    * past retention, over a per-trace limit) are counted in the result; the rest are in the WAL when
    * this returns. Throws a StorageError when nothing could be written ('disk_full', 'closed').
+   * `source`, when given, decodes to exactly `spans` (see {@link TraceSource}).
    */
-  append(spans: readonly Span[]): TraceAppendResult;
+  append(spans: readonly Span[], source?: TraceSource): TraceAppendResult;
   /** Why appends are being refused (a full disk, an I/O error), or undefined while they succeed. */
   writeProblem(): string | undefined;
 }

@@ -8,7 +8,11 @@ import { demoTrace, rng } from '../../testkit/tracegen.js';
 import type { Span } from '../storage/types.js';
 import { TraceStore } from './store.js';
 import type { TraceStoreOptions } from './options.js';
-import { listSegments, segmentName } from './wal.js';
+import { listSegments, REC_OTLP, REC_SPANS, segmentName } from './wal.js';
+import { scanFrames } from '../../core/encoding/framing.js';
+import { DEFAULT_TRACE_LIMITS } from '../ingest/limits.js';
+import { decodeOtlpTracesJson, decodeOtlpTracesProto } from '../ingest/otlp.js';
+import { encodeTracesData, toOtlpJson } from '../ingest/otlp_encode.js';
 import { verifyTraces } from './verify.js';
 
 const NOW_MS = 1_800_000_000_000;
@@ -230,6 +234,47 @@ test('disk full: a failed WAL write is cut back and refused with disk_full; the 
     assert.equal(again.trace(a[0]!.traceId).length, a.length);
     assert.equal(again.trace(b[0]!.traceId).length, 0);
     assert.equal(again.trace(c[0]!.traceId).length, c.length);
+    again.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a batch given with its OTLP body is logged as that body and replays into the same spans; a partly refused one is logged as spans', () => {
+  const dir = tmp();
+  try {
+    const s = open({ dir });
+    const [a, b, c] = traces(3, 8) as [Span[], Span[], Span[]];
+    const protoBody = encodeTracesData(a);
+    const fromProto = decodeOtlpTracesProto(protoBody, DEFAULT_TRACE_LIMITS).spans;
+    assert.equal(s.append(fromProto, { encoding: 'otlp-protobuf', bytes: protoBody }).accepted, a.length);
+    const jsonBody = Buffer.from(JSON.stringify({ resourceSpans: toOtlpJson(b) }));
+    const fromJson = decodeOtlpTracesJson(jsonBody.toString('utf8'), DEFAULT_TRACE_LIMITS).spans;
+    assert.equal(s.append(fromJson, { encoding: 'otlp-json', bytes: jsonBody }).accepted, b.length);
+    // One span an hour ahead of the clock: the store refuses it, so the body is no longer what was kept.
+    const future = c.map((sp, i) =>
+      i === 1 ? { ...sp, startTimeUnixNano: BigInt(NOW_MS + 3_600_000) * 1_000_000n, endTimeUnixNano: BigInt(NOW_MS + 3_600_001) * 1_000_000n } : sp,
+    );
+    const cBody = encodeTracesData(future);
+    const fromC = decodeOtlpTracesProto(cBody, DEFAULT_TRACE_LIMITS).spans;
+    assert.equal(s.append(fromC, { encoding: 'otlp-protobuf', bytes: cBody }).rejected, 1);
+    s.close();
+
+    const seg = path.join(dir, 'wal', segmentName(listSegments(path.join(dir, 'wal')).at(-1)!));
+    const types: number[] = [];
+    scanFrames(
+      fs.readFileSync(seg),
+      (type) => void types.push(type),
+      () => true,
+    );
+    assert.deepEqual(types, [REC_OTLP, REC_OTLP, REC_SPANS]);
+
+    const again = open({ dir });
+    assert.deepEqual(again.repairs, []);
+    const bySpan = (x: Span[]): Span[] => [...x].sort((p, q) => (p.spanId < q.spanId ? -1 : 1));
+    assert.deepEqual(bySpan(again.trace(a[0]!.traceId)), bySpan(fromProto));
+    assert.deepEqual(bySpan(again.trace(b[0]!.traceId)), bySpan(fromJson));
+    assert.deepEqual(bySpan(again.trace(c[0]!.traceId)), bySpan(fromC.filter((_, i) => i !== 1)));
     again.stop();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });

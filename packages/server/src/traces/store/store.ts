@@ -12,7 +12,7 @@ import { nodeIo } from '../../core/util/appendfile.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
 import { TraceAdmission } from '../storage/admission.js';
-import type { ScalarValue, TagScope, TraceAppendResult, TraceSearch, TraceStorage } from '../storage/interface.js';
+import type { ScalarValue, TagScope, TraceAppendResult, TraceSearch, TraceSource, TraceStorage } from '../storage/interface.js';
 import { newestFirst, overlaps, summarize, traceMatches, type TraceSummary } from '../storage/match.js';
 import { SpanTable, sortedValues } from '../storage/table.js';
 import type { Span } from '../storage/types.js';
@@ -108,12 +108,14 @@ export class TraceStore implements TraceStorage {
     this.started = false;
   }
 
-  append(spans: readonly Span[]): TraceAppendResult {
+  append(spans: readonly Span[], source?: TraceSource): TraceAppendResult {
     if (!this.started) throw new StorageError('closed', 'the trace store is not started');
     const { kept, rejected, reasons } = this.admission.admit(spans, (id) => this.head.spansOf(id).length + this.blocks.countOf(id));
     if (kept.length) {
       try {
-        this.wal.append(kept);
+        // The body as it came when all of it is kept (replay decodes it into the same spans); else the kept spans, encoded.
+        if (source && rejected === 0) this.wal.appendSource(source);
+        else this.wal.append(kept);
       } catch (err) {
         const e = writeFailure('trace WAL append', err);
         this.problem = e.message;

@@ -1,20 +1,50 @@
 /**
  * The trace WAL: numbered segments `wal/NNNNNNNN` of framed records (core/encoding/framing.ts),
- * one per append, holding the appended spans in the page encoding (uncompressed). A write that
+ * one per append: the appended spans in the page encoding (uncompressed), or, when the store kept
+ * every span of an OTLP request, that request's (decompressed) body as it came, with a byte for its
+ * encoding. Logging the body costs a copy where encoding the spans again cost about a fifth of
+ * ingest; replay decodes it with the ingest decoder, without limits, into the same spans. A write that
  * fails part-way is cut back off the segment before the error goes up (core/util/appendfile.ts).
  * When the head is cut into a block, the segment is rotated; the block records the last segment it
  * covers, and segments up to it are deleted then (or at the next start, if a crash came between).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { frame, scanFrames, type FrameProblem } from '../../core/encoding/framing.js';
+import { FRAME_HEADER, frame, scanFrames, writeFrameHeader, type FrameProblem } from '../../core/encoding/framing.js';
 import { appendAll, syncFd, type LogIo } from '../../core/util/appendfile.js';
+import { decodeOtlpTracesJson, decodeOtlpTracesProto } from '../ingest/otlp.js';
+import type { TraceLimits } from '../ingest/limits.js';
+import type { TraceSource } from '../storage/interface.js';
 import type { Span } from '../storage/types.js';
 import { byTrace, decodeSpans, encodeSpans } from './spancodec.js';
 
-/** The record type of a span batch. */
+/** The record type of a span batch in the page encoding. */
 export const REC_SPANS = 1;
-const plausible = (t: number): boolean => t === REC_SPANS;
+/** The record type of an OTLP request body: [encoding u8: 0 protobuf, 1 JSON][body]. */
+export const REC_OTLP = 2;
+const plausible = (t: number): boolean => t === REC_SPANS || t === REC_OTLP;
+const OTLP_PROTOBUF = 0;
+const OTLP_JSON = 1;
+
+// Replay is never limited: the body's spans were all accepted when it was written.
+const REPLAY_LIMITS: TraceLimits = {
+  maxAttributesPerSpan: Infinity,
+  maxAttributeValueBytes: Infinity,
+  maxEventsPerSpan: Infinity,
+  maxRequestBytes: Infinity,
+  rateSpansPerSec: 0,
+  burstSpans: 0,
+  maxSpansPerTrace: 0,
+};
+
+/** The spans of a REC_OTLP payload; a throw marks the record undecodable. */
+function decodeOtlpRecord(b: Buffer): Span[] {
+  const body = b.subarray(1);
+  const decoded = b[0] === OTLP_PROTOBUF ? decodeOtlpTracesProto(body, REPLAY_LIMITS) : decodeOtlpTracesJson(body.toString('utf8'), REPLAY_LIMITS);
+  // Every span of the body was accepted when it was logged; one that no longer decodes means the record is not what was written.
+  if (decoded.rejected > 0) throw new Error(`an OTLP WAL record decodes with ${decoded.rejected} spans refused: ${decoded.reasons.join('; ')}`);
+  return decoded.spans;
+}
 
 export const segmentName = (seg: number): string => String(seg).padStart(8, '0');
 
@@ -31,7 +61,11 @@ export function listSegments(dir: string): number[] {
 /** Every whole span batch of a segment file, and its damaged ranges (skipped). */
 export function readSegment(file: string, fn: (spans: Span[]) => void): FrameProblem[] {
   const buf = fs.readFileSync(file);
-  return scanFrames(buf, (_type, b, start, end) => fn(decodeSpans(b.subarray(start, end))), plausible);
+  return scanFrames(
+    buf,
+    (type, b, start, end) => fn(type === REC_OTLP ? decodeOtlpRecord(b.subarray(start, end)) : decodeSpans(b.subarray(start, end))),
+    plausible,
+  );
 }
 
 export class TraceWal {
@@ -80,7 +114,19 @@ export class TraceWal {
 
   /** Frames and appends a batch; in the kernel (surviving kill -9) when this returns. Throws as the write did. */
   append(spans: readonly Span[]): number {
-    const rec = frame(REC_SPANS, encodeSpans(byTrace(spans), false));
+    return this.write(frame(REC_SPANS, encodeSpans(byTrace(spans), false)));
+  }
+
+  /** Appends the body every span of a batch came from, as it came (see the module comment); the same guarantee. */
+  appendSource(source: TraceSource): number {
+    const rec = Buffer.allocUnsafe(FRAME_HEADER + 1 + source.bytes.length);
+    rec[FRAME_HEADER] = source.encoding === 'otlp-protobuf' ? OTLP_PROTOBUF : OTLP_JSON;
+    rec.set(source.bytes, FRAME_HEADER + 1);
+    writeFrameHeader(rec, 0, REC_OTLP, 1 + source.bytes.length);
+    return this.write(rec);
+  }
+
+  private write(rec: Buffer): number {
     appendAll(this.io, this.fd, rec, this.size);
     if (this.fsync) syncFd(this.fd);
     this.size += rec.length;
