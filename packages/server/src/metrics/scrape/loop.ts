@@ -339,14 +339,16 @@ export class ScrapeLoop {
     const prevOrder = this.order;
     const order: CacheEntry[] = (this.order = []);
     for (;;) {
-      const kind = p.next();
+      // Targets list their series in the same order every time: the entry at this position in the
+      // previous body is offered to the parser, which then skips lexing a key with the same bytes.
+      let e = prevOrder[counts.scraped];
+      const kind = e === undefined ? p.next() : p.nextExpecting(e.keyBody, e.keyStart, e.keyEnd);
       if (kind === 'eof') break;
       if (kind !== 'series') {
         recordMetadata(p, kind, md);
         continue;
       }
-      let e = prevOrder[counts.scraped];
-      if (e === undefined || !p.seriesKeyEquals(e.keyBody, e.keyStart, e.keyEnd)) {
+      if (e === undefined || !(p.seriesKnown() || p.seriesKeyEquals(e.keyBody, e.keyStart, e.keyEnd))) {
         const key = p.seriesKey();
         e = this.cache.get(key);
         if (e === undefined) {

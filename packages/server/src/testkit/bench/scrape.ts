@@ -17,22 +17,9 @@ import { parseArgs } from 'node:util';
 import { VIGIL_BIN, httpCall, killAllSync, startServer, stopServer, type PeerDef, type ServerHandle } from './peers.js';
 import { cpuSeconds, memStat } from './procstat.js';
 import { REPO_ROOT, writeJson } from './report.js';
+import { exposition } from './scrape_body.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Exposition text of `series` series in `families` families; `round` changes the values. */
-function exposition(series: number, round: number): string {
-  const families = Math.max(1, Math.floor(series / 100));
-  const lines: string[] = [];
-  for (let f = 0; f < families; f++) {
-    const name = `bench_family_${f}_total`;
-    lines.push(`# HELP ${name} A counter family of the scrape benchmark.`, `# TYPE ${name} counter`);
-    for (let i = 0; i < series / families; i++) {
-      lines.push(`${name}{device="dev${i % 10}",mode="m${Math.floor(i / 10)}",instance_id="${f}-${i}"} ${(f + 1) * 1000 + i * 7 + round * (i % 13)}`);
-    }
-  }
-  return lines.join('\n') + '\n';
-}
 
 /** A target server that rotates through pre-rendered bodies, so serving costs the bench little. */
 async function serveTargets(count: number, series: number): Promise<{ ports: number[]; close: () => Promise<void> }> {
