@@ -23,7 +23,9 @@ import { scrapeConfig, serve } from '../scrape.js';
 import { exposition } from './scrape_body.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { series: { type: 'string' }, scrapes: { type: 'string' }, memory: { type: 'boolean' }, pause: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { series: { type: 'string' }, scrapes: { type: 'string' }, memory: { type: 'boolean' }, pause: { type: 'string' } },
+  });
   // A pause between scrapes lets caches go cold as they do at a real scrape interval.
   const pauseMs = Number(values.pause ?? 0);
   const series = Number(values.series ?? 10_000);
