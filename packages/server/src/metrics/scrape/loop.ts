@@ -79,8 +79,12 @@ interface CacheEntry {
   labels: Labels | undefined;
   /** Scrape iteration in which the series was last seen. */
   lastIter: number;
-  /** Where the series' key was last seen: a body and the offsets of the key in it. */
-  keyBody: Buffer;
+  /**
+   * Where the series' key was last seen: the offsets of the key in the body of scrape `keyIter`.
+   * The body itself is kept once, by the order list of that scrape, not by every entry: a pointer
+   * to each new body from 10,000 old entries is work for every young-generation collection.
+   */
+  keyIter: number;
   keyStart: number;
   keyEnd: number;
 }
@@ -92,6 +96,8 @@ interface CacheEntry {
 class EntryList {
   items: CacheEntry[] = [];
   n = 0;
+  /** The body the entries were read from (order lists only). */
+  body: Buffer | undefined;
 
   push(e: CacheEntry): void {
     this.items[this.n++] = e;
@@ -101,6 +107,7 @@ class EntryList {
   clear(): void {
     if (this.items.length > this.n) this.items.length = this.n;
     this.n = 0;
+    this.body = undefined;
   }
 }
 
@@ -372,28 +379,32 @@ export class ScrapeLoop {
     // Swapped before parsing: a failed scrape leaves the order of what it read, as it did before.
     this.order = order;
     this.nextOrder = prevOrder;
+    order.body = body;
     const prevItems = prevOrder.items;
     const prevN = prevOrder.n;
+    const prevBody = prevOrder.body;
     for (;;) {
       // Targets list their series in the same order every time: the entry at this position in the
       // previous body is offered to the parser, which then skips lexing a key with the same bytes.
       let e = counts.scraped < prevN ? prevItems[counts.scraped] : undefined;
-      const kind = e === undefined ? p.next() : p.nextExpecting(e.keyBody, e.keyStart, e.keyEnd);
+      // Its offsets are in the previous body, or in this one if the series was already listed here.
+      const keyBody = e === undefined ? undefined : e.keyIter === iter ? body : e.keyIter === iter - 1 ? prevBody : undefined;
+      const kind = keyBody === undefined ? p.next() : p.nextExpecting(keyBody, e!.keyStart, e!.keyEnd);
       if (kind === 'eof') break;
       if (kind !== 'series') {
         recordMetadata(p, kind, md);
         continue;
       }
-      if (e === undefined || !(p.seriesKnown() || p.seriesKeyEquals(e.keyBody, e.keyStart, e.keyEnd))) {
+      if (e === undefined || keyBody === undefined || !(p.seriesKnown() || p.seriesKeyEquals(keyBody, e.keyStart, e.keyEnd))) {
         const key = p.seriesKey();
         e = this.cache.get(key);
         if (e === undefined) {
-          e = { ref: 0, labels: this.sampleLabels(p.labels()), lastIter: 0, keyBody: body, keyStart: 0, keyEnd: 0 };
+          e = { ref: 0, labels: this.sampleLabels(p.labels()), lastIter: 0, keyIter: 0, keyStart: 0, keyEnd: 0 };
           this.cache.set(key, e);
           if (e.labels) counts.seriesAdded++;
         }
       }
-      e.keyBody = body;
+      e.keyIter = iter;
       e.keyStart = p.seriesKeyStart();
       e.keyEnd = p.seriesKeyEnd();
       order.push(e);
