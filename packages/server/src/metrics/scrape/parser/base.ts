@@ -48,6 +48,8 @@ export abstract class TextParserBase implements ExpositionParser {
    * key: name and label offsets are found only if an accessor asks for them.
    */
   protected known = false;
+  /** Its name and label offsets are not found yet (see {@link TextParserBase.parseKnownKey}). */
+  private keyPending = false;
 
   protected readonly exOff: number[] = [];
   protected nExOff = 0;
@@ -101,6 +103,7 @@ export abstract class TextParserBase implements ExpositionParser {
       if (k === len && this.keyEndsAt(i + len)) {
         this.resetLine();
         this.known = true;
+        this.keyPending = true;
         this.seriesStart = i;
         this.seriesEnd = i + len;
         lx.i = i + len;
@@ -119,7 +122,7 @@ export abstract class TextParserBase implements ExpositionParser {
 
   /** Finds the name and label offsets of a key recognised by {@link nextExpecting}, then puts the lexer back. */
   private parseKnownKey(): void {
-    this.known = false;
+    this.keyPending = false;
     const lx = this.lx;
     const { i, start, state, esc, high } = lx;
     lx.i = this.seriesStart;
@@ -160,6 +163,7 @@ export abstract class TextParserBase implements ExpositionParser {
     this.nameFlags = 0;
     this.hasExemplar = false;
     this.known = false;
+    this.keyPending = false;
   }
 
   /** Flags of the token just lexed. */
@@ -283,12 +287,12 @@ export abstract class TextParserBase implements ExpositionParser {
   }
 
   metricName(): string {
-    if (this.known) this.parseKnownKey();
+    if (this.keyPending) this.parseKnownKey();
     return this.str(this.nameStart, this.nameEnd, this.nameFlags);
   }
 
   labels(): Labels {
-    if (this.known) this.parseKnownKey();
+    if (this.keyPending) this.parseKnownKey();
     const out: Label[] = [{ name: METRIC_NAME, value: this.metricName() }];
     const off = this.off;
     const type = this.curType;

@@ -40,6 +40,10 @@ function parseExpecting(prevText: string, nextText: string, format: ExpositionFo
     n++;
     const known = p.seriesKnown();
     const ex = p.exemplar();
+    if (known) {
+      p.labels();
+      assert.equal(p.seriesKnown(), true, 'still true after the labels were decoded on demand');
+    }
     const line: Line = {
       kind,
       known,
