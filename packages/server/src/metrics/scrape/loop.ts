@@ -79,10 +79,36 @@ interface CacheEntry {
   labels: Labels | undefined;
   /** Scrape iteration in which the series was last seen. */
   lastIter: number;
-  /** Where the series' key was last seen: a body and the offsets of the key in it. */
-  keyBody: Buffer;
+  /**
+   * Where the series' key was last seen: the offsets of the key in the body of scrape `keyIter`.
+   * The body itself is kept once, by the order list of that scrape, not by every entry: a pointer
+   * to each new body from 10,000 old entries is work for every young-generation collection.
+   */
+  keyIter: number;
   keyStart: number;
   keyEnd: number;
+}
+
+/**
+ * A list of cache entries that keeps its array from scrape to scrape: a fresh array of 10,000
+ * entries per scrape, grown by doubling, is garbage the young generation has to copy or sweep.
+ */
+class EntryList {
+  items: CacheEntry[] = [];
+  n = 0;
+  /** The body the entries were read from (order lists only). */
+  body: Buffer | undefined;
+
+  push(e: CacheEntry): void {
+    this.items[this.n++] = e;
+  }
+
+  /** Forgets the entries; the array is kept for the next scrape, and cut to the last count so it pins nothing more. */
+  clear(): void {
+    if (this.items.length > this.n) this.items.length = this.n;
+    this.n = 0;
+    this.body = undefined;
+  }
 }
 
 interface StaleSeries {
@@ -139,12 +165,16 @@ export class ScrapeLoop {
    * same order every time, so the entry at the same position is checked first, by comparing bytes,
    * before the map is consulted with a key string.
    */
-  private order: CacheEntry[] = [];
+  private order = new EntryList();
+  /** The list the next scrape fills (the one before last), swapped with {@link order} each scrape. */
+  private nextOrder = new EntryList();
   private readonly reportLabels: Labels[];
   private readonly reportRefs: SeriesRef[] = [0, 0, 0, 0, 0];
   private iter = 0;
   /** Series appended by the last successful scrape, for staleness. */
-  private prevSeen: CacheEntry[] = [];
+  private prevSeen = new EntryList();
+  /** The list the next scrape fills, swapped with {@link prevSeen} after a successful scrape. */
+  private nextSeen = new EntryList();
   /** Series written by a predecessor loop (reload) whose cache this loop does not share. */
   private inherited: readonly StaleSeries[] = [];
   private lastTs = -Infinity;
@@ -183,7 +213,11 @@ export class ScrapeLoop {
   /** The state to hand to a replacement loop. */
   state(): LoopState {
     const seen: StaleSeries[] = [...this.inherited];
-    for (const e of this.prevSeen) if (e.labels) seen.push({ ref: e.ref, labels: e.labels });
+    const prev = this.prevSeen;
+    for (let i = 0; i < prev.n; i++) {
+      const e = prev.items[i]!;
+      if (e.labels) seen.push({ ref: e.ref, labels: e.labels });
+    }
     return { seen, lastTs: this.lastTs };
   }
 
@@ -290,7 +324,8 @@ export class ScrapeLoop {
     const app = this.appendable.appender();
     const iter = ++this.iter;
     const counts = { scraped: 0, added: 0, seriesAdded: 0 };
-    const seen: CacheEntry[] = [];
+    const seen = this.nextSeen;
+    seen.clear();
     const md = new Map<string, MetricMetadata>();
     let limitErr: ScrapeError | undefined;
     this.exemplars = [];
@@ -307,6 +342,7 @@ export class ScrapeLoop {
       return;
     }
     this.storeExemplars();
+    this.nextSeen = this.prevSeen;
     this.prevSeen = seen;
     this.inherited = [];
     this.lastTs = ts;
@@ -314,10 +350,11 @@ export class ScrapeLoop {
     this.lastError = '';
     this.lastScrape = ts;
     this.lastScrapeDurationMs = durationMs;
-    for (const [family, m] of md) {
+    // forEach rather than for-of: no [key, value] pair per family per scrape.
+    md.forEach((m, family) => {
       this.metadata.set(family, m);
       this.sharedMetadata?.set(family, m);
-    }
+    });
     if (iter % CACHE_TTL_SCRAPES === 0) {
       for (const [k, e] of this.cache) if (iter - e.lastIter > CACHE_TTL_SCRAPES) this.cache.delete(k);
     }
@@ -331,31 +368,43 @@ export class ScrapeLoop {
     ts: number,
     iter: number,
     counts: { scraped: number; added: number; seriesAdded: number },
-    seen: CacheEntry[],
+    seen: EntryList,
     md: Map<string, MetricMetadata>,
   ): ScrapeError | undefined {
     const { honorTimestamps, sampleLimit } = this.settings;
     let limitErr: ScrapeError | undefined;
     const prevOrder = this.order;
-    const order: CacheEntry[] = (this.order = []);
+    const order = this.nextOrder;
+    order.clear();
+    // Swapped before parsing: a failed scrape leaves the order of what it read, as it did before.
+    this.order = order;
+    this.nextOrder = prevOrder;
+    order.body = body;
+    const prevItems = prevOrder.items;
+    const prevN = prevOrder.n;
+    const prevBody = prevOrder.body;
     for (;;) {
-      const kind = p.next();
+      // Targets list their series in the same order every time: the entry at this position in the
+      // previous body is offered to the parser, which then skips lexing a key with the same bytes.
+      let e = counts.scraped < prevN ? prevItems[counts.scraped] : undefined;
+      // Its offsets are in the previous body, or in this one if the series was already listed here.
+      const keyBody = e === undefined ? undefined : e.keyIter === iter ? body : e.keyIter === iter - 1 ? prevBody : undefined;
+      const kind = keyBody === undefined ? p.next() : p.nextExpecting(keyBody, e!.keyStart, e!.keyEnd);
       if (kind === 'eof') break;
       if (kind !== 'series') {
         recordMetadata(p, kind, md);
         continue;
       }
-      let e = prevOrder[counts.scraped];
-      if (e === undefined || !p.seriesKeyEquals(e.keyBody, e.keyStart, e.keyEnd)) {
+      if (e === undefined || keyBody === undefined || !(p.seriesKnown() || p.seriesKeyEquals(keyBody, e.keyStart, e.keyEnd))) {
         const key = p.seriesKey();
         e = this.cache.get(key);
         if (e === undefined) {
-          e = { ref: 0, labels: this.sampleLabels(p.labels()), lastIter: 0, keyBody: body, keyStart: 0, keyEnd: 0 };
+          e = { ref: 0, labels: this.sampleLabels(p.labels()), lastIter: 0, keyIter: 0, keyStart: 0, keyEnd: 0 };
           this.cache.set(key, e);
           if (e.labels) counts.seriesAdded++;
         }
       }
-      e.keyBody = body;
+      e.keyIter = iter;
       e.keyStart = p.seriesKeyStart();
       e.keyEnd = p.seriesKeyEnd();
       order.push(e);
@@ -468,11 +517,18 @@ export class ScrapeLoop {
   }
 
   /** Staleness markers for series of the previous scrape that this one did not have. */
-  private writeStaleness(app: Appender, ts: number, iter: number, seen: readonly CacheEntry[]): void {
-    for (const e of this.prevSeen) if (e.lastIter !== iter && e.labels) staleAppend(app, e.ref, e.labels, ts);
+  private writeStaleness(app: Appender, ts: number, iter: number, seen: EntryList): void {
+    const prev = this.prevSeen;
+    for (let i = 0; i < prev.n; i++) {
+      const e = prev.items[i]!;
+      if (e.lastIter !== iter && e.labels) staleAppend(app, e.ref, e.labels, ts);
+    }
     if (this.inherited.length > 0) {
       const now = new Set<string>();
-      for (const e of seen) if (e.labels) now.add(seriesId(e.labels));
+      for (let i = 0; i < seen.n; i++) {
+        const e = seen.items[i]!;
+        if (e.labels) now.add(seriesId(e.labels));
+      }
       for (const s of this.inherited) if (!now.has(seriesId(s.labels))) staleAppend(app, s.ref, s.labels, ts);
     }
   }
@@ -516,7 +572,7 @@ export class ScrapeLoop {
     }
     const app = this.appendable.appender();
     try {
-      for (const e of this.prevSeen) if (e.labels) staleAppend(app, e.ref, e.labels, ts);
+      this.staleAll(app, ts);
       for (const s of this.inherited) staleAppend(app, s.ref, s.labels, ts);
       this.appendReport(app, ts, durationMs, 0, scraped, added, seriesAdded);
       app.commit();
@@ -524,9 +580,18 @@ export class ScrapeLoop {
       app.rollback();
       this.log.error('cannot record a failed scrape', { err: err2 });
     }
-    this.prevSeen = [];
+    this.prevSeen.clear();
     this.inherited = [];
     this.lastTs = Math.max(this.lastTs, ts);
+  }
+
+  /** Staleness markers for every series of the last successful scrape. */
+  private staleAll(app: Appender, ts: number): void {
+    const prev = this.prevSeen;
+    for (let i = 0; i < prev.n; i++) {
+      const e = prev.items[i]!;
+      if (e.labels) staleAppend(app, e.ref, e.labels, ts);
+    }
   }
 
   /** The target went away: every series it had, and its report series, end now. */
@@ -536,7 +601,7 @@ export class ScrapeLoop {
     const ts = now > this.lastTs ? now : this.lastTs + 1;
     const app = this.appendable.appender();
     try {
-      for (const e of this.prevSeen) if (e.labels) staleAppend(app, e.ref, e.labels, ts);
+      this.staleAll(app, ts);
       for (const s of this.inherited) staleAppend(app, s.ref, s.labels, ts);
       for (let k = 0; k < this.reportLabels.length; k++) staleAppend(app, this.reportRefs[k]!, this.reportLabels[k]!, ts);
       app.commit();
@@ -544,7 +609,7 @@ export class ScrapeLoop {
       app.rollback();
       this.log.error('cannot write staleness markers for a removed target', { err });
     }
-    this.prevSeen = [];
+    this.prevSeen.clear();
     this.inherited = [];
   }
 }

@@ -457,7 +457,8 @@ class HeadAppender implements Appender {
       this.ts = grow(this.ts);
       this.vs = grow(this.vs);
     }
-    this.series.push(s);
+    // By index: a spare array may still hold the series of an earlier batch past `n`.
+    this.series[this.n] = s;
     this.ts[this.n] = t;
     this.vs[this.n] = v;
     this.n++;
@@ -513,7 +514,10 @@ class HeadAppender implements Appender {
 
   private reset(): void {
     for (let i = 0; i < this.n; i++) this.series[i]!.batch = 0;
-    this.series.length = 0;
+    // Cut to this batch's length rather than emptied: an emptied array lets go of its backing store,
+    // and the next batch would grow a new one push by push (a scrape of 10,000 series, every scrape).
+    // What it still points to is overwritten by the next batch.
+    if (this.series.length > this.n) this.series.length = this.n;
     this.n = 0;
     // Hand the buffers back; an appender used again after commit starts with fresh ones.
     if (this.ts.length > 0 && this.head.spareBuffers.length < 16) this.head.spareBuffers.push({ ts: this.ts, vs: this.vs, series: this.series });

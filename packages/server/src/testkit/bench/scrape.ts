@@ -7,6 +7,11 @@
  * server's CPU over that window divided by its completed scrapes is the CPU per scrape.
  * Phase B: 1,000 targets on 1,000 loopback ports, 100 series each, 15 s interval, for 75 s; a
  * target that has fewer than 4 `up` samples in the last 60 s missed a scrape.
+ *
+ * `--rounds N` runs phase A N times, the servers interleaved (Vigil, Prometheus, Vigil, …) so a
+ * shared machine's load falls on both alike, and reports each server's median. `--baseline
+ * PATH/bin/vigil.js` adds another Vigil build (say, a build of main) to every round, for a
+ * before/after in the same run. `--skip-many` leaves out phase B.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,22 +22,9 @@ import { parseArgs } from 'node:util';
 import { VIGIL_BIN, httpCall, killAllSync, startServer, stopServer, type PeerDef, type ServerHandle } from './peers.js';
 import { cpuSeconds, memStat } from './procstat.js';
 import { REPO_ROOT, writeJson } from './report.js';
+import { exposition } from './scrape_body.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Exposition text of `series` series in `families` families; `round` changes the values. */
-function exposition(series: number, round: number): string {
-  const families = Math.max(1, Math.floor(series / 100));
-  const lines: string[] = [];
-  for (let f = 0; f < families; f++) {
-    const name = `bench_family_${f}_total`;
-    lines.push(`# HELP ${name} A counter family of the scrape benchmark.`, `# TYPE ${name} counter`);
-    for (let i = 0; i < series / families; i++) {
-      lines.push(`${name}{device="dev${i % 10}",mode="m${Math.floor(i / 10)}",instance_id="${f}-${i}"} ${(f + 1) * 1000 + i * 7 + round * (i % 13)}`);
-    }
-  }
-  return lines.join('\n') + '\n';
-}
 
 /** A target server that rotates through pre-rendered bodies, so serving costs the bench little. */
 async function serveTargets(count: number, series: number): Promise<{ ports: number[]; close: () => Promise<void> }> {
@@ -58,21 +50,27 @@ function scrapeYaml(ports: number[], intervalS: number): string {
   return `scrape_configs:\n  - job_name: bench\n    scrape_interval: ${intervalS}s\n    scrape_timeout: ${Math.min(intervalS, 10)}s\n    static_configs:\n      - targets: [${targets}]\n`;
 }
 
-function scrapingPeer(id: 'vigil' | 'prometheus', yaml: string): PeerDef {
+type ScraperId = 'vigil' | 'prometheus' | 'baseline';
+
+function scrapingPeer(id: ScraperId, yaml: string, baselineBin = ''): PeerDef {
   const unused = (): never => {
     throw new Error('not used by the scrape benchmark');
   };
   return {
-    id,
-    title: id === 'vigil' ? 'Vigil' : 'Prometheus',
+    // Both Vigil builds are launched as the peer `vigil`; the report tells them apart by ScraperId.
+    id: id === 'prometheus' ? 'prometheus' : 'vigil',
+    title: id === 'vigil' ? 'Vigil' : id === 'baseline' ? 'Vigil (baseline)' : 'Prometheus',
     readyPath: '/-/ready',
     writePath: '/api/v1/write',
     flush: unused,
     command: (dataDir, port, workDir) => {
       const file = path.join(workDir, `${id}.yml`);
-      if (id === 'vigil') {
+      if (id !== 'prometheus') {
         writeFileSync(file, `self_scrape: false\n${yaml}`);
-        return { cmd: process.execPath, args: [VIGIL_BIN, 'start', '--config', file, '--data', dataDir, '--listen', `127.0.0.1:${port}`] };
+        return {
+          cmd: process.execPath,
+          args: [id === 'baseline' ? baselineBin : VIGIL_BIN, 'start', '--config', file, '--data', dataDir, '--listen', `127.0.0.1:${port}`],
+        };
       }
       writeFileSync(file, yaml);
       return { cmd: 'prometheus', args: [`--config.file=${file}`, `--storage.tsdb.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`] };
@@ -95,8 +93,8 @@ interface PhaseA {
   peakRssMiB: number;
 }
 
-async function phaseA(id: 'vigil' | 'prometheus', port: number, seconds: number, workDir: string): Promise<PhaseA> {
-  const h = await startServer(scrapingPeer(id, scrapeYaml([port], 1)), workDir, 30_000);
+async function phaseA(id: ScraperId, port: number, seconds: number, workDir: string, baselineBin: string): Promise<PhaseA> {
+  const h = await startServer(scrapingPeer(id, scrapeYaml([port], 1), baselineBin), workDir, 30_000);
   try {
     await sleep(3000); // first scrapes, caches warm
     const cpu0 = cpuSeconds(h.pid);
@@ -118,6 +116,14 @@ async function phaseA(id: 'vigil' | 'prometheus', port: number, seconds: number,
   } finally {
     await stopServer(h);
   }
+}
+
+/** The run with the median CPU per scrape (the lower middle one of an even count); peak RSS is the median of its own. */
+function medianRun(rs: readonly PhaseA[]): PhaseA {
+  const mid = (xs: number[]): number => xs.sort((x, y) => x - y)[Math.floor((xs.length - 1) / 2)]!;
+  const cpu = mid(rs.map((r) => r.cpuMsPerScrape));
+  const run = rs.find((r) => r.cpuMsPerScrape === cpu)!;
+  return { ...run, peakRssMiB: mid(rs.map((r) => r.peakRssMiB)) };
 }
 
 async function phaseB(
@@ -146,30 +152,66 @@ async function phaseB(
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, targets: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      seconds: { type: 'string' },
+      targets: { type: 'string' },
+      rounds: { type: 'string' },
+      baseline: { type: 'string' },
+      'skip-many': { type: 'boolean' },
+    },
+  });
+  const rounds = Math.max(1, Number(values.rounds ?? 1));
+  const baselineBin = values.baseline ? path.resolve(values.baseline) : '';
+  const ids: ScraperId[] = baselineBin ? ['vigil', 'baseline', 'prometheus'] : ['vigil', 'prometheus'];
   const seconds = Number(values.seconds ?? (values.quick ? 10 : 30));
   const nTargets = Number(values.targets ?? (values.quick ? 100 : 1000));
   const workDir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-scrape-'));
   const startedAt = new Date();
   try {
     const big = await serveTargets(1, 10_000);
-    const a: PhaseA[] = [];
+    const runs: Array<PhaseA & { round: number }> = [];
     try {
-      for (const id of ['vigil', 'prometheus'] as const) {
-        console.log(`== phase A: ${id} scraping 10,000 series every second for ${seconds} s`);
-        a.push(await phaseA(id, big.ports[0]!, seconds, workDir));
+      for (let round = 1; round <= rounds; round++) {
+        // Alternate who goes first, so neither always meets the machine right after the other.
+        const order = round % 2 === 1 ? ids : [...ids].reverse();
+        for (const id of order) {
+          console.log(`== phase A${rounds > 1 ? ` round ${round}/${rounds}` : ''}: ${id} scraping 10,000 series every second for ${seconds} s`);
+          runs.push({ ...(await phaseA(id, big.ports[0]!, seconds, workDir, baselineBin)), round });
+        }
       }
     } finally {
       await big.close();
     }
-    console.log('\nserver       scrapes  samples/scrape  CPU (s)  CPU ms/scrape  peak RSS (MiB)');
-    for (const r of a) {
+    console.log('\nserver       round  scrapes  samples/scrape  CPU (s)  CPU ms/scrape  peak RSS (MiB)');
+    for (const r of runs) {
       console.log(
-        `${r.server.padEnd(11)}  ${String(r.scrapes).padStart(7)}  ${String(r.samplesPerScrape).padStart(14)}  ${r.cpuSeconds.toFixed(2).padStart(7)}  ${r.cpuMsPerScrape.toFixed(1).padStart(13)}  ${r.peakRssMiB.toFixed(0).padStart(14)}`,
+        `${r.server.padEnd(11)}  ${String(r.round).padStart(5)}  ${String(r.scrapes).padStart(7)}  ${String(r.samplesPerScrape).padStart(14)}  ${r.cpuSeconds.toFixed(2).padStart(7)}  ${r.cpuMsPerScrape.toFixed(1).padStart(13)}  ${r.peakRssMiB.toFixed(0).padStart(14)}`,
       );
     }
-    const ratio = a[0]!.cpuMsPerScrape / a[1]!.cpuMsPerScrape;
-    console.log(`Vigil vs Prometheus: CPU per 10,000-series scrape ${ratio.toFixed(2)}× (<1 better)\n`);
+    const a = ids.map((id) => medianRun(runs.filter((r) => r.server === id)));
+    const byId = (id: ScraperId): PhaseA => a[ids.indexOf(id)]!;
+    const ratio = byId('vigil').cpuMsPerScrape / byId('prometheus').cpuMsPerScrape;
+    if (rounds > 1)
+      console.log(
+        `medians over ${rounds} rounds: ${a.map((r) => `${r.server} ${r.cpuMsPerScrape.toFixed(1)} ms/scrape, ${r.peakRssMiB.toFixed(0)} MiB`).join('; ')}`,
+      );
+    console.log(`Vigil vs Prometheus: CPU per 10,000-series scrape ${ratio.toFixed(2)}× (<1 better)`);
+    const baseline = baselineBin ? byId('baseline') : undefined;
+    if (baseline) console.log(`Vigil vs the baseline build: CPU per scrape ${(byId('vigil').cpuMsPerScrape / baseline.cpuMsPerScrape).toFixed(2)}×`);
+    console.log('');
+    const phaseAOut = a.filter((r) => r.server !== 'baseline');
+    if (values['skip-many']) {
+      const file = writeJson(REPO_ROOT, 'scrape', startedAt, {
+        phaseA: phaseAOut,
+        cpuRatioVsPrometheus: ratio,
+        rounds: runs,
+        ...(baseline ? { baseline } : {}),
+      });
+      console.log(`results written to ${path.relative(process.cwd(), file)}`);
+      return;
+    }
 
     console.log(`== phase B: Vigil scraping ${nTargets} targets × 100 series at 15 s for 78 s`);
     const many = await serveTargets(nTargets, 100);
@@ -182,7 +224,13 @@ async function main(): Promise<void> {
     console.log(
       `targets ${b.targets}, missed scrapes ${b.missed}, Vigil CPU ${b.cpuPercent.toFixed(1)}% of a core, p99 scrape ${b.p99ScrapeMs.toFixed(1)} ms, peak RSS ${b.peakRssMiB.toFixed(0)} MiB`,
     );
-    const file = writeJson(REPO_ROOT, 'scrape', startedAt, { phaseA: a, cpuRatioVsPrometheus: ratio, phaseB: b });
+    const file = writeJson(REPO_ROOT, 'scrape', startedAt, {
+      phaseA: phaseAOut,
+      cpuRatioVsPrometheus: ratio,
+      phaseB: b,
+      ...(rounds > 1 ? { rounds: runs } : {}),
+      ...(baseline ? { baseline } : {}),
+    });
     console.log(`\nresults written to ${path.relative(process.cwd(), file)}`);
   } finally {
     killAllSync();

@@ -9,12 +9,13 @@ import { errorAt, ExpositionError, quoteBytes } from './errors.js';
 import { unescapeLabelValue } from './escape.js';
 import { isCreatedName, isSeriesOfFamily } from './family.js';
 import { formatOpenMetricsFloat, parseFloatString } from './float.js';
-import { T as T_, tokenName, type LexerBase, type Token } from './tokens.js';
+import { S as S_, T as T_, tokenName, type LexerBase, type Token } from './tokens.js';
 import type { EntryKind, Exemplar, ExpositionFormat, ExpositionParser, MetricType } from './types.js';
 
 // Module-local aliases: some loaders (tsx, bundlers) turn imported bindings into getters, which
 // would cost a call per token on the hot path.
 const T = T_;
+const S = S_;
 
 /** Offset flags of a decoded string: it contains a backslash escape / a non-ASCII byte. */
 const ESC = 1;
@@ -42,6 +43,13 @@ export abstract class TextParserBase implements ExpositionParser {
   protected val = 0;
   protected ts = 0;
   protected hasTs = false;
+  /**
+   * The current series was recognised by {@link TextParserBase.nextExpecting} without lexing its
+   * key: name and label offsets are found only if an accessor asks for them.
+   */
+  protected known = false;
+  /** Its name and label offsets are not found yet (see {@link TextParserBase.parseKnownKey}). */
+  private keyPending = false;
 
   protected readonly exOff: number[] = [];
   protected nExOff = 0;
@@ -69,6 +77,75 @@ export abstract class TextParserBase implements ExpositionParser {
 
   abstract next(): EntryKind;
   abstract help(): string;
+  /**
+   * After a key recognised by {@link nextExpecting}: whether the key may end at `end`, which holds
+   * one of the key's possible successors. False sends the line through {@link next}.
+   */
+  protected abstract keyEndsAt(end: number): boolean;
+  /** Reads what follows a series key (value, timestamp, exemplar, newline) from the lexer's position. */
+  protected abstract seriesSuffix(): void;
+
+  /**
+   * {@link ExpositionParser.nextExpecting}: when the line at the lexer's position starts with
+   * exactly `buf[start:end]`, a key that parsed before, and the key ends there as it did then,
+   * the key's bytes are passed over and only the rest of the line is lexed. Identical bytes
+   * parse to identical labels, so nothing is lost; everything else goes through {@link next}.
+   */
+  nextExpecting(buf: Buffer, start: number, end: number): EntryKind {
+    const lx = this.lx;
+    const b = this.b;
+    const i = lx.i;
+    const len = end - start;
+    // The key is followed at least by a separator and a value, hence `<` rather than `<=`.
+    if (lx.state === S.INIT && i + len < lx.n) {
+      let k = 0;
+      while (k < len && b[i + k] === buf[start + k]) k++;
+      if (k === len && this.keyEndsAt(i + len)) {
+        this.resetLine();
+        this.known = true;
+        this.keyPending = true;
+        this.seriesStart = i;
+        this.seriesEnd = i + len;
+        lx.i = i + len;
+        lx.start = i + len;
+        lx.state = S.VALUE;
+        this.seriesSuffix();
+        return 'series';
+      }
+    }
+    return this.next();
+  }
+
+  seriesKnown(): boolean {
+    return this.known;
+  }
+
+  /** Finds the name and label offsets of a key recognised by {@link nextExpecting}, then puts the lexer back. */
+  private parseKnownKey(): void {
+    this.keyPending = false;
+    const lx = this.lx;
+    const { i, start, state, esc, high } = lx;
+    lx.i = this.seriesStart;
+    lx.state = S.INIT;
+    const strict = this.format === 'openmetrics-text';
+    if (this.tok() === T.MNAME) {
+      this.nameStart = lx.start;
+      this.nameEnd = lx.i;
+      if (this.tok() === T.BOPEN) this.parseLabels(false, strict);
+    } else {
+      this.parseLabels(false, strict);
+    }
+    lx.i = i;
+    lx.start = start;
+    lx.state = state;
+    lx.esc = esc;
+    lx.high = high;
+  }
+
+  /** The check both parsers make before a series' value: a key of labels alone must name the metric. */
+  protected requireName(): void {
+    if (this.nameStart === -1) throw this.plainError(`metric name not set while parsing: ${this.lineSoFar()}`, this.seriesStart);
+  }
 
   /** The next token, skipping blanks (only the Prometheus text lexer produces them). */
   protected tok(): Token {
@@ -85,6 +162,8 @@ export abstract class TextParserBase implements ExpositionParser {
     this.nameEnd = -1;
     this.nameFlags = 0;
     this.hasExemplar = false;
+    this.known = false;
+    this.keyPending = false;
   }
 
   /** Flags of the token just lexed. */
@@ -208,10 +287,12 @@ export abstract class TextParserBase implements ExpositionParser {
   }
 
   metricName(): string {
+    if (this.keyPending) this.parseKnownKey();
     return this.str(this.nameStart, this.nameEnd, this.nameFlags);
   }
 
   labels(): Labels {
+    if (this.keyPending) this.parseKnownKey();
     const out: Label[] = [{ name: METRIC_NAME, value: this.metricName() }];
     const off = this.off;
     const type = this.curType;

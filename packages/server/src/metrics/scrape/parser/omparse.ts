@@ -62,6 +62,7 @@ export class OpenMetricsParser extends TextParserBase {
         this.seriesStart = lx.start;
         this.parseLabels(false, true);
         this.seriesEnd = lx.i;
+        this.requireName();
         this.endOfLine(this.tok());
         return 'series';
       case T.MNAME: {
@@ -121,7 +122,6 @@ export class OpenMetricsParser extends TextParserBase {
   /** Value, optional timestamp, optional exemplar, newline. */
   private endOfLine(t: Token): void {
     const lx = this.lx;
-    if (this.nameStart === -1) throw this.plainError(`metric name not set while parsing: ${this.lineSoFar()}`, this.seriesStart);
     this.val = this.floatValue(t, 'metric');
     this.hasTs = false;
     const t2 = this.tok();
@@ -185,6 +185,15 @@ export class OpenMetricsParser extends TextParserBase {
     if (s === undefined) throw this.plainError(`${floatError(this.b, lx.start + 1, lx.i)} while parsing: ${this.lineSoFar()}`, lx.start + 1);
     if (!Number.isFinite(s)) throw this.plainError(`invalid ${exemplar ? 'exemplar ' : ''}timestamp ${goNonFinite(s)}`, lx.start + 1);
     return this.checkTs(Math.trunc(s * 1000), lx.start + 1);
+  }
+
+  /** Exactly one space separates a key from its value (`name{` would continue the key `name`). */
+  protected keyEndsAt(end: number): boolean {
+    return this.b[end] === 32;
+  }
+
+  protected seriesSuffix(): void {
+    this.endOfLine(this.tok());
   }
 
   help(): string {

@@ -55,6 +55,7 @@ export class PromTextParser extends TextParserBase {
           this.seriesStart = lx.start;
           this.parseLabels(false, false);
           this.seriesEnd = lx.i;
+          this.requireName();
           return this.suffix(this.tok());
         case T.MNAME: {
           this.seriesStart = lx.start;
@@ -97,7 +98,6 @@ export class PromTextParser extends TextParserBase {
   /** Value, optional integer timestamp, end of line. */
   private suffix(t: Token): EntryKind {
     const lx = this.lx;
-    if (this.nameStart === -1) throw this.plainError(`metric name not set while parsing: ${this.lineSoFar()}`, this.seriesStart);
     if (t !== T.VALUE) throw this.tokenError('expected value after metric', t);
     const v = parseFloatBytes(this.b, lx.start, lx.i);
     if (v === undefined) throw this.plainError(`${floatError(this.b, lx.start, lx.i)} while parsing: ${this.lineSoFar()}`, lx.start);
@@ -114,6 +114,21 @@ export class PromTextParser extends TextParserBase {
     const t3 = this.tok();
     if (t3 !== T.LINEBREAK) throw this.tokenError('expected next entry after timestamp', t3);
     return 'series';
+  }
+
+  /**
+   * Blanks must follow (the lexer would also take `name{…}1`, which then goes the slow way), and
+   * after them no `{`: `name {a="b"} 1` continues the key `name`.
+   */
+  protected keyEndsAt(end: number): boolean {
+    const b = this.b;
+    let j = end;
+    while (b[j] === 32 || b[j] === 9) j++;
+    return j > end && b[j] !== 123;
+  }
+
+  protected seriesSuffix(): void {
+    this.suffix(this.tok());
   }
 
   help(): string {

@@ -41,6 +41,15 @@ export interface ExpositionParser {
   /** Advances to the next entry. Throws `ExpositionError` on malformed input. */
   next(): EntryKind;
 
+  /**
+   * Like {@link ExpositionParser.next}, for a caller that expects a series whose key it saw before
+   * at `buf[start:end]` (the previous body, in the same order): when the next line starts with
+   * exactly those bytes, the key is not lexed again and {@link ExpositionParser.seriesKnown} says
+   * so. Accessors all still work; labels are then decoded only if asked for.
+   */
+  nextExpecting(buf: Buffer, start: number, end: number): EntryKind;
+  /** Series: whether {@link ExpositionParser.nextExpecting} recognised this series' key by its bytes. */
+  seriesKnown(): boolean;
   /** Series: the raw bytes of `name{labels}` as a latin1 string, stable across scrapes for the same series. */
   seriesKey(): string;
   /**
