@@ -16,6 +16,8 @@ import { NEVER_PAUSE, runSliced, runSync, type TimeSlicer } from '../../core/uti
 /** Record kinds. */
 export const RecordType = { series: 1, samples: 2 } as const;
 const HEADER = 9;
+/** Bytes of a record's frame before its payload: type, length, CRC-32. */
+export const WAL_RECORD_HEADER = HEADER;
 const SEGMENT_NAME = /^\d{8}$/;
 const CHECKPOINT_NAME = /^checkpoint\.(\d{8})$/;
 
@@ -114,6 +116,30 @@ function segmentName(i: number): string {
   return String(i).padStart(8, '0');
 }
 
+/** The path of segment `i` of the WAL in `dir`. */
+export function walSegmentPath(dir: string, i: number): string {
+  return path.join(dir, segmentName(i));
+}
+
+/** The segment numbers in a WAL directory, ascending (readers beside the writer, such as the remote_write sender). */
+export function walSegments(dir: string): number[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => SEGMENT_NAME.test(f))
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/** The newest checkpoint's file and the last segment it replaces, if there is one. */
+export function walCheckpoint(dir: string): { index: number; file: string } | undefined {
+  let best: { index: number; file: string } | undefined;
+  for (const f of fs.readdirSync(dir)) {
+    const m = CHECKPOINT_NAME.exec(f);
+    if (m && (!best || Number(m[1]) > best.index)) best = { index: Number(m[1]), file: path.join(dir, f) };
+  }
+  return best;
+}
+
 /** A write-ahead log in a directory. */
 export class Wal {
   readonly dir: string;
@@ -138,21 +164,23 @@ export class Wal {
     fs.mkdirSync(dir, { recursive: true });
   }
 
+  /**
+   * The first segment a reader of the log still needs (the remote_write sender's position): a
+   * checkpoint never replaces it or any later segment. Undefined (or no function): nothing held.
+   */
+  retainFrom: (() => number | undefined) | undefined;
+
+  /** The segment being written. */
+  get currentSegment(): number {
+    return this.segment;
+  }
+
   private listSegments(): number[] {
-    return fs
-      .readdirSync(this.dir)
-      .filter((f) => SEGMENT_NAME.test(f))
-      .map(Number)
-      .sort((a, b) => a - b);
+    return walSegments(this.dir);
   }
 
   private latestCheckpoint(): { index: number; file: string } | undefined {
-    let best: { index: number; file: string } | undefined;
-    for (const f of fs.readdirSync(this.dir)) {
-      const m = CHECKPOINT_NAME.exec(f);
-      if (m && (!best || Number(m[1]) > best.index)) best = { index: Number(m[1]), file: path.join(this.dir, f) };
-    }
-    return best;
+    return walCheckpoint(this.dir);
   }
 
   /**
@@ -239,7 +267,7 @@ export class Wal {
           const at = off - bufStart;
           const len = buf.readUInt32LE(at + 1);
           try {
-            decodeRecord(buf[at]!, new ByteReader(buf, at + HEADER, at + HEADER + len), h, stats);
+            decodeWalRecord(buf[at]!, new ByteReader(buf, at + HEADER, at + HEADER + len), h, stats);
             stats.records++;
             off += HEADER + len;
             yield;
@@ -330,8 +358,11 @@ export class Wal {
     this.openSegment(this.segment + 1);
     crashPoint('walTruncate.segmentOpened');
     // Fixed now: appends go on into this segment (and later ones) while the checkpoint is built,
-    // and the checkpoint must name exactly the segments it replaces.
-    const index = this.segment - 1;
+    // and the checkpoint must name exactly the segments it replaces. Segments a reader still needs
+    // (the remote_write sender's, behind during an outage of its receiver) are kept as they are.
+    const held = this.retainFrom?.();
+    const index = held === undefined ? this.segment - 1 : Math.min(this.segment - 1, held - 1);
+    if (index < 0 || (cp && index <= cp.index)) return;
     const sources = [...(cp ? [cp.file] : []), ...old.filter((s) => s <= index).map((s) => path.join(this.dir, segmentName(s)))];
     const rw = new WalRecordWriter();
     const seriesBatch: Array<[number, Labels]> = [];
@@ -397,7 +428,8 @@ export class Wal {
   }
 }
 
-function decodeRecord(type: number, r: ByteReader, h: WalReplayHandler, stats: WalReplayStats): void {
+/** Decodes one intact record's payload into `h`, counting into `stats`. */
+export function decodeWalRecord(type: number, r: ByteReader, h: WalReplayHandler, stats: WalReplayStats): void {
   if (type === RecordType.series) {
     while (!r.done) {
       const ref = r.uvarint();

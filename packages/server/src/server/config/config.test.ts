@@ -130,7 +130,7 @@ test('web: CORS origin, external URL, allowed hosts and the connection limit, wi
   }
 });
 
-test("a pasted prometheus.yml's alerting and remote_write sections are accepted with a warning naming each", () => {
+test("a pasted prometheus.yml's alerting section is accepted with a warning; its remote_write is acted on", () => {
   const yaml = [
     'global:',
     '  scrape_interval: 15s',
@@ -150,8 +150,11 @@ test("a pasted prometheus.yml's alerting and remote_write sections are accepted 
   assert.equal(cfg.scrapeConfigs.length, 1);
   assert.deepEqual(cfg.warnings, [
     'prometheus.yml:3: alerting: not supported yet; ignored (Vigil routes alerts itself; see alertmanager_config)',
-    'prometheus.yml:7: remote_write: not supported yet; ignored (sending to remote storage is planned)',
   ]);
+  assert.deepEqual(
+    cfg.remoteWriteTo.map((r) => r.url),
+    ['http://127.0.0.1:8428/api/v1/write'],
+  );
   assert.deepEqual(parseConfig('global:\n  scrape_interval: 15s\n', 'v.yml').warnings, []);
   assert.throws(() => parseConfig('alerts:\n  x: 1\n', 'v.yml'), /v\.yml:\d+: alerts: unknown field/);
 });

@@ -1,0 +1,467 @@
+/**
+ * One remote_write queue (one `remote_write:` entry): the WAL watcher feeds it, shards send it,
+ * and it keeps the WAL position up to which the receiver has settled every sample (acknowledged, or
+ * refused for good), saved to disk so a restart resumes there. Resharding follows throughput as
+ * Prometheus' queue manager does: the shards needed are the send time per sample times the rate
+ * samples come in, plus a share of the backlog, within min_shards..max_shards.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { HttpClient } from '../../../core/httpclient/client.js';
+import { sortLabels, type Label, type Labels } from '../../../core/model/labels.js';
+import type { Logger } from '../../../core/util/log.js';
+import { snappyEncode } from '../../../core/util/snappy.js';
+import { compileRelabel, relabel, type CompiledRelabel } from '../../relabel/relabel.js';
+import { encodeLabels, WriteRequestEncoder, type EncodedLabels } from '../proto.js';
+import type { RemoteWriteConfig } from './config.js';
+import { encodeBatch, Shard, type Batch, type ShardOwner } from './shard.js';
+import { WalWatcher, type WalPosition, type WatcherSink } from './watcher.js';
+import type { MetricMetadata } from '../../metadata.js';
+
+/** What a queue needs from the rest of Vigil. */
+export interface QueueDeps {
+  walDir: string;
+  /** Where the saved position lives. */
+  stateDir: string;
+  externalLabels: Labels;
+  /** The end of the WAL now (where a queue without a saved position starts). */
+  walEnd: () => WalPosition;
+  /** Newest sample timestamp stored, ms (for the backlog estimate). */
+  highestTimestamp: () => number;
+  metadata?: () => Array<[string, MetricMetadata]>;
+  logger: Logger;
+  /** How often shards are recomputed, ms (Prometheus: 10 s). */
+  shardUpdateMs?: number;
+  /** How long stop() lets buffered samples be sent before giving up on them (they are resent after a restart). */
+  flushDeadlineMs?: number;
+  pollMs?: number;
+}
+
+/** Counters, as the `prometheus_remote_storage_*` families show them. */
+export interface QueueStats {
+  samplesIn: number;
+  /** Samples in requests attempted (each retry counts again, as in Prometheus). */
+  samplesTotal: number;
+  samplesFailed: number;
+  samplesRetried: number;
+  samplesDropped: number;
+  bytesTotal: number;
+  highestSentMs: number;
+  metadataTotal: number;
+  metadataFailed: number;
+  metadataRetried: number;
+  /** Requests that got an answer, and their summed duration (s), for the batch-duration summary. */
+  sentBatches: number;
+  sentBatchSeconds: number;
+}
+
+const METRIC_TYPES = new Set(['counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset', 'unknown']);
+
+export class RemoteWriteQueue implements WatcherSink, ShardOwner {
+  readonly stats: QueueStats = {
+    samplesIn: 0,
+    samplesTotal: 0,
+    samplesFailed: 0,
+    samplesRetried: 0,
+    samplesDropped: 0,
+    bytesTotal: 0,
+    highestSentMs: 0,
+    metadataTotal: 0,
+    metadataFailed: 0,
+    metadataRetried: 0,
+    sentBatches: 0,
+    sentBatchSeconds: 0,
+  };
+  shards: Shard[] = [];
+  desiredShards: number;
+  private readonly labelsByRef = new Map<number, EncodedLabels | null>();
+  private readonly rules: readonly CompiledRelabel[];
+  private readonly client: HttpClient;
+  private readonly watcher: WalWatcher;
+  private watching: Promise<void> | undefined;
+  /** Samples records not yet settled: the position past each and how many of its samples are out. */
+  private recEnd: WalPosition[] = [];
+  private recLeft: number[] = [];
+  /** The sequence number of recEnd[0]. */
+  private recBase = 0;
+  private recHead = 0;
+  private nextSeq = 0;
+  /** Everything before this position is settled. */
+  private settled: WalPosition = { segment: 0, offset: 0 };
+  private savedAt: WalPosition | undefined;
+  private resharding = false;
+  private drainWaiters: Array<() => void> = [];
+  private readonly hardStop = new AbortController();
+  private timers: NodeJS.Timeout[] = [];
+  private lastFailure = -Infinity;
+  private lastWarn = -Infinity;
+  // Throughput since the last shard update, and its smoothed rates (samples/s).
+  private inCount = 0;
+  private outCount = 0;
+  private outSeconds = 0;
+  private inRate = 0;
+  private outTimePerSample = 0;
+  readonly maxSamplesPerSend: number;
+  readonly batchSendDeadlineMs: number;
+  private readonly positionFile: string;
+
+  constructor(
+    readonly config: RemoteWriteConfig,
+    private readonly deps: QueueDeps,
+  ) {
+    this.maxSamplesPerSend = config.queue.maxSamplesPerSend;
+    this.batchSendDeadlineMs = config.queue.batchSendDeadlineMs;
+    this.rules = compileRelabel(config.writeRelabelConfigs);
+    this.client = new HttpClient(config.httpClient, { idleTimeoutMs: 60_000 });
+    this.desiredShards = config.queue.minShards;
+    this.watcher = new WalWatcher(deps.walDir, this, {
+      ...(deps.pollMs !== undefined ? { pollMs: deps.pollMs } : {}),
+      warn: (msg, f) => deps.logger.warn(msg, { remote_name: config.name, ...f }),
+    });
+    this.positionFile = path.join(deps.stateDir, `${config.name}.position.json`);
+  }
+
+  /** The position a restart would resume from. */
+  get settledPosition(): WalPosition {
+    return this.settled;
+  }
+
+  /** The segment the watcher reads. */
+  get readingSegment(): number {
+    return this.watcher.position.segment;
+  }
+
+  get pending(): number {
+    let n = 0;
+    for (const s of this.shards) n += s.length;
+    return n;
+  }
+
+  start(): void {
+    const saved = this.loadPosition();
+    const end = this.deps.walEnd();
+    this.watcher.seek(saved, end);
+    this.settled = this.savedAt = this.watcher.position;
+    this.shards = Array.from({ length: this.desiredShards }, () => new Shard(this));
+    this.watching = this.watcher.run();
+    const every = (ms: number, f: () => void): void => void this.timers.push(setInterval(f, ms).unref());
+    every(1000, () => this.savePosition());
+    every(this.deps.shardUpdateMs ?? 10_000, () => void this.updateShards());
+    if (this.config.metadata.send && this.deps.metadata) every(this.config.metadata.sendIntervalMs, () => void this.sendMetadata());
+    this.deps.logger.info('remote_write queue started', { remote_name: this.config.name, url: this.config.url, from: this.settled });
+  }
+
+  /** Stops reading, lets buffered samples go out for a while, and saves the position. */
+  async stop(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.watcher.stop();
+    this.notifyDrained();
+    await this.watching;
+    const timer = setTimeout(() => this.hardStop.abort(), this.deps.flushDeadlineMs ?? 5_000);
+    await Promise.all(this.shards.map((s) => s.flushAndEnd()));
+    clearTimeout(timer);
+    this.hardStop.abort();
+    this.savePosition();
+    this.client.close();
+  }
+
+  // ---- WatcherSink
+
+  series(ref: number, labels: Labels): void {
+    // As Prometheus: external labels are added where the series has no such label, then write relabeling.
+    let ls = labels;
+    const ext = this.deps.externalLabels;
+    if (ext.length > 0) {
+      const have = new Set(labels.map((l) => l.name));
+      const merged: Label[] = [...labels];
+      for (const l of ext) if (!have.has(l.name)) merged.push(l);
+      ls = sortLabels(merged);
+    }
+    const out = this.rules.length > 0 ? relabel(ls, this.rules) : ls;
+    this.labelsByRef.set(ref, out && out.length > 0 ? encodeLabels(out) : null);
+  }
+
+  samples(refs: number[], ts: number[], vs: Float64Array, end: WalPosition): void {
+    const seq = this.nextSeq++;
+    const shards = this.shards;
+    const n = shards.length;
+    let kept = 0;
+    for (let i = 0; i < refs.length; i++) {
+      const ref = refs[i]!;
+      const l = this.labelsByRef.get(ref);
+      // Unknown ref (its series record was checkpointed away) or dropped by write_relabel_configs.
+      if (!l) {
+        this.stats.samplesDropped++;
+        continue;
+      }
+      shards[ref % n]!.push(ref, ts[i]!, vs[i]!, seq);
+      kept++;
+    }
+    this.recEnd.push(end);
+    this.recLeft.push(kept);
+    this.stats.samplesIn += kept;
+    this.inCount += kept;
+    if (kept === 0) this.settle();
+  }
+
+  full(): boolean {
+    if (this.resharding) return true;
+    const cap = this.config.queue.capacity;
+    for (const s of this.shards) if (s.length >= cap) return true;
+    return false;
+  }
+
+  drained(): Promise<void> {
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  private notifyDrained(): void {
+    const w = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const f of w) f();
+  }
+
+  // ---- settling and the saved position
+
+  private ack(seqs: number[]): void {
+    for (const s of seqs) this.recLeft[s - this.recBase]!--;
+    this.settle();
+    this.notifyDrained();
+  }
+
+  private settle(): void {
+    const left = this.recLeft;
+    let h = this.recHead;
+    while (h < left.length && left[h] === 0) h++;
+    if (h === this.recHead) return;
+    this.settled = this.recEnd[h - 1]!;
+    this.recHead = h;
+    if (h > 4096 && h * 2 > left.length) {
+      this.recEnd = this.recEnd.slice(h);
+      this.recLeft = left.slice(h);
+      this.recBase += h;
+      this.recHead = 0;
+    }
+  }
+
+  private loadPosition(): WalPosition | undefined {
+    try {
+      const p = JSON.parse(fs.readFileSync(this.positionFile, 'utf8')) as { segment?: unknown; offset?: unknown; url?: unknown };
+      if (typeof p.segment !== 'number' || typeof p.offset !== 'number') return undefined;
+      if (p.url !== this.config.url) {
+        this.deps.logger.info('remote_write: the url changed; starting with new samples', { remote_name: this.config.name });
+        return undefined;
+      }
+      return { segment: p.segment, offset: p.offset };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Written whole and renamed into place, so a kill leaves the old or the new position, never half. */
+  savePosition(): void {
+    const p = this.settled;
+    if (this.savedAt && this.savedAt.segment === p.segment && this.savedAt.offset === p.offset && fs.existsSync(this.positionFile)) return;
+    fs.mkdirSync(this.deps.stateDir, { recursive: true });
+    const tmp = `${this.positionFile}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify({ segment: p.segment, offset: p.offset, url: this.config.url }));
+    fs.renameSync(tmp, this.positionFile);
+    this.savedAt = p;
+  }
+
+  // ---- sending
+
+  async send(batch: Batch): Promise<void> {
+    const q = this.config.queue;
+    let b = batch;
+    let backoff = q.minBackoffMs;
+    for (;;) {
+      if (this.hardStop.signal.aborted) return; // not settled: sent again after a restart
+      if (q.sampleAgeLimitMs > 0) b = this.dropTooOld(b);
+      const n = b.refs.length;
+      if (n === 0) return;
+      const body = snappyEncode(encodeBatch(b, (ref) => this.labelsByRef.get(ref)!));
+      this.stats.samplesTotal += n;
+      this.stats.bytesTotal += body.length;
+      const began = performance.now();
+      let status = 0;
+      let retryAfterMs: number | undefined;
+      let detail = '';
+      try {
+        const res = await this.client.request('POST', this.config.url, {
+          headers: {
+            ...this.config.headers,
+            'content-type': 'application/x-protobuf',
+            'content-encoding': 'snappy',
+            'user-agent': 'Vigil/remote-write',
+            'x-prometheus-remote-write-version': '0.1.0',
+          },
+          body,
+          timeoutMs: this.config.remoteTimeoutMs,
+          signal: this.hardStop.signal,
+          bodySizeLimit: 64 * 1024,
+        });
+        status = res.status;
+        detail = res.body.toString('utf8', 0, Math.min(res.body.length, 512));
+        retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+      } catch (err) {
+        detail = (err as Error).message;
+      }
+      const seconds = (performance.now() - began) / 1000;
+      if (status > 0) {
+        this.stats.sentBatches++;
+        this.stats.sentBatchSeconds += seconds;
+      }
+      if (status >= 200 && status < 300) {
+        let hi = this.stats.highestSentMs;
+        for (const t of b.ts) if (t > hi) hi = t;
+        this.stats.highestSentMs = hi;
+        this.outCount += n;
+        this.outSeconds += seconds;
+        this.ack(b.seqs);
+        return;
+      }
+      if (status >= 400 && status < 500 && !(status === 429 && q.retryOnHttp429)) {
+        // The receiver refuses these samples for good: retrying cannot help.
+        this.stats.samplesFailed += n;
+        this.warn('remote_write: the receiver refused a batch; its samples are dropped', { status, detail });
+        this.ack(b.seqs);
+        return;
+      }
+      if (this.hardStop.signal.aborted) return;
+      this.stats.samplesRetried += n;
+      this.lastFailure = performance.now();
+      this.warn('remote_write: sending failed; retrying with backoff', { status: status || undefined, detail, backoffMs: retryAfterMs ?? backoff });
+      await abortableSleep(retryAfterMs ?? backoff, this.hardStop.signal);
+      backoff = Math.min(backoff * 2, q.maxBackoffMs);
+    }
+  }
+
+  /** Drops (and settles) samples older than `sample_age_limit`, as Prometheus does before each attempt. */
+  private dropTooOld(b: Batch): Batch {
+    const min = Date.now() - this.config.queue.sampleAgeLimitMs;
+    if (!b.ts.some((t) => t < min)) return b;
+    const keep: number[] = [];
+    const gone: number[] = [];
+    b.ts.forEach((t, i) => (t < min ? gone : keep).push(i));
+    this.stats.samplesDropped += gone.length;
+    this.ack(gone.map((i) => b.seqs[i]!));
+    const vs = new Float64Array(keep.length);
+    keep.forEach((i, j) => (vs[j] = b.vs[i]!));
+    // The kept samples' seqs stay in the batch so they are settled when it is.
+    return { refs: keep.map((i) => b.refs[i]!), ts: keep.map((i) => b.ts[i]!), vs, seqs: keep.map((i) => b.seqs[i]!) };
+  }
+
+  private warn(msg: string, fields: Record<string, unknown>): void {
+    // At most one line every 10 s: an outage must not flood the log.
+    const now = performance.now();
+    if (now - this.lastWarn < 10_000) return;
+    this.lastWarn = now;
+    this.deps.logger.warn(msg, { remote_name: this.config.name, url: this.config.url, ...fields });
+  }
+
+  // ---- resharding
+
+  /** Recomputes the shards wanted from the last interval's throughput; reshards when it leaves the ±30% band. */
+  async updateShards(): Promise<void> {
+    const secs = (this.deps.shardUpdateMs ?? 10_000) / 1000;
+    const a = 0.2; // Prometheus' EWMA weight
+    this.inRate = this.inRate === 0 ? this.inCount / secs : a * (this.inCount / secs) + (1 - a) * this.inRate;
+    if (this.outCount > 0) {
+      const tps = this.outSeconds / this.outCount;
+      this.outTimePerSample = this.outTimePerSample === 0 ? tps : a * tps + (1 - a) * this.outTimePerSample;
+    }
+    this.inCount = this.outCount = 0;
+    this.outSeconds = 0;
+    const cur = this.shards.length;
+    const q = this.config.queue;
+    // Not while sends fail: more shards would only add load to a receiver in trouble.
+    if (this.resharding || performance.now() - this.lastFailure < secs * 1000 || this.outTimePerSample === 0) return;
+    const delaySec = Math.max(0, (this.deps.highestTimestamp() - this.stats.highestSentMs) / 1000);
+    const backlog = Math.min(delaySec, 3600) * this.inRate + this.pending;
+    let desired = Math.ceil(this.outTimePerSample * (this.inRate + 0.05 * backlog));
+    desired = Math.max(q.minShards, Math.min(q.maxShards, desired));
+    this.desiredShards = desired;
+    if (desired >= cur * 0.7 && desired <= cur * 1.3) return;
+    // Behind by more than a batch deadline: keep the shards there are rather than fall further behind.
+    if (desired < cur && delaySec * 1000 > q.batchSendDeadlineMs) return;
+    await this.reshard(desired);
+  }
+
+  /** Drains the shards (intake paused, so each series stays in order) and starts `n` new ones. */
+  async reshard(n: number): Promise<void> {
+    if (this.resharding || n === this.shards.length) return;
+    this.resharding = true;
+    try {
+      await Promise.all(this.shards.map((s) => s.flushAndEnd()));
+      if (!this.hardStop.signal.aborted) this.shards = Array.from({ length: n }, () => new Shard(this));
+      this.deps.logger.info('remote_write: resharded', { remote_name: this.config.name, shards: n });
+    } finally {
+      this.resharding = false;
+      this.notifyDrained();
+    }
+  }
+
+  // ---- metadata
+
+  /** Sends every metric family's metadata in batches of `metadata_config.max_samples_per_send`. */
+  async sendMetadata(): Promise<void> {
+    const all = this.deps.metadata?.() ?? [];
+    const per = this.config.metadata.maxSamplesPerSend;
+    for (let i = 0; i < all.length; i += per) {
+      const enc = new WriteRequestEncoder();
+      const part = all.slice(i, i + per);
+      for (const [family, md] of part) enc.addMetadata(family, (METRIC_TYPES.has(md.type) ? md.type : 'unknown') as 'unknown', md.help, md.unit);
+      const body = snappyEncode(enc.finish());
+      let backoff = this.config.queue.minBackoffMs;
+      for (let attempt = 0; attempt < 3 && !this.hardStop.signal.aborted; attempt++) {
+        this.stats.metadataTotal += part.length;
+        let status = 0;
+        try {
+          status = (
+            await this.client.request('POST', this.config.url, {
+              headers: { ...this.config.headers, 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' },
+              body,
+              timeoutMs: this.config.remoteTimeoutMs,
+              signal: this.hardStop.signal,
+            })
+          ).status;
+        } catch {
+          status = 0;
+        }
+        if (status >= 200 && status < 300) break;
+        if (status >= 400 && status < 500 && status !== 429) {
+          this.stats.metadataFailed += part.length;
+          break;
+        }
+        this.stats.metadataRetried += part.length;
+        if (attempt === 2) this.stats.metadataFailed += part.length;
+        await abortableSleep(backoff, this.hardStop.signal);
+        backoff = Math.min(backoff * 2, this.config.queue.maxBackoffMs);
+      }
+    }
+  }
+}
+
+/** Retry-After as seconds or an HTTP date, in ms; undefined when absent or unreadable. */
+function parseRetryAfter(h: string | string[] | undefined): number | undefined {
+  const v = Array.isArray(h) ? h[0] : h;
+  if (v === undefined || v === '') return undefined;
+  if (/^\d+$/.test(v.trim())) return Number(v) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : Math.max(0, t - Date.now());
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
