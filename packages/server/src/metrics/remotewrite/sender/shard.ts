@@ -48,8 +48,8 @@ export class Shard {
   }
 
   push(ref: number, t: number, v: number, seq: number): void {
-    if (this.refs.length === 0) this.firstAt = performance.now();
     const n = this.refs.length;
+    if (n === 0) this.firstAt = performance.now();
     if (n === this.vs.length) {
       const grown = new Float64Array(n * 2);
       grown.set(this.vs);
@@ -59,7 +59,8 @@ export class Shard {
     this.refs.push(ref);
     this.ts.push(t);
     this.seqs.push(seq);
-    if (this.refs.length === this.owner.maxSamplesPerSend) this.wake();
+    // The first sample starts the deadline (the loop sleeps without one while empty); a full batch goes at once.
+    if (n === 0 || n + 1 === this.owner.maxSamplesPerSend) this.wake();
   }
 
   /** Sends the rest and ends; `done` resolves when the last batch is settled. */
