@@ -107,15 +107,21 @@ export async function vmExport(vm: Receiver, match: string): Promise<ExportedSer
 
 /**
  * A proxy in front of a receiver that answers every request with 429 while `storm` is on (without
- * Retry-After, so the sender's own backoff is what is measured), and forwards otherwise.
+ * Retry-After, so the sender's own backoff is what is measured), and forwards otherwise, after
+ * `delayMs` (a slow receiver, for resharding).
  */
-export async function stormProxy(target: string): Promise<{ url: string; storm: boolean; requests: number; refused: number; close(): Promise<void> }> {
+export async function stormProxy(
+  target: string,
+): Promise<{ url: string; storm: boolean; delayMs: number; requests: number; refused: number; inFlight: number; maxInFlight: number; close(): Promise<void> }> {
   const t = new URL(target);
   const state = {
     url: '',
     storm: false,
+    delayMs: 0,
     requests: 0,
     refused: 0,
+    inFlight: 0,
+    maxInFlight: 0,
     close: () => new Promise<void>((resolve) => srv.close(() => resolve())),
   };
   const srv = http.createServer((req, res) => {
@@ -128,12 +134,17 @@ export async function stormProxy(target: string): Promise<{ url: string; storm: 
         res.writeHead(429, { 'content-type': 'text/plain' }).end('too many requests\n');
         return;
       }
-      const fwd = http.request({ host: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      });
-      fwd.on('error', (err) => res.writeHead(502).end(err.message));
-      fwd.end(Buffer.concat(chunks));
+      state.inFlight++;
+      state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+      res.on('close', () => state.inFlight--);
+      setTimeout(() => {
+        const fwd = http.request({ host: t.hostname, port: t.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+          res.writeHead(up.statusCode ?? 502, up.headers);
+          up.pipe(res);
+        });
+        fwd.on('error', (err) => res.writeHead(502).end(err.message));
+        fwd.end(Buffer.concat(chunks));
+      }, state.delayMs);
     });
   });
   const port = await freePort();

@@ -1,0 +1,145 @@
+// The sender's other behaviours against real receivers: a 4xx drops (and counts) the batch
+// without blocking the queue (Prometheus refusing out-of-bounds samples), metadata reaches a
+// second Vigil, and shards follow throughput (VictoriaMetrics behind a slow proxy).
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { parseConfig } from '../../../server/config/config.js';
+import { getJson, postWrite, startServer, tempDir, waitFor, writeBody } from '../../../testkit/helpers.js';
+import { prometheusReceiver, stormProxy, victoriaMetrics, vmExport, type Receiver } from '../../../testkit/remote_receivers.js';
+import { snappyEncode } from '../../../core/util/snappy.js';
+import { labelsFrom } from '../../../core/model/labels.js';
+import { nopLogger } from '../../../core/util/log.js';
+import { DB } from '../../tsdb/db.js';
+import { WriteRequestEncoder } from '../proto.js';
+import { RemoteWriteSender } from './index.js';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function receiver(kind: 'vm' | 'prometheus'): Promise<Receiver> {
+  const { dir, cleanup } = tempDir(`vigil-rw-${kind}-`);
+  const r = kind === 'vm' ? await victoriaMetrics(dir) : await prometheusReceiver(dir);
+  await r.start();
+  cleanups.push(async () => {
+    await r.stop();
+    cleanup();
+  });
+  return r;
+}
+
+function remoteWrite(yaml: string): ReturnType<typeof parseConfig>['remoteWriteTo'] {
+  return parseConfig(`remote_write:\n${yaml}`, 'test.yml').remoteWriteTo;
+}
+
+async function metricValue(url: string, name: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
+}
+
+const series = (name: string, from: number, n: number): Array<{ labels: ReturnType<typeof labelsFrom>; samples: Array<[number, number]> }> => [
+  { labels: labelsFrom({ __name__: name }), samples: Array.from({ length: n }, (_, i): [number, number] => [from + i * 1000, i]) },
+];
+
+test('a batch Prometheus refuses with 400 is dropped and counted; later batches still go', { timeout: 90_000 }, async () => {
+  const prom = await receiver('prometheus');
+  const vigil = await startServer((c) => {
+    c.selfScrape = false;
+    c.remoteWriteTo = remoteWrite(`  - url: ${prom.writeUrl}\n    queue_config: { batch_send_deadline: 200ms }\n`);
+  });
+  cleanups.push(() => vigil.stop());
+  const now = Math.floor(Date.now() / 1000) * 1000;
+  const count = async (name: string): Promise<number> => {
+    const r = await getJson(`${prom.url}/api/v1/query?query=${encodeURIComponent(`count_over_time(${name}[5h])`)}&time=${(now + 60_000) / 1000}`);
+    const res = (r.body.data as { result: Array<{ value: [number, string] }> }).result;
+    return Number(res[0]?.value[1] ?? 0);
+  };
+  assert.equal((await postWrite(vigil.url, writeBody(series('rw_now', now - 20_000, 10)))).status, 204);
+  await waitFor('the first batch in Prometheus', async () => ((await count('rw_now')) === 10 ? true : undefined));
+  // Three hours before Prometheus' newest sample: out of its head's bounds, refused with a 400.
+  assert.equal((await postWrite(vigil.url, writeBody(series('rw_old', now - 3 * 3_600_000, 7)))).status, 204);
+  await waitFor('the refused batch counted', async () => ((await metricValue(vigil.url, 'prometheus_remote_storage_samples_failed_total')) === 7 ? true : undefined));
+  assert.equal(await metricValue(vigil.url, 'prometheus_remote_storage_samples_retried_total'), 0, 'a 400 is not retried');
+  assert.equal((await postWrite(vigil.url, writeBody(series('rw_after', now - 10_000, 5)))).status, 204);
+  await waitFor('the batch after it in Prometheus', async () => ((await count('rw_after')) === 5 ? true : undefined));
+  assert.equal(await count('rw_old'), 0);
+});
+
+test('metric metadata is sent every send_interval and reaches the receiver', { timeout: 60_000 }, async () => {
+  const target = await startServer((c) => (c.selfScrape = false));
+  cleanups.push(() => target.stop());
+  const vigil = await startServer((c) => {
+    c.selfScrape = false;
+    c.remoteWriteTo = remoteWrite(`  - url: ${target.url}/api/v1/write\n    metadata_config: { send_interval: 500ms }\n`);
+  });
+  cleanups.push(() => vigil.stop());
+  const enc = new WriteRequestEncoder();
+  enc.addSeries(labelsFrom({ __name__: 'rw_meta_total' }), [Date.now() - 1000], [1]);
+  enc.addMetadata('rw_meta_total', 'counter', 'Requests the metadata test made.', 'requests');
+  assert.equal((await postWrite(vigil.url, snappyEncode(enc.finish()))).status, 204);
+  const md = await waitFor('metadata at the receiver', async () => {
+    const r = await getJson(`${target.url}/api/v1/metadata?metric=rw_meta_total`);
+    const d = r.body.data as Record<string, Array<{ type: string; help: string; unit: string }>>;
+    return d['rw_meta_total'];
+  });
+  assert.deepEqual(md, [{ type: 'counter', help: 'Requests the metadata test made.', unit: 'requests' }]);
+  assert.ok((await metricValue(vigil.url, 'prometheus_remote_storage_metadata_total')) >= 1);
+});
+
+test('shards grow while one cannot keep up with a slow receiver, each series stays in order, and shrink when the load goes', { timeout: 120_000 }, async () => {
+  const vm = await receiver('vm');
+  const proxy = await stormProxy(vm.url);
+  proxy.delayMs = 100;
+  cleanups.push(() => proxy.close());
+  const { dir, cleanup } = tempDir('vigil-rw-shards-');
+  cleanups.push(cleanup);
+  const db = new DB({ dir: path.join(dir, 'tsdb'), maintenanceIntervalMs: 0 });
+  await db.start();
+  cleanups.push(() => db.stop());
+  const sender = new RemoteWriteSender({
+    walDir: db.walDir,
+    stateDir: path.join(dir, 'remote_write'),
+    walSegment: () => db.walSegment,
+    highestTimestamp: () => db.head.maxt,
+    logger: nopLogger,
+    shardUpdateMs: 1000,
+    pollMs: 20,
+  });
+  await sender.apply(
+    remoteWrite(`  - url: ${proxy.url}/api/v1/write\n    queue_config: { max_samples_per_send: 100, max_shards: 6, batch_send_deadline: 100ms }\n`),
+    [],
+  );
+  cleanups.push(() => sender.stop());
+  const q = sender.active[0]!;
+  const start = Math.floor(Date.now() / 1000) * 1000 - 3_600_000;
+  const SERIES = 20;
+  // About 8,000 samples/s; one shard sends 100 samples per 100 ms round trip: 1,000/s.
+  let k = 0;
+  const maxShards = { seen: 1 };
+  const until = Date.now() + 8000;
+  while (Date.now() < until) {
+    const app = db.appender();
+    for (let i = 0; i < 40; i++, k++) for (let s = 0; s < SERIES; s++) app.append(0, labelsFrom({ __name__: 'rw_shards', s: String(s) }), start + k, k);
+    app.commit();
+    maxShards.seen = Math.max(maxShards.seen, q.shards.length);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(maxShards.seen, 6, `resharded up to max_shards (desired ${q.desiredShards})`);
+  assert.ok(proxy.maxInFlight > 1, `requests in parallel: ${proxy.maxInFlight}`);
+  const got = await waitFor(
+    'every sample in VictoriaMetrics',
+    async () => {
+      const s = await vmExport(vm, 'rw_shards');
+      return s.length === SERIES && s.every((x) => x.timestamps.length === k) ? s : undefined;
+    },
+    60_000,
+    500,
+  );
+  for (const s of got) assert.deepEqual(s.values, Array.from({ length: k }, (_, i) => i), `series ${s.metric['s']} complete and in order`);
+  await waitFor('fewer shards once the load is gone', async () => (q.shards.length < 6 ? true : undefined), 30_000, 250);
+  assert.equal(q.stats.samplesFailed, 0);
+});
