@@ -82,7 +82,12 @@ export async function prometheusReceiver(dir: string): Promise<Receiver> {
   const url = `http://127.0.0.1:${port}`;
   const cfg = path.join(dir, 'prometheus.yml');
   fs.writeFileSync(cfg, 'global:\n  scrape_interval: 1m\n');
-  const args = [`--config.file=${cfg}`, `--storage.tsdb.path=${path.join(dir, 'prom')}`, `--web.listen-address=127.0.0.1:${port}`, '--web.enable-remote-write-receiver'];
+  const args = [
+    `--config.file=${cfg}`,
+    `--storage.tsdb.path=${path.join(dir, 'prom')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--web.enable-remote-write-receiver',
+  ];
   return { ...launcher(bin, args, url, '/-/ready'), port, writeUrl: `${url}/api/v1/write` };
 }
 

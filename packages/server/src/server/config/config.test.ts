@@ -148,9 +148,7 @@ test("a pasted prometheus.yml's alerting section is accepted with a warning; its
   ].join('\n');
   const cfg = parseConfig(yaml, 'prometheus.yml');
   assert.equal(cfg.scrapeConfigs.length, 1);
-  assert.deepEqual(cfg.warnings, [
-    'prometheus.yml:3: alerting: not supported yet; ignored (Vigil routes alerts itself; see alertmanager_config)',
-  ]);
+  assert.deepEqual(cfg.warnings, ['prometheus.yml:3: alerting: not supported yet; ignored (Vigil routes alerts itself; see alertmanager_config)']);
   assert.deepEqual(
     cfg.remoteWriteTo.map((r) => r.url),
     ['http://127.0.0.1:8428/api/v1/write'],

@@ -93,7 +93,11 @@ function effectiveConfig(cfg: VigilConfig): Record<string, unknown> {
           retry_on_http_429: q.retryOnHttp429,
           sample_age_limit: formatDuration(q.sampleAgeLimitMs),
         },
-        metadata_config: { send: r.metadata.send, send_interval: formatDuration(r.metadata.sendIntervalMs), max_samples_per_send: r.metadata.maxSamplesPerSend },
+        metadata_config: {
+          send: r.metadata.send,
+          send_interval: formatDuration(r.metadata.sendIntervalMs),
+          max_samples_per_send: r.metadata.maxSamplesPerSend,
+        },
         protobuf_message: r.protobufMessage,
         wal_retention_size: formatByteSize(r.walRetentionBytes),
       };

@@ -21,7 +21,11 @@ test("remote_write: an entry with only a url gets Prometheus' queue and metadata
   assert.equal(rw!.remoteTimeoutMs, 30000);
   assert.equal(rw!.protobufMessage, 'prometheus.WriteRequest');
   assert.match(rw!.name, /^[0-9a-f]{6}$/, 'an unnamed queue is named by a hash of its entry');
-  assert.equal(parseConfig('remote_write:\n  - url: http://127.0.0.1:8428/api/v1/write\n', 'w.yml').remoteWriteTo[0]!.name, rw!.name, 'the same entry, the same name');
+  assert.equal(
+    parseConfig('remote_write:\n  - url: http://127.0.0.1:8428/api/v1/write\n', 'w.yml').remoteWriteTo[0]!.name,
+    rw!.name,
+    'the same entry, the same name',
+  );
 });
 
 test('remote_write: every field is read, the http_config fields included, and shown in the effective configuration', () => {
@@ -81,13 +85,23 @@ test('remote_write: mistakes are refused with the file, line and field', () => {
     ['remote_write:\n  - url: http://x/\n    queue_config: { shards: 3 }\n', /remote_write\.0\.queue_config\.shards: unknown field/],
     ['remote_write:\n  - url: http://x/\n    write_relabel_configs: [{ action: nope }]\n', /remote_write\.0\.write_relabel_configs\.0\.action/],
     ['remote_write:\n  - url: http://x/\n    sigv4: { region: eu-west-1 }\n', /sigv4 is not supported/],
-    ['remote_write:\n  - { url: http://a/, name: q }\n  - { url: http://b/, name: q }\n', /duplicate remote write configs are not allowed, found duplicate for name: q/],
+    [
+      'remote_write:\n  - { url: http://a/, name: q }\n  - { url: http://b/, name: q }\n',
+      /duplicate remote write configs are not allowed, found duplicate for name: q/,
+    ],
     ['remote_write:\n  - { url: http://a/, name: ../x }\n', /remote_write\.0\.name: expected letters/],
   ];
-  for (const [yaml, want] of cases) assert.throws(() => parseConfig(yaml, 'v.yml'), (err: unknown) => err instanceof ConfigError && want.test(err.message), yaml);
+  for (const [yaml, want] of cases)
+    assert.throws(
+      () => parseConfig(yaml, 'v.yml'),
+      (err: unknown) => err instanceof ConfigError && want.test(err.message),
+      yaml,
+    );
 });
 
 test('remote_write: send_exemplars is accepted with a warning that says they are not sent yet', () => {
   const cfg = parseConfig('remote_write:\n  - url: http://x/\n    send_exemplars: true\n', 'v.yml');
-  assert.deepEqual(cfg.warnings, ['v.yml:3: remote_write.0.send_exemplars: not supported yet; exemplars are not sent (they are kept beside the WAL, not in it)']);
+  assert.deepEqual(cfg.warnings, [
+    'v.yml:3: remote_write.0.send_exemplars: not supported yet; exemplars are not sent (they are kept beside the WAL, not in it)',
+  ]);
 });

@@ -26,7 +26,8 @@ import {
   RESERVED_HEADERS,
   type RemoteWriteConfig,
 } from '../../metrics/remotewrite/sender/config.js';
-import { parseByteSize, type Checker } from './config.js';
+import { parseSize } from '../../metrics/scrape/config.js';
+import type { Checker } from './config.js';
 
 type Path = Array<string | number>;
 
@@ -91,8 +92,10 @@ function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string, warnings
   for (const k of ['sigv4', 'azuread', 'google_iam'])
     if (e[k] !== undefined && e[k] !== null) c.fail(at(k), `${k} is not supported by Vigil; use authorization or basic_auth`);
   const message = e['protobuf_message'] === undefined ? 'prometheus.WriteRequest' : c.str(at('protobuf_message'), e['protobuf_message']);
-  if (message === 'io.prometheus.write.v2.Request') c.fail(at('protobuf_message'), 'remote_write 2.0 (io.prometheus.write.v2.Request) is not supported yet; use prometheus.WriteRequest');
-  if (message !== 'prometheus.WriteRequest') c.fail(at('protobuf_message'), `unknown protobuf message ${JSON.stringify(message)}; expected prometheus.WriteRequest`);
+  if (message === 'io.prometheus.write.v2.Request')
+    c.fail(at('protobuf_message'), 'remote_write 2.0 (io.prometheus.write.v2.Request) is not supported yet; use prometheus.WriteRequest');
+  if (message !== 'prometheus.WriteRequest')
+    c.fail(at('protobuf_message'), `unknown protobuf message ${JSON.stringify(message)}; expected prometheus.WriteRequest`);
 
   const headers: Record<string, string> = {};
   const hs = c.keys(at('headers'), e['headers'], Object.keys((e['headers'] as object | null) ?? {}));
@@ -155,10 +158,9 @@ function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string, warnings
       ? DEFAULT_WAL_RETENTION_BYTES
       : typeof e['wal_retention_size'] === 'number'
         ? whole(at('wal_retention_size'), e['wal_retention_size'], 0)
-        : c.parsed(at('wal_retention_size'), e['wal_retention_size'], parseByteSize);
+        : c.parsed(at('wal_retention_size'), e['wal_retention_size'], parseSize);
   // As Prometheus: an unnamed queue is named by a hash of its configuration, stable across restarts.
-  const name =
-    e['name'] === undefined ? createHash('sha256').update(JSON.stringify(e)).digest('hex').slice(0, 6) : c.str(at('name'), e['name']);
+  const name = e['name'] === undefined ? createHash('sha256').update(JSON.stringify(e)).digest('hex').slice(0, 6) : c.str(at('name'), e['name']);
   if (!/^[A-Za-z0-9_.-]+$/.test(name)) c.fail(at('name'), 'expected letters, digits, _, . and - only (the name names a directory)');
   return {
     url,

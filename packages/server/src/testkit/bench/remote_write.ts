@@ -109,7 +109,9 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, targets: { type: 'string' }, series: { type: 'string' } } });
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, targets: { type: 'string' }, series: { type: 'string' } },
+  });
   const seconds = positiveInt('--seconds', values.seconds, values.quick ? 30 : 90);
   const nTargets = positiveInt('--targets', values.targets, values.quick ? 10 : 40);
   const series = positiveInt('--series', values.series, 1000);
@@ -158,7 +160,15 @@ async function main(): Promise<void> {
     const ratio = rows[0]!.cpuSecondsPerMillion / rows[1]!.cpuSecondsPerMillion;
     const mem = rows[0]!.peakRssMiB / rows[1]!.peakRssMiB;
     console.log(`Vigil vs Prometheus agent: CPU per million samples ${ratio.toFixed(2)}×, peak RSS ${mem.toFixed(2)}× (<1 better)`);
-    const file = writeJson(REPO_ROOT, 'remote_write', startedAt, { seconds, targets: nTargets, seriesPerTarget: series, intervalS, rows, cpuRatio: ratio, memRatio: mem });
+    const file = writeJson(REPO_ROOT, 'remote_write', startedAt, {
+      seconds,
+      targets: nTargets,
+      seriesPerTarget: series,
+      intervalS,
+      rows,
+      cpuRatio: ratio,
+      memRatio: mem,
+    });
     console.log(`\nresults written to ${path.relative(process.cwd(), file)}`);
   } finally {
     killAllSync();

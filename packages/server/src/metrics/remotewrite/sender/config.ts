@@ -75,4 +75,23 @@ export const DEFAULT_REMOTE_TIMEOUT_MS = 30_000;
 export const DEFAULT_WAL_RETENTION_BYTES = 4 * 1024 ** 3;
 
 /** Headers a `headers:` entry may not set: the protocol's own (Prometheus refuses the same). */
-export const RESERVED_HEADERS = ['authorization', 'host', 'content-encoding', 'content-length', 'content-type', 'user-agent', 'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'www-authenticate', 'accept-encoding', 'x-prometheus-remote-write-version', 'x-prometheus-remote-read-version', 'x-prometheus-scrape-timeout-seconds', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'];
+export const RESERVED_HEADERS = [
+  'authorization',
+  'host',
+  'content-encoding',
+  'content-length',
+  'content-type',
+  'user-agent',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'www-authenticate',
+  'accept-encoding',
+  'x-prometheus-remote-write-version',
+  'x-prometheus-remote-read-version',
+  'x-prometheus-scrape-timeout-seconds',
+  'x-amz-date',
+  'x-amz-security-token',
+  'x-amz-content-sha256',
+];

@@ -155,8 +155,16 @@ export class RemoteWriteSender {
     const gauge = (name: string, help: string, f: (q: RemoteWriteQueue) => number): void => reg.register(name, 'gauge', help, per(f));
     counter('prometheus_remote_storage_samples_in_total', 'Samples read from the WAL for this queue (after write relabeling).', 'samplesIn');
     counter('prometheus_remote_storage_samples_total', 'Total number of samples sent to remote storage.', 'samplesTotal');
-    counter('prometheus_remote_storage_samples_failed_total', 'Total number of samples which failed on send to remote storage, non-recoverable errors.', 'samplesFailed');
-    counter('prometheus_remote_storage_samples_retried_total', 'Total number of samples which failed on send to remote storage but were retried because the send error was recoverable.', 'samplesRetried');
+    counter(
+      'prometheus_remote_storage_samples_failed_total',
+      'Total number of samples which failed on send to remote storage, non-recoverable errors.',
+      'samplesFailed',
+    );
+    counter(
+      'prometheus_remote_storage_samples_retried_total',
+      'Total number of samples which failed on send to remote storage but were retried because the send error was recoverable.',
+      'samplesRetried',
+    );
     counter(
       'prometheus_remote_storage_samples_dropped_total',
       'Total number of samples which were dropped after being read from the WAL before being sent via remote write, either via relabelling, due to being too old or unintentionally because of an unknown reference ID.',
@@ -164,16 +172,44 @@ export class RemoteWriteSender {
     );
     counter('prometheus_remote_storage_bytes_total', 'The total number of bytes of data (not metadata) sent by the queue after compression.', 'bytesTotal');
     counter('prometheus_remote_storage_metadata_total', 'Total number of metadata entries sent to remote storage.', 'metadataTotal');
-    counter('prometheus_remote_storage_metadata_failed_total', 'Total number of metadata entries which failed on send to remote storage, non-recoverable errors.', 'metadataFailed');
-    counter('prometheus_remote_storage_metadata_retried_total', 'Total number of metadata entries which failed on send to remote storage but were retried because the send error was recoverable.', 'metadataRetried');
-    gauge('prometheus_remote_storage_samples_pending', 'The number of samples pending in the queues shards to be sent to the remote storage.', (q) => q.pending);
-    gauge('prometheus_remote_storage_queue_highest_sent_timestamp_seconds', 'Timestamp from a WAL sample, the highest timestamp successfully sent by this queue, in seconds since epoch.', (q) => q.stats.highestSentMs / 1000);
+    counter(
+      'prometheus_remote_storage_metadata_failed_total',
+      'Total number of metadata entries which failed on send to remote storage, non-recoverable errors.',
+      'metadataFailed',
+    );
+    counter(
+      'prometheus_remote_storage_metadata_retried_total',
+      'Total number of metadata entries which failed on send to remote storage but were retried because the send error was recoverable.',
+      'metadataRetried',
+    );
+    gauge(
+      'prometheus_remote_storage_samples_pending',
+      'The number of samples pending in the queues shards to be sent to the remote storage.',
+      (q) => q.pending,
+    );
+    gauge(
+      'prometheus_remote_storage_queue_highest_sent_timestamp_seconds',
+      'Timestamp from a WAL sample, the highest timestamp successfully sent by this queue, in seconds since epoch.',
+      (q) => q.stats.highestSentMs / 1000,
+    );
     gauge('prometheus_remote_storage_shards', 'The number of shards used for parallel sending to the remote storage.', (q) => q.shards.length);
-    gauge('prometheus_remote_storage_shards_desired', 'The number of shards that the queues shard calculation wants to run based on the rate of samples in vs. samples out.', (q) => q.desiredShards);
+    gauge(
+      'prometheus_remote_storage_shards_desired',
+      'The number of shards that the queues shard calculation wants to run based on the rate of samples in vs. samples out.',
+      (q) => q.desiredShards,
+    );
     gauge('prometheus_remote_storage_shards_max', 'The maximum number of shards that the queue is allowed to run.', (q) => q.config.queue.maxShards);
     gauge('prometheus_remote_storage_shards_min', 'The minimum number of shards that the queue is allowed to run.', (q) => q.config.queue.minShards);
-    gauge('prometheus_remote_storage_shard_capacity', 'The capacity of each shard of the queue used for parallel sending to the remote storage.', (q) => q.config.queue.capacity);
-    gauge('prometheus_remote_storage_max_samples_per_send', 'The maximum number of samples to be sent, in a single request, to the remote storage.', (q) => q.config.queue.maxSamplesPerSend);
+    gauge(
+      'prometheus_remote_storage_shard_capacity',
+      'The capacity of each shard of the queue used for parallel sending to the remote storage.',
+      (q) => q.config.queue.capacity,
+    );
+    gauge(
+      'prometheus_remote_storage_max_samples_per_send',
+      'The maximum number of samples to be sent, in a single request, to the remote storage.',
+      (q) => q.config.queue.maxSamplesPerSend,
+    );
     reg.register('prometheus_remote_storage_sent_batch_duration_seconds', 'histogram', 'Duration of send calls to the remote storage (count and sum).', () =>
       this.queues.flatMap((q) => {
         const labels = { remote_name: q.config.name, url: q.config.url };

@@ -83,7 +83,8 @@ async function instant(url: string, expr: string, t: number): Promise<Record<str
   const r = await getJson(`${url}/api/v1/query?query=${encodeURIComponent(expr)}&time=${t / 1000}`);
   assert.equal(r.body.status, 'success', JSON.stringify(r.body));
   const out: Record<string, number> = {};
-  for (const s of (r.body.data as { result: Array<{ metric: Record<string, string>; value: [number, string] }> }).result) out[s.metric['series']!] = Number(s.value[1]);
+  for (const s of (r.body.data as { result: Array<{ metric: Record<string, string>; value: [number, string] }> }).result)
+    out[s.metric['series']!] = Number(s.value[1]);
   return out;
 }
 
@@ -145,9 +146,13 @@ async function outage(outageMs: number): Promise<void> {
   assert.equal(await metricValue(vigil.url, 'prometheus_remote_storage_samples_dropped_total'), 0);
 }
 
-test('VictoriaMetrics down for a few seconds: every sample arrives, in order', { timeout: 120_000 }, () => outage(Number(process.env['VIGIL_RW_SHORT_OUTAGE_MS'] ?? 5_000)));
+test('VictoriaMetrics down for a few seconds: every sample arrives, in order', { timeout: 120_000 }, () =>
+  outage(Number(process.env['VIGIL_RW_SHORT_OUTAGE_MS'] ?? 5_000)),
+);
 
-test('VictoriaMetrics down for two minutes: every sample arrives, in order', { timeout: 300_000 }, () => outage(Number(process.env['VIGIL_RW_OUTAGE_MS'] ?? 120_000)));
+test('VictoriaMetrics down for two minutes: every sample arrives, in order', { timeout: 300_000 }, () =>
+  outage(Number(process.env['VIGIL_RW_OUTAGE_MS'] ?? 120_000)),
+);
 
 test('Vigil killed with kill -9 while samples wait to be sent: a restart sends every one', { timeout: 120_000 }, async () => {
   const vm = await receiver('vm');
@@ -205,7 +210,9 @@ test('a 429 storm: the sender backs off (few requests, little CPU) and sends eve
   const wall = (performance.now() - t0) / 1000;
   const requests = proxy.requests - requestsBefore;
   proxy.storm = false;
-  console.log(`429 storm: ${requests} requests in ${stormMs} ms, Vigil CPU ${cpu.toFixed(3)} s over ${wall.toFixed(1)} s (${((100 * cpu) / wall).toFixed(1)}%)`);
+  console.log(
+    `429 storm: ${requests} requests in ${stormMs} ms, Vigil CPU ${cpu.toFixed(3)} s over ${wall.toFixed(1)} s (${((100 * cpu) / wall).toFixed(1)}%)`,
+  );
   // Doubling from 30 ms to the 5 s cap: about 8 tries in the first 5 s, then one each 5 s.
   assert.ok(requests <= 8 + Math.ceil(stormMs / 5000) + 4, `backoff: ${requests} requests during the storm`);
   assert.ok(cpu / wall < 0.05, `no busy loop: ${cpu} CPU seconds in ${wall} s`);

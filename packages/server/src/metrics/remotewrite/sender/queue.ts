@@ -421,7 +421,12 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
         try {
           status = (
             await this.client.request('POST', this.config.url, {
-              headers: { ...this.config.headers, 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy', 'x-prometheus-remote-write-version': '0.1.0' },
+              headers: {
+                ...this.config.headers,
+                'content-type': 'application/x-protobuf',
+                'content-encoding': 'snappy',
+                'x-prometheus-remote-write-version': '0.1.0',
+              },
               body,
               timeoutMs: this.config.remoteTimeoutMs,
               signal: this.hardStop.signal,

@@ -62,7 +62,9 @@ test('a batch Prometheus refuses with 400 is dropped and counted; later batches 
   await waitFor('the first batch in Prometheus', async () => ((await count('rw_now')) === 10 ? true : undefined));
   // Three hours before Prometheus' newest sample: out of its head's bounds, refused with a 400.
   assert.equal((await postWrite(vigil.url, writeBody(series('rw_old', now - 3 * 3_600_000, 7)))).status, 204);
-  await waitFor('the refused batch counted', async () => ((await metricValue(vigil.url, 'prometheus_remote_storage_samples_failed_total')) === 7 ? true : undefined));
+  await waitFor('the refused batch counted', async () =>
+    (await metricValue(vigil.url, 'prometheus_remote_storage_samples_failed_total')) === 7 ? true : undefined,
+  );
   assert.equal(await metricValue(vigil.url, 'prometheus_remote_storage_samples_retried_total'), 0, 'a 400 is not retried');
   assert.equal((await postWrite(vigil.url, writeBody(series('rw_after', now - 10_000, 5)))).status, 204);
   await waitFor('the batch after it in Prometheus', async () => ((await count('rw_after')) === 5 ? true : undefined));
@@ -139,7 +141,12 @@ test('shards grow while one cannot keep up with a slow receiver, each series sta
     60_000,
     500,
   );
-  for (const s of got) assert.deepEqual(s.values, Array.from({ length: k }, (_, i) => i), `series ${s.metric['s']} complete and in order`);
+  for (const s of got)
+    assert.deepEqual(
+      s.values,
+      Array.from({ length: k }, (_, i) => i),
+      `series ${s.metric['s']} complete and in order`,
+    );
   await waitFor('fewer shards once the load is gone', async () => (q.shards.length < 6 ? true : undefined), 30_000, 250);
   assert.equal(q.stats.samplesFailed, 0);
 });

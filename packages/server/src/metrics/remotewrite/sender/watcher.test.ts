@@ -122,11 +122,7 @@ test('a WAL checkpoint keeps the segments a reader still needs, and takes them o
     let held: number | undefined = segs[2]!;
     wal.retainFrom = () => held;
     await wal.truncate(0, () => true);
-    assert.deepEqual(
-      walSegments(dir).slice(0, 2),
-      [segs[2]!, segs[3]!],
-      'the checkpoint replaced only the segments before the held one',
-    );
+    assert.deepEqual(walSegments(dir).slice(0, 2), [segs[2]!, segs[3]!], 'the checkpoint replaced only the segments before the held one');
     held = undefined;
     await wal.truncate(0, () => true);
     assert.equal(walSegments(dir).length, 1, 'nothing held: everything before the fresh segment is checkpointed');
