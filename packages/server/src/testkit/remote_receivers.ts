@@ -115,9 +115,17 @@ export async function vmExport(vm: Receiver, match: string): Promise<ExportedSer
  * Retry-After, so the sender's own backoff is what is measured), and forwards otherwise, after
  * `delayMs` (a slow receiver, for resharding).
  */
-export async function stormProxy(
-  target: string,
-): Promise<{ url: string; storm: boolean; delayMs: number; requests: number; refused: number; inFlight: number; maxInFlight: number; close(): Promise<void> }> {
+export async function stormProxy(target: string): Promise<{
+  url: string;
+  storm: boolean;
+  delayMs: number;
+  requests: number;
+  refused: number;
+  inFlight: number;
+  maxInFlight: number;
+  lastHeaders: http.IncomingHttpHeaders;
+  close(): Promise<void>;
+}> {
   const t = new URL(target);
   const state = {
     url: '',
@@ -127,10 +135,12 @@ export async function stormProxy(
     refused: 0,
     inFlight: 0,
     maxInFlight: 0,
+    lastHeaders: {} as http.IncomingHttpHeaders,
     close: () => new Promise<void>((resolve) => srv.close(() => resolve())),
   };
   const srv = http.createServer((req, res) => {
     state.requests++;
+    state.lastHeaders = req.headers;
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {

@@ -90,6 +90,7 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
   private settled: WalPosition = { segment: 0, offset: 0 };
   private savedAt: WalPosition | undefined;
   private resharding = false;
+  private reshardDone: Promise<void> = Promise.resolve();
   private drainWaiters: Array<() => void> = [];
   private readonly hardStop = new AbortController();
   private timers: NodeJS.Timeout[] = [];
@@ -158,6 +159,7 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
     this.watcher.stop();
     this.notifyDrained();
     await this.watching;
+    await this.reshardDone;
     const timer = setTimeout(() => this.hardStop.abort(), this.deps.flushDeadlineMs ?? 5_000);
     await Promise.all(this.shards.map((s) => s.flushAndEnd()));
     clearTimeout(timer);
@@ -389,18 +391,28 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
     await this.reshard(desired);
   }
 
-  /** Drains the shards (intake paused, so each series stays in order) and starts `n` new ones. */
-  async reshard(n: number): Promise<void> {
-    if (this.resharding || n === this.shards.length) return;
+  /**
+   * Replaces the shards by `n` new ones. Intake pauses; each old shard ends once its request in
+   * flight is settled, and what it still buffers is re-hashed into the new shards in order, so
+   * every series' samples still go out in order, and a backlog does not have to drain through the
+   * old shards first.
+   */
+  reshard(n: number): Promise<void> {
+    if (this.resharding || n === this.shards.length) return this.reshardDone;
     this.resharding = true;
-    try {
-      await Promise.all(this.shards.map((s) => s.flushAndEnd()));
-      if (!this.hardStop.signal.aborted) this.shards = Array.from({ length: n }, () => new Shard(this));
-      this.deps.logger.info('remote_write: resharded', { remote_name: this.config.name, shards: n });
-    } finally {
-      this.resharding = false;
-      this.notifyDrained();
-    }
+    this.reshardDone = (async () => {
+      try {
+        const rest = await Promise.all(this.shards.map((s) => s.halt()));
+        const fresh = Array.from({ length: n }, () => new Shard(this));
+        for (const b of rest) for (let i = 0; i < b.refs.length; i++) fresh[b.refs[i]! % n]!.push(b.refs[i]!, b.ts[i]!, b.vs[i]!, b.seqs[i]!);
+        this.shards = fresh;
+        this.deps.logger.info('remote_write: resharded', { remote_name: this.config.name, shards: n });
+      } finally {
+        this.resharding = false;
+        this.notifyDrained();
+      }
+    })();
+    return this.reshardDone;
   }
 
   // ---- metadata

@@ -112,7 +112,9 @@ test('shards grow while one cannot keep up with a slow receiver, each series sta
     pollMs: 20,
   });
   await sender.apply(
-    remoteWrite(`  - url: ${proxy.url}/api/v1/write\n    queue_config: { max_samples_per_send: 100, max_shards: 6, batch_send_deadline: 100ms }\n`),
+    remoteWrite(
+      `  - url: ${proxy.url}/api/v1/write\n    headers: { X-Scope-OrgID: team-a }\n    queue_config: { max_samples_per_send: 100, max_shards: 6, batch_send_deadline: 100ms }\n`,
+    ),
     [],
   );
   cleanups.push(() => sender.stop());
@@ -132,6 +134,9 @@ test('shards grow while one cannot keep up with a slow receiver, each series sta
   }
   assert.equal(maxShards.seen, 6, `resharded up to max_shards (desired ${q.desiredShards})`);
   assert.ok(proxy.maxInFlight > 1, `requests in parallel: ${proxy.maxInFlight}`);
+  assert.equal(proxy.lastHeaders['x-scope-orgid'], 'team-a', 'the configured headers are sent');
+  assert.equal(proxy.lastHeaders['content-encoding'], 'snappy');
+  assert.equal(proxy.lastHeaders['x-prometheus-remote-write-version'], '0.1.0');
   const got = await waitFor(
     'every sample in VictoriaMetrics',
     async () => {
@@ -149,4 +154,47 @@ test('shards grow while one cannot keep up with a slow receiver, each series sta
     );
   await waitFor('fewer shards once the load is gone', async () => (q.shards.length < 6 ? true : undefined), 30_000, 250);
   assert.equal(q.stats.samplesFailed, 0);
+});
+
+test('external labels are added, write_relabel_configs drop and rewrite, and samples past sample_age_limit are dropped', { timeout: 60_000 }, async () => {
+  const vm = await receiver('vm');
+  const vigil = await startServer((c) => {
+    c.selfScrape = false;
+    c.global = { ...c.global, externalLabels: labelsFrom({ cluster: 'eu-1', team: 'from-config' }) };
+    c.remoteWriteTo = remoteWrite(
+      [
+        `  - url: ${vm.writeUrl}`,
+        '    queue_config: { batch_send_deadline: 200ms, sample_age_limit: 30m }',
+        '    write_relabel_configs:',
+        "      - { source_labels: [__name__], regex: 'rw_secret.*', action: drop }",
+        "      - { source_labels: [job], target_label: service, regex: '(.+)', replacement: 'svc-$1' }",
+        '',
+      ].join('\n'),
+    );
+  });
+  cleanups.push(() => vigil.stop());
+  const now = Math.floor(Date.now() / 1000) * 1000;
+  const body = writeBody([
+    {
+      labels: labelsFrom({ __name__: 'rw_shape', job: 'api', team: 'own' }),
+      samples: [
+        [now - 2 * 3_600_000, 1],
+        [now - 5000, 2],
+      ],
+    },
+    { labels: labelsFrom({ __name__: 'rw_secret_token', job: 'api' }), samples: [[now - 5000, 3]] },
+  ]);
+  assert.equal((await postWrite(vigil.url, body)).status, 204);
+  const got = await waitFor('rw_shape in VictoriaMetrics', async () => {
+    const s = await vmExport(vm, '{__name__=~"rw_.*"}');
+    return s.length > 0 ? s : undefined;
+  });
+  assert.equal(got.length, 1, 'the series write_relabel_configs drops is not sent');
+  assert.deepEqual(
+    got[0]!.metric,
+    { __name__: 'rw_shape', job: 'api', team: 'own', cluster: 'eu-1', service: 'svc-api' },
+    "external labels where the series has none; the series' own win",
+  );
+  assert.deepEqual(got[0]!.timestamps, [now - 5000], 'the sample older than sample_age_limit is dropped');
+  await waitFor('the drops counted', async () => ((await metricValue(vigil.url, 'prometheus_remote_storage_samples_dropped_total')) === 2 ? true : undefined));
 });

@@ -33,8 +33,10 @@ export class Shard {
   /** When the oldest buffered sample arrived (performance.now()). */
   private firstAt = 0;
   private wakeUp: (() => void) | undefined;
-  /** Send what is buffered without waiting for the deadline, then end (resharding, stop). */
+  /** Send what is buffered without waiting for the deadline, then end (stop). */
   private flushing = false;
+  /** End once no request is in flight, keeping what is buffered (resharding takes it over). */
+  private halted = false;
   /** A request is in flight. */
   busy = false;
   readonly done: Promise<void>;
@@ -70,6 +72,18 @@ export class Shard {
     return this.done;
   }
 
+  /**
+   * Ends the shard once its request in flight (if any) is settled, and hands over what it still
+   * buffers, in order. Resharding re-hashes that into the new shards instead of waiting for a
+   * slow receiver to take it all through the old ones.
+   */
+  async halt(): Promise<Batch> {
+    this.halted = true;
+    this.wake();
+    await this.done;
+    return this.take(this.refs.length);
+  }
+
   wake(): void {
     const w = this.wakeUp;
     this.wakeUp = undefined;
@@ -89,6 +103,7 @@ export class Shard {
   private async run(): Promise<void> {
     const max = this.owner.maxSamplesPerSend;
     for (;;) {
+      if (this.halted) return;
       const n = this.refs.length;
       if (n === 0) {
         if (this.flushing) return;
