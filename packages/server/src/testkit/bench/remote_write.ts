@@ -3,7 +3,9 @@
  * (`--enable-feature=agent`) scrape the same targets and remote_write to the same VictoriaMetrics,
  * at the same time. Each process's CPU over the window (scraping, WAL and sending: all an agent
  * does) divided by the samples it sent gives CPU-seconds per million samples; peak RSS is each
- * one's memory. VictoriaMetrics' own count of what arrived from each checks delivery.
+ * one's memory. VictoriaMetrics' own count of what arrived from each checks delivery. A third
+ * process, Vigil scraping the same targets without remote_write, separates the sender's own CPU
+ * (the difference) from what scraping and storing cost Vigil.
  *
  * Options: --quick (shorter, smaller), --seconds N, --targets N, --series N (per target).
  */
@@ -45,7 +47,7 @@ async function serveTargets(count: number, series: number): Promise<{ ports: num
   };
 }
 
-function yaml(sender: string, ports: number[], intervalS: number, writeUrl: string): string {
+function yaml(sender: string, ports: number[], intervalS: number, writeUrl: string | undefined): string {
   const targets = ports.map((p) => `'127.0.0.1:${p}'`).join(', ');
   return [
     'global:',
@@ -55,8 +57,7 @@ function yaml(sender: string, ports: number[], intervalS: number, writeUrl: stri
     '  - job_name: rwbench',
     '    static_configs:',
     `      - targets: [${targets}]`,
-    'remote_write:',
-    `  - url: ${writeUrl}`,
+    ...(writeUrl ? ['remote_write:', `  - url: ${writeUrl}`] : []),
     '',
   ].join('\n');
 }
@@ -93,7 +94,7 @@ async function scraped(h: ServerHandle, name: string): Promise<number> {
 
 async function vmCount(vm: ServerHandle, who: string, windowS: number): Promise<number> {
   await httpCall('GET', `${vm.baseUrl}/internal/force_flush`, 10_000);
-  const q = `sum(count_over_time(rw_bench_total{sender="${who}"}[${windowS}s]))`;
+  const q = `sum(count_over_time({sender="${who}"}[${windowS}s]))`;
   const r = await httpCall('GET', `${vm.baseUrl}/api/v1/query?query=${encodeURIComponent(q)}`, 30_000);
   const res = (JSON.parse(r.body) as { data: { result: Array<{ value: [number, string] }> } }).data.result;
   return Number(res[0]?.value[1] ?? 0);
@@ -105,6 +106,8 @@ interface Row {
   cpuSeconds: number;
   cpuSecondsPerMillion: number;
   peakRssMiB: number;
+  /** Over the whole run: samples the sender counted as sent, and samples VictoriaMetrics holds from it. */
+  sentWholeRun: number;
   arrivedInVm: number;
 }
 
@@ -122,18 +125,23 @@ async function main(): Promise<void> {
     const targets = await serveTargets(nTargets, series);
     const vm = await startServer(PEERS.vm, workDir, 30_000);
     const writeUrl = `${vm.baseUrl}/api/v1/write`;
+    const baseDir = mkdtempSync(path.join(workDir, 'baseline-'));
     const hs = [
       await startServer(sender('vigil', yaml('vigil', targets.ports, intervalS, writeUrl)), workDir, 30_000),
       await startServer(sender('prometheus', yaml('prometheus', targets.ports, intervalS, writeUrl)), workDir, 30_000),
     ];
+    const baseline = await startServer(sender('vigil', yaml('none', targets.ports, intervalS, undefined)), baseDir, 30_000);
     console.log(`== remote_write: ${nTargets} targets × ${series} series every ${intervalS} s, Vigil and Prometheus agent at once, ${seconds} s`);
     const rows: Row[] = [];
+    let senderOnly = NaN;
     try {
       await sleep(2 * intervalS * 1000); // first scrapes, series records, connections
       const cpu0 = hs.map((h) => cpuSeconds(h.pid));
+      const base0 = cpuSeconds(baseline.pid);
       const sent0 = await Promise.all(hs.map((h) => scraped(h, 'prometheus_remote_storage_samples_total')));
       await sleep(seconds * 1000);
       const cpu = hs.map((h, i) => cpuSeconds(h.pid) - cpu0[i]!);
+      const baseCpu = cpuSeconds(baseline.pid) - base0;
       const sent = await Promise.all(hs.map(async (h, i) => (await scraped(h, 'prometheus_remote_storage_samples_total')) - sent0[i]!));
       await sleep(3 * intervalS * 1000); // the last batches land
       for (const [i, h] of hs.entries()) {
@@ -144,22 +152,27 @@ async function main(): Promise<void> {
           cpuSeconds: cpu[i]!,
           cpuSecondsPerMillion: sent[i]! > 0 ? (cpu[i]! * 1e6) / sent[i]! : NaN,
           peakRssMiB: (memStat(h.pid)?.peakRssBytes ?? 0) / 1024 / 1024,
-          arrivedInVm: await vmCount(vm, who, seconds + 5 * intervalS),
+          sentWholeRun: await scraped(h, 'prometheus_remote_storage_samples_total'),
+          arrivedInVm: await vmCount(vm, who, 3600),
         });
       }
+      senderOnly = ((cpu[0]! - baseCpu) * 1e6) / sent[0]!;
+      console.log(`Vigil without remote_write, same targets: CPU ${baseCpu.toFixed(2)} s`);
     } finally {
+      await stopServer(baseline);
       for (const h of hs) await stopServer(h);
       await stopServer(vm);
       await targets.close();
     }
-    console.log('\nsender              samples sent  CPU (s)  CPU s / 1M samples  peak RSS (MiB)  samples in VM (window)');
+    console.log('\nsender              samples sent  CPU (s)  CPU s / 1M samples  peak RSS (MiB)  whole run: sent / in VM');
     for (const r of rows)
       console.log(
-        `${r.sender.padEnd(18)}  ${String(r.samplesSent).padStart(12)}  ${r.cpuSeconds.toFixed(2).padStart(7)}  ${r.cpuSecondsPerMillion.toFixed(2).padStart(18)}  ${r.peakRssMiB.toFixed(0).padStart(14)}  ${String(r.arrivedInVm).padStart(22)}`,
+        `${r.sender.padEnd(18)}  ${String(r.samplesSent).padStart(12)}  ${r.cpuSeconds.toFixed(2).padStart(7)}  ${r.cpuSecondsPerMillion.toFixed(2).padStart(18)}  ${r.peakRssMiB.toFixed(0).padStart(14)}  ${`${r.sentWholeRun} / ${r.arrivedInVm}`.padStart(23)}`,
       );
     const ratio = rows[0]!.cpuSecondsPerMillion / rows[1]!.cpuSecondsPerMillion;
     const mem = rows[0]!.peakRssMiB / rows[1]!.peakRssMiB;
     console.log(`Vigil vs Prometheus agent: CPU per million samples ${ratio.toFixed(2)}×, peak RSS ${mem.toFixed(2)}× (<1 better)`);
+    console.log(`Vigil's sender alone (CPU with remote_write minus without): ${senderOnly.toFixed(2)} CPU s / 1M samples`);
     const file = writeJson(REPO_ROOT, 'remote_write', startedAt, {
       seconds,
       targets: nTargets,

@@ -34,8 +34,8 @@ export interface SenderDeps {
 export class RemoteWriteSender {
   private queues: RemoteWriteQueue[] = [];
   private configKey = '';
-  /** Held segments let go because a queue's backlog passed its `wal_retention_size`. */
-  segmentsReleased = 0;
+  /** Times a queue's hold on the WAL was let go because its backlog passed its `wal_retention_size`. */
+  holdsReleased = 0;
   /** Counters of stopped queues, so counters never go back on a reload. */
   private readonly retired = new Map<string, QueueStats>();
 
@@ -108,7 +108,7 @@ export class RemoteWriteSender {
       let bytes = 0;
       for (const [s, n] of sizes) if (s >= from) bytes += n;
       if (bytes > q.config.walRetentionBytes) {
-        this.segmentsReleased += segs.filter((s) => s >= from && s < q.readingSegment).length;
+        this.holdsReleased++;
         this.deps.logger.warn('remote_write: the backlog in the WAL passed wal_retention_size; its oldest segments are no longer held', {
           remote_name: q.config.name,
           bytes,
@@ -230,10 +230,10 @@ export class RemoteWriteSender {
       this.queues.map((q) => ({ labels: { consumer: q.config.name }, value: q.readingSegment })),
     );
     reg.register(
-      'vigil_remote_storage_wal_segments_released_total',
+      'vigil_remote_storage_wal_holds_released_total',
       'counter',
-      'WAL segments a remote_write queue still needed but let go because its backlog passed wal_retention_size.',
-      () => this.segmentsReleased,
+      'Times a remote_write queue let WAL checkpoints take segments it had not sent, because its backlog passed wal_retention_size.',
+      () => this.holdsReleased,
     );
   }
 }

@@ -5,12 +5,13 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { parseConfig } from '../../../server/config/config.js';
-import { getJson, postWrite, startServer, tempDir, waitFor, writeBody } from '../../../testkit/helpers.js';
+import { freePort, getJson, postWrite, startServer, tempDir, waitFor, writeBody } from '../../../testkit/helpers.js';
 import { prometheusReceiver, stormProxy, victoriaMetrics, vmExport, type Receiver } from '../../../testkit/remote_receivers.js';
 import { snappyEncode } from '../../../core/util/snappy.js';
 import { labelsFrom } from '../../../core/model/labels.js';
 import { nopLogger } from '../../../core/util/log.js';
 import { DB } from '../../tsdb/db.js';
+import { RecordType, Wal, WalRecordWriter, walSegments } from '../../tsdb/wal.js';
 import { WriteRequestEncoder } from '../proto.js';
 import { RemoteWriteSender } from './index.js';
 
@@ -197,4 +198,48 @@ test('external labels are added, write_relabel_configs drop and rewrite, and sam
   );
   assert.deepEqual(got[0]!.timestamps, [now - 5000], 'the sample older than sample_age_limit is dropped');
   await waitFor('the drops counted', async () => ((await metricValue(vigil.url, 'prometheus_remote_storage_samples_dropped_total')) === 2 ? true : undefined));
+});
+
+test('a queue behind holds its WAL segments out of checkpoints up to wal_retention_size, then lets them go', { timeout: 30_000 }, async () => {
+  const { dir, cleanup } = tempDir('vigil-rw-hold-');
+  cleanups.push(cleanup);
+  const walDir = path.join(dir, 'wal');
+  const wal = new Wal(walDir, { warn: () => {}, segmentBytes: 4096 });
+  wal.replay({ series: () => {}, sample: () => {} });
+  cleanups.push(() => wal.close());
+  const rw = new WalRecordWriter();
+  rw.begin(RecordType.series);
+  rw.series(1, labelsFrom({ __name__: 'rw_hold' }));
+  rw.end();
+  wal.write(rw.w.view());
+  // A receiver that is not there: nothing is ever settled, so the queue stays at its start.
+  const port = await freePort();
+  const sender = new RemoteWriteSender({
+    walDir,
+    stateDir: path.join(dir, 'rw'),
+    walSegment: () => wal.currentSegment,
+    highestTimestamp: () => 0,
+    logger: nopLogger,
+  });
+  const start = wal.currentSegment;
+  await sender.apply(remoteWrite(`  - url: http://127.0.0.1:${port}/api/v1/write\n    wal_retention_size: 64KB\n`), []);
+  cleanups.push(() => sender.stop());
+  wal.retainFrom = () => sender.retainFrom();
+  const writeSamples = (from: number): void => {
+    const w = new WalRecordWriter();
+    w.begin(RecordType.samples);
+    for (let i = 0; i < 100; i++) w.sample(1, from + i, i);
+    w.end();
+    wal.write(w.w.view());
+  };
+  let t = 0;
+  for (; t < 3000; t += 100) writeSamples(t); // about 30 KB: within the bound
+  assert.equal(sender.retainFrom(), start, 'the unsent segments are held');
+  await wal.truncate(0, () => true);
+  assert.ok(walSegments(walDir).includes(start), 'a checkpoint left the held segment alone');
+  for (; t < 12_000; t += 100) writeSamples(t); // past 64 KB
+  assert.equal(sender.retainFrom(), undefined, 'past wal_retention_size nothing is held');
+  assert.equal(sender.holdsReleased, 1);
+  await wal.truncate(0, () => true);
+  assert.ok(!walSegments(walDir).includes(start), 'the checkpoint took the segments the queue let go');
 });
