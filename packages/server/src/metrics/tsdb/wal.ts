@@ -221,70 +221,7 @@ export class Wal {
    * length within the file, matching CRC) and goes on from there. Returns the damaged spans.
    */
   private readFile(file: string, h: WalReplayHandler, stats: WalReplayStats): WalDamage[] {
-    return runSync(this.readFileSteps(file, h, stats));
-  }
-
-  /** {@link readFile} in steps: pauses after every record, so a checkpoint can read in slices. */
-  private *readFileSteps(file: string, h: WalReplayHandler, stats: WalReplayStats): Generator<void, WalDamage[]> {
-    const damage: WalDamage[] = [];
-    const fd = fs.openSync(file, 'r');
-    try {
-      const size = fs.fstatSync(fd).size;
-      let buf = Buffer.allocUnsafe(Math.min(size, 4 << 20));
-      let bufStart = 0; // file offset of buf[0]
-      let bufLen = 0;
-      const fill = (off: number, need: number): boolean => {
-        // Ensure buf holds [off, off + need); false if the file ends first.
-        if (off + need > size) return false;
-        if (off >= bufStart && off + need <= bufStart + bufLen) return true;
-        if (need > buf.length) buf = Buffer.allocUnsafe(need);
-        bufStart = off;
-        bufLen = 0;
-        const want = Math.min(buf.length, size - off);
-        while (bufLen < want) {
-          const n = fs.readSync(fd, buf, bufLen, want - bufLen, off + bufLen);
-          if (n === 0) break;
-          bufLen += n;
-        }
-        return bufLen >= need;
-      };
-      /** Why the record at `off` is not intact, or undefined when it is (its bytes are then in buf). */
-      const check = (off: number): string | undefined => {
-        if (!fill(off, HEADER)) return 'torn record header';
-        const at = off - bufStart;
-        const type = buf[at]!;
-        const len = buf.readUInt32LE(at + 1);
-        if (type !== RecordType.series && type !== RecordType.samples) return `unknown record type ${type}`;
-        if (!fill(off, HEADER + len)) return 'torn record';
-        const start = off - bufStart + HEADER;
-        if (crc32(buf.subarray(start, start + len)) !== buf.readUInt32LE(start - 4)) return 'checksum mismatch';
-        return undefined;
-      };
-      let off = 0;
-      while (off < size) {
-        let reason = check(off);
-        if (reason === undefined) {
-          const at = off - bufStart;
-          const len = buf.readUInt32LE(at + 1);
-          try {
-            decodeWalRecord(buf[at]!, new ByteReader(buf, at + HEADER, at + HEADER + len), h, stats);
-            stats.records++;
-            off += HEADER + len;
-            yield;
-            continue;
-          } catch (err) {
-            reason = `undecodable record: ${(err as Error).message}`;
-          }
-        }
-        let next = off + 1;
-        while (next < size && check(next) !== undefined) next++;
-        damage.push({ offset: off, reason, skipped: next - off, atEnd: next >= size });
-        off = next;
-      }
-      return damage;
-    } finally {
-      fs.closeSync(fd);
-    }
+    return runSync(readFileSteps(file, h, stats));
   }
 
   private openSegment(index: number): void {
@@ -395,10 +332,10 @@ export class Wal {
     // Series records must precede samples that refer to them, so samples are held until after.
     const stats: WalReplayStats = { records: 0, samples: 0, series: 0, repairs: [] };
     const seriesOnly: WalReplayHandler = { series: collector.series, sample: () => {} };
-    for (const f of sources) await runSliced(this.readFileSteps(f, seriesOnly, stats), slicer);
+    for (const f of sources) await runSliced(readFileSteps(f, seriesOnly, stats), slicer);
     flushSeries();
     const samplesOnly: WalReplayHandler = { series: () => {}, sample: collector.sample };
-    for (const f of sources) await runSliced(this.readFileSteps(f, samplesOnly, stats), slicer);
+    for (const f of sources) await runSliced(readFileSteps(f, samplesOnly, stats), slicer);
     if (samplesOpen) rw.end();
 
     const target = path.join(this.dir, `checkpoint.${segmentName(index)}`);
@@ -426,6 +363,77 @@ export class Wal {
     fs.closeSync(this.fd);
     this.fd = -1;
   }
+}
+
+/** {@link readFile} in steps: pauses after every record, so a checkpoint can read in slices. */
+function* readFileSteps(file: string, h: WalReplayHandler, stats: WalReplayStats): Generator<void, WalDamage[]> {
+  const damage: WalDamage[] = [];
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    let buf = Buffer.allocUnsafe(Math.min(size, 4 << 20));
+    let bufStart = 0; // file offset of buf[0]
+    let bufLen = 0;
+    const fill = (off: number, need: number): boolean => {
+      // Ensure buf holds [off, off + need); false if the file ends first.
+      if (off + need > size) return false;
+      if (off >= bufStart && off + need <= bufStart + bufLen) return true;
+      if (need > buf.length) buf = Buffer.allocUnsafe(need);
+      bufStart = off;
+      bufLen = 0;
+      const want = Math.min(buf.length, size - off);
+      while (bufLen < want) {
+        const n = fs.readSync(fd, buf, bufLen, want - bufLen, off + bufLen);
+        if (n === 0) break;
+        bufLen += n;
+      }
+      return bufLen >= need;
+    };
+    /** Why the record at `off` is not intact, or undefined when it is (its bytes are then in buf). */
+    const check = (off: number): string | undefined => {
+      if (!fill(off, HEADER)) return 'torn record header';
+      const at = off - bufStart;
+      const type = buf[at]!;
+      const len = buf.readUInt32LE(at + 1);
+      if (type !== RecordType.series && type !== RecordType.samples) return `unknown record type ${type}`;
+      if (!fill(off, HEADER + len)) return 'torn record';
+      const start = off - bufStart + HEADER;
+      if (crc32(buf.subarray(start, start + len)) !== buf.readUInt32LE(start - 4)) return 'checksum mismatch';
+      return undefined;
+    };
+    let off = 0;
+    while (off < size) {
+      let reason = check(off);
+      if (reason === undefined) {
+        const at = off - bufStart;
+        const len = buf.readUInt32LE(at + 1);
+        try {
+          decodeWalRecord(buf[at]!, new ByteReader(buf, at + HEADER, at + HEADER + len), h, stats);
+          stats.records++;
+          off += HEADER + len;
+          yield;
+          continue;
+        } catch (err) {
+          reason = `undecodable record: ${(err as Error).message}`;
+        }
+      }
+      let next = off + 1;
+      while (next < size && check(next) !== undefined) next++;
+      damage.push({ offset: off, reason, skipped: next - off, atEnd: next >= size });
+      off = next;
+    }
+    return damage;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Reads one WAL file's intact records into `h` through a bounded buffer, passing over damaged
+ * spans (a reader beside the writer, such as the remote_write sender, never repairs the file).
+ */
+export function readWalFile(file: string, h: WalReplayHandler): void {
+  runSync(readFileSteps(file, h, { records: 0, samples: 0, series: 0, repairs: [] }));
 }
 
 /** Decodes one intact record's payload into `h`, counting into `stats`. */

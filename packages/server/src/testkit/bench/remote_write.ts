@@ -123,7 +123,15 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   try {
     const targets = await serveTargets(nTargets, series);
-    const vm = await startServer(PEERS.vm, workDir, 30_000);
+    // Queries see the newest samples at once, for the delivery check at the end.
+    const vmDef: PeerDef = {
+      ...PEERS.vm,
+      command: (d, p, w) => {
+        const c = PEERS.vm.command(d, p, w);
+        return { cmd: c.cmd, args: [...c.args, '-search.latencyOffset=0s', '-search.disableCache'] };
+      },
+    };
+    const vm = await startServer(vmDef, workDir, 30_000);
     const writeUrl = `${vm.baseUrl}/api/v1/write`;
     const baseDir = mkdtempSync(path.join(workDir, 'baseline-'));
     const hs = [
@@ -134,6 +142,7 @@ async function main(): Promise<void> {
     console.log(`== remote_write: ${nTargets} targets × ${series} series every ${intervalS} s, Vigil and Prometheus agent at once, ${seconds} s`);
     const rows: Row[] = [];
     let senderOnly = NaN;
+    let baselineRssMiB = NaN;
     try {
       await sleep(2 * intervalS * 1000); // first scrapes, series records, connections
       const cpu0 = hs.map((h) => cpuSeconds(h.pid));
@@ -143,7 +152,10 @@ async function main(): Promise<void> {
       const cpu = hs.map((h, i) => cpuSeconds(h.pid) - cpu0[i]!);
       const baseCpu = cpuSeconds(baseline.pid) - base0;
       const sent = await Promise.all(hs.map(async (h, i) => (await scraped(h, 'prometheus_remote_storage_samples_total')) - sent0[i]!));
-      await sleep(3 * intervalS * 1000); // the last batches land
+      // The targets go away (scrapes then add only `up` and the scrape_* series), and the last batches land.
+      await targets.close();
+      await sleep(3 * intervalS * 1000);
+      baselineRssMiB = (memStat(baseline.pid)?.peakRssBytes ?? 0) / 1024 / 1024;
       for (const [i, h] of hs.entries()) {
         const who = i === 0 ? 'vigil' : 'prometheus';
         rows.push({
@@ -157,12 +169,12 @@ async function main(): Promise<void> {
         });
       }
       senderOnly = ((cpu[0]! - baseCpu) * 1e6) / sent[0]!;
-      console.log(`Vigil without remote_write, same targets: CPU ${baseCpu.toFixed(2)} s`);
+      console.log(`Vigil without remote_write, same targets: CPU ${baseCpu.toFixed(2)} s, peak RSS ${baselineRssMiB.toFixed(0)} MiB`);
     } finally {
       await stopServer(baseline);
       for (const h of hs) await stopServer(h);
       await stopServer(vm);
-      await targets.close();
+      await targets.close().catch(() => {});
     }
     console.log('\nsender              samples sent  CPU (s)  CPU s / 1M samples  peak RSS (MiB)  whole run: sent / in VM');
     for (const r of rows)
@@ -172,6 +184,10 @@ async function main(): Promise<void> {
     const ratio = rows[0]!.cpuSecondsPerMillion / rows[1]!.cpuSecondsPerMillion;
     const mem = rows[0]!.peakRssMiB / rows[1]!.peakRssMiB;
     console.log(`Vigil vs Prometheus agent: CPU per million samples ${ratio.toFixed(2)}×, peak RSS ${mem.toFixed(2)}× (<1 better)`);
+    // When the targets go away each series gets a staleness marker (a NaN sample): sent, but not counted by count_over_time.
+    console.log(
+      `whole run: sent minus in VM should be ${nTargets * series} (the staleness markers of the ${nTargets * series} scraped series, sent and not counted)`,
+    );
     console.log(`Vigil's sender alone (CPU with remote_write minus without): ${senderOnly.toFixed(2)} CPU s / 1M samples`);
     const file = writeJson(REPO_ROOT, 'remote_write', startedAt, {
       seconds,

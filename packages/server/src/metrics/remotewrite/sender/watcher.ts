@@ -9,7 +9,16 @@ import * as fs from 'node:fs';
 import type { Labels } from '../../../core/model/labels.js';
 import { ByteReader } from '../../../core/util/bytes.js';
 import { crc32 } from '../../../core/util/crc32.js';
-import { decodeWalRecord, RecordType, WAL_RECORD_HEADER, walCheckpoint, walSegmentPath, walSegments, type WalReplayStats } from '../../tsdb/wal.js';
+import {
+  decodeWalRecord,
+  readWalFile,
+  RecordType,
+  WAL_RECORD_HEADER,
+  walCheckpoint,
+  walSegmentPath,
+  walSegments,
+  type WalReplayStats,
+} from '../../tsdb/wal.js';
 
 /** A place in the WAL: a segment and a byte offset in it. */
 export interface WalPosition {
@@ -88,34 +97,24 @@ export class WalWatcher {
       });
       start = { segment: next, offset: 0 };
     }
+    // Series records only, through the WAL's bounded reader (a segment can be 128 MiB). Series
+    // records after the position in its segment are read too: early, which does no harm (a ref's
+    // labels never change), and read again when the watcher gets there.
     const seriesOnly = { series: (ref: number, l: Labels) => this.sink.series(ref, l), sample: () => {} };
     const cp = walCheckpoint(this.dir);
-    if (cp) this.readWhole(cp.file, seriesOnly, Infinity);
-    for (const s of segs) {
-      if (s > start.segment || (cp && s <= cp.index)) continue;
-      this.readWhole(walSegmentPath(this.dir, s), seriesOnly, s === start.segment ? start.offset : Infinity);
-    }
+    const read = (file: string): void => {
+      try {
+        readWalFile(file, seriesOnly);
+      } catch (err) {
+        // Deleted by a checkpoint in between: its series are in that checkpoint, read next.
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    };
+    if (cp) read(cp.file);
+    for (const s of segs) if (s <= start.segment && !(cp && s <= cp.index)) read(walSegmentPath(this.dir, s));
+    const cpAfter = walCheckpoint(this.dir);
+    if (cpAfter && cpAfter.file !== cp?.file) read(cpAfter.file);
     this.open(start.segment, start.offset);
-  }
-
-  /** Reads a file's intact records up to `limit` bytes into `h` (damaged spans end the read). */
-  private readWhole(file: string, h: { series(ref: number, l: Labels): void; sample(): void }, limit: number): void {
-    let data: Buffer;
-    try {
-      data = fs.readFileSync(file);
-    } catch {
-      return; // deleted by a checkpoint in between: its series are in the checkpoint
-    }
-    const end = Math.min(limit, data.length);
-    let off = 0;
-    while (off + WAL_RECORD_HEADER <= end) {
-      const type = data[off]!;
-      const len = data.readUInt32LE(off + 1);
-      const start = off + WAL_RECORD_HEADER;
-      if (start + len > end || crc32(data.subarray(start, start + len)) !== data.readUInt32LE(off + 5)) break;
-      if (type === RecordType.series) decodeWalRecord(type, new ByteReader(data, start, start + len), h, noStats());
-      off = start + len;
-    }
   }
 
   private open(segment: number, offset: number): void {
