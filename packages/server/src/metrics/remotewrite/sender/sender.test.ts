@@ -243,3 +243,26 @@ test('a queue behind holds its WAL segments out of checkpoints up to wal_retenti
   await wal.truncate(0, () => true);
   assert.ok(!walSegments(walDir).includes(start), 'the checkpoint took the segments the queue let go');
 });
+
+test('a staleness marker reaches Prometheus as one (not as an ordinary NaN)', { timeout: 60_000 }, async () => {
+  const prom = await receiver('prometheus');
+  const vigil = await startServer((c) => {
+    c.selfScrape = false;
+    c.remoteWriteTo = remoteWrite(`  - url: ${prom.writeUrl}\n    queue_config: { batch_send_deadline: 200ms }\n`);
+  });
+  cleanups.push(() => vigil.stop());
+  const now = Math.floor(Date.now() / 1000) * 1000;
+  const vs = new Float64Array(4);
+  vs.set([1, 2, NaN]);
+  vs[3] = new Float64Array(new BigUint64Array([0x7ff0000000000002n]).buffer)[0]!; // Prometheus' StaleNaN
+  const enc = new WriteRequestEncoder();
+  enc.addSeries(labelsFrom({ __name__: 'rw_stale' }), [now - 4000, now - 3000, now - 2000, now - 1000], vs);
+  assert.equal((await postWrite(vigil.url, snappyEncode(enc.finish()))).status, 204);
+  // Range functions skip staleness markers but count an ordinary NaN: 3 samples, not 4.
+  const r = await waitFor('rw_stale in Prometheus', async () => {
+    const q = await getJson(`${prom.url}/api/v1/query?query=${encodeURIComponent('count_over_time(rw_stale[1m])')}&time=${now / 1000}`);
+    const res = (q.body.data as { result: Array<{ value: [number, string] }> }).result;
+    return res[0]?.value[1];
+  });
+  assert.equal(r, '3');
+});

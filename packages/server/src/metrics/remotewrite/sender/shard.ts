@@ -3,8 +3,7 @@
  * `max_samples_per_send` samples or its oldest sample has waited `batch_send_deadline`, one request
  * at a time, so each series (always hashed to the same shard) reaches the receiver in order.
  */
-import type { EncodedLabels } from '../proto.js';
-import { WriteRequestEncoder } from '../proto.js';
+import { putVarint, varintSize, type EncodedLabels } from '../proto.js';
 
 /**
  * A batch taken from a shard: parallel columns. `seqs` names the WAL record of each sample. Values
@@ -145,22 +144,61 @@ export class Shard {
 }
 
 /**
- * Encodes a batch as a WriteRequest: samples grouped by series in the order they came, each
- * series' labels encoded once when its series record was read.
+ * Encodes a batch as a WriteRequest: samples grouped by series in the order the series first
+ * appear (each series' samples in batch order), labels encoded once when its series record was
+ * read. Written straight into one buffer sized by a first pass: a batch is mostly one or two
+ * samples for each of up to max_samples_per_send series, and arrays per series would cost more
+ * than the encoding.
  */
 export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabels): Buffer {
   const { refs, ts, vs } = batch;
-  // Two passes: count each series' samples, then fill columns made at their size.
-  const counts = new Map<number, number>();
-  for (const ref of refs) counts.set(ref, (counts.get(ref) ?? 0) + 1);
-  const cols = new Map<number, { n: number; ts: Float64Array; vs: Float64Array }>();
-  for (const [ref, n] of counts) cols.set(ref, { n: 0, ts: new Float64Array(n), vs: new Float64Array(n) });
-  for (let i = 0; i < refs.length; i++) {
-    const c = cols.get(refs[i]!)!;
-    c.ts[c.n] = ts[i]!;
-    c.vs[c.n++] = vs[i]!;
+  const n = refs.length;
+  // Series in order of first appearance, each a linked list of sample indexes through `next`.
+  const groupOf = new Map<number, number>();
+  const first: number[] = [];
+  const last: number[] = [];
+  const next = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const g = groupOf.get(refs[i]!);
+    if (g === undefined) {
+      groupOf.set(refs[i]!, first.length);
+      first.push(i);
+      last.push(i);
+    } else {
+      next[last[g]!] = i;
+      last[g] = i;
+    }
   }
-  const enc = new WriteRequestEncoder();
-  for (const [ref, c] of cols) enc.addSeries(labelsOf(ref), c.ts, c.vs);
-  return enc.finish();
+  const labels: Buffer[] = [];
+  const bodies: number[] = [];
+  let total = 0;
+  for (let g = 0; g < first.length; g++) {
+    const lb = labelsOf(refs[first[g]!]!).bytes;
+    let body = lb.length;
+    for (let i = first[g]!; i >= 0; i = next[i]!) {
+      const inner = 10 + varintSize(ts[i]!); // double (tag + 8) and timestamp (tag + varint)
+      body += 1 + varintSize(inner) + inner;
+    }
+    labels.push(lb);
+    bodies.push(body);
+    total += 1 + varintSize(body) + body;
+  }
+  const buf = Buffer.allocUnsafe(total);
+  let p = 0;
+  for (let g = 0; g < first.length; g++) {
+    buf[p++] = 0x0a; // WriteRequest.timeseries
+    p = putVarint(buf, p, bodies[g]!);
+    p += labels[g]!.copy(buf, p);
+    for (let i = first[g]!; i >= 0; i = next[i]!) {
+      const t = ts[i]!;
+      buf[p++] = 0x12; // TimeSeries.samples
+      p = putVarint(buf, p, 10 + varintSize(t));
+      buf[p++] = 0x09; // Sample.value (double)
+      buf.writeDoubleLE(vs[i]!, p);
+      p += 8;
+      buf[p++] = 0x10; // Sample.timestamp
+      p = putVarint(buf, p, t);
+    }
+  }
+  return buf;
 }
