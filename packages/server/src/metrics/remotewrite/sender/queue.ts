@@ -12,11 +12,12 @@ import { sortLabels, type Label, type Labels } from '../../../core/model/labels.
 import type { Logger } from '../../../core/util/log.js';
 import { snappyEncode } from '../../../core/util/snappy.js';
 import { compileRelabel, relabel, type CompiledRelabel } from '../../relabel/relabel.js';
-import { encodeLabels, WriteRequestEncoder, type EncodedLabels } from '../proto.js';
+import { encodeLabels, type EncodedLabels } from '../proto.js';
 import type { RemoteWriteConfig } from './config.js';
-import { encodeBatch, Shard, type Batch, type ShardOwner } from './shard.js';
-import { WalWatcher, type WalPosition, type WatcherSink } from './watcher.js';
+import { encodeBatch, Shard, shardDecision, type Batch, type ShardOwner } from './shard.js';
+import { comparePositions, readPosition, WalWatcher, writePosition, type WalPosition, type WatcherSink } from './watcher.js';
 import type { MetricMetadata } from '../../metadata.js';
+import { abortableSleep, parseRetryAfter, sendMetadata } from './send_parts.js';
 
 /** What a queue needs from the rest of Vigil. */
 export interface QueueDeps {
@@ -54,8 +55,6 @@ export interface QueueStats {
   sentBatches: number;
   sentBatchSeconds: number;
 }
-
-const METRIC_TYPES = new Set(['counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset', 'unknown']);
 
 export class RemoteWriteQueue implements WatcherSink, ShardOwner {
   readonly stats: QueueStats = {
@@ -248,27 +247,18 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
   }
 
   private loadPosition(): WalPosition | undefined {
-    try {
-      const p = JSON.parse(fs.readFileSync(this.positionFile, 'utf8')) as { segment?: unknown; offset?: unknown; url?: unknown };
-      if (typeof p.segment !== 'number' || typeof p.offset !== 'number') return undefined;
-      if (p.url !== this.config.url) {
-        this.deps.logger.info('remote_write: the url changed; starting with new samples', { remote_name: this.config.name });
-        return undefined;
-      }
-      return { segment: p.segment, offset: p.offset };
-    } catch {
+    const p = readPosition(this.positionFile);
+    if (p && p.url !== this.config.url) {
+      this.deps.logger.info('remote_write: the url changed; starting with new samples', { remote_name: this.config.name });
       return undefined;
     }
+    return p;
   }
 
-  /** Written whole and renamed into place, so a kill leaves the old or the new position, never half. */
   savePosition(): void {
     const p = this.settled;
-    if (this.savedAt && this.savedAt.segment === p.segment && this.savedAt.offset === p.offset && fs.existsSync(this.positionFile)) return;
-    fs.mkdirSync(this.deps.stateDir, { recursive: true });
-    const tmp = `${this.positionFile}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify({ segment: p.segment, offset: p.offset, url: this.config.url }));
-    fs.renameSync(tmp, this.positionFile);
+    if (this.savedAt && comparePositions(this.savedAt, p) === 0 && fs.existsSync(this.positionFile)) return;
+    writePosition(this.positionFile, p, this.config.url);
     this.savedAt = p;
   }
 
@@ -376,18 +366,18 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
     }
     this.inCount = this.outCount = 0;
     this.outSeconds = 0;
-    const cur = this.shards.length;
-    const q = this.config.queue;
     // Not while sends fail: more shards would only add load to a receiver in trouble.
     if (this.resharding || performance.now() - this.lastFailure < secs * 1000 || this.outTimePerSample === 0) return;
-    const delaySec = Math.max(0, (this.deps.highestTimestamp() - this.stats.highestSentMs) / 1000);
-    const backlog = Math.min(delaySec, 3600) * this.inRate + this.pending;
-    let desired = Math.ceil(this.outTimePerSample * (this.inRate + 0.05 * backlog));
-    desired = Math.max(q.minShards, Math.min(q.maxShards, desired));
+    const { desired, reshard } = shardDecision({
+      current: this.shards.length,
+      queue: this.config.queue,
+      inRate: this.inRate,
+      timePerSample: this.outTimePerSample,
+      pending: this.pending,
+      delaySec: Math.max(0, (this.deps.highestTimestamp() - this.stats.highestSentMs) / 1000),
+    });
     this.desiredShards = desired;
-    if (desired >= cur * 0.7 && desired <= cur * 1.3) return;
-    // Behind by more than a batch deadline: keep the shards there are rather than fall further behind.
-    if (desired < cur && delaySec * 1000 > q.batchSendDeadlineMs) return;
+    if (!reshard) return;
     await this.reshard(desired);
   }
 
@@ -415,70 +405,8 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
     return this.reshardDone;
   }
 
-  // ---- metadata
-
-  /** Sends every metric family's metadata in batches of `metadata_config.max_samples_per_send`. */
+  /** Sends every metric family's metadata (see {@link sendMetadata}). */
   async sendMetadata(): Promise<void> {
-    const all = this.deps.metadata?.() ?? [];
-    const per = this.config.metadata.maxSamplesPerSend;
-    for (let i = 0; i < all.length; i += per) {
-      const enc = new WriteRequestEncoder();
-      const part = all.slice(i, i + per);
-      for (const [family, md] of part) enc.addMetadata(family, (METRIC_TYPES.has(md.type) ? md.type : 'unknown') as 'unknown', md.help, md.unit);
-      const body = snappyEncode(enc.finish());
-      let backoff = this.config.queue.minBackoffMs;
-      for (let attempt = 0; attempt < 3 && !this.hardStop.signal.aborted; attempt++) {
-        this.stats.metadataTotal += part.length;
-        let status = 0;
-        try {
-          status = (
-            await this.client.request('POST', this.config.url, {
-              headers: {
-                ...this.config.headers,
-                'content-type': 'application/x-protobuf',
-                'content-encoding': 'snappy',
-                'x-prometheus-remote-write-version': '0.1.0',
-              },
-              body,
-              timeoutMs: this.config.remoteTimeoutMs,
-              signal: this.hardStop.signal,
-            })
-          ).status;
-        } catch {
-          status = 0;
-        }
-        if (status >= 200 && status < 300) break;
-        if (status >= 400 && status < 500 && status !== 429) {
-          this.stats.metadataFailed += part.length;
-          break;
-        }
-        this.stats.metadataRetried += part.length;
-        if (attempt === 2) this.stats.metadataFailed += part.length;
-        await abortableSleep(backoff, this.hardStop.signal);
-        backoff = Math.min(backoff * 2, this.config.queue.maxBackoffMs);
-      }
-    }
+    await sendMetadata(this.client, this.config, this.deps.metadata?.() ?? [], this.stats, this.hardStop.signal);
   }
-}
-
-/** Retry-After as seconds or an HTTP date, in ms; undefined when absent or unreadable. */
-function parseRetryAfter(h: string | string[] | undefined): number | undefined {
-  const v = Array.isArray(h) ? h[0] : h;
-  if (v === undefined || v === '') return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - Date.now());
-}
-
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -4,7 +4,9 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { parseConfig } from '../../../server/config/config.js';
+import * as fs from 'node:fs';
+import { loadConfig, parseConfig } from '../../../server/config/config.js';
+import { VigilServer } from '../../../server/cmd/server.js';
 import { freePort, getJson, postWrite, startServer, tempDir, waitFor, writeBody } from '../../../testkit/helpers.js';
 import { prometheusReceiver, stormProxy, victoriaMetrics, vmExport, type Receiver } from '../../../testkit/remote_receivers.js';
 import { snappyEncode } from '../../../core/util/snappy.js';
@@ -265,4 +267,39 @@ test('a staleness marker reaches Prometheus as one (not as an ordinary NaN)', { 
     return res[0]?.value[1];
   });
   assert.equal(r, '3');
+});
+
+test('a configuration reload starts, changes and stops remote_write queues', { timeout: 60_000 }, async () => {
+  const vm = await receiver('vm');
+  const { dir, cleanup } = tempDir('vigil-rw-reload-');
+  cleanups.push(cleanup);
+  const file = path.join(dir, 'vigil.yml');
+  const base = `listen: 127.0.0.1:0\nself_scrape: false\nstorage: { path: ${path.join(dir, 'data')} }\n`;
+  fs.writeFileSync(file, base);
+  const server = new VigilServer(loadConfig(file), { configFile: file, logger: nopLogger });
+  await server.start();
+  cleanups.push(() => server.stop());
+  const url = `http://${server.address()}`;
+  const now = Math.floor(Date.now() / 1000) * 1000;
+  assert.equal(server.remoteWriteSender.active.length, 0);
+  fs.writeFileSync(file, `${base}remote_write:\n  - url: ${vm.writeUrl}\n    name: vm\n    queue_config: { batch_send_deadline: 200ms }\n`);
+  await server.reload();
+  assert.deepEqual(
+    server.remoteWriteSender.active.map((q) => q.config.name),
+    ['vm'],
+  );
+  assert.equal((await postWrite(url, writeBody(series('rw_reload', now - 10_000, 5)))).status, 204);
+  await waitFor('samples written after the reload in VictoriaMetrics', async () =>
+    (await vmExport(vm, 'rw_reload'))[0]?.timestamps.length === 5 ? true : undefined,
+  );
+  // A changed entry restarts its queue from the saved position: nothing is sent twice or lost.
+  fs.writeFileSync(file, `${base}remote_write:\n  - url: ${vm.writeUrl}\n    name: vm\n    queue_config: { batch_send_deadline: 300ms }\n`);
+  await server.reload();
+  assert.equal(server.remoteWriteSender.active[0]!.config.queue.batchSendDeadlineMs, 300);
+  assert.equal((await postWrite(url, writeBody(series('rw_reload', now - 5000, 5)))).status, 204);
+  await waitFor('the samples after the second reload', async () => ((await vmExport(vm, 'rw_reload'))[0]?.timestamps.length === 10 ? true : undefined));
+  fs.writeFileSync(file, base);
+  await server.reload();
+  assert.equal(server.remoteWriteSender.active.length, 0);
+  assert.ok((await metricValue(url, 'prometheus_remote_storage_samples_total')) >= 10, 'counters of a stopped queue are kept');
 });

@@ -4,6 +4,7 @@
  * at a time, so each series (always hashed to the same shard) reaches the receiver in order.
  */
 import { putVarint, varintSize, type EncodedLabels } from '../proto.js';
+import type { QueueConfig } from './config.js';
 
 /**
  * A batch taken from a shard: parallel columns. `seqs` names the WAL record of each sample. Values
@@ -201,4 +202,33 @@ export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabe
     }
   }
   return buf;
+}
+
+/** What the shard count is decided from. */
+export interface ShardInputs {
+  current: number;
+  queue: QueueConfig;
+  /** Samples coming in per second (smoothed). */
+  inRate: number;
+  /** Seconds of sending per sample, one shard (smoothed). */
+  timePerSample: number;
+  /** Samples buffered in the shards. */
+  pending: number;
+  /** Newest stored timestamp minus newest sent, in seconds. */
+  delaySec: number;
+}
+
+/**
+ * The shards wanted, after Prometheus' calculation: enough to send what comes in, plus 5% of the
+ * backlog (what waits in the shards and in the WAL behind them) each second, within min..max.
+ * A change is made only outside ±30% of the current count, and never down while the queue is
+ * behind by more than a batch deadline.
+ */
+export function shardDecision(x: ShardInputs): { desired: number; reshard: boolean } {
+  const q = x.queue;
+  const backlog = Math.min(x.delaySec, 3600) * x.inRate + x.pending;
+  const desired = Math.max(q.minShards, Math.min(q.maxShards, Math.ceil(x.timePerSample * (x.inRate + 0.05 * backlog))));
+  if (desired >= x.current * 0.7 && desired <= x.current * 1.3) return { desired, reshard: false };
+  if (desired < x.current && x.delaySec * 1000 > q.batchSendDeadlineMs) return { desired, reshard: false };
+  return { desired, reshard: desired !== x.current };
 }
