@@ -155,11 +155,12 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    // The deadline covers a reshard under way too: its old shards may be retrying a receiver that is down.
+    const timer = setTimeout(() => this.hardStop.abort(), this.deps.flushDeadlineMs ?? 5_000);
     this.watcher.stop();
     this.notifyDrained();
     await this.watching;
     await this.reshardDone;
-    const timer = setTimeout(() => this.hardStop.abort(), this.deps.flushDeadlineMs ?? 5_000);
     await Promise.all(this.shards.map((s) => s.flushAndEnd()));
     clearTimeout(timer);
     this.hardStop.abort();
