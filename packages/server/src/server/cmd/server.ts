@@ -216,6 +216,7 @@ export class VigilServer {
       walSegment: () => this.db.walSegment,
       highestTimestamp: () => this.db.head.maxt,
       metadata: () => metadata.list(),
+      onExemplars: (listener) => this.exemplars.onAppended(listener),
       logger: this.log.child({ component: 'remote-write' }),
     });
     // Segments a queue has not sent yet stay out of checkpoints (up to its wal_retention_size).

@@ -99,9 +99,9 @@ test('remote_write: mistakes are refused with the file, line and field', () => {
     );
 });
 
-test('remote_write: send_exemplars is accepted with a warning that says they are not sent yet', () => {
+test('remote_write: send_exemplars is read, without a warning', () => {
   const cfg = parseConfig('remote_write:\n  - url: http://x/\n    send_exemplars: true\n', 'v.yml');
-  assert.deepEqual(cfg.warnings, [
-    'v.yml:3: remote_write.0.send_exemplars: not supported yet; exemplars are not sent (they are kept beside the WAL, not in it)',
-  ]);
+  assert.equal(cfg.remoteWriteTo[0]!.sendExemplars, true);
+  assert.deepEqual(cfg.warnings, []);
+  assert.equal(parseConfig('remote_write:\n  - url: http://x/\n', 'v.yml').remoteWriteTo[0]!.sendExemplars, false);
 });

@@ -139,7 +139,6 @@ function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string, warnings
   if (metadata.send && metadata.sendIntervalMs <= 0) c.fail(ma('send_interval'), 'expected a positive duration such as 1m');
 
   const sendExemplars = e['send_exemplars'] === undefined ? false : bool(at('send_exemplars'), e['send_exemplars']);
-  if (sendExemplars) warnings.push(c.warning(at('send_exemplars'), 'not supported yet; exemplars are not sent (they are kept beside the WAL, not in it)'));
   const sendNativeHistograms = e['send_native_histograms'] === undefined ? false : bool(at('send_native_histograms'), e['send_native_histograms']);
   if (sendNativeHistograms) warnings.push(c.warning(at('send_native_histograms'), 'ignored: Vigil stores no native histograms to send'));
   if (e['round_robin_dns'] !== undefined) warnings.push(c.warning(at('round_robin_dns'), 'not supported; ignored'));

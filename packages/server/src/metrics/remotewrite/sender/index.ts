@@ -11,7 +11,7 @@ import type { Logger } from '../../../core/util/log.js';
 import { walSegmentPath, walSegments } from '../../tsdb/wal.js';
 import type { MetricMetadata } from '../../metadata.js';
 import type { RemoteWriteConfig } from './config.js';
-import { RemoteWriteQueue, type QueueStats } from './queue.js';
+import { RemoteWriteQueue, type QueueDeps, type QueueStats } from './queue.js';
 import type { WalPosition } from './watcher.js';
 
 export type { RemoteWriteConfig } from './config.js';
@@ -25,6 +25,7 @@ export interface SenderDeps {
   walSegment: () => number;
   highestTimestamp: () => number;
   metadata?: () => Array<[string, MetricMetadata]>;
+  onExemplars?: QueueDeps['onExemplars'];
   logger: Logger;
   shardUpdateMs?: number;
   pollMs?: number;
@@ -57,6 +58,7 @@ export class RemoteWriteSender {
           highestTimestamp: this.deps.highestTimestamp,
           logger: this.deps.logger,
           ...(this.deps.metadata ? { metadata: this.deps.metadata } : {}),
+          ...(this.deps.onExemplars ? { onExemplars: this.deps.onExemplars } : {}),
           ...(this.deps.shardUpdateMs !== undefined ? { shardUpdateMs: this.deps.shardUpdateMs } : {}),
           ...(this.deps.pollMs !== undefined ? { pollMs: this.deps.pollMs } : {}),
           ...(this.deps.flushDeadlineMs !== undefined ? { flushDeadlineMs: this.deps.flushDeadlineMs } : {}),
@@ -181,6 +183,27 @@ export class RemoteWriteSender {
       'prometheus_remote_storage_metadata_retried_total',
       'Total number of metadata entries which failed on send to remote storage but were retried because the send error was recoverable.',
       'metadataRetried',
+    );
+    counter('prometheus_remote_storage_exemplars_total', 'Total number of exemplars sent to remote storage.', 'exemplarsTotal');
+    counter(
+      'prometheus_remote_storage_exemplars_failed_total',
+      'Total number of exemplars which failed on send to remote storage, non-recoverable errors.',
+      'exemplarsFailed',
+    );
+    counter(
+      'prometheus_remote_storage_exemplars_retried_total',
+      'Total number of exemplars which failed on send to remote storage but were retried because the send error was recoverable.',
+      'exemplarsRetried',
+    );
+    counter(
+      'prometheus_remote_storage_exemplars_dropped_total',
+      'Total number of exemplars which were dropped before being sent: by write relabeling, or past the queue capacity while the receiver was behind.',
+      'exemplarsDropped',
+    );
+    gauge(
+      'prometheus_remote_storage_exemplars_pending',
+      'The number of exemplars pending in the queue to be sent to the remote storage.',
+      (q) => q.exemplarQueue?.length ?? 0,
     );
     gauge(
       'prometheus_remote_storage_samples_pending',

@@ -18,6 +18,8 @@ import { encodeBatch, Shard, shardDecision, type Batch, type ShardOwner } from '
 import { comparePositions, readPosition, WalWatcher, writePosition, type WalPosition, type WatcherSink } from './watcher.js';
 import type { MetricMetadata } from '../../metadata.js';
 import { abortableSleep, parseRetryAfter, sendMetadata } from './send_parts.js';
+import { ExemplarQueue, type ExemplarStats } from './exemplars.js';
+import type { ExemplarInput } from '../../exemplars/storage.js';
 
 /** What a queue needs from the rest of Vigil. */
 export interface QueueDeps {
@@ -30,6 +32,8 @@ export interface QueueDeps {
   /** Newest sample timestamp stored, ms (for the backlog estimate). */
   highestTimestamp: () => number;
   metadata?: () => Array<[string, MetricMetadata]>;
+  /** Subscribes to exemplars as exemplar storage accepts them (for `send_exemplars`); returns the unsubscribe. */
+  onExemplars?: (listener: (batch: readonly ExemplarInput[]) => void) => () => void;
   logger: Logger;
   /** How often shards are recomputed, ms (Prometheus: 10 s). */
   shardUpdateMs?: number;
@@ -39,7 +43,7 @@ export interface QueueDeps {
 }
 
 /** Counters, as the `prometheus_remote_storage_*` families show them. */
-export interface QueueStats {
+export interface QueueStats extends ExemplarStats {
   samplesIn: number;
   /** Samples in requests attempted (each retry counts again, as in Prometheus). */
   samplesTotal: number;
@@ -70,7 +74,14 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
     metadataRetried: 0,
     sentBatches: 0,
     sentBatchSeconds: 0,
+    exemplarsTotal: 0,
+    exemplarsFailed: 0,
+    exemplarsRetried: 0,
+    exemplarsDropped: 0,
   };
+  /** `send_exemplars`: exemplars forwarded as they are stored. */
+  exemplarQueue: ExemplarQueue | undefined;
+  private unsubscribe: (() => void) | undefined;
   shards: Shard[] = [];
   desiredShards: number;
   private readonly labelsByRef = new Map<number, EncodedLabels | null>();
@@ -144,6 +155,10 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
     this.settled = this.savedAt = this.watcher.position;
     this.shards = Array.from({ length: this.desiredShards }, () => new Shard(this));
     this.watching = this.watcher.run();
+    if (this.config.sendExemplars && this.deps.onExemplars) {
+      const eq = (this.exemplarQueue = new ExemplarQueue(this.config, this.client, (l) => this.outgoing(l), this.stats, this.hardStop.signal));
+      this.unsubscribe = this.deps.onExemplars((b) => eq.push(b));
+    }
     const every = (ms: number, f: () => void): void => void this.timers.push(setInterval(f, ms).unref());
     every(1000, () => this.savePosition());
     every(this.deps.shardUpdateMs ?? 10_000, () => void this.updateShards());
@@ -158,10 +173,11 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
     // The deadline covers a reshard under way too: its old shards may be retrying a receiver that is down.
     const timer = setTimeout(() => this.hardStop.abort(), this.deps.flushDeadlineMs ?? 5_000);
     this.watcher.stop();
+    this.unsubscribe?.();
     this.notifyDrained();
     await this.watching;
     await this.reshardDone;
-    await Promise.all(this.shards.map((s) => s.flushAndEnd()));
+    await Promise.all([...this.shards.map((s) => s.flushAndEnd()), this.exemplarQueue?.end()]);
     clearTimeout(timer);
     this.hardStop.abort();
     this.savePosition();
@@ -171,7 +187,12 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
   // ---- WatcherSink
 
   series(ref: number, labels: Labels): void {
-    // As Prometheus: external labels are added where the series has no such label, then write relabeling.
+    const out = this.outgoing(labels);
+    this.labelsByRef.set(ref, out ? encodeLabels(out) : null);
+  }
+
+  /** A series' labels as sent: external labels added where it has no such label, then write relabeling (undefined: dropped). */
+  outgoing(labels: Labels): Labels | undefined {
     let ls = labels;
     const ext = this.deps.externalLabels;
     if (ext.length > 0) {
@@ -181,7 +202,7 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
       ls = sortLabels(merged);
     }
     const out = this.rules.length > 0 ? relabel(ls, this.rules) : ls;
-    this.labelsByRef.set(ref, out && out.length > 0 ? encodeLabels(out) : null);
+    return out && out.length > 0 ? out : undefined;
   }
 
   samples(refs: number[], ts: number[], vs: Float64Array, end: WalPosition): void {

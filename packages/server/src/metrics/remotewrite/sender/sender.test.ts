@@ -95,6 +95,35 @@ test('metric metadata is sent every send_interval and reaches the receiver', { t
   assert.ok((await metricValue(vigil.url, 'prometheus_remote_storage_metadata_total')) >= 1);
 });
 
+test('send_exemplars: exemplars reach the receiver with their series labels as sent', { timeout: 60_000 }, async () => {
+  const target = await startServer((c) => (c.selfScrape = false));
+  cleanups.push(() => target.stop());
+  const vigil = await startServer((c) => {
+    c.selfScrape = false;
+    c.global = { ...c.global, externalLabels: labelsFrom({ cluster: 'eu-1' }) };
+    c.remoteWriteTo = remoteWrite(`  - url: ${target.url}/api/v1/write\n    send_exemplars: true\n    queue_config: { batch_send_deadline: 200ms }\n`);
+  });
+  cleanups.push(() => vigil.stop());
+  const now = Math.floor(Date.now() / 1000) * 1000;
+  const enc = new WriteRequestEncoder();
+  const ex = [{ labels: labelsFrom({ trace_id: 'abc123' }), value: 0.25, ts: now - 1000 }];
+  enc.addSeries(labelsFrom({ __name__: 'rw_latency_bucket', le: '0.5' }), [now - 1000], [3], ex);
+  assert.equal((await postWrite(vigil.url, snappyEncode(enc.finish()))).status, 204);
+  const got = await waitFor('the exemplar at the receiver', async () => {
+    const r = await getJson(
+      `${target.url}/api/v1/query_exemplars?query=${encodeURIComponent('rw_latency_bucket')}&start=${(now - 60_000) / 1000}&end=${(now + 60_000) / 1000}`,
+    );
+    const d = r.body.data as Array<{
+      seriesLabels: Record<string, string>;
+      exemplars: Array<{ labels: Record<string, string>; value: string; timestamp: number }>;
+    }>;
+    return d.length > 0 ? d : undefined;
+  });
+  assert.deepEqual(got[0]!.seriesLabels, { __name__: 'rw_latency_bucket', le: '0.5', cluster: 'eu-1' });
+  assert.deepEqual(got[0]!.exemplars, [{ labels: { trace_id: 'abc123' }, value: '0.25', timestamp: (now - 1000) / 1000 }]);
+  assert.equal(await metricValue(vigil.url, 'prometheus_remote_storage_exemplars_total'), 1);
+});
+
 test('shards grow while one cannot keep up with a slow receiver, each series stays in order, and shrink when the load goes', { timeout: 120_000 }, async () => {
   const vm = await receiver('vm');
   const proxy = await stormProxy(vm.url);
