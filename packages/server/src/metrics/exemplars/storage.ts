@@ -99,6 +99,8 @@ export class ExemplarStorage {
   /** Exemplars in the log file, so it is rewritten once it holds far more than the buffer. */
   private inFile = 0;
   readonly stats: ExemplarStats = { appended: 0, outOfOrder: 0, tooLong: 0 };
+  /** Told about every accepted batch once it is in the log (the remote_write sender forwards them). */
+  private readonly listeners = new Set<(batch: readonly ExemplarInput[]) => void>();
 
   constructor(opts: ExemplarStorageOptions) {
     this.buffer = new ExemplarBuffer(Math.max(0, opts.maxExemplars));
@@ -193,11 +195,21 @@ export class ExemplarStorage {
     this.writeRecord(encodeBatch(accepted.map((a) => a.e)));
     crashPoint('exemplars_after_log_write');
     for (const a of accepted) this.buffer.add(a.e, a.key);
+    if (this.listeners.size > 0) {
+      const out = accepted.map((a) => a.e);
+      for (const l of this.listeners) l(out);
+    }
     res.appended = accepted.length;
     this.stats.appended += accepted.length;
     this.inFile += accepted.length;
     if (this.fd >= 0 && this.inFile > 2 * this.buffer.capacity) this.rewrite();
     return res;
+  }
+
+  /** Calls `listener` with each accepted batch from now on; returns the function that stops it. */
+  onAppended(listener: (batch: readonly ExemplarInput[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Exemplars in `[start, end]` (ms) of the series matching any of the matcher sets. */

@@ -331,7 +331,8 @@ function decodeMetadata(buf: Buffer, start: number, end: number, sink: WriteRequ
 
 // ---- Encoding, for senders (the benchmark, tests and remote_write to another store) ----
 
-function varintSize(x: number): number {
+/** Bytes of `x` as a protobuf varint (int64: 10 for negatives). */
+export function varintSize(x: number): number {
   if (x < 0) return 10;
   let n = 1;
   while (x >= 128) {
@@ -461,7 +462,7 @@ export class WriteRequestEncoder {
 }
 
 /** Writes a varint (int64 two's complement for negatives); returns the new position. */
-function putVarint(buf: Buffer, p: number, x: number): number {
+export function putVarint(buf: Buffer, p: number, x: number): number {
   if (x < 0) {
     // Negative int64: the two's complement as a 64-bit unsigned, split into 32-bit words.
     let hi = Math.floor(x / TWO_32);

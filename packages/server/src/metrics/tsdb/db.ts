@@ -113,6 +113,24 @@ export class DB implements Storage {
     });
   }
 
+  /** The WAL's directory, for readers beside the writer (the remote_write sender). */
+  get walDir(): string {
+    return this.wal.dir;
+  }
+
+  /** The WAL's current segment number. */
+  get walSegment(): number {
+    return this.wal.currentSegment;
+  }
+
+  /**
+   * Keeps WAL segments from the one `retainFrom` returns onwards out of checkpoints (a reader such
+   * as the remote_write sender still needs them); undefined from it holds nothing.
+   */
+  holdWal(retainFrom: (() => number | undefined) | undefined): void {
+    this.wal.retainFrom = retainFrom;
+  }
+
   /** Opens blocks, replays the WAL and starts periodic maintenance. Idempotent. */
   async start(): Promise<void> {
     if (this.started) return;

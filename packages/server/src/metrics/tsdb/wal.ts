@@ -16,6 +16,8 @@ import { NEVER_PAUSE, runSliced, runSync, type TimeSlicer } from '../../core/uti
 /** Record kinds. */
 export const RecordType = { series: 1, samples: 2 } as const;
 const HEADER = 9;
+/** Bytes of a record's frame before its payload: type, length, CRC-32. */
+export const WAL_RECORD_HEADER = HEADER;
 const SEGMENT_NAME = /^\d{8}$/;
 const CHECKPOINT_NAME = /^checkpoint\.(\d{8})$/;
 
@@ -114,6 +116,30 @@ function segmentName(i: number): string {
   return String(i).padStart(8, '0');
 }
 
+/** The path of segment `i` of the WAL in `dir`. */
+export function walSegmentPath(dir: string, i: number): string {
+  return path.join(dir, segmentName(i));
+}
+
+/** The segment numbers in a WAL directory, ascending (readers beside the writer, such as the remote_write sender). */
+export function walSegments(dir: string): number[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => SEGMENT_NAME.test(f))
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/** The newest checkpoint's file and the last segment it replaces, if there is one. */
+export function walCheckpoint(dir: string): { index: number; file: string } | undefined {
+  let best: { index: number; file: string } | undefined;
+  for (const f of fs.readdirSync(dir)) {
+    const m = CHECKPOINT_NAME.exec(f);
+    if (m && (!best || Number(m[1]) > best.index)) best = { index: Number(m[1]), file: path.join(dir, f) };
+  }
+  return best;
+}
+
 /** A write-ahead log in a directory. */
 export class Wal {
   readonly dir: string;
@@ -138,21 +164,23 @@ export class Wal {
     fs.mkdirSync(dir, { recursive: true });
   }
 
+  /**
+   * The first segment a reader of the log still needs (the remote_write sender's position): a
+   * checkpoint never replaces it or any later segment. Undefined (or no function): nothing held.
+   */
+  retainFrom: (() => number | undefined) | undefined;
+
+  /** The segment being written. */
+  get currentSegment(): number {
+    return this.segment;
+  }
+
   private listSegments(): number[] {
-    return fs
-      .readdirSync(this.dir)
-      .filter((f) => SEGMENT_NAME.test(f))
-      .map(Number)
-      .sort((a, b) => a - b);
+    return walSegments(this.dir);
   }
 
   private latestCheckpoint(): { index: number; file: string } | undefined {
-    let best: { index: number; file: string } | undefined;
-    for (const f of fs.readdirSync(this.dir)) {
-      const m = CHECKPOINT_NAME.exec(f);
-      if (m && (!best || Number(m[1]) > best.index)) best = { index: Number(m[1]), file: path.join(this.dir, f) };
-    }
-    return best;
+    return walCheckpoint(this.dir);
   }
 
   /**
@@ -193,70 +221,7 @@ export class Wal {
    * length within the file, matching CRC) and goes on from there. Returns the damaged spans.
    */
   private readFile(file: string, h: WalReplayHandler, stats: WalReplayStats): WalDamage[] {
-    return runSync(this.readFileSteps(file, h, stats));
-  }
-
-  /** {@link readFile} in steps: pauses after every record, so a checkpoint can read in slices. */
-  private *readFileSteps(file: string, h: WalReplayHandler, stats: WalReplayStats): Generator<void, WalDamage[]> {
-    const damage: WalDamage[] = [];
-    const fd = fs.openSync(file, 'r');
-    try {
-      const size = fs.fstatSync(fd).size;
-      let buf = Buffer.allocUnsafe(Math.min(size, 4 << 20));
-      let bufStart = 0; // file offset of buf[0]
-      let bufLen = 0;
-      const fill = (off: number, need: number): boolean => {
-        // Ensure buf holds [off, off + need); false if the file ends first.
-        if (off + need > size) return false;
-        if (off >= bufStart && off + need <= bufStart + bufLen) return true;
-        if (need > buf.length) buf = Buffer.allocUnsafe(need);
-        bufStart = off;
-        bufLen = 0;
-        const want = Math.min(buf.length, size - off);
-        while (bufLen < want) {
-          const n = fs.readSync(fd, buf, bufLen, want - bufLen, off + bufLen);
-          if (n === 0) break;
-          bufLen += n;
-        }
-        return bufLen >= need;
-      };
-      /** Why the record at `off` is not intact, or undefined when it is (its bytes are then in buf). */
-      const check = (off: number): string | undefined => {
-        if (!fill(off, HEADER)) return 'torn record header';
-        const at = off - bufStart;
-        const type = buf[at]!;
-        const len = buf.readUInt32LE(at + 1);
-        if (type !== RecordType.series && type !== RecordType.samples) return `unknown record type ${type}`;
-        if (!fill(off, HEADER + len)) return 'torn record';
-        const start = off - bufStart + HEADER;
-        if (crc32(buf.subarray(start, start + len)) !== buf.readUInt32LE(start - 4)) return 'checksum mismatch';
-        return undefined;
-      };
-      let off = 0;
-      while (off < size) {
-        let reason = check(off);
-        if (reason === undefined) {
-          const at = off - bufStart;
-          const len = buf.readUInt32LE(at + 1);
-          try {
-            yield* decodeRecord(buf[at]!, new ByteReader(buf, at + HEADER, at + HEADER + len), h, stats);
-            stats.records++;
-            off += HEADER + len;
-            yield;
-            continue;
-          } catch (err) {
-            reason = `undecodable record: ${(err as Error).message}`;
-          }
-        }
-        let next = off + 1;
-        while (next < size && check(next) !== undefined) next++;
-        damage.push({ offset: off, reason, skipped: next - off, atEnd: next >= size });
-        off = next;
-      }
-      return damage;
-    } finally {
-      fs.closeSync(fd);
-    }
+    return runSync(readFileSteps(file, h, stats));
   }
 
   private openSegment(index: number): void {
@@ -330,8 +295,11 @@ export class Wal {
     this.openSegment(this.segment + 1);
     crashPoint('walTruncate.segmentOpened');
     // Fixed now: appends go on into this segment (and later ones) while the checkpoint is built,
-    // and the checkpoint must name exactly the segments it replaces.
-    const index = this.segment - 1;
+    // and the checkpoint must name exactly the segments it replaces. Segments a reader still needs
+    // (the remote_write sender's, behind during an outage of its receiver) are kept as they are.
+    const held = this.retainFrom?.();
+    const index = held === undefined ? this.segment - 1 : Math.min(this.segment - 1, held - 1);
+    if (index < 0 || (cp && index <= cp.index)) return;
     const sources = [...(cp ? [cp.file] : []), ...old.filter((s) => s <= index).map((s) => path.join(this.dir, segmentName(s)))];
     const rw = new WalRecordWriter();
     const seriesBatch: Array<[number, Labels]> = [];
@@ -364,10 +332,10 @@ export class Wal {
     // Series records must precede samples that refer to them, so samples are held until after.
     const stats: WalReplayStats = { records: 0, samples: 0, series: 0, repairs: [] };
     const seriesOnly: WalReplayHandler = { series: collector.series, sample: () => {} };
-    for (const f of sources) await runSliced(this.readFileSteps(f, seriesOnly, stats), slicer);
+    for (const f of sources) await runSliced(readFileSteps(f, seriesOnly, stats), slicer);
     flushSeries();
     const samplesOnly: WalReplayHandler = { series: () => {}, sample: collector.sample };
-    for (const f of sources) await runSliced(this.readFileSteps(f, samplesOnly, stats), slicer);
+    for (const f of sources) await runSliced(readFileSteps(f, samplesOnly, stats), slicer);
     if (samplesOpen) rw.end();
 
     const target = path.join(this.dir, `checkpoint.${segmentName(index)}`);
@@ -397,15 +365,91 @@ export class Wal {
   }
 }
 
+/** {@link readFile} in steps: pauses after every record, so a checkpoint can read in slices. */
+function* readFileSteps(file: string, h: WalReplayHandler, stats: WalReplayStats): Generator<void, WalDamage[]> {
+  const damage: WalDamage[] = [];
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    let buf = Buffer.allocUnsafe(Math.min(size, 4 << 20));
+    let bufStart = 0; // file offset of buf[0]
+    let bufLen = 0;
+    const fill = (off: number, need: number): boolean => {
+      // Ensure buf holds [off, off + need); false if the file ends first.
+      if (off + need > size) return false;
+      if (off >= bufStart && off + need <= bufStart + bufLen) return true;
+      if (need > buf.length) buf = Buffer.allocUnsafe(need);
+      bufStart = off;
+      bufLen = 0;
+      const want = Math.min(buf.length, size - off);
+      while (bufLen < want) {
+        const n = fs.readSync(fd, buf, bufLen, want - bufLen, off + bufLen);
+        if (n === 0) break;
+        bufLen += n;
+      }
+      return bufLen >= need;
+    };
+    /** Why the record at `off` is not intact, or undefined when it is (its bytes are then in buf). */
+    const check = (off: number): string | undefined => {
+      if (!fill(off, HEADER)) return 'torn record header';
+      const at = off - bufStart;
+      const type = buf[at]!;
+      const len = buf.readUInt32LE(at + 1);
+      if (type !== RecordType.series && type !== RecordType.samples) return `unknown record type ${type}`;
+      if (!fill(off, HEADER + len)) return 'torn record';
+      const start = off - bufStart + HEADER;
+      if (crc32(buf.subarray(start, start + len)) !== buf.readUInt32LE(start - 4)) return 'checksum mismatch';
+      return undefined;
+    };
+    let off = 0;
+    while (off < size) {
+      let reason = check(off);
+      if (reason === undefined) {
+        const at = off - bufStart;
+        const len = buf.readUInt32LE(at + 1);
+        try {
+          yield* decodeRecordSteps(buf[at]!, new ByteReader(buf, at + HEADER, at + HEADER + len), h, stats);
+          stats.records++;
+          off += HEADER + len;
+          yield;
+          continue;
+        } catch (err) {
+          reason = `undecodable record: ${(err as Error).message}`;
+        }
+      }
+      let next = off + 1;
+      while (next < size && check(next) !== undefined) next++;
+      damage.push({ offset: off, reason, skipped: next - off, atEnd: next >= size });
+      off = next;
+    }
+    return damage;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Reads one WAL file's intact records into `h` through a bounded buffer, passing over damaged
+ * spans (a reader beside the writer, such as the remote_write sender, never repairs the file).
+ */
+export function readWalFile(file: string, h: WalReplayHandler): void {
+  runSync(readFileSteps(file, h, { records: 0, samples: 0, series: 0, repairs: [] }));
+}
+
+/** Decodes one intact record's payload into `h`, counting into `stats`. */
+export function decodeWalRecord(type: number, r: ByteReader, h: WalReplayHandler, stats: WalReplayStats): void {
+  runSync(decodeRecordSteps(type, r, h, stats));
+}
+
 /** Entries decoded between pauses (a power of two). */
 const DECODE_STEP = 512;
 
 /**
- * Hands a record's entries to `h`, pausing every {@link DECODE_STEP} of them: one record can hold
+ * {@link decodeWalRecord} in steps, pausing every {@link DECODE_STEP} entries: one record can hold
  * the series of a whole large remote_write batch, too many to decode in one go while a checkpoint
  * shares the event loop.
  */
-function* decodeRecord(type: number, r: ByteReader, h: WalReplayHandler, stats: WalReplayStats): Generator<void, void> {
+function* decodeRecordSteps(type: number, r: ByteReader, h: WalReplayHandler, stats: WalReplayStats): Generator<void, void> {
   let entries = 0;
   if (type === RecordType.series) {
     while (!r.done) {

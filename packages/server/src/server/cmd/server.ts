@@ -69,6 +69,7 @@ import { buildInfo, registerBuildInfo } from '../selfmon/build_info.js';
 import { ExemplarStorage } from '../../metrics/exemplars/storage.js';
 import { registerExemplarsApi } from '../api/exemplars.js';
 import { registerExemplarMetrics } from '../selfmon/exemplars.js';
+import { RemoteWriteSender } from '../../metrics/remotewrite/sender/index.js';
 
 /** Whether `host` (from `listen`) only accepts connections from this machine. */
 export function isLoopback(host: string): boolean {
@@ -102,6 +103,8 @@ export class VigilServer {
   /** How near the heap is to its limit: queries, new series and log pushes are refused near it. */
   private readonly heap: HeapWatch;
   readonly scrape: ScrapeManager;
+  /** `remote_write:`: follows the WAL and sends every sample to the configured receivers. */
+  readonly remoteWriteSender: RemoteWriteSender;
   /** Alert routing and notification (Alertmanager semantics); rules notify it in-process. */
   readonly alerts: AlertRouter;
   /** Recording and alerting rules (PromQL). */
@@ -210,6 +213,18 @@ export class VigilServer {
     );
     registerStorageMetrics(selfMetrics, this.db, receiver);
     registerExemplarMetrics(selfMetrics, this.exemplars);
+    this.remoteWriteSender = new RemoteWriteSender({
+      walDir: this.db.walDir,
+      stateDir: path.join(path.resolve(config.storage.path), 'remote_write'),
+      walSegment: () => this.db.walSegment,
+      highestTimestamp: () => this.db.head.maxt,
+      metadata: () => metadata.list(),
+      onExemplars: (listener) => this.exemplars.onAppended(listener),
+      logger: this.log.child({ component: 'remote-write' }),
+    });
+    // Segments a queue has not sent yet stay out of checkpoints (up to its wal_retention_size).
+    this.db.holdWal(() => this.remoteWriteSender.retainFrom());
+    this.remoteWriteSender.register(selfMetrics);
     const httpLatency = new SelfHistogram(
       selfMetrics,
       'vigil_http_request_duration_seconds',
@@ -432,6 +447,7 @@ export class VigilServer {
       this.otlpGrpcAddress = await this.otlpGrpc.start();
       this.log.info('OTLP/gRPC is listening', { address: this.otlpGrpcAddress });
     }
+    await this.remoteWriteSender.apply(this.config.remoteWriteTo, this.config.global.externalLabels);
     this.scrape.applyConfig(this.scrapeConfigs(this.config));
     await this.alerts.start();
     this.notifier.start();
@@ -501,6 +517,7 @@ export class VigilServer {
     this.scrape.applyConfig(this.scrapeConfigs(next));
     this.alerts.applyConfig(next.alertmanager);
     this.notifier.applyConfig(next.alerting);
+    await this.remoteWriteSender.apply(next.remoteWriteTo, next.global.externalLabels);
     // Like the listen address, which web configuration file and which switches are used is fixed at start (flags may have set them).
     this.config = { ...next, listen: this.config.listen, storage: this.config.storage, web: this.config.web };
     this.log.info('configuration reloaded', { file: this.configFile });
@@ -568,6 +585,8 @@ export class VigilServer {
     this.traceMetrics.stop();
     this.traces.stop();
     this.heap.close();
+    // Before the TSDB closes its WAL: the queues save how far the receivers have taken it.
+    await this.remoteWriteSender.stop();
     await this.db.stop();
     this.exemplars.stop();
     this.dirLock.release();

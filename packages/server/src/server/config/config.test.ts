@@ -130,7 +130,7 @@ test('web: CORS origin, external URL, allowed hosts and the connection limit, wi
   }
 });
 
-test("a pasted prometheus.yml's alerting section is read, and remote_write is accepted with a warning", () => {
+test("a pasted prometheus.yml's alerting and remote_write sections are read", () => {
   const yaml = [
     'global:',
     '  scrape_interval: 15s',
@@ -148,9 +148,13 @@ test("a pasted prometheus.yml's alerting section is read, and remote_write is ac
   ].join('\n');
   const cfg = parseConfig(yaml, 'prometheus.yml');
   assert.equal(cfg.scrapeConfigs.length, 1);
-  assert.deepEqual(cfg.warnings, ['prometheus.yml:7: remote_write: not supported yet; ignored (sending to remote storage is planned)']);
+  assert.deepEqual(cfg.warnings, []);
   assert.deepEqual(cfg.alerting.alertmanagers[0]!.staticConfigs[0]!.targets, [{ __address__: '127.0.0.1:9093' }]);
   assert.equal(cfg.alerting.builtinRouter, true);
+  assert.deepEqual(
+    cfg.remoteWriteTo.map((r) => r.url),
+    ['http://127.0.0.1:8428/api/v1/write'],
+  );
   assert.deepEqual(parseConfig('global:\n  scrape_interval: 15s\n', 'v.yml').warnings, []);
   assert.throws(() => parseConfig('alerts:\n  x: 1\n', 'v.yml'), /v\.yml:\d+: alerts: unknown field/);
 });

@@ -12,6 +12,8 @@ import { parseDuration } from '../../core/time/duration.js';
 import { defaultAlertmanagerConfig, loadAlertmanagerConfig, parseAlertmanagerConfigIn, type AlertmanagerConfig } from '../../alerting/alertmanager/config.js';
 import { defaultMetricsGeneratorOptions } from '../../traces/generators/config.js';
 import { parseTracesConfig, type TracesConfig } from './traces.js';
+import { parseRemoteWrite } from './remote_write.js';
+import type { RemoteWriteConfig } from '../../metrics/remotewrite/sender/config.js';
 import { defaultLimits, FRACTIONAL_LIMITS, SIZE_LIMITS, type LimitsConfig } from './limits.js';
 import { parseInlineSLOs, type ParsedSLOs } from '../../alerting/slo/index.js';
 import { DEFAULT_ALERTING_CONFIG, parseAlertingConfig, type AlertingConfig } from '../../alerting/notifier/config.js';
@@ -35,6 +37,8 @@ export interface VigilConfig {
     /** Largest accepted compressed request body. */
     maxBodyBytes: number;
   };
+  /** `remote_write:`: receivers every sample in the WAL is sent to, as in prometheus.yml. */
+  remoteWriteTo: RemoteWriteConfig[];
   otlp: {
     /** HOST:PORT of the OTLP/gRPC listener; '' keeps it off. */
     grpcListenAddress: string;
@@ -128,6 +132,7 @@ export function defaultConfig(): VigilConfig {
     listen: DEFAULT_LISTEN,
     storage: { path: 'data', retentionMs: 15 * 24 * 3600_000, retentionBytes: 0, maxExemplars: 100_000 },
     remoteWrite: { maxBodyBytes: 32 * 1024 * 1024 },
+    remoteWriteTo: [],
     // Off unless asked for: a fixed default port would collide when several Vigils run on one host (tests, demos).
     otlp: { grpcListenAddress: '', grpcMaxMessageBytes: 4 * 1024 * 1024 },
     global: DEFAULT_GLOBAL,
@@ -181,9 +186,8 @@ export function parseListen(s: string): { host: string; port: number } {
 type Path = Array<string | number>;
 
 /** prometheus.yml's top-level sections that Vigil accepts in its configuration but does not act on yet. */
-const PROMETHEUS_ONLY_SECTIONS = ['remote_write', 'remote_read', 'scrape_config_files', 'tracing'] as const;
+const PROMETHEUS_ONLY_SECTIONS = ['remote_read', 'scrape_config_files', 'tracing'] as const;
 const PROMETHEUS_ONLY_WHY: Record<(typeof PROMETHEUS_ONLY_SECTIONS)[number], string> = {
-  remote_write: 'sending to remote storage is planned',
   remote_read: 'reading from remote storage is planned',
   scrape_config_files: 'put the jobs under scrape_configs',
   tracing: 'Vigil does not trace itself yet',
@@ -334,6 +338,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
     'memory_budget',
     'otlp',
     'traces',
+    'remote_write',
     ...PROMETHEUS_ONLY_SECTIONS,
   ]);
   cfg.source = root;
@@ -368,6 +373,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   cfg.traces = parseTracesConfig(c, root['traces']);
   if (root['memory_budget'] !== undefined) cfg.memoryBudget = c.parsed(['memory_budget'], root['memory_budget'], parseMemoryBudget);
   parseOtlp(c, root['otlp'], cfg);
+  cfg.remoteWriteTo = parseRemoteWrite(c, root['remote_write'], cfg.baseDir, cfg.warnings);
   const globList = (key: string): string[] => {
     const v = root[key];
     if (v === undefined || v === null) return [];

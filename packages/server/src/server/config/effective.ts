@@ -73,6 +73,35 @@ function effectiveConfig(cfg: VigilConfig): Record<string, unknown> {
       ...(rawJobs[i] as Record<string, unknown> | undefined),
     })),
   };
+  const rawWrites = Array.isArray(cfg.source['remote_write']) ? (cfg.source['remote_write'] as unknown[]) : [];
+  if (cfg.remoteWriteTo.length > 0)
+    out['remote_write'] = cfg.remoteWriteTo.map((r, i) => {
+      const q = r.queue;
+      return {
+        ...(rawWrites[i] as Record<string, unknown> | undefined),
+        url: r.url,
+        name: r.name,
+        remote_timeout: formatDuration(r.remoteTimeoutMs),
+        queue_config: {
+          capacity: q.capacity,
+          max_shards: q.maxShards,
+          min_shards: q.minShards,
+          max_samples_per_send: q.maxSamplesPerSend,
+          batch_send_deadline: formatDuration(q.batchSendDeadlineMs),
+          min_backoff: formatDuration(q.minBackoffMs),
+          max_backoff: formatDuration(q.maxBackoffMs),
+          retry_on_http_429: q.retryOnHttp429,
+          sample_age_limit: formatDuration(q.sampleAgeLimitMs),
+        },
+        metadata_config: {
+          send: r.metadata.send,
+          send_interval: formatDuration(r.metadata.sendIntervalMs),
+          max_samples_per_send: r.metadata.maxSamplesPerSend,
+        },
+        protobuf_message: r.protobufMessage,
+        wal_retention_size: formatByteSize(r.walRetentionBytes),
+      };
+    });
   const amFile = cfg.source['alertmanager_config_file'];
   if (typeof amFile === 'string') out['alertmanager_config_file'] = amFile;
   else out['alertmanager_config'] = parse(cfg.alertmanager.original) as unknown;

@@ -1,0 +1,156 @@
+/**
+ * `send_exemplars: true`: exemplars are forwarded as exemplar storage accepts them (after their
+ * own log write), batched like samples and retried the same way. Vigil keeps exemplars beside the
+ * WAL rather than in it, so unlike samples they are held in memory only: at most `capacity` wait
+ * (the oldest are dropped past it), and what is unsent at a restart is not sent.
+ */
+import type { HttpClient } from '../../../core/httpclient/client.js';
+import { labelsKey, type Labels } from '../../../core/model/labels.js';
+import { snappyEncode } from '../../../core/util/snappy.js';
+import type { ExemplarInput } from '../../exemplars/storage.js';
+import { WriteRequestEncoder, type EncoderExemplar } from '../proto.js';
+import type { RemoteWriteConfig } from './config.js';
+import { abortableSleep, parseRetryAfter } from './send_parts.js';
+
+/** The exemplar counters of a queue. */
+export interface ExemplarStats {
+  exemplarsTotal: number;
+  exemplarsFailed: number;
+  exemplarsRetried: number;
+  exemplarsDropped: number;
+}
+
+interface Pending {
+  readonly series: Labels;
+  readonly ex: EncoderExemplar;
+}
+
+export class ExemplarQueue {
+  private pending: Pending[] = [];
+  private firstAt = 0;
+  private wakeUp: (() => void) | undefined;
+  private ending = false;
+  private readonly done: Promise<void>;
+
+  constructor(
+    private readonly config: RemoteWriteConfig,
+    private readonly client: HttpClient,
+    /** The series' labels as sent (external labels, write relabeling), or undefined when dropped. */
+    private readonly outgoing: (labels: Labels) => Labels | undefined,
+    private readonly stats: ExemplarStats,
+    private readonly signal: AbortSignal,
+  ) {
+    this.done = this.run();
+  }
+
+  get length(): number {
+    return this.pending.length;
+  }
+
+  push(batch: readonly ExemplarInput[]): void {
+    for (const e of batch) {
+      const series = this.outgoing(e.seriesLabels);
+      if (!series) {
+        this.stats.exemplarsDropped++;
+        continue;
+      }
+      if (this.pending.length === 0) this.firstAt = performance.now();
+      this.pending.push({ series, ex: { labels: e.labels, value: e.value, ts: e.ts } });
+    }
+    const over = this.pending.length - this.config.queue.capacity;
+    if (over > 0) {
+      this.pending.splice(0, over);
+      this.stats.exemplarsDropped += over;
+    }
+    // The loop sets the deadline of a first exemplar, and sends at once when a batch is full.
+    if (this.pending.length > 0) this.wake();
+  }
+
+  /** Sends what is buffered (until the queue's hard stop) and ends. */
+  end(): Promise<void> {
+    this.ending = true;
+    this.wake();
+    return this.done;
+  }
+
+  private wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = ms === Infinity ? undefined : setTimeout(() => this.wake(), ms);
+      this.wakeUp = () => {
+        if (t) clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    const max = this.config.queue.maxSamplesPerSend;
+    for (;;) {
+      if (this.pending.length === 0 || this.signal.aborted) {
+        if (this.ending) return;
+        await this.sleep(Infinity);
+        continue;
+      }
+      const wait = this.firstAt + this.config.queue.batchSendDeadlineMs - performance.now();
+      if (this.pending.length < max && !this.ending && wait > 0) {
+        await this.sleep(wait);
+        continue;
+      }
+      const batch = this.pending.splice(0, max);
+      this.firstAt = performance.now();
+      await this.send(batch);
+    }
+  }
+
+  private async send(batch: Pending[]): Promise<void> {
+    const bySeries = new Map<string, { series: Labels; ex: EncoderExemplar[] }>();
+    for (const p of batch) {
+      const k = labelsKey(p.series);
+      const g = bySeries.get(k);
+      if (g) g.ex.push(p.ex);
+      else bySeries.set(k, { series: p.series, ex: [p.ex] });
+    }
+    const enc = new WriteRequestEncoder();
+    for (const g of bySeries.values()) enc.addSeries(g.series, [], [], g.ex);
+    const body = snappyEncode(enc.finish());
+    const q = this.config.queue;
+    let backoff = q.minBackoffMs;
+    while (!this.signal.aborted) {
+      this.stats.exemplarsTotal += batch.length;
+      let status = 0;
+      let retryAfterMs: number | undefined;
+      try {
+        const res = await this.client.request('POST', this.config.url, {
+          headers: {
+            ...this.config.headers,
+            'content-type': 'application/x-protobuf',
+            'content-encoding': 'snappy',
+            'x-prometheus-remote-write-version': '0.1.0',
+          },
+          body,
+          timeoutMs: this.config.remoteTimeoutMs,
+          signal: this.signal,
+          bodySizeLimit: 64 * 1024,
+        });
+        status = res.status;
+        retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+      } catch {
+        status = 0;
+      }
+      if (status >= 200 && status < 300) return;
+      if (status >= 400 && status < 500 && !(status === 429 && q.retryOnHttp429)) {
+        this.stats.exemplarsFailed += batch.length;
+        return;
+      }
+      this.stats.exemplarsRetried += batch.length;
+      await abortableSleep(retryAfterMs ?? backoff, this.signal);
+      backoff = Math.min(backoff * 2, q.maxBackoffMs);
+    }
+  }
+}

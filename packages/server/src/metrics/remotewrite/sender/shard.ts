@@ -1,0 +1,234 @@
+/**
+ * One shard of a remote_write queue: a buffer of samples that is sent as a batch when it holds
+ * `max_samples_per_send` samples or its oldest sample has waited `batch_send_deadline`, one request
+ * at a time, so each series (always hashed to the same shard) reaches the receiver in order.
+ */
+import { putVarint, varintSize, type EncodedLabels } from '../proto.js';
+import type { QueueConfig } from './config.js';
+
+/**
+ * A batch taken from a shard: parallel columns. `seqs` names the WAL record of each sample. Values
+ * stay in a Float64Array: a plain array may canonicalise NaN and lose the staleness marker's payload.
+ */
+export interface Batch {
+  readonly refs: number[];
+  readonly ts: number[];
+  readonly vs: Float64Array;
+  readonly seqs: number[];
+}
+
+/** What a shard needs from its queue. */
+export interface ShardOwner {
+  readonly maxSamplesPerSend: number;
+  readonly batchSendDeadlineMs: number;
+  /** Sends a batch until it is acknowledged, dropped or the queue hard-stops. */
+  send(batch: Batch): Promise<void>;
+}
+
+export class Shard {
+  refs: number[] = [];
+  ts: number[] = [];
+  private vs = new Float64Array(256);
+  seqs: number[] = [];
+  /** When the oldest buffered sample arrived (performance.now()). */
+  private firstAt = 0;
+  private wakeUp: (() => void) | undefined;
+  /** Send what is buffered without waiting for the deadline, then end (stop). */
+  private flushing = false;
+  /** End once no request is in flight, keeping what is buffered (resharding takes it over). */
+  private halted = false;
+  /** A request is in flight. */
+  busy = false;
+  readonly done: Promise<void>;
+
+  constructor(private readonly owner: ShardOwner) {
+    this.done = this.run();
+  }
+
+  get length(): number {
+    return this.refs.length;
+  }
+
+  push(ref: number, t: number, v: number, seq: number): void {
+    const n = this.refs.length;
+    if (n === 0) this.firstAt = performance.now();
+    if (n === this.vs.length) {
+      const grown = new Float64Array(n * 2);
+      grown.set(this.vs);
+      this.vs = grown;
+    }
+    this.vs[n] = v;
+    this.refs.push(ref);
+    this.ts.push(t);
+    this.seqs.push(seq);
+    // The first sample starts the deadline (the loop sleeps without one while empty); a full batch goes at once.
+    if (n === 0 || n + 1 === this.owner.maxSamplesPerSend) this.wake();
+  }
+
+  /** Sends the rest and ends; `done` resolves when the last batch is settled. */
+  flushAndEnd(): Promise<void> {
+    this.flushing = true;
+    this.wake();
+    return this.done;
+  }
+
+  /**
+   * Ends the shard once its request in flight (if any) is settled, and hands over what it still
+   * buffers, in order. Resharding re-hashes that into the new shards instead of waiting for a
+   * slow receiver to take it all through the old ones.
+   */
+  async halt(): Promise<Batch> {
+    this.halted = true;
+    this.wake();
+    await this.done;
+    return this.take(this.refs.length);
+  }
+
+  wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = undefined;
+    w?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = ms === Infinity ? undefined : setTimeout(() => this.wake(), ms);
+      this.wakeUp = () => {
+        if (t) clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+
+  private async run(): Promise<void> {
+    const max = this.owner.maxSamplesPerSend;
+    for (;;) {
+      if (this.halted) return;
+      const n = this.refs.length;
+      if (n === 0) {
+        if (this.flushing) return;
+        await this.sleep(Infinity);
+        continue;
+      }
+      if (n < max && !this.flushing) {
+        const wait = this.firstAt + this.owner.batchSendDeadlineMs - performance.now();
+        if (wait > 0) {
+          await this.sleep(wait);
+          continue;
+        }
+      }
+      const batch = this.take(Math.min(n, max));
+      this.busy = true;
+      try {
+        await this.owner.send(batch);
+      } finally {
+        this.busy = false;
+      }
+    }
+  }
+
+  private take(k: number): Batch {
+    const n = this.refs.length;
+    const vs = this.vs.slice(0, k);
+    if (k === n) {
+      const b = { refs: this.refs, ts: this.ts, vs, seqs: this.seqs };
+      this.refs = [];
+      this.ts = [];
+      this.seqs = [];
+      return b;
+    }
+    this.vs.copyWithin(0, k, n);
+    const b = { refs: this.refs.splice(0, k), ts: this.ts.splice(0, k), vs, seqs: this.seqs.splice(0, k) };
+    this.firstAt = performance.now();
+    return b;
+  }
+}
+
+/**
+ * Encodes a batch as a WriteRequest: samples grouped by series in the order the series first
+ * appear (each series' samples in batch order), labels encoded once when its series record was
+ * read. Written straight into one buffer sized by a first pass: a batch is mostly one or two
+ * samples for each of up to max_samples_per_send series, and arrays per series would cost more
+ * than the encoding.
+ */
+export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabels): Buffer {
+  const { refs, ts, vs } = batch;
+  const n = refs.length;
+  // Series in order of first appearance, each a linked list of sample indexes through `next`.
+  const groupOf = new Map<number, number>();
+  const first: number[] = [];
+  const last: number[] = [];
+  const next = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const g = groupOf.get(refs[i]!);
+    if (g === undefined) {
+      groupOf.set(refs[i]!, first.length);
+      first.push(i);
+      last.push(i);
+    } else {
+      next[last[g]!] = i;
+      last[g] = i;
+    }
+  }
+  const labels: Buffer[] = [];
+  const bodies: number[] = [];
+  let total = 0;
+  for (let g = 0; g < first.length; g++) {
+    const lb = labelsOf(refs[first[g]!]!).bytes;
+    let body = lb.length;
+    for (let i = first[g]!; i >= 0; i = next[i]!) {
+      const inner = 10 + varintSize(ts[i]!); // double (tag + 8) and timestamp (tag + varint)
+      body += 1 + varintSize(inner) + inner;
+    }
+    labels.push(lb);
+    bodies.push(body);
+    total += 1 + varintSize(body) + body;
+  }
+  const buf = Buffer.allocUnsafe(total);
+  let p = 0;
+  for (let g = 0; g < first.length; g++) {
+    buf[p++] = 0x0a; // WriteRequest.timeseries
+    p = putVarint(buf, p, bodies[g]!);
+    p += labels[g]!.copy(buf, p);
+    for (let i = first[g]!; i >= 0; i = next[i]!) {
+      const t = ts[i]!;
+      buf[p++] = 0x12; // TimeSeries.samples
+      p = putVarint(buf, p, 10 + varintSize(t));
+      buf[p++] = 0x09; // Sample.value (double)
+      buf.writeDoubleLE(vs[i]!, p);
+      p += 8;
+      buf[p++] = 0x10; // Sample.timestamp
+      p = putVarint(buf, p, t);
+    }
+  }
+  return buf;
+}
+
+/** What the shard count is decided from. */
+export interface ShardInputs {
+  current: number;
+  queue: QueueConfig;
+  /** Samples coming in per second (smoothed). */
+  inRate: number;
+  /** Seconds of sending per sample, one shard (smoothed). */
+  timePerSample: number;
+  /** Samples buffered in the shards. */
+  pending: number;
+  /** Newest stored timestamp minus newest sent, in seconds. */
+  delaySec: number;
+}
+
+/**
+ * The shards wanted, after Prometheus' calculation: enough to send what comes in, plus 5% of the
+ * backlog (what waits in the shards and in the WAL behind them) each second, within min..max.
+ * A change is made only outside ±30% of the current count, and never down while the queue is
+ * behind by more than a batch deadline.
+ */
+export function shardDecision(x: ShardInputs): { desired: number; reshard: boolean } {
+  const q = x.queue;
+  const backlog = Math.min(x.delaySec, 3600) * x.inRate + x.pending;
+  const desired = Math.max(q.minShards, Math.min(q.maxShards, Math.ceil(x.timePerSample * (x.inRate + 0.05 * backlog))));
+  if (desired >= x.current * 0.7 && desired <= x.current * 1.3) return { desired, reshard: false };
+  if (desired < x.current && x.delaySec * 1000 > q.batchSendDeadlineMs) return { desired, reshard: false };
+  return { desired, reshard: desired !== x.current };
+}

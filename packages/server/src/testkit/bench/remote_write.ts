@@ -1,0 +1,212 @@
+/**
+ * `npm run bench` (remote_write sender part): Vigil and Prometheus in agent mode
+ * (`--enable-feature=agent`) scrape the same targets and remote_write to the same VictoriaMetrics,
+ * at the same time. Each process's CPU over the window (scraping, WAL and sending: all an agent
+ * does) divided by the samples it sent gives CPU-seconds per million samples; peak RSS is each
+ * one's memory. VictoriaMetrics' own count of what arrived from each checks delivery. A third
+ * process, Vigil scraping the same targets without remote_write, separates the sender's own CPU
+ * (the difference) from what scraping and storing cost Vigil.
+ *
+ * Options: --quick (shorter, smaller), --seconds N, --targets N, --series N (per target).
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { positiveInt } from './cli.js';
+import { PEERS, VIGIL_BIN, httpCall, killAllSync, startServer, stopServer, type PeerDef, type ServerHandle } from './peers.js';
+import { cpuSeconds, memStat } from './procstat.js';
+import { writeJson } from './report.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Targets serving `series` counter series each, with values that move every scrape. */
+async function serveTargets(count: number, series: number): Promise<{ ports: number[]; close: () => Promise<void> }> {
+  const bodies = Array.from({ length: 4 }, (_, round) => {
+    const lines = ['# HELP rw_bench_total Counters of the remote_write benchmark.', '# TYPE rw_bench_total counter'];
+    for (let i = 0; i < series; i++) lines.push(`rw_bench_total{shard="${i % 16}",id="${i}"} ${i * 3 + round * ((i % 7) + 1)}`);
+    return Buffer.from(lines.join('\n') + '\n');
+  });
+  let n = 0;
+  const servers: http.Server[] = [];
+  for (let i = 0; i < count; i++) {
+    const srv = http.createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(bodies[n++ % bodies.length]);
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    servers.push(srv);
+  }
+  return {
+    ports: servers.map((s) => (s.address() as AddressInfo).port),
+    close: () => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined),
+  };
+}
+
+function yaml(sender: string, ports: number[], intervalS: number, writeUrl: string | undefined): string {
+  const targets = ports.map((p) => `'127.0.0.1:${p}'`).join(', ');
+  return [
+    'global:',
+    `  scrape_interval: ${intervalS}s`,
+    `  external_labels: { sender: ${sender} }`,
+    'scrape_configs:',
+    '  - job_name: rwbench',
+    '    static_configs:',
+    `      - targets: [${targets}]`,
+    ...(writeUrl ? ['remote_write:', `  - url: ${writeUrl}`] : []),
+    '',
+  ].join('\n');
+}
+
+function sender(id: 'vigil' | 'prometheus', text: string): PeerDef {
+  return {
+    id,
+    title: id === 'vigil' ? 'Vigil' : 'Prometheus agent',
+    readyPath: '/-/ready',
+    writePath: '/api/v1/write',
+    flush: () => Promise.reject(new Error('not used by the remote_write benchmark')),
+    command: (dataDir, port, workDir) => {
+      const file = path.join(workDir, `${id}-rw.yml`);
+      if (id === 'vigil') {
+        writeFileSync(file, `self_scrape: false\n${text}`);
+        return { cmd: process.execPath, args: [VIGIL_BIN, 'start', '--config', file, '--data', dataDir, '--listen', `127.0.0.1:${port}`] };
+      }
+      writeFileSync(file, text);
+      return {
+        cmd: 'prometheus',
+        args: ['--enable-feature=agent', `--config.file=${file}`, `--storage.agent.path=${dataDir}`, `--web.listen-address=127.0.0.1:${port}`],
+      };
+    },
+  };
+}
+
+/** The sum of a metric family's samples in a /metrics page. */
+async function scraped(h: ServerHandle, name: string): Promise<number> {
+  const r = await httpCall('GET', `${h.baseUrl}/metrics`, 10_000);
+  let sum = 0;
+  for (const line of r.body.split('\n')) if (line.startsWith(`${name}{`) || line.startsWith(`${name} `)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return sum;
+}
+
+async function vmCount(vm: ServerHandle, who: string, windowS: number): Promise<number> {
+  await httpCall('GET', `${vm.baseUrl}/internal/force_flush`, 10_000);
+  const q = `sum(count_over_time({sender="${who}"}[${windowS}s]))`;
+  const r = await httpCall('GET', `${vm.baseUrl}/api/v1/query?query=${encodeURIComponent(q)}`, 30_000);
+  const res = (JSON.parse(r.body) as { data: { result: Array<{ value: [number, string] }> } }).data.result;
+  return Number(res[0]?.value[1] ?? 0);
+}
+
+interface Row {
+  sender: string;
+  samplesSent: number;
+  cpuSeconds: number;
+  cpuSecondsPerMillion: number;
+  peakRssMiB: number;
+  /** Over the whole run: samples the sender counted as sent, and samples VictoriaMetrics holds from it. */
+  sentWholeRun: number;
+  arrivedInVm: number;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { quick: { type: 'boolean' }, seconds: { type: 'string' }, targets: { type: 'string' }, series: { type: 'string' } },
+  });
+  const seconds = positiveInt('--seconds', values.seconds, values.quick ? 30 : 90);
+  const nTargets = positiveInt('--targets', values.targets, values.quick ? 10 : 40);
+  const series = positiveInt('--series', values.series, 1000);
+  const intervalS = 5;
+  const workDir = mkdtempSync(path.join(tmpdir(), 'vigil-bench-rw-'));
+  const startedAt = new Date();
+  try {
+    const targets = await serveTargets(nTargets, series);
+    // Queries see the newest samples at once, for the delivery check at the end.
+    const vmDef: PeerDef = {
+      ...PEERS.vm,
+      command: (d, p, w) => {
+        const c = PEERS.vm.command(d, p, w);
+        return { cmd: c.cmd, args: [...c.args, '-search.latencyOffset=0s', '-search.disableCache'] };
+      },
+    };
+    const vm = await startServer(vmDef, workDir, 30_000);
+    const writeUrl = `${vm.baseUrl}/api/v1/write`;
+    const baseDir = mkdtempSync(path.join(workDir, 'baseline-'));
+    const hs = [
+      await startServer(sender('vigil', yaml('vigil', targets.ports, intervalS, writeUrl)), workDir, 30_000),
+      await startServer(sender('prometheus', yaml('prometheus', targets.ports, intervalS, writeUrl)), workDir, 30_000),
+    ];
+    const baseline = await startServer(sender('vigil', yaml('none', targets.ports, intervalS, undefined)), baseDir, 30_000);
+    console.log(`== remote_write: ${nTargets} targets × ${series} series every ${intervalS} s, Vigil and Prometheus agent at once, ${seconds} s`);
+    const rows: Row[] = [];
+    let senderOnly = NaN;
+    let baselineRssMiB = NaN;
+    try {
+      await sleep(2 * intervalS * 1000); // first scrapes, series records, connections
+      const cpu0 = hs.map((h) => cpuSeconds(h.pid));
+      const base0 = cpuSeconds(baseline.pid);
+      const sent0 = await Promise.all(hs.map((h) => scraped(h, 'prometheus_remote_storage_samples_total')));
+      await sleep(seconds * 1000);
+      const cpu = hs.map((h, i) => cpuSeconds(h.pid) - cpu0[i]!);
+      const baseCpu = cpuSeconds(baseline.pid) - base0;
+      const sent = await Promise.all(hs.map(async (h, i) => (await scraped(h, 'prometheus_remote_storage_samples_total')) - sent0[i]!));
+      // The targets go away (scrapes then add only `up` and the scrape_* series), and the last batches land.
+      await targets.close();
+      await sleep(3 * intervalS * 1000);
+      baselineRssMiB = (memStat(baseline.pid)?.peakRssBytes ?? 0) / 1024 / 1024;
+      for (const [i, h] of hs.entries()) {
+        const who = i === 0 ? 'vigil' : 'prometheus';
+        rows.push({
+          sender: who === 'vigil' ? 'Vigil' : 'Prometheus agent',
+          samplesSent: sent[i]!,
+          cpuSeconds: cpu[i]!,
+          cpuSecondsPerMillion: sent[i]! > 0 ? (cpu[i]! * 1e6) / sent[i]! : NaN,
+          peakRssMiB: (memStat(h.pid)?.peakRssBytes ?? 0) / 1024 / 1024,
+          sentWholeRun: await scraped(h, 'prometheus_remote_storage_samples_total'),
+          arrivedInVm: await vmCount(vm, who, 3600),
+        });
+      }
+      senderOnly = ((cpu[0]! - baseCpu) * 1e6) / sent[0]!;
+      console.log(`Vigil without remote_write, same targets: CPU ${baseCpu.toFixed(2)} s, peak RSS ${baselineRssMiB.toFixed(0)} MiB`);
+    } finally {
+      await stopServer(baseline);
+      for (const h of hs) await stopServer(h);
+      await stopServer(vm);
+      await targets.close().catch(() => {});
+    }
+    console.log('\nsender              samples sent  CPU (s)  CPU s / 1M samples  peak RSS (MiB)  whole run: sent / in VM');
+    for (const r of rows)
+      console.log(
+        `${r.sender.padEnd(18)}  ${String(r.samplesSent).padStart(12)}  ${r.cpuSeconds.toFixed(2).padStart(7)}  ${r.cpuSecondsPerMillion.toFixed(2).padStart(18)}  ${r.peakRssMiB.toFixed(0).padStart(14)}  ${`${r.sentWholeRun} / ${r.arrivedInVm}`.padStart(23)}`,
+      );
+    const ratio = rows[0]!.cpuSecondsPerMillion / rows[1]!.cpuSecondsPerMillion;
+    const mem = rows[0]!.peakRssMiB / rows[1]!.peakRssMiB;
+    console.log(`Vigil vs Prometheus agent: CPU per million samples ${ratio.toFixed(2)}×, peak RSS ${mem.toFixed(2)}× (<1 better)`);
+    // When the targets go away each series gets a staleness marker (a NaN sample): sent, but not counted by count_over_time.
+    console.log(
+      `whole run: sent minus in VM should be ${nTargets * series} (the staleness markers of the ${nTargets * series} scraped series, sent and not counted)`,
+    );
+    console.log(`Vigil's sender alone (CPU with remote_write minus without): ${senderOnly.toFixed(2)} CPU s / 1M samples`);
+    const file = writeJson(REPO_ROOT, 'remote_write', startedAt, {
+      seconds,
+      targets: nTargets,
+      seriesPerTarget: series,
+      intervalS,
+      rows,
+      cpuRatio: ratio,
+      memRatio: mem,
+    });
+    console.log(`\nresults written to ${path.relative(process.cwd(), file)}`);
+  } finally {
+    killAllSync();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  killAllSync();
+  process.exitCode = 1;
+});
