@@ -69,6 +69,9 @@ import { buildInfo, registerBuildInfo } from '../selfmon/build_info.js';
 import { ExemplarStorage } from '../../metrics/exemplars/storage.js';
 import { registerExemplarsApi } from '../api/exemplars.js';
 import { registerExemplarMetrics } from '../selfmon/exemplars.js';
+import type { PromQueryService } from '../../metrics/query/service.js';
+import { LocalPromQueryService } from '../../metrics/query/local.js';
+import { RemotePromQueryService } from '../../metrics/query/remote.js';
 
 /** Whether `host` (from `listen`) only accepts connections from this machine. */
 export function isLoopback(host: string): boolean {
@@ -97,6 +100,8 @@ export class VigilServer {
   private readonly notifier: AlertmanagerNotifier;
   /** The PromQL engine; rules and the API share it. */
   readonly engine: Engine;
+  /** Where PromQL queries, series, labels, metadata and exemplars are answered (`storage.type`). */
+  readonly promql: PromQueryService;
   /** Admission of API queries (`query.max_concurrency`, queue, heap). */
   readonly queryGate: QueryGate;
   /** How near the heap is to its limit: queries, new series and log pushes are refused near it. */
@@ -172,8 +177,6 @@ export class VigilServer {
     registerLoginRoutes(router, () => router.access);
     registerAdminApi(router, this.db, { started: () => this.ready, writeProblems: () => this.writeProblems() });
     registerWriteApi(router, receiver, { maxBodyBytes: config.remoteWrite.maxBodyBytes });
-    registerSeriesApi(router, this.db);
-    registerMetadataApi(router, metadata);
     const now = opts.now ?? Date.now;
     this.engine = new Engine({ now, timeoutMs: config.query.timeoutMs, maxSamples: config.query.maxSamples, memoryPressure: () => this.heap.pressure() });
     // PromQL and LogQL queries share one gate: both run on this thread and draw on one heap.
@@ -182,8 +185,15 @@ export class VigilServer {
       queueTimeoutMs: config.query.queueTimeoutMs,
       memoryPressure: () => this.heap.pressure(),
     }));
-    registerQueryApi(router, this.engine, this.db, gate, now);
-    registerExemplarsApi(router, this.exemplars);
+    // The one source of PromQL answers for the API, rules and SLOs: this TSDB, or remote storage.
+    const promql = (this.promql =
+      config.storage.type === 'remote' && config.storage.remote
+        ? new RemotePromQueryService(config.storage.remote)
+        : new LocalPromQueryService(this.engine, this.db, metadata, this.exemplars));
+    registerQueryApi(router, promql, gate, now);
+    registerSeriesApi(router, promql, gate);
+    registerMetadataApi(router, promql, gate);
+    registerExemplarsApi(router, promql, gate);
     const build = buildInfo(opts.version ?? '0.0.0');
     this.lastReload = { successful: true, lastSuccessMs: now() };
     registerStatusApi(router, this.db, {
@@ -307,7 +317,6 @@ export class VigilServer {
     gate.register(selfMetrics);
     // The limit set from memory_budget (bin/vigil.js): queries and new series are refused near it.
     selfMetrics.register('nodejs_heap_size_limit_bytes', 'gauge', 'V8 heap limit, in bytes.', () => getHeapStatistics().heap_size_limit);
-    const engine = this.engine;
     const db = this.db;
     // External Alertmanagers (`alerting:`), sent to beside (or, with builtin_router: false, instead of) the built-in one.
     this.notifier = new AlertmanagerNotifier(config.alerting, { logger: this.log.child({ component: 'notifier' }) });
@@ -330,11 +339,12 @@ export class VigilServer {
       externalURL: externalUrlOf(config),
       baseDir: config.baseDir,
     };
-    // Rules evaluate in time slices like API queries; the template `query` function needs an
-    // answer at once and takes the synchronous path.
+    // Rules and SLOs read through the same query service as the API (local: in time slices; remote:
+    // over HTTP). The template `query` function needs an answer at once and takes the synchronous
+    // path, which a remote refuses with a clear error text rather than blocking.
     const promqlRules: QueryFn = Object.assign(
-      async (expr: string, t: number, signal?: AbortSignal) => (await engine.instantQueryAsync(db, expr, t, signal ? { signal } : {})).result,
-      { sync: (expr: string, t: number) => engine.instantQuery(db, expr, t).result },
+      async (expr: string, t: number, signal?: AbortSignal) => (await promql.instant(expr, t, signal ? { signal } : {})).result,
+      { sync: (expr: string, t: number) => promql.instantSync(expr, t).result },
     );
     this.rules = new RuleManager({
       ...ruleOptions,
@@ -567,6 +577,7 @@ export class VigilServer {
     this.traceMetrics.stop();
     this.traces.stop();
     this.heap.close();
+    this.promql.close();
     await this.db.stop();
     this.exemplars.stop();
     this.dirLock.release();
