@@ -9,7 +9,16 @@
  * - `-search.disableCache`: the rollup cache would keep answers from before a write in the tests.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as path from 'node:path';
 import { freePort, peerBinary, tempDir, waitFor } from './helpers.js';
+import { parseConfig, type VigilConfig } from '../server/config/config.js';
+
+/** Points `c` at `url` as a user would, through vigil.yml's `storage:` section; `extra` adds lines under `remote:` (4-space indented). */
+export function remoteStorage(c: VigilConfig, url: string, extra = ''): void {
+  const parsed = parseConfig(`storage:\n  type: remote\n  remote:\n    url: ${url}\n${extra}`, path.join(c.baseDir, 'vigil.yml'));
+  c.storage.type = parsed.storage.type;
+  c.storage.remote = parsed.storage.remote!;
+}
 
 /** A running VictoriaMetrics. */
 export interface VictoriaMetrics {

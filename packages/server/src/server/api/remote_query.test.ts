@@ -6,19 +6,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startServer, postWrite, waitFor, writeBody } from '../../testkit/helpers.js';
-import { startVictoriaMetrics, type VictoriaMetrics } from '../../testkit/victoria.js';
+import { remoteStorage, startVictoriaMetrics, type VictoriaMetrics } from '../../testkit/victoria.js';
 import { FIXTURE_QUERIES, fixtureSeries, SPAN_MS } from '../../testkit/remote_query_data.js';
-import { parseConfig, type VigilConfig } from '../config/config.js';
 import { labelsFrom } from '../../core/model/labels.js';
 
 type Server = Awaited<ReturnType<typeof startServer>>;
-
-/** Points `c` at `url` the way a user would: through vigil.yml's `storage:` section. */
-export function remoteStorage(c: VigilConfig, url: string, extra = ''): void {
-  const parsed = parseConfig(`storage:\n  type: remote\n  remote:\n    url: ${url}\n${extra}`, path.join(c.baseDir, 'vigil.yml'));
-  c.storage.type = parsed.storage.type;
-  c.storage.remote = parsed.storage.remote!;
-}
 
 /** A request as Grafana's Prometheus data source sends it: a form POST (its default) with its headers. */
 async function grafana(base: string, p: string, params: Record<string, string | string[]>, method: 'GET' | 'POST' = 'POST') {
