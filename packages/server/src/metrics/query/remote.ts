@@ -216,7 +216,8 @@ export class RemotePromQueryService implements PromQueryService {
       if (timeout.aborted)
         throw new RemoteQueryError('timeout', `remote storage ${this.name} did not answer within ${this.cfg.timeoutMs / 1000}s`, DEFAULT_RETRY_AFTER_SEC);
       if (err instanceof BodySizeLimitError) throw new RemoteQueryError('execution', `remote storage ${this.name}: answer too large: ${err.message}`);
-      if (err instanceof HttpRequestError) throw new RemoteQueryError('unavailable', `remote storage ${this.name} is unreachable: ${err.detail}`, DEFAULT_RETRY_AFTER_SEC);
+      if (err instanceof HttpRequestError)
+        throw new RemoteQueryError('unavailable', `remote storage ${this.name} is unreachable: ${err.detail}`, DEFAULT_RETRY_AFTER_SEC);
       throw err;
     }
     if (res.status < 200 || res.status > 299) throw remoteError(this.name, res);

@@ -54,7 +54,8 @@ function diffQuery(a: QueryData, b: QueryData): string[] {
   const ra = rows(a);
   const rb = rows(b);
   const out: string[] = [];
-  if (ra.map((r) => r.key).join('\n') !== rb.map((r) => r.key).join('\n')) return [`series differ:\n${ra.map((r) => r.key).join('\n')}\nvs\n${rb.map((r) => r.key).join('\n')}`];
+  if (ra.map((r) => r.key).join('\n') !== rb.map((r) => r.key).join('\n'))
+    return [`series differ:\n${ra.map((r) => r.key).join('\n')}\nvs\n${rb.map((r) => r.key).join('\n')}`];
   ra.forEach((r, i) => {
     const pb = rb[i]!.points;
     if (r.points.length !== pb.length) out.push(`${r.key}: ${r.points.length} vs ${pb.length} points`);

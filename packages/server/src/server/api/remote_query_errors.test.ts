@@ -136,9 +136,13 @@ test('a 400 from a real Prometheus as the remote stays a 400 bad_data with its m
   const { dir, cleanup } = tempDir('vigil-prom-remote-');
   const port = await freePort();
   fs.writeFileSync(path.join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1m\n');
-  const child = spawn(bin, [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    bin,
+    [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`],
+    {
+      stdio: 'ignore',
+    },
+  );
   cleanups.push(async () => {
     const gone = new Promise((r) => child.once('exit', r));
     child.kill('SIGKILL');
@@ -180,7 +184,12 @@ test('remote answers are read into Vigil values; statuses map to error types', (
     );
     assert.deepEqual(m.series[1]!.points, [{ t: 1001, v: 1 }]);
   }
-  const res = (status: number, body: unknown, headers: Record<string, string> = {}) => ({ status, statusText: '', headers, body: Buffer.from(JSON.stringify(body)) });
+  const res = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
+    status,
+    statusText: '',
+    headers,
+    body: Buffer.from(JSON.stringify(body)),
+  });
   const e429 = remoteError('http://vm', res(429, { status: 'error', error: 'too many requests' }, { 'retry-after': '12' }));
   assert.deepEqual([e429.code, e429.retryAfterSec], ['unavailable', 12]);
   assert.match(e429.message, /remote storage http:\/\/vm answered 429: too many requests/);

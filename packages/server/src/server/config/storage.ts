@@ -48,7 +48,8 @@ export function parseStorageSource(
   } catch {
     c.fail([...p, 'url'], `invalid URL ${JSON.stringify(url)}`);
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') c.fail([...p, 'url'], `unsupported scheme ${JSON.stringify(u.protocol.slice(0, -1))}: expected http or https`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    c.fail([...p, 'url'], `unsupported scheme ${JSON.stringify(u.protocol.slice(0, -1))}: expected http or https`);
   if (u.username || u.password) c.fail([...p, 'url'], 'put credentials in basic_auth or authorization, not in the URL (they would be shown in errors)');
   const timeoutMs = r['timeout'] !== undefined ? c.parsed([...p, 'timeout'], r['timeout'], parseDuration) : REMOTE_DEFAULTS.timeoutMs;
   if (timeoutMs <= 0) c.fail([...p, 'timeout'], 'expected a positive duration');

@@ -58,7 +58,10 @@ async function main(): Promise<void> {
     for (const query of FIXTURE_QUERIES) {
       for (const kind of ['instant', 'range'] as const) {
         if (kind === 'range' && (query.includes(' offset ') || query.startsWith('http_requests_total{'))) continue;
-        const p = kind === 'instant' ? `/api/v1/query?query=${encodeURIComponent(query)}&time=${tEval}` : `/api/v1/query_range?query=${encodeURIComponent(query)}&${range}`;
+        const p =
+          kind === 'instant'
+            ? `/api/v1/query?query=${encodeURIComponent(query)}&time=${tEval}`
+            : `/api/v1/query_range?query=${encodeURIComponent(query)}&${range}`;
         const l: number[] = [];
         const r: number[] = [];
         for (let i = 0; i < runs + 2; i++) {
