@@ -8,6 +8,9 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { freePort, peerBinary, startServer, tempDir, waitFor } from '../../testkit/helpers.js';
 import { remoteStorage, startVictoriaMetrics } from '../../testkit/victoria.js';
+import { defaultConfig } from '../config/config.js';
+import { VigilServer } from '../cmd/server.js';
+import { createLogger } from '../../core/util/log.js';
 import { parseApiFloat, remoteError, valueFromApi } from '../../metrics/query/remote.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -161,6 +164,26 @@ test('a 400 from a real Prometheus as the remote stays a 400 bad_data with its m
   const ok = await ask(`${v.url}/api/v1/query?query=${encodeURIComponent('vector(2) * 3')}`);
   assert.equal(ok.status, 200);
   assert.equal((ok.body.data as { result: unknown[] }).result.length, 1);
+});
+
+test('at start, a remote-mode Vigil says where queries go and that recording rules stay local', async () => {
+  const lines: string[] = [];
+  const { dir, cleanup } = tempDir('vigil-remote-log-');
+  cleanups.push(cleanup);
+  fs.writeFileSync(path.join(dir, 'rules.yml'), 'groups:\n  - name: r\n    rules:\n      - record: job:up:sum\n        expr: sum(up)\n');
+  const config = defaultConfig();
+  config.storage.path = path.join(dir, 'data');
+  config.listen = '127.0.0.1:0';
+  config.selfScrape = false;
+  config.baseDir = dir;
+  config.ruleFiles = ['rules.yml'];
+  remoteStorage(config, 'http://127.0.0.1:9');
+  const server = new VigilServer(config, { logger: createLogger({ write: (l) => lines.push(l) }) });
+  await server.start();
+  cleanups.push(() => server.stop());
+  const logged = lines.map((l) => JSON.parse(l) as { level: string; msg: string; url?: string });
+  assert.ok(logged.some((l) => l.level === 'info' && /answered by remote storage/.test(l.msg) && l.url === 'http://127.0.0.1:9'));
+  assert.ok(logged.some((l) => l.level === 'warn' && /^1 recording rules .* forward them to the remote with remote_write/.test(l.msg)));
 });
 
 test('remote answers are read into Vigil values; statuses map to error types', () => {

@@ -33,6 +33,7 @@ import { AlertLimitError, AlertRouter, AlertValidationError } from '../../alerti
 import { RuleLoadError, RuleManager, type RuleManagerOptions } from '../../alerting/rules/manager.js';
 import { loadSLOs, sloRuleGroups } from '../../alerting/slo/index.js';
 import type { RuleGroupDef } from '../../alerting/rules/file.js';
+import { RecordingRule } from '../../alerting/rules/recording.js';
 import { logqlLanguage, logqlQueryFn } from '../../alerting/rules/logql.js';
 import { registerRulesApi } from '../api/rules.js';
 import { registerRuleMetrics } from '../../alerting/rules/metrics.js';
@@ -445,6 +446,7 @@ export class VigilServer {
     await this.alerts.start();
     this.notifier.start();
     await this.applyRules(this.config);
+    if (this.config.storage.type === 'remote') this.logRemoteStorage();
     this.rules.start();
     this.logRules.start();
     await this.scrape.start();
@@ -457,6 +459,17 @@ export class VigilServer {
         { address: this.config.listen },
       );
     }
+  }
+
+  /** Says where queries go, and what remote storage cannot see: the recording rules' results, written to this TSDB. */
+  private logRemoteStorage(): void {
+    this.log.info('PromQL queries, series, labels, metadata and exemplars are answered by remote storage', { url: this.promql.name });
+    const recording = this.rules.groups().reduce((n, g) => n + g.rules.filter((r) => r instanceof RecordingRule).length, 0);
+    if (recording > 0)
+      this.log.warn(
+        `${recording} recording rules (SLO rules included) write their results to the local TSDB, which queries in remote storage mode do not read: forward them to the remote with remote_write, or the queries, SLO pages and rules that read them find nothing`,
+        { url: this.promql.name },
+      );
   }
 
   /** Why a store is refusing writes (full disk, I/O error), prefixed with the store; empty when none. */
