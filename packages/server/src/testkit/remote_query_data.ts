@@ -76,4 +76,9 @@ export const FIXTURE_QUERIES: readonly string[] = [
   'node_memory_bytes offset 10m',
   'count(http_requests_total) by (method)',
   'sum(rate(http_requests_total[5m])) / sum(rate(http_requests_total{code="200"}[5m]))',
+  // Grafana's data source health check.
+  '1+1',
+  'label_replace(node_memory_bytes, "host", "$1", "instance", "(.*)")',
+  'absent(no_such_metric{job="api"})',
+  'sum by (instance) (http_requests_total) > bool 5000',
 ];

@@ -15,7 +15,7 @@ import { compareLabels, labelsFrom, labelsKey } from '../../core/model/labels.js
 import type { Matcher } from '../../core/model/matcher.js';
 import { HttpClient, HttpRequestError, BodySizeLimitError, type HttpResponse } from '../../core/httpclient/client.js';
 import type { HttpClientConfig } from '../../core/httpclient/config.js';
-import { documentedType, exprType, formatMatcher, parseExpr, ParseError } from '../promql/parser/index.js';
+import { documentedType, exprType, formatMatcher, parseExpr, ParseError, type ValueType } from '../promql/parser/index.js';
 import type { QueryOptions, QueryResult, QueryStats } from '../promql/engine/engine.js';
 import type { Matrix, Sample, Value } from '../promql/engine/value.js';
 import type { MetricMetadata } from '../metadata.js';
@@ -155,9 +155,9 @@ function statsOf(queuedMs: number, totalMs: number): QueryStats {
   };
 }
 
-/** Checks `query` as the local engine would before anything is sent. */
-function checkQuery(query: string, range: boolean): void {
-  let type;
+/** Checks `query` as the local engine would before anything is sent; returns its type. */
+function checkQuery(query: string, range: boolean): ValueType {
+  let type: ValueType;
   try {
     type = exprType(parseExpr(query));
   } catch (err) {
@@ -166,6 +166,17 @@ function checkQuery(query: string, range: boolean): void {
   }
   if (range && type !== 'scalar' && type !== 'vector')
     throw new RemoteQueryError('bad_data', `invalid expression type "${documentedType(type)}" for range query, must be Scalar or instant Vector`);
+  return type;
+}
+
+/**
+ * An instant answer in the expression's PromQL type: MetricsQL answers a scalar expression (`1+1`,
+ * Grafana's health check) as a one-sample vector without labels, or an empty one for NaN.
+ */
+export function asPromqlType(v: Value, type: ValueType, timeMs: number): Value {
+  if (type !== 'scalar' || v.type !== 'vector' || v.samples.length > 1 || (v.samples[0]?.metric.length ?? 0) > 0) return v;
+  const s = v.samples[0];
+  return { type: 'scalar', t: s?.t ?? timeMs, v: s?.v ?? NaN };
 }
 
 function isTimeout(reason: unknown): boolean {
@@ -233,11 +244,11 @@ export class RemotePromQueryService implements PromQueryService {
     return p;
   }
 
-  private async runQuery(path: string, p: URLSearchParams, opts: QueryOptions, queuedMs: number): Promise<QueryResult> {
+  private async runQuery(path: string, p: URLSearchParams, opts: QueryOptions, queuedMs: number, fix: (v: Value) => Value = (v) => v): Promise<QueryResult> {
     const t0 = this.now();
     const env = await this.call('POST', path, p, opts.signal);
     return {
-      result: valueFromApi(env.data),
+      result: fix(valueFromApi(env.data)),
       warnings: env.warnings ?? [],
       ...(env.infos?.length ? { infos: env.infos } : {}),
       stats: statsOf(queuedMs, this.now() - t0),
@@ -245,10 +256,10 @@ export class RemotePromQueryService implements PromQueryService {
   }
 
   async instant(query: string, timeMs: number, opts: QueryOptions, queuedMs = 0): Promise<QueryResult> {
-    checkQuery(query, false);
+    const type = checkQuery(query, false);
     const p = this.queryParams(query, opts);
     p.set('time', seconds(timeMs));
-    return this.runQuery('/api/v1/query', p, opts, queuedMs);
+    return this.runQuery('/api/v1/query', p, opts, queuedMs, (v) => asPromqlType(v, type, timeMs));
   }
 
   async range(query: string, startMs: number, endMs: number, stepMs: number, opts: QueryOptions, queuedMs = 0): Promise<QueryResult> {

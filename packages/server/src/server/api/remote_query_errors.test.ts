@@ -11,7 +11,7 @@ import { remoteStorage, startVictoriaMetrics } from '../../testkit/victoria.js';
 import { defaultConfig } from '../config/config.js';
 import { VigilServer } from '../cmd/server.js';
 import { createLogger } from '../../core/util/log.js';
-import { parseApiFloat, remoteError, valueFromApi } from '../../metrics/query/remote.js';
+import { asPromqlType, parseApiFloat, remoteError, valueFromApi } from '../../metrics/query/remote.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
@@ -207,6 +207,12 @@ test('remote answers are read into Vigil values; statuses map to error types', (
     );
     assert.deepEqual(m.series[1]!.points, [{ t: 1001, v: 1 }]);
   }
+  // MetricsQL's one-sample vector for a scalar expression is read back as PromQL's scalar; NaN when empty.
+  assert.deepEqual(asPromqlType({ type: 'vector', samples: [{ metric: [], t: 5000, v: 2 }] }, 'scalar', 5000), { type: 'scalar', t: 5000, v: 2 });
+  const nan = asPromqlType({ type: 'vector', samples: [] }, 'scalar', 7000);
+  assert.ok(nan.type === 'scalar' && nan.t === 7000 && Number.isNaN(nan.v));
+  const vec = { type: 'vector' as const, samples: [] };
+  assert.equal(asPromqlType(vec, 'vector', 7000), vec);
   const res = (status: number, body: unknown, headers: Record<string, string> = {}) => ({
     status,
     statusText: '',
