@@ -119,5 +119,7 @@ export class LocalPromQueryService implements PromQueryService {
     );
   }
 
+  register(): void {}
+
   close(): void {}
 }

@@ -15,6 +15,7 @@ import { compareLabels, labelsFrom, labelsKey } from '../../core/model/labels.js
 import type { Matcher } from '../../core/model/matcher.js';
 import { HttpClient, HttpRequestError, BodySizeLimitError, type HttpResponse } from '../../core/httpclient/client.js';
 import type { HttpClientConfig } from '../../core/httpclient/config.js';
+import { SelfHistogram, type SelfRegistry } from '../../core/selfmon/registry.js';
 import { documentedType, exprType, formatMatcher, parseExpr, ParseError, type ValueType } from '../promql/parser/index.js';
 import type { QueryOptions, QueryResult, QueryStats } from '../promql/engine/engine.js';
 import type { Matrix, Sample, Value } from '../promql/engine/value.js';
@@ -198,8 +199,41 @@ export class RemotePromQueryService implements PromQueryService {
     this.client = new HttpClient(cfg.httpClient, { idleTimeoutMs: 90_000 });
   }
 
+  /** Latency of calls to the remote by endpoint and outcome, once registered. */
+  private latency: SelfHistogram | undefined;
+
+  register(reg: SelfRegistry): void {
+    this.latency = new SelfHistogram(
+      reg,
+      'vigil_remote_storage_query_duration_seconds',
+      'Calls to the remote query API (storage.type: remote), by endpoint and outcome: the HTTP status, or unreachable, timeout, canceled.',
+      ['endpoint', 'code'],
+      [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60],
+    );
+  }
+
   /** Sends one API call and returns the envelope of a 2xx answer; everything else is a {@link RemoteQueryError}. */
-  private async call(method: 'GET' | 'POST', path: string, params: URLSearchParams, signal: AbortSignal | undefined): Promise<Envelope> {
+  private async call(method: 'GET' | 'POST', path: string, params: URLSearchParams, signal: AbortSignal | undefined, endpoint = path): Promise<Envelope> {
+    const t0 = performance.now();
+    let code = 'unreachable';
+    try {
+      const res = await this.send(method, path, params, signal);
+      code = String(res.status);
+      if (res.status < 200 || res.status > 299) throw remoteError(this.name, res);
+      const env = parseEnvelope(res.body);
+      if (!env || env.status !== 'success')
+        throw new RemoteQueryError('internal', `remote storage ${this.name} answered ${path} with something other than a Prometheus API success envelope`);
+      return env;
+    } catch (err) {
+      if (err instanceof RemoteQueryError && (err.code === 'timeout' || err.code === 'canceled') && code === 'unreachable') code = err.code;
+      throw err;
+    } finally {
+      this.latency?.observe([endpoint, code], (performance.now() - t0) / 1000);
+    }
+  }
+
+  /** One HTTP exchange; failures to get any answer become {@link RemoteQueryError}s. */
+  private async send(method: 'GET' | 'POST', path: string, params: URLSearchParams, signal: AbortSignal | undefined): Promise<HttpResponse> {
     const timeout = AbortSignal.timeout(this.cfg.timeoutMs);
     const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const url = `${this.base}${path}`;
@@ -231,11 +265,7 @@ export class RemotePromQueryService implements PromQueryService {
         throw new RemoteQueryError('unavailable', `remote storage ${this.name} is unreachable: ${err.detail}`, DEFAULT_RETRY_AFTER_SEC);
       throw err;
     }
-    if (res.status < 200 || res.status > 299) throw remoteError(this.name, res);
-    const env = parseEnvelope(res.body);
-    if (!env || env.status !== 'success')
-      throw new RemoteQueryError('internal', `remote storage ${this.name} answered ${path} with something other than a Prometheus API success envelope`);
-    return env;
+    return res;
   }
 
   private queryParams(query: string, opts: QueryOptions): URLSearchParams {
@@ -302,7 +332,7 @@ export class RemotePromQueryService implements PromQueryService {
   }
 
   async labelValues(name: string, a: SeriesArgs): Promise<ListAnswer<string>> {
-    const env = await this.call('GET', `/api/v1/label/${encodeURIComponent(name)}/values`, this.seriesParams(a), a.signal);
+    const env = await this.call('GET', `/api/v1/label/${encodeURIComponent(name)}/values`, this.seriesParams(a), a.signal, '/api/v1/label/:name/values');
     return { data: [...((env.data as string[] | null) ?? [])].sort(), warnings: env.warnings ?? [] };
   }
 

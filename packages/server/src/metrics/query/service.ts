@@ -8,6 +8,7 @@
 import type { Matcher } from '../../core/model/matcher.js';
 import type { QueryOptions, QueryResult } from '../promql/engine/engine.js';
 import type { MetricMetadata } from '../metadata.js';
+import type { SelfRegistry } from '../../core/selfmon/registry.js';
 
 /** The earliest and latest times (ms) the local store reads when a bound is not given, as Prometheus' API. */
 export const OPEN_START = -9_000_000_000_000_000 / 1000;
@@ -60,6 +61,8 @@ export interface PromQueryService {
   metadata(metric: string | undefined, limit: number, signal: AbortSignal): Promise<Record<string, MetricMetadata[]>>;
   /** `/api/v1/query_exemplars` for the selectors of `query`; null when it has none (Prometheus' answer). */
   exemplars(query: string, startMs: number | undefined, endMs: number | undefined, signal: AbortSignal): Promise<ExemplarSeries[] | null>;
+  /** Registers the service's self-metrics (a remote's call latency; none locally: the engine has its own). */
+  register(reg: SelfRegistry): void;
   /** Releases connections (a remote's keep-alive pool). */
   close(): void;
 }

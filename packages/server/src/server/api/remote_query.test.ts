@@ -175,6 +175,15 @@ describe('remote storage: VictoriaMetrics behind Vigil', { timeout: 180_000 }, (
     assert.deepEqual(ex[0]!.body, ex[1]!.body);
   });
 
+  test('calls to the remote are counted by endpoint and status on /metrics', async () => {
+    const m = await (await fetch(`${remote.url}/metrics`)).text();
+    const count = (endpoint: string, code: string): number =>
+      Number(new RegExp(`vigil_remote_storage_query_duration_seconds_count\\{endpoint="${endpoint}",code="${code}"\\} (\\d+)`).exec(m)?.[1] ?? 0);
+    assert.ok(count('/api/v1/query', '200') >= 17, m);
+    assert.ok(count('/api/v1/query_range', '200') >= 10);
+    assert.ok(count('/api/v1/label/:name/values', '200') >= 3);
+  });
+
   test('an alerting rule fires from data only VictoriaMetrics has; its recording rule lands in the local TSDB', async () => {
     const now = Date.now();
     const samples: Array<[number, number]> = [];

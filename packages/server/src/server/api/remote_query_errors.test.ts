@@ -72,6 +72,10 @@ test('a remote that is down is a 503 that names it, with Retry-After, for querie
     assert.match(r.body.error!, new RegExp(`remote storage ${url.replace(/\./g, '\\.')} is unreachable: .*ECONNREFUSED`), p);
     assert.equal(r.retryAfter, '5', p);
   }
+  // Operators see the remote's failures on /metrics, by endpoint and outcome.
+  const m = await (await fetch(`${v.url}/metrics`)).text();
+  assert.match(m, /vigil_remote_storage_query_duration_seconds_count\{endpoint="\/api\/v1\/query",code="unreachable"\} 1/);
+  assert.match(m, /vigil_remote_storage_query_duration_seconds_count\{endpoint="\/api\/v1\/label\/:name\/values",code="unreachable"\} 1/);
 });
 
 test('a remote that does not answer in time is a 503 timeout with Retry-After; the connection is dropped', async () => {
@@ -83,6 +87,10 @@ test('a remote that does not answer in time is a 503 timeout with Retry-After; t
   assert.equal(r.status, 503);
   assert.equal(r.body.errorType, 'timeout');
   assert.match(r.body.error!, /did not answer within 0\.3s/);
+  assert.match(
+    await (await fetch(`${v.url}/metrics`)).text(),
+    /vigil_remote_storage_query_duration_seconds_count\{endpoint="\/api\/v1\/query_range",code="timeout"\} 1/,
+  );
   assert.equal(r.retryAfter, '5');
   await waitFor('the timed-out connection to close', () => Promise.resolve(silent.closed() >= 1 ? true : undefined), 5000, 50);
 });

@@ -316,6 +316,7 @@ export class VigilServer {
     this.traces.onAccepted((spans) => this.traceMetrics.push(spans));
     registerGeneratorMetrics(selfMetrics, this.traceMetrics);
     gate.register(selfMetrics);
+    this.promql.register(selfMetrics);
     // The limit set from memory_budget (bin/vigil.js): queries and new series are refused near it.
     selfMetrics.register('nodejs_heap_size_limit_bytes', 'gauge', 'V8 heap limit, in bytes.', () => getHeapStatistics().heap_size_limit);
     const db = this.db;
