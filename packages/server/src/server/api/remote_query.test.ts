@@ -9,6 +9,9 @@ import { startServer, postWrite, waitFor, writeBody } from '../../testkit/helper
 import { remoteStorage, startVictoriaMetrics, type VictoriaMetrics } from '../../testkit/victoria.js';
 import { FIXTURE_QUERIES, fixtureSeries, SPAN_MS } from '../../testkit/remote_query_data.js';
 import { labelsFrom } from '../../core/model/labels.js';
+import { defaultConfig, type VigilConfig } from '../config/config.js';
+import { VigilServer } from '../cmd/server.js';
+import { nopLogger } from '../../core/util/log.js';
 
 type Server = Awaited<ReturnType<typeof startServer>>;
 
@@ -215,6 +218,54 @@ describe('remote storage: VictoriaMetrics behind Vigil', { timeout: 180_000 }, (
       return Promise.resolve(v.type === 'vector' && v.samples.length === 1 ? v.samples[0]!.v : undefined);
     });
     assert.ok(Math.abs(recorded - 10 / 15) < 1e-9, String(recorded));
+  });
+
+  test('a pending alert’s for state survives a restart in remote mode (ALERTS_FOR_STATE is read back locally)', async () => {
+    const dir = fs.mkdtempSync(path.join(local.dir, 'restart-'));
+    fs.writeFileSync(
+      path.join(dir, 'rules.yml'),
+      'groups:\n  - name: pending\n    interval: 1s\n    rules:\n      - alert: SlowBurn\n        expr: sum(rate(slow_burn_total[5m])) > 0\n        for: 1h\n',
+    );
+    const now = Date.now();
+    const samples: Array<[number, number]> = [];
+    for (let i = 16; i >= 0; i--) samples.push([now - i * 15_000, 100 - i]);
+    assert.equal((await postWrite(vm.url, writeBody([{ labels: labelsFrom({ __name__: 'slow_burn_total' }), samples }]))).status, 204);
+    await vm.flush();
+    const config = (): VigilConfig => {
+      const c = defaultConfig();
+      c.storage.path = path.join(dir, 'data');
+      c.listen = '127.0.0.1:0';
+      c.selfScrape = false;
+      c.baseDir = dir;
+      c.ruleFiles = ['rules.yml'];
+      remoteStorage(c, vm.url);
+      return c;
+    };
+    // The alert's activeAt once the rule has restored its state (after the second evaluation at start).
+    const pending = (s: VigilServer): Promise<number> =>
+      waitFor('SlowBurn to be pending', () => {
+        const rule = s.rules.alertingRules().find((r) => r.name === 'SlowBurn');
+        return Promise.resolve(rule?.restored ? rule.activeAlerts()[0]?.activeAt : undefined);
+      });
+    const first = new VigilServer(config(), { logger: nopLogger });
+    await first.start();
+    const activeAt = await pending(first);
+    // A few evaluations write ALERTS_FOR_STATE into the local TSDB.
+    await new Promise((r) => setTimeout(r, 3000));
+    await first.stop();
+    const second = new VigilServer(config(), { logger: nopLogger });
+    await second.start();
+    try {
+      const restored = await pending(second);
+      const seenAt = Date.now();
+      // Restored: active for as long as it was pending before the stop (about 3 s), counted back
+      // from the first evaluation after the restart (Prometheus' RestoreForState); a fresh alert
+      // would be active from that evaluation, a poll (200 ms) before it was seen.
+      assert.ok(restored <= seenAt - 2000, `activeAt ${restored}, seen at ${seenAt} (first run: ${activeAt})`);
+      assert.ok(restored >= activeAt);
+    } finally {
+      await second.stop();
+    }
   });
 
   test('a query Vigil cannot parse is the same 400 in both modes; the remote’s 422 stays 422 with its message', async () => {

@@ -348,9 +348,12 @@ export class VigilServer {
       async (expr: string, t: number, signal?: AbortSignal) => (await promql.instant(expr, t, signal ? { signal } : {})).result,
       { sync: (expr: string, t: number) => promql.instantSync(expr, t).result },
     );
+    const engine = this.engine;
     this.rules = new RuleManager({
       ...ruleOptions,
       queryFn: promqlRules,
+      // ALERTS_FOR_STATE is written to this TSDB in either storage mode, so it is read back from here.
+      restoreQueryFn: async (expr: string, t: number, signal?: AbortSignal) => (await engine.instantQueryAsync(db, expr, t, signal ? { signal } : {})).result,
       logger: this.log.child({ component: 'rules' }),
     });
     this.logRules = new RuleManager({
