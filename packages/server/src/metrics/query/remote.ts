@@ -48,6 +48,9 @@ export class RemoteQueryError extends VigilError {
   }
 }
 
+/** Points per series of a range query, as the local engine and Prometheus' API allow. */
+const MAX_POINTS_PER_SERIES = 11_000;
+
 /** Seconds a client is told to wait when the remote gave no Retry-After of its own. */
 const DEFAULT_RETRY_AFTER_SEC = 5;
 
@@ -294,6 +297,12 @@ export class RemotePromQueryService implements PromQueryService {
 
   async range(query: string, startMs: number, endMs: number, stepMs: number, opts: QueryOptions, queuedMs = 0): Promise<QueryResult> {
     checkQuery(query, true);
+    // The local engine's bound (Prometheus' API's): the same 400 in both modes, before the remote's own.
+    if ((endMs - startMs) / stepMs + 1 > MAX_POINTS_PER_SERIES)
+      throw new RemoteQueryError(
+        'bad_data',
+        `exceeded maximum resolution of ${MAX_POINTS_PER_SERIES} points per timeseries. Try decreasing the query resolution (?step=XX)`,
+      );
     const p = this.queryParams(query, opts);
     p.set('start', seconds(startMs));
     p.set('end', seconds(endMs));

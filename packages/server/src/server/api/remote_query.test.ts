@@ -277,6 +277,11 @@ describe('remote storage: VictoriaMetrics behind Vigil', { timeout: 180_000 }, (
     assert.equal(r.status, 422);
     assert.equal(r.body['errorType'], 'execution');
     assert.match(String(r.body['error']), /unknown func "limit_ratio"/);
+    // Too many points per series: the same 400 as locally (VictoriaMetrics' own bound is higher).
+    const points = { query: 'up', start: '0', end: '20000', step: '1' };
+    const tooMany = [await grafana(remote.url, '/api/v1/query_range', points), await grafana(local.url, '/api/v1/query_range', points)];
+    assert.equal(tooMany[0]!.status, 400);
+    assert.deepEqual(tooMany[0]!.body, tooMany[1]!.body);
     // A range query with a matrix expression is refused before anything is sent, as locally.
     const m = await grafana(remote.url, '/api/v1/query_range', { query: 'http_requests_total[5m]', start: '1', end: '2', step: '1' });
     assert.equal(m.status, 400);
