@@ -12,6 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
 import { freePort, peerBinary, tempDir, waitFor } from './helpers.js';
 import { parseConfig, type VigilConfig } from '../server/config/config.js';
+import { request } from './certs.js';
 
 /** Points `c` at `url` as a user would, through vigil.yml's `storage:` section; `extra` adds lines under `remote:` (4-space indented). */
 export function remoteStorage(c: VigilConfig, url: string, extra = ''): void {
@@ -31,12 +32,12 @@ export interface VictoriaMetrics {
   stop(): Promise<void>;
 }
 
-/** Starts VictoriaMetrics with an empty data directory on a free port; `extra` flags are appended. */
-export async function startVictoriaMetrics(extra: string[] = []): Promise<VictoriaMetrics> {
+/** Starts VictoriaMetrics with an empty data directory on a free port; `extra` flags are appended; with `tls`, it serves HTTPS only. */
+export async function startVictoriaMetrics(extra: string[] = [], tls?: { certFile: string; keyFile: string; caFile: string }): Promise<VictoriaMetrics> {
   const bin = peerBinary('victoria-metrics', 'victoria-metrics');
   const { dir, cleanup } = tempDir('vigil-vm-');
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   const child = spawn(
     bin,
     [
@@ -46,6 +47,7 @@ export async function startVictoriaMetrics(extra: string[] = []): Promise<Victor
       '-search.latencyOffset=0s',
       '-search.maxStalenessInterval=5m',
       '-search.disableCache',
+      ...(tls ? ['-tls', `-tlsCertFile=${tls.certFile}`, `-tlsKeyFile=${tls.keyFile}`] : []),
       ...extra,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
@@ -65,7 +67,8 @@ export async function startVictoriaMetrics(extra: string[] = []): Promise<Victor
       'VictoriaMetrics to start',
       async () => {
         if (child.exitCode !== null) throw new Error(`victoria-metrics exited with ${child.exitCode}: ${log}`);
-        return (await fetch(`${url}/health`)).status === 200 ? true : undefined;
+        const status = tls ? (await request(`${url}/health`, { ca: tls.caFile })).status : (await fetch(`${url}/health`)).status;
+        return status === 200 ? true : undefined;
       },
       20_000,
       100,
@@ -80,7 +83,7 @@ export async function startVictoriaMetrics(extra: string[] = []): Promise<Victor
     log: () => log,
     stop,
     flush: async () => {
-      const r = await fetch(`${url}/internal/force_flush`);
+      const r = tls ? await request(`${url}/internal/force_flush`, { ca: tls.caFile }) : await fetch(`${url}/internal/force_flush`);
       if (r.status !== 200) throw new Error(`force_flush: HTTP ${r.status}`);
     },
   };

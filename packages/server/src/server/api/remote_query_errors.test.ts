@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { freePort, peerBinary, startServer, tempDir, waitFor } from '../../testkit/helpers.js';
 import { remoteStorage, startVictoriaMetrics } from '../../testkit/victoria.js';
+import { makeCerts } from '../../testkit/certs.js';
 import { defaultConfig } from '../config/config.js';
 import { VigilServer } from '../cmd/server.js';
 import { createLogger } from '../../core/util/log.js';
@@ -140,6 +141,21 @@ test('basic_auth reaches a VictoriaMetrics that asks for it; a wrong password is
   assert.equal(r.status, 500);
   assert.match(r.body.error!, new RegExp(`remote storage ${vm.url.replace(/\./g, '\\.')} answered 401`));
   assert.doesNotMatch(r.body.error!, /wrong/);
+});
+
+test('tls_config: a VictoriaMetrics serving HTTPS is reached with its CA; without it the certificate is refused', async () => {
+  const { dir, cleanup } = tempDir('vigil-remote-tls-');
+  cleanups.push(cleanup);
+  const certs = makeCerts(dir);
+  const vm = await startVictoriaMetrics([], { certFile: certs.serverCert, keyFile: certs.serverKey, caFile: certs.caCert });
+  cleanups.push(() => vm.stop());
+  const good = await remoteVigil(vm.url, `    tls_config: { ca_file: ${certs.caCert} }\n`);
+  const ok = await ask(`${good.url}/api/v1/query?query=vector(3)`);
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  const noCa = await remoteVigil(vm.url);
+  const r = await ask(`${noCa.url}/api/v1/query?query=vector(3)`);
+  assert.equal(r.status, 503);
+  assert.match(r.body.error!, /is unreachable: .*(self[- ]signed|unable to verify|certificate)/i);
 });
 
 test('a 400 from a real Prometheus as the remote stays a 400 bad_data with its message', { timeout: 60_000 }, async () => {
