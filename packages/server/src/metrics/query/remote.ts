@@ -19,6 +19,7 @@ import { SelfHistogram, type SelfRegistry } from '../../core/selfmon/registry.js
 import { documentedType, exprType, formatMatcher, parseExpr, ParseError, type ValueType } from '../promql/parser/index.js';
 import type { QueryOptions, QueryResult, QueryStats } from '../promql/engine/engine.js';
 import type { Matrix, Sample, Value } from '../promql/engine/value.js';
+import { lazyMatrixSeries } from '../../core/eval/value.js';
 import type { MetricMetadata } from '../metadata.js';
 import type { ExemplarSeries, ListAnswer, PromQueryService, SeriesArgs } from './service.js';
 
@@ -129,10 +130,17 @@ export function valueFromApi(data: unknown): Value {
       return { type: 'vector', samples };
     }
     case 'matrix': {
-      const series: Matrix['series'] = (d.result as Array<{ metric: Record<string, string>; values: ApiPair[] }>).map((s) => ({
-        metric: labelsFrom(s.metric),
-        points: s.values.map(point),
-      }));
+      // Parallel arrays behind lazily made points, as the local engine's range results: a large
+      // answer keeps few objects alive while it is written out (see core/eval/value.ts).
+      const series: Matrix['series'] = (d.result as Array<{ metric: Record<string, string>; values: ApiPair[] }>).map((s) => {
+        const ts = new Float64Array(s.values.length);
+        const vs = new Float64Array(s.values.length);
+        s.values.forEach((p, i) => {
+          ts[i] = Math.round(p[0] * 1000);
+          vs[i] = parseApiFloat(p[1]);
+        });
+        return lazyMatrixSeries(labelsFrom(s.metric), ts, vs);
+      });
       series.sort((a, b) => compareLabels(a.metric, b.metric));
       return { type: 'matrix', series };
     }

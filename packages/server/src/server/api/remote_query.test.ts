@@ -178,6 +178,23 @@ describe('remote storage: VictoriaMetrics behind Vigil', { timeout: 180_000 }, (
     assert.deepEqual(ex[0]!.body, ex[1]!.body);
   });
 
+  test('a large answer (1,100 series, written out in slices) is the same through the remote', async () => {
+    const series = [];
+    for (let i = 0; i < 1100; i++) {
+      const samples: Array<[number, number]> = [];
+      for (let t = rangeStart; t <= rangeStart + 10 * 60_000; t += 60_000) samples.push([t, i + (t - rangeStart) / 60_000]);
+      series.push({ labels: labelsFrom({ __name__: 'big_gauge', shard: String(i) }), samples });
+    }
+    const body = writeBody(series);
+    for (const url of [vm.url, local.url]) assert.equal((await postWrite(url, body)).status, 204);
+    await vm.flush();
+    const params = { query: 'big_gauge * 2', start: String(rangeStart / 1000), end: String((rangeStart + 10 * 60_000) / 1000), step: '60' };
+    const [a, b] = [await grafana(remote.url, '/api/v1/query_range', params), await grafana(local.url, '/api/v1/query_range', params)];
+    assert.equal(a.status, 200);
+    assert.equal(((a.body['data'] as QueryData).result as unknown[]).length, 1100);
+    assert.deepEqual(a.body, b.body);
+  });
+
   test('calls to the remote are counted by endpoint and status on /metrics', async () => {
     const m = await (await fetch(`${remote.url}/metrics`)).text();
     const count = (endpoint: string, code: string): number =>
