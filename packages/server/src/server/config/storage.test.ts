@@ -3,6 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigError, parseConfig } from './config.js';
 import { effectiveConfigYaml } from './effective.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { checkConfigFiles } from '../cmd/checkconfig.js';
+import { captureOutput } from '../../testkit/rules.js';
+import { tempDir } from '../../testkit/helpers.js';
 
 const cfg = (storage: string) => parseConfig(`storage:\n${storage}`, '/etc/vigil/vigil.yml');
 
@@ -62,5 +67,22 @@ test('mistakes name the field and line', () => {
       (err: unknown) => err instanceof ConfigError && re.test(err.message) && /vigil\.yml:\d+/.test(err.message),
       text,
     );
+  }
+});
+
+test('vigil check config names the remote that answers queries', async () => {
+  const { dir, cleanup } = tempDir('vigil-check-remote-');
+  try {
+    const file = path.join(dir, 'vigil.yml');
+    fs.writeFileSync(file, 'storage:\n  type: remote\n  remote:\n    url: http://vmselect:8481/select/0/prometheus\n');
+    const out = captureOutput();
+    assert.equal(await checkConfigFiles([file], out), 0, out.stderr);
+    assert.match(out.stdout, /SUCCESS: .*, queries answered by remote storage http:\/\/vmselect:8481\/select\/0\/prometheus\n/);
+    fs.writeFileSync(file, 'storage:\n  type: remote\n');
+    const bad = captureOutput();
+    assert.equal(await checkConfigFiles([file], bad), 1);
+    assert.match(bad.stderr, /vigil\.yml:\d+: storage\.remote: storage\.type: remote needs storage\.remote/);
+  } finally {
+    cleanup();
   }
 });
