@@ -20,6 +20,8 @@ export type Rule = AlertingRule | RecordingRule;
 /** Everything a group needs from the manager. */
 export interface GroupContext {
   readonly queryFn: QueryFn;
+  /** Reads `ALERTS_FOR_STATE` where `appendable` wrote it (the restore of `for` state); default `queryFn`. */
+  readonly restoreQueryFn?: QueryFn;
   readonly notifyFn: NotifyFn;
   readonly appendable: Appendable;
   readonly externalLabels: Readonly<Record<string, string>>;
@@ -212,7 +214,7 @@ export class Group {
     for (const r of this.rules) {
       if (!(r instanceof AlertingRule)) continue;
       try {
-        await r.restoreForState(ts, this.ctx.queryFn, this.ctx.outageToleranceMs, this.ctx.gracePeriodMs);
+        await r.restoreForState(ts, this.ctx.restoreQueryFn ?? this.ctx.queryFn, this.ctx.outageToleranceMs, this.ctx.gracePeriodMs);
       } catch (err) {
         r.restored = true;
         this.ctx.logger.warn('restoring alert state failed', { group: this.name, rule: r.name, err: (err as Error).message });

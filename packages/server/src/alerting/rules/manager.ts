@@ -19,6 +19,12 @@ import { VigilError } from '../../core/errors.js';
 export interface RuleManagerOptions {
   /** Evaluates expressions in `language`. */
   readonly queryFn: QueryFn;
+  /**
+   * Reads the `ALERTS_FOR_STATE` series back at start to restore `for` state; default `queryFn`.
+   * They are written to `appendable`: when queries go elsewhere (remote storage), this reads where
+   * they were written.
+   */
+  readonly restoreQueryFn?: QueryFn;
   /** The language of the rule files' expressions; default PromQL. */
   readonly language?: RuleLanguage;
   readonly notifyFn: NotifyFn;
@@ -95,6 +101,7 @@ export class RuleManager {
     this.baseDir = opts.baseDir ?? '.';
     this.ctx = {
       queryFn: opts.queryFn,
+      restoreQueryFn: opts.restoreQueryFn ?? opts.queryFn,
       notifyFn: opts.notifyFn,
       appendable: opts.appendable,
       externalLabels: opts.externalLabels ?? {},

@@ -17,6 +17,9 @@ import { labelsFrom } from '../../core/model/labels.js';
 import { Engine } from '../promql/engine/engine.js';
 import { nopLogger } from '../../core/util/log.js';
 import { DB } from './db.js';
+import { LocalPromQueryService } from '../query/local.js';
+import { MetadataStore } from '../metadata.js';
+import { ExemplarStorage } from '../exemplars/storage.js';
 
 const HOUR = 3600_000;
 const NOW = Date.UTC(2025, 0, 1);
@@ -69,8 +72,10 @@ async function withApi<T>(
   fn: (get: (p: string) => Promise<{ status: number; body: { data: unknown; warnings?: string[] } }>) => Promise<T>,
 ): Promise<T> {
   const router = new Router(nopLogger);
-  registerQueryApi(router, new Engine({ now: () => NOW }), db, new QueryGate({ maxConcurrency: 4, queueTimeoutMs: 30_000 }), () => NOW);
-  registerSeriesApi(router, db);
+  const gate = new QueryGate({ maxConcurrency: 4, queueTimeoutMs: 30_000 });
+  const service = new LocalPromQueryService(new Engine({ now: () => NOW }), db, new MetadataStore(), new ExemplarStorage({ maxExemplars: 0 }));
+  registerQueryApi(router, service, gate, () => NOW);
+  registerSeriesApi(router, service, gate);
   const server = http.createServer(router.listener);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;

@@ -1,17 +1,15 @@
-/** `/api/v1/metadata`: metric metadata as learned from senders. */
-import type { MetadataStore } from '../../metrics/metadata.js';
+/** `/api/v1/metadata`: metric metadata, as learned from senders (local) or as the remote storage keeps it. */
+import type { PromQueryService } from '../../metrics/query/service.js';
 import { json, type Router } from './http.js';
 import { limitParam } from './params.js';
+import type { QueryGate } from './query_gate.js';
+import { serviceCall } from './query.js';
 
 /** Registers the metadata endpoint. */
-export function registerMetadataApi(router: Router, store: MetadataStore): void {
-  router.on('GET', '/api/v1/metadata', (req) => {
-    const metric = req.query.get('metric');
+export function registerMetadataApi(router: Router, service: PromQueryService, gate: QueryGate): void {
+  router.on('GET', '/api/v1/metadata', async (req) => {
+    const metric = req.query.get('metric') || undefined;
     const limit = limitParam(req.query);
-    const out: Record<string, Array<{ type: string; help: string; unit: string }>> = {};
-    for (const [family, md] of metric ? ([[metric, store.get(metric)]] as const) : store.list(limit)) {
-      if (md) out[family] = [md];
-    }
-    return json(out);
+    return json(await serviceCall(gate, req.signal, () => service.metadata(metric, limit, req.signal)));
   });
 }

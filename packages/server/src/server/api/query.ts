@@ -4,14 +4,15 @@
  * Queries pass the {@link QueryGate} and run in time slices; a client that goes away cancels its
  * query, and `stats=all` returns Prometheus' query statistics.
  */
-import type { Engine, QueryOptions, QueryResult } from '../../metrics/promql/engine/engine.js';
+import type { QueryOptions, QueryResult } from '../../metrics/promql/engine/engine.js';
+import type { PromQueryService } from '../../metrics/query/service.js';
+import { RemoteQueryError } from '../../metrics/query/remote.js';
 import { VigilError } from '../../core/errors.js';
 import { type QueryGate, QueryRefusedError } from './query_gate.js';
 import { queryJsonChunks } from './query_json.js';
 import { toApiJson } from '../../metrics/promql/engine/value.js';
 import { DurationError, parseSecondsOrDuration } from '../../core/time/duration.js';
 import { formatExpr, parseExpr } from '../../metrics/promql/parser/index.js';
-import type { Queryable } from '../../metrics/storage/interface.js';
 import { ApiError, toApiError } from './errors.js';
 import { json, type ApiRequest, type ApiResult, type Router } from './http.js';
 import { parseTime } from './params.js';
@@ -46,12 +47,20 @@ function queryOptions(req: ApiRequest, stats: StatsWanted): QueryOptions {
   return { signal: req.signal, perStepStats: stats === 'all', ...(lb ? { lookbackDelta: parseDurationParam(lb, 'lookback_delta') } : {}) };
 }
 
-/** Runs an engine call through the gate, turning its errors into the API's error types (the mapping lives in errors.ts). */
-async function engineCall(gate: QueryGate, signal: AbortSignal, fn: (queuedMs: number) => Promise<QueryResult>): Promise<QueryResult> {
+/**
+ * Runs a query service call (local engine or remote storage) through the gate, turning its errors
+ * into the API's error types (the mapping lives in errors.ts; a remote's own errors keep their type
+ * and Retry-After).
+ */
+export async function serviceCall<T>(gate: QueryGate, signal: AbortSignal, fn: (queuedMs: number) => Promise<T>): Promise<T> {
   try {
     return await gate.run(signal, fn);
   } catch (err) {
     if (err instanceof QueryRefusedError) throw new ApiError('unavailable', err.message, err.retryAfterSec);
+    if (err instanceof RemoteQueryError) {
+      if (err.code === 'canceled' || err.code === 'timeout') gate.count(err.code);
+      throw new ApiError(err.code, err.message, err.retryAfterSec);
+    }
     if (err instanceof VigilError) {
       if (err.code === 'canceled' || err.code === 'timeout') gate.count(err.code);
       else if (err.code === 'execution' && err.message.startsWith('query processing would load too many samples')) gate.count('max_samples');
@@ -88,15 +97,15 @@ function parseCall<T>(fn: () => T): T {
   }
 }
 
-/** Registers the query endpoints; every query passes `gate` (concurrency, queue, heap). */
-export function registerQueryApi(router: Router, engine: Engine, store: Queryable, gate: QueryGate, now: () => number = Date.now): void {
+/** Registers the query endpoints over `service` (local or remote); every query passes `gate` (concurrency, queue, heap). */
+export function registerQueryApi(router: Router, service: PromQueryService, gate: QueryGate, now: () => number = Date.now): void {
   router.on(['GET', 'POST'], '/api/v1/query', async (req) => {
     const query = required(req, 'query');
     const t = req.query.get('time');
     const time = t ? parseTime(t, 'time') : now();
     const stats = statsWanted(req);
     const opts = queryOptions(req, stats);
-    const res = await engineCall(gate, req.signal, (queued) => engine.instantQueryAsync(store, query, time, opts, queued));
+    const res = await serviceCall(gate, req.signal, (queued) => service.instant(query, time, opts, queued));
     return answer(res, stats);
   });
 
@@ -110,7 +119,7 @@ export function registerQueryApi(router: Router, engine: Engine, store: Queryabl
       throw new ApiError('bad_data', 'invalid parameter "step": zero or negative query resolution step widths are not accepted. Try a positive integer');
     const stats = statsWanted(req);
     const opts = queryOptions(req, stats);
-    const res = await engineCall(gate, req.signal, (queued) => engine.rangeQueryAsync(store, query, start, end, step, opts, queued));
+    const res = await serviceCall(gate, req.signal, (queued) => service.range(query, start, end, step, opts, queued));
     return answer(res, stats);
   });
 

@@ -51,7 +51,7 @@ async function checkOne(file: string, out: CliOutput): Promise<boolean> {
     if (cfg.web.configFile) loadWebConfig(cfg.web.configFile);
     for (const w of [...cfg.warnings, ...cfg.alertmanager.warnings]) out.err(`  WARNING: ${w}\n`);
     out.out(
-      `  SUCCESS: ${cfg.scrapeConfigs.length} scrape configs, ${cfg.ruleFiles.length + cfg.logRuleFiles.length} rule file patterns, ${cfg.sloFiles.length} SLO file patterns, ${cfg.slos.slos.length} inline SLOs, alert routing with ${describeRouting(cfg.alertmanager)}\n\n`,
+      `  SUCCESS: ${cfg.scrapeConfigs.length} scrape configs, ${cfg.ruleFiles.length + cfg.logRuleFiles.length} rule file patterns, ${cfg.sloFiles.length} SLO file patterns, ${cfg.slos.slos.length} inline SLOs, alert routing with ${describeRouting(cfg.alertmanager)}${cfg.storage.remote ? `, queries answered by remote storage ${cfg.storage.remote.url}` : ''}\n\n`,
     );
     // The rule files it lists, as promtool check config does; relative to the configuration file.
     const rules = cfg.ruleFiles.flatMap((g) => globFiles(g, cfg.baseDir));

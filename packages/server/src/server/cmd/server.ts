@@ -33,6 +33,7 @@ import { AlertLimitError, AlertRouter, AlertValidationError } from '../../alerti
 import { RuleLoadError, RuleManager, type RuleManagerOptions } from '../../alerting/rules/manager.js';
 import { loadSLOs, sloRuleGroups } from '../../alerting/slo/index.js';
 import type { RuleGroupDef } from '../../alerting/rules/file.js';
+import { RecordingRule } from '../../alerting/rules/recording.js';
 import { logqlLanguage, logqlQueryFn } from '../../alerting/rules/logql.js';
 import { registerRulesApi } from '../api/rules.js';
 import { registerRuleMetrics } from '../../alerting/rules/metrics.js';
@@ -70,6 +71,9 @@ import { ExemplarStorage } from '../../metrics/exemplars/storage.js';
 import { registerExemplarsApi } from '../api/exemplars.js';
 import { registerExemplarMetrics } from '../selfmon/exemplars.js';
 import { RemoteWriteSender } from '../../metrics/remotewrite/sender/index.js';
+import type { PromQueryService } from '../../metrics/query/service.js';
+import { LocalPromQueryService } from '../../metrics/query/local.js';
+import { RemotePromQueryService } from '../../metrics/query/remote.js';
 
 /** Whether `host` (from `listen`) only accepts connections from this machine. */
 export function isLoopback(host: string): boolean {
@@ -98,6 +102,8 @@ export class VigilServer {
   private readonly notifier: AlertmanagerNotifier;
   /** The PromQL engine; rules and the API share it. */
   readonly engine: Engine;
+  /** Where PromQL queries, series, labels, metadata and exemplars are answered (`storage.type`). */
+  readonly promql: PromQueryService;
   /** Admission of API queries (`query.max_concurrency`, queue, heap). */
   readonly queryGate: QueryGate;
   /** How near the heap is to its limit: queries, new series and log pushes are refused near it. */
@@ -184,10 +190,18 @@ export class VigilServer {
       queueTimeoutMs: config.query.queueTimeoutMs,
       memoryPressure: () => this.heap.pressure(),
     }));
-    registerSeriesApi(router, this.db, { gate, timeoutMs: config.query.timeoutMs, memoryPressure: () => this.heap.pressure() });
-    registerMetadataApi(router, metadata);
-    registerQueryApi(router, this.engine, this.db, gate, now);
-    registerExemplarsApi(router, this.exemplars);
+    // The one source of PromQL answers for the API, rules and SLOs: this TSDB, or remote storage.
+    const promql = (this.promql =
+      config.storage.type === 'remote' && config.storage.remote
+        ? new RemotePromQueryService(config.storage.remote)
+        : new LocalPromQueryService(this.engine, this.db, metadata, this.exemplars, {
+            timeoutMs: config.query.timeoutMs,
+            memoryPressure: () => this.heap.pressure(),
+          }));
+    registerQueryApi(router, promql, gate, now);
+    registerSeriesApi(router, promql, gate);
+    registerMetadataApi(router, promql, gate);
+    registerExemplarsApi(router, promql, gate);
     const build = buildInfo(opts.version ?? '0.0.0');
     this.lastReload = { successful: true, lastSuccessMs: now() };
     registerStatusApi(router, this.db, {
@@ -321,9 +335,9 @@ export class VigilServer {
     this.traces.onAccepted((spans) => this.traceMetrics.push(spans));
     registerGeneratorMetrics(selfMetrics, this.traceMetrics);
     gate.register(selfMetrics);
+    this.promql.register(selfMetrics);
     // The limit set from memory_budget (bin/vigil.js): queries and new series are refused near it.
     selfMetrics.register('nodejs_heap_size_limit_bytes', 'gauge', 'V8 heap limit, in bytes.', () => getHeapStatistics().heap_size_limit);
-    const engine = this.engine;
     const db = this.db;
     // External Alertmanagers (`alerting:`), sent to beside (or, with builtin_router: false, instead of) the built-in one.
     this.notifier = new AlertmanagerNotifier(config.alerting, { logger: this.log.child({ component: 'notifier' }) });
@@ -346,15 +360,19 @@ export class VigilServer {
       externalURL: externalUrlOf(config),
       baseDir: config.baseDir,
     };
-    // Rules evaluate in time slices like API queries; the template `query` function needs an
-    // answer at once and takes the synchronous path.
+    // Rules and SLOs read through the same query service as the API (local: in time slices; remote:
+    // over HTTP). The template `query` function needs an answer at once and takes the synchronous
+    // path, which a remote refuses with a clear error text rather than blocking.
     const promqlRules: QueryFn = Object.assign(
-      async (expr: string, t: number, signal?: AbortSignal) => (await engine.instantQueryAsync(db, expr, t, signal ? { signal } : {})).result,
-      { sync: (expr: string, t: number) => engine.instantQuery(db, expr, t).result },
+      async (expr: string, t: number, signal?: AbortSignal) => (await promql.instant(expr, t, signal ? { signal } : {})).result,
+      { sync: (expr: string, t: number) => promql.instantSync(expr, t).result },
     );
+    const engine = this.engine;
     this.rules = new RuleManager({
       ...ruleOptions,
       queryFn: promqlRules,
+      // ALERTS_FOR_STATE is written to this TSDB in either storage mode, so it is read back from here.
+      restoreQueryFn: async (expr: string, t: number, signal?: AbortSignal) => (await engine.instantQueryAsync(db, expr, t, signal ? { signal } : {})).result,
       logger: this.log.child({ component: 'rules' }),
     });
     this.logRules = new RuleManager({
@@ -452,6 +470,7 @@ export class VigilServer {
     await this.alerts.start();
     this.notifier.start();
     await this.applyRules(this.config);
+    if (this.config.storage.type === 'remote') this.logRemoteStorage();
     this.rules.start();
     this.logRules.start();
     await this.scrape.start();
@@ -464,6 +483,17 @@ export class VigilServer {
         { address: this.config.listen },
       );
     }
+  }
+
+  /** Says where queries go, and what remote storage cannot see: the recording rules' results, written to this TSDB. */
+  private logRemoteStorage(): void {
+    this.log.info('PromQL queries, series, labels, metadata and exemplars are answered by remote storage', { url: this.promql.name });
+    const recording = this.rules.groups().reduce((n, g) => n + g.rules.filter((r) => r instanceof RecordingRule).length, 0);
+    if (recording > 0)
+      this.log.warn(
+        `${recording} recording rules (SLO rules included) write their results to the local TSDB, which queries in remote storage mode do not read: forward them to the remote with remote_write, or the queries, SLO pages and rules that read them find nothing`,
+        { url: this.promql.name },
+      );
   }
 
   /** Why a store is refusing writes (full disk, I/O error), prefixed with the store; empty when none. */
@@ -587,6 +617,7 @@ export class VigilServer {
     this.heap.close();
     // Before the TSDB closes its WAL: the queues save how far the receivers have taken it.
     await this.remoteWriteSender.stop();
+    this.promql.close();
     await this.db.stop();
     this.exemplars.stop();
     this.dirLock.release();

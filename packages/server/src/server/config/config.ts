@@ -14,6 +14,8 @@ import { defaultMetricsGeneratorOptions } from '../../traces/generators/config.j
 import { parseTracesConfig, type TracesConfig } from './traces.js';
 import { parseRemoteWrite } from './remote_write.js';
 import type { RemoteWriteConfig } from '../../metrics/remotewrite/sender/config.js';
+import { parseStorageSource, STORAGE_SOURCE_KEYS } from './storage.js';
+import type { RemoteQueryConfig } from '../../metrics/query/remote.js';
 import { defaultLimits, FRACTIONAL_LIMITS, SIZE_LIMITS, type LimitsConfig } from './limits.js';
 import { parseInlineSLOs, type ParsedSLOs } from '../../alerting/slo/index.js';
 import { DEFAULT_ALERTING_CONFIG, parseAlertingConfig, type AlertingConfig } from '../../alerting/notifier/config.js';
@@ -32,6 +34,10 @@ export interface VigilConfig {
     retentionBytes: number;
     /** `exemplars.max_exemplars`: exemplars kept in the circular buffer (Prometheus' `storage.exemplars.max_exemplars`); 0 disables them. */
     maxExemplars: number;
+    /** `type`: where queries are answered: `local` (this TSDB) or `remote` (a Prometheus-compatible query API, `remote`). */
+    type: 'local' | 'remote';
+    /** `remote`: the query API of `type: remote`. */
+    remote?: RemoteQueryConfig;
   };
   remoteWrite: {
     /** Largest accepted compressed request body. */
@@ -130,7 +136,7 @@ export const DEFAULT_LISTEN = '127.0.0.1:9466';
 export function defaultConfig(): VigilConfig {
   return {
     listen: DEFAULT_LISTEN,
-    storage: { path: 'data', retentionMs: 15 * 24 * 3600_000, retentionBytes: 0, maxExemplars: 100_000 },
+    storage: { path: 'data', retentionMs: 15 * 24 * 3600_000, retentionBytes: 0, maxExemplars: 100_000, type: 'local' },
     remoteWrite: { maxBodyBytes: 32 * 1024 * 1024 },
     remoteWriteTo: [],
     // Off unless asked for: a fixed default port would collide when several Vigils run on one host (tests, demos).
@@ -351,7 +357,8 @@ export function parseConfig(text: string, file: string): VigilConfig {
     c.parsed(['listen'], cfg.listen, parseListen);
   }
   cfg.baseDir = path.dirname(path.resolve(file));
-  const st = c.keys(['storage'], root['storage'], ['path', 'retention', 'retention_size', 'exemplars']);
+  const st = c.keys(['storage'], root['storage'], ['path', 'retention', 'retention_size', 'exemplars', ...STORAGE_SOURCE_KEYS]);
+  Object.assign(cfg.storage, parseStorageSource(c, st, cfg.baseDir, parseByteSize));
   // Like every path in the file, relative to the file's directory, not to wherever Vigil was started.
   if (st['path'] !== undefined) cfg.storage.path = path.resolve(cfg.baseDir, c.str(['storage', 'path'], st['path']));
   if (st['retention'] !== undefined) cfg.storage.retentionMs = c.parsed(['storage', 'retention'], st['retention'], parseDuration);

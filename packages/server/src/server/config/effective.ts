@@ -34,6 +34,9 @@ function effectiveConfig(cfg: VigilConfig): Record<string, unknown> {
       retention: formatDuration(cfg.storage.retentionMs),
       retention_size: formatByteSize(cfg.storage.retentionBytes),
       exemplars: { max_exemplars: cfg.storage.maxExemplars },
+      type: cfg.storage.type,
+      // As written (secrets are redacted with the rest of the output).
+      ...(cfg.storage.remote ? { remote: (cfg.source['storage'] as Record<string, unknown> | undefined)?.['remote'] } : {}),
     },
     remote_write_receiver: { max_body_size: formatByteSize(cfg.remoteWrite.maxBodyBytes) },
     global: {

@@ -1,0 +1,94 @@
+/**
+ * Query latency through the remote path vs local (issue 17, the capacity table's last row): the same
+ * data in a `vigil start` with its own TSDB and in Debian's VictoriaMetrics behind a second `vigil
+ * start` with `storage.type: remote`; each query asked of both in turn, N times after warm-up, and
+ * the median wall time of the HTTP call reported. Run: `node
+ * packages/server/dist-test/testkit/bench/remote_query.js [scale] [N]` (scale × 18 series, one hour
+ * of 15 s samples each; default 50 and 21).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { freePort, postWrite, spawnVigil, tempDir, writeBody, type VigilProcess } from '../helpers.js';
+import { startVictoriaMetrics } from '../victoria.js';
+import { FIXTURE_QUERIES, fixtureSeries, SPAN_MS } from '../remote_query_data.js';
+
+const scale = Number(process.argv[2] ?? 50);
+const runs = Number(process.argv[3] ?? 21);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+async function timed(url: string): Promise<number> {
+  const t = process.hrtime.bigint();
+  const res = await fetch(url);
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`${url}: ${res.status} ${body.slice(0, 300)}`);
+  return Number(process.hrtime.bigint() - t) / 1e6;
+}
+
+async function main(): Promise<void> {
+  const vm = await startVictoriaMetrics();
+  const { dir, cleanup } = tempDir('vigil-rq-bench-');
+  const procs: VigilProcess[] = [];
+  try {
+    const remoteCfg = path.join(dir, 'remote.yml');
+    fs.writeFileSync(remoteCfg, `self_scrape: false\nstorage:\n  type: remote\n  remote:\n    url: ${vm.url}\n`);
+    const localCfg = path.join(dir, 'local.yml');
+    fs.writeFileSync(localCfg, 'self_scrape: false\n');
+    const local = await spawnVigil(path.join(dir, 'local'), await freePort(), ['--config', localCfg]);
+    procs.push(local);
+    const remote = await spawnVigil(path.join(dir, 'remote'), await freePort(), ['--config', remoteCfg]);
+    procs.push(remote);
+    const t0 = Math.floor((Date.now() - SPAN_MS - 10 * 60_000) / 60_000) * 60_000;
+    const series = fixtureSeries(t0, scale);
+    for (let i = 0; i < series.length; i += 200) {
+      const body = writeBody(series.slice(i, i + 200));
+      for (const url of [vm.url, local.url]) {
+        const r = await postWrite(url, body);
+        if (r.status !== 204) throw new Error(`write to ${url}: ${r.status} ${r.text}`);
+      }
+    }
+    await vm.flush();
+    const samples = series.reduce((n, s) => n + s.samples.length, 0);
+    const tEval = (t0 + 50 * 60_000) / 1000;
+    const range = `start=${(t0 + 10 * 60_000) / 1000}&end=${(t0 + 55 * 60_000) / 1000}&step=60`;
+    const rows: Array<{ query: string; kind: string; localMs: number; remoteMs: number }> = [];
+    for (const query of FIXTURE_QUERIES) {
+      for (const kind of ['instant', 'range'] as const) {
+        if (kind === 'range' && (query.includes(' offset ') || query.startsWith('http_requests_total{'))) continue;
+        const p =
+          kind === 'instant'
+            ? `/api/v1/query?query=${encodeURIComponent(query)}&time=${tEval}`
+            : `/api/v1/query_range?query=${encodeURIComponent(query)}&${range}`;
+        const l: number[] = [];
+        const r: number[] = [];
+        for (let i = 0; i < runs + 2; i++) {
+          // Alternating, so both see the same background load; the first two are warm-up.
+          const a = await timed(local.url + p);
+          const b = await timed(remote.url + p);
+          if (i >= 2) {
+            l.push(a);
+            r.push(b);
+          }
+        }
+        rows.push({ query, kind, localMs: median(l), remoteMs: median(r) });
+      }
+    }
+    console.log(`${series.length} series, ${samples} samples; median of ${runs} HTTP calls each (ms)\n`);
+    console.log('| query | kind | local | remote (VictoriaMetrics) |\n|---|---|---:|---:|');
+    for (const row of rows) console.log(`| \`${row.query}\` | ${row.kind} | ${row.localMs.toFixed(2)} | ${row.remoteMs.toFixed(2)} |`);
+    const all = (k: 'localMs' | 'remoteMs'): number => median(rows.map((x) => x[k]));
+    console.log(`\nmedian over queries: local ${all('localMs').toFixed(2)} ms, remote ${all('remoteMs').toFixed(2)} ms`);
+  } finally {
+    for (const p of procs) p.proc.kill('SIGKILL');
+    await vm.stop();
+    cleanup();
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
