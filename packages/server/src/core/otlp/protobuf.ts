@@ -224,6 +224,94 @@ export class ProtoFields {
     return hi < 0x200000 ? String(hi * 2 ** 32 + lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
   }
 
+  /** fixed64 nanoseconds since the epoch as whole milliseconds, exactly (floor), without a BigInt. */
+  fixed64Millis(name: string): number {
+    this.want(name, I64);
+    const lo = this.r.u32();
+    const hi = this.r.u32();
+    // hi * 2^32 = hi * 4294 * 1e6 + hi * 967296: every part stays below 2^53.
+    const rest = hi * 967296 + lo;
+    let q = Math.floor(rest / 1e6);
+    if (q * 1e6 > rest) q--;
+    else if ((q + 1) * 1e6 <= rest) q++;
+    return hi * 4294 + q;
+  }
+
+  /** fixed64 as a number (exact below 2^53: counts). */
+  fixed64Number(name: string): number {
+    this.want(name, I64);
+    const lo = this.r.u32();
+    return this.r.u32() * 2 ** 32 + lo;
+  }
+
+  /** sfixed64 as a number (exact within ±2^53). */
+  sfixed64Number(name: string): number {
+    this.want(name, I64);
+    const lo = this.r.u32();
+    const hi = this.r.u32();
+    return (hi | 0) * 2 ** 32 + lo;
+  }
+
+  /** A repeated fixed64 (packed, or one element unpacked) appended to `out` as numbers. */
+  packedFixed64(name: string, out: number[]): void {
+    if (this.wt === I64) {
+      out.push(this.fixed64Number(name));
+      return;
+    }
+    this.want(name, LEN);
+    const len = this.r.uvarint();
+    if (len % 8 !== 0) throw this.fail(`${this.msg}.${name} (field ${this.field}) is a packed fixed64 of ${len} bytes, not a multiple of 8`);
+    const end = this.r.pos + len;
+    if (end > this.r.end) throw new RangeError('unexpected end of record');
+    while (this.r.pos < end) {
+      const lo = this.r.u32();
+      out.push(this.r.u32() * 2 ** 32 + lo);
+    }
+  }
+
+  /** A repeated double (packed, or one element unpacked) appended to `out`. */
+  packedDouble(name: string, out: number[]): void {
+    if (this.wt === I64) {
+      out.push(this.double(name));
+      return;
+    }
+    this.want(name, LEN);
+    const len = this.r.uvarint();
+    if (len % 8 !== 0) throw this.fail(`${this.msg}.${name} (field ${this.field}) is a packed double of ${len} bytes, not a multiple of 8`);
+    const end = this.r.pos + len;
+    if (end > this.r.end) throw new RangeError('unexpected end of record');
+    while (this.r.pos < end) out.push(this.r.f64());
+  }
+
+  /** A repeated uint32 (packed, or one element unpacked) appended to `out`. */
+  packedUint32(name: string, out: number[]): void {
+    if (this.wt === VARINT) {
+      out.push(this.uint32(name));
+      return;
+    }
+    this.want(name, LEN);
+    const len = this.r.uvarint();
+    const end = this.r.pos + len;
+    if (end > this.r.end) throw new RangeError('unexpected end of record');
+    while (this.r.pos < end) {
+      const n = this.r.uvarint();
+      if (n > 0xffffffff) throw this.fail(`${this.msg}.${name} (field ${this.field}) holds ${n}, past uint32`);
+      out.push(n);
+    }
+    if (this.r.pos !== end) throw this.fail(`${this.msg}.${name} (field ${this.field}): a varint runs past its packed field`);
+  }
+
+  /** An int64 varint as a number (exact within ±2^53: timestamps in milliseconds). */
+  int64Number(name: string): number {
+    this.want(name, VARINT);
+    const r = this.r;
+    const at = r.pos;
+    const n = r.uvarint();
+    if (n <= Number.MAX_SAFE_INTEGER) return n;
+    r.pos = at;
+    return Number(BigInt.asIntN(64, this.u64()));
+  }
+
   fixed32(name: string): number {
     this.want(name, I32);
     return this.r.u32();
