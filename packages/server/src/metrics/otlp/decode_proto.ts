@@ -24,7 +24,17 @@
 import { decodeResource, ProtoFields } from '../../core/otlp/protobuf.js';
 import { attrOf } from './attrs.js';
 import { OtlpMetricsError } from './errors.js';
-import { newMetric, newPoint, type DataPoint, type Exemplar, type Metric, type MetricKind, type MetricsRequest, type ResourceMetrics, type ScopeMetrics } from './model.js';
+import {
+  newMetric,
+  newPoint,
+  type DataPoint,
+  type Exemplar,
+  type Metric,
+  type MetricKind,
+  type MetricsRequest,
+  type ResourceMetrics,
+  type ScopeMetrics,
+} from './model.js';
 
 function malformed(detail: string): OtlpMetricsError {
   return new OtlpMetricsError(400, `malformed OTLP protobuf ExportMetricsServiceRequest: ${detail}`);

@@ -62,7 +62,8 @@ export class DeltaState {
   add(labels: Labels, t: number, v: number): { key: string; total: Last } | string {
     const key = labelsKey(labels);
     const prev = this.pending.get(key) ?? this.totals.get(key) ?? this.lookup(labels, t);
-    if (prev !== undefined && prev.t >= t) return `delta sample at ${new Date(t).toISOString()} is not after the series' latest (${new Date(prev.t).toISOString()})`;
+    if (prev !== undefined && prev.t >= t)
+      return `delta sample at ${new Date(t).toISOString()} is not after the series' latest (${new Date(prev.t).toISOString()})`;
     return { key, total: { t, v: (prev?.v ?? 0) + v } };
   }
 

@@ -154,7 +154,11 @@ export class OtlpMetricsIngestor {
         400,
         `a request of ${samples} samples is larger than ingestion_burst_size (${rate.burst}); send smaller batches (the exporter's batch size) or raise the limit`,
       );
-    throw new OtlpMetricsError(429, `ingestion rate limit ingestion_rate (${rate.rate} samples/s, burst ${rate.burst}) exceeded while adding ${samples} samples; retry after ${wait}s`, wait);
+    throw new OtlpMetricsError(
+      429,
+      `ingestion rate limit ingestion_rate (${rate.rate} samples/s, burst ${rate.burst}) exceeded while adding ${samples} samples; retry after ${wait}s`,
+      wait,
+    );
   }
 }
 

@@ -78,7 +78,10 @@ function tokens(s: string): string[] {
 
 /** Escapes a unit word: invalid characters to `_`, runs collapsed, no leading `_`. */
 function cleanUnit(u: string): string {
-  return u.replace(/[^a-zA-Z0-9:]/g, '_').replace(/__+/g, '_').replace(/^_/, '');
+  return u
+    .replace(/[^a-zA-Z0-9:]/g, '_')
+    .replace(/__+/g, '_')
+    .replace(/^_/, '');
 }
 
 /** The stored metric name of an OTLP metric; '' when nothing valid is left (the metric is refused). */

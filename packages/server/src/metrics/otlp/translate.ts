@@ -11,15 +11,7 @@ import { sortLabels, type Label, type Labels } from '../../core/model/labels.js'
 import { STALE_NAN } from '../../core/model/value.js';
 import type { ExemplarInput } from '../exemplars/storage.js';
 import type { MetadataStore } from '../metadata.js';
-import {
-  FLAG_NO_RECORDED_VALUE,
-  TEMPORALITY_DELTA,
-  type Attr,
-  type DataPoint,
-  type Metric,
-  type MetricsRequest,
-  type ResourceMetrics,
-} from './model.js';
+import { FLAG_NO_RECORDED_VALUE, TEMPORALITY_DELTA, type Attr, type DataPoint, type Metric, type MetricsRequest, type ResourceMetrics } from './model.js';
 import { addsSuffixes, escapes, labelName, metricName, unitName, type PromType, type TranslationStrategy } from './names.js';
 
 /** The `otlp:` settings that shape translation (Prometheus' names). */
@@ -78,7 +70,12 @@ export function formatBound(x: number): string {
   const digits = mant.replace('-', '').replace('.', '');
   const point = mant.replace('-', '').indexOf('.');
   const intLen = (point < 0 ? mant.replace('-', '').length : point) + exp;
-  const body = intLen <= 0 ? '0.' + '0'.repeat(-intLen) + digits : intLen >= digits.length ? digits + '0'.repeat(intLen - digits.length) : digits.slice(0, intLen) + '.' + digits.slice(intLen);
+  const body =
+    intLen <= 0
+      ? '0.' + '0'.repeat(-intLen) + digits
+      : intLen >= digits.length
+        ? digits + '0'.repeat(intLen - digits.length)
+        : digits.slice(0, intLen) + '.' + digits.slice(intLen);
   return (neg ? '-' : '') + body;
 }
 
@@ -161,7 +158,14 @@ export class Translator {
    * win over them; attributes that escape to the same name have their values joined with `;` in key
    * order), job and instance, the extra label, the name. Undefined when an attribute key is unusable.
    */
-  private labelsOf(attrs: readonly Attr[], base: readonly Label[], job: string | undefined, instance: string | undefined, name: string, extra: Label | undefined): Labels | undefined {
+  private labelsOf(
+    attrs: readonly Attr[],
+    base: readonly Label[],
+    job: string | undefined,
+    instance: string | undefined,
+    name: string,
+    extra: Label | undefined,
+  ): Labels | undefined {
     const m = new Map<string, string>();
     for (const l of base) m.set(l.name, l.value);
     const sorted = attrs.length > 1 && escapes(this.cfg.translationStrategy) ? [...attrs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) : attrs;
@@ -220,14 +224,32 @@ export class Translator {
     return true;
   }
 
-  private number(p: DataPoint, name: string, base: readonly Label[], job: string | undefined, instance: string | undefined, delta: boolean, stale: boolean, point: OutPoint): true | string {
+  private number(
+    p: DataPoint,
+    name: string,
+    base: readonly Label[],
+    job: string | undefined,
+    instance: string | undefined,
+    delta: boolean,
+    stale: boolean,
+    point: OutPoint,
+  ): true | string {
     const labels = this.labelsOf(p.attrs, base, job, instance, name, undefined);
     if (!this.add(point, labels, p.timeMs, p.value, delta, stale)) return badAttr(name);
     exemplarsOf(p, labels!, point);
     return true;
   }
 
-  private histogram(p: DataPoint, name: string, base: readonly Label[], job: string | undefined, instance: string | undefined, delta: boolean, stale: boolean, point: OutPoint): true | string {
+  private histogram(
+    p: DataPoint,
+    name: string,
+    base: readonly Label[],
+    job: string | undefined,
+    instance: string | undefined,
+    delta: boolean,
+    stale: boolean,
+    point: OutPoint,
+  ): true | string {
     if (p.bucketCounts.length !== 0 && p.bucketCounts.length !== p.bounds.length + 1)
       return `histogram ${name}: ${p.bucketCounts.length} bucket counts for ${p.bounds.length} explicit bounds (want one more count than bounds)`;
     const t = p.timeMs;
@@ -254,7 +276,15 @@ export class Translator {
     return true;
   }
 
-  private summary(p: DataPoint, name: string, base: readonly Label[], job: string | undefined, instance: string | undefined, stale: boolean, point: OutPoint): true | string {
+  private summary(
+    p: DataPoint,
+    name: string,
+    base: readonly Label[],
+    job: string | undefined,
+    instance: string | undefined,
+    stale: boolean,
+    point: OutPoint,
+  ): true | string {
     const t = p.timeMs;
     for (let i = 0; i < p.quantiles.length; i += 2) {
       const labels = this.labelsOf(p.attrs, base, job, instance, name, { name: 'quantile', value: formatBound(p.quantiles[i]!) });

@@ -52,6 +52,8 @@ import { registerOtlpGrpcMetrics, registerTraceMetrics } from '../selfmon/traces
 import { TraceStore } from '../../traces/store/store.js';
 import { createTraceIngestor, registerTraceIngest } from '../api/trace_ingest.js';
 import { OtlpGrpcServer } from '../api/otlp_grpc.js';
+import { OtlpMetricsIngestor } from '../../metrics/otlp/ingest.js';
+import { registerMetricIngest } from '../api/metric_ingest.js';
 import { registerZipkinIngest } from '../api/zipkin.js';
 import { MetricsGenerator } from '../../traces/generators/index.js';
 import { TsdbGeneratorSink } from './generator_sink.js';
@@ -93,6 +95,8 @@ export class VigilServer {
   readonly exemplars: ExemplarStorage;
   readonly log: Logger;
   private readonly receiver: RemoteWriteReceiver;
+  /** OTLP metrics ingest (HTTP and gRPC). */
+  readonly otlpMetrics: OtlpMetricsIngestor;
   /** The PromQL engine; rules and the API share it. */
   readonly engine: Engine;
   /** Admission of API queries (`query.max_concurrency`, queue, heap). */
@@ -170,6 +174,20 @@ export class VigilServer {
     registerLoginRoutes(router, () => router.access);
     registerAdminApi(router, this.db, { started: () => this.ready, writeProblems: () => this.writeProblems() });
     registerWriteApi(router, receiver, { maxBodyBytes: config.remoteWrite.maxBodyBytes });
+    // OTLP metrics share remote_write's rate bucket and the head's series limits: one tenant, one budget.
+    this.otlpMetrics = new OtlpMetricsIngestor(this.db, {
+      translation: {
+        translationStrategy: config.otlp.translationStrategy,
+        promoteResourceAttributes: config.otlp.promoteResourceAttributes,
+        keepIdentifyingResourceAttributes: config.otlp.keepIdentifyingResourceAttributes,
+      },
+      rate: receiver.rate,
+      limitRefusals: receiver.limitRefusals,
+      metadata,
+      exemplars: this.exemplars,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    registerMetricIngest(router, this.otlpMetrics, { maxBytes: config.remoteWrite.maxBodyBytes });
     registerSeriesApi(router, this.db);
     registerMetadataApi(router, metadata);
     const now = opts.now ?? Date.now;
@@ -281,6 +299,7 @@ export class VigilServer {
         address: config.otlp.grpcListenAddress,
         traces: traceIngestor,
         logs: this.logs,
+        metrics: this.otlpMetrics,
         logLimits: logLimitsOf(config.limits),
         maxMessageBytes: config.otlp.grpcMaxMessageBytes,
         ...(opts.now ? { now: opts.now } : {}),
