@@ -147,7 +147,7 @@ function metric(v: unknown, path: string): Metric {
 
 function point(v: unknown, path: string, kind: string): DataPoint {
   const o = obj(v, path) ?? {};
-  const p = newPoint();
+  const p = newPoint(kind === 'histogram' ? 'histogram' : kind === 'summary' ? 'summary' : 'number');
   p.attrs = attrs(o['attributes'], `${path}.attributes`);
   p.startMs = millis(o['startTimeUnixNano'], `${path}.startTimeUnixNano`);
   p.timeMs = millis(o['timeUnixNano'], `${path}.timeUnixNano`);

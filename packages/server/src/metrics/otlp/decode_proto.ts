@@ -24,7 +24,7 @@
 import { decodeResource, ProtoFields } from '../../core/otlp/protobuf.js';
 import { attrOf } from './attrs.js';
 import { OtlpMetricsError } from './errors.js';
-import {
+import { addExemplar,
   newMetric,
   newPoint,
   type DataPoint,
@@ -126,7 +126,7 @@ function data(f: ProtoFields, m: Metric): void {
 }
 
 function numberPoint(f: ProtoFields): DataPoint {
-  const p = newPoint();
+  const p = newPoint('number');
   while (f.next()) {
     switch (f.field) {
       case 7:
@@ -145,7 +145,7 @@ function numberPoint(f: ProtoFields): DataPoint {
         p.value = f.sfixed64Number('as_int');
         break;
       case 5:
-        p.exemplars.push(exemplar(f.message('exemplars', 'Exemplar')));
+        addExemplar(p, exemplar(f.message('exemplars', 'Exemplar')));
         break;
       case 8:
         p.flags = f.uint32('flags');
@@ -158,7 +158,7 @@ function numberPoint(f: ProtoFields): DataPoint {
 }
 
 function histogramPoint(f: ProtoFields): DataPoint {
-  const p = newPoint();
+  const p = newPoint('histogram');
   while (f.next()) {
     switch (f.field) {
       case 9:
@@ -184,7 +184,7 @@ function histogramPoint(f: ProtoFields): DataPoint {
         f.packedDouble('explicit_bounds', p.bounds);
         break;
       case 8:
-        p.exemplars.push(exemplar(f.message('exemplars', 'Exemplar')));
+        addExemplar(p, exemplar(f.message('exemplars', 'Exemplar')));
         break;
       case 10:
         p.flags = f.uint32('flags');
@@ -197,7 +197,7 @@ function histogramPoint(f: ProtoFields): DataPoint {
 }
 
 function summaryPoint(f: ProtoFields): DataPoint {
-  const p = newPoint();
+  const p = newPoint('summary');
   p.hasSum = true;
   while (f.next()) {
     switch (f.field) {

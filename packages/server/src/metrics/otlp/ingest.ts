@@ -127,13 +127,14 @@ export class OtlpMetricsIngestor {
       let v = s.v;
       let staged: { key: string; total: { t: number; v: number } } | undefined;
       if (s.delta) {
-        const r = this.delta.add(s.labels, s.t, s.v);
+        const r = this.delta.add(s.series.labels, s.t, s.v);
         if (typeof r === 'string') return `${p.what}: ${r}`;
         staged = r;
         v = r.total.v;
       }
       try {
-        app.append(0, s.labels, s.t, v);
+        // The cached reference skips the head's lookup by labels; a stale one (series gone) falls back to it.
+        s.series.ref = app.append(s.series.ref, s.series.labels, s.t, v);
       } catch (err) {
         if (!(err instanceof StorageError) || WHOLE_REQUEST.has(err.code)) throw err;
         return err.message;

@@ -76,8 +76,35 @@ export interface MetricsRequest {
   resources: ResourceMetrics[];
 }
 
-export function newPoint(): DataPoint {
-  return { attrs: [], startMs: 0, timeMs: 0, flags: 0, value: 0, count: 0, sum: 0, hasSum: false, bucketCounts: [], bounds: [], quantiles: [], exemplars: [] };
+/**
+ * Shared empty arrays for the fields a point's kind does not use, so a gauge point allocates only
+ * its attributes (most of a request is such points). Never pushed to: decoders assign their own.
+ */
+const NO_NUMBERS: number[] = [];
+const NO_EXEMPLARS: Exemplar[] = [];
+
+/** A point of kind `kind`, with fresh arrays only for the fields that kind fills. */
+export function newPoint(kind: 'number' | 'histogram' | 'summary'): DataPoint {
+  return {
+    attrs: [],
+    startMs: 0,
+    timeMs: 0,
+    flags: 0,
+    value: 0,
+    count: 0,
+    sum: 0,
+    hasSum: false,
+    bucketCounts: kind === 'histogram' ? [] : NO_NUMBERS,
+    bounds: kind === 'histogram' ? [] : NO_NUMBERS,
+    quantiles: kind === 'summary' ? [] : NO_NUMBERS,
+    exemplars: NO_EXEMPLARS,
+  };
+}
+
+/** Adds an exemplar, giving the point an array of its own on the first. */
+export function addExemplar(p: DataPoint, e: Exemplar): void {
+  if (p.exemplars === NO_EXEMPLARS) p.exemplars = [];
+  p.exemplars.push(e);
 }
 
 export function newMetric(): Metric {

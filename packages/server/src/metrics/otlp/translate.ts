@@ -31,11 +31,21 @@ export const DEFAULT_TRANSLATION: OtlpTranslation = {
 
 /** One output sample; `delta` when its value is an increment still to be added to the series' total. */
 export interface OutSample {
-  labels: Labels;
+  /** The series: its labels, and the store's reference once known. */
+  series: SeriesEntry;
   t: number;
   v: number;
   delta: boolean;
 }
+
+/** A series as the cache holds it: its labels, and the store's reference (0 until appended). */
+export interface SeriesEntry {
+  readonly labels: Labels;
+  ref: number;
+}
+
+/** How many series the label cache holds before it starts over. */
+const MAX_CACHED_SERIES = 1_000_000;
 
 /** The samples of one data point: stored or refused together in the partial_success count. */
 export interface OutPoint {
@@ -53,6 +63,8 @@ export interface Translated {
   reasons: Map<string, number>;
   metadata: Array<[string, { type: string; help: string; unit: string }]>;
 }
+
+const NO_LABELS: readonly Label[] = [];
 
 const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
 
@@ -148,9 +160,58 @@ export class Translator {
     // target_info: the resource's descriptive attributes, once per request at its latest point.
     const info: Attr[] = r.attrs.filter((a) => this.cfg.keepIdentifyingResourceAttributes || !IDENTIFYING.has(a.key));
     if (info.length === 0) return;
-    const labels = this.labelsOf(info, [], job, instance, 'target_info', undefined);
-    if (labels === undefined) return;
-    out.points.push({ t: latest, samples: [{ labels, t: latest, v: 1, delta: false }], exemplars: [], what: 'target_info' });
+    const series = this.labelsOf(info, NO_LABELS, job, instance, 'target_info', undefined);
+    if (series === undefined) return;
+    out.points.push({ t: latest, samples: [{ series, t: latest, v: 1, delta: false }], exemplars: [], what: 'target_info' });
+  }
+
+  /** Series by resource and point attributes, then by name and extra label: a steady sender's series are found without building a label set. */
+  private readonly cache = new Map<string, Map<string, SeriesEntry>>();
+  private cached = 0;
+  private curAttrs: readonly Attr[] | undefined;
+  private curBase: readonly Label[] | undefined;
+  private curJob: string | undefined;
+  private curInstance: string | undefined;
+  private curInner: Map<string, SeriesEntry> | undefined;
+
+  /** The series of a label set (see {@link buildLabels}), from the cache when seen before. */
+  private labelsOf(
+    attrs: readonly Attr[],
+    base: readonly Label[],
+    job: string | undefined,
+    instance: string | undefined,
+    name: string,
+    extra: Label | undefined,
+  ): SeriesEntry | undefined {
+    if (attrs !== this.curAttrs || base !== this.curBase || job !== this.curJob || instance !== this.curInstance || this.curInner === undefined) {
+      let key = `${job ?? ''}\u0001${instance ?? ''}`;
+      for (const l of base) key += `\u0001${l.name}\u0002${l.value}`;
+      key += '\u0003';
+      for (const a of attrs) key += `\u0001${a.key}\u0002${a.value}`;
+      let inner = this.cache.get(key);
+      if (inner === undefined) {
+        if (this.cached >= MAX_CACHED_SERIES) {
+          this.cache.clear();
+          this.cached = 0;
+        }
+        this.cache.set(key, (inner = new Map()));
+      }
+      this.curAttrs = attrs;
+      this.curBase = base;
+      this.curJob = job;
+      this.curInstance = instance;
+      this.curInner = inner;
+    }
+    const k = extra ? `${name}\u0000${extra.value}` : name;
+    let e = this.curInner.get(k);
+    if (e === undefined) {
+      const labels = this.buildLabels(attrs, base, job, instance, name, extra);
+      if (labels === undefined) return undefined;
+      e = { labels, ref: 0 };
+      this.curInner.set(k, e);
+      this.cached++;
+    }
+    return e;
   }
 
   /**
@@ -158,7 +219,7 @@ export class Translator {
    * win over them; attributes that escape to the same name have their values joined with `;` in key
    * order), job and instance, the extra label, the name. Undefined when an attribute key is unusable.
    */
-  private labelsOf(
+  private buildLabels(
     attrs: readonly Attr[],
     base: readonly Label[],
     job: string | undefined,
@@ -218,9 +279,9 @@ export class Translator {
     }
   }
 
-  private add(point: OutPoint, labels: Labels | undefined, t: number, v: number, delta: boolean, stale: boolean): boolean {
-    if (labels === undefined) return false;
-    point.samples.push({ labels, t, v: stale ? STALE_NAN : v, delta: delta && !stale });
+  private add(point: OutPoint, series: SeriesEntry | undefined, t: number, v: number, delta: boolean, stale: boolean): boolean {
+    if (series === undefined) return false;
+    point.samples.push({ series, t, v: stale ? STALE_NAN : v, delta: delta && !stale });
     return true;
   }
 
@@ -236,7 +297,7 @@ export class Translator {
   ): true | string {
     const labels = this.labelsOf(p.attrs, base, job, instance, name, undefined);
     if (!this.add(point, labels, p.timeMs, p.value, delta, stale)) return badAttr(name);
-    exemplarsOf(p, labels!, point);
+    if (p.exemplars.length > 0) exemplarsOf(p, labels!.labels, point);
     return true;
   }
 
@@ -260,11 +321,11 @@ export class Translator {
       cum += p.bucketCounts[i]!;
       const labels = this.labelsOf(p.attrs, base, job, instance, bucketName, { name: 'le', value: formatBound(p.bounds[i]!) });
       if (!this.add(point, labels, t, cum, delta, stale)) return badAttr(name);
-      bucketLabels.push(labels!);
+      bucketLabels.push(labels!.labels);
     }
     const inf = this.labelsOf(p.attrs, base, job, instance, bucketName, { name: 'le', value: '+Inf' });
     if (!this.add(point, inf, t, p.count, delta, stale)) return badAttr(name);
-    bucketLabels.push(inf!);
+    bucketLabels.push(inf!.labels);
     if (p.hasSum && !this.add(point, this.labelsOf(p.attrs, base, job, instance, `${name}_sum`, undefined), t, p.sum, delta, stale)) return badAttr(name);
     this.add(point, this.labelsOf(p.attrs, base, job, instance, `${name}_count`, undefined), t, p.count, delta, stale);
     // Each exemplar goes on the bucket its value falls in, as Prometheus places them.
