@@ -129,6 +129,33 @@ export class ProtoFields {
     );
   }
 
+  /**
+   * An embedded KeyValue as a key and a text: a string value straight from the bytes (the common
+   * case, no AnyValue object made), anything else through {@link keyValue} and `text`.
+   */
+  keyText(name: string, text: (v: AnyValue | undefined) => string): { key: string; value: string } {
+    this.want(name, LEN);
+    const start = this.span();
+    const buf = this.r.buf;
+    const end = this.r.pos;
+    const s = fastStringKeyValue(buf, start, end);
+    if (s !== undefined) return s;
+    const kv =
+      fastKeyValue(buf, start, end) ?? decodeKeyValue(new ProtoFields(new ByteReader(buf, start, end), 'KeyValue', this.where, this.fail), 0);
+    return { key: kv.key, value: text(kv.value) };
+  }
+
+  /** Steps over a length-delimited field, checking its wire type and bounds, making nothing. */
+  skipBytes(name: string): void {
+    this.want(name, LEN);
+    this.span();
+  }
+
+  /** The buffer being decoded (for callers that keep byte ranges of it, like a cache keyed by raw bytes). */
+  get buffer(): Buffer {
+    return this.r.buf;
+  }
+
   /** An embedded message. */
   message(name: string, type: string): ProtoFields {
     this.want(name, LEN);
@@ -392,6 +419,23 @@ export function fastKeyValue(buf: Buffer, start: number, end: number): KeyValue 
     p = to;
   }
   return value ? { key, value } : { key };
+}
+
+/** A KeyValue `{1: key, 2: {1: string}}` with short lengths, as exactly that; undefined for anything else. */
+function fastStringKeyValue(buf: Buffer, start: number, end: number): { key: string; value: string } | undefined {
+  let p = start;
+  if (buf[p++] !== 0x0a) return undefined;
+  const klen = buf[p++]!;
+  if (klen >= 0x80 || p + klen > end) return undefined;
+  const key = internUtf8(buf, p, p + klen);
+  p += klen;
+  if (key === undefined || buf[p++] !== 0x12) return undefined;
+  const alen = buf[p++]!;
+  if (alen >= 0x80 || p + alen !== end || buf[p++] !== 0x0a) return undefined;
+  const vlen = buf[p++]!;
+  if (vlen >= 0x80 || p + vlen !== end) return undefined;
+  const value = internUtf8(buf, p, end);
+  return value === undefined ? undefined : { key, value };
 }
 
 function fastAnyValue(buf: Buffer, start: number, end: number): AnyValue | undefined {

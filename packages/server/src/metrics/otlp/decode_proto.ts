@@ -22,9 +22,9 @@
  *                               4 span_id, 5 trace_id
  */
 import { decodeResource, ProtoFields } from '../../core/otlp/protobuf.js';
-import { attrOf } from './attrs.js';
+import { attrOf, valueText } from './attrs.js';
 import { OtlpMetricsError } from './errors.js';
-import { addExemplar,
+import { addExemplar, type Attr,
   newMetric,
   newPoint,
   type DataPoint,
@@ -125,12 +125,46 @@ function data(f: ProtoFields, m: Metric): void {
   }
 }
 
+/**
+ * One attribute field of a data point: stepped over while the fields are contiguous (their byte
+ * range kept for the translation), decoded once they are not.
+ */
+function attribute(f: ProtoFields, p: DataPoint): void {
+  // The tag of field 7 or 9 with wire type 2 is one byte, just before the reader.
+  const tagAt = f.pos - 1;
+  if (p.rawBuf === undefined && p.attrs.length === 0) {
+    p.rawBuf = f.buffer;
+    p.rawStart = tagAt;
+    f.skipBytes('attributes');
+    p.rawEnd = f.pos;
+  } else if (p.rawBuf !== undefined && p.rawEnd === tagAt) {
+    f.skipBytes('attributes');
+    p.rawEnd = f.pos;
+  } else {
+    decodedAttrs(p);
+    p.attrs.push(f.keyText('attributes', valueText));
+  }
+}
+
+/** The point's attributes, decoded from its raw byte range if not yet; malformed ones are a 400. */
+export function decodedAttrs(p: DataPoint): Attr[] {
+  const buf = p.rawBuf;
+  if (buf === undefined) return p.attrs;
+  p.rawBuf = undefined;
+  p.attrs = ProtoFields.decode(buf.subarray(p.rawStart, p.rawEnd), 'data point attributes', malformed, (f) => {
+    const out: Attr[] = [];
+    while (f.next()) out.push(f.keyText('attributes', valueText));
+    return out;
+  });
+  return p.attrs;
+}
+
 function numberPoint(f: ProtoFields): DataPoint {
   const p = newPoint('number');
   while (f.next()) {
     switch (f.field) {
       case 7:
-        p.attrs.push(attrOf(f.keyValue('attributes')));
+        attribute(f, p);
         break;
       case 2:
         p.startMs = f.fixed64Millis('start_time_unix_nano');
@@ -162,7 +196,7 @@ function histogramPoint(f: ProtoFields): DataPoint {
   while (f.next()) {
     switch (f.field) {
       case 9:
-        p.attrs.push(attrOf(f.keyValue('attributes')));
+        attribute(f, p);
         break;
       case 2:
         p.startMs = f.fixed64Millis('start_time_unix_nano');
@@ -202,7 +236,7 @@ function summaryPoint(f: ProtoFields): DataPoint {
   while (f.next()) {
     switch (f.field) {
       case 7:
-        p.attrs.push(attrOf(f.keyValue('attributes')));
+        attribute(f, p);
         break;
       case 2:
         p.startMs = f.fixed64Millis('start_time_unix_nano');
@@ -241,7 +275,7 @@ function summaryPoint(f: ProtoFields): DataPoint {
 function exemplar(f: ProtoFields): Exemplar {
   const e = { attrs: [] as Exemplar['attrs'], timeMs: 0, value: 0, traceId: '', spanId: '' };
   while (f.next()) {
-    if (f.field === 7) e.attrs.push(attrOf(f.keyValue('filtered_attributes')));
+    if (f.field === 7) e.attrs.push(f.keyText('filtered_attributes', valueText));
     else if (f.field === 2) e.timeMs = f.fixed64Millis('time_unix_nano');
     else if (f.field === 3) e.value = f.double('as_double');
     else if (f.field === 6) e.value = f.sfixed64Number('as_int');

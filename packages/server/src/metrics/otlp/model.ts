@@ -31,7 +31,16 @@ export interface Exemplar {
 
 /** One data point of any kind; the fields its kind does not use stay at their defaults. */
 export interface DataPoint {
+  /** The attributes; from protobuf, decoded only when needed (see {@link RawAttrs}). */
   attrs: Attr[];
+  /**
+   * Protobuf only: the request's bytes holding the point's attribute fields, when they are
+   * contiguous and not decoded yet. The translation finds a known series by these bytes and
+   * decodes them only for a new one.
+   */
+  rawBuf: Buffer | undefined;
+  rawStart: number;
+  rawEnd: number;
   startMs: number;
   timeMs: number;
   flags: number;
@@ -87,6 +96,9 @@ const NO_EXEMPLARS: Exemplar[] = [];
 export function newPoint(kind: 'number' | 'histogram' | 'summary'): DataPoint {
   return {
     attrs: [],
+    rawBuf: undefined,
+    rawStart: 0,
+    rawEnd: 0,
     startMs: 0,
     timeMs: 0,
     flags: 0,

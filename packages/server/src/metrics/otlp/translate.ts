@@ -12,6 +12,8 @@ import { STALE_NAN } from '../../core/model/value.js';
 import type { ExemplarInput } from '../exemplars/storage.js';
 import type { MetadataStore } from '../metadata.js';
 import { FLAG_NO_RECORDED_VALUE, TEMPORALITY_DELTA, type Attr, type DataPoint, type Metric, type MetricsRequest, type ResourceMetrics } from './model.js';
+import { decodedAttrs } from './decode_proto.js';
+import { hashBytes } from '../remotewrite/series_cache.js';
 import { addsSuffixes, escapes, labelName, metricName, unitName, type PromType, type TranslationStrategy } from './names.js';
 
 /** The `otlp:` settings that shape translation (Prometheus' names). */
@@ -42,6 +44,23 @@ export interface OutSample {
 export interface SeriesEntry {
   readonly labels: Labels;
   ref: number;
+}
+
+/** Point attributes: decoded, or (protobuf) a raw byte range still to decode. */
+type AttrSource = Pick<DataPoint, 'attrs' | 'rawBuf' | 'rawStart' | 'rawEnd'>;
+
+/** What a resource puts on each of its series, and a key naming that. */
+interface ResourceLabels {
+  base: readonly Label[];
+  job: string | undefined;
+  instance: string | undefined;
+  key: string;
+}
+
+interface RawEntry {
+  readonly raw: Buffer;
+  readonly inner: Map<string, SeriesEntry>;
+  readonly next: RawEntry | undefined;
 }
 
 /** How many series the label cache holds before it starts over. */
@@ -144,6 +163,9 @@ export class Translator {
     const ns = res.get('service.namespace');
     const job = service === undefined ? undefined : ns ? `${ns}/${service}` : service;
     const instance = res.get('service.instance.id');
+    let key = `${job ?? ''}\u0001${instance ?? ''}`;
+    for (const l of base) key += `\u0001${l.name}\u0002${l.value}`;
+    const labels: ResourceLabels = { base, job, instance, key };
     let latest = -Infinity;
     for (const scope of r.scopes)
       for (const m of scope.metrics) {
@@ -154,58 +176,50 @@ export class Translator {
             'exponential histograms cannot be stored yet (native histograms are not in the TSDB); send explicit-bucket histograms',
           );
         for (const p of m.points) if (p.timeMs > latest) latest = p.timeMs;
-        this.metricPoints(m, base, job, instance, out);
+        this.metricPoints(m, labels, out);
       }
     if (latest === -Infinity) return;
     // target_info: the resource's descriptive attributes, once per request at its latest point.
     const info: Attr[] = r.attrs.filter((a) => this.cfg.keepIdentifyingResourceAttributes || !IDENTIFYING.has(a.key));
     if (info.length === 0) return;
-    const series = this.labelsOf(info, NO_LABELS, job, instance, 'target_info', undefined);
+    const series = this.labelsOf(
+      { attrs: info, rawBuf: undefined, rawStart: 0, rawEnd: 0 },
+      { base: NO_LABELS, job, instance, key: `${job ?? ''}\u0001${instance ?? ''}` },
+      'target_info',
+      undefined,
+    );
     if (series === undefined) return;
     out.points.push({ t: latest, samples: [{ series, t: latest, v: 1, delta: false }], exemplars: [], what: 'target_info' });
   }
 
-  /** Series by resource and point attributes, then by name and extra label: a steady sender's series are found without building a label set. */
-  private readonly cache = new Map<string, Map<string, SeriesEntry>>();
+  /**
+   * Series by resource and point attributes, then by name and extra label, so a steady sender's
+   * series are found without building a label set. Protobuf points are found by their raw
+   * attribute bytes (hashed, then compared), without decoding them; JSON points by a key string.
+   */
+  private readonly byText = new Map<string, Map<string, SeriesEntry>>();
+  private readonly byRaw = new Map<string, Map<number, RawEntry>>();
   private cached = 0;
-  private curAttrs: readonly Attr[] | undefined;
-  private curBase: readonly Label[] | undefined;
-  private curJob: string | undefined;
-  private curInstance: string | undefined;
+  private curPoint: AttrSource | undefined;
+  private curRes: string | undefined;
   private curInner: Map<string, SeriesEntry> | undefined;
 
   /** The series of a label set (see {@link buildLabels}), from the cache when seen before. */
-  private labelsOf(
-    attrs: readonly Attr[],
-    base: readonly Label[],
-    job: string | undefined,
-    instance: string | undefined,
-    name: string,
-    extra: Label | undefined,
-  ): SeriesEntry | undefined {
-    if (attrs !== this.curAttrs || base !== this.curBase || job !== this.curJob || instance !== this.curInstance || this.curInner === undefined) {
-      let key = `${job ?? ''}\u0001${instance ?? ''}`;
-      for (const l of base) key += `\u0001${l.name}\u0002${l.value}`;
-      key += '\u0003';
-      for (const a of attrs) key += `\u0001${a.key}\u0002${a.value}`;
-      let inner = this.cache.get(key);
-      if (inner === undefined) {
-        if (this.cached >= MAX_CACHED_SERIES) {
-          this.cache.clear();
-          this.cached = 0;
-        }
-        this.cache.set(key, (inner = new Map()));
+  private labelsOf(p: AttrSource, res: ResourceLabels, name: string, extra: Label | undefined): SeriesEntry | undefined {
+    if (p !== this.curPoint || res.key !== this.curRes || this.curInner === undefined) {
+      if (this.cached >= MAX_CACHED_SERIES) {
+        this.byText.clear();
+        this.byRaw.clear();
+        this.cached = 0;
       }
-      this.curAttrs = attrs;
-      this.curBase = base;
-      this.curJob = job;
-      this.curInstance = instance;
-      this.curInner = inner;
+      this.curInner = p.rawBuf !== undefined ? this.rawInner(p.rawBuf, p.rawStart, p.rawEnd, res.key) : this.textInner(p.attrs, res.key);
+      this.curPoint = p;
+      this.curRes = res.key;
     }
     const k = extra ? `${name}\u0000${extra.value}` : name;
     let e = this.curInner.get(k);
     if (e === undefined) {
-      const labels = this.buildLabels(attrs, base, job, instance, name, extra);
+      const labels = this.buildLabels(decodedAttrs(p as DataPoint), res, name, extra);
       if (labels === undefined) return undefined;
       e = { labels, ref: 0 };
       this.curInner.set(k, e);
@@ -214,19 +228,32 @@ export class Translator {
     return e;
   }
 
+  private textInner(attrs: readonly Attr[], resKey: string): Map<string, SeriesEntry> {
+    let key = resKey + '\u0003';
+    for (const a of attrs) key += `\u0001${a.key}\u0002${a.value}`;
+    let inner = this.byText.get(key);
+    if (inner === undefined) this.byText.set(key, (inner = new Map()));
+    return inner;
+  }
+
+  private rawInner(buf: Buffer, start: number, end: number, resKey: string): Map<string, SeriesEntry> {
+    let byHash = this.byRaw.get(resKey);
+    if (byHash === undefined) this.byRaw.set(resKey, (byHash = new Map()));
+    const h = hashBytes(buf, start, end);
+    let e = byHash.get(h);
+    for (let x = e; x !== undefined; x = x.next) if (x.raw.length === end - start && buf.compare(x.raw, 0, x.raw.length, start, end) === 0) return x.inner;
+    e = { raw: Buffer.from(buf.subarray(start, end)), inner: new Map(), next: e };
+    byHash.set(h, e);
+    return e.inner;
+  }
+
   /**
    * The label set of a series: `base` (promoted resource attributes), the point's attributes (which
    * win over them; attributes that escape to the same name have their values joined with `;` in key
    * order), job and instance, the extra label, the name. Undefined when an attribute key is unusable.
    */
-  private buildLabels(
-    attrs: readonly Attr[],
-    base: readonly Label[],
-    job: string | undefined,
-    instance: string | undefined,
-    name: string,
-    extra: Label | undefined,
-  ): Labels | undefined {
+  private buildLabels(attrs: readonly Attr[], res: ResourceLabels, name: string, extra: Label | undefined): Labels | undefined {
+    const { base, job, instance } = res;
     const m = new Map<string, string>();
     for (const l of base) m.set(l.name, l.value);
     const sorted = attrs.length > 1 && escapes(this.cfg.translationStrategy) ? [...attrs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) : attrs;
@@ -250,7 +277,7 @@ export class Translator {
     return sortLabels(pairs);
   }
 
-  private metricPoints(m: Metric, base: readonly Label[], job: string | undefined, instance: string | undefined, out: Translated): void {
+  private metricPoints(m: Metric, res: ResourceLabels, out: Translated): void {
     if (m.points.length === 0) return;
     const type: PromType = m.kind === 'sum' && m.monotonic ? 'counter' : m.kind === 'histogram' ? 'histogram' : m.kind === 'summary' ? 'summary' : 'gauge';
     const name = this.metric(m, type);
@@ -270,10 +297,10 @@ export class Translator {
       const point: OutPoint = { t: p.timeMs, samples: [], exemplars: [], what: name };
       const ok =
         m.kind === 'histogram'
-          ? this.histogram(p, name, base, job, instance, delta, stale, point)
+          ? this.histogram(p, name, res, delta, stale, point)
           : m.kind === 'summary'
-            ? this.summary(p, name, base, job, instance, stale, point)
-            : this.number(p, name, base, job, instance, delta, stale, point);
+            ? this.summary(p, name, res, stale, point)
+            : this.number(p, name, res, delta, stale, point);
       if (typeof ok === 'string') this.refuse(out, 1, ok);
       else out.points.push(point);
     }
@@ -287,15 +314,12 @@ export class Translator {
 
   private number(
     p: DataPoint,
-    name: string,
-    base: readonly Label[],
-    job: string | undefined,
-    instance: string | undefined,
+    name: string, res: ResourceLabels,
     delta: boolean,
     stale: boolean,
     point: OutPoint,
   ): true | string {
-    const labels = this.labelsOf(p.attrs, base, job, instance, name, undefined);
+    const labels = this.labelsOf(p, res, name, undefined);
     if (!this.add(point, labels, p.timeMs, p.value, delta, stale)) return badAttr(name);
     if (p.exemplars.length > 0) exemplarsOf(p, labels!.labels, point);
     return true;
@@ -303,10 +327,7 @@ export class Translator {
 
   private histogram(
     p: DataPoint,
-    name: string,
-    base: readonly Label[],
-    job: string | undefined,
-    instance: string | undefined,
+    name: string, res: ResourceLabels,
     delta: boolean,
     stale: boolean,
     point: OutPoint,
@@ -319,15 +340,15 @@ export class Translator {
     const bucketLabels: Labels[] = [];
     for (let i = 0; i < p.bounds.length && p.bucketCounts.length > 0; i++) {
       cum += p.bucketCounts[i]!;
-      const labels = this.labelsOf(p.attrs, base, job, instance, bucketName, { name: 'le', value: formatBound(p.bounds[i]!) });
+      const labels = this.labelsOf(p, res, bucketName, { name: 'le', value: formatBound(p.bounds[i]!) });
       if (!this.add(point, labels, t, cum, delta, stale)) return badAttr(name);
       bucketLabels.push(labels!.labels);
     }
-    const inf = this.labelsOf(p.attrs, base, job, instance, bucketName, { name: 'le', value: '+Inf' });
+    const inf = this.labelsOf(p, res, bucketName, { name: 'le', value: '+Inf' });
     if (!this.add(point, inf, t, p.count, delta, stale)) return badAttr(name);
     bucketLabels.push(inf!.labels);
-    if (p.hasSum && !this.add(point, this.labelsOf(p.attrs, base, job, instance, `${name}_sum`, undefined), t, p.sum, delta, stale)) return badAttr(name);
-    this.add(point, this.labelsOf(p.attrs, base, job, instance, `${name}_count`, undefined), t, p.count, delta, stale);
+    if (p.hasSum && !this.add(point, this.labelsOf(p, res, `${name}_sum`, undefined), t, p.sum, delta, stale)) return badAttr(name);
+    this.add(point, this.labelsOf(p, res, `${name}_count`, undefined), t, p.count, delta, stale);
     // Each exemplar goes on the bucket its value falls in, as Prometheus places them.
     for (const e of p.exemplars) {
       let i = 0;
@@ -339,20 +360,17 @@ export class Translator {
 
   private summary(
     p: DataPoint,
-    name: string,
-    base: readonly Label[],
-    job: string | undefined,
-    instance: string | undefined,
+    name: string, res: ResourceLabels,
     stale: boolean,
     point: OutPoint,
   ): true | string {
     const t = p.timeMs;
     for (let i = 0; i < p.quantiles.length; i += 2) {
-      const labels = this.labelsOf(p.attrs, base, job, instance, name, { name: 'quantile', value: formatBound(p.quantiles[i]!) });
+      const labels = this.labelsOf(p, res, name, { name: 'quantile', value: formatBound(p.quantiles[i]!) });
       if (!this.add(point, labels, t, p.quantiles[i + 1]!, false, stale)) return badAttr(name);
     }
-    if (!this.add(point, this.labelsOf(p.attrs, base, job, instance, `${name}_sum`, undefined), t, p.sum, false, stale)) return badAttr(name);
-    this.add(point, this.labelsOf(p.attrs, base, job, instance, `${name}_count`, undefined), t, p.count, false, stale);
+    if (!this.add(point, this.labelsOf(p, res, `${name}_sum`, undefined), t, p.sum, false, stale)) return badAttr(name);
+    this.add(point, this.labelsOf(p, res, `${name}_count`, undefined), t, p.count, false, stale);
     return true;
   }
 }
