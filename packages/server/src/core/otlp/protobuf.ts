@@ -24,6 +24,16 @@ const I32 = 5;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** A fixed64 of nanoseconds (as its low and high words) in whole milliseconds, exactly (floor), without a BigInt. */
+export function nanosToMillis(lo: number, hi: number): number {
+  // hi * 2^32 = hi * 4294 * 1e6 + hi * 967296: every part stays below 2^53.
+  const rest = hi * 967296 + lo;
+  let q = Math.floor(rest / 1e6);
+  if (q * 1e6 > rest) q--;
+  else if ((q + 1) * 1e6 <= rest) q++;
+  return hi * 4294 + q;
+}
+
 /** Makes the error for malformed input from its detail. */
 export type Fail = (detail: string) => Error;
 
@@ -145,6 +155,17 @@ export class ProtoFields {
     return { key: kv.key, value: text(kv.value) };
   }
 
+  /** Steps over a length-delimited field (wire type and bounds checked); returns where its bytes start, the reader is at their end. */
+  spanOf(name: string): number {
+    this.want(name, LEN);
+    return this.span();
+  }
+
+  /** A message at `buf[start, end)` of the same buffer (one {@link spanOf} stepped over). */
+  sub(start: number, end: number, type: string): ProtoFields {
+    return new ProtoFields(new ByteReader(this.r.buf, start, end), type, this.where, this.fail);
+  }
+
   /** Steps over a length-delimited field, checking its wire type and bounds, making nothing. */
   skipBytes(name: string): void {
     this.want(name, LEN);
@@ -255,13 +276,7 @@ export class ProtoFields {
   fixed64Millis(name: string): number {
     this.want(name, I64);
     const lo = this.r.u32();
-    const hi = this.r.u32();
-    // hi * 2^32 = hi * 4294 * 1e6 + hi * 967296: every part stays below 2^53.
-    const rest = hi * 967296 + lo;
-    let q = Math.floor(rest / 1e6);
-    if (q * 1e6 > rest) q--;
-    else if ((q + 1) * 1e6 <= rest) q++;
-    return hi * 4294 + q;
+    return nanosToMillis(lo, this.r.u32());
   }
 
   /** fixed64 as a number (exact below 2^53: counts). */

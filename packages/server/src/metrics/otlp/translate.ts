@@ -84,6 +84,8 @@ export interface Translated {
 }
 
 const NO_LABELS: readonly Label[] = [];
+/** Shared by the points without exemplars (nearly all); never pushed to. */
+const NO_EXEMPLARS: ExemplarInput[] = [];
 
 const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
 
@@ -189,7 +191,7 @@ export class Translator {
       undefined,
     );
     if (series === undefined) return;
-    out.points.push({ t: latest, samples: [{ series, t: latest, v: 1, delta: false }], exemplars: [], what: 'target_info' });
+    out.points.push({ t: latest, samples: [{ series, t: latest, v: 1, delta: false }], exemplars: NO_EXEMPLARS, what: 'target_info' });
   }
 
   /**
@@ -241,7 +243,7 @@ export class Translator {
     if (byHash === undefined) this.byRaw.set(resKey, (byHash = new Map()));
     const h = hashBytes(buf, start, end);
     let e = byHash.get(h);
-    for (let x = e; x !== undefined; x = x.next) if (x.raw.length === end - start && buf.compare(x.raw, 0, x.raw.length, start, end) === 0) return x.inner;
+    for (let x = e; x !== undefined; x = x.next) if (sameBytes(x.raw, buf, start, end)) return x.inner;
     e = { raw: Buffer.from(buf.subarray(start, end)), inner: new Map(), next: e };
     byHash.set(h, e);
     return e.inner;
@@ -294,7 +296,7 @@ export class Translator {
         continue;
       }
       const stale = (p.flags & FLAG_NO_RECORDED_VALUE) !== 0;
-      const point: OutPoint = { t: p.timeMs, samples: [], exemplars: [], what: name };
+      const point: OutPoint = { t: p.timeMs, samples: [], exemplars: NO_EXEMPLARS, what: name };
       const ok =
         m.kind === 'histogram'
           ? this.histogram(p, name, res, delta, stale, point)
@@ -375,6 +377,13 @@ export class Translator {
   }
 }
 
+/** Whether `raw` equals `buf[start, end)`: a plain loop, cheaper than Buffer.compare for a few dozen bytes. */
+function sameBytes(raw: Buffer, buf: Buffer, start: number, end: number): boolean {
+  if (raw.length !== end - start) return false;
+  for (let i = 0; i < raw.length; i++) if (raw[i] !== buf[start + i]) return false;
+  return true;
+}
+
 function badAttr(name: string): string {
   return `a data point of ${name} has an attribute key that is empty or only underscores`;
 }
@@ -387,6 +396,7 @@ function exemplarOn(e: DataPoint['exemplars'][number], seriesLabels: Labels, poi
   const pairs: Label[] = [];
   if (e.traceId) pairs.push({ name: 'trace_id', value: e.traceId });
   if (e.spanId) pairs.push({ name: 'span_id', value: e.spanId });
+  if (point.exemplars === NO_EXEMPLARS) point.exemplars = [];
   point.exemplars.push({ seriesLabels, labels: sortLabels(pairs), value: e.value, ts: e.timeMs || point.t });
 }
 
