@@ -1,6 +1,6 @@
 /**
  * OTLP metrics ingest against remote_write 1.0 ingest, per CPU second of the server, on the same
- * data points: `node packages/server/dist-test/testkit/bench/otlp_metrics.js [--series N] [--steps N] [--quick]`.
+ * data points: `node packages/server/dist-test/testkit/bench/otlp_metrics.js [--series N] [--steps N] [--quick] [--cpu-prof DIR]`.
  *
  * The data: N series (20 gauge metrics × N/20 label sets of 3 labels, job and instance from the
  * resource), each with one point every 15 s for `steps` steps. Each step is one request holding
@@ -24,7 +24,7 @@ import { encodeMetricsRequest, type EncMetric } from '../otlp_metrics_encode.js'
 import { positiveInt } from './cli.js';
 import { cpuSeconds } from './procstat.js';
 
-const { values: args } = parseArgs({ options: { series: { type: 'string' }, steps: { type: 'string' }, quick: { type: 'boolean' } } });
+const { values: args } = parseArgs({ options: { series: { type: 'string' }, steps: { type: 'string' }, quick: { type: 'boolean' }, 'cpu-prof': { type: 'string' } } });
 const SERIES = positiveInt('--series', args.series, 2000);
 const STEPS = positiveInt('--steps', args.steps, args.quick ? 60 : 300);
 const METRICS = 20;
@@ -95,7 +95,10 @@ interface Run {
 
 async function run(name: string, pathName: string, headers: Record<string, string>, bodies: Buffer[][], ok: number): Promise<Run> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-otlpbench-'));
-  const v = await spawnVigil(dir, await freePort());
+  // --cpu-prof DIR: each server writes a V8 CPU profile there when it stops; the heap limit makes
+  // bin/vigil.js run the server on its main thread, the one profiled.
+  const profArgs = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['cpu-prof'])}`, '--max-old-space-size=4096'] : [];
+  const v = await spawnVigil(dir, await freePort(), [], process.env, profArgs);
   try {
     const pid = v.proc.pid!;
     const cpu0 = cpuSeconds(pid);
