@@ -150,8 +150,7 @@ export class ProtoFields {
     const end = this.r.pos;
     const s = fastStringKeyValue(buf, start, end);
     if (s !== undefined) return s;
-    const kv =
-      fastKeyValue(buf, start, end) ?? decodeKeyValue(new ProtoFields(new ByteReader(buf, start, end), 'KeyValue', this.where, this.fail), 0);
+    const kv = fastKeyValue(buf, start, end) ?? decodeKeyValue(new ProtoFields(new ByteReader(buf, start, end), 'KeyValue', this.where, this.fail), 0);
     return { key: kv.key, value: text(kv.value) };
   }
 

@@ -24,7 +24,9 @@
 import { decodeResource, nanosToMillis, ProtoFields } from '../../core/otlp/protobuf.js';
 import { attrOf, valueText } from './attrs.js';
 import { OtlpMetricsError } from './errors.js';
-import { addExemplar, type Attr,
+import {
+  addExemplar,
+  type Attr,
   newMetric,
   newPoint,
   type DataPoint,

@@ -314,26 +314,14 @@ export class Translator {
     return true;
   }
 
-  private number(
-    p: DataPoint,
-    name: string, res: ResourceLabels,
-    delta: boolean,
-    stale: boolean,
-    point: OutPoint,
-  ): true | string {
+  private number(p: DataPoint, name: string, res: ResourceLabels, delta: boolean, stale: boolean, point: OutPoint): true | string {
     const labels = this.labelsOf(p, res, name, undefined);
     if (!this.add(point, labels, p.timeMs, p.value, delta, stale)) return badAttr(name);
     if (p.exemplars.length > 0) exemplarsOf(p, labels!.labels, point);
     return true;
   }
 
-  private histogram(
-    p: DataPoint,
-    name: string, res: ResourceLabels,
-    delta: boolean,
-    stale: boolean,
-    point: OutPoint,
-  ): true | string {
+  private histogram(p: DataPoint, name: string, res: ResourceLabels, delta: boolean, stale: boolean, point: OutPoint): true | string {
     if (p.bucketCounts.length !== 0 && p.bucketCounts.length !== p.bounds.length + 1)
       return `histogram ${name}: ${p.bucketCounts.length} bucket counts for ${p.bounds.length} explicit bounds (want one more count than bounds)`;
     const t = p.timeMs;
@@ -360,12 +348,7 @@ export class Translator {
     return true;
   }
 
-  private summary(
-    p: DataPoint,
-    name: string, res: ResourceLabels,
-    stale: boolean,
-    point: OutPoint,
-  ): true | string {
+  private summary(p: DataPoint, name: string, res: ResourceLabels, stale: boolean, point: OutPoint): true | string {
     const t = p.timeMs;
     for (let i = 0; i < p.quantiles.length; i += 2) {
       const labels = this.labelsOf(p, res, name, { name: 'quantile', value: formatBound(p.quantiles[i]!) });

@@ -24,7 +24,9 @@ import { encodeMetricsRequest, type EncMetric } from '../otlp_metrics_encode.js'
 import { positiveInt } from './cli.js';
 import { cpuSeconds } from './procstat.js';
 
-const { values: args } = parseArgs({ options: { series: { type: 'string' }, steps: { type: 'string' }, quick: { type: 'boolean' }, 'cpu-prof': { type: 'string' } } });
+const { values: args } = parseArgs({
+  options: { series: { type: 'string' }, steps: { type: 'string' }, quick: { type: 'boolean' }, 'cpu-prof': { type: 'string' } },
+});
 const SERIES = positiveInt('--series', args.series, 2000);
 const STEPS = positiveInt('--steps', args.steps, args.quick ? 60 : 300);
 const METRICS = 20;
