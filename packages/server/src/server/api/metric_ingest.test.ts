@@ -95,3 +95,11 @@ test('refusals: 415 for another type or encoding, 400 for a malformed body, 413 
   assert.equal(limited.status, 429);
   assert.ok(Number(limited.retry) >= 1);
 });
+
+test('self-metrics count stored and refused points and refused requests', async () => {
+  const text = await (await fetch(`${srv.url}/metrics`)).text();
+  assert.match(text, /^vigil_otlp_metrics_data_points_received_total 902$/m);
+  assert.match(text, /^vigil_otlp_metrics_data_points_rejected_total 2$/m);
+  assert.match(text, /^vigil_otlp_metrics_refused_total\{reason="rate_limited"\} 1$/m);
+  assert.match(text, /^vigil_otlp_metrics_refused_total\{reason="unsupported_media_type"\} 2$/m);
+});

@@ -54,6 +54,7 @@ import { createTraceIngestor, registerTraceIngest } from '../api/trace_ingest.js
 import { OtlpGrpcServer } from '../api/otlp_grpc.js';
 import { OtlpMetricsIngestor } from '../../metrics/otlp/ingest.js';
 import { registerMetricIngest } from '../api/metric_ingest.js';
+import { registerOtlpMetricsIngest } from '../selfmon/otlp_metrics.js';
 import { registerZipkinIngest } from '../api/zipkin.js';
 import { MetricsGenerator } from '../../traces/generators/index.js';
 import { TsdbGeneratorSink } from './generator_sink.js';
@@ -224,6 +225,7 @@ export class VigilServer {
       () => this.lastReload.lastSuccessMs / 1000,
     );
     registerStorageMetrics(selfMetrics, this.db, receiver);
+    registerOtlpMetricsIngest(selfMetrics, this.otlpMetrics);
     registerExemplarMetrics(selfMetrics, this.exemplars);
     const httpLatency = new SelfHistogram(
       selfMetrics,
