@@ -207,3 +207,27 @@ test('malformed bodies are a 400 naming the field; the rate limit is remote_writ
     (e: unknown) => e instanceof OtlpMetricsError && e.status === 400 && /larger than ingestion_burst_size/.test(e.message),
   );
 });
+
+test('keep_identifying_resource_attributes puts service.* on target_info; NoUTF8EscapingWithSuffixes keeps dots, which storage refuses per point', () => {
+  const { head, ing } = setup({ translation: { keepIdentifyingResourceAttributes: true } });
+  const resource = [kv('service.name', 'api'), kv('service.namespace', 'shop'), kv('service.instance.id', 'i1')];
+  const gauge = {
+    name: 'http.server.duration',
+    unit: 's',
+    gauge: { dataPoints: [{ timeUnixNano: ns(NOW), asDouble: 0.5, attributes: [kv('http.route', '/a')] }] },
+  };
+  assert.equal(ing.ingest(request([gauge], resource), 'json').rejected, 0);
+  assert.deepEqual(
+    Object.fromEntries(dump(head)),
+    Object.fromEntries([
+      ['http_server_duration_seconds{http_route=/a,instance=i1,job=shop/api}', [[NOW, 0.5]]],
+      ['target_info{instance=i1,job=shop/api,service_instance_id=i1,service_name=api,service_namespace=shop}', [[NOW, 1]]],
+    ]),
+  );
+  // The TSDB takes legacy names only (config.ts warns): a dotted name is refused alone, with the store's reason.
+  const utf8 = setup({ translation: { translationStrategy: 'NoUTF8EscapingWithSuffixes' } });
+  const res = utf8.ing.ingest(request([gauge, { name: 'up', gauge: { dataPoints: [{ timeUnixNano: ns(NOW), asDouble: 1 }] } }], resource), 'json');
+  assert.equal(res.rejected, 1);
+  assert.match(res.message, /invalid metric name "http\.server\.duration_seconds"/);
+  assert.deepEqual([...dump(utf8.head).keys()], ['up{instance=i1,job=shop/api}']);
+});

@@ -484,6 +484,13 @@ function parseOtlp(c: Checker, raw: unknown, cfg: VigilConfig): void {
     if (!(TRANSLATION_STRATEGIES as readonly string[]).includes(s))
       c.fail(['otlp', 'translation_strategy'], `unknown strategy ${JSON.stringify(s)}; expected one of ${TRANSLATION_STRATEGIES.join(', ')}`);
     cfg.otlp.translationStrategy = s as TranslationStrategy;
+    if (!s.startsWith('UnderscoreEscaping'))
+      cfg.warnings.push(
+        c.warning(
+          ['otlp', 'translation_strategy'],
+          `${s} keeps names unescaped, but the TSDB takes only [a-zA-Z_:][a-zA-Z0-9_:]* metric and label names: a data point whose names hold other characters is refused alone (in partial_success)`,
+        ),
+      );
   }
   const promote = o['promote_resource_attributes'];
   if (promote !== undefined && promote !== null) {
