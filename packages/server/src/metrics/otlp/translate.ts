@@ -86,6 +86,8 @@ export interface Translated {
 const NO_LABELS: readonly Label[] = [];
 /** Shared by the points without exemplars (nearly all); never pushed to. */
 const NO_EXEMPLARS: ExemplarInput[] = [];
+/** A point's samples before the first: the first makes an array of exactly one (most points have one). */
+const NO_SAMPLES: OutSample[] = [];
 
 const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
 
@@ -296,7 +298,7 @@ export class Translator {
         continue;
       }
       const stale = (p.flags & FLAG_NO_RECORDED_VALUE) !== 0;
-      const point: OutPoint = { t: p.timeMs, samples: [], exemplars: NO_EXEMPLARS, what: name };
+      const point: OutPoint = { t: p.timeMs, samples: NO_SAMPLES, exemplars: NO_EXEMPLARS, what: name };
       const ok =
         m.kind === 'histogram'
           ? this.histogram(p, name, res, delta, stale, point)
@@ -310,7 +312,9 @@ export class Translator {
 
   private add(point: OutPoint, series: SeriesEntry | undefined, t: number, v: number, delta: boolean, stale: boolean): boolean {
     if (series === undefined) return false;
-    point.samples.push({ series, t, v: stale ? STALE_NAN : v, delta: delta && !stale });
+    const sample: OutSample = { series, t, v: stale ? STALE_NAN : v, delta: delta && !stale };
+    if (point.samples === NO_SAMPLES) point.samples = [sample];
+    else point.samples.push(sample);
     return true;
   }
 
