@@ -24,6 +24,16 @@ const I32 = 5;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** A fixed64 of nanoseconds (as its low and high words) in whole milliseconds, exactly (floor), without a BigInt. */
+export function nanosToMillis(lo: number, hi: number): number {
+  // hi * 2^32 = hi * 4294 * 1e6 + hi * 967296: every part stays below 2^53.
+  const rest = hi * 967296 + lo;
+  let q = Math.floor(rest / 1e6);
+  if (q * 1e6 > rest) q--;
+  else if ((q + 1) * 1e6 <= rest) q++;
+  return hi * 4294 + q;
+}
+
 /** Makes the error for malformed input from its detail. */
 export type Fail = (detail: string) => Error;
 
@@ -134,6 +144,43 @@ export class ProtoFields {
     );
   }
 
+  /**
+   * An embedded KeyValue as a key and a text: a string value straight from the bytes (the common
+   * case, no AnyValue object made), anything else through {@link keyValue} and `text`.
+   */
+  keyText(name: string, text: (v: AnyValue | undefined) => string): { key: string; value: string } {
+    this.want(name, LEN);
+    const start = this.span();
+    const buf = this.r.buf;
+    const end = this.r.pos;
+    const s = fastStringKeyValue(buf, start, end);
+    if (s !== undefined) return s;
+    const kv = fastKeyValue(buf, start, end) ?? decodeKeyValue(new ProtoFields(new ByteReader(buf, start, end), 'KeyValue', this.where, this.fail), 0);
+    return { key: kv.key, value: text(kv.value) };
+  }
+
+  /** Steps over a length-delimited field (wire type and bounds checked); returns where its bytes start, the reader is at their end. */
+  spanOf(name: string): number {
+    this.want(name, LEN);
+    return this.span();
+  }
+
+  /** A message at `buf[start, end)` of the same buffer (one {@link spanOf} stepped over). */
+  sub(start: number, end: number, type: string): ProtoFields {
+    return new ProtoFields(new ByteReader(this.r.buf, start, end), type, this.where, this.fail);
+  }
+
+  /** Steps over a length-delimited field, checking its wire type and bounds, making nothing. */
+  skipBytes(name: string): void {
+    this.want(name, LEN);
+    this.span();
+  }
+
+  /** The buffer being decoded (for callers that keep byte ranges of it, like a cache keyed by raw bytes). */
+  get buffer(): Buffer {
+    return this.r.buf;
+  }
+
   /** An embedded message. */
   message(name: string, type: string): ProtoFields {
     this.want(name, LEN);
@@ -229,6 +276,88 @@ export class ProtoFields {
     return hi < 0x200000 ? String(hi * 2 ** 32 + lo) : ((BigInt(hi) << 32n) | BigInt(lo)).toString();
   }
 
+  /** fixed64 nanoseconds since the epoch as whole milliseconds, exactly (floor), without a BigInt. */
+  fixed64Millis(name: string): number {
+    this.want(name, I64);
+    const lo = this.r.u32();
+    return nanosToMillis(lo, this.r.u32());
+  }
+
+  /** fixed64 as a number (exact below 2^53: counts). */
+  fixed64Number(name: string): number {
+    this.want(name, I64);
+    const lo = this.r.u32();
+    return this.r.u32() * 2 ** 32 + lo;
+  }
+
+  /** sfixed64 as a number (exact within ±2^53). */
+  sfixed64Number(name: string): number {
+    this.want(name, I64);
+    const lo = this.r.u32();
+    const hi = this.r.u32();
+    return (hi | 0) * 2 ** 32 + lo;
+  }
+
+  /** A repeated fixed64 (packed, or one element unpacked) appended to `out` as numbers. */
+  packedFixed64(name: string, out: number[]): void {
+    if (this.wt === I64) {
+      out.push(this.fixed64Number(name));
+      return;
+    }
+    this.want(name, LEN);
+    const len = this.r.uvarint();
+    if (len % 8 !== 0) throw this.fail(`${this.msg}.${name} (field ${this.field}) is a packed fixed64 of ${len} bytes, not a multiple of 8`);
+    const end = this.r.pos + len;
+    if (end > this.r.end) throw new RangeError('unexpected end of record');
+    while (this.r.pos < end) {
+      const lo = this.r.u32();
+      out.push(this.r.u32() * 2 ** 32 + lo);
+    }
+  }
+
+  /** A repeated double (packed, or one element unpacked) appended to `out`. */
+  packedDouble(name: string, out: number[]): void {
+    if (this.wt === I64) {
+      out.push(this.double(name));
+      return;
+    }
+    this.want(name, LEN);
+    const len = this.r.uvarint();
+    if (len % 8 !== 0) throw this.fail(`${this.msg}.${name} (field ${this.field}) is a packed double of ${len} bytes, not a multiple of 8`);
+    const end = this.r.pos + len;
+    if (end > this.r.end) throw new RangeError('unexpected end of record');
+    while (this.r.pos < end) out.push(this.r.f64());
+  }
+
+  /** A repeated uint32 (packed, or one element unpacked) appended to `out`. */
+  packedUint32(name: string, out: number[]): void {
+    if (this.wt === VARINT) {
+      out.push(this.uint32(name));
+      return;
+    }
+    this.want(name, LEN);
+    const len = this.r.uvarint();
+    const end = this.r.pos + len;
+    if (end > this.r.end) throw new RangeError('unexpected end of record');
+    while (this.r.pos < end) {
+      const n = this.r.uvarint();
+      if (n > 0xffffffff) throw this.fail(`${this.msg}.${name} (field ${this.field}) holds ${n}, past uint32`);
+      out.push(n);
+    }
+    if (this.r.pos !== end) throw this.fail(`${this.msg}.${name} (field ${this.field}): a varint runs past its packed field`);
+  }
+
+  /** An int64 varint as a number (exact within ±2^53: timestamps in milliseconds). */
+  int64Number(name: string): number {
+    this.want(name, VARINT);
+    const r = this.r;
+    const at = r.pos;
+    const n = r.uvarint();
+    if (n <= Number.MAX_SAFE_INTEGER) return n;
+    r.pos = at;
+    return Number(BigInt.asIntN(64, this.u64()));
+  }
+
   fixed32(name: string): number {
     this.want(name, I32);
     return this.r.u32();
@@ -309,6 +438,23 @@ export function fastKeyValue(buf: Buffer, start: number, end: number): KeyValue 
     p = to;
   }
   return value ? { key, value } : { key };
+}
+
+/** A KeyValue `{1: key, 2: {1: string}}` with short lengths, as exactly that; undefined for anything else. */
+function fastStringKeyValue(buf: Buffer, start: number, end: number): { key: string; value: string } | undefined {
+  let p = start;
+  if (buf[p++] !== 0x0a) return undefined;
+  const klen = buf[p++]!;
+  if (klen >= 0x80 || p + klen > end) return undefined;
+  const key = internUtf8(buf, p, p + klen);
+  p += klen;
+  if (key === undefined || buf[p++] !== 0x12) return undefined;
+  const alen = buf[p++]!;
+  if (alen >= 0x80 || p + alen !== end || buf[p++] !== 0x0a) return undefined;
+  const vlen = buf[p++]!;
+  if (vlen >= 0x80 || p + vlen !== end) return undefined;
+  const value = internUtf8(buf, p, end);
+  return value === undefined ? undefined : { key, value };
 }
 
 function fastAnyValue(buf: Buffer, start: number, end: number): AnyValue | undefined {

@@ -14,12 +14,13 @@ import { TokenBucket } from '../../core/limits/token_bucket.js';
 import { LimitRefusals } from '../../core/limits/refusals.js';
 import { decodeLabels, decodeWriteRequest, ProtoError, type WriteRequestSink } from './proto.js';
 import type { ExemplarInput, ExemplarStorage } from '../exemplars/storage.js';
+import { decodeV2Request } from './v2.js';
 
 /**
  * Why a write was refused: the request is bad (the sender must not retry), or the server cannot
  * take it now (`overloaded`, `disk_full`: the sender retries).
  */
-export type RemoteWriteErrorCode = 'bad_request' | 'overloaded' | 'disk_full' | 'rate_limited';
+export type RemoteWriteErrorCode = 'bad_request' | 'overloaded' | 'disk_full' | 'rate_limited' | 'unsupported_media_type';
 
 /**
  * Why a write was refused. `bad_request` is the client's fault; `overloaded` asks it to retry;
@@ -31,9 +32,18 @@ export class RemoteWriteError extends VigilError {
     code: RemoteWriteErrorCode,
     message: string,
     readonly retryAfterSec?: number,
+    /** remote_write 2.0: what was written before the refusal (the X-Prometheus-Remote-Write-*-Written headers). */
+    readonly written: V2Written = { samples: 0, histograms: 0, exemplars: 0 },
   ) {
     super(code, message);
   }
+}
+
+/** What a remote_write 2.0 request wrote, for the response headers the 2.0 specification requires. */
+export interface V2Written {
+  samples: number;
+  histograms: number;
+  exemplars: number;
 }
 
 /** Options for {@link RemoteWriteReceiver}. */
@@ -136,6 +146,90 @@ export class RemoteWriteReceiver {
     }
   }
 
+  /**
+   * Stores one remote_write 2.0 request (snappy-compressed `io.prometheus.write.v2.Request`). All
+   * or nothing for samples, as 1.0: a refused sample refuses the request. A created timestamp adds
+   * a zero sample before the series' first one when the series has nothing at or after it (as
+   * Prometheus' created-timestamp zero ingestion). Native histograms cannot be stored yet: the
+   * samples and exemplars are written and the request is answered 400 naming the histograms not
+   * written, which the specification prescribes for a partial write (the sender does not retry).
+   */
+  async writeV2(body: Buffer, contentEncoding: string | undefined): Promise<V2Written> {
+    this.stats.requests++;
+    if (contentEncoding !== 'snappy') {
+      this.stats.rejected++;
+      throw new RemoteWriteError(
+        'unsupported_media_type',
+        `unsupported Content-Encoding ${JSON.stringify(contentEncoding ?? '')}; remote_write 2.0 uses snappy`,
+      );
+    }
+    let raw: Buffer;
+    try {
+      raw = await this.snappy.decode(body, this.maxDecoded);
+    } catch (err) {
+      this.stats.rejected++;
+      if (err instanceof SnappyError) throw new RemoteWriteError('bad_request', `snappy: ${err.message}`);
+      throw err;
+    }
+    const app = this.storage.appender();
+    let histograms = 0;
+    const written: V2Written = { samples: 0, histograms: 0, exemplars: 0 };
+    try {
+      const series = decodeV2Request(raw);
+      const exemplars: ExemplarInput[] = [];
+      let n = 0;
+      for (const s of series) {
+        let ref = 0;
+        if (s.createdTs > 0 && s.ts.length > 0 && s.createdTs < s.ts[0]!) {
+          try {
+            ref = app.append(ref, s.labels, s.createdTs, 0);
+          } catch (err) {
+            // The series already has samples at or after its start: no zero to add.
+            if (!(err instanceof StorageError) || !CT_SKIPPABLE.has(err.code)) throw err;
+          }
+        }
+        for (let i = 0; i < s.ts.length; i++) ref = app.append(ref, s.labels, s.ts[i]!, s.vs[i]!);
+        n += s.ts.length;
+        histograms += s.histograms;
+        for (const e of s.exemplars) exemplars.push({ seriesLabels: s.labels, labels: e.labels, value: e.value, ts: e.ts });
+        if (s.metadata && this.metadata) {
+          const name = s.labels.find((l) => l.name === '__name__')?.value ?? '';
+          this.metadata.set(name, s.metadata);
+        }
+      }
+      this.takeRate(n);
+      if (exemplars.length > 0) {
+        if (this.exemplars) {
+          const res = this.exemplars.append(exemplars);
+          written.exemplars = res.appended;
+          this.stats.exemplarsAccepted += res.appended;
+          this.stats.exemplarsDropped += res.outOfOrder + res.tooLong;
+        } else this.stats.exemplarsDropped += exemplars.length;
+      }
+      app.commit();
+      written.samples = n;
+      this.stats.samples += n;
+    } catch (err) {
+      app.rollback();
+      this.stats.rejected++;
+      const r = refusal(err);
+      if (r instanceof RemoteWriteError) throw new RemoteWriteError(r.code, r.message, r.retryAfterSec, { samples: 0, histograms: 0, exemplars: 0 });
+      throw r;
+    } finally {
+      this.snappy.release(raw);
+    }
+    if (histograms > 0) {
+      this.stats.histogramsDropped += histograms;
+      throw new RemoteWriteError(
+        'bad_request',
+        `${histograms} native histogram samples not written: Vigil cannot store native histograms yet (the request's ${written.samples} samples and ${written.exemplars} exemplars were written)`,
+        undefined,
+        written,
+      );
+    }
+    return written;
+  }
+
   /** Takes `samples` from the rate limit or throws: 429 to retry later, 400 when it can never fit. */
   private takeRate(samples: number): void {
     const wait = this.rate.take(samples);
@@ -177,6 +271,9 @@ export class RemoteWriteReceiver {
     }
   }
 }
+
+/** Refusals of a created-timestamp zero sample that only mean the series already has data there. */
+const CT_SKIPPABLE = new Set(['out_of_order', 'duplicate_sample', 'too_old']);
 
 /** The {@link RemoteWriteError} a failed write becomes. */
 function refusal(err: unknown): unknown {

@@ -35,6 +35,9 @@ const STATE_CHANGING: Readonly<Record<string, readonly string[]>> = {
   '/v1/logs': CHECKED_BY_HANDLER,
   // OTLP traces likewise (trace_ingest.ts).
   '/v1/traces': CHECKED_BY_HANDLER,
+  // OTLP metrics likewise (metric_ingest.ts), on both paths.
+  '/v1/metrics': CHECKED_BY_HANDLER,
+  '/api/v1/otlp/v1/metrics': CHECKED_BY_HANDLER,
   // Zipkin v2: zipkin-js, Brave and the OpenTelemetry Zipkin exporter send application/json.
   '/api/v2/spans': [JSON_TYPE],
   // JSON lines: `fetch` with a string body and many shippers say text/plain.

@@ -105,6 +105,7 @@ const REMOTE_WRITE_ANSWERS: Readonly<Record<RemoteWriteErrorCode, RemoteWriteAns
   overloaded: { status: 503, retryAfterSec: 1 },
   disk_full: { status: 507, retryAfterSec: 10 },
   rate_limited: { status: 429, retryAfterSec: 1 },
+  unsupported_media_type: { status: 415 },
 };
 
 /** The remote-write answer for `err`, or undefined when it is not a refusal the endpoint reports. */

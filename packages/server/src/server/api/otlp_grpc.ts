@@ -22,6 +22,9 @@ import type { LogAppendable } from '../../logs/storage/interface.js';
 import { TraceIngestError } from '../../traces/ingest/limits.js';
 import { encodeExportTraceServiceResponse } from '../../traces/ingest/otlp_proto.js';
 import type { TraceIngestor } from './trace_ingest.js';
+import { OtlpMetricsError } from '../../metrics/otlp/errors.js';
+import type { OtlpMetricsIngestor } from '../../metrics/otlp/ingest.js';
+import { encodePartialSuccess } from '../../core/otlp/protobuf.js';
 
 /** The default largest message (after decompression), as the OTLP collector's default receiver has it. */
 export const DEFAULT_GRPC_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -31,6 +34,8 @@ export interface OtlpGrpcOptions {
   readonly address: string;
   readonly traces: TraceIngestor;
   readonly logs: LogAppendable;
+  /** OTLP metrics, through the HTTP path's ingestor (one rate limit with remote_write). */
+  readonly metrics?: OtlpMetricsIngestor;
   readonly logLimits?: LogLimits;
   readonly maxMessageBytes?: number;
   readonly now?: () => number;
@@ -39,13 +44,16 @@ export interface OtlpGrpcOptions {
    * Checks a call's `authorization` metadata as the HTTP API checks the header, for the HTTP route
    * the service mirrors: a refusal, or undefined to go on. Unset: no authentication (none configured).
    */
-  readonly authorize?: (authorization: string | undefined, route: '/v1/traces' | '/v1/logs') => Promise<'unauthenticated' | 'forbidden' | undefined>;
+  readonly authorize?: (authorization: string | undefined, route: GrpcRoute) => Promise<'unauthenticated' | 'forbidden' | undefined>;
 }
+
+type GrpcRoute = '/v1/traces' | '/v1/logs' | '/v1/metrics';
 
 /** Counters for self-metrics. */
 export interface OtlpGrpcStats {
   traceRequests: number;
   logRequests: number;
+  metricRequests: number;
   logRecords: number;
   /** Calls refused as a whole, by gRPC status name. */
   refused: Record<string, number>;
@@ -112,7 +120,7 @@ function storageRefusal(err: StorageError): Refusal {
 
 /** The OTLP gRPC listener. */
 export class OtlpGrpcServer {
-  readonly stats: OtlpGrpcStats = { traceRequests: 0, logRequests: 0, logRecords: 0, refused: {} };
+  readonly stats: OtlpGrpcStats = { traceRequests: 0, logRequests: 0, metricRequests: 0, logRecords: 0, refused: {} };
   private readonly server: grpc.Server;
   private readonly logRate: RateLimiter;
   private readonly logLimits: LogLimits;
@@ -130,6 +138,11 @@ export class OtlpGrpcServer {
     this.server.addService(exportService('opentelemetry.proto.collector.logs.v1.LogsService'), {
       Export: this.unary('/v1/logs', (b, md) => this.exportLogs(b, md)),
     });
+    const metrics = opts.metrics;
+    if (metrics)
+      this.server.addService(exportService('opentelemetry.proto.collector.metrics.v1.MetricsService'), {
+        Export: this.unary('/v1/metrics', (b) => this.exportMetrics(metrics, b)),
+      });
   }
 
   /** Binds the listener; resolves to the bound HOST:PORT. */
@@ -156,7 +169,7 @@ export class OtlpGrpcServer {
     });
   }
 
-  private unary(route: '/v1/traces' | '/v1/logs', fn: (body: Buffer, md: grpc.Metadata) => Buffer | Refusal): grpc.handleUnaryCall<Buffer, Buffer> {
+  private unary(route: GrpcRoute, fn: (body: Buffer, md: grpc.Metadata) => Buffer | Refusal): grpc.handleUnaryCall<Buffer, Buffer> {
     const answer = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void => {
       let out: Buffer | Refusal;
       try {
@@ -214,6 +227,22 @@ export class OtlpGrpcServer {
         t.refuse(err.code === 'disk_full' ? 'disk_full' : 'unavailable');
         return storageRefusal(err);
       }
+      throw err;
+    }
+  }
+
+  private exportMetrics(m: OtlpMetricsIngestor, body: Buffer): Buffer | Refusal {
+    this.stats.metricRequests++;
+    m.stats.requests++;
+    try {
+      const { rejected, message } = m.ingest(body, 'protobuf');
+      return encodePartialSuccess(rejected > 0 || message ? { rejected, errorMessage: message } : undefined);
+    } catch (err) {
+      if (err instanceof OtlpMetricsError) {
+        m.stats.refused[err.status === 429 ? 'rate_limited' : 'invalid'] = (m.stats.refused[err.status === 429 ? 'rate_limited' : 'invalid'] ?? 0) + 1;
+        return refusalOf(err.status, err.message, err.retryAfterSec);
+      }
+      if (err instanceof StorageError && (err.code === 'disk_full' || err.code === 'closed' || err.code === 'overloaded')) return storageRefusal(err);
       throw err;
     }
   }

@@ -79,6 +79,8 @@ export const ROUTE_NEEDS: Readonly<Record<string, Methods>> = {
   '/v1/logs': { POST: 'write' },
   '/api/v1/logs/jsonl': { POST: 'write' },
   '/v1/traces': { POST: 'write' },
+  '/v1/metrics': { POST: 'write' },
+  '/api/v1/otlp/v1/metrics': { POST: 'write' },
   '/api/v2/spans': { POST: 'write' },
   // Alertmanager API
   '/api/v2/alerts': { GET: 'read', POST: 'write' },

@@ -1,5 +1,11 @@
-/** `POST /api/v1/write`: the remote_write receiver behind HTTP. */
-import { RemoteWriteError, type RemoteWriteReceiver } from '../../metrics/remotewrite/receiver.js';
+/**
+ * `POST /api/v1/write`: the remote_write receiver behind HTTP. The Content-Type's `proto` parameter
+ * picks the message: none or `prometheus.WriteRequest` is 1.0, `io.prometheus.write.v2.Request`
+ * is 2.0 (answered with the X-Prometheus-Remote-Write-*-Written headers, on success and refusal
+ * alike), anything else is a 415 as the 2.0 specification asks.
+ */
+import { RemoteWriteError, type RemoteWriteReceiver, type V2Written } from '../../metrics/remotewrite/receiver.js';
+import { RW1_PROTO, RW2_PROTO } from '../../metrics/remotewrite/v2.js';
 import { remoteWriteAnswer } from './errors.js';
 import { text, type ApiResult, type Router } from './http.js';
 
@@ -20,9 +26,22 @@ export function registerWriteApi(router: Router, receiver: RemoteWriteReceiver, 
     if (inflight >= maxInflight) return refusal(new RemoteWriteError('overloaded', 'too many concurrent writes; retry later'));
     inflight++;
     try {
+      const proto = protoOf(String(req.headers['content-type'] ?? ''));
+      if (proto !== undefined && proto !== RW1_PROTO && proto !== RW2_PROTO)
+        throw new RemoteWriteError('unsupported_media_type', `unsupported remote_write message proto=${proto}; want ${RW1_PROTO} (1.0) or ${RW2_PROTO} (2.0)`);
       const body = await req.body(maxBody);
       const enc = req.headers['content-encoding'];
-      await receiver.write(body, typeof enc === 'string' ? enc.toLowerCase() : undefined);
+      const encoding = typeof enc === 'string' ? enc.toLowerCase() : undefined;
+      if (proto === RW2_PROTO) {
+        try {
+          return { kind: 'raw', status: 204, body: '', headers: writtenHeaders(await receiver.writeV2(body, encoding)) };
+        } catch (err) {
+          const res = refusal(err);
+          if (res.kind === 'raw') res.headers = { ...res.headers, ...writtenHeaders(err instanceof RemoteWriteError ? err.written : undefined) };
+          return res;
+        }
+      }
+      await receiver.write(body, encoding);
       return { kind: 'raw', status: 204, body: '' };
     } catch (err) {
       return refusal(err);
@@ -30,6 +49,28 @@ export function registerWriteApi(router: Router, receiver: RemoteWriteReceiver, 
       inflight--;
     }
   });
+}
+
+/** The `proto` parameter of a Content-Type, or undefined without one. */
+export function protoOf(contentType: string): string | undefined {
+  for (const part of contentType.split(';').slice(1)) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim().toLowerCase() === 'proto')
+      return part
+        .slice(eq + 1)
+        .trim()
+        .replace(/^"|"$/g, '');
+  }
+  return undefined;
+}
+
+/** The response headers remote_write 2.0 requires: what was written (all zero when nothing was). */
+function writtenHeaders(w: V2Written | undefined): Record<string, string> {
+  return {
+    'x-prometheus-remote-write-samples-written': String(w?.samples ?? 0),
+    'x-prometheus-remote-write-histograms-written': String(w?.histograms ?? 0),
+    'x-prometheus-remote-write-exemplars-written': String(w?.exemplars ?? 0),
+  };
 }
 
 /** The plain-text answer to a refused write; statuses come from the remote-write table in errors.ts. */

@@ -53,6 +53,9 @@ import { registerOtlpGrpcMetrics, registerTraceMetrics } from '../selfmon/traces
 import { TraceStore } from '../../traces/store/store.js';
 import { createTraceIngestor, registerTraceIngest } from '../api/trace_ingest.js';
 import { OtlpGrpcServer } from '../api/otlp_grpc.js';
+import { OtlpMetricsIngestor } from '../../metrics/otlp/ingest.js';
+import { registerMetricIngest } from '../api/metric_ingest.js';
+import { registerOtlpMetricsIngest } from '../selfmon/otlp_metrics.js';
 import { registerZipkinIngest } from '../api/zipkin.js';
 import { MetricsGenerator } from '../../traces/generators/index.js';
 import { TsdbGeneratorSink } from './generator_sink.js';
@@ -100,6 +103,8 @@ export class VigilServer {
   readonly log: Logger;
   private readonly receiver: RemoteWriteReceiver;
   private readonly notifier: AlertmanagerNotifier;
+  /** OTLP metrics ingest (HTTP and gRPC). */
+  readonly otlpMetrics: OtlpMetricsIngestor;
   /** The PromQL engine; rules and the API share it. */
   readonly engine: Engine;
   /** Where PromQL queries, series, labels, metadata and exemplars are answered (`storage.type`). */
@@ -181,6 +186,20 @@ export class VigilServer {
     registerLoginRoutes(router, () => router.access);
     registerAdminApi(router, this.db, { started: () => this.ready, writeProblems: () => this.writeProblems() });
     registerWriteApi(router, receiver, { maxBodyBytes: config.remoteWrite.maxBodyBytes });
+    // OTLP metrics share remote_write's rate bucket and the head's series limits: one tenant, one budget.
+    this.otlpMetrics = new OtlpMetricsIngestor(this.db, {
+      translation: {
+        translationStrategy: config.otlp.translationStrategy,
+        promoteResourceAttributes: config.otlp.promoteResourceAttributes,
+        keepIdentifyingResourceAttributes: config.otlp.keepIdentifyingResourceAttributes,
+      },
+      rate: receiver.rate,
+      limitRefusals: receiver.limitRefusals,
+      metadata,
+      exemplars: this.exemplars,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    registerMetricIngest(router, this.otlpMetrics, { maxBytes: config.remoteWrite.maxBodyBytes });
     const now = opts.now ?? Date.now;
     this.engine = new Engine({ now, timeoutMs: config.query.timeoutMs, maxSamples: config.query.maxSamples, memoryPressure: () => this.heap.pressure() });
     // PromQL and LogQL queries, and the metadata calls that scan like them, share one gate: all
@@ -226,6 +245,7 @@ export class VigilServer {
       () => this.lastReload.lastSuccessMs / 1000,
     );
     registerStorageMetrics(selfMetrics, this.db, receiver);
+    registerOtlpMetricsIngest(selfMetrics, this.otlpMetrics);
     registerExemplarMetrics(selfMetrics, this.exemplars);
     this.remoteWriteSender = new RemoteWriteSender({
       walDir: this.db.walDir,
@@ -313,6 +333,7 @@ export class VigilServer {
         address: config.otlp.grpcListenAddress,
         traces: traceIngestor,
         logs: this.logs,
+        metrics: this.otlpMetrics,
         logLimits: logLimitsOf(config.limits),
         maxMessageBytes: config.otlp.grpcMaxMessageBytes,
         ...(opts.now ? { now: opts.now } : {}),

@@ -189,15 +189,23 @@ test("query: Prometheus' defaults, each overridable; memory_budget defaults to 7
   assert.deepEqual(c.query, { maxConcurrency: 4, queueTimeoutMs: 5000, timeoutMs: 30_000, maxSamples: 1_000_000, maxBytesRead: 100 * 1024 ** 2 });
 });
 
-test('otlp: the gRPC listener address and message size; prometheus.yml OTLP settings warn', () => {
+test('otlp: the gRPC listener address and message size, the metrics translation settings; the rest of prometheus.yml OTLP settings warn', () => {
   assert.equal(parseConfig('', 'o.yml').otlp.grpcListenAddress, '');
   const cfg = parseConfig(
-    'otlp:\n  grpc_listen_address: 127.0.0.1:4317\n  grpc_max_message_size: 8MB\n  promote_resource_attributes: [service.name]\n',
+    'otlp:\n  grpc_listen_address: 127.0.0.1:4317\n  grpc_max_message_size: 8MB\n  promote_resource_attributes: [service.version]\n  translation_strategy: NoTranslation\n  keep_identifying_resource_attributes: true\n  convert_histograms_to_nhcb: true\n',
     'o.yml',
   );
   assert.equal(cfg.otlp.grpcListenAddress, '127.0.0.1:4317');
   assert.equal(cfg.otlp.grpcMaxMessageBytes, 8 * 1024 ** 2);
-  assert.deepEqual(cfg.warnings, ['o.yml:4: otlp.promote_resource_attributes: not supported yet; ignored (OTLP metrics ingest is planned)']);
+  assert.deepEqual(cfg.otlp.promoteResourceAttributes, ['service.version']);
+  assert.equal(cfg.otlp.translationStrategy, 'NoTranslation');
+  assert.equal(cfg.otlp.keepIdentifyingResourceAttributes, true);
+  assert.equal(parseConfig('', 'o.yml').otlp.translationStrategy, 'UnderscoreEscapingWithSuffixes');
+  assert.equal(cfg.warnings.length, 2);
+  assert.match(cfg.warnings[0]!, /^o\.yml:5: otlp\.translation_strategy: NoTranslation keeps names unescaped, but the TSDB takes only/);
+  assert.equal(cfg.warnings[1], 'o.yml:7: otlp.convert_histograms_to_nhcb: not supported yet; ignored');
+  assert.throws(() => parseConfig('otlp:\n  translation_strategy: Escape\n', 'o.yml'), /o\.yml:2: otlp\.translation_strategy: unknown strategy "Escape"/);
+  assert.throws(() => parseConfig('otlp:\n  promote_resource_attributes: [a, a]\n', 'o.yml'), /duplicate attribute "a"/);
   assert.throws(() => parseConfig('otlp:\n  grpc_listen_address: nowhere\n', 'o.yml'), /o\.yml:2: otlp\.grpc_listen_address: /);
   assert.throws(() => parseConfig('otlp:\n  grpc_port: 4317\n', 'o.yml'), /otlp\.grpc_port: unknown field/);
 });

@@ -2,6 +2,7 @@
  * The YAML configuration of `vigil start`, validated on load. An error names the file, the line and
  * the field, so a mistake is found without reading the code.
  */
+import { TRANSLATION_STRATEGIES, type TranslationStrategy } from '../../metrics/otlp/names.js';
 import { readTextFile } from '../../core/util/files.js';
 import { ConfigError } from '../../core/config_error.js';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
@@ -50,6 +51,12 @@ export interface VigilConfig {
     grpcListenAddress: string;
     /** Largest accepted gRPC message, after decompression. */
     grpcMaxMessageBytes: number;
+    /** How OTLP metric and attribute names become Prometheus names (Prometheus' `translation_strategy`). */
+    translationStrategy: TranslationStrategy;
+    /** Resource attributes copied onto every series (`promote_resource_attributes`). */
+    promoteResourceAttributes: string[];
+    /** Keep service.name, service.namespace, service.instance.id on target_info (`keep_identifying_resource_attributes`). */
+    keepIdentifyingResourceAttributes: boolean;
   };
   /** `global:` defaults, as in prometheus.yml. */
   global: GlobalConfig;
@@ -140,7 +147,13 @@ export function defaultConfig(): VigilConfig {
     remoteWrite: { maxBodyBytes: 32 * 1024 * 1024 },
     remoteWriteTo: [],
     // Off unless asked for: a fixed default port would collide when several Vigils run on one host (tests, demos).
-    otlp: { grpcListenAddress: '', grpcMaxMessageBytes: 4 * 1024 * 1024 },
+    otlp: {
+      grpcListenAddress: '',
+      grpcMaxMessageBytes: 4 * 1024 * 1024,
+      translationStrategy: 'UnderscoreEscapingWithSuffixes',
+      promoteResourceAttributes: [],
+      keepIdentifyingResourceAttributes: false,
+    },
     global: DEFAULT_GLOBAL,
     scrapeConfigs: [],
     alerting: DEFAULT_ALERTING_CONFIG,
@@ -465,25 +478,53 @@ export function loadConfig(file: string): VigilConfig {
   );
 }
 
-/** prometheus.yml's OTLP metrics settings, accepted in `otlp:` next to Vigil's own and not acted on yet. */
-const PROMETHEUS_OTLP_KEYS = [
-  'promote_resource_attributes',
-  'ignore_resource_attributes',
-  'promote_all_resource_attributes',
-  'translation_strategy',
-  'keep_identifying_resource_attributes',
-  'convert_histograms_to_nhcb',
-];
+/** prometheus.yml's OTLP metrics settings Vigil accepts and does not act on yet. */
+const PROMETHEUS_OTLP_KEYS = ['ignore_resource_attributes', 'promote_all_resource_attributes', 'convert_histograms_to_nhcb'];
 
-/** `otlp: { grpc_listen_address, grpc_max_message_size }`. */
+/** `otlp:`: the gRPC listener, and Prometheus' OTLP metrics translation settings. */
 function parseOtlp(c: Checker, raw: unknown, cfg: VigilConfig): void {
-  const o = c.keys(['otlp'], raw, ['grpc_listen_address', 'grpc_max_message_size', ...PROMETHEUS_OTLP_KEYS]);
+  const o = c.keys(['otlp'], raw, [
+    'grpc_listen_address',
+    'grpc_max_message_size',
+    'translation_strategy',
+    'promote_resource_attributes',
+    'keep_identifying_resource_attributes',
+    ...PROMETHEUS_OTLP_KEYS,
+  ]);
   if (o['grpc_listen_address'] !== undefined) {
     cfg.otlp.grpcListenAddress = c.str(['otlp', 'grpc_listen_address'], o['grpc_listen_address']);
     if (cfg.otlp.grpcListenAddress !== '') c.parsed(['otlp', 'grpc_listen_address'], cfg.otlp.grpcListenAddress, parseListen);
   }
   if (o['grpc_max_message_size'] !== undefined)
     cfg.otlp.grpcMaxMessageBytes = c.parsed(['otlp', 'grpc_max_message_size'], o['grpc_max_message_size'], parseByteSize);
-  for (const k of PROMETHEUS_OTLP_KEYS)
-    if (o[k] !== undefined) cfg.warnings.push(c.warning(['otlp', k], 'not supported yet; ignored (OTLP metrics ingest is planned)'));
+  if (o['translation_strategy'] !== undefined) {
+    const s = c.str(['otlp', 'translation_strategy'], o['translation_strategy']);
+    if (!(TRANSLATION_STRATEGIES as readonly string[]).includes(s))
+      c.fail(['otlp', 'translation_strategy'], `unknown strategy ${JSON.stringify(s)}; expected one of ${TRANSLATION_STRATEGIES.join(', ')}`);
+    cfg.otlp.translationStrategy = s as TranslationStrategy;
+    if (!s.startsWith('UnderscoreEscaping'))
+      cfg.warnings.push(
+        c.warning(
+          ['otlp', 'translation_strategy'],
+          `${s} keeps names unescaped, but the TSDB takes only [a-zA-Z_:][a-zA-Z0-9_:]* metric and label names: a data point whose names hold other characters is refused alone (in partial_success)`,
+        ),
+      );
+  }
+  const promote = o['promote_resource_attributes'];
+  if (promote !== undefined && promote !== null) {
+    if (!Array.isArray(promote)) c.fail(['otlp', 'promote_resource_attributes'], 'expected a list of resource attribute names');
+    const names = (promote as unknown[]).map((a, i) => c.str(['otlp', 'promote_resource_attributes', i], a).trim());
+    const seen = new Set<string>();
+    for (const [i, n] of names.entries()) {
+      if (seen.has(n)) c.fail(['otlp', 'promote_resource_attributes', i], `duplicate attribute ${JSON.stringify(n)}`);
+      seen.add(n);
+    }
+    cfg.otlp.promoteResourceAttributes = names;
+  }
+  const keep = o['keep_identifying_resource_attributes'];
+  if (keep !== undefined && keep !== null) {
+    if (typeof keep !== 'boolean') c.fail(['otlp', 'keep_identifying_resource_attributes'], 'expected true or false');
+    cfg.otlp.keepIdentifyingResourceAttributes = keep;
+  }
+  for (const k of PROMETHEUS_OTLP_KEYS) if (o[k] !== undefined) cfg.warnings.push(c.warning(['otlp', k], 'not supported yet; ignored'));
 }

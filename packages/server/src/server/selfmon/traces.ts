@@ -26,6 +26,7 @@ export function registerOtlpGrpcMetrics(reg: SelfRegistry, stats: OtlpGrpcStats)
   reg.register('vigil_otlp_grpc_requests_total', 'counter', 'OTLP/gRPC export calls received, by signal.', () => [
     { labels: { signal: 'traces' }, value: stats.traceRequests },
     { labels: { signal: 'logs' }, value: stats.logRequests },
+    { labels: { signal: 'metrics' }, value: stats.metricRequests },
   ]);
   reg.register('vigil_otlp_grpc_log_records_received_total', 'counter', 'Log records accepted over OTLP/gRPC.', () => stats.logRecords);
   reg.register('vigil_otlp_grpc_refused_total', 'counter', 'OTLP/gRPC export calls refused as a whole, by gRPC status.', () =>

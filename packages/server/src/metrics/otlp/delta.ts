@@ -1,0 +1,93 @@
+/**
+ * Delta temporality into cumulative series. Prometheus keeps counters cumulative, so each delta
+ * sample is added to the series' running total. The total is read from what is stored: the TSDB's
+ * latest sample of the series (in the WAL before it was acknowledged, so it survives a restart or
+ * a kill -9 exactly as the samples do), kept in memory once read. Nothing else needs persisting,
+ * and a crash between a write and a separate state file cannot make the two disagree.
+ */
+import { labelsKey, type Labels } from '../../core/model/labels.js';
+import { Matcher } from '../../core/model/matcher.js';
+import { isStaleNaN } from '../../core/model/value.js';
+import type { Queryable } from '../storage/interface.js';
+
+/** The newest stored sample of a series. */
+export interface Last {
+  t: number;
+  v: number;
+}
+
+/** How far back a total is looked up; a series silent for longer starts again from its delta (a counter reset to rate()). */
+export const DELTA_LOOKBACK_MS = 24 * 3600_000;
+
+/** Reads the newest sample of exactly `labels` at or before `t`, from the store. */
+export function storeLookup(store: Queryable): (labels: Labels, t: number) => Last | undefined {
+  return (labels, t) => {
+    const q = store.querier(t - DELTA_LOOKBACK_MS, t);
+    try {
+      const set = q.select(
+        { start: t - DELTA_LOOKBACK_MS, end: t },
+        labels.map((l) => new Matcher('=', l.name, l.value)),
+      );
+      const key = labelsKey(labels);
+      while (set.next()) {
+        const s = set.at();
+        if (labelsKey(s.labels) !== key) continue;
+        const it = s.iterator();
+        let last: Last | undefined;
+        while (it.next()) if (!isStaleNaN(it.v())) last = { t: it.t(), v: it.v() };
+        return last;
+      }
+      return undefined;
+    } finally {
+      q.close();
+    }
+  };
+}
+
+/** Running totals of delta series, with the changes of one request held apart until it commits. */
+export class DeltaState {
+  private readonly totals = new Map<string, Last>();
+  private readonly pending = new Map<string, Last>();
+  private lastSweep = 0;
+
+  constructor(
+    private readonly lookup: (labels: Labels, t: number) => Last | undefined,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * The cumulative value for a delta `v` at `t`, or a refusal when `t` is not after the series'
+   * latest total (the increment cannot be placed: the head takes samples in order only).
+   */
+  add(labels: Labels, t: number, v: number): { key: string; total: Last } | string {
+    const key = labelsKey(labels);
+    const prev = this.pending.get(key) ?? this.totals.get(key) ?? this.lookup(labels, t);
+    if (prev !== undefined && prev.t >= t)
+      return `delta sample at ${new Date(t).toISOString()} is not after the series' latest (${new Date(prev.t).toISOString()})`;
+    return { key, total: { t, v: (prev?.v ?? 0) + v } };
+  }
+
+  /** Records a total the current request appended. */
+  stage(key: string, total: Last): void {
+    this.pending.set(key, total);
+  }
+
+  /** The request committed: its totals become the series'. */
+  commit(): void {
+    for (const [k, v] of this.pending) this.totals.set(k, v);
+    this.pending.clear();
+    const now = this.now();
+    if (now - this.lastSweep > 600_000) {
+      this.lastSweep = now;
+      for (const [k, v] of this.totals) if (v.t < now - DELTA_LOOKBACK_MS) this.totals.delete(k);
+    }
+  }
+
+  rollback(): void {
+    this.pending.clear();
+  }
+
+  get size(): number {
+    return this.totals.size;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * OTLP metrics as the translation reads them: one shape both decoders (protobuf and JSON) produce,
+ * already reduced to what Prometheus keeps. Attribute values are their Prometheus label text,
+ * times are whole milliseconds, counts are numbers.
+ */
+
+/** An attribute with its value as label text. */
+export interface Attr {
+  readonly key: string;
+  readonly value: string;
+}
+
+/** opentelemetry.proto.metrics.v1.AggregationTemporality. */
+export const TEMPORALITY_UNSPECIFIED = 0;
+export const TEMPORALITY_DELTA = 1;
+export const TEMPORALITY_CUMULATIVE = 2;
+
+/** DataPointFlags.FLAG_NO_RECORDED_VALUE: the series ended (Prometheus stores a staleness marker). */
+export const FLAG_NO_RECORDED_VALUE = 1;
+
+export type MetricKind = 'gauge' | 'sum' | 'histogram' | 'exponential_histogram' | 'summary' | 'empty';
+
+export interface Exemplar {
+  readonly attrs: Attr[];
+  readonly timeMs: number;
+  readonly value: number;
+  /** Lowercase hex, '' when absent. */
+  readonly traceId: string;
+  readonly spanId: string;
+}
+
+/** One data point of any kind; the fields its kind does not use stay at their defaults. */
+export interface DataPoint {
+  /** The attributes; from protobuf, decoded only when needed (see {@link RawAttrs}). */
+  attrs: Attr[];
+  /**
+   * Protobuf only: the request's bytes holding the point's attribute fields, when they are
+   * contiguous and not decoded yet. The translation finds a known series by these bytes and
+   * decodes them only for a new one.
+   */
+  rawBuf: Buffer | undefined;
+  rawStart: number;
+  rawEnd: number;
+  startMs: number;
+  timeMs: number;
+  flags: number;
+  /** Gauge and sum. */
+  value: number;
+  /** Histogram and summary. */
+  count: number;
+  sum: number;
+  hasSum: boolean;
+  /** Histogram: counts per bucket (not cumulative), and the upper bounds (one fewer). */
+  bucketCounts: number[];
+  bounds: number[];
+  /** Summary: quantile, value, quantile, value, ... */
+  quantiles: number[];
+  exemplars: Exemplar[];
+}
+
+export interface Metric {
+  name: string;
+  description: string;
+  unit: string;
+  kind: MetricKind;
+  temporality: number;
+  monotonic: boolean;
+  points: DataPoint[];
+  /** Data points of an exponential histogram: counted, not kept (see ingest.ts). */
+  unstoredPoints: number;
+}
+
+export interface ScopeMetrics {
+  name: string;
+  version: string;
+  metrics: Metric[];
+}
+
+export interface ResourceMetrics {
+  attrs: Attr[];
+  scopes: ScopeMetrics[];
+}
+
+export interface MetricsRequest {
+  resources: ResourceMetrics[];
+}
+
+/**
+ * Shared empty arrays for the fields a point's kind does not use, so a gauge point allocates only
+ * its attributes (most of a request is such points). Never pushed to: decoders assign their own.
+ */
+const NO_NUMBERS: number[] = [];
+const NO_EXEMPLARS: Exemplar[] = [];
+
+/** A point of kind `kind`, with fresh arrays only for the fields that kind fills. */
+export function newPoint(kind: 'number' | 'histogram' | 'summary'): DataPoint {
+  return {
+    attrs: [],
+    rawBuf: undefined,
+    rawStart: 0,
+    rawEnd: 0,
+    startMs: 0,
+    timeMs: 0,
+    flags: 0,
+    value: 0,
+    count: 0,
+    sum: 0,
+    hasSum: false,
+    bucketCounts: kind === 'histogram' ? [] : NO_NUMBERS,
+    bounds: kind === 'histogram' ? [] : NO_NUMBERS,
+    quantiles: kind === 'summary' ? [] : NO_NUMBERS,
+    exemplars: NO_EXEMPLARS,
+  };
+}
+
+/** Adds an exemplar, giving the point an array of its own on the first. */
+export function addExemplar(p: DataPoint, e: Exemplar): void {
+  if (p.exemplars === NO_EXEMPLARS) p.exemplars = [];
+  p.exemplars.push(e);
+}
+
+export function newMetric(): Metric {
+  return { name: '', description: '', unit: '', kind: 'empty', temporality: 0, monotonic: false, points: [], unstoredPoints: 0 };
+}
