@@ -298,7 +298,7 @@ async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], eval
         continue;
       }
       const { values } = expandValues(is.values);
-      values.forEach((v, i) => v !== undefined && pending.push({ labels, t: mint + i * tg.interval, v }));
+      values.forEach((v, i) => typeof v === 'number' && pending.push({ labels, t: mint + i * tg.interval, v }));
     }
   } catch (err) {
     return [(err as Error).message];

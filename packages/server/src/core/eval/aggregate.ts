@@ -11,6 +11,7 @@ import { formatFloat } from './format.js';
 import { keepLabels, removeLabels } from './labels.js';
 import { extremum, kahanMean, kahanSum, quantile, variance } from './numeric.js';
 import type { EvalSeries, SeriesBuilder, StepGrid, StepSample } from './series.js';
+import { aggregateHistograms, HIST_NOTES } from './histogram_step.js';
 
 /** What an aggregation needs of its syntax node: the operator and its `by` / `without` clause. */
 export interface AggregateSpec {
@@ -101,6 +102,7 @@ export function aggregateStep(
   inputRaw: StepSample[],
   param: number | string | undefined,
   warn: (msg: string) => void,
+  info: (msg: string) => void = () => {},
 ): StepSample[] {
   // Delayed name removal: groups are formed on the labels as they are (a to-be-dropped name still
   // partitions `by (__name__)`), and a group inherits the flag from any member, like Prometheus 3.
@@ -113,7 +115,13 @@ export function aggregateStep(
       const k = kParam(param as number);
       if (k < 1) return out;
       for (const g of collect(grouper, input).values()) {
-        const picked = node.op === 'limitk' ? g.samples.slice(0, k) : [...g.samples].sort(byValue(node.op === 'topk')).slice(0, k);
+        let members = g.samples;
+        if (node.op !== 'limitk' && members.some((m) => m.h !== undefined)) {
+          // topk and bottomk order by value: histograms have none, so they are left out.
+          info(HIST_NOTES.ignoredInAgg(node.op));
+          members = members.filter((m) => m.h === undefined);
+        }
+        const picked = node.op === 'limitk' ? members.slice(0, k) : [...members].sort(byValue(node.op === 'topk')).slice(0, k);
         out.push(...picked);
       }
       return out;
@@ -156,7 +164,16 @@ export function aggregateStep(
     if (Number.isNaN(q) || q < 0 || q > 1) warn(`PromQL warning: quantile value should be between 0 and 1, got ${formatFloat(q)}`);
   }
   for (const g of collect(grouper, input).values()) {
-    const vs = g.values;
+    let vs = g.values;
+    if (g.samples.some((m) => m.h !== undefined)) {
+      const r = aggregateHistograms(node.op, g.samples, { warn, info });
+      if (r.handled) {
+        if (r.out !== undefined) out.push({ metric: g.labels, v: r.out.v, dropName: g.dropName, ...(r.out.h === undefined ? {} : { h: r.out.h }) });
+        continue;
+      }
+      vs = r.floats.map((m) => m.v);
+      if (vs.length === 0) continue;
+    }
     let v: number;
     switch (node.op) {
       case 'sum':

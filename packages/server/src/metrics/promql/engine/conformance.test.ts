@@ -44,5 +44,6 @@ describe('expandValues', () => {
   it('expands the promqltest notation', () => {
     assert.deepEqual(expandValues('1+2x2 _ 5x1 -1-1x1 _x2').values, [1, 3, 5, undefined, 5, 5, -1, -2, undefined, undefined]);
     assert.equal(expandValues('{{schema:0 sum:1}}').histogram, true);
+    assert.equal(expandValues('{{schema:0 sum:1 count:1}}+{{sum:2 count:1}}x2').values.length, 3);
   });
 });
