@@ -12,6 +12,7 @@ import { keepLabels, removeLabels } from './labels.js';
 import { extremum, kahanMean, kahanSum, quantile, variance } from './numeric.js';
 import type { EvalSeries, SeriesBuilder, StepGrid, StepSample } from './series.js';
 import { aggregateHistograms, HIST_NOTES } from './histogram_step.js';
+import { histogramString } from '../model/histogram.js';
 
 /** What an aggregation needs of its syntax node: the operator and its `by` / `without` clause. */
 export interface AggregateSpec {
@@ -146,7 +147,7 @@ export function aggregateStep(
       for (const s of input) {
         const [, gl] = grouper.group(s.metric);
         const pairs: Label[] = gl.filter((l) => l.name !== name);
-        pairs.push({ name, value: formatFloat(s.v) });
+        pairs.push({ name, value: s.h === undefined ? formatFloat(s.v) : histogramString(s.h) });
         const labels = sortLabels(pairs);
         const k = labelsKey(labels);
         const c = counts.get(k);

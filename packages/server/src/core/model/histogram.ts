@@ -444,6 +444,19 @@ export class FloatHistogram implements HistogramFields {
   }
 }
 
+/** Prometheus' `FloatHistogram.String()`: `{count:20, sum:10, [-2,-1):2, [-0.001,0.001]:2, (0.5,1]:1}`. */
+export function histogramString(h: FloatHistogram): string {
+  const g = (v: number): string => (v === Infinity ? '+Inf' : v === -Infinity ? '-Inf' : String(v));
+  const parts = [`count:${g(h.count)}`, `sum:${g(h.sum)}`];
+  for (const b of h.allBuckets()) {
+    if (b.count === 0 && b.boundaryRule !== 3) continue;
+    const open = b.boundaryRule === 0 ? '(' : '[';
+    const close = b.boundaryRule === 1 ? ')' : ']';
+    parts.push(`${open}${g(b.lower)},${g(b.upper)}${close}:${g(b.count)}`);
+  }
+  return `{${parts.join(', ')}}`;
+}
+
 /** The counter-reset hint of a sum, as Prometheus' `FloatHistogram.Add` decides it. */
 function combinedHint(a: CounterResetHint, b: CounterResetHint, notes: HistogramOpNotes | undefined): CounterResetHint {
   if (a === b) return a;

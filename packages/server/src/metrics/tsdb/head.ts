@@ -293,12 +293,27 @@ export class Head implements Appendable, Queryable {
       s.active = undefined;
     }
     let c = s.histOpen ? s.histChunks[s.histChunks.length - 1] : undefined;
-    if (c === undefined || c.count >= this.samplesPerChunk || t >= c.end || c.maxt < this.minValidTime) {
+    // Counter-reset hints as Prometheus' histogram chunks give them back: a counter histogram that
+    // continues its chunk is `not_reset`; a reset (detected or declared) starts a chunk marked
+    // `reset`; the first sample of any other new chunk is `unknown`. Gauges stay gauges, and a
+    // switch between gauge and counter starts a chunk.
+    const prev = c?.hs[c.hs.length - 1];
+    let stored = h;
+    let cut = c === undefined || c.count >= this.samplesPerChunk || t >= c.end || c.maxt < this.minValidTime;
+    if (h.counterResetHint !== 'gauge') {
+      if (prev === undefined || prev.counterResetHint === 'gauge') cut = true;
+      else if (h.counterResetHint === 'reset' || h.detectReset(prev)) {
+        cut = true;
+        stored = h.with({ counterResetHint: 'reset' });
+      }
+      if (stored === h) stored = h.with({ counterResetHint: cut ? (h.counterResetHint === 'reset' ? 'reset' : 'unknown') : 'not_reset' });
+    } else if (prev !== undefined && prev.counterResetHint !== 'gauge') cut = true;
+    if (cut || c === undefined) {
       c = new HistogramChunk((Math.floor(t / this.chunkRange) + 1) * this.chunkRange);
       s.histChunks.push(c);
       s.histOpen = true;
     }
-    c.append(t, h);
+    c.append(t, stored);
     s.lastT = t;
     s.lastV = NaN;
     s.lastH = h;

@@ -26,7 +26,8 @@ interface ClassicGroup {
 }
 
 /** Native histograms with custom buckets made from the classic histogram series of `block`. */
-export function classicToNhcb(block: Iterable<LoadSeries>): LoadSeries[] {
+export function classicToNhcb(input: Iterable<LoadSeries>): LoadSeries[] {
+  const block = [...input];
   const groups = new Map<string, ClassicGroup>();
   const groupOf = (labels: Labels, base: string): ClassicGroup => {
     const ls = sortLabels(labels.filter((l) => l.name !== 'le').map((l) => (l.name === '__name__' ? { name: l.name, value: base } : l)));
@@ -66,7 +67,8 @@ export function classicToNhcb(block: Iterable<LoadSeries>): LoadSeries[] {
   const out: LoadSeries[] = [];
   for (const g of groups.values()) {
     const bounds = [...g.buckets.keys()].sort((a, b) => a - b);
-    if (bounds[bounds.length - 1] !== Infinity) continue;
+    // Without a +Inf bucket every bound is a custom bound, and nothing lies above the last.
+    const custom = bounds[bounds.length - 1] === Infinity ? bounds.slice(0, -1) : bounds;
     const times = new Set<number>();
     for (const m of g.buckets.values()) for (const t of m.keys()) times.add(t);
     const samples = new Map<number, LoadValue>();
@@ -78,7 +80,7 @@ export function classicToNhcb(block: Iterable<LoadSeries>): LoadSeries[] {
         t,
         FloatHistogram.of({
           schema: -53,
-          customValues: bounds.slice(0, -1),
+          customValues: custom,
           count: g.count?.get(t) ?? cum[cum.length - 1]!,
           sum: g.sum?.get(t) ?? 0,
           positiveSpans: [{ offset: 0, length: counts.length }],

@@ -205,8 +205,14 @@ export class Evaluator {
         if (t <= ref - lookback || isStaleNaN(v)) continue;
         outT[m] = stepT;
         outV[m] = sampleTime ? t / 1000 : v;
-        const h = shs?.[j - 1];
-        if (h !== undefined && !sampleTime) (outH ??= [])[m] = h;
+        let h = shs?.[j - 1];
+        if (h !== undefined && !sampleTime) {
+          // The hints a chunk gives say how a sample follows the one before it in the chunk. An
+          // instant selector's samples are a step apart and may repeat one sample (a subquery over
+          // them would count a reset twice): as Prometheus does, only "gauge" survives.
+          if (h.counterResetHint === 'reset' || h.counterResetHint === 'not_reset') h = h.with({ counterResetHint: 'unknown' });
+          (outH ??= [])[m] = h;
+        }
         m++;
         if (perStep !== undefined) perStep[i]!++;
       }
@@ -334,10 +340,11 @@ export class Evaluator {
         const start = this.start;
         for (const s of v.series)
           for (let j = 0; j < s.ts.length; j++) {
+            // Only float samples count: a histogram has no scalar value.
+            if (s.hs?.[j] !== undefined) continue;
             const i = this.interval > 0 ? Math.round((s.ts[j]! - start) / this.interval) : 0;
             counts[i]!++;
-            // A histogram has no scalar value.
-            vs[i] = counts[i] === 1 && s.hs?.[j] === undefined ? s.vs[j]! : NaN;
+            vs[i] = counts[i] === 1 ? s.vs[j]! : NaN;
           }
         return { type: 'scalar', vs };
       }
@@ -420,27 +427,11 @@ export class Evaluator {
         });
       }
       case 'histogram_quantile':
-        return yield* this.rangeEval([args[1]!, args[0]!], (a) =>
-          withNative(a[0] as StepSample[], this.ctx, (floats) =>
-            histogramQuantile(
-              a[1] as number,
-              floats,
-              (m) => this.ctx.warn(m),
-              (m) => this.ctx.info(m),
-            ),
-          (h, metric) => nativeQuantileSample(a[1] as number, h, metric, this.ctx),
-          ),
-        );
+        return yield* this.rangeEval([args[1]!, args[0]!], (a) => this.quantileAt(a[1] as number, a[0] as StepSample[]));
       case 'histogram_quantiles': {
         const label = args[1]?.type === 'string' ? args[1].v : '';
         return yield* this.rangeEval([args[0]!, ...args.slice(2)], (a) =>
-          histogramQuantiles(
-            a[0] as StepSample[],
-            label,
-            a.slice(1) as number[],
-            (m) => this.ctx.warn(m),
-            (m) => this.ctx.info(m),
-          ),
+          histogramQuantiles(label, a.slice(1) as number[], (q) => this.quantileAt(q, a[0] as StepSample[])),
         );
       }
       case 'histogram_fraction':
@@ -467,6 +458,22 @@ export class Evaluator {
       default:
         return execError(`function ${JSON.stringify(name)} is not supported`);
     }
+  }
+
+  /** `histogram_quantile(q, vec)` at one step, over classic buckets and native histograms. */
+  private quantileAt(q: number, vec: StepSample[]): StepSample[] {
+    return withNative(
+      vec,
+      this.ctx,
+      (floats) =>
+        histogramQuantile(
+          q,
+          floats,
+          (m) => this.ctx.warn(m),
+          (m) => this.ctx.info(m),
+        ),
+      (h, metric) => nativeQuantileSample(q, h, metric, this.ctx),
+    );
   }
 
   /** Like rangeEval but also checks an instant query's output for duplicate label sets. */

@@ -72,7 +72,8 @@ export function nativeFraction(lower: number, upper: number, h: FloatHistogram):
       else if (!h.hasPositive() && h.hasNegative()) bu = 0;
     }
     if (h.usesCustomBuckets() && bl === -Infinity && bu > 0) bl = 0;
-    const linear = (v: number): number => rank + (x.count * (v - bl)) / (bu - bl);
+    // A bucket of infinite width is not interpolated: its observations all lie beyond any finite value.
+    const linear = (v: number): number => (bl === -Infinity ? rank + x.count : bu === Infinity ? rank : rank + (x.count * (v - bl)) / (bu - bl));
     const exponential = (v: number): number => {
       const logLower = Math.log2(Math.abs(bl));
       const logUpper = Math.log2(Math.abs(bu));
@@ -254,6 +255,38 @@ export const HIST_RANGE_FUNCS: ReadonlyMap<string, HistRangeFunc> = new Map<stri
   ['avg_over_time', histOverTime(true, 'avg_over_time')],
   ['last_over_time', (_ts, vs, hs, lo, hi) => (hi > lo ? (hs[hi - 1] ?? vs[hi - 1]!) : undefined)],
   ['first_over_time', (_ts, vs, hs, lo, hi) => (hi > lo ? (hs[lo] ?? vs[lo]!) : undefined)],
+  [
+    'resets',
+    (_ts, vs, hs, lo, hi) => {
+      if (hi <= lo) return undefined;
+      let n = 0;
+      for (let i = lo + 1; i < hi; i++) {
+        const a = hs[i - 1];
+        const b = hs[i];
+        // A switch between floats and histograms is neither a reset nor not one.
+        if (a === undefined && b === undefined) n += vs[i]! < vs[i - 1]! ? 1 : 0;
+        else if (a !== undefined && b !== undefined) n += b.detectReset(a) ? 1 : 0;
+      }
+      return n;
+    },
+  ],
+  [
+    'changes',
+    (_ts, vs, hs, lo, hi) => {
+      if (hi <= lo) return undefined;
+      let n = 0;
+      for (let i = lo + 1; i < hi; i++) {
+        const a = hs[i - 1];
+        const b = hs[i];
+        if (a === undefined && b === undefined) {
+          const cur = vs[i]!;
+          const prev = vs[i - 1]!;
+          if (!(cur === prev || (Number.isNaN(cur) && Number.isNaN(prev)))) n++;
+        } else if (a === undefined || b === undefined || !b.equals(a)) n++;
+      }
+      return n;
+    },
+  ],
   ...['count_over_time', 'present_over_time', 'ts_of_last_over_time', 'ts_of_first_over_time'].map((name): [string, HistRangeFunc] => {
     const f = RANGE_FUNCS.get(name)!;
     return [name, (ts, vs, _hs, lo, hi, env) => f(ts, vs, lo, hi, env)];
