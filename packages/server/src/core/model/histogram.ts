@@ -370,7 +370,15 @@ export class FloatHistogram implements HistogramFields {
     if (this.count < prev.count) return true;
     if (this.usesCustomBuckets() !== prev.usesCustomBuckets()) return true;
     if (this.usesCustomBuckets()) {
-      if (!sameValues(this.customValues, prev.customValues)) return true;
+      if (!sameValues(this.customValues, prev.customValues)) {
+        // Prometheus 3 compares custom buckets on the bounds both have, as subtraction reconciles them.
+        const ps = new Set(prev.customValues);
+        const common = this.customValues.filter((v) => ps.has(v));
+        const cur = remapCustom(toMap(this.positiveSpans, this.positiveBuckets), this.customValues, common);
+        const old = remapCustom(toMap(prev.positiveSpans, prev.positiveBuckets), prev.customValues, common);
+        for (const [i, c] of old) if ((cur.get(i) ?? 0) < c) return true;
+        return false;
+      }
     } else {
       if (this.schema > prev.schema) return true;
       if (this.zeroThreshold < prev.zeroThreshold) return true;

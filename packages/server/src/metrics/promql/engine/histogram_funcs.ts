@@ -263,9 +263,10 @@ export const HIST_RANGE_FUNCS: ReadonlyMap<string, HistRangeFunc> = new Map<stri
       for (let i = lo + 1; i < hi; i++) {
         const a = hs[i - 1];
         const b = hs[i];
-        // A switch between floats and histograms is neither a reset nor not one.
+        // A switch between floats and histograms counts as a reset, as in Prometheus.
         if (a === undefined && b === undefined) n += vs[i]! < vs[i - 1]! ? 1 : 0;
         else if (a !== undefined && b !== undefined) n += b.detectReset(a) ? 1 : 0;
+        else n++;
       }
       return n;
     },
