@@ -86,8 +86,11 @@ export function vectorScalarOp(op: BinaryOp, vec: StepSample[], scalar: number, 
   const out: StepSample[] = [];
   for (const s of vec) {
     if (s.h !== undefined) {
-      const r = swap ? histogramBinop(op, scalar, undefined, NaN, s.h, returnBool, s.metric, ann) : histogramBinop(op, NaN, s.h, scalar, undefined, returnBool, s.metric, ann);
-      if (r !== undefined) out.push({ metric: s.metric, v: r.v, dropName: s.dropName || returnBool || dropsName(op), ...(r.h === undefined ? {} : { h: r.h }) });
+      const r = swap
+        ? histogramBinop(op, scalar, undefined, NaN, s.h, returnBool, s.metric, ann)
+        : histogramBinop(op, NaN, s.h, scalar, undefined, returnBool, s.metric, ann);
+      if (r !== undefined)
+        out.push({ metric: s.metric, v: r.v, dropName: s.dropName || returnBool || dropsName(op), ...(r.h === undefined ? {} : { h: r.h }) });
       continue;
     }
     let lv = s.v;
@@ -151,7 +154,14 @@ function resultMetric(lhs: Labels, rhs: Labels, matching: VectorMatching): Label
 }
 
 /** Arithmetic and comparison between two instant vectors with one-to-one / many-to-one matching. */
-export function vectorOp(op: BinaryOp, lhsIn: StepSample[], rhsIn: StepSample[], matching: VectorMatching, returnBool: boolean, ann: Annotate = SILENT): StepSample[] {
+export function vectorOp(
+  op: BinaryOp,
+  lhsIn: StepSample[],
+  rhsIn: StepSample[],
+  matching: VectorMatching,
+  returnBool: boolean,
+  ann: Annotate = SILENT,
+): StepSample[] {
   if (lhsIn.length === 0 || rhsIn.length === 0) return [];
   const sig = signer(matching);
   // group_right: iterate the right side as the "many" side.

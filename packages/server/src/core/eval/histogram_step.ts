@@ -22,7 +22,8 @@ export const HIST_NOTES = {
   counterResetCollision: (what: string): string => `PromQL warning: conflicting counter resets during histogram ${what}`,
   reconciled: (what: string): string => `PromQL info: mismatched custom buckets were reconciled during ${what}`,
   ignoredInAgg: (op: string): string => `PromQL info: ignored histogram in ${op} aggregation`,
-  incompatibleTypes: (op: string, l: string, r: string): string => `PromQL info: incompatible sample types encountered for binary operator ${JSON.stringify(op)}: ${l} ${op} ${r}`,
+  incompatibleTypes: (op: string, l: string, r: string): string =>
+    `PromQL info: incompatible sample types encountered for binary operator ${JSON.stringify(op)}: ${l} ${op} ${r}`,
   notCounter: (name: string): string => `PromQL warning: this native histogram metric is not a counter: ${JSON.stringify(name)}`,
   notGauge: (name: string): string => `PromQL warning: this native histogram metric is not a gauge: ${JSON.stringify(name)}`,
 };
@@ -104,7 +105,11 @@ export function histogramBinop(
  * for a group whose members include histograms, or undefined to leave the group to float code
  * (after removing its histograms from `samples` where the operator ignores them).
  */
-export function aggregateHistograms(op: string, samples: StepSample[], ann: Annotate): { handled: true; out?: { v: number; h?: FloatHistogram } } | { handled: false; floats: StepSample[] } {
+export function aggregateHistograms(
+  op: string,
+  samples: StepSample[],
+  ann: Annotate,
+): { handled: true; out?: { v: number; h?: FloatHistogram } } | { handled: false; floats: StepSample[] } {
   const hists = samples.filter((s) => s.h !== undefined);
   if (hists.length === 0) return { handled: false, floats: samples };
   if (op === 'sum' || op === 'avg') {

@@ -288,7 +288,7 @@ export class FloatHistogram implements HistogramFields {
     const neg = toMap(this.negativeSpans, this.negativeBuckets);
     let thr = threshold;
     let zero = this.zeroCount;
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       for (const m of [pos, neg])
         for (const [i, c] of m) {
@@ -320,7 +320,8 @@ export class FloatHistogram implements HistogramFields {
   private combine(o: FloatHistogram, sign: 1 | -1, notes: HistogramOpNotes | undefined): FloatHistogram {
     if (this.usesCustomBuckets() !== o.usesCustomBuckets()) throw new HistogramSchemaError();
     const hint = combinedHint(this.counterResetHint, o.counterResetHint, notes);
-    let a: FloatHistogram = this;
+    // with({}) is a copy: `a` is reassigned below as buckets are widened and reduced.
+    let a = this.with({});
     let b = o;
     let pa: BucketMap;
     let pb: BucketMap;

@@ -224,7 +224,8 @@ function compare(cmd: EvalCmd, value: Value): string | undefined {
   }
   if (value.type === 'scalar' || value.type === 'string') return `expected series, got ${value.type} ${String(value.v)}`;
   let got: { labels: Labels; points: { t: number; v: number; h?: FloatHistogram }[] }[];
-  if (value.type === 'vector') got = value.samples.map((s) => ({ labels: s.metric, points: [s.h === undefined ? { t: s.t, v: s.v } : { t: s.t, v: s.v, h: s.h }] }));
+  if (value.type === 'vector')
+    got = value.samples.map((s) => ({ labels: s.metric, points: [s.h === undefined ? { t: s.t, v: s.v } : { t: s.t, v: s.v, h: s.h }] }));
   else got = value.series.map((s) => ({ labels: s.metric, points: s.points }));
   if (got.length !== cmd.series.length) {
     return `expected ${cmd.series.length} series, got ${got.length}: ${got.map((g) => formatLabels(g.labels)).join(', ')}`;

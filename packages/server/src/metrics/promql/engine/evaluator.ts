@@ -453,7 +453,9 @@ export class Evaluator {
       case 'histogram_stdvar': {
         // These read native histogram samples only; float samples have no output.
         const f = HISTOGRAM_PROPS[name]!;
-        return yield* this.rangeEval(args, (a) => (a[0] as StepSample[]).flatMap((s) => (s.h === undefined ? [] : [{ metric: s.metric, v: f(s.h), dropName: true }])));
+        return yield* this.rangeEval(args, (a) =>
+          (a[0] as StepSample[]).flatMap((s) => (s.h === undefined ? [] : [{ metric: s.metric, v: f(s.h), dropName: true }])),
+        );
       }
       default:
         return execError(`function ${JSON.stringify(name)} is not supported`);

@@ -111,12 +111,14 @@ export function labelJoiner(dst: string, sep: string, srcs: string[]): (s: StepS
 /** `sort` / `sort_desc`: by value, NaN last. */
 export function sortByValue(vec: StepSample[], desc: boolean): StepSample[] {
   // Histograms have no value to sort by: Prometheus leaves them out.
-  return vec.filter((s) => s.h === undefined).sort((a, b) => {
-    const an = Number.isNaN(a.v);
-    const bn = Number.isNaN(b.v);
-    if (an || bn) return an === bn ? 0 : an ? 1 : -1;
-    return desc ? b.v - a.v : a.v - b.v;
-  });
+  return vec
+    .filter((s) => s.h === undefined)
+    .sort((a, b) => {
+      const an = Number.isNaN(a.v);
+      const bn = Number.isNaN(b.v);
+      if (an || bn) return an === bn ? 0 : an ? 1 : -1;
+      return desc ? b.v - a.v : a.v - b.v;
+    });
 }
 
 /** `sort_by_label` / `sort_by_label_desc`: natural order of the named labels, then all labels. */

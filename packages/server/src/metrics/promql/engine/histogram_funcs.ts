@@ -128,7 +128,14 @@ export function nativeVariance(h: FloatHistogram): number {
 }
 
 /** A range function over a window that may hold histograms (`hs[i]` set where point i is one). */
-export type HistRangeFunc = (ts: Floats, vs: Floats, hs: readonly (FloatHistogram | undefined)[], lo: number, hi: number, env: RangeEnv) => number | FloatHistogram | undefined;
+export type HistRangeFunc = (
+  ts: Floats,
+  vs: Floats,
+  hs: readonly (FloatHistogram | undefined)[],
+  lo: number,
+  hi: number,
+  env: RangeEnv,
+) => number | FloatHistogram | undefined;
 
 /** How many of the window's points are histograms. */
 function histCount(hs: readonly (FloatHistogram | undefined)[], lo: number, hi: number): number {

@@ -14,7 +14,8 @@ export { nativeFraction } from './histogram_funcs.js';
 
 /** Prometheus' annotation texts for the functions here. */
 export const NATIVE_NOTES = {
-  mixedClassicNative: (name: string): string => `PromQL warning: vector contains a mix of classic and native histograms for metric name ${JSON.stringify(name)}`,
+  mixedClassicNative: (name: string): string =>
+    `PromQL warning: vector contains a mix of classic and native histograms for metric name ${JSON.stringify(name)}`,
   quantileNaN: (name: string): string => `PromQL info: input to histogram_quantile has NaN observations, result is NaN for metric name ${JSON.stringify(name)}`,
   quantileSkewed: (name: string): string =>
     `PromQL info: input to histogram_quantile has NaN observations, result is skewed higher for metric name ${JSON.stringify(name)}`,

@@ -61,7 +61,7 @@ export function apiMatrixSeries(s: MatrixSeries): { metric: Record<string, strin
     else histograms.push([p.t / 1000, apiHistogram(p.h)]);
   }
   const out: { metric: Record<string, string>; values?: ApiPoint[]; histograms?: ApiHistogramPoint[] } = { metric: labelsToRecord(s.metric) };
-  if (values.length > 0 || histograms.length === 0) out.values = values;
+  if (values.length > 0) out.values = values;
   if (histograms.length > 0) out.histograms = histograms;
   return out;
 }
