@@ -78,6 +78,9 @@ interface EvalCmd {
   ordered: boolean;
   warn?: boolean;
   info?: boolean;
+  /** Texts `expect warn msg: …` / `expect info msg: …` require among the annotations. */
+  warnMsgs?: string[];
+  infoMsgs?: string[];
   series: ExpectedSeries[];
   scalar?: number;
   str?: string;
@@ -313,15 +316,21 @@ function parseExpectation(cmd: EvalCmd, text: string): void {
     case 'ordered':
       cmd.ordered = true;
       return;
-    case 'warn':
+    case 'warn': {
       cmd.warn = true;
+      const mm = /^msg:\s*(.*)$/.exec(rest);
+      if (mm !== null) (cmd.warnMsgs ??= []).push(mm[1]!.trim());
       return;
+    }
     case 'no_warn':
       cmd.warn = false;
       return;
-    case 'info':
+    case 'info': {
       cmd.info = true;
+      const mm = /^msg:\s*(.*)$/.exec(rest);
+      if (mm !== null) (cmd.infoMsgs ??= []).push(mm[1]!.trim());
       return;
+    }
     case 'no_info':
       cmd.info = false;
       return;
@@ -423,6 +432,13 @@ function runEval(engine: Engine, head: Head, cmd: EvalCmd): { status: 'pass' | '
   // Warnings are checked loosely: present when expected, absent when `no_warn` is given.
   if (cmd.warn === true && res.warnings.length === 0) return { status: 'fail', detail: 'expected a warning' };
   if (cmd.warn === false && res.warnings.length > 0) return { status: 'fail', detail: `unexpected warnings: ${res.warnings.join('; ')}` };
+  for (const m of cmd.warnMsgs ?? [])
+    if (!res.warnings.includes(m)) return { status: 'fail', detail: `expected warning ${JSON.stringify(m)}, got ${JSON.stringify(res.warnings)}` };
+  const infos = res.infos ?? [];
+  if (cmd.info === true && infos.length === 0) return { status: 'fail', detail: 'expected an info annotation' };
+  if (cmd.info === false && infos.length > 0) return { status: 'fail', detail: `unexpected infos: ${infos.join('; ')}` };
+  for (const m of cmd.infoMsgs ?? [])
+    if (!infos.includes(m)) return { status: 'fail', detail: `expected info ${JSON.stringify(m)}, got ${JSON.stringify(infos)}` };
   const why = compare(cmd, res.result);
   return why === undefined ? { status: 'pass' } : { status: 'fail', detail: why };
 }

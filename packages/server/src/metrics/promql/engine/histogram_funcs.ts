@@ -221,7 +221,9 @@ function histInstant(isRate: boolean, name: string): HistRangeFunc {
     let h = last;
     if (!isRate || !last.detectReset(prev)) {
       try {
-        h = last.sub(prev);
+        const notes: HistogramOpNotes = {};
+        h = last.sub(prev, notes);
+        if (notes.reconciled) env.info(HIST_NOTES.reconciled('subtraction'));
       } catch (err) {
         if (!(err instanceof HistogramSchemaError)) throw err;
         env.warn(HIST_NOTES.mixedExpCustom(env.metricName));
