@@ -13,6 +13,7 @@ import { extremum, kahanMean, kahanSum, quantile, variance } from './numeric.js'
 import type { EvalSeries, SeriesBuilder, StepGrid, StepSample } from './series.js';
 import { aggregateHistograms, HIST_NOTES } from './histogram_step.js';
 import { histogramString } from '../model/histogram.js';
+import { xxhash64 } from '../util/xxhash64.js';
 
 /** What an aggregation needs of its syntax node: the operator and its `by` / `without` clause. */
 export interface AggregateSpec {
@@ -73,16 +74,31 @@ function byValue(desc: boolean): (a: StepSample, b: StepSample) => number {
   };
 }
 
-/** A deterministic hash in [0, 1) of a label set, for `limit_ratio` sampling. */
+const utf8 = new TextEncoder();
+
+/**
+ * Where a label set falls in [0, 1] for `limit_ratio`: Prometheus' `Labels.Hash()` (XXH64 of each
+ * name and value followed by a 0xff byte) over 2^64, so the same series are picked at every step
+ * and the same ones Prometheus picks.
+ */
 function ratioOffset(metric: Labels): number {
-  // FNV-1a (32 bit): stable across runs, so the same series are picked at every step.
-  let h = 0x811c9dc5;
-  const key = labelsKey(metric);
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for (const l of metric) {
+    for (const s of [l.name, l.value]) {
+      const b = utf8.encode(s);
+      parts.push(b);
+      n += b.length + 1;
+    }
   }
-  return h / 0x100000000;
+  const buf = new Uint8Array(n);
+  let at = 0;
+  for (const b of parts) {
+    buf.set(b, at);
+    at += b.length;
+    buf[at++] = 0xff;
+  }
+  return Number(xxhash64(buf)) / 2 ** 64;
 }
 
 /** Converts a `topk`/`limitk` parameter to an integer like Prometheus. */
@@ -137,7 +153,7 @@ export function aggregateStep(
       }
       for (const s of input) {
         const off = ratioOffset(s.metric);
-        if (r >= 0 ? off < r : off >= 1 + r) out.push(s);
+        if (r >= 0 ? off < r : off >= 1 + r && off <= 1) out.push(s);
       }
       return out;
     }

@@ -6,6 +6,4 @@
 export const CONFORMANCE_EXCEPTIONS: Readonly<Record<string, string>> = {
   'aggregators.test:481':
     'count_values with a label name holding invalid UTF-8 ("a\\xc5z"): the string parser turns the byte into U+FFFD, so the name is valid here and the error Prometheus gives (quoting the raw byte) cannot be produced',
-  'limit.test:103':
-    "limit_ratio picks series by a hash of their labels: Prometheus uses xxhash of its label encoding, Vigil FNV-1a, so a different (equally valid) half is picked and this eval's bound on its size does not hold",
 };
