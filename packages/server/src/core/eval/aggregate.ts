@@ -14,6 +14,7 @@ import type { EvalSeries, SeriesBuilder, StepGrid, StepSample } from './series.j
 import { aggregateHistograms, HIST_NOTES } from './histogram_step.js';
 import { histogramString } from '../model/histogram.js';
 import { xxhash64 } from '../util/xxhash64.js';
+import { goQuote, isValidUtf8 } from '../util/goquote.js';
 
 /** What an aggregation needs of its syntax node: the operator and its `by` / `without` clause. */
 export interface AggregateSpec {
@@ -159,6 +160,8 @@ export function aggregateStep(
     }
     case 'count_values': {
       const name = param as string;
+      // Prometheus 3 takes any label name that is valid UTF-8 (byte escapes can make one that is not).
+      if (name === '' || !isValidUtf8(name)) evalError(`invalid label name ${goQuote(name)}`);
       const counts = new Map<string, { labels: Labels; n: number }>();
       for (const s of input) {
         const [, gl] = grouper.group(s.metric);
