@@ -68,7 +68,8 @@ export function histogramBinop(
           return { v: NaN, h };
         }
         case '-': {
-          const h = lh.sub(rh, notes);
+          // A difference is a gauge, whatever it was taken of.
+          const h = lh.sub(rh, notes).with({ counterResetHint: 'gauge' });
           reportNotes(notes, 'subtraction', ann);
           return { v: NaN, h };
         }

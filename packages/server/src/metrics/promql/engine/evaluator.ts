@@ -121,7 +121,8 @@ export class Evaluator {
           type: 'vector',
           series: v.series.map((s) => {
             const neg: EvalSeries = { metric: s.metric, ts: s.ts, vs: s.vs.map((x) => -x), dropName: true };
-            if (s.hs !== undefined) neg.hs = s.hs.map((h) => h?.mul(-1));
+            // A negated counter is no counter.
+            if (s.hs !== undefined) neg.hs = s.hs.map((h) => h?.mul(-1).with({ counterResetHint: 'gauge' }));
             return neg;
           }),
         };
@@ -205,14 +206,8 @@ export class Evaluator {
         if (t <= ref - lookback || isStaleNaN(v)) continue;
         outT[m] = stepT;
         outV[m] = sampleTime ? t / 1000 : v;
-        let h = shs?.[j - 1];
-        if (h !== undefined && !sampleTime) {
-          // The hints a chunk gives say how a sample follows the one before it in the chunk. An
-          // instant selector's samples are a step apart and may repeat one sample (a subquery over
-          // them would count a reset twice): as Prometheus does, only "gauge" survives.
-          if (h.counterResetHint === 'reset' || h.counterResetHint === 'not_reset') h = h.with({ counterResetHint: 'unknown' });
-          (outH ??= [])[m] = h;
-        }
+        const h = shs?.[j - 1];
+        if (h !== undefined && !sampleTime) (outH ??= [])[m] = h;
         m++;
         if (perStep !== undefined) perStep[i]!++;
       }
@@ -250,7 +245,7 @@ export class Evaluator {
     const innerStart = Math.floor(lowest / step) * step + step;
     if (innerStart > innerEnd) return [];
     const inner = yield* new Evaluator(this.ctx, innerStart, innerEnd, step).eval(node.expr);
-    if (inner.type === 'vector') return inner.series;
+    if (inner.type === 'vector') return inner.series.map(forgetChunkHints);
     return execError('subquery is only allowed on instant vector');
   }
 
@@ -634,6 +629,19 @@ export class Evaluator {
     const labels = absentLabels(node.args[0]!);
     return { type: 'vector', series: ts.length > 0 ? [{ metric: labels, ts, vs, dropName: false }] : [] };
   }
+}
+
+/**
+ * A subquery's points with the counter-reset hints of chunks taken back to `unknown`: they say how
+ * a sample follows the one before it in its chunk, but a subquery's points are a step apart and may
+ * repeat a sample (a reset would be counted at each repeat, or missed across a step).
+ */
+function forgetChunkHints(s: EvalSeries): EvalSeries {
+  if (s.hs === undefined) return s;
+  const hs = s.hs.map((h) =>
+    h !== undefined && (h.counterResetHint === 'reset' || h.counterResetHint === 'not_reset') ? h.with({ counterResetHint: 'unknown' }) : h,
+  );
+  return { ...s, hs };
 }
 
 /** Labels of `absent(...)`'s output: those the selector's matchers pin down. */
