@@ -3,7 +3,8 @@
  * `vectorElemBinop` and the histogram branches of `aggregation` in `promql/engine.go`, with the
  * annotations (warnings, infos) Prometheus gives when it has to drop a sample.
  */
-import { type FloatHistogram, HistogramSchemaError, type HistogramOpNotes } from '../model/histogram.js';
+import { alignHistograms, combinedHint, type FloatHistogram, HistogramSchemaError, type HistogramOpNotes } from '../model/histogram.js';
+import { kahanMean, kahanSum } from './numeric.js';
 import { getLabel, METRIC_NAME, type Labels } from '../model/labels.js';
 import type { StepSample } from './series.js';
 
@@ -30,6 +31,34 @@ export const HIST_NOTES = {
 
 function nameOf(metric: Labels): string {
   return getLabel(metric, METRIC_NAME);
+}
+
+/**
+ * The sum (or mean) of histograms, field by field and bucket by bucket with Kahan–Babuška
+ * compensation, as Prometheus 3 sums them in `sum`, `avg`, `sum_over_time` and `avg_over_time`
+ * (a mean switches to an incremental one where a sum would overflow). Throws
+ * {@link HistogramSchemaError} for exponential with custom buckets.
+ */
+export function sumHistograms(hs: readonly FloatHistogram[], mean: boolean, notes: HistogramOpNotes): FloatHistogram {
+  const al = alignHistograms(hs, notes);
+  const n = al.length;
+  const agg = (vals: number[]): number => (mean ? kahanMean(vals, 0, n) : kahanSum(vals, 0, n));
+  let hint = al[0]!.counterResetHint;
+  for (let i = 1; i < n; i++) hint = combinedHint(hint, al[i]!.counterResetHint, notes);
+  const maps = al.map((h) => h.bucketMaps());
+  const fold = (side: 'pos' | 'neg'): Map<number, number> => {
+    const keys = new Set<number>();
+    for (const m of maps) for (const k of m[side].keys()) keys.add(k);
+    const out = new Map<number, number>();
+    for (const k of keys) out.set(k, agg(maps.map((m) => m[side].get(k) ?? 0)));
+    return out;
+  };
+  return al[0]!.withBuckets(fold('pos'), fold('neg'), {
+    counterResetHint: hint,
+    count: agg(al.map((h) => h.count)),
+    sum: agg(al.map((h) => h.sum)),
+    zeroCount: agg(al.map((h) => h.zeroCount)),
+  });
 }
 
 /** Reports what an addition or subtraction noticed. */
@@ -119,17 +148,20 @@ export function aggregateHistograms(
       return { handled: true };
     }
     const notes: HistogramOpNotes = {};
-    let acc = hists[0]!.h!;
+    let acc: FloatHistogram;
     try {
-      for (let i = 1; i < hists.length; i++) acc = acc.add(hists[i]!.h!, notes);
+      acc = sumHistograms(
+        hists.map((s) => s.h!),
+        op === 'avg',
+        notes,
+      );
     } catch (err) {
       if (!(err instanceof HistogramSchemaError)) throw err;
       ann.warn(HIST_NOTES.mixedExpCustom(nameOf(hists[0]!.metric)));
       return { handled: true };
     }
     reportNotes(notes, 'aggregation', ann);
-    if (op === 'avg') acc = acc.div(hists.length);
-    return { handled: true, out: { v: NaN, h: acc.compact() } };
+    return { handled: true, out: { v: NaN, h: acc } };
   }
   if (op === 'count' || op === 'group') return { handled: false, floats: samples };
   ann.info(HIST_NOTES.ignoredInAgg(op));

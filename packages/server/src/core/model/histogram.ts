@@ -235,6 +235,16 @@ export class FloatHistogram implements HistogramFields {
     };
   }
 
+  /** The bucket counts by index, positive and negative. */
+  bucketMaps(): { pos: Map<number, number>; neg: Map<number, number> } {
+    return { pos: toMap(this.positiveSpans, this.positiveBuckets), neg: toMap(this.negativeSpans, this.negativeBuckets) };
+  }
+
+  /** A histogram of this one's layout (schema, bounds, threshold) with other counts, empty buckets left out. */
+  withBuckets(pos: Map<number, number>, neg: Map<number, number>, f: Partial<HistogramFields>): FloatHistogram {
+    return this.withMaps(pos, neg, f);
+  }
+
   private withMaps(pos: BucketMap, neg: BucketMap, f: Partial<HistogramFields>): FloatHistogram {
     const p = fromMap(pos);
     const n = fromMap(neg);
@@ -466,8 +476,40 @@ export function histogramString(h: FloatHistogram): string {
   return `{${parts.join(', ')}}`;
 }
 
+/**
+ * The histograms brought to one layout, so their buckets can be summed index by index: exponential
+ * ones to the coarsest schema and the widest zero bucket, custom ones to the bounds all of them
+ * have (`notes.reconciled` when that changed any). Throws {@link HistogramSchemaError} for a mix.
+ */
+export function alignHistograms(hs: readonly FloatHistogram[], notes?: HistogramOpNotes): FloatHistogram[] {
+  if (hs.length === 0) return [];
+  const custom = hs[0]!.usesCustomBuckets();
+  if (hs.some((h) => h.usesCustomBuckets() !== custom)) throw new HistogramSchemaError();
+  if (custom) {
+    let common = hs[0]!.customValues;
+    for (const h of hs) {
+      const set = new Set(h.customValues);
+      common = common.filter((v) => set.has(v));
+    }
+    return hs.map((h) => {
+      if (sameValues(h.customValues, common)) return h;
+      if (notes) notes.reconciled = true;
+      const pos = remapCustom(toMap(h.positiveSpans, h.positiveBuckets), h.customValues, common);
+      return h.withBuckets(pos, new Map(), { customValues: common });
+    });
+  }
+  let out = [...hs];
+  for (;;) {
+    const thr = Math.max(...out.map((h) => h.zeroThreshold));
+    if (out.every((h) => h.zeroThreshold === thr)) break;
+    out = out.map((h) => h.widenZeroBucket(thr));
+  }
+  const schema = Math.min(...out.map((h) => h.schema));
+  return out.map((h) => h.reduceResolution(schema));
+}
+
 /** The counter-reset hint of a sum, as Prometheus' `FloatHistogram.Add` decides it. */
-function combinedHint(a: CounterResetHint, b: CounterResetHint, notes: HistogramOpNotes | undefined): CounterResetHint {
+export function combinedHint(a: CounterResetHint, b: CounterResetHint, notes: HistogramOpNotes | undefined): CounterResetHint {
   if (a === b) return a;
   if (a === 'gauge' || b === 'gauge') return 'gauge';
   if (a === 'unknown' || b === 'unknown') return 'unknown';

@@ -5,7 +5,7 @@
  */
 import { type FloatHistogram, HistogramSchemaError, type HistogramOpNotes } from '../../../core/model/histogram.js';
 import { kahanSumInc } from '../../../core/eval/numeric.js';
-import { HIST_NOTES } from '../../../core/eval/histogram_step.js';
+import { HIST_NOTES, sumHistograms } from '../../../core/eval/histogram_step.js';
 import type { Floats } from '../../../core/eval/series.js';
 import { extrapolationFactor, RANGE_FUNCS, type RangeEnv } from './rangefuncs.js';
 
@@ -144,18 +144,19 @@ function histCount(hs: readonly (FloatHistogram | undefined)[], lo: number, hi: 
   return n;
 }
 
-/** Sums histograms, reporting a schema clash; undefined when it happened. */
-function sumHistograms(hs: readonly (FloatHistogram | undefined)[], lo: number, hi: number, env: RangeEnv): FloatHistogram | undefined {
-  let acc = hs[lo]!;
+/** Sums (or averages) a window's histograms, reporting a schema clash; undefined when it happened. */
+function windowSum(hs: readonly (FloatHistogram | undefined)[], lo: number, hi: number, mean: boolean, env: RangeEnv): FloatHistogram | undefined {
   const notes: HistogramOpNotes = {};
+  let acc: FloatHistogram;
   try {
-    for (let i = lo + 1; i < hi; i++) acc = acc.add(hs[i]!, notes);
+    acc = sumHistograms(hs.slice(lo, hi) as FloatHistogram[], mean, notes);
   } catch (err) {
     if (!(err instanceof HistogramSchemaError)) throw err;
     env.warn(HIST_NOTES.mixedExpCustom(env.metricName));
     return undefined;
   }
   if (notes.reconciled) env.info(HIST_NOTES.reconciled('aggregation'));
+  if (notes.counterResetCollision) env.warn(HIST_NOTES.counterResetCollision('aggregation'));
   return acc;
 }
 
@@ -247,9 +248,7 @@ function histOverTime(avg: boolean, name: string): HistRangeFunc {
       env.warn(HIST_NOTES.mixedFloatsHistograms(env.metricName));
       return undefined;
     }
-    const s = sumHistograms(hs, lo, hi, env);
-    if (s === undefined) return undefined;
-    return (avg ? s.div(hi - lo) : s).compact();
+    return windowSum(hs, lo, hi, avg, env);
   };
 }
 
