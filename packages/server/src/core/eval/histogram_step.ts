@@ -43,8 +43,10 @@ export function sumHistograms(hs: readonly FloatHistogram[], mean: boolean, note
   const al = alignHistograms(hs, notes);
   const n = al.length;
   const agg = (vals: number[]): number => (mean ? kahanMean(vals, 0, n) : kahanSum(vals, 0, n));
+  // Any gauge makes the result a gauge: a reset meeting a not-reset is then no conflict.
   let hint = al[0]!.counterResetHint;
-  for (let i = 1; i < n; i++) hint = combinedHint(hint, al[i]!.counterResetHint, notes);
+  if (al.some((h) => h.counterResetHint === 'gauge')) hint = 'gauge';
+  else for (let i = 1; i < n; i++) hint = combinedHint(hint, al[i]!.counterResetHint, notes);
   const maps = al.map((h) => h.bucketMaps());
   const fold = (side: 'pos' | 'neg'): Map<number, number> => {
     const keys = new Set<number>();

@@ -202,7 +202,10 @@ function histRate(isCounter: boolean, isRate: boolean, name: string): HistRangeF
     }
     const h = histogramChange(hs, lo, hi, env, isCounter);
     if (h === undefined) return undefined;
-    return h.mul(extrapolationFactor(ts[lo]!, ts[hi - 1]!, hi - lo, env, isRate));
+    // As for float counters, the extrapolation stops where the count would reach zero.
+    const firstCount = hs[lo]!.count;
+    const zeroFraction = isCounter && h.count > 0 && firstCount >= 0 ? firstCount / h.count : undefined;
+    return h.mul(extrapolationFactor(ts[lo]!, ts[hi - 1]!, hi - lo, env, isRate, zeroFraction));
   };
 }
 
