@@ -267,8 +267,18 @@ export class FloatHistogram implements HistogramFields {
     });
   }
 
-  /** Every count and the sum divided by `d`. */
+  /** Every count and the sum divided by `d`; division by zero drops the buckets, as in Prometheus. */
   div(d: number): FloatHistogram {
+    if (d === 0)
+      return this.with({
+        zeroCount: this.zeroCount / d,
+        count: this.count / d,
+        sum: this.sum / d,
+        positiveSpans: [],
+        positiveBuckets: [],
+        negativeSpans: [],
+        negativeBuckets: [],
+      });
     return this.with({
       zeroCount: this.zeroCount / d,
       count: this.count / d,

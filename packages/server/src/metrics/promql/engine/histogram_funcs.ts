@@ -164,28 +164,36 @@ function windowSum(hs: readonly (FloatHistogram | undefined)[], lo: number, hi: 
 function histogramChange(hs: readonly (FloatHistogram | undefined)[], lo: number, hi: number, env: RangeEnv, isCounter: boolean): FloatHistogram | undefined {
   const first = hs[lo]!;
   const last = hs[hi - 1]!;
-  let minSchema = Math.min(first.schema, last.schema);
-  for (let i = lo; i < hi; i++) {
-    const h = hs[i]!;
-    if (h.usesCustomBuckets() !== first.usesCustomBuckets()) {
-      env.warn(HIST_NOTES.mixedExpCustom(env.metricName));
-      return undefined;
-    }
-    if (h.schema < minSchema) minSchema = h.schema;
-  }
   const notes: HistogramOpNotes = {};
-  let h = last.reduceResolution(minSchema).sub(first, notes);
-  if (isCounter) {
-    let gauge = false;
-    let prev = first;
-    for (let i = lo; i < hi; i++) if (hs[i]!.counterResetHint === 'gauge') gauge = true;
-    if (gauge) env.warn(HIST_NOTES.notCounter(env.metricName));
-    for (let i = lo + 1; i < hi; i++) {
-      const cur = hs[i]!;
-      if (cur.detectReset(prev)) h = h.add(prev, notes);
-      prev = cur;
+  let h: FloatHistogram;
+  try {
+    if (isCounter) {
+      if (hs.slice(lo, hi).some((x) => x!.counterResetHint === 'gauge')) env.warn(HIST_NOTES.notCounter(env.metricName));
+      // Split at resets (a switch between exponential and custom buckets is one): the change is the
+      // first run's own change plus the last value of every later run, which started from zero.
+      // So runs of different layouts combine as long as the ones that contribute agree.
+      let runStart = lo;
+      let acc: FloatHistogram | undefined;
+      const addRun = (from: number, to: number): void => {
+        const part = from === lo ? (to - 1 > from ? hs[to - 1]!.sub(hs[from]!, notes) : undefined) : hs[to - 1]!;
+        if (part !== undefined) acc = acc === undefined ? part : acc.add(part, notes);
+      };
+      for (let i = lo + 1; i < hi; i++) {
+        if (!hs[i]!.detectReset(hs[i - 1]!)) continue;
+        addRun(runStart, i);
+        runStart = i;
+      }
+      addRun(runStart, hi);
+      h = acc ?? last.sub(last);
+    } else {
+      if (first.counterResetHint !== 'gauge' || last.counterResetHint !== 'gauge') env.warn(HIST_NOTES.notGauge(env.metricName));
+      h = last.sub(first, notes);
     }
-  } else if (first.counterResetHint !== 'gauge' || last.counterResetHint !== 'gauge') env.warn(HIST_NOTES.notGauge(env.metricName));
+  } catch (err) {
+    if (!(err instanceof HistogramSchemaError)) throw err;
+    env.warn(HIST_NOTES.mixedExpCustom(env.metricName));
+    return undefined;
+  }
   if (notes.reconciled) env.info(HIST_NOTES.reconciled('subtraction'));
   return h.with({ counterResetHint: 'gauge' }).compact();
 }
