@@ -29,7 +29,8 @@ export function nativeQuantile(q: number, h: FloatHistogram): { value: number; n
     count += x.count;
     if (count >= rank) break;
   }
-  if (b === undefined) return done(NaN);
+  // No bucket has an observation: all of them were NaN.
+  if (b === undefined) return done(NaN, nanObservations);
   if (nanObservations && count < rank) return done(NaN, true);
   if (!h.usesCustomBuckets() && b.lower < 0 && b.upper > 0) {
     // The zero bucket: with buckets on one side only, zero is the bound on the other.
@@ -102,8 +103,15 @@ export function nativeFraction(lower: number, upper: number, h: FloatHistogram):
     if (lowerSet && upperSet) break;
     rank += x.count;
   }
-  if (!lowerSet || lowerRank > h.count) lowerRank = h.count;
-  if (!upperSet || upperRank > h.count) upperRank = h.count;
+  // NaN observations count but lie in no bucket: a bound above every bucket has only the
+  // bucketed observations below it.
+  let below = h.count;
+  if (Number.isNaN(h.sum)) {
+    below = 0;
+    for (const x of h.allBuckets()) below += x.count;
+  }
+  if (!lowerSet || lowerRank > below) lowerRank = below;
+  if (!upperSet || upperRank > below) upperRank = below;
   return (upperRank - lowerRank) / h.count;
 }
 
