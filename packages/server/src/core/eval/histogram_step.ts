@@ -43,10 +43,11 @@ export function sumHistograms(hs: readonly FloatHistogram[], mean: boolean, note
   const al = alignHistograms(hs, notes);
   const n = al.length;
   const agg = (vals: number[]): number => (mean ? kahanMean(vals, 0, n) : kahanSum(vals, 0, n));
-  // Any gauge makes the result a gauge: a reset meeting a not-reset is then no conflict.
+  // Any gauge makes the result a gauge; a reset and a not-reset anywhere in the group conflict.
   let hint = al[0]!.counterResetHint;
+  for (let i = 1; i < n; i++) hint = combinedHint(hint, al[i]!.counterResetHint);
   if (al.some((h) => h.counterResetHint === 'gauge')) hint = 'gauge';
-  else for (let i = 1; i < n; i++) hint = combinedHint(hint, al[i]!.counterResetHint, notes);
+  if (al.some((h) => h.counterResetHint === 'reset') && al.some((h) => h.counterResetHint === 'not_reset')) notes.counterResetCollision = true;
   const maps = al.map((h) => h.bucketMaps());
   const fold = (side: 'pos' | 'neg'): Map<number, number> => {
     const keys = new Set<number>();

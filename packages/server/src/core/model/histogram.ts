@@ -519,7 +519,7 @@ export function alignHistograms(hs: readonly FloatHistogram[], notes?: Histogram
 }
 
 /** The counter-reset hint of a sum, as Prometheus' `FloatHistogram.Add` decides it. */
-export function combinedHint(a: CounterResetHint, b: CounterResetHint, notes: HistogramOpNotes | undefined): CounterResetHint {
+export function combinedHint(a: CounterResetHint, b: CounterResetHint, notes?: HistogramOpNotes): CounterResetHint {
   if (a === b) return a;
   if (a === 'gauge' || b === 'gauge') return 'gauge';
   if (a === 'unknown' || b === 'unknown') return 'unknown';

@@ -294,19 +294,17 @@ export class Head implements Appendable, Queryable {
     }
     let c = s.histOpen ? s.histChunks[s.histChunks.length - 1] : undefined;
     // Counter-reset hints as Prometheus' histogram chunks give them back: a counter histogram that
-    // continues its chunk is `not_reset`; a reset (detected or declared) starts a chunk marked
-    // `reset`; the first sample of any other new chunk is `unknown`. Gauges stay gauges, and a
-    // switch between gauge and counter starts a chunk.
+    // continues its chunk is `not_reset`; a reset starts a chunk; the first sample of a new chunk
+    // is `unknown` unless the sample itself declared `reset` (Prometheus returns a detected reset
+    // as `unknown` too, prometheus/prometheus#15346; readers detect it again from the counts).
+    // Gauges stay gauges, and a switch between gauge and counter starts a chunk.
     const prev = c?.hs[c.hs.length - 1];
-    let stored = h;
     let cut = c === undefined || c.count >= this.samplesPerChunk || t >= c.end || c.maxt < this.minValidTime;
+    let stored = h;
     if (h.counterResetHint !== 'gauge') {
-      if (prev === undefined || prev.counterResetHint === 'gauge') cut = true;
-      else if (h.counterResetHint === 'reset' || h.detectReset(prev)) {
-        cut = true;
-        stored = h.with({ counterResetHint: 'reset' });
-      }
-      if (stored === h) stored = h.with({ counterResetHint: cut ? (h.counterResetHint === 'reset' ? 'reset' : 'unknown') : 'not_reset' });
+      if (prev === undefined || prev.counterResetHint === 'gauge' || h.counterResetHint === 'reset' || h.detectReset(prev)) cut = true;
+      const hint = cut ? (h.counterResetHint === 'reset' ? 'reset' : 'unknown') : 'not_reset';
+      if (hint !== h.counterResetHint) stored = h.with({ counterResetHint: hint });
     } else if (prev !== undefined && prev.counterResetHint !== 'gauge') cut = true;
     if (cut || c === undefined) {
       c = new HistogramChunk((Math.floor(t / this.chunkRange) + 1) * this.chunkRange);

@@ -33,7 +33,8 @@ describe('head with native histograms', () => {
     app.append(0, labels, 1000, 1);
     app.appendHistogram!(0, labels, 2000, h(1));
     app.appendHistogram!(0, labels, 3000, h(3));
-    app.appendHistogram!(0, labels, 4000, h(2)); // a reset: count went down
+    app.appendHistogram!(0, labels, 4000, h(2)); // a reset: count went down, so a new chunk
+    app.appendHistogram!(0, labels, 4500, h(3, 'reset')); // declared: kept
     app.append(0, labels, 5000, 7);
     app.append(0, labels, 6000, STALE_NAN);
     app.appendHistogram!(0, labels, 7000, h(5, 'gauge'));
@@ -42,12 +43,13 @@ describe('head with native histograms', () => {
       [1000, 1],
       [2000, 'h1/unknown'],
       [3000, 'h3/not_reset'],
-      [4000, 'h2/reset'],
+      [4000, 'h2/unknown'],
+      [4500, 'h3/reset'],
       [5000, 7],
       [6000, 'stale'],
       [7000, 'h5/gauge'],
     ]);
-    assert.equal(head.stats().samplesAppended, 7);
+    assert.equal(head.stats().samplesAppended, 8);
   });
 
   it('treats a resent histogram as a duplicate only when it is equal', () => {

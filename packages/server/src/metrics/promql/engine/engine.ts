@@ -16,6 +16,7 @@ import { EvalError } from '../../../core/eval/errors.js';
 import { type Pacer, pacedSort, runSliced, runSync, TimeSlicer, type Work } from '../../../core/util/pace.js';
 import type { EvalSeries, Floats } from '../../../core/eval/series.js';
 import { lazyMatrixSeries } from '../../../core/eval/value.js';
+import { statsOnlySelectors, withStatsHints } from './histogram_stats.js';
 import { dropMetricName, type EvalValue, FloatArena } from './internal.js';
 import type { Matrix, Value } from './value.js';
 
@@ -225,9 +226,11 @@ export class Engine {
       const mint = Math.min(...ranges.map((r) => r.mint));
       const maxt = Math.max(...ranges.map((r) => r.maxt));
       const querier = queryable.querier(mint, maxt);
+      const statsOnly = statsOnlySelectors(expr);
       try {
         for (const r of ranges) {
-          selected.set(r.node, yield* selectSeries(querier, r, addSamples, (w) => warnings.add(w), pace));
+          const series = yield* selectSeries(querier, r, addSamples, (w) => warnings.add(w), pace);
+          selected.set(r.node, statsOnly.has(r.node) ? series.map(withStatsHints) : series);
           pace.check();
         }
       } finally {
