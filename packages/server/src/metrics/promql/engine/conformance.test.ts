@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CORE_FILES, expandValues, runConformanceFile } from './conformance.js';
+import { CORE_FILES, expandValues, NATIVE_HISTOGRAM_FILES, runConformanceFile } from './conformance.js';
 import { CONFORMANCE_EXCEPTIONS } from './conformance-exceptions.js';
 import { sharedData } from '../../../testkit/shared_data.js';
 
 const promqltest = sharedData('promqltest');
 
-describe('PromQL conformance (core files of ../shared/promqltest)', { skip: promqltest.skip }, () => {
+describe('PromQL conformance (core and native-histogram files of ../shared/promqltest)', { skip: promqltest.skip }, () => {
   const seen = new Set<string>();
-  for (const file of CORE_FILES) {
+  for (const file of [...CORE_FILES, ...NATIVE_HISTOGRAM_FILES]) {
     it(file, () => {
       const results = runConformanceFile(file, promqltest.dir);
       const unexpected: string[] = [];
