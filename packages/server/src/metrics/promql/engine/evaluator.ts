@@ -562,7 +562,17 @@ export class Evaluator {
           env.rangeEnd = ref;
           env.ts = stepT;
           for (let k = 0; k < params.length; k++) env.params[k] = params[k]![i]!;
-          const v = hs !== undefined && hfn !== undefined ? hfn(ts, s.vs, hs, lo, hi, env) : fn(ts, s.vs, lo, hi, env);
+          if (hs === undefined || hfn === undefined) {
+            // The float path, kept apart so the common case stays monomorphic.
+            const v = fn(ts, s.vs, lo, hi, env);
+            if (v !== undefined) {
+              outT[m] = stepT;
+              outV[m] = v;
+              m++;
+            }
+            continue;
+          }
+          const v = hfn(ts, s.vs, hs, lo, hi, env);
           if (v !== undefined) {
             outT[m] = stepT;
             if (typeof v === 'number') outV[m] = v;
