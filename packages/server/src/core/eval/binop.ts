@@ -13,7 +13,7 @@ import { type Annotate, histogramBinop } from './histogram_step.js';
 const SILENT: Annotate = { warn: () => {}, info: () => {} };
 
 /** A binary operator of either language (`atan2` is PromQL's only). */
-export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '^' | '==' | '!=' | '>' | '<' | '>=' | '<=' | 'and' | 'or' | 'unless' | 'atan2';
+export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '^' | '==' | '!=' | '>' | '<' | '>=' | '<=' | 'and' | 'or' | 'unless' | 'atan2' | '</' | '>/';
 
 /** How series on the two sides of an operation between two vectors are matched. */
 export interface VectorMatching {
@@ -76,16 +76,16 @@ export function scalarOp(op: BinaryOp, lhs: number, rhs: number): [number, boole
   }
 }
 
-/** True when the operator's result is no longer "the same metric" (arithmetic). */
+/** True when the operator's result is no longer "the same metric" (arithmetic; a trim keeps what is left of the same histogram). */
 function dropsName(op: BinaryOp): boolean {
-  return !isComparisonOp(op) && op !== 'and' && op !== 'or' && op !== 'unless';
+  return !isComparisonOp(op) && op !== 'and' && op !== 'or' && op !== 'unless' && op !== '</' && op !== '>/';
 }
 
 /** `vector op scalar` (or `scalar op vector` when `swap`). */
 export function vectorScalarOp(op: BinaryOp, vec: StepSample[], scalar: number, swap: boolean, returnBool: boolean, ann: Annotate = SILENT): StepSample[] {
   const out: StepSample[] = [];
   for (const s of vec) {
-    if (s.h !== undefined) {
+    if (s.h !== undefined || op === '</' || op === '>/') {
       const r = swap
         ? histogramBinop(op, scalar, undefined, NaN, s.h, returnBool, s.metric, ann)
         : histogramBinop(op, NaN, s.h, scalar, undefined, returnBool, s.metric, ann);

@@ -5,6 +5,7 @@
  */
 import { alignHistograms, combinedHint, type FloatHistogram, HistogramSchemaError, type HistogramOpNotes } from '../model/histogram.js';
 import { kahanMean, kahanSum } from './numeric.js';
+import { trimHistogram } from '../model/histogram_trim.js';
 import { getLabel, METRIC_NAME, type Labels } from '../model/labels.js';
 import type { StepSample } from './series.js';
 
@@ -120,6 +121,11 @@ export function histogramBinop(
       ann.warn(HIST_NOTES.mixedExpCustom(nameOf(metric)));
       return undefined;
     }
+  }
+  if (op === '</' || op === '>/') {
+    // Trimming applies to a histogram on the left and a float on the right; floats are dropped.
+    if (lh === undefined || rh !== undefined) return incompatible();
+    return { v: NaN, h: trimHistogram(lh, rv, op === '</') };
   }
   if (lh !== undefined) {
     if (op === '*') return { v: NaN, h: lh.mul(rv) };
