@@ -33,8 +33,8 @@ function seriesJson(s: MatrixSeries): string {
 }
 
 /** Yields the JSON text of the success envelope of `value`, pausing every few milliseconds. */
-export async function* queryJsonChunks(value: Value, warnings: readonly string[], stats: unknown): AsyncGenerator<string> {
-  const tail = `${stats === undefined ? '' : `,"stats":${JSON.stringify(stats)}`}}${warnings.length > 0 ? `,"warnings":${JSON.stringify(warnings)}` : ''}}`;
+export async function* queryJsonChunks(value: Value, warnings: readonly string[], stats: unknown, infos: readonly string[] = []): AsyncGenerator<string> {
+  const tail = `${stats === undefined ? '' : `,"stats":${JSON.stringify(stats)}`}}${warnings.length > 0 ? `,"warnings":${JSON.stringify(warnings)}` : ''}${infos.length > 0 ? `,"infos":${JSON.stringify(infos)}` : ''}}`;
   if (value.type !== 'vector' && value.type !== 'matrix') {
     const data = JSON.stringify(toApiJson(value));
     yield `{"status":"success","data":${data.slice(0, -1)}${tail}`;

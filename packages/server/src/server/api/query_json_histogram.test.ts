@@ -6,6 +6,12 @@ import { Engine } from '../../metrics/promql/engine/engine.js';
 import { toApiJson } from '../../metrics/promql/engine/value.js';
 import { Head } from '../../metrics/tsdb/head.js';
 import { queryJsonChunks } from './query_json.js';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { nopLogger } from '../../core/util/log.js';
+import { Router } from './http.js';
+import { registerQueryApi } from './query.js';
+import { QueryGate } from './query_gate.js';
 
 /** A head with one native-histogram counter growing by 60 observations (in (1,2] and (2,4]) a minute. */
 function head(): Head {
@@ -114,5 +120,55 @@ describe("native histograms in Prometheus' API JSON", () => {
     const r = new Engine().instantQuery(hd, 'rate(req_seconds[5m])', 660_000);
     assert.deepEqual(toApiJson(r.result), { resultType: 'vector', result: [] });
     assert.deepEqual(r.warnings, ['PromQL warning: encountered a mix of histograms and floats for metric name "req_seconds"']);
+  });
+});
+
+describe('native histograms over the query API (real HTTP, the head as store)', () => {
+  it('answers /api/v1/query and /api/v1/query_range with histogram fields', async () => {
+    const router = new Router(nopLogger);
+    registerQueryApi(router, new Engine(), head(), new QueryGate({ maxConcurrency: 2, queueTimeoutMs: 10_000 }), () => 600_000);
+    const server = http.createServer(router.listener);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1`;
+    try {
+      const instant = (await (await fetch(`${base}/query?query=${encodeURIComponent('sum(rate(req_seconds[5m]))')}&time=600`)).json()) as {
+        data: { result: unknown[] };
+      };
+      assert.deepEqual(instant.data.result, [
+        {
+          metric: {},
+          histogram: [
+            600,
+            {
+              count: '1',
+              sum: '1.5',
+              buckets: [
+                [0, '1', '2', '0.5'],
+                [0, '2', '4', '0.5'],
+              ],
+            },
+          ],
+        },
+      ]);
+      const range = (await (await fetch(`${base}/query_range?query=req_seconds&start=540&end=600&step=60`)).json()) as {
+        data: { result: { histograms: [number, { count: string }][]; values?: unknown }[] };
+      };
+      assert.deepEqual(
+        range.data.result[0]!.histograms.map(([t, h]) => [t, h.count]),
+        [
+          [540, '540'],
+          [600, '600'],
+        ],
+      );
+      assert.equal(range.data.result[0]!.values, undefined);
+      const warned = (await (await fetch(`${base}/query?query=${encodeURIComponent('max(req_seconds)')}&time=600`)).json()) as {
+        data: { result: unknown[] };
+        infos?: string[];
+      };
+      assert.deepEqual(warned.data.result, []);
+      assert.deepEqual(warned.infos, ['PromQL info: ignored histogram in max aggregation']);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });
