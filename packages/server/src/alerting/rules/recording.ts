@@ -40,6 +40,8 @@ export class RecordingRule {
     const out: RuleSample[] = [];
     const seen = new Set<string>();
     for (const s of vector) {
+      // The TSDB cannot keep histogram samples durably yet: refuse rather than record NaN.
+      if (s.histogram) throw new Error('recording native histogram samples is not supported yet');
       const lb = new Map<string, string>();
       for (const l of s.metric) lb.set(l.name, l.value);
       lb.set(METRIC_NAME, this.name);

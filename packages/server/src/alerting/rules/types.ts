@@ -6,7 +6,7 @@ import type { Labels } from '../../core/model/labels.js';
 
 /** A query result, structurally a subset of the PromQL engine's `Value`. */
 export type RuleQueryResult =
-  | { readonly type: 'vector'; readonly samples: readonly { readonly metric: Labels; readonly v: number }[] }
+  | { readonly type: 'vector'; readonly samples: readonly { readonly metric: Labels; readonly v: number; readonly h?: unknown }[] }
   | { readonly type: 'scalar'; readonly v: number }
   | { readonly type: 'string'; readonly v: string }
   | {
@@ -75,12 +75,12 @@ export interface RuleSample {
 }
 
 /** Turns a query result into a vector the way Prometheus' `EngineQueryFunc` does. */
-export function resultToVector(res: RuleQueryResult): { metric: Labels; v: number }[] {
+export function resultToVector(res: RuleQueryResult): { metric: Labels; v: number; histogram: boolean }[] {
   switch (res.type) {
     case 'vector':
-      return res.samples.map((s) => ({ metric: s.metric, v: s.v }));
+      return res.samples.map((s) => ({ metric: s.metric, v: s.v, histogram: s.h !== undefined }));
     case 'scalar':
-      return [{ metric: [], v: res.v }];
+      return [{ metric: [], v: res.v, histogram: false }];
     default:
       throw new Error('rule result is not a vector or scalar');
   }

@@ -7,13 +7,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isMap, isScalar, isSeq, parseDocument, type YAMLMap } from 'yaml';
-import { compareLabels, type Labels, METRIC_NAME, sortLabels } from '../../core/model/labels.js';
+import { compareLabels, type Labels, sortLabels } from '../../core/model/labels.js';
 import { expandValues } from '../../metrics/promql/engine/conformance.js';
 import { Engine } from '../../metrics/promql/engine/engine.js';
 import { formatDuration, parseDuration } from '../../core/time/duration.js';
 import { parseTimestamp, TimestampError } from '../../core/time/timestamp.js';
 import { goQuote } from '../../core/util/goquote.js';
-import { parseExpr, parseSeriesSelector, type Expr } from '../../metrics/promql/parser/index.js';
+import { parseSeriesSelector } from '../../metrics/promql/parser/index.js';
 import type { Appendable, Queryable } from '../../metrics/storage/interface.js';
 import { nopLogger } from '../../core/util/log.js';
 import { AlertingRule } from './alerting.js';
@@ -22,7 +22,8 @@ import { isSLOFile, loadSLORuleFile } from '../slo/load.js';
 import { globFiles } from '../../core/util/glob.js';
 import { Group, type GroupContext } from './group.js';
 import { buildRules } from './manager.js';
-import { expandHistogramValues, formatHistogram, histogramKey, parseHistogram, type HistLiteral } from './testhist.js';
+import { type FloatHistogram, histogramString } from '../../core/model/histogram.js';
+import { parseHistogram } from '../../metrics/promql/engine/histogram_notation.js';
 import type { RuleQueryResult } from './types.js';
 import { systemClock } from '../../core/time/clock.js';
 import type { CompiledRegex } from '../../core/regex/re2.js';
@@ -257,19 +258,14 @@ function floatsEqual(a: number, b: number, fuzzy: boolean): boolean {
   return Math.abs(a - b) <= Number.EPSILON * Math.max(Math.abs(a), Math.abs(b));
 }
 
-interface HistSeries {
-  labels: Labels;
-  samples: { t: number; h: HistLiteral }[];
-}
-
 interface ParsedSample {
   labels: Labels;
   value: number;
-  histogram: HistLiteral | undefined;
+  histogram: FloatHistogram | undefined;
 }
 
 function sampleString(s: ParsedSample): string {
-  return promLabelsString(s.labels) + ' ' + (s.histogram ? formatHistogram(s.histogram) : formatE(s.value));
+  return promLabelsString(s.labels) + ' ' + (s.histogram ? histogramString(s.histogram) : formatE(s.value));
 }
 
 function samplesString(ss: ParsedSample[]): string {
@@ -285,18 +281,11 @@ export type TestStoreFactory = () => Appendable & Queryable;
 /** Runs one test group; returns its error messages (empty: passed). */
 async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], evalInterval: number, newStore: TestStoreFactory): Promise<string[]> {
   const head = newStore();
-  const hist: HistSeries[] = [];
-  const pending: { labels: Labels; t: number; v: number }[] = [];
+  const pending: { labels: Labels; t: number; v: number | FloatHistogram }[] = [];
   const mint = tg.startMs;
   try {
     for (const is of tg.inputSeries) {
       const labels = parseMetric(is.series);
-      if (is.values.includes('{{')) {
-        const hs: HistSeries = { labels, samples: [] };
-        expandHistogramValues(is.values).forEach((h, i) => h && hs.samples.push({ t: mint + i * tg.interval, h }));
-        hist.push(hs);
-        continue;
-      }
       const { values } = expandValues(is.values);
       values.forEach((v, i) => v !== undefined && pending.push({ labels, t: mint + i * tg.interval, v }));
     }
@@ -309,7 +298,9 @@ async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], eval
     const app = head.appender();
     while (loaded < pending.length && pending[loaded]!.t <= ts) {
       const p = pending[loaded++]!;
-      app.append(0, p.labels, p.t, p.v);
+      if (typeof p.v === 'number') app.append(0, p.labels, p.t, p.v);
+      else if (app.appendHistogram) app.appendHistogram(0, p.labels, p.t, p.v);
+      else throw new Error('the test store does not take native histograms');
     }
     app.commit();
   };
@@ -411,8 +402,7 @@ async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], eval
     const where = `    expr: ${goQuote(tc.expr)}, time: ${formatDuration(tc.evalTime)}`;
     let gotSamples: ParsedSample[];
     try {
-      gotSamples =
-        queryHistograms(tc.expr, mint + tc.evalTime, hist) ?? vectorOf(queryFn(tc.expr, mint + tc.evalTime)).map((s) => ({ ...s, histogram: undefined }));
+      gotSamples = vectorOf(queryFn(tc.expr, mint + tc.evalTime));
     } catch (err) {
       errs.push(`${where}, err: ${(err as Error).message}`);
       continue;
@@ -420,7 +410,7 @@ async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], eval
     const expSamples: ParsedSample[] = [];
     for (const s of tc.exp) {
       try {
-        expSamples.push({ labels: parseMetric(s.labels), value: s.value, histogram: s.histogram ? parseHistogram(s.histogram) : undefined });
+        expSamples.push({ labels: parseMetric(s.labels), value: s.value, histogram: s.histogram ? parseHistogramText(s.histogram) : undefined });
       } catch (err) {
         errs.push(`${where}, err: labels ${goQuote(s.labels)}: ${(err as Error).message}`);
         continue outer;
@@ -433,8 +423,11 @@ async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], eval
       expSamples.every((e, i) => {
         const g = gotSamples[i]!;
         if (compareLabels(e.labels, g.labels) !== 0) return false;
-        if (e.histogram || g.histogram)
-          return e.histogram !== undefined && g.histogram !== undefined && histogramKey(e.histogram) === histogramKey(g.histogram);
+        if (e.histogram || g.histogram) {
+          if (e.histogram === undefined || g.histogram === undefined || !e.histogram.equals(g.histogram)) return false;
+          // A hint is compared when the expectation names one.
+          return e.histogram.counterResetHint === 'unknown' || e.histogram.counterResetHint === g.histogram.counterResetHint;
+        }
         return floatsEqual(e.value, g.value, file.fuzzyCompare);
       });
     if (!same) errs.push(`${where},\n        exp: ${samplesString(expSamples)}\n        got: ${samplesString(gotSamples)}`);
@@ -442,41 +435,17 @@ async function runGroup(tg: TestGroup, file: TestFile, ruleFiles: string[], eval
   return errs;
 }
 
-function vectorOf(res: RuleQueryResult): { labels: Labels; value: number }[] {
-  if (res.type === 'vector') return res.samples.map((s) => ({ labels: s.metric, value: s.v }));
-  if (res.type === 'scalar') return [{ labels: [], value: res.v }];
+function vectorOf(res: RuleQueryResult): ParsedSample[] {
+  if (res.type === 'vector') return res.samples.map((s) => ({ labels: s.metric, value: s.v, histogram: s.h as FloatHistogram | undefined }));
+  if (res.type === 'scalar') return [{ labels: [], value: res.v, histogram: undefined }];
   throw new Error('rule result is not a vector or scalar');
 }
 
-/**
- * Answers a plain selector over native-histogram input series (the engine has no histograms).
- * Returns undefined when the expression does not touch histogram series.
- */
-function queryHistograms(expr: string, t: number, hist: readonly HistSeries[]): ParsedSample[] | undefined {
-  if (hist.length === 0) return undefined;
-  let e: Expr;
-  try {
-    e = parseExpr(expr);
-  } catch {
-    return undefined;
-  }
-  const sel = e.kind === 'VectorSelector' ? e : undefined;
-  const matches = (ls: Labels, ms: readonly { matches(v: string): boolean; name: string }[]): boolean =>
-    ms.every((m) => m.matches(ls.find((l) => l.name === m.name)?.value ?? ''));
-  if (sel === undefined || sel.offset !== 0 || sel.at !== undefined) {
-    if (hist.some((h) => expr.includes(h.labels.find((l) => l.name === METRIC_NAME)?.value ?? '\x00')))
-      throw new Error('native histograms are not supported by this engine');
-    return undefined;
-  }
-  const hits = hist.filter((h) => matches(h.labels, sel.matchers));
-  if (hits.length === 0) return undefined;
-  const out: ParsedSample[] = [];
-  for (const h of hits) {
-    let last: { t: number; h: HistLiteral } | undefined;
-    for (const s of h.samples) if (s.t <= t && s.t > t - 5 * 60_000) last = s;
-    if (last) out.push({ labels: h.labels, value: 0, histogram: last.h });
-  }
-  return out;
+/** A `histogram:` expectation, `{{…}}` in the test notation. */
+function parseHistogramText(text: string): FloatHistogram {
+  const m = /^\{\{(.*)\}\}$/s.exec(text.trim());
+  if (m === null) throw new Error(`invalid histogram ${JSON.stringify(text)}`);
+  return parseHistogram(m[1]!);
 }
 
 function matchesRun(name: string, run: readonly CompiledRegex[]): boolean {

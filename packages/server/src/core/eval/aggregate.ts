@@ -11,6 +11,10 @@ import { formatFloat } from './format.js';
 import { keepLabels, removeLabels } from './labels.js';
 import { extremum, kahanMean, kahanSum, quantile, variance } from './numeric.js';
 import type { EvalSeries, SeriesBuilder, StepGrid, StepSample } from './series.js';
+import { aggregateHistograms, HIST_NOTES } from './histogram_step.js';
+import { histogramString } from '../model/histogram.js';
+import { xxhash64 } from '../util/xxhash64.js';
+import { goQuote, isValidUtf8 } from '../util/goquote.js';
 
 /** What an aggregation needs of its syntax node: the operator and its `by` / `without` clause. */
 export interface AggregateSpec {
@@ -71,16 +75,31 @@ function byValue(desc: boolean): (a: StepSample, b: StepSample) => number {
   };
 }
 
-/** A deterministic hash in [0, 1) of a label set, for `limit_ratio` sampling. */
+const utf8 = new TextEncoder();
+
+/**
+ * Where a label set falls in [0, 1] for `limit_ratio`: Prometheus' `Labels.Hash()` (XXH64 of each
+ * name and value followed by a 0xff byte) over 2^64, so the same series are picked at every step
+ * and the same ones Prometheus picks.
+ */
 function ratioOffset(metric: Labels): number {
-  // FNV-1a (32 bit): stable across runs, so the same series are picked at every step.
-  let h = 0x811c9dc5;
-  const key = labelsKey(metric);
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for (const l of metric) {
+    for (const s of [l.name, l.value]) {
+      const b = utf8.encode(s);
+      parts.push(b);
+      n += b.length + 1;
+    }
   }
-  return h / 0x100000000;
+  const buf = new Uint8Array(n);
+  let at = 0;
+  for (const b of parts) {
+    buf.set(b, at);
+    at += b.length;
+    buf[at++] = 0xff;
+  }
+  return Number(xxhash64(buf)) / 2 ** 64;
 }
 
 /** Converts a `topk`/`limitk` parameter to an integer like Prometheus. */
@@ -101,6 +120,7 @@ export function aggregateStep(
   inputRaw: StepSample[],
   param: number | string | undefined,
   warn: (msg: string) => void,
+  info: (msg: string) => void = () => {},
 ): StepSample[] {
   // Delayed name removal: groups are formed on the labels as they are (a to-be-dropped name still
   // partitions `by (__name__)`), and a group inherits the flag from any member, like Prometheus 3.
@@ -113,7 +133,13 @@ export function aggregateStep(
       const k = kParam(param as number);
       if (k < 1) return out;
       for (const g of collect(grouper, input).values()) {
-        const picked = node.op === 'limitk' ? g.samples.slice(0, k) : [...g.samples].sort(byValue(node.op === 'topk')).slice(0, k);
+        let members = g.samples;
+        if (node.op !== 'limitk' && members.some((m) => m.h !== undefined)) {
+          // topk and bottomk order by value: histograms have none, so they are left out.
+          info(HIST_NOTES.ignoredInAgg(node.op));
+          members = members.filter((m) => m.h === undefined);
+        }
+        const picked = node.op === 'limitk' ? members.slice(0, k) : [...members].sort(byValue(node.op === 'topk')).slice(0, k);
         out.push(...picked);
       }
       return out;
@@ -128,17 +154,19 @@ export function aggregateStep(
       }
       for (const s of input) {
         const off = ratioOffset(s.metric);
-        if (r >= 0 ? off < r : off >= 1 + r) out.push(s);
+        if (r >= 0 ? off < r : off >= 1 + r && off <= 1) out.push(s);
       }
       return out;
     }
     case 'count_values': {
       const name = param as string;
+      // Prometheus 3 takes any label name that is valid UTF-8 (byte escapes can make one that is not).
+      if (name === '' || !isValidUtf8(name)) evalError(`invalid label name ${goQuote(name)}`);
       const counts = new Map<string, { labels: Labels; n: number }>();
       for (const s of input) {
         const [, gl] = grouper.group(s.metric);
         const pairs: Label[] = gl.filter((l) => l.name !== name);
-        pairs.push({ name, value: formatFloat(s.v) });
+        pairs.push({ name, value: s.h === undefined ? formatFloat(s.v) : histogramString(s.h) });
         const labels = sortLabels(pairs);
         const k = labelsKey(labels);
         const c = counts.get(k);
@@ -156,7 +184,16 @@ export function aggregateStep(
     if (Number.isNaN(q) || q < 0 || q > 1) warn(`PromQL warning: quantile value should be between 0 and 1, got ${formatFloat(q)}`);
   }
   for (const g of collect(grouper, input).values()) {
-    const vs = g.values;
+    let vs = g.values;
+    if (g.samples.some((m) => m.h !== undefined)) {
+      const r = aggregateHistograms(node.op, g.samples, { warn, info });
+      if (r.handled) {
+        if (r.out !== undefined) out.push({ metric: g.labels, v: r.out.v, dropName: g.dropName, ...(r.out.h === undefined ? {} : { h: r.out.h }) });
+        continue;
+      }
+      vs = r.floats.map((m) => m.v);
+      if (vs.length === 0) continue;
+    }
     let v: number;
     switch (node.op) {
       case 'sum':

@@ -8,9 +8,12 @@ import { evalError } from './errors.js';
 import { keepLabels, removeLabels, setLabel, subsetKey } from './labels.js';
 import { goPow } from './numeric.js';
 import type { StepSample } from './series.js';
+import { type Annotate, histogramBinop } from './histogram_step.js';
+
+const SILENT: Annotate = { warn: () => {}, info: () => {} };
 
 /** A binary operator of either language (`atan2` is PromQL's only). */
-export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '^' | '==' | '!=' | '>' | '<' | '>=' | '<=' | 'and' | 'or' | 'unless' | 'atan2';
+export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '^' | '==' | '!=' | '>' | '<' | '>=' | '<=' | 'and' | 'or' | 'unless' | 'atan2' | '</' | '>/';
 
 /** How series on the two sides of an operation between two vectors are matched. */
 export interface VectorMatching {
@@ -73,15 +76,23 @@ export function scalarOp(op: BinaryOp, lhs: number, rhs: number): [number, boole
   }
 }
 
-/** True when the operator's result is no longer "the same metric" (arithmetic). */
+/** True when the operator's result is no longer "the same metric" (arithmetic; a trim keeps what is left of the same histogram). */
 function dropsName(op: BinaryOp): boolean {
-  return !isComparisonOp(op) && op !== 'and' && op !== 'or' && op !== 'unless';
+  return !isComparisonOp(op) && op !== 'and' && op !== 'or' && op !== 'unless' && op !== '</' && op !== '>/';
 }
 
 /** `vector op scalar` (or `scalar op vector` when `swap`). */
-export function vectorScalarOp(op: BinaryOp, vec: StepSample[], scalar: number, swap: boolean, returnBool: boolean): StepSample[] {
+export function vectorScalarOp(op: BinaryOp, vec: StepSample[], scalar: number, swap: boolean, returnBool: boolean, ann: Annotate = SILENT): StepSample[] {
   const out: StepSample[] = [];
   for (const s of vec) {
+    if (s.h !== undefined || op === '</' || op === '>/') {
+      const r = swap
+        ? histogramBinop(op, scalar, undefined, NaN, s.h, returnBool, s.metric, ann)
+        : histogramBinop(op, NaN, s.h, scalar, undefined, returnBool, s.metric, ann);
+      if (r !== undefined)
+        out.push({ metric: s.metric, v: r.v, dropName: s.dropName || returnBool || dropsName(op), ...(r.h === undefined ? {} : { h: r.h }) });
+      continue;
+    }
     let lv = s.v;
     let rv = scalar;
     if (swap) [lv, rv] = [rv, lv];
@@ -143,7 +154,14 @@ function resultMetric(lhs: Labels, rhs: Labels, matching: VectorMatching): Label
 }
 
 /** Arithmetic and comparison between two instant vectors with one-to-one / many-to-one matching. */
-export function vectorOp(op: BinaryOp, lhsIn: StepSample[], rhsIn: StepSample[], matching: VectorMatching, returnBool: boolean): StepSample[] {
+export function vectorOp(
+  op: BinaryOp,
+  lhsIn: StepSample[],
+  rhsIn: StepSample[],
+  matching: VectorMatching,
+  returnBool: boolean,
+  ann: Annotate = SILENT,
+): StepSample[] {
   if (lhsIn.length === 0 || rhsIn.length === 0) return [];
   const sig = signer(matching);
   // group_right: iterate the right side as the "many" side.
@@ -182,13 +200,28 @@ export function vectorOp(op: BinaryOp, lhsIn: StepSample[], rhsIn: StepSample[],
     if (rs === undefined) continue;
     let lv = ls.v;
     let rv = rs.v;
-    if (swapped) [lv, rv] = [rv, lv];
-    let [v, keep] = scalarOp(op, lv, rv);
-    if (returnBool) {
-      v = keep ? 1 : 0;
-      keep = true;
+    let lh = ls.h;
+    let rh = rs.h;
+    if (swapped) {
+      [lv, rv] = [rv, lv];
+      [lh, rh] = [rh, lh];
     }
-    if (!keep) continue;
+    let v: number;
+    let h: StepSample['h'];
+    if (lh !== undefined || rh !== undefined) {
+      const r = histogramBinop(op, lv, lh, rv, rh, returnBool, ls.metric, ann);
+      if (r === undefined) continue;
+      v = r.v;
+      h = r.h;
+    } else {
+      let keep: boolean;
+      [v, keep] = scalarOp(op, lv, rv);
+      if (returnBool) {
+        v = keep ? 1 : 0;
+        keep = true;
+      }
+      if (!keep) continue;
+    }
     const metric = resultMetric(ls.metric, rs.metric, matching);
     const seen = matched.get(k);
     if (matching.card === 'one-to-one') {
@@ -206,7 +239,8 @@ export function vectorOp(op: BinaryOp, lhsIn: StepSample[], rhsIn: StepSample[],
       set.add(mk);
     }
     const keepsName = metric.some((l) => l.name === METRIC_NAME);
-    out.push({ metric, v, dropName: keepsName && (ls.dropName || returnBool || dropsName(op)) });
+    const dropName = keepsName && (ls.dropName || returnBool || dropsName(op));
+    out.push(h === undefined ? { metric, v, dropName } : { metric, v, dropName, h });
   }
   return out;
 }

@@ -3,6 +3,7 @@
  * steps of a query ({@link EvalSeries}), whose parallel arrays avoid an object per point.
  */
 import type { Labels } from '../model/labels.js';
+import type { FloatHistogram } from '../model/histogram.js';
 
 /** One sample of an instant vector at one evaluation step. */
 export interface StepSample {
@@ -13,6 +14,8 @@ export interface StepSample {
    * dropped when the query finishes). Log streams have no `__name__`, so LogQL ignores it.
    */
   dropName: boolean;
+  /** The sample is a native histogram (then `v` is NaN and means nothing). */
+  h?: FloatHistogram;
 }
 
 /** Numbers of a series: a typed array when filled in one go, else an array. */
@@ -27,6 +30,16 @@ export interface EvalSeries {
   ts: Floats;
   vs: Floats;
   dropName: boolean;
+  /**
+   * Native histograms by position, parallel to `ts`: where `hs[i]` is set the point is that
+   * histogram. Absent on float-only series (nearly all), so they cost nothing.
+   */
+  hs?: (FloatHistogram | undefined)[];
+}
+
+/** The histogram of point `i` of a series, if it is one. */
+export function histAt(s: EvalSeries, i: number): FloatHistogram | undefined {
+  return s.hs === undefined ? undefined : s.hs[i];
 }
 
 /** An {@link EvalSeries} being built point by point. */

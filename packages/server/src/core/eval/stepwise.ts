@@ -62,7 +62,8 @@ export function* evalByStep(
             const s = inp.series[j]!;
             const c = cur[j]!;
             if (c < s.ts.length && s.ts[c] === ts) {
-              vec.push({ metric: s.metric, v: s.vs[c]!, dropName: s.dropName });
+              const h = s.hs?.[c];
+              vec.push(h === undefined ? { metric: s.metric, v: s.vs[c]!, dropName: s.dropName } : { metric: s.metric, v: NaN, dropName: s.dropName, h });
               cur[j] = c + 1;
             }
           }
@@ -81,9 +82,10 @@ export function* evalByStep(
       } else if (es.ts[es.ts.length - 1] === ts) {
         if (!opts.deferDuplicateCheck) evalError('vector cannot contain metrics with the same labelset');
         // Kept apart, so that the caller's final check reports it.
-        extra.push({ metric: s.metric, ts: [ts], vs: [s.v], dropName: s.dropName });
+        extra.push({ metric: s.metric, ts: [ts], vs: [s.v], dropName: s.dropName, ...(s.h === undefined ? {} : { hs: [s.h] }) });
         continue;
       }
+      if (s.h !== undefined) (es.hs ??= [])[es.ts.length] = s.h;
       es.ts.push(ts);
       es.vs.push(s.v);
     }

@@ -3,6 +3,7 @@
  * Times are ms.
  */
 import type { Labels } from '../model/labels.js';
+import type { FloatHistogram } from '../model/histogram.js';
 
 /** A single number at a time. */
 export interface Scalar {
@@ -16,6 +17,8 @@ export interface Sample {
   readonly metric: Labels;
   readonly t: number;
   readonly v: number;
+  /** A native-histogram sample (then `v` is NaN). */
+  readonly h?: FloatHistogram;
 }
 
 /** An instant vector. Order is meaningful only after `sort*`/`topk`/`bottomk`. */
@@ -28,6 +31,8 @@ export interface Vector {
 export interface Point {
   readonly t: number;
   readonly v: number;
+  /** A native-histogram point (then `v` is NaN). */
+  readonly h?: FloatHistogram;
 }
 
 /** One series of a range vector. */
@@ -49,6 +54,8 @@ const POINT_ARRAYS = Symbol('point arrays');
 export interface PointArrays {
   readonly ts: ArrayLike<number>;
   readonly vs: ArrayLike<number>;
+  /** Histograms by position, when the series has any. */
+  readonly hs?: readonly (FloatHistogram | undefined)[];
 }
 
 /**
@@ -58,7 +65,7 @@ export interface PointArrays {
  * writes). The JSON writer reads the arrays ({@link pointArraysOf}) and never makes the objects.
  * The arrays are shared, not copied: nothing writes into them.
  */
-export function lazyMatrixSeries(metric: Labels, ts: ArrayLike<number>, vs: ArrayLike<number>): MatrixSeries {
+export function lazyMatrixSeries(metric: Labels, ts: ArrayLike<number>, vs: ArrayLike<number>, hs?: readonly (FloatHistogram | undefined)[]): MatrixSeries {
   let points: Point[] | undefined;
   const s = { metric } as MatrixSeries;
   Object.defineProperty(s, 'points', {
@@ -66,12 +73,15 @@ export function lazyMatrixSeries(metric: Labels, ts: ArrayLike<number>, vs: Arra
     get: (): Point[] => {
       if (points === undefined) {
         points = new Array<Point>(ts.length);
-        for (let i = 0; i < ts.length; i++) points[i] = { t: ts[i]!, v: vs[i]! };
+        for (let i = 0; i < ts.length; i++) {
+          const h = hs?.[i];
+          points[i] = h === undefined ? { t: ts[i]!, v: vs[i]! } : { t: ts[i]!, v: NaN, h };
+        }
       }
       return points;
     },
   });
-  Object.defineProperty(s, POINT_ARRAYS, { value: { ts, vs } satisfies PointArrays });
+  Object.defineProperty(s, POINT_ARRAYS, { value: (hs === undefined ? { ts, vs } : { ts, vs, hs }) satisfies PointArrays });
   return s;
 }
 

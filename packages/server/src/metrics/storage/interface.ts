@@ -5,6 +5,7 @@
 import type { Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import { pacedSort, type Pacer, type Work } from '../../core/util/pace.js';
+import type { FloatHistogram } from '../../core/model/histogram.js';
 
 /** An opaque reference to a series, handed back by an appender so the next append can skip lookup. */
 export type SeriesRef = number;
@@ -17,6 +18,11 @@ export interface Appender {
    * duplicate, too old, invalid labels); the rest of the batch stays usable.
    */
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef;
+  /**
+   * Adds one native-histogram sample, like {@link append}. Optional: a store that cannot keep
+   * histograms durably yet leaves it out (or refuses with a StorageError).
+   */
+  appendHistogram?(ref: SeriesRef, labels: Labels, t: number, h: FloatHistogram): SeriesRef;
   /** Makes the batch durable (written to the WAL) and visible. */
   commit(): void;
   /** Drops the batch. */
@@ -50,6 +56,11 @@ export interface SampleIterator {
   seek(t: number): boolean;
   t(): number;
   v(): number;
+  /**
+   * The current sample's native histogram, or undefined when the sample is a float (`v()` is then
+   * its value; for a histogram sample `v()` is NaN). Absent on iterators of float-only stores.
+   */
+  h?(): FloatHistogram | undefined;
 }
 
 /** One series in a query result. */

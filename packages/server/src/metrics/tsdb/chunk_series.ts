@@ -1,5 +1,6 @@
 /** Series assembled from chunks, shared by the head and blocks. */
 import type { Labels } from '../../core/model/labels.js';
+import type { FloatHistogram } from '../../core/model/histogram.js';
 import type { SampleIterator, Series, SeriesSet } from '../storage/interface.js';
 
 /** A chunk that can be iterated, with its time bounds. */
@@ -91,6 +92,10 @@ export class ChunksIterator implements SampleIterator {
 
   v(): number {
     return this.cur!.v();
+  }
+
+  h(): FloatHistogram | undefined {
+    return this.cur!.h?.();
   }
 }
 

@@ -6,6 +6,7 @@
 import { compareLabels, formatLabels, labelsKey, validateLabels, type Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import { isStaleNaN } from '../../core/model/value.js';
+import type { FloatHistogram } from '../../core/model/histogram.js';
 import { StorageError } from '../../core/errors.js';
 import { type Pacer, pacedSort, type Work } from '../../core/util/pace.js';
 import {
@@ -19,6 +20,7 @@ import {
   type SeriesSet,
 } from '../storage/interface.js';
 import { ArraySeriesSet, ChunkSeries, type ChunkMeta } from './chunk_series.js';
+import { HistogramChunk } from './histogram_chunk.js';
 import { XorEncoder, XorIterator } from './chunkenc/xor.js';
 import { PostingsIndex } from './postings.js';
 import { ChunkArena } from './chunk_arena.js';
@@ -89,6 +91,17 @@ export class MemSeries {
   batchV = 0;
   /** True once the WAL has a record of this series. */
   logged = false;
+  /**
+   * Chunks of native-histogram samples, in time order. A series may switch between floats and
+   * histograms (as Prometheus allows across chunks): each switch starts a chunk of the other kind,
+   * so float and histogram chunks never overlap in time and merge by their start.
+   */
+  histChunks: HistogramChunk[] = [];
+  /** The last histogram chunk takes the next histogram sample (the last sample was a histogram). */
+  histOpen = false;
+  /** The latest committed sample's histogram (undefined when it was a float). */
+  lastH: FloatHistogram | undefined;
+  batchH: FloatHistogram | undefined;
 
   constructor(ref: number, labels: Labels) {
     this.ref = ref;
@@ -97,7 +110,13 @@ export class MemSeries {
 
   /** Time bounds over all chunks, or undefined if the series has no samples. */
   get mint(): number {
-    return this.closed[0]?.mint ?? this.active?.mint ?? Infinity;
+    const f = this.closed[0]?.mint ?? (this.active !== undefined && this.active.count > 0 ? this.active.mint : Infinity);
+    return Math.min(f, this.histChunks[0]?.mint ?? Infinity);
+  }
+
+  /** True when the series holds no samples. */
+  get empty(): boolean {
+    return this.closed.length === 0 && this.active === undefined && this.histChunks.length === 0;
   }
 
   /** The chunks overlapping [mint, maxt], the active one as a snapshot of what it holds now. */
@@ -111,7 +130,9 @@ export class MemSeries {
       const end = a.bitLength;
       out.push({ mint: a.mint, maxt: a.maxt, iterator: () => new XorIterator(bytes, count, end) });
     }
-    return out;
+    if (this.histChunks.length === 0) return out;
+    for (const c of this.histChunks) if (c.count > 0 && c.maxt >= mint && c.mint <= maxt) out.push(c.snapshot());
+    return out.sort((x, y) => x.mint - y.mint);
   }
 }
 
@@ -243,12 +264,15 @@ export class Head implements Appendable, Queryable {
   }
 
   /** Appends one sample that was already checked, cutting a new chunk when the current one is full. */
-  appendChecked(s: MemSeries, t: number, v: number): void {
+  appendChecked(s: MemSeries, t: number, v: number, h?: FloatHistogram): void {
     if (t <= s.lastT) {
       // Another appender committed a later sample between this one's append and commit.
       this.samplesOutOfOrder++;
       return;
     }
+    if (h !== undefined) return this.appendHistogramChecked(s, t, h);
+    s.histOpen = false;
+    s.lastH = undefined;
     let a = s.active;
     // A chunk that ends before minValidTime is being cut into a block (a flush fenced the head at
     // its end): the new sample starts a chunk of its own, so the block gets exactly what was fenced.
@@ -264,6 +288,42 @@ export class Head implements Appendable, Queryable {
     a.append(t, v);
     s.lastT = t;
     s.lastV = v;
+    if (t < this.mint) this.mint = t;
+    if (t < this.lowSinceTruncate) this.lowSinceTruncate = t;
+    if (t > this.maxt) this.maxt = t;
+    this.samplesAppended++;
+  }
+
+  /** Appends a histogram sample: the float chunk (if any) is sealed, histogram chunks cut like float ones. */
+  private appendHistogramChecked(s: MemSeries, t: number, h: FloatHistogram): void {
+    const a = s.active;
+    if (a !== undefined) {
+      if (a.count > 0) s.closed.push(this.close(a));
+      s.active = undefined;
+    }
+    let c = s.histOpen ? s.histChunks[s.histChunks.length - 1] : undefined;
+    // Counter-reset hints as Prometheus' histogram chunks give them back: a counter histogram that
+    // continues its chunk is `not_reset`; a reset starts a chunk; the first sample of a new chunk
+    // is `unknown` unless the sample itself declared `reset` (Prometheus returns a detected reset
+    // as `unknown` too, prometheus/prometheus#15346; readers detect it again from the counts).
+    // Gauges stay gauges, and a switch between gauge and counter starts a chunk.
+    const prev = c?.hs[c.hs.length - 1];
+    let cut = c === undefined || c.count >= this.samplesPerChunk || t >= c.end || c.maxt < this.minValidTime;
+    let stored = h;
+    if (h.counterResetHint !== 'gauge') {
+      if (prev === undefined || prev.counterResetHint === 'gauge' || h.counterResetHint === 'reset' || h.detectReset(prev)) cut = true;
+      const hint = cut ? (h.counterResetHint === 'reset' ? 'reset' : 'unknown') : 'not_reset';
+      if (hint !== h.counterResetHint) stored = h.with({ counterResetHint: hint });
+    } else if (prev !== undefined && prev.counterResetHint !== 'gauge') cut = true;
+    if (cut || c === undefined) {
+      c = new HistogramChunk((Math.floor(t / this.chunkRange) + 1) * this.chunkRange);
+      s.histChunks.push(c);
+      s.histOpen = true;
+    }
+    c.append(t, stored);
+    s.lastT = t;
+    s.lastV = NaN;
+    s.lastH = h;
     if (t < this.mint) this.mint = t;
     if (t < this.lowSinceTruncate) this.lowSinceTruncate = t;
     if (t > this.maxt) this.maxt = t;
@@ -333,7 +393,13 @@ export class Head implements Appendable, Queryable {
       let n = 0;
       while (n < s.closed.length && s.closed[n]!.maxt < t) n++;
       if (n > 0) s.closed = s.closed.slice(n);
-      if (s.closed.length === 0 && s.active === undefined) {
+      let hn = 0;
+      while (hn < s.histChunks.length && s.histChunks[hn]!.maxt < t) hn++;
+      if (hn > 0) {
+        if (hn === s.histChunks.length) s.histOpen = false;
+        s.histChunks = s.histChunks.slice(hn);
+      }
+      if (s.empty) {
         // Gone from lookups at once, so an append during the pass creates a fresh series instead
         // of writing into one that is about to leave the index.
         this.byRef.delete(s.ref);
@@ -354,7 +420,7 @@ export class Head implements Appendable, Queryable {
    */
   dropCreated(created: readonly MemSeries[]): void {
     for (const s of created) {
-      if (s.closed.length > 0 || s.active !== undefined || s.logged || this.byRef.get(s.ref) !== s) continue;
+      if (!s.empty || s.logged || this.byRef.get(s.ref) !== s) continue;
       this.byRef.delete(s.ref);
       this.byKey.delete(labelsKey(s.labels));
       this.postings.removeOne(s.ref, s.labels);
@@ -404,6 +470,8 @@ class HeadAppender implements Appender {
   private readonly created: MemSeries[] = [];
   /** The future bound, read from the clock once per batch. */
   private readonly maxT: number;
+  /** Histogram samples of the batch by position (rare: kept apart from the float buffers). */
+  private hists: Map<number, FloatHistogram> | undefined;
 
   constructor(head: Head, wal: Wal | undefined) {
     this.head = head;
@@ -416,6 +484,21 @@ class HeadAppender implements Appender {
   }
 
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
+    return this.add(ref, labels, t, v, undefined);
+  }
+
+  /**
+   * Adds a native-histogram sample. Only a head without a WAL takes them for now: the WAL has no
+   * histogram record yet, and a sample must not be acknowledged that a restart would lose.
+   */
+  appendHistogram(ref: SeriesRef, labels: Labels, t: number, h: FloatHistogram): SeriesRef {
+    if (this.wal !== undefined) throw new StorageError('invalid_argument', 'native histogram samples are not stored yet (the WAL has no histogram record)');
+    const problem = h.validate();
+    if (problem !== undefined) throw new StorageError('invalid_argument', `${problem} for ${formatLabels(labels)}`);
+    return this.add(ref, labels, t, NaN, h);
+  }
+
+  private add(ref: SeriesRef, labels: Labels, t: number, v: number, h: FloatHistogram | undefined): SeriesRef {
     const head = this.head;
     let s = ref !== 0 ? head.series(ref) : undefined;
     if (s === undefined) {
@@ -440,10 +523,12 @@ class HeadAppender implements Appender {
       s.batch = this.id;
       s.batchT = s.lastT;
       s.batchV = s.lastV;
+      s.batchH = s.lastH;
     }
     if (t <= s.batchT) {
       if (t === s.batchT) {
-        if (sameValue(v, s.batchV)) return s.ref; // a resend of what we have: not an error
+        // A resend of what we have: not an error.
+        if (h === undefined ? s.batchH === undefined && sameValue(v, s.batchV) : s.batchH !== undefined && h.equals(s.batchH)) return s.ref;
         throw new StorageError('duplicate_sample', `duplicate sample for timestamp ${isoTime(t)} with a different value for ${formatLabels(s.labels)}`);
       }
       throw new StorageError(
@@ -453,6 +538,8 @@ class HeadAppender implements Appender {
     }
     s.batchT = t;
     s.batchV = v;
+    s.batchH = h;
+    if (h !== undefined) (this.hists ??= new Map()).set(this.n, h);
     if (this.n === this.ts.length) {
       this.ts = grow(this.ts);
       this.vs = grow(this.vs);
@@ -499,7 +586,9 @@ class HeadAppender implements Appender {
         freshSeries.length = 0;
       }
     }
-    for (let i = 0; i < n; i++) head.appendChecked(series[i]!, ts[i]!, vs[i]!);
+    const hists = this.hists;
+    if (hists === undefined) for (let i = 0; i < n; i++) head.appendChecked(series[i]!, ts[i]!, vs[i]!);
+    else for (let i = 0; i < n; i++) head.appendChecked(series[i]!, ts[i]!, vs[i]!, hists.get(i));
     this.created.length = 0;
     this.reset();
   }
@@ -513,6 +602,7 @@ class HeadAppender implements Appender {
   }
 
   private reset(): void {
+    this.hists = undefined;
     for (let i = 0; i < this.n; i++) this.series[i]!.batch = 0;
     // Cut to this batch's length rather than emptied: an emptied array lets go of its backing store,
     // and the next batch would grow a new one push by push (a scrape of 10,000 series, every scrape).

@@ -28,7 +28,7 @@ export interface ApiRequest {
 
 /** A handler's reply: JSON data in the success envelope, or a raw response. */
 export type ApiResult =
-  | { kind: 'json'; data: unknown; warnings?: string[]; status?: number }
+  | { kind: 'json'; data: unknown; warnings?: string[]; infos?: string[]; status?: number }
   | { kind: 'raw'; status: number; body: string | Buffer; contentType?: string; headers?: Record<string, string> }
   /**
    * A body written piece by piece as `chunks` yields them (a large query result): the event loop
@@ -41,8 +41,11 @@ export type ApiResult =
 export type Handler = (req: ApiRequest) => ApiResult | Promise<ApiResult>;
 
 /** Wraps data in the success envelope. */
-export function json(data: unknown, warnings?: string[]): ApiResult {
-  return warnings && warnings.length ? { kind: 'json', data, warnings } : { kind: 'json', data };
+export function json(data: unknown, warnings?: string[], infos?: string[]): ApiResult {
+  const out: ApiResult = { kind: 'json', data };
+  if (warnings && warnings.length) out.warnings = warnings;
+  if (infos && infos.length) out.infos = infos;
+  return out;
 }
 
 /** A plain-text response. */
@@ -264,7 +267,13 @@ export async function send(res: ServerResponse, result: ApiResult): Promise<void
     res.end(result.body);
     return;
   }
-  const body = JSON.stringify(result.warnings ? { status: 'success', data: result.data, warnings: result.warnings } : { status: 'success', data: result.data });
+  // Prometheus' envelope: `warnings` and (since 2.46) `infos` only when there are some.
+  const body = JSON.stringify({
+    status: 'success',
+    data: result.data,
+    ...(result.warnings ? { warnings: result.warnings } : {}),
+    ...(result.infos ? { infos: result.infos } : {}),
+  });
   res.writeHead(result.status ?? 200, { 'content-type': 'application/json' });
   res.end(body);
 }

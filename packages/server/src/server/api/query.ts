@@ -82,10 +82,15 @@ function answer(res: QueryResult, stats: StatsWanted): ApiResult {
   const r = res.result;
   const size = r.type === 'vector' ? r.samples.length : r.type === 'matrix' ? r.series.length : 0;
   if (size > STREAM_ABOVE) {
-    return { kind: 'stream', status: 200, contentType: 'application/json', chunks: queryJsonChunks(r, res.warnings, stats === 'none' ? undefined : res.stats) };
+    return {
+      kind: 'stream',
+      status: 200,
+      contentType: 'application/json',
+      chunks: queryJsonChunks(r, res.warnings, stats === 'none' ? undefined : res.stats, res.infos),
+    };
   }
   const data = toApiJson(r) as Record<string, unknown>;
-  return json(stats === 'none' ? data : { ...data, stats: res.stats }, res.warnings);
+  return json(stats === 'none' ? data : { ...data, stats: res.stats }, res.warnings, res.infos);
 }
 
 /** Runs a parser call, turning its errors into the API's. */

@@ -6,7 +6,7 @@
  */
 import { type MatrixSeries, pointArraysOf } from '../../core/eval/value.js';
 import { labelsToRecord } from '../../core/model/labels.js';
-import { formatValue, toApiJson, type Value } from '../../metrics/promql/engine/value.js';
+import { apiHistogram, apiMatrixSeries, formatValue, toApiJson, type Value } from '../../metrics/promql/engine/value.js';
 
 /** Longest run between pauses, ms. */
 const SLICE_MS = 5;
@@ -21,7 +21,8 @@ const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve
  */
 function seriesJson(s: MatrixSeries): string {
   const arrays = pointArraysOf(s);
-  if (arrays === undefined) return JSON.stringify({ metric: labelsToRecord(s.metric), values: s.points.map((p) => [p.t / 1000, formatValue(p.v)]) });
+  // Native histograms are rare and small in number: their series take the general path.
+  if (arrays === undefined || arrays.hs !== undefined) return JSON.stringify(apiMatrixSeries(s));
   const { ts, vs } = arrays;
   let out = `{"metric":${JSON.stringify(labelsToRecord(s.metric))},"values":[`;
   for (let i = 0; i < ts.length; i++) {
@@ -32,8 +33,8 @@ function seriesJson(s: MatrixSeries): string {
 }
 
 /** Yields the JSON text of the success envelope of `value`, pausing every few milliseconds. */
-export async function* queryJsonChunks(value: Value, warnings: readonly string[], stats: unknown): AsyncGenerator<string> {
-  const tail = `${stats === undefined ? '' : `,"stats":${JSON.stringify(stats)}`}}${warnings.length > 0 ? `,"warnings":${JSON.stringify(warnings)}` : ''}}`;
+export async function* queryJsonChunks(value: Value, warnings: readonly string[], stats: unknown, infos: readonly string[] = []): AsyncGenerator<string> {
+  const tail = `${stats === undefined ? '' : `,"stats":${JSON.stringify(stats)}`}}${warnings.length > 0 ? `,"warnings":${JSON.stringify(warnings)}` : ''}${infos.length > 0 ? `,"infos":${JSON.stringify(infos)}` : ''}}`;
   if (value.type !== 'vector' && value.type !== 'matrix') {
     const data = JSON.stringify(toApiJson(value));
     yield `{"status":"success","data":${data.slice(0, -1)}${tail}`;
@@ -44,7 +45,12 @@ export async function* queryJsonChunks(value: Value, warnings: readonly string[]
   let sliceStart = performance.now();
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
-    const text = 'points' in item ? seriesJson(item) : JSON.stringify({ metric: labelsToRecord(item.metric), value: [item.t / 1000, formatValue(item.v)] });
+    const text =
+      'points' in item
+        ? seriesJson(item)
+        : item.h === undefined
+          ? JSON.stringify({ metric: labelsToRecord(item.metric), value: [item.t / 1000, formatValue(item.v)] })
+          : JSON.stringify({ metric: labelsToRecord(item.metric), histogram: [item.t / 1000, apiHistogram(item.h)] });
     buf += i === 0 ? text : `,${text}`;
     if (buf.length >= CHUNK_CHARS) {
       yield buf;

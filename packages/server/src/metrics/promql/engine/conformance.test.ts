@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CORE_FILES, expandValues, runConformanceFile } from './conformance.js';
+import { CORE_FILES, expandValues, NATIVE_HISTOGRAM_FILES, runConformanceFile } from './conformance.js';
 import { CONFORMANCE_EXCEPTIONS } from './conformance-exceptions.js';
 import { sharedData } from '../../../testkit/shared_data.js';
 
 const promqltest = sharedData('promqltest');
 
-describe('PromQL conformance (core files of ../shared/promqltest)', { skip: promqltest.skip }, () => {
+describe('PromQL conformance (core and native-histogram files of ../shared/promqltest)', { skip: promqltest.skip }, () => {
   const seen = new Set<string>();
-  for (const file of CORE_FILES) {
+  for (const file of [...CORE_FILES, ...NATIVE_HISTOGRAM_FILES]) {
     it(file, () => {
       const results = runConformanceFile(file, promqltest.dir);
       const unexpected: string[] = [];
@@ -28,7 +28,7 @@ describe('PromQL conformance (core files of ../shared/promqltest)', { skip: prom
           if (!excepted) unexpected.push(`${r.id}: ${r.detail ?? ''}`);
         }
       }
-      console.log(`${file}.test: ${pass} passed, ${fail} failed (listed exceptions), ${skip} skipped (native histograms)`);
+      console.log(`${file}.test: ${pass} passed, ${fail} failed (listed exceptions), ${skip} skipped`);
       assert.deepEqual(unexpected, [], 'evals failed that are not listed in conformance-exceptions.ts');
       assert.deepEqual(nowPassing, [], 'listed exceptions now pass: remove them from conformance-exceptions.ts');
     });
@@ -44,5 +44,6 @@ describe('expandValues', () => {
   it('expands the promqltest notation', () => {
     assert.deepEqual(expandValues('1+2x2 _ 5x1 -1-1x1 _x2').values, [1, 3, 5, undefined, 5, 5, -1, -2, undefined, undefined]);
     assert.equal(expandValues('{{schema:0 sum:1}}').histogram, true);
+    assert.equal(expandValues('{{schema:0 sum:1 count:1}}+{{sum:2 count:1}}x2').values.length, 3);
   });
 });

@@ -6,12 +6,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compareLabels, formatLabels, getLabel, type Labels, labelsKey, sortLabels } from '../../../core/model/labels.js';
+import { compareLabels, formatLabels, type Labels, labelsKey, sortLabels } from '../../../core/model/labels.js';
 import { STALE_NAN } from '../../../core/model/value.js';
 import { Head } from '../../tsdb/head.js';
 import { parseDuration, parseSecondsOrDuration } from '../../../core/time/duration.js';
-import { children, type Expr, parseExpr, parseSeriesSelector, unquoteString } from '../parser/index.js';
+import { parseSeriesSelector, unquoteString } from '../parser/index.js';
 import { Engine } from './engine.js';
+import { appendLoaded, classicToNhcb, type LoadSeries } from './conformance_load.js';
+import type { FloatHistogram } from '../../../core/model/histogram.js';
+import { readHistogramToken } from './histogram_notation.js';
 import { EngineError } from './errors.js';
 import type { Value } from './value.js';
 
@@ -33,6 +36,9 @@ export const CORE_FILES = [
   'trig_functions',
 ] as const;
 
+/** Files of native-histogram semantics beyond the core files (native histograms are stable since Prometheus 3.8). */
+export const NATIVE_HISTOGRAM_FILES = ['native_histograms'] as const;
+
 /** The outcome of one `eval`. */
 export interface CaseResult {
   /** `file:line` of the eval command, e.g. `functions.test:120`. */
@@ -53,10 +59,13 @@ export function promqltestDir(): string {
   }
 }
 
+/** One value of a series line: a float, a native histogram, or undefined for `_`. */
+type TestValue = number | FloatHistogram | undefined;
+
 interface ExpectedSeries {
   labels: Labels;
   /** Values by step index; undefined for `_`. */
-  values: (number | undefined)[];
+  values: TestValue[];
 }
 
 interface EvalCmd {
@@ -72,11 +81,13 @@ interface EvalCmd {
   ordered: boolean;
   warn?: boolean;
   info?: boolean;
+  /** Texts `expect warn msg: …` / `expect info msg: …` require among the annotations. */
+  warnMsgs?: string[];
+  infoMsgs?: string[];
   series: ExpectedSeries[];
   scalar?: number;
   str?: string;
   rangeVector?: { from: number; to: number; step: number };
-  histogram: boolean;
 }
 
 /** Times in test files are offsets from 0: float seconds (`10`) or a duration (`5m`). */
@@ -95,14 +106,42 @@ function parseNumber(s: string): number {
   return v;
 }
 
-/** Expands a values string: `1+2x3 _ stale 5x2`. Returns undefined entries for `_`. */
-export function expandValues(text: string): { values: (number | undefined)[]; histogram: boolean } {
-  if (text.includes('{{')) return { values: [], histogram: true };
+/** Splits a values string into tokens; a histogram token (`{{…}}`, with its series form) is expanded at once. */
+function tokens(text: string): (string | FloatHistogram[])[] {
+  const out: (string | FloatHistogram[])[] = [];
+  let i = 0;
+  while (i < text.length) {
+    if (/\s/.test(text[i]!)) {
+      i++;
+      continue;
+    }
+    if (text.startsWith('{{', i)) {
+      const r = readHistogramToken(text, i);
+      out.push(r.samples);
+      i = r.end;
+      continue;
+    }
+    let j = i;
+    while (j < text.length && !/\s/.test(text[j]!)) j++;
+    out.push(text.slice(i, j));
+    i = j;
+  }
+  return out;
+}
+
+/** Expands a values string: `1+2x3 _ stale 5x2 {{schema:0 count:1}}x2`. Returns undefined entries for `_`. */
+export function expandValues(text: string): { values: TestValue[]; histogram: boolean } {
   // A holey start keeps the array's elements tagged: V8 may canonicalise a NaN's payload (the
   // staleness marker) when an all-number array stores its values as raw doubles.
-  const out: (number | undefined)[] = [undefined];
+  const out: TestValue[] = [undefined];
   out.pop();
-  for (const tok of text.trim().split(/\s+/)) {
+  let histogram = false;
+  for (const tok of tokens(text)) {
+    if (typeof tok !== 'string') {
+      histogram = true;
+      out.push(...tok);
+      continue;
+    }
     if (tok === '') continue;
     const m = /^(.+?)(?:([+-])([^x+-][^x]*))?x(\d+)$/.exec(tok);
     if (m !== null) {
@@ -125,7 +164,7 @@ export function expandValues(text: string): { values: (number | undefined)[]; hi
     else if (tok === 'stale') out.push(STALE_NAN);
     else out.push(parseNumber(tok));
   }
-  return { values: out, histogram: false };
+  return { values: out, histogram };
 }
 
 /** Splits `metric{a="b"} values` into label set and values text. */
@@ -153,6 +192,21 @@ function splitSeries(line: string): [Labels, string] {
   return [sortLabels(matchers.map((m) => ({ name: m.name, value: m.value }))), rest];
 }
 
+function almostEqualHist(a: FloatHistogram, b: FloatHistogram): boolean {
+  return a.equals(b, almostEqual);
+}
+
+/** A point as the test writes it: `value@seconds`. */
+function fmtPoint(p: { t: number; v: number; h?: FloatHistogram }): string {
+  return `${p.h === undefined ? String(p.v) : fmtHist(p.h)}@${p.t / 1000}`;
+}
+
+function fmtHist(h: FloatHistogram): string {
+  const b = (xs: readonly number[]): string => `[${xs.join(' ')}]`;
+  const sp = (xs: readonly { offset: number; length: number }[]): string => xs.map((x) => `${x.offset}:${x.length}`).join(',');
+  return `{{schema:${h.schema} count:${h.count} sum:${h.sum} z:${h.zeroCount}/${h.zeroThreshold} pos:${sp(h.positiveSpans)}${b(h.positiveBuckets)} neg:${sp(h.negativeSpans)}${b(h.negativeBuckets)}${h.customValues.length > 0 ? ` cv:${b(h.customValues)}` : ''} hint:${h.counterResetHint}}}`;
+}
+
 function almostEqual(a: number, b: number): boolean {
   if (Number.isNaN(a) && Number.isNaN(b)) return true;
   if (a === b) return true;
@@ -175,8 +229,9 @@ function compare(cmd: EvalCmd, value: Value): string | undefined {
     return almostEqual(value.v, cmd.scalar) ? undefined : `expected ${cmd.scalar}, got ${value.v}`;
   }
   if (value.type === 'scalar' || value.type === 'string') return `expected series, got ${value.type} ${String(value.v)}`;
-  let got: { labels: Labels; points: { t: number; v: number }[] }[];
-  if (value.type === 'vector') got = value.samples.map((s) => ({ labels: s.metric, points: [{ t: s.t, v: s.v }] }));
+  let got: { labels: Labels; points: { t: number; v: number; h?: FloatHistogram }[] }[];
+  if (value.type === 'vector')
+    got = value.samples.map((s) => ({ labels: s.metric, points: [s.h === undefined ? { t: s.t, v: s.v } : { t: s.t, v: s.v, h: s.h }] }));
   else got = value.series.map((s) => ({ labels: s.metric, points: s.points }));
   if (got.length !== cmd.series.length) {
     return `expected ${cmd.series.length} series, got ${got.length}: ${got.map((g) => formatLabels(g.labels)).join(', ')}`;
@@ -188,17 +243,23 @@ function compare(cmd: EvalCmd, value: Value): string | undefined {
     if (idx === undefined) return `missing series ${formatLabels(exp.labels)}; got ${got.map((g) => formatLabels(g.labels)).join(', ')}`;
     if (cmd.ordered && idx !== k) return `series ${formatLabels(exp.labels)} at position ${idx}, expected ${k}`;
     const g = got[idx]!;
-    const want: { t: number; v: number }[] = [];
+    const want: { t: number; v: number; h?: FloatHistogram }[] = [];
     const base = cmd.rangeVector ?? (cmd.range ? { from: cmd.start, step: cmd.step } : { from: cmd.start, step: 0 });
     exp.values.forEach((v, i) => {
-      if (v !== undefined) want.push({ t: base.from + i * base.step, v });
+      if (v === undefined) return;
+      const t = base.from + i * base.step;
+      want.push(typeof v === 'number' ? { t, v } : { t, v: NaN, h: v });
     });
-    const fmt = (ps: { t: number; v: number }[]): string => ps.map((p) => `${p.v}@${p.t / 1000}`).join(' ');
+    const fmt = (ps: { t: number; v: number; h?: FloatHistogram }[]): string => ps.map(fmtPoint).join(' ');
     if (want.length !== g.points.length) return `series ${formatLabels(exp.labels)}: expected [${fmt(want)}], got [${fmt(g.points)}]`;
     for (let i = 0; i < want.length; i++) {
       const w = want[i]!;
       const p = g.points[i]!;
-      if (w.t !== p.t || !almostEqual(w.v, p.v)) return `series ${formatLabels(exp.labels)}: expected [${fmt(want)}], got [${fmt(g.points)}]`;
+      const same =
+        w.h === undefined
+          ? p.h === undefined && almostEqual(w.v, p.v)
+          : p.h !== undefined && almostEqualHist(w.h, p.h) && (w.h.counterResetHint === 'unknown' || w.h.counterResetHint === p.h.counterResetHint);
+      if (w.t !== p.t || !same) return `series ${formatLabels(exp.labels)}: expected [${fmt(want)}], got [${fmt(g.points)}]`;
     }
   }
   return undefined;
@@ -210,7 +271,6 @@ function parseEvalHeader(line: string, lineNo: number): EvalCmd {
     fail: false,
     ordered: false,
     series: [] as ExpectedSeries[],
-    histogram: false,
   };
   let m = /^(eval(?:_fail|_warn|_info|_ordered)?)\s+instant\s+at\s+(\S+)\s+(.+)$/.exec(line);
   let cmd: EvalCmd;
@@ -242,8 +302,7 @@ function parseExpectation(cmd: EvalCmd, text: string): void {
       return;
     }
     const [labels, rest] = splitSeries(text);
-    const { values, histogram } = expandValues(rest);
-    if (histogram) cmd.histogram = true;
+    const { values } = expandValues(rest);
     cmd.series.push({ labels, values });
     return;
   }
@@ -260,15 +319,21 @@ function parseExpectation(cmd: EvalCmd, text: string): void {
     case 'ordered':
       cmd.ordered = true;
       return;
-    case 'warn':
+    case 'warn': {
       cmd.warn = true;
+      const mm = /^msg:\s*(.*)$/.exec(rest);
+      if (mm !== null) (cmd.warnMsgs ??= []).push(mm[1]!.trim());
       return;
+    }
     case 'no_warn':
       cmd.warn = false;
       return;
-    case 'info':
+    case 'info': {
       cmd.info = true;
+      const mm = /^msg:\s*(.*)$/.exec(rest);
+      if (mm !== null) (cmd.infoMsgs ??= []).push(mm[1]!.trim());
       return;
+    }
     case 'no_info':
       cmd.info = false;
       return;
@@ -292,7 +357,6 @@ export function runConformanceFile(name: string, dir = promqltestDir()): CaseRes
   const lines = readFileSync(join(dir, file), 'utf8').split('\n');
   const engine = new Engine();
   let head = new Head({ maxFutureMs: Infinity });
-  const histogramSeries: Labels[] = [];
   const results: CaseResult[] = [];
   let i = 0;
   const isBody = (l: string): boolean => l.length > 0 && /^\s/.test(l) && l.trim() !== '';
@@ -303,7 +367,6 @@ export function runConformanceFile(name: string, dir = promqltestDir()): CaseRes
     if (line === '' || line.startsWith('#')) continue;
     if (line === 'clear') {
       head = new Head({ maxFutureMs: Infinity });
-      histogramSeries.length = 0;
       continue;
     }
     const load = /^load(_with_nhcb)?\s+(\S+)$/.exec(line);
@@ -312,25 +375,13 @@ export function runConformanceFile(name: string, dir = promqltestDir()): CaseRes
       const nhcb = load[1] !== undefined;
       // Collect first: a series listed twice in one block takes its later values, as Prometheus'
       // test storage does.
-      const block = new Map<string, { labels: Labels; samples: Map<number, number> }>();
+      const block = new Map<string, LoadSeries>();
       while (i < lines.length && (isBody(lines[i]!) || lines[i]!.trim().startsWith('#'))) {
         const l = lines[i]!.trim();
         i++;
         if (l.startsWith('#')) continue;
         const [labels, rest] = splitSeries(l);
-        const { values, histogram } = expandValues(rest);
-        if (histogram) {
-          histogramSeries.push(labels);
-          continue;
-        }
-        if (nhcb) {
-          // load_with_nhcb also derives a native histogram series named without `_bucket`.
-          const name = labels.find((lb) => lb.name === '__name__')?.value ?? '';
-          if (name.endsWith('_bucket'))
-            histogramSeries.push(
-              labels.filter((lb) => lb.name !== 'le').map((lb) => (lb.name === '__name__' ? { name: lb.name, value: name.slice(0, -7) } : lb)),
-            );
-        }
+        const { values } = expandValues(rest);
         const key = labelsKey(labels);
         let entry = block.get(key);
         if (entry === undefined) {
@@ -342,19 +393,8 @@ export function runConformanceFile(name: string, dir = promqltestDir()): CaseRes
           if (v !== undefined) samples.set(k * interval, v);
         });
       }
-      const app = head.appender();
-      for (const { labels, samples } of block.values()) {
-        let ref = 0;
-        for (const [t, v] of [...samples].sort((a, b) => a[0] - b[0])) {
-          try {
-            ref = app.append(ref, labels, t, v);
-          } catch {
-            // Rejected by the store (e.g. older than data of an earlier block); Prometheus' test
-            // storage rejects such samples too.
-          }
-        }
-      }
-      app.commit();
+      appendLoaded(head, block.values());
+      if (nhcb) appendLoaded(head, classicToNhcb(block.values()));
       continue;
     }
     if (!line.startsWith('eval')) throw new Error(`${file}:${i}: unknown command ${JSON.stringify(line)}`);
@@ -371,11 +411,6 @@ export function runConformanceFile(name: string, dir = promqltestDir()): CaseRes
     } catch (err) {
       while (i < lines.length && isBody(lines[i]!)) i++;
       results.push({ id, status: 'fail', detail: `cannot parse test: ${(err as Error).message}` });
-      continue;
-    }
-    const usesHistogram = cmd.histogram || cmd.expr.includes('{{') || selectsAny(cmd.expr, histogramSeries);
-    if (usesHistogram) {
-      results.push({ id, status: 'skip', detail: 'needs native histograms' });
       continue;
     }
     results.push({ id, ...runEval(engine, head, cmd) });
@@ -400,24 +435,15 @@ function runEval(engine: Engine, head: Head, cmd: EvalCmd): { status: 'pass' | '
   // Warnings are checked loosely: present when expected, absent when `no_warn` is given.
   if (cmd.warn === true && res.warnings.length === 0) return { status: 'fail', detail: 'expected a warning' };
   if (cmd.warn === false && res.warnings.length > 0) return { status: 'fail', detail: `unexpected warnings: ${res.warnings.join('; ')}` };
+  for (const m of cmd.warnMsgs ?? [])
+    if (!res.warnings.includes(m)) return { status: 'fail', detail: `expected warning ${JSON.stringify(m)}, got ${JSON.stringify(res.warnings)}` };
+  const infos = res.infos ?? [];
+  if (cmd.info === true && infos.length === 0) return { status: 'fail', detail: 'expected an info annotation' };
+  if (cmd.info === false && infos.length > 0) return { status: 'fail', detail: `unexpected infos: ${infos.join('; ')}` };
+  for (const m of cmd.infoMsgs ?? [])
+    if (!infos.includes(m)) return { status: 'fail', detail: `expected info ${JSON.stringify(m)}, got ${JSON.stringify(infos)}` };
   const why = compare(cmd, res.result);
   return why === undefined ? { status: 'pass' } : { status: 'fail', detail: why };
-}
-
-/** True when a selector of `expr` matches one of `series` (used to skip native-histogram cases). */
-function selectsAny(expr: string, series: readonly Labels[]): boolean {
-  if (series.length === 0) return false;
-  let ast: Expr;
-  try {
-    ast = parseExpr(expr);
-  } catch {
-    return false;
-  }
-  const walk = (e: Expr): boolean => {
-    if (e.kind === 'VectorSelector') return series.some((ls) => e.matchers.every((m) => m.matches(getLabel(ls, m.name))));
-    return children(e).some(walk);
-  };
-  return walk(ast);
 }
 
 /** Sorts label sets for stable reporting. */

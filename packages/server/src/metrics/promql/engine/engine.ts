@@ -8,6 +8,7 @@
 import { compareLabels, type Labels, labelsKey } from '../../../core/model/labels.js';
 import type { Queryable, Querier } from '../../storage/interface.js';
 import { isStaleNaN } from '../../../core/model/value.js';
+import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { type Expr, exprType, documentedType, parseExpr, ParseError, type VectorSelector, children } from '../parser/index.js';
 import { EngineError } from './errors.js';
 import { type EvalContext, Evaluator, resolveAt } from './evaluator.js';
@@ -15,6 +16,7 @@ import { EvalError } from '../../../core/eval/errors.js';
 import { type Pacer, pacedSort, runSliced, runSync, TimeSlicer, type Work } from '../../../core/util/pace.js';
 import type { EvalSeries, Floats } from '../../../core/eval/series.js';
 import { lazyMatrixSeries } from '../../../core/eval/value.js';
+import { statsOnlySelectors, withStatsHints } from './histogram_stats.js';
 import { dropMetricName, type EvalValue, FloatArena } from './internal.js';
 import type { Matrix, Value } from './value.js';
 
@@ -224,9 +226,11 @@ export class Engine {
       const mint = Math.min(...ranges.map((r) => r.mint));
       const maxt = Math.max(...ranges.map((r) => r.maxt));
       const querier = queryable.querier(mint, maxt);
+      const statsOnly = statsOnlySelectors(expr);
       try {
         for (const r of ranges) {
-          selected.set(r.node, yield* selectSeries(querier, r, addSamples, (w) => warnings.add(w), pace));
+          const series = yield* selectSeries(querier, r, addSamples, (w) => warnings.add(w), pace);
+          selected.set(r.node, statsOnly.has(r.node) ? series.map(withStatsHints) : series);
           pace.check();
         }
       } finally {
@@ -341,11 +345,14 @@ function* selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: numbe
     const series = set.at();
     const it = series.iterator();
     let n = 0;
+    let hs: (FloatHistogram | undefined)[] | undefined;
     if (it.seek(r.mint)) {
       do {
         const t = it.t();
         if (t > maxt) break;
         const v = it.v();
+        const h = it.h?.();
+        if (h !== undefined) (hs ??= [])[n] = h;
         // Range selectors ignore staleness markers; instant selectors need them to end a series.
         if (isRange && isStaleNaN(v)) continue;
         if (n === scratchT.length) {
@@ -362,7 +369,9 @@ function* selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: numbe
       } while (it.next());
     }
     addSamples(n);
-    out.push({ metric: series.labels, ts: arena.copy(scratchT, n), vs: arena.copy(scratchV, n), dropName: false });
+    const es: EvalSeries = { metric: series.labels, ts: arena.copy(scratchT, n), vs: arena.copy(scratchV, n), dropName: false };
+    if (hs !== undefined) es.hs = hs;
+    out.push(es);
   }
   for (const w of set.warnings()) warn(w);
   return out;
@@ -381,7 +390,7 @@ function* toValue(v: EvalValue, start: number, interval: number, pace: Pacer): W
     case 'matrix': {
       // Drop deferred names, then merge series that now share a label set (they may come from
       // different steps); two points at one time is a collision.
-      const merged = new Map<string, { metric: Labels; ts: Floats; vs: Floats }>();
+      const merged = new Map<string, { metric: Labels; ts: Floats; vs: Floats; hs?: (FloatHistogram | undefined)[] }>();
       let n = 0;
       for (const s of v.series) {
         if ((++n & 1023) === 0 && pace.due()) {
@@ -393,22 +402,31 @@ function* toValue(v: EvalValue, start: number, interval: number, pace: Pacer): W
         const prev = merged.get(k);
         if (prev === undefined) {
           // Shared, not copied: nothing below writes into a series' arrays, only replaces them.
-          merged.set(k, { metric, ts: s.ts, vs: s.vs });
+          merged.set(k, s.hs === undefined ? { metric, ts: s.ts, vs: s.vs } : { metric, ts: s.ts, vs: s.vs, hs: s.hs });
           continue;
         }
-        const pts = Array.from(prev.ts, (t, i) => ({ t, v: prev.vs[i]! }));
+        const pts = Array.from(prev.ts, (t, i) => ({ t, v: prev.vs[i]!, h: prev.hs?.[i] }));
         const have = new Set(prev.ts);
         s.ts.forEach((t, i) => {
           if (have.has(t)) throw new EngineError('execution', 'vector cannot contain metrics with the same labelset');
-          pts.push({ t, v: s.vs[i]! });
+          pts.push({ t, v: s.vs[i]!, h: s.hs?.[i] });
         });
         pts.sort((a, b) => a.t - b.t);
         prev.ts = pts.map((p) => p.t);
         prev.vs = pts.map((p) => p.v);
+        if (pts.some((p) => p.h !== undefined)) prev.hs = pts.map((p) => p.h);
       }
       const series = [...merged.values()];
       if (v.type === 'vector' && !isRange) {
-        return { type: 'vector', samples: series.filter((s) => s.ts.length > 0).map((s) => ({ metric: s.metric, t: start, v: s.vs[0]! })) };
+        return {
+          type: 'vector',
+          samples: series
+            .filter((s) => s.ts.length > 0)
+            .map((s) => {
+              const h = s.hs?.[0];
+              return h === undefined ? { metric: s.metric, t: start, v: s.vs[0]! } : { metric: s.metric, t: start, v: NaN, h };
+            }),
+        };
       }
       const m: Matrix = { type: 'matrix', series: [] };
       // Points are made only when read (the JSON writer reads the arrays): ten million objects
@@ -419,7 +437,7 @@ function* toValue(v: EvalValue, start: number, interval: number, pace: Pacer): W
           yield;
         }
         const s = series[i]!;
-        if (s.ts.length > 0) m.series.push(lazyMatrixSeries(s.metric, s.ts, s.vs));
+        if (s.ts.length > 0) m.series.push(lazyMatrixSeries(s.metric, s.ts, s.vs, s.hs));
       }
       if (isRange) yield* pacedSort(m.series, (a, b) => compareLabels(a.metric, b.metric), pace);
       return m;

@@ -28,6 +28,10 @@ import {
   sortByValue,
 } from './functions.js';
 import { type EvalValue, execError, FloatArena } from './internal.js';
+import type { FloatHistogram } from '../../../core/model/histogram.js';
+import { getLabel, METRIC_NAME } from '../../../core/model/labels.js';
+import { HIST_RANGE_FUNCS } from './histogram_funcs.js';
+import { floatSamples, floatsOnly, HISTOGRAM_PROPS, NATIVE_NOTES, nativeFraction, nativeQuantileSample, withNative } from './histogram_vector.js';
 import { KEEPS_NAME, RANGE_FUNCS, type RangeEnv, RangeFuncError } from './rangefuncs.js';
 
 /** Query-wide state shared by the evaluators of a query and its subqueries. */
@@ -115,7 +119,12 @@ export class Evaluator {
         if (v.type !== 'vector') return execError('unary minus on a non-vector');
         return {
           type: 'vector',
-          series: v.series.map((s) => ({ metric: s.metric, ts: s.ts, vs: s.vs.map((x) => -x), dropName: true })),
+          series: v.series.map((s) => {
+            const neg: EvalSeries = { metric: s.metric, ts: s.ts, vs: s.vs.map((x) => -x), dropName: true };
+            // A negated counter is no counter.
+            if (s.hs !== undefined) neg.hs = s.hs.map((h) => h?.mul(-1).with({ counterResetHint: 'gauge' }));
+            return neg;
+          }),
         };
       }
       case 'VectorSelector':
@@ -129,13 +138,21 @@ export class Evaluator {
         const grouper = new Grouper(expr);
         const param = expr.param === undefined ? undefined : yield* this.eval(expr.param);
         const input = yield* this.eval(expr.expr);
-        if (input.type === 'vector' && SERIES_AGG_OPS.has(expr.op) && (param === undefined || param.type === 'scalar')) {
+        const hasHist = input.type === 'vector' && input.series.some((s) => s.hs !== undefined);
+        if (input.type === 'vector' && !hasHist && SERIES_AGG_OPS.has(expr.op) && (param === undefined || param.type === 'scalar')) {
           const r = yield* aggregateSeries(expr, grouper, input.series, param?.vs, this, this.ctx.pace, (m) => this.ctx.warn(m));
           this.ctx.addSamples(r.total);
           return { type: 'vector', series: r.series };
         }
         return yield* this.rangeEval(param === undefined ? [input] : [input, param], (args) =>
-          aggregateStep(expr, grouper, args[0] as StepSample[], args[1] as number | string | undefined, (m) => this.ctx.warn(m)),
+          aggregateStep(
+            expr,
+            grouper,
+            args[0] as StepSample[],
+            args[1] as number | string | undefined,
+            (m) => this.ctx.warn(m),
+            (m) => this.ctx.info(m),
+          ),
         );
       }
       case 'Call':
@@ -172,6 +189,8 @@ export class Evaluator {
       const s = data[x]!;
       const sts = s.ts;
       const svs = s.vs;
+      const shs = s.hs;
+      let outH: (FloatHistogram | undefined)[] | undefined;
       const len = sts.length;
       let m = 0;
       let j = 0;
@@ -187,12 +206,21 @@ export class Evaluator {
         if (t <= ref - lookback || isStaleNaN(v)) continue;
         outT[m] = stepT;
         outV[m] = sampleTime ? t / 1000 : v;
+        const h = shs?.[j - 1];
+        if (h !== undefined && !sampleTime) (outH ??= [])[m] = h;
         m++;
         if (perStep !== undefined) perStep[i]!++;
       }
       // Counted series by series, so max_samples stops a huge selection before it is all built.
       this.ctx.addSamples(m);
-      if (m > 0) out.push({ metric: s.metric, ts: arena.copy(outT, m), vs: arena.copy(outV, m), dropName: sampleTime });
+      if (m > 0) {
+        const es: EvalSeries = { metric: s.metric, ts: arena.copy(outT, m), vs: arena.copy(outV, m), dropName: sampleTime };
+        if (outH !== undefined) {
+          outH.length = m;
+          es.hs = outH;
+        }
+        out.push(es);
+      }
     }
     return out;
   }
@@ -217,7 +245,7 @@ export class Evaluator {
     const innerStart = Math.floor(lowest / step) * step + step;
     if (innerStart > innerEnd) return [];
     const inner = yield* new Evaluator(this.ctx, innerStart, innerEnd, step).eval(node.expr);
-    if (inner.type === 'vector') return inner.series;
+    if (inner.type === 'vector') return inner.series.map(forgetChunkHints);
     return execError('subquery is only allowed on instant vector');
   }
 
@@ -245,7 +273,10 @@ export class Evaluator {
     const src = yield* this.rangeSource(node);
     const out: EvalSeries[] = [];
     yield* this.windows(src, (s, lo, hi) => {
-      if (hi > lo) out.push({ metric: s.metric, ts: s.ts.slice(lo, hi), vs: s.vs.slice(lo, hi), dropName: s.dropName });
+      if (hi <= lo) return;
+      const es: EvalSeries = { metric: s.metric, ts: s.ts.slice(lo, hi), vs: s.vs.slice(lo, hi), dropName: s.dropName };
+      if (s.hs !== undefined) es.hs = s.hs.slice(lo, hi);
+      out.push(es);
     });
     return out;
   }
@@ -265,10 +296,10 @@ export class Evaluator {
       const l = args[0]!;
       const r = args[1]!;
       if (typeof l === 'string' || typeof r === 'string') return execError('string operand in binary expression');
-      if (typeof l === 'number') return vectorScalarOp(op, r as StepSample[], l, true, returnBool);
-      if (typeof r === 'number') return vectorScalarOp(op, l, r, false, returnBool);
+      if (typeof l === 'number') return vectorScalarOp(op, r as StepSample[], l, true, returnBool, this.ctx);
+      if (typeof r === 'number') return vectorScalarOp(op, l, r, false, returnBool, this.ctx);
       if (isSetOp(op)) return setOp(op, l, r, matching ?? SET_MATCHING);
-      return vectorOp(op, l, r, matching ?? DEFAULT_MATCHING, returnBool);
+      return vectorOp(op, l, r, matching ?? DEFAULT_MATCHING, returnBool, this.ctx);
     });
   }
 
@@ -304,6 +335,8 @@ export class Evaluator {
         const start = this.start;
         for (const s of v.series)
           for (let j = 0; j < s.ts.length; j++) {
+            // Only float samples count: a histogram has no scalar value.
+            if (s.hs?.[j] !== undefined) continue;
             const i = this.interval > 0 ? Math.round((s.ts[j]! - start) / this.interval) : 0;
             counts[i]!++;
             vs[i] = counts[i] === 1 ? s.vs[j]! : NaN;
@@ -350,21 +383,21 @@ export class Evaluator {
       case 'round':
         return yield* this.rangeEval(args, (a) => {
           const to = a.length > 1 ? (a[1] as number) : 1;
-          return (a[0] as StepSample[]).map((s) => ({ metric: s.metric, v: roundTo(s.v, to), dropName: true }));
+          return floatSamples(a[0]).map((s) => ({ metric: s.metric, v: roundTo(s.v, to), dropName: true }));
         });
       case 'clamp':
         return yield* this.rangeEval(args, (a) => {
           const min = a[1] as number;
           const max = a[2] as number;
           if (max < min) return [];
-          return (a[0] as StepSample[]).map((s) => ({ metric: s.metric, v: Math.max(min, Math.min(max, s.v)), dropName: true }));
+          return floatSamples(a[0]).map((s) => ({ metric: s.metric, v: Math.max(min, Math.min(max, s.v)), dropName: true }));
         });
       case 'clamp_min':
       case 'clamp_max':
         return yield* this.rangeEval(args, (a) => {
           const b = a[1] as number;
           const f = name === 'clamp_min' ? Math.max : Math.min;
-          return (a[0] as StepSample[]).map((s) => ({ metric: s.metric, v: f(b, s.v), dropName: true }));
+          return floatSamples(a[0]).map((s) => ({ metric: s.metric, v: f(b, s.v), dropName: true }));
         });
       case 'label_replace': {
         const str = (k: number): string => (args[k]?.type === 'string' ? (args[k] as { v: string }).v : '');
@@ -389,40 +422,55 @@ export class Evaluator {
         });
       }
       case 'histogram_quantile':
-        return yield* this.rangeEval([args[1]!, args[0]!], (a) =>
-          histogramQuantile(
-            a[1] as number,
-            a[0] as StepSample[],
-            (m) => this.ctx.warn(m),
-            (m) => this.ctx.info(m),
-          ),
-        );
+        return yield* this.rangeEval([args[1]!, args[0]!], (a) => this.quantileAt(a[1] as number, a[0] as StepSample[]));
       case 'histogram_quantiles': {
         const label = args[1]?.type === 'string' ? args[1].v : '';
         return yield* this.rangeEval([args[0]!, ...args.slice(2)], (a) =>
-          histogramQuantiles(
-            a[0] as StepSample[],
-            label,
-            a.slice(1) as number[],
-            (m) => this.ctx.warn(m),
-            (m) => this.ctx.info(m),
-          ),
+          histogramQuantiles(label, a.slice(1) as number[], (q) => this.quantileAt(q, a[0] as StepSample[])),
         );
       }
       case 'histogram_fraction':
         return yield* this.rangeEval([args[2]!, args[0]!, args[1]!], (a) =>
-          histogramFraction(a[1] as number, a[2] as number, a[0] as StepSample[], (m) => this.ctx.warn(m)),
+          withNative(
+            a[0] as StepSample[],
+            this.ctx,
+            (floats) => histogramFraction(a[1] as number, a[2] as number, floats, (m) => this.ctx.warn(m)),
+            (h, metric) => {
+              if (Number.isNaN(h.sum)) this.ctx.info(NATIVE_NOTES.fractionNaN(getLabel(metric, METRIC_NAME)));
+              return nativeFraction(a[1] as number, a[2] as number, h);
+            },
+          ),
         );
       case 'histogram_count':
       case 'histogram_sum':
       case 'histogram_avg':
       case 'histogram_stddev':
-      case 'histogram_stdvar':
-        // These apply only to native histogram samples, which this engine does not store.
-        return { type: 'vector', series: [] };
+      case 'histogram_stdvar': {
+        // These read native histogram samples only; float samples have no output.
+        const f = HISTOGRAM_PROPS[name]!;
+        return yield* this.rangeEval(args, (a) =>
+          (a[0] as StepSample[]).flatMap((s) => (s.h === undefined ? [] : [{ metric: s.metric, v: f(s.h), dropName: true }])),
+        );
+      }
       default:
         return execError(`function ${JSON.stringify(name)} is not supported`);
     }
+  }
+
+  /** `histogram_quantile(q, vec)` at one step, over classic buckets and native histograms. */
+  private quantileAt(q: number, vec: StepSample[]): StepSample[] {
+    return withNative(
+      vec,
+      this.ctx,
+      (floats) =>
+        histogramQuantile(
+          q,
+          floats,
+          (m) => this.ctx.warn(m),
+          (m) => this.ctx.info(m),
+        ),
+      (h, metric) => nativeQuantileSample(q, h, metric, this.ctx),
+    );
   }
 
   /** Like rangeEval but also checks an instant query's output for duplicate label sets. */
@@ -442,8 +490,10 @@ export class Evaluator {
   }
 
   private mapSamples(args: EvalValue[], f: (s: StepSample) => StepSample): EvalValue {
-    const v = args[0];
-    if (v?.type !== 'vector') return execError('expected an instant vector argument');
+    const v0 = args[0];
+    if (v0?.type !== 'vector') return execError('expected an instant vector argument');
+    // Float functions skip histogram samples, as Prometheus' simple functions do.
+    const v = { series: v0.series.map(floatsOnly).filter((s) => s.ts.length > 0) };
     // Element-wise: no need to split into steps.
     return {
       type: 'vector',
@@ -468,7 +518,17 @@ export class Evaluator {
     const keep = KEEPS_NAME.has(name);
     let total = 0;
     const n = this.n;
-    const env: RangeEnv = { rangeStart: 0, rangeEnd: 0, range: src.range, ts: 0, params: params.map(() => 0), warn: (m) => this.ctx.warn(m) };
+    const env: RangeEnv = {
+      rangeStart: 0,
+      rangeEnd: 0,
+      range: src.range,
+      ts: 0,
+      params: params.map(() => 0),
+      warn: (m) => this.ctx.warn(m),
+      info: (m) => this.ctx.info(m),
+      metricName: '',
+    };
+    const hfn = HIST_RANGE_FUNCS.get(name);
     const outT = new Float64Array(n);
     const outV = new Float64Array(n);
     const arena = new FloatArena();
@@ -478,8 +538,14 @@ export class Evaluator {
     const win = new SlidingWindow();
     const perStep = this.countSteps ? this.ctx.perStep : undefined;
     try {
-      for (const s of src.series) {
+      for (const s0 of src.series) {
+        // Functions without a meaning for histograms see only the float samples of a series.
+        const s = s0.hs !== undefined && hfn === undefined ? floatsOnly(s0) : s0;
+        if (s !== s0 && s.ts.length > 0) this.ctx.info(NATIVE_NOTES.ignoredInMixedRange(getLabel(s.metric, METRIC_NAME)));
         const ts = s.ts;
+        const hs = s.hs;
+        env.metricName = getLabel(s.metric, METRIC_NAME);
+        let outH: (FloatHistogram | undefined)[] | undefined;
         let m = 0;
         win.reset();
         for (let i = 0; i < n; i++) {
@@ -496,14 +562,35 @@ export class Evaluator {
           env.rangeEnd = ref;
           env.ts = stepT;
           for (let k = 0; k < params.length; k++) env.params[k] = params[k]![i]!;
-          const v = fn(ts, s.vs, lo, hi, env);
+          if (hs === undefined || hfn === undefined) {
+            // The float path, kept apart so the common case stays monomorphic.
+            const v = fn(ts, s.vs, lo, hi, env);
+            if (v !== undefined) {
+              outT[m] = stepT;
+              outV[m] = v;
+              m++;
+            }
+            continue;
+          }
+          const v = hfn(ts, s.vs, hs, lo, hi, env);
           if (v !== undefined) {
             outT[m] = stepT;
-            outV[m] = v;
+            if (typeof v === 'number') outV[m] = v;
+            else {
+              outV[m] = NaN;
+              (outH ??= [])[m] = v;
+            }
             m++;
           }
         }
-        if (m > 0) out.push({ metric: s.metric, ts: arena.copy(outT, m), vs: arena.copy(outV, m), dropName: s.dropName || !keep });
+        if (m > 0) {
+          const es: EvalSeries = { metric: s.metric, ts: arena.copy(outT, m), vs: arena.copy(outV, m), dropName: s.dropName || !keep };
+          if (outH !== undefined) {
+            outH.length = m;
+            es.hs = outH;
+          }
+          out.push(es);
+        }
         // Counted series by series, as the selection is: the limit stops the work, not its end.
         this.ctx.addSamples(total);
         total = 0;
@@ -552,6 +639,19 @@ export class Evaluator {
     const labels = absentLabels(node.args[0]!);
     return { type: 'vector', series: ts.length > 0 ? [{ metric: labels, ts, vs, dropName: false }] : [] };
   }
+}
+
+/**
+ * A subquery's points with the counter-reset hints of chunks taken back to `unknown`: they say how
+ * a sample follows the one before it in its chunk, but a subquery's points are a step apart and may
+ * repeat a sample (a reset would be counted at each repeat, or missed across a step).
+ */
+function forgetChunkHints(s: EvalSeries): EvalSeries {
+  if (s.hs === undefined) return s;
+  const hs = s.hs.map((h) =>
+    h !== undefined && (h.counterResetHint === 'reset' || h.counterResetHint === 'not_reset') ? h.with({ counterResetHint: 'unknown' }) : h,
+  );
+  return { ...s, hs };
 }
 
 /** Labels of `absent(...)`'s output: those the selector's matchers pin down. */

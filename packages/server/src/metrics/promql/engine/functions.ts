@@ -110,12 +110,15 @@ export function labelJoiner(dst: string, sep: string, srcs: string[]): (s: StepS
 
 /** `sort` / `sort_desc`: by value, NaN last. */
 export function sortByValue(vec: StepSample[], desc: boolean): StepSample[] {
-  return [...vec].sort((a, b) => {
-    const an = Number.isNaN(a.v);
-    const bn = Number.isNaN(b.v);
-    if (an || bn) return an === bn ? 0 : an ? 1 : -1;
-    return desc ? b.v - a.v : a.v - b.v;
-  });
+  // Histograms have no value to sort by: Prometheus leaves them out.
+  return vec
+    .filter((s) => s.h === undefined)
+    .sort((a, b) => {
+      const an = Number.isNaN(a.v);
+      const bn = Number.isNaN(b.v);
+      if (an || bn) return an === bn ? 0 : an ? 1 : -1;
+      return desc ? b.v - a.v : a.v - b.v;
+    });
 }
 
 /** `sort_by_label` / `sort_by_label_desc`: natural order of the named labels, then all labels. */
@@ -195,12 +198,12 @@ export function histogramQuantile(q: number, vec: StepSample[], warn: (m: string
 }
 
 /** `histogram_quantiles(v, label, q...)`: one output series per quantile, labelled with it. */
-export function histogramQuantiles(vec: StepSample[], label: string, qs: number[], warn: (m: string) => void, info: (m: string) => void): StepSample[] {
+export function histogramQuantiles(label: string, qs: number[], quantileOf: (q: number) => StepSample[]): StepSample[] {
   const out: StepSample[] = [];
   for (const q of qs) {
     let qs2 = formatValue(q);
     if (/^-?\d+$/.test(qs2)) qs2 += '.0';
-    for (const s of histogramQuantile(q, vec, warn, info)) out.push({ metric: setLabel(s.metric, label, qs2), v: s.v, dropName: true });
+    for (const s of quantileOf(q)) out.push({ metric: setLabel(s.metric, label, qs2), v: s.v, dropName: true });
   }
   return out;
 }

@@ -25,6 +25,10 @@ export interface RangeEnv {
   params: number[];
   /** Warnings raised while computing (e.g. out-of-range quantile). */
   warn: (msg: string) => void;
+  /** Infos raised while computing (e.g. histograms ignored). */
+  info: (msg: string) => void;
+  /** The series' metric name, for annotations. */
+  metricName: string;
 }
 
 /** A range function. */
@@ -44,22 +48,32 @@ function extrapolatedRate(ts: Floats, vs: Floats, lo: number, hi: number, env: R
       prev = cur;
     }
   }
+  return result * extrapolationFactor(firstT, lastT, hi - lo, env, isRate, isCounter && result > 0 && firstV >= 0 ? firstV / result : undefined);
+}
+
+/**
+ * What `rate`/`increase`/`delta` multiply the change between the first and the last of `n`
+ * samples by: extrapolation to the window's edges (where the samples plausibly continue there),
+ * per second for a rate. `zeroFraction` (first value / change, counters only) stops the
+ * extrapolation where the counter would be zero.
+ */
+export function extrapolationFactor(firstT: number, lastT: number, n: number, env: RangeEnv, isRate: boolean, zeroFraction?: number): number {
   let durationToStart = (firstT - env.rangeStart) / 1000;
   let durationToEnd = (env.rangeEnd - lastT) / 1000;
   const sampledInterval = (lastT - firstT) / 1000;
-  const averageDurationBetweenSamples = sampledInterval / (hi - lo - 1);
+  const averageDurationBetweenSamples = sampledInterval / (n - 1);
   // Extrapolate to the window edges only when the samples plausibly continue there.
   const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
   if (durationToStart >= extrapolationThreshold) durationToStart = averageDurationBetweenSamples / 2;
-  if (isCounter && result > 0 && firstV >= 0) {
+  if (zeroFraction !== undefined) {
     // A counter cannot go below zero: do not extrapolate past the point where it would be zero.
-    const durationToZero = sampledInterval * (firstV / result);
+    const durationToZero = sampledInterval * zeroFraction;
     if (durationToZero < durationToStart) durationToStart = durationToZero;
   }
   if (durationToEnd >= extrapolationThreshold) durationToEnd = averageDurationBetweenSamples / 2;
   let factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
   if (isRate) factor /= env.range / 1000;
-  return result * factor;
+  return factor;
 }
 
 function instantValue(ts: Floats, vs: Floats, lo: number, hi: number, isRate: boolean): number | undefined {

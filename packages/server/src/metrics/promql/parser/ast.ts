@@ -25,7 +25,7 @@ export interface PosRange {
 export type AtModifier = number | 'start' | 'end';
 
 /** Binary operators, as written in queries. */
-export const BINARY_OPS = ['+', '-', '*', '/', '%', '^', '==', '!=', '>', '<', '>=', '<=', 'and', 'or', 'unless', 'atan2'] as const;
+export const BINARY_OPS = ['+', '-', '*', '/', '%', '^', '==', '!=', '>', '<', '>=', '<=', 'and', 'or', 'unless', 'atan2', '</', '>/'] as const;
 /** One of {@link BINARY_OPS}. */
 export type BinaryOp = (typeof BINARY_OPS)[number];
 

@@ -45,6 +45,10 @@ export const TokenType = {
   LOR: 36,
   LUNLESS: 37,
   ATAN2: 38,
+  /** `</`: keeps a native histogram's observations below a value. */
+  TRIM_UPPER: 39,
+  /** `>/`: keeps a native histogram's observations above a value. */
+  TRIM_LOWER: 54,
   // Aggregators.
   AVG: 40,
   BOTTOMK: 41,
@@ -408,6 +412,11 @@ class Lexer {
       }
       case C_LT:
       case C_GT: {
+        if (this.cc(this.pos) === C_SLASH) {
+          this.pos++;
+          this.emit(c === C_LT ? TokenType.TRIM_UPPER : TokenType.TRIM_LOWER);
+          return false;
+        }
         const withEq = this.cc(this.pos) === C_EQ;
         if (withEq) this.pos++;
         if (c === C_LT) this.emit(withEq ? TokenType.LTE : TokenType.LSS);

@@ -95,6 +95,8 @@ function binaryPrecedence(t: TokenType): number {
     case TokenType.DIV:
     case TokenType.MOD:
     case TokenType.ATAN2:
+    case TokenType.TRIM_UPPER:
+    case TokenType.TRIM_LOWER:
       return 5;
     case TokenType.POW:
       return 6;
@@ -122,6 +124,8 @@ const BINARY_OP_OF = new Map<TokenType, BinaryOp>([
   [TokenType.LOR, 'or'],
   [TokenType.LUNLESS, 'unless'],
   [TokenType.ATAN2, 'atan2'],
+  [TokenType.TRIM_UPPER, '</'],
+  [TokenType.TRIM_LOWER, '>/'],
 ]);
 
 const MATCH_TYPE_OF = new Map<TokenType, MatchType>([
