@@ -22,6 +22,7 @@ import { WriteRequestEncoder } from '../../metrics/remotewrite/proto.js';
 import { exited, freePort, spawnVigil } from '../helpers.js';
 import { encodeMetricsRequest, type EncMetric } from '../otlp_metrics_encode.js';
 import { positiveInt } from './cli.js';
+import { REPO_ROOT, writeJson } from './report.js';
 import { cpuSeconds } from './procstat.js';
 
 const { values: args } = parseArgs({
@@ -127,6 +128,7 @@ async function run(name: string, pathName: string, headers: Record<string, strin
   }
 }
 
+const startedAt = new Date();
 const runs: Run[] = [];
 runs.push(
   await run('remote_write 1.0 (snappy protobuf)', '/api/v1/write', { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' }, rwBodies, 204),
@@ -145,3 +147,13 @@ for (const r of runs)
     `  ${r.name.padEnd(36)} server ${fmt(r.cpuS, 2)} CPU s = ${fmt(POINTS / r.cpuS)} points per CPU second (${fmt((r.cpuS * 1e6) / POINTS, 2)} µs per point); ` +
       `${fmt(r.bytes / POINTS, 1)} bytes per point on the wire; ${fmt(POINTS / r.wallS)} per wall second; ${fmt(rw.cpuS / r.cpuS, 2)}x remote_write's rate`,
   );
+writeJson(REPO_ROOT, 'otlp_metrics', startedAt, {
+  points: POINTS,
+  runs: runs.map((r) => ({
+    name: r.name,
+    serverCpuSeconds: r.cpuS,
+    pointsPerCpuSecond: POINTS / r.cpuS,
+    bytesPerPoint: r.bytes / POINTS,
+    ratioToRemoteWrite: rw.cpuS / r.cpuS,
+  })),
+});

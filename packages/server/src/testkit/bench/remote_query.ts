@@ -10,8 +10,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { freePort, postWrite, spawnVigil, tempDir, writeBody, type VigilProcess } from '../helpers.js';
 import { startVictoriaMetrics } from '../victoria.js';
+import { REPO_ROOT, writeJson } from './report.js';
 import { FIXTURE_QUERIES, fixtureSeries, SPAN_MS } from '../remote_query_data.js';
 
+const startedAt = new Date();
 const scale = Number(process.argv[2] ?? 50);
 const runs = Number(process.argv[3] ?? 21);
 
@@ -81,6 +83,13 @@ async function main(): Promise<void> {
     for (const row of rows) console.log(`| \`${row.query}\` | ${row.kind} | ${row.localMs.toFixed(2)} | ${row.remoteMs.toFixed(2)} |`);
     const all = (k: 'localMs' | 'remoteMs'): number => median(rows.map((x) => x[k]));
     console.log(`\nmedian over queries: local ${all('localMs').toFixed(2)} ms, remote ${all('remoteMs').toFixed(2)} ms`);
+    writeJson(REPO_ROOT, 'remote_query', startedAt, {
+      series: series.length,
+      samples,
+      medianLocalMs: all('localMs'),
+      medianRemoteMs: all('remoteMs'),
+      remoteToLocalRatio: all('remoteMs') / all('localMs'),
+    });
   } finally {
     for (const p of procs) p.proc.kill('SIGKILL');
     await vm.stop();

@@ -19,9 +19,8 @@ import { parseArgs } from 'node:util';
 import { positiveInt } from './cli.js';
 import { PEERS, VIGIL_BIN, httpCall, killAllSync, startServer, stopServer, type PeerDef, type ServerHandle } from './peers.js';
 import { cpuSeconds, memStat } from './procstat.js';
-import { writeJson } from './report.js';
+import { REPO_ROOT, writeJson } from './report.js';
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../..');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Targets serving `series` counter series each, with values that move every scrape. */
