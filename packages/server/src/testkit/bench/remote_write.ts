@@ -14,7 +14,6 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { positiveInt } from './cli.js';
 import { PEERS, VIGIL_BIN, httpCall, killAllSync, startServer, stopServer, type PeerDef, type ServerHandle } from './peers.js';
