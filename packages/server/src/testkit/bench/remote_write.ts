@@ -9,8 +9,6 @@
  *
  * Options: --quick (shorter, smaller), --seconds N, --targets N, --series N (per target).
  */
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,6 +17,7 @@ import { positiveInt } from './cli.js';
 import { PEERS, VIGIL_BIN, httpCall, killAllSync, startServer, stopServer, type PeerDef, type ServerHandle } from './peers.js';
 import { cpuSeconds, memStat } from './procstat.js';
 import { REPO_ROOT, writeJson } from './report.js';
+import { serveBodies } from './scrape_body.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -29,20 +28,7 @@ async function serveTargets(count: number, series: number): Promise<{ ports: num
     for (let i = 0; i < series; i++) lines.push(`rw_bench_total{shard="${i % 16}",id="${i}"} ${i * 3 + round * ((i % 7) + 1)}`);
     return Buffer.from(lines.join('\n') + '\n');
   });
-  let n = 0;
-  const servers: http.Server[] = [];
-  for (let i = 0; i < count; i++) {
-    const srv = http.createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(bodies[n++ % bodies.length]);
-    });
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    servers.push(srv);
-  }
-  return {
-    ports: servers.map((s) => (s.address() as AddressInfo).port),
-    close: () => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined),
-  };
+  return serveBodies(count, bodies);
 }
 
 function yaml(sender: string, ports: number[], intervalS: number, writeUrl: string | undefined): string {

@@ -13,8 +13,6 @@
  * PATH/bin/vigil.js` adds another Vigil build (say, a build of main) to every round, for a
  * before/after in the same run. `--skip-many` leaves out phase B.
  */
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -22,27 +20,14 @@ import { parseArgs } from 'node:util';
 import { VIGIL_BIN, httpCall, killAllSync, startServer, stopServer, type PeerDef, type ServerHandle } from './peers.js';
 import { cpuSeconds, memStat } from './procstat.js';
 import { REPO_ROOT, writeJson } from './report.js';
-import { exposition } from './scrape_body.js';
+import { exposition, serveBodies } from './scrape_body.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A target server that rotates through pre-rendered bodies, so serving costs the bench little. */
 async function serveTargets(count: number, series: number): Promise<{ ports: number[]; close: () => Promise<void> }> {
   const bodies = Array.from({ length: 8 }, (_, r) => Buffer.from(exposition(series, r)));
-  let n = 0;
-  const servers: http.Server[] = [];
-  for (let i = 0; i < count; i++) {
-    const srv = http.createServer((_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-      res.end(bodies[n++ % bodies.length]);
-    });
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    servers.push(srv);
-  }
-  return {
-    ports: servers.map((s) => (s.address() as AddressInfo).port),
-    close: () => Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r())))).then(() => undefined),
-  };
+  return serveBodies(count, bodies);
 }
 
 function scrapeYaml(ports: number[], intervalS: number): string {

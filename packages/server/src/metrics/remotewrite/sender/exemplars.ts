@@ -11,6 +11,7 @@ import type { ExemplarInput } from '../../exemplars/storage.js';
 import { WriteRequestEncoder, type EncoderExemplar } from '../proto.js';
 import type { RemoteWriteConfig } from './config.js';
 import { abortableSleep, parseRetryAfter } from './send_parts.js';
+import { Doze } from './doze.js';
 
 /** The exemplar counters of a queue. */
 export interface ExemplarStats {
@@ -28,7 +29,7 @@ interface Pending {
 export class ExemplarQueue {
   private pending: Pending[] = [];
   private firstAt = 0;
-  private wakeUp: (() => void) | undefined;
+  private readonly doze = new Doze();
   private ending = false;
   private readonly done: Promise<void>;
 
@@ -74,19 +75,7 @@ export class ExemplarQueue {
   }
 
   private wake(): void {
-    const w = this.wakeUp;
-    this.wakeUp = undefined;
-    w?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = ms === Infinity ? undefined : setTimeout(() => this.wake(), ms);
-      this.wakeUp = () => {
-        if (t) clearTimeout(t);
-        resolve();
-      };
-    });
+    this.doze.wake();
   }
 
   private async run(): Promise<void> {
@@ -94,12 +83,12 @@ export class ExemplarQueue {
     for (;;) {
       if (this.pending.length === 0 || this.signal.aborted) {
         if (this.ending) return;
-        await this.sleep(Infinity);
+        await this.doze.sleep(Infinity);
         continue;
       }
       const wait = this.firstAt + this.config.queue.batchSendDeadlineMs - performance.now();
       if (this.pending.length < max && !this.ending && wait > 0) {
-        await this.sleep(wait);
+        await this.doze.sleep(wait);
         continue;
       }
       const batch = this.pending.splice(0, max);

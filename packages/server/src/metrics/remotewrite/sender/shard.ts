@@ -5,6 +5,7 @@
  */
 import { putVarint, varintSize, type EncodedLabels } from '../proto.js';
 import type { QueueConfig } from './config.js';
+import { Doze } from './doze.js';
 
 /**
  * A batch taken from a shard: parallel columns. `seqs` names the WAL record of each sample. Values
@@ -32,7 +33,7 @@ export class Shard {
   seqs: number[] = [];
   /** When the oldest buffered sample arrived (performance.now()). */
   private firstAt = 0;
-  private wakeUp: (() => void) | undefined;
+  private readonly doze = new Doze();
   /** Send what is buffered without waiting for the deadline, then end (stop). */
   private flushing = false;
   /** End once no request is in flight, keeping what is buffered (resharding takes it over). */
@@ -85,19 +86,7 @@ export class Shard {
   }
 
   wake(): void {
-    const w = this.wakeUp;
-    this.wakeUp = undefined;
-    w?.();
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = ms === Infinity ? undefined : setTimeout(() => this.wake(), ms);
-      this.wakeUp = () => {
-        if (t) clearTimeout(t);
-        resolve();
-      };
-    });
+    this.doze.wake();
   }
 
   private async run(): Promise<void> {
@@ -107,13 +96,13 @@ export class Shard {
       const n = this.refs.length;
       if (n === 0) {
         if (this.flushing) return;
-        await this.sleep(Infinity);
+        await this.doze.sleep(Infinity);
         continue;
       }
       if (n < max && !this.flushing) {
         const wait = this.firstAt + this.owner.batchSendDeadlineMs - performance.now();
         if (wait > 0) {
-          await this.sleep(wait);
+          await this.doze.sleep(wait);
           continue;
         }
       }
