@@ -166,14 +166,20 @@ test(
     assert.ok(explore.searchParams.get('from') && explore.searchParams.get('to'), `the alert's range: ${explore.search}`);
     assert.match(await page.textContent('[data-testid="result-summary"]'), /\d+ exemplars/);
     // Red diamonds are failed checkouts (their series' status_code is 5xx): the on-call engineer's pick.
+    await page.locator('.chart').first().scrollIntoViewIfNeeded();
     const red = await page.$$eval('.chart .exemplar.error', (as) =>
-      as.map((a) => ({ id: a.dataset.traceId, v: Number(a.dataset.value), title: a.title, href: a.getAttribute('href') })),
+      as.map((a) => {
+        // Diamonds of close values overlap; the engineer points at one that is on top where it is drawn.
+        const box = a.getBoundingClientRect();
+        const top = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+        return { id: a.dataset.traceId, v: Number(a.dataset.value), title: a.title, href: a.getAttribute('href'), onTop: top === a || a.contains(top) };
+      }),
     );
     assert.ok(red.length > 0, 'failed checkouts among the exemplars');
     for (const d of red) assert.match(d.title, /status_code="5\d\d"/);
     let chosen;
-    for (const d of red.sort((a, b) => b.v - a.v)) if (await poolFailure(d.id)) chosen ??= d;
-    assert.ok(chosen, `a red diamond whose trace failed in the pool, among ${red.length}`);
+    for (const d of red.sort((a, b) => Number(b.onTop) - Number(a.onTop) || b.v - a.v)) if (d.onTop && (await poolFailure(d.id))) chosen ??= d;
+    assert.ok(chosen, `an uncovered red diamond whose trace failed in the pool, among ${red.length} (${red.filter((d) => d.onTop).length} uncovered)`);
     await page.hover(`.chart .exemplar[data-trace-id="${chosen.id}"]`);
     await shot('demo-3-latency-exemplars');
 
