@@ -11,11 +11,30 @@
  * text of its own, and whatever it returns is exactly what the general path would have made.
  */
 import { internUtf8 } from '../../core/otlp/protobuf.js';
-import type { Attributes, AttributeValue, Span, SpanKind, StatusCode } from '../storage/types.js';
+import type { Attributes, AttributeValue, Span, SpanEvent, SpanKind, SpanLink, StatusCode } from '../storage/types.js';
+import { attributesOf } from './attr_shapes.js';
 import type { TraceLimits } from './limits.js';
 
 const KINDS: readonly SpanKind[] = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];
 const CODES: readonly StatusCode[] = ['unset', 'ok', 'error'];
+
+// What most spans have, shared rather than made per span: every object a span holds lives as long
+// as the head does, so it is copied by the scavenges in between. Nothing changes a stored span.
+const NO_EVENTS = Object.freeze([]) as unknown as SpanEvent[];
+const NO_LINKS = Object.freeze([]) as unknown as SpanLink[];
+const UNSET = Object.freeze({ code: 'unset', message: '' }) as Span['status'];
+
+/** The last trace id read, as bytes and as its hex string: a request carries a trace's spans together, so most ids repeat it. */
+const lastTraceBytes = new Uint8Array(16);
+let lastTraceId = '';
+
+function traceIdAt(buf: Buffer, at: number): string {
+  let same = lastTraceId !== '';
+  for (let i = 0; i < 16 && same; i++) same = buf[at + i] === lastTraceBytes[i];
+  if (same) return lastTraceId;
+  for (let i = 0; i < 16; i++) lastTraceBytes[i] = buf[at + i]!;
+  return (lastTraceId = buf.toString('hex', at, at + 16));
+}
 
 // Span field tags (field number × 8 + wire type).
 const T_TRACE_ID = 0x0a;
@@ -103,8 +122,12 @@ function scalarValue(buf: Buffer, to: number, maxBytes: number): AttributeValue 
   return v;
 }
 
-/** Adds the KeyValue at [pos, to) to `out`; false when it is not the plain kind. */
-function addAttribute(buf: Buffer, to: number, out: Attributes, maxBytes: number): boolean {
+/** The current span's attribute keys and values, in order (made into a record at its end). */
+const keys: string[] = [];
+const values: AttributeValue[] = [];
+
+/** Reads the KeyValue at [pos, to) into `keys[i]` and `values[i]`; false when it is not the plain kind. */
+function readAttribute(buf: Buffer, to: number, i: number, maxBytes: number): boolean {
   let key: string | undefined;
   let value: AttributeValue | undefined;
   while (pos < to) {
@@ -122,7 +145,8 @@ function addAttribute(buf: Buffer, to: number, out: Attributes, maxBytes: number
   }
   // A value-less KeyValue and the key "__proto__" take the general path.
   if (key === undefined || value === undefined || key === '__proto__') return false;
-  out[key] = value;
+  keys[i] = key;
+  values[i] = value;
   return true;
 }
 
@@ -142,7 +166,6 @@ export function plainSpanOf(buf: Buffer, start: number, end: number, limits: Tra
   let code = 0;
   let message = '';
   let attrs = 0;
-  const attributes: Attributes = {};
   pos = start;
   while (pos < end) {
     const tag = varint(buf, end, 2);
@@ -150,7 +173,7 @@ export function plainSpanOf(buf: Buffer, start: number, end: number, limits: Tra
       case T_TRACE_ID: {
         const e = lengthEnd(buf, end);
         if (e - pos !== 16 || allZero(buf, pos, 16)) return undefined;
-        traceId = buf.toString('hex', pos, e);
+        traceId = traceIdAt(buf, pos);
         pos = e;
         break;
       }
@@ -201,7 +224,7 @@ export function plainSpanOf(buf: Buffer, start: number, end: number, limits: Tra
       }
       case T_ATTRIBUTE: {
         const e = lengthEnd(buf, end);
-        if (e < 0 || ++attrs > limits.maxAttributesPerSpan || !addAttribute(buf, e, attributes, maxBytes)) return undefined;
+        if (e < 0 || attrs >= limits.maxAttributesPerSpan || !readAttribute(buf, e, attrs++, maxBytes)) return undefined;
         break;
       }
       case T_DROPPED_ATTRIBUTES:
@@ -249,11 +272,11 @@ export function plainSpanOf(buf: Buffer, start: number, end: number, limits: Tra
     kind: KINDS[kind] ?? 'unspecified',
     startTimeUnixNano: startNs,
     endTimeUnixNano: endNs,
-    status: { code: CODES[code] ?? 'unset', message },
-    attributes,
+    status: code === 0 && message === '' ? UNSET : { code: CODES[code] ?? 'unset', message },
+    attributes: attributesOf(keys, values, attrs),
     resource,
     scope,
-    events: [],
-    links: [],
+    events: NO_EVENTS,
+    links: NO_LINKS,
   };
 }
