@@ -304,8 +304,9 @@ export class TraceStore implements TraceStorage {
       start,
       end,
       (p) => {
-        if (scope !== 'resource') for (const k of p.spanTags) names.add(k);
-        if (scope !== 'span') for (const k of p.resourceTags) names.add(k);
+        const l = p.listing();
+        if (scope !== 'resource') for (const k of l.spanTags) names.add(k);
+        if (scope !== 'span') for (const k of l.resourceTags) names.add(k);
         return true;
       },
       (t) => t.tagNames(names, scope, start, end),
@@ -319,7 +320,8 @@ export class TraceStore implements TraceStorage {
       start,
       end,
       (p) => {
-        const lists = [scope !== 'resource' ? p.values.get(`s\0${name}`) : undefined, scope !== 'span' ? p.values.get(`r\0${name}`) : undefined];
+        const { values: v } = p.listing();
+        const lists = [scope !== 'resource' ? v.get(`s\0${name}`) : undefined, scope !== 'span' ? v.get(`r\0${name}`) : undefined];
         if (lists.some((l) => l?.more)) return false;
         for (const l of lists) for (const v of l?.v ?? []) values.set(`${typeof v}:${String(v)}`, v);
         return true;
@@ -335,7 +337,7 @@ export class TraceStore implements TraceStorage {
       start,
       end,
       (p) => {
-        for (const [svc, names] of p.services) {
+        for (const [svc, names] of p.listing().services) {
           let s = ops.get(svc);
           if (!s) ops.set(svc, (s = new Set()));
           for (const n of names) s.add(n);
