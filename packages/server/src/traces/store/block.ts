@@ -18,7 +18,7 @@ import { crashPoint } from '../../core/util/crashpoint.js';
 import { summarize, type TraceSummary } from '../storage/match.js';
 import type { Span } from '../storage/types.js';
 import { pageMeta, readPageMeta, writePageMeta, type PageMeta } from './pagemeta.js';
-import { byTrace, decodeSpans, encodeSpans } from './spancodec.js';
+import { decodeSpans, encodeSpans } from './spancodec.js';
 
 const MAGIC = Buffer.from('VTB1');
 const FOOTER = 24;
@@ -47,6 +47,8 @@ export interface BlockIndex {
   counts: Uint32Array;
 }
 
+const byStart = (a: Span, b: Span): number => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : a.startTimeUnixNano > b.startTimeUnixNano ? 1 : 0);
+
 /** Writes a block of `spans` durably (tmp, fsync, rename); returns its index. */
 export function writeBlock(dir: string, seq: number, spans: readonly Span[], walThrough: number, replaces: number[], pageMaxSpans: number): BlockIndex {
   const byId = new Map<string, Span[]>();
@@ -63,11 +65,18 @@ export function writeBlock(dir: string, seq: number, spans: readonly Span[], wal
   let offset = MAGIC.length;
   for (let i = 0; i < traces.length;) {
     const group: Span[] = [];
+    const members: (typeof traces)[number][] = [];
     for (; i < traces.length && (group.length === 0 || group.length + traces[i]!.spans.length <= pageMaxSpans); i++) {
       pageOfTrace.set(traces[i]!.sum.traceId, pages.length);
       group.push(...traces[i]!.spans);
+      members.push(traces[i]!);
     }
-    const body = encodeSpans(byTrace(group), true);
+    // The order byTrace gives (by trace id, then start, stable), sorting a page's traces and each
+    // trace's spans rather than all its spans with string comparisons.
+    members.sort((a, b) => (a.sum.traceId < b.sum.traceId ? -1 : a.sum.traceId > b.sum.traceId ? 1 : 0));
+    const ordered: Span[] = [];
+    for (const t of members) ordered.push(...[...t.spans].sort(byStart));
+    const body = encodeSpans(ordered, true);
     const meta = pageMeta(group);
     meta.offset = offset;
     meta.length = body.length;

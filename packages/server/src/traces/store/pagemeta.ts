@@ -65,17 +65,21 @@ export function pageMeta(spans: readonly Span[]): PageMeta {
   // most values repeat across a page's spans, so this is far fewer hashes than attributes.
   const distinct = { s: new Map<string, Set<ScalarValue>>(), r: new Map<string, Set<ScalarValue>>() };
   const values = new Map<string, Map<string, ScalarValue>>();
-  const seenResources = new Set<Attributes>();
+  // A resource's span names, by the resource object (spans of one resource share it): its service is read and its attributes visited once.
+  const opsOf = new Map<Attributes, Set<string>>();
+  const spanNames = new Set<string>();
   let minStart = spans[0]?.startTimeUnixNano ?? 0n;
   let maxEnd = spans[0]?.endTimeUnixNano ?? 0n;
   const addAttrs = (attrs: Attributes, scope: 's' | 'r', names: Set<string>): void => {
+    const seen = distinct[scope];
     for (const k in attrs) {
-      names.add(k);
       const v = attrs[k]!;
-      if (!isScalar(v)) continue;
-      let d = distinct[scope].get(k);
-      if (!d) distinct[scope].set(k, (d = new Set()));
-      if (d.has(v)) continue;
+      let d = seen.get(k);
+      if (!d) {
+        names.add(k);
+        seen.set(k, (d = new Set()));
+      }
+      if (!isScalar(v) || d.has(v)) continue;
       d.add(v);
       const key = `${scope}\0${k}`;
       let m = values.get(key);
@@ -86,18 +90,21 @@ export function pageMeta(spans: readonly Span[]): PageMeta {
   for (const s of spans) {
     if (s.startTimeUnixNano < minStart) minStart = s.startTimeUnixNano;
     if (s.endTimeUnixNano > maxEnd) maxEnd = s.endTimeUnixNano;
-    const svc = serviceOf(s);
-    let ops = services.get(svc);
-    if (!ops) services.set(svc, (ops = new Set()));
-    ops.add(s.name);
-    hashes.add(nameHash(s.name));
-    addAttrs(s.attributes, 's', spanTags);
-    if (!seenResources.has(s.resource)) {
-      seenResources.add(s.resource);
+    let ops = opsOf.get(s.resource);
+    const newResource = !ops;
+    if (!ops) {
+      const svc = serviceOf(s);
+      ops = services.get(svc);
+      if (!ops) services.set(svc, (ops = new Set()));
+      opsOf.set(s.resource, ops);
       hashes.add(serviceHash(svc));
-      addAttrs(s.resource, 'r', resourceTags);
     }
+    ops.add(s.name);
+    spanNames.add(s.name);
+    addAttrs(s.attributes, 's', spanTags);
+    if (newResource) addAttrs(s.resource, 'r', resourceTags);
   }
+  for (const n of spanNames) hashes.add(nameHash(n));
   for (const m of [distinct.s, distinct.r]) for (const [k, d] of m) for (const v of d) hashes.add(attrHash(k, v));
   const bloom = Bloom.forCount(hashes.size);
   for (const h of hashes) bloom.add(h);

@@ -48,12 +48,20 @@ export function byTrace(spans: readonly Span[]): Span[] {
   );
 }
 
+/** Writes hex text as its bytes (ids), with no Buffer made per id. */
+function hexBytes(w: ByteWriter, hex: string): void {
+  w.reserve(hex.length >> 1);
+  w.length += w.buf.write(hex, w.length, 'hex');
+}
+
 class Encoder {
   readonly cols = Array.from({ length: COLUMNS }, () => new ByteWriter(1024));
   private readonly strings = new Map<string, number>();
   private readonly resources = new Map<Attributes, number>();
   private readonly resourceKeys = new Map<string, number>();
   private readonly scopes = new Map<string, number>();
+  /** Scopes by object first: spans of one ScopeSpans share theirs, and the text key is a string made per span. */
+  private readonly scopeObjects = new Map<Span['scope'], number>();
   private readonly tables = new ByteWriter(1024);
   private resourceCount = 0;
   private scopeCount = 0;
@@ -129,6 +137,14 @@ class Encoder {
   }
 
   scope(s: Span['scope']): number {
+    const known = this.scopeObjects.get(s);
+    if (known !== undefined) return known;
+    const id = this.scopeByText(s);
+    this.scopeObjects.set(s, id);
+    return id;
+  }
+
+  private scopeByText(s: Span['scope']): number {
     const key = `${s.name}\0${s.version}`;
     let id = this.scopes.get(key);
     if (id === undefined) {
@@ -183,7 +199,7 @@ export function encodeSpans(sorted: readonly Span[], compress: boolean): Buffer 
     const traceId = sorted[i]!.traceId;
     for (j = i; j < sorted.length && sorted[j]!.traceId === traceId; j++);
     const base = sorted[i]!.startTimeUnixNano;
-    trace.bytes(Buffer.from(traceId, 'hex'));
+    hexBytes(trace, traceId);
     trace.reserve(8);
     trace.buf.writeBigInt64LE(base, trace.length);
     trace.length += 8;
@@ -192,13 +208,13 @@ export function encodeSpans(sorted: readonly Span[], compress: boolean): Buffer 
     for (let k = i; k < j; k++) indexOf.set(sorted[k]!.spanId, k - i);
     for (let k = i; k < j; k++) {
       const s = sorted[k]!;
-      spanId.bytes(Buffer.from(s.spanId, 'hex'));
+      hexBytes(spanId, s.spanId);
       // 0: root; 1: a parent outside the trace's spans here (8 bytes follow); n + 2: the trace's n-th span.
       const p = s.parentSpanId === '' ? undefined : indexOf.get(s.parentSpanId);
       if (s.parentSpanId === '') parent.uvarint(0);
       else if (p === undefined) {
         parent.uvarint(1);
-        parent.bytes(Buffer.from(s.parentSpanId, 'hex'));
+        hexBytes(parent, s.parentSpanId);
       } else parent.uvarint(p + 2);
       e.delta(time, s.startTimeUnixNano - base);
       e.delta(time, s.endTimeUnixNano - s.startTimeUnixNano);
@@ -216,8 +232,8 @@ export function encodeSpans(sorted: readonly Span[], compress: boolean): Buffer 
       }
       evlink.uvarint(s.links.length);
       for (const l of s.links) {
-        evlink.bytes(Buffer.from(l.traceId, 'hex'));
-        evlink.bytes(Buffer.from(l.spanId, 'hex'));
+        hexBytes(evlink, l.traceId);
+        hexBytes(evlink, l.spanId);
         e.attributes(evlink, l.attributes);
       }
     }

@@ -239,13 +239,10 @@ export class TraceStore implements TraceStorage {
       if (!overlaps({ start: idx.minStart, end: idx.maxEnd }, q.start, q.end)) continue;
       const pageOk = idx.pages.map((p) => overlaps({ start: p.minStart, end: p.maxEnd }, q.start, q.end) && p.bloom.hasAll(hashes));
       if (!pageOk.includes(true)) continue;
-      const order = this.blocks.newestFirst(b);
-      let k = 0;
+      const nextTrace = this.blocks.newestFirst(b, pageOk);
       cursors.push({
         next: () => {
-          while (k < order.length) {
-            const i = order[k++]!;
-            if (!pageOk[idx.pageOf[i]!]) continue;
+          for (let i = nextTrace(); i >= 0; i = nextTrace()) {
             const t = { start: idx.starts[i]!, end: idx.ends[i]! };
             if (overlaps(t, q.start, q.end)) return { traceId: idx.ids.toString('hex', i * 16, i * 16 + 16), ...t };
           }
