@@ -12,7 +12,7 @@
  */
 import { internUtf8 } from '../../core/otlp/protobuf.js';
 import type { Attributes, AttributeValue, Span, SpanEvent, SpanKind, SpanLink, StatusCode } from '../storage/types.js';
-import { attributesOf } from './attr_shapes.js';
+import { attributesOf } from '../storage/attr_shapes.js';
 import type { TraceLimits } from './limits.js';
 
 const KINDS: readonly SpanKind[] = ['unspecified', 'internal', 'server', 'client', 'producer', 'consumer'];

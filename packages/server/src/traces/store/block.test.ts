@@ -73,7 +73,7 @@ test('a block set gives a block traces newest first (start descending, then trac
       const starts = b.index.starts;
       const all = [...starts.keys()].sort((x, y) => (starts[x]! > starts[y]! ? -1 : starts[x]! < starts[y]! ? 1 : x - y));
       const lazy = (wanted?: boolean[]): number[] => {
-        const next = set.newestFirst(b, wanted);
+        const next = set.newestFirst(b, wanted && ((p) => wanted[p]!));
         const out: number[] = [];
         for (let i = next(); i >= 0; i = next()) out.push(i);
         return out;

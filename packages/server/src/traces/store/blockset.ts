@@ -10,6 +10,16 @@ import { Block, blockFile } from './block.js';
 
 const CACHE_PAGES = 16;
 
+/** Page numbers by earliest start, newest first (ties by page number); a block written by earliest start needs no sort. */
+function pagesNewestFirst(pages: readonly { minStart: bigint }[]): number[] {
+  const order = [...pages.keys()].reverse();
+  for (let i = 1; i < pages.length; i++) {
+    if (pages[i - 1]!.minStart > pages[i]!.minStart)
+      return order.sort((x, y) => (pages[x]!.minStart > pages[y]!.minStart ? -1 : pages[x]!.minStart < pages[y]!.minStart ? 1 : y - x));
+  }
+  return order;
+}
+
 export class BlockSet {
   /** Open blocks, by ascending sequence. */
   blocks: Block[] = [];
@@ -83,18 +93,17 @@ export class BlockSet {
   /**
    * The block's traces (positions in its index) newest first, by earliest start descending then
    * position (trace id) ascending, as a function giving the next one (-1 after the last); only the
-   * pages `wanted` (all when absent). Lazy: pages are taken by their earliest start, newest first,
-   * and a page's traces join the sorted candidates only once the next trace could be among them.
-   * A search that stops after a few traces sorts a page or two per block, where sorting every trace
-   * of every block in range was most of the first search after a start.
+   * pages `wanted` says yes to, asked when the page is reached. Lazy: pages are taken by their
+   * earliest start, newest first, and a page's traces join the sorted candidates only once the
+   * next trace could be among them. A search that stops after a few traces looks at a page or
+   * two per block, where sorting every trace of every block in range (and testing every page's
+   * bloom filter) was most of the first search after a start.
    */
-  newestFirst(b: Block, wanted?: readonly boolean[]): () => number {
+  newestFirst(b: Block, wanted: (page: number) => boolean = () => true): () => number {
     const starts = b.index.starts;
     const pages = b.index.pages;
     const lists = this.byPage.get(b.index.seq)!;
-    const pageOrder = [...pages.keys()]
-      .filter((p) => wanted?.[p] ?? true)
-      .sort((x, y) => (pages[x]!.minStart > pages[y]!.minStart ? -1 : pages[x]!.minStart < pages[y]!.minStart ? 1 : 0));
+    const pageOrder = pagesNewestFirst(pages);
     const newer = (x: number, y: number): number => (starts[x]! > starts[y]! ? -1 : starts[x]! < starts[y]! ? 1 : x - y);
     let nextPage = 0;
     let pending: number[] = [];
@@ -105,9 +114,10 @@ export class BlockSet {
         const p = nextPage < pageOrder.length ? pageOrder[nextPage]! : -1;
         // A page's earliest span start is its earliest trace start: no trace of a page not yet taken is newer than `top`.
         if (p >= 0 && (top < 0 || pages[p]!.minStart >= starts[top]!)) {
+          nextPage++;
+          if (!wanted(p)) continue;
           pending = pending.slice(head).concat(Array.from(lists[p]!)).sort(newer);
           head = 0;
-          nextPage++;
           continue;
         }
         if (top < 0) return -1;

@@ -237,8 +237,11 @@ export class TraceStore implements TraceStorage {
     for (const b of this.blocks.blocks) {
       const idx = b.index;
       if (!overlaps({ start: idx.minStart, end: idx.maxEnd }, q.start, q.end)) continue;
-      const pageOk = idx.pages.map((p) => overlaps({ start: p.minStart, end: p.maxEnd }, q.start, q.end) && p.bloom.hasAll(hashes));
-      if (!pageOk.includes(true)) continue;
+      // Pages are tested as the cursor reaches them: a search that stops early tests a few per block.
+      const pageOk = (pi: number): boolean => {
+        const p = idx.pages[pi]!;
+        return overlaps({ start: p.minStart, end: p.maxEnd }, q.start, q.end) && p.bloom.hasAll(hashes);
+      };
       const nextTrace = this.blocks.newestFirst(b, pageOk);
       cursors.push({
         next: () => {

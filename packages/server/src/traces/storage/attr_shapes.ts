@@ -12,7 +12,7 @@
  * its first position and its last value, integer-like keys come first. The trie is bounded (nodes
  * and children per node); past the bounds a record is made by assignment, as before.
  */
-import type { Attributes, AttributeValue } from '../storage/types.js';
+import type { Attributes, AttributeValue } from './types.js';
 
 const MAX_NODES = 4096;
 const MAX_CHILDREN = 32;
