@@ -9,13 +9,15 @@
  * The functions are generated (`new Function`) from the keys as JSON string literals, which
  * cannot break out of the property name; the key `__proto__` (which a literal would take as the
  * prototype) is never given here. A literal means what the assignments meant: a repeated key keeps
- * its first position and its last value, integer-like keys come first. The trie is bounded (nodes
- * and children per node); past the bounds a record is made by assignment, as before.
+ * its first position and its last value, integer-like keys come first. The trie is bounded (nodes,
+ * children per node, functions made); past the bounds a record is made by assignment, as before.
  */
 import type { Attributes, AttributeValue } from './types.js';
 
 const MAX_NODES = 4096;
 const MAX_CHILDREN = 32;
+/** Generated functions at most (each is compiled code): past it, new sequences are made by assignment. */
+const MAX_COMPILED = 512;
 /** Sightings of a key sequence before its function is made (a sequence seen once may never come again). */
 const COMPILE_AFTER = 2;
 
@@ -28,6 +30,7 @@ interface Shape {
 
 const root: Shape = { key: '', children: [], seen: 0, make: undefined };
 let nodes = 0;
+let compiled = 0;
 
 function compile(keys: readonly string[], n: number): (v: AttributeValue[]) => Attributes {
   const props: string[] = [];
@@ -62,7 +65,8 @@ export function attributesOf(keys: readonly string[], values: AttributeValue[], 
     node = next;
   }
   if (node.make === undefined) {
-    if (++node.seen < COMPILE_AFTER) return byAssignment(keys, values, n);
+    if (++node.seen < COMPILE_AFTER || compiled >= MAX_COMPILED) return byAssignment(keys, values, n);
+    compiled++;
     node.make = compile(keys, n);
   }
   return node.make(values);
