@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { attributesOf } from './attr_shapes.js';
+import { attributesOf, recordOf } from './attr_shapes.js';
 import type { Attributes, AttributeValue } from './types.js';
 
 function byAssignment(keys: string[], values: AttributeValue[]): Attributes {
@@ -44,4 +44,12 @@ test('past its bounds the trie still makes the right records', () => {
     assert.deepEqual(attributesOf(keys, values, 3), byAssignment(keys, values));
     assert.deepEqual(attributesOf(keys, values, 3), byAssignment(keys, values));
   }
+});
+
+test('recordOf keeps a key "__proto__" as data', () => {
+  const r = recordOf(['a', '__proto__', 'b'], [1, 'p', 2], 3);
+  assert.deepEqual(Object.keys(r), ['a', '__proto__', 'b']);
+  assert.equal(Object.getPrototypeOf(r), Object.prototype);
+  assert.equal(Object.getOwnPropertyDescriptor(r, '__proto__')?.value, 'p');
+  assert.deepEqual(recordOf(['a'], [1], 1), { a: 1 });
 });

@@ -71,3 +71,18 @@ export function attributesOf(keys: readonly string[], values: AttributeValue[], 
   }
   return node.make(values);
 }
+
+/** The record of the first `n` keys and values, any key included: `__proto__` is kept as data, never as the prototype. */
+export function recordOf(keys: readonly string[], values: AttributeValue[], n: number): Attributes {
+  for (let i = 0; i < n; i++) {
+    if (keys[i] !== '__proto__') continue;
+    const out: Attributes = {};
+    for (let j = 0; j < n; j++) {
+      const k = keys[j]!;
+      if (k === '__proto__') Object.defineProperty(out, k, { value: values[j], enumerable: true, writable: true, configurable: true });
+      else out[k] = values[j]!;
+    }
+    return out;
+  }
+  return attributesOf(keys, values, n);
+}

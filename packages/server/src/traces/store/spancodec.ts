@@ -13,7 +13,7 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ByteReader, ByteWriter } from '../../core/util/bytes.js';
-import { attributesOf } from '../storage/attr_shapes.js';
+import { recordOf } from '../storage/attr_shapes.js';
 import type { Attributes, AttributeValue, Span, SpanKind, StatusCode } from '../storage/types.js';
 
 const MAGIC = Buffer.from('VTP');
@@ -309,38 +309,21 @@ class Decoder {
 
   attributes(r: ByteReader, depth = 0): Attributes {
     const n = r.uvarint();
-    // At the top level, the record is made whole from its keys (storage/attr_shapes.ts); nested
-    // maps (rare, and their reads would overwrite the top level's keys) key by key.
-    if (depth === 0) {
-      let proto = false;
-      for (let i = 0; i < n; i++) {
-        const k = (topKeys[i] = this.str(r));
-        topValues[i] = this.value(r, depth);
-        if (k === '__proto__') proto = true;
-      }
-      if (!proto) return attributesOf(topKeys, topValues, n);
-      const out: Attributes = {};
-      for (let i = 0; i < n; i++) setAttribute(out, topKeys[i]!, topValues[i]!);
-      return out;
-    }
-    const out: Attributes = {};
+    // Read into arrays and made whole (storage/attr_shapes.ts); a nested map (rare) into its own,
+    // since the top level's are still being filled.
+    const keys = depth === 0 ? topKeys : [];
+    const values = depth === 0 ? topValues : [];
     for (let i = 0; i < n; i++) {
-      const k = this.str(r);
-      setAttribute(out, k, this.value(r, depth));
+      keys[i] = this.str(r);
+      values[i] = this.value(r, depth);
     }
-    return out;
+    return recordOf(keys, values, n);
   }
 }
 
 /** The current top-level record's keys and values while it is read. */
 const topKeys: string[] = [];
 const topValues: AttributeValue[] = [];
-
-function setAttribute(out: Attributes, k: string, v: AttributeValue): void {
-  // A key "__proto__" must stay data, never become the prototype.
-  if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-  else out[k] = v;
-}
 
 /** Decodes a page; `want` (a trace id) keeps only that trace's spans. Throws RangeError on damage. */
 export function decodeSpans(buf: Buffer, want?: string): Span[] {
