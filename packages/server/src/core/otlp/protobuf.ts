@@ -380,15 +380,35 @@ const INTERN_MAX = 48;
 const internBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(INTERN_SLOTS);
 const internStrings: string[] = new Array<string>(INTERN_SLOTS);
 
+/**
+ * The cache slot of `buf[start, end)`: from the length and three 4-byte words (the first, the middle
+ * and the last), not every byte, since the hit is checked byte by byte anyway; strings that differ
+ * only elsewhere share a slot and take turns, which costs misses, never a wrong string.
+ */
+function internSlot(buf: Buffer, start: number, end: number, len: number): number {
+  let h: number;
+  if (len < 4) {
+    h = len;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  } else {
+    const m = start + (len >> 1) - 2;
+    const w0 = buf[start]! | (buf[start + 1]! << 8) | (buf[start + 2]! << 16) | (buf[start + 3]! << 24);
+    const w1 = buf[m]! | (buf[m + 1]! << 8) | (buf[m + 2]! << 16) | (buf[m + 3]! << 24);
+    const w2 = buf[end - 4]! | (buf[end - 3]! << 8) | (buf[end - 2]! << 16) | (buf[end - 1]! << 24);
+    h = Math.imul(w0 ^ len, 0x9e3779b1) ^ Math.imul(w1, 0x85ebca77) ^ Math.imul(w2, 0xc2b2ae3d);
+  }
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  return (h ^ (h >>> 12)) & (INTERN_SLOTS - 1);
+}
+
 export function internUtf8(buf: Buffer, start: number, end: number): string | undefined {
   const len = end - start;
   if (len > INTERN_MAX || len <= 0) {
     const s = buf.toString('utf8', start, end);
     return s.includes('\ufffd') ? undefined : s;
   }
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  const slot = (h >>> 0) & (INTERN_SLOTS - 1);
+  const slot = internSlot(buf, start, end, len);
   const cached = internBytes[slot];
   if (cached && cached.length === len) {
     let same = true;

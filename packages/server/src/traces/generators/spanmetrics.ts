@@ -2,7 +2,7 @@
  * Span metrics as Tempo's metrics-generator writes them: per service, span name, kind and status
  * (and configured dimensions), the calls, a latency histogram in seconds and the bytes of spans.
  */
-import type { Span } from '../storage/types.js';
+import type { Span, SpanKind, StatusCode } from '../storage/types.js';
 import { attrText, durationSeconds, kindLabel, serviceOf, spanSizeBytes, statusLabel } from './attrs.js';
 import { labelNameOf } from './config.js';
 import { observe, type CounterSeries, type GeneratorRegistry, type HistogramSeries } from './registry.js';
@@ -17,10 +17,20 @@ interface Entry {
   latency: HistogramSeries;
 }
 
+/** A kind and status code as one small number, the slot of an entry among its service's and span name's. */
+const KIND_SLOT: Record<SpanKind, number> = { unspecified: 0, internal: 3, server: 6, client: 9, producer: 12, consumer: 15 };
+const CODE_SLOT: Record<StatusCode, number> = { unset: 0, ok: 1, error: 2 };
+
 export class SpanMetrics {
   private readonly dims: { attr: string; label: string }[];
   /** The three series of a label set, by its key: one lookup per span instead of three. */
   private readonly entries = new Map<string, Entry>();
+  /**
+   * Without dimensions, the same entries by service, then span name, then kind and status: lookups
+   * of strings the decoder already interned, where the key text was a new string to build and hash
+   * for every span.
+   */
+  private readonly byService = new Map<string, Map<string, (Entry | undefined)[]>>();
 
   constructor(
     private readonly reg: GeneratorRegistry,
@@ -31,7 +41,24 @@ export class SpanMetrics {
   }
 
   private entry(s: Span): Entry | undefined {
+    if (this.dims.length > 0) return this.keyedEntry(s, serviceOf(s));
     const service = serviceOf(s);
+    const slot = KIND_SLOT[s.kind] + CODE_SLOT[s.status.code];
+    const found = this.byService.get(service)?.get(s.name)?.[slot];
+    if (found && !found.calls.expired) return found;
+    const e = this.keyedEntry(s, service);
+    // Only admitted label sets take room here: refused ones (over max_active_series) are asked for again.
+    if (e) {
+      let names = this.byService.get(service);
+      if (!names) this.byService.set(service, (names = new Map()));
+      let slots = names.get(s.name);
+      if (!slots) names.set(s.name, (slots = []));
+      slots[slot] = e;
+    }
+    return e;
+  }
+
+  private keyedEntry(s: Span, service: string): Entry | undefined {
     let key = `${service}\u0000${s.name}\u0000${s.kind}\u0000${s.status.code}`;
     const dimValues = this.dims.length ? this.dims.map((d) => attrText(s, d.attr) ?? '') : undefined;
     if (dimValues) key += `\u0000${dimValues.join('\u0000')}`;
@@ -58,6 +85,15 @@ export class SpanMetrics {
   /** Forgets the entries whose series the registry dropped as stale, so the map does not keep them alive. */
   sweep(): void {
     for (const [key, e] of this.entries) if (e.calls.expired) this.entries.delete(key);
+    for (const [service, names] of this.byService) {
+      for (const [name, slots] of names) {
+        slots.forEach((e, i) => {
+          if (e?.calls.expired) slots[i] = undefined;
+        });
+        if (!slots.some((e) => e)) names.delete(name);
+      }
+      if (names.size === 0) this.byService.delete(service);
+    }
   }
 
   push(spans: readonly Span[]): void {

@@ -10,6 +10,7 @@ import { MAX_ANYVALUE_DEPTH, type AnyValue, type InstrumentationScope, type KeyV
 import type { Attributes, AttributeValue, Span, SpanEvent, SpanKind, SpanLink, StatusCode } from '../storage/types.js';
 import { TraceIngestError, type TraceLimits } from './limits.js';
 import { visitExportTraceServiceRequest } from './otlp_proto.js';
+import { plainSpanOf } from './otlp_span_bytes.js';
 import type { ExportTraceServiceRequest, OtlpSpan } from './otlp_types.js';
 
 /** The spans to store and those refused, with one message per kind of refusal. */
@@ -305,6 +306,16 @@ class SpanMapper {
     }
   }
 
+  /** The span at `buf[start, end)` if it is the plain case (./otlp_span_bytes.ts); false to have it decoded the general way. */
+  spanBytes(buf: Buffer, start: number, end: number): boolean {
+    // A refused resource refuses its spans after they are decoded (a malformed one is still a 400).
+    if (this.resourceRefusal) return false;
+    const s = plainSpanOf(buf, start, end, this.c.limits, this.resource, this.scope);
+    if (s === undefined) return false;
+    this.spans.push(s);
+    return true;
+  }
+
   result(): DecodedTraces {
     const reasons = [...this.refusals].map(
       ([msg, r]) => `${r.n} span${r.n === 1 ? '' : 's'} refused: ${msg} (first: ${r.example ? `${r.example} at ` : ''}${r.first})`,
@@ -367,7 +378,11 @@ export function decodeOtlpTracesProto(body: Buffer, limits: TraceLimits): Decode
       k = -1;
       m.beginScope(sc, `resourceSpans[${i}].scopeSpans[${j}]`);
     },
-    span: (s) => m.span(s, `resourceSpans[${i}].scopeSpans[${j}].spans[${++k}]`),
+    spanBytes: (buf, start, end) => {
+      k++;
+      return m.spanBytes(buf, start, end);
+    },
+    span: (s) => m.span(s, `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`),
   });
   return m.result();
 }

@@ -78,6 +78,11 @@ export interface TraceVisitor {
   /** A ScopeSpans begins; its scope likewise. */
   scope(scope: InstrumentationScope | undefined): void;
   span(span: OtlpSpan): void;
+  /**
+   * Optional: the span's bytes `buf[start, end)` before they are decoded; returns true when it took
+   * the span itself (./otlp_span_bytes.ts), false to have it decoded and handed to `span`.
+   */
+  spanBytes?(buf: Buffer, start: number, end: number): boolean;
 }
 
 /** Decodes a (decompressed) binary protobuf ExportTraceServiceRequest into `v`; malformed input is a 400 {@link TraceIngestError}. */
@@ -115,8 +120,10 @@ function visitScopeSpans(f: ProtoFields, v: TraceVisitor): void {
   }
   v.scope(scope);
   while (f.next()) {
-    if (f.field === 2) v.span(decodeSpan(f.message('spans', 'Span')));
-    else if (f.field === 3) f.string('schema_url');
+    if (f.field === 2) {
+      const start = f.spanOf('spans');
+      if (!v.spanBytes?.(f.buffer, start, f.pos)) v.span(decodeSpan(f.sub(start, f.pos, 'Span')));
+    } else if (f.field === 3) f.string('schema_url');
     else f.skip();
   }
 }

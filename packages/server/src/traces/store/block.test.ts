@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { demoTrace, rng } from '../../testkit/tracegen.js';
 import type { Span } from '../storage/types.js';
 import { Block, blockFile, writeBlock } from './block.js';
+import { BlockSet } from './blockset.js';
 
 const T0 = 1_800_000_000_000n * 1_000_000n;
 
@@ -55,4 +56,38 @@ test('a block rules out most trace ids it does not hold without a search, random
   );
   assert.ok(fp2 < 0.03, `false positives ${(fp2 * 100).toFixed(2)}% of absent counter ids`);
   console.log(`bloom over trace ids: ${(fp * 100).toFixed(2)}% (random ids), ${(fp2 * 100).toFixed(2)}% (counters) false positives`);
+});
+
+test('a block set gives a block traces newest first (start descending, then trace id), page by page, as a full sort would', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-traceorder-'));
+  try {
+    const r = rng(11);
+    // Many traces share a start, so ties fall inside pages and across their boundaries.
+    const spans = Array.from({ length: 600 }, (_, i) => demoTrace(r, T0 + BigInt(Math.floor(i / 7)) * 1_000_000_000n)).flat();
+    writeBlock(dir, 0, spans, -1, [], 100);
+    const set = new BlockSet(dir);
+    set.open();
+    try {
+      const b = set.blocks[0]!;
+      assert.ok(b.index.pages.length > 20);
+      const starts = b.index.starts;
+      const all = [...starts.keys()].sort((x, y) => (starts[x]! > starts[y]! ? -1 : starts[x]! < starts[y]! ? 1 : x - y));
+      const lazy = (wanted?: boolean[]): number[] => {
+        const next = set.newestFirst(b, wanted && ((p) => wanted[p]!));
+        const out: number[] = [];
+        for (let i = next(); i >= 0; i = next()) out.push(i);
+        return out;
+      };
+      assert.deepEqual(lazy(), all);
+      const wanted = b.index.pages.map((_p, i) => i % 3 !== 1);
+      assert.deepEqual(
+        lazy(wanted),
+        all.filter((i) => wanted[b.index.pageOf[i]!]),
+      );
+    } finally {
+      set.close();
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

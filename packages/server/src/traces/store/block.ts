@@ -18,7 +18,7 @@ import { crashPoint } from '../../core/util/crashpoint.js';
 import { summarize, type TraceSummary } from '../storage/match.js';
 import type { Span } from '../storage/types.js';
 import { pageMeta, readPageMeta, writePageMeta, type PageMeta } from './pagemeta.js';
-import { byTrace, decodeSpans, encodeSpans } from './spancodec.js';
+import { decodeSpans, encodeSpans } from './spancodec.js';
 
 const MAGIC = Buffer.from('VTB1');
 const FOOTER = 24;
@@ -47,6 +47,8 @@ export interface BlockIndex {
   counts: Uint32Array;
 }
 
+const byStart = (a: Span, b: Span): number => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : a.startTimeUnixNano > b.startTimeUnixNano ? 1 : 0);
+
 /** Writes a block of `spans` durably (tmp, fsync, rename); returns its index. */
 export function writeBlock(dir: string, seq: number, spans: readonly Span[], walThrough: number, replaces: number[], pageMaxSpans: number): BlockIndex {
   const byId = new Map<string, Span[]>();
@@ -63,11 +65,18 @@ export function writeBlock(dir: string, seq: number, spans: readonly Span[], wal
   let offset = MAGIC.length;
   for (let i = 0; i < traces.length;) {
     const group: Span[] = [];
+    const members: (typeof traces)[number][] = [];
     for (; i < traces.length && (group.length === 0 || group.length + traces[i]!.spans.length <= pageMaxSpans); i++) {
       pageOfTrace.set(traces[i]!.sum.traceId, pages.length);
       group.push(...traces[i]!.spans);
+      members.push(traces[i]!);
     }
-    const body = encodeSpans(byTrace(group), true);
+    // The order byTrace gives (by trace id, then start, stable), sorting a page's traces and each
+    // trace's spans rather than all its spans with string comparisons.
+    members.sort((a, b) => (a.sum.traceId < b.sum.traceId ? -1 : a.sum.traceId > b.sum.traceId ? 1 : 0));
+    const ordered: Span[] = [];
+    for (const t of members) ordered.push(...[...t.spans].sort(byStart));
+    const body = encodeSpans(ordered, true);
     const meta = pageMeta(group);
     meta.offset = offset;
     meta.length = body.length;
@@ -202,17 +211,15 @@ function fmix(h: number): number {
 }
 
 /**
- * Tests (or, with `set`, adds) the 16-byte trace id at `ids[off]` in a bloom filter of `mask + 1`
- * bits: three probes by double hashing over all four words of the id (ids are random in practice,
- * but one made of a counter must not put every trace on the same bits).
+ * Tests (or, with `set`, adds) the 16-byte trace id held as the four 32-bit words `w[at..at+3]` in
+ * a bloom filter of `mask + 1` bits: three probes by double hashing over all four words (ids are
+ * random in practice, but one made of a counter must not put every trace on the same bits). The
+ * words are read in the platform's order, the same for adding and testing (the filter lives in
+ * memory only).
  */
-function idFilter(f: Uint32Array, mask: number, ids: Buffer, off: number, set: boolean): boolean {
-  const w0 = ids.readUInt32LE(off);
-  const w1 = ids.readUInt32LE(off + 4);
-  const w2 = ids.readUInt32LE(off + 8);
-  const w3 = ids.readUInt32LE(off + 12);
-  const a = fmix(w3 ^ Math.imul(w1, 0x9e3779b1));
-  const b = fmix(w2 ^ Math.imul(w0, 0x85ebca77));
+function idFilter(f: Uint32Array, mask: number, w: Uint32Array, at: number, set: boolean): boolean {
+  const a = fmix(w[at + 3]! ^ Math.imul(w[at + 1]!, 0x9e3779b1));
+  const b = fmix(w[at + 2]! ^ Math.imul(w[at]!, 0x85ebca77));
   const h1 = fmix(a ^ Math.imul(b, 0xc2b2ae3d));
   const h2 = fmix(h1 ^ 0x5bd1e995) | 1;
   for (let k = 0; k < 3; k++) {
@@ -224,6 +231,18 @@ function idFilter(f: Uint32Array, mask: number, ids: Buffer, off: number, set: b
   }
   return true;
 }
+
+/** `bytes` as 32-bit words: a view when aligned, else a copy. */
+function wordsOf(bytes: Buffer): Uint32Array {
+  if (bytes.byteOffset % 4 === 0) return new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+  const copy = new Uint32Array(bytes.length >>> 2);
+  new Uint8Array(copy.buffer).set(bytes.subarray(0, copy.length * 4));
+  return copy;
+}
+
+/** The probed id's words (one id at a time). */
+const probe = new Uint32Array(4);
+const probeBytes = new Uint8Array(probe.buffer);
 
 /** An open block: its index in memory, its pages read on demand. */
 export class Block {
@@ -271,9 +290,11 @@ export class Block {
       while (bits < n * 10) bits *= 2;
       this.filter = new Uint32Array(bits / 32);
       this.filterMask = bits - 1;
-      for (let i = 0; i < n; i++) idFilter(this.filter, this.filterMask, this.index.ids, i * 16, true);
+      const words = wordsOf(this.index.ids);
+      for (let i = 0; i < n; i++) idFilter(this.filter, this.filterMask, words, i * 4, true);
     }
-    return idFilter(this.filter, this.filterMask, id, 0, false);
+    for (let i = 0; i < 16; i++) probeBytes[i] = id[i]!;
+    return idFilter(this.filter, this.filterMask, probe, 0, false);
   }
 
   /** The position of `traceId` (hex, or its 16 bytes) in the index, or -1. */

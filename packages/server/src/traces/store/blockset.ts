@@ -10,13 +10,22 @@ import { Block, blockFile } from './block.js';
 
 const CACHE_PAGES = 16;
 
+/** Page numbers by earliest start, newest first (ties by page number); a block written by earliest start needs no sort. */
+function pagesNewestFirst(pages: readonly { minStart: bigint }[]): number[] {
+  const order = [...pages.keys()].reverse();
+  for (let i = 1; i < pages.length; i++) {
+    if (pages[i - 1]!.minStart > pages[i]!.minStart)
+      return order.sort((x, y) => (pages[x]!.minStart > pages[y]!.minStart ? -1 : pages[x]!.minStart < pages[y]!.minStart ? 1 : y - x));
+  }
+  return order;
+}
+
 export class BlockSet {
   /** Open blocks, by ascending sequence. */
   blocks: Block[] = [];
   /** Per block (by seq), the traces of each page (positions in the block's index). */
   private readonly byPage = new Map<number, Uint32Array[]>();
   private readonly cache = new Map<string, Map<string, Span[]>>();
-  private readonly orders = new Map<number, Uint32Array>();
   /** Damaged pages met while reading (named in logs and `verify`). */
   readonly damaged: string[] = [];
   /** Pages read and decoded from disk (cache misses), for tests and self-metrics. */
@@ -78,19 +87,44 @@ export class BlockSet {
     fs.rmSync(b.file, { force: true });
     this.blocks = this.blocks.filter((x) => x !== b);
     this.byPage.delete(b.index.seq);
-    this.orders.delete(b.index.seq);
     for (const k of [...this.cache.keys()]) if (k.startsWith(`${b.index.seq}:`)) this.cache.delete(k);
   }
 
-  /** The block's traces, positions in its index, by earliest start, newest first (made on first use). */
-  newestFirst(b: Block): Uint32Array {
-    let o = this.orders.get(b.index.seq);
-    if (!o) {
-      const starts = b.index.starts;
-      o = Uint32Array.from(starts.keys()).sort((x, y) => (starts[x]! > starts[y]! ? -1 : starts[x]! < starts[y]! ? 1 : 0));
-      this.orders.set(b.index.seq, o);
-    }
-    return o;
+  /**
+   * The block's traces (positions in its index) newest first, by earliest start descending then
+   * position (trace id) ascending, as a function giving the next one (-1 after the last); only the
+   * pages `wanted` says yes to, asked when the page is reached. Lazy: pages are taken by their
+   * earliest start, newest first, and a page's traces join the sorted candidates only once the
+   * next trace could be among them. A search that stops after a few traces looks at a page or
+   * two per block, where sorting every trace of every block in range (and testing every page's
+   * bloom filter) was most of the first search after a start.
+   */
+  newestFirst(b: Block, wanted: (page: number) => boolean = () => true): () => number {
+    const starts = b.index.starts;
+    const pages = b.index.pages;
+    const lists = this.byPage.get(b.index.seq)!;
+    const pageOrder = pagesNewestFirst(pages);
+    const newer = (x: number, y: number): number => (starts[x]! > starts[y]! ? -1 : starts[x]! < starts[y]! ? 1 : x - y);
+    let nextPage = 0;
+    let pending: number[] = [];
+    let head = 0;
+    return () => {
+      for (;;) {
+        const top = head < pending.length ? pending[head]! : -1;
+        const p = nextPage < pageOrder.length ? pageOrder[nextPage]! : -1;
+        // A page's earliest span start is its earliest trace start: no trace of a page not yet taken is newer than `top`.
+        if (p >= 0 && (top < 0 || pages[p]!.minStart >= starts[top]!)) {
+          nextPage++;
+          if (!wanted(p)) continue;
+          pending = pending.slice(head).concat(Array.from(lists[p]!)).sort(newer);
+          head = 0;
+          continue;
+        }
+        if (top < 0) return -1;
+        head++;
+        return top;
+      }
+    };
   }
 
   tracesOfPage(b: Block, p: number): Uint32Array {

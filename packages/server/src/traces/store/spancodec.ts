@@ -13,6 +13,7 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ByteReader, ByteWriter } from '../../core/util/bytes.js';
+import { recordOf } from '../storage/attr_shapes.js';
 import type { Attributes, AttributeValue, Span, SpanKind, StatusCode } from '../storage/types.js';
 
 const MAGIC = Buffer.from('VTP');
@@ -48,12 +49,20 @@ export function byTrace(spans: readonly Span[]): Span[] {
   );
 }
 
+/** Writes hex text as its bytes (ids), with no Buffer made per id. */
+function hexBytes(w: ByteWriter, hex: string): void {
+  w.reserve(hex.length >> 1);
+  w.length += w.buf.write(hex, w.length, 'hex');
+}
+
 class Encoder {
   readonly cols = Array.from({ length: COLUMNS }, () => new ByteWriter(1024));
   private readonly strings = new Map<string, number>();
   private readonly resources = new Map<Attributes, number>();
   private readonly resourceKeys = new Map<string, number>();
   private readonly scopes = new Map<string, number>();
+  /** Scopes by object first: spans of one ScopeSpans share theirs, and the text key is a string made per span. */
+  private readonly scopeObjects = new Map<Span['scope'], number>();
   private readonly tables = new ByteWriter(1024);
   private resourceCount = 0;
   private scopeCount = 0;
@@ -129,6 +138,14 @@ class Encoder {
   }
 
   scope(s: Span['scope']): number {
+    const known = this.scopeObjects.get(s);
+    if (known !== undefined) return known;
+    const id = this.scopeByText(s);
+    this.scopeObjects.set(s, id);
+    return id;
+  }
+
+  private scopeByText(s: Span['scope']): number {
     const key = `${s.name}\0${s.version}`;
     let id = this.scopes.get(key);
     if (id === undefined) {
@@ -183,7 +200,7 @@ export function encodeSpans(sorted: readonly Span[], compress: boolean): Buffer 
     const traceId = sorted[i]!.traceId;
     for (j = i; j < sorted.length && sorted[j]!.traceId === traceId; j++);
     const base = sorted[i]!.startTimeUnixNano;
-    trace.bytes(Buffer.from(traceId, 'hex'));
+    hexBytes(trace, traceId);
     trace.reserve(8);
     trace.buf.writeBigInt64LE(base, trace.length);
     trace.length += 8;
@@ -192,13 +209,13 @@ export function encodeSpans(sorted: readonly Span[], compress: boolean): Buffer 
     for (let k = i; k < j; k++) indexOf.set(sorted[k]!.spanId, k - i);
     for (let k = i; k < j; k++) {
       const s = sorted[k]!;
-      spanId.bytes(Buffer.from(s.spanId, 'hex'));
+      hexBytes(spanId, s.spanId);
       // 0: root; 1: a parent outside the trace's spans here (8 bytes follow); n + 2: the trace's n-th span.
       const p = s.parentSpanId === '' ? undefined : indexOf.get(s.parentSpanId);
       if (s.parentSpanId === '') parent.uvarint(0);
       else if (p === undefined) {
         parent.uvarint(1);
-        parent.bytes(Buffer.from(s.parentSpanId, 'hex'));
+        hexBytes(parent, s.parentSpanId);
       } else parent.uvarint(p + 2);
       e.delta(time, s.startTimeUnixNano - base);
       e.delta(time, s.endTimeUnixNano - s.startTimeUnixNano);
@@ -216,8 +233,8 @@ export function encodeSpans(sorted: readonly Span[], compress: boolean): Buffer 
       }
       evlink.uvarint(s.links.length);
       for (const l of s.links) {
-        evlink.bytes(Buffer.from(l.traceId, 'hex'));
-        evlink.bytes(Buffer.from(l.spanId, 'hex'));
+        hexBytes(evlink, l.traceId);
+        hexBytes(evlink, l.spanId);
         e.attributes(evlink, l.attributes);
       }
     }
@@ -292,17 +309,21 @@ class Decoder {
 
   attributes(r: ByteReader, depth = 0): Attributes {
     const n = r.uvarint();
-    const out: Attributes = {};
+    // Read into arrays and made whole (storage/attr_shapes.ts); a nested map (rare) into its own,
+    // since the top level's are still being filled.
+    const keys = depth === 0 ? topKeys : [];
+    const values = depth === 0 ? topValues : [];
     for (let i = 0; i < n; i++) {
-      const k = this.str(r);
-      const v = this.value(r, depth);
-      // A key "__proto__" must stay data, never become the prototype.
-      if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-      else out[k] = v;
+      keys[i] = this.str(r);
+      values[i] = this.value(r, depth);
     }
-    return out;
+    return recordOf(keys, values, n);
   }
 }
+
+/** The current top-level record's keys and values while it is read. */
+const topKeys: string[] = [];
+const topValues: AttributeValue[] = [];
 
 /** Decodes a page; `want` (a trace id) keeps only that trace's spans. Throws RangeError on damage. */
 export function decodeSpans(buf: Buffer, want?: string): Span[] {

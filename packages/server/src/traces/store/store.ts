@@ -237,15 +237,15 @@ export class TraceStore implements TraceStorage {
     for (const b of this.blocks.blocks) {
       const idx = b.index;
       if (!overlaps({ start: idx.minStart, end: idx.maxEnd }, q.start, q.end)) continue;
-      const pageOk = idx.pages.map((p) => overlaps({ start: p.minStart, end: p.maxEnd }, q.start, q.end) && p.bloom.hasAll(hashes));
-      if (!pageOk.includes(true)) continue;
-      const order = this.blocks.newestFirst(b);
-      let k = 0;
+      // Pages are tested as the cursor reaches them: a search that stops early tests a few per block.
+      const pageOk = (pi: number): boolean => {
+        const p = idx.pages[pi]!;
+        return overlaps({ start: p.minStart, end: p.maxEnd }, q.start, q.end) && p.bloom.hasAll(hashes);
+      };
+      const nextTrace = this.blocks.newestFirst(b, pageOk);
       cursors.push({
         next: () => {
-          while (k < order.length) {
-            const i = order[k++]!;
-            if (!pageOk[idx.pageOf[i]!]) continue;
+          for (let i = nextTrace(); i >= 0; i = nextTrace()) {
             const t = { start: idx.starts[i]!, end: idx.ends[i]! };
             if (overlaps(t, q.start, q.end)) return { traceId: idx.ids.toString('hex', i * 16, i * 16 + 16), ...t };
           }
@@ -304,8 +304,9 @@ export class TraceStore implements TraceStorage {
       start,
       end,
       (p) => {
-        if (scope !== 'resource') for (const k of p.spanTags) names.add(k);
-        if (scope !== 'span') for (const k of p.resourceTags) names.add(k);
+        const l = p.listing();
+        if (scope !== 'resource') for (const k of l.spanTags) names.add(k);
+        if (scope !== 'span') for (const k of l.resourceTags) names.add(k);
         return true;
       },
       (t) => t.tagNames(names, scope, start, end),
@@ -319,7 +320,8 @@ export class TraceStore implements TraceStorage {
       start,
       end,
       (p) => {
-        const lists = [scope !== 'resource' ? p.values.get(`s\0${name}`) : undefined, scope !== 'span' ? p.values.get(`r\0${name}`) : undefined];
+        const { values: v } = p.listing();
+        const lists = [scope !== 'resource' ? v.get(`s\0${name}`) : undefined, scope !== 'span' ? v.get(`r\0${name}`) : undefined];
         if (lists.some((l) => l?.more)) return false;
         for (const l of lists) for (const v of l?.v ?? []) values.set(`${typeof v}:${String(v)}`, v);
         return true;
@@ -335,7 +337,7 @@ export class TraceStore implements TraceStorage {
       start,
       end,
       (p) => {
-        for (const [svc, names] of p.services) {
+        for (const [svc, names] of p.listing().services) {
           let s = ops.get(svc);
           if (!s) ops.set(svc, (s = new Set()));
           for (const n of names) s.add(n);
