@@ -144,6 +144,7 @@ export class DB implements Storage {
     this.replayStats = this.wal.replay({
       series: (ref, labels) => this.head.replaySeries(ref, labels),
       sample: (ref, t, v) => this.head.replaySample(ref, t, v),
+      histogram: (ref, t, h) => this.head.replayHistogram(ref, t, h),
     });
     this.log.info('WAL replayed', {
       series: this.replayStats.series,

@@ -12,6 +12,7 @@ import { ByteReader } from '../../../core/util/bytes.js';
 import { crc32 } from '../../../core/util/crc32.js';
 import {
   decodeWalRecord,
+  isWalRecordType,
   readWalFile,
   RecordType,
   WAL_RECORD_HEADER,
@@ -84,6 +85,11 @@ export class WalWatcher {
   skippedBytes = 0;
   /** Samples records read. */
   records = 0;
+  /**
+   * Native-histogram records passed over: the sender's batches carry float samples only, so
+   * histograms are not forwarded (they stay in Vigil's own storage).
+   */
+  histogramRecordsSkipped = 0;
 
   constructor(
     private readonly dir: string,
@@ -210,7 +216,7 @@ export class WalWatcher {
         const type = buf[p]!;
         const len = buf.readUInt32LE(p + 1);
         const start = p + WAL_RECORD_HEADER;
-        const known = type === RecordType.series || type === RecordType.samples;
+        const known = isWalRecordType(type);
         if (known && start + len > got) {
           // Not all here: the rest of a record still being written (wait for it), or a record
           // longer than the buffer (grow it and read again from this record).
@@ -227,7 +233,9 @@ export class WalWatcher {
           this.skippedBytes++;
           continue;
         }
-        if (type === RecordType.samples) {
+        if (type === RecordType.histograms) {
+          if (this.histogramRecordsSkipped++ === 0) this.warn('remote_write: native histogram samples are not sent (the sender forwards float samples only)');
+        } else if (type === RecordType.samples) {
           if (this.sink.full()) {
             stall = true;
             break;
