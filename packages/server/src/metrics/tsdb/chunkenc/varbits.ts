@@ -72,3 +72,27 @@ export function readWide(r: BitReader, n: number): number {
   }
   return r.readBits(n);
 }
+
+/**
+ * Writes a signed integer of up to 53 bits in a width class chosen by its size: `0` for zero, then
+ * prefixes `10`, `110`, `1110`, `11110` with 7, 14, 21 and 28 bits, and `11111` with 64 (small
+ * counts and their changes cost a byte or less).
+ */
+export function writeVarbit(w: BitWriter, x: number): void {
+  if (x === 0) w.writeBit(0);
+  else if (fits(x, 7)) writeSigned(w, 0b10, 2, x, 7);
+  else if (fits(x, 14)) writeSigned(w, 0b110, 3, x, 14);
+  else if (fits(x, 21)) writeSigned(w, 0b1110, 4, x, 21);
+  else if (fits(x, 28)) writeSigned(w, 0b11110, 5, x, 28);
+  else {
+    w.writeBits(0b11111, 5);
+    writeInt64(w, x);
+  }
+}
+
+/** Reads what {@link writeVarbit} wrote. */
+export function readVarbit(r: BitReader): number {
+  let ones = 0;
+  while (ones < 5 && r.readBit() === 1) ones++;
+  return ones === 0 ? 0 : ones === 5 ? readInt64(r) : readSigned(r, 7 * ones);
+}
