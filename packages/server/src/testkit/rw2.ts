@@ -43,21 +43,22 @@ function varint(x: number): number[] {
   return out;
 }
 
-function varField(no: number, x: number): Buffer {
+/** Protobuf field builders, shared with the remote_write 1.0 histogram encoder (rw_histogram.ts). */
+export function varField(no: number, x: number): Buffer {
   return Buffer.from([...varint(no << 3), ...varint(x)]);
 }
 
-function f64Field(no: number, x: number): Buffer {
+export function f64Field(no: number, x: number): Buffer {
   const b = Buffer.alloc(9);
   b[0] = (no << 3) | 1;
   b.writeDoubleLE(x, 1);
   return b;
 }
 
-function lenField(no: number, body: Buffer): Buffer {
+export function lenField(no: number, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from([...varint((no << 3) | 2), ...varint(body.length)]), body]);
 }
 
-function packed(xs: number[]): Buffer {
+export function packed(xs: number[]): Buffer {
   return Buffer.from(xs.flatMap(varint));
 }

@@ -7,9 +7,10 @@
  * previous sample (0 for a bucket that is new), and the sum.
  *
  * A chunk whose counts are all integers (what integer histograms and scrapes give) writes each
- * count stream as the change of its change in a varbit class, so a bucket that grows steadily costs
- * a bit; other chunks XOR the counts as floats. The sum is always XOR-coded, so a staleness marker
- * in it comes back bit for bit.
+ * count stream in varbit classes, as its change or as the change of its change (whichever makes
+ * the smaller chunk: a bucket that grows steadily costs a bit either way the second, one that gets
+ * a few observations now and then the first); other chunks XOR the counts as floats. The sum is
+ * always XOR-coded, so a staleness marker in it comes back bit for bit.
  */
 import { FloatHistogram, type Span } from '../../../core/model/histogram.js';
 import type { SampleIterator } from '../../storage/interface.js';
@@ -28,6 +29,10 @@ const SCHEMA_BIAS = 64;
 
 const f64 = new Float64Array(1);
 const words = new Uint32Array(f64.buffer);
+
+/** How a chunk codes its count streams (2 bits after the sample count). */
+const Mode = { float: 0, delta: 1, deltaOfDelta: 2 } as const;
+type Mode = (typeof Mode)[keyof typeof Mode];
 
 /** One value stream: the previous value and change (integer chunks) or XOR state (float chunks). */
 interface Stream extends XorWindow {
@@ -163,10 +168,10 @@ function restream(prev: Stream[], prevLayout: Layout | undefined, next: Layout):
   return out;
 }
 
-function writeValue(w: BitWriter, s: Stream, x: number, integer: boolean): void {
-  if (integer) {
+function writeValue(w: BitWriter, s: Stream, x: number, mode: Mode): void {
+  if (mode !== Mode.float) {
     const delta = x - s.v;
-    writeVarbit(w, delta - s.delta);
+    writeVarbit(w, mode === Mode.delta ? delta : delta - s.delta);
     s.delta = delta;
     s.v = x;
     return;
@@ -175,9 +180,9 @@ function writeValue(w: BitWriter, s: Stream, x: number, integer: boolean): void 
   writeXorValue(w, s, words[1]!, words[0]!);
 }
 
-function readValue(r: BitReader, s: Stream, integer: boolean): number {
-  if (integer) {
-    s.delta += readVarbit(r);
+function readValue(r: BitReader, s: Stream, mode: Mode): number {
+  if (mode !== Mode.float) {
+    s.delta = mode === Mode.delta ? readVarbit(r) : s.delta + readVarbit(r);
     s.v += s.delta;
     return s.v;
   }
@@ -190,10 +195,16 @@ function readValue(r: BitReader, s: Stream, integer: boolean): number {
 /** Encodes the first `n` samples (time-ordered) as a histogram chunk: count header and bit stream. */
 export function encodeHistogramChunk(ts: readonly number[], hs: readonly FloatHistogram[], n: number): Uint8Array {
   if (n > 0xffff) throw new RangeError(`a histogram chunk holds at most 65535 samples, not ${n}`);
+  if (!allIntegers(hs, n)) return encodeWith(ts, hs, n, Mode.float);
+  const a = encodeWith(ts, hs, n, Mode.delta);
+  const b = encodeWith(ts, hs, n, Mode.deltaOfDelta);
+  return b.length < a.length ? b : a;
+}
+
+function encodeWith(ts: readonly number[], hs: readonly FloatHistogram[], n: number, mode: Mode): Uint8Array {
   const w = new BitWriter(64 + n * 16);
   w.writeBits(n, HEADER_BYTES * 8);
-  const integer = allIntegers(hs, n);
-  w.writeBit(integer ? 1 : 0);
+  w.writeBits(mode, 2);
   let streams: Stream[] = [];
   let layout: FloatHistogram | undefined;
   const sum = newStream();
@@ -217,12 +228,12 @@ export function encodeHistogramChunk(ts: readonly number[], hs: readonly FloatHi
       streams = restream(streams, layout, h);
       layout = h;
     }
-    writeValue(w, streams[0]!, h.count, integer);
-    writeValue(w, streams[1]!, h.zeroCount, integer);
+    writeValue(w, streams[0]!, h.count, mode);
+    writeValue(w, streams[1]!, h.zeroCount, mode);
     let k = 2;
-    for (const b of h.positiveBuckets) writeValue(w, streams[k++]!, b, integer);
-    for (const b of h.negativeBuckets) writeValue(w, streams[k++]!, b, integer);
-    writeValue(w, sum, h.sum, false);
+    for (const b of h.positiveBuckets) writeValue(w, streams[k++]!, b, mode);
+    for (const b of h.negativeBuckets) writeValue(w, streams[k++]!, b, mode);
+    writeValue(w, sum, h.sum, Mode.float);
   }
   return w.finish();
 }
@@ -236,7 +247,7 @@ export function histogramChunkSampleCount(chunk: Uint8Array): number {
 export class HistogramChunkDecoder extends ForwardChunkIterator implements SampleIterator {
   private readonly r: BitReader;
   private readonly total: number;
-  private integer = false;
+  private mode: Mode = Mode.float;
   private delta = 0;
   private layout: Layout | undefined;
   private streams: Stream[] = [];
@@ -253,7 +264,9 @@ export class HistogramChunkDecoder extends ForwardChunkIterator implements Sampl
     if (this.read >= this.total) return false;
     const r = this.r;
     if (this.read === 0) {
-      this.integer = r.readBit() === 1;
+      const mode = r.readBits(2);
+      if (mode > Mode.deltaOfDelta) throw new RangeError(`unknown histogram chunk mode ${mode}`);
+      this.mode = mode as Mode;
       this.curT = readInt64(r);
     } else {
       this.delta += readDod(r);
@@ -267,14 +280,14 @@ export class HistogramChunkDecoder extends ForwardChunkIterator implements Sampl
     }
     const layout = this.layout!;
     const streams = this.streams;
-    const count = readValue(r, streams[0]!, this.integer);
-    const zeroCount = readValue(r, streams[1]!, this.integer);
+    const count = readValue(r, streams[0]!, this.mode);
+    const zeroCount = readValue(r, streams[1]!, this.mode);
     const np = streams.length - 2 - indexesCount(layout.negativeSpans);
     const positiveBuckets = new Array<number>(np);
-    for (let k = 0; k < np; k++) positiveBuckets[k] = readValue(r, streams[2 + k]!, this.integer);
+    for (let k = 0; k < np; k++) positiveBuckets[k] = readValue(r, streams[2 + k]!, this.mode);
     const negativeBuckets = new Array<number>(streams.length - 2 - np);
-    for (let k = 0; k < negativeBuckets.length; k++) negativeBuckets[k] = readValue(r, streams[2 + np + k]!, this.integer);
-    const sum = readValue(r, this.sum, false);
+    for (let k = 0; k < negativeBuckets.length; k++) negativeBuckets[k] = readValue(r, streams[2 + np + k]!, this.mode);
+    const sum = readValue(r, this.sum, Mode.float);
     this.cur = FloatHistogram.of({ ...layout, counterResetHint, count, zeroCount, sum, positiveBuckets, negativeBuckets });
     this.read++;
     return true;
