@@ -43,22 +43,22 @@ function varint(x: number): number[] {
   return out;
 }
 
-/** Protobuf field builders, shared with the remote_write 1.0 histogram encoder (rw_histogram.ts). */
-export function varField(no: number, x: number): Buffer {
+function varField(no: number, x: number): Buffer {
   return Buffer.from([...varint(no << 3), ...varint(x)]);
 }
 
-export function f64Field(no: number, x: number): Buffer {
+function f64Field(no: number, x: number): Buffer {
   const b = Buffer.alloc(9);
   b[0] = (no << 3) | 1;
   b.writeDoubleLE(x, 1);
   return b;
 }
 
+/** A length-delimited protobuf field (shared with rw_histogram.ts). */
 export function lenField(no: number, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from([...varint((no << 3) | 2), ...varint(body.length)]), body]);
 }
 
-export function packed(xs: number[]): Buffer {
+function packed(xs: number[]): Buffer {
   return Buffer.from(xs.flatMap(varint));
 }

@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Labels } from '../../../core/model/labels.js';
+import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { ByteReader } from '../../../core/util/bytes.js';
 import { crc32 } from '../../../core/util/crc32.js';
 import {
@@ -56,6 +57,8 @@ export interface WatcherSink {
   series(ref: number, labels: Labels): void;
   /** One samples record's samples (arrays the sink may keep), and the position just past the record. */
   samples(refs: number[], ts: number[], vs: Float64Array, end: WalPosition): void;
+  /** One histograms record's samples, like {@link samples}. Without it, histogram records are passed over. */
+  histograms?(refs: number[], ts: number[], hs: FloatHistogram[], end: WalPosition): void;
   /** True while the sink takes no more samples; the watcher then waits for {@link drained}. */
   full(): boolean;
   /** Resolves when the sink takes samples again (or the watcher should look at `stopped`). */
@@ -85,10 +88,7 @@ export class WalWatcher {
   skippedBytes = 0;
   /** Samples records read. */
   records = 0;
-  /**
-   * Native-histogram records passed over: the sender's batches carry float samples only, so
-   * histograms are not forwarded (they stay in Vigil's own storage).
-   */
+  /** Native-histogram records passed over, for a sink that takes float samples only. */
   histogramRecordsSkipped = 0;
 
   constructor(
@@ -233,8 +233,32 @@ export class WalWatcher {
           this.skippedBytes++;
           continue;
         }
-        if (type === RecordType.histograms) {
-          if (this.histogramRecordsSkipped++ === 0) this.warn('remote_write: native histogram samples are not sent (the sender forwards float samples only)');
+        if (type === RecordType.histograms && this.sink.histograms === undefined) {
+          if (this.histogramRecordsSkipped++ === 0) this.warn('remote_write: native histogram samples are not sent (this reader takes float samples only)');
+        } else if (type === RecordType.histograms) {
+          if (this.sink.full()) {
+            stall = true;
+            break;
+          }
+          const refs: number[] = [];
+          const ts: number[] = [];
+          const hs: FloatHistogram[] = [];
+          decodeWalRecord(
+            type,
+            new ByteReader(buf, start, start + len),
+            {
+              series: () => {},
+              sample: () => {},
+              histogram: (ref, t, h) => {
+                refs.push(ref);
+                ts.push(t);
+                hs.push(h);
+              },
+            },
+            noStats(),
+          );
+          this.records++;
+          this.sink.histograms!(refs, ts, hs, { segment: this.segment, offset: this.offset + start + len });
         } else if (type === RecordType.samples) {
           if (this.sink.full()) {
             stall = true;
