@@ -201,7 +201,7 @@ export class Head implements Appendable, Queryable {
   /** Current statistics. */
   stats(): HeadStats {
     let chunks = 0;
-    for (const s of this.byRef.values()) chunks += s.closed.length + (s.active ? 1 : 0);
+    for (const s of this.byRef.values()) chunks += s.closed.length + (s.active ? 1 : 0) + s.histChunks.length;
     return {
       series: this.byRef.size,
       chunks,
