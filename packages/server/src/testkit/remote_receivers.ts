@@ -75,8 +75,8 @@ export async function victoriaMetrics(dir: string): Promise<Receiver> {
   return { ...launcher(bin, args, url, '/health'), port, writeUrl: `${url}/api/v1/write` };
 }
 
-/** Debian's Prometheus 2.x with `--web.enable-remote-write-receiver`, scraping nothing. */
-export async function prometheusReceiver(dir: string): Promise<Receiver> {
+/** Debian's Prometheus 2.x with `--web.enable-remote-write-receiver` (and native histograms if asked), scraping nothing. */
+export async function prometheusReceiver(dir: string, opts: { nativeHistograms?: boolean } = {}): Promise<Receiver> {
   const bin = peerBinary('prometheus', 'prometheus');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -87,6 +87,7 @@ export async function prometheusReceiver(dir: string): Promise<Receiver> {
     `--storage.tsdb.path=${path.join(dir, 'prom')}`,
     `--web.listen-address=127.0.0.1:${port}`,
     '--web.enable-remote-write-receiver',
+    ...(opts.nativeHistograms ? ['--enable-feature=native-histograms'] : []),
   ];
   return { ...launcher(bin, args, url, '/-/ready'), port, writeUrl: `${url}/api/v1/write` };
 }

@@ -54,7 +54,8 @@ function f64Field(no: number, x: number): Buffer {
   return b;
 }
 
-function lenField(no: number, body: Buffer): Buffer {
+/** A length-delimited protobuf field (shared with rw_histogram.ts). */
+export function lenField(no: number, body: Buffer): Buffer {
   return Buffer.concat([Buffer.from([...varint((no << 3) | 2), ...varint(body.length)]), body]);
 }
 

@@ -5,6 +5,7 @@
 import { compareLabels, type Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import type { Pacer, Work } from '../../core/util/pace.js';
+import type { FloatHistogram } from '../../core/model/histogram.js';
 import { labelNamesOf, labelValuesOf, sortLimitPaced, type Querier, type SampleIterator, type SelectHints, type Series, type SeriesSet } from './interface.js';
 
 /** A querier over several queriers, each covering its own part of the data. */
@@ -183,5 +184,9 @@ export class MergeSampleIterator implements SampleIterator {
 
   v(): number {
     return this.its[this.cur]!.v();
+  }
+
+  h(): FloatHistogram | undefined {
+    return this.its[this.cur]!.h?.();
   }
 }

@@ -63,6 +63,28 @@ storageContract('disk store (reopened: blocks and WAL replayed)', async () => {
   };
 });
 
+storageContract('disk store (flushed into blocks, merged, reopened)', async () => {
+  const dir = tempDir();
+  let db = await openDB(dir);
+  const store = {
+    appender: () => db.appender(),
+    querier: (a: number, b: number) => db.querier(a, b),
+  };
+  return {
+    store,
+    settle: async () => {
+      // A second settle gives a second block in the same window, which the flush merges.
+      await db.flush();
+      await db.stop();
+      db = await openDB(dir);
+    },
+    close: async () => {
+      await db.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
 const HOUR = 3600_000;
 
 function count(db: DB, from: number, to: number): number {

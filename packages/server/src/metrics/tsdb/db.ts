@@ -19,7 +19,7 @@ import { Block, writeBlock, type BlockSeries } from './block.js';
 import { DELETING_SUFFIX, isBlockName, quarantineBlockDir, removeBlockDir, removeBlockDirAsync } from './block_format.js';
 import type { BlockWriteStep } from './block_writer.js';
 import { chunkSampleCount } from './chunkenc/xor.js';
-import { toBlockChunk } from './chunkenc/blockchunk.js';
+import { histogramBlockChunk, toBlockChunk } from './chunkenc/blockchunk.js';
 import { DEFAULT_CHUNK_RANGE, Head, type HeadStats, type MemSeries } from './head.js';
 import type { SeriesLimits } from './series_limits.js';
 import { Wal, type WalReplayStats } from './wal.js';
@@ -144,6 +144,7 @@ export class DB implements Storage {
     this.replayStats = this.wal.replay({
       series: (ref, labels) => this.head.replaySeries(ref, labels),
       sample: (ref, t, v) => this.head.replaySample(ref, t, v),
+      histogram: (ref, t, h) => this.head.replayHistogram(ref, t, h),
     });
     this.log.info('WAL replayed', {
       series: this.replayStats.series,
@@ -314,8 +315,8 @@ export class DB implements Storage {
     const out: MemSeries[] = [];
     for (const s of this.head.allSeries()) {
       this.head.sealBefore(s, end);
-      // Closed chunks are in time order: the first one tells whether any ends before `end`.
-      if (s.closed.length > 0 && s.closed[0]!.maxt < end) out.push(s);
+      // Chunks are in time order: the first one of each kind tells whether any ends before `end`.
+      if ((s.closed.length > 0 && s.closed[0]!.maxt < end) || (s.histChunks.length > 0 && s.histChunks[0]!.maxt < end)) out.push(s);
       if (slicer.due()) await slicer.tick();
     }
     await runSliced(
@@ -368,6 +369,14 @@ export class DB implements Storage {
               for (const c of s.closed) {
                 if (c.maxt >= end) break;
                 chunks.push({ mint: c.mint, maxt: c.maxt, count: chunkSampleCount(c.bytes), bytes: toBlockChunk(c.bytes) });
+              }
+              if (s.histChunks.length > 0) {
+                // The fence keeps the last of them from taking more samples once it lies before `end`.
+                for (const c of s.histChunks) {
+                  if (c.maxt >= end) break;
+                  chunks.push({ mint: c.mint, maxt: c.maxt, count: c.count, bytes: histogramBlockChunk(c.ts, c.hs, c.count) });
+                }
+                chunks.sort((a, b) => a.mint - b.mint);
               }
               yield { labels: s.labels, chunks };
             }

@@ -201,7 +201,7 @@ export class Head implements Appendable, Queryable {
   /** Current statistics. */
   stats(): HeadStats {
     let chunks = 0;
-    for (const s of this.byRef.values()) chunks += s.closed.length + (s.active ? 1 : 0);
+    for (const s of this.byRef.values()) chunks += s.closed.length + (s.active ? 1 : 0) + s.histChunks.length;
     return {
       series: this.byRef.size,
       chunks,
@@ -434,6 +434,13 @@ export class Head implements Appendable, Queryable {
     this.appendChecked(s, t, v);
   }
 
+  /** Loads a WAL histogram sample during replay, skipping what blocks already hold. */
+  replayHistogram(ref: number, t: number, h: FloatHistogram): void {
+    const s = this.byRef.get(ref);
+    if (!s || t < this.minValidTime) return;
+    this.appendChecked(s, t, NaN, h);
+  }
+
   /** Restores a series with its original ref during replay. */
   replaySeries(ref: number, labels: Labels): void {
     // Never limited: these series were acknowledged before the restart, whatever the limits are now.
@@ -487,12 +494,8 @@ class HeadAppender implements Appender {
     return this.add(ref, labels, t, v, undefined);
   }
 
-  /**
-   * Adds a native-histogram sample. Only a head without a WAL takes them for now: the WAL has no
-   * histogram record yet, and a sample must not be acknowledged that a restart would lose.
-   */
+  /** Adds a native-histogram sample (logged in the WAL's histogram records on commit). */
   appendHistogram(ref: SeriesRef, labels: Labels, t: number, h: FloatHistogram): SeriesRef {
-    if (this.wal !== undefined) throw new StorageError('invalid_argument', 'native histogram samples are not stored yet (the WAL has no histogram record)');
     const problem = h.validate();
     if (problem !== undefined) throw new StorageError('invalid_argument', `${problem} for ${formatLabels(labels)}`);
     return this.add(ref, labels, t, NaN, h);
@@ -574,9 +577,12 @@ class HeadAppender implements Appender {
         }
       }
       rw.end();
-      rw.begin(RecordType.samples);
-      for (let i = 0; i < n; i++) rw.sample(series[i]!.ref, ts[i]!, vs[i]!);
-      rw.end();
+      const hists = this.hists;
+      if (hists === undefined) {
+        rw.begin(RecordType.samples);
+        for (let i = 0; i < n; i++) rw.sample(series[i]!.ref, ts[i]!, vs[i]!);
+        rw.end();
+      } else logMixed(rw, n, series, ts, vs, hists);
       try {
         wal.write(rw.w.view());
       } catch (err) {
@@ -615,6 +621,26 @@ class HeadAppender implements Appender {
     this.ts = NO_SAMPLES;
     this.vs = NO_SAMPLES;
   }
+}
+
+/**
+ * Logs a batch holding histograms: a samples or histograms record per run of one kind, in batch
+ * order, so a series that switches kind within the batch replays in time order.
+ */
+function logMixed(rw: WalRecordWriter, n: number, series: MemSeries[], ts: Float64Array, vs: Float64Array, hists: Map<number, FloatHistogram>): void {
+  let open = 0;
+  for (let i = 0; i < n; i++) {
+    const h = hists.get(i);
+    const type = h === undefined ? RecordType.samples : RecordType.histograms;
+    if (type !== open) {
+      if (open !== 0) rw.end();
+      rw.begin(type);
+      open = type;
+    }
+    if (h === undefined) rw.sample(series[i]!.ref, ts[i]!, vs[i]!);
+    else rw.histogram(series[i]!.ref, ts[i]!, h);
+  }
+  rw.end();
 }
 
 /** One record writer serves every appender: commits run to completion one at a time. */

@@ -12,9 +12,16 @@ import { crc32 } from '../../core/util/crc32.js';
 import { writeFailure } from '../../core/errors.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
 import { NEVER_PAUSE, runSliced, runSync, type TimeSlicer } from '../../core/util/pace.js';
+import type { FloatHistogram } from '../../core/model/histogram.js';
+import { readHistogram, writeHistogram } from './wal_histogram.js';
 
-/** Record kinds. */
-export const RecordType = { series: 1, samples: 2 } as const;
+/** Record kinds: series, float samples, native-histogram samples. */
+export const RecordType = { series: 1, samples: 2, histograms: 3 } as const;
+
+/** True for a record type this WAL writes (readers beside the writer tell records from damage by it). */
+export function isWalRecordType(type: number): boolean {
+  return type === RecordType.series || type === RecordType.samples || type === RecordType.histograms;
+}
 const HEADER = 9;
 /** Bytes of a record's frame before its payload: type, length, CRC-32. */
 export const WAL_RECORD_HEADER = HEADER;
@@ -25,6 +32,8 @@ const CHECKPOINT_NAME = /^checkpoint\.(\d{8})$/;
 export interface WalReplayHandler {
   series(ref: number, labels: Labels): void;
   sample(ref: number, t: number, v: number): void;
+  /** A native-histogram sample; a reader without it passes over histogram records. */
+  histogram?(ref: number, t: number, h: FloatHistogram): void;
 }
 
 /** A damaged span of a WAL file found on reading. */
@@ -40,6 +49,7 @@ interface WalDamage {
 /** What a replay found. */
 export interface WalReplayStats {
   records: number;
+  /** Float and histogram samples. */
   samples: number;
   series: number;
   /** Human-readable descriptions of the torn or corrupt tails that were cut off. */
@@ -109,6 +119,18 @@ export class WalRecordWriter {
     w.uvarint(ref);
     w.svarint(t - this.base);
     w.f64(v);
+  }
+
+  /** Appends a histograms record's entry: a base timestamp as in {@link sample}, then ref, time offset and the histogram. */
+  histogram(ref: number, t: number, h: FloatHistogram): void {
+    const w = this.w;
+    if (this.base !== this.base) {
+      this.base = t;
+      w.f64(t);
+    }
+    w.uvarint(ref);
+    w.svarint(t - this.base);
+    writeHistogram(w, h);
   }
 }
 
@@ -309,7 +331,21 @@ export class Wal {
       rw.end();
       seriesBatch.length = 0;
     };
-    let samplesOpen = false;
+    // The open samples or histograms record (0: none). Samples keep their order across the two
+    // kinds: a series switching between floats and histograms must replay in time order.
+    let open = 0;
+    const into = (type: number): void => {
+      if (open === type) return;
+      if (open !== 0) rw.end();
+      rw.begin(type);
+      open = type;
+    };
+    const full = (): void => {
+      if (rw.w.length > 1 << 20) {
+        rw.end();
+        open = 0;
+      }
+    };
     const collector: WalReplayHandler = {
       series(ref, labels) {
         if (!keepSeries(ref)) return;
@@ -318,15 +354,15 @@ export class Wal {
       },
       sample(ref, t, v) {
         if (t < minT || !keepSeries(ref)) return;
-        if (!samplesOpen) {
-          rw.begin(RecordType.samples);
-          samplesOpen = true;
-        }
+        into(RecordType.samples);
         rw.sample(ref, t, v);
-        if (rw.w.length > 1 << 20) {
-          rw.end();
-          samplesOpen = false;
-        }
+        full();
+      },
+      histogram(ref, t, h) {
+        if (t < minT || !keepSeries(ref)) return;
+        into(RecordType.histograms);
+        rw.histogram(ref, t, h);
+        full();
       },
     };
     // Series records must precede samples that refer to them, so samples are held until after.
@@ -334,9 +370,9 @@ export class Wal {
     const seriesOnly: WalReplayHandler = { series: collector.series, sample: () => {} };
     for (const f of sources) await runSliced(readFileSteps(f, seriesOnly, stats), slicer);
     flushSeries();
-    const samplesOnly: WalReplayHandler = { series: () => {}, sample: collector.sample };
+    const samplesOnly: WalReplayHandler = { series: () => {}, sample: collector.sample, histogram: collector.histogram! };
     for (const f of sources) await runSliced(readFileSteps(f, samplesOnly, stats), slicer);
-    if (samplesOpen) rw.end();
+    if (open !== 0) rw.end();
 
     const target = path.join(this.dir, `checkpoint.${segmentName(index)}`);
     const tmp = `${target}.tmp`;
@@ -395,7 +431,7 @@ function* readFileSteps(file: string, h: WalReplayHandler, stats: WalReplayStats
       const at = off - bufStart;
       const type = buf[at]!;
       const len = buf.readUInt32LE(at + 1);
-      if (type !== RecordType.series && type !== RecordType.samples) return `unknown record type ${type}`;
+      if (!isWalRecordType(type)) return `unknown record type ${type}`;
       if (!fill(off, HEADER + len)) return 'torn record';
       const start = off - bufStart + HEADER;
       if (crc32(buf.subarray(start, start + len)) !== buf.readUInt32LE(start - 4)) return 'checksum mismatch';
@@ -460,6 +496,18 @@ function* decodeRecordSteps(type: number, r: ByteReader, h: WalReplayHandler, st
       for (let i = 0; i < n; i++) labels.push({ name: r.str(), value: r.str() });
       h.series(ref, labels);
       stats.series++;
+    }
+    return;
+  }
+  if (type === RecordType.histograms) {
+    if (h.histogram === undefined) return;
+    const base = r.f64();
+    while (!r.done) {
+      if ((++entries & (DECODE_STEP - 1)) === 0) yield;
+      const ref = r.uvarint();
+      const t = base + r.svarint();
+      h.histogram(ref, t, readHistogram(r));
+      stats.samples++;
     }
     return;
   }

@@ -9,9 +9,7 @@ import * as path from 'node:path';
 import { FRAME_HEADER, scanFrames } from '../../core/encoding/framing.js';
 import { Block } from '../../metrics/tsdb/block.js';
 import { isBlockName } from '../../metrics/tsdb/block_format.js';
-
-/** The metrics WAL's record types (tsdb/wal.ts); its framing is core/encoding/framing's. */
-const WAL_RECORD_TYPES = new Set([1, 2]);
+import { isWalRecordType } from '../../metrics/tsdb/wal.js';
 const SEGMENT = /^\d{8}$/;
 const CHECKPOINT = /^checkpoint\.\d{8}$/;
 /** Records hold one commit (or 1 MiB of a checkpoint); a longer claimed length is a damaged header. */
@@ -90,10 +88,10 @@ function verifyWal(walDir: string, tally: Tally, problem: (l: string) => void, p
     const damaged = scanFrames(
       buf,
       (type) => {
-        if (!WAL_RECORD_TYPES.has(type)) throw new Error(`unknown record type ${type}`);
+        if (!isWalRecordType(type)) throw new Error(`unknown record type ${type}`);
         tally.records++;
       },
-      (type) => WAL_RECORD_TYPES.has(type),
+      (type) => isWalRecordType(type),
     );
     for (const d of damaged) {
       const at = `at byte ${d.offset}`;

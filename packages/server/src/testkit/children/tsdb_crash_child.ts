@@ -2,10 +2,12 @@
  * The process the crash tests kill (see crash.test.ts): opens a DB with 10-minute blocks on the
  * directory in argv[2], appends batches of samples with advancing timestamps and prints `ack <i>`
  * once batch i is committed, running compaction (and, in `retention` mode, retention) as it goes.
+ * Half the series carry native histograms, so every crash point covers histogram records and chunks.
  * With VIGIL_CRASH_AT set it dies by SIGKILL at that point; without, it exits 0 after the last batch.
  */
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { FloatHistogram } from '../../core/model/histogram.js';
 import { labelsFrom } from '../../core/model/labels.js';
 import { DB } from '../../metrics/tsdb/db.js';
 
@@ -21,6 +23,15 @@ export function crashValue(i: number, s: number): number {
   return i * 10 + s;
 }
 
+/** Series from this index on take native histograms. */
+export const CRASH_FIRST_HISTOGRAM_SERIES = 2;
+
+/** The histogram of series `s` in batch `i` (a counter whose count is {@link crashValue}). */
+export function crashHistogram(i: number, s: number): FloatHistogram {
+  const count = crashValue(i, s);
+  return FloatHistogram.of({ schema: 1, count, sum: count / 4, positiveSpans: [{ offset: -1, length: 2 }], positiveBuckets: [i, count - i] });
+}
+
 async function main(): Promise<void> {
   const [dir, mode = 'plain', batchesArg = '400'] = process.argv.slice(2);
   if (!dir) throw new Error('usage: crash_child DIR [plain|retention] [batches]');
@@ -32,7 +43,11 @@ async function main(): Promise<void> {
   for (let i = 0; i < batches; i++) {
     const t = CRASH_T0 + i * CRASH_STEP;
     const a = db.appender();
-    for (let s = 0; s < CRASH_SERIES; s++) refs[s] = a.append(refs[s]!, labelsFrom({ __name__: 'crash_test', s: String(s) }), t, crashValue(i, s));
+    for (let s = 0; s < CRASH_SERIES; s++) {
+      const labels = labelsFrom({ __name__: 'crash_test', s: String(s) });
+      refs[s] =
+        s < CRASH_FIRST_HISTOGRAM_SERIES ? a.append(refs[s]!, labels, t, crashValue(i, s)) : a.appendHistogram!(refs[s]!, labels, t, crashHistogram(i, s));
+    }
     a.commit();
     // Written synchronously, so the ack is in the pipe before any later kill.
     fs.writeSync(1, `ack ${i}\n`);

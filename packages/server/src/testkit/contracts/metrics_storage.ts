@@ -8,7 +8,8 @@ import { labelsFrom, labelsToRecord } from '../../core/model/labels.js';
 import { Matcher, type MatchType } from '../../core/model/matcher.js';
 import { STALE_NAN, isStaleNaN } from '../../core/model/value.js';
 import { StorageError } from '../../core/errors.js';
-import type { Appendable, Queryable } from '../../metrics/storage/interface.js';
+import { FloatHistogram, type CounterResetHint } from '../../core/model/histogram.js';
+import type { Appendable, Appender, Queryable } from '../../metrics/storage/interface.js';
 
 /** A store under test. `settle` runs after writes (e.g. to move data into blocks); `close` frees it. */
 export interface ContractSubject {
@@ -40,6 +41,44 @@ async function readAll(
 }
 
 const m = (type: MatchType, name: string, value: string): Matcher => new Matcher(type, name, value);
+
+/** Every sample of the series `name`: a float, or a histogram. */
+async function readMixed(store: Queryable, name: string): Promise<Array<{ t: number; v: number; h: FloatHistogram | undefined }>> {
+  const q = store.querier(-Infinity, Infinity);
+  const ss = q.select({ start: -Infinity, end: Infinity }, [m('=', '__name__', name)]);
+  const out: Array<{ t: number; v: number; h: FloatHistogram | undefined }> = [];
+  while (ss.next()) {
+    const it = ss.at().iterator();
+    while (it.next()) out.push({ t: it.t(), v: it.v(), h: it.h?.() });
+  }
+  q.close();
+  return out;
+}
+
+/** A counter histogram of schema 1 whose buckets grow with `i`. */
+function counterHistogram(i: number, hint: CounterResetHint = 'unknown'): FloatHistogram {
+  const buckets = [i, 2 * i + 1, 3, 0, i * 0.5];
+  return FloatHistogram.of({
+    counterResetHint: hint,
+    schema: 1,
+    zeroThreshold: 1e-128,
+    zeroCount: i % 7,
+    count: buckets.reduce((a, b) => a + b, 0) + (i % 7) + i,
+    sum: i * 3.25,
+    positiveSpans: [
+      { offset: -1, length: 3 },
+      { offset: 2, length: 2 },
+    ],
+    positiveBuckets: buckets,
+    negativeSpans: [{ offset: 0, length: 1 }],
+    negativeBuckets: [i],
+  });
+}
+
+function appendHistogram(a: Appender, ref: number, labels: ReturnType<typeof labelsFrom>, t: number, h: FloatHistogram): number {
+  assert.ok(a.appendHistogram, 'the store takes native histograms');
+  return a.appendHistogram(ref, labels, t, h);
+}
 
 /** Registers the contract tests for a store made by `make`. */
 export function storageContract(name: string, make: () => Promise<ContractSubject>): void {
@@ -227,5 +266,67 @@ export function storageContract(name: string, make: () => Promise<ContractSubjec
       assert.equal(g.samples.length, 1000);
       assert.equal(g.samples[999]![1], 999 + Number(g.labels['i']));
     }
+  });
+
+  withStore('keeps native histograms beside floats: values, hints and staleness, written in two batches', async (s) => {
+    const lbl = labelsFrom({ __name__: 'hist', job: 'a' });
+    const custom = FloatHistogram.of({
+      counterResetHint: 'gauge',
+      schema: -53,
+      customValues: [0.25, 1, 4],
+      count: 6,
+      sum: 5.5,
+      positiveSpans: [{ offset: 0, length: 4 }],
+      positiveBuckets: [1, 2, 0, 3],
+    });
+    const want: Array<{ t: number; v?: number; h?: FloatHistogram }> = [];
+    // First batch: a float, then 150 counter histograms (more than a chunk holds), a declared reset.
+    let a = s.store.appender();
+    let ref = a.append(0, lbl, 1000, 42);
+    want.push({ t: 1000, v: 42 });
+    for (let i = 0; i < 150; i++) {
+      const h = counterHistogram(i, i === 100 ? 'reset' : 'unknown');
+      ref = appendHistogram(a, ref, lbl, 2000 + i * 1000, h);
+      want.push({ t: 2000 + i * 1000, h });
+    }
+    a.commit();
+    await s.settle?.();
+    // Second batch, after the first has settled (a block, then merged with this one's): a gauge
+    // histogram with custom buckets, a stale marker in a histogram's sum, a float and a float stale marker.
+    a = s.store.appender();
+    appendHistogram(a, 0, lbl, 400_000, custom);
+    appendHistogram(a, 0, lbl, 401_000, custom.with({ sum: STALE_NAN }));
+    a.append(0, lbl, 402_000, 7);
+    a.append(0, lbl, 403_000, STALE_NAN);
+    a.commit();
+    want.push({ t: 400_000, h: custom }, { t: 401_000, h: custom.with({ sum: STALE_NAN }) }, { t: 402_000, v: 7 }, { t: 403_000, v: STALE_NAN });
+    await s.settle?.();
+
+    const got = await readMixed(s.store, 'hist');
+    assert.deepEqual(
+      got.map((x) => x.t),
+      want.map((x) => x.t),
+      'every sample, in time order',
+    );
+    for (let i = 0; i < want.length; i++) {
+      const w = want[i]!;
+      const g = got[i]!;
+      if (w.h === undefined) {
+        assert.equal(g.h, undefined, `a float at ${w.t}`);
+        assert.ok(Object.is(g.v, w.v) || (isStaleNaN(g.v) && isStaleNaN(w.v!)), `float value at ${w.t}`);
+        continue;
+      }
+      assert.ok(g.h !== undefined, `a histogram at ${w.t}`);
+      assert.ok(Number.isNaN(g.v), 'a histogram sample has no float value');
+      assert.ok(g.h.equals(w.h), `histogram at ${w.t}: ${JSON.stringify(g.h)}`);
+    }
+    const hints = got.map((x) => x.h?.counterResetHint);
+    assert.equal(hints[1], 'unknown', 'the first histogram of a series has no known reset');
+    assert.equal(hints[101], 'reset', 'a declared reset is kept');
+    for (let i = 2; i <= 150; i++) if (i !== 101) assert.ok(hints[i] === 'not_reset' || hints[i] === 'unknown', `hint ${hints[i]} at ${i}`);
+    assert.ok(hints.slice(2, 101).includes('not_reset'), 'a continuing counter histogram is marked not_reset');
+    assert.equal(hints[151], 'gauge');
+    assert.ok(isStaleNaN(got[152]!.h!.sum), 'a stale marker in a histogram sum is still one');
+    assert.ok(isStaleNaN(got[154]!.v), 'a float stale marker after histograms is still one');
   });
 }

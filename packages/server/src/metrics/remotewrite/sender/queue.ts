@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HttpClient } from '../../../core/httpclient/client.js';
 import { sortLabels, type Label, type Labels } from '../../../core/model/labels.js';
+import type { FloatHistogram } from '../../../core/model/histogram.js';
 import type { Logger } from '../../../core/util/log.js';
 import { snappyEncode } from '../../../core/util/snappy.js';
 import { compileRelabel, relabel, type CompiledRelabel } from '../../relabel/relabel.js';
@@ -206,6 +207,15 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
   }
 
   samples(refs: number[], ts: number[], vs: Float64Array, end: WalPosition): void {
+    this.intake(refs, ts, vs, undefined, end);
+  }
+
+  histograms(refs: number[], ts: number[], hs: FloatHistogram[], end: WalPosition): void {
+    this.intake(refs, ts, undefined, hs, end);
+  }
+
+  /** One WAL record's samples (floats in `vs`, or histograms in `hs`) into the shards. */
+  private intake(refs: number[], ts: number[], vs: Float64Array | undefined, hs: FloatHistogram[] | undefined, end: WalPosition): void {
     const seq = this.nextSeq++;
     const shards = this.shards;
     const n = shards.length;
@@ -218,7 +228,8 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
         this.stats.samplesDropped++;
         continue;
       }
-      shards[ref % n]!.push(ref, ts[i]!, vs[i]!, seq);
+      if (vs !== undefined) shards[ref % n]!.push(ref, ts[i]!, vs[i]!, seq);
+      else shards[ref % n]!.push(ref, ts[i]!, NaN, seq, hs![i]!);
       kept++;
     }
     this.recEnd.push(end);
@@ -364,7 +375,14 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
     const vs = new Float64Array(keep.length);
     keep.forEach((i, j) => (vs[j] = b.vs[i]!));
     // The kept samples' seqs stay in the batch so they are settled when it is.
-    return { refs: keep.map((i) => b.refs[i]!), ts: keep.map((i) => b.ts[i]!), vs, seqs: keep.map((i) => b.seqs[i]!) };
+    const hs = b.hs;
+    return {
+      refs: keep.map((i) => b.refs[i]!),
+      ts: keep.map((i) => b.ts[i]!),
+      vs,
+      seqs: keep.map((i) => b.seqs[i]!),
+      ...(hs ? { hs: keep.map((i) => hs[i]) } : {}),
+    };
   }
 
   private warn(msg: string, fields: Record<string, unknown>): void {
@@ -416,7 +434,7 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
       try {
         const rest = await Promise.all(this.shards.map((s) => s.halt()));
         const fresh = Array.from({ length: n }, () => new Shard(this));
-        for (const b of rest) for (let i = 0; i < b.refs.length; i++) fresh[b.refs[i]! % n]!.push(b.refs[i]!, b.ts[i]!, b.vs[i]!, b.seqs[i]!);
+        for (const b of rest) for (let i = 0; i < b.refs.length; i++) fresh[b.refs[i]! % n]!.push(b.refs[i]!, b.ts[i]!, b.vs[i]!, b.seqs[i]!, b.hs?.[i]);
         this.shards = fresh;
         this.deps.logger.info('remote_write: resharded', { remote_name: this.config.name, shards: n });
       } finally {

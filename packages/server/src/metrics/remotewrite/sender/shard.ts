@@ -3,6 +3,9 @@
  * `max_samples_per_send` samples or its oldest sample has waited `batch_send_deadline`, one request
  * at a time, so each series (always hashed to the same shard) reaches the receiver in order.
  */
+import type { FloatHistogram } from '../../../core/model/histogram.js';
+import { ByteWriter } from '../../../core/util/bytes.js';
+import { writeHistogramMessage } from '../histogram_proto.js';
 import { putVarint, varintSize, type EncodedLabels } from '../proto.js';
 import type { QueueConfig } from './config.js';
 import { Doze } from './doze.js';
@@ -16,6 +19,8 @@ export interface Batch {
   readonly ts: number[];
   readonly vs: Float64Array;
   readonly seqs: number[];
+  /** Native histograms by position (undefined: a float sample); absent when the batch has none. */
+  readonly hs?: Array<FloatHistogram | undefined>;
 }
 
 /** What a shard needs from its queue. */
@@ -31,6 +36,8 @@ export class Shard {
   ts: number[] = [];
   private vs = new Float64Array(256);
   seqs: number[] = [];
+  /** Histograms by position, made when the first one arrives (most queues never see one). */
+  private hs: Array<FloatHistogram | undefined> | undefined;
   /** When the oldest buffered sample arrived (performance.now()). */
   private firstAt = 0;
   private readonly doze = new Doze();
@@ -50,8 +57,14 @@ export class Shard {
     return this.refs.length;
   }
 
-  push(ref: number, t: number, v: number, seq: number): void {
+  /** Buffers a sample, or with `h` a histogram sample (`v` is then NaN). */
+  push(ref: number, t: number, v: number, seq: number, h?: FloatHistogram): void {
     const n = this.refs.length;
+    if (h !== undefined) {
+      this.hs ??= [];
+      this.hs.length = n;
+      this.hs.push(h);
+    } else if (this.hs !== undefined) this.hs.push(undefined);
     if (n === 0) this.firstAt = performance.now();
     if (n === this.vs.length) {
       const grown = new Float64Array(n * 2);
@@ -120,14 +133,16 @@ export class Shard {
     const n = this.refs.length;
     const vs = this.vs.slice(0, k);
     if (k === n) {
-      const b = { refs: this.refs, ts: this.ts, vs, seqs: this.seqs };
+      const b: Batch = { refs: this.refs, ts: this.ts, vs, seqs: this.seqs, ...(this.hs ? { hs: this.hs } : {}) };
       this.refs = [];
       this.ts = [];
       this.seqs = [];
+      this.hs = undefined;
       return b;
     }
     this.vs.copyWithin(0, k, n);
-    const b = { refs: this.refs.splice(0, k), ts: this.ts.splice(0, k), vs, seqs: this.seqs.splice(0, k) };
+    const hs = this.hs?.splice(0, k);
+    const b: Batch = { refs: this.refs.splice(0, k), ts: this.ts.splice(0, k), vs, seqs: this.seqs.splice(0, k), ...(hs ? { hs } : {}) };
     this.firstAt = performance.now();
     return b;
   }
@@ -141,7 +156,9 @@ export class Shard {
  * than the encoding.
  */
 export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabels): Buffer {
-  const { refs, ts, vs } = batch;
+  const { refs, ts, vs, hs } = batch;
+  // Histogram messages are encoded first, to size the buffer (rare: most batches have none).
+  const hmsgs = hs?.map((h, i) => (h === undefined ? undefined : histogramMessage(h, ts[i]!)));
   const n = refs.length;
   // Series in order of first appearance, each a linked list of sample indexes through `next`.
   const groupOf = new Map<number, number>();
@@ -166,7 +183,7 @@ export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabe
     const lb = labelsOf(refs[first[g]!]!).bytes;
     let body = lb.length;
     for (let i = first[g]!; i >= 0; i = next[i]!) {
-      const inner = 10 + varintSize(ts[i]!); // double (tag + 8) and timestamp (tag + varint)
+      const inner = hmsgs?.[i]?.length ?? 10 + varintSize(ts[i]!); // double (tag + 8) and timestamp (tag + varint)
       body += 1 + varintSize(inner) + inner;
     }
     labels.push(lb);
@@ -181,6 +198,13 @@ export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabe
     p += labels[g]!.copy(buf, p);
     for (let i = first[g]!; i >= 0; i = next[i]!) {
       const t = ts[i]!;
+      const hm = hmsgs?.[i];
+      if (hm !== undefined) {
+        buf[p++] = 0x22; // TimeSeries.histograms
+        p = putVarint(buf, p, hm.length);
+        p += hm.copy(buf, p);
+        continue;
+      }
       buf[p++] = 0x12; // TimeSeries.samples
       p = putVarint(buf, p, 10 + varintSize(t));
       buf[p++] = 0x09; // Sample.value (double)
@@ -191,6 +215,14 @@ export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabe
     }
   }
   return buf;
+}
+
+const histogramScratch = new ByteWriter(256);
+
+function histogramMessage(h: FloatHistogram, t: number): Buffer {
+  histogramScratch.reset();
+  writeHistogramMessage(histogramScratch, h, t);
+  return Buffer.from(histogramScratch.view());
 }
 
 /** What the shard count is decided from. */

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { labelsFrom, type Labels } from '../../../core/model/labels.js';
+import { FloatHistogram } from '../../../core/model/histogram.js';
 import { RecordType, Wal, WalRecordWriter, walSegments } from '../../tsdb/wal.js';
 import { WalWatcher, type WalPosition, type WatcherSink } from './watcher.js';
 
@@ -136,6 +137,40 @@ test('a WAL checkpoint keeps the segments a reader still needs, and takes them o
       ts,
       Array.from({ length: 2000 }, (_, i) => i),
     );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('native-histogram records are passed over cleanly: no damage counted, the samples after them arrive', async () => {
+  const dir = tempDir();
+  try {
+    const wal = new Wal(dir, { warn: () => {} });
+    wal.replay({ series: () => {}, sample: () => {} });
+    const sink = collector();
+    const warnings: string[] = [];
+    const w = new WalWatcher(dir, sink, { pollMs: 5, warn: (m) => warnings.push(m) });
+    w.seek(undefined, { segment: 0, offset: 0 });
+    const run = w.run();
+    append(wal, 1, 0, 10, true);
+    const rw = new WalRecordWriter();
+    rw.begin(RecordType.histograms);
+    for (let i = 0; i < 5; i++)
+      rw.histogram(1, 100 + i, FloatHistogram.of({ count: i, sum: i, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [i] }));
+    rw.end();
+    wal.write(rw.w.view());
+    append(wal, 1, 200, 10, false);
+    await until('the samples after the histograms', () => sink.got.length === 20);
+    assert.equal(w.skippedBytes, 0, 'a histogram record is not damage');
+    assert.equal(w.histogramRecordsSkipped, 1);
+    assert.equal(warnings.length, 1, 'said once that histograms are not sent');
+    assert.deepEqual(
+      sink.got.map(([, t]) => t),
+      [...Array.from({ length: 10 }, (_, i) => i), ...Array.from({ length: 10 }, (_, i) => 200 + i)],
+    );
+    w.stop();
+    await run;
+    wal.close();
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -8,10 +8,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Labels } from '../../../core/model/labels.js';
+import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { ByteReader } from '../../../core/util/bytes.js';
 import { crc32 } from '../../../core/util/crc32.js';
 import {
   decodeWalRecord,
+  isWalRecordType,
   readWalFile,
   RecordType,
   WAL_RECORD_HEADER,
@@ -55,6 +57,8 @@ export interface WatcherSink {
   series(ref: number, labels: Labels): void;
   /** One samples record's samples (arrays the sink may keep), and the position just past the record. */
   samples(refs: number[], ts: number[], vs: Float64Array, end: WalPosition): void;
+  /** One histograms record's samples, like {@link samples}. Without it, histogram records are passed over. */
+  histograms?(refs: number[], ts: number[], hs: FloatHistogram[], end: WalPosition): void;
   /** True while the sink takes no more samples; the watcher then waits for {@link drained}. */
   full(): boolean;
   /** Resolves when the sink takes samples again (or the watcher should look at `stopped`). */
@@ -84,6 +88,8 @@ export class WalWatcher {
   skippedBytes = 0;
   /** Samples records read. */
   records = 0;
+  /** Native-histogram records passed over, for a sink that takes float samples only. */
+  histogramRecordsSkipped = 0;
 
   constructor(
     private readonly dir: string,
@@ -210,7 +216,7 @@ export class WalWatcher {
         const type = buf[p]!;
         const len = buf.readUInt32LE(p + 1);
         const start = p + WAL_RECORD_HEADER;
-        const known = type === RecordType.series || type === RecordType.samples;
+        const known = isWalRecordType(type);
         if (known && start + len > got) {
           // Not all here: the rest of a record still being written (wait for it), or a record
           // longer than the buffer (grow it and read again from this record).
@@ -227,7 +233,33 @@ export class WalWatcher {
           this.skippedBytes++;
           continue;
         }
-        if (type === RecordType.samples) {
+        if (type === RecordType.histograms && this.sink.histograms === undefined) {
+          if (this.histogramRecordsSkipped++ === 0) this.warn('remote_write: native histogram samples are not sent (this reader takes float samples only)');
+        } else if (type === RecordType.histograms) {
+          if (this.sink.full()) {
+            stall = true;
+            break;
+          }
+          const refs: number[] = [];
+          const ts: number[] = [];
+          const hs: FloatHistogram[] = [];
+          decodeWalRecord(
+            type,
+            new ByteReader(buf, start, start + len),
+            {
+              series: () => {},
+              sample: () => {},
+              histogram: (ref, t, h) => {
+                refs.push(ref);
+                ts.push(t);
+                hs.push(h);
+              },
+            },
+            noStats(),
+          );
+          this.records++;
+          this.sink.histograms!(refs, ts, hs, { segment: this.segment, offset: this.offset + start + len });
+        } else if (type === RecordType.samples) {
           if (this.sink.full()) {
             stall = true;
             break;

@@ -30,9 +30,10 @@ function writeSigned(w: BitWriter, prefix: number, prefixBits: number, x: number
   w.writeBits(x < 0 ? x + 2 ** bits : x, bits);
 }
 
+/** Reads what {@link writeSigned} wrote: a class holds −2^(bits−1)+1 … 2^(bits−1) (see {@link fits}). */
 function readSigned(r: BitReader, bits: number): number {
   const x = r.readBits(bits);
-  return x >= 2 ** (bits - 1) ? x - 2 ** bits : x;
+  return x > 2 ** (bits - 1) ? x - 2 ** bits : x;
 }
 
 /** Writes a timestamp's delta-of-delta: `0`, or a 2–4 bit prefix and 14/17/20 bits, or `1111` and 64. */
@@ -71,4 +72,37 @@ export function readWide(r: BitReader, n: number): number {
     return hi * TWO_32 + r.readBits(32);
   }
   return r.readBits(n);
+}
+
+/** Widths of {@link writeVarbit}'s classes after their prefix of 1 to 6 ones (7 ones: 64 bits). */
+const VARBIT_WIDTHS = [3, 6, 9, 13, 20, 28];
+
+/**
+ * Writes a signed integer of up to 53 bits in a width class chosen by its size: `0` for zero, else
+ * k ones and a zero followed by the value in the k-th width of {@link VARBIT_WIDTHS}, or seven ones
+ * and 64 bits. Small counts and their changes (−3…4) cost five bits.
+ */
+export function writeVarbit(w: BitWriter, x: number): void {
+  if (x === 0) {
+    w.writeBit(0);
+    return;
+  }
+  for (let k = 0; k < VARBIT_WIDTHS.length; k++) {
+    const bits = VARBIT_WIDTHS[k]!;
+    if (fits(x, bits)) {
+      // k + 1 ones, then a zero.
+      writeSigned(w, (2 ** (k + 1) - 1) * 2, k + 2, x, bits);
+      return;
+    }
+  }
+  w.writeBits(0x7f, 7);
+  writeInt64(w, x);
+}
+
+/** Reads what {@link writeVarbit} wrote. */
+export function readVarbit(r: BitReader): number {
+  let ones = 0;
+  while (ones <= VARBIT_WIDTHS.length && r.readBit() === 1) ones++;
+  if (ones === 0) return 0;
+  return ones > VARBIT_WIDTHS.length ? readInt64(r) : readSigned(r, VARBIT_WIDTHS[ones - 1]!);
 }

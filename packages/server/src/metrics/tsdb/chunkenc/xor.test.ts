@@ -86,3 +86,15 @@ test('compresses a regular counter to about a byte per sample or less', () => {
   const bytes = enc.finish().length;
   assert.ok(bytes / 120 < 2.5, `${bytes} bytes for 120 samples`);
 });
+
+test('a delta-of-delta at the top of each width class comes back as written (not as its negative)', () => {
+  const samples: Array<[number, number]> = [[0, 1]];
+  let t = 0;
+  let delta = 0;
+  for (const dod of [8192, -8191, 65536, -65535, 524288, -524287, 1, 0]) {
+    delta += dod;
+    t += delta;
+    samples.push([t, samples.length]);
+  }
+  assert.deepEqual(roundTrip(samples), samples);
+});

@@ -6,16 +6,13 @@
 import { ForwardChunkIterator } from './iterator.js';
 import { BitReader, BitWriter } from './bitstream.js';
 import { readDod, readInt64, writeDod, writeInt64 } from './varbits.js';
+import { newXorWindow, readXorValue, writeXorValue, type XorWindow } from './xorvalue.js';
 
 /** Bytes of the sample-count header in front of the bit stream. */
 export const CHUNK_HEADER_BYTES = 2;
 
 const f64 = new Float64Array(1);
 const words = new Uint32Array(f64.buffer); // little-endian: [0] low word, [1] high word
-
-function ctz32(x: number): number {
-  return 31 - Math.clz32(x & -x);
-}
 
 /** Encodes samples into a chunk; appends must be in increasing time order (the head checks). */
 export class XorEncoder {
@@ -27,10 +24,7 @@ export class XorEncoder {
   /** Timestamp of the last sample. */
   maxt = 0;
   private prevDelta = 0;
-  private prevHi = 0;
-  private prevLo = 0;
-  private leading = -1;
-  private trailing = 0;
+  private readonly win: XorWindow = newXorWindow();
 
   /** `sizeHint`: expected bytes, so a chunk like its predecessor is not reallocated as it grows. */
   constructor(sizeHint = 48) {
@@ -49,10 +43,11 @@ export class XorEncoder {
     this.mint = 0;
     this.maxt = 0;
     this.prevDelta = 0;
-    this.prevHi = 0;
-    this.prevLo = 0;
-    this.leading = -1;
-    this.trailing = 0;
+    const win = this.win;
+    win.hi = 0;
+    win.lo = 0;
+    win.leading = -1;
+    win.trailing = 0;
   }
 
   /** Adds one sample. */
@@ -65,45 +60,17 @@ export class XorEncoder {
       writeInt64(w, t);
       w.writeBits(hi, 32);
       w.writeBits(lo, 32);
+      this.win.hi = hi;
+      this.win.lo = lo;
       this.mint = t;
     } else {
       const delta = t - this.maxt;
       writeDod(w, delta - this.prevDelta);
       this.prevDelta = delta;
-      this.appendValue(hi, lo);
+      writeXorValue(w, this.win, hi, lo);
     }
-    this.prevHi = hi;
-    this.prevLo = lo;
     this.maxt = t;
     this.count++;
-  }
-
-  private appendValue(hi: number, lo: number): void {
-    const w = this.w;
-    const xh = (hi ^ this.prevHi) >>> 0;
-    const xl = (lo ^ this.prevLo) >>> 0;
-    if (xh === 0 && xl === 0) {
-      w.writeBit(0);
-      return;
-    }
-    w.writeBit(1);
-    let leading = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
-    const trailing = xl !== 0 ? ctz32(xl) : 32 + ctz32(xh);
-    // Five bits hold the leading-zero count, so cap it; the extra zeros are then written as data.
-    if (leading > 31) leading = 31;
-    if (this.leading !== -1 && leading >= this.leading && trailing >= this.trailing) {
-      w.writeBit(0);
-      writeShifted(w, xh, xl, this.trailing, 64 - this.leading - this.trailing);
-      return;
-    }
-    this.leading = leading;
-    this.trailing = trailing;
-    const sig = 64 - leading - trailing;
-    w.writeBit(1);
-    w.writeBits(leading, 5);
-    // 64 significant bits do not fit in 6 bits; 0 stands for 64 since 0 can never occur.
-    w.writeBits(sig & 63, 6);
-    writeShifted(w, xh, xl, trailing, sig);
   }
 
   /** The bytes of the chunk so far, with the count header filled in (shares the buffer). */
@@ -136,23 +103,6 @@ export class XorEncoder {
   }
 }
 
-/** Writes `n` bits of the 64-bit value (hi, lo) after shifting it right by `shift`. */
-function writeShifted(w: BitWriter, hi: number, lo: number, shift: number, n: number): void {
-  if (shift >= 32) {
-    lo = hi >>> (shift - 32);
-    hi = 0;
-  } else if (shift > 0) {
-    lo = ((lo >>> shift) | (hi << (32 - shift))) >>> 0;
-    hi = hi >>> shift;
-  }
-  if (n > 32) {
-    w.writeBits(hi, n - 32);
-    w.writeBits(lo, 32);
-  } else {
-    w.writeBits(lo, n);
-  }
-}
-
 /** Reads the sample count from a finished chunk's header. */
 export function chunkSampleCount(chunk: Uint8Array): number {
   return (chunk[0]! << 8) | chunk[1]!;
@@ -164,10 +114,7 @@ export class XorIterator extends ForwardChunkIterator {
   private readonly total: number;
   private curV = 0;
   private delta = 0;
-  private hi = 0;
-  private lo = 0;
-  private leading = 0;
-  private trailing = 0;
+  private readonly win: XorWindow = newXorWindow();
 
   /** Iterates `count` samples of `bytes`, reading no further than `endBit` (default: whole chunk). */
   constructor(bytes: Uint8Array, count = chunkSampleCount(bytes), endBit = bytes.length * 8) {
@@ -181,49 +128,18 @@ export class XorIterator extends ForwardChunkIterator {
     const r = this.r;
     if (this.read === 0) {
       this.curT = readInt64(r);
-      this.hi = r.readBits(32);
-      this.lo = r.readBits(32);
+      this.win.hi = r.readBits(32);
+      this.win.lo = r.readBits(32);
     } else {
       this.delta += readDod(r);
       this.curT += this.delta;
-      this.readValue();
+      readXorValue(r, this.win);
     }
-    words[1] = this.hi;
-    words[0] = this.lo;
+    words[1] = this.win.hi;
+    words[0] = this.win.lo;
     this.curV = f64[0]!;
     this.read++;
     return true;
-  }
-
-  private readValue(): void {
-    const r = this.r;
-    if (r.readBit() === 0) return;
-    if (r.readBit() === 1) {
-      this.leading = r.readBits(5);
-      let sig = r.readBits(6);
-      if (sig === 0) sig = 64;
-      this.trailing = 64 - this.leading - sig;
-    }
-    const n = 64 - this.leading - this.trailing;
-    let hi = 0;
-    let lo: number;
-    if (n > 32) {
-      hi = r.readBits(n - 32);
-      lo = r.readBits(32);
-    } else {
-      lo = r.readBits(n);
-    }
-    // Shift (hi, lo) left by `trailing` back into place, then undo the XOR.
-    const s = this.trailing;
-    if (s >= 32) {
-      hi = lo << (s - 32);
-      lo = 0;
-    } else if (s > 0) {
-      hi = (hi << s) | (lo >>> (32 - s));
-      lo = lo << s;
-    }
-    this.hi = (this.hi ^ hi) >>> 0;
-    this.lo = (this.lo ^ lo) >>> 0;
   }
 
   v(): number {
