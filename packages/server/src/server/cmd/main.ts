@@ -6,6 +6,7 @@ import { isMainThread, parentPort } from 'node:worker_threads';
 import { ConfigError, defaultConfig, loadConfig, parseListen, parseMemoryBudget, type VigilConfig } from '../config/config.js';
 import { parseDuration } from '../../core/time/duration.js';
 import { VigilServer } from './server.js';
+import { checkAgentConfig, VigilAgent } from './agent.js';
 import { rulesCommand } from './rulescli.js';
 import { verifyCommand } from './verifycli.js';
 import { CHECK_CONFIG_USAGE, checkConfigCommand } from './checkconfig.js';
@@ -39,6 +40,7 @@ const START_OPTIONS = `  --config FILE   YAML configuration file (see README.md)
 /** The help of each subcommand, printed by `vigil COMMAND --help`. */
 const COMMAND_HELP: Readonly<Record<string, string>> = {
   start: `Usage: vigil start [options]\n\nRuns the server: storage, ingest, queries, rules, alert routing and the web UI.\n\n${START_OPTIONS}`,
+  agent: `Usage: vigil agent [options]\n\nRuns an agent (as mode: agent does): scrapes and receives metrics (remote_write, OTLP) and only forwards\nthem to the remote_write receivers of the configuration, which must name at least one. No queries,\nrules, alerting, logs or traces; the WAL keeps what the receivers have not taken yet.\n\n${START_OPTIONS}`,
   'check config': CHECK_CONFIG_USAGE,
   'check rules': `Usage: vigil check rules [--logql] FILE...\n\nChecks rule files as promtool check rules does: syntax, expressions, templates, duplicate rules.\n  --logql   The files are log rule files (log_rule_files): expressions are LogQL metric queries.\n`,
   'test rules': `Usage: vigil test rules [--run REGEX]... FILE...\n\nRuns rule unit tests in promtool's format.\n  --run REGEX   Only test groups whose name matches (repeatable).\n`,
@@ -61,6 +63,7 @@ Vigil collects metrics and logs, answers PromQL, evaluates alert rules and route
 
 Commands:
   start                         Run the server.
+  agent                         Run an agent: scrape and receive metrics, forward them through remote_write only.
   check config FILE...          Check a vigil.yml (and its rule files) or an alertmanager.yml.
   check rules FILE...           Check Prometheus rule files (syntax, PromQL, templates, duplicates).
   check rules --logql FILE...   Check log rule files (log_rule_files: LogQL metric queries).
@@ -215,7 +218,7 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const command = positionals[0];
-  if (command !== 'start') {
+  if (command !== 'start' && command !== 'agent') {
     process.stderr.write(`vigil: unknown command ${JSON.stringify(command)}\n\n${HELP}`);
     return 2;
   }
@@ -238,6 +241,8 @@ export async function main(argv: string[]): Promise<number> {
       if (grpcAddr !== '') parseListen(grpcAddr);
       config.otlp.grpcListenAddress = grpcAddr;
     }
+    if (command === 'agent') config.mode = 'agent';
+    if (config.mode === 'agent') checkAgentConfig(config);
   } catch (err) {
     process.stderr.write(`vigil: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
     return 2;
@@ -250,15 +255,16 @@ export async function main(argv: string[]): Promise<number> {
   const { createLogger } = await import('../../core/util/log.js');
   const flags: Record<string, string> = {};
   for (const [k, v] of Object.entries(values)) if (typeof v === 'string' || v === true) flags[k] = String(v);
-  let server: VigilServer;
+  let server: VigilServer | VigilAgent;
   try {
     // Reads the web configuration file: a mistake there stops the start, naming file and key.
-    server = new VigilServer(config, {
+    const opts = {
       logger: createLogger({ level: (level ?? 'info') as 'info' }),
       flags,
       version: version(),
       ...(values.config ? { configFile: values.config } : {}),
-    });
+    };
+    server = config.mode === 'agent' ? new VigilAgent(config, opts) : new VigilServer(config, opts);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`vigil: configuration error: ${err.message}\n`);

@@ -50,8 +50,8 @@ export function memoryBudgetOf(argv: readonly string[]): number {
   return defaultMemoryBudget();
 }
 
-/** The heap limit in MiB for `argv` when it starts the server, else undefined. */
+/** The heap limit in MiB for `argv` when it starts the server or an agent, else undefined. */
 export function heapLimitMb(argv: readonly string[]): number | undefined {
-  if (argv[0] !== 'start' || argv.includes('--help') || argv.includes('-h')) return undefined;
+  if ((argv[0] !== 'start' && argv[0] !== 'agent') || argv.includes('--help') || argv.includes('-h')) return undefined;
   return Math.max(192, Math.floor((memoryBudgetOf(argv) * HEAP_SHARE) / 1024 / 1024));
 }

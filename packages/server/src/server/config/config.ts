@@ -24,6 +24,8 @@ import { DEFAULT_GLOBAL, parseGlobalConfig, parseScrapeConfigs, ScrapeConfigErro
 
 /** The validated configuration, with defaults filled in. */
 export interface VigilConfig {
+  /** `mode`: `server` (everything; `vigil start`) or `agent` (scrape, receive and forward through remote_write only; `vigil agent`). */
+  mode: 'server' | 'agent';
   /** HOST:PORT to listen on. */
   listen: string;
   storage: {
@@ -142,6 +144,7 @@ export const DEFAULT_LISTEN = '127.0.0.1:9466';
 /** Defaults for every field. */
 export function defaultConfig(): VigilConfig {
   return {
+    mode: 'server',
     listen: DEFAULT_LISTEN,
     storage: { path: 'data', retentionMs: 15 * 24 * 3600_000, retentionBytes: 0, maxExemplars: 100_000, type: 'local' },
     remoteWrite: { maxBodyBytes: 32 * 1024 * 1024 },
@@ -337,6 +340,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   const cfg = defaultConfig();
   if (doc.contents !== null && !isMap(doc.contents)) c.fail([], 'the configuration must be a mapping');
   const root = c.keys([], doc.toJS(), [
+    'mode',
     'listen',
     'storage',
     'remote_write_receiver',
@@ -364,6 +368,11 @@ export function parseConfig(text: string, file: string): VigilConfig {
   // A pasted prometheus.yml keeps working: the sections Vigil does not act on yet are named, not refused.
   for (const key of PROMETHEUS_ONLY_SECTIONS) {
     if (root[key] !== undefined) cfg.warnings.push(c.warning([key], `not supported yet; ignored (${PROMETHEUS_ONLY_WHY[key]})`));
+  }
+  if (root['mode'] !== undefined) {
+    const mode = root['mode'];
+    if (mode !== 'server' && mode !== 'agent') c.fail(['mode'], `expected server or agent, got ${JSON.stringify(mode)}`);
+    cfg.mode = mode as 'server' | 'agent';
   }
   if (root['listen'] !== undefined) {
     cfg.listen = c.str(['listen'], root['listen']);
