@@ -245,11 +245,12 @@ export class AgentStorage implements Appendable {
       this.removed.set(s.ref, segment);
       this.counters.seriesRemoved++;
     }
-    // Nothing to condense while the oldest segment is still held (a receiver is behind or down):
-    // skip, rather than open an empty segment each round.
+    // A queue still in the oldest segment (its receiver is behind or down) leaves nothing to
+    // condense: skip, rather than open a segment each round. A queue caught up with the segment
+    // being written lets the truncation start a new one, which the next round can condense.
     const held = this.wal.retainFrom?.();
     const oldest = walSegments(this.wal.dir)[0];
-    if (oldest === undefined || (held !== undefined && held <= oldest)) return;
+    if (oldest === undefined || (held !== undefined && held <= oldest && held < this.wal.currentSegment)) return;
     const upTo = await this.wal.truncate(
       Infinity,
       (ref, last) => this.byRef.has(ref) || (this.removed.get(ref) ?? -1) > last,

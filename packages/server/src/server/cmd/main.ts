@@ -40,7 +40,7 @@ const START_OPTIONS = `  --config FILE   YAML configuration file (see README.md)
 /** The help of each subcommand, printed by `vigil COMMAND --help`. */
 const COMMAND_HELP: Readonly<Record<string, string>> = {
   start: `Usage: vigil start [options]\n\nRuns the server: storage, ingest, queries, rules, alert routing and the web UI.\n\n${START_OPTIONS}`,
-  agent: `Usage: vigil agent [options]\n\nRuns an agent (as mode: agent does): scrapes and receives metrics (remote_write, OTLP) and only forwards\nthem to the remote_write receivers of the configuration, which must name at least one. No queries,\nrules, alerting, logs or traces; the WAL keeps what the receivers have not taken yet.\n\n${START_OPTIONS}`,
+  agent: `Usage: vigil agent [options]\n\nRuns an agent (as mode: agent does): scrapes and receives metrics (remote_write, OTLP) and only forwards\nthem to the remote_write receivers of the configuration, which must name at least one. No queries,\nrules, alerting, logs or traces; the WAL keeps what the receivers have not taken yet.\n\n${START_OPTIONS}  --storage.agent.wal-truncate-frequency DURATION\n                  How often segments every receiver has taken are checkpointed away (default: 1m).\n`,
   'check config': CHECK_CONFIG_USAGE,
   'check rules': `Usage: vigil check rules [--logql] FILE...\n\nChecks rule files as promtool check rules does: syntax, expressions, templates, duplicate rules.\n  --logql   The files are log rule files (log_rule_files): expressions are LogQL metric queries.\n`,
   'test rules': `Usage: vigil test rules [--run REGEX]... FILE...\n\nRuns rule unit tests in promtool's format.\n  --run REGEX   Only test groups whose name matches (repeatable).\n`,
@@ -201,6 +201,7 @@ export async function main(argv: string[]): Promise<number> {
         'web.enable-admin-api': { type: 'boolean' },
         'web.enable-lifecycle': { type: 'boolean' },
         'otlp.grpc-listen-address': { type: 'string' },
+        'storage.agent.wal-truncate-frequency': { type: 'string' },
       },
     });
   } catch (err) {
@@ -223,6 +224,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   let config: VigilConfig;
+  let agentTruncateMs: number | undefined;
   try {
     config = values.config ? loadConfig(values.config) : defaultConfig();
     // A command-line path is relative to where the command runs, as in any other tool.
@@ -242,6 +244,12 @@ export async function main(argv: string[]): Promise<number> {
       config.otlp.grpcListenAddress = grpcAddr;
     }
     if (command === 'agent') config.mode = 'agent';
+    const truncate = parsed.values['storage.agent.wal-truncate-frequency'];
+    if (truncate !== undefined) {
+      if (config.mode !== 'agent') throw new Error('--storage.agent.wal-truncate-frequency is for agent mode (vigil agent)');
+      agentTruncateMs = parseDuration(truncate);
+      if (agentTruncateMs <= 0) throw new Error('invalid --storage.agent.wal-truncate-frequency: expected a positive duration such as 1m');
+    }
     if (config.mode === 'agent') checkAgentConfig(config);
   } catch (err) {
     process.stderr.write(`vigil: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
@@ -264,7 +272,10 @@ export async function main(argv: string[]): Promise<number> {
       version: version(),
       ...(values.config ? { configFile: values.config } : {}),
     };
-    server = config.mode === 'agent' ? new VigilAgent(config, opts) : new VigilServer(config, opts);
+    server =
+      config.mode === 'agent'
+        ? new VigilAgent(config, { ...opts, ...(agentTruncateMs !== undefined ? { truncateIntervalMs: agentTruncateMs } : {}) })
+        : new VigilServer(config, opts);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`vigil: configuration error: ${err.message}\n`);
