@@ -25,7 +25,8 @@ export function parseShard(p: ConfigPath, raw: unknown, fail: (p: ConfigPath, de
   for (const k of Object.keys(rec)) if (k !== 'index' && k !== 'total') fail([...p, k], `field ${k} not found; expected index and total`);
   const whole = (k: string, min: number): number => {
     const v = rec[k];
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail([...p, k], `expected a whole number >= ${min}, got ${JSON.stringify(v) ?? 'nothing'}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+      fail([...p, k], `expected a whole number >= ${min}, got ${JSON.stringify(v) ?? 'nothing'}`);
     return v;
   };
   const total = whole('total', 1);

@@ -329,7 +329,10 @@ class AgentAppender implements Appender {
         if (s.batchV === v || (v !== v && s.batchV !== s.batchV && isStaleNaN(v) === isStaleNaN(s.batchV))) return s.ref;
         throw new StorageError('duplicate_sample', `duplicate sample for timestamp ${isoTime(t)} with a different value for ${formatLabels(s.labels)}`);
       }
-      throw new StorageError('out_of_order', `out of order sample: ${isoTime(t)} is before the latest sample ${isoTime(s.batchT)} of ${formatLabels(s.labels)}`);
+      throw new StorageError(
+        'out_of_order',
+        `out of order sample: ${isoTime(t)} is before the latest sample ${isoTime(s.batchT)} of ${formatLabels(s.labels)}`,
+      );
     }
     s.batchT = t;
     s.batchV = v;

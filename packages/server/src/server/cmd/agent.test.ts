@@ -70,17 +70,20 @@ async function metricValue(url: string, name: string): Promise<number> {
   return sum;
 }
 
-test('two sharded agents: every target is scraped by exactly one, all its series reach VictoriaMetrics once; queries are refused', { timeout: 120_000 }, async () => {
-  const vm = await receiver();
-  const addrs = await targets(12, 5);
-  const { dir, cleanup } = tempDir('vigil-agent-shard-');
-  cleanups.push(cleanup);
-  const agents: VigilProcess[] = [];
-  for (const index of [0, 1]) {
-    const cfg = agentConfig(
-      dir,
-      `agent${index}`,
-      `mode: agent
+test(
+  'two sharded agents: every target is scraped by exactly one, all its series reach VictoriaMetrics once; queries are refused',
+  { timeout: 120_000 },
+  async () => {
+    const vm = await receiver();
+    const addrs = await targets(12, 5);
+    const { dir, cleanup } = tempDir('vigil-agent-shard-');
+    cleanups.push(cleanup);
+    const agents: VigilProcess[] = [];
+    for (const index of [0, 1]) {
+      const cfg = agentConfig(
+        dir,
+        `agent${index}`,
+        `mode: agent
 self_scrape: false
 global: { scrape_interval: 1s, external_labels: { agent: a${index} }, shard: { index: ${index}, total: 2 } }
 scrape_configs:
@@ -89,63 +92,64 @@ scrape_configs:
 remote_write:
   - url: ${vm.writeUrl}
 ${FAST_QUEUE}`,
+      );
+      agents.push(await agent(path.join(dir, `data${index}`), cfg));
+    }
+    // Every target's five series, plus `up`, arrive; each under one agent only.
+    const series = await waitFor(
+      'every target’s series in VictoriaMetrics',
+      async () => {
+        const s = await vmExport(vm, '{__name__=~"agent_target_metric|up"}');
+        return s.length >= addrs.length * 6 && s.every((x) => x.values.length >= 2) ? s : undefined;
+      },
+      60_000,
+      500,
     );
-    agents.push(await agent(path.join(dir, `data${index}`), cfg));
-  }
-  // Every target's five series, plus `up`, arrive; each under one agent only.
-  const series = await waitFor(
-    'every target’s series in VictoriaMetrics',
-    async () => {
-      const s = await vmExport(vm, '{__name__=~"agent_target_metric|up"}');
-      return s.length >= addrs.length * 6 && s.every((x) => x.values.length >= 2) ? s : undefined;
-    },
-    60_000,
-    500,
-  );
-  const agentOf = new Map<string, Set<string>>();
-  for (const s of series) {
-    const inst = s.metric['instance']!;
-    const set = agentOf.get(inst) ?? new Set<string>();
-    set.add(s.metric['agent']!);
-    agentOf.set(inst, set);
-  }
-  assert.deepEqual([...agentOf.keys()].sort(), [...addrs].sort(), 'every target scraped');
-  for (const [inst, by] of agentOf) assert.equal(by.size, 1, `${inst} scraped by ${[...by].join(' and ')}`);
-  assert.equal(series.length, addrs.length * 6, 'each series once');
-  const split = [0, 1].map((i) => [...agentOf.values()].filter((s) => s.has(`a${i}`)).length);
-  console.log(`shard split of ${addrs.length} targets: ${split.join(' / ')}`);
-  // Each agent's targets page lists its own shard: the rest are dropped by relabeling.
-  for (const [i, a] of agents.entries()) {
-    const t = (await (await fetch(`${a.url}/api/v1/targets`)).json()) as { data: { activeTargets: unknown[]; droppedTargets: unknown[] } };
-    assert.equal(t.data.activeTargets.length, split[i]);
-    assert.equal(t.data.droppedTargets.length, addrs.length - split[i]!);
-  }
-  // No local queries, rules or alerts, as Prometheus' agent answers them; no log or trace ingest.
-  const a = agents[0]!.url;
-  for (const [method, route] of [
-    ['GET', '/api/v1/query?query=up'],
-    ['POST', '/api/v1/query_range?query=up&start=0&end=1&step=1'],
-    ['GET', '/api/v1/series?match[]=up'],
-    ['GET', '/api/v1/labels'],
-    ['GET', '/api/v1/label/job/values'],
-    ['GET', '/api/v1/rules'],
-    ['GET', '/api/v1/alerts'],
-    ['GET', '/api/v1/status/tsdb'],
-    ['GET', '/loki/api/v1/query?query=%7Ba%3D%22b%22%7D'],
-    ['GET', '/api/v2/alerts'],
-  ] as const) {
-    const r = await fetch(`${a}${route}`, { method });
-    const body = (await r.json()) as { status: string; errorType: string; error: string };
-    assert.equal(r.status, 422, `${method} ${route}`);
-    assert.equal(body.errorType, 'execution');
-    assert.match(body.error, /unavailable in agent mode/, route);
-  }
-  const push = await fetch(`${a}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"streams":[]}' });
-  assert.equal(push.status, 422);
-  assert.match(await push.text(), /not taken in agent mode/);
-  assert.equal((await fetch(`${a}/-/ready`)).status, 200);
-  assert.equal(await metricValue(a, 'prometheus_remote_storage_samples_failed_total'), 0);
-});
+    const agentOf = new Map<string, Set<string>>();
+    for (const s of series) {
+      const inst = s.metric['instance']!;
+      const set = agentOf.get(inst) ?? new Set<string>();
+      set.add(s.metric['agent']!);
+      agentOf.set(inst, set);
+    }
+    assert.deepEqual([...agentOf.keys()].sort(), [...addrs].sort(), 'every target scraped');
+    for (const [inst, by] of agentOf) assert.equal(by.size, 1, `${inst} scraped by ${[...by].join(' and ')}`);
+    assert.equal(series.length, addrs.length * 6, 'each series once');
+    const split = [0, 1].map((i) => [...agentOf.values()].filter((s) => s.has(`a${i}`)).length);
+    console.log(`shard split of ${addrs.length} targets: ${split.join(' / ')}`);
+    // Each agent's targets page lists its own shard: the rest are dropped by relabeling.
+    for (const [i, a] of agents.entries()) {
+      const t = (await (await fetch(`${a.url}/api/v1/targets`)).json()) as { data: { activeTargets: unknown[]; droppedTargets: unknown[] } };
+      assert.equal(t.data.activeTargets.length, split[i]);
+      assert.equal(t.data.droppedTargets.length, addrs.length - split[i]!);
+    }
+    // No local queries, rules or alerts, as Prometheus' agent answers them; no log or trace ingest.
+    const a = agents[0]!.url;
+    for (const [method, route] of [
+      ['GET', '/api/v1/query?query=up'],
+      ['POST', '/api/v1/query_range?query=up&start=0&end=1&step=1'],
+      ['GET', '/api/v1/series?match[]=up'],
+      ['GET', '/api/v1/labels'],
+      ['GET', '/api/v1/label/job/values'],
+      ['GET', '/api/v1/rules'],
+      ['GET', '/api/v1/alerts'],
+      ['GET', '/api/v1/status/tsdb'],
+      ['GET', '/loki/api/v1/query?query=%7Ba%3D%22b%22%7D'],
+      ['GET', '/api/v2/alerts'],
+    ] as const) {
+      const r = await fetch(`${a}${route}`, { method });
+      const body = (await r.json()) as { status: string; errorType: string; error: string };
+      assert.equal(r.status, 422, `${method} ${route}`);
+      assert.equal(body.errorType, 'execution');
+      assert.match(body.error, /unavailable in agent mode/, route);
+    }
+    const push = await fetch(`${a}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"streams":[]}' });
+    assert.equal(push.status, 422);
+    assert.match(await push.text(), /not taken in agent mode/);
+    assert.equal((await fetch(`${a}/-/ready`)).status, 200);
+    assert.equal(await metricValue(a, 'prometheus_remote_storage_samples_failed_total'), 0);
+  },
+);
 
 test('an agent without remote_write refuses to start, saying why', { timeout: 30_000 }, async () => {
   const { dir, cleanup } = tempDir('vigil-agent-norw-');

@@ -83,7 +83,10 @@ export class VigilAgent {
   /** Called by `POST /-/quit`; the CLI sets it to shut down as on SIGTERM. */
   onQuit: (() => void) | undefined;
 
-  constructor(config: VigilConfig, opts: { logger?: Logger; configFile?: string; flags?: Record<string, string>; version?: string; truncateIntervalMs?: number } = {}) {
+  constructor(
+    config: VigilConfig,
+    opts: { logger?: Logger; configFile?: string; flags?: Record<string, string>; version?: string; truncateIntervalMs?: number } = {},
+  ) {
     checkAgentConfig(config);
     this.config = config;
     this.configFile = opts.configFile;
@@ -218,7 +221,8 @@ export class VigilAgent {
     const jobs = [...cfg.scrapeConfigs];
     if (cfg.selfScrape && !jobs.some((j) => j.jobName === 'vigil')) {
       const addr = this.address().replace(/^0\.0\.0\.0:|^\[::\]:/, '127.0.0.1:');
-      const { shard: _shard, ...unsharded } = cfg.global;
+      const unsharded = { ...cfg.global };
+      delete unsharded.shard;
       jobs.push(...parseScrapeConfigs([this.front.selfScrapeJob(addr)], unsharded, process.cwd()));
     }
     return jobs;

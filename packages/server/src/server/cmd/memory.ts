@@ -4,7 +4,7 @@
  * the server under this limit. A quarter of the budget is left outside the heap for what V8 does
  * not count there (chunk buffers, the RE2 engine, Node itself).
  */
-import { defaultMemoryBudget, loadConfig, parseMemoryBudget } from '../config/config.js';
+import { defaultMemoryBudget, memoryBudgetInFile, parseMemoryBudget } from '../config/memory_budget.js';
 
 /** The share of the memory budget given to the V8 heap. */
 export const HEAP_SHARE = 0.75;
@@ -40,13 +40,7 @@ export function memoryBudgetOf(argv: readonly string[]): number {
     }
   }
   const file = flag(argv, 'config') ?? flag(argv, 'config.file');
-  if (file !== undefined) {
-    try {
-      return loadConfig(file).memoryBudget;
-    } catch {
-      // The start itself reports the configuration error.
-    }
-  }
+  if (file !== undefined) return memoryBudgetInFile(file) ?? defaultMemoryBudget();
   return defaultMemoryBudget();
 }
 

@@ -7,7 +7,6 @@ import { readTextFile } from '../../core/util/files.js';
 import { ConfigError } from '../../core/config_error.js';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseDuration } from '../../core/time/duration.js';
 import { defaultAlertmanagerConfig, loadAlertmanagerConfig, parseAlertmanagerConfigIn, type AlertmanagerConfig } from '../../alerting/alertmanager/config.js';
@@ -115,11 +114,6 @@ export interface QueryConfig {
   maxBytesRead: number;
 }
 
-/** The default memory budget: three quarters of the machine's memory. */
-export function defaultMemoryBudget(): number {
-  return Math.floor(os.totalmem() * 0.75);
-}
-
 /** `web:`: browser access and connection bounds, named after Prometheus' `--web.*` flags. */
 export interface WebConfig {
   /** Regex (anchored) of origins allowed cross-origin access, as `--web.cors.origin`; unset: none. */
@@ -187,15 +181,8 @@ export function defaultConfig(): VigilConfig {
 }
 
 export { ConfigError } from '../../core/config_error.js';
-
-const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4, PB: 1024 ** 5 };
-
-/** Parses a byte size such as `512MB` or `10GB` (binary multiples, as Prometheus does). */
-export function parseByteSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|PB)$/i.exec(s.trim());
-  if (!m) throw new Error(`invalid size ${JSON.stringify(s)}: expected a number with a unit B, KB, MB, GB, TB or PB`);
-  return Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!.toUpperCase()]!);
-}
+export { defaultMemoryBudget, parseByteSize, parseMemoryBudget } from './memory_budget.js';
+import { defaultMemoryBudget, parseByteSize, parseMemoryBudget } from './memory_budget.js';
 
 /** Checks a `host:port` listen address. */
 export function parseListen(s: string): { host: string; port: number } {
@@ -298,13 +285,6 @@ function parseWebSection(c: Checker, value: unknown, baseDir: string): WebConfig
     web.maxConnections = n;
   }
   return web;
-}
-
-/** Parses `memory_budget` / `--memory.budget`: a size such as `4GB`; at least 256MB. */
-export function parseMemoryBudget(s: string): number {
-  const n = parseByteSize(s);
-  if (n < 256 * 1024 ** 2) throw new Error(`memory budget ${s} is too small: at least 256MB`);
-  return n;
 }
 
 function parseQueryConfig(c: Checker, value: unknown, out: QueryConfig): void {

@@ -12,8 +12,18 @@ export function registerAgentMetrics(reg: SelfRegistry, storage: AgentStorage, r
     'Total number of out of order samples ingestion failed attempts.',
     () => storage.stats().samplesOutOfOrder,
   );
-  reg.register('prometheus_agent_series_removed_total', 'counter', 'Series that left memory after no sample reached them for a while.', () => storage.stats().seriesRemoved);
-  reg.register('prometheus_agent_truncations_total', 'counter', 'WAL checkpoints that condensed segments every remote_write queue had sent.', () => storage.stats().truncations);
+  reg.register(
+    'prometheus_agent_series_removed_total',
+    'counter',
+    'Series that left memory after no sample reached them for a while.',
+    () => storage.stats().seriesRemoved,
+  );
+  reg.register(
+    'prometheus_agent_truncations_total',
+    'counter',
+    'WAL checkpoints that condensed segments every remote_write queue had sent.',
+    () => storage.stats().truncations,
+  );
   reg.register('prometheus_agent_truncate_duration_seconds', 'gauge', 'Duration of the last WAL truncation.', () => storage.stats().lastTruncateSeconds);
   reg.register('vigil_tsdb_wal_written_bytes_total', 'counter', 'Bytes written to the WAL since start.', () => storage.stats().walBytes);
   reg.register('vigil_remote_write_requests_total', 'counter', 'remote_write requests received.', () => rw.stats.requests);

@@ -139,7 +139,8 @@ async function main(): Promise<void> {
     const baseDir = mkdtempSync(path.join(workDir, 'baseline-'));
     const ids: SenderId[] = ['vigil', 'agent', 'prometheus'];
     const hs: ServerHandle[] = [];
-    for (const id of ids) hs.push(await startServer(sender(id, yaml(id, targets.ports, intervalS, writeUrl)), mkdtempSync(path.join(workDir, `${id}-`)), 30_000));
+    for (const id of ids)
+      hs.push(await startServer(sender(id, yaml(id, targets.ports, intervalS, writeUrl)), mkdtempSync(path.join(workDir, `${id}-`)), 30_000));
     const baseline = await startServer(sender('vigil', yaml('none', targets.ports, intervalS, undefined)), baseDir, 30_000);
     console.log(`== remote_write: ${nTargets} targets × ${series} series every ${intervalS} s, Vigil, Vigil agent and Prometheus agent at once, ${seconds} s`);
     const rows: Row[] = [];

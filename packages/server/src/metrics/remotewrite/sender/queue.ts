@@ -12,7 +12,7 @@ import { sortLabels, type Label, type Labels } from '../../../core/model/labels.
 import type { Logger } from '../../../core/util/log.js';
 import { snappyEncode } from '../../../core/util/snappy.js';
 import { compileRelabel, relabel, type CompiledRelabel } from '../../relabel/relabel.js';
-import { encodeLabels, type EncodedLabels } from '../proto.js';
+import { LabelsPacker, type EncodedLabels } from '../proto.js';
 import type { RemoteWriteConfig } from './config.js';
 import { encodeBatch, Shard, shardDecision, type Batch, type ShardOwner } from './shard.js';
 import { comparePositions, readPosition, WalWatcher, writePosition, type WalPosition, type WatcherSink } from './watcher.js';
@@ -85,6 +85,8 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
   shards: Shard[] = [];
   desiredShards: number;
   private readonly labelsByRef = new Map<number, EncodedLabels | null>();
+  /** The encoded labels of `labelsByRef`, packed together (they live as long as the queue). */
+  private readonly labelsPacker = new LabelsPacker();
   private readonly rules: readonly CompiledRelabel[];
   private readonly client: HttpClient;
   private readonly watcher: WalWatcher;
@@ -187,8 +189,10 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
   // ---- WatcherSink
 
   series(ref: number, labels: Labels): void {
+    // Seeking reads some series records twice; a ref's labels never change.
+    if (this.labelsByRef.has(ref)) return;
     const out = this.outgoing(labels);
-    this.labelsByRef.set(ref, out ? encodeLabels(out) : null);
+    this.labelsByRef.set(ref, out ? this.labelsPacker.encode(out) : null);
   }
 
   /** A series' labels as sent: external labels added where it has no such label, then write relabeling (undefined: dropped). */
