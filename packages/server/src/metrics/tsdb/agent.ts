@@ -11,7 +11,7 @@
  * the queues are past the last segment that may hold their samples, so a restart can still resolve
  * every ref the queues have yet to send.
  */
-import { formatLabels, labelsKey, validateLabels, type Labels } from '../../core/model/labels.js';
+import { formatLabels, labelsEqual, validateLabels, type Labels } from '../../core/model/labels.js';
 import { StorageError } from '../../core/errors.js';
 import { LimitRefusals } from '../../core/limits/refusals.js';
 import { isStaleNaN } from '../../core/model/value.js';
@@ -75,11 +75,54 @@ export interface LatestSample {
 
 let nextBatchId = 1;
 
+/** FNV-1a over the names and values (with separators that valid text cannot contain). */
+function labelsHash(labels: Labels): number {
+  let h = 0x811c9dc5;
+  for (const l of labels) {
+    for (let i = 0; i < l.name.length; i++) h = Math.imul(h ^ l.name.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 0xff, 0x01000193);
+    for (let i = 0; i < l.value.length; i++) h = Math.imul(h ^ l.value.charCodeAt(i), 0x01000193);
+    h = Math.imul(h ^ 0xfe, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** Items with labels, found by their labels; items whose hashes collide share a list. */
+class LabelsHashMap<T extends { readonly labels: Labels }> {
+  private readonly map = new Map<number, T | T[]>();
+
+  get(labels: Labels): T | undefined {
+    const e = this.map.get(labelsHash(labels));
+    if (e === undefined) return undefined;
+    if (!Array.isArray(e)) return labelsEqual(e.labels, labels) ? e : undefined;
+    return e.find((x) => labelsEqual(x.labels, labels));
+  }
+
+  add(item: T): void {
+    const h = labelsHash(item.labels);
+    const e = this.map.get(h);
+    if (e === undefined) this.map.set(h, item);
+    else if (Array.isArray(e)) e.push(item);
+    else this.map.set(h, [e, item]);
+  }
+
+  delete(item: T): void {
+    const h = labelsHash(item.labels);
+    const e = this.map.get(h);
+    if (e === item) this.map.delete(h);
+    else if (Array.isArray(e)) {
+      const rest = e.filter((x) => x !== item);
+      this.map.set(h, rest.length === 1 ? rest[0]! : rest);
+    }
+  }
+}
+
 /** Samples go to the WAL only; see the module comment. */
 export class AgentStorage implements Appendable {
   readonly wal: Wal;
   private readonly byRef = new Map<number, AgentSeries>();
-  private readonly byKey = new Map<string, AgentSeries>();
+  /** Series by a hash of their labels: a key string per series would cost more than the series. */
+  private readonly byHash = new LabelsHashMap<AgentSeries>();
   /** Series per metric name, for max_global_series_per_metric. */
   private readonly perMetric = new Map<string, number>();
   /** Refs of series that left memory, and the WAL segment being written when they did. */
@@ -157,7 +200,7 @@ export class AgentStorage implements Appendable {
 
   /** The newest sample of exactly `labels` at or before `t` (within `lookbackMs`), for OTLP delta totals. */
   latestSample(labels: Labels, t: number, lookbackMs: number): LatestSample | undefined {
-    const s = this.byKey.get(labelsKey(labels));
+    const s = this.byHash.get(labels);
     if (s === undefined || s.lastT > t || s.lastT < t - lookbackMs || isStaleNaN(s.lastV)) return undefined;
     return { t: s.lastT, v: s.lastV };
   }
@@ -169,7 +212,7 @@ export class AgentStorage implements Appendable {
 
   /** @internal Finds or creates the series of `labels`, checking the limits for a new one. */
   getOrCreate(labels: Labels): { series: AgentSeries; created: boolean } {
-    const found = this.byKey.get(labelsKey(labels));
+    const found = this.byHash.get(labels);
     if (found) return { series: found, created: false };
     try {
       checkNewSeries(labels, this.limits, this.byRef.size, () => this.perMetric.get(metricName(labels)) ?? 0);
@@ -181,15 +224,14 @@ export class AgentStorage implements Appendable {
   }
 
   private create(labels: Labels, ref?: number): AgentSeries {
-    const key = labelsKey(labels);
-    const found = this.byKey.get(key);
+    const found = this.byHash.get(labels);
     if (found) return found;
     const problem = validateLabels(labels);
     if (problem) throw new StorageError('invalid_series', `${problem}: ${formatLabels(labels)}`);
     const s = new AgentSeries(ref ?? ++this.lastRef, labels);
     if (s.ref > this.lastRef) this.lastRef = s.ref;
     this.byRef.set(s.ref, s);
-    this.byKey.set(key, s);
+    this.byHash.add(s);
     const name = metricName(labels);
     this.perMetric.set(name, (this.perMetric.get(name) ?? 0) + 1);
     return s;
@@ -203,7 +245,7 @@ export class AgentStorage implements Appendable {
 
   private forget(s: AgentSeries): void {
     this.byRef.delete(s.ref);
-    this.byKey.delete(labelsKey(s.labels));
+    this.byHash.delete(s);
     const name = metricName(s.labels);
     const n = (this.perMetric.get(name) ?? 1) - 1;
     if (n > 0) this.perMetric.set(name, n);
