@@ -335,16 +335,20 @@ const walWriter = new WalRecordWriter();
 /** A batch: checks each sample on append, logs the batch to the WAL on commit. */
 class AgentAppender implements Appender {
   private readonly id = nextBatchId++;
-  private series: AgentSeries[] = [];
-  private ts: number[] = [];
+  private series: AgentSeries[];
+  private ts: Float64Array;
   // A Float64Array keeps NaN payloads (the staleness marker) that a plain array may normalise.
-  private vs = new Float64Array(256);
+  private vs: Float64Array;
   private n = 0;
   private readonly created: AgentSeries[] = [];
   private readonly maxT: number;
 
   constructor(private readonly store: AgentStorage) {
     this.maxT = store.now() + store.maxFutureMs;
+    const spare = spareBuffers.pop();
+    this.series = spare?.series ?? [];
+    this.ts = spare?.ts ?? new Float64Array(256);
+    this.vs = spare?.vs ?? new Float64Array(256);
   }
 
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
@@ -379,9 +383,8 @@ class AgentAppender implements Appender {
     s.batchT = t;
     s.batchV = v;
     if (this.n === this.vs.length) {
-      const vs = new Float64Array(this.vs.length * 2);
-      vs.set(this.vs);
-      this.vs = vs;
+      this.ts = grow(this.ts);
+      this.vs = grow(this.vs);
     }
     this.series[this.n] = s;
     this.ts[this.n] = t;
@@ -438,9 +441,25 @@ class AgentAppender implements Appender {
 
   private reset(): void {
     for (let i = 0; i < this.n; i++) this.series[i]!.batch = 0;
-    this.series.length = 0;
-    this.ts.length = 0;
+    // Cut rather than emptied, and handed to the next appender: a scrape of 10,000 series would
+    // otherwise grow fresh arrays push by push every time, all garbage a moment later.
+    if (this.series.length > this.n) this.series.length = this.n;
     this.n = 0;
     this.created.length = 0;
+    if (this.ts.length > 0 && spareBuffers.length < 16) spareBuffers.push({ series: this.series, ts: this.ts, vs: this.vs });
+    this.series = [];
+    this.ts = NO_SAMPLES;
+    this.vs = NO_SAMPLES;
   }
+}
+
+const NO_SAMPLES = new Float64Array(0);
+
+/** Sample buffers of finished appenders (commits and rollbacks run one at a time on this thread). */
+const spareBuffers: Array<{ series: AgentSeries[]; ts: Float64Array; vs: Float64Array }> = [];
+
+function grow(a: Float64Array): Float64Array {
+  const b = new Float64Array(Math.max(256, a.length * 2));
+  b.set(a);
+  return b;
 }

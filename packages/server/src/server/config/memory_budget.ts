@@ -5,7 +5,7 @@
  */
 import * as os from 'node:os';
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 
 /** The default memory budget: three quarters of the machine's memory. */
 export function defaultMemoryBudget(): number {
@@ -34,7 +34,11 @@ export function parseMemoryBudget(s: string): number {
  */
 export function memoryBudgetInFile(file: string): number | undefined {
   try {
-    const doc = parse(readFileSync(file, 'utf8')) as Record<string, unknown> | null;
+    const text = readFileSync(file, 'utf8');
+    // Most files have no budget: then the YAML parser (about 8 MiB once loaded) is not loaded at all.
+    if (!/^["']?memory_budget["']?\s*:/m.test(text)) return undefined;
+    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+    const doc = parse(text) as Record<string, unknown> | null;
     const v = doc?.['memory_budget'];
     if (typeof v === 'string' || typeof v === 'number') return parseMemoryBudget(String(v));
   } catch {
