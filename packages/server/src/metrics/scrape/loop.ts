@@ -491,7 +491,7 @@ export class ScrapeLoop {
     if (problem) throw new ScrapeError('invalid_series', `invalid metric name or label names: ${problem}`);
     this.checkLabelLimits(out);
     // Kept in the cache (and by the store) for as long as the series is scraped.
-    return compactLabels(out);
+    return compactLabels(out, this.target.labels);
   }
 
   private checkLabelLimits(ls: Labels): void {

@@ -170,11 +170,11 @@ export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabe
       last[g] = i;
     }
   }
-  const labels: Buffer[] = [];
+  const labels: EncodedLabels[] = [];
   const bodies: number[] = [];
   let total = 0;
   for (let g = 0; g < first.length; g++) {
-    const lb = labelsOf(refs[first[g]!]!).bytes;
+    const lb = labelsOf(refs[first[g]!]!);
     let body = lb.length;
     for (let i = first[g]!; i >= 0; i = next[i]!) {
       const inner = 10 + varintSize(ts[i]!); // double (tag + 8) and timestamp (tag + varint)
@@ -189,7 +189,7 @@ export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabe
   for (let g = 0; g < first.length; g++) {
     buf[p++] = 0x0a; // WriteRequest.timeseries
     p = putVarint(buf, p, bodies[g]!);
-    p += labels[g]!.copy(buf, p);
+    p += labels[g]!.copyTo(buf, p);
     for (let i = first[g]!; i >= 0; i = next[i]!) {
       const t = ts[i]!;
       buf[p++] = 0x12; // TimeSeries.samples
