@@ -299,7 +299,8 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
       if (q.sampleAgeLimitMs > 0) b = this.dropTooOld(b);
       const n = b.refs.length;
       if (n === 0) return;
-      const body = snappyEncode(encodeBatch(b, (ref) => this.labelsByRef.get(ref)!));
+      // The uncompressed request lives only until it is compressed: one scratch buffer serves all.
+      const body = snappyEncode(encodeBatch(b, (ref) => this.labelsByRef.get(ref)!, requestScratch));
       this.stats.samplesTotal += n;
       this.stats.bytesTotal += body.length;
       const began = performance.now();
@@ -436,3 +437,6 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
     await sendMetadata(this.client, this.config, this.deps.metadata?.() ?? [], this.stats, this.hardStop.signal);
   }
 }
+
+/** Where requests are encoded before compression (encoding and compressing run to completion). */
+const requestScratch = { buf: Buffer.allocUnsafeSlow(0) };

@@ -149,9 +149,10 @@ export class Shard {
  * appear (each series' samples in batch order), labels encoded once when its series record was
  * read. Written straight into one buffer sized by a first pass: a batch is mostly one or two
  * samples for each of up to max_samples_per_send series, and arrays per series would cost more
- * than the encoding.
+ * than the encoding. With `scratch`, written into its buffer (grown as needed) and returned as a
+ * view of it, valid until the next call with the same scratch.
  */
-export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabels): Buffer {
+export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabels, scratch?: { buf: Buffer }): Buffer {
   const { refs, ts, vs } = batch;
   const n = refs.length;
   // Series in order of first appearance, each a linked list of sample indexes through `next`.
@@ -184,7 +185,8 @@ export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabe
     bodies.push(body);
     total += 1 + varintSize(body) + body;
   }
-  const buf = Buffer.allocUnsafe(total);
+  if (scratch && scratch.buf.length < total) scratch.buf = Buffer.allocUnsafeSlow(total);
+  const buf = scratch ? scratch.buf.subarray(0, total) : Buffer.allocUnsafe(total);
   let p = 0;
   for (let g = 0; g < first.length; g++) {
     buf[p++] = 0x0a; // WriteRequest.timeseries
