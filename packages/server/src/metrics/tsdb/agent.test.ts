@@ -82,7 +82,8 @@ test('agent storage: truncation condenses only segments the readers are past, an
   try {
     let clock = Date.now();
     const walDir = path.join(dir, 'wal');
-    const a = new AgentStorage({ walDir, truncateIntervalMs: 0, idleSeriesMs: 60_000, now: () => clock });
+    const gone: number[] = [];
+    const a = new AgentStorage({ walDir, truncateIntervalMs: 0, idleSeriesMs: 60_000, now: () => clock, onSeriesGone: (g) => gone.push(...g.keys()) });
     a.start();
     let held: number | undefined = a.walSegment;
     a.holdWal(() => held);
@@ -110,6 +111,7 @@ test('agent storage: truncation condenses only segments the readers are past, an
     held = first + 1;
     await a.truncate();
     assert.equal(a.stats().truncations, 1);
+    assert.deepEqual(gone, [], 'a held segment may still hold series 2’s samples');
     let wal = walContents(walDir);
     assert.deepEqual([...wal.series.values()].sort(), ['0', '1', '2']);
     assert.deepEqual(
@@ -125,6 +127,8 @@ test('agent storage: truncation condenses only segments the readers are past, an
     await a.truncate();
     wal = walContents(walDir);
     assert.deepEqual([...wal.series.values()].sort(), ['0', '1']);
+    // The readers are told then, and only then, that they may forget it.
+    assert.equal(gone.length, 1);
     await a.stop();
     assert.ok(fs.readdirSync(walDir).length <= 3, `few files left: ${fs.readdirSync(walDir).join(' ')}`);
   } finally {

@@ -39,6 +39,11 @@ export interface AgentStorageOptions {
   idleSeriesMs?: number;
   /** WAL segment size (default 128 MiB, as the TSDB's). */
   segmentBytes?: number;
+  /**
+   * Told the series whose records the WAL no longer holds (ref → the segment being written when
+   * they left memory), once every reader holding the WAL is past that segment: readers may forget them.
+   */
+  onSeriesGone?: (gone: ReadonlyMap<number, number>) => void;
 }
 
 /** One series: what an append needs to check order and to log it, and the newest value (OTLP deltas read it). */
@@ -95,6 +100,7 @@ export class AgentStorage implements Appendable {
   private readonly log: Logger;
   private readonly truncateIntervalMs: number;
   private readonly idleSeriesMs: number;
+  private readonly onSeriesGone: AgentStorageOptions['onSeriesGone'];
   private timer: NodeJS.Timeout | undefined;
   private truncating: Promise<void> | undefined;
   private started = false;
@@ -109,6 +115,7 @@ export class AgentStorage implements Appendable {
     this.limits = opts.seriesLimits ?? NO_SERIES_LIMITS;
     this.truncateIntervalMs = opts.truncateIntervalMs ?? 60_000;
     this.idleSeriesMs = opts.idleSeriesMs ?? 10 * 60_000;
+    this.onSeriesGone = opts.onSeriesGone;
   }
 
   /** The WAL's directory, for the remote_write sender. */
@@ -257,7 +264,13 @@ export class AgentStorage implements Appendable {
       new TimeSlicer({ sliceMs: BACKGROUND_SLICE_MS }),
     );
     if (upTo === undefined) return;
-    for (const [ref, seg] of this.removed) if (seg <= upTo) this.removed.delete(ref);
+    const gone = new Map<number, number>();
+    for (const [ref, seg] of this.removed)
+      if (seg <= upTo) {
+        gone.set(ref, seg);
+        this.removed.delete(ref);
+      }
+    if (gone.size > 0) this.onSeriesGone?.(gone);
     this.counters.truncations++;
     this.counters.lastTruncateSeconds = (performance.now() - began) / 1000;
   }

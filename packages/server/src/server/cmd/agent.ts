@@ -97,6 +97,8 @@ export class VigilAgent {
       logger: this.log.child({ component: 'agent-wal' }),
       seriesLimits: { ...seriesLimitsOf(config.limits), memoryPressure: () => this.heap.pressure() },
       ...(opts.truncateIntervalMs !== undefined ? { truncateIntervalMs: opts.truncateIntervalMs } : {}),
+      // Series that churned away leave the queues' memory too, so memory follows live series only.
+      onSeriesGone: (gone) => this.sender.forgetSeries(gone),
     });
     const metadata = new MetadataStore();
     this.receiver = new RemoteWriteReceiver(this.storage, {

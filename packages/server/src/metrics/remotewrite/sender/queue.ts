@@ -209,6 +209,16 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
     return out && out.length > 0 ? out : undefined;
   }
 
+  /**
+   * Lets go of series whose records the WAL no longer holds (ref → the last segment that can hold
+   * their samples), where this queue has settled past that segment: it will not meet them again.
+   * A queue still behind (its hold let go past wal_retention_size) keeps them for what it has yet to send.
+   */
+  forgetSeries(gone: ReadonlyMap<number, number>): void {
+    const settled = this.settledPosition.segment;
+    for (const [ref, segment] of gone) if (segment < settled) this.labelsByRef.delete(ref);
+  }
+
   samples(refs: number[], ts: number[], vs: Float64Array, end: WalPosition): void {
     const seq = this.nextSeq++;
     const shards = this.shards;
