@@ -383,6 +383,8 @@ export function parseConfig(text: string, file: string): VigilConfig {
   if (root['memory_budget'] !== undefined) cfg.memoryBudget = c.parsed(['memory_budget'], root['memory_budget'], parseMemoryBudget);
   parseOtlp(c, root['otlp'], cfg);
   cfg.remoteWriteTo = parseRemoteWrite(c, root['remote_write'], cfg.baseDir, cfg.warnings);
+  if (cfg.mode === 'agent' && cfg.remoteWriteTo.length === 0)
+    c.fail(['mode'], 'agent mode needs at least one remote_write receiver (remote_write: [{url: ...}]): an agent keeps no data of its own');
   const globList = (key: string): string[] => {
     const v = root[key];
     if (v === undefined || v === null) return [];
