@@ -261,8 +261,8 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
 
   // ---- settling and the saved position
 
-  private ack(seqs: number[]): void {
-    for (const s of seqs) this.recLeft[s - this.recBase]!--;
+  private ack(seqs: ArrayLike<number>): void {
+    for (let i = 0; i < seqs.length; i++) this.recLeft[seqs[i]! - this.recBase]!--;
     this.settle();
     this.notifyDrained();
   }
@@ -344,7 +344,7 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
       }
       if (status >= 200 && status < 300) {
         let hi = this.stats.highestSentMs;
-        for (const t of b.ts) if (t > hi) hi = t;
+        for (let i = 0; i < b.ts.length; i++) if (b.ts[i]! > hi) hi = b.ts[i]!;
         this.stats.highestSentMs = hi;
         this.outCount += n;
         this.outSeconds += seconds;
@@ -370,10 +370,10 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
   /** Drops (and settles) samples older than `sample_age_limit`, as Prometheus does before each attempt. */
   private dropTooOld(b: Batch): Batch {
     const min = Date.now() - this.config.queue.sampleAgeLimitMs;
-    if (!b.ts.some((t) => t < min)) return b;
     const keep: number[] = [];
     const gone: number[] = [];
-    b.ts.forEach((t, i) => (t < min ? gone : keep).push(i));
+    for (let i = 0; i < b.ts.length; i++) (b.ts[i]! < min ? gone : keep).push(i);
+    if (gone.length === 0) return b;
     this.stats.samplesDropped += gone.length;
     this.ack(gone.map((i) => b.seqs[i]!));
     const vs = new Float64Array(keep.length);

@@ -11,10 +11,22 @@ import type { QueueConfig } from './config.js';
  * stay in a Float64Array: a plain array may canonicalise NaN and lose the staleness marker's payload.
  */
 export interface Batch {
-  readonly refs: number[];
-  readonly ts: number[];
+  readonly refs: ArrayLike<number>;
+  readonly ts: ArrayLike<number>;
   readonly vs: Float64Array;
-  readonly seqs: number[];
+  readonly seqs: ArrayLike<number>;
+}
+
+/** A shard's or a batch's four columns, with room for `refs.length` samples. */
+interface Columns {
+  refs: Float64Array;
+  ts: Float64Array;
+  vs: Float64Array;
+  seqs: Float64Array;
+}
+
+function columns(capacity: number): Columns {
+  return { refs: new Float64Array(capacity), ts: new Float64Array(capacity), vs: new Float64Array(capacity), seqs: new Float64Array(capacity) };
 }
 
 /** What a shard needs from its queue. */
@@ -26,10 +38,15 @@ export interface ShardOwner {
 }
 
 export class Shard {
-  refs: number[] = [];
-  ts: number[] = [];
-  private vs = new Float64Array(256);
-  seqs: number[] = [];
+  /**
+   * The buffered samples, in columns that are kept from batch to batch, and the columns of sent
+   * batches kept for the next ones: samples wait up to batch_send_deadline, longer than the young
+   * generation keeps anything, so arrays made per batch all ended as old-generation garbage (the
+   * agent's RSS crept up between major collections).
+   */
+  private buf: Columns = columns(256);
+  private n = 0;
+  private readonly spare: Columns[] = [];
   /** When the oldest buffered sample arrived (performance.now()). */
   private firstAt = 0;
   private wakeUp: (() => void) | undefined;
@@ -46,22 +63,26 @@ export class Shard {
   }
 
   get length(): number {
-    return this.refs.length;
+    return this.n;
   }
 
   push(ref: number, t: number, v: number, seq: number): void {
-    const n = this.refs.length;
+    const n = this.n;
     if (n === 0) this.firstAt = performance.now();
-    if (n === this.vs.length) {
-      const grown = new Float64Array(n * 2);
-      grown.set(this.vs);
-      this.vs = grown;
+    if (n === this.buf.refs.length) {
+      const grown = columns(n * 2);
+      grown.refs.set(this.buf.refs);
+      grown.ts.set(this.buf.ts);
+      grown.vs.set(this.buf.vs);
+      grown.seqs.set(this.buf.seqs);
+      this.buf = grown;
     }
-    this.vs[n] = v;
-    this.refs.push(ref);
-    this.ts.push(t);
-    this.seqs.push(seq);
-    // The first sample starts the deadline (the loop sleeps without one while empty); a full batch goes at once.
+    const b = this.buf;
+    b.refs[n] = ref;
+    b.ts[n] = t;
+    b.vs[n] = v;
+    b.seqs[n] = seq;
+    this.n = n + 1;
     if (n === 0 || n + 1 === this.owner.maxSamplesPerSend) this.wake();
   }
 
@@ -81,7 +102,7 @@ export class Shard {
     this.halted = true;
     this.wake();
     await this.done;
-    return this.take(this.refs.length);
+    return this.take(this.n).batch;
   }
 
   wake(): void {
@@ -104,7 +125,7 @@ export class Shard {
     const max = this.owner.maxSamplesPerSend;
     for (;;) {
       if (this.halted) return;
-      const n = this.refs.length;
+      const n = this.n;
       if (n === 0) {
         if (this.flushing) return;
         await this.sleep(Infinity);
@@ -117,30 +138,38 @@ export class Shard {
           continue;
         }
       }
-      const batch = this.take(Math.min(n, max));
+      const { batch, cols } = this.take(Math.min(n, max));
       this.busy = true;
       try {
         await this.owner.send(batch);
       } finally {
         this.busy = false;
       }
+      // Settled (sent, dropped or abandoned at a hard stop): its columns take the next batch.
+      if (this.spare.length < 2) this.spare.push(cols);
     }
   }
 
-  private take(k: number): Batch {
-    const n = this.refs.length;
-    const vs = this.vs.slice(0, k);
-    if (k === n) {
-      const b = { refs: this.refs, ts: this.ts, vs, seqs: this.seqs };
-      this.refs = [];
-      this.ts = [];
-      this.seqs = [];
-      return b;
+  /** The first `k` buffered samples as a batch, copied into spare columns; the rest move to the front. */
+  private take(k: number): { batch: Batch; cols: Columns } {
+    const n = this.n;
+    let cols = this.spare.pop();
+    if (!cols || cols.refs.length < k) cols = columns(Math.max(k, 256));
+    const b = this.buf;
+    cols.refs.set(b.refs.subarray(0, k));
+    cols.ts.set(b.ts.subarray(0, k));
+    cols.vs.set(b.vs.subarray(0, k));
+    cols.seqs.set(b.seqs.subarray(0, k));
+    if (k < n) {
+      b.refs.copyWithin(0, k, n);
+      b.ts.copyWithin(0, k, n);
+      b.vs.copyWithin(0, k, n);
+      b.seqs.copyWithin(0, k, n);
+      this.firstAt = performance.now();
     }
-    this.vs.copyWithin(0, k, n);
-    const b = { refs: this.refs.splice(0, k), ts: this.ts.splice(0, k), vs, seqs: this.seqs.splice(0, k) };
-    this.firstAt = performance.now();
-    return b;
+    this.n = n - k;
+    const batch = { refs: cols.refs.subarray(0, k), ts: cols.ts.subarray(0, k), vs: cols.vs.subarray(0, k), seqs: cols.seqs.subarray(0, k) };
+    return { batch, cols };
   }
 }
 
