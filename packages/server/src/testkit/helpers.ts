@@ -121,15 +121,16 @@ export interface VigilProcess {
   stderr: () => string;
 }
 
-/** Runs `vigil start` on `dir` and `port` (plus `args`, and `nodeArgs` for node itself) and waits until it is ready. */
+/** Runs `vigil start` (or `command`) on `dir` and `port` (plus `args`, and `nodeArgs` for node itself) and waits until it is ready. */
 export async function spawnVigil(
   dir: string,
   port: number,
   args: string[] = [],
   env: NodeJS.ProcessEnv = process.env,
   nodeArgs: string[] = [],
+  command: 'start' | 'agent' = 'start',
 ): Promise<VigilProcess> {
-  const proc = spawn(process.execPath, [...nodeArgs, VIGIL_BIN, 'start', '--data', dir, '--listen', `127.0.0.1:${port}`, ...args], {
+  const proc = spawn(process.execPath, [...nodeArgs, VIGIL_BIN, command, '--data', dir, '--listen', `127.0.0.1:${port}`, ...args], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env,
   });

@@ -146,7 +146,12 @@ function emitCopy(dst: Buffer, d: number, offset: number, len: number): number {
 
 /** Compresses `src` into a snappy block (greedy matching over 64 KiB blocks, as the reference does). */
 export function snappyEncode(src: Uint8Array): Buffer {
-  const dst = Buffer.allocUnsafe(32 + src.length + Math.ceil(src.length / 6));
+  // Compressed into scratch space sized for the worst case, then copied out at its size: a sender
+  // keeps each body until the receiver takes it, and a buffer of the worst-case size each time
+  // was mostly empty room held outside the V8 heap until a major collection.
+  const need = 32 + src.length + Math.ceil(src.length / 6);
+  if (scratch.length < need) scratch = Buffer.allocUnsafeSlow(need);
+  const dst = scratch;
   let d = 0;
   let x = src.length;
   while (x >= 0x80) {
@@ -154,7 +159,7 @@ export function snappyEncode(src: Uint8Array): Buffer {
     x = Math.floor(x / 128);
   }
   dst[d++] = x;
-  const table = new Int32Array(1 << HASH_BITS);
+  const table = hashTable;
   for (let blockStart = 0; blockStart < src.length; blockStart += 65536) {
     const blockEnd = Math.min(blockStart + 65536, src.length);
     table.fill(-1);
@@ -176,5 +181,9 @@ export function snappyEncode(src: Uint8Array): Buffer {
     }
     d = emitLiteral(dst, d, src, lit, blockEnd);
   }
-  return dst.subarray(0, d);
+  return Buffer.from(dst.subarray(0, d));
 }
+
+/** Scratch space of {@link snappyEncode}, which runs to completion: one per thread serves every call. */
+let scratch = Buffer.allocUnsafeSlow(0);
+const hashTable = new Int32Array(1 << HASH_BITS);

@@ -19,6 +19,17 @@ export interface Last {
 /** How far back a total is looked up; a series silent for longer starts again from its delta (a counter reset to rate()). */
 export const DELTA_LOOKBACK_MS = 24 * 3600_000;
 
+/** A store that keeps each series' newest sample at hand (the agent's, which has no queries). */
+export interface LatestSampleSource {
+  latestSample(labels: Labels, t: number, lookbackMs: number): Last | undefined;
+}
+
+/** How running totals are read back: from the store's newest-sample record, else by a query. */
+export function totalsLookup(store: Queryable | LatestSampleSource): (labels: Labels, t: number) => Last | undefined {
+  if ('latestSample' in store) return (labels, t) => store.latestSample(labels, t, DELTA_LOOKBACK_MS);
+  return storeLookup(store);
+}
+
 /** Reads the newest sample of exactly `labels` at or before `t`, from the store. */
 export function storeLookup(store: Queryable): (labels: Labels, t: number) => Last | undefined {
   return (labels, t) => {

@@ -17,7 +17,7 @@ import type { MetadataStore } from '../metadata.js';
 import type { Appendable, Queryable } from '../storage/interface.js';
 import { decodeMetricsJson } from './decode_json.js';
 import { decodeMetricsProto } from './decode_proto.js';
-import { DeltaState, storeLookup } from './delta.js';
+import { DeltaState, totalsLookup, type LatestSampleSource } from './delta.js';
 import { OtlpMetricsError } from './errors.js';
 import type { MetricsRequest } from './model.js';
 import { DEFAULT_TRANSLATION, storeMetadata, Translator, type OtlpTranslation, type OutPoint } from './translate.js';
@@ -59,11 +59,11 @@ export class OtlpMetricsIngestor {
   readonly delta: DeltaState;
 
   constructor(
-    private readonly storage: Appendable & Queryable,
+    private readonly storage: Appendable & (Queryable | LatestSampleSource),
     private readonly opts: OtlpMetricsOptions = {},
   ) {
     this.translator = new Translator({ ...DEFAULT_TRANSLATION, ...opts.translation });
-    this.delta = new DeltaState(storeLookup(storage), opts.now);
+    this.delta = new DeltaState(totalsLookup(storage), opts.now);
   }
 
   /** Decodes and stores one ExportMetricsServiceRequest; throws {@link OtlpMetricsError} or a StorageError for the whole request. */

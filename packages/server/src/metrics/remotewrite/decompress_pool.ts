@@ -31,14 +31,19 @@ export class DecompressPool {
   private readonly inline = new SnappyDecoder();
 
   private started = false;
+  /** The worker was made (it is not made again if it dies). */
+  private spawned = false;
   /** Bodies sent to the worker so far. */
   offThread = 0;
 
-  /** Starts the worker thread. Idempotent; until then (and after stop) bodies are decoded inline. */
+  /**
+   * Lets the pool use a worker thread. Idempotent; until then (and after stop) bodies are decoded
+   * inline. The thread is made for the first body too large to decode inline: an idle one costs
+   * about 10 MiB, which a process that only ever gets small bodies (or none: an agent that only
+   * scrapes) need not pay.
+   */
   start(): void {
-    if (this.started) return;
     this.started = true;
-    this.spawn();
   }
 
   private spawn(): void {
@@ -78,6 +83,11 @@ export class DecompressPool {
   decode(body: Buffer, maxLength: number): Promise<Buffer> {
     const { length } = snappyDecodedLength(body);
     if (length > maxLength) return Promise.reject(new SnappyError(`decompressed length ${length} exceeds the limit of ${maxLength} bytes`));
+    // Messages wait for a worker that is still starting, so the first large body can go to it.
+    if (this.started && !this.spawned && length > INLINE_MAX_BYTES) {
+      this.spawned = true;
+      this.spawn();
+    }
     const w = this.worker;
     if (!w || length <= INLINE_MAX_BYTES) {
       try {
@@ -107,6 +117,7 @@ export class DecompressPool {
   /** Stops the worker. Idempotent. */
   async stop(): Promise<void> {
     this.started = false;
+    this.spawned = false;
     const w = this.worker;
     this.worker = undefined;
     if (w) await w.terminate();

@@ -342,31 +342,89 @@ export function varintSize(x: number): number {
   return n;
 }
 
-/** A label set already encoded as the Label fields of a TimeSeries, for senders that repeat series. */
+/**
+ * A label set already encoded as the Label fields of a TimeSeries, for senders that repeat series:
+ * bytes [offset, offset + length) of `page`. Kept as a place rather than a Buffer view, which would
+ * cost about 90 bytes more per series.
+ */
 export class EncodedLabels {
-  constructor(readonly bytes: Buffer) {}
+  constructor(
+    private readonly page: Buffer,
+    private readonly offset: number,
+    readonly length: number,
+  ) {}
+
+  /** The bytes, as a view (made on each call: for occasional use). */
+  get bytes(): Buffer {
+    return this.page.subarray(this.offset, this.offset + this.length);
+  }
+
+  /** Copies the bytes into `buf` at `p`; returns how many. */
+  copyTo(buf: Buffer, p: number): number {
+    return this.page.copy(buf, p, this.offset, this.offset + this.length);
+  }
+}
+
+/** Bytes of a label set encoded as TimeSeries Label fields (tags included). */
+function encodedLabelsSize(labels: Labels): number {
+  let size = 0;
+  for (const l of labels) {
+    const n = Buffer.byteLength(l.name);
+    const v = Buffer.byteLength(l.value);
+    const inner = 1 + varintSize(n) + n + 1 + varintSize(v) + v;
+    size += 1 + varintSize(inner) + inner;
+  }
+  return size;
+}
+
+/** Writes `labels` as TimeSeries Label fields into `b` from 0 (exactly {@link encodedLabelsSize} bytes). */
+function writeEncodedLabels(labels: Labels, b: Buffer): void {
+  let p = 0;
+  for (const l of labels) {
+    const n = Buffer.byteLength(l.name);
+    const v = Buffer.byteLength(l.value);
+    b[p++] = 0x0a;
+    p = putVarint(b, p, 1 + varintSize(n) + n + 1 + varintSize(v) + v);
+    b[p++] = 0x0a;
+    p = putVarint(b, p, n);
+    p += b.write(l.name, p, 'utf8');
+    b[p++] = 0x12;
+    p = putVarint(b, p, v);
+    p += b.write(l.value, p, 'utf8');
+  }
 }
 
 /** Encodes a sorted label set once, so a sender can reuse it in every request. */
 export function encodeLabels(labels: Labels): EncodedLabels {
-  const parts: Buffer[] = [];
-  for (const l of labels) {
-    const n = Buffer.from(l.name);
-    const v = Buffer.from(l.value);
-    const inner = 1 + varintSize(n.length) + n.length + 1 + varintSize(v.length) + v.length;
-    const b = Buffer.allocUnsafe(1 + varintSize(inner) + inner);
-    let p = 0;
-    b[p++] = 0x0a;
-    p = putVarint(b, p, inner);
-    b[p++] = 0x0a;
-    p = putVarint(b, p, n.length);
-    p += n.copy(b, p);
-    b[p++] = 0x12;
-    p = putVarint(b, p, v.length);
-    p += v.copy(b, p);
-    parts.push(b);
+  const b = Buffer.allocUnsafe(encodedLabelsSize(labels));
+  writeEncodedLabels(labels, b);
+  return new EncodedLabels(b, 0, b.length);
+}
+
+const LABEL_PAGE_BYTES = 64 * 1024;
+
+/**
+ * Encodes label sets that live as long as their series (a sender's series by ref) packed into
+ * pages of their own. Buffer's shared pool would interleave them with short-lived buffers, and
+ * one live label set keeps its whole 8 KiB pool slab alive: at 40,000 series that was about 16 MiB
+ * held for 4 MiB of labels.
+ */
+export class LabelsPacker {
+  private page = Buffer.allocUnsafeSlow(LABEL_PAGE_BYTES);
+  private pos = 0;
+
+  encode(labels: Labels): EncodedLabels {
+    const size = encodedLabelsSize(labels);
+    if (size > LABEL_PAGE_BYTES / 8) return encodeLabels(labels);
+    if (this.pos + size > this.page.length) {
+      this.page = Buffer.allocUnsafeSlow(LABEL_PAGE_BYTES);
+      this.pos = 0;
+    }
+    const offset = this.pos;
+    this.pos += size;
+    writeEncodedLabels(labels, this.page.subarray(offset, this.pos));
+    return new EncodedLabels(this.page, offset, size);
   }
-  return new EncodedLabels(Buffer.concat(parts));
 }
 
 /** An exemplar for {@link WriteRequestEncoder.addSeries}. */

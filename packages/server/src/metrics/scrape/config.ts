@@ -20,6 +20,7 @@ import {
   type HttpSdConfig,
   type SdReader,
 } from './sd_config.js';
+import { parseShard, shardRelabelRules, type ScrapeShard } from './shard.js';
 
 /** A path into the configuration document: mapping keys and list indexes. */
 export type ConfigPath = ReadonlyArray<string | number>;
@@ -55,6 +56,8 @@ export interface GlobalConfig {
   readonly labelLimit: number;
   readonly labelNameLengthLimit: number;
   readonly labelValueLengthLimit: number;
+  /** `shard:` (Vigil's): the default split of every job's targets among several scrapers. */
+  readonly shard?: ScrapeShard;
 }
 
 /** Prometheus' defaults for `global:`. */
@@ -120,6 +123,7 @@ const GLOBAL_FIELDS = [
   'label_limit',
   'label_name_length_limit',
   'label_value_length_limit',
+  'shard',
   // Accepted and ignored: Prometheus-only knobs an existing prometheus.yml may carry.
   'query_log_file',
   'rule_query_offset',
@@ -149,6 +153,7 @@ const SCRAPE_FIELDS = [
   'relabel_configs',
   'metric_relabel_configs',
   'scrape_protocols',
+  'shard',
 ] as const;
 
 /** Service discovery mechanisms Prometheus has and Vigil does not, named in a clear error. */
@@ -294,7 +299,9 @@ export function parseGlobalConfig(raw: unknown): GlobalConfig {
   if (Object.hasOwn(ext, '__name__')) fail([...p, 'external_labels', '__name__'], '"__name__" is not a valid external label name');
   for (const [k, v] of Object.entries(ext)) if (v === '') delete ext[k];
   const limit = (k: string): number => (has(g, k) ? uint([...p, k], g[k]) : 0);
+  const shard = parseShard([...p, 'shard'], g['shard'], fail);
   return {
+    ...(shard ? { shard } : {}),
     scrapeIntervalMs,
     scrapeTimeoutMs,
     evaluationIntervalMs,
@@ -378,6 +385,8 @@ function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: str
 
   const reader = fieldReader(dir);
   const source = parseTargetSource(reader, p, c, dnsServers);
+  // The job's own shard, else the global one; its rules come after the job's relabel_configs.
+  const shard = parseShard(at('shard'), c['shard'], fail) ?? global.shard;
 
   const cfg: ScrapeConfig = {
     jobName,
@@ -399,7 +408,7 @@ function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: str
     fileSdConfigs: source.fileSdConfigs,
     httpSdConfigs: source.httpSdConfigs,
     dnsSdConfigs: source.dnsSdConfigs,
-    relabelConfigs: source.relabelConfigs,
+    relabelConfigs: shard ? [...source.relabelConfigs, ...shardRelabelRules(shard)] : source.relabelConfigs,
     metricRelabelConfigs: relabelList(at('metric_relabel_configs'), c['metric_relabel_configs']),
   };
   // Validate the remaining boolean knob even though it changes nothing here.

@@ -5,7 +5,7 @@
  * lookup and no label decoding. Series that disappear, and every series when the scrape fails or
  * the target goes away, get a staleness marker.
  */
-import { getLabel, validateLabels, type Label, type Labels } from '../../core/model/labels.js';
+import { compactLabels, getLabel, validateLabels, type Label, type Labels } from '../../core/model/labels.js';
 import { STALE_NAN } from '../../core/model/value.js';
 import { LabelsBuilder } from '../relabel/builder.js';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.js';
@@ -490,7 +490,8 @@ export class ScrapeLoop {
     const problem = validateLabels(out);
     if (problem) throw new ScrapeError('invalid_series', `invalid metric name or label names: ${problem}`);
     this.checkLabelLimits(out);
-    return out;
+    // Kept in the cache (and by the store) for as long as the series is scraped.
+    return compactLabels(out, this.target.labels);
   }
 
   private checkLabelLimits(ls: Labels): void {

@@ -310,8 +310,10 @@ export class Wal {
   /**
    * Condenses all segments but a fresh one into a checkpoint holding the series that `keepSeries`
    * accepts and the samples at or after `minT`, then deletes what the checkpoint replaces.
+   * `keepSeries` is also told the last segment the checkpoint replaces; the result is that segment,
+   * or undefined when there was nothing to replace.
    */
-  async truncate(minT: number, keepSeries: (ref: number) => boolean, slicer: TimeSlicer = NEVER_PAUSE): Promise<void> {
+  async truncate(minT: number, keepSeries: (ref: number, upTo: number) => boolean, slicer: TimeSlicer = NEVER_PAUSE): Promise<number | undefined> {
     const cp = this.latestCheckpoint();
     const old = this.listSegments();
     this.openSegment(this.segment + 1);
@@ -321,7 +323,7 @@ export class Wal {
     // (the remote_write sender's, behind during an outage of its receiver) are kept as they are.
     const held = this.retainFrom?.();
     const index = held === undefined ? this.segment - 1 : Math.min(this.segment - 1, held - 1);
-    if (index < 0 || (cp && index <= cp.index)) return;
+    if (index < 0 || (cp && index <= cp.index)) return undefined;
     const sources = [...(cp ? [cp.file] : []), ...old.filter((s) => s <= index).map((s) => path.join(this.dir, segmentName(s)))];
     const rw = new WalRecordWriter();
     const seriesBatch: Array<[number, Labels]> = [];
@@ -348,18 +350,18 @@ export class Wal {
     };
     const collector: WalReplayHandler = {
       series(ref, labels) {
-        if (!keepSeries(ref)) return;
+        if (!keepSeries(ref, index)) return;
         seriesBatch.push([ref, labels]);
         if (seriesBatch.length >= 1000) flushSeries();
       },
       sample(ref, t, v) {
-        if (t < minT || !keepSeries(ref)) return;
+        if (t < minT || !keepSeries(ref, index)) return;
         into(RecordType.samples);
         rw.sample(ref, t, v);
         full();
       },
       histogram(ref, t, h) {
-        if (t < minT || !keepSeries(ref)) return;
+        if (t < minT || !keepSeries(ref, index)) return;
         into(RecordType.histograms);
         rw.histogram(ref, t, h);
         full();
@@ -390,6 +392,7 @@ export class Wal {
     fs.renameSync(tmp, target);
     crashPoint('walTruncate.checkpointRenamed');
     for (const f of sources) if (f !== target) await fs.promises.rm(f, { force: true });
+    return index;
   }
 
   /** Flushes to disk and closes the current segment. Idempotent. */

@@ -30,6 +30,12 @@ export const PROMETHEUS_COMPAT_VERSION = '3.0.0';
 
 /** Registers the status endpoints. */
 export function registerStatusApi(router: Router, db: DB, info: StatusInfo): void {
+  registerProcessStatusApi(router, info, () => db.stats().walReplay?.repairs.length ?? 0);
+  registerTsdbStatusApi(router, db);
+}
+
+/** Build and runtime information, flags and configuration: what any Vigil process (the agent too) reports. */
+export function registerProcessStatusApi(router: Router, info: StatusInfo, walRepairs: () => number): void {
   router.on('GET', '/api/v1/status/buildinfo', () =>
     json({
       version: PROMETHEUS_COMPAT_VERSION,
@@ -44,13 +50,12 @@ export function registerStatusApi(router: Router, db: DB, info: StatusInfo): voi
   );
 
   router.on('GET', '/api/v1/status/runtimeinfo', () => {
-    const stats = db.stats();
     return json({
       startTime: new Date(info.startedAt).toISOString(),
       CWD: process.cwd(),
       reloadConfigSuccess: info.lastReload().successful,
       lastConfigTime: new Date(info.lastReload().lastSuccessMs).toISOString(),
-      corruptionCount: stats.walReplay?.repairs.length ?? 0,
+      corruptionCount: walRepairs(),
       goroutineCount: 0,
       GOMAXPROCS: 1,
       GOMEMLIMIT: 0,
@@ -62,7 +67,10 @@ export function registerStatusApi(router: Router, db: DB, info: StatusInfo): voi
 
   router.on('GET', '/api/v1/status/flags', () => json(info.flags));
   router.on('GET', '/api/v1/status/config', () => json({ yaml: info.configYaml() }));
+}
 
+/** `/api/v1/status/tsdb`: the head's cardinality statistics. */
+function registerTsdbStatusApi(router: Router, db: DB): void {
   router.on('GET', '/api/v1/status/tsdb', (req) => {
     const limit = limitParam(req.query) || 10;
     const head = db.head;

@@ -5,13 +5,8 @@ import * as path from 'node:path';
 import { isMainThread, parentPort } from 'node:worker_threads';
 import { ConfigError, defaultConfig, loadConfig, parseListen, parseMemoryBudget, type VigilConfig } from '../config/config.js';
 import { parseDuration } from '../../core/time/duration.js';
-import { VigilServer } from './server.js';
-import { rulesCommand } from './rulescli.js';
-import { verifyCommand } from './verifycli.js';
-import { CHECK_CONFIG_USAGE, checkConfigCommand } from './checkconfig.js';
-import { processOutput } from './rulescli.js';
-import { SLO_GENERATE_USAGE, sloCommand } from './slocli.js';
-import { RULES_EXPORT_USAGE, rulesExportCommand } from './exportcli.js';
+import type { VigilServer } from './server.js';
+import type { VigilAgent } from './agent.js';
 
 /** The options of `vigil start`; Prometheus' flag names are accepted too, so its service files carry over. */
 const START_OPTIONS = `  --config FILE   YAML configuration file (see README.md). Also --config.file.
@@ -36,23 +31,52 @@ const START_OPTIONS = `  --config FILE   YAML configuration file (see README.md)
                   from the config; else off). The usual port is 4317.
 `;
 
-/** The help of each subcommand, printed by `vigil COMMAND --help`. */
-const COMMAND_HELP: Readonly<Record<string, string>> = {
-  start: `Usage: vigil start [options]\n\nRuns the server: storage, ingest, queries, rules, alert routing and the web UI.\n\n${START_OPTIONS}`,
-  'check config': CHECK_CONFIG_USAGE,
-  'check rules': `Usage: vigil check rules [--logql] FILE...\n\nChecks rule files as promtool check rules does: syntax, expressions, templates, duplicate rules.\n  --logql   The files are log rule files (log_rule_files): expressions are LogQL metric queries.\n`,
-  'test rules': `Usage: vigil test rules [--run REGEX]... FILE...\n\nRuns rule unit tests in promtool's format.\n  --run REGEX   Only test groups whose name matches (repeatable).\n`,
-  'slo generate': SLO_GENERATE_USAGE,
-  'rules export': RULES_EXPORT_USAGE,
-  'tsdb verify': `Usage: vigil tsdb verify DIR\n\nChecks a data directory's metrics (blocks, chunk checksums, WAL) without changing it. Exit code 1: damage found.\n`,
-  'logs verify': `Usage: vigil logs verify DIR\n\nChecks a data directory's logs (chunks, checksums, WAL, indexes) without changing it. Exit code 1: damage found.\n`,
-  'traces verify': `Usage: vigil traces verify DIR\n\nChecks a data directory's traces (WAL, blocks, page checksums, trace index) without changing it. Exit code 1: damage found.\n`,
-};
+/**
+ * The help of each subcommand, printed by `vigil COMMAND --help`. The other commands' modules are
+ * loaded when asked for: `vigil agent` then loads none of the server's (rules, alerting, logs,
+ * traces), and what a process loads stays in its memory.
+ */
+async function commandHelps(): Promise<Readonly<Record<string, string>>> {
+  const [{ CHECK_CONFIG_USAGE }, { SLO_GENERATE_USAGE }, { RULES_EXPORT_USAGE }] = await Promise.all([
+    import('./checkconfig.js'),
+    import('./slocli.js'),
+    import('./exportcli.js'),
+  ]);
+  return {
+    start: `Usage: vigil start [options]\n\nRuns the server: storage, ingest, queries, rules, alert routing and the web UI.\n\n${START_OPTIONS}`,
+    agent: `Usage: vigil agent [options]\n\nRuns an agent (as mode: agent does): scrapes and receives metrics (remote_write, OTLP) and only forwards\nthem to the remote_write receivers of the configuration, which must name at least one. No queries,\nrules, alerting, logs or traces; the WAL keeps what the receivers have not taken yet.\n\n${START_OPTIONS}  --storage.agent.wal-truncate-frequency DURATION\n                  How often segments every receiver has taken are checkpointed away (default: 1m).\n`,
+    'check config': CHECK_CONFIG_USAGE,
+    'check rules': `Usage: vigil check rules [--logql] FILE...\n\nChecks rule files as promtool check rules does: syntax, expressions, templates, duplicate rules.\n  --logql   The files are log rule files (log_rule_files): expressions are LogQL metric queries.\n`,
+    'test rules': `Usage: vigil test rules [--run REGEX]... FILE...\n\nRuns rule unit tests in promtool's format.\n  --run REGEX   Only test groups whose name matches (repeatable).\n`,
+    'slo generate': SLO_GENERATE_USAGE,
+    'rules export': RULES_EXPORT_USAGE,
+    'tsdb verify': `Usage: vigil tsdb verify DIR\n\nChecks a data directory's metrics (blocks, chunk checksums, WAL) without changing it. Exit code 1: damage found.\n`,
+    'logs verify': `Usage: vigil logs verify DIR\n\nChecks a data directory's logs (chunks, checksums, WAL, indexes) without changing it. Exit code 1: damage found.\n`,
+    'traces verify': `Usage: vigil traces verify DIR\n\nChecks a data directory's traces (WAL, blocks, page checksums, trace index) without changing it. Exit code 1: damage found.\n`,
+  };
+}
 
 /** The help of the subcommand `argv` names when it asks for help (`-h`/`--help`), else undefined. */
-function commandHelp(argv: readonly string[]): string | undefined {
+async function commandHelp(argv: readonly string[]): Promise<string | undefined> {
   if (!argv.some((a) => a === '--help' || a === '-h')) return undefined;
-  return COMMAND_HELP[argv.slice(0, 2).join(' ')] ?? COMMAND_HELP[argv[0] ?? ''];
+  const helps = await commandHelps();
+  return helps[argv.slice(0, 2).join(' ')] ?? helps[argv[0] ?? ''];
+}
+
+/** Runs a command other than `start` and `agent` (they have their own flags), or undefined when `argv` names none. */
+async function toolCommand(argv: string[]): Promise<number | undefined> {
+  const { checkConfigCommand } = await import('./checkconfig.js');
+  const checkExit = await checkConfigCommand(argv);
+  if (checkExit !== undefined) return checkExit;
+  // `check rules` and `test rules` have flags of their own (promtool's).
+  const { rulesCommand, processOutput } = await import('./rulescli.js');
+  const rulesExit = await rulesCommand(argv);
+  if (rulesExit !== undefined) return rulesExit;
+  const sloExit = (await import('./slocli.js')).sloCommand(argv, processOutput);
+  if (sloExit !== undefined) return sloExit;
+  const exportExit = (await import('./exportcli.js')).rulesExportCommand(argv, processOutput);
+  if (exportExit !== undefined) return exportExit;
+  return (await import('./verifycli.js')).verifyCommand(argv);
 }
 
 const HELP = `Usage: vigil <command> [options]
@@ -61,6 +85,7 @@ Vigil collects metrics and logs, answers PromQL, evaluates alert rules and route
 
 Commands:
   start                         Run the server.
+  agent                         Run an agent: scrape and receive metrics, forward them through remote_write only.
   check config FILE...          Check a vigil.yml (and its rule files) or an alertmanager.yml.
   check rules FILE...           Check Prometheus rule files (syntax, PromQL, templates, duplicates).
   check rules --logql FILE...   Check log rule files (log_rule_files: LogQL metric queries).
@@ -157,22 +182,15 @@ function onSignal(signal: NodeJS.Signals, fn: () => void, once = false): void {
 
 /** Runs the command line; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  const help = commandHelp(argv);
+  const help = await commandHelp(argv);
   if (help !== undefined) {
     process.stdout.write(help);
     return 0;
   }
-  const checkExit = await checkConfigCommand(argv);
-  if (checkExit !== undefined) return checkExit;
-  // `check rules` and `test rules` have flags of their own (promtool's).
-  const rulesExit = await rulesCommand(argv);
-  if (rulesExit !== undefined) return rulesExit;
-  const sloExit = sloCommand(argv, processOutput);
-  if (sloExit !== undefined) return sloExit;
-  const exportExit = rulesExportCommand(argv, processOutput);
-  if (exportExit !== undefined) return exportExit;
-  const verifyExit = verifyCommand(argv);
-  if (verifyExit !== undefined) return verifyExit;
+  if (argv[0] !== 'start' && argv[0] !== 'agent') {
+    const exit = await toolCommand(argv);
+    if (exit !== undefined) return exit;
+  }
   let parsed;
   try {
     parsed = parseArgs({
@@ -198,6 +216,7 @@ export async function main(argv: string[]): Promise<number> {
         'web.enable-admin-api': { type: 'boolean' },
         'web.enable-lifecycle': { type: 'boolean' },
         'otlp.grpc-listen-address': { type: 'string' },
+        'storage.agent.wal-truncate-frequency': { type: 'string' },
       },
     });
   } catch (err) {
@@ -215,11 +234,12 @@ export async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const command = positionals[0];
-  if (command !== 'start') {
+  if (command !== 'start' && command !== 'agent') {
     process.stderr.write(`vigil: unknown command ${JSON.stringify(command)}\n\n${HELP}`);
     return 2;
   }
   let config: VigilConfig;
+  let agentTruncateMs: number | undefined;
   try {
     config = values.config ? loadConfig(values.config) : defaultConfig();
     // A command-line path is relative to where the command runs, as in any other tool.
@@ -238,6 +258,14 @@ export async function main(argv: string[]): Promise<number> {
       if (grpcAddr !== '') parseListen(grpcAddr);
       config.otlp.grpcListenAddress = grpcAddr;
     }
+    if (command === 'agent') config.mode = 'agent';
+    const truncate = parsed.values['storage.agent.wal-truncate-frequency'];
+    if (truncate !== undefined) {
+      if (config.mode !== 'agent') throw new Error('--storage.agent.wal-truncate-frequency is for agent mode (vigil agent)');
+      agentTruncateMs = parseDuration(truncate);
+      if (agentTruncateMs <= 0) throw new Error('invalid --storage.agent.wal-truncate-frequency: expected a positive duration such as 1m');
+    }
+    if (config.mode === 'agent') (await import('./agent.js')).checkAgentConfig(config);
   } catch (err) {
     process.stderr.write(`vigil: ${err instanceof ConfigError ? 'configuration error: ' : ''}${(err as Error).message}\n`);
     return 2;
@@ -250,15 +278,19 @@ export async function main(argv: string[]): Promise<number> {
   const { createLogger } = await import('../../core/util/log.js');
   const flags: Record<string, string> = {};
   for (const [k, v] of Object.entries(values)) if (typeof v === 'string' || v === true) flags[k] = String(v);
-  let server: VigilServer;
+  let server: VigilServer | VigilAgent;
   try {
     // Reads the web configuration file: a mistake there stops the start, naming file and key.
-    server = new VigilServer(config, {
+    const opts = {
       logger: createLogger({ level: (level ?? 'info') as 'info' }),
       flags,
       version: version(),
       ...(values.config ? { configFile: values.config } : {}),
-    });
+    };
+    server =
+      config.mode === 'agent'
+        ? new (await import('./agent.js')).VigilAgent(config, { ...opts, ...(agentTruncateMs !== undefined ? { truncateIntervalMs: agentTruncateMs } : {}) })
+        : new (await import('./server.js')).VigilServer(config, opts);
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`vigil: configuration error: ${err.message}\n`);

@@ -4,7 +4,7 @@
  * the server under this limit. A quarter of the budget is left outside the heap for what V8 does
  * not count there (chunk buffers, the RE2 engine, Node itself).
  */
-import { defaultMemoryBudget, loadConfig, parseMemoryBudget } from '../config/config.js';
+import { defaultMemoryBudget, memoryBudgetInFile, parseMemoryBudget } from '../config/memory_budget.js';
 
 /** The share of the memory budget given to the V8 heap. */
 export const HEAP_SHARE = 0.75;
@@ -40,18 +40,12 @@ export function memoryBudgetOf(argv: readonly string[]): number {
     }
   }
   const file = flag(argv, 'config') ?? flag(argv, 'config.file');
-  if (file !== undefined) {
-    try {
-      return loadConfig(file).memoryBudget;
-    } catch {
-      // The start itself reports the configuration error.
-    }
-  }
+  if (file !== undefined) return memoryBudgetInFile(file) ?? defaultMemoryBudget();
   return defaultMemoryBudget();
 }
 
-/** The heap limit in MiB for `argv` when it starts the server, else undefined. */
+/** The heap limit in MiB for `argv` when it starts the server or an agent, else undefined. */
 export function heapLimitMb(argv: readonly string[]): number | undefined {
-  if (argv[0] !== 'start' || argv.includes('--help') || argv.includes('-h')) return undefined;
+  if ((argv[0] !== 'start' && argv[0] !== 'agent') || argv.includes('--help') || argv.includes('-h')) return undefined;
   return Math.max(192, Math.floor((memoryBudgetOf(argv) * HEAP_SHARE) / 1024 / 1024));
 }

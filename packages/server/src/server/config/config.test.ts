@@ -250,3 +250,16 @@ test('traces.metrics_generator: defaults, fields, and errors naming the line and
     /t\.yml:3: traces\.metrics_generator\.metrics_ingestion_time_range_slack: /,
   );
 });
+
+test('mode: server by default; agent needs a remote_write receiver; anything else is refused', () => {
+  assert.equal(parseConfig('', 'v.yml').mode, 'server');
+  assert.equal(parseConfig('mode: agent\nremote_write: [{ url: "http://127.0.0.1:8428/api/v1/write" }]\n', 'v.yml').mode, 'agent');
+  assert.throws(
+    () => parseConfig('mode: agent\n', 'v.yml'),
+    (e: unknown) => e instanceof ConfigError && /v\.yml:1: mode: agent mode needs at least one remote_write receiver/.test(e.message),
+  );
+  assert.throws(
+    () => parseConfig('mode: proxy\n', 'v.yml'),
+    (e: unknown) => e instanceof ConfigError && /mode: expected server or agent, got "proxy"/.test(e.message),
+  );
+});

@@ -7,7 +7,6 @@ import { readTextFile } from '../../core/util/files.js';
 import { ConfigError } from '../../core/config_error.js';
 import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import * as net from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseDuration } from '../../core/time/duration.js';
 import { defaultAlertmanagerConfig, loadAlertmanagerConfig, parseAlertmanagerConfigIn, type AlertmanagerConfig } from '../../alerting/alertmanager/config.js';
@@ -24,6 +23,8 @@ import { DEFAULT_GLOBAL, parseGlobalConfig, parseScrapeConfigs, ScrapeConfigErro
 
 /** The validated configuration, with defaults filled in. */
 export interface VigilConfig {
+  /** `mode`: `server` (everything; `vigil start`) or `agent` (scrape, receive and forward through remote_write only; `vigil agent`). */
+  mode: 'server' | 'agent';
   /** HOST:PORT to listen on. */
   listen: string;
   storage: {
@@ -113,11 +114,6 @@ export interface QueryConfig {
   maxBytesRead: number;
 }
 
-/** The default memory budget: three quarters of the machine's memory. */
-export function defaultMemoryBudget(): number {
-  return Math.floor(os.totalmem() * 0.75);
-}
-
 /** `web:`: browser access and connection bounds, named after Prometheus' `--web.*` flags. */
 export interface WebConfig {
   /** Regex (anchored) of origins allowed cross-origin access, as `--web.cors.origin`; unset: none. */
@@ -142,6 +138,7 @@ export const DEFAULT_LISTEN = '127.0.0.1:9466';
 /** Defaults for every field. */
 export function defaultConfig(): VigilConfig {
   return {
+    mode: 'server',
     listen: DEFAULT_LISTEN,
     storage: { path: 'data', retentionMs: 15 * 24 * 3600_000, retentionBytes: 0, maxExemplars: 100_000, type: 'local' },
     remoteWrite: { maxBodyBytes: 32 * 1024 * 1024 },
@@ -184,15 +181,8 @@ export function defaultConfig(): VigilConfig {
 }
 
 export { ConfigError } from '../../core/config_error.js';
-
-const SIZE_UNITS: Record<string, number> = { B: 1, KB: 1024, MB: 1024 ** 2, GB: 1024 ** 3, TB: 1024 ** 4, PB: 1024 ** 5 };
-
-/** Parses a byte size such as `512MB` or `10GB` (binary multiples, as Prometheus does). */
-export function parseByteSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|PB)$/i.exec(s.trim());
-  if (!m) throw new Error(`invalid size ${JSON.stringify(s)}: expected a number with a unit B, KB, MB, GB, TB or PB`);
-  return Math.floor(Number(m[1]) * SIZE_UNITS[m[2]!.toUpperCase()]!);
-}
+export { defaultMemoryBudget, parseByteSize, parseMemoryBudget } from './memory_budget.js';
+import { defaultMemoryBudget, parseByteSize, parseMemoryBudget } from './memory_budget.js';
 
 /** Checks a `host:port` listen address. */
 export function parseListen(s: string): { host: string; port: number } {
@@ -297,13 +287,6 @@ function parseWebSection(c: Checker, value: unknown, baseDir: string): WebConfig
   return web;
 }
 
-/** Parses `memory_budget` / `--memory.budget`: a size such as `4GB`; at least 256MB. */
-export function parseMemoryBudget(s: string): number {
-  const n = parseByteSize(s);
-  if (n < 256 * 1024 ** 2) throw new Error(`memory budget ${s} is too small: at least 256MB`);
-  return n;
-}
-
 function parseQueryConfig(c: Checker, value: unknown, out: QueryConfig): void {
   const q = c.keys(['query'], value, ['max_concurrency', 'queue_timeout', 'timeout', 'max_samples', 'max_bytes_read']);
   const whole = (key: string, min: number): number => {
@@ -337,6 +320,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   const cfg = defaultConfig();
   if (doc.contents !== null && !isMap(doc.contents)) c.fail([], 'the configuration must be a mapping');
   const root = c.keys([], doc.toJS(), [
+    'mode',
     'listen',
     'storage',
     'remote_write_receiver',
@@ -364,6 +348,11 @@ export function parseConfig(text: string, file: string): VigilConfig {
   // A pasted prometheus.yml keeps working: the sections Vigil does not act on yet are named, not refused.
   for (const key of PROMETHEUS_ONLY_SECTIONS) {
     if (root[key] !== undefined) cfg.warnings.push(c.warning([key], `not supported yet; ignored (${PROMETHEUS_ONLY_WHY[key]})`));
+  }
+  if (root['mode'] !== undefined) {
+    const mode = root['mode'];
+    if (mode !== 'server' && mode !== 'agent') c.fail(['mode'], `expected server or agent, got ${JSON.stringify(mode)}`);
+    cfg.mode = mode as 'server' | 'agent';
   }
   if (root['listen'] !== undefined) {
     cfg.listen = c.str(['listen'], root['listen']);
@@ -394,6 +383,8 @@ export function parseConfig(text: string, file: string): VigilConfig {
   if (root['memory_budget'] !== undefined) cfg.memoryBudget = c.parsed(['memory_budget'], root['memory_budget'], parseMemoryBudget);
   parseOtlp(c, root['otlp'], cfg);
   cfg.remoteWriteTo = parseRemoteWrite(c, root['remote_write'], cfg.baseDir, cfg.warnings);
+  if (cfg.mode === 'agent' && cfg.remoteWriteTo.length === 0)
+    c.fail(['mode'], 'agent mode needs at least one remote_write receiver (remote_write: [{url: ...}]): an agent keeps no data of its own');
   const globList = (key: string): string[] => {
     const v = root[key];
     if (v === undefined || v === null) return [];

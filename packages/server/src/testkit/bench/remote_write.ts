@@ -1,7 +1,7 @@
 /**
- * `npm run bench` (remote_write sender part): Vigil and Prometheus in agent mode
- * (`--enable-feature=agent`) scrape the same targets and remote_write to the same VictoriaMetrics,
- * at the same time. Each process's CPU over the window (scraping, WAL and sending: all an agent
+ * `npm run bench` (remote_write sender part): Vigil (`vigil start`), Vigil's agent (`vigil agent`)
+ * and Prometheus in agent mode (`--enable-feature=agent`) scrape the same targets and remote_write
+ * to the same VictoriaMetrics, at the same time. Each process's CPU over the window (scraping, WAL and sending: all an agent
  * does) divided by the samples it sent gives CPU-seconds per million samples; peak RSS is each
  * one's memory. VictoriaMetrics' own count of what arrived from each checks delivery. A third
  * process, Vigil scraping the same targets without remote_write, separates the sender's own CPU
@@ -46,18 +46,23 @@ function yaml(sender: string, ports: number[], intervalS: number, writeUrl: stri
   ].join('\n');
 }
 
-function sender(id: 'vigil' | 'prometheus', text: string): PeerDef {
+type SenderId = 'vigil' | 'agent' | 'prometheus';
+
+const SENDER_TITLES: Readonly<Record<SenderId, string>> = { vigil: 'Vigil', agent: 'Vigil agent', prometheus: 'Prometheus agent' };
+
+function sender(id: SenderId, text: string): PeerDef {
   return {
-    id,
-    title: id === 'vigil' ? 'Vigil' : 'Prometheus agent',
+    id: id === 'agent' ? 'vigil' : id,
+    title: SENDER_TITLES[id],
     readyPath: '/-/ready',
     writePath: '/api/v1/write',
     flush: () => Promise.reject(new Error('not used by the remote_write benchmark')),
     command: (dataDir, port, workDir) => {
       const file = path.join(workDir, `${id}-rw.yml`);
-      if (id === 'vigil') {
+      if (id !== 'prometheus') {
         writeFileSync(file, `self_scrape: false\n${text}`);
-        return { cmd: process.execPath, args: [VIGIL_BIN, 'start', '--config', file, '--data', dataDir, '--listen', `127.0.0.1:${port}`] };
+        const command = id === 'agent' ? 'agent' : 'start';
+        return { cmd: process.execPath, args: [VIGIL_BIN, command, '--config', file, '--data', dataDir, '--listen', `127.0.0.1:${port}`] };
       }
       writeFileSync(file, text);
       return {
@@ -118,12 +123,12 @@ async function main(): Promise<void> {
     const vm = await startServer(vmDef, workDir, 30_000);
     const writeUrl = `${vm.baseUrl}/api/v1/write`;
     const baseDir = mkdtempSync(path.join(workDir, 'baseline-'));
-    const hs = [
-      await startServer(sender('vigil', yaml('vigil', targets.ports, intervalS, writeUrl)), workDir, 30_000),
-      await startServer(sender('prometheus', yaml('prometheus', targets.ports, intervalS, writeUrl)), workDir, 30_000),
-    ];
+    const ids: SenderId[] = ['vigil', 'agent', 'prometheus'];
+    const hs: ServerHandle[] = [];
+    for (const id of ids)
+      hs.push(await startServer(sender(id, yaml(id, targets.ports, intervalS, writeUrl)), mkdtempSync(path.join(workDir, `${id}-`)), 30_000));
     const baseline = await startServer(sender('vigil', yaml('none', targets.ports, intervalS, undefined)), baseDir, 30_000);
-    console.log(`== remote_write: ${nTargets} targets × ${series} series every ${intervalS} s, Vigil and Prometheus agent at once, ${seconds} s`);
+    console.log(`== remote_write: ${nTargets} targets × ${series} series every ${intervalS} s, Vigil, Vigil agent and Prometheus agent at once, ${seconds} s`);
     const rows: Row[] = [];
     let senderOnly = NaN;
     let baselineRssMiB = NaN;
@@ -141,9 +146,9 @@ async function main(): Promise<void> {
       await sleep(3 * intervalS * 1000);
       baselineRssMiB = (memStat(baseline.pid)?.peakRssBytes ?? 0) / 1024 / 1024;
       for (const [i, h] of hs.entries()) {
-        const who = i === 0 ? 'vigil' : 'prometheus';
+        const who = ids[i]!;
         rows.push({
-          sender: who === 'vigil' ? 'Vigil' : 'Prometheus agent',
+          sender: SENDER_TITLES[who],
           samplesSent: sent[i]!,
           cpuSeconds: cpu[i]!,
           cpuSecondsPerMillion: sent[i]! > 0 ? (cpu[i]! * 1e6) / sent[i]! : NaN,
@@ -165,9 +170,13 @@ async function main(): Promise<void> {
       console.log(
         `${r.sender.padEnd(18)}  ${String(r.samplesSent).padStart(12)}  ${r.cpuSeconds.toFixed(2).padStart(7)}  ${r.cpuSecondsPerMillion.toFixed(2).padStart(18)}  ${r.peakRssMiB.toFixed(0).padStart(14)}  ${`${r.sentWholeRun} / ${r.arrivedInVm}`.padStart(23)}`,
       );
-    const ratio = rows[0]!.cpuSecondsPerMillion / rows[1]!.cpuSecondsPerMillion;
-    const mem = rows[0]!.peakRssMiB / rows[1]!.peakRssMiB;
+    const prom = rows[2]!;
+    const ratio = rows[0]!.cpuSecondsPerMillion / prom.cpuSecondsPerMillion;
+    const mem = rows[0]!.peakRssMiB / prom.peakRssMiB;
+    const agentRatio = rows[1]!.cpuSecondsPerMillion / prom.cpuSecondsPerMillion;
+    const agentMem = rows[1]!.peakRssMiB / prom.peakRssMiB;
     console.log(`Vigil vs Prometheus agent: CPU per million samples ${ratio.toFixed(2)}×, peak RSS ${mem.toFixed(2)}× (<1 better)`);
+    console.log(`Vigil agent vs Prometheus agent: CPU per million samples ${agentRatio.toFixed(2)}×, peak RSS ${agentMem.toFixed(2)}× (<1 better)`);
     // When the targets go away each series gets a staleness marker (a NaN sample): sent, but not counted by count_over_time.
     console.log(
       `whole run: sent minus in VM should be ${nTargets * series} (the staleness markers of the ${nTargets * series} scraped series, sent and not counted)`,
@@ -181,6 +190,8 @@ async function main(): Promise<void> {
       rows,
       cpuRatio: ratio,
       memRatio: mem,
+      agentCpuRatio: agentRatio,
+      agentMemRatio: agentMem,
     });
     console.log(`\nresults written to ${path.relative(process.cwd(), file)}`);
   } finally {

@@ -80,6 +80,11 @@ export class RemoteWriteSender {
     }
   }
 
+  /** Every queue lets go of series the WAL no longer holds (see {@link RemoteWriteQueue.forgetSeries}). */
+  forgetSeries(gone: ReadonlyMap<number, number>): void {
+    for (const q of this.queues) q.forgetSeries(gone);
+  }
+
   get active(): readonly RemoteWriteQueue[] {
     return this.queues;
   }

@@ -13,7 +13,7 @@ import type { FloatHistogram } from '../../../core/model/histogram.js';
 import type { Logger } from '../../../core/util/log.js';
 import { snappyEncode } from '../../../core/util/snappy.js';
 import { compileRelabel, relabel, type CompiledRelabel } from '../../relabel/relabel.js';
-import { encodeLabels, type EncodedLabels } from '../proto.js';
+import { LabelsPacker, type EncodedLabels } from '../proto.js';
 import type { RemoteWriteConfig } from './config.js';
 import { encodeBatch, Shard, shardDecision, type Batch, type ShardOwner } from './shard.js';
 import { comparePositions, readPosition, WalWatcher, writePosition, type WalPosition, type WatcherSink } from './watcher.js';
@@ -86,6 +86,8 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
   shards: Shard[] = [];
   desiredShards: number;
   private readonly labelsByRef = new Map<number, EncodedLabels | null>();
+  /** The encoded labels of `labelsByRef`, packed together (they live as long as the queue). */
+  private readonly labelsPacker = new LabelsPacker();
   private readonly rules: readonly CompiledRelabel[];
   private readonly client: HttpClient;
   private readonly watcher: WalWatcher;
@@ -188,8 +190,10 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
   // ---- WatcherSink
 
   series(ref: number, labels: Labels): void {
+    // Seeking reads some series records twice; a ref's labels never change.
+    if (this.labelsByRef.has(ref)) return;
     const out = this.outgoing(labels);
-    this.labelsByRef.set(ref, out ? encodeLabels(out) : null);
+    this.labelsByRef.set(ref, out ? this.labelsPacker.encode(out) : null);
   }
 
   /** A series' labels as sent: external labels added where it has no such label, then write relabeling (undefined: dropped). */
@@ -204,6 +208,16 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
     }
     const out = this.rules.length > 0 ? relabel(ls, this.rules) : ls;
     return out && out.length > 0 ? out : undefined;
+  }
+
+  /**
+   * Lets go of series whose records the WAL no longer holds (ref → the last segment that can hold
+   * their samples), where this queue has settled past that segment: it will not meet them again.
+   * A queue still behind (its hold let go past wal_retention_size) keeps them for what it has yet to send.
+   */
+  forgetSeries(gone: ReadonlyMap<number, number>): void {
+    const settled = this.settledPosition.segment;
+    for (const [ref, segment] of gone) if (segment < settled) this.labelsByRef.delete(ref);
   }
 
   samples(refs: number[], ts: number[], vs: Float64Array, end: WalPosition): void {
@@ -258,8 +272,8 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
 
   // ---- settling and the saved position
 
-  private ack(seqs: number[]): void {
-    for (const s of seqs) this.recLeft[s - this.recBase]!--;
+  private ack(seqs: ArrayLike<number>): void {
+    for (let i = 0; i < seqs.length; i++) this.recLeft[seqs[i]! - this.recBase]!--;
     this.settle();
     this.notifyDrained();
   }
@@ -306,7 +320,8 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
       if (q.sampleAgeLimitMs > 0) b = this.dropTooOld(b);
       const n = b.refs.length;
       if (n === 0) return;
-      const body = snappyEncode(encodeBatch(b, (ref) => this.labelsByRef.get(ref)!));
+      // The uncompressed request lives only until it is compressed: one scratch buffer serves all.
+      const body = snappyEncode(encodeBatch(b, (ref) => this.labelsByRef.get(ref)!, requestScratch));
       this.stats.samplesTotal += n;
       this.stats.bytesTotal += body.length;
       const began = performance.now();
@@ -340,7 +355,7 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
       }
       if (status >= 200 && status < 300) {
         let hi = this.stats.highestSentMs;
-        for (const t of b.ts) if (t > hi) hi = t;
+        for (let i = 0; i < b.ts.length; i++) if (b.ts[i]! > hi) hi = b.ts[i]!;
         this.stats.highestSentMs = hi;
         this.outCount += n;
         this.outSeconds += seconds;
@@ -366,10 +381,10 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
   /** Drops (and settles) samples older than `sample_age_limit`, as Prometheus does before each attempt. */
   private dropTooOld(b: Batch): Batch {
     const min = Date.now() - this.config.queue.sampleAgeLimitMs;
-    if (!b.ts.some((t) => t < min)) return b;
     const keep: number[] = [];
     const gone: number[] = [];
-    b.ts.forEach((t, i) => (t < min ? gone : keep).push(i));
+    for (let i = 0; i < b.ts.length; i++) (b.ts[i]! < min ? gone : keep).push(i);
+    if (gone.length === 0) return b;
     this.stats.samplesDropped += gone.length;
     this.ack(gone.map((i) => b.seqs[i]!));
     const vs = new Float64Array(keep.length);
@@ -450,3 +465,6 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
     await sendMetadata(this.client, this.config, this.deps.metadata?.() ?? [], this.stats, this.hardStop.signal);
   }
 }
+
+/** Where requests are encoded before compression (encoding and compressing run to completion). */
+const requestScratch = { buf: Buffer.allocUnsafeSlow(0) };

@@ -15,12 +15,24 @@ import { Doze } from './doze.js';
  * stay in a Float64Array: a plain array may canonicalise NaN and lose the staleness marker's payload.
  */
 export interface Batch {
-  readonly refs: number[];
-  readonly ts: number[];
+  readonly refs: ArrayLike<number>;
+  readonly ts: ArrayLike<number>;
   readonly vs: Float64Array;
-  readonly seqs: number[];
+  readonly seqs: ArrayLike<number>;
   /** Native histograms by position (undefined: a float sample); absent when the batch has none. */
   readonly hs?: Array<FloatHistogram | undefined>;
+}
+
+/** A shard's or a batch's four columns, with room for `refs.length` samples. */
+interface Columns {
+  refs: Float64Array;
+  ts: Float64Array;
+  vs: Float64Array;
+  seqs: Float64Array;
+}
+
+function columns(capacity: number): Columns {
+  return { refs: new Float64Array(capacity), ts: new Float64Array(capacity), vs: new Float64Array(capacity), seqs: new Float64Array(capacity) };
 }
 
 /** What a shard needs from its queue. */
@@ -32,10 +44,15 @@ export interface ShardOwner {
 }
 
 export class Shard {
-  refs: number[] = [];
-  ts: number[] = [];
-  private vs = new Float64Array(256);
-  seqs: number[] = [];
+  /**
+   * The buffered samples, in columns that are kept from batch to batch, and the columns of sent
+   * batches kept for the next ones: samples wait up to batch_send_deadline, longer than the young
+   * generation keeps anything, so arrays made per batch all ended as old-generation garbage (the
+   * agent's RSS crept up between major collections).
+   */
+  private buf: Columns = columns(256);
+  private n = 0;
+  private readonly spare: Columns[] = [];
   /** Histograms by position, made when the first one arrives (most queues never see one). */
   private hs: Array<FloatHistogram | undefined> | undefined;
   /** When the oldest buffered sample arrived (performance.now()). */
@@ -54,28 +71,32 @@ export class Shard {
   }
 
   get length(): number {
-    return this.refs.length;
+    return this.n;
   }
 
   /** Buffers a sample, or with `h` a histogram sample (`v` is then NaN). */
   push(ref: number, t: number, v: number, seq: number, h?: FloatHistogram): void {
-    const n = this.refs.length;
+    const n = this.n;
     if (h !== undefined) {
       this.hs ??= [];
       this.hs.length = n;
       this.hs.push(h);
     } else if (this.hs !== undefined) this.hs.push(undefined);
     if (n === 0) this.firstAt = performance.now();
-    if (n === this.vs.length) {
-      const grown = new Float64Array(n * 2);
-      grown.set(this.vs);
-      this.vs = grown;
+    if (n === this.buf.refs.length) {
+      const grown = columns(n * 2);
+      grown.refs.set(this.buf.refs);
+      grown.ts.set(this.buf.ts);
+      grown.vs.set(this.buf.vs);
+      grown.seqs.set(this.buf.seqs);
+      this.buf = grown;
     }
-    this.vs[n] = v;
-    this.refs.push(ref);
-    this.ts.push(t);
-    this.seqs.push(seq);
-    // The first sample starts the deadline (the loop sleeps without one while empty); a full batch goes at once.
+    const b = this.buf;
+    b.refs[n] = ref;
+    b.ts[n] = t;
+    b.vs[n] = v;
+    b.seqs[n] = seq;
+    this.n = n + 1;
     if (n === 0 || n + 1 === this.owner.maxSamplesPerSend) this.wake();
   }
 
@@ -95,7 +116,7 @@ export class Shard {
     this.halted = true;
     this.wake();
     await this.done;
-    return this.take(this.refs.length);
+    return this.take(this.n).batch;
   }
 
   wake(): void {
@@ -106,7 +127,7 @@ export class Shard {
     const max = this.owner.maxSamplesPerSend;
     for (;;) {
       if (this.halted) return;
-      const n = this.refs.length;
+      const n = this.n;
       if (n === 0) {
         if (this.flushing) return;
         await this.doze.sleep(Infinity);
@@ -119,32 +140,46 @@ export class Shard {
           continue;
         }
       }
-      const batch = this.take(Math.min(n, max));
+      const { batch, cols } = this.take(Math.min(n, max));
       this.busy = true;
       try {
         await this.owner.send(batch);
       } finally {
         this.busy = false;
       }
+      // Settled (sent, dropped or abandoned at a hard stop): its columns take the next batch.
+      if (this.spare.length < 2) this.spare.push(cols);
     }
   }
 
-  private take(k: number): Batch {
-    const n = this.refs.length;
-    const vs = this.vs.slice(0, k);
-    if (k === n) {
-      const b: Batch = { refs: this.refs, ts: this.ts, vs, seqs: this.seqs, ...(this.hs ? { hs: this.hs } : {}) };
-      this.refs = [];
-      this.ts = [];
-      this.seqs = [];
-      this.hs = undefined;
-      return b;
+  /** The first `k` buffered samples as a batch, copied into spare columns; the rest move to the front. */
+  private take(k: number): { batch: Batch; cols: Columns } {
+    const n = this.n;
+    let cols = this.spare.pop();
+    if (!cols || cols.refs.length < k) cols = columns(Math.max(k, 256));
+    const b = this.buf;
+    cols.refs.set(b.refs.subarray(0, k));
+    cols.ts.set(b.ts.subarray(0, k));
+    cols.vs.set(b.vs.subarray(0, k));
+    cols.seqs.set(b.seqs.subarray(0, k));
+    if (k < n) {
+      b.refs.copyWithin(0, k, n);
+      b.ts.copyWithin(0, k, n);
+      b.vs.copyWithin(0, k, n);
+      b.seqs.copyWithin(0, k, n);
+      this.firstAt = performance.now();
     }
-    this.vs.copyWithin(0, k, n);
+    this.n = n - k;
     const hs = this.hs?.splice(0, k);
-    const b: Batch = { refs: this.refs.splice(0, k), ts: this.ts.splice(0, k), vs, seqs: this.seqs.splice(0, k), ...(hs ? { hs } : {}) };
-    this.firstAt = performance.now();
-    return b;
+    if (this.n === 0) this.hs = undefined;
+    const batch: Batch = {
+      refs: cols.refs.subarray(0, k),
+      ts: cols.ts.subarray(0, k),
+      vs: cols.vs.subarray(0, k),
+      seqs: cols.seqs.subarray(0, k),
+      ...(hs ? { hs } : {}),
+    };
+    return { batch, cols };
   }
 }
 
@@ -153,9 +188,10 @@ export class Shard {
  * appear (each series' samples in batch order), labels encoded once when its series record was
  * read. Written straight into one buffer sized by a first pass: a batch is mostly one or two
  * samples for each of up to max_samples_per_send series, and arrays per series would cost more
- * than the encoding.
+ * than the encoding. With `scratch`, written into its buffer (grown as needed) and returned as a
+ * view of it, valid until the next call with the same scratch.
  */
-export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabels): Buffer {
+export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabels, scratch?: { buf: Buffer }): Buffer {
   const { refs, ts, vs, hs } = batch;
   // Histogram messages are encoded first, to size the buffer (rare: most batches have none).
   const hmsgs = hs?.map((h, i) => (h === undefined ? undefined : histogramMessage(h, ts[i]!)));
@@ -176,11 +212,11 @@ export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabe
       last[g] = i;
     }
   }
-  const labels: Buffer[] = [];
+  const labels: EncodedLabels[] = [];
   const bodies: number[] = [];
   let total = 0;
   for (let g = 0; g < first.length; g++) {
-    const lb = labelsOf(refs[first[g]!]!).bytes;
+    const lb = labelsOf(refs[first[g]!]!);
     let body = lb.length;
     for (let i = first[g]!; i >= 0; i = next[i]!) {
       const inner = hmsgs?.[i]?.length ?? 10 + varintSize(ts[i]!); // double (tag + 8) and timestamp (tag + varint)
@@ -190,12 +226,13 @@ export function encodeBatch(batch: Batch, labelsOf: (ref: number) => EncodedLabe
     bodies.push(body);
     total += 1 + varintSize(body) + body;
   }
-  const buf = Buffer.allocUnsafe(total);
+  if (scratch && scratch.buf.length < total) scratch.buf = Buffer.allocUnsafeSlow(total);
+  const buf = scratch ? scratch.buf.subarray(0, total) : Buffer.allocUnsafe(total);
   let p = 0;
   for (let g = 0; g < first.length; g++) {
     buf[p++] = 0x0a; // WriteRequest.timeseries
     p = putVarint(buf, p, bodies[g]!);
-    p += labels[g]!.copy(buf, p);
+    p += labels[g]!.copyTo(buf, p);
     for (let i = first[g]!; i >= 0; i = next[i]!) {
       const t = ts[i]!;
       const hm = hmsgs?.[i];
