@@ -128,6 +128,26 @@ export interface Queryable {
   querier(mint: number, maxt: number): Querier;
 }
 
+/** What a query will select: one selector's matchers over the time range it reads, in ms. */
+export interface Selection {
+  readonly start: number;
+  readonly end: number;
+  readonly matchers: readonly Matcher[];
+}
+
+/**
+ * A store read over the network (remote_read). Queriers are synchronous pull iterators, so such a
+ * store fetches what a query will select before the query runs and hands back a {@link Queryable}
+ * over what it fetched; that Queryable answers those selections only.
+ */
+export interface FetchingQueryable {
+  /** Named in errors and warnings. */
+  readonly name: string;
+  fetch(selections: readonly Selection[], signal: AbortSignal): Promise<Queryable>;
+  /** Releases connections. */
+  close?(): void;
+}
+
 /** A store that is both written and read, with a lifecycle. */
 export interface Storage extends Appendable, Queryable {
   start(): Promise<void>;

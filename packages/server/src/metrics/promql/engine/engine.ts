@@ -6,7 +6,7 @@
  * loop (ingest acks, health checks), and its timeout and cancellation fire during evaluation.
  */
 import { compareLabels, type Labels, labelsKey } from '../../../core/model/labels.js';
-import type { Queryable, Querier } from '../../storage/interface.js';
+import type { Queryable, Querier, Selection } from '../../storage/interface.js';
 import { isStaleNaN } from '../../../core/model/value.js';
 import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { type Expr, exprType, documentedType, parseExpr, ParseError, type VectorSelector, children } from '../parser/index.js';
@@ -146,6 +146,19 @@ export class Engine {
   ): Promise<QueryResult> {
     // Argument errors are thrown, not returned as a rejected promise: callers treat both alike.
     return this.runSliced(this.prepareRange(queryable, expr, startMs, endMs, stepMs, opts), queuedMs);
+  }
+
+  /**
+   * What evaluating `expr` over [startMs, endMs] will select: each selector's matchers and time
+   * range (lookback, ranges, offsets, `@` and subqueries applied), for a store that must fetch
+   * before it is read (remote_read).
+   */
+  selections(expr: Expr, startMs: number, endMs: number, opts: QueryOptions = {}): Selection[] {
+    return selectorRanges(expr, startMs, endMs, opts.lookbackDelta ?? this.lookbackDelta, this.defaultEvalInterval).map((r) => ({
+      start: r.mint,
+      end: r.maxt,
+      matchers: r.node.matchers,
+    }));
   }
 
   private prepareRange(queryable: Queryable, expr: string | Expr, startMs: number, endMs: number, stepMs: number, opts: QueryOptions): Prepared {

@@ -32,7 +32,8 @@ function writeSigned(w: BitWriter, prefix: number, prefixBits: number, x: number
 
 function readSigned(r: BitReader, bits: number): number {
   const x = r.readBits(bits);
-  return x >= 2 ** (bits - 1) ? x - 2 ** bits : x;
+  // The class holds -half+1 … half ({@link fits}), so `half` itself is positive, as in Prometheus.
+  return x > 2 ** (bits - 1) ? x - 2 ** bits : x;
 }
 
 /** Writes a timestamp's delta-of-delta: `0`, or a 2–4 bit prefix and 14/17/20 bits, or `1111` and 64. */

@@ -160,10 +160,11 @@ export function chunkSampleCount(chunk: Uint8Array): number {
 
 /** Iterates the samples of a chunk. */
 export class XorIterator extends ForwardChunkIterator {
-  private readonly r: BitReader;
+  protected readonly r: BitReader;
   private readonly total: number;
   private curV = 0;
-  private delta = 0;
+  /** The previous sample's timestamp delta (the base of the next delta-of-delta). */
+  protected delta = 0;
   private hi = 0;
   private lo = 0;
   private leading = 0;
@@ -179,13 +180,11 @@ export class XorIterator extends ForwardChunkIterator {
   next(): boolean {
     if (this.read >= this.total) return false;
     const r = this.r;
+    this.readTime();
     if (this.read === 0) {
-      this.curT = readInt64(r);
       this.hi = r.readBits(32);
       this.lo = r.readBits(32);
     } else {
-      this.delta += readDod(r);
-      this.curT += this.delta;
       this.readValue();
     }
     words[1] = this.hi;
@@ -193,6 +192,15 @@ export class XorIterator extends ForwardChunkIterator {
     this.curV = f64[0]!;
     this.read++;
     return true;
+  }
+
+  /** Reads the current sample's timestamp into `curT`: the first in 64 bits, later ones as delta-of-delta. */
+  protected readTime(): void {
+    if (this.read === 0) this.curT = readInt64(this.r);
+    else {
+      this.delta += readDod(this.r);
+      this.curT += this.delta;
+    }
   }
 
   private readValue(): void {
