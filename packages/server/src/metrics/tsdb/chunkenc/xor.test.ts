@@ -86,3 +86,16 @@ test('compresses a regular counter to about a byte per sample or less', () => {
   const bytes = enc.finish().length;
   assert.ok(bytes / 120 < 2.5, `${bytes} bytes for 120 samples`);
 });
+
+test('delta-of-deltas at the edges of each width class come back with their sign', () => {
+  // Each class holds -2^(n-1)+1 … 2^(n-1); exactly 2^(n-1) is written positive and must read so.
+  const dods = [8192, -8191, 8193, 65536, -65535, 65537, 524288, -524287, 524289];
+  const samples: Array<[number, number]> = [[1_700_000_000_000, 1]];
+  let delta = 1_000_000;
+  samples.push([samples[0]![0] + delta, 2]);
+  for (const dod of dods) {
+    delta += dod;
+    samples.push([samples.at(-1)![0] + delta, samples.length]);
+  }
+  assert.deepEqual(roundTrip(samples), samples);
+});
