@@ -182,7 +182,7 @@ describe('remote_read from Prometheus 2.42', { timeout: 180_000 }, () => {
       const r = await api(s.url, '/api/v1/query', { query: 'max(max_over_time(node_memory_bytes[30m]))', time: String(tEval / 1000) });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.match(String((r.body['warnings'] as string[] | undefined)?.[0]), /^remote_read gone: unreachable: /, JSON.stringify(r.body));
-      assert.equal(((r.body['data'] as { result: unknown[] }).result).length, 1);
+      assert.equal((r.body['data'] as { result: unknown[] }).result.length, 1);
     } finally {
       await s.stop();
     }
