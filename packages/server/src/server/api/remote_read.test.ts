@@ -10,6 +10,8 @@ import { freePort, postWrite, startServer, tempDir, writeBody } from '../../test
 import { prometheusReceiver, type Receiver } from '../../testkit/remote_receivers.js';
 import { FIXTURE_QUERIES, fixtureSeries, SPAN_MS, type FixtureSeries } from '../../testkit/remote_query_data.js';
 import { parseConfig, type VigilConfig } from '../config/config.js';
+import { labelsFrom } from '../../core/model/labels.js';
+import { STALE_NAN } from '../../core/model/value.js';
 import { RemoteReadStore, type RemoteReadConfig } from '../../metrics/remoteread/store.js';
 import { parseExpr } from '../../metrics/promql/parser/index.js';
 import { Engine } from '../../metrics/promql/engine/engine.js';
@@ -56,7 +58,12 @@ describe('remote_read from Prometheus 2.42', { timeout: 180_000 }, () => {
   const tEval = t0 + 50 * 60_000;
   const rangeStart = t0 + 10 * 60_000;
   const rangeEnd = t0 + 55 * 60_000;
-  const series = fixtureSeries(t0);
+  // A gauge that went away: a staleness marker 15 s after its last sample ends it at once.
+  const gone: FixtureSeries = {
+    labels: labelsFrom({ __name__: 'gone_gauge', job: 'batch' }),
+    samples: [...Array.from({ length: 20 }, (_, i): [number, number] => [t0 + i * 15_000, i]), [t0 + 20 * 15_000, STALE_NAN]],
+  };
+  const series = [...fixtureSeries(t0), gone];
 
   before(async () => {
     prom = await prometheusReceiver(tmp.dir);
@@ -121,6 +128,13 @@ describe('remote_read from Prometheus 2.42', { timeout: 180_000 }, () => {
       await same(server(), '/api/v1/label/instance/values', { 'match[]': 'http_requests_total{code=~"2.."}', ...range }, 'instances');
     });
   }
+
+  test('a staleness marker read from the remote ends the series, as it does locally', async () => {
+    const afterMarker = String((t0 + 21 * 15_000) / 1000);
+    const before = String((t0 + 19 * 15_000) / 1000);
+    assert.equal(((await same(remoteOnly, '/api/v1/query', { query: 'gone_gauge', time: before }, 'before')) as { result: unknown[] }).result.length, 1);
+    assert.deepEqual(((await same(remoteOnly, '/api/v1/query', { query: 'gone_gauge', time: afterMarker }, 'after')) as { result: unknown[] }).result, []);
+  });
 
   test('read_recent: false asks the remote only for time before the oldest local sample', async () => {
     // Only the last 20 minutes are local: a query within them is answered without the remote, so

@@ -579,7 +579,7 @@ export class VigilServer {
     this.notifier.applyConfig(next.alerting);
     await this.remoteWriteSender.apply(next.remoteWriteTo, next.global.externalLabels);
     // Like the listen address, which web configuration file and which switches are used is fixed at start (flags may have set them).
-    this.config = { ...next, listen: this.config.listen, storage: this.config.storage, web: this.config.web };
+    this.config = { ...next, listen: this.config.listen, storage: this.config.storage, remoteRead: this.config.remoteRead, web: this.config.web };
     this.log.info('configuration reloaded', { file: this.configFile });
   }
 
