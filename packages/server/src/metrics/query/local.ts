@@ -20,6 +20,7 @@ import {
 } from '../storage/interface.js';
 import { MergeQuerier } from '../storage/merge.js';
 import { EVERY_SERIES } from '../remoteread/fetched.js';
+import { SelfHistogram, type SelfRegistry } from '../../core/selfmon/registry.js';
 import { EngineError } from '../promql/engine/errors.js';
 import type { MetadataStore, MetricMetadata } from '../metadata.js';
 import type { ExemplarStorage } from '../exemplars/storage.js';
@@ -238,7 +239,17 @@ export class LocalPromQueryService implements PromQueryService {
     );
   }
 
-  register(): void {}
+  register(reg: SelfRegistry): void {
+    if (this.remotes.length === 0) return;
+    const latency = new SelfHistogram(
+      reg,
+      'vigil_remote_read_duration_seconds',
+      'Fetches from remote_read sources before a query, by source, answer encoding (streamed, samples) and outcome: the HTTP status, or unreachable, timeout, canceled.',
+      ['remote_name', 'response_type', 'code'],
+      [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60],
+    );
+    for (const r of this.remotes) r.observeWith?.(latency);
+  }
 
   close(): void {
     for (const r of this.remotes) r.close?.();

@@ -16,6 +16,7 @@ import { Matcher } from '../../core/model/matcher.js';
 import { decodeSnappyInto, snappyEncode } from '../../core/util/snappy.js';
 import { HttpClient, HttpRequestError, BodySizeLimitError } from '../../core/httpclient/client.js';
 import type { HttpClientConfig } from '../../core/httpclient/config.js';
+import type { SelfHistogram } from '../../core/selfmon/registry.js';
 import { remoteError, RemoteQueryError } from '../query/remote.js';
 import type { FetchingQueryable, Queryable, Selection } from '../storage/interface.js';
 import { PrometheusXorIterator } from '../tsdb/chunkenc/prometheus_xor.js';
@@ -203,7 +204,28 @@ export class RemoteReadStore implements FetchingQueryable {
     }
   }
 
+  private latency: SelfHistogram | undefined;
+
+  observeWith(latency: SelfHistogram): void {
+    this.latency = latency;
+  }
+
+  /** One exchange, timed in {@link latency} by answer encoding and outcome. */
   private async read(sent: readonly Sent[], signal: AbortSignal): Promise<Map<string, FetchedSelection>> {
+    const t0 = performance.now();
+    const outcome = { type: 'none', code: 'unreachable' };
+    try {
+      return await this.exchange(sent, signal, outcome);
+    } catch (err) {
+      if (signal.aborted) outcome.code = 'canceled';
+      else if (err instanceof RemoteQueryError && err.code === 'timeout' && outcome.code === 'unreachable') outcome.code = 'timeout';
+      throw err;
+    } finally {
+      this.latency?.observe([this.name, outcome.type, outcome.code], (performance.now() - t0) / 1000);
+    }
+  }
+
+  private async exchange(sent: readonly Sent[], signal: AbortSignal, outcome: { type: string; code: string }): Promise<Map<string, FetchedSelection>> {
     const body = snappyEncode(
       encodeReadRequest(
         sent.map((s) => s.query),
@@ -231,13 +253,16 @@ export class RemoteReadStore implements FetchingQueryable {
       if (err instanceof HttpRequestError) throw new RemoteQueryError('unavailable', `unreachable: ${err.detail}`);
       throw err;
     }
+    outcome.code = String(res.status);
     if (res.status < 200 || res.status > 299) throw remoteError(this.cfg.url, res);
     const collector = new Collector(sent);
     const type = String(res.headers['content-type'] ?? '');
     if (type.startsWith('application/x-streamed-protobuf')) {
+      outcome.type = 'streamed';
       decodeChunkedStream(res.body, collector, MAX_FRAME_BYTES);
       this.answers.streamed++;
     } else {
+      outcome.type = 'samples';
       decodeReadResponse(decodeSnappyInto(res.body, undefined, MAX_RESPONSE_BYTES), collector);
       this.answers.samples++;
     }

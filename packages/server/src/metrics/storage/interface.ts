@@ -6,6 +6,7 @@ import type { Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import { pacedSort, type Pacer, type Work } from '../../core/util/pace.js';
 import type { FloatHistogram } from '../../core/model/histogram.js';
+import type { SelfHistogram } from '../../core/selfmon/registry.js';
 
 /** An opaque reference to a series, handed back by an appender so the next append can skip lookup. */
 export type SeriesRef = number;
@@ -144,6 +145,8 @@ export interface FetchingQueryable {
   /** Named in errors and warnings. */
   readonly name: string;
   fetch(selections: readonly Selection[], signal: AbortSignal): Promise<Queryable>;
+  /** Starts recording each fetch in `latency` (labels: the source's name, the answer's encoding, the outcome). */
+  observeWith?(latency: SelfHistogram): void;
   /** Releases connections. */
   close?(): void;
 }

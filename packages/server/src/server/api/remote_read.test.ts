@@ -136,6 +136,12 @@ describe('remote_read from Prometheus 2.42', { timeout: 180_000 }, () => {
     assert.deepEqual(((await same(remoteOnly, '/api/v1/query', { query: 'gone_gauge', time: afterMarker }, 'after')) as { result: unknown[] }).result, []);
   });
 
+  test('fetches are timed on /metrics by source, answer encoding and status', async () => {
+    const m = await (await fetch(`${remoteOnly.url}/metrics`)).text();
+    const n = Number(/^vigil_remote_read_duration_seconds_count\{remote_name="prom",response_type="streamed",code="200"\} (\d+)$/m.exec(m)?.[1]);
+    assert.ok(n >= FIXTURE_QUERIES.length, m);
+  });
+
   test('read_recent: false asks the remote only for time before the oldest local sample', async () => {
     // Only the last 20 minutes are local: a query within them is answered without the remote, so
     // it still answers (and without a warning) when the remote's answer could not add anything.
@@ -197,6 +203,8 @@ describe('remote_read from Prometheus 2.42', { timeout: 180_000 }, () => {
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.match(String((r.body['warnings'] as string[] | undefined)?.[0]), /^remote_read gone: unreachable: /, JSON.stringify(r.body));
       assert.equal((r.body['data'] as { result: unknown[] }).result.length, 1);
+      const m = await (await fetch(`${s.url}/metrics`)).text();
+      assert.match(m, /^vigil_remote_read_duration_seconds_count\{remote_name="gone",response_type="none",code="unreachable"\} 1$/m);
     } finally {
       await s.stop();
     }
