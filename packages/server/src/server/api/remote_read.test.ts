@@ -15,6 +15,7 @@ import { STALE_NAN } from '../../core/model/value.js';
 import { RemoteReadStore, type RemoteReadConfig } from '../../metrics/remoteread/store.js';
 import { parseExpr } from '../../metrics/promql/parser/index.js';
 import { Engine } from '../../metrics/promql/engine/engine.js';
+import { fetchingContract } from '../../testkit/contracts/fetching_queryable.js';
 
 type Server = Awaited<ReturnType<typeof startServer>>;
 
@@ -209,4 +210,21 @@ describe('remote_read from Prometheus 2.42', { timeout: 180_000 }, () => {
       await s.stop();
     }
   });
+});
+
+fetchingContract('RemoteReadStore over Prometheus 2.42', Math.floor((Date.now() - 20 * 60_000) / 60_000) * 60_000, async (series) => {
+  const tmp = tempDir('vigil-rread-contract-');
+  const prom = await prometheusReceiver(tmp.dir);
+  await prom.start();
+  const r = await postWrite(prom.url, writeBody(series));
+  assert.equal(r.status, 204, r.text);
+  const source = new RemoteReadStore(entry(`{ url: '${prom.url}/api/v1/read', read_recent: true }`));
+  return {
+    source,
+    close: async () => {
+      source.close();
+      await prom.stop();
+      tmp.cleanup();
+    },
+  };
 });
