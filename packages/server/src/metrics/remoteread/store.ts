@@ -86,8 +86,11 @@ class Collector implements SeriesSink {
 
   samples(query: number, labels: Labels, ts: number[], vs: number[]): void {
     const s = this.series(query, labels);
+    const { start, end } = this.sent[query]!.query;
     for (let i = 0; i < ts.length; i++) {
-      s.ts.push(ts[i]!);
+      const t = ts[i]!;
+      if (t < start || t > end) continue;
+      s.ts.push(t);
       s.vs.push(vs[i]!);
     }
   }
@@ -98,11 +101,16 @@ class Collector implements SeriesSink {
       return;
     }
     const s = this.series(query, labels);
+    // Chunks come whole: only the samples within the query's range are kept.
+    const { start, end } = this.sent[query]!.query;
     const it = new PrometheusXorIterator(data);
-    while (it.next()) {
-      s.ts.push(it.t());
+    if (!it.seek(start)) return;
+    do {
+      const t = it.t();
+      if (t > end) break;
+      s.ts.push(t);
       s.vs.push(it.v());
-    }
+    } while (it.next());
   }
 
   histograms(query: number, _labels: Labels, _count: number): void {
@@ -117,7 +125,7 @@ class Collector implements SeriesSink {
     this.sent.forEach((sent, i) => {
       const list: FetchedSeries[] = [];
       for (const s of this.byQuery[i]!.values()) {
-        const series = inRangeSorted(s.ts, s.vs, sent.query.start, sent.query.end);
+        const series = timeOrdered(s.ts, s.vs);
         if (series.ts.length > 0) list.push({ labels: s.labels, ...series });
       }
       list.sort((a, b) => compareLabels(a.labels, b.labels));
@@ -128,19 +136,17 @@ class Collector implements SeriesSink {
 }
 
 /**
- * The samples within [start, end], in time order, one per timestamp. Chunks come whole, so they
- * may reach past the range; a series split over frames, or overlapping chunks, may repeat times.
+ * The samples in time order, one per timestamp (those of the query's range only were kept). A
+ * series split over frames, or chunks that overlap, may repeat or reorder times: only then is it
+ * sorted.
  */
-function inRangeSorted(ts: number[], vs: number[], start: number, end: number): { ts: Float64Array; vs: Float64Array } {
-  let idx: number[] = [];
-  for (let i = 0; i < ts.length; i++) if (ts[i]! >= start && ts[i]! <= end) idx.push(i);
+function timeOrdered(ts: number[], vs: number[]): { ts: Float64Array; vs: Float64Array } {
   let ordered = true;
-  for (let k = 1; k < idx.length && ordered; k++) if (ts[idx[k]!]! <= ts[idx[k - 1]!]!) ordered = false;
-  if (!ordered) {
-    idx.sort((a, b) => ts[a]! - ts[b]! || a - b);
-    idx = idx.filter((i, k) => k === 0 || ts[i] !== ts[idx[k - 1]!]);
-  }
-  return { ts: Float64Array.from(idx, (i) => ts[i]!), vs: Float64Array.from(idx, (i) => vs[i]!) };
+  for (let i = 1; i < ts.length && ordered; i++) if (ts[i]! <= ts[i - 1]!) ordered = false;
+  if (ordered) return { ts: new Float64Array(ts), vs: new Float64Array(vs) };
+  const idx = ts.map((_, i) => i).sort((a, b) => ts[a]! - ts[b]! || a - b);
+  const keep = idx.filter((i, k) => k === 0 || ts[i] !== ts[idx[k - 1]!]);
+  return { ts: Float64Array.from(keep, (i) => ts[i]!), vs: Float64Array.from(keep, (i) => vs[i]!) };
 }
 
 /** A remote_read endpoint, fetched from before each query. */
