@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
-import { freePort, postWrite, startServer, tempDir, writeBody } from '../../testkit/helpers.js';
+import { freePort, postWrite, startServer, tempDir, waitFor, writeBody } from '../../testkit/helpers.js';
 import { prometheusReceiver, type Receiver } from '../../testkit/remote_receivers.js';
 import { FIXTURE_QUERIES, fixtureSeries, SPAN_MS, type FixtureSeries } from '../../testkit/remote_query_data.js';
 import { parseConfig, type VigilConfig } from '../config/config.js';
@@ -141,6 +141,55 @@ describe('remote_read from Prometheus 2.42', { timeout: 180_000 }, () => {
     const m = await (await fetch(`${remoteOnly.url}/metrics`)).text();
     const n = Number(/^vigil_remote_read_duration_seconds_count\{remote_name="prom",response_type="streamed",code="200"\} (\d+)$/m.exec(m)?.[1]);
     assert.ok(n >= FIXTURE_QUERIES.length, m);
+  });
+
+  test('history Vigil wrote with its external labels is read back through them (filter_external_labels)', async () => {
+    // Vigil A forwards what it takes to Prometheus with `cluster: eu1` added; B (the same external
+    // labels, no data of its own) reads it back with the label as a matcher, removed again, so its
+    // answers equal A's local ones; C (`cluster: us2`) asks for its own cluster and finds nothing.
+    const setUp = (yaml: string) => (c: VigilConfig) => {
+      const p = parseConfig(yaml, path.join(c.baseDir, 'vigil.yml'));
+      Object.assign(c, { global: p.global, remoteWriteTo: p.remoteWriteTo, remoteRead: p.remoteRead, selfScrape: false });
+    };
+    const a = await startServer(
+      setUp(
+        `global: { external_labels: { cluster: eu1 } }\nremote_write:\n  - url: ${prom.url}/api/v1/write\n    queue_config: { batch_send_deadline: 100ms }\n`,
+      ),
+    );
+    const b = await startServer(setUp(`global: { external_labels: { cluster: eu1 } }\nremote_read:\n  - url: ${prom.url}/api/v1/read\n`));
+    const c = await startServer(setUp(`global: { external_labels: { cluster: us2 } }\nremote_read:\n  - url: ${prom.url}/api/v1/read\n`));
+    try {
+      const now = Math.floor(Date.now() / 1000) * 1000;
+      const samples = Array.from({ length: 20 }, (_, i): [number, number] => [now - (19 - i) * 5_000, i * 3]);
+      const written = [{ labels: labelsFrom({ __name__: 'roundtrip_total', job: 'rt' }), samples }];
+      assert.equal((await postWrite(a.url, writeBody(written))).status, 204);
+      await waitFor(
+        'A to forward its samples',
+        async () => {
+          const m = /^prometheus_remote_storage_queue_highest_sent_timestamp_seconds\{[^}]*\} (\S+)$/m.exec(await (await fetch(`${a.url}/metrics`)).text());
+          return Number(m?.[1]) >= now / 1000 ? true : undefined;
+        },
+        20_000,
+        100,
+      );
+      const at = { query: 'roundtrip_total', time: String(now / 1000) };
+      const range = { query: 'rate(roundtrip_total[30s])', start: String((now - 60_000) / 1000), end: String(now / 1000), step: '5' };
+      for (const [p, params] of [
+        ['/api/v1/query', at],
+        ['/api/v1/query_range', range],
+      ] as const) {
+        const [fromB, fromA, fromC] = [await api(b.url, p, params), await api(a.url, p, params), await api(c.url, p, params)];
+        assert.equal(fromB.status, 200, JSON.stringify(fromB.body));
+        assert.ok((fromA.body['data'] as { result: unknown[] }).result.length > 0);
+        assert.deepEqual(fromB.body['data'], fromA.body['data'], p);
+        assert.deepEqual((fromC.body['data'] as { result: unknown[] }).result, [], `${p}: another cluster's data`);
+      }
+      // Prometheus itself holds the series with the label A added.
+      const direct = await api(prom.url, '/api/v1/series', { 'match[]': 'roundtrip_total' });
+      assert.deepEqual(direct.body['data'], [{ __name__: 'roundtrip_total', cluster: 'eu1', job: 'rt' }]);
+    } finally {
+      for (const s of [c, b, a]) await s.stop();
+    }
   });
 
   test('read_recent: false asks the remote only for time before the oldest local sample', async () => {
