@@ -92,7 +92,8 @@ export class LocalPromQueryService implements PromQueryService {
   }
 
   async range(query: string, startMs: number, endMs: number, stepMs: number, opts: QueryOptions, queuedMs = 0): Promise<QueryResult> {
-    const expr = this.remotes.length > 0 && stepMs > 0 && endMs >= startMs ? parsedOrUndefined(query) : undefined;
+    if (this.remotes.length > 0) this.engine.checkRange(startMs, endMs, stepMs); // before anything is fetched
+    const expr = this.remotes.length > 0 ? parsedOrUndefined(query) : undefined;
     if (!expr) return this.engine.rangeQueryAsync(this.store, query, startMs, endMs, stepMs, opts, queuedMs);
     const store = await this.storeFor(this.engine.selections(expr, startMs, endMs, opts), opts.signal);
     return this.engine.rangeQueryAsync(store, expr, startMs, endMs, stepMs, opts, queuedMs);

@@ -55,8 +55,8 @@ export interface RemoteReadOptions {
   readonly responseTypes?: ResponseTypes;
 }
 
-/** One query sent, and how its answer maps back. */
-interface Sent {
+/** One query to send, and how its answer maps back to the selection. */
+export interface PlannedQuery {
   readonly key: string;
   readonly query: ReadQuery;
   /** External label names added as matchers: removed from the answer's series. */
@@ -68,7 +68,7 @@ class Collector implements SeriesSink {
   readonly byQuery: Array<Map<string, { labels: Labels; ts: number[]; vs: number[] }>>;
   readonly warnings: string[][];
 
-  constructor(private readonly sent: readonly Sent[]) {
+  constructor(private readonly sent: readonly PlannedQuery[]) {
     this.byQuery = sent.map(() => new Map());
     this.warnings = sent.map(() => []);
   }
@@ -167,7 +167,7 @@ export class RemoteReadStore implements FetchingQueryable {
   }
 
   /** The queries to send for `selections`, after `read_recent`, `required_matchers` and the external labels. */
-  plan(selections: readonly Selection[]): Sent[] {
+  plan(selections: readonly Selection[]): PlannedQuery[] {
     // Selectors with the same matchers (`x` and `x offset 1h`) are asked once, over both ranges.
     const merged = new Map<string, { start: number; end: number; matchers: readonly Matcher[] }>();
     for (const s of selections) {
@@ -179,11 +179,11 @@ export class RemoteReadStore implements FetchingQueryable {
       } else merged.set(key, { start: s.start, end: s.end, matchers: s.matchers });
     }
     const localStart = this.cfg.readRecent ? Infinity : (this.opts.localStartTime?.() ?? Infinity);
-    const out: Sent[] = [];
+    const required = Object.entries(this.cfg.requiredMatchers);
+    const out: PlannedQuery[] = [];
     for (const [key, m] of merged) {
       if (m.start > localStart) continue;
       const end = Math.min(m.end, localStart);
-      const required = Object.entries(this.cfg.requiredMatchers);
       if (!required.every(([name, value]) => m.matchers.some((x) => x.type === '=' && x.name === name && x.value === value))) continue;
       const matchers = [...m.matchers];
       const strip = new Set<string>();
@@ -217,7 +217,7 @@ export class RemoteReadStore implements FetchingQueryable {
   }
 
   /** One exchange, timed in {@link latency} by answer encoding and outcome. */
-  private async read(sent: readonly Sent[], signal: AbortSignal): Promise<Map<string, FetchedSelection>> {
+  private async read(sent: readonly PlannedQuery[], signal: AbortSignal): Promise<Map<string, FetchedSelection>> {
     const t0 = performance.now();
     const outcome = { type: 'none', code: 'unreachable' };
     try {
@@ -231,7 +231,7 @@ export class RemoteReadStore implements FetchingQueryable {
     }
   }
 
-  private async exchange(sent: readonly Sent[], signal: AbortSignal, outcome: { type: string; code: string }): Promise<Map<string, FetchedSelection>> {
+  private async exchange(sent: readonly PlannedQuery[], signal: AbortSignal, outcome: { type: string; code: string }): Promise<Map<string, FetchedSelection>> {
     const body = snappyEncode(
       encodeReadRequest(
         sent.map((s) => s.query),

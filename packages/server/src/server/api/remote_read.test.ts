@@ -249,6 +249,10 @@ describe('remote_read from Prometheus 2.42', { timeout: 180_000 }, () => {
       const recent = await api(s.url, '/api/v1/query', { query: 'max(node_memory_bytes)', time: String(tEval / 1000) });
       assert.equal(recent.status, 200, JSON.stringify(recent.body));
       assert.equal(recent.body['warnings'], undefined);
+      // A range query that cannot run is refused before anything is fetched.
+      const tooLong = await api(s.url, '/api/v1/query_range', { query: 'node_memory_bytes', start: '0', end: '100000', step: '1' });
+      assert.equal(tooLong.status, 400, JSON.stringify(tooLong.body));
+      assert.doesNotMatch(await (await fetch(`${s.url}/metrics`)).text(), /vigil_remote_read_duration_seconds_count/);
       const r = await api(s.url, '/api/v1/query', { query: 'max(max_over_time(node_memory_bytes[30m]))', time: String(tEval / 1000) });
       assert.equal(r.status, 200, JSON.stringify(r.body));
       assert.match(String((r.body['warnings'] as string[] | undefined)?.[0]), /^remote_read gone: unreachable: /, JSON.stringify(r.body));

@@ -161,7 +161,8 @@ export class Engine {
     }));
   }
 
-  private prepareRange(queryable: Queryable, expr: string | Expr, startMs: number, endMs: number, stepMs: number, opts: QueryOptions): Prepared {
+  /** Throws the API's `bad_data` error for a range query's bounds and step that cannot run. */
+  checkRange(startMs: number, endMs: number, stepMs: number): void {
     if (!(stepMs > 0)) throw new EngineError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
     if (endMs < startMs) throw new EngineError('bad_data', 'end timestamp must not be before start time');
     if ((endMs - startMs) / stepMs + 1 > this.maxPointsPerSeries)
@@ -169,6 +170,10 @@ export class Engine {
         'bad_data',
         `exceeded maximum resolution of ${this.maxPointsPerSeries} points per timeseries. Try decreasing the query resolution (?step=XX)`,
       );
+  }
+
+  private prepareRange(queryable: Queryable, expr: string | Expr, startMs: number, endMs: number, stepMs: number, opts: QueryOptions): Prepared {
+    this.checkRange(startMs, endMs, stepMs);
     return this.prepare(queryable, expr, startMs, endMs, stepMs, opts);
   }
 
