@@ -14,8 +14,11 @@ import { after, before, describe, it } from 'node:test';
 import { exited, freePort, spawnVigil, startServer, tempDir, waitFor, type VigilProcess } from '../../testkit/helpers.js';
 import { remoteStorage, startVictoriaMetrics, type VictoriaMetrics } from '../../testkit/victoria.js';
 
-/** The replica configuration, as the README's "HA pairs" shape shows it. */
-function haReplicaConfig(replica: string, target: string, vmUrl: string): string {
+/**
+ * The replica configuration, as the README's "HA pairs" shape shows it; `mimirLike` adds a second
+ * queue in Mimir's shape (the labels kept for its HA tracker).
+ */
+function haReplicaConfig(replica: string, target: string, vmUrl: string, mimirLike?: string): string {
   return [
     'self_scrape: false',
     'global:',
@@ -29,6 +32,7 @@ function haReplicaConfig(replica: string, target: string, vmUrl: string): string
     '    write_relabel_configs:',
     '      - { action: labeldrop, regex: __replica__ }',
     '    queue_config: { batch_send_deadline: 1s }',
+    ...(mimirLike ? [`  - url: ${mimirLike}/api/v1/write`, '    queue_config: { batch_send_deadline: 1s }'] : []),
     '',
   ].join('\n');
 }
@@ -56,8 +60,11 @@ describe('an HA pair of Vigils writing to one VictoriaMetrics with -dedup.minScr
   let target: http.Server;
   const replicas: VigilProcess[] = [];
   let count = 0;
+  /** Stands where a Mimir with the HA tracker would: it must receive both replicas' labels. */
+  let haTrackerSide: Awaited<ReturnType<typeof startServer>>;
 
   before(async () => {
+    haTrackerSide = await startServer((c) => void (c.selfScrape = false));
     vm = await startVictoriaMetrics(['-dedup.minScrapeInterval=1s']);
     target = http.createServer((_req, res) => {
       count++;
@@ -68,7 +75,7 @@ describe('an HA pair of Vigils writing to one VictoriaMetrics with -dedup.minScr
     await new Promise<void>((r) => target.listen(port, '127.0.0.1', r));
     for (const replica of ['a', 'b']) {
       const cfg = path.join(tmp.dir, `vigil-${replica}.yml`);
-      writeFileSync(cfg, haReplicaConfig(replica, `127.0.0.1:${port}`, vm.url));
+      writeFileSync(cfg, haReplicaConfig(replica, `127.0.0.1:${port}`, vm.url, haTrackerSide.url));
       replicas.push(await spawnVigil(path.join(tmp.dir, `data-${replica}`), await freePort(), ['--config', cfg]));
     }
   });
@@ -79,6 +86,7 @@ describe('an HA pair of Vigils writing to one VictoriaMetrics with -dedup.minScr
       await exited(v.proc);
     }
     target?.close();
+    await haTrackerSide?.stop();
     await vm?.stop();
     tmp.cleanup();
   });
@@ -108,6 +116,17 @@ describe('an HA pair of Vigils writing to one VictoriaMetrics with -dedup.minScr
     const inVm = Number((await query(vm.url, 'count_over_time(demo_requests_total[10s])', at))[0]!.value[1]);
     assert.ok(inVm <= Math.max(...perReplica) + 1, `one sample per second kept, not both replicas' (${inVm} vs ${perReplica.join(' + ')})`);
     assert.ok(inVm >= 6, `${inVm} samples in 10 s`);
+
+    // Without the labeldrop (Mimir's shape) both replicas' series arrive with cluster and
+    // __replica__, which is what an HA tracker elects by.
+    const withReplica = await query(haTrackerSide.url, 'count by (cluster, __replica__) (demo_requests_total)', at);
+    assert.deepEqual(
+      withReplica.map((r) => r.metric).sort((x, y) => (x['__replica__']! < y['__replica__']! ? -1 : 1)),
+      [
+        { cluster: 'eu1', __replica__: 'a' },
+        { cluster: 'eu1', __replica__: 'b' },
+      ],
+    );
 
     // Vigil as the query layer over the remote sees the same single copy.
     const front = await startServer((c) => {
