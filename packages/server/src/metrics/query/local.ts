@@ -6,7 +6,7 @@ import { compareLabels, labelsKey, labelsToRecord, type Labels } from '../../cor
 import { pacedSort, runSliced, TimeSlicer, type Pacer, type Work } from '../../core/util/pace.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import { formatFloat } from '../../core/eval/format.js';
-import type { Engine, QueryOptions, QueryResult } from '../promql/engine/engine.js';
+import { isTimeout, type Engine, type QueryOptions, type QueryResult } from '../promql/engine/engine.js';
 import { children, parseExpr, ParseError, type Expr } from '../promql/parser/index.js';
 import {
   labelNamesOf,
@@ -111,7 +111,14 @@ export class LocalPromQueryService implements PromQueryService {
   private async storeFor(selections: readonly Selection[], signal: AbortSignal | undefined): Promise<Queryable> {
     if (this.remotes.length === 0 || selections.length === 0) return this.store;
     const sig = signal ?? new AbortController().signal;
-    const fetched = await Promise.all(this.remotes.map((r) => r.fetch(selections, sig)));
+    let fetched: Queryable[];
+    try {
+      fetched = await Promise.all(this.remotes.map((r) => r.fetch(selections, sig)));
+    } catch (err) {
+      // Only the caller's signal fails a fetch (a remote's own failure is a warning): say it as the engine would.
+      if (!sig.aborted) throw err;
+      throw isTimeout(sig.reason) ? new EngineError('timeout', 'query timed out in query execution') : new EngineError('canceled', 'query was canceled');
+    }
     const local = this.store;
     return { querier: (mint, maxt) => new MergeQuerier([local.querier(mint, maxt), ...fetched.map((f) => f.querier(mint, maxt))]) };
   }

@@ -308,7 +308,8 @@ export class Engine {
   }
 }
 
-function isTimeout(reason: unknown): boolean {
+/** Whether an abort reason is a timeout (`AbortSignal.timeout`), which is reported as one rather than a cancel. */
+export function isTimeout(reason: unknown): boolean {
   return reason instanceof DOMException && reason.name === 'TimeoutError';
 }
 
