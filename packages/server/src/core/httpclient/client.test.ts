@@ -78,6 +78,22 @@ test('a timeout aborts the request with Go wording', async () => {
   slow.close();
 });
 
+test('a signal that aborted before the request is refused at once, with nothing thrown later', async () => {
+  const uncaught: unknown[] = [];
+  const keep = (err: unknown): void => void uncaught.push(err);
+  process.on('uncaughtException', keep);
+  try {
+    const gone = new AbortController();
+    gone.abort();
+    await assert.rejects(client().request('POST', `${base}/x`, { body: 'b', signal: gone.signal }), /context deadline exceeded/);
+    // The destroyed request's `error` (socket hang up) comes a turn or two later.
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(uncaught, []);
+  } finally {
+    process.off('uncaughtException', keep);
+  }
+});
+
 test('tls_config min_version is applied', async () => {
   const { dir: d, cleanup: done } = tempDir('vigil-tlsver-');
   makeCerts(d);

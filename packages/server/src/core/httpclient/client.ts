@@ -225,9 +225,11 @@ function exchange(
       req.destroy();
       done(fail('context deadline exceeded'));
     };
+    // Listened to first: destroying a request that already aborted emits `error` (socket hang up),
+    // which without a listener would be an uncaught exception.
+    req.on('error', (err) => done(fail(err.message)));
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    req.on('error', (err) => done(fail(err.message)));
     req.on('response', (res) => {
       const gzip = /\bgzip\b/i.test(res.headers['content-encoding'] ?? '');
       const src: NodeJS.ReadableStream = gzip ? res.pipe(zlib.createGunzip()) : res;

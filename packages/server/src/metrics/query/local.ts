@@ -6,9 +6,21 @@ import { compareLabels, labelsKey, labelsToRecord, type Labels } from '../../cor
 import { pacedSort, runSliced, TimeSlicer, type Pacer, type Work } from '../../core/util/pace.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import { formatFloat } from '../../core/eval/format.js';
-import type { Engine, QueryOptions, QueryResult } from '../promql/engine/engine.js';
-import { children, parseExpr, type Expr } from '../promql/parser/index.js';
-import { labelNamesOf, labelValuesOf, selectOf, sortLimitPaced, type Querier, type Queryable } from '../storage/interface.js';
+import { isTimeout, type Engine, type QueryOptions, type QueryResult } from '../promql/engine/engine.js';
+import { children, parseExpr, ParseError, type Expr } from '../promql/parser/index.js';
+import {
+  labelNamesOf,
+  labelValuesOf,
+  selectOf,
+  sortLimitPaced,
+  type FetchingQueryable,
+  type Querier,
+  type Queryable,
+  type Selection,
+} from '../storage/interface.js';
+import { MergeQuerier } from '../storage/merge.js';
+import { EVERY_SERIES } from '../remoteread/fetched.js';
+import { SelfHistogram, type SelfRegistry } from '../../core/selfmon/registry.js';
 import { EngineError } from '../promql/engine/errors.js';
 import type { MetadataStore, MetricMetadata } from '../metadata.js';
 import type { ExemplarStorage } from '../exemplars/storage.js';
@@ -42,10 +54,24 @@ export interface LocalPacing {
   readonly memoryPressure?: () => string | undefined;
 }
 
+/** The parsed query, or undefined when it does not parse (the engine then gives the error, as without remotes). */
+function parsedOrUndefined(query: string): Expr | undefined {
+  try {
+    return parseExpr(query);
+  } catch (err) {
+    if (err instanceof ParseError) return undefined;
+    throw err;
+  }
+}
+
 /** Longest run between pauses, ms (as a query's). */
 const SLICE_MS = 5;
 
-/** Answers from the engine and stores of this process. */
+/**
+ * Answers from the engine and stores of this process, and from the `remote_read:` sources: what a
+ * call selects is fetched from each of them first, then read merged with the local TSDB (series
+ * with equal labels become one, a timestamp present in both counts once).
+ */
 export class LocalPromQueryService implements PromQueryService {
   readonly name = 'local';
 
@@ -55,24 +81,59 @@ export class LocalPromQueryService implements PromQueryService {
     private readonly metadataStore: MetadataStore,
     private readonly exemplarStore: ExemplarStorage,
     private readonly pacing: LocalPacing = { timeoutMs: 120_000 },
+    private readonly remotes: readonly FetchingQueryable[] = [],
   ) {}
 
-  instant(query: string, timeMs: number, opts: QueryOptions, queuedMs = 0): Promise<QueryResult> {
-    return this.engine.instantQueryAsync(this.store, query, timeMs, opts, queuedMs);
+  async instant(query: string, timeMs: number, opts: QueryOptions, queuedMs = 0): Promise<QueryResult> {
+    const expr = this.remotes.length > 0 ? parsedOrUndefined(query) : undefined;
+    if (!expr) return this.engine.instantQueryAsync(this.store, query, timeMs, opts, queuedMs);
+    const store = await this.storeFor(this.engine.selections(expr, timeMs, timeMs, opts), opts.signal);
+    return this.engine.instantQueryAsync(store, expr, timeMs, opts, queuedMs);
   }
 
-  range(query: string, startMs: number, endMs: number, stepMs: number, opts: QueryOptions, queuedMs = 0): Promise<QueryResult> {
-    return this.engine.rangeQueryAsync(this.store, query, startMs, endMs, stepMs, opts, queuedMs);
+  async range(query: string, startMs: number, endMs: number, stepMs: number, opts: QueryOptions, queuedMs = 0): Promise<QueryResult> {
+    if (this.remotes.length > 0) this.engine.checkRange(startMs, endMs, stepMs); // before anything is fetched
+    const expr = this.remotes.length > 0 ? parsedOrUndefined(query) : undefined;
+    if (!expr) return this.engine.rangeQueryAsync(this.store, query, startMs, endMs, stepMs, opts, queuedMs);
+    const store = await this.storeFor(this.engine.selections(expr, startMs, endMs, opts), opts.signal);
+    return this.engine.rangeQueryAsync(store, expr, startMs, endMs, stepMs, opts, queuedMs);
   }
 
+  /** Reads the local TSDB only: the template `query` function cannot wait for a remote_read source. */
   instantSync(query: string, timeMs: number): QueryResult {
     return this.engine.instantQuery(this.store, query, timeMs);
   }
 
-  series(a: SeriesArgs): Promise<ListAnswer<Record<string, string>>> {
+  /**
+   * The store a call reads: the local TSDB alone, or merged with what each remote_read source
+   * fetched for `selections` (MergeQuerier: equal series become one, a timestamp in both counts once).
+   */
+  private async storeFor(selections: readonly Selection[], signal: AbortSignal | undefined): Promise<Queryable> {
+    if (this.remotes.length === 0 || selections.length === 0) return this.store;
+    const sig = signal ?? new AbortController().signal;
+    let fetched: Queryable[];
+    try {
+      fetched = await Promise.all(this.remotes.map((r) => r.fetch(selections, sig)));
+    } catch (err) {
+      // Only the caller's signal fails a fetch (a remote's own failure is a warning): say it as the engine would.
+      if (!sig.aborted) throw err;
+      throw isTimeout(sig.reason) ? new EngineError('timeout', 'query timed out in query execution') : new EngineError('canceled', 'query was canceled');
+    }
+    const local = this.store;
+    return { querier: (mint, maxt) => new MergeQuerier([local.querier(mint, maxt), ...fetched.map((f) => f.querier(mint, maxt))]) };
+  }
+
+  /** The remote_read selections of a series or label call: each `match[]` (or every series) over its range. */
+  private listSelections(a: SeriesArgs, start: number, end: number): Selection[] {
+    if (this.remotes.length === 0) return [];
+    const sets = a.matchers.length > 0 ? a.matchers : [EVERY_SERIES];
+    return sets.map((matchers) => ({ start, end, matchers }));
+  }
+
+  async series(a: SeriesArgs): Promise<ListAnswer<Record<string, string>>> {
     const start = a.start ?? OPEN_START;
     const end = a.end ?? OPEN_END;
-    const store = this.store;
+    const store = await this.storeFor(this.listSelections(a, start, end), a.signal);
     return this.paced(a.signal, 'series request', function* (pace) {
       const q = store.querier(start, end);
       try {
@@ -125,10 +186,12 @@ export class LocalPromQueryService implements PromQueryService {
     return this.labels(a, 'label values request', (q, m, pace) => labelValuesOf(q, name, m, pace));
   }
 
-  private labels(a: SeriesArgs, what: string, read: (q: Querier, m: readonly Matcher[], pace: Pacer) => Work<string[]>): Promise<ListAnswer<string>> {
-    const store = this.store;
+  private async labels(a: SeriesArgs, what: string, read: (q: Querier, m: readonly Matcher[], pace: Pacer) => Work<string[]>): Promise<ListAnswer<string>> {
+    const start = a.start ?? OPEN_START;
+    const end = a.end ?? OPEN_END;
+    const store = await this.storeFor(this.listSelections(a, start, end), a.signal);
     return this.paced(a.signal, what, function* (pace) {
-      const q = store.querier(a.start ?? OPEN_START, a.end ?? OPEN_END);
+      const q = store.querier(start, end);
       try {
         // One selector answers sorted and unique already; several are merged and sorted again.
         if (a.matchers.length <= 1) {
@@ -184,7 +247,19 @@ export class LocalPromQueryService implements PromQueryService {
     );
   }
 
-  register(): void {}
+  register(reg: SelfRegistry): void {
+    if (this.remotes.length === 0) return;
+    const latency = new SelfHistogram(
+      reg,
+      'vigil_remote_read_duration_seconds',
+      'Fetches from remote_read sources before a query, by source, answer encoding (streamed, samples) and outcome: the HTTP status, or unreachable, timeout, canceled.',
+      ['remote_name', 'response_type', 'code'],
+      [0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60],
+    );
+    for (const r of this.remotes) r.observeWith?.(latency);
+  }
 
-  close(): void {}
+  close(): void {
+    for (const r of this.remotes) r.close?.();
+  }
 }

@@ -6,6 +6,7 @@ import type { Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import { pacedSort, type Pacer, type Work } from '../../core/util/pace.js';
 import type { FloatHistogram } from '../../core/model/histogram.js';
+import type { SelfHistogram } from '../../core/selfmon/registry.js';
 
 /** An opaque reference to a series, handed back by an appender so the next append can skip lookup. */
 export type SeriesRef = number;
@@ -126,6 +127,28 @@ export function* labelNamesOf(q: Querier, matchers: readonly Matcher[], pace: Pa
 /** Something that can be queried. */
 export interface Queryable {
   querier(mint: number, maxt: number): Querier;
+}
+
+/** What a query will select: one selector's matchers over the time range it reads, in ms. */
+export interface Selection {
+  readonly start: number;
+  readonly end: number;
+  readonly matchers: readonly Matcher[];
+}
+
+/**
+ * A store read over the network (remote_read). Queriers are synchronous pull iterators, so such a
+ * store fetches what a query will select before the query runs and hands back a {@link Queryable}
+ * over what it fetched; that Queryable answers those selections only.
+ */
+export interface FetchingQueryable {
+  /** Named in errors and warnings. */
+  readonly name: string;
+  fetch(selections: readonly Selection[], signal: AbortSignal): Promise<Queryable>;
+  /** Starts recording each fetch in `latency` (labels: the source's name, the answer's encoding, the outcome). */
+  observeWith?(latency: SelfHistogram): void;
+  /** Releases connections. */
+  close?(): void;
 }
 
 /** A store that is both written and read, with a lifecycle. */

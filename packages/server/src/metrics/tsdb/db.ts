@@ -229,6 +229,15 @@ export class DB implements Storage {
     return new MergeQuerier(qs);
   }
 
+  /**
+   * The time of the oldest sample this store may hold (the oldest block's start, else the head's
+   * oldest sample; Infinity when empty), as Prometheus' `DB.StartTime`: remote_read without
+   * `read_recent` asks its remote only for what lies before it.
+   */
+  startTime(): number {
+    return this.blocks.length > 0 ? Math.min(this.blocks[0]!.minTime, this.head.mint) : this.head.mint;
+  }
+
   /** The blocks on disk, oldest first. */
   listBlocks(): readonly Block[] {
     return this.blocks;

@@ -77,6 +77,7 @@ import { RemoteWriteSender } from '../../metrics/remotewrite/sender/index.js';
 import type { PromQueryService } from '../../metrics/query/service.js';
 import { LocalPromQueryService } from '../../metrics/query/local.js';
 import { RemotePromQueryService } from '../../metrics/query/remote.js';
+import { RemoteReadStore } from '../../metrics/remoteread/store.js';
 
 /** Whether `host` (from `listen`) only accepts connections from this machine. */
 export function isLoopback(host: string): boolean {
@@ -209,14 +210,22 @@ export class VigilServer {
       queueTimeoutMs: config.query.queueTimeoutMs,
       memoryPressure: () => this.heap.pressure(),
     }));
-    // The one source of PromQL answers for the API, rules and SLOs: this TSDB, or remote storage.
+    // The one source of PromQL answers for the API, rules and SLOs: this TSDB (with the
+    // remote_read endpoints merged in), or remote storage.
+    const remoteReads = config.remoteRead.map(
+      (r) => new RemoteReadStore(r, { externalLabels: config.global.externalLabels, localStartTime: () => this.db.startTime() }),
+    );
     const promql = (this.promql =
       config.storage.type === 'remote' && config.storage.remote
         ? new RemotePromQueryService(config.storage.remote)
-        : new LocalPromQueryService(this.engine, this.db, metadata, this.exemplars, {
-            timeoutMs: config.query.timeoutMs,
-            memoryPressure: () => this.heap.pressure(),
-          }));
+        : new LocalPromQueryService(
+            this.engine,
+            this.db,
+            metadata,
+            this.exemplars,
+            { timeoutMs: config.query.timeoutMs, memoryPressure: () => this.heap.pressure() },
+            remoteReads,
+          ));
     registerQueryApi(router, promql, gate, now);
     registerSeriesApi(router, promql, gate);
     registerMetadataApi(router, promql, gate);
@@ -570,7 +579,7 @@ export class VigilServer {
     this.notifier.applyConfig(next.alerting);
     await this.remoteWriteSender.apply(next.remoteWriteTo, next.global.externalLabels);
     // Like the listen address, which web configuration file and which switches are used is fixed at start (flags may have set them).
-    this.config = { ...next, listen: this.config.listen, storage: this.config.storage, web: this.config.web };
+    this.config = { ...next, listen: this.config.listen, storage: this.config.storage, remoteRead: this.config.remoteRead, web: this.config.web };
     this.log.info('configuration reloaded', { file: this.configFile });
   }
 

@@ -13,7 +13,9 @@ import { defaultAlertmanagerConfig, loadAlertmanagerConfig, parseAlertmanagerCon
 import { defaultMetricsGeneratorOptions } from '../../traces/generators/config.js';
 import { parseTracesConfig, type TracesConfig } from './traces.js';
 import { parseRemoteWrite } from './remote_write.js';
+import { parseRemoteRead } from './remote_read.js';
 import type { RemoteWriteConfig } from '../../metrics/remotewrite/sender/config.js';
+import type { RemoteReadConfig } from '../../metrics/remoteread/store.js';
 import { parseStorageSource, STORAGE_SOURCE_KEYS } from './storage.js';
 import type { RemoteQueryConfig } from '../../metrics/query/remote.js';
 import { defaultLimits, FRACTIONAL_LIMITS, SIZE_LIMITS, type LimitsConfig } from './limits.js';
@@ -47,6 +49,8 @@ export interface VigilConfig {
   };
   /** `remote_write:`: receivers every sample in the WAL is sent to, as in prometheus.yml. */
   remoteWriteTo: RemoteWriteConfig[];
+  /** `remote_read:`: endpoints queries read besides the local TSDB, as in prometheus.yml (read at start). */
+  remoteRead: RemoteReadConfig[];
   otlp: {
     /** HOST:PORT of the OTLP/gRPC listener; '' keeps it off. */
     grpcListenAddress: string;
@@ -143,6 +147,7 @@ export function defaultConfig(): VigilConfig {
     storage: { path: 'data', retentionMs: 15 * 24 * 3600_000, retentionBytes: 0, maxExemplars: 100_000, type: 'local' },
     remoteWrite: { maxBodyBytes: 32 * 1024 * 1024 },
     remoteWriteTo: [],
+    remoteRead: [],
     // Off unless asked for: a fixed default port would collide when several Vigils run on one host (tests, demos).
     otlp: {
       grpcListenAddress: '',
@@ -195,9 +200,8 @@ export function parseListen(s: string): { host: string; port: number } {
 type Path = Array<string | number>;
 
 /** prometheus.yml's top-level sections that Vigil accepts in its configuration but does not act on yet. */
-const PROMETHEUS_ONLY_SECTIONS = ['remote_read', 'scrape_config_files', 'tracing'] as const;
+const PROMETHEUS_ONLY_SECTIONS = ['scrape_config_files', 'tracing'] as const;
 const PROMETHEUS_ONLY_WHY: Record<(typeof PROMETHEUS_ONLY_SECTIONS)[number], string> = {
-  remote_read: 'reading from remote storage is planned',
   scrape_config_files: 'put the jobs under scrape_configs',
   tracing: 'Vigil does not trace itself yet',
 };
@@ -342,6 +346,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
     'otlp',
     'traces',
     'remote_write',
+    'remote_read',
     ...PROMETHEUS_ONLY_SECTIONS,
   ]);
   cfg.source = root;
@@ -385,6 +390,9 @@ export function parseConfig(text: string, file: string): VigilConfig {
   cfg.remoteWriteTo = parseRemoteWrite(c, root['remote_write'], cfg.baseDir, cfg.warnings);
   if (cfg.mode === 'agent' && cfg.remoteWriteTo.length === 0)
     c.fail(['mode'], 'agent mode needs at least one remote_write receiver (remote_write: [{url: ...}]): an agent keeps no data of its own');
+  cfg.remoteRead = parseRemoteRead(c, root['remote_read'], cfg.baseDir);
+  if (cfg.remoteRead.length > 0 && cfg.storage.type === 'remote')
+    c.fail(['remote_read'], 'remote_read merges remote data with the local TSDB, which storage.type: remote does not query; use one or the other');
   const globList = (key: string): string[] => {
     const v = root[key];
     if (v === undefined || v === null) return [];

@@ -105,6 +105,16 @@ function effectiveConfig(cfg: VigilConfig): Record<string, unknown> {
         wal_retention_size: formatByteSize(r.walRetentionBytes),
       };
     });
+  const rawReads = Array.isArray(cfg.source['remote_read']) ? (cfg.source['remote_read'] as unknown[]) : [];
+  if (cfg.remoteRead.length > 0)
+    out['remote_read'] = cfg.remoteRead.map((r, i) => ({
+      ...(rawReads[i] as Record<string, unknown> | undefined),
+      url: r.url,
+      name: r.name,
+      remote_timeout: formatDuration(r.remoteTimeoutMs),
+      read_recent: r.readRecent,
+      filter_external_labels: r.filterExternalLabels,
+    }));
   const amFile = cfg.source['alertmanager_config_file'];
   if (typeof amFile === 'string') out['alertmanager_config_file'] = amFile;
   else out['alertmanager_config'] = parse(cfg.alertmanager.original) as unknown;

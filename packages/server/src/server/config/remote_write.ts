@@ -75,6 +75,28 @@ export function parseRemoteWrite(c: Checker, raw: unknown, baseDir: string, warn
   return out;
 }
 
+/** `headers:` of a remote_write or remote_read entry: extra request headers, never the ones the protocol sets. */
+export function parseRemoteHeaders(c: Checker, p: Path, raw: unknown): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const hs = c.keys(p, raw, Object.keys((raw as object | null) ?? {}));
+  for (const [k, v] of Object.entries(hs)) {
+    if (RESERVED_HEADERS.includes(k.toLowerCase())) c.fail([...p, k], `${k} is a reserved header. It must not be changed`);
+    headers[k] = c.str([...p, k], v);
+  }
+  return headers;
+}
+
+/** The reader the shared HTTP client fields are parsed with, errors naming the file and line. */
+export function clientConfigReader(c: Checker, baseDir: string): ConfigReader {
+  return {
+    fail: (q, d) => c.fail([...q], d),
+    mapping: (q, v, allowed) => c.keys([...q], v, allowed),
+    string: (q, v) => c.str([...q], v),
+    boolean: (q, v) => (typeof v === 'boolean' ? v : c.fail([...q], 'expected true or false')),
+    resolve: (f) => path.resolve(baseDir, f),
+  };
+}
+
 function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string, warnings: string[]): RemoteWriteConfig {
   const e = c.keys(p, raw, ENTRY_FIELDS);
   const at = (k: string): Path => [...p, k];
@@ -97,12 +119,7 @@ function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string, warnings
   if (message !== 'prometheus.WriteRequest')
     c.fail(at('protobuf_message'), `unknown protobuf message ${JSON.stringify(message)}; expected prometheus.WriteRequest`);
 
-  const headers: Record<string, string> = {};
-  const hs = c.keys(at('headers'), e['headers'], Object.keys((e['headers'] as object | null) ?? {}));
-  for (const [k, v] of Object.entries(hs)) {
-    if (RESERVED_HEADERS.includes(k.toLowerCase())) c.fail([...at('headers'), k], `${k} is a reserved header. It must not be changed`);
-    headers[k] = c.str([...at('headers'), k], v);
-  }
+  const headers = parseRemoteHeaders(c, at('headers'), e['headers']);
 
   let writeRelabelConfigs;
   try {
@@ -143,14 +160,7 @@ function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string, warnings
   if (sendNativeHistograms) warnings.push(c.warning(at('send_native_histograms'), 'ignored: Vigil stores no native histograms to send'));
   if (e['round_robin_dns'] !== undefined) warnings.push(c.warning(at('round_robin_dns'), 'not supported; ignored'));
 
-  const reader: ConfigReader = {
-    fail: (q, d) => c.fail([...q], d),
-    mapping: (q, v, allowed) => c.keys([...q], v, allowed),
-    string: (q, v) => c.str([...q], v),
-    boolean: (q, v) => bool([...q], v),
-    resolve: (f) => path.resolve(baseDir, f),
-  };
-  const httpClient = parseHttpClientConfig(reader, p, e);
+  const httpClient = parseHttpClientConfig(clientConfigReader(c, baseDir), p, e);
   const remoteTimeoutMs = e['remote_timeout'] === undefined ? DEFAULT_REMOTE_TIMEOUT_MS : duration(at('remote_timeout'), e['remote_timeout']);
   const walRetentionBytes =
     e['wal_retention_size'] === undefined

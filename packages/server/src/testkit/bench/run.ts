@@ -36,6 +36,7 @@ export const BENCHES: readonly BenchDef[] = [
   { name: 'logs', script: 'logs.js', full: [], quick: ['--quick'] },
   { name: 'otlp_metrics', script: 'otlp_metrics.js', full: [], quick: ['--quick'] },
   { name: 'remote_query', script: 'remote_query.js', full: [], quick: ['10', '5'] },
+  { name: 'remote_read', script: 'remote_query.js', full: ['50', '21', 'remote_read'], quick: ['10', '5', 'remote_read'] },
   { name: 'remote_write', script: 'remote_write.js', full: [], quick: ['--quick'] },
   { name: 'traces', script: 'traces_http.js', full: [], quick: ['--quick'] },
   { name: 'isolation', script: 'isolation.js', full: [], quick: ['--series', '30000', '--runs', '1'] },

@@ -6,7 +6,7 @@
  * loop (ingest acks, health checks), and its timeout and cancellation fire during evaluation.
  */
 import { compareLabels, type Labels, labelsKey } from '../../../core/model/labels.js';
-import type { Queryable, Querier } from '../../storage/interface.js';
+import type { Queryable, Querier, Selection } from '../../storage/interface.js';
 import { isStaleNaN } from '../../../core/model/value.js';
 import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { type Expr, exprType, documentedType, parseExpr, ParseError, type VectorSelector, children } from '../parser/index.js';
@@ -148,7 +148,21 @@ export class Engine {
     return this.runSliced(this.prepareRange(queryable, expr, startMs, endMs, stepMs, opts), queuedMs);
   }
 
-  private prepareRange(queryable: Queryable, expr: string | Expr, startMs: number, endMs: number, stepMs: number, opts: QueryOptions): Prepared {
+  /**
+   * What evaluating `expr` over [startMs, endMs] will select: each selector's matchers and time
+   * range (lookback, ranges, offsets, `@` and subqueries applied), for a store that must fetch
+   * before it is read (remote_read).
+   */
+  selections(expr: Expr, startMs: number, endMs: number, opts: QueryOptions = {}): Selection[] {
+    return selectorRanges(expr, startMs, endMs, opts.lookbackDelta ?? this.lookbackDelta, this.defaultEvalInterval).map((r) => ({
+      start: r.mint,
+      end: r.maxt,
+      matchers: r.node.matchers,
+    }));
+  }
+
+  /** Throws the API's `bad_data` error for a range query's bounds and step that cannot run. */
+  checkRange(startMs: number, endMs: number, stepMs: number): void {
     if (!(stepMs > 0)) throw new EngineError('bad_data', 'zero or negative query resolution step widths are not accepted. Try a positive integer');
     if (endMs < startMs) throw new EngineError('bad_data', 'end timestamp must not be before start time');
     if ((endMs - startMs) / stepMs + 1 > this.maxPointsPerSeries)
@@ -156,6 +170,10 @@ export class Engine {
         'bad_data',
         `exceeded maximum resolution of ${this.maxPointsPerSeries} points per timeseries. Try decreasing the query resolution (?step=XX)`,
       );
+  }
+
+  private prepareRange(queryable: Queryable, expr: string | Expr, startMs: number, endMs: number, stepMs: number, opts: QueryOptions): Prepared {
+    this.checkRange(startMs, endMs, stepMs);
     return this.prepare(queryable, expr, startMs, endMs, stepMs, opts);
   }
 
@@ -290,7 +308,8 @@ export class Engine {
   }
 }
 
-function isTimeout(reason: unknown): boolean {
+/** Whether an abort reason is a timeout (`AbortSignal.timeout`), which is reported as one rather than a cancel. */
+export function isTimeout(reason: unknown): boolean {
   return reason instanceof DOMException && reason.name === 'TimeoutError';
 }
 

@@ -87,14 +87,15 @@ test('compresses a regular counter to about a byte per sample or less', () => {
   assert.ok(bytes / 120 < 2.5, `${bytes} bytes for 120 samples`);
 });
 
-test('a delta-of-delta at the top of each width class comes back as written (not as its negative)', () => {
-  const samples: Array<[number, number]> = [[0, 1]];
-  let t = 0;
-  let delta = 0;
-  for (const dod of [8192, -8191, 65536, -65535, 524288, -524287, 1, 0]) {
+test('delta-of-deltas at the edges of each width class come back with their sign', () => {
+  // Each class holds -2^(n-1)+1 … 2^(n-1); exactly 2^(n-1) is written positive and must read so.
+  const dods = [8192, -8191, 8193, 65536, -65535, 65537, 524288, -524287, 524289];
+  const samples: Array<[number, number]> = [[1_700_000_000_000, 1]];
+  let delta = 1_000_000;
+  samples.push([samples[0]![0] + delta, 2]);
+  for (const dod of dods) {
     delta += dod;
-    t += delta;
-    samples.push([t, samples.length]);
+    samples.push([samples.at(-1)![0] + delta, samples.length]);
   }
   assert.deepEqual(roundTrip(samples), samples);
 });

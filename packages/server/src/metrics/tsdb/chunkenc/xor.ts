@@ -110,10 +110,11 @@ export function chunkSampleCount(chunk: Uint8Array): number {
 
 /** Iterates the samples of a chunk. */
 export class XorIterator extends ForwardChunkIterator {
-  private readonly r: BitReader;
+  protected readonly r: BitReader;
   private readonly total: number;
   private curV = 0;
-  private delta = 0;
+  /** The previous sample's timestamp delta (the base of the next delta-of-delta). */
+  protected delta = 0;
   private readonly win: XorWindow = newXorWindow();
 
   /** Iterates `count` samples of `bytes`, reading no further than `endBit` (default: whole chunk). */
@@ -126,13 +127,11 @@ export class XorIterator extends ForwardChunkIterator {
   next(): boolean {
     if (this.read >= this.total) return false;
     const r = this.r;
+    this.readTime();
     if (this.read === 0) {
-      this.curT = readInt64(r);
       this.win.hi = r.readBits(32);
       this.win.lo = r.readBits(32);
     } else {
-      this.delta += readDod(r);
-      this.curT += this.delta;
       readXorValue(r, this.win);
     }
     words[1] = this.win.hi;
@@ -140,6 +139,15 @@ export class XorIterator extends ForwardChunkIterator {
     this.curV = f64[0]!;
     this.read++;
     return true;
+  }
+
+  /** Reads the current sample's timestamp into `curT`: the first in 64 bits, later ones as delta-of-delta. */
+  protected readTime(): void {
+    if (this.read === 0) this.curT = readInt64(this.r);
+    else {
+      this.delta += readDod(this.r);
+      this.curT += this.delta;
+    }
   }
 
   v(): number {
