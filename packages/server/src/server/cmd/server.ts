@@ -43,6 +43,7 @@ import { registerLogIngest } from '../api/log_ingest.js';
 import { registerLokiApi } from '../api/loki.js';
 import { LogqlEngine } from '../../logs/logql/engine.js';
 import { LogQueryService } from '../../logs/query/service.js';
+import { LogForwarder } from '../../logs/forward/index.js';
 import { registerUiRoutes } from '../api/ui.js';
 import { registerAlertmanagerApi } from '../api/alertmanager.js';
 import { ApiError } from '../api/errors.js';
@@ -124,6 +125,8 @@ export class VigilServer {
   readonly logRules: RuleManager;
   /** The log store behind the Loki API. */
   readonly logs: LogStore;
+  /** Forwards every line the log store accepts to `logs.forward_to` (read from its WAL). */
+  readonly logForwarder: LogForwarder;
   /** The trace store behind OTLP trace ingest and the Tempo API. */
   readonly traces: TraceStore;
   private readonly http: http.Server | https.Server;
@@ -317,6 +320,14 @@ export class VigilServer {
       notReady: () => (this.ready ? this.writeProblems().join('; ') || undefined : 'starting'),
     });
     registerLogMetrics(selfMetrics, this.logs, logIngest);
+    this.logForwarder = new LogForwarder({
+      source: this.logs,
+      stateDir: path.join(path.resolve(config.storage.path), 'log_forward'),
+      logger: this.log.child({ component: 'log-forward' }),
+    });
+    // WAL segments a forwarder has not sent stay through the store's checkpoints and restarts.
+    this.logs.holdWal(() => this.logForwarder.retainFrom());
+    this.logForwarder.register(selfMetrics);
     this.traces = new TraceStore({
       dir: path.join(path.resolve(config.storage.path), 'traces'),
       retentionMs: config.storage.retentionMs,
@@ -469,8 +480,11 @@ export class VigilServer {
     await this.db.start();
     this.exemplars.start();
     this.receiver.start();
+    // The forwarders first, so the store's start-up cleanup keeps the WAL segments they have not sent.
+    await this.logForwarder.apply(this.config.logs.forwardTo);
     // Also starts the store's own periodic tick (sealing old heads, retention, compaction).
     for (const repair of this.logs.start()) this.log.warn(repair);
+    this.logForwarder.start();
     // Replays the trace WAL into the head (repairs are logged by the store).
     this.traces.start();
     this.traceMetrics.start();
@@ -569,6 +583,7 @@ export class VigilServer {
     this.alerts.applyConfig(next.alertmanager);
     this.notifier.applyConfig(next.alerting);
     await this.remoteWriteSender.apply(next.remoteWriteTo, next.global.externalLabels);
+    await this.logForwarder.apply(next.logs.forwardTo);
     // Like the listen address, which web configuration file and which switches are used is fixed at start (flags may have set them).
     this.config = { ...next, listen: this.config.listen, storage: this.config.storage, web: this.config.web };
     this.log.info('configuration reloaded', { file: this.configFile });
@@ -631,6 +646,8 @@ export class VigilServer {
     await this.alerts.stop();
     await this.otlpGrpc?.stop();
     await this.receiver.stop();
+    // Before the log store closes its WAL: the forwarders save how far the receivers have taken it.
+    await this.logForwarder.stop();
     this.logs.stop();
     // Before the TSDB closes: its last flush goes in.
     this.traceMetrics.stop();

@@ -16,6 +16,7 @@ import { parseTracesConfig, type TracesConfig } from './traces.js';
 import { parseRemoteWrite } from './remote_write.js';
 import type { RemoteWriteConfig } from '../../metrics/remotewrite/sender/config.js';
 import { parseStorageSource, STORAGE_SOURCE_KEYS } from './storage.js';
+import { defaultLogsConfig, parseLogsConfig, type LogsConfig } from './logs.js';
 import type { RemoteQueryConfig } from '../../metrics/query/remote.js';
 import { defaultLimits, FRACTIONAL_LIMITS, SIZE_LIMITS, type LimitsConfig } from './limits.js';
 import { parseInlineSLOs, type ParsedSLOs } from '../../alerting/slo/index.js';
@@ -97,6 +98,8 @@ export interface VigilConfig {
   memoryBudget: number;
   /** `traces:`: the metrics generator (span metrics and service graph). */
   traces: TracesConfig;
+  /** `logs:`: forwarding to Loki-compatible push endpoints, and where LogQL is answered. */
+  logs: LogsConfig;
 }
 
 /** `query:`: how many queries run, how long they may take and how much they may load. */
@@ -146,6 +149,7 @@ export function defaultConfig(): VigilConfig {
     storage: { path: 'data', retentionMs: 15 * 24 * 3600_000, retentionBytes: 0, maxExemplars: 100_000, type: 'local' },
     remoteWrite: { maxBodyBytes: 32 * 1024 * 1024 },
     remoteWriteTo: [],
+    logs: defaultLogsConfig(),
     // Off unless asked for: a fixed default port would collide when several Vigils run on one host (tests, demos).
     otlp: {
       grpcListenAddress: '',
@@ -358,6 +362,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
     'otlp',
     'traces',
     'remote_write',
+    'logs',
     ...PROMETHEUS_ONLY_SECTIONS,
   ]);
   cfg.source = root;
@@ -394,6 +399,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   if (root['memory_budget'] !== undefined) cfg.memoryBudget = c.parsed(['memory_budget'], root['memory_budget'], parseMemoryBudget);
   parseOtlp(c, root['otlp'], cfg);
   cfg.remoteWriteTo = parseRemoteWrite(c, root['remote_write'], cfg.baseDir, cfg.warnings);
+  cfg.logs = parseLogsConfig(c, root['logs'], cfg.baseDir, parseByteSize);
   const globList = (key: string): string[] => {
     const v = root[key];
     if (v === undefined || v === null) return [];
