@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { HttpClient } from '../../core/httpclient/client.js';
 import { abortableSleep, Backoff, parseRetryAfter, sendVerdict } from '../../core/httpclient/retry.js';
-import { sortLabels, type Label, type Labels } from '../../core/model/labels.js';
+import { formatStreamSelector, sortLabels, type Label, type Labels } from '../../core/model/labels.js';
 import { comparePositions, readPosition, writePosition, type WalPosition } from '../../core/util/position.js';
 import type { Logger } from '../../core/util/log.js';
 import { snappyEncode } from '../../core/util/snappy.js';
@@ -165,7 +165,7 @@ export class LogForwardQueue {
     let text = this.labelText.get(id);
     if (text !== undefined) return text;
     const own = this.source.streamLabels(id);
-    text = own ? labelText(withExternal(own, this.config.externalLabels)) : null;
+    text = own ? formatStreamSelector(withExternal(own, this.config.externalLabels)) : null;
     this.labelText.set(id, text);
     return text;
   }
@@ -271,9 +271,4 @@ function withExternal(labels: Labels, external: Labels): Labels {
   const merged: Label[] = [...labels];
   for (const l of external) if (!have.has(l.name)) merged.push(l);
   return sortLabels(merged);
-}
-
-/** A label set as a push request's stream selector: `{a="1", b="2"}`. */
-function labelText(labels: Labels): string {
-  return `{${labels.map((l) => `${l.name}=${JSON.stringify(l.value)}`).join(', ')}}`;
 }

@@ -15,7 +15,7 @@ import { Router } from './http.js';
 import { registerLokiApi } from './loki.js';
 import { registerLogIngest } from './log_ingest.js';
 import { LogqlEngine } from '../../logs/logql/engine.js';
-import { LogQueryService } from '../../logs/query/service.js';
+import { LocalLogQueryService } from '../../logs/query/service.js';
 import { LogStore } from '../../logs/store/store.js';
 import { nopLogger } from '../../core/util/log.js';
 import { startServer } from '../../testkit/helpers.js';
@@ -25,7 +25,7 @@ const store = new LogStore({ dir });
 store.start();
 const router = new Router(nopLogger);
 registerLogIngest(router, store, { limits: { maxLineBytes: 100_000, rateBytesPerSec: 1e9, burstBytes: 1e9 } });
-const loki = registerLokiApi(router, new LogQueryService(store, new LogqlEngine(store)), {
+const loki = registerLokiApi(router, new LocalLogQueryService(store, new LogqlEngine(store)), {
   maxTailClients: 3,
   tailLimits: { maxBufferedBytes: 256 * 1024, closeGraceMs: 3000 },
 });

@@ -17,7 +17,7 @@ import { parseRemoteWrite } from './remote_write.js';
 import type { RemoteWriteConfig } from '../../metrics/remotewrite/sender/config.js';
 import { parseStorageSource, STORAGE_SOURCE_KEYS } from './storage.js';
 import { defaultLogsConfig, parseLogsConfig, type LogsConfig } from './logs.js';
-import type { RemoteQueryConfig } from '../../metrics/query/remote.js';
+import type { RemoteQueryConfig } from '../../core/httpclient/remote_api.js';
 import { defaultLimits, FRACTIONAL_LIMITS, SIZE_LIMITS, type LimitsConfig } from './limits.js';
 import { parseInlineSLOs, type ParsedSLOs } from '../../alerting/slo/index.js';
 import { DEFAULT_ALERTING_CONFIG, parseAlertingConfig, type AlertingConfig } from '../../alerting/notifier/config.js';

@@ -23,7 +23,7 @@ import { HTTP_CLIENT_FIELDS, parseHttpClientConfig, type ConfigReader } from '..
 import { isValidLabelName, sortLabels } from '../../core/model/labels.js';
 import { parseDuration } from '../../core/time/duration.js';
 import { LOG_FORWARD_DEFAULTS, RESERVED_FORWARD_HEADERS, type LogForwardConfig } from '../../logs/forward/config.js';
-import type { RemoteQueryConfig } from '../../metrics/query/remote.js';
+import type { RemoteQueryConfig } from '../../core/httpclient/remote_api.js';
 import type { Checker } from './config.js';
 import { parseStorageSource, STORAGE_SOURCE_KEYS } from './storage.js';
 

@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { HTTP_CLIENT_FIELDS, parseHttpClientConfig, type ConfigReader, type FieldPath } from '../../core/httpclient/config.js';
 import { parseDuration } from '../../core/time/duration.js';
-import type { RemoteQueryConfig } from '../../metrics/query/remote.js';
+import type { RemoteQueryConfig } from '../../core/httpclient/remote_api.js';
 
 /** The keys `storage:` takes for the query source. */
 export const STORAGE_SOURCE_KEYS = ['type', 'remote'] as const;
