@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import type { SelfRegistry, SelfSample } from '../../core/selfmon/registry.js';
 import type { Logger } from '../../core/util/log.js';
 import type { LogForwardConfig } from './config.js';
-import { LogForwardQueue, type ForwardSource } from './queue.js';
+import { LogForwardQueue, type ForwardSource, type ForwardStats } from './queue.js';
 import { logWalSegmentPath, logWalSegments } from './reader.js';
 
 export type { LogForwardConfig } from './config.js';
@@ -33,6 +33,8 @@ export class LogForwarder {
   private started = false;
   /** Times a queue's hold on the WAL was let go because its backlog passed its `wal_retention_size`. */
   holdsReleased = 0;
+  /** Counters of queues stopped by a reload, by name and url, so a restarted queue's counters go on from them. */
+  private readonly retired = new Map<string, ForwardStats>();
 
   constructor(private readonly deps: LogForwarderDeps) {}
 
@@ -66,6 +68,32 @@ export class LogForwarder {
     this.queues = [];
     this.configKey = '';
     await Promise.all(qs.map((q) => q.stop()));
+    for (const q of qs) this.retired.set(retiredKey(q), this.statsOf(q));
+  }
+
+  /** A queue's counters, with those of the queue of the same name and url before a reload. */
+  statsOf(q: LogForwardQueue): ForwardStats {
+    const before = this.retired.get(retiredKey(q));
+    if (!before) return q.stats;
+    const add = (a: Map<string, number>, b: Map<string, number>): Map<string, number> => {
+      const m = new Map(a);
+      for (const [k, v] of b) m.set(k, (m.get(k) ?? 0) + v);
+      return m;
+    };
+    const requests = new Map(before.requests);
+    for (const [k, r] of q.stats.requests) {
+      const p = requests.get(k);
+      requests.set(k, p ? { count: p.count + r.count, seconds: p.seconds + r.seconds } : r);
+    }
+    return {
+      sentEntries: before.sentEntries + q.stats.sentEntries,
+      sentBytes: before.sentBytes + q.stats.sentBytes,
+      encodedBytes: before.encodedBytes + q.stats.encodedBytes,
+      droppedEntries: add(before.droppedEntries, q.stats.droppedEntries),
+      droppedBytes: add(before.droppedBytes, q.stats.droppedBytes),
+      batchRetries: before.batchRetries + q.stats.batchRetries,
+      requests,
+    };
   }
 
   get active(): readonly LogForwardQueue[] {
@@ -126,41 +154,41 @@ export class LogForwarder {
       'promtail_sent_entries_total',
       'counter',
       'Number of log entries sent to the ingester.',
-      per((q) => q.stats.sentEntries),
+      per((q) => this.statsOf(q).sentEntries),
     );
     reg.register(
       'promtail_sent_bytes_total',
       'counter',
       'Number of bytes sent.',
-      per((q) => q.stats.sentBytes),
+      per((q) => this.statsOf(q).sentBytes),
     );
     reg.register(
       'promtail_encoded_bytes_total',
       'counter',
       'Number of bytes encoded and ready to send (each try counts).',
-      per((q) => q.stats.encodedBytes),
+      per((q) => this.statsOf(q).encodedBytes),
     );
     reg.register(
       'promtail_dropped_entries_total',
       'counter',
       'Number of log entries dropped because they failed to be sent to the ingester after all retries, by reason.',
-      byReason((q) => q.stats.droppedEntries),
+      byReason((q) => this.statsOf(q).droppedEntries),
     );
     reg.register(
       'promtail_dropped_bytes_total',
       'counter',
       'Number of bytes dropped, by reason.',
-      byReason((q) => q.stats.droppedBytes),
+      byReason((q) => this.statsOf(q).droppedBytes),
     );
     reg.register(
       'promtail_batch_retries_total',
       'counter',
       'Number of times batches have had to be retried.',
-      per((q) => q.stats.batchRetries),
+      per((q) => this.statsOf(q).batchRetries),
     );
     reg.register('promtail_request_duration_seconds', 'histogram', 'Duration of send requests (count and sum), by status code (0: no answer).', () =>
       this.queues.flatMap((q) =>
-        [...q.stats.requests].flatMap(([code, r]) => {
+        [...this.statsOf(q).requests].flatMap(([code, r]) => {
           const labels = { ...labelsOf(q), status_code: code };
           return [
             { name: 'promtail_request_duration_seconds_bucket', labels: { ...labels, le: '+Inf' }, value: r.count },
@@ -195,6 +223,10 @@ export class LogForwarder {
       () => this.holdsReleased,
     );
   }
+}
+
+function retiredKey(q: LogForwardQueue): string {
+  return JSON.stringify([q.config.name, q.config.url]);
 }
 
 function hostOf(url: string): string {

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exited, freePort, spawnVigil, tempDir, waitFor, type VigilProcess } from '../../testkit/helpers.js';
 import { stormProxy } from '../../testkit/remote_receivers.js';
+import { cpuSeconds } from '../../testkit/bench/procstat.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 after(async () => {
@@ -188,4 +189,34 @@ test('a receiver that refuses a batch with 400: it is dropped and counted, later
   assert.equal(await metric(fwd.url, 'promtail_batch_retries_total'), 0, 'a 400 is not retried');
   await push(fwd.url, 0, 50);
   checkLines(await waitForAll(receiver.url, 50), 50);
+});
+
+test('a 429 storm: the forwarder backs off (few pushes, little CPU) and sends everything once it ends', { timeout: 120_000 }, async () => {
+  const receiver = await vigil('');
+  const proxy = await stormProxy(receiver.url);
+  cleanups.push(() => proxy.close());
+  const fwd = await vigil(
+    `logs:\n  forward_to:\n    - url: ${proxy.url}/loki/api/v1/push\n      batchwait: 200ms\n      backoff_config: { min_period: 100ms, max_period: 2s }\n`,
+  );
+  await push(fwd.url, 0, 50);
+  checkLines(await waitForAll(receiver.url, 50), 50);
+  proxy.storm = true;
+  const before = proxy.requests;
+  await push(fwd.url, 50, 100);
+  const stormMs = Number(process.env['VIGIL_LOGFWD_STORM_MS'] ?? 10_000);
+  await new Promise((r) => setTimeout(r, 1000));
+  const cpu0 = cpuSeconds(fwd.proc.pid!);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, stormMs - 1000));
+  const cpu = cpuSeconds(fwd.proc.pid!) - cpu0;
+  const wall = (performance.now() - t0) / 1000;
+  const requests = proxy.requests - before;
+  proxy.storm = false;
+  console.log(`429 storm: ${requests} pushes in ${stormMs} ms, forwarder CPU ${cpu.toFixed(3)} s over ${wall.toFixed(1)} s`);
+  // Doubling from 100 ms to the 2 s cap: 5 tries in the first 3.1 s, then one each 2 s.
+  assert.ok(requests <= 5 + Math.ceil(stormMs / 2000) + 2, `backoff: ${requests} pushes during the storm`);
+  assert.ok(cpu / wall < 0.05, `no busy loop: ${cpu} CPU seconds in ${wall} s`);
+  assert.ok((await metric(fwd.url, 'promtail_batch_retries_total')) > 0);
+  checkLines(await waitForAll(receiver.url, 100, 30_000), 100);
+  assert.equal(await metric(fwd.url, 'promtail_dropped_entries_total'), 0, '429 is retried, not dropped');
 });
