@@ -116,7 +116,11 @@ async function metric(url: string, name: string, labelPart = ''): Promise<number
   return sum;
 }
 
-test('the receiver down for a while, then back: every line arrives once, in order per stream', { timeout: 300_000 }, async () => {
+/**
+ * The receiver is stopped for `outageMs` while lines keep coming, then started again on the same
+ * port and data: every line arrives, once and in order, none is dropped.
+ */
+async function outage(outageMs: number): Promise<void> {
   const receiver = await vigil('');
   const fwd = await vigil(forwardTo(receiver.url));
   let k = 0;
@@ -129,7 +133,7 @@ test('the receiver down for a while, then back: every line arrives once, in orde
   receiver.proc.kill('SIGTERM');
   await exited(receiver.proc);
   // Lines keep coming through the outage, ten per stream every 200 ms.
-  const until = Date.now() + Number(process.env['VIGIL_LOGFWD_OUTAGE_MS'] ?? 5_000);
+  const until = Date.now() + outageMs;
   while (Date.now() < until) {
     await write(10);
     await new Promise((r) => setTimeout(r, 200));
@@ -141,7 +145,15 @@ test('the receiver down for a while, then back: every line arrives once, in orde
   checkLines(await waitForAll(back.url, k, 120_000), k);
   assert.equal(await metric(fwd.url, 'promtail_dropped_entries_total'), 0);
   assert.equal(await metric(fwd.url, 'promtail_sent_entries_total'), k * STREAMS);
-});
+}
+
+test('the receiver down for a few seconds, then back: every line arrives once, in order per stream', { timeout: 120_000 }, () =>
+  outage(Number(process.env['VIGIL_LOGFWD_SHORT_OUTAGE_MS'] ?? 5_000)),
+);
+
+test('the receiver down for two minutes, then back: every line arrives once, in order per stream', { timeout: 300_000 }, () =>
+  outage(Number(process.env['VIGIL_LOGFWD_OUTAGE_MS'] ?? 120_000)),
+);
 
 test('the forwarder killed with kill -9 mid-send: a restart sends every line, duplicates at most one batch', { timeout: 180_000 }, async () => {
   const receiver = await vigil('');

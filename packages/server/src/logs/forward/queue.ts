@@ -127,7 +127,15 @@ export class LogForwardQueue {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      const state = this.reader.read((id, t, line, meta, after) => this.take(id, t, line, meta, after));
+      let state: 'full' | 'caught-up';
+      try {
+        state = this.reader.read((id, t, line, meta, after) => this.take(id, t, line, meta, after));
+      } catch (err) {
+        // An unreadable WAL file (permissions, I/O): the position stays, and reading is tried again.
+        this.warn('log forwarder: reading the WAL failed; trying again', { err: (err as Error).message });
+        await abortableSleep(1000, this.stopping.signal);
+        continue;
+      }
       const b = this.batch;
       const waited = b.entries > 0 && performance.now() - b.firstAt >= this.config.batchWaitMs;
       if (state === 'full' || waited) {
