@@ -208,7 +208,8 @@ test('a 429 storm: the forwarder backs off (few pushes, little CPU) and sends ev
   const proxy = await stormProxy(receiver.url);
   cleanups.push(() => proxy.close());
   const fwd = await vigil(
-    `logs:\n  forward_to:\n    - url: ${proxy.url}/loki/api/v1/push\n      batchwait: 200ms\n      backoff_config: { min_period: 100ms, max_period: 2s }\n`,
+    `logs:\n  forward_to:\n    - url: ${proxy.url}/loki/api/v1/push\n      batchwait: 200ms\n      backoff_config: { min_period: 100ms, max_period: 2s }\n` +
+      `      tenant_id: team-a\n      external_labels: { cluster: eu-1 }\n`,
   );
   await push(fwd.url, 0, 50);
   checkLines(await waitForAll(receiver.url, 50), 50);
@@ -231,4 +232,10 @@ test('a 429 storm: the forwarder backs off (few pushes, little CPU) and sends ev
   assert.ok((await metric(fwd.url, 'promtail_batch_retries_total')) > 0);
   checkLines(await waitForAll(receiver.url, 100, 30_000), 100);
   assert.equal(await metric(fwd.url, 'promtail_dropped_entries_total'), 0, '429 is retried, not dropped');
+  assert.equal(proxy.lastHeaders['x-scope-orgid'], 'team-a', 'tenant_id is sent as X-Scope-OrgID');
+  const series = (await (await fetch(`${receiver.url}/loki/api/v1/series?match[]=${encodeURIComponent('{job="fwd"}')}&start=${BASE}`)).json()) as {
+    data: Array<Record<string, string>>;
+  };
+  assert.equal(series.data.length, STREAMS);
+  for (const s of series.data) assert.equal(s['cluster'], 'eu-1', 'external labels are added to every stream');
 });

@@ -110,6 +110,25 @@ test('queries, labels, series and the UI pages answered through the remote equal
   }
 });
 
+test("the remote's own refusal keeps its status and type: a query over the remote's max_bytes_read is 422 execution through both", async () => {
+  const small = await vigil('query:\n  max_bytes_read: 1KB\n');
+  const viaSmall = await vigil(`logs:\n  storage:\n    type: remote\n    remote: { url: ${small.url} }\n`);
+  const values = Array.from({ length: 100 }, (_, i) => [ns(i * 1000), `a line long enough to pass the budget quickly ${i}`]);
+  const pushed = await fetch(`${small.url}/loki/api/v1/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ streams: [{ stream: { app: 'big' }, values }] }),
+  });
+  assert.equal(pushed.status, 204);
+  const path = `/loki/api/v1/query_range?query=${q('sum(count_over_time({app="big"}[10m]))')}&${range}&step=60`;
+  const [direct, through] = await Promise.all([fetch(small.url + path), fetch(viaSmall.url + path)]);
+  assert.deepEqual([direct.status, through.status], [422, 422]);
+  const [a, b] = (await Promise.all([direct.json(), through.json()])) as [{ errorType: string; error: string }, { errorType: string; error: string }];
+  assert.equal(a.errorType, 'execution');
+  assert.equal(b.errorType, 'execution');
+  assert.equal(b.error, a.error, "the remote's message is passed on");
+});
+
 test('errors: a query Vigil cannot parse is the same 400 in both modes; a remote that is down is 503 with Retry-After', async () => {
   const bad = await both(`/loki/api/v1/query_range?query=${q('{app="api"} |= ')}&${range}`);
   assert.deepEqual(bad.status, [400, 400]);
