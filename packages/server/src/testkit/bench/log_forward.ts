@@ -5,12 +5,16 @@
  * streams); the forwarder's catch-up is timed until the receiver's sent counter reaches them all,
  * and the forwarding Vigil's CPU is read from /proc over the same span, against a run with no
  * forward_to (the ingest alone), so the difference is the forwarder's cost. Run: `node
- * packages/server/dist-test/testkit/bench/log_forward.js [lines] [batch]` (default 200000 and 1000).
+ * packages/server/dist-test/testkit/bench/log_forward.js [lines] [batch]` (default 200000 and 1000);
+ * `npm run bench` runs it too, keeping its record in `.bench/`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exited, freePort, spawnVigil, tempDir, waitFor, type VigilProcess } from '../helpers.js';
 import { cpuSeconds } from './procstat.js';
+import { REPO_ROOT, writeJson } from './report.js';
+
+const startedAt = new Date();
 
 const lines = Number(process.argv[2] ?? 200_000);
 const batch = Number(process.argv[3] ?? 1000);
@@ -73,25 +77,21 @@ async function main(): Promise<void> {
   const without = await run(false);
   const withFwd = await run(true);
   const perMillion = ((withFwd.cpu - without.cpu) / lines) * 1e6;
-  console.log(
-    JSON.stringify(
-      {
-        lines,
-        batch,
-        ingestOnly: { pushSec: +without.pushSec.toFixed(2), cpuSec: +without.cpu.toFixed(2) },
-        withForwarding: {
-          pushSec: +withFwd.pushSec.toFixed(2),
-          allForwardedSec: +withFwd.doneSec.toFixed(2),
-          cpuSec: +withFwd.cpu.toFixed(2),
-          sent: withFwd.sent,
-        },
-        forwardedLinesPerSec: Math.round(lines / withFwd.doneSec),
-        forwarderCpuSecPerMillionLines: +perMillion.toFixed(2),
-      },
-      null,
-      2,
-    ),
-  );
+  const record = {
+    lines,
+    batch,
+    ingestOnly: { pushSec: +without.pushSec.toFixed(2), cpuSec: +without.cpu.toFixed(2) },
+    withForwarding: {
+      pushSec: +withFwd.pushSec.toFixed(2),
+      allForwardedSec: +withFwd.doneSec.toFixed(2),
+      cpuSec: +withFwd.cpu.toFixed(2),
+      sent: withFwd.sent,
+    },
+    forwardedLinesPerSec: Math.round(lines / withFwd.doneSec),
+    forwarderCpuSecPerMillionLines: +perMillion.toFixed(2),
+  };
+  console.log(JSON.stringify(record, null, 2));
+  console.log(`record: ${writeJson(REPO_ROOT, 'log_forward', startedAt, record)}`);
 }
 
 await main();

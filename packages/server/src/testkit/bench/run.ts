@@ -37,6 +37,7 @@ export const BENCHES: readonly BenchDef[] = [
   { name: 'otlp_metrics', script: 'otlp_metrics.js', full: [], quick: ['--quick'] },
   { name: 'remote_query', script: 'remote_query.js', full: [], quick: ['10', '5'] },
   { name: 'remote_write', script: 'remote_write.js', full: [], quick: ['--quick'] },
+  { name: 'log_forward', script: 'log_forward.js', full: [], quick: ['50000', '1000'] },
   { name: 'traces', script: 'traces_http.js', full: [], quick: ['--quick'] },
   { name: 'isolation', script: 'isolation.js', full: [], quick: ['--series', '30000', '--runs', '1'] },
   {
