@@ -58,9 +58,13 @@ export class LogForwarder {
     for (const q of this.queues) q.start();
   }
 
+  /**
+   * Stops the queues (each saves its position) but keeps them, so {@link retainFrom} still holds
+   * their unsent WAL segments through the store's last checkpoint at shutdown.
+   */
   async stop(): Promise<void> {
     this.started = false;
-    await this.stopQueues();
+    await Promise.all(this.queues.map((q) => q.stop()));
   }
 
   private async stopQueues(): Promise<void> {

@@ -184,6 +184,28 @@ test('the forwarder killed with kill -9 mid-send: a restart sends every line, du
   assert.ok(duplicates <= oneBatch, `duplicates at most one batch: ${duplicates}`);
 });
 
+test(
+  'the forwarder restarted (SIGTERM) while the receiver is down: its unsent WAL survives the shutdown checkpoint, every line arrives',
+  { timeout: 180_000 },
+  async () => {
+    const receiver = await vigil('');
+    let fwd = await vigil(forwardTo(receiver.url));
+    await push(fwd.url, 0, 100);
+    checkLines(await waitForAll(receiver.url, 100), 100);
+    receiver.proc.kill('SIGTERM');
+    await exited(receiver.proc);
+    for (let k = 100; k < 600; k += 100) await push(fwd.url, k, k + 100);
+    // A clean stop seals every head and checkpoints the WAL: the segments the receiver has not taken must stay.
+    fwd.proc.kill('SIGTERM');
+    await exited(fwd.proc);
+    fwd = await vigil(forwardTo(receiver.url), fwd);
+    await push(fwd.url, 600, 650);
+    const back = await vigil('', receiver);
+    checkLines(await waitForAll(back.url, 650, 120_000), 650);
+    assert.equal(await metric(fwd.url, 'promtail_dropped_entries_total'), 0);
+  },
+);
+
 test('a receiver that refuses a batch with 400: it is dropped and counted, later lines still arrive', { timeout: 120_000 }, async () => {
   const receiver = await vigil('limits:\n  max_line_size: 100\n');
   const fwd = await vigil(forwardTo(receiver.url));
