@@ -67,12 +67,13 @@ export class LogForwarder {
     await Promise.all(this.queues.map((q) => q.stop()));
   }
 
+  /** Stops the queues and lets them go; they stay listed (holding their WAL) until they have stopped. */
   private async stopQueues(): Promise<void> {
     const qs = this.queues;
-    this.queues = [];
     this.configKey = '';
     await Promise.all(qs.map((q) => q.stop()));
     for (const q of qs) this.retired.set(retiredKey(q), this.statsOf(q));
+    this.queues = [];
   }
 
   /** A queue's counters, with those of the queue of the same name and url before a reload. */

@@ -20,7 +20,7 @@ const STREAMS = 4;
 const BASE = BigInt(Date.now() - 600_000) * 1_000_000n;
 
 /** A Vigil on a fresh (or given) data directory, with `yaml` as its configuration; stopped after the file. */
-async function vigil(yaml: string, at?: { dir: string; port: number }): Promise<VigilProcess & { dir: string; port: number }> {
+async function vigil(yaml: string, at?: { dir: string; port: number }, args: string[] = []): Promise<VigilProcess & { dir: string; port: number }> {
   let dir = at?.dir;
   if (!dir) {
     const t = tempDir('vigil-logfwd-');
@@ -30,7 +30,7 @@ async function vigil(yaml: string, at?: { dir: string; port: number }): Promise<
   const port = at?.port ?? (await freePort());
   const cfg = path.join(dir, 'vigil.yml');
   fs.writeFileSync(cfg, `self_scrape: false\n${yaml}`);
-  const v = await spawnVigil(path.join(dir, 'data'), port, ['--config', cfg]);
+  const v = await spawnVigil(path.join(dir, 'data'), port, ['--config', cfg, ...args]);
   cleanups.push(async () => {
     if (v.proc.exitCode === null && v.proc.signalCode === null) {
       v.proc.kill('SIGTERM');
@@ -205,6 +205,22 @@ test(
     assert.equal(await metric(fwd.url, 'promtail_dropped_entries_total'), 0);
   },
 );
+
+test('a reload that changes a forwarder goes on from its saved position: every line once, counters continued', { timeout: 120_000 }, async () => {
+  const receiver = await vigil('');
+  const fwd = await vigil(forwardTo(receiver.url), undefined, ['--web.enable-lifecycle']);
+  await push(fwd.url, 0, 100);
+  checkLines(await waitForAll(receiver.url, 100), 100);
+  // The same name and url with other batching: the queue is restarted from where it was.
+  fs.writeFileSync(path.join(fwd.dir, 'vigil.yml'), `self_scrape: false\n${forwardTo(receiver.url, '      batchsize: 16KB\n')}`);
+  const r = await fetch(`${fwd.url}/-/reload`, { method: 'POST' });
+  assert.equal(r.status, 200, await r.text());
+  await push(fwd.url, 100, 200);
+  checkLines(await waitForAll(receiver.url, 200), 200);
+  await waitFor('the sent counter to count every line', async () =>
+    (await metric(fwd.url, 'promtail_sent_entries_total')) === 200 * STREAMS ? true : undefined,
+  );
+});
 
 test('a receiver that refuses a batch with 400: it is dropped and counted, later lines still arrive', { timeout: 120_000 }, async () => {
   const receiver = await vigil('limits:\n  max_line_size: 100\n');
