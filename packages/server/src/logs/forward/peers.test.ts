@@ -44,11 +44,16 @@ function forwardTo(url: string, extra = ''): string {
   return `logs:\n  forward_to:\n    - url: ${url}/loki/api/v1/push\n      name: peer\n      batchwait: 200ms\n      backoff_config: { min_period: 100ms, max_period: 1s }\n${extra}`;
 }
 
-/** Pushes lines k in [from, to) of every stream: `stream s line k`. */
+/** Pushes lines k in [from, to) of every stream: `stream s line k`, every tenth with a `trace_id`. */
 async function push(url: string, from: number, to: number): Promise<void> {
   const streams = Array.from({ length: STREAMS }, (_, s) => ({
     stream: { job: 'fwd', stream: String(s) },
-    values: Array.from({ length: to - from }, (_, i) => [String(BASE + BigInt(from + i) * 1_000_000n), `stream ${s} line ${from + i}`]),
+    // Every tenth line carries structured metadata, which must travel with it.
+    values: Array.from({ length: to - from }, (_, i) => {
+      const k = from + i;
+      const v = [String(BASE + BigInt(k) * 1_000_000n), `stream ${s} line ${k}`];
+      return k % 10 === 0 ? [...v, { trace_id: `t${k}` }] : v;
+    }),
   }));
   const res = await fetch(`${url}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ streams }) });
   assert.equal(res.status, 204, await res.text());
@@ -239,6 +244,16 @@ test('a receiver that refuses a batch with 400: it is dropped and counted, later
   assert.equal(await metric(fwd.url, 'promtail_batch_retries_total'), 0, 'a 400 is not retried');
   await push(fwd.url, 0, 50);
   checkLines(await waitForAll(receiver.url, 50), 50);
+  const q = new URLSearchParams({ query: '{job="fwd", stream="0"}', start: String(BASE), limit: '100', direction: 'forward' });
+  const body = (await (await fetch(`${receiver.url}/loki/api/v1/query_range?${q}`)).json()) as {
+    data: { result: Array<{ values: Array<[string, string, Record<string, string>?]> }> };
+  };
+  const withMeta = body.data.result.flatMap((r) => r.values).filter((v) => v[2]);
+  assert.deepEqual(
+    withMeta.map((v) => [v[1], v[2]]),
+    [0, 10, 20, 30, 40].map((k) => [`stream 0 line ${k}`, { trace_id: `t${k}` }]),
+    'structured metadata is forwarded with its line',
+  );
 });
 
 test('a 429 storm: the forwarder backs off (few pushes, little CPU) and sends everything once it ends', { timeout: 120_000 }, async () => {
