@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { exited, freePort, spawnVigil, tempDir, type VigilProcess } from '../../testkit/helpers.js';
+import { exited, freePort, spawnVigil, tempDir, waitFor, type VigilProcess } from '../../testkit/helpers.js';
 
 const procs: VigilProcess[] = [];
 const cleanups: Array<() => void> = [];
@@ -143,4 +143,24 @@ test('errors: a query Vigil cannot parse is the same 400 in both modes; a remote
   assert.match(body.error, /unreachable/);
   const labels = await fetch(`${down.url}/loki/api/v1/labels`);
   assert.equal(labels.status, 503, 'metadata calls map the same way');
+});
+
+test('an ingest node: lines pushed into a Vigil that forwards to the remote and queries it come back through the remote', async () => {
+  const node = await vigil(
+    `logs:\n  forward_to:\n    - url: ${holder.url}/loki/api/v1/push\n      batchwait: 100ms\n` +
+      `      external_labels: { node: edge-1 }\n  storage:\n    type: remote\n    remote: { url: ${holder.url} }\n`,
+  );
+  const line = `forwarded through an ingest node ${Date.now()}`;
+  const pushed = await fetch(`${node.url}/loki/api/v1/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ streams: [{ stream: { app: 'edge' }, values: [[ns(200_000), line]] }] }),
+  });
+  assert.equal(pushed.status, 204);
+  const path = `/loki/api/v1/query_range?query=${q('{app="edge"}')}&${range}`;
+  const got = await waitFor('the line through the remote', async () => {
+    const body = (await (await fetch(node.url + path)).json()) as { data: { result: Array<{ stream: Record<string, string>; values: string[][] }> } };
+    return body.data.result.length ? body.data.result : undefined;
+  });
+  assert.deepEqual(got, [{ stream: { app: 'edge', node: 'edge-1' }, values: [[ns(200_000), line]] }]);
 });
