@@ -96,3 +96,18 @@ test('the store keeps WAL segments a reader holds through checkpoints and a rest
   r.close();
   store.stop();
 });
+
+test('a saved position past the end of the WAL (the WAL was removed) starts at its end, not waiting for a segment that will not come', () => {
+  const dir = tmp();
+  const store = new LogStore({ dir, now, tickIntervalMs: 0 });
+  store.start();
+  const warnings: string[] = [];
+  const r = new LogWalReader(store.walDir, (msg) => warnings.push(msg));
+  r.seek({ segment: store.walEnd().segment + 5, offset: 100 }, store.walEnd());
+  assert.deepEqual(r.position, store.walEnd());
+  assert.equal(warnings.length, 1);
+  push(store, 0, 1);
+  assert.deepEqual(take(r, store, 10).lines, ['a:a 0', 'b:b 0']);
+  r.close();
+  store.stop();
+});

@@ -67,10 +67,15 @@ export class LogWalReader {
 
   /**
    * Starts at `from` (undefined: `end`, so a new forwarder sends new lines only). A `from` whose
-   * segment is gone (let go past the forwarder's WAL bound) starts at the next segment there is;
-   * the gap is reported.
+   * segment is gone (let go past the forwarder's WAL bound) starts at the next segment there is,
+   * and one past the end of the WAL (the WAL was removed) at its end; both are reported.
    */
   seek(from: WalPosition | undefined, end: WalPosition): void {
+    if (from && (from.segment > end.segment || (from.segment === end.segment && from.offset > end.offset))) {
+      // Past the end: the log WAL was removed or replaced under a kept position. Waiting there would send nothing.
+      this.warn('log forwarder: the saved position is past the end of the log WAL; starting at its end', { saved: from, end });
+      from = undefined;
+    }
     let start = from ?? end;
     const segs = logWalSegments(this.dir);
     if (from && from.segment < end.segment && !segs.includes(from.segment)) {
