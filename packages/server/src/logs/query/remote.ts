@@ -6,7 +6,7 @@
  * Vigil's own additions that Loki has no endpoint for are built from the remote's query answers with
  * the same code the local service uses: facets and detected fields from a log query, context from
  * two queries of the stream, correlation from a line filter over each label's streams. Live tail
- * needs the store's stream of accepted lines, which a remote does not offer: it is refused.
+ * polls the remote for lines newer than the last it sent (remote_tail.ts).
  *
  * The remote's errors become Vigil's as for PromQL (core/httpclient/remote_api.ts).
  */
@@ -26,7 +26,8 @@ import { type Facet, facetsOf, type FacetOptions } from './facets.js';
 import { formatQuery } from './format.js';
 import type { LogPattern } from './patterns.js';
 import type { IndexStats, LogQueryService, LogWindow, QueryOutcome } from './service.js';
-import { LogTail, TailQueryError } from './tail.js';
+import type { LiveTail } from './tail.js';
+import { RemoteLogTail } from './remote_tail.js';
 import type { VolumeOptions, VolumeSeries } from './volume.js';
 
 const API = '/loki/api/v1';
@@ -69,7 +70,10 @@ export class RemoteLogQueryService implements LogQueryService {
   readonly name: string;
   private readonly api: RemoteApi;
 
-  constructor(cfg: RemoteQueryConfig) {
+  constructor(
+    cfg: RemoteQueryConfig,
+    private readonly tailPollMs = 1000,
+  ) {
     this.api = new RemoteApi(cfg);
     this.name = this.api.name;
   }
@@ -229,7 +233,13 @@ export class RemoteLogQueryService implements LogQueryService {
     return out.sort(byTime).slice(0, limit);
   }
 
-  tail(): LogTail {
-    throw new TailQueryError(`live tail is not available while logs are queried from remote storage (${this.name}): query the remote's own tail endpoint`);
+  /** Live tail by polling the remote (remote_tail.ts). */
+  tail(query: string): LiveTail {
+    return new RemoteLogTail(query, (q, w, step) => this.rangeQueryAsync(q, w, step), {
+      pollMs: this.tailPollMs,
+      maxLines: 5000,
+      now: Date.now,
+      warn: () => {},
+    });
   }
 }

@@ -19,7 +19,7 @@ import { lineContext, type LineContext } from './context.js';
 import { correlate, type CorrelatedLine, DEFAULT_ID_FIELDS } from './correlate.js';
 import { type Facet, facetsOf, type FacetOptions } from './facets.js';
 import { seriesOf } from './metadata.js';
-import { LogTail } from './tail.js';
+import { type LiveTail, LogTail } from './tail.js';
 import { logVolume, type VolumeOptions, type VolumeSeries } from './volume.js';
 import { logPatterns, type LogPattern, type PatternLimits } from './patterns.js';
 
@@ -78,7 +78,7 @@ export interface LogQueryService {
   /** Every line carrying `id` in one of `fields`, across streams, oldest first. */
   correlate(id: string, start: bigint, end: bigint, fields?: readonly string[], limit?: number): Awaitable<CorrelatedLine[]>;
   /** A live tail of a log query; throws on a query it cannot follow. */
-  tail(query: string): LogTail;
+  tail(query: string): LiveTail;
   /** Registers the service's self-metrics (a remote's call latency; none locally). */
   register(reg: SelfRegistry): void;
   /** Releases connections (a remote's keep-alive pool). */

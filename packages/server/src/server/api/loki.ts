@@ -16,7 +16,7 @@ import { QueryGate, QueryRefusedError } from './query_gate.js';
 import { LogqlParseError, parseStreamSelector } from '../../logs/logql/parser.js';
 import type { Awaitable, LogQueryService, QueryOutcome } from '../../logs/query/service.js';
 import { RemoteQueryError } from '../../core/httpclient/remote_api.js';
-import { type LogTail, TailQueryError, type TailLine } from '../../logs/query/tail.js';
+import { type LiveTail, TailQueryError, type TailLine } from '../../logs/query/tail.js';
 import type { VolumeOptions } from '../../logs/query/volume.js';
 import { toApiJson } from '../../metrics/promql/engine/value.js';
 import { ApiError } from './errors.js';
@@ -348,7 +348,7 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
       refuseHandshake(socket, '429 Too Many Requests', `too many live tails open (${maxTailClients}); close one and retry`);
       return true;
     }
-    let tail: LogTail;
+    let tail: LiveTail;
     let limit: number;
     let start: bigint;
     try {
@@ -376,9 +376,22 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
       }
       ws.sendText(JSON.stringify({ streams: [...groups.values()], dropped_entries: null }));
     };
-    // Backfill from `start` (default: the last hour), then follow.
-    send(tail.backfill(start, nowNs() + 1n, limit));
-    ws.onClose(tail.follow(send));
+    // Backfill from `start` (default: the last hour), then follow. A remote's backfill answers later.
+    const follow = (): void => {
+      if (!ws.closed) ws.onClose(tail.follow(send));
+    };
+    const back = tail.backfill(start, nowNs() + 1n, limit);
+    if (Array.isArray(back)) {
+      send(back);
+      follow();
+    } else
+      back.then(
+        (lines) => {
+          if (!ws.closed) send(lines);
+          follow();
+        },
+        () => follow(),
+      );
     return true;
   };
   return { upgrade, tailClients: () => tailClients };

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exited, freePort, spawnVigil, tempDir, waitFor, type VigilProcess } from '../../testkit/helpers.js';
+import { frames, openTail } from '../../testkit/ws_tail.js';
 
 const procs: VigilProcess[] = [];
 const cleanups: Array<() => void> = [];
@@ -163,4 +164,34 @@ test('an ingest node: lines pushed into a Vigil that forwards to the remote and 
     return body.data.result.length ? body.data.result : undefined;
   });
   assert.deepEqual(got, [{ stream: { app: 'edge', node: 'edge-1' }, values: [[ns(200_000), line]] }]);
+});
+
+test('live tail through the remote: the backfill, then new lines as the remote takes them, as a tail of the remote itself shows them', async () => {
+  const query = `query=${q('{app="tailme"} |= "keep"')}&start=${ns(0)}`;
+  const sent = async (lines: string[]): Promise<void> => {
+    const t = BigInt(Date.now()) * 1_000_000n;
+    const values = lines.map((l, i) => [String(t + BigInt(i)), l]);
+    const r = await fetch(`${holder.url}/loki/api/v1/push`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ streams: [{ stream: { app: 'tailme' }, values }] }),
+    });
+    assert.equal(r.status, 204);
+  };
+  await sent(['keep old 1', 'drop old', 'keep old 2']);
+  const port = (url: string): number => Number(new URL(url).port);
+  const [direct, viaRemote] = await Promise.all([openTail(port(holder.url), query), openTail(port(remote.url), query)]);
+  assert.match(viaRemote.head, /^HTTP\/1.1 101/);
+  const lines = (t: { received: () => Buffer }): string[] =>
+    frames(t.received()).flatMap((f) =>
+      (JSON.parse(f.payload.toString()) as { streams: Array<{ values: string[][] }> }).streams.flatMap((s) => s.values.map((v) => v[1]!)),
+    );
+  await waitFor('the backfill', async () => (lines(viaRemote).length >= 2 ? true : undefined), 10_000, 20);
+  assert.deepEqual(lines(viaRemote), ['keep old 1', 'keep old 2']);
+  await sent(['keep new 1', 'drop new', 'keep new 2']);
+  await waitFor('the new lines', async () => (lines(viaRemote).length >= 4 ? true : undefined), 10_000, 50);
+  assert.deepEqual(lines(viaRemote), ['keep old 1', 'keep old 2', 'keep new 1', 'keep new 2']);
+  assert.deepEqual(lines(viaRemote), lines(direct), 'the same lines as a tail of the remote itself');
+  direct.socket.destroy();
+  viaRemote.socket.destroy();
 });
