@@ -211,6 +211,18 @@ test(
   },
 );
 
+test('a clean stop sends what is waiting for its batch before the process ends', { timeout: 60_000 }, async () => {
+  const receiver = await vigil('');
+  // A minute's batchwait: only the stop can be what sends these lines.
+  const fwd = await vigil(`logs:\n  forward_to:\n    - url: ${receiver.url}/loki/api/v1/push\n      batchwait: 1m\n`);
+  await push(fwd.url, 0, 30);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal([...(await linesOf(receiver.url)).values()].flat().length, 0, 'nothing sent before the batch is due');
+  fwd.proc.kill('SIGTERM');
+  await exited(fwd.proc);
+  checkLines(await linesOf(receiver.url), 30);
+});
+
 test('a reload that changes a forwarder goes on from its saved position: every line once, counters continued', { timeout: 120_000 }, async () => {
   const receiver = await vigil('');
   const fwd = await vigil(forwardTo(receiver.url), undefined, ['--web.enable-lifecycle']);

@@ -112,7 +112,7 @@ export class LogForwardQueue {
     this.logger.info('log forwarder started', { forwarder: this.config.name, url: this.config.url, from: this.settled });
   }
 
-  /** Stops reading, lets a batch in flight be tried until the flush deadline, and saves the position. */
+  /** Sends what is left until caught up or the flush deadline passes (see {@link run}), and saves the position. */
   async stop(): Promise<void> {
     if (!this.running || this.stopped) return;
     this.stopped = true;
@@ -125,24 +125,31 @@ export class LogForwardQueue {
     this.client.close();
   }
 
+  /**
+   * Reads and sends until stopped. A stop sends what is left (the batch being filled and the rest of
+   * the WAL) until caught up or the flush deadline passes; what is not sent then is after the saved
+   * position and goes out after a restart.
+   */
   private async run(): Promise<void> {
-    while (!this.stopped) {
+    while (!this.hardStop.signal.aborted) {
       let state: 'full' | 'caught-up';
       try {
         state = this.reader.read((id, t, line, meta, after) => this.take(id, t, line, meta, after));
       } catch (err) {
+        if (this.stopped) return;
         // An unreadable WAL file (permissions, I/O): the position stays, and reading is tried again.
         this.warn('log forwarder: reading the WAL failed; trying again', { err: (err as Error).message });
         await abortableSleep(1000, this.stopping.signal);
         continue;
       }
       const b = this.batch;
-      const waited = b.entries > 0 && performance.now() - b.firstAt >= this.config.batchWaitMs;
+      const waited = b.entries > 0 && (this.stopped || performance.now() - b.firstAt >= this.config.batchWaitMs);
       if (state === 'full' || waited) {
         await this.sendBatch(b);
         continue;
       }
       if (b.entries === 0 && b.end) this.settle(b); // only lines of unknown streams: settled at once
+      if (this.stopped) return;
       const wait = b.entries > 0 ? Math.min(this.pollMs, this.config.batchWaitMs - (performance.now() - b.firstAt)) : this.pollMs;
       await abortableSleep(Math.max(1, wait), this.stopping.signal);
     }
