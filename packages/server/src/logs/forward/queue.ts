@@ -208,7 +208,7 @@ export class LogForwardQueue {
           body,
           timeoutMs: c.timeoutMs,
           signal: this.hardStop.signal,
-          bodySizeLimit: 64 * 1024,
+          truncateBodyAt: 64 * 1024,
         });
         status = res.status;
         detail = res.body.toString('utf8', 0, Math.min(res.body.length, 512));

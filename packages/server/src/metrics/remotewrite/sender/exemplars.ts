@@ -136,7 +136,7 @@ export class ExemplarQueue {
           body,
           timeoutMs: this.config.remoteTimeoutMs,
           signal: this.signal,
-          bodySizeLimit: 64 * 1024,
+          truncateBodyAt: 64 * 1024,
         });
         status = res.status;
         retryAfterMs = parseRetryAfter(res.headers['retry-after']);

@@ -316,7 +316,7 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
           body,
           timeoutMs: this.config.remoteTimeoutMs,
           signal: this.hardStop.signal,
-          bodySizeLimit: 64 * 1024,
+          truncateBodyAt: 64 * 1024,
         });
         status = res.status;
         detail = res.body.toString('utf8', 0, Math.min(res.body.length, 512));
