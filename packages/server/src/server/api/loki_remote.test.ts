@@ -93,6 +93,8 @@ test('queries, labels, series and the UI pages answered through the remote equal
     `/loki/api/v1/series?${range}&match[]=${q('{app="api"}')}&match[]=${q('{level="error"}')}`,
     `/loki/api/v1/index/stats?${range}&query=${q('{app="api"}')}`,
     `/loki/api/v1/index/volume?${range}&query=${q('{env="prod"}')}`,
+    `/loki/api/v1/index/volume_range?${range}&query=${q('{env="prod"}')}&step=60&targetLabels=app`,
+    `/loki/api/v1/patterns?${range}&query=${q('{app="web"}')}&step=60`,
     `/loki/api/v1/facets?query=${q('{app="api"} | json')}&${range}`,
     `/loki/api/v1/detected_fields?query=${q('{app="web"}')}&${range}`,
     `/loki/api/v1/detected_labels?query=${q('{env="prod"}')}&${range}`,
