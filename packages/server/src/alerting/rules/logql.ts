@@ -8,6 +8,7 @@ import type { Labels } from '../../core/model/labels.js';
 import type { RuleLanguage } from './types.js';
 import type { LogExpr, MetricExpr } from '../../logs/logql/ast.js';
 import type { LogqlEngine } from '../../logs/logql/engine.js';
+import type { LogQueryService } from '../../logs/query/service.js';
 import { parseLogql } from '../../logs/logql/parser.js';
 
 /** The subset of a rule query result a LogQL rule produces. */
@@ -33,6 +34,30 @@ export function logqlQueryFn(engine: LogqlEngine): ((expr: string, tMs: number, 
     async (expr: string, tMs: number, signal?: AbortSignal) => metric(await engine.instantQueryAsync(expr, ns(tMs), 100, 'backward', signal ? { signal } : {})),
     {
       sync: (expr: string, tMs: number) => metric(engine.instantQuery(expr, ns(tMs))),
+    },
+  );
+}
+
+/**
+ * The queryFn of log rules when LogQL is answered by remote storage (`logs.storage.type: remote`):
+ * each evaluation is an instant query to the remote. The template `query` function cannot wait for
+ * a network answer, so its synchronous twin throws a clear error.
+ */
+export function logqlServiceQueryFn(svc: LogQueryService): ((expr: string, tMs: number, signal?: AbortSignal) => Promise<LogqlRuleResult>) & {
+  sync: (expr: string, tMs: number) => LogqlRuleResult;
+} {
+  return Object.assign(
+    async (expr: string, tMs: number, signal?: AbortSignal) => {
+      const r = (await svc.instantQueryAsync(expr, BigInt(Math.floor(tMs)) * 1_000_000n, 100, 'backward', signal)).value;
+      if (r.type === 'vector' || r.type === 'scalar') return r;
+      throw new Error(NOT_METRIC);
+    },
+    {
+      sync: (expr: string): LogqlRuleResult => {
+        throw new Error(
+          `the template query function cannot run ${JSON.stringify(expr)}: logs are in remote storage (${svc.name}), which cannot answer synchronously`,
+        );
+      },
     },
   );
 }

@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { HttpClient, HttpRequestError, noProxyMatcher } from './client.js';
+import { BodySizeLimitError, HttpClient, HttpRequestError, noProxyMatcher } from './client.js';
 import { DEFAULT_HTTP_CLIENT_CONFIG, type HttpClientConfig } from './config.js';
 import { makeCerts, serveHttps, startProxy, type ProxyLog, type TestServer } from '../../testkit/httpclient.js';
 import { httpTransport } from '../../metrics/scrape/transport.js';
@@ -27,6 +27,7 @@ before(async () => {
       const m = /^\/redirect\/(\d+)$/.exec(req.url ?? '');
       if (m) return void res.writeHead(Number(m[1]), { location: '/target' }).end();
       if (req.url === '/loop') return void res.writeHead(302, { location: '/loop' }).end();
+      if (req.url === '/long-refusal') return void res.writeHead(400, { 'content-type': 'text/plain' }).end('refused: ' + 'x'.repeat(1 << 20));
       res.writeHead(200, { 'content-type': 'text/plain' }).end(`${req.method} ${req.url}`);
     });
   });
@@ -149,4 +150,14 @@ test('scrape configs take proxy_url and scrape through the proxy', async () => {
   t.close();
   assert.equal(res.body.toString(), 'GET /metrics');
   assert.deepEqual(proxy.log.forwarded, [`GET ${base}/metrics`]);
+});
+
+test('a long answer: bodySizeLimit fails the request, truncateBodyAt answers with its status and the start of the body', async () => {
+  const client = new HttpClient(DEFAULT_HTTP_CLIENT_CONFIG);
+  await assert.rejects(client.request('GET', `${base}/long-refusal`, { bodySizeLimit: 1024 }), BodySizeLimitError);
+  const res = await client.request('GET', `${base}/long-refusal`, { truncateBodyAt: 1024 });
+  assert.equal(res.status, 400);
+  assert.equal(res.body.length, 1024);
+  assert.ok(res.body.toString().startsWith('refused: xxx'));
+  client.close();
 });

@@ -26,6 +26,12 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
   /** Largest (uncompressed) body in bytes; 0 or absent: no limit. */
   readonly bodySizeLimit?: number;
+  /**
+   * Keep only the first this many bytes of the body and answer with them, however long it is (a
+   * sender needs the status and the start of an error message; a long error body must not turn a
+   * refusal into a failed request). Takes the place of `bodySizeLimit`.
+   */
+  readonly truncateBodyAt?: number;
 }
 
 /** A response with the whole body (gzip bodies decompressed). */
@@ -109,7 +115,8 @@ export class HttpClient {
     let cur = { method, url, body: o.body };
     for (let hops = 0; ; hops++) {
       const u = new URL(cur.url);
-      const res = await this.once(cur.method, u, headers, cur.body, signal, o.bodySizeLimit ?? 0);
+      const limit: BodyLimit = o.truncateBodyAt ? { bytes: o.truncateBodyAt, truncate: true } : { bytes: o.bodySizeLimit ?? 0, truncate: false };
+      const res = await this.once(cur.method, u, headers, cur.body, signal, limit);
       const loc = res.headers.location;
       if (loc === undefined || !this.cfg.followRedirects || !REDIRECTS.has(res.status)) return res;
       if (hops >= MAX_REDIRECTS) throw new HttpRequestError(method, url, `stopped after ${MAX_REDIRECTS} redirects`);
@@ -178,7 +185,7 @@ export class HttpClient {
     headers: Record<string, string>,
     body: string | Buffer | undefined,
     signal: AbortSignal | undefined,
-    limit: number,
+    limit: BodyLimit,
   ): Promise<HttpResponse> {
     if (u.protocol !== 'http:' && u.protocol !== 'https:')
       throw new HttpRequestError(method, u.href, `unsupported protocol scheme ${JSON.stringify(u.protocol.slice(0, -1))}`);
@@ -202,6 +209,12 @@ export class HttpClient {
   }
 }
 
+/** How much of an answer's body is read: `bytes` (0: all), past which it fails or, with `truncate`, is cut. */
+interface BodyLimit {
+  readonly bytes: number;
+  readonly truncate: boolean;
+}
+
 /** Sends `req` and reads the answer. */
 function exchange(
   req: http.ClientRequest,
@@ -209,7 +222,7 @@ function exchange(
   u: URL,
   body: string | Buffer | undefined,
   signal: AbortSignal | undefined,
-  limit: number,
+  limit: BodyLimit,
 ): Promise<HttpResponse> {
   const fail = (detail: string): HttpRequestError => new HttpRequestError(method, u.href, detail);
   return new Promise((resolve, reject) => {
@@ -235,19 +248,25 @@ function exchange(
       const src: NodeJS.ReadableStream = gzip ? res.pipe(zlib.createGunzip()) : res;
       const chunks: Buffer[] = [];
       let size = 0;
+      const answer = (): HttpResponse => ({
+        status: res.statusCode ?? 0,
+        statusText: res.statusMessage ?? '',
+        headers: res.headers,
+        body: Buffer.concat(chunks, size),
+      });
       src.on('data', (c: Buffer) => {
-        size += c.length;
-        if (limit > 0 && size > limit) {
+        if (limit.bytes > 0 && size + c.length > limit.bytes) {
           res.destroy();
-          done(new BodySizeLimitError(limit));
-          return;
+          if (!limit.truncate) return done(new BodySizeLimitError(limit.bytes));
+          chunks.push(c.subarray(0, limit.bytes - size));
+          size = limit.bytes;
+          return done(undefined, answer());
         }
+        size += c.length;
         chunks.push(c);
       });
       src.on('error', (err: Error) => done(fail(`${gzip ? 'gzip: ' : ''}${err.message}`)));
-      src.on('end', () =>
-        done(undefined, { status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', headers: res.headers, body: Buffer.concat(chunks, size) }),
-      );
+      src.on('end', () => done(undefined, answer()));
     });
     req.end(body);
   });

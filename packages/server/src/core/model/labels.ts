@@ -121,6 +121,11 @@ export function formatLabels(labels: Labels): string {
   return `${name}{${parts.join(', ')}}`;
 }
 
+/** A label set as a LogQL stream selector of equality matchers, `{a="1", b="2"}` (Loki's push requests name streams so). */
+export function formatStreamSelector(labels: Labels): string {
+  return `{${labels.map((l) => `${l.name}=${JSON.stringify(l.value)}`).join(', ')}}`;
+}
+
 /** Converts a label set to the JSON object shape of the Prometheus HTTP API. */
 export function labelsToRecord(labels: Labels): Record<string, string> {
   const out: Record<string, string> = {};

@@ -148,27 +148,94 @@ export function decodeLokiProto(buf: Buffer, limits: LogLimits): PushStream[] {
   return out;
 }
 
-/** Encodes a PushRequest (for tests and the benchmark's sender). */
+function varintLen(x: number): number {
+  let n = 1;
+  while (x >= 0x80) {
+    x = Math.floor(x / 128);
+    n++;
+  }
+  return n;
+}
+
+/** A length-delimited field's bytes: tag, length, body. */
+const fieldLen = (body: number): number => 1 + varintLen(body) + body;
+
+/**
+ * Encodes a PushRequest (the log forwarder's body, and tests'). Sizes are worked out first and the
+ * message written into one buffer, strings straight into it: a batch of thousands of lines makes no
+ * buffer per field.
+ */
 export function encodeLokiProto(streams: readonly { labels: string; entries: readonly { t: bigint; line: string; meta?: readonly Label[] }[] }[]): Buffer {
-  const parts: Buffer[] = [];
-  const varint = (x: number): Buffer => {
-    const b: number[] = [];
+  const strLens: number[] = [];
+  const msgLens: number[] = [];
+  const sl = (str: string): number => {
+    const n = Buffer.byteLength(str);
+    strLens.push(n);
+    return n;
+  };
+  const secOf = (t: bigint): number => Number(t / 1_000_000_000n);
+  const nanosOf = (t: bigint): number => Number(t % 1_000_000_000n);
+  // Pass 1: the length of every message, in the order pass 2 writes them.
+  let total = 0;
+  for (const s of streams) {
+    const at = msgLens.push(0) - 1;
+    let sLen = fieldLen(sl(s.labels));
+    for (const e of s.entries) {
+      const eAt = msgLens.push(0) - 1;
+      const sec = secOf(e.t);
+      const nanos = nanosOf(e.t);
+      const tsLen = 1 + varintLen(sec) + 1 + varintLen(nanos);
+      msgLens.push(tsLen);
+      let eLen = fieldLen(tsLen) + fieldLen(sl(e.line));
+      for (const m of e.meta ?? []) {
+        const pLen = fieldLen(sl(m.name)) + fieldLen(sl(m.value));
+        msgLens.push(pLen);
+        eLen += fieldLen(pLen);
+      }
+      msgLens[eAt] = eLen;
+      sLen += fieldLen(eLen);
+    }
+    msgLens[at] = sLen;
+    total += fieldLen(sLen);
+  }
+  // Pass 2: write.
+  const out = Buffer.allocUnsafe(total);
+  let pos = 0;
+  let si = 0;
+  let mi = 0;
+  const varint = (x: number): void => {
     while (x >= 0x80) {
-      b.push((x % 128) | 0x80);
+      out[pos++] = (x % 128) | 0x80;
       x = Math.floor(x / 128);
     }
-    b.push(x);
-    return Buffer.from(b);
+    out[pos++] = x;
   };
-  const field = (f: number, body: Buffer): Buffer => Buffer.concat([varint((f << 3) | 2), varint(body.length), body]);
-  const vfield = (f: number, x: number): Buffer => Buffer.concat([varint(f << 3), varint(x)]);
+  const head = (field: number, len: number): void => {
+    out[pos++] = (field << 3) | 2;
+    varint(len);
+  };
+  const str = (field: number, v: string): void => {
+    const n = strLens[si++]!;
+    head(field, n);
+    pos += out.write(v, pos, n, 'utf8');
+  };
   for (const s of streams) {
-    const es = s.entries.map((e) => {
-      const ts = Buffer.concat([vfield(1, Number(e.t / 1_000_000_000n)), vfield(2, Number(e.t % 1_000_000_000n))]);
-      const meta = (e.meta ?? []).map((m) => field(3, Buffer.concat([field(1, Buffer.from(m.name)), field(2, Buffer.from(m.value))])));
-      return field(2, Buffer.concat([field(1, ts), field(2, Buffer.from(e.line)), ...meta]));
-    });
-    parts.push(field(1, Buffer.concat([field(1, Buffer.from(s.labels)), ...es])));
+    head(1, msgLens[mi++]!);
+    str(1, s.labels);
+    for (const e of s.entries) {
+      head(2, msgLens[mi++]!);
+      head(1, msgLens[mi++]!);
+      out[pos++] = 1 << 3;
+      varint(secOf(e.t));
+      out[pos++] = 2 << 3;
+      varint(nanosOf(e.t));
+      str(2, e.line);
+      for (const m of e.meta ?? []) {
+        head(3, msgLens[mi++]!);
+        str(1, m.name);
+        str(2, m.value);
+      }
+    }
   }
-  return Buffer.concat(parts);
+  return out;
 }

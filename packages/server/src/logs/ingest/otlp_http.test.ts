@@ -19,7 +19,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { Router } from '../../server/api/http.js';
 import { registerLokiApi } from '../../server/api/loki.js';
 import { LogqlEngine } from '../logql/engine.js';
-import { LogQueryService } from '../query/service.js';
+import { LocalLogQueryService } from '../query/service.js';
 import { LogStore } from '../store/store.js';
 import { nopLogger } from '../../core/util/log.js';
 import { ByteReader } from '../../core/util/bytes.js';
@@ -44,7 +44,7 @@ async function startVigil(): Promise<Vigil> {
   store.start();
   const router = new Router(nopLogger);
   registerLogIngest(router, store);
-  registerLokiApi(router, new LogQueryService(store, new LogqlEngine(store)));
+  registerLokiApi(router, new LocalLogQueryService(store, new LogqlEngine(store)));
   const seen: Vigil['seen'] = [];
   const server = http.createServer((req, res) => {
     if (req.url?.startsWith('/v1/logs'))

@@ -14,6 +14,17 @@ export interface CorrelatedLine {
   readonly entry: LogEntry;
 }
 
+/** True when the line's structured metadata or parsed fields (JSON, logfmt) have one of `fields` equal to `id`. */
+export function carriesId(e: LogEntry, id: string, fields: readonly string[]): boolean {
+  const carries = (name: string, value: string): boolean => value === id && fields.includes(name);
+  return (e.meta?.some((m) => carries(m.name, m.value)) ?? false) || lineFields(e.line).some(([k, v]) => carries(k, v));
+}
+
+/** Oldest first. */
+export function byTime(a: CorrelatedLine, b: CorrelatedLine): number {
+  return a.entry.t < b.entry.t ? -1 : a.entry.t > b.entry.t ? 1 : 0;
+}
+
 /**
  * The lines in [start, end) (ns) whose structured metadata or parsed fields have one of
  * `fields` equal to `id`, oldest first, at most `limit`.
@@ -28,12 +39,9 @@ export function correlate(
 ): CorrelatedLine[] {
   // The id is a whole value, so all its tokens must be in a chunk's bloom filter.
   const hint = { tokens: safeTokens(id, true), needle: id };
-  const carries = (name: string, value: string): boolean => value === id && fields.includes(name);
   const out: CorrelatedLine[] = [];
   for (const s of store.selectStreams([], start, end))
-    for (const e of store.entries(s, start, end, 'forward', hint)) {
-      if (e.meta?.some((m) => carries(m.name, m.value)) || lineFields(e.line).some(([k, v]) => carries(k, v))) out.push({ stream: s.labels, entry: e });
-    }
-  out.sort((a, b) => (a.entry.t < b.entry.t ? -1 : a.entry.t > b.entry.t ? 1 : 0));
+    for (const e of store.entries(s, start, end, 'forward', hint)) if (carriesId(e, id, fields)) out.push({ stream: s.labels, entry: e });
+  out.sort(byTime);
   return out.slice(0, limit);
 }

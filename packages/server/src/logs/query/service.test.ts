@@ -7,7 +7,7 @@ import { labelsFrom, labelsToRecord } from '../../core/model/labels.js';
 import { LogqlEngine, LogqlExecError } from '../logql/engine.js';
 import { LogqlParseError, parseStreamSelector } from '../logql/parser.js';
 import { LogStore } from '../store/store.js';
-import { LogQueryService } from './service.js';
+import { LocalLogQueryService } from './service.js';
 import { TailQueryError, type TailLine } from './tail.js';
 
 const T0 = 1_700_000_000_000n * 1_000_000n;
@@ -15,7 +15,7 @@ const S = 1_000_000_000n;
 const END = T0 + 100n * S;
 
 /** api: 10 JSON lines, checkout: 5 logfmt lines; request req-3 crosses both services. */
-function setup(): { svc: LogQueryService; store: LogStore } {
+function setup(): { svc: LocalLogQueryService; store: LogStore } {
   const store = new LogStore({ dir: fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-logquery-')), now: () => Number(T0 / 1_000_000n) });
   store.start();
   const api = Array.from({ length: 10 }, (_, i) => ({
@@ -27,7 +27,7 @@ function setup(): { svc: LogQueryService; store: LogStore } {
     { labels: labelsFrom({ app: 'api', env: 'prod' }), entries: api },
     { labels: labelsFrom({ app: 'checkout', env: 'prod' }), entries: checkout },
   ]);
-  return { svc: new LogQueryService(store, new LogqlEngine(store)), store };
+  return { svc: new LocalLogQueryService(store, new LogqlEngine(store)), store };
 }
 
 const WINDOW = { start: T0, end: END, limit: 1000, direction: 'forward' as const };
@@ -188,7 +188,7 @@ test('facets name nested JSON fields as | json does, so filtering by a facet val
     });
   store.push([{ labels: labelsFrom({ app: 'shop' }), entries: Array.from({ length: 4 }, (_, i) => ({ t: T0 + BigInt(i + 1) * S, line: line(i) })) }]);
   const engine = new LogqlEngine(store);
-  const svc = new LogQueryService(store, engine);
+  const svc = new LocalLogQueryService(store, engine);
   const errType = svc.facets('{app="shop"}', WINDOW).facets.find((f) => f.field === 'err_type');
   assert.deepEqual(errType, {
     field: 'err_type',

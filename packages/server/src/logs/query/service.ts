@@ -1,6 +1,9 @@
 /**
- * The log query service: what the Loki API offers beyond HTTP, over a {@link LogQueryable} and a
- * LogQL engine built once by the wiring. The API parses parameters, calls this and shapes JSON.
+ * The log query service: what the Loki API (and so the UI's log pages) asks of "the log storage",
+ * behind one seam. {@link LocalLogQueryService} answers from a {@link LogQueryable} and a LogQL
+ * engine built once by the wiring; `RemoteLogQueryService` (remote.ts) sends the calls to a
+ * Loki-compatible API. The API parses parameters, calls this and shapes JSON; it never branches on
+ * which one it holds.
  */
 import type { Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
@@ -9,13 +12,14 @@ import type { LogqlEngine, LogqlStats, LogqlValue } from '../logql/engine.js';
 import { LogqlExecError } from '../logql/errors.js';
 import type { LogQueryable } from '../storage/interface.js';
 import type { Direction, StoreStats } from '../storage/types.js';
+import type { SelfRegistry } from '../../core/selfmon/registry.js';
 import { type DetectedField, detectedFields, type DetectedLabel, detectedLabels } from './detected.js';
 import { formatQuery } from './format.js';
 import { lineContext, type LineContext } from './context.js';
 import { correlate, type CorrelatedLine, DEFAULT_ID_FIELDS } from './correlate.js';
 import { type Facet, facetsOf, type FacetOptions } from './facets.js';
 import { seriesOf } from './metadata.js';
-import { LogTail } from './tail.js';
+import { type LiveTail, LogTail } from './tail.js';
 import { logVolume, type VolumeOptions, type VolumeSeries } from './volume.js';
 import { logPatterns, type LogPattern, type PatternLimits } from './patterns.js';
 
@@ -35,12 +39,64 @@ export interface LogWindow {
   readonly direction: Direction;
 }
 
-/** Answers the Loki API's questions. Times are ns. */
-export class LogQueryService {
+/** The counts `/index/stats` answers. */
+export type IndexStats = Pick<StoreStats, 'streams' | 'chunks' | 'entries' | 'bytes'>;
+
+/** A value now (the local store) or later (a remote API). */
+export type Awaitable<T> = T | Promise<T>;
+
+/** Everything the Loki API reads. Times are ns; errors are VigilErrors with the API's codes. */
+export interface LogQueryService {
+  /** `local`, or the remote's URL: named in errors and logs. */
+  readonly name: string;
+  /** A range query: lines in [start, end) or a matrix with a point per `stepMs`; stopped by `signal`. */
+  rangeQueryAsync(query: string, w: LogWindow, stepMs: number, signal?: AbortSignal): Promise<QueryOutcome>;
+  /** An instant query at `t`. */
+  instantQueryAsync(query: string, t: bigint, limit: number, direction: Direction, signal?: AbortSignal): Promise<QueryOutcome>;
+  /** Label names seen in [start, end), sorted. */
+  labelNames(start: bigint, end: bigint): Awaitable<string[]>;
+  /** Values of one label over the streams matching `matchers`, sorted. */
+  labelValues(name: string, matchers: readonly Matcher[], start: bigint, end: bigint): Awaitable<string[]>;
+  /** The streams matching any selector, each once. */
+  series(selectors: readonly (readonly Matcher[])[], start: bigint, end: bigint): Awaitable<Labels[]>;
+  /** Stream, chunk, line and byte counts of the matching streams. */
+  indexStats(matchers: readonly Matcher[] | undefined, start: bigint, end: bigint): Awaitable<IndexStats>;
+  /** Bytes of the matching streams' lines, grouped by series or label name, largest first. */
+  volume(matchers: readonly Matcher[], start: bigint, end: bigint, opts?: VolumeOptions): Awaitable<VolumeSeries[]>;
+  /** The line patterns of the matching streams, with their counts per `stepMs` bucket. */
+  patterns(matchers: readonly Matcher[], start: bigint, end: bigint, stepMs: number): Awaitable<LogPattern[]>;
+  /** The labels of the matching streams with their cardinality. */
+  detectedLabels(matchers: readonly Matcher[], start: bigint, end: bigint): Awaitable<DetectedLabel[]>;
+  /** Fields (JSON and logfmt keys) in the newest `lineLimit` lines of a log query, at most `limit` of them. */
+  detectedFields(query: string, start: bigint, end: bigint, lineLimit: number, limit: number): Awaitable<DetectedField[]>;
+  /** The query in canonical spelling; throws on a query that does not parse. */
+  formatQuery(query: string): string;
+  /** Top field values over the lines of a log query (a metric query is an execution error). */
+  facets(query: string, w: LogWindow, opts?: FacetOptions): Awaitable<{ lines: number; facets: Facet[] }>;
+  /** Lines around time `t` in the first stream matching `matchers`. */
+  context(matchers: readonly Matcher[], t: bigint, before: number, after: number): Awaitable<LineContext | undefined>;
+  /** Every line carrying `id` in one of `fields`, across streams, oldest first. */
+  correlate(id: string, start: bigint, end: bigint, fields?: readonly string[], limit?: number): Awaitable<CorrelatedLine[]>;
+  /** A live tail of a log query; throws on a query it cannot follow. */
+  tail(query: string): LiveTail;
+  /** Registers the service's self-metrics (a remote's call latency; none locally). */
+  register(reg: SelfRegistry): void;
+  /** Releases connections (a remote's keep-alive pool). */
+  close(): void;
+}
+
+/** Answers the Loki API's questions from the log store and the LogQL engine. */
+export class LocalLogQueryService implements LogQueryService {
+  readonly name = 'local';
+
   constructor(
     readonly store: LogQueryable,
     readonly engine: LogqlEngine,
   ) {}
+
+  register(): void {}
+
+  close(): void {}
 
   /** A range query: lines in [start, end) or a matrix with a point per `stepMs`. */
   rangeQuery(query: string | Expr, w: LogWindow, stepMs: number): QueryOutcome {

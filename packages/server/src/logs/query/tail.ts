@@ -24,8 +24,16 @@ export class TailQueryError extends VigilError {
   }
 }
 
-/** A tail of one log query. Parse errors surface from the constructor, before anything is sent. */
-export class LogTail {
+/** A live tail as the Loki API's WebSocket drives it: the newest lines first, then new ones as they come. */
+export interface LiveTail {
+  /** The newest `limit` matching lines in [start, end) (ns), oldest first. */
+  backfill(start: bigint, end: bigint, limit: number): TailLine[] | Promise<TailLine[]>;
+  /** Calls `send` with each batch of new matching lines; returns the function that stops following. */
+  follow(send: (lines: TailLine[]) => void): () => void;
+}
+
+/** A tail of one log query over the local store. Parse errors surface from the constructor, before anything is sent. */
+export class LogTail implements LiveTail {
   private readonly expr: LogExpr;
   private readonly pipeline: Pipeline;
 

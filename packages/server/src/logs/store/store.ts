@@ -161,6 +161,27 @@ export class LogStore implements LogStorage {
     return repairs;
   }
 
+  /**
+   * Keeps covered WAL segments from `retainFrom()` on (a reader that has not sent them yet: the
+   * log forwarder) out of checkpoints and start-up cleanup; set before {@link start}.
+   */
+  holdWal(retainFrom: (() => number | undefined) | undefined): void {
+    this.wal.retainFrom = retainFrom;
+  }
+
+  /** The WAL's directory and the position past its last record (where a new reader starts). */
+  get walDir(): string {
+    return this.wal.dir;
+  }
+  walEnd(): { segment: number; offset: number } {
+    return { segment: this.wal.segment, offset: this.wal.size };
+  }
+
+  /** The labels of stream `id` as the WAL's records name it (undefined: unknown). */
+  streamLabels(id: number): Labels | undefined {
+    return this.streams.byId[id]?.labels;
+  }
+
   /** Streams held (the usage of max_streams), without walking them as stats() does. */
   get streamCount(): number {
     return this.streams.count;
@@ -374,6 +395,7 @@ export class LogStore implements LogStorage {
     }
     yield* this.retentionSteps();
     yield* this.compactSteps();
+    this.wal.removeReleased();
   }
 
   /**

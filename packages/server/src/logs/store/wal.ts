@@ -161,6 +161,13 @@ export class LogWal {
   segment = 0;
   size = 0;
   private fd = -1;
+  /** The last segment a checkpoint marker covers (-1: none); segments up to it are in chunks. */
+  covered = -1;
+  /**
+   * The first segment a reader of the WAL (the log forwarder) still needs, or undefined: covered
+   * segments from it on are kept, at start and at checkpoints, until it moves past them.
+   */
+  retainFrom: (() => number | undefined) | undefined;
 
   constructor(
     readonly dir: string,
@@ -168,8 +175,14 @@ export class LogWal {
     private readonly fsync: boolean,
   ) {}
 
+  /** Covered segments below this one may be deleted. */
+  private deletableBelow(): number {
+    const hold = this.retainFrom?.();
+    return hold === undefined ? this.covered + 1 : Math.min(hold, this.covered + 1);
+  }
+
   /**
-   * Deletes the segments the checkpoint covers and hands every record of the rest to `fn` (segment
+   * Deletes the segments the checkpoint covers (but those {@link retainFrom} holds) and hands every record of the rest to `fn` (segment
    * and frame offset with the record), cutting torn tails. Returns the repairs and the highest
    * segment number seen (the checkpoint's when none is left).
    */
@@ -184,10 +197,12 @@ export class LogWal {
       .map(Number)
       .sort((a, b) => a - b);
     let lastSeg = checkpoint;
+    this.covered = checkpoint;
+    const below = this.deletableBelow();
     for (const seg of segs) {
       lastSeg = Math.max(lastSeg, seg);
       if (seg <= checkpoint) {
-        fs.rmSync(path.join(this.dir, fileName(seg)), { force: true });
+        if (seg < below) fs.rmSync(path.join(this.dir, fileName(seg)), { force: true });
         continue;
       }
       repairs.push(
@@ -236,9 +251,16 @@ export class LogWal {
     fs.renameSync(cp + '.tmp', cp);
   }
 
-  /** Deletes the segments up to `covered` (after the checkpoint marker names it). */
+  /** Deletes the segments up to `covered` (after the checkpoint marker names it), but those {@link retainFrom} holds. */
   removeCovered(covered: number): void {
-    for (const f of fs.readdirSync(this.dir)) if (/^\d{8}$/.test(f) && Number(f) <= covered) fs.rmSync(path.join(this.dir, f), { force: true });
+    this.covered = Math.max(this.covered, covered);
+    const below = this.deletableBelow();
+    for (const f of fs.readdirSync(this.dir)) if (/^\d{8}$/.test(f) && Number(f) < below) fs.rmSync(path.join(this.dir, f), { force: true });
+  }
+
+  /** Deletes covered segments a reader held and has let go of since (run on the store's tick). */
+  removeReleased(): void {
+    if (this.covered >= 0) this.removeCovered(this.covered);
   }
 
   close(): void {

@@ -18,7 +18,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { Router } from './http.js';
 import { registerLokiApi } from './loki.js';
 import { LogqlEngine } from '../../logs/logql/engine.js';
-import { LogQueryService } from '../../logs/query/service.js';
+import { LocalLogQueryService } from '../../logs/query/service.js';
 import { LogStore } from '../../logs/store/store.js';
 import { registerLogIngest } from './log_ingest.js';
 import { encodeLokiProto } from '../../logs/ingest/loki_push.js';
@@ -29,7 +29,7 @@ const store = new LogStore({ dir: fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-l
 store.start();
 const router = new Router(nopLogger);
 registerLogIngest(router, store, { limits: { maxLineBytes: 1000, rateBytesPerSec: 1_000_000, burstBytes: 2_000_000 } });
-const { upgrade } = registerLokiApi(router, new LogQueryService(store, new LogqlEngine(store)));
+const { upgrade } = registerLokiApi(router, new LocalLogQueryService(store, new LogqlEngine(store)));
 const server = http.createServer(router.listener);
 server.on('upgrade', (req, sock, head) => {
   if (!upgrade(req, sock, head)) sock.destroy();

@@ -14,8 +14,9 @@ import type { Direction, LogEntry } from '../../logs/storage/types.js';
 import { LogqlBudgetError, LogqlCanceledError, LogqlExecError } from '../../logs/logql/engine.js';
 import { QueryGate, QueryRefusedError } from './query_gate.js';
 import { LogqlParseError, parseStreamSelector } from '../../logs/logql/parser.js';
-import type { LogQueryService, QueryOutcome } from '../../logs/query/service.js';
-import { type LogTail, TailQueryError, type TailLine } from '../../logs/query/tail.js';
+import type { Awaitable, LogQueryService, QueryOutcome } from '../../logs/query/service.js';
+import { RemoteQueryError } from '../../core/httpclient/remote_api.js';
+import { type LiveTail, TailQueryError, type TailLine } from '../../logs/query/tail.js';
 import type { VolumeOptions } from '../../logs/query/volume.js';
 import { toApiJson } from '../../metrics/promql/engine/value.js';
 import { ApiError } from './errors.js';
@@ -24,7 +25,6 @@ import { parseSecondsOrDuration } from '../../core/time/duration.js';
 import { parseTimestamp } from '../../core/time/timestamp.js';
 import { json, text, type ApiRequest, type ApiResult, type Router } from './http.js';
 import { buildInfo, type BuildInfo } from '../selfmon/build_info.js';
-import type { LogStorage } from '../../logs/storage/interface.js';
 import { acceptWebSocket, type WsLimits } from './loki_ws.js';
 
 const NS = 1_000_000n;
@@ -66,13 +66,28 @@ function direction(q: URLSearchParams): Direction {
   return d;
 }
 
+/** The API's error for a query's own (parse, evaluation) or the remote's errors; others pass. */
+function apiErrorOf(err: unknown): unknown {
+  if (err instanceof LogqlParseError) return new ApiError('bad_data', err.message);
+  if (err instanceof LogqlExecError) return new ApiError('bad_data', err.message);
+  if (err instanceof RemoteQueryError) return new ApiError(err.code, err.message, err.retryAfterSec);
+  return err;
+}
+
 function wrap<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    if (err instanceof LogqlParseError) throw new ApiError('bad_data', err.message);
-    if (err instanceof LogqlExecError) throw new ApiError('bad_data', err.message);
-    throw err;
+    throw apiErrorOf(err);
+  }
+}
+
+/** {@link wrap} for a service call that may answer later (remote storage). */
+async function answer<T>(fn: () => Awaitable<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw apiErrorOf(err);
   }
 }
 
@@ -158,10 +173,9 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
         gate.count('max_bytes');
         throw new ApiError('execution', err.message);
       }
-      if (err instanceof VigilError && err.code === 'canceled') throw new ApiError('canceled', err.message);
-      return wrap(() => {
-        throw err;
-      });
+      if (err instanceof RemoteQueryError && (err.code === 'canceled' || err.code === 'timeout')) gate.count(err.code);
+      if (err instanceof VigilError && err.code === 'canceled' && !(err instanceof RemoteQueryError)) throw new ApiError('canceled', err.message);
+      throw apiErrorOf(err);
     }
   };
   const limitOf = (q: URLSearchParams, d = 100, max = maxLimit): number => {
@@ -200,25 +214,25 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
     const dir = direction(q);
     return json(queryJson(await gated(req.signal, () => logs.instantQueryAsync(query, t, limit, dir, req.signal))));
   });
-  router.on(GET, '/loki/api/v1/labels', (req) => {
+  router.on(GET, '/loki/api/v1/labels', async (req) => {
     const { start, end } = range(req.query);
-    return json(logs.labelNames(start, end));
+    return json(await answer(() => logs.labelNames(start, end)));
   });
-  router.on(GET, '/loki/api/v1/label/:name/values', (req) => {
+  router.on(GET, '/loki/api/v1/label/:name/values', async (req) => {
     const { start, end } = range(req.query);
     const ms = matchersOf(req.query)[0] ?? [];
-    return json(logs.labelValues(req.params['name']!, ms, start, end));
+    return json(await answer(() => logs.labelValues(req.params['name']!, ms, start, end)));
   });
-  router.on(GET, '/loki/api/v1/series', (req) => {
+  router.on(GET, '/loki/api/v1/series', async (req) => {
     const { start, end } = range(req.query);
     const sets = matchersOf(req.query);
     if (!sets.length) throw new ApiError('bad_data', 'at least one match[] selector is required');
-    return json(logs.series(sets, start, end).map(labelsToRecord));
+    return json((await answer(() => logs.series(sets, start, end))).map(labelsToRecord));
   });
-  router.on(GET, '/loki/api/v1/index/stats', (req) => {
+  router.on(GET, '/loki/api/v1/index/stats', async (req) => {
     const { start, end } = range(req.query);
     const ms = matchersOf(req.query)[0];
-    const st = logs.indexStats(ms, start, end);
+    const st = await answer(() => logs.indexStats(ms, start, end));
     return raw({ streams: st.streams, chunks: st.chunks, entries: st.entries, bytes: st.bytes });
   });
 
@@ -234,41 +248,44 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
     return { ms, opts: { targetLabels, aggregateBy: by, limit: limitOf(q, 100) } };
   };
   const seconds = (ns: bigint): number => Number(ns / NS) / 1000;
-  router.on(GET, '/loki/api/v1/index/volume', (req) => {
+  router.on(GET, '/loki/api/v1/index/volume', async (req) => {
     const { start, end } = range(req.query);
     const { ms, opts } = volumeArgs(req.query);
     // One point per group, stamped at the end of the range, as Loki's instant vector is.
-    const result = logs.volume(ms, start, end, opts).map((v) => ({ metric: v.labels, value: [seconds(end), String(v.bytes)] }));
+    const result = (await answer(() => logs.volume(ms, start, end, opts))).map((v) => ({ metric: v.labels, value: [seconds(end), String(v.bytes)] }));
     return json({ resultType: 'vector', result });
   });
-  router.on(GET, '/loki/api/v1/index/volume_range', (req) => {
+  router.on(GET, '/loki/api/v1/index/volume_range', async (req) => {
     const { start, end } = range(req.query);
     const { ms, opts } = volumeArgs(req.query);
     const stepMs = parseStep(req.query.get('step'), start, end);
-    const result = logs.volume(ms, start, end, { ...opts, stepMs }).map((v) => ({ metric: v.labels, values: v.points.map(([t, b]) => [t / 1000, String(b)]) }));
+    const result = (await answer(() => logs.volume(ms, start, end, { ...opts, stepMs }))).map((v) => ({
+      metric: v.labels,
+      values: v.points.map(([t, b]) => [t / 1000, String(b)]),
+    }));
     return json({ resultType: 'matrix', result });
   });
   // Detected labels: the query is optional (all streams without it); Loki answers outside the Prometheus envelope.
-  router.on(GET, '/loki/api/v1/detected_labels', (req) => {
+  router.on(GET, '/loki/api/v1/detected_labels', async (req) => {
     const { start, end } = range(req.query);
     const ms = matchersOf(req.query)[0] ?? [];
-    return raw({ detectedLabels: logs.detectedLabels(ms, start, end) });
+    return raw({ detectedLabels: await answer(() => logs.detectedLabels(ms, start, end)) });
   });
   // Detected fields: `line_limit` bounds the lines read, `limit` the fields answered (both 1000 by default, as in Loki).
-  router.on(GET, '/loki/api/v1/detected_fields', (req) => {
+  router.on(GET, '/loki/api/v1/detected_fields', async (req) => {
     const q = req.query;
     const { start, end } = range(q);
     const lineLimit = limitOf(new URLSearchParams({ limit: q.get('line_limit') ?? '1000' }));
     const limit = limitOf(q, 1000, Infinity);
-    return raw({ fields: wrap(() => logs.detectedFields(queryOf(q), start, end, lineLimit, limit)), fieldLimit: limit });
+    return raw({ fields: await answer(() => logs.detectedFields(queryOf(q), start, end, lineLimit, limit)), fieldLimit: limit });
   });
   // Patterns: `query` is a stream selector, as in Loki; the lines in range are clustered on request.
-  router.on(GET, '/loki/api/v1/patterns', (req) => {
+  router.on(GET, '/loki/api/v1/patterns', async (req) => {
     const q = req.query;
     const { start, end } = range(q);
     const ms = wrap(() => parseStreamSelector(queryOf(q)));
     const stepMs = parseStep(q.get('step'), start, end);
-    return json(logs.patterns(ms, start, end, stepMs));
+    return json(await answer(() => logs.patterns(ms, start, end, stepMs)));
   });
   router.on(GET, '/loki/api/v1/format_query', (req) => json(wrap(() => logs.formatQuery(queryOf(req.query)))));
   router.on('GET', '/loki/api/v1/status/buildinfo', () => {
@@ -276,23 +293,23 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
     return raw({ version: LOKI_COMPAT_VERSION, revision: b.revision, branch: b.branch, buildUser: 'vigil', buildDate: '', goVersion: `node ${b.nodeVersion}` });
   });
   // Loki's readiness probe: plain "ready" when logs can be written, else 503 with the reason.
-  const store = logs.store as Partial<LogStorage>;
-  const notReady = opts.notReady ?? (() => store.writeProblem?.());
+  const notReady = opts.notReady ?? (() => undefined);
   router.on('GET', '/ready', () => {
     const problem = notReady();
     return problem ? text(503, `Vigil is not ready: ${problem}\n`) : text(200, 'ready\n');
   });
   // Facets: top values of each (or one) parsed field over the lines a log query returns.
-  router.on(GET, '/loki/api/v1/facets', (req) => {
+  router.on(GET, '/loki/api/v1/facets', async (req) => {
     const q = req.query;
     const { start, end } = range(q);
     const field = q.get('field') ?? undefined;
     const top = Number(q.get('top') ?? 10);
-    return json(wrap(() => logs.facets(queryOf(q), { start, end, limit: limitOf(q, 1000), direction: direction(q) }, { field, top })));
+    const w = { start, end, limit: limitOf(q, 1000), direction: direction(q) };
+    return json(await answer(() => logs.facets(queryOf(q), w, { field, top })));
   });
 
   // Context: lines before and after one line of a stream.
-  router.on(GET, '/loki/api/v1/context', (req) => {
+  router.on(GET, '/loki/api/v1/context', async (req) => {
     const q = req.query;
     const sel = q.get('stream');
     if (!sel) throw new ApiError('bad_data', 'stream parameter (a label selector) is required');
@@ -300,19 +317,15 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
     if (t < 0n) throw new ApiError('bad_data', 'ts parameter is required');
     const before = Number(q.get('before') ?? 10);
     const after = Number(q.get('after') ?? 10);
-    const c = logs.context(
-      wrap(() => parseStreamSelector(sel)),
-      t,
-      before,
-      after,
-    );
+    const ms = wrap(() => parseStreamSelector(sel));
+    const c = await answer(() => logs.context(ms, t, before, after));
     if (!c) throw new ApiError('not_found', `no stream ${sel}`);
     const fmt = (e: LogEntry): [string, string] => [String(e.t), e.line];
     return json({ stream: labelsToRecord(c.stream), before: c.before.map(fmt), at: c.at.map(fmt), after: c.after.map(fmt) });
   });
 
   // Correlation: every line carrying one request or trace id, across all streams, in time order.
-  router.on(GET, '/loki/api/v1/correlate', (req) => {
+  router.on(GET, '/loki/api/v1/correlate', async (req) => {
     const q = req.query;
     const id = q.get('id');
     if (!id) throw new ApiError('bad_data', 'id parameter is required');
@@ -320,7 +333,11 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
     const fields = q.get('field')?.split(',');
     const limit = limitOf(q, 1000);
     const t0 = performance.now();
-    const lines = logs.correlate(id, start, end, fields, limit).map((c) => ({ stream: labelsToRecord(c.stream), ts: String(c.entry.t), line: c.entry.line }));
+    const lines = (await answer(() => logs.correlate(id, start, end, fields, limit))).map((c) => ({
+      stream: labelsToRecord(c.stream),
+      ts: String(c.entry.t),
+      line: c.entry.line,
+    }));
     return json({ id, lines, tookMs: performance.now() - t0 });
   });
 
@@ -331,7 +348,7 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
       refuseHandshake(socket, '429 Too Many Requests', `too many live tails open (${maxTailClients}); close one and retry`);
       return true;
     }
-    let tail: LogTail;
+    let tail: LiveTail;
     let limit: number;
     let start: bigint;
     try {
@@ -359,9 +376,22 @@ export function registerLokiApi(router: Router, logs: LogQueryService, opts: Lok
       }
       ws.sendText(JSON.stringify({ streams: [...groups.values()], dropped_entries: null }));
     };
-    // Backfill from `start` (default: the last hour), then follow.
-    send(tail.backfill(start, nowNs() + 1n, limit));
-    ws.onClose(tail.follow(send));
+    // Backfill from `start` (default: the last hour), then follow. A remote's backfill answers later.
+    const follow = (): void => {
+      if (!ws.closed) ws.onClose(tail.follow(send));
+    };
+    const back = tail.backfill(start, nowNs() + 1n, limit);
+    if (Array.isArray(back)) {
+      send(back);
+      follow();
+    } else
+      back.then(
+        (lines) => {
+          if (!ws.closed) send(lines);
+          follow();
+        },
+        () => follow(),
+      );
     return true;
   };
   return { upgrade, tailClients: () => tailClients };

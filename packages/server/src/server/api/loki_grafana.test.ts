@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { startServer } from '../../testkit/helpers.js';
 import { nopLogger } from '../../core/util/log.js';
 import { LogqlEngine } from '../../logs/logql/engine.js';
-import { LogQueryService } from '../../logs/query/service.js';
+import { LocalLogQueryService } from '../../logs/query/service.js';
 import { LogStore } from '../../logs/store/store.js';
 import { Router } from './http.js';
 import { registerLokiApi } from './loki.js';
@@ -194,7 +194,7 @@ test('/ready answers 503 with the reason while Vigil is not ready', async () => 
   const store = new LogStore({ dir: srv.dir + '/ready-store' });
   const router = new Router(nopLogger);
   let problem: string | undefined = 'log store: disk full';
-  registerLokiApi(router, new LogQueryService(store, new LogqlEngine(store)), { notReady: () => problem });
+  registerLokiApi(router, new LocalLogQueryService(store, new LogqlEngine(store)), { notReady: () => problem });
   const server = http.createServer(router.listener);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {

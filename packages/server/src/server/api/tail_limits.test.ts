@@ -5,27 +5,26 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Router } from './http.js';
 import { registerLokiApi } from './loki.js';
 import { registerLogIngest } from './log_ingest.js';
 import { LogqlEngine } from '../../logs/logql/engine.js';
-import { LogQueryService } from '../../logs/query/service.js';
+import { LocalLogQueryService } from '../../logs/query/service.js';
 import { LogStore } from '../../logs/store/store.js';
 import { nopLogger } from '../../core/util/log.js';
 import { startServer } from '../../testkit/helpers.js';
+import { frames, openTail } from '../../testkit/ws_tail.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-tail-limits-'));
 const store = new LogStore({ dir });
 store.start();
 const router = new Router(nopLogger);
 registerLogIngest(router, store, { limits: { maxLineBytes: 100_000, rateBytesPerSec: 1e9, burstBytes: 1e9 } });
-const loki = registerLokiApi(router, new LogQueryService(store, new LogqlEngine(store)), {
+const loki = registerLokiApi(router, new LocalLogQueryService(store, new LogqlEngine(store)), {
   maxTailClients: 3,
   tailLimits: { maxBufferedBytes: 256 * 1024, closeGraceMs: 3000 },
 });
@@ -42,50 +41,11 @@ after(() => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** Opens a tail WebSocket by hand; resolves with the socket and everything read so far once the handshake answered. */
-async function openTail(p: number, query: string, headers: Record<string, string> = {}): Promise<{ socket: net.Socket; head: string; received: () => Buffer }> {
-  const socket = net.connect(p, '127.0.0.1');
-  socket.on('error', () => {});
-  await new Promise((r) => socket.once('connect', r));
-  const extra = Object.entries(headers)
-    .map(([k, v]) => `${k}: ${v}\r\n`)
-    .join('');
-  socket.write(
-    `GET /loki/api/v1/tail?${query} HTTP/1.1\r\nhost: 127.0.0.1:${p}\r\nupgrade: websocket\r\nconnection: Upgrade\r\nsec-websocket-key: ${randomBytes(16).toString('base64')}\r\nsec-websocket-version: 13\r\n${extra}\r\n`,
-  );
-  let buf = Buffer.alloc(0);
-  socket.on('data', (d: Buffer) => (buf = Buffer.concat([buf, d])));
-  while (!buf.includes('\r\n\r\n') && !socket.destroyed) await sleep(5);
-  const end = buf.indexOf('\r\n\r\n');
-  return { socket, head: buf.subarray(0, end).toString(), received: () => buf.subarray(end + 4) };
-}
-
 async function push(job: string, lines: string[]): Promise<void> {
   const t0 = BigInt(Date.now()) * 1_000_000n;
   const body = JSON.stringify({ streams: [{ stream: { job }, values: lines.map((l, i) => [String(t0 + BigInt(i)), l]) }] });
   const r = await fetch(`http://127.0.0.1:${port}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
   assert.equal(r.status, 204);
-}
-
-/** The text and close frames the server sent (it does not mask). */
-function frames(buf: Buffer): Array<{ op: number; payload: Buffer }> {
-  const out: Array<{ op: number; payload: Buffer }> = [];
-  let off = 0;
-  while (off + 2 <= buf.length) {
-    let len = buf[off + 1]! & 127;
-    let h = 2;
-    if (len === 126) {
-      len = buf.readUInt16BE(off + 2);
-      h = 4;
-    } else if (len === 127) {
-      len = Number(buf.readBigUInt64BE(off + 2));
-      h = 10;
-    }
-    if (off + h + len > buf.length) break;
-    out.push({ op: buf[off]! & 15, payload: buf.subarray(off + h, off + h + len) });
-    off += h + len;
-  }
-  return out;
 }
 
 async function until(what: string, check: () => boolean, ms = 5000): Promise<void> {

@@ -34,7 +34,7 @@ import { RuleLoadError, RuleManager, type RuleManagerOptions } from '../../alert
 import { loadSLOs, sloRuleGroups } from '../../alerting/slo/index.js';
 import type { RuleGroupDef } from '../../alerting/rules/file.js';
 import { RecordingRule } from '../../alerting/rules/recording.js';
-import { logqlLanguage, logqlQueryFn } from '../../alerting/rules/logql.js';
+import { logqlLanguage, logqlQueryFn, logqlServiceQueryFn } from '../../alerting/rules/logql.js';
 import { registerRulesApi } from '../api/rules.js';
 import { registerRuleMetrics } from '../../alerting/rules/metrics.js';
 import { labelsToRecord } from '../../core/model/labels.js';
@@ -42,7 +42,9 @@ import { LogStore } from '../../logs/store/index.js';
 import { registerLogIngest } from '../api/log_ingest.js';
 import { registerLokiApi } from '../api/loki.js';
 import { LogqlEngine } from '../../logs/logql/engine.js';
-import { LogQueryService } from '../../logs/query/service.js';
+import { LocalLogQueryService, type LogQueryService } from '../../logs/query/service.js';
+import { RemoteLogQueryService } from '../../logs/query/remote.js';
+import { LogForwarder } from '../../logs/forward/index.js';
 import { registerUiRoutes } from '../api/ui.js';
 import { registerAlertmanagerApi } from '../api/alertmanager.js';
 import { ApiError } from '../api/errors.js';
@@ -125,6 +127,10 @@ export class VigilServer {
   readonly logRules: RuleManager;
   /** The log store behind the Loki API. */
   readonly logs: LogStore;
+  /** Where the Loki API and log rules get LogQL answers (`logs.storage.type`). */
+  private readonly logQueries: LogQueryService;
+  /** Forwards every line the log store accepts to `logs.forward_to` (read from its WAL). */
+  readonly logForwarder: LogForwarder;
   /** The trace store behind OTLP trace ingest and the Tempo API. */
   readonly traces: TraceStore;
   private readonly http: http.Server | https.Server;
@@ -319,13 +325,26 @@ export class VigilServer {
     registerLimitsApi(router, limits);
     // One LogQL engine serves the Loki API and the log rules.
     const logql = new LogqlEngine(this.logs, { timeoutMs: config.query.timeoutMs, maxBytesRead: config.query.maxBytesRead, now });
-    const loki = registerLokiApi(router, new LogQueryService(this.logs, logql), {
+    // The one source of LogQL answers for the Loki API, the UI and log rules: this store, or remote storage.
+    const logStorage = config.logs.storage;
+    this.logQueries =
+      logStorage.type === 'remote' && logStorage.remote ? new RemoteLogQueryService(logStorage.remote) : new LocalLogQueryService(this.logs, logql);
+    this.logQueries.register(selfMetrics);
+    const loki = registerLokiApi(router, this.logQueries, {
       build,
       gate,
       // Loki's /ready says what /-/ready says: not started yet, or why writes are refused.
       notReady: () => (this.ready ? this.writeProblems().join('; ') || undefined : 'starting'),
     });
     registerLogMetrics(selfMetrics, this.logs, logIngest);
+    this.logForwarder = new LogForwarder({
+      source: this.logs,
+      stateDir: path.join(path.resolve(config.storage.path), 'log_forward'),
+      logger: this.log.child({ component: 'log-forward' }),
+    });
+    // WAL segments a forwarder has not sent stay through the store's checkpoints and restarts.
+    this.logs.holdWal(() => this.logForwarder.retainFrom());
+    this.logForwarder.register(selfMetrics);
     this.traces = new TraceStore({
       dir: path.join(path.resolve(config.storage.path), 'traces'),
       retentionMs: config.storage.retentionMs,
@@ -407,7 +426,7 @@ export class VigilServer {
     });
     this.logRules = new RuleManager({
       ...ruleOptions,
-      queryFn: logqlQueryFn(logql),
+      queryFn: this.logQueries instanceof RemoteLogQueryService ? logqlServiceQueryFn(this.logQueries) : logqlQueryFn(logql),
       language: logqlLanguage,
       logger: this.log.child({ component: 'log-rules' }),
     });
@@ -478,8 +497,11 @@ export class VigilServer {
     await this.db.start();
     this.exemplars.start();
     this.receiver.start();
+    // The forwarders first, so the store's start-up cleanup keeps the WAL segments they have not sent.
+    await this.logForwarder.apply(this.config.logs.forwardTo);
     // Also starts the store's own periodic tick (sealing old heads, retention, compaction).
     for (const repair of this.logs.start()) this.log.warn(repair);
+    this.logForwarder.start();
     // Replays the trace WAL into the head (repairs are logged by the store).
     this.traces.start();
     this.traceMetrics.start();
@@ -501,6 +523,13 @@ export class VigilServer {
     this.notifier.start();
     await this.applyRules(this.config);
     if (this.config.storage.type === 'remote') this.logRemoteStorage();
+    if (this.config.logs.storage.type === 'remote')
+      this.log.info(
+        'LogQL queries, labels and series are answered by remote storage; log ingest still writes the local store (forward it with logs.forward_to)',
+        {
+          url: this.logQueries.name,
+        },
+      );
     this.rules.start();
     this.logRules.start();
     await this.scrape.start();
@@ -578,6 +607,7 @@ export class VigilServer {
     this.alerts.applyConfig(next.alertmanager);
     this.notifier.applyConfig(next.alerting);
     await this.remoteWriteSender.apply(next.remoteWriteTo, next.global.externalLabels);
+    await this.logForwarder.apply(next.logs.forwardTo);
     // Like the listen address, which web configuration file and which switches are used is fixed at start (flags may have set them).
     this.config = { ...next, listen: this.config.listen, storage: this.config.storage, remoteRead: this.config.remoteRead, web: this.config.web };
     this.log.info('configuration reloaded', { file: this.configFile });
@@ -640,6 +670,8 @@ export class VigilServer {
     await this.alerts.stop();
     await this.otlpGrpc?.stop();
     await this.receiver.stop();
+    // Before the log store closes its WAL: the forwarders save how far the receivers have taken it.
+    await this.logForwarder.stop();
     this.logs.stop();
     // Before the TSDB closes: its last flush goes in.
     this.traceMetrics.stop();
@@ -648,6 +680,7 @@ export class VigilServer {
     // Before the TSDB closes its WAL: the queues save how far the receivers have taken it.
     await this.remoteWriteSender.stop();
     this.promql.close();
+    this.logQueries.close();
     await this.db.stop();
     this.exemplars.stop();
     this.dirLock.release();

@@ -17,7 +17,8 @@ import { parseRemoteRead } from './remote_read.js';
 import type { RemoteWriteConfig } from '../../metrics/remotewrite/sender/config.js';
 import type { RemoteReadConfig } from '../../metrics/remoteread/store.js';
 import { parseStorageSource, STORAGE_SOURCE_KEYS } from './storage.js';
-import type { RemoteQueryConfig } from '../../metrics/query/remote.js';
+import { defaultLogsConfig, parseLogsConfig, type LogsConfig } from './logs.js';
+import type { RemoteQueryConfig } from '../../core/httpclient/remote_api.js';
 import { defaultLimits, FRACTIONAL_LIMITS, SIZE_LIMITS, type LimitsConfig } from './limits.js';
 import { parseInlineSLOs, type ParsedSLOs } from '../../alerting/slo/index.js';
 import { DEFAULT_ALERTING_CONFIG, parseAlertingConfig, type AlertingConfig } from '../../alerting/notifier/config.js';
@@ -102,6 +103,8 @@ export interface VigilConfig {
   memoryBudget: number;
   /** `traces:`: the metrics generator (span metrics and service graph). */
   traces: TracesConfig;
+  /** `logs:`: forwarding to Loki-compatible push endpoints, and where LogQL is answered. */
+  logs: LogsConfig;
 }
 
 /** `query:`: how many queries run, how long they may take and how much they may load. */
@@ -148,6 +151,7 @@ export function defaultConfig(): VigilConfig {
     remoteWrite: { maxBodyBytes: 32 * 1024 * 1024 },
     remoteWriteTo: [],
     remoteRead: [],
+    logs: defaultLogsConfig(),
     // Off unless asked for: a fixed default port would collide when several Vigils run on one host (tests, demos).
     otlp: {
       grpcListenAddress: '',
@@ -347,6 +351,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
     'traces',
     'remote_write',
     'remote_read',
+    'logs',
     ...PROMETHEUS_ONLY_SECTIONS,
   ]);
   cfg.source = root;
@@ -393,6 +398,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
   cfg.remoteRead = parseRemoteRead(c, root['remote_read'], cfg.baseDir);
   if (cfg.remoteRead.length > 0 && cfg.storage.type === 'remote')
     c.fail(['remote_read'], 'remote_read merges remote data with the local TSDB, which storage.type: remote does not query; use one or the other');
+  cfg.logs = parseLogsConfig(c, root['logs'], cfg.baseDir, parseByteSize);
   const globList = (key: string): string[] => {
     const v = root[key];
     if (v === undefined || v === null) return [];

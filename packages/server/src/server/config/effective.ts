@@ -115,6 +115,22 @@ function effectiveConfig(cfg: VigilConfig): Record<string, unknown> {
       read_recent: r.readRecent,
       filter_external_labels: r.filterExternalLabels,
     }));
+  const rawLogs = (cfg.source['logs'] ?? {}) as { forward_to?: unknown[]; storage?: unknown };
+  if (cfg.logs.forwardTo.length > 0 || cfg.logs.storage.type === 'remote')
+    out['logs'] = {
+      ...(rawLogs.storage !== undefined ? { storage: rawLogs.storage } : {}),
+      forward_to: cfg.logs.forwardTo.map((f, i) => ({
+        ...(rawLogs.forward_to?.[i] as Record<string, unknown> | undefined),
+        url: f.url,
+        name: f.name,
+        batchwait: formatDuration(f.batchWaitMs),
+        batchsize: formatByteSize(f.batchSizeBytes),
+        timeout: formatDuration(f.timeoutMs),
+        backoff_config: { min_period: formatDuration(f.minBackoffMs), max_period: formatDuration(f.maxBackoffMs), max_retries: f.maxRetries },
+        drop_rate_limited_batches: f.dropRateLimitedBatches,
+        wal_retention_size: formatByteSize(f.walRetentionBytes),
+      })),
+    };
   const amFile = cfg.source['alertmanager_config_file'];
   if (typeof amFile === 'string') out['alertmanager_config_file'] = amFile;
   else out['alertmanager_config'] = parse(cfg.alertmanager.original) as unknown;

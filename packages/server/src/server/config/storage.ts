@@ -6,7 +6,7 @@
 import * as path from 'node:path';
 import { HTTP_CLIENT_FIELDS, parseHttpClientConfig, type ConfigReader, type FieldPath } from '../../core/httpclient/config.js';
 import { parseDuration } from '../../core/time/duration.js';
-import type { RemoteQueryConfig } from '../../metrics/query/remote.js';
+import type { RemoteQueryConfig } from '../../core/httpclient/remote_api.js';
 
 /** The keys `storage:` takes for the query source. */
 export const STORAGE_SOURCE_KEYS = ['type', 'remote'] as const;
@@ -24,24 +24,43 @@ export interface StorageChecker {
 /** Defaults of a remote: Prometheus' remote_read timeout; answers up to 256 MiB. */
 export const REMOTE_DEFAULTS = { timeoutMs: 60_000, maxResponseBytes: 256 * 1024 * 1024 } as const;
 
-/** Reads `storage.type` and `storage.remote` (`st` is the `storage:` mapping; sizes read by the caller's `parseByteSize`). */
+/** What differs between the metrics' `storage:` and the logs' `logs.storage:`: where it is, what the remote speaks. */
+export interface StorageSourceKind {
+  /** The mapping's path (`['storage']`, `['logs', 'storage']`). */
+  readonly at: readonly string[];
+  /** The embedded store, for the error on a bad `type`. */
+  readonly local: string;
+  /** The API the remote must speak, with an example URL. */
+  readonly api: string;
+}
+
+/** The metrics' `storage:`. */
+export const METRICS_STORAGE: StorageSourceKind = {
+  at: ['storage'],
+  local: 'the embedded TSDB',
+  api: 'a Prometheus-compatible query API, e.g. http://victoriametrics:8428',
+};
+
+/** Reads `type` and `remote` of a storage source (`st` is its mapping; sizes read by the caller's `parseByteSize`). */
 export function parseStorageSource(
   c: StorageChecker,
   st: Record<string, unknown>,
   baseDir: string,
   parseByteSize: (s: string) => number,
+  kind: StorageSourceKind = METRICS_STORAGE,
 ): { type: 'local' | 'remote'; remote?: RemoteQueryConfig } {
   const type = st['type'] ?? 'local';
-  if (type !== 'local' && type !== 'remote') c.fail(['storage', 'type'], 'expected local (the embedded TSDB, the default) or remote');
+  const name = kind.at.join('.');
+  if (type !== 'local' && type !== 'remote') c.fail([...kind.at, 'type'], `expected local (${kind.local}, the default) or remote`);
   if (type === 'local') {
-    if (st['remote'] !== undefined && st['remote'] !== null) c.fail(['storage', 'remote'], 'storage.remote needs storage.type: remote');
+    if (st['remote'] !== undefined && st['remote'] !== null) c.fail([...kind.at, 'remote'], `${name}.remote needs ${name}.type: remote`);
     return { type };
   }
-  const p = ['storage', 'remote'];
-  if (st['remote'] === undefined || st['remote'] === null) c.fail(p, 'storage.type: remote needs storage.remote with at least a url');
+  const p = [...kind.at, 'remote'];
+  if (st['remote'] === undefined || st['remote'] === null) c.fail(p, `${name}.type: remote needs ${name}.remote with at least a url`);
   const r = c.keys(p, st['remote'], [...REMOTE_KEYS, ...HTTP_CLIENT_FIELDS]);
   const url = r['url'];
-  if (typeof url !== 'string' || url === '') c.fail([...p, 'url'], 'expected the URL of a Prometheus-compatible query API, e.g. http://victoriametrics:8428');
+  if (typeof url !== 'string' || url === '') c.fail([...p, 'url'], `expected the URL of ${kind.api}`);
   let u: URL;
   try {
     u = new URL(url);

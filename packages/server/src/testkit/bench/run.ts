@@ -38,6 +38,7 @@ export const BENCHES: readonly BenchDef[] = [
   { name: 'remote_query', script: 'remote_query.js', full: [], quick: ['10', '5'] },
   { name: 'remote_read', script: 'remote_query.js', full: ['50', '21', 'remote_read'], quick: ['10', '5', 'remote_read'] },
   { name: 'remote_write', script: 'remote_write.js', full: [], quick: ['--quick'] },
+  { name: 'log_forward', script: 'log_forward.js', full: [], quick: ['50000', '1000'] },
   { name: 'traces', script: 'traces_http.js', full: [], quick: ['--quick'] },
   { name: 'isolation', script: 'isolation.js', full: [], quick: ['--series', '30000', '--runs', '1'] },
   {

@@ -10,7 +10,7 @@ import { snappyEncode } from '../../../core/util/snappy.js';
 import type { ExemplarInput } from '../../exemplars/storage.js';
 import { WriteRequestEncoder, type EncoderExemplar } from '../proto.js';
 import type { RemoteWriteConfig } from './config.js';
-import { abortableSleep, parseRetryAfter } from './send_parts.js';
+import { abortableSleep, Backoff, parseRetryAfter, sendVerdict } from '../../../core/httpclient/retry.js';
 import { Doze } from './doze.js';
 
 /** The exemplar counters of a queue. */
@@ -109,7 +109,7 @@ export class ExemplarQueue {
     for (const g of bySeries.values()) enc.addSeries(g.series, [], [], g.ex);
     const body = snappyEncode(enc.finish());
     const q = this.config.queue;
-    let backoff = q.minBackoffMs;
+    const backoff = new Backoff(q.minBackoffMs, q.maxBackoffMs);
     while (!this.signal.aborted) {
       this.stats.exemplarsTotal += batch.length;
       let status = 0;
@@ -125,21 +125,22 @@ export class ExemplarQueue {
           body,
           timeoutMs: this.config.remoteTimeoutMs,
           signal: this.signal,
-          bodySizeLimit: 64 * 1024,
+          truncateBodyAt: 64 * 1024,
         });
         status = res.status;
         retryAfterMs = parseRetryAfter(res.headers['retry-after']);
       } catch {
         status = 0;
       }
-      if (status >= 200 && status < 300) return;
-      if (status >= 400 && status < 500 && !(status === 429 && q.retryOnHttp429)) {
+      const verdict = sendVerdict(status, q.retryOnHttp429);
+      if (verdict === 'sent') return;
+      if (verdict === 'drop') {
         this.stats.exemplarsFailed += batch.length;
         return;
       }
       this.stats.exemplarsRetried += batch.length;
-      await abortableSleep(retryAfterMs ?? backoff, this.signal);
-      backoff = Math.min(backoff * 2, q.maxBackoffMs);
+      const doubled = backoff.next();
+      await abortableSleep(retryAfterMs ?? doubled, this.signal);
     }
   }
 }

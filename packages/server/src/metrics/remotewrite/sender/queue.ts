@@ -16,9 +16,11 @@ import { compileRelabel, relabel, type CompiledRelabel } from '../../relabel/rel
 import { LabelsPacker, type EncodedLabels } from '../proto.js';
 import type { RemoteWriteConfig } from './config.js';
 import { encodeBatch, Shard, shardDecision, type Batch, type ShardOwner } from './shard.js';
-import { comparePositions, readPosition, WalWatcher, writePosition, type WalPosition, type WatcherSink } from './watcher.js';
+import { WalWatcher, type WatcherSink } from './watcher.js';
+import { comparePositions, readPosition, writePosition, type WalPosition } from '../../../core/util/position.js';
 import type { MetricMetadata } from '../../metadata.js';
-import { abortableSleep, parseRetryAfter, sendMetadata } from './send_parts.js';
+import { sendMetadata } from './send_parts.js';
+import { abortableSleep, Backoff, parseRetryAfter, sendVerdict } from '../../../core/httpclient/retry.js';
 import { ExemplarQueue, type ExemplarStats } from './exemplars.js';
 import type { ExemplarInput } from '../../exemplars/storage.js';
 
@@ -314,7 +316,7 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
   async send(batch: Batch): Promise<void> {
     const q = this.config.queue;
     let b = batch;
-    let backoff = q.minBackoffMs;
+    const backoff = new Backoff(q.minBackoffMs, q.maxBackoffMs);
     for (;;) {
       if (this.hardStop.signal.aborted) return; // not settled: sent again after a restart
       if (q.sampleAgeLimitMs > 0) b = this.dropTooOld(b);
@@ -340,7 +342,7 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
           body,
           timeoutMs: this.config.remoteTimeoutMs,
           signal: this.hardStop.signal,
-          bodySizeLimit: 64 * 1024,
+          truncateBodyAt: 64 * 1024,
         });
         status = res.status;
         detail = res.body.toString('utf8', 0, Math.min(res.body.length, 512));
@@ -353,7 +355,8 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
         this.stats.sentBatches++;
         this.stats.sentBatchSeconds += seconds;
       }
-      if (status >= 200 && status < 300) {
+      const verdict = sendVerdict(status, q.retryOnHttp429);
+      if (verdict === 'sent') {
         let hi = this.stats.highestSentMs;
         for (let i = 0; i < b.ts.length; i++) if (b.ts[i]! > hi) hi = b.ts[i]!;
         this.stats.highestSentMs = hi;
@@ -362,7 +365,7 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
         this.ack(b.seqs);
         return;
       }
-      if (status >= 400 && status < 500 && !(status === 429 && q.retryOnHttp429)) {
+      if (verdict === 'drop') {
         // The receiver refuses these samples for good: retrying cannot help.
         this.stats.samplesFailed += n;
         this.warn('remote_write: the receiver refused a batch; its samples are dropped', { status, detail });
@@ -372,9 +375,10 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
       if (this.hardStop.signal.aborted) return;
       this.stats.samplesRetried += n;
       this.lastFailure = performance.now();
-      this.warn('remote_write: sending failed; retrying with backoff', { status: status || undefined, detail, backoffMs: retryAfterMs ?? backoff });
-      await abortableSleep(retryAfterMs ?? backoff, this.hardStop.signal);
-      backoff = Math.min(backoff * 2, q.maxBackoffMs);
+      const doubled = backoff.next();
+      const waitMs = retryAfterMs ?? doubled;
+      this.warn('remote_write: sending failed; retrying with backoff', { status: status || undefined, detail, backoffMs: waitMs });
+      await abortableSleep(waitMs, this.hardStop.signal);
     }
   }
 

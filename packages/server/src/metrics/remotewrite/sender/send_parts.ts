@@ -1,13 +1,14 @@
 /**
  * The parts of sending that are not the sample queue itself: metric metadata (sent whole every
- * `metadata_config.send_interval`, as Prometheus' metadata watcher does), Retry-After, and a sleep
- * that a stop cuts short.
+ * `metadata_config.send_interval`, as Prometheus' metadata watcher does); the retry rules are
+ * core/httpclient/retry.ts.
  */
 import type { HttpClient } from '../../../core/httpclient/client.js';
 import { snappyEncode } from '../../../core/util/snappy.js';
 import type { MetricMetadata } from '../../metadata.js';
 import { WriteRequestEncoder } from '../proto.js';
 import type { RemoteWriteConfig } from './config.js';
+import { abortableSleep, Backoff, sendVerdict } from '../../../core/httpclient/retry.js';
 
 const METRIC_TYPES = new Set(['counter', 'gauge', 'histogram', 'gaugehistogram', 'summary', 'info', 'stateset', 'unknown']);
 
@@ -35,7 +36,7 @@ export async function sendMetadata(
     const part = all.slice(i, i + per);
     for (const [family, md] of part) enc.addMetadata(family, (METRIC_TYPES.has(md.type) ? md.type : 'unknown') as 'unknown', md.help, md.unit);
     const body = snappyEncode(enc.finish());
-    let backoff = config.queue.minBackoffMs;
+    const backoff = new Backoff(config.queue.minBackoffMs, config.queue.maxBackoffMs);
     for (let attempt = 0; attempt < 3 && !signal.aborted; attempt++) {
       stats.metadataTotal += part.length;
       let status = 0;
@@ -56,38 +57,15 @@ export async function sendMetadata(
       } catch {
         status = 0;
       }
-      if (status >= 200 && status < 300) break;
-      if (status >= 400 && status < 500 && status !== 429) {
+      const verdict = sendVerdict(status, true);
+      if (verdict === 'sent') break;
+      if (verdict === 'drop') {
         stats.metadataFailed += part.length;
         break;
       }
       stats.metadataRetried += part.length;
       if (attempt === 2) stats.metadataFailed += part.length;
-      await abortableSleep(backoff, signal);
-      backoff = Math.min(backoff * 2, config.queue.maxBackoffMs);
+      await abortableSleep(backoff.next(), signal);
     }
   }
-}
-
-/** Retry-After as seconds or an HTTP date, in ms; undefined when absent or unreadable. */
-export function parseRetryAfter(h: string | string[] | undefined): number | undefined {
-  const v = Array.isArray(h) ? h[0] : h;
-  if (v === undefined || v === '') return undefined;
-  if (/^\d+$/.test(v.trim())) return Number(v) * 1000;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? undefined : Math.max(0, t - Date.now());
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -6,7 +6,6 @@
  * sink is full: the WAL itself is the buffer during an outage of the receiver.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Labels } from '../../../core/model/labels.js';
 import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { ByteReader } from '../../../core/util/bytes.js';
@@ -22,35 +21,9 @@ import {
   walSegments,
   type WalReplayStats,
 } from '../../tsdb/wal.js';
+import type { WalPosition } from '../../../core/util/position.js';
 
-/** A place in the WAL: a segment and a byte offset in it. */
-export interface WalPosition {
-  readonly segment: number;
-  readonly offset: number;
-}
-
-/** Orders two positions. */
-export function comparePositions(a: WalPosition, b: WalPosition): number {
-  return a.segment - b.segment || a.offset - b.offset;
-}
-
-/** A saved position (and the url it was sent to), or undefined when there is none or it is unreadable. */
-export function readPosition(file: string): (WalPosition & { url: unknown }) | undefined {
-  try {
-    const p = JSON.parse(fs.readFileSync(file, 'utf8')) as { segment?: unknown; offset?: unknown; url?: unknown };
-    return typeof p.segment === 'number' && typeof p.offset === 'number' ? { segment: p.segment, offset: p.offset, url: p.url } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Saves a position: written whole and renamed into place, so a kill leaves the old or the new one, never half. */
-export function writePosition(file: string, p: WalPosition, url: string): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, JSON.stringify({ segment: p.segment, offset: p.offset, url }));
-  fs.renameSync(tmp, file);
-}
+export type { WalPosition } from '../../../core/util/position.js';
 
 /** Where the watcher's records go. */
 export interface WatcherSink {
