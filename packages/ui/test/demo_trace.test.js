@@ -171,7 +171,7 @@ test(
       as.map((a) => {
         // Diamonds of close values overlap; the engineer points at one that is on top where it is drawn.
         const box = a.getBoundingClientRect();
-        const top = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+        const top = a.ownerDocument.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
         return { id: a.dataset.traceId, v: Number(a.dataset.value), title: a.title, href: a.getAttribute('href'), onTop: top === a || a.contains(top) };
       }),
     );
