@@ -109,8 +109,12 @@ await esbuild.build({
   outfile: path.join(dist, 'test', 'lib.js'),
   logLevel: 'warning',
 });
-for (const f of fs.readdirSync(path.join(here, 'test'))) {
-  if (f.endsWith('.js')) fs.copyFileSync(path.join(here, 'test', f), path.join(dist, 'test', f));
+// The browser benchmark beside them (npm run bench runs dist/bench/load.js; it imports ../test/browser.js).
+for (const dir of ['test', 'bench']) {
+  fs.mkdirSync(path.join(dist, dir), { recursive: true });
+  for (const f of fs.readdirSync(path.join(here, dir))) {
+    if (f.endsWith('.js')) fs.copyFileSync(path.join(here, dir, f), path.join(dist, dir, f));
+  }
 }
 
 for (const r of rows) console.log(`  ${r}`);

@@ -4,16 +4,14 @@
 // range; a link to another host stays an external link. Debian's Chromium via playwright-core.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, noChromium } from './browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../../../..');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const skip = !fs.existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
+const skip = noChromium;
 
-const { chromium } = await import('playwright-core');
 const { startServer } = await import(path.join(repo, 'packages/server/dist-test/testkit/helpers.js'));
 
 const EXTERNAL = 'https://ops.example.com/vigil';
@@ -37,7 +35,7 @@ before(async () => {
     ]),
   });
   assert.equal(posted.status, 200, await posted.text());
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
 });
 

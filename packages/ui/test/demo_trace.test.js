@@ -13,15 +13,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, noChromium } from './browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const uiRoot = path.resolve(here, '../..');
 const repo = path.resolve(uiRoot, '../..');
 const artifacts = path.join(uiRoot, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const skip = !fs.existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
+const skip = noChromium;
 
-const { chromium } = await import('playwright-core');
 const { freePort, tempDir, waitFor } = await import(path.join(repo, 'packages/server/dist-test/testkit/helpers.js'));
 const { loadConfig } = await import(path.join(repo, 'packages/server/dist-test/server/config/config.js'));
 const { VigilServer } = await import(path.join(repo, 'packages/server/dist-test/server/cmd/server.js'));
@@ -69,7 +68,7 @@ alertmanager_config:
   vigil = new VigilServer(loadConfig(file), { logger: nopLogger, configFile: file });
   await vigil.start();
   traffic = startTraffic({ url: shop.url, sessionsPerSecond: 30, thinkMs: [5, 30], addToCartRate: 1, checkoutRate: 1, timeoutMs: 5000 });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 });
 

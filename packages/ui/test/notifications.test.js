@@ -11,18 +11,17 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, noChromium } from './browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const uiRoot = path.resolve(here, '../..');
 const repo = path.resolve(uiRoot, '../..');
 const artifacts = path.join(uiRoot, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-const { chromium } = await import('playwright-core');
 const { startServer, waitFor } = await import(path.join(repo, 'packages/server/dist-test/testkit/helpers.js'));
 const { parseAlertmanagerConfig } = await import(path.join(repo, 'packages/server/dist-test/alerting/alertmanager/config.js'));
 
-const skip = !fs.existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
+const skip = noChromium;
 
 let vigil, failing, failingUrl, browser, page;
 
@@ -51,10 +50,7 @@ before(async () => {
   vigil = await startServer((c) => {
     c.alertmanager = parseAlertmanagerConfig(text, file);
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 });
 

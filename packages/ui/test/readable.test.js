@@ -10,19 +10,18 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, noChromium } from './browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const uiRoot = path.resolve(here, '../..');
 const repo = path.resolve(uiRoot, '../..');
 const artifacts = path.join(uiRoot, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-const { chromium } = await import('playwright-core');
 const { startServer, waitFor, writeBody, postWrite } = await import(path.join(repo, 'packages/server/dist-test/testkit/helpers.js'));
 const { labelsFrom } = await import(path.join(repo, 'packages/server/dist-test/core/model/labels.js'));
 const { encodeTracesData } = await import(path.join(repo, 'packages/server/dist-test/traces/ingest/otlp_encode.js'));
 
-const skip = !fs.existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
+const skip = noChromium;
 
 /** The demo's pool-exhaustion error, as pino serialises it: a multi-line stack under err.stack. */
 const STACK = [
@@ -136,10 +135,7 @@ before(async () => {
     body: JSON.stringify(demoLogs(now)),
   });
   assert.equal(push.status, 204, await push.text());
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 });
 

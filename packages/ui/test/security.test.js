@@ -11,15 +11,14 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { launchChromium, noChromium } from './browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const uiRoot = path.resolve(here, '../..');
 const repo = path.resolve(uiRoot, '../..');
 const artifacts = path.join(uiRoot, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const skip = !fs.existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
+const skip = noChromium;
 
-const { chromium } = await import('playwright-core');
 const { startServer, writeBody } = await import(path.join(repo, 'packages/server/dist-test/testkit/helpers.js'));
 const { labelsFrom } = await import(path.join(repo, 'packages/server/dist-test/core/model/labels.js'));
 
@@ -41,19 +40,7 @@ before(async () => {
   );
   await new Promise((r) => attacker.listen(0, '127.0.0.1', r));
   attackerUrl = `http://127.0.0.1:${attacker.address().port}`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      `--host-resolver-rules=MAP ${REBOUND} 127.0.0.1`,
-    ],
-  });
+  browser = await launchChromium([`--host-resolver-rules=MAP ${REBOUND} 127.0.0.1`]);
   context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
 });
 

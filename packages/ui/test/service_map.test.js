@@ -11,15 +11,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, noChromium } from './browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const uiRoot = path.resolve(here, '../..');
 const repo = path.resolve(uiRoot, '../..');
 const artifacts = path.join(uiRoot, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const skip = !fs.existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
+const skip = noChromium;
 
-const { chromium } = await import('playwright-core');
 const { startServer, waitFor } = await import(path.join(repo, 'packages/server/dist-test/testkit/helpers.js'));
 const { encodeTracesData } = await import(path.join(repo, 'packages/server/dist-test/traces/ingest/otlp_encode.js'));
 const { formatValue, serviceMapQueries, formatSpanDuration } = await import('./lib.js');
@@ -130,10 +129,7 @@ before(async () => {
     const r = await instant('sum(traces_service_graph_request_total{client="frontend",server="shop"})');
     return r.length && Number(r[0].value[1]) === 2 * PER_BATCH ? true : undefined;
   });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 });
 

@@ -8,15 +8,14 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, noChromium } from './browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const uiRoot = path.resolve(here, '../..');
 const repo = path.resolve(uiRoot, '../..');
 const artifacts = path.join(uiRoot, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const skip = !fs.existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
+const skip = noChromium;
 
-const { chromium } = await import('playwright-core');
 const { startServer } = await import(path.join(repo, 'packages/server/dist-test/testkit/helpers.js'));
 const { ingestFixture, T1, T2, T3 } = await import(path.join(repo, 'packages/server/dist-test/testkit/trace_fixture.js'));
 
@@ -29,7 +28,7 @@ before(async () => {
     c.selfScrape = false;
   });
   await ingestFixture(vigil.url, BASE_SEC);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'] });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1300, height: 800 } });
 });
 

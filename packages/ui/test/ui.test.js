@@ -10,14 +10,13 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
+import { launchChromium, noChromium } from './browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const uiRoot = path.resolve(here, '../..');
 const repo = path.resolve(uiRoot, '../..');
 const artifacts = path.join(uiRoot, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-const { chromium } = await import('playwright-core');
 const { startServer, freePort, tempDir } = await import(path.join(repo, 'packages/server/dist-test/testkit/helpers.js'));
 const { parseConfig } = await import(path.join(repo, 'packages/server/dist-test/server/config/config.js'));
 const { Router } = await import(path.join(repo, 'packages/server/dist-test/server/api/http.js'));
@@ -26,7 +25,7 @@ const { nopLogger } = await import(path.join(repo, 'packages/server/dist-test/co
 const { startShop } = await import(path.join(repo, 'examples/shop/dist/main.js'));
 const { startTraffic } = await import(path.join(repo, 'examples/shop/dist/traffic.js'));
 
-const skip = !fs.existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
+const skip = noChromium;
 const timings = {};
 
 let vigil, shop, traffic, front, base, browser, page, logs;
@@ -97,10 +96,7 @@ before(async () => {
   // The shop ships its logs to Vigil (through the front server when there is one); stdout stays quiet.
   shop = await startShop({ port: shopPort, vigil: { logDestination: { write() {} }, loki: { url: base, flushIntervalMs: 200 } } });
   traffic = startTraffic({ url: shop.url, sessionsPerSecond: 15 });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   // Rates over 1m windows need a few scrapes first.
   const deadline = Date.now() + 60_000;

@@ -40,6 +40,8 @@ export const BENCHES: readonly BenchDef[] = [
   { name: 'remote_write', script: 'remote_write.js', full: [], quick: ['--quick'] },
   { name: 'log_forward', script: 'log_forward.js', full: [], quick: ['50000', '1000'] },
   { name: 'traces', script: 'traces_http.js', full: [], quick: ['--quick'] },
+  // The UI in Chromium; built by packages/ui/build.js, so it is found from here through the packages directory.
+  { name: 'ui', script: '../../../../ui/dist/bench/load.js', full: [], quick: ['--quick'] },
   { name: 'isolation', script: 'isolation.js', full: [], quick: ['--series', '30000', '--runs', '1'] },
   {
     name: 'stalls',
