@@ -112,7 +112,11 @@ test('bad histograms are refused naming the field', () => {
     ['an unknown reset hint', [uint(1, 0), uint(14, 7)], /^reset_hint: unknown value 7/],
     ['custom bounds that do not increase', [uint(1, 0), sint(4, -53), doubles(16, [1, 1])], /^custom_values\[1\]: bound 1 does not increase/],
     ['a custom bound of +Inf', [uint(1, 0), sint(4, -53), doubles(16, [1, Infinity])], /^custom_values\[1\]: bound Infinity is not finite/],
-    ['custom buckets past the bounds', [uint(1, 3), sint(4, -53), doubles(16, [1]), span(11, 1, 2), deltas(12, [1, 1])], /^positive_spans: buckets reach index 2, past the 2/],
+    [
+      'custom buckets past the bounds',
+      [uint(1, 3), sint(4, -53), doubles(16, [1]), span(11, 1, 2), deltas(12, [1, 1])],
+      /^positive_spans: buckets reach index 2, past the 2/,
+    ],
     ['custom buckets with a zero bucket', [uint(1, 1), sint(4, -53), uint(6, 1)], /^negative_spans: a histogram with custom buckets has no negative or zero/],
     ['custom bounds on an exponential schema', [uint(1, 0), sint(4, 3), doubles(16, [1])], /^custom_values: only schema -53/],
   ];
@@ -127,7 +131,10 @@ test('decodeSeriesHistogram names the series; malformed protobuf is refused the 
     message: 'invalid native histogram of latency_seconds{job="api"}: schema: 12 is not between -4 and 8 (or -53 for custom buckets)',
   });
   const truncated = Buffer.concat([dbl(3, 1)]).subarray(0, 5);
-  assert.throws(() => decodeSeriesHistogram(labels, truncated, 0, truncated.length), (err: unknown) => {
-    return err instanceof InvalidHistogramError && /latency_seconds.*truncated/.test(err.message);
-  });
+  assert.throws(
+    () => decodeSeriesHistogram(labels, truncated, 0, truncated.length),
+    (err: unknown) => {
+      return err instanceof InvalidHistogramError && /latency_seconds.*truncated/.test(err.message);
+    },
+  );
 });

@@ -16,14 +16,7 @@
  * Prometheus' (spans adding up to the buckets, no negative count, a schema it knows, a count at
  * least the buckets' total, custom bounds that increase), each failing with the field it is about.
  */
-import {
-  CUSTOM_BUCKETS_SCHEMA,
-  FloatHistogram,
-  MAX_SCHEMA,
-  MIN_SCHEMA,
-  type CounterResetHint,
-  type Span,
-} from '../../core/model/histogram.js';
+import { CUSTOM_BUCKETS_SCHEMA, FloatHistogram, MAX_SCHEMA, MIN_SCHEMA, type CounterResetHint, type Span } from '../../core/model/histogram.js';
 import { formatLabels, type Labels } from '../../core/model/labels.js';
 import { ProtoError, ProtoReader } from './proto.js';
 
@@ -230,9 +223,15 @@ export function decodeHistogramMessage(buf: Buffer, start: number, end: number):
   // Which kind: the count's oneof, else whichever bucket encoding was sent (integer by default).
   const isFloat = count !== undefined ? countIsFloat : posCounts.length + negCounts.length > 0 || zeroIsFloat;
   if (isFloat && posDeltas.length + negDeltas.length > 0)
-    throw new InvalidHistogramError(posDeltas.length > 0 ? 'positive_deltas' : 'negative_deltas', 'a float histogram (count_float) carries absolute counts, not deltas');
+    throw new InvalidHistogramError(
+      posDeltas.length > 0 ? 'positive_deltas' : 'negative_deltas',
+      'a float histogram (count_float) carries absolute counts, not deltas',
+    );
   if (!isFloat && posCounts.length + negCounts.length > 0)
-    throw new InvalidHistogramError(posCounts.length > 0 ? 'positive_counts' : 'negative_counts', 'an integer histogram (count_int) carries deltas, not float counts');
+    throw new InvalidHistogramError(
+      posCounts.length > 0 ? 'positive_counts' : 'negative_counts',
+      'an integer histogram (count_int) carries deltas, not float counts',
+    );
   const positive = isFloat ? posCounts : undelta(posDeltas);
   const negative = isFloat ? negCounts : undelta(negDeltas);
   const bucketField = isFloat ? 'counts' : 'deltas';
@@ -252,7 +251,8 @@ export function decodeHistogramMessage(buf: Buffer, start: number, end: number):
   if (n < buckets && (!isFloat || buckets - n > 1e-9 * buckets))
     throw new InvalidHistogramError(isFloat ? 'count_float' : 'count_int', `count ${n} is smaller than the ${buckets} observations in the buckets`);
   if (custom) {
-    if (negative.length > 0 || zeroCount !== 0) throw new InvalidHistogramError('negative_spans', 'a histogram with custom buckets has no negative or zero buckets');
+    if (negative.length > 0 || zeroCount !== 0)
+      throw new InvalidHistogramError('negative_spans', 'a histogram with custom buckets has no negative or zero buckets');
     for (let i = 0; i < customValues.length; i++) {
       const v = customValues[i]!;
       if (!Number.isFinite(v)) throw new InvalidHistogramError(`custom_values[${i}]`, `bound ${v} is not finite (the last bucket ends at +Inf by itself)`);
@@ -265,23 +265,24 @@ export function decodeHistogramMessage(buf: Buffer, start: number, end: number):
         throw new InvalidHistogramError('positive_spans', `buckets reach index ${idx + s.length - 1}, past the ${customValues.length + 1} custom buckets`);
       idx += s.length;
     }
-  } else if (customValues.length > 0) throw new InvalidHistogramError('custom_values', `only schema ${CUSTOM_BUCKETS_SCHEMA} has custom bounds, not schema ${schema}`);
+  } else if (customValues.length > 0)
+    throw new InvalidHistogramError('custom_values', `only schema ${CUSTOM_BUCKETS_SCHEMA} has custom bounds, not schema ${schema}`);
 
   let h: FloatHistogram;
   try {
     h = FloatHistogram.of({
-    counterResetHint: RESET_HINTS[hint]!,
-    schema,
-    zeroThreshold,
-    zeroCount,
-    count: n,
-    sum,
-    positiveSpans: posSpans,
-    positiveBuckets: positive,
-    negativeSpans: negSpans,
-    negativeBuckets: negative,
-    customValues,
-  });
+      counterResetHint: RESET_HINTS[hint]!,
+      schema,
+      zeroThreshold,
+      zeroCount,
+      count: n,
+      sum,
+      positiveSpans: posSpans,
+      positiveBuckets: positive,
+      negativeSpans: negSpans,
+      negativeBuckets: negative,
+      customValues,
+    });
   } catch (err) {
     // The checks above are meant to leave nothing for the model's own to find; if one does, it is still the sender's fault.
     if (err instanceof RangeError) throw new InvalidHistogramError('', err.message);

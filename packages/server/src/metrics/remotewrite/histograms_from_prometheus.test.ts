@@ -51,7 +51,13 @@ function histogram(s: number, k: number): FloatHistogram {
   });
 }
 
-type Result = { metric: Record<string, string>; value?: [number, string]; histogram?: [number, ApiHist]; values?: unknown[]; histograms?: Array<[number, ApiHist]> };
+type Result = {
+  metric: Record<string, string>;
+  value?: [number, string];
+  histogram?: [number, ApiHist];
+  values?: unknown[];
+  histograms?: Array<[number, ApiHist]>;
+};
 type ApiHist = { count: string; sum: string; buckets?: Array<[number, string, string, string]> };
 
 async function ask(url: string, path: string): Promise<{ result: Result[]; status: string; error?: string }> {
@@ -74,7 +80,10 @@ function sameHist(p: ApiHist, v: ApiHist, what: string): void {
   assert.equal(pb.length, vb.length, `${what}: buckets ${JSON.stringify(pb)} vs ${JSON.stringify(vb)}`);
   pb.forEach((b, i) => {
     const w = vb[i]!;
-    assert.ok(b[0] === w[0] && close(b[1], w[1]) && close(b[2], w[2]) && close(b[3], w[3]), `${what}: bucket ${i} ${JSON.stringify(b)} vs ${JSON.stringify(w)}`);
+    assert.ok(
+      b[0] === w[0] && close(b[1], w[1]) && close(b[2], w[2]) && close(b[3], w[3]),
+      `${what}: bucket ${i} ${JSON.stringify(b)} vs ${JSON.stringify(w)}`,
+    );
   });
 }
 
@@ -88,10 +97,16 @@ function sameResults(p: Result[], v: Result[], what: string): void {
     const b = vs[i]!;
     const w = `${what} ${key(a)}`;
     if (a.value || b.value) {
-      assert.ok(a.value && b.value && a.value[0] === b.value[0] && close(a.value[1], b.value[1]), `${w}: ${JSON.stringify(a.value)} vs ${JSON.stringify(b.value)}`);
+      assert.ok(
+        a.value && b.value && a.value[0] === b.value[0] && close(a.value[1], b.value[1]),
+        `${w}: ${JSON.stringify(a.value)} vs ${JSON.stringify(b.value)}`,
+      );
     }
     if (a.histogram || b.histogram) {
-      assert.ok(a.histogram && b.histogram && a.histogram[0] === b.histogram[0], `${w}: histogram ${JSON.stringify(a.histogram)} vs ${JSON.stringify(b.histogram)}`);
+      assert.ok(
+        a.histogram && b.histogram && a.histogram[0] === b.histogram[0],
+        `${w}: histogram ${JSON.stringify(a.histogram)} vs ${JSON.stringify(b.histogram)}`,
+      );
       sameHist(a.histogram[1], b.histogram[1], w);
     }
     const pv = (a.values ?? []) as Array<[number, string]>;

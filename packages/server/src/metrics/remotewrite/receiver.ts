@@ -192,7 +192,13 @@ export class RemoteWriteReceiver {
             ref =
               h0 === undefined
                 ? app.append(ref, s.labels, s.createdTs, 0)
-                : appendHistogram(app, ref, s.labels, s.createdTs, FloatHistogram.of({ counterResetHint: 'reset', schema: h0.schema, zeroThreshold: h0.zeroThreshold, customValues: h0.customValues }));
+                : appendHistogram(
+                    app,
+                    ref,
+                    s.labels,
+                    s.createdTs,
+                    FloatHistogram.of({ counterResetHint: 'reset', schema: h0.schema, zeroThreshold: h0.zeroThreshold, customValues: h0.customValues }),
+                  );
           } catch (err) {
             // The series already has samples at or after its start: no zero to add.
             if (!(err instanceof StorageError) || !CT_SKIPPABLE.has(err.code)) throw err;
@@ -287,7 +293,10 @@ function appendHistogramMessage(app: Appender, ref: number, labels: Labels, buf:
 
 function appendHistogram(app: Appender, ref: number, labels: Labels, t: number, h: FloatHistogram): number {
   if (app.appendHistogram === undefined)
-    throw new RemoteWriteError('bad_request', `native histogram of ${formatLabels(labels)} refused: this Vigil's storage (agent mode) does not store native histograms`);
+    throw new RemoteWriteError(
+      'bad_request',
+      `native histogram of ${formatLabels(labels)} refused: this Vigil's storage (agent mode) does not store native histograms`,
+    );
   return app.appendHistogram(ref, labels, t, h);
 }
 

@@ -42,12 +42,23 @@ function counter(k: number, schema = 1): FloatHistogram {
 
 const float = (k: number): FloatHistogram => counter(k, 3).with({ count: counter(k, 3).count + 0.5, zeroCount: k + 0.5, counterResetHint: 'gauge' });
 const custom = (k: number): FloatHistogram =>
-  FloatHistogram.of({ schema: -53, customValues: [0.1, 0.5, 2], count: 3 * k + 1, sum: k, positiveSpans: [{ offset: 0, length: 4 }], positiveBuckets: [k, k, k, 1] });
+  FloatHistogram.of({
+    schema: -53,
+    customValues: [0.1, 0.5, 2],
+    count: 3 * k + 1,
+    sum: k,
+    positiveSpans: [{ offset: 0, length: 4 }],
+    positiveBuckets: [k, k, k, 1],
+  });
 
 type ApiHist = ReturnType<typeof apiHistogram>;
 
 /** The raw histogram samples of `selector` in [start, end] (a range selector, so each sample once). */
-async function rangeHistograms(selector: string, start: number, end: number): Promise<Array<{ metric: Record<string, string>; histograms?: Array<[number, ApiHist]> }>> {
+async function rangeHistograms(
+  selector: string,
+  start: number,
+  end: number,
+): Promise<Array<{ metric: Record<string, string>; histograms?: Array<[number, ApiHist]> }>> {
   const r = await getJson(`${srv.url}/api/v1/query?query=${encodeURIComponent(`${selector}[${end - start + 1}ms]`)}&time=${end / 1000}`);
   assert.equal(r.body.status, 'success', JSON.stringify(r.body));
   return (r.body.data as { result: Array<{ metric: Record<string, string>; histograms?: Array<[number, ApiHist]> }> }).result;
