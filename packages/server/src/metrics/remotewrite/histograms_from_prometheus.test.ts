@@ -1,7 +1,8 @@
 // Native histograms from the real thing: Debian's Prometheus 2.42 (native histograms on) is given
 // histograms through its own remote-write receiver and forwards them to Vigil with
-// `send_native_histograms: true`. The stored histograms must equal Prometheus' own, and the
-// native-histogram queries both PromQL versions define alike must answer alike.
+// `send_native_histograms: true`. The stored histograms must equal Prometheus' own, a histogram
+// stale marker must end its series in both, and the native-histogram queries both PromQL versions
+// define alike must answer alike.
 //
 // Prometheus' WAL watcher forwards only samples stamped after it started, so the data begins just
 // after Prometheus' start and runs a few minutes ahead of the clock (Vigil takes up to 10 minutes).
@@ -12,6 +13,7 @@ import assert from 'node:assert/strict';
 import { FloatHistogram } from '../../core/model/histogram.js';
 import { labelsFrom, type Labels } from '../../core/model/labels.js';
 import { snappyEncode } from '../../core/util/snappy.js';
+import { STALE_NAN } from '../../core/model/value.js';
 import { getJson, postWrite, startServer, tempDir, waitFor } from '../../testkit/helpers.js';
 import { prometheusReceiver } from '../../testkit/remote_receivers.js';
 import { encodeHistogramWriteRequest } from '../../testkit/rw_histogram.js';
@@ -155,7 +157,31 @@ test('Prometheus 2.42 forwards native histograms to Vigil; stored histograms and
     const r = await postWrite(prom.url, snappyEncode(encodeHistogramWriteRequest(part)));
     assert.equal(r.status, 204, `Prometheus' receiver: ${r.text}`);
   }
+  // A series that ends with a histogram stale marker (sum = the staleness NaN).
+  const gone = { labels: labelsFrom({ __name__: 'nh_gone', job: 'api' }), ts: [] as number[], hs: [] as FloatHistogram[] };
+  for (let k = 0; k < 60; k++) {
+    gone.ts.push(at(k));
+    gone.hs.push(histogram(0, k));
+  }
+  gone.ts.push(at(60));
+  gone.hs.push(FloatHistogram.of({ sum: STALE_NAN }));
+  const rg = await postWrite(prom.url, snappyEncode(encodeHistogramWriteRequest([gone])));
+  assert.equal(rg.status, 204, `Prometheus' receiver: ${rg.text}`);
   const end = base + (N - 1) * STEP;
+  const afterMarker = `/api/v1/query?query=nh_gone&time=${(at(60) + 1500) / 1000}`;
+  await waitFor(
+    'the stale marker forwarded to Vigil',
+    async () => {
+      const n = await ask(vigil.url, `/api/v1/query?query=${encodeURIComponent('count_over_time(nh_gone[10m])')}&time=${(at(60) + 1500) / 1000}`);
+      return n.result[0]?.value?.[1] === '60' && (await ask(vigil.url, afterMarker)).result.length === 0 ? true : undefined;
+    },
+    90_000,
+    500,
+  );
+  assert.deepEqual((await ask(prom.url, afterMarker)).result, [], 'Prometheus: the series ended at its marker');
+  const beforeMarker = `/api/v1/query?query=nh_gone&time=${(at(59) + 200) / 1000}`;
+  sameResults((await ask(prom.url, beforeMarker)).result, (await ask(vigil.url, beforeMarker)).result, 'nh_gone before its marker');
+  assert.equal((await ask(vigil.url, beforeMarker)).result.length, 1);
   await waitFor(
     'every histogram forwarded to Vigil',
     async () => {
