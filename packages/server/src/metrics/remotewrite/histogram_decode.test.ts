@@ -100,6 +100,11 @@ test('bad histograms are refused naming the field', () => {
     ['spans cover more buckets than sent', [uint(1, 3), span(11, 0, 3), deltas(12, [1, 1])], /^positive_spans: spans cover 3 buckets but 2/],
     ['spans cover fewer negative buckets', [uint(1, 3), span(8, 0, 1), deltas(9, [1, 1])], /^negative_spans: spans cover 1 buckets but 2/],
     ['a later span with a negative offset', [uint(1, 3), span(11, 0, 1), span(11, -2, 1), deltas(12, [1, 1])], /^positive_spans\[1\]: offset -2/],
+    [
+      'a bucket index past 32 bits',
+      [uint(1, 2), span(11, 2 ** 31 - 2, 1), span(11, 5, 1), deltas(12, [1, 0])],
+      /^positive_spans\[1\]: bucket index 2147483652 is outside 32 bits/,
+    ],
     ['schema 9', [uint(1, 0), sint(4, 9)], /^schema: 9 is not between -4 and 8/],
     ['schema -5', [uint(1, 0), sint(4, -5)], /^schema: -5/],
     ['a delta that makes a count negative', [uint(1, 3), span(11, 0, 2), deltas(12, [2, -3])], /^positive_deltas\[1\]: bucket count -1 is negative/],

@@ -109,11 +109,19 @@ function undelta(ds: readonly number[]): number[] {
   return out;
 }
 
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+
 function checkSpans(side: 'positive' | 'negative', spans: readonly Span[], buckets: number): void {
   let total = 0;
+  // Bucket indexes are int32 in Prometheus (and in the chunk encodings): the spans must stay inside.
+  let idx = 0;
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i]!;
     if (i > 0 && s.offset < 0) throw new InvalidHistogramError(`${side}_spans[${i}]`, `offset ${s.offset} is negative (only the first span may start below 0)`);
+    idx += s.offset;
+    if (idx < INT32_MIN || idx + s.length - 1 > INT32_MAX) throw new InvalidHistogramError(`${side}_spans[${i}]`, `bucket index ${idx} is outside 32 bits`);
+    idx += s.length;
     total += s.length;
   }
   if (total !== buckets) throw new InvalidHistogramError(`${side}_spans`, `spans cover ${total} buckets but ${buckets} ${side} bucket counts were sent`);
