@@ -75,13 +75,16 @@ export async function victoriaMetrics(dir: string): Promise<Receiver> {
   return { ...launcher(bin, args, url, '/health'), port, writeUrl: `${url}/api/v1/write` };
 }
 
-/** Debian's Prometheus 2.x with `--web.enable-remote-write-receiver` (and native histograms if asked), scraping nothing. */
-export async function prometheusReceiver(dir: string, opts: { nativeHistograms?: boolean } = {}): Promise<Receiver> {
+/**
+ * Debian's Prometheus 2.x with `--web.enable-remote-write-receiver` (and native histograms if asked),
+ * scraping nothing; `config` is added to its prometheus.yml (a `remote_write:` section, say).
+ */
+export async function prometheusReceiver(dir: string, opts: { nativeHistograms?: boolean; config?: string } = {}): Promise<Receiver> {
   const bin = peerBinary('prometheus', 'prometheus');
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const cfg = path.join(dir, 'prometheus.yml');
-  fs.writeFileSync(cfg, 'global:\n  scrape_interval: 1m\n');
+  fs.writeFileSync(cfg, `global:\n  scrape_interval: 1m\n${opts.config ?? ''}`);
   const args = [
     `--config.file=${cfg}`,
     `--storage.tsdb.path=${path.join(dir, 'prom')}`,

@@ -1,6 +1,7 @@
 /** A remote_write 2.0 Request encoder, for tests, benchmarks and fuzzing (Debian's Prometheus 2.42 cannot send 2.0). */
 import type { Labels } from '../core/model/labels.js';
 import { METRIC_TYPES, type V2Series } from '../metrics/remotewrite/v2.js';
+import { encodeHistogramMessage } from '../metrics/remotewrite/histogram_proto.js';
 
 /** Encodes a v2 Request (for tests, benchmarks and fuzzing): each series' labels and samples, with optional extras. */
 export function encodeV2Request(series: ReadonlyArray<Partial<V2Series> & { labels: Labels }>): Buffer {
@@ -15,7 +16,7 @@ export function encodeV2Request(series: ReadonlyArray<Partial<V2Series> & { labe
     const out: Buffer[] = [];
     out.push(lenField(1, packed(s.labels.flatMap((l) => [ref(l.name), ref(l.value)]))));
     (s.ts ?? []).forEach((t, i) => out.push(lenField(2, Buffer.concat([f64Field(1, s.vs![i]!), varField(2, t)]))));
-    for (let i = 0; i < (s.histograms ?? 0); i++) out.push(lenField(3, Buffer.concat([varField(1, 1), varField(15, s.ts?.[0] ?? 0)])));
+    for (const x of s.histograms ?? []) out.push(lenField(3, encodeHistogramMessage(x.h, x.t)));
     for (const e of s.exemplars ?? [])
       out.push(
         lenField(4, Buffer.concat([lenField(1, packed(e.labels.flatMap((l) => [ref(l.name), ref(l.value)]))), f64Field(2, e.value), varField(3, e.ts)])),

@@ -31,7 +31,13 @@ export interface WriteRequestSink {
    * `seriesLabels` with `handle` -1. Without this method exemplars are counted as unsupported.
    */
   exemplar?: ((handle: number, seriesLabels: Labels | undefined, labels: Labels, value: number, ts: number) => void) | undefined;
-  /** A TimeSeries carried native histograms (or exemplars the sink does not take), which this receiver does not store. */
+  /**
+   * A native histogram (TimeSeries field 4, a `Histogram` message at `buf[start, end)`) of the
+   * series `handle`, after the series' float samples. Without this method histograms are counted
+   * as unsupported.
+   */
+  histogram?: ((handle: number, buf: Buffer, start: number, end: number) => void) | undefined;
+  /** A TimeSeries carried native histograms or exemplars the sink does not take. */
   unsupported?(what: 'histograms' | 'exemplars', count: number): void;
 }
 
@@ -39,7 +45,7 @@ const METRIC_TYPES = ['unknown', 'counter', 'gauge', 'histogram', 'gaugehistogra
 const TWO_32 = 4294967296;
 
 /** Decoding cursor over one message; `pos` advances as fields are read. */
-class Reader {
+export class ProtoReader {
   pos: number;
   constructor(
     readonly buf: Buffer,
@@ -116,7 +122,7 @@ function utf8(buf: Buffer, start: number, end: number): string {
 /** Decodes the Label messages in `buf[start, end)` (as handed to {@link WriteRequestSink.series}). */
 export function decodeLabels(buf: Buffer, start: number, end: number): Labels {
   const out: Label[] = [];
-  const r = new Reader(buf, start, end);
+  const r = new ProtoReader(buf, start, end);
   while (r.pos < end) {
     const tag = r.varint();
     if (tag !== 0x0a) throw new ProtoError(`unexpected field ${tag >>> 3} among labels`);
@@ -127,7 +133,7 @@ export function decodeLabels(buf: Buffer, start: number, end: number): Labels {
 }
 
 function decodeLabel(buf: Buffer, start: number, end: number): Label {
-  const r = new Reader(buf, start, end);
+  const r = new ProtoReader(buf, start, end);
   let name = '';
   let value = '';
   while (r.pos < end) {
@@ -147,10 +153,12 @@ function decodeLabel(buf: Buffer, start: number, end: number): Label {
 let sampleSpans = new Int32Array(64);
 // Exemplar field spans likewise: [start, end) pairs; exemplars are few, a plain array does.
 const exemplarSpans: number[] = [];
+// Histogram field spans likewise.
+const histogramSpans: number[] = [];
 
 /** Decodes a WriteRequest, feeding `sink`. Throws {@link ProtoError} on malformed input. */
 export function decodeWriteRequest(buf: Buffer, sink: WriteRequestSink): void {
-  const r = new Reader(buf, 0, buf.length);
+  const r = new ProtoReader(buf, 0, buf.length);
   while (r.pos < r.end) {
     const tag = r.varint();
     const field = tag >>> 3;
@@ -167,7 +175,7 @@ export function decodeWriteRequest(buf: Buffer, sink: WriteRequestSink): void {
 }
 
 function decodeTimeSeries(buf: Buffer, start: number, end: number, sink: WriteRequestSink): void {
-  const r = new Reader(buf, start, end);
+  const r = new ProtoReader(buf, start, end);
   let labelsStart = -1;
   let labelsEnd = -1;
   let contiguous = true;
@@ -175,6 +183,7 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, sink: WriteRe
   let histograms = 0;
   let exemplars = 0;
   exemplarSpans.length = 0;
+  histogramSpans.length = 0;
   while (r.pos < end) {
     const fieldStart = r.pos;
     const tag = r.varint();
@@ -196,6 +205,9 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, sink: WriteRe
     } else if (tag === 0x1a && sink.exemplar) {
       const s = r.bytes();
       exemplarSpans.push(s, r.pos);
+    } else if (tag === 0x22 && sink.histogram) {
+      const s = r.bytes();
+      histogramSpans.push(s, r.pos);
     } else {
       if (tag === 0x1a) exemplars++;
       else if (tag === 0x22) histograms++;
@@ -205,7 +217,7 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, sink: WriteRe
   }
   if (histograms) sink.unsupported?.('histograms', histograms);
   if (exemplars) sink.unsupported?.('exemplars', exemplars);
-  if (nSpans === 0) {
+  if (nSpans === 0 && histogramSpans.length === 0) {
     if (exemplarSpans.length === 0) return;
     // Exemplars alone: no sample handle, the series' labels go with each exemplar.
     const seriesLabels = labelsStart < 0 ? [] : contiguous ? decodeLabels(buf, labelsStart, labelsEnd) : collectLabels(buf, start, end);
@@ -221,6 +233,7 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, sink: WriteRe
   }
   const handle = sink.series(buf, labelsStart, labelsEnd, labels);
   for (let i = 0; i < nSpans; i++) decodeSample(buf, sampleSpans[i * 2]!, sampleSpans[i * 2 + 1]!, handle, sink);
+  for (let k = 0; k < histogramSpans.length; k += 2) sink.histogram!(handle, buf, histogramSpans[k]!, histogramSpans[k + 1]!);
   if (exemplarSpans.length > 0) decodeExemplars(buf, handle, undefined, sink);
 }
 
@@ -230,7 +243,7 @@ function decodeExemplars(buf: Buffer, handle: number, seriesLabels: Labels | und
   for (let k = 0; k < spans.length; k += 2) {
     const start = spans[k]!;
     const end = spans[k + 1]!;
-    const r = new Reader(buf, start, end);
+    const r = new ProtoReader(buf, start, end);
     const labels: Label[] = [];
     let v = 0;
     let t = 0;
@@ -254,7 +267,7 @@ function decodeExemplars(buf: Buffer, handle: number, seriesLabels: Labels | und
 
 function collectLabels(buf: Buffer, start: number, end: number): Labels {
   const out: Label[] = [];
-  const r = new Reader(buf, start, end);
+  const r = new ProtoReader(buf, start, end);
   while (r.pos < end) {
     const tag = r.varint();
     if (tag === 0x0a) {
@@ -293,7 +306,7 @@ function decodeSample(buf: Buffer, start: number, end: number, handle: number, s
   }
   let v = 0;
   let t = 0;
-  const r = new Reader(buf, start, end);
+  const r = new ProtoReader(buf, start, end);
   while (r.pos < end) {
     const tag = r.varint();
     if (tag === 0x09) {
@@ -308,7 +321,7 @@ function decodeSample(buf: Buffer, start: number, end: number, handle: number, s
 }
 
 function decodeMetadata(buf: Buffer, start: number, end: number, sink: WriteRequestSink): void {
-  const r = new Reader(buf, start, end);
+  const r = new ProtoReader(buf, start, end);
   let type = 0;
   let family = '';
   let help = '';

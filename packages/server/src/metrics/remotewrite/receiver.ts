@@ -3,7 +3,7 @@
  * one batch each, so a bad request writes nothing. Series already seen are found by their raw label
  * bytes, before any string is decoded.
  */
-import type { Labels } from '../../core/model/labels.js';
+import { formatLabels, type Labels } from '../../core/model/labels.js';
 import { StorageError, VigilError } from '../../core/errors.js';
 import type { Appendable, Appender } from '../storage/interface.js';
 import { SnappyError } from '../../core/util/snappy.js';
@@ -15,6 +15,8 @@ import { LimitRefusals } from '../../core/limits/refusals.js';
 import { decodeLabels, decodeWriteRequest, ProtoError, type WriteRequestSink } from './proto.js';
 import type { ExemplarInput, ExemplarStorage } from '../exemplars/storage.js';
 import { decodeV2Request } from './v2.js';
+import { decodeSeriesHistogram, InvalidHistogramError } from './histogram_decode.js';
+import { FloatHistogram } from '../../core/model/histogram.js';
 
 /**
  * Why a write was refused: the request is bad (the sender must not retry), or the server cannot
@@ -66,7 +68,8 @@ export interface RemoteWriteStats {
   requests: number;
   samples: number;
   rejected: number;
-  histogramsDropped: number;
+  /** Native histogram samples accepted. */
+  histograms: number;
   /** Exemplars not stored: no exemplar storage, or refused by it (label set too long, out of order). */
   exemplarsDropped: number;
   /** Exemplars stored. */
@@ -87,7 +90,7 @@ export class RemoteWriteReceiver {
   private readonly known = new RawSeriesCache();
   private readonly snappy = new DecompressPool();
   private readonly sink: BatchSink;
-  readonly stats: RemoteWriteStats = { requests: 0, samples: 0, rejected: 0, histogramsDropped: 0, exemplarsDropped: 0, exemplarsAccepted: 0 };
+  readonly stats: RemoteWriteStats = { requests: 0, samples: 0, rejected: 0, histograms: 0, exemplarsDropped: 0, exemplarsAccepted: 0 };
   /** The samples-per-second limit, shared by all senders (one tenant). */
   readonly rate: TokenBucket;
   /** Requests refused by the rate limit. */
@@ -106,7 +109,7 @@ export class RemoteWriteReceiver {
   }
 
   /** Decompresses and stores one request body; throws {@link RemoteWriteError}. */
-  async write(body: Buffer, contentEncoding: string | undefined): Promise<{ samples: number }> {
+  async write(body: Buffer, contentEncoding: string | undefined): Promise<{ samples: number; histograms: number }> {
     this.stats.requests++;
     if (contentEncoding && contentEncoding !== 'snappy') {
       this.stats.rejected++;
@@ -123,10 +126,11 @@ export class RemoteWriteReceiver {
     // From here to commit nothing awaits, so the batch sees no other request's writes in between.
     const app = this.storage.appender();
     try {
-      const { samples: n, exemplars } = this.appendAll(raw, app);
+      const { samples: n, histograms, exemplars } = this.appendAll(raw, app);
       // Counted once decoded (the body does not say how many samples it holds) and before commit,
-      // so a refused request leaves no sample behind for the sender's retry to duplicate.
-      this.takeRate(n);
+      // so a refused request leaves no sample behind for the sender's retry to duplicate. A
+      // histogram sample counts as one sample, as in Mimir.
+      this.takeRate(n + histograms);
       // Before the samples' commit: if the exemplar log cannot be written the request is refused
       // whole and retried; if the commit fails instead, the retry's exemplars are skipped as duplicates.
       if (exemplars.length > 0) {
@@ -136,7 +140,8 @@ export class RemoteWriteReceiver {
       }
       app.commit();
       this.stats.samples += n;
-      return { samples: n };
+      this.stats.histograms += histograms;
+      return { samples: n, histograms };
     } catch (err) {
       app.rollback();
       this.stats.rejected++;
@@ -150,9 +155,8 @@ export class RemoteWriteReceiver {
    * Stores one remote_write 2.0 request (snappy-compressed `io.prometheus.write.v2.Request`). All
    * or nothing for samples, as 1.0: a refused sample refuses the request. A created timestamp adds
    * a zero sample before the series' first one when the series has nothing at or after it (as
-   * Prometheus' created-timestamp zero ingestion). Native histograms cannot be stored yet: the
-   * samples and exemplars are written and the request is answered 400 naming the histograms not
-   * written, which the specification prescribes for a partial write (the sender does not retry).
+   * Prometheus' created-timestamp zero ingestion). Native histograms are appended after the
+   * series' float samples, and an invalid one refuses the request as a bad sample does.
    */
   async writeV2(body: Buffer, contentEncoding: string | undefined): Promise<V2Written> {
     this.stats.requests++;
@@ -172,17 +176,29 @@ export class RemoteWriteReceiver {
       throw err;
     }
     const app = this.storage.appender();
-    let histograms = 0;
     const written: V2Written = { samples: 0, histograms: 0, exemplars: 0 };
     try {
       const series = decodeV2Request(raw);
       const exemplars: ExemplarInput[] = [];
       let n = 0;
+      let histograms = 0;
       for (const s of series) {
         let ref = 0;
-        if (s.createdTs > 0 && s.ts.length > 0 && s.createdTs < s.ts[0]!) {
+        const first = s.ts.length > 0 ? s.ts[0]! : s.histograms[0]?.t;
+        if (s.createdTs > 0 && first !== undefined && s.createdTs < first) {
           try {
-            ref = app.append(ref, s.labels, s.createdTs, 0);
+            // A histogram series starts from an empty histogram of its first one's layout, a reset by definition.
+            const h0 = s.ts.length > 0 ? undefined : s.histograms[0]!.h;
+            ref =
+              h0 === undefined
+                ? app.append(ref, s.labels, s.createdTs, 0)
+                : appendHistogram(
+                    app,
+                    ref,
+                    s.labels,
+                    s.createdTs,
+                    FloatHistogram.of({ counterResetHint: 'reset', schema: h0.schema, zeroThreshold: h0.zeroThreshold, customValues: h0.customValues }),
+                  );
           } catch (err) {
             // The series already has samples at or after its start: no zero to add.
             if (!(err instanceof StorageError) || !CT_SKIPPABLE.has(err.code)) throw err;
@@ -190,14 +206,15 @@ export class RemoteWriteReceiver {
         }
         for (let i = 0; i < s.ts.length; i++) ref = app.append(ref, s.labels, s.ts[i]!, s.vs[i]!);
         n += s.ts.length;
-        histograms += s.histograms;
+        for (const x of s.histograms) ref = appendHistogram(app, ref, s.labels, x.t, x.h);
+        histograms += s.histograms.length;
         for (const e of s.exemplars) exemplars.push({ seriesLabels: s.labels, labels: e.labels, value: e.value, ts: e.ts });
         if (s.metadata && this.metadata) {
           const name = s.labels.find((l) => l.name === '__name__')?.value ?? '';
           this.metadata.set(name, s.metadata);
         }
       }
-      this.takeRate(n);
+      this.takeRate(n + histograms);
       if (exemplars.length > 0) {
         if (this.exemplars) {
           const res = this.exemplars.append(exemplars);
@@ -208,7 +225,9 @@ export class RemoteWriteReceiver {
       }
       app.commit();
       written.samples = n;
+      written.histograms = histograms;
       this.stats.samples += n;
+      this.stats.histograms += histograms;
     } catch (err) {
       app.rollback();
       this.stats.rejected++;
@@ -217,15 +236,6 @@ export class RemoteWriteReceiver {
       throw r;
     } finally {
       this.snappy.release(raw);
-    }
-    if (histograms > 0) {
-      this.stats.histogramsDropped += histograms;
-      throw new RemoteWriteError(
-        'bad_request',
-        `${histograms} native histogram samples not written: Vigil cannot store native histograms yet (the request's ${written.samples} samples and ${written.exemplars} exemplars were written)`,
-        undefined,
-        written,
-      );
     }
     return written;
   }
@@ -258,18 +268,36 @@ export class RemoteWriteReceiver {
     return this.snappy.stop();
   }
 
-  private appendAll(raw: Buffer, app: Appender): { samples: number; exemplars: ExemplarInput[] } {
+  private appendAll(raw: Buffer, app: Appender): { samples: number; histograms: number; exemplars: ExemplarInput[] } {
     const sink = this.sink;
     sink.begin(app);
     try {
       decodeWriteRequest(raw, sink);
       // New series are cached only once the whole request decoded and appended cleanly.
       for (const f of sink.fresh) this.known.add(raw, f.start, f.end, f.hash, f.entry.labels, f.entry.ref);
-      return { samples: sink.samples, exemplars: sink.exemplars };
+      return { samples: sink.samples, histograms: sink.histograms, exemplars: sink.exemplars };
     } finally {
       sink.end();
     }
   }
+}
+
+/**
+ * Decodes the remote_write `Histogram` message at `buf[start, end)` and appends it to the series;
+ * an invalid one is refused naming the series and the field. Returns the series' ref.
+ */
+function appendHistogramMessage(app: Appender, ref: number, labels: Labels, buf: Buffer, start: number, end: number): number {
+  const d = decodeSeriesHistogram(labels, buf, start, end);
+  return appendHistogram(app, ref, labels, d.t, d.h);
+}
+
+function appendHistogram(app: Appender, ref: number, labels: Labels, t: number, h: FloatHistogram): number {
+  if (app.appendHistogram === undefined)
+    throw new RemoteWriteError(
+      'bad_request',
+      `native histogram of ${formatLabels(labels)} refused: this Vigil's storage (agent mode) does not store native histograms`,
+    );
+  return app.appendHistogram(ref, labels, t, h);
 }
 
 /** Refusals of a created-timestamp zero sample that only mean the series already has data there. */
@@ -279,6 +307,7 @@ const CT_SKIPPABLE = new Set(['out_of_order', 'duplicate_sample', 'too_old']);
 function refusal(err: unknown): unknown {
   if (err instanceof RemoteWriteError) return err;
   if (err instanceof ProtoError) return new RemoteWriteError('bad_request', `invalid protobuf WriteRequest: ${err.message}`);
+  if (err instanceof InvalidHistogramError) return new RemoteWriteError('bad_request', err.message);
   if (err instanceof StorageError) {
     if (err.code === 'overloaded' || err.code === 'closed') return new RemoteWriteError('overloaded', err.message);
     if (err.code === 'disk_full') return new RemoteWriteError('disk_full', err.message);
@@ -296,6 +325,7 @@ class BatchSink implements WriteRequestSink {
   batch: SeriesEntry[] = [];
   fresh: Array<{ start: number; end: number; hash: number; entry: SeriesEntry }> = [];
   samples = 0;
+  histograms = 0;
   /** The request's exemplars, stored once its samples are committed. */
   exemplars: ExemplarInput[] = [];
   private app: Appender | undefined;
@@ -318,6 +348,7 @@ class BatchSink implements WriteRequestSink {
   begin(app: Appender): void {
     this.app = app;
     this.samples = 0;
+    this.histograms = 0;
     this.exemplars = [];
   }
 
@@ -347,12 +378,18 @@ class BatchSink implements WriteRequestSink {
     this.samples++;
   }
 
+  readonly histogram = (handle: number, buf: Buffer, start: number, end: number): void => {
+    const e = this.batch[handle]!;
+    e.ref = appendHistogramMessage(this.app!, e.ref, e.labels, buf, start, end);
+    this.histograms++;
+  };
+
   metadata(family: string, type: string, help: string, unit: string): void {
     this.metadataStore?.set(family, { type, help, unit });
   }
 
   unsupported(what: 'histograms' | 'exemplars', count: number): void {
-    if (what === 'histograms') this.stats.histogramsDropped += count;
-    else this.stats.exemplarsDropped += count;
+    // Histograms are always taken (a store without them refuses the request instead).
+    if (what === 'exemplars') this.stats.exemplarsDropped += count;
   }
 }

@@ -9,12 +9,15 @@
  *   TimeSeries  1 labels_refs (packed uint32), 2 samples, 3 histograms, 4 exemplars, 5 metadata,
  *               6 created_timestamp (int64)
  *   Sample      1 value (double), 2 timestamp (int64)
+ *   Histogram   as remote_write 1.0's (./histogram_decode.ts)
  *   Exemplar    1 labels_refs, 2 value, 3 timestamp
  *   Metadata    1 type (enum), 3 help_ref, 4 unit_ref
  */
 import { sortLabels, type Label, type Labels } from '../../core/model/labels.js';
 import { ProtoFields } from '../../core/otlp/protobuf.js';
 import { ProtoError } from './proto.js';
+import type { FloatHistogram } from '../../core/model/histogram.js';
+import { decodeSeriesHistogram } from './histogram_decode.js';
 
 /** The Content-Type parameter that names a remote_write 2.0 body. */
 export const RW2_PROTO = 'io.prometheus.write.v2.Request';
@@ -34,8 +37,8 @@ export interface V2Series {
   /** Timestamps and values, in wire order. */
   ts: number[];
   vs: number[];
-  /** Native histogram samples: counted, not stored yet (see receiver.ts). */
-  histograms: number;
+  /** Native histogram samples, in wire order. */
+  histograms: Array<{ t: number; h: FloatHistogram }>;
   exemplars: V2Exemplar[];
   metadata?: { type: string; help: string; unit: string };
   createdTs: number;
@@ -75,10 +78,12 @@ export function decodeV2Request(buf: Buffer): V2Series[] {
         labels,
         ts: r.ts,
         vs: r.vs,
-        histograms: r.histograms,
+        histograms: [],
         exemplars: r.exemplars.map((e) => ({ labels: labelsOf(e.refs, `${what} exemplar`), value: e.value, ts: e.ts })),
         createdTs: r.createdTs,
       };
+      const buf = f.buffer;
+      for (let k = 0; k < r.histograms.length; k += 2) s.histograms.push(decodeSeriesHistogram(labels, buf, r.histograms[k]!, r.histograms[k + 1]!));
       if (r.metadata)
         s.metadata = {
           type: METRIC_TYPES[r.metadata.type] ?? 'unknown',
@@ -93,7 +98,8 @@ export function decodeV2Request(buf: Buffer): V2Series[] {
 interface V2Raw {
   ts: number[];
   vs: number[];
-  histograms: number;
+  /** [start, end) of each Histogram message in the request buffer, decoded once the labels are known. */
+  histograms: number[];
   exemplars: Array<{ refs: number[]; value: number; ts: number }>;
   metadata?: { type: number; help: number; unit: number };
   createdTs: number;
@@ -101,7 +107,7 @@ interface V2Raw {
 
 function rawSeries(f: ProtoFields): { refs: number[]; f: V2Raw } {
   const refs: number[] = [];
-  const r: V2Raw = { ts: [], vs: [], histograms: 0, exemplars: [], createdTs: 0 };
+  const r: V2Raw = { ts: [], vs: [], histograms: [], exemplars: [], createdTs: 0 };
   while (f.next()) {
     switch (f.field) {
       case 1:
@@ -120,11 +126,11 @@ function rawSeries(f: ProtoFields): { refs: number[]; f: V2Raw } {
         r.vs.push(v);
         break;
       }
-      case 3:
-        // SEAM(native-histograms): decode the Histogram message here once the head stores them.
-        f.skip();
-        r.histograms++;
+      case 3: {
+        const start = f.spanOf('histograms');
+        r.histograms.push(start, f.pos);
         break;
+      }
       case 4: {
         const g = f.message('exemplars', 'Exemplar');
         const e = { refs: [] as number[], value: 0, ts: 0 };

@@ -2,8 +2,8 @@
  * remote_write 2.0 over HTTP against a started server, with messages built by hand per the 2.0
  * specification (Debian's Prometheus 2.42 sends only 1.0): samples, created timestamps, exemplars
  * and metadata stored and read back; the X-Prometheus-Remote-Write-*-Written headers on success
- * and refusal; 415 for another proto or encoding; 400 for a malformed symbols table and for native
- * histograms, which cannot be stored yet (the rest of the request is written).
+ * and refusal; 415 for another proto or encoding; 400 for a malformed symbols table (native
+ * histograms: remote_write_histograms.test.ts).
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -92,21 +92,6 @@ test('samples, a created timestamp, exemplars and metadata are stored; the Writt
   assert.equal(again.status, 204);
   assert.deepEqual(again.written, ['1', '0', '0']);
   assert.equal((await range('orders_total', T - 2000, T + 2000)).filter(([, v]) => v === '0').length, 2);
-});
-
-test('native histograms are not written: 400 naming them, the samples beside them written, headers say so', async () => {
-  const res = await post(
-    snappyEncode(
-      encodeV2Request([
-        { labels: labelsFrom({ __name__: 'latency_seconds', job: 'api' }), ts: [], vs: [], histograms: 2 },
-        { labels: labelsFrom({ __name__: 'up', job: 'api' }), ts: [T], vs: [1] },
-      ]),
-    ),
-  );
-  assert.equal(res.status, 400);
-  assert.match(res.text, /2 native histogram samples not written: Vigil cannot store native histograms yet/);
-  assert.deepEqual(res.written, ['1', '0', '0']);
-  assert.deepEqual(await range('up{job="api"}', T, T), [[T / 1000, '1']]);
 });
 
 test('refusals: 415 for another proto or encoding, 400 for a malformed symbols table, with zero Written headers', async () => {

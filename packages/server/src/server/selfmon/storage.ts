@@ -22,5 +22,6 @@ export function registerStorageMetrics(reg: SelfRegistry, db: DB, rw: RemoteWrit
   reg.register('vigil_tsdb_compactions_total', 'counter', 'Head and block compactions since start.', () => db.stats().compactions);
   reg.register('vigil_remote_write_requests_total', 'counter', 'remote_write requests received.', () => rw.stats.requests);
   reg.register('vigil_remote_write_samples_total', 'counter', 'Samples accepted through remote_write.', () => rw.stats.samples);
+  reg.register('vigil_remote_write_histograms_total', 'counter', 'Native histogram samples accepted through remote_write.', () => rw.stats.histograms);
   reg.register('vigil_remote_write_rejected_requests_total', 'counter', 'remote_write requests refused.', () => rw.stats.rejected);
 }

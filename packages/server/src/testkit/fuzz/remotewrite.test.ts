@@ -1,6 +1,7 @@
 /**
- * Fuzzing the remote_write 1.0 decoders: snappy block decoding and the WriteRequest protobuf.
- * Malformed input must end in SnappyError / ProtoError (the receiver's 400), never another
+ * Fuzzing the remote_write 1.0 decoders: snappy block decoding, the WriteRequest protobuf and its
+ * native histograms. Malformed input must end in SnappyError / ProtoError / InvalidHistogramError
+ * (the receiver's 400), never another
  * exception, and every call must finish within the harness's time budget.
  */
 import { test } from 'node:test';
@@ -10,6 +11,9 @@ import { decodeLabels, decodeWriteRequest, ProtoError, WriteRequestEncoder, type
 import { bytes, fuzz, mutated, pb, protoShaped } from './harness.js';
 import type { Labels } from '../../core/model/labels.js';
 import { ExemplarStorage, type ExemplarInput } from '../../metrics/exemplars/storage.js';
+import { decodeHistogramMessage, InvalidHistogramError } from '../../metrics/remotewrite/histogram_decode.js';
+import { FloatHistogram } from '../../core/model/histogram.js';
+import { encodeHistogramWriteRequest } from '../rw_histogram.js';
 
 // Snappy output limit as the receiver sets it; small so a forged length header is refused, not allocated.
 const MAX_DECODED = 1 << 20;
@@ -129,4 +133,55 @@ test('remote_write body: mutated snappy-compressed WriteRequests end in SnappyEr
   // The whole receiver path: decompress, then decode what came out.
   const dec = new SnappyDecoder();
   fuzz(mutated(validWriteRequest.map((b) => snappyEncode(b))), (b) => decodeAll(dec.decode(b, MAX_DECODED)), [SnappyError, ProtoError], 500);
+});
+
+/** A sink that decodes each histogram as the receiver does. */
+function decodeWithHistograms(buf: Buffer): void {
+  const sink: WriteRequestSink = {
+    series(b, start, end, labels) {
+      if (!labels) decodeLabels(b, start, end);
+      return 0;
+    },
+    sample() {},
+    histogram(_handle, b, start, end) {
+      decodeHistogramMessage(b, start, end);
+    },
+  };
+  decodeWriteRequest(buf, sink);
+}
+
+/** Valid WriteRequests of native histograms from the sender's encoder: integer or float counts, any schema, custom buckets. */
+const withHistograms: fc.Arbitrary<Buffer> = fc
+  .array(
+    fc.record({
+      schema: fc.oneof(fc.integer({ min: -4, max: 8 }), fc.constant(-53)),
+      counts: fc.array(fc.oneof(fc.integer({ min: 0, max: 1e6 }), fc.double({ min: 0, max: 1e6, noNaN: true })), { maxLength: 5 }),
+      offset: fc.integer({ min: -10, max: 10 }),
+      sum: fc.double(),
+      t: fc.integer({ min: 0, max: 2 ** 45 }),
+    }),
+    { maxLength: 4 },
+  )
+  .map((hs) =>
+    encodeHistogramWriteRequest(
+      hs.map((x, i) => {
+        const custom = x.schema === -53;
+        const h = FloatHistogram.of({
+          schema: x.schema,
+          count: x.counts.reduce((a, b) => a + b, 0),
+          sum: x.sum,
+          positiveSpans: x.counts.length > 0 ? [{ offset: custom ? 0 : x.offset, length: x.counts.length }] : [],
+          positiveBuckets: x.counts,
+          customValues: custom ? x.counts.map((_, k) => k + 0.5) : [],
+        });
+        return { labels: [{ name: '__name__', value: `h${i}` }], ts: [x.t], hs: [h] };
+      }),
+    ),
+  );
+
+test('WriteRequest histograms: valid, mutated and protobuf-shaped Histogram fields decode, or throw ProtoError or InvalidHistogramError', () => {
+  const refusals = [ProtoError, InvalidHistogramError];
+  fuzz(withHistograms, decodeWithHistograms, refusals, 300);
+  fuzz(mutated(withHistograms), decodeWithHistograms, refusals, 1000);
+  fuzz(withExtras, decodeWithHistograms, refusals, 500);
 });

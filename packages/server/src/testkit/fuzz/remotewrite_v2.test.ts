@@ -1,23 +1,34 @@
 /**
  * Fuzzing the remote_write 2.0 Request decoder and the OTLP metrics decoders (protobuf and JSON):
- * malformed input must end in ProtoError / OtlpMetricsError (the receivers' 400), never another
+ * malformed input must end in ProtoError or InvalidHistogramError / OtlpMetricsError (the receivers' 400), never another
  * exception, and every call must finish within the harness's time budget.
  */
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ProtoError } from '../../metrics/remotewrite/proto.js';
 import { decodeV2Request } from '../../metrics/remotewrite/v2.js';
+import { InvalidHistogramError } from '../../metrics/remotewrite/histogram_decode.js';
 import { decodeMetricsProto } from '../../metrics/otlp/decode_proto.js';
 import { decodeMetricsJson } from '../../metrics/otlp/decode_json.js';
 import { OtlpMetricsError } from '../../metrics/otlp/errors.js';
 import { encodeV2Request } from '../rw2.js';
+import { FloatHistogram } from '../../core/model/histogram.js';
 import { bytes, fuzz, mutated, mutatedText, protoShaped } from './harness.js';
 
 const label = fc.record({ name: fc.string({ maxLength: 12 }), value: fc.string({ maxLength: 24 }) });
 const v2Series = fc.record({
   labels: fc.uniqueArray(label, { minLength: 1, maxLength: 5, selector: (l) => l.name }),
   samples: fc.array(fc.tuple(fc.integer({ min: -(2 ** 52), max: 2 ** 52 }), fc.double()), { maxLength: 5 }),
-  histograms: fc.integer({ min: 0, max: 2 }),
+  histograms: fc.array(
+    fc.record({
+      t: fc.integer({ min: 0, max: 2 ** 45 }),
+      schema: fc.integer({ min: -4, max: 8 }),
+      counts: fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 4 }),
+      offset: fc.integer({ min: -5, max: 5 }),
+      sum: fc.double(),
+    }),
+    { maxLength: 2 },
+  ),
   createdTs: fc.integer({ min: 0, max: 2 ** 45 }),
   exemplar: fc.option(fc.tuple(label, fc.double(), fc.integer({ min: 0, max: 2 ** 45 }))),
   help: fc.option(fc.string({ maxLength: 20 })),
@@ -29,7 +40,16 @@ const validV2: fc.Arbitrary<Buffer> = fc.array(v2Series, { maxLength: 4 }).map((
       labels: s.labels,
       ts: s.samples.map((x) => x[0]),
       vs: s.samples.map((x) => x[1]),
-      histograms: s.histograms,
+      histograms: s.histograms.map((x) => ({
+        t: x.t,
+        h: FloatHistogram.of({
+          schema: x.schema,
+          count: x.counts.reduce((a, b) => a + b, 0),
+          sum: x.sum,
+          positiveSpans: x.counts.length > 0 ? [{ offset: x.offset, length: x.counts.length }] : [],
+          positiveBuckets: x.counts,
+        }),
+      })),
       createdTs: s.createdTs,
       exemplars: s.exemplar ? [{ labels: [s.exemplar[0]], value: s.exemplar[1], ts: s.exemplar[2] }] : [],
       ...(s.help !== null ? { metadata: { type: 'counter', help: s.help, unit: '' } } : {}),
@@ -37,10 +57,11 @@ const validV2: fc.Arbitrary<Buffer> = fc.array(v2Series, { maxLength: 4 }).map((
   ),
 );
 
-test('remote_write 2.0 Request: arbitrary, protobuf-shaped and mutated valid bytes decode or throw ProtoError', () => {
-  fuzz(bytes(), decodeV2Request, ProtoError, 1000);
-  fuzz(protoShaped, decodeV2Request, ProtoError, 1000);
-  fuzz(mutated(validV2), decodeV2Request, ProtoError, 1000);
+test('remote_write 2.0 Request: arbitrary, protobuf-shaped and mutated valid bytes decode or throw ProtoError (InvalidHistogramError)', () => {
+  const refusals = [ProtoError, InvalidHistogramError];
+  fuzz(bytes(), decodeV2Request, refusals, 1000);
+  fuzz(protoShaped, decodeV2Request, refusals, 1000);
+  fuzz(mutated(validV2), decodeV2Request, refusals, 1000);
 });
 
 test('OTLP metrics protobuf: arbitrary, protobuf-shaped bytes decode or throw OtlpMetricsError', () => {

@@ -369,11 +369,16 @@ function* selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: numbe
       do {
         const t = it.t();
         if (t > maxt) break;
-        const v = it.v();
-        const h = it.h?.();
-        if (h !== undefined) (hs ??= [])[n] = h;
+        let v = it.v();
+        let h = it.h?.();
+        // A histogram whose sum is the staleness marker is one (Prometheus marks histogram series so).
+        if (h !== undefined && isStaleNaN(h.sum)) {
+          v = h.sum;
+          h = undefined;
+        }
         // Range selectors ignore staleness markers; instant selectors need them to end a series.
         if (isRange && isStaleNaN(v)) continue;
+        if (h !== undefined) (hs ??= [])[n] = h;
         if (n === scratchT.length) {
           const t2 = new Float64Array(n * 2);
           t2.set(scratchT);

@@ -1,7 +1,8 @@
 // The remote_write sender forwards native histograms from the WAL as remote_write 1.0 histograms:
 // Debian's Prometheus 2.42 (native histograms on) receives them, and its PromQL answers over them
-// equal Vigil's own. Histograms go into Vigil through its TSDB's appender (no ingest path carries
-// them yet), so they are in the WAL exactly as a commit logs them, beside float samples. Only
+// equal Vigil's own. Histograms go into Vigil through its TSDB's appender, so they are in the WAL
+// exactly as a commit logs them, beside float samples (the receiving side is
+// ../histograms_from_prometheus.test.ts). Only
 // expressions both PromQL versions define alike are compared (Vigil follows Prometheus 3: left-open
 // ranges, its interpolation within exponential buckets for histogram_quantile and _fraction).
 import { after, test } from 'node:test';
