@@ -142,10 +142,20 @@ export function nice(v: number, dir: 'down' | 'up'): number {
   return p * steps.find((s) => s * p >= v * (1 - 1e-9))!;
 }
 
-/** The cell under a point (time in seconds, value on the y axis), if any. */
+/** The cell under a point (time in seconds, value on the y axis), if any; cells are in time order, so only one column is searched. */
 export function cellAt(map: Heatmap, t: number, y: number): HeatCell | undefined {
+  const cells = map.cells;
+  // The first cell whose column ends at or after t.
+  let lo = 0;
+  let hi = cells.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (cells[mid]!.t1 < t) lo = mid + 1;
+    else hi = mid;
+  }
   let best: HeatCell | undefined;
-  for (const c of map.cells) {
+  for (let i = lo; i < cells.length && cells[i]!.t0 < t; i++) {
+    const c = cells[i]!;
     if (t <= c.t0 || t > c.t1) continue;
     const lower = c.lower > 0 ? c.lower : 0;
     if (y > lower && y <= c.upper && (!best || c.upper - lower < best.upper - Math.max(0, best.lower))) best = c;
