@@ -209,10 +209,11 @@ export function HistogramHeatmap({ expr, series, range, step, unit, height = 360
             <span class="q-name" style={{ borderColor: q.color }}>
               {q.name}
             </span>
-            <span class="q-value mono">{totals ? (totals[i] === undefined ? '–' : formatValue(totals[i], unit)) : '…'}</span>
+            <span class="q-value mono">{totals ? (totals[i] === undefined ? '–' : formatValue(totals[i], unit)) : quantiles.error ? '–' : '…'}</span>
           </div>
         ))}
         <span class="muted small">
+          {quantiles.error ? `quantiles unavailable: ${quantiles.error instanceof Error ? quantiles.error.message : String(quantiles.error)} · ` : ''}
           {queries.totalOver === 'range'
             ? `over the last ${formatDuration(rangeSec * 1000)}, all series together`
             : 'at the end of the range, all series together'}
