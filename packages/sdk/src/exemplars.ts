@@ -48,6 +48,8 @@ export function activeSpanContext(): SpanContext | undefined {
 /** Exemplar slots of one histogram: per series (its label values, in label-name order), one per bucket and +Inf. */
 export class HistogramExemplars {
   private readonly series = new Map<string, Array<Exemplar | undefined>>();
+  /** Called with every observation; the OTLP export's exponential histograms listen here. */
+  private readonly observers: Array<(labelValues: readonly string[], value: number) => void> = [];
 
   constructor(
     readonly labelNames: readonly string[],
@@ -57,12 +59,21 @@ export class HistogramExemplars {
 
   /** Keeps `value` as its bucket's exemplar when `sc` is a sampled span; the newest replaces the last. */
   record(labelValues: readonly string[], value: number, sc: SpanContext | undefined): void {
+    for (const o of this.observers) o(labelValues, value);
     const labels = spanExemplarLabels(sc);
     if (!labels || !Number.isFinite(value)) return;
     const key = labelValues.join('\u0000');
     let slots = this.series.get(key);
     if (!slots) this.series.set(key, (slots = new Array<Exemplar | undefined>(this.buckets.length + 1)));
     slots[this.bucketOf(value)] = { labels, value, timestamp: Date.now() / 1000 };
+  }
+
+  /**
+   * Calls `fn` with each later observation of the histogram. Every SDK histogram records its
+   * exemplar next to its observation, so this is the one place that sees them all.
+   */
+  onObserve(fn: (labelValues: readonly string[], value: number) => void): void {
+    this.observers.push(fn);
   }
 
   /** The exemplar of the bucket whose `le` is given, for the series with these labels. */
@@ -108,4 +119,9 @@ export function histogramExemplars(registry: Registry, name: string, labelNames:
 /** The exemplar slots of histogram `name` on `registry`, if it records any. */
 export function exemplarsOf(registry: Registry, name: string): HistogramExemplars | undefined {
   return byRegistry.get(registry)?.get(name);
+}
+
+/** The histograms of `registry` that record exemplars (the SDK's own), by name. */
+export function exemplarHistograms(registry: Registry): ReadonlyMap<string, HistogramExemplars> {
+  return byRegistry.get(registry) ?? new Map();
 }

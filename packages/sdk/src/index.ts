@@ -27,6 +27,8 @@ export {
   type VigilTracing,
   type StartedSpan,
 } from './tracing.js';
+export { startMetricsExport, type OtlpMetricsOptions, type OtlpMetricsExport } from './otlp-metrics.js';
+export { RegistryProducer, unitOfName } from './otlp-producer.js';
 export { CardinalityGuard, LabelSetCache } from './cardinality.js';
 export { HttpMetrics, OTEL_DURATION_BUCKETS, SIZE_BUCKETS, type HttpMetricsOptions } from './http/metrics.js';
 export { UNMATCHED_ROUTE, compileRoutes, type RouteMatcher } from './http/routes.js';

@@ -78,11 +78,34 @@ export function failSpan(span: Span, err: unknown): void {
 
 /** The traces URL for the options: explicit, the OTel variable, beside the Loki URL, or local Vigil. */
 export function tracesEndpoint(opts: TracesOptions, lokiUrl?: string): string {
-  if (opts.endpoint !== undefined) return opts.endpoint;
-  const env = process.env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'];
+  return otlpEndpoint(opts.endpoint, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', '/v1/traces', lokiUrl);
+}
+
+/**
+ * A logger of failed exports: one warning at most every `intervalMs`, with how many failed since the
+ * last one, so an endpoint that is down or lacks the signal (a 404) does not flood the service's log.
+ */
+export function throttledFailureLog(logger: Logger, endpoint: string, intervalMs: number, message: string): (err: unknown) => void {
+  let lastLog = -Infinity;
+  let failedSince = 0;
+  return (err) => {
+    failedSince++;
+    const now = performance.now();
+    if (now - lastLog < intervalMs) return;
+    lastLog = now;
+    // The export timer may have been armed inside a request; the line belongs to none.
+    outsideContext(() => context.with(ROOT_CONTEXT, () => logger.warn({ err, endpoint, failed_exports: failedSince }, message)));
+    failedSince = 0;
+  };
+}
+
+/** The OTLP/HTTP URL of a signal (`/v1/traces`, `/v1/metrics`): explicit, the OTel variable, beside the Loki URL, or local Vigil. */
+export function otlpEndpoint(explicit: string | undefined, envVar: string, path: string, lokiUrl?: string): string {
+  if (explicit !== undefined) return explicit;
+  const env = process.env[envVar];
   if (env) return env;
-  if (lokiUrl !== undefined) return lokiUrl.replace(/\/+$/, '').replace(/\/loki\/api\/v1\/push$/, '') + '/v1/traces';
-  return 'http://127.0.0.1:9466/v1/traces';
+  if (lokiUrl !== undefined) return lokiUrl.replace(/\/+$/, '').replace(/\/loki\/api\/v1\/push$/, '') + path;
+  return `http://127.0.0.1:9466${path}`;
 }
 
 /**
@@ -91,19 +114,19 @@ export function tracesEndpoint(opts: TracesOptions, lokiUrl?: string): string {
  * crashes the service nor floods its log.
  */
 export class ThrottledErrorExporter implements SpanExporter {
-  private lastLog = -Infinity;
-  private failedSince = 0;
   /** Export requests that failed, since start. */
   failures = 0;
+  private readonly logFailure: (err: unknown) => void;
   private readonly exported: Counter<'outcome'> | undefined;
 
   constructor(
     private readonly inner: SpanExporter,
-    private readonly logger: Logger,
-    private readonly endpoint: string,
-    private readonly intervalMs: number,
+    logger: Logger,
+    endpoint: string,
+    intervalMs: number,
     registry?: Registry,
   ) {
+    this.logFailure = throttledFailureLog(logger, endpoint, intervalMs, 'trace export failed');
     this.exported = registry
       ? new Counter({
           name: 'vigil_trace_spans_exported_total',
@@ -119,18 +142,7 @@ export class ThrottledErrorExporter implements SpanExporter {
       this.exported?.inc({ outcome: result.code === 0 ? 'success' : 'failure' }, spans.length);
       if (result.code !== 0) {
         this.failures++;
-        this.failedSince++;
-        const now = performance.now();
-        if (now - this.lastLog >= this.intervalMs) {
-          this.lastLog = now;
-          // The export timer may have been armed inside a request; the line belongs to none.
-          outsideContext(() =>
-            context.with(ROOT_CONTEXT, () =>
-              this.logger.warn({ err: result.error, endpoint: this.endpoint, failed_exports: this.failedSince }, 'trace export failed'),
-            ),
-          );
-          this.failedSince = 0;
-        }
+        this.logFailure(result.error);
       }
       done(result);
     });

@@ -22,6 +22,7 @@ import {
   type NodeMiddlewareOptions,
 } from './http/middleware.js';
 import { createLogger, type RedactOption } from './logger.js';
+import { startMetricsExport, type OtlpMetricsExport, type OtlpMetricsOptions } from './otlp-metrics.js';
 import { PoolInstruments } from './pool.js';
 import { LokiShipper, type LokiOptions } from './shipper.js';
 import { injectHeaders, startTracing, type TracesOptions, type VigilTracing } from './tracing.js';
@@ -41,6 +42,12 @@ export interface VigilOptions {
    * Off unless given; `true` takes every default.
    */
   readonly traces?: TracesOptions | boolean;
+  /**
+   * Push the metrics over OTLP/HTTP to Vigil's `/v1/metrics` (or any OTLP receiver), besides or
+   * instead of being scraped; the series arrive with the names a scrape gives them. Off unless given;
+   * `true` takes every default.
+   */
+  readonly otlpMetrics?: OtlpMetricsOptions | boolean;
   /** pino level (default `info`, or `LOG_LEVEL`). */
   readonly logLevel?: string;
   /** Redaction of secrets in logs; on by default. */
@@ -116,23 +123,26 @@ export interface Vigil {
   traceparent(): string | undefined;
   /** The instance's tracing, when the `traces` option turned it on. */
   readonly tracing: VigilTracing | undefined;
+  /** The instance's OTLP metrics export, when the `otlpMetrics` option turned it on. */
+  readonly otlpMetrics: OtlpMetricsExport | undefined;
   /** A request listener serving the metrics (Prometheus text or OpenMetrics, by Accept). */
   metricsHandler(): RequestListener;
   /** The metrics rendered for an Accept header. */
   metrics(accept?: string): Promise<Exposition>;
   /** Serves the metrics on a port of their own; closed by {@link Vigil.shutdown}. */
   serveMetrics(opts?: MetricsServerOptions): Promise<{ readonly url: string; close(): Promise<void> }>;
-  /** Flushes logs (shipping what is buffered, up to `timeoutMs`), closes metrics servers. Idempotent. */
+  /** Flushes logs (shipping what is buffered, up to `timeoutMs`), exports spans and metrics a last time, closes metrics servers. Idempotent. */
   shutdown(timeoutMs?: number): Promise<void>;
 }
 
 /** Sets up instrumentation for a service. */
 export function createVigil(opts: VigilOptions): Vigil {
   const registry = opts.registry ?? new Registry();
+  const defaultLabels: Record<string, string> = {};
   if (opts.serviceLabels !== false) {
-    const labels: Record<string, string> = { service: opts.service };
-    if (opts.environment !== undefined) labels['environment'] = opts.environment;
-    registry.setDefaultLabels(labels);
+    defaultLabels['service'] = opts.service;
+    if (opts.environment !== undefined) defaultLabels['environment'] = opts.environment;
+    registry.setDefaultLabels(defaultLabels);
   }
   if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const guard = new CardinalityGuard(registry, opts.maxLabelSets ?? 1000);
@@ -173,6 +183,17 @@ export function createVigil(opts: VigilOptions): Vigil {
   const business = new BusinessMetrics(registry, guard);
   const pool = new PoolInstruments(registry, tracing);
   const servers = new Set<Server>();
+  // After the instruments: the exponential latency histograms listen to theirs.
+  const otlpMetrics =
+    opts.otlpMetrics === undefined || opts.otlpMetrics === false
+      ? undefined
+      : startMetricsExport(opts.otlpMetrics === true ? {} : opts.otlpMetrics, {
+          id: { service: opts.service, version: opts.version, environment: opts.environment },
+          logger,
+          registry,
+          defaultLabels,
+          lokiUrl: opts.loki?.url,
+        });
 
   // Buffered log lines would be lost when the event loop empties; ship them first.
   const onBeforeExit = (): void => void shipper?.flush();
@@ -186,6 +207,7 @@ export function createVigil(opts: VigilOptions): Vigil {
     business,
     pool,
     tracing,
+    otlpMetrics,
     httpMiddleware: (handler, o) => nodeMiddleware(http, handler, o, tracing),
     expressMiddleware: (o) => expressMiddleware(http, o, tracing),
     fastifyPlugin: (o) => fastifyPlugin(http, o, tracing),
@@ -250,6 +272,8 @@ export function createVigil(opts: VigilOptions): Vigil {
         );
         // Spans first: the exporter may log a failure, which the shipper should still carry.
         if (tracing) await Promise.race([tracing.shutdown(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+        // The last export carries the final counts of a short-lived job.
+        if (otlpMetrics) await Promise.race([otlpMetrics.shutdown(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
         if (shipper) await shipper.close(timeoutMs);
         await new Promise<void>((resolve) => logger.flush(() => resolve()));
       })();

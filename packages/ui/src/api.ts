@@ -4,6 +4,7 @@
  * pages show as they are: the server's words are the most precise hint at what to fix.
  */
 import type { MatrixSeries } from './lib/series.js';
+import type { ApiHistogram } from './lib/histogram.js';
 import type { ExemplarSeries } from './lib/exemplars.js';
 import type { SearchHit } from './lib/traces.js';
 
@@ -111,7 +112,10 @@ export async function jsonCall<T>(method: string, path: string, body?: unknown):
 /** An instant-vector sample. */
 export interface VectorSample {
   readonly metric: Record<string, string>;
+  /** A float sample's time and value. A native-histogram sample has `histogram` instead: pages that may meet one check that first. */
   readonly value: readonly [number, string];
+  /** A native histogram sample's time and histogram. */
+  readonly histogram?: readonly [number, ApiHistogram];
 }
 
 /** A query result. */
@@ -132,7 +136,8 @@ export async function queryRange(expr: string, start: number, end: number, step:
     { query: expr, start: String(start / 1000), end: String(end / 1000), step: String(step / 1000) },
     signal,
   );
-  return r.resultType === 'matrix' ? r.result : [];
+  // A series of native histograms only has no `values`.
+  return r.resultType === 'matrix' ? r.result.map((m) => (m.values ? m : { ...m, values: [] })) : [];
 }
 
 /** Exemplars of the series `expr` selects, between `start` and `end` (ms). */

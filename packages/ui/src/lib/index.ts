@@ -13,3 +13,4 @@ export * from './exemplars.js';
 export * from './traces.js';
 export * from './servicemap.js';
 export * from './traceql.js';
+export * from './histogram.js';

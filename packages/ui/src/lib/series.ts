@@ -1,9 +1,12 @@
 /** Turns Prometheus matrix results into the column arrays uPlot draws. */
+import type { HistogramPoints } from './histogram.js';
 
 /** A series of a matrix result. */
 export interface MatrixSeries {
   readonly metric: Readonly<Record<string, string>>;
   readonly values: ReadonlyArray<readonly [number, string]>;
+  /** Native-histogram points, when the series has any (Prometheus' `histograms`). */
+  readonly histograms?: HistogramPoints;
 }
 
 /** uPlot's aligned data: x (seconds) then one column per series, null where a series has no point. */

@@ -5,7 +5,9 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiFailure, query, queryExemplars, queryRange, type QueryResult } from '../api.js';
 import { exemplarPoints, type ExemplarPoint } from '../lib/exemplars.js';
+import type { ApiHistogram } from '../lib/histogram.js';
 import { Chart } from '../components/Chart.js';
+import { HistogramHeatmap } from '../components/HistogramHeatmap.js';
 import { QueryEditor } from '../components/QueryEditor.js';
 import { Empty, Loading } from '../components/States.js';
 import { TimePicker } from '../components/TimePicker.js';
@@ -35,8 +37,11 @@ function Table({ result }: { result: QueryResult }): preact.JSX.Element {
     return <Empty title="The query returned no series">Check the metric name and label matchers; the metric may not have been scraped in this range.</Empty>;
   const rows =
     result.resultType === 'vector'
-      ? result.result.map((s) => ({ m: s.metric, v: s.value[1] }))
-      : (result.result as MatrixSeries[]).map((s) => ({ m: s.metric, v: `${s.values.length} points, last ${s.values[s.values.length - 1]?.[1] ?? ''}` }));
+      ? result.result.map((s) => ({ m: s.metric, v: s.histogram ? histogramText(s.histogram[1]) : s.value[1] }))
+      : (result.result as MatrixSeries[]).map((s) => ({
+          m: s.metric,
+          v: s.histograms?.length ? `${s.histograms.length} histograms` : `${s.values.length} points, last ${s.values[s.values.length - 1]?.[1] ?? ''}`,
+        }));
   return (
     <table class="data">
       <thead>
@@ -55,6 +60,11 @@ function Table({ result }: { result: QueryResult }): preact.JSX.Element {
       </tbody>
     </table>
   );
+}
+
+/** A native histogram in a table cell: its count, sum and number of buckets. */
+function histogramText(h: ApiHistogram): string {
+  return `histogram: count ${h.count}, sum ${h.sum}, ${h.buckets?.length ?? 0} buckets`;
 }
 
 /** The Explore page. */
@@ -90,7 +100,10 @@ export function Explore(): preact.JSX.Element {
   );
 
   const graph = st.data?.kind === 'graph' ? st.data : undefined;
-  const series: MatrixSeries[] = graph?.series ?? [];
+  const all: MatrixSeries[] = graph?.series ?? [];
+  // Native histograms are drawn as a heatmap; float series (even of the same query) as lines.
+  const histograms = useMemo(() => all.filter((s) => (s.histograms?.length ?? 0) > 0), [all]);
+  const series = useMemo(() => (histograms.length === 0 ? all : all.filter((s) => s.values.length > 0)), [all, histograms]);
   const aligned = useMemo(() => align(series), [series]);
   const names = useMemo(() => series.map((s) => legendName(s.metric, legend || undefined)), [series, legend]);
   const error = st.error instanceof ApiFailure ? st.error.message : st.error ? String(st.error) : undefined;
@@ -175,26 +188,38 @@ export function Explore(): preact.JSX.Element {
       ) : st.data?.kind === 'table' ? (
         <Table result={st.data.result} />
       ) : graph ? (
-        series.length === 0 ? (
+        series.length === 0 && histograms.length === 0 ? (
           <Empty title="The query returned no series in this range">
             Widen the time range, or check the metric name and label matchers (autocomplete lists what exists).
           </Empty>
         ) : (
           <>
-            <div class="muted small" data-testid="result-summary">
-              {series.length} series · {aligned[0].length} timestamps · step {formatDuration(graph.step)}
-              {graph.exemplars.length > 0 ? ` · ${graph.exemplars.length} exemplars (◆ opens its trace; red ◆: a failed request)` : ''}
-            </div>
-            <Chart
-              data={aligned}
-              names={names}
-              stacked={stacked}
-              unit={unitOf(expr) ?? 'short'}
-              height={360}
-              range={graph.range}
-              exemplars={stacked ? [] : graph.exemplars}
-            />
-            {series.length > 40 ? <div class="muted small">The legend is hidden above 40 series; switch to the table view to list them.</div> : null}
+            {histograms.length > 0 ? (
+              <>
+                <div class="muted small" data-testid="histogram-summary">
+                  {histograms.length} native-histogram series{histograms.length > 1 ? ' (summed)' : ''} · step {formatDuration(graph.step)}
+                </div>
+                <HistogramHeatmap expr={expr} series={histograms} range={graph.range} step={graph.step} unit={unitOf(expr) ?? 'short'} />
+              </>
+            ) : null}
+            {series.length > 0 ? (
+              <>
+                <div class="muted small" data-testid="result-summary">
+                  {series.length} series · {aligned[0].length} timestamps · step {formatDuration(graph.step)}
+                  {graph.exemplars.length > 0 ? ` · ${graph.exemplars.length} exemplars (◆ opens its trace; red ◆: a failed request)` : ''}
+                </div>
+                <Chart
+                  data={aligned}
+                  names={names}
+                  stacked={stacked}
+                  unit={unitOf(expr) ?? 'short'}
+                  height={360}
+                  range={graph.range}
+                  exemplars={stacked ? [] : graph.exemplars}
+                />
+                {series.length > 40 ? <div class="muted small">The legend is hidden above 40 series; switch to the table view to list them.</div> : null}
+              </>
+            ) : null}
           </>
         )
       ) : null}
