@@ -8,6 +8,7 @@ import { kahanSumInc } from '../../../core/eval/numeric.js';
 import { HIST_NOTES, sumHistograms } from '../../../core/eval/histogram_step.js';
 import type { Floats } from '../../../core/eval/series.js';
 import { extrapolationFactor, RANGE_FUNCS, type RangeEnv } from './rangefuncs.js';
+import { fractionRanks, type FractionSpan } from './quantile.js';
 
 /** `histogram_quantile(q, h)` of one native histogram; `nan` says the sum is NaN (NaN observations). */
 export function nativeQuantile(q: number, h: FloatHistogram): { value: number; nanObservations: boolean; nanResult: boolean } {
@@ -59,11 +60,22 @@ export function nativeQuantile(q: number, h: FloatHistogram): { value: number; n
 export function nativeFraction(lower: number, upper: number, h: FloatHistogram): number {
   if (h.count === 0 || Number.isNaN(lower) || Number.isNaN(upper)) return NaN;
   if (lower >= upper) return 0;
+  const ranks = fractionRanks(lower, upper, nativeSpans(h));
+  // NaN observations count but lie in no bucket: a bound above every bucket has only the
+  // bucketed observations below it.
+  let below = h.count;
+  if (Number.isNaN(h.sum)) {
+    below = 0;
+    for (const x of h.allBuckets()) below += x.count;
+  }
+  const lowerRank = ranks.lower === undefined || ranks.lower > below ? below : ranks.lower;
+  const upperRank = ranks.upper === undefined || ranks.upper > below ? below : ranks.upper;
+  return (upperRank - lowerRank) / h.count;
+}
+
+/** The buckets of `h` as spans: the zero bucket and custom buckets interpolate linearly, exponential buckets in log space. */
+function* nativeSpans(h: FloatHistogram): Generator<FractionSpan> {
   let rank = 0;
-  let lowerRank = 0;
-  let upperRank = 0;
-  let lowerSet = false;
-  let upperSet = false;
   for (const x of h.allBuckets()) {
     let bl = x.lower;
     let bu = x.upper;
@@ -73,46 +85,20 @@ export function nativeFraction(lower: number, upper: number, h: FloatHistogram):
       else if (!h.hasPositive() && h.hasNegative()) bu = 0;
     }
     if (h.usesCustomBuckets() && bl === -Infinity && bu > 0) bl = 0;
+    const below = rank;
     // A bucket of infinite width is not interpolated: its observations all lie beyond any finite value.
-    const linear = (v: number): number => (bl === -Infinity ? rank + x.count : bu === Infinity ? rank : rank + (x.count * (v - bl)) / (bu - bl));
+    const linear = (v: number): number => (bl === -Infinity ? below + x.count : bu === Infinity ? below : below + (x.count * (v - bl)) / (bu - bl));
     const exponential = (v: number): number => {
       const logLower = Math.log2(Math.abs(bl));
       const logUpper = Math.log2(Math.abs(bu));
       const logV = Math.log2(Math.abs(v));
       const fraction = v > 0 ? (logV - logLower) / (logUpper - logLower) : 1 - (logV - logUpper) / (logLower - logUpper);
-      return rank + x.count * fraction;
+      return below + x.count * fraction;
     };
     const interpolate = (v: number): number => (zeroBucket || h.usesCustomBuckets() ? linear(v) : exponential(v));
-    if (!lowerSet && bl >= lower) {
-      lowerRank = rank;
-      lowerSet = true;
-    }
-    if (!upperSet && bl >= upper) {
-      upperRank = rank;
-      upperSet = true;
-    }
-    if (lowerSet && upperSet) break;
-    if (!lowerSet && bl < lower && bu > lower) {
-      lowerRank = interpolate(lower);
-      lowerSet = true;
-    }
-    if (!upperSet && bl < upper && bu > upper) {
-      upperRank = interpolate(upper);
-      upperSet = true;
-    }
-    if (lowerSet && upperSet) break;
+    yield { lower: bl, upper: bu, below, interpolate };
     rank += x.count;
   }
-  // NaN observations count but lie in no bucket: a bound above every bucket has only the
-  // bucketed observations below it.
-  let below = h.count;
-  if (Number.isNaN(h.sum)) {
-    below = 0;
-    for (const x of h.allBuckets()) below += x.count;
-  }
-  if (!lowerSet || lowerRank > below) lowerRank = below;
-  if (!upperSet || upperRank > below) upperRank = below;
-  return (upperRank - lowerRank) / h.count;
 }
 
 /** The variance of the observations in `h`, each bucket's observations taken at its (geometric, for exponential buckets) middle. */
