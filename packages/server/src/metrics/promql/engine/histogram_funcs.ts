@@ -257,6 +257,22 @@ function histOverTime(avg: boolean, name: string): HistRangeFunc {
   };
 }
 
+/** Counts the window's neighbouring points that differ (floats by `floats`, histograms by `histograms`); a float next to a histogram always differs. */
+function neighbourCount(floats: (prev: number, cur: number) => boolean, histograms: (prev: FloatHistogram, cur: FloatHistogram) => boolean): HistRangeFunc {
+  return (_ts, vs, hs, lo, hi) => {
+    if (hi <= lo) return undefined;
+    let n = 0;
+    for (let i = lo + 1; i < hi; i++) {
+      const a = hs[i - 1];
+      const b = hs[i];
+      if (a === undefined && b === undefined) n += floats(vs[i - 1]!, vs[i]!) ? 1 : 0;
+      else if (a !== undefined && b !== undefined) n += histograms(a, b) ? 1 : 0;
+      else n++;
+    }
+    return n;
+  };
+}
+
 /** Functions that take histograms in their window; every other range function sees only the float samples. */
 export const HIST_RANGE_FUNCS: ReadonlyMap<string, HistRangeFunc> = new Map<string, HistRangeFunc>([
   ['rate', histRate(true, true, 'rate')],
@@ -268,38 +284,20 @@ export const HIST_RANGE_FUNCS: ReadonlyMap<string, HistRangeFunc> = new Map<stri
   ['avg_over_time', histOverTime(true, 'avg_over_time')],
   ['last_over_time', (_ts, vs, hs, lo, hi) => (hi > lo ? (hs[hi - 1] ?? vs[hi - 1]!) : undefined)],
   ['first_over_time', (_ts, vs, hs, lo, hi) => (hi > lo ? (hs[lo] ?? vs[lo]!) : undefined)],
+  // A switch between floats and histograms counts as a reset and as a change, as in Prometheus.
   [
     'resets',
-    (_ts, vs, hs, lo, hi) => {
-      if (hi <= lo) return undefined;
-      let n = 0;
-      for (let i = lo + 1; i < hi; i++) {
-        const a = hs[i - 1];
-        const b = hs[i];
-        // A switch between floats and histograms counts as a reset, as in Prometheus.
-        if (a === undefined && b === undefined) n += vs[i]! < vs[i - 1]! ? 1 : 0;
-        else if (a !== undefined && b !== undefined) n += b.detectReset(a) ? 1 : 0;
-        else n++;
-      }
-      return n;
-    },
+    neighbourCount(
+      (prev, cur) => cur < prev,
+      (prev, cur) => cur.detectReset(prev),
+    ),
   ],
   [
     'changes',
-    (_ts, vs, hs, lo, hi) => {
-      if (hi <= lo) return undefined;
-      let n = 0;
-      for (let i = lo + 1; i < hi; i++) {
-        const a = hs[i - 1];
-        const b = hs[i];
-        if (a === undefined && b === undefined) {
-          const cur = vs[i]!;
-          const prev = vs[i - 1]!;
-          if (!(cur === prev || (Number.isNaN(cur) && Number.isNaN(prev)))) n++;
-        } else if (a === undefined || b === undefined || !b.equals(a)) n++;
-      }
-      return n;
-    },
+    neighbourCount(
+      (prev, cur) => !(cur === prev || (Number.isNaN(cur) && Number.isNaN(prev))),
+      (prev, cur) => !cur.equals(prev),
+    ),
   ],
   ...['count_over_time', 'present_over_time', 'ts_of_last_over_time', 'ts_of_first_over_time'].map((name): [string, HistRangeFunc] => {
     const f = RANGE_FUNCS.get(name)!;
