@@ -26,6 +26,19 @@ function almostEqual(a: number, b: number, epsilon: number): boolean {
   return diff / Math.min(absSum, Number.MAX_VALUE) < epsilon;
 }
 
+/** `input` sorted by bound (in place) with equal bounds merged into new buckets; undefined without a +Inf bucket. */
+function coalesced(input: Bucket[]): Bucket[] | undefined {
+  input.sort((a, b) => a.upperBound - b.upperBound);
+  if (input.length === 0 || input[input.length - 1]!.upperBound !== Infinity) return undefined;
+  const buckets: Bucket[] = [];
+  for (const b of input) {
+    const last = buckets[buckets.length - 1];
+    if (last !== undefined && last.upperBound === b.upperBound) last.count += b.count;
+    else buckets.push({ upperBound: b.upperBound, count: b.count });
+  }
+  return buckets;
+}
+
 /**
  * Quantile of a classic histogram. Buckets are sorted, equal bounds merged, and counts forced to
  * be monotonic (scrapes are not atomic, so a higher bucket can briefly be lower).
@@ -39,15 +52,8 @@ export function bucketQuantile(q: number, input: Bucket[]): BucketQuantileResult
   if (Number.isNaN(q)) return res(NaN);
   if (q < 0) return res(-Infinity);
   if (q > 1) return res(Infinity);
-  input.sort((a, b) => a.upperBound - b.upperBound);
-  if (input.length === 0 || input[input.length - 1]!.upperBound !== Infinity) return res(NaN);
-  // Coalesce buckets with the same upper bound.
-  const buckets: Bucket[] = [];
-  for (const b of input) {
-    const last = buckets[buckets.length - 1];
-    if (last !== undefined && last.upperBound === b.upperBound) last.count += b.count;
-    else buckets.push({ upperBound: b.upperBound, count: b.count });
-  }
+  const buckets = coalesced(input);
+  if (buckets === undefined) return res(NaN);
   let forcedMonotonic = false;
   let fixedPrecision = false;
   let prev = buckets[0]!.count;
@@ -91,14 +97,8 @@ export function bucketQuantile(q: number, input: Bucket[]): BucketQuantileResult
  * interpolating linearly inside buckets (the first bucket starts at 0 when its bound is positive).
  */
 export function bucketFraction(lower: number, upper: number, input: Bucket[]): number {
-  input.sort((a, b) => a.upperBound - b.upperBound);
-  if (input.length === 0 || input[input.length - 1]!.upperBound !== Infinity) return NaN;
-  const buckets: Bucket[] = [];
-  for (const b of input) {
-    const last = buckets[buckets.length - 1];
-    if (last !== undefined && last.upperBound === b.upperBound) last.count += b.count;
-    else buckets.push({ upperBound: b.upperBound, count: b.count });
-  }
+  const buckets = coalesced(input);
+  if (buckets === undefined) return NaN;
   const count = buckets[buckets.length - 1]!.count;
   if (count === 0 || Number.isNaN(lower) || Number.isNaN(upper)) return NaN;
   if (lower >= upper) return 0;
