@@ -1,17 +1,12 @@
 /** The batches of {@link AgentStorage}: each sample checked on append, the batch logged to the WAL on commit. */
 import { formatLabels, type Labels } from '../../core/model/labels.js';
 import { StorageError } from '../../core/errors.js';
-import { isStaleNaN } from '../../core/model/value.js';
 import type { Appender, SeriesRef } from '../storage/interface.js';
 import { RecordType, WalRecordWriter } from './wal.js';
+import { grow, isoTime, orderRefusal, sameValue } from './append_checks.js';
 import type { AgentSeries, AgentStorage } from './agent.js';
 
 let nextBatchId = 1;
-
-/** A timestamp for a message; past the range a Date can show it stays a number. */
-function isoTime(t: number): string {
-  return Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : `${t} ms`;
-}
 
 /** One record writer serves every appender: commits run to completion one at a time. */
 const walWriter = new WalRecordWriter();
@@ -55,14 +50,8 @@ export class AgentAppender implements Appender {
       s.batchV = s.lastV;
     }
     if (t <= s.batchT) {
-      if (t === s.batchT) {
-        if (s.batchV === v || (v !== v && s.batchV !== s.batchV && isStaleNaN(v) === isStaleNaN(s.batchV))) return s.ref;
-        throw new StorageError('duplicate_sample', `duplicate sample for timestamp ${isoTime(t)} with a different value for ${formatLabels(s.labels)}`);
-      }
-      throw new StorageError(
-        'out_of_order',
-        `out of order sample: ${isoTime(t)} is before the latest sample ${isoTime(s.batchT)} of ${formatLabels(s.labels)}`,
-      );
+      if (t === s.batchT && sameValue(v, s.batchV)) return s.ref;
+      throw orderRefusal(t, s.batchT, s.labels);
     }
     s.batchT = t;
     s.batchV = v;
@@ -141,9 +130,3 @@ const NO_SAMPLES = new Float64Array(0);
 
 /** Sample buffers of finished appenders (commits and rollbacks run one at a time on this thread). */
 const spareBuffers: Array<{ series: AgentSeries[]; ts: Float64Array; vs: Float64Array }> = [];
-
-function grow(a: Float64Array): Float64Array {
-  const b = new Float64Array(Math.max(256, a.length * 2));
-  b.set(a);
-  return b;
-}

@@ -5,7 +5,6 @@
  */
 import { compareLabels, formatLabels, labelsKey, validateLabels, type Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
-import { isStaleNaN } from '../../core/model/value.js';
 import type { FloatHistogram } from '../../core/model/histogram.js';
 import { StorageError } from '../../core/errors.js';
 import { type Pacer, pacedSort, type Work } from '../../core/util/pace.js';
@@ -25,6 +24,7 @@ import { XorEncoder, XorIterator } from './chunkenc/xor.js';
 import { PostingsIndex } from './postings.js';
 import { ChunkArena } from './chunk_arena.js';
 import { RecordType, WalRecordWriter, type Wal } from './wal.js';
+import { grow, isoTime, orderRefusal, sameValue } from './append_checks.js';
 import { checkNewSeries, metricName, NO_SERIES_LIMITS, SeriesLimitError, type SeriesLimits } from './series_limits.js';
 import { LimitRefusals } from '../../core/limits/refusals.js';
 import type { TimeSlicer } from '../../core/util/pace.js';
@@ -137,11 +137,6 @@ export class MemSeries {
 }
 
 let nextBatchId = 1;
-
-function sameValue(a: number, b: number): boolean {
-  if (a === b) return true;
-  return a !== a && b !== b && isStaleNaN(a) === isStaleNaN(b);
-}
 
 /** Head statistics for self-monitoring and the TSDB status API. */
 export interface HeadStats {
@@ -452,17 +447,6 @@ export class Head implements Appendable, Queryable {
 
 const NO_SAMPLES = new Float64Array(0);
 
-/** A timestamp for a message; past the range a Date can show (±275,000 years) it stays a number. */
-function isoTime(t: number): string {
-  return Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : `${t} ms`;
-}
-
-function grow(a: Float64Array): Float64Array {
-  const b = new Float64Array(Math.max(256, a.length * 2));
-  b.set(a);
-  return b;
-}
-
 /** A batch of samples for the head; checks order on append, logs to the WAL and applies on commit. */
 class HeadAppender implements Appender {
   private readonly head: Head;
@@ -529,15 +513,9 @@ class HeadAppender implements Appender {
       s.batchH = s.lastH;
     }
     if (t <= s.batchT) {
-      if (t === s.batchT) {
-        // A resend of what we have: not an error.
-        if (h === undefined ? s.batchH === undefined && sameValue(v, s.batchV) : s.batchH !== undefined && h.equals(s.batchH)) return s.ref;
-        throw new StorageError('duplicate_sample', `duplicate sample for timestamp ${isoTime(t)} with a different value for ${formatLabels(s.labels)}`);
-      }
-      throw new StorageError(
-        'out_of_order',
-        `out of order sample: ${isoTime(t)} is before the latest sample ${isoTime(s.batchT)} of ${formatLabels(s.labels)}`,
-      );
+      // A resend of what we have: not an error.
+      if (t === s.batchT && (h === undefined ? s.batchH === undefined && sameValue(v, s.batchV) : s.batchH !== undefined && h.equals(s.batchH))) return s.ref;
+      throw orderRefusal(t, s.batchT, s.labels);
     }
     s.batchT = t;
     s.batchV = v;
