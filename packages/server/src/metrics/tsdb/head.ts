@@ -666,17 +666,9 @@ class HeadQuerier implements Querier {
     const mint = Math.max(this.mint, hints.start);
     const maxt = Math.min(this.maxt, hints.end);
     const list: ChunkSeries[] = [];
-    if (this.overlaps()) {
-      const refs = this.head.selectRefs(matchers);
-      for (let i = 0; i < refs.length; i++) {
-        if ((i & 1023) === 1023 && pace.due()) {
-          pace.check();
-          yield;
-        }
-        const s = this.head.series(refs[i]!);
-        const chunks = s?.chunksIn(mint, maxt);
-        if (s && chunks && chunks.length > 0) list.push(new ChunkSeries(s.labels, chunks, mint, maxt));
-      }
+    for (const s of yield* this.matchingPaced(matchers, pace)) {
+      const chunks = s.chunksIn(mint, maxt);
+      if (chunks.length > 0) list.push(new ChunkSeries(s.labels, chunks, mint, maxt));
     }
     yield* pacedSort(list, (a, b) => compareLabels(a.labels, b.labels), pace);
     if (hints.limit && list.length > hints.limit) list.length = hints.limit;
