@@ -3,7 +3,7 @@ import { formatLabels, type Labels } from '../../core/model/labels.js';
 import { StorageError } from '../../core/errors.js';
 import type { Appender, SeriesRef } from '../storage/interface.js';
 import { RecordType, WalRecordWriter } from './wal.js';
-import { grow, isoTime, orderRefusal, sameValue } from './append_checks.js';
+import { BatchSamples, isoTime, orderRefusal, sameValue, type SpareSamples } from './append_batch.js';
 import type { AgentSeries, AgentStorage } from './agent.js';
 
 let nextBatchId = 1;
@@ -14,20 +14,12 @@ const walWriter = new WalRecordWriter();
 /** A batch: checks each sample on append, logs the batch to the WAL on commit. */
 export class AgentAppender implements Appender {
   private readonly id = nextBatchId++;
-  private series: AgentSeries[];
-  private ts: Float64Array;
-  // A Float64Array keeps NaN payloads (the staleness marker) that a plain array may normalise.
-  private vs: Float64Array;
-  private n = 0;
+  private readonly batch = new BatchSamples<AgentSeries>(spareBuffers);
   private readonly created: AgentSeries[] = [];
   private readonly maxT: number;
 
   constructor(private readonly store: AgentStorage) {
     this.maxT = store.now() + store.maxFutureMs;
-    const spare = spareBuffers.pop();
-    this.series = spare?.series ?? [];
-    this.ts = spare?.ts ?? new Float64Array(256);
-    this.vs = spare?.vs ?? new Float64Array(256);
   }
 
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
@@ -55,19 +47,13 @@ export class AgentAppender implements Appender {
     }
     s.batchT = t;
     s.batchV = v;
-    if (this.n === this.vs.length) {
-      this.ts = grow(this.ts);
-      this.vs = grow(this.vs);
-    }
-    this.series[this.n] = s;
-    this.ts[this.n] = t;
-    this.vs[this.n] = v;
-    this.n++;
+    this.batch.push(s, t, v);
     return s.ref;
   }
 
   commit(): void {
-    const { n, series, ts, vs, store } = this;
+    const { n, series, ts, vs } = this.batch;
+    const store = this.store;
     if (n === 0) return this.reset();
     const rw = walWriter;
     rw.w.reset();
@@ -113,20 +99,10 @@ export class AgentAppender implements Appender {
   }
 
   private reset(): void {
-    for (let i = 0; i < this.n; i++) this.series[i]!.batch = 0;
-    // Cut rather than emptied, and handed to the next appender: a scrape of 10,000 series would
-    // otherwise grow fresh arrays push by push every time, all garbage a moment later.
-    if (this.series.length > this.n) this.series.length = this.n;
-    this.n = 0;
+    this.batch.release();
     this.created.length = 0;
-    if (this.ts.length > 0 && spareBuffers.length < 16) spareBuffers.push({ series: this.series, ts: this.ts, vs: this.vs });
-    this.series = [];
-    this.ts = NO_SAMPLES;
-    this.vs = NO_SAMPLES;
   }
 }
 
-const NO_SAMPLES = new Float64Array(0);
-
 /** Sample buffers of finished appenders (commits and rollbacks run one at a time on this thread). */
-const spareBuffers: Array<{ series: AgentSeries[]; ts: Float64Array; vs: Float64Array }> = [];
+const spareBuffers: Array<SpareSamples<AgentSeries>> = [];

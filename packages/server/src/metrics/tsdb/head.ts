@@ -24,7 +24,7 @@ import { XorEncoder, XorIterator } from './chunkenc/xor.js';
 import { PostingsIndex } from './postings.js';
 import { ChunkArena } from './chunk_arena.js';
 import { RecordType, WalRecordWriter, type Wal } from './wal.js';
-import { grow, isoTime, orderRefusal, sameValue } from './append_checks.js';
+import { BatchSamples, isoTime, orderRefusal, sameValue, type SpareSamples } from './append_batch.js';
 import { checkNewSeries, metricName, NO_SERIES_LIMITS, SeriesLimitError, type SeriesLimits } from './series_limits.js';
 import { LimitRefusals } from '../../core/limits/refusals.js';
 import type { TimeSlicer } from '../../core/util/pace.js';
@@ -332,7 +332,7 @@ export class Head implements Appendable, Queryable {
   }
 
   /** Sample buffers of finished appenders, reused so a steady stream of batches makes no garbage. */
-  readonly spareBuffers: Array<{ ts: Float64Array; vs: Float64Array; series: MemSeries[] }> = [];
+  readonly spareBuffers: Array<SpareSamples<MemSeries>> = [];
 
   appender(): Appender {
     return new HeadAppender(this, this.wal);
@@ -445,18 +445,12 @@ export class Head implements Appendable, Queryable {
   }
 }
 
-const NO_SAMPLES = new Float64Array(0);
-
 /** A batch of samples for the head; checks order on append, logs to the WAL and applies on commit. */
 class HeadAppender implements Appender {
   private readonly head: Head;
   private readonly wal: Wal | undefined;
   private readonly id = nextBatchId++;
-  private series: MemSeries[] = [];
-  private ts: Float64Array;
-  // A Float64Array keeps NaN payloads (the staleness marker) that a plain array may normalise.
-  private vs: Float64Array;
-  private n = 0;
+  private readonly batch: BatchSamples<MemSeries>;
   /** Series this batch created, taken back on rollback (usually empty: new series are rare). */
   private readonly created: MemSeries[] = [];
   /** The future bound, read from the clock once per batch. */
@@ -468,10 +462,7 @@ class HeadAppender implements Appender {
     this.head = head;
     this.wal = wal;
     this.maxT = head.maxValidTime();
-    const spare = head.spareBuffers.pop();
-    this.ts = spare?.ts ?? new Float64Array(256);
-    this.vs = spare?.vs ?? new Float64Array(256);
-    this.series = spare?.series ?? [];
+    this.batch = new BatchSamples(head.spareBuffers);
   }
 
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
@@ -520,21 +511,14 @@ class HeadAppender implements Appender {
     s.batchT = t;
     s.batchV = v;
     s.batchH = h;
-    if (h !== undefined) (this.hists ??= new Map()).set(this.n, h);
-    if (this.n === this.ts.length) {
-      this.ts = grow(this.ts);
-      this.vs = grow(this.vs);
-    }
-    // By index: a spare array may still hold the series of an earlier batch past `n`.
-    this.series[this.n] = s;
-    this.ts[this.n] = t;
-    this.vs[this.n] = v;
-    this.n++;
+    if (h !== undefined) (this.hists ??= new Map()).set(this.batch.n, h);
+    this.batch.push(s, t, v);
     return s.ref;
   }
 
   commit(): void {
-    const { head, wal, n, series, ts, vs } = this;
+    const { head, wal } = this;
+    const { n, series, ts, vs } = this.batch;
     if (n === 0) {
       this.created.length = 0;
       return this.reset();
@@ -587,17 +571,7 @@ class HeadAppender implements Appender {
 
   private reset(): void {
     this.hists = undefined;
-    for (let i = 0; i < this.n; i++) this.series[i]!.batch = 0;
-    // Cut to this batch's length rather than emptied: an emptied array lets go of its backing store,
-    // and the next batch would grow a new one push by push (a scrape of 10,000 series, every scrape).
-    // What it still points to is overwritten by the next batch.
-    if (this.series.length > this.n) this.series.length = this.n;
-    this.n = 0;
-    // Hand the buffers back; an appender used again after commit starts with fresh ones.
-    if (this.ts.length > 0 && this.head.spareBuffers.length < 16) this.head.spareBuffers.push({ ts: this.ts, vs: this.vs, series: this.series });
-    this.series = [];
-    this.ts = NO_SAMPLES;
-    this.vs = NO_SAMPLES;
+    this.batch.release();
   }
 }
 
