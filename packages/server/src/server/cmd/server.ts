@@ -600,12 +600,12 @@ export class VigilServer {
     return this.router.routeList();
   }
 
-  /** The bound `host:port`. */
   /** The bound OTLP/gRPC HOST:PORT once started, or undefined when the listener is off. */
   grpcAddress(): string | undefined {
     return this.otlpGrpcAddress;
   }
 
+  /** The bound `host:port`. */
   address(): string {
     return boundAddress(this.http);
   }
