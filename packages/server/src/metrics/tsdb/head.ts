@@ -283,6 +283,11 @@ export class Head implements Appendable, Queryable {
     a.append(t, v);
     s.lastT = t;
     s.lastV = v;
+    this.appended(t);
+  }
+
+  /** Widens the head's time range (and the low mark since the last truncation) to `t` and counts the sample. */
+  private appended(t: number): void {
     if (t < this.mint) this.mint = t;
     if (t < this.lowSinceTruncate) this.lowSinceTruncate = t;
     if (t > this.maxt) this.maxt = t;
@@ -319,10 +324,7 @@ export class Head implements Appendable, Queryable {
     s.lastT = t;
     s.lastV = NaN;
     s.lastH = h;
-    if (t < this.mint) this.mint = t;
-    if (t < this.lowSinceTruncate) this.lowSinceTruncate = t;
-    if (t > this.maxt) this.maxt = t;
-    this.samplesAppended++;
+    this.appended(t);
   }
 
   /** Moves a full chunk's bytes into the arena. */
