@@ -25,3 +25,10 @@ export function clientConfigReader(c: Checker, baseDir: string): ConfigReader {
 export function entryName(c: Checker, q: Array<string | number>, e: Record<string, unknown>): string {
   return e['name'] === undefined ? createHash('sha256').update(JSON.stringify(e)).digest('hex').slice(0, 6) : c.str(q, e['name']);
 }
+
+/** {@link entryName} for an entry whose name also names `what` on disk (where its position is saved): letters, digits, _, . and - only. */
+export function onDiskEntryName(c: Checker, q: Array<string | number>, e: Record<string, unknown>, what: string): string {
+  const name = entryName(c, q, e);
+  if (!/^[A-Za-z0-9_.-]+$/.test(name)) c.fail(q, `expected letters, digits, _, . and - only (the name names ${what})`);
+  return name;
+}

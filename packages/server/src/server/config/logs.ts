@@ -23,7 +23,7 @@ import { parseDuration } from '../../core/time/duration.js';
 import { LOG_FORWARD_DEFAULTS, RESERVED_FORWARD_HEADERS, type LogForwardConfig } from '../../logs/forward/config.js';
 import type { RemoteQueryConfig } from '../../core/httpclient/remote_api.js';
 import type { Checker } from './config.js';
-import { clientConfigReader, entryName } from './endpoint_entry.js';
+import { clientConfigReader, onDiskEntryName } from './endpoint_entry.js';
 import { parseStorageSource, STORAGE_SOURCE_KEYS } from './storage.js';
 
 type Path = Array<string | number>;
@@ -133,8 +133,7 @@ function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string, parseByt
 
   const tenantId = e['tenant_id'] === undefined ? undefined : c.str(at('tenant_id'), e['tenant_id']);
   // An unnamed entry is named by a hash of its configuration, stable across restarts (its saved position's file).
-  const name = entryName(c, at('name'), e);
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) c.fail(at('name'), 'expected letters, digits, _, . and - only (the name names a file)');
+  const name = onDiskEntryName(c, at('name'), e, 'a file');
   return {
     url,
     name,

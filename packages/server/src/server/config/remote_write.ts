@@ -26,7 +26,7 @@ import {
 } from '../../metrics/remotewrite/sender/config.js';
 import { parseSize } from '../../metrics/scrape/config.js';
 import type { Checker } from './config.js';
-import { clientConfigReader, entryName } from './endpoint_entry.js';
+import { clientConfigReader, onDiskEntryName } from './endpoint_entry.js';
 
 type Path = Array<string | number>;
 
@@ -157,8 +157,7 @@ function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string, warnings
         ? whole(at('wal_retention_size'), e['wal_retention_size'], 0)
         : c.parsed(at('wal_retention_size'), e['wal_retention_size'], parseSize);
   // As Prometheus: an unnamed queue is named by a hash of its configuration, stable across restarts.
-  const name = entryName(c, at('name'), e);
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) c.fail(at('name'), 'expected letters, digits, _, . and - only (the name names a directory)');
+  const name = onDiskEntryName(c, at('name'), e, 'a directory');
   return {
     url,
     name,
