@@ -2,7 +2,7 @@
  * Alertmanager's time intervals (`time_intervals:` and the older `mute_time_intervals:`): times of
  * day, weekdays, days of the month, months and years, evaluated in a time zone.
  */
-import { wallClock } from '../../core/time/wallclock.js';
+import { isKnownZone, localZone, wallClock } from '../../core/time/wallclock.js';
 
 /** An inclusive integer range. */
 export interface Range {
@@ -78,11 +78,7 @@ export function parseTimeInterval(raw: Record<string, unknown>): TimeInterval {
   if (!Array.isArray(times)) throw new Error('times must be a list');
   const location = raw['location'] === undefined ? undefined : String(raw['location']);
   if (location !== undefined && location !== 'UTC' && location !== 'Local') {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: location });
-    } catch {
-      throw new Error(`unknown time zone ${JSON.stringify(location)}`);
-    }
+    if (!isKnownZone(location)) throw new Error(`unknown time zone ${JSON.stringify(location)}`);
   }
   return {
     times: times.map((t) => {
@@ -96,7 +92,7 @@ export function parseTimeInterval(raw: Record<string, unknown>): TimeInterval {
     daysOfMonth: parseRanges(raw['days_of_month'], 'day of month', num, 1, 31, true),
     months: parseRanges(raw['months'], 'month', named(MONTHS, 1), 1, 12),
     years: parseRanges(raw['years'], 'year', num, 0, 9999),
-    location: location === 'Local' ? Intl.DateTimeFormat().resolvedOptions().timeZone : location,
+    location: location === 'Local' ? localZone() : location,
   };
 }
 

@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { findDuplicateRules, parseRuleFile } from './file.js';
 import { globFiles } from '../../core/util/glob.js';
-import { groupHash, xxhash64 } from './hash.js';
+import { groupHash } from './hash.js';
+import { xxhash64 } from '../../core/util/xxhash64.js';
 
 function errors(yaml: string): string[] {
   return parseRuleFile(yaml, 'r.yml').errors.map((e) => e.message);

@@ -10,7 +10,7 @@ import { parseDuration } from '../../core/time/duration.js';
 import { checkAlertTemplate } from '../template/index.js';
 import { promqlLanguage } from './language.js';
 import type { RuleLanguage } from './types.js';
-import { RuleFileError, YamlNodeReader } from './yaml_reader.js';
+import { isEmptyNode, RuleFileError, YamlNodeReader, yamlSyntaxError } from './yaml_reader.js';
 import { checkTiers, makeTiers, SEVERITY_LABEL, type SeverityTiers } from './tiers.js';
 
 /** One validated rule. */
@@ -105,7 +105,7 @@ class FileParser extends YamlNodeReader {
     for (const k of Object.keys(labels)) if (!isValidLabelName(k)) this.err(get('labels'), `${prefix}invalid label name: ${k}`);
     const rules: RuleDef[] = [];
     const rulesNode = get('rules');
-    if (rulesNode !== undefined && !(isScalar(rulesNode) && rulesNode.value === null)) {
+    if (!isEmptyNode(rulesNode)) {
       if (!isSeq(rulesNode)) this.err(rulesNode, `${prefix}rules: expected a list`);
       else
         rulesNode.items.forEach((r, i) => {
@@ -236,14 +236,11 @@ export function parseRuleFile(text: string, file: string, language: RuleLanguage
   const lines = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const p = new FileParser(file, lines, language);
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = lines.linePos(e.pos[0]);
-    return { file, groups: [], errors: [new RuleFileError(file, pos.line, pos.col, `invalid YAML: ${e.message.split('\n')[0]}`)] };
-  }
+  const syntax = yamlSyntaxError(file, lines, doc);
+  if (syntax !== undefined) return { file, groups: [], errors: [syntax] };
   const groups: RuleGroupDef[] = [];
   const root = doc.contents;
-  if (root === null || (isScalar(root) && root.value === null)) return { file, groups, errors: [] };
+  if (isEmptyNode(root)) return { file, groups, errors: [] };
   if (!isMap(root)) {
     p.err(root, 'a rule file must be a mapping with a groups field');
     return { file, groups, errors: p.errors };
@@ -253,7 +250,7 @@ export function parseRuleFile(text: string, file: string, language: RuleLanguage
     if (k !== 'groups') p.err(pair.key, `field ${k} not found in type rulefmt.RuleGroups`);
   }
   const gs = root.get('groups', true);
-  if (gs !== undefined && !(isScalar(gs) && gs.value === null)) {
+  if (!isEmptyNode(gs)) {
     if (!isSeq(gs)) p.err(gs, 'groups: expected a list');
     else {
       const seen = new Set<string>();

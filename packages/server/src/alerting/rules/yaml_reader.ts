@@ -3,7 +3,7 @@
  * node by node (not as plain objects) so every problem can name its file, line and column the way
  * `promtool check rules` does.
  */
-import { isMap, isScalar, type LineCounter, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, type LineCounter, type Node as YamlNode, type YAMLError } from 'yaml';
 import { VigilError } from '../../core/errors.js';
 
 /** A problem in a rule file; the message is `file: line:col: detail` like Prometheus'. */
@@ -17,6 +17,19 @@ export class RuleFileError extends VigilError {
   ) {
     super('bad_rule_file', line > 0 ? `${file}: ${line}:${column}: ${detail}` : `${file}: ${detail}`);
   }
+}
+
+/** True for a node that gives nothing: absent, an empty document, or YAML's `null` (`key:`, `~`). */
+export function isEmptyNode(node: unknown): boolean {
+  return node === undefined || node === null || (isScalar(node) && node.value === null);
+}
+
+/** A parsed document's first syntax error as a positioned error of `file`; undefined when it parsed. */
+export function yamlSyntaxError(file: string, lines: LineCounter, doc: { readonly errors: readonly YAMLError[] }): RuleFileError | undefined {
+  const e = doc.errors[0];
+  if (e === undefined) return undefined;
+  const pos = lines.linePos(e.pos[0]);
+  return new RuleFileError(file, pos.line, pos.col, `invalid YAML: ${e.message.split('\n')[0]}`);
 }
 
 /** Collects positioned errors while reading one file's YAML nodes. */
@@ -56,7 +69,7 @@ export class YamlNodeReader {
    */
   stringMap(node: unknown, where: string, badKey?: (key: string) => string | undefined): Record<string, string> {
     const out: Record<string, string> = {};
-    if (node === undefined || node === null || (isScalar(node) && node.value === null)) return out;
+    if (isEmptyNode(node)) return out;
     if (!isMap(node)) {
       this.err(node, `${where}: expected a mapping of strings`);
       return out;

@@ -7,7 +7,7 @@
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type YAMLMap } from 'yaml';
 import { isValidLabelName } from '../../core/model/labels.js';
 import { parseDuration } from '../../core/time/duration.js';
-import { RuleFileError, YamlNodeReader } from '../rules/yaml_reader.js';
+import { isEmptyNode, RuleFileError, YamlNodeReader, yamlSyntaxError } from '../rules/yaml_reader.js';
 import { DEFAULT_PERIOD_MS, defaultWindows, type AlertWindow, type AlertWindows, type SLI, type SLO, type SLOAlert } from './model.js';
 import { readOpenSLO, readPyrra } from './parse_other.js';
 
@@ -26,7 +26,7 @@ const NAME_RE = /^[A-Za-z0-9][-A-Za-z0-9_.]*$/;
 export class SpecReader extends YamlNodeReader {
   /** The mapping at `node`, or undefined (reporting it unless absent). */
   map(node: unknown, where: string, fields: readonly string[]): YAMLMap | undefined {
-    if (node === undefined || node === null || (isScalar(node) && node.value === null)) return undefined;
+    if (isEmptyNode(node)) return undefined;
     if (!isMap(node)) {
       this.err(node, `${where}: expected a mapping`);
       return undefined;
@@ -285,12 +285,9 @@ export function parseSLOFile(text: string, file: string): ParsedSLOs {
   const r = new SpecReader(file, lines);
   const out = { slos: [] as SLO[], windows: [] as AlertWindows[] };
   for (const doc of Array.isArray(docs) ? docs : [docs]) {
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0]!;
-      const pos = lines.linePos(e.pos[0]);
-      return { slos: [], windows: [], errors: [new RuleFileError(file, pos.line, pos.col, `invalid YAML: ${e.message.split('\n')[0]}`)] };
-    }
-    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
+    const syntax = yamlSyntaxError(file, lines, doc);
+    if (syntax !== undefined) return { slos: [], windows: [], errors: [syntax] };
+    if (isEmptyNode(doc.contents)) continue;
     readSpecDocument(r, doc.contents, out);
   }
   return { ...out, errors: [...r.errors, ...checkUniqueIds(out.slos)] };

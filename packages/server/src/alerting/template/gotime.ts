@@ -8,7 +8,7 @@
  * abbreviations come from the platform's time zone database through Intl; where it knows no
  * abbreviation, the numeric form tzdata uses (`+0530`) is printed.
  */
-import { wallClock } from '../../core/time/wallclock.js';
+import { isKnownZone, localZone, wallClock } from '../../core/time/wallclock.js';
 import { goTypeName, type TValue } from './gofmt.js';
 import { getter, methods, opaque, opaqueState, type GoMethod, type GoType } from './gotype.js';
 
@@ -25,20 +25,11 @@ export const GO_ZERO_TIME_MS = Date.parse('0001-01-01T00:00:00Z');
 const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
 const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
 
-/** The process's zone, as Go's `Local` (honours TZ). */
-function localZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
-}
-
 /** Checks a zone name as Go's LoadLocation does; returns the canonical location name. */
 export function loadLocation(name: string): string {
   if (name === '' || name === 'UTC') return 'UTC';
   if (name === 'Local') return 'Local';
-  try {
-    wallClock(0, name);
-  } catch {
-    throw new Error(`unknown time zone ${name}`);
-  }
+  if (!isKnownZone(name)) throw new Error(`unknown time zone ${name}`);
   return name;
 }
 

@@ -13,7 +13,7 @@ import { extremum, kahanMean, kahanSum, quantile, variance } from './numeric.js'
 import type { EvalSeries, SeriesBuilder, StepGrid, StepSample } from './series.js';
 import { aggregateHistograms, HIST_NOTES } from './histogram_step.js';
 import { histogramString } from '../model/histogram.js';
-import { xxhash64 } from '../util/xxhash64.js';
+import { labelsHash } from '../util/xxhash64.js';
 import { goQuote, isValidUtf8 } from '../util/goquote.js';
 
 /** What an aggregation needs of its syntax node: the operator and its `by` / `without` clause. */
@@ -75,31 +75,13 @@ function byValue(desc: boolean): (a: StepSample, b: StepSample) => number {
   };
 }
 
-const utf8 = new TextEncoder();
-
 /**
  * Where a label set falls in [0, 1] for `limit_ratio`: Prometheus' `Labels.Hash()` (XXH64 of each
  * name and value followed by a 0xff byte) over 2^64, so the same series are picked at every step
  * and the same ones Prometheus picks.
  */
 function ratioOffset(metric: Labels): number {
-  const parts: Uint8Array[] = [];
-  let n = 0;
-  for (const l of metric) {
-    for (const s of [l.name, l.value]) {
-      const b = utf8.encode(s);
-      parts.push(b);
-      n += b.length + 1;
-    }
-  }
-  const buf = new Uint8Array(n);
-  let at = 0;
-  for (const b of parts) {
-    buf.set(b, at);
-    at += b.length;
-    buf[at++] = 0xff;
-  }
-  return Number(xxhash64(buf)) / 2 ** 64;
+  return Number(labelsHash(metric)) / 2 ** 64;
 }
 
 /** Converts a `topk`/`limitk` parameter to an integer like Prometheus. */

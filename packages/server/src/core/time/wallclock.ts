@@ -41,6 +41,21 @@ function formatFor(zone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** Whether the platform's time zone database knows `zone` (an IANA name such as Europe/Berlin). */
+export function isKnownZone(zone: string): boolean {
+  try {
+    formatFor(zone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The process's own zone (it honours TZ), which Go and Alertmanager call `Local`; UTC when the platform names none. */
+export function localZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
 /** The wall clock at `ms` in `zone`; throws RangeError for a zone the platform does not know. */
 export function wallClock(ms: number, zone: string): WallClock {
   const p: Record<string, string> = {};

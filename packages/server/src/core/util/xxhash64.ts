@@ -5,6 +5,7 @@
  * `limit_ratio`, never on an ingest path.
  */
 const MASK = (1n << 64n) - 1n;
+const utf8 = new TextEncoder();
 const P1 = 11400714785074694791n;
 const P2 = 14029467366897019727n;
 const P3 = 1609587929392839161n;
@@ -68,4 +69,28 @@ export function xxhash64(b: Uint8Array): bigint {
   h = (h * P3) & MASK;
   h ^= h >> 32n;
   return h;
+}
+
+/**
+ * Prometheus' `labels.Labels.Hash()`: XXH64 of every name and value, each followed by a 0xff byte
+ * (a byte no UTF-8 text holds, so no two label sets share their bytes), in the order given.
+ */
+export function labelsHash(labels: ReadonlyArray<{ readonly name: string; readonly value: string }>): bigint {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  for (const l of labels) {
+    for (const s of [l.name, l.value]) {
+      const b = utf8.encode(s);
+      parts.push(b);
+      n += b.length + 1;
+    }
+  }
+  const buf = new Uint8Array(n);
+  let at = 0;
+  for (const b of parts) {
+    buf.set(b, at);
+    at += b.length;
+    buf[at++] = 0xff;
+  }
+  return xxhash64(buf);
 }

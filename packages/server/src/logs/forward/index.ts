@@ -9,7 +9,8 @@ import type { SelfRegistry, SelfSample } from '../../core/selfmon/registry.js';
 import type { Logger } from '../../core/util/log.js';
 import type { LogForwardConfig } from './config.js';
 import { LogForwardQueue, type ForwardSource, type ForwardStats } from './queue.js';
-import { logWalSegmentPath, logWalSegments } from './reader.js';
+import { logWalSegments } from './reader.js';
+import { walSegmentPath } from '../store/wal.js';
 
 export type { LogForwardConfig } from './config.js';
 export type { ForwardSource } from './queue.js';
@@ -113,7 +114,7 @@ export class LogForwarder {
   retainFrom(): number | undefined {
     if (this.queues.length === 0) return undefined;
     const dir = this.deps.source.walDir;
-    const sizes = logWalSegments(dir).map((s) => [s, safeSize(logWalSegmentPath(dir, s))] as const);
+    const sizes = logWalSegments(dir).map((s) => [s, safeSize(walSegmentPath(dir, s))] as const);
     let min: number | undefined;
     for (const q of this.queues) {
       const from = q.settledPosition?.segment;
@@ -140,7 +141,7 @@ export class LogForwarder {
     if (!from) return 0;
     const dir = this.deps.source.walDir;
     let bytes = 0;
-    for (const s of logWalSegments(dir)) if (s >= from.segment) bytes += safeSize(logWalSegmentPath(dir, s)) - (s === from.segment ? from.offset : 0);
+    for (const s of logWalSegments(dir)) if (s >= from.segment) bytes += safeSize(walSegmentPath(dir, s)) - (s === from.segment ? from.offset : 0);
     return Math.max(0, bytes);
   }
 

@@ -7,31 +7,21 @@
  * forwarder sends them.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Labels } from '../../core/model/labels.js';
 import { FRAME_HEADER, frameProblem, nextWholeFrame } from '../../core/encoding/framing.js';
 import type { WalPosition } from '../../core/util/position.js';
-import { forEachEntry, REC_ENTRIES } from '../store/wal.js';
+import { forEachEntry, REC_ENTRIES, walSegmentNumbers, walSegmentPath } from '../store/wal.js';
 
 /** Called per entry with the position past it; false: not taken (the batch is full), and reading stops before it. */
 export type ForwardEntryFn = (streamId: number, t: bigint, line: string, meta: Labels | undefined, after: WalPosition) => boolean;
 
-/** The WAL's segment numbers, ascending. */
+/** The WAL's segment numbers, ascending (none while the directory cannot be read). */
 export function logWalSegments(dir: string): number[] {
-  let names: string[];
   try {
-    names = fs.readdirSync(dir);
+    return walSegmentNumbers(dir);
   } catch {
     return [];
   }
-  return names
-    .filter((f) => /^\d{8}$/.test(f))
-    .map(Number)
-    .sort((a, b) => a - b);
-}
-
-export function logWalSegmentPath(dir: string, seg: number): string {
-  return path.join(dir, String(seg).padStart(8, '0'));
 }
 
 const isEntries = (type: number): boolean => type === REC_ENTRIES;
@@ -95,7 +85,7 @@ export class LogWalReader {
     this.offset = offset;
     this.entry = entry;
     try {
-      this.fd = fs.openSync(logWalSegmentPath(this.dir, segment), 'r');
+      this.fd = fs.openSync(walSegmentPath(this.dir, segment), 'r');
     } catch (err) {
       // Not created yet (the store opens it at start or at a checkpoint): looked for again.
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;

@@ -23,6 +23,20 @@ const T8 = new Uint8Array(T64.buffer);
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** The checkpoint marker's text: the segment and the CRC-32C of its digits (a flipped digit must not delete live segments). */
+/** The numbers of the segment files in the log WAL directory `dir`, ascending; throws when it cannot be read. */
+export function walSegmentNumbers(dir: string): number[] {
+  return fs
+    .readdirSync(dir)
+    .filter((f) => /^\d{8}$/.test(f))
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/** The file of segment `seg` in the log WAL directory `dir`. */
+export function walSegmentPath(dir: string, seg: number): string {
+  return path.join(dir, fileName(seg));
+}
+
 export function formatCheckpoint(seg: number): string {
   const n = String(seg);
   return `${n} ${crc32c(Buffer.from(n)).toString(16)}\n`;
@@ -191,22 +205,18 @@ export class LogWal {
     const repairs: string[] = [];
     const { checkpoint, repair } = this.readCheckpoint();
     if (repair) repairs.push(repair);
-    const segs = fs
-      .readdirSync(this.dir)
-      .filter((f) => /^\d{8}$/.test(f))
-      .map(Number)
-      .sort((a, b) => a - b);
+    const segs = walSegmentNumbers(this.dir);
     let lastSeg = checkpoint;
     this.covered = checkpoint;
     const below = this.deletableBelow();
     for (const seg of segs) {
       lastSeg = Math.max(lastSeg, seg);
       if (seg <= checkpoint) {
-        if (seg < below) fs.rmSync(path.join(this.dir, fileName(seg)), { force: true });
+        if (seg < below) fs.rmSync(walSegmentPath(this.dir, seg), { force: true });
         continue;
       }
       repairs.push(
-        ...readFramesRepair(path.join(this.dir, fileName(seg)), (type, buf, start, end, frameOff) => {
+        ...readFramesRepair(walSegmentPath(this.dir, seg), (type, buf, start, end, frameOff) => {
           if (type !== REC_ENTRIES) throw new Error(`unknown record type ${type}`);
           fn(seg, buf, start, end, frameOff);
         }),
@@ -227,7 +237,7 @@ export class LogWal {
 
   /** Starts segment `i` (the current one stays open if this fails). */
   openSegment(i: number): void {
-    const fd = fs.openSync(path.join(this.dir, fileName(i)), 'a');
+    const fd = fs.openSync(walSegmentPath(this.dir, i), 'a');
     if (this.fd >= 0) fs.closeSync(this.fd);
     this.segment = i;
     this.fd = fd;
@@ -255,7 +265,7 @@ export class LogWal {
   removeCovered(covered: number): void {
     this.covered = Math.max(this.covered, covered);
     const below = this.deletableBelow();
-    for (const f of fs.readdirSync(this.dir)) if (/^\d{8}$/.test(f) && Number(f) < below) fs.rmSync(path.join(this.dir, f), { force: true });
+    for (const seg of walSegmentNumbers(this.dir)) if (seg < below) fs.rmSync(walSegmentPath(this.dir, seg), { force: true });
   }
 
   /** Deletes covered segments a reader held and has let go of since (run on the store's tick). */

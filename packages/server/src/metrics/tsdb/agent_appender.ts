@@ -1,17 +1,12 @@
 /** The batches of {@link AgentStorage}: each sample checked on append, the batch logged to the WAL on commit. */
 import { formatLabels, type Labels } from '../../core/model/labels.js';
 import { StorageError } from '../../core/errors.js';
-import { isStaleNaN } from '../../core/model/value.js';
 import type { Appender, SeriesRef } from '../storage/interface.js';
 import { RecordType, WalRecordWriter } from './wal.js';
+import { BatchSamples, isoTime, orderRefusal, sameValue, type SpareSamples } from './append_batch.js';
 import type { AgentSeries, AgentStorage } from './agent.js';
 
 let nextBatchId = 1;
-
-/** A timestamp for a message; past the range a Date can show it stays a number. */
-function isoTime(t: number): string {
-  return Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : `${t} ms`;
-}
 
 /** One record writer serves every appender: commits run to completion one at a time. */
 const walWriter = new WalRecordWriter();
@@ -19,20 +14,12 @@ const walWriter = new WalRecordWriter();
 /** A batch: checks each sample on append, logs the batch to the WAL on commit. */
 export class AgentAppender implements Appender {
   private readonly id = nextBatchId++;
-  private series: AgentSeries[];
-  private ts: Float64Array;
-  // A Float64Array keeps NaN payloads (the staleness marker) that a plain array may normalise.
-  private vs: Float64Array;
-  private n = 0;
+  private readonly batch = new BatchSamples<AgentSeries>(spareBuffers);
   private readonly created: AgentSeries[] = [];
   private readonly maxT: number;
 
   constructor(private readonly store: AgentStorage) {
     this.maxT = store.now() + store.maxFutureMs;
-    const spare = spareBuffers.pop();
-    this.series = spare?.series ?? [];
-    this.ts = spare?.ts ?? new Float64Array(256);
-    this.vs = spare?.vs ?? new Float64Array(256);
   }
 
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
@@ -55,30 +42,18 @@ export class AgentAppender implements Appender {
       s.batchV = s.lastV;
     }
     if (t <= s.batchT) {
-      if (t === s.batchT) {
-        if (s.batchV === v || (v !== v && s.batchV !== s.batchV && isStaleNaN(v) === isStaleNaN(s.batchV))) return s.ref;
-        throw new StorageError('duplicate_sample', `duplicate sample for timestamp ${isoTime(t)} with a different value for ${formatLabels(s.labels)}`);
-      }
-      throw new StorageError(
-        'out_of_order',
-        `out of order sample: ${isoTime(t)} is before the latest sample ${isoTime(s.batchT)} of ${formatLabels(s.labels)}`,
-      );
+      if (t === s.batchT && sameValue(v, s.batchV)) return s.ref;
+      throw orderRefusal(t, s.batchT, s.labels);
     }
     s.batchT = t;
     s.batchV = v;
-    if (this.n === this.vs.length) {
-      this.ts = grow(this.ts);
-      this.vs = grow(this.vs);
-    }
-    this.series[this.n] = s;
-    this.ts[this.n] = t;
-    this.vs[this.n] = v;
-    this.n++;
+    this.batch.push(s, t, v);
     return s.ref;
   }
 
   commit(): void {
-    const { n, series, ts, vs, store } = this;
+    const { n, series, ts, vs } = this.batch;
+    const store = this.store;
     if (n === 0) return this.reset();
     const rw = walWriter;
     rw.w.reset();
@@ -124,26 +99,10 @@ export class AgentAppender implements Appender {
   }
 
   private reset(): void {
-    for (let i = 0; i < this.n; i++) this.series[i]!.batch = 0;
-    // Cut rather than emptied, and handed to the next appender: a scrape of 10,000 series would
-    // otherwise grow fresh arrays push by push every time, all garbage a moment later.
-    if (this.series.length > this.n) this.series.length = this.n;
-    this.n = 0;
+    this.batch.release();
     this.created.length = 0;
-    if (this.ts.length > 0 && spareBuffers.length < 16) spareBuffers.push({ series: this.series, ts: this.ts, vs: this.vs });
-    this.series = [];
-    this.ts = NO_SAMPLES;
-    this.vs = NO_SAMPLES;
   }
 }
 
-const NO_SAMPLES = new Float64Array(0);
-
 /** Sample buffers of finished appenders (commits and rollbacks run one at a time on this thread). */
-const spareBuffers: Array<{ series: AgentSeries[]; ts: Float64Array; vs: Float64Array }> = [];
-
-function grow(a: Float64Array): Float64Array {
-  const b = new Float64Array(Math.max(256, a.length * 2));
-  b.set(a);
-  return b;
-}
+const spareBuffers: Array<SpareSamples<AgentSeries>> = [];

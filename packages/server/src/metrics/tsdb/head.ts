@@ -5,7 +5,6 @@
  */
 import { compareLabels, formatLabels, labelsKey, validateLabels, type Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
-import { isStaleNaN } from '../../core/model/value.js';
 import type { FloatHistogram } from '../../core/model/histogram.js';
 import { StorageError } from '../../core/errors.js';
 import { type Pacer, pacedSort, type Work } from '../../core/util/pace.js';
@@ -25,6 +24,7 @@ import { XorEncoder, XorIterator } from './chunkenc/xor.js';
 import { PostingsIndex } from './postings.js';
 import { ChunkArena } from './chunk_arena.js';
 import { RecordType, WalRecordWriter, type Wal } from './wal.js';
+import { BatchSamples, isoTime, orderRefusal, sameValue, type SpareSamples } from './append_batch.js';
 import { checkNewSeries, metricName, NO_SERIES_LIMITS, SeriesLimitError, type SeriesLimits } from './series_limits.js';
 import { LimitRefusals } from '../../core/limits/refusals.js';
 import type { TimeSlicer } from '../../core/util/pace.js';
@@ -137,11 +137,6 @@ export class MemSeries {
 }
 
 let nextBatchId = 1;
-
-function sameValue(a: number, b: number): boolean {
-  if (a === b) return true;
-  return a !== a && b !== b && isStaleNaN(a) === isStaleNaN(b);
-}
 
 /** Head statistics for self-monitoring and the TSDB status API. */
 export interface HeadStats {
@@ -288,6 +283,11 @@ export class Head implements Appendable, Queryable {
     a.append(t, v);
     s.lastT = t;
     s.lastV = v;
+    this.appended(t);
+  }
+
+  /** Widens the head's time range (and the low mark since the last truncation) to `t` and counts the sample. */
+  private appended(t: number): void {
     if (t < this.mint) this.mint = t;
     if (t < this.lowSinceTruncate) this.lowSinceTruncate = t;
     if (t > this.maxt) this.maxt = t;
@@ -324,10 +324,7 @@ export class Head implements Appendable, Queryable {
     s.lastT = t;
     s.lastV = NaN;
     s.lastH = h;
-    if (t < this.mint) this.mint = t;
-    if (t < this.lowSinceTruncate) this.lowSinceTruncate = t;
-    if (t > this.maxt) this.maxt = t;
-    this.samplesAppended++;
+    this.appended(t);
   }
 
   /** Moves a full chunk's bytes into the arena. */
@@ -337,7 +334,7 @@ export class Head implements Appendable, Queryable {
   }
 
   /** Sample buffers of finished appenders, reused so a steady stream of batches makes no garbage. */
-  readonly spareBuffers: Array<{ ts: Float64Array; vs: Float64Array; series: MemSeries[] }> = [];
+  readonly spareBuffers: Array<SpareSamples<MemSeries>> = [];
 
   appender(): Appender {
     return new HeadAppender(this, this.wal);
@@ -450,29 +447,12 @@ export class Head implements Appendable, Queryable {
   }
 }
 
-const NO_SAMPLES = new Float64Array(0);
-
-/** A timestamp for a message; past the range a Date can show (±275,000 years) it stays a number. */
-function isoTime(t: number): string {
-  return Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : `${t} ms`;
-}
-
-function grow(a: Float64Array): Float64Array {
-  const b = new Float64Array(Math.max(256, a.length * 2));
-  b.set(a);
-  return b;
-}
-
 /** A batch of samples for the head; checks order on append, logs to the WAL and applies on commit. */
 class HeadAppender implements Appender {
   private readonly head: Head;
   private readonly wal: Wal | undefined;
   private readonly id = nextBatchId++;
-  private series: MemSeries[] = [];
-  private ts: Float64Array;
-  // A Float64Array keeps NaN payloads (the staleness marker) that a plain array may normalise.
-  private vs: Float64Array;
-  private n = 0;
+  private readonly batch: BatchSamples<MemSeries>;
   /** Series this batch created, taken back on rollback (usually empty: new series are rare). */
   private readonly created: MemSeries[] = [];
   /** The future bound, read from the clock once per batch. */
@@ -484,10 +464,7 @@ class HeadAppender implements Appender {
     this.head = head;
     this.wal = wal;
     this.maxT = head.maxValidTime();
-    const spare = head.spareBuffers.pop();
-    this.ts = spare?.ts ?? new Float64Array(256);
-    this.vs = spare?.vs ?? new Float64Array(256);
-    this.series = spare?.series ?? [];
+    this.batch = new BatchSamples(head.spareBuffers);
   }
 
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
@@ -529,34 +506,21 @@ class HeadAppender implements Appender {
       s.batchH = s.lastH;
     }
     if (t <= s.batchT) {
-      if (t === s.batchT) {
-        // A resend of what we have: not an error.
-        if (h === undefined ? s.batchH === undefined && sameValue(v, s.batchV) : s.batchH !== undefined && h.equals(s.batchH)) return s.ref;
-        throw new StorageError('duplicate_sample', `duplicate sample for timestamp ${isoTime(t)} with a different value for ${formatLabels(s.labels)}`);
-      }
-      throw new StorageError(
-        'out_of_order',
-        `out of order sample: ${isoTime(t)} is before the latest sample ${isoTime(s.batchT)} of ${formatLabels(s.labels)}`,
-      );
+      // A resend of what we have: not an error.
+      if (t === s.batchT && (h === undefined ? s.batchH === undefined && sameValue(v, s.batchV) : s.batchH !== undefined && h.equals(s.batchH))) return s.ref;
+      throw orderRefusal(t, s.batchT, s.labels);
     }
     s.batchT = t;
     s.batchV = v;
     s.batchH = h;
-    if (h !== undefined) (this.hists ??= new Map()).set(this.n, h);
-    if (this.n === this.ts.length) {
-      this.ts = grow(this.ts);
-      this.vs = grow(this.vs);
-    }
-    // By index: a spare array may still hold the series of an earlier batch past `n`.
-    this.series[this.n] = s;
-    this.ts[this.n] = t;
-    this.vs[this.n] = v;
-    this.n++;
+    if (h !== undefined) (this.hists ??= new Map()).set(this.batch.n, h);
+    this.batch.push(s, t, v);
     return s.ref;
   }
 
   commit(): void {
-    const { head, wal, n, series, ts, vs } = this;
+    const { head, wal } = this;
+    const { n, series, ts, vs } = this.batch;
     if (n === 0) {
       this.created.length = 0;
       return this.reset();
@@ -609,17 +573,7 @@ class HeadAppender implements Appender {
 
   private reset(): void {
     this.hists = undefined;
-    for (let i = 0; i < this.n; i++) this.series[i]!.batch = 0;
-    // Cut to this batch's length rather than emptied: an emptied array lets go of its backing store,
-    // and the next batch would grow a new one push by push (a scrape of 10,000 series, every scrape).
-    // What it still points to is overwritten by the next batch.
-    if (this.series.length > this.n) this.series.length = this.n;
-    this.n = 0;
-    // Hand the buffers back; an appender used again after commit starts with fresh ones.
-    if (this.ts.length > 0 && this.head.spareBuffers.length < 16) this.head.spareBuffers.push({ ts: this.ts, vs: this.vs, series: this.series });
-    this.series = [];
-    this.ts = NO_SAMPLES;
-    this.vs = NO_SAMPLES;
+    this.batch.release();
   }
 }
 
@@ -688,17 +642,9 @@ class HeadQuerier implements Querier {
     const mint = Math.max(this.mint, hints.start);
     const maxt = Math.min(this.maxt, hints.end);
     const list: ChunkSeries[] = [];
-    if (this.overlaps()) {
-      const refs = this.head.selectRefs(matchers);
-      for (let i = 0; i < refs.length; i++) {
-        if ((i & 1023) === 1023 && pace.due()) {
-          pace.check();
-          yield;
-        }
-        const s = this.head.series(refs[i]!);
-        const chunks = s?.chunksIn(mint, maxt);
-        if (s && chunks && chunks.length > 0) list.push(new ChunkSeries(s.labels, chunks, mint, maxt));
-      }
+    for (const s of yield* this.matchingPaced(matchers, pace)) {
+      const chunks = s.chunksIn(mint, maxt);
+      if (chunks.length > 0) list.push(new ChunkSeries(s.labels, chunks, mint, maxt));
     }
     yield* pacedSort(list, (a, b) => compareLabels(a.labels, b.labels), pace);
     if (hints.limit && list.length > hints.limit) list.length = hints.limit;

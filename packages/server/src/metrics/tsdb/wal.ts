@@ -111,18 +111,18 @@ export class WalRecordWriter {
    * each sample as a varint ref, a zigzag varint offset from the base and the raw float64 value.
    */
   sample(ref: number, t: number, v: number): void {
-    const w = this.w;
-    if (this.base !== this.base) {
-      this.base = t;
-      w.f64(t);
-    }
-    w.uvarint(ref);
-    w.svarint(t - this.base);
-    w.f64(v);
+    this.entry(ref, t);
+    this.w.f64(v);
   }
 
   /** Appends a histograms record's entry: a base timestamp as in {@link sample}, then ref, time offset and the histogram. */
   histogram(ref: number, t: number, h: FloatHistogram): void {
+    this.entry(ref, t);
+    writeHistogram(this.w, h);
+  }
+
+  /** The start of a samples or histograms entry: the record's base timestamp if this is its first, the ref and the time offset. */
+  private entry(ref: number, t: number): void {
     const w = this.w;
     if (this.base !== this.base) {
       this.base = t;
@@ -130,7 +130,6 @@ export class WalRecordWriter {
     }
     w.uvarint(ref);
     w.svarint(t - this.base);
-    writeHistogram(w, h);
   }
 }
 

@@ -9,22 +9,19 @@ import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import type * as https from 'node:https';
 import * as path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { registerHealthApi } from '../api/admin.js';
 import { ApiError } from '../api/errors.js';
-import { json, Router, text } from '../api/http.js';
+import { Router } from '../api/http.js';
 import { registerWriteApi } from '../api/write.js';
 import { registerMetricIngest } from '../api/metric_ingest.js';
 import { registerTargetsApi } from '../api/targets.js';
 import { registerProcessStatusApi } from '../api/status.js';
 import { ROUTE_NEEDS } from '../api/route_roles.js';
-import { corsOriginRegex, WebPolicy } from '../api/web_policy.js';
 import { WebFront } from '../api/web_front.js';
-import { createWebServer } from '../api/tls_server.js';
-import { limitConnections } from '../api/connection_limit.js';
 import { registerLoginRoutes } from '../api/login.js';
 import { effectiveConfigYaml } from '../config/effective.js';
-import { loadConfig, parseListen, type VigilConfig } from '../config/config.js';
+import { loadConfig, type VigilConfig } from '../config/config.js';
+import { boundAddress, closeGracefully, createFrontServer, listenOn, registerLifecycleRoutes, webPolicyFor } from './web_server.js';
 import { seriesLimitsOf } from '../config/apply_limits.js';
 import { buildInfo, registerBuildInfo } from '../selfmon/build_info.js';
 import { registerOtlpMetricsIngest } from '../selfmon/otlp_metrics.js';
@@ -128,13 +125,7 @@ export class VigilAgent {
     // The WAL keeps what a queue has not sent (up to its wal_retention_size) and nothing else.
     this.storage.holdWal(() => this.sender.retainFrom());
 
-    const policy = new WebPolicy({
-      listen: config.listen,
-      allowedHosts: config.web.allowedHosts,
-      ...(config.web.externalUrl ? { externalUrl: config.web.externalUrl } : {}),
-      ...(config.web.corsOrigin ? { corsOrigin: corsOriginRegex(config.web.corsOrigin) } : {}),
-    });
-    const router = new Router(this.log.child({ component: 'http' }), policy);
+    const router = new Router(this.log.child({ component: 'http' }), webPolicyFor(config));
     this.front = new WebFront(router, config.web.configFile, { enableAdminApi: config.web.enableAdminApi, enableLifecycle: config.web.enableLifecycle });
     registerLoginRoutes(router, () => router.access);
     registerHealthApi(router, { started: () => this.ready, writeProblems: () => this.writeProblems() });
@@ -163,27 +154,13 @@ export class VigilAgent {
     this.sender.register(selfMetrics);
     this.scrape.register(selfMetrics);
     router.on('GET', '/metrics', () => ({ kind: 'raw', status: 200, body: selfMetrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }));
-    router.on(['POST', 'PUT'], '/-/reload', async () => {
-      try {
-        await this.reload();
-      } catch (err) {
-        throw new ApiError('internal', `failed to reload config: ${(err as Error).message}`);
-      }
-      return json(null);
-    });
-    router.on(['POST', 'PUT'], '/-/quit', () => {
-      setImmediate(() => (this.onQuit ?? (() => void this.stop()))());
-      return text(200, 'Requesting termination... Goodbye!\n');
-    });
-    refuseServerRoutes(router);
-    this.http = createWebServer(this.front.web?.tls ? () => this.front.web?.tls : undefined, router.listener, (why) =>
-      this.log.debug('TLS connection refused', { reason: why }),
+    registerLifecycleRoutes(
+      router,
+      () => this.reload(),
+      () => (this.onQuit ?? (() => void this.stop()))(),
     );
-    this.front.attach(this.http);
-    limitConnections(this.http, { maxConnections: config.web.maxConnections });
-    this.http.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    });
+    refuseServerRoutes(router);
+    this.http = createFrontServer(this.front, router, config, this.log).server;
   }
 
   /** Locks the data directory, replays the WAL, listens, then starts the queues and the scrapes. */
@@ -197,14 +174,7 @@ export class VigilAgent {
     try {
       this.storage.start();
       this.receiver.start();
-      const { host, port } = parseListen(this.config.listen);
-      await new Promise<void>((resolve, reject) => {
-        this.http.once('error', reject);
-        this.http.listen(port, host, () => {
-          this.http.off('error', reject);
-          resolve();
-        });
-      });
+      await listenOn(this.http, this.config.listen);
       await this.sender.apply(this.config.remoteWriteTo, this.config.global.externalLabels);
       this.scrape.applyConfig(this.scrapeConfigs(this.config));
       await this.scrape.start();
@@ -256,21 +226,14 @@ export class VigilAgent {
   }
 
   address(): string {
-    const a = this.http.address() as AddressInfo;
-    return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+    return boundAddress(this.http);
   }
 
   /** Stops taking requests and scraping, lets the queues save their positions, closes the WAL. Idempotent. */
   stop(graceMs = 5000): Promise<void> {
     this.stopping ??= (async () => {
       this.ready = false;
-      if (this.http.listening) {
-        const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
-        this.http.closeIdleConnections();
-        const timer = setTimeout(() => this.http.closeAllConnections(), graceMs);
-        await closed;
-        clearTimeout(timer);
-      }
+      await closeGracefully(this.http, graceMs);
       await this.closeAll();
       this.log.info('Vigil agent stopped');
     })();

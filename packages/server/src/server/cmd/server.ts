@@ -6,7 +6,6 @@ import * as http from 'node:http';
 import type * as https from 'node:https';
 import * as path from 'node:path';
 import { getHeapStatistics } from 'node:v8';
-import type { AddressInfo } from 'node:net';
 import { registerAdminApi } from '../api/admin.js';
 import { Router } from '../api/http.js';
 import { registerMetadataApi } from '../api/metadata.js';
@@ -47,8 +46,6 @@ import { RemoteLogQueryService } from '../../logs/query/remote.js';
 import { LogForwarder } from '../../logs/forward/index.js';
 import { registerUiRoutes } from '../api/ui.js';
 import { registerAlertmanagerApi } from '../api/alertmanager.js';
-import { ApiError } from '../api/errors.js';
-import { json, text } from '../api/http.js';
 import { registerStorageMetrics } from '../selfmon/storage.js';
 import { registerLogMetrics } from '../selfmon/logs.js';
 import { registerOtlpGrpcMetrics, registerTraceMetrics } from '../selfmon/traces.js';
@@ -85,10 +82,8 @@ import { RemoteReadStore } from '../../metrics/remoteread/store.js';
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
-import { corsOriginRegex, WebPolicy } from '../api/web_policy.js';
-import { limitConnections } from '../api/connection_limit.js';
 import { registerLoginRoutes } from '../api/login.js';
-import { createWebServer } from '../api/tls_server.js';
+import { boundAddress, closeGracefully, createFrontServer, listenOn, registerLifecycleRoutes, webPolicyFor } from './web_server.js';
 import { WebFront } from '../api/web_front.js';
 import type { Duplex } from 'node:stream';
 import { AlertmanagerNotifier } from '../../alerting/notifier/notifier.js';
@@ -182,12 +177,7 @@ export class VigilServer {
       ingestionBurstSize: config.limits.ingestion_burst_size,
       ...(opts.now ? { now: opts.now } : {}),
     }));
-    const policy = new WebPolicy({
-      listen: config.listen,
-      allowedHosts: config.web.allowedHosts,
-      ...(config.web.externalUrl ? { externalUrl: config.web.externalUrl } : {}),
-      ...(config.web.corsOrigin ? { corsOrigin: corsOriginRegex(config.web.corsOrigin) } : {}),
-    });
+    const policy = webPolicyFor(config);
     const router = (this.router = new Router(this.log.child({ component: 'http' }), policy));
     this.front = new WebFront(router, config.web.configFile, { enableAdminApi: config.web.enableAdminApi, enableLifecycle: config.web.enableLifecycle });
     registerLoginRoutes(router, () => router.access);
@@ -435,25 +425,14 @@ export class VigilServer {
     registerRulesApi(router, this.logRules, '/prometheus');
     registerRuleMetrics(selfMetrics, [this.rules, this.logRules]);
     this.scrape.register(selfMetrics);
-    router.on(['POST', 'PUT'], '/-/reload', async () => {
-      try {
-        await this.reload();
-      } catch (err) {
-        throw new ApiError('internal', `failed to reload config: ${(err as Error).message}`);
-      }
-      return json(null);
-    });
-    router.on(['POST', 'PUT'], '/-/quit', () => {
-      setImmediate(() => (this.onQuit ?? (() => void this.stop()))());
-      return text(200, 'Requesting termination... Goodbye!\n');
-    });
+    registerLifecycleRoutes(
+      router,
+      () => this.reload(),
+      () => (this.onQuit ?? (() => void this.stop()))(),
+    );
     registerUiRoutes(router, { externalUrl: () => this.config.web.externalUrl });
     router.on('GET', '/metrics', () => ({ kind: 'raw', status: 200, body: selfMetrics.render(), contentType: 'text/plain; version=0.0.4; charset=utf-8' }));
-    this.http = createWebServer(this.front.web?.tls ? () => this.front.web?.tls : undefined, router.listener, (why) =>
-      this.log.debug('TLS connection refused', { reason: why }),
-    );
-    this.front.attach(this.http);
-    this.openConnections = limitConnections(this.http, { maxConnections: config.web.maxConnections });
+    ({ server: this.http, openConnections: this.openConnections } = createFrontServer(this.front, router, config, this.log));
     this.tailClients = loki.tailClients;
     // Both are bounded (web.max_connections, 32 tails); a gauge near its bound says clients are being turned away.
     selfMetrics.register('vigil_http_open_connections', 'gauge', 'Open HTTP connections, WebSockets included.', () => this.openConnections());
@@ -472,9 +451,6 @@ export class VigilServer {
       this.front.upgrade(req, socket, () => {
         if (!loki.upgrade(req, socket, head)) socket.destroy();
       });
-    });
-    this.http.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
     });
   }
 
@@ -505,14 +481,7 @@ export class VigilServer {
     // Replays the trace WAL into the head (repairs are logged by the store).
     this.traces.start();
     this.traceMetrics.start();
-    const { host, port } = parseListen(this.config.listen);
-    await new Promise<void>((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(port, host, () => {
-        this.http.off('error', reject);
-        resolve();
-      });
-    });
+    await listenOn(this.http, this.config.listen);
     if (this.otlpGrpc) {
       this.otlpGrpcAddress = await this.otlpGrpc.start();
       this.log.info('OTLP/gRPC is listening', { address: this.otlpGrpcAddress });
@@ -535,7 +504,7 @@ export class VigilServer {
     await this.scrape.start();
     this.ready = true;
     this.log.info('Vigil is listening', { address: `http://${this.address()}`, data: this.db.dir });
-    if (!isLoopback(host) && !this.front.authConfigured) {
+    if (!isLoopback(parseListen(this.config.listen).host) && !this.front.authConfigured) {
       // Without a web configuration whoever reaches the port can write data and silence alerts.
       this.log.warn(
         'listening on a non-loopback address without authentication: anyone who can reach it can read and write data and silence alerts; set --web.config.file (users or tokens, and TLS), bind 127.0.0.1, or put an authenticating proxy in front',
@@ -631,28 +600,21 @@ export class VigilServer {
     return this.router.routeList();
   }
 
-  /** The bound `host:port`. */
   /** The bound OTLP/gRPC HOST:PORT once started, or undefined when the listener is off. */
   grpcAddress(): string | undefined {
     return this.otlpGrpcAddress;
   }
 
+  /** The bound `host:port`. */
   address(): string {
-    const a = this.http.address() as AddressInfo;
-    return a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`;
+    return boundAddress(this.http);
   }
 
   /** Stops accepting requests, lets in-flight ones finish (up to `graceMs`), then closes storage. Idempotent. */
   stop(graceMs = 5000): Promise<void> {
     this.stopping ??= (async () => {
       this.ready = false;
-      if (this.http.listening) {
-        const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
-        this.http.closeIdleConnections();
-        const timer = setTimeout(() => this.http.closeAllConnections(), graceMs);
-        await closed;
-        clearTimeout(timer);
-      }
+      await closeGracefully(this.http, graceMs);
       await this.closeAll();
       this.log.info('Vigil stopped');
     })();

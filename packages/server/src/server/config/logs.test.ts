@@ -78,6 +78,7 @@ test('logs: mistakes name their field', () => {
   bad('logs:\n  forward_to:\n    - url: http://x/\n      batchwait: 0s\n', 'logs.forward_to.0.batchwait', /positive/);
   bad('logs:\n  forward_to:\n    - url: http://x/\n      name: a\n    - url: http://y/\n      name: a\n', 'logs.forward_to.1.name', /duplicate/);
   bad('logs:\n  forward_to:\n    - url: http://x/\n      clients: []\n', 'logs.forward_to.0.clients', /unknown field/);
+  bad('logs:\n  forward_to:\n    - url: http://x/\n      name: ../x\n', 'logs.forward_to.0.name', /letters, digits.*names a file/);
   bad('logs:\n  storage:\n    type: remote\n', 'logs.storage.remote', /needs logs.storage.remote/);
   bad('logs:\n  storage:\n    type: loki\n', 'logs.storage.type', /embedded log store/);
   bad('logs:\n  storage:\n    remote: { url: http://x }\n', 'logs.storage.remote', /needs logs.storage.type: remote/);

@@ -17,14 +17,13 @@
  *     remote: { url: http://loki:3100, timeout: 1m }
  * ```
  */
-import { createHash } from 'node:crypto';
-import * as path from 'node:path';
-import { HTTP_CLIENT_FIELDS, parseHttpClientConfig, type ConfigReader } from '../../core/httpclient/config.js';
+import { HTTP_CLIENT_FIELDS, parseHttpClientConfig } from '../../core/httpclient/config.js';
 import { isValidLabelName, sortLabels } from '../../core/model/labels.js';
 import { parseDuration } from '../../core/time/duration.js';
 import { LOG_FORWARD_DEFAULTS, RESERVED_FORWARD_HEADERS, type LogForwardConfig } from '../../logs/forward/config.js';
 import type { RemoteQueryConfig } from '../../core/httpclient/remote_api.js';
 import type { Checker } from './config.js';
+import { clientConfigReader, onDiskEntryName } from './endpoint_entry.js';
 import { parseStorageSource, STORAGE_SOURCE_KEYS } from './storage.js';
 
 type Path = Array<string | number>;
@@ -132,17 +131,9 @@ function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string, parseByt
     maxRetries = n;
   }
 
-  const reader: ConfigReader = {
-    fail: (q, d) => c.fail([...q], d),
-    mapping: (q, v, allowed) => c.keys([...q], v, allowed),
-    string: (q, v) => c.str([...q], v),
-    boolean: (q, v) => bool([...q], v),
-    resolve: (f) => path.resolve(baseDir, f),
-  };
   const tenantId = e['tenant_id'] === undefined ? undefined : c.str(at('tenant_id'), e['tenant_id']);
   // An unnamed entry is named by a hash of its configuration, stable across restarts (its saved position's file).
-  const name = e['name'] === undefined ? createHash('sha256').update(JSON.stringify(e)).digest('hex').slice(0, 6) : c.str(at('name'), e['name']);
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) c.fail(at('name'), 'expected letters, digits, _, . and - only (the name names a file)');
+  const name = onDiskEntryName(c, at('name'), e, 'a file');
   return {
     url,
     name,
@@ -157,6 +148,6 @@ function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string, parseByt
     dropRateLimitedBatches: e['drop_rate_limited_batches'] === undefined ? false : bool(at('drop_rate_limited_batches'), e['drop_rate_limited_batches']),
     externalLabels: sortLabels(externalLabels),
     walRetentionBytes: size(at('wal_retention_size'), e['wal_retention_size'], LOG_FORWARD_DEFAULTS.walRetentionBytes),
-    httpClient: parseHttpClientConfig(reader, p, e),
+    httpClient: parseHttpClientConfig(clientConfigReader(c, baseDir), p, e),
   };
 }

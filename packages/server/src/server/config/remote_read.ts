@@ -13,13 +13,13 @@
  *     basic_auth: { username: vigil, password_file: /etc/vigil/read-pass }
  * ```
  */
-import { createHash } from 'node:crypto';
 import { HTTP_CLIENT_FIELDS, parseHttpClientConfig } from '../../core/httpclient/config.js';
 import { isValidLabelName } from '../../core/model/labels.js';
 import { parseDuration } from '../../core/time/duration.js';
 import type { RemoteReadConfig } from '../../metrics/remoteread/store.js';
 import type { Checker } from './config.js';
-import { clientConfigReader, parseRemoteHeaders } from './remote_write.js';
+import { parseRemoteHeaders } from './remote_write.js';
+import { clientConfigReader, entryName } from './endpoint_entry.js';
 
 type Path = Array<string | number>;
 
@@ -66,7 +66,7 @@ function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string): RemoteR
   const remoteTimeoutMs = e['remote_timeout'] === undefined ? DEFAULT_READ_TIMEOUT_MS : c.parsed(at('remote_timeout'), e['remote_timeout'], parseDuration);
   if (remoteTimeoutMs <= 0) c.fail(at('remote_timeout'), 'expected a positive duration such as 1m');
   // As Prometheus: an unnamed entry is named by a hash of its configuration.
-  const name = e['name'] === undefined ? createHash('sha256').update(JSON.stringify(e)).digest('hex').slice(0, 6) : c.str(at('name'), e['name']);
+  const name = entryName(c, at('name'), e);
   return {
     url,
     name,

@@ -13,10 +13,8 @@
  *     wal_retention_size: 4GB   # Vigil's own: how much WAL the sender may hold while it is behind
  * ```
  */
-import { createHash } from 'node:crypto';
-import * as path from 'node:path';
 import { parseDuration } from '../../core/time/duration.js';
-import { HTTP_CLIENT_FIELDS, parseHttpClientConfig, type ConfigReader } from '../../core/httpclient/config.js';
+import { HTTP_CLIENT_FIELDS, parseHttpClientConfig } from '../../core/httpclient/config.js';
 import { parseRelabelConfigs, RelabelConfigError } from '../../metrics/relabel/relabel.js';
 import {
   DEFAULT_METADATA_CONFIG,
@@ -28,6 +26,7 @@ import {
 } from '../../metrics/remotewrite/sender/config.js';
 import { parseSize } from '../../metrics/scrape/config.js';
 import type { Checker } from './config.js';
+import { clientConfigReader, onDiskEntryName } from './endpoint_entry.js';
 
 type Path = Array<string | number>;
 
@@ -84,17 +83,6 @@ export function parseRemoteHeaders(c: Checker, p: Path, raw: unknown): Record<st
     headers[k] = c.str([...p, k], v);
   }
   return headers;
-}
-
-/** The reader the shared HTTP client fields are parsed with, errors naming the file and line. */
-export function clientConfigReader(c: Checker, baseDir: string): ConfigReader {
-  return {
-    fail: (q, d) => c.fail([...q], d),
-    mapping: (q, v, allowed) => c.keys([...q], v, allowed),
-    string: (q, v) => c.str([...q], v),
-    boolean: (q, v) => (typeof v === 'boolean' ? v : c.fail([...q], 'expected true or false')),
-    resolve: (f) => path.resolve(baseDir, f),
-  };
 }
 
 function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string, warnings: string[]): RemoteWriteConfig {
@@ -169,8 +157,7 @@ function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string, warnings
         ? whole(at('wal_retention_size'), e['wal_retention_size'], 0)
         : c.parsed(at('wal_retention_size'), e['wal_retention_size'], parseSize);
   // As Prometheus: an unnamed queue is named by a hash of its configuration, stable across restarts.
-  const name = e['name'] === undefined ? createHash('sha256').update(JSON.stringify(e)).digest('hex').slice(0, 6) : c.str(at('name'), e['name']);
-  if (!/^[A-Za-z0-9_.-]+$/.test(name)) c.fail(at('name'), 'expected letters, digits, _, . and - only (the name names a directory)');
+  const name = onDiskEntryName(c, at('name'), e, 'a directory');
   return {
     url,
     name,

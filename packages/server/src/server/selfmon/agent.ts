@@ -2,6 +2,7 @@
 import type { SelfRegistry } from '../../core/selfmon/registry.js';
 import type { AgentStorage } from '../../metrics/tsdb/agent.js';
 import type { RemoteWriteReceiver } from '../../metrics/remotewrite/receiver.js';
+import { registerReceiverMetrics } from './storage.js';
 
 export function registerAgentMetrics(reg: SelfRegistry, storage: AgentStorage, rw: RemoteWriteReceiver): void {
   reg.register('prometheus_agent_active_series', 'gauge', 'Number of active series being tracked by the WAL storage.', () => storage.numSeries);
@@ -26,7 +27,5 @@ export function registerAgentMetrics(reg: SelfRegistry, storage: AgentStorage, r
   );
   reg.register('prometheus_agent_truncate_duration_seconds', 'gauge', 'Duration of the last WAL truncation.', () => storage.stats().lastTruncateSeconds);
   reg.register('vigil_tsdb_wal_written_bytes_total', 'counter', 'Bytes written to the WAL since start.', () => storage.stats().walBytes);
-  reg.register('vigil_remote_write_requests_total', 'counter', 'remote_write requests received.', () => rw.stats.requests);
-  reg.register('vigil_remote_write_samples_total', 'counter', 'Samples accepted through remote_write.', () => rw.stats.samples);
-  reg.register('vigil_remote_write_rejected_requests_total', 'counter', 'remote_write requests refused.', () => rw.stats.rejected);
+  registerReceiverMetrics(reg, rw);
 }

@@ -20,6 +20,11 @@ export function registerStorageMetrics(reg: SelfRegistry, db: DB, rw: RemoteWrit
   );
   reg.register('vigil_tsdb_quarantined_blocks_total', 'counter', 'Blocks moved aside at start for failing their checks.', () => db.stats().quarantinedBlocks);
   reg.register('vigil_tsdb_compactions_total', 'counter', 'Head and block compactions since start.', () => db.stats().compactions);
+  registerReceiverMetrics(reg, rw);
+}
+
+/** What the remote_write receiver has taken and refused (the server and the agent both have one). */
+export function registerReceiverMetrics(reg: SelfRegistry, rw: RemoteWriteReceiver): void {
   reg.register('vigil_remote_write_requests_total', 'counter', 'remote_write requests received.', () => rw.stats.requests);
   reg.register('vigil_remote_write_samples_total', 'counter', 'Samples accepted through remote_write.', () => rw.stats.samples);
   reg.register('vigil_remote_write_histograms_total', 'counter', 'Native histogram samples accepted through remote_write.', () => rw.stats.histograms);

@@ -8,6 +8,7 @@ import { kahanSumInc } from '../../../core/eval/numeric.js';
 import { HIST_NOTES, sumHistograms } from '../../../core/eval/histogram_step.js';
 import type { Floats } from '../../../core/eval/series.js';
 import { extrapolationFactor, RANGE_FUNCS, type RangeEnv } from './rangefuncs.js';
+import { fractionRanks, type FractionSpan } from './quantile.js';
 
 /** `histogram_quantile(q, h)` of one native histogram; `nan` says the sum is NaN (NaN observations). */
 export function nativeQuantile(q: number, h: FloatHistogram): { value: number; nanObservations: boolean; nanResult: boolean } {
@@ -59,11 +60,22 @@ export function nativeQuantile(q: number, h: FloatHistogram): { value: number; n
 export function nativeFraction(lower: number, upper: number, h: FloatHistogram): number {
   if (h.count === 0 || Number.isNaN(lower) || Number.isNaN(upper)) return NaN;
   if (lower >= upper) return 0;
+  const ranks = fractionRanks(lower, upper, nativeSpans(h));
+  // NaN observations count but lie in no bucket: a bound above every bucket has only the
+  // bucketed observations below it.
+  let below = h.count;
+  if (Number.isNaN(h.sum)) {
+    below = 0;
+    for (const x of h.allBuckets()) below += x.count;
+  }
+  const lowerRank = ranks.lower === undefined || ranks.lower > below ? below : ranks.lower;
+  const upperRank = ranks.upper === undefined || ranks.upper > below ? below : ranks.upper;
+  return (upperRank - lowerRank) / h.count;
+}
+
+/** The buckets of `h` as spans: the zero bucket and custom buckets interpolate linearly, exponential buckets in log space. */
+function* nativeSpans(h: FloatHistogram): Generator<FractionSpan> {
   let rank = 0;
-  let lowerRank = 0;
-  let upperRank = 0;
-  let lowerSet = false;
-  let upperSet = false;
   for (const x of h.allBuckets()) {
     let bl = x.lower;
     let bu = x.upper;
@@ -73,46 +85,20 @@ export function nativeFraction(lower: number, upper: number, h: FloatHistogram):
       else if (!h.hasPositive() && h.hasNegative()) bu = 0;
     }
     if (h.usesCustomBuckets() && bl === -Infinity && bu > 0) bl = 0;
+    const below = rank;
     // A bucket of infinite width is not interpolated: its observations all lie beyond any finite value.
-    const linear = (v: number): number => (bl === -Infinity ? rank + x.count : bu === Infinity ? rank : rank + (x.count * (v - bl)) / (bu - bl));
+    const linear = (v: number): number => (bl === -Infinity ? below + x.count : bu === Infinity ? below : below + (x.count * (v - bl)) / (bu - bl));
     const exponential = (v: number): number => {
       const logLower = Math.log2(Math.abs(bl));
       const logUpper = Math.log2(Math.abs(bu));
       const logV = Math.log2(Math.abs(v));
       const fraction = v > 0 ? (logV - logLower) / (logUpper - logLower) : 1 - (logV - logUpper) / (logLower - logUpper);
-      return rank + x.count * fraction;
+      return below + x.count * fraction;
     };
     const interpolate = (v: number): number => (zeroBucket || h.usesCustomBuckets() ? linear(v) : exponential(v));
-    if (!lowerSet && bl >= lower) {
-      lowerRank = rank;
-      lowerSet = true;
-    }
-    if (!upperSet && bl >= upper) {
-      upperRank = rank;
-      upperSet = true;
-    }
-    if (lowerSet && upperSet) break;
-    if (!lowerSet && bl < lower && bu > lower) {
-      lowerRank = interpolate(lower);
-      lowerSet = true;
-    }
-    if (!upperSet && bl < upper && bu > upper) {
-      upperRank = interpolate(upper);
-      upperSet = true;
-    }
-    if (lowerSet && upperSet) break;
+    yield { lower: bl, upper: bu, below, interpolate };
     rank += x.count;
   }
-  // NaN observations count but lie in no bucket: a bound above every bucket has only the
-  // bucketed observations below it.
-  let below = h.count;
-  if (Number.isNaN(h.sum)) {
-    below = 0;
-    for (const x of h.allBuckets()) below += x.count;
-  }
-  if (!lowerSet || lowerRank > below) lowerRank = below;
-  if (!upperSet || upperRank > below) upperRank = below;
-  return (upperRank - lowerRank) / h.count;
 }
 
 /** The variance of the observations in `h`, each bucket's observations taken at its (geometric, for exponential buckets) middle. */
@@ -271,6 +257,22 @@ function histOverTime(avg: boolean, name: string): HistRangeFunc {
   };
 }
 
+/** Counts the window's neighbouring points that differ (floats by `floats`, histograms by `histograms`); a float next to a histogram always differs. */
+function neighbourCount(floats: (prev: number, cur: number) => boolean, histograms: (prev: FloatHistogram, cur: FloatHistogram) => boolean): HistRangeFunc {
+  return (_ts, vs, hs, lo, hi) => {
+    if (hi <= lo) return undefined;
+    let n = 0;
+    for (let i = lo + 1; i < hi; i++) {
+      const a = hs[i - 1];
+      const b = hs[i];
+      if (a === undefined && b === undefined) n += floats(vs[i - 1]!, vs[i]!) ? 1 : 0;
+      else if (a !== undefined && b !== undefined) n += histograms(a, b) ? 1 : 0;
+      else n++;
+    }
+    return n;
+  };
+}
+
 /** Functions that take histograms in their window; every other range function sees only the float samples. */
 export const HIST_RANGE_FUNCS: ReadonlyMap<string, HistRangeFunc> = new Map<string, HistRangeFunc>([
   ['rate', histRate(true, true, 'rate')],
@@ -282,38 +284,20 @@ export const HIST_RANGE_FUNCS: ReadonlyMap<string, HistRangeFunc> = new Map<stri
   ['avg_over_time', histOverTime(true, 'avg_over_time')],
   ['last_over_time', (_ts, vs, hs, lo, hi) => (hi > lo ? (hs[hi - 1] ?? vs[hi - 1]!) : undefined)],
   ['first_over_time', (_ts, vs, hs, lo, hi) => (hi > lo ? (hs[lo] ?? vs[lo]!) : undefined)],
+  // A switch between floats and histograms counts as a reset and as a change, as in Prometheus.
   [
     'resets',
-    (_ts, vs, hs, lo, hi) => {
-      if (hi <= lo) return undefined;
-      let n = 0;
-      for (let i = lo + 1; i < hi; i++) {
-        const a = hs[i - 1];
-        const b = hs[i];
-        // A switch between floats and histograms counts as a reset, as in Prometheus.
-        if (a === undefined && b === undefined) n += vs[i]! < vs[i - 1]! ? 1 : 0;
-        else if (a !== undefined && b !== undefined) n += b.detectReset(a) ? 1 : 0;
-        else n++;
-      }
-      return n;
-    },
+    neighbourCount(
+      (prev, cur) => cur < prev,
+      (prev, cur) => cur.detectReset(prev),
+    ),
   ],
   [
     'changes',
-    (_ts, vs, hs, lo, hi) => {
-      if (hi <= lo) return undefined;
-      let n = 0;
-      for (let i = lo + 1; i < hi; i++) {
-        const a = hs[i - 1];
-        const b = hs[i];
-        if (a === undefined && b === undefined) {
-          const cur = vs[i]!;
-          const prev = vs[i - 1]!;
-          if (!(cur === prev || (Number.isNaN(cur) && Number.isNaN(prev)))) n++;
-        } else if (a === undefined || b === undefined || !b.equals(a)) n++;
-      }
-      return n;
-    },
+    neighbourCount(
+      (prev, cur) => !(cur === prev || (Number.isNaN(cur) && Number.isNaN(prev))),
+      (prev, cur) => !cur.equals(prev),
+    ),
   ],
   ...['count_over_time', 'present_over_time', 'ts_of_last_over_time', 'ts_of_first_over_time'].map((name): [string, HistRangeFunc] => {
     const f = RANGE_FUNCS.get(name)!;

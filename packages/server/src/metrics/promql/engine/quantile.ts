@@ -26,6 +26,19 @@ function almostEqual(a: number, b: number, epsilon: number): boolean {
   return diff / Math.min(absSum, Number.MAX_VALUE) < epsilon;
 }
 
+/** `input` sorted by bound (in place) with equal bounds merged into new buckets; undefined without a +Inf bucket. */
+function coalesced(input: Bucket[]): Bucket[] | undefined {
+  input.sort((a, b) => a.upperBound - b.upperBound);
+  if (input.length === 0 || input[input.length - 1]!.upperBound !== Infinity) return undefined;
+  const buckets: Bucket[] = [];
+  for (const b of input) {
+    const last = buckets[buckets.length - 1];
+    if (last !== undefined && last.upperBound === b.upperBound) last.count += b.count;
+    else buckets.push({ upperBound: b.upperBound, count: b.count });
+  }
+  return buckets;
+}
+
 /**
  * Quantile of a classic histogram. Buckets are sorted, equal bounds merged, and counts forced to
  * be monotonic (scrapes are not atomic, so a higher bucket can briefly be lower).
@@ -39,15 +52,8 @@ export function bucketQuantile(q: number, input: Bucket[]): BucketQuantileResult
   if (Number.isNaN(q)) return res(NaN);
   if (q < 0) return res(-Infinity);
   if (q > 1) return res(Infinity);
-  input.sort((a, b) => a.upperBound - b.upperBound);
-  if (input.length === 0 || input[input.length - 1]!.upperBound !== Infinity) return res(NaN);
-  // Coalesce buckets with the same upper bound.
-  const buckets: Bucket[] = [];
-  for (const b of input) {
-    const last = buckets[buckets.length - 1];
-    if (last !== undefined && last.upperBound === b.upperBound) last.count += b.count;
-    else buckets.push({ upperBound: b.upperBound, count: b.count });
-  }
+  const buckets = coalesced(input);
+  if (buckets === undefined) return res(NaN);
   let forcedMonotonic = false;
   let fixedPrecision = false;
   let prev = buckets[0]!.count;
@@ -91,50 +97,56 @@ export function bucketQuantile(q: number, input: Bucket[]): BucketQuantileResult
  * interpolating linearly inside buckets (the first bucket starts at 0 when its bound is positive).
  */
 export function bucketFraction(lower: number, upper: number, input: Bucket[]): number {
-  input.sort((a, b) => a.upperBound - b.upperBound);
-  if (input.length === 0 || input[input.length - 1]!.upperBound !== Infinity) return NaN;
-  const buckets: Bucket[] = [];
-  for (const b of input) {
-    const last = buckets[buckets.length - 1];
-    if (last !== undefined && last.upperBound === b.upperBound) last.count += b.count;
-    else buckets.push({ upperBound: b.upperBound, count: b.count });
-  }
+  const buckets = coalesced(input);
+  if (buckets === undefined) return NaN;
   const count = buckets[buckets.length - 1]!.count;
   if (count === 0 || Number.isNaN(lower) || Number.isNaN(upper)) return NaN;
   if (lower >= upper) return 0;
-  let rank = 0;
-  let lowerRank = 0;
-  let upperRank = 0;
-  let lowerSet = false;
-  let upperSet = false;
+  const ranks = fractionRanks(lower, upper, classicSpans(buckets));
+  const lowerRank = ranks.lower === undefined || ranks.lower > count ? count : ranks.lower;
+  const upperRank = ranks.upper === undefined || ranks.upper > count ? count : ranks.upper;
+  return (upperRank - lowerRank) / count;
+}
+
+/** The coalesced classic buckets as spans; the first starts at 0 when its bound is positive. */
+function* classicSpans(buckets: readonly Bucket[]): Generator<FractionSpan> {
   for (let i = 0; i < buckets.length; i++) {
     const b = buckets[i]!;
+    const below = i > 0 ? buckets[i - 1]!.count : 0;
     let lowerBound = i > 0 ? buckets[i - 1]!.upperBound : -Infinity;
     if (i === 0 && b.upperBound > 0) lowerBound = 0;
     const upperBound = b.upperBound;
     // A bucket of infinite width cannot be interpolated: its observations count as below `v`.
-    const interpolate = (v: number): number => (lowerBound === -Infinity ? b.count : rank + ((b.count - rank) * (v - lowerBound)) / (upperBound - lowerBound));
-    if (!lowerSet && lowerBound >= lower) {
-      lowerRank = rank;
-      lowerSet = true;
-    }
-    if (!upperSet && lowerBound >= upper) {
-      upperRank = rank;
-      upperSet = true;
-    }
-    if (lowerSet && upperSet) break;
-    if (!lowerSet && lowerBound < lower && upperBound > lower) {
-      lowerRank = interpolate(lower);
-      lowerSet = true;
-    }
-    if (!upperSet && lowerBound < upper && upperBound > upper) {
-      upperRank = interpolate(upper);
-      upperSet = true;
-    }
-    if (lowerSet && upperSet) break;
-    rank = b.count;
+    const interpolate = (v: number): number =>
+      lowerBound === -Infinity ? b.count : below + ((b.count - below) * (v - lowerBound)) / (upperBound - lowerBound);
+    yield { lower: lowerBound, upper: upperBound, below, interpolate };
   }
-  if (!lowerSet || lowerRank > count) lowerRank = count;
-  if (!upperSet || upperRank > count) upperRank = count;
-  return (upperRank - lowerRank) / count;
+}
+
+/** One bucket as `histogram_fraction` walks it: its bounds, the observations below it, and how many lie below a value inside it. */
+export interface FractionSpan {
+  lower: number;
+  upper: number;
+  below: number;
+  interpolate(v: number): number;
+}
+
+/**
+ * The observations below `lower` and below `upper`, walking buckets in ascending order: a bound
+ * at or under a bucket's lower edge takes the count below that bucket, a bound inside a bucket is
+ * interpolated. Undefined where a bound lies above every bucket. Shared by classic and native
+ * `histogram_fraction`, which differ only in how a bucket interpolates.
+ */
+export function fractionRanks(lower: number, upper: number, spans: Iterable<FractionSpan>): { lower: number | undefined; upper: number | undefined } {
+  let lowerRank: number | undefined;
+  let upperRank: number | undefined;
+  for (const s of spans) {
+    if (lowerRank === undefined && s.lower >= lower) lowerRank = s.below;
+    if (upperRank === undefined && s.lower >= upper) upperRank = s.below;
+    if (lowerRank !== undefined && upperRank !== undefined) break;
+    if (lowerRank === undefined && s.lower < lower && s.upper > lower) lowerRank = s.interpolate(lower);
+    if (upperRank === undefined && s.lower < upper && s.upper > upper) upperRank = s.interpolate(upper);
+    if (lowerRank !== undefined && upperRank !== undefined) break;
+  }
+  return { lower: lowerRank, upper: upperRank };
 }
