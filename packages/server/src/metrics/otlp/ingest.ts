@@ -17,7 +17,7 @@ import type { MetadataStore } from '../metadata.js';
 import type { Appendable, Queryable } from '../storage/interface.js';
 import { decodeMetricsJson } from './decode_json.js';
 import { decodeMetricsProto } from './decode_proto.js';
-import { DeltaState, totalsLookup, type LatestSampleSource } from './delta.js';
+import { DeltaState, totalsLookup, type Last, type LatestSampleSource } from './delta.js';
 import { OtlpMetricsError } from './errors.js';
 import type { MetricsRequest } from './model.js';
 import { DEFAULT_TRANSLATION, storeMetadata, Translator, type OtlpTranslation, type OutPoint } from './translate.js';
@@ -125,16 +125,20 @@ export class OtlpMetricsIngestor {
   private appendPoint(app: ReturnType<Appendable['appender']>, p: OutPoint): string | undefined {
     for (const s of p.samples) {
       let v = s.v;
-      let staged: { key: string; total: { t: number; v: number } } | undefined;
+      let h = s.h;
+      let staged: { key: string; total: Last } | undefined;
       if (s.delta) {
-        const r = this.delta.add(s.series.labels, s.t, s.v);
+        const r = this.delta.add(s.series.labels, s.t, s.v, s.h);
         if (typeof r === 'string') return `${p.what}: ${r}`;
         staged = r;
         v = r.total.v;
+        h = r.total.h;
       }
       try {
         // The cached reference skips the head's lookup by labels; a stale one (series gone) falls back to it.
-        s.series.ref = app.append(s.series.ref, s.series.labels, s.t, v);
+        if (h === undefined) s.series.ref = app.append(s.series.ref, s.series.labels, s.t, v);
+        else if (app.appendHistogram) s.series.ref = app.appendHistogram(s.series.ref, s.series.labels, s.t, h);
+        else return `${p.what}: this store does not keep native histograms (agent mode); send explicit-bucket histograms`;
       } catch (err) {
         if (!(err instanceof StorageError) || WHOLE_REQUEST.has(err.code)) throw err;
         return err.message;

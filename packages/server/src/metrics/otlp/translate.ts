@@ -7,6 +7,7 @@
  * named in `promote_resource_attributes` on every series. A data point flagged "no recorded value"
  * becomes a staleness marker. Delta points are marked for ./delta.ts to add up.
  */
+import type { FloatHistogram } from '../../core/model/histogram.js';
 import { sortLabels, type Label, type Labels } from '../../core/model/labels.js';
 import { STALE_NAN } from '../../core/model/value.js';
 import type { ExemplarInput } from '../exemplars/storage.js';
@@ -14,7 +15,8 @@ import type { MetadataStore } from '../metadata.js';
 import { FLAG_NO_RECORDED_VALUE, TEMPORALITY_DELTA, type Attr, type DataPoint, type Metric, type MetricsRequest, type ResourceMetrics } from './model.js';
 import { decodedAttrs } from './decode_proto.js';
 import { hashBytes } from '../remotewrite/series_cache.js';
-import { addsSuffixes, escapes, labelName, metricName, unitName, type PromType, type TranslationStrategy } from './names.js';
+import { addsSuffixes, escapes, formatBound, labelName, metricName, unitName, type PromType, type TranslationStrategy } from './names.js';
+import { nativeHistogramOf } from './exponential.js';
 
 /** The `otlp:` settings that shape translation (Prometheus' names). */
 export interface OtlpTranslation {
@@ -37,6 +39,8 @@ export interface OutSample {
   series: SeriesEntry;
   t: number;
   v: number;
+  /** A native histogram sample (`v` is then NaN). */
+  h?: FloatHistogram;
   delta: boolean;
 }
 
@@ -90,29 +94,6 @@ const NO_EXEMPLARS: ExemplarInput[] = [];
 const NO_SAMPLES: OutSample[] = [];
 
 const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
-
-/** Prometheus' `strconv.FormatFloat(x, 'f', -1, 64)`, for `le` and `quantile`. */
-export function formatBound(x: number): string {
-  if (x === Infinity) return '+Inf';
-  if (x === -Infinity) return '-Inf';
-  if (Number.isNaN(x)) return 'NaN';
-  const s = String(x);
-  if (!s.includes('e')) return s;
-  // Plain decimal notation without an exponent, as Go's 'f' format writes it.
-  const [mant, expText] = s.split('e') as [string, string];
-  const exp = Number(expText);
-  const neg = mant.startsWith('-');
-  const digits = mant.replace('-', '').replace('.', '');
-  const point = mant.replace('-', '').indexOf('.');
-  const intLen = (point < 0 ? mant.replace('-', '').length : point) + exp;
-  const body =
-    intLen <= 0
-      ? '0.' + '0'.repeat(-intLen) + digits
-      : intLen >= digits.length
-        ? digits + '0'.repeat(intLen - digits.length)
-        : digits.slice(0, intLen) + '.' + digits.slice(intLen);
-  return (neg ? '-' : '') + body;
-}
 
 /** Translates requests; caches name translations, which repeat in every request of a sender. */
 export class Translator {
@@ -173,12 +154,6 @@ export class Translator {
     let latest = -Infinity;
     for (const scope of r.scopes)
       for (const m of scope.metrics) {
-        if (m.unstoredPoints > 0)
-          this.refuse(
-            out,
-            m.unstoredPoints,
-            'exponential histograms cannot be stored yet (native histograms are not in the TSDB); send explicit-bucket histograms',
-          );
         for (const p of m.points) if (p.timeMs > latest) latest = p.timeMs;
         this.metricPoints(m, labels, out);
       }
@@ -283,13 +258,20 @@ export class Translator {
 
   private metricPoints(m: Metric, res: ResourceLabels, out: Translated): void {
     if (m.points.length === 0) return;
-    const type: PromType = m.kind === 'sum' && m.monotonic ? 'counter' : m.kind === 'histogram' ? 'histogram' : m.kind === 'summary' ? 'summary' : 'gauge';
+    const type: PromType =
+      m.kind === 'sum' && m.monotonic
+        ? 'counter'
+        : m.kind === 'histogram' || m.kind === 'exponential_histogram'
+          ? 'histogram'
+          : m.kind === 'summary'
+            ? 'summary'
+            : 'gauge';
     const name = this.metric(m, type);
     if (name === '') {
       this.refuse(out, m.points.length, `metric name ${JSON.stringify(m.name)} has no valid characters`);
       return;
     }
-    const delta = m.temporality === TEMPORALITY_DELTA && (m.kind === 'sum' || m.kind === 'histogram');
+    const delta = m.temporality === TEMPORALITY_DELTA && (m.kind === 'sum' || m.kind === 'histogram' || m.kind === 'exponential_histogram');
     const family = type === 'counter' && addsSuffixes(this.cfg.translationStrategy) ? name.replace(/_total$/, '') : name;
     out.metadata.push([family, { type, help: m.description, unit: unitName(m.unit) }]);
     for (const p of m.points) {
@@ -302,7 +284,9 @@ export class Translator {
       const ok =
         m.kind === 'histogram'
           ? this.histogram(p, name, res, delta, stale, point)
-          : m.kind === 'summary'
+          : m.kind === 'exponential_histogram'
+            ? this.exponential(p, name, res, delta, stale, point)
+            : m.kind === 'summary'
             ? this.summary(p, name, res, stale, point)
             : this.number(p, name, res, delta, stale, point);
       if (typeof ok === 'string') this.refuse(out, 1, ok);
@@ -310,9 +294,10 @@ export class Translator {
     }
   }
 
-  private add(point: OutPoint, series: SeriesEntry | undefined, t: number, v: number, delta: boolean, stale: boolean): boolean {
+  private add(point: OutPoint, series: SeriesEntry | undefined, t: number, v: number, delta: boolean, stale: boolean, h?: FloatHistogram): boolean {
     if (series === undefined) return false;
     const sample: OutSample = { series, t, v: stale ? STALE_NAN : v, delta: delta && !stale };
+    if (h !== undefined && !stale) sample.h = h;
     if (point.samples === NO_SAMPLES) point.samples = [sample];
     else point.samples.push(sample);
     return true;
@@ -349,6 +334,20 @@ export class Translator {
       while (i < p.bounds.length && e.value > p.bounds[i]!) i++;
       exemplarOn(e, bucketLabels[Math.min(i, bucketLabels.length - 1)]!, point);
     }
+    return true;
+  }
+
+  /**
+   * An exponential histogram as one native histogram sample. "No recorded value" is a float
+   * staleness marker (what Prometheus' scrape writes for a native histogram series that ended,
+   * and what this project's queries read as the end of a series).
+   */
+  private exponential(p: DataPoint, name: string, res: ResourceLabels, delta: boolean, stale: boolean, point: OutPoint): true | string {
+    const h = stale ? undefined : nativeHistogramOf(p, name, 'unknown');
+    if (typeof h === 'string') return h;
+    const labels = this.labelsOf(p, res, name, undefined);
+    if (!this.add(point, labels, p.timeMs, NaN, delta, stale, h)) return badAttr(name);
+    if (p.exemplars.length > 0) exemplarsOf(p, labels!.labels, point);
     return true;
   }
 
