@@ -66,9 +66,21 @@ test('layout: scale to schema, OTLP index i to native index i+1, both sides, the
   const ing = new OtlpMetricsIngestor(head, { now: () => NOW });
   const res = ing.ingest(
     body(2, [
-      point(NOW, 2, 7, { offset: -1, bucketCounts: ['1', '0', '0', '0', '2'] }, { negative: { offset: 0, bucketCounts: ['3'] }, zeroCount: '1', sum: 12.5, min: -2, max: 3 }),
+      point(
+        NOW,
+        2,
+        7,
+        { offset: -1, bucketCounts: ['1', '0', '0', '0', '2'] },
+        { negative: { offset: 0, bucketCounts: ['3'] }, zeroCount: '1', sum: 12.5, min: -2, max: 3 },
+      ),
       // Scale 10: OTLP buckets 5..9 fall in schema-8 buckets floor(i/4)+1 = 2,2,2,3,3; -3..-2 in 0.
-      point(NOW + 1000, 10, 7, { offset: 5, bucketCounts: ['1', '1', '1', '1', '1'] }, { negative: { offset: -3, bucketCounts: ['1', '1'] }, sum: 9, zeroThreshold: 0.001 }),
+      point(
+        NOW + 1000,
+        10,
+        7,
+        { offset: 5, bucketCounts: ['1', '1', '1', '1', '1'] },
+        { negative: { offset: -3, bucketCounts: ['1', '1'] }, sum: 9, zeroThreshold: 0.001 },
+      ),
     ]),
     'json',
   );
@@ -162,7 +174,15 @@ test('delta points add up bucket by bucket at the coarser schema; "no recorded v
   );
   const schema1 = { schema: 1, zeroThreshold: DEFAULT_ZERO_THRESHOLD, count: 2, sum: 2.5, positiveSpans: [{ offset: 1, length: 1 }], positiveBuckets: [2] };
   assertHistogram(got[0]![1], FloatHistogram.of(schema1), 'first delta');
-  const second = { schema: 0, zeroThreshold: DEFAULT_ZERO_THRESHOLD, zeroCount: 1, count: 4, sum: 7, positiveSpans: [{ offset: 1, length: 1 }], positiveBuckets: [3] };
+  const second = {
+    schema: 0,
+    zeroThreshold: DEFAULT_ZERO_THRESHOLD,
+    zeroCount: 1,
+    count: 4,
+    sum: 7,
+    positiveSpans: [{ offset: 1, length: 1 }],
+    positiveBuckets: [3],
+  };
   assertHistogram(got[1]![1], FloatHistogram.of(second), 'first + second');
   assert.ok(typeof got[2]![1] === 'number' && isStaleNaN(got[2]![1]), 'a float staleness marker');
   // Scale 2, OTLP bucket -1 = (2^-0.25, 1]: schema-0 bucket 0.

@@ -1,7 +1,7 @@
 /**
  * OTLP metrics translation and ingest against a real head: Prometheus 3's names for each
  * translation strategy, labels (escaping, collisions, promotion), summaries, staleness, and the
- * refusals partial_success reports (exponential histograms, bad buckets, out-of-order points).
+ * refusals partial_success reports (bad counts and buckets, out-of-order points).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

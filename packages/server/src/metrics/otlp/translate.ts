@@ -287,8 +287,8 @@ export class Translator {
           : m.kind === 'exponential_histogram'
             ? this.exponential(p, name, res, delta, stale, point)
             : m.kind === 'summary'
-            ? this.summary(p, name, res, stale, point)
-            : this.number(p, name, res, delta, stale, point);
+              ? this.summary(p, name, res, stale, point)
+              : this.number(p, name, res, delta, stale, point);
       if (typeof ok === 'string') this.refuse(out, 1, ok);
       else out.points.push(point);
     }
