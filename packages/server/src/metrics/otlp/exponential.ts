@@ -26,7 +26,8 @@ export function nativeHistogramOf(p: DataPoint, name: string, hint: CounterReset
     return `exponential histogram ${name}: zero_threshold ${e.zeroThreshold} is not a finite number at or above 0`;
   if (p.count < 0 || e.zeroCount < 0 || e.positiveCounts.some((c) => c < 0) || e.negativeCounts.some((c) => c < 0))
     return `exponential histogram ${name}: a negative count`;
-  const scaleDown = Math.max(0, e.scale - MAX_SCHEMA);
+  // Capped where 2^scaleDown is still finite (OTLP scales stop at 20; a larger one merges all into one bucket).
+  const scaleDown = Math.min(Math.max(0, e.scale - MAX_SCHEMA), 1000);
   const pos = sparse(e.positiveOffset, e.positiveCounts, scaleDown);
   const neg = sparse(e.negativeOffset, e.negativeCounts, scaleDown);
   // Prometheus' own check of an integer histogram: the buckets hold every observation (at most
