@@ -104,7 +104,6 @@ function point(v: unknown, path: string, kind: string): DataPoint {
   const o = obj(v, path) ?? {};
   const p = newPoint(kind === 'histogram' ? 'histogram' : kind === 'summary' ? 'summary' : kind === 'exponential_histogram' ? 'exponential' : 'number');
   p.attrs = attrs(o['attributes'], `${path}.attributes`);
-  p.startMs = millis(o['startTimeUnixNano'], `${path}.startTimeUnixNano`);
   p.timeMs = millis(o['timeUnixNano'], `${path}.timeUnixNano`);
   p.flags = integer(o['flags'], `${path}.flags`);
   if (kind === 'gauge' || kind === 'sum') {

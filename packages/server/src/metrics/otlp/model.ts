@@ -1,7 +1,8 @@
 /**
  * OTLP metrics as the translation reads them: one shape both decoders (protobuf and JSON) produce,
  * already reduced to what Prometheus keeps. Attribute values are their Prometheus label text,
- * times are whole milliseconds, counts are numbers.
+ * times are whole milliseconds, counts are numbers. Start times are not kept: Prometheus 3 does
+ * not use them.
  */
 
 /** An attribute with its value as label text. */
@@ -41,7 +42,6 @@ export interface DataPoint {
   rawBuf: Buffer | undefined;
   rawStart: number;
   rawEnd: number;
-  startMs: number;
   timeMs: number;
   flags: number;
   /** Gauge and sum. */
@@ -111,7 +111,6 @@ export function newPoint(kind: 'number' | 'histogram' | 'summary' | 'exponential
     rawBuf: undefined,
     rawStart: 0,
     rawEnd: 0,
-    startMs: 0,
     timeMs: 0,
     flags: 0,
     value: 0,

@@ -39,8 +39,8 @@ export interface OutSample {
   series: SeriesEntry;
   t: number;
   v: number;
-  /** A native histogram sample (`v` is then NaN). */
-  h?: FloatHistogram;
+  /** A native histogram sample (`v` is then NaN), else undefined. */
+  h: FloatHistogram | undefined;
   delta: boolean;
 }
 
@@ -70,10 +70,13 @@ interface RawEntry {
 /** How many series the label cache holds before it starts over. */
 const MAX_CACHED_SERIES = 1_000_000;
 
-/** The samples of one data point: stored or refused together in the partial_success count. */
-export interface OutPoint {
-  t: number;
-  samples: OutSample[];
+/**
+ * The samples of one data point, stored or refused together in the partial_success count. The
+ * point is its own first sample (most points have only one: no array and no second object are
+ * made for them); the others (histogram buckets, quantiles) follow in `more`.
+ */
+export interface OutPoint extends OutSample {
+  more: OutSample[] | undefined;
   exemplars: ExemplarInput[];
   /** A description for refusal messages. */
   what: string;
@@ -90,8 +93,12 @@ export interface Translated {
 const NO_LABELS: readonly Label[] = [];
 /** Shared by the points without exemplars (nearly all); never pushed to. */
 const NO_EXEMPLARS: ExemplarInput[] = [];
-/** A point's samples before the first: the first makes an array of exactly one (most points have one). */
-const NO_SAMPLES: OutSample[] = [];
+/** The series of a point before its first sample is added. */
+const NO_SERIES: SeriesEntry = { labels: [], ref: 0 };
+
+function newOutPoint(t: number, what: string): OutPoint {
+  return { series: NO_SERIES, t, v: 0, h: undefined, delta: false, more: undefined, exemplars: NO_EXEMPLARS, what };
+}
 
 const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
 
@@ -168,7 +175,9 @@ export class Translator {
       undefined,
     );
     if (series === undefined) return;
-    out.points.push({ t: latest, samples: [{ series, t: latest, v: 1, delta: false }], exemplars: NO_EXEMPLARS, what: 'target_info' });
+    const point = newOutPoint(latest, 'target_info');
+    this.add(point, series, latest, 1, false, false);
+    out.points.push(point);
   }
 
   /**
@@ -280,7 +289,7 @@ export class Translator {
         continue;
       }
       const stale = (p.flags & FLAG_NO_RECORDED_VALUE) !== 0;
-      const point: OutPoint = { t: p.timeMs, samples: NO_SAMPLES, exemplars: NO_EXEMPLARS, what: name };
+      const point = newOutPoint(p.timeMs, name);
       const ok =
         m.kind === 'histogram'
           ? this.histogram(p, name, res, delta, stale, point)
@@ -296,10 +305,20 @@ export class Translator {
 
   private add(point: OutPoint, series: SeriesEntry | undefined, t: number, v: number, delta: boolean, stale: boolean, h?: FloatHistogram): boolean {
     if (series === undefined) return false;
-    const sample: OutSample = { series, t, v: stale ? STALE_NAN : v, delta: delta && !stale };
-    if (h !== undefined && !stale) sample.h = h;
-    if (point.samples === NO_SAMPLES) point.samples = [sample];
-    else point.samples.push(sample);
+    const value = stale ? STALE_NAN : v;
+    const hist = stale ? undefined : h;
+    const d = delta && !stale;
+    if (point.series === NO_SERIES) {
+      point.series = series;
+      point.t = t;
+      point.v = value;
+      point.h = hist;
+      point.delta = d;
+    } else {
+      const sample: OutSample = { series, t, v: value, h: hist, delta: d };
+      if (point.more === undefined) point.more = [sample];
+      else point.more.push(sample);
+    }
     return true;
   }
 
@@ -363,10 +382,20 @@ export class Translator {
   }
 }
 
-/** Whether `raw` equals `buf[start, end)`: a plain loop, cheaper than Buffer.compare for a few dozen bytes. */
+/** Whether `raw` equals `buf[start, end)`: compared four bytes at a time, cheaper than Buffer.compare for a few dozen bytes. */
 function sameBytes(raw: Buffer, buf: Buffer, start: number, end: number): boolean {
-  if (raw.length !== end - start) return false;
-  for (let i = 0; i < raw.length; i++) if (raw[i] !== buf[start + i]) return false;
+  const n = raw.length;
+  if (n !== end - start) return false;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const j = start + i;
+    if (
+      (raw[i]! | (raw[i + 1]! << 8) | (raw[i + 2]! << 16) | (raw[i + 3]! << 24)) !==
+      (buf[j]! | (buf[j + 1]! << 8) | (buf[j + 2]! << 16) | (buf[j + 3]! << 24))
+    )
+      return false;
+  }
+  for (; i < n; i++) if (raw[i] !== buf[start + i]) return false;
   return true;
 }
 
