@@ -2,16 +2,19 @@
  * OTLP exponential histograms into native histograms against a real head: the layout (scale to
  * schema, index shift, spans), downscaling past schema 8, the zero bucket, refusals in
  * partial_success, delta points added up (also after the ingestor starts over and reads its totals
- * back from the store), and the protobuf decoder agreeing with the JSON one on what the real SDK
- * serializes.
+ * back from the store), the protobuf decoder agreeing with the JSON one on what the real SDK
+ * serializes, and agent mode's refusal.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { AggregationTemporality, AggregationType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { FloatHistogram } from '../../core/model/histogram.js';
 import { Matcher } from '../../core/model/matcher.js';
 import { isStaleNaN } from '../../core/model/value.js';
+import { tempDir } from '../../testkit/helpers.js';
+import { AgentStorage } from '../tsdb/agent.js';
 import { Head } from '../tsdb/head.js';
 import { OtlpMetricsError } from './errors.js';
 import { DEFAULT_ZERO_THRESHOLD } from './exponential.js';
@@ -236,4 +239,19 @@ test('the protobuf decoder stores what the JSON decoder stores for the SDK`s exp
       `cut at ${cut} of ${proto.length}`,
     );
   await mp.shutdown();
+});
+
+test('agent mode keeps no native histograms: exponential histogram points are refused alone, with the reason', async () => {
+  const { dir, cleanup } = tempDir('vigil-otlpexp-agent-');
+  const agent = new AgentStorage({ walDir: path.join(dir, 'wal'), truncateIntervalMs: 0 });
+  try {
+    agent.start();
+    const ing = new OtlpMetricsIngestor(agent);
+    const res = ing.ingest(body(2, [point(Date.now(), 0, 2, { offset: 0, bucketCounts: ['2'] })]), 'json');
+    assert.equal(res.rejected, 1);
+    assert.match(res.message, /latency_seconds: this store does not keep native histograms \(agent mode\)/);
+  } finally {
+    await agent.stop();
+    cleanup();
+  }
 });
