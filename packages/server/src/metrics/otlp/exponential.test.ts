@@ -14,6 +14,7 @@ import { FloatHistogram } from '../../core/model/histogram.js';
 import { Matcher } from '../../core/model/matcher.js';
 import { isStaleNaN } from '../../core/model/value.js';
 import { tempDir } from '../../testkit/helpers.js';
+import { ExemplarStorage } from '../exemplars/storage.js';
 import { AgentStorage } from '../tsdb/agent.js';
 import { Head } from '../tsdb/head.js';
 import { OtlpMetricsError } from './errors.js';
@@ -66,7 +67,8 @@ function assertHistogram(got: number | FloatHistogram | undefined, want: FloatHi
 
 test('layout: scale to schema, OTLP index i to native index i+1, both sides, the zero bucket, scale 10 merged down to schema 8', () => {
   const head = new Head({ now: () => NOW });
-  const ing = new OtlpMetricsIngestor(head, { now: () => NOW });
+  const exemplars = new ExemplarStorage({ maxExemplars: 10 });
+  const ing = new OtlpMetricsIngestor(head, { now: () => NOW, exemplars });
   const res = ing.ingest(
     body(2, [
       point(
@@ -74,7 +76,14 @@ test('layout: scale to schema, OTLP index i to native index i+1, both sides, the
         2,
         7,
         { offset: -1, bucketCounts: ['1', '0', '0', '0', '2'] },
-        { negative: { offset: 0, bucketCounts: ['3'] }, zeroCount: '1', sum: 12.5, min: -2, max: 3 },
+        {
+          negative: { offset: 0, bucketCounts: ['3'] },
+          zeroCount: '1',
+          sum: 12.5,
+          min: -2,
+          max: 3,
+          exemplars: [{ timeUnixNano: ns(NOW - 5), asDouble: 2.5, traceId: '0102030405060708090a0b0c0d0e0f10', spanId: '0102030405060708' }],
+        },
       ),
       // Scale 10: OTLP buckets 5..9 fall in schema-8 buckets floor(i/4)+1 = 2,2,2,3,3; -3..-2 in 0.
       point(
@@ -124,6 +133,12 @@ test('layout: scale to schema, OTLP index i to native index i+1, both sides, the
       negativeBuckets: [2],
     }),
     'scale 10',
+  );
+  // The exemplar is on the histogram's own series, as Prometheus keeps native histograms' exemplars.
+  const ex = exemplars.select(0, NOW + 10_000, [[new Matcher('=', '__name__', 'latency_seconds')]]);
+  assert.deepEqual(
+    ex.map((r) => [Object.fromEntries(r.seriesLabels.map((l) => [l.name, l.value])), r.exemplars.map((e) => [e.value, e.ts])]),
+    [[{ __name__: 'latency_seconds', job: 'api' }, [[2.5, NOW - 5]]]],
   );
   // Each observation's bucket still holds it: OTLP scale-10 bucket 9 is (2^(9/1024), 2^(10/1024)], inside schema-8 bucket 3.
   const top = [...(got[1]![1] as FloatHistogram).positiveBucketList()].at(-1)!;
