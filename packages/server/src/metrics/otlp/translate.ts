@@ -14,7 +14,7 @@ import type { ExemplarInput } from '../exemplars/storage.js';
 import type { MetadataStore } from '../metadata.js';
 import { FLAG_NO_RECORDED_VALUE, TEMPORALITY_DELTA, type Attr, type DataPoint, type Metric, type MetricsRequest, type ResourceMetrics } from './model.js';
 import { decodedAttrs } from './decode_proto.js';
-import { hashBytes } from '../remotewrite/series_cache.js';
+import { AttrSeriesCache, type AttrSource, type SeriesEntry } from './attr_cache.js';
 import { addsSuffixes, escapes, formatBound, labelName, metricName, unitName, type PromType, type TranslationStrategy } from './names.js';
 import { nativeHistogramOf } from './exponential.js';
 
@@ -44,15 +44,6 @@ export interface OutSample {
   delta: boolean;
 }
 
-/** A series as the cache holds it: its labels, and the store's reference (0 until appended). */
-export interface SeriesEntry {
-  readonly labels: Labels;
-  ref: number;
-}
-
-/** Point attributes: decoded, or (protobuf) a raw byte range still to decode. */
-type AttrSource = Pick<DataPoint, 'attrs' | 'rawBuf' | 'rawStart' | 'rawEnd'>;
-
 /** What a resource puts on each of its series, and a key naming that. */
 interface ResourceLabels {
   base: readonly Label[];
@@ -60,15 +51,6 @@ interface ResourceLabels {
   instance: string | undefined;
   key: string;
 }
-
-interface RawEntry {
-  readonly raw: Buffer;
-  readonly inner: Map<string, SeriesEntry>;
-  readonly next: RawEntry | undefined;
-}
-
-/** How many series the label cache holds before it starts over. */
-const MAX_CACHED_SERIES = 1_000_000;
 
 /**
  * The samples of one data point, stored or refused together in the partial_success count. The
@@ -180,14 +162,7 @@ export class Translator {
     out.points.push(point);
   }
 
-  /**
-   * Series by resource and point attributes, then by name and extra label, so a steady sender's
-   * series are found without building a label set. Protobuf points are found by their raw
-   * attribute bytes (hashed, then compared), without decoding them; JSON points by a key string.
-   */
-  private readonly byText = new Map<string, Map<string, SeriesEntry>>();
-  private readonly byRaw = new Map<string, Map<number, RawEntry>>();
-  private cached = 0;
+  private readonly cache = new AttrSeriesCache();
   private curPoint: AttrSource | undefined;
   private curRes: string | undefined;
   private curInner: Map<string, SeriesEntry> | undefined;
@@ -195,12 +170,7 @@ export class Translator {
   /** The series of a label set (see {@link buildLabels}), from the cache when seen before. */
   private labelsOf(p: AttrSource, res: ResourceLabels, name: string, extra: Label | undefined): SeriesEntry | undefined {
     if (p !== this.curPoint || res.key !== this.curRes || this.curInner === undefined) {
-      if (this.cached >= MAX_CACHED_SERIES) {
-        this.byText.clear();
-        this.byRaw.clear();
-        this.cached = 0;
-      }
-      this.curInner = p.rawBuf !== undefined ? this.rawInner(p.rawBuf, p.rawStart, p.rawEnd, res.key) : this.textInner(p.attrs, res.key);
+      this.curInner = this.cache.inner(p, res.key);
       this.curPoint = p;
       this.curRes = res.key;
     }
@@ -211,28 +181,9 @@ export class Translator {
       if (labels === undefined) return undefined;
       e = { labels, ref: 0 };
       this.curInner.set(k, e);
-      this.cached++;
+      this.cache.added();
     }
     return e;
-  }
-
-  private textInner(attrs: readonly Attr[], resKey: string): Map<string, SeriesEntry> {
-    let key = resKey + '\u0003';
-    for (const a of attrs) key += `\u0001${a.key}\u0002${a.value}`;
-    let inner = this.byText.get(key);
-    if (inner === undefined) this.byText.set(key, (inner = new Map()));
-    return inner;
-  }
-
-  private rawInner(buf: Buffer, start: number, end: number, resKey: string): Map<string, SeriesEntry> {
-    let byHash = this.byRaw.get(resKey);
-    if (byHash === undefined) this.byRaw.set(resKey, (byHash = new Map()));
-    const h = hashBytes(buf, start, end);
-    let e = byHash.get(h);
-    for (let x = e; x !== undefined; x = x.next) if (sameBytes(x.raw, buf, start, end)) return x.inner;
-    e = { raw: Buffer.from(buf.subarray(start, end)), inner: new Map(), next: e };
-    byHash.set(h, e);
-    return e.inner;
   }
 
   /**
@@ -380,23 +331,6 @@ export class Translator {
     this.add(point, this.labelsOf(p, res, `${name}_count`, undefined), t, p.count, false, stale);
     return true;
   }
-}
-
-/** Whether `raw` equals `buf[start, end)`: compared four bytes at a time, cheaper than Buffer.compare for a few dozen bytes. */
-function sameBytes(raw: Buffer, buf: Buffer, start: number, end: number): boolean {
-  const n = raw.length;
-  if (n !== end - start) return false;
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const j = start + i;
-    if (
-      (raw[i]! | (raw[i + 1]! << 8) | (raw[i + 2]! << 16) | (raw[i + 3]! << 24)) !==
-      (buf[j]! | (buf[j + 1]! << 8) | (buf[j + 2]! << 16) | (buf[j + 3]! << 24))
-    )
-      return false;
-  }
-  for (; i < n; i++) if (raw[i] !== buf[start + i]) return false;
-  return true;
 }
 
 function badAttr(name: string): string {
