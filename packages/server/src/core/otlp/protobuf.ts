@@ -347,6 +347,30 @@ export class ProtoFields {
     if (this.r.pos !== end) throw this.fail(`${this.msg}.${name} (field ${this.field}): a varint runs past its packed field`);
   }
 
+  /** A repeated uint64 varint (packed, or one element unpacked) appended to `out` as numbers (exact below 2^53: counts). */
+  packedUint64(name: string, out: number[]): void {
+    if (this.wt === VARINT) {
+      this.want(name, VARINT);
+      out.push(Number(this.u64()));
+      return;
+    }
+    this.want(name, LEN);
+    const len = this.r.uvarint();
+    const end = this.r.pos + len;
+    if (end > this.r.end) throw new RangeError('unexpected end of record');
+    while (this.r.pos < end) out.push(this.r.buf[this.r.pos]! < 0x80 ? this.r.u8() : Number(this.u64()));
+    if (this.r.pos !== end) throw this.fail(`${this.msg}.${name} (field ${this.field}): a varint runs past its packed field`);
+  }
+
+  /** sint32 (zigzag). */
+  sint32(name: string): number {
+    this.want(name, VARINT);
+    const z = this.u64();
+    if (z > 0xffffffffn) throw this.fail(`${this.msg}.${name} (field ${this.field}) holds ${z}, past sint32`);
+    const n = Number(z);
+    return n % 2 === 1 ? -(n + 1) / 2 : n / 2;
+  }
+
   /** An int64 varint as a number (exact within ±2^53: timestamps in milliseconds). */
   int64Number(name: string): number {
     this.want(name, VARINT);

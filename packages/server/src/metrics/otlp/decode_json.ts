@@ -4,79 +4,37 @@
  * 400 naming its path; nothing of such a body is written.
  */
 import type { AnyValue, KeyValue } from '../../core/otlp/common.js';
+import { OtlpJsonReader } from '../../core/otlp/json.js';
 import { valueText } from './attrs.js';
 import { OtlpMetricsError } from './errors.js';
-import { newMetric, newPoint, type Attr, type DataPoint, type Exemplar, type Metric, type MetricsRequest, type ResourceMetrics } from './model.js';
+import {
+  newMetric,
+  newPoint,
+  TEMPORALITY_CUMULATIVE,
+  TEMPORALITY_DELTA,
+  TEMPORALITY_UNSPECIFIED,
+  type Attr,
+  type DataPoint,
+  type Exemplar,
+  type Metric,
+  type MetricsRequest,
+  type ResourceMetrics,
+} from './model.js';
 
-type Obj = Record<string, unknown>;
+const json = new OtlpJsonReader((detail) => new OtlpMetricsError(400, `invalid OTLP metrics request: ${detail}`));
+const obj = (v: unknown, path: string): Record<string, unknown> | undefined => json.obj(v, path);
+const list = (v: unknown, path: string): unknown[] => json.list(v, path);
+const str = (v: unknown, path: string): string => json.str(v, path);
+const double = (v: unknown, path: string): number => json.double(v, path);
+const integer = (v: unknown, path: string): number => json.integer(v, path);
+const millis = (v: unknown, path: string): number => json.millis(v, path);
 
-function bad(path: string, want: string, got: unknown): OtlpMetricsError {
-  let shown: string;
-  try {
-    shown = JSON.stringify(got)?.slice(0, 60) ?? String(got);
-  } catch {
-    shown = typeof got;
-  }
-  return new OtlpMetricsError(400, `invalid OTLP metrics request: ${path} must be ${want}, got ${shown}`);
-}
-
-function obj(v: unknown, path: string): Obj | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw bad(path, 'an object', v);
-  return v as Obj;
-}
-
-function list(v: unknown, path: string): unknown[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw bad(path, 'an array', v);
-  return v;
-}
-
-function str(v: unknown, path: string): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw bad(path, 'a string', v);
-  return v;
-}
-
-/** A double: a number, or "NaN", "Infinity", "-Infinity" as proto3 JSON writes them. */
-function double(v: unknown, path: string): number {
-  if (v === undefined || v === null) return 0;
-  if (typeof v === 'number') return v;
-  if (v === 'NaN') return NaN;
-  if (v === 'Infinity') return Infinity;
-  if (v === '-Infinity') return -Infinity;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  throw bad(path, 'a number', v);
-}
-
-/** An int64 or uint64: a decimal string or a number. */
-function integer(v: unknown, path: string): number {
-  if (v === undefined || v === null || v === '') return 0;
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && /^-?\d{1,20}$/.test(v)) return Number(v);
-  throw bad(path, 'an integer (a decimal string)', v);
-}
-
-/** Nanoseconds since the epoch as whole milliseconds. */
-function millis(v: unknown, path: string): number {
-  if (v === undefined || v === null || v === '') return 0;
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return Math.floor(v / 1e6);
-  if (typeof v === 'string' && /^\d{1,20}$/.test(v)) return Number(BigInt(v) / 1_000_000n);
-  throw bad(path, 'nanoseconds since the epoch as a decimal string', v);
-}
-
-const TEMPORALITIES: Record<string, number> = {
-  AGGREGATION_TEMPORALITY_UNSPECIFIED: 0,
-  AGGREGATION_TEMPORALITY_DELTA: 1,
-  AGGREGATION_TEMPORALITY_CUMULATIVE: 2,
+const TEMPORALITIES = [TEMPORALITY_UNSPECIFIED, TEMPORALITY_DELTA, TEMPORALITY_CUMULATIVE];
+const TEMPORALITY_NAMES: Record<string, number> = {
+  AGGREGATION_TEMPORALITY_UNSPECIFIED: TEMPORALITY_UNSPECIFIED,
+  AGGREGATION_TEMPORALITY_DELTA: TEMPORALITY_DELTA,
+  AGGREGATION_TEMPORALITY_CUMULATIVE: TEMPORALITY_CUMULATIVE,
 };
-
-function temporality(v: unknown, path: string): number {
-  if (v === undefined || v === null) return 0;
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'string' && v in TEMPORALITIES) return TEMPORALITIES[v]!;
-  throw bad(path, 'an AggregationTemporality', v);
-}
 
 function attrs(v: unknown, path: string): Attr[] {
   return list(v, path).map((kv, i) => {
@@ -132,24 +90,20 @@ function metric(v: unknown, path: string): Metric {
     const d = obj(o[key], `${path}.${key}`);
     if (!d) continue;
     m.kind = kind;
-    m.temporality = temporality(d['aggregationTemporality'], `${path}.${key}.aggregationTemporality`);
+    m.temporality = json.enumOf(d['aggregationTemporality'], `${path}.${key}.aggregationTemporality`, TEMPORALITIES, TEMPORALITY_NAMES);
     if (d['isMonotonic'] !== undefined && d['isMonotonic'] !== null) {
-      if (typeof d['isMonotonic'] !== 'boolean') throw bad(`${path}.${key}.isMonotonic`, 'a boolean', d['isMonotonic']);
+      if (typeof d['isMonotonic'] !== 'boolean') throw json.bad(`${path}.${key}.isMonotonic`, 'a boolean', d['isMonotonic']);
       m.monotonic = d['isMonotonic'];
     }
-    const points = list(d['dataPoints'], `${path}.${key}.dataPoints`);
-    // SEAM(native-histograms): exponential histogram points are counted and refused until they can be stored.
-    if (kind === 'exponential_histogram') m.unstoredPoints = points.length;
-    else m.points = points.map((dp, i) => point(dp, `${path}.${key}.dataPoints[${i}]`, kind));
+    m.points = list(d['dataPoints'], `${path}.${key}.dataPoints`).map((dp, i) => point(dp, `${path}.${key}.dataPoints[${i}]`, kind));
   }
   return m;
 }
 
 function point(v: unknown, path: string, kind: string): DataPoint {
   const o = obj(v, path) ?? {};
-  const p = newPoint(kind === 'histogram' ? 'histogram' : kind === 'summary' ? 'summary' : 'number');
+  const p = newPoint(kind === 'histogram' ? 'histogram' : kind === 'summary' ? 'summary' : kind === 'exponential_histogram' ? 'exponential' : 'number');
   p.attrs = attrs(o['attributes'], `${path}.attributes`);
-  p.startMs = millis(o['startTimeUnixNano'], `${path}.startTimeUnixNano`);
   p.timeMs = millis(o['timeUnixNano'], `${path}.timeUnixNano`);
   p.flags = integer(o['flags'], `${path}.flags`);
   if (kind === 'gauge' || kind === 'sum') {
@@ -165,6 +119,14 @@ function point(v: unknown, path: string, kind: string): DataPoint {
     p.bucketCounts = list(o['bucketCounts'], `${path}.bucketCounts`).map((c, i) => integer(c, `${path}.bucketCounts[${i}]`));
     p.bounds = list(o['explicitBounds'], `${path}.explicitBounds`).map((b, i) => double(b, `${path}.explicitBounds[${i}]`));
   }
+  if (p.exp !== undefined) {
+    const e = p.exp;
+    e.scale = integer(o['scale'], `${path}.scale`);
+    e.zeroCount = integer(o['zeroCount'], `${path}.zeroCount`);
+    e.zeroThreshold = double(o['zeroThreshold'], `${path}.zeroThreshold`);
+    e.positiveOffset = buckets(o['positive'], `${path}.positive`, e.positiveCounts);
+    e.negativeOffset = buckets(o['negative'], `${path}.negative`, e.negativeCounts);
+  }
   if (kind === 'summary') {
     p.hasSum = true;
     list(o['quantileValues'], `${path}.quantileValues`).forEach((q, i) => {
@@ -174,6 +136,13 @@ function point(v: unknown, path: string, kind: string): DataPoint {
   }
   p.exemplars = list(o['exemplars'], `${path}.exemplars`).map((e, i) => exemplar(e, `${path}.exemplars[${i}]`));
   return p;
+}
+
+/** One side's Buckets: its counts pushed to `out`; returns its offset. */
+function buckets(v: unknown, path: string, out: number[]): number {
+  const o = obj(v, path) ?? {};
+  for (const [i, c] of list(o['bucketCounts'], `${path}.bucketCounts`).entries()) out.push(integer(c, `${path}.bucketCounts[${i}]`));
+  return integer(o['offset'], `${path}.offset`);
 }
 
 function exemplar(v: unknown, path: string): Exemplar {

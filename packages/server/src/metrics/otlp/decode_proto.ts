@@ -16,6 +16,10 @@
  *   HistogramDataPoint          9 attributes, 2 start, 3 time, 4 count (fixed64), 5 sum,
  *                               6 bucket_counts (packed fixed64), 7 explicit_bounds (packed double),
  *                               8 exemplars, 10 flags, 11 min, 12 max
+ *   ExponentialHistogramDataPoint 1 attributes, 2 start, 3 time, 4 count (fixed64), 5 sum,
+ *                               6 scale (sint32), 7 zero_count (fixed64), 8 positive, 9 negative,
+ *                               10 flags, 11 exemplars, 12 min, 13 max, 14 zero_threshold
+ *   ExponentialHistogramDataPoint.Buckets 1 offset (sint32), 2 bucket_counts (packed uint64)
  *   SummaryDataPoint            7 attributes, 2 start, 3 time, 4 count (fixed64), 5 sum,
  *                               6 quantile_values {1 quantile, 2 value}, 8 flags
  *   Exemplar                    7 filtered_attributes, 2 time_unix_nano, 3 as_double, 6 as_int,
@@ -98,7 +102,6 @@ function metric(f: ProtoFields): Metric {
       // A oneof: the last member on the wire wins.
       m.kind = kind[0];
       m.points = [];
-      m.unstoredPoints = 0;
       m.temporality = 0;
       m.monotonic = false;
       data(f.message(kind[1], kind[2]), m);
@@ -111,19 +114,13 @@ function metric(f: ProtoFields): Metric {
 }
 
 function data(f: ProtoFields, m: Metric): void {
+  const layout = m.kind === 'histogram' ? HISTOGRAM : m.kind === 'exponential_histogram' ? EXPONENTIAL : m.kind === 'summary' ? SUMMARY : NUMBER;
   while (f.next()) {
     if (f.field === 1) {
-      if (m.kind === 'exponential_histogram') {
-        // SEAM(native-histograms): counted and refused in partial_success until the head stores
-        // native histograms; decode ExponentialHistogramDataPoint here then.
-        f.skip();
-        m.unstoredPoints++;
-      } else if (m.kind === 'histogram') m.points.push(histogramPoint(f.message('data_points', 'HistogramDataPoint')));
-      else if (m.kind === 'summary') m.points.push(summaryPoint(f.message('data_points', 'SummaryDataPoint')));
-      else {
+      if (layout === NUMBER) {
         const start = f.spanOf('data_points');
-        m.points.push(fastNumberPoint(f.buffer, start, f.pos) ?? numberPoint(f.sub(start, f.pos, 'NumberDataPoint')));
-      }
+        m.points.push(fastNumberPoint(f.buffer, start, f.pos) ?? decodePoint(f.sub(start, f.pos, 'NumberDataPoint'), NUMBER));
+      } else m.points.push(decodePoint(f.message('data_points', layout.type), layout));
     } else if (f.field === 2 && m.kind !== 'gauge' && m.kind !== 'summary') m.temporality = f.int32('aggregation_temporality');
     else if (f.field === 3 && m.kind === 'sum') m.monotonic = f.bool('is_monotonic');
     else f.skip();
@@ -133,12 +130,27 @@ function data(f: ProtoFields, m: Metric): void {
 const NO_ATTRS: Attr[] = [];
 
 /**
+ * A DataView of the request being decoded, made once per request: its float and word reads are
+ * compiled inline, where Buffer's readDoubleLE copies through a scratch array.
+ */
+let viewBuf: Buffer | undefined;
+let view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+function viewOf(buf: Buffer): DataView {
+  if (buf !== viewBuf) {
+    viewBuf = buf;
+    view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+  }
+  return view;
+}
+
+/**
  * The common NumberDataPoint (contiguous attributes, times, a value, small flags) read straight
  * from the bytes, with no reader per point: most of a request is such points. Anything else
  * (exemplars, unknown fields, long lengths, a truncation) returns undefined, and the general
  * decoder reads the point, which also words any error.
  */
 function fastNumberPoint(buf: Buffer, start: number, end: number): DataPoint | undefined {
+  const dv = viewOf(buf);
   const p = newPoint('number');
   p.attrs = NO_ATTRS;
   let pos = start;
@@ -162,13 +174,13 @@ function fastNumberPoint(buf: Buffer, start: number, end: number): DataPoint | u
       p.rawEnd = pos;
     } else if (tag === 0x11 || tag === 0x19 || tag === 0x21 || tag === 0x31) {
       if (pos + 8 > end) return undefined;
-      if (tag === 0x21) p.value = buf.readDoubleLE(pos);
-      else {
-        const lo = buf.readUInt32LE(pos);
-        const hi = buf.readUInt32LE(pos + 4);
+      // start_time_unix_nano (0x11) is stepped over: Prometheus does not use it.
+      if (tag === 0x21) p.value = dv.getFloat64(pos, true);
+      else if (tag !== 0x11) {
+        const lo = dv.getUint32(pos, true);
+        const hi = dv.getUint32(pos + 4, true);
         if (tag === 0x31) p.value = (hi | 0) * 2 ** 32 + lo;
-        else if (tag === 0x19) p.timeMs = nanosToMillis(lo, hi);
-        else p.startMs = nanosToMillis(lo, hi);
+        else p.timeMs = nanosToMillis(lo, hi);
       }
       pos += 8;
     } else if (tag === 0x40) {
@@ -186,7 +198,7 @@ function fastNumberPoint(buf: Buffer, start: number, end: number): DataPoint | u
  * range kept for the translation), decoded once they are not.
  */
 function attribute(f: ProtoFields, p: DataPoint): void {
-  // The tag of field 7 or 9 with wire type 2 is one byte, just before the reader.
+  // The tag of an attributes field (1, 7 or 9, wire type 2) is one byte, just before the reader.
   const tagAt = f.pos - 1;
   if (p.rawBuf === undefined && p.attrs.length === 0) {
     p.rawBuf = f.buffer;
@@ -215,118 +227,119 @@ export function decodedAttrs(p: DataPoint): Attr[] {
   return p.attrs;
 }
 
-function numberPoint(f: ProtoFields): DataPoint {
-  const p = newPoint('number');
+/**
+ * Where one kind of data point keeps the fields every kind has (time is 3 in all; start_time, 2,
+ * is skipped: Prometheus does not use it), and how it reads its own. One loop decodes every kind.
+ */
+interface PointLayout {
+  readonly type: string;
+  readonly kind: Parameters<typeof newPoint>[0];
+  readonly attributes: number;
+  readonly flags: number;
+  /** 0: the kind has no exemplars. */
+  readonly exemplars: number;
+  /** Reads a field of the kind's own; false for one it does not know (skipped). */
+  readonly own: (f: ProtoFields, p: DataPoint) => boolean;
+}
+
+function decodePoint(f: ProtoFields, layout: PointLayout): DataPoint {
+  const p = newPoint(layout.kind);
+  if (layout.kind === 'summary') p.hasSum = true;
   while (f.next()) {
-    switch (f.field) {
-      case 7:
-        attribute(f, p);
-        break;
-      case 2:
-        p.startMs = f.fixed64Millis('start_time_unix_nano');
-        break;
-      case 3:
-        p.timeMs = f.fixed64Millis('time_unix_nano');
-        break;
-      case 4:
-        p.value = f.double('as_double');
-        break;
-      case 6:
-        p.value = f.sfixed64Number('as_int');
-        break;
-      case 5:
-        addExemplar(p, exemplar(f.message('exemplars', 'Exemplar')));
-        break;
-      case 8:
-        p.flags = f.uint32('flags');
-        break;
-      default:
-        f.skip();
-    }
+    const n = f.field;
+    if (n === layout.attributes) attribute(f, p);
+    else if (n === 3) p.timeMs = f.fixed64Millis('time_unix_nano');
+    else if (n === layout.flags) p.flags = f.uint32('flags');
+    else if (n === layout.exemplars) addExemplar(p, exemplar(f.message('exemplars', 'Exemplar')));
+    else if (!layout.own(f, p)) f.skip();
   }
   return p;
 }
 
-function histogramPoint(f: ProtoFields): DataPoint {
-  const p = newPoint('histogram');
-  while (f.next()) {
-    switch (f.field) {
-      case 9:
-        attribute(f, p);
-        break;
-      case 2:
-        p.startMs = f.fixed64Millis('start_time_unix_nano');
-        break;
-      case 3:
-        p.timeMs = f.fixed64Millis('time_unix_nano');
-        break;
-      case 4:
-        p.count = f.fixed64Number('count');
-        break;
-      case 5:
-        p.sum = f.double('sum');
-        p.hasSum = true;
-        break;
-      case 6:
-        f.packedFixed64('bucket_counts', p.bucketCounts);
-        break;
-      case 7:
-        f.packedDouble('explicit_bounds', p.bounds);
-        break;
-      case 8:
-        addExemplar(p, exemplar(f.message('exemplars', 'Exemplar')));
-        break;
-      case 10:
-        p.flags = f.uint32('flags');
-        break;
-      default:
-        f.skip();
-    }
-  }
-  return p;
+/** count (4) and sum (5), the same in histograms of both kinds and summaries. */
+function countAndSum(f: ProtoFields, p: DataPoint): boolean {
+  if (f.field === 4) p.count = f.fixed64Number('count');
+  else if (f.field === 5) {
+    p.sum = f.double('sum');
+    p.hasSum = true;
+  } else return false;
+  return true;
 }
 
-function summaryPoint(f: ProtoFields): DataPoint {
-  const p = newPoint('summary');
-  p.hasSum = true;
-  while (f.next()) {
-    switch (f.field) {
-      case 7:
-        attribute(f, p);
-        break;
-      case 2:
-        p.startMs = f.fixed64Millis('start_time_unix_nano');
-        break;
-      case 3:
-        p.timeMs = f.fixed64Millis('time_unix_nano');
-        break;
-      case 4:
-        p.count = f.fixed64Number('count');
-        break;
-      case 5:
-        p.sum = f.double('sum');
-        break;
-      case 6: {
-        const g = f.message('quantile_values', 'ValueAtQuantile');
-        let q = 0;
-        let v = 0;
-        while (g.next()) {
-          if (g.field === 1) q = g.double('quantile');
-          else if (g.field === 2) v = g.double('value');
-          else g.skip();
-        }
-        p.quantiles.push(q, v);
-        break;
+const NUMBER: PointLayout = {
+  type: 'NumberDataPoint',
+  kind: 'number',
+  attributes: 7,
+  flags: 8,
+  exemplars: 5,
+  own: (f, p) => {
+    if (f.field === 4) p.value = f.double('as_double');
+    else if (f.field === 6) p.value = f.sfixed64Number('as_int');
+    else return false;
+    return true;
+  },
+};
+
+const HISTOGRAM: PointLayout = {
+  type: 'HistogramDataPoint',
+  kind: 'histogram',
+  attributes: 9,
+  flags: 10,
+  exemplars: 8,
+  own: (f, p) => {
+    if (f.field === 6) f.packedFixed64('bucket_counts', p.bucketCounts);
+    else if (f.field === 7) f.packedDouble('explicit_bounds', p.bounds);
+    else return countAndSum(f, p);
+    return true;
+  },
+};
+
+const EXPONENTIAL: PointLayout = {
+  type: 'ExponentialHistogramDataPoint',
+  kind: 'exponential',
+  attributes: 1,
+  flags: 10,
+  exemplars: 11,
+  own: (f, p) => {
+    const e = p.exp!;
+    if (f.field === 6) e.scale = f.sint32('scale');
+    else if (f.field === 7) e.zeroCount = f.fixed64Number('zero_count');
+    else if (f.field === 14) e.zeroThreshold = f.double('zero_threshold');
+    else if (f.field === 8 || f.field === 9) {
+      const positive = f.field === 8;
+      const g = f.message(positive ? 'positive' : 'negative', 'Buckets');
+      while (g.next()) {
+        if (g.field === 1) {
+          if (positive) e.positiveOffset = g.sint32('offset');
+          else e.negativeOffset = g.sint32('offset');
+        } else if (g.field === 2) g.packedUint64('bucket_counts', positive ? e.positiveCounts : e.negativeCounts);
+        else g.skip();
       }
-      case 8:
-        p.flags = f.uint32('flags');
-        break;
-      default:
-        f.skip();
+    } else return countAndSum(f, p);
+    return true;
+  },
+};
+
+const SUMMARY: PointLayout = {
+  type: 'SummaryDataPoint',
+  kind: 'summary',
+  attributes: 7,
+  flags: 8,
+  exemplars: 0,
+  own: (f, p) => {
+    if (f.field !== 6) return countAndSum(f, p);
+    const g = f.message('quantile_values', 'ValueAtQuantile');
+    let q = 0;
+    let v = 0;
+    while (g.next()) {
+      if (g.field === 1) q = g.double('quantile');
+      else if (g.field === 2) v = g.double('value');
+      else g.skip();
     }
-  }
-  return p;
-}
+    p.quantiles.push(q, v);
+    return true;
+  },
+};
 
 function exemplar(f: ProtoFields): Exemplar {
   const e = { attrs: [] as Exemplar['attrs'], timeMs: 0, value: 0, traceId: '', spanId: '' };

@@ -5,15 +5,17 @@
  * a kill -9 exactly as the samples do), kept in memory once read. Nothing else needs persisting,
  * and a crash between a write and a separate state file cannot make the two disagree.
  */
+import type { FloatHistogram } from '../../core/model/histogram.js';
 import { labelsKey, type Labels } from '../../core/model/labels.js';
 import { Matcher } from '../../core/model/matcher.js';
 import { isStaleNaN } from '../../core/model/value.js';
 import type { Queryable } from '../storage/interface.js';
 
-/** The newest stored sample of a series. */
+/** The newest stored sample of a series: a float, or a native histogram (`v` NaN). */
 export interface Last {
   t: number;
   v: number;
+  h?: FloatHistogram;
 }
 
 /** How far back a total is looked up; a series silent for longer starts again from its delta (a counter reset to rate()). */
@@ -45,7 +47,11 @@ export function storeLookup(store: Queryable): (labels: Labels, t: number) => La
         if (labelsKey(s.labels) !== key) continue;
         const it = s.iterator();
         let last: Last | undefined;
-        while (it.next()) if (!isStaleNaN(it.v())) last = { t: it.t(), v: it.v() };
+        while (it.next()) {
+          if (isStaleNaN(it.v())) continue;
+          const h = it.h?.();
+          last = h === undefined ? { t: it.t(), v: it.v() } : { t: it.t(), v: NaN, h };
+        }
         return last;
       }
       return undefined;
@@ -67,15 +73,19 @@ export class DeltaState {
   ) {}
 
   /**
-   * The cumulative value for a delta `v` at `t`, or a refusal when `t` is not after the series'
-   * latest total (the increment cannot be placed: the head takes samples in order only).
+   * The cumulative value for a delta `v` (or histogram `h`) at `t`, or a refusal when `t` is not
+   * after the series' latest total (the increment cannot be placed: the head takes samples in
+   * order only). A histogram is added bucket by bucket, at the coarser of the two schemas; a series
+   * whose latest total is of the other kind starts again from the delta.
    */
-  add(labels: Labels, t: number, v: number): { key: string; total: Last } | string {
+  add(labels: Labels, t: number, v: number, h?: FloatHistogram): { key: string; total: Last } | string {
     const key = labelsKey(labels);
     const prev = this.pending.get(key) ?? this.totals.get(key) ?? this.lookup(labels, t);
     if (prev !== undefined && prev.t >= t)
       return `delta sample at ${new Date(t).toISOString()} is not after the series' latest (${new Date(prev.t).toISOString()})`;
-    return { key, total: { t, v: (prev?.v ?? 0) + v } };
+    if (h === undefined) return { key, total: { t, v: prev === undefined || prev.h !== undefined ? v : prev.v + v } };
+    if (prev?.h === undefined || prev.h.usesCustomBuckets() !== h.usesCustomBuckets()) return { key, total: { t, v: NaN, h } };
+    return { key, total: { t, v: NaN, h: prev.h.add(h).with({ counterResetHint: h.counterResetHint }) } };
   }
 
   /** Records a total the current request appended. */

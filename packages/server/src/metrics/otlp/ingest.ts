@@ -17,10 +17,10 @@ import type { MetadataStore } from '../metadata.js';
 import type { Appendable, Queryable } from '../storage/interface.js';
 import { decodeMetricsJson } from './decode_json.js';
 import { decodeMetricsProto } from './decode_proto.js';
-import { DeltaState, totalsLookup, type LatestSampleSource } from './delta.js';
+import { DeltaState, totalsLookup, type Last, type LatestSampleSource } from './delta.js';
 import { OtlpMetricsError } from './errors.js';
 import type { MetricsRequest } from './model.js';
-import { DEFAULT_TRANSLATION, storeMetadata, Translator, type OtlpTranslation, type OutPoint } from './translate.js';
+import { DEFAULT_TRANSLATION, storeMetadata, Translator, type OtlpTranslation, type OutPoint, type OutSample } from './translate.js';
 
 export interface OtlpMetricsOptions {
   translation?: Partial<OtlpTranslation>;
@@ -77,7 +77,7 @@ export class OtlpMetricsIngestor {
     let samples = 0;
     let sorted = true;
     for (let i = 0; i < points.length; i++) {
-      samples += points[i]!.samples.length;
+      samples += 1 + (points[i]!.more?.length ?? 0);
       if (i > 0 && points[i]!.t < points[i - 1]!.t) sorted = false;
     }
     if (!sorted) points.sort((a, b) => a.t - b.t);
@@ -91,7 +91,7 @@ export class OtlpMetricsIngestor {
       for (const p of points) {
         const why = this.appendPoint(app, p);
         if (why === undefined) {
-          stored += p.samples.length;
+          stored += 1 + (p.more?.length ?? 0);
           for (const e of p.exemplars) exemplars.push(e);
           continue;
         }
@@ -123,24 +123,37 @@ export class OtlpMetricsIngestor {
 
   /** Appends one point's samples; returns why the store refused it, or undefined. */
   private appendPoint(app: ReturnType<Appendable['appender']>, p: OutPoint): string | undefined {
-    for (const s of p.samples) {
-      let v = s.v;
-      let staged: { key: string; total: { t: number; v: number } } | undefined;
-      if (s.delta) {
-        const r = this.delta.add(s.series.labels, s.t, s.v);
-        if (typeof r === 'string') return `${p.what}: ${r}`;
-        staged = r;
-        v = r.total.v;
-      }
-      try {
-        // The cached reference skips the head's lookup by labels; a stale one (series gone) falls back to it.
-        s.series.ref = app.append(s.series.ref, s.series.labels, s.t, v);
-      } catch (err) {
-        if (!(err instanceof StorageError) || WHOLE_REQUEST.has(err.code)) throw err;
-        return err.message;
-      }
-      if (staged) this.delta.stage(staged.key, staged.total);
+    const why = this.appendSample(app, p, p);
+    if (why !== undefined || p.more === undefined) return why;
+    for (const s of p.more) {
+      const w = this.appendSample(app, p, s);
+      if (w !== undefined) return w;
     }
+    return undefined;
+  }
+
+  /** Appends one sample of point `p`; returns why the store refused it, or undefined. */
+  private appendSample(app: ReturnType<Appendable['appender']>, p: OutPoint, s: OutSample): string | undefined {
+    let v = s.v;
+    let h = s.h;
+    let staged: { key: string; total: Last } | undefined;
+    if (s.delta) {
+      const r = this.delta.add(s.series.labels, s.t, s.v, s.h);
+      if (typeof r === 'string') return `${p.what}: ${r}`;
+      staged = r;
+      v = r.total.v;
+      h = r.total.h;
+    }
+    try {
+      // The cached reference skips the head's lookup by labels; a stale one (series gone) falls back to it.
+      if (h === undefined) s.series.ref = app.append(s.series.ref, s.series.labels, s.t, v);
+      else if (app.appendHistogram) s.series.ref = app.appendHistogram(s.series.ref, s.series.labels, s.t, h);
+      else return `${p.what}: this store does not keep native histograms (agent mode); send explicit-bucket histograms`;
+    } catch (err) {
+      if (!(err instanceof StorageError) || WHOLE_REQUEST.has(err.code)) throw err;
+      return err.message;
+    }
+    if (staged) this.delta.stage(staged.key, staged.total);
     return undefined;
   }
 

@@ -1,7 +1,8 @@
 /**
  * OTLP metrics as the translation reads them: one shape both decoders (protobuf and JSON) produce,
  * already reduced to what Prometheus keeps. Attribute values are their Prometheus label text,
- * times are whole milliseconds, counts are numbers.
+ * times are whole milliseconds, counts are numbers. Start times are not kept: Prometheus 3 does
+ * not use them.
  */
 
 /** An attribute with its value as label text. */
@@ -41,7 +42,6 @@ export interface DataPoint {
   rawBuf: Buffer | undefined;
   rawStart: number;
   rawEnd: number;
-  startMs: number;
   timeMs: number;
   flags: number;
   /** Gauge and sum. */
@@ -55,7 +55,21 @@ export interface DataPoint {
   bounds: number[];
   /** Summary: quantile, value, quantile, value, ... */
   quantiles: number[];
+  /** Exponential histogram (see ./exponential.ts). */
+  exp: ExponentialBuckets | undefined;
   exemplars: Exemplar[];
+}
+
+/** The fields only an exponential histogram point has: bucket i of a side covers (base^(offset+i), base^(offset+i+1)], base 2^(2^-scale). */
+export interface ExponentialBuckets {
+  scale: number;
+  zeroCount: number;
+  /** 0 when the sender left it unset. */
+  zeroThreshold: number;
+  positiveOffset: number;
+  positiveCounts: number[];
+  negativeOffset: number;
+  negativeCounts: number[];
 }
 
 export interface Metric {
@@ -66,8 +80,6 @@ export interface Metric {
   temporality: number;
   monotonic: boolean;
   points: DataPoint[];
-  /** Data points of an exponential histogram: counted, not kept (see ingest.ts). */
-  unstoredPoints: number;
 }
 
 export interface ScopeMetrics {
@@ -93,13 +105,12 @@ const NO_NUMBERS: number[] = [];
 const NO_EXEMPLARS: Exemplar[] = [];
 
 /** A point of kind `kind`, with fresh arrays only for the fields that kind fills. */
-export function newPoint(kind: 'number' | 'histogram' | 'summary'): DataPoint {
+export function newPoint(kind: 'number' | 'histogram' | 'summary' | 'exponential'): DataPoint {
   return {
     attrs: [],
     rawBuf: undefined,
     rawStart: 0,
     rawEnd: 0,
-    startMs: 0,
     timeMs: 0,
     flags: 0,
     value: 0,
@@ -109,6 +120,10 @@ export function newPoint(kind: 'number' | 'histogram' | 'summary'): DataPoint {
     bucketCounts: kind === 'histogram' ? [] : NO_NUMBERS,
     bounds: kind === 'histogram' ? [] : NO_NUMBERS,
     quantiles: kind === 'summary' ? [] : NO_NUMBERS,
+    exp:
+      kind === 'exponential'
+        ? { scale: 0, zeroCount: 0, zeroThreshold: 0, positiveOffset: 0, positiveCounts: [], negativeOffset: 0, negativeCounts: [] }
+        : undefined,
     exemplars: NO_EXEMPLARS,
   };
 }
@@ -120,5 +135,5 @@ export function addExemplar(p: DataPoint, e: Exemplar): void {
 }
 
 export function newMetric(): Metric {
-  return { name: '', description: '', unit: '', kind: 'empty', temporality: 0, monotonic: false, points: [], unstoredPoints: 0 };
+  return { name: '', description: '', unit: '', kind: 'empty', temporality: 0, monotonic: false, points: [] };
 }

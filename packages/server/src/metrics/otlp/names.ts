@@ -157,3 +157,26 @@ export function unitName(unit: string): string {
     .join('_')
     .replace(/^_+|_+$/g, '');
 }
+
+/** Prometheus' `strconv.FormatFloat(x, 'f', -1, 64)`, for `le` and `quantile`. */
+export function formatBound(x: number): string {
+  if (x === Infinity) return '+Inf';
+  if (x === -Infinity) return '-Inf';
+  if (Number.isNaN(x)) return 'NaN';
+  const s = String(x);
+  if (!s.includes('e')) return s;
+  // Plain decimal notation without an exponent, as Go's 'f' format writes it.
+  const [mant, expText] = s.split('e') as [string, string];
+  const exp = Number(expText);
+  const neg = mant.startsWith('-');
+  const digits = mant.replace('-', '').replace('.', '');
+  const point = mant.replace('-', '').indexOf('.');
+  const intLen = (point < 0 ? mant.replace('-', '').length : point) + exp;
+  const body =
+    intLen <= 0
+      ? '0.' + '0'.repeat(-intLen) + digits
+      : intLen >= digits.length
+        ? digits + '0'.repeat(intLen - digits.length)
+        : digits.slice(0, intLen) + '.' + digits.slice(intLen);
+  return (neg ? '-' : '') + body;
+}

@@ -1,7 +1,7 @@
 /**
  * OTLP metrics translation and ingest against a real head: Prometheus 3's names for each
  * translation strategy, labels (escaping, collisions, promotion), summaries, staleness, and the
- * refusals partial_success reports (exponential histograms, bad buckets, out-of-order points).
+ * refusals partial_success reports (bad counts and buckets, out-of-order points).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,8 +12,7 @@ import { isStaleNaN } from '../../core/model/value.js';
 import { Head } from '../tsdb/head.js';
 import { OtlpMetricsError } from './errors.js';
 import { OtlpMetricsIngestor } from './ingest.js';
-import { labelName, metricName, unitName, type PromType, type TranslationStrategy } from './names.js';
-import { formatBound } from './translate.js';
+import { formatBound, labelName, metricName, unitName, type PromType, type TranslationStrategy } from './names.js';
 
 test('metric names: Prometheus 3 suffixes and escaping per translation strategy', () => {
   const cases: Array<[string, string, PromType, TranslationStrategy, string]> = [
@@ -131,7 +130,7 @@ test('summaries, promoted resource attributes, colliding attribute names, target
   );
 });
 
-test('refused alone in partial_success: exponential histograms, mismatched buckets, out-of-order points; the rest is kept', () => {
+test('refused alone in partial_success: mismatched counts and buckets, out-of-order points; the rest is kept', () => {
   const { head, ing } = setup();
   const gauge = (t: number, v: number): unknown => ({ name: 'g', gauge: { dataPoints: [{ timeUnixNano: ns(t), asDouble: v }] } });
   assert.equal(ing.ingest(request([gauge(NOW, 1)], [kv('service.name', 'api')]), 'json').rejected, 0);
@@ -152,7 +151,7 @@ test('refused alone in partial_success: exponential histograms, mismatched bucke
   );
   assert.equal(res.accepted, 1);
   assert.equal(res.rejected, 3);
-  assert.match(res.message, /exponential histograms cannot be stored yet/);
+  assert.match(res.message, /exponential histogram e: the buckets hold 0 observations \(zero bucket included\) but count is 1/);
   assert.match(res.message, /histogram h: 1 bucket counts for 2 explicit bounds/);
   assert.match(res.message, /out of order sample/);
   assert.deepEqual(dump(head).get('g{job=api}'), [

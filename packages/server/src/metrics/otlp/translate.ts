@@ -7,14 +7,16 @@
  * named in `promote_resource_attributes` on every series. A data point flagged "no recorded value"
  * becomes a staleness marker. Delta points are marked for ./delta.ts to add up.
  */
+import type { FloatHistogram } from '../../core/model/histogram.js';
 import { sortLabels, type Label, type Labels } from '../../core/model/labels.js';
 import { STALE_NAN } from '../../core/model/value.js';
 import type { ExemplarInput } from '../exemplars/storage.js';
 import type { MetadataStore } from '../metadata.js';
 import { FLAG_NO_RECORDED_VALUE, TEMPORALITY_DELTA, type Attr, type DataPoint, type Metric, type MetricsRequest, type ResourceMetrics } from './model.js';
 import { decodedAttrs } from './decode_proto.js';
-import { hashBytes } from '../remotewrite/series_cache.js';
-import { addsSuffixes, escapes, labelName, metricName, unitName, type PromType, type TranslationStrategy } from './names.js';
+import { AttrSeriesCache, type AttrSource, type SeriesEntry } from './attr_cache.js';
+import { addsSuffixes, escapes, formatBound, labelName, metricName, unitName, type PromType, type TranslationStrategy } from './names.js';
+import { nativeHistogramOf } from './exponential.js';
 
 /** The `otlp:` settings that shape translation (Prometheus' names). */
 export interface OtlpTranslation {
@@ -37,17 +39,10 @@ export interface OutSample {
   series: SeriesEntry;
   t: number;
   v: number;
+  /** A native histogram sample (`v` is then NaN), else undefined. */
+  h: FloatHistogram | undefined;
   delta: boolean;
 }
-
-/** A series as the cache holds it: its labels, and the store's reference (0 until appended). */
-export interface SeriesEntry {
-  readonly labels: Labels;
-  ref: number;
-}
-
-/** Point attributes: decoded, or (protobuf) a raw byte range still to decode. */
-type AttrSource = Pick<DataPoint, 'attrs' | 'rawBuf' | 'rawStart' | 'rawEnd'>;
 
 /** What a resource puts on each of its series, and a key naming that. */
 interface ResourceLabels {
@@ -57,19 +52,13 @@ interface ResourceLabels {
   key: string;
 }
 
-interface RawEntry {
-  readonly raw: Buffer;
-  readonly inner: Map<string, SeriesEntry>;
-  readonly next: RawEntry | undefined;
-}
-
-/** How many series the label cache holds before it starts over. */
-const MAX_CACHED_SERIES = 1_000_000;
-
-/** The samples of one data point: stored or refused together in the partial_success count. */
-export interface OutPoint {
-  t: number;
-  samples: OutSample[];
+/**
+ * The samples of one data point, stored or refused together in the partial_success count. The
+ * point is its own first sample (most points have only one: no array and no second object are
+ * made for them); the others (histogram buckets, quantiles) follow in `more`.
+ */
+export interface OutPoint extends OutSample {
+  more: OutSample[] | undefined;
   exemplars: ExemplarInput[];
   /** A description for refusal messages. */
   what: string;
@@ -86,33 +75,14 @@ export interface Translated {
 const NO_LABELS: readonly Label[] = [];
 /** Shared by the points without exemplars (nearly all); never pushed to. */
 const NO_EXEMPLARS: ExemplarInput[] = [];
-/** A point's samples before the first: the first makes an array of exactly one (most points have one). */
-const NO_SAMPLES: OutSample[] = [];
+/** The series of a point before its first sample is added. */
+const NO_SERIES: SeriesEntry = { labels: [], ref: 0 };
+
+function newOutPoint(t: number, what: string): OutPoint {
+  return { series: NO_SERIES, t, v: 0, h: undefined, delta: false, more: undefined, exemplars: NO_EXEMPLARS, what };
+}
 
 const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
-
-/** Prometheus' `strconv.FormatFloat(x, 'f', -1, 64)`, for `le` and `quantile`. */
-export function formatBound(x: number): string {
-  if (x === Infinity) return '+Inf';
-  if (x === -Infinity) return '-Inf';
-  if (Number.isNaN(x)) return 'NaN';
-  const s = String(x);
-  if (!s.includes('e')) return s;
-  // Plain decimal notation without an exponent, as Go's 'f' format writes it.
-  const [mant, expText] = s.split('e') as [string, string];
-  const exp = Number(expText);
-  const neg = mant.startsWith('-');
-  const digits = mant.replace('-', '').replace('.', '');
-  const point = mant.replace('-', '').indexOf('.');
-  const intLen = (point < 0 ? mant.replace('-', '').length : point) + exp;
-  const body =
-    intLen <= 0
-      ? '0.' + '0'.repeat(-intLen) + digits
-      : intLen >= digits.length
-        ? digits + '0'.repeat(intLen - digits.length)
-        : digits.slice(0, intLen) + '.' + digits.slice(intLen);
-  return (neg ? '-' : '') + body;
-}
 
 /** Translates requests; caches name translations, which repeat in every request of a sender. */
 export class Translator {
@@ -173,12 +143,6 @@ export class Translator {
     let latest = -Infinity;
     for (const scope of r.scopes)
       for (const m of scope.metrics) {
-        if (m.unstoredPoints > 0)
-          this.refuse(
-            out,
-            m.unstoredPoints,
-            'exponential histograms cannot be stored yet (native histograms are not in the TSDB); send explicit-bucket histograms',
-          );
         for (const p of m.points) if (p.timeMs > latest) latest = p.timeMs;
         this.metricPoints(m, labels, out);
       }
@@ -193,17 +157,12 @@ export class Translator {
       undefined,
     );
     if (series === undefined) return;
-    out.points.push({ t: latest, samples: [{ series, t: latest, v: 1, delta: false }], exemplars: NO_EXEMPLARS, what: 'target_info' });
+    const point = newOutPoint(latest, 'target_info');
+    this.add(point, series, latest, 1, false, false);
+    out.points.push(point);
   }
 
-  /**
-   * Series by resource and point attributes, then by name and extra label, so a steady sender's
-   * series are found without building a label set. Protobuf points are found by their raw
-   * attribute bytes (hashed, then compared), without decoding them; JSON points by a key string.
-   */
-  private readonly byText = new Map<string, Map<string, SeriesEntry>>();
-  private readonly byRaw = new Map<string, Map<number, RawEntry>>();
-  private cached = 0;
+  private readonly cache = new AttrSeriesCache();
   private curPoint: AttrSource | undefined;
   private curRes: string | undefined;
   private curInner: Map<string, SeriesEntry> | undefined;
@@ -211,12 +170,7 @@ export class Translator {
   /** The series of a label set (see {@link buildLabels}), from the cache when seen before. */
   private labelsOf(p: AttrSource, res: ResourceLabels, name: string, extra: Label | undefined): SeriesEntry | undefined {
     if (p !== this.curPoint || res.key !== this.curRes || this.curInner === undefined) {
-      if (this.cached >= MAX_CACHED_SERIES) {
-        this.byText.clear();
-        this.byRaw.clear();
-        this.cached = 0;
-      }
-      this.curInner = p.rawBuf !== undefined ? this.rawInner(p.rawBuf, p.rawStart, p.rawEnd, res.key) : this.textInner(p.attrs, res.key);
+      this.curInner = this.cache.inner(p, res.key);
       this.curPoint = p;
       this.curRes = res.key;
     }
@@ -227,28 +181,9 @@ export class Translator {
       if (labels === undefined) return undefined;
       e = { labels, ref: 0 };
       this.curInner.set(k, e);
-      this.cached++;
+      this.cache.added();
     }
     return e;
-  }
-
-  private textInner(attrs: readonly Attr[], resKey: string): Map<string, SeriesEntry> {
-    let key = resKey + '\u0003';
-    for (const a of attrs) key += `\u0001${a.key}\u0002${a.value}`;
-    let inner = this.byText.get(key);
-    if (inner === undefined) this.byText.set(key, (inner = new Map()));
-    return inner;
-  }
-
-  private rawInner(buf: Buffer, start: number, end: number, resKey: string): Map<string, SeriesEntry> {
-    let byHash = this.byRaw.get(resKey);
-    if (byHash === undefined) this.byRaw.set(resKey, (byHash = new Map()));
-    const h = hashBytes(buf, start, end);
-    let e = byHash.get(h);
-    for (let x = e; x !== undefined; x = x.next) if (sameBytes(x.raw, buf, start, end)) return x.inner;
-    e = { raw: Buffer.from(buf.subarray(start, end)), inner: new Map(), next: e };
-    byHash.set(h, e);
-    return e.inner;
   }
 
   /**
@@ -283,13 +218,20 @@ export class Translator {
 
   private metricPoints(m: Metric, res: ResourceLabels, out: Translated): void {
     if (m.points.length === 0) return;
-    const type: PromType = m.kind === 'sum' && m.monotonic ? 'counter' : m.kind === 'histogram' ? 'histogram' : m.kind === 'summary' ? 'summary' : 'gauge';
+    const type: PromType =
+      m.kind === 'sum' && m.monotonic
+        ? 'counter'
+        : m.kind === 'histogram' || m.kind === 'exponential_histogram'
+          ? 'histogram'
+          : m.kind === 'summary'
+            ? 'summary'
+            : 'gauge';
     const name = this.metric(m, type);
     if (name === '') {
       this.refuse(out, m.points.length, `metric name ${JSON.stringify(m.name)} has no valid characters`);
       return;
     }
-    const delta = m.temporality === TEMPORALITY_DELTA && (m.kind === 'sum' || m.kind === 'histogram');
+    const delta = m.temporality === TEMPORALITY_DELTA && (m.kind === 'sum' || m.kind === 'histogram' || m.kind === 'exponential_histogram');
     const family = type === 'counter' && addsSuffixes(this.cfg.translationStrategy) ? name.replace(/_total$/, '') : name;
     out.metadata.push([family, { type, help: m.description, unit: unitName(m.unit) }]);
     for (const p of m.points) {
@@ -298,23 +240,36 @@ export class Translator {
         continue;
       }
       const stale = (p.flags & FLAG_NO_RECORDED_VALUE) !== 0;
-      const point: OutPoint = { t: p.timeMs, samples: NO_SAMPLES, exemplars: NO_EXEMPLARS, what: name };
+      const point = newOutPoint(p.timeMs, name);
       const ok =
         m.kind === 'histogram'
           ? this.histogram(p, name, res, delta, stale, point)
-          : m.kind === 'summary'
-            ? this.summary(p, name, res, stale, point)
-            : this.number(p, name, res, delta, stale, point);
+          : m.kind === 'exponential_histogram'
+            ? this.exponential(p, name, res, delta, stale, point)
+            : m.kind === 'summary'
+              ? this.summary(p, name, res, stale, point)
+              : this.number(p, name, res, delta, stale, point);
       if (typeof ok === 'string') this.refuse(out, 1, ok);
       else out.points.push(point);
     }
   }
 
-  private add(point: OutPoint, series: SeriesEntry | undefined, t: number, v: number, delta: boolean, stale: boolean): boolean {
+  private add(point: OutPoint, series: SeriesEntry | undefined, t: number, v: number, delta: boolean, stale: boolean, h?: FloatHistogram): boolean {
     if (series === undefined) return false;
-    const sample: OutSample = { series, t, v: stale ? STALE_NAN : v, delta: delta && !stale };
-    if (point.samples === NO_SAMPLES) point.samples = [sample];
-    else point.samples.push(sample);
+    const value = stale ? STALE_NAN : v;
+    const hist = stale ? undefined : h;
+    const d = delta && !stale;
+    if (point.series === NO_SERIES) {
+      point.series = series;
+      point.t = t;
+      point.v = value;
+      point.h = hist;
+      point.delta = d;
+    } else {
+      const sample: OutSample = { series, t, v: value, h: hist, delta: d };
+      if (point.more === undefined) point.more = [sample];
+      else point.more.push(sample);
+    }
     return true;
   }
 
@@ -352,6 +307,20 @@ export class Translator {
     return true;
   }
 
+  /**
+   * An exponential histogram as one native histogram sample. "No recorded value" is a float
+   * staleness marker (what Prometheus' scrape writes for a native histogram series that ended,
+   * and what this project's queries read as the end of a series).
+   */
+  private exponential(p: DataPoint, name: string, res: ResourceLabels, delta: boolean, stale: boolean, point: OutPoint): true | string {
+    const h = stale ? undefined : nativeHistogramOf(p, name, 'unknown');
+    if (typeof h === 'string') return h;
+    const labels = this.labelsOf(p, res, name, undefined);
+    if (!this.add(point, labels, p.timeMs, NaN, delta, stale, h)) return badAttr(name);
+    if (p.exemplars.length > 0) exemplarsOf(p, labels!.labels, point);
+    return true;
+  }
+
   private summary(p: DataPoint, name: string, res: ResourceLabels, stale: boolean, point: OutPoint): true | string {
     const t = p.timeMs;
     for (let i = 0; i < p.quantiles.length; i += 2) {
@@ -362,13 +331,6 @@ export class Translator {
     this.add(point, this.labelsOf(p, res, `${name}_count`, undefined), t, p.count, false, stale);
     return true;
   }
-}
-
-/** Whether `raw` equals `buf[start, end)`: a plain loop, cheaper than Buffer.compare for a few dozen bytes. */
-function sameBytes(raw: Buffer, buf: Buffer, start: number, end: number): boolean {
-  if (raw.length !== end - start) return false;
-  for (let i = 0; i < raw.length; i++) if (raw[i] !== buf[start + i]) return false;
-  return true;
 }
 
 function badAttr(name: string): string {

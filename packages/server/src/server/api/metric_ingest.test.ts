@@ -56,7 +56,7 @@ test('a full success is an empty ExportMetricsServiceResponse; a partial one nam
     '/v1/metrics',
     JSON.stringify({
       resourceMetrics: [
-        { scopeMetrics: [{ metrics: [{ name: 'e', exponentialHistogram: { dataPoints: [{ timeUnixNano: String(T * 1e6), count: '1' }] } }] }] },
+        { scopeMetrics: [{ metrics: [{ name: 'e', exponentialHistogram: { dataPoints: [{ timeUnixNano: String(T * 1e6), count: '1', scale: -5 }] } }] }] },
       ],
     }),
     { 'content-type': 'application/json' },
@@ -64,7 +64,7 @@ test('a full success is an empty ExportMetricsServiceResponse; a partial one nam
   assert.equal(json.status, 200);
   const parsed = JSON.parse(json.body.toString()) as { partialSuccess: { rejectedDataPoints: string; errorMessage: string } };
   assert.equal(parsed.partialSuccess.rejectedDataPoints, '1');
-  assert.match(parsed.partialSuccess.errorMessage, /exponential histograms cannot be stored yet/);
+  assert.match(parsed.partialSuccess.errorMessage, /exponential histogram e: scale -5 is below -4/);
 });
 
 test('refusals: 415 for another type or encoding, 400 for a malformed body, 413 past the size limit, 429 with Retry-After past the rate', async () => {

@@ -7,6 +7,7 @@
  * and counted for partial_success, as the OTLP specification has it; the rest are kept.
  */
 import { MAX_ANYVALUE_DEPTH, type AnyValue, type InstrumentationScope, type KeyValue } from '../../core/otlp/common.js';
+import { OtlpJsonReader } from '../../core/otlp/json.js';
 import type { Attributes, AttributeValue, Span, SpanEvent, SpanKind, SpanLink, StatusCode } from '../storage/types.js';
 import { TraceIngestError, type TraceLimits } from './limits.js';
 import { visitExportTraceServiceRequest } from './otlp_proto.js';
@@ -27,18 +28,10 @@ const CODE_NAMES: Record<string, StatusCode> = Object.fromEntries(CODES.map((c) 
 const TRACE_ID = /^[0-9a-fA-F]{32}$/;
 const SPAN_ID = /^[0-9a-fA-F]{16}$/;
 const ZERO = /^0+$/;
-const MAX_U64 = (1n << 64n) - 1n;
 const SHORT_INT = /^-?\d{1,15}$/;
 
-function bad(path: string, want: string, got: unknown): TraceIngestError {
-  let shown: string;
-  try {
-    shown = JSON.stringify(got)?.slice(0, 60) ?? String(got);
-  } catch {
-    shown = typeof got;
-  }
-  return new TraceIngestError(400, `invalid OTLP traces request: ${path} must be ${want}, got ${shown}`);
-}
+const json = new OtlpJsonReader((detail) => new TraceIngestError(400, `invalid OTLP traces request: ${detail}`));
+const bad = (path: string, want: string, got: unknown): Error => json.bad(path, want, got);
 
 /** A span-level refusal: the span is left out and counted; refusals group by `message`, `example` shows the first value. */
 class Refusal extends Error {
@@ -51,41 +44,16 @@ class Refusal extends Error {
 }
 
 function list<T>(v: T[] | undefined | null, path: string): T[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw bad(path, 'an array', v);
-  return v;
+  return json.list(v, path);
 }
 
 function obj<T extends object>(v: T | undefined | null, path: string): T | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw bad(path, 'an object', v);
-  return v;
+  return json.obj(v, path);
 }
 
-function str(v: unknown, path: string): string {
-  if (v === undefined || v === null) return '';
-  if (typeof v !== 'string') throw bad(path, 'a string', v);
-  return v;
-}
-
-/** A fixed64 nanosecond time: a decimal string (the spec) or an exact number (lenient senders); 0n when absent. */
-function nanos(v: unknown, path: string): bigint {
-  if (v === undefined || v === null || v === '') return 0n;
-  if (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0) return BigInt(v);
-  if (typeof v === 'string' && /^\d{1,20}$/.test(v)) {
-    const n = BigInt(v);
-    if (n <= MAX_U64) return n;
-  }
-  throw bad(path, 'nanoseconds since the epoch as a decimal string', v);
-}
-
-/** An enum: its integer, or its name as proto3 JSON parsers accept. */
-function enumOf<T>(v: unknown, path: string, values: readonly T[], names: Record<string, T>): T {
-  if (v === undefined || v === null) return values[0]!;
-  if (typeof v === 'number' && Number.isInteger(v)) return values[v] ?? values[0]!; // unknown values read as the default, like proto3
-  if (typeof v === 'string' && Object.hasOwn(names, v)) return names[v]!;
-  throw bad(path, `an enum integer or one of ${Object.keys(names).join(', ')}`, v);
-}
+const str = (v: unknown, path: string): string => json.str(v, path);
+const nanos = (v: unknown, path: string): bigint => json.nanos(v, path);
+const enumOf = <T>(v: unknown, path: string, values: readonly T[], names: Record<string, T>): T => json.enumOf(v, path, values, names);
 
 /** Per-request conversion state: the limits, and the bytes a span's attributes may use. */
 class Converter {
@@ -185,14 +153,7 @@ function intValue(v: unknown, path: string): number | string {
   throw bad(path, 'an int64 (a decimal string)', v);
 }
 
-function doubleValue(v: unknown, path: string): number {
-  if (typeof v === 'number') return v;
-  if (v === 'NaN') return NaN;
-  if (v === 'Infinity') return Infinity;
-  if (v === '-Infinity') return -Infinity;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  throw bad(path, 'a number', v);
-}
+const doubleValue = (v: unknown, path: string): number => json.double(v, path);
 
 function checkId(id: string, re: RegExp, what: string): string {
   if (!re.test(id) || ZERO.test(id))
