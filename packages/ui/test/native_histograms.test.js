@@ -1,4 +1,4 @@
-/* global fetch, URLSearchParams, localStorage, document */
+/* global fetch, URLSearchParams, localStorage, document, URL */
 // Native histograms in Explore, in Debian's Chromium (playwright-core), against a started Vigil whose
 // TSDB holds an hour of a latency histogram (schema 3, two routes, 15 s apart) written through its
 // appender: around 40 ms all along, with a slow mode near 1.2 s for ten minutes. Explore must draw
@@ -10,19 +10,18 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { launchChromium, noChromium } from './browser.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const uiRoot = path.resolve(here, '../..');
 const repo = path.resolve(uiRoot, '../..');
 const artifacts = path.join(uiRoot, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-const { chromium } = await import('playwright-core');
 const { startServer } = await import(path.join(repo, 'packages/server/dist-test/testkit/helpers.js'));
 const { FloatHistogram } = await import(path.join(repo, 'packages/server/dist-test/core/model/histogram.js'));
 const { labelsFrom } = await import(path.join(repo, 'packages/server/dist-test/core/model/labels.js'));
 
-const skip = !fs.existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM} (apt-get install chromium)` : false;
+const skip = noChromium;
 
 const SCHEMA = 3;
 const STEP_MS = 15_000;
@@ -98,10 +97,7 @@ before(async () => {
   writeRoute(app, '/checkout', 7, 300, end - 60 * 60_000);
   writeRoute(app, '/search', 11, 150, end - 60 * 60_000);
   app.commit();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 });
 
@@ -237,4 +233,34 @@ test('Explore draws native histograms as a heatmap with p50/p90/p99, and its hov
   const rows = await page.$$eval('table.data tbody tr', (trs) => trs.map((tr) => tr.textContent));
   assert.equal(rows.length, 2);
   for (const r of rows) assert.match(r, /histogram: count \d+, sum [\d.]+, \d+ buckets/);
+});
+
+test('a dashboard stat panel over native histograms says so and links to the heatmap, instead of failing', { skip, timeout: 60_000 }, async () => {
+  const dashboard = {
+    uid: 'histograms',
+    title: 'Histogram panels',
+    panels: [
+      { type: 'stat', title: 'Raw histogram', gridPos: { x: 0, y: 0, w: 12, h: 6 }, targets: [{ expr: 'rpc_duration_seconds' }] },
+      {
+        type: 'stat',
+        title: 'p99',
+        gridPos: { x: 12, y: 0, w: 12, h: 6 },
+        targets: [{ expr: 'histogram_quantile(0.99, sum(rate(rpc_duration_seconds[5m])))' }],
+      },
+    ],
+  };
+  await page.goto(`${vigil.url}/ui/dashboards`);
+  await page.click('text=Import…');
+  await page.fill('textarea[aria-label="Dashboard JSON"]', JSON.stringify(dashboard));
+  await page.click('.editor-panel button.primary');
+  const raw = '[data-dashboard="histograms"] [data-panel="Raw histogram"]';
+  await page.waitForSelector(`${raw} [data-testid="panel-histograms"]`, { timeout: 30_000 });
+  assert.match(await page.textContent(`${raw} [data-testid="panel-histograms"]`), /native histograms/);
+  const link = new URL(await page.getAttribute(`${raw} [data-testid="panel-histograms"] a`, 'href'), vigil.url);
+  assert.equal(link.pathname, '/ui/explore');
+  assert.equal(link.searchParams.get('expr'), 'rpc_duration_seconds');
+  // The quantile beside it is one number, drawn as usual.
+  await page.waitForSelector('[data-dashboard="histograms"] [data-panel="p99"] .card-value');
+  assert.match(await page.textContent('[data-dashboard="histograms"] [data-panel="p99"] .card-value'), /\d/);
+  await page.screenshot({ path: path.join(artifacts, 'dashboard-native-histogram-panels.png') });
 });

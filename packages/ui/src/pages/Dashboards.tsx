@@ -95,14 +95,16 @@ function PanelView({ p, vars, range, tick }: { p: Panel; vars: Record<string, st
         return { kind: 'series' as const, series: all.flat(), exemplars };
       }
       const all = await Promise.all(exprs.map((e) => query(e, undefined, signal)));
+      // A native-histogram sample has no single value to show here; Explore draws it as a heatmap.
+      const histograms = all.reduce((n, r) => n + (r.resultType === 'vector' ? r.result.filter((s) => s.histogram).length : 0), 0);
       const rows = all.flatMap((r, i) =>
         r.resultType === 'vector'
-          ? r.result.map((s) => ({ metric: s.metric, v: Number(s.value[1]), legend: p.targets[i]?.legend }))
+          ? r.result.flatMap((s) => (s.histogram ? [] : [{ metric: s.metric, v: Number(s.value[1]), legend: p.targets[i]?.legend }]))
           : r.resultType === 'scalar'
             ? [{ metric: {}, v: Number(r.result[1]), legend: p.targets[i]?.legend }]
             : [],
       );
-      return { kind: 'rows' as const, rows };
+      return { kind: 'rows' as const, rows, histograms };
     },
     [key],
   );
@@ -120,7 +122,19 @@ function PanelView({ p, vars, range, tick }: { p: Panel; vars: Record<string, st
       ) : (
         <Chart data={aligned} names={names} unit={p.unit} stacked={p.stacked} height={Math.max(80, g.h * 30 - 70)} exemplars={data.exemplars} />
       );
-  else if (data.rows.length === 0) body = <div class="muted">No data.</div>;
+  else if (data.rows.length === 0)
+    body =
+      data.histograms > 0 ? (
+        <div class="muted" data-testid="panel-histograms">
+          The query returns native histograms, which this panel cannot show as one number.{' '}
+          <a href={exploreHref(exprs[0] ?? '')} onClick={onLinkClick}>
+            Open it in Explore
+          </a>{' '}
+          for the heatmap, or ask for <span class="mono">histogram_quantile(0.99, …)</span>.
+        </div>
+      ) : (
+        <div class="muted">No data.</div>
+      );
   else if (p.type === 'table')
     body = (
       <table class="data">
