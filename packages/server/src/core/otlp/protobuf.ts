@@ -358,6 +358,26 @@ export class ProtoFields {
     return Number(BigInt.asIntN(64, this.u64()));
   }
 
+  /** sint32 and sint64 (zigzag varints) as a number (exact within ±2^53). */
+  sint(name: string): number {
+    this.want(name, VARINT);
+    return this.r.svarint();
+  }
+
+  /** A repeated sint64 (packed, or one element unpacked) appended to `out`. */
+  packedSint(name: string, out: number[]): void {
+    if (this.wt === VARINT) {
+      out.push(this.sint(name));
+      return;
+    }
+    this.want(name, LEN);
+    const len = this.r.uvarint();
+    const end = this.r.pos + len;
+    if (end > this.r.end) throw new RangeError('unexpected end of record');
+    while (this.r.pos < end) out.push(this.r.svarint());
+    if (this.r.pos !== end) throw this.fail(`${this.msg}.${name} (field ${this.field}): a varint runs past its packed field`);
+  }
+
   fixed32(name: string): number {
     this.want(name, I32);
     return this.r.u32();

@@ -14,7 +14,8 @@ import { StorageError } from '../../core/errors.js';
 import type { Appendable, Appender, SeriesRef } from '../storage/interface.js';
 import type { ExemplarInput, ExemplarStorage } from '../exemplars/storage.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
-import { createParser, formatForContentType, SCRAPE_ACCEPT_HEADER, type ExpositionParser } from './parser/index.js';
+import { createParser, formatForContentType, SCRAPE_ACCEPT_HEADER, type ExpositionParser, type ProtobufParserOptions } from './parser/index.js';
+import type { FloatHistogram } from '../../core/model/histogram.js';
 import type { Target } from './target.js';
 import type { ScrapeTransport } from './transport.js';
 import { VigilError } from '../../core/errors.js';
@@ -32,6 +33,10 @@ export interface LoopSettings {
   readonly labelValueLengthLimit: number;
   readonly bodySizeLimit: number;
   readonly metricRelabel: readonly CompiledRelabel[];
+  /** The Accept header, from `scrape_protocols`; default: Prometheus' default protocols. */
+  readonly acceptHeader?: string;
+  /** What becomes of histograms in protobuf bodies (native, classic, NHCB); default: classic series only. */
+  readonly histograms?: ProtobufParserOptions;
 }
 
 /** Counters shared by the loops of a pool (and summed over pools for self-monitoring). */
@@ -295,7 +300,7 @@ export class ScrapeLoop {
       const res = await this.transport.fetch({
         url: this.target.url,
         headers: {
-          accept: SCRAPE_ACCEPT_HEADER,
+          accept: this.settings.acceptHeader ?? SCRAPE_ACCEPT_HEADER,
           'user-agent': 'Vigil/0.1',
           'x-prometheus-scrape-timeout-seconds': String(this.target.timeoutMs / 1000),
         },
@@ -330,7 +335,7 @@ export class ScrapeLoop {
     let limitErr: ScrapeError | undefined;
     this.exemplars = [];
     try {
-      const p = createParser(body, formatForContentType(contentType).format);
+      const p = createParser(body, formatForContentType(contentType).format, this.settings.histograms);
       limitErr = this.appendSamples(body, p, app, ts, iter, counts, seen, md);
       if (limitErr) throw limitErr;
       this.writeStaleness(app, ts, iter, seen);
@@ -391,7 +396,7 @@ export class ScrapeLoop {
       const keyBody = e === undefined ? undefined : e.keyIter === iter ? body : e.keyIter === iter - 1 ? prevBody : undefined;
       const kind = keyBody === undefined ? p.next() : p.nextExpecting(keyBody, e!.keyStart, e!.keyEnd);
       if (kind === 'eof') break;
-      if (kind !== 'series') {
+      if (kind !== 'series' && kind !== 'histogram') {
         recordMetadata(p, kind, md);
         continue;
       }
@@ -419,16 +424,20 @@ export class ScrapeLoop {
       }
       const pt = honorTimestamps ? p.timestamp() : undefined;
       try {
-        e.ref = app.append(e.ref, labels, pt ?? ts, p.value());
+        e.ref = kind === 'series' ? app.append(e.ref, labels, pt ?? ts, p.value()) : appendHistogram(app, e.ref, labels, pt ?? ts, p.histogram());
       } catch (err) {
         if (!(err instanceof StorageError) || !STORAGE_SKIPPABLE.has(err.code)) throw err;
         this.countSkipped(err.code);
         continue;
       }
       if (this.exemplarStorage) {
-        const ex = p.exemplar();
-        // Without its own timestamp an exemplar takes its sample's, as in Prometheus.
-        if (ex) this.exemplars.push({ seriesLabels: labels, labels: ex.labels, value: ex.value, ts: ex.ts ?? pt ?? ts });
+        if (kind === 'histogram') {
+          for (const ex of p.histogramExemplars()) this.exemplars.push({ seriesLabels: labels, labels: ex.labels, value: ex.value, ts: ex.ts ?? pt ?? ts });
+        } else {
+          const ex = p.exemplar();
+          // Without its own timestamp an exemplar takes its sample's, as in Prometheus.
+          if (ex) this.exemplars.push({ seriesLabels: labels, labels: ex.labels, value: ex.value, ts: ex.ts ?? pt ?? ts });
+        }
       }
       // Series with their own timestamps get no staleness markers, as in Prometheus.
       if (pt === undefined && e.lastIter !== iter) seen.push(e);
@@ -613,6 +622,12 @@ export class ScrapeLoop {
     this.prevSeen.clear();
     this.inherited = [];
   }
+}
+
+/** A native-histogram sample, into a store that keeps them; one that does not fails the scrape, naming why. */
+function appendHistogram(app: Appender, ref: SeriesRef, labels: Labels, ts: number, h: FloatHistogram): SeriesRef {
+  if (!app.appendHistogram) throw new ScrapeError('storage', 'this store does not keep native histograms: set scrape_native_histograms to false');
+  return app.appendHistogram(ref, labels, ts, h);
 }
 
 function staleAppend(app: Appender, ref: SeriesRef, labels: Labels, ts: number): void {

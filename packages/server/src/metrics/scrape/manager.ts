@@ -14,6 +14,7 @@ import { nopLogger, type Logger } from '../../core/util/log.js';
 import type { ScrapeConfig, TargetGroup } from './config.js';
 import { discovererFor, type Discoverer, type SdMechanism } from './discovery.js';
 import { ScrapeLoop, ScrapeStats, type LoopSettings } from './loop.js';
+import { acceptHeader } from './parser/index.js';
 import { buildTargets, type DroppedTarget, type Target, type TargetConfig } from './target.js';
 import { httpTransport, type ScrapeTransport, type TransportFactory } from './transport.js';
 
@@ -57,6 +58,12 @@ export function settingsOf(cfg: ScrapeConfig): LoopSettings {
     labelValueLengthLimit: cfg.labelValueLengthLimit,
     bodySizeLimit: cfg.bodySizeLimit,
     metricRelabel: compileRelabel(cfg.metricRelabelConfigs),
+    acceptHeader: acceptHeader(cfg.scrapeProtocols),
+    histograms: {
+      nativeHistograms: cfg.scrapeNativeHistograms,
+      keepClassicHistograms: cfg.alwaysScrapeClassicHistograms,
+      convertClassicToNhcb: cfg.convertClassicHistogramsToNhcb,
+    },
   };
 }
 
