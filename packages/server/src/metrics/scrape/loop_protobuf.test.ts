@@ -1,0 +1,151 @@
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { histogramString } from '../../core/model/histogram.js';
+import { labelsToRecord } from '../../core/model/labels.js';
+import { Matcher } from '../../core/model/matcher.js';
+import { isStaleNaN } from '../../core/model/value.js';
+import { ManualClock } from '../../core/time/manual_clock.js';
+import { ExemplarStorage } from '../exemplars/storage.js';
+import { compileRelabel } from '../relabel/relabel.js';
+import type { Queryable } from '../storage/interface.js';
+import { Head } from '../tsdb/head.js';
+import { ScrapeLoop } from './loop.js';
+import { settingsOf } from './manager.js';
+import { populateTarget, type Target } from './target.js';
+import { httpTransport } from './transport.js';
+import { scrapeConfig, serve, stored } from '../../testkit/scrape.js';
+import { DualHistogram, encodeMetricFamilies, PROTOBUF_CONTENT_TYPE } from '../../testkit/prom_protobuf.js';
+
+const closers: Array<() => Promise<void> | void> = [];
+after(async () => {
+  for (const c of closers) await c();
+});
+
+const T0 = 1_700_000_000_000;
+
+/** A protobuf target whose body the test sets between scrapes. */
+async function protobufTarget() {
+  const state: { body: Buffer; accept: string } = { body: Buffer.alloc(0), accept: '' };
+  const srv = await serve((req, res) => {
+    state.accept = req.headers.accept ?? '';
+    res.writeHead(200, { 'content-type': PROTOBUF_CONTENT_TYPE }).end(state.body);
+  });
+  closers.push(srv.close);
+  return { ...srv, state };
+}
+
+function loopFor(host: string, raw: Record<string, unknown>, head: Head, clock: ManualClock, exemplars?: ExemplarStorage): ScrapeLoop {
+  const cfg = scrapeConfig({ scrape_interval: '15s', static_configs: [{ targets: [host] }], ...raw });
+  const r = populateTarget(cfg.staticConfigs[0]!.labels, cfg.staticConfigs[0]!.targets[0]!, { ...cfg, relabel: compileRelabel(cfg.relabelConfigs) });
+  assert.ok('target' in r);
+  const transport = httpTransport(cfg);
+  closers.push(() => transport.close());
+  const loop = new ScrapeLoop({ target: r.target as Target, settings: settingsOf(cfg), appendable: head, transport, now: () => clock.now(), ...(exemplars ? { exemplars } : {}) });
+  closers.push(() => loop.stop(false));
+  return loop;
+}
+
+/** Every histogram sample of the series matching `nameRe`, as text (`stale` for a staleness marker). */
+function storedHistograms(store: Queryable, nameRe: string): Record<string, Array<[number, string]>> {
+  const q = store.querier(-Infinity, Infinity);
+  try {
+    const set = q.select({ start: -8e15, end: 8e15 }, [new Matcher('=~', '__name__', nameRe)]);
+    const out: Record<string, Array<[number, string]>> = {};
+    while (set.next()) {
+      const s = set.at();
+      const it = s.iterator();
+      const samples: Array<[number, string]> = [];
+      while (it.next()) {
+        const h = it.h?.();
+        samples.push([it.t(), h ? histogramString(h) : isStaleNaN(it.v()) ? 'stale' : String(it.v())]);
+      }
+      out[JSON.stringify(labelsToRecord(s.labels))] = samples;
+    }
+    return out;
+  } finally {
+    q.close();
+  }
+}
+
+test('a protobuf scrape stores native histograms, counters and exemplars; a gone target leaves stale markers', async () => {
+  const t = await protobufTarget();
+  const h = new DualHistogram([0.5, 1], 1);
+  h.observe(0.3, { labels: { trace_id: 'a1' }, value: 0.3, ts: T0 - 500 });
+  const body = (): Buffer =>
+    encodeMetricFamilies([
+      { name: 'jobs_total', type: 'counter', metrics: [{ counter: { value: h.count, exemplar: { labels: { trace_id: 'c1' }, value: 1, ts: T0 - 100 } } }] },
+      { name: 'lat_seconds', type: 'histogram', metrics: [{ histogram: h.encode() }] },
+    ]);
+  t.state.body = body();
+  const head = new Head();
+  const clock = new ManualClock(T0);
+  const exemplars = new ExemplarStorage({ maxExemplars: 100 });
+  const loop = loopFor(t.host, { scrape_native_histograms: true }, head, clock, exemplars);
+  await loop.scrapeOnce();
+  assert.equal(loop.health, 'up', loop.lastError);
+  assert.match(t.state.accept, /^application\/vnd\.google\.protobuf;proto=io\.prometheus\.client\.MetricFamily;encoding=delimited;q=0\.6,/);
+  h.observe(0.8);
+  h.observe(-2);
+  t.state.body = body();
+  clock.jump(15_000);
+  await loop.scrapeOnce();
+  assert.equal(loop.health, 'up', loop.lastError);
+  const key = JSON.stringify({ __name__: 'lat_seconds', instance: t.host, job: 'test' });
+  assert.deepEqual(storedHistograms(head, 'lat_seconds.*'), {
+    [key]: [
+      [T0, '{count:1, sum:0.3, [-2.938735877055719e-39,2.938735877055719e-39]:0, (0.25,0.3535533905932738]:1}'],
+      [T0 + 15_000, '{count:3, sum:-0.8999999999999999, [-2,-1.4142135623730951):1, [-2.938735877055719e-39,2.938735877055719e-39]:0, (0.25,0.3535533905932738]:1, (0.7071067811865476,1]:1}'],
+    ],
+  });
+  assert.deepEqual(stored(head, 'jobs_total')[0]!.samples, [
+    [T0, 1],
+    [T0 + 15_000, 3],
+  ]);
+  assert.deepEqual(stored(head, 'scrape_series_added')[0]!.samples, [
+    [T0, 2],
+    [T0 + 15_000, 0],
+  ]);
+  const ex = exemplars.select(0, T0 + 60_000, [[new Matcher('=~', '__name__', 'jobs_total|lat_seconds')]]);
+  assert.deepEqual(
+    ex.map((r) => [labelsToRecord(r.seriesLabels)['__name__'], r.exemplars.map((e) => [labelsToRecord(e.labels)['trace_id'], e.ts])]).sort(),
+    [
+      ['jobs_total', [['c1', T0 - 100]]],
+      ['lat_seconds', [['a1', T0 - 500]]],
+    ],
+  );
+  clock.jump(15_000);
+  await loop.stop(true);
+  assert.deepEqual(storedHistograms(head, 'lat_seconds')[key]!.at(-1), [T0 + 30_000, 'stale']);
+});
+
+test('a protobuf scrape with classic histograms kept, or converted to custom buckets', async () => {
+  const t = await protobufTarget();
+  const h = new DualHistogram([1, 10], 0);
+  for (const v of [0.5, 5, 50]) h.observe(v);
+  t.state.body = encodeMetricFamilies([
+    { name: 'both', type: 'histogram', metrics: [{ histogram: h.encode() }] },
+    { name: 'classic', type: 'histogram', metrics: [{ histogram: h.encode(true) }] },
+  ]);
+  const head = new Head();
+  const loop = loopFor(t.host, { scrape_native_histograms: true, always_scrape_classic_histograms: true, convert_classic_histograms_to_nhcb: true }, head, new ManualClock(T0));
+  await loop.scrapeOnce();
+  assert.equal(loop.health, 'up', loop.lastError);
+  const names = (re: string): string[] => Object.keys(storedHistograms(head, re)).map((k) => (JSON.parse(k) as Record<string, string>)['__name__']! + ((JSON.parse(k) as Record<string, string>)['le'] ?? ''));
+  assert.deepEqual(names('both.*'), ['both', 'both_bucket+Inf', 'both_bucket1.0', 'both_bucket10.0', 'both_count', 'both_sum']);
+  assert.deepEqual(names('classic.*'), ['classic', 'classic_bucket+Inf', 'classic_bucket1.0', 'classic_bucket10.0', 'classic_count', 'classic_sum']);
+  const classic = Object.values(storedHistograms(head, 'classic'))[0]!;
+  assert.deepEqual(classic, [[T0, '{count:3, sum:55.5, (-Inf,1]:1, (1,10]:1, (10,+Inf]:1}']]);
+});
+
+test('a malformed protobuf body fails the scrape with the problem named, and stores nothing of it', async () => {
+  const t = await protobufTarget();
+  const good = encodeMetricFamilies([{ name: 'g', type: 'gauge', metrics: [{ gauge: 1 }] }]);
+  t.state.body = Buffer.concat([good, Buffer.from([0x20, 0x0a])]);
+  const head = new Head();
+  const loop = loopFor(t.host, { scrape_native_histograms: true }, head, new ManualClock(T0));
+  await loop.scrapeOnce();
+  assert.equal(loop.health, 'down');
+  assert.match(loop.lastError, new RegExp(`protobuf exposition, byte ${good.length}: MetricFamily of 32 bytes runs past the end of the body \\(1 bytes left\\)`));
+  assert.deepEqual(stored(head, 'g'), []);
+  assert.deepEqual(stored(head, 'up')[0]!.samples, [[T0, 0]]);
+});
