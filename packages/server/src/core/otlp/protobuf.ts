@@ -99,7 +99,7 @@ export class ProtoFields {
     this.wt = tag % 8;
     if (this.field === 0) throw this.fail(`${this.msg} has a field numbered 0 at byte ${at}`);
     if (this.wt === 3 || this.wt === 4)
-      throw this.fail(`${this.msg} field ${this.field} at byte ${at} uses a protobuf group (wire type ${this.wt}), which OTLP never does`);
+      throw this.fail(`${this.msg} field ${this.field} at byte ${at} uses a protobuf group (wire type ${this.wt}), which no format read here uses`);
     if (this.wt > 5) throw this.fail(`${this.msg} field ${this.field} at byte ${at} has invalid wire type ${this.wt}`);
     return true;
   }
