@@ -45,7 +45,12 @@ export interface EncMetric {
   readonly gauge?: number;
   readonly counter?: { readonly value: number; readonly exemplar?: EncExemplar; readonly createdMs?: number };
   readonly untyped?: number;
-  readonly summary?: { readonly count: number; readonly sum: number; readonly quantiles: ReadonlyArray<readonly [number, number]>; readonly createdMs?: number };
+  readonly summary?: {
+    readonly count: number;
+    readonly sum: number;
+    readonly quantiles: ReadonlyArray<readonly [number, number]>;
+    readonly createdMs?: number;
+  };
   readonly histogram?: EncHistogram;
 }
 

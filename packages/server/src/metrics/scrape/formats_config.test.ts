@@ -46,20 +46,30 @@ scrape_configs:
   assert.equal(inherit!.alwaysScrapeClassicHistograms, true);
   assert.equal(inherit!.convertClassicHistogramsToNhcb, true);
   assert.deepEqual(own!.scrapeProtocols, ['PrometheusProto', 'OpenMetricsText1.0.0']);
-  assert.equal(settingsOf(own!).acceptHeader, 'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.4');
+  assert.equal(
+    settingsOf(own!).acceptHeader,
+    'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.4',
+  );
   assert.deepEqual(settingsOf(own!).histograms, { nativeHistograms: false, keepClassicHistograms: false, convertClassicToNhcb: false });
 });
 
 test('scrape formats: bad values are refused with the field named', () => {
   const bad: Array<[string, RegExp]> = [
     ['scrape_protocols: []', /scrape_configs\[0\]\.scrape_protocols: scrape_protocols cannot be empty/],
-    ['scrape_protocols: [prometheusproto]', /scrape_protocols\[0\]: unknown scrape protocol prometheusproto, supported: OpenMetricsText0\.0\.1, OpenMetricsText1\.0\.0, PrometheusProto/],
+    [
+      'scrape_protocols: [prometheusproto]',
+      /scrape_protocols\[0\]: unknown scrape protocol prometheusproto, supported: OpenMetricsText0\.0\.1, OpenMetricsText1\.0\.0, PrometheusProto/,
+    ],
     ['scrape_protocols: [PrometheusProto, PrometheusProto]', /scrape_protocols\[1\]: duplicated protocol in scrape_protocols/],
     ['scrape_protocols: PrometheusProto', /scrape_protocols: expected a list/],
     ['scrape_native_histograms: yes please', /scrape_native_histograms: expected true or false/],
   ];
   for (const [field, re] of bad) {
-    assert.throws(() => jobs(`scrape_configs:\n  - job_name: j\n    ${field}\n`), (err: unknown) => err instanceof ScrapeConfigError && re.test(err.message), field);
+    assert.throws(
+      () => jobs(`scrape_configs:\n  - job_name: j\n    ${field}\n`),
+      (err: unknown) => err instanceof ScrapeConfigError && re.test(err.message),
+      field,
+    );
   }
   assert.throws(() => parseGlobalConfig({ scrape_protocols: ['Nope'] }), /global\.scrape_protocols\[0\]: unknown scrape protocol Nope/);
 });

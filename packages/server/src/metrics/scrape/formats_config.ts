@@ -17,7 +17,12 @@ import type { SdReader } from './sd_config.js';
 import { DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS, DEFAULT_SCRAPE_PROTOCOLS, SCRAPE_PROTOCOLS, type ScrapeProtocol } from './parser/contentType.js';
 
 /** The fields of this module, allowed in `global:` and in a scrape config alike. */
-export const FORMAT_FIELDS = ['scrape_protocols', 'scrape_native_histograms', 'always_scrape_classic_histograms', 'convert_classic_histograms_to_nhcb'] as const;
+export const FORMAT_FIELDS = [
+  'scrape_protocols',
+  'scrape_native_histograms',
+  'always_scrape_classic_histograms',
+  'convert_classic_histograms_to_nhcb',
+] as const;
 
 /** The format settings as `global:` holds them (`scrapeProtocols` undefined: chosen per job). */
 export interface GlobalFormats {

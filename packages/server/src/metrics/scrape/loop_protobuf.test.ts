@@ -40,7 +40,14 @@ function loopFor(host: string, raw: Record<string, unknown>, head: Head, clock: 
   assert.ok('target' in r);
   const transport = httpTransport(cfg);
   closers.push(() => transport.close());
-  const loop = new ScrapeLoop({ target: r.target as Target, settings: settingsOf(cfg), appendable: head, transport, now: () => clock.now(), ...(exemplars ? { exemplars } : {}) });
+  const loop = new ScrapeLoop({
+    target: r.target as Target,
+    settings: settingsOf(cfg),
+    appendable: head,
+    transport,
+    now: () => clock.now(),
+    ...(exemplars ? { exemplars } : {}),
+  });
   closers.push(() => loop.stop(false));
   return loop;
 }
@@ -94,7 +101,10 @@ test('a protobuf scrape stores native histograms, counters and exemplars; a gone
   assert.deepEqual(storedHistograms(head, 'lat_seconds.*'), {
     [key]: [
       [T0, '{count:1, sum:0.3, [-2.938735877055719e-39,2.938735877055719e-39]:0, (0.25,0.3535533905932738]:1}'],
-      [T0 + 15_000, '{count:3, sum:-0.8999999999999999, [-2,-1.4142135623730951):1, [-2.938735877055719e-39,2.938735877055719e-39]:0, (0.25,0.3535533905932738]:1, (0.7071067811865476,1]:1}'],
+      [
+        T0 + 15_000,
+        '{count:3, sum:-0.8999999999999999, [-2,-1.4142135623730951):1, [-2.938735877055719e-39,2.938735877055719e-39]:0, (0.25,0.3535533905932738]:1, (0.7071067811865476,1]:1}',
+      ],
     ],
   });
   assert.deepEqual(stored(head, 'jobs_total')[0]!.samples, [
@@ -106,13 +116,10 @@ test('a protobuf scrape stores native histograms, counters and exemplars; a gone
     [T0 + 15_000, 0],
   ]);
   const ex = exemplars.select(0, T0 + 60_000, [[new Matcher('=~', '__name__', 'jobs_total|lat_seconds')]]);
-  assert.deepEqual(
-    ex.map((r) => [labelsToRecord(r.seriesLabels)['__name__'], r.exemplars.map((e) => [labelsToRecord(e.labels)['trace_id'], e.ts])]).sort(),
-    [
-      ['jobs_total', [['c1', T0 - 100]]],
-      ['lat_seconds', [['a1', T0 - 500]]],
-    ],
-  );
+  assert.deepEqual(ex.map((r) => [labelsToRecord(r.seriesLabels)['__name__'], r.exemplars.map((e) => [labelsToRecord(e.labels)['trace_id'], e.ts])]).sort(), [
+    ['jobs_total', [['c1', T0 - 100]]],
+    ['lat_seconds', [['a1', T0 - 500]]],
+  ]);
   clock.jump(15_000);
   await loop.stop(true);
   assert.deepEqual(storedHistograms(head, 'lat_seconds')[key]!.at(-1), [T0 + 30_000, 'stale']);
@@ -127,10 +134,18 @@ test('a protobuf scrape with classic histograms kept, or converted to custom buc
     { name: 'classic', type: 'histogram', metrics: [{ histogram: h.encode(true) }] },
   ]);
   const head = new Head();
-  const loop = loopFor(t.host, { scrape_native_histograms: true, always_scrape_classic_histograms: true, convert_classic_histograms_to_nhcb: true }, head, new ManualClock(T0));
+  const loop = loopFor(
+    t.host,
+    { scrape_native_histograms: true, always_scrape_classic_histograms: true, convert_classic_histograms_to_nhcb: true },
+    head,
+    new ManualClock(T0),
+  );
   await loop.scrapeOnce();
   assert.equal(loop.health, 'up', loop.lastError);
-  const names = (re: string): string[] => Object.keys(storedHistograms(head, re)).map((k) => (JSON.parse(k) as Record<string, string>)['__name__']! + ((JSON.parse(k) as Record<string, string>)['le'] ?? ''));
+  const names = (re: string): string[] =>
+    Object.keys(storedHistograms(head, re)).map(
+      (k) => (JSON.parse(k) as Record<string, string>)['__name__']! + ((JSON.parse(k) as Record<string, string>)['le'] ?? ''),
+    );
   assert.deepEqual(names('both.*'), ['both', 'both_bucket+Inf', 'both_bucket1.0', 'both_bucket10.0', 'both_count', 'both_sum']);
   assert.deepEqual(names('classic.*'), ['classic', 'classic_bucket+Inf', 'classic_bucket1.0', 'classic_bucket10.0', 'classic_count', 'classic_sum']);
   const classic = Object.values(storedHistograms(head, 'classic'))[0]!;
@@ -145,7 +160,10 @@ test('a malformed protobuf body fails the scrape with the problem named, and sto
   const loop = loopFor(t.host, { scrape_native_histograms: true }, head, new ManualClock(T0));
   await loop.scrapeOnce();
   assert.equal(loop.health, 'down');
-  assert.match(loop.lastError, new RegExp(`protobuf exposition, byte ${good.length}: MetricFamily of 32 bytes runs past the end of the body \\(1 bytes left\\)`));
+  assert.match(
+    loop.lastError,
+    new RegExp(`protobuf exposition, byte ${good.length}: MetricFamily of 32 bytes runs past the end of the body \\(1 bytes left\\)`),
+  );
   assert.deepEqual(stored(head, 'g'), []);
   assert.deepEqual(stored(head, 'up')[0]!.samples, [[T0, 0]]);
 });

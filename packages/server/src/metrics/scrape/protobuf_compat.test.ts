@@ -62,7 +62,12 @@ function bodies(start: number): Array<{ full: Buffer; classicOnly: Buffer }> {
         name: 'req_total',
         help: 'Requests.',
         type: 'counter',
-        metrics: [{ labels: { code: '200' }, counter: { value: requests, ...(k > 0 ? { exemplar: { labels: { trace_id: `t${k}` }, value: k / 10, ts: start + k } } : {}) } }],
+        metrics: [
+          {
+            labels: { code: '200' },
+            counter: { value: requests, ...(k > 0 ? { exemplar: { labels: { trace_id: `t${k}` }, value: k / 10, ts: start + k } } : {}) },
+          },
+        ],
       },
       {
         name: 'lat_seconds',
@@ -179,7 +184,8 @@ test('native histograms, classic series and counters scraped from protobuf targe
   // Every scraper past the last round on both targets, plus a scrape for the answers to be committed.
   await waitFor(
     'both scrapers to fetch every round from both targets',
-    async () => ([both, classic].every((t) => (t.scrapes.get('prometheus') ?? 0) > ROUNDS + 1 && (t.scrapes.get('vigil') ?? 0) > ROUNDS + 1) ? true : undefined),
+    async () =>
+      [both, classic].every((t) => (t.scrapes.get('prometheus') ?? 0) > ROUNDS + 1 && (t.scrapes.get('vigil') ?? 0) > ROUNDS + 1) ? true : undefined,
     60_000,
     250,
   );
@@ -205,7 +211,10 @@ test('native histograms, classic series and counters scraped from protobuf targe
   // The counters' exemplars, as both exemplar stores give them back.
   const exemplars = async (base: string): Promise<string[]> => {
     const r = await getJson(`${base}/api/v1/query_exemplars?query=req_total&start=${(start - 1000) / 1000}&end=${(end + 1000) / 1000}`);
-    const data = r.body.data as Array<{ seriesLabels: Record<string, string>; exemplars: Array<{ labels: Record<string, string>; value: string; timestamp: number }> }>;
+    const data = r.body.data as Array<{
+      seriesLabels: Record<string, string>;
+      exemplars: Array<{ labels: Record<string, string>; value: string; timestamp: number }>;
+    }>;
     return data.flatMap((s) => s.exemplars.map((e) => JSON.stringify([s.seriesLabels['job'], e.labels, e.value, e.timestamp]))).sort();
   };
   const [ourEx, theirEx] = await Promise.all([exemplars(vigil.url), exemplars(prom)]);

@@ -119,11 +119,55 @@ function validProtobuf(): Buffer[] {
   const h = new DualHistogram([0.1, 1, 10], 3);
   for (const v of [0.05, 0.3, 0.3, 2, 7, -1, 0]) h.observe(v, { labels: { trace_id: 'ab' }, value: v, ts: 1_700_000_000_123 });
   const fams = encodeMetricFamilies([
-    { name: 'c_total', help: 'C.', type: 'counter', metrics: [{ labels: { a: 'b' }, counter: { value: 3, exemplar: { labels: { id: 'x' }, value: 1 }, createdMs: 5 } }] },
-    { name: 'g', type: 'gauge', unit: '', metrics: [{ gauge: -1.5, timestampMs: 1234 }, { labels: { x: 'y' }, gauge: NaN }] },
-    { name: 's', type: 'summary', metrics: [{ summary: { count: 4, sum: 2, quantiles: [[0.5, 1], [0.99, 2]] } }] },
+    {
+      name: 'c_total',
+      help: 'C.',
+      type: 'counter',
+      metrics: [{ labels: { a: 'b' }, counter: { value: 3, exemplar: { labels: { id: 'x' }, value: 1 }, createdMs: 5 } }],
+    },
+    {
+      name: 'g',
+      type: 'gauge',
+      unit: '',
+      metrics: [
+        { gauge: -1.5, timestampMs: 1234 },
+        { labels: { x: 'y' }, gauge: NaN },
+      ],
+    },
+    {
+      name: 's',
+      type: 'summary',
+      metrics: [
+        {
+          summary: {
+            count: 4,
+            sum: 2,
+            quantiles: [
+              [0.5, 1],
+              [0.99, 2],
+            ],
+          },
+        },
+      ],
+    },
     { name: 'h', type: 'histogram', metrics: [{ labels: { k: 'v' }, histogram: h.encode() }, { histogram: h.encode(true) }] },
-    { name: 'gh', type: 'gaugehistogram', metrics: [{ histogram: { countFloat: 2.5, sum: 1, schema: 0, zeroThreshold: 0.001, zeroCountFloat: 0.5, positiveSpans: [{ offset: 1, length: 2 }], positiveCounts: [1, 1] } }] },
+    {
+      name: 'gh',
+      type: 'gaugehistogram',
+      metrics: [
+        {
+          histogram: {
+            countFloat: 2.5,
+            sum: 1,
+            schema: 0,
+            zeroThreshold: 0.001,
+            zeroCountFloat: 0.5,
+            positiveSpans: [{ offset: 1, length: 2 }],
+            positiveCounts: [1, 1],
+          },
+        },
+      ],
+    },
     { name: 'u', type: 'untyped', metrics: [{ untyped: 7 }] },
   ]);
   return [fams, encodeMetricFamily({ name: 'lone', type: 'gauge', metrics: [{ gauge: 1 }] })];
@@ -137,7 +181,8 @@ const PROTOBUF_OPTIONS: ProtobufParserOptions[] = [
 ];
 
 test('prometheus-protobuf: valid bodies with random edits parse or throw ExpositionError', () => {
-  for (const opts of PROTOBUF_OPTIONS) fuzz(mutated(fc.constantFrom(...validProtobuf())), (b) => parseAll(b, 'prometheus-protobuf', opts), ExpositionError, 500);
+  for (const opts of PROTOBUF_OPTIONS)
+    fuzz(mutated(fc.constantFrom(...validProtobuf())), (b) => parseAll(b, 'prometheus-protobuf', opts), ExpositionError, 500);
 });
 
 test('prometheus-protobuf: arbitrary bytes parse or throw ExpositionError', () => {

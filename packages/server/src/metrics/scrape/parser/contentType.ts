@@ -17,7 +17,12 @@ export const SCRAPE_PROTOCOLS = {
 export type ScrapeProtocol = keyof typeof SCRAPE_PROTOCOLS;
 
 /** Prometheus' default `scrape_protocols`. */
-export const DEFAULT_SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = ['OpenMetricsText1.0.0', 'OpenMetricsText0.0.1', 'PrometheusText1.0.0', 'PrometheusText0.0.4'];
+export const DEFAULT_SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = [
+  'OpenMetricsText1.0.0',
+  'OpenMetricsText0.0.1',
+  'PrometheusText1.0.0',
+  'PrometheusText0.0.4',
+];
 /** The default when native histograms are scraped: protobuf first, the only format that carries them. */
 export const DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS: readonly ScrapeProtocol[] = ['PrometheusProto', ...DEFAULT_SCRAPE_PROTOCOLS];
 

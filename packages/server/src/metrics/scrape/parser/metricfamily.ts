@@ -207,8 +207,9 @@ function decodeSummary(f: ProtoFields): PbSummary {
   return s;
 }
 
-function decodeHistogram(f: ProtoFields): PbHistogram {
-  const h: PbHistogram = {
+/** A Histogram message with no field set. */
+export function emptyPbHistogram(): PbHistogram {
+  return {
     sampleCount: 0,
     sampleCountFloat: 0,
     sampleSum: 0,
@@ -226,6 +227,10 @@ function decodeHistogram(f: ProtoFields): PbHistogram {
     positiveCounts: [],
     exemplars: [],
   };
+}
+
+function decodeHistogram(f: ProtoFields): PbHistogram {
+  const h = emptyPbHistogram();
   while (f.next()) {
     switch (f.field) {
       case 1:

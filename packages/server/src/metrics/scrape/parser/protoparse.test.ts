@@ -29,7 +29,23 @@ test('protobuf: counters (with exemplar), gauges, untyped and summaries read as 
     counterFamily,
     { name: 'temp_celsius', type: 'gauge', unit: 'celsius', metrics: [{ gauge: -3.5, timestampMs: 1_700_000_000_000 }] },
     { name: 'odd', type: 'untyped', metrics: [{ untyped: 42 }] },
-    { name: 'rpc_seconds', type: 'summary', metrics: [{ labels: { svc: 'a' }, summary: { count: 9, sum: 4.5, quantiles: [[0.5, 0.4], [0.99, 1.2]] } }] },
+    {
+      name: 'rpc_seconds',
+      type: 'summary',
+      metrics: [
+        {
+          labels: { svc: 'a' },
+          summary: {
+            count: 9,
+            sum: 4.5,
+            quantiles: [
+              [0.5, 0.4],
+              [0.99, 1.2],
+            ],
+          },
+        },
+      ],
+    },
   ]);
   assert.deepEqual(collect(body, 'prometheus-protobuf'), [
     'help req_total "Requests."',
@@ -193,10 +209,16 @@ test('protobuf: bad bodies are scrape errors naming the problem', () => {
 });
 
 test('protobuf: invalid series and histograms are scrape errors too', () => {
-  const dup = encodeMetricFamilies([{ name: 'h', type: 'histogram', metrics: [{ labels: { le: '1' }, histogram: { count: 1, sum: 1, buckets: [{ upper: 1, cumulative: 1 }] } }] }]);
+  const dup = encodeMetricFamilies([
+    { name: 'h', type: 'histogram', metrics: [{ labels: { le: '1' }, histogram: { count: 1, sum: 1, buckets: [{ upper: 1, cumulative: 1 }] } }] },
+  ]);
   assert.match(failure(dup).message, /duplicate label name "le" in metric "h"/);
   const negative = encodeMetricFamilies([
-    { name: 'h', type: 'histogram', metrics: [{ histogram: { count: 1, sum: 1, schema: 0, positiveSpans: [{ offset: 0, length: 2 }], positiveDeltas: [1, -2] } }] },
+    {
+      name: 'h',
+      type: 'histogram',
+      metrics: [{ histogram: { count: 1, sum: 1, schema: 0, positiveSpans: [{ offset: 0, length: 2 }], positiveDeltas: [1, -2] } }],
+    },
   ]);
   assert.match(failure(negative).message, /invalid histogram "h": a bucket's observation count is negative/);
   const spans = encodeMetricFamilies([

@@ -12,11 +12,12 @@
  * loop's known-key fast path of the text formats does not apply: {@link nextExpecting} is
  * {@link next}.
  */
-import { CUSTOM_BUCKETS_SCHEMA, FloatHistogram, type Span } from '../../../core/model/histogram.js';
+import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { METRIC_NAME, type Label, type Labels } from '../../../core/model/labels.js';
 import { byteError, ExpositionError } from './errors.js';
 import { formatOpenMetricsFloat } from './float.js';
-import { decodeFamily, toExemplar, type PbExemplar, type PbFamily, type PbHistogram, type PbMetric } from './metricfamily.js';
+import { decodeFamily, emptyPbHistogram, toExemplar, type PbExemplar, type PbFamily, type PbHistogram, type PbMetric } from './metricfamily.js';
+import { customBuckets, isNative, nativeExemplars, nativeHistogram } from './proto_histogram.js';
 import type { EntryKind, Exemplar, ExpositionParser, MetricType } from './types.js';
 
 /** What the scrape configuration asks of histograms (Prometheus' names in the comments). */
@@ -132,7 +133,8 @@ export class ProtobufParser implements ExpositionParser {
     if (e.extra) out.push(e.extra);
     out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (let i = 1; i < out.length; i++) {
-      if (out[i]!.name === out[i - 1]!.name) throw this.error(`duplicate label name ${JSON.stringify(out[i]!.name)} in metric ${JSON.stringify(this.fam!.name)}`);
+      if (out[i]!.name === out[i - 1]!.name)
+        throw this.error(`duplicate label name ${JSON.stringify(out[i]!.name)} in metric ${JSON.stringify(this.fam!.name)}`);
     }
     for (const l of out) if (l.name === '') throw this.error(`empty label name in metric ${JSON.stringify(this.fam!.name)}`);
     return (this.curLabels = out);
@@ -206,6 +208,9 @@ export class ProtobufParser implements ExpositionParser {
     return byteError(this.famAt, detail);
   }
 
+  /** Why the current family's histogram is invalid, as a scrape error. */
+  private readonly histogramError = (detail: string): ExpositionError => this.error(`invalid histogram ${JSON.stringify(this.fam!.name)}: ${detail}`);
+
   /** Reads the next delimited MetricFamily; families without metrics are passed over, as in Prometheus. */
   private readFamily(): void {
     const b = this.b;
@@ -263,7 +268,7 @@ export class ProtobufParser implements ExpositionParser {
         break;
       }
       default:
-        this.histogramEntries(m.histogram ?? emptyHistogram(), fam.type === 'gaugehistogram', out);
+        this.histogramEntries(m.histogram ?? emptyPbHistogram(), fam.type === 'gaugehistogram', out);
     }
   }
 
@@ -271,10 +276,10 @@ export class ProtobufParser implements ExpositionParser {
     const name = this.fam!.name;
     const native = this.opts.nativeHistograms === true && isNative(h);
     if (native) {
-      out.push(histEntry(name, this.nativeHistogram(h, gauge), nativeExemplars(h)));
+      out.push(histEntry(name, nativeHistogram(h, gauge, this.histogramError), nativeExemplars(h)));
       if (!this.opts.keepClassicHistograms || h.buckets.length === 0) return;
     } else if (this.opts.convertClassicToNhcb) {
-      out.push(histEntry(name, this.customBuckets(h, gauge), nativeExemplars(h)));
+      out.push(histEntry(name, customBuckets(h, gauge, this.histogramError), nativeExemplars(h)));
       if (!this.opts.keepClassicHistograms) return;
     }
     const count = h.sampleCountFloat > 0 ? h.sampleCountFloat : h.sampleCount;
@@ -289,66 +294,6 @@ export class ProtobufParser implements ExpositionParser {
     }
     out.push(series(bucketName, { name: 'le', value: '+Inf' }, count, undefined));
   }
-
-  /** The native histogram of `h`: float counts when the float count fields are set, else integer deltas made absolute. */
-  private nativeHistogram(h: PbHistogram, gauge: boolean): FloatHistogram {
-    const float = h.sampleCountFloat > 0 || h.zeroCountFloat > 0;
-    return this.makeHistogram({
-      counterResetHint: gauge ? 'gauge' : 'unknown',
-      schema: h.schema,
-      zeroThreshold: h.zeroThreshold,
-      zeroCount: float ? h.zeroCountFloat : h.zeroCount,
-      count: float ? h.sampleCountFloat : h.sampleCount,
-      sum: h.sampleSum,
-      positiveSpans: h.positiveSpans,
-      positiveBuckets: float ? h.positiveCounts : absolute(h.positiveDeltas),
-      negativeSpans: h.negativeSpans,
-      negativeBuckets: float ? h.negativeCounts : absolute(h.negativeDeltas),
-    });
-  }
-
-  /** A classic histogram as one with custom buckets (NHCB): the finite bounds, and per-bucket counts from the cumulative ones. */
-  private customBuckets(h: PbHistogram, gauge: boolean): FloatHistogram {
-    const count = h.sampleCountFloat > 0 ? h.sampleCountFloat : h.sampleCount;
-    const bounds: number[] = [];
-    const counts: number[] = [];
-    let prev = 0;
-    let sawInf = false;
-    for (const bk of h.buckets) {
-      const c = bk.cumulativeCountFloat > 0 ? bk.cumulativeCountFloat : bk.cumulativeCount;
-      counts.push(c - prev);
-      prev = c;
-      if (bk.upperBound === Infinity) {
-        sawInf = true;
-        break;
-      }
-      bounds.push(bk.upperBound);
-    }
-    if (!sawInf) counts.push(count - prev);
-    const spans: Span[] = [{ offset: 0, length: counts.length }];
-    return this.makeHistogram({
-      counterResetHint: gauge ? 'gauge' : 'unknown',
-      schema: CUSTOM_BUCKETS_SCHEMA,
-      count,
-      sum: h.sampleSum,
-      positiveSpans: spans,
-      positiveBuckets: counts,
-      customValues: bounds,
-    });
-  }
-
-  private makeHistogram(f: Parameters<typeof FloatHistogram.of>[0]): FloatHistogram {
-    const what = `histogram ${JSON.stringify(this.fam!.name)}`;
-    let h: FloatHistogram;
-    try {
-      h = FloatHistogram.of(f);
-    } catch (err) {
-      throw this.error(`invalid ${what}: ${(err as Error).message}`);
-    }
-    if (h.zeroCount < 0 || h.positiveBuckets.some((c) => c < 0) || h.negativeBuckets.some((c) => c < 0))
-      throw this.error(`invalid ${what}: a bucket's observation count is negative`);
-    return h.compact();
-  }
 }
 
 function series(name: string, extra: Label | undefined, value: number, exemplar: PbExemplar | undefined): Entry {
@@ -357,49 +302,6 @@ function series(name: string, extra: Label | undefined, value: number, exemplar:
 
 function histEntry(name: string, hist: FloatHistogram, exemplars: readonly PbExemplar[]): Entry {
   return { kind: 'histogram', name, extra: undefined, value: NaN, hist, exemplar: undefined, exemplars };
-}
-
-/**
- * Prometheus' test for a native histogram: any span, a zero threshold or a zero count. A native
- * histogram without observations marks itself with a no-op span.
- */
-function isNative(h: PbHistogram): boolean {
-  return h.positiveSpans.length > 0 || h.negativeSpans.length > 0 || h.zeroThreshold > 0 || h.zeroCount > 0 || h.zeroCountFloat > 0;
-}
-
-/** A native histogram's exemplars: its own list, else its classic buckets' ones; only those with a timestamp. */
-function nativeExemplars(h: PbHistogram): PbExemplar[] {
-  const own = h.exemplars.length > 0 ? h.exemplars : h.buckets.flatMap((b) => (b.exemplar ? [b.exemplar] : []));
-  return own.filter((e) => e.ts !== undefined);
-}
-
-/** Integer bucket counts from their deltas (each bucket's change from the one before). */
-function absolute(deltas: readonly number[]): number[] {
-  const out = new Array<number>(deltas.length);
-  let c = 0;
-  for (let i = 0; i < deltas.length; i++) out[i] = c += deltas[i]!;
-  return out;
-}
-
-function emptyHistogram(): PbHistogram {
-  return {
-    sampleCount: 0,
-    sampleCountFloat: 0,
-    sampleSum: 0,
-    buckets: [],
-    created: undefined,
-    schema: 0,
-    zeroThreshold: 0,
-    zeroCount: 0,
-    zeroCountFloat: 0,
-    negativeSpans: [],
-    negativeDeltas: [],
-    negativeCounts: [],
-    positiveSpans: [],
-    positiveDeltas: [],
-    positiveCounts: [],
-    exemplars: [],
-  };
 }
 
 /** Prometheus 3's check that a family's unit ends its name (before `_total` for a counter). */
