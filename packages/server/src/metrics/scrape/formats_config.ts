@@ -10,8 +10,8 @@
  *   (Prometheus 2 had this as the `native-histograms` feature flag.)
  * - `always_scrape_classic_histograms` (false): also store the classic `_bucket`, `_count` and
  *   `_sum` series of a histogram that is exposed as a native histogram too.
- * - `convert_classic_histograms_to_nhcb` (false): store a classic-only histogram of a protobuf
- *   scrape as a native histogram with custom buckets (schema −53).
+ * - `convert_classic_histograms_to_nhcb` (false): store classic histograms (text, or protobuf
+ *   without native fields) as native histograms with custom buckets (schema −53).
  */
 import type { SdReader } from './sd_config.js';
 import { DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS, DEFAULT_SCRAPE_PROTOCOLS, SCRAPE_PROTOCOLS, type ScrapeProtocol } from './parser/contentType.js';

@@ -167,3 +167,49 @@ test('a malformed protobuf body fails the scrape with the problem named, and sto
   assert.deepEqual(stored(head, 'g'), []);
   assert.deepEqual(stored(head, 'up')[0]!.samples, [[T0, 0]]);
 });
+
+test('a text scrape with convert_classic_histograms_to_nhcb stores custom-bucket histograms, scrape after scrape', async () => {
+  const state = { n: 0 };
+  const srv = await serve((_req, res) => {
+    state.n++;
+    const k = state.n;
+    res
+      .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+      .end(
+        `# TYPE h histogram\nh_bucket{a="1",le="1"} ${k}\nh_bucket{a="1",le="+Inf"} ${2 * k}\nh_sum{a="1"} ${3 * k}\nh_count{a="1"} ${2 * k}\n` +
+          `h_bucket{a="2",le="1"} 0\nh_bucket{a="2",le="+Inf"} ${k}\nh_sum{a="2"} ${k}\nh_count{a="2"} ${k}\n# TYPE g gauge\ng ${k}\n`,
+      );
+  });
+  closers.push(srv.close);
+  const head = new Head();
+  const clock = new ManualClock(T0);
+  const loop = loopFor(srv.host, { convert_classic_histograms_to_nhcb: true }, head, clock);
+  for (let i = 0; i < 3; i++) {
+    await loop.scrapeOnce();
+    assert.equal(loop.health, 'up', loop.lastError);
+    clock.jump(15_000);
+  }
+  const key = (a: string): string => JSON.stringify({ __name__: 'h', a, instance: srv.host, job: 'test' });
+  assert.deepEqual(storedHistograms(head, 'h.*'), {
+    [key('1')]: [
+      [T0, '{count:2, sum:3, (-Inf,1]:1, (1,+Inf]:1}'],
+      [T0 + 15_000, '{count:4, sum:6, (-Inf,1]:2, (1,+Inf]:2}'],
+      [T0 + 30_000, '{count:6, sum:9, (-Inf,1]:3, (1,+Inf]:3}'],
+    ],
+    [key('2')]: [
+      [T0, '{count:1, sum:1, (1,+Inf]:1}'],
+      [T0 + 15_000, '{count:2, sum:2, (1,+Inf]:2}'],
+      [T0 + 30_000, '{count:3, sum:3, (1,+Inf]:3}'],
+    ],
+  });
+  assert.deepEqual(stored(head, 'g')[0]!.samples, [
+    [T0, 1],
+    [T0 + 15_000, 2],
+    [T0 + 30_000, 3],
+  ]);
+  assert.deepEqual(stored(head, 'scrape_series_added')[0]!.samples, [
+    [T0, 3],
+    [T0 + 15_000, 0],
+    [T0 + 30_000, 0],
+  ]);
+});

@@ -92,6 +92,12 @@ for (const format of TEXT_FORMATS) {
     fuzz(mutated(fc.constantFrom(...VALID[format]).map((s) => Buffer.from(s, 'utf8'))), (b) => parseAll(b, format), ExpositionError, 1000);
   });
 
+  test(`${format}: with classic histograms converted to custom buckets, valid bodies with random edits parse or throw ExpositionError`, () => {
+    const nhcb = [{ convertClassicToNhcb: true }, { convertClassicToNhcb: true, keepClassicHistograms: true }];
+    for (const opts of nhcb)
+      fuzz(mutated(fc.constantFrom(...VALID[format]).map((s) => Buffer.from(s, 'utf8'))), (b) => parseAll(b, format, opts), ExpositionError, 500);
+  });
+
   test(`${format}: arbitrary bytes parse or throw ExpositionError`, () => {
     fuzz(bytes(), (b) => parseAll(b, format), ExpositionError, 1000);
   });

@@ -4,6 +4,7 @@
  * {@link formatForContentType}) and pull entries until `eof`.
  */
 import { OpenMetricsParser } from './omparse.js';
+import { NhcbParser } from './nhcb.js';
 import { PromTextParser } from './promparse.js';
 import { ProtobufParser, type ProtobufParserOptions } from './protoparse.js';
 import type { ExpositionFormat, ExpositionParser } from './types.js';
@@ -29,10 +30,11 @@ export * from './types.js';
 
 /**
  * A parser for `body` in `format`. The body is read in place and must not change while parsing.
- * `histograms` says what the protobuf parser makes of histograms (the text formats ignore it).
+ * `histograms` says what becomes of histograms: native ones (protobuf only), and classic ones
+ * converted to custom buckets (every format).
  */
 export function createParser(body: Buffer, format: ExpositionFormat, histograms?: ProtobufParserOptions): ExpositionParser {
-  if (format === 'openmetrics-text') return new OpenMetricsParser(body);
   if (format === 'prometheus-protobuf') return new ProtobufParser(body, histograms);
-  return new PromTextParser(body);
+  const text = format === 'openmetrics-text' ? new OpenMetricsParser(body) : new PromTextParser(body);
+  return histograms?.convertClassicToNhcb ? new NhcbParser(text, histograms.keepClassicHistograms === true) : text;
 }
