@@ -35,7 +35,7 @@ export interface LoopSettings {
   readonly metricRelabel: readonly CompiledRelabel[];
   /** The Accept header, from `scrape_protocols`; default: Prometheus' default protocols. */
   readonly acceptHeader?: string;
-  /** What becomes of histograms in protobuf bodies (native, classic, NHCB); default: classic series only. */
+  /** What becomes of histograms (native ones of protobuf bodies; classic ones converted to NHCB); default: classic series only. */
   readonly histograms?: ProtobufParserOptions;
 }
 
@@ -626,7 +626,11 @@ export class ScrapeLoop {
 
 /** A native-histogram sample, into a store that keeps them; one that does not fails the scrape, naming why. */
 function appendHistogram(app: Appender, ref: SeriesRef, labels: Labels, ts: number, h: FloatHistogram): SeriesRef {
-  if (!app.appendHistogram) throw new ScrapeError('storage', 'this store does not keep native histograms: set scrape_native_histograms to false');
+  if (!app.appendHistogram)
+    throw new ScrapeError(
+      'storage',
+      'this store does not keep native histograms: set scrape_native_histograms and convert_classic_histograms_to_nhcb to false',
+    );
   return app.appendHistogram(ref, labels, ts, h);
 }
 
