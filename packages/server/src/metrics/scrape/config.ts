@@ -21,7 +21,15 @@ import {
   type SdReader,
 } from './sd_config.js';
 import { parseShard, shardRelabelRules, type ScrapeShard } from './shard.js';
-import { DEFAULT_GLOBAL_FORMATS, FORMAT_FIELDS, parseGlobalFormats, parseScrapeFormats, type GlobalFormats, type ScrapeFormats } from './formats_config.js';
+import {
+  DEFAULT_GLOBAL_FORMATS,
+  FORMAT_FIELDS,
+  JOB_FORMAT_FIELDS,
+  parseGlobalFormats,
+  parseScrapeFormats,
+  type GlobalFormats,
+  type ScrapeFormats,
+} from './formats_config.js';
 
 /** A path into the configuration document: mapping keys and list indexes. */
 export type ConfigPath = ReadonlyArray<string | number>;
@@ -154,7 +162,7 @@ const SCRAPE_FIELDS = [
   ...SD_FIELDS,
   'relabel_configs',
   'metric_relabel_configs',
-  ...FORMAT_FIELDS,
+  ...JOB_FORMAT_FIELDS,
   'shard',
 ] as const;
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { parseGlobalConfig, parseScrapeConfigs, ScrapeConfigError, type ScrapeConfig } from './config.js';
 import { settingsOf } from './manager.js';
+import { formatForContentType } from './parser/contentType.js';
 
 function jobs(doc: string): ScrapeConfig[] {
   const raw = parse(doc) as { global?: unknown; scrape_configs?: unknown };
@@ -72,4 +73,27 @@ test('scrape formats: bad values are refused with the field named', () => {
     );
   }
   assert.throws(() => parseGlobalConfig({ scrape_protocols: ['Nope'] }), /global\.scrape_protocols\[0\]: unknown scrape protocol Nope/);
+});
+
+test('scrape formats: fallback_scrape_protocol picks the parser of a response without a known Content-Type', () => {
+  const [plain, proto] = jobs(`
+scrape_configs:
+  - job_name: plain
+  - job_name: proto
+    fallback_scrape_protocol: PrometheusProto
+`);
+  assert.equal(plain!.fallbackScrapeProtocol, undefined);
+  assert.equal(settingsOf(plain!).fallbackFormat, undefined);
+  assert.equal(settingsOf(proto!).fallbackFormat, 'prometheus-protobuf');
+  assert.equal(formatForContentType('application/octet-stream', settingsOf(proto!).fallbackFormat).format, 'prometheus-protobuf');
+  assert.equal(formatForContentType(undefined, 'openmetrics-text').format, 'openmetrics-text');
+  assert.equal(formatForContentType('text/plain', 'prometheus-protobuf').format, 'prometheus-text');
+  assert.throws(
+    () => jobs('scrape_configs:\n  - job_name: j\n    fallback_scrape_protocol: Proto\n'),
+    /scrape_configs\[0\]\.fallback_scrape_protocol: unknown scrape protocol Proto/,
+  );
+  assert.throws(
+    () => parseGlobalConfig({ fallback_scrape_protocol: 'PrometheusProto' }),
+    /global\.fallback_scrape_protocol: field fallback_scrape_protocol not found/,
+  );
 });

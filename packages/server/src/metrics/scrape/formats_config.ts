@@ -6,6 +6,8 @@
  * - `scrape_protocols`: the formats offered in the Accept header, most wanted first. Unset, it is
  *   PrometheusProto first when native histograms are scraped (only protobuf carries them), else
  *   the text formats.
+ * - `fallback_scrape_protocol` (jobs only; unset: Prometheus text): how a response without a known
+ *   `Content-Type` is read.
  * - `scrape_native_histograms` (false): store native histograms of protobuf scrapes as such.
  *   (Prometheus 2 had this as the `native-histograms` feature flag.)
  * - `always_scrape_classic_histograms` (false): also store the classic `_bucket`, `_count` and
@@ -16,13 +18,15 @@
 import type { SdReader } from './sd_config.js';
 import { DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS, DEFAULT_SCRAPE_PROTOCOLS, SCRAPE_PROTOCOLS, type ScrapeProtocol } from './parser/contentType.js';
 
-/** The fields of this module, allowed in `global:` and in a scrape config alike. */
+/** The fields of this module allowed in `global:`. */
 export const FORMAT_FIELDS = [
   'scrape_protocols',
   'scrape_native_histograms',
   'always_scrape_classic_histograms',
   'convert_classic_histograms_to_nhcb',
 ] as const;
+/** The fields of this module allowed in a scrape config. */
+export const JOB_FORMAT_FIELDS = [...FORMAT_FIELDS, 'fallback_scrape_protocol'] as const;
 
 /** The format settings as `global:` holds them (`scrapeProtocols` undefined: chosen per job). */
 export interface GlobalFormats {
@@ -35,6 +39,8 @@ export interface GlobalFormats {
 /** The format settings of one job, every default filled in. */
 export interface ScrapeFormats {
   readonly scrapeProtocols: readonly ScrapeProtocol[];
+  /** How a response without a known `Content-Type` is read (unset: as Prometheus text 0.0.4). */
+  readonly fallbackScrapeProtocol?: ScrapeProtocol;
   readonly scrapeNativeHistograms: boolean;
   readonly alwaysScrapeClassicHistograms: boolean;
   readonly convertClassicHistogramsToNhcb: boolean;
@@ -53,18 +59,23 @@ function has(rec: Record<string, unknown>, k: string): boolean {
   return rec[k] !== undefined && rec[k] !== null;
 }
 
+function protocol(r: SdReader, p: Path, v: unknown): ScrapeProtocol {
+  const s = r.string(p, v);
+  const known = Object.keys(SCRAPE_PROTOCOLS);
+  if (!known.includes(s)) r.fail(p, `unknown scrape protocol ${s}, supported: ${[...known].sort().join(', ')}`);
+  return s as ScrapeProtocol;
+}
+
 /** A `scrape_protocols` list: known names (case-sensitive, as Prometheus), not empty, no repeats. */
 function protocols(r: SdReader, p: Path, v: unknown): ScrapeProtocol[] {
   const items = r.list(p, v);
   if (items.length === 0) r.fail(p, 'scrape_protocols cannot be empty');
-  const known = Object.keys(SCRAPE_PROTOCOLS);
   const seen = new Set<string>();
   return items.map((item, i) => {
-    const s = r.string([...p, i], item);
-    if (!known.includes(s)) r.fail([...p, i], `unknown scrape protocol ${s}, supported: ${[...known].sort().join(', ')}`);
+    const s = protocol(r, [...p, i], item);
     if (seen.has(s.toLowerCase())) r.fail([...p, i], `duplicated protocol in scrape_protocols, got ${items.map(String).join(', ')}`);
     seen.add(s.toLowerCase());
-    return s as ScrapeProtocol;
+    return s;
   });
 }
 
@@ -88,6 +99,7 @@ export function parseScrapeFormats(r: SdReader, p: Path, c: Record<string, unkno
     : (global.scrapeProtocols ?? (scrapeNativeHistograms ? DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS : DEFAULT_SCRAPE_PROTOCOLS));
   return {
     scrapeProtocols,
+    ...(has(c, 'fallback_scrape_protocol') ? { fallbackScrapeProtocol: protocol(r, [...p, 'fallback_scrape_protocol'], c['fallback_scrape_protocol']) } : {}),
     scrapeNativeHistograms,
     alwaysScrapeClassicHistograms: flag('always_scrape_classic_histograms', global.alwaysScrapeClassicHistograms),
     convertClassicHistogramsToNhcb: flag('convert_classic_histograms_to_nhcb', global.convertClassicHistogramsToNhcb),

@@ -14,7 +14,14 @@ import { StorageError } from '../../core/errors.js';
 import type { Appendable, Appender, SeriesRef } from '../storage/interface.js';
 import type { ExemplarInput, ExemplarStorage } from '../exemplars/storage.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
-import { createParser, formatForContentType, SCRAPE_ACCEPT_HEADER, type ExpositionParser, type ProtobufParserOptions } from './parser/index.js';
+import {
+  createParser,
+  formatForContentType,
+  SCRAPE_ACCEPT_HEADER,
+  type ExpositionFormat,
+  type ExpositionParser,
+  type ProtobufParserOptions,
+} from './parser/index.js';
 import type { FloatHistogram } from '../../core/model/histogram.js';
 import type { Target } from './target.js';
 import type { ScrapeTransport } from './transport.js';
@@ -35,6 +42,8 @@ export interface LoopSettings {
   readonly metricRelabel: readonly CompiledRelabel[];
   /** The Accept header, from `scrape_protocols`; default: Prometheus' default protocols. */
   readonly acceptHeader?: string;
+  /** The format of a response without a known Content-Type (`fallback_scrape_protocol`); default: Prometheus text. */
+  readonly fallbackFormat?: ExpositionFormat;
   /** What becomes of histograms (native ones of protobuf bodies; classic ones converted to NHCB); default: classic series only. */
   readonly histograms?: ProtobufParserOptions;
 }
@@ -335,7 +344,7 @@ export class ScrapeLoop {
     let limitErr: ScrapeError | undefined;
     this.exemplars = [];
     try {
-      const p = createParser(body, formatForContentType(contentType).format, this.settings.histograms);
+      const p = createParser(body, formatForContentType(contentType, this.settings.fallbackFormat).format, this.settings.histograms);
       limitErr = this.appendSamples(body, p, app, ts, iter, counts, seen, md);
       if (limitErr) throw limitErr;
       this.writeStaleness(app, ts, iter, seen);

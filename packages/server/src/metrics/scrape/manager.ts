@@ -14,7 +14,7 @@ import { nopLogger, type Logger } from '../../core/util/log.js';
 import type { ScrapeConfig, TargetGroup } from './config.js';
 import { discovererFor, type Discoverer, type SdMechanism } from './discovery.js';
 import { ScrapeLoop, ScrapeStats, type LoopSettings } from './loop.js';
-import { acceptHeader } from './parser/index.js';
+import { acceptHeader, protocolFormat } from './parser/index.js';
 import { buildTargets, type DroppedTarget, type Target, type TargetConfig } from './target.js';
 import { httpTransport, type ScrapeTransport, type TransportFactory } from './transport.js';
 
@@ -59,6 +59,7 @@ export function settingsOf(cfg: ScrapeConfig): LoopSettings {
     bodySizeLimit: cfg.bodySizeLimit,
     metricRelabel: compileRelabel(cfg.metricRelabelConfigs),
     acceptHeader: acceptHeader(cfg.scrapeProtocols),
+    ...(cfg.fallbackScrapeProtocol ? { fallbackFormat: protocolFormat(cfg.fallbackScrapeProtocol) } : {}),
     histograms: {
       nativeHistograms: cfg.scrapeNativeHistograms,
       keepClassicHistograms: cfg.alwaysScrapeClassicHistograms,

@@ -40,6 +40,11 @@ export function acceptHeader(protocols: readonly ScrapeProtocol[]): string {
 /** The `Accept` header of a scrape with the default protocols. */
 export const SCRAPE_ACCEPT_HEADER = acceptHeader(DEFAULT_SCRAPE_PROTOCOLS);
 
+/** The parser each protocol's media type is read with. */
+export function protocolFormat(p: ScrapeProtocol): ExpositionFormat {
+  return p === 'PrometheusProto' ? 'prometheus-protobuf' : p.startsWith('OpenMetrics') ? 'openmetrics-text' : 'prometheus-text';
+}
+
 /** The format to parse a response with, and whether it was a guess. */
 export interface NegotiatedFormat {
   readonly format: ExpositionFormat;
@@ -65,13 +70,16 @@ export function parseMediaType(contentType: string): { mediaType: string; params
   return { mediaType, params };
 }
 
-/** Chooses the parser for a response's `Content-Type` header value. */
-export function formatForContentType(contentType: string | null | undefined): NegotiatedFormat {
-  if (!contentType) return { format: 'prometheus-text', fallback: true, mediaType: '' };
+/**
+ * Chooses the parser for a response's `Content-Type` header value; `fallback` (the job's
+ * `fallback_scrape_protocol`) is the format of a missing or unknown one, text 0.0.4 without it.
+ */
+export function formatForContentType(contentType: string | null | undefined, fallback: ExpositionFormat = 'prometheus-text'): NegotiatedFormat {
+  if (!contentType) return { format: fallback, fallback: true, mediaType: '' };
   const { mediaType } = parseMediaType(contentType);
   // Both OpenMetrics versions (1.0.0 and the pre-release 0.0.1) share one text syntax.
   if (mediaType === 'application/openmetrics-text') return { format: 'openmetrics-text', fallback: false, mediaType };
   if (mediaType === 'text/plain') return { format: 'prometheus-text', fallback: false, mediaType };
   if (mediaType === 'application/vnd.google.protobuf') return { format: 'prometheus-protobuf', fallback: false, mediaType };
-  return { format: 'prometheus-text', fallback: true, mediaType };
+  return { format: fallback, fallback: true, mediaType };
 }

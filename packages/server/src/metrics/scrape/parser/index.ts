@@ -16,6 +16,7 @@ export {
   DEFAULT_SCRAPE_PROTOCOLS,
   formatForContentType,
   parseMediaType,
+  protocolFormat,
   SCRAPE_ACCEPT_HEADER,
   SCRAPE_PROTOCOLS,
   type NegotiatedFormat,
