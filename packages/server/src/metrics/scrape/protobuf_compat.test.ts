@@ -54,7 +54,7 @@ function bodies(start: number): Array<{ full: Buffer; classicOnly: Buffer }> {
       for (let i = 0; i < 20; i++) fast.observe(rnd() * 2);
       for (let i = 0; i < 5; i++) slow.observe((rnd() - 0.3) * 200);
       slow.observe(0);
-      for (let i = 0; i < 10; i++) sizes.observe(rnd() * 20000);
+      for (let i = 0; i < 10; i++) sizes.observe(rnd() * 20000, { labels: { trace_id: `s${k}.${i}` }, value: i, ts: start + k });
       requests += 3;
     }
     const families = (classicOnly: boolean): EncFamily[] => [
@@ -79,6 +79,24 @@ function bodies(start: number): Array<{ full: Buffer; classicOnly: Buffer }> {
         ],
       },
       { name: 'size_bytes', help: 'Sizes.', type: 'histogram', metrics: [{ histogram: sizes.encode(true) }] },
+      {
+        name: 'queue_depth',
+        help: 'A gauge histogram with float counts.',
+        type: 'gaugehistogram',
+        metrics: [
+          {
+            histogram: {
+              countFloat: 1.5 * k + 0.25,
+              sum: k * 2.5,
+              schema: 1,
+              zeroThreshold: 0.01,
+              zeroCountFloat: 0.25,
+              positiveSpans: [{ offset: k, length: 2 }],
+              positiveCounts: [k * 0.5, k],
+            },
+          },
+        ],
+      },
     ];
     out.push({ full: encodeMetricFamilies(families(false)), classicOnly: encodeMetricFamilies(families(true)) });
   }
@@ -207,17 +225,21 @@ test('native histograms, classic series and counters scraped from protobuf targe
   const nativeClassic = await sequences(vigil.url, '{__name__=~"lat_seconds_(bucket|count|sum)",job="native"}', start - 1000, end);
   assert.deepEqual(nativeClassic, {});
   await compare('req_total', 2);
+  // A float gauge histogram (float counts, the gauge hint).
+  await compare('queue_depth{job="native"}', 1);
 
   // The counters' exemplars, as both exemplar stores give them back.
   const exemplars = async (base: string): Promise<string[]> => {
-    const r = await getJson(`${base}/api/v1/query_exemplars?query=req_total&start=${(start - 1000) / 1000}&end=${(end + 1000) / 1000}`);
+    const r = await getJson(
+      `${base}/api/v1/query_exemplars?query=${encodeURIComponent('{__name__=~"req_total|size_bytes_bucket"}')}&start=${(start - 1000) / 1000}&end=${(end + 1000) / 1000}`,
+    );
     const data = r.body.data as Array<{
       seriesLabels: Record<string, string>;
       exemplars: Array<{ labels: Record<string, string>; value: string; timestamp: number }>;
     }>;
-    return data.flatMap((s) => s.exemplars.map((e) => JSON.stringify([s.seriesLabels['job'], e.labels, e.value, e.timestamp]))).sort();
+    return data.flatMap((s) => s.exemplars.map((e) => JSON.stringify([s.seriesLabels, e.labels, e.value, e.timestamp]))).sort();
   };
   const [ourEx, theirEx] = await Promise.all([exemplars(vigil.url), exemplars(prom)]);
-  assert.equal(theirEx.length, 2 * ROUNDS, theirEx.join('\n'));
+  assert.ok(theirEx.length > 2 * ROUNDS, theirEx.join('\n'));
   assert.deepEqual(ourEx, theirEx);
 });
