@@ -70,7 +70,11 @@ export interface PbSummary {
 }
 
 export interface PbMetric {
-  labels: Label[];
+  /**
+   * Where its LabelPair messages are in the family's buffer, as start and end offsets: labels are
+   * decoded ({@link decodeLabels}) only for a series the loop does not know by these bytes.
+   */
+  labelSpans: number[];
   /** Gauge, counter or untyped value (the one the family's type names; 0 when absent). */
   gauge: number;
   counter: number;
@@ -118,7 +122,7 @@ export function decodeFamily(buf: Buffer, fail: Fail): PbFamily {
 
 function decodeMetric(f: ProtoFields): PbMetric {
   const m: PbMetric = {
-    labels: [],
+    labelSpans: [],
     gauge: 0,
     counter: 0,
     untyped: 0,
@@ -131,7 +135,7 @@ function decodeMetric(f: ProtoFields): PbMetric {
   while (f.next()) {
     switch (f.field) {
       case 1:
-        m.labels.push(decodeLabel(f.message('label', 'LabelPair')));
+        m.labelSpans.push(f.spanOf('label'), f.pos);
         break;
       case 2:
         m.gauge = singleValue(f.message('gauge', 'Gauge'));
@@ -156,6 +160,14 @@ function decodeMetric(f: ProtoFields): PbMetric {
     }
   }
   return m;
+}
+
+/** The labels of `m`, in wire order, from `buf`, the buffer of its family. */
+export function decodeLabels(buf: Buffer, m: PbMetric, fail: Fail): Label[] {
+  const out: Label[] = [];
+  const spans = m.labelSpans;
+  for (let i = 0; i < spans.length; i += 2) out.push(ProtoFields.decode(buf.subarray(spans[i]!, spans[i + 1]!), 'LabelPair', fail, decodeLabel));
+  return out;
 }
 
 function decodeLabel(f: ProtoFields): Label {

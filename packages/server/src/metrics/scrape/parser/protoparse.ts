@@ -16,7 +16,7 @@ import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { METRIC_NAME, type Label, type Labels } from '../../../core/model/labels.js';
 import { byteError, ExpositionError } from './errors.js';
 import { formatOpenMetricsFloat } from './float.js';
-import { decodeFamily, emptyPbHistogram, toExemplar, type PbExemplar, type PbFamily, type PbHistogram, type PbMetric } from './metricfamily.js';
+import { decodeFamily, decodeLabels, emptyPbHistogram, toExemplar, type PbExemplar, type PbFamily, type PbHistogram, type PbMetric } from './metricfamily.js';
 import { customBuckets, isNative, nativeExemplars, nativeHistogram } from './proto_histogram.js';
 import type { EntryKind, Exemplar, ExpositionParser, MetricType } from './types.js';
 
@@ -66,8 +66,12 @@ export class ProtobufParser implements ExpositionParser {
   /** Pending metadata entries of the current family. */
   private meta: Array<'help' | 'unit' | 'type'> = [];
   private metric: PbMetric | undefined;
-  /** `__name__` aside, the metric's labels in wire order as key text. */
+  /** The buffer of the current family (label offsets point into it). */
+  private famBuf: Buffer = Buffer.alloc(0);
+  /** The current metric's LabelPair bytes as key text, each after its length. */
   private metricKey = '';
+  /** The current metric's labels, once decoded. */
+  private metricLabels: Label[] | undefined;
   private entries: Entry[] = [];
   private entryIdx = 0;
   private cur: Entry | undefined;
@@ -129,7 +133,8 @@ export class ProtobufParser implements ExpositionParser {
   labels(): Labels {
     if (this.curLabels) return this.curLabels;
     const e = this.entry();
-    const out: Label[] = [{ name: METRIC_NAME, value: e.name }, ...this.metric!.labels];
+    this.metricLabels ??= decodeLabels(this.famBuf, this.metric!, (detail) => this.error(`in a label of metric ${JSON.stringify(this.fam!.name)}: ${detail}`));
+    const out: Label[] = [{ name: METRIC_NAME, value: e.name }, ...this.metricLabels];
     if (e.extra) out.push(e.extra);
     out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (let i = 1; i < out.length; i++) {
@@ -229,7 +234,9 @@ export class ProtobufParser implements ExpositionParser {
     if (i + len > b.length) throw byteError(at, `MetricFamily of ${len} bytes runs past the end of the body (${b.length - i} bytes left)`);
     this.famAt = at;
     this.pos = i + len;
-    const fam = decodeFamily(b.subarray(i, i + len), (detail) => byteError(at, `in the MetricFamily starting here: ${detail}`));
+    const famBuf = b.subarray(i, i + len);
+    const fam = decodeFamily(famBuf, (detail) => byteError(at, `in the MetricFamily starting here: ${detail}`));
+    this.famBuf = famBuf;
     this.fam = undefined;
     this.metricIdx = 0;
     if (fam.metrics.length === 0) return;
@@ -244,8 +251,11 @@ export class ProtobufParser implements ExpositionParser {
     const fam = this.fam!;
     this.metric = m;
     let key = '';
-    for (const l of m.labels) key += part(l.name) + part(l.value);
+    const spans = m.labelSpans;
+    // Raw bytes, each pair after its length: the same bytes are the same labels, and no label is decoded to find a known series.
+    for (let i = 0; i < spans.length; i += 2) key += `${spans[i + 1]! - spans[i]!}:${this.famBuf.toString('latin1', spans[i]!, spans[i + 1]!)}`;
     this.metricKey = key;
+    this.metricLabels = undefined;
     const out: Entry[] = [];
     this.entries = out;
     this.entryIdx = 0;
