@@ -8,9 +8,9 @@
  * native histograms are scraped, followed by its classic series only when those are asked for as
  * well. With NHCB conversion, a classic-only histogram becomes a custom-buckets histogram entry.
  *
- * Series keys are made from the decoded labels (there is no key text to point into), so the
- * loop's known-key fast path of the text formats does not apply: {@link nextExpecting} is
- * {@link next}.
+ * Series keys are made from the raw bytes of a metric's LabelPair messages, so a series the loop
+ * knows costs no label decoding; there is no key text in the body to point into, so the loop's
+ * known-key fast path of the text formats does not apply: {@link nextExpecting} is {@link next}.
  */
 import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { METRIC_NAME, type Label, type Labels } from '../../../core/model/labels.js';
