@@ -8,6 +8,8 @@
  *   the text formats.
  * - `fallback_scrape_protocol` (jobs only; unset: Prometheus text): how a response without a known
  *   `Content-Type` is read.
+ * - `native_histogram_bucket_limit` (0: none) and `native_histogram_min_bucket_factor` (0: none),
+ *   jobs only: the resolution native histograms are stored at (see ./histogram_limits.ts).
  * - `scrape_native_histograms` (false): store native histograms of protobuf scrapes as such.
  *   (Prometheus 2 had this as the `native-histograms` feature flag.)
  * - `always_scrape_classic_histograms` (false): also store the classic `_bucket`, `_count` and
@@ -26,7 +28,7 @@ export const FORMAT_FIELDS = [
   'convert_classic_histograms_to_nhcb',
 ] as const;
 /** The fields of this module allowed in a scrape config. */
-export const JOB_FORMAT_FIELDS = [...FORMAT_FIELDS, 'fallback_scrape_protocol'] as const;
+export const JOB_FORMAT_FIELDS = [...FORMAT_FIELDS, 'fallback_scrape_protocol', 'native_histogram_bucket_limit', 'native_histogram_min_bucket_factor'] as const;
 
 /** The format settings as `global:` holds them (`scrapeProtocols` undefined: chosen per job). */
 export interface GlobalFormats {
@@ -41,6 +43,10 @@ export interface ScrapeFormats {
   readonly scrapeProtocols: readonly ScrapeProtocol[];
   /** How a response without a known `Content-Type` is read (unset: as Prometheus text 0.0.4). */
   readonly fallbackScrapeProtocol?: ScrapeProtocol;
+  /** At most this many buckets in a native histogram, resolution reduced to fit (0: no limit). */
+  readonly nativeHistogramBucketLimit: number;
+  /** Native histograms' buckets at least this factor wide (0: any). */
+  readonly nativeHistogramMinBucketFactor: number;
   readonly scrapeNativeHistograms: boolean;
   readonly alwaysScrapeClassicHistograms: boolean;
   readonly convertClassicHistogramsToNhcb: boolean;
@@ -79,6 +85,13 @@ function protocols(r: SdReader, p: Path, v: unknown): ScrapeProtocol[] {
   });
 }
 
+/** A non-negative number (YAML may hand over a string for it). */
+function factor(r: SdReader, p: Path, v: unknown): number {
+  const n = typeof v === 'number' ? v : Number(r.string(p, v));
+  if (!Number.isFinite(n) || n < 0) r.fail(p, `expected a non-negative number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
 /** Reads the format fields of `global:` (the mapping `g` at `p`). */
 export function parseGlobalFormats(r: SdReader, p: Path, g: Record<string, unknown>): GlobalFormats {
   const flag = (k: string): boolean => (has(g, k) ? r.boolean([...p, k], g[k]) : false);
@@ -101,6 +114,12 @@ export function parseScrapeFormats(r: SdReader, p: Path, c: Record<string, unkno
     scrapeProtocols,
     ...(has(c, 'fallback_scrape_protocol') ? { fallbackScrapeProtocol: protocol(r, [...p, 'fallback_scrape_protocol'], c['fallback_scrape_protocol']) } : {}),
     scrapeNativeHistograms,
+    nativeHistogramBucketLimit: has(c, 'native_histogram_bucket_limit')
+      ? r.uint([...p, 'native_histogram_bucket_limit'], c['native_histogram_bucket_limit'])
+      : 0,
+    nativeHistogramMinBucketFactor: has(c, 'native_histogram_min_bucket_factor')
+      ? factor(r, [...p, 'native_histogram_min_bucket_factor'], c['native_histogram_min_bucket_factor'])
+      : 0,
     alwaysScrapeClassicHistograms: flag('always_scrape_classic_histograms', global.alwaysScrapeClassicHistograms),
     convertClassicHistogramsToNhcb: flag('convert_classic_histograms_to_nhcb', global.convertClassicHistogramsToNhcb),
   };

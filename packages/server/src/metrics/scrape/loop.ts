@@ -23,6 +23,7 @@ import {
   type ProtobufParserOptions,
 } from './parser/index.js';
 import type { FloatHistogram } from '../../core/model/histogram.js';
+import { BucketLimitError, fitHistogram, type HistogramLimits } from './histogram_limits.js';
 import type { Target } from './target.js';
 import type { ScrapeTransport } from './transport.js';
 import { VigilError } from '../../core/errors.js';
@@ -46,6 +47,8 @@ export interface LoopSettings {
   readonly fallbackFormat?: ExpositionFormat;
   /** What becomes of histograms (native ones of protobuf bodies; classic ones converted to NHCB); default: classic series only. */
   readonly histograms?: ProtobufParserOptions;
+  /** The resolution native histograms are stored at; default: as scraped. */
+  readonly histogramLimits?: HistogramLimits;
 }
 
 /** Counters shared by the loops of a pool (and summed over pools for self-monitoring). */
@@ -81,7 +84,7 @@ export interface ScrapeLoopOptions {
 
 /** A scrape that failed; `message` is what the targets API shows as `lastError`. */
 export class ScrapeError extends VigilError {
-  declare readonly code: 'http' | 'parse' | 'sample_limit' | 'label_limit' | 'invalid_series' | 'storage';
+  declare readonly code: 'http' | 'parse' | 'sample_limit' | 'label_limit' | 'bucket_limit' | 'invalid_series' | 'storage';
   constructor(code: ScrapeError['code'], message: string) {
     super(code, message);
   }
@@ -433,7 +436,7 @@ export class ScrapeLoop {
       }
       const pt = honorTimestamps ? p.timestamp() : undefined;
       try {
-        e.ref = kind === 'series' ? app.append(e.ref, labels, pt ?? ts, p.value()) : appendHistogram(app, e.ref, labels, pt ?? ts, p.histogram());
+        e.ref = kind === 'series' ? app.append(e.ref, labels, pt ?? ts, p.value()) : this.appendHistogram(app, e.ref, labels, pt ?? ts, p.histogram());
       } catch (err) {
         if (!(err instanceof StorageError) || !STORAGE_SKIPPABLE.has(err.code)) throw err;
         this.countSkipped(err.code);
@@ -468,6 +471,10 @@ export class ScrapeLoop {
       this.log.warn('storing exemplars failed', { err });
     }
     this.exemplars = [];
+  }
+
+  private appendHistogram(app: Appender, ref: SeriesRef, labels: Labels, ts: number, h: FloatHistogram): SeriesRef {
+    return appendHistogram(app, ref, labels, ts, h, this.settings.histogramLimits);
   }
 
   private countSkipped(code: string): void {
@@ -633,8 +640,16 @@ export class ScrapeLoop {
   }
 }
 
-/** A native-histogram sample, into a store that keeps them; one that does not fails the scrape, naming why. */
-function appendHistogram(app: Appender, ref: SeriesRef, labels: Labels, ts: number, h: FloatHistogram): SeriesRef {
+/** A native-histogram sample within `limits`, into a store that keeps them; one that does not fails the scrape, naming why. */
+function appendHistogram(app: Appender, ref: SeriesRef, labels: Labels, ts: number, h: FloatHistogram, limits: HistogramLimits | undefined): SeriesRef {
+  if (limits) {
+    try {
+      h = fitHistogram(h, limits);
+    } catch (err) {
+      if (err instanceof BucketLimitError) throw new ScrapeError('bucket_limit', `${err.message} (limit: ${limits.bucketLimit})`);
+      throw err;
+    }
+  }
   if (!app.appendHistogram)
     throw new ScrapeError(
       'storage',

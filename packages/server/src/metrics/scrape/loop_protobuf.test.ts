@@ -213,3 +213,34 @@ test('a text scrape with convert_classic_histograms_to_nhcb stores custom-bucket
     [T0 + 30_000, 0],
   ]);
 });
+
+test('native_histogram_bucket_limit and native_histogram_min_bucket_factor store histograms at a lower resolution', async () => {
+  const t = await protobufTarget();
+  const h = new DualHistogram([1], 3);
+  for (const v of [0.3, 0.5, 0.7, 1.1, 1.5, 2.5, 3.5, 6]) h.observe(v);
+  t.state.body = encodeMetricFamilies([{ name: 'lat', type: 'histogram', metrics: [{ histogram: h.encode() }] }]);
+  const run = async (raw: Record<string, unknown>): Promise<string> => {
+    const head = new Head();
+    const loop = loopFor(t.host, { scrape_native_histograms: true, ...raw }, head, new ManualClock(T0));
+    await loop.scrapeOnce();
+    if (loop.health !== 'up') return loop.lastError;
+    return Object.values(storedHistograms(head, 'lat'))[0]![0]![1];
+  };
+  assert.equal(
+    await run({}),
+    '{count:8, sum:16.1, [-2.938735877055719e-39,2.938735877055719e-39]:0, (0.29730177875068026,0.3242098886627524]:1, (0.4585020216023356,0.5]:1, ' +
+      '(0.6484197773255048,0.7071067811865476]:1, (1.0905077326652577,1.189207115002721]:1, (1.4142135623730951,1.542210825407941]:1, ' +
+      '(2.378414230005442,2.5936791093020193]:1, (3.3635856610148585,3.668016172818685]:1, (5.656854249492381,6.168843301631764]:1}',
+  );
+  // At most 3 buckets: schema 3 → 0 leaves 5, → −1 leaves 3.
+  assert.equal(
+    await run({ native_histogram_bucket_limit: 3 }),
+    '{count:8, sum:16.1, [-2.938735877055719e-39,2.938735877055719e-39]:0, (0.25,1]:3, (1,4]:4, (4,16]:1}',
+  );
+  // Buckets at least 4 wide: schema −1 at most.
+  assert.equal(
+    await run({ native_histogram_min_bucket_factor: 4 }),
+    '{count:8, sum:16.1, [-2.938735877055719e-39,2.938735877055719e-39]:0, (0.25,1]:3, (1,4]:4, (4,16]:1}',
+  );
+  assert.match(await run({ native_histogram_bucket_limit: 1 }), /^histogram bucket limit exceeded \(limit: 1\)$/);
+});
