@@ -56,3 +56,8 @@ test('nhcb: buckets that cannot be converted fail the scrape naming the histogra
   assert.ok(noLe instanceof ExpositionError);
   assert.match(noLe.message, /bucket of histogram "h" without a numeric le label/);
 });
+
+test('nhcb: an OpenMetrics _created series inside a histogram passes without splitting it', () => {
+  const om = '# TYPE h histogram\nh_bucket{le="1"} 1\nh_created 1700000000\nh_bucket{le="+Inf"} 2\nh_count 2\nh_sum 1.5\n# EOF\n';
+  assert.deepEqual(collect(om, 'openmetrics-text', NHCB), ['type h histogram', 'h_created{} 1700000000', 'h{} {count:2, sum:1.5, (-Inf,1]:1, (1,+Inf]:1}']);
+});

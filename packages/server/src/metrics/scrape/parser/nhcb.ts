@@ -53,6 +53,8 @@ export class NhcbParser implements ExpositionParser {
       let kind = this.pending;
       this.pending = undefined;
       kind ??= this.inner.next();
+      // An OpenMetrics `_created` series of the histogram being gathered passes without ending it.
+      if (kind === 'series' && this.group && this.inner.isCreated() && this.inner.seriesType() === 'histogram') return kind;
       const member = kind === 'series' ? this.membership() : undefined;
       if (this.group && (member === undefined || member.key !== this.group.key)) {
         this.hist = { group: this.group, h: this.finish(this.group) };
