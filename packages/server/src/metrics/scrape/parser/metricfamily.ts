@@ -92,14 +92,18 @@ export interface PbFamily {
   help: string;
   type: PbType;
   unit: string;
-  metrics: PbMetric[];
+  /**
+   * Where its Metric messages are in the family's buffer, as start and end offsets; each is
+   * decoded ({@link decodeMetric}) when the parser reaches it, so a body of many tiny metrics
+   * never stands in memory as objects all at once.
+   */
+  metricSpans: number[];
 }
 
 /** Decodes the MetricFamily message `buf` (one delimited message, without its length). */
 export function decodeFamily(buf: Buffer, fail: Fail): PbFamily {
   return ProtoFields.decode(buf, 'MetricFamily', fail, (f) => {
-    const fam: PbFamily = { name: '', help: '', type: 'untyped', unit: '', metrics: [] };
-    const metricSpans: Array<[number, number]> = [];
+    const fam: PbFamily = { name: '', help: '', type: 'untyped', unit: '', metricSpans: [] };
     while (f.next()) {
       if (f.field === 1) fam.name = f.string('name');
       else if (f.field === 2) fam.help = f.string('help');
@@ -110,17 +114,20 @@ export function decodeFamily(buf: Buffer, fail: Fail): PbFamily {
         fam.type = name;
       } else if (f.field === 4) {
         const start = f.spanOf('metric');
-        metricSpans.push([start, f.pos]);
+        fam.metricSpans.push(start, f.pos);
       } else if (f.field === 5) fam.unit = f.string('unit');
       else f.skip();
     }
-    // Metrics are decoded after the family's other fields, whose order on the wire is free.
-    for (const [s, e] of metricSpans) fam.metrics.push(decodeMetric(f.sub(s, e, 'Metric')));
     return fam;
   });
 }
 
-function decodeMetric(f: ProtoFields): PbMetric {
+/** Decodes the Metric message `buf` (one of a family's {@link PbFamily.metricSpans}); label offsets are into `buf`. */
+export function decodeMetric(buf: Buffer, fail: Fail): PbMetric {
+  return ProtoFields.decode(buf, 'Metric', fail, readMetric);
+}
+
+function readMetric(f: ProtoFields): PbMetric {
   const m: PbMetric = {
     labelSpans: [],
     gauge: 0,

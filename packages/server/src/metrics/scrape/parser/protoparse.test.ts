@@ -234,3 +234,34 @@ test('protobuf: invalid series and histograms are scrape errors too', () => {
   const noName = encodeMetricFamilies([{ name: '', type: 'gauge', metrics: [{ gauge: 1 }] }]);
   assert.match(failure(noName).message, /MetricFamily without a name/);
 });
+
+test('protobuf: a family of two million empty metrics is read one metric at a time', () => {
+  // 2 bytes per Metric on the wire; decoded all at once they would be a few hundred bytes each.
+  const n = 2_000_000;
+  const metrics = Buffer.alloc(n * 2);
+  for (let i = 0; i < n; i++) metrics[i * 2] = 0x22;
+  const head = Buffer.from([0x0a, 0x01, 0x67, 0x18, 0x01]);
+  const fam = Buffer.concat([head, metrics]);
+  const len: number[] = [];
+  for (let x = fam.length; ; x = Math.floor(x / 128)) {
+    if (x < 128) {
+      len.push(x);
+      break;
+    }
+    len.push((x & 0x7f) | 0x80);
+  }
+  const body = Buffer.concat([Buffer.from(len), fam]);
+  globalThis.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  let peak = 0;
+  const p = createParser(body, 'prometheus-protobuf');
+  let series = 0;
+  for (let k = p.next(); k !== 'eof'; k = p.next()) {
+    if (k !== 'series') continue;
+    p.seriesKey();
+    p.value();
+    if (++series % 200_000 === 0) peak = Math.max(peak, process.memoryUsage().heapUsed - before);
+  }
+  assert.equal(series, n);
+  assert.ok(peak < 150 * 2 ** 20, `heap grew by ${Math.round(peak / 2 ** 20)} MiB`);
+});

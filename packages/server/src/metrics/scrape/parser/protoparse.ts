@@ -16,7 +16,17 @@ import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { METRIC_NAME, type Label, type Labels } from '../../../core/model/labels.js';
 import { byteError, ExpositionError } from './errors.js';
 import { formatOpenMetricsFloat } from './float.js';
-import { decodeFamily, decodeLabels, emptyPbHistogram, toExemplar, type PbExemplar, type PbFamily, type PbHistogram, type PbMetric } from './metricfamily.js';
+import {
+  decodeFamily,
+  decodeLabels,
+  decodeMetric,
+  emptyPbHistogram,
+  toExemplar,
+  type PbExemplar,
+  type PbFamily,
+  type PbHistogram,
+  type PbMetric,
+} from './metricfamily.js';
 import { customBuckets, isNative, nativeExemplars, nativeHistogram } from './proto_histogram.js';
 import type { EntryKind, Exemplar, ExpositionParser, MetricType } from './types.js';
 
@@ -66,8 +76,10 @@ export class ProtobufParser implements ExpositionParser {
   /** Pending metadata entries of the current family. */
   private meta: Array<'help' | 'unit' | 'type'> = [];
   private metric: PbMetric | undefined;
-  /** The buffer of the current family (label offsets point into it). */
+  /** The buffer of the current family. */
   private famBuf: Buffer = Buffer.alloc(0);
+  /** The buffer of the current metric (label offsets point into it). */
+  private metricBuf: Buffer = Buffer.alloc(0);
   /** The current metric's LabelPair bytes as key text, each after its length. */
   private metricKey = '';
   /** The current metric's labels, once decoded. */
@@ -91,8 +103,14 @@ export class ProtobufParser implements ExpositionParser {
         this.cur = this.entries[this.entryIdx++]!;
         return this.cur.kind;
       }
-      if (this.fam !== undefined && this.metricIdx < this.fam.metrics.length) {
-        this.loadMetric(this.fam.metrics[this.metricIdx++]!);
+      if (this.fam !== undefined && this.metricIdx < this.fam.metricSpans.length) {
+        const spans = this.fam.metricSpans;
+        const buf = this.famBuf.subarray(spans[this.metricIdx]!, spans[this.metricIdx + 1]!);
+        this.metricIdx += 2;
+        this.loadMetric(
+          buf,
+          decodeMetric(buf, (detail) => this.error(`in a metric of ${JSON.stringify(this.fam!.name)}: ${detail}`)),
+        );
         continue;
       }
       if (this.pos >= this.b.length) return 'eof';
@@ -133,7 +151,9 @@ export class ProtobufParser implements ExpositionParser {
   labels(): Labels {
     if (this.curLabels) return this.curLabels;
     const e = this.entry();
-    this.metricLabels ??= decodeLabels(this.famBuf, this.metric!, (detail) => this.error(`in a label of metric ${JSON.stringify(this.fam!.name)}: ${detail}`));
+    this.metricLabels ??= decodeLabels(this.metricBuf, this.metric!, (detail) =>
+      this.error(`in a label of metric ${JSON.stringify(this.fam!.name)}: ${detail}`),
+    );
     const out: Label[] = [{ name: METRIC_NAME, value: e.name }, ...this.metricLabels];
     if (e.extra) out.push(e.extra);
     out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -239,7 +259,7 @@ export class ProtobufParser implements ExpositionParser {
     this.famBuf = famBuf;
     this.fam = undefined;
     this.metricIdx = 0;
-    if (fam.metrics.length === 0) return;
+    if (fam.metricSpans.length === 0) return;
     if (fam.name === '') throw byteError(at, 'MetricFamily without a name');
     checkUnit(fam, at);
     this.fam = fam;
@@ -247,13 +267,14 @@ export class ProtobufParser implements ExpositionParser {
   }
 
   /** Turns one Metric into its entries. */
-  private loadMetric(m: PbMetric): void {
+  private loadMetric(buf: Buffer, m: PbMetric): void {
     const fam = this.fam!;
     this.metric = m;
+    this.metricBuf = buf;
     let key = '';
     const spans = m.labelSpans;
     // Raw bytes, each pair after its length: the same bytes are the same labels, and no label is decoded to find a known series.
-    for (let i = 0; i < spans.length; i += 2) key += `${spans[i + 1]! - spans[i]!}:${this.famBuf.toString('latin1', spans[i]!, spans[i + 1]!)}`;
+    for (let i = 0; i < spans.length; i += 2) key += `${spans[i + 1]! - spans[i]!}:${buf.toString('latin1', spans[i]!, spans[i + 1]!)}`;
     this.metricKey = key;
     this.metricLabels = undefined;
     const out: Entry[] = [];
