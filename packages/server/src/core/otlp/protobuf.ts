@@ -99,7 +99,7 @@ export class ProtoFields {
     this.wt = tag % 8;
     if (this.field === 0) throw this.fail(`${this.msg} has a field numbered 0 at byte ${at}`);
     if (this.wt === 3 || this.wt === 4)
-      throw this.fail(`${this.msg} field ${this.field} at byte ${at} uses a protobuf group (wire type ${this.wt}), which OTLP never does`);
+      throw this.fail(`${this.msg} field ${this.field} at byte ${at} uses a protobuf group (wire type ${this.wt}), which no format read here uses`);
     if (this.wt > 5) throw this.fail(`${this.msg} field ${this.field} at byte ${at} has invalid wire type ${this.wt}`);
     return true;
   }
@@ -380,6 +380,26 @@ export class ProtoFields {
     if (n <= Number.MAX_SAFE_INTEGER) return n;
     r.pos = at;
     return Number(BigInt.asIntN(64, this.u64()));
+  }
+
+  /** sint32 and sint64 (zigzag varints) as a number (exact within ±2^53). */
+  sint(name: string): number {
+    this.want(name, VARINT);
+    return this.r.svarint();
+  }
+
+  /** A repeated sint64 (packed, or one element unpacked) appended to `out`. */
+  packedSint(name: string, out: number[]): void {
+    if (this.wt === VARINT) {
+      out.push(this.sint(name));
+      return;
+    }
+    this.want(name, LEN);
+    const len = this.r.uvarint();
+    const end = this.r.pos + len;
+    if (end > this.r.end) throw new RangeError('unexpected end of record');
+    while (this.r.pos < end) out.push(this.r.svarint());
+    if (this.r.pos !== end) throw this.fail(`${this.msg}.${name} (field ${this.field}): a varint runs past its packed field`);
   }
 
   fixed32(name: string): number {

@@ -21,6 +21,15 @@ import {
   type SdReader,
 } from './sd_config.js';
 import { parseShard, shardRelabelRules, type ScrapeShard } from './shard.js';
+import {
+  DEFAULT_GLOBAL_FORMATS,
+  FORMAT_FIELDS,
+  JOB_FORMAT_FIELDS,
+  parseGlobalFormats,
+  parseScrapeFormats,
+  type GlobalFormats,
+  type ScrapeFormats,
+} from './formats_config.js';
 
 /** A path into the configuration document: mapping keys and list indexes. */
 export type ConfigPath = ReadonlyArray<string | number>;
@@ -44,7 +53,7 @@ export function formatPath(p: ConfigPath): string {
 }
 
 /** The validated `global:` section. */
-export interface GlobalConfig {
+export interface GlobalConfig extends GlobalFormats {
   readonly scrapeIntervalMs: number;
   readonly scrapeTimeoutMs: number;
   readonly evaluationIntervalMs: number;
@@ -71,6 +80,7 @@ export const DEFAULT_GLOBAL: GlobalConfig = {
   labelLimit: 0,
   labelNameLengthLimit: 0,
   labelValueLengthLimit: 0,
+  ...DEFAULT_GLOBAL_FORMATS,
 };
 
 /** A group of targets sharing labels, as in `static_configs` and file_sd files. */
@@ -88,7 +98,7 @@ export type { DnsRecordType, DnsSdConfig, FileSdConfig, HttpSdConfig } from './s
 export type { Authorization, BasicAuth, TlsConfig } from '../../core/httpclient/config.js';
 
 /** One validated `scrape_configs` entry with every default filled in; the HTTP client settings are Prometheus' HTTP client config. */
-export interface ScrapeConfig extends HttpClientConfig {
+export interface ScrapeConfig extends HttpClientConfig, ScrapeFormats {
   readonly jobName: string;
   readonly scrapeIntervalMs: number;
   readonly scrapeTimeoutMs: number;
@@ -124,10 +134,10 @@ const GLOBAL_FIELDS = [
   'label_name_length_limit',
   'label_value_length_limit',
   'shard',
+  ...FORMAT_FIELDS,
   // Accepted and ignored: Prometheus-only knobs an existing prometheus.yml may carry.
   'query_log_file',
   'rule_query_offset',
-  'scrape_protocols',
 ] as const;
 
 const SCRAPE_FIELDS = [
@@ -152,7 +162,7 @@ const SCRAPE_FIELDS = [
   ...SD_FIELDS,
   'relabel_configs',
   'metric_relabel_configs',
-  'scrape_protocols',
+  ...JOB_FORMAT_FIELDS,
   'shard',
 ] as const;
 
@@ -311,6 +321,7 @@ export function parseGlobalConfig(raw: unknown): GlobalConfig {
     labelLimit: limit('label_limit'),
     labelNameLengthLimit: limit('label_name_length_limit'),
     labelValueLengthLimit: limit('label_value_length_limit'),
+    ...parseGlobalFormats(fieldReader(''), p, g),
   };
 }
 
@@ -410,6 +421,7 @@ function parseScrapeConfig(p: Path, raw: unknown, global: GlobalConfig, dir: str
     dnsSdConfigs: source.dnsSdConfigs,
     relabelConfigs: shard ? [...source.relabelConfigs, ...shardRelabelRules(shard)] : source.relabelConfigs,
     metricRelabelConfigs: relabelList(at('metric_relabel_configs'), c['metric_relabel_configs']),
+    ...parseScrapeFormats(reader, p, c, global),
   };
   // Validate the remaining boolean knob even though it changes nothing here.
   flag('track_timestamps_staleness', false);

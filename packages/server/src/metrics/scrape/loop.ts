@@ -14,7 +14,16 @@ import { StorageError } from '../../core/errors.js';
 import type { Appendable, Appender, SeriesRef } from '../storage/interface.js';
 import type { ExemplarInput, ExemplarStorage } from '../exemplars/storage.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
-import { createParser, formatForContentType, SCRAPE_ACCEPT_HEADER, type ExpositionParser } from './parser/index.js';
+import {
+  createParser,
+  formatForContentType,
+  SCRAPE_ACCEPT_HEADER,
+  type ExpositionFormat,
+  type ExpositionParser,
+  type ProtobufParserOptions,
+} from './parser/index.js';
+import type { FloatHistogram } from '../../core/model/histogram.js';
+import { BucketLimitError, fitHistogram, type HistogramLimits } from './histogram_limits.js';
 import type { Target } from './target.js';
 import type { ScrapeTransport } from './transport.js';
 import { VigilError } from '../../core/errors.js';
@@ -32,6 +41,14 @@ export interface LoopSettings {
   readonly labelValueLengthLimit: number;
   readonly bodySizeLimit: number;
   readonly metricRelabel: readonly CompiledRelabel[];
+  /** The Accept header, from `scrape_protocols`; default: Prometheus' default protocols. */
+  readonly acceptHeader?: string;
+  /** The format of a response without a known Content-Type (`fallback_scrape_protocol`); default: Prometheus text. */
+  readonly fallbackFormat?: ExpositionFormat;
+  /** What becomes of histograms (native ones of protobuf bodies; classic ones converted to NHCB); default: classic series only. */
+  readonly histograms?: ProtobufParserOptions;
+  /** The resolution native histograms are stored at; default: as scraped. */
+  readonly histogramLimits?: HistogramLimits;
 }
 
 /** Counters shared by the loops of a pool (and summed over pools for self-monitoring). */
@@ -67,7 +84,7 @@ export interface ScrapeLoopOptions {
 
 /** A scrape that failed; `message` is what the targets API shows as `lastError`. */
 export class ScrapeError extends VigilError {
-  declare readonly code: 'http' | 'parse' | 'sample_limit' | 'label_limit' | 'invalid_series' | 'storage';
+  declare readonly code: 'http' | 'parse' | 'sample_limit' | 'label_limit' | 'bucket_limit' | 'invalid_series' | 'storage';
   constructor(code: ScrapeError['code'], message: string) {
     super(code, message);
   }
@@ -295,7 +312,7 @@ export class ScrapeLoop {
       const res = await this.transport.fetch({
         url: this.target.url,
         headers: {
-          accept: SCRAPE_ACCEPT_HEADER,
+          accept: this.settings.acceptHeader ?? SCRAPE_ACCEPT_HEADER,
           'user-agent': 'Vigil/0.1',
           'x-prometheus-scrape-timeout-seconds': String(this.target.timeoutMs / 1000),
         },
@@ -330,7 +347,7 @@ export class ScrapeLoop {
     let limitErr: ScrapeError | undefined;
     this.exemplars = [];
     try {
-      const p = createParser(body, formatForContentType(contentType).format);
+      const p = createParser(body, formatForContentType(contentType, this.settings.fallbackFormat).format, this.settings.histograms);
       limitErr = this.appendSamples(body, p, app, ts, iter, counts, seen, md);
       if (limitErr) throw limitErr;
       this.writeStaleness(app, ts, iter, seen);
@@ -391,7 +408,7 @@ export class ScrapeLoop {
       const keyBody = e === undefined ? undefined : e.keyIter === iter ? body : e.keyIter === iter - 1 ? prevBody : undefined;
       const kind = keyBody === undefined ? p.next() : p.nextExpecting(keyBody, e!.keyStart, e!.keyEnd);
       if (kind === 'eof') break;
-      if (kind !== 'series') {
+      if (kind !== 'series' && kind !== 'histogram') {
         recordMetadata(p, kind, md);
         continue;
       }
@@ -419,16 +436,20 @@ export class ScrapeLoop {
       }
       const pt = honorTimestamps ? p.timestamp() : undefined;
       try {
-        e.ref = app.append(e.ref, labels, pt ?? ts, p.value());
+        e.ref = kind === 'series' ? app.append(e.ref, labels, pt ?? ts, p.value()) : this.appendHistogram(app, e.ref, labels, pt ?? ts, p.histogram());
       } catch (err) {
         if (!(err instanceof StorageError) || !STORAGE_SKIPPABLE.has(err.code)) throw err;
         this.countSkipped(err.code);
         continue;
       }
       if (this.exemplarStorage) {
-        const ex = p.exemplar();
-        // Without its own timestamp an exemplar takes its sample's, as in Prometheus.
-        if (ex) this.exemplars.push({ seriesLabels: labels, labels: ex.labels, value: ex.value, ts: ex.ts ?? pt ?? ts });
+        if (kind === 'histogram') {
+          for (const ex of p.histogramExemplars()) this.exemplars.push({ seriesLabels: labels, labels: ex.labels, value: ex.value, ts: ex.ts ?? pt ?? ts });
+        } else {
+          const ex = p.exemplar();
+          // Without its own timestamp an exemplar takes its sample's, as in Prometheus.
+          if (ex) this.exemplars.push({ seriesLabels: labels, labels: ex.labels, value: ex.value, ts: ex.ts ?? pt ?? ts });
+        }
       }
       // Series with their own timestamps get no staleness markers, as in Prometheus.
       if (pt === undefined && e.lastIter !== iter) seen.push(e);
@@ -450,6 +471,10 @@ export class ScrapeLoop {
       this.log.warn('storing exemplars failed', { err });
     }
     this.exemplars = [];
+  }
+
+  private appendHistogram(app: Appender, ref: SeriesRef, labels: Labels, ts: number, h: FloatHistogram): SeriesRef {
+    return appendHistogram(app, ref, labels, ts, h, this.settings.histogramLimits);
   }
 
   private countSkipped(code: string): void {
@@ -613,6 +638,24 @@ export class ScrapeLoop {
     this.prevSeen.clear();
     this.inherited = [];
   }
+}
+
+/** A native-histogram sample within `limits`, into a store that keeps them; one that does not fails the scrape, naming why. */
+function appendHistogram(app: Appender, ref: SeriesRef, labels: Labels, ts: number, h: FloatHistogram, limits: HistogramLimits | undefined): SeriesRef {
+  if (limits) {
+    try {
+      h = fitHistogram(h, limits);
+    } catch (err) {
+      if (err instanceof BucketLimitError) throw new ScrapeError('bucket_limit', `${err.message} (limit: ${limits.bucketLimit})`);
+      throw err;
+    }
+  }
+  if (!app.appendHistogram)
+    throw new ScrapeError(
+      'storage',
+      'this store does not keep native histograms: set scrape_native_histograms and convert_classic_histograms_to_nhcb to false',
+    );
+  return app.appendHistogram(ref, labels, ts, h);
 }
 
 function staleAppend(app: Appender, ref: SeriesRef, labels: Labels, ts: number): void {

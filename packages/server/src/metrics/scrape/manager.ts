@@ -14,6 +14,8 @@ import { nopLogger, type Logger } from '../../core/util/log.js';
 import type { ScrapeConfig, TargetGroup } from './config.js';
 import { discovererFor, type Discoverer, type SdMechanism } from './discovery.js';
 import { ScrapeLoop, ScrapeStats, type LoopSettings } from './loop.js';
+import { acceptHeader, protocolFormat } from './parser/index.js';
+import { schemaForFactor } from './histogram_limits.js';
 import { buildTargets, type DroppedTarget, type Target, type TargetConfig } from './target.js';
 import { httpTransport, type ScrapeTransport, type TransportFactory } from './transport.js';
 
@@ -57,6 +59,14 @@ export function settingsOf(cfg: ScrapeConfig): LoopSettings {
     labelValueLengthLimit: cfg.labelValueLengthLimit,
     bodySizeLimit: cfg.bodySizeLimit,
     metricRelabel: compileRelabel(cfg.metricRelabelConfigs),
+    acceptHeader: acceptHeader(cfg.scrapeProtocols),
+    ...(cfg.fallbackScrapeProtocol ? { fallbackFormat: protocolFormat(cfg.fallbackScrapeProtocol) } : {}),
+    histogramLimits: { bucketLimit: cfg.nativeHistogramBucketLimit, maxSchema: schemaForFactor(cfg.nativeHistogramMinBucketFactor) },
+    histograms: {
+      nativeHistograms: cfg.scrapeNativeHistograms,
+      keepClassicHistograms: cfg.alwaysScrapeClassicHistograms,
+      convertClassicToNhcb: cfg.convertClassicHistogramsToNhcb,
+    },
   };
 }
 

@@ -1,18 +1,20 @@
 /**
- * Fuzzing the scrape parsers (Prometheus text and OpenMetrics): every body ends in entries or an
+ * Fuzzing the scrape parsers (Prometheus text, OpenMetrics, protobuf): every body ends in entries or an
  * ExpositionError (the scrape's failure, with the target marked down), never another exception.
  * `drain` touches every accessor, since labels, values and exemplars are decoded lazily.
  */
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { ExpositionError } from '../../metrics/scrape/parser/errors.js';
-import { EXPOSITION_FORMATS } from '../../metrics/scrape/parser/types.js';
+import { TEXT_FORMATS, type ExpositionFormat } from '../../metrics/scrape/parser/types.js';
+import type { ProtobufParserOptions } from '../../metrics/scrape/parser/protoparse.js';
+import { DualHistogram, encodeMetricFamilies, encodeMetricFamily } from '../prom_protobuf.js';
 import { drain } from '../scrape_parser.js';
 import { bytes, fuzz, mutated } from './harness.js';
 
 /** drain() returns the ExpositionError rather than throwing it; rethrow so the harness checks its class. */
-function parseAll(body: Buffer, format: (typeof EXPOSITION_FORMATS)[number]): void {
-  const r = drain(body, format);
+function parseAll(body: Buffer, format: ExpositionFormat, histograms?: ProtobufParserOptions): void {
+  const r = drain(body, format, histograms);
   if (r instanceof ExpositionError) throw r;
 }
 
@@ -72,7 +74,7 @@ const body = fc
  * body (TYPE before samples, suffixes, `# EOF`), so edits to these reach the checks that only run
  * on well-formed input (family order, histogram buckets, exemplars, created series).
  */
-const VALID: Record<(typeof EXPOSITION_FORMATS)[number], string[]> = {
+const VALID: Record<(typeof TEXT_FORMATS)[number], string[]> = {
   'prometheus-text': [
     '# HELP http_requests_total Requests.\\nSecond line.\n# TYPE http_requests_total counter\nhttp_requests_total{method="post",code="200"} 1027 1395066363000\n',
     '# TYPE h histogram\nh_bucket{le="0.05"} 24054\nh_bucket{le="+Inf"} 144320\nh_sum 53423\nh_count 144320\n',
@@ -85,9 +87,15 @@ const VALID: Record<(typeof EXPOSITION_FORMATS)[number], string[]> = {
   ],
 };
 
-for (const format of EXPOSITION_FORMATS) {
+for (const format of TEXT_FORMATS) {
   test(`${format}: valid bodies with random edits parse or throw ExpositionError`, () => {
     fuzz(mutated(fc.constantFrom(...VALID[format]).map((s) => Buffer.from(s, 'utf8'))), (b) => parseAll(b, format), ExpositionError, 1000);
+  });
+
+  test(`${format}: with classic histograms converted to custom buckets, valid bodies with random edits parse or throw ExpositionError`, () => {
+    const nhcb = [{ convertClassicToNhcb: true }, { convertClassicToNhcb: true, keepClassicHistograms: true }];
+    for (const opts of nhcb)
+      fuzz(mutated(fc.constantFrom(...VALID[format]).map((s) => Buffer.from(s, 'utf8'))), (b) => parseAll(b, format, opts), ExpositionError, 500);
   });
 
   test(`${format}: arbitrary bytes parse or throw ExpositionError`, () => {
@@ -109,5 +117,80 @@ test('exposition: a huge line and a huge label set end within the time budget', 
     Buffer.from('{'.repeat(100_000)),
     Buffer.from('a{l="' + '\\"'.repeat(100_000) + '"} 1\n'),
   );
-  for (const format of EXPOSITION_FORMATS) fuzz(huge, (b) => parseAll(b, format), ExpositionError, 10);
+  for (const format of TEXT_FORMATS) fuzz(huge, (b) => parseAll(b, format), ExpositionError, 10);
+});
+
+/** Protobuf bodies of every kind of family, for mutation: native and classic histograms, exemplars, created timestamps. */
+function validProtobuf(): Buffer[] {
+  const h = new DualHistogram([0.1, 1, 10], 3);
+  for (const v of [0.05, 0.3, 0.3, 2, 7, -1, 0]) h.observe(v, { labels: { trace_id: 'ab' }, value: v, ts: 1_700_000_000_123 });
+  const fams = encodeMetricFamilies([
+    {
+      name: 'c_total',
+      help: 'C.',
+      type: 'counter',
+      metrics: [{ labels: { a: 'b' }, counter: { value: 3, exemplar: { labels: { id: 'x' }, value: 1 }, createdMs: 5 } }],
+    },
+    {
+      name: 'g',
+      type: 'gauge',
+      unit: '',
+      metrics: [
+        { gauge: -1.5, timestampMs: 1234 },
+        { labels: { x: 'y' }, gauge: NaN },
+      ],
+    },
+    {
+      name: 's',
+      type: 'summary',
+      metrics: [
+        {
+          summary: {
+            count: 4,
+            sum: 2,
+            quantiles: [
+              [0.5, 1],
+              [0.99, 2],
+            ],
+          },
+        },
+      ],
+    },
+    { name: 'h', type: 'histogram', metrics: [{ labels: { k: 'v' }, histogram: h.encode() }, { histogram: h.encode(true) }] },
+    {
+      name: 'gh',
+      type: 'gaugehistogram',
+      metrics: [
+        {
+          histogram: {
+            countFloat: 2.5,
+            sum: 1,
+            schema: 0,
+            zeroThreshold: 0.001,
+            zeroCountFloat: 0.5,
+            positiveSpans: [{ offset: 1, length: 2 }],
+            positiveCounts: [1, 1],
+          },
+        },
+      ],
+    },
+    { name: 'u', type: 'untyped', metrics: [{ untyped: 7 }] },
+  ]);
+  return [fams, encodeMetricFamily({ name: 'lone', type: 'gauge', metrics: [{ gauge: 1 }] })];
+}
+
+const PROTOBUF_OPTIONS: ProtobufParserOptions[] = [
+  {},
+  { nativeHistograms: true },
+  { nativeHistograms: true, keepClassicHistograms: true, convertClassicToNhcb: true },
+  { convertClassicToNhcb: true },
+];
+
+test('prometheus-protobuf: valid bodies with random edits parse or throw ExpositionError', () => {
+  for (const opts of PROTOBUF_OPTIONS)
+    fuzz(mutated(fc.constantFrom(...validProtobuf())), (b) => parseAll(b, 'prometheus-protobuf', opts), ExpositionError, 500);
+});
+
+test('prometheus-protobuf: arbitrary bytes parse or throw ExpositionError', () => {
+  fuzz(bytes(), (b) => parseAll(b, 'prometheus-protobuf', PROTOBUF_OPTIONS[2]), ExpositionError, 1000);
 });

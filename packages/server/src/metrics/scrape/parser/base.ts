@@ -4,6 +4,7 @@
  * in its cache by {@link TextParserBase.seriesKey} pays for no label decoding at all.
  */
 import { isUtf8 } from 'node:buffer';
+import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { METRIC_NAME, type Label, type Labels } from '../../../core/model/labels.js';
 import { errorAt, ExpositionError, quoteBytes } from './errors.js';
 import { unescapeLabelValue } from './escape.js';
@@ -76,6 +77,19 @@ export abstract class TextParserBase implements ExpositionParser {
   }
 
   abstract next(): EntryKind;
+
+  /** Text formats carry no native histograms: {@link next} never returns `histogram`. */
+  histogram(): FloatHistogram {
+    throw new Error('the text exposition formats have no native histograms');
+  }
+
+  histogramExemplars(): readonly Exemplar[] {
+    return [];
+  }
+
+  createdTimestamp(): number | undefined {
+    return undefined;
+  }
   abstract help(): string;
   /**
    * After a key recognised by {@link nextExpecting}: whether the key may end at `end`, which holds

@@ -1,12 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatForContentType, parseMediaType, SCRAPE_ACCEPT_HEADER } from './contentType.js';
+import { acceptHeader, DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS, formatForContentType, parseMediaType, SCRAPE_ACCEPT_HEADER } from './contentType.js';
 
-test('the Accept header is the one Prometheus sends', () => {
+test('the Accept header is the one Prometheus 3 sends for its default protocols', () => {
   assert.equal(
     SCRAPE_ACCEPT_HEADER,
-    'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1',
+    'application/openmetrics-text;version=1.0.0;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
   );
+});
+
+test('with native histograms the protobuf format comes first in the Accept header', () => {
+  assert.equal(
+    acceptHeader(DEFAULT_PROTO_FIRST_SCRAPE_PROTOCOLS),
+    'application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.6,application/openmetrics-text;version=1.0.0;q=0.5,' +
+      'application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1',
+  );
+  assert.equal(acceptHeader(['PrometheusText0.0.4']), 'text/plain;version=0.0.4;q=0.6,*/*;q=0.5');
 });
 
 const cases: Array<[string | undefined, string, boolean]> = [
@@ -19,7 +28,7 @@ const cases: Array<[string | undefined, string, boolean]> = [
   ['', 'prometheus-text', true],
   [undefined, 'prometheus-text', true],
   ['application/json', 'prometheus-text', true],
-  ['application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited', 'prometheus-text', true],
+  ['application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited', 'prometheus-protobuf', false],
   [';;;', 'prometheus-text', true],
 ];
 

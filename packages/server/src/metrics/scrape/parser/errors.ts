@@ -3,7 +3,8 @@
 /**
  * A malformed scrape body. `line` and `column` are 1-based; the column counts characters (UTF-8
  * code points) from the start of the line. The message reads like Prometheus' own, prefixed with
- * the position, so a scrape-failure log points at the offending byte.
+ * the position, so a scrape-failure log points at the offending byte (see {@link byteError} for
+ * binary bodies).
  */
 
 import { VigilError } from '../../../core/errors.js';
@@ -14,9 +15,18 @@ export class ExpositionError extends VigilError {
     readonly detail: string,
     readonly line: number,
     readonly column: number,
+    message = `${line}:${column}: ${detail}`,
   ) {
-    super('bad_exposition', `${line}:${column}: ${detail}`);
+    super('bad_exposition', message);
   }
+}
+
+/**
+ * An {@link ExpositionError} in a binary body (the protobuf format), where lines mean nothing:
+ * line and column are 0 and the message names the byte offset.
+ */
+export function byteError(offset: number, detail: string): ExpositionError {
+  return new ExpositionError(detail, 0, 0, `protobuf exposition, byte ${offset}: ${detail}`);
 }
 
 /** Builds an {@link ExpositionError} for byte offset `pos` of `b`, computing line and column only now. */

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { ExpositionError } from './errors.js';
 import { createParser } from './index.js';
 import { drain } from '../../../testkit/scrape_parser.js';
-import { EXPOSITION_FORMATS } from './types.js';
+import { TEXT_FORMATS } from './types.js';
 
 /** mulberry32: a small seeded PRNG, so a failure reproduces from its seed. */
 function prng(seed: number): () => number {
@@ -82,7 +82,7 @@ function mutate(rnd: () => number, src: Buffer): Buffer {
 }
 
 function assertParsesOrRejects(body: Buffer, seed: number): void {
-  for (const format of EXPOSITION_FORMATS) {
+  for (const format of TEXT_FORMATS) {
     let r: number | ExpositionError;
     try {
       r = drain(body, format);
@@ -125,7 +125,7 @@ const TEN_MB = 10 * 1024 * 1024;
 
 test('a 10 MB label value parses, in both formats', () => {
   const big = 'x'.repeat(TEN_MB);
-  for (const format of EXPOSITION_FORMATS) {
+  for (const format of TEXT_FORMATS) {
     const body = Buffer.from(`m{big="${big}",small="y"} 1\n${format === 'openmetrics-text' ? '# EOF\n' : ''}`);
     const p = createParser(body, format);
     assert.equal(p.next(), 'series');
@@ -137,7 +137,7 @@ test('a 10 MB label value parses, in both formats', () => {
 
 test('an unterminated 10 MB label value is an ExpositionError with a bounded message', () => {
   const body = Buffer.from(`m{big="${'x'.repeat(TEN_MB)}`);
-  for (const format of EXPOSITION_FORMATS) {
+  for (const format of TEXT_FORMATS) {
     const r = drain(body, format);
     assert.ok(r instanceof ExpositionError);
     assert.ok(r.message.length < 1000, `message of ${r.message.length} chars`);
@@ -147,7 +147,7 @@ test('an unterminated 10 MB label value is an ExpositionError with a bounded mes
 test('a 10 MB line of braces, quotes or digits fails fast', () => {
   for (const ch of ['{', '"', '9', '#', ' ', '\\']) {
     const body = Buffer.alloc(TEN_MB, ch);
-    for (const format of EXPOSITION_FORMATS) {
+    for (const format of TEXT_FORMATS) {
       const r = drain(body, format);
       assert.ok(r instanceof ExpositionError || typeof r === 'number');
     }
@@ -158,7 +158,7 @@ test('100k labels on one series parse; duplicates among them are rejected', () =
   const N = 100_000;
   const parts: string[] = [];
   for (let k = 0; k < N; k++) parts.push(`l${k}="v${k}"`);
-  for (const format of EXPOSITION_FORMATS) {
+  for (const format of TEXT_FORMATS) {
     const eof = format === 'openmetrics-text' ? '# EOF\n' : '';
     const p = createParser(Buffer.from(`m{${parts.join(',')}} 1\n${eof}`), format);
     assert.equal(p.next(), 'series');

@@ -1,8 +1,13 @@
 /** The shapes shared by the exposition-format parsers: entry kinds, metric types, exemplars. */
+import type { FloatHistogram } from '../../../core/model/histogram.js';
 import type { Labels } from '../../../core/model/labels.js';
 
-/** What {@link ExpositionParser.next} found. `eof` means the body is done and valid. */
-export const ENTRY_KINDS = ['series', 'help', 'type', 'unit', 'eof'] as const;
+/**
+ * What {@link ExpositionParser.next} found. `eof` means the body is done and valid. `histogram` is
+ * a series whose sample is a native histogram (protobuf exposition only); the series accessors
+ * work for it, and {@link ExpositionParser.histogram} gives the sample.
+ */
+export const ENTRY_KINDS = ['series', 'histogram', 'help', 'type', 'unit', 'eof'] as const;
 /** One of {@link ENTRY_KINDS}. */
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 
@@ -15,7 +20,9 @@ export const METRIC_TYPES = ['counter', 'gauge', 'histogram', 'gaugehistogram', 
 export type MetricType = (typeof METRIC_TYPES)[number];
 
 /** The supported exposition formats. */
-export const EXPOSITION_FORMATS = ['prometheus-text', 'openmetrics-text'] as const;
+export const EXPOSITION_FORMATS = ['prometheus-text', 'openmetrics-text', 'prometheus-protobuf'] as const;
+/** The text formats, which share one lexer design and the loop's known-key fast path. */
+export const TEXT_FORMATS = ['prometheus-text', 'openmetrics-text'] as const;
 /** One of {@link EXPOSITION_FORMATS}. */
 export type ExpositionFormat = (typeof EXPOSITION_FORMATS)[number];
 
@@ -69,8 +76,18 @@ export interface ExpositionParser {
   value(): number;
   /** Series: the timestamp in milliseconds, or undefined when the line has none. */
   timestamp(): number | undefined;
-  /** Series: the exemplar of this sample, if any (OpenMetrics only). */
+  /** Series: the exemplar of this sample, if any (OpenMetrics and protobuf). */
   exemplar(): Exemplar | undefined;
+  /** Histogram entry: the native histogram sample. */
+  histogram(): FloatHistogram;
+  /** Histogram entry: its exemplars (each with a timestamp, as Prometheus requires of native histograms). */
+  histogramExemplars(): readonly Exemplar[];
+  /**
+   * Series and histogram entries: the created timestamp in ms of a counter, summary or histogram,
+   * when the protobuf body carries one (text formats: undefined; OpenMetrics gives `_created`
+   * series instead).
+   */
+  createdTimestamp(): number | undefined;
   /** Series: true for an OpenMetrics `_created` sample of a counter, histogram or summary family. */
   isCreated(): boolean;
   /** Series: the type of the most recent `# TYPE` when this series belongs to that family, else `unknown`. */
