@@ -12,8 +12,11 @@ import path from 'node:path';
 import { labelsFrom } from '../../core/model/labels.js';
 import { getJson, postWrite, startServer, tempDir, waitFor, writeBody } from '../../testkit/helpers.js';
 
-/** A query with no selector that takes seconds (150 subqueries of 86,400 steps), in bounded memory. */
-const HEAVY = Array.from({ length: 150 }, () => 'sum_over_time((vector(1) + 1)[1d:1s])').join(' + ');
+/**
+ * A query with no selector that takes many seconds (150 subqueries of 345,600 steps), in bounded
+ * memory: longer than any timeout below, so each test sees it running however busy the machine is.
+ */
+const HEAVY = Array.from({ length: 150 }, () => 'sum_over_time((vector(1) + 1)[4d:1s])').join(' + ');
 const LIGHT = '1 + 1';
 
 type Server = Awaited<ReturnType<typeof startServer>>;
@@ -56,7 +59,8 @@ async function gateShows(url: string, running: number, queued: number): Promise<
 test('a query waits for a slot; the query timeout fires during evaluation', async () => {
   const s = await server((c) => {
     c.query.maxConcurrency = 1;
-    c.query.timeoutMs = 1000;
+    // Long enough for the test to see one query running and one queued on a busy machine (it polls /metrics).
+    c.query.timeoutMs = 4000;
   });
   const order: string[] = [];
   const heavy = query(s.url, HEAVY).then(async (r) => {
