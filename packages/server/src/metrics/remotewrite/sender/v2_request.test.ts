@@ -71,7 +71,6 @@ function check(msg: string, fs: Field[]): Field[] {
   return fs;
 }
 
-
 test('a 2.0 batch request: symbols first and deduplicated, label refs in pairs, samples, histograms and metadata at their field numbers', () => {
   const series = new Map([
     [7, encodeLabels(labelsFrom({ __name__: 'http_requests_total', code: '200', job: 'api' }))],
@@ -98,13 +97,20 @@ test('a 2.0 batch request: symbols first and deduplicated, label refs in pairs, 
   batch.vs[1] = NaN;
   batch.vs[2] = STALE_NAN;
   const meta = new Map([['http_requests_total', { type: 'counter', help: 'Requests served.', unit: '' }]]);
-  const { body, counts } = encodeBatchV2(batch, (r) => series.get(r)!, (n) => meta.get(n));
+  const { body, counts } = encodeBatchV2(
+    batch,
+    (r) => series.get(r)!,
+    (n) => meta.get(n),
+  );
   assert.deepEqual(counts, { samples: 2, histograms: 1 });
 
   const top = check('Request', fields(body));
   const symbols = top.filter((f) => f.no === 4).map((f) => f.bytes!.toString());
   const firstSeries = top.findIndex((f) => f.no === 5);
-  assert.ok(top.slice(0, firstSeries).every((f) => f.no === 4), 'symbols come first');
+  assert.ok(
+    top.slice(0, firstSeries).every((f) => f.no === 4),
+    'symbols come first',
+  );
   assert.equal(symbols[0], '', 'symbols[0] is the empty string');
   assert.equal(new Set(symbols).size, symbols.length, 'no symbol twice');
   const ts = top.filter((f) => f.no === 5).map((f) => check('TimeSeries', fields(f.bytes!)));
@@ -122,7 +128,12 @@ test('a 2.0 batch request: symbols first and deduplicated, label refs in pairs, 
   assert.deepEqual(
     samples.map((s) => [s.find((f) => f.no === 1)!.int!.toString(16), Number(s.find((f) => f.no === 2)!.int)]),
     [
-      [Buffer.from(new Float64Array([5]).buffer).readBigUInt64LE(0).toString(16), 1_700_000_000_000],
+      [
+        Buffer.from(new Float64Array([5]).buffer)
+          .readBigUInt64LE(0)
+          .toString(16),
+        1_700_000_000_000,
+      ],
       ['7ff0000000000002', 1_700_000_001_000],
     ],
     'values as doubles (the staleness marker bit for bit) and timestamps, in order',
@@ -135,7 +146,11 @@ test('a 2.0 batch request: symbols first and deduplicated, label refs in pairs, 
 
   assert.deepEqual(labelsOf(ts[1]!), { __name__: 'latency_seconds', job: 'api' });
   assert.equal(ts[1]!.filter((f) => f.no === 2).length, 0);
-  assert.equal(ts[1]!.find((f) => f.no === 5), undefined, 'no metadata known: none sent');
+  assert.equal(
+    ts[1]!.find((f) => f.no === 5),
+    undefined,
+    'no metadata known: none sent',
+  );
   // The Histogram message (same numbering as 1.0): integer counts, zigzag schema, bucket deltas.
   const hm = fields(ts[1]!.find((f) => f.no === 3)!.bytes!);
   const get = (no: number): Field => hm.find((f) => f.no === no)!;
@@ -186,7 +201,11 @@ test('2.0 exemplars: label refs, value and timestamp at the Exemplar field numbe
   );
   assert.equal(f64(ex[0]!.find((f) => f.no === 2)!.int!), 0.25);
   assert.equal(Number(ex[0]!.find((f) => f.no === 3)!.int), 1_700_000_000_123);
-  assert.equal(ex[1]!.find((f) => f.no === 1), undefined, 'no labels: no labels_refs field');
+  assert.equal(
+    ex[1]!.find((f) => f.no === 1),
+    undefined,
+    'no labels: no labels_refs field',
+  );
   const [d] = decodeV2Request(b.finish());
   assert.deepEqual(
     d!.exemplars.map((e) => [e.labels.length, e.value, e.ts]),
