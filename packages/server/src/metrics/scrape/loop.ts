@@ -5,7 +5,7 @@
  * lookup and no label decoding. Series that disappear, and every series when the scrape fails or
  * the target goes away, get a staleness marker.
  */
-import { compactLabels, getLabel, validateLabels, type Label, type Labels } from '../../core/model/labels.js';
+import { compactLabels, getLabel, LabelPool, validateLabels, type Label, type Labels } from '../../core/model/labels.js';
 import { STALE_NAN } from '../../core/model/value.js';
 import { LabelsBuilder } from '../relabel/builder.js';
 import { relabel, type CompiledRelabel } from '../relabel/relabel.js';
@@ -168,6 +168,8 @@ export class ScrapeLoop {
   private order = new EntryList();
   /** The list the next scrape fills (the one before last), swapped with {@link order} each scrape. */
   private nextOrder = new EntryList();
+  /** Label objects its series share (the metric names and repeated values of this target). */
+  private readonly labelPool = new LabelPool();
   /** This loop's two body buffers (see {@link ownBody}). */
   private readonly bodyBufs: Array<Buffer | undefined> = [undefined, undefined];
   private readonly reportLabels: Labels[];
@@ -511,7 +513,7 @@ export class ScrapeLoop {
     if (problem) throw new ScrapeError('invalid_series', `invalid metric name or label names: ${problem}`);
     this.checkLabelLimits(out);
     // Kept in the cache (and by the store) for as long as the series is scraped.
-    return compactLabels(out, this.target.labels);
+    return compactLabels(out, this.target.labels, this.labelPool);
   }
 
   private checkLabelLimits(ls: Labels): void {
