@@ -83,14 +83,44 @@ export function intern(s: string): string {
  * exposes) used themselves where equal. At 40,000 scraped series this held about 12 MB less than
  * the parser's labels.
  */
-export function compactLabels(labels: Labels, shared: Labels = []): Labels {
+export function compactLabels(labels: Labels, shared: Labels = [], pool?: LabelPool): Labels {
   const out = new Array<Label>(labels.length);
   for (let i = 0; i < labels.length; i++) {
     const l = labels[i]!;
     const same = shared.find((x) => x.name === l.name && x.value === l.value);
-    out[i] = same ?? { name: intern(l.name), value: l.name === METRIC_NAME ? intern(l.value) : l.value };
+    out[i] = same ?? pool?.get(l.name, l.value) ?? { name: intern(l.name), value: l.name === METRIC_NAME ? intern(l.value) : l.value };
   }
   return out;
+}
+
+/**
+ * Label objects shared by the series of one source (a scrape target): a metric name or a label
+ * value that many series repeat (`shard="3"`, `mode="idle"`) is one object rather than one per
+ * series. Only the first `perName` values of a name are kept, so a label that tells series apart
+ * (`id`, `pod`) stops adding to the pool; a value outside it gets an object of its own (undefined).
+ */
+export class LabelPool {
+  private readonly byName = new Map<string, Map<string, Label>>();
+
+  constructor(
+    private readonly perName = 256,
+    private readonly maxNames = 256,
+  ) {}
+
+  get(name: string, value: string): Label | undefined {
+    let values = this.byName.get(name);
+    if (values === undefined) {
+      if (this.byName.size >= this.maxNames) return undefined;
+      this.byName.set(name, (values = new Map()));
+    }
+    let l = values.get(value);
+    if (l === undefined) {
+      if (values.size >= this.perName) return undefined;
+      l = { name: intern(name), value: name === METRIC_NAME ? intern(value) : value };
+      values.set(value, l);
+    }
+    return l;
+  }
 }
 
 /** Orders label sets the way Prometheus does: pairwise by name, then value, then length. */

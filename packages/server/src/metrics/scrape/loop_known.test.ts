@@ -25,9 +25,9 @@ const T0 = 1_700_000_000_000;
 const STEP = 15_000;
 
 async function setup(raw: Record<string, unknown> = {}, contentType = 'text/plain; version=0.0.4') {
-  const state = { body: '' };
+  const state = { body: '', status: 200 };
   const srv = await serve((_req, res) => {
-    res.writeHead(200, { 'content-type': contentType });
+    res.writeHead(state.status, { 'content-type': contentType });
     res.end(state.body);
   });
   closers.push(srv.close);
@@ -48,7 +48,7 @@ async function setup(raw: Record<string, unknown> = {}, contentType = 'text/plai
     await loop.scrapeOnce();
     if (up) assert.equal(loop.health, 'up', loop.lastError);
   };
-  return { head, loop, scrape, exemplars };
+  return { head, loop, scrape, exemplars, state };
 }
 
 const at = (k: number): number => T0 + k * STEP;
@@ -182,4 +182,44 @@ test('OpenMetrics exemplars and timestamps of recognised series are kept', async
   const ex = exemplars.select(-Infinity, Infinity, [[new Matcher('=', '__name__', 'c_total')]]);
   const traces = ex.flatMap((e) => e.exemplars.map((x) => x.labels.find((l) => l.name === 'trace_id')?.value));
   assert.deepEqual(traces.sort(), ['aaa', 'bbb']);
+});
+
+test('the loop keeps bodies in its own two buffers: growing, shrinking, reordered and after a failed scrape, each series keeps its samples', async () => {
+  const { head, scrape, state } = await setup();
+  // Keys of one length, so a previous body overwritten by the next would put another series' key
+  // at the offsets the fast path compares, and misattribute samples.
+  const body = (ids: number[], v: (i: number) => number): string =>
+    ['# TYPE m gauge', ...ids.map((i) => `m{i="${String(i).padStart(3, '0')}"} ${v(i)}`)].join('\n') + '\n';
+  const up = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+  await scrape(body(up(50), (i) => i));
+  await scrape(body(up(500), (i) => 1000 + i)); // a larger body: new buffers
+  state.status = 500; // no body to parse: the previous one must stay as it was
+  await scrape('', false);
+  state.status = 200;
+  await scrape(body(up(500).reverse(), (i) => 3000 + i));
+  await scrape(body(up(5), (i) => 4000 + i)); // far smaller: a buffer is given back
+  await scrape(body(up(5).reverse(), (i) => 5000 + i));
+  const of = (i: number): Array<[number, number | 'stale']> => samplesOf(head, String(i).padStart(3, '0'));
+  assert.deepEqual(of(3), [
+    [at(0), 3],
+    [at(1), 1003],
+    [at(2), 'stale'],
+    [at(3), 3003],
+    [at(4), 4003],
+    [at(5), 5003],
+  ]);
+  assert.deepEqual(of(499), [
+    [at(1), 1499],
+    [at(2), 'stale'],
+    [at(3), 3499],
+    [at(4), 'stale'],
+  ]);
+  for (let i = 0; i < 500; i++) {
+    assert.deepEqual(
+      of(i).find((x) => x[0] === at(3)),
+      [at(3), 3000 + i],
+      `series ${i} in the reversed body`,
+    );
+    if (i < 5) assert.deepEqual(of(i).at(-1), [at(5), 5000 + i], `series ${i} in the last body`);
+  }
 });

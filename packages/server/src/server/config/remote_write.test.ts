@@ -78,7 +78,10 @@ test('remote_write: mistakes are refused with the file, line and field', () => {
     ['remote_write:\n  - name: x\n', /v\.yml:2: remote_write\.0\.url: url for remote_write is empty/],
     ['remote_write:\n  - url: ftp://x/\n', /remote_write\.0\.url: expected an http or https URL/],
     ['remote_write:\n  - url: http://x/\n    headers: { Authorization: x }\n', /remote_write\.0\.headers\.Authorization: Authorization is a reserved header/],
-    ['remote_write:\n  - url: http://x/\n    protobuf_message: io.prometheus.write.v2.Request\n', /remote_write\.0\.protobuf_message: remote_write 2\.0/],
+    [
+      'remote_write:\n  - url: http://x/\n    protobuf_message: io.prometheus.write.v3.Request\n',
+      /remote_write\.0\.protobuf_message: unknown protobuf message/,
+    ],
     ['remote_write:\n  - url: http://x/\n    queue_config: { min_shards: 5, max_shards: 2 }\n', /min_shards \(5\) must not exceed max_shards \(2\)/],
     ['remote_write:\n  - url: http://x/\n    queue_config: { capacity: 0 }\n', /remote_write\.0\.queue_config\.capacity: expected a whole number >= 1/],
     ['remote_write:\n  - url: http://x/\n    queue_config: { batch_send_deadline: soon }\n', /remote_write\.0\.queue_config\.batch_send_deadline/],

@@ -102,10 +102,8 @@ function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string, warnings
   for (const k of ['sigv4', 'azuread', 'google_iam'])
     if (e[k] !== undefined && e[k] !== null) c.fail(at(k), `${k} is not supported by Vigil; use authorization or basic_auth`);
   const message = e['protobuf_message'] === undefined ? 'prometheus.WriteRequest' : c.str(at('protobuf_message'), e['protobuf_message']);
-  if (message === 'io.prometheus.write.v2.Request')
-    c.fail(at('protobuf_message'), 'remote_write 2.0 (io.prometheus.write.v2.Request) is not supported yet; use prometheus.WriteRequest');
-  if (message !== 'prometheus.WriteRequest')
-    c.fail(at('protobuf_message'), `unknown protobuf message ${JSON.stringify(message)}; expected prometheus.WriteRequest`);
+  if (message !== 'prometheus.WriteRequest' && message !== 'io.prometheus.write.v2.Request')
+    c.fail(at('protobuf_message'), `unknown protobuf message ${JSON.stringify(message)}; expected prometheus.WriteRequest or io.prometheus.write.v2.Request`);
 
   const headers = parseRemoteHeaders(c, at('headers'), e['headers']);
 
@@ -168,7 +166,7 @@ function parseEntry(c: Checker, p: Path, raw: unknown, baseDir: string, warnings
     metadata,
     sendExemplars,
     sendNativeHistograms,
-    protobufMessage: 'prometheus.WriteRequest',
+    protobufMessage: message as RemoteWriteConfig['protobufMessage'],
     walRetentionBytes,
     httpClient,
   };

@@ -95,6 +95,10 @@ interface Row {
   cpuSeconds: number;
   cpuSecondsPerMillion: number;
   peakRssMiB: number;
+  /** When the peak fell, seconds after the senders started (the window runs from the warm-up's end), and RSS then. */
+  peakAtS: number;
+  rssAtWindowStartMiB: number;
+  rssAtWindowEndMiB: number;
   /** Over the whole run: samples the sender counted as sent, and samples VictoriaMetrics holds from it. */
   sentWholeRun: number;
   arrivedInVm: number;
@@ -130,20 +134,35 @@ async function main(): Promise<void> {
     const baseline = await startServer(sender('vigil', yaml('none', targets.ports, intervalS, undefined)), baseDir, 30_000);
     console.log(`== remote_write: ${nTargets} targets × ${series} series every ${intervalS} s, Vigil, Vigil agent and Prometheus agent at once, ${seconds} s`);
     const rows: Row[] = [];
+    // RSS every 250 ms: when each sender's peak falls (start-up, the window, or the targets' end).
+    const t0 = performance.now();
+    const rssPeak = hs.map(() => ({ mib: 0, atS: 0 }));
+    const rssNow = (i: number): number => (memStat(hs[i]!.pid)?.rssBytes ?? 0) / 1024 / 1024;
+    const sampler = setInterval(() => {
+      for (let i = 0; i < hs.length; i++) {
+        const mib = rssNow(i);
+        if (mib > rssPeak[i]!.mib) rssPeak[i] = { mib, atS: (performance.now() - t0) / 1000 };
+      }
+    }, 250);
+    let rssStart: number[] = [];
+    let rssEnd: number[] = [];
     let senderOnly = NaN;
     let baselineRssMiB = NaN;
     try {
       await sleep(2 * intervalS * 1000); // first scrapes, series records, connections
       const cpu0 = hs.map((h) => cpuSeconds(h.pid));
+      rssStart = hs.map((_, i) => rssNow(i));
       const base0 = cpuSeconds(baseline.pid);
       const sent0 = await Promise.all(hs.map((h) => scraped(h, 'prometheus_remote_storage_samples_total')));
       await sleep(seconds * 1000);
       const cpu = hs.map((h, i) => cpuSeconds(h.pid) - cpu0[i]!);
+      rssEnd = hs.map((_, i) => rssNow(i));
       const baseCpu = cpuSeconds(baseline.pid) - base0;
       const sent = await Promise.all(hs.map(async (h, i) => (await scraped(h, 'prometheus_remote_storage_samples_total')) - sent0[i]!));
       // The targets go away (scrapes then add only `up` and the scrape_* series), and the last batches land.
       await targets.close();
       await sleep(3 * intervalS * 1000);
+      clearInterval(sampler);
       baselineRssMiB = (memStat(baseline.pid)?.peakRssBytes ?? 0) / 1024 / 1024;
       for (const [i, h] of hs.entries()) {
         const who = ids[i]!;
@@ -153,6 +172,9 @@ async function main(): Promise<void> {
           cpuSeconds: cpu[i]!,
           cpuSecondsPerMillion: sent[i]! > 0 ? (cpu[i]! * 1e6) / sent[i]! : NaN,
           peakRssMiB: (memStat(h.pid)?.peakRssBytes ?? 0) / 1024 / 1024,
+          peakAtS: rssPeak[i]!.atS,
+          rssAtWindowStartMiB: rssStart[i]!,
+          rssAtWindowEndMiB: rssEnd[i]!,
           sentWholeRun: await scraped(h, 'prometheus_remote_storage_samples_total'),
           arrivedInVm: await vmCount(vm, who, 3600),
         });
@@ -160,6 +182,7 @@ async function main(): Promise<void> {
       senderOnly = ((cpu[0]! - baseCpu) * 1e6) / sent[0]!;
       console.log(`Vigil without remote_write, same targets: CPU ${baseCpu.toFixed(2)} s, peak RSS ${baselineRssMiB.toFixed(0)} MiB`);
     } finally {
+      clearInterval(sampler);
       await stopServer(baseline);
       for (const h of hs) await stopServer(h);
       await stopServer(vm);
@@ -169,6 +192,11 @@ async function main(): Promise<void> {
     for (const r of rows)
       console.log(
         `${r.sender.padEnd(18)}  ${String(r.samplesSent).padStart(12)}  ${r.cpuSeconds.toFixed(2).padStart(7)}  ${r.cpuSecondsPerMillion.toFixed(2).padStart(18)}  ${r.peakRssMiB.toFixed(0).padStart(14)}  ${`${r.sentWholeRun} / ${r.arrivedInVm}`.padStart(23)}`,
+      );
+    console.log(`\nRSS (MiB) at the window's start (${2 * intervalS} s) and end (${2 * intervalS + seconds} s), and when the peak fell:`);
+    for (const r of rows)
+      console.log(
+        `${r.sender.padEnd(18)}  ${r.rssAtWindowStartMiB.toFixed(0).padStart(5)}  ${r.rssAtWindowEndMiB.toFixed(0).padStart(5)}  peak ${r.peakRssMiB.toFixed(0)} at ${r.peakAtS.toFixed(1)} s`,
       );
     const prom = rows[2]!;
     const ratio = rows[0]!.cpuSecondsPerMillion / prom.cpuSecondsPerMillion;

@@ -42,8 +42,8 @@ export interface RemoteWriteConfig {
   metadata: MetadataConfig;
   sendExemplars: boolean;
   sendNativeHistograms: boolean;
-  /** Only remote_write 1.0's `prometheus.WriteRequest` is spoken. */
-  protobufMessage: 'prometheus.WriteRequest';
+  /** remote_write 1.0's `prometheus.WriteRequest` (the default) or 2.0's `io.prometheus.write.v2.Request`. */
+  protobufMessage: 'prometheus.WriteRequest' | 'io.prometheus.write.v2.Request';
   /**
    * Vigil's own bound on what the sender may hold back from WAL checkpoints while it is behind
    * (receiver down): past it the oldest held segments are let go and their samples are not sent.

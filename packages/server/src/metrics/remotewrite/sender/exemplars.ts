@@ -12,6 +12,7 @@ import { WriteRequestEncoder, type EncoderExemplar } from '../proto.js';
 import type { RemoteWriteConfig } from './config.js';
 import { abortableSleep, Backoff, parseRetryAfter, sendVerdict } from '../../../core/httpclient/retry.js';
 import { Doze } from './doze.js';
+import { RW2_HEADERS, v2Outcome, V2RequestBuilder, writtenFrom } from './v2_request.js';
 
 /** The exemplar counters of a queue. */
 export interface ExemplarStats {
@@ -105,15 +106,26 @@ export class ExemplarQueue {
       if (g) g.ex.push(p.ex);
       else bySeries.set(k, { series: p.series, ex: [p.ex] });
     }
-    const enc = new WriteRequestEncoder();
-    for (const g of bySeries.values()) enc.addSeries(g.series, [], [], g.ex);
-    const body = snappyEncode(enc.finish());
+    // 2.0: the series' exemplars without samples (Vigil keeps exemplars beside the WAL, not with them).
+    const v2 = this.config.protobufMessage === 'io.prometheus.write.v2.Request';
+    let raw: Buffer;
+    if (v2) {
+      const b = new V2RequestBuilder();
+      for (const g of bySeries.values()) b.add(g.series, { idx: [], ts: [], vs: [] }, g.ex);
+      raw = b.finish();
+    } else {
+      const enc = new WriteRequestEncoder();
+      for (const g of bySeries.values()) enc.addSeries(g.series, [], [], g.ex);
+      raw = enc.finish();
+    }
+    const body = snappyEncode(raw);
     const q = this.config.queue;
     const backoff = new Backoff(q.minBackoffMs, q.maxBackoffMs);
     while (!this.signal.aborted) {
       this.stats.exemplarsTotal += batch.length;
       let status = 0;
       let retryAfterMs: number | undefined;
+      let headers: Record<string, string | string[] | undefined> = {};
       try {
         const res = await this.client.request('POST', this.config.url, {
           headers: {
@@ -121,6 +133,7 @@ export class ExemplarQueue {
             'content-type': 'application/x-protobuf',
             'content-encoding': 'snappy',
             'x-prometheus-remote-write-version': '0.1.0',
+            ...(v2 ? RW2_HEADERS : {}),
           },
           body,
           timeoutMs: this.config.remoteTimeoutMs,
@@ -129,10 +142,15 @@ export class ExemplarQueue {
         });
         status = res.status;
         retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+        headers = res.headers;
       } catch {
         status = 0;
       }
       const verdict = sendVerdict(status, q.retryOnHttp429);
+      if (v2 && verdict !== 'retry') {
+        this.stats.exemplarsFailed += v2Outcome(status, writtenFrom(headers), 'exemplars', batch.length).failed;
+        return;
+      }
       if (verdict === 'sent') return;
       if (verdict === 'drop') {
         this.stats.exemplarsFailed += batch.length;

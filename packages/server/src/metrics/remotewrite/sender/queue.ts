@@ -22,6 +22,7 @@ import type { MetricMetadata } from '../../metadata.js';
 import { sendMetadata } from './send_parts.js';
 import { abortableSleep, Backoff, parseRetryAfter, sendVerdict } from '../../../core/httpclient/retry.js';
 import { ExemplarQueue, type ExemplarStats } from './exemplars.js';
+import { encodeBatchV2, familyMetadata, RW2_HEADERS, v2Outcome, V2RequestBuilder, writtenFrom } from './v2_request.js';
 import type { ExemplarInput } from '../../exemplars/storage.js';
 
 /** What a queue needs from the rest of Vigil. */
@@ -120,6 +121,10 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
   readonly maxSamplesPerSend: number;
   readonly batchSendDeadlineMs: number;
   private readonly positionFile: string;
+  /** remote_write 2.0: series carry their family's metadata, looked up in a copy refreshed every 10 s. */
+  private readonly v2: boolean;
+  private metadataCopy = new Map<string, MetricMetadata>();
+  private metadataCopiedAt = -Infinity;
 
   constructor(
     readonly config: RemoteWriteConfig,
@@ -135,6 +140,7 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
       warn: (msg, f) => deps.logger.warn(msg, { remote_name: config.name, ...f }),
     });
     this.positionFile = path.join(deps.stateDir, `${config.name}.position.json`);
+    this.v2 = config.protobufMessage === 'io.prometheus.write.v2.Request';
   }
 
   /** The position a restart would resume from. */
@@ -167,7 +173,8 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
     const every = (ms: number, f: () => void): void => void this.timers.push(setInterval(f, ms).unref());
     every(1000, () => this.savePosition());
     every(this.deps.shardUpdateMs ?? 10_000, () => void this.updateShards());
-    if (this.config.metadata.send && this.deps.metadata) every(this.config.metadata.sendIntervalMs, () => void this.sendMetadata());
+    // 2.0 sends metadata with each series; Prometheus 3 likewise ignores metadata_config.send then.
+    if (this.config.metadata.send && this.deps.metadata && !this.v2) every(this.config.metadata.sendIntervalMs, () => void this.sendMetadata());
     this.deps.logger.info('remote_write queue started', { remote_name: this.config.name, url: this.config.url, from: this.settled });
   }
 
@@ -323,13 +330,17 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
       const n = b.refs.length;
       if (n === 0) return;
       // The uncompressed request lives only until it is compressed: one scratch buffer serves all.
-      const body = snappyEncode(encodeBatch(b, (ref) => this.labelsByRef.get(ref)!, requestScratch));
+      const labelsOf = (ref: number): EncodedLabels => this.labelsByRef.get(ref)!;
+      const body = snappyEncode(
+        this.v2 ? encodeBatchV2(b, labelsOf, (name) => this.metadataOf(name), v2Builder).body : encodeBatch(b, labelsOf, requestScratch),
+      );
       this.stats.samplesTotal += n;
       this.stats.bytesTotal += body.length;
       const began = performance.now();
       let status = 0;
       let retryAfterMs: number | undefined;
       let detail = '';
+      let headers: Record<string, string | string[] | undefined> = {};
       try {
         const res = await this.client.request('POST', this.config.url, {
           headers: {
@@ -338,6 +349,7 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
             'content-encoding': 'snappy',
             'user-agent': 'Vigil/remote-write',
             'x-prometheus-remote-write-version': '0.1.0',
+            ...(this.v2 ? RW2_HEADERS : {}),
           },
           body,
           timeoutMs: this.config.remoteTimeoutMs,
@@ -347,6 +359,7 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
         status = res.status;
         detail = res.body.toString('utf8', 0, Math.min(res.body.length, 512));
         retryAfterMs = parseRetryAfter(res.headers['retry-after']);
+        headers = res.headers;
       } catch (err) {
         detail = (err as Error).message;
       }
@@ -356,13 +369,18 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
         this.stats.sentBatchSeconds += seconds;
       }
       const verdict = sendVerdict(status, q.retryOnHttp429);
+      if (this.v2 && verdict !== 'retry') {
+        // What the receiver confirms writing decides what failed; the batch is settled either way.
+        const out = v2Outcome(status, writtenFrom(headers), 'samples', n);
+        this.stats.samplesFailed += out.failed;
+        if (out.problem) this.warn(`remote_write 2.0: ${out.problem}`, { status, detail });
+        else if (verdict === 'drop') this.warn('remote_write: the receiver refused a batch; its samples are dropped', { status, detail });
+        if (verdict === 'sent') this.sent(b, n, seconds);
+        else this.ack(b.seqs);
+        return;
+      }
       if (verdict === 'sent') {
-        let hi = this.stats.highestSentMs;
-        for (let i = 0; i < b.ts.length; i++) if (b.ts[i]! > hi) hi = b.ts[i]!;
-        this.stats.highestSentMs = hi;
-        this.outCount += n;
-        this.outSeconds += seconds;
-        this.ack(b.seqs);
+        this.sent(b, n, seconds);
         return;
       }
       if (verdict === 'drop') {
@@ -380,6 +398,26 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
       this.warn('remote_write: sending failed; retrying with backoff', { status: status || undefined, detail, backoffMs: waitMs });
       await abortableSleep(waitMs, this.hardStop.signal);
     }
+  }
+
+  /** Settles an acknowledged batch and takes its throughput into account. */
+  private sent(b: Batch, n: number, seconds: number): void {
+    let hi = this.stats.highestSentMs;
+    for (let i = 0; i < b.ts.length; i++) if (b.ts[i]! > hi) hi = b.ts[i]!;
+    this.stats.highestSentMs = hi;
+    this.outCount += n;
+    this.outSeconds += seconds;
+    this.ack(b.seqs);
+  }
+
+  /** A series' metadata for 2.0 requests, by its metric name. */
+  private metadataOf(name: string): MetricMetadata | undefined {
+    if (!this.deps.metadata) return undefined;
+    if (performance.now() - this.metadataCopiedAt > 10_000) {
+      this.metadataCopy = new Map(this.deps.metadata());
+      this.metadataCopiedAt = performance.now();
+    }
+    return familyMetadata(this.metadataCopy, name);
   }
 
   /** Drops (and settles) samples older than `sample_age_limit`, as Prometheus does before each attempt. */
@@ -472,3 +510,5 @@ export class RemoteWriteQueue implements WatcherSink, ShardOwner {
 
 /** Where requests are encoded before compression (encoding and compressing run to completion). */
 const requestScratch = { buf: Buffer.allocUnsafeSlow(0) };
+/** The same for 2.0 requests (its symbols table is per request). */
+const v2Builder = new V2RequestBuilder();
