@@ -170,12 +170,14 @@ test('a 2.0 batch request: symbols first and deduplicated, label refs in pairs, 
   // The receiver's decoder reads the same.
   const decoded = decodeV2Request(body);
   assert.deepEqual(
-    decoded.map((s) => [s.labels.map((l) => `${l.name}=${l.value}`).join(','), s.ts, s.histograms, s.metadata]),
+    decoded.map((s) => [s.labels.map((l) => `${l.name}=${l.value}`).join(','), s.ts, s.histograms.map((x) => x.t), s.metadata]),
     [
-      ['__name__=http_requests_total,code=200,job=api', [1_700_000_000_000, 1_700_000_001_000], 0, { type: 'counter', help: 'Requests served.', unit: '' }],
-      ['__name__=latency_seconds,job=api', [], 1, undefined],
+      ['__name__=http_requests_total,code=200,job=api', [1_700_000_000_000, 1_700_000_001_000], [], { type: 'counter', help: 'Requests served.', unit: '' }],
+      ['__name__=latency_seconds,job=api', [], [1_700_000_000_500], undefined],
     ],
   );
+  const sentH = decoded[1]!.histograms[0]!.h;
+  assert.deepEqual([sentH.count, sentH.sum, sentH.schema, sentH.zeroThreshold, sentH.zeroCount], [9, 4.5, 1, 0.001, 2], 'the histogram as sent');
 });
 
 test('2.0 exemplars: label refs, value and timestamp at the Exemplar field numbers; the builder is reusable', () => {
