@@ -100,10 +100,17 @@ test('disk store: a block cut takes the late samples before its end, merged into
     );
     const cutEnd = db.head.minValidTime;
     assert.ok(inBlocks.every(([t]) => t < cutEnd) && inHead.every(([t]) => t >= cutEnd));
-    assert.ok(inBlocks.some(([t]) => t === T0 + 11 * MIN), 'a late sample went into a block');
+    assert.ok(
+      inBlocks.some(([t]) => t === T0 + 11 * MIN),
+      'a late sample went into a block',
+    );
     for (const b of blocks) {
       const ts = samples(b.querier(-Infinity, Infinity)).map(([t]) => t);
-      assert.deepEqual(ts, [...ts].sort((x, y) => x - y), `block ${b.ulid} reads back in time order`);
+      assert.deepEqual(
+        ts,
+        [...ts].sort((x, y) => x - y),
+        `block ${b.ulid} reads back in time order`,
+      );
     }
     // Within the window but before the cut: refused as too old, naming the head's start.
     assert.throws(

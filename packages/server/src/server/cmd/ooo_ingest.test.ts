@@ -40,9 +40,21 @@ test('a late OTLP batch inside the window is accepted whole, queried in order, a
   let vigil = await spawnVigil(dir, port);
   try {
     // The exporter's timely points: now-20m, now-10m and now.
-    for (const t of [now - 20 * MIN, now - 10 * MIN, now]) assert.equal((await postOtlp(vigil.url, batch(t, (k) => k + t / MIN))).status, 200);
+    for (const t of [now - 20 * MIN, now - 10 * MIN, now])
+      assert.equal(
+        (
+          await postOtlp(
+            vigil.url,
+            batch(t, (k) => k + t / MIN),
+          )
+        ).status,
+        200,
+      );
     // The batch held back by a retrying exporter: 15 minutes old, behind every series' newest.
-    const late = await postOtlp(vigil.url, batch(now - 15 * MIN, (k) => -k - 1));
+    const late = await postOtlp(
+      vigil.url,
+      batch(now - 15 * MIN, (k) => -k - 1),
+    );
     assert.equal(late.status, 200);
     assert.equal(late.body.length, 0, `a full success, not ${late.body.toString('latin1')}`);
     const expectFirst: Array<[number, string]> = [
@@ -59,7 +71,11 @@ test('a late OTLP batch inside the window is accepted whole, queried in order, a
     );
     const counted = await getJson(`${vigil.url}/api/v1/query?query=count_over_time(late_gauge[25m])&time=${now / 1000}`);
     const counts = (counted.body.data as { result: Array<{ value: [number, string] }> }).result.map((s) => s.value[1]);
-    assert.deepEqual(counts, Array.from({ length: SERIES }, () => '4'), 'each series: three timely samples and the late one, none twice');
+    assert.deepEqual(
+      counts,
+      Array.from({ length: SERIES }, () => '4'),
+      'each series: three timely samples and the late one, none twice',
+    );
     const metrics = await (await fetch(`${vigil.url}/metrics`)).text();
     assert.match(metrics, new RegExp(`^vigil_tsdb_head_out_of_order_samples_appended_total ${SERIES}$`, 'm'));
     // Older than the window (30m behind the newest): that point alone is refused, by name.

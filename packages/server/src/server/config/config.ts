@@ -151,7 +151,14 @@ export function defaultConfig(): VigilConfig {
   return {
     mode: 'server',
     listen: DEFAULT_LISTEN,
-    storage: { path: 'data', retentionMs: 15 * 24 * 3600_000, retentionBytes: 0, outOfOrderWindowMs: DEFAULT_OUT_OF_ORDER_WINDOW_MS, maxExemplars: 100_000, type: 'local' },
+    storage: {
+      path: 'data',
+      retentionMs: 15 * 24 * 3600_000,
+      retentionBytes: 0,
+      outOfOrderWindowMs: DEFAULT_OUT_OF_ORDER_WINDOW_MS,
+      maxExemplars: 100_000,
+      type: 'local',
+    },
     remoteWrite: { maxBodyBytes: 32 * 1024 * 1024 },
     remoteWriteTo: [],
     remoteRead: [],

@@ -20,7 +20,15 @@ test('out_of_order_time_window: bad values are refused with the field named', ()
     ['storage:\n  out_of_order_time_window: soon\n', /^c\.yml:2: storage\.out_of_order_time_window: .*not a valid duration/],
     ['storage:\n  out_of_order_time_window: -5m\n', /^c\.yml:2: storage\.out_of_order_time_window: /],
     ['storage:\n  tsdb:\n    retention: 1d\n', /^c\.yml:3: storage\.tsdb\.retention: unknown field/],
-    ['storage:\n  out_of_order_time_window: 5m\n  tsdb:\n    out_of_order_time_window: 5m\n', /storage\.tsdb\.out_of_order_time_window: the window is set twice/],
+    [
+      'storage:\n  out_of_order_time_window: 5m\n  tsdb:\n    out_of_order_time_window: 5m\n',
+      /storage\.tsdb\.out_of_order_time_window: the window is set twice/,
+    ],
   ];
-  for (const [text, want] of cases) assert.throws(() => parseConfig(text, 'c.yml'), (e: unknown) => want.test((e as Error).message), text);
+  for (const [text, want] of cases)
+    assert.throws(
+      () => parseConfig(text, 'c.yml'),
+      (e: unknown) => want.test((e as Error).message),
+      text,
+    );
 });

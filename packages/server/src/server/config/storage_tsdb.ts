@@ -15,7 +15,10 @@ export function parseOutOfOrderWindow(c: StorageChecker, st: Record<string, unkn
   const own = st['out_of_order_time_window'];
   const prom = tsdb['out_of_order_time_window'];
   if (own !== undefined && prom !== undefined)
-    c.fail(['storage', 'tsdb', 'out_of_order_time_window'], 'the window is set twice: keep storage.out_of_order_time_window or storage.tsdb.out_of_order_time_window');
+    c.fail(
+      ['storage', 'tsdb', 'out_of_order_time_window'],
+      'the window is set twice: keep storage.out_of_order_time_window or storage.tsdb.out_of_order_time_window',
+    );
   if (own !== undefined) return c.parsed(['storage', 'out_of_order_time_window'], own, parseDuration);
   if (prom !== undefined) return c.parsed(['storage', 'tsdb', 'out_of_order_time_window'], prom, parseDuration);
   return DEFAULT_OUT_OF_ORDER_WINDOW_MS;
