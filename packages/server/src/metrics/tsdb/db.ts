@@ -389,7 +389,8 @@ export class DB implements Storage {
                 // Out-of-order samples are merged into the block's chunks: blocks never overlap.
                 let n = 0;
                 while (n < s.closed.length && s.closed[n]!.maxt < end) n++;
-                chunks = mergedBlockChunks(s.closed.slice(0, n), s.ooo, end, samplesPerChunk);
+                const breaks = s.histChunks.map((c) => c.mint);
+                chunks = mergedBlockChunks(s.closed.slice(0, n), s.ooo, end, samplesPerChunk, breaks);
               } else
                 for (const c of s.closed) {
                   if (c.maxt >= end) break;

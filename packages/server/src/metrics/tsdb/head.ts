@@ -105,6 +105,8 @@ export class MemSeries {
   /** The latest committed sample's histogram (undefined when it was a float). */
   lastH: FloatHistogram | undefined;
   batchH: FloatHistogram | undefined;
+  /** The open batch holds a histogram sample of this series (a late float may then not follow). */
+  batchHadHistogram = false;
   /** Float samples that arrived older than `lastT` within the out-of-order window (see ooo.ts). */
   ooo: OooSamples | undefined;
 
@@ -567,11 +569,12 @@ class HeadAppender implements Appender {
       s.batchT = s.lastT;
       s.batchV = s.lastV;
       s.batchH = s.lastH;
+      s.batchHadHistogram = false;
     }
     if (t <= s.batchT) {
       // A resend of what we have: not an error.
       if (t === s.batchT && (h === undefined ? s.batchH === undefined && sameValue(v, s.batchV) : s.batchH !== undefined && h.equals(s.batchH))) return s.ref;
-      if (t === s.batchT || h !== undefined || s.batchH !== undefined || !head.acceptsOutOfOrder(s, t)) throw orderRefusal(t, s.batchT, s.labels);
+      if (t === s.batchT || h !== undefined || s.batchHadHistogram || !head.acceptsOutOfOrder(s, t)) throw orderRefusal(t, s.batchT, s.labels);
       // Within the out-of-order window: logged and applied like any sample; the batch's latest stays.
       const meets = oooConflict(head.storedValueAt(s, t), v);
       if (meets === 'same') return s.ref;
@@ -582,7 +585,10 @@ class HeadAppender implements Appender {
     s.batchT = t;
     s.batchV = v;
     s.batchH = h;
-    if (h !== undefined) (this.hists ??= new Map()).set(this.batch.n, h);
+    if (h !== undefined) {
+      s.batchHadHistogram = true;
+      (this.hists ??= new Map()).set(this.batch.n, h);
+    }
     this.batch.push(s, t, v);
     return s.ref;
   }

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { labelsFrom } from '../../core/model/labels.js';
 import { Matcher } from '../../core/model/matcher.js';
 import { StorageError } from '../../core/errors.js';
+import { FloatHistogram } from '../../core/model/histogram.js';
 import type { Querier } from '../storage/interface.js';
 import { DB } from './db.js';
 import { Head } from './head.js';
@@ -122,6 +123,57 @@ test('disk store: a block cut takes the late samples before its end, merged into
       samples(db.querier(-Infinity, Infinity)),
       expected.map((i) => [T0 + i * MIN, i]),
     );
+  } finally {
+    await db.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('disk store: a series that switches to histograms and back keeps its late float sample in a block that reads back in order', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-ooo-'));
+  const db = new DB({ dir, maintenanceIntervalMs: 0, outOfOrderWindowMs: 30 * MIN, now: () => T0 + 10 * MIN });
+  await db.start();
+  try {
+    const a = db.appender();
+    for (let i = 0; i <= 4; i++) a.append(0, lbl, T0 + i * MIN, i);
+    a.commit();
+    const late = db.appender();
+    late.append(0, lbl, T0 + 2.5 * MIN, 2.5);
+    late.commit();
+    // Histograms from minute 5, floats again from minute 7: the late float may no longer come.
+    const h = db.appender();
+    h.appendHistogram!(
+      0,
+      lbl,
+      T0 + 5 * MIN,
+      FloatHistogram.of({ schema: 0, count: 1, sum: 1, positiveSpans: [{ offset: 0, length: 1 }], positiveBuckets: [1] }),
+    );
+    h.append(0, lbl, T0 + 7 * MIN, 7);
+    assert.throws(
+      () => h.append(0, lbl, T0 + 3.5 * MIN, 3.5),
+      (e: unknown) => e instanceof StorageError && e.code === 'out_of_order',
+    );
+    h.commit();
+    await db.flush();
+    assert.equal(db.listBlocks().length, 1);
+    const q = db.listBlocks()[0]!.querier(-Infinity, Infinity);
+    const ss = q.select({ start: -Infinity, end: Infinity }, [new Matcher('=', '__name__', 'm')]);
+    const got: Array<[number, string]> = [];
+    while (ss.next()) {
+      const it = ss.at().iterator();
+      while (it.next()) got.push([(it.t() - T0) / MIN, it.h?.() ? 'h' : String(it.v())]);
+    }
+    q.close();
+    assert.deepEqual(got, [
+      [0, '0'],
+      [1, '1'],
+      [2, '2'],
+      [2.5, '2.5'],
+      [3, '3'],
+      [4, '4'],
+      [5, 'h'],
+      [7, '7'],
+    ]);
   } finally {
     await db.stop();
     fs.rmSync(dir, { recursive: true, force: true });

@@ -173,10 +173,17 @@ export function mergedChunk(inOrder: readonly ChunkMeta[], ooo: OooSamples, mint
 }
 
 /**
- * Block chunks for a series' in-order chunks before `end` merged with its buffered samples before
- * `end`, re-encoded `samplesPerChunk` at a time.
+ * Block chunks for a series' in-order float chunks before `end` merged with its buffered samples
+ * before `end`, re-encoded `samplesPerChunk` at a time. A chunk also ends before each of `breaks`
+ * (the starts of the series' histogram chunks), so float and histogram chunks never overlap.
  */
-export function mergedBlockChunks(inOrder: readonly ChunkMeta[], ooo: OooSamples, end: number, samplesPerChunk: number): ChunkData[] {
+export function mergedBlockChunks(
+  inOrder: readonly ChunkMeta[],
+  ooo: OooSamples,
+  end: number,
+  samplesPerChunk: number,
+  breaks: readonly number[] = [],
+): ChunkData[] {
   const out: ChunkData[] = [];
   const merged = mergedChunk(inOrder, ooo, -Infinity, end - 1);
   const it = merged ? merged.iterator() : new ChunksIterator(inOrder, -Infinity, end - 1);
@@ -186,9 +193,15 @@ export function mergedBlockChunks(inOrder: readonly ChunkMeta[], ooo: OooSamples
     out.push({ mint: enc.mint, maxt: enc.maxt, count: enc.count, bytes: toBlockChunk(enc.finish()) });
     enc = new XorEncoder();
   };
+  let next = 0;
   while (it.next()) {
+    const t = it.t();
     if (enc.count >= samplesPerChunk) seal();
-    enc.append(it.t(), it.v());
+    if (next < breaks.length && breaks[next]! < t) {
+      seal();
+      while (next < breaks.length && breaks[next]! < t) next++;
+    }
+    enc.append(t, it.v());
   }
   seal();
   return out;
