@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { storageContract } from '../../testkit/contracts/metrics_storage.js';
+import { CONTRACT_OOO_WINDOW_MS, outOfOrderContract } from '../../testkit/contracts/metrics_storage_ooo.js';
 import { labelsFrom } from '../../core/model/labels.js';
 import { Matcher } from '../../core/model/matcher.js';
 import { DB } from './db.js';
@@ -77,6 +78,55 @@ storageContract('disk store (flushed into blocks, merged, reopened)', async () =
       await db.flush();
       await db.stop();
       db = await openDB(dir);
+    },
+    close: async () => {
+      await db.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+// The clock sits at the contract's data (2024), so nothing is too far in the future.
+const OOO_OPTS = { outOfOrderWindowMs: CONTRACT_OOO_WINDOW_MS, now: () => Date.UTC(2024, 0, 1, 2) };
+
+outOfOrderContract('disk store (head + WAL)', async () => {
+  const dir = tempDir();
+  const db = await openDB(dir, OOO_OPTS);
+  return {
+    store: db,
+    close: async () => {
+      await db.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+outOfOrderContract('disk store (cut into a block)', async () => {
+  const dir = tempDir();
+  const db = await openDB(dir, OOO_OPTS);
+  return {
+    store: db,
+    settle: () => db.flush(),
+    close: async () => {
+      await db.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+});
+
+outOfOrderContract('disk store (reopened: WAL replayed with the window off)', async () => {
+  const dir = tempDir();
+  let db = await openDB(dir, OOO_OPTS);
+  const store = {
+    appender: () => db.appender(),
+    querier: (a: number, b: number) => db.querier(a, b),
+  };
+  return {
+    store,
+    settle: async () => {
+      await db.stop();
+      // What the WAL acknowledged comes back even if the window was turned off meanwhile.
+      db = await openDB(dir, { ...OOO_OPTS, outOfOrderWindowMs: 0 });
     },
     close: async () => {
       await db.stop();

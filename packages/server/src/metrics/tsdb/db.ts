@@ -23,6 +23,7 @@ import { histogramBlockChunk, toBlockChunk } from './chunkenc/blockchunk.js';
 import { DEFAULT_CHUNK_RANGE, Head, type HeadStats, type MemSeries } from './head.js';
 import type { SeriesLimits } from './series_limits.js';
 import { Wal, type WalReplayStats } from './wal.js';
+import { mergedBlockChunks } from './ooo.js';
 
 /** Options for {@link DB}. */
 export interface DBOptions {
@@ -43,6 +44,8 @@ export interface DBOptions {
   maxFutureMs?: number;
   /** Limits on new series in the head (default: none); WAL replay is exempt. */
   seriesLimits?: SeriesLimits;
+  /** Accept float samples up to this many ms older than the head's newest (default 0: in order only; see ooo.ts). */
+  outOfOrderWindowMs?: number;
   /** Background work gives the event loop a turn after this many ms (default 10). */
   sliceMs?: number;
   /** Awaited at each named step of background work, so a test can hold a flush or merge there. */
@@ -110,6 +113,7 @@ export class DB implements Storage {
       now: this.now,
       ...(opts.maxFutureMs !== undefined ? { maxFutureMs: opts.maxFutureMs } : {}),
       ...(opts.seriesLimits ? { limits: opts.seriesLimits } : {}),
+      ...(opts.outOfOrderWindowMs !== undefined ? { outOfOrderWindowMs: opts.outOfOrderWindowMs } : {}),
     });
   }
 
@@ -325,7 +329,12 @@ export class DB implements Storage {
     for (const s of this.head.allSeries()) {
       this.head.sealBefore(s, end);
       // Chunks are in time order: the first one of each kind tells whether any ends before `end`.
-      if ((s.closed.length > 0 && s.closed[0]!.maxt < end) || (s.histChunks.length > 0 && s.histChunks[0]!.maxt < end)) out.push(s);
+      if (
+        (s.closed.length > 0 && s.closed[0]!.maxt < end) ||
+        (s.histChunks.length > 0 && s.histChunks[0]!.maxt < end) ||
+        (s.ooo !== undefined && s.ooo.mint < end)
+      )
+        out.push(s);
       if (slicer.due()) await slicer.tick();
     }
     await runSliced(
@@ -372,13 +381,21 @@ export class DB implements Storage {
           await this.hold('compactHead.chunksTaken');
           // Re-encoded one series at a time as the block is written, so a flush of the whole head
           // never holds a second copy of it in memory.
+          const samplesPerChunk = h.samplesPerChunk;
           const series = (function* (): IterableIterator<BlockSeries> {
             for (const s of taken) {
-              const chunks: BlockSeries['chunks'] = [];
-              for (const c of s.closed) {
-                if (c.maxt >= end) break;
-                chunks.push({ mint: c.mint, maxt: c.maxt, count: chunkSampleCount(c.bytes), bytes: toBlockChunk(c.bytes) });
-              }
+              let chunks: BlockSeries['chunks'] = [];
+              if (s.ooo !== undefined && s.ooo.mint < end) {
+                // Out-of-order samples are merged into the block's chunks: blocks never overlap.
+                let n = 0;
+                while (n < s.closed.length && s.closed[n]!.maxt < end) n++;
+                const breaks = s.histChunks.map((c) => c.mint);
+                chunks = mergedBlockChunks(s.closed.slice(0, n), s.ooo, end, samplesPerChunk, breaks);
+              } else
+                for (const c of s.closed) {
+                  if (c.maxt >= end) break;
+                  chunks.push({ mint: c.mint, maxt: c.maxt, count: chunkSampleCount(c.bytes), bytes: toBlockChunk(c.bytes) });
+                }
               if (s.histChunks.length > 0) {
                 // The fence keeps the last of them from taking more samples once it lies before `end`.
                 for (const c of s.histChunks) {

@@ -28,6 +28,7 @@ import { BatchSamples, isoTime, orderRefusal, sameValue, type SpareSamples } fro
 import { checkNewSeries, metricName, NO_SERIES_LIMITS, SeriesLimitError, type SeriesLimits } from './series_limits.js';
 import { LimitRefusals } from '../../core/limits/refusals.js';
 import type { TimeSlicer } from '../../core/util/pace.js';
+import { inOrderValueAt, mergedChunk, oooConflict, OooSamples } from './ooo.js';
 
 /** Two hours, Prometheus' block length, in milliseconds. */
 export const DEFAULT_CHUNK_RANGE = 2 * 3600 * 1000;
@@ -46,6 +47,8 @@ export interface HeadOptions {
   now?: () => number;
   /** Limits on new series (default: none). */
   limits?: SeriesLimits;
+  /** Accept float samples this many ms older than the head's newest into a series' out-of-order buffer (default 0: off). */
+  outOfOrderWindowMs?: number;
 }
 
 /**
@@ -102,6 +105,10 @@ export class MemSeries {
   /** The latest committed sample's histogram (undefined when it was a float). */
   lastH: FloatHistogram | undefined;
   batchH: FloatHistogram | undefined;
+  /** The open batch holds a histogram sample of this series (a late float may then not follow). */
+  batchHadHistogram = false;
+  /** Float samples that arrived older than `lastT` within the out-of-order window (see ooo.ts). */
+  ooo: OooSamples | undefined;
 
   constructor(ref: number, labels: Labels) {
     this.ref = ref;
@@ -111,16 +118,28 @@ export class MemSeries {
   /** Time bounds over all chunks, or undefined if the series has no samples. */
   get mint(): number {
     const f = this.closed[0]?.mint ?? (this.active !== undefined && this.active.count > 0 ? this.active.mint : Infinity);
-    return Math.min(f, this.histChunks[0]?.mint ?? Infinity);
+    return Math.min(f, this.histChunks[0]?.mint ?? Infinity, this.ooo?.mint ?? Infinity);
   }
 
   /** True when the series holds no samples. */
   get empty(): boolean {
-    return this.closed.length === 0 && this.active === undefined && this.histChunks.length === 0;
+    return this.closed.length === 0 && this.active === undefined && this.histChunks.length === 0 && (this.ooo === undefined || this.ooo.n === 0);
   }
 
-  /** The chunks overlapping [mint, maxt], the active one as a snapshot of what it holds now. */
+  /**
+   * The chunks overlapping [mint, maxt], the active one as a snapshot of what it holds now; with
+   * out-of-order samples in the range, one chunk merging them with the in-order ones.
+   */
   chunksIn(mint: number, maxt: number): ChunkMeta[] {
+    const inOrder = this.inOrderChunksIn(mint, maxt);
+    const ooo = this.ooo;
+    if (ooo === undefined || ooo.n === 0 || ooo.maxt < mint || ooo.mint > maxt) return inOrder;
+    const merged = mergedChunk(inOrder, ooo, mint, maxt);
+    return merged ? [merged] : inOrder;
+  }
+
+  /** The in-order chunks overlapping [mint, maxt] (float and histogram), by start time. */
+  inOrderChunksIn(mint: number, maxt: number): ChunkMeta[] {
     const out: ChunkMeta[] = [];
     for (const c of this.closed) if (c.maxt >= mint && c.mint <= maxt) out.push(c);
     const a = this.active;
@@ -165,6 +184,10 @@ export class Head implements Appendable, Queryable {
   maxt = -Infinity;
   samplesAppended = 0;
   samplesOutOfOrder = 0;
+  /** Samples taken into out-of-order buffers (also counted in samplesAppended). */
+  samplesOutOfOrderAppended = 0;
+  /** How far behind the head's newest sample a float sample may arrive (0: in order only). Assignable, like limits. */
+  outOfOrderWindowMs: number;
   /** The oldest sample appended while a sliced truncation runs (it recomputes `mint` at its end). */
   private lowSinceTruncate = Infinity;
   readonly maxFutureMs: number;
@@ -181,6 +204,43 @@ export class Head implements Appendable, Queryable {
     this.wal = opts.wal;
     this.maxFutureMs = opts.maxFutureMs ?? DEFAULT_MAX_FUTURE_MS;
     this.now = opts.now ?? Date.now;
+    this.outOfOrderWindowMs = opts.outOfOrderWindowMs ?? 0;
+  }
+
+  /**
+   * Whether a float sample at `t`, at or before its series' latest, goes to the out-of-order
+   * buffer: within the window of the head's newest time, and the series holds no native
+   * histograms (those stay in order only, as the block cut re-encodes floats alone).
+   */
+  acceptsOutOfOrder(s: MemSeries, t: number): boolean {
+    return this.outOfOrderWindowMs > 0 && s.histChunks.length === 0 && s.lastH === undefined && t >= this.maxt - this.outOfOrderWindowMs;
+  }
+
+  /** The float value the series holds at `t` (in order or in its out-of-order buffer), or undefined. */
+  storedValueAt(s: MemSeries, t: number): number | undefined {
+    return s.ooo?.valueAt(t) ?? inOrderValueAt(s.inOrderChunksIn(t, t), t);
+  }
+
+  /**
+   * Puts a float sample at or before its series' latest into the series' out-of-order buffer: for a
+   * commit, the window was checked on append; on replay the WAL already acknowledged it. A sample
+   * the blocks own (before minValidTime), a conflicting duplicate, or one for a series that holds
+   * histograms is dropped and counted as refused; an exact resend changes nothing.
+   */
+  private appendOutOfOrder(s: MemSeries, t: number, v: number): void {
+    if (t < this.minValidTime || s.histChunks.length > 0) {
+      this.samplesOutOfOrder++;
+      return;
+    }
+    const meets = oooConflict(this.storedValueAt(s, t), v);
+    if (meets === 'same') return;
+    if (meets === 'conflict') {
+      this.samplesOutOfOrder++;
+      return;
+    }
+    (s.ooo ??= new OooSamples()).insert(t, v);
+    this.samplesOutOfOrderAppended++;
+    this.appended(t);
   }
 
   /** The newest timestamp an append may carry now. */
@@ -261,8 +321,10 @@ export class Head implements Appendable, Queryable {
   /** Appends one sample that was already checked, cutting a new chunk when the current one is full. */
   appendChecked(s: MemSeries, t: number, v: number, h?: FloatHistogram): void {
     if (t <= s.lastT) {
-      // Another appender committed a later sample between this one's append and commit.
-      this.samplesOutOfOrder++;
+      // Appended out of order within the window, or another appender committed a later sample
+      // between this one's append and commit.
+      if (h === undefined && this.outOfOrderWindowMs > 0) this.appendOutOfOrder(s, t, v);
+      else this.samplesOutOfOrder++;
       return;
     }
     if (h !== undefined) return this.appendHistogramChecked(s, t, h);
@@ -396,6 +458,7 @@ export class Head implements Appendable, Queryable {
         if (hn === s.histChunks.length) s.histOpen = false;
         s.histChunks = s.histChunks.slice(hn);
       }
+      s.ooo?.dropBefore(t);
       if (s.empty) {
         // Gone from lookups at once, so an append during the pass creates a fresh series instead
         // of writing into one that is about to leave the index.
@@ -428,7 +491,9 @@ export class Head implements Appendable, Queryable {
   replaySample(ref: number, t: number, v: number): void {
     const s = this.byRef.get(ref);
     if (!s || t < this.minValidTime) return;
-    this.appendChecked(s, t, v);
+    // Whatever the window is now: the WAL holds only what was acknowledged.
+    if (t <= s.lastT) this.appendOutOfOrder(s, t, v);
+    else this.appendChecked(s, t, v);
   }
 
   /** Loads a WAL histogram sample during replay, skipping what blocks already hold. */
@@ -504,16 +569,26 @@ class HeadAppender implements Appender {
       s.batchT = s.lastT;
       s.batchV = s.lastV;
       s.batchH = s.lastH;
+      s.batchHadHistogram = false;
     }
     if (t <= s.batchT) {
       // A resend of what we have: not an error.
       if (t === s.batchT && (h === undefined ? s.batchH === undefined && sameValue(v, s.batchV) : s.batchH !== undefined && h.equals(s.batchH))) return s.ref;
-      throw orderRefusal(t, s.batchT, s.labels);
+      if (t === s.batchT || h !== undefined || s.batchHadHistogram || !head.acceptsOutOfOrder(s, t)) throw orderRefusal(t, s.batchT, s.labels);
+      // Within the out-of-order window: logged and applied like any sample; the batch's latest stays.
+      const meets = oooConflict(head.storedValueAt(s, t), v);
+      if (meets === 'same') return s.ref;
+      if (meets === 'conflict') throw orderRefusal(t, t, s.labels);
+      this.batch.push(s, t, v);
+      return s.ref;
     }
     s.batchT = t;
     s.batchV = v;
     s.batchH = h;
-    if (h !== undefined) (this.hists ??= new Map()).set(this.batch.n, h);
+    if (h !== undefined) {
+      s.batchHadHistogram = true;
+      (this.hists ??= new Map()).set(this.batch.n, h);
+    }
     this.batch.push(s, t, v);
     return s.ref;
   }

@@ -34,13 +34,13 @@ test('a full success is an empty ExportMetricsServiceResponse; a partial one nam
   assert.equal(ok.status, 200);
   assert.equal(ok.type, 'application/x-protobuf');
   assert.equal(ok.body.length, 0);
-  // The same point again, older: refused alone.
+  // The same point again, older than the out-of-order window (30m): refused alone.
   const late = await post(
     '/api/v1/otlp/v1/metrics',
     encodeMetricsRequest(
       [['service.name', 'a']],
       [
-        { name: 'up', points: [{ attrs: [], timeMs: T - 500, value: 1 }] },
+        { name: 'up', points: [{ attrs: [], timeMs: T - 31 * 60_000, value: 1 }] },
         { name: 'other', points: [{ attrs: [], timeMs: T, value: 2 }] },
       ],
     ),

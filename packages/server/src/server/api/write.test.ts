@@ -107,9 +107,9 @@ test('rejects bad snappy and bad protobuf with 400, oversized bodies with 413', 
   assert.equal(liar.status, 400);
 });
 
-test('out-of-order samples fail the request with 400 and nothing of it is written', async () => {
+test('out-of-order samples (older than the 30m out-of-order window) fail the request with 400 and nothing of it is written', async () => {
   const lbl = labelsFrom({ __name__: 'ooo_metric' });
-  assert.equal((await postWrite(srv.url, writeBody([{ labels: lbl, samples: [[T0 + 60_000, 1]] }]))).status, 204);
+  assert.equal((await postWrite(srv.url, writeBody([{ labels: lbl, samples: [[T0 + 40 * 60_000, 1]] }]))).status, 204);
   const r = await postWrite(
     srv.url,
     writeBody([

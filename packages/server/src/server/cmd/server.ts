@@ -160,6 +160,7 @@ export class VigilServer {
       dir: path.resolve(config.storage.path),
       retentionMs: config.storage.retentionMs,
       retentionBytes: config.storage.retentionBytes,
+      outOfOrderWindowMs: config.storage.outOfOrderWindowMs,
       logger: this.log.child({ component: 'tsdb' }),
       ...(opts.now ? { now: opts.now } : {}),
       seriesLimits: { ...seriesLimitsOf(config.limits), memoryPressure: () => this.heap.pressure() },

@@ -17,6 +17,8 @@ import { parseRemoteRead } from './remote_read.js';
 import type { RemoteWriteConfig } from '../../metrics/remotewrite/sender/config.js';
 import type { RemoteReadConfig } from '../../metrics/remoteread/store.js';
 import { parseStorageSource, STORAGE_SOURCE_KEYS } from './storage.js';
+import { parseOutOfOrderWindow, STORAGE_TSDB_KEYS } from './storage_tsdb.js';
+import { DEFAULT_OUT_OF_ORDER_WINDOW_MS } from '../../metrics/tsdb/ooo.js';
 import { defaultLogsConfig, parseLogsConfig, type LogsConfig } from './logs.js';
 import type { RemoteQueryConfig } from '../../core/httpclient/remote_api.js';
 import { defaultLimits, FRACTIONAL_LIMITS, SIZE_LIMITS, type LimitsConfig } from './limits.js';
@@ -37,6 +39,8 @@ export interface VigilConfig {
     retentionMs: number;
     /** Keep at most this many bytes of blocks and WAL (0: no limit). */
     retentionBytes: number;
+    /** `out_of_order_time_window` (or Prometheus' `tsdb.out_of_order_time_window`): late float samples accepted this far behind the newest, in ms (0: in order only). */
+    outOfOrderWindowMs: number;
     /** `exemplars.max_exemplars`: exemplars kept in the circular buffer (Prometheus' `storage.exemplars.max_exemplars`); 0 disables them. */
     maxExemplars: number;
     /** `type`: where queries are answered: `local` (this TSDB) or `remote` (a Prometheus-compatible query API, `remote`). */
@@ -147,7 +151,14 @@ export function defaultConfig(): VigilConfig {
   return {
     mode: 'server',
     listen: DEFAULT_LISTEN,
-    storage: { path: 'data', retentionMs: 15 * 24 * 3600_000, retentionBytes: 0, maxExemplars: 100_000, type: 'local' },
+    storage: {
+      path: 'data',
+      retentionMs: 15 * 24 * 3600_000,
+      retentionBytes: 0,
+      outOfOrderWindowMs: DEFAULT_OUT_OF_ORDER_WINDOW_MS,
+      maxExemplars: 100_000,
+      type: 'local',
+    },
     remoteWrite: { maxBodyBytes: 32 * 1024 * 1024 },
     remoteWriteTo: [],
     remoteRead: [],
@@ -369,7 +380,8 @@ export function parseConfig(text: string, file: string): VigilConfig {
     c.parsed(['listen'], cfg.listen, parseListen);
   }
   cfg.baseDir = path.dirname(path.resolve(file));
-  const st = c.keys(['storage'], root['storage'], ['path', 'retention', 'retention_size', 'exemplars', ...STORAGE_SOURCE_KEYS]);
+  const st = c.keys(['storage'], root['storage'], ['path', 'retention', 'retention_size', 'exemplars', ...STORAGE_SOURCE_KEYS, ...STORAGE_TSDB_KEYS]);
+  cfg.storage.outOfOrderWindowMs = parseOutOfOrderWindow(c, st);
   Object.assign(cfg.storage, parseStorageSource(c, st, cfg.baseDir, parseByteSize));
   // Like every path in the file, relative to the file's directory, not to wherever Vigil was started.
   if (st['path'] !== undefined) cfg.storage.path = path.resolve(cfg.baseDir, c.str(['storage', 'path'], st['path']));

@@ -33,6 +33,7 @@ function effectiveConfig(cfg: VigilConfig): Record<string, unknown> {
       path: cfg.storage.path,
       retention: formatDuration(cfg.storage.retentionMs),
       retention_size: formatByteSize(cfg.storage.retentionBytes),
+      out_of_order_time_window: formatDuration(cfg.storage.outOfOrderWindowMs),
       exemplars: { max_exemplars: cfg.storage.maxExemplars },
       type: cfg.storage.type,
       // As written (secrets are redacted with the rest of the output).

@@ -8,7 +8,18 @@ export function registerStorageMetrics(reg: SelfRegistry, db: DB, rw: RemoteWrit
   reg.register('vigil_tsdb_head_series', 'gauge', 'Series in the head.', () => db.head.numSeries);
   reg.register('vigil_tsdb_head_chunks', 'gauge', 'Chunks in the head.', () => db.stats().head.chunks);
   reg.register('vigil_tsdb_head_samples_appended_total', 'counter', 'Samples appended to the head.', () => db.head.samplesAppended);
-  reg.register('vigil_tsdb_out_of_order_samples_total', 'counter', 'Samples dropped at commit for arriving out of order.', () => db.head.samplesOutOfOrder);
+  reg.register(
+    'vigil_tsdb_out_of_order_samples_total',
+    'counter',
+    'Samples dropped at commit: out of order outside the window, or a late duplicate with another value.',
+    () => db.head.samplesOutOfOrder,
+  );
+  reg.register(
+    'vigil_tsdb_head_out_of_order_samples_appended_total',
+    'counter',
+    'Samples taken into the head within the out-of-order window.',
+    () => db.head.samplesOutOfOrderAppended,
+  );
   reg.register('vigil_tsdb_blocks_loaded', 'gauge', 'Blocks on disk.', () => db.listBlocks().length);
   reg.register('vigil_tsdb_storage_blocks_bytes', 'gauge', 'Bytes of all blocks.', () => db.stats().blockBytes);
   reg.register('vigil_tsdb_wal_written_bytes_total', 'counter', 'Bytes written to the WAL since start.', () => db.stats().walBytes);

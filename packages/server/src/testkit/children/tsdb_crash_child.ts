@@ -3,6 +3,9 @@
  * directory in argv[2], appends batches of samples with advancing timestamps and prints `ack <i>`
  * once batch i is committed, running compaction (and, in `retention` mode, retention) as it goes.
  * Half the series carry native histograms, so every crash point covers histogram records and chunks.
+ * In `ooo` mode the store has an out-of-order window, and each batch also carries, after its own
+ * sample, a float sample half a step earlier: it lands in the out-of-order buffer, so the WAL,
+ * block cuts and replay of those buffers go through every crash point as well.
  * With VIGIL_CRASH_AT set it dies by SIGKILL at that point; without, it exits 0 after the last batch.
  */
 import * as fs from 'node:fs';
@@ -17,6 +20,8 @@ export const CRASH_STEP = 30_000;
 export const CRASH_SERIES = 4;
 export const CRASH_BLOCK_RANGE = 10 * 60_000;
 export const CRASH_RETENTION = 60 * 60_000;
+/** The out-of-order window in `ooo` mode. */
+export const CRASH_OOO_WINDOW = 30 * 60_000;
 
 /** The value of series `s` in batch `i`, so the test can check every sample it finds. */
 export function crashValue(i: number, s: number): number {
@@ -37,7 +42,14 @@ async function main(): Promise<void> {
   if (!dir) throw new Error('usage: crash_child DIR [plain|retention] [batches]');
   const batches = Number(batchesArg);
   let now = CRASH_T0;
-  const db = new DB({ dir, blockRange: CRASH_BLOCK_RANGE, maintenanceIntervalMs: 0, retentionMs: mode === 'retention' ? CRASH_RETENTION : 0, now: () => now });
+  const db = new DB({
+    dir,
+    blockRange: CRASH_BLOCK_RANGE,
+    maintenanceIntervalMs: 0,
+    retentionMs: mode === 'retention' ? CRASH_RETENTION : 0,
+    outOfOrderWindowMs: mode === 'ooo' ? CRASH_OOO_WINDOW : 0,
+    now: () => now,
+  });
   await db.start();
   const refs = new Array<number>(CRASH_SERIES).fill(0);
   for (let i = 0; i < batches; i++) {
@@ -47,6 +59,7 @@ async function main(): Promise<void> {
       const labels = labelsFrom({ __name__: 'crash_test', s: String(s) });
       refs[s] =
         s < CRASH_FIRST_HISTOGRAM_SERIES ? a.append(refs[s]!, labels, t, crashValue(i, s)) : a.appendHistogram!(refs[s]!, labels, t, crashHistogram(i, s));
+      if (mode === 'ooo' && s < CRASH_FIRST_HISTOGRAM_SERIES) a.append(refs[s]!, labels, t - CRASH_STEP / 2, crashValue(i - 0.5, s));
     }
     a.commit();
     // Written synchronously, so the ack is in the pipe before any later kill.

@@ -20,7 +20,7 @@ export interface ContractSubject {
 
 type Sample = [number, number];
 
-async function readAll(
+export async function readAll(
   store: Queryable,
   matchers: Matcher[],
   mint = -Infinity,
@@ -56,7 +56,7 @@ async function readMixed(store: Queryable, name: string): Promise<Array<{ t: num
 }
 
 /** A counter histogram of schema 1 whose buckets grow with `i`. */
-function counterHistogram(i: number, hint: CounterResetHint = 'unknown'): FloatHistogram {
+export function counterHistogram(i: number, hint: CounterResetHint = 'unknown'): FloatHistogram {
   const buckets = [i, 2 * i + 1, 3, 0, i * 0.5];
   return FloatHistogram.of({
     counterResetHint: hint,
