@@ -80,7 +80,9 @@ export class DeltaState {
    */
   add(labels: Labels, t: number, v: number, h?: FloatHistogram): { key: string; total: Last } | string {
     const key = labelsKey(labels);
-    const prev = this.pending.get(key) ?? this.totals.get(key) ?? this.lookup(labels, t);
+    // Read back the series' newest total, not the newest before `t`: with an out-of-order window the
+    // head would take a late point, and a total placed among later ones would read as a counter reset.
+    const prev = this.pending.get(key) ?? this.totals.get(key) ?? this.lookup(labels, Math.max(t, this.now()));
     if (prev !== undefined && prev.t >= t)
       return `delta sample at ${new Date(t).toISOString()} is not after the series' latest (${new Date(prev.t).toISOString()})`;
     if (h === undefined) return { key, total: { t, v: prev === undefined || prev.h !== undefined ? v : prev.v + v } };

@@ -180,6 +180,29 @@ test('a point flagged "no recorded value" stores a staleness marker; delta sums 
   assert.ok(isStaleNaN(pts[2]![1]));
 });
 
+test('with an out-of-order window, a late delta is still refused after a restart (the total is read back from the newest sample)', () => {
+  const head = new Head({ now: () => NOW, outOfOrderWindowMs: 30 * 60_000 });
+  const sum = (t: number, v: number): Buffer =>
+    request(
+      [{ name: 'ops', sum: { aggregationTemporality: 1, isMonotonic: true, dataPoints: [{ timeUnixNano: ns(t), asInt: String(v) }] } }],
+      [kv('service.name', 'api')],
+    );
+  const before = new OtlpMetricsIngestor(head, { now: () => NOW });
+  before.ingest(sum(NOW - 60_000, 2), 'json');
+  before.ingest(sum(NOW, 3), 'json');
+  // A new ingestor knows no totals, as after a restart: it reads them back from the head.
+  const after = new OtlpMetricsIngestor(head, { now: () => NOW });
+  const late = after.ingest(sum(NOW - 30_000, 1), 'json');
+  assert.equal(late.rejected, 1);
+  assert.match(late.message, /delta sample at .* is not after the series' latest/);
+  assert.equal(after.ingest(sum(NOW + 1000, 4), 'json').accepted, 1);
+  assert.deepEqual(dump(head).get('ops_total{job=api}'), [
+    [NOW - 60_000, 2],
+    [NOW, 5],
+    [NOW + 1000, 9],
+  ]);
+});
+
 test('malformed bodies are a 400 naming the field; the rate limit is remote_write`s bucket: 429 with the wait, 400 past the burst', () => {
   const { ing } = setup({ rate: new TokenBucket(10, 10, () => NOW) });
   assert.throws(
