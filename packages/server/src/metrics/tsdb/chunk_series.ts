@@ -84,8 +84,24 @@ export class ChunksIterator implements SampleIterator {
       this.idx++;
       this.cur = undefined;
     }
-    while (this.next()) if (this.cur!.t() >= t) return true;
-    return false;
+    // Within a chunk, its own seek (the XOR one decodes in bulk).
+    const target = Math.max(t, this.mint);
+    for (;;) {
+      if (this.cur === undefined && !this.nextChunk()) return false;
+      const it = this.cur!;
+      try {
+        if (it.seek(target)) {
+          if (it.t() <= this.maxt) return true;
+          this.spent();
+          return false;
+        }
+      } catch (err) {
+        const onError = this.chunks[this.idx]?.onError;
+        if (!onError) throw err;
+        onError(err);
+      }
+      this.cur = undefined;
+    }
   }
 
   /** {@link SampleIterator.readFloats}: Vigil's XOR chunks decoded in bulk, other chunks sample by sample. */

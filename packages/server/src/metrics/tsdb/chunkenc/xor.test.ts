@@ -131,3 +131,27 @@ test('readFloats decodes in bulk exactly what next() does, from any position, up
         );
       }
 });
+
+test('seek (decoding in bulk) lands where stepping with next() does', () => {
+  const enc = new XorEncoder();
+  const ts: number[] = [];
+  let t = 1_000;
+  for (let i = 0; i < 200; i++) {
+    t += i % 9 === 0 ? 61_234 : 15_000;
+    ts.push(t);
+    enc.append(t, i % 4 === 0 ? i * 1.5 : -i);
+  }
+  const bytes = enc.finish();
+  for (const target of [0, ts[0]!, ts[0]! + 1, ts[57]!, ts[57]! - 1, ts[199]!, ts[199]! + 1, ts[120]! - 0.5]) {
+    const bulk = new XorIterator(bytes);
+    const want = ts.findIndex((x) => x >= target);
+    assert.equal(bulk.seek(target), want >= 0, `seek ${target}`);
+    if (want < 0) continue;
+    assert.equal(bulk.t(), ts[want]);
+    assert.equal(bulk.v(), want % 4 === 0 ? want * 1.5 : -want);
+    // It reads on from there as next() would.
+    const rest: number[] = [];
+    while (bulk.next()) rest.push(bulk.t());
+    assert.deepEqual(rest, ts.slice(want + 1));
+  }
+});

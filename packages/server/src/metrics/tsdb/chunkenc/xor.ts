@@ -110,6 +110,9 @@ export function chunkSampleCount(chunk: Uint8Array): number {
   return (chunk[0]! << 8) | chunk[1]!;
 }
 
+/** Where {@link XorIterator.seek} decodes the samples it passes. */
+const skipped: FloatSink = { ts: new Float64Array(256), vs: new Float64Array(256), n: 0, start: 0 };
+
 /** Iterates the samples of a chunk. */
 export class XorIterator extends ForwardChunkIterator {
   protected readonly r: BitReader;
@@ -154,6 +157,18 @@ export class XorIterator extends ForwardChunkIterator {
 
   v(): number {
     return this.curV;
+  }
+
+  /** Seeks with the bulk decoder (the samples passed are decoded into a scratch sink and dropped). */
+  override seek(t: number): boolean {
+    if (this.read > 0 && this.curT >= t) return true;
+    // Timestamps are whole milliseconds: "past t - 1" is "at or after t".
+    if (this.constructor !== XorIterator || !Number.isInteger(t)) return super.seek(t);
+    if (this.read === 0 && !this.next()) return false;
+    if (this.curT >= t) return true;
+    skipped.n = 0;
+    skipped.start = 0;
+    return this.readFloatRun(t - 1, skipped, false);
   }
 
   /**
