@@ -62,6 +62,45 @@ export interface SampleIterator {
    * its value; for a histogram sample `v()` is NaN). Absent on iterators of float-only stores.
    */
   h?(): FloatHistogram | undefined;
+  /**
+   * Bulk read, for iterators positioned on a sample (after `next()` or `seek()` returned true):
+   * appends the float samples from the current one on with t ≤ `maxt` to `sink` (staleness markers
+   * left out when `dropStale`), decoding without a call per sample. Returns true when it is done (no
+   * samples left or past `maxt`; the iterator is then spent), false when it stopped on a native
+   * histogram sample, which is then the current sample.
+   */
+  readFloats?(maxt: number, sink: FloatSink, dropStale: boolean): boolean;
+}
+
+/**
+ * Growable parallel arrays that a bulk read appends float samples to, `n` of them used. Samples
+ * before `start` belong to earlier reads whose owners keep views of them: growing moves only
+ * `[start, n)` into new arrays (and `start` to 0), so one sink can serve as an arena for many series.
+ */
+export interface FloatSink {
+  ts: Float64Array;
+  vs: Float64Array;
+  n: number;
+  start: number;
+}
+
+/** Arrays a growing sink gets hold up to this many samples more than asked, so blocks serve many series. */
+const SINK_BLOCK = 1 << 14;
+
+/** Makes room in `sink` for `extra` more samples, keeping `[start, n)`. */
+export function reserveFloats(sink: FloatSink, extra: number): void {
+  if (sink.n + extra <= sink.ts.length) return;
+  const keep = sink.n - sink.start;
+  // Room for about 64 more reads of this size (capped), so small reads do not make big blocks.
+  const size = Math.max(Math.min(SINK_BLOCK, 64 * (keep + extra)), (keep + extra) * 2);
+  const ts = new Float64Array(size);
+  ts.set(sink.ts.subarray(sink.start, sink.n));
+  const vs = new Float64Array(size);
+  vs.set(sink.vs.subarray(sink.start, sink.n));
+  sink.ts = ts;
+  sink.vs = vs;
+  sink.n = keep;
+  sink.start = 0;
 }
 
 /** One series in a query result. */

@@ -1,7 +1,9 @@
 /** Series assembled from chunks, shared by the head and blocks. */
 import type { Labels } from '../../core/model/labels.js';
 import type { FloatHistogram } from '../../core/model/histogram.js';
-import type { SampleIterator, Series, SeriesSet } from '../storage/interface.js';
+import { isStaleNaN } from '../../core/model/value.js';
+import { type FloatSink, reserveFloats, type SampleIterator, type Series, type SeriesSet } from '../storage/interface.js';
+import { XorIterator } from './chunkenc/xor.js';
 
 /** A chunk that can be iterated, with its time bounds. */
 export interface ChunkMeta {
@@ -82,8 +84,52 @@ export class ChunksIterator implements SampleIterator {
       this.idx++;
       this.cur = undefined;
     }
-    while (this.next()) if (this.cur!.t() >= t) return true;
-    return false;
+    // Within a chunk, its own seek (the XOR one decodes in bulk).
+    const target = Math.max(t, this.mint);
+    for (;;) {
+      if (this.cur === undefined && !this.nextChunk()) return false;
+      const it = this.cur!;
+      try {
+        if (it.seek(target)) {
+          if (it.t() <= this.maxt) return true;
+          this.spent();
+          return false;
+        }
+      } catch (err) {
+        const onError = this.chunks[this.idx]?.onError;
+        if (!onError) throw err;
+        onError(err);
+      }
+      this.cur = undefined;
+    }
+  }
+
+  /** {@link SampleIterator.readFloats}: Vigil's XOR chunks decoded in bulk, other chunks sample by sample. */
+  readFloats(maxt: number, sink: FloatSink, dropStale: boolean): boolean {
+    if (maxt > this.maxt) maxt = this.maxt;
+    for (;;) {
+      const it = this.cur;
+      if (it === undefined) return true;
+      try {
+        if (it instanceof XorIterator && it.constructor === XorIterator) {
+          if (it.readFloatRun(maxt, sink, dropStale)) return this.spent();
+        } else if (!readFloatsOneByOne(it, maxt, sink, dropStale)) return false;
+        else if (it.t() > maxt) return this.spent();
+      } catch (err) {
+        const onError = this.chunks[this.idx]?.onError;
+        if (!onError) throw err;
+        onError(err);
+        this.cur = undefined;
+      }
+      // The chunk is read: on to the first sample of the next one (next() skips spent chunks).
+      if (!this.next()) return true;
+    }
+  }
+
+  private spent(): true {
+    this.idx = this.chunks.length;
+    this.cur = undefined;
+    return true;
   }
 
   t(): number {
@@ -97,6 +143,24 @@ export class ChunksIterator implements SampleIterator {
   h(): FloatHistogram | undefined {
     return this.cur!.h?.();
   }
+}
+
+/**
+ * Appends `it`'s float samples from the current one on up to `maxt`. False when it stops on a
+ * histogram sample; true at the end of the iterator or on the first sample past `maxt`.
+ */
+function readFloatsOneByOne(it: SampleIterator, maxt: number, sink: FloatSink, dropStale: boolean): boolean {
+  do {
+    if (it.t() > maxt) return true;
+    if (it.h?.() !== undefined) return false;
+    const v = it.v();
+    if (dropStale && isStaleNaN(v)) continue;
+    reserveFloats(sink, 1);
+    sink.ts[sink.n] = it.t();
+    sink.vs[sink.n] = v;
+    sink.n++;
+  } while (it.next());
+  return true;
 }
 
 /** A series backed by chunks, limited to a time range. */

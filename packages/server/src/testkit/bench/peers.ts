@@ -229,6 +229,11 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  */
 export const VIGIL_BIN = path.resolve(here, '../../../bin/vigil.js');
 
+/** Extra `node` flags for the Vigil server, from BENCH_VIGIL_NODE_ARGS (NODE_OPTIONS refuses `--cpu-prof`). */
+function nodeArgs(): string[] {
+  return (process.env['BENCH_VIGIL_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
+}
+
 /** Vigil: cuts the whole head into compacted blocks on request and reports when done. */
 const vigil: PeerDef = {
   id: 'vigil',
@@ -236,7 +241,8 @@ const vigil: PeerDef = {
   command: (dataDir, port) => ({
     cmd: process.execPath,
     // The admin API is off by default (as Prometheus'); the benchmark flushes through it.
-    args: [VIGIL_BIN, 'start', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--web.enable-admin-api'],
+    // BENCH_VIGIL_NODE_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server itself.
+    args: [...nodeArgs(), VIGIL_BIN, 'start', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--web.enable-admin-api'],
   }),
   readyPath: '/-/ready',
   writePath: '/api/v1/write',

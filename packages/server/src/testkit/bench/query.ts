@@ -24,7 +24,8 @@ import { parseArgs } from 'node:util';
 import { defaultEndMs, generateDataset, type Dataset } from './datagen.js';
 import { PEERS, PEER_IDS, httpCall, killAllSync, logTail, startServer, stopServer, type PeerId, type ServerHandle } from './peers.js';
 import { memStat } from './procstat.js';
-import { HISTOGRAM_FAMILY, withHistogram } from './query_histogram.js';
+import { withHistogram } from './query_histogram.js';
+import { QUERIES, type BenchQuery } from './query_set.js';
 import { formatQueryTable, queryRatios, type QueryResult, type ServerQueryResult } from './query_report.js';
 import { writeJson } from './report.js';
 import { sendDataset } from './sender.js';
@@ -37,27 +38,7 @@ const WARMUPS = 2;
 /** A query slower than this on its first warm-up is measured only a few times, to bound the run. */
 const SLOW_QUERY_MS = 5_000;
 
-/** One benchmark query. */
-export interface BenchQuery {
-  readonly name: string;
-  readonly expr: string;
-  readonly kind: 'instant' | 'range';
-}
-
-const EXPRS: ReadonlyArray<readonly [string, string]> = [
-  ['sum-rate', 'sum by (job) (rate(node_cpu_seconds_total[5m]))'],
-  ['histogram-p99', `histogram_quantile(0.99, sum by (le) (rate(${HISTOGRAM_FAMILY}_bucket[5m])))`],
-  ['topk', 'topk(5, node_filesystem_avail_bytes)'],
-  ['avg-over-time', 'avg_over_time(node_filesystem_avail_bytes[10m])'],
-  ['subquery', 'max_over_time(rate(node_cpu_seconds_total[5m])[30m:1m])'],
-  ['regex-count', 'count({__name__=~"node_.+"})'],
-];
-
-/** Every expression as an instant query (at the data's end) and a range query (its last hour at 15 s). */
-export const QUERIES: readonly BenchQuery[] = EXPRS.flatMap(([name, expr]) => [
-  { name: `${name} (instant)`, expr, kind: 'instant' as const },
-  { name: `${name} (range 1h/15s)`, expr, kind: 'range' as const },
-]);
+export { QUERIES, type BenchQuery } from './query_set.js';
 
 interface Options {
   readonly series: number;

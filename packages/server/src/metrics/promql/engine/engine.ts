@@ -6,7 +6,7 @@
  * loop (ingest acks, health checks), and its timeout and cancellation fire during evaluation.
  */
 import { compareLabels, type Labels, labelsKey } from '../../../core/model/labels.js';
-import type { Queryable, Querier, Selection } from '../../storage/interface.js';
+import { type FloatSink, type Queryable, type Querier, reserveFloats, type Selection } from '../../storage/interface.js';
 import { isStaleNaN } from '../../../core/model/value.js';
 import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { type Expr, exprType, documentedType, parseExpr, ParseError, type VectorSelector, children } from '../parser/index.js';
@@ -17,7 +17,7 @@ import { type Pacer, pacedSort, runSliced, runSync, TimeSlicer, type Work } from
 import type { EvalSeries, Floats } from '../../../core/eval/series.js';
 import { lazyMatrixSeries } from '../../../core/eval/value.js';
 import { statsOnlySelectors, withStatsHints } from './histogram_stats.js';
-import { dropMetricName, type EvalValue, FloatArena } from './internal.js';
+import { dropMetricName, type EvalValue } from './internal.js';
 import type { Matrix, Value } from './value.js';
 
 /** Engine-wide options. */
@@ -343,16 +343,13 @@ function selectorRanges(expr: Expr, start: number, end: number, lookback: number
   return out;
 }
 
-/** Scratch buffers a series' samples are decoded into before being copied out at their exact size. */
-let scratchT = new Float64Array(1024);
-let scratchV = new Float64Array(1024);
-
 function* selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: number) => void, warn: (w: string) => void, pace: Pacer): Work<EvalSeries[]> {
   const hints = { start: r.mint, end: r.maxt };
   const set = querier.selectPaced ? yield* querier.selectPaced(hints, r.node.matchers, pace) : querier.select(hints, r.node.matchers);
   const out: EvalSeries[] = [];
   let count = 0;
-  const arena = new FloatArena();
+  // Samples are decoded straight into shared blocks; each series keeps views of its part.
+  const sink: FloatSink = { ts: new Float64Array(0), vs: new Float64Array(0), n: 0, start: 0 };
   const maxt = r.maxt;
   const isRange = r.isRange;
   while (set.next()) {
@@ -363,37 +360,35 @@ function* selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: numbe
     }
     const series = set.at();
     const it = series.iterator();
-    let n = 0;
+    sink.start = sink.n;
     let hs: (FloatHistogram | undefined)[] | undefined;
-    if (it.seek(r.mint)) {
-      do {
-        const t = it.t();
-        if (t > maxt) break;
-        let v = it.v();
-        let h = it.h?.();
-        // A histogram whose sum is the staleness marker is one (Prometheus marks histogram series so).
-        if (h !== undefined && isStaleNaN(h.sum)) {
-          v = h.sum;
-          h = undefined;
-        }
-        // Range selectors ignore staleness markers; instant selectors need them to end a series.
-        if (isRange && isStaleNaN(v)) continue;
-        if (h !== undefined) (hs ??= [])[n] = h;
-        if (n === scratchT.length) {
-          const t2 = new Float64Array(n * 2);
-          t2.set(scratchT);
-          scratchT = t2;
-          const v2 = new Float64Array(n * 2);
-          v2.set(scratchV);
-          scratchV = v2;
-        }
-        scratchT[n] = t;
-        scratchV[n] = v;
-        n++;
-      } while (it.next());
+    // Float chunks are read in bulk; a histogram sample (or a store without bulk reads) one by one.
+    let more = it.seek(r.mint);
+    while (more) {
+      if (it.readFloats !== undefined && it.readFloats(maxt, sink, isRange)) break;
+      const t = it.t();
+      if (t > maxt) break;
+      let v = it.v();
+      let h = it.h?.();
+      // A histogram whose sum is the staleness marker is one (Prometheus marks histogram series so).
+      if (h !== undefined && isStaleNaN(h.sum)) {
+        v = h.sum;
+        h = undefined;
+      }
+      // Range selectors ignore staleness markers; instant selectors need them to end a series.
+      if (!(isRange && isStaleNaN(v))) {
+        reserveFloats(sink, 1);
+        const n = sink.n;
+        if (h !== undefined) (hs ??= [])[n - sink.start] = h;
+        sink.ts[n] = t;
+        sink.vs[n] = v;
+        sink.n = n + 1;
+      }
+      more = it.next();
     }
-    addSamples(n);
-    const es: EvalSeries = { metric: series.labels, ts: arena.copy(scratchT, n), vs: arena.copy(scratchV, n), dropName: false };
+    const from = sink.start;
+    addSamples(sink.n - from);
+    const es: EvalSeries = { metric: series.labels, ts: sink.ts.subarray(from, sink.n), vs: sink.vs.subarray(from, sink.n), dropName: false };
     if (hs !== undefined) es.hs = hs;
     out.push(es);
   }

@@ -11,6 +11,7 @@ import { evalByStep, type StepArg } from '../../../core/eval/stepwise.js';
 import { SlidingWindow } from '../../../core/eval/window.js';
 import { type Labels, labelsKey } from '../../../core/model/labels.js';
 import type { Pacer, Work } from '../../../core/util/pace.js';
+import { type FloatSink, reserveFloats } from '../../storage/interface.js';
 import { isStaleNaN } from '../../../core/model/value.js';
 import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorMatching, VectorSelector } from '../parser/index.js';
 import { exprType } from '../parser/index.js';
@@ -27,7 +28,7 @@ import {
   sortByLabels,
   sortByValue,
 } from './functions.js';
-import { type EvalValue, execError, FloatArena } from './internal.js';
+import { type EvalValue, execError } from './internal.js';
 import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { getLabel, METRIC_NAME } from '../../../core/model/labels.js';
 import { HIST_RANGE_FUNCS } from './histogram_funcs.js';
@@ -175,9 +176,8 @@ export class Evaluator {
     const lookback = this.ctx.lookbackDelta;
     const offset = node.offset;
     const n = this.n;
-    const outT = new Float64Array(n);
-    const outV = new Float64Array(n);
-    const arena = new FloatArena();
+    // Each series' points are written straight into shared blocks and kept as views of them.
+    const sink: FloatSink = { ts: new Float64Array(0), vs: new Float64Array(0), n: 0, start: 0 };
     const out: EvalSeries[] = [];
     const pace = this.ctx.pace;
     const perStep = this.countSteps ? this.ctx.perStep : undefined;
@@ -186,6 +186,11 @@ export class Evaluator {
         pace.check();
         yield;
       }
+      sink.start = sink.n;
+      reserveFloats(sink, n);
+      const base = sink.n;
+      const outT = sink.ts;
+      const outV = sink.vs;
       const s = data[x]!;
       const sts = s.ts;
       const svs = s.vs;
@@ -204,8 +209,8 @@ export class Evaluator {
         const v = svs[j - 1]!;
         // Left-open lookback window (ref - lookback, ref]; a staleness marker ends the series.
         if (t <= ref - lookback || isStaleNaN(v)) continue;
-        outT[m] = stepT;
-        outV[m] = sampleTime ? t / 1000 : v;
+        outT[base + m] = stepT;
+        outV[base + m] = sampleTime ? t / 1000 : v;
         const h = shs?.[j - 1];
         if (h !== undefined && !sampleTime) (outH ??= [])[m] = h;
         m++;
@@ -214,7 +219,8 @@ export class Evaluator {
       // Counted series by series, so max_samples stops a huge selection before it is all built.
       this.ctx.addSamples(m);
       if (m > 0) {
-        const es: EvalSeries = { metric: s.metric, ts: arena.copy(outT, m), vs: arena.copy(outV, m), dropName: sampleTime };
+        sink.n = base + m;
+        const es: EvalSeries = { metric: s.metric, ts: outT.subarray(base, base + m), vs: outV.subarray(base, base + m), dropName: sampleTime };
         if (outH !== undefined) {
           outH.length = m;
           es.hs = outH;
@@ -529,9 +535,8 @@ export class Evaluator {
       metricName: '',
     };
     const hfn = HIST_RANGE_FUNCS.get(name);
-    const outT = new Float64Array(n);
-    const outV = new Float64Array(n);
-    const arena = new FloatArena();
+    // Each series' points are written straight into shared blocks and kept as views of them.
+    const sink: FloatSink = { ts: new Float64Array(0), vs: new Float64Array(0), n: 0, start: 0 };
     const at = src.at;
     const offset = src.offset;
     const range = src.range;
@@ -547,6 +552,11 @@ export class Evaluator {
         env.metricName = getLabel(s.metric, METRIC_NAME);
         let outH: (FloatHistogram | undefined)[] | undefined;
         let m = 0;
+        sink.start = sink.n;
+        reserveFloats(sink, n);
+        const base = sink.n;
+        const outT = sink.ts;
+        const outV = sink.vs;
         win.reset();
         for (let i = 0; i < n; i++) {
           const stepT = this.start + i * this.interval;
@@ -566,25 +576,26 @@ export class Evaluator {
             // The float path, kept apart so the common case stays monomorphic.
             const v = fn(ts, s.vs, lo, hi, env);
             if (v !== undefined) {
-              outT[m] = stepT;
-              outV[m] = v;
+              outT[base + m] = stepT;
+              outV[base + m] = v;
               m++;
             }
             continue;
           }
           const v = hfn(ts, s.vs, hs, lo, hi, env);
           if (v !== undefined) {
-            outT[m] = stepT;
-            if (typeof v === 'number') outV[m] = v;
+            outT[base + m] = stepT;
+            if (typeof v === 'number') outV[base + m] = v;
             else {
-              outV[m] = NaN;
+              outV[base + m] = NaN;
               (outH ??= [])[m] = v;
             }
             m++;
           }
         }
         if (m > 0) {
-          const es: EvalSeries = { metric: s.metric, ts: arena.copy(outT, m), vs: arena.copy(outV, m), dropName: s.dropName || !keep };
+          sink.n = base + m;
+          const es: EvalSeries = { metric: s.metric, ts: outT.subarray(base, base + m), vs: outV.subarray(base, base + m), dropName: s.dropName || !keep };
           if (outH !== undefined) {
             outH.length = m;
             es.hs = outH;

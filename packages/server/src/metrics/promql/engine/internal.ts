@@ -3,42 +3,9 @@
  * numeric and label helpers PromQL shares with LogQL live in core/eval.
  * Not exported from the package: the public result types live in `value.ts`.
  */
-import type { EvalSeries, Floats } from '../../../core/eval/series.js';
+import type { EvalSeries } from '../../../core/eval/series.js';
 import { type Labels, METRIC_NAME } from '../../../core/model/labels.js';
 import { EngineError } from './errors.js';
-
-/**
- * Hands out exact-size copies of scratch buffers. Short ones become plain arrays (cheapest to
- * make); longer ones are views into large shared blocks, so a query allocates a few big buffers
- * outside the JS heap instead of one per series, and the garbage collector never copies them.
- */
-export class FloatArena {
-  private block = new Float64Array(0);
-  private used = 0;
-
-  constructor(private readonly blockSize = 1 << 16) {}
-
-  /** A copy of `src[0, n)`. */
-  copy(src: Float64Array, n: number): Floats {
-    if (n <= 16) {
-      // Made at its size: growing by push leaves room for 17 (about 190 bytes for 4 numbers
-      // instead of 90), and these arrays live as long as the query, so every scavenge copies them.
-      const out = new Array<number>(n);
-      for (let i = 0; i < n; i++) out[i] = src[i]!;
-      return out;
-    }
-    if (n > this.block.length - this.used) {
-      if (n > this.blockSize >> 3) return src.slice(0, n);
-      this.block = new Float64Array(this.blockSize);
-      this.used = 0;
-    }
-    const at = this.used;
-    const block = this.block;
-    for (let i = 0; i < n; i++) block[at + i] = src[i]!;
-    this.used = at + n;
-    return block.subarray(at, at + n);
-  }
-}
 
 /** The value of a node evaluated over all steps. */
 export type EvalValue =

@@ -29,6 +29,13 @@ export interface RangeEnv {
   info: (msg: string) => void;
   /** The series' metric name, for annotations. */
   metricName: string;
+  /**
+   * Counter resets of the series whose values are `resetsOf`, counted from its start: entry i is
+   * how many samples in (0, i] are below the one before. Made on first use per series by
+   * `rate`/`increase`, so a window without a reset (nearly all) skips its scan for them.
+   */
+  resetsOf?: Floats;
+  resets?: Int32Array;
 }
 
 /** A range function. */
@@ -40,7 +47,7 @@ function extrapolatedRate(ts: Floats, vs: Floats, lo: number, hi: number, env: R
   const lastT = ts[hi - 1]!;
   const firstV = vs[lo]!;
   let result = vs[hi - 1]! - firstV;
-  if (isCounter) {
+  if (isCounter && resetsIn(vs, lo, hi, env)) {
     let prev = firstV;
     for (let i = lo + 1; i < hi; i++) {
       const cur = vs[i]!;
@@ -49,6 +56,24 @@ function extrapolatedRate(ts: Floats, vs: Floats, lo: number, hi: number, env: R
     }
   }
   return result * extrapolationFactor(firstT, lastT, hi - lo, env, isRate, isCounter && result > 0 && firstV >= 0 ? firstV / result : undefined);
+}
+
+/** Whether the samples `[lo, hi)` of `vs` hold a counter reset, from the per-series counts in `env`. */
+function resetsIn(vs: Floats, lo: number, hi: number, env: RangeEnv): boolean {
+  let resets = env.resets;
+  if (env.resetsOf !== vs || resets === undefined) {
+    const n = vs.length;
+    if (resets === undefined || resets.length < n) resets = env.resets = new Int32Array(Math.max(n, 64));
+    let count = 0;
+    if (n > 0) resets[0] = 0;
+    for (let i = 1; i < n; i++) {
+      // As the scan below: NaN never counts (a comparison with NaN is false).
+      if (vs[i]! < vs[i - 1]!) count++;
+      resets[i] = count;
+    }
+    env.resetsOf = vs;
+  }
+  return resets[hi - 1]! - resets[lo]! > 0;
 }
 
 /**

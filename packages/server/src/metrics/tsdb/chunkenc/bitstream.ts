@@ -72,9 +72,12 @@ export class BitWriter {
 
 /** Reads bits written by {@link BitWriter}. */
 export class BitReader {
-  private readonly bytes: Uint8Array;
-  private pos: number;
-  private readonly end: number;
+  // Public for the bulk decoders (xor.ts), which read the bits with local copies of these.
+  readonly bytes: Uint8Array;
+  /** The next bit to read. */
+  pos: number;
+  /** The bit the stream ends at. */
+  readonly end: number;
 
   /** Reads `bytes` from bit `startBit` up to bit `endBit`. */
   constructor(bytes: Uint8Array, startBit = 0, endBit = bytes.length * 8) {
@@ -118,4 +121,23 @@ export class BitReader {
     this.pos++;
     return bit;
   }
+}
+
+/** The 32 bits starting at byte `i` of `bytes`, big-endian; bytes past the end read as zero. */
+export function wordAt(bytes: Uint8Array, i: number): number {
+  if (i + 3 < bytes.length) return (bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!;
+  let w = 0;
+  for (let k = 0; k < 4; k++) w = (w << 8) | (i + k < bytes.length ? bytes[i + k]! : 0);
+  return w;
+}
+
+/** `n` bits (1 ≤ n ≤ 25) of `bytes` from bit `pos`, unsigned: {@link BitReader.readBits} without the reader. */
+export function bitsAt(bytes: Uint8Array, pos: number, n: number): number {
+  return (wordAt(bytes, pos >>> 3) << (pos & 7)) >>> (32 - n);
+}
+
+/** `n` bits (0 ≤ n ≤ 32) of `bytes` from bit `pos`, unsigned. */
+export function wideBitsAt(bytes: Uint8Array, pos: number, n: number): number {
+  if (n <= 25) return n === 0 ? 0 : bitsAt(bytes, pos, n);
+  return bitsAt(bytes, pos, n - 16) * 65536 + bitsAt(bytes, pos + n - 16, 16);
 }

@@ -99,3 +99,59 @@ test('delta-of-deltas at the edges of each width class come back with their sign
   }
   assert.deepEqual(roundTrip(samples), samples);
 });
+
+test('readFloats decodes in bulk exactly what next() does, from any position, up to maxt, staleness markers dropped or kept', () => {
+  const samples: Array<[number, number]> = [];
+  let t = 1_700_000_000_000;
+  let v = 1;
+  for (let i = 0; i < 300; i++) {
+    // Every delta-of-delta class (0, 14, 17, 20 and 64 bits, both signs) and value window changes.
+    const gaps = [0, 0, 5_000, -4_000, 60_000, -50_000, 500_000, -400_000, 3_000_000_000, -2_999_000_000];
+    t += 15_000 + Math.max(gaps[i % gaps.length]!, -14_000);
+    v = i % 17 === 0 ? STALE_NAN : i % 13 === 0 ? NaN : i % 5 === 0 ? v * -3.7e9 : i % 3 === 0 ? v : v + 0.25;
+    samples.push([t, v]);
+  }
+  const enc = new XorEncoder();
+  for (const [st, sv] of samples) enc.append(st, sv);
+  const bytes = enc.finish();
+  const key = (x: number): string => (isStaleNaN(x) ? 'stale' : String(x));
+  for (const from of [1, 2, 50, 299, 300])
+    for (const maxt of [samples[0]![0], samples[120]![0], samples[120]![0] + 1, Infinity])
+      for (const dropStale of [false, true]) {
+        const it = new XorIterator(bytes);
+        for (let k = 0; k < from; k++) it.next();
+        const sink = { ts: new Float64Array(4), vs: new Float64Array(4), n: 0, start: 0 };
+        assert.equal(it.readFloats(maxt, sink, dropStale), true);
+        const want = samples.slice(from - 1).filter(([st, sv]) => st <= maxt && !(dropStale && isStaleNaN(sv)));
+        const got = Array.from(sink.ts.subarray(0, sink.n), (st, i): [number, number] => [st, sink.vs[i]!]);
+        assert.deepEqual(
+          got.map(([st, sv]) => [st, key(sv)]),
+          want.map(([st, sv]) => [st, key(sv)]),
+          `from ${from}, maxt ${maxt}, dropStale ${dropStale}`,
+        );
+      }
+});
+
+test('seek (decoding in bulk) lands where stepping with next() does', () => {
+  const enc = new XorEncoder();
+  const ts: number[] = [];
+  let t = 1_000;
+  for (let i = 0; i < 200; i++) {
+    t += i % 9 === 0 ? 61_234 : 15_000;
+    ts.push(t);
+    enc.append(t, i % 4 === 0 ? i * 1.5 : -i);
+  }
+  const bytes = enc.finish();
+  for (const target of [0, ts[0]!, ts[0]! + 1, ts[57]!, ts[57]! - 1, ts[199]!, ts[199]! + 1, ts[120]! - 0.5]) {
+    const bulk = new XorIterator(bytes);
+    const want = ts.findIndex((x) => x >= target);
+    assert.equal(bulk.seek(target), want >= 0, `seek ${target}`);
+    if (want < 0) continue;
+    assert.equal(bulk.t(), ts[want]);
+    assert.equal(bulk.v(), want % 4 === 0 ? want * 1.5 : -want);
+    // It reads on from there as next() would.
+    const rest: number[] = [];
+    while (bulk.next()) rest.push(bulk.t());
+    assert.deepEqual(rest, ts.slice(want + 1));
+  }
+});

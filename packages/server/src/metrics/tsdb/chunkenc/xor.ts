@@ -4,7 +4,9 @@
  * 1–2 bytes per sample.
  */
 import { ForwardChunkIterator } from './iterator.js';
-import { BitReader, BitWriter } from './bitstream.js';
+import { BitReader, BitWriter, bitsAt, wideBitsAt } from './bitstream.js';
+import { STALE_HI, STALE_LO } from '../../../core/model/value.js';
+import { type FloatSink, reserveFloats } from '../../storage/interface.js';
 import { readDod, readInt64, writeDod, writeInt64 } from './varbits.js';
 import { newXorWindow, readXorValue, writeXorValue, type XorWindow } from './xorvalue.js';
 
@@ -108,6 +110,9 @@ export function chunkSampleCount(chunk: Uint8Array): number {
   return (chunk[0]! << 8) | chunk[1]!;
 }
 
+/** Where {@link XorIterator.seek} decodes the samples it passes. */
+const skipped: FloatSink = { ts: new Float64Array(256), vs: new Float64Array(256), n: 0, start: 0 };
+
 /** Iterates the samples of a chunk. */
 export class XorIterator extends ForwardChunkIterator {
   protected readonly r: BitReader;
@@ -153,4 +158,143 @@ export class XorIterator extends ForwardChunkIterator {
   v(): number {
     return this.curV;
   }
+
+  /** Seeks with the bulk decoder (the samples passed are decoded into a scratch sink and dropped). */
+  override seek(t: number): boolean {
+    if (this.read > 0 && this.curT >= t) return true;
+    // Timestamps are whole milliseconds: "past t - 1" is "at or after t".
+    if (this.constructor !== XorIterator || !Number.isInteger(t)) return super.seek(t);
+    if (this.read === 0 && !this.next()) return false;
+    if (this.curT >= t) return true;
+    skipped.n = 0;
+    skipped.start = 0;
+    return this.readFloatRun(t - 1, skipped, false);
+  }
+
+  /**
+   * {@link SampleIterator.readFloats}: the rest of the chunk decoded in one loop over local
+   * copies of the state, which is what most of a big query's time went to sample by sample.
+   */
+  readFloats(maxt: number, sink: FloatSink, dropStale: boolean): boolean {
+    this.readFloatRun(maxt, sink, dropStale);
+    return true;
+  }
+
+  /**
+   * Reads as {@link readFloats}; true when it stopped past `maxt`, false at the chunk's end. Only
+   * for this class's own encoding (not a subclass that reads timestamps otherwise).
+   */
+  readFloatRun(maxt: number, sink: FloatSink, dropStale: boolean): boolean {
+    if (this.read === 0 && !this.next()) return false;
+    if (this.curT > maxt) return true;
+    const total = this.total;
+    reserveFloats(sink, total - this.read + 1);
+    const outT = sink.ts;
+    const outV = sink.vs;
+    let n = sink.n;
+    if (!(dropStale && isStaleWords(this.win.hi, this.win.lo))) {
+      outT[n] = this.curT;
+      outV[n] = this.curV;
+      n++;
+    }
+    const r = this.r;
+    const bytes = r.bytes;
+    const end = r.end;
+    let pos = r.pos;
+    let t = this.curT;
+    let delta = this.delta;
+    const win = this.win;
+    let hi = win.hi;
+    let lo = win.lo;
+    let leading = win.leading;
+    let trailing = win.trailing;
+    let read = this.read;
+    let past = false;
+    while (read < total) {
+      // The timestamp: up to four 1-bits ended by a 0 select the delta-of-delta's width (varbits.ts).
+      let ones = 0;
+      while (ones < 4 && ((bytes[pos >>> 3]! >>> (7 - (pos & 7))) & 1) === 1) {
+        ones++;
+        pos++;
+      }
+      if (ones < 4) pos++;
+      if (ones !== 0) {
+        let dod: number;
+        if (ones === 4) {
+          dod = (wideBitsAt(bytes, pos, 32) | 0) * 4294967296 + wideBitsAt(bytes, pos + 32, 32);
+          pos += 64;
+        } else {
+          const width = ones === 1 ? 14 : ones === 2 ? 17 : 20;
+          dod = bitsAt(bytes, pos, width);
+          pos += width;
+          if (dod > 2 ** (width - 1)) dod -= 2 ** width;
+        }
+        delta += dod;
+      }
+      t += delta;
+      // The value, as readXorValue reads it.
+      if (((bytes[pos >>> 3]! >>> (7 - (pos & 7))) & 1) === 1) {
+        pos++;
+        if (((bytes[pos >>> 3]! >>> (7 - (pos & 7))) & 1) === 1) {
+          pos++;
+          leading = bitsAt(bytes, pos, 5);
+          let sig = bitsAt(bytes, pos + 5, 6);
+          pos += 11;
+          if (sig === 0) sig = 64;
+          trailing = 64 - leading - sig;
+        } else pos++;
+        const width = 64 - leading - trailing;
+        let xh = 0;
+        let xl: number;
+        if (width > 32) {
+          xh = wideBitsAt(bytes, pos, width - 32);
+          xl = wideBitsAt(bytes, pos + width - 32, 32);
+        } else xl = wideBitsAt(bytes, pos, width);
+        pos += width;
+        if (trailing >= 32) {
+          xh = xl << (trailing - 32);
+          xl = 0;
+        } else if (trailing > 0) {
+          xh = (xh << trailing) | (xl >>> (32 - trailing));
+          xl = xl << trailing;
+        }
+        hi = (hi ^ xh) >>> 0;
+        lo = (lo ^ xl) >>> 0;
+      } else pos++;
+      read++;
+      if (pos > end) {
+        sink.n = n;
+        r.pos = pos;
+        throw new RangeError('read past the end of a chunk');
+      }
+      if (t > maxt) {
+        past = true;
+        break;
+      }
+      if (dropStale && isStaleWords(hi, lo)) continue;
+      words[1] = hi;
+      words[0] = lo;
+      outT[n] = t;
+      outV[n] = f64[0]!;
+      n++;
+    }
+    sink.n = n;
+    r.pos = pos;
+    this.curT = t;
+    this.delta = delta;
+    win.hi = hi;
+    win.lo = lo;
+    win.leading = leading;
+    win.trailing = trailing;
+    words[1] = hi;
+    words[0] = lo;
+    this.curV = f64[0]!;
+    this.read = read;
+    return past;
+  }
+}
+
+/** Whether the float64 with words (hi, lo) is the staleness marker (quiet bit ignored, as isStaleNaN). */
+function isStaleWords(hi: number, lo: number): boolean {
+  return lo === STALE_LO && (hi & 0xfff7ffff) === STALE_HI;
 }
