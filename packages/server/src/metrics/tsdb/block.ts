@@ -304,6 +304,18 @@ export class Block {
     return buf;
   }
 
+  /** The damaged chunks found so far: series id, chunk offset, what was wrong. */
+  damageList(): Array<{ id: number; offset: number; message: string }> {
+    const out: Array<{ id: number; offset: number; message: string }> = [];
+    for (const [id, bySeries] of this.corrupt) for (const [offset, message] of bySeries) out.push({ id, offset, message });
+    return out;
+  }
+
+  /** Records damage that another reader of this block's files found (a merge on the block worker). */
+  noteDamage(id: number, offset: number, message: string): void {
+    this.noteCorrupt(id, { mint: 0, maxt: 0, offset, length: 0, crc: undefined }, new StorageError('corruption', message));
+  }
+
   /** Records a damaged chunk once (logged by the caller's hook and counted); returns the message. */
   private noteCorrupt(id: number, c: StoredChunk, err: unknown): string {
     const e = err as Error;

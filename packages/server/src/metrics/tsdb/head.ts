@@ -59,9 +59,10 @@ export class ClosedChunk implements ChunkMeta {
   constructor(
     readonly mint: number,
     readonly maxt: number,
-    private readonly page: Uint8Array,
-    private readonly offset: number,
-    private readonly length: number,
+    /** The arena page holding the bytes, and where in it (read by the block writer's thread). */
+    readonly page: Uint8Array,
+    readonly offset: number,
+    readonly length: number,
   ) {}
 
   /** The chunk's bytes (a view into its arena page). */
