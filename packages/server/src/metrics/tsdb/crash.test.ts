@@ -80,7 +80,9 @@ function leftovers(dir: string): string[] {
 
 const figures: string[] = [];
 
-async function crashAndCheck(crashAt: string, mode: 'plain' | 'retention'): Promise<void> {
+type Mode = 'plain' | 'retention' | 'live';
+
+async function crashAndCheck(crashAt: string, mode: Mode): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-crash-'));
   try {
     const run = await runChild(dir, crashAt, mode);
@@ -143,7 +145,7 @@ async function crashAndCheck(crashAt: string, mode: 'plain' | 'retention'): Prom
   }
 }
 
-const POINTS: Array<[string, 'plain' | 'retention']> = [
+const POINTS: Array<[string, Mode]> = [
   ['writeBlock.chunksWritten', 'plain'],
   ['writeBlock.indexWritten', 'plain'],
   ['writeBlock.beforeRename', 'plain'],
@@ -164,6 +166,15 @@ const POINTS: Array<[string, 'plain' | 'retention']> = [
   ['retention.blockDeleted:3', 'retention'],
   ['removeBlock.renamed', 'retention'],
   ['compactHead.beforeWalTruncate:5', 'retention'],
+  // In the middle of a flush while appends go on: listing the head, writing the block on its
+  // thread, and taking the chunks out of the head.
+  ['compactHead.seriesListed:3', 'live'],
+  ['compactHead.seriesListed:30', 'live'],
+  ['writeBlock.seriesWritten:3', 'live'],
+  ['writeBlock.seriesWritten:25', 'live'],
+  ['compactHead.seriesTruncated:3', 'live'],
+  ['compactHead.seriesTruncated:26', 'live'],
+  ['walTruncate.checkpointWritten:2', 'live'],
 ];
 
 for (const [point, mode] of POINTS) {

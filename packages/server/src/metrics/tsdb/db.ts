@@ -339,6 +339,7 @@ export class DB implements Storage {
         }
         w.endSeries();
       }
+      crashPoint('compactHead.seriesListed');
       if (slicer.due()) await slicer.tick();
     }
     return w.finish();

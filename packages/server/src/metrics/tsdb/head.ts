@@ -3,6 +3,7 @@
  * postings index. On its own (no WAL) it is the in-memory store; with a WAL and blocks it is the
  * front of the disk store.
  */
+import { crashPoint } from '../../core/util/crashpoint.js';
 import { compareLabels, formatLabels, labelsKey, validateLabels, type Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import { isStaleNaN } from '../../core/model/value.js';
@@ -407,6 +408,7 @@ export class Head implements Appendable, Queryable {
         this.byKey.delete(labelsKey(s.labels));
         removed.push(s.ref);
       } else mint = Math.min(mint, s.mint);
+      crashPoint('compactHead.seriesTruncated');
       if (slicer.due()) await slicer.tick();
     }
     // Queries skip ids the map no longer has, so postings may lag behind while this runs.
