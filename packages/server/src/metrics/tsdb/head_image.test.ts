@@ -14,14 +14,16 @@ test('a head image gives back every series and chunk, across page boundaries, sh
     const labels = labelsFrom({ __name__: 'm', s: String(s), v: s % 3 === 0 ? `wert-ä€😀-${s}` : 'x' });
     const chunks: (typeof want)[number]['chunks'] = [];
     w.beginSeries(labels);
-    const n = s === 1234 ? 20_000 : 1 + (s % 4);
+    // Two series have enough chunks to span pages: one of every kind, one of inline XOR chunks only.
+    const n = s === 1234 || s === 2345 ? 20_000 : 1 + (s % 4);
     for (let c = 0; c < n; c++) {
       const mint = c * 1000;
-      if (c % 3 === 0) {
+      const kind = s === 2345 ? 1 : c % 3;
+      if (kind === 0) {
         const off = (s * 31 + c) % 60_000;
         w.addXor(mint, mint + 999, shared, off, 40);
         chunks.push({ mint, xor: true, count: (shared[off]! << 8) | shared[off + 1]!, bytes: [...shared.subarray(off, off + 40)] });
-      } else if (c % 3 === 1) {
+      } else if (kind === 1) {
         w.addXor(mint, mint + 999, plain, c % 50, 200);
         const b = plain.subarray(c % 50, (c % 50) + 200);
         chunks.push({ mint, xor: true, count: (b[0]! << 8) | b[1]!, bytes: [...b] });
@@ -40,7 +42,8 @@ test('a head image gives back every series and chunk, across page boundaries, sh
   assert.equal(img.arena.length, 1, 'one shared page, listed once');
   const got = [...imageSeries(img)];
   assert.equal(got.length, want.length);
-  assert.ok(got[1235]!.page - got[1234]!.page >= 2, "one series' chunks go on over more than one page");
+  assert.ok(got[1235]!.page - got[1234]!.page >= 2, "a series' chunks go on over more than one page");
+  assert.ok(got[2346]!.page - got[2345]!.page >= 2, "a series' inline chunks go on over more than one page");
   for (let i = 0; i < got.length; i++) {
     assert.deepEqual(got[i]!.labels, want[i]!.labels);
     const chunks = imageChunks(img, got[i]!);

@@ -83,9 +83,8 @@ export class HeadImageWriter {
     this.series++;
   }
 
-  private chunkHeader(kind: ChunkKind, mint: number, maxt: number, extra: number): void {
-    // The chunk count of the open series is written now (it may be read from another page later).
-    this.room(17 + extra);
+  /** Writes a chunk's header; {@link closeCountOnPageChange} has made room for the whole chunk. */
+  private chunkHeader(kind: ChunkKind, mint: number, maxt: number): void {
     this.page.writeUInt8(kind, this.pos);
     this.page.writeDoubleLE(mint, this.pos + 1);
     this.page.writeDoubleLE(maxt, this.pos + 9);
@@ -94,22 +93,23 @@ export class HeadImageWriter {
 
   /** Adds an XOR chunk held at `[offset, offset + length)` of `page` (an arena page or any bytes). */
   addXor(mint: number, maxt: number, page: Uint8Array, offset: number, length: number): void {
-    this.closeCountOnPageChange(17 + 12);
-    if (page.buffer instanceof SharedArrayBuffer) {
-      const sab = page.buffer;
+    const shared = page.buffer instanceof SharedArrayBuffer;
+    this.closeCountOnPageChange(17 + (shared ? 12 : 4 + length));
+    if (shared) {
+      const sab = page.buffer as SharedArrayBuffer;
       let k = this.arenaIndex.get(sab);
       if (k === undefined) {
         k = this.arena.length;
         this.arena.push(sab);
         this.arenaIndex.set(sab, k);
       }
-      this.chunkHeader(ChunkKind.sharedXor, mint, maxt, 12);
+      this.chunkHeader(ChunkKind.sharedXor, mint, maxt);
       this.page.writeUInt32LE(k, this.pos);
       this.page.writeUInt32LE(page.byteOffset + offset, this.pos + 4);
       this.page.writeUInt32LE(length, this.pos + 8);
       this.pos += 12;
     } else {
-      this.chunkHeader(ChunkKind.inlineXor, mint, maxt, 4 + length);
+      this.chunkHeader(ChunkKind.inlineXor, mint, maxt);
       this.page.writeUInt32LE(length, this.pos);
       this.page.set(page.subarray(offset, offset + length), this.pos + 4);
       this.pos += 4 + length;
@@ -120,7 +120,7 @@ export class HeadImageWriter {
   /** Adds an encoded block chunk of `count` samples. */
   addBlockChunk(mint: number, maxt: number, count: number, bytes: Uint8Array): void {
     this.closeCountOnPageChange(17 + 8 + bytes.length);
-    this.chunkHeader(ChunkKind.inlineBlock, mint, maxt, 8 + bytes.length);
+    this.chunkHeader(ChunkKind.inlineBlock, mint, maxt);
     this.page.writeUInt32LE(count, this.pos);
     this.page.writeUInt32LE(bytes.length, this.pos + 4);
     this.page.set(bytes, this.pos + 8);
