@@ -31,10 +31,7 @@ interface JobBase {
 }
 
 /** A message to the worker. */
-export type BlockJob =
-  | (JobBase & { type: 'head'; image: HeadImage })
-  | (JobBase & { type: 'merge'; dirs: string[] })
-  | { type: 'go'; id: number };
+export type BlockJob = (JobBase & { type: 'head'; image: HeadImage }) | (JobBase & { type: 'merge'; dirs: string[] }) | { type: 'go'; id: number };
 
 /** A message from the worker. */
 export type BlockJobReply =

@@ -380,7 +380,10 @@ export class DB implements Storage {
             continue;
           }
           await this.hold('compactHead.chunksTaken');
-          meta = await this.writer.write({ type: 'head', image, parent: this.blocksDir, range: { minTime: start, maxTime: end }, compaction: { level: 1 }, now: this.now() }, this.holdAt);
+          meta = await this.writer.write(
+            { type: 'head', image, parent: this.blocksDir, range: { minTime: start, maxTime: end }, compaction: { level: 1 }, now: this.now() },
+            this.holdAt,
+          );
           block = await this.openWritten(meta.ulid, slicer);
         } catch (err) {
           // Nothing was taken out of the head: it takes samples in the window again.
