@@ -12,8 +12,8 @@
  *     [--path '/api/v1/series?match[]={job="bench"}']   (GET this path instead of a query: the metadata
  *                                        endpoints; the report counts the `"__name__":` keys of the answer)
  *     [--flush]                          (POST /api/v1/admin/tsdb/flush instead of a query: the head cut into a
- *                                        block; from the second run on, the series are loaded again ten minutes
- *                                        further on first (not timed), so the flush also merges the blocks)
+ *                                        block; from the second run on, the series are loaded again first, with
+ *                                        samples from now on (not timed), so the flush also merges the blocks)
  *
  * `--vigil` runs another build (the one before a change, say) against the same load.
  */
@@ -57,11 +57,11 @@ const quantile = (xs: number[], q: number): number => {
 };
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
 
-function loadBody(first: number, n: number, end: number): Buffer {
+function loadBody(first: number, n: number, end: number, gapMs = SAMPLE_GAP_MS): Buffer {
   const list = [];
   for (let i = first; i < first + n; i++) {
     const pts: Array<[number, number]> = [];
-    for (let k = samples - 1; k >= 0; k--) pts.push([end - k * SAMPLE_GAP_MS, i + k]);
+    for (let k = samples - 1; k >= 0; k--) pts.push([end - k * gapMs, i + k]);
     // Spread over metric names so no per-metric limit is what stops the load.
     list.push({ labels: labelsFrom({ __name__: `bench_metric_${i % 50}`, instance: `host-${i}`, job: 'bench' }), samples: pts });
   }
@@ -131,14 +131,14 @@ try {
   });
   const end = Date.now() - 60_000;
   const loadStart = performance.now();
-  const load = async (loadEnd: number): Promise<void> => {
+  const load = async (loadEnd: number, gapMs?: number): Promise<void> => {
     let next = 0;
     const sender = async (): Promise<void> => {
       while (next < total) {
         const first = next;
         const n = Math.min(perRequest, total - first);
         next += n;
-        const status = await post(url, loadBody(first, n, loadEnd));
+        const status = await post(url, loadBody(first, n, loadEnd, gapMs));
         if (status !== 204) throw new Error(`load request answered ${status}`);
       }
     };
@@ -197,9 +197,10 @@ try {
     const [span, step] = (values.range ?? '').split(':').map(Number);
     if (values.flush === true) {
       if (i > 0) {
-        // Later than every probe sample the last flush took: the head takes them again.
+        // After every probe sample the last flush took (the head refuses samples before its cut),
+        // one second apart, and not ahead of the probes that follow.
         counting = false;
-        await load(Date.now() + i * 600_000);
+        await load(Date.now() + samples * 1000, 1000);
         counting = true;
       }
       const f0 = performance.now();
@@ -251,6 +252,10 @@ try {
       peakRssBytes: peakRss,
     },
   });
+} catch (err) {
+  // The server's own last words, when it is what failed.
+  if (proc.exitCode !== null || proc.signalCode !== null) console.error(`vigil exited (${proc.exitCode ?? proc.signalCode}): ${stderr.slice(-3000)}`);
+  throw err;
 } finally {
   proc.kill('SIGTERM');
   await exited(proc);
