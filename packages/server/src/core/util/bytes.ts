@@ -128,6 +128,13 @@ export class ByteReader {
     return z % 2 === 1 ? -(z + 1) / 2 : z / 2;
   }
 
+  /** Passes over a string written by `str`. */
+  skipStr(): void {
+    const n = this.uvarint();
+    this.need(n);
+    this.pos += n;
+  }
+
   str(): string {
     const n = this.uvarint();
     this.need(n);

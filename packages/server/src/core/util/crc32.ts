@@ -8,7 +8,7 @@ const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }
 
 let table: Uint32Array | undefined;
 
-function tableCrc32(data: Uint8Array): number {
+function tableCrc32(data: Uint8Array, prev = 0): number {
   if (!table) {
     table = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -17,14 +17,14 @@ function tableCrc32(data: Uint8Array): number {
       table[n] = c >>> 0;
     }
   }
-  let crc = 0xffffffff;
+  let crc = (prev ^ 0xffffffff) >>> 0;
   for (let i = 0; i < data.length; i++) crc = table[(crc ^ data[i]!) & 0xff]! ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-/** The CRC-32 checksum of `data`. */
-export function crc32(data: Uint8Array): number {
-  return native ? native(data) >>> 0 : tableCrc32(data);
+/** The CRC-32 checksum of `data`; with `prev`, of the bytes that gave `prev` followed by `data`. */
+export function crc32(data: Uint8Array, prev = 0): number {
+  return native ? native(data, prev) >>> 0 : tableCrc32(data, prev);
 }
 
 /** The table-driven implementation, exported so tests can check it against the native one. */

@@ -156,6 +156,7 @@ async function writeBlockFiles(
         numChunks++;
         numSamples += c.count;
       }
+      crashPoint('writeBlock.seriesWritten');
       if (slicer.due()) await slicer.tick();
     }
     await flushChunks();

@@ -3,6 +3,7 @@
  * its bytes and one small object rather than its own ArrayBuffer (which costs more than a typical
  * chunk's ~200 bytes in allocator and object overhead). A page is freed by the garbage collector
  * once no chunk in it is referenced; chunks leave the head roughly in the order they were packed.
+ * Pages are shared memory, so the block writer's thread reads a flush's chunks where they are.
  */
 
 const PAGE_BYTES = 256 * 1024;
@@ -16,14 +17,14 @@ export interface ArenaSlice {
 
 /** Packs byte strings into pages. */
 export class ChunkArena {
-  private page = new Uint8Array(PAGE_BYTES);
+  private page = newPage();
   private pos = 0;
 
   /** Copies `bytes[0, length)` into the arena. */
   store(bytes: Uint8Array, length: number): ArenaSlice {
     if (length > PAGE_BYTES / 4) return { page: bytes.slice(0, length), offset: 0, length };
     if (this.pos + length > this.page.length) {
-      this.page = new Uint8Array(PAGE_BYTES);
+      this.page = newPage();
       this.pos = 0;
     }
     const offset = this.pos;
@@ -32,4 +33,8 @@ export class ChunkArena {
     this.pos += length;
     return { page, offset, length };
   }
+}
+
+function newPage(): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(PAGE_BYTES));
 }

@@ -81,7 +81,7 @@ function leftovers(dir: string): string[] {
 
 const figures: string[] = [];
 
-type Mode = 'plain' | 'retention' | 'ooo';
+type Mode = 'plain' | 'retention' | 'ooo' | 'live';
 
 async function crashAndCheck(crashAt: string, mode: Mode): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-crash-'));
@@ -177,6 +177,15 @@ const POINTS: Array<[string, Mode]> = [
   ['compactHead.beforeWalTruncate', 'ooo'],
   ['mergeBlocks.inPlace', 'ooo'],
   ['walTruncate.checkpointRenamed:4', 'ooo'],
+  // In the middle of a flush while appends go on: listing the head, writing the block on its
+  // thread, and taking the chunks out of the head.
+  ['compactHead.seriesListed:3', 'live'],
+  ['compactHead.seriesListed:30', 'live'],
+  ['writeBlock.seriesWritten:3', 'live'],
+  ['writeBlock.seriesWritten:25', 'live'],
+  ['compactHead.seriesTruncated:3', 'live'],
+  ['compactHead.seriesTruncated:26', 'live'],
+  ['walTruncate.checkpointWritten:2', 'live'],
 ];
 
 for (const [point, mode] of POINTS) {

@@ -9,18 +9,18 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { compareLabels } from '../../core/model/labels.js';
 import type { Appender, Querier, Storage } from '../storage/interface.js';
 import { MergeQuerier } from '../storage/merge.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
-import { BACKGROUND_SLICE_MS, pacedSort, runSliced, TimeSlicer } from '../../core/util/pace.js';
-import { Block, writeBlock, type BlockSeries } from './block.js';
+import { BACKGROUND_SLICE_MS, TimeSlicer } from '../../core/util/pace.js';
+import { Block } from './block.js';
 import { DELETING_SUFFIX, isBlockName, quarantineBlockDir, removeBlockDir, removeBlockDirAsync } from './block_format.js';
 import type { BlockWriteStep } from './block_writer.js';
-import { chunkSampleCount } from './chunkenc/xor.js';
-import { histogramBlockChunk, toBlockChunk } from './chunkenc/blockchunk.js';
-import { DEFAULT_CHUNK_RANGE, Head, type HeadStats, type MemSeries } from './head.js';
+import { BlockJobError, BlockWorker } from './block_worker_client.js';
+import { histogramBlockChunk } from './chunkenc/blockchunk.js';
+import { HeadImageWriter, type HeadImage } from './head_image.js';
+import { DEFAULT_CHUNK_RANGE, Head, type HeadStats } from './head.js';
 import type { SeriesLimits } from './series_limits.js';
 import { Wal, type WalReplayStats } from './wal.js';
 import { mergedBlockChunks } from './ooo.js';
@@ -94,6 +94,8 @@ export class DB implements Storage {
   /** The tail of the queue of background work: one job at a time, in call order. */
   private queue: Promise<unknown> = Promise.resolve();
   private maintaining = false;
+  /** Writes blocks (head cuts and merges) on its own thread. */
+  private readonly writer = new BlockWorker();
 
   constructor(opts: DBOptions) {
     this.dir = opts.dir;
@@ -318,30 +320,43 @@ export class DB implements Storage {
   }
 
   /**
-   * The head's series with chunks that end before `end`, in label order, without taking anything
-   * out. Active chunks wholly before `end` are moved into the arena first, so every chunk to write
-   * is immutable while the block is written in slices (the fence keeps new samples out of them).
-   * The series themselves are listed, not copies of their chunk lists: at a million series, every
-   * object a flush keeps alive is work for the garbage collector, which pauses the whole thread.
+   * The head's series with chunks that end before `end`, listed for the block writer's thread
+   * (in ref order: the thread sorts them), without taking anything out. Active chunks wholly before
+   * `end` are moved into the arena first, so every chunk to write is immutable while the block is
+   * written (the fence keeps new samples out of them).
    */
-  private async headSeriesBefore(end: number, slicer: TimeSlicer): Promise<MemSeries[]> {
-    const out: MemSeries[] = [];
+  private async headImage(end: number, slicer: TimeSlicer): Promise<HeadImage> {
+    const w = new HeadImageWriter();
     for (const s of this.head.allSeries()) {
       this.head.sealBefore(s, end);
       // Chunks are in time order: the first one of each kind tells whether any ends before `end`.
-      if (
-        (s.closed.length > 0 && s.closed[0]!.maxt < end) ||
-        (s.histChunks.length > 0 && s.histChunks[0]!.maxt < end) ||
-        (s.ooo !== undefined && s.ooo.mint < end)
-      )
-        out.push(s);
+      const late = s.ooo !== undefined && s.ooo.mint < end ? s.ooo : undefined;
+      if ((s.closed.length > 0 && s.closed[0]!.maxt < end) || (s.histChunks.length > 0 && s.histChunks[0]!.maxt < end) || late !== undefined) {
+        w.beginSeries(s.labels);
+        if (late !== undefined) {
+          // Out-of-order samples are merged into the block's chunks (blocks never overlap): those
+          // chunks are encoded here, the rest stay in the arena for the thread to read in place.
+          let n = 0;
+          while (n < s.closed.length && s.closed[n]!.maxt < end) n++;
+          const breaks = s.histChunks.map((c) => c.mint);
+          for (const c of mergedBlockChunks(s.closed.slice(0, n), late, end, this.head.samplesPerChunk, breaks))
+            w.addBlockChunk(c.mint, c.maxt, c.count, c.bytes);
+        } else
+          for (const c of s.closed) {
+            if (c.maxt >= end) break;
+            w.addXor(c.mint, c.maxt, c.page, c.offset, c.length);
+          }
+        // The fence keeps the last of them from taking more samples once it lies before `end`.
+        for (const c of s.histChunks) {
+          if (c.maxt >= end) break;
+          w.addBlockChunk(c.mint, c.maxt, c.count, histogramBlockChunk(c.ts, c.hs, c.count));
+        }
+        w.endSeries();
+      }
+      crashPoint('compactHead.seriesListed');
       if (slicer.due()) await slicer.tick();
     }
-    await runSliced(
-      pacedSort(out, (x, y) => compareLabels(x.labels, y.labels), slicer),
-      slicer,
-    );
-    return out;
+    return w.finish();
   }
 
   /**
@@ -371,44 +386,18 @@ export class DB implements Storage {
         let meta;
         let block: Block;
         try {
-          const taken = await this.headSeriesBefore(end, slicer);
-          if (taken.length === 0) {
+          const image = await this.headImage(end, slicer);
+          if (image.series === 0) {
             const before = h.mint;
             await h.truncateBeforeSliced(end, slicer);
             if (h.mint === before) break; // nothing to cut and nothing moved: do not spin
             continue;
           }
           await this.hold('compactHead.chunksTaken');
-          // Re-encoded one series at a time as the block is written, so a flush of the whole head
-          // never holds a second copy of it in memory.
-          const samplesPerChunk = h.samplesPerChunk;
-          const series = (function* (): IterableIterator<BlockSeries> {
-            for (const s of taken) {
-              let chunks: BlockSeries['chunks'] = [];
-              if (s.ooo !== undefined && s.ooo.mint < end) {
-                // Out-of-order samples are merged into the block's chunks: blocks never overlap.
-                let n = 0;
-                while (n < s.closed.length && s.closed[n]!.maxt < end) n++;
-                const breaks = s.histChunks.map((c) => c.mint);
-                chunks = mergedBlockChunks(s.closed.slice(0, n), s.ooo, end, samplesPerChunk, breaks);
-              } else
-                for (const c of s.closed) {
-                  if (c.maxt >= end) break;
-                  chunks.push({ mint: c.mint, maxt: c.maxt, count: chunkSampleCount(c.bytes), bytes: toBlockChunk(c.bytes) });
-                }
-              if (s.histChunks.length > 0) {
-                // The fence keeps the last of them from taking more samples once it lies before `end`.
-                for (const c of s.histChunks) {
-                  if (c.maxt >= end) break;
-                  chunks.push({ mint: c.mint, maxt: c.maxt, count: c.count, bytes: histogramBlockChunk(c.ts, c.hs, c.count) });
-                }
-                chunks.sort((a, b) => a.mint - b.mint);
-              }
-              yield { labels: s.labels, chunks };
-            }
-          })();
-          const writeOpts = { slicer, hold: (step: BlockWriteStep) => this.hold(step) };
-          meta = await writeBlock(this.blocksDir, series, { minTime: start, maxTime: end }, { level: 1 }, this.now(), writeOpts);
+          meta = await this.writer.write(
+            { type: 'head', image, parent: this.blocksDir, range: { minTime: start, maxTime: end }, compaction: { level: 1 }, now: this.now() },
+            this.holdAt,
+          );
           block = await this.openWritten(meta.ulid, slicer);
         } catch (err) {
           // Nothing was taken out of the head: it takes samples in the window again.
@@ -509,8 +498,18 @@ export class DB implements Storage {
     const maxTime = Math.max(...group.map((b) => b.maxTime));
     const level = Math.max(...group.map((b) => b.meta.compaction.level)) + 1;
     const sources = group.flatMap((b) => b.meta.compaction.sources);
-    const writeOpts = { slicer, hold: (step: BlockWriteStep) => this.hold(step) };
-    const meta = await writeBlock(this.blocksDir, mergeSeries(group), { minTime, maxTime }, { level, sources }, this.now(), writeOpts);
+    let meta;
+    try {
+      meta = await this.writer.write(
+        { type: 'merge', dirs: group.map((b) => b.dir), parent: this.blocksDir, range: { minTime, maxTime }, compaction: { level, sources }, now: this.now() },
+        this.holdAt,
+      );
+    } catch (err) {
+      if (!(err instanceof BlockJobError)) throw err;
+      // Damage the writer's thread met is marked here, so the block is not merged again.
+      for (const d of err.damage) group[d.source]!.noteDamage(d.id, d.offset, d.message);
+      throw err.error;
+    }
     const merged = await this.openWritten(meta.ulid, slicer);
     // From here the merged block holds everything; a kill before the sources are gone is finished
     // at the next start, which deletes blocks whose sources a higher level holds.
@@ -592,29 +591,8 @@ export class DB implements Storage {
     this.timer = undefined;
     // Background work in flight finishes first: it holds the WAL and blocks open.
     await this.queue;
+    await this.writer.stop();
     this.wal.close();
     for (const b of this.blocks) b.close();
-  }
-}
-
-/** Merges the series of time-ordered blocks by labels, concatenating their chunks. */
-function* mergeSeries(blocks: Block[]): IterableIterator<BlockSeries> {
-  const its = blocks.map((b) => b.allSeries());
-  const heads = its.map((it) => it.next());
-  for (;;) {
-    let min: BlockSeries | undefined;
-    for (const h of heads) if (!h.done && (!min || compareLabels(h.value.labels, min.labels) < 0)) min = h.value;
-    if (!min) return;
-    const labels = min.labels;
-    const chunks: BlockSeries['chunks'] = [];
-    for (let i = 0; i < heads.length; i++) {
-      const h = heads[i]!;
-      if (!h.done && compareLabels(h.value.labels, labels) === 0) {
-        chunks.push(...h.value.chunks);
-        heads[i] = its[i]!.next();
-      }
-    }
-    chunks.sort((a, b) => a.mint - b.mint);
-    yield { labels, chunks };
   }
 }

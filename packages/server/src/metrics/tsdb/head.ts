@@ -3,6 +3,7 @@
  * postings index. On its own (no WAL) it is the in-memory store; with a WAL and blocks it is the
  * front of the disk store.
  */
+import { crashPoint } from '../../core/util/crashpoint.js';
 import { compareLabels, formatLabels, labelsKey, validateLabels, type Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import type { FloatHistogram } from '../../core/model/histogram.js';
@@ -62,9 +63,10 @@ export class ClosedChunk implements ChunkMeta {
   constructor(
     readonly mint: number,
     readonly maxt: number,
-    private readonly page: Uint8Array,
-    private readonly offset: number,
-    private readonly length: number,
+    /** The arena page holding the bytes, and where in it (read by the block writer's thread). */
+    readonly page: Uint8Array,
+    readonly offset: number,
+    readonly length: number,
   ) {}
 
   /** The chunk's bytes (a view into its arena page). */
@@ -466,6 +468,7 @@ export class Head implements Appendable, Queryable {
         this.byKey.delete(labelsKey(s.labels));
         removed.push(s.ref);
       } else mint = Math.min(mint, s.mint);
+      crashPoint('compactHead.seriesTruncated');
       if (slicer.due()) await slicer.tick();
     }
     // Queries skip ids the map no longer has, so postings may lag behind while this runs.

@@ -31,6 +31,12 @@ const CHECKPOINT_NAME = /^checkpoint\.(\d{8})$/;
 /** Receives the contents of the log in order on replay. */
 export interface WalReplayHandler {
   series(ref: number, labels: Labels): void;
+  /**
+   * When given and false for a series record's ref, its labels are passed over undecoded and
+   * `series` is not called (a checkpoint drops most series after a full flush: decoding their
+   * labels would be a million short-lived objects for nothing).
+   */
+  wantSeries?(ref: number): boolean;
   sample(ref: number, t: number, v: number): void;
   /** A native-histogram sample; a reader without it passes over histogram records. */
   histogram?(ref: number, t: number, h: FloatHistogram): void;
@@ -368,7 +374,7 @@ export class Wal {
     };
     // Series records must precede samples that refer to them, so samples are held until after.
     const stats: WalReplayStats = { records: 0, samples: 0, series: 0, repairs: [] };
-    const seriesOnly: WalReplayHandler = { series: collector.series, sample: () => {} };
+    const seriesOnly: WalReplayHandler = { series: collector.series, wantSeries: (ref) => keepSeries(ref, index), sample: () => {} };
     for (const f of sources) await runSliced(readFileSteps(f, seriesOnly, stats), slicer);
     flushSeries();
     const samplesOnly: WalReplayHandler = { series: () => {}, sample: collector.sample, histogram: collector.histogram! };
@@ -494,6 +500,10 @@ function* decodeRecordSteps(type: number, r: ByteReader, h: WalReplayHandler, st
       if ((++entries & (DECODE_STEP - 1)) === 0) yield;
       const ref = r.uvarint();
       const n = r.uvarint();
+      if (h.wantSeries?.(ref) === false) {
+        for (let i = 0; i < 2 * n; i++) r.skipStr();
+        continue;
+      }
       const labels: Array<{ name: string; value: string }> = [];
       for (let i = 0; i < n; i++) labels.push({ name: r.str(), value: r.str() });
       h.series(ref, labels);

@@ -11,6 +11,9 @@
  *     [--node-flags '--trace-gc']        (node/V8 flags for the server process; its stdout is shown then)
  *     [--path '/api/v1/series?match[]={job="bench"}']   (GET this path instead of a query: the metadata
  *                                        endpoints; the report counts the `"__name__":` keys of the answer)
+ *     [--flush]                          (POST /api/v1/admin/tsdb/flush instead of a query: the head cut into a
+ *                                        block; from the second run on, the series are loaded again first, with
+ *                                        samples from now on (not timed), so the flush also merges the blocks)
  *
  * `--vigil` runs another build (the one before a change, say) against the same load.
  */
@@ -35,6 +38,7 @@ const { values } = parseArgs({
     range: { type: 'string' },
     'node-flags': { type: 'string' },
     path: { type: 'string' },
+    flush: { type: 'boolean' },
   },
 });
 const total = positiveInt('--series', values.series, 300_000);
@@ -53,11 +57,11 @@ const quantile = (xs: number[], q: number): number => {
 };
 const ms = (x: number): string => `${x.toFixed(1)} ms`;
 
-function loadBody(first: number, n: number, end: number): Buffer {
+function loadBody(first: number, n: number, end: number, gapMs = SAMPLE_GAP_MS): Buffer {
   const list = [];
   for (let i = first; i < first + n; i++) {
     const pts: Array<[number, number]> = [];
-    for (let k = samples - 1; k >= 0; k--) pts.push([end - k * SAMPLE_GAP_MS, i + k]);
+    for (let k = samples - 1; k >= 0; k--) pts.push([end - k * gapMs, i + k]);
     // Spread over metric names so no per-metric limit is what stops the load.
     list.push({ labels: labelsFrom({ __name__: `bench_metric_${i % 50}`, instance: `host-${i}`, job: 'bench' }), samples: pts });
   }
@@ -108,7 +112,10 @@ const { dir, cleanup } = tempDir('vigil-bench-isolation-');
 const port = await freePort();
 const config = path.join(dir, 'vigil.yml');
 // Room for the load: the default series limits (1M global, 200k per metric) would refuse part of it.
-writeFileSync(config, `limits:\n  max_global_series: ${total + 1000}\n  max_global_series_per_metric: 0\nself_scrape: false\n`);
+writeFileSync(
+  config,
+  `limits:\n  max_global_series: ${total + 1000}\n  max_global_series_per_metric: 0\nself_scrape: false\n${values.flush ? 'web:\n  enable_admin_api: true\n' : ''}`,
+);
 // Extra node/V8 flags for the server process (`--trace-gc`, say), space-separated.
 const nodeFlags = (values['node-flags'] ?? '').split(/\s+/).filter((f) => f !== '');
 const proc = spawn(process.execPath, [...nodeFlags, bin, 'start', '--config', config, '--data', path.join(dir, 'data'), '--listen', `127.0.0.1:${port}`], {
@@ -124,17 +131,20 @@ try {
   });
   const end = Date.now() - 60_000;
   const loadStart = performance.now();
-  let next = 0;
-  const sender = async (): Promise<void> => {
-    while (next < total) {
-      const first = next;
-      const n = Math.min(perRequest, total - first);
-      next += n;
-      const status = await post(url, loadBody(first, n, end));
-      if (status !== 204) throw new Error(`load request answered ${status}`);
-    }
+  const load = async (loadEnd: number, gapMs?: number): Promise<void> => {
+    let next = 0;
+    const sender = async (): Promise<void> => {
+      while (next < total) {
+        const first = next;
+        const n = Math.min(perRequest, total - first);
+        next += n;
+        const status = await post(url, loadBody(first, n, loadEnd, gapMs));
+        if (status !== 204) throw new Error(`load request answered ${status}`);
+      }
+    };
+    await Promise.all([sender(), sender()]);
   };
-  await Promise.all([sender(), sender()]);
+  await load(end);
   console.log(
     `loaded ${total} series x ${samples} samples in ${((performance.now() - loadStart) / 1000).toFixed(1)} s; RSS ${memStat(proc.pid!)?.rssBytes ?? '?'} B`,
   );
@@ -153,11 +163,14 @@ try {
       if (left > 0) await new Promise((r) => setTimeout(r, left));
     }
   };
+  /** False while a reload between flushes runs: what the probes see then is not counted. */
+  let counting = true;
   const ackProbe = async (): Promise<void> => {
     const t = Date.now() + tick++;
     const body = writeBody([{ labels: labelsFrom({ __name__: 'probe', job: 'probe' }), samples: [[t, tick]] }]);
     const t0 = performance.now();
     const status = await post(url, body);
+    if (!counting) return;
     acks.push(performance.now() - t0);
     if (status !== 204) ackErrors++;
   };
@@ -165,7 +178,7 @@ try {
     const t0 = performance.now();
     const res = await fetch(`${url}/-/ready`);
     await res.arrayBuffer();
-    ready.push(performance.now() - t0);
+    if (counting) ready.push(performance.now() - t0);
   };
   // Idle baseline first (1 s), then the same probes while the queries run.
   const idle = Promise.all([probeLoop(ackProbe), probeLoop(readyProbe)]);
@@ -182,6 +195,20 @@ try {
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
     const [span, step] = (values.range ?? '').split(':').map(Number);
+    if (values.flush === true) {
+      if (i > 0) {
+        // After every probe sample the last flush took (the head refuses samples before its cut),
+        // one second apart, and not ahead of the probes that follow.
+        counting = false;
+        await load(Date.now() + samples * 1000, 1000);
+        counting = true;
+      }
+      const f0 = performance.now();
+      const res = await fetch(`${url}/api/v1/admin/tsdb/flush`, { method: 'POST' });
+      const body = (await res.json()) as { blocks?: unknown[] };
+      queries.push(`${res.status} in ${((performance.now() - f0) / 1000).toFixed(2)} s (${body.blocks?.length ?? '?'} blocks after)`);
+      continue;
+    }
     if (values.path !== undefined) {
       // A metadata call: the path as given (encoded as a browser would), its answer counted, not parsed.
       const res = await fetch(new URL(values.path, url));
@@ -204,14 +231,16 @@ try {
   probing = false;
   await loops;
   clearInterval(rssTimer);
-  console.log(`${values.path !== undefined ? `GET ${values.path}` : `query ${expr}`} x ${runs}: ${queries.join('; ')}`);
+  const what = values.flush === true ? 'POST /api/v1/admin/tsdb/flush' : values.path !== undefined ? `GET ${values.path}` : `query ${expr}`;
+  console.log(`${what} x ${runs}: ${queries.join('; ')}`);
   console.log(`idle: ack p50 ${ms(quantile(idleAcks, 0.5))}, p99 ${ms(quantile(idleAcks, 0.99))} (${idleAcks.length} requests)`);
   console.log(
-    `during queries: ack p50 ${ms(quantile(acks, 0.5))}, p99 ${ms(quantile(acks, 0.99))}, max ${ms(Math.max(...acks))} (${acks.length} requests, ${ackErrors} not 204); ` +
+    `during ${values.flush === true ? 'flushes' : 'queries'}: ack p50 ${ms(quantile(acks, 0.5))}, p99 ${ms(quantile(acks, 0.99))}, max ${ms(Math.max(...acks))} (${acks.length} requests, ${ackErrors} not 204); ` +
       `/-/ready max ${ms(Math.max(...ready))}, p99 ${ms(quantile(ready, 0.99))} (${ready.length} requests); peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB`,
   );
   writeJson(REPO_ROOT, 'isolation', new Date(), {
     series: total,
+    work: what,
     idle: { ackP50Ms: quantile(idleAcks, 0.5), ackP99Ms: quantile(idleAcks, 0.99) },
     duringQueries: {
       ackP50Ms: quantile(acks, 0.5),
@@ -223,6 +252,10 @@ try {
       peakRssBytes: peakRss,
     },
   });
+} catch (err) {
+  // The server's own last words, when it is what failed.
+  if (proc.exitCode !== null || proc.signalCode !== null) console.error(`vigil exited (${proc.exitCode ?? proc.signalCode}): ${stderr.slice(-3000)}`);
+  throw err;
 } finally {
   proc.kill('SIGTERM');
   await exited(proc);

@@ -6,6 +6,7 @@
  * In `ooo` mode the store has an out-of-order window, and each batch also carries, after its own
  * sample, a float sample half a step earlier: it lands in the out-of-order buffer, so the WAL,
  * block cuts and replay of those buffers go through every crash point as well.
+ * In `live` mode compaction runs alongside the appends instead of between them.
  * With VIGIL_CRASH_AT set it dies by SIGKILL at that point; without, it exits 0 after the last batch.
  */
 import * as fs from 'node:fs';
@@ -39,7 +40,7 @@ export function crashHistogram(i: number, s: number): FloatHistogram {
 
 async function main(): Promise<void> {
   const [dir, mode = 'plain', batchesArg = '400'] = process.argv.slice(2);
-  if (!dir) throw new Error('usage: crash_child DIR [plain|retention] [batches]');
+  if (!dir) throw new Error('usage: crash_child DIR [plain|retention|live] [batches]');
   const batches = Number(batchesArg);
   let now = CRASH_T0;
   const db = new DB({
@@ -52,6 +53,9 @@ async function main(): Promise<void> {
   });
   await db.start();
   const refs = new Array<number>(CRASH_SERIES).fill(0);
+  // In `live` mode maintenance runs while batches go on being appended and acknowledged, as in a
+  // running server: a kill then lands in the middle of a flush with appends around it.
+  let background: Promise<unknown> = Promise.resolve();
   for (let i = 0; i < batches; i++) {
     const t = CRASH_T0 + i * CRASH_STEP;
     const a = db.appender();
@@ -65,6 +69,15 @@ async function main(): Promise<void> {
     // Written synchronously, so the ack is in the pipe before any later kill.
     fs.writeSync(1, `ack ${i}\n`);
     now = t;
+    if (mode === 'live') {
+      if (i % 5 === 4) {
+        await background;
+        background = db.compactHead(false).then(() => db.compactBlocks(false));
+      }
+      // A turn of the event loop between batches: the flush's slices run in between.
+      await new Promise((resolve) => setImmediate(resolve));
+      continue;
+    }
     // Steps called directly rather than through maintain(), so an error fails the child loudly.
     if (i % 5 === 4) {
       await db.compactHead(false);
@@ -73,6 +86,7 @@ async function main(): Promise<void> {
     }
     if (i % 150 === 149) await db.flush();
   }
+  await background;
   await db.stop();
 }
 

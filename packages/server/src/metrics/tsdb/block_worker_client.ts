@@ -1,0 +1,103 @@
+/**
+ * Block writing on a worker thread. A head cut of a million series, or a merge of two such blocks,
+ * is seconds of CPU and hundreds of MiB of short-lived objects; on the thread that acknowledges
+ * writes, even in slices, the garbage collector then stopped that thread for hundreds of ms at a
+ * time (marking a head of that size), so the whole job runs on its own thread and heap instead.
+ * The event loop's thread only lists what to write ({@link HeadImageWriter}, in slices, without an
+ * object per series) and opens the finished block in slices.
+ *
+ * One thread per store, made for the first job and kept (crash points count their passes in it);
+ * it holds the process open only while a job runs. Jobs are one at a time (the store's background
+ * queue already runs one job at a time).
+ */
+import { Worker } from 'node:worker_threads';
+import { StorageError, type StorageErrorCode } from '../../core/errors.js';
+import type { BlockMeta } from './block_format.js';
+import type { BlockWriteStep } from './block_writer.js';
+import type { BlockJob, BlockJobReply, ChunkDamage } from './block_worker.js';
+import type { HeadImage } from './head_image.js';
+
+/** A block job as the store gives it (the id is added here). */
+export type BlockJobSpec = DistributiveOmit<Exclude<BlockJob, { type: 'go' }>, 'id' | 'relaySteps'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A failed job: the error, and damaged chunks a merge met in its sources. */
+export class BlockJobError extends Error {
+  constructor(
+    readonly error: Error,
+    readonly damage: ChunkDamage[],
+  ) {
+    super(error.message);
+  }
+}
+
+interface Pending {
+  resolve: (meta: BlockMeta) => void;
+  reject: (err: Error) => void;
+  hold: ((step: BlockWriteStep) => Promise<void> | void) | undefined;
+}
+
+/** Runs block jobs on a worker thread. */
+export class BlockWorker {
+  private worker: Worker | undefined;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  private spawn(): Worker {
+    const w = new Worker(new URL('./block_worker.js', import.meta.url));
+    w.unref();
+    w.on('message', (m: BlockJobReply) => this.onReply(w, m));
+    w.on('error', (err) => this.failAll(err));
+    w.on('exit', (code) => {
+      if (this.worker === w) this.worker = undefined;
+      this.failAll(new Error(`block writer thread exited (code ${code})`));
+    });
+    this.worker = w;
+    return w;
+  }
+
+  private onReply(w: Worker, m: BlockJobReply): void {
+    const p = this.pending.get(m.id);
+    if (!p) return;
+    if (m.type === 'step') {
+      void Promise.resolve(p.hold?.(m.step)).then(() => w.postMessage({ type: 'go', id: m.id } satisfies BlockJob));
+      return;
+    }
+    this.pending.delete(m.id);
+    if (this.pending.size === 0) w.unref();
+    if (m.type === 'done') p.resolve(m.meta);
+    else {
+      const cause = m.code !== undefined ? new StorageError(m.code as StorageErrorCode, m.message) : new Error(m.message);
+      p.reject(new BlockJobError(cause, m.damage));
+    }
+  }
+
+  private failAll(err: Error): void {
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  /**
+   * Writes a block on the worker and returns its meta. A head image's pages are handed over
+   * (transferred: unusable here afterwards). `hold` is awaited at each step of the write.
+   */
+  write(spec: BlockJobSpec, hold?: (step: BlockWriteStep) => Promise<void> | void): Promise<BlockMeta> {
+    const w = this.worker ?? this.spawn();
+    const id = this.nextId++;
+    const job = { ...spec, id, relaySteps: hold !== undefined } as BlockJob;
+    const transfer = spec.type === 'head' ? (spec.image as HeadImage).pages : [];
+    return new Promise<BlockMeta>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject, hold });
+      // Held open while a job runs: an awaited flush must not see the process exit under it.
+      w.ref();
+      w.postMessage(job, transfer);
+    });
+  }
+
+  /** Ends the thread. Idempotent. */
+  async stop(): Promise<void> {
+    const w = this.worker;
+    this.worker = undefined;
+    if (w) await w.terminate();
+  }
+}
