@@ -352,11 +352,16 @@ export class ScrapeLoop {
     this.lastScrapeDurationMs = durationMs;
     // forEach rather than for-of: no [key, value] pair per family per scrape.
     md.forEach((m, family) => {
-      this.metadata.set(family, m);
-      this.sharedMetadata?.set(family, m);
+      // Unchanged metadata keeps its stored object: a new one per family per scrape, held until the
+      // next scrape, is what young collections promote and old-generation marking then has to find.
+      if (!sameMetadata(this.metadata.get(family), m)) this.metadata.set(family, m);
+      if (this.sharedMetadata && !sameMetadata(this.sharedMetadata.get(family), m)) this.sharedMetadata.set(family, m);
     });
     if (iter % CACHE_TTL_SCRAPES === 0) {
-      for (const [k, e] of this.cache) if (iter - e.lastIter > CACHE_TTL_SCRAPES) this.cache.delete(k);
+      // forEach: a for-of over the entries would make a [key, value] pair per cached series.
+      this.cache.forEach((e, k, cache) => {
+        if (iter - e.lastIter > CACHE_TTL_SCRAPES) cache.delete(k);
+      });
     }
   }
 
@@ -635,6 +640,10 @@ function reportLabels(name: string, targetLabels: Labels): Labels {
   const out: Label[] = targetLabels.filter((l) => l.name !== '__name__');
   out.push({ name: '__name__', value: name });
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function sameMetadata(a: MetricMetadata | undefined, b: MetricMetadata): boolean {
+  return a !== undefined && a.type === b.type && a.help === b.help && a.unit === b.unit;
 }
 
 function recordMetadata(p: ExpositionParser, kind: 'help' | 'type' | 'unit', md: Map<string, MetricMetadata>): void {
