@@ -16,6 +16,7 @@ import type { ExemplarInput, ExemplarStorage } from '../exemplars/storage.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
 import { createParser, formatForContentType, SCRAPE_ACCEPT_HEADER, type ExpositionParser } from './parser/index.js';
 import type { Target } from './target.js';
+import { ScrapeTimeAligner } from './align.js';
 import type { ScrapeTransport } from './transport.js';
 import { VigilError } from '../../core/errors.js';
 
@@ -127,12 +128,6 @@ const EXPORTED_PREFIX = 'exported_';
 const STORAGE_SKIPPABLE = new Set(['out_of_order', 'duplicate_sample', 'too_old', 'too_new']);
 /** Cache entries unseen for this many scrapes are forgotten, bounding memory under series churn. */
 const CACHE_TTL_SCRAPES = 10;
-/**
- * A scrape that starts this close to its slot is stamped with the slot, as Prometheus does
- * (`--scrape.timestamp-tolerance`, 2 ms by default): timer jitter would otherwise give every
- * timestamp a delta-of-delta of a few ms, 16 bits in a chunk and on every append instead of 1.
- */
-export const SCRAPE_TIMESTAMP_TOLERANCE_MS = 2;
 
 /**
  * The Prometheus scrape offset: a stable point within the interval, derived from the target hash,
@@ -165,6 +160,7 @@ export class ScrapeLoop {
   private readonly stats: ScrapeStats;
   private readonly offsetMs: number;
   private readonly builder = new LabelsBuilder();
+  private readonly aligner: ScrapeTimeAligner;
   private readonly cache = new Map<string, CacheEntry>();
   /**
    * The cache entries in the order the last body listed them. Targets list their series in the
@@ -184,8 +180,6 @@ export class ScrapeLoop {
   /** Series written by a predecessor loop (reload) whose cache this loop does not share. */
   private inherited: readonly StaleSeries[] = [];
   private lastTs = -Infinity;
-  /** The slot timestamps are aligned to: the first scrape's start, then whole intervals on (NaN: none yet). */
-  private alignedTs = NaN;
   private running = false;
   private timer: NodeJS.Timeout | undefined;
   private nextAt = 0;
@@ -203,6 +197,7 @@ export class ScrapeLoop {
     this.sharedMetadata = opts.sharedMetadata;
     this.exemplarStorage = opts.exemplars;
     this.stats = opts.stats ?? new ScrapeStats();
+    this.aligner = new ScrapeTimeAligner(opts.target.intervalMs);
     this.offsetMs = scrapeOffset(opts.target.hash, opts.offsetSeed ?? 0, opts.target.intervalMs);
     this.reportLabels = REPORT_NAMES.map((n) => reportLabels(n, opts.target.labels));
   }
@@ -292,7 +287,7 @@ export class ScrapeLoop {
 
   private async doScrape(): Promise<void> {
     const start = Math.round(this.now());
-    const stamp = this.alignedStamp(start);
+    const stamp = this.aligner.stamp(start);
     // Timestamps must increase even if a test clock or a clock step says otherwise.
     const ts = stamp > this.lastTs ? stamp : this.lastTs + 1;
     const abort = (this.abort = new AbortController());
@@ -326,27 +321,6 @@ export class ScrapeLoop {
     clearTimeout(timer);
     const durationMs = Math.max(0, this.now() - start);
     this.appendScrape(body, contentType, ts, durationMs);
-  }
-
-  /**
-   * The timestamp of a scrape starting at `start`: its slot when it starts within
-   * {@link SCRAPE_TIMESTAMP_TOLERANCE_MS} of it, as Prometheus' scrape loop aligns them (slots
-   * are whole intervals after the first scrape; skipped slots are passed over). Intervals of
-   * 100 tolerances or less are never aligned, as there. The monotonic guard of the caller still
-   * applies to the result.
-   */
-  private alignedStamp(start: number): number {
-    const interval = this.target.intervalMs;
-    if (interval <= 100 * SCRAPE_TIMESTAMP_TOLERANCE_MS) return start;
-    if (this.alignedTs !== this.alignedTs) {
-      this.alignedTs = start;
-      return start;
-    }
-    // The nearest slot, not the last one passed: a Node timer may fire a millisecond early.
-    const slots = Math.round((start - this.alignedTs) / interval);
-    if (slots > 0) this.alignedTs += slots * interval;
-    const d = start - this.alignedTs;
-    return d <= SCRAPE_TIMESTAMP_TOLERANCE_MS && d >= -SCRAPE_TIMESTAMP_TOLERANCE_MS ? this.alignedTs : start;
   }
 
   /** Parses and appends one body synchronously: one batch, committed whole or not at all. */
