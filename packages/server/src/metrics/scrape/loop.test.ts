@@ -313,3 +313,42 @@ test('start() scrapes on schedule and stop() is bounded and idempotent', async (
   }
   await Promise.all([loop.stop(false), loop.stop(false)]);
 });
+
+test('scrape timestamps within 2 ms of their slot are stamped with the slot, as Prometheus aligns them', async () => {
+  const t = await target();
+  t.state.body = 'a 1\n';
+  const head = new Head();
+  let now = T0;
+  const { loop } = loopFor(t.host, {}, head, () => now);
+  // Late by 1 and 2 ms, then by 3 (beyond the tolerance), a millisecond early, then a slot skipped.
+  for (const at of [T0, T0 + 15_001, T0 + 30_002, T0 + 45_003, T0 + 59_999, T0 + 90_001]) {
+    now = at;
+    await loop.scrapeOnce();
+    assert.equal(loop.health, 'up', loop.lastError);
+  }
+  const stamps = [T0, T0 + 15_000, T0 + 30_000, T0 + 45_003, T0 + 60_000, T0 + 90_000];
+  assert.deepEqual(
+    stored(head, 'a')[0]!.samples.map((s) => s[0]),
+    stamps,
+  );
+  assert.deepEqual(
+    stored(head, 'up')[0]!.samples.map((s) => s[0]),
+    stamps,
+  );
+});
+
+test('scrape timestamps are not aligned at intervals of 200 ms or less', async () => {
+  const t = await target();
+  t.state.body = 'a 1\n';
+  const head = new Head();
+  let now = T0;
+  const { loop } = loopFor(t.host, { scrape_interval: '200ms', scrape_timeout: '200ms' }, head, () => now);
+  for (const at of [T0, T0 + 201]) {
+    now = at;
+    await loop.scrapeOnce();
+  }
+  assert.deepEqual(
+    stored(head, 'a')[0]!.samples.map((s) => s[0]),
+    [T0, T0 + 201],
+  );
+});

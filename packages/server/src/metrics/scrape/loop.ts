@@ -25,6 +25,7 @@ import {
 import type { FloatHistogram } from '../../core/model/histogram.js';
 import { BucketLimitError, fitHistogram, type HistogramLimits } from './histogram_limits.js';
 import type { Target } from './target.js';
+import { ScrapeTimeAligner } from './align.js';
 import type { ScrapeTransport } from './transport.js';
 import { VigilError } from '../../core/errors.js';
 
@@ -176,6 +177,7 @@ export class ScrapeLoop {
   private readonly stats: ScrapeStats;
   private readonly offsetMs: number;
   private readonly builder = new LabelsBuilder();
+  private readonly aligner: ScrapeTimeAligner;
   private readonly cache = new Map<string, CacheEntry>();
   /**
    * The cache entries in the order the last body listed them. Targets list their series in the
@@ -216,6 +218,7 @@ export class ScrapeLoop {
     this.sharedMetadata = opts.sharedMetadata;
     this.exemplarStorage = opts.exemplars;
     this.stats = opts.stats ?? new ScrapeStats();
+    this.aligner = new ScrapeTimeAligner(opts.target.intervalMs);
     this.offsetMs = scrapeOffset(opts.target.hash, opts.offsetSeed ?? 0, opts.target.intervalMs);
     this.reportLabels = REPORT_NAMES.map((n) => reportLabels(n, opts.target.labels));
   }
@@ -305,8 +308,9 @@ export class ScrapeLoop {
 
   private async doScrape(): Promise<void> {
     const start = Math.round(this.now());
+    const stamp = this.aligner.stamp(start);
     // Timestamps must increase even if a test clock or a clock step says otherwise.
-    const ts = start > this.lastTs ? start : this.lastTs + 1;
+    const ts = stamp > this.lastTs ? stamp : this.lastTs + 1;
     const abort = (this.abort = new AbortController());
     const timer = setTimeout(() => abort.abort(), this.target.timeoutMs);
     let body: Buffer;
@@ -391,11 +395,16 @@ export class ScrapeLoop {
     this.lastScrapeDurationMs = durationMs;
     // forEach rather than for-of: no [key, value] pair per family per scrape.
     md.forEach((m, family) => {
-      this.metadata.set(family, m);
-      this.sharedMetadata?.set(family, m);
+      // Unchanged metadata keeps its stored object: a new one per family per scrape, held until the
+      // next scrape, is what young collections promote and old-generation marking then has to find.
+      if (!sameMetadata(this.metadata.get(family), m)) this.metadata.set(family, m);
+      if (this.sharedMetadata && !sameMetadata(this.sharedMetadata.get(family), m)) this.sharedMetadata.set(family, m);
     });
     if (iter % CACHE_TTL_SCRAPES === 0) {
-      for (const [k, e] of this.cache) if (iter - e.lastIter > CACHE_TTL_SCRAPES) this.cache.delete(k);
+      // forEach: a for-of over the entries would make a [key, value] pair per cached series.
+      this.cache.forEach((e, k, cache) => {
+        if (iter - e.lastIter > CACHE_TTL_SCRAPES) cache.delete(k);
+      });
     }
   }
 
@@ -700,6 +709,10 @@ function reportLabels(name: string, targetLabels: Labels): Labels {
   const out: Label[] = targetLabels.filter((l) => l.name !== '__name__');
   out.push({ name: '__name__', value: name });
   return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function sameMetadata(a: MetricMetadata | undefined, b: MetricMetadata): boolean {
+  return a !== undefined && a.type === b.type && a.help === b.help && a.unit === b.unit;
 }
 
 function recordMetadata(p: ExpositionParser, kind: 'help' | 'type' | 'unit', md: Map<string, MetricMetadata>): void {

@@ -48,15 +48,19 @@ async function main(): Promise<void> {
         close: () => undefined,
       }
     : httpTransport(cfg);
-  // One simulated second per scrape, ending before the head's future bound.
+  // One simulated second per scrape, ending before the head's future bound. Real scrape timestamps
+  // jitter by a millisecond or two, so the steps do too: a steady 1000 would make every timestamp's
+  // delta-of-delta zero, the one case a chunk encodes for free.
   let t = Date.now() - (scrapes + 20) * 1000;
+  let k0 = 0;
+  const step = (): number => 998 + (k0++ % 5);
   const loop = new ScrapeLoop({ target: r.target as Target, settings: settingsOf(cfg), appendable: db, transport, now: () => t });
   try {
-    for (let k = 0; k < 10; k++, t += 1000) await loop.scrapeOnce(); // warm caches and the JIT
+    for (let k = 0; k < 10; k++, t += step()) await loop.scrapeOnce(); // warm caches and the JIT
     if (loop.health !== 'up') throw new Error(`scrape failed: ${loop.lastError}`);
     const cpu0 = process.cpuUsage();
     const w0 = performance.now();
-    for (let k = 0; k < scrapes; k++, t += 1000) {
+    for (let k = 0; k < scrapes; k++, t += step()) {
       if (pauseMs > 0) await new Promise((r) => setTimeout(r, pauseMs));
       await loop.scrapeOnce();
     }

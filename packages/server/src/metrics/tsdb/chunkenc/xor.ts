@@ -16,9 +16,13 @@ export const CHUNK_HEADER_BYTES = 2;
 const f64 = new Float64Array(1);
 const words = new Uint32Array(f64.buffer); // little-endian: [0] low word, [1] high word
 
-/** Encodes samples into a chunk; appends must be in increasing time order (the head checks). */
-export class XorEncoder {
-  private readonly w: BitWriter;
+/**
+ * Encodes samples into a chunk; appends must be in increasing time order (the head checks). The
+ * encoder is its own bit writer and its own XOR window: a scrape appends to every series' encoder
+ * once, long after it last touched it, and each object on the way (writer, window) would be one
+ * more cold cache line per sample.
+ */
+export class XorEncoder extends BitWriter implements XorWindow {
   /** Samples in the chunk. */
   count = 0;
   /** Timestamp of the first sample. */
@@ -26,30 +30,33 @@ export class XorEncoder {
   /** Timestamp of the last sample. */
   maxt = 0;
   private prevDelta = 0;
-  private readonly win: XorWindow = newXorWindow();
+  /** The XOR window ({@link XorWindow}): the previous value's words and the window's bounds. */
+  hi = 0;
+  lo = 0;
+  leading = -1;
+  trailing = 0;
 
   /** `sizeHint`: expected bytes, so a chunk like its predecessor is not reallocated as it grows. */
   constructor(sizeHint = 48) {
-    this.w = new BitWriter(sizeHint);
-    this.w.writeBits(0, CHUNK_HEADER_BYTES * 8);
+    super(sizeHint);
+    this.writeBits(0, CHUNK_HEADER_BYTES * 8);
   }
 
   /**
    * Starts a new, empty chunk in the same memory. Only for a chunk whose bytes were copied out and
    * that no iterator still reads: iterators of a live chunk share its buffer.
    */
-  reset(): void {
-    this.w.reset();
-    this.w.writeBits(0, CHUNK_HEADER_BYTES * 8);
+  override reset(): void {
+    super.reset();
+    this.writeBits(0, CHUNK_HEADER_BYTES * 8);
     this.count = 0;
     this.mint = 0;
     this.maxt = 0;
     this.prevDelta = 0;
-    const win = this.win;
-    win.hi = 0;
-    win.lo = 0;
-    win.leading = -1;
-    win.trailing = 0;
+    this.hi = 0;
+    this.lo = 0;
+    this.leading = -1;
+    this.trailing = 0;
   }
 
   /** Adds one sample. */
@@ -57,19 +64,18 @@ export class XorEncoder {
     f64[0] = v;
     const hi = words[1]!;
     const lo = words[0]!;
-    const w = this.w;
     if (this.count === 0) {
-      writeInt64(w, t);
-      w.writeBits(hi, 32);
-      w.writeBits(lo, 32);
-      this.win.hi = hi;
-      this.win.lo = lo;
+      writeInt64(this, t);
+      this.writeBits(hi, 32);
+      this.writeBits(lo, 32);
+      this.hi = hi;
+      this.lo = lo;
       this.mint = t;
     } else {
       const delta = t - this.maxt;
-      writeDod(w, delta - this.prevDelta);
+      writeDod(this, delta - this.prevDelta);
       this.prevDelta = delta;
-      writeXorValue(w, this.win, hi, lo);
+      writeXorValue(this, this, hi, lo);
     }
     this.maxt = t;
     this.count++;
@@ -77,31 +83,21 @@ export class XorEncoder {
 
   /** The bytes of the chunk so far, with the count header filled in (shares the buffer). */
   bytesView(): Uint8Array {
-    const b = this.w.bytes;
+    const b = this.bytes;
     b[0] = this.count >>> 8;
     b[1] = this.count & 0xff;
     return b;
   }
 
-  /** Bits of stream written, including the header. */
-  get bitLength(): number {
-    return this.w.bitLength;
-  }
-
   /** A compact copy of the finished chunk. */
-  finish(): Uint8Array {
+  override finish(): Uint8Array {
     this.bytesView();
-    return this.w.finish();
-  }
-
-  /** Bytes in use by the chunk, header included. */
-  get byteLength(): number {
-    return this.w.byteLength;
+    return super.finish();
   }
 
   /** An iterator over the samples appended so far; later appends are not seen by it. */
   iterator(): XorIterator {
-    return new XorIterator(this.bytesView(), this.count, this.w.bitLength);
+    return new XorIterator(this.bytesView(), this.count, this.bitLength);
   }
 }
 
