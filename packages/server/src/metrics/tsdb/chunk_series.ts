@@ -113,8 +113,12 @@ export class ChunksIterator implements SampleIterator {
       try {
         if (it instanceof XorIterator && it.constructor === XorIterator) {
           if (it.readFloatRun(maxt, sink, dropStale)) return this.spent();
-        } else if (!readFloatsOneByOne(it, maxt, sink, dropStale)) return false;
-        else if (it.t() > maxt) return this.spent();
+        } else {
+          // Asked how it stopped, not by t(): an iterator that ran out has no current sample.
+          const stop = readFloatsOneByOne(it, maxt, sink, dropStale);
+          if (stop === 'histogram') return false;
+          if (stop === 'past') return this.spent();
+        }
       } catch (err) {
         const onError = this.chunks[this.idx]?.onError;
         if (!onError) throw err;
@@ -146,13 +150,13 @@ export class ChunksIterator implements SampleIterator {
 }
 
 /**
- * Appends `it`'s float samples from the current one on up to `maxt`. False when it stops on a
- * histogram sample; true at the end of the iterator or on the first sample past `maxt`.
+ * Appends `it`'s float samples from the current one on up to `maxt`, and says where it stopped: on
+ * a histogram sample, on the first sample past `maxt`, or at the end of the iterator.
  */
-function readFloatsOneByOne(it: SampleIterator, maxt: number, sink: FloatSink, dropStale: boolean): boolean {
+function readFloatsOneByOne(it: SampleIterator, maxt: number, sink: FloatSink, dropStale: boolean): 'histogram' | 'past' | 'end' {
   do {
-    if (it.t() > maxt) return true;
-    if (it.h?.() !== undefined) return false;
+    if (it.t() > maxt) return 'past';
+    if (it.h?.() !== undefined) return 'histogram';
     const v = it.v();
     if (dropStale && isStaleNaN(v)) continue;
     reserveFloats(sink, 1);
@@ -160,7 +164,7 @@ function readFloatsOneByOne(it: SampleIterator, maxt: number, sink: FloatSink, d
     sink.vs[sink.n] = v;
     sink.n++;
   } while (it.next());
-  return true;
+  return 'end';
 }
 
 /** A series backed by chunks, limited to a time range. */

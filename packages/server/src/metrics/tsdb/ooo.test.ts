@@ -179,3 +179,25 @@ test('disk store: a series that switches to histograms and back keeps its late f
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a series with out-of-order samples reads in bulk to its end, as the engine reads floats', () => {
+  const head = new Head({ now: () => T0, outOfOrderWindowMs: 30 * MIN });
+  const a = head.appender();
+  const ref = a.append(0, lbl, T0, 1);
+  a.append(ref, lbl, T0 + 2 * MIN, 3);
+  a.commit();
+  const late = head.appender();
+  late.append(ref, lbl, T0 + MIN, 2);
+  late.commit();
+  const q = head.querier(T0 - MIN, T0 + 10 * MIN);
+  const set = q.select({ start: T0 - MIN, end: T0 + 10 * MIN }, [new Matcher('=', '__name__', 'm')]);
+  assert.ok(set.next());
+  const it = set.at().iterator();
+  assert.ok(it.seek(T0 - MIN));
+  const sink = { ts: new Float64Array(0), vs: new Float64Array(0), n: 0, start: 0 };
+  // The merged samples run out before maxt: the read ends there instead of asking a spent iterator for its time.
+  assert.equal(it.readFloats!(T0 + 10 * MIN, sink, true), true);
+  assert.deepEqual([...sink.ts.subarray(0, sink.n)], [T0, T0 + MIN, T0 + 2 * MIN]);
+  assert.deepEqual([...sink.vs.subarray(0, sink.n)], [1, 2, 3]);
+  q.close();
+});

@@ -27,6 +27,7 @@ async function postOtlp(url: string, metrics: EncMetric[]): Promise<{ status: nu
 /** The range query's points of series k=0 over [from, to], a step a minute. */
 async function read(url: string, from: number, to: number): Promise<{ first: Array<[number, string]> }> {
   const r = await getJson(`${url}/api/v1/query_range?query=late_gauge&start=${from / 1000}&end=${to / 1000}&step=60`);
+  if (!r.body.data) throw new Error(`query_range answered ${r.status}: ${JSON.stringify(r.body)}`);
   const data = (r.body.data as { result: Array<{ metric: Record<string, string>; values: Array<[number, string]> }> }).result;
   const first = data.find((s) => s.metric['k'] === '0')?.values ?? [];
   return { first };
