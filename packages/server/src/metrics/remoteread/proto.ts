@@ -10,7 +10,7 @@ import type { Matcher } from '../../core/model/matcher.js';
 import { sortLabels, type Label, type Labels } from '../../core/model/labels.js';
 import { crc32c } from '../../core/util/crc32c.js';
 import { ProtoFields } from '../../core/otlp/protobuf.js';
-import { putVarint, varintSize } from '../remotewrite/proto.js';
+import { putVarint, readLabelPair, varintSize } from '../remotewrite/proto.js';
 import { VigilError } from '../../core/errors.js';
 
 /** `ReadRequest.ResponseType`: the encodings a client accepts, in order of preference. */
@@ -80,17 +80,6 @@ export interface SeriesSink {
   histograms(query: number, labels: Labels, count: number): void;
 }
 
-function readLabels(f: ProtoFields, into: Label[]): void {
-  let name = '';
-  let value = '';
-  while (f.next()) {
-    if (f.field === 1) name = f.string('name');
-    else if (f.field === 2) value = f.string('value');
-    else f.skip();
-  }
-  into.push({ name, value });
-}
-
 /** Decodes an uncompressed ReadResponse (the SAMPLES answer). */
 export function decodeReadResponse(buf: Buffer, sink: SeriesSink): void {
   ProtoFields.decode(buf, 'ReadResponse', fail, (top) => {
@@ -112,7 +101,7 @@ export function decodeReadResponse(buf: Buffer, sink: SeriesSink): void {
         const vs: number[] = [];
         let histograms = 0;
         while (series.next()) {
-          if (series.field === 1) readLabels(series.message('labels', 'Label'), labels);
+          if (series.field === 1) labels.push(readLabelPair(series.message('labels', 'Label')));
           else if (series.field === 2) {
             const s = series.message('samples', 'Sample');
             let v = 0;
@@ -157,7 +146,7 @@ function decodeChunkedReadResponse(buf: Buffer, sink: SeriesSink): void {
       const labels: Label[] = [];
       const chunks: Array<{ encoding: number; data: Buffer }> = [];
       while (series.next()) {
-        if (series.field === 1) readLabels(series.message('labels', 'Label'), labels);
+        if (series.field === 1) labels.push(readLabelPair(series.message('labels', 'Label')));
         else if (series.field === 2) {
           const c = series.message('chunks', 'Chunk');
           let encoding = 0;

@@ -6,6 +6,7 @@
  */
 import { intern, type Label, type Labels } from '../../core/model/labels.js';
 import { VigilError } from '../../core/errors.js';
+import type { ProtoFields } from '../../core/otlp/protobuf.js';
 
 /** A malformed protobuf message. */
 export class ProtoError extends VigilError {
@@ -553,4 +554,19 @@ export function putVarint(buf: Buffer, p: number, x: number): number {
   }
   buf[p++] = x;
   return p;
+}
+
+/**
+ * Reads Prometheus' `Label` message (name 1, value 2): the same in remote_write, remote_read and
+ * the protobuf exposition format's `LabelPair`.
+ */
+export function readLabelPair(f: ProtoFields): Label {
+  let name = '';
+  let value = '';
+  while (f.next()) {
+    if (f.field === 1) name = f.string('name');
+    else if (f.field === 2) value = f.string('value');
+    else f.skip();
+  }
+  return { name, value };
 }

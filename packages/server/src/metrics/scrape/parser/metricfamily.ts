@@ -24,6 +24,7 @@ import type { Label } from '../../../core/model/labels.js';
 import type { Span } from '../../../core/model/histogram.js';
 import { ProtoFields, type Fail } from '../../../core/otlp/protobuf.js';
 import type { Exemplar } from './types.js';
+import { readLabelPair } from '../../remotewrite/proto.js';
 
 /** MetricFamily.type as the enum numbers it: COUNTER 0 … GAUGE_HISTOGRAM 5. */
 export const PB_TYPES = ['counter', 'gauge', 'summary', 'untyped', 'histogram', 'gaugehistogram'] as const;
@@ -173,19 +174,8 @@ function readMetric(f: ProtoFields): PbMetric {
 export function decodeLabels(buf: Buffer, m: PbMetric, fail: Fail): Label[] {
   const out: Label[] = [];
   const spans = m.labelSpans;
-  for (let i = 0; i < spans.length; i += 2) out.push(ProtoFields.decode(buf.subarray(spans[i]!, spans[i + 1]!), 'LabelPair', fail, decodeLabel));
+  for (let i = 0; i < spans.length; i += 2) out.push(ProtoFields.decode(buf.subarray(spans[i]!, spans[i + 1]!), 'LabelPair', fail, readLabelPair));
   return out;
-}
-
-function decodeLabel(f: ProtoFields): Label {
-  let name = '';
-  let value = '';
-  while (f.next()) {
-    if (f.field === 1) name = f.string('name');
-    else if (f.field === 2) value = f.string('value');
-    else f.skip();
-  }
-  return { name, value };
 }
 
 function singleValue(f: ProtoFields): number {
@@ -335,7 +325,7 @@ function decodeExemplar(f: ProtoFields): PbExemplar {
   let value = 0;
   let ts: number | undefined;
   while (f.next()) {
-    if (f.field === 1) labels.push(decodeLabel(f.message('label', 'LabelPair')));
+    if (f.field === 1) labels.push(readLabelPair(f.message('label', 'LabelPair')));
     else if (f.field === 2) value = f.double('value');
     else if (f.field === 3) ts = decodeTimestamp(f.message('timestamp', 'Timestamp'));
     else f.skip();
