@@ -33,7 +33,8 @@ export function encodeV2Request(series: ReadonlyArray<Partial<V2Series> & { labe
   return Buffer.concat(parts);
 }
 
-function varint(x: number): number[] {
+/** A protobuf varint's bytes (negatives as 64-bit two's complement). */
+export function varint(x: number): number[] {
   const out: number[] = [];
   let v = BigInt.asUintN(64, BigInt(x));
   while (v >= 0x80n) {

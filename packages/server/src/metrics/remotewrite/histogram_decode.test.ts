@@ -8,7 +8,7 @@ import { isStaleNaN, STALE_NAN } from '../../core/model/value.js';
 import { labelsFrom } from '../../core/model/labels.js';
 import { encodeHistogramMessage } from './histogram_proto.js';
 import { decodeHistogramMessage, decodeSeriesHistogram, InvalidHistogramError } from './histogram_decode.js';
-import { lenField } from '../../testkit/rw2.js';
+import { lenField, varint } from '../../testkit/rw2.js';
 
 function roundTrip(h: FloatHistogram, t: number): { t: number; h: FloatHistogram } {
   const b = encodeHistogramMessage(h, t);
@@ -58,16 +58,6 @@ test('a stale marker in the sum survives decoding bit for bit', () => {
 // Hand-built messages, so that fields can be wrong in ways the encoder never writes.
 function tag(field: number, wire: number): number[] {
   return varint(field * 8 + wire);
-}
-function varint(x: number): number[] {
-  const out: number[] = [];
-  let v = BigInt.asUintN(64, BigInt(x));
-  while (v >= 0x80n) {
-    out.push(Number(v & 0x7fn) | 0x80);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return out;
 }
 const zz = (x: number): number => (x < 0 ? -2 * x - 1 : 2 * x);
 const uint = (field: number, x: number): Buffer => Buffer.from([...tag(field, 0), ...varint(x)]);
