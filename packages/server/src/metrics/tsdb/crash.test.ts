@@ -14,9 +14,8 @@ import { labelsKey } from '../../core/model/labels.js';
 import { Matcher } from '../../core/model/matcher.js';
 import type { Querier } from '../storage/interface.js';
 import {
-  CRASH_BLOCK_RANGE,
+  crashDbOptions,
   CRASH_FIRST_HISTOGRAM_SERIES,
-  CRASH_OOO_WINDOW,
   CRASH_RETENTION,
   CRASH_SERIES,
   CRASH_STEP,
@@ -89,14 +88,7 @@ async function crashAndCheck(crashAt: string, mode: Mode): Promise<void> {
     const run = await runChild(dir, crashAt, mode);
     assert.equal(run.signal, 'SIGKILL', `child should die at ${crashAt}; exit ${run.code}: ${run.stderr}`);
     const lastT = CRASH_T0 + run.lastAck * CRASH_STEP;
-    const db = new DB({
-      dir,
-      blockRange: CRASH_BLOCK_RANGE,
-      maintenanceIntervalMs: 0,
-      retentionMs: mode === 'retention' ? CRASH_RETENTION : 0,
-      outOfOrderWindowMs: mode === 'ooo' ? CRASH_OOO_WINDOW : 0,
-      now: () => lastT,
-    });
+    const db = new DB(crashDbOptions(dir, mode, () => lastT));
     await db.start();
     try {
       assert.deepEqual(leftovers(dir), [], 'nothing half-written is left after the restart');

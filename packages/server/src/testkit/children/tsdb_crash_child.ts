@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FloatHistogram } from '../../core/model/histogram.js';
 import { labelsFrom } from '../../core/model/labels.js';
-import { DB } from '../../metrics/tsdb/db.js';
+import { DB, type DBOptions } from '../../metrics/tsdb/db.js';
 
 /** What the test and this child agree on. */
 export const CRASH_T0 = Date.UTC(2024, 0, 1);
@@ -23,6 +23,18 @@ export const CRASH_BLOCK_RANGE = 10 * 60_000;
 export const CRASH_RETENTION = 60 * 60_000;
 /** The out-of-order window in `ooo` mode. */
 export const CRASH_OOO_WINDOW = 30 * 60_000;
+
+/** The store as the child opens it and as the test reopens it after the kill: one set of options, so both see the same store. */
+export function crashDbOptions(dir: string, mode: string, now: () => number): DBOptions {
+  return {
+    dir,
+    blockRange: CRASH_BLOCK_RANGE,
+    maintenanceIntervalMs: 0,
+    retentionMs: mode === 'retention' ? CRASH_RETENTION : 0,
+    outOfOrderWindowMs: mode === 'ooo' ? CRASH_OOO_WINDOW : 0,
+    now,
+  };
+}
 
 /** The value of series `s` in batch `i`, so the test can check every sample it finds. */
 export function crashValue(i: number, s: number): number {
@@ -43,14 +55,7 @@ async function main(): Promise<void> {
   if (!dir) throw new Error('usage: crash_child DIR [plain|retention|live] [batches]');
   const batches = Number(batchesArg);
   let now = CRASH_T0;
-  const db = new DB({
-    dir,
-    blockRange: CRASH_BLOCK_RANGE,
-    maintenanceIntervalMs: 0,
-    retentionMs: mode === 'retention' ? CRASH_RETENTION : 0,
-    outOfOrderWindowMs: mode === 'ooo' ? CRASH_OOO_WINDOW : 0,
-    now: () => now,
-  });
+  const db = new DB(crashDbOptions(dir, mode, () => now));
   await db.start();
   const refs = new Array<number>(CRASH_SERIES).fill(0);
   // In `live` mode maintenance runs while batches go on being appended and acknowledged, as in a
