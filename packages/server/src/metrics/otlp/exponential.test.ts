@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { AggregationTemporality, AggregationType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { FloatHistogram } from '../../core/model/histogram.js';
+import { labelsFrom } from '../../core/model/labels.js';
 import { Matcher } from '../../core/model/matcher.js';
 import { isStaleNaN } from '../../core/model/value.js';
 import { tempDir } from '../../testkit/helpers.js';
@@ -256,15 +257,25 @@ test('the protobuf decoder stores what the JSON decoder stores for the SDK`s exp
   await mp.shutdown();
 });
 
-test('agent mode keeps no native histograms: exponential histogram points are refused alone, with the reason', async () => {
+test('agent mode keeps native histograms: delta points add up from the newest total, which a restart reads back from the WAL', async () => {
   const { dir, cleanup } = tempDir('vigil-otlpexp-agent-');
-  const agent = new AgentStorage({ walDir: path.join(dir, 'wal'), truncateIntervalMs: 0 });
+  const walDir = path.join(dir, 'wal');
+  const t = Date.now() - 10_000;
+  const delta = (at: number, count: number) => body(1, [point(at, 0, count, { offset: 0, bucketCounts: [String(count)] })]);
+  let agent = new AgentStorage({ walDir, truncateIntervalMs: 0 });
   try {
     agent.start();
-    const ing = new OtlpMetricsIngestor(agent);
-    const res = ing.ingest(body(2, [point(Date.now(), 0, 2, { offset: 0, bucketCounts: ['2'] })]), 'json');
-    assert.equal(res.rejected, 1);
-    assert.match(res.message, /latency_seconds: this store does not keep native histograms \(agent mode\)/);
+    assert.equal(new OtlpMetricsIngestor(agent).ingest(delta(t, 2), 'json').rejected, 0);
+    assert.equal(new OtlpMetricsIngestor(agent).ingest(delta(t + 1000, 3), 'json').rejected, 0);
+    await agent.stop();
+    agent = new AgentStorage({ walDir, truncateIntervalMs: 0 });
+    agent.start();
+    const res = new OtlpMetricsIngestor(agent).ingest(delta(t + 2000, 4), 'json');
+    assert.equal(res.rejected, 0, res.message);
+    const latest = agent.latestSample(labelsFrom({ __name__: 'latency_seconds', job: 'api' }), t + 2000, 60_000);
+    assert.equal(latest?.t, t + 2000);
+    assert.equal(latest?.h?.count, 9, 'two deltas before the restart and one after');
+    assert.deepEqual(latest?.h?.positiveBuckets, [9]);
   } finally {
     await agent.stop();
     cleanup();

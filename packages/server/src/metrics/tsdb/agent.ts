@@ -12,6 +12,7 @@
  * every ref the queues have yet to send.
  */
 import { formatLabels, validateLabels, type Labels } from '../../core/model/labels.js';
+import type { FloatHistogram } from '../../core/model/histogram.js';
 import { LabelsHashMap } from './labels_hash.js';
 import { AgentAppender } from './agent_appender.js';
 import { StorageError } from '../../core/errors.js';
@@ -50,12 +51,15 @@ export interface AgentStorageOptions {
 export class AgentSeries {
   lastT = -Infinity;
   lastV = 0;
+  /** The newest sample when it is a native histogram (`lastV` is then NaN). */
+  lastH: FloatHistogram | undefined = undefined;
   /** True once the WAL has a record of this series. */
   logged = false;
   /** The appender that last touched the series, and its view of the newest sample. */
   batch = 0;
   batchT = -Infinity;
   batchV = 0;
+  batchH: FloatHistogram | undefined = undefined;
   constructor(
     readonly ref: number,
     readonly labels: Labels,
@@ -78,6 +82,8 @@ export interface AgentStats {
 export interface LatestSample {
   t: number;
   v: number;
+  /** A native histogram (`v` NaN). */
+  h?: FloatHistogram;
 }
 
 /** Samples go to the WAL only; see the module comment. */
@@ -151,6 +157,10 @@ export class AgentStorage implements Appendable {
         const s = this.byRef.get(ref);
         if (s !== undefined && t > s.lastT) this.setLast(s, t, v);
       },
+      histogram: (ref, t, h) => {
+        const s = this.byRef.get(ref);
+        if (s !== undefined && t > s.lastT) this.setLast(s, t, NaN, h);
+      },
     });
     this.log.info('WAL replayed', { series: this.replayStats.series, samples: this.replayStats.samples, ms: Math.round(performance.now() - began) });
     if (this.truncateIntervalMs > 0) {
@@ -166,7 +176,9 @@ export class AgentStorage implements Appendable {
   /** The newest sample of exactly `labels` at or before `t` (within `lookbackMs`), for OTLP delta totals. */
   latestSample(labels: Labels, t: number, lookbackMs: number): LatestSample | undefined {
     const s = this.byHash.get(labels);
-    if (s === undefined || s.lastT > t || s.lastT < t - lookbackMs || isStaleNaN(s.lastV)) return undefined;
+    if (s === undefined || s.lastT > t || s.lastT < t - lookbackMs) return undefined;
+    if (s.lastH !== undefined) return isStaleNaN(s.lastH.sum) ? undefined : { t: s.lastT, v: NaN, h: s.lastH };
+    if (isStaleNaN(s.lastV)) return undefined;
     return { t: s.lastT, v: s.lastV };
   }
 
@@ -218,9 +230,10 @@ export class AgentStorage implements Appendable {
   }
 
   /** @internal Records a committed sample. */
-  setLast(s: AgentSeries, t: number, v: number): void {
+  setLast(s: AgentSeries, t: number, v: number, h?: FloatHistogram): void {
     s.lastT = t;
     s.lastV = v;
+    s.lastH = h;
     if (t > this.maxt) this.maxt = t;
   }
 

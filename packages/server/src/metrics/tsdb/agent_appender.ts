@@ -3,7 +3,8 @@ import { formatLabels, type Labels } from '../../core/model/labels.js';
 import { StorageError } from '../../core/errors.js';
 import type { Appender, SeriesRef } from '../storage/interface.js';
 import { RecordType, WalRecordWriter } from './wal.js';
-import { BatchSamples, isoTime, orderRefusal, sameValue, type SpareSamples } from './append_batch.js';
+import type { FloatHistogram } from '../../core/model/histogram.js';
+import { BatchSamples, isoTime, logMixedBatch, orderRefusal, sameValue, type SpareSamples } from './append_batch.js';
 import type { AgentSeries, AgentStorage } from './agent.js';
 
 let nextBatchId = 1;
@@ -17,12 +18,25 @@ export class AgentAppender implements Appender {
   private readonly batch = new BatchSamples<AgentSeries>(spareBuffers);
   private readonly created: AgentSeries[] = [];
   private readonly maxT: number;
+  /** Native-histogram samples of the batch by position (rare: kept apart from the float buffers). */
+  private hists: Map<number, FloatHistogram> | undefined;
 
   constructor(private readonly store: AgentStorage) {
     this.maxT = store.now() + store.maxFutureMs;
   }
 
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
+    return this.add(ref, labels, t, v, undefined);
+  }
+
+  /** Adds a native-histogram sample, logged in the WAL's histogram records on commit and sent from there. */
+  appendHistogram(ref: SeriesRef, labels: Labels, t: number, h: FloatHistogram): SeriesRef {
+    const problem = h.validate();
+    if (problem !== undefined) throw new StorageError('invalid_argument', `${problem} for ${formatLabels(labels)}`);
+    return this.add(ref, labels, t, NaN, h);
+  }
+
+  private add(ref: SeriesRef, labels: Labels, t: number, v: number, h: FloatHistogram | undefined): SeriesRef {
     const store = this.store;
     let s = ref !== 0 ? store.series(ref) : undefined;
     if (s === undefined) {
@@ -40,13 +54,17 @@ export class AgentAppender implements Appender {
       s.batch = this.id;
       s.batchT = s.lastT;
       s.batchV = s.lastV;
+      s.batchH = s.lastH;
     }
     if (t <= s.batchT) {
-      if (t === s.batchT && sameValue(v, s.batchV)) return s.ref;
+      const resend = h === undefined ? s.batchH === undefined && sameValue(v, s.batchV) : s.batchH !== undefined && h.equals(s.batchH);
+      if (t === s.batchT && resend) return s.ref;
       throw orderRefusal(t, s.batchT, s.labels);
     }
     s.batchT = t;
     s.batchV = v;
+    s.batchH = h;
+    if (h !== undefined) (this.hists ??= new Map()).set(this.batch.n, h);
     this.batch.push(s, t, v);
     return s.ref;
   }
@@ -71,13 +89,20 @@ export class AgentAppender implements Appender {
     // A sample another batch overtook since its append (a later one committed first) is not
     // logged: the WAL is what is sent, and a receiver refuses samples out of order.
     let outOfOrder = 0;
-    rw.begin(RecordType.samples);
-    for (let i = 0; i < n; i++) {
-      const s = series[i]!;
-      if (ts[i]! <= s.lastT) outOfOrder++;
-      else rw.sample(s.ref, ts[i]!, vs[i]!);
+    const hists = this.hists;
+    if (hists === undefined) {
+      rw.begin(RecordType.samples);
+      for (let i = 0; i < n; i++) {
+        const s = series[i]!;
+        if (ts[i]! <= s.lastT) outOfOrder++;
+        else rw.sample(s.ref, ts[i]!, vs[i]!);
+      }
+      rw.end();
+    } else {
+      const overtaken = (i: number): boolean => ts[i]! <= series[i]!.lastT;
+      for (let i = 0; i < n; i++) if (overtaken(i)) outOfOrder++;
+      logMixedBatch(rw, n, series, ts, vs, hists, overtaken);
     }
-    rw.end();
     try {
       store.wal.write(rw.w.view());
     } catch (err) {
@@ -86,7 +111,7 @@ export class AgentAppender implements Appender {
     }
     for (let i = 0; i < n; i++) {
       const s = series[i]!;
-      if (ts[i]! > s.lastT) store.setLast(s, ts[i]!, vs[i]!);
+      if (ts[i]! > s.lastT) store.setLast(s, ts[i]!, vs[i]!, hists?.get(i));
     }
     store.countAppended(n - outOfOrder, outOfOrder);
     this.reset();
@@ -99,6 +124,7 @@ export class AgentAppender implements Appender {
   }
 
   private reset(): void {
+    this.hists = undefined;
     this.batch.release();
     this.created.length = 0;
   }

@@ -6,6 +6,8 @@
 import { StorageError } from '../../core/errors.js';
 import { formatLabels, type Labels } from '../../core/model/labels.js';
 import { isStaleNaN } from '../../core/model/value.js';
+import type { FloatHistogram } from '../../core/model/histogram.js';
+import { RecordType, type WalRecordWriter } from './wal.js';
 
 /** A timestamp for a message; past the range a Date can show (±275,000 years) it stays a number. */
 export function isoTime(t: number): string {
@@ -85,4 +87,34 @@ function grow(a: Float64Array): Float64Array {
   const b = new Float64Array(Math.max(256, a.length * 2));
   b.set(a);
   return b;
+}
+
+/**
+ * Logs a batch holding native histograms (`hists`, by batch position): a samples or histograms
+ * record per run of one kind, in batch order, so a series that switches kind within the batch
+ * replays in time order. `skip(i)` leaves a position out (the agent's overtaken samples).
+ */
+export function logMixedBatch(
+  rw: WalRecordWriter,
+  n: number,
+  series: ReadonlyArray<{ ref: number }>,
+  ts: Float64Array,
+  vs: Float64Array,
+  hists: ReadonlyMap<number, FloatHistogram>,
+  skip?: (i: number) => boolean,
+): void {
+  let open = 0;
+  for (let i = 0; i < n; i++) {
+    if (skip?.(i) === true) continue;
+    const h = hists.get(i);
+    const type = h === undefined ? RecordType.samples : RecordType.histograms;
+    if (type !== open) {
+      if (open !== 0) rw.end();
+      rw.begin(type);
+      open = type;
+    }
+    if (h === undefined) rw.sample(series[i]!.ref, ts[i]!, vs[i]!);
+    else rw.histogram(series[i]!.ref, ts[i]!, h);
+  }
+  if (open !== 0) rw.end();
 }

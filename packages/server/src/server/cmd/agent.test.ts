@@ -150,19 +150,75 @@ ${FAST_QUEUE}`,
     const push = await fetch(`${a}/loki/api/v1/push`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"streams":[]}' });
     assert.equal(push.status, 422);
     assert.match(await push.text(), /not taken in agent mode/);
-    // Native histograms cannot be kept by the agent's WAL yet: refused whole, saying why.
-    const hist = await postWrite(
-      a,
-      snappyEncode(
-        encodeHistogramWriteRequest([{ labels: labelsFrom({ __name__: 'h' }), ts: [Date.now()], hs: [FloatHistogram.of({ count: 1, zeroCount: 1 })] }]),
-      ),
-    );
-    assert.equal(hist.status, 400);
-    assert.match(hist.text, /native histogram of h\{\} refused: this Vigil's storage \(agent mode\) does not store native histograms/);
     assert.equal((await fetch(`${a}/-/ready`)).status, 200);
     assert.equal(await metricValue(a, 'prometheus_remote_storage_samples_failed_total'), 0);
   },
 );
+
+test('an agent forwards native histograms to a Vigil server (send_native_histograms), the last ones after a kill -9', { timeout: 120_000 }, async () => {
+  const { dir, cleanup } = tempDir('vigil-agent-nh-');
+  cleanups.push(cleanup);
+  const server = await spawnVigil(path.join(dir, 'server'), await freePort(), ['--config', agentConfig(dir, 'server', 'self_scrape: false\n')]);
+  cleanups.push(async () => {
+    server.proc.kill('SIGTERM');
+    await exited(server.proc);
+  });
+  const cfg = agentConfig(
+    dir,
+    'agent',
+    `mode: agent
+self_scrape: false
+remote_write:
+  - url: ${server.url}/api/v1/write
+    send_native_histograms: true
+${FAST_QUEUE}`,
+  );
+  const data = path.join(dir, 'agent');
+  const t0 = Date.now() - 60_000;
+  const hist = (i: number): FloatHistogram =>
+    FloatHistogram.of({ schema: 1, count: 3 + i, sum: 1.5 * (i + 1), zeroCount: 1, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [1, 1 + i] });
+  const send = async (url: string, from: number, to: number): Promise<void> => {
+    const ts = Array.from({ length: to - from }, (_, k) => t0 + (from + k) * 1000);
+    const res = await postWrite(
+      url,
+      snappyEncode(encodeHistogramWriteRequest([{ labels: labelsFrom({ __name__: 'agent_h', job: 'nh' }), ts, hs: ts.map((_, k) => hist(from + k)) }])),
+    );
+    assert.equal(res.status, 204, res.text);
+  };
+  /** The server's histograms of agent_h, once there are `n`. */
+  const stored = (n: number) =>
+    waitFor(
+      `${n} histograms in the server`,
+      async () => {
+        const q = new URLSearchParams({ query: 'agent_h[5m]', time: String((t0 + 10_000) / 1000) });
+        const body = (await (await fetch(`${server.url}/api/v1/query?${q}`)).json()) as {
+          data: { result: Array<{ histograms?: Array<[number, { count: string; sum: string; buckets: unknown[] }]> }> };
+        };
+        const hs = body.data.result[0]?.histograms ?? [];
+        return hs.length === n ? hs : undefined;
+      },
+      60_000,
+      250,
+    );
+  let a = await agent(data, cfg);
+  await send(a.url, 0, 5);
+  await stored(5);
+  // The queue saves its position every second; then a batch only the agent's WAL holds when it is killed.
+  await new Promise((r) => setTimeout(r, 1500));
+  await send(a.url, 5, 8);
+  a.proc.kill('SIGKILL');
+  await exited(a.proc);
+  a = await agent(data, cfg);
+  await stored(8);
+  await send(a.url, 8, 10);
+  const all = await stored(10);
+  all.forEach(([t, h], i) => {
+    assert.equal(t * 1000, t0 + i * 1000);
+    assert.equal(Number(h.count), 3 + i);
+    assert.equal(Number(h.sum), 1.5 * (i + 1));
+  });
+  assert.equal(await metricValue(a.url, 'prometheus_remote_storage_samples_failed_total'), 0);
+});
 
 test('an agent without remote_write refuses to start, saying why', { timeout: 30_000 }, async () => {
   const { dir, cleanup } = tempDir('vigil-agent-norw-');
