@@ -5,10 +5,8 @@
  * lookup and no label decoding. Series that disappear, and every series when the scrape fails or
  * the target goes away, get a staleness marker.
  */
-import { compactLabels, getLabel, LabelPool, validateLabels, type Label, type Labels } from '../../core/model/labels.js';
+import type { Labels } from '../../core/model/labels.js';
 import { STALE_NAN } from '../../core/model/value.js';
-import { LabelsBuilder } from '../relabel/builder.js';
-import { relabel, type CompiledRelabel } from '../relabel/relabel.js';
 import { MetadataStore, type MetricMetadata } from '../metadata.js';
 import { StorageError } from '../../core/errors.js';
 import type { Appendable, Appender, SeriesRef } from '../storage/interface.js';
@@ -27,21 +25,19 @@ import { BucketLimitError, fitHistogram, type HistogramLimits } from './histogra
 import type { Target } from './target.js';
 import { ScrapeTimeAligner } from './align.js';
 import type { ScrapeTransport } from './transport.js';
-import { VigilError } from '../../core/errors.js';
+import { ScrapeError } from './scrape_error.js';
+import { reportLabels, SampleLabeler, type LabelSettings } from './sample_labels.js';
+
+export { ScrapeError };
 
 /** Target health as the targets API reports it. */
 export type TargetHealth = 'up' | 'down' | 'unknown';
 
 /** The per-pool settings a loop needs. */
-export interface LoopSettings {
-  readonly honorLabels: boolean;
+export interface LoopSettings extends LabelSettings {
   readonly honorTimestamps: boolean;
   readonly sampleLimit: number;
-  readonly labelLimit: number;
-  readonly labelNameLengthLimit: number;
-  readonly labelValueLengthLimit: number;
   readonly bodySizeLimit: number;
-  readonly metricRelabel: readonly CompiledRelabel[];
   /** The Accept header, from `scrape_protocols`; default: Prometheus' default protocols. */
   readonly acceptHeader?: string;
   /** The format of a response without a known Content-Type (`fallback_scrape_protocol`); default: Prometheus text. */
@@ -81,14 +77,6 @@ export interface ScrapeLoopOptions {
   readonly offsetSeed?: number;
   /** Where the samples' OpenMetrics exemplars go, once the scrape is committed; without it they are ignored. */
   readonly exemplars?: ExemplarStorage;
-}
-
-/** A scrape that failed; `message` is what the targets API shows as `lastError`. */
-export class ScrapeError extends VigilError {
-  declare readonly code: 'http' | 'parse' | 'sample_limit' | 'label_limit' | 'bucket_limit' | 'invalid_series' | 'storage';
-  constructor(code: ScrapeError['code'], message: string) {
-    super(code, message);
-  }
 }
 
 interface CacheEntry {
@@ -141,7 +129,6 @@ export interface LoopState {
 }
 
 const REPORT_NAMES = ['up', 'scrape_duration_seconds', 'scrape_samples_scraped', 'scrape_samples_post_metric_relabeling', 'scrape_series_added'] as const;
-const EXPORTED_PREFIX = 'exported_';
 const STORAGE_SKIPPABLE = new Set(['out_of_order', 'duplicate_sample', 'too_old', 'too_new']);
 /** Cache entries unseen for this many scrapes are forgotten, bounding memory under series churn. */
 const CACHE_TTL_SCRAPES = 10;
@@ -176,7 +163,6 @@ export class ScrapeLoop {
   private exemplars: ExemplarInput[] = [];
   private readonly stats: ScrapeStats;
   private readonly offsetMs: number;
-  private readonly builder = new LabelsBuilder();
   private readonly aligner: ScrapeTimeAligner;
   private readonly cache = new Map<string, CacheEntry>();
   /**
@@ -187,8 +173,8 @@ export class ScrapeLoop {
   private order = new EntryList();
   /** The list the next scrape fills (the one before last), swapped with {@link order} each scrape. */
   private nextOrder = new EntryList();
-  /** Label objects its series share (the metric names and repeated values of this target). */
-  private readonly labelPool = new LabelPool();
+  /** The labels of a series new to the cache (target labels, metric relabeling, limits). */
+  private readonly labeler: SampleLabeler;
   /** This loop's two body buffers (see {@link ownBody}). */
   private readonly bodyBufs: Array<Buffer | undefined> = [undefined, undefined];
   private readonly reportLabels: Labels[];
@@ -220,6 +206,7 @@ export class ScrapeLoop {
     this.stats = opts.stats ?? new ScrapeStats();
     this.aligner = new ScrapeTimeAligner(opts.target.intervalMs);
     this.offsetMs = scrapeOffset(opts.target.hash, opts.offsetSeed ?? 0, opts.target.intervalMs);
+    this.labeler = new SampleLabeler(opts.target.labels, opts.settings);
     this.reportLabels = REPORT_NAMES.map((n) => reportLabels(n, opts.target.labels));
   }
 
@@ -447,7 +434,7 @@ export class ScrapeLoop {
         const key = p.seriesKey();
         e = this.cache.get(key);
         if (e === undefined) {
-          e = { ref: 0, labels: this.sampleLabels(p.labels()), lastIter: 0, keyIter: 0, keyStart: 0, keyEnd: 0 };
+          e = { ref: 0, labels: this.labeler.labels(p.labels()), lastIter: 0, keyIter: 0, keyStart: 0, keyEnd: 0 };
           this.cache.set(key, e);
           if (e.labels) counts.seriesAdded++;
         }
@@ -512,65 +499,6 @@ export class ScrapeLoop {
     if (code === 'out_of_order') this.stats.samplesOutOfOrder++;
     else if (code === 'duplicate_sample') this.stats.samplesDuplicate++;
     else this.stats.samplesOutOfBounds++;
-  }
-
-  /** Target labels, honor_labels, metric_relabel_configs, then validity and limits. */
-  private sampleLabels(raw: Labels): Labels | undefined {
-    const b = this.builder;
-    b.reset(raw);
-    const tl = this.target.labels;
-    if (this.settings.honorLabels) {
-      for (const l of tl) if (getLabel(raw, l.name) === '') b.set(l.name, l.value);
-    } else {
-      const conflicts: Label[] = [];
-      for (const l of tl) {
-        const existing = getLabel(raw, l.name);
-        if (existing !== '') conflicts.push({ name: l.name, value: existing });
-        b.set(l.name, l.value);
-      }
-      conflicts.sort((a, c) => a.name.length - c.name.length);
-      for (const c of conflicts) {
-        let name = c.name;
-        for (;;) {
-          name = EXPORTED_PREFIX + name;
-          if (b.get(name) === '') {
-            b.set(name, c.value);
-            break;
-          }
-        }
-      }
-    }
-    let out: Labels | undefined = b.labels();
-    if (this.settings.metricRelabel.length > 0) out = relabel(out, this.settings.metricRelabel);
-    if (out === undefined || out.length === 0) return undefined;
-    const problem = validateLabels(out);
-    if (problem) throw new ScrapeError('invalid_series', `invalid metric name or label names: ${problem}`);
-    this.checkLabelLimits(out);
-    // Kept in the cache (and by the store) for as long as the series is scraped.
-    return compactLabels(out, this.target.labels, this.labelPool);
-  }
-
-  private checkLabelLimits(ls: Labels): void {
-    const { labelLimit, labelNameLengthLimit: nameMax, labelValueLengthLimit: valueMax } = this.settings;
-    const met = getLabel(ls, '__name__').slice(0, 50);
-    if (labelLimit > 0 && ls.length > labelLimit) {
-      throw new ScrapeError('label_limit', `label_limit exceeded (metric: ${met}, number of labels: ${ls.length}, limit: ${labelLimit})`);
-    }
-    if (nameMax === 0 && valueMax === 0) return;
-    for (const l of ls) {
-      if (nameMax > 0 && l.name.length > nameMax) {
-        throw new ScrapeError(
-          'label_limit',
-          `label_name_length_limit exceeded (metric: ${met}, label name: ${l.name.slice(0, 50)}, length: ${l.name.length}, limit: ${nameMax})`,
-        );
-      }
-      if (valueMax > 0 && l.value.length > valueMax) {
-        throw new ScrapeError(
-          'label_limit',
-          `label_value_length_limit exceeded (metric: ${met}, label name: ${l.name.slice(0, 50)}, value: ${JSON.stringify(l.value.slice(0, 50))}, length: ${l.value.length}, limit: ${valueMax})`,
-        );
-      }
-    }
   }
 
   /** Staleness markers for series of the previous scrape that this one did not have. */
@@ -702,13 +630,6 @@ function seriesId(ls: Labels): string {
   let s = '';
   for (const l of ls) s += l.name + '\xff' + l.value + '\xfe';
   return s;
-}
-
-function reportLabels(name: string, targetLabels: Labels): Labels {
-  // Prometheus' mutateReportSampleLabels: target labels win; nothing is exported.
-  const out: Label[] = targetLabels.filter((l) => l.name !== '__name__');
-  out.push({ name: '__name__', value: name });
-  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function sameMetadata(a: MetricMetadata | undefined, b: MetricMetadata): boolean {
