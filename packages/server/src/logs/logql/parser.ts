@@ -1,8 +1,7 @@
 /**
- * The LogQL parser: a hand-written lexer and recursive-descent parser with Loki's error form,
+ * The LogQL parser: recursive descent over lexer.ts tokens, with Loki's error form,
  * `parse error at line 1, col 5: syntax error: unexpected …`.
  */
-import { VigilError } from '../../core/errors.js';
 import { compileAnchoredRegex, Matcher, type MatchType } from '../../core/model/matcher.js';
 import { compileRegex } from '../../core/regex/re2.js';
 import {
@@ -17,100 +16,15 @@ import {
   type LineFilterOp,
   type LogExpr,
   type MetricExpr,
-  type PatternPart,
   type RangeFunc,
   type Stage,
   type TemplatePart,
 } from './ast.js';
 import { parseBytes, parseGoDuration } from './units.js';
+import { lex, LogqlParseError, type Tok, type TokKind } from './lexer.js';
+import { compileLinePattern, compilePattern, compileTemplate, parseJsonPath } from './stage_syntax.js';
 
-/** A LogQL syntax or semantic error, with Loki's message form. */
-export class LogqlParseError extends VigilError {
-  override readonly code = 'bad_data' as const;
-  constructor(
-    msg: string,
-    readonly line: number,
-    readonly col: number,
-  ) {
-    super('bad_data', `parse error at line ${line}, col ${col}: ${msg}`);
-  }
-}
-
-type TokKind = 'ident' | 'string' | 'number' | 'duration' | 'bytes' | 'op' | 'eof';
-interface Tok {
-  readonly kind: TokKind;
-  readonly text: string;
-  readonly value: string;
-  readonly pos: number;
-}
-
-const OPS = ['|=', '|~', '|>', '!=', '!~', '!>', '=~', '==', '>=', '<=', '{', '}', '(', ')', '[', ']', ',', '=', '|', '>', '<', '+', '-', '*', '/', '%', '^'];
-
-function unescape(body: string): string {
-  // Go string escapes; JSON.parse handles the common ones, with \' and \xNN handled first.
-  const s = body.replace(/\\x([0-9a-fA-F]{2})/g, (_m, h: string) => `\\u00${h}`).replace(/\\'/g, "'");
-  return JSON.parse(`"${s.replace(/(^|[^\\])((?:\\\\)*)"/g, '$1$2\\"')}"`) as string;
-}
-
-function lex(input: string, fail: (msg: string, pos: number) => never): Tok[] {
-  const out: Tok[] = [];
-  let i = 0;
-  while (i < input.length) {
-    const c = input[i]!;
-    if (/\s/.test(c)) {
-      i++;
-      continue;
-    }
-    if (c === '#') {
-      while (i < input.length && input[i] !== '\n') i++;
-      continue;
-    }
-    const start = i;
-    if (c === '"') {
-      i++;
-      while (i < input.length && input[i] !== '"') i += input[i] === '\\' ? 2 : 1;
-      if (i >= input.length) fail('literal not terminated', start);
-      let value: string;
-      try {
-        value = unescape(input.slice(start + 1, i));
-      } catch {
-        fail('invalid string escape', start);
-      }
-      i++;
-      out.push({ kind: 'string', text: input.slice(start, i), value, pos: start });
-      continue;
-    }
-    if (c === '`') {
-      const end = input.indexOf('`', i + 1);
-      if (end < 0) fail('literal not terminated', start);
-      i = end + 1;
-      out.push({ kind: 'string', text: input.slice(start, i), value: input.slice(start + 1, end), pos: start });
-      continue;
-    }
-    if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(input[i + 1] ?? ''))) {
-      const m = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?([a-zA-Zµ][a-zA-Z0-9µ.]*)?/.exec(input.slice(i))!;
-      i += m[0].length;
-      const text = m[0];
-      if (!m[1]) out.push({ kind: 'number', text, value: text, pos: start });
-      else if (parseGoDuration(text) !== undefined) out.push({ kind: 'duration', text, value: text, pos: start });
-      else if (parseBytes(text) !== undefined) out.push({ kind: 'bytes', text, value: text, pos: start });
-      else fail(`syntax error: unexpected IDENTIFIER ${text}`, start);
-      continue;
-    }
-    if (/[a-zA-Z_]/.test(c)) {
-      const m = /^[a-zA-Z_][a-zA-Z0-9_.]*/.exec(input.slice(i))!;
-      i += m[0].length;
-      out.push({ kind: 'ident', text: m[0], value: m[0], pos: start });
-      continue;
-    }
-    const op = OPS.find((o) => input.startsWith(o, i));
-    if (!op) fail(`syntax error: unexpected character ${JSON.stringify(c)}`, start);
-    i += op.length;
-    out.push({ kind: 'op', text: op, value: op, pos: start });
-  }
-  out.push({ kind: 'eof', text: '', value: '', pos: input.length });
-  return out;
-}
+export { LogqlParseError };
 
 const BIN_PREC: Record<string, number> = {
   or: 1,
@@ -129,47 +43,6 @@ const BIN_PREC: Record<string, number> = {
   '%': 5,
   '^': 6,
 };
-
-/** Compiles a `pattern` expression (`<ip> - <_> "<method> <path>"`). */
-export function compilePattern(p: string): PatternPart[] {
-  const parts: PatternPart[] = [];
-  const re = /<([a-zA-Z_][a-zA-Z0-9_]*)>/g;
-  let last = 0;
-  for (let m = re.exec(p); m !== null; m = re.exec(p)) {
-    if (m.index > last) parts.push({ lit: p.slice(last, m.index) });
-    parts.push({ name: m[1]! });
-    last = m.index + m[0].length;
-  }
-  if (last < p.length) parts.push({ lit: p.slice(last) });
-  for (let i = 1; i < parts.length; i++) if ('name' in parts[i]! && 'name' in parts[i - 1]!) throw new Error('consecutive captures are not allowed');
-  if (!parts.some((x) => 'name' in x && x.name !== '_')) throw new Error('at least one named capture is required');
-  return parts;
-}
-
-/** Compiles a `{{ .name | fn }}` template subset. */
-export function compileTemplate(t: string): TemplatePart[] {
-  const parts: TemplatePart[] = [];
-  const re = /\{\{-?\s*(.*?)\s*-?\}\}/g;
-  let last = 0;
-  for (let m = re.exec(t); m !== null; m = re.exec(t)) {
-    if (m.index > last) parts.push({ text: t.slice(last, m.index) });
-    const pipe = m[1]!.split('|').map((x) => x.trim());
-    const head = pipe[0]!.split(/\s+/);
-    // Both `.x | ToUpper` and `ToUpper .x` forms.
-    let field: string;
-    const fns: string[] = [];
-    if (head.length === 2) {
-      fns.push(head[0]!);
-      field = head[1]!;
-    } else field = head[0]!;
-    if (field !== '__line__' && field !== '__timestamp__' && !field.startsWith('.')) throw new Error(`unsupported template action ${JSON.stringify(m[1])}`);
-    fns.push(...pipe.slice(1));
-    parts.push({ field: field.startsWith('.') ? field.slice(1) : field, fns });
-    last = m.index + m[0].length;
-  }
-  if (last < t.length) parts.push({ text: t.slice(last) });
-  return parts;
-}
 
 class Parser {
   private i = 0;
@@ -623,34 +496,6 @@ class Parser {
     grouping ??= this.grouping();
     return { kind: 'agg', op, expr, ...(param !== undefined ? { param } : {}), ...(grouping ? { grouping } : {}) };
   }
-}
-
-function compileLinePattern(p: string): PatternPart[] {
-  const re = /<([a-zA-Z_][a-zA-Z0-9_]*)>/g;
-  const parts: PatternPart[] = [];
-  let last = 0;
-  for (let m = re.exec(p); m !== null; m = re.exec(p)) {
-    if (m.index > last) parts.push({ lit: p.slice(last, m.index) });
-    parts.push({ name: '_' });
-    last = m.index + m[0].length;
-  }
-  if (last < p.length) parts.push({ lit: p.slice(last) });
-  return parts;
-}
-
-/** Parses a json stage path: `a.b[0]["c d"]`. */
-function parseJsonPath(p: string): (string | number)[] {
-  const out: (string | number)[] = [];
-  const re = /\s*(?:\.?([a-zA-Z_][a-zA-Z0-9_-]*)|\[\s*(\d+)\s*\]|\[\s*"((?:[^"\\]|\\.)*)"\s*\])/y;
-  let i = 0;
-  while (i < p.length) {
-    re.lastIndex = i;
-    const m = re.exec(p);
-    if (!m) throw new Error(`invalid json path ${JSON.stringify(p)}`);
-    out.push(m[1] ?? (m[2] !== undefined ? Number(m[2]) : m[3]!));
-    i = re.lastIndex;
-  }
-  return out;
 }
 
 /** Parses a LogQL query. @throws {LogqlParseError} */
