@@ -19,7 +19,7 @@ import { decodeMetricsJson } from './decode_json.js';
 import { decodeMetricsProto } from './decode_proto.js';
 import { DeltaState, totalsLookup, type Last, type LatestSampleSource } from './delta.js';
 import { OtlpMetricsError } from './errors.js';
-import type { MetricsRequest } from './model.js';
+import { PointPool, type MetricsRequest } from './model.js';
 import { DEFAULT_TRANSLATION, storeMetadata, Translator, type OtlpTranslation, type OutPoint, type OutSample } from './translate.js';
 
 export interface OtlpMetricsOptions {
@@ -56,6 +56,8 @@ const WHOLE_REQUEST = new Set(['disk_full', 'closed', 'overloaded', 'corruption'
 export class OtlpMetricsIngestor {
   readonly stats: OtlpMetricsStats = { requests: 0, dataPoints: 0, samples: 0, rejectedDataPoints: 0, exemplarsAccepted: 0, exemplarsDropped: 0, refused: {} };
   private readonly translator: Translator;
+  /** The decoder's number points, reused by each request: decoded, translated and stored before the next. */
+  private readonly pointPool = new PointPool();
   readonly delta: DeltaState;
 
   constructor(
@@ -68,7 +70,8 @@ export class OtlpMetricsIngestor {
 
   /** Decodes and stores one ExportMetricsServiceRequest; throws {@link OtlpMetricsError} or a StorageError for the whole request. */
   ingest(body: Buffer, enc: 'json' | 'protobuf'): IngestResult {
-    return this.ingestDecoded(enc === 'protobuf' ? decodeMetricsProto(body) : decodeMetricsJson(body.toString('utf8')));
+    this.pointPool.reset();
+    return this.ingestDecoded(enc === 'protobuf' ? decodeMetricsProto(body, this.pointPool) : decodeMetricsJson(body.toString('utf8')));
   }
 
   ingestDecoded(req: MetricsRequest): IngestResult {

@@ -82,12 +82,54 @@ function newOutPoint(t: number, what: string): OutPoint {
   return { series: NO_SERIES, t, v: 0, h: undefined, delta: false, more: undefined, exemplars: NO_EXEMPLARS, what };
 }
 
+/**
+ * Output points kept from one request to the next, as the decoder's (`PointPool`, ./model.ts): a gauge's
+ * point is one of these and nothing else, so a steady sender's requests make no per-point garbage.
+ */
+class OutPointPool {
+  private readonly points: OutPoint[] = [];
+  private used = 0;
+
+  constructor(private readonly max = 1 << 16) {}
+
+  reset(): void {
+    this.used = 0;
+  }
+
+  take(t: number, what: string): OutPoint {
+    const p = this.points[this.used];
+    if (p === undefined) {
+      const fresh = newOutPoint(t, what);
+      if (this.points.length < this.max) {
+        this.points.push(fresh);
+        this.used++;
+      }
+      return fresh;
+    }
+    this.used++;
+    p.series = NO_SERIES;
+    p.t = t;
+    p.v = 0;
+    p.h = undefined;
+    p.delta = false;
+    p.more = undefined;
+    p.exemplars = NO_EXEMPLARS;
+    p.what = what;
+    return p;
+  }
+}
+
 const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
 
-/** Translates requests; caches name translations, which repeat in every request of a sender. */
+/**
+ * Translates requests; caches name translations, which repeat in every request of a sender. A
+ * translation's points are reused by the next: it is valid until the next {@link translate}.
+ */
 export class Translator {
   private readonly names = new Map<string, string>();
   private readonly labelNames = new Map<string, string>();
+  private readonly outPoints = new OutPointPool();
+  private readonly pointList: OutPoint[] = [];
 
   constructor(readonly cfg: OtlpTranslation) {}
 
@@ -113,7 +155,12 @@ export class Translator {
   }
 
   translate(req: MetricsRequest): Translated {
-    const out: Translated = { points: [], rejected: 0, reasons: new Map(), metadata: [] };
+    this.outPoints.reset();
+    this.pointList.length = 0;
+    // The decoder's pool reuses point objects too: one of this request may be the last one's.
+    this.curPoint = undefined;
+    this.curInner = undefined;
+    const out: Translated = { points: this.pointList, rejected: 0, reasons: new Map(), metadata: [] };
     for (const r of req.resources) this.resource(r, out);
     return out;
   }
@@ -157,7 +204,7 @@ export class Translator {
       undefined,
     );
     if (series === undefined) return;
-    const point = newOutPoint(latest, 'target_info');
+    const point = this.outPoints.take(latest, 'target_info');
     this.add(point, series, latest, 1, false, false);
     out.points.push(point);
   }
@@ -240,7 +287,7 @@ export class Translator {
         continue;
       }
       const stale = (p.flags & FLAG_NO_RECORDED_VALUE) !== 0;
-      const point = newOutPoint(p.timeMs, name);
+      const point = this.outPoints.take(p.timeMs, name);
       const ok =
         m.kind === 'histogram'
           ? this.histogram(p, name, res, delta, stale, point)

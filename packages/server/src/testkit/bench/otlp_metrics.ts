@@ -1,79 +1,43 @@
 /**
  * OTLP metrics ingest against remote_write 1.0 ingest, per CPU second of the server, on the same
- * data points: `node packages/server/dist-test/testkit/bench/otlp_metrics.js [--series N] [--steps N] [--quick] [--cpu-prof DIR]`.
+ * data points: `node packages/server/dist-test/testkit/bench/otlp_metrics.js [--series N] [--steps N] [--rounds N] [--quick] [--cpu-prof DIR]`.
  *
- * The data: N series (20 gauge metrics × N/20 label sets of 3 labels, job and instance from the
- * resource), each with one point every 15 s for `steps` steps. Each step is one request holding
- * its half of the series' points (two senders), as an OTel SDK exports and as Prometheus batches: remote_write as
- * snappy-compressed WriteRequests, OTLP as protobuf ExportMetricsServiceRequests (plain, an SDK's
- * default, and gzip, a collector's). All bodies are encoded before the clock starts; each protocol
- * gets a fresh `vigil start` child on an empty data directory, and its CPU is read from /proc
- * before and after the sends. Both stores end with the same series and samples (checked).
+ * The data (./otlp_metrics_data.ts): N series (20 gauge metrics × N/20 label sets of 3 labels, job
+ * and instance from the resource), each with one point every 15 s for `steps` steps. Each step is
+ * one request holding its half of the series' points (two senders), as an OTel SDK exports and as
+ * Prometheus batches: remote_write as snappy-compressed WriteRequests, OTLP as protobuf
+ * ExportMetricsServiceRequests (plain, an SDK's default, and gzip, a collector's) and as OTLP/JSON.
+ * All bodies are encoded before the clock starts; each protocol gets a fresh `vigil start` child
+ * on an empty data directory, and its CPU is read from /proc before and after the sends. Both
+ * stores end with the same series and samples (checked). With `--rounds N` the protocols take
+ * turns N times and each one's median is reported, so a busy neighbour weighs on all of them.
  */
 import * as fs from 'node:fs';
 import http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { gzipSync } from 'node:zlib';
-import { labelsFrom } from '../../core/model/labels.js';
-import { snappyEncode } from '../../core/util/snappy.js';
-import { WriteRequestEncoder } from '../../metrics/remotewrite/proto.js';
 import { exited, freePort, spawnVigil } from '../helpers.js';
-import { encodeMetricsRequest, type EncMetric } from '../otlp_metrics_encode.js';
 import { positiveInt } from './cli.js';
+import { benchBodies } from './otlp_metrics_data.js';
 import { REPO_ROOT, writeJson } from './report.js';
 import { cpuSeconds } from './procstat.js';
 
 const { values: args } = parseArgs({
-  options: { series: { type: 'string' }, steps: { type: 'string' }, quick: { type: 'boolean' }, 'cpu-prof': { type: 'string' } },
+  options: {
+    series: { type: 'string' },
+    steps: { type: 'string' },
+    rounds: { type: 'string' },
+    quick: { type: 'boolean' },
+    'cpu-prof': { type: 'string' },
+  },
 });
 const SERIES = positiveInt('--series', args.series, 2000);
 const STEPS = positiveInt('--steps', args.steps, args.quick ? 60 : 300);
-const METRICS = 20;
-const PER_METRIC = Math.max(1, Math.floor(SERIES / METRICS));
-const STEP_MS = 15_000;
-const start = Math.floor(Date.now() / STEP_MS) * STEP_MS - STEPS * STEP_MS;
-const RESOURCE: Array<[string, string]> = [
-  ['service.name', 'bench'],
-  ['service.instance.id', 'host-1:9100'],
-];
-
-function attrsOf(i: number): Array<[string, string]> {
-  return [
-    ['device', `dev${i % 16}`],
-    ['mode', `m${Math.floor(i / 16) % 8}`],
-    ['zone', `z${Math.floor(i / 128)}`],
-  ];
-}
-const valueOf = (m: number, i: number, step: number): number => ((m * 7919 + i * 104729 + step * 31) % 100_000) / 7;
-
-// Two shards of the metrics, one per sender, so each sender's requests are in step order.
-const SHARDS = 2;
-const rwBodies: Buffer[][] = [[], []];
-const otlpBodies: Buffer[][] = [[], []];
-for (let s = 0; s < STEPS; s++) {
-  const t = start + s * STEP_MS;
-  for (let shard = 0; shard < SHARDS; shard++) {
-    const rw = new WriteRequestEncoder();
-    const metrics: EncMetric[] = [];
-    for (let m = shard; m < METRICS; m += SHARDS) {
-      const name = `bench_metric_${m}`;
-      const points = [];
-      for (let i = 0; i < PER_METRIC; i++) {
-        const attrs = attrsOf(i);
-        const v = valueOf(m, i, s);
-        points.push({ attrs, timeMs: t, value: v });
-        rw.addSeries(labelsFrom({ __name__: name, job: 'bench', instance: 'host-1:9100', ...Object.fromEntries(attrs) }), [t], [v]);
-      }
-      metrics.push({ name, points });
-    }
-    rwBodies[shard]!.push(snappyEncode(rw.finish()));
-    otlpBodies[shard]!.push(encodeMetricsRequest(RESOURCE, metrics));
-  }
-}
-const gzBodies = otlpBodies.map((shard) => shard.map((b) => gzipSync(b)));
-const POINTS = STEPS * METRICS * PER_METRIC;
+const ROUNDS = positiveInt('--rounds', args.rounds, 1);
+const data = benchBodies(SERIES, STEPS);
+const POINTS = data.points;
+const SERIES_SENT = POINTS / STEPS;
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
 function post(url: string, headers: Record<string, string | number>, body: Buffer): Promise<{ status: number; body: string }> {
@@ -110,7 +74,8 @@ async function run(name: string, pathName: string, headers: Record<string, strin
       for (const [i, body] of shard.entries()) {
         const res = await post(`${v.url}${pathName}`, headers, body);
         if (res.status !== ok) throw new Error(`${name}: request ${i}: ${res.status} ${res.body.slice(0, 300)}`);
-        if (ok === 200 && res.body.length > 0) throw new Error(`${name}: request ${i}: partial success ${res.body.slice(0, 300)}`);
+        // A reply with partial_success is longer than an empty message (protobuf) or `{}` (JSON).
+        if (ok === 200 && res.body.length > 2) throw new Error(`${name}: request ${i}: partial success ${res.body.slice(0, 300)}`);
       }
     };
     await Promise.all(bodies.map(sender));
@@ -128,32 +93,52 @@ async function run(name: string, pathName: string, headers: Record<string, strin
   }
 }
 
+const PROTOCOLS: Array<[name: string, path: string, headers: Record<string, string>, bodies: Buffer[][], ok: number]> = [
+  ['remote_write 1.0 (snappy protobuf)', '/api/v1/write', { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' }, data.rw, 204],
+  ['OTLP/HTTP protobuf', '/v1/metrics', { 'content-type': 'application/x-protobuf' }, data.otlp, 200],
+  ['OTLP/HTTP protobuf, gzip', '/v1/metrics', { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }, data.gzip, 200],
+  ['OTLP/HTTP JSON', '/v1/metrics', { 'content-type': 'application/json' }, data.json, 200],
+];
 const startedAt = new Date();
-const runs: Run[] = [];
-runs.push(
-  await run('remote_write 1.0 (snappy protobuf)', '/api/v1/write', { 'content-type': 'application/x-protobuf', 'content-encoding': 'snappy' }, rwBodies, 204),
-);
-runs.push(await run('OTLP/HTTP protobuf', '/v1/metrics', { 'content-type': 'application/x-protobuf' }, otlpBodies, 200));
-runs.push(await run('OTLP/HTTP protobuf, gzip', '/v1/metrics', { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }, gzBodies, 200));
+const rounds: Run[][] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const round: Run[] = [];
+  for (const [name, pathName, headers, bodies, ok] of PROTOCOLS) round.push(await run(name, pathName, headers, bodies, ok));
+  rounds.push(round);
+}
 agent.destroy();
 
 const fmt = (n: number, d = 0): string => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(
-  `OTLP metrics vs remote_write 1.0 ingest: ${fmt(POINTS)} data points (${METRICS * PER_METRIC} series × ${STEPS} steps), one request per step and sender, 2 senders`,
+  `OTLP metrics vs remote_write 1.0 ingest: ${fmt(POINTS)} data points (${SERIES_SENT} series × ${STEPS} steps), one request per step and sender, 2 senders` +
+    (ROUNDS > 1 ? `; median of ${ROUNDS} rounds` : ''),
 );
-const rw = runs[0]!;
+// Per protocol: the median CPU and wall time over the rounds; its ratio to remote_write is the median of each round's ratio.
+const runs = PROTOCOLS.map(([name], i) => {
+  const of = rounds.map((round) => round[i]!);
+  return {
+    name,
+    cpuS: median(of.map((r) => r.cpuS)),
+    wallS: median(of.map((r) => r.wallS)),
+    bytes: of[0]!.bytes,
+    ratios: rounds.map((round) => round[0]!.cpuS / round[i]!.cpuS),
+  };
+});
 for (const r of runs)
   console.log(
     `  ${r.name.padEnd(36)} server ${fmt(r.cpuS, 2)} CPU s = ${fmt(POINTS / r.cpuS)} points per CPU second (${fmt((r.cpuS * 1e6) / POINTS, 2)} µs per point); ` +
-      `${fmt(r.bytes / POINTS, 1)} bytes per point on the wire; ${fmt(POINTS / r.wallS)} per wall second; ${fmt(rw.cpuS / r.cpuS, 2)}x remote_write's rate`,
+      `${fmt(r.bytes / POINTS, 1)} bytes per point on the wire; ${fmt(POINTS / r.wallS)} per wall second; ${fmt(median(r.ratios), 2)}x remote_write's rate` +
+      (ROUNDS > 1 ? ` (rounds: ${r.ratios.map((x) => fmt(x, 2)).join(', ')})` : ''),
   );
 writeJson(REPO_ROOT, 'otlp_metrics', startedAt, {
   points: POINTS,
+  rounds: ROUNDS,
   runs: runs.map((r) => ({
     name: r.name,
     serverCpuSeconds: r.cpuS,
     pointsPerCpuSecond: POINTS / r.cpuS,
     bytesPerPoint: r.bytes / POINTS,
-    ratioToRemoteWrite: rw.cpuS / r.cpuS,
+    ratioToRemoteWrite: median(r.ratios),
   })),
 });
