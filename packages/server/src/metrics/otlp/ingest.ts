@@ -10,6 +10,7 @@
  * only, so a request's points are appended oldest first.
  */
 import { StorageError } from '../../core/errors.js';
+import { labelsKey } from '../../core/model/labels.js';
 import type { LimitRefusals } from '../../core/limits/refusals.js';
 import type { TokenBucket } from '../../core/limits/token_bucket.js';
 import type { ExemplarStorage } from '../exemplars/storage.js';
@@ -141,7 +142,8 @@ export class OtlpMetricsIngestor {
     let h = s.h;
     let staged: { key: string; total: Last } | undefined;
     if (s.delta) {
-      const r = this.delta.add(s.series.labels, s.t, s.v, s.h);
+      const series = s.series;
+      const r = this.delta.add(series.labels, s.t, s.v, s.h, (series.deltaKey ??= labelsKey(series.labels)));
       if (typeof r === 'string') return `${p.what}: ${r}`;
       staged = r;
       v = r.total.v;

@@ -76,7 +76,7 @@ const NO_LABELS: readonly Label[] = [];
 /** Shared by the points without exemplars (nearly all); never pushed to. */
 const NO_EXEMPLARS: ExemplarInput[] = [];
 /** The series of a point before its first sample is added. */
-const NO_SERIES: SeriesEntry = { labels: [], ref: 0 };
+const NO_SERIES: SeriesEntry = { labels: [], ref: 0, deltaKey: undefined };
 
 function newOutPoint(t: number, what: string): OutPoint {
   return { series: NO_SERIES, t, v: 0, h: undefined, delta: false, more: undefined, exemplars: NO_EXEMPLARS, what };
@@ -160,6 +160,7 @@ export class Translator {
     // The decoder's pool reuses point objects too: one of this request may be the last one's.
     this.curPoint = undefined;
     this.curInner = undefined;
+    this.cache.begin();
     const out: Translated = { points: this.pointList, rejected: 0, reasons: new Map(), metadata: [] };
     for (const r of req.resources) this.resource(r, out);
     return out;
@@ -226,7 +227,7 @@ export class Translator {
     if (e === undefined) {
       const labels = this.buildLabels(decodedAttrs(p as DataPoint), res, name, extra);
       if (labels === undefined) return undefined;
-      e = { labels, ref: 0 };
+      e = { labels, ref: 0, deltaKey: undefined };
       this.curInner.set(k, e);
       this.cache.added();
     }

@@ -15,6 +15,7 @@ import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { decodeMetricsProto } from '../../metrics/otlp/decode_proto.js';
 import { OtlpMetricsIngestor } from '../../metrics/otlp/ingest.js';
+import { PointPool } from '../../metrics/otlp/model.js';
 import { Translator, DEFAULT_TRANSLATION } from '../../metrics/otlp/translate.js';
 import { RemoteWriteReceiver } from '../../metrics/remotewrite/receiver.js';
 import { DB } from '../../metrics/tsdb/db.js';
@@ -56,13 +57,21 @@ const CASES: Record<string, Case> = {
     const ing = new OtlpMetricsIngestor(db);
     for (const b of interleaved(data.json)) check(ing.ingest(b, 'json'));
   },
-  // The stages of `otlp` alone: decoding, and decoding with translation (nothing stored).
+  // The stages of `otlp` alone, with the ingestor's point pool: decoding, and decoding with translation (nothing stored).
   'otlp-decode': async () => {
-    for (const b of interleaved(data.otlp)) decodeMetricsProto(b);
+    const pool = new PointPool();
+    for (const b of interleaved(data.otlp)) {
+      pool.reset();
+      decodeMetricsProto(b, pool);
+    }
   },
   'otlp-translate': async () => {
+    const pool = new PointPool();
     const tr = new Translator(DEFAULT_TRANSLATION);
-    for (const b of interleaved(data.otlp)) tr.translate(decodeMetricsProto(b));
+    for (const b of interleaved(data.otlp)) {
+      pool.reset();
+      tr.translate(decodeMetricsProto(b, pool));
+    }
   },
 };
 
