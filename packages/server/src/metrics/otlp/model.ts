@@ -142,8 +142,11 @@ export class PointPool {
   private readonly points: DataPoint[] = [];
   private used = 0;
 
-  /** `max`: points kept at most; a bigger request makes fresh ones past it. */
-  constructor(private readonly max = 1 << 16) {}
+  /**
+   * `max`: points kept at most (about 100 bytes each, held for good); a bigger request makes fresh
+   * ones past it. 16,384 covers a collector's default batch (8,192).
+   */
+  constructor(private readonly max = 1 << 14) {}
 
   /** Every point is free again: the previous request is done with. */
   reset(): void {

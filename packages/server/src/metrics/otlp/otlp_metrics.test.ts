@@ -12,7 +12,9 @@ import { isStaleNaN } from '../../core/model/value.js';
 import { Head } from '../tsdb/head.js';
 import { OtlpMetricsError } from './errors.js';
 import { encodeMetricsRequest, encodeMetricsRequestJson, type EncMetric } from '../../testkit/otlp_metrics_encode.js';
+import { decodeMetricsProto } from './decode_proto.js';
 import { OtlpMetricsIngestor } from './ingest.js';
+import { PointPool } from './model.js';
 import { formatBound, labelName, metricName, unitName, type PromType, type TranslationStrategy } from './names.js';
 
 test('metric names: Prometheus 3 suffixes and escaping per translation strategy', () => {
@@ -310,4 +312,26 @@ test('protobuf points reused from request to request carry nothing over: the sam
     'b{instance=i1,job=api}': [[15_000, 7]],
     'c_total{instance=i1,job=api,k=2}': [[30_000, 5]],
   });
+});
+
+test('a request with more points than the pool keeps decodes as without a pool; the next reuses only what the pool kept', () => {
+  const points = (t: number): EncMetric[] => [
+    { name: 'g', points: [1, 2, 3, 4, 5].map((k) => ({ attrs: [['k', String(k)]] as Array<[string, string]>, timeMs: t, value: k })) },
+  ];
+  const pool = new PointPool(2);
+  const first = encodeMetricsRequest([['service.name', 'api']], points(NOW));
+  const decoded = decodeMetricsProto(first, pool);
+  assert.deepEqual(decoded, decodeMetricsProto(first));
+  const kept = decoded.resources[0]!.scopes[0]!.metrics[0]!.points;
+  pool.reset();
+  const next = decodeMetricsProto(encodeMetricsRequest([['service.name', 'api']], points(NOW + 1000)), pool).resources[0]!.scopes[0]!.metrics[0]!.points;
+  // The pool's two points are reused, the other three are new.
+  assert.deepEqual(
+    next.map((p) => kept.includes(p)),
+    [true, true, false, false, false],
+  );
+  assert.deepEqual(
+    next.map((p) => [p.timeMs, p.value]),
+    [1, 2, 3, 4, 5].map((k) => [NOW + 1000, k]),
+  );
 });

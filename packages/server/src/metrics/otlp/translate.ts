@@ -90,7 +90,8 @@ class OutPointPool {
   private readonly points: OutPoint[] = [];
   private used = 0;
 
-  constructor(private readonly max = 1 << 16) {}
+  /** `max`: as the decoder's pool's. */
+  constructor(private readonly max = 1 << 14) {}
 
   reset(): void {
     this.used = 0;
