@@ -21,7 +21,8 @@ import { decodeMetricsProto } from './decode_proto.js';
 import { DeltaState, totalsLookup, type Last, type LatestSampleSource } from './delta.js';
 import { OtlpMetricsError } from './errors.js';
 import { PointPool, type MetricsRequest } from './model.js';
-import { DEFAULT_TRANSLATION, storeMetadata, Translator, type OtlpTranslation, type OutPoint, type OutSample } from './translate.js';
+import type { OutPoint, OutSample } from './out_points.js';
+import { DEFAULT_TRANSLATION, storeMetadata, Translator, type OtlpTranslation } from './translate.js';
 
 export interface OtlpMetricsOptions {
   translation?: Partial<OtlpTranslation>;

@@ -10,13 +10,13 @@
 import type { FloatHistogram } from '../../core/model/histogram.js';
 import { sortLabels, type Label, type Labels } from '../../core/model/labels.js';
 import { STALE_NAN } from '../../core/model/value.js';
-import type { ExemplarInput } from '../exemplars/storage.js';
 import type { MetadataStore } from '../metadata.js';
 import { FLAG_NO_RECORDED_VALUE, TEMPORALITY_DELTA, type Attr, type DataPoint, type Metric, type MetricsRequest, type ResourceMetrics } from './model.js';
 import { decodedAttrs } from './decode_proto.js';
 import { AttrSeriesCache, type AttrSource, type SeriesEntry } from './attr_cache.js';
 import { addsSuffixes, escapes, formatBound, labelName, metricName, unitName, type PromType, type TranslationStrategy } from './names.js';
 import { nativeHistogramOf } from './exponential.js';
+import { NO_EXEMPLARS, NO_SERIES, OutPointPool, type OutPoint, type OutSample } from './out_points.js';
 
 /** The `otlp:` settings that shape translation (Prometheus' names). */
 export interface OtlpTranslation {
@@ -33,35 +33,12 @@ export const DEFAULT_TRANSLATION: OtlpTranslation = {
   keepIdentifyingResourceAttributes: false,
 };
 
-/** One output sample; `delta` when its value is an increment still to be added to the series' total. */
-export interface OutSample {
-  /** The series: its labels, and the store's reference once known. */
-  series: SeriesEntry;
-  t: number;
-  v: number;
-  /** A native histogram sample (`v` is then NaN), else undefined. */
-  h: FloatHistogram | undefined;
-  delta: boolean;
-}
-
 /** What a resource puts on each of its series, and a key naming that. */
 interface ResourceLabels {
   base: readonly Label[];
   job: string | undefined;
   instance: string | undefined;
   key: string;
-}
-
-/**
- * The samples of one data point, stored or refused together in the partial_success count. The
- * point is its own first sample (most points have only one: no array and no second object are
- * made for them); the others (histogram buckets, quantiles) follow in `more`.
- */
-export interface OutPoint extends OutSample {
-  more: OutSample[] | undefined;
-  exemplars: ExemplarInput[];
-  /** A description for refusal messages. */
-  what: string;
 }
 
 export interface Translated {
@@ -73,53 +50,6 @@ export interface Translated {
 }
 
 const NO_LABELS: readonly Label[] = [];
-/** Shared by the points without exemplars (nearly all); never pushed to. */
-const NO_EXEMPLARS: ExemplarInput[] = [];
-/** The series of a point before its first sample is added. */
-const NO_SERIES: SeriesEntry = { labels: [], ref: 0, deltaKey: undefined };
-
-function newOutPoint(t: number, what: string): OutPoint {
-  return { series: NO_SERIES, t, v: 0, h: undefined, delta: false, more: undefined, exemplars: NO_EXEMPLARS, what };
-}
-
-/**
- * Output points kept from one request to the next, as the decoder's (`PointPool`, ./model.ts): a gauge's
- * point is one of these and nothing else, so a steady sender's requests make no per-point garbage.
- */
-class OutPointPool {
-  private readonly points: OutPoint[] = [];
-  private used = 0;
-
-  /** `max`: as the decoder's pool's. */
-  constructor(private readonly max = 1 << 14) {}
-
-  reset(): void {
-    this.used = 0;
-  }
-
-  take(t: number, what: string): OutPoint {
-    const p = this.points[this.used];
-    if (p === undefined) {
-      const fresh = newOutPoint(t, what);
-      if (this.points.length < this.max) {
-        this.points.push(fresh);
-        this.used++;
-      }
-      return fresh;
-    }
-    this.used++;
-    p.series = NO_SERIES;
-    p.t = t;
-    p.v = 0;
-    p.h = undefined;
-    p.delta = false;
-    p.more = undefined;
-    p.exemplars = NO_EXEMPLARS;
-    p.what = what;
-    return p;
-  }
-}
-
 const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
 
 /**
