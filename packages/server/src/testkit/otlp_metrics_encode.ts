@@ -8,6 +8,8 @@ export interface GaugePoint {
   attrs: ReadonlyArray<readonly [string, string]>;
   timeMs: number;
   value: number;
+  /** DataPointFlags (1: no recorded value); 0 when absent. */
+  flags?: number;
 }
 
 export interface EncMetric {
@@ -54,6 +56,10 @@ export function encodeMetricsRequest(resource: ReadonlyArray<readonly [string, s
       fixed64(dp, 3, BigInt(p.timeMs) * 1_000_000n);
       dp.uvarint((4 << 3) | 1);
       dp.f64(p.value);
+      if (p.flags) {
+        dp.uvarint(8 << 3);
+        dp.uvarint(p.flags);
+      }
       ld(data, 1, dp.view());
     }
     if (m.monotonic) {
@@ -76,4 +82,21 @@ export function encodeMetricsRequest(resource: ReadonlyArray<readonly [string, s
   const req = new ByteWriter(rm.length + 16);
   ld(req, 1, rm.view());
   return Buffer.from(req.view());
+}
+
+const jsonAttrs = (attrs: ReadonlyArray<readonly [string, string]>): unknown[] => attrs.map(([key, v]) => ({ key, value: { stringValue: v } }));
+
+/** The same request as {@link encodeMetricsRequest} in OTLP/JSON (times as decimal strings, as the JSON mapping has 64-bit integers). */
+export function encodeMetricsRequestJson(resource: ReadonlyArray<readonly [string, string]>, metrics: readonly EncMetric[]): string {
+  const out = metrics.map((m) => {
+    const dataPoints = m.points.map((p) => ({
+      attributes: jsonAttrs(p.attrs),
+      timeUnixNano: `${p.timeMs}000000`,
+      asDouble: p.value,
+      ...(p.flags ? { flags: p.flags } : {}),
+    }));
+    const data = m.monotonic ? { sum: { dataPoints, aggregationTemporality: 2, isMonotonic: true } } : { gauge: { dataPoints } };
+    return { name: m.name, ...(m.unit ? { unit: m.unit } : {}), ...data };
+  });
+  return JSON.stringify({ resourceMetrics: [{ resource: { attributes: jsonAttrs(resource) }, scopeMetrics: [{ metrics: out }] }] });
 }

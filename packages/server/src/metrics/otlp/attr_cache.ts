@@ -2,7 +2,9 @@
  * The translation's cache of series by a point's attributes: by resource, then by the point's
  * attributes, then (in the returned map) by series name and extra label, so a steady sender's
  * series are found without building a label set. Protobuf points are found by their raw attribute
- * bytes (hashed, then compared), without decoding them; JSON points by a key string.
+ * bytes (hashed, then compared), without decoding them; JSON points by a key string. A sender
+ * repeats its points in the same order in every request, so the entry the previous request found
+ * at the same position is tried first: compared, not hashed or looked up.
  */
 import type { Labels } from '../../core/model/labels.js';
 import { hashBytes } from '../remotewrite/series_cache.js';
@@ -12,6 +14,8 @@ import type { Attr, DataPoint } from './model.js';
 export interface SeriesEntry {
   readonly labels: Labels;
   ref: number;
+  /** The labels' key for delta totals (./delta.ts), made on the series' first delta point. */
+  deltaKey: string | undefined;
 }
 
 /** Point attributes: decoded, or (protobuf) a raw byte range still to decode. */
@@ -25,17 +29,30 @@ interface RawEntry {
 
 /** How many series the cache holds before it starts over. */
 const MAX_CACHED_SERIES = 1_000_000;
+/** Positions of a request remembered for the next; a bigger request looks the rest up. */
+const MAX_POSITIONS = 1 << 16;
 
 export class AttrSeriesCache {
   private readonly byText = new Map<string, Map<string, SeriesEntry>>();
   private readonly byRaw = new Map<string, Map<number, RawEntry>>();
   private cached = 0;
+  /** The raw entry (and its resource) found at each position of the last request's lookups. */
+  private readonly lastAt: RawEntry[] = [];
+  private readonly lastResAt: string[] = [];
+  private position = 0;
+
+  /** A request starts: positions count from its first lookup. */
+  begin(): void {
+    this.position = 0;
+  }
 
   /** The series (by name and extra label) of the attributes of `p` under the resource `resKey`. */
   inner(p: AttrSource, resKey: string): Map<string, SeriesEntry> {
     if (this.cached >= MAX_CACHED_SERIES) {
       this.byText.clear();
       this.byRaw.clear();
+      this.lastAt.length = 0;
+      this.lastResAt.length = 0;
       this.cached = 0;
     }
     return p.rawBuf !== undefined ? this.rawInner(p.rawBuf, p.rawStart, p.rawEnd, resKey) : this.textInner(p.attrs, resKey);
@@ -55,14 +72,26 @@ export class AttrSeriesCache {
   }
 
   private rawInner(buf: Buffer, start: number, end: number, resKey: string): Map<string, SeriesEntry> {
+    const at = this.position++;
+    const last = this.lastAt[at];
+    if (last !== undefined && this.lastResAt[at] === resKey && sameBytes(last.raw, buf, start, end)) return last.inner;
+    const e = this.rawLookup(buf, start, end, resKey);
+    if (at < MAX_POSITIONS) {
+      this.lastAt[at] = e;
+      this.lastResAt[at] = resKey;
+    }
+    return e.inner;
+  }
+
+  private rawLookup(buf: Buffer, start: number, end: number, resKey: string): RawEntry {
     let byHash = this.byRaw.get(resKey);
     if (byHash === undefined) this.byRaw.set(resKey, (byHash = new Map()));
     const h = hashBytes(buf, start, end);
     let e = byHash.get(h);
-    for (let x = e; x !== undefined; x = x.next) if (sameBytes(x.raw, buf, start, end)) return x.inner;
+    for (let x = e; x !== undefined; x = x.next) if (sameBytes(x.raw, buf, start, end)) return x;
     e = { raw: Buffer.from(buf.subarray(start, end)), inner: new Map(), next: e };
     byHash.set(h, e);
-    return e.inner;
+    return e;
   }
 }
 

@@ -32,6 +32,7 @@ import {
   addExemplar,
   type Attr,
   newMetric,
+  PointPool,
   newPoint,
   type DataPoint,
   type Exemplar,
@@ -46,31 +47,35 @@ function malformed(detail: string): OtlpMetricsError {
   return new OtlpMetricsError(400, `malformed OTLP protobuf ExportMetricsServiceRequest: ${detail}`);
 }
 
-/** Decodes a (decompressed) ExportMetricsServiceRequest. */
-export function decodeMetricsProto(buf: Buffer): MetricsRequest {
+/**
+ * Decodes a (decompressed) ExportMetricsServiceRequest. With a `pool`, the common number points
+ * are the pool's, valid until its next reset; without one, every point is the caller's to keep.
+ */
+export function decodeMetricsProto(buf: Buffer, pool?: PointPool): MetricsRequest {
+  const points = pool ?? new PointPool(0);
   return ProtoFields.decode(buf, 'ExportMetricsServiceRequest', malformed, (f) => {
     const resources: ResourceMetrics[] = [];
     while (f.next()) {
-      if (f.field === 1) resources.push(resourceMetrics(f.message('resource_metrics', 'ResourceMetrics')));
+      if (f.field === 1) resources.push(resourceMetrics(f.message('resource_metrics', 'ResourceMetrics'), points));
       else f.skip();
     }
     return { resources };
   });
 }
 
-function resourceMetrics(f: ProtoFields): ResourceMetrics {
+function resourceMetrics(f: ProtoFields, pool: PointPool): ResourceMetrics {
   const out: ResourceMetrics = { attrs: [], scopes: [] };
   while (f.next()) {
     if (f.field === 1) {
       const r = decodeResource(f.message('resource', 'Resource'));
       for (const kv of r.attributes ?? []) out.attrs.push(attrOf(kv));
-    } else if (f.field === 2) out.scopes.push(scopeMetrics(f.message('scope_metrics', 'ScopeMetrics')));
+    } else if (f.field === 2) out.scopes.push(scopeMetrics(f.message('scope_metrics', 'ScopeMetrics'), pool));
     else f.skip();
   }
   return out;
 }
 
-function scopeMetrics(f: ProtoFields): ScopeMetrics {
+function scopeMetrics(f: ProtoFields, pool: PointPool): ScopeMetrics {
   const out: ScopeMetrics = { name: '', version: '', metrics: [] };
   while (f.next()) {
     if (f.field === 1) {
@@ -80,7 +85,7 @@ function scopeMetrics(f: ProtoFields): ScopeMetrics {
         else if (g.field === 2) out.version = g.string('version');
         else g.skip();
       }
-    } else if (f.field === 2) out.metrics.push(metric(f.message('metrics', 'Metric')));
+    } else if (f.field === 2) out.metrics.push(metric(f.message('metrics', 'Metric'), pool));
     else f.skip();
   }
   return out;
@@ -94,7 +99,7 @@ const KIND_FIELDS: Record<number, [MetricKind, string, string]> = {
   11: ['summary', 'summary', 'Summary'],
 };
 
-function metric(f: ProtoFields): Metric {
+function metric(f: ProtoFields, pool: PointPool): Metric {
   const m = newMetric();
   while (f.next()) {
     const kind = KIND_FIELDS[f.field];
@@ -104,7 +109,7 @@ function metric(f: ProtoFields): Metric {
       m.points = [];
       m.temporality = 0;
       m.monotonic = false;
-      data(f.message(kind[1], kind[2]), m);
+      data(f.message(kind[1], kind[2]), m, pool);
     } else if (f.field === 1) m.name = f.string('name');
     else if (f.field === 2) m.description = f.string('description');
     else if (f.field === 3) m.unit = f.string('unit');
@@ -113,21 +118,23 @@ function metric(f: ProtoFields): Metric {
   return m;
 }
 
-function data(f: ProtoFields, m: Metric): void {
+function data(f: ProtoFields, m: Metric, pool: PointPool): void {
   const layout = m.kind === 'histogram' ? HISTOGRAM : m.kind === 'exponential_histogram' ? EXPONENTIAL : m.kind === 'summary' ? SUMMARY : NUMBER;
   while (f.next()) {
     if (f.field === 1) {
       if (layout === NUMBER) {
         const start = f.spanOf('data_points');
-        m.points.push(fastNumberPoint(f.buffer, start, f.pos) ?? decodePoint(f.sub(start, f.pos, 'NumberDataPoint'), NUMBER));
+        const p = pool.next();
+        if (fastNumberPoint(f.buffer, start, f.pos, p)) {
+          pool.keep();
+          m.points.push(p);
+        } else m.points.push(decodePoint(f.sub(start, f.pos, 'NumberDataPoint'), NUMBER));
       } else m.points.push(decodePoint(f.message('data_points', layout.type), layout));
     } else if (f.field === 2 && m.kind !== 'gauge' && m.kind !== 'summary') m.temporality = f.int32('aggregation_temporality');
     else if (f.field === 3 && m.kind === 'sum') m.monotonic = f.bool('is_monotonic');
     else f.skip();
   }
 }
-
-const NO_ATTRS: Attr[] = [];
 
 /**
  * A DataView of the request being decoded, made once per request: its float and word reads are
@@ -145,35 +152,33 @@ function viewOf(buf: Buffer): DataView {
 
 /**
  * The common NumberDataPoint (contiguous attributes, times, a value, small flags) read straight
- * from the bytes, with no reader per point: most of a request is such points. Anything else
- * (exemplars, unknown fields, long lengths, a truncation) returns undefined, and the general
- * decoder reads the point, which also words any error.
+ * from the bytes into `p` (a pool's, all defaults), with no reader per point: most of a request is
+ * such points. Anything else (exemplars, unknown fields, long lengths, a truncation) returns
+ * false, and the general decoder reads the point, which also words any error.
  */
-function fastNumberPoint(buf: Buffer, start: number, end: number): DataPoint | undefined {
+function fastNumberPoint(buf: Buffer, start: number, end: number, p: DataPoint): boolean {
   const dv = viewOf(buf);
-  const p = newPoint('number');
-  p.attrs = NO_ATTRS;
   let pos = start;
   while (pos < end) {
     const tag = buf[pos++]!;
     if (tag === 0x3a) {
       const tagAt = pos - 1;
-      if (pos + 2 > end) return undefined;
+      if (pos + 2 > end) return false;
       let len = buf[pos++]!;
       if (len >= 0x80) {
         const b = buf[pos++]!;
-        if (b >= 0x80) return undefined;
+        if (b >= 0x80) return false;
         len = (len & 0x7f) | (b << 7);
       }
-      if (pos + len > end) return undefined;
+      if (pos + len > end) return false;
       if (p.rawBuf === undefined) {
         p.rawBuf = buf;
         p.rawStart = tagAt;
-      } else if (p.rawEnd !== tagAt) return undefined;
+      } else if (p.rawEnd !== tagAt) return false;
       pos += len;
       p.rawEnd = pos;
     } else if (tag === 0x11 || tag === 0x19 || tag === 0x21 || tag === 0x31) {
-      if (pos + 8 > end) return undefined;
+      if (pos + 8 > end) return false;
       // start_time_unix_nano (0x11) is stepped over: Prometheus does not use it.
       if (tag === 0x21) p.value = dv.getFloat64(pos, true);
       else if (tag !== 0x11) {
@@ -184,13 +189,13 @@ function fastNumberPoint(buf: Buffer, start: number, end: number): DataPoint | u
       }
       pos += 8;
     } else if (tag === 0x40) {
-      if (pos >= end) return undefined;
+      if (pos >= end) return false;
       const b = buf[pos++]!;
-      if (b >= 0x80) return undefined;
+      if (b >= 0x80) return false;
       p.flags = b;
-    } else return undefined;
+    } else return false;
   }
-  return pos === end ? p : undefined;
+  return pos === end;
 }
 
 /**

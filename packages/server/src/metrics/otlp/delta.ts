@@ -75,11 +75,10 @@ export class DeltaState {
   /**
    * The cumulative value for a delta `v` (or histogram `h`) at `t`, or a refusal when `t` is not
    * after the series' latest total (the increment cannot be placed: the head takes samples in
-   * order only). A histogram is added bucket by bucket, at the coarser of the two schemas; a series
+   * order only). `key` is `labelsKey(labels)`, made once per series by a caller that keeps it. A histogram is added bucket by bucket, at the coarser of the two schemas; a series
    * whose latest total is of the other kind starts again from the delta.
    */
-  add(labels: Labels, t: number, v: number, h?: FloatHistogram): { key: string; total: Last } | string {
-    const key = labelsKey(labels);
+  add(labels: Labels, t: number, v: number, h?: FloatHistogram, key = labelsKey(labels)): { key: string; total: Last } | string {
     // Read back the series' newest total, not the newest before `t`: with an out-of-order window the
     // head would take a late point, and a total placed among later ones would read as a counter reset.
     const prev = this.pending.get(key) ?? this.totals.get(key) ?? this.lookup(labels, Math.max(t, this.now()));

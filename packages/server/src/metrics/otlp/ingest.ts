@@ -10,6 +10,7 @@
  * only, so a request's points are appended oldest first.
  */
 import { StorageError } from '../../core/errors.js';
+import { labelsKey } from '../../core/model/labels.js';
 import type { LimitRefusals } from '../../core/limits/refusals.js';
 import type { TokenBucket } from '../../core/limits/token_bucket.js';
 import type { ExemplarStorage } from '../exemplars/storage.js';
@@ -19,8 +20,9 @@ import { decodeMetricsJson } from './decode_json.js';
 import { decodeMetricsProto } from './decode_proto.js';
 import { DeltaState, totalsLookup, type Last, type LatestSampleSource } from './delta.js';
 import { OtlpMetricsError } from './errors.js';
-import type { MetricsRequest } from './model.js';
-import { DEFAULT_TRANSLATION, storeMetadata, Translator, type OtlpTranslation, type OutPoint, type OutSample } from './translate.js';
+import { PointPool, type MetricsRequest } from './model.js';
+import type { OutPoint, OutSample } from './out_points.js';
+import { DEFAULT_TRANSLATION, storeMetadata, Translator, type OtlpTranslation } from './translate.js';
 
 export interface OtlpMetricsOptions {
   translation?: Partial<OtlpTranslation>;
@@ -56,6 +58,8 @@ const WHOLE_REQUEST = new Set(['disk_full', 'closed', 'overloaded', 'corruption'
 export class OtlpMetricsIngestor {
   readonly stats: OtlpMetricsStats = { requests: 0, dataPoints: 0, samples: 0, rejectedDataPoints: 0, exemplarsAccepted: 0, exemplarsDropped: 0, refused: {} };
   private readonly translator: Translator;
+  /** The decoder's number points, reused by each request: decoded, translated and stored before the next. */
+  private readonly pointPool = new PointPool();
   readonly delta: DeltaState;
 
   constructor(
@@ -68,7 +72,8 @@ export class OtlpMetricsIngestor {
 
   /** Decodes and stores one ExportMetricsServiceRequest; throws {@link OtlpMetricsError} or a StorageError for the whole request. */
   ingest(body: Buffer, enc: 'json' | 'protobuf'): IngestResult {
-    return this.ingestDecoded(enc === 'protobuf' ? decodeMetricsProto(body) : decodeMetricsJson(body.toString('utf8')));
+    this.pointPool.reset();
+    return this.ingestDecoded(enc === 'protobuf' ? decodeMetricsProto(body, this.pointPool) : decodeMetricsJson(body.toString('utf8')));
   }
 
   ingestDecoded(req: MetricsRequest): IngestResult {
@@ -138,7 +143,8 @@ export class OtlpMetricsIngestor {
     let h = s.h;
     let staged: { key: string; total: Last } | undefined;
     if (s.delta) {
-      const r = this.delta.add(s.series.labels, s.t, s.v, s.h);
+      const series = s.series;
+      const r = this.delta.add(series.labels, s.t, s.v, s.h, (series.deltaKey ??= labelsKey(series.labels)));
       if (typeof r === 'string') return `${p.what}: ${r}`;
       staged = r;
       v = r.total.v;

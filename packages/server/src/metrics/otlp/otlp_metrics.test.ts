@@ -11,7 +11,10 @@ import { Matcher } from '../../core/model/matcher.js';
 import { isStaleNaN } from '../../core/model/value.js';
 import { Head } from '../tsdb/head.js';
 import { OtlpMetricsError } from './errors.js';
+import { encodeMetricsRequest, encodeMetricsRequestJson, type EncMetric } from '../../testkit/otlp_metrics_encode.js';
+import { decodeMetricsProto } from './decode_proto.js';
 import { OtlpMetricsIngestor } from './ingest.js';
+import { PointPool } from './model.js';
 import { formatBound, labelName, metricName, unitName, type PromType, type TranslationStrategy } from './names.js';
 
 test('metric names: Prometheus 3 suffixes and escaping per translation strategy', () => {
@@ -252,4 +255,83 @@ test('keep_identifying_resource_attributes puts service.* on target_info; NoUTF8
   assert.equal(res.rejected, 1);
   assert.match(res.message, /invalid metric name "http\.server\.duration_seconds"/);
   assert.deepEqual([...dump(utf8.head).keys()], ['up{instance=i1,job=shop/api}']);
+});
+
+test('protobuf points reused from request to request carry nothing over: the same requests in JSON store the same', () => {
+  // Each request has fewer or other points than the last, so every reused point meets fields the
+  // last request set: attributes decoded for a new series, a flag, a value, none at all.
+  const resource: Array<[string, string]> = [
+    ['service.name', 'api'],
+    ['service.instance.id', 'i1'],
+  ];
+  const requests: EncMetric[][] = [
+    [
+      {
+        name: 'a',
+        points: [
+          { attrs: [['k', '1']], timeMs: NOW, value: 1 },
+          { attrs: [['k', '2']], timeMs: NOW, value: 2, flags: 1 },
+          { attrs: [['k', '3']], timeMs: NOW, value: 3 },
+        ],
+      },
+    ],
+    [
+      { name: 'b', points: [{ attrs: [], timeMs: NOW + 15_000, value: 7 }] },
+      {
+        name: 'a',
+        points: [
+          { attrs: [['k', '3']], timeMs: NOW + 15_000, value: 30 },
+          { attrs: [['k', '1']], timeMs: NOW + 15_000, value: 10 },
+        ],
+      },
+    ],
+    [{ name: 'c', monotonic: true, points: [{ attrs: [['k', '2']], timeMs: NOW + 30_000, value: 5 }] }],
+  ];
+  const proto = setup();
+  const json = setup();
+  for (const metrics of requests) {
+    assert.deepEqual(proto.ing.ingest(encodeMetricsRequest(resource, metrics), 'protobuf'), {
+      accepted: metrics.reduce((n, m) => n + m.points.length, 0),
+      rejected: 0,
+      message: '',
+    });
+    json.ing.ingest(Buffer.from(encodeMetricsRequestJson(resource, metrics)), 'json');
+  }
+  const stored = dump(proto.head);
+  assert.deepEqual(stored, dump(json.head));
+  assert.deepEqual(Object.fromEntries([...stored].map(([k, pts]) => [k, pts.map(([t, v]) => [t - NOW, isStaleNaN(v) ? 'stale' : v])])), {
+    'a{instance=i1,job=api,k=1}': [
+      [0, 1],
+      [15_000, 10],
+    ],
+    'a{instance=i1,job=api,k=2}': [[0, 'stale']],
+    'a{instance=i1,job=api,k=3}': [
+      [0, 3],
+      [15_000, 30],
+    ],
+    'b{instance=i1,job=api}': [[15_000, 7]],
+    'c_total{instance=i1,job=api,k=2}': [[30_000, 5]],
+  });
+});
+
+test('a request with more points than the pool keeps decodes as without a pool; the next reuses only what the pool kept', () => {
+  const points = (t: number): EncMetric[] => [
+    { name: 'g', points: [1, 2, 3, 4, 5].map((k) => ({ attrs: [['k', String(k)]] as Array<[string, string]>, timeMs: t, value: k })) },
+  ];
+  const pool = new PointPool(2);
+  const first = encodeMetricsRequest([['service.name', 'api']], points(NOW));
+  const decoded = decodeMetricsProto(first, pool);
+  assert.deepEqual(decoded, decodeMetricsProto(first));
+  const kept = decoded.resources[0]!.scopes[0]!.metrics[0]!.points;
+  pool.reset();
+  const next = decodeMetricsProto(encodeMetricsRequest([['service.name', 'api']], points(NOW + 1000)), pool).resources[0]!.scopes[0]!.metrics[0]!.points;
+  // The pool's two points are reused, the other three are new.
+  assert.deepEqual(
+    next.map((p) => kept.includes(p)),
+    [true, true, false, false, false],
+  );
+  assert.deepEqual(
+    next.map((p) => [p.timeMs, p.value]),
+    [1, 2, 3, 4, 5].map((k) => [NOW + 1000, k]),
+  );
 });

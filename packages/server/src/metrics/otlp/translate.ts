@@ -10,13 +10,13 @@
 import type { FloatHistogram } from '../../core/model/histogram.js';
 import { sortLabels, type Label, type Labels } from '../../core/model/labels.js';
 import { STALE_NAN } from '../../core/model/value.js';
-import type { ExemplarInput } from '../exemplars/storage.js';
 import type { MetadataStore } from '../metadata.js';
 import { FLAG_NO_RECORDED_VALUE, TEMPORALITY_DELTA, type Attr, type DataPoint, type Metric, type MetricsRequest, type ResourceMetrics } from './model.js';
 import { decodedAttrs } from './decode_proto.js';
 import { AttrSeriesCache, type AttrSource, type SeriesEntry } from './attr_cache.js';
 import { addsSuffixes, escapes, formatBound, labelName, metricName, unitName, type PromType, type TranslationStrategy } from './names.js';
 import { nativeHistogramOf } from './exponential.js';
+import { NO_EXEMPLARS, NO_SERIES, OutPointPool, type OutPoint, type OutSample } from './out_points.js';
 
 /** The `otlp:` settings that shape translation (Prometheus' names). */
 export interface OtlpTranslation {
@@ -33,35 +33,12 @@ export const DEFAULT_TRANSLATION: OtlpTranslation = {
   keepIdentifyingResourceAttributes: false,
 };
 
-/** One output sample; `delta` when its value is an increment still to be added to the series' total. */
-export interface OutSample {
-  /** The series: its labels, and the store's reference once known. */
-  series: SeriesEntry;
-  t: number;
-  v: number;
-  /** A native histogram sample (`v` is then NaN), else undefined. */
-  h: FloatHistogram | undefined;
-  delta: boolean;
-}
-
 /** What a resource puts on each of its series, and a key naming that. */
 interface ResourceLabels {
   base: readonly Label[];
   job: string | undefined;
   instance: string | undefined;
   key: string;
-}
-
-/**
- * The samples of one data point, stored or refused together in the partial_success count. The
- * point is its own first sample (most points have only one: no array and no second object are
- * made for them); the others (histogram buckets, quantiles) follow in `more`.
- */
-export interface OutPoint extends OutSample {
-  more: OutSample[] | undefined;
-  exemplars: ExemplarInput[];
-  /** A description for refusal messages. */
-  what: string;
 }
 
 export interface Translated {
@@ -73,21 +50,17 @@ export interface Translated {
 }
 
 const NO_LABELS: readonly Label[] = [];
-/** Shared by the points without exemplars (nearly all); never pushed to. */
-const NO_EXEMPLARS: ExemplarInput[] = [];
-/** The series of a point before its first sample is added. */
-const NO_SERIES: SeriesEntry = { labels: [], ref: 0 };
-
-function newOutPoint(t: number, what: string): OutPoint {
-  return { series: NO_SERIES, t, v: 0, h: undefined, delta: false, more: undefined, exemplars: NO_EXEMPLARS, what };
-}
-
 const IDENTIFYING = new Set(['service.name', 'service.namespace', 'service.instance.id']);
 
-/** Translates requests; caches name translations, which repeat in every request of a sender. */
+/**
+ * Translates requests; caches name translations, which repeat in every request of a sender. A
+ * translation's points are reused by the next: it is valid until the next {@link translate}.
+ */
 export class Translator {
   private readonly names = new Map<string, string>();
   private readonly labelNames = new Map<string, string>();
+  private readonly outPoints = new OutPointPool();
+  private readonly pointList: OutPoint[] = [];
 
   constructor(readonly cfg: OtlpTranslation) {}
 
@@ -113,7 +86,13 @@ export class Translator {
   }
 
   translate(req: MetricsRequest): Translated {
-    const out: Translated = { points: [], rejected: 0, reasons: new Map(), metadata: [] };
+    this.outPoints.reset();
+    this.pointList.length = 0;
+    // The decoder's pool reuses point objects too: one of this request may be the last one's.
+    this.curPoint = undefined;
+    this.curInner = undefined;
+    this.cache.begin();
+    const out: Translated = { points: this.pointList, rejected: 0, reasons: new Map(), metadata: [] };
     for (const r of req.resources) this.resource(r, out);
     return out;
   }
@@ -157,7 +136,7 @@ export class Translator {
       undefined,
     );
     if (series === undefined) return;
-    const point = newOutPoint(latest, 'target_info');
+    const point = this.outPoints.take(latest, 'target_info');
     this.add(point, series, latest, 1, false, false);
     out.points.push(point);
   }
@@ -179,7 +158,7 @@ export class Translator {
     if (e === undefined) {
       const labels = this.buildLabels(decodedAttrs(p as DataPoint), res, name, extra);
       if (labels === undefined) return undefined;
-      e = { labels, ref: 0 };
+      e = { labels, ref: 0, deltaKey: undefined };
       this.curInner.set(k, e);
       this.cache.added();
     }
@@ -240,7 +219,7 @@ export class Translator {
         continue;
       }
       const stale = (p.flags & FLAG_NO_RECORDED_VALUE) !== 0;
-      const point = newOutPoint(p.timeMs, name);
+      const point = this.outPoints.take(p.timeMs, name);
       const ok =
         m.kind === 'histogram'
           ? this.histogram(p, name, res, delta, stale, point)

@@ -191,7 +191,7 @@ export class RemoteWriteReceiver {
             const h0 = s.ts.length > 0 ? undefined : s.histograms[0]!.h;
             ref =
               h0 === undefined
-                ? app.append(ref, s.labels, s.createdTs, 0)
+                ? app.appendInOrder(ref, s.labels, s.createdTs, 0)
                 : appendHistogram(
                     app,
                     ref,
@@ -200,7 +200,8 @@ export class RemoteWriteReceiver {
                     FloatHistogram.of({ counterResetHint: 'reset', schema: h0.schema, zeroThreshold: h0.zeroThreshold, customValues: h0.customValues }),
                   );
           } catch (err) {
-            // The series already has samples at or after its start: no zero to add.
+            // The series already has samples at or after its start (in order only, as Prometheus
+            // appends it: never into the out-of-order window, where it would read as a reset): no zero to add.
             if (!(err instanceof StorageError) || !CT_SKIPPABLE.has(err.code)) throw err;
           }
         }

@@ -20,6 +20,13 @@ export interface Appender {
    */
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef;
   /**
+   * {@link append}, but only after every sample the series has (stored or in this batch), never into
+   * the out-of-order window: how Prometheus adds a created timestamp's zero sample, which placed
+   * among later samples would read as a counter reset. Refused as `append` refuses a late sample
+   * beyond the window (`out_of_order`, `duplicate_sample`, `too_old`); an exact resend is a no-op.
+   */
+  appendInOrder(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef;
+  /**
    * Adds one native-histogram sample, like {@link append}. Optional: a store that cannot keep
    * histograms durably yet leaves it out (or refuses with a StorageError).
    */

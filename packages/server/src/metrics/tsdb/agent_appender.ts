@@ -69,6 +69,11 @@ export class AgentAppender implements Appender {
     return s.ref;
   }
 
+  /** The agent takes samples in order only: the same as {@link append}. */
+  appendInOrder(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
+    return this.append(ref, labels, t, v);
+  }
+
   commit(): void {
     const { n, series, ts, vs } = this.batch;
     const store = this.store;

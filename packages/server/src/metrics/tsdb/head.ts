@@ -536,17 +536,21 @@ class HeadAppender implements Appender {
   }
 
   append(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
-    return this.add(ref, labels, t, v, undefined);
+    return this.add(ref, labels, t, v, undefined, false);
+  }
+
+  appendInOrder(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef {
+    return this.add(ref, labels, t, v, undefined, true);
   }
 
   /** Adds a native-histogram sample (logged in the WAL's histogram records on commit). */
   appendHistogram(ref: SeriesRef, labels: Labels, t: number, h: FloatHistogram): SeriesRef {
     const problem = h.validate();
     if (problem !== undefined) throw new StorageError('invalid_argument', `${problem} for ${formatLabels(labels)}`);
-    return this.add(ref, labels, t, NaN, h);
+    return this.add(ref, labels, t, NaN, h, false);
   }
 
-  private add(ref: SeriesRef, labels: Labels, t: number, v: number, h: FloatHistogram | undefined): SeriesRef {
+  private add(ref: SeriesRef, labels: Labels, t: number, v: number, h: FloatHistogram | undefined, inOrderOnly: boolean): SeriesRef {
     const head = this.head;
     let s = ref !== 0 ? head.series(ref) : undefined;
     if (s === undefined) {
@@ -577,7 +581,7 @@ class HeadAppender implements Appender {
     if (t <= s.batchT) {
       // A resend of what we have: not an error.
       if (t === s.batchT && (h === undefined ? s.batchH === undefined && sameValue(v, s.batchV) : s.batchH !== undefined && h.equals(s.batchH))) return s.ref;
-      if (t === s.batchT || h !== undefined || s.batchHadHistogram || !head.acceptsOutOfOrder(s, t)) throw orderRefusal(t, s.batchT, s.labels);
+      if (t === s.batchT || h !== undefined || inOrderOnly || s.batchHadHistogram || !head.acceptsOutOfOrder(s, t)) throw orderRefusal(t, s.batchT, s.labels);
       // Within the out-of-order window: logged and applied like any sample; the batch's latest stays.
       const meets = oooConflict(head.storedValueAt(s, t), v);
       if (meets === 'same') return s.ref;

@@ -103,6 +103,30 @@ export function outOfOrderContract(name: string, make: () => Promise<ContractSub
     ]);
   });
 
+  withStore('appendInOrder stays out of the window: refused behind the newest sample, stored or in the batch; taken after it', async (s) => {
+    const lbl = labelsFrom({ __name__: 'in_order' });
+    const a = s.store.appender();
+    a.append(0, lbl, T0 + 10 * MIN, 10);
+    a.commit();
+    const b = s.store.appender();
+    // Within the window: append takes it, appendInOrder does not.
+    assert.throws(() => b.appendInOrder(0, lbl, T0 + 5 * MIN, 0), refusedWith('out_of_order'));
+    assert.throws(() => b.appendInOrder(0, lbl, T0 + 10 * MIN, 0), refusedWith('duplicate_sample'));
+    b.append(0, lbl, T0 + 5 * MIN, 5);
+    b.appendInOrder(0, lbl, T0 + 11 * MIN, 0);
+    // Behind the batch's own newest sample; an exact resend changes nothing.
+    assert.throws(() => b.appendInOrder(0, lbl, T0 + 10 * MIN + 30_000, 0), refusedWith('out_of_order'));
+    b.appendInOrder(0, lbl, T0 + 11 * MIN, 0);
+    b.commit();
+    await s.settle?.();
+    const got = await readAll(s.store, byName('in_order'));
+    assert.deepEqual(got[0]!.samples, [
+      [T0 + 5 * MIN, 5],
+      [T0 + 10 * MIN, 10],
+      [T0 + 11 * MIN, 0],
+    ]);
+  });
+
   withStore('a late batch over many series is accepted whole', async (s) => {
     const a = s.store.appender();
     for (let k = 0; k < 50; k++) a.append(0, labelsFrom({ __name__: 'batch', k: String(k) }), T0 + 20 * MIN, k);
