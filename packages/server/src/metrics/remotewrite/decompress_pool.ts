@@ -3,7 +3,7 @@
  * copy, and are recycled, so a stream of requests makes no garbage; replies come back in order.
  */
 import { Worker } from 'node:worker_threads';
-import { SnappyDecoder, SnappyError, snappyDecodedLength } from '../../core/util/snappy.js';
+import { decodeSnappyInto, SnappyError, snappyDecodedLength } from '../../core/util/snappy.js';
 import type { DecompressRequest, DecompressResponse } from './decompress_worker.js';
 
 interface Pending {
@@ -31,7 +31,6 @@ export class DecompressPool {
   private nextId = 1;
   private readonly freeBodies: ArrayBuffer[] = [];
   private readonly freeOuts: ArrayBuffer[] = [];
-  private readonly inline = new SnappyDecoder();
 
   private started = false;
   /** The worker was made (it is not made again if it dies). */
@@ -94,7 +93,10 @@ export class DecompressPool {
     const w = this.worker;
     if (!w || length <= INLINE_MAX_BYTES) {
       try {
-        return Promise.resolve(Buffer.from(this.inline.decode(body, maxLength)));
+        // Into a buffer of the pool's own, not one scratch buffer: requests decoded one after
+        // another before the first is appended each need theirs, and a copy would cost as much as
+        // decoding again.
+        return Promise.resolve(decodeSnappyInto(body, this.freeOuts.pop(), maxLength));
       } catch (err) {
         return Promise.reject(err as Error);
       }

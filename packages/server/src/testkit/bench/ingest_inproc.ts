@@ -19,15 +19,16 @@ import { DB } from '../../metrics/tsdb/db.js';
 import { positiveInt } from './cli.js';
 import { defaultEndMs, generateDataset, type Dataset } from './datagen.js';
 
-/** Sends every request of `data` as the HTTP bench's senders order them: group by group in turn. */
+/**
+ * Sends every request of `data` as the HTTP bench's senders order them: group by group in turn.
+ * One at a time: a server handles its concurrent requests' bodies one after another too, each
+ * decoded and appended in one go.
+ */
 async function sendAll(receiver: RemoteWriteReceiver, data: Dataset): Promise<number> {
   let samples = 0;
   const longest = Math.max(...data.groups.map((g) => g.requests.length));
   for (let i = 0; i < longest; i++) {
-    // One request of every group in flight together, as the bench's concurrent senders keep them.
-    const round: Array<Promise<{ samples: number }>> = [];
-    for (const g of data.groups) if (i < g.requests.length) round.push(receiver.write(g.requests[i]!, 'snappy'));
-    for (const r of await Promise.all(round)) samples += r.samples;
+    for (const g of data.groups) if (i < g.requests.length) samples += (await receiver.write(g.requests[i]!, 'snappy')).samples;
   }
   return samples;
 }
