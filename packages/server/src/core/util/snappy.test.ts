@@ -51,3 +51,23 @@ test('rejects corrupt input with a SnappyError, never another exception', () => 
   assert.throws(() => dec.decode(Buffer.from([0xff, 0xff, 0xff, 0xff, 0x0f]), 1 << 20), SnappyError);
   assert.throws(() => dec.decode(Buffer.from([5, 0x01, 0x00])), SnappyError);
 });
+
+test('copies at every short offset and length give what byte-by-byte copying gives, runs included', () => {
+  // The decoder moves words; a copy whose source overlaps its destination (offset < length) must
+  // still repeat the pattern, and short literals at the input's end must not read past it.
+  const dec = new SnappyDecoder();
+  const seed = Buffer.from('0123456789abcdef');
+  for (let offset = 1; offset <= 16; offset++) {
+    for (let len = 1; len <= 64; len++) {
+      for (const tailLen of [1, 3, 5, 8, 9]) {
+        const tail = Buffer.from('XYZWVUTSR'.slice(0, tailLen));
+        const expected = [...seed];
+        for (let i = 0; i < len; i++) expected.push(expected[expected.length - offset]!);
+        expected.push(...tail);
+        // [length varint][literal seed][2-byte-offset copy][literal tail]
+        const stream = Buffer.from([expected.length, (seed.length - 1) << 2, ...seed, ((len - 1) << 2) | 2, offset, 0, (tailLen - 1) << 2, ...tail]);
+        assert.deepEqual([...dec.decode(stream)], expected, `offset ${offset}, length ${len}, tail ${tailLen}`);
+      }
+    }
+  }
+});

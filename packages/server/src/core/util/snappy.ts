@@ -44,16 +44,26 @@ export class SnappyDecoder {
 }
 
 /**
+ * Bytes past the decoded length that decoding may scribble on: copies move whole 4- and 8-byte
+ * words, the last of which may run over the end of the copy (later ones overwrite what ran over).
+ */
+const SLACK = 8;
+
+/**
  * Decompresses `input` into `into` when it is large enough, else into a new buffer; returns a view
  * of the decoded bytes. Throws {@link SnappyError} for malformed input or an output over `maxLength`.
  */
 export function decodeSnappyInto(input: Buffer, into: ArrayBuffer | undefined, maxLength = Infinity): Buffer {
   const { length, headerBytes } = snappyDecodedLength(input);
   if (length > maxLength) throw new SnappyError(`decompressed length ${length} exceeds the limit of ${maxLength} bytes`);
-  const target = into && into.byteLength >= length ? into : new ArrayBuffer(Math.max(length, (into?.byteLength ?? 0) * 2, 1 << 16));
-  // Plain Uint8Array views: element access on them stays on V8's fastest path.
+  const target = into && into.byteLength >= length + SLACK ? into : new ArrayBuffer(Math.max(length + SLACK, (into?.byteLength ?? 0) * 2, 1 << 16));
+  // Plain Uint8Array views: element access on them stays on V8's fastest path. The DataViews move
+  // a word at a time: a remote_write body is mostly short copies (labels repeated from earlier
+  // series), which byte by byte cost most of the decoding.
   const out = new Uint8Array(target);
+  const outWords = new DataView(target);
   const src = new Uint8Array(input.buffer, input.byteOffset, input.length);
+  const srcWords = new DataView(input.buffer, input.byteOffset, input.length);
   let s = headerBytes;
   let d = 0;
   const end = src.length;
@@ -71,8 +81,11 @@ export function decodeSnappyInto(input: Buffer, into: ArrayBuffer | undefined, m
       }
       len += 1;
       if (s + len > end || d + len > length) throw new SnappyError('corrupt input: literal runs past the end');
-      // Short runs are cheaper byte by byte than through a native copy call.
-      if (len <= 32) for (let i = 0; i < len; i++) out[d + i] = src[s + i]!;
+      if (len <= 8 && s + 8 <= end) {
+        // Eight bytes moved whatever the length: the ones past it land in the slack or are overwritten next.
+        outWords.setUint32(d, srcWords.getUint32(s, true), true);
+        if (len > 4) outWords.setUint32(d + 4, srcWords.getUint32(s + 4, true), true);
+      } else if (len <= 32) for (let i = 0; i < len; i++) out[d + i] = src[s + i]!;
       else out.set(src.subarray(s, s + len), d);
       s += len;
       d += len;
@@ -96,11 +109,19 @@ export function decodeSnappyInto(input: Buffer, into: ArrayBuffer | undefined, m
       s += 4;
     }
     if (offset === 0 || offset > d || d + len > length) throw new SnappyError('corrupt input: copy out of range');
-    if (len <= 32 || offset < len) {
-      const from = d - offset;
-      for (let i = 0; i < len; i++) out[d + i] = out[from + i]!;
-    } else out.copyWithin(d, d - offset, d - offset + len);
-    d += len;
+    const stop = d + len;
+    let from = d - offset;
+    // Each word read lies wholly before the write position (offset ≥ word size), so a copy that
+    // overlaps its source (a run) repeats the pattern exactly as byte by byte would.
+    if (offset >= 8) {
+      for (; d < stop; d += 8, from += 8) {
+        outWords.setUint32(d, outWords.getUint32(from, true), true);
+        outWords.setUint32(d + 4, outWords.getUint32(from + 4, true), true);
+      }
+    } else if (offset >= 4) {
+      for (; d < stop; d += 4, from += 4) outWords.setUint32(d, outWords.getUint32(from, true), true);
+    } else for (; d < stop; d++, from++) out[d] = out[from]!;
+    d = stop;
   }
   if (d !== length) throw new SnappyError(`corrupt input: decoded ${d} bytes, header said ${length}`);
   return Buffer.from(target, 0, length);

@@ -3,7 +3,7 @@
  * copy, and are recycled, so a stream of requests makes no garbage; replies come back in order.
  */
 import { Worker } from 'node:worker_threads';
-import { SnappyDecoder, SnappyError, snappyDecodedLength } from '../../core/util/snappy.js';
+import { decodeSnappyInto, SnappyError, snappyDecodedLength } from '../../core/util/snappy.js';
 import type { DecompressRequest, DecompressResponse } from './decompress_worker.js';
 
 interface Pending {
@@ -12,11 +12,14 @@ interface Pending {
 }
 
 /**
- * Bodies that decode to at most this many bytes are decoded inline: that takes microseconds, while
- * the trip to the worker costs one more turn of the event loop, which a running query (5 ms slices
- * plus garbage collection) makes the slowest step of a small write's acknowledgement.
+ * Bodies that decode to at most this many bytes are decoded inline. The trip to the worker costs
+ * one more turn of the event loop, which a running query (5 ms slices plus garbage collection)
+ * makes the slowest step of a small write's acknowledgement; and it costs CPU: with the worker, the
+ * in-process ingest bench (testkit/bench/ingest_inproc.ts) spent about 40% more CPU per sample.
+ * A MiB decodes in about 2.5 ms, a quarter of what appending its samples then takes on this thread
+ * anyway (a 2,000-series request from Prometheus is about 350 KiB).
  */
-export const INLINE_MAX_BYTES = 64 * 1024;
+export const INLINE_MAX_BYTES = 1024 * 1024;
 
 /**
  * Decodes snappy bodies off the main thread once started; decodes inline small bodies
@@ -28,7 +31,6 @@ export class DecompressPool {
   private nextId = 1;
   private readonly freeBodies: ArrayBuffer[] = [];
   private readonly freeOuts: ArrayBuffer[] = [];
-  private readonly inline = new SnappyDecoder();
 
   private started = false;
   /** The worker was made (it is not made again if it dies). */
@@ -91,7 +93,10 @@ export class DecompressPool {
     const w = this.worker;
     if (!w || length <= INLINE_MAX_BYTES) {
       try {
-        return Promise.resolve(Buffer.from(this.inline.decode(body, maxLength)));
+        // Into a buffer of the pool's own, not one scratch buffer: requests decoded one after
+        // another before the first is appended each need theirs, and a copy would cost as much as
+        // decoding again.
+        return Promise.resolve(decodeSnappyInto(body, this.freeOuts.pop(), maxLength));
       } catch (err) {
         return Promise.reject(err as Error);
       }

@@ -183,8 +183,9 @@ function decodeTimeSeries(buf: Buffer, start: number, end: number, sink: WriteRe
   let nSpans = 0;
   let histograms = 0;
   let exemplars = 0;
-  exemplarSpans.length = 0;
-  histogramSpans.length = 0;
+  // Cleared only when used: setting an array's length costs a runtime call, once per series.
+  if (exemplarSpans.length > 0) exemplarSpans.length = 0;
+  if (histogramSpans.length > 0) histogramSpans.length = 0;
   while (r.pos < end) {
     const fieldStart = r.pos;
     const tag = r.varint();

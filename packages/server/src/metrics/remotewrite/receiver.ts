@@ -9,7 +9,7 @@ import type { Appendable, Appender } from '../storage/interface.js';
 import { SnappyError } from '../../core/util/snappy.js';
 import { DecompressPool } from './decompress_pool.js';
 import type { MetadataStore } from '../metadata.js';
-import { hashBytes, RawSeriesCache } from './series_cache.js';
+import { hashBytes, RawSeriesCache, type CachedSeries } from './series_cache.js';
 import { TokenBucket } from '../../core/limits/token_bucket.js';
 import { LimitRefusals } from '../../core/limits/refusals.js';
 import { decodeLabels, decodeWriteRequest, ProtoError, type WriteRequestSink } from './proto.js';
@@ -275,7 +275,7 @@ export class RemoteWriteReceiver {
     try {
       decodeWriteRequest(raw, sink);
       // New series are cached only once the whole request decoded and appended cleanly.
-      for (const f of sink.fresh) this.known.add(raw, f.start, f.end, f.hash, f.entry.labels, f.entry.ref);
+      for (const f of sink.fresh) this.known.add(raw, f.start, f.end, hashBytes(raw, f.start, f.end), f.entry.labels, f.entry.ref);
       return { samples: sink.samples, histograms: sink.histograms, exemplars: sink.exemplars };
     } finally {
       sink.end();
@@ -324,7 +324,9 @@ function refusal(err: unknown): unknown {
 class BatchSink implements WriteRequestSink {
   /** The series of the current request in order of appearance; sample handles index it. */
   batch: SeriesEntry[] = [];
-  fresh: Array<{ start: number; end: number; hash: number; entry: SeriesEntry }> = [];
+  fresh: Array<{ start: number; end: number; entry: SeriesEntry }> = [];
+  /** The known series of the previous TimeSeries of the request, which predicts the next one. */
+  private prevKnown: CachedSeries | undefined;
   samples = 0;
   histograms = 0;
   /** The request's exemplars, stored once its samples are committed. */
@@ -357,16 +359,18 @@ class BatchSink implements WriteRequestSink {
     this.app = undefined;
     this.batch.length = 0;
     this.fresh.length = 0;
+    this.prevKnown = undefined;
   }
 
   series(buf: Buffer, start: number, end: number, labels: Labels | undefined): number {
     let entry: SeriesEntry | undefined;
     if (labels === undefined) {
-      const hash = hashBytes(buf, start, end);
-      entry = this.known.get(buf, start, end, hash);
+      const known = this.known.after(this.prevKnown, buf, start, end);
+      this.prevKnown = known;
+      entry = known;
       if (entry === undefined) {
         entry = { ref: 0, labels: decodeLabels(buf, start, end) };
-        this.fresh.push({ start, end, hash, entry });
+        this.fresh.push({ start, end, entry });
       }
     } else entry = { ref: 0, labels };
     this.batch.push(entry);
