@@ -450,7 +450,10 @@ export class Head implements Appendable, Queryable {
     const removed: number[] = [];
     // Map iteration visits series created during the pass as well.
     for (const s of this.byRef.values()) {
-      this.sealBefore(s, t);
+      // An active chunk wholly before `t` is in the block (copied into the flush's image) and the
+      // fence has kept samples out of it since: dropped as it is, not sealed into the arena first.
+      const a = s.active;
+      if (a !== undefined && a.count > 0 && a.maxt < t) s.active = undefined;
       let n = 0;
       while (n < s.closed.length && s.closed[n]!.maxt < t) n++;
       if (n > 0) s.closed = s.closed.slice(n);
