@@ -112,9 +112,16 @@ export class MemSeries {
   /** Float samples that arrived older than `lastT` within the out-of-order window (see ooo.ts). */
   ooo: OooSamples | undefined;
 
-  constructor(ref: number, labels: Labels) {
+  /**
+   * The series' key in the head's lookup map, kept (the map holds the string anyway) so removing a
+   * million series after a flush does not build every key again on the event loop's thread.
+   */
+  readonly key: string;
+
+  constructor(ref: number, labels: Labels, key: string) {
     this.ref = ref;
     this.labels = labels;
+    this.key = key;
   }
 
   /** Time bounds over all chunks, or undefined if the series has no samples. */
@@ -312,7 +319,7 @@ export class Head implements Appendable, Queryable {
     if (found) return found;
     const problem = validateLabels(labels);
     if (problem) throw new StorageError('invalid_series', `${problem}: ${formatLabels(labels)}`);
-    const s = new MemSeries(ref ?? ++this.lastRef, labels);
+    const s = new MemSeries(ref ?? ++this.lastRef, labels, key);
     if (s.ref > this.lastRef) this.lastRef = s.ref;
     this.byRef.set(s.ref, s);
     this.byKey.set(key, s);
@@ -468,7 +475,7 @@ export class Head implements Appendable, Queryable {
         // Gone from lookups at once, so an append during the pass creates a fresh series instead
         // of writing into one that is about to leave the index.
         this.byRef.delete(s.ref);
-        this.byKey.delete(labelsKey(s.labels));
+        this.byKey.delete(s.key);
         removed.push(s.ref);
       } else mint = Math.min(mint, s.mint);
       crashPoint('compactHead.seriesTruncated');
@@ -488,7 +495,7 @@ export class Head implements Appendable, Queryable {
     for (const s of created) {
       if (!s.empty || s.logged || this.byRef.get(s.ref) !== s) continue;
       this.byRef.delete(s.ref);
-      this.byKey.delete(labelsKey(s.labels));
+      this.byKey.delete(s.key);
       this.postings.removeOne(s.ref, s.labels);
     }
   }
