@@ -11,6 +11,15 @@ import { Block, type BlockMeta, type BlockSeries } from './block.js';
 import { writeBlock, type BlockWriteStep } from './block_writer.js';
 import { toBlockChunk } from './chunkenc/blockchunk.js';
 import { imageChunks, imageSeries, type HeadImage } from './head_image.js';
+import { lowerThreadPriority } from '../../core/util/thread_priority.js';
+
+/**
+ * The block writer's nice value. A flush is seconds of CPU: on a machine whose cores are busy, this
+ * thread at the same priority took turns with the one that acknowledges writes, which then waited
+ * for a core while the block was written. Lower, it yields to that thread; it still gets every
+ * core nothing else wants.
+ */
+const BLOCK_WRITER_NICE = 10;
 
 /** Where a merge met a damaged chunk: source block, series id, chunk offset. */
 export interface ChunkDamage {
@@ -107,6 +116,8 @@ async function run(job: Exclude<BlockJob, { type: 'go' }>): Promise<BlockJobRepl
   }
 }
 
+// Only on a worker thread: imported on the main thread (parentPort null), this changes nothing.
+if (parentPort) lowerThreadPriority(BLOCK_WRITER_NICE);
 parentPort?.on('message', (m: BlockJob) => {
   if (m.type === 'go') {
     const resume = waiting.get(m.id);

@@ -321,17 +321,27 @@ export class DB implements Storage {
 
   /**
    * The head's series with chunks that end before `end`, listed for the block writer's thread
-   * (in ref order: the thread sorts them), without taking anything out. Active chunks wholly before
-   * `end` are moved into the arena first, so every chunk to write is immutable while the block is
-   * written (the fence keeps new samples out of them).
+   * (in ref order: the thread sorts them), without taking anything out. An active chunk wholly
+   * before `end` is copied into the image: the fence keeps new samples out of it from now on, so it
+   * no longer changes. (Sealing it into the arena instead made two objects per series, which at a
+   * million series filled the old generation and set off a full collection of the whole head on
+   * this thread mid-flush.)
    */
   private async headImage(end: number, slicer: TimeSlicer): Promise<HeadImage> {
     const w = new HeadImageWriter();
     for (const s of this.head.allSeries()) {
-      this.head.sealBefore(s, end);
-      // Chunks are in time order: the first one of each kind tells whether any ends before `end`.
       const late = s.ooo !== undefined && s.ooo.mint < end ? s.ooo : undefined;
-      if ((s.closed.length > 0 && s.closed[0]!.maxt < end) || (s.histChunks.length > 0 && s.histChunks[0]!.maxt < end) || late !== undefined) {
+      // The merge with out-of-order samples below reads the in-order chunks from the closed list.
+      if (late !== undefined) this.head.sealBefore(s, end);
+      const a = s.active;
+      const active = a !== undefined && a.count > 0 && a.maxt < end ? a : undefined;
+      // Chunks are in time order: the first one of each kind tells whether any ends before `end`.
+      if (
+        (s.closed.length > 0 && s.closed[0]!.maxt < end) ||
+        (s.histChunks.length > 0 && s.histChunks[0]!.maxt < end) ||
+        late !== undefined ||
+        active !== undefined
+      ) {
         w.beginSeries(s.labels);
         if (late !== undefined) {
           // Out-of-order samples are merged into the block's chunks (blocks never overlap): those
@@ -341,11 +351,13 @@ export class DB implements Storage {
           const breaks = s.histChunks.map((c) => c.mint);
           for (const c of mergedBlockChunks(s.closed.slice(0, n), late, end, this.head.samplesPerChunk, breaks))
             w.addBlockChunk(c.mint, c.maxt, c.count, c.bytes);
-        } else
+        } else {
           for (const c of s.closed) {
             if (c.maxt >= end) break;
             w.addXor(c.mint, c.maxt, c.page, c.offset, c.length);
           }
+          if (active !== undefined) w.copyXor(active.mint, active.maxt, active.bytesView(), 0, active.byteLength);
+        }
         // The fence keeps the last of them from taking more samples once it lies before `end`.
         for (const c of s.histChunks) {
           if (c.maxt >= end) break;

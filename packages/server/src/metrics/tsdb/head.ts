@@ -112,9 +112,16 @@ export class MemSeries {
   /** Float samples that arrived older than `lastT` within the out-of-order window (see ooo.ts). */
   ooo: OooSamples | undefined;
 
-  constructor(ref: number, labels: Labels) {
+  /**
+   * The series' key in the head's lookup map, kept (the map holds the string anyway) so removing a
+   * million series after a flush does not build every key again on the event loop's thread.
+   */
+  readonly key: string;
+
+  constructor(ref: number, labels: Labels, key: string) {
     this.ref = ref;
     this.labels = labels;
+    this.key = key;
   }
 
   /** Time bounds over all chunks, or undefined if the series has no samples. */
@@ -312,7 +319,7 @@ export class Head implements Appendable, Queryable {
     if (found) return found;
     const problem = validateLabels(labels);
     if (problem) throw new StorageError('invalid_series', `${problem}: ${formatLabels(labels)}`);
-    const s = new MemSeries(ref ?? ++this.lastRef, labels);
+    const s = new MemSeries(ref ?? ++this.lastRef, labels, key);
     if (s.ref > this.lastRef) this.lastRef = s.ref;
     this.byRef.set(s.ref, s);
     this.byKey.set(key, s);
@@ -450,7 +457,10 @@ export class Head implements Appendable, Queryable {
     const removed: number[] = [];
     // Map iteration visits series created during the pass as well.
     for (const s of this.byRef.values()) {
-      this.sealBefore(s, t);
+      // An active chunk wholly before `t` is in the block (copied into the flush's image) and the
+      // fence has kept samples out of it since: dropped as it is, not sealed into the arena first.
+      const a = s.active;
+      if (a !== undefined && a.count > 0 && a.maxt < t) s.active = undefined;
       let n = 0;
       while (n < s.closed.length && s.closed[n]!.maxt < t) n++;
       if (n > 0) s.closed = s.closed.slice(n);
@@ -465,7 +475,7 @@ export class Head implements Appendable, Queryable {
         // Gone from lookups at once, so an append during the pass creates a fresh series instead
         // of writing into one that is about to leave the index.
         this.byRef.delete(s.ref);
-        this.byKey.delete(labelsKey(s.labels));
+        this.byKey.delete(s.key);
         removed.push(s.ref);
       } else mint = Math.min(mint, s.mint);
       crashPoint('compactHead.seriesTruncated');
@@ -485,7 +495,7 @@ export class Head implements Appendable, Queryable {
     for (const s of created) {
       if (!s.empty || s.logged || this.byRef.get(s.ref) !== s) continue;
       this.byRef.delete(s.ref);
-      this.byKey.delete(labelsKey(s.labels));
+      this.byKey.delete(s.key);
       this.postings.removeOne(s.ref, s.labels);
     }
   }

@@ -93,9 +93,8 @@ export class HeadImageWriter {
 
   /** Adds an XOR chunk held at `[offset, offset + length)` of `page` (an arena page or any bytes). */
   addXor(mint: number, maxt: number, page: Uint8Array, offset: number, length: number): void {
-    const shared = page.buffer instanceof SharedArrayBuffer;
-    this.closeCountOnPageChange(17 + (shared ? 12 : 4 + length));
-    if (shared) {
+    if (page.buffer instanceof SharedArrayBuffer) {
+      this.closeCountOnPageChange(17 + 12);
       const sab = page.buffer as SharedArrayBuffer;
       let k = this.arenaIndex.get(sab);
       if (k === undefined) {
@@ -108,12 +107,24 @@ export class HeadImageWriter {
       this.page.writeUInt32LE(page.byteOffset + offset, this.pos + 4);
       this.page.writeUInt32LE(length, this.pos + 8);
       this.pos += 12;
-    } else {
-      this.chunkHeader(ChunkKind.inlineXor, mint, maxt);
-      this.page.writeUInt32LE(length, this.pos);
-      this.page.set(page.subarray(offset, offset + length), this.pos + 4);
-      this.pos += 4 + length;
-    }
+      this.chunks++;
+    } else this.copyXor(mint, maxt, page, offset, length);
+  }
+
+  /**
+   * Adds a copy of the XOR chunk at `[offset, offset + length)` of `bytes`: for a head's active
+   * chunk, read in place (its encoder's buffer is not shared, and asking a small typed array for
+   * its buffer would make it allocate one).
+   */
+  copyXor(mint: number, maxt: number, bytes: Uint8Array, offset: number, length: number): void {
+    this.closeCountOnPageChange(17 + 4 + length);
+    this.chunkHeader(ChunkKind.inlineXor, mint, maxt);
+    const p = this.page;
+    p.writeUInt32LE(length, this.pos);
+    const at = this.pos + 4;
+    // Byte by byte: a chunk is tens to hundreds of bytes, and a subarray to copy from is an object.
+    for (let i = 0; i < length; i++) p[at + i] = bytes[offset + i]!;
+    this.pos = at + length;
     this.chunks++;
   }
 

@@ -9,7 +9,8 @@ import * as path from 'node:path';
 import { labelsFrom } from '../../core/model/labels.js';
 import { StorageError } from '../../core/errors.js';
 import { Head } from './head.js';
-import { Wal } from './wal.js';
+import { Wal, walSegments } from './wal.js';
+import { waitFor } from '../../testkit/helpers.js';
 
 function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-wal-'));
@@ -109,6 +110,45 @@ test('a series first seen in a refused batch is logged again with the next batch
     new Wal(dir, { warn: () => {} }).replay({ series: (ref, l) => replayed.replaySeries(ref, l), sample: (ref, t, v) => replayed.replaySample(ref, t, v) });
     assert.equal(replayed.numSeries, 1);
     assert.equal(replayed.stats().samplesAppended, 1);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** Descriptors this process holds open on files in `dir`. */
+function openFilesIn(dir: string): number {
+  let n = 0;
+  for (const fd of fs.readdirSync('/proc/self/fd')) {
+    try {
+      if (fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir)) n++;
+    } catch {
+      // The descriptor readdir itself used, closed meanwhile.
+    }
+  }
+  return n;
+}
+
+test('at each segment change the finished segment is closed (its fsync runs in the background); every record replays', async () => {
+  const dir = tempDir();
+  try {
+    const wal = new Wal(dir, { warn: () => {}, segmentBytes: 4096 });
+    wal.replay({ series: () => {}, sample: () => {} });
+    const head = new Head({ wal, now: () => 0 });
+    let ref = 0;
+    for (let t = 1; t <= 2000; t++) {
+      const a = head.appender();
+      ref = a.append(ref, labelsFrom({ __name__: 'segmented' }), t, t);
+      a.commit();
+    }
+    assert.ok(walSegments(dir).length > 10, `${walSegments(dir).length} segments`);
+    // Only the segment being written stays open once the background syncs are done.
+    await waitFor('finished segments closed', () => Promise.resolve(openFilesIn(dir) === 1 ? true : undefined), 10_000, 10);
+    wal.close();
+    assert.equal(openFilesIn(dir), 0);
+    assert.deepEqual(
+      replayCount(dir).samples.get(ref),
+      Array.from({ length: 2000 }, (_, i) => i + 1),
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
