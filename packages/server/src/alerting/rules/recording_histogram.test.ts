@@ -11,7 +11,7 @@ describe('recording rules over native histograms', () => {
   const head = new Head({ maxFutureMs: Infinity });
   const app = head.appender();
   const h = FloatHistogram.of({ count: 4, sum: 6, positiveSpans: [{ offset: 1, length: 1 }], positiveBuckets: [4] });
-  app.appendHistogram!(0, labelsFrom({ __name__: 'latency' }), 0, h);
+  app.appendHistogram(0, labelsFrom({ __name__: 'latency' }), 0, h);
   app.commit();
   const engine = new Engine();
   const query = ((expr: string, t: number) => engine.instantQuery(head, expr, t).result) as QueryFn;

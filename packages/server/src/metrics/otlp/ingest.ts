@@ -153,8 +153,7 @@ export class OtlpMetricsIngestor {
     try {
       // The cached reference skips the head's lookup by labels; a stale one (series gone) falls back to it.
       if (h === undefined) s.series.ref = app.append(s.series.ref, s.series.labels, s.t, v);
-      else if (app.appendHistogram) s.series.ref = app.appendHistogram(s.series.ref, s.series.labels, s.t, h);
-      else return `${p.what}: this store does not keep native histograms (agent mode); send explicit-bucket histograms`;
+      else s.series.ref = app.appendHistogram(s.series.ref, s.series.labels, s.t, h);
     } catch (err) {
       if (!(err instanceof StorageError) || WHOLE_REQUEST.has(err.code)) throw err;
       return err.message;

@@ -3,7 +3,7 @@
  * one batch each, so a bad request writes nothing. Series already seen are found by their raw label
  * bytes, before any string is decoded.
  */
-import { formatLabels, type Labels } from '../../core/model/labels.js';
+import type { Labels } from '../../core/model/labels.js';
 import { StorageError, VigilError } from '../../core/errors.js';
 import type { Appendable, Appender } from '../storage/interface.js';
 import { SnappyError } from '../../core/util/snappy.js';
@@ -192,8 +192,7 @@ export class RemoteWriteReceiver {
             ref =
               h0 === undefined
                 ? app.appendInOrder(ref, s.labels, s.createdTs, 0)
-                : appendHistogram(
-                    app,
+                : app.appendHistogram(
                     ref,
                     s.labels,
                     s.createdTs,
@@ -207,7 +206,7 @@ export class RemoteWriteReceiver {
         }
         for (let i = 0; i < s.ts.length; i++) ref = app.append(ref, s.labels, s.ts[i]!, s.vs[i]!);
         n += s.ts.length;
-        for (const x of s.histograms) ref = appendHistogram(app, ref, s.labels, x.t, x.h);
+        for (const x of s.histograms) ref = app.appendHistogram(ref, s.labels, x.t, x.h);
         histograms += s.histograms.length;
         for (const e of s.exemplars) exemplars.push({ seriesLabels: s.labels, labels: e.labels, value: e.value, ts: e.ts });
         if (s.metadata && this.metadata) {
@@ -289,16 +288,7 @@ export class RemoteWriteReceiver {
  */
 function appendHistogramMessage(app: Appender, ref: number, labels: Labels, buf: Buffer, start: number, end: number): number {
   const d = decodeSeriesHistogram(labels, buf, start, end);
-  return appendHistogram(app, ref, labels, d.t, d.h);
-}
-
-function appendHistogram(app: Appender, ref: number, labels: Labels, t: number, h: FloatHistogram): number {
-  if (app.appendHistogram === undefined)
-    throw new RemoteWriteError(
-      'bad_request',
-      `native histogram of ${formatLabels(labels)} refused: this Vigil's storage (agent mode) does not store native histograms`,
-    );
-  return app.appendHistogram(ref, labels, t, h);
+  return app.appendHistogram(ref, labels, d.t, d.h);
 }
 
 /** Refusals of a created-timestamp zero sample that only mean the series already has data there. */

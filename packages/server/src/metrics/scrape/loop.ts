@@ -599,7 +599,7 @@ export class ScrapeLoop {
   }
 }
 
-/** A native-histogram sample within `limits`, into a store that keeps them; one that does not fails the scrape, naming why. */
+/** A native-histogram sample, brought within `limits` (a histogram past the bucket limit fails the scrape, naming it). */
 function appendHistogram(app: Appender, ref: SeriesRef, labels: Labels, ts: number, h: FloatHistogram, limits: HistogramLimits | undefined): SeriesRef {
   if (limits) {
     try {
@@ -609,11 +609,6 @@ function appendHistogram(app: Appender, ref: SeriesRef, labels: Labels, ts: numb
       throw err;
     }
   }
-  if (!app.appendHistogram)
-    throw new ScrapeError(
-      'storage',
-      'this store does not keep native histograms: set scrape_native_histograms and convert_classic_histograms_to_nhcb to false',
-    );
   return app.appendHistogram(ref, labels, ts, h);
 }
 

@@ -26,11 +26,8 @@ export interface Appender {
    * beyond the window (`out_of_order`, `duplicate_sample`, `too_old`); an exact resend is a no-op.
    */
   appendInOrder(ref: SeriesRef, labels: Labels, t: number, v: number): SeriesRef;
-  /**
-   * Adds one native-histogram sample, like {@link append}. Optional: a store that cannot keep
-   * histograms durably yet leaves it out (or refuses with a StorageError).
-   */
-  appendHistogram?(ref: SeriesRef, labels: Labels, t: number, h: FloatHistogram): SeriesRef;
+  /** Adds one native-histogram sample, like {@link append}. */
+  appendHistogram(ref: SeriesRef, labels: Labels, t: number, h: FloatHistogram): SeriesRef;
   /** Makes the batch durable (written to the WAL) and visible. */
   commit(): void;
   /** Drops the batch. */

@@ -54,8 +54,8 @@ test('histograms are cut into blocks, merged, verified and read back after a res
     let i = 0;
     // 10 hours at one sample a minute: two histogram series and a float one.
     for (let t = 0; t < 10 * HOUR; t += 60_000, i++) {
-      refs[0] = a.appendHistogram!(refs[0]!, labelsFrom({ __name__: 'lat', i: '0' }), t, histogramAt(i));
-      refs[1] = a.appendHistogram!(refs[1]!, labelsFrom({ __name__: 'lat', i: '1' }), t, histogramAt(2 * i));
+      refs[0] = a.appendHistogram(refs[0]!, labelsFrom({ __name__: 'lat', i: '0' }), t, histogramAt(i));
+      refs[1] = a.appendHistogram(refs[1]!, labelsFrom({ __name__: 'lat', i: '1' }), t, histogramAt(2 * i));
       refs[2] = a.append(refs[2]!, labelsFrom({ __name__: 'up' }), t, 1);
     }
     a.commit();

@@ -25,7 +25,7 @@ import { XorEncoder, XorIterator } from './chunkenc/xor.js';
 import { PostingsIndex } from './postings.js';
 import { ChunkArena } from './chunk_arena.js';
 import { RecordType, WalRecordWriter, type Wal } from './wal.js';
-import { BatchSamples, isoTime, orderRefusal, sameValue, type SpareSamples } from './append_batch.js';
+import { BatchSamples, isoTime, logMixedBatch, orderRefusal, sameValue, type SpareSamples } from './append_batch.js';
 import { checkNewSeries, metricName, NO_SERIES_LIMITS, SeriesLimitError, type SeriesLimits } from './series_limits.js';
 import { LimitRefusals } from '../../core/limits/refusals.js';
 import type { TimeSlicer } from '../../core/util/pace.js';
@@ -638,7 +638,7 @@ class HeadAppender implements Appender {
         rw.begin(RecordType.samples);
         for (let i = 0; i < n; i++) rw.sample(series[i]!.ref, ts[i]!, vs[i]!);
         rw.end();
-      } else logMixed(rw, n, series, ts, vs, hists);
+      } else logMixedBatch(rw, n, series, ts, vs, hists);
       try {
         wal.write(rw.w.view());
       } catch (err) {
@@ -667,26 +667,6 @@ class HeadAppender implements Appender {
     this.hists = undefined;
     this.batch.release();
   }
-}
-
-/**
- * Logs a batch holding histograms: a samples or histograms record per run of one kind, in batch
- * order, so a series that switches kind within the batch replays in time order.
- */
-function logMixed(rw: WalRecordWriter, n: number, series: MemSeries[], ts: Float64Array, vs: Float64Array, hists: Map<number, FloatHistogram>): void {
-  let open = 0;
-  for (let i = 0; i < n; i++) {
-    const h = hists.get(i);
-    const type = h === undefined ? RecordType.samples : RecordType.histograms;
-    if (type !== open) {
-      if (open !== 0) rw.end();
-      rw.begin(type);
-      open = type;
-    }
-    if (h === undefined) rw.sample(series[i]!.ref, ts[i]!, vs[i]!);
-    else rw.histogram(series[i]!.ref, ts[i]!, h);
-  }
-  rw.end();
 }
 
 /** One record writer serves every appender: commits run to completion one at a time. */

@@ -31,13 +31,13 @@ describe('head with native histograms', () => {
     const head = new Head({ maxFutureMs: Infinity });
     const app = head.appender();
     app.append(0, labels, 1000, 1);
-    app.appendHistogram!(0, labels, 2000, h(1));
-    app.appendHistogram!(0, labels, 3000, h(3));
-    app.appendHistogram!(0, labels, 4000, h(2)); // a reset: count went down, so a new chunk
-    app.appendHistogram!(0, labels, 4500, h(3, 'reset')); // declared: kept
+    app.appendHistogram(0, labels, 2000, h(1));
+    app.appendHistogram(0, labels, 3000, h(3));
+    app.appendHistogram(0, labels, 4000, h(2)); // a reset: count went down, so a new chunk
+    app.appendHistogram(0, labels, 4500, h(3, 'reset')); // declared: kept
     app.append(0, labels, 5000, 7);
     app.append(0, labels, 6000, STALE_NAN);
-    app.appendHistogram!(0, labels, 7000, h(5, 'gauge'));
+    app.appendHistogram(0, labels, 7000, h(5, 'gauge'));
     app.commit();
     assert.deepEqual(read(head), [
       [1000, 1],
@@ -55,11 +55,11 @@ describe('head with native histograms', () => {
   it('treats a resent histogram as a duplicate only when it is equal', () => {
     const head = new Head({ maxFutureMs: Infinity });
     const app = head.appender();
-    app.appendHistogram!(0, labels, 1000, h(1));
-    app.appendHistogram!(0, labels, 1000, h(1));
-    assert.throws(() => app.appendHistogram!(0, labels, 1000, h(2)), /duplicate sample/);
+    app.appendHistogram(0, labels, 1000, h(1));
+    app.appendHistogram(0, labels, 1000, h(1));
+    assert.throws(() => app.appendHistogram(0, labels, 1000, h(2)), /duplicate sample/);
     assert.throws(() => app.append(0, labels, 1000, 1), /duplicate sample/);
-    assert.throws(() => app.appendHistogram!(0, labels, 500, h(1)), /out of order/);
+    assert.throws(() => app.appendHistogram(0, labels, 500, h(1)), /out of order/);
     app.commit();
     assert.deepEqual(read(head), [[1000, 'h1/unknown']]);
   });
@@ -67,8 +67,8 @@ describe('head with native histograms', () => {
   it('drops histogram chunks on truncation', async () => {
     const head = new Head({ maxFutureMs: Infinity, chunkRange: 10_000 });
     const app = head.appender();
-    app.appendHistogram!(0, labels, 1000, h(1));
-    app.appendHistogram!(0, labels, 12_000, h(2));
+    app.appendHistogram(0, labels, 1000, h(1));
+    app.appendHistogram(0, labels, 12_000, h(2));
     app.commit();
     await head.truncateBeforeSliced(10_000, { due: () => false, tick: () => Promise.resolve() } as never);
     assert.deepEqual(read(head), [[12_000, 'h2/unknown']]);
@@ -80,13 +80,13 @@ describe('head with native histograms', () => {
       const fill = (head: Head): void => {
         const app = head.appender();
         app.append(0, labels, 1000, 1);
-        app.appendHistogram!(0, labels, 2000, h(1));
-        app.appendHistogram!(0, labels, 3000, h(3));
-        app.appendHistogram!(0, labels, 4000, h(2));
-        app.appendHistogram!(0, labels, 4500, h(3, 'reset'));
+        app.appendHistogram(0, labels, 2000, h(1));
+        app.appendHistogram(0, labels, 3000, h(3));
+        app.appendHistogram(0, labels, 4000, h(2));
+        app.appendHistogram(0, labels, 4500, h(3, 'reset'));
         app.append(0, labels, 5000, 7); // one batch switches kind three times
-        app.appendHistogram!(0, labels, 6000, h(4).with({ sum: STALE_NAN }));
-        app.appendHistogram!(0, labels, 7000, h(5, 'gauge'));
+        app.appendHistogram(0, labels, 6000, h(4).with({ sum: STALE_NAN }));
+        app.appendHistogram(0, labels, 7000, h(5, 'gauge'));
         app.commit();
       };
       const want = [

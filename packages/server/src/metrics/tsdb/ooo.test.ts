@@ -142,7 +142,7 @@ test('disk store: a series that switches to histograms and back keeps its late f
     late.commit();
     // Histograms from minute 5, floats again from minute 7: the late float may no longer come.
     const h = db.appender();
-    h.appendHistogram!(
+    h.appendHistogram(
       0,
       lbl,
       T0 + 5 * MIN,

@@ -23,7 +23,7 @@ function head(): Head {
   const labels = labelsFrom({ __name__: 'req_seconds', job: 'api' });
   for (let i = 0; i <= 10; i++) {
     const h = FloatHistogram.of({ count: 60 * i, sum: 90 * i, positiveSpans: [{ offset: 1, length: 2 }], positiveBuckets: [30 * i, 30 * i] });
-    app.appendHistogram!(0, labels, i * 60_000, h);
+    app.appendHistogram(0, labels, i * 60_000, h);
   }
   app.append(0, labelsFrom({ __name__: 'up', job: 'api' }), 600_000, 1);
   app.commit();

@@ -91,7 +91,7 @@ async function vigilBytes(data: HistogramSeries[], t0: number): Promise<BlockByt
     const samples = data[0]!.hs.length;
     for (let i = 0; i < samples; i++) {
       const a = db.appender();
-      data.forEach((s, k) => (refs[k] = a.appendHistogram!(refs[k]!, s.labels, t0 + i * STEP_MS, s.hs[i]!)));
+      data.forEach((s, k) => (refs[k] = a.appendHistogram(refs[k]!, s.labels, t0 + i * STEP_MS, s.hs[i]!)));
       a.commit();
     }
     await db.flush();

@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     for (let s = 0; s < CRASH_SERIES; s++) {
       const labels = labelsFrom({ __name__: 'crash_test', s: String(s) });
       refs[s] =
-        s < CRASH_FIRST_HISTOGRAM_SERIES ? a.append(refs[s]!, labels, t, crashValue(i, s)) : a.appendHistogram!(refs[s]!, labels, t, crashHistogram(i, s));
+        s < CRASH_FIRST_HISTOGRAM_SERIES ? a.append(refs[s]!, labels, t, crashValue(i, s)) : a.appendHistogram(refs[s]!, labels, t, crashHistogram(i, s));
       if (mode === 'ooo' && s < CRASH_FIRST_HISTOGRAM_SERIES) a.append(refs[s]!, labels, t - CRASH_STEP / 2, crashValue(i - 0.5, s));
     }
     a.commit();

@@ -95,7 +95,7 @@ export function classicToNhcb(input: Iterable<LoadSeries>): LoadSeries[] {
 
 /** Appends the loaded series to the head; samples the head refuses are left out, as Prometheus' test storage does. */
 export function appendLoaded(head: Head, series: Iterable<LoadSeries>): void {
-  const app = head.appender() as ReturnType<Head['appender']> & { appendHistogram: NonNullable<ReturnType<Head['appender']>['appendHistogram']> };
+  const app = head.appender();
   for (const { labels, samples } of series) {
     let ref = 0;
     for (const [t, v] of [...samples].sort((a, b) => a[0] - b[0])) {

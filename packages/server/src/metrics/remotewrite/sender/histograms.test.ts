@@ -70,7 +70,7 @@ test('native histograms in the WAL reach Prometheus as remote_write histograms; 
     const a = vigil.server.db.appender();
     for (let k = from; k < from + 50; k++) {
       const t = BASE + k * 1000;
-      for (let s = 0; s < 3; s++) a.appendHistogram!(0, labelsFrom({ __name__: 'rw_hist', s: String(s) }), t, histogram(s, k));
+      for (let s = 0; s < 3; s++) a.appendHistogram(0, labelsFrom({ __name__: 'rw_hist', s: String(s) }), t, histogram(s, k));
       a.append(0, labelsFrom({ __name__: 'rw_hist_float' }), t, k);
     }
     a.commit();

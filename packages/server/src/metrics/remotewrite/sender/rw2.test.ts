@@ -134,7 +134,7 @@ test(
     // Native histograms go into the sender's WAL through its TSDB appender (as histograms.test.ts does).
     const app = sender.server.db.appender();
     for (let k = 0; k < 20; k++)
-      app.appendHistogram!(
+      app.appendHistogram(
         0,
         labelsFrom({ __name__: 'rw2_hist' }),
         BASE + k * 1000,
