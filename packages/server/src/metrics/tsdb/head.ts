@@ -16,10 +16,11 @@ import {
   type Querier,
   type Queryable,
   type SelectHints,
+  type Series,
   type SeriesRef,
   type SeriesSet,
 } from '../storage/interface.js';
-import { ArraySeriesSet, ChunkSeries, type ChunkMeta } from './chunk_series.js';
+import { ArraySeriesSet, ChunkSeries, LatestSampleSeries, type ChunkMeta } from './chunk_series.js';
 import { HistogramChunk } from './histogram_chunk.js';
 import { XorEncoder, XorIterator } from './chunkenc/xor.js';
 import { PostingsIndex } from './postings.js';
@@ -141,6 +142,15 @@ export class MemSeries {
     if (ooo === undefined || ooo.n === 0 || ooo.maxt < mint || ooo.mint > maxt) return inOrder;
     const merged = mergedChunk(inOrder, ooo, mint, maxt);
     return merged ? [merged] : inOrder;
+  }
+
+  /**
+   * Whether the newest sample is a float within [mint, maxt], so it alone answers a
+   * {@link SelectHints.latestOnly} read. A NaN is left to the chunks: a staleness marker is told
+   * by its bits, which a plain number field need not keep.
+   */
+  latestIn(mint: number, maxt: number): boolean {
+    return this.lastT >= mint && this.lastT <= maxt && this.lastH === undefined && !Number.isNaN(this.lastV);
   }
 
   /**
@@ -749,17 +759,22 @@ class HeadQuerier implements Querier {
           yield;
         }
         const s = this.head.series(refs[i]!);
-        if (s !== undefined && s.mayHaveSamplesIn(mint, maxt)) matched.push(s);
+        if (s !== undefined && (s.latestIn(mint, maxt) || s.mayHaveSamplesIn(mint, maxt))) matched.push(s);
       }
     }
     yield* this.head.labelOrder.sortPaced(matched, pace);
-    const list: ChunkSeries[] = [];
+    const list: Series[] = [];
     for (let i = 0; i < matched.length && !(hints.limit && list.length >= hints.limit); i++) {
       if ((i & 1023) === 1023 && pace.due()) {
         pace.check();
         yield;
       }
       const s = matched[i]!;
+      // The newest sample is kept apart from the chunks: nothing to decode for it.
+      if (hints.latestOnly === true && s.latestIn(mint, maxt)) {
+        list.push(new LatestSampleSeries(s.labels, s.lastT, s.lastV));
+        continue;
+      }
       const chunks = s.chunksIn(mint, maxt);
       if (chunks.length > 0) list.push(new ChunkSeries(s.labels, chunks, mint, maxt));
     }
