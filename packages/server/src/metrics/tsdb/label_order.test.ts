@@ -91,6 +91,20 @@ describe('head selections in label order (LabelOrder)', () => {
     assert.deepEqual(selected(head, everything), expected(head, everything));
   });
 
+  it('builds the ranking after repeated mid-sized selections have sorted a quarter of the head', () => {
+    const head = new Head({ maxFutureMs: Infinity });
+    addSeries(head, 0, 3700, 1000);
+    addSeries(head, 5000, 5300, 1000, 'b');
+    const onlyB = [new Matcher('=', '__name__', 'b')];
+    const ranked = (): number => [...head.allSeries()].filter((s) => head.labelOrder.isRanked(s)).length;
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(selected(head, onlyB), expected(head, onlyB));
+      assert.equal(ranked(), 0, `not yet after selection ${i + 1} (300 of 4000 series each)`);
+    }
+    assert.deepEqual(selected(head, onlyB), expected(head, onlyB));
+    assert.equal(ranked(), 4000, 'the fourth brings the sorted total to a quarter of the head');
+  });
+
   it('selects only series with samples in the hinted range, in order, up to the limit', () => {
     const head = new Head({ maxFutureMs: Infinity });
     addSeries(head, 0, 600, 1000);

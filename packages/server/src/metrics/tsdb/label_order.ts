@@ -1,8 +1,10 @@
 /**
  * The head's series ranked by labels, so a selection comes out in label order by sorting numbers
  * instead of comparing label sets: that comparison was most of the cost of selecting a few thousand
- * series. The ranking is built over every head series at once, when a selection holds enough
- * series it does not cover to pay for it; series created since are sorted by labels and merged in.
+ * series. Series created since the last build are sorted by labels and merged in. Sorting them
+ * runs up a debt; once it reaches a quarter of the head, the next selection with a few hundred
+ * unranked series ranks the whole head again, so the build costs a few times what the sorts it
+ * replaces cost and a small selection never pays for it.
  */
 import { compareLabels, type Labels } from '../../core/model/labels.js';
 import { pacedSort, type Pacer, type Work } from '../../core/util/pace.js';
@@ -17,10 +19,10 @@ export interface Rankable {
 /** A new series is unranked until the next build. */
 export const UNRANKED = -1;
 
-/** Fewer unranked series than this in a selection are sorted by labels, never a reason to rebuild. */
+/** A selection with fewer unranked series than this sorts them by labels and never builds. */
 const REBUILD_MIN = 256;
-/** A rebuild pays for itself when the unranked part of one selection is at least 1/REBUILD_SHARE of the head. */
-const REBUILD_SHARE = 8;
+/** The ranking is built once the unranked series sorted since the last build reach 1/REBUILD_SHARE of the head. */
+const REBUILD_SHARE = 4;
 
 const byLabels = (a: Rankable, b: Rankable): number => compareLabels(a.labels, b.labels);
 
@@ -32,6 +34,8 @@ export class LabelOrder<S extends Rankable> {
    * given so far, so a series keeps a stale rank without anyone visiting it.
    */
   private base = 0;
+  /** Unranked series sorted by labels since the last build. */
+  private debt = 0;
 
   /** `all` lists every series of the head (for a build); `size` counts them. */
   constructor(
@@ -46,6 +50,7 @@ export class LabelOrder<S extends Rankable> {
   reset(): void {
     this.base += this.ranked.length + 1;
     this.ranked = [];
+    this.debt = 0;
   }
 
   /** Whether `s` has a place in the current ranking. */
@@ -57,7 +62,8 @@ export class LabelOrder<S extends Rankable> {
   *sortPaced(list: S[], pace: Pacer): Work<S[]> {
     let fresh = 0;
     for (const s of list) if (!this.isRanked(s)) fresh++;
-    if (fresh >= REBUILD_MIN && fresh * REBUILD_SHARE >= this.size()) {
+    this.debt += fresh;
+    if (fresh >= REBUILD_MIN && this.debt * REBUILD_SHARE >= this.size()) {
       yield* this.build(pace);
       fresh = 0;
     }
@@ -102,5 +108,6 @@ export class LabelOrder<S extends Rankable> {
     this.base += this.ranked.length + 1;
     for (let i = 0; i < all.length; i++) all[i]!.labelRank = this.base + i;
     this.ranked = all;
+    this.debt = 0;
   }
 }
