@@ -346,7 +346,10 @@ function selectorRanges(expr: Expr, start: number, end: number, lookback: number
 }
 
 function* selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: number) => void, warn: (w: string) => void, pace: Pacer): Work<EvalSeries[]> {
-  const hints: SelectHints = r.latestOnly ? { start: r.mint, end: r.maxt, latestOnly: true } : { start: r.mint, end: r.maxt };
+  // Every window the evaluator reads is left-open, (ref - range, ref]: a sample at exactly `mint`
+  // is never used, and not reading it spares decoding the chunk it ends, for aligned windows.
+  const start = r.mint + 1;
+  const hints: SelectHints = r.latestOnly ? { start, end: r.maxt, latestOnly: true } : { start, end: r.maxt };
   const set = querier.selectPaced ? yield* querier.selectPaced(hints, r.node.matchers, pace) : querier.select(hints, r.node.matchers);
   const out: EvalSeries[] = [];
   let count = 0;
@@ -365,7 +368,7 @@ function* selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: numbe
     sink.start = sink.n;
     let hs: (FloatHistogram | undefined)[] | undefined;
     // Float chunks are read in bulk; a histogram sample (or a store without bulk reads) one by one.
-    let more = it.seek(r.mint);
+    let more = it.seek(start);
     while (more) {
       if (it.readFloats !== undefined && it.readFloats(maxt, sink, isRange)) break;
       const t = it.t();
