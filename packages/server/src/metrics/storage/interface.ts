@@ -49,6 +49,11 @@ export interface SelectHints {
   readonly seriesOnly?: boolean;
   /** At most this many series (0 or absent: no limit). */
   readonly limit?: number;
+  /**
+   * Only each series' newest sample at or before `end` is read (an instant query's instant
+   * selector): a store that knows it without decoding may hand out that sample alone.
+   */
+  readonly latestOnly?: boolean;
 }
 
 /**

@@ -186,6 +186,49 @@ export class ChunkSeries implements Series {
   }
 }
 
+/** A series read as one sample: its newest, for a selection with the `latestOnly` hint. */
+export class LatestSampleSeries implements Series {
+  constructor(
+    readonly labels: Labels,
+    private readonly t: number,
+    private readonly v: number,
+  ) {}
+
+  iterator(): SampleIterator {
+    return new OneSampleIterator(this.t, this.v);
+  }
+}
+
+/** Iterates a single float sample. */
+class OneSampleIterator implements SampleIterator {
+  /** Before the sample (0), on it (1), past it (2). */
+  private at = 0;
+
+  constructor(
+    private readonly ts: number,
+    private readonly val: number,
+  ) {}
+
+  next(): boolean {
+    if (this.at < 2) this.at++;
+    return this.at === 1;
+  }
+
+  seek(t: number): boolean {
+    if (this.at === 0) this.at = 1;
+    if (this.at === 1 && this.ts < t) this.at = 2;
+    return this.at === 1;
+  }
+
+  t(): number {
+    return this.ts;
+  }
+
+  v(): number {
+    return this.val;
+  }
+}
+
 /** A series set over an array of series, already sorted. */
 export class ArraySeriesSet implements SeriesSet {
   private readonly list: readonly Series[];

@@ -4,11 +4,11 @@
  * front of the disk store.
  */
 import { crashPoint } from '../../core/util/crashpoint.js';
-import { compareLabels, formatLabels, labelsKey, validateLabels, type Labels } from '../../core/model/labels.js';
+import { formatLabels, labelsKey, validateLabels, type Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import type { FloatHistogram } from '../../core/model/histogram.js';
 import { StorageError } from '../../core/errors.js';
-import { type Pacer, pacedSort, type Work } from '../../core/util/pace.js';
+import { NEVER_PAUSE, type Pacer, runSync, type Work } from '../../core/util/pace.js';
 import {
   sortLimitPaced,
   type Appendable,
@@ -16,13 +16,15 @@ import {
   type Querier,
   type Queryable,
   type SelectHints,
+  type Series,
   type SeriesRef,
   type SeriesSet,
 } from '../storage/interface.js';
-import { ArraySeriesSet, ChunkSeries, type ChunkMeta } from './chunk_series.js';
+import { ArraySeriesSet, ChunkSeries, LatestSampleSeries, type ChunkMeta } from './chunk_series.js';
 import { HistogramChunk } from './histogram_chunk.js';
 import { XorEncoder, XorIterator } from './chunkenc/xor.js';
 import { PostingsIndex } from './postings.js';
+import { LabelOrder, UNRANKED } from './label_order.js';
 import { ChunkArena } from './chunk_arena.js';
 import { RecordType, WalRecordWriter, type Wal } from './wal.js';
 import { BatchSamples, isoTime, logMixedBatch, orderRefusal, sameValue, type SpareSamples } from './append_batch.js';
@@ -111,6 +113,8 @@ export class MemSeries {
   batchHadHistogram = false;
   /** Float samples that arrived older than `lastT` within the out-of-order window (see ooo.ts). */
   ooo: OooSamples | undefined;
+  /** Its place in the head's {@link LabelOrder}. */
+  labelRank = UNRANKED;
 
   /**
    * The series' key in the head's lookup map, kept (the map holds the string anyway) so removing a
@@ -145,6 +149,31 @@ export class MemSeries {
     if (ooo === undefined || ooo.n === 0 || ooo.maxt < mint || ooo.mint > maxt) return inOrder;
     const merged = mergedChunk(inOrder, ooo, mint, maxt);
     return merged ? [merged] : inOrder;
+  }
+
+  /**
+   * Whether the newest sample is a float within [mint, maxt], so it alone answers a
+   * {@link SelectHints.latestOnly} read. A NaN is left to the chunks: a staleness marker is told
+   * by its bits, which a plain number field need not keep.
+   */
+  latestIn(mint: number, maxt: number): boolean {
+    return this.lastT >= mint && this.lastT <= maxt && this.lastH === undefined && !Number.isNaN(this.lastV);
+  }
+
+  /**
+   * Whether some chunk (or the out-of-order buffer) overlaps [mint, maxt]: true for every series
+   * whose {@link chunksIn} is not empty, without listing the chunks.
+   */
+  mayHaveSamplesIn(mint: number, maxt: number): boolean {
+    const closed = this.closed;
+    if (closed.length > 0 && closed[0]!.mint <= maxt && closed[closed.length - 1]!.maxt >= mint) {
+      for (const c of closed) if (c.maxt >= mint && c.mint <= maxt) return true;
+    }
+    const a = this.active;
+    if (a !== undefined && a.count > 0 && a.maxt >= mint && a.mint <= maxt) return true;
+    for (const c of this.histChunks) if (c.count > 0 && c.maxt >= mint && c.mint <= maxt) return true;
+    const ooo = this.ooo;
+    return ooo !== undefined && ooo.n > 0 && ooo.maxt >= mint && ooo.mint <= maxt;
   }
 
   /** The in-order chunks overlapping [mint, maxt] (float and histogram), by start time. */
@@ -185,6 +214,11 @@ export class Head implements Appendable, Queryable {
   private readonly byKey = new Map<string, MemSeries>();
   private readonly postings = new PostingsIndex();
   private readonly arena = new ChunkArena();
+  /** Puts selections in label order. */
+  readonly labelOrder = new LabelOrder<MemSeries>(
+    () => this.byRef.values(),
+    () => this.byRef.size,
+  );
   private lastRef = 0;
   /** Samples older than this are rejected: they belong to data already cut into blocks. */
   minValidTime = -Infinity;
@@ -483,6 +517,8 @@ export class Head implements Appendable, Queryable {
     }
     // Queries skip ids the map no longer has, so postings may lag behind while this runs.
     await this.postings.removeSliced(removed, slicer);
+    // The ranking would otherwise keep the dropped series in memory until its next build.
+    if (removed.length > 0) this.labelOrder.reset();
     this.mint = Math.min(mint, this.lowSinceTruncate);
     if (this.byRef.size === 0) this.maxt = -Infinity;
   }
@@ -697,29 +733,45 @@ class HeadQuerier implements Querier {
   }
 
   select(hints: SelectHints, matchers: readonly Matcher[]): SeriesSet {
-    const mint = Math.max(this.mint, hints.start);
-    const maxt = Math.min(this.maxt, hints.end);
-    const list: ChunkSeries[] = [];
-    for (const s of this.matching(matchers)) {
-      const chunks = s.chunksIn(mint, maxt);
-      if (chunks.length > 0) list.push(new ChunkSeries(s.labels, chunks, mint, maxt));
-    }
-    list.sort((a, b) => compareLabels(a.labels, b.labels));
-    if (hints.limit && list.length > hints.limit) list.length = hints.limit;
-    return new ArraySeriesSet(list);
+    return runSync(this.selectPaced(hints, matchers, NEVER_PAUSE));
   }
 
-  /** {@link select} in slices: matching and the sort by labels yield when the pacer is due. */
+  /**
+   * {@link select} in slices: matching and the sort by labels yield when the pacer is due. Each
+   * series' chunks are listed once, for the narrower of the querier's and the hints' ranges (a
+   * series with none there is not selected).
+   */
   *selectPaced(hints: SelectHints, matchers: readonly Matcher[], pace: Pacer): Work<SeriesSet> {
     const mint = Math.max(this.mint, hints.start);
     const maxt = Math.min(this.maxt, hints.end);
-    const list: ChunkSeries[] = [];
-    for (const s of yield* this.matchingPaced(matchers, pace)) {
+    const matched: MemSeries[] = [];
+    if (this.overlaps()) {
+      const refs = this.head.selectRefs(matchers);
+      for (let i = 0; i < refs.length; i++) {
+        if ((i & 1023) === 1023 && pace.due()) {
+          pace.check();
+          yield;
+        }
+        const s = this.head.series(refs[i]!);
+        if (s !== undefined && (s.latestIn(mint, maxt) || s.mayHaveSamplesIn(mint, maxt))) matched.push(s);
+      }
+    }
+    yield* this.head.labelOrder.sortPaced(matched, pace);
+    const list: Series[] = [];
+    for (let i = 0; i < matched.length && !(hints.limit && list.length >= hints.limit); i++) {
+      if ((i & 1023) === 1023 && pace.due()) {
+        pace.check();
+        yield;
+      }
+      const s = matched[i]!;
+      // The newest sample is kept apart from the chunks: nothing to decode for it.
+      if (hints.latestOnly === true && s.latestIn(mint, maxt)) {
+        list.push(new LatestSampleSeries(s.labels, s.lastT, s.lastV));
+        continue;
+      }
       const chunks = s.chunksIn(mint, maxt);
       if (chunks.length > 0) list.push(new ChunkSeries(s.labels, chunks, mint, maxt));
     }
-    yield* pacedSort(list, (a, b) => compareLabels(a.labels, b.labels), pace);
-    if (hints.limit && list.length > hints.limit) list.length = hints.limit;
     return new ArraySeriesSet(list);
   }
 

@@ -154,13 +154,33 @@ export function union(lists: PostingsList[]): PostingsList {
   if (lists.length === 0) return [];
   if (lists.length === 1) return lists[0]!;
   let total = 0;
-  for (const l of lists) total += l.length;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const l of lists) {
+    total += l.length;
+    if (l.length === 0) continue;
+    if (l[0]! < lo) lo = l[0]!;
+    if (l[l.length - 1]! > hi) hi = l[l.length - 1]!;
+  }
+  if (total === 0) return [];
+  // Ids close together (a regex over most of a label's values): one pass over a bitmap of the
+  // span instead of a sort.
+  if (hi - lo < total * 8) return unionDense(lists, lo, hi);
   const all = new Float64Array(total);
   let i = 0;
   for (const l of lists) for (const id of l) all[i++] = id;
   all.sort();
   const out: number[] = [];
   for (let j = 0; j < all.length; j++) if (j === 0 || all[j] !== all[j - 1]) out.push(all[j]!);
+  return out;
+}
+
+/** {@link union} of lists whose ids all lie in [lo, hi], by marking them. */
+function unionDense(lists: PostingsList[], lo: number, hi: number): PostingsList {
+  const seen = new Uint8Array(hi - lo + 1);
+  for (const l of lists) for (let i = 0; i < l.length; i++) seen[l[i]! - lo] = 1;
+  const out: number[] = [];
+  for (let i = 0; i < seen.length; i++) if (seen[i] === 1) out.push(i + lo);
   return out;
 }
 

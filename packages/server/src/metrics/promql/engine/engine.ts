@@ -6,7 +6,7 @@
  * loop (ingest acks, health checks), and its timeout and cancellation fire during evaluation.
  */
 import { compareLabels, type Labels, labelsKey } from '../../../core/model/labels.js';
-import { type FloatSink, type Queryable, type Querier, reserveFloats, type Selection } from '../../storage/interface.js';
+import { type FloatSink, type Queryable, type Querier, reserveFloats, type Selection, type SelectHints } from '../../storage/interface.js';
 import { isStaleNaN } from '../../../core/model/value.js';
 import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { type Expr, exprType, documentedType, parseExpr, ParseError, type VectorSelector, children } from '../parser/index.js';
@@ -82,6 +82,8 @@ interface SelectorRange {
   mint: number;
   maxt: number;
   isRange: boolean;
+  /** Evaluated at one time only (an instant selector outside subqueries, in a one-step query): its newest sample is all it needs. */
+  latestOnly: boolean;
 }
 
 /** A parsed, checked query ready to run. */
@@ -316,35 +318,38 @@ export function isTimeout(reason: unknown): boolean {
 /** Works out the samples each selector needs, like Prometheus' `getTimeRangesForSelector`. */
 function selectorRanges(expr: Expr, start: number, end: number, lookback: number, defaultStep: number): SelectorRange[] {
   const out: SelectorRange[] = [];
-  const walk = (e: Expr, s: number, en: number): void => {
+  const walk = (e: Expr, s: number, en: number, oneStep: boolean): void => {
     switch (e.kind) {
       case 'VectorSelector': {
         const at = resolveAt(e.at, start, end);
-        out.push({ node: e, mint: (at ?? s) - e.offset - lookback, maxt: (at ?? en) - e.offset, isRange: false });
+        out.push({ node: e, mint: (at ?? s) - e.offset - lookback, maxt: (at ?? en) - e.offset, isRange: false, latestOnly: oneStep });
         return;
       }
       case 'MatrixSelector': {
         const vs = e.vectorSelector;
         const at = resolveAt(vs.at, start, end);
-        out.push({ node: vs, mint: (at ?? s) - vs.offset - e.range, maxt: (at ?? en) - vs.offset, isRange: true });
+        out.push({ node: vs, mint: (at ?? s) - vs.offset - e.range, maxt: (at ?? en) - vs.offset, isRange: true, latestOnly: false });
         return;
       }
       case 'SubqueryExpr': {
         const at = resolveAt(e.at, start, end);
         const step = e.step > 0 ? e.step : defaultStep;
-        walk(e.expr, (at ?? s) - e.offset - e.range - step, (at ?? en) - e.offset);
+        walk(e.expr, (at ?? s) - e.offset - e.range - step, (at ?? en) - e.offset, false);
         return;
       }
       default:
-        for (const c of children(e)) walk(c, s, en);
+        for (const c of children(e)) walk(c, s, en, oneStep);
     }
   };
-  walk(expr, start, end);
+  walk(expr, start, end, start === end);
   return out;
 }
 
 function* selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: number) => void, warn: (w: string) => void, pace: Pacer): Work<EvalSeries[]> {
-  const hints = { start: r.mint, end: r.maxt };
+  // Every window the evaluator reads is left-open, (ref - range, ref]: a sample at exactly `mint`
+  // is never used, and not reading it spares decoding the chunk it ends, for aligned windows.
+  const start = r.mint + 1;
+  const hints: SelectHints = r.latestOnly ? { start, end: r.maxt, latestOnly: true } : { start, end: r.maxt };
   const set = querier.selectPaced ? yield* querier.selectPaced(hints, r.node.matchers, pace) : querier.select(hints, r.node.matchers);
   const out: EvalSeries[] = [];
   let count = 0;
@@ -363,7 +368,7 @@ function* selectSeries(querier: Querier, r: SelectorRange, addSamples: (n: numbe
     sink.start = sink.n;
     let hs: (FloatHistogram | undefined)[] | undefined;
     // Float chunks are read in bulk; a histogram sample (or a store without bulk reads) one by one.
-    let more = it.seek(r.mint);
+    let more = it.seek(start);
     while (more) {
       if (it.readFloats !== undefined && it.readFloats(maxt, sink, isRange)) break;
       const t = it.t();
