@@ -28,12 +28,14 @@ import {
   sortByLabels,
   sortByValue,
 } from './functions.js';
-import { type EvalValue, execError } from './internal.js';
+import { type EvalValue, execError, unwrapParens } from './internal.js';
 import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { getLabel, METRIC_NAME } from '../../../core/model/labels.js';
 import { HIST_RANGE_FUNCS } from './histogram_funcs.js';
 import { floatSamples, floatsOnly, HISTOGRAM_PROPS, NATIVE_NOTES, nativeFraction, nativeQuantileSample, withNative } from './histogram_vector.js';
 import { KEEPS_NAME, RANGE_FUNCS, type RangeEnv, RangeFuncError } from './rangefuncs.js';
+import { Rollup } from './rollup.js';
+import { fusibleRollup, rollupAggregate } from './rollup_aggregate.js';
 
 /** Query-wide state shared by the evaluators of a query and its subqueries. */
 export interface EvalContext {
@@ -52,12 +54,6 @@ export interface EvalContext {
   addSamples(n: number): void;
   /** Samples read from storage per step of the query's own grid (Prometheus' queryable samples). */
   readonly perStep: Float64Array;
-}
-
-/** Strips parentheses, which do not change a value. */
-export function unwrapParens(e: Expr): Expr {
-  while (e.kind === 'ParenExpr') e = e.expr;
-  return e;
 }
 
 /** Resolves an `@` modifier to milliseconds. */
@@ -136,6 +132,12 @@ export class Evaluator {
       case 'BinaryExpr':
         return yield* this.binary(expr.op, expr.lhs, expr.rhs, expr.returnBool, expr.vectorMatching);
       case 'AggregateExpr': {
+        const fusible = fusibleRollup(expr);
+        if (fusible !== undefined) {
+          const at = this.at(fusible.selector.vectorSelector.at);
+          const r = yield* rollupAggregate(this.ctx, this, this.countSteps, expr, fusible.call, fusible.selector, at);
+          if (r !== undefined) return r;
+        }
         const grouper = new Grouper(expr);
         const param = expr.param === undefined ? undefined : yield* this.eval(expr.param);
         const input = yield* this.eval(expr.expr);
@@ -542,6 +544,7 @@ export class Evaluator {
     const range = src.range;
     const win = new SlidingWindow();
     const perStep = this.countSteps ? this.ctx.perStep : undefined;
+    const rollup = new Rollup(name, fn, { n, start: this.start, interval: this.interval, offset, range, at }, env, params, perStep);
     try {
       for (const s0 of src.series) {
         // Functions without a meaning for histograms see only the float samples of a series.
@@ -557,40 +560,38 @@ export class Evaluator {
         const base = sink.n;
         const outT = sink.ts;
         const outV = sink.vs;
-        win.reset();
-        for (let i = 0; i < n; i++) {
-          const stepT = this.start + i * this.interval;
-          const ref = (at ?? stepT) - offset;
-          const from = ref - range;
-          if (at !== undefined) win.reset();
-          win.advance(ts, from, ref);
-          const lo = win.lo;
-          const hi = win.hi;
-          total += hi - lo;
-          if (perStep !== undefined) perStep[i] = perStep[i]! + hi - lo;
-          env.rangeStart = from;
-          env.rangeEnd = ref;
-          env.ts = stepT;
-          for (let k = 0; k < params.length; k++) env.params[k] = params[k]![i]!;
-          if (hs === undefined || hfn === undefined) {
-            // The float path, kept apart so the common case stays monomorphic.
-            const v = fn(ts, s.vs, lo, hi, env);
+        if (hs === undefined || hfn === undefined) {
+          // The float path: one pass over all steps.
+          m = rollup.run(ts, s.vs, outV, base);
+          total += rollup.total;
+          const steps = rollup.steps;
+          for (let k = 0; k < m; k++) outT[base + k] = this.start + steps[k]! * this.interval;
+        } else {
+          win.reset();
+          for (let i = 0; i < n; i++) {
+            const stepT = this.start + i * this.interval;
+            const ref = (at ?? stepT) - offset;
+            const from = ref - range;
+            if (at !== undefined) win.reset();
+            win.advance(ts, from, ref);
+            const lo = win.lo;
+            const hi = win.hi;
+            total += hi - lo;
+            if (perStep !== undefined) perStep[i] = perStep[i]! + hi - lo;
+            env.rangeStart = from;
+            env.rangeEnd = ref;
+            env.ts = stepT;
+            for (let k = 0; k < params.length; k++) env.params[k] = params[k]![i]!;
+            const v = hfn(ts, s.vs, hs, lo, hi, env);
             if (v !== undefined) {
               outT[base + m] = stepT;
-              outV[base + m] = v;
+              if (typeof v === 'number') outV[base + m] = v;
+              else {
+                outV[base + m] = NaN;
+                (outH ??= [])[m] = v;
+              }
               m++;
             }
-            continue;
-          }
-          const v = hfn(ts, s.vs, hs, lo, hi, env);
-          if (v !== undefined) {
-            outT[base + m] = stepT;
-            if (typeof v === 'number') outV[base + m] = v;
-            else {
-              outV[base + m] = NaN;
-              (outH ??= [])[m] = v;
-            }
-            m++;
           }
         }
         if (m > 0) {
