@@ -38,7 +38,7 @@ function head(): Head {
   return h;
 }
 
-describe('range functions fed straight into an aggregation', () => {
+describe('range functions and instant selectors fed straight into an aggregation', () => {
   const e = new Engine();
   const h = head();
   const run = (q: string, start: number, end: number, step: number): unknown => {
@@ -52,6 +52,11 @@ describe('range functions fed straight into an aggregation', () => {
     const { totalQueryableSamples, totalQueryableSamplesPerStep } = r.stats.samples;
     return { result: toApiJson(r.result), totalQueryableSamples, totalQueryableSamplesPerStep, warnings: r.warnings };
   };
+  const grids = [
+    [0, 1_800_000, 15_000],
+    [300_000, 1_500_000, 60_000],
+    [1_200_000, 1_200_000, 1],
+  ] as const;
   const funcs = [
     'rate',
     'increase',
@@ -74,18 +79,25 @@ describe('range functions fed straight into an aggregation', () => {
           // label_replace with an empty replacement of an absent label is the identity, but it
           // makes the aggregation take its usual path (series of the range function, then groups).
           const stepwise = `${agg} (label_replace(${f}(${sel}), "absent_label", "", "absent_label", ""))`;
-          for (const [start, end, step] of [
-            [0, 1_800_000, 15_000],
-            [300_000, 1_500_000, 60_000],
-            [1_200_000, 1_200_000, 1],
-          ] as const)
+          for (const [start, end, step] of grids)
             assert.deepEqual(run(fused, start, end, step), run(stepwise, start, end, step), `${fused} over ${start}..${end}/${step}`);
         }
     });
   }
 
+  it('gives what the step-by-step path gives for instant selectors', () => {
+    for (const agg of aggs)
+      for (const sel of ['{__name__=~"m|other"}', 'm offset 2m', 'm @ 1200', '(m)']) {
+        const fused = `${agg} (${sel})`;
+        const stepwise = `${agg} (label_replace(${sel}, "absent_label", "", "absent_label", ""))`;
+        for (const [start, end, step] of grids)
+          assert.deepEqual(run(fused, start, end, step), run(stepwise, start, end, step), `${fused} over ${start}..${end}/${step}`);
+      }
+  });
+
   it('counts samples against the limit as the step-by-step path does', () => {
     const small = new Engine({ maxSamples: 500 });
     assert.throws(() => small.rangeQuery(h, 'sum(rate(m[5m]))', 0, 1_800_000, 15_000), /too many samples/);
+    assert.throws(() => small.rangeQuery(h, 'count(m)', 0, 1_800_000, 15_000), /too many samples/);
   });
 });

@@ -9,6 +9,7 @@
 import { extremum, kahanMean, kahanSum } from '../../../core/eval/numeric.js';
 import type { Floats } from '../../../core/eval/series.js';
 import { SlidingWindow } from '../../../core/eval/window.js';
+import { isStaleNaN } from '../../../core/model/value.js';
 import { extrapolatedChange, type RangeEnv, type RangeFunc } from './rangefuncs.js';
 
 /** The windows of a range function: `(ref - range, ref]` with `ref` the step time (or the `@` time) minus the offset. */
@@ -169,6 +170,55 @@ export class Rollup {
         vals[from + m] = v;
         m++;
       }
+    }
+    return m;
+  }
+}
+
+/**
+ * An instant selector over every step of one series: at each step the newest sample in the
+ * left-open lookback window `(ref - range, ref]`, unless it is a staleness marker (which ends the
+ * series). The grid's `range` is the lookback delta.
+ */
+export class InstantSteps {
+  /** Step index of each output of the last {@link run}. */
+  readonly steps: Int32Array;
+  /** Position in the series of the sample behind each output of the last {@link run}. */
+  readonly from: Int32Array;
+
+  constructor(
+    private readonly grid: WindowGrid,
+    /** Outputs per step, added to when given (Prometheus' per-step query statistics). */
+    private readonly perStep: Float64Array | undefined,
+  ) {
+    this.steps = new Int32Array(grid.n);
+    this.from = new Int32Array(grid.n);
+  }
+
+  /**
+   * Writes the value at each step that has one to `vals[base + k]` (the sample's time in seconds
+   * when `sampleTime`, for `timestamp()`); returns the count.
+   */
+  run(ts: Floats, vs: Floats, vals: Float64Array, base: number, sampleTime: boolean): number {
+    const { n, start, interval, offset, range, at } = this.grid;
+    const { steps, from, perStep } = this;
+    const len = ts.length;
+    let m = 0;
+    let j = 0;
+    for (let i = 0; i < n; i++) {
+      const ref = (at ?? start + i * interval) - offset;
+      while (j < len && ts[j]! <= ref) j++;
+      if (at !== undefined && j > 0 && ts[j - 1]! > ref) j = 0;
+      if (j === 0) continue;
+      const t = ts[j - 1]!;
+      const v = vs[j - 1]!;
+      // Left-open lookback window (ref - lookback, ref]; a staleness marker ends the series.
+      if (t <= ref - range || isStaleNaN(v)) continue;
+      vals[base + m] = sampleTime ? t / 1000 : v;
+      steps[m] = i;
+      from[m] = j - 1;
+      m++;
+      if (perStep !== undefined) perStep[i]!++;
     }
     return m;
   }
