@@ -75,7 +75,7 @@ export function* rollupAggregate(
   // The output of a range function drops the metric name unless the function keeps it.
   let dropName = false;
   if (input.call === undefined) {
-    const lookup = new InstantSteps({ ...grid, offset: vs.offset, range: ctx.lookbackDelta, at }, perStep);
+    const lookup = new InstantSteps({ n: grid.n, start: grid.start, interval: grid.interval, offset: vs.offset, range: ctx.lookbackDelta, at }, perStep);
     steps = lookup.steps;
     values = (s) => {
       const m = lookup.run(s.ts, s.vs, vals, 0, false);
@@ -95,7 +95,14 @@ export function* rollupAggregate(
       info: (m) => ctx.info(m),
       metricName: '',
     };
-    const rollup = new Rollup(name, RANGE_FUNCS.get(name)!, { ...grid, offset: vs.offset, range: input.selector.range, at }, env, [], perStep);
+    const rollup = new Rollup(
+      name,
+      RANGE_FUNCS.get(name)!,
+      { n: grid.n, start: grid.start, interval: grid.interval, offset: vs.offset, range: input.selector.range, at },
+      env,
+      [],
+      perStep,
+    );
     steps = rollup.steps;
     dropName = !KEEPS_NAME.has(name);
     values = (s) => {
