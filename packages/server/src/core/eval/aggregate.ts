@@ -14,6 +14,7 @@ import type { EvalSeries, SeriesBuilder, StepGrid, StepSample } from './series.j
 import { aggregateHistograms, HIST_NOTES } from './histogram_step.js';
 import { histogramString } from '../model/histogram.js';
 import { labelsHash } from '../util/xxhash64.js';
+import { aggregateDense, DENSE_OPS, MAX_DENSE_CELLS } from './aggregate_dense.js';
 import { goQuote, isValidUtf8 } from '../util/goquote.js';
 
 /** What an aggregation needs of its syntax node: the operator and its `by` / `without` clause. */
@@ -440,92 +441,4 @@ function pickK(vals: Float64Array, lo: number, hi: number, k: number, limit: boo
     if (buf.length > k) buf.length = k;
   }
   for (const p of buf) picked.push(p);
-}
-
-/** Operators with a small running state, accumulated series by series into a (group × step) grid. */
-const DENSE_OPS: ReadonlySet<string> = new Set(['sum', 'count', 'group', 'min', 'max']);
-/** Largest (group × step) grid {@link aggregateDense} allocates; beyond it, steps go one by one. */
-const MAX_DENSE_CELLS = 1 << 20;
-
-/**
- * sum, count, group, min and max, accumulated series by series into one cell per (group, step).
- * Each cell sees its values in series order, exactly as the step-wise path adds them (so Kahan
- * sums are bit-identical), and groups come out in the order the step-wise path creates them.
- */
-function* aggregateDense(
-  op: string,
-  input: readonly EvalSeries[],
-  gOf: Int32Array,
-  groupLabels: Labels[],
-  grid: StepGrid,
-  pace: Pacer,
-): Work<{ series: EvalSeries[]; total: number }> {
-  const { n, start, interval } = grid;
-  const G = groupLabels.length;
-  const cells = G * n;
-  const acc = new Float64Array(cells);
-  const comp = op === 'sum' ? new Float64Array(cells) : undefined;
-  const cnt = new Int32Array(cells);
-  const drop = new Uint8Array(cells);
-  const firstStep = new Int32Array(G).fill(n);
-  const firstJ = new Int32Array(G);
-  const isMax = op === 'max';
-  for (let j = 0; j < input.length; j++) {
-    if ((j & 1023) === 1023 && pace.due()) {
-      pace.check();
-      yield;
-    }
-    const s = input[j]!;
-    const len = s.ts.length;
-    if (len === 0) continue;
-    const g = gOf[j]!;
-    const base = g * n;
-    const ts = s.ts;
-    const vs = s.vs;
-    const dn = s.dropName ? 1 : 0;
-    const fs = n === 1 ? 0 : Math.round((ts[0]! - start) / interval);
-    if (fs < firstStep[g]!) {
-      firstStep[g] = fs;
-      firstJ[g] = j;
-    }
-    for (let p = 0; p < len; p++) {
-      const cell = base + (n === 1 ? 0 : Math.round((ts[p]! - start) / interval));
-      const v = vs[p]!;
-      const c = cnt[cell]!;
-      cnt[cell] = c + 1;
-      if (dn === 1) drop[cell] = 1;
-      if (comp !== undefined) {
-        // Inline kahanSumInc(v, acc, comp), starting from a zero sum like kahanSum.
-        const sum = acc[cell]!;
-        const t = sum + v;
-        if (t === Infinity || t === -Infinity) comp[cell] = 0;
-        else if (Math.abs(sum) >= Math.abs(v)) comp[cell] = comp[cell]! + (sum - t + v);
-        else comp[cell] = comp[cell]! + (v - t + sum);
-        acc[cell] = t;
-      } else if (op === 'min' || isMax) {
-        const m = acc[cell]!;
-        if (c === 0 || (isMax ? v > m || Number.isNaN(m) : v < m || Number.isNaN(m))) acc[cell] = v;
-      }
-    }
-  }
-  const order: number[] = [];
-  for (let g = 0; g < G; g++) if (firstStep[g]! < n) order.push(g);
-  order.sort((a, b) => firstStep[a]! - firstStep[b]! || firstJ[a]! - firstJ[b]!);
-  const out: EvalSeries[] = [];
-  let total = 0;
-  for (const g of order) {
-    const base = g * n;
-    const ts: number[] = [];
-    const vs: number[] = [];
-    for (let i = firstStep[g]!; i < n; i++) {
-      const cell = base + i;
-      const c = cnt[cell]!;
-      if (c === 0) continue;
-      ts.push(start + i * interval);
-      vs.push(op === 'count' ? c : op === 'group' ? 1 : comp !== undefined ? acc[cell]! + comp[cell]! : acc[cell]!);
-    }
-    total += ts.length;
-    out.push({ metric: groupLabels[g]!, ts, vs, dropName: drop[base + firstStep[g]!] === 1 });
-  }
-  return { series: out, total };
 }

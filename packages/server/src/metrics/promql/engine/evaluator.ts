@@ -12,7 +12,6 @@ import { SlidingWindow } from '../../../core/eval/window.js';
 import { type Labels, labelsKey } from '../../../core/model/labels.js';
 import type { Pacer, Work } from '../../../core/util/pace.js';
 import { type FloatSink, reserveFloats } from '../../storage/interface.js';
-import { isStaleNaN } from '../../../core/model/value.js';
 import type { AtModifier, Call, Expr, MatrixSelector, SubqueryExpr, VectorMatching, VectorSelector } from '../parser/index.js';
 import { exprType } from '../parser/index.js';
 import {
@@ -28,12 +27,14 @@ import {
   sortByLabels,
   sortByValue,
 } from './functions.js';
-import { type EvalValue, execError } from './internal.js';
+import { type EvalValue, execError, unwrapParens } from './internal.js';
 import type { FloatHistogram } from '../../../core/model/histogram.js';
 import { getLabel, METRIC_NAME } from '../../../core/model/labels.js';
 import { HIST_RANGE_FUNCS } from './histogram_funcs.js';
 import { floatSamples, floatsOnly, HISTOGRAM_PROPS, NATIVE_NOTES, nativeFraction, nativeQuantileSample, withNative } from './histogram_vector.js';
 import { KEEPS_NAME, RANGE_FUNCS, type RangeEnv, RangeFuncError } from './rangefuncs.js';
+import { InstantSteps, Rollup } from './rollup.js';
+import { fusibleInput, rollupAggregate } from './rollup_aggregate.js';
 
 /** Query-wide state shared by the evaluators of a query and its subqueries. */
 export interface EvalContext {
@@ -52,12 +53,6 @@ export interface EvalContext {
   addSamples(n: number): void;
   /** Samples read from storage per step of the query's own grid (Prometheus' queryable samples). */
   readonly perStep: Float64Array;
-}
-
-/** Strips parentheses, which do not change a value. */
-export function unwrapParens(e: Expr): Expr {
-  while (e.kind === 'ParenExpr') e = e.expr;
-  return e;
 }
 
 /** Resolves an `@` modifier to milliseconds. */
@@ -136,6 +131,12 @@ export class Evaluator {
       case 'BinaryExpr':
         return yield* this.binary(expr.op, expr.lhs, expr.rhs, expr.returnBool, expr.vectorMatching);
       case 'AggregateExpr': {
+        const fusible = fusibleInput(expr);
+        if (fusible !== undefined) {
+          const vs = fusible.call === undefined ? fusible.selector : fusible.selector.vectorSelector;
+          const r = yield* rollupAggregate(this.ctx, this, this.countSteps, expr, fusible, this.at(vs.at));
+          if (r !== undefined) return r;
+        }
         const grouper = new Grouper(expr);
         const param = expr.param === undefined ? undefined : yield* this.eval(expr.param);
         const input = yield* this.eval(expr.expr);
@@ -172,15 +173,13 @@ export class Evaluator {
 
   private *vectorSelector(node: VectorSelector, sampleTime: boolean): Work<EvalSeries[]> {
     const data = this.ctx.selected.get(node) ?? [];
-    const at = this.at(node.at);
-    const lookback = this.ctx.lookbackDelta;
-    const offset = node.offset;
     const n = this.n;
+    const grid = { n, start: this.start, interval: this.interval, offset: node.offset, range: this.ctx.lookbackDelta, at: this.at(node.at) };
+    const lookup = new InstantSteps(grid, this.countSteps ? this.ctx.perStep : undefined);
     // Each series' points are written straight into shared blocks and kept as views of them.
     const sink: FloatSink = { ts: new Float64Array(0), vs: new Float64Array(0), n: 0, start: 0 };
     const out: EvalSeries[] = [];
     const pace = this.ctx.pace;
-    const perStep = this.countSteps ? this.ctx.perStep : undefined;
     for (let x = 0; x < data.length; x++) {
       if ((x & 255) === 255 && pace.due()) {
         pace.check();
@@ -189,44 +188,29 @@ export class Evaluator {
       sink.start = sink.n;
       reserveFloats(sink, n);
       const base = sink.n;
-      const outT = sink.ts;
-      const outV = sink.vs;
       const s = data[x]!;
-      const sts = s.ts;
-      const svs = s.vs;
-      const shs = s.hs;
-      let outH: (FloatHistogram | undefined)[] | undefined;
-      const len = sts.length;
-      let m = 0;
-      let j = 0;
-      for (let i = 0; i < n; i++) {
-        const stepT = this.start + i * this.interval;
-        const ref = (at ?? stepT) - offset;
-        while (j < len && sts[j]! <= ref) j++;
-        if (at !== undefined && j > 0 && sts[j - 1]! > ref) j = 0;
-        if (j === 0) continue;
-        const t = sts[j - 1]!;
-        const v = svs[j - 1]!;
-        // Left-open lookback window (ref - lookback, ref]; a staleness marker ends the series.
-        if (t <= ref - lookback || isStaleNaN(v)) continue;
-        outT[base + m] = stepT;
-        outV[base + m] = sampleTime ? t / 1000 : v;
-        const h = shs?.[j - 1];
-        if (h !== undefined && !sampleTime) (outH ??= [])[m] = h;
-        m++;
-        if (perStep !== undefined) perStep[i]!++;
-      }
+      const m = lookup.run(s.ts, s.vs, sink.vs, base, sampleTime);
       // Counted series by series, so max_samples stops a huge selection before it is all built.
       this.ctx.addSamples(m);
-      if (m > 0) {
-        sink.n = base + m;
-        const es: EvalSeries = { metric: s.metric, ts: outT.subarray(base, base + m), vs: outV.subarray(base, base + m), dropName: sampleTime };
+      if (m === 0) continue;
+      const outT = sink.ts;
+      const steps = lookup.steps;
+      for (let k = 0; k < m; k++) outT[base + k] = this.start + steps[k]! * this.interval;
+      sink.n = base + m;
+      const es: EvalSeries = { metric: s.metric, ts: outT.subarray(base, base + m), vs: sink.vs.subarray(base, base + m), dropName: sampleTime };
+      const shs = s.hs;
+      if (shs !== undefined && !sampleTime) {
+        let outH: (FloatHistogram | undefined)[] | undefined;
+        for (let k = 0; k < m; k++) {
+          const h = shs[lookup.from[k]!];
+          if (h !== undefined) (outH ??= [])[k] = h;
+        }
         if (outH !== undefined) {
           outH.length = m;
           es.hs = outH;
         }
-        out.push(es);
       }
+      out.push(es);
     }
     return out;
   }
@@ -542,6 +526,7 @@ export class Evaluator {
     const range = src.range;
     const win = new SlidingWindow();
     const perStep = this.countSteps ? this.ctx.perStep : undefined;
+    const rollup = new Rollup(name, fn, { n, start: this.start, interval: this.interval, offset, range, at }, env, params, perStep);
     try {
       for (const s0 of src.series) {
         // Functions without a meaning for histograms see only the float samples of a series.
@@ -557,40 +542,38 @@ export class Evaluator {
         const base = sink.n;
         const outT = sink.ts;
         const outV = sink.vs;
-        win.reset();
-        for (let i = 0; i < n; i++) {
-          const stepT = this.start + i * this.interval;
-          const ref = (at ?? stepT) - offset;
-          const from = ref - range;
-          if (at !== undefined) win.reset();
-          win.advance(ts, from, ref);
-          const lo = win.lo;
-          const hi = win.hi;
-          total += hi - lo;
-          if (perStep !== undefined) perStep[i] = perStep[i]! + hi - lo;
-          env.rangeStart = from;
-          env.rangeEnd = ref;
-          env.ts = stepT;
-          for (let k = 0; k < params.length; k++) env.params[k] = params[k]![i]!;
-          if (hs === undefined || hfn === undefined) {
-            // The float path, kept apart so the common case stays monomorphic.
-            const v = fn(ts, s.vs, lo, hi, env);
+        if (hs === undefined || hfn === undefined) {
+          // The float path: one pass over all steps.
+          m = rollup.run(ts, s.vs, outV, base);
+          total += rollup.total;
+          const steps = rollup.steps;
+          for (let k = 0; k < m; k++) outT[base + k] = this.start + steps[k]! * this.interval;
+        } else {
+          win.reset();
+          for (let i = 0; i < n; i++) {
+            const stepT = this.start + i * this.interval;
+            const ref = (at ?? stepT) - offset;
+            const from = ref - range;
+            if (at !== undefined) win.reset();
+            win.advance(ts, from, ref);
+            const lo = win.lo;
+            const hi = win.hi;
+            total += hi - lo;
+            if (perStep !== undefined) perStep[i] = perStep[i]! + hi - lo;
+            env.rangeStart = from;
+            env.rangeEnd = ref;
+            env.ts = stepT;
+            for (let k = 0; k < params.length; k++) env.params[k] = params[k]![i]!;
+            const v = hfn(ts, s.vs, hs, lo, hi, env);
             if (v !== undefined) {
               outT[base + m] = stepT;
-              outV[base + m] = v;
+              if (typeof v === 'number') outV[base + m] = v;
+              else {
+                outV[base + m] = NaN;
+                (outH ??= [])[m] = v;
+              }
               m++;
             }
-            continue;
-          }
-          const v = hfn(ts, s.vs, hs, lo, hi, env);
-          if (v !== undefined) {
-            outT[base + m] = stepT;
-            if (typeof v === 'number') outV[base + m] = v;
-            else {
-              outV[base + m] = NaN;
-              (outH ??= [])[m] = v;
-            }
-            m++;
           }
         }
         if (m > 0) {

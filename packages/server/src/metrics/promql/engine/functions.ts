@@ -150,26 +150,49 @@ export function parseGoFloat(s: string): number | undefined {
   return undefined;
 }
 
+/** What a bucket series' labels say: its upper bound (undefined when `le` is malformed), its group's labels and key. */
+interface BucketLabels {
+  readonly le: string;
+  readonly upperBound: number | undefined;
+  readonly metric: Labels;
+  readonly key: string;
+}
+
+/**
+ * {@link BucketLabels} by label set. A range query meets the same label sets at every step:
+ * parsing `le` and keying the group once per label set instead of once per step and series was
+ * most of `histogram_quantile`'s time. Label sets are never changed in place, so the entry stays true.
+ */
+const bucketLabelsCache = new WeakMap<Labels, BucketLabels>();
+
+function bucketLabels(metric: Labels): BucketLabels {
+  let b = bucketLabelsCache.get(metric);
+  if (b === undefined) {
+    const le = getLabel(metric, 'le');
+    const group = metric.filter((l) => l.name !== 'le');
+    b = { le, upperBound: parseGoFloat(le), metric: group, key: labelsKey(group) };
+    bucketLabelsCache.set(metric, b);
+  }
+  return b;
+}
+
 /** Groups classic bucket series by their labels without `le`, warning about malformed bounds. */
 function bucketGroups(vec: StepSample[], warn: (m: string) => void): Map<string, { metric: Labels; buckets: Bucket[] }> {
   const groups = new Map<string, { metric: Labels; buckets: Bucket[] }>();
   for (const s of vec) {
-    const le = getLabel(s.metric, 'le');
-    const ub = parseGoFloat(le);
-    if (ub === undefined) {
+    const b = bucketLabels(s.metric);
+    if (b.upperBound === undefined) {
       warn(
-        `PromQL warning: bucket label "le" is missing or has a malformed value of ${JSON.stringify(le)} for metric name ${JSON.stringify(getLabel(s.metric, METRIC_NAME))}`,
+        `PromQL warning: bucket label "le" is missing or has a malformed value of ${JSON.stringify(b.le)} for metric name ${JSON.stringify(getLabel(s.metric, METRIC_NAME))}`,
       );
       continue;
     }
-    const metric = s.metric.filter((l) => l.name !== 'le');
-    const k = labelsKey(metric);
-    let g = groups.get(k);
+    let g = groups.get(b.key);
     if (g === undefined) {
-      g = { metric, buckets: [] };
-      groups.set(k, g);
+      g = { metric: b.metric, buckets: [] };
+      groups.set(b.key, g);
     }
-    g.buckets.push({ upperBound: ub, count: s.v });
+    g.buckets.push({ upperBound: b.upperBound, count: s.v });
   }
   return groups;
 }

@@ -6,6 +6,7 @@
 import type { EvalSeries } from '../../../core/eval/series.js';
 import { type Labels, METRIC_NAME } from '../../../core/model/labels.js';
 import { EngineError } from './errors.js';
+import type { Expr } from '../parser/index.js';
 
 /** The value of a node evaluated over all steps. */
 export type EvalValue =
@@ -13,6 +14,12 @@ export type EvalValue =
   | { readonly type: 'matrix'; readonly series: EvalSeries[] }
   | { readonly type: 'scalar'; readonly vs: Float64Array }
   | { readonly type: 'string'; readonly v: string };
+
+/** Strips parentheses, which do not change a value. */
+export function unwrapParens(e: Expr): Expr {
+  while (e.kind === 'ParenExpr') e = e.expr;
+  return e;
+}
 
 /** Throws the error Prometheus raises as a runtime (execution) error. */
 export function execError(message: string): never {

@@ -43,46 +43,62 @@ export type RangeFunc = (ts: Floats, vs: Floats, lo: number, hi: number, env: Ra
 
 function extrapolatedRate(ts: Floats, vs: Floats, lo: number, hi: number, env: RangeEnv, isCounter: boolean, isRate: boolean): number | undefined {
   if (hi - lo < 2) return undefined;
-  const firstT = ts[lo]!;
-  const lastT = ts[hi - 1]!;
+  return extrapolatedChange(ts, vs, lo, hi, env, isCounter, isRate);
+}
+
+/**
+ * `rate` (isCounter, isRate), `increase` (isCounter) or `delta` over a window of at least two
+ * samples. Never undefined, so a caller's loop over steps keeps the value unboxed.
+ */
+export function extrapolatedChange(ts: Floats, vs: Floats, lo: number, hi: number, env: RangeEnv, isCounter: boolean, isRate: boolean): number {
   const firstV = vs[lo]!;
   let result = vs[hi - 1]! - firstV;
-  if (isCounter && resetsIn(vs, lo, hi, env)) {
-    let prev = firstV;
-    for (let i = lo + 1; i < hi; i++) {
-      const cur = vs[i]!;
-      if (cur < prev) result += prev;
-      prev = cur;
-    }
+  // Kept small enough for V8 to inline into a loop over steps: resets are rare, their fix a call.
+  if (isCounter && resetsIn(vs, lo, hi, env)) result = withResets(vs, lo, hi, result);
+  return result * extrapolationFactor(ts[lo]!, ts[hi - 1]!, hi - lo, env, isRate, isCounter && result > 0 && firstV >= 0 ? firstV / result : NaN);
+}
+
+/** `change` with the value before each counter reset in `vs[lo, hi)` added, one at a time. */
+function withResets(vs: Floats, lo: number, hi: number, change: number): number {
+  let result = change;
+  let prev = vs[lo]!;
+  for (let i = lo + 1; i < hi; i++) {
+    const cur = vs[i]!;
+    if (cur < prev) result += prev;
+    prev = cur;
   }
-  return result * extrapolationFactor(firstT, lastT, hi - lo, env, isRate, isCounter && result > 0 && firstV >= 0 ? firstV / result : undefined);
+  return result;
 }
 
 /** Whether the samples `[lo, hi)` of `vs` hold a counter reset, from the per-series counts in `env`. */
 function resetsIn(vs: Floats, lo: number, hi: number, env: RangeEnv): boolean {
-  let resets = env.resets;
-  if (env.resetsOf !== vs || resets === undefined) {
-    const n = vs.length;
-    if (resets === undefined || resets.length < n) resets = env.resets = new Int32Array(Math.max(n, 64));
-    let count = 0;
-    if (n > 0) resets[0] = 0;
-    for (let i = 1; i < n; i++) {
-      // As the scan below: NaN never counts (a comparison with NaN is false).
-      if (vs[i]! < vs[i - 1]!) count++;
-      resets[i] = count;
-    }
-    env.resetsOf = vs;
-  }
+  const resets = env.resetsOf === vs && env.resets !== undefined ? env.resets : countResets(vs, env);
   return resets[hi - 1]! - resets[lo]! > 0;
+}
+
+/** Fills `env.resets` for the series whose values are `vs` (once per series). */
+function countResets(vs: Floats, env: RangeEnv): Int32Array {
+  const n = vs.length;
+  let resets = env.resets;
+  if (resets === undefined || resets.length < n) resets = env.resets = new Int32Array(Math.max(n, 64));
+  let count = 0;
+  if (n > 0) resets[0] = 0;
+  for (let i = 1; i < n; i++) {
+    // As the scan in withResets: NaN never counts (a comparison with NaN is false).
+    if (vs[i]! < vs[i - 1]!) count++;
+    resets[i] = count;
+  }
+  env.resetsOf = vs;
+  return resets;
 }
 
 /**
  * What `rate`/`increase`/`delta` multiply the change between the first and the last of `n`
  * samples by: extrapolation to the window's edges (where the samples plausibly continue there),
- * per second for a rate. `zeroFraction` (first value / change, counters only) stops the
- * extrapolation where the counter would be zero.
+ * per second for a rate. `zeroFraction` (first value / change, counters only; NaN or absent
+ * otherwise) stops the extrapolation where the counter would be zero.
  */
-export function extrapolationFactor(firstT: number, lastT: number, n: number, env: RangeEnv, isRate: boolean, zeroFraction?: number): number {
+export function extrapolationFactor(firstT: number, lastT: number, n: number, env: RangeEnv, isRate: boolean, zeroFraction = NaN): number {
   let durationToStart = (firstT - env.rangeStart) / 1000;
   let durationToEnd = (env.rangeEnd - lastT) / 1000;
   const sampledInterval = (lastT - firstT) / 1000;
@@ -90,11 +106,10 @@ export function extrapolationFactor(firstT: number, lastT: number, n: number, en
   // Extrapolate to the window edges only when the samples plausibly continue there.
   const extrapolationThreshold = averageDurationBetweenSamples * 1.1;
   if (durationToStart >= extrapolationThreshold) durationToStart = averageDurationBetweenSamples / 2;
-  if (zeroFraction !== undefined) {
-    // A counter cannot go below zero: do not extrapolate past the point where it would be zero.
-    const durationToZero = sampledInterval * zeroFraction;
-    if (durationToZero < durationToStart) durationToStart = durationToZero;
-  }
+  // A counter cannot go below zero: do not extrapolate past the point where it would be zero
+  // (without a zero fraction this is NaN, and the comparison false).
+  const durationToZero = sampledInterval * zeroFraction;
+  if (durationToZero < durationToStart) durationToStart = durationToZero;
   if (durationToEnd >= extrapolationThreshold) durationToEnd = averageDurationBetweenSamples / 2;
   let factor = (sampledInterval + durationToStart + durationToEnd) / sampledInterval;
   if (isRate) factor /= env.range / 1000;
