@@ -3,6 +3,7 @@
  * copy, and are recycled, so a stream of requests makes no garbage; replies come back in order.
  */
 import { Worker } from 'node:worker_threads';
+import { HELPER_THREAD_LIMITS } from '../../core/util/helper_thread.js';
 import { SnappyDecoder, SnappyError, snappyDecodedLength } from '../../core/util/snappy.js';
 import type { DecompressRequest, DecompressResponse } from './decompress_worker.js';
 
@@ -47,7 +48,7 @@ export class DecompressPool {
   }
 
   private spawn(): void {
-    const w = new Worker(new URL('./decompress_worker.js', import.meta.url));
+    const w = new Worker(new URL('./decompress_worker.js', import.meta.url), { resourceLimits: HELPER_THREAD_LIMITS });
     w.unref();
     w.on('message', (res: DecompressResponse) => this.onReply(res));
     w.on('error', (err) => this.failAll(err));

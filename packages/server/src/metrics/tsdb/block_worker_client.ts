@@ -12,6 +12,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { StorageError, type StorageErrorCode } from '../../core/errors.js';
+import { HELPER_THREAD_LIMITS } from '../../core/util/helper_thread.js';
 import type { BlockMeta } from './block_format.js';
 import type { BlockWriteStep } from './block_writer.js';
 import type { BlockJob, BlockJobReply, ChunkDamage } from './block_worker.js';
@@ -44,7 +45,7 @@ export class BlockWorker {
   private nextId = 1;
 
   private spawn(): Worker {
-    const w = new Worker(new URL('./block_worker.js', import.meta.url));
+    const w = new Worker(new URL('./block_worker.js', import.meta.url), { resourceLimits: HELPER_THREAD_LIMITS });
     w.unref();
     w.on('message', (m: BlockJobReply) => this.onReply(w, m));
     w.on('error', (err) => this.failAll(err));
