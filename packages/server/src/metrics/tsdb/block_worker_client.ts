@@ -57,6 +57,9 @@ export class BlockWorker {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** Threads ended for idleness: they had no job, and the next one's jobs are not theirs to fail. */
+  private readonly retired = new WeakSet<Worker>();
+
   constructor(
     /** How long the thread waits for another job before it ends. */
     private readonly idleExitMs = IDLE_EXIT_MS,
@@ -66,9 +69,6 @@ export class BlockWorker {
   get threadAlive(): boolean {
     return this.worker !== undefined;
   }
-
-  /** Threads ended for idleness: they had no job, and the next one's jobs are not theirs to fail. */
-  private readonly retired = new WeakSet<Worker>();
 
   private spawn(): Worker {
     const w = new Worker(new URL('./block_worker.js', import.meta.url), { resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } });
