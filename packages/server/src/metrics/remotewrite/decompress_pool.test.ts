@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { SnappyError, snappyEncode } from '../../core/util/snappy.js';
+import { waitFor } from '../../testkit/helpers.js';
 import { DecompressPool, INLINE_MAX_BYTES } from './decompress_pool.js';
 
 const pool = new DecompressPool();
@@ -38,4 +39,23 @@ test('malformed and oversized bodies are refused inline and on the worker', asyn
   await assert.rejects(pool.decode(badLarge, LIMIT), SnappyError);
   assert.equal(pool.offThread, before + 1);
   await assert.rejects(pool.decode(snappyEncode(randomBytes(5000)), 4000), /exceeds the limit of 4000 bytes/);
+});
+
+test('an idle worker ends, and the next large body starts another', async () => {
+  const idle = new DecompressPool(100);
+  idle.start();
+  try {
+    const large = randomBytes(INLINE_MAX_BYTES * 3);
+    const first = await idle.decode(snappyEncode(large), 1 << 20);
+    assert.deepEqual(first, large);
+    idle.release(first);
+    assert.equal(idle.offThread, 1);
+    assert.ok(idle.workerAlive);
+    await waitFor('the idle worker to end', async () => (idle.workerAlive ? undefined : true), 5000, 20);
+    const second = await idle.decode(snappyEncode(large), 1 << 20);
+    assert.deepEqual(second, large);
+    assert.equal(idle.offThread, 2, 'decoded on a new worker, not inline');
+  } finally {
+    await idle.stop();
+  }
 });

@@ -21,22 +21,50 @@ interface Pending {
  */
 export const INLINE_MAX_BYTES = 1024 * 1024;
 
+/** How long the worker waits for another body before it ends (made again for the next large one). */
+export const IDLE_EXIT_MS = 30_000;
+
+/** At most this many bytes of decoded buffers are kept for reuse, however many bodies were in flight. */
+const FREE_OUT_BYTES = 32 * 1024 * 1024;
+
 /**
  * Decodes snappy bodies off the main thread once started; decodes inline small bodies
  * ({@link INLINE_MAX_BYTES}), and any body before {@link start}, after {@link stop}, or if the worker dies.
  */
 export class DecompressPool {
+  constructor(
+    /** How long the worker waits for another body before it ends. */
+    private readonly idleExitMs = IDLE_EXIT_MS,
+  ) {}
+
   private worker: Worker | undefined;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private readonly freeBodies: ArrayBuffer[] = [];
   private readonly freeOuts: ArrayBuffer[] = [];
+  private freeOutBytes = 0;
+  /** Decoded buffers lent out now (decoded, not yet released), inline or by the worker. */
+  private lent = 0;
+  /**
+   * The most decoded buffers lent at once. As many are kept for reuse: with fewer, each concurrent
+   * request past them decoded into a new buffer that lived until a full collection, tens of MiB of
+   * garbage outside the heap under eight senders.
+   */
+  private peakLent = 4;
 
   private started = false;
-  /** The worker was made (it is not made again if it dies). */
+  /** The worker was made (it is not made again if it dies, only after it ended for idleness). */
   private spawned = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** Workers ended for idleness: they had no body, and the next one's bodies are not theirs to fail. */
+  private readonly retired = new WeakSet<Worker>();
   /** Bodies sent to the worker so far. */
   offThread = 0;
+
+  /** True while the worker thread is alive. */
+  get workerAlive(): boolean {
+    return this.worker !== undefined;
+  }
 
   /**
    * Lets the pool use a worker thread. Idempotent; until then (and after stop) bodies are decoded
@@ -52,8 +80,11 @@ export class DecompressPool {
     const w = new Worker(new URL('./decompress_worker.js', import.meta.url));
     w.unref();
     w.on('message', (res: DecompressResponse) => this.onReply(res));
-    w.on('error', (err) => this.failAll(err));
+    w.on('error', (err) => {
+      if (!this.retired.has(w)) this.failAll(err);
+    });
     w.on('exit', () => {
+      if (this.retired.has(w)) return;
       if (this.worker === w) this.worker = undefined;
       this.failAll(new Error('decompression worker exited'));
     });
@@ -64,13 +95,40 @@ export class DecompressPool {
     const p = this.pending.get(res.id);
     this.pending.delete(res.id);
     this.freeBodies.push(res.body);
+    if (this.pending.size === 0) this.endWhenIdle();
     if (!p) return;
     if (res.error !== undefined) {
-      if (res.out) this.freeOuts.push(res.out);
+      if (res.out) this.keepOut(res.out);
       p.reject(new SnappyError(res.error));
       return;
     }
+    this.lend();
     p.resolve(Buffer.from(res.out!, 0, res.length));
+  }
+
+  /** Ends the worker, and lets go of the buffers kept for it, unless a body comes within `idleExitMs`. */
+  private endWhenIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      const w = this.worker;
+      if (!w || this.pending.size > 0) return;
+      this.worker = undefined;
+      this.spawned = false;
+      this.retired.add(w);
+      void w.terminate();
+      this.freeBodies.length = 0;
+      this.freeOuts.length = 0;
+      this.freeOutBytes = 0;
+    }, this.idleExitMs);
+    this.idleTimer.unref();
+  }
+
+  /** Keeps a decoded buffer for reuse if there is room. */
+  private keepOut(out: ArrayBuffer): void {
+    if (this.freeOuts.length >= this.peakLent || this.freeOutBytes + out.byteLength > FREE_OUT_BYTES) return;
+    this.freeOuts.push(out);
+    this.freeOutBytes += out.byteLength;
   }
 
   private failAll(err: Error): void {
@@ -96,7 +154,9 @@ export class DecompressPool {
         // Into a buffer of the pool's own, not one scratch buffer: requests decoded one after
         // another before the first is appended each need theirs, and a copy would cost as much as
         // decoding again.
-        return Promise.resolve(decodeSnappyInto(body, this.freeOuts.pop(), maxLength));
+        const decoded = decodeSnappyInto(body, this.takeOut(), maxLength);
+        this.lend();
+        return Promise.resolve(decoded);
       } catch (err) {
         return Promise.reject(err as Error);
       }
@@ -105,7 +165,8 @@ export class DecompressPool {
     let ab = this.freeBodies.pop();
     if (!ab || ab.byteLength < body.length) ab = new ArrayBuffer(Math.max(body.length, 64 * 1024));
     new Uint8Array(ab).set(body);
-    const out = this.freeOuts.pop();
+    clearTimeout(this.idleTimer);
+    const out = this.takeOut();
     const id = this.nextId++;
     const req: DecompressRequest = { id, body: ab, bodyLength: body.length, out, maxLength };
     return new Promise<Buffer>((resolve, reject) => {
@@ -116,11 +177,25 @@ export class DecompressPool {
 
   /** Returns a decoded buffer's memory for reuse. */
   release(decoded: Buffer): void {
-    if (decoded.byteOffset === 0 && this.freeOuts.length < 4) this.freeOuts.push(decoded.buffer as ArrayBuffer);
+    if (this.lent > 0) this.lent--;
+    if (decoded.byteOffset === 0) this.keepOut(decoded.buffer as ArrayBuffer);
+  }
+
+  private lend(): void {
+    if (++this.lent > this.peakLent) this.peakLent = this.lent;
+  }
+
+  /** A kept decoded buffer, if any. */
+  private takeOut(): ArrayBuffer | undefined {
+    const out = this.freeOuts.pop();
+    if (out) this.freeOutBytes -= out.byteLength;
+    return out;
   }
 
   /** Stops the worker. Idempotent. */
   async stop(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     this.started = false;
     this.spawned = false;
     const w = this.worker;
