@@ -46,13 +46,13 @@ test('an idle worker ends, and the next large body starts another', async () => 
   idle.start();
   try {
     const large = randomBytes(INLINE_MAX_BYTES * 3);
-    const first = await idle.decode(snappyEncode(large), 1 << 20);
+    const first = await idle.decode(snappyEncode(large), LIMIT);
     assert.deepEqual(first, large);
     idle.release(first);
     assert.equal(idle.offThread, 1);
     assert.ok(idle.workerAlive);
     await waitFor('the idle worker to end', async () => (idle.workerAlive ? undefined : true), 5000, 20);
-    const second = await idle.decode(snappyEncode(large), 1 << 20);
+    const second = await idle.decode(snappyEncode(large), LIMIT);
     assert.deepEqual(second, large);
     assert.equal(idle.offThread, 2, 'decoded on a new worker, not inline');
   } finally {
