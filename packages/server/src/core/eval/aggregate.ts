@@ -239,6 +239,36 @@ function cmpValue(a: number, b: number, desc: boolean): number {
 }
 
 /**
+ * Each series' group by position (`gOf`) and each group's labels, groups numbered in order of first
+ * appearance (the order results come out in). Grouping a million series takes a while, so it
+ * yields to the pacer in between.
+ */
+export function* assignGroups(
+  grouper: Grouper,
+  series: ReadonlyArray<{ readonly metric: Labels }>,
+  pace: Pacer,
+): Work<{ gOf: Int32Array; groupLabels: Labels[] }> {
+  const gOf = new Int32Array(series.length);
+  const groupLabels: Labels[] = [];
+  const keyToGroup = new Map<string, number>();
+  for (let j = 0; j < series.length; j++) {
+    if ((j & 1023) === 1023 && pace.due()) {
+      pace.check();
+      yield;
+    }
+    const [k, labels] = grouper.group(series[j]!.metric);
+    let g = keyToGroup.get(k);
+    if (g === undefined) {
+      g = groupLabels.length;
+      keyToGroup.set(k, g);
+      groupLabels.push(labels);
+    }
+    gOf[j] = g;
+  }
+  return { gOf, groupLabels };
+}
+
+/**
  * Aggregates instant-vector series over all steps at once, with the same results (and the same
  * output order) as {@link aggregateStep} applied step by step. Each series' group is worked out
  * once, and every step reuses typed scratch buffers, so no object is made per sample or step.
@@ -255,24 +285,7 @@ export function* aggregateSeries(
 ): Work<{ series: EvalSeries[]; total: number }> {
   const op = node.op;
   const S = input.length;
-  const gOf = new Int32Array(S);
-  const groupLabels: Labels[] = [];
-  const keyToGroup = new Map<string, number>();
-  for (let j = 0; j < S; j++) {
-    // Grouping a million series takes a while: let the event loop in between.
-    if ((j & 1023) === 1023 && pace.due()) {
-      pace.check();
-      yield;
-    }
-    const [k, labels] = grouper.group(input[j]!.metric);
-    let g = keyToGroup.get(k);
-    if (g === undefined) {
-      g = groupLabels.length;
-      keyToGroup.set(k, g);
-      groupLabels.push(labels);
-    }
-    gOf[j] = g;
-  }
+  const { gOf, groupLabels } = yield* assignGroups(grouper, input, pace);
   const G = groupLabels.length;
   if (DENSE_OPS.has(op) && G * grid.n <= MAX_DENSE_CELLS) return yield* aggregateDense(op, input, gOf, groupLabels, grid, pace);
   const cnt = new Int32Array(G);

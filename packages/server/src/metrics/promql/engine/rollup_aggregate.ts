@@ -6,9 +6,8 @@
  * step) are never built. Results, sample counts and group order are those of evaluating the
  * argument and then aggregating.
  */
-import { type AggregateSpec, Grouper } from '../../../core/eval/aggregate.js';
+import { type AggregateSpec, assignGroups, Grouper } from '../../../core/eval/aggregate.js';
 import { DENSE_OPS, DenseAggregation, MAX_DENSE_CELLS } from '../../../core/eval/aggregate_dense.js';
-import type { Labels } from '../../../core/model/labels.js';
 import type { EvalSeries, StepGrid } from '../../../core/eval/series.js';
 import type { Work } from '../../../core/util/pace.js';
 import type { AggregateExpr, Call, MatrixSelector, VectorSelector } from '../parser/index.js';
@@ -48,24 +47,7 @@ export function* rollupAggregate(
   const S = series.length;
   for (let j = 0; j < S; j++) if (series[j]!.hs !== undefined) return undefined;
   const grouper = new Grouper(spec);
-  const gOf = new Int32Array(S);
-  const groupLabels: Labels[] = [];
-  const keyToGroup = new Map<string, number>();
-  for (let j = 0; j < S; j++) {
-    // Grouping a million series takes a while: let the event loop in between.
-    if ((j & 1023) === 1023 && ctx.pace.due()) {
-      ctx.pace.check();
-      yield;
-    }
-    const [k, labels] = grouper.group(series[j]!.metric);
-    let g = keyToGroup.get(k);
-    if (g === undefined) {
-      g = groupLabels.length;
-      keyToGroup.set(k, g);
-      groupLabels.push(labels);
-    }
-    gOf[j] = g;
-  }
+  const { gOf, groupLabels } = yield* assignGroups(grouper, series, ctx.pace);
   if (groupLabels.length * grid.n > MAX_DENSE_CELLS) return undefined;
   const perStep = countSteps ? ctx.perStep : undefined;
   const agg = new DenseAggregation(spec.op, groupLabels, grid);
