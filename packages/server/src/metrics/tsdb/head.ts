@@ -744,18 +744,7 @@ class HeadQuerier implements Querier {
   *selectPaced(hints: SelectHints, matchers: readonly Matcher[], pace: Pacer): Work<SeriesSet> {
     const mint = Math.max(this.mint, hints.start);
     const maxt = Math.min(this.maxt, hints.end);
-    const matched: MemSeries[] = [];
-    if (this.overlaps()) {
-      const refs = this.head.selectRefs(matchers);
-      for (let i = 0; i < refs.length; i++) {
-        if ((i & 1023) === 1023 && pace.due()) {
-          pace.check();
-          yield;
-        }
-        const s = this.head.series(refs[i]!);
-        if (s !== undefined && (s.latestIn(mint, maxt) || s.mayHaveSamplesIn(mint, maxt))) matched.push(s);
-      }
-    }
+    const matched = yield* this.matchingPaced(matchers, pace, (s) => s.latestIn(mint, maxt) || s.mayHaveSamplesIn(mint, maxt));
     yield* this.head.labelOrder.sortPaced(matched, pace);
     const list: Series[] = [];
     for (let i = 0; i < matched.length && !(hints.limit && list.length >= hints.limit); i++) {
@@ -775,8 +764,12 @@ class HeadQuerier implements Querier {
     return new ArraySeriesSet(list);
   }
 
-  /** The series matching `matchers` with samples in range, in slices. */
-  private *matchingPaced(matchers: readonly Matcher[], pace: Pacer): Work<MemSeries[]> {
+  /** The series matching `matchers` that `keep` takes (default: those with samples in range), in slices. */
+  private *matchingPaced(
+    matchers: readonly Matcher[],
+    pace: Pacer,
+    keep: (s: MemSeries) => boolean = (s) => s.chunksIn(this.mint, this.maxt).length > 0,
+  ): Work<MemSeries[]> {
     const out: MemSeries[] = [];
     if (!this.overlaps()) return out;
     const refs = this.head.selectRefs(matchers);
@@ -786,7 +779,7 @@ class HeadQuerier implements Querier {
         yield;
       }
       const s = this.head.series(refs[i]!);
-      if (s && s.chunksIn(this.mint, this.maxt).length > 0) out.push(s);
+      if (s !== undefined && keep(s)) out.push(s);
     }
     return out;
   }
