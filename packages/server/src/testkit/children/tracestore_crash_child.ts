@@ -55,9 +55,12 @@ function main(dir: string): void {
     } else store.append(batch(b));
     process.stdout.write(`acked ${b}\n`);
     b++;
-    // A block every 4 batches (20 spans); merges of small blocks on every 10th.
-    if (b % 4 === 0) store.cut();
-    if (b % 10 === 0) store.tick();
+    // A block every 4 batches (20 spans), written straight through or in the background by turns;
+    // merges of small blocks on every 10th, the same.
+    if (b % 8 === 0) store.cut();
+    else if (b % 4 === 0) void store.cutInBackground();
+    if (b % 20 === 0) store.tick();
+    else if (b % 10 === 0) void store.tickInBackground();
     setImmediate(step);
   };
   step();

@@ -15,9 +15,11 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ByteReader, ByteWriter } from '../../core/util/bytes.js';
 import { crc32c } from '../../core/util/crc32c.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
+import { NO_PACE, pacedSort, type Pacer } from '../../core/util/pace.js';
 import { summarize, type TraceSummary } from '../storage/match.js';
 import type { Span } from '../storage/types.js';
 import { pageMeta, readPageMeta, writePageMeta, type PageMeta } from './pagemeta.js';
+import { runBlockWork, type BlockWork } from './block_work.js';
 import { decodeSpans, encodeSpans } from './spancodec.js';
 
 const MAGIC = Buffer.from('VTB1');
@@ -49,91 +51,130 @@ export interface BlockIndex {
 
 const byStart = (a: Span, b: Span): number => (a.startTimeUnixNano < b.startTimeUnixNano ? -1 : a.startTimeUnixNano > b.startTimeUnixNano ? 1 : 0);
 
-/** Writes a block of `spans` durably (tmp, fsync, rename); returns its index. */
+/** Writes a block of `spans` durably (tmp, fsync, rename); returns its index. Runs straight through. */
 export function writeBlock(dir: string, seq: number, spans: readonly Span[], walThrough: number, replaces: number[], pageMaxSpans: number): BlockIndex {
+  return runBlockWork(writeBlockSteps(dir, seq, spans, walThrough, replaces, pageMaxSpans, NO_PACE));
+}
+
+/** Spans grouped between two looks at the pacer. */
+const GROUP_RUN = 4096;
+
+/**
+ * {@link writeBlock} in steps: it yields whenever `pace` is due (between pages, and every few
+ * thousand spans while grouping), so a cut of 100,000 spans runs in slices between ingest acks
+ * instead of holding the event loop for seconds. Each page is written as soon as it is encoded; the
+ * fsyncs are asked of the driver (block_work.ts).
+ * Closed early (`return()`), it closes and removes its `.tmp` file, as it does on an error.
+ */
+export function* writeBlockSteps(
+  dir: string,
+  seq: number,
+  spans: readonly Span[],
+  walThrough: number,
+  replaces: number[],
+  pageMaxSpans: number,
+  pace: Pacer,
+): BlockWork<BlockIndex> {
   const byId = new Map<string, Span[]>();
-  for (const s of spans) {
+  for (let i = 0; i < spans.length; i++) {
+    const s = spans[i]!;
     let l = byId.get(s.traceId);
     if (!l) byId.set(s.traceId, (l = []));
     l.push(s);
+    if (i % GROUP_RUN === GROUP_RUN - 1 && pace.due()) yield;
   }
   const traces = [...byId.values()].map((l) => ({ spans: l, sum: summarize(l) }));
-  traces.sort((a, b) => (a.sum.start < b.sum.start ? -1 : a.sum.start > b.sum.start ? 1 : 0));
+  yield* pacedSort(traces, (a, b) => (a.sum.start < b.sum.start ? -1 : a.sum.start > b.sum.start ? 1 : 0), pace);
   const pages: PageMeta[] = [];
-  const bodies: Buffer[] = [];
   const pageOfTrace = new Map<string, number>();
-  let offset = MAGIC.length;
-  for (let i = 0; i < traces.length;) {
-    const group: Span[] = [];
-    const members: (typeof traces)[number][] = [];
-    for (; i < traces.length && (group.length === 0 || group.length + traces[i]!.spans.length <= pageMaxSpans); i++) {
-      pageOfTrace.set(traces[i]!.sum.traceId, pages.length);
-      group.push(...traces[i]!.spans);
-      members.push(traces[i]!);
-    }
-    // The order byTrace gives (by trace id, then start, stable), sorting a page's traces and each
-    // trace's spans rather than all its spans with string comparisons.
-    members.sort((a, b) => (a.sum.traceId < b.sum.traceId ? -1 : a.sum.traceId > b.sum.traceId ? 1 : 0));
-    const ordered: Span[] = [];
-    for (const t of members) ordered.push(...[...t.spans].sort(byStart));
-    const body = encodeSpans(ordered, true);
-    const meta = pageMeta(group);
-    meta.offset = offset;
-    meta.length = body.length;
-    meta.crc = crc32c(body);
-    offset += body.length;
-    pages.push(meta);
-    bodies.push(body);
-  }
-  const sums: TraceSummary[] = traces.map((t) => t.sum).sort((a, b) => (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0));
-  const idx: BlockIndex = {
-    seq,
-    walThrough,
-    replaces,
-    minStart: pages.reduce((m, p) => (p.minStart < m ? p.minStart : m), pages[0]?.minStart ?? 0n),
-    maxEnd: pages.reduce((m, p) => (p.maxEnd > m ? p.maxEnd : m), pages[0]?.maxEnd ?? 0n),
-    spans: spans.length,
-    bytes: 0,
-    pages,
-    ids: Buffer.concat(sums.map((t) => Buffer.from(t.traceId, 'hex'))),
-    starts: BigInt64Array.from(sums.map((t) => t.start)),
-    ends: BigInt64Array.from(sums.map((t) => t.end)),
-    pageOf: Uint32Array.from(sums.map((t) => pageOfTrace.get(t.traceId)!)),
-    counts: Uint32Array.from(sums.map((t) => byId.get(t.traceId)!.length)),
-  };
-  const index = deflateRawSync(encodeIndex(idx));
-  const footer = Buffer.alloc(FOOTER);
-  footer.writeBigUInt64LE(BigInt(offset), 0);
-  footer.writeUInt32LE(index.length, 8);
-  footer.writeUInt32LE(crc32c(index), 12);
-  MAGIC.copy(footer, 20);
   const file = path.join(dir, blockFile(seq));
   const tmp = `${file}.tmp`;
   const fd = fs.openSync(tmp, 'w');
+  let idx: BlockIndex | undefined;
   try {
-    for (const b of [MAGIC, ...bodies, index, footer]) fs.writeSync(fd, b);
-    fs.fsyncSync(fd);
+    fs.writeSync(fd, MAGIC);
+    let offset = MAGIC.length;
+    for (let i = 0; i < traces.length;) {
+      const group: Span[] = [];
+      const members: (typeof traces)[number][] = [];
+      for (; i < traces.length && (group.length === 0 || group.length + traces[i]!.spans.length <= pageMaxSpans); i++) {
+        pageOfTrace.set(traces[i]!.sum.traceId, pages.length);
+        group.push(...traces[i]!.spans);
+        members.push(traces[i]!);
+      }
+      // The order byTrace gives (by trace id, then start, stable), sorting a page's traces and each
+      // trace's spans rather than all its spans with string comparisons.
+      members.sort((a, b) => (a.sum.traceId < b.sum.traceId ? -1 : a.sum.traceId > b.sum.traceId ? 1 : 0));
+      const ordered: Span[] = [];
+      for (const t of members) ordered.push(...[...t.spans].sort(byStart));
+      const body = encodeSpans(ordered, true);
+      const meta = pageMeta(group);
+      meta.offset = offset;
+      meta.length = body.length;
+      meta.crc = crc32c(body);
+      offset += body.length;
+      pages.push(meta);
+      fs.writeSync(fd, body);
+      if (pace.due()) yield;
+    }
+    const sums: TraceSummary[] = traces.map((t) => t.sum);
+    yield* pacedSort(sums, (a, b) => (a.traceId < b.traceId ? -1 : a.traceId > b.traceId ? 1 : 0), pace);
+    const ids = Buffer.from(sums.map((t) => t.traceId).join(''), 'hex');
+    if (pace.due()) yield;
+    idx = {
+      seq,
+      walThrough,
+      replaces,
+      minStart: pages.reduce((m, p) => (p.minStart < m ? p.minStart : m), pages[0]?.minStart ?? 0n),
+      maxEnd: pages.reduce((m, p) => (p.maxEnd > m ? p.maxEnd : m), pages[0]?.maxEnd ?? 0n),
+      spans: spans.length,
+      bytes: 0,
+      pages,
+      ids,
+      starts: BigInt64Array.from(sums.map((t) => t.start)),
+      ends: BigInt64Array.from(sums.map((t) => t.end)),
+      pageOf: Uint32Array.from(sums.map((t) => pageOfTrace.get(t.traceId)!)),
+      counts: Uint32Array.from(sums.map((t) => byId.get(t.traceId)!.length)),
+    };
+    if (pace.due()) yield;
+    const encoded = encodeIndex(idx);
+    if (pace.due()) yield;
+    // Level 1: the index is mostly random trace ids, which no level compresses.
+    const index = deflateRawSync(encoded, { level: 1 });
+    const footer = Buffer.alloc(FOOTER);
+    footer.writeBigUInt64LE(BigInt(offset), 0);
+    footer.writeUInt32LE(index.length, 8);
+    footer.writeUInt32LE(crc32c(index), 12);
+    MAGIC.copy(footer, 20);
+    fs.writeSync(fd, index);
+    fs.writeSync(fd, footer);
+    yield { fsync: fd };
+    idx.bytes = offset + index.length + FOOTER;
   } finally {
     fs.closeSync(fd);
+    // Failed or closed early: no half-written block stays behind.
+    if (!idx?.bytes) fs.rmSync(tmp, { force: true });
   }
   crashPoint('traces.block.before-rename');
   fs.renameSync(tmp, file);
-  syncDir(dir);
-  idx.bytes = offset + index.length + FOOTER;
+  yield* syncDirSteps(dir);
   return idx;
 }
 
-/** fsync a directory, so a rename in it is durable (not supported everywhere: best effort). */
-export function syncDir(dir: string): void {
+/** fsyncs a directory, so a rename in it is durable (not supported everywhere: best effort). */
+function* syncDirSteps(dir: string): BlockWork<void> {
+  let fd: number;
   try {
-    const fd = fs.openSync(dir, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
+    fd = fs.openSync(dir, 'r');
+  } catch {
+    return;
+  }
+  try {
+    yield { fsync: fd };
   } catch {
     // Some file systems refuse fsync on a directory; the rename is still atomic.
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -280,6 +321,11 @@ export class Block {
       fs.closeSync(fd);
       throw err;
     }
+  }
+
+  /** Opens a block just written, with the index its writer returned (no need to read and inflate it back). */
+  static openWritten(file: string, index: BlockIndex): Block {
+    return new Block(file, index, fs.openSync(file, 'r'));
   }
 
   /** False when the trace (its 16 bytes) is surely not in this block; true when it may be. */

@@ -4,47 +4,46 @@
  * period) or by size (the oldest first, until the rest fit).
  */
 import { crashPoint } from '../../core/util/crashpoint.js';
+import type { Pacer } from '../../core/util/pace.js';
 import type { Span } from '../storage/types.js';
-import { Block, writeBlock } from './block.js';
+import { Block, writeBlockSteps } from './block.js';
 import { BlockSet } from './blockset.js';
+import type { BlockWork } from './block_work.js';
 import type { ResolvedTraceStoreOptions } from './options.js';
 
 const MS = 1_000_000n;
 
-/** Merges runs of small blocks adjacent in time; returns the next free block sequence. */
-export function compact(set: BlockSet, o: ResolvedTraceStoreOptions, nextSeq: number): number {
+/** Merges runs of small blocks adjacent in time; returns the next free block sequence. Yields when `pace` is due. */
+export function* compactSteps(set: BlockSet, o: ResolvedTraceStoreOptions, nextSeq: number, pace: Pacer): BlockWork<number> {
   const small = set.blocks.filter((b) => b.index.spans < o.compactBelowSpans).sort((a, b) => (a.index.minStart < b.index.minStart ? -1 : 1));
   let group: Block[] = [];
   let spans = 0;
-  const flush = (): void => {
-    if (group.length >= 2) nextSeq = merge(set, group, o, nextSeq);
-    group = [];
-    spans = 0;
-  };
   for (const b of small) {
     const first = group[0];
     const window = first ? b.index.maxEnd - first.index.minStart : 0n;
-    if (first && (spans + b.index.spans > o.blockMaxSpans || window > BigInt(o.compactWindowMs) * MS)) flush();
+    if (first && (spans + b.index.spans > o.blockMaxSpans || window > BigInt(o.compactWindowMs) * MS)) {
+      if (group.length >= 2) nextSeq = yield* merge(set, group, o, nextSeq, pace);
+      group = [];
+      spans = 0;
+    }
     group.push(b);
     spans += b.index.spans;
   }
-  flush();
+  if (group.length >= 2) nextSeq = yield* merge(set, group, o, nextSeq, pace);
   return nextSeq;
 }
 
-function merge(set: BlockSet, group: readonly Block[], o: ResolvedTraceStoreOptions, seq: number): number {
+function* merge(set: BlockSet, group: readonly Block[], o: ResolvedTraceStoreOptions, seq: number, pace: Pacer): BlockWork<number> {
   const spans: Span[] = [];
-  for (const b of group) b.index.pages.forEach((_p, pi) => spans.push(...b.readPage(pi)));
+  for (const b of group)
+    for (let pi = 0; pi < b.index.pages.length; pi++) {
+      spans.push(...b.readPage(pi));
+      if (pace.due()) yield;
+    }
   const walThrough = Math.max(...group.map((b) => b.index.walThrough));
-  const idx = writeBlock(
-    set.dir,
-    seq,
-    spans,
-    walThrough,
-    group.map((b) => b.index.seq),
-    o.pageMaxSpans,
-  );
-  set.add(Block.open(BlockSet.fileOf(set.dir, idx.seq)));
+  const replaces = group.map((b) => b.index.seq);
+  const idx = yield* writeBlockSteps(set.dir, seq, spans, walThrough, replaces, o.pageMaxSpans, pace);
+  set.add(Block.openWritten(BlockSet.fileOf(set.dir, idx.seq), idx));
   crashPoint('traces.compact.before-remove');
   for (const b of group) set.remove(b);
   return seq + 1;

@@ -280,3 +280,67 @@ test('a batch given with its OTLP body is logged as that body and replays into t
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a cut in the background yields to the event loop; appends and reads go on meanwhile and see every span once', async () => {
+  const dir = tmp();
+  try {
+    const s = open({ dir, blockMaxSpans: 1_000_000, pageMaxSpans: 200 });
+    const first = traces(6000, 3);
+    for (let i = 0; i < first.length; i += 100) s.append(first.slice(i, i + 100).flat());
+    const firstSpans = first.reduce((n, t) => n + t.length, 0);
+    let loopTurns = 0;
+    const ticker = setInterval(() => loopTurns++, 0);
+    const cut = s.cutInBackground();
+    // The head is frozen at once: a later batch lands in a fresh head while the block is written.
+    const later = traces(50, 4, 900);
+    s.append(later.flat());
+    const probe = first[1234]!;
+    assert.equal(s.trace(probe[0]!.traceId).length, probe.length, 'a frozen span is read while its block is written');
+    assert.equal(s.stats().headSpans, firstSpans + later.reduce((n, t) => n + t.length, 0));
+    await cut;
+    clearInterval(ticker);
+    assert.ok(loopTurns >= 2, `the event loop ran ${loopTurns} times during the cut`);
+    const st = s.stats();
+    assert.equal(st.blocks, 1);
+    assert.equal(st.blockSpans, firstSpans);
+    assert.equal(
+      st.headSpans,
+      later.reduce((n, t) => n + t.length, 0),
+    );
+    assert.equal(s.trace(probe[0]!.traceId).length, probe.length, 'and once, from the block, afterwards');
+    const found = [...s.search({ start: T0, end: T0 + 3600n * SEC, limit: 100_000 })];
+    assert.equal(found.length, first.length + later.length);
+    s.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('stop() finishes a background cut; close() in the middle of one loses nothing and leaves no temporary file', async () => {
+  for (const end of ['stop', 'crash'] as const) {
+    const dir = tmp();
+    try {
+      const s = open({ dir, blockMaxSpans: 1_000_000, pageMaxSpans: 100 });
+      const all = traces(3000, 5);
+      for (let i = 0; i < all.length; i += 100) s.append(all.slice(i, i + 100).flat());
+      const cut = s.cutInBackground();
+      await new Promise((resolve) => setImmediate(resolve));
+      s.append(traces(10, 6, 900).flat());
+      if (end === 'stop') s.stop();
+      else s.close();
+      await cut;
+      assert.deepEqual(
+        fs.readdirSync(path.join(dir, 'blocks')).filter((f) => f.endsWith('.tmp')),
+        [],
+        `${end}: no temporary block file`,
+      );
+      const again = open({ dir });
+      const spans = [...again.search({ start: T0, end: T0 + 3600n * SEC, limit: 100_000 })];
+      assert.equal(spans.length, 3010, `${end}: every trace, once`);
+      assert.equal(spans.flat().length, new Set(spans.flat().map((sp) => sp.spanId)).size, `${end}: no span twice`);
+      again.stop();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});

@@ -1,7 +1,8 @@
 /**
  * The disk trace store (`<data>/traces/`): appended spans go to the WAL (wal.ts) and only then to
  * the head (an in-memory SpanTable) and are acknowledged; the head is cut into a block (block.ts)
- * when it is large or old enough; small neighbouring blocks are merged and old ones dropped
+ * when it is large or old enough, in slices between acks (a fresh head takes the appends meanwhile,
+ * and queries read both until the block is in place); small neighbouring blocks are merged and old ones dropped
  * (maintenance.ts). Queries read the head and the blocks; a search skips whole pages and blocks
  * whose time span or bloom filter rules them out, and reads a trace only when the caller asks.
  */
@@ -10,15 +11,17 @@ import * as path from 'node:path';
 import { StorageError, writeFailure } from '../../core/errors.js';
 import { nodeIo } from '../../core/util/appendfile.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
+import { BACKGROUND_SLICE_MS, NO_PACE, TimeSlicer, type Pacer } from '../../core/util/pace.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
 import { TraceAdmission } from '../storage/admission.js';
 import type { ScalarValue, TagScope, TraceAppendResult, TraceSearch, TraceSource, TraceStorage } from '../storage/interface.js';
 import { newestFirst, overlaps, summarize, traceMatches, type TraceSummary } from '../storage/match.js';
 import { SpanTable, sortedValues } from '../storage/table.js';
 import type { Span } from '../storage/types.js';
-import { Block, writeBlock } from './block.js';
+import { Block, writeBlockSteps } from './block.js';
 import { BlockSet } from './blockset.js';
-import { compact, dropExpired } from './maintenance.js';
+import { BlockJob, runBlockWork, type BlockWork } from './block_work.js';
+import { compactSteps, dropExpired } from './maintenance.js';
 import { resolveOptions, type ResolvedTraceStoreOptions, type TraceStoreOptions } from './options.js';
 import { hintHashes } from './pagemeta.js';
 import { TraceWal } from './wal.js';
@@ -45,7 +48,14 @@ export interface TraceStoreStats {
 export class TraceStore implements TraceStorage {
   readonly opts: ResolvedTraceStoreOptions;
   private readonly admission: TraceAdmission;
-  private readonly head = new SpanTable();
+  private head = new SpanTable();
+  /** Heads cut but not yet in a block, oldest first, each with the last WAL segment it came from. */
+  private readonly frozen: { table: SpanTable; covered: number }[] = [];
+  /** The tail of the queue of background jobs (cuts, maintenance), run one at a time. */
+  private jobs: Promise<void> = Promise.resolve();
+  /** The background job now running, so stop() and cut() can finish it synchronously. */
+  private running: BlockJob<void> | undefined;
+  private ticking = false;
   private readonly blocks: BlockSet;
   private readonly wal: TraceWal;
   private readonly logger: Logger;
@@ -81,7 +91,7 @@ export class TraceStore implements TraceStorage {
     this.headSinceMs = this.opts.now();
     this.started = true;
     if (this.opts.tickIntervalMs > 0) {
-      this.timer = setInterval(() => this.tick(), this.opts.tickIntervalMs);
+      this.timer = setInterval(() => void this.tickInBackground(), this.opts.tickIntervalMs);
       this.timer.unref();
     }
   }
@@ -102,15 +112,19 @@ export class TraceStore implements TraceStorage {
 
   /** Closes files without cutting the head, as a crash would leave them (tests of WAL replay). */
   close(): void {
+    // As a crash would: a background job's block stays unwritten (its WAL segments are replayed).
+    this.running?.abandon();
+    this.running = undefined;
     this.wal.close();
     this.blocks.close();
     this.head.clear();
+    this.frozen.length = 0;
     this.started = false;
   }
 
   append(spans: readonly Span[], source?: TraceSource): TraceAppendResult {
     if (!this.started) throw new StorageError('closed', 'the trace store is not started');
-    const { kept, rejected, reasons } = this.admission.admit(spans, (id) => this.head.spansOf(id).length + this.blocks.countOf(id));
+    const { kept, rejected, reasons } = this.admission.admit(spans, (id) => this.inMemory(id).length + this.blocks.countOf(id));
     if (kept.length) {
       try {
         // The body as it came when all of it is kept (replay decodes it into the same spans); else the kept spans, encoded.
@@ -125,7 +139,7 @@ export class TraceStore implements TraceStorage {
       crashPoint('traces.wal.after-write');
       if (this.head.spanCount === 0) this.headSinceMs = this.opts.now();
       this.head.add(kept);
-      if (this.head.spanCount >= this.opts.blockMaxSpans) this.cutQuietly();
+      if (this.head.spanCount >= this.opts.blockMaxSpans) void this.cutInBackground();
       this.notify(kept);
     }
     return { accepted: kept.length, rejected, reasons };
@@ -154,45 +168,116 @@ export class TraceStore implements TraceStorage {
     return this.problem;
   }
 
-  /** Cuts when due, merges small blocks, applies retention. Errors are logged: the WAL keeps the head. */
+  /** Cuts when due, merges small blocks, applies retention, straight through. Errors are logged: the WAL keeps the head. */
   tick(): void {
     if (!this.started) return;
-    if (this.head.spanCount > 0 && this.opts.now() - this.headSinceMs >= this.opts.blockMaxAgeMs) this.cutQuietly();
+    this.finishRunning();
+    runBlockWork(this.tickSteps(NO_PACE));
+  }
+
+  /** {@link tick} as a background job in slices; a tick still queued or running is not queued twice. */
+  tickInBackground(): Promise<void> {
+    if (this.ticking) return this.jobs;
+    this.ticking = true;
+    return this.background((pace) => this.tickSteps(pace)).finally(() => (this.ticking = false));
+  }
+
+  private *tickSteps(pace: Pacer): BlockWork<void> {
+    if (this.head.spanCount > 0 && this.opts.now() - this.headSinceMs >= this.opts.blockMaxAgeMs) this.freeze();
+    yield* this.writeFrozen(pace);
     try {
-      this.nextSeq = compact(this.blocks, this.opts, this.nextSeq);
+      this.nextSeq = yield* compactSteps(this.blocks, this.opts, this.nextSeq, pace);
       dropExpired(this.blocks, this.opts);
     } catch (err) {
       this.logger.warn('trace store maintenance failed', { err: (err as Error).message });
     }
   }
 
-  private cutQuietly(): void {
-    try {
-      this.cut();
-    } catch (err) {
-      this.logger.warn('trace store: cannot cut a block; the head stays in memory and the WAL', { err: (err as Error).message });
-    }
+  /** Writes the head as a block now; the WAL segments it came from are deleted after. Throws when the block cannot be written (the WAL keeps the spans). */
+  cut(): void {
+    this.freeze();
+    this.finishRunning();
+    runBlockWork(this.writeFrozen(NO_PACE, true));
   }
 
-  /** Writes the head as a block; the WAL segments it came from are deleted after. */
-  cut(): void {
+  /** {@link cut} in slices between appends and queries; resolves once the block is in place (or its write failed, logged). */
+  cutInBackground(): Promise<void> {
+    this.freeze();
+    return this.background((pace) => this.writeFrozen(pace));
+  }
+
+  /** Resolves once the background work queued so far is done (for tests and shutdown). */
+  idle(): Promise<void> {
+    return this.jobs;
+  }
+
+  /** Hands the head to the frozen list (and the WAL to a fresh segment): appends go on into a new head. */
+  private freeze(): void {
     if (this.head.spanCount === 0) return;
     const covered = this.wal.segment;
     this.wal.open(covered + 1);
-    const spans: Span[] = [];
-    for (const t of this.head.all()) spans.push(...t.spans);
-    const seq = this.nextSeq++;
-    let idx;
-    try {
-      idx = writeBlock(this.blocks.dir, seq, spans, covered, [], this.opts.pageMaxSpans);
-    } catch (err) {
-      fs.rmSync(path.join(this.blocks.dir, `${String(seq).padStart(8, '0')}.vtb.tmp`), { force: true });
-      throw err;
+    this.frozen.push({ table: this.head, covered });
+    this.head = new SpanTable();
+  }
+
+  /** Writes the frozen heads as blocks, oldest first; a failure is logged (or thrown, with `rethrow`) and the head kept for the next try. */
+  private *writeFrozen(pace: Pacer, rethrow = false): BlockWork<void> {
+    while (this.frozen.length > 0) {
+      const { table, covered } = this.frozen[0]!;
+      const spans: Span[] = [];
+      for (const t of table.all()) spans.push(...t.spans);
+      let idx;
+      try {
+        idx = yield* writeBlockSteps(this.blocks.dir, this.nextSeq++, spans, covered, [], this.opts.pageMaxSpans, pace);
+        this.blocks.add(Block.openWritten(BlockSet.fileOf(this.blocks.dir, idx.seq), idx));
+      } catch (err) {
+        if (rethrow) throw err;
+        this.logger.warn('trace store: cannot cut a block; the head stays in memory and the WAL', { err: (err as Error).message });
+        return;
+      }
+      this.frozen.shift();
+      crashPoint('traces.cut.before-wal-remove');
+      this.wal.removeThrough(covered);
     }
-    this.blocks.add(Block.open(BlockSet.fileOf(this.blocks.dir, idx.seq)));
-    this.head.clear();
-    crashPoint('traces.cut.before-wal-remove');
-    this.wal.removeThrough(covered);
+  }
+
+  /**
+   * Runs background work in slices, one job at a time, while appends and queries go on between
+   * slices. A job still running at stop() is finished there, straight through.
+   */
+  private background(work: (pace: Pacer) => BlockWork<void>): Promise<void> {
+    const run = this.jobs.then(async () => {
+      if (!this.started) return;
+      const slicer = new TimeSlicer({ sliceMs: BACKGROUND_SLICE_MS });
+      const job = new BlockJob(work(slicer));
+      this.running = job;
+      try {
+        await job.run(slicer);
+      } finally {
+        if (this.running === job) this.running = undefined;
+      }
+    });
+    this.jobs = run.catch((err: unknown) => this.logger.error('trace store background work failed', { err: (err as Error).message }));
+    return this.jobs;
+  }
+
+  /** Finishes the running background job now, without pausing (its driver then finds it done). */
+  private finishRunning(): void {
+    const job = this.running;
+    this.running = undefined;
+    job?.finishNow();
+  }
+
+  /** The spans of `traceId` still in memory: the head's and the frozen heads'. */
+  private inMemory(traceId: string): readonly Span[] {
+    const spans = this.head.spansOf(traceId);
+    if (this.frozen.length === 0) return spans;
+    return [...spans, ...this.frozen.flatMap((f) => f.table.spansOf(traceId))];
+  }
+
+  /** The head and the frozen heads. */
+  private tables(): SpanTable[] {
+    return [this.head, ...this.frozen.map((f) => f.table)];
   }
 
   stats(): TraceStoreStats {
@@ -203,8 +288,8 @@ export class TraceStore implements TraceStorage {
       blockSpans += b.index.spans;
     }
     return {
-      headSpans: this.head.spanCount,
-      headTraces: this.head.traceCount,
+      headSpans: this.tables().reduce((n, t) => n + t.spanCount, 0),
+      headTraces: this.tables().reduce((n, t) => n + t.traceCount, 0),
       blocks: this.blocks.blocks.length,
       blockBytes,
       blockSpans,
@@ -219,7 +304,7 @@ export class TraceStore implements TraceStorage {
   }
 
   trace(traceId: string): Span[] {
-    return [...this.head.spansOf(traceId), ...this.blocks.trace(traceId)];
+    return [...this.inMemory(traceId), ...this.blocks.trace(traceId)];
   }
 
   /**
@@ -231,7 +316,9 @@ export class TraceStore implements TraceStorage {
   *search(q: TraceSearch): Iterable<Span[]> {
     const hashes = hintHashes(q);
     const cursors: { next: () => TraceSummary | undefined; peek: TraceSummary | undefined }[] = [];
-    const head = this.head.candidates(q).sort(newestFirst);
+    const head = this.tables()
+      .flatMap((t) => t.candidates(q))
+      .sort(newestFirst);
     let hi = 0;
     cursors.push({ next: () => head[hi++], peek: undefined });
     for (const b of this.blocks.blocks) {
@@ -284,7 +371,7 @@ export class TraceStore implements TraceStorage {
     fromMeta: (p: Block['index']['pages'][number]) => boolean,
     fromTable: (t: SpanTable) => void,
   ): void {
-    fromTable(this.head);
+    for (const t of this.tables()) fromTable(t);
     for (const b of this.blocks.blocks) {
       if (!overlaps({ start: b.index.minStart, end: b.index.maxEnd }, start, end)) continue;
       b.index.pages.forEach((p, pi) => {
