@@ -6,10 +6,8 @@
  * and a message) in a 200. 413 over the size limit, 429 with Retry-After over the sample rate
  * (remote_write's bucket), 503/507 when the store cannot write. A failure's body is a google.rpc.Status.
  */
-import { inflateSync } from 'node:zlib';
 import { StorageError } from '../../core/errors.js';
 import { rpcCode } from '../../core/otlp/common.js';
-import { gunzipWithin } from '../../core/util/gunzip.js';
 import { encodePartialSuccess, encodeRpcStatus } from '../../core/otlp/protobuf.js';
 import { OtlpMetricsError } from '../../metrics/otlp/errors.js';
 import type { OtlpMetricsIngestor } from '../../metrics/otlp/ingest.js';
@@ -17,6 +15,7 @@ import { otlpEncodingOf, type OtlpEncoding } from './body_types.js';
 import { ApiError } from './errors.js';
 import type { ApiRequest, ApiResult, Router } from './http.js';
 import { storageFailure } from './log_ingest.js';
+import { inflateRequestBody } from './body_encoding.js';
 
 /** The default largest body, compressed or inflated (Prometheus' OTLP receiver has no smaller one). */
 export const DEFAULT_OTLP_METRICS_MAX_BYTES = 32 * 1024 * 1024;
@@ -36,19 +35,6 @@ function reply(enc: OtlpEncoding, status: number, message: string, rejected = 0,
   if (enc === 'protobuf') return { kind: 'raw', status, body: partial ? encodePartialSuccess(partial) : '', contentType: 'application/x-protobuf' };
   const body = partial ? { partialSuccess: { rejectedDataPoints: String(rejected), errorMessage: message } } : {};
   return { kind: 'raw', status, body: JSON.stringify(body), contentType: 'application/json' };
-}
-
-/** Inflates a gzip or deflate body within `max` bytes. */
-export function inflateBody(body: Buffer, encoding: string, max: number): Buffer {
-  const enc = encoding.toLowerCase();
-  if (!enc || enc === 'identity') return body;
-  if (enc !== 'gzip' && enc !== 'deflate') throw new OtlpMetricsError(415, `unsupported Content-Encoding ${enc}: want gzip, deflate or none`);
-  try {
-    return enc === 'gzip' ? gunzipWithin(body, max) : inflateSync(body, { maxOutputLength: max });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new OtlpMetricsError(413, `the ${enc} body inflates past ${max} bytes`);
-    throw new OtlpMetricsError(400, `cannot decompress the ${enc} body: ${(err as Error).message}`);
-  }
 }
 
 /** Registers both OTLP metrics paths. */
@@ -75,7 +61,13 @@ export function registerMetricIngest(router: Router, ingestor: OtlpMetricsIngest
         if (err instanceof ApiError && err.type === 'too_large') throw new OtlpMetricsError(413, `${err.message} (the OTLP metrics limit is ${max} bytes)`);
         throw err;
       }
-      body = inflateBody(body, String(req.headers['content-encoding'] ?? ''), max);
+      body = inflateRequestBody(
+        body,
+        req.headers['content-encoding'],
+        max,
+        'the OTLP metrics body limit',
+        (status, message) => new OtlpMetricsError(status, message),
+      );
       const res = ingestor.ingest(body, encoding);
       return reply(enc, 200, res.message, res.rejected);
     } catch (err) {

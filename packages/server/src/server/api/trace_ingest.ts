@@ -7,7 +7,6 @@
  * Retry-After over the span rate; 503 with Retry-After when the store cannot write (507 when the
  * disk is full). A failure's body is a google.rpc.Status.
  */
-import { gunzipSync, inflateSync } from 'node:zlib';
 import { TokenBucket } from '../../core/limits/token_bucket.js';
 import { rpcCode } from '../../core/otlp/common.js';
 import { encodeRpcStatus } from '../../core/otlp/protobuf.js';
@@ -19,6 +18,7 @@ import { otlpEncodingOf, type OtlpEncoding } from './body_types.js';
 import { ApiError } from './errors.js';
 import type { ApiRequest, ApiResult, Router } from './http.js';
 import { storageFailure } from './log_ingest.js';
+import { inflateRequestBody } from './body_encoding.js';
 
 /** Counters for self-metrics. */
 export interface TraceIngestStats {
@@ -124,16 +124,13 @@ export function registerTraceIngest(
       throw err;
     }
     stats.bytes += body.length;
-    const enc = String(req.headers['content-encoding'] ?? '').toLowerCase();
-    if (!enc || enc === 'identity') return body;
-    if (enc !== 'gzip' && enc !== 'deflate') throw new TraceIngestError(415, `unsupported Content-Encoding ${enc}: want gzip, deflate or none`);
-    try {
-      return enc === 'gzip' ? gunzipSync(body, { maxOutputLength: limits.maxRequestBytes }) : inflateSync(body, { maxOutputLength: limits.maxRequestBytes });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
-        throw new TraceIngestError(413, `the ${enc} body inflates past max_request_bytes (${limits.maxRequestBytes})`);
-      throw new TraceIngestError(400, `cannot decompress the ${enc} body: ${(err as Error).message}`);
-    }
+    return inflateRequestBody(
+      body,
+      req.headers['content-encoding'],
+      limits.maxRequestBytes,
+      'max_request_bytes',
+      (status, message) => new TraceIngestError(status, message),
+    );
   };
 
   router.on('POST', '/v1/traces', async (req) => {

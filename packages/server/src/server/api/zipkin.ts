@@ -6,13 +6,13 @@
  * with Retry-After over the rate; 503 or 507 when the store cannot write. Zipkin has no partial
  * success, so spans refused alone are counted in the self-metrics and named in a `Warning` header.
  */
-import { gunzipSync } from 'node:zlib';
 import { TraceIngestError } from '../../traces/ingest/limits.js';
 import { decodeZipkinJson } from '../../traces/ingest/zipkin.js';
 import { ApiError } from './errors.js';
 import type { ApiResult, Router } from './http.js';
 import { storageFailure } from './log_ingest.js';
 import type { TraceIngestor } from './trace_ingest.js';
+import { inflateRequestBody } from './body_encoding.js';
 
 function text(status: number, body: string, headers?: Record<string, string>): ApiResult {
   return { kind: 'raw', status, body: body + '\n', contentType: 'text/plain; charset=utf-8', ...(headers ? { headers } : {}) };
@@ -33,16 +33,13 @@ export function registerZipkinIngest(router: Router, ingestor: TraceIngestor): v
         throw err;
       }
       stats.bytes += body.length;
-      const enc = String(req.headers['content-encoding'] ?? '').toLowerCase();
-      if (enc === 'gzip') {
-        try {
-          body = gunzipSync(body, { maxOutputLength: limits.maxRequestBytes });
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE')
-            throw new TraceIngestError(413, `the gzip body inflates past max_request_bytes (${limits.maxRequestBytes})`);
-          throw new TraceIngestError(400, `cannot decompress the gzip body: ${(err as Error).message}`);
-        }
-      } else if (enc && enc !== 'identity') throw new TraceIngestError(415, `unsupported Content-Encoding ${enc}: want gzip or none`);
+      body = inflateRequestBody(
+        body,
+        req.headers['content-encoding'],
+        limits.maxRequestBytes,
+        'max_request_bytes',
+        (status, message) => new TraceIngestError(status, message),
+      );
       const { rejected, message } = ingestor.ingestDecoded(decodeZipkinJson(body.toString('utf8'), limits));
       // Header values must be one line of visible ASCII.
       const warning =
