@@ -2,8 +2,10 @@
 
 export * from './ast.js';
 export { FUNCTIONS, AGGREGATE_OPS, aggregateHasParam, aggregateIsExperimental, getFunction } from './functions.js';
-export { describeToken, isAggregator, isKeyword, isOperator, lex, TokenType } from './lexer.js';
-export type { LexOptions, Token } from './lexer.js';
+export { lex } from './lexer.js';
+export type { LexOptions } from './lexer.js';
+export { describeToken, isAggregator, isKeyword, isOperator, TokenType } from './tokens.js';
+export type { Token } from './tokens.js';
 export { ParseError, parseExpr, parseSeriesSelector } from './parser.js';
 export type { ParseOptions } from './parser.js';
 export { formatExpr, formatMatcher } from './printer.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { describeToken, lex, TokenType, type Token } from './lexer.js';
+import { lex } from './lexer.js';
+import { describeToken, TokenType, type Token } from './tokens.js';
 import { goQuote, goQuoteRune, isValidUtf8 } from '../../../core/util/goquote.js';
 import { formatFloat, unquoteString } from './quote.js';
 

@@ -23,7 +23,8 @@ import type {
 import { DurationError, parseDuration } from '../../../core/time/duration.js';
 import { ParseError } from './errors.js';
 import { aggregateHasParam, aggregateIsExperimental, getFunction, type AggregateOp } from './functions.js';
-import { describeToken, DURATION_EXPR_WORDS, isAggregator, isKeyword, lex, TokenType, type Token } from './lexer.js';
+import { lex } from './lexer.js';
+import { describeToken, DURATION_EXPR_WORDS, isAggregator, isKeyword, TokenType, type Token } from './tokens.js';
 import { goQuote, isValidUtf8 } from '../../../core/util/goquote.js';
 import { formatGoFixed6, unquoteString } from './quote.js';
 import { typeCheck } from './typecheck.js';
