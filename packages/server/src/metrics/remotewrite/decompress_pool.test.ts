@@ -59,3 +59,18 @@ test('an idle worker ends, and the next large body starts another', async () => 
     await idle.stop();
   }
 });
+
+test('buffers are reused: a released one serves the next body, and a malformed body inline does not cost the pool it', async () => {
+  const own = new DecompressPool();
+  const first = await own.decode(snappyEncode(randomBytes(2000)), LIMIT);
+  const buffer = first.buffer;
+  own.release(first);
+  const second = await own.decode(snappyEncode(randomBytes(2000)), LIMIT);
+  assert.equal(second.buffer, buffer, 'the released buffer decoded the next body');
+  own.release(second);
+  await assert.rejects(own.decode(Buffer.from([100, 0xf0, 0xff, 1, 2, 3]), LIMIT), SnappyError);
+  const third = await own.decode(snappyEncode(randomBytes(2000)), LIMIT);
+  assert.equal(third.buffer, buffer, 'still the same buffer after the malformed body');
+  own.release(third);
+  await own.stop();
+});

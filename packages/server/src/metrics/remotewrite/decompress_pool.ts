@@ -150,14 +150,17 @@ export class DecompressPool {
     }
     const w = this.worker;
     if (!w || length <= INLINE_MAX_BYTES) {
+      // Into a buffer of the pool's own, not one scratch buffer: requests decoded one after
+      // another before the first is appended each need theirs, and a copy would cost as much as
+      // decoding again.
+      const into = this.takeOut();
       try {
-        // Into a buffer of the pool's own, not one scratch buffer: requests decoded one after
-        // another before the first is appended each need theirs, and a copy would cost as much as
-        // decoding again.
-        const decoded = decodeSnappyInto(body, this.takeOut(), maxLength);
+        const decoded = decodeSnappyInto(body, into, maxLength);
         this.lend();
         return Promise.resolve(decoded);
       } catch (err) {
+        // A malformed body does not cost the pool its buffer.
+        if (into) this.keepOut(into);
         return Promise.reject(err as Error);
       }
     }
