@@ -23,7 +23,8 @@ import * as path from 'node:path';
 import type { Labels } from '../../core/model/labels.js';
 import type { Matcher } from '../../core/model/matcher.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
-import { runSync, TimeSlicer } from '../../core/util/pace.js';
+import { BackgroundJobs } from '../../core/util/background.js';
+import { runSync } from '../../core/util/pace.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
 import { StorageError, writeFailure } from '../../core/errors.js';
 import { ChunkCache } from './cache.js';
@@ -69,10 +70,13 @@ export class LogStore implements LogStorage {
   private problem: string | undefined;
   private readonly record = new EntryRecordBuilder();
   private readonly enc = new ColumnarEncoder();
-  /** The tail of the queue of background jobs (see {@link background}). */
-  private jobs: Promise<void> = Promise.resolve();
+  /**
+   * Background work in slices, one job at a time, while pushes and queries go on between slices. A
+   * job still running when the store stops is left at its next pause; stop() seals and checkpoints
+   * everything itself.
+   */
+  private readonly jobs: BackgroundJobs;
   private checkpointWanted = false;
-  private ticking = false;
   /** Counters for self-monitoring. */
   readonly counters = { linesIn: 0, bytesIn: 0, rejected: 0, chunksSealed: 0, chunksSkippedByBloom: 0, chunksRead: 0, chunksCorrupt: 0, writeFailures: 0 };
 
@@ -81,6 +85,11 @@ export class LogStore implements LogStorage {
     this.o = resolveOptions(opts);
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? nopLogger;
+    this.jobs = new BackgroundJobs({
+      isOpen: () => this.state === 'running',
+      onError: (err) => this.log.error('log store background work failed', { err }),
+      sliceMs: this.o.sliceMs,
+    });
     const io = opts.io ?? nodeIo;
     this.streams = new StreamRegistry(path.join(this.dir, 'streams'), io, this.o.fsync);
     this.wal = new LogWal(path.join(this.dir, 'wal'), io, this.o.fsync);
@@ -398,47 +407,27 @@ export class LogStore implements LogStorage {
     this.wal.removeReleased();
   }
 
-  /**
-   * Runs background work in slices, one job at a time, while pushes and queries go on between
-   * slices. A job still running when the store stops is abandoned at its next step; stop() seals
-   * and checkpoints everything itself.
-   */
-  private background(job: () => Generator<void, unknown>): Promise<void> {
-    const run = this.jobs.then(async () => {
-      const steps = job();
-      const slicer = new TimeSlicer({ sliceMs: this.o.sliceMs });
-      while (this.state === 'running') {
-        if (steps.next().done) return;
-        if (slicer.due()) await slicer.tick();
-      }
-    });
-    this.jobs = run.catch((err: unknown) => this.log.error('log store background work failed', { err }));
-    return this.jobs;
-  }
-
   /** Checkpoints in the background once the WAL segment is full (queued once, however many pushes see it full). */
   private wantCheckpoint(): void {
     if (this.checkpointWanted) return;
     this.checkpointWanted = true;
-    void this.background(() => this.checkpointSteps());
+    void this.jobs.add(() => this.checkpointSteps());
   }
 
   /** A checkpoint in slices (as a full WAL segment starts one); resolves when it is done. */
   checkpointInBackground(): Promise<void> {
     this.wantCheckpoint();
-    return this.jobs;
+    return this.jobs.idle();
   }
 
   /** The timer's tick, in slices; a tick still running when the next is due is not queued twice. */
   tickInBackground(): Promise<void> {
-    if (this.ticking) return this.jobs;
-    this.ticking = true;
-    return this.background(() => this.tickSteps()).finally(() => (this.ticking = false));
+    return this.jobs.once('tick', () => this.tickSteps());
   }
 
   /** Resolves once the background work queued so far is done (for tests and shutdown). */
   idle(): Promise<void> {
-    return this.jobs;
+    return this.jobs.idle();
   }
 
   /** Drops chunks past the retention time or size (retention.ts). */

@@ -19,7 +19,7 @@ import { NO_PACE, pacedSort, type Pacer } from '../../core/util/pace.js';
 import { summarize, type TraceSummary } from '../storage/match.js';
 import type { Span } from '../storage/types.js';
 import { pageMeta, readPageMeta, writePageMeta, type PageMeta } from './pagemeta.js';
-import { runBlockWork, type BlockWork } from './block_work.js';
+import { runStraight, type BackgroundWork } from '../../core/util/background.js';
 import { decodeSpans, encodeSpans } from './spancodec.js';
 
 const MAGIC = Buffer.from('VTB1');
@@ -53,7 +53,7 @@ const byStart = (a: Span, b: Span): number => (a.startTimeUnixNano < b.startTime
 
 /** Writes a block of `spans` durably (tmp, fsync, rename); returns its index. Runs straight through. */
 export function writeBlock(dir: string, seq: number, spans: readonly Span[], walThrough: number, replaces: number[], pageMaxSpans: number): BlockIndex {
-  return runBlockWork(writeBlockSteps(dir, seq, spans, walThrough, replaces, pageMaxSpans, NO_PACE));
+  return runStraight(writeBlockSteps(dir, seq, spans, walThrough, replaces, pageMaxSpans, NO_PACE));
 }
 
 /** Spans grouped between two looks at the pacer. */
@@ -63,7 +63,7 @@ const GROUP_RUN = 4096;
  * {@link writeBlock} in steps: it yields whenever `pace` is due (between pages, and every few
  * thousand spans while grouping), so a cut of 100,000 spans runs in slices between ingest acks
  * instead of holding the event loop for seconds. Each page is written as soon as it is encoded; the
- * fsyncs are asked of the driver (block_work.ts).
+ * fsyncs are asked of the driver (core/util/background.ts).
  * Closed early (`return()`), it closes and removes its `.tmp` file, as it does on an error.
  */
 export function* writeBlockSteps(
@@ -74,7 +74,7 @@ export function* writeBlockSteps(
   replaces: number[],
   pageMaxSpans: number,
   pace: Pacer,
-): BlockWork<BlockIndex> {
+): BackgroundWork<BlockIndex> {
   const byId = new Map<string, Span[]>();
   for (let i = 0; i < spans.length; i++) {
     const s = spans[i]!;
@@ -162,7 +162,7 @@ export function* writeBlockSteps(
 }
 
 /** fsyncs a directory, so a rename in it is durable (not supported everywhere: best effort). */
-function* syncDirSteps(dir: string): BlockWork<void> {
+function* syncDirSteps(dir: string): BackgroundWork<void> {
   let fd: number;
   try {
     fd = fs.openSync(dir, 'r');

@@ -8,13 +8,13 @@ import type { Pacer } from '../../core/util/pace.js';
 import type { Span } from '../storage/types.js';
 import { Block, writeBlockSteps } from './block.js';
 import { BlockSet } from './blockset.js';
-import type { BlockWork } from './block_work.js';
+import type { BackgroundWork } from '../../core/util/background.js';
 import type { ResolvedTraceStoreOptions } from './options.js';
 
 const MS = 1_000_000n;
 
 /** Merges runs of small blocks adjacent in time; returns the next free block sequence. Yields when `pace` is due. */
-export function* compactSteps(set: BlockSet, o: ResolvedTraceStoreOptions, nextSeq: number, pace: Pacer): BlockWork<number> {
+export function* compactSteps(set: BlockSet, o: ResolvedTraceStoreOptions, nextSeq: number, pace: Pacer): BackgroundWork<number> {
   const small = set.blocks.filter((b) => b.index.spans < o.compactBelowSpans).sort((a, b) => (a.index.minStart < b.index.minStart ? -1 : 1));
   let group: Block[] = [];
   let spans = 0;
@@ -33,7 +33,7 @@ export function* compactSteps(set: BlockSet, o: ResolvedTraceStoreOptions, nextS
   return nextSeq;
 }
 
-function* merge(set: BlockSet, group: readonly Block[], o: ResolvedTraceStoreOptions, seq: number, pace: Pacer): BlockWork<number> {
+function* merge(set: BlockSet, group: readonly Block[], o: ResolvedTraceStoreOptions, seq: number, pace: Pacer): BackgroundWork<number> {
   const spans: Span[] = [];
   for (const b of group)
     for (let pi = 0; pi < b.index.pages.length; pi++) {

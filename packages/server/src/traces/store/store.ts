@@ -11,7 +11,8 @@ import * as path from 'node:path';
 import { StorageError, writeFailure } from '../../core/errors.js';
 import { nodeIo } from '../../core/util/appendfile.js';
 import { crashPoint } from '../../core/util/crashpoint.js';
-import { BACKGROUND_SLICE_MS, NO_PACE, TimeSlicer, type Pacer } from '../../core/util/pace.js';
+import { BackgroundJobs, runStraight, type BackgroundWork } from '../../core/util/background.js';
+import { NO_PACE, type Pacer } from '../../core/util/pace.js';
 import { nopLogger, type Logger } from '../../core/util/log.js';
 import { TraceAdmission } from '../storage/admission.js';
 import type { ScalarValue, TagScope, TraceAppendResult, TraceSearch, TraceSource, TraceStorage } from '../storage/interface.js';
@@ -20,7 +21,6 @@ import { SpanTable, sortedValues } from '../storage/table.js';
 import type { Span } from '../storage/types.js';
 import { Block, writeBlockSteps } from './block.js';
 import { BlockSet } from './blockset.js';
-import { BlockJob, runBlockWork, type BlockWork } from './block_work.js';
 import { compactSteps, dropExpired } from './maintenance.js';
 import { resolveOptions, type ResolvedTraceStoreOptions, type TraceStoreOptions } from './options.js';
 import { hintHashes } from './pagemeta.js';
@@ -51,11 +51,11 @@ export class TraceStore implements TraceStorage {
   private head = new SpanTable();
   /** Heads cut but not yet in a block, oldest first, each with the last WAL segment it came from. */
   private readonly frozen: { table: SpanTable; covered: number }[] = [];
-  /** The tail of the queue of background jobs (cuts, maintenance), run one at a time. */
-  private jobs: Promise<void> = Promise.resolve();
-  /** The background job now running, so stop() and cut() can finish it synchronously. */
-  private running: BlockJob<void> | undefined;
-  private ticking = false;
+  /** Cuts and maintenance in slices, one at a time; stop() and cut() finish the running one straight through. */
+  private readonly jobs = new BackgroundJobs({
+    isOpen: () => this.started,
+    onError: (err) => this.logger.error('trace store background work failed', { err: (err as Error).message }),
+  });
   private readonly blocks: BlockSet;
   private readonly wal: TraceWal;
   private readonly logger: Logger;
@@ -113,8 +113,7 @@ export class TraceStore implements TraceStorage {
   /** Closes files without cutting the head, as a crash would leave them (tests of WAL replay). */
   close(): void {
     // As a crash would: a background job's block stays unwritten (its WAL segments are replayed).
-    this.running?.abandon();
-    this.running = undefined;
+    this.jobs.abandonRunning();
     this.wal.close();
     this.blocks.close();
     this.head.clear();
@@ -171,18 +170,16 @@ export class TraceStore implements TraceStorage {
   /** Cuts when due, merges small blocks, applies retention, straight through. Errors are logged: the WAL keeps the head. */
   tick(): void {
     if (!this.started) return;
-    this.finishRunning();
-    runBlockWork(this.tickSteps(NO_PACE));
+    this.jobs.finishRunning();
+    runStraight(this.tickSteps(NO_PACE));
   }
 
   /** {@link tick} as a background job in slices; a tick still queued or running is not queued twice. */
   tickInBackground(): Promise<void> {
-    if (this.ticking) return this.jobs;
-    this.ticking = true;
-    return this.background((pace) => this.tickSteps(pace)).finally(() => (this.ticking = false));
+    return this.jobs.once('tick', (pace) => this.tickSteps(pace));
   }
 
-  private *tickSteps(pace: Pacer): BlockWork<void> {
+  private *tickSteps(pace: Pacer): BackgroundWork<void> {
     if (this.head.spanCount > 0 && this.opts.now() - this.headSinceMs >= this.opts.blockMaxAgeMs) this.freeze();
     yield* this.writeFrozen(pace);
     try {
@@ -196,19 +193,19 @@ export class TraceStore implements TraceStorage {
   /** Writes the head as a block now; the WAL segments it came from are deleted after. Throws when the block cannot be written (the WAL keeps the spans). */
   cut(): void {
     this.freeze();
-    this.finishRunning();
-    runBlockWork(this.writeFrozen(NO_PACE, true));
+    this.jobs.finishRunning();
+    runStraight(this.writeFrozen(NO_PACE, true));
   }
 
   /** {@link cut} in slices between appends and queries; resolves once the block is in place (or its write failed, logged). */
   cutInBackground(): Promise<void> {
     this.freeze();
-    return this.background((pace) => this.writeFrozen(pace));
+    return this.jobs.add((pace) => this.writeFrozen(pace));
   }
 
   /** Resolves once the background work queued so far is done (for tests and shutdown). */
   idle(): Promise<void> {
-    return this.jobs;
+    return this.jobs.idle();
   }
 
   /** Hands the head to the frozen list (and the WAL to a fresh segment): appends go on into a new head. */
@@ -221,7 +218,7 @@ export class TraceStore implements TraceStorage {
   }
 
   /** Writes the frozen heads as blocks, oldest first; a failure is logged (or thrown, with `rethrow`) and the head kept for the next try. */
-  private *writeFrozen(pace: Pacer, rethrow = false): BlockWork<void> {
+  private *writeFrozen(pace: Pacer, rethrow = false): BackgroundWork<void> {
     while (this.frozen.length > 0) {
       const { table, covered } = this.frozen[0]!;
       const spans: Span[] = [];
@@ -239,33 +236,6 @@ export class TraceStore implements TraceStorage {
       crashPoint('traces.cut.before-wal-remove');
       this.wal.removeThrough(covered);
     }
-  }
-
-  /**
-   * Runs background work in slices, one job at a time, while appends and queries go on between
-   * slices. A job still running at stop() is finished there, straight through.
-   */
-  private background(work: (pace: Pacer) => BlockWork<void>): Promise<void> {
-    const run = this.jobs.then(async () => {
-      if (!this.started) return;
-      const slicer = new TimeSlicer({ sliceMs: BACKGROUND_SLICE_MS });
-      const job = new BlockJob(work(slicer));
-      this.running = job;
-      try {
-        await job.run(slicer);
-      } finally {
-        if (this.running === job) this.running = undefined;
-      }
-    });
-    this.jobs = run.catch((err: unknown) => this.logger.error('trace store background work failed', { err: (err as Error).message }));
-    return this.jobs;
-  }
-
-  /** Finishes the running background job now, without pausing (its driver then finds it done). */
-  private finishRunning(): void {
-    const job = this.running;
-    this.running = undefined;
-    job?.finishNow();
   }
 
   /** The spans of `traceId` still in memory: the head's and the frozen heads'. */
