@@ -87,7 +87,11 @@ for (const shape of SHAPES) {
           for (const seekTo of [lo, mid, mid + 1, ts[ts.length - 1]!, Infinity]) {
             for (const maxt of [hi, mid, mid - 0.5]) {
               for (const dropStale of [false, true]) {
-                assert.deepEqual(bulk(cached(), seekTo, maxt, dropStale), bulk(plain(), seekTo, maxt, dropStale), `seek ${seekTo}, read to ${maxt}, dropStale ${dropStale}`);
+                assert.deepEqual(
+                  bulk(cached(), seekTo, maxt, dropStale),
+                  bulk(plain(), seekTo, maxt, dropStale),
+                  `seek ${seekTo}, read to ${maxt}, dropStale ${dropStale}`,
+                );
               }
             }
           }

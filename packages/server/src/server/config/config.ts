@@ -384,7 +384,7 @@ export function parseConfig(text: string, file: string): VigilConfig {
     c.parsed(['listen'], cfg.listen, parseListen);
   }
   cfg.baseDir = path.dirname(path.resolve(file));
-  const st = c.keys(['storage'], root['storage'], ['path', 'retention', 'retention_size', 'decoded_chunk_cache_size', 'exemplars', ...STORAGE_SOURCE_KEYS, ...STORAGE_TSDB_KEYS]);
+  const st = c.keys(['storage'], root['storage'], ['path', 'retention', 'retention_size', 'exemplars', ...STORAGE_SOURCE_KEYS, ...STORAGE_TSDB_KEYS]);
   cfg.storage.outOfOrderWindowMs = parseOutOfOrderWindow(c, st);
   Object.assign(cfg.storage, parseStorageSource(c, st, cfg.baseDir, parseByteSize));
   // Like every path in the file, relative to the file's directory, not to wherever Vigil was started.
