@@ -12,7 +12,7 @@ import { blockChunkIterator, toBlockChunk } from './chunkenc/blockchunk.js';
 import { XorEncoder, XorIterator } from './chunkenc/xor.js';
 import { ChunksIterator, type ChunkMeta } from './chunk_series.js';
 import { DB } from './db.js';
-import { DecodedChunkCache, openCached, type DecodedChunk } from './decoded_chunks.js';
+import { DecodedChunkCache, KEEP_RECENT_MS, openCached, type DecodedChunk } from './decoded_chunks.js';
 import { Head } from './head.js';
 
 /** Chunk shapes: timestamps evenly spaced or not, values that fit scaled integers or need doubles. */
@@ -124,8 +124,12 @@ test('decoded-chunk cache: stays within its budget, evicting the least recently 
   openCached(probe, home, chunks[0], chunks[0]!);
   const perEntry = probe.bytes;
   home.clear();
-  const cache = new DecodedChunkCache(9 * perEntry);
-  const read = (c: ChunkMeta): number => drain(openCached(cache, home, c, c)).length;
+  let clock = 0;
+  const cache = new DecodedChunkCache(9 * perEntry, () => clock);
+  const read = (c: ChunkMeta): number => {
+    clock += KEEP_RECENT_MS;
+    return drain(openCached(cache, home, c, c)).length;
+  };
   for (let i = 0; i < 9; i++) read(chunks[i]!);
   assert.equal(cache.entries, 9);
   assert.equal(cache.evictions, 0);
@@ -143,6 +147,27 @@ test('decoded-chunk cache: stays within its budget, evicting the least recently 
   assert.equal(cache.misses, 21);
 });
 
+test('decoded-chunk cache: a read over more chunks than fit leaves recently used entries in place', () => {
+  const chunks = chunksOf(SHAPES[1]!, 2400, 120, false);
+  const home = new Map<unknown, DecodedChunk>();
+  let clock = 0;
+  const cache = new DecodedChunkCache(8 * 720, () => clock);
+  const scan = (): number => chunks.reduce((n, c) => n + drain(openCached(cache, home, c, c)).length, 0);
+  // A query over all twenty chunks, repeated: the first eight stay and hit, the rest are read uncached.
+  assert.equal(scan(), 2400);
+  clock += 1000;
+  const hits = cache.hits;
+  assert.equal(scan(), 2400);
+  assert.equal(cache.hits - hits, 8);
+  assert.equal(cache.evictions, 0);
+  assert.deepEqual([...home.keys()], chunks.slice(0, 8));
+  // Once they have not been read for a while, newcomers take their place.
+  clock += KEEP_RECENT_MS;
+  drain(openCached(cache, home, chunks[19], chunks[19]!));
+  assert.ok(home.has(chunks[19]) && !home.has(chunks[0]));
+  assert.equal(cache.evictions, 1);
+});
+
 test('decoded-chunk cache: a budget of 0 caches nothing', () => {
   const chunks = chunksOf(SHAPES[0]!, 240, 120, false);
   const cache = new DecodedChunkCache(0);
@@ -153,7 +178,8 @@ test('decoded-chunk cache: a budget of 0 caches nothing', () => {
 
 test('decoded-chunk cache: readers interleave on one entry, and an evicted entry stays readable by its reader', () => {
   const chunks = chunksOf(SHAPES[1]!, 1200, 120, false);
-  const cache = new DecodedChunkCache(8 * 720);
+  let clock = 0;
+  const cache = new DecodedChunkCache(8 * 720, () => (clock += KEEP_RECENT_MS));
   const home = new Map<unknown, DecodedChunk>();
   const expected = drain(chunks[0]!.iterator());
   openCached(cache, home, chunks[0], chunks[0]!);

@@ -10,7 +10,9 @@
  * decimals with at most {@link MAX_SCALE_DIGITS} fraction digits and fit 32 bits as scaled integers
  * (the division back gives the same double, checked when the chunk is decoded), others as doubles.
  * Entries are kept in least-recently-used order and the oldest dropped once the cache holds more
- * than its byte budget; the owner of the chunk drops an entry when the chunk itself goes (head
+ * than its byte budget, unless even the oldest was read within the last {@link KEEP_RECENT_MS}:
+ * then the newcomer is read without being kept, so a query over more chunks than fit cannot wash
+ * out what repeated queries use (plain LRU would let every one of them miss). The owner of the chunk drops an entry when the chunk itself goes (head
  * truncation, a block closed by compaction or retention).
  */
 import { isStaleNaN } from '../../core/model/value.js';
@@ -26,6 +28,9 @@ const ENTRY_OVERHEAD_BYTES = 240;
 /** The most decimal fraction digits a value may have to be kept as a scaled 32-bit integer. */
 const MAX_SCALE_DIGITS = 6;
 
+/** An entry read this recently is not evicted to make room for a newcomer. */
+export const KEEP_RECENT_MS = 30_000;
+
 /** Offsets are kept in 32 bits: a chunk spanning more (none that Vigil writes) is not cached. */
 const MAX_OFFSET = 2 ** 31 - 1;
 
@@ -36,6 +41,8 @@ export class DecodedChunk {
   older: DecodedChunk | undefined = undefined;
   /** Still in its cache (an entry let go stays readable by iterators that hold it). */
   linked = false;
+  /** When it was last read (the cache's clock). */
+  usedAt = 0;
 
   constructor(
     readonly n: number,
@@ -260,8 +267,11 @@ export class DecodedChunkCache {
   private newest: DecodedChunk | undefined;
   private oldest: DecodedChunk | undefined;
 
-  /** `maxBytes` 0 disables the cache. */
-  constructor(readonly maxBytes: number = DEFAULT_DECODED_CHUNK_CACHE_BYTES) {}
+  /** `maxBytes` 0 disables the cache; `now` is the clock in ms (tests drive it). */
+  constructor(
+    readonly maxBytes: number = DEFAULT_DECODED_CHUNK_CACHE_BYTES,
+    private readonly now: () => number = performance.now.bind(performance),
+  ) {}
 
   get enabled(): boolean {
     return this.maxBytes > 0;
@@ -272,6 +282,7 @@ export class DecodedChunkCache {
     const hit = home.get(key);
     if (hit === undefined) return undefined;
     this.hits++;
+    hit.usedAt = this.now();
     this.touch(hit);
     return new DecodedIterator(hit);
   }
@@ -309,15 +320,18 @@ export class DecodedChunkCache {
   private link(d: DecodedChunk): void {
     // An entry bigger than an eighth of the budget would push out too much to be worth keeping.
     if (d.bytes > this.maxBytes / 8) return;
+    const now = this.now();
+    while (this.bytes + d.bytes > this.maxBytes && this.oldest !== undefined) {
+      if (now - this.oldest.usedAt < KEEP_RECENT_MS) return;
+      this.unlink(this.oldest);
+      this.evictions++;
+    }
+    d.usedAt = now;
     d.home.set(d.key, d);
     d.linked = true;
     this.pushNewest(d);
     this.bytes += d.bytes;
     this.entries++;
-    while (this.bytes > this.maxBytes && this.oldest !== undefined) {
-      this.unlink(this.oldest);
-      this.evictions++;
-    }
   }
 
   private touch(d: DecodedChunk): void {
