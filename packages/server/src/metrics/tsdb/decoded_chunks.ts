@@ -31,6 +31,9 @@ const MAX_SCALE_DIGITS = 6;
 /** An entry read this recently is not evicted to make room for a newcomer. */
 export const KEEP_RECENT_MS = 30_000;
 
+/** Hits between two readings of the clock (a power of two). */
+const CLOCK_EVERY = 64;
+
 /** Offsets are kept in 32 bits: a chunk spanning more (none that Vigil writes) is not cached. */
 const MAX_OFFSET = 2 ** 31 - 1;
 
@@ -264,6 +267,8 @@ export class DecodedChunkCache {
   hits = 0;
   misses = 0;
   evictions = 0;
+  /** The clock as last read: hits read it only every {@link CLOCK_EVERY} (an entry's use time may lag that many hits). */
+  private tick = 0;
   private newest: DecodedChunk | undefined;
   private oldest: DecodedChunk | undefined;
 
@@ -281,8 +286,8 @@ export class DecodedChunkCache {
   cached(home: Map<unknown, DecodedChunk>, key: unknown): DecodedIterator | undefined {
     const hit = home.get(key);
     if (hit === undefined) return undefined;
-    this.hits++;
-    hit.usedAt = this.now();
+    if ((this.hits++ & (CLOCK_EVERY - 1)) === 0) this.tick = this.now();
+    hit.usedAt = this.tick;
     this.touch(hit);
     return new DecodedIterator(hit);
   }
@@ -320,7 +325,7 @@ export class DecodedChunkCache {
   private link(d: DecodedChunk): void {
     // An entry bigger than an eighth of the budget would push out too much to be worth keeping.
     if (d.bytes > this.maxBytes / 8) return;
-    const now = this.now();
+    const now = (this.tick = this.now());
     while (this.bytes + d.bytes > this.maxBytes && this.oldest !== undefined) {
       if (now - this.oldest.usedAt < KEEP_RECENT_MS) return;
       this.unlink(this.oldest);
