@@ -231,8 +231,14 @@ test('decoded-chunk cache: head truncation drops the truncated chunks, the open 
   app2.append(0, labelsFrom({ __name__: 'm' }), 300_000, 300);
   await app2.commit();
   assert.equal(readAll(head.querier(-Infinity, Infinity)).length, 301);
+  // A query that selected before the truncation and reads after it.
+  const held = head.querier(-Infinity, Infinity).select({ start: -Infinity, end: Infinity }, SEL);
   await head.truncateBeforeSliced(120_000, NEVER_PAUSE as never);
   assert.equal(cache.entries, 1, "the first chunk's entry went with it");
+  let heldSamples = 0;
+  while (held.next()) heldSamples += drain(held.at().iterator()).length;
+  assert.equal(heldSamples, 301, 'a query holding the truncated chunk still reads it');
+  assert.equal(cache.entries, 1, 'without putting it back into the cache');
   assert.deepEqual(readAll(head.querier(-Infinity, Infinity)), all.slice(120).concat(`300000=${bits(300)}`));
 });
 

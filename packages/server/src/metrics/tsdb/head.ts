@@ -251,7 +251,10 @@ export class Head implements Appendable, Queryable {
   constructor(opts: HeadOptions = {}) {
     const cache = opts.decodedChunks?.enabled ? opts.decodedChunks : undefined;
     this.decodedChunks = cache;
-    if (cache !== undefined) this.openChunk = (c) => (c instanceof ClosedChunk ? openCached(cache, this.decoded, c, c) : c.iterator());
+    // A chunk before minValidTime is being cut into a block or already gone (a paced query may still
+    // hold it): read as it is, so truncation leaves no entry behind.
+    if (cache !== undefined)
+      this.openChunk = (c) => (c instanceof ClosedChunk && c.maxt >= this.minValidTime ? openCached(cache, this.decoded, c, c) : c.iterator());
     this.limits = opts.limits ?? NO_SERIES_LIMITS;
     this.chunkRange = opts.chunkRange ?? DEFAULT_CHUNK_RANGE;
     this.samplesPerChunk = opts.samplesPerChunk ?? 120;
