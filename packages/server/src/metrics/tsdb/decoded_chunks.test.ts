@@ -168,6 +168,23 @@ test('decoded-chunk cache: a read over more chunks than fit leaves recently used
   assert.equal(cache.evictions, 1);
 });
 
+test('decoded-chunk cache: a chunk whose timestamps do not increase (damage) is read as it is, uncached', () => {
+  const cache = new DecodedChunkCache(1 << 20);
+  const home = new Map<unknown, DecodedChunk>();
+  for (const times of [
+    [1000, 2000, 2000, 3000],
+    [3000, 2000, 1000],
+    [1000, 1000],
+  ]) {
+    const enc = new XorEncoder();
+    times.forEach((t, i) => enc.append(t, i));
+    const bytes = enc.finish();
+    const chunk = { mint: times[0]!, maxt: times[times.length - 1]!, iterator: () => new XorIterator(bytes) };
+    assert.deepEqual(drain(openCached(cache, home, chunk, chunk)), drain(chunk.iterator()));
+  }
+  assert.equal(cache.entries, 0);
+});
+
 test('decoded-chunk cache: a budget of 0 caches nothing', () => {
   const chunks = chunksOf(SHAPES[0]!, 240, 120, false);
   const cache = new DecodedChunkCache(0);

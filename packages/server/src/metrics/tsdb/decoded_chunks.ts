@@ -191,8 +191,8 @@ const scratch: FloatSink = { ts: new Float64Array(256), vs: new Float64Array(256
 
 /**
  * Decodes every sample of a fresh float chunk iterator into the compact form; undefined for a
- * chunk with native histograms, none at all, or a span beyond 32-bit offsets. Throws what the
- * iterator throws (a damaged chunk).
+ * chunk with native histograms, none at all, timestamps not increasing, or a span beyond 32-bit
+ * offsets. Throws what the iterator throws (a damaged chunk).
  */
 export function decodeChunk(it: SampleIterator, home: Map<unknown, DecodedChunk>, key: unknown): DecodedChunk | undefined {
   scratch.n = 0;
@@ -218,8 +218,12 @@ export function decodeChunk(it: SampleIterator, home: Map<unknown, DecodedChunk>
   let offsets: Int32Array | undefined;
   if (!even) {
     offsets = new Int32Array(n);
-    for (let i = 0; i < n; i++) offsets[i] = ts[i]! - t0;
-  }
+    for (let i = 0; i < n; i++) {
+      offsets[i] = ts[i]! - t0;
+      // Searches assume increasing timestamps; a damaged chunk without them is read as it is.
+      if (i > 0 && offsets[i]! <= offsets[i - 1]!) return undefined;
+    }
+  } else if (n > 1 && !(step > 0)) return undefined;
   let stale = 0;
   for (let i = 0; i < n; i++) if (vs[i] !== vs[i] && isStaleNaN(vs[i]!)) stale++;
   const scale = stale === 0 ? decimalScale(vs, n) : 0;
