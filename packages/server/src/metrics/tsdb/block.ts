@@ -14,7 +14,8 @@ import { ByteReader } from '../../core/util/bytes.js';
 import { crc32 } from '../../core/util/crc32.js';
 import { crc32c } from '../../core/util/crc32c.js';
 import { ArraySeriesSet, ChunkSeries, EMPTY_ITERATOR, type ChunkMeta } from './chunk_series.js';
-import { blockChunkIterator, blockChunkSampleCount } from './chunkenc/blockchunk.js';
+import { BlockChunkEncoding, blockChunkIterator, blockChunkSampleCount } from './chunkenc/blockchunk.js';
+import type { DecodedChunk, DecodedChunkCache } from './decoded_chunks.js';
 import { CHUNKS_HEADER, INDEX_MAGIC_V3, INDEX_MAGIC_V4, INDEX_MAGIC_V5, parseMeta, type BlockMeta, type BlockSeries } from './block_format.js';
 import { sortLimit } from './head.js';
 import { selectPostings, type PostingsList } from './postings.js';
@@ -56,6 +57,8 @@ export interface StoredChunk {
 
 /** Options for {@link Block}. */
 export interface BlockOptions {
+  /** Where queries keep the decoded samples of float chunks (default: nowhere). */
+  decodedChunks?: DecodedChunkCache;
   /** Told once about each chunk found damaged (for the corrupt-chunk counter). */
   onCorruptChunk?: (message: string) => void;
 }
@@ -97,11 +100,15 @@ export class Block {
   private readonly corrupt = new Map<number, Map<number, string>>();
   /** Bytes the block takes on disk. */
   readonly sizeBytes: number;
+  private readonly decodedChunks: DecodedChunkCache | undefined;
+  /** The decoded-chunk cache's entries for this block's chunks, by chunk offset. */
+  private readonly decoded = new Map<unknown, DecodedChunk>();
 
   /** Opens the block in `dir`; throws a StorageError('corruption') if its files do not check out. */
   constructor(dir: string, opts: BlockOptions = {}, deferred?: DeferredLoad) {
     this.dir = dir;
     this.onCorruptChunk = opts.onCorruptChunk;
+    this.decodedChunks = opts.decodedChunks?.enabled ? opts.decodedChunks : undefined;
     this.fd = -1;
     try {
       this.meta = parseMeta(fs.readFileSync(path.join(dir, 'meta.json'), 'utf8'), path.basename(dir));
@@ -465,8 +472,17 @@ export class Block {
         mint: c.mint,
         maxt: c.maxt,
         iterator: (): SampleIterator => {
+          const cache = this.decodedChunks;
+          const hit = cache?.cached(this.decoded, c.offset);
+          if (hit !== undefined) return hit;
           try {
-            return blockChunkIterator(this.readChunk(id, c));
+            const bytes = this.readChunk(id, c);
+            // A closing block's entries are being dropped: a reader that outlives close() adds none.
+            const cached =
+              cache !== undefined && !this.closing && bytes[0] !== BlockChunkEncoding.histogram
+                ? cache.admit(this.decoded, c.offset, blockChunkIterator(bytes))
+                : undefined;
+            return cached ?? blockChunkIterator(bytes);
           } catch (err) {
             onError(err);
             return EMPTY_ITERATOR;
@@ -485,6 +501,7 @@ export class Block {
    */
   close(): void {
     this.closing = true;
+    this.decodedChunks?.dropAll(this.decoded);
     if (this.readers === 0) this.closeFile();
   }
 

@@ -4,6 +4,7 @@ import type { FloatHistogram } from '../../core/model/histogram.js';
 import { isStaleNaN } from '../../core/model/value.js';
 import { type FloatSink, reserveFloats, type SampleIterator, type Series, type SeriesSet } from '../storage/interface.js';
 import { XorIterator } from './chunkenc/xor.js';
+import { DecodedIterator } from './decoded_chunks.js';
 
 /** A chunk that can be iterated, with its time bounds. */
 export interface ChunkMeta {
@@ -16,6 +17,9 @@ export interface ChunkMeta {
    */
   onError?(err: unknown): void;
 }
+
+/** Opens chunks for a read: the head's opener serves immutable chunks from the decoded-chunk cache. */
+export type ChunkOpener = (c: ChunkMeta) => SampleIterator;
 
 /** An iterator with no samples (what a damaged chunk yields). */
 export const EMPTY_ITERATOR: SampleIterator = {
@@ -32,11 +36,13 @@ export class ChunksIterator implements SampleIterator {
   private readonly maxt: number;
   private idx = -1;
   private cur: SampleIterator | undefined;
+  private readonly open: ChunkOpener | undefined;
 
-  constructor(chunks: readonly ChunkMeta[], mint: number, maxt: number) {
+  constructor(chunks: readonly ChunkMeta[], mint: number, maxt: number, open?: ChunkOpener) {
     this.chunks = chunks;
     this.mint = mint;
     this.maxt = maxt;
+    this.open = open;
   }
 
   private nextChunk(): boolean {
@@ -44,7 +50,7 @@ export class ChunksIterator implements SampleIterator {
       const c = this.chunks[this.idx]!;
       if (c.maxt < this.mint) continue;
       if (c.mint > this.maxt) break;
-      this.cur = c.iterator();
+      this.cur = this.open !== undefined ? this.open(c) : c.iterator();
       return true;
     }
     this.cur = undefined;
@@ -104,14 +110,16 @@ export class ChunksIterator implements SampleIterator {
     }
   }
 
-  /** {@link SampleIterator.readFloats}: Vigil's XOR chunks decoded in bulk, other chunks sample by sample. */
+  /** {@link SampleIterator.readFloats}: cached and XOR chunks in bulk, other chunks sample by sample. */
   readFloats(maxt: number, sink: FloatSink, dropStale: boolean): boolean {
     if (maxt > this.maxt) maxt = this.maxt;
     for (;;) {
       const it = this.cur;
       if (it === undefined) return true;
       try {
-        if (it instanceof XorIterator && it.constructor === XorIterator) {
+        if (it instanceof DecodedIterator) {
+          if (it.readRun(maxt, sink, dropStale)) return this.spent();
+        } else if (it instanceof XorIterator && it.constructor === XorIterator) {
           if (it.readFloatRun(maxt, sink, dropStale)) return this.spent();
         } else {
           // Asked how it stopped, not by t(): an iterator that ran out has no current sample.
@@ -173,16 +181,18 @@ export class ChunkSeries implements Series {
   private readonly chunks: readonly ChunkMeta[];
   private readonly mint: number;
   private readonly maxt: number;
+  private readonly open: ChunkOpener | undefined;
 
-  constructor(labels: Labels, chunks: readonly ChunkMeta[], mint: number, maxt: number) {
+  constructor(labels: Labels, chunks: readonly ChunkMeta[], mint: number, maxt: number, open?: ChunkOpener) {
     this.labels = labels;
     this.chunks = chunks;
     this.mint = mint;
     this.maxt = maxt;
+    this.open = open;
   }
 
   iterator(): SampleIterator {
-    return new ChunksIterator(this.chunks, this.mint, this.maxt);
+    return new ChunksIterator(this.chunks, this.mint, this.maxt, this.open);
   }
 }
 

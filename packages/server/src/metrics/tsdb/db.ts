@@ -24,6 +24,7 @@ import { DEFAULT_CHUNK_RANGE, Head, type HeadStats } from './head.js';
 import type { SeriesLimits } from './series_limits.js';
 import { Wal, type WalReplayStats } from './wal.js';
 import { mergedBlockChunks } from './ooo.js';
+import { DecodedChunkCache } from './decoded_chunks.js';
 
 /** Options for {@link DB}. */
 export interface DBOptions {
@@ -48,6 +49,8 @@ export interface DBOptions {
   outOfOrderWindowMs?: number;
   /** Background work gives the event loop a turn after this many ms (default 10). */
   sliceMs?: number;
+  /** Byte budget of the cache of decoded immutable chunks (default 32 MiB; 0: no cache). See decoded_chunks.ts. */
+  decodedChunkCacheBytes?: number;
   /** Awaited at each named step of background work, so a test can hold a flush or merge there. */
   hold?: (step: MaintenanceStep) => Promise<void> | void;
 }
@@ -96,6 +99,8 @@ export class DB implements Storage {
   private maintaining = false;
   /** Writes blocks (head cuts and merges) on its own thread. */
   private readonly writer = new BlockWorker();
+  /** Decoded samples of the head's closed chunks and of block chunks, shared by both. */
+  readonly decodedChunks: DecodedChunkCache;
 
   constructor(opts: DBOptions) {
     this.dir = opts.dir;
@@ -109,7 +114,9 @@ export class DB implements Storage {
     this.sliceMs = opts.sliceMs ?? BACKGROUND_SLICE_MS;
     this.holdAt = opts.hold;
     this.wal = new Wal(path.join(this.dir, 'wal'), { warn: (msg) => this.log.warn(msg) });
+    this.decodedChunks = new DecodedChunkCache(opts.decodedChunkCacheBytes);
     this.head = new Head({
+      decodedChunks: this.decodedChunks,
       chunkRange: this.blockRange,
       wal: this.wal,
       now: this.now,
@@ -168,7 +175,7 @@ export class DB implements Storage {
   }
 
   private newBlock(dir: string): Block {
-    return new Block(dir, { onCorruptChunk: (msg) => this.noteCorruptChunk(msg) });
+    return new Block(dir, { onCorruptChunk: (msg) => this.noteCorruptChunk(msg), decodedChunks: this.decodedChunks });
   }
 
   private noteCorruptChunk(msg: string): void {
@@ -447,7 +454,7 @@ export class DB implements Storage {
   private async openWritten(ulid: string, slicer: TimeSlicer): Promise<Block> {
     const dir = path.join(this.blocksDir, ulid);
     try {
-      return await Block.open(dir, { onCorruptChunk: (msg) => this.noteCorruptChunk(msg) }, slicer);
+      return await Block.open(dir, { onCorruptChunk: (msg) => this.noteCorruptChunk(msg), decodedChunks: this.decodedChunks }, slicer);
     } catch (err) {
       await removeBlockDirAsync(dir);
       throw err;

@@ -20,7 +20,8 @@ import {
   type SeriesRef,
   type SeriesSet,
 } from '../storage/interface.js';
-import { ArraySeriesSet, ChunkSeries, LatestSampleSeries, type ChunkMeta } from './chunk_series.js';
+import { ArraySeriesSet, ChunkSeries, LatestSampleSeries, type ChunkMeta, type ChunkOpener } from './chunk_series.js';
+import { openCached, type DecodedChunk, type DecodedChunkCache } from './decoded_chunks.js';
 import { HistogramChunk } from './histogram_chunk.js';
 import { XorEncoder, XorIterator } from './chunkenc/xor.js';
 import { PostingsIndex } from './postings.js';
@@ -52,6 +53,8 @@ export interface HeadOptions {
   limits?: SeriesLimits;
   /** Accept float samples this many ms older than the head's newest into a series' out-of-order buffer (default 0: off). */
   outOfOrderWindowMs?: number;
+  /** Where queries keep the decoded samples of closed chunks (default: nowhere). */
+  decodedChunks?: DecodedChunkCache;
 }
 
 /**
@@ -239,8 +242,19 @@ export class Head implements Appendable, Queryable {
   limits: SeriesLimits;
   /** New series refused, by limit. */
   readonly limitRefusals = new LimitRefusals();
+  /** The decoded-chunk cache's entries for closed chunks, by chunk (the open chunk is never cached). */
+  private readonly decoded = new Map<unknown, DecodedChunk>();
+  private readonly decodedChunks: DecodedChunkCache | undefined;
+  /** How queries open a chunk: closed ones through the decoded-chunk cache, if there is one. */
+  readonly openChunk: ChunkOpener | undefined;
 
   constructor(opts: HeadOptions = {}) {
+    const cache = opts.decodedChunks?.enabled ? opts.decodedChunks : undefined;
+    this.decodedChunks = cache;
+    // A chunk before minValidTime is being cut into a block or already gone (a paced query may still
+    // hold it): read as it is, so truncation leaves no entry behind.
+    if (cache !== undefined)
+      this.openChunk = (c) => (c instanceof ClosedChunk && c.maxt >= this.minValidTime ? openCached(cache, this.decoded, c, c) : c.iterator());
     this.limits = opts.limits ?? NO_SERIES_LIMITS;
     this.chunkRange = opts.chunkRange ?? DEFAULT_CHUNK_RANGE;
     this.samplesPerChunk = opts.samplesPerChunk ?? 120;
@@ -497,7 +511,10 @@ export class Head implements Appendable, Queryable {
       if (a !== undefined && a.count > 0 && a.maxt < t) s.active = undefined;
       let n = 0;
       while (n < s.closed.length && s.closed[n]!.maxt < t) n++;
-      if (n > 0) s.closed = s.closed.slice(n);
+      if (n > 0) {
+        if (this.decoded.size > 0) for (let i = 0; i < n; i++) this.decodedChunks!.drop(this.decoded, s.closed[i]);
+        s.closed = s.closed.slice(n);
+      }
       let hn = 0;
       while (hn < s.histChunks.length && s.histChunks[hn]!.maxt < t) hn++;
       if (hn > 0) {
@@ -759,7 +776,7 @@ class HeadQuerier implements Querier {
         continue;
       }
       const chunks = s.chunksIn(mint, maxt);
-      if (chunks.length > 0) list.push(new ChunkSeries(s.labels, chunks, mint, maxt));
+      if (chunks.length > 0) list.push(new ChunkSeries(s.labels, chunks, mint, maxt, this.head.openChunk));
     }
     return new ArraySeriesSet(list);
   }

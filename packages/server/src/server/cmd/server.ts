@@ -161,6 +161,7 @@ export class VigilServer {
       retentionMs: config.storage.retentionMs,
       retentionBytes: config.storage.retentionBytes,
       outOfOrderWindowMs: config.storage.outOfOrderWindowMs,
+      decodedChunkCacheBytes: config.storage.decodedChunkCacheBytes,
       logger: this.log.child({ component: 'tsdb' }),
       ...(opts.now ? { now: opts.now } : {}),
       seriesLimits: { ...seriesLimitsOf(config.limits), memoryPressure: () => this.heap.pressure() },

@@ -18,6 +18,7 @@ import type { RemoteWriteConfig } from '../../metrics/remotewrite/sender/config.
 import type { RemoteReadConfig } from '../../metrics/remoteread/store.js';
 import { parseStorageSource, STORAGE_SOURCE_KEYS } from './storage.js';
 import { parseOutOfOrderWindow, STORAGE_TSDB_KEYS } from './storage_tsdb.js';
+import { DEFAULT_DECODED_CHUNK_CACHE_BYTES } from '../../metrics/tsdb/decoded_chunks.js';
 import { DEFAULT_OUT_OF_ORDER_WINDOW_MS } from '../../metrics/tsdb/ooo.js';
 import { defaultLogsConfig, parseLogsConfig, type LogsConfig } from './logs.js';
 import type { RemoteQueryConfig } from '../../core/httpclient/remote_api.js';
@@ -41,6 +42,8 @@ export interface VigilConfig {
     retentionBytes: number;
     /** `out_of_order_time_window` (or Prometheus' `tsdb.out_of_order_time_window`): late float samples accepted this far behind the newest, in ms (0: in order only). */
     outOfOrderWindowMs: number;
+    /** `decoded_chunk_cache_size`: bytes of decoded immutable chunks kept for repeated queries (0: no cache). */
+    decodedChunkCacheBytes: number;
     /** `exemplars.max_exemplars`: exemplars kept in the circular buffer (Prometheus' `storage.exemplars.max_exemplars`); 0 disables them. */
     maxExemplars: number;
     /** `type`: where queries are answered: `local` (this TSDB) or `remote` (a Prometheus-compatible query API, `remote`). */
@@ -156,6 +159,7 @@ export function defaultConfig(): VigilConfig {
       retentionMs: 15 * 24 * 3600_000,
       retentionBytes: 0,
       outOfOrderWindowMs: DEFAULT_OUT_OF_ORDER_WINDOW_MS,
+      decodedChunkCacheBytes: DEFAULT_DECODED_CHUNK_CACHE_BYTES,
       maxExemplars: 100_000,
       type: 'local',
     },
@@ -387,6 +391,8 @@ export function parseConfig(text: string, file: string): VigilConfig {
   if (st['path'] !== undefined) cfg.storage.path = path.resolve(cfg.baseDir, c.str(['storage', 'path'], st['path']));
   if (st['retention'] !== undefined) cfg.storage.retentionMs = c.parsed(['storage', 'retention'], st['retention'], parseDuration);
   if (st['retention_size'] !== undefined) cfg.storage.retentionBytes = c.parsed(['storage', 'retention_size'], st['retention_size'], parseByteSize);
+  const cacheSize = st['decoded_chunk_cache_size'];
+  if (cacheSize !== undefined) cfg.storage.decodedChunkCacheBytes = c.parsed(['storage', 'decoded_chunk_cache_size'], cacheSize, parseByteSize);
   const ex = c.keys(['storage', 'exemplars'], st['exemplars'], ['max_exemplars']);
   if (ex['max_exemplars'] !== undefined) {
     const n = ex['max_exemplars'];

@@ -34,6 +34,7 @@ function effectiveConfig(cfg: VigilConfig): Record<string, unknown> {
       retention: formatDuration(cfg.storage.retentionMs),
       retention_size: formatByteSize(cfg.storage.retentionBytes),
       out_of_order_time_window: formatDuration(cfg.storage.outOfOrderWindowMs),
+      decoded_chunk_cache_size: formatByteSize(cfg.storage.decodedChunkCacheBytes),
       exemplars: { max_exemplars: cfg.storage.maxExemplars },
       type: cfg.storage.type,
       // As written (secrets are redacted with the rest of the output).

@@ -32,3 +32,12 @@ test('out_of_order_time_window: bad values are refused with the field named', ()
       text,
     );
 });
+
+test('decoded_chunk_cache_size: 32 MiB by default, a byte size, 0 turns it off, bad values refused with the field named', () => {
+  assert.equal(parseConfig('listen: 127.0.0.1:9466\n', 'a.yml').storage.decodedChunkCacheBytes, 32 * 1024 * 1024);
+  const set = parseConfig('storage:\n  decoded_chunk_cache_size: 256MB\n', 'a.yml');
+  assert.equal(set.storage.decodedChunkCacheBytes, 256 * 1024 * 1024);
+  assert.match(effectiveConfigYaml(set), /decoded_chunk_cache_size: 256MB/);
+  assert.equal(parseConfig('storage:\n  decoded_chunk_cache_size: 0B\n', 'a.yml').storage.decodedChunkCacheBytes, 0);
+  assert.throws(() => parseConfig('storage:\n  decoded_chunk_cache_size: plenty\n', 'c.yml'), /c\.yml:2: storage\.decoded_chunk_cache_size: .*invalid size/);
+});

@@ -6,8 +6,8 @@ import { parseDuration } from '../../core/time/duration.js';
 import { DEFAULT_OUT_OF_ORDER_WINDOW_MS } from '../../metrics/tsdb/ooo.js';
 import type { StorageChecker } from './storage.js';
 
-/** The keys this adds to `storage:`. */
-export const STORAGE_TSDB_KEYS = ['out_of_order_time_window', 'tsdb'] as const;
+/** The keys this adds to `storage:` (`decoded_chunk_cache_size` is read beside retention_size, as a byte size). */
+export const STORAGE_TSDB_KEYS = ['out_of_order_time_window', 'tsdb', 'decoded_chunk_cache_size'] as const;
 
 /** The window in ms (0: in order only); the default when neither spelling is given. */
 export function parseOutOfOrderWindow(c: StorageChecker, st: Record<string, unknown>): number {

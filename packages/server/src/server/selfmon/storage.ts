@@ -2,6 +2,7 @@
 import type { RemoteWriteReceiver } from '../../metrics/remotewrite/receiver.js';
 import type { DB } from '../../metrics/tsdb/db.js';
 import type { SelfRegistry } from '../../core/selfmon/registry.js';
+import type { DecodedChunkCache } from '../../metrics/tsdb/decoded_chunks.js';
 
 /** Registers the TSDB and remote_write metrics. */
 export function registerStorageMetrics(reg: SelfRegistry, db: DB, rw: RemoteWriteReceiver): void {
@@ -31,6 +32,7 @@ export function registerStorageMetrics(reg: SelfRegistry, db: DB, rw: RemoteWrit
   );
   reg.register('vigil_tsdb_quarantined_blocks_total', 'counter', 'Blocks moved aside at start for failing their checks.', () => db.stats().quarantinedBlocks);
   reg.register('vigil_tsdb_compactions_total', 'counter', 'Head and block compactions since start.', () => db.stats().compactions);
+  registerDecodedChunkMetrics(reg, db.decodedChunks);
   registerReceiverMetrics(reg, rw);
 }
 
@@ -40,4 +42,15 @@ export function registerReceiverMetrics(reg: SelfRegistry, rw: RemoteWriteReceiv
   reg.register('vigil_remote_write_samples_total', 'counter', 'Samples accepted through remote_write.', () => rw.stats.samples);
   reg.register('vigil_remote_write_histograms_total', 'counter', 'Native histogram samples accepted through remote_write.', () => rw.stats.histograms);
   reg.register('vigil_remote_write_rejected_requests_total', 'counter', 'remote_write requests refused.', () => rw.stats.rejected);
+}
+
+/** The decoded-chunk cache (metrics/tsdb/decoded_chunks.ts): its size and how often it serves a read. */
+function registerDecodedChunkMetrics(reg: SelfRegistry, cache: DecodedChunkCache): void {
+  const name = 'vigil_tsdb_decoded_chunk_cache_';
+  reg.register(`${name}bytes`, 'gauge', 'Bytes the decoded-chunk cache holds (by its own count).', () => cache.bytes);
+  reg.register(`${name}max_bytes`, 'gauge', 'Byte budget of the decoded-chunk cache (storage.decoded_chunk_cache_size).', () => cache.maxBytes);
+  reg.register(`${name}entries`, 'gauge', 'Chunks held decoded.', () => cache.entries);
+  reg.register(`${name}hits_total`, 'counter', 'Chunk reads served from the decoded-chunk cache.', () => cache.hits);
+  reg.register(`${name}misses_total`, 'counter', 'Chunk reads that decoded the chunk into the cache.', () => cache.misses);
+  reg.register(`${name}evictions_total`, 'counter', 'Entries dropped to stay within the byte budget.', () => cache.evictions);
 }

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { compareLabels, formatLabels, type Labels, labelsKey, sortLabels } from '../../../core/model/labels.js';
 import { STALE_NAN } from '../../../core/model/value.js';
 import { Head } from '../../tsdb/head.js';
+import { DecodedChunkCache } from '../../tsdb/decoded_chunks.js';
 import { parseDuration, parseSecondsOrDuration } from '../../../core/time/duration.js';
 import { parseSeriesSelector, unquoteString } from '../parser/index.js';
 import { Engine } from './engine.js';
@@ -356,7 +357,9 @@ export function runConformanceFile(name: string, dir = promqltestDir()): CaseRes
   const file = `${name}.test`;
   const lines = readFileSync(join(dir, file), 'utf8').split('\n');
   const engine = new Engine();
-  let head = new Head({ maxFutureMs: Infinity });
+  // With the server's decoded-chunk cache, so every case also checks reads of cached chunks.
+  const decodedChunks = new DecodedChunkCache();
+  let head = new Head({ maxFutureMs: Infinity, decodedChunks });
   const results: CaseResult[] = [];
   let i = 0;
   const isBody = (l: string): boolean => l.length > 0 && /^\s/.test(l) && l.trim() !== '';
@@ -366,7 +369,7 @@ export function runConformanceFile(name: string, dir = promqltestDir()): CaseRes
     i++;
     if (line === '' || line.startsWith('#')) continue;
     if (line === 'clear') {
-      head = new Head({ maxFutureMs: Infinity });
+      head = new Head({ maxFutureMs: Infinity, decodedChunks });
       continue;
     }
     const load = /^load(_with_nhcb)?\s+(\S+)$/.exec(line);
