@@ -38,8 +38,28 @@ export class Grouper {
 
   /** The group key and labels of a series. */
   group(metric: Labels): [string, Labels] {
-    const labels = this.node.without ? removeLabels(metric, this.names) : keepLabels(metric, this.names);
+    const labels = this.labels(metric);
     return [labelsKey(labels), labels];
+  }
+
+  /** The group labels of a series. */
+  labels(metric: Labels): Labels {
+    return this.node.without ? removeLabels(metric, this.names) : keepLabels(metric, this.names);
+  }
+
+  /**
+   * The group key of a series, `labelsKey(this.labels(metric))` without building the labels: most
+   * series join a group that exists, so grouping them makes no array and no tuple.
+   */
+  key(metric: Labels): string {
+    const names = this.names;
+    const keep = !this.node.without;
+    let key = '';
+    for (let i = 0; i < metric.length; i++) {
+      const l = metric[i]!;
+      if (names.has(l.name) === keep) key += l.name + '\xff' + l.value + '\xfe';
+    }
+    return key;
   }
 }
 
@@ -256,11 +276,13 @@ export function* assignGroups(
       pace.check();
       yield;
     }
-    const [k, labels] = grouper.group(series[j]!.metric);
-    let g = keyToGroup.get(k);
+    const metric = series[j]!.metric;
+    let g = keyToGroup.get(grouper.key(metric));
     if (g === undefined) {
+      const labels = grouper.labels(metric);
       g = groupLabels.length;
-      keyToGroup.set(k, g);
+      // The flat key of labelsKey, not the concatenated one, is what the map keeps.
+      keyToGroup.set(labelsKey(labels), g);
       groupLabels.push(labels);
     }
     gOf[j] = g;
