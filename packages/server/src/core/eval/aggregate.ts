@@ -36,12 +36,6 @@ export class Grouper {
     if (node.without) this.names.add(METRIC_NAME);
   }
 
-  /** The group key and labels of a series. */
-  group(metric: Labels): [string, Labels] {
-    const labels = this.labels(metric);
-    return [labelsKey(labels), labels];
-  }
-
   /** The group labels of a series. */
   labels(metric: Labels): Labels {
     return this.node.without ? removeLabels(metric, this.names) : keepLabels(metric, this.names);
@@ -73,11 +67,11 @@ interface Group {
 function collect(grouper: Grouper, input: StepSample[]): Map<string, Group> {
   const groups = new Map<string, Group>();
   for (const s of input) {
-    const [k, labels] = grouper.group(s.metric);
-    let g = groups.get(k);
+    let g = groups.get(grouper.key(s.metric));
     if (g === undefined) {
+      const labels = grouper.labels(s.metric);
       g = { labels, values: [], samples: [], dropName: false };
-      groups.set(k, g);
+      groups.set(labelsKey(labels), g);
     }
     g.values.push(s.v);
     g.samples.push(s);
@@ -167,7 +161,7 @@ export function aggregateStep(
       if (name === '' || !isValidUtf8(name)) evalError(`invalid label name ${goQuote(name)}`);
       const counts = new Map<string, { labels: Labels; n: number }>();
       for (const s of input) {
-        const [, gl] = grouper.group(s.metric);
+        const gl = grouper.labels(s.metric);
         const pairs: Label[] = gl.filter((l) => l.name !== name);
         pairs.push({ name, value: s.h === undefined ? formatFloat(s.v) : histogramString(s.h) });
         const labels = sortLabels(pairs);
