@@ -36,10 +36,24 @@ export class Grouper {
     if (node.without) this.names.add(METRIC_NAME);
   }
 
-  /** The group key and labels of a series. */
-  group(metric: Labels): [string, Labels] {
-    const labels = this.node.without ? removeLabels(metric, this.names) : keepLabels(metric, this.names);
-    return [labelsKey(labels), labels];
+  /** The group labels of a series. */
+  labels(metric: Labels): Labels {
+    return this.node.without ? removeLabels(metric, this.names) : keepLabels(metric, this.names);
+  }
+
+  /**
+   * The group key of a series, `labelsKey(this.labels(metric))` without building the labels: most
+   * series join a group that exists, so grouping them makes no array and no tuple.
+   */
+  key(metric: Labels): string {
+    const names = this.names;
+    const keep = !this.node.without;
+    let key = '';
+    for (let i = 0; i < metric.length; i++) {
+      const l = metric[i]!;
+      if (names.has(l.name) === keep) key += l.name + '\xff' + l.value + '\xfe';
+    }
+    return key;
   }
 }
 
@@ -53,11 +67,11 @@ interface Group {
 function collect(grouper: Grouper, input: StepSample[]): Map<string, Group> {
   const groups = new Map<string, Group>();
   for (const s of input) {
-    const [k, labels] = grouper.group(s.metric);
-    let g = groups.get(k);
+    let g = groups.get(grouper.key(s.metric));
     if (g === undefined) {
+      const labels = grouper.labels(s.metric);
       g = { labels, values: [], samples: [], dropName: false };
-      groups.set(k, g);
+      groups.set(labelsKey(labels), g);
     }
     g.values.push(s.v);
     g.samples.push(s);
@@ -147,7 +161,7 @@ export function aggregateStep(
       if (name === '' || !isValidUtf8(name)) evalError(`invalid label name ${goQuote(name)}`);
       const counts = new Map<string, { labels: Labels; n: number }>();
       for (const s of input) {
-        const [, gl] = grouper.group(s.metric);
+        const gl = grouper.labels(s.metric);
         const pairs: Label[] = gl.filter((l) => l.name !== name);
         pairs.push({ name, value: s.h === undefined ? formatFloat(s.v) : histogramString(s.h) });
         const labels = sortLabels(pairs);
@@ -256,11 +270,13 @@ export function* assignGroups(
       pace.check();
       yield;
     }
-    const [k, labels] = grouper.group(series[j]!.metric);
-    let g = keyToGroup.get(k);
+    const metric = series[j]!.metric;
+    let g = keyToGroup.get(grouper.key(metric));
     if (g === undefined) {
+      const labels = grouper.labels(metric);
       g = groupLabels.length;
-      keyToGroup.set(k, g);
+      // The flat key of labelsKey, not the concatenated one, is what the map keeps.
+      keyToGroup.set(labelsKey(labels), g);
       groupLabels.push(labels);
     }
     gOf[j] = g;

@@ -169,9 +169,8 @@ export class MemSeries {
    */
   mayHaveSamplesIn(mint: number, maxt: number): boolean {
     const closed = this.closed;
-    if (closed.length > 0 && closed[0]!.mint <= maxt && closed[closed.length - 1]!.maxt >= mint) {
-      for (const c of closed) if (c.maxt >= mint && c.mint <= maxt) return true;
-    }
+    const i = this.closedFrom(mint);
+    if (i < closed.length && closed[i]!.mint <= maxt) return true;
     const a = this.active;
     if (a !== undefined && a.count > 0 && a.maxt >= mint && a.mint <= maxt) return true;
     for (const c of this.histChunks) if (c.count > 0 && c.maxt >= mint && c.mint <= maxt) return true;
@@ -179,10 +178,23 @@ export class MemSeries {
     return ooo !== undefined && ooo.n > 0 && ooo.maxt >= mint && ooo.mint <= maxt;
   }
 
+  /**
+   * The index of the oldest closed chunk that ends at or after `mint`. Closed chunks are in time
+   * order and do not overlap, so those ending before `mint` are a prefix: scanned from the newest,
+   * a range near the head's end (what most queries read) touches one or two chunks, not all.
+   */
+  private closedFrom(mint: number): number {
+    const closed = this.closed;
+    let i = closed.length;
+    while (i > 0 && closed[i - 1]!.maxt >= mint) i--;
+    return i;
+  }
+
   /** The in-order chunks overlapping [mint, maxt] (float and histogram), by start time. */
   inOrderChunksIn(mint: number, maxt: number): ChunkMeta[] {
     const out: ChunkMeta[] = [];
-    for (const c of this.closed) if (c.maxt >= mint && c.mint <= maxt) out.push(c);
+    const closed = this.closed;
+    for (let i = this.closedFrom(mint); i < closed.length && closed[i]!.mint <= maxt; i++) out.push(closed[i]!);
     const a = this.active;
     if (a && a.count > 0 && a.maxt >= mint && a.mint <= maxt) {
       const bytes = a.bytesView();

@@ -78,7 +78,7 @@ async function main(): Promise<void> {
       // The peak RSS so far (KiB from the kernel), so the query that raises it stands out.
       const peakMiB = process.resourceUsage().maxRSS / 1024;
       console.log(
-        `${q.name.padEnd(30)} cpu median ${med.toFixed(1).padStart(7)} ms  min ${cpu[0]!.toFixed(1).padStart(7)} ms  peak RSS ${peakMiB.toFixed(0).padStart(5)} MiB`,
+        `${q.name.padEnd(30)} cpu median ${med.toFixed(2).padStart(7)} ms  min ${cpu[0]!.toFixed(2).padStart(7)} ms  peak RSS ${peakMiB.toFixed(0).padStart(5)} MiB`,
       );
     }
     console.log(`${'sum of medians'.padEnd(30)} ${total.toFixed(1).padStart(18)} ms`);
