@@ -26,10 +26,23 @@ function seriesJson(s: MatrixSeries): string {
   const { ts, vs } = arrays;
   let out = `{"metric":${JSON.stringify(labelsToRecord(s.metric))},"values":[`;
   for (let i = 0; i < ts.length; i++) {
-    // What JSON.stringify writes for [t / 1000, formatValue(v)]: times are finite numbers.
-    out += `${i === 0 ? '' : ','}[${ts[i]! / 1000},${JSON.stringify(formatValue(vs[i]!))}]`;
+    // What JSON.stringify writes for [t / 1000, formatValue(v)]: times are finite numbers, and a
+    // formatted value (digits, '.', '-', 'NaN', '+Inf', '-Inf') needs quotes but no escapes.
+    out += `${i === 0 ? '' : ','}[${ts[i]! / 1000},"${formatValue(vs[i]!)}"]`;
   }
   return `${out}]}`;
+}
+
+/**
+ * The points of a vector or matrix result (a vector's samples), counted without making a lazy
+ * series' point objects; 0 for a scalar or string.
+ */
+export function resultPoints(value: Value): number {
+  if (value.type === 'vector') return value.samples.length;
+  if (value.type !== 'matrix') return 0;
+  let n = 0;
+  for (const s of value.series) n += pointArraysOf(s)?.ts.length ?? s.points.length;
+  return n;
 }
 
 /** Yields the JSON text of the success envelope of `value`, pausing every few milliseconds. */
