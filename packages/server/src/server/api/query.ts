@@ -9,7 +9,7 @@ import type { PromQueryService } from '../../metrics/query/service.js';
 import { RemoteQueryError } from '../../metrics/query/remote.js';
 import { VigilError } from '../../core/errors.js';
 import { type QueryGate, QueryRefusedError } from './query_gate.js';
-import { queryJsonChunks, resultPoints } from './query_json.js';
+import { queryJsonChunks, writtenInPieces } from './query_json.js';
 import { toApiJson } from '../../metrics/promql/engine/value.js';
 import { DurationError, parseSecondsOrDuration } from '../../core/time/duration.js';
 import { formatExpr, parseExpr } from '../../metrics/promql/parser/index.js';
@@ -74,22 +74,10 @@ export async function serviceCall<T>(gate: QueryGate, signal: AbortSignal, fn: (
   }
 }
 
-/** Results with more series than this are written in pieces (query_json.ts). */
-const STREAM_ABOVE = 1000;
-/**
- * Nor is a result of more points than this (about 300 KB of JSON) built as one tree of API
- * objects and one string: that tree is nearly 200 bytes a point, lives until the string is made,
- * and outgrows the young generation, so every range query of a few hundred series promoted tens of
- * MB of garbage into the old generation (most of the query benchmark's peak RSS). Written series
- * by series, each series' text dies young.
- */
-const STREAM_POINTS_ABOVE = 10_000;
-
 /** The success body, with Prometheus' `stats` when asked for. */
 function answer(res: QueryResult, stats: StatsWanted): ApiResult {
   const r = res.result;
-  const size = r.type === 'vector' ? r.samples.length : r.type === 'matrix' ? r.series.length : 0;
-  if (size > STREAM_ABOVE || resultPoints(r) > STREAM_POINTS_ABOVE) {
+  if (writtenInPieces(r)) {
     return {
       kind: 'stream',
       status: 200,
