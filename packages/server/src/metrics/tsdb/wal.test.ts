@@ -211,3 +211,37 @@ test('samples stamped too far ahead of the clock are refused; the head stays usa
   assert.throws(() => c.append(0, labelsFrom({ __name__: 'm' }), 9e15, 1), /9000000000000000 ms/);
   c.rollback();
 });
+
+test('replay and checkpoint read small and large segments through one buffer; every sample comes back', async () => {
+  const dir = tempDir();
+  try {
+    const wal = new Wal(dir, { warn: () => {}, segmentBytes: 4096 });
+    wal.replay({ series: () => {}, sample: () => {} });
+    const head = new Head({ wal, now: () => 0 });
+    let ref = 0;
+    const append = (from: number, to: number, perCommit: number): void => {
+      for (let t = from; t <= to; t += perCommit) {
+        const a = head.appender();
+        for (let k = t; k < t + perCommit && k <= to; k++) ref = a.append(ref, labelsFrom({ __name__: 'mixed' }), k, k);
+        a.commit();
+      }
+    };
+    // Small records in small segments, then one record several times a segment's size (its own,
+    // larger segment: the shared buffer must grow), then small ones again.
+    append(1, 600, 1);
+    append(601, 5600, 5000);
+    append(5601, 6200, 1);
+    assert.ok(walSegments(dir).length > 5, `${walSegments(dir).length} segments`);
+    const want = Array.from({ length: 6200 }, (_, i) => i + 1);
+    wal.close();
+    assert.deepEqual(replayCount(dir).samples.get(ref), want);
+    // A checkpoint keeping everything reads every segment twice through the same buffer.
+    const again = new Wal(dir, { warn: () => {}, segmentBytes: 4096 });
+    again.replay({ series: () => {}, sample: () => {} });
+    assert.notEqual(await again.truncate(0, () => true), undefined);
+    again.close();
+    assert.deepEqual(replayCount(dir).samples.get(ref), want);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -219,15 +219,18 @@ export class Wal {
   replay(h: WalReplayHandler): WalReplayStats {
     const stats: WalReplayStats = { records: 0, samples: 0, series: 0, repairs: [] };
     const cp = this.latestCheckpoint();
+    const scratch: ReadScratch = { buf: undefined };
     const report = (msg: string): void => {
       stats.repairs.push(msg);
       this.warn(msg);
     };
-    if (cp) for (const p of this.readFile(cp.file, h, stats)) report(`WAL checkpoint ${cp.file}: ${p.reason} at byte ${p.offset}; ${p.skipped} bytes skipped`);
+    if (cp)
+      for (const p of this.readFile(cp.file, h, stats, scratch))
+        report(`WAL checkpoint ${cp.file}: ${p.reason} at byte ${p.offset}; ${p.skipped} bytes skipped`);
     const segments = this.listSegments().filter((s) => !cp || s > cp.index);
     for (let i = 0; i < segments.length; i++) {
       const file = path.join(this.dir, segmentName(segments[i]!));
-      const problems = this.readFile(file, h, stats);
+      const problems = this.readFile(file, h, stats, scratch);
       const last = problems.at(-1);
       for (const p of problems) {
         if (p === last && p.atEnd) {
@@ -247,8 +250,8 @@ export class Wal {
    * record it searches forward for the next offset where an intact record starts (known type,
    * length within the file, matching CRC) and goes on from there. Returns the damaged spans.
    */
-  private readFile(file: string, h: WalReplayHandler, stats: WalReplayStats): WalDamage[] {
-    return runSync(readFileSteps(file, h, stats));
+  private readFile(file: string, h: WalReplayHandler, stats: WalReplayStats, scratch: ReadScratch): WalDamage[] {
+    return runSync(readFileSteps(file, h, stats, scratch));
   }
 
   /** Starts segment `index`; with `syncPrevious`, the finished one is fsynced (in the background) before it is closed. */
@@ -391,11 +394,12 @@ export class Wal {
     };
     // Series records must precede samples that refer to them, so samples are held until after.
     const stats: WalReplayStats = { records: 0, samples: 0, series: 0, repairs: [] };
+    const scratch: ReadScratch = { buf: undefined };
     const seriesOnly: WalReplayHandler = { series: collector.series, wantSeries: (ref) => keepSeries(ref, index), sample: () => {} };
-    for (const f of sources) await runSliced(readFileSteps(f, seriesOnly, stats), slicer);
+    for (const f of sources) await runSliced(readFileSteps(f, seriesOnly, stats, scratch), slicer);
     flushSeries();
     const samplesOnly: WalReplayHandler = { series: () => {}, sample: collector.sample, histogram: collector.histogram! };
-    for (const f of sources) await runSliced(readFileSteps(f, samplesOnly, stats), slicer);
+    for (const f of sources) await runSliced(readFileSteps(f, samplesOnly, stats, scratch), slicer);
     if (open !== 0) rw.end();
 
     const target = path.join(this.dir, `checkpoint.${segmentName(index)}`);
@@ -426,20 +430,30 @@ export class Wal {
   }
 }
 
+/**
+ * The read buffer of a pass over several WAL files, one file after another. A buffer per file (up
+ * to 4 MiB, outside the heap) stays allocated until a full collection finds it dead, and a
+ * checkpoint reads every segment twice: with one buffer per pass, a flush's tail holds one.
+ */
+interface ReadScratch {
+  buf: Buffer | undefined;
+}
+
 /** {@link readFile} in steps: pauses after every record, so a checkpoint can read in slices. */
-function* readFileSteps(file: string, h: WalReplayHandler, stats: WalReplayStats): Generator<void, WalDamage[]> {
+function* readFileSteps(file: string, h: WalReplayHandler, stats: WalReplayStats, scratch: ReadScratch = { buf: undefined }): Generator<void, WalDamage[]> {
   const damage: WalDamage[] = [];
   const fd = fs.openSync(file, 'r');
   try {
     const size = fs.fstatSync(fd).size;
-    let buf = Buffer.allocUnsafe(Math.min(size, 4 << 20));
+    const first = Math.min(size, 4 << 20);
+    let buf = scratch.buf !== undefined && scratch.buf.length >= first ? scratch.buf : (scratch.buf = Buffer.allocUnsafe(first));
     let bufStart = 0; // file offset of buf[0]
     let bufLen = 0;
     const fill = (off: number, need: number): boolean => {
       // Ensure buf holds [off, off + need); false if the file ends first.
       if (off + need > size) return false;
       if (off >= bufStart && off + need <= bufStart + bufLen) return true;
-      if (need > buf.length) buf = Buffer.allocUnsafe(need);
+      if (need > buf.length) buf = scratch.buf = Buffer.allocUnsafe(need);
       bufStart = off;
       bufLen = 0;
       const want = Math.min(buf.length, size - off);

@@ -60,6 +60,24 @@ test('range query returns a matrix with one point per step', async () => {
   });
 });
 
+test('a range result of many points from few series (written in pieces) is the JSON of its points', async () => {
+  // 2 series × 9001 steps: over the 10,000 points above which the result is written series by series.
+  const res = await fetch(`${srv.url}/api/v1/query_range?query=http_requests_total&start=${sec(T0)}&end=${sec(T0 + 900_000)}&step=0.1`);
+  assert.equal(res.status, 200);
+  const steps = Array.from({ length: 9001 }, (_, k) => T0 + k * 100);
+  const want = {
+    status: 'success',
+    data: {
+      resultType: 'matrix',
+      result: ['a', 'b'].map((job, j) => ({
+        metric: { __name__: 'http_requests_total', code: '200', job },
+        values: steps.map((t) => [sec(t), String((j + 1) * Math.floor((t - T0) / 15_000) * 3)]),
+      })),
+    },
+  };
+  assert.equal(await res.text(), JSON.stringify(want));
+});
+
 test('errors map to 400 bad_data, 422 execution, with Prometheus messages', async () => {
   const parse = await getJson(`${srv.url}/api/v1/query?query=${encodeURIComponent('sum(rate(x[5m])')}`);
   assert.equal(parse.status, 400);

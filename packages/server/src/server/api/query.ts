@@ -9,7 +9,7 @@ import type { PromQueryService } from '../../metrics/query/service.js';
 import { RemoteQueryError } from '../../metrics/query/remote.js';
 import { VigilError } from '../../core/errors.js';
 import { type QueryGate, QueryRefusedError } from './query_gate.js';
-import { queryJsonChunks } from './query_json.js';
+import { queryJsonChunks, writtenInPieces } from './query_json.js';
 import { toApiJson } from '../../metrics/promql/engine/value.js';
 import { DurationError, parseSecondsOrDuration } from '../../core/time/duration.js';
 import { formatExpr, parseExpr } from '../../metrics/promql/parser/index.js';
@@ -74,14 +74,10 @@ export async function serviceCall<T>(gate: QueryGate, signal: AbortSignal, fn: (
   }
 }
 
-/** Results with more series or samples than this are written in pieces (query_json.ts). */
-const STREAM_ABOVE = 1000;
-
 /** The success body, with Prometheus' `stats` when asked for. */
 function answer(res: QueryResult, stats: StatsWanted): ApiResult {
   const r = res.result;
-  const size = r.type === 'vector' ? r.samples.length : r.type === 'matrix' ? r.series.length : 0;
-  if (size > STREAM_ABOVE) {
+  if (writtenInPieces(r)) {
     return {
       kind: 'stream',
       status: 200,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { lazyMatrixSeries, pointArraysOf } from '../../core/eval/value.js';
 import { labelsFrom } from '../../core/model/labels.js';
 import { toApiJson, type Matrix } from '../../metrics/promql/engine/value.js';
-import { queryJsonChunks } from './query_json.js';
+import { queryJsonChunks, writtenInPieces } from './query_json.js';
 
 async function text(value: Matrix, warnings: string[], stats: unknown): Promise<string> {
   let out = '';
@@ -41,4 +41,25 @@ test('streamed matrix JSON equals JSON.stringify of the envelope, from arrays or
   const want = JSON.stringify({ status: 'success', data: { ...toApiJson(value), stats }, warnings: ['w'] });
   assert.equal(await text(value, ['w'], stats), want);
   assert.equal(await text(value, [], undefined), JSON.stringify({ status: 'success', data: toApiJson(value) }));
+});
+
+test('results of over 1000 series or over 10,000 points are written in pieces', () => {
+  const series = (n: number, points: number): Matrix => ({
+    type: 'matrix',
+    series: Array.from({ length: n }, (_, i) => {
+      const ts = Float64Array.from({ length: points }, (_, k) => k * 15_000);
+      return i % 2 === 0
+        ? lazyMatrixSeries(labelsFrom({ i: String(i) }), ts, new Float64Array(points))
+        : { metric: labelsFrom({ i: String(i) }), points: [...ts].map((t) => ({ t, v: 1 })) };
+    }),
+  });
+  assert.equal(writtenInPieces(series(2, 5000)), false);
+  assert.equal(writtenInPieces(series(2, 5001)), true);
+  assert.equal(writtenInPieces(series(1000, 1)), false);
+  assert.equal(writtenInPieces(series(1001, 1)), true);
+  assert.equal(writtenInPieces(series(1, 20_000)), true);
+  const sample = { metric: labelsFrom({}), t: 0, v: 1 };
+  assert.equal(writtenInPieces({ type: 'vector', samples: Array.from({ length: 1001 }, () => sample) }), true);
+  assert.equal(writtenInPieces({ type: 'vector', samples: [sample] }), false);
+  assert.equal(writtenInPieces({ type: 'scalar', t: 0, v: 1 }), false);
 });

@@ -26,10 +26,33 @@ function seriesJson(s: MatrixSeries): string {
   const { ts, vs } = arrays;
   let out = `{"metric":${JSON.stringify(labelsToRecord(s.metric))},"values":[`;
   for (let i = 0; i < ts.length; i++) {
-    // What JSON.stringify writes for [t / 1000, formatValue(v)]: times are finite numbers.
-    out += `${i === 0 ? '' : ','}[${ts[i]! / 1000},${JSON.stringify(formatValue(vs[i]!))}]`;
+    // What JSON.stringify writes for [t / 1000, formatValue(v)]: times are finite numbers, and a
+    // formatted value (digits, '.', '-', 'NaN', '+Inf', '-Inf') needs quotes but no escapes.
+    out += `${i === 0 ? '' : ','}[${ts[i]! / 1000},"${formatValue(vs[i]!)}"]`;
   }
   return `${out}]}`;
+}
+
+/** Results with more series than this are written in pieces. */
+const PIECES_ABOVE_SERIES = 1000;
+/**
+ * Nor is a result of more points than this (about 300 KB of JSON) built as one tree of API
+ * objects and one string: that tree is nearly 200 bytes a point, lives until the string is made
+ * and outgrows the young generation, so every range query of a few hundred series promoted tens
+ * of MB of garbage into the old generation (most of the query benchmark's peak RSS). Written
+ * series by series, each series' text dies young.
+ */
+const PIECES_ABOVE_POINTS = 10_000;
+
+/** Whether `value` is sent through {@link queryJsonChunks} rather than one `JSON.stringify`. */
+export function writtenInPieces(value: Value): boolean {
+  if (value.type === 'vector') return value.samples.length > PIECES_ABOVE_SERIES;
+  if (value.type !== 'matrix') return false;
+  if (value.series.length > PIECES_ABOVE_SERIES) return true;
+  // Counted without making a lazy series' point objects.
+  let points = 0;
+  for (const s of value.series) points += pointArraysOf(s)?.ts.length ?? s.points.length;
+  return points > PIECES_ABOVE_POINTS;
 }
 
 /** Yields the JSON text of the success envelope of `value`, pausing every few milliseconds. */

@@ -21,6 +21,7 @@ import type { Labels } from '../../core/model/labels.js';
 import type { SeriesRef } from '../../metrics/storage/interface.js';
 import { defaultEndMs, generateDataset } from './datagen.js';
 import { QUERIES } from './query_set.js';
+import { queryJsonChunks, writtenInPieces } from '../../server/api/query_json.js';
 import { withHistogram } from './query_histogram.js';
 
 async function main(): Promise<void> {
@@ -61,7 +62,9 @@ async function main(): Promise<void> {
           q.kind === 'instant'
             ? await engine.instantQueryAsync(db, q.expr, endS * 1000)
             : await engine.rangeQueryAsync(db, q.expr, (endS - 3600) * 1000, endS * 1000, 15_000);
-        JSON.stringify(toApiJson(r.result));
+        // Encoded as the API sends it: a large result in pieces, a small one in one string.
+        if (writtenInPieces(r.result)) for await (const piece of queryJsonChunks(r.result, r.warnings, undefined)) void piece;
+        else JSON.stringify(toApiJson(r.result));
       };
       await run();
       await run();
