@@ -110,6 +110,16 @@ export class PostingsIndex {
   }
 }
 
+/** The values of one label name, each with its postings entry (a Map is one). */
+export interface PostingsValues<T> extends Iterable<[string, T]> {
+  get(value: string): T | undefined;
+}
+
+/** Label name → its values (a Map of Maps is one). */
+export interface PostingsByName<T> {
+  get(name: string): PostingsValues<T> | undefined;
+}
+
 /**
  * Ids of the series matching every matcher, over an index from label name and value to a postings
  * entry of any kind (`list` turns one into its sorted ids: the head keeps arrays, a block keeps
@@ -119,7 +129,7 @@ export class PostingsIndex {
  */
 export function selectPostings<T>(
   matchers: readonly Matcher[],
-  byName: ReadonlyMap<string, ReadonlyMap<string, T>>,
+  byName: PostingsByName<T>,
   list: (entry: T) => PostingsList,
   all: () => PostingsList,
 ): PostingsList {
