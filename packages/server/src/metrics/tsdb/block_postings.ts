@@ -60,6 +60,12 @@ export class BlockSymbols {
     return s;
   }
 
+  /** Symbol `id` decoded afresh, without keeping it (for the few label names a block open needs). */
+  decode(id: number): string {
+    const at = this.start[id]!;
+    return this.index.toString('utf8', at, at + this.length[id]!);
+  }
+
   /** True if symbol `id` is exactly `bytes`. */
   equals(id: number, bytes: Uint8Array): boolean {
     const len = this.length[id]!;
@@ -145,7 +151,7 @@ export class BlockPostingsDirectory implements PostingsByName<number> {
     const next = new Map<number, number>();
     let at = 0;
     for (const [name, c] of count) {
-      this.names.set(this.symbols.at(name), new BlockLabelValues(this, name, at, at + c));
+      this.names.set(this.symbols.decode(name), new BlockLabelValues(this, name, at, at + c));
       next.set(name, at);
       at += c;
     }

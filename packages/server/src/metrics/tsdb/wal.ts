@@ -406,7 +406,13 @@ export class Wal {
     };
     for (const f of sources) await runSliced(readFileSteps(f, seriesOnly, stats), slicer);
     flushSeries();
-    const samplesOnly: WalReplayHandler = { series: () => {}, sample: collector.sample, histogram: collector.histogram!, samplesFrom: minT };
+    const samplesOnly: WalReplayHandler = {
+      series: () => {},
+      wantSeries: () => false,
+      sample: collector.sample,
+      histogram: collector.histogram!,
+      samplesFrom: minT,
+    };
     for (const f of sources) await runSliced(readFileSteps(f, samplesOnly, stats), slicer);
     if (open !== 0) rw.end();
 
