@@ -231,7 +231,7 @@ export class Block {
       }
       if ((i & 1023) === 1023) yield;
     }
-    postings.finish();
+    yield* postings.finish();
     this.postings = postings;
   }
 

@@ -9,6 +9,10 @@
  */
 import type { PostingsByName, PostingsValues } from './postings.js';
 
+/** Symbols per page of decoded strings: 2^PAGE_BITS. */
+const PAGE_BITS = 12;
+const PAGE = 1 << PAGE_BITS;
+
 /** FNV-1a over `bytes[from, to)`. */
 function hashBytes(bytes: Uint8Array, from: number, to: number): number {
   let h = 0x811c9dc5;
@@ -23,8 +27,11 @@ function pairSlot(name: number, valueHash: number, mask: number): number {
 
 /** The symbol table: where each symbol's UTF-8 bytes lie in the index, decoded on demand. */
 export class BlockSymbols {
-  /** Decoded symbols by id, created with the first decode (most blocks are queried rarely). */
-  private decoded: Array<string | undefined> | undefined;
+  /**
+   * Decoded symbols in pages of {@link PAGE} ids, each created with its first decode: no up-front
+   * array of millions of slots, and a symbol is decoded once however many queries ask for it.
+   */
+  private readonly decoded: Array<Array<string | undefined> | undefined> = [];
   /** FNV-1a hash of each symbol's bytes, for the label-pair table. */
   readonly hash: Uint32Array;
 
@@ -50,14 +57,8 @@ export class BlockSymbols {
   /** Symbol `id` as a string; throws if there is no such symbol (a damaged index). */
   at(id: number): string {
     if (!(id < this.start.length)) throw new Error('symbol out of range');
-    // Array.from: a `new Array(n)` this long would be a dictionary, one hash entry per string.
-    const decoded = (this.decoded ??= Array.from({ length: this.start.length }, () => undefined));
-    let s = decoded[id];
-    if (s === undefined) {
-      const at = this.start[id]!;
-      decoded[id] = s = this.index.toString('utf8', at, at + this.length[id]!);
-    }
-    return s;
+    const page = (this.decoded[id >>> PAGE_BITS] ??= new Array<string | undefined>(PAGE).fill(undefined));
+    return (page[id & (PAGE - 1)] ??= this.decode(id));
   }
 
   /** Symbol `id` decoded afresh, without keeping it (for the few label names a block open needs). */
@@ -138,16 +139,19 @@ export class BlockPostingsDirectory implements PostingsByName<number> {
         this.table[s] = p + 1;
         return;
       }
-      // A pair listed twice (a damaged or foreign index): the first one answers, as a Map's set would not.
+      // A pair listed twice (only a damaged index would): the first one answers lookups.
       if (this.pairName[q - 1] === name && this.pairValue[q - 1] === value) return;
     }
   }
 
-  /** Groups the pairs by name once all are added. */
-  finish(): void {
+  /** Groups the pairs by name once all are added; a generator that pauses every 64k pairs. */
+  *finish(): Generator<void, void> {
     const n = this.added;
     const count = new Map<number, number>();
-    for (let p = 0; p < n; p++) count.set(this.pairName[p]!, (count.get(this.pairName[p]!) ?? 0) + 1);
+    for (let p = 0; p < n; p++) {
+      count.set(this.pairName[p]!, (count.get(this.pairName[p]!) ?? 0) + 1);
+      if ((p & 0xffff) === 0xffff) yield;
+    }
     const next = new Map<number, number>();
     let at = 0;
     for (const [name, c] of count) {
@@ -161,6 +165,7 @@ export class BlockPostingsDirectory implements PostingsByName<number> {
       const i = next.get(name)!;
       this.byName[i] = p;
       next.set(name, i + 1);
+      if ((p & 0xffff) === 0xffff) yield;
     }
   }
 
