@@ -3,9 +3,9 @@
  * file's bytes instead of strings and Map entries. A flush of 300k series opened a block whose
  * symbol strings and label-pair Maps were built on the thread that acknowledges writes: the Maps'
  * growing hash tables alone were ~28 MB allocated straight into the old generation in a few hundred
- * ms, which (with V8 starting to mark only a few MB before its limit) ended in one atomic
- * mark-compact of the whole heap. Here a block open allocates a few typed arrays, and strings are
- * decoded when a query asks for them.
+ * ms; V8 starts marking only a semi-space short of its limit, so such a burst makes it likelier to
+ * finish in one atomic mark-compact of the whole heap. Here a block open allocates a few typed
+ * arrays, and strings are decoded when a query asks for them.
  */
 import type { PostingsByName, PostingsValues } from './postings.js';
 
@@ -41,10 +41,6 @@ export class BlockSymbols {
     private readonly length: Uint32Array,
   ) {
     this.hash = new Uint32Array(start.length);
-  }
-
-  get count(): number {
-    return this.start.length;
   }
 
   /** Notes symbol `id` at `[at, at + len)` of the index (while the block loads). */
