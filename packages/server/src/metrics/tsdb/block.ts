@@ -19,6 +19,7 @@ import type { DecodedChunk, DecodedChunkCache } from './decoded_chunks.js';
 import { CHUNKS_HEADER, INDEX_MAGIC_V3, INDEX_MAGIC_V4, INDEX_MAGIC_V5, parseMeta, type BlockMeta, type BlockSeries } from './block_format.js';
 import { sortLimit } from './head.js';
 import { selectPostings, type PostingsList } from './postings.js';
+import { BlockPostingsDirectory, BlockSymbols } from './block_postings.js';
 import { runSliced, runSync, type Pacer, type TimeSlicer, type Work } from '../../core/util/pace.js';
 
 export { newUlid, type BlockMeta, type BlockSeries, type ChunkData } from './block_format.js';
@@ -82,14 +83,14 @@ export class Block {
   private index: Buffer = Buffer.alloc(0);
   /** Where the index's checksummed content ends. */
   private indexEnd = 0;
-  private symbols: string[] = [];
+  private symbols = new BlockSymbols(Buffer.alloc(0), new Float64Array(0), new Uint32Array(0));
   /** Per series id: the offset of its entry (label count, labels, chunk count, chunks). */
   private seriesAt = new Float64Array(0);
   /** Per series id: the earliest chunk start and the latest chunk end, to skip series without decoding them. */
   private seriesMint = new Float64Array(0);
   private seriesMaxt = new Float64Array(0);
   /** Label name → value → offset of the pair's postings list (its length, then id deltas). */
-  private readonly postings = new Map<string, Map<string, number>>();
+  private postings = new BlockPostingsDirectory(this.symbols, 0);
   private fd: number;
   /** Open queriers; a paced query may still read chunks after compaction or retention drops the block. */
   private readers = 0;
@@ -171,16 +172,22 @@ export class Block {
    * starts; a generator that pauses every 1024 series or postings lists.
    */
   private *load(r: ByteReader, chunksSize: number): Generator<void, void> {
-    const symbols: string[] = [];
     const nsym = r.uvarint();
+    // A symbol takes at least one byte: a count larger than the index is damage, not a size to allocate.
+    if (nsym > r.end - r.pos) throw new Error(`index claims ${nsym} symbols`);
+    const symbols = new BlockSymbols(this.index, new Float64Array(nsym), new Uint32Array(nsym));
     for (let i = 0; i < nsym; i++) {
-      symbols.push(r.str());
+      const len = r.uvarint();
+      const at = r.pos;
+      if (at + len > r.end) throw new Error('symbol runs past the end of the index');
+      r.pos = at + len;
+      symbols.set(i, at, len);
       if ((i & 4095) === 4095) yield;
     }
     this.symbols = symbols;
-    const symbol = (): string => {
-      const v = symbols[r.uvarint()];
-      if (v === undefined) throw new Error('symbol out of range');
+    const symbol = (): number => {
+      const v = r.uvarint();
+      if (v >= nsym) throw new Error('symbol out of range');
       return v;
     };
     const nseries = r.uvarint();
@@ -215,21 +222,24 @@ export class Block {
       if ((i & 1023) === 1023) yield;
     }
     const npairs = r.uvarint();
+    // A pair takes at least three bytes (name, value, list length).
+    if (npairs > r.end - r.pos) throw new Error(`index claims ${npairs} label pairs`);
+    const postings = new BlockPostingsDirectory(symbols, npairs);
     for (let i = 0; i < npairs; i++) {
       const name = symbol();
       const value = symbol();
-      let values = this.postings.get(name);
-      if (!values) this.postings.set(name, (values = new Map()));
-      values.set(value, r.pos);
+      postings.add(name, value, r.pos);
       const n = r.uvarint();
       let id = 0;
       for (let j = 0; j < n; j++) {
         id += r.uvarint();
-        if (id >= nseries) throw new Error(`postings of ${name}=${JSON.stringify(value)} name series ${id} of ${nseries}`);
+        if (id >= nseries) throw new Error(`postings of ${symbols.at(name)}=${JSON.stringify(symbols.at(value))} name series ${id} of ${nseries}`);
         if ((j & 0xffff) === 0xffff) yield;
       }
       if ((i & 1023) === 1023) yield;
     }
+    yield* postings.finish();
+    this.postings = postings;
   }
 
   /** The postings list at `at` in the index. */
@@ -442,7 +452,7 @@ export class Block {
     const r = new ByteReader(this.index, this.seriesAt[id]!, this.indexEnd);
     const nl = r.uvarint();
     const ls = new Array<Label>(nl);
-    for (let j = 0; j < nl; j++) ls[j] = { name: this.symbols[r.uvarint()]!, value: this.symbols[r.uvarint()]! };
+    for (let j = 0; j < nl; j++) ls[j] = { name: this.symbols.at(r.uvarint()), value: this.symbols.at(r.uvarint()) };
     return ls;
   }
 

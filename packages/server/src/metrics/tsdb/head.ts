@@ -514,7 +514,10 @@ export class Head implements Appendable, Queryable {
     this.lowSinceTruncate = Infinity;
     let mint = Infinity;
     // In map order, which is creation order: refs ascend, so the postings need not sort them.
-    const removed: number[] = [];
+    // A typed array, grown by doubling: after a full flush every series goes, and a plain array's
+    // growth steps would be that many megabytes more allocated straight into the old generation.
+    let removed = new Float64Array(1024);
+    let removedCount = 0;
     // Map iteration visits series created during the pass as well.
     for (const s of this.byRef.values()) {
       // An active chunk wholly before `t` is in the block (copied into the flush's image) and the
@@ -539,15 +542,20 @@ export class Head implements Appendable, Queryable {
         // of writing into one that is about to leave the index.
         this.byRef.delete(s.ref);
         this.byKey.delete(s.key);
-        removed.push(s.ref);
+        if (removedCount === removed.length) {
+          const grown = new Float64Array(removed.length * 2);
+          grown.set(removed);
+          removed = grown;
+        }
+        removed[removedCount++] = s.ref;
       } else mint = Math.min(mint, s.mint);
       crashPoint('compactHead.seriesTruncated');
       if (slicer.due()) await slicer.tick();
     }
     // Queries skip ids the map no longer has, so postings may lag behind while this runs.
-    await this.postings.removeSliced(removed, slicer);
+    await this.postings.removeSliced(removed.subarray(0, removedCount), slicer);
     // The ranking would otherwise keep the dropped series in memory until its next build.
-    if (removed.length > 0) this.labelOrder.reset();
+    if (removedCount > 0) this.labelOrder.reset();
     this.mint = Math.min(mint, this.lowSinceTruncate);
     if (this.byRef.size === 0) this.maxt = -Infinity;
   }

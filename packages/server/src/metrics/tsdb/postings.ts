@@ -43,9 +43,13 @@ export class PostingsIndex {
     if (!inOrder) sorted.sort();
     // One linear merge, in one go: a rollback may take an id out of the list meanwhile (in place),
     // which a walk across pauses could skip past. A million ids take a few ms.
-    this.all = without(this.all, sorted);
+    const all = without(this.all, sorted);
+    // `all` takes new ids by push: never the shared empty list.
+    this.all = all === NO_IDS ? [] : all;
     for (const [name, values] of this.byName) {
-      for (const [value, list] of values) {
+      // By key: an entry pair per value would be garbage by the hundred thousand after a full flush.
+      for (const value of values.keys()) {
+        const list = values.get(value)!;
         const kept = without(list, sorted);
         if (kept.length === 0) values.delete(value);
         else if (kept.length !== list.length) values.set(value, kept);
@@ -110,6 +114,16 @@ export class PostingsIndex {
   }
 }
 
+/** The values of one label name, each with its postings entry (a Map is one). */
+export interface PostingsValues<T> extends Iterable<[string, T]> {
+  get(value: string): T | undefined;
+}
+
+/** Label name → its values (a Map of Maps is one). */
+export interface PostingsByName<T> {
+  get(name: string): PostingsValues<T> | undefined;
+}
+
 /**
  * Ids of the series matching every matcher, over an index from label name and value to a postings
  * entry of any kind (`list` turns one into its sorted ids: the head keeps arrays, a block keeps
@@ -119,7 +133,7 @@ export class PostingsIndex {
  */
 export function selectPostings<T>(
   matchers: readonly Matcher[],
-  byName: ReadonlyMap<string, ReadonlyMap<string, T>>,
+  byName: PostingsByName<T>,
   list: (entry: T) => PostingsList,
   all: () => PostingsList,
 ): PostingsList {
@@ -219,18 +233,11 @@ export function difference(a: PostingsList, b: PostingsList): PostingsList {
  * id for short ones (most lists are far shorter than the set dropped).
  */
 function without(list: PostingsList, drop: Float64Array): PostingsList {
+  // Most lists hold one series (an id label): kept as it is or emptied, with no new array either way.
+  if (list.length === 1) return contains(drop, list[0]!) ? NO_IDS : list;
   const out: PostingsList = [];
   if (list.length * 20 < drop.length) {
-    for (const id of list) {
-      let lo = 0;
-      let hi = drop.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (drop[mid]! < id) lo = mid + 1;
-        else hi = mid;
-      }
-      if (drop[lo] !== id) out.push(id);
-    }
+    for (const id of list) if (!contains(drop, id)) out.push(id);
     return out;
   }
   let j = 0;
@@ -239,6 +246,21 @@ function without(list: PostingsList, drop: Float64Array): PostingsList {
     if (drop[j] !== id) out.push(id);
   }
   return out;
+}
+
+/** An empty list to compare against, never added to. */
+const NO_IDS: PostingsList = [];
+
+/** True if sorted `ids` holds `id` (a binary search). */
+function contains(ids: Float64Array, id: number): boolean {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ids[mid]! < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return ids[lo] === id;
 }
 
 function dropId(list: PostingsList, id: number): void {

@@ -9,12 +9,13 @@
  * blocks merged) and retention (the merged block deleted); then a log store of `--streams` streams
  * (default 20,000) with `--lines` lines each, and its WAL checkpoint, a tick that seals and compacts,
  * and a tick that applies retention; then a trace store cutting a head of 100,000 spans (its default
- * block size) into a block, and merging five blocks of 20,000. A probe timer measures how long the event loop went without a turn. Reports the max and p99 stall of each phase; the target is a
+ * block size) into a block, and merging five blocks of 20,000. A probe timer measures how long the event loop went without a turn. Reports the max and p99 stall of each phase (and its longest full-GC pause, which tells a collection from the work itself); the target is a
  * max of 50 ms. Run against an older build (copy this file next to its modules) for a before figure.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT, writeJson } from './report.js';
 import { labelsFrom } from '../../core/model/labels.js';
@@ -66,10 +67,22 @@ class StallProbe {
   private last = performance.now();
   private lastCpu = mainThreadCpuMs();
   private timer: NodeJS.Timeout | undefined;
+  /** Pauses of full (mark-compact) collections on this thread, to tell a stall's cause. */
+  private fullGcPauses: number[] = [];
+  private readonly gcObserver = new PerformanceObserver((list) => this.noteGc(list.getEntries()));
+
+  private noteGc(entries: PerformanceEntry[]): void {
+    for (const e of entries) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) this.fullGcPauses.push(e.duration);
+    }
+  }
 
   start(): void {
     this.gaps = [];
     this.cpuGaps = [];
+    this.fullGcPauses = [];
+    this.gcObserver.observe({ entryTypes: ['gc'] });
     this.last = performance.now();
     this.lastCpu = mainThreadCpuMs();
     const tick = (): void => {
@@ -89,16 +102,19 @@ class StallProbe {
     this.lastCpu = cpu;
   }
 
-  stop(): { maxMs: number; p99Ms: number; over50: number; maxCpuMs: number } {
+  stop(): { maxMs: number; p99Ms: number; over50: number; maxCpuMs: number; maxFullGcMs: number } {
     clearTimeout(this.timer);
     // The stretch since the last turn counts too: a phase that never yields shows up whole.
     this.record();
+    this.noteGc(this.gcObserver.takeRecords());
+    this.gcObserver.disconnect();
     const sorted = [...this.gaps].sort((a, b) => a - b);
     return {
       maxMs: sorted.at(-1) ?? 0,
       p99Ms: sorted[Math.floor(sorted.length * 0.99)] ?? 0,
       over50: sorted.filter((g) => g > TARGET_MS).length,
       maxCpuMs: Math.max(...this.cpuGaps),
+      maxFullGcMs: Math.max(0, ...this.fullGcPauses),
     };
   }
 }
@@ -112,6 +128,8 @@ interface PhaseResult {
   over50: number;
   /** The longest stall counted in the main thread's CPU time (without time spent waiting for a CPU). */
   maxCpuMs: number;
+  /** The longest pause of a full collection on the main thread (its atomic part), wall time. */
+  maxFullGcMs: number;
 }
 
 async function phase(name: string, work: () => unknown): Promise<PhaseResult> {
@@ -121,11 +139,19 @@ async function phase(name: string, work: () => unknown): Promise<PhaseResult> {
   // Awaited whether `work` is sync (older builds) or async: the probe sees the same thing.
   await work();
   const seconds = (performance.now() - began) / 1000;
-  const { maxMs, p99Ms, over50, maxCpuMs } = probe.stop();
-  const r = { phase: name, seconds: Number(seconds.toFixed(1)), maxMs: Math.round(maxMs), p99Ms: Math.round(p99Ms), over50, maxCpuMs: Math.round(maxCpuMs) };
+  const { maxMs, p99Ms, over50, maxCpuMs, maxFullGcMs } = probe.stop();
+  const r = {
+    phase: name,
+    seconds: Number(seconds.toFixed(1)),
+    maxMs: Math.round(maxMs),
+    p99Ms: Math.round(p99Ms),
+    over50,
+    maxCpuMs: Math.round(maxCpuMs),
+    maxFullGcMs: Math.round(maxFullGcMs),
+  };
   const col = (v: number, w: number): string => String(v).padStart(w);
   console.log(
-    `${name.padEnd(28)} ${r.seconds.toFixed(1).padStart(7)} s   max stall ${col(r.maxMs, 6)} ms (CPU ${col(r.maxCpuMs, 5)} ms)   p99 ${col(r.p99Ms, 5)} ms   stalls > ${TARGET_MS} ms: ${over50}`,
+    `${name.padEnd(28)} ${r.seconds.toFixed(1).padStart(7)} s   max stall ${col(r.maxMs, 6)} ms (CPU ${col(r.maxCpuMs, 5)} ms)   p99 ${col(r.p99Ms, 5)} ms   stalls > ${TARGET_MS} ms: ${over50}   longest full GC ${col(r.maxFullGcMs, 5)} ms`,
   );
   return r;
 }
