@@ -128,12 +128,17 @@ function openFilesIn(dir: string): number {
   return n;
 }
 
+/** A head over a fresh WAL of 4 KiB segments, so a few thousand samples span many of them. */
+function smallSegmentHead(dir: string): { wal: Wal; head: Head } {
+  const wal = new Wal(dir, { warn: () => {}, segmentBytes: 4096 });
+  wal.replay({ series: () => {}, sample: () => {} });
+  return { wal, head: new Head({ wal, now: () => 0 }) };
+}
+
 test('at each segment change the finished segment is closed (its fsync runs in the background); every record replays', async () => {
   const dir = tempDir();
   try {
-    const wal = new Wal(dir, { warn: () => {}, segmentBytes: 4096 });
-    wal.replay({ series: () => {}, sample: () => {} });
-    const head = new Head({ wal, now: () => 0 });
+    const { wal, head } = smallSegmentHead(dir);
     let ref = 0;
     for (let t = 1; t <= 2000; t++) {
       const a = head.appender();
@@ -215,9 +220,7 @@ test('samples stamped too far ahead of the clock are refused; the head stays usa
 test('replay and checkpoint read small and large segments through one buffer; every sample comes back', async () => {
   const dir = tempDir();
   try {
-    const wal = new Wal(dir, { warn: () => {}, segmentBytes: 4096 });
-    wal.replay({ series: () => {}, sample: () => {} });
-    const head = new Head({ wal, now: () => 0 });
+    const { wal, head } = smallSegmentHead(dir);
     let ref = 0;
     const append = (from: number, to: number, perCommit: number): void => {
       for (let t = from; t <= to; t += perCommit) {
