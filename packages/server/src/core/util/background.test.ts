@@ -116,3 +116,31 @@ test('background jobs run one at a time in order; once() does not queue a name t
   await jobs.add(() => steps('e', 2));
   assert.deepEqual(log, []);
 });
+
+test('stepFor() moves a paused job on synchronously, stopping at an fsync request that the sliced driver then makes', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vigil-background-'));
+  try {
+    const log: string[] = [];
+    const job = new SteppedJob(writeAndSync(path.join(dir, 'f'), log));
+    const running = job.run(new TimeSlicer({ sliceMs: 0 }));
+    assert.deepEqual(log, ['written'], 'paused after the write');
+    job.stepFor(1000);
+    assert.deepEqual(log, ['written'], 'stopped at the fsync request, not past it');
+    assert.equal(await running, 'done');
+    assert.deepEqual(log, ['written', 'synced', 'closed']);
+
+    // Stepped to its end while the driver slept: finishNow() returns the result without stepping again.
+    function* twoSteps(): BackgroundWork<string> {
+      yield;
+      yield;
+      return 'end';
+    }
+    const short = new SteppedJob(twoSteps());
+    const shortRun = short.run(new TimeSlicer({ sliceMs: 0 }));
+    short.stepFor(1000);
+    assert.equal(short.finishNow(), 'end');
+    assert.equal(await shortRun, undefined);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -27,6 +27,8 @@ export class SteppedJob<T> {
   /** The fsync the sliced driver waits for, to redo synchronously if the job is finished meanwhile. */
   private pendingFsync: number | undefined;
   private taken = false;
+  /** Where the work is: what its last step yielded (undefined before the first). */
+  private current: IteratorResult<void | FsyncRequest, T> | undefined;
 
   constructor(private readonly work: BackgroundWork<T>) {}
 
@@ -36,24 +38,44 @@ export class SteppedJob<T> {
    */
   async run(slicer: TimeSlicer, goOn: () => boolean = () => true): Promise<T | undefined> {
     if (this.taken) return undefined;
-    let r = this.work.next();
-    while (r.done !== true) {
-      const request = r.value;
-      let failure: unknown;
+    this.current = this.work.next();
+    while (this.current.done !== true) {
+      const request = this.current.value;
       if (request) {
+        let failure: unknown;
         this.pendingFsync = request.fsync;
         try {
           await fsyncInPool(request.fsync);
         } catch (err) {
           failure = err;
         }
-      } else if (slicer.due()) await slicer.pause();
+        if (this.taken || !goOn()) return undefined;
+        this.pendingFsync = undefined;
+        this.current = failure === undefined ? this.work.next() : this.work.throw(failure);
+        continue;
+      }
+      if (slicer.due()) await slicer.pause();
       if (this.taken || !goOn()) return undefined;
-      this.pendingFsync = undefined;
-      r = failure === undefined ? this.work.next() : this.work.throw(failure);
+      // stepFor() may have moved the work on meanwhile, to an fsync request or to its end.
+      const moved = this.current as IteratorResult<void | FsyncRequest, T>;
+      if (moved.done === true || moved.value) continue;
+      this.current = this.work.next();
     }
     this.taken = true;
-    return r.value;
+    return this.current.value;
+  }
+
+  /**
+   * Moves the work on synchronously for about `ms` (a caller paying for a backlog, such as an
+   * append while blocks wait to be written). Stops at an fsync request or the end, left for the
+   * sliced driver; does nothing while that driver waits for an fsync or before it started.
+   */
+  stepFor(ms: number): void {
+    const at = this.current;
+    if (this.taken || this.pendingFsync !== undefined || at === undefined || at.done === true || at.value) return;
+    const end = performance.now() + ms;
+    do this.current = this.work.next();
+    while (this.current.done !== true && !this.current.value && performance.now() < end);
   }
 
   /** Runs the rest of the work now, without pausing; the sliced driver then stops. */
@@ -61,8 +83,14 @@ export class SteppedJob<T> {
     this.taken = true;
     const pending = this.pendingFsync;
     this.pendingFsync = undefined;
-    let r = pending === undefined ? this.work.next() : this.stepAfterFsync(pending);
+    const at = this.current;
+    let r: IteratorResult<void | FsyncRequest, T>;
+    if (pending !== undefined) r = this.stepAfterFsync(pending);
+    // Already at an fsync request or the end (stepFor() got there), or at a plain pause.
+    else if (at !== undefined && (at.done === true || at.value)) r = at;
+    else r = this.work.next();
     while (r.done !== true) r = r.value ? this.stepAfterFsync(r.value.fsync) : this.work.next();
+    this.current = r;
     return r.value;
   }
 
@@ -133,6 +161,11 @@ export class BackgroundJobs {
   /** Resolves once the jobs queued so far are done. */
   idle(): Promise<void> {
     return this.tail;
+  }
+
+  /** Moves the running job on for about `ms`, synchronously (see {@link SteppedJob.stepFor}). */
+  stepRunning(ms: number): void {
+    this.running?.stepFor(ms);
   }
 
   /** Finishes the running job now, straight through (its driver then finds it done). */

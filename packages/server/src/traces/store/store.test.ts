@@ -344,3 +344,24 @@ test('stop() finishes a background cut; close() in the middle of one loses nothi
     }
   }
 });
+
+test('appends faster than a cut can be written in slices do not pile up frozen heads', () => {
+  const dir = tmp();
+  try {
+    const s = open({ dir, blockMaxSpans: 2000, pageMaxSpans: 200 });
+    // No turn of the event loop between these appends: the background cut never gets a slice of its own.
+    let spans = 0;
+    for (const t of traces(3000, 7)) {
+      s.append(t);
+      spans += t.length;
+      assert.ok(s.stats().headSpans <= 2 * 2000 + t.length, `${s.stats().headSpans} spans held in memory`);
+    }
+    const st = s.stats();
+    // All but the head and the one frozen head whose cut is queued are blocks already.
+    assert.ok(st.blocks >= Math.floor(spans / 2000) - 2, `${st.blocks} blocks for ${spans} spans`);
+    assert.equal(st.blockSpans + st.headSpans, spans);
+    s.stop();
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -45,6 +45,9 @@ export interface TraceStoreStats {
   pagesRead: number;
 }
 
+/** The most an append spends moving a running cut on (see payForBacklog). */
+const BACKLOG_STEP_MS = 10;
+
 export class TraceStore implements TraceStorage {
   readonly opts: ResolvedTraceStoreOptions;
   private readonly admission: TraceAdmission;
@@ -123,6 +126,7 @@ export class TraceStore implements TraceStorage {
 
   append(spans: readonly Span[], source?: TraceSource): TraceAppendResult {
     if (!this.started) throw new StorageError('closed', 'the trace store is not started');
+    const began = performance.now();
     const { kept, rejected, reasons } = this.admission.admit(spans, (id) => this.inMemory(id).length + this.blocks.countOf(id));
     if (kept.length) {
       try {
@@ -138,7 +142,16 @@ export class TraceStore implements TraceStorage {
       crashPoint('traces.wal.after-write');
       if (this.head.spanCount === 0) this.headSinceMs = this.opts.now();
       this.head.add(kept);
-      if (this.head.spanCount >= this.opts.blockMaxSpans) void this.cutInBackground();
+      if (this.frozen.length > 0) this.payForBacklog(performance.now() - began);
+      if (this.head.spanCount >= this.opts.blockMaxSpans) {
+        // A head filled again before the last one is a block: ingest outruns the sliced cut, and
+        // frozen heads would pile up in memory. Finish that cut now (a stall, but only then).
+        if (this.frozen.length > 0) {
+          this.jobs.finishRunning();
+          runStraight(this.writeFrozen(NO_PACE));
+        }
+        void this.cutInBackground();
+      }
       this.notify(kept);
     }
     return { accepted: kept.length, rejected, reasons };
@@ -236,6 +249,15 @@ export class TraceStore implements TraceStorage {
       crashPoint('traces.cut.before-wal-remove');
       this.wal.removeThrough(covered);
     }
+  }
+
+  /**
+   * While a cut is being written, each append moves it on for as long as the append itself took
+   * (at most {@link BACKLOG_STEP_MS}): between slices the event loop serves appends first, and a busy
+   * ingest would otherwise leave the cut a sliver of the CPU and fill head after head meanwhile.
+   */
+  private payForBacklog(appendMs: number): void {
+    this.jobs.stepRunning(Math.min(appendMs, BACKLOG_STEP_MS));
   }
 
   /** The spans of `traceId` still in memory: the head's and the frozen heads'. */
