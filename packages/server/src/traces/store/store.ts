@@ -146,10 +146,7 @@ export class TraceStore implements TraceStorage {
       if (this.head.spanCount >= this.opts.blockMaxSpans) {
         // A head filled again before the last one is a block: ingest outruns the sliced cut, and
         // frozen heads would pile up in memory. Finish that cut now (a stall, but only then).
-        if (this.frozen.length > 0) {
-          this.jobs.finishRunning();
-          runStraight(this.writeFrozen(NO_PACE));
-        }
+        if (this.frozen.length > 0) this.writeFrozenNow(false);
         void this.cutInBackground();
       }
       this.notify(kept);
@@ -206,8 +203,13 @@ export class TraceStore implements TraceStorage {
   /** Writes the head as a block now; the WAL segments it came from are deleted after. Throws when the block cannot be written (the WAL keeps the spans). */
   cut(): void {
     this.freeze();
+    this.writeFrozenNow(true);
+  }
+
+  /** Finishes the running job, then writes what is still frozen, straight through. */
+  private writeFrozenNow(rethrow: boolean): void {
     this.jobs.finishRunning();
-    runStraight(this.writeFrozen(NO_PACE, true));
+    runStraight(this.writeFrozen(NO_PACE, rethrow));
   }
 
   /** {@link cut} in slices between appends and queries; resolves once the block is in place (or its write failed, logged). */
@@ -262,9 +264,8 @@ export class TraceStore implements TraceStorage {
 
   /** The spans of `traceId` still in memory: the head's and the frozen heads'. */
   private inMemory(traceId: string): readonly Span[] {
-    const spans = this.head.spansOf(traceId);
-    if (this.frozen.length === 0) return spans;
-    return [...spans, ...this.frozen.flatMap((f) => f.table.spansOf(traceId))];
+    if (this.frozen.length === 0) return this.head.spansOf(traceId);
+    return this.tables().flatMap((t) => t.spansOf(traceId));
   }
 
   /** The head and the frozen heads. */
@@ -279,9 +280,10 @@ export class TraceStore implements TraceStorage {
       blockBytes += b.index.bytes;
       blockSpans += b.index.spans;
     }
+    const inMemory = this.tables();
     return {
-      headSpans: this.tables().reduce((n, t) => n + t.spanCount, 0),
-      headTraces: this.tables().reduce((n, t) => n + t.traceCount, 0),
+      headSpans: inMemory.reduce((n, t) => n + t.spanCount, 0),
+      headTraces: inMemory.reduce((n, t) => n + t.traceCount, 0),
       blocks: this.blocks.blocks.length,
       blockBytes,
       blockSpans,
